@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// Entry of the `sentinel` CLI. Checks Node first (a clear message, never a stack trace), then
+// runs the TypeScript CLI through tsx so a fresh clone needs no build step.
+import './check-node.mjs';
+
+const { register } = await import('tsx/esm/api');
+register();
+const { main } = await import('../infra/local/cli.ts');
+process.exitCode = await main(process.argv.slice(2));

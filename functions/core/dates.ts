@@ -1,0 +1,131 @@
+import type { Parsed } from './money.ts';
+
+/** A calendar date as ISO 8601 text, "2025-03-01". Compares correctly as a string. */
+export type IsoDate = string;
+
+/** The date layouts a mapping profile may name. Canonical files use YYYY-MM-DD. */
+export const DATE_FORMATS = [
+  'YYYY-MM-DD',
+  'YYYY/M/D',
+  'M/D/YYYY',
+  'D/M/YYYY',
+  'D.M.YYYY',
+  'YYYYMMDD',
+] as const;
+export type DateFormat = (typeof DATE_FORMATS)[number];
+
+const MS_PER_DAY = 86_400_000;
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+function build(year: number, month: number, day: number): Parsed<IsoDate> {
+  if (year < 1900 || year > 2199) return { ok: false, reason: `has an implausible year ${year}` };
+  if (month < 1 || month > 12) return { ok: false, reason: `has no month ${month}` };
+  if (day < 1 || day > daysInMonth(year, month)) {
+    return { ok: false, reason: `is not a real date (${year}-${pad2(month)} has no day ${day})` };
+  }
+  return { ok: true, value: `${year}-${pad2(month)}-${pad2(day)}` };
+}
+
+/** Reads up to `max` digits at `i`; returns [value, nextIndex] or null. */
+function digitsAt(s: string, i: number, min: number, max: number): [number, number] | null {
+  let v = 0;
+  let j = i;
+  while (j < s.length && j - i < max) {
+    const c = s.charCodeAt(j);
+    if (c < 48 || c > 57) break;
+    v = v * 10 + (c - 48);
+    j++;
+  }
+  return j - i >= min ? [v, j] : null;
+}
+
+/**
+ * Parses a date in the given layout and refuses impossible dates (2025-02-30) instead of
+ * rolling them over as `Date` would.
+ */
+export function parseDate(text: string, format: DateFormat = 'YYYY-MM-DD'): Parsed<IsoDate> {
+  const s = text.trim();
+  if (s === '') return { ok: false, reason: 'is empty' };
+  const fail: Parsed<IsoDate> = { ok: false, reason: `is not a date in ${format} form` };
+  if (format === 'YYYY-MM-DD') {
+    // Fast path for the canonical form, the one large files use.
+    if (s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return fail;
+    const y = digitsAt(s, 0, 4, 4);
+    const m = digitsAt(s, 5, 2, 2);
+    const d = digitsAt(s, 8, 2, 2);
+    if (!y || !m || !d) return fail;
+    const r = build(y[0], m[0], d[0]);
+    return r.ok ? { ok: true, value: s } : r;
+  }
+  if (format === 'YYYYMMDD') {
+    if (s.length !== 8) return fail;
+    const y = digitsAt(s, 0, 4, 4);
+    const m = digitsAt(s, 4, 2, 2);
+    const d = digitsAt(s, 6, 2, 2);
+    if (!y || !m || !d) return fail;
+    return build(y[0], m[0], d[0]);
+  }
+  const sep = format === 'YYYY/M/D' || format === 'M/D/YYYY' || format === 'D/M/YYYY' ? 47 : 46;
+  const parts: number[] = [];
+  let i = 0;
+  for (let p = 0; p < 3; p++) {
+    const yearPos = format === 'YYYY/M/D' ? p === 0 : p === 2;
+    const r = digitsAt(s, i, yearPos ? 4 : 1, yearPos ? 4 : 2);
+    if (!r) return fail;
+    parts.push(r[0]);
+    i = r[1];
+    if (p < 2) {
+      if (s.charCodeAt(i) !== sep) return fail;
+      i++;
+    }
+  }
+  if (i !== s.length) return fail;
+  const [a = 0, b = 0, c = 0] = parts;
+  if (format === 'YYYY/M/D') return build(a, b, c);
+  if (format === 'M/D/YYYY') return build(c, a, b);
+  return build(c, b, a); // D/M/YYYY and D.M.YYYY
+}
+
+/** Days since 1970-01-01 for an ISO date. */
+export function dayNumber(date: IsoDate): number {
+  return (
+    Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / MS_PER_DAY
+  );
+}
+
+export function fromDayNumber(day: number): IsoDate {
+  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+}
+
+/** `later - earlier` in whole days. */
+export function daysBetween(earlier: IsoDate, later: IsoDate): number {
+  return dayNumber(later) - dayNumber(earlier);
+}
+
+export function addDays(date: IsoDate, days: number): IsoDate {
+  return fromDayNumber(dayNumber(date) + days);
+}
+
+/** The calendar date of an instant in a time zone (the "today" of a finance team). */
+export function dateInZone(instant: Date, timeZone: string): IsoDate {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(instant);
+}
+
+/** The ISO date of a spreadsheet cell holding a date (Excel dates carry no zone: read as UTC). */
+export function isoFromUtcDate(d: Date): IsoDate {
+  return d.toISOString().slice(0, 10);
+}

@@ -1,0 +1,153 @@
+import { minorDigits } from './currencies.ts';
+
+/** An amount of money: an integer count of minor units (cents) with its ISO 4217 currency. */
+export interface Money {
+  readonly amount: number;
+  readonly currency: string;
+}
+
+export interface NumberStyle {
+  /** Decimal separator, '.' or ','. */
+  readonly decimal: string;
+  /** Thousands separator accepted between groups of three digits ('' for none). */
+  readonly thousands: string;
+}
+
+export const CANONICAL_NUMBER_STYLE: NumberStyle = { decimal: '.', thousands: ',' };
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const ZERO = 48;
+const NINE = 57;
+
+/**
+ * Parses a decimal text into integer minor units without ever going through a float.
+ * Accepts an optional sign, thousands separators only between correct groups of three digits,
+ * and at most `digits` decimals (extra trailing zeros are fine: "12.300" is 1230 cents;
+ * "12.345" in a 2-digit currency is refused rather than rounded).
+ */
+export function parseMinorUnits(text: string, digits: number, style: NumberStyle): Parsed<number> {
+  const s = text.trim();
+  const n = s.length;
+  if (n === 0) return { ok: false, reason: 'is empty' };
+  let i = 0;
+  let negative = false;
+  const first = s.charCodeAt(0);
+  if (first === 45 /* - */ || first === 43 /* + */) {
+    negative = first === 45;
+    i = 1;
+  }
+  let units = 0;
+  let intDigits = 0;
+  let groupLen = -1; // digits since the last thousands separator; -1 before any separator
+  let frac = 0;
+  let fracDigits = 0;
+  let inFraction = false;
+  const dec = style.decimal.charCodeAt(0);
+  const thou = style.thousands === '' ? -1 : style.thousands.charCodeAt(0);
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= ZERO && c <= NINE) {
+      if (inFraction) {
+        if (fracDigits < digits) frac = frac * 10 + (c - ZERO);
+        else if (c !== ZERO) return { ok: false, reason: `has more than ${digits} decimals` };
+        fracDigits++;
+      } else {
+        units = units * 10 + (c - ZERO);
+        intDigits++;
+        if (groupLen >= 0) groupLen++;
+      }
+    } else if (c === dec && !inFraction) {
+      if (groupLen >= 0 && groupLen !== 3) return { ok: false, reason: 'has misplaced thousands separators' };
+      inFraction = true;
+    } else if (c === thou && !inFraction) {
+      if (intDigits === 0 || (groupLen >= 0 && groupLen !== 3) || (groupLen < 0 && intDigits > 3)) {
+        return { ok: false, reason: 'has misplaced thousands separators' };
+      }
+      groupLen = 0;
+    } else {
+      return { ok: false, reason: 'is not a number' };
+    }
+  }
+  if (intDigits === 0 && fracDigits === 0) return { ok: false, reason: 'is not a number' };
+  if (!inFraction && groupLen >= 0 && groupLen !== 3) {
+    return { ok: false, reason: 'has misplaced thousands separators' };
+  }
+  for (let d = Math.min(fracDigits, digits); d < digits; d++) frac *= 10;
+  const value = units * 10 ** digits + frac;
+  if (!Number.isSafeInteger(value)) return { ok: false, reason: 'is too large' };
+  return { ok: true, value: negative ? -value : value };
+}
+
+/** Formats minor units as a plain decimal string in major units: 123450 USD -> "1234.50". */
+export function formatMinor(amount: number, currency: string): string {
+  const digits = minorDigits(currency) ?? 2;
+  const negative = amount < 0;
+  const abs = Math.abs(amount);
+  if (digits === 0) return `${negative ? '-' : ''}${abs}`;
+  const scale = 10 ** digits;
+  const major = Math.floor(abs / scale);
+  const minor = String(abs % scale).padStart(digits, '0');
+  return `${negative ? '-' : ''}${major}.${minor}`;
+}
+
+/** An exchange rate held exactly: value = units / 10^scale (quote currency per one base unit). */
+export interface Rate {
+  readonly units: bigint;
+  readonly scale: number;
+}
+
+/** Parses a positive decimal rate such as "1.08453" exactly. */
+export function parseRate(text: string): Parsed<Rate> {
+  const s = text.trim();
+  if (!/^\d+(\.\d+)?$/.test(s)) return { ok: false, reason: 'is not a positive decimal number' };
+  const dot = s.indexOf('.');
+  const scale = dot < 0 ? 0 : s.length - dot - 1;
+  if (scale > 12) return { ok: false, reason: 'has more than 12 decimals' };
+  const units = BigInt(s.replace('.', ''));
+  if (units === 0n) return { ok: false, reason: 'must be greater than zero' };
+  return { ok: true, value: { units, scale } };
+}
+
+export function formatRate(rate: Rate): string {
+  const s = rate.units.toString().padStart(rate.scale + 1, '0');
+  return rate.scale === 0 ? s : `${s.slice(0, s.length - rate.scale)}.${s.slice(s.length - rate.scale)}`;
+}
+
+/** Divides with rounding half away from zero (the commercial rounding finance teams expect). */
+function divRound(numerator: bigint, denominator: bigint): bigint {
+  const negative = numerator < 0n !== denominator < 0n;
+  const n = numerator < 0n ? -numerator : numerator;
+  const d = denominator < 0n ? -denominator : denominator;
+  const q = (n * 2n + d) / (2n * d);
+  return negative ? -q : q;
+}
+
+/**
+ * Converts minor units of one currency into another with an exact decimal rate
+ * (quote per base). `inverse` uses the rate the other way round (base per quote).
+ * Rounds half away from zero once, at the end.
+ */
+export function convertMinor(
+  amount: number,
+  fromCurrency: string,
+  toCurrency: string,
+  rate: Rate,
+  inverse = false,
+): number {
+  const fromDigits = BigInt(minorDigits(fromCurrency) ?? 2);
+  const toDigits = BigInt(minorDigits(toCurrency) ?? 2);
+  const a = BigInt(amount);
+  const scale = 10n ** BigInt(rate.scale);
+  // amount/10^from * rate * 10^to  (or / rate when inverse)
+  let numerator: bigint;
+  let denominator: bigint;
+  if (!inverse) {
+    numerator = a * rate.units * 10n ** toDigits;
+    denominator = scale * 10n ** fromDigits;
+  } else {
+    numerator = a * scale * 10n ** toDigits;
+    denominator = rate.units * 10n ** fromDigits;
+  }
+  return Number(divRound(numerator, denominator));
+}
