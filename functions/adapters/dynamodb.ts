@@ -1,0 +1,397 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  ResourceNotFoundException,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { ReceivableSummary } from '../core/receivables.ts';
+import type { Customer, FinancialStatement, FxRate, Invoice, Payment } from '../core/records.ts';
+import type {
+  CustomerBooksRecord,
+  IngestRun,
+  IngestStore,
+  Provenance,
+  RejectRecord,
+  StoredApplication,
+  StoredRecord,
+} from '../ingest/ports.ts';
+
+/**
+ * Single-table design (README "Data model"). Keys come from business ids, so writing a row again
+ * replaces it and never duplicates it.
+ *
+ *   pk                 sk                 item
+ *   CUST#<customer>    PROFILE            customer master data
+ *   CUST#<customer>    INV#<invoice>      invoice (in the customer's credit currency, original kept)
+ *   CUST#<customer>    PAY#<payment>      payment as received, with the invoices it names
+ *   CUST#<customer>    ALLOC#<payment>    how that payment was applied; unapplied cash
+ *   CUST#<customer>    FIN#<period end>   financial statement
+ *   CUST#<customer>    SUMMARY            receivables summary (gsi1: SUMMARY#<shard> / customer)
+ *   FX#<base>#<quote>  <date>             exchange rate
+ *   RUN#<run>          RUN                ingest run (gsi1: RUNS / <started at>#<run>)
+ *   RUN#<run>          REJ#<seq>          first rejects of the run (the full list is the CSV report)
+ */
+export const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  gsi: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+} as const;
+
+export const SUMMARY_SHARDS = 16;
+
+const BATCH_WRITE = 25;
+const BATCH_GET = 100;
+
+function shardOf(id: string): number {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (Math.imul(h, 31) + id.charCodeAt(i)) | 0;
+  return (h >>> 0) % SUMMARY_SHARDS;
+}
+
+const custPk = (id: string) => `CUST#${id}`;
+
+function itemOf(r: StoredRecord): Record<string, unknown> {
+  const prov = { run: r.from.runId, line: r.from.line };
+  switch (r.kind) {
+    case 'customers':
+      return { pk: custPk(r.row.customerId), sk: 'PROFILE', type: 'customer', ...r.row, ...prov };
+    case 'invoices':
+      return {
+        pk: custPk(r.row.customerId),
+        sk: `INV#${r.row.invoiceId}`,
+        type: 'invoice',
+        ...r.row,
+        ...prov,
+      };
+    case 'payments':
+      return {
+        pk: custPk(r.row.customerId),
+        sk: `PAY#${r.row.paymentId}`,
+        type: 'payment',
+        ...r.row,
+        ...prov,
+      };
+    case 'financials':
+      return {
+        pk: custPk(r.row.customerId),
+        sk: `FIN#${r.row.periodEnd}`,
+        type: 'financials',
+        ...r.row,
+        ...prov,
+      };
+    case 'fx':
+      return { pk: `FX#${r.row.base}#${r.row.quote}`, sk: r.row.date, type: 'fx', ...r.row, ...prov };
+  }
+}
+
+function keyOf(r: StoredRecord): Record<string, AttributeValue> {
+  const it = itemOf(r);
+  return { pk: { S: it.pk as string }, sk: { S: it.sk as string } };
+}
+
+const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+
+function strip<T>(item: Record<string, unknown>, drop: readonly string[]): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!drop.includes(k)) out[k] = v;
+  return out as T;
+}
+const META = ['pk', 'sk', 'type', 'run', 'line', 'gsi1pk', 'gsi1sk'] as const;
+
+export interface DynamoStoreOptions {
+  readonly tableName: string;
+  readonly client?: DynamoDBClient;
+  readonly clientConfig?: DynamoDBClientConfig;
+  /** Parallel BatchWriteItem requests per write call. @default 8 */
+  readonly writeConcurrency?: number;
+  /** Called with the consumed write capacity of every batch (benchmarks). */
+  readonly onWriteCapacity?: (units: number) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Receivables persistence on DynamoDB (AWS) or dynalite (local), through the real AWS SDK. */
+export class DynamoStore implements IngestStore {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  private readonly writeConcurrency: number;
+  private readonly onWriteCapacity: ((units: number) => void) | undefined;
+
+  constructor(opts: DynamoStoreOptions) {
+    this.client = opts.client ?? new DynamoDBClient(opts.clientConfig ?? {});
+    this.tableName = opts.tableName;
+    this.writeConcurrency = opts.writeConcurrency ?? 8;
+    this.onWriteCapacity = opts.onWriteCapacity;
+  }
+
+  /** Creates the table with the deployed key schema when it does not exist (local runs). */
+  async ensureTable(): Promise<void> {
+    try {
+      await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      return;
+    } catch (e) {
+      if (!(e instanceof ResourceNotFoundException)) throw e;
+    }
+    await this.client.send(
+      new CreateTableCommand({
+        TableName: this.tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((n) => ({
+          AttributeName: n,
+          AttributeType: 'S',
+        })),
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'gsi1',
+            KeySchema: [
+              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+    for (let i = 0; i < 100; i++) {
+      const d = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      if (d.Table?.TableStatus === 'ACTIVE') return;
+      await sleep(50);
+    }
+    throw new Error(`table ${this.tableName} did not become active`);
+  }
+
+  /** BatchWriteItem in chunks of 25, several in flight, retrying unprocessed items with backoff. */
+  async batchWrite(requests: WriteRequest[]): Promise<void> {
+    const chunks: WriteRequest[][] = [];
+    for (let i = 0; i < requests.length; i += BATCH_WRITE) chunks.push(requests.slice(i, i + BATCH_WRITE));
+    let next = 0;
+    const worker = async () => {
+      while (next < chunks.length) {
+        let pending = chunks[next++] as WriteRequest[];
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt > 0) {
+            if (attempt > 10)
+              throw new Error(`DynamoDB left ${pending.length} items unprocessed after 10 retries`);
+            await sleep(Math.random() * Math.min(5000, 25 * 2 ** attempt)); // full jitter
+          }
+          const out = await this.client.send(
+            new BatchWriteItemCommand({
+              RequestItems: { [this.tableName]: pending },
+              ReturnConsumedCapacity: this.onWriteCapacity ? 'TOTAL' : undefined,
+            }),
+          );
+          if (this.onWriteCapacity)
+            for (const c of out.ConsumedCapacity ?? []) this.onWriteCapacity(c.CapacityUnits ?? 0);
+          pending = out.UnprocessedItems?.[this.tableName] ?? [];
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.writeConcurrency, chunks.length) }, worker));
+  }
+
+  async write(records: readonly StoredRecord[]): Promise<void> {
+    await this.batchWrite(records.map((r) => ({ PutRequest: { Item: marshall(itemOf(r), MARSHALL) } })));
+  }
+
+  async provenanceOf(record: StoredRecord): Promise<Provenance | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: keyOf(record),
+        ConsistentRead: true,
+        ProjectionExpression: '#r, #l',
+        ExpressionAttributeNames: { '#r': 'run', '#l': 'line' },
+      }),
+    );
+    if (!out.Item) return undefined;
+    const it = unmarshall(out.Item);
+    return { runId: it.run as string, line: it.line as number };
+  }
+
+  async getCustomers(ids: readonly string[]): Promise<Map<string, Customer>> {
+    const found = new Map<string, Customer>();
+    for (let i = 0; i < ids.length; i += BATCH_GET) {
+      let keys: Record<string, AttributeValue>[] = ids
+        .slice(i, i + BATCH_GET)
+        .map((id) => ({ pk: { S: custPk(id) }, sk: { S: 'PROFILE' } }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.random() * Math.min(5000, 25 * 2 ** attempt));
+        const out = await this.client.send(
+          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
+        );
+        for (const raw of out.Responses?.[this.tableName] ?? []) {
+          const c = strip<Customer>(unmarshall(raw), META);
+          found.set(c.customerId, c);
+        }
+        keys =
+          (out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, AttributeValue>[] | undefined) ?? [];
+      }
+    }
+    return found;
+  }
+
+  private async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Record<string, unknown>> {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }),
+      );
+      for (const it of out.Items ?? []) yield unmarshall(it);
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
+  async getFxRates(base: string, quote: string): Promise<FxRate[]> {
+    const rates: FxRate[] = [];
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `FX#${base}#${quote}` } },
+    }))
+      rates.push(strip<FxRate>(it, META));
+    return rates;
+  }
+
+  /** Everything stored on one customer: one Query over its partition. */
+  async loadCustomerPartition(customerId: string): Promise<{
+    books: CustomerBooksRecord;
+    summary?: ReceivableSummary;
+    financials: FinancialStatement[];
+  }> {
+    let customer: Customer | undefined;
+    let summary: ReceivableSummary | undefined;
+    const invoices: Invoice[] = [];
+    const payments: (Payment & { from?: Provenance })[] = [];
+    const applications = new Map<string, StoredApplication>();
+    const financials: FinancialStatement[] = [];
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: custPk(customerId) } },
+    })) {
+      const sk = it.sk as string;
+      if (sk.startsWith('INV#')) invoices.push(strip<Invoice>(it, META));
+      else if (sk.startsWith('PAY#'))
+        payments.push({
+          ...strip<Payment>(it, META),
+          from: { runId: it.run as string, line: it.line as number },
+        });
+      else if (sk.startsWith('ALLOC#')) {
+        const a = strip<StoredApplication>(it, META);
+        applications.set(a.paymentId, a);
+      } else if (sk.startsWith('FIN#')) financials.push(strip<FinancialStatement>(it, META));
+      else if (sk === 'PROFILE') customer = strip<Customer>(it, META);
+      else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
+    }
+    return { books: { customer, invoices, payments, applications }, summary, financials };
+  }
+
+  async loadBooks(customerId: string): Promise<CustomerBooksRecord> {
+    return (await this.loadCustomerPartition(customerId)).books;
+  }
+
+  async saveDerived(summary: ReceivableSummary, changed: readonly StoredApplication[]): Promise<void> {
+    const pk = custPk(summary.customerId);
+    const items: Record<string, unknown>[] = [
+      {
+        pk,
+        sk: 'SUMMARY',
+        type: 'summary',
+        gsi1pk: `SUMMARY#${shardOf(summary.customerId)}`,
+        gsi1sk: summary.customerId,
+        ...summary,
+      },
+      ...changed.map((a) => ({ pk, sk: `ALLOC#${a.paymentId}`, type: 'allocation', ...a })),
+    ];
+    await this.batchWrite(items.map((Item) => ({ PutRequest: { Item: marshall(Item, MARSHALL) } })));
+  }
+
+  /** Every customer with receivables data, by id. */
+  async listCustomerIds(): Promise<string[]> {
+    const ids: string[] = [];
+    await Promise.all(
+      Array.from({ length: SUMMARY_SHARDS }, async (_, shard) => {
+        for await (const it of this.query({
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: { ':p': { S: `SUMMARY#${shard}` } },
+          ProjectionExpression: 'gsi1sk',
+        }))
+          ids.push(it.gsi1sk as string);
+      }),
+    );
+    return ids.sort();
+  }
+
+  async putRun(run: IngestRun, rejects: readonly RejectRecord[]): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall(
+          {
+            pk: `RUN#${run.runId}`,
+            sk: 'RUN',
+            type: 'run',
+            gsi1pk: 'RUNS',
+            gsi1sk: `${run.startedAt}#${run.runId}`,
+            ...run,
+          },
+          MARSHALL,
+        ),
+      }),
+    );
+    await this.batchWrite(
+      rejects.map((r, i) => ({
+        PutRequest: {
+          Item: marshall({ pk: `RUN#${run.runId}`, sk: `REJ#${String(i).padStart(6, '0')}`, ...r }, MARSHALL),
+        },
+      })),
+    );
+  }
+
+  async listRuns(limit = 50): Promise<IngestRun[]> {
+    const runs: IngestRun[] = [];
+    for await (const it of this.query({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': { S: 'RUNS' } },
+      ScanIndexForward: false,
+      Limit: limit,
+    })) {
+      runs.push(strip<IngestRun>(it, META));
+      if (runs.length >= limit) break;
+    }
+    return runs;
+  }
+
+  async getRun(runId: string): Promise<{ run: IngestRun; rejects: RejectRecord[] } | undefined> {
+    let run: IngestRun | undefined;
+    const rejects: RejectRecord[] = [];
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `RUN#${runId}` } },
+    })) {
+      if (it.sk === 'RUN') run = strip<IngestRun>(it, META);
+      else
+        rejects.push({
+          line: it.line as number,
+          column: it.column as string,
+          value: it.value as string,
+          reason: it.reason as string,
+        });
+    }
+    return run ? { run, rejects } : undefined;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * A set of row keys that costs 4 bytes a key, so a 15M-row file fits in ~130 MB where a
+ * Set<string> would need ~1 GB. Each key is hashed twice: one hash picks the slot, the other is
+ * stored. A hit therefore means "very probably seen" (about one false hit per 2^32 probes); the
+ * caller confirms hits exactly against what it wrote, so no row is ever rejected by a collision.
+ */
+export class FingerprintSet {
+  private readonly tables: { slots: Uint32Array; mask: number; count: number }[] = [];
+
+  constructor(expectedKeys = 1 << 16) {
+    this.grow(expectedKeys);
+  }
+
+  private grow(expected: number): void {
+    let size = 1 << 16;
+    while (size * 0.7 < expected && size < 1 << 30) size *= 2;
+    this.tables.push({ slots: new Uint32Array(size), mask: size - 1, count: 0 });
+  }
+
+  /** Adds a key; returns true when it was (very probably) already present. */
+  add(key: string): boolean {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+    h1 ^= h1 >>> 16;
+    h1 = Math.imul(h1, 0x85ebca6b);
+    h1 ^= h1 >>> 13;
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 0xc2b2ae35);
+    h2 ^= h2 >>> 16;
+    const fp = h2 === 0 ? 1 : h2 >>> 0;
+    for (const t of this.tables) {
+      let i = (h1 >>> 0) & t.mask;
+      for (;;) {
+        const s = t.slots[i] as number;
+        if (s === 0) break;
+        if (s === fp) return true;
+        i = (i + 1) & t.mask;
+      }
+    }
+    let t = this.tables[this.tables.length - 1] as { slots: Uint32Array; mask: number; count: number };
+    if (t.count + 1 > t.slots.length * 0.7) {
+      this.grow(t.slots.length * 2 * 0.7);
+      t = this.tables[this.tables.length - 1] as typeof t;
+    }
+    let i = (h1 >>> 0) & t.mask;
+    while (t.slots[i] !== 0) i = (i + 1) & t.mask;
+    t.slots[i] = fp;
+    t.count++;
+    return false;
+  }
+}

@@ -1,0 +1,332 @@
+import { z } from 'zod';
+import { isCurrency, minorDigits } from '../core/currencies.ts';
+import { type DateFormat, type IsoDate, parseDate } from '../core/dates.ts';
+import { type NumberStyle, type Parsed, parseMinorUnits, parseRate } from '../core/money.ts';
+import type { Customer, FinancialStatement, FxRate } from '../core/records.ts';
+
+export const KINDS = ['customers', 'invoices', 'payments', 'financials', 'fx'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export function isKind(s: string): s is Kind {
+  return (KINDS as readonly string[]).includes(s);
+}
+
+/** How a file writes its dates and numbers (the canonical format, or a mapping profile's). */
+export interface RowStyle extends NumberStyle {
+  readonly dateFormat: DateFormat;
+}
+
+export const CANONICAL_STYLE: RowStyle = { dateFormat: 'YYYY-MM-DD', decimal: '.', thousands: ',' };
+
+/** One problem with one field of a row, reported against the canonical column. */
+export interface FieldIssue {
+  readonly column: string;
+  readonly value: string;
+  readonly reason: string;
+}
+
+export type RowResult<T> = { ok: true; row: T } | { ok: false; issues: FieldIssue[] };
+
+/** Reads a canonical column of the current row ('' when absent). */
+export type Getter = (column: string) => string;
+
+// ---- row shapes (what a valid row becomes, before conversion to the customer's currency) ----
+
+export interface InvoiceRow {
+  readonly invoiceId: string;
+  readonly customerId: string;
+  readonly issueDate: IsoDate;
+  readonly dueDate: IsoDate;
+  /** Minor units of `currency`, as billed. */
+  readonly amount: number;
+  readonly currency: string;
+  readonly disputed: boolean;
+}
+
+export interface PaymentRow {
+  readonly paymentId: string;
+  readonly customerId: string;
+  readonly receivedDate: IsoDate;
+  readonly amount: number;
+  readonly currency: string;
+  readonly invoiceIds: string[];
+}
+
+export type CustomerRow = Customer;
+export type FinancialsRow = FinancialStatement;
+export type FxRow = FxRate;
+
+export interface RowOf {
+  customers: CustomerRow;
+  invoices: InvoiceRow;
+  payments: PaymentRow;
+  financials: FinancialsRow;
+  fx: FxRow;
+}
+
+export interface KindSpec<K extends Kind> {
+  readonly kind: K;
+  readonly required: readonly string[];
+  readonly optional: readonly string[];
+  /** The columns whose values identify a row; the same key twice in a file is a duplicate. */
+  key(row: RowOf[K]): string;
+  validate(get: Getter, style: RowStyle): RowResult<RowOf[K]>;
+}
+
+// ---- field readers: each returns the value or records an issue ----
+
+class Issues {
+  list: FieldIssue[] | undefined;
+  add(column: string, value: string, reason: string): void {
+    if (this.list === undefined) this.list = [];
+    this.list.push({ column, value, reason });
+  }
+}
+
+const MAX_ID = 128;
+
+function id(get: Getter, column: string, issues: Issues): string {
+  const raw = get(column);
+  const v = raw.trim();
+  if (v === '') issues.add(column, raw, 'is required');
+  else if (v.length > MAX_ID) issues.add(column, raw, `is longer than ${MAX_ID} characters`);
+  return v;
+}
+
+function text(
+  get: Getter,
+  column: string,
+  issues: Issues,
+  max: number,
+  required = false,
+): string | undefined {
+  const raw = get(column);
+  const v = raw.trim();
+  if (v === '') {
+    if (required) issues.add(column, raw, 'is required');
+    return undefined;
+  }
+  if (v.length > max) issues.add(column, raw, `is longer than ${max} characters`);
+  return v;
+}
+
+function date(get: Getter, column: string, issues: Issues, style: RowStyle, required = true): IsoDate {
+  const raw = get(column);
+  if (raw === '' && !required) return '';
+  const r = parseDate(raw, style.dateFormat);
+  if (!r.ok) {
+    issues.add(column, raw, r.reason === 'is empty' ? 'is required' : r.reason);
+    return '';
+  }
+  return r.value;
+}
+
+function currency(get: Getter, column: string, issues: Issues, required = true): string {
+  const raw = get(column);
+  const v = raw.trim().toUpperCase();
+  if (v === '') {
+    if (required) issues.add(column, raw, 'is required');
+  } else if (!isCurrency(v)) issues.add(column, raw, `is not an ISO 4217 currency code`);
+  return v;
+}
+
+type Sign = 'positive' | 'nonNegative' | 'any';
+
+function amount(
+  get: Getter,
+  column: string,
+  issues: Issues,
+  style: RowStyle,
+  ccy: string,
+  sign: Sign,
+  required = true,
+): number | undefined {
+  const raw = get(column);
+  if (raw.trim() === '') {
+    if (required) issues.add(column, raw, 'is required');
+    return undefined;
+  }
+  const digits = minorDigits(ccy) ?? 2;
+  const r: Parsed<number> = parseMinorUnits(raw, digits, style);
+  if (!r.ok) {
+    issues.add(column, raw, ccy && minorDigits(ccy) !== undefined ? `${r.reason} (${ccy})` : r.reason);
+    return undefined;
+  }
+  if (sign === 'positive' && r.value <= 0) issues.add(column, raw, 'must be greater than zero');
+  else if (sign === 'nonNegative' && r.value < 0) issues.add(column, raw, 'must not be negative');
+  return r.value;
+}
+
+const TRUE = new Set(['true', 'yes', 'y', '1', 'x', '是']);
+const FALSE = new Set(['false', 'no', 'n', '0', '', '否']);
+
+function bool(get: Getter, column: string, issues: Issues): boolean {
+  const raw = get(column);
+  const v = raw.trim().toLowerCase();
+  if (TRUE.has(v)) return true;
+  if (!FALSE.has(v)) issues.add(column, raw, 'is not yes/no, true/false or 1/0');
+  return false;
+}
+
+function integer(get: Getter, column: string, issues: Issues, min: number, max: number): number | undefined {
+  const raw = get(column);
+  const v = raw.trim();
+  if (v === '') return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    issues.add(column, raw, `is not a whole number from ${min} to ${max}`);
+    return undefined;
+  }
+  return Number(v);
+}
+
+function done<T>(issues: Issues, row: T): RowResult<T> {
+  return issues.list ? { ok: false, issues: issues.list } : { ok: true, row };
+}
+
+// ---- the kinds ----
+
+export const invoices: KindSpec<'invoices'> = {
+  kind: 'invoices',
+  required: ['invoice_id', 'customer_id', 'issue_date', 'due_date', 'amount', 'currency'],
+  optional: ['disputed'],
+  key: (r) => `${r.customerId}\u0000${r.invoiceId}`,
+  validate(get, style) {
+    const issues = new Issues();
+    const invoiceId = id(get, 'invoice_id', issues);
+    const customerId = id(get, 'customer_id', issues);
+    const issueDate = date(get, 'issue_date', issues, style);
+    const dueDate = date(get, 'due_date', issues, style);
+    const ccy = currency(get, 'currency', issues);
+    const amt = amount(get, 'amount', issues, style, ccy, 'positive');
+    const disputed = bool(get, 'disputed', issues);
+    if (issueDate && dueDate && dueDate < issueDate)
+      issues.add('due_date', get('due_date'), `is before issue_date ${issueDate}`);
+    return done(issues, {
+      invoiceId,
+      customerId,
+      issueDate,
+      dueDate,
+      amount: amt ?? 0,
+      currency: ccy,
+      disputed,
+    });
+  },
+};
+
+export const payments: KindSpec<'payments'> = {
+  kind: 'payments',
+  required: ['payment_id', 'customer_id', 'received_date', 'amount', 'currency'],
+  optional: ['invoice_id'],
+  key: (r) => `${r.customerId}\u0000${r.paymentId}`,
+  validate(get, style) {
+    const issues = new Issues();
+    const paymentId = id(get, 'payment_id', issues);
+    const customerId = id(get, 'customer_id', issues);
+    const receivedDate = date(get, 'received_date', issues, style);
+    const ccy = currency(get, 'currency', issues);
+    const amt = amount(get, 'amount', issues, style, ccy, 'positive');
+    const refs = get('invoice_id');
+    const invoiceIds =
+      refs === '' ? [] : [...new Set(refs.split(';').map((s) => s.trim()))].filter((s) => s.length > 0);
+    for (const ref of invoiceIds)
+      if (ref.length > MAX_ID) issues.add('invoice_id', refs, 'has an id that is too long');
+    return done(issues, { paymentId, customerId, receivedDate, amount: amt ?? 0, currency: ccy, invoiceIds });
+  },
+};
+
+export const customers: KindSpec<'customers'> = {
+  kind: 'customers',
+  required: ['customer_id', 'name'],
+  optional: ['country', 'industry', 'currency', 'payment_terms_days', 'credit_limit', 'registration_no'],
+  key: (r) => r.customerId,
+  validate(get, style) {
+    const issues = new Issues();
+    const customerId = id(get, 'customer_id', issues);
+    const name = text(get, 'name', issues, 256, true) ?? '';
+    const ccy = currency(get, 'currency', issues, false);
+    const limitText = get('credit_limit');
+    let creditLimit: number | undefined;
+    if (limitText.trim() !== '' && ccy === '')
+      issues.add('credit_limit', limitText, 'needs a currency: fill the currency column');
+    else creditLimit = amount(get, 'credit_limit', issues, style, ccy, 'nonNegative', false);
+    return done(issues, {
+      customerId,
+      name,
+      country: text(get, 'country', issues, 64),
+      industry: text(get, 'industry', issues, 128),
+      currency: ccy || undefined,
+      paymentTermsDays: integer(get, 'payment_terms_days', issues, 0, 3650),
+      creditLimit,
+      registrationNo: text(get, 'registration_no', issues, 64),
+    });
+  },
+};
+
+const FIGURES = [
+  ['revenue', 'revenue'],
+  ['current_assets', 'currentAssets'],
+  ['current_liabilities', 'currentLiabilities'],
+  ['inventory', 'inventory'],
+  ['total_assets', 'totalAssets'],
+  ['total_liabilities', 'totalLiabilities'],
+  ['retained_earnings', 'retainedEarnings'],
+  ['ebit', 'ebit'],
+  ['equity', 'equity'],
+] as const;
+
+export const financials: KindSpec<'financials'> = {
+  kind: 'financials',
+  required: ['customer_id', 'period_end', 'currency'],
+  optional: FIGURES.map(([c]) => c),
+  key: (r) => `${r.customerId}\u0000${r.periodEnd}`,
+  validate(get, style) {
+    const issues = new Issues();
+    const customerId = id(get, 'customer_id', issues);
+    const periodEnd = date(get, 'period_end', issues, style);
+    const ccy = currency(get, 'currency', issues);
+    const row: Record<string, unknown> = { customerId, periodEnd, currency: ccy };
+    for (const [column, field] of FIGURES) row[field] = amount(get, column, issues, style, ccy, 'any', false);
+    return done(issues, row as unknown as FinancialsRow);
+  },
+};
+
+export const fx: KindSpec<'fx'> = {
+  kind: 'fx',
+  required: ['date', 'base', 'quote', 'rate'],
+  optional: [],
+  key: (r) => `${r.date}\u0000${r.base}\u0000${r.quote}`,
+  validate(get, style) {
+    const issues = new Issues();
+    const d = date(get, 'date', issues, style);
+    const base = currency(get, 'base', issues);
+    const quote = currency(get, 'quote', issues);
+    if (base && base === quote) issues.add('quote', get('quote'), 'is the same currency as base');
+    const raw = get('rate');
+    // Rates use the file's decimal separator; they are kept as exact decimal text.
+    const normal = style.decimal === ',' ? raw.trim().replace(',', '.') : raw.trim();
+    const r = parseRate(normal);
+    if (!r.ok) issues.add('rate', raw, r.reason);
+    return done(issues, { date: d, base, quote, rate: normal });
+  },
+};
+
+export const SPECS: { [K in Kind]: KindSpec<K> } = { customers, invoices, payments, financials, fx };
+
+/**
+ * The zod schema of a row of each kind: a record of canonical column -> text, refined by the same
+ * validators the streaming path uses. JSON edges (JSON Lines files, APIs) parse with it; the
+ * CSV hot loop calls `validate` directly to avoid a schema walk per row (zod costs ~2 us a row).
+ */
+export function rowSchema<K extends Kind>(kind: K, style: RowStyle = CANONICAL_STYLE) {
+  const spec = SPECS[kind] as KindSpec<K>;
+  const shape: Record<string, z.ZodType<string>> = {};
+  for (const c of spec.required) shape[c] = z.string();
+  for (const c of spec.optional) shape[c] = z.string().optional().default('') as unknown as z.ZodType<string>;
+  return z.object(shape).transform((raw, ctx): RowOf[K] => {
+    const r = spec.validate((c) => raw[c] ?? '', style);
+    if (r.ok) return r.row;
+    for (const i of r.issues)
+      ctx.addIssue({ code: 'custom', path: [i.column], message: i.reason, input: i.value });
+    return z.NEVER;
+  });
+}

@@ -1,0 +1,463 @@
+import { createHash } from 'node:crypto';
+import { minorDigits } from '../core/currencies.ts';
+import { addDays, dateInZone, type IsoDate } from '../core/dates.ts';
+import { convertMinor, parseRate } from '../core/money.ts';
+import { statementAsOf } from '../core/receivables.ts';
+import type { Customer, FxRate, Invoice, Original, Payment } from '../core/records.ts';
+import { UnreadableFileError } from './errors.ts';
+import { FingerprintSet } from './fingerprints.ts';
+import { type FieldIssue, type InvoiceRow, type Kind, type PaymentRow, SPECS } from './kinds.ts';
+import type {
+  ChangeNotifier,
+  Clock,
+  IngestRun,
+  IngestStore,
+  RejectRecord,
+  RejectsSink,
+  StoredApplication,
+  StoredRecord,
+} from './ports.ts';
+import { type Binding, bindProfile, type Profile, styleOf } from './profile.ts';
+import { type FileFormat, openTable } from './read.ts';
+import { REJECTS_HEADER, rejectLine } from './rejects.ts';
+
+export interface IngestDeps {
+  readonly store: IngestStore;
+  readonly notifier: ChangeNotifier;
+  readonly clock: Clock;
+  /** The finance team's time zone: "today" for the summaries written after a file. */
+  readonly timeZone: string;
+  /** How many days back an FX rate may be used (weekends, holidays). @default 7 */
+  readonly maxRateAgeDays?: number;
+  /** Parallel customer recomputations. @default 8 */
+  readonly concurrency?: number;
+}
+
+export interface IngestRequest {
+  readonly source: AsyncIterable<Uint8Array>;
+  /** Name shown to people and used to detect the format (`invoices/2025-03.csv`). */
+  readonly fileName: string;
+  /** Stable identity of this upload (s3://bucket/key#version, or a path and mtime). */
+  readonly objectRef: string;
+  readonly profile: Profile;
+  readonly rejects: RejectsSink;
+  readonly sizeBytes?: number | undefined;
+  /** Deterministic run id (AWS: derived from the object version, so a redelivery rewrites the same run). */
+  readonly runId?: string | undefined;
+  readonly onProgress?: ((p: { bytes: number; rows: number }) => void) | undefined;
+}
+
+const MAX_STORED_REJECTS = 1000;
+const MAX_WARNINGS = 100;
+const IDS_PER_MESSAGE = 1000;
+
+export function runIdFor(objectRef: string, startedAt: Date, deterministic: boolean): string {
+  const stamp = startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15);
+  const hash = createHash('sha256')
+    .update(deterministic ? objectRef : `${objectRef}\u0000${startedAt.toISOString()}\u0000${Math.random()}`)
+    .digest('hex')
+    .slice(0, 10);
+  return deterministic ? `obj-${hash}` : `${stamp}Z-${hash}`;
+}
+
+/** Converts rows into the customer's credit currency with the rate of their date (DOMAIN "Money"). */
+class Converter {
+  private readonly rates = new Map<string, FxRate[]>();
+  constructor(
+    private readonly store: IngestStore,
+    private readonly maxAgeDays: number,
+  ) {}
+
+  /** Loads the rates of the pairs a batch needs, both directions, once per file. */
+  async ensure(pairs: Iterable<[string, string]>): Promise<void> {
+    const wanted: string[] = [];
+    for (const [a, b] of pairs)
+      for (const k of [`${a}/${b}`, `${b}/${a}`]) if (!this.rates.has(k)) wanted.push(k);
+    await Promise.all(
+      [...new Set(wanted)].map(async (k) => {
+        const [base, quote] = k.split('/') as [string, string];
+        this.rates.set(k, await this.store.getFxRates(base, quote));
+      }),
+    );
+  }
+
+  private static latest(rates: readonly FxRate[], date: IsoDate, oldest: IsoDate): FxRate | undefined {
+    let lo = 0;
+    let hi = rates.length - 1;
+    let found: FxRate | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = rates[mid] as FxRate;
+      if (r.date <= date) {
+        found = r;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found && found.date >= oldest ? found : undefined;
+  }
+
+  /** The converted amount and its original, or why it cannot be converted. Call `ensure` first. */
+  convert(
+    amount: number,
+    from: string,
+    to: string,
+    date: IsoDate,
+  ): { amount: number; original: Original } | { reason: string } {
+    const oldest = addDays(date, -this.maxAgeDays);
+    const direct = Converter.latest(this.rates.get(`${from}/${to}`) ?? [], date, oldest);
+    const inverse = direct
+      ? undefined
+      : Converter.latest(this.rates.get(`${to}/${from}`) ?? [], date, oldest);
+    const rate = direct ?? inverse;
+    if (!rate) {
+      return {
+        reason: `has no ${from}->${to} exchange rate on ${date} or up to ${this.maxAgeDays} days before; upload fx rates first (the customer's credit currency is ${to})`,
+      };
+    }
+    const parsed = parseRate(rate.rate);
+    if (!parsed.ok)
+      return { reason: `has an invalid stored ${rate.base}/${rate.quote} rate of ${rate.date}` };
+    return {
+      amount: convertMinor(amount, from, to, parsed.value, rate === inverse),
+      original: {
+        amount,
+        currency: from,
+        rate: `${rate.base}/${rate.quote} ${rate.rate}`,
+        rateDate: rate.date,
+      },
+    };
+  }
+}
+
+/** Keeps one write batch in flight while the next one is parsed. */
+class Writer {
+  private inflight: Promise<void> = Promise.resolve();
+  private buffer: StoredRecord[] = [];
+  constructor(private readonly store: IngestStore) {}
+  add(r: StoredRecord): void {
+    this.buffer.push(r);
+  }
+  async flush(): Promise<void> {
+    const batch = this.buffer;
+    this.buffer = [];
+    await this.inflight;
+    this.inflight = batch.length > 0 ? this.store.write(batch) : Promise.resolve();
+  }
+  async drain(): Promise<void> {
+    await this.flush();
+    await this.inflight;
+  }
+}
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+const sameApplication = (a: StoredApplication, b: StoredApplication | undefined) =>
+  b !== undefined && JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Recomputes a customer's receivables from its stored books, as of `asOf`, and stores the
+ * summary plus the payment allocations that changed. Idempotent: running it twice writes the
+ * same summary and no allocation the second time.
+ */
+export async function recomputeCustomer(
+  store: IngestStore,
+  customerId: string,
+  asOf: IsoDate,
+): Promise<{
+  notes: { paymentId: string; invoiceId: string; code: string; line?: number; runId?: string }[];
+}> {
+  const books = await store.loadBooks(customerId);
+  // The stored allocation is the full-history one (books as they stand), the summary is as of today.
+  const full = statementAsOf(
+    { customerId, currency: books.customer?.currency, invoices: books.invoices, payments: books.payments },
+    '9999-12-31',
+  );
+  const today = statementAsOf(
+    { customerId, currency: books.customer?.currency, invoices: books.invoices, payments: books.payments },
+    asOf,
+  );
+  const notesByPayment = new Map<string, StoredApplication['notes']>();
+  for (const n of full.notes) {
+    const list = notesByPayment.get(n.paymentId) ?? [];
+    list.push(n);
+    notesByPayment.set(n.paymentId, list);
+  }
+  const changed: StoredApplication[] = [];
+  for (const app of full.applications) {
+    const stored: StoredApplication = { ...app, notes: notesByPayment.get(app.paymentId) ?? [] };
+    if (!sameApplication(stored, books.applications.get(app.paymentId))) changed.push(stored);
+  }
+  await store.saveDerived(today.summary, changed);
+  const fromOf = new Map(books.payments.map((p) => [p.paymentId, p.from]));
+  return {
+    notes: full.notes.map((n) => ({
+      ...n,
+      line: fromOf.get(n.paymentId)?.line,
+      runId: fromOf.get(n.paymentId)?.runId,
+    })),
+  };
+}
+
+/**
+ * Ingests one upload: streams and validates every row, writes the good ones by business key,
+ * reports every bad one with its line, recomputes each touched customer, records the run, and
+ * announces which customers changed. A file that cannot be read is reported whole.
+ */
+export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<IngestRun> {
+  const startedAt = deps.clock.now();
+  const runId = req.runId ?? runIdFor(req.objectRef, startedAt, false);
+  const asOf = dateInZone(startedAt, deps.timeZone);
+  const kinds = [...new Set(req.profile.outputs.map((o) => o.kind))];
+  const rejects: RejectRecord[] = [];
+  let rejectedCount = 0;
+  const warnings: string[] = [];
+  const accepted: Partial<Record<Kind, number>> = {};
+  const touched = new Set<string>();
+  let rowsRead = 0;
+  let format: FileFormat | undefined;
+  let encoding: string | undefined;
+  let status: IngestRun['status'] = 'processed';
+  let reason: string | undefined;
+
+  req.rejects.write(REJECTS_HEADER);
+  const reject = (r: RejectRecord) => {
+    rejectedCount++;
+    if (rejects.length < MAX_STORED_REJECTS) rejects.push(r);
+    req.rejects.write(rejectLine(r));
+  };
+  const warn = (w: string) => {
+    if (warnings.length < MAX_WARNINGS) warnings.push(w);
+    else if (warnings.length === MAX_WARNINGS) warnings.push('... more warnings in the run record were cut');
+  };
+
+  const writer = new Writer(deps.store);
+  const converter = new Converter(deps.store, deps.maxRateAgeDays ?? 7);
+  const customers = new Map<string, Customer | null>();
+  const estimatedRows = req.sizeBytes ? Math.ceil(req.sizeBytes / 40) : undefined;
+  const seen = new Map<Kind, FingerprintSet>();
+  const seenOf = (k: Kind) => {
+    let s = seen.get(k);
+    if (!s) {
+      s = new FingerprintSet(estimatedRows);
+      seen.set(k, s);
+    }
+    return s;
+  };
+  const style = styleOf(req.profile);
+  const isJsonl = (f?: FileFormat) => f === 'jsonl';
+
+  try {
+    const { detected, events } = await openTable(req.source, {
+      fileName: req.fileName,
+      format: req.profile.format,
+      encoding: req.profile.encoding,
+      delimiter: req.profile.delimiter,
+      sheet: req.profile.sheet,
+      onBytes: req.onProgress ? (bytes) => req.onProgress?.({ bytes, rows: rowsRead }) : undefined,
+    });
+    format = detected.format;
+    encoding = detected.encoding;
+    let binding: Binding | undefined;
+    for await (const ev of events) {
+      if (ev.type === 'columns') {
+        binding = bindProfile(req.profile, ev.columns, false, isJsonl(format));
+        continue;
+      }
+      if (ev.type === 'problem') {
+        rowsRead++;
+        reject({ line: ev.line, column: '', value: '', reason: ev.reason });
+        continue;
+      }
+      if (!binding) throw new UnreadableFileError('the file has no header line');
+      await prefetch(deps.store, binding, ev.rows, customers, converter);
+      for (const { line, cells } of ev.rows) {
+        rowsRead++;
+        for (const out of binding.outputs) {
+          if (!out.load(cells)) continue;
+          const spec = SPECS[out.kind];
+          const r = spec.validate(out.get, style);
+          if (!r.ok) {
+            for (const i of r.issues as FieldIssue[])
+              reject({
+                line,
+                column: out.sourceOf(i.column),
+                value: i.value,
+                reason: `${i.column} ${i.reason}`,
+              });
+            continue;
+          }
+          const from = { runId, line };
+          const record = toRecord(out.kind, r.row, from, customers, converter);
+          if ('reason' in record) {
+            reject({
+              line,
+              column: out.sourceOf(record.column),
+              value: out.get(record.column),
+              reason: `${record.column} ${record.reason}`,
+            });
+            continue;
+          }
+          if (seenOf(out.kind).add(spec.key(r.row as never))) {
+            await writer.drain();
+            const prior = await deps.store.provenanceOf(record);
+            if (prior && prior.runId === runId) {
+              const keyCols = out.kind === 'fx' ? 'date, base and quote' : `${spec.required[0]}`;
+              reject({
+                line,
+                column: out.sourceOf(spec.required[0] as string),
+                value: out.get(spec.required[0] as string),
+                reason: `duplicate: line ${prior.line} has the same ${keyCols}; the first one was kept`,
+              });
+              continue;
+            }
+          }
+          writer.add(record);
+          accepted[out.kind] = (accepted[out.kind] ?? 0) + 1;
+          if (out.kind !== 'fx') touched.add((r.row as { customerId: string }).customerId);
+        }
+      }
+      await writer.flush();
+    }
+    await writer.drain();
+    if (binding && binding.ignoredColumns.length > 0)
+      warn(
+        `ignored column${binding.ignoredColumns.length > 1 ? 's' : ''}: ${binding.ignoredColumns.join(', ')}`,
+      );
+    if (rowsRead === 0) warn('the file has a header but no data rows');
+  } catch (e) {
+    if (!(e instanceof UnreadableFileError)) throw e;
+    await writer.drain();
+    status = 'unreadable';
+    reason = e.message;
+    reject({ line: 0, column: '', value: '', reason: `the whole file was rejected: ${e.message}` });
+  }
+
+  const customerIds = [...touched].sort();
+  await mapLimit(customerIds, deps.concurrency ?? 8, async (id) => {
+    const { notes } = await recomputeCustomer(deps.store, id, asOf);
+    for (const n of notes) {
+      if (n.runId !== runId || n.code !== 'UNKNOWN_INVOICE') continue;
+      warn(
+        `line ${n.line}: payment ${n.paymentId} of customer ${id} names invoice ${n.invoiceId}, which is not on file; its amount is kept as unapplied cash`,
+      );
+    }
+  });
+  for (let i = 0; i < customerIds.length; i += IDS_PER_MESSAGE) {
+    await deps.notifier.customersChanged({
+      type: 'customers.changed',
+      runId,
+      asOf,
+      customerIds: customerIds.slice(i, i + IDS_PER_MESSAGE),
+    });
+  }
+  const rejectsFile = await req.rejects.close();
+  const run: IngestRun = {
+    runId,
+    file: req.fileName,
+    objectRef: req.objectRef,
+    kinds,
+    profile: req.profile.name,
+    status,
+    reason,
+    format,
+    encoding,
+    rowsRead,
+    accepted,
+    acceptedTotal: Object.values(accepted).reduce((a, b) => a + b, 0),
+    rejected: rejectedCount,
+    warnings,
+    rejectsFile,
+    customersChanged: customerIds.length,
+    asOf,
+    startedAt: startedAt.toISOString(),
+    finishedAt: deps.clock.now().toISOString(),
+  };
+  await deps.store.putRun(run, rejects);
+  return run;
+}
+
+/** Loads the customers and FX pairs a batch of rows needs, so the row loop itself never waits. */
+async function prefetch(
+  store: IngestStore,
+  binding: Binding,
+  rows: readonly { cells: string[] }[],
+  cache: Map<string, Customer | null>,
+  converter: Converter,
+): Promise<void> {
+  const wanted = new Set<string>();
+  const money = binding.outputs.filter((o) => o.kind === 'invoices' || o.kind === 'payments');
+  if (money.length === 0) return;
+  for (const out of money) {
+    for (const { cells } of rows) {
+      if (!out.load(cells)) continue;
+      const id = out.get('customer_id').trim();
+      if (id !== '' && !cache.has(id)) wanted.add(id);
+    }
+  }
+  if (wanted.size > 0) {
+    const found = await store.getCustomers([...wanted]);
+    for (const id of wanted) cache.set(id, found.get(id) ?? null);
+  }
+  const pairs = new Map<string, [string, string]>();
+  for (const out of money) {
+    for (const { cells } of rows) {
+      if (!out.load(cells)) continue;
+      const target = cache.get(out.get('customer_id').trim())?.currency;
+      const ccy = out.get('currency').trim().toUpperCase();
+      if (target && ccy && ccy !== target) pairs.set(`${ccy}/${target}`, [ccy, target]);
+    }
+  }
+  if (pairs.size > 0) await converter.ensure(pairs.values());
+}
+
+type Rejected = { column: string; reason: string };
+
+function toRecord(
+  kind: Kind,
+  row: unknown,
+  from: { runId: string; line: number },
+  customers: Map<string, Customer | null>,
+  converter: Converter,
+): StoredRecord | Rejected {
+  switch (kind) {
+    case 'invoices':
+    case 'payments': {
+      const r = row as InvoiceRow | PaymentRow;
+      const target = customers.get(r.customerId)?.currency;
+      let amount = r.amount;
+      let currency = r.currency;
+      let original: Original | undefined;
+      if (target && target !== r.currency && minorDigits(target) !== undefined) {
+        const date = kind === 'invoices' ? (r as InvoiceRow).issueDate : (r as PaymentRow).receivedDate;
+        const c = converter.convert(r.amount, r.currency, target, date);
+        if ('reason' in c) return { column: 'currency', reason: c.reason };
+        amount = c.amount;
+        currency = target;
+        original = c.original;
+      }
+      if (kind === 'invoices') {
+        const inv: Invoice = { ...(r as InvoiceRow), amount, currency, original };
+        return { kind, row: inv, from };
+      }
+      const pay: Payment = { ...(r as PaymentRow), amount, currency, original };
+      return { kind, row: pay, from };
+    }
+    case 'customers':
+      // A customer file updates the cache too, so later rows of a multi-output file see it.
+      customers.set((row as Customer).customerId, row as Customer);
+      return { kind, row: row as Customer, from };
+    case 'financials':
+      return { kind, row: row as StoredRecord['row'] & { periodEnd: string }, from } as StoredRecord;
+    case 'fx':
+      return { kind, row: row as FxRate, from };
+  }
+}

@@ -1,0 +1,98 @@
+import type { IsoDate } from '../core/dates.ts';
+import type { AllocationNote, PaymentApplication, ReceivableSummary } from '../core/receivables.ts';
+import type { Customer, FinancialStatement, FxRate, Invoice, Payment } from '../core/records.ts';
+import type { Kind } from './kinds.ts';
+
+/** Where a stored row came from: the run and the line of the upload that last wrote it. */
+export interface Provenance {
+  readonly runId: string;
+  readonly line: number;
+}
+
+export type StoredRecord =
+  | { kind: 'customers'; row: Customer; from: Provenance }
+  | { kind: 'invoices'; row: Invoice; from: Provenance }
+  | { kind: 'payments'; row: Payment; from: Provenance }
+  | { kind: 'financials'; row: FinancialStatement; from: Provenance }
+  | { kind: 'fx'; row: FxRate; from: Provenance };
+
+export interface CustomerBooksRecord {
+  readonly customer?: Customer | undefined;
+  readonly invoices: Invoice[];
+  readonly payments: (Payment & { from?: Provenance })[];
+  /** The allocation last stored per payment, to write only what changed. */
+  readonly applications: Map<string, StoredApplication>;
+}
+
+export interface StoredApplication extends PaymentApplication {
+  readonly notes: AllocationNote[];
+}
+
+export interface RejectRecord {
+  readonly line: number;
+  readonly column: string;
+  readonly value: string;
+  readonly reason: string;
+}
+
+export type RunStatus = 'processed' | 'unreadable';
+
+export interface IngestRun {
+  readonly runId: string;
+  readonly file: string;
+  readonly objectRef: string;
+  readonly kinds: Kind[];
+  readonly profile: string;
+  readonly status: RunStatus;
+  readonly reason?: string | undefined;
+  readonly format?: string | undefined;
+  readonly encoding?: string | undefined;
+  readonly rowsRead: number;
+  readonly accepted: Partial<Record<Kind, number>>;
+  readonly acceptedTotal: number;
+  readonly rejected: number;
+  readonly warnings: string[];
+  readonly rejectsFile?: string | undefined;
+  readonly customersChanged: number;
+  readonly asOf: IsoDate;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+}
+
+/** The persistence the ingestion needs; DynamoDB in AWS and on dynalite locally. */
+export interface IngestStore {
+  getCustomers(ids: readonly string[]): Promise<Map<string, Customer>>;
+  /** All rates of a pair, oldest first. */
+  getFxRates(base: string, quote: string): Promise<FxRate[]>;
+  /** Upserts records by their business keys, retrying throttled items. */
+  write(records: readonly StoredRecord[]): Promise<void>;
+  /** The run and line that last wrote this record's key, if any. */
+  provenanceOf(record: StoredRecord): Promise<Provenance | undefined>;
+  loadBooks(customerId: string): Promise<CustomerBooksRecord>;
+  /** Stores the customer's summary and the payment applications that changed. */
+  saveDerived(summary: ReceivableSummary, changed: readonly StoredApplication[]): Promise<void>;
+  putRun(run: IngestRun, rejects: readonly RejectRecord[]): Promise<void>;
+}
+
+/** "These customers changed": what alerting listens to (SNS in AWS, the local dispatcher offline). */
+export interface CustomersChanged {
+  readonly type: 'customers.changed';
+  readonly runId: string;
+  readonly asOf: IsoDate;
+  readonly customerIds: string[];
+}
+
+export interface ChangeNotifier {
+  customersChanged(message: CustomersChanged): Promise<void>;
+}
+
+/** Receives the rejects report as CSV text and stores it next to the upload. */
+export interface RejectsSink {
+  write(csvText: string): void;
+  /** Finishes the report; returns where it lives (a path or s3:// URL). */
+  close(): Promise<string>;
+}
+
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import { DATE_FORMATS } from '../core/dates.ts';
+import { ConfigError, UnreadableFileError } from './errors.ts';
+import { type Getter, KINDS, type Kind, type RowStyle, SPECS } from './kinds.ts';
+
+const source = z.union([
+  z.string().min(1).describe('a column of the file'),
+  z.object({ value: z.string() }).strict().describe('a constant'),
+  z.object({ template: z.string().regex(/\{[^}]+\}/, 'needs at least one {column}') }).strict(),
+]);
+
+const output = z
+  .object({
+    kind: z.enum(KINDS),
+    /** Only rows where this source column is not blank yield this kind. */
+    when: z.string().min(1).optional(),
+    columns: z.record(z.string(), source),
+  })
+  .strict();
+
+/** A mapping profile: how to read one ERP's export unchanged. */
+export const profileSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lowercase letters, digits and dashes'),
+    description: z.string().optional(),
+    format: z.enum(['csv', 'jsonl', 'xlsx']).optional(),
+    encoding: z.enum(['auto', 'utf-8', 'gb18030', 'utf-16le']).default('auto'),
+    delimiter: z.string().length(1).optional(),
+    sheet: z.string().optional(),
+    dateFormat: z.enum(DATE_FORMATS).default('YYYY-MM-DD'),
+    decimal: z.enum(['.', ',']).default('.'),
+    thousands: z.enum(['', ',', '.', ' ', "'", '\u00a0']).default(''),
+    /** Source columns the profile knowingly leaves unused (no "ignored columns" warning). */
+    ignore: z.array(z.string()).default([]),
+    outputs: z.array(output).min(1),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.decimal === p.thousands)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['thousands'],
+        message: 'must differ from the decimal separator',
+      });
+    p.outputs.forEach((o, i) => {
+      const spec = SPECS[o.kind];
+      const known = new Set([...spec.required, ...spec.optional]);
+      for (const c of Object.keys(o.columns))
+        if (!known.has(c))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['outputs', i, 'columns', c],
+            message: `is not a ${o.kind} column (${[...known].join(', ')})`,
+          });
+      for (const c of spec.required)
+        if (!(c in o.columns))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['outputs', i, 'columns', c],
+            message: `is required for ${o.kind}`,
+          });
+    });
+  });
+
+export type Profile = z.output<typeof profileSchema>;
+
+/** Validates a profile, naming the path of every bad field. */
+export function parseProfile(input: unknown, origin = 'profile'): Profile {
+  const r = profileSchema.safeParse(input);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new ConfigError(`${origin} is invalid:\n  ${lines.join('\n  ')}`);
+}
+
+/** The implicit profile of a canonical file of one kind: columns by their canonical names. */
+export function canonicalProfile(kind: Kind): Profile {
+  const spec = SPECS[kind];
+  const columns: Record<string, string> = {};
+  for (const c of [...spec.required, ...spec.optional]) columns[c] = c;
+  return parseProfile({
+    name: `canonical-${kind}`,
+    thousands: ',',
+    outputs: [{ kind, columns }],
+  });
+}
+
+export function styleOf(p: Profile): RowStyle {
+  return { dateFormat: p.dateFormat, decimal: p.decimal, thousands: p.thousands };
+}
+
+/** One output of a profile bound to a file's header: a getter over the current row. */
+export interface BoundOutput {
+  readonly kind: Kind;
+  /** Source column (as the file names it) for each canonical column, for rejects reports. */
+  readonly sourceOf: (canonical: string) => string;
+  /** Points the getter at a row; returns false when the row does not yield this kind. */
+  readonly load: (cells: string[]) => boolean;
+  readonly get: Getter;
+}
+
+export interface Binding {
+  readonly outputs: BoundOutput[];
+  readonly ignoredColumns: string[];
+}
+
+const norm = (s: string) => s.trim().toLowerCase();
+
+/**
+ * Binds a profile to a header. Missing source columns make the file unreadable as a whole (every
+ * row would fail); unmapped columns are reported once as ignored.
+ */
+export function bindProfile(
+  profile: Profile,
+  header: readonly string[],
+  strictCase = false,
+  /** JSON Lines: a key absent so far is blank in this row, not a file-level error. */
+  lenient = false,
+): Binding {
+  const index = new Map<string, number>();
+  header.forEach((h, i) => {
+    const k = strictCase ? h.trim() : norm(h);
+    if (!index.has(k)) index.set(k, i);
+  });
+  const find = (name: string) => index.get(strictCase ? name.trim() : norm(name));
+  const used = new Set<number>();
+  const missing: string[] = [];
+  let cells: string[] = [];
+  const outputs = profile.outputs.map((o): BoundOutput => {
+    const spec = SPECS[o.kind];
+    const required = new Set(spec.required);
+    const accessors: Record<string, () => string> = {};
+    const sourceNames: Record<string, string> = {};
+    for (const [canonical, src] of Object.entries(o.columns)) {
+      if (typeof src === 'string') {
+        const i = find(src);
+        sourceNames[canonical] = i === undefined ? src : (header[i] as string).trim();
+        if (i === undefined) {
+          if (required.has(canonical)) missing.push(src);
+          continue;
+        }
+        used.add(i);
+        accessors[canonical] = () => cells[i] ?? '';
+      } else if ('value' in src) {
+        const v = src.value;
+        sourceNames[canonical] = `${canonical} (profile constant)`;
+        accessors[canonical] = () => v;
+      } else {
+        const parts: (string | number)[] = [];
+        for (const piece of src.template.split(/(\{[^}]+\})/)) {
+          if (piece === '') continue;
+          if (piece.startsWith('{') && piece.endsWith('}')) {
+            const i = find(piece.slice(1, -1));
+            if (i === undefined) missing.push(piece.slice(1, -1));
+            else {
+              used.add(i);
+              parts.push(i);
+            }
+          } else parts.push(piece);
+        }
+        sourceNames[canonical] = src.template;
+        accessors[canonical] = () =>
+          parts.map((p) => (typeof p === 'number' ? (cells[p] ?? '').trim() : p)).join('');
+      }
+    }
+    let whenIndex: number | undefined;
+    if (o.when !== undefined) {
+      whenIndex = find(o.when) ?? -1;
+      if (whenIndex < 0) missing.push(o.when);
+      else used.add(whenIndex);
+    }
+    const w = whenIndex;
+    return {
+      kind: o.kind,
+      sourceOf: (c) => sourceNames[c] ?? c,
+      load(row) {
+        cells = row;
+        return w === undefined || (w >= 0 && (row[w] ?? '').trim() !== '');
+      },
+      get: (c) => {
+        const a = accessors[c];
+        return a === undefined ? '' : a();
+      },
+    };
+  });
+  if (missing.length > 0 && !lenient) {
+    const uniq = [...new Set(missing)];
+    throw new UnreadableFileError(
+      `the file lacks required column${uniq.length > 1 ? 's' : ''} ${uniq.join(', ')} (its columns: ${header.join(', ')})`,
+    );
+  }
+  const ignore = new Set(profile.ignore.map(norm));
+  const ignoredColumns = header.filter((h, i) => !used.has(i) && h.trim() !== '' && !ignore.has(norm(h)));
+  return { outputs, ignoredColumns };
+}

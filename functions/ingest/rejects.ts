@@ -1,0 +1,30 @@
+import type { RejectRecord } from './ports.ts';
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV cell, safe to open in Excel: a cell starting with =, +, -, @, tab or CR is prefixed with
+ * an apostrophe so it shows as text and never runs as a formula (OWASP CSV injection).
+ */
+export function csvCell(value: string | number): string {
+  let s = String(value);
+  if (FORMULA_START.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export const REJECTS_HEADER = 'line,column,value,reason\r\n';
+
+export function rejectLine(r: RejectRecord): string {
+  return `${r.line},${csvCell(r.column)},${csvCell(r.value)},${csvCell(r.reason)}\r\n`;
+}
+
+/** `invoices/2025-03.csv` -> `invoices/2025-03.rejects.csv` */
+export function rejectsNameFor(name: string): string {
+  const slash = name.lastIndexOf('/');
+  const dot = name.lastIndexOf('.');
+  return dot > slash + 1 ? `${name.slice(0, dot)}.rejects.csv` : `${name}.rejects.csv`;
+}
+
+export function isRejectsReport(name: string): boolean {
+  return name.endsWith('.rejects.csv');
+}

@@ -1,0 +1,117 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { AddressInfo, Server } from 'node:net';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoStore } from '../../functions/adapters/dynamodb.ts';
+
+const require = createRequire(import.meta.url);
+
+export const LOCAL_TABLE = 'credit-sentinel';
+export const LOCAL_REGION = 'local';
+
+export interface LocalOptions {
+  /** Where the embedded store, outbox and state live. @default ./.sentinel */
+  readonly dataDir?: string;
+  /** Keep the store in memory (a throwaway run). */
+  readonly inMemory?: boolean;
+}
+
+export interface Dynalite {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite (DynamoDB's API over HTTP, LevelDB on disk or in memory) on a free loopback port. */
+export async function startDynalite(path?: string, port = 0): Promise<Dynalite> {
+  const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
+  if (path) await mkdir(path, { recursive: true });
+  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => ok());
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${bound}`,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}
+
+export function localClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 5,
+  });
+}
+
+export interface LocalEnv {
+  readonly dataDir: string;
+  readonly endpoint: string;
+  readonly store: DynamoStore;
+  /** True when another process (`npm start`) owns the store and this one talks to it. */
+  readonly shared: boolean;
+  close(): Promise<void>;
+}
+
+interface ServerInfo {
+  pid: number;
+  endpoint: string;
+}
+
+const serverFile = (dataDir: string) => join(dataDir, 'server.json');
+
+async function liveServer(dataDir: string): Promise<ServerInfo | undefined> {
+  try {
+    const info = JSON.parse(await readFile(serverFile(dataDir), 'utf8')) as ServerInfo;
+    process.kill(info.pid, 0); // throws when the process is gone
+    const res = await fetch(info.endpoint, { method: 'POST', signal: AbortSignal.timeout(1000) }).catch(
+      () => null,
+    );
+    return res ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Opens the local store. When `npm start` already serves this data dir, its dynalite is used
+ * (LevelDB allows one process per directory); otherwise an embedded one is started.
+ */
+export async function openLocal(opts: LocalOptions = {}, publish = false): Promise<LocalEnv> {
+  const dataDir = resolve(opts.dataDir ?? '.sentinel');
+  await mkdir(dataDir, { recursive: true });
+  const running = opts.inMemory ? undefined : await liveServer(dataDir);
+  if (running) {
+    const store = new DynamoStore({ tableName: LOCAL_TABLE, client: localClient(running.endpoint) });
+    return {
+      dataDir,
+      endpoint: running.endpoint,
+      store,
+      shared: true,
+      close: async () => store.client.destroy(),
+    };
+  }
+  const db = await startDynalite(opts.inMemory ? undefined : join(dataDir, 'dynamodb'));
+  const store = new DynamoStore({ tableName: LOCAL_TABLE, client: localClient(db.endpoint) });
+  await store.ensureTable();
+  if (publish)
+    await writeFile(serverFile(dataDir), JSON.stringify({ pid: process.pid, endpoint: db.endpoint }));
+  return {
+    dataDir,
+    endpoint: db.endpoint,
+    store,
+    shared: false,
+    close: async () => {
+      store.client.destroy();
+      await db.close();
+      if (publish) await rm(serverFile(dataDir), { force: true });
+    },
+  };
+}
