@@ -1,0 +1,72 @@
+import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { z } from 'zod';
+import { CreditSentinelStack } from './stack.ts';
+
+const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** `cdk synth -c retainData=false` passes the string 'false'; cdk.json passes a boolean. */
+const contextBoolean = z.union([
+  z.boolean(),
+  z.enum(['true', 'false']).transform((value) => value === 'true'),
+]);
+
+/** Deployment settings read from CDK context (cdk.json `context` or `-c key=value`). */
+export const sentinelConfig = z.object({
+  timeZone: z
+    .string()
+    .refine(isTimeZone, { message: 'must be an IANA time zone, e.g. Europe/Amsterdam' })
+    .default('UTC'),
+  /** Reserved for the alerting capability; validated now so a typo fails early. */
+  alarmEmail: z.email().optional(),
+  retainData: contextBoolean.default(true),
+});
+export type SentinelConfig = z.infer<typeof sentinelConfig>;
+
+export class InvalidConfigError extends Error {
+  override readonly name = 'InvalidConfigError';
+}
+
+/** Reads and validates the sentinel settings from an app's context. */
+export const readConfig = (app: App): SentinelConfig => {
+  const raw = Object.fromEntries(
+    Object.keys(sentinelConfig.shape).map((key) => [key, app.node.tryGetContext(key) ?? undefined]),
+  );
+  const parsed = sentinelConfig.safeParse(raw);
+  if (!parsed.success) {
+    throw new InvalidConfigError(`Invalid CDK context:\n${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+};
+
+export const STACK_ID = 'CreditSentinel';
+
+export interface SentinelApp {
+  readonly app: App;
+  readonly stack: CreditSentinelStack;
+  readonly config: SentinelConfig;
+}
+
+/**
+ * Builds the whole CDK app: config from context, the stack, and cdk-nag AwsSolutions checks
+ * (v3 validation plugin: a finding fails synthesis unless acknowledged on its construct).
+ * Used by `infra/app.ts` and by the infrastructure tests, so both synthesize the same thing.
+ */
+export const buildApp = (props: AppProps = {}): SentinelApp => {
+  const app = new App(props);
+  const config = readConfig(app);
+  const stack = new CreditSentinelStack(app, STACK_ID, {
+    description: 'Credit Sentinel: serverless credit-risk monitoring',
+    timeZone: config.timeZone,
+    retainData: config.retainData,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, config };
+};

@@ -1,0 +1,187 @@
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { BlockPublicAccess, Bucket, BucketEncryption, EventType } from 'aws-cdk-lib/aws-s3';
+import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { SentinelFunction } from './function-defaults.ts';
+
+/**
+ * Key prefixes that trigger ingestion, one S3 notification each. A profile upload is
+ * `profile/<profile-name>/<file>.csv`.
+ */
+export const UPLOAD_PREFIXES = [
+  'invoices/',
+  'payments/',
+  'customers/',
+  'financials/',
+  'fx/',
+  'profile/',
+] as const;
+
+/** Key suffix of the rejects report written next to an upload (see `rejectsNameFor` in functions/ingest). */
+export const REJECTS_SUFFIX = '.rejects.csv';
+
+/** The ingest function may run for the Lambda maximum: one upload can hold a million rows. */
+const INGEST_TIMEOUT = Duration.minutes(15);
+
+/** AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/** A message is retried this many times before it lands on the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 3;
+
+export interface IngestionProps {
+  /** The single table; also holds the Powertools idempotency records. */
+  readonly table: Table;
+  /**
+   * IANA time zone the sentinel computes business dates in (`SENTINEL_TIME_ZONE`).
+   * @default 'UTC'
+   */
+  readonly timeZone?: string;
+  /**
+   * What happens to the upload and access-log buckets when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The upload path: private bucket → ObjectCreated notifications per prefix → SQS (with a DLQ) →
+ * ingest function, which writes the table, puts a rejects report next to the upload and announces
+ * changed customers on `changesTopic`.
+ */
+export class Ingestion extends Construct {
+  public readonly bucket: Bucket;
+  public readonly accessLogsBucket: Bucket;
+  public readonly queue: Queue;
+  public readonly deadLetterQueue: Queue;
+  public readonly changesTopic: Topic;
+  public readonly ingestFunction: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: IngestionProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.accessLogsBucket = new Bucket(this, 'AccessLogsBucket', {
+      // Server access log delivery supports SSE-S3 only. cdk-nag's S1 accepts a bucket that is itself
+      // a server access log target, so this one needs no acknowledgement.
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
+      removalPolicy,
+    });
+    this.bucket = new Bucket(this, 'UploadBucket', {
+      encryption: BucketEncryption.KMS_MANAGED,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'upload-bucket/',
+      lifecycleRules: [
+        {
+          id: 'expire-noncurrent-versions',
+          noncurrentVersionExpiration: Duration.days(90),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+      removalPolicy,
+    });
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, 'UploadQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(INGEST_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    for (const prefix of UPLOAD_PREFIXES) {
+      this.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.queue), { prefix });
+    }
+
+    this.changesTopic = new Topic(this, 'CustomersChanged', {
+      displayName: 'Credit Sentinel: customers changed',
+      // The AWS managed key serves same-account publishers; AWS service publishers would need a CMK.
+      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+
+    const ingest = new SentinelFunction(this, 'IngestFunction', {
+      entry: 'functions/ingest/handler.ts',
+      serviceName: 'ingest',
+      description: 'Parses an uploaded file, stores its rows and reports rejects and changed customers',
+      timeout: INGEST_TIMEOUT,
+      memorySize: 1024,
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        IDEMPOTENCY_TABLE_NAME: props.table.tableName,
+        CHANGES_TOPIC_ARN: this.changesTopic.topicArn,
+        SENTINEL_TIME_ZONE: props.timeZone ?? 'UTC',
+      },
+    });
+    this.ingestFunction = ingest.fn;
+
+    this.ingestFunction.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true }),
+    );
+    props.table.grants.readWriteData(this.ingestFunction);
+    this.bucket.grants.actionsOnObjectKeys(this.ingestFunction, '*', 's3:GetObject', 's3:GetObjectVersion');
+    // Rejects reports go next to the upload they describe (functions/ingest/rejects.ts names them);
+    // the function cannot overwrite an upload.
+    this.bucket.grants.actionsOnObjectKeys(this.ingestFunction, `*${REJECTS_SUFFIX}`, 's3:PutObject');
+    this.changesTopic.grants.publish(this.ingestFunction);
+
+    this.acknowledgeGrantWildcards(ingest, props.table);
+    this.acknowledgeNotificationsHandler();
+  }
+
+  /** The object and index ARNs of the grants above end in `/*`; nothing broader is granted. */
+  private acknowledgeGrantWildcards(ingest: SentinelFunction, table: Table): void {
+    const defaultPolicy = ingest.role.node.findChild('DefaultPolicy');
+    const stack = Stack.of(this);
+    const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as CfnElement);
+    Validations.of(defaultPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
+      reason:
+        'The ingest function reads whichever object an uploader created, so object keys are not known in advance; ' +
+        'the grant is only GetObject and GetObjectVersion in this one bucket.',
+    });
+    Validations.of(defaultPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*${REJECTS_SUFFIX}]`,
+      reason:
+        'A rejects report is written next to its upload, whose key the uploader chose; PutObject is limited to ' +
+        `keys ending in ${REJECTS_SUFFIX} in this one bucket.`,
+    });
+    const tableId = stack.getLogicalId(table.node.defaultChild as CfnElement);
+    Validations.of(defaultPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+      reason:
+        'Queries go through the gsi1 index of the same table; CDK grants the index ARNs of that one table only.',
+    });
+  }
+
+  /** CDK's singleton handler that applies the bucket notification configuration at deploy time. */
+  private acknowledgeNotificationsHandler(): void {
+    const handler = Stack.of(this).node.tryFindChild(
+      'BucketNotificationsHandler050a0587b7544547bf325f094a3db834',
+    );
+    const role = handler?.node.tryFindChild('Role');
+    if (!role) return;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        'CDK-managed deploy-time handler for the bucket notification configuration; the managed policy only lets it ' +
+        'write its own logs, and its s3:PutBucketNotification grant is scoped to the upload bucket.',
+    });
+  }
+}
