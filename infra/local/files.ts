@@ -1,0 +1,59 @@
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { ObjectRef, ObjectStore, OpenedObject } from '../../functions/adapters/s3.ts';
+import type { ChangeNotifier, CustomersChanged, RejectsSink } from '../../functions/ingest/ports.ts';
+
+/** Writes a report to `<path>.part` and renames it when complete, so readers never see half a file. */
+export class FileReportSink implements RejectsSink {
+  private readonly out: WriteStream;
+  constructor(private readonly path: string) {
+    this.out = createWriteStream(`${path}.part`);
+  }
+  write(csvText: string): void {
+    this.out.write(csvText);
+  }
+  async close(): Promise<string> {
+    await new Promise<void>((ok, fail) => this.out.end((e?: Error | null) => (e ? fail(e) : ok())));
+    await rename(`${this.path}.part`, this.path);
+    return this.path;
+  }
+}
+
+/** The local inbox folder standing in for the upload bucket: keys are paths below it. */
+export class InboxObjectStore implements ObjectStore {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+  private pathOf(key: string): string {
+    const p = resolve(this.root, key);
+    if (!p.startsWith(this.root + sep)) throw new Error(`key ${key} leaves the inbox`);
+    return p;
+  }
+  keyOf(path: string): string {
+    return relative(this.root, path).split(sep).join('/');
+  }
+  async open(ref: ObjectRef): Promise<OpenedObject> {
+    const path = this.pathOf(ref.key);
+    const { size } = await stat(path);
+    return { body: createReadStream(path, { highWaterMark: 256 * 1024 }), size };
+  }
+  reportSink(_ref: ObjectRef, key: string): RejectsSink {
+    return new FileReportSink(this.pathOf(key));
+  }
+}
+
+/** "Customers changed" messages appended to a JSON Lines outbox (what SNS carries in AWS). */
+export class OutboxNotifier implements ChangeNotifier {
+  constructor(
+    private readonly dataDir: string,
+    private readonly listeners: ((m: CustomersChanged) => void)[] = [],
+  ) {}
+  async customersChanged(message: CustomersChanged): Promise<void> {
+    const path = join(this.dataDir, 'outbox', 'customers-changed.jsonl');
+    await mkdir(dirname(path), { recursive: true });
+    await appendFile(path, `${JSON.stringify(message)}\n`);
+    for (const l of this.listeners) l(message);
+  }
+}

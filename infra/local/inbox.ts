@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { createIngestHandler } from '../../functions/ingest/app.ts';
+import { KINDS } from '../../functions/ingest/kinds.ts';
+import type { ChangeNotifier } from '../../functions/ingest/ports.ts';
+import { isRejectsReport } from '../../functions/ingest/rejects.ts';
+import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
+import type { InboxObjectStore } from './files.ts';
+import type { LocalEnv } from './runtime.ts';
+
+export const INBOX_BUCKET = 'local-inbox';
+
+/** Kinds in the order a drop of several files must load: master data and rates before receivables. */
+const ORDER = ['customers', 'fx', 'financials', 'invoices', 'payments', 'profile'];
+
+/** The S3 -> SQS event the upload bucket would send for this object, so the same handler runs. */
+export function s3SqsEvent(key: string, size: number, versionId: string): SQSEvent {
+  const s3Event = {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'local',
+        eventTime: new Date().toISOString(),
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          s3SchemaVersion: '1.0',
+          bucket: { name: INBOX_BUCKET, arn: `arn:aws:s3:::${INBOX_BUCKET}` },
+          object: { key: encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+'), size, versionId },
+        },
+      },
+    ],
+  };
+  return {
+    Records: [
+      {
+        messageId: randomUUID(),
+        receiptHandle: randomUUID(),
+        body: JSON.stringify(s3Event),
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: String(Date.now()),
+          SenderId: 'local',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:local:000000000000:ingest',
+        awsRegion: 'local',
+      },
+    ],
+  };
+}
+
+export function localContext(): Context {
+  const deadline = Date.now() + 15 * 60 * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'credit-sentinel-ingest-local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:credit-sentinel-ingest-local',
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** The ingest Lambda's handler, built with local adapters (dynalite, the inbox folder, the outbox). */
+export function localIngestHandler(
+  env: LocalEnv,
+  inbox: InboxObjectStore,
+  notifier: ChangeNotifier,
+  timeZone: string,
+) {
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  return createIngestHandler({
+    ingest: { store: env.store, notifier, clock: { now: () => new Date() }, timeZone },
+    objects: inbox,
+    profiles: new ProfileCatalog(),
+    dynamo: env.store.client,
+    tableName: env.store.tableName,
+    logger: new Logger({
+      serviceName: 'ingest',
+      logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as 'WARN',
+    }),
+    metrics: new Metrics({ namespace: 'CreditSentinel', serviceName: 'ingest' }),
+  });
+}
+
+/**
+ * Watches `inbox/<kind>/` and `inbox/profile/<name>/` like the bucket notification does: a file
+ * whose size and mtime held still for one poll is handed to the ingest handler as an S3 event.
+ * The object "version" is its mtime and size, so an unchanged file is never ingested twice (the
+ * handler's idempotency record says so) and an edited one is.
+ */
+export class InboxWatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly lastSeen = new Map<string, string>();
+  private readonly handled = new Set<string>();
+  private busy: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly inbox: InboxObjectStore,
+    private readonly handler: (e: SQSEvent, c: Context) => Promise<unknown>,
+    private readonly onError: (file: string, e: unknown) => void = () => undefined,
+  ) {}
+
+  static async prepare(root: string): Promise<void> {
+    for (const k of KINDS) await mkdir(join(root, k), { recursive: true });
+    await mkdir(join(root, 'profile', 'ibm-accounts-receivable'), { recursive: true });
+    await writeFile(
+      join(root, 'README.txt'),
+      [
+        'Drop finance files here; credit-sentinel ingests them within a few seconds.',
+        '  customers/ invoices/ payments/ financials/ fx/   canonical CSV, JSON Lines or .xlsx',
+        '  profile/<profile name>/                          an ERP export read through a mapping profile',
+        'Each file gets <name>.rejects.csv beside it: every refused row with its line and reason.',
+        '',
+      ].join('\n'),
+    );
+  }
+
+  private async files(): Promise<{ key: string; size: number; version: string }[]> {
+    const found: { key: string; size: number; version: string }[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (
+          e.isFile() &&
+          !isRejectsReport(e.name) &&
+          !e.name.endsWith('.part') &&
+          !e.name.startsWith('.')
+        ) {
+          const key = this.inbox.keyOf(p);
+          if (!key.includes('/') || key === 'README.txt') continue;
+          const s = await stat(p);
+          found.push({ key, size: s.size, version: `${Math.trunc(s.mtimeMs)}-${s.size}` });
+        }
+      }
+    };
+    await walk(this.inbox.root);
+    const rank = (k: string) => {
+      const i = ORDER.indexOf(k.split('/')[0] as string);
+      return i < 0 ? ORDER.length : i;
+    };
+    return found.sort((a, b) => rank(a.key) - rank(b.key) || (a.key < b.key ? -1 : 1));
+  }
+
+  /** One pass: hands every settled, not yet handled file to the handler, in load order. */
+  scan(requireSettled = true): Promise<void> {
+    this.busy = this.busy.then(async () => {
+      for (const f of await this.files()) {
+        const id = `${f.key}#${f.version}`;
+        if (this.handled.has(id)) continue;
+        if (requireSettled && this.lastSeen.get(f.key) !== f.version) {
+          this.lastSeen.set(f.key, f.version);
+          continue;
+        }
+        try {
+          const res = (await this.handler(s3SqsEvent(f.key, f.size, f.version), localContext())) as {
+            batchItemFailures: unknown[];
+          };
+          if (res.batchItemFailures.length === 0) this.handled.add(id);
+          else this.onError(f.key, new Error('the ingest handler reported a failure; it will retry'));
+        } catch (e) {
+          this.onError(f.key, e);
+        }
+      }
+    });
+    return this.busy;
+  }
+
+  start(intervalMs = 1000): void {
+    const tick = () => {
+      void this.scan().finally(() => {
+        if (this.timer) this.timer = setTimeout(tick, intervalMs);
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    const t = this.timer;
+    this.timer = undefined;
+    if (t) clearTimeout(t);
+    await this.busy;
+  }
+}
