@@ -83,6 +83,10 @@ export function localIngestHandler(
   timeZone: string,
 ) {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const logger = new Logger({
+    serviceName: 'ingest',
+    logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as 'WARN',
+  });
   return createIngestHandler({
     ingest: { store: env.store, notifier, clock: { now: () => new Date() }, timeZone },
     objects: inbox,
