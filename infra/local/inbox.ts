@@ -93,11 +93,13 @@ export function localIngestHandler(
     profiles: new ProfileCatalog(),
     dynamo: env.store.client,
     tableName: env.store.tableName,
-    logger: new Logger({
+    logger,
+    // Metrics are off locally; a redelivered upload emits none, which is expected, not worth a warning.
+    metrics: new Metrics({
+      namespace: 'CreditSentinel',
       serviceName: 'ingest',
-      logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as 'WARN',
+      logger: new Logger({ logLevel: 'ERROR' }),
     }),
-    metrics: new Metrics({ namespace: 'CreditSentinel', serviceName: 'ingest' }),
   });
 }
 
