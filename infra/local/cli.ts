@@ -1,0 +1,485 @@
+import { createReadStream } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { dateInZone, parseDate } from '../../functions/core/dates.ts';
+import { ConfigError } from '../../functions/ingest/errors.ts';
+import { isKind, KINDS } from '../../functions/ingest/kinds.ts';
+import { ingest } from '../../functions/ingest/pipeline.ts';
+import type { IngestRun } from '../../functions/ingest/ports.ts';
+import { canonicalProfile, type Profile, parseProfile } from '../../functions/ingest/profile.ts';
+import { rejectsNameFor } from '../../functions/ingest/rejects.ts';
+import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
+import { type CustomerLine, ReceivablesQueries } from '../../functions/receivables/queries.ts';
+import { startConsole } from './console.ts';
+import { demoFiles } from './demo.ts';
+import { FileReportSink, InboxObjectStore, OutboxNotifier } from './files.ts';
+import { InboxWatcher, localIngestHandler } from './inbox.ts';
+import { openLocal } from './runtime.ts';
+
+const USAGE = `credit-sentinel: receivables, aging and credit risk, offline or on AWS
+
+Usage: sentinel <command> [options]        (every command takes --data-dir DIR, default ./.sentinel)
+
+  start [--in-memory] [--port 8787] [--inbox DIR] [--no-demo]
+        run the product: embedded DynamoDB (dynalite), the upload inbox, the console
+  ingest FILE... [--kind K] [--profile P] [--json]
+        load files; K is one of ${KINDS.join(', ')} (default: the file's folder name);
+        P is a shipped profile name or a profile JSON file. Exit 0 processed (even with
+        rejected rows), 1 a file could not be read, 2 bad usage
+  customers [--as-of YYYY-MM-DD] [--json]   the receivables table as the books stood that day
+  customer ID [--as-of YYYY-MM-DD] [--json] one customer's open items and aging
+  runs [--json]                             ingest runs, newest first
+  profiles                                  the shipped mapping profiles
+
+Time zone for "today": SENTINEL_TIME_ZONE (default UTC).
+`;
+
+class UsageError extends Error {}
+
+const timeZone = () => process.env.SENTINEL_TIME_ZONE ?? 'UTC';
+const today = () => dateInZone(new Date(), timeZone());
+
+function asOfOption(v: string | undefined): string {
+  if (v === undefined) return today();
+  const d = parseDate(v);
+  if (!d.ok) throw new UsageError(`--as-of ${v} ${d.reason}; use YYYY-MM-DD`);
+  return d.value;
+}
+
+async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Promise<Profile> {
+  const shipped = catalog.get(nameOrPath);
+  if (shipped) return shipped;
+  if (!nameOrPath.endsWith('.json'))
+    throw new UsageError(
+      `unknown profile "${nameOrPath}" (shipped: ${catalog.names().join(', ')}; or a .json file)`,
+    );
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(nameOrPath, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read profile ${nameOrPath}: ${(e as Error).message}`);
+  }
+  try {
+    return parseProfile(raw, `profile ${nameOrPath}`);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function progressBar(file: string, total: number | undefined) {
+  if (!process.stderr.isTTY || !total || total < 5_000_000) return undefined;
+  const started = Date.now();
+  let last = 0;
+  return (p: { bytes: number; rows: number }) => {
+    const now = Date.now();
+    if (now - last < 200 && p.bytes < total) return;
+    last = now;
+    const share = Math.min(1, p.bytes / total);
+    const width = 30;
+    const done = Math.round(share * width);
+    const mbs = p.bytes / 1e6 / Math.max(0.001, (now - started) / 1000);
+    process.stderr.write(
+      `\r${basename(file)} [${'#'.repeat(done)}${' '.repeat(width - done)}] ${(share * 100).toFixed(0)}% ${mbs.toFixed(1)} MB/s ${p.rows.toLocaleString('en')} rows `,
+    );
+  };
+}
+
+function humanRun(run: IngestRun): string {
+  const lines: string[] = [];
+  if (run.status === 'unreadable') lines.push(`${run.file}: NOT READ: ${run.reason}`);
+  else {
+    const per = Object.entries(run.accepted)
+      .map(([k, n]) => `${k} ${n.toLocaleString('en')}`)
+      .join(', ');
+    lines.push(
+      `${run.file}: ${run.acceptedTotal.toLocaleString('en')} accepted${per ? ` (${per})` : ''}, ${run.rejected.toLocaleString('en')} rejected; ${run.customersChanged} customers updated`,
+    );
+  }
+  if (run.rejectsFile) lines.push(`  rejects report: ${run.rejectsFile}`);
+  for (const w of run.warnings) lines.push(`  note: ${w}`);
+  return lines.join('\n');
+}
+
+async function cmdIngest(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      kind: { type: 'string' },
+      profile: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
+  if (values.kind && values.profile) throw new UsageError('give --kind or --profile, not both');
+  if (values.kind && !isKind(values.kind))
+    throw new UsageError(`unknown kind "${values.kind}"; expected one of ${KINDS.join(', ')}`);
+  const catalog = new ProfileCatalog();
+  const fixed = values.profile
+    ? await resolveProfile(values.profile, catalog)
+    : values.kind
+      ? canonicalProfile(values.kind as (typeof KINDS)[number])
+      : undefined;
+  const plan = positionals.map((file) => {
+    if (fixed) return { file, profile: fixed };
+    const folder = basename(dirname(resolve(file)));
+    if (isKind(folder)) return { file, profile: canonicalProfile(folder) };
+    throw new UsageError(`cannot tell what ${file} holds: pass --kind (${KINDS.join(', ')}) or --profile`);
+  });
+  const env = await openLocal({ dataDir: values['data-dir'] });
+  let exit = 0;
+  try {
+    for (const { file, profile } of plan) {
+      let size: number;
+      try {
+        size = (await stat(file)).size;
+        if ((await stat(file)).isDirectory()) throw new Error('is a directory');
+      } catch (e) {
+        exit = 1;
+        const reason = `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+        if (values.json) console.log(JSON.stringify({ file, kind: profile.outputs[0]?.kind, error: reason }));
+        else console.error(reason);
+        continue;
+      }
+      const onProgress = values.json ? undefined : progressBar(file, size);
+      const run = await ingest(
+        {
+          store: env.store,
+          notifier: new OutboxNotifier(env.dataDir),
+          clock: { now: () => new Date() },
+          timeZone: timeZone(),
+        },
+        {
+          source: createReadStream(file, { highWaterMark: 256 * 1024 }),
+          sizeBytes: size,
+          fileName: file,
+          objectRef: `file://${resolve(file)}`,
+          profile,
+          rejects: new FileReportSink(rejectsNameFor(file)),
+          onProgress,
+        },
+      );
+      if (onProgress) process.stderr.write('\n');
+      if (run.status === 'unreadable') exit = 1;
+      if (values.json)
+        console.log(
+          JSON.stringify({
+            file,
+            kind: run.kinds.join('+'),
+            accepted: run.acceptedTotal,
+            rejected: run.rejected,
+            rejectsFile: run.rejectsFile,
+            status: run.status,
+            reason: run.reason,
+            runId: run.runId,
+            acceptedByKind: run.accepted,
+            warnings: run.warnings,
+          }),
+        );
+      else console.log(humanRun(run));
+    }
+  } finally {
+    await env.close();
+  }
+  return exit;
+}
+
+function table(headers: string[], rows: string[][], rightAligned: Set<number>): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) =>
+    r.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
+  return [fmt(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+function jsonLine(l: CustomerLine) {
+  return {
+    customerId: l.customerId,
+    currency: l.currency,
+    openAmount: l.openAmount,
+    overdueAmount: l.overdueAmount,
+    aging: l.aging,
+    openInvoices: l.openInvoices,
+    maxDaysPastDue: l.maxDaysPastDue,
+    settledInvoices: l.settledInvoices,
+    avgDaysLate: l.avgDaysLate,
+  };
+}
+
+async function cmdCustomers(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'as-of': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (positionals.length > 0)
+    throw new UsageError(`customers takes no arguments (got ${positionals.join(' ')})`);
+  const asOf = asOfOption(values['as-of']);
+  const env = await openLocal({ dataDir: values['data-dir'] });
+  try {
+    const lines = await new ReceivablesQueries(env.store).customers(asOf);
+    if (values.json) {
+      console.log(JSON.stringify(lines.map(jsonLine), null, 2));
+      return 0;
+    }
+    console.log(`Receivables as of ${asOf} (${lines.length} customers)\n`);
+    console.log(
+      table(
+        [
+          'customer',
+          'ccy',
+          'open',
+          'overdue',
+          'not due',
+          '1-30',
+          '31-60',
+          '61-90',
+          '91-180',
+          '>180',
+          'inv',
+          'maxDPD',
+          'avgLate',
+        ],
+        lines.map((l) => [
+          l.customerId,
+          l.currency,
+          l.openAmount,
+          l.overdueAmount,
+          l.aging.notDue,
+          l.aging.d1_30,
+          l.aging.d31_60,
+          l.aging.d61_90,
+          l.aging.d91_180,
+          l.aging.over180,
+          String(l.openInvoices),
+          String(l.maxDaysPastDue),
+          l.avgDaysLate === null ? '-' : l.avgDaysLate.toFixed(1),
+        ]),
+        new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
+      ),
+    );
+    return 0;
+  } finally {
+    await env.close();
+  }
+}
+
+async function cmdCustomer(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'as-of': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('customer takes exactly one customer ID');
+  const id = positionals[0] as string;
+  const asOf = asOfOption(values['as-of']);
+  const env = await openLocal({ dataDir: values['data-dir'] });
+  try {
+    const file = await new ReceivablesQueries(env.store).customer(id, asOf);
+    if (!file) {
+      console.error(`no customer ${id}`);
+      return 1;
+    }
+    const { line, statement } = file;
+    const open = statement.invoices.filter((i) => i.open > 0);
+    if (values.json) {
+      const { formatMinor } = await import('../../functions/core/money.ts');
+      const ccy = line.currency;
+      console.log(
+        JSON.stringify(
+          {
+            ...jsonLine(line),
+            name: line.name,
+            asOf,
+            unappliedCash: line.unappliedCash,
+            creditLimit: line.creditLimit,
+            openItems: open.map((i) => ({
+              invoiceId: i.invoiceId,
+              issueDate: i.issueDate,
+              dueDate: i.dueDate,
+              amount: formatMinor(i.amount, ccy),
+              openAmount: formatMinor(i.open, ccy),
+              daysPastDue: i.daysPastDue,
+              bucket: i.bucket,
+              disputed: i.disputed,
+            })),
+            notes: statement.notes,
+          },
+          null,
+          2,
+        ),
+      );
+      return 0;
+    }
+    const { formatMinor } = await import('../../functions/core/money.ts');
+    console.log(`${id}${line.name ? ` ${line.name}` : ''}: receivables as of ${asOf} in ${line.currency}`);
+    console.log(
+      `open ${line.openAmount}, overdue ${line.overdueAmount}, unapplied cash ${line.unappliedCash}` +
+        `${line.creditLimit ? `, credit limit ${line.creditLimit}` : ''}; ${line.settledInvoices} invoices settled, avg ${line.avgDaysLate ?? '-'} days late\n`,
+    );
+    console.log(
+      table(
+        ['invoice', 'issued', 'due', 'amount', 'open', 'DPD', 'bucket', 'disputed'],
+        open.map((i) => [
+          i.invoiceId,
+          i.issueDate,
+          i.dueDate,
+          formatMinor(i.amount, line.currency),
+          formatMinor(i.open, line.currency),
+          String(i.daysPastDue ?? ''),
+          i.bucket ?? '',
+          i.disputed ? 'yes' : '',
+        ]),
+        new Set([3, 4, 5]),
+      ),
+    );
+    for (const n of statement.notes)
+      console.log(`note: payment ${n.paymentId} names invoice ${n.invoiceId}: ${n.code}`);
+    return 0;
+  } finally {
+    await env.close();
+  }
+}
+
+async function cmdRuns(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
+  });
+  const env = await openLocal({ dataDir: values['data-dir'] });
+  try {
+    const runs = await new ReceivablesQueries(env.store).runs(100);
+    if (values.json) console.log(JSON.stringify(runs, null, 2));
+    else
+      console.log(
+        table(
+          ['started', 'run', 'file', 'status', 'accepted', 'rejected'],
+          runs.map((r) => [
+            r.startedAt,
+            r.runId,
+            r.file,
+            r.status,
+            String(r.acceptedTotal),
+            String(r.rejected),
+          ]),
+          new Set([4, 5]),
+        ),
+      );
+    return 0;
+  } finally {
+    await env.close();
+  }
+}
+
+async function cmdStart(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'in-memory': { type: 'boolean', default: false },
+      port: { type: 'string', default: '8787' },
+      inbox: { type: 'string', default: 'inbox' },
+      'no-demo': { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`start takes no arguments (got ${positionals.join(' ')})`);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port ${values.port} is not a port`);
+  const env = await openLocal({ dataDir: values['data-dir'], inMemory: values['in-memory'] }, true);
+  if (env.shared) {
+    console.error(`credit-sentinel is already running on this data dir (${env.dataDir}); stop it first`);
+    await env.close();
+    return 1;
+  }
+  const inboxRoot = resolve(values.inbox);
+  await InboxWatcher.prepare(inboxRoot);
+  const inbox = new InboxObjectStore(inboxRoot);
+  const handler = localIngestHandler(env, inbox, new OutboxNotifier(env.dataDir), timeZone());
+  const watcher = new InboxWatcher(inbox, handler, (file, e) =>
+    console.error(`inbox: ${file} failed: ${(e as Error).message}`),
+  );
+  const queries = new ReceivablesQueries(env.store);
+  if (!values['no-demo'] && (await queries.runs(1)).length === 0) {
+    for (const [key, text] of Object.entries(demoFiles(today()))) await writeFile(join(inboxRoot, key), text);
+    console.log('empty store: dropped a demo dataset into the inbox');
+    await watcher.scan(false);
+  }
+  const web = await startConsole({ queries, today, port });
+  watcher.start();
+  console.log(
+    [
+      '',
+      `credit-sentinel is running`,
+      `  console   ${web.url}`,
+      `  inbox     ${inboxRoot}/<kind>/  (customers, invoices, payments, financials, fx, profile/<name>)`,
+      `  data      ${values['in-memory'] ? 'in memory (gone when stopped)' : env.dataDir}`,
+      `  DynamoDB  ${env.endpoint} (dynalite; the CLI in another terminal uses it too)`,
+      'Ctrl-C stops it.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.log('stopping...');
+  await watcher.stop();
+  await web.close();
+  await env.close();
+  return 0;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        return await cmdStart(rest);
+      case 'ingest':
+        return await cmdIngest(rest);
+      case 'customers':
+        return await cmdCustomers(rest);
+      case 'customer':
+        return await cmdCustomer(rest);
+      case 'runs':
+        return await cmdRuns(rest);
+      case 'profiles':
+        for (const n of new ProfileCatalog().names()) console.log(n);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (
+      e instanceof UsageError ||
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
+      code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+    ) {
+      console.error(`sentinel: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,800 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { minorDigits } from '../../functions/core/currencies.ts';
+import { type IsoDate, parseDate } from '../../functions/core/dates.ts';
+import { formatMinor, parseMinorUnits } from '../../functions/core/money.ts';
+import { AGING_BUCKETS, type AgingBucket, type InvoiceStatus } from '../../functions/core/receivables.ts';
+import type { IngestRun, RejectRecord } from '../../functions/ingest/ports.ts';
+import type { CustomerFile, CustomerLine, ReceivablesQueries } from '../../functions/receivables/queries.ts';
+
+/**
+ * The local read-only console: the receivables table, a customer's file and the ingest runs,
+ * server-rendered with `node:http` only. Every value that comes from data (uploaded files) is
+ * HTML-escaped through the `html` template tag; the pages load no script at all.
+ */
+export interface ConsoleOptions {
+  readonly queries: ReceivablesQueries;
+  /** The finance team's "today" as an ISO date: the default `asOf`. */
+  readonly today: () => string;
+  /** @default 8787; 0 picks a free port */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+}
+
+export interface RunningConsole {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const SETTLED_SHOWN = 200;
+const OPEN_SHOWN = 1000;
+const DEFAULT_RUNS = 50;
+const MAX_RUNS = 1000;
+
+// ---------------------------------------------------------------------------------------------
+// HTML building: interpolations are escaped unless they are already Html.
+
+class Html {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+type Part = Html | string | number | boolean | null | undefined | readonly Part[];
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+}
+
+function render(v: Part): string {
+  if (v === null || v === undefined || v === false || v === true) return '';
+  if (v instanceof Html) return v.value;
+  if (Array.isArray(v)) return (v as readonly Part[]).map(render).join('');
+  return escapeHtml(String(v));
+}
+
+function html(strings: TemplateStringsArray, ...values: Part[]): Html {
+  let out = strings[0] as string;
+  for (let i = 0; i < values.length; i++) out += render(values[i] as Part) + (strings[i + 1] as string);
+  return new Html(out);
+}
+
+const CSS = `
+:root{--fg:#1d2430;--muted:#5d6675;--line:#e2e5ea;--head:#f4f5f7;--accent:#1f5fbf;--red:#a8261b;--redbg:#fcebe9;--green:#1e6b34;--greenbg:#e6f4ea}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:#fff}
+header{display:flex;gap:2rem;align-items:baseline;padding:.7rem 1.5rem;border-bottom:1px solid var(--line);background:var(--head)}
+header .brand{font-weight:600}
+header nav a{margin-right:1.1rem}
+main{padding:1rem 1.5rem 3rem}
+a{color:var(--accent);text-decoration:none}
+a:hover{text-decoration:underline}
+h1{font-size:1.35rem;margin:.4rem 0 1rem}
+h2{font-size:1.05rem;margin:1.8rem 0 .5rem}
+.wrap{overflow-x:auto}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums}
+th,td{padding:.35rem .65rem;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap;vertical-align:top}
+thead th{background:var(--head);font-weight:600}
+.num{text-align:right}
+.ccy{color:var(--muted);font-size:.82em}
+.zero{color:#9aa1ab}
+.late{color:var(--red)}
+td.late{background:var(--redbg)}
+tfoot td{font-weight:600;border-top:2px solid var(--fg);border-bottom:none}
+.muted{color:var(--muted)}
+.note{background:#fff8e1;border-left:3px solid #e0a800;padding:.5rem .8rem;margin:.8rem 0;max-width:60rem}
+.problem{background:var(--redbg);border-left:3px solid var(--red);padding:.6rem .9rem;max-width:60rem}
+dl.kv{display:grid;grid-template-columns:max-content auto;gap:.2rem 1.2rem;margin:0}
+dl.kv dt{color:var(--muted)}
+dl.kv dd{margin:0}
+.cols{display:flex;flex-wrap:wrap;gap:1rem 3rem}
+.badge{display:inline-block;padding:0 .45rem;border-radius:3px;font-size:.85em}
+.ok{background:var(--greenbg);color:var(--green)}
+.bad{background:var(--redbg);color:var(--red)}
+form.asof{display:flex;gap:.5rem;align-items:center;margin:0 0 1rem}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em;white-space:pre-wrap;word-break:break-all}
+td.wide{white-space:normal;min-width:16rem;max-width:40rem}
+`;
+
+// The only inline content is the stylesheet: the CSP allows exactly it, and no script at all.
+const CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(CSS).digest('base64')}'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+
+const BUCKET_LABELS: Record<AgingBucket, string> = {
+  notDue: 'Not due',
+  d1_30: '1–30',
+  d31_60: '31–60',
+  d61_90: '61–90',
+  d91_180: '91–180',
+  over180: '180+',
+};
+
+const NOTE_MEANING: Record<string, string> = {
+  UNKNOWN_INVOICE:
+    'names an invoice that is not on file (as of this date); the amount is kept as unapplied cash',
+  INVOICE_NOT_YET_ISSUED: 'names an invoice issued after the payment was received; not applied to it',
+  CURRENCY_MISMATCH: 'is in another currency than the invoice it names; not applied to it',
+};
+
+function page(title: string, body: Html, active: 'customers' | 'runs' | '' = ''): string {
+  return `<!doctype html>${html`<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · credit-sentinel</title>
+<style>${new Html(CSS)}</style>
+</head>
+<body>
+<header><span class="brand">credit-sentinel</span>
+<nav><a href="/customers"${new Html(active === 'customers' ? ' aria-current="page"' : '')}>Customers</a> · <a href="/runs"${new Html(active === 'runs' ? ' aria-current="page"' : '')}>Runs</a></nav>
+</header>
+<main>
+${body}
+</main>
+</body>
+</html>
+`}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+/** "1234567.50" -> "1,234,567.50" (display only; the JSON keeps the plain decimal). */
+function groupDigits(decimal: string): string {
+  const negative = decimal.startsWith('-');
+  const s = negative ? decimal.slice(1) : decimal;
+  const dot = s.indexOf('.');
+  const int = dot < 0 ? s : s.slice(0, dot);
+  const frac = dot < 0 ? '' : s.slice(dot);
+  return `${negative ? '-' : ''}${int.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${frac}`;
+}
+
+const isZero = (decimal: string) => /^-?0*(\.0*)?$/.test(decimal);
+
+/** An amount cell: right-aligned, grouped, with its currency; red when `late` and not zero. */
+function amountCell(decimal: string | undefined, currency: string, late = false): Html {
+  if (decimal === undefined) return html`<td class="num muted">—</td>`;
+  const cls = isZero(decimal) ? 'num zero' : late ? 'num late' : 'num';
+  return html`<td class="${cls}">${groupDigits(decimal)} <span class="ccy">${currency}</span></td>`;
+}
+
+const minorCell = (minor: number, currency: string, late = false) =>
+  amountCell(formatMinor(minor, currency), currency, late);
+
+const money = (minor: number, currency: string) =>
+  html`${groupDigits(formatMinor(minor, currency))} <span class="ccy">${currency}</span>`;
+
+const numCell = (n: number | null | undefined, late = false) =>
+  n === null || n === undefined
+    ? html`<td class="num muted">—</td>`
+    : html`<td class="${late && n > 0 ? 'num late' : 'num'}">${n.toLocaleString('en-US')}</td>`;
+
+/** "2025-03-31T09:00:00.000Z" -> "2025-03-31 09:00:00 UTC" */
+function instant(iso: string | undefined): string {
+  if (!iso) return '—';
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(iso);
+  return m ? `${m[1]} ${m[2]} UTC` : iso;
+}
+
+const customerHref = (id: string, asOf: IsoDate) =>
+  `/customers/${encodeURIComponent(id)}?asOf=${encodeURIComponent(asOf)}`;
+const runHref = (id: string) => `/runs/${encodeURIComponent(id)}`;
+
+function toMinor(decimal: string, currency: string): number {
+  const r = parseMinorUnits(decimal, minorDigits(currency) ?? 2, { decimal: '.', thousands: '' });
+  if (!r.ok) throw new Error(`unexpected amount ${JSON.stringify(decimal)} (${currency}): ${r.reason}`);
+  return r.value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+interface Reply {
+  readonly status: number;
+  readonly type: 'html' | 'json' | 'text';
+  readonly body: string;
+  readonly headers?: Record<string, string>;
+}
+
+const CONTENT_TYPES = {
+  html: 'text/html; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  text: 'text/plain; charset=utf-8',
+} as const;
+
+const htmlReply = (status: number, title: string, body: Html, active: 'customers' | 'runs' | '' = '') => ({
+  status,
+  type: 'html' as const,
+  body: page(title, body, active),
+});
+
+const jsonReply = (status: number, value: unknown): Reply => ({
+  status,
+  type: 'json',
+  body: `${JSON.stringify(value, null, 2)}\n`,
+});
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad request',
+  404: 'Not found',
+  405: 'Method not allowed',
+  500: 'Something went wrong',
+};
+
+function problem(status: number, message: string, api: boolean): Reply {
+  if (api) return jsonReply(status, { error: message });
+  const title = STATUS_TITLES[status] ?? `Error ${status}`;
+  return htmlReply(
+    status,
+    title,
+    html`<h1>${title}</h1><div class="problem">${message}</div>
+<p><a href="/customers">Back to the receivables</a></p>`,
+  );
+}
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function asOfParam(params: URLSearchParams, today: () => string): IsoDate {
+  const raw = params.get('asOf');
+  if (raw === null || raw.trim() === '') return today();
+  const r = parseDate(raw.trim(), 'YYYY-MM-DD');
+  if (!r.ok) {
+    throw new HttpProblem(
+      400,
+      `asOf "${raw}" is not a valid date: it ${r.reason}. Give the date as YYYY-MM-DD, for example ${today()}.`,
+    );
+  }
+  return r.value;
+}
+
+function limitParam(params: URLSearchParams): number {
+  const raw = params.get('limit');
+  if (raw === null || raw.trim() === '') return DEFAULT_RUNS;
+  const v = raw.trim();
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_RUNS)
+    throw new HttpProblem(400, `limit "${raw}" must be a whole number from 1 to ${MAX_RUNS}.`);
+  return Number(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The receivables table
+
+interface CurrencyTotal {
+  currency: string;
+  customers: number;
+  openAmount: string;
+  overdueAmount: string;
+  aging: Record<AgingBucket, string>;
+  openInvoices: number;
+  maxDaysPastDue: number;
+  unappliedCash: string;
+  /** Sum of the credit limits on file; undefined when no customer of the currency has one. */
+  creditLimit?: string | undefined;
+}
+
+/** Sums the lines per currency, exactly (through minor units). */
+export function totalsByCurrency(lines: readonly CustomerLine[]): CurrencyTotal[] {
+  const acc = new Map<
+    string,
+    {
+      customers: number;
+      open: number;
+      overdue: number;
+      aging: Record<AgingBucket, number>;
+      openInvoices: number;
+      maxDaysPastDue: number;
+      unapplied: number;
+      creditLimit: number | undefined;
+    }
+  >();
+  for (const l of lines) {
+    const c = l.currency;
+    let t = acc.get(c);
+    if (!t) {
+      t = {
+        customers: 0,
+        open: 0,
+        overdue: 0,
+        aging: { notDue: 0, d1_30: 0, d31_60: 0, d61_90: 0, d91_180: 0, over180: 0 },
+        openInvoices: 0,
+        maxDaysPastDue: 0,
+        unapplied: 0,
+        creditLimit: undefined,
+      };
+      acc.set(c, t);
+    }
+    t.customers++;
+    t.open += toMinor(l.openAmount, c);
+    t.overdue += toMinor(l.overdueAmount, c);
+    for (const b of AGING_BUCKETS) t.aging[b] += toMinor(l.aging[b], c);
+    t.openInvoices += l.openInvoices;
+    t.maxDaysPastDue = Math.max(t.maxDaysPastDue, l.maxDaysPastDue);
+    t.unapplied += toMinor(l.unappliedCash, c);
+    if (l.creditLimit !== undefined) t.creditLimit = (t.creditLimit ?? 0) + toMinor(l.creditLimit, c);
+  }
+  return [...acc]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([currency, t]) => {
+      const m = (n: number) => formatMinor(n, currency);
+      const aging = {} as Record<AgingBucket, string>;
+      for (const b of AGING_BUCKETS) aging[b] = m(t.aging[b]);
+      return {
+        currency,
+        customers: t.customers,
+        openAmount: m(t.open),
+        overdueAmount: m(t.overdue),
+        aging,
+        openInvoices: t.openInvoices,
+        maxDaysPastDue: t.maxDaysPastDue,
+        unappliedCash: m(t.unapplied),
+        creditLimit: t.creditLimit === undefined ? undefined : m(t.creditLimit),
+      };
+    });
+}
+
+const asOfForm = (action: string, asOf: IsoDate) =>
+  html`<form class="asof" method="get" action="${action}">
+<label for="asOf">As of</label> <input type="date" id="asOf" name="asOf" value="${asOf}" required>
+<button type="submit">Show</button></form>`;
+
+const bucketHeads = AGING_BUCKETS.map(
+  (b) => html`<th class="${b === 'notDue' ? 'num' : 'num late'}">${BUCKET_LABELS[b]}</th>`,
+);
+
+function customersPage(lines: readonly CustomerLine[], asOf: IsoDate): Html {
+  const totals = totalsByCurrency(lines);
+  const rows = lines.map(
+    (l) => html`<tr>
+<td><a href="${customerHref(l.customerId, asOf)}">${l.customerId}</a></td>
+<td>${l.name ?? html`<span class="muted">(no master data)</span>`}</td>
+<td>${l.currency}</td>
+${amountCell(l.openAmount, l.currency)}
+${amountCell(l.overdueAmount, l.currency, true)}
+${AGING_BUCKETS.map((b) => amountCell(l.aging[b], l.currency, b !== 'notDue'))}
+${numCell(l.openInvoices)}
+${numCell(l.maxDaysPastDue, true)}
+${numCell(l.avgDaysLate)}
+${amountCell(l.unappliedCash, l.currency)}
+${amountCell(l.creditLimit, l.currency)}
+</tr>`,
+  );
+  const foot = totals.map(
+    (t) => html`<tr>
+<td>Total ${t.currency}</td>
+<td>${t.customers} customer${t.customers === 1 ? '' : 's'}</td>
+<td>${t.currency}</td>
+${amountCell(t.openAmount, t.currency)}
+${amountCell(t.overdueAmount, t.currency, true)}
+${AGING_BUCKETS.map((b) => amountCell(t.aging[b], t.currency, b !== 'notDue'))}
+${numCell(t.openInvoices)}
+${numCell(t.maxDaysPastDue, true)}
+<td></td>
+${amountCell(t.unappliedCash, t.currency)}
+${amountCell(t.creditLimit, t.currency)}
+</tr>`,
+  );
+  const table =
+    lines.length === 0
+      ? html`<p class="note">No receivables on file yet. Ingest a customers, invoices or payments file first.</p>`
+      : html`<div class="wrap"><table>
+<thead><tr><th>Customer</th><th>Name</th><th>Currency</th><th class="num">Open</th><th class="num late">Overdue</th>
+${bucketHeads}
+<th class="num">Open invoices</th><th class="num">Max days past due</th><th class="num">Avg days late</th>
+<th class="num">Unapplied cash</th><th class="num">Credit limit</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+<tfoot>
+${foot}
+</tfoot>
+</table></div>`;
+  return html`<h1>Receivables as of ${asOf}</h1>
+${asOfForm('/customers', asOf)}
+<p class="muted">${lines.length} customer${lines.length === 1 ? '' : 's'}, largest overdue first. Amounts are in each customer's credit currency.</p>
+${table}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One customer
+
+const kv = (pairs: [string, Part][]) =>
+  html`<dl class="kv">${pairs.map(([k, v]) => html`<dt>${k}</dt><dd>${v === undefined || v === '' ? html`<span class="muted">—</span>` : v}</dd>`)}</dl>`;
+
+const yesNo = (b: boolean) => (b ? html`<span class="badge bad">disputed</span>` : '');
+
+function customerPage(file: CustomerFile, id: string, asOf: IsoDate): Html {
+  const c = file.customer;
+  const s = file.statement.summary;
+  const ccy = s.currency;
+  const open = file.statement.invoices.filter((i) => i.settledDate === undefined);
+  const settled = file.statement.invoices
+    .filter((i): i is InvoiceStatus & { settledDate: string } => i.settledDate !== undefined)
+    .sort((a, b) =>
+      a.settledDate < b.settledDate
+        ? 1
+        : a.settledDate > b.settledDate
+          ? -1
+          : a.invoiceId < b.invoiceId
+            ? -1
+            : a.invoiceId > b.invoiceId
+              ? 1
+              : 0,
+    );
+  const apps = [...file.statement.applications].sort((a, b) =>
+    a.receivedDate < b.receivedDate
+      ? 1
+      : a.receivedDate > b.receivedDate
+        ? -1
+        : a.paymentId < b.paymentId
+          ? -1
+          : 1,
+  );
+  const notes = file.statement.notes;
+  const unappliedOther = file.statement.applications.filter((a) => a.currency !== ccy && a.unapplied > 0);
+
+  const master = c
+    ? kv([
+        ['Customer', c.customerId],
+        ['Name', c.name],
+        ['Country', c.country],
+        ['Industry', c.industry],
+        ['Credit currency', c.currency],
+        ['Payment terms', c.paymentTermsDays === undefined ? undefined : `${c.paymentTermsDays} days`],
+        [
+          'Credit limit',
+          c.creditLimit !== undefined && c.currency ? money(c.creditLimit, c.currency) : undefined,
+        ],
+        ['Registration no.', c.registrationNo],
+      ])
+    : html`<p class="note">No customer master data on file for this id; the figures come from its invoices and payments alone.</p>`;
+
+  const utilisation =
+    c?.creditLimit !== undefined && c.creditLimit > 0 && c.currency === ccy
+      ? `${((s.openAmount / c.creditLimit) * 100).toFixed(1)}% of the credit limit`
+      : undefined;
+  const summary = kv([
+    ['Open', money(s.openAmount, ccy)],
+    [
+      'Overdue',
+      s.overdueAmount > 0 ? html`<span class="late">${money(s.overdueAmount, ccy)}</span>` : money(0, ccy),
+    ],
+    ['Disputed', money(s.disputedAmount, ccy)],
+    ['Open invoices', String(s.openInvoices)],
+    ['Max days past due', String(s.maxDaysPastDue)],
+    ['Settled invoices', String(s.settledInvoices)],
+    ['Avg days late', s.avgDaysLate === null ? undefined : String(s.avgDaysLate)],
+    ['Unapplied cash', money(s.unappliedCash, ccy)],
+    ['DSO (90 days)', s.dso === null ? undefined : String(s.dso)],
+    ['Credit used', utilisation],
+  ]);
+
+  const other =
+    s.otherCurrencies.length > 0
+      ? html`<p class="note">Open receivables in other currencies, not converted and left out of the figures above:
+${s.otherCurrencies.map((o, i) => html`${i > 0 ? ', ' : ''}${money(o.openAmount, o.currency)}`)}.
+The invoice tables below show every amount in units of ${ccy}, so those invoices' amounts are not in their own currency there (see the JSON for their original rows).</p>`
+      : '';
+
+  const aging = html`<div class="wrap"><table>
+<thead><tr>${bucketHeads}<th class="num">Total open</th></tr></thead>
+<tbody><tr>${AGING_BUCKETS.map((b) => minorCell(s.aging[b], ccy, b !== 'notDue'))}${minorCell(s.openAmount, ccy)}</tr></tbody>
+</table></div>`;
+
+  const openShown = open.slice(0, OPEN_SHOWN);
+  const openTable =
+    open.length === 0
+      ? html`<p class="muted">No open items.</p>`
+      : html`<div class="wrap"><table>
+<thead><tr><th>Invoice</th><th>Issued</th><th>Due</th><th class="num">Amount</th><th class="num">Open</th><th class="num">Days past due</th><th>Bucket</th><th>Disputed</th></tr></thead>
+<tbody>
+${openShown.map((i) => {
+  const late = (i.daysPastDue ?? 0) > 0;
+  return html`<tr><td>${i.invoiceId}</td><td>${i.issueDate}</td><td>${i.dueDate}</td>
+${minorCell(i.amount, ccy)}${minorCell(i.open, ccy, late)}${numCell(i.daysPastDue, true)}
+<td class="${late ? 'late' : ''}">${i.bucket ? BUCKET_LABELS[i.bucket] : ''}</td><td>${yesNo(i.disputed)}</td></tr>`;
+})}
+</tbody></table></div>
+${open.length > OPEN_SHOWN ? html`<p class="note">Showing the ${OPEN_SHOWN} oldest due of ${open.length} open items; the JSON at <a href="${`/api${customerHref(id, asOf)}`}">/api/customers/…</a> has them all.</p>` : ''}`;
+
+  const settledShown = settled.slice(0, SETTLED_SHOWN);
+  const settledTable =
+    settled.length === 0
+      ? html`<p class="muted">No invoices settled by this date.</p>`
+      : html`<div class="wrap"><table>
+<thead><tr><th>Invoice</th><th>Issued</th><th>Due</th><th class="num">Amount</th><th>Settled</th><th class="num">Days late</th><th class="num">Days to settle</th><th>Disputed</th></tr></thead>
+<tbody>
+${settledShown.map(
+  (
+    i,
+  ) => html`<tr><td>${i.invoiceId}</td><td>${i.issueDate}</td><td>${i.dueDate}</td>${minorCell(i.amount, ccy)}
+<td>${i.settledDate}</td>${numCell(i.daysLate, true)}${numCell(i.daysToSettle)}<td>${yesNo(i.disputed)}</td></tr>`,
+)}
+</tbody></table></div>
+${settled.length > SETTLED_SHOWN ? html`<p class="note">Showing the ${SETTLED_SHOWN} most recently settled of ${settled.length} settled invoices.</p>` : ''}`;
+
+  const payments =
+    apps.length === 0
+      ? html`<p class="muted">No payments received by this date.</p>`
+      : html`<div class="wrap"><table>
+<thead><tr><th>Payment</th><th>Received</th><th class="num">Amount</th><th>Applied to</th><th class="num">Unapplied</th></tr></thead>
+<tbody>
+${apps.map((a) => {
+  const total = a.allocations.reduce((n, x) => n + x.amount, 0) + a.unapplied;
+  const applied =
+    a.allocations.length === 0
+      ? html`<span class="muted">nothing</span>`
+      : a.allocations.map(
+          (x, i) => html`${i > 0 ? html`<br>` : ''}${x.invoiceId}: ${money(x.amount, a.currency)}`,
+        );
+  return html`<tr><td>${a.paymentId}</td><td>${a.receivedDate}</td>${minorCell(total, a.currency)}
+<td class="wide">${applied}</td>${minorCell(a.unapplied, a.currency)}</tr>`;
+})}
+</tbody>
+<tfoot><tr><td colspan="4">Unapplied cash</td>${minorCell(s.unappliedCash, ccy)}</tr></tfoot>
+</table></div>
+${unappliedOther.length > 0 ? html`<p class="note">Unapplied cash in other currencies, not in the total: ${unappliedOther.map((a, i) => html`${i > 0 ? ', ' : ''}${a.paymentId} ${money(a.unapplied, a.currency)}`)}.</p>` : ''}`;
+
+  const notesTable =
+    notes.length === 0
+      ? ''
+      : html`<h2>Allocation notes</h2>
+<div class="wrap"><table>
+<thead><tr><th>Payment</th><th>Invoice named</th><th>Code</th><th>Meaning</th></tr></thead>
+<tbody>
+${notes.map(
+  (n) =>
+    html`<tr><td>${n.paymentId}</td><td>${n.invoiceId}</td><td><code>${n.code}</code></td><td class="wide">${NOTE_MEANING[n.code] ?? ''}</td></tr>`,
+)}
+</tbody></table></div>`;
+
+  const financials =
+    file.financials.length === 0
+      ? ''
+      : html`<h2>Financial statements</h2>
+<div class="wrap"><table>
+<thead><tr><th>Period end</th><th class="num">Revenue</th><th class="num">EBIT</th><th class="num">Current assets</th><th class="num">Current liabilities</th><th class="num">Total assets</th><th class="num">Total liabilities</th><th class="num">Equity</th></tr></thead>
+<tbody>
+${[...file.financials]
+  .sort((a, b) => (a.periodEnd < b.periodEnd ? 1 : -1))
+  .map((f) => {
+    const cell = (n: number | undefined) =>
+      n === undefined ? html`<td class="num muted">—</td>` : minorCell(n, f.currency);
+    return html`<tr><td>${f.periodEnd}</td>${cell(f.revenue)}${cell(f.ebit)}${cell(f.currentAssets)}${cell(f.currentLiabilities)}${cell(f.totalAssets)}${cell(f.totalLiabilities)}${cell(f.equity)}</tr>`;
+  })}
+</tbody></table></div>`;
+
+  return html`<p><a href="${`/customers?asOf=${encodeURIComponent(asOf)}`}">← All customers</a></p>
+<h1>${c?.name ?? id}${c?.name ? html` <span class="muted">· ${id}</span>` : ''}</h1>
+${asOfForm(`/customers/${encodeURIComponent(id)}`, asOf)}
+<div class="cols">
+<section><h2>Master data</h2>${master}</section>
+<section><h2>Summary as of ${asOf}</h2>${summary}</section>
+</div>
+${other}
+<h2>Aging</h2>
+${aging}
+<h2>Open items (${open.length})</h2>
+${openTable}
+<h2>Settled invoices (${settled.length})</h2>
+${settledTable}
+<h2>Payments (${apps.length})</h2>
+${payments}
+${notesTable}
+${financials}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+const statusBadge = (r: IngestRun) =>
+  r.status === 'processed'
+    ? html`<span class="badge ok">processed</span>`
+    : html`<span class="badge bad">unreadable</span>${r.reason ? html` <span class="muted">${r.reason}</span>` : ''}`;
+
+function runsPage(runs: readonly IngestRun[], limit: number): Html {
+  if (runs.length === 0) return html`<h1>Ingest runs</h1><p class="note">No files ingested yet.</p>`;
+  return html`<h1>Ingest runs</h1>
+<p class="muted">Newest first${runs.length >= limit ? html`; showing the newest ${limit} (<a href="${`/runs?limit=${Math.min(limit * 4, MAX_RUNS)}`}">more</a>)` : ''}.</p>
+<div class="wrap"><table>
+<thead><tr><th>Started</th><th>File</th><th>Profile</th><th>Kinds</th><th>Status</th><th class="num">Rows read</th><th class="num">Accepted</th><th class="num">Rejected</th><th class="num">Warnings</th><th></th></tr></thead>
+<tbody>
+${runs.map(
+  (
+    r,
+  ) => html`<tr><td>${instant(r.startedAt)}</td><td class="wide"><a href="${runHref(r.runId)}">${r.file}</a></td>
+<td>${r.profile || html`<span class="muted">—</span>`}</td><td>${r.kinds.join(', ')}</td><td class="wide">${statusBadge(r)}</td>
+${numCell(r.rowsRead)}${numCell(r.acceptedTotal)}${numCell(r.rejected, true)}${numCell(r.warnings.length)}
+<td><a href="${runHref(r.runId)}">details</a></td></tr>`,
+)}
+</tbody></table></div>`;
+}
+
+function runPage(run: IngestRun, rejects: readonly RejectRecord[]): Html {
+  const accepted = Object.entries(run.accepted)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  const details = kv([
+    ['Run', html`<code>${run.runId}</code>`],
+    ['File', run.file],
+    ['Object', html`<code>${run.objectRef}</code>`],
+    ['Profile', run.profile],
+    ['Kinds', run.kinds.join(', ')],
+    ['Status', statusBadge(run)],
+    ['Format', [run.format, run.encoding].filter(Boolean).join(', ')],
+    ['Started', instant(run.startedAt)],
+    ['Finished', instant(run.finishedAt)],
+    ['Books date', run.asOf],
+    ['Rows read', run.rowsRead.toLocaleString('en-US')],
+    ['Accepted', `${run.acceptedTotal.toLocaleString('en-US')}${accepted ? ` (${accepted})` : ''}`],
+    [
+      'Rejected',
+      run.rejected > 0 ? html`<span class="late">${run.rejected.toLocaleString('en-US')}</span>` : '0',
+    ],
+    ['Customers changed', String(run.customersChanged)],
+    ['Rejects report', run.rejectsFile ? html`<code>${run.rejectsFile}</code>` : undefined],
+  ]);
+  const warnings =
+    run.warnings.length === 0
+      ? html`<p class="muted">None.</p>`
+      : html`<ul>${run.warnings.map((w) => html`<li>${w}</li>`)}</ul>`;
+  const cut =
+    run.rejected > rejects.length
+      ? html`<p class="note">Showing ${rejects.length.toLocaleString('en-US')} of ${run.rejected.toLocaleString('en-US')} rejected rows; the full list is in ${run.rejectsFile ? html`<code>${run.rejectsFile}</code>` : 'the rejects report next to the upload'}.</p>`
+      : '';
+  const rejectsTable =
+    rejects.length === 0
+      ? html`<p class="muted">No rejected rows.</p>`
+      : html`<div class="wrap"><table>
+<thead><tr><th class="num">Line</th><th>Column</th><th>Value</th><th>Reason</th></tr></thead>
+<tbody>
+${rejects.map(
+  (r) => html`<tr><td class="num">${r.line === 0 ? 'file' : r.line}</td><td>${r.column}</td>
+<td class="wide">${r.value === '' ? html`<span class="muted">(blank)</span>` : html`<code>${r.value}</code>`}</td><td class="wide">${r.reason}</td></tr>`,
+)}
+</tbody></table></div>`;
+  return html`<p><a href="/runs">← All runs</a></p>
+<h1>Run of ${run.file}</h1>
+${details}
+<h2>Warnings (${run.warnings.length})</h2>
+${warnings}
+<h2>Rejected rows (${run.rejected.toLocaleString('en-US')})</h2>
+${cut}
+${rejectsTable}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+
+async function route(opts: ConsoleOptions, segs: readonly string[], params: URLSearchParams): Promise<Reply> {
+  const q = opts.queries;
+  const api = segs[0] === 'api';
+  const p = api ? segs.slice(1) : segs;
+  const [a, b, ...rest] = p;
+  if (rest.length > 0) return problem(404, 'There is no page at this address.', api);
+
+  if (!api && p.length === 1 && a === 'healthz') return { status: 200, type: 'text', body: 'ok' };
+
+  if ((p.length === 0 && !api) || (a === 'customers' && b === undefined)) {
+    const asOf = asOfParam(params, opts.today);
+    const lines = await q.customers(asOf);
+    if (api) return jsonReply(200, { asOf, customers: lines, totals: totalsByCurrency(lines) });
+    return htmlReply(200, `Receivables ${asOf}`, customersPage(lines, asOf), 'customers');
+  }
+  if (a === 'customers' && b !== undefined) {
+    const asOf = asOfParam(params, opts.today);
+    const file = await q.customer(b, asOf);
+    if (!file) return problem(404, `There is no customer "${b}" on file.`, api);
+    if (api) return jsonReply(200, { asOf, ...file });
+    return htmlReply(200, file.customer?.name ?? b, customerPage(file, b, asOf), 'customers');
+  }
+  if (a === 'runs' && b === undefined) {
+    const limit = limitParam(params);
+    const runs = await q.runs(limit);
+    if (api) return jsonReply(200, { runs });
+    return htmlReply(200, 'Ingest runs', runsPage(runs, limit), 'runs');
+  }
+  if (a === 'runs' && b !== undefined) {
+    const found = await q.run(b);
+    if (!found) return problem(404, `There is no ingest run "${b}".`, api);
+    if (api) return jsonReply(200, found);
+    return htmlReply(200, `Run ${found.run.file}`, runPage(found.run, found.rejects), 'runs');
+  }
+  return problem(404, 'There is no page at this address.', api);
+}
+
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  const body = Buffer.from(reply.body, 'utf8');
+  res.writeHead(reply.status, {
+    'content-type': CONTENT_TYPES[reply.type],
+    'content-length': String(body.length),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    ...(reply.type === 'html' ? { 'content-security-policy': CSP } : {}),
+    ...reply.headers,
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+async function handle(opts: ConsoleOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  const params = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
+  const api = rawPath === '/api' || rawPath.startsWith('/api/');
+  try {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const r = problem(405, 'This console is read-only: use GET.', api);
+      send(req, res, { ...r, headers: { allow: 'GET, HEAD' } });
+      return;
+    }
+    const trimmed = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
+    let segs: string[];
+    try {
+      segs = trimmed === '/' || trimmed === '' ? [] : trimmed.slice(1).split('/').map(decodeURIComponent);
+    } catch {
+      send(req, res, problem(400, 'The address is not valid (bad percent-encoding).', api));
+      return;
+    }
+    send(req, res, await route(opts, segs, params));
+  } catch (e) {
+    if (e instanceof HttpProblem) {
+      send(req, res, problem(e.status, e.message, api));
+      return;
+    }
+    console.error(`console: ${req.method} ${rawPath} failed:`, e);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    send(
+      req,
+      res,
+      problem(500, 'The console could not build this page. The error was logged on the server.', api),
+    );
+  }
+}
+
+/** Starts the console; resolves once it listens. */
+export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole> {
+  const host = opts.host ?? '127.0.0.1';
+  const server = createServer((req, res) => {
+    void handle(opts, req, res);
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port ?? 8787, host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  server.on('error', (e) => console.error('console: server error:', e));
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    close: () =>
+      new Promise<void>((ok, fail) => {
+        server.close((e) => (e ? fail(e) : ok()));
+        server.closeAllConnections();
+      }),
+  };
+}
