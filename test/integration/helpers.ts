@@ -8,6 +8,7 @@ import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import type { CustomersChanged, IngestRun } from '../../functions/ingest/ports.ts';
 import { canonicalProfile, type Profile } from '../../functions/ingest/profile.ts';
+import { rejectsNameFor } from '../../functions/ingest/rejects.ts';
 import { FileReportSink } from '../../infra/local/files.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 
@@ -39,7 +40,7 @@ export async function harness(): Promise<Harness> {
       const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
       await writeFile(path, bytes);
       const profile = opts.profile ?? canonicalProfile(opts.kind ?? 'invoices');
-      const reportPath = path.replace(/\.[^.]+$/, '') + '.rejects.csv';
+      const reportPath = rejectsNameFor(path);
       const run = await ingest(
         {
           store: env.store,
