@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dateInZone, parseDate } from '../../functions/core/dates.ts';
@@ -66,6 +66,26 @@ async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Prom
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+/**
+ * The rejects report goes next to the upload, unless that folder is read-only (a shared dataset,
+ * a mounted export): then under the data dir, and the run says where.
+ */
+async function rejectsPathFor(file: string, dataDir: string): Promise<string> {
+  const beside = rejectsNameFor(file);
+  try {
+    const folder = await stat(dirname(resolve(beside)));
+    if ((folder.mode & 0o222) !== 0) {
+      await access(dirname(resolve(beside)), constants.W_OK);
+      return beside;
+    }
+  } catch {
+    // fall through to the data dir
+  }
+  const dir = join(dataDir, 'rejects');
+  await mkdir(dir, { recursive: true });
+  return join(dir, basename(beside));
 }
 
 function progressBar(file: string, total: number | undefined) {
@@ -158,7 +178,7 @@ async function cmdIngest(args: string[]): Promise<number> {
           fileName: file,
           objectRef: `file://${resolve(file)}`,
           profile,
-          rejects: new FileReportSink(rejectsNameFor(file)),
+          rejects: new FileReportSink(await rejectsPathFor(file, env.dataDir)),
           onProgress,
         },
       );
