@@ -273,7 +273,7 @@ export class DynamoStore implements IngestStore {
   }> {
     let customer: Customer | undefined;
     let summary: ReceivableSummary | undefined;
-    const invoices: Invoice[] = [];
+    const invoices: (Invoice & { from?: Provenance })[] = [];
     const payments: (Payment & { from?: Provenance })[] = [];
     const applications = new Map<string, StoredApplication>();
     const financials: FinancialStatement[] = [];
@@ -282,7 +282,11 @@ export class DynamoStore implements IngestStore {
       ExpressionAttributeValues: { ':pk': { S: custPk(customerId) } },
     })) {
       const sk = it.sk as string;
-      if (sk.startsWith('INV#')) invoices.push(strip<Invoice>(it, META));
+      if (sk.startsWith('INV#'))
+        invoices.push({
+          ...strip<Invoice>(it, META),
+          from: { runId: it.run as string, line: it.line as number },
+        });
       else if (sk.startsWith('PAY#'))
         payments.push({
           ...strip<Payment>(it, META),

@@ -76,7 +76,7 @@ export function parseMinorUnits(text: string, digits: number, style: NumberStyle
   for (let d = Math.min(fracDigits, digits); d < digits; d++) frac *= 10;
   const value = units * 10 ** digits + frac;
   if (!Number.isSafeInteger(value)) return { ok: false, reason: 'is too large' };
-  return { ok: true, value: negative ? -value : value };
+  return { ok: true, value: negative && value !== 0 ? -value : value };
 }
 
 /** Formats minor units as a plain decimal string in major units: 123450 USD -> "1234.50". */

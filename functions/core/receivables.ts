@@ -103,7 +103,6 @@ export function allocatePayments(
         else if (inv.currency !== p.currency)
           notes.push({ paymentId: p.paymentId, invoiceId: ref, code: 'CURRENCY_MISMATCH' });
         else apply(inv);
-        if (remaining === 0) break;
       }
     } else {
       for (const inv of fifo) {
@@ -138,6 +137,7 @@ export function agingBucket(daysPastDue: number): AgingBucket {
 
 export interface InvoiceStatus {
   readonly invoiceId: string;
+  readonly currency: string;
   readonly issueDate: IsoDate;
   readonly dueDate: IsoDate;
   readonly amount: number;
@@ -170,7 +170,7 @@ export interface ReceivableSummary {
   /** Simple DSO over `dsoDays`: open receivables / credit sales of the period * days; null without sales. */
   readonly dso: number | null;
   /** Receivables in a currency other than `currency` that could not be converted, kept visible. */
-  readonly otherCurrencies: { currency: string; openAmount: number }[];
+  readonly otherCurrencies: { currency: string; openAmount: number; unappliedCash: number }[];
 }
 
 export interface CustomerBooks {
@@ -245,6 +245,7 @@ export function statementAsOf(books: CustomerBooks, asOf: IsoDate, dsoDays = 90)
       lateSum += daysLate;
       statuses.push({
         invoiceId: inv.invoiceId,
+        currency: inv.currency,
         issueDate: inv.issueDate,
         dueDate: inv.dueDate,
         amount: inv.amount,
@@ -259,6 +260,7 @@ export function statementAsOf(books: CustomerBooks, asOf: IsoDate, dsoDays = 90)
       const bucket = agingBucket(daysPastDue);
       statuses.push({
         invoiceId: inv.invoiceId,
+        currency: inv.currency,
         issueDate: inv.issueDate,
         dueDate: inv.dueDate,
         amount: inv.amount,
@@ -281,7 +283,12 @@ export function statementAsOf(books: CustomerBooks, asOf: IsoDate, dsoDays = 90)
     if (inv.currency === currency && inv.issueDate > salesFrom) sales += inv.amount;
   }
   let unappliedCash = 0;
-  for (const app of applications) if (app.currency === currency) unappliedCash += app.unapplied;
+  const otherCash = new Map<string, number>();
+  for (const app of applications) {
+    if (app.currency === currency) unappliedCash += app.unapplied;
+    else if (app.unapplied > 0)
+      otherCash.set(app.currency, (otherCash.get(app.currency) ?? 0) + app.unapplied);
+  }
 
   const summary: ReceivableSummary = {
     customerId: books.customerId,
@@ -297,7 +304,11 @@ export function statementAsOf(books: CustomerBooks, asOf: IsoDate, dsoDays = 90)
     avgDaysLate: settledInvoices === 0 ? null : Math.round((lateSum / settledInvoices) * 100) / 100,
     unappliedCash,
     dso: sales === 0 ? null : Math.round((openAmount / sales) * dsoDays * 10) / 10,
-    otherCurrencies: [...other].map(([c, amount]) => ({ currency: c, openAmount: amount })),
+    otherCurrencies: [...new Set([...other.keys(), ...otherCash.keys()])].sort().map((c) => ({
+      currency: c,
+      openAmount: other.get(c) ?? 0,
+      unappliedCash: otherCash.get(c) ?? 0,
+    })),
   };
   statuses.sort(byDueThenId);
   return { summary, invoices: statuses, applications, notes };

@@ -82,7 +82,8 @@ export class CsvTokenizer {
         pos = nl + 1;
         continue;
       }
-      if (r === 'unterminated') {
+      // An implausibly long record is a stray quote, whatever the chunking: refuse its first line.
+      if (r === 'unterminated' || r.next - pos > this.maxRecordChars) {
         this.unterminated(text, pos, nl, sink);
         pos = nl + 1;
         continue;

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import { minorDigits } from '../core/currencies.ts';
-import { addDays, dateInZone, type IsoDate } from '../core/dates.ts';
-import { convertMinor, parseRate } from '../core/money.ts';
+import { dateInZone, type IsoDate } from '../core/dates.ts';
 import { statementAsOf } from '../core/receivables.ts';
 import type { Customer, FxRate, Invoice, Original, Payment } from '../core/records.ts';
 import { UnreadableFileError } from './errors.ts';
 import { FingerprintSet } from './fingerprints.ts';
+import { Converter } from './fx.ts';
 import { type FieldIssue, type InvoiceRow, type Kind, type PaymentRow, SPECS } from './kinds.ts';
 import type {
   ChangeNotifier,
   Clock,
   IngestRun,
   IngestStore,
+  Provenance,
   RejectRecord,
   RejectsSink,
   StoredApplication,
@@ -60,75 +61,6 @@ export function runIdFor(objectRef: string, startedAt: Date, deterministic: bool
   return deterministic ? `obj-${hash}` : `${stamp}Z-${hash}`;
 }
 
-/** Converts rows into the customer's credit currency with the rate of their date (DOMAIN "Money"). */
-class Converter {
-  private readonly rates = new Map<string, FxRate[]>();
-  constructor(
-    private readonly store: IngestStore,
-    private readonly maxAgeDays: number,
-  ) {}
-
-  /** Loads the rates of the pairs a batch needs, both directions, once per file. */
-  async ensure(pairs: Iterable<[string, string]>): Promise<void> {
-    const wanted: string[] = [];
-    for (const [a, b] of pairs)
-      for (const k of [`${a}/${b}`, `${b}/${a}`]) if (!this.rates.has(k)) wanted.push(k);
-    await Promise.all(
-      [...new Set(wanted)].map(async (k) => {
-        const [base, quote] = k.split('/') as [string, string];
-        this.rates.set(k, await this.store.getFxRates(base, quote));
-      }),
-    );
-  }
-
-  private static latest(rates: readonly FxRate[], date: IsoDate, oldest: IsoDate): FxRate | undefined {
-    let lo = 0;
-    let hi = rates.length - 1;
-    let found: FxRate | undefined;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = rates[mid] as FxRate;
-      if (r.date <= date) {
-        found = r;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found && found.date >= oldest ? found : undefined;
-  }
-
-  /** The converted amount and its original, or why it cannot be converted. Call `ensure` first. */
-  convert(
-    amount: number,
-    from: string,
-    to: string,
-    date: IsoDate,
-  ): { amount: number; original: Original } | { reason: string } {
-    const oldest = addDays(date, -this.maxAgeDays);
-    const direct = Converter.latest(this.rates.get(`${from}/${to}`) ?? [], date, oldest);
-    const inverse = direct
-      ? undefined
-      : Converter.latest(this.rates.get(`${to}/${from}`) ?? [], date, oldest);
-    const rate = direct ?? inverse;
-    if (!rate) {
-      return {
-        reason: `has no ${from}->${to} exchange rate on ${date} or up to ${this.maxAgeDays} days before; upload fx rates first (the customer's credit currency is ${to})`,
-      };
-    }
-    const parsed = parseRate(rate.rate);
-    if (!parsed.ok)
-      return { reason: `has an invalid stored ${rate.base}/${rate.quote} rate of ${rate.date}` };
-    return {
-      amount: convertMinor(amount, from, to, parsed.value, rate === inverse),
-      original: {
-        amount,
-        currency: from,
-        rate: `${rate.base}/${rate.quote} ${rate.rate}`,
-        rateDate: rate.date,
-      },
-    };
-  }
-}
-
 /** Keeps one write batch in flight while the next one is parsed. */
 class Writer {
   private inflight: Promise<void> = Promise.resolve();
@@ -163,6 +95,54 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Pro
 const sameApplication = (a: StoredApplication, b: StoredApplication | undefined) =>
   b !== undefined && JSON.stringify(a) === JSON.stringify(b);
 
+type Convertible = (Invoice | Payment) & { from?: Provenance };
+
+/**
+ * Brings a customer's stored invoices and payments into its credit currency when they are not in
+ * it (rows loaded before the master data named the currency, or a currency that changed), from
+ * their original amounts, and stores them converted. What cannot be converted stays as it is and
+ * is named, never silently left out of the figures.
+ */
+async function intoCreditCurrency(
+  store: IngestStore,
+  converter: Converter,
+  target: string,
+  rows: readonly Convertible[],
+  warnings: string[],
+): Promise<Map<string, Convertible>> {
+  const strays = rows.filter((r) => r.currency !== target);
+  const converted = new Map<string, Convertible>();
+  if (strays.length === 0) return converted;
+  await converter.ensure(strays.map((r) => [r.original?.currency ?? r.currency, target] as [string, string]));
+  const rewrite: StoredRecord[] = [];
+  for (const r of strays) {
+    const isInvoice = 'invoiceId' in r;
+    const id = isInvoice ? `invoice ${r.invoiceId}` : `payment ${(r as Payment).paymentId}`;
+    const src = r.original ?? { amount: r.amount, currency: r.currency };
+    const date = isInvoice ? r.issueDate : (r as Payment).receivedDate;
+    let next: Convertible;
+    if (src.currency === target) next = { ...r, amount: src.amount, currency: target, original: undefined };
+    else {
+      const c = converter.convert(src.amount, src.currency, target, date);
+      if ('reason' in c) {
+        warnings.push(`${id} stays in ${r.currency}, outside the figures in ${target}: it ${c.reason}`);
+        continue;
+      }
+      next = { ...r, amount: c.amount, currency: target, original: c.original };
+    }
+    const { from, ...row } = next;
+    const prov = from ?? { runId: 'recompute', line: 0 };
+    rewrite.push(
+      isInvoice
+        ? { kind: 'invoices', row: row as Invoice, from: prov }
+        : { kind: 'payments', row: row as Payment, from: prov },
+    );
+    converted.set(isInvoice ? `I${r.invoiceId}` : `P${(r as Payment).paymentId}`, next);
+  }
+  await store.write(rewrite);
+  return converted;
+}
+
 /**
  * Recomputes a customer's receivables from its stored books, as of `asOf`, and stores the
  * summary plus the payment allocations that changed. Idempotent: running it twice writes the
@@ -172,19 +152,26 @@ export async function recomputeCustomer(
   store: IngestStore,
   customerId: string,
   asOf: IsoDate,
+  converter: Converter,
 ): Promise<{
   notes: { paymentId: string; invoiceId: string; code: string; line?: number; runId?: string }[];
+  warnings: string[];
 }> {
   const books = await store.loadBooks(customerId);
+  const currency = books.customer?.currency;
+  const warnings: string[] = [];
+  let invoices = books.invoices;
+  let payments = books.payments;
+  if (currency && minorDigits(currency) !== undefined) {
+    const done = await intoCreditCurrency(store, converter, currency, [...invoices, ...payments], warnings);
+    if (done.size > 0) {
+      invoices = invoices.map((i) => (done.get(`I${i.invoiceId}`) as Invoice | undefined) ?? i);
+      payments = payments.map((p) => (done.get(`P${p.paymentId}`) as Payment | undefined) ?? p);
+    }
+  }
   // The stored allocation is the full-history one (books as they stand), the summary is as of today.
-  const full = statementAsOf(
-    { customerId, currency: books.customer?.currency, invoices: books.invoices, payments: books.payments },
-    '9999-12-31',
-  );
-  const today = statementAsOf(
-    { customerId, currency: books.customer?.currency, invoices: books.invoices, payments: books.payments },
-    asOf,
-  );
+  const full = statementAsOf({ customerId, currency, invoices, payments }, '9999-12-31');
+  const today = statementAsOf({ customerId, currency, invoices, payments }, asOf);
   const notesByPayment = new Map<string, StoredApplication['notes']>();
   for (const n of full.notes) {
     const list = notesByPayment.get(n.paymentId) ?? [];
@@ -204,6 +191,7 @@ export async function recomputeCustomer(
       line: fromOf.get(n.paymentId)?.line,
       runId: fromOf.get(n.paymentId)?.runId,
     })),
+    warnings,
   };
 }
 
@@ -343,7 +331,8 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
 
   const customerIds = [...touched].sort();
   await mapLimit(customerIds, deps.concurrency ?? 8, async (id) => {
-    const { notes } = await recomputeCustomer(deps.store, id, asOf);
+    const { notes, warnings: converted } = await recomputeCustomer(deps.store, id, asOf, converter);
+    for (const w of converted) warn(`customer ${id}: ${w}`);
     for (const n of notes) {
       if (n.runId !== runId || n.code !== 'UNKNOWN_INVOICE') continue;
       warn(

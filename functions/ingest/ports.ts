@@ -18,7 +18,7 @@ export type StoredRecord =
 
 export interface CustomerBooksRecord {
   readonly customer?: Customer | undefined;
-  readonly invoices: Invoice[];
+  readonly invoices: (Invoice & { from?: Provenance })[];
   readonly payments: (Payment & { from?: Provenance })[];
   /** The allocation last stored per payment, to write only what changed. */
   readonly applications: Map<string, StoredApplication>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DATE_FORMATS } from '../core/dates.ts';
 import { ConfigError, UnreadableFileError } from './errors.ts';
-import { type Getter, KINDS, type Kind, type RowStyle, SPECS } from './kinds.ts';
+import { type Getter, isKind, KINDS, type Kind, type RowStyle, SPECS } from './kinds.ts';
 
 const source = z.union([
   z.string().min(1).describe('a column of the file'),
@@ -36,31 +36,40 @@ export const profileSchema = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (p.decimal === p.thousands)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['thousands'],
-        message: 'must differ from the decimal separator',
-      });
-    p.outputs.forEach((o, i) => {
-      const spec = SPECS[o.kind];
-      const known = new Set([...spec.required, ...spec.optional]);
-      for (const c of Object.keys(o.columns))
-        if (!known.has(c))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['outputs', i, 'columns', c],
-            message: `is not a ${o.kind} column (${[...known].join(', ')})`,
-          });
-      for (const c of spec.required)
-        if (!(c in o.columns))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['outputs', i, 'columns', c],
-            message: `is required for ${o.kind}`,
-          });
-    });
+    for (const i of crossFieldIssues(p)) ctx.addIssue({ code: 'custom', ...i });
   });
+
+type Issue = { path: (string | number)[]; message: string };
+
+/**
+ * Rules across fields (separators, column mappings per kind). Written against the raw input so
+ * they are reported together with the field errors, not only once those are fixed.
+ */
+function crossFieldIssues(raw: unknown): Issue[] {
+  const issues: Issue[] = [];
+  if (typeof raw !== 'object' || raw === null) return issues;
+  const p = raw as { decimal?: unknown; thousands?: unknown; outputs?: unknown };
+  if ((p.decimal ?? '.') === (p.thousands ?? ''))
+    issues.push({ path: ['thousands'], message: 'must differ from the decimal separator' });
+  if (!Array.isArray(p.outputs)) return issues;
+  p.outputs.forEach((o: unknown, i) => {
+    const out = o as { kind?: unknown; columns?: unknown };
+    if (typeof out?.kind !== 'string' || !isKind(out.kind)) return;
+    if (typeof out.columns !== 'object' || out.columns === null) return;
+    const spec = SPECS[out.kind];
+    const known = new Set([...spec.required, ...spec.optional]);
+    for (const c of Object.keys(out.columns))
+      if (!known.has(c))
+        issues.push({
+          path: ['outputs', i, 'columns', c],
+          message: `is not a ${out.kind} column (${[...known].join(', ')})`,
+        });
+    for (const c of spec.required)
+      if (!(c in out.columns))
+        issues.push({ path: ['outputs', i, 'columns', c], message: `is required for ${out.kind}` });
+  });
+  return issues;
+}
 
 export type Profile = z.output<typeof profileSchema>;
 
@@ -69,6 +78,11 @@ export function parseProfile(input: unknown, origin = 'profile'): Profile {
   const r = profileSchema.safeParse(input);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  // zod skips the cross-field rules while fields are invalid; report them in the same pass.
+  for (const i of crossFieldIssues(input)) {
+    const line = `${i.path.join('.')}: ${i.message}`;
+    if (!lines.includes(line)) lines.push(line);
+  }
   throw new ConfigError(`${origin} is invalid:\n  ${lines.join('\n  ')}`);
 }
 

@@ -507,7 +507,7 @@ The invoice tables below show every amount in units of ${ccy}, so those invoices
 ${openShown.map((i) => {
   const late = (i.daysPastDue ?? 0) > 0;
   return html`<tr><td>${i.invoiceId}</td><td>${i.issueDate}</td><td>${i.dueDate}</td>
-${minorCell(i.amount, ccy)}${minorCell(i.open, ccy, late)}${numCell(i.daysPastDue, true)}
+${minorCell(i.amount, i.currency)}${minorCell(i.open, i.currency, late)}${numCell(i.daysPastDue, true)}
 <td class="${late ? 'late' : ''}">${i.bucket ? BUCKET_LABELS[i.bucket] : ''}</td><td>${yesNo(i.disputed)}</td></tr>`;
 })}
 </tbody></table></div>
@@ -523,7 +523,7 @@ ${open.length > OPEN_SHOWN ? html`<p class="note">Showing the ${OPEN_SHOWN} olde
 ${settledShown.map(
   (
     i,
-  ) => html`<tr><td>${i.invoiceId}</td><td>${i.issueDate}</td><td>${i.dueDate}</td>${minorCell(i.amount, ccy)}
+  ) => html`<tr><td>${i.invoiceId}</td><td>${i.issueDate}</td><td>${i.dueDate}</td>${minorCell(i.amount, i.currency)}
 <td>${i.settledDate}</td>${numCell(i.daysLate, true)}${numCell(i.daysToSettle)}<td>${yesNo(i.disputed)}</td></tr>`,
 )}
 </tbody></table></div>

@@ -136,6 +136,7 @@ describe('sentinel CLI', () => {
         issueDate: '2025-02-01',
         dueDate: '2025-03-03',
         amount: '250.50',
+        currency: 'EUR',
         openAmount: '250.50',
         daysPastDue: 12,
         bucket: 'd1_30',

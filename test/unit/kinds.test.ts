@@ -1,0 +1,485 @@
+import { describe, expect, it } from 'vitest';
+import type { Getter, RowStyle } from '../../functions/ingest/kinds.ts';
+import { CANONICAL_STYLE, isKind, KINDS, rowSchema, SPECS } from '../../functions/ingest/kinds.ts';
+
+const getter =
+  (row: Record<string, string>): Getter =>
+  (column) =>
+    row[column] ?? '';
+
+const rate = { date: '2025-03-01', base: 'usd', quote: 'eur', rate: ' 0.92 ' };
+
+const EU_STYLE: RowStyle = { dateFormat: 'D.M.YYYY', decimal: ',', thousands: '.' };
+
+const invoice = {
+  invoice_id: 'INV-1',
+  customer_id: 'C1',
+  issue_date: '2025-03-01',
+  due_date: '2025-03-31',
+  amount: '1,234.50',
+  currency: 'usd',
+  disputed: '',
+};
+
+function invoiceIssues(change: Record<string, string>) {
+  const r = SPECS.invoices.validate(getter({ ...invoice, ...change }), CANONICAL_STYLE);
+  return r.ok ? [] : r.issues;
+}
+
+describe('kinds', () => {
+  it('knows its kinds', () => {
+    expect(KINDS).toEqual(['customers', 'invoices', 'payments', 'financials', 'fx']);
+    expect(isKind('invoices')).toBe(true);
+    expect(isKind('orders')).toBe(false);
+    expect(Object.keys(SPECS).sort()).toEqual([...KINDS].sort());
+  });
+});
+
+describe('invoices', () => {
+  it('turns a valid row into a typed row with minor units', () => {
+    expect(SPECS.invoices.validate(getter(invoice), CANONICAL_STYLE)).toEqual({
+      ok: true,
+      row: {
+        invoiceId: 'INV-1',
+        customerId: 'C1',
+        issueDate: '2025-03-01',
+        dueDate: '2025-03-31',
+        amount: 123450,
+        currency: 'USD',
+        disputed: false,
+      },
+    });
+  });
+
+  it('reads the file style: European numbers and D.M.YYYY dates', () => {
+    const r = SPECS.invoices.validate(
+      getter({ ...invoice, issue_date: '1.3.2025', due_date: '31.3.2025', amount: '1.234,50' }),
+      EU_STYLE,
+    );
+    expect(r).toMatchObject({
+      ok: true,
+      row: { issueDate: '2025-03-01', dueDate: '2025-03-31', amount: 123450 },
+    });
+  });
+
+  it('uses the currency digits for the amount', () => {
+    const jpy = SPECS.invoices.validate(
+      getter({ ...invoice, amount: '1,234', currency: 'JPY' }),
+      CANONICAL_STYLE,
+    );
+    expect(jpy).toMatchObject({ ok: true, row: { amount: 1234, currency: 'JPY' } });
+    const kwd = SPECS.invoices.validate(
+      getter({ ...invoice, amount: '1.5', currency: 'KWD' }),
+      CANONICAL_STYLE,
+    );
+    expect(kwd).toMatchObject({ ok: true, row: { amount: 1500, currency: 'KWD' } });
+  });
+
+  it.each([
+    ['yes', true],
+    ['Y', true],
+    ['TRUE', true],
+    ['1', true],
+    ['x', true],
+    ['是', true],
+    ['no', false],
+    ['0', false],
+    ['', false],
+    ['否', false],
+    [' No ', false],
+  ])('disputed %j -> %s', (value, disputed) => {
+    const r = SPECS.invoices.validate(getter({ ...invoice, disputed: value }), CANONICAL_STYLE);
+    expect(r).toMatchObject({ ok: true, row: { disputed } });
+  });
+
+  it('a missing or blank id is required', () => {
+    expect(invoiceIssues({ invoice_id: '' })).toEqual([
+      { column: 'invoice_id', value: '', reason: 'is required' },
+    ]);
+    expect(invoiceIssues({ customer_id: '   ' })).toEqual([
+      { column: 'customer_id', value: '   ', reason: 'is required' },
+    ]);
+    expect(invoiceIssues({ invoice_id: 'x'.repeat(129) })).toEqual([
+      { column: 'invoice_id', value: 'x'.repeat(129), reason: 'is longer than 128 characters' },
+    ]);
+  });
+
+  it('an impossible or missing date is refused with its reason', () => {
+    expect(invoiceIssues({ issue_date: '2025-02-30' })).toEqual([
+      { column: 'issue_date', value: '2025-02-30', reason: 'is not a real date (2025-02 has no day 30)' },
+    ]);
+    expect(invoiceIssues({ due_date: '31/03/2025' })).toEqual([
+      { column: 'due_date', value: '31/03/2025', reason: 'is not a date in YYYY-MM-DD form' },
+    ]);
+    expect(invoiceIssues({ due_date: '' })).toEqual([
+      { column: 'due_date', value: '', reason: 'is required' },
+    ]);
+  });
+
+  it('a due date before the issue date is refused', () => {
+    expect(invoiceIssues({ issue_date: '2025-03-10', due_date: '2025-03-01' })).toEqual([
+      { column: 'due_date', value: '2025-03-01', reason: 'is before issue_date 2025-03-10' },
+    ]);
+    expect(invoiceIssues({ issue_date: '2025-03-10', due_date: '2025-03-10' })).toEqual([]);
+  });
+
+  it('zero and negative amounts are refused', () => {
+    expect(invoiceIssues({ amount: '0' })).toEqual([
+      { column: 'amount', value: '0', reason: 'must be greater than zero' },
+    ]);
+    expect(invoiceIssues({ amount: '0.00' })).toEqual([
+      { column: 'amount', value: '0.00', reason: 'must be greater than zero' },
+    ]);
+    expect(invoiceIssues({ amount: '-5' })).toEqual([
+      { column: 'amount', value: '-5', reason: 'must be greater than zero' },
+    ]);
+    expect(invoiceIssues({ amount: '' })).toEqual([{ column: 'amount', value: '', reason: 'is required' }]);
+  });
+
+  it('too many decimals and non-numbers are refused, naming the currency', () => {
+    expect(invoiceIssues({ amount: '12.345' })).toEqual([
+      { column: 'amount', value: '12.345', reason: 'has more than 2 decimals (USD)' },
+    ]);
+    expect(invoiceIssues({ amount: '12.5', currency: 'JPY' })).toEqual([
+      { column: 'amount', value: '12.5', reason: 'has more than 0 decimals (JPY)' },
+    ]);
+    expect(invoiceIssues({ amount: 'ten' })).toEqual([
+      { column: 'amount', value: 'ten', reason: 'is not a number (USD)' },
+    ]);
+    expect(invoiceIssues({ amount: '12,34' })).toEqual([
+      { column: 'amount', value: '12,34', reason: 'has misplaced thousands separators (USD)' },
+    ]);
+  });
+
+  it('an unknown currency is refused', () => {
+    expect(invoiceIssues({ currency: 'XYZ' })).toEqual([
+      { column: 'currency', value: 'XYZ', reason: 'is not an ISO 4217 currency code' },
+    ]);
+    expect(invoiceIssues({ currency: '' })).toEqual([
+      { column: 'currency', value: '', reason: 'is required' },
+    ]);
+  });
+
+  it('a bad disputed value is refused', () => {
+    expect(invoiceIssues({ disputed: 'maybe' })).toEqual([
+      { column: 'disputed', value: 'maybe', reason: 'is not yes/no, true/false or 1/0' },
+    ]);
+  });
+
+  it('reports every bad field of a row, not just the first', () => {
+    const columns = invoiceIssues({
+      invoice_id: '',
+      issue_date: 'x',
+      amount: '-1',
+      currency: 'usd',
+      disputed: '?',
+    }).map((i) => i.column);
+    expect(columns.sort()).toEqual(['amount', 'disputed', 'invoice_id', 'issue_date']);
+  });
+
+  it('keys a row by customer and invoice id', () => {
+    const r = SPECS.invoices.validate(getter(invoice), CANONICAL_STYLE);
+    if (!r.ok) throw new Error('valid row refused');
+    expect(SPECS.invoices.key(r.row)).toBe('C1\u0000INV-1');
+  });
+});
+
+describe('payments', () => {
+  const payment = {
+    payment_id: 'PAY-1',
+    customer_id: 'C1',
+    received_date: '2025-03-15',
+    amount: '500',
+    currency: 'EUR',
+  };
+
+  it('turns a valid row into a typed row; no reference means no invoice ids', () => {
+    expect(SPECS.payments.validate(getter(payment), CANONICAL_STYLE)).toEqual({
+      ok: true,
+      row: {
+        paymentId: 'PAY-1',
+        customerId: 'C1',
+        receivedDate: '2025-03-15',
+        amount: 50000,
+        currency: 'EUR',
+        invoiceIds: [],
+      },
+    });
+  });
+
+  it("splits invoice_id on ';', trims, drops blanks and duplicates", () => {
+    const r = SPECS.payments.validate(
+      getter({ ...payment, invoice_id: 'INV-1; INV-2 ;INV-1;; INV-3' }),
+      CANONICAL_STYLE,
+    );
+    expect(r).toMatchObject({ ok: true, row: { invoiceIds: ['INV-1', 'INV-2', 'INV-3'] } });
+    const blank = SPECS.payments.validate(getter({ ...payment, invoice_id: '  ' }), CANONICAL_STYLE);
+    expect(blank).toMatchObject({ ok: true, row: { invoiceIds: [] } });
+  });
+
+  it('refuses an over-long invoice reference, a zero amount and a bad date', () => {
+    const r = SPECS.payments.validate(
+      getter({
+        ...payment,
+        invoice_id: `INV-1;${'x'.repeat(129)}`,
+        amount: '0',
+        received_date: '2025-02-29',
+      }),
+      CANONICAL_STYLE,
+    );
+    expect(r).toEqual({
+      ok: false,
+      issues: [
+        {
+          column: 'received_date',
+          value: '2025-02-29',
+          reason: 'is not a real date (2025-02 has no day 29)',
+        },
+        { column: 'amount', value: '0', reason: 'must be greater than zero' },
+        { column: 'invoice_id', value: `INV-1;${'x'.repeat(129)}`, reason: 'has an id that is too long' },
+      ],
+    });
+  });
+});
+
+describe('customers', () => {
+  it('turns a valid row into a customer with its credit limit in minor units', () => {
+    const r = SPECS.customers.validate(
+      getter({
+        customer_id: 'C1',
+        name: ' Acme GmbH ',
+        country: 'DE',
+        industry: 'Machinery',
+        currency: 'eur',
+        payment_terms_days: '30',
+        credit_limit: '50,000',
+        registration_no: 'HRB 123',
+      }),
+      CANONICAL_STYLE,
+    );
+    expect(r).toEqual({
+      ok: true,
+      row: {
+        customerId: 'C1',
+        name: 'Acme GmbH',
+        country: 'DE',
+        industry: 'Machinery',
+        currency: 'EUR',
+        paymentTermsDays: 30,
+        creditLimit: 5000000,
+        registrationNo: 'HRB 123',
+      },
+    });
+  });
+
+  it('leaves optional fields undefined when blank', () => {
+    expect(SPECS.customers.validate(getter({ customer_id: 'C1', name: 'Acme' }), CANONICAL_STYLE)).toEqual({
+      ok: true,
+      row: {
+        customerId: 'C1',
+        name: 'Acme',
+        country: undefined,
+        industry: undefined,
+        currency: undefined,
+        paymentTermsDays: undefined,
+        creditLimit: undefined,
+        registrationNo: undefined,
+      },
+    });
+  });
+
+  it('refuses a credit limit without a currency', () => {
+    const r = SPECS.customers.validate(
+      getter({ customer_id: 'C1', name: 'Acme', credit_limit: '1000' }),
+      CANONICAL_STYLE,
+    );
+    expect(r).toEqual({
+      ok: false,
+      issues: [
+        { column: 'credit_limit', value: '1000', reason: 'needs a currency: fill the currency column' },
+      ],
+    });
+  });
+
+  it('refuses a negative limit, bad payment terms, a missing name', () => {
+    const r = SPECS.customers.validate(
+      getter({
+        customer_id: 'C1',
+        name: '',
+        currency: 'USD',
+        credit_limit: '-1',
+        payment_terms_days: '30.5',
+      }),
+      CANONICAL_STYLE,
+    );
+    expect(r).toEqual({
+      ok: false,
+      issues: [
+        { column: 'name', value: '', reason: 'is required' },
+        { column: 'credit_limit', value: '-1', reason: 'must not be negative' },
+        { column: 'payment_terms_days', value: '30.5', reason: 'is not a whole number from 0 to 3650' },
+      ],
+    });
+    const terms = SPECS.customers.validate(
+      getter({ customer_id: 'C1', name: 'A', payment_terms_days: '3651' }),
+      CANONICAL_STYLE,
+    );
+    expect(terms).toMatchObject({ ok: false, issues: [{ column: 'payment_terms_days' }] });
+  });
+});
+
+describe('financials', () => {
+  it('reads every figure in minor units, negatives allowed, blanks undefined', () => {
+    const r = SPECS.financials.validate(
+      getter({
+        customer_id: 'C1',
+        period_end: '31.12.2024',
+        currency: 'EUR',
+        revenue: '1.000.000,00',
+        retained_earnings: '-250.000,5',
+        ebit: '0',
+      }),
+      EU_STYLE,
+    );
+    expect(r).toEqual({
+      ok: true,
+      row: {
+        customerId: 'C1',
+        periodEnd: '2024-12-31',
+        currency: 'EUR',
+        revenue: 100000000,
+        currentAssets: undefined,
+        currentLiabilities: undefined,
+        inventory: undefined,
+        totalAssets: undefined,
+        totalLiabilities: undefined,
+        retainedEarnings: -25000050,
+        ebit: 0,
+        equity: undefined,
+      },
+    });
+  });
+
+  it('refuses a bad figure naming its column', () => {
+    const r = SPECS.financials.validate(
+      getter({ customer_id: 'C1', period_end: '2024-12-31', currency: 'USD', total_assets: '1.234' }),
+      CANONICAL_STYLE,
+    );
+    expect(r).toEqual({
+      ok: false,
+      issues: [{ column: 'total_assets', value: '1.234', reason: 'has more than 2 decimals (USD)' }],
+    });
+  });
+});
+
+describe('fx', () => {
+  it('keeps a valid rate as exact decimal text', () => {
+    expect(SPECS.fx.validate(getter(rate), CANONICAL_STYLE)).toEqual({
+      ok: true,
+      row: { date: '2025-03-01', base: 'USD', quote: 'EUR', rate: '0.92' },
+    });
+  });
+
+  it("reads a decimal comma when the file's style uses one", () => {
+    const r = SPECS.fx.validate(getter({ ...rate, date: '1.3.2025', rate: '0,92' }), EU_STYLE);
+    expect(r).toEqual({ ok: true, row: { date: '2025-03-01', base: 'USD', quote: 'EUR', rate: '0.92' } });
+  });
+
+  it('refuses the same base and quote', () => {
+    expect(SPECS.fx.validate(getter({ ...rate, quote: 'USD' }), CANONICAL_STYLE)).toEqual({
+      ok: false,
+      issues: [{ column: 'quote', value: 'USD', reason: 'is the same currency as base' }],
+    });
+  });
+
+  it.each([
+    ['0', 'must be greater than zero'],
+    ['-1', 'is not a positive decimal number'],
+    ['abc', 'is not a positive decimal number'],
+    ['', 'is not a positive decimal number'],
+    ['1.1234567890123', 'has more than 12 decimals'],
+  ])('refuses rate %j: %s', (value, reason) => {
+    expect(SPECS.fx.validate(getter({ ...rate, rate: value }), CANONICAL_STYLE)).toEqual({
+      ok: false,
+      issues: [{ column: 'rate', value, reason }],
+    });
+  });
+
+  it('refuses unknown currencies and a bad date', () => {
+    const r = SPECS.fx.validate(
+      getter({ date: '2025-13-01', base: 'ABC', quote: 'EUR', rate: '1' }),
+      CANONICAL_STYLE,
+    );
+    expect(r).toEqual({
+      ok: false,
+      issues: [
+        { column: 'date', value: '2025-13-01', reason: 'has no month 13' },
+        { column: 'base', value: 'ABC', reason: 'is not an ISO 4217 currency code' },
+      ],
+    });
+  });
+});
+
+describe('rowSchema (zod)', () => {
+  it('gives the same typed row as validate for valid input, for every kind', () => {
+    const valid: Record<(typeof KINDS)[number], Record<string, string>> = {
+      invoices: invoice,
+      payments: {
+        payment_id: 'P1',
+        customer_id: 'C1',
+        received_date: '2025-03-15',
+        amount: '10',
+        currency: 'USD',
+        invoice_id: 'A;B',
+      },
+      customers: { customer_id: 'C1', name: 'Acme', currency: 'USD', credit_limit: '1000' },
+      financials: { customer_id: 'C1', period_end: '2024-12-31', currency: 'USD', revenue: '10' },
+      fx: rate,
+    };
+    for (const kind of KINDS) {
+      const expected = SPECS[kind].validate(getter(valid[kind]), CANONICAL_STYLE);
+      expect(expected.ok, kind).toBe(true);
+      const parsed = rowSchema(kind).safeParse(valid[kind]);
+      expect(parsed.success, kind).toBe(true);
+      expect(parsed.data, kind).toEqual(expected.ok ? expected.row : undefined);
+    }
+  });
+
+  it('uses the style it is given', () => {
+    const parsed = rowSchema('invoices', EU_STYLE).safeParse({
+      ...invoice,
+      issue_date: '1.3.2025',
+      due_date: '31.3.2025',
+      amount: '1.234,50',
+    });
+    expect(parsed.data).toMatchObject({ issueDate: '2025-03-01', amount: 123450 });
+  });
+
+  it('reports invalid fields as issues with the column as path', () => {
+    const parsed = rowSchema('invoices').safeParse({
+      ...invoice,
+      invoice_id: '',
+      amount: '12.345',
+      currency: 'USD',
+    });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => ({ path: i.path, message: i.message }))).toEqual([
+      { path: ['invoice_id'], message: 'is required' },
+      { path: ['amount'], message: 'has more than 2 decimals (USD)' },
+    ]);
+  });
+
+  it('reports a missing or non-text required column with its path', () => {
+    const { amount: _omitted, ...withoutAmount } = invoice;
+    const parsed = rowSchema('invoices').safeParse(withoutAmount);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => i.path)).toEqual([['amount']]);
+    const numeric = rowSchema('invoices').safeParse({ ...invoice, amount: 12 });
+    expect(numeric.error?.issues.map((i) => i.path)).toEqual([['amount']]);
+  });
+
+  it('treats an absent optional column as blank', () => {
+    const { disputed: _omitted, ...withoutDisputed } = invoice;
+    expect(rowSchema('invoices').safeParse(withoutDisputed).data).toMatchObject({ disputed: false });
+  });
+});
