@@ -3,6 +3,7 @@ import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dateInZone, parseDate } from '../../functions/core/dates.ts';
+import { formatMinor } from '../../functions/core/money.ts';
 import { ConfigError } from '../../functions/ingest/errors.ts';
 import { isKind, KINDS } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
@@ -313,8 +314,6 @@ async function cmdCustomer(args: string[]): Promise<number> {
     const { line, statement } = file;
     const open = statement.invoices.filter((i) => i.open > 0);
     if (values.json) {
-      const { formatMinor } = await import('../../functions/core/money.ts');
-      const ccy = line.currency;
       console.log(
         JSON.stringify(
           {
@@ -342,7 +341,6 @@ async function cmdCustomer(args: string[]): Promise<number> {
       );
       return 0;
     }
-    const { formatMinor } = await import('../../functions/core/money.ts');
     console.log(`${id}${line.name ? ` ${line.name}` : ''}: receivables as of ${asOf} in ${line.currency}`);
     console.log(
       `open ${line.openAmount}, overdue ${line.overdueAmount}, unapplied cash ${line.unappliedCash}` +

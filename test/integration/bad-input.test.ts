@@ -317,13 +317,21 @@ describe('FX conversion into the customer credit currency', () => {
 
 describe('invoices loaded before the master data that names the credit currency', () => {
   it('are converted from their original amounts once the currency is known, or named when they cannot be', async () => {
-    await h.load('early-inv.csv', `${INV}\nE1,EARLY,2025-04-01,2025-05-01,100.00,USD,no\nE2,EARLY,2025-04-02,2025-05-02,80.00,CHF,no\n`, {
-      kind: 'invoices',
-    });
+    await h.load(
+      'early-inv.csv',
+      `${INV}\nE1,EARLY,2025-04-01,2025-05-01,100.00,USD,no\nE2,EARLY,2025-04-02,2025-05-02,80.00,CHF,no\n`,
+      {
+        kind: 'invoices',
+      },
+    );
     await h.load('early-fx.csv', 'date,base,quote,rate\n2025-04-01,USD,GBP,0.80000\n', { kind: 'fx' });
-    const { run } = await h.load('early-cust.csv', 'customer_id,name,currency\nEARLY,Late Master Data Ltd,GBP\n', {
-      kind: 'customers',
-    });
+    const { run } = await h.load(
+      'early-cust.csv',
+      'customer_id,name,currency\nEARLY,Late Master Data Ltd,GBP\n',
+      {
+        kind: 'customers',
+      },
+    );
     expect(run.warnings).toEqual([
       "customer EARLY: invoice E2 stays in CHF, outside the figures in GBP: it has no CHF->GBP exchange rate on 2025-04-02 or up to 7 days before; upload fx rates first (the customer's credit currency is GBP)",
     ]);
@@ -332,7 +340,9 @@ describe('invoices loaded before the master data that names the credit currency'
     expect(file?.line.openAmount).toBe('80.00'); // E1: 100.00 USD * 0.8
     expect(file?.statement.summary.otherCurrencies).toEqual([{ currency: 'CHF', openAmount: 8000 }]);
     // Switching the credit currency back converts from the original, not from the converted amount.
-    await h.load('early-cust2.csv', 'customer_id,name,currency\nEARLY,Late Master Data Ltd,USD\n', { kind: 'customers' });
+    await h.load('early-cust2.csv', 'customer_id,name,currency\nEARLY,Late Master Data Ltd,USD\n', {
+      kind: 'customers',
+    });
     const back = await new ReceivablesQueries(h.env.store).customer('EARLY', '2025-04-15');
     expect(back?.line.openAmount).toBe('100.00');
   });
