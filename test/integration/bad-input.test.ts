@@ -338,7 +338,9 @@ describe('invoices loaded before the master data that names the credit currency'
     const file = await new ReceivablesQueries(h.env.store).customer('EARLY', '2025-04-15');
     expect(file?.line.currency).toBe('GBP');
     expect(file?.line.openAmount).toBe('80.00'); // E1: 100.00 USD * 0.8
-    expect(file?.statement.summary.otherCurrencies).toEqual([{ currency: 'CHF', openAmount: 8000 }]);
+    expect(file?.statement.summary.otherCurrencies).toEqual([
+      { currency: 'CHF', openAmount: 8000, unappliedCash: 0 },
+    ]);
     // Switching the credit currency back converts from the original, not from the converted amount.
     await h.load('early-cust2.csv', 'customer_id,name,currency\nEARLY,Late Master Data Ltd,USD\n', {
       kind: 'customers',
