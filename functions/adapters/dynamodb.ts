@@ -25,6 +25,7 @@ import type {
   StoredApplication,
   StoredRecord,
 } from '../ingest/ports.ts';
+import { TABLE_SCHEMA } from './table-schema.ts';
 
 /**
  * Single-table design (README "Data model"). Keys come from business ids, so writing a row again
@@ -41,12 +42,6 @@ import type {
  *   RUN#<run>          RUN                ingest run (gsi1: RUNS / <started at>#<run>)
  *   RUN#<run>          REJ#<seq>          first rejects of the run (the full list is the CSV report)
  */
-export const TABLE_SCHEMA = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  gsi: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-} as const;
-
 export const SUMMARY_SHARDS = 16;
 
 const BATCH_WRITE = 25;
@@ -142,24 +137,25 @@ export class DynamoStore implements IngestStore {
     } catch (e) {
       if (!(e instanceof ResourceNotFoundException)) throw e;
     }
+    const { partitionKey: pk, sortKey: sk, gsi } = TABLE_SCHEMA;
     await this.client.send(
       new CreateTableCommand({
         TableName: this.tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((n) => ({
+        AttributeDefinitions: [pk, sk, gsi.partitionKey, gsi.sortKey].map((n) => ({
           AttributeName: n,
           AttributeType: 'S',
         })),
         KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
+          { AttributeName: pk, KeyType: 'HASH' },
+          { AttributeName: sk, KeyType: 'RANGE' },
         ],
         GlobalSecondaryIndexes: [
           {
-            IndexName: 'gsi1',
+            IndexName: gsi.name,
             KeySchema: [
-              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+              { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
+              { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },

@@ -31,21 +31,28 @@ export interface AllocationResult {
   readonly notes: AllocationNote[];
 }
 
+/** Orders by the given text keys in turn (ISO dates and ids compare as text). */
+function byKeys<T>(...keys: ((t: T) => string)[]): (a: T, b: T) => number {
+  return (a, b) => {
+    for (const key of keys) {
+      const x = key(a);
+      const y = key(b);
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  };
+}
+
 type Dated = { readonly dueDate: IsoDate; readonly issueDate: IsoDate; readonly invoiceId: string };
-const byDueThenId = (a: Dated, b: Dated) =>
-  a.dueDate < b.dueDate
-    ? -1
-    : a.dueDate > b.dueDate
-      ? 1
-      : a.issueDate < b.issueDate
-        ? -1
-        : a.issueDate > b.issueDate
-          ? 1
-          : a.invoiceId < b.invoiceId
-            ? -1
-            : a.invoiceId > b.invoiceId
-              ? 1
-              : 0;
+const byDueThenId = byKeys<Dated>(
+  (i) => i.dueDate,
+  (i) => i.issueDate,
+  (i) => i.invoiceId,
+);
+const byReceived = byKeys<Payment>(
+  (p) => p.receivedDate,
+  (p) => p.paymentId,
+);
 
 /**
  * Applies a customer's payments to its invoices (DOMAIN "Open amount"):
@@ -65,17 +72,7 @@ export function allocatePayments(
     byId.set(inv.invoiceId, inv);
   }
   const fifo = [...invoices].sort(byDueThenId);
-  const ordered = [...payments].sort((a, b) =>
-    a.receivedDate < b.receivedDate
-      ? -1
-      : a.receivedDate > b.receivedDate
-        ? 1
-        : a.paymentId < b.paymentId
-          ? -1
-          : a.paymentId > b.paymentId
-            ? 1
-            : 0,
-  );
+  const ordered = [...payments].sort(byReceived);
   const applications: PaymentApplication[] = [];
   const notes: AllocationNote[] = [];
   for (const p of ordered) {

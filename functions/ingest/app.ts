@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { Context, S3Event, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ObjectRef, ObjectStore } from '../adapters/s3.ts';
+import { TABLE_SCHEMA } from '../adapters/table-schema.ts';
 import type { IngestDeps } from './pipeline.ts';
 import type { IngestRun } from './ports.ts';
 import { ingestUpload, type ProfileCatalog } from './uploads.ts';
@@ -51,10 +52,10 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: deps.tableName,
     awsSdkV3Client: deps.dynamo,
-    keyAttr: 'pk',
-    sortKeyAttr: 'sk',
+    keyAttr: TABLE_SCHEMA.partitionKey,
+    sortKeyAttr: TABLE_SCHEMA.sortKey,
     staticPkValue: 'IDEMPOTENCY',
-    expiryAttr: 'expiration',
+    expiryAttr: TABLE_SCHEMA.ttlAttribute,
   });
 
   const ingestOnce = makeIdempotent(

@@ -1,15 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-
-/** Name of the single global secondary index (`gsi1pk` / `gsi1sk`). */
-export const GSI1_NAME = 'gsi1';
-
-/**
- * Attribute DynamoDB TTL deletes on. Only Powertools idempotency records set it, and deletion is
- * best effort: code that cares about expiry checks it itself (dynalite has no TTL at all).
- */
-export const TTL_ATTRIBUTE = 'expiration';
+import { TABLE_SCHEMA } from '../../functions/adapters/table-schema.ts';
 
 export interface DataStoreProps {
   /**
@@ -30,18 +22,18 @@ export class DataStore extends Construct {
     super(scope, id);
 
     this.table = new Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
+      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_SCHEMA.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: TTL_ATTRIBUTE,
+      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.table.addGlobalSecondaryIndex({
-      indexName: GSI1_NAME,
-      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+      indexName: TABLE_SCHEMA.gsi.name,
+      partitionKey: { name: TABLE_SCHEMA.gsi.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_SCHEMA.gsi.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
   }

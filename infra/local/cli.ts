@@ -16,7 +16,7 @@ import { startConsole } from './console.ts';
 import { demoFiles } from './demo.ts';
 import { FileReportSink, InboxObjectStore, OutboxNotifier } from './files.ts';
 import { InboxWatcher, localIngestHandler } from './inbox.ts';
-import { openLocal } from './runtime.ts';
+import { type LocalEnv, openLocal } from './runtime.ts';
 
 const USAGE = `credit-sentinel: receivables, aging and credit risk, offline or on AWS
 
@@ -150,9 +150,8 @@ async function cmdIngest(args: string[]): Promise<number> {
     if (isKind(folder)) return { file, profile: canonicalProfile(folder) };
     throw new UsageError(`cannot tell what ${file} holds: pass --kind (${KINDS.join(', ')}) or --profile`);
   });
-  const env = await openLocal({ dataDir: values['data-dir'] });
   let exit = 0;
-  try {
+  await withStore(values['data-dir'], async (env) => {
     for (const { file, profile } of plan) {
       let size: number;
       try {
@@ -202,9 +201,7 @@ async function cmdIngest(args: string[]): Promise<number> {
         );
       else console.log(humanRun(run));
     }
-  } finally {
-    await env.close();
-  }
+  });
   return exit;
 }
 
@@ -242,8 +239,7 @@ async function cmdCustomers(args: string[]): Promise<number> {
   if (positionals.length > 0)
     throw new UsageError(`customers takes no arguments (got ${positionals.join(' ')})`);
   const asOf = asOfOption(values['as-of']);
-  const env = await openLocal({ dataDir: values['data-dir'] });
-  try {
+  return withStore(values['data-dir'], async (env) => {
     const lines = await new ReceivablesQueries(env.store).customers(asOf);
     if (values.json) {
       console.log(JSON.stringify(lines.map(jsonLine), null, 2));
@@ -286,9 +282,7 @@ async function cmdCustomers(args: string[]): Promise<number> {
       ),
     );
     return 0;
-  } finally {
-    await env.close();
-  }
+  });
 }
 
 async function cmdCustomer(args: string[]): Promise<number> {
@@ -304,8 +298,7 @@ async function cmdCustomer(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('customer takes exactly one customer ID');
   const id = positionals[0] as string;
   const asOf = asOfOption(values['as-of']);
-  const env = await openLocal({ dataDir: values['data-dir'] });
-  try {
+  return withStore(values['data-dir'], async (env) => {
     const file = await new ReceivablesQueries(env.store).customer(id, asOf);
     if (!file) {
       console.error(`no customer ${id}`);
@@ -365,9 +358,7 @@ async function cmdCustomer(args: string[]): Promise<number> {
     for (const n of statement.notes)
       console.log(`note: payment ${n.paymentId} names invoice ${n.invoiceId}: ${n.code}`);
     return 0;
-  } finally {
-    await env.close();
-  }
+  });
 }
 
 async function cmdRuns(args: string[]): Promise<number> {
@@ -375,8 +366,7 @@ async function cmdRuns(args: string[]): Promise<number> {
     args,
     options: { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
   });
-  const env = await openLocal({ dataDir: values['data-dir'] });
-  try {
+  return withStore(values['data-dir'], async (env) => {
     const runs = await new ReceivablesQueries(env.store).runs(100);
     if (values.json) console.log(JSON.stringify(runs, null, 2));
     else
@@ -395,9 +385,7 @@ async function cmdRuns(args: string[]): Promise<number> {
         ),
       );
     return 0;
-  } finally {
-    await env.close();
-  }
+  });
 }
 
 async function cmdStart(args: string[]): Promise<number> {
@@ -459,6 +447,16 @@ async function cmdStart(args: string[]): Promise<number> {
   await web.close();
   await env.close();
   return 0;
+}
+
+/** Opens the local store for one command and always closes it. */
+async function withStore<T>(dataDir: string | undefined, fn: (env: LocalEnv) => Promise<T>): Promise<T> {
+  const env = await openLocal({ dataDir });
+  try {
+    return await fn(env);
+  } finally {
+    await env.close();
+  }
 }
 
 /** Runs the CLI; returns the exit code. */

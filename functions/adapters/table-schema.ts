@@ -1,0 +1,11 @@
+/**
+ * The key schema of the single table, shared by the CDK construct that deploys it and the local
+ * runtime that creates it on dynalite, so the two can never drift apart.
+ */
+export const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  gsi: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** Only Powertools idempotency records set it; expiry is always checked in code (dynalite has no TTL). */
+  ttlAttribute: 'expiration',
+} as const;
