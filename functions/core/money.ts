@@ -21,6 +21,39 @@ const ZERO = 48;
 const NINE = 57;
 
 /**
+ * The common case of `parseMinorUnits` without allocating: plain digits with an optional `decimal`
+ * and at most `digits` decimals. NaN for anything else (signs, separators, errors): the caller then
+ * asks `parseMinorUnits`, which handles every form and says what is wrong.
+ */
+export function plainMinorUnits(s: string, digits: number, decimal: number): number {
+  const n = s.length;
+  if (n === 0 || n > 17) return Number.NaN;
+  let units = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === decimal) break;
+    if (c < ZERO || c > NINE) return Number.NaN;
+    units = units * 10 + (c - ZERO);
+  }
+  if (i === 0) return Number.NaN;
+  let frac = 0;
+  let fd = 0;
+  if (i < n) {
+    if (n - i - 1 === 0 || n - i - 1 > digits) return Number.NaN;
+    for (let j = i + 1; j < n; j++) {
+      const c = s.charCodeAt(j);
+      if (c < ZERO || c > NINE) return Number.NaN;
+      frac = frac * 10 + (c - ZERO);
+      fd++;
+    }
+  }
+  for (; fd < digits; fd++) frac *= 10;
+  const value = units * 10 ** digits + frac;
+  return Number.isSafeInteger(value) ? value : Number.NaN;
+}
+
+/**
  * Parses a decimal text into integer minor units without ever going through a float.
  * Accepts an optional sign, thousands separators only between correct groups of three digits,
  * and at most `digits` decimals (extra trailing zeros are fine: "12.300" is 1230 cents;

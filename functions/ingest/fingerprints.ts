@@ -17,15 +17,22 @@ export class FingerprintSet {
     this.tables.push({ slots: new Uint32Array(size), mask: size - 1, count: 0 });
   }
 
-  /** Adds a key; returns true when it was (very probably) already present. */
-  add(key: string): boolean {
+  /** Adds a key of two parts; returns true when it was (very probably) already present. */
+  add(a: string, b = ''): boolean {
     let h1 = 0x811c9dc5;
     let h2 = 0x9747b28c;
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
+    for (let i = 0; i < a.length; i++) {
+      const c = a.charCodeAt(i);
       h1 = Math.imul(h1 ^ c, 0x01000193);
       h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
+    }
+    // A separator, so ("ab", "c") and ("a", "bc") differ.
+    h1 = Math.imul(h1 ^ 0x1f, 0x01000193);
+    h2 = Math.imul(h2 ^ 0x1f, 0x5bd1e995);
+    for (let i = 0; i < b.length; i++) {
+      const c = b.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
     }
     h1 ^= h1 >>> 16;
     h1 = Math.imul(h1, 0x85ebca6b);

@@ -24,6 +24,11 @@ export class Converter {
     );
   }
 
+  /** Whether the rates of this pair (both directions) are loaded. */
+  has(from: string, to: string): boolean {
+    return this.rates.has(`${from}/${to}`) && this.rates.has(`${to}/${from}`);
+  }
+
   private static latest(rates: readonly FxRate[], date: IsoDate, oldest: IsoDate): FxRate | undefined {
     let lo = 0;
     let hi = rates.length - 1;

@@ -6,7 +6,7 @@ import type { Customer, FxRate, Invoice, Original, Payment } from '../core/recor
 import { UnreadableFileError } from './errors.ts';
 import { FingerprintSet } from './fingerprints.ts';
 import { Converter } from './fx.ts';
-import { type FieldIssue, type InvoiceRow, type Kind, type PaymentRow, SPECS } from './kinds.ts';
+import { type FieldIssue, type InvoiceRow, type Kind, type PaymentRow, type RowOf, SPECS } from './kinds.ts';
 import type {
   ChangeNotifier,
   Clock,
@@ -18,7 +18,7 @@ import type {
   StoredApplication,
   StoredRecord,
 } from './ports.ts';
-import { type Binding, bindProfile, type Profile, styleOf } from './profile.ts';
+import { type Binding, type BoundOutput, bindProfile, type Profile, styleOf } from './profile.ts';
 import { type FileFormat, openTable } from './read.ts';
 import { REJECTS_HEADER, rejectLine } from './rejects.ts';
 
@@ -241,6 +241,54 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     return s;
   };
   const style = styleOf(req.profile);
+
+  /**
+   * Builds the stored record of a valid row and queues it for writing; returns the record when its
+   * key was (very probably) seen before in this file, for `confirmDuplicate` to decide.
+   */
+  const place = (
+    out: BoundOutput,
+    row: RowOf[Kind],
+    line: number,
+    customer: Customer | null | undefined,
+  ): StoredRecord | undefined => {
+    const record = toRecord(out.kind, row, { runId, line }, customer, customers, converter);
+    if ('reason' in record) {
+      reject({
+        line,
+        column: out.sourceOf(record.column),
+        value: out.get(record.column),
+        reason: `${record.column} ${record.reason}`,
+      });
+      return undefined;
+    }
+    const [a, b] = SPECS[out.kind].key(row as never);
+    if (seenOf(out.kind).add(a, b)) return record;
+    accept(out.kind, record);
+    return undefined;
+  };
+  const accept = (kind: Kind, record: StoredRecord) => {
+    writer.add(record);
+    accepted[kind] = (accepted[kind] ?? 0) + 1;
+    if (kind !== 'fx') touched.add((record.row as { customerId: string }).customerId);
+  };
+  /** A fingerprint hit is confirmed against what this run wrote, so a collision never rejects a row. */
+  const confirmDuplicate = async (out: BoundOutput, record: StoredRecord, line: number) => {
+    await writer.drain();
+    const prior = await deps.store.provenanceOf(record);
+    if (prior && prior.runId === runId) {
+      const spec = SPECS[out.kind];
+      const keyCol = spec.required[0] as string;
+      reject({
+        line,
+        column: out.sourceOf(keyCol),
+        value: out.get(keyCol),
+        reason: `duplicate: line ${prior.line} has the same ${out.kind === 'fx' ? 'date, base and quote' : keyCol}; the first one was kept`,
+      });
+      return;
+    }
+    accept(out.kind, record);
+  };
   const isJsonl = (f?: FileFormat) => f === 'jsonl';
 
   try {
@@ -266,13 +314,14 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
         continue;
       }
       if (!binding) throw new UnreadableFileError('the file has no header line');
-      await prefetch(deps.store, binding, ev.rows, customers, converter);
+      // Rows whose customer (or exchange rate) is not loaded yet wait, in file order, for one fetch
+      // after the batch; every other row is placed without waiting.
+      const deferred: { out: BoundOutput; row: RowOf[Kind]; line: number; cells: string[] }[] = [];
       for (const { line, cells } of ev.rows) {
         rowsRead++;
         for (const out of binding.outputs) {
           if (!out.load(cells)) continue;
-          const spec = SPECS[out.kind];
-          const r = spec.validate(out.get, style);
+          const r = SPECS[out.kind].validate(out.get, style);
           if (!r.ok) {
             for (const i of r.issues as FieldIssue[])
               reject({
@@ -283,34 +332,21 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
               });
             continue;
           }
-          const from = { runId, line };
-          const record = toRecord(out.kind, r.row, from, customers, converter);
-          if ('reason' in record) {
-            reject({
-              line,
-              column: out.sourceOf(record.column),
-              value: out.get(record.column),
-              reason: `${record.column} ${record.reason}`,
-            });
+          const customer = customerOf(out.kind, r.row, customers);
+          if (deferred.length > 0 || needsLookup(out.kind, r.row, customer, converter)) {
+            deferred.push({ out, row: r.row, line, cells });
             continue;
           }
-          if (seenOf(out.kind).add(spec.key(r.row as never))) {
-            await writer.drain();
-            const prior = await deps.store.provenanceOf(record);
-            if (prior && prior.runId === runId) {
-              const keyCols = out.kind === 'fx' ? 'date, base and quote' : `${spec.required[0]}`;
-              reject({
-                line,
-                column: out.sourceOf(spec.required[0] as string),
-                value: out.get(spec.required[0] as string),
-                reason: `duplicate: line ${prior.line} has the same ${keyCols}; the first one was kept`,
-              });
-              continue;
-            }
-          }
-          writer.add(record);
-          accepted[out.kind] = (accepted[out.kind] ?? 0) + 1;
-          if (out.kind !== 'fx') touched.add((r.row as { customerId: string }).customerId);
+          const dup = place(out, r.row, line, customer);
+          if (dup) await confirmDuplicate(out, dup, line);
+        }
+      }
+      if (deferred.length > 0) {
+        await lookup(deps.store, deferred, customers, converter);
+        for (const d of deferred) {
+          d.out.load(d.cells);
+          const dup = place(d.out, d.row, d.line, customerOf(d.out.kind, d.row, customers));
+          if (dup) await confirmDuplicate(d.out, dup, d.line);
         }
       }
       await writer.flush();
@@ -374,36 +410,51 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   return run;
 }
 
-/** Loads the customers and FX pairs a batch of rows needs, so the row loop itself never waits. */
-async function prefetch(
+/** The cached master data of an invoice's or payment's customer (undefined: not looked up yet). */
+function customerOf(
+  kind: Kind,
+  row: RowOf[Kind],
+  customers: Map<string, Customer | null>,
+): Customer | null | undefined {
+  return kind === 'invoices' || kind === 'payments' ? customers.get((row as InvoiceRow).customerId) : null;
+}
+
+/** Whether a row needs its customer's master data, or an exchange rate, that is not loaded yet. */
+function needsLookup(
+  kind: Kind,
+  row: RowOf[Kind],
+  c: Customer | null | undefined,
+  converter: Converter,
+): boolean {
+  if (kind !== 'invoices' && kind !== 'payments') return false;
+  if (c === undefined) return true;
+  const ccy = (row as InvoiceRow | PaymentRow).currency;
+  return c !== null && c.currency !== undefined && c.currency !== ccy && !converter.has(ccy, c.currency);
+}
+
+/** Loads the customers and exchange rates deferred rows wait for: one BatchGet, one Query a pair. */
+async function lookup(
   store: IngestStore,
-  binding: Binding,
-  rows: readonly { cells: string[] }[],
-  cache: Map<string, Customer | null>,
+  rows: readonly { row: unknown }[],
+  customers: Map<string, Customer | null>,
   converter: Converter,
 ): Promise<void> {
   const wanted = new Set<string>();
-  const money = binding.outputs.filter((o) => o.kind === 'invoices' || o.kind === 'payments');
-  if (money.length === 0) return;
-  for (const out of money) {
-    for (const { cells } of rows) {
-      if (!out.load(cells)) continue;
-      const id = out.get('customer_id').trim();
-      if (id !== '' && !cache.has(id)) wanted.add(id);
-    }
+  for (const { row } of rows) {
+    const id = (row as { customerId?: string }).customerId;
+    if (id !== undefined && !customers.has(id)) wanted.add(id);
   }
   if (wanted.size > 0) {
-    const found = await store.getCustomers([...wanted]);
-    for (const id of wanted) cache.set(id, found.get(id) ?? null);
+    const ids = [...wanted];
+    const found = await store.getCustomers(ids);
+    for (const id of ids) customers.set(id, found.get(id) ?? null);
   }
   const pairs = new Map<string, [string, string]>();
-  for (const out of money) {
-    for (const { cells } of rows) {
-      if (!out.load(cells)) continue;
-      const target = cache.get(out.get('customer_id').trim())?.currency;
-      const ccy = out.get('currency').trim().toUpperCase();
-      if (target && ccy && ccy !== target) pairs.set(`${ccy}/${target}`, [ccy, target]);
-    }
+  for (const { row } of rows) {
+    const r = row as { customerId?: string; currency?: string };
+    const target = r.customerId === undefined ? undefined : customers.get(r.customerId)?.currency;
+    if (target && r.currency && r.currency !== target)
+      pairs.set(`${r.currency}/${target}`, [r.currency, target]);
   }
   if (pairs.size > 0) await converter.ensure(pairs.values());
 }
@@ -414,6 +465,7 @@ function toRecord(
   kind: Kind,
   row: unknown,
   from: { runId: string; line: number },
+  customer: Customer | null | undefined,
   customers: Map<string, Customer | null>,
   converter: Converter,
 ): StoredRecord | Rejected {
@@ -421,7 +473,7 @@ function toRecord(
     case 'invoices':
     case 'payments': {
       const r = row as InvoiceRow | PaymentRow;
-      const target = customers.get(r.customerId)?.currency;
+      const target = customer?.currency;
       let amount = r.amount;
       let currency = r.currency;
       let original: Original | undefined;
@@ -434,10 +486,14 @@ function toRecord(
         original = c.original;
       }
       if (kind === 'invoices') {
-        const inv: Invoice = { ...(r as InvoiceRow), amount, currency, original };
+        const inv: Invoice = original
+          ? { ...(r as InvoiceRow), amount, currency, original }
+          : (r as InvoiceRow);
         return { kind, row: inv, from };
       }
-      const pay: Payment = { ...(r as PaymentRow), amount, currency, original };
+      const pay: Payment = original
+        ? { ...(r as PaymentRow), amount, currency, original }
+        : (r as PaymentRow);
       return { kind, row: pay, from };
     }
     case 'customers':

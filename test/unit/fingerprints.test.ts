@@ -48,4 +48,12 @@ describe('FingerprintSet', () => {
     expect(falseHits).toBe(0);
     expect(set.add(key(12_345))).toBe(true);
   });
+
+  it('keeps the two parts of a key apart', () => {
+    const set = new FingerprintSet(10);
+    expect(set.add('ab', 'c')).toBe(false);
+    expect(set.add('a', 'bc')).toBe(false);
+    expect(set.add('abc')).toBe(false);
+    expect(set.add('ab', 'c')).toBe(true);
+  });
 });
