@@ -18,6 +18,7 @@ import type { ReceivableSummary } from '../core/receivables.ts';
 import type { Customer, FinancialStatement, FxRate, Invoice, Payment } from '../core/records.ts';
 import type {
   CustomerBooksRecord,
+  DerivedChanges,
   IngestRun,
   IngestStore,
   Provenance,
@@ -299,22 +300,26 @@ export class DynamoStore implements IngestStore {
   }
 
   async loadBooks(customerId: string): Promise<CustomerBooksRecord> {
-    return (await this.loadCustomerPartition(customerId)).books;
+    const { books, summary } = await this.loadCustomerPartition(customerId);
+    return { ...books, summary };
   }
 
-  async saveDerived(summary: ReceivableSummary, changed: readonly StoredApplication[]): Promise<void> {
-    const pk = custPk(summary.customerId);
-    const items: Record<string, unknown>[] = [
-      {
-        pk,
-        sk: 'SUMMARY',
-        type: 'summary',
-        gsi1pk: `SUMMARY#${shardOf(summary.customerId)}`,
-        gsi1sk: summary.customerId,
-        ...summary,
-      },
-      ...changed.map((a) => ({ pk, sk: `ALLOC#${a.paymentId}`, type: 'allocation', ...a })),
-    ];
+  async saveDerived(changes: readonly DerivedChanges[]): Promise<void> {
+    const items: Record<string, unknown>[] = [];
+    for (const c of changes) {
+      const pk = custPk(c.customerId);
+      if (c.summary)
+        items.push({
+          pk,
+          sk: 'SUMMARY',
+          type: 'summary',
+          gsi1pk: `SUMMARY#${shardOf(c.customerId)}`,
+          gsi1sk: c.customerId,
+          ...c.summary,
+        });
+      for (const a of c.applications)
+        items.push({ pk, sk: `ALLOC#${a.paymentId}`, type: 'allocation', ...a });
+    }
     await this.batchWrite(items.map((Item) => ({ PutRequest: { Item: marshall(Item, MARSHALL) } })));
   }
 

@@ -1,11 +1,12 @@
 /**
- * A set of row keys that costs 4 bytes a key, so a 15M-row file fits in ~130 MB where a
- * Set<string> would need ~1 GB. Each key is hashed twice: one hash picks the slot, the other is
- * stored. A hit therefore means "very probably seen" (about one false hit per 2^32 probes); the
- * caller confirms hits exactly against what it wrote, so no row is ever rejected by a collision.
+ * A set of row keys in 2-byte slots, so a 15M-row file fits in 64 MB where a Set<string> would
+ * need ~1 GB. Each key is hashed twice: one hash picks the slot, 16 bits of the other are stored.
+ * A hit therefore means "probably seen" (about one false hit per 2^16 probes: a few hundred in a
+ * 15M-row file); the caller confirms every hit exactly against what it wrote, so a collision costs
+ * one lookup and never rejects a row.
  */
 export class FingerprintSet {
-  private readonly tables: { slots: Uint32Array; mask: number; count: number }[] = [];
+  private readonly tables: { slots: Uint16Array; mask: number; count: number }[] = [];
 
   constructor(expectedKeys = 1 << 16) {
     this.grow(expectedKeys);
@@ -14,7 +15,7 @@ export class FingerprintSet {
   private grow(expected: number): void {
     let size = 1 << 16;
     while (size * 0.7 < expected && size < 1 << 30) size *= 2;
-    this.tables.push({ slots: new Uint32Array(size), mask: size - 1, count: 0 });
+    this.tables.push({ slots: new Uint16Array(size), mask: size - 1, count: 0 });
   }
 
   /** Adds a key of two parts; returns true when it was (very probably) already present. */
@@ -39,7 +40,7 @@ export class FingerprintSet {
     h1 ^= h1 >>> 13;
     h2 = Math.imul(h2 ^ (h2 >>> 16), 0xc2b2ae35);
     h2 ^= h2 >>> 16;
-    const fp = h2 === 0 ? 1 : h2 >>> 0;
+    const fp = (h2 & 0xffff) === 0 ? 1 : h2 & 0xffff;
     for (const t of this.tables) {
       let i = (h1 >>> 0) & t.mask;
       for (;;) {
@@ -49,7 +50,7 @@ export class FingerprintSet {
         i = (i + 1) & t.mask;
       }
     }
-    let t = this.tables[this.tables.length - 1] as { slots: Uint32Array; mask: number; count: number };
+    let t = this.tables[this.tables.length - 1] as { slots: Uint16Array; mask: number; count: number };
     if (t.count + 1 > t.slots.length * 0.7) {
       this.grow(t.slots.length * 2 * 0.7);
       t = this.tables[this.tables.length - 1] as typeof t;

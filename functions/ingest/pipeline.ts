@@ -10,6 +10,7 @@ import { type FieldIssue, type InvoiceRow, type Kind, type PaymentRow, type RowO
 import type {
   ChangeNotifier,
   Clock,
+  DerivedChanges,
   IngestRun,
   IngestStore,
   Provenance,
@@ -51,6 +52,7 @@ export interface IngestRequest {
 const MAX_STORED_REJECTS = 1000;
 const MAX_WARNINGS = 100;
 const IDS_PER_MESSAGE = 1000;
+const RECOMPUTE_GROUP = 500;
 
 export function runIdFor(objectRef: string, startedAt: Date, deterministic: boolean): string {
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15);
@@ -92,8 +94,22 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Pro
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-const sameApplication = (a: StoredApplication, b: StoredApplication | undefined) =>
-  b !== undefined && JSON.stringify(a) === JSON.stringify(b);
+/** Stored items come back from DynamoDB with their attributes in another order: compare sorted. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (b === undefined) return false;
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([, x]) => x !== undefined)
+              .sort(([x], [y]) => (x < y ? -1 : 1))
+              .map(([k, x]) => [k, sorted(x)]),
+          )
+        : v;
+  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+}
 
 type Convertible = (Invoice | Payment) & { from?: Provenance };
 
@@ -156,6 +172,8 @@ export async function recomputeCustomer(
 ): Promise<{
   notes: { paymentId: string; invoiceId: string; code: string; line?: number; runId?: string }[];
   warnings: string[];
+  /** What to store; the caller batches it with other customers' (`store.saveDerived`). */
+  derived: DerivedChanges;
 }> {
   const books = await store.loadBooks(customerId);
   const currency = books.customer?.currency;
@@ -181,9 +199,13 @@ export async function recomputeCustomer(
   const changed: StoredApplication[] = [];
   for (const app of full.applications) {
     const stored: StoredApplication = { ...app, notes: notesByPayment.get(app.paymentId) ?? [] };
-    if (!sameApplication(stored, books.applications.get(app.paymentId))) changed.push(stored);
+    if (!sameJson(stored, books.applications.get(app.paymentId))) changed.push(stored);
   }
-  await store.saveDerived(today.summary, changed);
+  const derived: DerivedChanges = {
+    customerId,
+    summary: sameJson(today.summary, books.summary) ? undefined : today.summary,
+    applications: changed,
+  };
   const fromOf = new Map(books.payments.map((p) => [p.paymentId, p.from]));
   return {
     notes: full.notes.map((n) => ({
@@ -192,6 +214,7 @@ export async function recomputeCustomer(
       runId: fromOf.get(n.paymentId)?.runId,
     })),
     warnings,
+    derived,
   };
 }
 
@@ -230,7 +253,9 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   const writer = new Writer(deps.store);
   const converter = new Converter(deps.store, deps.maxRateAgeDays ?? 7);
   const customers = new Map<string, Customer | null>();
-  const estimatedRows = req.sizeBytes ? Math.ceil(req.sizeBytes / 40) : undefined;
+  // Sized from the first batch's bytes per row: a table too small grows in steps that every
+  // lookup then pays for; one too large is memory a 1 GB file cannot spare.
+  let estimatedRows: number | undefined;
   const seen = new Map<Kind, FingerprintSet>();
   const seenOf = (k: Kind) => {
     let s = seen.get(k);
@@ -314,6 +339,11 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
         continue;
       }
       if (!binding) throw new UnreadableFileError('the file has no header line');
+      if (estimatedRows === undefined && req.sizeBytes && ev.rows.length > 0) {
+        let chars = 0;
+        for (const { cells } of ev.rows) for (const c of cells) chars += c.length + 1;
+        estimatedRows = Math.ceil((req.sizeBytes / (chars / ev.rows.length)) * 1.1);
+      }
       // Rows whose customer (or exchange rate) is not loaded yet wait, in file order, for one fetch
       // after the batch; every other row is placed without waiting.
       const deferred: { out: BoundOutput; row: RowOf[Kind]; line: number; cells: string[] }[] = [];
@@ -366,16 +396,27 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   }
 
   const customerIds = [...touched].sort();
-  await mapLimit(customerIds, deps.concurrency ?? 8, async (id) => {
-    const { notes, warnings: converted } = await recomputeCustomer(deps.store, id, asOf, converter);
-    for (const w of converted) warn(`customer ${id}: ${w}`);
-    for (const n of notes) {
-      if (n.runId !== runId || n.code !== 'UNKNOWN_INVOICE') continue;
-      warn(
-        `line ${n.line}: payment ${n.paymentId} of customer ${id} names invoice ${n.invoiceId}, which is not on file; its amount is kept as unapplied cash`,
-      );
-    }
-  });
+  // In groups: the group's Queries run in parallel, then its derived items go out 25 to a request.
+  for (let g = 0; g < customerIds.length; g += RECOMPUTE_GROUP) {
+    const group = customerIds.slice(g, g + RECOMPUTE_GROUP);
+    const derived: DerivedChanges[] = [];
+    await mapLimit(group, deps.concurrency ?? 8, async (id) => {
+      const {
+        notes,
+        warnings: converted,
+        derived: d,
+      } = await recomputeCustomer(deps.store, id, asOf, converter);
+      derived.push(d);
+      for (const w of converted) warn(`customer ${id}: ${w}`);
+      for (const n of notes) {
+        if (n.runId !== runId || n.code !== 'UNKNOWN_INVOICE') continue;
+        warn(
+          `line ${n.line}: payment ${n.paymentId} of customer ${id} names invoice ${n.invoiceId}, which is not on file; its amount is kept as unapplied cash`,
+        );
+      }
+    });
+    await deps.store.saveDerived(derived);
+  }
   for (let i = 0; i < customerIds.length; i += IDS_PER_MESSAGE) {
     await deps.notifier.customersChanged({
       type: 'customers.changed',

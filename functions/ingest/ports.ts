@@ -22,6 +22,15 @@ export interface CustomerBooksRecord {
   readonly payments: (Payment & { from?: Provenance })[];
   /** The allocation last stored per payment, to write only what changed. */
   readonly applications: Map<string, StoredApplication>;
+  /** The summary last stored, to write it only when it changed. */
+  readonly summary?: ReceivableSummary | undefined;
+}
+
+/** What a customer's recomputation stores: its summary (when changed) and changed allocations. */
+export interface DerivedChanges {
+  readonly customerId: string;
+  readonly summary?: ReceivableSummary | undefined;
+  readonly applications: readonly StoredApplication[];
 }
 
 export interface StoredApplication extends PaymentApplication {
@@ -69,8 +78,8 @@ export interface IngestStore {
   /** The run and line that last wrote this record's key, if any. */
   provenanceOf(record: StoredRecord): Promise<Provenance | undefined>;
   loadBooks(customerId: string): Promise<CustomerBooksRecord>;
-  /** Stores the customer's summary and the payment applications that changed. */
-  saveDerived(summary: ReceivableSummary, changed: readonly StoredApplication[]): Promise<void>;
+  /** Stores the summaries and payment applications that changed, for many customers at once. */
+  saveDerived(changes: readonly DerivedChanges[]): Promise<void>;
   putRun(run: IngestRun, rejects: readonly RejectRecord[]): Promise<void>;
 }
 

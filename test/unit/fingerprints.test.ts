@@ -6,12 +6,15 @@ const key = (i: number) => `CUST-${i % 997}\u0000INV-${String(i).padStart(8, '0'
 const N = 200_000;
 
 describe('FingerprintSet', () => {
-  it('never reports a hit for 200k distinct keys, then reports a hit for each of them again', () => {
-    // expected 10: the first table (65536 slots) fills at 70% and the set has to grow twice
+  it('rarely reports a false hit for 200k distinct keys, then reports a hit for each of them again', () => {
+    // expected 10: the first table (65536 slots) fills at 70% and the set has to grow twice.
+    // 16 stored bits: each probed slot matches a new key with p = 2^-16; ~6 slots are probed per
+    // add across the three tables, so ~200k * 6 / 65536 = 18 false hits are expected. The pipeline
+    // confirms every hit against the store, so a false hit costs a lookup, never a row.
     const set = new FingerprintSet(10);
     let falseHits = 0;
     for (let i = 0; i < N; i++) if (set.add(key(i))) falseHits++;
-    expect(falseHits).toBe(0);
+    expect(falseHits).toBeLessThanOrEqual(40);
     let misses = 0;
     for (let i = 0; i < N; i++) if (!set.add(key(i))) misses++;
     expect(misses).toBe(0);
