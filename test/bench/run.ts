@@ -405,13 +405,6 @@ async function benchEndToEnd(file: string, dir: string): Promise<void> {
  * rule as fingerprints.ts: 2^16 slots doubled until 70% of them hold the `sizeBytes / 40` rows
  * pipeline.ts expects). Derived, not measured.
  */
-function fingerprintBytes(sizeBytes: number): number {
-  const expected = Math.ceil(sizeBytes / 40);
-  let size = 1 << 16;
-  while (size * 0.7 < expected && size < 1 << 30) size *= 2;
-  return size * 4;
-}
-
 async function benchRss(file: string): Promise<void> {
   const childPath = join(HERE, 'rss-child.ts');
   log(`parse+validate of the ~1 GB file in a child process (node --import tsx ${childPath})...`);
@@ -455,7 +448,7 @@ async function benchRss(file: string): Promise<void> {
     afterImport: Mem;
     end: Record<string, number>;
   };
-  const { rows, bytes } = details.bigFile as { rows: number; bytes: number };
+  const { rows } = details.bigFile as { rows: number };
   if (r.status !== 'processed' || r.rowsRead !== rows || r.accepted !== rows || r.rejected !== 0)
     throw new Error(`1 GB run: expected ${rows} rows accepted and 0 rejected, got ${JSON.stringify(r)}`);
   details.rss = r;
@@ -475,8 +468,7 @@ async function benchRss(file: string): Promise<void> {
     note:
       `maxRSS of the child (MB = 2^20 bytes). Child RSS: ${fmt(r.atStart.rssKB / 1024)} MB at start (node + tsx loader), ` +
       `${fmt(r.afterImport.rssKB / 1024)} MB after importing the pipeline modules, ${fmt((r.end.rssKB ?? 0) / 1024)} MB at the end; ` +
-      `the duplicate-key set alone is ${fmt(fingerprintBytes(bytes) / 2 ** 20)} MB ` +
-      `(FingerprintSet sized for sizeBytes/40 = ${fmt(Math.ceil(bytes / 40))} rows; the file has ${fmt(rows)}). ` +
+      `typed arrays at the end (the duplicate-key set): ${fmt(r.end.arrayBuffersMB ?? 0)} MB for ${fmt(rows)} rows. ` +
       `maxRSS read ${fmt(r.atStart.maxRssKB / 1024)} MB already at start: Linux carries it over from the parent at spawn`,
   });
   if (r.vmHwmKB !== undefined)
