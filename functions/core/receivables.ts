@@ -197,6 +197,7 @@ function mainCurrency(books: CustomerBooks): string {
       bestCount = n;
     }
   }
+  // XXX is ISO 4217's code for "no currency": a customer with master data but no money yet.
   return best || (books.payments[0]?.currency ?? 'XXX');
 }
 
