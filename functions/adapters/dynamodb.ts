@@ -112,6 +112,8 @@ export interface DynamoStoreOptions {
   readonly writeConcurrency?: number;
   /** Called with the consumed write capacity of every batch (benchmarks). */
   readonly onWriteCapacity?: (units: number) => void;
+  /** First retry delay for unprocessed items; doubles per attempt, full jitter, capped at 5 s. @default 25 */
+  readonly backoffBaseMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -122,12 +124,14 @@ export class DynamoStore implements IngestStore {
   readonly tableName: string;
   private readonly writeConcurrency: number;
   private readonly onWriteCapacity: ((units: number) => void) | undefined;
+  private readonly backoffBaseMs: number;
 
   constructor(opts: DynamoStoreOptions) {
     this.client = opts.client ?? new DynamoDBClient(opts.clientConfig ?? {});
     this.tableName = opts.tableName;
     this.writeConcurrency = opts.writeConcurrency ?? 8;
     this.onWriteCapacity = opts.onWriteCapacity;
+    this.backoffBaseMs = opts.backoffBaseMs ?? 25;
   }
 
   /** Creates the table with the deployed key schema when it does not exist (local runs). */
@@ -183,7 +187,7 @@ export class DynamoStore implements IngestStore {
           if (attempt > 0) {
             if (attempt > 10)
               throw new Error(`DynamoDB left ${pending.length} items unprocessed after 10 retries`);
-            await sleep(Math.random() * Math.min(5000, 25 * 2 ** attempt)); // full jitter
+            await sleep(Math.random() * Math.min(5000, this.backoffBaseMs * 2 ** attempt)); // full jitter
           }
           const out = await this.client.send(
             new BatchWriteItemCommand({
@@ -226,7 +230,7 @@ export class DynamoStore implements IngestStore {
         .slice(i, i + BATCH_GET)
         .map((id) => ({ pk: { S: custPk(id) }, sk: { S: 'PROFILE' } }));
       for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.random() * Math.min(5000, 25 * 2 ** attempt));
+        if (attempt > 0) await sleep(Math.random() * Math.min(5000, this.backoffBaseMs * 2 ** attempt));
         const out = await this.client.send(
           new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
         );
