@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { mapLimit } from '../core/concurrency.ts';
 import { minorDigits } from '../core/currencies.ts';
 import { dateInZone, type IsoDate } from '../core/dates.ts';
 import { statementAsOf } from '../core/receivables.ts';
@@ -81,17 +82,6 @@ class Writer {
     await this.flush();
     await this.inflight;
   }
-}
-
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Stored items come back from DynamoDB with their attributes in another order: compare sorted. */

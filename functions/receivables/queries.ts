@@ -1,4 +1,5 @@
 import type { DynamoStore } from '../adapters/dynamodb.ts';
+import { mapLimit } from '../core/concurrency.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { formatMinor } from '../core/money.ts';
 import { AGING_BUCKETS, type AgingBucket, type Statement, statementAsOf } from '../core/receivables.ts';
@@ -22,24 +23,30 @@ export interface CustomerLine {
   dso: number | null;
 }
 
+/** Totals of one currency's customers in the receivables table. */
+export interface CurrencyTotal {
+  currency: string;
+  customers: number;
+  openAmount: string;
+  overdueAmount: string;
+  aging: Record<AgingBucket, string>;
+  openInvoices: number;
+  maxDaysPastDue: number;
+  unappliedCash: string;
+  /** Sum of the credit limits on file; undefined when no customer of the currency has one. */
+  creditLimit?: string | undefined;
+}
+
+export interface CustomerTable {
+  lines: CustomerLine[];
+  totals: CurrencyTotal[];
+}
+
 export interface CustomerFile {
   customer?: Customer | undefined;
   statement: Statement;
   financials: FinancialStatement[];
   line: CustomerLine;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 export function lineOf(statement: Statement, customer?: Customer): CustomerLine {
@@ -84,17 +91,21 @@ export class ReceivablesQueries {
     return { customer: books.customer, statement, financials, line: lineOf(statement, books.customer) };
   }
 
-  /** The receivables table: every customer as of `asOf`, largest overdue first. */
-  async customers(asOf: IsoDate): Promise<CustomerLine[]> {
+  /** The receivables table: every customer as of `asOf`, largest overdue first, with totals per currency. */
+  async customers(asOf: IsoDate): Promise<CustomerTable> {
     const ids = await this.store.listCustomerIds();
-    const files = await mapLimit(ids, 16, (id) => this.customer(id, asOf));
-    const lines = files.filter((f): f is CustomerFile => f !== undefined).map((f) => f.line);
-    return lines.sort(
-      (a, b) =>
-        Number(b.overdueAmount) - Number(a.overdueAmount) ||
-        Number(b.openAmount) - Number(a.openAmount) ||
-        (a.customerId < b.customerId ? -1 : 1),
+    const files = (await mapLimit(ids, 16, (id) => this.customer(id, asOf))).filter(
+      (f): f is CustomerFile => f !== undefined,
     );
+    const lines = files
+      .map((f) => f.line)
+      .sort(
+        (a, b) =>
+          Number(b.overdueAmount) - Number(a.overdueAmount) ||
+          Number(b.openAmount) - Number(a.openAmount) ||
+          (a.customerId < b.customerId ? -1 : 1),
+      );
+    return { lines, totals: totalsByCurrency(files) };
   }
 
   runs(limit = 50): Promise<IngestRun[]> {
@@ -104,4 +115,65 @@ export class ReceivablesQueries {
   run(runId: string): Promise<{ run: IngestRun; rejects: RejectRecord[] } | undefined> {
     return this.store.getRun(runId);
   }
+}
+
+/** Sums the customers per currency exactly, in minor units, from their summaries. */
+export function totalsByCurrency(files: readonly CustomerFile[]): CurrencyTotal[] {
+  const acc = new Map<
+    string,
+    {
+      customers: number;
+      open: number;
+      overdue: number;
+      aging: Record<AgingBucket, number>;
+      openInvoices: number;
+      maxDaysPastDue: number;
+      unapplied: number;
+      creditLimit: number | undefined;
+    }
+  >();
+  for (const { statement, customer } of files) {
+    const s = statement.summary;
+    let t = acc.get(s.currency);
+    if (!t) {
+      t = {
+        customers: 0,
+        open: 0,
+        overdue: 0,
+        aging: { notDue: 0, d1_30: 0, d31_60: 0, d61_90: 0, d91_180: 0, over180: 0 },
+        openInvoices: 0,
+        maxDaysPastDue: 0,
+        unapplied: 0,
+        creditLimit: undefined,
+      };
+      acc.set(s.currency, t);
+    }
+    t.customers++;
+    t.open += s.openAmount;
+    t.overdue += s.overdueAmount;
+    for (const b of AGING_BUCKETS) t.aging[b] += s.aging[b];
+    t.openInvoices += s.openInvoices;
+    t.maxDaysPastDue = Math.max(t.maxDaysPastDue, s.maxDaysPastDue);
+    t.unapplied += s.unappliedCash;
+    if (customer?.creditLimit !== undefined && customer.currency === s.currency)
+      t.creditLimit = (t.creditLimit ?? 0) + customer.creditLimit;
+  }
+  return [...acc]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([currency, t]) => {
+      const m = (n: number) => formatMinor(n, currency);
+      const aging = {} as Record<AgingBucket, string>;
+      for (const b of AGING_BUCKETS) aging[b] = m(t.aging[b]);
+      return {
+        currency,
+        customers: t.customers,
+        openAmount: m(t.open),
+        overdueAmount: m(t.overdue),
+        aging,
+        openInvoices: t.openInvoices,
+        maxDaysPastDue: t.maxDaysPastDue,
+        unappliedCash: m(t.unapplied),
+        creditLimit: t.creditLimit === undefined ? undefined : m(t.creditLimit),
+      };
+    });
 }

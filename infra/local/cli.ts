@@ -240,7 +240,7 @@ async function cmdCustomers(args: string[]): Promise<number> {
     throw new UsageError(`customers takes no arguments (got ${positionals.join(' ')})`);
   const asOf = asOfOption(values['as-of']);
   return withStore(values['data-dir'], async (env) => {
-    const lines = await new ReceivablesQueries(env.store).customers(asOf);
+    const { lines } = await new ReceivablesQueries(env.store).customers(asOf);
     if (values.json) {
       console.log(JSON.stringify(lines.map(jsonLine), null, 2));
       return 0;

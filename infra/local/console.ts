@@ -6,7 +6,7 @@ import { type IsoDate, parseDate } from '../../functions/core/dates.ts';
 import { formatMinor, parseMinorUnits } from '../../functions/core/money.ts';
 import { AGING_BUCKETS, type AgingBucket, type InvoiceStatus } from '../../functions/core/receivables.ts';
 import type { IngestRun, RejectRecord } from '../../functions/ingest/ports.ts';
-import type { CustomerFile, CustomerLine, ReceivablesQueries } from '../../functions/receivables/queries.ts';
+import type { CustomerFile, CustomerTable, ReceivablesQueries } from '../../functions/receivables/queries.ts';
 
 /**
  * The local read-only console: the receivables table, a customer's file and the ingest runs,
@@ -190,12 +190,6 @@ const customerHref = (id: string, asOf: IsoDate) =>
   `/customers/${encodeURIComponent(id)}?asOf=${encodeURIComponent(asOf)}`;
 const runHref = (id: string) => `/runs/${encodeURIComponent(id)}`;
 
-function toMinor(decimal: string, currency: string): number {
-  const r = parseMinorUnits(decimal, minorDigits(currency) ?? 2, { decimal: '.', thousands: '' });
-  if (!r.ok) throw new Error(`unexpected amount ${JSON.stringify(decimal)} (${currency}): ${r.reason}`);
-  return r.value;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Replies
 
@@ -276,79 +270,6 @@ function limitParam(params: URLSearchParams): number {
 // ---------------------------------------------------------------------------------------------
 // The receivables table
 
-interface CurrencyTotal {
-  currency: string;
-  customers: number;
-  openAmount: string;
-  overdueAmount: string;
-  aging: Record<AgingBucket, string>;
-  openInvoices: number;
-  maxDaysPastDue: number;
-  unappliedCash: string;
-  /** Sum of the credit limits on file; undefined when no customer of the currency has one. */
-  creditLimit?: string | undefined;
-}
-
-/** Sums the lines per currency, exactly (through minor units). */
-export function totalsByCurrency(lines: readonly CustomerLine[]): CurrencyTotal[] {
-  const acc = new Map<
-    string,
-    {
-      customers: number;
-      open: number;
-      overdue: number;
-      aging: Record<AgingBucket, number>;
-      openInvoices: number;
-      maxDaysPastDue: number;
-      unapplied: number;
-      creditLimit: number | undefined;
-    }
-  >();
-  for (const l of lines) {
-    const c = l.currency;
-    let t = acc.get(c);
-    if (!t) {
-      t = {
-        customers: 0,
-        open: 0,
-        overdue: 0,
-        aging: { notDue: 0, d1_30: 0, d31_60: 0, d61_90: 0, d91_180: 0, over180: 0 },
-        openInvoices: 0,
-        maxDaysPastDue: 0,
-        unapplied: 0,
-        creditLimit: undefined,
-      };
-      acc.set(c, t);
-    }
-    t.customers++;
-    t.open += toMinor(l.openAmount, c);
-    t.overdue += toMinor(l.overdueAmount, c);
-    for (const b of AGING_BUCKETS) t.aging[b] += toMinor(l.aging[b], c);
-    t.openInvoices += l.openInvoices;
-    t.maxDaysPastDue = Math.max(t.maxDaysPastDue, l.maxDaysPastDue);
-    t.unapplied += toMinor(l.unappliedCash, c);
-    if (l.creditLimit !== undefined) t.creditLimit = (t.creditLimit ?? 0) + toMinor(l.creditLimit, c);
-  }
-  return [...acc]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([currency, t]) => {
-      const m = (n: number) => formatMinor(n, currency);
-      const aging = {} as Record<AgingBucket, string>;
-      for (const b of AGING_BUCKETS) aging[b] = m(t.aging[b]);
-      return {
-        currency,
-        customers: t.customers,
-        openAmount: m(t.open),
-        overdueAmount: m(t.overdue),
-        aging,
-        openInvoices: t.openInvoices,
-        maxDaysPastDue: t.maxDaysPastDue,
-        unappliedCash: m(t.unapplied),
-        creditLimit: t.creditLimit === undefined ? undefined : m(t.creditLimit),
-      };
-    });
-}
-
 const asOfForm = (action: string, asOf: IsoDate) =>
   html`<form class="asof" method="get" action="${action}">
 <label for="asOf">As of</label> <input type="date" id="asOf" name="asOf" value="${asOf}" required>
@@ -358,8 +279,7 @@ const bucketHeads = AGING_BUCKETS.map(
   (b) => html`<th class="${b === 'notDue' ? 'num' : 'num late'}">${BUCKET_LABELS[b]}</th>`,
 );
 
-function customersPage(lines: readonly CustomerLine[], asOf: IsoDate): Html {
-  const totals = totalsByCurrency(lines);
+function customersPage({ lines, totals }: CustomerTable, asOf: IsoDate): Html {
   const rows = lines.map(
     (l) => html`<tr>
 <td><a href="${customerHref(l.customerId, asOf)}">${l.customerId}</a></td>
@@ -693,9 +613,9 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
 
   if ((p.length === 0 && !api) || (a === 'customers' && b === undefined)) {
     const asOf = asOfParam(params, opts.today);
-    const lines = await q.customers(asOf);
-    if (api) return jsonReply(200, { asOf, customers: lines, totals: totalsByCurrency(lines) });
-    return htmlReply(200, `Receivables ${asOf}`, customersPage(lines, asOf), 'customers');
+    const table = await q.customers(asOf);
+    if (api) return jsonReply(200, { asOf, customers: table.lines, totals: table.totals });
+    return htmlReply(200, `Receivables ${asOf}`, customersPage(table, asOf), 'customers');
   }
   if (a === 'customers' && b !== undefined) {
     const asOf = asOfParam(params, opts.today);

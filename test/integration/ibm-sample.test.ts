@@ -121,7 +121,7 @@ describe('IBM accounts-receivable sample through its profile', () => {
         if (dpd > 0) e.overdue += r.cents;
         e.maxDpd = Math.max(e.maxDpd, dpd);
       }
-      const lines = await queries.customers(asOf);
+      const { lines } = await queries.customers(asOf);
       const got = new Map(lines.map((l) => [l.customerId, l]));
       let compared = 0;
       for (const [customer, e] of expected) {
