@@ -32,3 +32,19 @@ export function minorDigits(currency: string): number | undefined {
 export function isCurrency(code: string): boolean {
   return table.has(code);
 }
+
+/** Every code by its three letters' index, so a code can be read in place without a string. */
+const byIndex: (string | undefined)[] = new Array(26 * 26 * 26).fill(undefined);
+for (const code of table.keys())
+  byIndex[(code.charCodeAt(0) - 65) * 676 + (code.charCodeAt(1) - 65) * 26 + (code.charCodeAt(2) - 65)] =
+    code;
+
+/** The currency code written exactly at `text[from, to)` (three capitals), or undefined. */
+export function currencyAt(text: string, from: number, to: number): string | undefined {
+  if (to - from !== 3) return undefined;
+  const a = text.charCodeAt(from) - 65;
+  const b = text.charCodeAt(from + 1) - 65;
+  const c = text.charCodeAt(from + 2) - 65;
+  if (a < 0 || a > 25 || b < 0 || b > 25 || c < 0 || c > 25) return undefined;
+  return byIndex[a * 676 + b * 26 + c];
+}

@@ -52,22 +52,26 @@ function digitsAt(s: string, i: number, min: number, max: number): [number, numb
  * the row loop. `parseDate` says why a date is refused.
  */
 export function isoDateOrNull(s: string): IsoDate | null {
-  if (s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return null;
+  return isIsoDateAt(s, 0, s.length) ? s : null;
+}
+
+/** Whether `text.slice(from, to)` is a real calendar date written YYYY-MM-DD, read in place. */
+export function isIsoDateAt(text: string, from: number, to: number): boolean {
+  if (to - from !== 10 || text.charCodeAt(from + 4) !== 45 || text.charCodeAt(from + 7) !== 45) return false;
   let y = 0;
-  for (let i = 0; i < 4; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return null;
+  for (let i = from; i < from + 4; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return false;
     y = y * 10 + c;
   }
-  const m1 = s.charCodeAt(5) - 48;
-  const m2 = s.charCodeAt(6) - 48;
-  const d1 = s.charCodeAt(8) - 48;
-  const d2 = s.charCodeAt(9) - 48;
-  if (m1 < 0 || m1 > 9 || m2 < 0 || m2 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return null;
+  const m1 = text.charCodeAt(from + 5) - 48;
+  const m2 = text.charCodeAt(from + 6) - 48;
+  const d1 = text.charCodeAt(from + 8) - 48;
+  const d2 = text.charCodeAt(from + 9) - 48;
+  if (m1 < 0 || m1 > 9 || m2 < 0 || m2 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return false;
   const m = m1 * 10 + m2;
   const d = d1 * 10 + d2;
-  if (y < 1900 || y > 2199 || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return null;
-  return s;
+  return y >= 1900 && y <= 2199 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
 }
 
 /**

@@ -26,23 +26,34 @@ const NINE = 57;
  * asks `parseMinorUnits`, which handles every form and says what is wrong.
  */
 export function plainMinorUnits(s: string, digits: number, decimal: number): number {
-  const n = s.length;
-  if (n === 0 || n > 17) return Number.NaN;
+  return plainMinorUnitsAt(s, 0, s.length, digits, decimal);
+}
+
+/** `plainMinorUnits` of `text.slice(from, to)`, read in place (the CSV hot path's form). */
+export function plainMinorUnitsAt(
+  text: string,
+  from: number,
+  to: number,
+  digits: number,
+  decimal: number,
+): number {
+  const n = to - from;
+  if (n <= 0 || n > 17) return Number.NaN;
   let units = 0;
-  let i = 0;
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i);
+  let i = from;
+  for (; i < to; i++) {
+    const c = text.charCodeAt(i);
     if (c === decimal) break;
     if (c < ZERO || c > NINE) return Number.NaN;
     units = units * 10 + (c - ZERO);
   }
-  if (i === 0) return Number.NaN;
+  if (i === from) return Number.NaN;
   let frac = 0;
   let fd = 0;
-  if (i < n) {
-    if (n - i - 1 === 0 || n - i - 1 > digits) return Number.NaN;
-    for (let j = i + 1; j < n; j++) {
-      const c = s.charCodeAt(j);
+  if (i < to) {
+    if (to - i - 1 === 0 || to - i - 1 > digits) return Number.NaN;
+    for (let j = i + 1; j < to; j++) {
+      const c = text.charCodeAt(j);
       if (c < ZERO || c > NINE) return Number.NaN;
       frac = frac * 10 + (c - ZERO);
       fd++;

@@ -20,6 +20,11 @@ export interface CsvProblem {
 
 export interface CsvSink {
   row(cells: string[], line: number): void;
+  /**
+   * A record without quotes, `text[start, end)` (line ending excluded), not split: a sink that can
+   * read fields in place takes it this way. Without this method such records come split to `row`.
+   */
+  plain?(text: string, start: number, end: number, line: number): void;
   problem(p: CsvProblem): void;
 }
 
@@ -73,8 +78,10 @@ export class CsvTokenizer {
       if (q < 0 || q > nl) {
         // Fast path: no quote on this line.
         const end = nl > pos && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
-        const lineText = text.slice(pos, end);
-        if (lineText.length > 0) sink.row(lineText.split(this.delim), this.line);
+        if (end > pos) {
+          if (sink.plain) sink.plain(text, pos, end, this.line);
+          else sink.row(text.slice(pos, end).split(this.delim), this.line);
+        }
         this.line++;
         pos = nl + 1;
         continue;
@@ -189,4 +196,31 @@ export function sniffDelimiter(headerLine: string): string {
     }
   }
   return best;
+}
+
+/**
+ * Finds where the first `need` fields of an unquoted record `text[start, end)` begin, for reading
+ * them in place: `at[k]` is field k's first character and `at[k + 1] - 1` one past its last.
+ * Returns false when the record has fewer fields.
+ */
+export function fieldStarts(
+  text: string,
+  start: number,
+  end: number,
+  delimiter: string,
+  at: Int32Array,
+  need: number,
+): boolean {
+  at[0] = start;
+  let p = start;
+  for (let k = 1; k <= need; k++) {
+    const d = text.indexOf(delimiter, p);
+    if (d < 0 || d >= end) {
+      at[k] = end + 1;
+      return k === need;
+    }
+    at[k] = d + 1;
+    p = d + 1;
+  }
+  return true;
 }

@@ -1,8 +1,16 @@
 import { z } from 'zod';
-import { isCurrency, minorDigits } from '../core/currencies.ts';
+import { currencyAt, isCurrency, minorDigits } from '../core/currencies.ts';
 import { type DateFormat, type IsoDate, isoDateOrNull, parseDate } from '../core/dates.ts';
-import { type NumberStyle, type Parsed, parseMinorUnits, parseRate, plainMinorUnits } from '../core/money.ts';
+import {
+  type NumberStyle,
+  type Parsed,
+  parseMinorUnits,
+  parseRate,
+  plainMinorUnits,
+  plainMinorUnitsAt,
+} from '../core/money.ts';
 import type { Customer, FinancialStatement, FxRate } from '../core/records.ts';
+import type { Interner, IsoDates } from './intern.ts';
 
 export const KINDS = ['customers', 'invoices', 'payments', 'financials', 'fx'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -71,6 +79,33 @@ export interface KindSpec<K extends Kind> {
   /** The two parts of the key that identifies a row; the same key twice in a file is a duplicate. */
   key(row: RowOf[K]): readonly [string, string];
   validate(get: Getter, style: RowStyle): RowResult<RowOf[K]>;
+  /**
+   * The CSV hot path of `validate` for canonical dates and numbers: reads a line's fields in place
+   * and returns the row when every field is in its plain form, exactly as `validate` would return
+   * it; undefined otherwise, and then `validate` runs and says what is wrong.
+   */
+  fast?(line: InPlace, cx: InPlaceContext): RowOf[K] | undefined;
+}
+
+/**
+ * A CSV line read in place: field `k` is `text[at[k], at[k + 1] - 1)`; `col[c]` is the field of
+ * the kind's c-th canonical column, in the order of `columnsOf(spec)` (-1: not in the file).
+ */
+export interface InPlace {
+  text: string;
+  readonly at: Int32Array;
+  readonly col: Int32Array;
+}
+
+/** Where the hot path keeps the strings a file repeats (customer ids, dates). */
+export interface InPlaceContext {
+  readonly ids: Interner;
+  readonly dates: IsoDates;
+}
+
+/** A kind's canonical columns: required, then optional (the order `InPlace.col` follows). */
+export function columnsOf(spec: KindSpec<Kind>): string[] {
+  return [...spec.required, ...spec.optional];
 }
 
 // ---- field readers: each returns the value or records an issue ----
@@ -206,6 +241,74 @@ function done<T>(issues: Issues, row: T): RowResult<T> {
   return issues.list ? { ok: false, issues: issues.list } : { ok: true, row };
 }
 
+// ---- the same checks, in place (CSV hot path); undefined means "let the full check say why" ----
+
+/** Whether `text[a, b)` is a non-empty id of at most MAX_ID characters with nothing to trim. */
+function plainIdAt(text: string, a: number, b: number): boolean {
+  if (b <= a || b - a > MAX_ID) return false;
+  const first = text.charCodeAt(a);
+  const last = text.charCodeAt(b - 1);
+  // Anything at either end that `trim` might remove (or that is not ASCII) takes the full path.
+  return first > 32 && first < 127 && last > 32 && last < 127;
+}
+
+function fieldStart(l: InPlace, c: number): number {
+  const k = l.col[c] as number;
+  return k < 0 ? -1 : (l.at[k] as number);
+}
+
+function fieldEnd(l: InPlace, c: number): number {
+  const k = l.col[c] as number;
+  return k < 0 ? -1 : (l.at[k + 1] as number) - 1;
+}
+
+function idAt(l: InPlace, c: number): string | undefined {
+  const a = fieldStart(l, c);
+  const b = fieldEnd(l, c);
+  return a >= 0 && plainIdAt(l.text, a, b) ? l.text.slice(a, b) : undefined;
+}
+
+function internedIdAt(l: InPlace, c: number, cx: InPlaceContext): string | undefined {
+  const a = fieldStart(l, c);
+  return a < 0 ? undefined : cx.ids.at(l.text, a, fieldEnd(l, c), plainIdAt);
+}
+
+function dateAt(l: InPlace, c: number, cx: InPlaceContext): IsoDate | undefined {
+  const a = fieldStart(l, c);
+  return a < 0 ? undefined : cx.dates.at(l.text, a, fieldEnd(l, c));
+}
+
+function currencyIn(l: InPlace, c: number): string | undefined {
+  const a = fieldStart(l, c);
+  return a < 0 ? undefined : currencyAt(l.text, a, fieldEnd(l, c));
+}
+
+/** A plain positive amount (digits, a dot, at most the currency's decimals). */
+function positiveAmountAt(l: InPlace, c: number, ccy: string): number | undefined {
+  const a = fieldStart(l, c);
+  if (a < 0) return undefined;
+  const v = plainMinorUnitsAt(l.text, a, fieldEnd(l, c), minorDigits(ccy) ?? 2, 46);
+  return v > 0 ? v : undefined; // NaN > 0 is false
+}
+
+function boolAt(l: InPlace, c: number): boolean | undefined {
+  const a = fieldStart(l, c);
+  const b = fieldEnd(l, c);
+  if (a < 0 || a === b) return false;
+  const t = l.text;
+  // The two answers most files write, without a string: "yes" and "no".
+  if (b - a === 3 && t.charCodeAt(a) === 121 && t.charCodeAt(a + 1) === 101 && t.charCodeAt(a + 2) === 115)
+    return true;
+  if (b - a === 2 && t.charCodeAt(a) === 110 && t.charCodeAt(a + 1) === 111) return false;
+  const v = t.slice(a, b);
+  return FALSE.has(v) ? false : TRUE.has(v) ? true : undefined;
+}
+
+/** A payment's invoice references: `;`-separated, trimmed, blank and repeated ones dropped. */
+function invoiceRefs(refs: string): string[] {
+  return refs === '' ? [] : [...new Set(refs.split(';').map((s) => s.trim()))].filter((s) => s.length > 0);
+}
+
 // ---- the kinds ----
 
 export const invoices: KindSpec<'invoices'> = {
@@ -234,6 +337,19 @@ export const invoices: KindSpec<'invoices'> = {
       disputed,
     });
   },
+  // Columns by position: invoice_id, customer_id, issue_date, due_date, amount, currency, disputed.
+  fast(l, cx) {
+    const invoiceId = idAt(l, 0);
+    const customerId = internedIdAt(l, 1, cx);
+    const issueDate = dateAt(l, 2, cx);
+    const dueDate = dateAt(l, 3, cx);
+    const ccy = currencyIn(l, 5);
+    if (!invoiceId || !customerId || !issueDate || !dueDate || !ccy || dueDate < issueDate) return undefined;
+    const amt = positiveAmountAt(l, 4, ccy);
+    const disputed = boolAt(l, 6);
+    if (amt === undefined || disputed === undefined) return undefined;
+    return { invoiceId, customerId, issueDate, dueDate, amount: amt, currency: ccy, disputed };
+  },
 };
 
 export const payments: KindSpec<'payments'> = {
@@ -249,11 +365,24 @@ export const payments: KindSpec<'payments'> = {
     const ccy = currency(get, 'currency', issues);
     const amt = amount(get, 'amount', issues, style, ccy, 'positive');
     const refs = get('invoice_id');
-    const invoiceIds =
-      refs === '' ? [] : [...new Set(refs.split(';').map((s) => s.trim()))].filter((s) => s.length > 0);
+    const invoiceIds = invoiceRefs(refs);
     for (const ref of invoiceIds)
       if (ref.length > MAX_ID) issues.add('invoice_id', refs, 'has an id that is too long');
     return done(issues, { paymentId, customerId, receivedDate, amount: amt ?? 0, currency: ccy, invoiceIds });
+  },
+  // Columns by position: payment_id, customer_id, received_date, amount, currency, invoice_id.
+  fast(l, cx) {
+    const paymentId = idAt(l, 0);
+    const customerId = internedIdAt(l, 1, cx);
+    const receivedDate = dateAt(l, 2, cx);
+    const ccy = currencyIn(l, 4);
+    if (!paymentId || !customerId || !receivedDate || !ccy) return undefined;
+    const amt = positiveAmountAt(l, 3, ccy);
+    if (amt === undefined) return undefined;
+    const a = fieldStart(l, 5);
+    const invoiceIds = a < 0 ? [] : invoiceRefs(l.text.slice(a, fieldEnd(l, 5)));
+    for (const ref of invoiceIds) if (ref.length > MAX_ID) return undefined;
+    return { paymentId, customerId, receivedDate, amount: amt, currency: ccy, invoiceIds };
   },
 };
 

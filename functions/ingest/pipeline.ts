@@ -7,7 +7,7 @@ import type { Customer, FxRate, Invoice, Original, Payment } from '../core/recor
 import { UnreadableFileError } from './errors.ts';
 import { FingerprintSet } from './fingerprints.ts';
 import { Converter } from './fx.ts';
-import { type FieldIssue, type InvoiceRow, type Kind, type PaymentRow, type RowOf, SPECS } from './kinds.ts';
+import { type InvoiceRow, type Kind, type PaymentRow, type RowOf, SPECS } from './kinds.ts';
 import type {
   ChangeNotifier,
   Clock,
@@ -21,8 +21,9 @@ import type {
   StoredRecord,
 } from './ports.ts';
 import { type Binding, type BoundOutput, bindProfile, type Profile, styleOf } from './profile.ts';
-import { type FileFormat, openTable } from './read.ts';
+import { type FileFormat, openTable, type TableRow } from './read.ts';
 import { REJECTS_HEADER, rejectLine } from './rejects.ts';
+import { RowChecker, type RowVisitor } from './rows.ts';
 
 export interface IngestDeps {
   readonly store: IngestStore;
@@ -264,11 +265,13 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   const place = (
     out: BoundOutput,
     row: RowOf[Kind],
-    line: number,
+    src: TableRow,
     customer: Customer | null | undefined,
   ): StoredRecord | undefined => {
+    const line = src.line;
     const record = toRecord(out.kind, row, { runId, line }, customer, customers, converter);
     if ('reason' in record) {
+      out.load(cellsOfRow(src));
       reject({
         line,
         column: out.sourceOf(record.column),
@@ -288,10 +291,12 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     if (kind !== 'fx') touched.add((record.row as { customerId: string }).customerId);
   };
   /** A fingerprint hit is confirmed against what this run wrote, so a collision never rejects a row. */
-  const confirmDuplicate = async (out: BoundOutput, record: StoredRecord, line: number) => {
+  const confirmDuplicate = async (out: BoundOutput, record: StoredRecord, src: TableRow) => {
     await writer.drain();
     const prior = await deps.store.provenanceOf(record);
+    const line = src.line;
     if (prior && prior.runId === runId) {
+      out.load(cellsOfRow(src));
       const spec = SPECS[out.kind];
       const keyCol = spec.required[0] as string;
       reject({
@@ -305,6 +310,35 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     accept(out.kind, record);
   };
   const isJsonl = (f?: FileFormat) => f === 'jsonl';
+  let checker: RowChecker | undefined;
+  const cellsOfRow = (src: TableRow) => (checker as RowChecker).cells(src);
+  // Rows whose customer (or exchange rate) is not loaded yet wait, in file order, for one fetch
+  // after the batch; every other row is placed at once. Probable duplicates wait for confirmation.
+  let deferred: { out: BoundOutput; row: RowOf[Kind]; src: TableRow }[] = [];
+  const dups: { out: BoundOutput; record: StoredRecord; src: TableRow }[] = [];
+  const visitor: RowVisitor = {
+    valid(out, row, src) {
+      const customer = customerOf(out.kind, row, customers);
+      if (deferred.length > 0 || needsLookup(out.kind, row, customer, converter)) {
+        deferred.push({ out, row, src });
+        return;
+      }
+      const record = place(out, row, src, customer);
+      if (record) dups.push({ out, record, src });
+    },
+    invalid(out, issues, src) {
+      for (const i of issues)
+        reject({
+          line: src.line,
+          column: out.sourceOf(i.column),
+          value: i.value,
+          reason: `${i.column} ${i.reason}`,
+        });
+    },
+  };
+  const confirmDuplicates = async () => {
+    for (const d of dups.splice(0)) await confirmDuplicate(d.out, d.record, d.src);
+  };
 
   try {
     const { detected, events } = await openTable(req.source, {
@@ -321,6 +355,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     for await (const ev of events) {
       if (ev.type === 'columns') {
         binding = bindProfile(req.profile, ev.columns, false, isJsonl(format));
+        checker = new RowChecker(binding, style, ev.delimiter ?? ',');
         continue;
       }
       if (ev.type === 'problem') {
@@ -328,45 +363,25 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
         reject({ line: ev.line, column: '', value: '', reason: ev.reason });
         continue;
       }
-      if (!binding) throw new UnreadableFileError('the file has no header line');
+      if (!binding || !checker) throw new UnreadableFileError('the file has no header line');
       if (estimatedRows === undefined && req.sizeBytes && ev.rows.length > 0) {
         let chars = 0;
-        for (const { cells } of ev.rows) for (const c of cells) chars += c.length + 1;
+        for (const r of ev.rows)
+          if (r.cells === undefined) chars += r.end - r.start + 1;
+          else for (const c of r.cells) chars += c.length + 1;
         estimatedRows = Math.ceil((req.sizeBytes / (chars / ev.rows.length)) * 1.1);
       }
-      // Rows whose customer (or exchange rate) is not loaded yet wait, in file order, for one fetch
-      // after the batch; every other row is placed without waiting.
-      const deferred: { out: BoundOutput; row: RowOf[Kind]; line: number; cells: string[] }[] = [];
-      for (const { line, cells } of ev.rows) {
+      deferred = [];
+      for (const src of ev.rows) {
         rowsRead++;
-        for (const out of binding.outputs) {
-          if (!out.load(cells)) continue;
-          const r = SPECS[out.kind].validate(out.get, style);
-          if (!r.ok) {
-            for (const i of r.issues as FieldIssue[])
-              reject({
-                line,
-                column: out.sourceOf(i.column),
-                value: i.value,
-                reason: `${i.column} ${i.reason}`,
-              });
-            continue;
-          }
-          const customer = customerOf(out.kind, r.row, customers);
-          if (deferred.length > 0 || needsLookup(out.kind, r.row, customer, converter)) {
-            deferred.push({ out, row: r.row, line, cells });
-            continue;
-          }
-          const dup = place(out, r.row, line, customer);
-          if (dup) await confirmDuplicate(out, dup, line);
-        }
+        checker.check(src, visitor);
+        if (dups.length > 0) await confirmDuplicates();
       }
       if (deferred.length > 0) {
         await lookup(deps.store, deferred, customers, converter);
         for (const d of deferred) {
-          d.out.load(d.cells);
-          const dup = place(d.out, d.row, d.line, customerOf(d.out.kind, d.row, customers));
-          if (dup) await confirmDuplicate(d.out, dup, d.line);
+          const record = place(d.out, d.row, d.src, customerOf(d.out.kind, d.row, customers));
+          if (record) await confirmDuplicate(d.out, record, d.src);
         }
       }
       await writer.flush();

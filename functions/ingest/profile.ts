@@ -110,6 +110,12 @@ export interface BoundOutput {
   /** Points the getter at a row; returns false when the row does not yield this kind. */
   readonly load: (cells: string[]) => boolean;
   readonly get: Getter;
+  /**
+   * The source field of every canonical column of the kind (-1: not in the file), when each is a
+   * plain column and every row yields this output; undefined when a template, a constant or a
+   * `when` column makes the rows need `load` and `get`.
+   */
+  readonly direct: Readonly<Record<string, number>> | undefined;
 }
 
 export interface Binding {
@@ -144,6 +150,8 @@ export function bindProfile(
     const required = new Set(spec.required);
     const accessors: Record<string, () => string> = {};
     const sourceNames: Record<string, string> = {};
+    let direct: Record<string, number> | undefined = {};
+    for (const c of [...spec.required, ...spec.optional]) direct[c] = -1;
     for (const [canonical, src] of Object.entries(o.columns)) {
       if (typeof src === 'string') {
         const i = find(src);
@@ -154,7 +162,9 @@ export function bindProfile(
         }
         used.add(i);
         accessors[canonical] = () => cells[i] ?? '';
+        if (direct) direct[canonical] = i;
       } else if ('value' in src) {
+        direct = undefined;
         const v = src.value;
         sourceNames[canonical] = `${canonical} (profile constant)`;
         accessors[canonical] = () => v;
@@ -172,6 +182,7 @@ export function bindProfile(
           } else parts.push(piece);
         }
         sourceNames[canonical] = src.template;
+        direct = undefined;
         accessors[canonical] = () =>
           parts.map((p) => (typeof p === 'number' ? (cells[p] ?? '').trim() : p)).join('');
       }
@@ -185,6 +196,7 @@ export function bindProfile(
     const w = whenIndex;
     return {
       kind: o.kind,
+      direct: w === undefined ? direct : undefined,
       sourceOf: (c) => sourceNames[c] ?? c,
       load(row) {
         cells = row;

@@ -6,14 +6,31 @@ import { UnreadableFileError } from './errors.ts';
 export type FileFormat = 'csv' | 'jsonl' | 'xlsx';
 export type Encoding = 'auto' | 'utf-8' | 'gb18030' | 'utf-16le';
 
-export interface TableRow {
+/** A row as cells, or (a CSV line without quotes) as its place in the decoded text, not yet split. */
+export type TableRow = CellsRow | LineRow;
+
+export interface CellsRow {
+  /** 1-based physical line (or sheet row) the record starts on. */
   readonly line: number;
   readonly cells: string[];
 }
 
+export interface LineRow {
+  readonly line: number;
+  readonly cells: undefined;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The cells of a row, splitting a line row on the file's delimiter. */
+export function cellsOf(row: TableRow, delimiter: string): string[] {
+  return row.cells ?? row.text.slice(row.start, row.end).split(delimiter);
+}
+
 /** What a reader produces: the columns (again whenever they grow), batches of rows, and bad lines. */
 export type TableEvent =
-  | { type: 'columns'; columns: string[] }
+  | { type: 'columns'; columns: string[]; delimiter?: string | undefined }
   | { type: 'rows'; rows: TableRow[] }
   | { type: 'problem'; line: number; reason: string };
 
@@ -139,12 +156,18 @@ async function* decodeText(
 
 const BAD_TEXT = '\uFFFD';
 
+function badIn(text: string, start: number, end: number): boolean {
+  const k = text.indexOf(BAD_TEXT, start);
+  return k >= 0 && k < end;
+}
+
 async function* readCsv(
   text: AsyncIterable<string>,
   encoding: string,
   delimiter?: string,
 ): AsyncGenerator<TableEvent> {
   let tokenizer: CsvTokenizer | undefined;
+  let delim = ',';
   let header: string[] | undefined;
   let rows: TableRow[] = [];
   const problems: { line: number; reason: string }[] = [];
@@ -161,6 +184,14 @@ async function* readCsv(
       }
       rows.push({ line, cells });
     },
+    plain(text: string, start: number, end: number, line: number) {
+      // Blank, a header, or undecodable bytes: the rare cases go the split way.
+      if (!header || text.charCodeAt(start) <= 32 || (chunkHasBadText && badIn(text, start, end))) {
+        this.row(text.slice(start, end).split(delim), line);
+        return;
+      }
+      rows.push({ line, cells: undefined, text, start, end });
+    },
     problem(p: { line: number; reason: string }) {
       problems.push(p);
     },
@@ -170,7 +201,7 @@ async function* readCsv(
   const flush = function* (): Generator<TableEvent> {
     if (header && !announced) {
       announced = true;
-      yield { type: 'columns', columns: header };
+      yield { type: 'columns', columns: header, delimiter: delim };
     }
     for (const p of problems.splice(0)) yield { type: 'problem', ...p };
     if (rows.length > 0) {
@@ -181,7 +212,8 @@ async function* readCsv(
   for await (const chunk of text) {
     if (!tokenizer) {
       const firstLine = chunk.slice(0, Math.max(0, chunk.indexOf('\n')) || chunk.length);
-      tokenizer = new CsvTokenizer(delimiter ?? sniffDelimiter(firstLine));
+      delim = delimiter ?? sniffDelimiter(firstLine);
+      tokenizer = new CsvTokenizer(delim);
     }
     // A record may start in an earlier chunk: keep the flag once set.
     chunkHasBadText ||= chunk.includes(BAD_TEXT);

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { minorDigits } from '../../functions/core/currencies.ts';
 import { type IsoDate, parseDate } from '../../functions/core/dates.ts';
-import { formatMinor, parseMinorUnits } from '../../functions/core/money.ts';
+import { formatMinor } from '../../functions/core/money.ts';
 import { AGING_BUCKETS, type AgingBucket, type InvoiceStatus } from '../../functions/core/receivables.ts';
 import type { IngestRun, RejectRecord } from '../../functions/ingest/ports.ts';
 import type { CustomerFile, CustomerTable, ReceivablesQueries } from '../../functions/receivables/queries.ts';
