@@ -14,6 +14,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { mapLimit } from '../core/concurrency.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
 import type { Customer, FinancialStatement, FxRate, Invoice, Payment } from '../core/records.ts';
 import type {
@@ -21,6 +22,7 @@ import type {
   DerivedChanges,
   IngestRun,
   IngestStore,
+  OpenRun,
   Provenance,
   RejectRecord,
   StoredApplication,
@@ -42,11 +44,13 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  *   FX#<base>#<quote>  <date>             exchange rate
  *   RUN#<run>          RUN                ingest run (gsi1: RUNS / <started at>#<run>)
  *   RUN#<run>          REJ#<seq>          first rejects of the run (the full list is the CSV report)
+ *   INGEST#OPEN        <run>              a run that started and has not finished (see ingest())
  */
 export const SUMMARY_SHARDS = 16;
 
 const BATCH_WRITE = 25;
 const BATCH_GET = 100;
+const OPEN_RUNS = 'INGEST#OPEN';
 
 function shardOf(id: string): number {
   let h = 0;
@@ -225,24 +229,74 @@ export class DynamoStore implements IngestStore {
 
   async getCustomers(ids: readonly string[]): Promise<Map<string, Customer>> {
     const found = new Map<string, Customer>();
-    for (let i = 0; i < ids.length; i += BATCH_GET) {
-      let keys: Record<string, AttributeValue>[] = ids
-        .slice(i, i + BATCH_GET)
-        .map((id) => ({ pk: { S: custPk(id) }, sk: { S: 'PROFILE' } }));
+    await this.batchGet(ids, 'PROFILE', undefined, (it) => {
+      const c = strip<Customer>(it, META);
+      found.set(c.customerId, c);
+    });
+    return found;
+  }
+
+  async customersWithBooks(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    await this.batchGet(ids, 'SUMMARY', 'pk', (it) => found.add((it.pk as string).slice('CUST#'.length)));
+    return found;
+  }
+
+  /** One item of each customer, 100 keys to a request, several in flight, unprocessed keys retried with backoff. */
+  private async batchGet(
+    ids: readonly string[],
+    sk: string,
+    projection: string | undefined,
+    each: (item: Record<string, unknown>) => void,
+  ): Promise<void> {
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += BATCH_GET) chunks.push(ids.slice(i, i + BATCH_GET));
+    await mapLimit(chunks, this.writeConcurrency, async (chunk) => {
+      let keys: Record<string, AttributeValue>[] = chunk.map((id) => ({
+        pk: { S: custPk(id) },
+        sk: { S: sk },
+      }));
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > 0) await sleep(Math.random() * Math.min(5000, this.backoffBaseMs * 2 ** attempt));
         const out = await this.client.send(
-          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: projection } },
+          }),
         );
-        for (const raw of out.Responses?.[this.tableName] ?? []) {
-          const c = strip<Customer>(unmarshall(raw), META);
-          found.set(c.customerId, c);
-        }
+        for (const raw of out.Responses?.[this.tableName] ?? []) each(unmarshall(raw));
         keys =
           (out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, AttributeValue>[] | undefined) ?? [];
       }
-    }
-    return found;
+    });
+  }
+
+  async openRun(mark: OpenRun): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({ pk: OPEN_RUNS, sk: mark.runId, type: 'open-run', ...mark }, MARSHALL),
+      }),
+    );
+  }
+
+  async openRuns(): Promise<OpenRun[]> {
+    const marks: OpenRun[] = [];
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: OPEN_RUNS } },
+      ConsistentRead: true,
+    }))
+      marks.push(strip<OpenRun>(it, META));
+    return marks;
+  }
+
+  async closeRun(mark: OpenRun): Promise<void> {
+    const done = (await this.openRuns()).filter(
+      (m) => m.runId === mark.runId || m.objectRef === mark.objectRef,
+    );
+    await this.batchWrite(
+      done.map((m) => ({ DeleteRequest: { Key: { pk: { S: OPEN_RUNS }, sk: { S: m.runId } } } })),
+    );
   }
 
   private async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Record<string, unknown>> {

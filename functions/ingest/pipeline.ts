@@ -11,9 +11,11 @@ import { type InvoiceRow, type Kind, type PaymentRow, type RowOf, SPECS } from '
 import type {
   ChangeNotifier,
   Clock,
+  CustomerBooksRecord,
   DerivedChanges,
   IngestRun,
   IngestStore,
+  OpenRun,
   Provenance,
   RejectRecord,
   RejectsSink,
@@ -35,6 +37,8 @@ export interface IngestDeps {
   readonly maxRateAgeDays?: number;
   /** Parallel customer recomputations. @default 8 */
   readonly concurrency?: number;
+  /** Rows of customers new to the table held in memory for their first summary. @default 100,000 */
+  readonly freshRowsMax?: number;
 }
 
 export interface IngestRequest {
@@ -49,12 +53,21 @@ export interface IngestRequest {
   /** Deterministic run id (AWS: derived from the object version, so a redelivery rewrites the same run). */
   readonly runId?: string | undefined;
   readonly onProgress?: ((p: { bytes: number; rows: number }) => void) | undefined;
+  /** Called once the rows are written, before the touched customers are recomputed. */
+  readonly onRecompute?: ((customers: number) => void) | undefined;
 }
 
 const MAX_STORED_REJECTS = 1000;
 const MAX_WARNINGS = 100;
 const IDS_PER_MESSAGE = 1000;
 const RECOMPUTE_GROUP = 500;
+/**
+ * How many rows of customers new to the table a run keeps in memory, so their first summary is
+ * computed without reading back what it has just written; past it, they are read back like the rest.
+ */
+const FRESH_ROWS_MAX = 100_000;
+/** A run mark older than this (the Lambda limit) belongs to a run that died. */
+const STALE_RUN_MS = 15 * 60_000;
 
 export function runIdFor(objectRef: string, startedAt: Date, deterministic: boolean): string {
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15);
@@ -65,9 +78,13 @@ export function runIdFor(objectRef: string, startedAt: Date, deterministic: bool
   return deterministic ? `obj-${hash}` : `${stamp}Z-${hash}`;
 }
 
-/** Keeps one write batch in flight while the next one is parsed. */
+/**
+ * Keeps up to two write batches in flight while the next one is parsed, so the store's request
+ * pool never runs dry at the tail of a batch. Safe to overlap: a key is written once per run (a
+ * repeated key is rejected, and confirming one drains the writer first).
+ */
 class Writer {
-  private inflight: Promise<void> = Promise.resolve();
+  private inflight: Promise<void>[] = [];
   private buffer: StoredRecord[] = [];
   constructor(private readonly store: IngestStore) {}
   add(r: StoredRecord): void {
@@ -76,12 +93,16 @@ class Writer {
   async flush(): Promise<void> {
     const batch = this.buffer;
     this.buffer = [];
-    await this.inflight;
-    this.inflight = batch.length > 0 ? this.store.write(batch) : Promise.resolve();
+    if (batch.length === 0) return;
+    while (this.inflight.length >= 2) await this.inflight.shift();
+    const write = this.store.write(batch);
+    // Its failure surfaces where it is awaited; until then it must not count as unhandled.
+    write.catch(() => {});
+    this.inflight.push(write);
   }
   async drain(): Promise<void> {
     await this.flush();
-    await this.inflight;
+    while (this.inflight.length > 0) await this.inflight.shift();
   }
 }
 
@@ -160,13 +181,15 @@ export async function recomputeCustomer(
   customerId: string,
   asOf: IsoDate,
   converter: Converter,
+  /** The customer's books when the caller holds them whole (a customer new to the table). */
+  held?: CustomerBooksRecord,
 ): Promise<{
   notes: { paymentId: string; invoiceId: string; code: string; line?: number; runId?: string }[];
   warnings: string[];
   /** What to store; the caller batches it with other customers' (`store.saveDerived`). */
   derived: DerivedChanges;
 }> {
-  const books = await store.loadBooks(customerId);
+  const books = held ?? (await store.loadBooks(customerId));
   const currency = books.customer?.currency;
   const warnings: string[] = [];
   let invoices = books.invoices;
@@ -241,6 +264,28 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     else if (warnings.length === MAX_WARNINGS) warnings.push('... more warnings in the run record were cut');
   };
 
+  // The run's mark goes in before any row does. While no other run is open, a customer without a
+  // stored summary has no stored rows (every finished run summarises each customer it touched), so
+  // such a customer's books are exactly this run's rows: held in memory, not read back.
+  const mark: OpenRun = {
+    runId,
+    objectRef: req.objectRef,
+    file: req.fileName,
+    startedAt: startedAt.toISOString(),
+  };
+  await deps.store.openRun(mark);
+  const othersOpen = async () => (await deps.store.openRuns()).filter((m) => m.runId !== runId);
+  const open = await othersOpen();
+  for (const m of open)
+    if (startedAt.getTime() - Date.parse(m.startedAt) > STALE_RUN_MS)
+      warn(
+        `an earlier ingest of ${m.file} (run ${m.runId}, started ${m.startedAt}) never finished: its rows may be partly stored; upload that file again`,
+      );
+  /** Customers new to the table, with the rows this run gave them; undefined once not trusted. */
+  let fresh: Map<string, { invoices: Convertible[]; payments: Convertible[] }> | undefined =
+    open.length === 0 ? new Map() : undefined;
+  let freshRows = 0;
+
   const writer = new Writer(deps.store);
   const converter = new Converter(deps.store, deps.maxRateAgeDays ?? 7);
   const customers = new Map<string, Customer | null>();
@@ -288,7 +333,18 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   const accept = (kind: Kind, record: StoredRecord) => {
     writer.add(record);
     accepted[kind] = (accepted[kind] ?? 0) + 1;
-    if (kind !== 'fx') touched.add((record.row as { customerId: string }).customerId);
+    if (kind === 'fx') return;
+    const customerId = (record.row as { customerId: string }).customerId;
+    touched.add(customerId);
+    const held = fresh?.get(customerId);
+    if (held === undefined || (kind !== 'invoices' && kind !== 'payments')) return;
+    if (++freshRows > (deps.freshRowsMax ?? FRESH_ROWS_MAX)) {
+      fresh = undefined; // too many to hold: read them back like the others
+      return;
+    }
+    const row = { ...(record.row as Invoice | Payment), from: record.from };
+    if (kind === 'invoices') held.invoices.push(row);
+    else held.payments.push(row);
   };
   /** A fingerprint hit is confirmed against what this run wrote, so a collision never rejects a row. */
   const confirmDuplicate = async (out: BoundOutput, record: StoredRecord, src: TableRow) => {
@@ -378,7 +434,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
         if (dups.length > 0) await confirmDuplicates();
       }
       if (deferred.length > 0) {
-        await lookup(deps.store, deferred, customers, converter);
+        await lookup(deps.store, deferred, customers, converter, fresh);
         for (const d of deferred) {
           const record = place(d.out, d.row, d.src, customerOf(d.out.kind, d.row, customers));
           if (record) await confirmDuplicate(d.out, record, d.src);
@@ -401,16 +457,26 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   }
 
   const customerIds = [...touched].sort();
+  req.onRecompute?.(customerIds.length);
+  // A run that started meanwhile may have written rows for the same customers: read them all back.
+  if (fresh !== undefined && fresh.size > 0 && (await othersOpen()).length > 0) fresh = undefined;
   // In groups: the group's Queries run in parallel, then its derived items go out 25 to a request.
   for (let g = 0; g < customerIds.length; g += RECOMPUTE_GROUP) {
     const group = customerIds.slice(g, g + RECOMPUTE_GROUP);
     const derived: DerivedChanges[] = [];
     await mapLimit(group, deps.concurrency ?? 8, async (id) => {
+      const rows = fresh?.get(id);
+      const held: CustomerBooksRecord | undefined = rows && {
+        customer: customers.get(id) ?? undefined,
+        invoices: rows.invoices as (Invoice & { from?: Provenance })[],
+        payments: rows.payments as (Payment & { from?: Provenance })[],
+        applications: new Map(),
+      };
       const {
         notes,
         warnings: converted,
         derived: d,
-      } = await recomputeCustomer(deps.store, id, asOf, converter);
+      } = await recomputeCustomer(deps.store, id, asOf, converter, held);
       derived.push(d);
       for (const w of converted) warn(`customer ${id}: ${w}`);
       for (const n of notes) {
@@ -453,6 +519,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     finishedAt: deps.clock.now().toISOString(),
   };
   await deps.store.putRun(run, rejects);
+  await deps.store.closeRun(mark);
   return run;
 }
 
@@ -478,12 +545,16 @@ function needsLookup(
   return c !== null && c.currency !== undefined && c.currency !== ccy && !converter.has(ccy, c.currency);
 }
 
-/** Loads the customers and exchange rates deferred rows wait for: one BatchGet, one Query a pair. */
+/**
+ * Loads the customers and exchange rates deferred rows wait for (BatchGets, one Query a pair),
+ * and notes in `fresh` the customers that have no books on file yet.
+ */
 async function lookup(
   store: IngestStore,
   rows: readonly { row: unknown }[],
   customers: Map<string, Customer | null>,
   converter: Converter,
+  fresh: Map<string, { invoices: Convertible[]; payments: Convertible[] }> | undefined,
 ): Promise<void> {
   const wanted = new Set<string>();
   for (const { row } of rows) {
@@ -492,8 +563,14 @@ async function lookup(
   }
   if (wanted.size > 0) {
     const ids = [...wanted];
-    const found = await store.getCustomers(ids);
-    for (const id of ids) customers.set(id, found.get(id) ?? null);
+    const [found, withBooks] = await Promise.all([
+      store.getCustomers(ids),
+      fresh ? store.customersWithBooks(ids) : undefined,
+    ]);
+    for (const id of ids) {
+      customers.set(id, found.get(id) ?? null);
+      if (fresh && !withBooks?.has(id)) fresh.set(id, { invoices: [], payments: [] });
+    }
   }
   const pairs = new Map<string, [string, string]>();
   for (const { row } of rows) {

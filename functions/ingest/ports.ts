@@ -69,8 +69,28 @@ export interface IngestRun {
 }
 
 /** The persistence the ingestion needs; DynamoDB in AWS and on dynalite locally. */
+/** The mark a run leaves while it writes (the store lists the marks of runs not finished). */
+export interface OpenRun {
+  readonly runId: string;
+  readonly objectRef: string;
+  readonly file: string;
+  readonly startedAt: string;
+}
+
 export interface IngestStore {
   getCustomers(ids: readonly string[]): Promise<Map<string, Customer>>;
+  /**
+   * Which of these customers have receivables on file: those with a stored summary. Every run
+   * that finishes writes one for each customer it touched, so a customer without one has no
+   * stored rows, unless a run is still open or died (see `openRuns`).
+   */
+  customersWithBooks(ids: readonly string[]): Promise<Set<string>>;
+  /** Marks a run as started, before its first write. */
+  openRun(mark: OpenRun): Promise<void>;
+  /** The marks of runs started and not finished (in progress elsewhere, or died), strongly read. */
+  openRuns(): Promise<OpenRun[]>;
+  /** Removes the run's mark, and those of earlier attempts at the same object, which it redid in full. */
+  closeRun(mark: OpenRun): Promise<void>;
   /** All rates of a pair, oldest first. */
   getFxRates(base: string, quote: string): Promise<FxRate[]>;
   /** Upserts records by their business keys, retrying throttled items. */

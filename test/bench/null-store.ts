@@ -27,6 +27,14 @@ export class NullStore implements IngestStore {
   async getCustomers(): Promise<Map<string, Customer>> {
     return new Map<string, Customer>();
   }
+  async customersWithBooks(): Promise<Set<string>> {
+    return new Set();
+  }
+  async openRun(): Promise<void> {}
+  async openRuns(): Promise<[]> {
+    return [];
+  }
+  async closeRun(): Promise<void> {}
   async getFxRates(): Promise<[]> {
     return [];
   }
