@@ -5,10 +5,10 @@ import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { type Harness, harness } from './helpers.ts';
 
-/** Real data nobody on the project wrote: ../shared/datasets beside the repository. */
+/** Real data nobody on the project wrote (test/fixtures/datasets, with its README). */
 const FILE = resolve(
   import.meta.dirname,
-  '../../../shared/datasets/ibm-accounts-receivable/WA_Fn-UseC_-Accounts-Receivable.csv',
+  '../fixtures/datasets/ibm-accounts-receivable/WA_Fn-UseC_-Accounts-Receivable.csv',
 );
 
 interface Row {
