@@ -141,6 +141,26 @@ export function addDays(date: IsoDate, days: number): IsoDate {
   return fromDayNumber(dayNumber(date) + days);
 }
 
+/** The same day `months` calendar months later (or earlier), clamped to the month's last day. */
+export function addMonths(date: IsoDate, months: number): IsoDate {
+  const y = Number(date.slice(0, 4));
+  const m = Number(date.slice(5, 7)) - 1 + months;
+  const year = y + Math.floor(m / 12);
+  const month = ((m % 12) + 12) % 12;
+  const last = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const day = Math.min(Number(date.slice(8, 10)), last);
+  return `${String(year).padStart(4, '0')}-${String(month + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** Whole calendar months from `earlier` to `later` (a month counts once its day is reached). */
+export function monthsBetween(earlier: IsoDate, later: IsoDate): number {
+  let n =
+    (Number(later.slice(0, 4)) - Number(earlier.slice(0, 4))) * 12 +
+    (Number(later.slice(5, 7)) - Number(earlier.slice(5, 7)));
+  if (addMonths(earlier, n) > later) n--;
+  return n;
+}
+
 /** The calendar date of an instant in a time zone (the "today" of a finance team). */
 export function dateInZone(instant: Date, timeZone: string): IsoDate {
   // en-CA formats as YYYY-MM-DD.

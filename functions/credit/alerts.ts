@@ -1,0 +1,222 @@
+import type { IsoDate } from '../core/dates.ts';
+import { type Action, type RuleName, SEVERITY_RANK, type Severity } from './policy.ts';
+import type { AlertCandidate } from './rules.ts';
+
+/**
+ * The alert lifecycle: open -> acknowledged / snoozed -> resolved. One alert per customer and
+ * rule is active at a time; it resolves by itself when its condition clears; people are notified
+ * when it opens and again only when its severity rises above what they were last told.
+ */
+export type AlertStatus = 'open' | 'acknowledged' | 'snoozed' | 'resolved';
+export const ACTIVE: readonly AlertStatus[] = ['open', 'acknowledged', 'snoozed'];
+
+export interface AlertEvent {
+  /** ISO instant. */
+  readonly at: string;
+  readonly event:
+    | 'opened'
+    | 'escalated'
+    | 'eased'
+    | 'acknowledged'
+    | 'snoozed'
+    | 'snooze ended'
+    | 'resolved'
+    | 'reopened';
+  readonly by?: string | undefined;
+  readonly severity?: Severity | undefined;
+  readonly note?: string | undefined;
+}
+
+export interface Alert {
+  /** `<customer>/<rule>/<opened at>`: unique; `<customer>/<rule>` names the active one. */
+  readonly alertId: string;
+  readonly customerId: string;
+  readonly rule: RuleName;
+  readonly status: AlertStatus;
+  readonly severity: Severity;
+  readonly action: Action;
+  readonly summary: string;
+  readonly evidence: Readonly<Record<string, string | number>>;
+  readonly policyId: string;
+  readonly openedAt: string;
+  readonly openedAsOf: IsoDate;
+  /** The as-of date of the evaluation that last saw the condition. */
+  readonly seenAsOf: IsoDate;
+  /** The highest severity people have been notified of. */
+  readonly notifiedSeverity: Severity;
+  readonly snoozedUntil?: IsoDate | undefined;
+  readonly resolvedAt?: string | undefined;
+  readonly history: readonly AlertEvent[];
+}
+
+export interface Notification {
+  readonly alert: Alert;
+  readonly reason: 'opened' | 'escalated';
+}
+
+export interface Reconciled {
+  /** Alerts that changed (new, updated, resolved): what to store. */
+  readonly changed: Alert[];
+  readonly notify: Notification[];
+}
+
+const MAX_HISTORY = 50;
+
+function withEvent(a: Alert, e: AlertEvent, patch: Partial<Alert>): Alert {
+  const history = [...a.history, e];
+  return { ...a, ...patch, history: history.length > MAX_HISTORY ? history.slice(-MAX_HISTORY) : history };
+}
+
+/**
+ * Brings one customer's active alerts in line with what the rules found as of `asOf`. `now` is the
+ * instant recorded on the events. Pure: the same inputs give the same result.
+ */
+export function reconcile(
+  active: readonly Alert[],
+  candidates: readonly AlertCandidate[],
+  asOf: IsoDate,
+  now: string,
+): Reconciled {
+  const changed: Alert[] = [];
+  const notify: Notification[] = [];
+  const byRule = new Map(active.filter((a) => ACTIVE.includes(a.status)).map((a) => [a.rule, a]));
+  for (const c of candidates) {
+    const e = byRule.get(c.rule);
+    byRule.delete(c.rule);
+    if (!e) {
+      const alert: Alert = {
+        alertId: `${c.customerId}/${c.rule}/${now}`,
+        customerId: c.customerId,
+        rule: c.rule,
+        status: 'open',
+        severity: c.severity,
+        action: c.action,
+        summary: c.summary,
+        evidence: c.evidence,
+        policyId: c.policyId,
+        openedAt: now,
+        openedAsOf: asOf,
+        seenAsOf: asOf,
+        notifiedSeverity: c.severity,
+        history: [{ at: now, event: 'opened', severity: c.severity }],
+      };
+      changed.push(alert);
+      notify.push({ alert, reason: 'opened' });
+      continue;
+    }
+    let next: Alert = {
+      ...e,
+      severity: c.severity,
+      action: c.action,
+      summary: c.summary,
+      evidence: c.evidence,
+      policyId: c.policyId,
+      seenAsOf: asOf,
+    };
+    if (next.status === 'snoozed' && next.snoozedUntil !== undefined && next.snoozedUntil <= asOf)
+      next = withEvent(next, { at: now, event: 'snooze ended' }, { status: 'open', snoozedUntil: undefined });
+    const rose = SEVERITY_RANK[c.severity] > SEVERITY_RANK[e.notifiedSeverity];
+    if (rose) {
+      // Worse than anyone was told: tell them, and an acknowledged or snoozed alert is open again.
+      next = withEvent(
+        next,
+        { at: now, event: 'escalated', severity: c.severity },
+        { status: 'open', snoozedUntil: undefined, notifiedSeverity: c.severity },
+      );
+      notify.push({ alert: next, reason: 'escalated' });
+    } else if (SEVERITY_RANK[c.severity] < SEVERITY_RANK[e.severity])
+      next = withEvent(next, { at: now, event: 'eased', severity: c.severity }, {});
+    if (!sameAlert(e, next)) changed.push(next);
+  }
+  // What no rule found any more has cleared.
+  for (const e of byRule.values())
+    changed.push(
+      withEvent(
+        e,
+        { at: now, event: 'resolved', note: `condition cleared as of ${asOf}` },
+        { status: 'resolved', resolvedAt: now },
+      ),
+    );
+  return { changed, notify };
+}
+
+function sameAlert(a: Alert, b: Alert): boolean {
+  return (
+    a.status === b.status &&
+    a.severity === b.severity &&
+    a.action === b.action &&
+    a.summary === b.summary &&
+    a.policyId === b.policyId &&
+    a.seenAsOf === b.seenAsOf &&
+    a.notifiedSeverity === b.notifiedSeverity &&
+    a.snoozedUntil === b.snoozedUntil &&
+    a.history.length === b.history.length &&
+    JSON.stringify(a.evidence) === JSON.stringify(b.evidence)
+  );
+}
+
+export type AlertCommand =
+  | { readonly kind: 'ack'; readonly by: string; readonly note?: string | undefined }
+  | {
+      readonly kind: 'snooze';
+      readonly by: string;
+      readonly until: IsoDate;
+      readonly note?: string | undefined;
+    }
+  | { readonly kind: 'resolve'; readonly by: string; readonly note?: string | undefined };
+
+/** A person's answer to an alert; refuses what makes no sense (acting on a resolved alert). */
+export function applyCommand(
+  a: Alert,
+  cmd: AlertCommand,
+  now: string,
+  today: IsoDate,
+): Alert | { refused: string } {
+  if (a.status === 'resolved') return { refused: `alert ${a.alertId} is already resolved` };
+  switch (cmd.kind) {
+    case 'ack':
+      if (a.status === 'acknowledged') return { refused: `alert ${a.alertId} is already acknowledged` };
+      return withEvent(
+        a,
+        { at: now, event: 'acknowledged', by: cmd.by, note: cmd.note },
+        { status: 'acknowledged', snoozedUntil: undefined },
+      );
+    case 'snooze':
+      if (cmd.until <= today)
+        return { refused: `snooze until ${cmd.until}: that is not after today (${today})` };
+      return withEvent(
+        a,
+        { at: now, event: 'snoozed', by: cmd.by, note: cmd.note ?? `until ${cmd.until}` },
+        { status: 'snoozed', snoozedUntil: cmd.until },
+      );
+    case 'resolve':
+      return withEvent(
+        a,
+        { at: now, event: 'resolved', by: cmd.by, note: cmd.note },
+        { status: 'resolved', resolvedAt: now, snoozedUntil: undefined },
+      );
+  }
+}
+
+/** A daily digest: the active alerts, most severe first, one line each. */
+export function digest(
+  alerts: readonly Alert[],
+  asOf: IsoDate,
+): { subject: string; lines: string[] } | undefined {
+  const active = alerts.filter((a) => ACTIVE.includes(a.status));
+  if (active.length === 0) return undefined;
+  const sorted = [...active].sort(
+    (a, b) =>
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      a.customerId.localeCompare(b.customerId) ||
+      a.rule.localeCompare(b.rule),
+  );
+  const count = (s: Severity) => active.filter((a) => a.severity === s).length;
+  return {
+    subject: `credit-sentinel ${asOf}: ${active.length} active alert${active.length === 1 ? '' : 's'} (${count('critical')} critical, ${count('high')} high)`,
+    lines: sorted.map(
+      (a) =>
+        `[${a.severity}] ${a.customerId} ${a.rule}: ${a.summary} -> ${a.action.replace('_', ' ')} (${a.status})`,
+    ),
+  };
+}

@@ -1,0 +1,500 @@
+import { minorDigits } from '../core/currencies.ts';
+import { addMonths, type IsoDate, monthsBetween } from '../core/dates.ts';
+import { formatMinor, parseMinorUnits } from '../core/money.ts';
+import { type Statement, statementAsOf } from '../core/receivables.ts';
+import type { Customer, FinancialStatement, Invoice, Payment } from '../core/records.ts';
+import { type NumericFactor, type Policy, RATINGS, type Rating, type RiskClass } from './policy.ts';
+import { altmanZ2, currentRatio, debtRatio, quickRatio, type Ratio } from './ratios.ts';
+
+// ---- the credit file ----
+
+/** A bank guarantee (银行保函) securing the customer's debts. */
+export interface Guarantee {
+  readonly customerId: string;
+  readonly guaranteeId: string;
+  readonly issuer: string;
+  /** Minor units of `currency`. */
+  readonly amount: number;
+  readonly currency: string;
+  readonly validFrom?: IsoDate | undefined;
+  readonly expiry: IsoDate;
+}
+
+/** Credit insurance on the customer's receivables. */
+export interface InsuranceCover {
+  readonly customerId: string;
+  readonly policyId: string;
+  readonly insurer: string;
+  /** The insured share of a loss, in basis points (9000 = 90%). */
+  readonly insuredShareBp: number;
+  /** The insurer's most per loss, minor units of `currency`. */
+  readonly cap: number;
+  readonly currency: string;
+  readonly validFrom?: IsoDate | undefined;
+  readonly expiry: IsoDate;
+}
+
+/** A score from a credit agency (征信/第三方评级), on the agency's own scale. */
+export interface ExternalScore {
+  readonly customerId: string;
+  readonly agency: string;
+  readonly date: IsoDate;
+  readonly score: number;
+  /** The best score on the agency's scale (the worst is 0). */
+  readonly scaleMax: number;
+}
+
+/** An earlier assessment, for the downgrade rule and the limit history. */
+export interface PriorAssessment {
+  readonly asOf: IsoDate;
+  readonly rating: Rating;
+  readonly score: number;
+  readonly policyId: string;
+}
+
+/** Everything known of one customer, in its credit currency. */
+export interface CreditFile {
+  readonly customerId: string;
+  readonly customer?: Customer | undefined;
+  /** Credit currency: invoices and payments are in it (converted at ingest). */
+  readonly currency: string;
+  readonly invoices: readonly Invoice[];
+  readonly payments: readonly Payment[];
+  readonly financials: readonly FinancialStatement[];
+  readonly guarantees: readonly Guarantee[];
+  readonly insurance: readonly InsuranceCover[];
+  readonly scores: readonly ExternalScore[];
+  /** The latest assessment before this one, if any. */
+  readonly previous?: PriorAssessment | undefined;
+}
+
+// ---- figures ----
+
+export interface Figures {
+  readonly asOf: IsoDate;
+  readonly currency: string;
+  readonly statement: Statement;
+  /** Open receivables less unapplied cash (never below zero). */
+  readonly exposure: number;
+  readonly creditLimit: number | undefined;
+  /** Exposure / limit; 999 when the limit is zero and something is owed; undefined without a limit. */
+  readonly limitUse: number | undefined;
+  readonly overdueShare: number;
+  readonly disputedShare: number;
+  /** Settled within the behaviour window. */
+  readonly settled: number;
+  readonly meanDaysLate: number | undefined;
+  readonly weightedDaysLate: number | undefined;
+  readonly sharePaidLate: number | undefined;
+  readonly maxDaysPastDue: number;
+  readonly historyMonths: number;
+  readonly latestStatement: FinancialStatement | undefined;
+  readonly ratios: Readonly<Record<'currentRatio' | 'quickRatio' | 'debtRatio' | 'altmanZ2', Ratio>>;
+  readonly externalScore: { value: number; agency: string; date: IsoDate } | undefined;
+  /** Valid guarantees plus the insured share of the exposure (capped), minor units. */
+  readonly secured: number;
+  readonly guaranteed: number;
+  readonly insured: number;
+  /** Cover that is not in the credit currency and so is not counted. */
+  readonly uncounted: string[];
+  /** Credit sales (invoiced) in the 12 months to `asOf`, minor units. */
+  readonly sales12m: number;
+}
+
+const NO_STATEMENT: Ratio = { notComputable: 'no financial statement on file' };
+
+/** The figures of a credit file as of a date: only what was known that day counts. */
+export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figures {
+  const statement = statementAsOf(
+    {
+      customerId: file.customerId,
+      currency: file.currency,
+      invoices: file.invoices,
+      payments: file.payments,
+    },
+    asOf,
+  );
+  const s = statement.summary;
+  const exposure = Math.max(0, s.openAmount - s.unappliedCash);
+  const creditLimit = file.customer?.creditLimit;
+  const limitUse =
+    creditLimit === undefined ? undefined : creditLimit > 0 ? exposure / creditLimit : exposure > 0 ? 999 : 0;
+
+  const windowStart = addMonths(asOf, -policy.scorecard.behaviourMonths);
+  let settled = 0;
+  let lateSum = 0;
+  let lateCount = 0;
+  let weighted = 0;
+  let weight = 0;
+  for (const inv of statement.invoices) {
+    if (inv.settledDate === undefined || inv.settledDate <= windowStart) continue;
+    const late = inv.daysLate ?? 0;
+    settled++;
+    lateSum += late;
+    if (late > 0) lateCount++;
+    weighted += late * inv.amount;
+    weight += inv.amount;
+  }
+  let first: IsoDate | undefined;
+  let sales12m = 0;
+  const salesFrom = addMonths(asOf, -12);
+  for (const inv of file.invoices) {
+    if (inv.issueDate > asOf) continue;
+    if (first === undefined || inv.issueDate < first) first = inv.issueDate;
+    if (inv.issueDate > salesFrom && inv.currency === file.currency) sales12m += inv.amount;
+  }
+
+  let latestStatement: FinancialStatement | undefined;
+  for (const f of file.financials)
+    if (f.periodEnd <= asOf && (latestStatement === undefined || f.periodEnd > latestStatement.periodEnd))
+      latestStatement = f;
+  let externalScore: Figures['externalScore'];
+  for (const sc of file.scores)
+    if (sc.date <= asOf && sc.scaleMax > 0 && (externalScore === undefined || sc.date > externalScore.date))
+      externalScore = { value: (100 * sc.score) / sc.scaleMax, agency: sc.agency, date: sc.date };
+
+  const uncounted: string[] = [];
+  let guaranteed = 0;
+  for (const g of file.guarantees) {
+    if (!valid(g, asOf)) continue;
+    if (g.currency !== file.currency) uncounted.push(`guarantee ${g.guaranteeId} is in ${g.currency}`);
+    else guaranteed += g.amount;
+  }
+  let insured = 0;
+  for (const c of file.insurance) {
+    if (!valid(c, asOf)) continue;
+    if (c.currency !== file.currency) uncounted.push(`insurance ${c.policyId} is in ${c.currency}`);
+    else insured += Math.min(c.cap, Math.floor((exposure * c.insuredShareBp) / 10_000));
+  }
+
+  return {
+    asOf,
+    currency: file.currency,
+    statement,
+    exposure,
+    creditLimit,
+    limitUse,
+    overdueShare: s.openAmount > 0 ? s.overdueAmount / s.openAmount : 0,
+    disputedShare: s.openAmount > 0 ? s.disputedAmount / s.openAmount : 0,
+    settled,
+    meanDaysLate: settled > 0 ? lateSum / settled : undefined,
+    weightedDaysLate: weight > 0 ? weighted / weight : undefined,
+    sharePaidLate: settled > 0 ? lateCount / settled : undefined,
+    maxDaysPastDue: Math.max(0, s.maxDaysPastDue),
+    historyMonths: first === undefined ? 0 : monthsBetween(first, asOf),
+    latestStatement,
+    ratios: latestStatement
+      ? {
+          currentRatio: currentRatio(latestStatement),
+          quickRatio: quickRatio(latestStatement),
+          debtRatio: debtRatio(latestStatement),
+          altmanZ2: altmanZ2(latestStatement),
+        }
+      : {
+          currentRatio: NO_STATEMENT,
+          quickRatio: NO_STATEMENT,
+          debtRatio: NO_STATEMENT,
+          altmanZ2: NO_STATEMENT,
+        },
+    externalScore,
+    secured: guaranteed + insured,
+    guaranteed,
+    insured,
+    uncounted,
+    sales12m,
+  };
+}
+
+function valid(c: { validFrom?: IsoDate | undefined; expiry: IsoDate }, asOf: IsoDate): boolean {
+  return (c.validFrom === undefined || c.validFrom <= asOf) && c.expiry >= asOf;
+}
+
+// ---- the scorecard ----
+
+export interface FactorResult {
+  readonly factor: NumericFactor | 'industryRisk';
+  /** The figure scored (undefined when it could not be computed). */
+  readonly value: number | string | undefined;
+  readonly points: number;
+  readonly maxPoints: number;
+  /** Stable code for the band reached, e.g. `MEAN_DAYS_LATE_LE_5`, `ALTMAN_Z2_NOT_COMPUTABLE`. */
+  readonly code: string;
+  /** The same in words, with the figure. */
+  readonly reason: string;
+}
+
+export interface Assessment {
+  readonly customerId: string;
+  readonly asOf: IsoDate;
+  readonly policyId: string;
+  readonly currency: string;
+  /** 0-100: the points earned as a share of the points available. */
+  readonly score: number;
+  readonly rating: Rating;
+  readonly riskClass: RiskClass;
+  readonly factors: FactorResult[];
+  readonly limit: LimitRecommendation;
+}
+
+const CODE: Record<NumericFactor | 'industryRisk', string> = {
+  meanDaysLate: 'MEAN_DAYS_LATE',
+  weightedDaysLate: 'WEIGHTED_DAYS_LATE',
+  sharePaidLate: 'SHARE_PAID_LATE',
+  maxDaysPastDue: 'MAX_DAYS_PAST_DUE',
+  overdueShare: 'OVERDUE_SHARE',
+  limitUse: 'LIMIT_USE',
+  currentRatio: 'CURRENT_RATIO',
+  quickRatio: 'QUICK_RATIO',
+  debtRatio: 'DEBT_RATIO',
+  altmanZ2: 'ALTMAN_Z2',
+  historyMonths: 'HISTORY_MONTHS',
+  externalScore: 'EXTERNAL_SCORE',
+  cover: 'COVER',
+  industryRisk: 'INDUSTRY_RISK',
+};
+
+const LABEL: Record<NumericFactor | 'industryRisk', string> = {
+  meanDaysLate: 'mean days late',
+  weightedDaysLate: 'amount-weighted days late',
+  sharePaidLate: 'share of invoices paid late',
+  maxDaysPastDue: 'days past due of the oldest open item',
+  overdueShare: 'overdue share of the open amount',
+  limitUse: 'limit use',
+  currentRatio: 'current ratio',
+  quickRatio: 'quick ratio',
+  debtRatio: 'debt ratio',
+  altmanZ2: "Altman Z''",
+  historyMonths: 'months of history',
+  externalScore: 'external score (0-100)',
+  cover: 'guarantee and insurance cover of the exposure',
+  industryRisk: 'industry risk',
+};
+
+/** Shares are shown as percentages, days and months whole, ratios with two decimals. */
+function show(f: NumericFactor, v: number): string {
+  if (f === 'sharePaidLate' || f === 'overdueShare' || f === 'limitUse' || f === 'cover')
+    return `${(v * 100).toFixed(1)}%`;
+  if (f === 'meanDaysLate' || f === 'weightedDaysLate') return `${v.toFixed(1)} days`;
+  if (f === 'maxDaysPastDue') return `${v} days`;
+  if (f === 'historyMonths') return `${v} months`;
+  if (f === 'externalScore') return v.toFixed(0);
+  return v.toFixed(2);
+}
+
+/** The figure behind a numeric factor, or why there is none. */
+function figureOf(f: NumericFactor, x: Figures): { value: number } | { none: string } {
+  const orNone = (v: number | undefined, none: string) => (v === undefined ? { none } : { value: v });
+  switch (f) {
+    case 'meanDaysLate':
+      return orNone(x.meanDaysLate, 'no invoice settled in the behaviour window');
+    case 'weightedDaysLate':
+      return orNone(x.weightedDaysLate, 'no invoice settled in the behaviour window');
+    case 'sharePaidLate':
+      return orNone(x.sharePaidLate, 'no invoice settled in the behaviour window');
+    case 'maxDaysPastDue':
+      return { value: x.maxDaysPastDue };
+    case 'overdueShare':
+      return { value: x.overdueShare };
+    case 'limitUse':
+      return orNone(x.limitUse, 'no credit limit on file');
+    case 'currentRatio':
+    case 'quickRatio':
+    case 'debtRatio':
+    case 'altmanZ2': {
+      const r = x.ratios[f];
+      return 'value' in r ? { value: r.value } : { none: r.notComputable };
+    }
+    case 'historyMonths':
+      return { value: x.historyMonths };
+    case 'externalScore':
+      return orNone(x.externalScore?.value, 'no external score on file');
+    case 'cover':
+      return x.exposure > 0
+        ? { value: x.secured / x.exposure }
+        : { none: 'nothing is owed, so there is nothing to cover' };
+  }
+}
+
+function codeNumber(v: number): string {
+  return String(v).replace('-', 'MINUS_').replace('.', '_');
+}
+
+export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): FactorResult[] {
+  const out: FactorResult[] = [];
+  const factors = policy.scorecard.factors;
+  for (const f of Object.keys(CODE) as (NumericFactor | 'industryRisk')[]) {
+    if (f === 'industryRisk') {
+      const spec = factors.industryRisk;
+      if (!spec) continue;
+      const industry = file.customer?.industry?.trim();
+      const cls = industry
+        ? Object.entries(spec.classes).find(([k]) => k.toLowerCase() === industry.toLowerCase())?.[1]
+        : undefined;
+      const key = cls ?? 'unknown';
+      out.push({
+        factor: f,
+        value: industry,
+        points: spec.points[key],
+        maxPoints: spec.maxPoints,
+        code: `${CODE[f]}_${key.toUpperCase()}`,
+        reason: industry
+          ? cls
+            ? `industry "${industry}" is ${cls} risk`
+            : `industry "${industry}" is not classed in the policy`
+          : 'no industry on file',
+      });
+      continue;
+    }
+    const spec = factors[f];
+    if (!spec) continue;
+    const fig = figureOf(f, x);
+    if ('none' in fig) {
+      out.push({
+        factor: f,
+        value: undefined,
+        points: spec.neutralPoints,
+        maxPoints: spec.maxPoints,
+        code: `${CODE[f]}_NOT_COMPUTABLE`,
+        reason: `${LABEL[f]} not computable: ${fig.none}; neutral points`,
+      });
+      continue;
+    }
+    const v = fig.value;
+    const band = spec.bands.find((b) =>
+      b.max !== undefined ? v <= b.max : b.min !== undefined ? v >= b.min : true,
+    );
+    // The schema guarantees a catch-all last band.
+    const b = band ?? (spec.bands[spec.bands.length - 1] as (typeof spec.bands)[number]);
+    const bound =
+      b.max !== undefined
+        ? `LE_${codeNumber(b.max)}`
+        : b.min !== undefined
+          ? `GE_${codeNumber(b.min)}`
+          : 'OTHER';
+    const boundText =
+      b.max !== undefined
+        ? `at most ${show(f, b.max)}`
+        : b.min !== undefined
+          ? `at least ${show(f, b.min)}`
+          : 'outside every better band';
+    out.push({
+      factor: f,
+      value: v,
+      points: b.points,
+      maxPoints: spec.maxPoints,
+      code: `${CODE[f]}_${bound}`,
+      reason: `${LABEL[f]} ${show(f, v)}: ${boundText}`,
+    });
+  }
+  return out;
+}
+
+export function ratingOf(score: number, policy: Policy): Rating {
+  const r = policy.ratings;
+  return score >= r.A ? 'A' : score >= r.B ? 'B' : score >= r.C ? 'C' : score >= r.D ? 'D' : 'E';
+}
+
+/** Scores, rates and limits one customer as of a date under a policy: reproducible and explained. */
+export function assess(file: CreditFile, asOf: IsoDate, policy: Policy): Assessment & { figures: Figures } {
+  const figures = figuresOf(file, asOf, policy);
+  const factors = scoreFactors(figures, file, policy);
+  const max = factors.reduce((a, f) => a + f.maxPoints, 0);
+  const got = factors.reduce((a, f) => a + f.points, 0);
+  const score = max > 0 ? Math.round((100 * got) / max) : 0;
+  const rating = ratingOf(score, policy);
+  return {
+    customerId: file.customerId,
+    asOf,
+    policyId: policy.id,
+    currency: file.currency,
+    score,
+    rating,
+    riskClass: policy.riskClass[rating],
+    factors,
+    limit: recommendLimit(figures, rating, policy),
+    figures,
+  };
+}
+
+// ---- the limit ----
+
+export interface LimitRecommendation {
+  readonly currency: string;
+  readonly current: number | undefined;
+  readonly recommended: number;
+  /** RAISE, CUT, KEEP (within `keepWithin` of the current limit) or NEW (no limit on file). */
+  readonly change: 'RAISE' | 'CUT' | 'KEEP' | 'NEW';
+  /** How the figure was built, step by step. */
+  readonly basis: string[];
+  /** One sentence: the recommendation beside the current limit and why they differ. */
+  readonly reason: string;
+}
+
+/**
+ * limit = min(average monthly credit sales of the last 12 months x the rating's months of sales,
+ *             the policy's share of the latest annual revenue, the rating's cap in the currency)
+ *         + valid guarantees + the insured share of the exposure (each insurer's cap applies),
+ * rounded down to the policy's step. Within `keepWithin` of the current limit it keeps the current one.
+ */
+export function recommendLimit(x: Figures, rating: Rating, policy: Policy): LimitRecommendation {
+  const p = policy.limit;
+  const ccy = x.currency;
+  const fmt = (v: number) => formatMinor(v, ccy);
+  const months = p.monthsOfSales[rating];
+  const monthly = Math.floor(x.sales12m / 12);
+  let base = Math.floor(monthly * months);
+  const basis = [
+    `${fmt(monthly)} average monthly sales x ${months} months for rating ${rating} = ${fmt(base)}`,
+  ];
+  const revenue = x.latestStatement?.revenue;
+  if (revenue !== undefined && revenue > 0 && x.latestStatement?.currency === ccy) {
+    const byRevenue = Math.floor(revenue * p.maxShareOfRevenue);
+    if (byRevenue < base) {
+      base = byRevenue;
+      basis.push(
+        `capped at ${p.maxShareOfRevenue * 100}% of revenue ${fmt(revenue)} (${x.latestStatement.periodEnd}) = ${fmt(byRevenue)}`,
+      );
+    }
+  }
+  const capText = p.caps[ccy]?.[rating];
+  if (capText !== undefined) {
+    const cap = parseMinorUnits(capText, minorDigits(ccy) ?? 2, { decimal: '.', thousands: '' });
+    if (cap.ok && cap.value < base) {
+      base = cap.value;
+      basis.push(`capped at the rating ${rating} cap of ${fmt(cap.value)}`);
+    }
+  }
+  let limit = base;
+  if (x.guaranteed > 0) {
+    limit += x.guaranteed;
+    basis.push(`+ ${fmt(x.guaranteed)} of valid guarantees`);
+  }
+  if (x.insured > 0) {
+    limit += x.insured;
+    basis.push(`+ ${fmt(x.insured)} insured share of the exposure`);
+  }
+  for (const u of x.uncounted) basis.push(`not counted: ${u}, not ${ccy}`);
+  const step = p.roundTo * 10 ** (minorDigits(ccy) ?? 2);
+  const rounded = Math.floor(limit / step) * step;
+  if (rounded !== limit) basis.push(`rounded down to a multiple of ${fmt(step)}`);
+  const current = x.creditLimit;
+  let change: LimitRecommendation['change'];
+  let recommended = rounded;
+  if (current === undefined) change = 'NEW';
+  else if (current > 0 && Math.abs(rounded - current) <= current * p.keepWithin) {
+    change = 'KEEP';
+    recommended = current;
+  } else change = rounded > current ? 'RAISE' : rounded < current ? 'CUT' : 'KEEP';
+  const reason =
+    current === undefined
+      ? `no limit on file; recommended ${fmt(recommended)}`
+      : change === 'KEEP'
+        ? `keep ${fmt(current)}: the formula gives ${fmt(rounded)}, within ${p.keepWithin * 100}% of it`
+        : `${change === 'RAISE' ? 'raise' : 'cut'} ${fmt(current)} to ${fmt(recommended)}: rating ${rating}, ${basis[0]}${basis.length > 1 ? `; ${basis.slice(1).join('; ')}` : ''}`;
+  return { currency: ccy, current, recommended, change, basis, reason };
+}
+
+/** Notches between two ratings: positive when `now` is worse than `before`. */
+export function notchesDown(before: Rating, now: Rating): number {
+  return RATINGS.indexOf(now) - RATINGS.indexOf(before);
+}

@@ -1,0 +1,285 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { isCurrency, minorDigits } from '../core/currencies.ts';
+import { parseMinorUnits } from '../core/money.ts';
+
+/**
+ * The credit policy: how a customer is scored, rated, limited and warned about. One validated,
+ * versioned JSON file (the default ships in policies/default.json and is documented in the README).
+ * Every assessment and alert stores the version of the policy that produced it, so a decision can
+ * be explained and replayed.
+ */
+
+export const RATINGS = ['A', 'B', 'C', 'D', 'E'] as const;
+export type Rating = (typeof RATINGS)[number];
+export const RISK_CLASSES = ['low', 'medium', 'high'] as const;
+export type RiskClass = (typeof RISK_CLASSES)[number];
+export const SEVERITIES = ['info', 'warning', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const ACTIONS = ['review', 'collect', 'hold_deliveries', 'cut_limit'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Numeric factors of the scorecard, each a figure of the credit file (see scorecard.ts). */
+export const NUMERIC_FACTORS = [
+  'meanDaysLate',
+  'weightedDaysLate',
+  'sharePaidLate',
+  'maxDaysPastDue',
+  'overdueShare',
+  'limitUse',
+  'currentRatio',
+  'quickRatio',
+  'debtRatio',
+  'altmanZ2',
+  'historyMonths',
+  'externalScore',
+  'cover',
+] as const;
+export type NumericFactor = (typeof NUMERIC_FACTORS)[number];
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const points = finite.min(0, 'must not be negative');
+
+/** First band whose bound holds wins: `max` (value <= max), `min` (value >= min), or neither (any value). */
+const band = z
+  .strictObject({ min: finite.optional(), max: finite.optional(), points })
+  .refine((b) => b.min === undefined || b.max === undefined, 'a band has min or max, not both');
+
+const numericFactor = z
+  .strictObject({
+    maxPoints: finite.positive('must be greater than zero'),
+    /** Points when the figure cannot be computed (no data, statements that make no sense). */
+    neutralPoints: points,
+    bands: z.array(band).min(1, 'needs at least one band'),
+  })
+  .superRefine((f, ctx) => {
+    if (f.neutralPoints > f.maxPoints)
+      ctx.addIssue({ code: 'custom', path: ['neutralPoints'], message: 'must not exceed maxPoints' });
+    f.bands.forEach((b, i) => {
+      if (b.points > f.maxPoints)
+        ctx.addIssue({ code: 'custom', path: ['bands', i, 'points'], message: 'must not exceed maxPoints' });
+    });
+    const last = f.bands[f.bands.length - 1];
+    if (last && (last.min !== undefined || last.max !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bands', f.bands.length - 1],
+        message: 'the last band must have neither min nor max, so every value lands in a band',
+      });
+  });
+
+const industryFactor = z
+  .strictObject({
+    maxPoints: finite.positive('must be greater than zero'),
+    /** Industry (as the customer file writes it, compared case-insensitively) -> risk class. */
+    classes: z.record(z.string().min(1), z.enum(RISK_CLASSES)),
+    points: z.strictObject({ low: points, medium: points, high: points, unknown: points }),
+  })
+  .superRefine((f, ctx) => {
+    for (const k of ['low', 'medium', 'high', 'unknown'] as const)
+      if (f.points[k] > f.maxPoints)
+        ctx.addIssue({ code: 'custom', path: ['points', k], message: 'must not exceed maxPoints' });
+  });
+
+const level = z.strictObject({
+  /** The rule fires at this level when its measure is >= `from` (or > `from` when `strict`). */
+  from: finite,
+  strict: z.boolean().optional(),
+  severity: z.enum(SEVERITIES),
+  action: z.enum(ACTIONS),
+});
+const levels = z
+  .array(level)
+  .min(1)
+  .refine(
+    (ls) => ls.every((l, i) => i === 0 || l.from >= (ls[i - 1] as { from: number }).from),
+    'levels must be in increasing order of `from`',
+  );
+const enabled = z.boolean().default(true);
+const positiveInt = z.number().int().positive();
+
+const rules = z.strictObject({
+  /** Days past due of the customer's oldest overdue item. */
+  daysPastDue: z.strictObject({ enabled, levels }),
+  /** Overdue amount as a share of the credit limit (of the open amount when there is no limit). */
+  overdueAmount: z.strictObject({ enabled, levels }),
+  /** Exposure / credit limit. */
+  limitUse: z.strictObject({ enabled, levels }),
+  /** A payment far from the customer's own usual amounts (robust z-score). */
+  abnormalPayment: z.strictObject({
+    enabled,
+    zScore: finite.positive(),
+    minHistory: positiveInt,
+    lookbackDays: positiveInt,
+    severity: z.enum(SEVERITIES),
+    action: z.enum(ACTIONS),
+  }),
+  /** No payment for much longer than the customer's usual interval. */
+  paymentFrequency: z.strictObject({
+    enabled,
+    factor: finite.positive(),
+    minPayments: positiveInt,
+    minGapDays: positiveInt,
+    severity: z.enum(SEVERITIES),
+    action: z.enum(ACTIONS),
+  }),
+  /** Mean days late of the recent window against the customer's own baseline before it. */
+  daysLateDrift: z.strictObject({
+    enabled,
+    recentDays: positiveInt,
+    baselineMonths: positiveInt,
+    minSettled: positiveInt,
+    levels,
+  }),
+  /** Notches down since the previous assessment. */
+  ratingDowngrade: z.strictObject({ enabled, levels }),
+  /** A guarantee or insurance policy that expires within `days`. */
+  coverExpiring: z.strictObject({
+    enabled,
+    days: positiveInt,
+    severity: z.enum(SEVERITIES),
+    action: z.enum(ACTIONS),
+  }),
+  /** The latest financial statement is older than `months` (only while the customer owes money). */
+  staleFinancials: z.strictObject({
+    enabled,
+    months: positiveInt,
+    severity: z.enum(SEVERITIES),
+    action: z.enum(ACTIONS),
+  }),
+  /** The disputed share of the open amount rose by `minRise` in `windowDays` and is at least `minShare`. */
+  disputedShare: z.strictObject({
+    enabled,
+    windowDays: positiveInt,
+    minRise: finite.positive(),
+    minShare: finite.positive(),
+    severity: z.enum(SEVERITIES),
+    action: z.enum(ACTIONS),
+  }),
+  /** The customer's share of all open receivables in its currency. */
+  concentration: z.strictObject({ enabled, levels }),
+});
+
+export const RULES = [
+  'daysPastDue',
+  'overdueAmount',
+  'limitUse',
+  'abnormalPayment',
+  'paymentFrequency',
+  'daysLateDrift',
+  'ratingDowngrade',
+  'coverExpiring',
+  'staleFinancials',
+  'disputedShare',
+  'concentration',
+] as const;
+export type RuleName = (typeof RULES)[number];
+
+const amountText = z.string().regex(/^\d+(\.\d+)?$/, 'must be a plain decimal amount such as "250000.00"');
+
+export const policySchema = z
+  .strictObject({
+    /** Set by the people who own the policy; the stored version adds a hash of the content. */
+    version: z.string().min(1).max(64),
+    description: z.string().optional(),
+    scorecard: z.strictObject({
+      /** Payment behaviour is measured over invoices settled in the last N months. */
+      behaviourMonths: positiveInt,
+      factors: z.strictObject({
+        ...Object.fromEntries(NUMERIC_FACTORS.map((f) => [f, numericFactor.optional()])),
+        industryRisk: industryFactor.optional(),
+      } as Record<NumericFactor, z.ZodOptional<typeof numericFactor>> & {
+        industryRisk: z.ZodOptional<typeof industryFactor>;
+      }),
+    }),
+    /** Lowest score of each rating; below D's is E. */
+    ratings: z
+      .strictObject({ A: finite, B: finite, C: finite, D: finite })
+      .refine((r) => r.A > r.B && r.B > r.C && r.C > r.D, 'thresholds must fall from A to D'),
+    riskClass: z.strictObject({
+      A: z.enum(RISK_CLASSES),
+      B: z.enum(RISK_CLASSES),
+      C: z.enum(RISK_CLASSES),
+      D: z.enum(RISK_CLASSES),
+      E: z.enum(RISK_CLASSES),
+    }),
+    limit: z.strictObject({
+      /** Months of the customer's average monthly credit sales (last 12 months) a rating allows. */
+      monthsOfSales: z.strictObject({
+        A: finite.min(0),
+        B: finite.min(0),
+        C: finite.min(0),
+        D: finite.min(0),
+        E: finite.min(0),
+      }),
+      /** At most this share of the latest annual revenue (when statements in the credit currency exist). */
+      maxShareOfRevenue: finite.positive().max(1),
+      /** Absolute caps per rating, by currency, as decimal text in major units. */
+      caps: z.record(
+        z.string().refine(isCurrency, 'is not an ISO 4217 currency code'),
+        z.strictObject({ A: amountText, B: amountText, C: amountText, D: amountText, E: amountText }),
+      ),
+      /** Round the recommendation down to a multiple of this many major units. */
+      roundTo: positiveInt,
+      /** A recommendation within this share of the current limit keeps the current limit. */
+      keepWithin: finite.min(0).max(1),
+    }),
+    rules,
+  })
+  .superRefine((p, ctx) => {
+    for (const [ccy, caps] of Object.entries(p.limit.caps)) {
+      const digits = minorDigits(ccy) ?? 2;
+      for (const r of RATINGS) {
+        const parsed = parseMinorUnits(caps[r], digits, { decimal: '.', thousands: '' });
+        if (!parsed.ok)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['limit', 'caps', ccy, r],
+            message: `${parsed.reason} (${ccy})`,
+          });
+      }
+    }
+  });
+
+export type PolicyDocument = z.infer<typeof policySchema>;
+
+/** A validated policy with its stored version: `<version>+<first 8 hex of the content's SHA-256>`. */
+export interface Policy extends PolicyDocument {
+  readonly id: string;
+}
+
+export type PolicyResult =
+  | { ok: true; policy: Policy }
+  | { ok: false; issues: { path: string; message: string }[] };
+
+/** Validates a policy document; every problem comes back with the path of its field. */
+export function parsePolicy(doc: unknown): PolicyResult {
+  const r = policySchema.safeParse(doc);
+  if (!r.success)
+    return {
+      ok: false,
+      issues: r.error.issues.map((i) => ({
+        path: i.path.map(String).join('.') || '(top)',
+        message: i.message,
+      })),
+    };
+  return { ok: true, policy: { ...r.data, id: policyId(r.data) } };
+}
+
+export function policyId(doc: PolicyDocument): string {
+  return `${doc.version}+${createHash('sha256').update(canonicalJson(doc)).digest('hex').slice(0, 8)}`;
+}
+
+/** JSON with object keys sorted, so the same policy always hashes the same. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object')
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, high: 2, critical: 3 };

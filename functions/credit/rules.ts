@@ -1,0 +1,336 @@
+import { addDays, addMonths, daysBetween, type IsoDate } from '../core/dates.ts';
+import { formatMinor } from '../core/money.ts';
+import { statementAsOf } from '../core/receivables.ts';
+import { type Assessment, type CreditFile, type Figures, notchesDown } from './assess.ts';
+import type { Action, Policy, RuleName, Severity } from './policy.ts';
+
+/** What a rule found: one per customer and rule at most (the alert lifecycle keeps one open). */
+export interface AlertCandidate {
+  readonly customerId: string;
+  readonly rule: RuleName;
+  readonly severity: Severity;
+  readonly action: Action;
+  readonly asOf: IsoDate;
+  readonly policyId: string;
+  /** The figures behind it, ready to show (amounts formatted in the credit currency). */
+  readonly evidence: Readonly<Record<string, string | number>>;
+  /** One line a person reads first. */
+  readonly summary: string;
+}
+
+/** What rules about the whole book need: open receivables by currency, and how many customers hold them. */
+export interface Portfolio {
+  readonly openByCurrency: ReadonlyMap<string, { open: number; customers: number }>;
+}
+
+type Level = { from: number; strict?: boolean | undefined; severity: Severity; action: Action };
+
+/** The highest level the measure reaches, if any. */
+export function levelFor(levels: readonly Level[], v: number): Level | undefined {
+  let hit: Level | undefined;
+  for (const l of levels) if (l.strict ? v > l.from : v >= l.from) hit = l;
+  return hit;
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+/** Median of a non-empty list. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/**
+ * Robust z-score of `x` against `history` (Iglewicz and Hoaglin): 0.6745 (x - median) / MAD.
+ * When more than half the history is one value (MAD = 0) the mean absolute deviation stands in,
+ * scaled by 1.2533 (the usual fallback); when every value is the same, any other value is
+ * reported as `Infinity` in size, signed, and the caller says so in words.
+ */
+export function robustZ(x: number, history: readonly number[]): { z: number; median: number; mad: number } {
+  const med = median(history);
+  const mad = median(history.map((h) => Math.abs(h - med)));
+  if (mad > 0) return { z: (0.6745 * (x - med)) / mad, median: med, mad };
+  const meanAd = history.reduce((a, h) => a + Math.abs(h - med), 0) / history.length;
+  if (meanAd > 0) return { z: (x - med) / (1.2533 * meanAd), median: med, mad };
+  return {
+    z: x === med ? 0 : x > med ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY,
+    median: med,
+    mad,
+  };
+}
+
+/** Runs every enabled early-warning rule of the policy on one assessed customer. */
+export function evaluateRules(
+  file: CreditFile,
+  a: Assessment & { figures: Figures },
+  policy: Policy,
+  portfolio?: Portfolio,
+): AlertCandidate[] {
+  const x = a.figures;
+  const r = policy.rules;
+  const ccy = x.currency;
+  const money = (v: number) => formatMinor(v, ccy);
+  const s = x.statement.summary;
+  const out: AlertCandidate[] = [];
+  const raise = (
+    rule: RuleName,
+    severity: Severity,
+    action: Action,
+    summary: string,
+    evidence: Record<string, string | number>,
+  ) =>
+    out.push({
+      customerId: file.customerId,
+      rule,
+      severity,
+      action,
+      asOf: a.asOf,
+      policyId: policy.id,
+      evidence,
+      summary,
+    });
+
+  if (r.daysPastDue.enabled) {
+    const l = levelFor(r.daysPastDue.levels, x.maxDaysPastDue);
+    if (l)
+      raise('daysPastDue', l.severity, l.action, `an invoice is ${x.maxDaysPastDue} days past due`, {
+        maxDaysPastDue: x.maxDaysPastDue,
+        overdueAmount: money(s.overdueAmount),
+        openInvoices: s.openInvoices,
+      });
+  }
+
+  if (r.overdueAmount.enabled && s.overdueAmount > 0) {
+    const base = x.creditLimit !== undefined && x.creditLimit > 0 ? x.creditLimit : s.openAmount;
+    const share = s.overdueAmount / base;
+    const l = levelFor(r.overdueAmount.levels, share);
+    if (l)
+      raise(
+        'overdueAmount',
+        l.severity,
+        l.action,
+        `${money(s.overdueAmount)} overdue, ${pct(share)} of the ${base === x.creditLimit ? 'credit limit' : 'open amount'}`,
+        {
+          overdueAmount: money(s.overdueAmount),
+          [base === x.creditLimit ? 'creditLimit' : 'openAmount']: money(base),
+          share: pct(share),
+        },
+      );
+  }
+
+  if (r.limitUse.enabled && x.limitUse !== undefined) {
+    const l = levelFor(r.limitUse.levels, x.limitUse);
+    if (l)
+      raise(
+        'limitUse',
+        l.severity,
+        l.action,
+        x.creditLimit === 0
+          ? `${money(x.exposure)} owed against a zero credit limit`
+          : `exposure ${money(x.exposure)} is ${pct(x.limitUse)} of the ${money(x.creditLimit as number)} limit`,
+        {
+          exposure: money(x.exposure),
+          creditLimit: money(x.creditLimit as number),
+          limitUse: pct(x.limitUse),
+        },
+      );
+  }
+
+  const payments = file.payments.filter((p) => p.receivedDate <= a.asOf && p.currency === ccy);
+
+  if (r.abnormalPayment.enabled) {
+    const from = addDays(a.asOf, -r.abnormalPayment.lookbackDays);
+    const history = payments.filter((p) => p.receivedDate <= from).map((p) => p.amount);
+    const recent = payments.filter((p) => p.receivedDate > from);
+    if (history.length >= r.abnormalPayment.minHistory && recent.length > 0) {
+      let worst:
+        | { id: string; date: IsoDate; amount: number; z: number; median: number; mad: number }
+        | undefined;
+      for (const p of recent) {
+        const z = robustZ(p.amount, history);
+        if (Math.abs(z.z) > r.abnormalPayment.zScore && (!worst || Math.abs(z.z) > Math.abs(worst.z)))
+          worst = { id: p.paymentId, date: p.receivedDate, amount: p.amount, ...z };
+      }
+      if (worst)
+        raise(
+          'abnormalPayment',
+          r.abnormalPayment.severity,
+          r.abnormalPayment.action,
+          `payment ${worst.id} of ${money(worst.amount)} is far from this customer's usual ${money(Math.round(worst.median))}`,
+          {
+            paymentId: worst.id,
+            receivedDate: worst.date,
+            amount: money(worst.amount),
+            medianOfHistory: money(Math.round(worst.median)),
+            robustZ: Number.isFinite(worst.z)
+              ? Number(worst.z.toFixed(2))
+              : 'every earlier payment was the same amount',
+            paymentsInHistory: history.length,
+          },
+        );
+    }
+  }
+
+  if (r.paymentFrequency.enabled && x.exposure > 0) {
+    const dates = [...new Set(payments.map((p) => p.receivedDate))].sort();
+    if (dates.length >= r.paymentFrequency.minPayments) {
+      const gaps = dates.slice(1).map((d, i) => daysBetween(dates[i] as IsoDate, d));
+      const usual = median(gaps);
+      const last = dates[dates.length - 1] as IsoDate;
+      const since = daysBetween(last, a.asOf);
+      if (since >= r.paymentFrequency.minGapDays && since > r.paymentFrequency.factor * usual)
+        raise(
+          'paymentFrequency',
+          r.paymentFrequency.severity,
+          r.paymentFrequency.action,
+          `no payment for ${since} days; this customer usually pays every ${usual} days`,
+          {
+            lastPayment: last,
+            daysSinceLastPayment: since,
+            usualIntervalDays: usual,
+            exposure: money(x.exposure),
+          },
+        );
+    }
+  }
+
+  if (r.daysLateDrift.enabled) {
+    const d = r.daysLateDrift;
+    const recentFrom = addDays(a.asOf, -d.recentDays);
+    const baseFrom = addMonths(recentFrom, -d.baselineMonths);
+    const recent: number[] = [];
+    const base: number[] = [];
+    for (const inv of x.statement.invoices) {
+      if (inv.settledDate === undefined) continue;
+      if (inv.settledDate > recentFrom) recent.push(inv.daysLate ?? 0);
+      else if (inv.settledDate > baseFrom) base.push(inv.daysLate ?? 0);
+    }
+    if (recent.length >= d.minSettled && base.length >= d.minSettled) {
+      const mean = (xs: number[]) => xs.reduce((p, q) => p + q, 0) / xs.length;
+      const drift = mean(recent) - mean(base);
+      const l = levelFor(d.levels, drift);
+      if (l)
+        raise(
+          'daysLateDrift',
+          l.severity,
+          l.action,
+          `pays ${drift.toFixed(1)} days later than its own baseline (${mean(recent).toFixed(1)} vs ${mean(base).toFixed(1)} days late)`,
+          {
+            recentMeanDaysLate: Number(mean(recent).toFixed(1)),
+            baselineMeanDaysLate: Number(mean(base).toFixed(1)),
+            driftDays: Number(drift.toFixed(1)),
+            recentSettled: recent.length,
+            baselineSettled: base.length,
+          },
+        );
+    }
+  }
+
+  if (r.ratingDowngrade.enabled && file.previous) {
+    const n = notchesDown(file.previous.rating, a.rating);
+    const l = levelFor(r.ratingDowngrade.levels, n);
+    if (l)
+      raise(
+        'ratingDowngrade',
+        l.severity,
+        l.action,
+        `rating fell from ${file.previous.rating} to ${a.rating}`,
+        {
+          previousRating: file.previous.rating,
+          previousAsOf: file.previous.asOf,
+          previousScore: file.previous.score,
+          rating: a.rating,
+          score: a.score,
+        },
+      );
+  }
+
+  if (r.coverExpiring.enabled) {
+    const until = addDays(a.asOf, r.coverExpiring.days);
+    const expiring = [
+      ...file.guarantees
+        .filter((g) => (g.validFrom ?? '') <= a.asOf && g.expiry >= a.asOf && g.expiry <= until)
+        .map((g) => ({
+          what: `guarantee ${g.guaranteeId} (${g.issuer})`,
+          expiry: g.expiry,
+          amount: formatMinor(g.amount, g.currency),
+        })),
+      ...file.insurance
+        .filter((c) => (c.validFrom ?? '') <= a.asOf && c.expiry >= a.asOf && c.expiry <= until)
+        .map((c) => ({
+          what: `insurance ${c.policyId} (${c.insurer})`,
+          expiry: c.expiry,
+          amount: formatMinor(c.cap, c.currency),
+        })),
+    ].sort((p, q) => (p.expiry < q.expiry ? -1 : 1));
+    const first = expiring[0];
+    if (first)
+      raise(
+        'coverExpiring',
+        r.coverExpiring.severity,
+        r.coverExpiring.action,
+        `${first.what} expires on ${first.expiry}, in ${daysBetween(a.asOf, first.expiry)} days`,
+        {
+          expiring: expiring.map((e) => `${e.what}: ${e.amount} until ${e.expiry}`).join('; '),
+          daysLeft: daysBetween(a.asOf, first.expiry),
+        },
+      );
+  }
+
+  if (r.staleFinancials.enabled && x.exposure > 0 && x.latestStatement) {
+    const limit = addMonths(a.asOf, -r.staleFinancials.months);
+    if (x.latestStatement.periodEnd < limit)
+      raise(
+        'staleFinancials',
+        r.staleFinancials.severity,
+        r.staleFinancials.action,
+        `the latest financial statement is for ${x.latestStatement.periodEnd}, more than ${r.staleFinancials.months} months ago`,
+        { latestPeriodEnd: x.latestStatement.periodEnd, exposure: money(x.exposure) },
+      );
+  }
+
+  if (r.disputedShare.enabled && x.disputedShare >= r.disputedShare.minShare) {
+    const then = addDays(a.asOf, -r.disputedShare.windowDays);
+    const before = statementAsOf(
+      { customerId: file.customerId, currency: ccy, invoices: file.invoices, payments: file.payments },
+      then,
+    ).summary;
+    const shareThen = before.openAmount > 0 ? before.disputedAmount / before.openAmount : 0;
+    if (x.disputedShare - shareThen >= r.disputedShare.minRise)
+      raise(
+        'disputedShare',
+        r.disputedShare.severity,
+        r.disputedShare.action,
+        `${pct(x.disputedShare)} of the open amount is disputed, up from ${pct(shareThen)} on ${then}`,
+        {
+          disputedAmount: money(s.disputedAmount),
+          disputedShare: pct(x.disputedShare),
+          shareBefore: pct(shareThen),
+          since: then,
+        },
+      );
+  }
+
+  if (r.concentration.enabled && portfolio) {
+    const book = portfolio.openByCurrency.get(ccy);
+    if (book && book.customers > 1 && book.open > 0 && s.openAmount > 0) {
+      const share = s.openAmount / book.open;
+      const l = levelFor(r.concentration.levels, share);
+      if (l)
+        raise(
+          'concentration',
+          l.severity,
+          l.action,
+          `holds ${pct(share)} of all open receivables in ${ccy}`,
+          {
+            openAmount: money(s.openAmount),
+            allOpenReceivables: money(book.open),
+            share: pct(share),
+            customersInCurrency: book.customers,
+          },
+        );
+    }
+  }
+  return out;
+}
