@@ -16,7 +16,18 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mapLimit } from '../core/concurrency.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
-import type { Customer, FinancialStatement, FxRate, Invoice, Payment } from '../core/records.ts';
+import type {
+  Customer,
+  ExternalScore,
+  FinancialStatement,
+  FxRate,
+  Guarantee,
+  InsuranceCover,
+  Invoice,
+  Payment,
+} from '../core/records.ts';
+import type { Alert } from '../credit/alerts.ts';
+import type { CustomerPartition, EvaluationWrite, StoredAssessment, StoredPolicy } from '../credit/ports.ts';
 import type {
   CustomerBooksRecord,
   DerivedChanges,
@@ -45,6 +56,12 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  *   RUN#<run>          RUN                ingest run (gsi1: RUNS / <started at>#<run>)
  *   RUN#<run>          REJ#<seq>          first rejects of the run (the full list is the CSV report)
  *   INGEST#OPEN        <run>              a run that started and has not finished (see ingest())
+ *   CUST#<customer>    GUAR#<id> INS#<id> SCORE#<agency>#<date>   guarantees, insurance, external scores
+ *   CUST#<customer>    ASSESSMENT         latest assessment (score, rating, factors, limit, policy)
+ *   CUST#<customer>    ALERT#<rule>       the active alert of a rule (gsi1: ALERTS#active)
+ *   HIST#<customer>    ASSESS#<as of>     an assessment that changed something, kept for the history
+ *   HIST#<customer>    ALERT#<opened>#<rule>  a resolved alert (gsi1: ALERTS#resolved)
+ *   POLICY             CURRENT | ID#<id>  the credit policy in force, and every policy ever set
  */
 export const SUMMARY_SHARDS = 16;
 
@@ -59,6 +76,8 @@ function shardOf(id: string): number {
 }
 
 const custPk = (id: string) => `CUST#${id}`;
+/** A customer's history (dated assessments, resolved alerts), apart so its partition stays lean. */
+const histPk = (id: string) => `HIST#${id}`;
 
 function itemOf(r: StoredRecord): Record<string, unknown> {
   const prov = { run: r.from.runId, line: r.from.line };
@@ -91,6 +110,30 @@ function itemOf(r: StoredRecord): Record<string, unknown> {
       };
     case 'fx':
       return { pk: `FX#${r.row.base}#${r.row.quote}`, sk: r.row.date, type: 'fx', ...r.row, ...prov };
+    case 'guarantees':
+      return {
+        pk: custPk(r.row.customerId),
+        sk: `GUAR#${r.row.guaranteeId}`,
+        type: 'guarantee',
+        ...r.row,
+        ...prov,
+      };
+    case 'insurance':
+      return {
+        pk: custPk(r.row.customerId),
+        sk: `INS#${r.row.policyId}`,
+        type: 'insurance',
+        ...r.row,
+        ...prov,
+      };
+    case 'scores':
+      return {
+        pk: custPk(r.row.customerId),
+        sk: `SCORE#${r.row.agency}#${r.row.date}`,
+        type: 'score',
+        ...r.row,
+        ...prov,
+      };
   }
 }
 
@@ -321,17 +364,18 @@ export class DynamoStore implements IngestStore {
   }
 
   /** Everything stored on one customer: one Query over its partition. */
-  async loadCustomerPartition(customerId: string): Promise<{
-    books: CustomerBooksRecord;
-    summary?: ReceivableSummary;
-    financials: FinancialStatement[];
-  }> {
+  async loadCustomerPartition(customerId: string): Promise<CustomerPartition> {
     let customer: Customer | undefined;
     let summary: ReceivableSummary | undefined;
     const invoices: (Invoice & { from?: Provenance })[] = [];
     const payments: (Payment & { from?: Provenance })[] = [];
     const applications = new Map<string, StoredApplication>();
     const financials: FinancialStatement[] = [];
+    const guarantees: Guarantee[] = [];
+    const insurance: InsuranceCover[] = [];
+    const scores: ExternalScore[] = [];
+    const alerts: Alert[] = [];
+    let assessment: StoredAssessment | undefined;
     for await (const it of this.query({
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: custPk(customerId) } },
@@ -351,10 +395,24 @@ export class DynamoStore implements IngestStore {
         const a = strip<StoredApplication>(it, META);
         applications.set(a.paymentId, a);
       } else if (sk.startsWith('FIN#')) financials.push(strip<FinancialStatement>(it, META));
+      else if (sk.startsWith('GUAR#')) guarantees.push(strip<Guarantee>(it, META));
+      else if (sk.startsWith('INS#')) insurance.push(strip<InsuranceCover>(it, META));
+      else if (sk.startsWith('SCORE#')) scores.push(strip<ExternalScore>(it, META));
+      else if (sk.startsWith('ALERT#')) alerts.push(strip<Alert>(it, META));
+      else if (sk === 'ASSESSMENT') assessment = strip<StoredAssessment>(it, META);
       else if (sk === 'PROFILE') customer = strip<Customer>(it, META);
       else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
     }
-    return { books: { customer, invoices, payments, applications }, summary, financials };
+    return {
+      books: { customer, invoices, payments, applications },
+      summary,
+      financials,
+      guarantees,
+      insurance,
+      scores,
+      alerts,
+      assessment,
+    };
   }
 
   async loadBooks(customerId: string): Promise<CustomerBooksRecord> {
@@ -398,6 +456,27 @@ export class DynamoStore implements IngestStore {
     return ids.sort();
   }
 
+  async listSummaries(): Promise<{ customerId: string; currency: string; openAmount: number }[]> {
+    const out: { customerId: string; currency: string; openAmount: number }[] = [];
+    await Promise.all(
+      Array.from({ length: SUMMARY_SHARDS }, async (_, shard) => {
+        for await (const it of this.query({
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: { ':p': { S: `SUMMARY#${shard}` } },
+          ProjectionExpression: '#c, #y, #o',
+          ExpressionAttributeNames: { '#c': 'customerId', '#y': 'currency', '#o': 'openAmount' },
+        }))
+          out.push({
+            customerId: it.customerId as string,
+            currency: it.currency as string,
+            openAmount: it.openAmount as number,
+          });
+      }),
+    );
+    return out.sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+  }
+
   async putRun(run: IngestRun, rejects: readonly RejectRecord[]): Promise<void> {
     await this.client.send(
       new PutItemCommand({
@@ -422,6 +501,104 @@ export class DynamoStore implements IngestStore {
         },
       })),
     );
+  }
+
+  // ---- credit assessments and alerts ----
+
+  /**
+   * Stores what an evaluation decided: each customer's latest assessment (and, when it changed,
+   * a dated copy for the history), and alerts that changed. An active alert lives at
+   * `ALERT#<rule>` (one per customer and rule, listed on gsi1 `ALERTS#active`); a resolved one moves
+   * to the customer's history partition `HIST#<customer>` (gsi1 `ALERTS#resolved`, newest first).
+   */
+  async saveEvaluation(results: readonly EvaluationWrite[]): Promise<void> {
+    const requests: WriteRequest[] = [];
+    const put = (item: Record<string, unknown>) =>
+      requests.push({ PutRequest: { Item: marshall(item, MARSHALL) } });
+    for (const r of results) {
+      const pk = custPk(r.customerId);
+      if (r.assessment) {
+        put({ pk, sk: 'ASSESSMENT', type: 'assessment', ...r.assessment });
+        if (r.history)
+          put({
+            pk: histPk(r.customerId),
+            sk: `ASSESS#${r.assessment.asOf}`,
+            type: 'assessment',
+            ...r.assessment,
+          });
+      }
+      for (const a of r.alerts) {
+        if (a.status === 'resolved') {
+          requests.push({ DeleteRequest: { Key: { pk: { S: pk }, sk: { S: `ALERT#${a.rule}` } } } });
+          put({
+            pk: histPk(r.customerId),
+            sk: `ALERT#${a.openedAt}#${a.rule}`,
+            type: 'alert',
+            gsi1pk: 'ALERTS#resolved',
+            gsi1sk: `${a.resolvedAt ?? a.openedAt}#${a.customerId}#${a.rule}`,
+            ...a,
+          });
+        } else
+          put({
+            pk,
+            sk: `ALERT#${a.rule}`,
+            type: 'alert',
+            gsi1pk: 'ALERTS#active',
+            gsi1sk: `${a.customerId}#${a.rule}`,
+            ...a,
+          });
+      }
+    }
+    // A delete and a put of different keys can share a batch; one key appears once per customer.
+    await this.batchWrite(requests);
+  }
+
+  /** The policy in force, as its owners last set it (undefined: the shipped default). */
+  async getPolicy(): Promise<StoredPolicy | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: 'POLICY' }, sk: { S: 'CURRENT' } },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? strip<StoredPolicy>(unmarshall(out.Item), META) : undefined;
+  }
+
+  /** Puts a validated policy in force, and keeps it under its id for the decisions made with it. */
+  async putPolicy(p: StoredPolicy): Promise<void> {
+    await this.batchWrite(
+      [
+        { pk: 'POLICY', sk: 'CURRENT', type: 'policy', ...p },
+        { pk: 'POLICY', sk: `ID#${p.id}`, type: 'policy', ...p },
+      ].map((Item) => ({ PutRequest: { Item: marshall(Item, MARSHALL) } })),
+    );
+  }
+
+  /** Active alerts (open, acknowledged, snoozed), or the latest resolved ones. */
+  async listAlerts(which: 'active' | 'resolved', limit = 1000): Promise<Alert[]> {
+    const out: Alert[] = [];
+    for await (const it of this.query({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': { S: `ALERTS#${which}` } },
+      ScanIndexForward: which === 'active',
+    })) {
+      out.push(strip<Alert>(it, META));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** The dated assessments of a customer, oldest first. */
+  async assessmentHistory(customerId: string): Promise<StoredAssessment[]> {
+    const out: StoredAssessment[] = [];
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+      ExpressionAttributeValues: { ':pk': { S: histPk(customerId) }, ':s': { S: 'ASSESS#' } },
+    }))
+      out.push(strip<StoredAssessment>(it, META));
+    return out;
   }
 
   async listRuns(limit = 50): Promise<IngestRun[]> {

@@ -67,3 +67,39 @@ export interface FxRate {
   /** Exact decimal text: quote units per one base unit. */
   readonly rate: string;
 }
+
+/** A bank guarantee (银行保函) securing the customer's debts. */
+export interface Guarantee {
+  readonly customerId: string;
+  readonly guaranteeId: string;
+  readonly issuer: string;
+  /** Minor units of `currency`. */
+  readonly amount: number;
+  readonly currency: string;
+  readonly validFrom?: IsoDate | undefined;
+  readonly expiry: IsoDate;
+}
+
+/** Credit insurance on the customer's receivables. */
+export interface InsuranceCover {
+  readonly customerId: string;
+  readonly policyId: string;
+  readonly insurer: string;
+  /** The insured share of a loss, in basis points (9000 = 90%). */
+  readonly insuredShareBp: number;
+  /** The insurer's most per loss, minor units of `currency`. */
+  readonly cap: number;
+  readonly currency: string;
+  readonly validFrom?: IsoDate | undefined;
+  readonly expiry: IsoDate;
+}
+
+/** A score from a credit agency (征信/第三方评级), on the agency's own scale. */
+export interface ExternalScore {
+  readonly customerId: string;
+  readonly agency: string;
+  readonly date: IsoDate;
+  readonly score: number;
+  /** The best score on the agency's scale (the worst is 0). */
+  readonly scaleMax: number;
+}

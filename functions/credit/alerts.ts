@@ -76,10 +76,16 @@ export function reconcile(
   candidates: readonly AlertCandidate[],
   asOf: IsoDate,
   now: string,
+  /** The rules that were evaluated: alerts of other rules are left as they are. @default all */
+  evaluated?: ReadonlySet<RuleName>,
 ): Reconciled {
   const changed: Alert[] = [];
   const notify: Notification[] = [];
-  const byRule = new Map(active.filter((a) => ACTIVE.includes(a.status)).map((a) => [a.rule, a]));
+  const byRule = new Map(
+    active
+      .filter((a) => ACTIVE.includes(a.status) && (evaluated === undefined || evaluated.has(a.rule)))
+      .map((a) => [a.rule, a]),
+  );
   for (const c of candidates) {
     const e = byRule.get(c.rule);
     byRule.delete(c.rule);

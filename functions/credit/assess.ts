@@ -2,49 +2,24 @@ import { minorDigits } from '../core/currencies.ts';
 import { addMonths, type IsoDate, monthsBetween } from '../core/dates.ts';
 import { formatMinor, parseMinorUnits } from '../core/money.ts';
 import { type Statement, statementAsOf } from '../core/receivables.ts';
-import type { Customer, FinancialStatement, Invoice, Payment } from '../core/records.ts';
+import type {
+  Customer,
+  ExternalScore,
+  FinancialStatement,
+  Guarantee,
+  InsuranceCover,
+  Invoice,
+  Payment,
+} from '../core/records.ts';
+
+export type { ExternalScore, Guarantee, InsuranceCover };
+
 import { type NumericFactor, type Policy, RATINGS, type Rating, type RiskClass } from './policy.ts';
 import { altmanZ2, currentRatio, debtRatio, quickRatio, type Ratio } from './ratios.ts';
 
 // ---- the credit file ----
 
-/** A bank guarantee (银行保函) securing the customer's debts. */
-export interface Guarantee {
-  readonly customerId: string;
-  readonly guaranteeId: string;
-  readonly issuer: string;
-  /** Minor units of `currency`. */
-  readonly amount: number;
-  readonly currency: string;
-  readonly validFrom?: IsoDate | undefined;
-  readonly expiry: IsoDate;
-}
-
-/** Credit insurance on the customer's receivables. */
-export interface InsuranceCover {
-  readonly customerId: string;
-  readonly policyId: string;
-  readonly insurer: string;
-  /** The insured share of a loss, in basis points (9000 = 90%). */
-  readonly insuredShareBp: number;
-  /** The insurer's most per loss, minor units of `currency`. */
-  readonly cap: number;
-  readonly currency: string;
-  readonly validFrom?: IsoDate | undefined;
-  readonly expiry: IsoDate;
-}
-
-/** A score from a credit agency (征信/第三方评级), on the agency's own scale. */
-export interface ExternalScore {
-  readonly customerId: string;
-  readonly agency: string;
-  readonly date: IsoDate;
-  readonly score: number;
-  /** The best score on the agency's scale (the worst is 0). */
-  readonly scaleMax: number;
-}
-
-/** An earlier assessment, for the downgrade rule and the limit history. */
+/** An earlier assessment, for the downgrade rule. */
 export interface PriorAssessment {
   readonly asOf: IsoDate;
   readonly rating: Rating;
@@ -64,8 +39,8 @@ export interface CreditFile {
   readonly guarantees: readonly Guarantee[];
   readonly insurance: readonly InsuranceCover[];
   readonly scores: readonly ExternalScore[];
-  /** The latest assessment before this one, if any. */
-  readonly previous?: PriorAssessment | undefined;
+  /** Earlier assessments, oldest first (the store keeps those of the last 90 days): the downgrade rule's reference. */
+  readonly recent?: readonly PriorAssessment[] | undefined;
 }
 
 // ---- figures ----
@@ -225,6 +200,8 @@ export interface FactorResult {
 
 export interface Assessment {
   readonly customerId: string;
+  /** This assessment's rating and the earlier ones of the last 90 days, oldest first. */
+  readonly recent?: readonly PriorAssessment[] | undefined;
   readonly asOf: IsoDate;
   readonly policyId: string;
   readonly currency: string;
@@ -434,7 +411,7 @@ export interface LimitRecommendation {
  * limit = min(average monthly credit sales of the last 12 months x the rating's months of sales,
  *             the policy's share of the latest annual revenue, the rating's cap in the currency)
  *         + valid guarantees + the insured share of the exposure (each insurer's cap applies),
- * rounded down to the policy's step. Within `keepWithin` of the current limit it keeps the current one.
+ * rounded down to the policy's significant digits. Within `keepWithin` of the current limit it keeps the current one.
  */
 export function recommendLimit(x: Figures, rating: Rating, policy: Policy): LimitRecommendation {
   const p = policy.limit;
@@ -474,9 +451,12 @@ export function recommendLimit(x: Figures, rating: Rating, policy: Policy): Limi
     basis.push(`+ ${fmt(x.insured)} insured share of the exposure`);
   }
   for (const u of x.uncounted) basis.push(`not counted: ${u}, not ${ccy}`);
-  const step = p.roundTo * 10 ** (minorDigits(ccy) ?? 2);
+  // Rounded down to `significantDigits` figures in major units (48,321.55 -> 48,000.00 at two).
+  const unit = 10 ** (minorDigits(ccy) ?? 2);
+  const major = Math.floor(limit / unit);
+  const step = major > 0 ? unit * 10 ** Math.max(0, String(major).length - p.significantDigits) : unit;
   const rounded = Math.floor(limit / step) * step;
-  if (rounded !== limit) basis.push(`rounded down to a multiple of ${fmt(step)}`);
+  if (rounded !== limit) basis.push(`rounded down to ${p.significantDigits} significant digits`);
   const current = x.creditLimit;
   let change: LimitRecommendation['change'];
   let recommended = rounded;

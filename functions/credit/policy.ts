@@ -101,7 +101,7 @@ const positiveInt = z.number().int().positive();
 const rules = z.strictObject({
   /** Days past due of the customer's oldest overdue item. */
   daysPastDue: z.strictObject({ enabled, levels }),
-  /** Overdue amount as a share of the credit limit (of the open amount when there is no limit). */
+  /** Overdue amount as a share of the credit limit (customers without a limit: see daysPastDue). */
   overdueAmount: z.strictObject({ enabled, levels }),
   /** Exposure / credit limit. */
   limitUse: z.strictObject({ enabled, levels }),
@@ -131,8 +131,8 @@ const rules = z.strictObject({
     minSettled: positiveInt,
     levels,
   }),
-  /** Notches down since the previous assessment. */
-  ratingDowngrade: z.strictObject({ enabled, levels }),
+  /** Notches below the best rating of the last `windowDays` (so a rating that wavers warns once). */
+  ratingDowngrade: z.strictObject({ enabled, windowDays: positiveInt.max(90), levels }),
   /** A guarantee or insurance policy that expires within `days`. */
   coverExpiring: z.strictObject({
     enabled,
@@ -219,8 +219,8 @@ export const policySchema = z
         z.string().refine(isCurrency, 'is not an ISO 4217 currency code'),
         z.strictObject({ A: amountText, B: amountText, C: amountText, D: amountText, E: amountText }),
       ),
-      /** Round the recommendation down to a multiple of this many major units. */
-      roundTo: positiveInt,
+      /** Round the recommendation down to this many significant digits of major units. */
+      significantDigits: positiveInt.max(6),
       /** A recommendation within this share of the current limit keeps the current limit. */
       keepWithin: finite.min(0).max(1),
     }),
@@ -283,3 +283,14 @@ export function canonicalJson(v: unknown): string {
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, high: 2, critical: 3 };
+
+/** The policy in force: the one stored last (validated when it was set), else the shipped default. */
+export function policyInForce(stored: { document: unknown } | undefined, fallback: unknown): Policy {
+  if (stored) {
+    const r = parsePolicy(stored.document);
+    if (r.ok) return r.policy;
+  }
+  const d = parsePolicy(fallback);
+  if (!d.ok) throw new Error(`the shipped default policy is invalid: ${JSON.stringify(d.issues)}`);
+  return d.policy;
+}

@@ -1,7 +1,13 @@
 import { addDays, addMonths, daysBetween, type IsoDate } from '../core/dates.ts';
 import { formatMinor } from '../core/money.ts';
 import { statementAsOf } from '../core/receivables.ts';
-import { type Assessment, type CreditFile, type Figures, notchesDown } from './assess.ts';
+import {
+  type Assessment,
+  type CreditFile,
+  type Figures,
+  notchesDown,
+  type PriorAssessment,
+} from './assess.ts';
 import type { Action, Policy, RuleName, Severity } from './policy.ts';
 
 /** What a rule found: one per customer and rule at most (the alert lifecycle keeps one open). */
@@ -101,19 +107,19 @@ export function evaluateRules(
       });
   }
 
-  if (r.overdueAmount.enabled && s.overdueAmount > 0) {
-    const base = x.creditLimit !== undefined && x.creditLimit > 0 ? x.creditLimit : s.openAmount;
-    const share = s.overdueAmount / base;
+  // Measured against the credit limit: without one, the days-past-due rule speaks for the overdue items.
+  if (r.overdueAmount.enabled && s.overdueAmount > 0 && x.creditLimit !== undefined && x.creditLimit > 0) {
+    const share = s.overdueAmount / x.creditLimit;
     const l = levelFor(r.overdueAmount.levels, share);
     if (l)
       raise(
         'overdueAmount',
         l.severity,
         l.action,
-        `${money(s.overdueAmount)} overdue, ${pct(share)} of the ${base === x.creditLimit ? 'credit limit' : 'open amount'}`,
+        `${money(s.overdueAmount)} overdue, ${pct(share)} of the credit limit`,
         {
           overdueAmount: money(s.overdueAmount),
-          [base === x.creditLimit ? 'creditLimit' : 'openAmount']: money(base),
+          creditLimit: money(x.creditLimit),
           share: pct(share),
         },
       );
@@ -227,21 +233,26 @@ export function evaluateRules(
     }
   }
 
-  if (r.ratingDowngrade.enabled && file.previous) {
-    const n = notchesDown(file.previous.rating, a.rating);
+  if (r.ratingDowngrade.enabled && file.recent && file.recent.length > 0) {
+    const since = addDays(a.asOf, -r.ratingDowngrade.windowDays);
+    let best: PriorAssessment | undefined;
+    for (const p of file.recent)
+      if (p.asOf >= since && p.asOf < a.asOf && (!best || notchesDown(p.rating, best.rating) > 0)) best = p;
+    const n = best ? notchesDown(best.rating, a.rating) : 0;
     const l = levelFor(r.ratingDowngrade.levels, n);
-    if (l)
+    if (best && l)
       raise(
         'ratingDowngrade',
         l.severity,
         l.action,
-        `rating fell from ${file.previous.rating} to ${a.rating}`,
+        `rating fell from ${best.rating} (${best.asOf}) to ${a.rating}`,
         {
-          previousRating: file.previous.rating,
-          previousAsOf: file.previous.asOf,
-          previousScore: file.previous.score,
+          earlierRating: best.rating,
+          earlierAsOf: best.asOf,
+          earlierScore: best.score,
           rating: a.rating,
           score: a.score,
+          windowDays: r.ratingDowngrade.windowDays,
         },
       );
   }
@@ -314,23 +325,39 @@ export function evaluateRules(
 
   if (r.concentration.enabled && portfolio) {
     const book = portfolio.openByCurrency.get(ccy);
-    if (book && book.customers > 1 && book.open > 0 && s.openAmount > 0) {
-      const share = s.openAmount / book.open;
-      const l = levelFor(r.concentration.levels, share);
-      if (l)
-        raise(
-          'concentration',
-          l.severity,
-          l.action,
-          `holds ${pct(share)} of all open receivables in ${ccy}`,
-          {
-            openAmount: money(s.openAmount),
-            allOpenReceivables: money(book.open),
-            share: pct(share),
-            customersInCurrency: book.customers,
-          },
-        );
-    }
+    const c = book && concentrationCandidate(file.customerId, ccy, s.openAmount, book, a.asOf, policy);
+    if (c) out.push(c);
   }
   return out;
+}
+
+/** The concentration rule: the customer's share of all open receivables in its currency. */
+export function concentrationCandidate(
+  customerId: string,
+  currency: string,
+  open: number,
+  book: { open: number; customers: number },
+  asOf: IsoDate,
+  policy: Policy,
+): AlertCandidate | undefined {
+  const r = policy.rules.concentration;
+  if (!r.enabled || book.customers < 2 || book.open <= 0 || open <= 0) return undefined;
+  const share = open / book.open;
+  const l = levelFor(r.levels, share);
+  if (!l) return undefined;
+  return {
+    customerId,
+    rule: 'concentration',
+    severity: l.severity,
+    action: l.action,
+    asOf,
+    policyId: policy.id,
+    summary: `holds ${pct(share)} of all open receivables in ${currency}`,
+    evidence: {
+      openAmount: formatMinor(open, currency),
+      allOpenReceivables: formatMinor(book.open, currency),
+      share: pct(share),
+      customersInCurrency: book.customers,
+    },
+  };
 }

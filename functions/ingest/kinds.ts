@@ -9,10 +9,26 @@ import {
   plainMinorUnits,
   plainMinorUnitsAt,
 } from '../core/money.ts';
-import type { Customer, FinancialStatement, FxRate } from '../core/records.ts';
+import type {
+  Customer,
+  ExternalScore,
+  FinancialStatement,
+  FxRate,
+  Guarantee,
+  InsuranceCover,
+} from '../core/records.ts';
 import type { Interner, IsoDates } from './intern.ts';
 
-export const KINDS = ['customers', 'invoices', 'payments', 'financials', 'fx'] as const;
+export const KINDS = [
+  'customers',
+  'invoices',
+  'payments',
+  'financials',
+  'fx',
+  'guarantees',
+  'insurance',
+  'scores',
+] as const;
 export type Kind = (typeof KINDS)[number];
 
 export function isKind(s: string): s is Kind {
@@ -70,6 +86,9 @@ export interface RowOf {
   payments: PaymentRow;
   financials: FinancialsRow;
   fx: FxRow;
+  guarantees: Guarantee;
+  insurance: InsuranceCover;
+  scores: ExternalScore;
 }
 
 export interface KindSpec<K extends Kind> {
@@ -462,7 +481,121 @@ export const fx: KindSpec<'fx'> = {
   },
 };
 
-export const SPECS: { [K in Kind]: KindSpec<K> } = { customers, invoices, payments, financials, fx };
+/** A share written `90%` or `0.9`, in basis points (9000); anything else is refused with the forms it takes. */
+function share(get: Getter, column: string, issues: Issues): number {
+  const raw = get(column);
+  const v = raw.trim();
+  const percent = v.endsWith('%');
+  const r = parseMinorUnits(percent ? v.slice(0, -1).trim() : v, percent ? 2 : 4, {
+    decimal: '.',
+    thousands: '',
+  });
+  if (v === '') issues.add(column, raw, 'is required');
+  else if (!r.ok || r.value <= 0 || r.value > 10_000)
+    issues.add(column, raw, 'is not a share above 0 and at most 100%: write it as 90% or 0.9');
+  else return r.value;
+  return 0;
+}
+
+function positiveNumber(get: Getter, column: string, issues: Issues): number {
+  const raw = get(column);
+  const v = raw.trim();
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) {
+    issues.add(column, raw, v === '' ? 'is required' : 'is not a number greater than zero');
+    return 0;
+  }
+  return Number(v);
+}
+
+export const guarantees: KindSpec<'guarantees'> = {
+  kind: 'guarantees',
+  required: ['guarantee_id', 'customer_id', 'issuer', 'amount', 'currency', 'expiry_date'],
+  optional: ['valid_from'],
+  key: (r) => [r.customerId, r.guaranteeId],
+  validate(get, style) {
+    const issues = start();
+    const guaranteeId = id(get, 'guarantee_id', issues);
+    const customerId = id(get, 'customer_id', issues);
+    const issuer = text(get, 'issuer', issues, 256, true) ?? '';
+    const ccy = currency(get, 'currency', issues);
+    const amt = amount(get, 'amount', issues, style, ccy, 'positive');
+    const expiry = date(get, 'expiry_date', issues, style);
+    const validFrom = date(get, 'valid_from', issues, style, false) || undefined;
+    if (validFrom && expiry && expiry < validFrom)
+      issues.add('expiry_date', get('expiry_date'), `is before valid_from ${validFrom}`);
+    return done(issues, {
+      guaranteeId,
+      customerId,
+      issuer,
+      amount: amt ?? 0,
+      currency: ccy,
+      expiry,
+      validFrom,
+    });
+  },
+};
+
+export const insurance: KindSpec<'insurance'> = {
+  kind: 'insurance',
+  required: ['policy_id', 'customer_id', 'insurer', 'insured_share', 'cap', 'currency', 'expiry_date'],
+  optional: ['valid_from'],
+  key: (r) => [r.customerId, r.policyId],
+  validate(get, style) {
+    const issues = start();
+    const policyId = id(get, 'policy_id', issues);
+    const customerId = id(get, 'customer_id', issues);
+    const insurer = text(get, 'insurer', issues, 256, true) ?? '';
+    const insuredShareBp = share(get, 'insured_share', issues);
+    const ccy = currency(get, 'currency', issues);
+    const cap = amount(get, 'cap', issues, style, ccy, 'positive');
+    const expiry = date(get, 'expiry_date', issues, style);
+    const validFrom = date(get, 'valid_from', issues, style, false) || undefined;
+    if (validFrom && expiry && expiry < validFrom)
+      issues.add('expiry_date', get('expiry_date'), `is before valid_from ${validFrom}`);
+    return done(issues, {
+      policyId,
+      customerId,
+      insurer,
+      insuredShareBp,
+      cap: cap ?? 0,
+      currency: ccy,
+      expiry,
+      validFrom,
+    });
+  },
+};
+
+export const scores: KindSpec<'scores'> = {
+  kind: 'scores',
+  required: ['customer_id', 'agency', 'score_date', 'score', 'scale_max'],
+  optional: [],
+  key: (r) => [r.customerId, `${r.agency}\u0000${r.date}`],
+  validate(get, style) {
+    const issues = start();
+    const customerId = id(get, 'customer_id', issues);
+    const agency = id(get, 'agency', issues);
+    const d = date(get, 'score_date', issues, style);
+    const scaleMax = positiveNumber(get, 'scale_max', issues);
+    const rawScore = get('score');
+    const score = Number(rawScore.trim());
+    if (!/^\d+(\.\d+)?$/.test(rawScore.trim()))
+      issues.add('score', rawScore, rawScore.trim() === '' ? 'is required' : 'is not a number');
+    else if (scaleMax > 0 && score > scaleMax)
+      issues.add('score', rawScore, `is above scale_max ${scaleMax}`);
+    return done(issues, { customerId, agency, date: d, score, scaleMax });
+  },
+};
+
+export const SPECS: { [K in Kind]: KindSpec<K> } = {
+  customers,
+  invoices,
+  payments,
+  financials,
+  fx,
+  guarantees,
+  insurance,
+  scores,
+};
 
 /**
  * The zod schema of a row of each kind: a record of canonical column -> text, refined by the same

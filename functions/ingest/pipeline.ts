@@ -627,5 +627,9 @@ function toRecord(
       return { kind, row: row as StoredRecord['row'] & { periodEnd: string }, from } as StoredRecord;
     case 'fx':
       return { kind, row: row as FxRate, from };
+    case 'guarantees':
+    case 'insurance':
+    case 'scores':
+      return { kind, row, from } as StoredRecord;
   }
 }

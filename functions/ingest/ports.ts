@@ -1,6 +1,15 @@
 import type { IsoDate } from '../core/dates.ts';
 import type { AllocationNote, PaymentApplication, ReceivableSummary } from '../core/receivables.ts';
-import type { Customer, FinancialStatement, FxRate, Invoice, Payment } from '../core/records.ts';
+import type {
+  Customer,
+  ExternalScore,
+  FinancialStatement,
+  FxRate,
+  Guarantee,
+  InsuranceCover,
+  Invoice,
+  Payment,
+} from '../core/records.ts';
 import type { Kind } from './kinds.ts';
 
 /** Where a stored row came from: the run and the line of the upload that last wrote it. */
@@ -14,7 +23,10 @@ export type StoredRecord =
   | { kind: 'invoices'; row: Invoice; from: Provenance }
   | { kind: 'payments'; row: Payment; from: Provenance }
   | { kind: 'financials'; row: FinancialStatement; from: Provenance }
-  | { kind: 'fx'; row: FxRate; from: Provenance };
+  | { kind: 'fx'; row: FxRate; from: Provenance }
+  | { kind: 'guarantees'; row: Guarantee; from: Provenance }
+  | { kind: 'insurance'; row: InsuranceCover; from: Provenance }
+  | { kind: 'scores'; row: ExternalScore; from: Provenance };
 
 export interface CustomerBooksRecord {
   readonly customer?: Customer | undefined;

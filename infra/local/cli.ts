@@ -2,7 +2,6 @@ import { constants, createReadStream } from 'node:fs';
 import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dateInZone, parseDate } from '../../functions/core/dates.ts';
 import { formatMinor } from '../../functions/core/money.ts';
 import { ConfigError } from '../../functions/ingest/errors.ts';
 import { isKind, KINDS } from '../../functions/ingest/kinds.ts';
@@ -12,11 +11,13 @@ import { canonicalProfile, type Profile, parseProfile } from '../../functions/in
 import { rejectsNameFor } from '../../functions/ingest/rejects.ts';
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import { type CustomerLine, ReceivablesQueries } from '../../functions/receivables/queries.ts';
+import { asOfOption, table, timeZone, today, UsageError, withStore } from './cli-common.ts';
+import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer } from './cli-credit.ts';
 import { startConsole } from './console.ts';
 import { demoFiles } from './demo.ts';
 import { FileReportSink, InboxObjectStore, OutboxNotifier } from './files.ts';
 import { InboxWatcher, localIngestHandler } from './inbox.ts';
-import { type LocalEnv, openLocal } from './runtime.ts';
+import { openLocal } from './runtime.ts';
 
 const USAGE = `credit-sentinel: receivables, aging and credit risk, offline or on AWS
 
@@ -30,23 +31,21 @@ Usage: sentinel <command> [options]        (every command takes --data-dir DIR, 
         rejected rows), 1 a file could not be read, 2 bad usage
   customers [--as-of YYYY-MM-DD] [--json]   the receivables table as the books stood that day
   customer ID [--as-of YYYY-MM-DD] [--json] one customer's open items and aging
+  customer ID --explain [--as-of D] [--json] score factors, limit reasoning, early warnings
   runs [--json]                             ingest runs, newest first
   profiles                                  the shipped mapping profiles
+  evaluate [--as-of D] [--json]             rate every customer, run the early-warning rules
+  alerts [--status active|open|acknowledged|snoozed|resolved] [--json]
+  alerts ack|resolve ID [--by NAME] [--note TEXT]   ID is <customer>/<rule>
+  alerts snooze ID --until YYYY-MM-DD [--by NAME] [--note TEXT]
+  policy [show] | policy check FILE | policy set FILE [--by NAME]
+                                            the credit policy in force (an invalid file is refused)
+  backtest --from D --to D [--policy FILE] [--json]
+                                            replay the rules day by day over history: alerts per
+                                            rule, days of warning before each first 60-day overdue
 
 Time zone for "today": SENTINEL_TIME_ZONE (default UTC).
 `;
-
-class UsageError extends Error {}
-
-const timeZone = () => process.env.SENTINEL_TIME_ZONE ?? 'UTC';
-const today = () => dateInZone(new Date(), timeZone());
-
-function asOfOption(v: string | undefined): string {
-  if (v === undefined) return today();
-  const d = parseDate(v);
-  if (!d.ok) throw new UsageError(`--as-of ${v} ${d.reason}; use YYYY-MM-DD`);
-  return d.value;
-}
 
 async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Promise<Profile> {
   const shipped = catalog.get(nameOrPath);
@@ -205,13 +204,6 @@ async function cmdIngest(args: string[]): Promise<number> {
   return exit;
 }
 
-function table(headers: string[], rows: string[][], rightAligned: Set<number>): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) =>
-    r.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
-  return [fmt(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
-}
-
 function jsonLine(l: CustomerLine) {
   return {
     customerId: l.customerId,
@@ -292,12 +284,15 @@ async function cmdCustomer(args: string[]): Promise<number> {
     options: {
       'as-of': { type: 'string' },
       json: { type: 'boolean', default: false },
+      explain: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError('customer takes exactly one customer ID');
   const id = positionals[0] as string;
   const asOf = asOfOption(values['as-of']);
+  if (values.explain)
+    return withStore(values['data-dir'], (env) => explainCustomer(env, id, asOf, values.json));
   return withStore(values['data-dir'], async (env) => {
     const file = await new ReceivablesQueries(env.store).customer(id, asOf);
     if (!file) {
@@ -450,14 +445,6 @@ async function cmdStart(args: string[]): Promise<number> {
 }
 
 /** Opens the local store for one command and always closes it. */
-async function withStore<T>(dataDir: string | undefined, fn: (env: LocalEnv) => Promise<T>): Promise<T> {
-  const env = await openLocal({ dataDir });
-  try {
-    return await fn(env);
-  } finally {
-    await env.close();
-  }
-}
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -477,6 +464,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'profiles':
         for (const n of new ProfileCatalog().names()) console.log(n);
         return 0;
+      case 'evaluate':
+        return await cmdEvaluate(rest);
+      case 'alerts':
+        return await cmdAlerts(rest);
+      case 'policy':
+        return await cmdPolicy(rest);
+      case 'backtest':
+        return await cmdBacktest(rest);
       case undefined:
       case 'help':
       case '--help':

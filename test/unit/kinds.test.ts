@@ -28,7 +28,16 @@ function invoiceIssues(change: Record<string, string>) {
 
 describe('kinds', () => {
   it('knows its kinds', () => {
-    expect(KINDS).toEqual(['customers', 'invoices', 'payments', 'financials', 'fx']);
+    expect(KINDS).toEqual([
+      'customers',
+      'invoices',
+      'payments',
+      'financials',
+      'fx',
+      'guarantees',
+      'insurance',
+      'scores',
+    ]);
     expect(isKind('invoices')).toBe(true);
     expect(isKind('orders')).toBe(false);
     expect(Object.keys(SPECS).sort()).toEqual([...KINDS].sort());
@@ -435,6 +444,24 @@ describe('rowSchema (zod)', () => {
       customers: { customer_id: 'C1', name: 'Acme', currency: 'USD', credit_limit: '1000' },
       financials: { customer_id: 'C1', period_end: '2024-12-31', currency: 'USD', revenue: '10' },
       fx: rate,
+      guarantees: {
+        guarantee_id: 'G1',
+        customer_id: 'C1',
+        issuer: 'Bank of Somewhere',
+        amount: '50000',
+        currency: 'EUR',
+        expiry_date: '2026-06-30',
+      },
+      insurance: {
+        policy_id: 'I1',
+        customer_id: 'C1',
+        insurer: 'Allianz Trade',
+        insured_share: '90%',
+        cap: '100000',
+        currency: 'EUR',
+        expiry_date: '2026-12-31',
+      },
+      scores: { customer_id: 'C1', agency: 'D&B', score_date: '2025-01-31', score: '72', scale_max: '100' },
     };
     for (const kind of KINDS) {
       const expected = SPECS[kind].validate(getter(valid[kind]), CANONICAL_STYLE);
@@ -481,5 +508,82 @@ describe('rowSchema (zod)', () => {
   it('treats an absent optional column as blank', () => {
     const { disputed: _omitted, ...withoutDisputed } = invoice;
     expect(rowSchema('invoices').safeParse(withoutDisputed).data).toMatchObject({ disputed: false });
+  });
+});
+
+describe('credit file kinds', () => {
+  const v = <K extends (typeof KINDS)[number]>(kind: K, row: Record<string, string>) =>
+    SPECS[kind].validate((c) => row[c] ?? '', CANONICAL_STYLE);
+
+  it('guarantees: amount in minor units, expiry after valid_from', () => {
+    const row = {
+      guarantee_id: 'G1',
+      customer_id: 'C1',
+      issuer: 'Bank',
+      amount: '50000.50',
+      currency: 'EUR',
+      expiry_date: '2026-06-30',
+    };
+    expect(v('guarantees', row)).toEqual({
+      ok: true,
+      row: {
+        guaranteeId: 'G1',
+        customerId: 'C1',
+        issuer: 'Bank',
+        amount: 5_000_050,
+        currency: 'EUR',
+        expiry: '2026-06-30',
+        validFrom: undefined,
+      },
+    });
+    expect(v('guarantees', { ...row, valid_from: '2026-07-01' })).toEqual({
+      ok: false,
+      issues: [{ column: 'expiry_date', value: '2026-06-30', reason: 'is before valid_from 2026-07-01' }],
+    });
+  });
+
+  it('insurance: the insured share as 90% or 0.9, in basis points; anything else refused with the forms', () => {
+    const row = {
+      policy_id: 'P1',
+      customer_id: 'C1',
+      insurer: 'Insurer',
+      insured_share: '90%',
+      cap: '100000',
+      currency: 'USD',
+      expiry_date: '2026-12-31',
+    };
+    const share = (s: string) => {
+      const r = v('insurance', { ...row, insured_share: s });
+      return r.ok ? r.row.insuredShareBp : r.issues[0]?.reason;
+    };
+    expect(share('90%')).toBe(9000);
+    expect(share('0.9')).toBe(9000);
+    expect(share('87.5%')).toBe(8750);
+    expect(share('1')).toBe(10_000);
+    const refused = 'is not a share above 0 and at most 100%: write it as 90% or 0.9';
+    expect(share('90')).toBe(refused);
+    expect(share('0')).toBe(refused);
+    expect(share('120%')).toBe(refused);
+    expect(share('')).toBe('is required');
+  });
+
+  it('scores: a number within its scale', () => {
+    const row = {
+      customer_id: 'C1',
+      agency: 'D&B',
+      score_date: '2025-01-31',
+      score: '72.5',
+      scale_max: '100',
+    };
+    expect(v('scores', row)).toEqual({
+      ok: true,
+      row: { customerId: 'C1', agency: 'D&B', date: '2025-01-31', score: 72.5, scaleMax: 100 },
+    });
+    const over = v('scores', { ...row, score: '120' });
+    expect(over.ok ? undefined : over.issues).toEqual([
+      { column: 'score', value: '120', reason: 'is above scale_max 100' },
+    ]);
+    const bad = v('scores', { ...row, score: 'AAA', scale_max: '0' });
+    expect(bad.ok ? undefined : bad.issues.map((i) => i.column)).toEqual(['scale_max', 'score']);
   });
 });

@@ -1,0 +1,54 @@
+import type { IsoDate } from '../core/dates.ts';
+import type { ReceivableSummary } from '../core/receivables.ts';
+import type { ExternalScore, FinancialStatement, Guarantee, InsuranceCover } from '../core/records.ts';
+import type { CustomerBooksRecord } from '../ingest/ports.ts';
+import type { Alert, Notification } from './alerts.ts';
+import type { Assessment } from './assess.ts';
+
+/** An assessment as stored: everything but the working figures. */
+export type StoredAssessment = Assessment;
+
+/** Everything stored on one customer, read in one Query. */
+export interface CustomerPartition {
+  readonly books: CustomerBooksRecord;
+  readonly summary?: ReceivableSummary | undefined;
+  readonly financials: FinancialStatement[];
+  readonly guarantees: Guarantee[];
+  readonly insurance: InsuranceCover[];
+  readonly scores: ExternalScore[];
+  /** Active alerts (one per rule). */
+  readonly alerts: Alert[];
+  readonly assessment?: StoredAssessment | undefined;
+}
+
+/** What an evaluation stores for one customer. */
+export interface EvaluationWrite {
+  readonly customerId: string;
+  /** The latest assessment, when it changed. */
+  readonly assessment?: StoredAssessment | undefined;
+  /** Also keep it as a dated entry of the history (score, rating, limit or policy changed). */
+  readonly history?: boolean | undefined;
+  readonly alerts: readonly Alert[];
+}
+
+export interface CreditStore {
+  listCustomerIds(): Promise<string[]>;
+  loadCustomerPartition(customerId: string): Promise<CustomerPartition>;
+  saveEvaluation(results: readonly EvaluationWrite[]): Promise<void>;
+  listAlerts(which: 'active' | 'resolved', limit?: number): Promise<Alert[]>;
+  /** Every customer's stored receivables summary (open amount by currency, for the book's concentration). */
+  listSummaries(): Promise<{ customerId: string; currency: string; openAmount: number }[]>;
+}
+
+/** A policy as stored: the validated document, its id, who set it and when. */
+export interface StoredPolicy {
+  readonly id: string;
+  readonly document: unknown;
+  readonly setAt: string;
+  readonly setBy: string;
+}
+
+/** Where alerts go: SNS (with attributes) on AWS, the outbox and Slack locally. */
+export interface AlertNotifier {
+  notify(notifications: readonly Notification[], asOf: IsoDate): Promise<void>;
+}

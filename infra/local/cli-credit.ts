@@ -1,0 +1,322 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
+import { mapLimit } from '../../functions/core/concurrency.ts';
+import type { IsoDate } from '../../functions/core/dates.ts';
+import {
+  type Alert,
+  type AlertCommand,
+  applyCommand,
+  type Notification,
+} from '../../functions/credit/alerts.ts';
+import { assess } from '../../functions/credit/assess.ts';
+import { backtest } from '../../functions/credit/backtest.ts';
+import { asOfFile, creditFileOf, evaluate } from '../../functions/credit/evaluate.ts';
+import { type Policy, parsePolicy, policyInForce } from '../../functions/credit/policy.ts';
+import type { AlertNotifier } from '../../functions/credit/ports.ts';
+import { evaluateRules } from '../../functions/credit/rules.ts';
+import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { dateOption, table, today, UsageError, withStore } from './cli-common.ts';
+import type { LocalEnv } from './runtime.ts';
+
+/** Alerts as JSON lines in the local outbox (`<data dir>/outbox/alerts.jsonl`). */
+export class OutboxAlertNotifier implements AlertNotifier {
+  constructor(private readonly dataDir: string) {}
+  async notify(notifications: readonly Notification[], asOf: IsoDate): Promise<void> {
+    const path = join(this.dataDir, 'outbox', 'alerts.jsonl');
+    await mkdir(dirname(path), { recursive: true });
+    await appendFile(
+      path,
+      notifications
+        .map((n) => `${JSON.stringify({ type: `alert.${n.reason}`, asOf, alert: n.alert })}\n`)
+        .join(''),
+    );
+  }
+}
+
+export async function loadPolicy(store: DynamoStore): Promise<Policy> {
+  return policyInForce(await store.getPolicy(), DEFAULT_POLICY_DOCUMENT);
+}
+
+async function readPolicyFile(path: string): Promise<Policy> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`policy ${path} cannot be read: ${(e as Error).message}`);
+  }
+  const r = parsePolicy(doc);
+  if (!r.ok)
+    throw new UsageError(
+      `policy ${path} is not valid; the policy in force is unchanged:\n${r.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+    );
+  return r.policy;
+}
+
+// ---- evaluate ----
+
+export async function cmdEvaluate(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'as-of': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const asOf = dateOption('as-of', values['as-of']);
+  return withStore(values['data-dir'], async (env) => {
+    const policy = await loadPolicy(env.store);
+    const run = await evaluate(
+      {
+        store: env.store,
+        notifier: new OutboxAlertNotifier(env.dataDir),
+        policy,
+        clock: { now: () => new Date() },
+      },
+      { asOf },
+    );
+    if (values.json) console.log(JSON.stringify(run, null, 2));
+    else
+      console.log(
+        `evaluated ${run.customers} customers as of ${run.asOf} under policy ${run.policyId}: ` +
+          `ratings ${Object.entries(run.ratings)
+            .sort()
+            .map(([r, n]) => `${r} ${n}`)
+            .join(', ')}; ${run.ratingChanges} rating changes; alerts: ${run.opened} opened, ` +
+          `${run.escalated} escalated, ${run.resolved} resolved, ${run.active} active`,
+      );
+    return 0;
+  });
+}
+
+// ---- alerts ----
+
+const STATUSES = ['active', 'open', 'acknowledged', 'snoozed', 'resolved'] as const;
+
+function alertRow(a: Alert): string[] {
+  return [a.severity, a.customerId, a.rule, a.status, a.openedAsOf, a.action.replace('_', ' '), a.summary];
+}
+
+export async function cmdAlerts(args: string[]): Promise<number> {
+  const [sub] = args;
+  if (sub === 'ack' || sub === 'snooze' || sub === 'resolve') return alertCommand(sub, args.slice(1));
+  const { values } = parseArgs({
+    args,
+    options: {
+      status: { type: 'string', default: 'active' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const status = values.status as (typeof STATUSES)[number];
+  if (!STATUSES.includes(status)) throw new UsageError(`--status ${status}: one of ${STATUSES.join(', ')}`);
+  return withStore(values['data-dir'], async (env) => {
+    const all = await env.store.listAlerts(status === 'resolved' ? 'resolved' : 'active');
+    const alerts =
+      status === 'active' || status === 'resolved' ? all : all.filter((a) => a.status === status);
+    const rank = { critical: 0, high: 1, warning: 2, info: 3 };
+    alerts.sort((a, b) => rank[a.severity] - rank[b.severity] || a.customerId.localeCompare(b.customerId));
+    if (values.json) {
+      console.log(JSON.stringify(alerts, null, 2));
+      return 0;
+    }
+    if (alerts.length === 0) {
+      console.log(`no ${status} alerts`);
+      return 0;
+    }
+    console.log(
+      table(
+        ['severity', 'customer', 'rule', 'status', 'opened', 'action', 'summary'],
+        alerts.map(alertRow),
+        new Set(),
+      ),
+    );
+    console.log(
+      `\n${alerts.length} ${status} alert${alerts.length === 1 ? '' : 's'}; answer one with: sentinel alerts ack|snooze|resolve <customer>/<rule>`,
+    );
+    return 0;
+  });
+}
+
+async function alertCommand(kind: 'ack' | 'snooze' | 'resolve', args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      until: { type: 'string' },
+      by: { type: 'string' },
+      note: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(`alerts ${kind} takes one alert id (<customer>/<rule>)`);
+  const id = positionals[0] as string;
+  const by = values.by ?? process.env.USER ?? 'unknown';
+  let cmd: AlertCommand;
+  if (kind === 'snooze') {
+    if (!values.until) throw new UsageError('alerts snooze needs --until YYYY-MM-DD');
+    cmd = { kind, by, until: dateOption('until', values.until), note: values.note };
+  } else cmd = { kind, by, note: values.note };
+  return withStore(values['data-dir'], async (env) => {
+    const active = await env.store.listAlerts('active');
+    const alert = active.find((a) => a.alertId === id || `${a.customerId}/${a.rule}` === id);
+    if (!alert) {
+      console.error(`no active alert ${id} (see: sentinel alerts)`);
+      return 1;
+    }
+    const next = applyCommand(alert, cmd, new Date().toISOString(), today());
+    if ('refused' in next) {
+      console.error(next.refused);
+      return 1;
+    }
+    await env.store.saveEvaluation([{ customerId: alert.customerId, alerts: [next] }]);
+    console.log(`${alert.customerId}/${alert.rule}: ${alert.status} -> ${next.status}`);
+    return 0;
+  });
+}
+
+// ---- policy ----
+
+export async function cmdPolicy(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      by: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (sub === 'check' || sub === 'set') {
+    if (positionals.length !== 1) throw new UsageError(`policy ${sub} takes one policy JSON file`);
+    const policy = await readPolicyFile(positionals[0] as string);
+    if (sub === 'check') {
+      console.log(`policy ${policy.id} is valid`);
+      return 0;
+    }
+    return withStore(values['data-dir'], async (env) => {
+      const { id, ...document } = policy;
+      await env.store.putPolicy({
+        id,
+        document,
+        setAt: new Date().toISOString(),
+        setBy: values.by ?? process.env.USER ?? 'unknown',
+      });
+      console.log(`policy ${id} is in force`);
+      return 0;
+    });
+  }
+  if (sub === 'show' || sub === undefined)
+    return withStore(values['data-dir'], async (env) => {
+      const stored = await env.store.getPolicy();
+      const policy = await loadPolicy(env.store);
+      if (values.json) console.log(JSON.stringify(policy, null, 2));
+      else
+        console.log(
+          `policy in force: ${policy.id}${stored ? ` (set by ${stored.setBy} at ${stored.setAt})` : ' (the shipped default)'}`,
+        );
+      return 0;
+    });
+  throw new UsageError(`policy ${sub}: use policy show | check FILE | set FILE`);
+}
+
+// ---- customer --explain ----
+
+export async function explainCustomer(
+  env: LocalEnv,
+  id: string,
+  asOf: IsoDate,
+  json: boolean,
+): Promise<number> {
+  const part = await env.store.loadCustomerPartition(id);
+  if (!part.books.customer && part.books.invoices.length === 0 && part.books.payments.length === 0) {
+    console.error(`no customer ${id}`);
+    return 1;
+  }
+  const policy = await loadPolicy(env.store);
+  const file = asOfFile(creditFileOf(id, part), asOf);
+  const a = assess(file, asOf, policy);
+  const candidates = evaluateRules(file, a, policy);
+  const { figures: _f, ...assessment } = a;
+  if (json) {
+    console.log(JSON.stringify({ assessment, wouldAlert: candidates, activeAlerts: part.alerts }, null, 2));
+    return 0;
+  }
+  const name = part.books.customer?.name;
+  console.log(`${id}${name ? ` ${name}` : ''} as of ${asOf}, policy ${policy.id}`);
+  console.log(`score ${a.score}/100, rating ${a.rating}, ${a.riskClass} risk\n`);
+  console.log(
+    table(
+      ['factor', 'points', 'of', 'code', 'why'],
+      a.factors.map((f) => [f.factor, String(f.points), String(f.maxPoints), f.code, f.reason]),
+      new Set([1, 2]),
+    ),
+  );
+  console.log(`\ncredit limit: ${a.limit.reason}`);
+  for (const b of a.limit.basis) console.log(`  ${b}`);
+  console.log(
+    candidates.length === 0
+      ? '\nno early-warning rule fires'
+      : `\nearly warnings as of ${asOf}:\n${candidates.map((c) => `  [${c.severity}] ${c.rule}: ${c.summary} -> ${c.action.replace('_', ' ')}`).join('\n')}`,
+  );
+  if (part.alerts.length > 0)
+    console.log(
+      `\nstored active alerts:\n${part.alerts.map((x) => `  [${x.severity}] ${x.rule} (${x.status}) since ${x.openedAsOf}`).join('\n')}`,
+    );
+  return 0;
+}
+
+// ---- backtest ----
+
+export async function cmdBacktest(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      policy: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (!values.from || !values.to)
+    throw new UsageError('backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD');
+  const from = dateOption('from', values.from);
+  const to = dateOption('to', values.to);
+  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const candidate = values.policy ? await readPolicyFile(values.policy) : undefined;
+  return withStore(values['data-dir'], async (env) => {
+    const policy = candidate ?? (await loadPolicy(env.store));
+    const ids = await env.store.listCustomerIds();
+    const files = await mapLimit(ids, 8, async (id) => {
+      const f = creditFileOf(id, await env.store.loadCustomerPartition(id));
+      return { ...f, recent: [] };
+    });
+    const result = backtest(files, policy, from, to);
+    if (values.json) {
+      console.log(JSON.stringify(result, null, 2));
+      return 0;
+    }
+    console.log(
+      `backtest of policy ${result.policyId}, ${result.from} to ${result.to} (${result.days} days, ${result.customers} customers); ` +
+        `${result.reached60.length} customers first reached 60 days past due in the period\n`,
+    );
+    console.log(
+      table(
+        ['rule', 'alerts', 'customers', 'warned ahead of 60 DPD', 'median lead days'],
+        result.rules.map((r) => [
+          r.rule,
+          String(r.raised),
+          String(r.customers),
+          `${r.warnedAhead} of ${result.reached60.length}`,
+          r.medianLeadDays === null ? '-' : String(r.medianLeadDays),
+        ]),
+        new Set([1, 2, 3, 4]),
+      ),
+    );
+    return 0;
+  });
+}
