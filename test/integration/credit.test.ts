@@ -1,0 +1,173 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyCommand, type Notification } from '../../functions/credit/alerts.ts';
+import { backtest } from '../../functions/credit/backtest.ts';
+import { creditFileOf, evaluate } from '../../functions/credit/evaluate.ts';
+import { parsePolicy, policyInForce } from '../../functions/credit/policy.ts';
+import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
+import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { type Harness, harness } from './helpers.ts';
+
+/** The whole credit path on dynalite: ingest, evaluate, alerts stored and answered, replayed. */
+const IBM = resolve(
+  import.meta.dirname,
+  '../fixtures/datasets/ibm-accounts-receivable/WA_Fn-UseC_-Accounts-Receivable.csv',
+);
+const policy = policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
+
+function recorder() {
+  const sent: Notification[] = [];
+  return { sent, notifier: { notify: async (n: readonly Notification[]) => void sent.push(...n) } };
+}
+
+const deps = (
+  h: Harness,
+  notifier: { notify: (n: readonly Notification[]) => Promise<void> },
+  now = '2026-01-01T06:00:00Z',
+) => ({
+  store: h.env.store,
+  notifier,
+  policy,
+  clock: { now: () => new Date(now) },
+});
+
+describe('the IBM sample, evaluated', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness();
+    const profile = new ProfileCatalog().get('ibm-accounts-receivable');
+    if (!profile) throw new Error('the IBM profile is not shipped');
+    await h.load('ibm.csv', await readFile(IBM), { profile });
+  }, 60_000);
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('the same as-of date gives the same assessments and alerts twice', async () => {
+    const r1 = recorder();
+    const first = await evaluate(deps(h, r1.notifier), { asOf: '2013-06-30' });
+    expect(first.customers).toBe(100);
+    expect(first.opened).toBeGreaterThan(0);
+    expect(r1.sent).toHaveLength(first.opened);
+    const alerts1 = await h.env.store.listAlerts('active');
+    const assessments1 = await Promise.all(
+      ['0379-NEVHP', '0688-XNJRO'].map((id) => h.env.store.loadCustomerPartition(id)),
+    );
+
+    const r2 = recorder();
+    const second = await evaluate(deps(h, r2.notifier, '2026-01-02T06:00:00Z'), { asOf: '2013-06-30' });
+    expect({ ...second, opened: 0, notifications: 0 }).toEqual({ ...first, opened: 0, notifications: 0 });
+    expect(second.opened).toBe(0);
+    expect(r2.sent).toEqual([]); // nothing new: nobody is told twice
+    expect(await h.env.store.listAlerts('active')).toEqual(alerts1);
+    const assessments2 = await Promise.all(
+      ['0379-NEVHP', '0688-XNJRO'].map((id) => h.env.store.loadCustomerPartition(id)),
+    );
+    expect(assessments2.map((p) => p.assessment)).toEqual(assessments1.map((p) => p.assessment));
+    // Every assessment says which policy made it, and every factor has its points and reason code.
+    const a = assessments1[0]?.assessment;
+    expect(a?.policyId).toBe(policy.id);
+    expect(a?.factors.length).toBe(14);
+    for (const f of a?.factors ?? []) expect(f.code).toMatch(/^[A-Z0-9_]+$/);
+  });
+
+  it('a month later some alerts resolve by themselves and others open; answers stick', async () => {
+    const r = recorder();
+    const run = await evaluate(deps(h, r.notifier, '2026-01-03T06:00:00Z'), { asOf: '2013-07-31' });
+    expect(run.resolved).toBeGreaterThan(0);
+    expect(run.opened).toBeGreaterThan(0);
+    const resolved = await h.env.store.listAlerts('resolved');
+    expect(resolved.length).toBe(run.resolved);
+    expect(
+      resolved.every(
+        (a) => a.status === 'resolved' && a.history.at(-1)?.note === 'condition cleared as of 2013-07-31',
+      ),
+    ).toBe(true);
+
+    // Someone acknowledges an alert: the next evaluation keeps it acknowledged and does not notify.
+    const active = await h.env.store.listAlerts('active');
+    const target = active[0];
+    if (!target) throw new Error('no active alert');
+    const acked = applyCommand(
+      target,
+      { kind: 'ack', by: 'controller@example.com' },
+      '2026-01-03T07:00:00Z',
+      '2026-01-03',
+    );
+    if ('refused' in acked) throw new Error(acked.refused);
+    await h.env.store.saveEvaluation([{ customerId: target.customerId, alerts: [acked] }]);
+    const again = recorder();
+    await evaluate(deps(h, again.notifier, '2026-01-04T06:00:00Z'), { asOf: '2013-07-31' });
+    const after = (await h.env.store.listAlerts('active')).find((a) => a.alertId === target.alertId);
+    expect(after?.status).toBe('acknowledged');
+    expect(again.sent).toEqual([]);
+  });
+
+  it('evaluating only the changed customers leaves the others as they are', async () => {
+    const before = await h.env.store.listAlerts('active');
+    const r = recorder();
+    const run = await evaluate(deps(h, r.notifier, '2026-01-05T06:00:00Z'), {
+      asOf: '2013-07-31',
+      customerIds: ['0379-NEVHP'],
+    });
+    expect(run.customers).toBe(1);
+    expect(await h.env.store.listAlerts('active')).toEqual(before);
+  });
+
+  it('the backtest replays 2012-2013 day by day, deterministically', async () => {
+    const ids = await h.env.store.listCustomerIds();
+    const files = await Promise.all(
+      ids.map(async (id) => ({
+        ...creditFileOf(id, await h.env.store.loadCustomerPartition(id)),
+        recent: [],
+      })),
+    );
+    const bt = backtest(files, policy, '2012-01-01', '2013-12-31');
+    expect(bt.days).toBe(731);
+    expect(bt.customers).toBe(100);
+    expect(bt.rules.map((r) => r.rule)).toEqual([
+      'daysPastDue',
+      'overdueAmount',
+      'limitUse',
+      'abnormalPayment',
+      'paymentFrequency',
+      'daysLateDrift',
+      'ratingDowngrade',
+      'coverExpiring',
+      'staleFinancials',
+      'disputedShare',
+      'concentration',
+    ]);
+    const dpd = bt.rules.find((r) => r.rule === 'daysPastDue');
+    expect(dpd?.raised).toBeGreaterThan(0);
+    // No limits, statements or cover in the sample: those rules have nothing to say.
+    for (const rule of ['overdueAmount', 'limitUse', 'coverExpiring', 'staleFinancials'])
+      expect(bt.rules.find((r) => r.rule === rule)?.raised, rule).toBe(0);
+    expect(backtest(files, policy, '2012-01-01', '2013-12-31')).toEqual(bt);
+  }, 60_000);
+
+  it('a stricter policy, tried in the backtest before it is switched on, warns more', async () => {
+    const ids = await h.env.store.listCustomerIds();
+    const files = await Promise.all(
+      ids.map(async (id) => ({
+        ...creditFileOf(id, await h.env.store.loadCustomerPartition(id)),
+        recent: [],
+      })),
+    );
+    const doc = structuredClone(DEFAULT_POLICY_DOCUMENT) as {
+      rules: { daysPastDue: { levels: { from: number }[] } };
+    };
+    (doc.rules.daysPastDue.levels[0] as { from: number }).from = 10;
+    const stricter = parsePolicy(doc);
+    if (!stricter.ok) throw new Error(JSON.stringify(stricter.issues));
+    expect(stricter.policy.id).not.toBe(policy.id);
+    const base = backtest(files, policy, '2013-01-01', '2013-06-30').rules.find(
+      (r) => r.rule === 'daysPastDue',
+    );
+    const strict = backtest(files, stricter.policy, '2013-01-01', '2013-06-30').rules.find(
+      (r) => r.rule === 'daysPastDue',
+    );
+    expect(strict?.raised ?? 0).toBeGreaterThan(base?.raised ?? 0);
+  }, 60_000);
+});
