@@ -86,7 +86,14 @@ export function reconcile(
       .filter((a) => ACTIVE.includes(a.status) && (evaluated === undefined || evaluated.has(a.rule)))
       .map((a) => [a.rule, a]),
   );
+  // One candidate per rule (the most severe), and only for the rules evaluated.
+  const best = new Map<RuleName, AlertCandidate>();
   for (const c of candidates) {
+    if (evaluated !== undefined && !evaluated.has(c.rule)) continue;
+    const b = best.get(c.rule);
+    if (!b || SEVERITY_RANK[c.severity] > SEVERITY_RANK[b.severity]) best.set(c.rule, c);
+  }
+  for (const c of best.values()) {
     const e = byRule.get(c.rule);
     byRule.delete(c.rule);
     if (!e) {

@@ -16,6 +16,7 @@ export type { ExternalScore, Guarantee, InsuranceCover };
 
 import { type NumericFactor, type Policy, RATINGS, type Rating, type RiskClass } from './policy.ts';
 import { altmanZ2, currentRatio, debtRatio, quickRatio, type Ratio } from './ratios.ts';
+import { atThreshold } from './thresholds.ts';
 
 // ---- the credit file ----
 
@@ -337,8 +338,9 @@ export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): Fact
       continue;
     }
     const v = fig.value;
+    const at = atThreshold(v);
     const band = spec.bands.find((b) =>
-      b.max !== undefined ? v <= b.max : b.min !== undefined ? v >= b.min : true,
+      b.max !== undefined ? at <= b.max : b.min !== undefined ? at >= b.min : true,
     );
     // The schema guarantees a catch-all last band.
     const b = band ?? (spec.bands[spec.bands.length - 1] as (typeof spec.bands)[number]);

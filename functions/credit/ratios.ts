@@ -97,7 +97,8 @@ export function altmanZ2(s: FinancialStatement): Ratio & { zone?: AltmanZone } {
   const x2 = (s.retainedEarnings as number) / ta;
   const x3 = (s.ebit as number) / ta;
   const x4 = (s.equity as number) / tl;
-  const value = 6.56 * x1 + 3.26 * x2 + 6.72 * x3 + 1.05 * x4;
+  // Rounded to 1e-9: a Z'' of exactly 1.10 in decimal must not come out as 1.0999999999999999.
+  const value = Math.round((6.56 * x1 + 3.26 * x2 + 6.72 * x3 + 1.05 * x4) * 1e9) / 1e9;
   if (!Number.isFinite(value)) return { notComputable: 'the figures give no finite Z-score' };
   return { value, zone: value > 2.6 ? 'safe' : value >= 1.1 ? 'grey' : 'distress' };
 }

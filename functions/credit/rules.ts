@@ -9,6 +9,7 @@ import {
   type PriorAssessment,
 } from './assess.ts';
 import type { Action, Policy, RuleName, Severity } from './policy.ts';
+import { atThreshold } from './thresholds.ts';
 
 /** What a rule found: one per customer and rule at most (the alert lifecycle keeps one open). */
 export interface AlertCandidate {
@@ -32,7 +33,8 @@ export interface Portfolio {
 type Level = { from: number; strict?: boolean | undefined; severity: Severity; action: Action };
 
 /** The highest level the measure reaches, if any. */
-export function levelFor(levels: readonly Level[], v: number): Level | undefined {
+export function levelFor(levels: readonly Level[], measure: number): Level | undefined {
+  const v = atThreshold(measure);
   let hit: Level | undefined;
   for (const l of levels) if (l.strict ? v > l.from : v >= l.from) hit = l;
   return hit;
@@ -301,14 +303,14 @@ export function evaluateRules(
       );
   }
 
-  if (r.disputedShare.enabled && x.disputedShare >= r.disputedShare.minShare) {
+  if (r.disputedShare.enabled && atThreshold(x.disputedShare) >= r.disputedShare.minShare) {
     const then = addDays(a.asOf, -r.disputedShare.windowDays);
     const before = statementAsOf(
       { customerId: file.customerId, currency: ccy, invoices: file.invoices, payments: file.payments },
       then,
     ).summary;
     const shareThen = before.openAmount > 0 ? before.disputedAmount / before.openAmount : 0;
-    if (x.disputedShare - shareThen >= r.disputedShare.minRise)
+    if (atThreshold(x.disputedShare - shareThen) >= r.disputedShare.minRise)
       raise(
         'disputedShare',
         r.disputedShare.severity,

@@ -199,3 +199,20 @@ describe('dateInZone', () => {
     expect(isoFromUtcDate(new Date(Date.UTC(2024, 1, 29, 23, 59)))).toBe('2024-02-29');
   });
 });
+
+describe('day numbers by arithmetic', () => {
+  it('agree with Date on every day from 1900-01-01 to 2199-12-31, both ways', () => {
+    const MS = 86_400_000;
+    let checked = 0;
+    for (let day = Date.UTC(1900, 0, 1) / MS; day <= Date.UTC(2199, 11, 31) / MS; day++) {
+      const iso = new Date(day * MS).toISOString().slice(0, 10);
+      if (fromDayNumber(day) !== iso || dayNumber(iso) !== day)
+        throw new Error(`${day}: ${fromDayNumber(day)} / ${dayNumber(iso)} vs ${iso}`);
+      checked++;
+    }
+    expect(checked).toBe(109_573);
+    // Outside the cached range too.
+    expect(fromDayNumber(Date.UTC(1850, 5, 15) / MS)).toBe('1850-06-15');
+    expect(dayNumber('2400-02-29')).toBe(Date.UTC(2400, 1, 29) / MS);
+  });
+});
