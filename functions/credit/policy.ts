@@ -131,7 +131,7 @@ const rules = z.strictObject({
     minSettled: positiveInt,
     levels,
   }),
-  /** Notches below the best rating of the last `windowDays` (so a rating that wavers warns once). */
+  /** The largest fall of the rating within the last `windowDays`, in notches (a wavering rating warns once). */
   ratingDowngrade: z.strictObject({ enabled, windowDays: positiveInt.max(90), levels }),
   /** A guarantee or insurance policy that expires within `days`. */
   coverExpiring: z.strictObject({

@@ -236,22 +236,34 @@ export function evaluateRules(
   }
 
   if (r.ratingDowngrade.enabled && file.recent && file.recent.length > 0) {
+    // The largest fall within the window, today included: a rating that wavers below its best
+    // keeps one alert open instead of opening one on every dip; it clears once the fall is older.
     const since = addDays(a.asOf, -r.ratingDowngrade.windowDays);
-    let best: PriorAssessment | undefined;
-    for (const p of file.recent)
-      if (p.asOf >= since && p.asOf < a.asOf && (!best || notchesDown(p.rating, best.rating) > 0)) best = p;
-    const n = best ? notchesDown(best.rating, a.rating) : 0;
-    const l = levelFor(r.ratingDowngrade.levels, n);
-    if (best && l)
+    const seen: PriorAssessment[] = [
+      ...file.recent.filter((p) => p.asOf >= since && p.asOf < a.asOf),
+      { asOf: a.asOf, rating: a.rating, score: a.score, policyId: a.policyId },
+    ].sort((p, q) => (p.asOf < q.asOf ? -1 : p.asOf > q.asOf ? 1 : 0));
+    let best = seen[0] as PriorAssessment;
+    let fall: { from: PriorAssessment; to: PriorAssessment; notches: number } | undefined;
+    for (const p of seen) {
+      const n = notchesDown(best.rating, p.rating);
+      if (n > (fall?.notches ?? 0)) fall = { from: best, to: p, notches: n };
+      if (n < 0) best = p;
+    }
+    const l = fall && levelFor(r.ratingDowngrade.levels, fall.notches);
+    if (fall && l)
       raise(
         'ratingDowngrade',
         l.severity,
         l.action,
-        `rating fell from ${best.rating} (${best.asOf}) to ${a.rating}`,
+        `rating fell from ${fall.from.rating} (${fall.from.asOf}) to ${fall.to.rating} (${fall.to.asOf})${fall.to.asOf === a.asOf ? '' : `; ${a.rating} now`}`,
         {
-          earlierRating: best.rating,
-          earlierAsOf: best.asOf,
-          earlierScore: best.score,
+          fromRating: fall.from.rating,
+          fromAsOf: fall.from.asOf,
+          fromScore: fall.from.score,
+          toRating: fall.to.rating,
+          toAsOf: fall.to.asOf,
+          notches: fall.notches,
           rating: a.rating,
           score: a.score,
           windowDays: r.ratingDowngrade.windowDays,

@@ -569,9 +569,24 @@ describe('ratingDowngrade', () => {
       'ratingDowngrade',
     );
     expect(`${c?.severity}/${c?.action}`).toBe('high/cut_limit');
-    expect(c?.evidence.earlierRating).toBe('A');
-    expect(c?.evidence.earlierAsOf).toBe('2026-06-01');
-    expect(c?.evidence.earlierScore).toBe(85);
+    expect(c?.evidence.fromRating).toBe('A');
+    expect(c?.evidence.fromAsOf).toBe('2026-06-01');
+    expect(c?.evidence.fromScore).toBe(85);
+    expect(c?.evidence.notches).toBe(3);
+  });
+
+  it('a fall inside the window keeps warning after a recovery, until it leaves the window', () => {
+    // B on 06-05, C on 06-10 (a fall), back to B now: the fall of 06-10 is still within 30 days
+    const c = only(
+      check([prior('2026-06-05', 'B', 70), prior('2026-06-10', 'C', 55)], 'B'),
+      'ratingDowngrade',
+    );
+    expect(`${c?.severity}/${c?.action}`).toBe('warning/review');
+    expect(c?.summary).toBe('rating fell from B (2026-06-05) to C (2026-06-10); B now');
+    // A fall that is only seen in assessments older than the window is forgotten.
+    expect(sev(check([prior('2026-05-01', 'B'), prior('2026-05-10', 'C')], 'C'), 'ratingDowngrade')).toBe(
+      'none',
+    );
   });
 
   it('a better rating outside the window does not count', () => {
@@ -588,14 +603,17 @@ describe('ratingDowngrade', () => {
     expect(a.rating).toBe('C');
     const c = only(evaluateRules({ ...f, recent: [prior('2026-06-15', 'B')] }, a, policy), 'ratingDowngrade');
     expect(c?.evidence).toEqual({
-      earlierRating: 'B',
-      earlierAsOf: '2026-06-15',
-      earlierScore: 70,
+      fromRating: 'B',
+      fromAsOf: '2026-06-15',
+      fromScore: 70,
+      toRating: 'C',
+      toAsOf: a.asOf,
+      notches: 1,
       rating: 'C',
       score: 56,
       windowDays: 30,
     });
-    expect(c?.summary).toBe('rating fell from B (2026-06-15) to C');
+    expect(c?.summary).toBe(`rating fell from B (2026-06-15) to C (${a.asOf})`);
   });
 });
 
