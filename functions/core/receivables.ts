@@ -31,28 +31,16 @@ export interface AllocationResult {
   readonly notes: AllocationNote[];
 }
 
-/** Orders by the given text keys in turn (ISO dates and ids compare as text). */
-function byKeys<T>(...keys: ((t: T) => string)[]): (a: T, b: T) => number {
-  return (a, b) => {
-    for (const key of keys) {
-      const x = key(a);
-      const y = key(b);
-      if (x !== y) return x < y ? -1 : 1;
-    }
-    return 0;
-  };
-}
-
 type Dated = { readonly dueDate: IsoDate; readonly issueDate: IsoDate; readonly invoiceId: string };
-const byDueThenId = byKeys<Dated>(
-  (i) => i.dueDate,
-  (i) => i.issueDate,
-  (i) => i.invoiceId,
-);
-const byReceived = byKeys<Payment>(
-  (p) => p.receivedDate,
-  (p) => p.paymentId,
-);
+function byDueThenId(a: Dated, b: Dated): number {
+  if (a.dueDate !== b.dueDate) return a.dueDate < b.dueDate ? -1 : 1;
+  if (a.issueDate !== b.issueDate) return a.issueDate < b.issueDate ? -1 : 1;
+  return a.invoiceId === b.invoiceId ? 0 : a.invoiceId < b.invoiceId ? -1 : 1;
+}
+function byReceived(a: Payment, b: Payment): number {
+  if (a.receivedDate !== b.receivedDate) return a.receivedDate < b.receivedDate ? -1 : 1;
+  return a.paymentId === b.paymentId ? 0 : a.paymentId < b.paymentId ? -1 : 1;
+}
 
 /**
  * Applies a customer's payments to its invoices (DOMAIN "Open amount"):
@@ -76,21 +64,8 @@ export function allocatePayments(
   const applications: PaymentApplication[] = [];
   const notes: AllocationNote[] = [];
   for (const p of ordered) {
-    let remaining = p.amount;
     const allocations: Allocation[] = [];
-    const apply = (inv: Invoice) => {
-      const left = open.get(inv.invoiceId) ?? 0;
-      const take = Math.min(left, remaining);
-      if (take <= 0) return;
-      open.set(inv.invoiceId, left - take);
-      remaining -= take;
-      allocations.push({
-        paymentId: p.paymentId,
-        invoiceId: inv.invoiceId,
-        amount: take,
-        date: p.receivedDate,
-      });
-    };
+    let remaining = p.amount;
     if (p.invoiceIds.length > 0) {
       for (const ref of p.invoiceIds) {
         const inv = byId.get(ref);
@@ -99,12 +74,13 @@ export function allocatePayments(
           notes.push({ paymentId: p.paymentId, invoiceId: ref, code: 'INVOICE_NOT_YET_ISSUED' });
         else if (inv.currency !== p.currency)
           notes.push({ paymentId: p.paymentId, invoiceId: ref, code: 'CURRENCY_MISMATCH' });
-        else apply(inv);
+        else remaining = applyTo(inv, p, remaining, open, allocations);
       }
     } else {
       for (const inv of fifo) {
         if (remaining === 0) break;
-        if (inv.issueDate <= p.receivedDate && inv.currency === p.currency) apply(inv);
+        if (inv.issueDate <= p.receivedDate && inv.currency === p.currency)
+          remaining = applyTo(inv, p, remaining, open, allocations);
       }
     }
     applications.push({
@@ -116,6 +92,22 @@ export function allocatePayments(
     });
   }
   return { applications, notes };
+}
+
+/** Applies what is left of payment `p` to invoice `inv`; returns what is left after it. */
+function applyTo(
+  inv: Invoice,
+  p: Payment,
+  remaining: number,
+  open: Map<string, number>,
+  allocations: Allocation[],
+): number {
+  const left = open.get(inv.invoiceId) ?? 0;
+  const take = Math.min(left, remaining);
+  if (take <= 0) return remaining;
+  open.set(inv.invoiceId, left - take);
+  allocations.push({ paymentId: p.paymentId, invoiceId: inv.invoiceId, amount: take, date: p.receivedDate });
+  return remaining - take;
 }
 
 export const AGING_BUCKETS = ['notDue', 'd1_30', 'd31_60', 'd61_90', 'd91_180', 'over180'] as const;

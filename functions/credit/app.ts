@@ -68,7 +68,10 @@ const isSqsEvent = (event: unknown): event is SQSEvent =>
 const oneLine = (error: z.ZodError) => z.prettifyError(error).replace(/\s+/g, ' ');
 
 /** What one SQS record asks for: some customers, everyone (a daily run redriven from the DLQ), or nothing. */
-type Request = { kind: 'customers'; ids: readonly string[]; asOf: IsoDate } | { kind: 'all' } | { kind: 'none' };
+type Request =
+  | { kind: 'customers'; ids: readonly string[]; asOf: IsoDate }
+  | { kind: 'all' }
+  | { kind: 'none' };
 
 function requestOf(record: SQSRecord): Request {
   const body = recordBody(record);
@@ -169,7 +172,10 @@ export function createEvaluateHandler(deps: EvaluateHandlerDeps) {
       try {
         await run('changes', { asOf, customerIds: all ? undefined : [...ids] });
       } catch (error) {
-        logger.error('evaluation failed; its messages go back to the queue', { error, messages: covered.length });
+        logger.error('evaluation failed; its messages go back to the queue', {
+          error,
+          messages: covered.length,
+        });
         metrics.addMetric('EvaluationsFailed', MetricUnit.Count, 1);
         failed.push(...covered);
       }

@@ -259,9 +259,12 @@ function show(f: NumericFactor, v: number): string {
   return v.toFixed(2);
 }
 
+function orNone(v: number | undefined, none: string): { value: number } | { none: string } {
+  return v === undefined ? { none } : { value: v };
+}
+
 /** The figure behind a numeric factor, or why there is none. */
 function figureOf(f: NumericFactor, x: Figures): { value: number } | { none: string } {
-  const orNone = (v: number | undefined, none: string) => (v === undefined ? { none } : { value: v });
   switch (f) {
     case 'meanDaysLate':
       return orNone(x.meanDaysLate, 'no invoice settled in the behaviour window');
@@ -418,12 +421,11 @@ export interface LimitRecommendation {
 export function recommendLimit(x: Figures, rating: Rating, policy: Policy): LimitRecommendation {
   const p = policy.limit;
   const ccy = x.currency;
-  const fmt = (v: number) => formatMinor(v, ccy);
   const months = p.monthsOfSales[rating];
   const monthly = Math.floor(x.sales12m / 12);
   let base = Math.floor(monthly * months);
   const basis = [
-    `${fmt(monthly)} average monthly sales x ${months} months for rating ${rating} = ${fmt(base)}`,
+    `${formatMinor(monthly, ccy)} average monthly sales x ${months} months for rating ${rating} = ${formatMinor(base, ccy)}`,
   ];
   const revenue = x.latestStatement?.revenue;
   if (revenue !== undefined && revenue > 0 && x.latestStatement?.currency === ccy) {
@@ -431,7 +433,7 @@ export function recommendLimit(x: Figures, rating: Rating, policy: Policy): Limi
     if (byRevenue < base) {
       base = byRevenue;
       basis.push(
-        `capped at ${p.maxShareOfRevenue * 100}% of revenue ${fmt(revenue)} (${x.latestStatement.periodEnd}) = ${fmt(byRevenue)}`,
+        `capped at ${p.maxShareOfRevenue * 100}% of revenue ${formatMinor(revenue, ccy)} (${x.latestStatement.periodEnd}) = ${formatMinor(byRevenue, ccy)}`,
       );
     }
   }
@@ -440,17 +442,17 @@ export function recommendLimit(x: Figures, rating: Rating, policy: Policy): Limi
     const cap = parseMinorUnits(capText, minorDigits(ccy) ?? 2, { decimal: '.', thousands: '' });
     if (cap.ok && cap.value < base) {
       base = cap.value;
-      basis.push(`capped at the rating ${rating} cap of ${fmt(cap.value)}`);
+      basis.push(`capped at the rating ${rating} cap of ${formatMinor(cap.value, ccy)}`);
     }
   }
   let limit = base;
   if (x.guaranteed > 0) {
     limit += x.guaranteed;
-    basis.push(`+ ${fmt(x.guaranteed)} of valid guarantees`);
+    basis.push(`+ ${formatMinor(x.guaranteed, ccy)} of valid guarantees`);
   }
   if (x.insured > 0) {
     limit += x.insured;
-    basis.push(`+ ${fmt(x.insured)} insured share of the exposure`);
+    basis.push(`+ ${formatMinor(x.insured, ccy)} insured share of the exposure`);
   }
   for (const u of x.uncounted) basis.push(`not counted: ${u}, not ${ccy}`);
   // Rounded down to `significantDigits` figures in major units (48,321.55 -> 48,000.00 at two).
@@ -469,10 +471,10 @@ export function recommendLimit(x: Figures, rating: Rating, policy: Policy): Limi
   } else change = rounded > current ? 'RAISE' : rounded < current ? 'CUT' : 'KEEP';
   const reason =
     current === undefined
-      ? `no limit on file; recommended ${fmt(recommended)}`
+      ? `no limit on file; recommended ${formatMinor(recommended, ccy)}`
       : change === 'KEEP'
-        ? `keep ${fmt(current)}: the formula gives ${fmt(rounded)}, within ${p.keepWithin * 100}% of it`
-        : `${change === 'RAISE' ? 'raise' : 'cut'} ${fmt(current)} to ${fmt(recommended)}: rating ${rating}, ${basis[0]}${basis.length > 1 ? `; ${basis.slice(1).join('; ')}` : ''}`;
+        ? `keep ${formatMinor(current, ccy)}: the formula gives ${formatMinor(rounded, ccy)}, within ${p.keepWithin * 100}% of it`
+        : `${change === 'RAISE' ? 'raise' : 'cut'} ${formatMinor(current, ccy)} to ${formatMinor(recommended, ccy)}: rating ${rating}, ${basis[0]}${basis.length > 1 ? `; ${basis.slice(1).join('; ')}` : ''}`;
   return { currency: ccy, current, recommended, change, basis, reason };
 }
 

@@ -68,6 +68,24 @@ export function robustZ(x: number, history: readonly number[]): { z: number; med
   };
 }
 
+function mean(xs: readonly number[]): number {
+  return xs.reduce((p, q) => p + q, 0) / xs.length;
+}
+
+function candidate(
+  out: AlertCandidate[],
+  customerId: string,
+  asOf: IsoDate,
+  policyId: string,
+  rule: RuleName,
+  severity: Severity,
+  action: Action,
+  summary: string,
+  evidence: Record<string, string | number>,
+): void {
+  out.push({ customerId, rule, severity, action, asOf, policyId, evidence, summary });
+}
+
 /** Runs every enabled early-warning rule of the policy on one assessed customer. */
 export function evaluateRules(
   file: CreditFile,
@@ -78,33 +96,17 @@ export function evaluateRules(
   const x = a.figures;
   const r = policy.rules;
   const ccy = x.currency;
-  const money = (v: number) => formatMinor(v, ccy);
   const s = x.statement.summary;
   const out: AlertCandidate[] = [];
-  const raise = (
-    rule: RuleName,
-    severity: Severity,
-    action: Action,
-    summary: string,
-    evidence: Record<string, string | number>,
-  ) =>
-    out.push({
-      customerId: file.customerId,
-      rule,
-      severity,
-      action,
-      asOf: a.asOf,
-      policyId: policy.id,
-      evidence,
-      summary,
-    });
+  // A local function would be wrapped by the bundler's keepNames on every call: the hot path hoists it.
+  const raise = candidate.bind(null, out, file.customerId, a.asOf, policy.id);
 
   if (r.daysPastDue.enabled) {
     const l = levelFor(r.daysPastDue.levels, x.maxDaysPastDue);
     if (l)
       raise('daysPastDue', l.severity, l.action, `an invoice is ${x.maxDaysPastDue} days past due`, {
         maxDaysPastDue: x.maxDaysPastDue,
-        overdueAmount: money(s.overdueAmount),
+        overdueAmount: formatMinor(s.overdueAmount, ccy),
         openInvoices: s.openInvoices,
       });
   }
@@ -118,10 +120,10 @@ export function evaluateRules(
         'overdueAmount',
         l.severity,
         l.action,
-        `${money(s.overdueAmount)} overdue, ${pct(share)} of the credit limit`,
+        `${formatMinor(s.overdueAmount, ccy)} overdue, ${pct(share)} of the credit limit`,
         {
-          overdueAmount: money(s.overdueAmount),
-          creditLimit: money(x.creditLimit),
+          overdueAmount: formatMinor(s.overdueAmount, ccy),
+          creditLimit: formatMinor(x.creditLimit, ccy),
           share: pct(share),
         },
       );
@@ -135,11 +137,11 @@ export function evaluateRules(
         l.severity,
         l.action,
         x.creditLimit === 0
-          ? `${money(x.exposure)} owed against a zero credit limit`
-          : `exposure ${money(x.exposure)} is ${pct(x.limitUse)} of the ${money(x.creditLimit as number)} limit`,
+          ? `${formatMinor(x.exposure, ccy)} owed against a zero credit limit`
+          : `exposure ${formatMinor(x.exposure, ccy)} is ${pct(x.limitUse)} of the ${formatMinor(x.creditLimit as number, ccy)} limit`,
         {
-          exposure: money(x.exposure),
-          creditLimit: money(x.creditLimit as number),
+          exposure: formatMinor(x.exposure, ccy),
+          creditLimit: formatMinor(x.creditLimit as number, ccy),
           limitUse: pct(x.limitUse),
         },
       );
@@ -165,12 +167,12 @@ export function evaluateRules(
           'abnormalPayment',
           r.abnormalPayment.severity,
           r.abnormalPayment.action,
-          `payment ${worst.id} of ${money(worst.amount)} is far from this customer's usual ${money(Math.round(worst.median))}`,
+          `payment ${worst.id} of ${formatMinor(worst.amount, ccy)} is far from this customer's usual ${formatMinor(Math.round(worst.median), ccy)}`,
           {
             paymentId: worst.id,
             receivedDate: worst.date,
-            amount: money(worst.amount),
-            medianOfHistory: money(Math.round(worst.median)),
+            amount: formatMinor(worst.amount, ccy),
+            medianOfHistory: formatMinor(Math.round(worst.median), ccy),
             robustZ: Number.isFinite(worst.z)
               ? Number(worst.z.toFixed(2))
               : 'every earlier payment was the same amount',
@@ -197,7 +199,7 @@ export function evaluateRules(
             lastPayment: last,
             daysSinceLastPayment: since,
             usualIntervalDays: usual,
-            exposure: money(x.exposure),
+            exposure: formatMinor(x.exposure, ccy),
           },
         );
     }
@@ -215,7 +217,6 @@ export function evaluateRules(
       else if (inv.settledDate > baseFrom) base.push(inv.daysLate ?? 0);
     }
     if (recent.length >= d.minSettled && base.length >= d.minSettled) {
-      const mean = (xs: number[]) => xs.reduce((p, q) => p + q, 0) / xs.length;
       const drift = mean(recent) - mean(base);
       const l = levelFor(d.levels, drift);
       if (l)
@@ -311,7 +312,7 @@ export function evaluateRules(
         r.staleFinancials.severity,
         r.staleFinancials.action,
         `the latest financial statement is for ${x.latestStatement.periodEnd}, more than ${r.staleFinancials.months} months ago`,
-        { latestPeriodEnd: x.latestStatement.periodEnd, exposure: money(x.exposure) },
+        { latestPeriodEnd: x.latestStatement.periodEnd, exposure: formatMinor(x.exposure, ccy) },
       );
   }
 
@@ -329,7 +330,7 @@ export function evaluateRules(
         r.disputedShare.action,
         `${pct(x.disputedShare)} of the open amount is disputed, up from ${pct(shareThen)} on ${then}`,
         {
-          disputedAmount: money(s.disputedAmount),
+          disputedAmount: formatMinor(s.disputedAmount, ccy),
           disputedShare: pct(x.disputedShare),
           shareBefore: pct(shareThen),
           since: then,
