@@ -1,6 +1,7 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
+import { SEVERITIES } from '../functions/credit/policy.ts';
 import { CreditSentinelStack } from './stack.ts';
 
 const isTimeZone = (zone: string): boolean => {
@@ -18,15 +19,48 @@ const contextBoolean = z.union([
   z.enum(['true', 'false']).transform((value) => value === 'true'),
 ]);
 
+/** `-c alertEmails='[...]'` passes JSON text; cdk.json passes the array itself. */
+const jsonText = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+};
+
+const alertEmails = z.preprocess(
+  jsonText,
+  z
+    .array(
+      z.strictObject({
+        address: z.email(),
+        minSeverity: z.enum(SEVERITIES),
+      }),
+      {
+        error: (issue) =>
+          issue.input === undefined
+            ? undefined
+            : 'must be a JSON array such as [{"address":"credit@example.com","minSeverity":"high"}]',
+      },
+    )
+    .refine(
+      (list) => new Set(list.map((e) => e.address.toLowerCase())).size === list.length,
+      'lists an address more than once',
+    ),
+);
+
 /** Deployment settings read from CDK context (cdk.json `context` or `-c key=value`). */
 export const sentinelConfig = z.object({
   timeZone: z
     .string()
     .refine(isTimeZone, { message: 'must be an IANA time zone, e.g. Europe/Amsterdam' })
     .default('UTC'),
-  /** Reserved for the alerting capability; validated now so a typo fails early. */
+  /** Reserved for CloudWatch alarms (planned; alert emails are `alertEmails`); validated now so a typo fails early. */
   alarmEmail: z.email().optional(),
   retainData: contextBoolean.default(true),
+  /** Email subscriptions to the alerts topic: who gets which severities (filtered on `severityRank`). */
+  alertEmails: alertEmails.optional(),
 });
 export type SentinelConfig = z.infer<typeof sentinelConfig>;
 
@@ -66,6 +100,7 @@ export const buildApp = (props: AppProps = {}): SentinelApp => {
     description: 'Credit Sentinel: serverless credit-risk monitoring',
     timeZone: config.timeZone,
     retainData: config.retainData,
+    alertEmails: config.alertEmails ?? [],
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, config };

@@ -1,5 +1,6 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { type AlertEmail, Alerting } from './constructs/alerting.ts';
 import { DataStore } from './constructs/data-store.ts';
 import { Ingestion } from './constructs/ingestion.ts';
 
@@ -14,12 +15,18 @@ export interface CreditSentinelStackProps extends StackProps {
    * @default true
    */
   readonly retainData?: boolean;
+  /**
+   * Email addresses subscribed to the alerts topic, each from a minimum severity up.
+   * @default - none (Slack and other subscribers only)
+   */
+  readonly alertEmails?: readonly AlertEmail[];
 }
 
 /** Composes one construct per capability; resources and grants live in the constructs. */
 export class CreditSentinelStack extends Stack {
   public readonly dataStore: DataStore;
   public readonly ingestion: Ingestion;
+  public readonly alerting: Alerting;
 
   constructor(scope: Construct, id: string, props: CreditSentinelStackProps = {}) {
     super(scope, id, props);
@@ -31,9 +38,17 @@ export class CreditSentinelStack extends Stack {
       timeZone: props.timeZone ?? 'UTC',
       removalPolicy,
     });
+    this.alerting = new Alerting(this, 'Alerting', {
+      table: this.dataStore.table,
+      changesTopic: this.ingestion.changesTopic,
+      timeZone: props.timeZone ?? 'UTC',
+      alertEmails: props.alertEmails ?? [],
+    });
 
     new CfnOutput(this, 'UploadBucketName', { value: this.ingestion.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.dataStore.table.tableName });
     new CfnOutput(this, 'ChangesTopicArn', { value: this.ingestion.changesTopic.topicArn });
+    new CfnOutput(this, 'AlertsTopicArn', { value: this.alerting.alertsTopic.topicArn });
+    new CfnOutput(this, 'SlackWebhookSecretArn', { value: this.alerting.slackWebhookSecret.secretArn });
   }
 }

@@ -68,10 +68,7 @@ const isSqsEvent = (event: unknown): event is SQSEvent =>
 const oneLine = (error: z.ZodError) => z.prettifyError(error).replace(/\s+/g, ' ');
 
 /** What one SQS record asks for: some customers, everyone (a daily run redriven from the DLQ), or nothing. */
-type Request =
-  | { kind: 'customers'; ids: readonly string[]; asOf: IsoDate }
-  | { kind: 'all' }
-  | { kind: 'none' };
+type Request = { kind: 'customers'; ids: readonly string[] } | { kind: 'all' } | { kind: 'none' };
 
 function requestOf(record: SQSRecord): Request {
   const body = recordBody(record);
@@ -81,7 +78,7 @@ function requestOf(record: SQSRecord): Request {
     if ((message as { type?: unknown } | null)?.type !== 'customers.changed') return { kind: 'none' };
     const m = customersChangedSchema.safeParse(message);
     if (!m.success) throw new UnreadableMessageError(`not a customers-changed message: ${oneLine(m.error)}`);
-    return { kind: 'customers', ids: m.data.customerIds, asOf: m.data.asOf };
+    return { kind: 'customers', ids: m.data.customerIds };
   }
   // The dead-letter queue also holds daily runs that failed (Lambda's async DLQ keeps the event
   // itself), so a redrive of the whole DLQ into the queue retries those as well.
@@ -96,10 +93,10 @@ function requestOf(record: SQSRecord): Request {
  * - the daily schedule (or an EventBridge scheduled event): every customer, as of the scheduled
  *   day in the sentinel's time zone;
  * - SQS records carrying the ingestion's "customers changed" SNS notifications: the customers of
- *   all records of the batch in one evaluation, as of today (or a later day a message names: a
- *   message redelivered tomorrow must not rewind a customer's latest assessment to yesterday).
- *   Records that cannot be read fail alone; when the evaluation fails, every record it covered
- *   fails (partial batch response) and the queue retries them.
+ *   all records of the batch in one evaluation, as of today in the sentinel's time zone, not the
+ *   day a message names: a message retried tomorrow must not rewind a customer's latest
+ *   assessment to yesterday. Records that cannot be read fail alone; when the evaluation fails,
+ *   every record it covered fails (partial batch response) and the queue retries them.
  *
  * The policy is read on every invocation, so a policy set in the table applies from the next run.
  */
@@ -144,7 +141,6 @@ export function createEvaluateHandler(deps: EvaluateHandlerDeps) {
     const covered: string[] = [];
     const ids = new Set<string>();
     let all = false;
-    let asOf = today();
     for (const record of records) {
       let req: Request;
       try {
@@ -163,14 +159,11 @@ export function createEvaluateHandler(deps: EvaluateHandlerDeps) {
       }
       covered.push(record.messageId);
       if (req.kind === 'all') all = true;
-      else {
-        for (const id of req.ids) ids.add(id);
-        if (req.asOf > asOf) asOf = req.asOf;
-      }
+      else for (const id of req.ids) ids.add(id);
     }
     if (all || ids.size > 0) {
       try {
-        await run('changes', { asOf, customerIds: all ? undefined : [...ids] });
+        await run('changes', { asOf: today(), customerIds: all ? undefined : [...ids] });
       } catch (error) {
         logger.error('evaluation failed; its messages go back to the queue', {
           error,

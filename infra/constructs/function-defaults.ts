@@ -5,6 +5,7 @@ import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** Repository root: entries are resolved against it so synth does not depend on the working directory. */
@@ -61,6 +62,12 @@ export interface SentinelFunctionProps {
    * @default RemovalPolicy.DESTROY (logs are operational telemetry with a one-month life anyway)
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Where asynchronous invocations (schedules) land after Lambda's retries fail; the message body is
+   * the event itself, so it can be redriven.
+   * @default - no dead-letter queue for asynchronous invocations
+   */
+  readonly deadLetterQueue?: IQueue;
 }
 
 /**
@@ -102,6 +109,7 @@ export class SentinelFunction extends Construct {
       memorySize: props.memorySize ?? 256,
       logGroup: this.logGroup,
       role,
+      deadLetterQueue: props.deadLetterQueue,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -1,0 +1,250 @@
+import { type CfnElement, Duration, SecretValue, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  ContextAttribute,
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ITopic, SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription, SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { SEVERITY_RANK_ATTRIBUTE } from '../../functions/alerts/format.ts';
+import { SLACK_WEBHOOK_PLACEHOLDER } from '../../functions/alerts/slack.ts';
+import { SEVERITY_RANK, type Severity } from '../../functions/credit/policy.ts';
+import { SentinelFunction } from './function-defaults.ts';
+import { MAX_RECEIVE_COUNT } from './ingestion.ts';
+
+/** An email address subscribed to the alerts topic, from a minimum severity up. */
+export interface AlertEmail {
+  readonly address: string;
+  readonly minSeverity: Severity;
+}
+
+export interface AlertingProps {
+  /** The single table: books, assessments, alerts and the policy in force. */
+  readonly table: Table;
+  /** The ingestion's "customers changed" topic; its `customers.changed` messages trigger an evaluation. */
+  readonly changesTopic: ITopic;
+  /**
+   * IANA time zone of "today" and of the daily schedule (`SENTINEL_TIME_ZONE`).
+   * @default 'UTC'
+   */
+  readonly timeZone?: string;
+  /**
+   * Email subscriptions to the alerts topic (each confirms by email once).
+   * @default - none
+   */
+  readonly alertEmails?: readonly AlertEmail[];
+  /**
+   * Hour of the daily evaluation, in `timeZone`.
+   * @default 5
+   */
+  readonly dailyHour?: number;
+}
+
+/** The evaluation covers the whole book: allow the Lambda maximum. */
+const EVALUATE_TIMEOUT = Duration.minutes(15);
+/** A batch of up to 5 Slack posts, each up to 3 attempts of 5 s plus the waits between them. */
+const SLACK_TIMEOUT = Duration.minutes(3);
+/** AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+const DLQ_RETENTION = Duration.days(14);
+
+/**
+ * Early-warning alerting: the evaluate function (daily at `dailyHour` in the sentinel's time zone,
+ * and after every ingest for the customers it changed) stores alerts and publishes their
+ * notifications on `alertsTopic`, from which email subscribers (filtered by severity) and the
+ * Slack function (through a queue) receive them.
+ */
+export class Alerting extends Construct {
+  public readonly alertsTopic: Topic;
+  public readonly evaluateQueue: Queue;
+  public readonly evaluateDeadLetterQueue: Queue;
+  public readonly evaluateFunction: NodejsFunction;
+  public readonly dailySchedule: Schedule;
+  public readonly schedulerRole: Role;
+  public readonly slackQueue: Queue;
+  public readonly slackDeadLetterQueue: Queue;
+  public readonly slackFunction: NodejsFunction;
+  public readonly slackWebhookSecret: Secret;
+
+  constructor(scope: Construct, id: string, props: AlertingProps) {
+    super(scope, id);
+    const timeZone = props.timeZone ?? 'UTC';
+    const dailyHour = props.dailyHour ?? 5;
+    if (!Number.isInteger(dailyHour) || dailyHour < 0 || dailyHour > 23)
+      throw new Error(`dailyHour must be a whole hour from 0 to 23, not ${dailyHour}`);
+
+    this.alertsTopic = new Topic(this, 'AlertsTopic', {
+      displayName: 'Credit Sentinel alerts',
+      // The AWS managed key serves same-account publishers (the evaluate function) and SQS/email delivery.
+      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    // EmailSubscription names its construct after the address, so adding or removing one address
+    // never replaces the subscriptions (and confirmations) of the others.
+    for (const email of props.alertEmails ?? []) {
+      this.alertsTopic.addSubscription(
+        new EmailSubscription(email.address, {
+          filterPolicy: {
+            [SEVERITY_RANK_ATTRIBUTE]: SubscriptionFilter.numericFilter({
+              greaterThanOrEqualTo: SEVERITY_RANK[email.minSeverity],
+            }),
+          },
+        }),
+      );
+    }
+
+    // ---- evaluate: daily schedule, and "customers changed" through a queue ----
+    this.evaluateDeadLetterQueue = this.deadLetterQueue('EvaluateDeadLetterQueue');
+    const evaluate = new SentinelFunction(this, 'EvaluateFunction', {
+      entry: 'functions/credit/handler.ts',
+      serviceName: 'evaluate',
+      description:
+        'Assesses customers, runs the early-warning rules, stores alerts and publishes notifications',
+      timeout: EVALUATE_TIMEOUT,
+      memorySize: 1024,
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        ALERTS_TOPIC_ARN: this.alertsTopic.topicArn,
+        SENTINEL_TIME_ZONE: timeZone,
+      },
+      deadLetterQueue: this.evaluateDeadLetterQueue,
+    });
+    this.evaluateFunction = evaluate.fn;
+    props.table.grants.readWriteData(this.evaluateFunction);
+    this.alertsTopic.grants.publish(this.evaluateFunction);
+
+    this.evaluateQueue = new Queue(this, 'EvaluateQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(EVALUATE_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      deadLetterQueue: { queue: this.evaluateDeadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    props.changesTopic.addSubscription(
+      new SqsSubscription(this.evaluateQueue, {
+        filterPolicy: { type: SubscriptionFilter.stringFilter({ allowlist: ['customers.changed'] }) },
+      }),
+    );
+    this.evaluateFunction.addEventSource(
+      new SqsEventSource(this.evaluateQueue, {
+        // The messages of a burst of uploads are merged into one evaluation.
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(30),
+        reportBatchItemFailures: true,
+        // Fewer overlapping evaluations of the same customers (the schedule may run beside these).
+        maxConcurrency: 2,
+      }),
+    );
+
+    // The role EventBridge Scheduler assumes, only for schedules of this account's default group
+    // (what CDK would create at the stack root; here so it lives, and is acknowledged, with its schedule).
+    const stack = Stack.of(this);
+    this.schedulerRole = new Role(this, 'SchedulerRole', {
+      description: 'Lets EventBridge Scheduler invoke the evaluate function',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': stack.formatArn({
+              service: 'scheduler',
+              resource: 'schedule-group',
+              resourceName: 'default',
+            }),
+          },
+        },
+      }),
+    });
+    this.dailySchedule = new Schedule(this, 'DailyEvaluation', {
+      description: `Evaluates every customer daily at ${dailyHour}:00 ${timeZone}`,
+      schedule: ScheduleExpression.cron({
+        minute: '0',
+        hour: String(dailyHour),
+        timeZone: TimeZone.of(timeZone),
+      }),
+      target: new LambdaInvoke(this.evaluateFunction, {
+        input: ScheduleTargetInput.fromObject({
+          type: 'evaluate.daily',
+          scheduledTime: ContextAttribute.scheduledTime,
+        }),
+        // Invocations Scheduler could not deliver; failures of the run itself go to the function's DLQ.
+        role: this.schedulerRole,
+        deadLetterQueue: this.evaluateDeadLetterQueue,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(6),
+      }),
+    });
+
+    // ---- Slack: a queue subscribed to the alerts topic, one post per message ----
+    this.slackWebhookSecret = new Secret(this, 'SlackWebhook', {
+      description:
+        'Slack incoming-webhook URL for Credit Sentinel alerts (set it with aws secretsmanager put-secret-value)',
+      // A placeholder, not a secret: the Slack function skips posting until a real URL replaces it.
+      // CloudFormation writes it only when the secret is created, so a stored URL survives deploys.
+      secretStringValue: SecretValue.unsafePlainText(SLACK_WEBHOOK_PLACEHOLDER),
+    });
+    this.slackDeadLetterQueue = this.deadLetterQueue('SlackDeadLetterQueue');
+    this.slackQueue = new Queue(this, 'SlackQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(SLACK_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      deadLetterQueue: { queue: this.slackDeadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    this.alertsTopic.addSubscription(new SqsSubscription(this.slackQueue));
+
+    const slack = new SentinelFunction(this, 'SlackFunction', {
+      entry: 'functions/alerts/slack-handler.ts',
+      serviceName: 'slack',
+      description: 'Posts alert notifications to Slack through an incoming webhook',
+      timeout: SLACK_TIMEOUT,
+      environment: { SLACK_WEBHOOK_SECRET_ARN: this.slackWebhookSecret.secretArn },
+    });
+    this.slackFunction = slack.fn;
+    this.slackWebhookSecret.grantRead(this.slackFunction);
+    this.slackFunction.addEventSource(
+      new SqsEventSource(this.slackQueue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: 2 }),
+    );
+
+    this.acknowledge(evaluate, props.table);
+  }
+
+  private deadLetterQueue(id: string): Queue {
+    return new Queue(this, id, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+  }
+
+  private acknowledge(evaluate: SentinelFunction, table: Table): void {
+    const stack = Stack.of(this);
+    const tableId = stack.getLogicalId(table.node.defaultChild as CfnElement);
+    Validations.of(evaluate.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+      reason:
+        'The evaluation lists customers and summaries through the gsi1 index of the same table; CDK grants the ' +
+        'index ARNs of that one table only.',
+    });
+    const fnId = stack.getLogicalId(this.evaluateFunction.node.defaultChild as CfnElement);
+    Validations.of(this.schedulerRole.node.findChild('DefaultPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
+      reason:
+        "CDK's grantInvoke names the function and its versions and aliases (<arn>:*); the role may invoke this one " +
+        'function only, and only EventBridge Scheduler of this account can assume it.',
+    });
+    Validations.of(this.slackWebhookSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Slack issues incoming-webhook URLs; Secrets Manager cannot rotate one. Rotate by creating a new webhook ' +
+        'in Slack and storing it with put-secret-value (README, Deploy), then revoking the old one.',
+    });
+  }
+}

@@ -1,0 +1,684 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AlertPublishError, SnsAlertNotifier } from '../../functions/adapters/sns-alerts.ts';
+import { alertMessageSchema, noticeOf } from '../../functions/alerts/format.ts';
+import { SLACK_WEBHOOK_PLACEHOLDER, slackMessage } from '../../functions/alerts/slack.ts';
+import { createSlackHandler } from '../../functions/alerts/slack-app.ts';
+import { type Notification, reconcile } from '../../functions/credit/alerts.ts';
+import { createEvaluateHandler, type EvaluateHandlerDeps } from '../../functions/credit/app.ts';
+import type { EvaluationRun } from '../../functions/credit/evaluate.ts';
+import type { Severity } from '../../functions/credit/policy.ts';
+import { ingest } from '../../functions/ingest/pipeline.ts';
+import type { CustomersChanged } from '../../functions/ingest/ports.ts';
+import { canonicalProfile } from '../../functions/ingest/profile.ts';
+import { localContext } from '../../infra/local/inbox.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import recorded from '../fixtures/sns-sqs-customers-changed.json' with { type: 'json' };
+
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+const TOPIC_ARN =
+  'arn:aws:sns:eu-west-1:123456789012:CreditSentinel-AlertingAlertsTopic634A5F34-Q1w2E3r4T5y6';
+
+// ---- a local SNS endpoint: the SDK's real Query-protocol requests, parsed back into entries ----
+
+interface Attribute {
+  DataType: string;
+  StringValue: string;
+}
+interface PublishedEntry {
+  Id: string;
+  Subject?: string;
+  Message: string;
+  MessageStructure?: string;
+  attributes: Record<string, Attribute>;
+}
+interface PublishRequest {
+  action: string | null;
+  topicArn: string | null;
+  entries: PublishedEntry[];
+}
+/** Which entries of a request fail, and how (by entry id). */
+type FailWith = (
+  entry: PublishedEntry,
+  request: number,
+) => { code: string; senderFault: boolean } | undefined;
+
+/** `PublishBatchRequestEntries.member.N.*` and `...MessageAttributes.entry.M.{Name,Value.*}` back to objects. */
+function parseEntries(form: URLSearchParams): PublishedEntry[] {
+  const entries = new Map<number, Record<string, string>>();
+  const attrs = new Map<number, Map<number, Record<string, string>>>();
+  for (const [key, value] of form) {
+    const m = /^PublishBatchRequestEntries\.member\.(\d+)\.(.+)$/.exec(key);
+    if (!m) continue;
+    const n = Number(m[1]);
+    const a = /^MessageAttributes\.entry\.(\d+)\.(Name|Value\.DataType|Value\.StringValue)$/.exec(
+      m[2] as string,
+    );
+    if (a) {
+      const byIndex = attrs.get(n) ?? new Map<number, Record<string, string>>();
+      const one = byIndex.get(Number(a[1])) ?? {};
+      one[a[2] as string] = value;
+      byIndex.set(Number(a[1]), one);
+      attrs.set(n, byIndex);
+    } else entries.set(n, { ...entries.get(n), [m[2] as string]: value });
+  }
+  return [...entries.keys()]
+    .sort((x, y) => x - y)
+    .map((n) => {
+      const e = entries.get(n) as Record<string, string>;
+      const attributes = Object.fromEntries(
+        [...(attrs.get(n)?.values() ?? [])].map((a) => [
+          a.Name,
+          { DataType: a['Value.DataType'], StringValue: a['Value.StringValue'] } as Attribute,
+        ]),
+      );
+      return { ...e, attributes } as unknown as PublishedEntry;
+    });
+}
+
+const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+async function startSns(failWith: FailWith = () => undefined) {
+  const requests: PublishRequest[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const entries = parseEntries(form);
+    const n = requests.push({ action: form.get('Action'), topicArn: form.get('TopicArn'), entries }) - 1;
+    const results = entries.map((e) => ({ e, fail: failWith(e, n) }));
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(
+      `<PublishBatchResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishBatchResult><Successful>${results
+        .filter((r) => !r.fail)
+        .map((r) => `<member><Id>${xml(r.e.Id)}</Id><MessageId>${randomUUID()}</MessageId></member>`)
+        .join('')}</Successful><Failed>${results
+        .filter((r) => r.fail)
+        .map(
+          (r) =>
+            `<member><Id>${xml(r.e.Id)}</Id><Code>${r.fail?.code}</Code><Message>injected</Message><SenderFault>${r.fail?.senderFault}</SenderFault></member>`,
+        )
+        .join(
+          '',
+        )}</Failed></PublishBatchResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishBatchResponse>`,
+    );
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
+  const { port } = server.address() as AddressInfo;
+  const client = new SNSClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+  return {
+    requests,
+    client,
+    close: async () => {
+      client.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+}
+
+/** What the SNS → SQS subscription (no raw delivery) puts in an SQS message for a published entry. */
+function deliveredToSqs(entry: PublishedEntry): SQSRecord {
+  const message =
+    entry.MessageStructure === 'json'
+      ? (JSON.parse(entry.Message) as { default: string }).default
+      : entry.Message;
+  const body = JSON.stringify({
+    Type: 'Notification',
+    MessageId: randomUUID(),
+    TopicArn: TOPIC_ARN,
+    Subject: entry.Subject,
+    Message: message,
+    Timestamp: '2025-06-30T05:00:04.512Z',
+    SignatureVersion: '1',
+    Signature: 'EXAMPLE',
+    SigningCertURL: 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-example.pem',
+    UnsubscribeURL: 'https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe',
+    MessageAttributes: Object.fromEntries(
+      Object.entries(entry.attributes).map(([k, a]) => [k, { Type: a.DataType, Value: a.StringValue }]),
+    ),
+  });
+  return {
+    messageId: randomUUID(),
+    receiptHandle: 'MessageReceiptHandle',
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1751259604512',
+      SenderId: 'AIDAIT2UOQQY3AUEKVGXU',
+      ApproximateFirstReceiveTimestamp: '1751259604520',
+    },
+    messageAttributes: {},
+    md5OfBody: 'not-checked',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:CreditSentinel-AlertingSlackQueue',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+// ---- real alerts, from the alert lifecycle ----
+
+const AS_OF = '2025-06-30';
+const NOW = '2025-06-30T05:00:03.000Z';
+
+function opened(customerId: string, severity: Severity, days = 75): Notification {
+  const { notify } = reconcile(
+    [],
+    [
+      {
+        customerId,
+        rule: 'daysPastDue',
+        severity,
+        action: severity === 'critical' ? 'cut_limit' : 'collect',
+        asOf: AS_OF,
+        policyId: 'default-2026.11+3f9a1c2e',
+        evidence: { maxDaysPastDue: days, overdueAmount: '12450.00', openInvoices: 4 },
+        summary: `an invoice is ${days} days past due`,
+      },
+    ],
+    AS_OF,
+    NOW,
+  );
+  return notify[0] as Notification;
+}
+
+function escalated(from: Notification, to: Severity): Notification {
+  const { notify } = reconcile(
+    [from.alert],
+    [
+      {
+        customerId: from.alert.customerId,
+        rule: from.alert.rule,
+        severity: to,
+        action: 'cut_limit',
+        asOf: '2025-07-30',
+        policyId: from.alert.policyId,
+        evidence: { ...from.alert.evidence, maxDaysPastDue: 105 },
+        summary: 'an invoice is 105 days past due',
+      },
+    ],
+    '2025-07-30',
+    '2025-07-30T05:00:02.000Z',
+  );
+  const [n] = notify;
+  if (n?.reason !== 'escalated') throw new Error('expected an escalation');
+  return n;
+}
+
+const quietLogger = () => new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+const metrics = (service: string) =>
+  new Metrics({ namespace: 'CreditSentinelTest', serviceName: service, logger: quietLogger() });
+
+describe('SnsAlertNotifier over the SNS Query protocol', () => {
+  it('publishes one batch with subject, per-protocol message and filterable attributes', async () => {
+    const sns = await startSns();
+    try {
+      const high = opened('ACME-1', 'high');
+      const info = opened('Großhandel Süd', 'info', 31);
+      const critical = escalated(opened('BOLT-7', 'warning', 40), 'critical');
+      await new SnsAlertNotifier(TOPIC_ARN, sns.client).notify([high, critical, info], AS_OF);
+
+      expect(sns.requests).toHaveLength(1);
+      const [request] = sns.requests;
+      expect(request?.action).toBe('PublishBatch');
+      expect(request?.topicArn).toBe(TOPIC_ARN);
+      expect(request?.entries.map((e) => e.Id)).toEqual(['n0', 'n1', 'n2']);
+      const [e0, e1, e2] = request?.entries ?? [];
+
+      expect(e0?.Subject).toBe('[high] ACME-1 daysPastDue: an invoice is 75 days past due');
+      expect(e1?.Subject).toBe('[critical] BOLT-7 daysPastDue escalated: an invoice is 105 days past due');
+      expect(e2?.Subject).toBe('[info] Großhandel Süd daysPastDue: an invoice is 31 days past due');
+
+      expect(e0?.attributes).toEqual({
+        event: { DataType: 'String', StringValue: 'alert.opened' },
+        severity: { DataType: 'String', StringValue: 'high' },
+        severityRank: { DataType: 'Number', StringValue: '2' },
+        rule: { DataType: 'String', StringValue: 'daysPastDue' },
+        customerId: { DataType: 'String', StringValue: 'ACME-1' },
+      });
+      expect(e1?.attributes.event).toEqual({ DataType: 'String', StringValue: 'alert.escalated' });
+      expect(e1?.attributes.severityRank).toEqual({ DataType: 'Number', StringValue: '3' });
+      expect(e2?.attributes.severityRank).toEqual({ DataType: 'Number', StringValue: '0' });
+      expect(e2?.attributes.customerId).toEqual({ DataType: 'String', StringValue: 'Großhandel Süd' });
+
+      // Queues get the JSON message ("default"); email subscribers a readable text.
+      for (const [entry, n] of [
+        [e0, high],
+        [e1, critical],
+        [e2, info],
+      ] as const) {
+        expect(entry?.MessageStructure).toBe('json');
+        const perProtocol = JSON.parse(entry?.Message ?? '{}') as { default: string; email: string };
+        expect(Object.keys(perProtocol).sort()).toEqual(['default', 'email']);
+        expect(JSON.parse(perProtocol.default)).toEqual({
+          type: `alert.${n.reason}`,
+          asOf: AS_OF,
+          alert: n.alert,
+        });
+        expect(perProtocol.email).toContain(`${n.alert.customerId}: ${n.alert.summary}`);
+        expect(perProtocol.email).toContain('Max days past due: ');
+      }
+    } finally {
+      await sns.close();
+    }
+  });
+
+  it('sends at most 10 entries per PublishBatch, in order', async () => {
+    const sns = await startSns();
+    try {
+      const many = Array.from({ length: 23 }, (_, i) => opened(`C-${String(i).padStart(2, '0')}`, 'warning'));
+      await new SnsAlertNotifier(TOPIC_ARN, sns.client).notify(many, AS_OF);
+      expect(sns.requests.map((r) => r.entries.length)).toEqual([10, 10, 3]);
+      const customers = sns.requests.flatMap((r) =>
+        r.entries.map((e) => e.attributes.customerId?.StringValue),
+      );
+      expect(customers).toEqual(many.map((n) => n.alert.customerId));
+    } finally {
+      await sns.close();
+    }
+  });
+
+  it('publishes again only the entries SNS failed on its side, and gives up on a sender fault', async () => {
+    const flaky = await startSns((e, request) =>
+      request === 0 && e.Id === 'n1' ? { code: 'InternalError', senderFault: false } : undefined,
+    );
+    try {
+      const list = [opened('A', 'high'), opened('B', 'high'), opened('C', 'high')];
+      await new SnsAlertNotifier(TOPIC_ARN, flaky.client, { backoffMs: 1 }).notify(list, AS_OF);
+      expect(flaky.requests.map((r) => r.entries.map((e) => e.attributes.customerId?.StringValue))).toEqual([
+        ['A', 'B', 'C'],
+        ['B'],
+      ]);
+    } finally {
+      await flaky.close();
+    }
+
+    const refused = await startSns((e) =>
+      e.Id === 'n0' ? { code: 'InvalidParameter', senderFault: true } : undefined,
+    );
+    try {
+      const error = await new SnsAlertNotifier(TOPIC_ARN, refused.client, { backoffMs: 1 })
+        .notify([opened('A', 'high'), opened('B', 'high')], AS_OF)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AlertPublishError);
+      expect((error as Error).message).toBe(
+        'SNS refused 1 alert notification: InvalidParameter (sender fault): injected',
+      );
+      expect(refused.requests).toHaveLength(1);
+    } finally {
+      await refused.close();
+    }
+  });
+});
+
+// ---- the Slack Lambda, fed what SNS delivers from those very requests ----
+
+async function startSlack(status: (n: number) => number) {
+  const bodies: string[] = [];
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    bodies.push(Buffer.concat(chunks).toString('utf8'));
+    const s = status(bodies.length - 1);
+    res.writeHead(s, { 'content-type': 'text/plain' });
+    res.end(s === 200 ? 'ok' : 'internal_error');
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/services/T0001/B0002/SeCrEtToKeN`,
+    bodies,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+}
+
+describe('Slack function fed the alerts topic through its queue', () => {
+  let published: PublishedEntry[];
+  beforeAll(async () => {
+    const sns = await startSns();
+    await new SnsAlertNotifier(TOPIC_ARN, sns.client).notify(
+      [opened('ACME-1', 'high'), escalated(opened('BOLT-7', 'warning', 40), 'critical')],
+      AS_OF,
+    );
+    published = sns.requests.flatMap((r) => r.entries);
+    await sns.close();
+  });
+
+  it('posts one Block Kit message per alert, exactly what slackMessage builds', async () => {
+    const slack = await startSlack(() => 200);
+    try {
+      const m = metrics('slack');
+      const added = vi.spyOn(m, 'addMetric');
+      const handler = createSlackHandler({
+        webhookUrl: async () => slack.url,
+        logger: quietLogger(),
+        metrics: m,
+        post: { baseDelayMs: 5 },
+      });
+      const event: SQSEvent = { Records: published.map(deliveredToSqs) };
+      expect(await handler(event, localContext())).toEqual({ batchItemFailures: [] });
+      const expected = published.map((e) => {
+        const msg = alertMessageSchema.parse(
+          JSON.parse((JSON.parse(e.Message) as { default: string }).default),
+        );
+        return slackMessage(noticeOf(msg), msg.asOf);
+      });
+      expect(slack.bodies.map((b) => JSON.parse(b))).toEqual(expected);
+      expect(expected[1]?.text).toBe(
+        ':rotating_light: [critical] BOLT-7 daysPastDue escalated: an invoice is 105 days past due',
+      );
+      expect(added.mock.calls.map((c) => c[0])).toEqual(['SlackPosted', 'SlackPosted']);
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it('fails only the records Slack keeps refusing (partial batch response), and what is not an alert', async () => {
+    // The first alert's three attempts fail; the second goes through.
+    const slack = await startSlack((n) => (n < 3 ? 500 : 200));
+    try {
+      const handler = createSlackHandler({
+        webhookUrl: async () => slack.url,
+        logger: quietLogger(),
+        metrics: metrics('slack'),
+        post: { baseDelayMs: 5 },
+      });
+      const [first, second] = published.map(deliveredToSqs) as [SQSRecord, SQSRecord];
+      const junk = { ...second, messageId: 'junk', body: '{"Type":"Notification","MessageId":"x"}' };
+      const res = await handler({ Records: [first, second, junk] }, localContext());
+      expect(res.batchItemFailures).toEqual([
+        { itemIdentifier: first.messageId },
+        { itemIdentifier: 'junk' },
+      ]);
+      expect(slack.bodies).toHaveLength(4);
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it('posts nothing, and fails nothing, while the secret holds the placeholder', async () => {
+    const slack = await startSlack(() => 200);
+    try {
+      const m = metrics('slack');
+      const added = vi.spyOn(m, 'addMetric');
+      const handler = createSlackHandler({
+        webhookUrl: async () => SLACK_WEBHOOK_PLACEHOLDER,
+        logger: quietLogger(),
+        metrics: m,
+      });
+      const res = await handler({ Records: published.map(deliveredToSqs) }, localContext());
+      expect(res).toEqual({ batchItemFailures: [] });
+      expect(slack.bodies).toEqual([]);
+      expect(added.mock.calls.map((c) => c[0])).toEqual(['SlackNotConfigured', 'SlackNotConfigured']);
+    } finally {
+      await slack.close();
+    }
+  });
+});
+
+// ---- the evaluate Lambda against dynalite, fed a customers-changed notification ----
+
+describe('evaluate function', () => {
+  let env: LocalEnv;
+  let changed: CustomersChanged | undefined;
+  const recordedEvent = recorded as unknown as SQSEvent;
+  const recordedRecord = recordedEvent.Records[0] as SQSRecord;
+  // 06:15 in Amsterdam on the day of the recorded message.
+  const clock = { now: () => new Date('2025-06-30T04:15:00Z') };
+
+  beforeAll(async () => {
+    env = await openLocal({ inMemory: true });
+    // LATE-1 owes an invoice due 2025-05-01 (60 days past due on 2025-06-30: high); ONTIME-2's is not due.
+    const csv =
+      'invoice_id,customer_id,issue_date,due_date,amount,currency\n' +
+      'L1,LATE-1,2025-04-01,2025-05-01,1000.00,EUR\n' +
+      'O1,ONTIME-2,2025-06-01,2025-07-15,500.00,EUR\n';
+    await ingest(
+      {
+        store: env.store,
+        notifier: {
+          customersChanged: async (m) => {
+            changed = m;
+          },
+        },
+        clock,
+        timeZone: 'Europe/Amsterdam',
+      },
+      {
+        source: Readable.from([Buffer.from(csv)]),
+        fileName: 'invoices/2025-06.csv',
+        objectRef: 'test://invoices/2025-06.csv',
+        profile: canonicalProfile('invoices'),
+        rejects: { write: () => {}, close: async () => 'memory://' },
+      },
+    );
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  /** The real handler on dynalite, publishing through the real SnsAlertNotifier to the local SNS endpoint. */
+  async function handlerWith(overrides: Partial<EvaluateHandlerDeps> = {}) {
+    const sns = await startSns();
+    const m = metrics('evaluate');
+    const added = vi.spyOn(m, 'addMetric');
+    const handler = createEvaluateHandler({
+      store: env.store,
+      notifier: new SnsAlertNotifier(TOPIC_ARN, sns.client),
+      clock,
+      timeZone: 'Europe/Amsterdam',
+      logger: quietLogger(),
+      metrics: m,
+      ...overrides,
+    });
+    const metric = (name: string) => added.mock.calls.filter((c) => c[0] === name).map((c) => c[2]);
+    return { handler, sns, metric };
+  }
+
+  it('the recorded notification carries what the ingestion announces', () => {
+    const envelope = JSON.parse(recordedRecord.body) as { Type: string; Message: string };
+    expect(envelope.Type).toBe('Notification');
+    const message = JSON.parse(envelope.Message) as CustomersChanged;
+    expect(Object.keys(message).sort()).toEqual(Object.keys(changed ?? {}).sort());
+    expect(message).toMatchObject({ type: changed?.type, asOf: changed?.asOf });
+    expect([...message.customerIds].sort()).toEqual([...(changed?.customerIds ?? [])].sort());
+  });
+
+  it('evaluates the customers of the notification, stores their alerts and publishes them', async () => {
+    const { handler, sns, metric } = await handlerWith();
+    try {
+      expect(await handler(recordedEvent, localContext())).toEqual({ batchItemFailures: [] });
+
+      const active = await env.store.listAlerts('active');
+      const late = active.find((a) => a.customerId === 'LATE-1' && a.rule === 'daysPastDue');
+      expect(late).toMatchObject({
+        status: 'open',
+        severity: 'high',
+        openedAsOf: '2025-06-30',
+        evidence: { maxDaysPastDue: 60 },
+      });
+      expect(active.filter((a) => a.customerId === 'ONTIME-2' && a.rule === 'daysPastDue')).toEqual([]);
+
+      // Every alert opened was published once, on the alerts topic, with its attributes.
+      const entries = sns.requests.flatMap((r) => r.entries);
+      expect(sns.requests.every((r) => r.topicArn === TOPIC_ARN)).toBe(true);
+      const publishedIds = entries.map(
+        (e) =>
+          (
+            JSON.parse((JSON.parse(e.Message) as { default: string }).default) as {
+              alert: { alertId: string };
+            }
+          ).alert.alertId,
+      );
+      expect(publishedIds.sort()).toEqual(active.map((a) => a.alertId).sort());
+      const lateEntry = entries.find(
+        (e) =>
+          e.attributes.customerId?.StringValue === 'LATE-1' &&
+          e.attributes.rule?.StringValue === 'daysPastDue',
+      );
+      expect(lateEntry?.attributes.severityRank).toEqual({ DataType: 'Number', StringValue: '2' });
+      expect(lateEntry?.Subject).toBe('[high] LATE-1 daysPastDue: an invoice is 60 days past due');
+
+      expect(metric('CustomersEvaluated')).toEqual([2]);
+      expect(metric('AlertsOpened')).toEqual([active.length]);
+      expect(metric('AlertsEscalated')).toEqual([0]);
+    } finally {
+      await sns.close();
+    }
+  });
+
+  it('a redelivered notification changes nothing and notifies no one again', async () => {
+    const before = await env.store.listAlerts('active');
+    const { handler, sns, metric } = await handlerWith();
+    try {
+      expect(await handler(recordedEvent, localContext())).toEqual({ batchItemFailures: [] });
+      expect(sns.requests).toEqual([]);
+      expect(metric('AlertsOpened')).toEqual([0]);
+      expect(await env.store.listAlerts('active')).toEqual(before);
+    } finally {
+      await sns.close();
+    }
+  });
+
+  it('merges a batch, fails only the unreadable record, and ignores other message types', async () => {
+    const { handler, sns, metric } = await handlerWith();
+    try {
+      const other = {
+        ...recordedRecord,
+        messageId: 'other-type',
+        body: JSON.stringify({
+          ...(JSON.parse(recordedRecord.body) as object),
+          Message: JSON.stringify({ type: 'runs.finished', runId: 'r' }),
+        }),
+      };
+      const broken = { ...recordedRecord, messageId: 'broken', body: '{"Type":"Notification","Message":' };
+      const badIds = {
+        ...recordedRecord,
+        messageId: 'bad-ids',
+        body: JSON.stringify({
+          ...(JSON.parse(recordedRecord.body) as object),
+          Message: JSON.stringify({
+            type: 'customers.changed',
+            runId: 'r',
+            asOf: '2025-06-31',
+            customerIds: [1],
+          }),
+        }),
+      };
+      const res = await handler({ Records: [recordedRecord, other, broken, badIds] }, localContext());
+      expect(res).toEqual({
+        batchItemFailures: [{ itemIdentifier: 'broken' }, { itemIdentifier: 'bad-ids' }],
+      });
+      expect(metric('CustomersEvaluated')).toEqual([2]);
+      expect(metric('MessagesUnreadable')).toEqual([1, 1]);
+      expect(sns.requests).toEqual([]);
+    } finally {
+      await sns.close();
+    }
+  });
+
+  it('fails every record the evaluation covered when it fails, so the queue retries them', async () => {
+    const failing = Object.create(env.store) as typeof env.store;
+    failing.saveEvaluation = async () => {
+      throw new Error('ProvisionedThroughputExceededException (injected)');
+    };
+    const { handler, sns, metric } = await handlerWith({ store: failing });
+    try {
+      const second = { ...recordedRecord, messageId: 'second' };
+      const res = await handler({ Records: [recordedRecord, second] }, localContext());
+      expect(res).toEqual({
+        batchItemFailures: [{ itemIdentifier: recordedRecord.messageId }, { itemIdentifier: 'second' }],
+      });
+      expect(metric('EvaluationsFailed')).toEqual([1]);
+    } finally {
+      await sns.close();
+    }
+  });
+
+  it('the daily schedule evaluates everyone as of the scheduled day in the time zone, and escalates', async () => {
+    const { handler, sns, metric } = await handlerWith();
+    try {
+      // 05:00 in Amsterdam on 2025-07-30 is 03:00 UTC; LATE-1's invoice is then 90 days past due.
+      const run = (await handler(
+        { type: 'evaluate.daily', scheduledTime: '2025-07-30T03:00:00Z' },
+        localContext(),
+      )) as EvaluationRun;
+      expect(run).toMatchObject({ asOf: '2025-07-30', customers: 2 });
+      expect(run.escalated).toBeGreaterThanOrEqual(1);
+      const late = (await env.store.listAlerts('active')).find(
+        (a) => a.customerId === 'LATE-1' && a.rule === 'daysPastDue',
+      );
+      expect(late).toMatchObject({
+        severity: 'critical',
+        notifiedSeverity: 'critical',
+        seenAsOf: '2025-07-30',
+      });
+      const escalation = sns.requests
+        .flatMap((r) => r.entries)
+        .find(
+          (e) =>
+            e.attributes.event?.StringValue === 'alert.escalated' &&
+            e.attributes.customerId?.StringValue === 'LATE-1',
+        );
+      expect(escalation?.attributes.severityRank).toEqual({ DataType: 'Number', StringValue: '3' });
+      expect(metric('AlertsEscalated')).toEqual([run.escalated]);
+      expect(metric('CustomersEvaluated')).toEqual([2]);
+    } finally {
+      await sns.close();
+    }
+  });
+
+  it('evaluates a notification retried days later as of the day it is processed, not the day it names', async () => {
+    // The recorded message says 2025-06-30; it is processed on 2025-08-01 (Amsterdam).
+    const { handler, sns } = await handlerWith({ clock: { now: () => new Date('2025-08-01T07:00:00Z') } });
+    try {
+      expect(await handler(recordedEvent, localContext())).toEqual({ batchItemFailures: [] });
+      const late = (await env.store.listAlerts('active')).find(
+        (a) => a.customerId === 'LATE-1' && a.rule === 'daysPastDue',
+      );
+      expect(late).toMatchObject({ seenAsOf: '2025-08-01', evidence: { maxDaysPastDue: 92 } });
+    } finally {
+      await sns.close();
+    }
+  });
+
+  it('reads EventBridge scheduled events too, and refuses an event it does not know', async () => {
+    const { handler, sns } = await handlerWith();
+    try {
+      const run = (await handler(
+        {
+          version: '0',
+          id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+          'detail-type': 'Scheduled Event',
+          source: 'aws.events',
+          account: '123456789012',
+          time: '2025-07-30T22:30:00Z',
+          region: 'eu-west-1',
+          resources: ['arn:aws:events:eu-west-1:123456789012:rule/daily'],
+          detail: {},
+        } as never,
+        localContext(),
+      )) as EvaluationRun;
+      // 22:30 UTC is already the next day in Amsterdam.
+      expect(run.asOf).toBe('2025-07-31');
+      await expect(handler({ hello: 'world' } as never, localContext())).rejects.toThrow(/unknown event/);
+    } finally {
+      await sns.close();
+    }
+  });
+});
