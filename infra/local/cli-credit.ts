@@ -35,7 +35,7 @@ export class OutboxAlertNotifier implements AlertNotifier {
   }
 }
 
-export async function loadPolicy(store: DynamoStore): Promise<Policy> {
+export async function loadPolicy(store: Pick<DynamoStore, 'getPolicy'>): Promise<Policy> {
   return policyInForce(await store.getPolicy(), DEFAULT_POLICY_DOCUMENT);
 }
 

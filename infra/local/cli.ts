@@ -12,9 +12,10 @@ import { rejectsNameFor } from '../../functions/ingest/rejects.ts';
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import { type CustomerLine, ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { asOfOption, table, timeZone, today, UsageError, withStore } from './cli-common.ts';
-import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer } from './cli-credit.ts';
+import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer, loadPolicy } from './cli-credit.ts';
 import { startConsole } from './console.ts';
 import { demoFiles } from './demo.ts';
+import { LocalEvaluator } from './evaluator.ts';
 import { FileReportSink, InboxObjectStore, OutboxNotifier } from './files.ts';
 import { InboxWatcher, localIngestHandler } from './inbox.ts';
 import { openLocal } from './runtime.ts';
@@ -24,7 +25,8 @@ const USAGE = `credit-sentinel: receivables, aging and credit risk, offline or o
 Usage: sentinel <command> [options]        (every command takes --data-dir DIR, default ./.sentinel)
 
   start [--in-memory] [--port 8787] [--inbox DIR] [--no-demo]
-        run the product: embedded DynamoDB (dynalite), the upload inbox, the console
+        run the product: embedded DynamoDB (dynalite), the upload inbox, the console, and the
+        early-warning rules (at start, after every upload, daily at 05:00)
   ingest FILE... [--kind K] [--profile P] [--json]
         load files; K is one of ${KINDS.join(', ')} (default: the file's folder name);
         P is a shipped profile name or a profile JSON file. Exit 0 processed (even with
@@ -45,6 +47,8 @@ Usage: sentinel <command> [options]        (every command takes --data-dir DIR, 
                                             rule, days of warning before each first 60-day overdue
 
 Time zone for "today": SENTINEL_TIME_ZONE (default UTC).
+Alerts go to <data dir>/outbox/alerts.jsonl; with SENTINEL_SLACK_WEBHOOK_URL (a Slack incoming
+webhook) \`start\` posts each one to Slack too.
 `;
 
 async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Promise<Profile> {
@@ -408,7 +412,23 @@ async function cmdStart(args: string[]): Promise<number> {
   const inboxRoot = resolve(values.inbox);
   await InboxWatcher.prepare(inboxRoot);
   const inbox = new InboxObjectStore(inboxRoot);
-  const handler = localIngestHandler(env, inbox, new OutboxNotifier(env.dataDir), timeZone());
+  // Alerts: after every ingest (the "customers changed" message), at start, and daily at 05:00;
+  // to the outbox, and to Slack when a webhook is set (the URL is a credential: never printed).
+  const slackWebhookUrl = process.env.SENTINEL_SLACK_WEBHOOK_URL?.trim() || undefined;
+  let consoleUrl: string | undefined;
+  const evaluator = new LocalEvaluator({
+    store: env.store,
+    dataDir: env.dataDir,
+    timeZone: timeZone(),
+    slack: slackWebhookUrl ? { webhookUrl: slackWebhookUrl } : undefined,
+    consoleUrl: () => consoleUrl,
+  });
+  const handler = localIngestHandler(
+    env,
+    inbox,
+    new OutboxNotifier(env.dataDir, [evaluator.listener]),
+    timeZone(),
+  );
   const watcher = new InboxWatcher(inbox, handler, (file, e) =>
     console.error(`inbox: ${file} failed: ${(e as Error).message}`),
   );
@@ -418,20 +438,29 @@ async function cmdStart(args: string[]): Promise<number> {
     console.log('empty store: dropped a demo dataset into the inbox');
     await watcher.scan(false);
   }
-  const web = await startConsole({ queries, today, port });
-  watcher.start();
+  const web = await startConsole({
+    queries,
+    today,
+    port,
+    credit: { store: env.store, policy: () => loadPolicy(env.store) },
+  });
+  consoleUrl = web.url;
   console.log(
     [
       '',
       `credit-sentinel is running`,
       `  console   ${web.url}`,
-      `  inbox     ${inboxRoot}/<kind>/  (customers, invoices, payments, financials, fx, profile/<name>)`,
+      `  inbox     ${inboxRoot}/<kind>/  (${KINDS.join(', ')}, profile/<name>)`,
+      `  alerts    ${evaluator.alertsFile}${slackWebhookUrl ? ' and Slack' : ''}  (at start, after every upload, daily at 05:00 ${timeZone()})`,
       `  data      ${values['in-memory'] ? 'in memory (gone when stopped)' : env.dataDir}`,
       `  DynamoDB  ${env.endpoint} (dynalite; the CLI in another terminal uses it too)`,
       'Ctrl-C stops it.',
       '',
     ].join('\n'),
   );
+  // After the banner, so its one line on the first evaluation follows it.
+  void evaluator.start();
+  watcher.start();
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once('SIGINT', stop);
@@ -439,6 +468,7 @@ async function cmdStart(args: string[]): Promise<number> {
   });
   console.log('stopping...');
   await watcher.stop();
+  await evaluator.stop();
   await web.close();
   await env.close();
   return 0;

@@ -1,25 +1,40 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { type IsoDate, parseDate } from '../../functions/core/dates.ts';
 import { formatMinor } from '../../functions/core/money.ts';
 import { AGING_BUCKETS, type AgingBucket, type InvoiceStatus } from '../../functions/core/receivables.ts';
+import type { Alert } from '../../functions/credit/alerts.ts';
+import { type Assessment, assess } from '../../functions/credit/assess.ts';
+import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
+import { type Policy, SEVERITY_RANK, type Severity } from '../../functions/credit/policy.ts';
 import type { IngestRun, RejectRecord } from '../../functions/ingest/ports.ts';
 import type { CustomerFile, CustomerTable, ReceivablesQueries } from '../../functions/receivables/queries.ts';
 
 /**
- * The local read-only console: the receivables table, a customer's file and the ingest runs,
- * server-rendered with `node:http` only. Every value that comes from data (uploaded files) is
- * HTML-escaped through the `html` template tag; the pages load no script at all.
+ * The local read-only console: the receivables table, a customer's file and credit assessment,
+ * the alerts and the ingest runs, server-rendered with `node:http` only. Every value that comes
+ * from data (uploaded files) is HTML-escaped through the `html` template tag; the pages load no
+ * script at all, and nothing is ever stored from here (alerts are answered with the CLI).
  */
 export interface ConsoleOptions {
   readonly queries: ReceivablesQueries;
+  /** The credit side: alerts and live assessments. Without it /alerts says it is not available. */
+  readonly credit?: ConsoleCredit;
   /** The finance team's "today" as an ISO date: the default `asOf`. */
   readonly today: () => string;
   /** @default 8787; 0 picks a free port */
   readonly port?: number;
   /** @default 127.0.0.1 */
   readonly host?: string;
+}
+
+export interface ConsoleCredit {
+  /** Read only: the console never stores an assessment or an alert. */
+  readonly store: Pick<DynamoStore, 'listAlerts' | 'loadCustomerPartition' | 'getCustomers'>;
+  /** The policy in force, read on every request (so `sentinel policy set` shows at once). */
+  readonly policy: () => Promise<Policy>;
 }
 
 export interface RunningConsole {
@@ -31,6 +46,7 @@ const SETTLED_SHOWN = 200;
 const OPEN_SHOWN = 1000;
 const DEFAULT_RUNS = 50;
 const MAX_RUNS = 1000;
+const RESOLVED_SHOWN = 50;
 
 // ---------------------------------------------------------------------------------------------
 // HTML building: interpolations are escaped unless they are already Html.
@@ -104,6 +120,16 @@ dl.kv dd{margin:0}
 form.asof{display:flex;gap:.5rem;align-items:center;margin:0 0 1rem}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em;white-space:pre-wrap;word-break:break-all}
 td.wide{white-space:normal;min-width:16rem;max-width:40rem}
+.sev-critical{background:#7a1a12;color:#fff}
+.sev-high{background:var(--redbg);color:var(--red)}
+.sev-warning{background:#fff3cd;color:#7a5300}
+.sev-info{background:#e8eef8;color:#1f4a8a}
+.rating{font-weight:600;font-size:1.1em}
+ul.basis{margin:.3rem 0;padding-left:1.2rem}
+ul.evidence{margin:0;padding:0;list-style:none;font-size:.9em}
+ul.evidence span{color:var(--muted)}
+code.word{white-space:nowrap;word-break:normal}
+td.text{white-space:normal;min-width:10rem;max-width:24rem}
 `;
 
 // The only inline content is the stylesheet: the CSP allows exactly it, and no script at all.
@@ -125,7 +151,12 @@ const NOTE_MEANING: Record<string, string> = {
   CURRENCY_MISMATCH: 'is in another currency than the invoice it names; not applied to it',
 };
 
-function page(title: string, body: Html, active: 'customers' | 'runs' | '' = ''): string {
+type Section = 'customers' | 'alerts' | 'runs' | '';
+
+const navLink = (href: string, label: string, on: boolean) =>
+  html`<a href="${href}"${new Html(on ? ' aria-current="page"' : '')}>${label}</a>`;
+
+function page(title: string, body: Html, active: Section = ''): string {
   return `<!doctype html>${html`<html lang="en">
 <head>
 <meta charset="utf-8">
@@ -135,7 +166,7 @@ function page(title: string, body: Html, active: 'customers' | 'runs' | '' = '')
 </head>
 <body>
 <header><span class="brand">credit-sentinel</span>
-<nav><a href="/customers"${new Html(active === 'customers' ? ' aria-current="page"' : '')}>Customers</a> · <a href="/runs"${new Html(active === 'runs' ? ' aria-current="page"' : '')}>Runs</a></nav>
+<nav>${navLink('/customers', 'Customers', active === 'customers')} · ${navLink('/alerts', 'Alerts', active === 'alerts')} · ${navLink('/runs', 'Runs', active === 'runs')}</nav>
 </header>
 <main>
 ${body}
@@ -205,7 +236,7 @@ const CONTENT_TYPES = {
   text: 'text/plain; charset=utf-8',
 } as const;
 
-const htmlReply = (status: number, title: string, body: Html, active: 'customers' | 'runs' | '' = '') => ({
+const htmlReply = (status: number, title: string, body: Html, active: Section = '') => ({
   status,
   type: 'html' as const,
   body: page(title, body, active),
@@ -338,7 +369,7 @@ const kv = (pairs: [string, Part][]) =>
 
 const yesNo = (b: boolean) => (b ? html`<span class="badge bad">disputed</span>` : '');
 
-function customerPage(file: CustomerFile, id: string, asOf: IsoDate): Html {
+function customerPage(file: CustomerFile, id: string, asOf: IsoDate, credit?: CreditView): Html {
   const c = file.customer;
   const s = file.statement.summary;
   const ccy = s.currency;
@@ -507,6 +538,7 @@ ${asOfForm(`/customers/${encodeURIComponent(id)}`, asOf)}
 <section><h2>Summary as of ${asOf}</h2>${summary}</section>
 </div>
 ${other}
+${credit ? creditSection(credit) : ''}
 <h2>Aging</h2>
 ${aging}
 <h2>Open items (${open.length})</h2>
@@ -517,6 +549,159 @@ ${settledTable}
 ${payments}
 ${notesTable}
 ${financials}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credit: assessments and alerts
+
+/** A customer's assessment as of a date (computed live, never stored) and its active alerts. */
+interface CreditView {
+  readonly assessment: Assessment;
+  readonly alerts: readonly Alert[];
+}
+
+const severityBadge = (s: Severity) => html`<span class="${`badge sev-${s}`}">${s}</span>`;
+
+const bySeverity = (a: Alert, b: Alert) =>
+  SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+  (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0) ||
+  (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0);
+
+/** A word for the shell: quoted when it holds anything but plain id characters. */
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9._\-/:@+=,]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+const ackCommand = (a: Alert) => `sentinel alerts ack ${shellWord(`${a.customerId}/${a.rule}`)}`;
+
+/** "maxDaysPastDue" -> "max days past due" */
+const words = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+
+const actionText = (a: Alert) => a.action.replace(/_/g, ' ');
+
+const evidenceList = (e: Alert['evidence']) =>
+  html`<ul class="evidence">${Object.entries(e).map(([k, v]) => html`<li><span>${words(k)}:</span> ${String(v)}</li>`)}</ul>`;
+
+/** The status, and who answered and how (the latest event of that kind). */
+function statusText(a: Alert): Html {
+  const latest = (event: string) => [...a.history].reverse().find((h) => h.event === event);
+  const who = (e: Alert['history'][number] | undefined) =>
+    html`${e?.by ? html` by ${e.by}` : ''}${e?.note ? html` <span class="muted">(${e.note})</span>` : ''}`;
+  if (a.status === 'snoozed') {
+    const e = latest('snoozed');
+    // A snooze without a note records "until <date>" as its note: said once is enough.
+    return html`snoozed until ${a.snoozedUntil ?? '—'}${who(e?.note === `until ${a.snoozedUntil}` ? { ...e, note: undefined } : e)}`;
+  }
+  if (a.status === 'acknowledged') return html`acknowledged${who(latest('acknowledged'))}`;
+  if (a.status === 'resolved') return html`resolved${who(latest('resolved'))}`;
+  return html`${a.status}`;
+}
+
+function activeAlertsTable(
+  alerts: readonly Alert[],
+  names: ReadonlyMap<string, string>,
+  withCustomer: boolean,
+): Html {
+  return html`<div class="wrap"><table>
+<thead><tr><th>Severity</th>${withCustomer ? html`<th>Customer</th>` : ''}<th>Rule</th><th>Status</th><th>Opened as of</th><th>Suggested action</th><th>Summary</th><th>Evidence</th><th>Answer with</th></tr></thead>
+<tbody>
+${alerts.map(
+  (a) => html`<tr><td>${severityBadge(a.severity)}</td>
+${withCustomer ? html`<td><a href="${customerHref(a.customerId, a.seenAsOf)}">${a.customerId}</a>${names.get(a.customerId) ? html`<br><span class="muted">${names.get(a.customerId)}</span>` : ''}</td>` : ''}
+<td><code class="word">${a.rule}</code></td><td class="text">${statusText(a)}</td>
+<td>${a.openedAsOf}${a.seenAsOf !== a.openedAsOf ? html`<br><span class="muted">seen ${a.seenAsOf}</span>` : ''}</td><td>${actionText(a)}</td>
+<td class="text">${a.summary}</td><td class="text">${evidenceList(a.evidence)}</td><td><code class="word">${ackCommand(a)}</code></td></tr>`,
+)}
+</tbody></table></div>`;
+}
+
+function alertsPage(
+  active: readonly Alert[],
+  resolved: readonly Alert[],
+  names: ReadonlyMap<string, string>,
+): Html {
+  const count = (s: Severity) => active.filter((a) => a.severity === s).length;
+  const counts = (['critical', 'high', 'warning', 'info'] as const).map((s) => `${count(s)} ${s}`).join(', ');
+  const activeTable =
+    active.length === 0
+      ? html`<p class="note">No active alerts. The early-warning rules run after every upload and daily at 05:00.</p>`
+      : activeAlertsTable(active, names, true);
+  const resolvedTable =
+    resolved.length === 0
+      ? html`<p class="muted">None yet.</p>`
+      : html`<div class="wrap"><table>
+<thead><tr><th>Severity</th><th>Customer</th><th>Rule</th><th>Opened as of</th><th>Resolved</th><th>How</th><th>Summary</th></tr></thead>
+<tbody>
+${resolved.map(
+  (a) => html`<tr><td>${severityBadge(a.severity)}</td>
+<td><a href="${customerHref(a.customerId, a.seenAsOf)}">${a.customerId}</a>${names.get(a.customerId) ? html`<br><span class="muted">${names.get(a.customerId)}</span>` : ''}</td>
+<td><code class="word">${a.rule}</code></td><td>${a.openedAsOf}</td><td>${instant(a.resolvedAt)}</td><td class="text">${statusText(a)}</td><td class="text">${a.summary}</td></tr>`,
+)}
+</tbody></table></div>`;
+  return html`<h1>Alerts</h1>
+<p class="muted">${active.length} active alert${active.length === 1 ? '' : 's'} (${counts}), most severe first. The console is read-only: answer an alert with the CLI,
+<code>sentinel alerts ack|resolve &lt;customer&gt;/&lt;rule&gt;</code> or <code>sentinel alerts snooze &lt;customer&gt;/&lt;rule&gt; --until YYYY-MM-DD</code>.</p>
+${activeTable}
+<h2>Recently resolved (${resolved.length})</h2>
+<p class="muted">The ${RESOLVED_SHOWN} most recently resolved, newest first.</p>
+${resolvedTable}`;
+}
+
+function creditSection({ assessment: a, alerts }: CreditView): Html {
+  const ccy = a.currency;
+  const l = a.limit;
+  const got = a.factors.reduce((n, f) => n + f.points, 0);
+  const max = a.factors.reduce((n, f) => n + f.maxPoints, 0);
+  const head = kv([
+    ['Score', `${a.score}/100`],
+    ['Rating', html`<span class="rating">${a.rating}</span>`],
+    ['Risk class', a.riskClass],
+    ['Policy', html`<code>${a.policyId}</code>`],
+  ]);
+  const limit = kv([
+    ['Current limit', l.current === undefined ? undefined : money(l.current, l.currency)],
+    ['Recommended', money(l.recommended, l.currency)],
+    ['Change', l.change],
+    ['Reason', l.reason],
+    ['Basis', html`<ul class="basis">${l.basis.map((b) => html`<li>${b}</li>`)}</ul>`],
+  ]);
+  const factors = html`<div class="wrap"><table>
+<thead><tr><th>Factor</th><th class="num">Points</th><th class="num">Max</th><th>Reason code</th><th>Reason</th></tr></thead>
+<tbody>
+${a.factors.map(
+  (f) =>
+    html`<tr><td>${words(f.factor)}</td>${numCell(f.points)}${numCell(f.maxPoints)}<td><code>${f.code}</code></td><td class="wide">${f.reason}</td></tr>`,
+)}
+</tbody>
+<tfoot><tr><td>Total</td>${numCell(got)}${numCell(max)}<td colspan="2">score ${a.score}/100 = points as a share of the points available</td></tr></tfoot>
+</table></div>`;
+  const active =
+    alerts.length === 0
+      ? html`<p class="muted">No active alerts for this customer.</p>`
+      : activeAlertsTable([...alerts].sort(bySeverity), new Map(), false);
+  return html`<h2>Credit assessment as of ${a.asOf}</h2>
+<p class="muted">Computed now from the books as they stood that day, under the policy in force; amounts in ${ccy}. Nothing is stored from the console.</p>
+<div class="cols">
+<section>${head}</section>
+<section><h2>Limit recommendation</h2>${limit}</section>
+</div>
+<h2>Score factors</h2>
+${factors}
+<h2>Active alerts (${alerts.length})</h2>
+${active}`;
+}
+
+async function customerNames(credit: ConsoleCredit, alerts: readonly Alert[]): Promise<Map<string, string>> {
+  const found = await credit.store.getCustomers([...new Set(alerts.map((a) => a.customerId))]);
+  const names = new Map<string, string>();
+  for (const [id, c] of found) if (c.name) names.set(id, c.name);
+  return names;
+}
+
+async function creditView(credit: ConsoleCredit, id: string, asOf: IsoDate): Promise<CreditView> {
+  const [part, policy] = await Promise.all([credit.store.loadCustomerPartition(id), credit.policy()]);
+  const { figures: _f, ...assessment } = assess(asOfFile(creditFileOf(id, part), asOf), asOf, policy);
+  return { assessment, alerts: part.alerts };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,8 +805,26 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
     const asOf = asOfParam(params, opts.today);
     const file = await q.customer(b, asOf);
     if (!file) return problem(404, `There is no customer "${b}" on file.`, api);
-    if (api) return jsonReply(200, { asOf, ...file });
-    return htmlReply(200, file.customer?.name ?? b, customerPage(file, b, asOf), 'customers');
+    const credit = opts.credit ? await creditView(opts.credit, b, asOf) : undefined;
+    if (api)
+      return jsonReply(200, {
+        asOf,
+        ...file,
+        ...(credit ? { assessment: { ...credit.assessment, activeAlerts: credit.alerts } } : {}),
+      });
+    return htmlReply(200, file.customer?.name ?? b, customerPage(file, b, asOf, credit), 'customers');
+  }
+  if (a === 'alerts' && b === undefined) {
+    if (!opts.credit)
+      return problem(404, 'Alerts are not available: this console runs without the credit store.', api);
+    const [active, resolved] = await Promise.all([
+      opts.credit.store.listAlerts('active'),
+      opts.credit.store.listAlerts('resolved', RESOLVED_SHOWN),
+    ]);
+    active.sort(bySeverity);
+    if (api) return jsonReply(200, { active, resolved });
+    const names = await customerNames(opts.credit, [...active, ...resolved]);
+    return htmlReply(200, 'Alerts', alertsPage(active, resolved, names), 'alerts');
   }
   if (a === 'runs' && b === undefined) {
     const limit = limitParam(params);

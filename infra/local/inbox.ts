@@ -14,8 +14,22 @@ import type { LocalEnv } from './runtime.ts';
 
 export const INBOX_BUCKET = 'local-inbox';
 
-/** Kinds in the order a drop of several files must load: master data and rates before receivables. */
-const ORDER = ['customers', 'fx', 'financials', 'invoices', 'payments', 'profile'];
+/**
+ * Kinds in the order a drop of several files must load: master data and rates before receivables,
+ * and a customer's cover, statements and scores before its invoices, so the evaluation after each
+ * upload already sees them.
+ */
+const ORDER = [
+  'customers',
+  'fx',
+  'financials',
+  'guarantees',
+  'insurance',
+  'scores',
+  'invoices',
+  'payments',
+  'profile',
+];
 
 /** The S3 -> SQS event the upload bucket would send for this object, so the same handler runs. */
 export function s3SqsEvent(key: string, size: number, versionId: string): SQSEvent {
@@ -129,6 +143,7 @@ export class InboxWatcher {
       [
         'Drop finance files here; credit-sentinel ingests them within a few seconds.',
         '  customers/ invoices/ payments/ financials/ fx/   canonical CSV, JSON Lines or .xlsx',
+        '  guarantees/ insurance/ scores/                   the same, for credit cover and agency scores',
         '  profile/<profile name>/                          an ERP export read through a mapping profile',
         'Each file gets <name>.rejects.csv beside it: every refused row with its line and reason.',
         '',

@@ -217,6 +217,14 @@ describe('sentinel CLI', () => {
       });
       const url = /console\s+(http:\/\/\S+)/.exec(banner)?.[1];
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // The banner says where alerts go, and which kinds the inbox takes.
+      expect(banner).toContain(
+        `  alerts    ${join(shared, 'outbox', 'alerts.jsonl')}  (at start, after every upload, daily at 05:00 UTC)`,
+      );
+      expect(banner).toContain('guarantees, insurance, scores, profile/<name>');
+      const alertsPage = await fetch(`${url}/alerts`);
+      expect(alertsPage.status).toBe(200);
+      expect(await alertsPage.text()).toContain('<h1>Alerts</h1>');
       // The CLI talks to the running store (LevelDB allows one process per directory).
       const r = await sentinel(['ingest', 'invoices/march.csv', '--json', '--data-dir', shared], dir);
       expect(r.code).toBe(0);
@@ -227,6 +235,11 @@ describe('sentinel CLI', () => {
         join(inbox, 'payments', 'late.csv'),
         'payment_id,customer_id,received_date,amount,currency,invoice_id\nPX,BOLT,2025-04-02,99.99,EUR,M3\n',
       );
+      // ... and the customers it changed are evaluated: an invoice long past due opens an alert.
+      await writeFile(
+        join(inbox, 'invoices', 'old.csv'),
+        'invoice_id,customer_id,issue_date,due_date,amount,currency\nO1,OLDCO,2025-01-01,2025-01-31,500.00,EUR\n',
+      );
       const report = join(inbox, 'payments', 'late.rejects.csv');
       for (let i = 0; i < 100 && !existsSync(report); i++) await new Promise((w) => setTimeout(w, 100));
       expect(await readFile(report, 'utf8')).toBe('line,column,value,reason\r\n');
@@ -235,6 +248,26 @@ describe('sentinel CLI', () => {
         dir,
       );
       expect(JSON.parse(c.stdout)).toMatchObject({ openAmount: '0.00', settledInvoices: 1, avgDaysLate: 2 });
+      // The evaluation notifies once everything it decided is stored.
+      const alertsFile = join(shared, 'outbox', 'alerts.jsonl');
+      const notified = () => readFile(alertsFile, 'utf8').catch(() => '');
+      for (let i = 0; i < 100 && !(await notified()).endsWith('\n'); i++)
+        await new Promise((w) => setTimeout(w, 100));
+      const alerts = (await (await fetch(`${url}/api/alerts`)).json()) as {
+        active: { customerId: string; rule: string; severity: string }[];
+      };
+      // OLDCO's 500.00 beside ACME's 250.50 is two thirds of the open EUR receivables: concentrated too.
+      expect(alerts.active.map((a) => `${a.customerId}/${a.rule}:${a.severity}`)).toEqual([
+        'OLDCO/daysPastDue:critical',
+        'OLDCO/concentration:warning',
+      ]);
+      const outbox = await notified();
+      expect(
+        outbox
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).type),
+      ).toEqual(['alert.opened', 'alert.opened']);
     } finally {
       const exited = new Promise((ok) => server.once('exit', ok));
       server.kill('SIGINT');
