@@ -119,13 +119,24 @@ export async function evaluate(
   let opened = 0;
   let escalated = 0;
   let resolved = 0;
-  const notifications: Notification[] = [];
+  let notifications = 0;
+  /** Notifications of the group being evaluated: sent before its changes are stored (see below). */
+  let pending: Notification[] = [];
   const count = (changed: readonly Alert[], notes: readonly Notification[]) => {
     for (const n of notes)
       if (n.reason === 'opened') opened++;
       else escalated++;
     for (const a of changed) if (a.status === 'resolved') resolved++;
-    notifications.push(...notes);
+    pending.push(...notes);
+  };
+
+  // People are told before the change is stored: if storing fails, the retry finds the same change
+  // and tells them again (at least once); the other order would lose the notification for good.
+  const notifyThenSave = async (writes: EvaluationWrite[]) => {
+    if (pending.length > 0) await deps.notifier.notify(pending, req.asOf);
+    notifications += pending.length;
+    pending = [];
+    await store.saveEvaluation(writes);
   };
 
   for (let g = 0; g < ids.length; g += GROUP) {
@@ -151,7 +162,7 @@ export async function evaluate(
       const c = part.alerts.find((x) => x.rule === 'concentration');
       if (c) concentrationAlerts.set(id, c);
     });
-    await store.saveEvaluation(writes);
+    await notifyThenSave(writes);
   }
 
   // The book's concentration, once every evaluated customer's open amount as of the date is known.
@@ -176,10 +187,9 @@ export async function evaluate(
       if (r.changed.length > 0) writes.push({ customerId: id, alerts: r.changed });
       count(r.changed, r.notify);
     }
-    await store.saveEvaluation(writes);
+    await notifyThenSave(writes);
   }
 
-  if (notifications.length > 0) await deps.notifier.notify(notifications, req.asOf);
   const active = (await store.listAlerts('active')).length;
   return {
     asOf: req.asOf,
@@ -191,6 +201,6 @@ export async function evaluate(
     escalated,
     resolved,
     active,
-    notifications: notifications.length,
+    notifications,
   };
 }

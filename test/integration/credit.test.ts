@@ -171,3 +171,44 @@ describe('the IBM sample, evaluated', () => {
     expect(strict?.raised ?? 0).toBeGreaterThan(base?.raised ?? 0);
   }, 60_000);
 });
+
+describe('notifications are never lost', () => {
+  it('a failed save after notifying is retried and notifies again (at least once), never zero times', async () => {
+    const h = await harness();
+    try {
+      await h.load(
+        'late.csv',
+        'invoice_id,customer_id,issue_date,due_date,amount,currency\nL-1,LATE,2025-01-01,2025-01-31,500.00,EUR\n',
+        {},
+      );
+      const r = recorder();
+      let failOnce = true;
+      const store = new Proxy(h.env.store, {
+        get(target, prop, receiver) {
+          if (prop === 'saveEvaluation')
+            return async (...args: Parameters<typeof target.saveEvaluation>) => {
+              if (failOnce) {
+                failOnce = false;
+                throw new Error('DynamoDB is unreachable (injected)');
+              }
+              return target.saveEvaluation(...args);
+            };
+          const v = Reflect.get(target, prop, receiver);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      const d = { ...deps(h, r.notifier), store };
+      await expect(evaluate(d, { asOf: '2025-06-30' })).rejects.toThrow('unreachable');
+      expect(r.sent.map((n) => n.alert.rule)).toContain('daysPastDue');
+      const told = r.sent.length;
+      // The retry (SQS redelivery, the next daily run) finds the same change and tells again.
+      await evaluate(d, { asOf: '2025-06-30' });
+      expect(r.sent.length).toBe(2 * told);
+      // Once stored, nobody is told a third time.
+      await evaluate(d, { asOf: '2025-06-30' });
+      expect(r.sent.length).toBe(2 * told);
+    } finally {
+      await h.close();
+    }
+  });
+});
