@@ -79,62 +79,28 @@ const custPk = (id: string) => `CUST#${id}`;
 /** A customer's history (dated assessments, resolved alerts), apart so its partition stays lean. */
 const histPk = (id: string) => `HIST#${id}`;
 
+/** The sort key and item type of each kind kept in a customer's partition. */
+const IN_CUSTOMER: {
+  [K in Exclude<StoredRecord['kind'], 'fx'>]: [
+    type: string,
+    sk: (row: Extract<StoredRecord, { kind: K }>['row']) => string,
+  ];
+} = {
+  customers: ['customer', () => 'PROFILE'],
+  invoices: ['invoice', (r) => `INV#${r.invoiceId}`],
+  payments: ['payment', (r) => `PAY#${r.paymentId}`],
+  financials: ['financials', (r) => `FIN#${r.periodEnd}`],
+  guarantees: ['guarantee', (r) => `GUAR#${r.guaranteeId}`],
+  insurance: ['insurance', (r) => `INS#${r.policyId}`],
+  scores: ['score', (r) => `SCORE#${r.agency}#${r.date}`],
+};
+
 function itemOf(r: StoredRecord): Record<string, unknown> {
   const prov = { run: r.from.runId, line: r.from.line };
-  switch (r.kind) {
-    case 'customers':
-      return { pk: custPk(r.row.customerId), sk: 'PROFILE', type: 'customer', ...r.row, ...prov };
-    case 'invoices':
-      return {
-        pk: custPk(r.row.customerId),
-        sk: `INV#${r.row.invoiceId}`,
-        type: 'invoice',
-        ...r.row,
-        ...prov,
-      };
-    case 'payments':
-      return {
-        pk: custPk(r.row.customerId),
-        sk: `PAY#${r.row.paymentId}`,
-        type: 'payment',
-        ...r.row,
-        ...prov,
-      };
-    case 'financials':
-      return {
-        pk: custPk(r.row.customerId),
-        sk: `FIN#${r.row.periodEnd}`,
-        type: 'financials',
-        ...r.row,
-        ...prov,
-      };
-    case 'fx':
-      return { pk: `FX#${r.row.base}#${r.row.quote}`, sk: r.row.date, type: 'fx', ...r.row, ...prov };
-    case 'guarantees':
-      return {
-        pk: custPk(r.row.customerId),
-        sk: `GUAR#${r.row.guaranteeId}`,
-        type: 'guarantee',
-        ...r.row,
-        ...prov,
-      };
-    case 'insurance':
-      return {
-        pk: custPk(r.row.customerId),
-        sk: `INS#${r.row.policyId}`,
-        type: 'insurance',
-        ...r.row,
-        ...prov,
-      };
-    case 'scores':
-      return {
-        pk: custPk(r.row.customerId),
-        sk: `SCORE#${r.row.agency}#${r.row.date}`,
-        type: 'score',
-        ...r.row,
-        ...prov,
-      };
-  }
+  if (r.kind === 'fx')
+    return { pk: `FX#${r.row.base}#${r.row.quote}`, sk: r.row.date, type: 'fx', ...r.row, ...prov };
+  const [type, sk] = IN_CUSTOMER[r.kind] as [string, (row: unknown) => string];
+  return { pk: custPk(r.row.customerId), sk: sk(r.row), type, ...r.row, ...prov };
 }
 
 function keyOf(r: StoredRecord): Record<string, AttributeValue> {

@@ -160,19 +160,8 @@ const rules = z.strictObject({
   concentration: z.strictObject({ enabled, levels }),
 });
 
-export const RULES = [
-  'daysPastDue',
-  'overdueAmount',
-  'limitUse',
-  'abnormalPayment',
-  'paymentFrequency',
-  'daysLateDrift',
-  'ratingDowngrade',
-  'coverExpiring',
-  'staleFinancials',
-  'disputedShare',
-  'concentration',
-] as const;
+/** The rules, in the policy's order (the schema is the one list of them). */
+export const RULES = Object.keys(rules.shape) as (keyof typeof rules.shape)[];
 export type RuleName = (typeof RULES)[number];
 
 const amountText = z.string().regex(/^\d+(\.\d+)?$/, 'must be a plain decimal amount such as "250000.00"');
