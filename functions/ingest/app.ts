@@ -12,12 +12,14 @@ import type { ObjectRef, ObjectStore } from '../adapters/s3.ts';
 import { TABLE_SCHEMA } from '../adapters/table-schema.ts';
 import type { IngestDeps } from './pipeline.ts';
 import type { IngestRun } from './ports.ts';
-import { ingestUpload, type ProfileCatalog } from './uploads.ts';
+import { ingestUpload, type PolicySink, type ProfileCatalog } from './uploads.ts';
 
 export interface IngestHandlerDeps {
   readonly ingest: IngestDeps;
   readonly objects: ObjectStore;
   readonly profiles: ProfileCatalog;
+  /** Where a valid `policy/*.json` upload is put in force. */
+  readonly policies?: PolicySink | undefined;
   readonly dynamo: DynamoDBClient;
   readonly tableName: string;
   readonly logger: Logger;
@@ -61,7 +63,7 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
   const ingestOnce = makeIdempotent(
     async (job: { id: string; ref: ObjectRef }): Promise<Pick<IngestRun, 'runId' | 'status'> | null> => {
       const started = Date.now();
-      const run = await ingestUpload(deps.ingest, deps.objects, job.ref, deps.profiles);
+      const run = await ingestUpload(deps.ingest, deps.objects, job.ref, deps.profiles, deps.policies);
       if (!run) return null;
       logger.info('ingested', {
         runId: run.runId,

@@ -16,16 +16,18 @@ function env(name: string): string {
 
 const tableName = env('TABLE_NAME');
 const dynamo = new DynamoDBClient({});
+const store = new DynamoStore({ tableName, client: dynamo });
 
 export const handler = createIngestHandler({
   ingest: {
-    store: new DynamoStore({ tableName, client: dynamo }),
+    store,
     notifier: new SnsChangeNotifier(env('CHANGES_TOPIC_ARN')),
     clock: { now: () => new Date() },
     timeZone: process.env.SENTINEL_TIME_ZONE ?? 'UTC',
   },
   objects: new S3ObjectStore(),
   profiles: new ProfileCatalog(),
+  policies: store,
   dynamo,
   tableName: process.env.IDEMPOTENCY_TABLE_NAME ?? tableName,
   logger: new Logger(),

@@ -1,9 +1,11 @@
 import { SHIPPED_PROFILES } from '../../profiles/index.ts';
 import type { ObjectRef, ObjectStore } from '../adapters/s3.ts';
 import { dateInZone } from '../core/dates.ts';
+import { parsePolicy } from '../credit/policy.ts';
+import type { StoredPolicy } from '../credit/ports.ts';
 import { isKind, KINDS } from './kinds.ts';
 import { type IngestDeps, ingest, runIdFor } from './pipeline.ts';
-import type { IngestRun } from './ports.ts';
+import type { IngestRun, RejectRecord } from './ports.ts';
 import { canonicalProfile, type Profile, parseProfile } from './profile.ts';
 import { isRejectsReport, REJECTS_HEADER, rejectLine, rejectsNameFor } from './rejects.ts';
 
@@ -47,8 +49,82 @@ export function profileForKey(
     };
   }
   return {
-    error: `cannot tell what "${key}" holds: put it under ${KINDS.map((k) => `${k}/`).join(', ')} or profile/<profile name>/`,
+    error: `cannot tell what "${key}" holds: put it under ${KINDS.map((k) => `${k}/`).join(', ')}, profile/<profile name>/ or policy/`,
   };
+}
+
+/** Where an uploaded credit policy goes once it is valid. */
+export interface PolicySink {
+  putPolicy(p: StoredPolicy): Promise<void>;
+}
+
+/** Reads a whole (small) object as text. */
+async function textOf(body: AsyncIterable<Uint8Array>, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of body) {
+    size += c.length;
+    if (size > max) throw new RangeError(`is larger than ${max} bytes: not a policy file`);
+    chunks.push(c);
+  }
+  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+}
+
+const MAX_POLICY_BYTES = 1 << 20;
+
+/**
+ * `policy/<name>.json`: the credit policy to put in force. It is validated whole; an invalid one
+ * is refused with every bad field's path in the rejects report, and the policy in force stays.
+ */
+async function setPolicyUpload(
+  deps: IngestDeps,
+  objects: ObjectStore,
+  ref: ObjectRef,
+  objectRef: string,
+  runId: string,
+  policies: PolicySink,
+): Promise<IngestRun> {
+  const started = deps.clock.now();
+  const rejects = objects.reportSink(ref, rejectsNameFor(ref.key));
+  rejects.write(REJECTS_HEADER);
+  let problems: RejectRecord[] = [];
+  let policyId: string | undefined;
+  try {
+    const doc: unknown = JSON.parse(await textOf((await objects.open(ref)).body, MAX_POLICY_BYTES));
+    const r = parsePolicy(doc);
+    if (r.ok) {
+      const { id, ...document } = r.policy;
+      await policies.putPolicy({ id, document, setAt: started.toISOString(), setBy: objectRef });
+      policyId = id;
+    } else problems = r.issues.map((i) => ({ line: 0, column: i.path, value: '', reason: i.message }));
+  } catch (e) {
+    if (!(e instanceof SyntaxError || e instanceof RangeError || e instanceof TypeError)) throw e;
+    problems = [{ line: 0, column: '', value: '', reason: `the policy file ${e.message}` }];
+  }
+  for (const p of problems) rejects.write(rejectLine(p));
+  const reason =
+    problems.length > 0 ? 'the policy is not valid; the policy in force is unchanged' : undefined;
+  const run: IngestRun = {
+    runId,
+    file: ref.key,
+    objectRef,
+    kinds: [],
+    profile: 'policy',
+    status: problems.length > 0 ? 'unreadable' : 'processed',
+    reason,
+    rowsRead: 0,
+    accepted: {},
+    acceptedTotal: 0,
+    rejected: problems.length,
+    warnings: policyId ? [`policy ${policyId} is in force`] : [],
+    rejectsFile: await rejects.close(),
+    customersChanged: 0,
+    asOf: dateInZone(started, deps.timeZone),
+    startedAt: started.toISOString(),
+    finishedAt: deps.clock.now().toISOString(),
+  };
+  await deps.store.putRun(run, problems);
+  return run;
 }
 
 /** Ingests one uploaded object; reports files that cannot be used as a run of their own. */
@@ -57,10 +133,13 @@ export async function ingestUpload(
   objects: ObjectStore,
   ref: ObjectRef,
   catalog: ProfileCatalog,
+  policies?: PolicySink,
 ): Promise<IngestRun | undefined> {
   if (isRejectsReport(ref.key)) return undefined; // our own report, written next to the upload
   const objectRef = `s3://${ref.bucket}/${ref.key}${ref.versionId ? `?versionId=${ref.versionId}` : ''}`;
   const runId = runIdFor(objectRef, deps.clock.now(), true);
+  if (ref.key.startsWith('policy/') && policies)
+    return setPolicyUpload(deps, objects, ref, objectRef, runId, policies);
   const target = profileForKey(ref.key, catalog);
   const rejects = objects.reportSink(ref, rejectsNameFor(ref.key));
   if ('error' in target) {

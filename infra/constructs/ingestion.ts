@@ -8,20 +8,14 @@ import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { KINDS } from '../../functions/ingest/kinds.ts';
 import { SentinelFunction } from './function-defaults.ts';
 
 /**
- * Key prefixes that trigger ingestion, one S3 notification each. A profile upload is
- * `profile/<profile-name>/<file>.csv`.
+ * Key prefixes that trigger ingestion, one S3 notification each: one per upload kind, a profile
+ * upload `profile/<profile-name>/<file>.csv`, and a credit policy `policy/<file>.json`.
  */
-export const UPLOAD_PREFIXES = [
-  'invoices/',
-  'payments/',
-  'customers/',
-  'financials/',
-  'fx/',
-  'profile/',
-] as const;
+export const UPLOAD_PREFIXES: readonly string[] = [...KINDS.map((k) => `${k}/`), 'profile/', 'policy/'];
 
 /** Key suffix of the rejects report written next to an upload (see `rejectsNameFor` in functions/ingest). */
 export const REJECTS_SUFFIX = '.rejects.csv';

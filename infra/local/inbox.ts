@@ -20,6 +20,7 @@ export const INBOX_BUCKET = 'local-inbox';
  * upload already sees them.
  */
 const ORDER = [
+  'policy',
   'customers',
   'fx',
   'financials',
@@ -105,6 +106,7 @@ export function localIngestHandler(
     ingest: { store: env.store, notifier, clock: { now: () => new Date() }, timeZone },
     objects: inbox,
     profiles: new ProfileCatalog(),
+    policies: env.store,
     dynamo: env.store.client,
     tableName: env.store.tableName,
     logger,
@@ -138,6 +140,7 @@ export class InboxWatcher {
   static async prepare(root: string): Promise<void> {
     for (const k of KINDS) await mkdir(join(root, k), { recursive: true });
     await mkdir(join(root, 'profile', 'ibm-accounts-receivable'), { recursive: true });
+    await mkdir(join(root, 'policy'), { recursive: true });
     await writeFile(
       join(root, 'README.txt'),
       [
@@ -145,6 +148,7 @@ export class InboxWatcher {
         '  customers/ invoices/ payments/ financials/ fx/   canonical CSV, JSON Lines or .xlsx',
         '  guarantees/ insurance/ scores/                   the same, for credit cover and agency scores',
         '  profile/<profile name>/                          an ERP export read through a mapping profile',
+        '  policy/                                          a credit policy (.json) to put in force',
         'Each file gets <name>.rejects.csv beside it: every refused row with its line and reason.',
         '',
       ].join('\n'),

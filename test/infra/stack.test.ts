@@ -128,7 +128,18 @@ describe('data store', () => {
 });
 
 describe('ingestion', () => {
-  const prefixes = ['invoices/', 'payments/', 'customers/', 'financials/', 'fx/', 'profile/'];
+  const prefixes = [
+    'customers/',
+    'invoices/',
+    'payments/',
+    'financials/',
+    'fx/',
+    'guarantees/',
+    'insurance/',
+    'scores/',
+    'profile/',
+    'policy/',
+  ];
 
   it('has a private, versioned, encrypted upload bucket that logs access to a separate bucket', () => {
     const { bucket, accessLogsBucket } = built.stack.ingestion;
