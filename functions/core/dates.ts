@@ -180,8 +180,21 @@ export function addDays(date: IsoDate, days: number): IsoDate {
   return fromDayNumber(dayNumber(date) + days);
 }
 
+/** The last few answers of `addMonths`: an evaluation asks the same one for every customer. */
+const recentMonths = new Map<string, IsoDate>();
+
 /** The same day `months` calendar months later (or earlier), clamped to the month's last day. */
 export function addMonths(date: IsoDate, months: number): IsoDate {
+  const key = `${date}|${months}`;
+  const hit = recentMonths.get(key);
+  if (hit !== undefined) return hit;
+  const made = monthsLater(date, months);
+  if (recentMonths.size >= 64) recentMonths.clear();
+  recentMonths.set(key, made);
+  return made;
+}
+
+function monthsLater(date: IsoDate, months: number): IsoDate {
   const y = Number(date.slice(0, 4));
   const m = Number(date.slice(5, 7)) - 1 + months;
   const year = y + Math.floor(m / 12);

@@ -347,28 +347,35 @@ export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): Fact
     );
     // The schema guarantees a catch-all last band.
     const b = band ?? (spec.bands[spec.bands.length - 1] as (typeof spec.bands)[number]);
-    const bound =
-      b.max !== undefined
-        ? `LE_${codeNumber(b.max)}`
-        : b.min !== undefined
-          ? `GE_${codeNumber(b.min)}`
-          : 'OTHER';
-    const boundText =
-      b.max !== undefined
-        ? `at most ${show(f, b.max)}`
-        : b.min !== undefined
-          ? `at least ${show(f, b.min)}`
-          : 'outside every better band';
+    const { code, text } = bandWords(f, b);
     out.push({
       factor: f,
       value: v,
       points: b.points,
       maxPoints: spec.maxPoints,
-      code: `${CODE[f]}_${bound}`,
-      reason: `${LABEL[f]} ${show(f, v)}: ${boundText}`,
+      code,
+      reason: `${LABEL[f]} ${show(f, v)}: ${text}`,
     });
   }
   return out;
+}
+
+type Band = { min?: number | undefined; max?: number | undefined; points: number };
+const BAND_WORDS = new WeakMap<Band, { code: string; text: string }>();
+
+/** A band's reason code and words, made once per band of a policy (every customer reuses them). */
+function bandWords(f: NumericFactor, b: Band): { code: string; text: string } {
+  let w = BAND_WORDS.get(b);
+  if (!w) {
+    w =
+      b.max !== undefined
+        ? { code: `${CODE[f]}_LE_${codeNumber(b.max)}`, text: `at most ${show(f, b.max)}` }
+        : b.min !== undefined
+          ? { code: `${CODE[f]}_GE_${codeNumber(b.min)}`, text: `at least ${show(f, b.min)}` }
+          : { code: `${CODE[f]}_OTHER`, text: 'outside every better band' };
+    BAND_WORDS.set(b, w);
+  }
+  return w;
 }
 
 export function ratingOf(score: number, policy: Policy): Rating {
