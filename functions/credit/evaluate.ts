@@ -69,13 +69,22 @@ export function asOfFile(file: CreditFile, asOf: IsoDate): CreditFile {
 
 const RECENT_DAYS = 90;
 
-/** The assessment with its own entry added to the recent ones (the last 90 days), as it is stored. */
+/**
+ * The assessment with its rating history as it is stored: the rating changes of the last 90 days
+ * (each entry holds from its date until the next one), and the entry in effect when they began.
+ * A day whose rating is the same as the last entry's adds nothing, so a steady customer's stored
+ * assessment does not change from one day to the next and is not written again.
+ */
 export function withRecent<A extends Assessment>(a: A, file: CreditFile): A {
   const since = addDays(a.asOf, -RECENT_DAYS);
-  const recent: PriorAssessment[] = [
-    ...(file.recent ?? []).filter((p) => p.asOf >= since),
-    { asOf: a.asOf, rating: a.rating, score: a.score, policyId: a.policyId },
-  ];
+  const before = (file.recent ?? []).filter((p) => p.asOf < a.asOf);
+  const firstInWindow = before.findIndex((p) => p.asOf >= since);
+  const kept = firstInWindow < 0 ? before.slice(-1) : before.slice(Math.max(0, firstInWindow - 1));
+  const last = kept[kept.length - 1];
+  const recent: PriorAssessment[] =
+    last && last.rating === a.rating
+      ? kept
+      : [...kept, { asOf: a.asOf, rating: a.rating, score: a.score, policyId: a.policyId }];
   return { ...a, recent };
 }
 
@@ -151,7 +160,10 @@ export async function evaluate(
       ratings[a.rating] = (ratings[a.rating] ?? 0) + 1;
       if (part.assessment && part.assessment.rating !== a.rating) ratingChanges++;
       const s = stored(a);
-      const changed = !part.assessment || JSON.stringify(part.assessment) !== JSON.stringify(s);
+      // What changed apart from the date: a steady customer is not written again every day.
+      const changed =
+        !part.assessment ||
+        JSON.stringify({ ...part.assessment, asOf: '' }) !== JSON.stringify({ ...s, asOf: '' });
       writes.push({
         customerId: id,
         assessment: changed ? s : undefined,

@@ -240,8 +240,13 @@ export function evaluateRules(
     // The largest fall within the window, today included: a rating that wavers below its best
     // keeps one alert open instead of opening one on every dip; it clears once the fall is older.
     const since = addDays(a.asOf, -r.ratingDowngrade.windowDays);
+    // `recent` holds rating changes: each entry is in effect until the next. The window starts
+    // with the entry in effect on its first day, then the changes inside it, then today.
+    const earlier = file.recent.filter((p) => p.asOf < a.asOf);
+    const inEffect = earlier.filter((p) => p.asOf < since).at(-1);
     const seen: PriorAssessment[] = [
-      ...file.recent.filter((p) => p.asOf >= since && p.asOf < a.asOf),
+      ...(inEffect ? [inEffect] : []),
+      ...earlier.filter((p) => p.asOf >= since),
       { asOf: a.asOf, rating: a.rating, score: a.score, policyId: a.policyId },
     ].sort((p, q) => (p.asOf < q.asOf ? -1 : p.asOf > q.asOf ? 1 : 0));
     let best = seen[0] as PriorAssessment;

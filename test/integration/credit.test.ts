@@ -212,3 +212,31 @@ describe('notifications are never lost', () => {
     }
   });
 });
+
+describe('stored assessments', () => {
+  it('a steady customer is not written again day after day; a change is', async () => {
+    const h = await harness();
+    try {
+      await h.load(
+        'steady.csv',
+        'invoice_id,customer_id,issue_date,due_date,amount,currency\nS-1,STEADY,2025-06-01,2025-08-31,500.00,EUR\n',
+        {},
+      );
+      const r = recorder();
+      await evaluate(deps(h, r.notifier), { asOf: '2025-06-10' });
+      await evaluate(deps(h, r.notifier), { asOf: '2025-06-11' });
+      const stored = (await h.env.store.loadCustomerPartition('STEADY')).assessment;
+      expect(stored?.asOf).toBe('2025-06-10'); // nothing but the date changed on the 11th
+      expect(stored?.recent).toEqual([
+        { asOf: '2025-06-10', rating: stored?.rating, score: stored?.score, policyId: policy.id },
+      ]);
+      // Months later the invoice is overdue: the assessment changes and is stored.
+      await evaluate(deps(h, r.notifier), { asOf: '2025-11-30' });
+      const later = (await h.env.store.loadCustomerPartition('STEADY')).assessment;
+      expect(later?.asOf).toBe('2025-11-30');
+      expect(later?.score).toBeLessThan(stored?.score ?? 0);
+    } finally {
+      await h.close();
+    }
+  });
+});

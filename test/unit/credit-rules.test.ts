@@ -556,9 +556,15 @@ describe('ratingDowngrade', () => {
     expect(sev(check([], 'E'), 'ratingDowngrade')).toBe('none');
   });
 
-  it('the window: 30 days back counts, 31 does not; an assessment of the same day does not', () => {
-    expect(sev(check([prior('2026-05-31', 'A')], 'C'), 'ratingDowngrade')).toBe('high/cut_limit');
-    expect(sev(check([prior('2026-05-30', 'A')], 'C'), 'ratingDowngrade')).toBe('none');
+  it('the window: a fall 30 days back counts, 31 does not; an entry of the same day does not', () => {
+    // `recent` holds rating changes: A until 05-31, C from 05-31 (30 days before 06-30): counts
+    expect(sev(check([prior('2026-04-01', 'A'), prior('2026-05-31', 'C')], 'C'), 'ratingDowngrade')).toBe(
+      'high/cut_limit',
+    );
+    // C from 05-30 (31 days back): C was already in effect when the window opened
+    expect(sev(check([prior('2026-04-01', 'A'), prior('2026-05-30', 'C')], 'C'), 'ratingDowngrade')).toBe(
+      'none',
+    );
     expect(sev(check([prior(AS_OF, 'A')], 'C'), 'ratingDowngrade')).toBe('none');
   });
 
@@ -589,11 +595,13 @@ describe('ratingDowngrade', () => {
     );
   });
 
-  it('a better rating outside the window does not count', () => {
-    // A on 2026-05-01 is too old; B on 06-20 is the reference: C is 1 notch below
+  it('the rating in effect when the window opens counts, however old its entry', () => {
+    // A from 05-01 until B on 06-20, C now: A held on 05-31, so the fall is A -> C, 2 notches
     expect(sev(check([prior('2026-05-01', 'A'), prior('2026-06-20', 'B')], 'C'), 'ratingDowngrade')).toBe(
-      'warning/review',
+      'high/cut_limit',
     );
+    // The same with a steady A that last changed long ago: a fall today from A
+    expect(sev(check([prior('2025-01-01', 'A')], 'B'), 'ratingDowngrade')).toBe('warning/review');
   });
 
   it('uses the real assessment: the new customer scores 56 (C), B two weeks ago', () => {
