@@ -1,39 +1,18 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { mapLimit } from '../../functions/core/concurrency.ts';
 import type { IsoDate } from '../../functions/core/dates.ts';
-import {
-  type Alert,
-  type AlertCommand,
-  applyCommand,
-  type Notification,
-} from '../../functions/credit/alerts.ts';
+import { type Alert, type AlertCommand, applyCommand } from '../../functions/credit/alerts.ts';
 import { assess } from '../../functions/credit/assess.ts';
 import { backtest } from '../../functions/credit/backtest.ts';
 import { asOfFile, creditFileOf, evaluate } from '../../functions/credit/evaluate.ts';
 import { type Policy, parsePolicy, policyInForce } from '../../functions/credit/policy.ts';
-import type { AlertNotifier } from '../../functions/credit/ports.ts';
 import { evaluateRules } from '../../functions/credit/rules.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { dateOption, table, today, UsageError, withStore } from './cli-common.ts';
+import { OutboxAlertNotifier } from './files.ts';
 import type { LocalEnv } from './runtime.ts';
-
-/** Alerts as JSON lines in the local outbox (`<data dir>/outbox/alerts.jsonl`). */
-export class OutboxAlertNotifier implements AlertNotifier {
-  constructor(private readonly dataDir: string) {}
-  async notify(notifications: readonly Notification[], asOf: IsoDate): Promise<void> {
-    const path = join(this.dataDir, 'outbox', 'alerts.jsonl');
-    await mkdir(dirname(path), { recursive: true });
-    await appendFile(
-      path,
-      notifications
-        .map((n) => `${JSON.stringify({ type: `alert.${n.reason}`, asOf, alert: n.alert })}\n`)
-        .join(''),
-    );
-  }
-}
 
 export async function loadPolicy(store: Pick<DynamoStore, 'getPolicy'>): Promise<Policy> {
   return policyInForce(await store.getPolicy(), DEFAULT_POLICY_DOCUMENT);

@@ -6,7 +6,8 @@ import type { Notification } from '../../functions/credit/alerts.ts';
 import { type EvaluationRun, evaluate } from '../../functions/credit/evaluate.ts';
 import type { AlertNotifier, CreditStore } from '../../functions/credit/ports.ts';
 import type { CustomersChanged } from '../../functions/ingest/ports.ts';
-import { loadPolicy, OutboxAlertNotifier } from './cli-credit.ts';
+import { loadPolicy } from './cli-credit.ts';
+import { OutboxAlertNotifier } from './files.ts';
 
 /**
  * The local stand-in for the evaluation Lambda and its schedule: `evaluate()` after every ingest

@@ -2,6 +2,10 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ObjectRef, ObjectStore, OpenedObject } from '../../functions/adapters/s3.ts';
+import { alertMessage } from '../../functions/alerts/format.ts';
+import type { IsoDate } from '../../functions/core/dates.ts';
+import type { Notification } from '../../functions/credit/alerts.ts';
+import type { AlertNotifier } from '../../functions/credit/ports.ts';
 import type { ChangeNotifier, CustomersChanged, RejectsSink } from '../../functions/ingest/ports.ts';
 
 /** Writes a report to `<path>.part` and renames it when complete, so readers never see half a file. */
@@ -55,5 +59,15 @@ export class OutboxNotifier implements ChangeNotifier {
     await mkdir(dirname(path), { recursive: true });
     await appendFile(path, `${JSON.stringify(message)}\n`);
     for (const l of this.listeners) l(message);
+  }
+}
+
+/** Alerts as JSON lines in the local outbox (`<data dir>/outbox/alerts.jsonl`). */
+export class OutboxAlertNotifier implements AlertNotifier {
+  constructor(private readonly dataDir: string) {}
+  async notify(notifications: readonly Notification[], asOf: IsoDate): Promise<void> {
+    const path = join(this.dataDir, 'outbox', 'alerts.jsonl');
+    await mkdir(dirname(path), { recursive: true });
+    await appendFile(path, notifications.map((n) => `${JSON.stringify(alertMessage(n, asOf))}\n`).join(''));
   }
 }

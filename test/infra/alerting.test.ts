@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type CfnResource, Validations } from 'aws-cdk-lib';
+import { App, type CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SLACK_WEBHOOK_PLACEHOLDER } from '../../functions/alerts/slack.ts';
 import { dailyRunSchema } from '../../functions/credit/app.ts';
 import { buildApp, InvalidConfigError, readConfig, type SentinelApp } from '../../infra/build-app.ts';
+import { acknowledgements, findingsOf } from './nag.ts';
 
 // One synthesis of the real app for the whole file. Bundling is skipped (test/infra/stack.test.ts
 // bundles every function); everything else, cdk-nag included, is the real synthesis.
@@ -353,26 +354,6 @@ describe('outputs', () => {
     });
   });
 });
-
-type Finding = { rule: string; path: string };
-const findingsOf = (pack: AwsSolutionsChecks, scope: IConstruct): Finding[] =>
-  pack
-    .validateScope(scope)
-    .violations.flatMap((v) =>
-      v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' })),
-    );
-const acknowledgements = (scope: IConstruct): { path: string; id: string; reason: string }[] =>
-  scope.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) =>
-        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
-          path: construct.node.path,
-          id: id.replace(/^annotation::/i, ''),
-          reason,
-        })),
-      ),
-  );
 
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged, with email subscriptions configured', () => {

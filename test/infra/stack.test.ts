@@ -9,6 +9,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, InvalidConfigError, readConfig, type SentinelApp } from '../../infra/build-app.ts';
 import { CreditSentinelStack } from '../../infra/stack.ts';
+import { acknowledgements, findingsOf } from './nag.ts';
 
 // One synthesis of the real app (with bundling) for the whole file.
 let built: SentinelApp;
@@ -360,28 +361,6 @@ describe('IAM', () => {
     expect(starActions.filter((a) => !a.startsWith('xray:'))).toEqual([]);
   });
 });
-
-type Finding = { rule: string; path: string };
-const findingsOf = (pack: AwsSolutionsChecks, scope: IConstruct): Finding[] =>
-  pack
-    .validateScope(scope)
-    .violations.flatMap((v) =>
-      v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' })),
-    );
-
-/** All `Validations.of(x).acknowledge()` records in the tree. */
-const acknowledgements = (scope: IConstruct): { path: string; id: string; reason: string }[] =>
-  scope.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) =>
-        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
-          path: construct.node.path,
-          id: id.replace(/^annotation::/i, ''),
-          reason,
-        })),
-      ),
-  );
 
 describe('cdk-nag AwsSolutions', () => {
   it('leaves no unacknowledged error or warning on the real app', () => {

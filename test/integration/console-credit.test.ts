@@ -9,6 +9,7 @@ import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { loadPolicy } from '../../infra/local/cli-credit.ts';
 import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { rows, text } from './pages.ts';
 
 /**
  * The console's credit side over HTTP, against dynalite: a small book is ingested, evaluated with
@@ -76,27 +77,7 @@ const EVIL_FACTORS = [
   ['industryRisk', 0, 4, 'INDUSTRY_RISK_HIGH'],
 ] as const;
 
-// ---- helpers (the same reading of the pages as console.test.ts) ----
-
-function decode(s: string): string {
-  return s
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
-}
-
-const text = (fragment: string) =>
-  decode(fragment.replace(/<[^>]*>/g, ' '))
-    .replace(/\s+/g, ' ')
-    .trim();
-
-function rows(page: string): string[][] {
-  return [...page.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) =>
-    [...(m[1] as string).matchAll(/<t[dh][^>]*>([\s\S]*?)<\/t[dh]>/g)].map((c) => text(c[1] as string)),
-  );
-}
+// ---- helpers (page reading shared with console.test.ts in pages.ts) ----
 
 /** The part of a page from the <h2> or <h1> that starts with `heading` up to the next one of `until`. */
 function section(page: string, heading: string, until = '<h2>'): string {

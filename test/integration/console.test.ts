@@ -6,6 +6,7 @@ import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { rowStarting, rows, text } from './pages.ts';
 
 // ---- fixtures: three customers, books as of 2025-03-31 worked out by hand below ----
 
@@ -53,29 +54,6 @@ const PAYMENTS_CSV = [
  */
 
 // ---- helpers ----
-
-function decode(s: string): string {
-  return s
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
-}
-
-const text = (fragment: string) =>
-  decode(fragment.replace(/<[^>]*>/g, ' '))
-    .replace(/\s+/g, ' ')
-    .trim();
-
-/** The rows of the HTML tables of a page, each as its cells' text. */
-function rows(page: string): string[][] {
-  return [...page.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) =>
-    [...(m[1] as string).matchAll(/<t[dh][^>]*>([\s\S]*?)<\/t[dh]>/g)].map((c) => text(c[1] as string)),
-  );
-}
-
-const rowStarting = (page: string, first: string) => rows(page).find((r) => r[0] === first);
 
 /** The part of a page under an <h2> that starts with `heading`, up to the next <h2>. */
 function section(page: string, heading: string): string {

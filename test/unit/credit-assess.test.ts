@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Customer, FinancialStatement, Invoice, Payment } from '../../functions/core/records.ts';
+import type { Customer, FinancialStatement } from '../../functions/core/records.ts';
 import {
   assess,
   type CreditFile,
@@ -14,16 +14,11 @@ import {
   recommendLimit,
   scoreFactors,
 } from '../../functions/credit/assess.ts';
-import { type Policy, type PolicyDocument, parsePolicy } from '../../functions/credit/policy.ts';
+import type { PolicyDocument } from '../../functions/credit/policy.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { inv, parsed, pay } from './credit-fixtures.ts';
 
 // ---- fixtures (EUR, amounts in cents) ----
-
-function parsed(doc: unknown): Policy {
-  const r = parsePolicy(doc);
-  if (!r.ok) throw new Error(`policy refused: ${JSON.stringify(r.issues)}`);
-  return r.policy;
-}
 
 const policy = parsed(DEFAULT_POLICY_DOCUMENT);
 const AS_OF = '2026-06-30';
@@ -37,29 +32,6 @@ function customer(extra: Partial<Customer> = {}): Customer {
     creditLimit: 10_000_000, // 100,000.00 EUR
     ...extra,
   };
-}
-
-function inv(
-  invoiceId: string,
-  issueDate: string,
-  dueDate: string,
-  amount: number,
-  extra: Partial<Invoice> = {},
-): Invoice {
-  return {
-    customerId: 'C1',
-    invoiceId,
-    issueDate,
-    dueDate,
-    amount,
-    currency: 'EUR',
-    disputed: false,
-    ...extra,
-  };
-}
-
-function pay(paymentId: string, receivedDate: string, amount: number, invoiceIds: string[] = []): Payment {
-  return { customerId: 'C1', paymentId, receivedDate, amount, currency: 'EUR', invoiceIds };
 }
 
 function statement(extra: Partial<FinancialStatement> = {}): FinancialStatement {

@@ -2,23 +2,17 @@ import { describe, expect, it } from 'vitest';
 import {
   canonicalJson,
   NUMERIC_FACTORS,
-  type Policy,
   type PolicyDocument,
   parsePolicy,
   policyId,
   RULES,
 } from '../../functions/credit/policy.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { parsed } from './credit-fixtures.ts';
 
 /** A deep copy of the default policy document, to change one thing in. */
 function defaultDoc(): PolicyDocument {
   return structuredClone(DEFAULT_POLICY_DOCUMENT) as PolicyDocument;
-}
-
-function parsed(doc: unknown): Policy {
-  const r = parsePolicy(doc);
-  if (!r.ok) throw new Error(`policy refused: ${JSON.stringify(r.issues)}`);
-  return r.policy;
 }
 
 function issuesOf(doc: unknown): { path: string; message: string }[] {

@@ -8,13 +8,7 @@ import {
   type InsuranceCover,
   type PriorAssessment,
 } from '../../functions/credit/assess.ts';
-import {
-  type Policy,
-  type PolicyDocument,
-  parsePolicy,
-  type Rating,
-  type RuleName,
-} from '../../functions/credit/policy.ts';
+import type { Policy, PolicyDocument, Rating, RuleName } from '../../functions/credit/policy.ts';
 import {
   type AlertCandidate,
   concentrationCandidate,
@@ -25,14 +19,9 @@ import {
   robustZ,
 } from '../../functions/credit/rules.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { inv, parsed, pay } from './credit-fixtures.ts';
 
 // ---- fixtures (EUR, amounts in cents) ----
-
-function parsed(doc: unknown): Policy {
-  const r = parsePolicy(doc);
-  if (!r.ok) throw new Error(`policy refused: ${JSON.stringify(r.issues)}`);
-  return r.policy;
-}
 
 const policy = parsed(DEFAULT_POLICY_DOCUMENT);
 const AS_OF = '2026-06-30';
@@ -46,35 +35,6 @@ function customer(extra: Partial<Customer> = {}): Customer {
     creditLimit: 1_000_000,
     ...extra,
   };
-}
-
-function inv(
-  invoiceId: string,
-  issueDate: string,
-  dueDate: string,
-  amount: number,
-  extra: Partial<Invoice> = {},
-): Invoice {
-  return {
-    customerId: 'C1',
-    invoiceId,
-    issueDate,
-    dueDate,
-    amount,
-    currency: 'EUR',
-    disputed: false,
-    ...extra,
-  };
-}
-
-function pay(
-  paymentId: string,
-  receivedDate: string,
-  amount: number,
-  invoiceIds: string[] = [],
-  extra: Partial<Payment> = {},
-): Payment {
-  return { customerId: 'C1', paymentId, receivedDate, amount, currency: 'EUR', invoiceIds, ...extra };
 }
 
 function file(extra: Partial<CreditFile> = {}): CreditFile {
