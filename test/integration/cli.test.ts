@@ -248,11 +248,13 @@ describe('sentinel CLI', () => {
         dir,
       );
       expect(JSON.parse(c.stdout)).toMatchObject({ openAmount: '0.00', settledInvoices: 1, avgDaysLate: 2 });
-      // The evaluation notifies once everything it decided is stored.
+      // The server logs an ingest-triggered evaluation once it has stored what it decided (the
+      // concentration pass comes after the per-customer one, so the outbox alone is no signal).
+      const evaluated = /alerts: evaluated \d+ customers? as of \S+ \([a-z+]*ingest[a-z+]*\): .* active/;
+      for (let i = 0; i < 150 && !evaluated.test(banner); i++) await new Promise((w) => setTimeout(w, 100));
+      expect(banner).toMatch(evaluated);
       const alertsFile = join(shared, 'outbox', 'alerts.jsonl');
       const notified = () => readFile(alertsFile, 'utf8').catch(() => '');
-      for (let i = 0; i < 100 && !(await notified()).endsWith('\n'); i++)
-        await new Promise((w) => setTimeout(w, 100));
       const alerts = (await (await fetch(`${url}/api/alerts`)).json()) as {
         active: { customerId: string; rule: string; severity: string }[];
       };
