@@ -180,37 +180,50 @@ export function addDays(date: IsoDate, days: number): IsoDate {
   return fromDayNumber(dayNumber(date) + days);
 }
 
-/** The last few answers of `addMonths`: an evaluation asks the same one for every customer. */
-const recentMonths = new Map<string, IsoDate>();
+/** Answers of `addMonths` by month offset, then date: an evaluation asks the same few for every customer. */
+const monthsMemo = new Map<number, Map<IsoDate, IsoDate>>();
+let monthsMemoSize = 0;
 
 /** The same day `months` calendar months later (or earlier), clamped to the month's last day. */
 export function addMonths(date: IsoDate, months: number): IsoDate {
-  const key = `${date}|${months}`;
-  const hit = recentMonths.get(key);
+  let byDate = monthsMemo.get(months);
+  const hit = byDate?.get(date);
   if (hit !== undefined) return hit;
   const made = monthsLater(date, months);
-  if (recentMonths.size >= 64) recentMonths.clear();
-  recentMonths.set(key, made);
+  if (monthsMemoSize >= 4096) {
+    monthsMemo.clear();
+    monthsMemoSize = 0;
+    byDate = undefined;
+  }
+  if (!byDate) {
+    byDate = new Map();
+    monthsMemo.set(months, byDate);
+  }
+  byDate.set(date, made);
+  monthsMemoSize++;
   return made;
 }
 
+const digit = (s: string, i: number) => s.charCodeAt(i) - 48;
+const yearOf = (d: IsoDate) => digit(d, 0) * 1000 + digit(d, 1) * 100 + digit(d, 2) * 10 + digit(d, 3);
+const monthOf = (d: IsoDate) => digit(d, 5) * 10 + digit(d, 6);
+const dayOf = (d: IsoDate) => digit(d, 8) * 10 + digit(d, 9);
+
 function monthsLater(date: IsoDate, months: number): IsoDate {
-  const y = Number(date.slice(0, 4));
-  const m = Number(date.slice(5, 7)) - 1 + months;
-  const year = y + Math.floor(m / 12);
-  const month = ((m % 12) + 12) % 12;
-  const last = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  const day = Math.min(Number(date.slice(8, 10)), last);
-  return `${String(year).padStart(4, '0')}-${String(month + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  const m = monthOf(date) - 1 + months;
+  const year = yearOf(date) + Math.floor(m / 12);
+  const month = (((m % 12) + 12) % 12) + 1;
+  const day = Math.min(dayOf(date), daysInMonth(year, month));
+  return `${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}`;
 }
 
 /** Whole calendar months from `earlier` to `later` (a month counts once its day is reached). */
 export function monthsBetween(earlier: IsoDate, later: IsoDate): number {
-  let n =
-    (Number(later.slice(0, 4)) - Number(earlier.slice(0, 4))) * 12 +
-    (Number(later.slice(5, 7)) - Number(earlier.slice(5, 7)));
-  if (addMonths(earlier, n) > later) n--;
-  return n;
+  const yl = yearOf(later);
+  const ml = monthOf(later);
+  const n = (yl - yearOf(earlier)) * 12 + (ml - monthOf(earlier));
+  // addMonths(earlier, n) falls in later's month, on earlier's day clamped to that month's end.
+  return Math.min(dayOf(earlier), daysInMonth(yl, ml)) > dayOf(later) ? n - 1 : n;
 }
 
 /** The calendar date of an instant in a time zone (the "today" of a finance team). */

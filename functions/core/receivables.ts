@@ -1,4 +1,4 @@
-import { addDays, daysBetween, type IsoDate } from './dates.ts';
+import { addDays, dayNumber, daysBetween, type IsoDate } from './dates.ts';
 import type { Invoice, Payment } from './records.ts';
 
 /** Part of a payment applied to an invoice, effective on the payment's received date. */
@@ -37,7 +37,8 @@ function byDueThenId(a: Dated, b: Dated): number {
   if (a.issueDate !== b.issueDate) return a.issueDate < b.issueDate ? -1 : 1;
   return a.invoiceId === b.invoiceId ? 0 : a.invoiceId < b.invoiceId ? -1 : 1;
 }
-function byReceived(a: Payment, b: Payment): number {
+/** Received date, then payment id: the order payments are applied in. */
+export function byReceived(a: Payment, b: Payment): number {
   if (a.receivedDate !== b.receivedDate) return a.receivedDate < b.receivedDate ? -1 : 1;
   return a.paymentId === b.paymentId ? 0 : a.paymentId < b.paymentId ? -1 : 1;
 }
@@ -53,61 +54,124 @@ export function allocatePayments(
   invoices: readonly Invoice[],
   payments: readonly Payment[],
 ): AllocationResult {
-  const open = new Map<string, number>();
-  const byId = new Map<string, Invoice>();
-  for (const inv of invoices) {
-    open.set(inv.invoiceId, inv.amount);
-    byId.set(inv.invoiceId, inv);
-  }
-  const fifo = [...invoices].sort(byDueThenId);
-  const ordered = [...payments].sort(byReceived);
-  const applications: PaymentApplication[] = [];
-  const notes: AllocationNote[] = [];
-  for (const p of ordered) {
-    const allocations: Allocation[] = [];
-    let remaining = p.amount;
-    if (p.invoiceIds.length > 0) {
-      for (const ref of p.invoiceIds) {
-        const inv = byId.get(ref);
-        if (!inv) notes.push({ paymentId: p.paymentId, invoiceId: ref, code: 'UNKNOWN_INVOICE' });
-        else if (inv.issueDate > p.receivedDate)
-          notes.push({ paymentId: p.paymentId, invoiceId: ref, code: 'INVOICE_NOT_YET_ISSUED' });
-        else if (inv.currency !== p.currency)
-          notes.push({ paymentId: p.paymentId, invoiceId: ref, code: 'CURRENCY_MISMATCH' });
-        else remaining = applyTo(inv, p, remaining, open, allocations);
-      }
-    } else {
-      for (const inv of fifo) {
-        if (remaining === 0) break;
-        if (inv.issueDate <= p.receivedDate && inv.currency === p.currency)
-          remaining = applyTo(inv, p, remaining, open, allocations);
-      }
-    }
-    applications.push({
-      paymentId: p.paymentId,
-      receivedDate: p.receivedDate,
-      currency: p.currency,
-      allocations,
-      unapplied: remaining,
-    });
-  }
-  return { applications, notes };
+  const detail: AllocationResult = { applications: [], notes: [] };
+  applyPayments(invoices, payments, '', detail);
+  return detail;
 }
 
-/** Applies what is left of payment `p` to invoice `inv`; returns what is left after it. */
-function applyTo(
-  inv: Invoice,
-  p: Payment,
-  remaining: number,
-  open: Map<string, number>,
-  allocations: Allocation[],
-): number {
-  const left = open.get(inv.invoiceId) ?? 0;
-  const take = Math.min(left, remaining);
-  if (take <= 0) return remaining;
-  open.set(inv.invoiceId, left - take);
-  allocations.push({ paymentId: p.paymentId, invoiceId: inv.invoiceId, amount: take, date: p.receivedDate });
-  return remaining - take;
+/** What the allocation leaves: per invoice (in the order given) and the cash left over. */
+interface Applied {
+  /** Per invoice: the amount applied to it. */
+  readonly paid: number[];
+  /** Per invoice: the received date of the last payment applied to it (undefined: none). */
+  readonly last: (IsoDate | undefined)[];
+  /** Unapplied cash in the currency asked for. */
+  unapplied: number;
+  /** Unapplied cash in other currencies (undefined when there is none). */
+  otherCash: Map<string, number> | undefined;
+}
+
+/** Below this many invoices a payment's invoice is found by scanning; above, through a map. */
+const SCAN_MAX = 16;
+
+/**
+ * The one allocation algorithm (see allocatePayments), written for the evaluation's hot path:
+ * amounts per invoice position, no map for a small book, payments sorted only when they are not
+ * already in received order, the FIFO order made only when a payment names no invoice. With
+ * `detail`, it also records every allocation and note. Invoice ids are unique (they key the store).
+ */
+function applyPayments(
+  invoices: readonly Invoice[],
+  payments: readonly Payment[],
+  currency: string,
+  detail?: AllocationResult,
+): Applied {
+  const n = invoices.length;
+  const paid = new Array<number>(n).fill(0);
+  const last = new Array<IsoDate | undefined>(n).fill(undefined);
+  const out: Applied = { paid, last, unapplied: 0, otherCash: undefined };
+  let ordered = payments;
+  for (let k = 1; k < payments.length; k++)
+    if (byReceived(payments[k - 1] as Payment, payments[k] as Payment) > 0) {
+      ordered = [...payments].sort(byReceived);
+      break;
+    }
+  let index: Map<string, number> | undefined;
+  let fifo: number[] | undefined;
+  for (const p of ordered) {
+    const allocations: Allocation[] | undefined = detail ? [] : undefined;
+    let remaining = p.amount;
+    const refs = p.invoiceIds;
+    if (refs.length > 0) {
+      for (const ref of refs) {
+        let i = -1;
+        if (n <= SCAN_MAX) {
+          for (let j = 0; j < n; j++)
+            if ((invoices[j] as Invoice).invoiceId === ref) {
+              i = j;
+              break;
+            }
+        } else {
+          if (!index) {
+            index = new Map();
+            for (let j = 0; j < n; j++) index.set((invoices[j] as Invoice).invoiceId, j);
+          }
+          i = index.get(ref) ?? -1;
+        }
+        const inv = invoices[i];
+        if (!inv) detail?.notes.push({ paymentId: p.paymentId, invoiceId: ref, code: 'UNKNOWN_INVOICE' });
+        else if (inv.issueDate > p.receivedDate)
+          detail?.notes.push({ paymentId: p.paymentId, invoiceId: ref, code: 'INVOICE_NOT_YET_ISSUED' });
+        else if (inv.currency !== p.currency)
+          detail?.notes.push({ paymentId: p.paymentId, invoiceId: ref, code: 'CURRENCY_MISMATCH' });
+        else {
+          const take = Math.min(inv.amount - (paid[i] as number), remaining);
+          if (take > 0) {
+            paid[i] = (paid[i] as number) + take;
+            last[i] = p.receivedDate; // payments come in received order: this one is the latest
+            remaining -= take;
+            allocations?.push({ paymentId: p.paymentId, invoiceId: ref, amount: take, date: p.receivedDate });
+          }
+        }
+      }
+    } else {
+      if (!fifo) {
+        fifo = Array.from({ length: n }, (_, j) => j);
+        fifo.sort((a, b) => byDueThenId(invoices[a] as Invoice, invoices[b] as Invoice));
+      }
+      for (const i of fifo) {
+        if (remaining === 0) break;
+        const inv = invoices[i] as Invoice;
+        if (inv.issueDate > p.receivedDate || inv.currency !== p.currency) continue;
+        const take = Math.min(inv.amount - (paid[i] as number), remaining);
+        if (take > 0) {
+          paid[i] = (paid[i] as number) + take;
+          last[i] = p.receivedDate;
+          remaining -= take;
+          allocations?.push({
+            paymentId: p.paymentId,
+            invoiceId: inv.invoiceId,
+            amount: take,
+            date: p.receivedDate,
+          });
+        }
+      }
+    }
+    if (p.currency === currency) out.unapplied += remaining;
+    else if (remaining > 0) {
+      out.otherCash ??= new Map();
+      out.otherCash.set(p.currency, (out.otherCash.get(p.currency) ?? 0) + remaining);
+    }
+    if (detail && allocations)
+      detail.applications.push({
+        paymentId: p.paymentId,
+        receivedDate: p.receivedDate,
+        currency: p.currency,
+        allocations,
+        unapplied: remaining,
+      });
+  }
+  return out;
 }
 
 export const AGING_BUCKETS = ['notDue', 'd1_30', 'd31_60', 'd61_90', 'd91_180', 'over180'] as const;
@@ -193,30 +257,55 @@ function mainCurrency(books: CustomerBooks): string {
   return best || (books.payments[0]?.currency ?? 'XXX');
 }
 
+/** A customer's receivables as of a date, without the per-invoice statuses: what the evaluation reads. */
+export interface Receivables {
+  readonly summary: ReceivableSummary;
+  /** The invoices issued by the date, in the order given. */
+  readonly invoices: readonly Invoice[];
+  /** Per invoice: what is still open. */
+  readonly open: readonly number[];
+  /** Per invoice settled by the date: the received date of the payment that closed it. */
+  readonly settledDate: readonly (IsoDate | undefined)[];
+  /** Per invoice settled by the date: max(0, settled - due); -1 for an open one. */
+  readonly daysLate: readonly number[];
+}
+
+/** The items dated by `asOf`: the same array when all are (the usual case for today's books). */
+function datedBy<T>(items: readonly T[], asOf: IsoDate, date: (t: T) => IsoDate): readonly T[] {
+  for (let k = 0; k < items.length; k++)
+    if (date(items[k] as T) > asOf) return items.filter((t) => date(t) <= asOf);
+  return items;
+}
+const issued = (i: Invoice) => i.issueDate;
+const received = (p: Payment) => p.receivedDate;
+
 /**
  * A customer's receivables as the books stood at the end of `asOf`: only invoices issued and
  * payments received by then exist. Every figure follows DOMAIN.md's formulas.
  */
-export function statementAsOf(books: CustomerBooks, asOf: IsoDate, dsoDays = 90): Statement {
-  const invoices = books.invoices.filter((i) => i.issueDate <= asOf);
-  const payments = books.payments.filter((p) => p.receivedDate <= asOf);
-  const { applications, notes } = allocatePayments(invoices, payments);
-  const currency = mainCurrency(books);
+export function receivablesAsOf(books: CustomerBooks, asOf: IsoDate, dsoDays = 90): Receivables {
+  return receivablesWith(books, asOf, dsoDays);
+}
 
-  const paid = new Map<string, { amount: number; last: IsoDate }>();
-  for (const app of applications) {
-    for (const a of app.allocations) {
-      const prev = paid.get(a.invoiceId);
-      paid.set(a.invoiceId, {
-        amount: (prev?.amount ?? 0) + a.amount,
-        last: prev && prev.last > a.date ? prev.last : a.date,
-      });
-    }
-  }
+function receivablesWith(
+  books: CustomerBooks,
+  asOf: IsoDate,
+  dsoDays: number,
+  detail?: AllocationResult,
+): Receivables {
+  const invoices = datedBy(books.invoices, asOf, issued);
+  const payments = datedBy(books.payments, asOf, received);
+  const currency = mainCurrency(books);
+  const applied = applyPayments(invoices, payments, currency, detail);
+  const asOfDay = dayNumber(asOf);
+  const salesFrom = addDays(asOf, -dsoDays);
 
   const aging: Aging = { notDue: 0, d1_30: 0, d31_60: 0, d61_90: 0, d91_180: 0, over180: 0 };
-  const other = new Map<string, number>();
-  const statuses: InvoiceStatus[] = [];
+  let other: Map<string, number> | undefined;
+  const n = invoices.length;
+  const open = new Array<number>(n);
+  const settledDate = new Array<IsoDate | undefined>(n);
+  const daysLate = new Array<number>(n);
   let openAmount = 0;
   let overdueAmount = 0;
   let disputedAmount = 0;
@@ -225,61 +314,37 @@ export function statementAsOf(books: CustomerBooks, asOf: IsoDate, dsoDays = 90)
   let settledInvoices = 0;
   let lateSum = 0;
   let sales = 0;
-  const salesFrom = addDays(asOf, -dsoDays);
-  for (const inv of invoices) {
-    const p = paid.get(inv.invoiceId);
-    const open = inv.amount - (p?.amount ?? 0);
-    if (open === 0 && p) {
-      const daysLate = Math.max(0, daysBetween(inv.dueDate, p.last));
+  for (let i = 0; i < n; i++) {
+    const inv = invoices[i] as Invoice;
+    const o = inv.amount - (applied.paid[i] as number);
+    const lastPaid = applied.last[i];
+    open[i] = o;
+    if (o === 0 && lastPaid !== undefined) {
+      const late = Math.max(0, dayNumber(lastPaid) - dayNumber(inv.dueDate));
+      settledDate[i] = lastPaid;
+      daysLate[i] = late;
       settledInvoices++;
-      lateSum += daysLate;
-      statuses.push({
-        invoiceId: inv.invoiceId,
-        currency: inv.currency,
-        issueDate: inv.issueDate,
-        dueDate: inv.dueDate,
-        amount: inv.amount,
-        open: 0,
-        disputed: inv.disputed,
-        settledDate: p.last,
-        daysLate,
-        daysToSettle: daysBetween(inv.issueDate, p.last),
-      });
+      lateSum += late;
     } else {
-      const daysPastDue = daysBetween(inv.dueDate, asOf);
-      const bucket = agingBucket(daysPastDue);
-      statuses.push({
-        invoiceId: inv.invoiceId,
-        currency: inv.currency,
-        issueDate: inv.issueDate,
-        dueDate: inv.dueDate,
-        amount: inv.amount,
-        open,
-        disputed: inv.disputed,
-        daysPastDue,
-        bucket,
-      });
+      settledDate[i] = undefined;
+      daysLate[i] = -1;
       if (inv.currency !== currency) {
-        other.set(inv.currency, (other.get(inv.currency) ?? 0) + open);
+        other ??= new Map();
+        other.set(inv.currency, (other.get(inv.currency) ?? 0) + o);
         continue;
       }
-      openAmount += open;
+      const daysPastDue = asOfDay - dayNumber(inv.dueDate);
+      openAmount += o;
       openInvoices++;
-      aging[bucket] += open;
-      if (daysPastDue > 0) overdueAmount += open;
-      if (inv.disputed) disputedAmount += open;
+      aging[agingBucket(daysPastDue)] += o;
+      if (daysPastDue > 0) overdueAmount += o;
+      if (inv.disputed) disputedAmount += o;
       if (daysPastDue > maxDaysPastDue) maxDaysPastDue = daysPastDue;
     }
     if (inv.currency === currency && inv.issueDate > salesFrom) sales += inv.amount;
   }
-  let unappliedCash = 0;
-  const otherCash = new Map<string, number>();
-  for (const app of applications) {
-    if (app.currency === currency) unappliedCash += app.unapplied;
-    else if (app.unapplied > 0)
-      otherCash.set(app.currency, (otherCash.get(app.currency) ?? 0) + app.unapplied);
-  }
 
+  const otherCash = applied.otherCash;
   const summary: ReceivableSummary = {
     customerId: books.customerId,
     currency,
@@ -292,14 +357,48 @@ export function statementAsOf(books: CustomerBooks, asOf: IsoDate, dsoDays = 90)
     maxDaysPastDue,
     settledInvoices,
     avgDaysLate: settledInvoices === 0 ? null : Math.round((lateSum / settledInvoices) * 100) / 100,
-    unappliedCash,
+    unappliedCash: applied.unapplied,
     dso: sales === 0 ? null : Math.round((openAmount / sales) * dsoDays * 10) / 10,
-    otherCurrencies: [...new Set([...other.keys(), ...otherCash.keys()])].sort().map((c) => ({
-      currency: c,
-      openAmount: other.get(c) ?? 0,
-      unappliedCash: otherCash.get(c) ?? 0,
-    })),
+    otherCurrencies:
+      other === undefined && otherCash === undefined
+        ? []
+        : [...new Set([...(other?.keys() ?? []), ...(otherCash?.keys() ?? [])])].sort().map((c) => ({
+            currency: c,
+            openAmount: other?.get(c) ?? 0,
+            unappliedCash: otherCash?.get(c) ?? 0,
+          })),
   };
+  return { summary, invoices, open, settledDate, daysLate };
+}
+
+/**
+ * The receivables as of `asOf` with every invoice's status (by due date) and every payment's
+ * allocations: what the console and the CLI show.
+ */
+export function statementAsOf(books: CustomerBooks, asOf: IsoDate, dsoDays = 90): Statement {
+  const detail: AllocationResult = { applications: [], notes: [] };
+  const r = receivablesWith(books, asOf, dsoDays, detail);
+  const statuses: InvoiceStatus[] = r.invoices.map((inv, i) => {
+    const base = {
+      invoiceId: inv.invoiceId,
+      currency: inv.currency,
+      issueDate: inv.issueDate,
+      dueDate: inv.dueDate,
+      amount: inv.amount,
+      open: r.open[i] as number,
+      disputed: inv.disputed,
+    };
+    const settled = r.settledDate[i];
+    if (settled !== undefined)
+      return {
+        ...base,
+        settledDate: settled,
+        daysLate: r.daysLate[i] as number,
+        daysToSettle: daysBetween(inv.issueDate, settled),
+      };
+    const daysPastDue = daysBetween(inv.dueDate, asOf);
+    return { ...base, daysPastDue, bucket: agingBucket(daysPastDue) };
+  });
   statuses.sort(byDueThenId);
-  return { summary, invoices: statuses, applications, notes };
+  return { summary: r.summary, invoices: statuses, applications: detail.applications, notes: detail.notes };
 }

@@ -1,7 +1,7 @@
 import { minorDigits } from '../core/currencies.ts';
 import { addMonths, type IsoDate, monthsBetween } from '../core/dates.ts';
 import { formatMinor, parseMinorUnits } from '../core/money.ts';
-import { type Statement, statementAsOf } from '../core/receivables.ts';
+import { type Receivables, receivablesAsOf } from '../core/receivables.ts';
 import type {
   Customer,
   ExternalScore,
@@ -14,7 +14,14 @@ import type {
 
 export type { ExternalScore, Guarantee, InsuranceCover };
 
-import { type NumericFactor, type Policy, RATINGS, type Rating, type RiskClass } from './policy.ts';
+import {
+  NUMERIC_FACTORS,
+  type NumericFactor,
+  type Policy,
+  RATINGS,
+  type Rating,
+  type RiskClass,
+} from './policy.ts';
 import { altmanZ2, currentRatio, debtRatio, quickRatio, type Ratio } from './ratios.ts';
 import { atThreshold } from './thresholds.ts';
 
@@ -49,7 +56,7 @@ export interface CreditFile {
 export interface Figures {
   readonly asOf: IsoDate;
   readonly currency: string;
-  readonly statement: Statement;
+  readonly receivables: Receivables;
   /** Open receivables less unapplied cash (never below zero). */
   readonly exposure: number;
   readonly creditLimit: number | undefined;
@@ -81,16 +88,8 @@ const NO_STATEMENT: Ratio = { notComputable: 'no financial statement on file' };
 
 /** The figures of a credit file as of a date: only what was known that day counts. */
 export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figures {
-  const statement = statementAsOf(
-    {
-      customerId: file.customerId,
-      currency: file.currency,
-      invoices: file.invoices,
-      payments: file.payments,
-    },
-    asOf,
-  );
-  const s = statement.summary;
+  const receivables = receivablesAsOf(file, asOf);
+  const s = receivables.summary;
   const exposure = Math.max(0, s.openAmount - s.unappliedCash);
   const creditLimit = file.customer?.creditLimit;
   const limitUse =
@@ -102,14 +101,17 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
   let lateCount = 0;
   let weighted = 0;
   let weight = 0;
-  for (const inv of statement.invoices) {
-    if (inv.settledDate === undefined || inv.settledDate <= windowStart) continue;
-    const late = inv.daysLate ?? 0;
+  const { invoices, settledDate, daysLate } = receivables;
+  for (let i = 0; i < invoices.length; i++) {
+    const on = settledDate[i];
+    if (on === undefined || on <= windowStart) continue;
+    const late = daysLate[i] as number;
+    const amount = (invoices[i] as Invoice).amount;
     settled++;
     lateSum += late;
     if (late > 0) lateCount++;
-    weighted += late * inv.amount;
-    weight += inv.amount;
+    weighted += late * amount;
+    weight += amount;
   }
   let first: IsoDate | undefined;
   let sales12m = 0;
@@ -146,7 +148,7 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
   return {
     asOf,
     currency: file.currency,
-    statement,
+    receivables,
     exposure,
     creditLimit,
     limitUse,
@@ -300,34 +302,79 @@ function codeNumber(v: number): string {
   return String(v).replace('-', 'MINUS_').replace('.', '_');
 }
 
-export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): FactorResult[] {
-  const out: FactorResult[] = [];
+type Band = { min?: number | undefined; max?: number | undefined; points: number };
+
+/** A numeric factor of a policy, ready to score: its bands with their reason codes and words. */
+interface CompiledFactor {
+  readonly factor: NumericFactor;
+  readonly maxPoints: number;
+  readonly neutralPoints: number;
+  readonly notComputableCode: string;
+  readonly bands: readonly (Band & { readonly code: string; readonly text: string })[];
+}
+
+/** What scoring needs of a policy, made once per policy (every customer reuses it). */
+interface CompiledScorecard {
+  readonly numeric: readonly CompiledFactor[];
+  readonly industry:
+    | {
+        readonly maxPoints: number;
+        readonly points: Record<RiskClass | 'unknown', number>;
+        /** Lower-cased industry -> class. */
+        readonly classes: ReadonlyMap<string, RiskClass>;
+      }
+    | undefined;
+  /** Limit caps in minor units, by currency and rating. */
+  readonly caps: ReadonlyMap<string, Partial<Record<Rating, number>>>;
+}
+
+const COMPILED = new WeakMap<Policy, CompiledScorecard>();
+
+function compiled(policy: Policy): CompiledScorecard {
+  let c = COMPILED.get(policy);
+  if (c) return c;
   const factors = policy.scorecard.factors;
-  for (const f of Object.keys(CODE) as (NumericFactor | 'industryRisk')[]) {
-    if (f === 'industryRisk') {
-      const spec = factors.industryRisk;
-      if (!spec) continue;
-      const industry = file.customer?.industry?.trim();
-      const cls = industry
-        ? Object.entries(spec.classes).find(([k]) => k.toLowerCase() === industry.toLowerCase())?.[1]
-        : undefined;
-      const key = cls ?? 'unknown';
-      out.push({
-        factor: f,
-        value: industry,
-        points: spec.points[key],
-        maxPoints: spec.maxPoints,
-        code: `${CODE[f]}_${key.toUpperCase()}`,
-        reason: industry
-          ? cls
-            ? `industry "${industry}" is ${cls} risk`
-            : `industry "${industry}" is not classed in the policy`
-          : 'no industry on file',
-      });
-      continue;
-    }
+  const numeric: CompiledFactor[] = [];
+  for (const f of NUMERIC_FACTORS) {
     const spec = factors[f];
     if (!spec) continue;
+    numeric.push({
+      factor: f,
+      maxPoints: spec.maxPoints,
+      neutralPoints: spec.neutralPoints,
+      notComputableCode: `${CODE[f]}_NOT_COMPUTABLE`,
+      bands: spec.bands.map((b) => ({ ...b, ...bandWords(f, b) })),
+    });
+  }
+  const ind = factors.industryRisk;
+  const caps = new Map<string, Partial<Record<Rating, number>>>();
+  for (const [ccy, byRating] of Object.entries(policy.limit.caps)) {
+    const parsed: Partial<Record<Rating, number>> = {};
+    for (const r of RATINGS) {
+      const v = parseMinorUnits(byRating[r], minorDigits(ccy) ?? 2, { decimal: '.', thousands: '' });
+      if (v.ok) parsed[r] = v.value; // the schema refuses a cap that does not parse
+    }
+    caps.set(ccy, parsed);
+  }
+  c = {
+    numeric,
+    industry: ind && {
+      maxPoints: ind.maxPoints,
+      points: ind.points,
+      classes: new Map(Object.entries(ind.classes).map(([k, v]) => [k.toLowerCase(), v])),
+    },
+    caps,
+  };
+  COMPILED.set(policy, c);
+  return c;
+}
+
+export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): FactorResult[] {
+  const card = compiled(policy);
+  const out: FactorResult[] = [];
+  // The factors in the order of CODE: the numeric ones, then industry risk.
+  for (const spec of card.numeric) {
+    const f = spec.factor;
     const fig = figureOf(f, x);
     if ('none' in fig) {
       out.push({
@@ -335,47 +382,58 @@ export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): Fact
         value: undefined,
         points: spec.neutralPoints,
         maxPoints: spec.maxPoints,
-        code: `${CODE[f]}_NOT_COMPUTABLE`,
+        code: spec.notComputableCode,
         reason: `${LABEL[f]} not computable: ${fig.none}; neutral points`,
       });
       continue;
     }
     const v = fig.value;
     const at = atThreshold(v);
-    const band = spec.bands.find((b) =>
-      b.max !== undefined ? at <= b.max : b.min !== undefined ? at >= b.min : true,
-    );
+    const bands = spec.bands;
     // The schema guarantees a catch-all last band.
-    const b = band ?? (spec.bands[spec.bands.length - 1] as (typeof spec.bands)[number]);
-    const { code, text } = bandWords(f, b);
+    let b = bands[bands.length - 1] as CompiledFactor['bands'][number];
+    for (const band of bands)
+      if (band.max !== undefined ? at <= band.max : band.min !== undefined ? at >= band.min : true) {
+        b = band;
+        break;
+      }
     out.push({
       factor: f,
       value: v,
       points: b.points,
       maxPoints: spec.maxPoints,
-      code,
-      reason: `${LABEL[f]} ${show(f, v)}: ${text}`,
+      code: b.code,
+      reason: `${LABEL[f]} ${show(f, v)}: ${b.text}`,
+    });
+  }
+  const ind = card.industry;
+  if (ind) {
+    const industry = file.customer?.industry?.trim();
+    const cls = industry ? ind.classes.get(industry.toLowerCase()) : undefined;
+    const key = cls ?? 'unknown';
+    out.push({
+      factor: 'industryRisk',
+      value: industry,
+      points: ind.points[key],
+      maxPoints: ind.maxPoints,
+      code: `${CODE.industryRisk}_${key.toUpperCase()}`,
+      reason: industry
+        ? cls
+          ? `industry "${industry}" is ${cls} risk`
+          : `industry "${industry}" is not classed in the policy`
+        : 'no industry on file',
     });
   }
   return out;
 }
 
-type Band = { min?: number | undefined; max?: number | undefined; points: number };
-const BAND_WORDS = new WeakMap<Band, { code: string; text: string }>();
-
-/** A band's reason code and words, made once per band of a policy (every customer reuses them). */
+/** A band's reason code and words. */
 function bandWords(f: NumericFactor, b: Band): { code: string; text: string } {
-  let w = BAND_WORDS.get(b);
-  if (!w) {
-    w =
-      b.max !== undefined
-        ? { code: `${CODE[f]}_LE_${codeNumber(b.max)}`, text: `at most ${show(f, b.max)}` }
-        : b.min !== undefined
-          ? { code: `${CODE[f]}_GE_${codeNumber(b.min)}`, text: `at least ${show(f, b.min)}` }
-          : { code: `${CODE[f]}_OTHER`, text: 'outside every better band' };
-    BAND_WORDS.set(b, w);
-  }
-  return w;
+  return b.max !== undefined
+    ? { code: `${CODE[f]}_LE_${codeNumber(b.max)}`, text: `at most ${show(f, b.max)}` }
+    : b.min !== undefined
+      ? { code: `${CODE[f]}_GE_${codeNumber(b.min)}`, text: `at least ${show(f, b.min)}` }
+      : { code: `${CODE[f]}_OTHER`, text: 'outside every better band' };
 }
 
 export function ratingOf(score: number, policy: Policy): Rating {
@@ -387,8 +445,12 @@ export function ratingOf(score: number, policy: Policy): Rating {
 export function assess(file: CreditFile, asOf: IsoDate, policy: Policy): Assessment & { figures: Figures } {
   const figures = figuresOf(file, asOf, policy);
   const factors = scoreFactors(figures, file, policy);
-  const max = factors.reduce((a, f) => a + f.maxPoints, 0);
-  const got = factors.reduce((a, f) => a + f.points, 0);
+  let max = 0;
+  let got = 0;
+  for (const f of factors) {
+    max += f.maxPoints;
+    got += f.points;
+  }
   const score = max > 0 ? Math.round((100 * got) / max) : 0;
   const rating = ratingOf(score, policy);
   return {
@@ -444,13 +506,10 @@ export function recommendLimit(x: Figures, rating: Rating, policy: Policy): Limi
       );
     }
   }
-  const capText = p.caps[ccy]?.[rating];
-  if (capText !== undefined) {
-    const cap = parseMinorUnits(capText, minorDigits(ccy) ?? 2, { decimal: '.', thousands: '' });
-    if (cap.ok && cap.value < base) {
-      base = cap.value;
-      basis.push(`capped at the rating ${rating} cap of ${formatMinor(cap.value, ccy)}`);
-    }
+  const cap = compiled(policy).caps.get(ccy)?.[rating];
+  if (cap !== undefined && cap < base) {
+    base = cap;
+    basis.push(`capped at the rating ${rating} cap of ${formatMinor(cap, ccy)}`);
   }
   let limit = base;
   if (x.guaranteed > 0) {

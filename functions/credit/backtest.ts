@@ -55,7 +55,7 @@ export function backtest(files: readonly CreditFile[], policy: Policy, from: Iso
       const f = { ...file, recent: recent.get(file.customerId) ?? [] };
       const a = withRecent(assess(f, day, policy), f);
       const candidates = evaluateRules(f, a, policy);
-      const s = a.figures.statement.summary;
+      const s = a.figures.receivables.summary;
       if (s.maxDaysPastDue >= 60) {
         if (day === from) already60.add(file.customerId);
         else if (!already60.has(file.customerId) && !reached60.has(file.customerId))

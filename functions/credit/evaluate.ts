@@ -170,7 +170,7 @@ export async function evaluate(
         history: changed && newsworthy(s, part.assessment),
         alerts: r.changed,
       });
-      open.set(id, { currency: file.currency, open: a.figures.statement.summary.openAmount });
+      open.set(id, { currency: file.currency, open: a.figures.receivables.summary.openAmount });
       const c = part.alerts.find((x) => x.rule === 'concentration');
       if (c) concentrationAlerts.set(id, c);
     });

@@ -1,6 +1,7 @@
-import { addDays, addMonths, daysBetween, type IsoDate } from '../core/dates.ts';
+import { addDays, addMonths, dayNumber, daysBetween, type IsoDate } from '../core/dates.ts';
 import { formatMinor } from '../core/money.ts';
-import { statementAsOf } from '../core/receivables.ts';
+import { byReceived, receivablesAsOf } from '../core/receivables.ts';
+import type { Payment } from '../core/records.ts';
 import {
   type Assessment,
   type CreditFile,
@@ -44,7 +45,7 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 /** Median of a non-empty list. */
 export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = Float64Array.from(xs).sort();
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
@@ -56,16 +57,29 @@ export function median(xs: readonly number[]): number {
  * reported as `Infinity` in size, signed, and the caller says so in words.
  */
 export function robustZ(x: number, history: readonly number[]): { z: number; median: number; mad: number } {
+  const score = robustScorer(history);
+  return { z: score(x), median: score.median, mad: score.mad };
+}
+
+/** robustZ with the history's median and deviations worked out once, for scoring many amounts. */
+export function robustScorer(
+  history: readonly number[],
+): ((x: number) => number) & { readonly median: number; readonly mad: number } {
   const med = median(history);
   const mad = median(history.map((h) => Math.abs(h - med)));
-  if (mad > 0) return { z: (0.6745 * (x - med)) / mad, median: med, mad };
-  const meanAd = history.reduce((a, h) => a + Math.abs(h - med), 0) / history.length;
-  if (meanAd > 0) return { z: (x - med) / (1.2533 * meanAd), median: med, mad };
-  return {
-    z: x === med ? 0 : x > med ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY,
-    median: med,
-    mad,
-  };
+  let meanAd = 0;
+  if (mad === 0) meanAd = history.reduce((a, h) => a + Math.abs(h - med), 0) / history.length;
+  const score = (x: number) =>
+    mad > 0
+      ? (0.6745 * (x - med)) / mad
+      : meanAd > 0
+        ? (x - med) / (1.2533 * meanAd)
+        : x === med
+          ? 0
+          : x > med
+            ? Number.POSITIVE_INFINITY
+            : Number.NEGATIVE_INFINITY;
+  return Object.assign(score, { median: med, mad });
 }
 
 function mean(xs: readonly number[]): number {
@@ -96,7 +110,7 @@ export function evaluateRules(
   const x = a.figures;
   const r = policy.rules;
   const ccy = x.currency;
-  const s = x.statement.summary;
+  const s = x.receivables.summary;
   const out: AlertCandidate[] = [];
   // A local function would be wrapped by the bundler's keepNames on every call: the hot path hoists it.
   const raise = candidate.bind(null, out, file.customerId, a.asOf, policy.id);
@@ -147,48 +161,60 @@ export function evaluateRules(
       );
   }
 
+  // The customer's payments in its credit currency received by the date, oldest first.
   const payments = file.payments.filter((p) => p.receivedDate <= a.asOf && p.currency === ccy);
+  if (payments.length > 1) payments.sort(byReceived);
 
-  if (r.abnormalPayment.enabled) {
+  if (r.abnormalPayment.enabled && payments.length > r.abnormalPayment.minHistory) {
     const from = addDays(a.asOf, -r.abnormalPayment.lookbackDays);
-    const history = payments.filter((p) => p.receivedDate <= from).map((p) => p.amount);
-    const recent = payments.filter((p) => p.receivedDate > from);
-    if (history.length >= r.abnormalPayment.minHistory && recent.length > 0) {
-      let worst:
-        | { id: string; date: IsoDate; amount: number; z: number; median: number; mad: number }
-        | undefined;
-      for (const p of recent) {
-        const z = robustZ(p.amount, history);
-        if (Math.abs(z.z) > r.abnormalPayment.zScore && (!worst || Math.abs(z.z) > Math.abs(worst.z)))
-          worst = { id: p.paymentId, date: p.receivedDate, amount: p.amount, ...z };
+    // Sorted by date: the history is a prefix, the recent ones the rest.
+    let cut = 0;
+    while (cut < payments.length && (payments[cut] as Payment).receivedDate <= from) cut++;
+    if (cut >= r.abnormalPayment.minHistory && cut < payments.length) {
+      const history = new Array<number>(cut);
+      for (let k = 0; k < cut; k++) history[k] = (payments[k] as Payment).amount;
+      const score = robustScorer(history);
+      let worst: { p: Payment; z: number } | undefined;
+      for (let k = cut; k < payments.length; k++) {
+        const p = payments[k] as Payment;
+        const z = score(p.amount);
+        if (Math.abs(z) > r.abnormalPayment.zScore && (!worst || Math.abs(z) > Math.abs(worst.z)))
+          worst = { p, z };
       }
-      if (worst)
+      if (worst) {
+        const { p, z } = worst;
+        const med = score.median;
         raise(
           'abnormalPayment',
           r.abnormalPayment.severity,
           r.abnormalPayment.action,
-          `payment ${worst.id} of ${formatMinor(worst.amount, ccy)} is far from this customer's usual ${formatMinor(Math.round(worst.median), ccy)}`,
+          `payment ${p.paymentId} of ${formatMinor(p.amount, ccy)} is far from this customer's usual ${formatMinor(Math.round(med), ccy)}`,
           {
-            paymentId: worst.id,
-            receivedDate: worst.date,
-            amount: formatMinor(worst.amount, ccy),
-            medianOfHistory: formatMinor(Math.round(worst.median), ccy),
-            robustZ: Number.isFinite(worst.z)
-              ? Number(worst.z.toFixed(2))
-              : 'every earlier payment was the same amount',
+            paymentId: p.paymentId,
+            receivedDate: p.receivedDate,
+            amount: formatMinor(p.amount, ccy),
+            medianOfHistory: formatMinor(Math.round(med), ccy),
+            robustZ: Number.isFinite(z) ? Number(z.toFixed(2)) : 'every earlier payment was the same amount',
             paymentsInHistory: history.length,
           },
         );
+      }
     }
   }
 
-  if (r.paymentFrequency.enabled && x.exposure > 0) {
-    const dates = [...new Set(payments.map((p) => p.receivedDate))].sort();
-    if (dates.length >= r.paymentFrequency.minPayments) {
-      const gaps = dates.slice(1).map((d, i) => daysBetween(dates[i] as IsoDate, d));
+  if (r.paymentFrequency.enabled && x.exposure > 0 && payments.length >= r.paymentFrequency.minPayments) {
+    // The intervals between the distinct days payments came in.
+    const gaps: number[] = [];
+    let previous = dayNumber((payments[0] as Payment).receivedDate);
+    for (let k = 1; k < payments.length; k++) {
+      const day = dayNumber((payments[k] as Payment).receivedDate);
+      if (day !== previous) gaps.push(day - previous);
+      previous = day;
+    }
+    if (gaps.length + 1 >= r.paymentFrequency.minPayments) {
       const usual = median(gaps);
-      const last = dates[dates.length - 1] as IsoDate;
-      const since = daysBetween(last, a.asOf);
+      const last = (payments[payments.length - 1] as Payment).receivedDate;
+      const since = dayNumber(a.asOf) - previous;
       if (since >= r.paymentFrequency.minGapDays && since > r.paymentFrequency.factor * usual)
         raise(
           'paymentFrequency',
@@ -211,10 +237,12 @@ export function evaluateRules(
     const baseFrom = addMonths(recentFrom, -d.baselineMonths);
     const recent: number[] = [];
     const base: number[] = [];
-    for (const inv of x.statement.invoices) {
-      if (inv.settledDate === undefined) continue;
-      if (inv.settledDate > recentFrom) recent.push(inv.daysLate ?? 0);
-      else if (inv.settledDate > baseFrom) base.push(inv.daysLate ?? 0);
+    const { settledDate, daysLate } = x.receivables;
+    for (let i = 0; i < settledDate.length; i++) {
+      const on = settledDate[i];
+      if (on === undefined) continue;
+      if (on > recentFrom) recent.push(daysLate[i] as number);
+      else if (on > baseFrom) base.push(daysLate[i] as number);
     }
     if (recent.length >= d.minSettled && base.length >= d.minSettled) {
       const drift = mean(recent) - mean(base);
@@ -323,7 +351,7 @@ export function evaluateRules(
 
   if (r.disputedShare.enabled && atThreshold(x.disputedShare) >= r.disputedShare.minShare) {
     const then = addDays(a.asOf, -r.disputedShare.windowDays);
-    const before = statementAsOf(
+    const before = receivablesAsOf(
       { customerId: file.customerId, currency: ccy, invoices: file.invoices, payments: file.payments },
       then,
     ).summary;

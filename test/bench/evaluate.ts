@@ -90,7 +90,7 @@ export function evaluateBook(files: readonly CreditFile[], asOf: IsoDate = EVAL_
   for (const f of files) {
     const a = assess(f, asOf, policy);
     alerts += evaluateRules(f, a, policy).length;
-    for (const b of AGING_BUCKETS) aging[b] += a.figures.statement.summary.aging[b];
+    for (const b of AGING_BUCKETS) aging[b] += a.figures.receivables.summary.aging[b];
     invoices += f.invoices.length;
   }
   return { customers: files.length, invoices, seconds: (performance.now() - t0) / 1000, alerts, aging };

@@ -156,8 +156,8 @@ describe('figuresOf: the worked example', () => {
 
   it('exposure = open receivables - unapplied cash, and limit use', () => {
     // open: I5 24,000 + I6 36,000 = 60,000; unapplied: P7 5,000
-    expect(x.statement.summary.openAmount).toBe(2_400_000 + 3_600_000);
-    expect(x.statement.summary.unappliedCash).toBe(500_000);
+    expect(x.receivables.summary.openAmount).toBe(2_400_000 + 3_600_000);
+    expect(x.receivables.summary.unappliedCash).toBe(500_000);
     expect(x.exposure).toBe(6_000_000 - 500_000);
     expect(x.creditLimit).toBe(10_000_000);
     // 55,000 / 100,000
@@ -214,7 +214,7 @@ describe('figuresOf: the worked example', () => {
 describe('figuresOf: edge cases', () => {
   it('exposure never goes below zero when cash exceeds what is open', () => {
     const x = figuresOf(file({ payments: [pay('P1', '2026-06-01', 100_000)] }), AS_OF, policy);
-    expect(x.statement.summary.unappliedCash).toBe(100_000);
+    expect(x.receivables.summary.unappliedCash).toBe(100_000);
     expect(x.exposure).toBe(0);
     expect(x.limitUse).toBe(0); // 0 / 100,000
   });

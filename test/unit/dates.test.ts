@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { DateFormat } from '../../functions/core/dates.ts';
 import {
   addDays,
+  addMonths,
   DATE_FORMATS,
   dateInZone,
   dayNumber,
   daysBetween,
   fromDayNumber,
   isoFromUtcDate,
+  monthsBetween,
   parseDate,
 } from '../../functions/core/dates.ts';
 
@@ -214,5 +216,69 @@ describe('day numbers by arithmetic', () => {
     // Outside the cached range too.
     expect(fromDayNumber(Date.UTC(1850, 5, 15) / MS)).toBe('1850-06-15');
     expect(dayNumber('2400-02-29')).toBe(Date.UTC(2400, 1, 29) / MS);
+  });
+});
+
+describe('calendar months', () => {
+  it.each([
+    ['2025-01-31', 1, '2025-02-28'],
+    ['2024-01-31', 1, '2024-02-29'],
+    ['2024-02-29', 12, '2025-02-28'],
+    ['2024-02-29', 48, '2028-02-29'],
+    ['2025-03-31', -1, '2025-02-28'],
+    ['2025-06-30', -12, '2024-06-30'],
+    ['2025-06-30', -15, '2024-03-30'],
+    ['2025-01-15', -13, '2023-12-15'],
+    ['2025-12-31', 2, '2026-02-28'],
+    ['2000-02-29', -1200, '1900-02-28'],
+  ])('addMonths(%s, %i) = %s', (date, months, expected) => {
+    expect(addMonths(date, months)).toBe(expected);
+  });
+
+  it.each([
+    ['2024-01-31', '2024-02-29', 1], // Jan 31 + 1 month is Feb 29 (clamped): reached
+    ['2024-01-31', '2024-02-28', 0],
+    ['2024-01-15', '2024-02-15', 1],
+    ['2024-01-15', '2024-02-14', 0],
+    ['2024-03-31', '2024-04-30', 1], // clamped to April's last day: a month has passed
+    ['2023-06-30', '2025-06-30', 24],
+    ['2025-06-30', '2025-06-30', 0],
+  ])('monthsBetween(%s, %s) = %i', (earlier, later, months) => {
+    // A month counts once addMonths(earlier, n) is reached.
+    expect(monthsBetween(earlier, later)).toBe(months);
+    expect(addMonths(earlier, months) <= later).toBe(true);
+    expect(addMonths(earlier, months + 1) > later).toBe(true);
+  });
+
+  it('agree with a Date-based reference on every day of 1999-2001 and 2023-2025', () => {
+    const MS = 86_400_000;
+    const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const reference = (date: string, months: number) => {
+      const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+      const last = new Date(Date.UTC(y, m - 1 + months + 1, 0)).getUTCDate();
+      return iso(Date.UTC(y, m - 1 + months, Math.min(d, last)));
+    };
+    let checked = 0;
+    for (const [from, to] of [
+      [Date.UTC(1999, 0, 1), Date.UTC(2001, 11, 31)],
+      [Date.UTC(2023, 0, 1), Date.UTC(2025, 11, 31)],
+    ] as const)
+      for (let ms = from; ms <= to; ms += MS) {
+        const date = iso(ms);
+        for (const months of [-37, -15, -13, -12, -1, 0, 1, 11, 12, 25]) {
+          const later = addMonths(date, months);
+          if (later !== reference(date, months)) throw new Error(`addMonths(${date}, ${months}) = ${later}`);
+          checked++;
+        }
+        // monthsBetween counts the months whose day is reached by the later date.
+        for (const days of [0, 1, 27, 28, 30, 31, 59, 61, 365, 366, 1000]) {
+          const until = iso(ms + days * MS);
+          let n = 0;
+          while (reference(date, n + 1) <= until) n++;
+          if (monthsBetween(date, until) !== n) throw new Error(`monthsBetween(${date}, ${until}) != ${n}`);
+          checked++;
+        }
+      }
+    expect(checked).toBe(21 * (365 * 6 + 2)); // 2000 and 2024 are leap years
   });
 });
