@@ -1,7 +1,9 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
+import { SLACK_MODES } from '../functions/alerts/slack.ts';
 import { SEVERITIES } from '../functions/credit/policy.ts';
+import type { AlertEmail } from './constructs/alerting.ts';
 import { CreditSentinelStack } from './stack.ts';
 
 const isTimeZone = (zone: string): boolean => {
@@ -33,15 +35,25 @@ const alertEmails = z.preprocess(
   jsonText,
   z
     .array(
-      z.strictObject({
-        address: z.email(),
-        minSeverity: z.enum(SEVERITIES),
-      }),
+      z
+        .strictObject({
+          address: z.email(),
+          /** Every alert of this severity and above, as it opens or escalates. */
+          minSeverity: z.enum(SEVERITIES).optional(),
+          /** The daily digest of the active alerts instead. */
+          digest: z.literal(true).optional(),
+        })
+        .refine(
+          (e) => (e.minSeverity === undefined) !== (e.digest === undefined),
+          'needs either "minSeverity" (each alert from that severity up) or "digest": true (the daily digest)',
+        )
+        // Exactly one of the two, as the refinement checked.
+        .transform((e) => e as AlertEmail),
       {
         error: (issue) =>
           issue.input === undefined
             ? undefined
-            : 'must be a JSON array such as [{"address":"credit@example.com","minSeverity":"high"}]',
+            : 'must be a JSON array such as [{"address":"credit@example.com","minSeverity":"high"},{"address":"cfo@example.com","digest":true}]',
       },
     )
     .refine(
@@ -59,8 +71,10 @@ export const sentinelConfig = z.object({
   /** Reserved for CloudWatch alarms (planned; alert emails are `alertEmails`); validated now so a typo fails early. */
   alarmEmail: z.email().optional(),
   retainData: contextBoolean.default(true),
-  /** Email subscriptions to the alerts topic: who gets which severities (filtered on `severityRank`). */
+  /** Email subscriptions to the alerts topic: who gets which severities (filtered on `severityRank`), or the daily digest. */
   alertEmails: alertEmails.optional(),
+  /** What the Slack channel gets: each alert as it opens or escalates, the daily digest, or both. */
+  slackAlerts: z.enum(SLACK_MODES).default('each'),
 });
 export type SentinelConfig = z.infer<typeof sentinelConfig>;
 
@@ -101,6 +115,7 @@ export const buildApp = (props: AppProps = {}): SentinelApp => {
     timeZone: config.timeZone,
     retainData: config.retainData,
     alertEmails: config.alertEmails ?? [],
+    slackAlerts: config.slackAlerts,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, config };

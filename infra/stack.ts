@@ -1,5 +1,6 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { SlackMode } from '../functions/alerts/slack.ts';
 import { type AlertEmail, Alerting } from './constructs/alerting.ts';
 import { DataStore } from './constructs/data-store.ts';
 import { Ingestion } from './constructs/ingestion.ts';
@@ -20,6 +21,8 @@ export interface CreditSentinelStackProps extends StackProps {
    * @default - none (Slack and other subscribers only)
    */
   readonly alertEmails?: readonly AlertEmail[];
+  /** What the Slack channel gets. @default 'each' */
+  readonly slackAlerts?: SlackMode;
 }
 
 /** Composes one construct per capability; resources and grants live in the constructs. */
@@ -43,6 +46,7 @@ export class CreditSentinelStack extends Stack {
       changesTopic: this.ingestion.changesTopic,
       timeZone: props.timeZone ?? 'UTC',
       alertEmails: props.alertEmails ?? [],
+      slackAlerts: props.slackAlerts ?? 'each',
     });
 
     new CfnOutput(this, 'UploadBucketName', { value: this.ingestion.bucket.bucketName });

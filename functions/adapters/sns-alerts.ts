@@ -9,11 +9,14 @@ import {
   alertEmailText,
   alertMessage,
   alertSubject,
+  digestEmailText,
+  digestMessage,
+  digestSubject,
   SEVERITY_RANK_ATTRIBUTE,
   severityRank,
 } from '../alerts/format.ts';
 import type { IsoDate } from '../core/dates.ts';
-import type { Notification } from '../credit/alerts.ts';
+import type { AlertDigest, Notification } from '../credit/alerts.ts';
 import type { AlertNotifier } from '../credit/ports.ts';
 
 /** SNS PublishBatch: at most 10 entries... */
@@ -62,6 +65,22 @@ export function publishEntry(n: Notification, asOf: IsoDate, id: string): Publis
   };
 }
 
+/**
+ * The daily digest's entry: `event` = `alert.digest` and no severity, so the per-alert email
+ * subscriptions (filtered on the alert events and `severityRank`) never get it; digest
+ * subscriptions filter on the event.
+ */
+export function digestEntry(d: AlertDigest, id: string): PublishBatchRequestEntry {
+  const message = digestMessage(d);
+  return {
+    Id: id,
+    Subject: digestSubject(d),
+    MessageStructure: 'json',
+    Message: JSON.stringify({ default: JSON.stringify(message), email: digestEmailText(d) }),
+    MessageAttributes: { event: text(message.type) },
+  };
+}
+
 /** Bytes SNS counts against the batch limit: message, subject, attribute names, types and values. */
 export function entryBytes(e: PublishBatchRequestEntry): number {
   let bytes = Buffer.byteLength(e.Message ?? '') + Buffer.byteLength(e.Subject ?? '');
@@ -96,7 +115,8 @@ const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
  * Publishes alert notifications on the alerts topic, up to 10 per PublishBatch request. Each
  * carries the attributes `event`, `severity`, `rule`, `customerId` (String) and `severityRank`
  * (Number: info 0, warning 1, high 2, critical 3), so a subscription can filter, e.g. email only
- * from `high` up. Throws when an entry still fails after the retries.
+ * from `high` up; the daily digest goes out as one message with `event` = `alert.digest`. Throws
+ * when an entry still fails after the retries.
  */
 export class SnsAlertNotifier implements AlertNotifier {
   private readonly attempts: number;
@@ -114,6 +134,10 @@ export class SnsAlertNotifier implements AlertNotifier {
   async notify(notifications: readonly Notification[], asOf: IsoDate): Promise<void> {
     const entries = notifications.map((n, i) => publishEntry(n, asOf, `n${i}`));
     for (const batch of batchesOf(entries)) await this.publish(batch);
+  }
+
+  async digest(d: AlertDigest): Promise<void> {
+    await this.publish([digestEntry(d, 'digest')]);
   }
 
   private async publish(batch: PublishBatchRequestEntry[]): Promise<void> {

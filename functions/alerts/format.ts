@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type IsoDate, isoDateOrNull } from '../core/dates.ts';
-import type { Alert, Notification } from '../credit/alerts.ts';
+import type { Alert, AlertDigest, Notification } from '../credit/alerts.ts';
 import { ACTIONS, RULES, SEVERITIES, SEVERITY_RANK, type Severity } from '../credit/policy.ts';
 
 /**
@@ -21,6 +21,8 @@ export interface AlertNotice {
 }
 
 export type AlertEventType = 'alert.opened' | 'alert.escalated';
+/** Every type of message on the alerts topic. */
+export type AlertsTopicEvent = AlertEventType | 'alert.digest';
 
 /** The message published on the alerts topic (SNS `Message`, the "default" and "sqs" text). */
 export interface AlertMessage {
@@ -111,5 +113,73 @@ export function alertEmailText(n: AlertNotice, asOf: IsoDate): string {
     ...(evidence.length > 0 ? ['Evidence:', ...evidence] : []),
     '',
     `As of ${asOf}, policy ${a.policyId}, alert ${a.alertId}.`,
+  ].join('\n');
+}
+
+// ---- the daily digest ----
+
+/** The digest as it is published on the alerts topic. */
+export interface DigestMessage {
+  readonly type: 'alert.digest';
+  readonly digest: AlertDigest;
+}
+
+export function digestMessage(digest: AlertDigest): DigestMessage {
+  return { type: 'alert.digest', digest };
+}
+
+const severityCount = z.number().int().min(0);
+export const digestMessageSchema = z.object({
+  type: z.literal('alert.digest'),
+  digest: z.object({
+    asOf: z.string().refine((s) => isoDateOrNull(s) !== null, 'must be a YYYY-MM-DD date'),
+    active: z.number().int().min(1),
+    bySeverity: z.object({
+      critical: severityCount,
+      high: severityCount,
+      warning: severityCount,
+      info: severityCount,
+    }),
+    alerts: z.array(
+      z.looseObject({
+        alertId: z.string().min(1),
+        customerId: z.string().min(1),
+        rule: z.enum(RULES),
+        severity: z.enum(SEVERITIES),
+        status: z.enum(['open', 'acknowledged', 'snoozed']),
+        action: z.enum(ACTIONS),
+        summary: z.string(),
+        openedAsOf: z.string(),
+      }),
+    ),
+    more: z.number().int().min(0),
+  }),
+});
+export type ParsedDigestMessage = z.infer<typeof digestMessageSchema>;
+
+/** Any message of the alerts topic: an alert's notification or the daily digest. */
+export const alertsTopicMessageSchema = z.discriminatedUnion('type', [
+  alertMessageSchema,
+  digestMessageSchema,
+]);
+
+/** `credit-sentinel 2026-06-30: 5 active alerts (1 critical, 2 high)` */
+export function digestSubject(d: Pick<AlertDigest, 'asOf' | 'active' | 'bySeverity'>): string {
+  return `credit-sentinel ${d.asOf}: ${d.active} active alert${d.active === 1 ? '' : 's'} (${d.bySeverity.critical} critical, ${d.bySeverity.high} high)`;
+}
+
+/** `[high] C1 daysPastDue: an invoice is 75 days past due -> hold deliveries (open since 2026-06-02)` */
+export function digestLine(a: AlertDigest['alerts'][number]): string {
+  const line = `[${a.severity}] ${a.customerId} ${a.rule}: ${a.summary} -> ${humanize(a.action)} (${a.status} since ${a.openedAsOf})`;
+  return line.replace(CONTROL, ' ');
+}
+
+/** The plain-text body digest email subscribers get. */
+export function digestEmailText(d: AlertDigest): string {
+  return [
+    `${digestSubject(d)}, ${d.bySeverity.warning} warning, ${d.bySeverity.info} info.`,
+    '',
+    ...d.alerts.map(digestLine),
+    ...(d.more > 0 ? ['', `... and ${d.more} more: the console's Alerts page lists them all.`] : []),
   ].join('\n');
 }

@@ -7,8 +7,14 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { snsMessageOf, UnreadableMessageError } from '../adapters/sns-envelope.ts';
-import { alertMessageSchema, noticeOf } from './format.ts';
-import { type PostOptions, postToSlack, SLACK_WEBHOOK_PLACEHOLDER, slackMessage } from './slack.ts';
+import { alertsTopicMessageSchema, noticeOf } from './format.ts';
+import {
+  type PostOptions,
+  postToSlack,
+  SLACK_WEBHOOK_PLACEHOLDER,
+  slackDigestMessage,
+  slackMessage,
+} from './slack.ts';
 
 export interface SlackHandlerDeps {
   /**
@@ -30,9 +36,9 @@ export function isConfigured(url: string | undefined): url is string {
 }
 
 /**
- * The Slack Lambda: SQS messages that are SNS notifications from the alerts topic, one Slack
- * message each. Records are posted one after the other (Slack allows about one message a second
- * per webhook; 429s are waited out) and fail one by one: a failed post goes back to the queue,
+ * The Slack Lambda: SQS messages that are SNS notifications from the alerts topic (an alert's
+ * notification or the daily digest, as the queue's subscription lets through), one Slack message
+ * each. Records are posted one after the other (Slack allows about one message a second per webhook; 429s are waited out) and fail one by one: a failed post goes back to the queue,
  * which retries it and keeps it on its dead-letter queue after 3 receives. A message that is not
  * an alert fails too, so it lands there to be looked at instead of vanishing.
  */
@@ -43,10 +49,10 @@ export function createSlackHandler(deps: SlackHandlerDeps) {
 
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     const { message } = snsMessageOf(record);
-    const parsed = alertMessageSchema.safeParse(message);
+    const parsed = alertsTopicMessageSchema.safeParse(message);
     if (!parsed.success)
       throw new UnreadableMessageError(
-        `the SNS message is not an alert: ${z.prettifyError(parsed.error).replace(/\s+/g, ' ')}`,
+        `the SNS message is neither an alert nor a digest: ${z.prettifyError(parsed.error).replace(/\s+/g, ' ')}`,
       );
     const m = parsed.data;
     const url = await deps.webhookUrl();
@@ -57,17 +63,21 @@ export function createSlackHandler(deps: SlackHandlerDeps) {
       metrics.addMetric('SlackNotConfigured', MetricUnit.Count, 1);
       return;
     }
+    const what =
+      m.type === 'alert.digest'
+        ? { event: m.type, asOf: m.digest.asOf, active: m.digest.active }
+        : { event: m.type, alertId: m.alert.alertId };
     try {
-      const { attempts } = await postToSlack(
-        url.trim(),
-        slackMessage(noticeOf(m), m.asOf, deps.consoleUrl),
-        deps.post,
-      );
-      logger.info('posted to Slack', { alertId: m.alert.alertId, event: m.type, attempts });
+      const payload =
+        m.type === 'alert.digest'
+          ? slackDigestMessage(m.digest, deps.consoleUrl)
+          : slackMessage(noticeOf(m), m.asOf, deps.consoleUrl);
+      const { attempts } = await postToSlack(url.trim(), payload, deps.post);
+      logger.info('posted to Slack', { ...what, attempts });
       metrics.addMetric('SlackPosted', MetricUnit.Count, 1);
     } catch (error) {
       // Errors from postToSlack never contain the webhook URL.
-      logger.error('Slack post failed', { alertId: m.alert.alertId, messageId: record.messageId, error });
+      logger.error('Slack post failed', { ...what, messageId: record.messageId, error });
       metrics.addMetric('SlackFailed', MetricUnit.Count, 1);
       throw error;
     }

@@ -1,6 +1,7 @@
 import type { IsoDate } from '../core/dates.ts';
+import type { AlertDigest } from '../credit/alerts.ts';
 import type { Severity } from '../credit/policy.ts';
-import { type AlertNotice, humanize, label, truncate } from './format.ts';
+import { type AlertNotice, digestLine, digestSubject, humanize, label, truncate } from './format.ts';
 
 /**
  * Alerts in Slack through an incoming webhook: the Block Kit message of a notification, and a
@@ -117,6 +118,62 @@ export function slackMessage(n: AlertNotice, asOf: IsoDate, consoleUrl?: string)
     ),
     blocks,
   };
+}
+
+/** Which alert messages a Slack channel gets: each notification, the daily digest, or both. */
+export const SLACK_MODES = ['each', 'digest', 'both'] as const;
+export type SlackMode = (typeof SLACK_MODES)[number];
+
+/** Block Kit allows 50 blocks a message; the digest keeps a few for its header and footer. */
+const DIGEST_SECTIONS_MAX = 40;
+
+/**
+ * The Block Kit message of the daily digest: the counts by severity, then the listed alerts one
+ * line each (sections of up to 3,000 characters), and how many more the console has.
+ */
+export function slackDigestMessage(d: AlertDigest, consoleUrl?: string): SlackPayload {
+  const counts = (['critical', 'high', 'warning', 'info'] as const)
+    .filter((s) => d.bySeverity[s] > 0)
+    .map((s) => `${SEVERITY_EMOJI[s]} ${d.bySeverity[s]} ${s}`)
+    .join('   ');
+  const blocks: SlackBlock[] = [
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: truncate(`Credit alerts digest · ${d.asOf}`, HEADER_MAX),
+        emoji: true,
+      },
+    },
+    { type: 'section', text: mrkdwn(`*${d.active} active*   ${counts}`, SECTION_MAX) },
+  ];
+  let chunk = '';
+  const sections: string[] = [];
+  for (const a of d.alerts) {
+    const line = `${SEVERITY_EMOJI[a.severity]} ${escapeMrkdwn(digestLine(a))}`;
+    if (chunk && chunk.length + 1 + line.length > SECTION_MAX) {
+      sections.push(chunk);
+      chunk = '';
+    }
+    chunk = chunk ? `${chunk}\n${line}` : line;
+  }
+  if (chunk) sections.push(chunk);
+  for (const text of sections.slice(0, DIGEST_SECTIONS_MAX))
+    blocks.push({ type: 'section', text: mrkdwn(text, SECTION_MAX) });
+  if (d.more > 0)
+    blocks.push({ type: 'context', elements: [mrkdwn(`... and ${d.more} more in the console`, FIELD_MAX)] });
+  if (consoleUrl)
+    blocks.push({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          text: { type: 'plain_text', text: 'Open the alerts' },
+          url: `${consoleUrl.replace(/\/+$/, '')}/alerts`,
+        },
+      ],
+    });
+  return { text: truncate(escapeMrkdwn(digestSubject(d)), SECTION_MAX), blocks };
 }
 
 export interface PostOptions {

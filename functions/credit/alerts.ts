@@ -211,25 +211,62 @@ export function applyCommand(
   }
 }
 
-/** A daily digest: the active alerts, most severe first, one line each. */
-export function digest(
+/** One alert as the daily digest lists it. */
+export interface DigestLine {
+  readonly alertId: string;
+  readonly customerId: string;
+  readonly rule: RuleName;
+  readonly severity: Severity;
+  readonly status: AlertStatus;
+  readonly action: Action;
+  readonly summary: string;
+  readonly openedAsOf: IsoDate;
+}
+
+/** The daily digest: how many alerts are active, by severity, and the most severe of them. */
+export interface AlertDigest {
+  readonly asOf: IsoDate;
+  readonly active: number;
+  readonly bySeverity: Readonly<Record<Severity, number>>;
+  /** Most severe first, then by customer and rule; at most `DIGEST_LINES`. */
+  readonly alerts: readonly DigestLine[];
+  /** Active alerts not listed (the console has them all). */
+  readonly more: number;
+}
+
+/** Lines in one digest: an email and a Slack message stay readable (and well inside SNS's 256 KiB). */
+export const DIGEST_LINES = 50;
+
+/** The daily digest of the active alerts; undefined when none is active. */
+export function digestOf(
   alerts: readonly Alert[],
   asOf: IsoDate,
-): { subject: string; lines: string[] } | undefined {
+  lines = DIGEST_LINES,
+): AlertDigest | undefined {
   const active = alerts.filter((a) => ACTIVE.includes(a.status));
   if (active.length === 0) return undefined;
   const sorted = [...active].sort(
     (a, b) =>
       SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
-      a.customerId.localeCompare(b.customerId) ||
-      a.rule.localeCompare(b.rule),
+      (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0) ||
+      (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0),
   );
-  const count = (s: Severity) => active.filter((a) => a.severity === s).length;
+  const bySeverity: Record<Severity, number> = { critical: 0, high: 0, warning: 0, info: 0 };
+  for (const a of active) bySeverity[a.severity]++;
   return {
-    subject: `credit-sentinel ${asOf}: ${active.length} active alert${active.length === 1 ? '' : 's'} (${count('critical')} critical, ${count('high')} high)`,
-    lines: sorted.map(
-      (a) =>
-        `[${a.severity}] ${a.customerId} ${a.rule}: ${a.summary} -> ${a.action.replace('_', ' ')} (${a.status})`,
-    ),
+    asOf,
+    active: active.length,
+    bySeverity,
+    alerts: sorted.slice(0, lines).map((a) => ({
+      alertId: a.alertId,
+      customerId: a.customerId,
+      rule: a.rule,
+      severity: a.severity,
+      status: a.status,
+      action: a.action,
+      summary: a.summary,
+      openedAsOf: a.openedAsOf,
+    })),
+    more: Math.max(0, active.length - lines),
   };
 }

@@ -9,7 +9,7 @@ import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { isSnsEnvelope, recordBody, snsMessageOf, UnreadableMessageError } from '../adapters/sns-envelope.ts';
 import { dateInZone, type IsoDate, isoDateOrNull } from '../core/dates.ts';
 import type { Clock } from '../ingest/ports.ts';
-import { type EvaluationRun, evaluate } from './evaluate.ts';
+import { type EvaluationRun, evaluate, sendDigest } from './evaluate.ts';
 import { policyInForce } from './policy.ts';
 import type { AlertNotifier, CreditStore } from './ports.ts';
 
@@ -91,7 +91,8 @@ function requestOf(record: SQSRecord): Request {
  * the alerts and publishes their notifications. Two triggers:
  *
  * - the daily schedule (or an EventBridge scheduled event): every customer, as of the scheduled
- *   day in the sentinel's time zone;
+ *   day in the sentinel's time zone, then the daily digest of the active alerts (`alert.digest`
+ *   on the topic, for the subscriptions that asked for it);
  * - SQS records carrying the ingestion's "customers changed" SNS notifications: the customers of
  *   all records of the batch in one evaluation, as of today in the sentinel's time zone, not the
  *   day a message names: a message retried tomorrow must not rewind a customer's latest
@@ -123,17 +124,36 @@ export function createEvaluateHandler(deps: EvaluateHandlerDeps) {
     return result;
   };
 
+  /**
+   * The daily run, then the digest of the active alerts. A digest that cannot be published is
+   * logged and counted (DigestsFailed) but does not fail the run: a retry would evaluate the whole
+   * book again for one message.
+   */
+  const daily = async (asOf: IsoDate): Promise<EvaluationRun> => {
+    const result = await run('schedule', { asOf });
+    try {
+      const d = await sendDigest(deps, asOf);
+      if (d) {
+        metrics.addMetric('DigestsSent', MetricUnit.Count, 1);
+        logger.info('digest sent', { asOf, active: d.active });
+      }
+    } catch (error) {
+      logger.error('the daily digest could not be published', { asOf, error });
+      metrics.addMetric('DigestsFailed', MetricUnit.Count, 1);
+    }
+    return result;
+  };
+
   const onSchedule = async (event: unknown): Promise<EvaluationRun> => {
-    const daily = dailyRunSchema.safeParse(event);
-    if (daily.success) {
-      const { asOf, scheduledTime } = daily.data;
+    const parsed = dailyRunSchema.safeParse(event);
+    if (parsed.success) {
+      const { asOf, scheduledTime } = parsed.data;
       const at = scheduledTime ? new Date(scheduledTime) : deps.clock.now();
-      return run('schedule', { asOf: asOf ?? dateInZone(at, deps.timeZone) });
+      return daily(asOf ?? dateInZone(at, deps.timeZone));
     }
     const scheduled = scheduledEventSchema.safeParse(event);
-    if (scheduled.success)
-      return run('schedule', { asOf: dateInZone(new Date(scheduled.data.time), deps.timeZone) });
-    throw new UnreadableMessageError(`unknown event: ${oneLine(daily.error)}`);
+    if (scheduled.success) return daily(dateInZone(new Date(scheduled.data.time), deps.timeZone));
+    throw new UnreadableMessageError(`unknown event: ${oneLine(parsed.error)}`);
   };
 
   const onRecords = async (records: readonly SQSRecord[]): Promise<SQSBatchResponse> => {

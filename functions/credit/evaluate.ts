@@ -1,7 +1,7 @@
 import { mapLimit } from '../core/concurrency.ts';
 import { addDays, type IsoDate } from '../core/dates.ts';
 import type { Clock } from '../ingest/ports.ts';
-import { type Alert, type Notification, reconcile } from './alerts.ts';
+import { type Alert, type AlertDigest, digestOf, type Notification, reconcile } from './alerts.ts';
 import { type Assessment, assess, type CreditFile, type PriorAssessment } from './assess.ts';
 import { type Policy, RULES, type RuleName } from './policy.ts';
 import type {
@@ -215,4 +215,17 @@ export async function evaluate(
     active,
     notifications,
   };
+}
+
+/**
+ * The daily digest of the active alerts as of `asOf`, sent through the notifier (each channel
+ * decides whether it wants it). Nothing when no alert is active. Returns what was sent.
+ */
+export async function sendDigest(
+  deps: { readonly store: Pick<CreditStore, 'listAlerts'>; readonly notifier: AlertNotifier },
+  asOf: IsoDate,
+): Promise<AlertDigest | undefined> {
+  const d = digestOf(await deps.store.listAlerts('active'), asOf);
+  if (d) await deps.notifier.digest(d);
+  return d;
 }

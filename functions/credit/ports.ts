@@ -2,7 +2,7 @@ import type { IsoDate } from '../core/dates.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
 import type { ExternalScore, FinancialStatement, Guarantee, InsuranceCover } from '../core/records.ts';
 import type { CustomerBooksRecord } from '../ingest/ports.ts';
-import type { Alert, Notification } from './alerts.ts';
+import type { Alert, AlertDigest, Notification } from './alerts.ts';
 import type { Assessment } from './assess.ts';
 
 /** An assessment as stored: everything but the working figures. */
@@ -51,4 +51,6 @@ export interface StoredPolicy {
 /** Where alerts go: SNS (with attributes) on AWS, the outbox and Slack locally. */
 export interface AlertNotifier {
   notify(notifications: readonly Notification[], asOf: IsoDate): Promise<void>;
+  /** Sends the daily digest (after the daily run) to the channels that asked for it. */
+  digest(digest: AlertDigest): Promise<void>;
 }

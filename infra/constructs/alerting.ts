@@ -17,16 +17,17 @@ import { EmailSubscription, SqsSubscription } from 'aws-cdk-lib/aws-sns-subscrip
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SEVERITY_RANK_ATTRIBUTE } from '../../functions/alerts/format.ts';
+import type { SlackMode } from '../../functions/alerts/slack.ts';
 import { SLACK_WEBHOOK_PLACEHOLDER } from '../../functions/alerts/slack.ts';
 import { SEVERITY_RANK, type Severity } from '../../functions/credit/policy.ts';
 import { SentinelFunction } from './function-defaults.ts';
 import { MAX_RECEIVE_COUNT } from './ingestion.ts';
 
 /** An email address subscribed to the alerts topic, from a minimum severity up. */
-export interface AlertEmail {
-  readonly address: string;
-  readonly minSeverity: Severity;
-}
+/** An email subscription: each alert from `minSeverity` up, or the daily digest (`digest: true`). */
+export type AlertEmail =
+  | { readonly address: string; readonly minSeverity: Severity; readonly digest?: undefined }
+  | { readonly address: string; readonly digest: true; readonly minSeverity?: undefined };
 
 export interface AlertingProps {
   /** The single table: books, assessments, alerts and the policy in force. */
@@ -44,6 +45,12 @@ export interface AlertingProps {
    */
   readonly alertEmails?: readonly AlertEmail[];
   /**
+   * What the Slack queue takes from the topic: each alert as it opens or escalates, the daily
+   * digest, or both.
+   * @default 'each'
+   */
+  readonly slackAlerts?: SlackMode;
+  /**
    * Hour of the daily evaluation, in `timeZone`.
    * @default 5
    */
@@ -57,6 +64,8 @@ const SLACK_TIMEOUT = Duration.minutes(3);
 /** AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 const DLQ_RETENTION = Duration.days(14);
+/** The events of one alert's notification on the alerts topic (the digest is `alert.digest`). */
+const ALERT_EVENTS = ['alert.opened', 'alert.escalated'];
 
 /**
  * Early-warning alerting: the evaluate function (daily at `dailyHour` in the sentinel's time zone,
@@ -91,14 +100,20 @@ export class Alerting extends Construct {
     });
     // EmailSubscription names its construct after the address, so adding or removing one address
     // never replaces the subscriptions (and confirmations) of the others.
+    // Per-alert subscriptions match the alert events from a severity up; the daily digest carries
+    // neither, and digest subscriptions match it alone.
     for (const email of props.alertEmails ?? []) {
       this.alertsTopic.addSubscription(
         new EmailSubscription(email.address, {
-          filterPolicy: {
-            [SEVERITY_RANK_ATTRIBUTE]: SubscriptionFilter.numericFilter({
-              greaterThanOrEqualTo: SEVERITY_RANK[email.minSeverity],
-            }),
-          },
+          filterPolicy:
+            email.digest === true
+              ? { event: SubscriptionFilter.stringFilter({ allowlist: ['alert.digest'] }) }
+              : {
+                  event: SubscriptionFilter.stringFilter({ allowlist: [...ALERT_EVENTS] }),
+                  [SEVERITY_RANK_ATTRIBUTE]: SubscriptionFilter.numericFilter({
+                    greaterThanOrEqualTo: SEVERITY_RANK[email.minSeverity],
+                  }),
+                },
         }),
       );
     }
@@ -198,7 +213,19 @@ export class Alerting extends Construct {
       visibilityTimeout: Duration.seconds(SLACK_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
       deadLetterQueue: { queue: this.slackDeadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
-    this.alertsTopic.addSubscription(new SqsSubscription(this.slackQueue));
+    const slackMode = props.slackAlerts ?? 'each';
+    this.alertsTopic.addSubscription(
+      new SqsSubscription(this.slackQueue, {
+        filterPolicy: {
+          event: SubscriptionFilter.stringFilter({
+            allowlist: [
+              ...(slackMode === 'digest' ? [] : ALERT_EVENTS),
+              ...(slackMode === 'each' ? [] : ['alert.digest']),
+            ],
+          }),
+        },
+      }),
+    );
 
     const slack = new SentinelFunction(this, 'SlackFunction', {
       entry: 'functions/alerts/slack-handler.ts',

@@ -2,6 +2,7 @@ import { constants, createReadStream } from 'node:fs';
 import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SLACK_MODES, type SlackMode } from '../../functions/alerts/slack.ts';
 import { formatMinor } from '../../functions/core/money.ts';
 import { ConfigError } from '../../functions/ingest/errors.ts';
 import { isKind, KINDS } from '../../functions/ingest/kinds.ts';
@@ -47,8 +48,9 @@ Usage: sentinel <command> [options]        (every command takes --data-dir DIR, 
                                             rule, days of warning before each first 60-day overdue
 
 Time zone for "today": SENTINEL_TIME_ZONE (default UTC).
-Alerts go to <data dir>/outbox/alerts.jsonl; with SENTINEL_SLACK_WEBHOOK_URL (a Slack incoming
-webhook) \`start\` posts each one to Slack too.
+Alerts go to <data dir>/outbox/alerts.jsonl, and after the daily run a digest of the active ones;
+with SENTINEL_SLACK_WEBHOOK_URL (a Slack incoming webhook) \`start\` posts each alert to Slack too,
+or only the digest, or both: SENTINEL_SLACK_ALERTS=each|digest|both (default each).
 `;
 
 async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Promise<Profile> {
@@ -415,12 +417,15 @@ async function cmdStart(args: string[]): Promise<number> {
   // Alerts: after every ingest (the "customers changed" message), at start, and daily at 05:00;
   // to the outbox, and to Slack when a webhook is set (the URL is a credential: never printed).
   const slackWebhookUrl = process.env.SENTINEL_SLACK_WEBHOOK_URL?.trim() || undefined;
+  const slackMode = process.env.SENTINEL_SLACK_ALERTS?.trim() || 'each';
+  if (!(SLACK_MODES as readonly string[]).includes(slackMode))
+    throw new UsageError(`SENTINEL_SLACK_ALERTS=${slackMode}: use ${SLACK_MODES.join(', ')}`);
   let consoleUrl: string | undefined;
   const evaluator = new LocalEvaluator({
     store: env.store,
     dataDir: env.dataDir,
     timeZone: timeZone(),
-    slack: slackWebhookUrl ? { webhookUrl: slackWebhookUrl } : undefined,
+    slack: slackWebhookUrl ? { webhookUrl: slackWebhookUrl, mode: slackMode as SlackMode } : undefined,
     consoleUrl: () => consoleUrl,
   });
   const handler = localIngestHandler(

@@ -1,9 +1,15 @@
 import { join } from 'node:path';
 import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
-import { type PostOptions, postToSlack, slackMessage } from '../../functions/alerts/slack.ts';
+import {
+  type PostOptions,
+  postToSlack,
+  type SlackMode,
+  slackDigestMessage,
+  slackMessage,
+} from '../../functions/alerts/slack.ts';
 import { dateInZone, type IsoDate } from '../../functions/core/dates.ts';
-import type { Notification } from '../../functions/credit/alerts.ts';
-import { type EvaluationRun, evaluate } from '../../functions/credit/evaluate.ts';
+import type { AlertDigest, Notification } from '../../functions/credit/alerts.ts';
+import { type EvaluationRun, evaluate, sendDigest } from '../../functions/credit/evaluate.ts';
 import type { AlertNotifier, CreditStore } from '../../functions/credit/ports.ts';
 import type { CustomersChanged } from '../../functions/ingest/ports.ts';
 import { loadPolicy } from './cli-credit.ts';
@@ -12,9 +18,9 @@ import { OutboxAlertNotifier } from './files.ts';
 /**
  * The local stand-in for the evaluation Lambda and its schedule: `evaluate()` after every ingest
  * (for the customers it changed, as of the ingest's date), once at start and daily at 05:00 in the
- * team's time zone (every customer, as of that day). Runs never overlap: each waits for the one
- * before it (a promise chain), and one that has not started yet absorbs later requests for the
- * same date. The policy in force is read at every run, so `sentinel policy set` takes effect at
+ * team's time zone (every customer, as of that day, then the daily digest of the active alerts).
+ * Runs never overlap: each waits for the one before it (a promise chain), and one that has not
+ * started yet absorbs later requests for the same date. The policy in force is read at every run, so `sentinel policy set` takes effect at
  * the next one. A failed run is logged and never stops the server.
  */
 export type Trigger = 'start' | 'daily' | 'ingest';
@@ -31,8 +37,11 @@ export interface LocalEvaluatorOptions {
    * when `slack` is given
    */
   readonly notifier?: AlertNotifier;
-  /** A Slack incoming webhook (SENTINEL_SLACK_WEBHOOK_URL): every notification is posted there too. */
-  readonly slack?: { readonly webhookUrl: string; readonly post?: PostOptions };
+  /**
+   * A Slack incoming webhook (SENTINEL_SLACK_WEBHOOK_URL): notifications are posted there too,
+   * each one, the daily digest, or both (SENTINEL_SLACK_ALERTS). @default mode 'each'
+   */
+  readonly slack?: { readonly webhookUrl: string; readonly mode?: SlackMode; readonly post?: PostOptions };
   /** The console's address, for the "Open the customer" button of a Slack message. */
   readonly consoleUrl?: () => string | undefined;
   /** @default () => new Date() */
@@ -71,6 +80,15 @@ export class FanOutNotifier implements AlertNotifier {
       }
     }
   }
+  async digest(d: AlertDigest): Promise<void> {
+    for (const t of this.targets) {
+      try {
+        await t.notifier.digest(d);
+      } catch (e) {
+        this.logError(`alerts: ${t.name} digest failed`, e);
+      }
+    }
+  }
 }
 
 /**
@@ -84,8 +102,10 @@ export class SlackAlertNotifier implements AlertNotifier {
     private readonly webhookUrl: string,
     private readonly consoleUrl: () => string | undefined = () => undefined,
     private readonly post: PostOptions = {},
+    private readonly mode: SlackMode = 'each',
   ) {}
   async notify(notifications: readonly Notification[], asOf: IsoDate): Promise<void> {
+    if (this.mode === 'digest') return;
     for (let i = 0; i < notifications.length; i++) {
       try {
         await postToSlack(
@@ -100,6 +120,10 @@ export class SlackAlertNotifier implements AlertNotifier {
         );
       }
     }
+  }
+  async digest(d: AlertDigest): Promise<void> {
+    if (this.mode === 'each') return;
+    await postToSlack(this.webhookUrl, slackDigestMessage(d, this.consoleUrl()), this.post);
   }
 }
 
@@ -174,7 +198,12 @@ export class LocalEvaluator {
               { name: 'outbox', notifier: outbox },
               {
                 name: 'Slack',
-                notifier: new SlackAlertNotifier(opts.slack.webhookUrl, opts.consoleUrl, opts.slack.post),
+                notifier: new SlackAlertNotifier(
+                  opts.slack.webhookUrl,
+                  opts.consoleUrl,
+                  opts.slack.post,
+                  opts.slack.mode,
+                ),
               },
             ],
             this.logError,
@@ -294,6 +323,14 @@ export class LocalEvaluator {
           `alerts: evaluated ${run.customers} customer${run.customers === 1 ? '' : 's'} as of ${run.asOf} (${why}): ` +
             `${run.opened} opened, ${run.escalated} escalated, ${run.resolved} resolved; ${run.active} active`,
         );
+      // The daily digest follows the daily run (the outbox always; Slack when it asked for it).
+      if (job.triggers.has('daily'))
+        try {
+          const d = await sendDigest({ store: this.opts.store, notifier: this.notifier }, job.asOf);
+          if (d) this.log(`alerts: daily digest as of ${d.asOf}: ${d.active} active`);
+        } catch (e) {
+          this.logError(`alerts: the daily digest as of ${job.asOf} failed`, e);
+        }
       return run;
     } catch (e) {
       this.logError(`alerts: evaluating ${what} as of ${job.asOf} (${why}) failed`, e);

@@ -2,9 +2,9 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ObjectRef, ObjectStore, OpenedObject } from '../../functions/adapters/s3.ts';
-import { alertMessage } from '../../functions/alerts/format.ts';
+import { alertMessage, digestMessage } from '../../functions/alerts/format.ts';
 import type { IsoDate } from '../../functions/core/dates.ts';
-import type { Notification } from '../../functions/credit/alerts.ts';
+import type { AlertDigest, Notification } from '../../functions/credit/alerts.ts';
 import type { AlertNotifier } from '../../functions/credit/ports.ts';
 import type { ChangeNotifier, CustomersChanged, RejectsSink } from '../../functions/ingest/ports.ts';
 
@@ -66,8 +66,15 @@ export class OutboxNotifier implements ChangeNotifier {
 export class OutboxAlertNotifier implements AlertNotifier {
   constructor(private readonly dataDir: string) {}
   async notify(notifications: readonly Notification[], asOf: IsoDate): Promise<void> {
+    await this.append(notifications.map((n) => alertMessage(n, asOf)));
+  }
+  /** The digest goes in the same file, as the alerts topic carries it. */
+  async digest(d: AlertDigest): Promise<void> {
+    await this.append([digestMessage(d)]);
+  }
+  private async append(messages: readonly unknown[]): Promise<void> {
     const path = join(this.dataDir, 'outbox', 'alerts.jsonl');
     await mkdir(dirname(path), { recursive: true });
-    await appendFile(path, notifications.map((n) => `${JSON.stringify(alertMessage(n, asOf))}\n`).join(''));
+    await appendFile(path, messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
   }
 }

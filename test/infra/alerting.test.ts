@@ -17,6 +17,7 @@ const EMAILS = [
   { address: 'credit-desk@example.com', minSeverity: 'high' },
   { address: 'cfo@example.com', minSeverity: 'critical' },
   { address: 'analyst@example.com', minSeverity: 'info' },
+  { address: 'controller@example.com', digest: true },
 ];
 let built: SentinelApp;
 let assembly: CloudAssembly;
@@ -77,6 +78,9 @@ describe('alertEmails context', () => {
     expect(bad('[{"address":"nobody","minSeverity":"high"}]')).toThrow(/alertEmails\[0\]\.address/);
     expect(bad('[{"address":"a@example.com","minSeverity":"urgent"}]')).toThrow(/minSeverity/);
     expect(bad('[{"address":"a@example.com"}]')).toThrow(InvalidConfigError);
+    expect(bad('[{"address":"a@example.com"}]')).toThrow(/either "minSeverity"[\s\S]*or "digest": true/);
+    expect(bad('[{"address":"a@example.com","minSeverity":"high","digest":true}]')).toThrow(/either/);
+    expect(bad('[{"address":"a@example.com","digest":false}]')).toThrow(/digest/);
     expect(
       bad(
         '[{"address":"a@example.com","minSeverity":"high"},{"address":"A@example.com","minSeverity":"info"}]',
@@ -96,31 +100,38 @@ describe('alerts topic', () => {
     });
   });
 
-  it('subscribes each email with a numeric filter on severityRank (info 0 .. critical 3)', () => {
+  it('subscribes each email to the alert events with a numeric filter on severityRank (info 0 .. critical 3), or to the digest', () => {
     const emails = resources('AWS::SNS::Subscription').filter(([, p]) => p.Protocol === 'email');
+    const alertEvents = ['alert.opened', 'alert.escalated'];
     expect(emails.map(([, p]) => p)).toEqual(
       expect.arrayContaining([
         {
           Protocol: 'email',
           Endpoint: 'credit-desk@example.com',
           TopicArn: ref(built.stack.alerting.alertsTopic),
-          FilterPolicy: { severityRank: [{ numeric: ['>=', 2] }] },
+          FilterPolicy: { event: alertEvents, severityRank: [{ numeric: ['>=', 2] }] },
         },
         {
           Protocol: 'email',
           Endpoint: 'cfo@example.com',
           TopicArn: ref(built.stack.alerting.alertsTopic),
-          FilterPolicy: { severityRank: [{ numeric: ['>=', 3] }] },
+          FilterPolicy: { event: alertEvents, severityRank: [{ numeric: ['>=', 3] }] },
         },
         {
           Protocol: 'email',
           Endpoint: 'analyst@example.com',
           TopicArn: ref(built.stack.alerting.alertsTopic),
-          FilterPolicy: { severityRank: [{ numeric: ['>=', 0] }] },
+          FilterPolicy: { event: alertEvents, severityRank: [{ numeric: ['>=', 0] }] },
+        },
+        {
+          Protocol: 'email',
+          Endpoint: 'controller@example.com',
+          TopicArn: ref(built.stack.alerting.alertsTopic),
+          FilterPolicy: { event: ['alert.digest'] },
         },
       ]),
     );
-    expect(emails).toHaveLength(3);
+    expect(emails).toHaveLength(4);
     // Filtering on the message attributes (the default scope), where SnsAlertNotifier puts severityRank.
     for (const [, p] of emails) expect(p).not.toHaveProperty('FilterPolicyScope');
   });
@@ -154,14 +165,34 @@ describe('Slack delivery', () => {
       });
   });
 
-  it('subscribes the queue to the alerts topic, unfiltered, with the SNS envelope (no raw delivery)', () => {
+  it('subscribes the queue to the alerts topic, filtered on the events slackAlerts asks for, with the SNS envelope (no raw delivery)', () => {
     const { slackQueue, alertsTopic } = built.stack.alerting;
     const subs = resources('AWS::SNS::Subscription').filter(
       ([, p]) => JSON.stringify(p.Endpoint) === JSON.stringify(getAtt(slackQueue)),
     );
     expect(subs.map(([, p]) => p)).toEqual([
-      { Protocol: 'sqs', Endpoint: getAtt(slackQueue), TopicArn: ref(alertsTopic) },
+      {
+        Protocol: 'sqs',
+        Endpoint: getAtt(slackQueue),
+        TopicArn: ref(alertsTopic),
+        FilterPolicy: { event: ['alert.opened', 'alert.escalated'] },
+      },
     ]);
+    for (const [mode, events] of [
+      ['digest', ['alert.digest']],
+      ['both', ['alert.opened', 'alert.escalated', 'alert.digest']],
+    ] as const) {
+      const other = buildApp({ context: { slackAlerts: mode, 'aws:cdk:bundling-stacks': [] } });
+      const queue = other.stack.alerting.slackQueue;
+      const id = other.stack.getLogicalId(queue.node.defaultChild as CfnResource);
+      const sub = Object.values(
+        Template.fromStack(other.stack).findResources('AWS::SNS::Subscription', {
+          Properties: { Endpoint: { 'Fn::GetAtt': [id, 'Arn'] } },
+        }),
+      );
+      expect(sub.map((r) => (r as Json).Properties)).toMatchObject([{ FilterPolicy: { event: events } }]);
+    }
+    expect(() => readConfig(new App({ context: { slackAlerts: 'hourly' } }))).toThrow(/slackAlerts/);
     // Only the alerts topic may send to the queue.
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [ref(slackQueue)],

@@ -60,8 +60,8 @@ const denyInsecureTransport = Match.objectLike({
 });
 
 describe('config', () => {
-  it('defaults timeZone to UTC and retainData to true', () => {
-    expect(readConfig(new App())).toEqual({ timeZone: 'UTC', retainData: true });
+  it('defaults timeZone to UTC, retainData to true and Slack to each alert', () => {
+    expect(readConfig(new App())).toEqual({ timeZone: 'UTC', retainData: true, slackAlerts: 'each' });
   });
 
   it('accepts -c style string booleans and a valid alarm email', () => {

@@ -8,10 +8,15 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AlertPublishError, SnsAlertNotifier } from '../../functions/adapters/sns-alerts.ts';
-import { alertMessageSchema, noticeOf } from '../../functions/alerts/format.ts';
-import { SLACK_WEBHOOK_PLACEHOLDER, slackMessage } from '../../functions/alerts/slack.ts';
+import {
+  alertMessageSchema,
+  digestMessageSchema,
+  digestSubject,
+  noticeOf,
+} from '../../functions/alerts/format.ts';
+import { SLACK_WEBHOOK_PLACEHOLDER, slackDigestMessage, slackMessage } from '../../functions/alerts/slack.ts';
 import { createSlackHandler } from '../../functions/alerts/slack-app.ts';
-import { type Notification, reconcile } from '../../functions/credit/alerts.ts';
+import { type AlertDigest, digestOf, type Notification, reconcile } from '../../functions/credit/alerts.ts';
 import { createEvaluateHandler, type EvaluateHandlerDeps } from '../../functions/credit/app.ts';
 import type { EvaluationRun } from '../../functions/credit/evaluate.ts';
 import type { Severity } from '../../functions/credit/policy.ts';
@@ -388,6 +393,34 @@ describe('Slack function fed the alerts topic through its queue', () => {
     }
   });
 
+  it('posts the daily digest the topic carries, exactly what slackDigestMessage builds', async () => {
+    const sns = await startSns();
+    const slack = await startSlack(() => 200);
+    try {
+      const alerts = [opened('ACME-1', 'high'), escalated(opened('BOLT-7', 'warning', 40), 'critical')];
+      const digest = digestOf(
+        alerts.map((n) => n.alert),
+        AS_OF,
+      ) as AlertDigest;
+      await new SnsAlertNotifier(TOPIC_ARN, sns.client).digest(digest);
+      const handler = createSlackHandler({
+        webhookUrl: async () => slack.url,
+        logger: quietLogger(),
+        metrics: metrics('slack'),
+        consoleUrl: 'https://console.example.com/',
+      });
+      const event: SQSEvent = { Records: sns.requests.flatMap((r) => r.entries).map(deliveredToSqs) };
+      expect(await handler(event, localContext())).toEqual({ batchItemFailures: [] });
+      const posted = slack.bodies.map((b) => JSON.parse(b));
+      expect(posted).toEqual([slackDigestMessage(digest, 'https://console.example.com/')]);
+      expect(posted[0].text).toBe(`credit-sentinel ${AS_OF}: 2 active alerts (1 critical, 1 high)`);
+      expect(JSON.stringify(posted[0].blocks)).toContain('https://console.example.com/alerts');
+    } finally {
+      await slack.close();
+      await sns.close();
+    }
+  });
+
   it('fails only the records Slack keeps refusing (partial batch response), and what is not an alert', async () => {
     // The first alert's three attempts fail; the second goes through.
     const slack = await startSlack((n) => (n < 3 ? 500 : 200));
@@ -638,6 +671,20 @@ describe('evaluate function', () => {
       expect(escalation?.attributes.severityRank).toEqual({ DataType: 'Number', StringValue: '3' });
       expect(metric('AlertsEscalated')).toEqual([run.escalated]);
       expect(metric('CustomersEvaluated')).toEqual([2]);
+      // Then the daily digest: one message, the digest event alone (no severity to match on).
+      const entries = sns.requests.flatMap((r) => r.entries);
+      const digests = entries.filter((e) => e.attributes.event?.StringValue === 'alert.digest');
+      expect(digests).toHaveLength(1);
+      expect(entries.at(-1)).toBe(digests[0]);
+      expect(digests[0]?.attributes).toEqual({ event: { DataType: 'String', StringValue: 'alert.digest' } });
+      const active = await env.store.listAlerts('active');
+      expect(digests[0]?.Subject).toBe(digestSubject(digestOf(active, '2025-07-30') as AlertDigest));
+      const perProtocol = JSON.parse(digests[0]?.Message ?? '{}') as { default: string; email: string };
+      const message = digestMessageSchema.parse(JSON.parse(perProtocol.default));
+      expect(message.digest).toMatchObject({ asOf: '2025-07-30', active: active.length, more: 0 });
+      expect(message.digest.alerts[0]).toMatchObject({ customerId: 'LATE-1', severity: 'critical' });
+      expect(perProtocol.email).toContain('[critical] LATE-1 daysPastDue: an invoice is 90 days past due');
+      expect(metric('DigestsSent')).toEqual([1]);
     } finally {
       await sns.close();
     }

@@ -138,7 +138,7 @@ beforeAll(async () => {
   run = await evaluate(
     {
       store: env.store,
-      notifier: { notify: async (n) => void notified.push(...n) },
+      notifier: { notify: async (n) => void notified.push(...n), digest: async () => {} },
       policy,
       clock: { now: () => new Date(`${ASOF}T09:00:00Z`) },
     },

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCommand, type Notification } from '../../functions/credit/alerts.ts';
+import { type AlertDigest, applyCommand, type Notification } from '../../functions/credit/alerts.ts';
 import { backtest } from '../../functions/credit/backtest.ts';
-import { creditFileOf, evaluate } from '../../functions/credit/evaluate.ts';
-import { parsePolicy, policyInForce } from '../../functions/credit/policy.ts';
+import { creditFileOf, evaluate, sendDigest } from '../../functions/credit/evaluate.ts';
+import { parsePolicy, policyInForce, SEVERITY_RANK } from '../../functions/credit/policy.ts';
+import type { AlertNotifier } from '../../functions/credit/ports.ts';
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { type Harness, harness } from './helpers.ts';
@@ -18,14 +19,15 @@ const policy = policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
 
 function recorder() {
   const sent: Notification[] = [];
-  return { sent, notifier: { notify: async (n: readonly Notification[]) => void sent.push(...n) } };
+  const digests: AlertDigest[] = [];
+  const notifier: AlertNotifier = {
+    notify: async (n) => void sent.push(...n),
+    digest: async (d) => void digests.push(d),
+  };
+  return { sent, digests, notifier };
 }
 
-const deps = (
-  h: Harness,
-  notifier: { notify: (n: readonly Notification[]) => Promise<void> },
-  now = '2026-01-01T06:00:00Z',
-) => ({
+const deps = (h: Harness, notifier: AlertNotifier, now = '2026-01-01T06:00:00Z') => ({
   store: h.env.store,
   notifier,
   policy,
@@ -65,6 +67,19 @@ describe('the IBM sample, evaluated', () => {
       ['0379-NEVHP', '0688-XNJRO'].map((id) => h.env.store.loadCustomerPartition(id)),
     );
     expect(assessments2.map((p) => p.assessment)).toEqual(assessments1.map((p) => p.assessment));
+    expect(r1.digests).toEqual([]); // an evaluation never sends the digest: the daily run does, after it
+
+    // The daily digest: every active alert counted, the most severe listed first.
+    const d = await sendDigest({ store: h.env.store, notifier: r2.notifier }, '2013-06-30');
+    expect(r2.digests).toEqual([d]);
+    expect(d?.active).toBe(alerts1.length);
+    const counts = { critical: 0, high: 0, warning: 0, info: 0 };
+    for (const x of alerts1) counts[x.severity]++;
+    expect(d?.bySeverity).toEqual(counts);
+    expect(d?.alerts).toHaveLength(Math.min(50, alerts1.length));
+    expect(d?.more).toBe(Math.max(0, alerts1.length - 50));
+    const ranks = d?.alerts.map((x) => SEVERITY_RANK[x.severity]) ?? [];
+    expect(ranks).toEqual([...ranks].sort((p, q) => q - p));
     // Every assessment says which policy made it, and every factor has its points and reason code.
     const a = assessments1[0]?.assessment;
     expect(a?.policyId).toBe(policy.id);

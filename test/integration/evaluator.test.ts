@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { SlackMode } from '../../functions/alerts/slack.ts';
 import { dateInZone } from '../../functions/core/dates.ts';
 import type { EvaluationRun } from '../../functions/credit/evaluate.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
@@ -43,7 +44,7 @@ function evaluator(
     now?: () => Date;
     timeZone?: string;
     store?: LocalEnv['store'];
-    slack?: { webhookUrl: string };
+    slack?: { webhookUrl: string; mode?: SlackMode };
     consoleUrl?: string;
   } = {},
 ): Recorded {
@@ -58,7 +59,11 @@ function evaluator(
     log: (l) => void logs.push(l),
     logError: (l, err) => void errors.push(`${l}: ${(err as Error).message}`),
     onRun: (run, triggers) => void runs.push({ run, triggers }),
-    slack: opts.slack && { webhookUrl: opts.slack.webhookUrl, post: { retries: 1, baseDelayMs: 10 } },
+    slack: opts.slack && {
+      webhookUrl: opts.slack.webhookUrl,
+      mode: opts.slack.mode,
+      post: { retries: 1, baseDelayMs: 10 },
+    },
     consoleUrl: () => opts.consoleUrl,
   });
   evaluators.push(e);
@@ -213,6 +218,69 @@ describe('LocalEvaluator', () => {
     }
   });
 
+  it('after the daily run, the digest of the active alerts goes to the outbox, and to Slack when it asked for digests only', async () => {
+    const posts: { text: string; blocks: { type: string; elements?: { url?: string }[] }[] }[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        posts.push(JSON.parse(body));
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((ok) => hook.listen(0, '127.0.0.1', ok));
+    try {
+      const dataDir = join(dir, 'digest');
+      env = await openLocal({ dataDir, inMemory: true });
+      const r = evaluator(dataDir, {
+        now: () => new Date('2025-06-30T04:00:00Z'),
+        slack: {
+          webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
+          mode: 'digest',
+        },
+        consoleUrl: 'http://127.0.0.1:8787',
+      });
+      const notifier = new OutboxNotifier(dataDir, [r.evaluator.listener]);
+      await r.evaluator.start();
+      await load(notifier, 'customers', CUSTOMERS, '2025-06-30T08:00:00Z');
+      await load(notifier, 'invoices', INVOICES, '2025-06-30T08:05:00Z');
+      await r.evaluator.idle();
+      expect(posts).toEqual([]); // digests only: no message per alert
+      const before = (await lines(r.evaluator.alertsFile)).length;
+      expect(before).toBe(4);
+
+      await r.evaluator.enqueue('2025-07-01', undefined, 'daily');
+      const all = await readFile(r.evaluator.alertsFile, 'utf8');
+      const last = JSON.parse(all.trim().split('\n').at(-1) ?? '{}');
+      expect(last).toMatchObject({
+        type: 'alert.digest',
+        digest: {
+          asOf: '2025-07-01',
+          active: 4,
+          bySeverity: { critical: 2, high: 1, warning: 1, info: 0 },
+          more: 0,
+        },
+      });
+      expect(last.digest.alerts.map((a: { rule: string }) => a.rule)).toEqual([
+        'daysPastDue',
+        'overdueAmount',
+        'limitUse',
+        'concentration',
+      ]);
+      expect(posts).toHaveLength(1);
+      expect(posts[0]?.text).toBe('credit-sentinel 2025-07-01: 4 active alerts (2 critical, 1 high)');
+      expect(posts[0]?.blocks.find((b) => b.type === 'actions')?.elements?.[0]?.url).toBe(
+        'http://127.0.0.1:8787/alerts',
+      );
+      expect(r.logs.at(-1)).toBe('alerts: daily digest as of 2025-07-01: 4 active');
+      expect(r.errors).toEqual([]);
+    } finally {
+      await new Promise((ok) => hook.close(ok));
+    }
+  });
+
   it('runs one evaluation at a time; one not started yet absorbs requests for its date', async () => {
     env = await openLocal({ inMemory: true });
     await load(new OutboxNotifier(join(dir, 'serial')), 'customers', CUSTOMERS, '2025-06-30T08:00:00Z');
@@ -244,7 +312,8 @@ describe('LocalEvaluator', () => {
     expect([ra?.asOf, rb?.asOf, rc?.asOf]).toEqual(['2025-06-28', '2025-06-29', '2025-06-30']);
     expect(rc?.customers).toBe(2);
     expect(r.runs.map((x) => x.triggers)).toEqual([['daily'], ['daily'], ['ingest', 'daily']]);
-    expect(calls).toEqual(['begin', 'end', 'begin', 'end', 'begin', 'end']);
+    // A daily run lists the active alerts once more, for its digest.
+    expect(calls).toEqual(['begin', 'end', 'end', 'begin', 'end', 'end', 'begin', 'end', 'end']);
   });
 
   it('logs a failed run and carries on', async () => {

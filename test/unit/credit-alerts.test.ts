@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { digestEmailText, digestLine, digestSubject } from '../../functions/alerts/format.ts';
 import {
   type Alert,
   type AlertCommand,
   applyCommand,
-  digest,
+  digestOf,
   reconcile,
 } from '../../functions/credit/alerts.ts';
 import type { Action, RuleName, Severity } from '../../functions/credit/policy.ts';
@@ -342,8 +343,8 @@ describe('applyCommand', () => {
 describe('digest', () => {
   it('nothing active, no digest', () => {
     const r = cmd(opened('high'), { kind: 'resolve', by: 'ana' });
-    expect(digest([], '2026-06-30')).toBeUndefined();
-    expect(digest([r], '2026-06-30')).toBeUndefined();
+    expect(digestOf([], '2026-06-30')).toBeUndefined();
+    expect(digestOf([r], '2026-06-30')).toBeUndefined();
   });
 
   it('most severe first, then by customer and rule; resolved alerts left out', () => {
@@ -355,21 +356,56 @@ describe('digest', () => {
       cmd(opened('critical', 'limitUse', 'C3'), { kind: 'ack', by: 'ana' }),
       opened('warning', 'daysPastDue', 'C2'),
     ];
-    const d = digest(alerts, '2026-06-30');
+    const d = digestOf(alerts, '2026-06-30');
     // 5 active: 1 critical (C3), 2 high (C1, C2), 2 warning
-    expect(d?.subject).toBe('credit-sentinel 2026-06-30: 5 active alerts (1 critical, 2 high)');
-    expect(d?.lines).toEqual([
-      '[critical] C3 limitUse: limitUse is critical -> cut limit (acknowledged)',
-      '[high] C1 daysPastDue: daysPastDue is high -> hold deliveries (open)',
-      '[high] C2 overdueAmount: overdueAmount is high -> hold deliveries (open)',
-      '[warning] C2 daysPastDue: daysPastDue is warning -> collect (open)',
-      '[warning] C2 limitUse: limitUse is warning -> collect (open)',
+    expect(d).toMatchObject({
+      asOf: '2026-06-30',
+      active: 5,
+      bySeverity: { critical: 1, high: 2, warning: 2, info: 0 },
+      more: 0,
+    });
+    expect(d?.alerts[0]).toEqual({
+      alertId: `C3/limitUse/${T1}`,
+      customerId: 'C3',
+      rule: 'limitUse',
+      severity: 'critical',
+      status: 'acknowledged',
+      action: 'cut_limit',
+      summary: 'limitUse is critical',
+      openedAsOf: '2026-06-30',
+    });
+    if (!d) throw new Error('no digest');
+    expect(digestSubject(d)).toBe('credit-sentinel 2026-06-30: 5 active alerts (1 critical, 2 high)');
+    expect(d.alerts.map(digestLine)).toEqual([
+      '[critical] C3 limitUse: limitUse is critical -> cut limit (acknowledged since 2026-06-30)',
+      '[high] C1 daysPastDue: daysPastDue is high -> hold deliveries (open since 2026-06-30)',
+      '[high] C2 overdueAmount: overdueAmount is high -> hold deliveries (open since 2026-06-30)',
+      '[warning] C2 daysPastDue: daysPastDue is warning -> collect (open since 2026-06-30)',
+      '[warning] C2 limitUse: limitUse is warning -> collect (open since 2026-06-30)',
     ]);
   });
 
   it('one alert: singular subject', () => {
-    const d = digest([opened('info', 'staleFinancials')], '2026-07-01');
-    expect(d?.subject).toBe('credit-sentinel 2026-07-01: 1 active alert (0 critical, 0 high)');
-    expect(d?.lines).toEqual(['[info] C1 staleFinancials: staleFinancials is info -> review (open)']);
+    const d = digestOf([opened('info', 'staleFinancials')], '2026-07-01');
+    if (!d) throw new Error('no digest');
+    expect(digestSubject(d)).toBe('credit-sentinel 2026-07-01: 1 active alert (0 critical, 0 high)');
+    expect(digestEmailText(d)).toBe(
+      'credit-sentinel 2026-07-01: 1 active alert (0 critical, 0 high), 0 warning, 1 info.\n\n' +
+        '[info] C1 staleFinancials: staleFinancials is info -> review (open since 2026-06-30)',
+    );
+  });
+
+  it('lists the most severe ones and counts the rest, so a long list stays readable', () => {
+    const alerts = Array.from({ length: 7 }, (_, i) =>
+      opened(i < 2 ? 'critical' : 'warning', 'daysPastDue', `C${i}`),
+    );
+    const d = digestOf(alerts, '2026-06-30', 3);
+    if (!d) throw new Error('no digest');
+    expect(d.alerts.map((a) => a.customerId)).toEqual(['C0', 'C1', 'C2']);
+    expect(d.more).toBe(4);
+    expect(d.active).toBe(7);
+    expect(digestEmailText(d).split('\n').at(-1)).toBe(
+      "... and 4 more: the console's Alerts page lists them all.",
+    );
   });
 });

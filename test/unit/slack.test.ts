@@ -9,9 +9,10 @@ import {
   SEVERITY_EMOJI,
   type SlackPayload,
   SlackPostError,
+  slackDigestMessage,
   slackMessage,
 } from '../../functions/alerts/slack.ts';
-import { type Alert, type Notification, reconcile } from '../../functions/credit/alerts.ts';
+import { type Alert, digestOf, type Notification, reconcile } from '../../functions/credit/alerts.ts';
 import { SEVERITIES, type Severity } from '../../functions/credit/policy.ts';
 
 const AS_OF = '2025-06-30';
@@ -48,6 +49,66 @@ function leaves(v: unknown, path = '$'): [string, unknown][] {
     return Object.entries(v).flatMap(([k, x]) => leaves(x, `${path}.${k}`));
   return [[path, v]];
 }
+
+describe('slackDigestMessage', () => {
+  it('counts by severity, lists the alerts one line each, escaped, and links the console', () => {
+    const alerts = [openedAlert('critical', 'ACME-1'), openedAlert('warning', '<!channel> & co')].map(
+      (n) => n.alert,
+    );
+    const d = digestOf(alerts, AS_OF);
+    if (!d) throw new Error('no digest');
+    const p = slackDigestMessage(d, 'http://127.0.0.1:8787/');
+    expect(p.text).toBe('credit-sentinel 2025-06-30: 2 active alerts (1 critical, 0 high)');
+    expect(p.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Credit alerts digest · 2025-06-30', emoji: true },
+    });
+    expect(p.blocks[1]).toEqual({
+      type: 'section',
+      text: { type: 'mrkdwn', text: '*2 active*   :rotating_light: 1 critical   :warning: 1 warning' },
+    });
+    const listed = p.blocks[2] as { text: { text: string } };
+    expect(listed.text.text.split('\n')).toEqual([
+      ':rotating_light: [critical] ACME-1 daysPastDue: an invoice is 75 days past due -&gt; hold deliveries (open since 2025-06-30)',
+      // A customer id can never mention a channel or open a link.
+      ':warning: [warning] &lt;!channel&gt; &amp; co daysPastDue: an invoice is 75 days past due -&gt; hold deliveries (open since 2025-06-30)',
+    ]);
+    expect(p.blocks.at(-1)).toEqual({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          text: { type: 'plain_text', text: 'Open the alerts' },
+          url: 'http://127.0.0.1:8787/alerts',
+        },
+      ],
+    });
+    expect(leaves(p).filter(([, v]) => v === undefined || v === null)).toEqual([]);
+  });
+
+  it('stays within Block Kit limits for a long digest: sections of at most 3,000 characters, at most 50 blocks', () => {
+    const alerts = Array.from(
+      { length: 200 },
+      (_, i) => openedAlert('high', `CUSTOMER-${'X'.repeat(40)}-${i}`).alert,
+    );
+    const d = digestOf(alerts, AS_OF);
+    if (!d) throw new Error('no digest');
+    expect(d.alerts).toHaveLength(50);
+    expect(d.more).toBe(150);
+    const p = slackDigestMessage(d);
+    expect(p.blocks.length).toBeLessThanOrEqual(50);
+    const sections = p.blocks.filter((b) => b.type === 'section') as { text: { text: string } }[];
+    for (const b of sections) expect(b.text.text.length).toBeLessThanOrEqual(3000);
+    // Every listed alert is in exactly one section, in order.
+    const lines = sections.slice(1).flatMap((b) => b.text.text.split('\n'));
+    expect(lines).toHaveLength(50);
+    expect(lines[0]).toContain('CUSTOMER-');
+    expect(p.blocks.at(-1)).toEqual({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: '... and 150 more in the console' }],
+    });
+  });
+});
 
 describe('slackMessage', () => {
   it('builds header, summary, evidence fields and context for a realistic alert', () => {
