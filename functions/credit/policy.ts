@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { canonicalJson } from '../core/canonical.ts';
 import { isCurrency, minorDigits } from '../core/currencies.ts';
 import { parseMinorUnits } from '../core/money.ts';
+
+export { canonicalJson };
 
 /**
  * The credit policy: how a customer is scored, rated, limited and warned about. One validated,
@@ -257,18 +260,6 @@ export function parsePolicy(doc: unknown): PolicyResult {
 
 export function policyId(doc: PolicyDocument): string {
   return `${doc.version}+${createHash('sha256').update(canonicalJson(doc)).digest('hex').slice(0, 8)}`;
-}
-
-/** JSON with object keys sorted, so the same policy always hashes the same. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object')
-    return `{${Object.keys(v)
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, high: 2, critical: 3 };

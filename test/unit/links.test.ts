@@ -1,0 +1,69 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { type LinkKey, signLink, verifyLink } from '../../functions/transfers/links.ts';
+
+const K1: LinkKey = { id: 'k1', secret: randomBytes(32) };
+const K2: LinkKey = { id: 'k2', secret: randomBytes(32) };
+const NOW = new Date('2026-11-23T10:00:00Z');
+const EXP = NOW.getTime() / 1000 + 3600;
+const claims = { approvalId: 'ap_3f9a1c2e', approver: 'fiona', exp: EXP };
+
+describe('approval links', () => {
+  it('round-trips the claims and carries no more than them', () => {
+    const token = signLink(claims, [K1]);
+    expect(verifyLink(token, [K1], NOW)).toEqual({ ok: true, claims });
+    const payload = JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString());
+    expect(payload).toEqual({ a: 'ap_3f9a1c2e', p: 'fiona', e: EXP, k: 'k1' });
+    // URL-safe as it is.
+    expect(encodeURIComponent(token)).toBe(token);
+  });
+
+  it('is HMAC-SHA256 over the payload text', () => {
+    const token = signLink(claims, [K1]);
+    const [payload, sig] = token.split('.') as [string, string];
+    expect(sig).toBe(createHmac('sha256', K1.secret).update(payload).digest('base64url'));
+  });
+
+  it('refuses a tampered payload, a tampered signature, another key and garbage', () => {
+    const token = signLink(claims, [K1]);
+    const [payload, sig] = token.split('.') as [string, string];
+    const forged = Buffer.from(JSON.stringify({ a: 'ap_3f9a1c2e', p: 'mallory', e: EXP, k: 'k1' })).toString(
+      'base64url',
+    );
+    expect(verifyLink(`${forged}.${sig}`, [K1], NOW)).toEqual({ ok: false, reason: 'bad-signature' });
+    const flipped = `${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect(verifyLink(`${payload}.${flipped}`, [K1], NOW)).toEqual({ ok: false, reason: 'bad-signature' });
+    expect(verifyLink(token, [K2], NOW)).toEqual({ ok: false, reason: 'bad-signature' });
+    expect(verifyLink(`${payload}.${sig.slice(0, 10)}`, [K1], NOW)).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    for (const bad of ['', 'abc', 'a.b.c', `${payload}.`, `not base64!.${sig}`, `${b64('[]')}.${sig}`])
+      expect(verifyLink(bad, [K1], NOW), bad).toMatchObject({ ok: false });
+    expect(verifyLink(`${b64('{"a":1}')}.${sig}`, [K1], NOW)).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  it('expires at exp, not a second later', () => {
+    const token = signLink(claims, [K1]);
+    expect(verifyLink(token, [K1], new Date(EXP * 1000 - 1))).toMatchObject({ ok: true });
+    expect(verifyLink(token, [K1], new Date(EXP * 1000))).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('keeps links signed with the previous key working after a rotation', () => {
+    const old = signLink(claims, [K1]);
+    const rotated = [K2, K1];
+    expect(verifyLink(old, rotated, NOW)).toMatchObject({ ok: true });
+    expect(verifyLink(signLink(claims, rotated), [K2], NOW)).toMatchObject({ ok: true });
+    // Once the old key is dropped, its links die.
+    expect(verifyLink(old, [K2], NOW)).toEqual({ ok: false, reason: 'bad-signature' });
+  });
+
+  it('refuses to sign with a short key', () => {
+    expect(() => signLink(claims, [{ id: 'short', secret: randomBytes(16) }])).toThrow(/32 bytes/);
+    expect(() => signLink(claims, [])).toThrow(/no link signing key/);
+  });
+});
+
+function b64(s: string): string {
+  return Buffer.from(s).toString('base64url');
+}
