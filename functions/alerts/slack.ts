@@ -59,6 +59,16 @@ export function escapeMrkdwn(text: string): string {
 
 const mrkdwn = (text: string, max: number): SlackText => ({ type: 'mrkdwn', text: truncate(text, max) });
 
+/** An actions block with one button opening a console page. */
+function consoleButton(text: string, consoleUrl: string, path: string): SlackBlock {
+  return {
+    type: 'actions',
+    elements: [
+      { type: 'button', text: { type: 'plain_text', text }, url: `${consoleUrl.replace(/\/+$/, '')}${path}` },
+    ],
+  };
+}
+
 /** The Block Kit message of one notification. Pure: the same notice gives the same payload. */
 export function slackMessage(n: AlertNotice, asOf: IsoDate, consoleUrl?: string): SlackPayload {
   const a = n.alert;
@@ -101,16 +111,13 @@ export function slackMessage(n: AlertNotice, asOf: IsoDate, consoleUrl?: string)
     ],
   });
   if (consoleUrl)
-    blocks.push({
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          text: { type: 'plain_text', text: 'Open the customer' },
-          url: `${consoleUrl.replace(/\/+$/, '')}/customers/${encodeURIComponent(a.customerId)}?asOf=${asOf}`,
-        },
-      ],
-    });
+    blocks.push(
+      consoleButton(
+        'Open the customer',
+        consoleUrl,
+        `/customers/${encodeURIComponent(a.customerId)}?asOf=${asOf}`,
+      ),
+    );
   return {
     text: truncate(
       `${emoji} [${a.severity}] ${escapeMrkdwn(a.customerId)} ${a.rule}${escalated ? ' escalated' : ''}: ${summary}`,
@@ -162,17 +169,7 @@ export function slackDigestMessage(d: AlertDigest, consoleUrl?: string): SlackPa
     blocks.push({ type: 'section', text: mrkdwn(text, SECTION_MAX) });
   if (d.more > 0)
     blocks.push({ type: 'context', elements: [mrkdwn(`... and ${d.more} more in the console`, FIELD_MAX)] });
-  if (consoleUrl)
-    blocks.push({
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          text: { type: 'plain_text', text: 'Open the alerts' },
-          url: `${consoleUrl.replace(/\/+$/, '')}/alerts`,
-        },
-      ],
-    });
+  if (consoleUrl) blocks.push(consoleButton('Open the alerts', consoleUrl, '/alerts'));
   return { text: truncate(escapeMrkdwn(digestSubject(d)), SECTION_MAX), blocks };
 }
 

@@ -85,6 +85,27 @@ async function load(notifier: OutboxNotifier, kind: Kind, csv: string, at: strin
   );
 }
 
+/** A stand-in Slack webhook: records every post; `status` says what it answers. */
+async function startHook(status: () => number) {
+  const posts: {
+    path: string;
+    body: { text: string; blocks: { type: string; elements?: { url?: string }[] }[] };
+  }[] = [];
+  const hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      posts.push({ path: req.url ?? '', body: JSON.parse(body) });
+      const answer = status();
+      res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer === 200 ? 'ok' : 'invalid_token');
+    });
+  });
+  await new Promise<void>((ok) => hook.listen(0, '127.0.0.1', ok));
+  return { posts, hook, base: `http://127.0.0.1:${(hook.address() as AddressInfo).port}` };
+}
+
 const lines = async (path: string) =>
   (await readFile(path, 'utf8').catch(() => ''))
     .split('\n')
@@ -152,23 +173,9 @@ describe('LocalEvaluator', () => {
   });
 
   it('posts each notification to a Slack webhook too; a failing webhook is logged, the outbox has them all', async () => {
-    const posts: {
-      path: string;
-      body: { text: string; blocks: { type: string; elements?: { url?: string }[] }[] };
-    }[] = [];
     let answer = 200;
-    const hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => {
-        body += d;
-      });
-      req.on('end', () => {
-        posts.push({ path: req.url ?? '', body: JSON.parse(body) });
-        res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer === 200 ? 'ok' : 'invalid_token');
-      });
-    });
-    await new Promise<void>((ok) => hook.listen(0, '127.0.0.1', ok));
-    const webhookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/services/T000/B000/secret-token`;
+    const { posts, hook, base } = await startHook(() => answer);
+    const webhookUrl = `${base}/services/T000/B000/secret-token`;
     try {
       const dataDir = join(dir, 'slack');
       env = await openLocal({ dataDir, inMemory: true });
@@ -219,25 +226,14 @@ describe('LocalEvaluator', () => {
   });
 
   it('after the daily run, the digest of the active alerts goes to the outbox, and to Slack when it asked for digests only', async () => {
-    const posts: { text: string; blocks: { type: string; elements?: { url?: string }[] }[] }[] = [];
-    const hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => {
-        body += d;
-      });
-      req.on('end', () => {
-        posts.push(JSON.parse(body));
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((ok) => hook.listen(0, '127.0.0.1', ok));
+    const { posts, hook, base } = await startHook(() => 200);
     try {
       const dataDir = join(dir, 'digest');
       env = await openLocal({ dataDir, inMemory: true });
       const r = evaluator(dataDir, {
         now: () => new Date('2025-06-30T04:00:00Z'),
         slack: {
-          webhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
+          webhookUrl: `${base}/hook`,
           mode: 'digest',
         },
         consoleUrl: 'http://127.0.0.1:8787',
@@ -270,8 +266,8 @@ describe('LocalEvaluator', () => {
         'concentration',
       ]);
       expect(posts).toHaveLength(1);
-      expect(posts[0]?.text).toBe('credit-sentinel 2025-07-01: 4 active alerts (2 critical, 1 high)');
-      expect(posts[0]?.blocks.find((b) => b.type === 'actions')?.elements?.[0]?.url).toBe(
+      expect(posts[0]?.body.text).toBe('credit-sentinel 2025-07-01: 4 active alerts (2 critical, 1 high)');
+      expect(posts[0]?.body.blocks.find((b) => b.type === 'actions')?.elements?.[0]?.url).toBe(
         'http://127.0.0.1:8787/alerts',
       );
       expect(r.logs.at(-1)).toBe('alerts: daily digest as of 2025-07-01: 4 active');
