@@ -407,40 +407,44 @@ export class DynamoStore implements IngestStore {
 
   /** Every customer with receivables data, by id. */
   async listCustomerIds(): Promise<string[]> {
-    const ids: string[] = [];
-    await Promise.all(
-      Array.from({ length: SUMMARY_SHARDS }, async (_, shard) => {
-        for await (const it of this.query({
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :p',
-          ExpressionAttributeValues: { ':p': { S: `SUMMARY#${shard}` } },
-          ProjectionExpression: 'gsi1sk',
-        }))
-          ids.push(it.gsi1sk as string);
-      }),
-    );
-    return ids.sort();
+    const items = await this.summaryIndex('gsi1sk');
+    return items.map((it) => it.gsi1sk as string).sort();
   }
 
   async listSummaries(): Promise<{ customerId: string; currency: string; openAmount: number }[]> {
-    const out: { customerId: string; currency: string; openAmount: number }[] = [];
+    const items = await this.summaryIndex('#c, #y, #o', {
+      '#c': 'customerId',
+      '#y': 'currency',
+      '#o': 'openAmount',
+    });
+    return items
+      .map((it) => ({
+        customerId: it.customerId as string,
+        currency: it.currency as string,
+        openAmount: it.openAmount as number,
+      }))
+      .sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+  }
+
+  /** The summaries' index entries, every shard read in parallel, with the attributes projected. */
+  private async summaryIndex(
+    projection: string,
+    names?: Record<string, string>,
+  ): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
     await Promise.all(
       Array.from({ length: SUMMARY_SHARDS }, async (_, shard) => {
         for await (const it of this.query({
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :p',
           ExpressionAttributeValues: { ':p': { S: `SUMMARY#${shard}` } },
-          ProjectionExpression: '#c, #y, #o',
-          ExpressionAttributeNames: { '#c': 'customerId', '#y': 'currency', '#o': 'openAmount' },
+          ProjectionExpression: projection,
+          ...(names ? { ExpressionAttributeNames: names } : {}),
         }))
-          out.push({
-            customerId: it.customerId as string,
-            currency: it.currency as string,
-            openAmount: it.openAmount as number,
-          });
+          out.push(it);
       }),
     );
-    return out.sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+    return out;
   }
 
   async putRun(run: IngestRun, rejects: readonly RejectRecord[]): Promise<void> {

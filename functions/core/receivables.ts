@@ -55,7 +55,7 @@ export function allocatePayments(
   payments: readonly Payment[],
 ): AllocationResult {
   const detail: AllocationResult = { applications: [], notes: [] };
-  applyPayments(invoices, payments, '', detail);
+  applyPayments(invoices, payments, undefined, detail);
   return detail;
 }
 
@@ -83,7 +83,8 @@ const SCAN_MAX = 16;
 function applyPayments(
   invoices: readonly Invoice[],
   payments: readonly Payment[],
-  currency: string,
+  /** The currency unapplied cash is summed in (undefined: not summed). */
+  currency: string | undefined,
   detail?: AllocationResult,
 ): Applied {
   const n = invoices.length;
@@ -157,10 +158,12 @@ function applyPayments(
         }
       }
     }
-    if (p.currency === currency) out.unapplied += remaining;
-    else if (remaining > 0) {
-      out.otherCash ??= new Map();
-      out.otherCash.set(p.currency, (out.otherCash.get(p.currency) ?? 0) + remaining);
+    if (currency !== undefined) {
+      if (p.currency === currency) out.unapplied += remaining;
+      else if (remaining > 0) {
+        out.otherCash ??= new Map();
+        out.otherCash.set(p.currency, (out.otherCash.get(p.currency) ?? 0) + remaining);
+      }
     }
     if (detail && allocations)
       detail.applications.push({

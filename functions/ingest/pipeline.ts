@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mapLimit } from '../core/concurrency.ts';
 import { minorDigits } from '../core/currencies.ts';
 import { dateInZone, type IsoDate } from '../core/dates.ts';
-import { statementAsOf } from '../core/receivables.ts';
+import { allocatePayments, receivablesAsOf } from '../core/receivables.ts';
 import type { Customer, FxRate, Invoice, Original, Payment } from '../core/records.ts';
 import { UnreadableFileError } from './errors.ts';
 import { FingerprintSet } from './fingerprints.ts';
@@ -202,8 +202,8 @@ export async function recomputeCustomer(
     }
   }
   // The stored allocation is the full-history one (books as they stand), the summary is as of today.
-  const full = statementAsOf({ customerId, currency, invoices, payments }, '9999-12-31');
-  const today = statementAsOf({ customerId, currency, invoices, payments }, asOf);
+  const full = allocatePayments(invoices, payments);
+  const today = receivablesAsOf({ customerId, currency, invoices, payments }, asOf);
   const notesByPayment = new Map<string, StoredApplication['notes']>();
   for (const n of full.notes) {
     const list = notesByPayment.get(n.paymentId) ?? [];

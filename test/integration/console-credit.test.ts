@@ -4,11 +4,11 @@ import { type EvaluationRun, evaluate } from '../../functions/credit/evaluate.ts
 import type { Policy } from '../../functions/credit/policy.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
-import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { loadPolicy } from '../../infra/local/cli-credit.ts';
 import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { memoryUpload } from './helpers.ts';
 import { rows, text } from './pages.ts';
 
 /**
@@ -110,15 +110,7 @@ async function load(kind: Kind, csv: string): Promise<void> {
       clock: { now: () => new Date(`${ASOF}T08:00:00Z`) },
       timeZone: 'UTC',
     },
-    {
-      source: (async function* () {
-        yield new TextEncoder().encode(csv);
-      })(),
-      fileName: `${kind}/book.csv`,
-      objectRef: `test://${kind}/book.csv`,
-      profile: canonicalProfile(kind),
-      rejects: { write: () => undefined, close: async () => `${kind}/book.rejects.csv` },
-    },
+    memoryUpload(kind, csv),
   );
   if (r.rejected > 0 || r.status !== 'processed') throw new Error(`${kind}: ${JSON.stringify(r)}`);
 }

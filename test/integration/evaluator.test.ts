@@ -9,12 +9,12 @@ import { dateInZone } from '../../functions/core/dates.ts';
 import type { EvaluationRun } from '../../functions/credit/evaluate.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
-import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { demoFiles } from '../../infra/local/demo.ts';
 import { LocalEvaluator, nextDailyRun, type Trigger } from '../../infra/local/evaluator.ts';
 import { InboxObjectStore, OutboxNotifier } from '../../infra/local/files.ts';
 import { InboxWatcher, localIngestHandler } from '../../infra/local/inbox.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { memoryUpload } from './helpers.ts';
 
 /** The local evaluation runner on dynalite: triggered by ingests, serial, scheduled at 05:00. */
 
@@ -73,15 +73,7 @@ function evaluator(
 async function load(notifier: OutboxNotifier, kind: Kind, csv: string, at: string) {
   return ingest(
     { store: env.store, notifier, clock: { now: () => new Date(at) }, timeZone: 'UTC' },
-    {
-      source: (async function* () {
-        yield new TextEncoder().encode(csv);
-      })(),
-      fileName: `${kind}/book.csv`,
-      objectRef: `test://${kind}/book.csv`,
-      profile: canonicalProfile(kind),
-      rejects: { write: () => undefined, close: async () => `${kind}/book.rejects.csv` },
-    },
+    memoryUpload(kind, csv),
   );
 }
 

@@ -12,6 +12,19 @@ import { rejectsNameFor } from '../../functions/ingest/rejects.ts';
 import { FileReportSink } from '../../infra/local/files.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 
+/** The ingest input of a small CSV held in memory, as `<kind>/book.csv` in the canonical profile. */
+export function memoryUpload(kind: Kind, csv: string) {
+  return {
+    source: (async function* () {
+      yield new TextEncoder().encode(csv);
+    })(),
+    fileName: `${kind}/book.csv`,
+    objectRef: `test://${kind}/book.csv`,
+    profile: canonicalProfile(kind),
+    rejects: { write: () => undefined, close: async () => `${kind}/book.rejects.csv` },
+  };
+}
+
 export interface Harness {
   env: LocalEnv;
   dir: string;

@@ -6,36 +6,9 @@ import {
   allocatePayments,
   statementAsOf,
 } from '../../functions/core/receivables.ts';
-import type { Invoice, Payment } from '../../functions/core/records.ts';
+import { bookBuilders } from './credit-fixtures.ts';
 
-function inv(
-  invoiceId: string,
-  issueDate: string,
-  dueDate: string,
-  amount: number,
-  extra: Partial<Invoice> = {},
-): Invoice {
-  return {
-    customerId: 'C1',
-    invoiceId,
-    issueDate,
-    dueDate,
-    amount,
-    currency: 'USD',
-    disputed: false,
-    ...extra,
-  };
-}
-
-function pay(
-  paymentId: string,
-  receivedDate: string,
-  amount: number,
-  invoiceIds: string[] = [],
-  extra: Partial<Payment> = {},
-): Payment {
-  return { customerId: 'C1', paymentId, receivedDate, amount, currency: 'USD', invoiceIds, ...extra };
-}
+const { inv, pay } = bookBuilders('USD');
 
 /** invoiceId -> amount allocated, for one payment application */
 function allocs(app: { allocations: { invoiceId: string; amount: number }[] } | undefined) {
