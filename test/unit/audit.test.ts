@@ -81,4 +81,11 @@ describe('audit trail', () => {
     });
     expect(verifyTrail(t, { seq: 5, hash: GENESIS })).toMatchObject({ ok: false, seq: 5 });
   });
+
+  it('accepts a head one record behind (a writer stopped before moving it), and no further', () => {
+    const t = trail(5);
+    expect(verifyTrail(t, { seq: 4, hash: t[3]?.hash as string })).toMatchObject({ ok: true, records: 5 });
+    expect(verifyTrail(t, { seq: 3, hash: t[2]?.hash as string })).toMatchObject({ ok: false, seq: 3 });
+    expect(verifyTrail(t, { seq: 4, hash: t[2]?.hash as string })).toMatchObject({ ok: false, seq: 4 });
+  });
 });

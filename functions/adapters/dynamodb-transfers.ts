@@ -1,0 +1,540 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { type AuditEvent, type AuditRecord, nextRecord } from '../core/audit.ts';
+import type {
+  Approval,
+  DecideResult,
+  Decision,
+  Transfer,
+  TransferStatus,
+  TransferStore,
+} from '../transfers/ports.ts';
+import { DynamoStore } from './dynamodb.ts';
+import { TABLE_SCHEMA } from './table-schema.ts';
+
+/**
+ * Transfers, their approvals and the audit trail, in the same single table as `DynamoStore`
+ * (README "Data model"; the table is created by `DynamoStore.ensureTable()`).
+ *
+ *   pk                   sk                             item
+ *   TRANSFER#<transfer>  TRANSFER                       the transfer, and its `customerId`
+ *                                                       (gsi1: TRANSFERS / <requestedAt>#<transfer>)
+ *   CUSTX#<customer>     <requestedAt>#<transfer>       `{transferId}`: a customer's transfers, read
+ *                                                       newest first then fetched consistently (not a
+ *                                                       GSI: those are eventually consistent on AWS, and
+ *                                                       the gate's duplicate check must see a request
+ *                                                       made a second ago)
+ *   TRANSFER#<transfer>  APPROVAL#<approval>            an approval; `taskToken` holds the token its
+ *                                                       level waits on (never returned with it). While
+ *                                                       pending, gsi1: APPROVALS#pending /
+ *                                                       <notifiedAt>#<approval>; removed when decided/void
+ *   AUDIT                SEQ#<seq, 12 digits>           an audit record (hash-chained, see core/audit.ts)
+ *   AUDIT                HEAD                           `{seq, hash}` of the last record appended
+ *
+ * Every state change two people could race on is a conditional write: the first wins, the second
+ * is told what won.
+ */
+
+const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+const BATCH_GET = 100;
+const AUDIT_ATTEMPTS = 100;
+
+const GSI = TABLE_SCHEMA.gsi;
+const transferPk = (transferId: string) => `TRANSFER#${transferId}`;
+const customerPk = (customerId: string) => `CUSTX#${customerId}`;
+const approvalSk = (approvalId: string) => `APPROVAL#${approvalId}`;
+const TRANSFER_SK = 'TRANSFER';
+const TRANSFERS = 'TRANSFERS';
+const PENDING_APPROVALS = 'APPROVALS#pending';
+const AUDIT = 'AUDIT';
+const AUDIT_HEAD = 'HEAD';
+const auditSk = (seq: number) => `SEQ#${String(seq).padStart(12, '0')}`;
+
+/** Attributes of the items that are keys or bookkeeping, not part of what the port returns. */
+const KEYS = ['pk', 'sk', 'type', GSI.partitionKey, GSI.sortKey] as const;
+const TRANSFER_META: readonly string[] = [...KEYS, 'customerId'];
+const APPROVAL_META: readonly string[] = [...KEYS, 'taskToken'];
+const AUDIT_META: readonly string[] = KEYS;
+
+function strip<T>(item: Record<string, unknown>, drop: readonly string[]): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!drop.includes(k)) out[k] = v;
+  return out as T;
+}
+
+const key = (pk: string, sk: string): Record<string, AttributeValue> => ({ pk: { S: pk }, sk: { S: sk } });
+
+const isConditionFailure = (e: unknown): boolean =>
+  e instanceof ConditionalCheckFailedException ||
+  (e instanceof Error && e.name === 'ConditionalCheckFailedException');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Placeholders for an update or condition expression: `#<attr>` for names, named or numbered values. */
+class Placeholders {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, AttributeValue> = {};
+  private n = 0;
+
+  name(attr: string): string {
+    const p = /^[A-Za-z0-9_]+$/.test(attr) ? `#${attr}` : `#n${this.n++}`;
+    this.names[p] = attr;
+    return p;
+  }
+
+  value(v: unknown, placeholder = `:v${this.n++}`): string {
+    this.values[placeholder] = convertToAttr(v, MARSHALL);
+    return placeholder;
+  }
+}
+
+export interface DynamoTransferStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
+/** The transfer workflow's persistence on DynamoDB (AWS) or dynalite (local), through the real AWS SDK. */
+export class DynamoTransferStore implements TransferStore {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Its batch writer (25 per request, unprocessed items retried with backoff) is reused. */
+  private readonly store: DynamoStore;
+
+  constructor(opts: DynamoTransferStoreOptions) {
+    this.client = opts.client;
+    this.tableName = opts.tableName;
+    this.store = new DynamoStore({ client: opts.client, tableName: opts.tableName });
+  }
+
+  // ---- transfers ----
+
+  async createTransfer(t: Transfer): Promise<void> {
+    const customerId = t.request.customerId;
+    const gsi1sk = `${t.requestedAt}#${t.transferId}`;
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(
+            {
+              ...t,
+              pk: transferPk(t.transferId),
+              sk: TRANSFER_SK,
+              type: 'transfer',
+              [GSI.partitionKey]: TRANSFERS,
+              [GSI.sortKey]: gsi1sk,
+              customerId,
+            },
+            MARSHALL,
+          ),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailure(e)) throw new Error(`transfer ${t.transferId} already exists`);
+      throw e;
+    }
+    // After the transfer: a failed duplicate create never leaves an index entry behind.
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({ pk: customerPk(customerId), sk: gsi1sk, transferId: t.transferId }, MARSHALL),
+      }),
+    );
+  }
+
+  async getTransfer(transferId: string): Promise<Transfer | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: key(transferPk(transferId), TRANSFER_SK),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? strip<Transfer>(unmarshall(out.Item), TRANSFER_META) : undefined;
+  }
+
+  async updateTransfer(
+    transferId: string,
+    patch: Partial<Omit<Transfer, 'transferId' | 'request' | 'requestedAt'>>,
+    expect: { readonly status: TransferStatus; readonly level?: number | undefined },
+  ): Promise<boolean> {
+    const p = new Placeholders();
+    const set: string[] = [];
+    const remove: string[] = [];
+    for (const [attr, v] of Object.entries(patch)) {
+      if (v === undefined) remove.push(p.name(attr));
+      else set.push(`${p.name(attr)} = ${p.value(v)}`);
+    }
+    let condition = `${p.name('status')} = ${p.value(expect.status, ':expectStatus')}`;
+    if (expect.level !== undefined)
+      condition += ` AND ${p.name('level')} = ${p.value(expect.level, ':expectLevel')}`;
+    // An empty patch still answers whether the expectation holds: status is set to what it must be.
+    if (set.length === 0 && remove.length === 0) set.push(`${p.name('status')} = :expectStatus`);
+    const update = [
+      set.length > 0 ? `SET ${set.join(', ')}` : '',
+      remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(transferPk(transferId), TRANSFER_SK),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: p.names,
+          ExpressionAttributeValues: p.values,
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async listTransfers(limit = 100): Promise<Transfer[]> {
+    const out: Transfer[] = [];
+    if (limit <= 0) return out;
+    for await (const it of this.query({
+      IndexName: GSI.name,
+      KeyConditionExpression: '#gpk = :p',
+      ExpressionAttributeNames: { '#gpk': GSI.partitionKey },
+      ExpressionAttributeValues: { ':p': { S: TRANSFERS } },
+      ScanIndexForward: false,
+      Limit: limit,
+    })) {
+      out.push(strip<Transfer>(it, TRANSFER_META));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async transfersOf(customerId: string): Promise<Transfer[]> {
+    const ids: string[] = [];
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: customerPk(customerId) } },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+    }))
+      ids.push(it.transferId as string);
+    const found = await this.batchGetTransfers([...new Set(ids)]);
+    return ids.flatMap((id) => {
+      const t = found.get(id);
+      if (!t) return [];
+      found.delete(id); // once, should an id be indexed twice
+      return [t];
+    });
+  }
+
+  /** Transfers by id, read consistently, 100 keys to a request, unprocessed keys retried with backoff. */
+  private async batchGetTransfers(ids: readonly string[]): Promise<Map<string, Transfer>> {
+    const found = new Map<string, Transfer>();
+    for (let i = 0; i < ids.length; i += BATCH_GET) {
+      let keys = ids.slice(i, i + BATCH_GET).map((id) => key(transferPk(id), TRANSFER_SK));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 10) throw new Error(`DynamoDB left ${keys.length} keys unprocessed after 10 retries`);
+        if (attempt > 0) await sleep(Math.random() * Math.min(5000, 25 * 2 ** attempt));
+        const out = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const raw of out.Responses?.[this.tableName] ?? []) {
+          const t = strip<Transfer>(unmarshall(raw), TRANSFER_META);
+          found.set(t.transferId, t);
+        }
+        keys =
+          (out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, AttributeValue>[] | undefined) ?? [];
+      }
+    }
+    return found;
+  }
+
+  // ---- approvals ----
+
+  async putApprovals(approvals: readonly Approval[], taskToken: string): Promise<void> {
+    await this.store.batchWrite(
+      approvals.map((a) => ({
+        PutRequest: {
+          Item: marshall(
+            {
+              ...a,
+              pk: transferPk(a.transferId),
+              sk: approvalSk(a.approvalId),
+              type: 'approval',
+              status: 'pending',
+              taskToken,
+              [GSI.partitionKey]: PENDING_APPROVALS,
+              [GSI.sortKey]: `${a.notifiedAt}#${a.approvalId}`,
+            },
+            MARSHALL,
+          ),
+        },
+      })),
+    );
+  }
+
+  async renewApprovals(
+    transferId: string,
+    level: number,
+    taskToken: string,
+    patch: { readonly reminders: number; readonly expiresAt: string },
+  ): Promise<void> {
+    const waiting = (await this.approvalsOf(transferId)).filter(
+      (a) => a.level === level && a.status === 'pending',
+    );
+    await Promise.all(
+      waiting.map((a) =>
+        this.updateWhilePending(a.transferId, a.approvalId, {
+          taskToken,
+          reminders: patch.reminders,
+          expiresAt: patch.expiresAt,
+        }),
+      ),
+    );
+  }
+
+  /**
+   * SETs `values` on an approval only while it is pending; with `leave`, also takes it off the
+   * pending index. False when it was not pending (decided meanwhile) or does not exist.
+   */
+  private async updateWhilePending(
+    transferId: string,
+    approvalId: string,
+    values: Record<string, unknown>,
+    leave = false,
+  ): Promise<boolean> {
+    const p = new Placeholders();
+    const set = Object.entries(values)
+      .filter(([, v]) => v !== undefined)
+      .map(([attr, v]) => `${p.name(attr)} = ${p.value(v)}`);
+    const condition = `attribute_exists(pk) AND ${p.name('status')} = ${p.value('pending', ':pending')}`;
+    const update = `SET ${set.join(', ')}${leave ? ` REMOVE ${p.name(GSI.partitionKey)}, ${p.name(GSI.sortKey)}` : ''}`;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(transferPk(transferId), approvalSk(approvalId)),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: p.names,
+          ExpressionAttributeValues: p.values,
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async getApproval(transferId: string, approvalId: string): Promise<Approval | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: key(transferPk(transferId), approvalSk(approvalId)),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? strip<Approval>(unmarshall(out.Item), APPROVAL_META) : undefined;
+  }
+
+  async approvalsOf(transferId: string): Promise<Approval[]> {
+    const out: Approval[] = [];
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+      ExpressionAttributeValues: { ':pk': { S: transferPk(transferId) }, ':s': { S: 'APPROVAL#' } },
+      ConsistentRead: true,
+    }))
+      out.push(strip<Approval>(it, APPROVAL_META));
+    return out;
+  }
+
+  async taskToken(transferId: string, approvalId: string): Promise<string | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: key(transferPk(transferId), approvalSk(approvalId)),
+        ConsistentRead: true,
+        ProjectionExpression: '#t',
+        ExpressionAttributeNames: { '#t': 'taskToken' },
+      }),
+    );
+    return out.Item ? (unmarshall(out.Item).taskToken as string | undefined) : undefined;
+  }
+
+  async decide(
+    transferId: string,
+    approvalId: string,
+    d: {
+      readonly status: Decision;
+      readonly decidedAt: string;
+      readonly comment?: string | undefined;
+      readonly via: 'email' | 'slack';
+    },
+  ): Promise<DecideResult> {
+    const p = new Placeholders();
+    const set = [
+      `${p.name('status')} = ${p.value(d.status)}`,
+      `${p.name('decidedAt')} = ${p.value(d.decidedAt)}`,
+      `${p.name('via')} = ${p.value(d.via)}`,
+    ];
+    if (d.comment !== undefined) set.push(`${p.name('comment')} = ${p.value(d.comment)}`);
+    const condition = `attribute_exists(pk) AND ${p.name('status')} = ${p.value('pending', ':pending')}`;
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(transferPk(transferId), approvalSk(approvalId)),
+          UpdateExpression: `SET ${set.join(', ')} REMOVE ${p.name(GSI.partitionKey)}, ${p.name(GSI.sortKey)}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: p.names,
+          ExpressionAttributeValues: p.values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { ok: true, approval: strip<Approval>(unmarshall(out.Attributes ?? {}), APPROVAL_META) };
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      return { ok: false, current: await this.getApproval(transferId, approvalId) };
+    }
+  }
+
+  async voidPending(transferId: string, reason: string): Promise<number> {
+    const pending = (await this.approvalsOf(transferId)).filter((a) => a.status === 'pending');
+    const voided = await Promise.all(
+      pending.map((a) =>
+        this.updateWhilePending(transferId, a.approvalId, { status: 'void', voidReason: reason }, true),
+      ),
+    );
+    return voided.filter(Boolean).length;
+  }
+
+  async listPendingApprovals(): Promise<Approval[]> {
+    const out: Approval[] = [];
+    for await (const it of this.query({
+      IndexName: GSI.name,
+      KeyConditionExpression: '#gpk = :p',
+      ExpressionAttributeNames: { '#gpk': GSI.partitionKey },
+      ExpressionAttributeValues: { ':p': { S: PENDING_APPROVALS } },
+      ScanIndexForward: true,
+    }))
+      out.push(strip<Approval>(it, APPROVAL_META));
+    return out;
+  }
+
+  // ---- audit trail ----
+
+  /**
+   * Reads the last record, chains the new one to it and puts it only if its seq is still free;
+   * a writer that lost the race reads again. The head follows each successful put, never moving
+   * back. Should a writer stop between the two writes, the head lags one record behind the trail
+   * until the next append moves it on.
+   */
+  async appendAudit(e: AuditEvent): Promise<AuditRecord> {
+    for (let attempt = 1; attempt <= AUDIT_ATTEMPTS; attempt++) {
+      const rec = nextRecord(await this.lastAuditRecord(), e);
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: marshall({ ...rec, pk: AUDIT, sk: auditSk(rec.seq), type: 'audit' }, MARSHALL),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        await sleep(Math.random() * 5);
+        continue;
+      }
+      await this.moveHead(rec);
+      return rec;
+    }
+    throw new Error(`audit record not appended after ${AUDIT_ATTEMPTS} attempts (${e.kind} ${e.subject})`);
+  }
+
+  private async lastAuditRecord(): Promise<AuditRecord | undefined> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+        ExpressionAttributeValues: { ':pk': { S: AUDIT }, ':s': { S: 'SEQ#' } },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const raw = out.Items?.[0];
+    return raw ? strip<AuditRecord>(unmarshall(raw), AUDIT_META) : undefined;
+  }
+
+  private async moveHead(rec: AuditRecord): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(AUDIT, AUDIT_HEAD),
+          UpdateExpression: 'SET #seq = :seq, #hash = :hash',
+          ConditionExpression: 'attribute_not_exists(#seq) OR #seq < :seq',
+          ExpressionAttributeNames: { '#seq': 'seq', '#hash': 'hash' },
+          ExpressionAttributeValues: { ':seq': { N: String(rec.seq) }, ':hash': { S: rec.hash } },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err; // a later append moved it already
+    }
+  }
+
+  async auditTrail(): Promise<AuditRecord[]> {
+    const out: AuditRecord[] = [];
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+      ExpressionAttributeValues: { ':pk': { S: AUDIT }, ':s': { S: 'SEQ#' } },
+      ScanIndexForward: true,
+      ConsistentRead: true,
+    }))
+      out.push(strip<AuditRecord>(it, AUDIT_META));
+    return out;
+  }
+
+  async auditHead(): Promise<{ readonly seq: number; readonly hash: string } | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: key(AUDIT, AUDIT_HEAD),
+        ConsistentRead: true,
+        ProjectionExpression: '#seq, #hash',
+        ExpressionAttributeNames: { '#seq': 'seq', '#hash': 'hash' },
+      }),
+    );
+    if (!out.Item) return undefined;
+    const it = unmarshall(out.Item);
+    if (typeof it.seq !== 'number' || typeof it.hash !== 'string') return undefined;
+    return { seq: it.seq, hash: it.hash };
+  }
+
+  private async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Record<string, unknown>> {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }),
+      );
+      for (const it of out.Items ?? []) yield unmarshall(it);
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+}

@@ -1,0 +1,195 @@
+import type { AuditEvent, AuditRecord } from '../core/audit.ts';
+import type { IsoDate } from '../core/dates.ts';
+import type { ChainLevel } from './approval-policy.ts';
+import type { GateReport } from './gate.ts';
+import type { TransferRequest } from './request.ts';
+
+/**
+ * pending: at the gate or waiting for a level; approved: every level approved and the transfer
+ * recorded; rejected: an approver said no; recalled: the requester took it back; expired: a level
+ * went unanswered after every reminder; refused: the gate found no chain that could approve it.
+ */
+export type TransferStatus = 'pending' | 'approved' | 'rejected' | 'recalled' | 'expired' | 'refused';
+export const TRANSFER_STATUSES: readonly TransferStatus[] = [
+  'pending',
+  'approved',
+  'rejected',
+  'recalled',
+  'expired',
+  'refused',
+];
+
+export interface Transfer {
+  /** `TR-` and 26 random base32 characters. */
+  readonly transferId: string;
+  readonly request: TransferRequest;
+  /** ISO instant. */
+  readonly requestedAt: string;
+  /** The finance team's day the request was made: the gate's figures are as of it. */
+  readonly requestedOn: IsoDate;
+  readonly status: TransferStatus;
+  readonly executionId?: string | undefined;
+  /** The gate's checks, shown to every approver as evidence. */
+  readonly gate?: GateReport | undefined;
+  /** The chain the gate planned, and why it has that many levels. */
+  readonly levels?: readonly ChainLevel[] | undefined;
+  readonly chainWhy?: readonly string[] | undefined;
+  /** The level (1-based) waiting for its approvals while pending after the gate. */
+  readonly level?: number | undefined;
+  /** ISO instant it left `pending`. */
+  readonly closedAt?: string | undefined;
+  /** Who ended it (the rejecting approver, the requester who recalled, `system`). */
+  readonly closedBy?: string | undefined;
+  /** Why it ended, in words. */
+  readonly outcome?: string | undefined;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'void';
+
+/** One approver's say on one level of one transfer: what a link points at. */
+export interface Approval {
+  /** 26 random base32 characters (128 bits): the link names it, the task token is stored under it. */
+  readonly approvalId: string;
+  readonly transferId: string;
+  readonly level: number;
+  /** Person id of the approval policy. */
+  readonly approver: string;
+  /** Set when the approver stands in for someone away. */
+  readonly onBehalfOf?: string | undefined;
+  readonly status: ApprovalStatus;
+  /** ISO instants. */
+  readonly notifiedAt: string;
+  readonly expiresAt: string;
+  /** Reminders sent for it so far. */
+  readonly reminders: number;
+  readonly decidedAt?: string | undefined;
+  readonly comment?: string | undefined;
+  /** The channel the decision came through. */
+  readonly via?: 'email' | 'slack' | undefined;
+  /** Why it was voided (another approver rejected, recalled, expired, level complete). */
+  readonly voidReason?: string | undefined;
+}
+
+export type Decision = 'approved' | 'rejected';
+
+export type DecideResult =
+  | { readonly ok: true; readonly approval: Approval }
+  /** The approval was not pending any more: as it stands now (first decision wins). */
+  | { readonly ok: false; readonly current: Approval | undefined };
+
+/**
+ * Transfers, their approvals and the audit trail. Every state change that two people could race
+ * on is a conditional write: the first wins, the second is told what won.
+ */
+export interface TransferStore {
+  /** Stores a new transfer; throws if its id exists. */
+  createTransfer(t: Transfer): Promise<void>;
+  getTransfer(transferId: string): Promise<Transfer | undefined>;
+  /**
+   * Applies `patch` only while the transfer is in status `expect.status` (and, when given, on level
+   * `expect.level`). False when it is not (someone else changed it first); nothing is written then.
+   */
+  updateTransfer(
+    transferId: string,
+    patch: Partial<Omit<Transfer, 'transferId' | 'request' | 'requestedAt'>>,
+    expect: { readonly status: TransferStatus; readonly level?: number | undefined },
+  ): Promise<boolean>;
+  /** Newest first. */
+  listTransfers(limit?: number): Promise<Transfer[]>;
+  /** A customer's transfers, newest first (the gate's history and duplicate checks). */
+  transfersOf(customerId: string): Promise<Transfer[]>;
+
+  /** Stores new approvals (pending) with the task token their level waits on. */
+  putApprovals(approvals: readonly Approval[], taskToken: string): Promise<void>;
+  /** Replaces the token and the reminder count of a level's pending approvals (a reminder is a new wait). */
+  renewApprovals(
+    transferId: string,
+    level: number,
+    taskToken: string,
+    patch: { readonly reminders: number; readonly expiresAt: string },
+  ): Promise<void>;
+  getApproval(transferId: string, approvalId: string): Promise<Approval | undefined>;
+  /** Every approval of a transfer, read consistently (k-of-n counts on it). */
+  approvalsOf(transferId: string): Promise<Approval[]>;
+  /** The task token an approval's level waits on; never returned with the approval itself. */
+  taskToken(transferId: string, approvalId: string): Promise<string | undefined>;
+  /** Records a decision only while the approval is pending: the first decision wins. */
+  decide(
+    transferId: string,
+    approvalId: string,
+    d: {
+      readonly status: Decision;
+      readonly decidedAt: string;
+      readonly comment?: string | undefined;
+      readonly via: 'email' | 'slack';
+    },
+  ): Promise<DecideResult>;
+  /** Voids every pending approval of a transfer (all its links die at once); returns how many. */
+  voidPending(transferId: string, reason: string): Promise<number>;
+  /** Pending approvals across every transfer, oldest first. */
+  listPendingApprovals(): Promise<Approval[]>;
+
+  /** Appends to the one audit trail (seq and hash chained to the last record). */
+  appendAudit(e: AuditEvent): Promise<AuditRecord>;
+  /** The whole trail in sequence order. */
+  auditTrail(): Promise<AuditRecord[]>;
+  /** The head kept apart from the records: the last record's seq and hash as last written. */
+  auditHead(): Promise<{ readonly seq: number; readonly hash: string } | undefined>;
+}
+
+/** A person a notice goes to (an approver of the policy, or the requester when known). */
+export interface Recipient {
+  readonly id: string;
+  readonly name: string;
+  readonly email?: string | undefined;
+  readonly slackId?: string | undefined;
+}
+
+/**
+ * What the transfer workflow tells people. `approve` and `remind` carry the approver's signed
+ * link; `escalate` tells someone above that a level is still unanswered (no link); `outcome` tells
+ * the requester how it ended (or that it was approved).
+ */
+export type ApprovalNotice =
+  | {
+      readonly kind: 'approve' | 'remind';
+      readonly transfer: Transfer;
+      readonly to: Recipient;
+      readonly level: {
+        readonly level: number;
+        readonly of: number;
+        readonly name: string;
+        readonly required: number;
+      };
+      /** The confirmation page: `<baseUrl>/approvals/<token>`; GET shows the evidence, a POST there decides. */
+      readonly url: string;
+      /** The signed link token (also the Slack button value). */
+      readonly token: string;
+      readonly onBehalfOf?: string | undefined;
+      readonly reminder: number;
+      /** ISO instant the link stops working. */
+      readonly expiresAt: string;
+    }
+  | {
+      readonly kind: 'escalate';
+      readonly transfer: Transfer;
+      readonly to: Recipient;
+      readonly level: {
+        readonly level: number;
+        readonly of: number;
+        readonly name: string;
+        readonly required: number;
+      };
+      /** Who has not answered. */
+      readonly waitingOn: readonly string[];
+    }
+  | {
+      readonly kind: 'outcome';
+      readonly transfer: Transfer;
+      readonly to: Recipient;
+    };
+
+/** Where notices go: email (SES / SNS email) and Slack on AWS; `.eml` files and Slack locally. */
+export interface ApprovalNotifier {
+  send(notices: readonly ApprovalNotice[]): Promise<void>;
+}
