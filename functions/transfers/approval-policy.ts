@@ -80,6 +80,30 @@ export const approvalPolicySchema = z
       )
       .min(1),
     people: z.record(personId, person),
+    /** The risk gate's settings. */
+    gate: z
+      .strictObject({
+        /** A beneficiary account first approved fewer days ago than this is still "new". */
+        coolingOffDays: z.number().int().min(0).default(30),
+        /** A request with the same customer, amount and account within this many days is a duplicate. */
+        duplicateDays: z.number().int().min(1).default(30),
+        /** |robust z| above this against the customer's earlier transfers flags the amount. */
+        abnormalZ: z.number().positive().default(3.5),
+        /** Earlier approved transfers needed before the amount is judged against them. */
+        minHistory: z.number().int().min(2).default(5),
+        /** Active alerts at or above this severity flag the request. */
+        alertSeverity: z.enum(['info', 'warning', 'high', 'critical']).default('warning'),
+      })
+      .prefault({}),
+    /** How long a level waits before a reminder, and how many reminders before it expires. */
+    reminders: z
+      .strictObject({
+        everySeconds: z.number().int().min(1).default(86_400),
+        max: z.number().int().min(0).default(2),
+        /** People told (without a link) when a level is still unanswered at its last reminder. */
+        escalateTo: z.array(personId).default([]),
+      })
+      .prefault({}),
   })
   .superRefine((p, ctx) => {
     p.levels.forEach((l, i) => {
@@ -97,6 +121,14 @@ export const approvalPolicySchema = z
             message: `"${a}" is not in people`,
           });
       });
+    });
+    p.reminders.escalateTo.forEach((a, j) => {
+      if (!p.people[a])
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reminders', 'escalateTo', j],
+          message: `"${a}" is not in people`,
+        });
     });
     for (const [id, who] of Object.entries(p.people))
       who.away.forEach((a, j) => {

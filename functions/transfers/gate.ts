@@ -1,0 +1,300 @@
+import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
+import { formatMinor } from '../core/money.ts';
+import { AGING_BUCKETS } from '../core/receivables.ts';
+import type { Alert } from '../credit/alerts.ts';
+import type { Assessment, Figures } from '../credit/assess.ts';
+import { type Rating, type RiskClass, SEVERITY_RANK } from '../credit/policy.ts';
+import { robustScorer } from '../credit/rules.ts';
+import type { ApprovalPolicy, GateFlag } from './approval-policy.ts';
+import type { Transfer } from './ports.ts';
+import type { TransferRequest } from './request.ts';
+
+/**
+ * The risk gate (DOMAIN "Multi-level approval"): before any approver sees a request, it is checked
+ * against what is known of the customer. Each check says what it found in words and figures;
+ * those that find a risk raise a flag, and flags add approval levels. Approvers see every check,
+ * passed or not, beside the customer's exposure, aging and rating with its reasons.
+ */
+
+export type GateCheckName =
+  | 'riskClass'
+  | 'openAlerts'
+  | 'overdueBalance'
+  | 'amountHistory'
+  | 'beneficiary'
+  | 'duplicate'
+  | 'limitHeadroom';
+
+export interface GateCheck {
+  readonly check: GateCheckName;
+  /** The flag it raised, if it found a risk. */
+  readonly flag?: GateFlag | undefined;
+  /** One line an approver reads. */
+  readonly summary: string;
+  readonly figures: Readonly<Record<string, string | number>>;
+}
+
+/** The customer as the approvers see it, as of the request's day. */
+export interface GateExposure {
+  readonly currency: string;
+  readonly openAmount: string;
+  readonly overdueAmount: string;
+  readonly exposure: string;
+  readonly creditLimit?: string | undefined;
+  readonly headroom?: string | undefined;
+  /** Open amount per aging bucket, formatted. */
+  readonly aging: Readonly<Record<string, string>>;
+  readonly maxDaysPastDue: number;
+}
+
+export interface GateReport {
+  readonly asOf: IsoDate;
+  readonly flags: GateFlag[];
+  readonly checks: GateCheck[];
+  readonly riskClass?: RiskClass | undefined;
+  readonly rating?: Rating | undefined;
+  readonly score?: number | undefined;
+  readonly policyId?: string | undefined;
+  /** The scorecard's factors with their points and reasons, weakest first. */
+  readonly ratingReasons: readonly {
+    readonly reason: string;
+    readonly points: number;
+    readonly maxPoints: number;
+  }[];
+  readonly exposure?: GateExposure | undefined;
+  readonly activeAlerts: readonly {
+    readonly rule: string;
+    readonly severity: string;
+    readonly summary: string;
+  }[];
+}
+
+export interface GateInputs {
+  readonly transferId: string;
+  readonly request: TransferRequest;
+  readonly asOf: IsoDate;
+  /** The customer assessed as of `asOf` (undefined: nothing on file). */
+  readonly assessment?: (Assessment & { readonly figures: Figures }) | undefined;
+  readonly alerts: readonly Alert[];
+  /** The customer's transfers (this one may be among them: it is skipped). */
+  readonly history: readonly Transfer[];
+  readonly settings: ApprovalPolicy['gate'];
+}
+
+const moves = (r: Pick<TransferRequest, 'type'>) => r.type !== 'bank_account_change';
+
+/** Runs every check; pure, so the same inputs give the same report (and the audit can replay it). */
+export function riskGate(x: GateInputs): GateReport {
+  const req = x.request;
+  const ccy = req.currency;
+  const a = x.assessment;
+  const f = a?.figures;
+  const checks: GateCheck[] = [];
+  const others = x.history.filter(
+    (t) => t.transferId !== x.transferId && t.request.customerId === req.customerId,
+  );
+
+  // Risk class: it raises levels through the policy's riskClass table, not through a flag.
+  checks.push(
+    a
+      ? {
+          check: 'riskClass',
+          summary: `rating ${a.rating} (score ${a.score}), ${a.riskClass} risk, as of ${a.asOf}`,
+          figures: { rating: a.rating, score: a.score, riskClass: a.riskClass, policy: a.policyId },
+        }
+      : {
+          check: 'riskClass',
+          summary: 'not rated: no receivables or master data on file; treated as high risk',
+          figures: {},
+        },
+  );
+
+  const floor = SEVERITY_RANK[x.settings.alertSeverity];
+  const active = x.alerts.filter((al) => al.status !== 'resolved');
+  const serious = active.filter((al) => SEVERITY_RANK[al.severity] >= floor);
+  checks.push({
+    check: 'openAlerts',
+    flag: serious.length > 0 ? 'openAlerts' : undefined,
+    summary:
+      active.length === 0
+        ? 'no active alerts'
+        : `${active.length} active alert${active.length === 1 ? '' : 's'}, ${serious.length} at ${x.settings.alertSeverity} or above`,
+    figures: {
+      active: active.length,
+      atOrAbove: serious.length,
+      ...(serious.length > 0 ? { rules: serious.map((al) => `${al.rule} (${al.severity})`).join(', ') } : {}),
+    },
+  });
+
+  if (f) {
+    const s = f.receivables.summary;
+    checks.push({
+      check: 'overdueBalance',
+      flag: s.overdueAmount > 0 ? 'overdueBalance' : undefined,
+      summary:
+        s.overdueAmount > 0
+          ? `${formatMinor(s.overdueAmount, f.currency)} ${f.currency} overdue, the oldest ${f.maxDaysPastDue} days past due`
+          : 'nothing overdue',
+      figures: {
+        overdueAmount: formatMinor(s.overdueAmount, f.currency),
+        currency: f.currency,
+        maxDaysPastDue: f.maxDaysPastDue,
+      },
+    });
+  } else checks.push({ check: 'overdueBalance', summary: 'no receivables on file', figures: {} });
+
+  // The amount against the customer's own approved transfers in the same currency.
+  if (moves(req)) {
+    const past = others
+      .filter((t) => t.status === 'approved' && moves(t.request) && t.request.currency === ccy)
+      .map((t) => t.request.amount);
+    if (past.length < x.settings.minHistory)
+      checks.push({
+        check: 'amountHistory',
+        summary: `${past.length} earlier approved transfer${past.length === 1 ? '' : 's'} in ${ccy}: fewer than the ${x.settings.minHistory} needed to judge the amount`,
+        figures: { earlierTransfers: past.length },
+      });
+    else {
+      const score = robustScorer(past);
+      const z = score(req.amount);
+      const abnormal = Math.abs(z) > x.settings.abnormalZ;
+      checks.push({
+        check: 'amountHistory',
+        flag: abnormal ? 'abnormalAmount' : undefined,
+        summary: `${formatMinor(req.amount, ccy)} against a usual ${formatMinor(Math.round(score.median), ccy)} ${ccy}: robust z ${Number.isFinite(z) ? z.toFixed(2) : 'unbounded (every earlier transfer was the same amount)'}${abnormal ? `, beyond ${x.settings.abnormalZ}` : ''}`,
+        figures: {
+          amount: formatMinor(req.amount, ccy),
+          median: formatMinor(Math.round(score.median), ccy),
+          robustZ: Number.isFinite(z) ? Number(z.toFixed(2)) : 'unbounded',
+          earlierTransfers: past.length,
+        },
+      });
+    }
+  }
+
+  // The beneficiary account: first approved when, and has the customer's account changed lately?
+  const account = req.beneficiaryAccount;
+  const approvedWith = others
+    .filter((t) => t.status === 'approved' && t.request.beneficiaryAccount === account)
+    .map((t) => (t.closedAt ?? t.requestedAt).slice(0, 10))
+    .sort();
+  const firstApproved = approvedWith[0];
+  const coolingFrom = addDays(x.asOf, -x.settings.coolingOffDays);
+  const changedLately = others
+    .filter(
+      (t) =>
+        t.status === 'approved' &&
+        t.request.type === 'bank_account_change' &&
+        (t.closedAt ?? t.requestedAt).slice(0, 10) > coolingFrom,
+    )
+    .map((t) => t.request.beneficiaryAccount);
+  const isNew = firstApproved === undefined || firstApproved > coolingFrom;
+  const recentChange = changedLately.length > 0;
+  checks.push({
+    check: 'beneficiary',
+    flag: isNew || recentChange ? 'newBeneficiary' : undefined,
+    summary:
+      firstApproved === undefined
+        ? `account ${account} was never approved for this customer`
+        : isNew
+          ? `account ${account} was first approved ${daysBetween(firstApproved, x.asOf)} days ago, within the ${x.settings.coolingOffDays}-day cooling-off`
+          : recentChange
+            ? `the customer's bank account changed within the last ${x.settings.coolingOffDays} days`
+            : `account ${account} approved since ${firstApproved}`,
+    figures: {
+      account,
+      ...(firstApproved ? { firstApproved } : {}),
+      coolingOffDays: x.settings.coolingOffDays,
+      ...(recentChange ? { changedTo: changedLately.join(', ') } : {}),
+    },
+  });
+
+  const dupFrom = addDays(x.asOf, -x.settings.duplicateDays);
+  const dups = others.filter(
+    (t) =>
+      (t.status === 'pending' || t.status === 'approved') &&
+      t.request.type === req.type &&
+      t.request.amount === req.amount &&
+      t.request.currency === ccy &&
+      t.request.beneficiaryAccount === account &&
+      t.requestedOn > dupFrom,
+  );
+  checks.push({
+    check: 'duplicate',
+    flag: dups.length > 0 ? 'duplicate' : undefined,
+    summary:
+      dups.length > 0
+        ? `same customer, amount and account as ${dups.map((t) => `${t.transferId} (${t.status}, ${t.requestedOn})`).join(', ')}`
+        : `no request with the same amount and account in the last ${x.settings.duplicateDays} days`,
+    figures: dups.length > 0 ? { duplicates: dups.map((t) => t.transferId).join(', ') } : {},
+  });
+
+  let exposure: GateExposure | undefined;
+  if (f) {
+    const s = f.receivables.summary;
+    const fc = f.currency;
+    const headroom = f.creditLimit === undefined ? undefined : f.creditLimit - f.exposure;
+    exposure = {
+      currency: fc,
+      openAmount: formatMinor(s.openAmount, fc),
+      overdueAmount: formatMinor(s.overdueAmount, fc),
+      exposure: formatMinor(f.exposure, fc),
+      creditLimit: f.creditLimit === undefined ? undefined : formatMinor(f.creditLimit, fc),
+      headroom: headroom === undefined ? undefined : formatMinor(headroom, fc),
+      aging: Object.fromEntries(AGING_BUCKETS.map((b) => [b, formatMinor(s.aging[b], fc)])),
+      maxDaysPastDue: f.maxDaysPastDue,
+    };
+  }
+  if (moves(req)) {
+    const fc = f?.currency;
+    const limit = f?.creditLimit;
+    if (!f || limit === undefined)
+      checks.push({
+        check: 'limitHeadroom',
+        flag: 'overLimit',
+        summary: 'no credit limit on file: no headroom to pay out against',
+        figures: {},
+      });
+    else if (fc !== ccy)
+      checks.push({
+        check: 'limitHeadroom',
+        summary: `the credit limit is in ${fc}, the transfer in ${ccy}: not compared`,
+        figures: { creditLimit: formatMinor(limit, fc as string), currency: fc as string },
+      });
+    else {
+      const headroom = limit - f.exposure;
+      const over = req.amount > headroom;
+      checks.push({
+        check: 'limitHeadroom',
+        flag: over ? 'overLimit' : undefined,
+        summary: over
+          ? `${formatMinor(req.amount, ccy)} exceeds the headroom of ${formatMinor(headroom, ccy)} ${ccy} (limit ${formatMinor(limit, ccy)}, exposure ${formatMinor(f.exposure, ccy)})`
+          : `within the headroom of ${formatMinor(headroom, ccy)} ${ccy}`,
+        figures: {
+          amount: formatMinor(req.amount, ccy),
+          creditLimit: formatMinor(limit, ccy),
+          exposure: formatMinor(f.exposure, ccy),
+          headroom: formatMinor(headroom, ccy),
+        },
+      });
+    }
+  }
+
+  const flags = [...new Set(checks.flatMap((c) => (c.flag ? [c.flag] : [])))];
+  return {
+    asOf: x.asOf,
+    flags,
+    checks,
+    riskClass: a?.riskClass,
+    rating: a?.rating,
+    score: a?.score,
+    policyId: a?.policyId,
+    ratingReasons: a
+      ? [...a.factors]
+          .sort((p, q) => p.points / p.maxPoints - q.points / q.maxPoints)
+          .map((fr) => ({ reason: fr.reason, points: fr.points, maxPoints: fr.maxPoints }))
+      : [],
+    exposure,
+    activeAlerts: active.map((al) => ({ rule: al.rule, severity: al.severity, summary: al.summary })),
+  };
+}
