@@ -1,0 +1,873 @@
+import { createHash } from 'node:crypto';
+import { humanize, label, truncate } from '../alerts/format.ts';
+import { escapeMrkdwn } from '../alerts/slack.ts';
+import { formatMinor } from '../core/money.ts';
+import type { ApprovalNotice, Transfer } from './ports.ts';
+
+/**
+ * What the transfer workflow says to people: the evidence an approver decides on (text and an
+ * HTML fragment the approval page embeds as well), the approval emails of every notice kind, the
+ * `.eml` file they travel as, and the Slack message with its Approve/Reject buttons. Pure: no I/O.
+ *
+ * Every value of a request is data typed by someone else (the requester, a customer's master
+ * data): HTML escapes all of it, mrkdwn escapes all of it, subjects and headers never get a line
+ * break from it. A token only ever appears inside the link it belongs to (and, in Slack, as the
+ * button value the signed interaction carries back).
+ */
+
+// ---- shared wording ----
+
+/** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
+const CONTROL = /[\p{Cc}\u2028\u2029]+/gu;
+
+/** A value on one line: control characters (line breaks among them) become a space. */
+const one = (v: string | number): string => String(v).replace(CONTROL, ' ').trim();
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+const moves = (t: Transfer) => t.request.type !== 'bank_account_change';
+
+/** `12500.00 EUR` */
+const amountOf = (t: Transfer) =>
+  `${formatMinor(t.request.amount, t.request.currency)} ${one(t.request.currency)}`;
+
+/** `refund 12500.00 EUR to ACME GmbH (C1001)`; a bank account change has no amount. */
+function what(t: Transfer): string {
+  const r = t.request;
+  return `${humanize(r.type)}${moves(t) ? ` ${amountOf(t)}` : ''} to ${one(r.beneficiaryName)} (${one(r.customerId)})`;
+}
+
+/** An ISO instant as people read it: `2025-07-01 09:00 UTC` (as given when it does not parse). */
+function when(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? one(iso) : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** Aging bucket names: `notDue` -> `Not due`, `d31_60` -> `31-60 days`, `over180` -> `Over 180 days`. */
+function bucketLabel(bucket: string): string {
+  const range = /^d(\d+)_(\d+)$/.exec(bucket);
+  if (range) return `${range[1]}-${range[2]} days`;
+  const over = /^over(\d+)$/.exec(bucket);
+  if (over) return `Over ${over[1]} days`;
+  return label(bucket);
+}
+
+const SUBJECT_MAX = 200;
+
+/** One line, at most 200 characters, whatever the data holds. */
+const subjectLine = (s: string) => truncate(s.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim(), SUBJECT_MAX);
+
+type NoticeLevel = Extract<ApprovalNotice, { kind: 'escalate' }>['level'];
+
+const levelOf = (l: NoticeLevel) => `level ${l.level} of ${l.of}`;
+
+const STATUS_WORDS: Record<Transfer['status'], string> = {
+  pending: 'is still pending',
+  approved: 'was approved',
+  rejected: 'was rejected',
+  recalled: 'was recalled',
+  expired: 'expired',
+  refused: 'was refused',
+};
+
+// ---- the evidence ----
+
+type Pairs = readonly (readonly [string, string])[];
+
+/** Everything an approver sees, in one shape the text and the HTML are both rendered from. */
+interface Evidence {
+  readonly request: Pairs;
+  readonly gate?:
+    | {
+        readonly asOf: string;
+        readonly flags: readonly string[];
+        readonly checks: readonly {
+          readonly name: string;
+          /** The flag's words when it raised one. */
+          readonly flag?: string | undefined;
+          readonly summary: string;
+          readonly figures: Pairs;
+        }[];
+        readonly exposure?:
+          | { readonly currency: string; readonly rows: Pairs; readonly aging: Pairs }
+          | undefined;
+        readonly rating: string;
+        readonly reasons: readonly { readonly points: string; readonly reason: string }[];
+        readonly alerts: readonly {
+          readonly severity: string;
+          readonly rule: string;
+          readonly summary: string;
+        }[];
+      }
+    | undefined;
+  readonly chain?:
+    | {
+        readonly levels: readonly {
+          readonly level: string;
+          readonly name: string;
+          readonly required: string;
+          readonly approvers: readonly string[];
+          readonly waiting: boolean;
+        }[];
+        readonly why: readonly string[];
+      }
+    | undefined;
+}
+
+function evidenceOf(t: Transfer): Evidence {
+  const r = t.request;
+  const request: [string, string][] = [
+    ['Transfer', t.transferId],
+    ['Status', t.status],
+    ['Customer', r.customerId],
+    ['Type', humanize(r.type)],
+    ['Amount', moves(t) ? amountOf(t) : 'none (a bank account change moves no money)'],
+    ['Beneficiary', r.beneficiaryName],
+    ['Beneficiary account', r.beneficiaryAccount],
+    ['Reason', r.reason],
+    ['Requested by', r.requester],
+    ['Requested at', when(t.requestedAt)],
+  ];
+  if (t.closedAt) request.push(['Closed at', when(t.closedAt)]);
+  if (t.closedBy) request.push(['Closed by', t.closedBy]);
+  if (t.outcome) request.push(['Outcome', t.outcome]);
+
+  const g = t.gate;
+  const gate: Evidence['gate'] = g && {
+    asOf: g.asOf,
+    flags: g.flags.map(humanize),
+    checks: g.checks.map((c) => ({
+      name: label(c.check),
+      flag: c.flag === undefined ? undefined : humanize(c.flag),
+      summary: c.summary,
+      figures: Object.entries(c.figures).map(([k, v]) => [label(k), String(v)] as const),
+    })),
+    exposure: g.exposure && {
+      currency: g.exposure.currency,
+      rows: [
+        ['Open', g.exposure.openAmount],
+        ['Overdue', g.exposure.overdueAmount],
+        ['Exposure', g.exposure.exposure],
+        ['Credit limit', g.exposure.creditLimit ?? 'none on file'],
+        ['Headroom', g.exposure.headroom ?? 'none (no credit limit)'],
+        ['Max days past due', String(g.exposure.maxDaysPastDue)],
+      ],
+      aging: Object.entries(g.exposure.aging).map(([b, v]) => [bucketLabel(b), v] as const),
+    },
+    rating:
+      g.rating === undefined
+        ? 'not rated'
+        : [
+            `rating ${g.rating}`,
+            ...(g.score === undefined ? [] : [`score ${g.score}`]),
+            ...(g.riskClass === undefined ? [] : [`${g.riskClass} risk`]),
+            ...(g.policyId === undefined ? [] : [`policy ${g.policyId}`]),
+          ].join(', '),
+    reasons: g.ratingReasons.map((x) => ({ points: `${x.points}/${x.maxPoints}`, reason: x.reason })),
+    alerts: g.activeAlerts.map((a) => ({ severity: a.severity, rule: a.rule, summary: a.summary })),
+  };
+
+  const chain: Evidence['chain'] = t.levels && {
+    levels: t.levels.map((l) => ({
+      level: String(l.level),
+      name: l.name,
+      required: `${l.required} of ${l.approvers.length}`,
+      approvers: l.approvers.map((a) => (a.onBehalfOf ? `${a.name} (for ${a.onBehalfOf})` : a.name)),
+      waiting: t.status === 'pending' && t.level === l.level,
+    })),
+    why: t.chainWhy ?? [],
+  };
+  return { request, gate, chain };
+}
+
+/** The evidence as plain text: what the text email carries. */
+export function evidenceText(t: Transfer): string {
+  const e = evidenceOf(t);
+  const out: string[] = ['REQUEST', ...e.request.map(([k, v]) => `  ${k}: ${one(v)}`)];
+  const g = e.gate;
+  if (!g) out.push('', 'RISK GATE', '  not run yet');
+  else {
+    out.push(
+      '',
+      `RISK GATE (as of ${one(g.asOf)})`,
+      `  Flags: ${g.flags.length > 0 ? g.flags.map(one).join(', ') : 'none'}`,
+      '  Checks:',
+    );
+    for (const c of g.checks) {
+      out.push(
+        `  - [${c.flag === undefined ? 'passed' : `FLAGGED: ${one(c.flag)}`}] ${c.name}: ${one(c.summary)}`,
+      );
+      if (c.figures.length > 0) out.push(`      ${c.figures.map(([k, v]) => `${k}: ${one(v)}`).join('; ')}`);
+    }
+    if (g.exposure) {
+      out.push('', `EXPOSURE AND AGING (${one(g.exposure.currency)})`);
+      out.push(...g.exposure.rows.map(([k, v]) => `  ${k}: ${one(v)}`));
+      out.push('  Aging:', ...g.exposure.aging.map(([k, v]) => `    ${k}: ${one(v)}`));
+    }
+    out.push('', 'RATING', `  ${one(g.rating)}`);
+    if (g.reasons.length > 0)
+      out.push('  Reasons (weakest first):', ...g.reasons.map((x) => `    ${x.points}  ${one(x.reason)}`));
+    out.push('', 'ACTIVE ALERTS');
+    if (g.alerts.length === 0) out.push('  none');
+    else out.push(...g.alerts.map((a) => `  - [${one(a.severity)}] ${one(a.rule)}: ${one(a.summary)}`));
+  }
+  if (e.chain) {
+    out.push('', 'APPROVAL CHAIN');
+    for (const l of e.chain.levels)
+      out.push(
+        `  Level ${l.level} (${one(l.name)}): ${l.required} required: ${l.approvers.map(one).join(', ')}${l.waiting ? '  <- waiting' : ''}`,
+      );
+    if (e.chain.why.length > 0) out.push(`  Why: ${e.chain.why.map(one).join('; ')}`);
+  }
+  return out.join('\n');
+}
+
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/**
+ * Escapes text for HTML element content and quoted attribute values alike; control characters
+ * (line breaks among them) become a space, as HTML would show them anyway.
+ */
+function escapeHtml(v: string | number): string {
+  return String(v)
+    .replace(CONTROL, ' ')
+    .replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
+}
+
+/**
+ * Inline styles, only for the email: the approval page styles the fragment with its own sheet by
+ * class (a strict CSP there refuses style attributes), mail clients need them inline.
+ */
+const INLINE = {
+  section: 'font:14px/1.45 Arial,Helvetica,sans-serif;color:#1d2430',
+  title: 'margin:18px 0 6px;font-size:15px',
+  p: 'margin:4px 0',
+  table: 'border-collapse:collapse;margin:4px 0 8px',
+  th: 'padding:4px 8px;border-bottom:1px solid #e2e5ea;background:#f4f5f7;text-align:left;vertical-align:top',
+  td: 'padding:4px 8px;border-bottom:1px solid #e2e5ea;text-align:left;vertical-align:top',
+  num: 'padding:4px 8px;border-bottom:1px solid #e2e5ea;text-align:right;vertical-align:top',
+  dl: 'margin:0',
+  dt: 'float:left;clear:left;width:170px;color:#5d6675',
+  dd: 'margin:0 0 2px 180px',
+  bad: 'padding:0 4px;background:#fcebe9;color:#a8261b',
+  ok: 'padding:0 4px;background:#e6f4ea;color:#1e6b34',
+} as const;
+type StyleName = keyof typeof INLINE;
+
+function renderEvidenceHtml(t: Transfer, inline: boolean): string {
+  /** ` class="..."` (constant names, never data), plus the inline style in an email. */
+  const at = (cls: string | undefined, style: StyleName) =>
+    `${cls ? ` class="${cls}"` : ''}${inline ? ` style="${INLINE[style]}"` : ''}`;
+  const title = (text: string, note?: string) =>
+    `<p${at('title', 'title')}><strong>${escapeHtml(text)}</strong>${note ? ` ${escapeHtml(note)}` : ''}</p>`;
+  const p = (html: string) => `<p${at(undefined, 'p')}>${html}</p>`;
+  const dl = (pairs: Pairs) =>
+    `<dl${at('kv', 'dl')}>${pairs.map(([k, v]) => `<dt${at(undefined, 'dt')}>${escapeHtml(k)}</dt><dd${at(undefined, 'dd')}>${escapeHtml(v)}</dd>`).join('')}</dl>`;
+  /** A table; cells are HTML already escaped by the caller, `num` columns are right aligned. */
+  const table = (
+    head: readonly string[],
+    rows: readonly (readonly string[])[],
+    num: readonly number[] = [],
+  ) =>
+    `<table${at(undefined, 'table')}><thead><tr>${head.map((h) => `<th${at(undefined, 'th')}>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
+      .map(
+        (r) =>
+          `<tr>${r.map((c, i) => (num.includes(i) ? `<td${at('num', 'num')}>${c}</td>` : `<td${at('text', 'td')}>${c}</td>`)).join('')}</tr>`,
+      )
+      .join('')}</tbody></table>`;
+  const badge = (text: string, bad: boolean) =>
+    `<strong${at(bad ? 'badge bad' : 'badge ok', bad ? 'bad' : 'ok')}>${escapeHtml(text)}</strong>`;
+
+  const e = evidenceOf(t);
+  const out: string[] = [`<section class="evidence"${inline ? ` style="${INLINE.section}"` : ''}>`];
+  out.push(title('Request'), dl(e.request));
+  const g = e.gate;
+  if (!g) out.push(title('Risk gate'), p('Not run yet.'));
+  else {
+    out.push(
+      title('Risk gate', `as of ${g.asOf}`),
+      p(`Flags: ${g.flags.length > 0 ? g.flags.map((f) => badge(f, true)).join(' ') : badge('none', false)}`),
+      table(
+        ['Check', 'Result', 'Finding', 'Figures'],
+        g.checks.map((c) => [
+          escapeHtml(c.name),
+          c.flag === undefined ? badge('passed', false) : badge(`flagged: ${c.flag}`, true),
+          escapeHtml(c.summary),
+          c.figures.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`).join('<br>'),
+        ]),
+      ),
+    );
+    if (g.exposure)
+      out.push(
+        title('Exposure and aging', `in ${g.exposure.currency}`),
+        dl(g.exposure.rows),
+        table(
+          g.exposure.aging.map(([k]) => k),
+          [g.exposure.aging.map(([, v]) => escapeHtml(v))],
+          g.exposure.aging.map((_, i) => i),
+        ),
+      );
+    out.push(title('Rating'), p(escapeHtml(g.rating)));
+    if (g.reasons.length > 0)
+      out.push(
+        table(
+          ['Points', 'Reason (weakest first)'],
+          g.reasons.map((x) => [escapeHtml(x.points), escapeHtml(x.reason)]),
+          [0],
+        ),
+      );
+    out.push(title('Active alerts'));
+    if (g.alerts.length === 0) out.push(p('None.'));
+    else
+      out.push(
+        table(
+          ['Severity', 'Rule', 'Summary'],
+          g.alerts.map((a) => [escapeHtml(a.severity), escapeHtml(a.rule), escapeHtml(a.summary)]),
+        ),
+      );
+  }
+  if (e.chain) {
+    out.push(
+      title('Approval chain'),
+      table(
+        ['Level', 'Name', 'Required', 'Approvers'],
+        e.chain.levels.map((l) => [
+          `${escapeHtml(l.level)}${l.waiting ? ` ${badge('waiting', true)}` : ''}`,
+          escapeHtml(l.name),
+          escapeHtml(l.required),
+          l.approvers.map(escapeHtml).join('<br>'),
+        ]),
+        [2],
+      ),
+    );
+    if (e.chain.why.length > 0) out.push(p(`Why: ${e.chain.why.map(escapeHtml).join('; ')}`));
+  }
+  out.push('</section>');
+  return out.join('\n');
+}
+
+/**
+ * The evidence as an HTML fragment rooted at `<section class="evidence">`: the approval page
+ * embeds it as is (styled by class, the console's `dl.kv`, `.badge`, `.num`), every data value
+ * escaped, no script, no style attribute, nothing loaded from elsewhere.
+ */
+export function evidenceHtml(t: Transfer): string {
+  return renderEvidenceHtml(t, false);
+}
+
+// ---- the approval emails ----
+
+export interface Email {
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+/** Only a web link may become the call to action. */
+function checkedUrl(url: string): string {
+  if (!/^https?:\/\/[^\s]+$/i.test(url)) throw new Error('the approval link must be an http(s) URL');
+  return url;
+}
+
+/** The subject of a notice, on one line and at most 200 characters. */
+function subjectOf(n: ApprovalNotice): string {
+  const t = n.transfer;
+  switch (n.kind) {
+    case 'approve':
+      return subjectLine(`Approve: ${what(t)}, ${levelOf(n.level)}`);
+    case 'remind':
+      return subjectLine(`Reminder ${n.reminder}: approve ${what(t)}, ${levelOf(n.level)}`);
+    case 'escalate':
+      return subjectLine(
+        `Overdue approval: ${what(t)}, ${levelOf(n.level)} waiting on ${n.waitingOn.map(one).join(', ') || 'nobody named'}`,
+      );
+    case 'outcome':
+      return subjectLine(
+        `Transfer ${t.transferId} ${t.status}${t.closedBy ? ` by ${one(t.closedBy)}` : ''}: ${what(t)}${t.outcome ? ` - ${one(t.outcome)}` : ''}`,
+      );
+  }
+}
+
+/** The paragraphs of a notice before the evidence: `text` is plain, `html` is escaped markup. */
+interface Paragraph {
+  readonly text: string;
+  readonly html: string;
+}
+const para = (text: string): Paragraph => ({ text, html: escapeHtml(text) });
+
+function requestPhrase(t: Transfer): string {
+  const r = t.request;
+  return moves(t)
+    ? `a ${humanize(r.type)} of ${amountOf(t)} to ${one(r.beneficiaryName)} for customer ${one(r.customerId)}`
+    : `a bank account change to ${one(r.beneficiaryName)} (${one(r.beneficiaryAccount)}) for customer ${one(r.customerId)}`;
+}
+
+const BUTTON =
+  'display:inline-block;padding:10px 18px;background:#1f5fbf;color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold';
+const MUTED = 'margin:8px 0;color:#5d6675';
+const P = 'margin:8px 0';
+
+/** Subject, text and HTML email of any notice. The link, when there is one, appears once in each body. */
+export function approvalEmail(n: ApprovalNotice): Email {
+  const t = n.transfer;
+  const subject = subjectOf(n);
+  const intro: Paragraph[] = [];
+  let link: { url: string; after: Paragraph[] } | undefined;
+  switch (n.kind) {
+    case 'approve':
+    case 'remind': {
+      const url = checkedUrl(n.url);
+      if (n.kind === 'remind')
+        intro.push(para(`Reminder ${n.reminder}: this request is still waiting for your decision.`));
+      intro.push(
+        para(
+          `Your approval is requested for ${requestPhrase(t)}: ${levelOf(n.level)} (${one(n.level.name)}, ${plural(n.level.required, 'approval')} needed). Transfer ${t.transferId}.`,
+        ),
+      );
+      if (n.onBehalfOf) intro.push(para(`You decide on behalf of ${one(n.onBehalfOf)}, who is away.`));
+      link = {
+        url,
+        after: [
+          para('Opening the link only shows the request; the decision is made on the page.'),
+          para(`The link works until ${when(n.expiresAt)}. It is yours alone: do not forward it.`),
+        ],
+      };
+      break;
+    }
+    case 'escalate':
+      intro.push(
+        para(
+          `Transfer ${t.transferId} is overdue: ${levelOf(n.level)} (${one(n.level.name)}) of ${requestPhrase(t)} is still unanswered after every reminder, waiting on ${n.waitingOn.map(one).join(', ') || 'nobody named'}.`,
+        ),
+        para('This message carries no link to decide: the approvers of the level have theirs.'),
+      );
+      break;
+    case 'outcome':
+      intro.push(
+        para(
+          `Transfer ${t.transferId}, ${requestPhrase(t)}, ${STATUS_WORDS[t.status]}${t.closedBy ? ` by ${one(t.closedBy)}` : ''}${t.closedAt ? ` at ${when(t.closedAt)}` : ''}.`,
+        ),
+      );
+      if (t.outcome) intro.push(para(`Outcome: ${one(t.outcome)}`));
+      break;
+  }
+  const greeting = para(`Hello ${one(n.to.name)},`);
+
+  const text = [
+    greeting.text,
+    '',
+    ...intro.map((x) => x.text),
+    ...(link ? ['', `Review and decide: ${link.url}`, ...link.after.map((x) => x.text)] : []),
+    '',
+    '---- Evidence ----',
+    evidenceText(t),
+    '',
+  ].join('\n');
+
+  const html = [
+    '<!doctype html>',
+    '<html lang="en">',
+    `<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(subject)}</title></head>`,
+    '<body style="margin:0;padding:16px;background:#ffffff;color:#1d2430;font:14px/1.45 Arial,Helvetica,sans-serif">',
+    `<p style="${P}">${greeting.html}</p>`,
+    ...intro.map((x) => `<p style="${P}">${x.html}</p>`),
+    ...(link
+      ? [
+          `<p style="margin:16px 0"><a href="${escapeHtml(link.url)}" style="${BUTTON}">Review and decide</a></p>`,
+          ...link.after.map((x) => `<p style="${MUTED}">${x.html}</p>`),
+        ]
+      : []),
+    renderEvidenceHtml(t, true),
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+  return { subject, text, html };
+}
+
+// ---- .eml ----
+
+const CRLF = '\r\n';
+const HEADER_LINE = 78;
+const QP_LINE = 76;
+
+const hex2 = (b: number) => b.toString(16).toUpperCase().padStart(2, '0');
+
+/**
+ * Quoted-printable (RFC 2045 6.7) of UTF-8 text: line breaks of any kind become CRLF hard breaks;
+ * `=`, bytes outside printable ASCII, whitespace ending a line and a dot starting one are encoded;
+ * lines are cut with soft breaks so none exceeds 76 characters, never inside an `=XX`.
+ */
+export function encodeQuotedPrintable(text: string): string {
+  return text
+    .split(/\r\n|\r|\n/)
+    .map((line) => {
+      const bytes = Buffer.from(line, 'utf8');
+      const out: string[] = [];
+      let cur = '';
+      for (let i = 0; i < bytes.length; i++) {
+        const b = bytes[i] as number;
+        const last = i === bytes.length - 1;
+        const literal = (b >= 33 && b <= 126 && b !== 61) || ((b === 32 || b === 9) && !last);
+        let token = literal ? String.fromCharCode(b) : `=${hex2(b)}`;
+        if (cur.length + token.length > QP_LINE - 1) {
+          out.push(`${cur}=`);
+          cur = '';
+        }
+        // A lone "." starting a line ends an SMTP message on careless relays.
+        if (cur === '' && token === '.') token = '=2E';
+        cur += token;
+      }
+      out.push(cur);
+      return out.join(CRLF);
+    })
+    .join(CRLF);
+}
+
+/** Decodes quoted-printable into UTF-8 text; hard line breaks come back as `\n`. */
+export function decodeQuotedPrintable(qp: string): string {
+  const lines = qp.split(/\r\n|\n/);
+  const bytes: number[] = [];
+  lines.forEach((raw, n) => {
+    // Transport may add trailing whitespace: RFC 2045 has decoders drop it.
+    let line = raw.replace(/[ \t]+$/, '');
+    const soft = line.endsWith('=');
+    if (soft) line = line.slice(0, -1);
+    const b = Buffer.from(line, 'utf8');
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i] as number;
+      const h = c === 61 ? b.subarray(i + 1, i + 3).toString('latin1') : '';
+      if (/^[0-9A-Fa-f]{2}$/.test(h)) {
+        bytes.push(Number.parseInt(h, 16));
+        i += 2;
+      } else bytes.push(c);
+    }
+    if (!soft && n < lines.length - 1) bytes.push(10);
+  });
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** RFC 2047 B encoded-words of `s`, each whole characters, at most 64 characters long. */
+function encodedWords(s: string): string[] {
+  const words: string[] = [];
+  let chunk: Buffer[] = [];
+  let size = 0;
+  const flush = () => {
+    if (size > 0) words.push(`=?UTF-8?B?${Buffer.concat(chunk).toString('base64')}?=`);
+    chunk = [];
+    size = 0;
+  };
+  for (const ch of s) {
+    const b = Buffer.from(ch, 'utf8');
+    if (size + b.length > 39) flush();
+    chunk.push(b);
+    size += b.length;
+  }
+  flush();
+  return words;
+}
+
+/** Printable ASCII that no decoder would mistake for an encoded-word. */
+const plainHeader = (s: string) => /^[\x20-\x7e]*$/.test(s) && !s.includes('=?');
+
+/**
+ * One header field, folded at spaces to lines of at most 78 characters where the words allow.
+ * Unfolding (dropping each CRLF before a space) gives the value back exactly.
+ */
+function header(name: string, value: string, kind: 'text' | 'address' | 'raw' = 'raw'): string {
+  const v = value.replace(/[\r\n]+/g, ' ');
+  let parts: string[];
+  if (kind === 'raw' || plainHeader(v)) parts = v.split(' ');
+  else if (kind === 'address') {
+    const m = /^\s*"?([^"<>]*?)"?\s*<([^<>\s]+)>\s*$/.exec(v);
+    parts = m ? [...encodedWords(m[1] as string), `<${m[2]}>`] : encodedWords(v);
+  } else parts = encodedWords(v);
+  let line = `${name}: ${parts[0] ?? ''}`;
+  const lines: string[] = [];
+  for (const p of parts.slice(1)) {
+    if (p !== '' && line.trim() !== `${name}:` && line.length + 1 + p.length > HEADER_LINE) {
+      lines.push(line);
+      line = ` ${p}`;
+    } else line += ` ${p}`;
+  }
+  lines.push(line);
+  return lines.join(CRLF);
+}
+
+/** RFC 5322 date-time in UTC: `Mon, 30 Jun 2025 05:00:03 +0000`. */
+function rfc5322Date(d: Date): string {
+  if (Number.isNaN(d.getTime())) throw new Error('the message date is not a valid date');
+  return d.toUTCString().replace(/GMT$/, '+0000');
+}
+
+export interface EmlInput {
+  readonly from: string;
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  readonly date: Date;
+  /** `id@domain`, without the angle brackets. */
+  readonly messageId: string;
+}
+
+/**
+ * An RFC 5322 / MIME 1.0 message: `multipart/alternative` with the text then the HTML part, both
+ * UTF-8 quoted-printable, CRLF throughout. The boundary comes from the message id (no randomness:
+ * the same input gives the same bytes); it starts with `=_`, which quoted-printable never writes.
+ */
+export function toEml(m: EmlInput): string {
+  const id = m.messageId.replace(/[\r\n<>\s]+/g, '');
+  const boundary = `=_cs_${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+  const part = (type: string, body: string) =>
+    [
+      `--${boundary}`,
+      `Content-Type: ${type}; charset=utf-8`,
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      encodeQuotedPrintable(body),
+    ].join(CRLF);
+  return [
+    header('From', m.from, 'address'),
+    header('To', m.to, 'address'),
+    header('Subject', m.subject, 'text'),
+    header('Date', rfc5322Date(m.date)),
+    header('Message-ID', `<${id}>`),
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/alternative;${CRLF} boundary="${boundary}"`,
+    '',
+    'This is a multi-part message in MIME format.',
+    part('text/plain', m.text),
+    part('text/html', m.html),
+    `--${boundary}--`,
+    '',
+  ].join(CRLF);
+}
+
+/** Decodes RFC 2047 encoded-words (B and Q); whitespace between two adjacent words goes. */
+function decodeHeader(v: string): string {
+  const word = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/;
+  const adjacent = new RegExp(`${word.source}(?:[ \\t]+(?=${word.source}))?`, 'g');
+  return v.replace(adjacent, (all, charset: string, enc: string, data: string) => {
+    const bytes =
+      enc.toUpperCase() === 'B'
+        ? Buffer.from(data, 'base64')
+        : Buffer.from(
+            data
+              .replace(/_/g, ' ')
+              .replace(/=([0-9A-Fa-f]{2})/g, (_: string, h: string) =>
+                String.fromCharCode(Number.parseInt(h, 16)),
+              ),
+            'latin1',
+          );
+    try {
+      return new TextDecoder(charset.replace(/\*.*$/, '')).decode(bytes);
+    } catch {
+      return all;
+    }
+  });
+}
+
+/** Header fields (names lower case, folding undone, encoded-words decoded) and the body. */
+function splitEntity(raw: string): { headers: Record<string, string>; body: string } {
+  const end = /\r?\n\r?\n/.exec(raw);
+  const head = end ? raw.slice(0, end.index) : raw;
+  const body = end ? raw.slice(end.index + end[0].length) : '';
+  const headers: Record<string, string> = {};
+  for (const line of head.replace(/\r?\n(?=[ \t])/g, '').split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    if (!(name in headers)) headers[name] = decodeHeader(line.slice(colon + 1).replace(/^[ \t]+/, ''));
+  }
+  return { headers, body };
+}
+
+function decodeBody(body: string, encoding: string | undefined): string {
+  switch ((encoding ?? '7bit').trim().toLowerCase()) {
+    case 'quoted-printable':
+      return decodeQuotedPrintable(body);
+    case 'base64':
+      return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+    default:
+      return body.replace(/\r\n/g, '\n');
+  }
+}
+
+/**
+ * Reads a message `toEml` wrote (or a similar one): header names lower case (`subject`, `from`,
+ * `message-id`), encoded-words decoded, and the decoded text and HTML parts (`''` when absent).
+ */
+export function parseEml(eml: string): { headers: Record<string, string>; text: string; html: string } {
+  const { headers, body } = splitEntity(eml);
+  const ct = headers['content-type'] ?? 'text/plain';
+  let text = '';
+  let html = '';
+  const take = (type: string, content: string) => {
+    if (/^\s*text\/html/i.test(type)) html ||= content;
+    else if (/^\s*text\/plain/i.test(type)) text ||= content;
+  };
+  const boundary = /;\s*boundary\s*=\s*(?:"([^"]+)"|([^;\s]+))/i.exec(ct);
+  if (/^\s*multipart\//i.test(ct) && boundary) {
+    const b = (boundary[1] ?? boundary[2] ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const delimiter = new RegExp(`(?:^|\\r?\\n)--${b}(--)?[ \\t]*(?:\\r?\\n|$)`, 'g');
+    let start: number | undefined;
+    for (let m = delimiter.exec(body); m; m = delimiter.exec(body)) {
+      if (start !== undefined) {
+        const p = splitEntity(body.slice(start, m.index));
+        take(
+          p.headers['content-type'] ?? 'text/plain',
+          decodeBody(p.body, p.headers['content-transfer-encoding']),
+        );
+      }
+      if (m[1] === '--') break;
+      start = m.index + m[0].length;
+    }
+  } else take(ct, decodeBody(body, headers['content-transfer-encoding']));
+  return { headers, text, html };
+}
+
+// ---- Slack ----
+
+const HEADER_MAX = 150;
+const SECTION_MAX = 3000;
+const FIELD_MAX = 2000;
+/** A Slack member id (configuration, but checked before it becomes a mention). */
+const SLACK_ID = /^[UW][A-Z0-9]{2,}$/;
+
+const mrkdwn = (text: string, max: number) => ({ type: 'mrkdwn' as const, text: truncate(text, max) });
+const plain = (text: string, max: number) => ({ type: 'plain_text' as const, text: truncate(text, max) });
+/** Data as mrkdwn: on one line, `&`, `<` and `>` escaped (no link, no mention, no broadcast). */
+const md = (v: string | number) => escapeMrkdwn(one(v));
+
+/**
+ * The Slack message asking an approver to decide: the request and who it is for, the gate's flags
+ * and key figures, the expiry, then Approve and Reject buttons (the value is the signed link token,
+ * which the signed interaction carries back) and a link button to the evidence page.
+ */
+export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 'remind' }): {
+  text: string;
+  blocks: unknown[];
+} {
+  const t = n.transfer;
+  const r = t.request;
+  const g = t.gate;
+  const url = checkedUrl(n.url);
+  const head = moves(t) ? `${amountOf(t)} ${humanize(r.type)}` : 'Bank account change';
+  const who = n.to.slackId && SLACK_ID.test(n.to.slackId) ? `<@${n.to.slackId}>` : `*${md(n.to.name)}*`;
+
+  const lines = [
+    `${n.kind === 'remind' ? `:bell: *Reminder ${n.reminder}:* ` : ''}${who}, your approval is requested${n.onBehalfOf ? ` on behalf of *${md(n.onBehalfOf)}*` : ''}: ${levelOf(n.level)}, ${md(n.level.name)} (${plural(n.level.required, 'approval')} needed).`,
+    moves(t)
+      ? `*${md(humanize(r.type))}* of *${md(amountOf(t))}* to *${md(r.beneficiaryName)}* (\`${md(r.beneficiaryAccount)}\`) for customer *${md(r.customerId)}*`
+      : `*Bank account change* to *${md(r.beneficiaryName)}* (\`${md(r.beneficiaryAccount)}\`) for customer *${md(r.customerId)}*`,
+    `*Reason:* ${md(r.reason)}`,
+    `Requested by ${md(r.requester)} at ${md(when(t.requestedAt))} · ${md(t.transferId)}`,
+  ];
+
+  const fields: { type: 'mrkdwn'; text: string }[] = [];
+  const field = (k: string, v: string) => fields.push(mrkdwn(`*${k}*\n${v}`, FIELD_MAX));
+  if (!g) field('Gate flags', 'the risk gate has not run');
+  else {
+    field(
+      'Gate flags',
+      g.flags.length > 0 ? g.flags.map((f) => `:warning: ${md(humanize(f))}`).join('\n') : 'none',
+    );
+    field(
+      'Rating',
+      g.rating === undefined
+        ? 'not rated'
+        : `${md(g.rating)}${g.score === undefined ? '' : `, score ${md(g.score)}`}${g.riskClass ? `, ${md(g.riskClass)} risk` : ''}`,
+    );
+    const x = g.exposure;
+    if (x) {
+      const ccy = md(x.currency);
+      field('Exposure', `${md(x.exposure)} ${ccy}`);
+      field('Overdue', `${md(x.overdueAmount)} ${ccy}, oldest ${md(x.maxDaysPastDue)} days`);
+      field('Credit limit', x.creditLimit === undefined ? 'none on file' : `${md(x.creditLimit)} ${ccy}`);
+      field('Headroom', x.headroom === undefined ? 'none' : `${md(x.headroom)} ${ccy}`);
+    }
+    field('Active alerts', String(g.activeAlerts.length));
+  }
+
+  const blocks: unknown[] = [
+    {
+      type: 'header',
+      text: { ...plain(`${head} · ${one(r.customerId)} · ${levelOf(n.level)}`, HEADER_MAX), emoji: true },
+    },
+    { type: 'section', text: mrkdwn(lines.join('\n'), SECTION_MAX) },
+  ];
+  if (fields.length > 0) blocks.push({ type: 'section', fields: fields.slice(0, 10) });
+  const flagged = g?.checks.filter((c) => c.flag !== undefined) ?? [];
+  if (flagged.length > 0)
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        flagged.map((c) => `:warning: *${label(c.check)}:* ${md(c.summary)}`).join('\n'),
+        SECTION_MAX,
+      ),
+    });
+  blocks.push({
+    type: 'context',
+    elements: [
+      mrkdwn(
+        `Expires ${md(when(n.expiresAt))} · Approve and Reject decide at once; the evidence page shows every check.`,
+        FIELD_MAX,
+      ),
+    ],
+  });
+  const rejectWhat = moves(t)
+    ? `the ${humanize(r.type)} of ${amountOf(t)} to ${r.beneficiaryName}`
+    : `the bank account change to ${r.beneficiaryName}`;
+  blocks.push({
+    type: 'actions',
+    block_id: 'transfer.decision',
+    elements: [
+      {
+        type: 'button',
+        action_id: 'transfer.approve',
+        style: 'primary',
+        text: plain('Approve', 75),
+        value: n.token,
+      },
+      {
+        type: 'button',
+        action_id: 'transfer.reject',
+        style: 'danger',
+        text: plain('Reject', 75),
+        value: n.token,
+        confirm: {
+          title: plain('Reject this transfer?', 100),
+          text: mrkdwn(`Reject ${md(rejectWhat)}? This ends the request for every approver.`, 300),
+          confirm: plain('Reject', 30),
+          deny: plain('Cancel', 30),
+          style: 'danger',
+        },
+      },
+      {
+        type: 'button',
+        action_id: 'transfer.evidence',
+        text: plain('Review evidence', 75),
+        url,
+      },
+    ],
+  });
+  return {
+    text: truncate(
+      `${n.kind === 'remind' ? `Reminder ${n.reminder}: approval` : 'Approval'} requested: ${md(what(t))}, ${levelOf(n.level)}`,
+      SECTION_MAX,
+    ),
+    blocks,
+  };
+}
+
+/** The answer posted to an interaction's `response_url`: it replaces the message and its buttons. */
+export function slackDecisionUpdate(text: string): { replace_original: true; text: string } {
+  return { replace_original: true, text: truncate(text, SECTION_MAX) };
+}
