@@ -7,6 +7,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * it stays in the table under the approval id.
  */
 export interface LinkClaims {
+  /** The transfer the approval belongs to (its partition in the store). */
+  readonly transferId: string;
   /** The random id the workflow's task token is stored under. */
   readonly approvalId: string;
   /** The approver the link was sent to. */
@@ -37,7 +39,15 @@ export function signLink(claims: LinkClaims, keys: readonly LinkKey[]): string {
   const key = keys[0];
   if (!key) throw new Error('no link signing key');
   if (key.secret.length < 32) throw new Error('a link signing key needs at least 32 bytes');
-  const payload = b64(JSON.stringify({ a: claims.approvalId, p: claims.approver, e: claims.exp, k: key.id }));
+  const payload = b64(
+    JSON.stringify({
+      t: claims.transferId,
+      a: claims.approvalId,
+      p: claims.approver,
+      e: claims.exp,
+      k: key.id,
+    }),
+  );
   return `${payload}.${b64(mac(key, payload))}`;
 }
 
@@ -50,7 +60,7 @@ export function verifyLink(token: string, keys: readonly LinkKey[], now: Date): 
   if (parts.length !== 2 || !/^[\w-]+$/.test(parts[0] as string) || !/^[\w-]+$/.test(parts[1] as string))
     return { ok: false, reason: 'malformed' };
   const [payload, signature] = parts as [string, string];
-  let body: { a?: unknown; p?: unknown; e?: unknown; k?: unknown };
+  let body: { t?: unknown; a?: unknown; p?: unknown; e?: unknown; k?: unknown };
   try {
     body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
@@ -59,6 +69,7 @@ export function verifyLink(token: string, keys: readonly LinkKey[], now: Date): 
   if (
     typeof body !== 'object' ||
     body === null ||
+    typeof body.t !== 'string' ||
     typeof body.a !== 'string' ||
     typeof body.p !== 'string' ||
     typeof body.k !== 'string' ||
@@ -72,5 +83,5 @@ export function verifyLink(token: string, keys: readonly LinkKey[], now: Date): 
   if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected))
     return { ok: false, reason: 'bad-signature' };
   if (now.getTime() >= body.e * 1000) return { ok: false, reason: 'expired' };
-  return { ok: true, claims: { approvalId: body.a, approver: body.p, exp: body.e } };
+  return { ok: true, claims: { transferId: body.t, approvalId: body.a, approver: body.p, exp: body.e } };
 }

@@ -14,12 +14,21 @@ import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import { type CustomerLine, ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { asOfOption, table, timeZone, today, UsageError, withStore } from './cli-common.ts';
 import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer, loadPolicy } from './cli-credit.ts';
+import {
+  CliFailure,
+  cmdApprovals,
+  cmdAudit,
+  cmdTransfer,
+  loadApprovalPolicy,
+  publishConsole,
+} from './cli-transfers.ts';
 import { startConsole } from './console.ts';
 import { demoFiles } from './demo.ts';
 import { LocalEvaluator } from './evaluator.ts';
 import { FileReportSink, InboxObjectStore, OutboxNotifier } from './files.ts';
 import { InboxWatcher, localIngestHandler } from './inbox.ts';
-import { openLocal } from './runtime.ts';
+import { LOCAL_TABLE, openLocal } from './runtime.ts';
+import { listMail, localTransfers } from './transfers.ts';
 
 const USAGE = `credit-sentinel: receivables, aging and credit risk, offline or on AWS
 
@@ -43,6 +52,13 @@ Usage: sentinel <command> [options]        (every command takes --data-dir DIR, 
   alerts snooze ID --until YYYY-MM-DD [--by NAME] [--note TEXT]
   policy [show] | policy check FILE | policy set FILE [--by NAME]
                                             the credit policy in force (an invalid file is refused)
+  transfer request --customer ID --type T --amount 1250.00 --currency EUR --beneficiary-name N
+                   --beneficiary-account IBAN --reason TEXT --requester ID [--json]
+                                            ask for a transfer (needs \`start\` running); prints its id
+                                            and the approval links of the first level
+  transfer show ID [--json] | transfer recall ID --by REQUESTER
+  approvals [--json]                        approvals waiting for a decision
+  audit verify [--json]                     prove the audit trail intact, or name the first broken record
   backtest --from D --to D [--policy FILE] [--json]
                                             replay the rules day by day over history: alerts per
                                             rule, days of warning before each first 60-day overdue
@@ -51,6 +67,9 @@ Time zone for "today": SENTINEL_TIME_ZONE (default UTC).
 Alerts go to <data dir>/outbox/alerts.jsonl, and after the daily run a digest of the active ones;
 with SENTINEL_SLACK_WEBHOOK_URL (a Slack incoming webhook) \`start\` posts each alert to Slack too,
 or only the digest, or both: SENTINEL_SLACK_ALERTS=each|digest|both (default each).
+Transfers: approval emails are .eml files in <data dir>/outbox/mail/ and on the console's Outbox
+page; the approval policy is SENTINEL_APPROVAL_POLICY (a JSON file, default policies/approvals.json);
+SENTINEL_SLACK_SIGNING_SECRET turns on Slack's Approve/Reject buttons (POST /slack/interactions).
 `;
 
 async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Promise<Profile> {
@@ -443,13 +462,29 @@ async function cmdStart(args: string[]): Promise<number> {
     console.log('empty store: dropped a demo dataset into the inbox');
     await watcher.scan(false);
   }
+  const approvalPolicy = await loadApprovalPolicy();
+  const transfers = await localTransfers({
+    client: env.store.client,
+    tableName: LOCAL_TABLE,
+    creditStore: env.store,
+    creditPolicy: () => loadPolicy(env.store),
+    approvalPolicy: async () => approvalPolicy,
+    dataDir: env.dataDir,
+    clock: { now: () => new Date() },
+    today,
+    baseUrl: () => consoleUrl ?? `http://127.0.0.1:${port}`,
+    slackWebhookUrl,
+    slackSigningSecret: process.env.SENTINEL_SLACK_SIGNING_SECRET?.trim() || undefined,
+  });
   const web = await startConsole({
     queries,
     today,
     port,
     credit: { store: env.store, policy: () => loadPolicy(env.store) },
+    transfers: { http: transfers.http, list: () => transfers.app.list(), mail: () => listMail(env.dataDir) },
   });
   consoleUrl = web.url;
+  const unpublish = await publishConsole(env.dataDir, web.url);
   console.log(
     [
       '',
@@ -457,6 +492,7 @@ async function cmdStart(args: string[]): Promise<number> {
       `  console   ${web.url}`,
       `  inbox     ${inboxRoot}/<kind>/  (${KINDS.join(', ')}, profile/<name>)`,
       `  alerts    ${evaluator.alertsFile}${slackWebhookUrl ? ' and Slack' : ''}  (at start, after every upload, daily at 05:00 ${timeZone()})`,
+      `  transfers ${web.url}/transfers  (approval emails: ${join(env.dataDir, 'outbox', 'mail')}, ${web.url}/outbox)`,
       `  data      ${values['in-memory'] ? 'in memory (gone when stopped)' : env.dataDir}`,
       `  DynamoDB  ${env.endpoint} (dynalite; the CLI in another terminal uses it too)`,
       'Ctrl-C stops it.',
@@ -474,6 +510,8 @@ async function cmdStart(args: string[]): Promise<number> {
   console.log('stopping...');
   await watcher.stop();
   await evaluator.stop();
+  await unpublish();
+  await transfers.idle();
   await web.close();
   await env.close();
   return 0;
@@ -507,6 +545,12 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdPolicy(rest);
       case 'backtest':
         return await cmdBacktest(rest);
+      case 'transfer':
+        return await cmdTransfer(rest);
+      case 'approvals':
+        return await cmdApprovals(rest);
+      case 'audit':
+        return await cmdAudit(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -526,6 +570,10 @@ export async function main(argv: string[]): Promise<number> {
     ) {
       console.error(`sentinel: ${(e as Error).message}\n\n${USAGE}`);
       return 2;
+    }
+    if (e instanceof CliFailure) {
+      console.error(`sentinel: ${e.message}`);
+      return 1;
     }
     throw e;
   }

@@ -11,12 +11,17 @@ import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
 import { type Policy, SEVERITY_RANK, type Severity } from '../../functions/credit/policy.ts';
 import type { IngestRun, RejectRecord } from '../../functions/ingest/ports.ts';
 import type { CustomerFile, CustomerTable, ReceivablesQueries } from '../../functions/receivables/queries.ts';
+import type { HttpRequest, HttpResponse } from '../../functions/transfers/http.ts';
+import type { Transfer } from '../../functions/transfers/ports.ts';
+import type { OutboxMail } from './transfers.ts';
 
 /**
- * The local read-only console: the receivables table, a customer's file and credit assessment,
- * the alerts and the ingest runs, server-rendered with `node:http` only. Every value that comes
- * from data (uploaded files) is HTML-escaped through the `html` template tag; the pages load no
- * script at all, and nothing is ever stored from here (alerts are answered with the CLI).
+ * The local console: the receivables table, a customer's file and credit assessment, the alerts,
+ * the ingest runs, the transfers and the outbox, server-rendered with `node:http` only. Every value
+ * that comes from data (uploaded files) is HTML-escaped through the `html` template tag; the pages
+ * load no script at all. Its own pages only read (alerts are answered with the CLI); the approval
+ * pages, Slack's endpoint and the transfers API are the transfers handler the Lambdas run, mounted
+ * here, and they are the only paths that accept a POST.
  */
 export interface ConsoleOptions {
   readonly queries: ReceivablesQueries;
@@ -24,6 +29,8 @@ export interface ConsoleOptions {
   readonly credit?: ConsoleCredit;
   /** The finance team's "today" as an ISO date: the default `asOf`. */
   readonly today: () => string;
+  /** Transfer approvals: the approval pages, Slack's endpoint and the transfers API, and the outbox. */
+  readonly transfers?: ConsoleTransfers;
   /** @default 8787; 0 picks a free port */
   readonly port?: number;
   /** @default 127.0.0.1 */
@@ -35,6 +42,13 @@ export interface ConsoleCredit {
   readonly store: Pick<DynamoStore, 'listAlerts' | 'loadCustomerPartition' | 'getCustomers'>;
   /** The policy in force, read on every request (so `sentinel policy set` shows at once). */
   readonly policy: () => Promise<Policy>;
+}
+
+export interface ConsoleTransfers {
+  /** The same handler the approval and transfers Lambdas run. */
+  readonly http: (req: HttpRequest) => Promise<HttpResponse>;
+  readonly list: () => Promise<Transfer[]>;
+  readonly mail: () => Promise<OutboxMail[]>;
 }
 
 export interface RunningConsole {
@@ -109,6 +123,8 @@ td.late{background:var(--redbg)}
 tfoot td{font-weight:600;border-top:2px solid var(--fg);border-bottom:none}
 .muted{color:var(--muted)}
 .note{background:#fff8e1;border-left:3px solid #e0a800;padding:.5rem .8rem;margin:.8rem 0;max-width:60rem}
+.mail{border-top:1px solid var(--line);padding:.4rem 0 1rem}
+.mailtext{white-space:pre-wrap;max-width:60rem;background:var(--head);padding:.6rem .8rem}
 .problem{background:var(--redbg);border-left:3px solid var(--red);padding:.6rem .9rem;max-width:60rem}
 dl.kv{display:grid;grid-template-columns:max-content auto;gap:.2rem 1.2rem;margin:0}
 dl.kv dt{color:var(--muted)}
@@ -151,7 +167,7 @@ const NOTE_MEANING: Record<string, string> = {
   CURRENCY_MISMATCH: 'is in another currency than the invoice it names; not applied to it',
 };
 
-type Section = 'customers' | 'alerts' | 'runs' | '';
+type Section = 'customers' | 'alerts' | 'runs' | 'transfers' | 'outbox' | '';
 
 const navLink = (href: string, label: string, on: boolean) =>
   html`<a href="${href}"${new Html(on ? ' aria-current="page"' : '')}>${label}</a>`;
@@ -166,7 +182,7 @@ function page(title: string, body: Html, active: Section = ''): string {
 </head>
 <body>
 <header><span class="brand">credit-sentinel</span>
-<nav>${navLink('/customers', 'Customers', active === 'customers')} · ${navLink('/alerts', 'Alerts', active === 'alerts')} · ${navLink('/runs', 'Runs', active === 'runs')}</nav>
+<nav>${navLink('/customers', 'Customers', active === 'customers')} · ${navLink('/alerts', 'Alerts', active === 'alerts')} · ${navLink('/runs', 'Runs', active === 'runs')} · ${navLink('/transfers', 'Transfers', active === 'transfers')} · ${navLink('/outbox', 'Outbox', active === 'outbox')}</nav>
 </header>
 <main>
 ${body}
@@ -784,6 +800,46 @@ ${rejectsTable}`;
 }
 
 // ---------------------------------------------------------------------------------------------
+// Transfers and the outbox
+
+function transfersPage(list: readonly Transfer[]): Html {
+  const rows = list.map(
+    (t) => html`<tr><td><a href="/api/transfers/${encodeURIComponent(t.transferId)}">${t.transferId}</a></td>
+<td>${instant(t.requestedAt)}</td><td><a href="${customerHref(t.request.customerId, t.requestedOn)}">${t.request.customerId}</a></td>
+<td>${t.request.type.replace(/_/g, ' ')}</td>${minorCell(t.request.amount, t.request.currency)}
+<td>${t.request.requester}</td><td><span class="badge ${t.status === 'approved' ? 'ok' : t.status === 'pending' ? '' : 'bad'}">${t.status}</span>${t.status === 'pending' && t.level ? html` level ${t.level} of ${t.levels?.length ?? t.level}` : ''}</td>
+<td>${(t.gate?.flags ?? []).join(', ') || '—'}</td><td>${t.outcome ?? ''}</td></tr>`,
+  );
+  return html`<h1>Transfers</h1>
+<p class="muted">Requested with <code>sentinel transfer request</code> or <code>POST /transfers</code>; approvers decide from the links in their emails (see the <a href="/outbox">outbox</a>) or on Slack.</p>
+${list.length === 0 ? html`<p>No transfer has been requested yet.</p>` : html`<div class="wrap"><table><thead><tr><th>Transfer</th><th>Requested</th><th>Customer</th><th>Type</th><th class="num">Amount</th><th>Requester</th><th>Status</th><th>Gate flags</th><th>Outcome</th></tr></thead><tbody>${rows}</tbody></table></div>`}`;
+}
+
+function outboxPage(mail: readonly OutboxMail[]): Html {
+  const items = mail.map(
+    (m) => html`<article class="mail"><h2>${m.subject}</h2>
+<dl class="kv"><dt>To</dt><dd>${m.to}</dd><dt>Date</dt><dd>${m.date}</dd><dt>File</dt><dd><code>${m.file}</code></dd></dl>
+<pre class="mailtext">${linkify(m.text)}</pre></article>`,
+  );
+  return html`<h1>Outbox</h1>
+<p class="muted">What the approval emails would say: each is an <code>.eml</code> file (text and HTML) under <code>outbox/mail/</code> in the data dir, newest first.</p>
+${mail.length === 0 ? html`<p>No email has been written yet.</p>` : items}`;
+}
+
+/** The text of an email with its http(s) links made clickable (everything else escaped). */
+function linkify(text: string): Html {
+  const parts: Part[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/https?:\/\/[^\s<>"']+/g)) {
+    parts.push(text.slice(last, m.index));
+    parts.push(html`<a href="${m[0]}">${m[0]}</a>`);
+    last = (m.index ?? 0) + m[0].length;
+  }
+  parts.push(text.slice(last));
+  return html`${parts}`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Routing
 
 async function route(opts: ConsoleOptions, segs: readonly string[], params: URLSearchParams): Promise<Reply> {
@@ -826,6 +882,16 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
     const names = await customerNames(opts.credit, [...active, ...resolved]);
     return htmlReply(200, 'Alerts', alertsPage(active, resolved, names), 'alerts');
   }
+  if (a === 'transfers' && b === undefined && !api) {
+    if (!opts.transfers) return problem(404, 'Transfers are not available in this console.', api);
+    return htmlReply(200, 'Transfers', transfersPage(await opts.transfers.list()), 'transfers');
+  }
+  if (a === 'outbox' && b === undefined) {
+    if (!opts.transfers) return problem(404, 'The outbox is not available in this console.', api);
+    const mail = await opts.transfers.mail();
+    if (api) return jsonReply(200, { mail });
+    return htmlReply(200, 'Outbox', outboxPage(mail), 'outbox');
+  }
   if (a === 'runs' && b === undefined) {
     const limit = limitParam(params);
     const runs = await q.runs(limit);
@@ -863,6 +929,21 @@ async function handle(opts: ConsoleOptions, req: IncomingMessage, res: ServerRes
   const params = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
   const api = rawPath === '/api' || rawPath.startsWith('/api/');
   try {
+    if (opts.transfers && isTransfersPath(rawPath, req.method ?? 'GET')) {
+      const body = await readBody(req);
+      const r = await opts.transfers.http({
+        method: req.method ?? 'GET',
+        path: rawPath.startsWith('/api/') ? rawPath.slice(4) : rawPath,
+        headers: Object.fromEntries(
+          Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]),
+        ),
+        body,
+      });
+      const bytes = Buffer.from(r.body, 'utf8');
+      res.writeHead(r.status, { ...r.headers, 'content-length': String(bytes.length) });
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const r = problem(405, 'This console is read-only: use GET.', api);
       send(req, res, { ...r, headers: { allow: 'GET, HEAD' } });
@@ -893,6 +974,31 @@ async function handle(opts: ConsoleOptions, req: IncomingMessage, res: ServerRes
       problem(500, 'The console could not build this page. The error was logged on the server.', api),
     );
   }
+}
+
+/**
+ * What the transfers handler answers: the approval pages, Slack's endpoint, and the transfers API
+ * (`/transfers` JSON, also under `/api`); the console's own Transfers page is a GET of `/transfers`.
+ */
+function isTransfersPath(path: string, method: string): boolean {
+  const p = path.startsWith('/api/') ? path.slice(4) : path;
+  if (p.startsWith('/approvals/') || p === '/approvals' || p === '/slack/interactions') return true;
+  if (p === '/transfers') return method !== 'GET' || path.startsWith('/api/');
+  return p.startsWith('/transfers/');
+}
+
+const BODY_MAX = 64 * 1024;
+
+/** A request body as text, refused above 64 KiB. */
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > BODY_MAX) throw new HttpProblem(413, 'The request body is too large.');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Starts the console; resolves once it listens. */

@@ -6,14 +6,14 @@ const K1: LinkKey = { id: 'k1', secret: randomBytes(32) };
 const K2: LinkKey = { id: 'k2', secret: randomBytes(32) };
 const NOW = new Date('2026-11-23T10:00:00Z');
 const EXP = NOW.getTime() / 1000 + 3600;
-const claims = { approvalId: 'ap_3f9a1c2e', approver: 'fiona', exp: EXP };
+const claims = { transferId: 'TR-01', approvalId: 'ap_3f9a1c2e', approver: 'fiona', exp: EXP };
 
 describe('approval links', () => {
   it('round-trips the claims and carries no more than them', () => {
     const token = signLink(claims, [K1]);
     expect(verifyLink(token, [K1], NOW)).toEqual({ ok: true, claims });
     const payload = JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString());
-    expect(payload).toEqual({ a: 'ap_3f9a1c2e', p: 'fiona', e: EXP, k: 'k1' });
+    expect(payload).toEqual({ t: 'TR-01', a: 'ap_3f9a1c2e', p: 'fiona', e: EXP, k: 'k1' });
     // URL-safe as it is.
     expect(encodeURIComponent(token)).toBe(token);
   });
@@ -27,9 +27,9 @@ describe('approval links', () => {
   it('refuses a tampered payload, a tampered signature, another key and garbage', () => {
     const token = signLink(claims, [K1]);
     const [payload, sig] = token.split('.') as [string, string];
-    const forged = Buffer.from(JSON.stringify({ a: 'ap_3f9a1c2e', p: 'mallory', e: EXP, k: 'k1' })).toString(
-      'base64url',
-    );
+    const forged = Buffer.from(
+      JSON.stringify({ t: 'TR-01', a: 'ap_3f9a1c2e', p: 'mallory', e: EXP, k: 'k1' }),
+    ).toString('base64url');
     expect(verifyLink(`${forged}.${sig}`, [K1], NOW)).toEqual({ ok: false, reason: 'bad-signature' });
     const flipped = `${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`;
     expect(verifyLink(`${payload}.${flipped}`, [K1], NOW)).toEqual({ ok: false, reason: 'bad-signature' });

@@ -1,0 +1,665 @@
+import { randomBytes } from 'node:crypto';
+import type { IsoDate } from '../core/dates.ts';
+import { assess } from '../credit/assess.ts';
+import { asOfFile, creditFileOf } from '../credit/evaluate.ts';
+import type { Policy } from '../credit/policy.ts';
+import type { CreditStore } from '../credit/ports.ts';
+import type { Clock } from '../ingest/ports.ts';
+import { type ApprovalPolicy, approvalChain, type ChainLevel } from './approval-policy.ts';
+import { riskGate } from './gate.ts';
+import { type LinkKey, signLink, verifyLink } from './links.ts';
+import type {
+  Approval,
+  ApprovalNotice,
+  ApprovalNotifier,
+  Decision,
+  Recipient,
+  Transfer,
+  TransferStatus,
+  TransferStore,
+} from './ports.ts';
+import { parseTransferRequest } from './request.ts';
+import { type StepPayload, TaskTokenError, WORKFLOW_ERRORS, type WorkflowPort } from './workflow.ts';
+
+/**
+ * Transfer approvals, the same code on AWS and locally: the request, the steps the state machine
+ * calls (gate, await, execute, close), an approver's decision from a link or Slack, and a recall.
+ * The task token a level waits on lives in the store under the approvals' random ids; it is never
+ * put in a link, a log line, a notice or a page.
+ */
+export interface TransferDeps {
+  readonly store: TransferStore;
+  readonly workflow: WorkflowPort;
+  /** The customer's credit file: the gate's figures. */
+  readonly credit: Pick<CreditStore, 'loadCustomerPartition'>;
+  readonly creditPolicy: () => Promise<Policy>;
+  readonly approvalPolicy: () => Promise<ApprovalPolicy>;
+  readonly notifier: ApprovalNotifier;
+  /** Link signing keys, current first (Secrets Manager on AWS, the data dir locally). */
+  readonly keys: () => Promise<readonly LinkKey[]>;
+  readonly clock: Clock;
+  /** The finance team's today: the gate's as-of date and the day absences are looked up on. */
+  readonly today: () => IsoDate;
+  /** Where the approval pages are served: links are `<baseUrl>/approvals/<token>`. */
+  readonly baseUrl: () => string;
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** 26 characters of Crockford base32 from 130 random bits (the top 2 unused): 128 bits of entropy. */
+export function randomId(): string {
+  const bytes = randomBytes(17);
+  let bits = 0n;
+  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+  let out = '';
+  for (let i = 0; i < 26; i++) {
+    out += CROCKFORD[Number(bits & 31n)];
+    bits >>= 5n;
+  }
+  return out;
+}
+
+/** An error the state machine catches by name (see statemachines/transfer-approval.asl.json). */
+export class WorkflowError extends Error {
+  constructor(
+    override readonly name: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_OF_ERROR: Record<string, TransferStatus> = {
+  [WORKFLOW_ERRORS.refused]: 'refused',
+  [WORKFLOW_ERRORS.rejected]: 'rejected',
+  [WORKFLOW_ERRORS.recalled]: 'recalled',
+  [WORKFLOW_ERRORS.expired]: 'expired',
+};
+const ERROR_OF_STATUS: Partial<Record<TransferStatus, string>> = {
+  rejected: WORKFLOW_ERRORS.rejected,
+  recalled: WORKFLOW_ERRORS.recalled,
+  expired: WORKFLOW_ERRORS.expired,
+  refused: WORKFLOW_ERRORS.refused,
+};
+
+export type RequestOutcome =
+  | { readonly ok: true; readonly transfer: Transfer }
+  | { readonly ok: false; readonly issues: { readonly field: string; readonly message: string }[] };
+
+/** Why a decision was not taken: each is a page the person sees, and nothing changed. */
+export type Refusal =
+  | 'invalid-link'
+  | 'expired-link'
+  | 'unknown-approval'
+  | 'not-the-approver'
+  | 'already-decided'
+  | 'no-longer-open'
+  | 'transfer-closed'
+  | 'requester'
+  | 'second-level';
+
+export type DecisionOutcome =
+  | { readonly ok: true; readonly approval: Approval; readonly transfer: Transfer; readonly message: string }
+  | {
+      readonly ok: false;
+      readonly refusal: Refusal;
+      readonly status: 400 | 403 | 404 | 409 | 410;
+      readonly message: string;
+      readonly transfer?: Transfer | undefined;
+      readonly approval?: Approval | undefined;
+    };
+
+/** What an approval page shows: the approval, its transfer, and who the link is for. */
+export type ApprovalView =
+  | {
+      readonly ok: true;
+      readonly approval: Approval;
+      readonly transfer: Transfer;
+      readonly approver: Recipient;
+    }
+  | Extract<DecisionOutcome, { ok: false }>;
+
+function person(policy: ApprovalPolicy, id: string): Recipient {
+  const p = policy.people[id];
+  if (p) return { id, name: p.name, email: p.email, slackId: p.slackId };
+  return { id, name: id, email: id.includes('@') ? id : undefined };
+}
+
+function levelOf(t: Transfer, level: number): ChainLevel | undefined {
+  return t.levels?.find((l) => l.level === level);
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export class TransferApp {
+  constructor(private readonly deps: TransferDeps) {}
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  private async audit(kind: string, subject: string, actor: string, data: unknown): Promise<void> {
+    await this.deps.store.appendAudit({ at: this.now(), kind, subject, actor, data });
+  }
+
+  // ---- the request -------------------------------------------------------------------------
+
+  /** Validates, records and starts the approval workflow. */
+  async request(input: unknown): Promise<RequestOutcome> {
+    const parsed = parseTransferRequest(input);
+    if (!parsed.ok) return parsed;
+    const transfer: Transfer = {
+      transferId: `TR-${randomId()}`,
+      request: parsed.request,
+      requestedAt: this.now(),
+      requestedOn: this.deps.today(),
+      status: 'pending',
+    };
+    await this.deps.store.createTransfer(transfer);
+    await this.audit('transfer.requested', transfer.transferId, parsed.request.requester, {
+      request: parsed.request,
+      requestedOn: transfer.requestedOn,
+    });
+    const { executionId } = await this.deps.workflow.start(transfer.transferId, {
+      transferId: transfer.transferId,
+    });
+    await this.deps.store.updateTransfer(transfer.transferId, { executionId }, { status: 'pending' });
+    return { ok: true, transfer: { ...transfer, executionId } };
+  }
+
+  // ---- the steps the state machine calls ----------------------------------------------------
+
+  async steps(p: StepPayload): Promise<unknown> {
+    switch (p.step) {
+      case 'gate':
+        return this.gate(p.transferId);
+      case 'await':
+        return this.awaitLevel(p);
+      case 'execute':
+        return this.execute(p.transferId);
+      case 'close':
+        return this.close(p.transferId, p.error, p.cause);
+    }
+  }
+
+  private async mustGet(transferId: string): Promise<Transfer> {
+    const t = await this.deps.store.getTransfer(transferId);
+    if (!t) throw new Error(`transfer ${transferId} is not on file`);
+    return t;
+  }
+
+  private async gate(transferId: string) {
+    const { store } = this.deps;
+    const t = await this.mustGet(transferId);
+    const [part, creditPolicy, policy, history] = await Promise.all([
+      this.deps.credit.loadCustomerPartition(t.request.customerId),
+      this.deps.creditPolicy(),
+      this.deps.approvalPolicy(),
+      store.transfersOf(t.request.customerId),
+    ]);
+    const known = part.books.customer !== undefined || part.books.invoices.length > 0;
+    const assessment = known
+      ? assess(asOfFile(creditFileOf(t.request.customerId, part), t.requestedOn), t.requestedOn, creditPolicy)
+      : undefined;
+    const report = riskGate({
+      transferId,
+      request: t.request,
+      asOf: t.requestedOn,
+      assessment,
+      alerts: part.alerts,
+      history,
+      settings: policy.gate,
+    });
+    const chain = approvalChain(
+      t.request,
+      { riskClass: assessment?.riskClass, flags: report.flags, today: t.requestedOn },
+      policy,
+    );
+    await store.updateTransfer(
+      transferId,
+      { gate: report, levels: chain.ok ? chain.levels : undefined, chainWhy: chain.why },
+      { status: 'pending' },
+    );
+    await this.audit('gate.evaluated', transferId, 'system', {
+      report,
+      chain: chain.ok ? { levels: chain.levels, why: chain.why } : { problem: chain.problem, why: chain.why },
+      approvalPolicy: policy.version,
+    });
+    if (!chain.ok) throw new WorkflowError(WORKFLOW_ERRORS.refused, `no approval chain: ${chain.problem}`);
+    return {
+      levels: chain.levels.map((l) => ({ level: l.level, name: l.name, required: l.required })),
+      reminderSeconds: policy.reminders.everySeconds,
+      maxReminders: policy.reminders.max,
+    };
+  }
+
+  private async awaitLevel(p: Extract<StepPayload, { step: 'await' }>) {
+    const { store } = this.deps;
+    const t = await this.mustGet(p.transferId);
+    if (t.status !== 'pending')
+      throw new WorkflowError(ERROR_OF_STATUS[t.status] ?? 'TransferClosed', `the transfer is ${t.status}`);
+    const levelNo = Number((p.level as { level?: unknown })?.level);
+    const level = levelOf(t, levelNo);
+    if (!level) throw new Error(`transfer ${p.transferId} has no level ${String(levelNo)}`);
+    const policy = await this.deps.approvalPolicy();
+    const all = await store.approvalsOf(p.transferId);
+    const mine = all.filter((a) => a.level === levelNo);
+    const info = {
+      level: levelNo,
+      of: t.levels?.length ?? levelNo,
+      name: level.name,
+      required: level.required,
+    };
+    if (t.level !== levelNo)
+      await store.updateTransfer(p.transferId, { level: levelNo }, { status: 'pending' });
+
+    if (mine.length === 0) {
+      // A person who approved an earlier level is not asked again: one person, one level.
+      const approvedEarlier = new Set(all.filter((a) => a.status === 'approved').map((a) => a.approver));
+      const now = this.deps.clock.now();
+      const expiresAt = new Date(
+        now.getTime() + (p.maxReminders + 1) * p.timeoutSeconds * 1000,
+      ).toISOString();
+      const approvals: Approval[] = level.approvers
+        .filter((who) => !approvedEarlier.has(who.id))
+        .map((who) => ({
+          approvalId: randomId(),
+          transferId: p.transferId,
+          level: levelNo,
+          approver: who.id,
+          onBehalfOf: who.onBehalfOf,
+          status: 'pending',
+          notifiedAt: now.toISOString(),
+          expiresAt,
+          reminders: 0,
+        }));
+      await store.putApprovals(approvals, p.taskToken);
+      const notices = await this.linkNotices('approve', { ...t, level: levelNo }, info, approvals, policy);
+      await this.deps.notifier.send(notices);
+      await this.audit('approval.requested', p.transferId, 'system', {
+        level: info,
+        approvers: approvals.map((a) => ({
+          approvalId: a.approvalId,
+          approver: a.approver,
+          onBehalfOf: a.onBehalfOf,
+        })),
+        expiresAt,
+        notified: notices.map((n) => n.to.id),
+      });
+      return {};
+    }
+
+    // A reminder: the level waits again under a new token.
+    const expiresAt = mine[0]?.expiresAt as string;
+    await store.renewApprovals(p.transferId, levelNo, p.taskToken, { reminders: p.reminders, expiresAt });
+    const approved = mine.filter((a) => a.status === 'approved');
+    if (approved.length >= level.required) {
+      // The level was completed while its last wait was timing out: carry on at once.
+      await this.deps.workflow.sendTaskSuccess(p.taskToken, { level: levelNo });
+      return {};
+    }
+    // In the chain's order (the store keeps them by their random ids).
+    const order = (id: string) => level.approvers.findIndex((x) => x.id === id);
+    const pending = mine
+      .filter((a) => a.status === 'pending')
+      .sort((x, y) => order(x.approver) - order(y.approver));
+    const notices = await this.linkNotices('remind', t, info, pending, policy, p.reminders);
+    const last = p.reminders >= p.maxReminders;
+    if (last)
+      for (const id of policy.reminders.escalateTo)
+        notices.push({
+          kind: 'escalate',
+          transfer: t,
+          to: person(policy, id),
+          level: info,
+          waitingOn: pending.map((a) => person(policy, a.approver).name),
+        });
+    await this.deps.notifier.send(notices);
+    await this.audit(last ? 'approval.escalated' : 'approval.reminded', p.transferId, 'system', {
+      level: info,
+      reminder: p.reminders,
+      waitingOn: pending.map((a) => a.approver),
+      notified: notices.map((n) => n.to.id),
+    });
+    return {};
+  }
+
+  private async linkNotices(
+    kind: 'approve' | 'remind',
+    t: Transfer,
+    level: Extract<ApprovalNotice, { kind: 'approve' | 'remind' }>['level'],
+    approvals: readonly Approval[],
+    policy: ApprovalPolicy,
+    reminder = 0,
+  ): Promise<ApprovalNotice[]> {
+    const keys = await this.deps.keys();
+    const base = this.deps.baseUrl().replace(/\/+$/, '');
+    return approvals.map((a) => {
+      const token = signLink(
+        {
+          transferId: a.transferId,
+          approvalId: a.approvalId,
+          approver: a.approver,
+          exp: Math.floor(Date.parse(a.expiresAt) / 1000),
+        },
+        keys,
+      );
+      return {
+        kind,
+        transfer: t,
+        to: person(policy, a.approver),
+        level,
+        url: `${base}/approvals/${token}`,
+        token,
+        onBehalfOf: a.onBehalfOf ? person(policy, a.onBehalfOf).name : undefined,
+        reminder,
+        expiresAt: a.expiresAt,
+      };
+    });
+  }
+
+  private async execute(transferId: string) {
+    const { store } = this.deps;
+    const closedAt = this.now();
+    const ok = await store.updateTransfer(
+      transferId,
+      { status: 'approved', closedAt, closedBy: 'system', level: undefined, outcome: 'every level approved' },
+      { status: 'pending' },
+    );
+    const t = await this.mustGet(transferId);
+    if (!ok) return { status: t.status };
+    await store.voidPending(transferId, 'every level approved');
+    const approvals = await store.approvalsOf(transferId);
+    await this.audit('transfer.executed', transferId, 'system', {
+      request: t.request,
+      approvedBy: approvals
+        .filter((a) => a.status === 'approved')
+        .map((a) => ({ level: a.level, approver: a.approver, at: a.decidedAt })),
+    });
+    await this.tellRequester(t);
+    return { status: 'approved' };
+  }
+
+  private async close(transferId: string, error: string, cause: string) {
+    const { store } = this.deps;
+    const status = STATUS_OF_ERROR[error] ?? 'expired';
+    // A decision or a recall already set the status (and who); a refusal or an expiry sets it here.
+    await store.updateTransfer(
+      transferId,
+      { status, closedAt: this.now(), closedBy: 'system', level: undefined, outcome: cause },
+      { status: 'pending' },
+    );
+    const voided = await store.voidPending(transferId, `transfer ${status}`);
+    const t = await this.mustGet(transferId);
+    await this.audit('transfer.closed', transferId, t.closedBy ?? 'system', {
+      status: t.status,
+      outcome: t.outcome,
+      linksVoided: voided,
+    });
+    await this.tellRequester(t);
+    return { status: t.status };
+  }
+
+  private async tellRequester(t: Transfer): Promise<void> {
+    const policy = await this.deps.approvalPolicy();
+    await this.deps.notifier.send([
+      { kind: 'outcome', transfer: t, to: person(policy, t.request.requester) },
+    ]);
+  }
+
+  // ---- decisions --------------------------------------------------------------------------------
+
+  /** What a link shows, checked as a decision would be, without changing anything. */
+  async view(token: string): Promise<ApprovalView> {
+    const keys = await this.deps.keys();
+    const check = verifyLink(token, keys, this.deps.clock.now());
+    if (!check.ok)
+      return check.reason === 'expired'
+        ? { ok: false, refusal: 'expired-link', status: 410, message: 'This approval link has expired.' }
+        : { ok: false, refusal: 'invalid-link', status: 400, message: 'This approval link is not valid.' };
+    const { transferId, approvalId } = check.claims;
+    const [approval, transfer, policy] = await Promise.all([
+      this.deps.store.getApproval(transferId, approvalId),
+      this.deps.store.getTransfer(transferId),
+      this.deps.approvalPolicy(),
+    ]);
+    if (!approval || !transfer || approval.approver !== check.claims.approver)
+      return { ok: false, refusal: 'unknown-approval', status: 404, message: 'There is no such approval.' };
+    return { ok: true, approval, transfer, approver: person(policy, approval.approver) };
+  }
+
+  /**
+   * An approver's decision. `as` is who is deciding, as the channel knows them: the email address
+   * typed on the page, or the Slack user who pressed the button. Refused, with nothing changed,
+   * unless the link is valid, unexpired, used by the person it was sent to, still pending, on a
+   * pending transfer, by someone who is not the requester and approved no other level of it.
+   */
+  async decide(
+    token: string,
+    decision: Decision,
+    as: { readonly email?: string | undefined; readonly slackId?: string | undefined },
+    via: 'email' | 'slack',
+    comment?: string,
+  ): Promise<DecisionOutcome> {
+    const v = await this.view(token);
+    if (!v.ok) return v;
+    const { approval, transfer, approver } = v;
+    const policy = await this.deps.approvalPolicy();
+    const who = (id: string) => person(policy, id).name;
+    const same =
+      via === 'slack'
+        ? as.slackId !== undefined && approver.slackId !== undefined && as.slackId === approver.slackId
+        : as.email !== undefined &&
+          approver.email !== undefined &&
+          as.email.trim().toLowerCase() === approver.email.toLowerCase();
+    if (!same)
+      return {
+        ok: false,
+        refusal: 'not-the-approver',
+        status: 403,
+        message: `This link was sent to ${approver.name}; only they can use it. Nothing was recorded.`,
+        transfer,
+        approval,
+      };
+    if (approval.status === 'approved' || approval.status === 'rejected')
+      return this.alreadyDecided(approval, transfer, who);
+    if (approval.status === 'void')
+      return {
+        ok: false,
+        refusal: 'no-longer-open',
+        status: 410,
+        message: `This approval is no longer open (${approval.voidReason ?? 'closed'}). Nothing was recorded.`,
+        transfer,
+        approval,
+      };
+    if (transfer.status !== 'pending')
+      return {
+        ok: false,
+        refusal: 'transfer-closed',
+        status: 409,
+        message: `This transfer is ${transfer.status}${transfer.closedBy && transfer.closedBy !== 'system' ? ` (by ${who(transfer.closedBy)})` : ''}. Nothing was recorded.`,
+        transfer,
+        approval,
+      };
+    if (
+      approval.approver === transfer.request.requester ||
+      approval.onBehalfOf === transfer.request.requester
+    )
+      return {
+        ok: false,
+        refusal: 'requester',
+        status: 403,
+        message: 'The requester of a transfer never approves it. Nothing was recorded.',
+        transfer,
+        approval,
+      };
+    const all = await this.deps.store.approvalsOf(transfer.transferId);
+    const other = all.find(
+      (a) => a.approver === approval.approver && a.level !== approval.level && a.status === 'approved',
+    );
+    if (other && decision === 'approved')
+      return {
+        ok: false,
+        refusal: 'second-level',
+        status: 403,
+        message: `You approved level ${other.level} of this transfer; one person approves at most one level. Nothing was recorded.`,
+        transfer,
+        approval,
+      };
+
+    const decidedAt = this.now();
+    const r = await this.deps.store.decide(transfer.transferId, approval.approvalId, {
+      status: decision,
+      decidedAt,
+      comment: comment?.trim() || undefined,
+      via,
+    });
+    if (!r.ok) {
+      const current = r.current ?? approval;
+      return current.status === 'void'
+        ? {
+            ok: false,
+            refusal: 'no-longer-open',
+            status: 410,
+            message: `This approval is no longer open (${current.voidReason ?? 'closed'}). Nothing was recorded.`,
+            transfer,
+            approval: current,
+          }
+        : this.alreadyDecided(current, transfer, who);
+    }
+    await this.audit('approval.decided', transfer.transferId, approval.approver, {
+      approvalId: approval.approvalId,
+      level: approval.level,
+      onBehalfOf: approval.onBehalfOf,
+      decision,
+      comment: comment?.trim() || undefined,
+      via,
+      // What the approver had in front of them.
+      evidence: { request: transfer.request, gate: transfer.gate, chainWhy: transfer.chainWhy },
+    });
+    const level = levelOf(transfer, approval.level);
+    if (decision === 'rejected') {
+      const closed = await this.deps.store.updateTransfer(
+        transfer.transferId,
+        {
+          status: 'rejected',
+          closedAt: decidedAt,
+          closedBy: approval.approver,
+          outcome: `rejected at level ${approval.level} by ${who(approval.approver)}${comment?.trim() ? `: ${comment.trim()}` : ''}`,
+        },
+        { status: 'pending' },
+      );
+      if (closed) await this.wake(transfer.transferId, approval.approvalId, 'fail', WORKFLOW_ERRORS.rejected);
+      return {
+        ok: true,
+        approval: r.approval,
+        transfer: { ...transfer, status: 'rejected' },
+        message: 'Rejected. The transfer is stopped and the requester is told.',
+      };
+    }
+    const approvedHere = all.filter(
+      (a) => a.level === approval.level && (a.status === 'approved' || a.approvalId === approval.approvalId),
+    ).length;
+    const required = level?.required ?? 1;
+    if (approvedHere >= required) {
+      // The others of the level are not needed any more; voided before the next level is asked.
+      await this.deps.store.voidPending(transfer.transferId, `level ${approval.level} complete`);
+      await this.wake(transfer.transferId, approval.approvalId, 'succeed');
+      const last = approval.level >= (transfer.levels?.length ?? approval.level);
+      return {
+        ok: true,
+        approval: r.approval,
+        transfer,
+        message: last
+          ? 'Approved. That was the last level: the transfer is approved and the requester is told.'
+          : `Approved. Level ${approval.level} is complete; level ${approval.level + 1} has been asked.`,
+      };
+    }
+    return {
+      ok: true,
+      approval: r.approval,
+      transfer,
+      message: `Approved. Level ${approval.level} needs ${plural(required - approvedHere, 'more approval')}.`,
+    };
+  }
+
+  private alreadyDecided(a: Approval, transfer: Transfer, who: (id: string) => string): DecisionOutcome {
+    return {
+      ok: false,
+      refusal: 'already-decided',
+      status: 409,
+      message: `Already decided: ${a.status} by ${who(a.approver)} at ${a.decidedAt ?? 'an earlier time'}. Nothing was changed.`,
+      transfer,
+      approval: a,
+    };
+  }
+
+  /** Resumes (or fails) the wait of an approval's level. A wait that already ended is no error. */
+  private async wake(
+    transferId: string,
+    approvalId: string,
+    how: 'succeed' | 'fail',
+    error = '',
+  ): Promise<void> {
+    const token = await this.deps.store.taskToken(transferId, approvalId);
+    if (!token) return;
+    try {
+      if (how === 'succeed') await this.deps.workflow.sendTaskSuccess(token, { approvalId });
+      else await this.deps.workflow.sendTaskFailure(token, error, `${error} (approval ${approvalId})`);
+    } catch (e) {
+      // Answered by another approver, or timed out: the next wait reads the stored state instead.
+      if (
+        !(e instanceof TaskTokenError) &&
+        (e as Error).name !== 'TaskTimedOut' &&
+        (e as Error).name !== 'InvalidToken'
+      )
+        throw e;
+    }
+  }
+
+  /** The requester takes a pending transfer back: every outstanding link dies at once. */
+  async recall(
+    transferId: string,
+    by: string,
+  ): Promise<{ ok: true; transfer: Transfer } | { ok: false; status: 403 | 404 | 409; message: string }> {
+    const t = await this.deps.store.getTransfer(transferId);
+    if (!t) return { ok: false, status: 404, message: `There is no transfer ${transferId}.` };
+    if (by !== t.request.requester)
+      return { ok: false, status: 403, message: 'Only the requester can recall a transfer.' };
+    const ok = await this.deps.store.updateTransfer(
+      transferId,
+      { status: 'recalled', closedAt: this.now(), closedBy: by, outcome: `recalled by ${by}` },
+      { status: 'pending' },
+    );
+    if (!ok) {
+      const now = await this.mustGet(transferId);
+      return {
+        ok: false,
+        status: 409,
+        message: `The transfer is ${now.status}: there is nothing to recall.`,
+      };
+    }
+    const pending = (await this.deps.store.approvalsOf(transferId)).filter((a) => a.status === 'pending');
+    await this.deps.store.voidPending(transferId, 'recalled by the requester');
+    await this.audit('transfer.recalled', transferId, by, { linksVoided: pending.length });
+    const first = pending[0];
+    if (first) await this.wake(transferId, first.approvalId, 'fail', WORKFLOW_ERRORS.recalled);
+    return { ok: true, transfer: await this.mustGet(transferId) };
+  }
+
+  /** The latest transfers, newest first. */
+  async list(limit = 100): Promise<Transfer[]> {
+    return this.deps.store.listTransfers(limit);
+  }
+
+  /** Every approval waiting for a decision, oldest first. */
+  async pendingApprovals(): Promise<Approval[]> {
+    return this.deps.store.listPendingApprovals();
+  }
+
+  async show(transferId: string): Promise<{ transfer: Transfer; approvals: Approval[] } | undefined> {
+    const transfer = await this.deps.store.getTransfer(transferId);
+    if (!transfer) return undefined;
+    return { transfer, approvals: await this.deps.store.approvalsOf(transferId) };
+  }
+}

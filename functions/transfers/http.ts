@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import type { DecisionOutcome, TransferApp } from './app.ts';
+import { evidenceHtml } from './messages.ts';
+import type { Decision } from './ports.ts';
+import { parseSlackInteraction, verifySlackRequest } from './slack-verify.ts';
+
+/**
+ * Transfers over HTTP, framework-free so the same code answers behind a Lambda function URL and
+ * inside the local console. Two faces:
+ * - `pages`: the approval pages approvers reach from an email or Slack (no login; the signed link
+ *   is the credential) and Slack's interactivity endpoint;
+ * - `api`: POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall (IAM-authorised on AWS).
+ *
+ * GET never changes anything (mail scanners open every link); only the page's POST decides. The
+ * pages load no script, send no referrer (the link is a credential) and are never cached.
+ */
+export interface HttpRequest {
+  readonly method: string;
+  /** The path without the query, e.g. `/approvals/<token>`. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface TransferHttpOptions {
+  readonly faces: readonly ('pages' | 'api')[];
+  /** Slack's signing secret (undefined: Slack interactivity is not set up). */
+  readonly slackSigningSecret?: () => Promise<string | undefined>;
+  /** Runs work after the response is sent (Slack wants its answer within 3 seconds). */
+  readonly later: (work: () => Promise<void>) => void;
+  /** Posts a message to a Slack `response_url` (the decision's answer in the thread). */
+  readonly respondToSlack?: (responseUrl: string, text: string) => Promise<void>;
+  readonly clock: { now(): Date };
+}
+
+const CSS = `body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430}
+main{max-width:54rem;margin:0 auto;padding:1.2rem 1.5rem 3rem}
+h1{font-size:1.3rem}h2{font-size:1.05rem;margin-top:1.6rem}
+table{border-collapse:collapse}th,td{padding:.3rem .6rem;border-bottom:1px solid #e2e5ea;text-align:left;vertical-align:top}
+.flag{color:#a8261b;font-weight:600}.ok{color:#1e6b34}
+.box{border:1px solid #e2e5ea;border-radius:6px;padding:1rem 1.2rem;margin:1.2rem 0;background:#f8f9fb}
+.problem{background:#fcebe9;border-left:4px solid #a8261b;padding:.8rem 1rem}
+.done{background:#e6f4ea;border-left:4px solid #1e6b34;padding:.8rem 1rem}
+label{display:block;margin:.6rem 0 .2rem;font-weight:600}
+input[type=email],textarea{width:100%;max-width:32rem;padding:.4rem;font:inherit}
+button{font:inherit;padding:.45rem 1.1rem;margin:.8rem .6rem 0 0;border-radius:4px;border:1px solid #888;cursor:pointer}
+button.approve{background:#1e6b34;color:#fff;border-color:#1e6b34}button.reject{background:#a8261b;color:#fff;border-color:#a8261b}`;
+const CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(CSS).digest('base64')}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'x-robots-tag': 'noindex, nofollow',
+};
+
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+}
+
+function page(status: number, title: string, body: string): HttpResponse {
+  return {
+    status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': CSP,
+      ...SECURITY_HEADERS,
+    },
+    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${CSS}</style></head><body><main>${body}</main></body></html>`,
+  };
+}
+
+function json(status: number, value: unknown): HttpResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...SECURITY_HEADERS },
+    body: `${JSON.stringify(value, null, 2)}\n`,
+  };
+}
+
+function refusalPage(o: Extract<DecisionOutcome, { ok: false }>): HttpResponse {
+  const t = o.transfer;
+  return page(
+    o.status,
+    'Approval',
+    `<h1>Transfer approval</h1><p class="problem">${escapeHtml(o.message)}</p>${
+      t ? `<p>Transfer <strong>${escapeHtml(t.transferId)}</strong> is ${escapeHtml(t.status)}.</p>` : ''
+    }`,
+  );
+}
+
+function form(body: string): URLSearchParams {
+  return new URLSearchParams(body);
+}
+
+export function transferHttp(
+  app: TransferApp,
+  opts: TransferHttpOptions,
+): (req: HttpRequest) => Promise<HttpResponse> {
+  const pages = opts.faces.includes('pages');
+  const api = opts.faces.includes('api');
+
+  return async (req) => {
+    const segs = req.path.split('/').filter(Boolean);
+    const [a, b, c] = segs;
+    const method = req.method.toUpperCase();
+
+    if (pages && a === 'approvals' && b !== undefined && c === undefined) {
+      const token = b;
+      if (method === 'GET' || method === 'HEAD') {
+        const v = await app.view(token);
+        if (!v.ok) return refusalPage(v);
+        const { approval, transfer, approver } = v;
+        const open = approval.status === 'pending' && transfer.status === 'pending';
+        const level = transfer.levels?.find((l) => l.level === approval.level);
+        const state = open
+          ? `<form method="post" class="box">
+<p>This link was sent to <strong>${escapeHtml(approver.name)}</strong>${approval.onBehalfOf ? ` (standing in for ${escapeHtml(approval.onBehalfOf)})` : ''} for level ${approval.level} of ${transfer.levels?.length ?? approval.level}${level ? ` (${escapeHtml(level.name)}, ${level.required} approval${level.required === 1 ? '' : 's'} needed)` : ''}. It works until ${escapeHtml(approval.expiresAt)}.</p>
+<label for="email">Your email address (to confirm you are ${escapeHtml(approver.name)})</label>
+<input type="email" id="email" name="email" required autocomplete="email">
+<label for="comment">Comment (kept on the audit trail)</label>
+<textarea id="comment" name="comment" rows="3" maxlength="1000"></textarea>
+<div><button type="submit" name="decision" value="approve" class="approve">Approve</button><button type="submit" name="decision" value="reject" class="reject">Reject</button></div>
+</form>`
+          : approval.status === 'approved' || approval.status === 'rejected'
+            ? `<p class="problem">Already decided: ${escapeHtml(approval.status)} by ${escapeHtml(approver.name)} at ${escapeHtml(approval.decidedAt ?? '')}.</p>`
+            : `<p class="problem">This approval is no longer open${approval.voidReason ? ` (${escapeHtml(approval.voidReason)})` : ''}; the transfer is ${escapeHtml(transfer.status)}.</p>`;
+        return page(
+          200,
+          `Approve ${transfer.transferId}`,
+          `<h1>Transfer ${escapeHtml(transfer.transferId)}: level ${approval.level}</h1>
+<p>Opening this page records nothing. Read the evidence, then decide below.</p>
+${state}
+${evidenceHtml(transfer)}`,
+        );
+      }
+      if (method === 'POST') {
+        const f = form(req.body);
+        const d = f.get('decision');
+        const decision: Decision | undefined =
+          d === 'approve' ? 'approved' : d === 'reject' ? 'rejected' : undefined;
+        if (!decision)
+          return page(
+            400,
+            'Approval',
+            '<p class="problem">Choose Approve or Reject. Nothing was recorded.</p>',
+          );
+        const comment = (f.get('comment') ?? '').slice(0, 1000);
+        const r = await app.decide(token, decision, { email: f.get('email') ?? undefined }, 'email', comment);
+        if (!r.ok) return refusalPage(r);
+        return page(
+          200,
+          'Decision recorded',
+          `<h1>Transfer ${escapeHtml(r.transfer.transferId)}</h1><p class="done">${escapeHtml(r.message)}</p><p>Recorded at ${escapeHtml(r.approval.decidedAt ?? '')} on the audit trail.</p>`,
+        );
+      }
+      return {
+        ...page(405, 'Approval', '<p class="problem">Use the page.</p>'),
+        headers: { allow: 'GET, POST' },
+      };
+    }
+
+    if (pages && a === 'slack' && b === 'interactions' && c === undefined && method === 'POST') {
+      const secret = await opts.slackSigningSecret?.();
+      if (!secret) return json(404, { error: 'Slack interactivity is not set up' });
+      const check = verifySlackRequest({
+        signingSecret: secret,
+        timestamp: req.headers['x-slack-request-timestamp'],
+        signature: req.headers['x-slack-signature'],
+        rawBody: req.body,
+        now: opts.clock.now(),
+      });
+      if (!check.ok) return json(401, { error: check.reason });
+      const action = parseSlackInteraction(req.body);
+      if (!action) return json(400, { error: 'not a transfer action' });
+      // Slack wants an answer within 3 seconds: acknowledge now, decide after.
+      opts.later(async () => {
+        const decision: Decision = action.actionId === 'transfer.approve' ? 'approved' : 'rejected';
+        const r = await app.decide(action.value, decision, { slackId: action.userId }, 'slack');
+        if (action.responseUrl && opts.respondToSlack)
+          await opts.respondToSlack(action.responseUrl, r.message);
+      });
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: '' };
+    }
+
+    if (api && a === 'transfers') {
+      if (b === undefined && method === 'POST') {
+        let input: unknown;
+        try {
+          input = JSON.parse(req.body);
+        } catch {
+          return json(400, { issues: [{ field: '(body)', message: 'is not JSON' }] });
+        }
+        const r = await app.request(input);
+        if (!r.ok) return json(400, { issues: r.issues });
+        return json(201, { transfer: r.transfer });
+      }
+      if (b === undefined && method === 'GET') return json(200, { transfers: await app.list() });
+      if (b !== undefined && c === undefined && method === 'GET') {
+        const found = await app.show(b);
+        return found ? json(200, found) : json(404, { error: `There is no transfer ${b}.` });
+      }
+      if (b !== undefined && c === 'recall' && method === 'POST') {
+        let by: unknown;
+        try {
+          by = (JSON.parse(req.body || '{}') as { by?: unknown }).by;
+        } catch {
+          return json(400, { issues: [{ field: '(body)', message: 'is not JSON' }] });
+        }
+        if (typeof by !== 'string' || by.trim() === '')
+          return json(400, { issues: [{ field: 'by', message: 'is required' }] });
+        const r = await app.recall(b, by.trim());
+        return r.ok ? json(200, r) : json(r.status, { error: r.message });
+      }
+    }
+    if (api && a === 'approvals' && b === undefined && method === 'GET')
+      return json(200, { approvals: await app.pendingApprovals() });
+    return json(404, { error: 'There is nothing at this address.' });
+  };
+}

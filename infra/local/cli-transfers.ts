@@ -1,0 +1,243 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
+import { verifyTrail } from '../../functions/core/audit.ts';
+import { formatMinor } from '../../functions/core/money.ts';
+import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
+import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { table, UsageError, withStore } from './cli-common.ts';
+import { listMail } from './transfers.ts';
+
+/**
+ * `transfer request|show|recall`, `approvals` and `audit verify`. A request and a recall go to the
+ * running product (`npm start`): its workflow engine runs the approvals. Reading (show, approvals,
+ * audit) goes straight to the store.
+ */
+
+const consoleFile = (dataDir: string) => join(dataDir, 'console.json');
+
+/** Written by `start` so the CLI in another terminal finds the console (and its transfers API). */
+export async function publishConsole(dataDir: string, url: string): Promise<() => Promise<void>> {
+  await writeFile(consoleFile(dataDir), JSON.stringify({ pid: process.pid, url }));
+  return () => rm(consoleFile(dataDir), { force: true });
+}
+
+async function consoleUrl(dataDir: string): Promise<string> {
+  try {
+    const { pid, url } = JSON.parse(await readFile(consoleFile(dataDir), 'utf8')) as {
+      pid: number;
+      url: string;
+    };
+    process.kill(pid, 0);
+    return url;
+  } catch {
+    throw new CliFailure(
+      'credit-sentinel is not running on this data dir: start it with `npm start` (transfers run in its workflow engine)',
+    );
+  }
+}
+
+/** A failure the user must act on: exit 1 with the message. */
+export class CliFailure extends Error {}
+
+/** The approval policy: SENTINEL_APPROVAL_POLICY (a JSON file) or the shipped example; an invalid file is refused. */
+export async function loadApprovalPolicy(): Promise<ApprovalPolicy> {
+  const file = process.env.SENTINEL_APPROVAL_POLICY?.trim();
+  let doc: unknown = DEFAULT_APPROVAL_POLICY_DOCUMENT;
+  if (file) {
+    try {
+      doc = JSON.parse(await readFile(file, 'utf8'));
+    } catch (e) {
+      throw new CliFailure(`SENTINEL_APPROVAL_POLICY=${file}: ${(e as Error).message}`);
+    }
+  }
+  const r = parseApprovalPolicy(doc);
+  if (!r.ok)
+    throw new CliFailure(
+      `the approval policy${file ? ` ${file}` : ''} is invalid:\n${r.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+    );
+  return r.policy;
+}
+
+const amount = (t: Transfer) => `${formatMinor(t.request.amount, t.request.currency)} ${t.request.currency}`;
+
+function describeTransfer(t: Transfer, approvals: readonly Approval[]): string {
+  const lines = [
+    `${t.transferId}  ${t.status}${t.status === 'pending' && t.level ? ` (level ${t.level} of ${t.levels?.length ?? '?'})` : ''}`,
+    `  ${t.request.type.replace(/_/g, ' ')} ${amount(t)} for ${t.request.customerId} to ${t.request.beneficiaryName} (${t.request.beneficiaryAccount})`,
+    `  requested by ${t.request.requester} at ${t.requestedAt}: ${t.request.reason}`,
+  ];
+  if (t.gate) {
+    lines.push(`  gate flags: ${t.gate.flags.join(', ') || 'none'}`);
+    for (const c of t.gate.checks) lines.push(`    ${c.flag ? '!' : ' '} ${c.check}: ${c.summary}`);
+  }
+  if (t.chainWhy) lines.push(`  levels: ${t.chainWhy.join('; ')}`);
+  for (const a of [...approvals].sort((x, y) => x.level - y.level || x.approver.localeCompare(y.approver)))
+    lines.push(
+      `  level ${a.level} ${a.approver}${a.onBehalfOf ? ` (for ${a.onBehalfOf})` : ''}: ${a.status}${a.decidedAt ? ` at ${a.decidedAt}` : ''}${a.comment ? ` "${a.comment}"` : ''}${a.voidReason ? ` (${a.voidReason})` : ''}`,
+    );
+  if (t.outcome) lines.push(`  outcome: ${t.outcome}${t.closedAt ? ` at ${t.closedAt}` : ''}`);
+  return lines.join('\n');
+}
+
+async function api(dataDir: string, method: string, path: string, body?: unknown) {
+  const base = await consoleUrl(dataDir);
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** The approval links of a transfer's first level, read from the outbox as the emails carry them. */
+async function firstLinks(
+  dataDir: string,
+  transferId: string,
+  waitMs = 10_000,
+): Promise<{ to: string; url: string }[]> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const mail = (await listMail(dataDir, 500)).filter((m) => m.file.includes(`-approve-${transferId}-`));
+    if (mail.length > 0 || Date.now() > until)
+      return mail
+        .map((m) => ({ to: m.to, url: /https?:\/\/\S+\/approvals\/[\w.-]+/.exec(m.text)?.[0] ?? '' }))
+        .filter((l) => l.url !== '');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function cmdTransfer(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      customer: { type: 'string' },
+      type: { type: 'string' },
+      amount: { type: 'string' },
+      currency: { type: 'string' },
+      'beneficiary-name': { type: 'string' },
+      'beneficiary-account': { type: 'string' },
+      reason: { type: 'string' },
+      requester: { type: 'string' },
+      by: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const dataDir = resolve(values['data-dir'] ?? '.sentinel');
+  if (sub === 'request') {
+    const body = {
+      customerId: values.customer,
+      type: values.type,
+      amount: values.amount,
+      currency: values.currency,
+      beneficiaryName: values['beneficiary-name'],
+      beneficiaryAccount: values['beneficiary-account'],
+      reason: values.reason,
+      requester: values.requester,
+    };
+    const r = await api(dataDir, 'POST', '/transfers', body);
+    if (r.status === 400) {
+      const issues = (r.json.issues ?? []) as { field: string; message: string }[];
+      console.error(`the request is invalid:\n${issues.map((i) => `  ${i.field}: ${i.message}`).join('\n')}`);
+      return 1;
+    }
+    if (r.status !== 201)
+      throw new CliFailure(`the transfers API answered ${r.status}: ${JSON.stringify(r.json)}`);
+    const t = r.json.transfer as Transfer;
+    const links = await firstLinks(dataDir, t.transferId);
+    if (values.json)
+      console.log(JSON.stringify({ transferId: t.transferId, status: t.status, links }, null, 2));
+    else {
+      console.log(
+        `${t.transferId} requested: ${amount(t)} ${t.request.type.replace(/_/g, ' ')} for ${t.request.customerId}`,
+      );
+      if (links.length === 0) console.log('no approval link yet (see `sentinel transfer show`)');
+      else {
+        console.log('approval links (level 1):');
+        for (const l of links) console.log(`  ${l.to}\n    ${l.url}`);
+      }
+    }
+    return 0;
+  }
+  if (sub === 'recall') {
+    const id = positionals[0];
+    if (!id || !values.by) throw new UsageError('transfer recall ID --by REQUESTER');
+    const r = await api(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/recall`, { by: values.by });
+    if (r.status !== 200) {
+      console.error(String(r.json.error ?? JSON.stringify(r.json)));
+      return 1;
+    }
+    console.log(`${id} recalled: every outstanding approval link is void`);
+    return 0;
+  }
+  if (sub === 'show') {
+    const id = positionals[0];
+    if (!id) throw new UsageError('transfer show ID');
+    return withStore(values['data-dir'], async (env) => {
+      const store = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
+      const t = await store.getTransfer(id);
+      if (!t) {
+        console.error(`there is no transfer ${id}`);
+        return 1;
+      }
+      const approvals = await store.approvalsOf(id);
+      console.log(
+        values.json ? JSON.stringify({ transfer: t, approvals }, null, 2) : describeTransfer(t, approvals),
+      );
+      return 0;
+    });
+  }
+  throw new UsageError(`transfer ${sub ?? ''}: use request, show or recall`);
+}
+
+export async function cmdApprovals(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
+  });
+  return withStore(values['data-dir'], async (env) => {
+    const store = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
+    const pending = await store.listPendingApprovals();
+    if (values.json) console.log(JSON.stringify({ approvals: pending }, null, 2));
+    else if (pending.length === 0) console.log('no approval is waiting');
+    else
+      console.log(
+        table(
+          ['transfer', 'level', 'approver', 'asked at', 'reminders', 'link expires'],
+          pending.map((a) => [
+            a.transferId,
+            String(a.level),
+            a.approver,
+            a.notifiedAt,
+            String(a.reminders),
+            a.expiresAt,
+          ]),
+          new Set([1, 4]),
+        ),
+      );
+    return 0;
+  });
+}
+
+export async function cmdAudit(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'verify') throw new UsageError('audit verify [--json]');
+  const { values } = parseArgs({
+    args: rest,
+    options: { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
+  });
+  return withStore(values['data-dir'], async (env) => {
+    const store = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
+    const [trail, head] = await Promise.all([store.auditTrail(), store.auditHead()]);
+    const v = verifyTrail(trail, head);
+    if (values.json) console.log(JSON.stringify(v, null, 2));
+    else if (v.ok) console.log(`audit trail intact: ${v.records} records, head ${v.head}`);
+    else console.log(`audit trail BROKEN at record ${v.seq}: ${v.reason}`);
+    return v.ok ? 0 : 1;
+  });
+}

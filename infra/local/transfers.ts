@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
+import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
+import { postToSlack } from '../../functions/alerts/slack.ts';
+import type { IsoDate } from '../../functions/core/dates.ts';
+import type { Policy } from '../../functions/credit/policy.ts';
+import type { Clock } from '../../functions/ingest/ports.ts';
+import { TransferApp } from '../../functions/transfers/app.ts';
+import type { ApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import { type HttpRequest, type HttpResponse, transferHttp } from '../../functions/transfers/http.ts';
+import type { LinkKey } from '../../functions/transfers/links.ts';
+import { approvalEmail, approvalSlackMessage, parseEml, toEml } from '../../functions/transfers/messages.ts';
+import type { ApprovalNotice, ApprovalNotifier } from '../../functions/transfers/ports.ts';
+import type { WorkflowPort } from '../../functions/transfers/workflow.ts';
+import { LocalWorkflow } from './workflow.ts';
+
+/** Where approval emails land: one `.eml` file each, newest last by name. */
+export const mailDir = (dataDir: string) => join(dataDir, 'outbox', 'mail');
+
+export const LOCAL_MAIL_FROM = 'credit-sentinel <approvals@credit-sentinel.localhost>';
+
+let sequence = 0;
+
+/**
+ * Approval emails as `.eml` files in the outbox (what SES would send: text and HTML), and the
+ * Block Kit message with Approve/Reject buttons on Slack when a webhook is set. A notice to
+ * someone without an email address is written nowhere but Slack.
+ */
+export class OutboxApprovalNotifier implements ApprovalNotifier {
+  constructor(
+    private readonly dataDir: string,
+    private readonly clock: Clock,
+    private readonly slackWebhookUrl?: string | undefined,
+  ) {}
+
+  async send(notices: readonly ApprovalNotice[]): Promise<void> {
+    const dir = mailDir(this.dataDir);
+    await mkdir(dir, { recursive: true });
+    for (const n of notices) {
+      const now = this.clock.now();
+      if (n.to.email) {
+        const m = approvalEmail(n);
+        const stamp = now.toISOString().replace(/[-:.]/g, '');
+        const seq = String(++sequence).padStart(6, '0');
+        const messageId = `${stamp}.${seq}.${n.transfer.transferId}@credit-sentinel.localhost`;
+        const eml = toEml({
+          from: LOCAL_MAIL_FROM,
+          to: `${n.to.name} <${n.to.email}>`,
+          ...m,
+          date: now,
+          messageId,
+        });
+        await writeFile(join(dir, `${stamp}-${seq}-${n.kind}-${n.transfer.transferId}-${n.to.id}.eml`), eml);
+      }
+      if (this.slackWebhookUrl && (n.kind === 'approve' || n.kind === 'remind'))
+        await postToSlack(this.slackWebhookUrl, approvalSlackMessage(n) as never).catch((e: unknown) =>
+          console.error(
+            `slack: approval message for ${n.transfer.transferId} not sent: ${(e as Error).message}`,
+          ),
+        );
+    }
+  }
+}
+
+/** One email of the outbox, as the console and the CLI list it. */
+export interface OutboxMail {
+  readonly file: string;
+  readonly to: string;
+  readonly subject: string;
+  readonly date: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+/** The outbox's emails, newest first (at most `limit`). */
+export async function listMail(dataDir: string, limit = 200): Promise<OutboxMail[]> {
+  let files: string[];
+  try {
+    files = (await readdir(mailDir(dataDir))).filter((f) => f.endsWith('.eml'));
+  } catch {
+    return [];
+  }
+  files.sort().reverse();
+  return Promise.all(
+    files.slice(0, limit).map(async (file) => {
+      const m = parseEml(await readFile(join(mailDir(dataDir), file), 'utf8'));
+      return {
+        file,
+        to: m.headers.to ?? '',
+        subject: m.headers.subject ?? '',
+        date: m.headers.date ?? '',
+        text: m.text,
+        html: m.html,
+      };
+    }),
+  );
+}
+
+/** The link signing key of a data dir, made once (32 random bytes) and kept readable by its owner only. */
+export async function localLinkKeys(dataDir: string): Promise<LinkKey[]> {
+  const file = join(dataDir, 'link-keys.json');
+  try {
+    const keys = JSON.parse(await readFile(file, 'utf8')) as { id: string; secret: string }[];
+    return keys.map((k) => ({ id: k.id, secret: Buffer.from(k.secret, 'base64') }));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const key = { id: `k${Date.now().toString(36)}`, secret: randomBytes(32).toString('base64') };
+  await writeFile(file, JSON.stringify([key]), { mode: 0o600 });
+  return [{ id: key.id, secret: Buffer.from(key.secret, 'base64') }];
+}
+
+export interface LocalTransfersOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly creditStore: Pick<DynamoStore, 'loadCustomerPartition'>;
+  readonly creditPolicy: () => Promise<Policy>;
+  readonly approvalPolicy: () => Promise<ApprovalPolicy>;
+  readonly dataDir: string;
+  readonly clock: Clock;
+  readonly today: () => IsoDate;
+  readonly baseUrl: () => string;
+  readonly slackWebhookUrl?: string | undefined;
+  readonly slackSigningSecret?: string | undefined;
+  /** Another notifier (tests); @default the outbox and Slack. */
+  readonly notifier?: ApprovalNotifier;
+  /** Another workflow definition text (tests); @default statemachines/transfer-approval.asl.json. */
+  readonly definition?: string;
+}
+
+export interface LocalTransfers {
+  readonly app: TransferApp;
+  readonly workflow: LocalWorkflow;
+  readonly store: DynamoTransferStore;
+  readonly http: (req: HttpRequest) => Promise<HttpResponse>;
+  /** Resolves once the work started after responses (Slack decisions) has finished. */
+  idle(): Promise<void>;
+}
+
+/** Transfers on the local machine: the same app and ASL as on AWS, on dynalite and aws-local-stepfunctions. */
+export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTransfers> {
+  const store = new DynamoTransferStore({ client: o.client, tableName: o.tableName });
+  const keys = await localLinkKeys(o.dataDir);
+  let engine: LocalWorkflow | undefined;
+  const workflow: WorkflowPort = {
+    start: (name, input) => (engine as LocalWorkflow).start(name, input),
+    sendTaskSuccess: (token, output) => (engine as LocalWorkflow).sendTaskSuccess(token, output),
+    sendTaskFailure: (token, error, cause) => (engine as LocalWorkflow).sendTaskFailure(token, error, cause),
+  };
+  const app = new TransferApp({
+    store,
+    workflow,
+    credit: o.creditStore,
+    creditPolicy: o.creditPolicy,
+    approvalPolicy: o.approvalPolicy,
+    notifier: o.notifier ?? new OutboxApprovalNotifier(o.dataDir, o.clock, o.slackWebhookUrl),
+    keys: async () => keys,
+    clock: o.clock,
+    today: o.today,
+    baseUrl: o.baseUrl,
+  });
+  engine = new LocalWorkflow((p) => app.steps(p), o.definition);
+  const running = new Set<Promise<void>>();
+  const http = transferHttp(app, {
+    faces: ['pages', 'api'],
+    slackSigningSecret: async () => o.slackSigningSecret,
+    clock: o.clock,
+    later: (work) => {
+      const p = work()
+        .catch((e: unknown) => console.error(`transfers: Slack decision failed: ${(e as Error).message}`))
+        .finally(() => running.delete(p));
+      running.add(p);
+    },
+    respondToSlack: async (url, text) => {
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ replace_original: true, text }),
+      });
+    },
+  });
+  return {
+    app,
+    workflow: engine,
+    store,
+    http,
+    idle: async () => {
+      while (running.size > 0) await Promise.all(running);
+    },
+  };
+}

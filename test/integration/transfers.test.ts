@@ -1,0 +1,531 @@
+import { createHmac } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyTrail } from '../../functions/core/audit.ts';
+import { policyInForce } from '../../functions/credit/policy.ts';
+import type { StoredRecord } from '../../functions/ingest/ports.ts';
+import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import type { ApprovalNotice, ApprovalNotifier, Transfer } from '../../functions/transfers/ports.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/transfers.ts';
+import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+
+/**
+ * Transfer approvals end to end on the local stack: the real app and steps, the ASL on
+ * aws-local-stepfunctions, dynalite, the approval pages over the same HTTP handler the Lambda
+ * serves, and Slack's interactivity endpoint. Every attack shows its page and no state change.
+ */
+
+const TODAY = '2026-11-24';
+const SLACK_SECRET = 'slack-signing-secret-for-tests-0123456789';
+
+class Clock {
+  t = Date.parse(`${TODAY}T09:00:00Z`);
+  now = () => new Date(this.t);
+}
+
+/** Keeps every notice and lets a test wait for the one it expects. */
+class Capture implements ApprovalNotifier {
+  readonly notices: ApprovalNotice[] = [];
+  private waiters: { pred: (n: ApprovalNotice) => boolean; ok: (n: ApprovalNotice) => void }[] = [];
+  async send(ns: readonly ApprovalNotice[]): Promise<void> {
+    for (const n of ns) {
+      this.notices.push(n);
+      const due = this.waiters.filter((w) => w.pred(n));
+      this.waiters = this.waiters.filter((w) => !due.includes(w));
+      for (const w of due) w.ok(n);
+    }
+  }
+  next(pred: (n: ApprovalNotice) => boolean): Promise<ApprovalNotice> {
+    const seen = this.notices.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((ok) => this.waiters.push({ pred, ok }));
+  }
+}
+
+function policyWith(patch: (d: Record<string, unknown>) => void): ApprovalPolicy {
+  const doc = structuredClone(DEFAULT_APPROVAL_POLICY_DOCUMENT) as Record<string, unknown>;
+  patch(doc);
+  const r = parseApprovalPolicy(doc);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.policy;
+}
+
+let env: LocalEnv;
+let dir: string;
+beforeAll(async () => {
+  env = await openLocal({ inMemory: true });
+  dir = await mkdtemp(join(tmpdir(), 'transfers-'));
+  const from = { runId: 'seed', line: 2 };
+  const rows: StoredRecord[] = [
+    {
+      kind: 'customers',
+      row: {
+        customerId: 'C1',
+        name: 'Acme GmbH',
+        currency: 'EUR',
+        creditLimit: 100_000_00,
+        industry: 'retail',
+      },
+      from,
+    },
+    {
+      kind: 'invoices',
+      row: {
+        customerId: 'C1',
+        invoiceId: 'I1',
+        issueDate: '2026-08-01',
+        dueDate: '2026-08-31',
+        amount: 12_000_00,
+        currency: 'EUR',
+        disputed: false,
+      },
+      from,
+    },
+  ] as StoredRecord[];
+  await env.store.write(rows);
+});
+afterAll(async () => {
+  await env.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Rig {
+  t: LocalTransfers;
+  capture: Capture;
+  clock: Clock;
+  post(path: string, body: string, headers?: Record<string, string>): ReturnType<LocalTransfers['http']>;
+  get(path: string): ReturnType<LocalTransfers['http']>;
+  request(over?: Record<string, unknown>): Promise<Transfer>;
+  link(transferId: string, level: number, approver: string): Promise<ApprovalNotice & { kind: 'approve' }>;
+  decide(
+    url: string,
+    decision: 'approve' | 'reject',
+    email: string,
+    comment?: string,
+  ): ReturnType<LocalTransfers['http']>;
+  wait(transferId: string): Promise<void>;
+}
+
+async function rig(policy: ApprovalPolicy = policyWith(() => {}), notifier?: ApprovalNotifier): Promise<Rig> {
+  const capture = new Capture();
+  const clock = new Clock();
+  const t = await localTransfers({
+    client: env.store.client,
+    tableName: env.store.tableName,
+    creditStore: env.store,
+    creditPolicy: async () => policyInForce(undefined, DEFAULT_POLICY_DOCUMENT),
+    approvalPolicy: async () => policy,
+    dataDir: dir,
+    clock,
+    today: () => TODAY,
+    baseUrl: () => 'http://approvals.test',
+    slackSigningSecret: SLACK_SECRET,
+    notifier: notifier ?? capture,
+  });
+  const call = (method: string, path: string, body = '', headers: Record<string, string> = {}) =>
+    t.http({ method, path, headers, body });
+  const r: Rig = {
+    t,
+    capture,
+    clock,
+    post: (path, body, headers) => call('POST', path, body, headers),
+    get: (path) => call('GET', path),
+    async request(over = {}) {
+      const res = await call(
+        'POST',
+        '/transfers',
+        JSON.stringify({
+          customerId: 'C9',
+          type: 'refund',
+          amount: '2500.00',
+          currency: 'EUR',
+          beneficiaryName: 'Unknown Ltd',
+          beneficiaryAccount: 'DE89 3704 0044 0532 0130 00',
+          reason: 'credit note refund',
+          requester: 'rita',
+          ...over,
+        }),
+      );
+      expect(res.status, res.body).toBe(201);
+      return (JSON.parse(res.body) as { transfer: Transfer }).transfer;
+    },
+    link: (transferId, level, approver) =>
+      capture.next(
+        (n) =>
+          n.kind === 'approve' &&
+          n.transfer.transferId === transferId &&
+          n.level.level === level &&
+          n.to.id === approver,
+      ) as Promise<ApprovalNotice & { kind: 'approve' }>,
+    decide: (url, decision, email, comment = '') =>
+      call('POST', new URL(url).pathname, new URLSearchParams({ decision, email, comment }).toString(), {
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+    async wait(transferId) {
+      const found = (await t.app.show(transferId))?.transfer;
+      await t.workflow.execution(found?.executionId as string)?.done;
+    },
+  };
+  return r;
+}
+
+const status = async (r: Rig, id: string) => (await r.t.app.show(id))?.transfer.status;
+const trailLength = async (r: Rig) => (await r.t.store.auditTrail()).length;
+
+describe('requests', () => {
+  it('answers 400 naming every bad field, and stores nothing', async () => {
+    const r = await rig();
+    const before = (await r.t.app.list()).length;
+    const res = await r.post(
+      '/transfers',
+      JSON.stringify({ customerId: 'C1', type: 'gift', amount: '-5', currency: 'EURO', requester: 'rita' }),
+    );
+    expect(res.status).toBe(400);
+    const fields = (JSON.parse(res.body) as { issues: { field: string }[] }).issues.map((i) => i.field);
+    expect(fields).toEqual(expect.arrayContaining(['type', 'currency', 'beneficiaryName', 'reason']));
+    expect((await r.t.app.list()).length).toBe(before);
+    expect((await r.post('/transfers', '{not json')).status).toBe(400);
+  });
+});
+
+describe('the approval path', () => {
+  it('walks every level from the emailed links, each level asked only after the one before approves', async () => {
+    const r = await rig();
+    const tr = await r.request();
+    // Unknown customer: treated as high risk (+2), new beneficiary and no limit (+1 each): capped at 3.
+    const l1 = await r.link(tr.transferId, 1, 'carla');
+    const shown = await r.t.app.show(tr.transferId);
+    expect(shown?.transfer.levels?.map((l) => l.name)).toEqual([
+      'Credit controller',
+      'Finance manager',
+      'CFO',
+    ]);
+    expect(shown?.transfer.gate?.flags).toEqual(expect.arrayContaining(['newBeneficiary', 'overLimit']));
+    expect(r.capture.notices.filter((n) => n.kind === 'approve').map((n) => n.to.id)).toEqual([
+      'carla',
+      'chen',
+    ]);
+
+    // The page shows the evidence and records nothing.
+    const page = await r.get(new URL(l1.url).pathname);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Unknown Ltd');
+    expect(page.body).toContain('2500.00');
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.body).not.toContain('local-'); // no task token on the page
+
+    const ok1 = await r.decide(l1.url, 'approve', 'CARLA@example.com ', 'known customer');
+    expect(ok1.status, ok1.body).toBe(200);
+    expect(ok1.body).toContain('Level 1 is complete');
+    const l2 = await r.link(tr.transferId, 2, 'fiona');
+    expect((await r.decide(l2.url, 'approve', 'fiona@example.com')).status).toBe(200);
+    // Fiona approved level 2: level 3 asks Victor only.
+    const l3 = await r.link(tr.transferId, 3, 'victor');
+    expect(
+      r.capture.notices
+        .filter((n) => n.kind === 'approve' && n.transfer.transferId === tr.transferId && n.level.level === 3)
+        .map((n) => n.to.id),
+    ).toEqual(['victor']);
+    const last = await r.decide(l3.url, 'approve', 'victor@example.com');
+    expect(last.body).toContain('last level');
+    await r.wait(tr.transferId);
+    const done = await r.t.app.show(tr.transferId);
+    expect(done?.transfer.status).toBe('approved');
+    expect(done?.approvals.filter((a) => a.status === 'approved').map((a) => a.approver)).toEqual(
+      expect.arrayContaining(['carla', 'fiona', 'victor']),
+    );
+    // chen's level-1 link died when carla completed the level.
+    expect(done?.approvals.find((a) => a.approver === 'chen')?.status).toBe('void');
+    expect(
+      r.capture.notices.some((n) => n.kind === 'outcome' && n.transfer.transferId === tr.transferId),
+    ).toBe(true);
+
+    const trail = await r.t.store.auditTrail();
+    expect(verifyTrail(trail, await r.t.store.auditHead())).toMatchObject({ ok: true });
+    const kinds = trail.filter((x) => x.subject === tr.transferId).map((x) => x.kind);
+    expect(kinds).toEqual([
+      'transfer.requested',
+      'gate.evaluated',
+      'approval.requested',
+      'approval.decided',
+      'approval.requested',
+      'approval.decided',
+      'approval.requested',
+      'approval.decided',
+      'transfer.executed',
+    ]);
+    const decided = trail.find((x) => x.kind === 'approval.decided' && x.subject === tr.transferId);
+    expect(JSON.stringify(decided?.data)).toContain('newBeneficiary'); // the evidence the approver saw
+  });
+
+  it('stops at a rejection on level 2: no level 3, the other links dead', async () => {
+    const r = await rig();
+    const tr = await r.request({ amount: '2600.00' });
+    const l1 = await r.link(tr.transferId, 1, 'chen');
+    await r.decide(l1.url, 'approve', 'chen@example.com');
+    const l2 = await r.link(tr.transferId, 2, 'farid');
+    const l2f = await r.link(tr.transferId, 2, 'fiona');
+    const no = await r.decide(l2.url, 'reject', 'farid@example.com', 'beneficiary unknown to us');
+    expect(no.status).toBe(200);
+    await r.wait(tr.transferId);
+    const t = (await r.t.app.show(tr.transferId))?.transfer;
+    expect(t?.status).toBe('rejected');
+    expect(t?.outcome).toContain('beneficiary unknown to us');
+    expect(
+      r.capture.notices.some(
+        (n) => n.kind === 'approve' && n.transfer.transferId === tr.transferId && n.level.level === 3,
+      ),
+    ).toBe(false);
+    const late = await r.decide(l2f.url, 'approve', 'fiona@example.com');
+    expect(late.status).toBe(410);
+    expect(late.body).toContain('no longer open');
+  });
+
+  it('k of n: a level that needs two approvals waits for the second', async () => {
+    const r = await rig(
+      policyWith((d) => {
+        const first = (d.levels as { required: number }[])[0] as { required: number };
+        first.required = 2;
+      }),
+    );
+    const tr = await r.request({ amount: '2700.00' });
+    const a = await r.link(tr.transferId, 1, 'carla');
+    const b = await r.link(tr.transferId, 1, 'chen');
+    const first = await r.decide(a.url, 'approve', 'carla@example.com');
+    expect(first.body).toContain('needs 1 more approval');
+    expect((await r.t.app.show(tr.transferId))?.transfer.level).toBe(1);
+    const second = await r.decide(b.url, 'approve', 'chen@example.com');
+    expect(second.body).toContain('Level 1 is complete');
+    await r.link(tr.transferId, 2, 'fiona');
+    await r.t.app.recall(tr.transferId, 'rita');
+    await r.wait(tr.transferId);
+  });
+
+  it('reminds, escalates at the last reminder, then expires', async () => {
+    const r = await rig(
+      policyWith((d) => {
+        d.reminders = { everySeconds: 1, max: 1, escalateTo: ['victor'] };
+      }),
+    );
+    const tr = await r.request({ amount: '2800.00' });
+    await r.link(tr.transferId, 1, 'carla');
+    await r.wait(tr.transferId);
+    const mine = r.capture.notices.filter((n) => n.transfer.transferId === tr.transferId);
+    expect(mine.filter((n) => n.kind === 'remind').map((n) => n.to.id)).toEqual(['carla', 'chen']);
+    expect(mine.filter((n) => n.kind === 'escalate').map((n) => n.to.id)).toEqual(['victor']);
+    const t = (await r.t.app.show(tr.transferId))?.transfer;
+    expect(t?.status).toBe('expired');
+    expect((await r.t.app.show(tr.transferId))?.approvals.every((a) => a.status === 'void')).toBe(true);
+    expect(mine.at(-1)?.kind).toBe('outcome');
+  });
+
+  it('recall: only the requester, every outstanding link dies at once', async () => {
+    const r = await rig();
+    const tr = await r.request({ amount: '2900.00' });
+    const l1 = await r.link(tr.transferId, 1, 'carla');
+    expect(await r.t.app.recall(tr.transferId, 'carla')).toMatchObject({ ok: false, status: 403 });
+    const res = await r.post(`/transfers/${tr.transferId}/recall`, JSON.stringify({ by: 'rita' }));
+    expect(res.status).toBe(200);
+    await r.wait(tr.transferId);
+    expect(await status(r, tr.transferId)).toBe('recalled');
+    const trail = await trailLength(r);
+    const after = await r.decide(l1.url, 'approve', 'carla@example.com');
+    expect(after.status).toBe(410);
+    expect(after.body).toContain('Nothing was recorded');
+    expect(await trailLength(r)).toBe(trail);
+    expect((await r.t.app.show(tr.transferId))?.approvals.map((a) => a.status)).toEqual(['void', 'void']);
+  });
+});
+
+describe('attacks: each shows a clear page and changes nothing', () => {
+  let r: Rig;
+  let tr: Transfer;
+  let l1: ApprovalNotice & { kind: 'approve' };
+  let path: string;
+  const unchanged = async () => {
+    const s = await r.t.app.show(tr.transferId);
+    expect(s?.approvals.filter((a) => a.level === 1).map((a) => a.status)).toEqual(['pending', 'pending']);
+    expect(s?.transfer.status).toBe('pending');
+  };
+  beforeAll(async () => {
+    r = await rig();
+    tr = await r.request({ amount: '3100.00', requester: 'farid' });
+    l1 = await r.link(tr.transferId, 1, 'carla');
+    path = new URL(l1.url).pathname;
+  });
+  afterAll(async () => {
+    await r.t.app.recall(tr.transferId, 'farid');
+    await r.wait(tr.transferId);
+  });
+
+  it('a tampered signature', async () => {
+    const token = path.split('/')[2] as string;
+    const [payload, sig] = token.split('.') as [string, string];
+    const forged = `${payload}.${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`;
+    const res = await r.decide(`http://x/approvals/${forged}`, 'approve', 'carla@example.com');
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('not valid');
+    await unchanged();
+  });
+
+  it('an expired link', async () => {
+    const saved = r.clock.t;
+    r.clock.t = Date.parse(l1.expiresAt) + 1000;
+    try {
+      const res = await r.decide(l1.url, 'approve', 'carla@example.com');
+      expect(res.status).toBe(410);
+      expect(res.body).toContain('expired');
+    } finally {
+      r.clock.t = saved;
+    }
+    await unchanged();
+  });
+
+  it('a link forwarded to someone else, and the requester using it', async () => {
+    const res = await r.decide(l1.url, 'approve', 'chen@example.com');
+    expect(res.status).toBe(403);
+    expect(res.body).toContain('sent to Carla Credit');
+    // farid requested it: he got no link, and Carla's does not work for him.
+    expect(
+      r.capture.notices.some(
+        (n) => n.transfer.transferId === tr.transferId && n.to.id === 'farid' && n.kind === 'approve',
+      ),
+    ).toBe(false);
+    expect((await r.decide(l1.url, 'approve', 'farid@example.com')).status).toBe(403);
+    await unchanged();
+  });
+
+  it('GET by a link scanner, many times', async () => {
+    const trail = await trailLength(r);
+    for (let i = 0; i < 3; i++) expect((await r.get(path)).status).toBe(200);
+    expect((await r.t.http({ method: 'HEAD', path, headers: {}, body: '' })).status).toBe(200);
+    expect(await trailLength(r)).toBe(trail);
+    await unchanged();
+  });
+
+  it('a forged Slack signature and a replayed Slack timestamp', async () => {
+    const payload = JSON.stringify({
+      type: 'block_actions',
+      user: { id: 'U0CARLA01' },
+      actions: [{ action_id: 'transfer.approve', value: l1.token }],
+    });
+    const body = new URLSearchParams({ payload }).toString();
+    const ts = String(Math.floor(r.clock.t / 1000));
+    const sign = (secret: string, when: string) =>
+      `v0=${createHmac('sha256', secret).update(`v0:${when}:${body}`).digest('hex')}`;
+    const forged = await r.post('/slack/interactions', body, {
+      'x-slack-request-timestamp': ts,
+      'x-slack-signature': sign('not-the-secret', ts),
+    });
+    expect(forged.status).toBe(401);
+    const old = String(Math.floor(r.clock.t / 1000) - 301);
+    const replayed = await r.post('/slack/interactions', body, {
+      'x-slack-request-timestamp': old,
+      'x-slack-signature': sign(SLACK_SECRET, old),
+    });
+    expect(replayed.status).toBe(401);
+    await r.t.idle();
+    await unchanged();
+  });
+
+  it('a double click: two POSTs at once, one decision', async () => {
+    const l1b = await r.link(tr.transferId, 1, 'chen');
+    const [x, y] = await Promise.all([
+      r.decide(l1b.url, 'approve', 'chen@example.com'),
+      r.decide(l1b.url, 'approve', 'chen@example.com'),
+    ]);
+    expect([x.status, y.status].sort()).toEqual([200, 409]);
+    expect((x.status === 409 ? x : y).body).toContain('Already decided: approved by Chen Wei at');
+    // The replay of the same decision later: the same page, nothing new on the trail.
+    const trail = await trailLength(r);
+    const again = await r.decide(l1b.url, 'reject', 'chen@example.com');
+    expect(again.status).toBe(409);
+    expect(await trailLength(r)).toBe(trail);
+  });
+});
+
+describe('Slack', () => {
+  it('a signed button press from the approver decides; from anyone else it does not', async () => {
+    const r = await rig();
+    const tr = await r.request({ amount: '3200.00' });
+    const l1 = await r.link(tr.transferId, 1, 'carla');
+    const press = async (userId: string) => {
+      const payload = JSON.stringify({
+        type: 'block_actions',
+        user: { id: userId },
+        actions: [{ action_id: 'transfer.approve', value: l1.token }],
+      });
+      const body = new URLSearchParams({ payload }).toString();
+      const ts = String(Math.floor(r.clock.t / 1000));
+      const res = await r.post('/slack/interactions', body, {
+        'x-slack-request-timestamp': ts,
+        'x-slack-signature': `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`,
+      });
+      expect(res.status).toBe(200);
+      await r.t.idle();
+    };
+    await press('U0CHENW01');
+    expect((await r.t.app.show(tr.transferId))?.approvals.find((a) => a.approver === 'carla')?.status).toBe(
+      'pending',
+    );
+    await press('U0CARLA01');
+    const carla = (await r.t.app.show(tr.transferId))?.approvals.find((a) => a.approver === 'carla');
+    expect(carla).toMatchObject({ status: 'approved', via: 'slack' });
+    await r.link(tr.transferId, 2, 'fiona');
+    await r.t.app.recall(tr.transferId, 'rita');
+    await r.wait(tr.transferId);
+  });
+});
+
+describe('the outbox', () => {
+  it('writes each approval email as an .eml file with the link, and a known customer gets its evidence', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'outbox-'));
+    try {
+      const capture = new Capture();
+      const { OutboxApprovalNotifier } = await import('../../infra/local/transfers.ts');
+      const clock = new Clock();
+      const outbox = new OutboxApprovalNotifier(out, clock);
+      const both: ApprovalNotifier = {
+        send: async (ns) => {
+          await outbox.send(ns);
+          await capture.send(ns);
+        },
+      };
+      const r = await rig(
+        policyWith(() => {}),
+        both,
+      );
+      const res = await r.post(
+        '/transfers',
+        JSON.stringify({
+          customerId: 'C1',
+          type: 'rebate',
+          amount: '1500.00',
+          currency: 'EUR',
+          beneficiaryName: 'Acme GmbH',
+          beneficiaryAccount: 'DE89370400440532013000',
+          reason: 'volume rebate 2026',
+          requester: 'rita',
+        }),
+      );
+      const tr = (JSON.parse(res.body) as { transfer: Transfer }).transfer;
+      const n = (await capture.next(
+        (x) => x.kind === 'approve' && x.transfer.transferId === tr.transferId,
+      )) as ApprovalNotice & { kind: 'approve' };
+      const mail = await listMail(out);
+      const mine = mail.filter((m) => m.subject.includes('C1'));
+      expect(mine.length).toBeGreaterThanOrEqual(2);
+      expect(mine.some((m) => m.text.includes(n.url) || mine.some((k) => k.html.includes(n.url)))).toBe(true);
+      const t = (await r.t.app.show(tr.transferId))?.transfer;
+      expect(t?.gate?.exposure?.openAmount).toBe('12000.00');
+      expect(t?.gate?.checks.find((c) => c.check === 'overdueBalance')?.flag).toBe('overdueBalance');
+      await r.t.app.recall(tr.transferId, 'rita');
+      await r.wait(tr.transferId);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});
