@@ -90,8 +90,10 @@ export function riskGate(x: GateInputs): GateReport {
   const a = x.assessment;
   const f = a?.figures;
   const checks: GateCheck[] = [];
+  // The customer's other transfers requested by the gate's day: a replay never sees later ones.
   const others = x.history.filter(
-    (t) => t.transferId !== x.transferId && t.request.customerId === req.customerId,
+    (t) =>
+      t.transferId !== x.transferId && t.request.customerId === req.customerId && t.requestedOn <= x.asOf,
   );
 
   // Risk class: it raises levels through the policy's riskClass table, not through a flag.
@@ -133,7 +135,7 @@ export function riskGate(x: GateInputs): GateReport {
       flag: s.overdueAmount > 0 ? 'overdueBalance' : undefined,
       summary:
         s.overdueAmount > 0
-          ? `${formatMinor(s.overdueAmount, f.currency)} ${f.currency} overdue, the oldest ${f.maxDaysPastDue} days past due`
+          ? `${formatMinor(s.overdueAmount, f.currency)} ${f.currency} overdue, the oldest ${f.maxDaysPastDue} day${f.maxDaysPastDue === 1 ? '' : 's'} past due`
           : 'nothing overdue',
       figures: {
         overdueAmount: formatMinor(s.overdueAmount, f.currency),
@@ -157,7 +159,9 @@ export function riskGate(x: GateInputs): GateReport {
     else {
       const score = robustScorer(past);
       const z = score(req.amount);
-      const abnormal = Math.abs(z) > x.settings.abnormalZ;
+      // Judged on the figure shown (two decimals), so an approver never reads "3.50, beyond 3.5".
+      const shown = Number.isFinite(z) ? Number(z.toFixed(2)) : z;
+      const abnormal = Math.abs(shown) > x.settings.abnormalZ;
       checks.push({
         check: 'amountHistory',
         flag: abnormal ? 'abnormalAmount' : undefined,
@@ -165,7 +169,7 @@ export function riskGate(x: GateInputs): GateReport {
         figures: {
           amount: formatMinor(req.amount, ccy),
           median: formatMinor(Math.round(score.median), ccy),
-          robustZ: Number.isFinite(z) ? Number(z.toFixed(2)) : 'unbounded',
+          robustZ: Number.isFinite(z) ? shown : 'unbounded',
           earlierTransfers: past.length,
         },
       });
@@ -255,10 +259,12 @@ export function riskGate(x: GateInputs): GateReport {
         summary: 'no credit limit on file: no headroom to pay out against',
         figures: {},
       });
+    // Unknown headroom counts as none, as without a limit: the approver sees why.
     else if (fc !== ccy)
       checks.push({
         check: 'limitHeadroom',
-        summary: `the credit limit is in ${fc}, the transfer in ${ccy}: not compared`,
+        flag: 'overLimit',
+        summary: `the credit limit is in ${fc}, the transfer in ${ccy}: the headroom cannot be checked`,
         figures: { creditLimit: formatMinor(limit, fc as string), currency: fc as string },
       });
     else {
