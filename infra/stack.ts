@@ -2,6 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { SlackMode } from '../functions/alerts/slack.ts';
 import { type AlertEmail, Alerting } from './constructs/alerting.ts';
+import { Approvals } from './constructs/approvals.ts';
 import { DataStore } from './constructs/data-store.ts';
 import { Ingestion } from './constructs/ingestion.ts';
 
@@ -23,6 +24,8 @@ export interface CreditSentinelStackProps extends StackProps {
   readonly alertEmails?: readonly AlertEmail[];
   /** What the Slack channel gets. @default 'each' */
   readonly slackAlerts?: SlackMode;
+  /** The approval policy document (validated at synth). @default policies/approvals.json */
+  readonly approvalPolicy?: unknown;
 }
 
 /** Composes one construct per capability; resources and grants live in the constructs. */
@@ -30,6 +33,7 @@ export class CreditSentinelStack extends Stack {
   public readonly dataStore: DataStore;
   public readonly ingestion: Ingestion;
   public readonly alerting: Alerting;
+  public readonly approvals: Approvals;
 
   constructor(scope: Construct, id: string, props: CreditSentinelStackProps = {}) {
     super(scope, id, props);
@@ -47,6 +51,13 @@ export class CreditSentinelStack extends Stack {
       timeZone: props.timeZone ?? 'UTC',
       alertEmails: props.alertEmails ?? [],
       slackAlerts: props.slackAlerts ?? 'each',
+    });
+
+    this.approvals = new Approvals(this, 'Approvals', {
+      table: this.dataStore.table,
+      slackWebhookSecret: this.alerting.slackWebhookSecret,
+      timeZone: props.timeZone ?? 'UTC',
+      approvalPolicy: props.approvalPolicy,
     });
 
     new CfnOutput(this, 'UploadBucketName', { value: this.ingestion.bucket.bucketName });

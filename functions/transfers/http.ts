@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DecisionOutcome, TransferApp } from './app.ts';
 import { evidenceHtml } from './messages.ts';
 import type { Decision } from './ports.ts';
-import { parseSlackInteraction, verifySlackRequest } from './slack-verify.ts';
+import { parseSlackInteraction, type SlackInteraction, verifySlackRequest } from './slack-verify.ts';
 
 /**
  * Transfers over HTTP, framework-free so the same code answers behind a Lambda function URL and
@@ -32,10 +32,11 @@ export interface TransferHttpOptions {
   readonly faces: readonly ('pages' | 'api')[];
   /** Slack's signing secret (undefined: Slack interactivity is not set up). */
   readonly slackSigningSecret?: () => Promise<string | undefined>;
-  /** Runs work after the response is sent (Slack wants its answer within 3 seconds). */
-  readonly later: (work: () => Promise<void>) => void;
-  /** Posts a message to a Slack `response_url` (the decision's answer in the thread). */
-  readonly respondToSlack?: (responseUrl: string, text: string) => Promise<void>;
+  /**
+   * Hands a verified Slack button press over to be decided after the answer (Slack wants one within
+   * 3 seconds): in the background locally, through a queue on AWS. Either way `decideSlack` decides it.
+   */
+  readonly deferSlack?: (action: SlackInteraction) => Promise<void>;
   readonly clock: { now(): Date };
 }
 
@@ -101,6 +102,21 @@ function refusalPage(o: Extract<DecisionOutcome, { ok: false }>): HttpResponse {
 
 function form(body: string): URLSearchParams {
   return new URLSearchParams(body);
+}
+
+/**
+ * Decides a verified Slack button press as the person who pressed it, and answers in the thread
+ * through the interaction's `response_url` (Slack's hosts only: `parseSlackInteraction` drops others).
+ */
+export async function decideSlack(
+  app: TransferApp,
+  action: SlackInteraction,
+  respond: (responseUrl: string, text: string) => Promise<void>,
+): Promise<DecisionOutcome> {
+  const decision: Decision = action.actionId === 'transfer.approve' ? 'approved' : 'rejected';
+  const r = await app.decide(action.value, decision, { slackId: action.userId }, 'slack');
+  if (action.responseUrl) await respond(action.responseUrl, r.message);
+  return r;
 }
 
 export function transferHttp(
@@ -183,13 +199,9 @@ ${evidenceHtml(transfer)}`,
       if (!check.ok) return json(401, { error: check.reason });
       const action = parseSlackInteraction(req.body);
       if (!action) return json(400, { error: 'not a transfer action' });
+      if (!opts.deferSlack) return json(404, { error: 'Slack interactivity is not set up' });
       // Slack wants an answer within 3 seconds: acknowledge now, decide after.
-      opts.later(async () => {
-        const decision: Decision = action.actionId === 'transfer.approve' ? 'approved' : 'rejected';
-        const r = await app.decide(action.value, decision, { slackId: action.userId }, 'slack');
-        if (action.responseUrl && opts.respondToSlack)
-          await opts.respondToSlack(action.responseUrl, r.message);
-      });
+      await opts.deferSlack(action);
       return { status: 200, headers: { 'content-type': 'text/plain' }, body: '' };
     }
 

@@ -10,9 +10,20 @@ import type { Policy } from '../../functions/credit/policy.ts';
 import type { Clock } from '../../functions/ingest/ports.ts';
 import { TransferApp } from '../../functions/transfers/app.ts';
 import type { ApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
-import { type HttpRequest, type HttpResponse, transferHttp } from '../../functions/transfers/http.ts';
+import {
+  decideSlack,
+  type HttpRequest,
+  type HttpResponse,
+  transferHttp,
+} from '../../functions/transfers/http.ts';
 import type { LinkKey } from '../../functions/transfers/links.ts';
-import { approvalEmail, approvalSlackMessage, parseEml, toEml } from '../../functions/transfers/messages.ts';
+import {
+  approvalEmail,
+  approvalSlackMessage,
+  parseEml,
+  slackDecisionUpdate,
+  toEml,
+} from '../../functions/transfers/messages.ts';
 import type { ApprovalNotice, ApprovalNotifier } from '../../functions/transfers/ports.ts';
 import type { WorkflowPort } from '../../functions/transfers/workflow.ts';
 import { LocalWorkflow } from './workflow.ts';
@@ -164,22 +175,23 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
   });
   engine = new LocalWorkflow((p) => app.steps(p), o.definition);
   const running = new Set<Promise<void>>();
+  const respond = async (url: string, text: string) => {
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(slackDecisionUpdate(text)),
+    });
+  };
   const http = transferHttp(app, {
     faces: ['pages', 'api'],
     slackSigningSecret: async () => o.slackSigningSecret,
     clock: o.clock,
-    later: (work) => {
-      const p = work()
+    deferSlack: async (action) => {
+      const p: Promise<void> = decideSlack(app, action, respond)
+        .then(() => undefined)
         .catch((e: unknown) => console.error(`transfers: Slack decision failed: ${(e as Error).message}`))
         .finally(() => running.delete(p));
       running.add(p);
-    },
-    respondToSlack: async (url, text) => {
-      await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ replace_original: true, text }),
-      });
     },
   });
   return {

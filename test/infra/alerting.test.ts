@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type CfnResource } from 'aws-cdk-lib';
+import { App, type CfnElement, type CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -131,17 +131,25 @@ describe('alerts topic', () => {
         },
       ]),
     );
-    expect(emails).toHaveLength(4);
+    const toAlerts = emails.filter(
+      ([, p]) => JSON.stringify(p.TopicArn) === JSON.stringify(ref(built.stack.alerting.alertsTopic)),
+    );
+    expect(toAlerts).toHaveLength(4);
     // Filtering on the message attributes (the default scope), where SnsAlertNotifier puts severityRank.
     for (const [, p] of emails) expect(p).not.toHaveProperty('FilterPolicyScope');
   });
 
-  it('has no email subscription without alertEmails', () => {
+  it('has no email subscription to the alerts topic without alertEmails', () => {
     const { stack } = buildApp({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const subs = Template.fromStack(stack).findResources('AWS::SNS::Subscription', {
-      Properties: { Protocol: 'email' },
-    });
-    expect(subs).toEqual({});
+    const subs = Object.values(
+      Template.fromStack(stack).findResources('AWS::SNS::Subscription', {
+        Properties: { Protocol: 'email' },
+      }),
+    ) as { Properties: { TopicArn: unknown } }[];
+    // The approvals topic's per-person subscriptions are the only email ones left.
+    const alertsTopic = stack.getLogicalId(stack.alerting.alertsTopic.node.defaultChild as CfnElement);
+    expect(subs.filter((x) => JSON.stringify(x.Properties.TopicArn).includes(alertsTopic))).toEqual([]);
+    expect(subs.length).toBeGreaterThan(0);
   });
 });
 
@@ -231,7 +239,7 @@ describe('Slack delivery', () => {
     });
   });
 
-  it('keeps the webhook in a secret created with the placeholder, readable by the Slack function only', () => {
+  it('keeps the webhook in a secret created with the placeholder, readable by the Slack function and the transfer steps only', () => {
     const { slackWebhookSecret, slackFunction } = built.stack.alerting;
     expect(propsOf(slackWebhookSecret)).toMatchObject({ SecretString: SLACK_WEBHOOK_PLACEHOLDER });
     expect(propsOf(slackWebhookSecret)).not.toHaveProperty('Name');
@@ -242,7 +250,16 @@ describe('Slack delivery', () => {
         asArray(s.Action).some((a) => a.startsWith('secretsmanager:')),
       ),
     );
-    expect(readers.map(([, p]) => p.Roles)).toEqual([[{ Ref: roleOf(slackFunction) }]]);
+    // The Slack function, and the transfer steps (approval messages go to the same channel); each
+    // reads the webhook secret by its ARN.
+    const webhookReaders = readers.filter(([, p]) =>
+      (p.PolicyDocument as { Statement: Statement[] }).Statement.some(
+        (st) => JSON.stringify(st.Resource) === JSON.stringify(ref(slackWebhookSecret)),
+      ),
+    );
+    expect(webhookReaders.map(([, p]) => p.Roles).sort()).toEqual(
+      [[{ Ref: roleOf(slackFunction) }], [{ Ref: roleOf(built.stack.approvals.stepsFunction) }]].sort(),
+    );
     const grant = statementsOfRole(roleOf(slackFunction)).find((s) =>
       asArray(s.Action).includes('secretsmanager:GetSecretValue'),
     );

@@ -1,0 +1,61 @@
+import {
+  ExecutionAlreadyExists,
+  InvalidToken,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { TaskTokenError, type WorkflowPort } from '../transfers/workflow.ts';
+
+/**
+ * The transfer workflow on AWS Step Functions. The execution is named after the transfer, so a
+ * second start of the same transfer fails (ExecutionAlreadyExists) instead of running twice. A
+ * token nobody waits on any more (answered, timed out, never issued) is a TaskTokenError, as on
+ * the local engine.
+ */
+export class SfnWorkflow implements WorkflowPort {
+  constructor(
+    private readonly stateMachineArn: string,
+    private readonly sfn: SFNClient = new SFNClient({}),
+  ) {}
+
+  async start(name: string, input: { readonly transferId: string }): Promise<{ executionId: string }> {
+    try {
+      const out = await this.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name,
+          input: JSON.stringify(input),
+        }),
+      );
+      return { executionId: out.executionArn as string };
+    } catch (e) {
+      if (e instanceof ExecutionAlreadyExists) throw new Error(`the workflow of ${name} already exists`);
+      throw e;
+    }
+  }
+
+  async sendTaskSuccess(token: string, output: unknown): Promise<void> {
+    await this.answer(() =>
+      this.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output ?? {}) })),
+    );
+  }
+
+  async sendTaskFailure(token: string, error: string, cause: string): Promise<void> {
+    await this.answer(() => this.sfn.send(new SendTaskFailureCommand({ taskToken: token, error, cause })));
+  }
+
+  private async answer(call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (e) {
+      if (e instanceof TaskTimedOut || e instanceof InvalidToken || e instanceof TaskDoesNotExist)
+        // The message names the token's state only; the token itself is never logged.
+        throw new TaskTokenError(`no task is waiting on this token (${(e as Error).name})`);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,276 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CfnElement, CfnOutput, Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { RECIPIENT_ATTRIBUTE } from '../../functions/adapters/sns-approvals.ts';
+import { SLACK_WEBHOOK_PLACEHOLDER } from '../../functions/alerts/slack.ts';
+import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { SentinelFunction } from './function-defaults.ts';
+import { MAX_RECEIVE_COUNT } from './ingestion.ts';
+
+export const TRANSFER_ASL_FILE = fileURLToPath(
+  new URL('../../statemachines/transfer-approval.asl.json', import.meta.url),
+);
+
+export interface ApprovalsProps {
+  readonly table: Table;
+  /** The Slack incoming-webhook secret of the alerting construct (approval messages go to the same channel). */
+  readonly slackWebhookSecret: Secret;
+  /** IANA time zone of "today". @default 'UTC' */
+  readonly timeZone?: string;
+  /**
+   * The approval policy document (validated at synth: an invalid one fails the synth, field named).
+   * @default the shipped example, policies/approvals.json
+   */
+  readonly approvalPolicy?: unknown;
+}
+
+/** Lambda environment variables hold at most 4 KB in all. */
+const POLICY_ENV_MAX = 3000;
+const DLQ_RETENTION = Duration.days(14);
+
+/**
+ * Multi-level transfer approvals: the state machine from statemachines/transfer-approval.asl.json
+ * (the same file the local engine runs) with its one steps function; the approval pages and
+ * Slack's interactivity endpoint behind a function URL without AWS auth (the signed link is the
+ * credential, the Slack request is signature-checked); the transfers API behind a function URL
+ * with IAM auth; per-person email delivery through an SNS topic filtered on the recipient; the
+ * link-signing key and the Slack signing secret in Secrets Manager.
+ */
+export class Approvals extends Construct {
+  public readonly stateMachine: StateMachine;
+  public readonly stepsFunction: NodejsFunction;
+  public readonly webFunction: NodejsFunction;
+  public readonly apiFunction: NodejsFunction;
+  public readonly slackDecisionFunction: NodejsFunction;
+  public readonly webUrl: FunctionUrl;
+  public readonly apiUrl: FunctionUrl;
+  public readonly approvalsTopic: Topic;
+  public readonly linkKey: Secret;
+  public readonly slackSigningSecret: Secret;
+  public readonly slackDecisionQueue: Queue;
+  public readonly slackDecisionDeadLetterQueue: Queue;
+  public readonly policy: ApprovalPolicy;
+
+  constructor(scope: Construct, id: string, props: ApprovalsProps) {
+    super(scope, id);
+    const doc = props.approvalPolicy ?? DEFAULT_APPROVAL_POLICY_DOCUMENT;
+    const parsed = parseApprovalPolicy(doc);
+    if (!parsed.ok)
+      throw new Error(
+        `approvalPolicy is invalid: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      );
+    this.policy = parsed.policy;
+    const policyJson = props.approvalPolicy === undefined ? undefined : JSON.stringify(doc);
+    if (policyJson && policyJson.length > POLICY_ENV_MAX)
+      throw new Error(
+        `approvalPolicy is ${policyJson.length} characters; at most ${POLICY_ENV_MAX} fit the functions' environment`,
+      );
+
+    this.approvalsTopic = new Topic(this, 'ApprovalsTopic', {
+      displayName: 'Credit Sentinel approvals',
+      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    // One subscription per person, filtered on the recipient: a link reaches only its approver.
+    for (const [personId, who] of Object.entries(this.policy.people))
+      this.approvalsTopic.addSubscription(
+        new EmailSubscription(who.email, {
+          filterPolicy: { [RECIPIENT_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: [personId] }) },
+        }),
+      );
+
+    this.linkKey = new Secret(this, 'LinkKey', {
+      description:
+        'HMAC key of the approval links: {"id","secret"}, or a list of them, current first, to rotate',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ id: 'k1' }),
+        generateStringKey: 'secret',
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
+    });
+    this.slackSigningSecret = new Secret(this, 'SlackSigningSecret', {
+      description: "The Slack app's signing secret (Approve/Reject buttons); set it with put-secret-value",
+      secretStringValue: SecretValue.unsafePlainText(SLACK_WEBHOOK_PLACEHOLDER),
+    });
+
+    const base = {
+      TABLE_NAME: props.table.tableName,
+      SENTINEL_TIME_ZONE: props.timeZone ?? 'UTC',
+      LINK_KEY_SECRET_ARN: this.linkKey.secretArn,
+      ...(policyJson ? { APPROVAL_POLICY_JSON: policyJson } : {}),
+    };
+
+    this.slackDecisionDeadLetterQueue = new Queue(this, 'SlackDecisionDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    this.slackDecisionQueue = new Queue(this, 'SlackDecisionQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(180),
+      deadLetterQueue: { queue: this.slackDecisionDeadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
+    const web = new SentinelFunction(this, 'WebFunction', {
+      entry: 'functions/transfers/handler.ts',
+      handler: 'web',
+      serviceName: 'approval-pages',
+      description:
+        'Approval pages (GET shows the evidence, POST decides) and the Slack interactivity endpoint',
+      timeout: Duration.seconds(10),
+      environment: {
+        ...base,
+        SLACK_SIGNING_SECRET_ARN: this.slackSigningSecret.secretArn,
+        SLACK_DECISION_QUEUE_URL: this.slackDecisionQueue.queueUrl,
+      },
+    });
+    this.webFunction = web.fn;
+    this.webUrl = this.webFunction.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+
+    const steps = new SentinelFunction(this, 'StepsFunction', {
+      entry: 'functions/transfers/handler.ts',
+      handler: 'steps',
+      serviceName: 'transfer-steps',
+      description:
+        'The transfer workflow steps: risk gate, await a level (store the token, notify, remind), execute, close',
+      timeout: Duration.seconds(60),
+      environment: {
+        ...base,
+        APPROVALS_TOPIC_ARN: this.approvalsTopic.topicArn,
+        APPROVALS_BASE_URL: this.webUrl.url,
+        SLACK_WEBHOOK_SECRET_ARN: props.slackWebhookSecret.secretArn,
+      },
+    });
+    this.stepsFunction = steps.fn;
+
+    const logGroup = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.ONE_MONTH });
+    this.stateMachine = new StateMachine(this, 'TransferApproval', {
+      comment: 'Multi-level transfer approval (statemachines/transfer-approval.asl.json)',
+      // Inline (no asset bucket): the template carries the very file the local engine runs.
+      definitionBody: DefinitionBody.fromString(readFileSync(TRANSFER_ASL_FILE, 'utf8')),
+      definitionSubstitutions: { TransferStepsFunction: this.stepsFunction.functionArn },
+      tracingEnabled: true,
+      // Execution data holds the task tokens: the logs keep the events and never the data.
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      timeout: Duration.days(30),
+    });
+    this.stepsFunction.grantInvoke(this.stateMachine);
+
+    const api = new SentinelFunction(this, 'ApiFunction', {
+      entry: 'functions/transfers/handler.ts',
+      handler: 'api',
+      serviceName: 'transfers-api',
+      description:
+        'POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall, GET /approvals (IAM auth)',
+      timeout: Duration.seconds(15),
+      environment: { ...base, STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+    });
+    this.apiFunction = api.fn;
+    this.apiUrl = this.apiFunction.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+    this.stateMachine.grantStartExecution(this.apiFunction);
+
+    const decisions = new SentinelFunction(this, 'SlackDecisionFunction', {
+      entry: 'functions/transfers/handler.ts',
+      handler: 'slackDecisions',
+      serviceName: 'slack-decisions',
+      description: 'Decides the Slack button presses the approval pages function verified and queued',
+      timeout: Duration.seconds(30),
+      environment: base,
+    });
+    this.slackDecisionFunction = decisions.fn;
+    this.slackDecisionFunction.addEventSource(
+      new SqsEventSource(this.slackDecisionQueue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: 2,
+      }),
+    );
+
+    // Grants, each on the resource it needs.
+    this.slackDecisionQueue.grantSendMessages(this.webFunction);
+    this.slackSigningSecret.grantRead(this.webFunction);
+    props.slackWebhookSecret.grantRead(this.stepsFunction);
+    this.approvalsTopic.grants.publish(this.stepsFunction);
+    const taskAnswers = new PolicyStatement({
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+      resources: ['*'],
+    });
+    for (const s of [steps, web, api, decisions]) {
+      props.table.grants.readWriteData(s.fn);
+      this.linkKey.grantRead(s.fn);
+      s.fn.addToRolePolicy(taskAnswers);
+    }
+    this.acknowledge([steps, web, api, decisions], props.table);
+
+    new CfnOutput(this, 'ApprovalPagesUrl', { value: this.webUrl.url });
+    new CfnOutput(this, 'TransfersApiUrl', { value: this.apiUrl.url });
+    new CfnOutput(this, 'TransferStateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'SlackSigningSecretArn', { value: this.slackSigningSecret.secretArn });
+  }
+
+  private acknowledge(fns: readonly SentinelFunction[], table: Table): void {
+    const stack = Stack.of(this);
+    const tableId = stack.getLogicalId(table.node.defaultChild as CfnElement);
+    for (const f of fns)
+      Validations.of(f.role.node.findChild('DefaultPolicy')).acknowledge(
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'states:SendTaskSuccess and SendTaskFailure support no resource-level permissions (the task token is ' +
+            'the authorisation); X-Ray writes need "*" too. Every data grant names its table, topic, queue or secret.',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+          reason:
+            'The approvals and transfers lists read the gsi1 index of the same table; CDK grants that table only.',
+        },
+      );
+    const stepsId = stack.getLogicalId(this.stepsFunction.node.defaultChild as CfnElement);
+    const smPolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
+    if (smPolicy)
+      Validations.of(smPolicy).acknowledge(
+        {
+          id: `AwsSolutions-IAM5[Resource::<${stepsId}.Arn>:*]`,
+          reason:
+            "CDK's grantInvoke names the steps function and its versions (<arn>:*): this one function only.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'The state machine writes its logs and X-Ray traces; CloudWatch Logs delivery and X-Ray APIs support ' +
+            'no resource-level permissions.',
+        },
+      );
+    Validations.of(this.slackSigningSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Slack issues the signing secret; rotate it in the Slack app and store it with put-secret-value.',
+    });
+    Validations.of(this.linkKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotated by storing a list [new, old] with put-secret-value: links signed with the old key keep working ' +
+        'until they expire, then the old key is dropped (README). A rotation Lambda would break live links.',
+    });
+  }
+}
+
+/** Where the ASL lives, for tests that compare the deployed definition with the file. */
+export const ASL_DIR = join(fileURLToPath(new URL('../../', import.meta.url)), 'statemachines');

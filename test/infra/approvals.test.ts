@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { App, type CfnResource } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type SentinelApp } from '../../infra/build-app.ts';
+import { TRANSFER_ASL_FILE } from '../../infra/constructs/approvals.ts';
+import { CreditSentinelStack } from '../../infra/stack.ts';
+import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
+
+// The real app, bundling skipped (test/infra/stack.test.ts bundles every function).
+let built: SentinelApp;
+let template: Template;
+beforeAll(() => {
+  built = buildApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+  built.app.synth();
+  template = Template.fromStack(built.stack);
+});
+
+type Json = Record<string, unknown>;
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+const logicalId = (c: IConstruct) => built.stack.getLogicalId(c.node.defaultChild as CfnResource);
+const propsOf = (c: IConstruct): Json =>
+  (template.toJSON().Resources[logicalId(c)] as { Properties: Json }).Properties;
+const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+const statementsOfRole = (roleId: string): Statement[] =>
+  Object.values(template.findResources('AWS::IAM::Policy'))
+    .map((r) => (r as { Properties: Json }).Properties)
+    .filter((p) => JSON.stringify(p.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((p) => (p.PolicyDocument as { Statement: Statement[] }).Statement);
+const roleOf = (fn: IConstruct) => (propsOf(fn).Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+
+describe('transfer approval state machine', () => {
+  it('deploys the ASL file itself, with the steps function substituted', () => {
+    const { stateMachine, stepsFunction } = built.stack.approvals;
+    const p = propsOf(stateMachine);
+    expect(p.DefinitionString).toBe(readFileSync(TRANSFER_ASL_FILE, 'utf8'));
+    expect(p.DefinitionSubstitutions).toEqual({
+      TransferStepsFunction: { 'Fn::GetAtt': [logicalId(stepsFunction), 'Arn'] },
+    });
+    expect(p.TracingConfiguration).toEqual({ Enabled: true });
+    // Task tokens are execution data: the logs keep the events only.
+    expect(p.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+  });
+
+  it('lets the state machine invoke the steps function and nothing else', () => {
+    const { stateMachine, stepsFunction } = built.stack.approvals;
+    const roleId = logicalId(stateMachine.role);
+    const invoke = statementsOfRole(roleId).filter((s) =>
+      asArray(s.Action).includes('lambda:InvokeFunction'),
+    );
+    expect(invoke).toHaveLength(1);
+    const resources = JSON.stringify(invoke[0]?.Resource);
+    expect(resources).toContain(logicalId(stepsFunction));
+    expect(resources).not.toContain('"*"');
+  });
+});
+
+describe('function URLs and grants', () => {
+  it('serves the approval pages without AWS auth and the transfers API with IAM auth', () => {
+    const urls = Object.values(template.findResources('AWS::Lambda::Url')).map(
+      (r) => (r as { Properties: Json }).Properties,
+    );
+    const { webFunction, apiFunction } = built.stack.approvals;
+    const auth = (fn: IConstruct) =>
+      urls.find((u) => JSON.stringify(u.TargetFunctionArn).includes(logicalId(fn)))?.AuthType;
+    expect(auth(webFunction)).toBe('NONE');
+    expect(auth(apiFunction)).toBe('AWS_IAM');
+    expect(urls).toHaveLength(2);
+  });
+
+  it('starts executions only from the API function, on this state machine', () => {
+    const { stateMachine, apiFunction, webFunction, stepsFunction } = built.stack.approvals;
+    const starts = (fn: IConstruct) =>
+      statementsOfRole(roleOf(fn)).filter((s) => asArray(s.Action).includes('states:StartExecution'));
+    expect(starts(apiFunction).map((s) => s.Resource)).toEqual([{ Ref: logicalId(stateMachine) }]);
+    expect(starts(webFunction)).toEqual([]);
+    expect(starts(stepsFunction)).toEqual([]);
+  });
+
+  it('lets only the web function read the Slack signing secret and send to the decision queue', () => {
+    const { slackSigningSecret, slackDecisionQueue, webFunction, stepsFunction, apiFunction } =
+      built.stack.approvals;
+    const reads = (fn: IConstruct, what: IConstruct) =>
+      statementsOfRole(roleOf(fn)).some((s) => JSON.stringify(s.Resource).includes(logicalId(what)));
+    expect(reads(webFunction, slackSigningSecret)).toBe(true);
+    expect(reads(stepsFunction, slackSigningSecret)).toBe(false);
+    expect(reads(apiFunction, slackSigningSecret)).toBe(false);
+    expect(reads(webFunction, slackDecisionQueue)).toBe(true);
+    expect(reads(apiFunction, slackDecisionQueue)).toBe(false);
+  });
+
+  it('keeps the link key a generated secret, readable by the transfer functions', () => {
+    const { linkKey } = built.stack.approvals;
+    expect(propsOf(linkKey).GenerateSecretString).toMatchObject({
+      GenerateStringKey: 'secret',
+      PasswordLength: 64,
+      SecretStringTemplate: '{"id":"k1"}',
+    });
+    expect(propsOf(linkKey)).not.toHaveProperty('SecretString');
+  });
+});
+
+describe('approval emails', () => {
+  it('subscribes each person of the policy to the approvals topic, filtered on their own id', () => {
+    const { approvalsTopic } = built.stack.approvals;
+    const subs = Object.values(template.findResources('AWS::SNS::Subscription'))
+      .map((r) => (r as { Properties: Json }).Properties)
+      .filter((p) => JSON.stringify(p.TopicArn) === JSON.stringify({ Ref: logicalId(approvalsTopic) }));
+    const people = (DEFAULT_APPROVAL_POLICY_DOCUMENT as { people: Record<string, { email: string }> }).people;
+    expect(subs.map((s) => [s.Endpoint, s.FilterPolicy]).sort()).toEqual(
+      Object.entries(people)
+        .map(([id, p]) => [p.email, { recipient: [id] }])
+        .sort(),
+    );
+  });
+
+  it('refuses an invalid approval policy at synth, naming the field', () => {
+    const doc = structuredClone(DEFAULT_APPROVAL_POLICY_DOCUMENT) as { levels: { approvers: string[] }[] };
+    (doc.levels[0] as { approvers: string[] }).approvers = ['nobody'];
+    expect(
+      () =>
+        new CreditSentinelStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Bad', {
+          approvalPolicy: doc,
+        }),
+    ).toThrow(/approvalPolicy is invalid: levels\.0\.approvers\.0: "nobody" is not in people/);
+  });
+});
