@@ -40,6 +40,7 @@ import {
   type ParseResult,
   parseValidate,
 } from './null-store.ts';
+import { benchTransfers, percentile } from './transfers.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -330,6 +331,40 @@ async function benchEvaluate(): Promise<void> {
     unit: '',
     digits: 1,
     target: { op: '<=', value: 2 },
+  });
+}
+
+/** 100 transfers through three levels locally: decision POST to the next level's notice. */
+async function benchApprovals(): Promise<void> {
+  log('transfer approvals: 100 transfers x 3 levels on the local stack...');
+  const r = await benchTransfers(100);
+  const p50 = percentile(r.latenciesMs, 50);
+  const p95 = percentile(r.latenciesMs, 95);
+  details.transfers = {
+    transfers: r.transfers,
+    decisions: r.decisions,
+    measured: r.latenciesMs.length,
+    seconds: r.seconds,
+    p50Ms: p50,
+    p95Ms: p95,
+    maxMs: Math.max(...r.latenciesMs),
+  };
+  const note = `${r.transfers} transfers, ${r.latenciesMs.length} level-to-level decisions (dynalite, local engine, .eml outbox), ${r.seconds.toFixed(1)} s in all`;
+  measure({
+    key: 'approvalDecisionP50Ms',
+    label: 'approval: decision POST to next level notice, p50',
+    value: p50,
+    unit: 'ms',
+    digits: 1,
+    note,
+  });
+  measure({
+    key: 'approvalDecisionP95Ms',
+    label: 'approval: decision POST to next level notice, p95',
+    value: p95,
+    unit: 'ms',
+    digits: 1,
+    target: { op: '<=', value: 250 },
   });
 }
 
@@ -697,9 +732,11 @@ async function main(): Promise<void> {
   tmp = await mkdtemp(join(tmpdir(), 'sentinel-bench-'));
   const dir = tmp;
   const only = new Set(
-    (process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'parse,e2e,evaluate,rss').split(','),
+    (process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'parse,e2e,evaluate,transfers,rss').split(
+      ',',
+    ),
   );
-  const partial = only.size < 4;
+  const partial = only.size < 5;
   try {
     if (only.has('parse')) {
       const file = join(dir, 'invoices-1m.csv');
@@ -721,6 +758,7 @@ async function main(): Promise<void> {
       await benchEndToEnd(small, dir);
     }
     if (only.has('evaluate')) await benchEvaluate();
+    if (only.has('transfers')) await benchApprovals();
     if (!only.has('rss')) return;
 
     const big = join(dir, 'invoices-1gb.csv');
