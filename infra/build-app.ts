@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { z } from 'zod';
@@ -75,7 +76,33 @@ export const sentinelConfig = z.object({
   alertEmails: alertEmails.optional(),
   /** What the Slack channel gets: each alert as it opens or escalates, the daily digest, or both. */
   slackAlerts: z.enum(SLACK_MODES).default('each'),
+  /**
+   * The approval policy: a path to a JSON file (`-c approvalPolicy=approvals.json`) or the document
+   * itself; validated by the Approvals construct. Default: policies/approvals.json.
+   */
+  approvalPolicy: z
+    .unknown()
+    .optional()
+    .transform((v, ctx) => {
+      if (typeof v !== 'string') return v;
+      const text = v.trim().startsWith('{') ? v : readFileOrIssue(v, ctx);
+      try {
+        return text === undefined ? undefined : (JSON.parse(text) as unknown);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: `is not JSON: ${(e as Error).message}` });
+        return undefined;
+      }
+    }),
 });
+
+function readFileOrIssue(path: string, ctx: z.RefinementCtx): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(e as Error).message}` });
+    return undefined;
+  }
+}
 export type SentinelConfig = z.infer<typeof sentinelConfig>;
 
 export class InvalidConfigError extends Error {
@@ -116,6 +143,7 @@ export const buildApp = (props: AppProps = {}): SentinelApp => {
     retainData: config.retainData,
     alertEmails: config.alertEmails ?? [],
     slackAlerts: config.slackAlerts,
+    approvalPolicy: config.approvalPolicy,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, config };

@@ -126,3 +126,21 @@ describe('approval emails', () => {
     ).toThrow(/approvalPolicy is invalid: levels\.0\.approvers\.0: "nobody" is not in people/);
   });
 });
+
+describe('-c approvalPolicy', () => {
+  it('reads a policy file or JSON text, and refuses an unreadable one naming it', () => {
+    const fromFile = buildApp({
+      context: { approvalPolicy: 'policies/approvals.json', 'aws:cdk:bundling-stacks': [] },
+    });
+    expect(fromFile.stack.approvals.policy.version).toBe('approvals-2026.11');
+    const doc = structuredClone(DEFAULT_APPROVAL_POLICY_DOCUMENT) as { version: string };
+    doc.version = 'from-text';
+    const fromText = buildApp({
+      context: { approvalPolicy: JSON.stringify(doc), 'aws:cdk:bundling-stacks': [] },
+    });
+    expect(fromText.stack.approvals.policy.version).toBe('from-text');
+    expect(() =>
+      buildApp({ context: { approvalPolicy: 'no/such/file.json', 'aws:cdk:bundling-stacks': [] } }),
+    ).toThrow(/cannot read no\/such\/file\.json[\s\S]*approvalPolicy/);
+  });
+});
