@@ -19,7 +19,7 @@ import type {
   TransferStatus,
   TransferStore,
 } from '../transfers/ports.ts';
-import { DynamoStore } from './dynamodb.ts';
+import { DynamoStore, MARSHALL, strip } from './dynamodb.ts';
 import { TABLE_SCHEMA } from './table-schema.ts';
 
 /**
@@ -45,7 +45,6 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  * is told what won.
  */
 
-const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 const BATCH_GET = 100;
 const AUDIT_ATTEMPTS = 100;
 
@@ -65,12 +64,6 @@ const KEYS = ['pk', 'sk', 'type', GSI.partitionKey, GSI.sortKey] as const;
 const TRANSFER_META: readonly string[] = [...KEYS, 'customerId'];
 const APPROVAL_META: readonly string[] = [...KEYS, 'taskToken'];
 const AUDIT_META: readonly string[] = KEYS;
-
-function strip<T>(item: Record<string, unknown>, drop: readonly string[]): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) if (!drop.includes(k)) out[k] = v;
-  return out as T;
-}
 
 const key = (pk: string, sk: string): Record<string, AttributeValue> => ({ pk: { S: pk }, sk: { S: sk } });
 
@@ -187,22 +180,7 @@ export class DynamoTransferStore implements TransferStore {
     ]
       .filter(Boolean)
       .join(' ');
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: key(transferPk(transferId), TRANSFER_SK),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: p.names,
-          ExpressionAttributeValues: p.values,
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+    return this.updateIf(key(transferPk(transferId), TRANSFER_SK), update, condition, p);
   }
 
   async listTransfers(limit = 100): Promise<Transfer[]> {
@@ -324,11 +302,21 @@ export class DynamoTransferStore implements TransferStore {
       .map(([attr, v]) => `${p.name(attr)} = ${p.value(v)}`);
     const condition = `attribute_exists(pk) AND ${p.name('status')} = ${p.value('pending', ':pending')}`;
     const update = `SET ${set.join(', ')}${leave ? ` REMOVE ${p.name(GSI.partitionKey)}, ${p.name(GSI.sortKey)}` : ''}`;
+    return this.updateIf(key(transferPk(transferId), approvalSk(approvalId)), update, condition, p);
+  }
+
+  /** One UpdateItem under a condition: false, with nothing written, when the condition does not hold. */
+  private async updateIf(
+    Key: Record<string, AttributeValue>,
+    update: string,
+    condition: string,
+    p: Placeholders,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: key(transferPk(transferId), approvalSk(approvalId)),
+          Key,
           UpdateExpression: update,
           ConditionExpression: condition,
           ExpressionAttributeNames: p.names,

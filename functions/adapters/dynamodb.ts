@@ -108,9 +108,10 @@ function keyOf(r: StoredRecord): Record<string, AttributeValue> {
   return { pk: { S: it.pk as string }, sk: { S: it.sk as string } };
 }
 
-const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+export const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
-function strip<T>(item: Record<string, unknown>, drop: readonly string[]): T {
+/** An item without the attributes in `drop` (keys and bookkeeping). */
+export function strip<T>(item: Record<string, unknown>, drop: readonly string[]): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) if (!drop.includes(k)) out[k] = v;
   return out as T;

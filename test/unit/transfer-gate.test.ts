@@ -3,7 +3,12 @@ import { addDays } from '../../functions/core/dates.ts';
 import type { Customer, Invoice } from '../../functions/core/records.ts';
 import type { Alert, AlertStatus } from '../../functions/credit/alerts.ts';
 import { assess, type CreditFile } from '../../functions/credit/assess.ts';
-import { policyInForce, type RuleName, type Severity } from '../../functions/credit/policy.ts';
+import {
+  NUMERIC_FACTORS,
+  policyInForce,
+  type RuleName,
+  type Severity,
+} from '../../functions/credit/policy.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import {
   type GateCheck,
@@ -884,22 +889,7 @@ describe('riskGate: the report', () => {
     );
     expect(report.ratingReasons[13]?.reason).toBe('limit use 40.0%: at most 50.0%');
     // The assessment's own factor order is left as it was (the gate sorts a copy).
-    expect(cleanAssessment.factors.map((f) => f.factor)).toEqual([
-      'meanDaysLate',
-      'weightedDaysLate',
-      'sharePaidLate',
-      'maxDaysPastDue',
-      'overdueShare',
-      'limitUse',
-      'currentRatio',
-      'quickRatio',
-      'debtRatio',
-      'altmanZ2',
-      'historyMonths',
-      'externalScore',
-      'cover',
-      'industryRisk',
-    ]);
+    expect(cleanAssessment.factors.map((f) => f.factor)).toEqual([...NUMERIC_FACTORS, 'industryRisk']);
   });
 
   it('ratingReasons of the aged assessment: every factor, points / maxPoints ascending', () => {
