@@ -1,6 +1,5 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -45,7 +44,6 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  * is told what won.
  */
 
-const BATCH_GET = 100;
 const AUDIT_ATTEMPTS = 100;
 
 const GSI = TABLE_SCHEMA.gsi;
@@ -100,7 +98,7 @@ export interface DynamoTransferStoreOptions {
 export class DynamoTransferStore implements TransferStore {
   readonly client: DynamoDBClient;
   readonly tableName: string;
-  /** Its batch writer (25 per request, unprocessed items retried with backoff) is reused. */
+  /** The table's shared plumbing: paginated queries, batch reads and writes with their retries. */
   private readonly store: DynamoStore;
 
   constructor(opts: DynamoTransferStoreOptions) {
@@ -218,27 +216,17 @@ export class DynamoTransferStore implements TransferStore {
     });
   }
 
-  /** Transfers by id, read consistently, 100 keys to a request, unprocessed keys retried with backoff. */
+  /** Transfers by id, read consistently. */
   private async batchGetTransfers(ids: readonly string[]): Promise<Map<string, Transfer>> {
     const found = new Map<string, Transfer>();
-    for (let i = 0; i < ids.length; i += BATCH_GET) {
-      let keys = ids.slice(i, i + BATCH_GET).map((id) => key(transferPk(id), TRANSFER_SK));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 10) throw new Error(`DynamoDB left ${keys.length} keys unprocessed after 10 retries`);
-        if (attempt > 0) await sleep(Math.random() * Math.min(5000, 25 * 2 ** attempt));
-        const out = await this.client.send(
-          new BatchGetItemCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
-          }),
-        );
-        for (const raw of out.Responses?.[this.tableName] ?? []) {
-          const t = strip<Transfer>(unmarshall(raw), TRANSFER_META);
-          found.set(t.transferId, t);
-        }
-        keys =
-          (out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, AttributeValue>[] | undefined) ?? [];
-      }
-    }
+    await this.store.batchGetKeys(
+      ids.map((id) => key(transferPk(id), TRANSFER_SK)),
+      { consistent: true },
+      (item) => {
+        const t = strip<Transfer>(item, TRANSFER_META);
+        found.set(t.transferId, t);
+      },
+    );
     return found;
   }
 
@@ -515,14 +503,7 @@ export class DynamoTransferStore implements TransferStore {
     return { seq: it.seq, hash: it.hash };
   }
 
-  private async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Record<string, unknown>> {
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }),
-      );
-      for (const it of out.Items ?? []) yield unmarshall(it);
-      start = out.LastEvaluatedKey;
-    } while (start);
+  private query(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Record<string, unknown>> {
+    return this.store.query(input);
   }
 }

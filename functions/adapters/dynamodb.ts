@@ -259,22 +259,41 @@ export class DynamoStore implements IngestStore {
     projection: string | undefined,
     each: (item: Record<string, unknown>) => void,
   ): Promise<void> {
-    const chunks: string[][] = [];
-    for (let i = 0; i < ids.length; i += BATCH_GET) chunks.push(ids.slice(i, i + BATCH_GET));
+    await this.batchGetKeys(
+      ids.map((id) => ({ pk: { S: custPk(id) }, sk: { S: sk } })),
+      { projection },
+      each,
+    );
+  }
+
+  /**
+   * BatchGetItem of any keys of the table, 100 to a request and several in flight, unprocessed
+   * keys retried with backoff; `each` gets every item found (in no particular order).
+   */
+  async batchGetKeys(
+    keys: readonly Record<string, AttributeValue>[],
+    opts: { readonly projection?: string | undefined; readonly consistent?: boolean },
+    each: (item: Record<string, unknown>) => void,
+  ): Promise<void> {
+    const chunks: Record<string, AttributeValue>[][] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET) chunks.push(keys.slice(i, i + BATCH_GET));
     await mapLimit(chunks, this.writeConcurrency, async (chunk) => {
-      let keys: Record<string, AttributeValue>[] = chunk.map((id) => ({
-        pk: { S: custPk(id) },
-        sk: { S: sk },
-      }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
+      let pending = chunk;
+      for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) await sleep(Math.random() * Math.min(5000, this.backoffBaseMs * 2 ** attempt));
         const out = await this.client.send(
           new BatchGetItemCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: projection } },
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ProjectionExpression: opts.projection,
+                ConsistentRead: opts.consistent,
+              },
+            },
           }),
         );
         for (const raw of out.Responses?.[this.tableName] ?? []) each(unmarshall(raw));
-        keys =
+        pending =
           (out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, AttributeValue>[] | undefined) ?? [];
       }
     });
@@ -309,7 +328,8 @@ export class DynamoStore implements IngestStore {
     );
   }
 
-  private async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Record<string, unknown>> {
+  /** Every item of a Query on the table, page after page, unmarshalled. */
+  async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Record<string, unknown>> {
     let start: Record<string, AttributeValue> | undefined;
     do {
       const out = await this.client.send(

@@ -18,11 +18,14 @@ import { TaskTokenError, type WorkflowPort } from '../transfers/workflow.ts';
  */
 export class SfnWorkflow implements WorkflowPort {
   constructor(
-    private readonly stateMachineArn: string,
+    /** Undefined in a function that only answers task tokens. */
+    private readonly stateMachineArn: string | undefined,
     private readonly sfn: SFNClient = new SFNClient({}),
   ) {}
 
   async start(name: string, input: { readonly transferId: string }): Promise<{ executionId: string }> {
+    if (!this.stateMachineArn)
+      throw new Error('this function has no state machine to start (STATE_MACHINE_ARN)');
     try {
       const out = await this.sfn.send(
         new StartExecutionCommand({

@@ -15,7 +15,6 @@ import { TransferApp } from './app.ts';
 import { parseApprovalPolicy } from './approval-policy.ts';
 import { decideSlack, type HttpRequest, type HttpResponse, transferHttp } from './http.ts';
 import type { LinkKey } from './links.ts';
-import { slackDecisionUpdate } from './messages.ts';
 import type { SlackInteraction } from './slack-verify.ts';
 import type { StepPayload } from './workflow.ts';
 
@@ -63,7 +62,8 @@ async function secretText(arnVar: string): Promise<string | undefined> {
 
 const app = new TransferApp({
   store: new DynamoTransferStore({ tableName, client }),
-  workflow: new SfnWorkflow(optional('STATE_MACHINE_ARN') ?? 'arn:aws:states:::not-configured'),
+  // Only the API function starts executions (it alone has STATE_MACHINE_ARN); all answer task tokens.
+  workflow: new SfnWorkflow(optional('STATE_MACHINE_ARN')),
   credit: creditStore,
   creditPolicy: async () => policyInForce(await creditStore.getPolicy(), DEFAULT_POLICY_DOCUMENT),
   approvalPolicy: async () => approvalPolicy,
@@ -133,13 +133,7 @@ export const slackDecisions = async (event: { Records: { messageId: string; body
   for (const r of event.Records) {
     try {
       const action = JSON.parse(r.body) as SlackInteraction;
-      const out = await decideSlack(app, action, async (url, text) => {
-        await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(slackDecisionUpdate(text)),
-        });
-      });
+      const out = await decideSlack(app, action);
       logger.info('slack decision', { ok: out.ok, refusal: out.ok ? undefined : out.refusal });
     } catch (e) {
       logger.error('slack decision failed', e as Error);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DecisionOutcome, TransferApp } from './app.ts';
-import { evidenceHtml } from './messages.ts';
+import { evidenceHtml, slackDecisionUpdate } from './messages.ts';
 import type { Decision } from './ports.ts';
 import { parseSlackInteraction, type SlackInteraction, verifySlackRequest } from './slack-verify.ts';
 
@@ -104,6 +104,15 @@ function form(body: string): URLSearchParams {
   return new URLSearchParams(body);
 }
 
+/** Replaces the message whose button was pressed with `text` (Slack's `response_url`). */
+export async function replaceSlackMessage(responseUrl: string, text: string): Promise<void> {
+  await fetch(responseUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(slackDecisionUpdate(text)),
+  });
+}
+
 /**
  * Decides a verified Slack button press as the person who pressed it, and answers in the thread
  * through the interaction's `response_url` (Slack's hosts only: `parseSlackInteraction` drops others).
@@ -111,7 +120,7 @@ function form(body: string): URLSearchParams {
 export async function decideSlack(
   app: TransferApp,
   action: SlackInteraction,
-  respond: (responseUrl: string, text: string) => Promise<void>,
+  respond: (responseUrl: string, text: string) => Promise<void> = replaceSlackMessage,
 ): Promise<DecisionOutcome> {
   const decision: Decision = action.actionId === 'transfer.approve' ? 'approved' : 'rejected';
   const r = await app.decide(action.value, decision, { slackId: action.userId }, 'slack');

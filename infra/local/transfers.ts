@@ -17,13 +17,7 @@ import {
   transferHttp,
 } from '../../functions/transfers/http.ts';
 import type { LinkKey } from '../../functions/transfers/links.ts';
-import {
-  approvalEmail,
-  approvalSlackMessage,
-  parseEml,
-  slackDecisionUpdate,
-  toEml,
-} from '../../functions/transfers/messages.ts';
+import { approvalEmail, approvalSlackMessage, parseEml, toEml } from '../../functions/transfers/messages.ts';
 import type { ApprovalNotice, ApprovalNotifier } from '../../functions/transfers/ports.ts';
 import type { WorkflowPort } from '../../functions/transfers/workflow.ts';
 import { LocalWorkflow } from './workflow.ts';
@@ -175,19 +169,12 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
   });
   engine = new LocalWorkflow((p) => app.steps(p), o.definition);
   const running = new Set<Promise<void>>();
-  const respond = async (url: string, text: string) => {
-    await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(slackDecisionUpdate(text)),
-    });
-  };
   const http = transferHttp(app, {
     faces: ['pages', 'api'],
     slackSigningSecret: async () => o.slackSigningSecret,
     clock: o.clock,
     deferSlack: async (action) => {
-      const p: Promise<void> = decideSlack(app, action, respond)
+      const p: Promise<void> = decideSlack(app, action)
         .then(() => undefined)
         .catch((e: unknown) => console.error(`transfers: Slack decision failed: ${(e as Error).message}`))
         .finally(() => running.delete(p));
