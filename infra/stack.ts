@@ -56,6 +56,7 @@ export class CreditSentinelStack extends Stack {
     this.approvals = new Approvals(this, 'Approvals', {
       table: this.dataStore.table,
       slackWebhookSecret: this.alerting.slackWebhookSecret,
+      changesTopic: this.ingestion.changesTopic,
       timeZone: props.timeZone ?? 'UTC',
       approvalPolicy: props.approvalPolicy,
     });

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AuditEvent, type AuditRecord, nextRecord } from '../core/audit.ts';
+import type { TransferCommitment } from '../core/records.ts';
 import type {
   Approval,
   DecideResult,
@@ -39,6 +40,8 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  *                                                       <notifiedAt>#<approval>; removed when decided/void
  *   AUDIT                SEQ#<seq, 12 digits>           an audit record (hash-chained, see core/audit.ts)
  *   AUDIT                HEAD                           `{seq, hash}` of the last record appended
+ *   CUST#<customer>      XFER#<transfer>                an approved transfer on the customer's credit
+ *                                                       file (`DynamoStore.putTransferCommitment`)
  *
  * Every state change two people could race on is a conditional write: the first wins, the second
  * is told what won.
@@ -158,7 +161,11 @@ export class DynamoTransferStore implements TransferStore {
   async updateTransfer(
     transferId: string,
     patch: Partial<Omit<Transfer, 'transferId' | 'request' | 'requestedAt'>>,
-    expect: { readonly status: TransferStatus; readonly level?: number | undefined },
+    expect: {
+      readonly status: TransferStatus;
+      readonly level?: number | undefined;
+      readonly unpaid?: boolean | undefined;
+    },
   ): Promise<boolean> {
     const p = new Placeholders();
     const set: string[] = [];
@@ -170,6 +177,7 @@ export class DynamoTransferStore implements TransferStore {
     let condition = `${p.name('status')} = ${p.value(expect.status, ':expectStatus')}`;
     if (expect.level !== undefined)
       condition += ` AND ${p.name('level')} = ${p.value(expect.level, ':expectLevel')}`;
+    if (expect.unpaid) condition += ` AND attribute_not_exists(${p.name('paidOn')})`;
     // An empty patch still answers whether the expectation holds: status is set to what it must be.
     if (set.length === 0 && remove.length === 0) set.push(`${p.name('status')} = :expectStatus`);
     const update = [
@@ -179,6 +187,10 @@ export class DynamoTransferStore implements TransferStore {
       .filter(Boolean)
       .join(' ');
     return this.updateIf(key(transferPk(transferId), TRANSFER_SK), update, condition, p);
+  }
+
+  async putCommitment(c: TransferCommitment): Promise<void> {
+    await this.store.putTransferCommitment(c);
   }
 
   async listTransfers(limit = 100): Promise<Transfer[]> {

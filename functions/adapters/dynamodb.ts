@@ -25,6 +25,7 @@ import type {
   InsuranceCover,
   Invoice,
   Payment,
+  TransferCommitment,
 } from '../core/records.ts';
 import type { Alert } from '../credit/alerts.ts';
 import type { CustomerPartition, EvaluationWrite, StoredAssessment, StoredPolicy } from '../credit/ports.ts';
@@ -59,6 +60,7 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  *   CUST#<customer>    GUAR#<id> INS#<id> SCORE#<agency>#<date>   guarantees, insurance, external scores
  *   CUST#<customer>    ASSESSMENT         latest assessment (score, rating, factors, limit, policy)
  *   CUST#<customer>    ALERT#<rule>       the active alert of a rule (gsi1: ALERTS#active)
+ *   CUST#<customer>    XFER#<transfer>    an approved transfer as the exposure counts it (paid day once paid)
  *   HIST#<customer>    ASSESS#<as of>     an assessment that changed something, kept for the history
  *   HIST#<customer>    ALERT#<opened>#<rule>  a resolved alert (gsi1: ALERTS#resolved)
  *   POLICY             CURRENT | ID#<id>  the credit policy in force, and every policy ever set
@@ -76,6 +78,7 @@ function shardOf(id: string): number {
 }
 
 const custPk = (id: string) => `CUST#${id}`;
+const XFER = 'XFER#';
 /** A customer's history (dated assessments, resolved alerts), apart so its partition stays lean. */
 const histPk = (id: string) => `HIST#${id}`;
 
@@ -361,6 +364,7 @@ export class DynamoStore implements IngestStore {
     const guarantees: Guarantee[] = [];
     const insurance: InsuranceCover[] = [];
     const scores: ExternalScore[] = [];
+    const transfers: TransferCommitment[] = [];
     const alerts: Alert[] = [];
     let assessment: StoredAssessment | undefined;
     for await (const it of this.query({
@@ -386,6 +390,7 @@ export class DynamoStore implements IngestStore {
       else if (sk.startsWith('INS#')) insurance.push(strip<InsuranceCover>(it, META));
       else if (sk.startsWith('SCORE#')) scores.push(strip<ExternalScore>(it, META));
       else if (sk.startsWith('ALERT#')) alerts.push(strip<Alert>(it, META));
+      else if (sk.startsWith(XFER)) transfers.push(strip<TransferCommitment>(it, META));
       else if (sk === 'ASSESSMENT') assessment = strip<StoredAssessment>(it, META);
       else if (sk === 'PROFILE') customer = strip<Customer>(it, META);
       else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
@@ -397,9 +402,26 @@ export class DynamoStore implements IngestStore {
       guarantees,
       insurance,
       scores,
+      transfers,
       alerts,
       assessment,
     };
+  }
+
+  /**
+   * Records an approved transfer in the customer's partition, where the evaluation reads it; written
+   * again (same key) when it is paid. Idempotent, so a retried workflow step does no harm.
+   */
+  async putTransferCommitment(c: TransferCommitment): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall(
+          { ...c, pk: custPk(c.customerId), sk: `${XFER}${c.transferId}`, type: 'transfer' },
+          MARSHALL,
+        ),
+      }),
+    );
   }
 
   async loadBooks(customerId: string): Promise<CustomerBooksRecord> {

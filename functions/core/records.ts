@@ -103,3 +103,22 @@ export interface ExternalScore {
   /** The best score on the agency's scale (the worst is 0). */
   readonly scaleMax: number;
 }
+
+/**
+ * An approved transfer to or for a customer, as its credit file counts it (DOMAIN "Limit use":
+ * exposure = open receivables + approved but unpaid transfers). Written when the last approval
+ * lands, marked paid when finance says the money left.
+ */
+export interface TransferCommitment {
+  readonly customerId: string;
+  readonly transferId: string;
+  /** refund, overpayment_return, rebate or credit_release (a bank account change moves no money). */
+  readonly transferType: string;
+  /** Minor units of `currency`. */
+  readonly amount: number;
+  readonly currency: string;
+  /** The finance team's day the last level approved it. */
+  readonly approvedOn: IsoDate;
+  /** The day the money left, once finance marks it paid. */
+  readonly paidOn?: IsoDate | undefined;
+}

@@ -10,9 +10,10 @@ import type {
   InsuranceCover,
   Invoice,
   Payment,
+  TransferCommitment,
 } from '../core/records.ts';
 
-export type { ExternalScore, Guarantee, InsuranceCover };
+export type { ExternalScore, Guarantee, InsuranceCover, TransferCommitment };
 
 import {
   NUMERIC_FACTORS,
@@ -47,6 +48,8 @@ export interface CreditFile {
   readonly guarantees: readonly Guarantee[];
   readonly insurance: readonly InsuranceCover[];
   readonly scores: readonly ExternalScore[];
+  /** Approved transfers to or for the customer (they add to the exposure; see `transferCounts`). */
+  readonly transfers?: readonly TransferCommitment[] | undefined;
   /** Earlier assessments, oldest first (the store keeps those of the last 90 days): the downgrade rule's reference. */
   readonly recent?: readonly PriorAssessment[] | undefined;
 }
@@ -57,8 +60,10 @@ export interface Figures {
   readonly asOf: IsoDate;
   readonly currency: string;
   readonly receivables: Receivables;
-  /** Open receivables less unapplied cash (never below zero). */
+  /** Open receivables less unapplied cash, plus the approved transfers counted (never below zero). */
   readonly exposure: number;
+  /** Approved transfers in the credit currency that count in the exposure as of the date. */
+  readonly approvedTransfers: number;
   readonly creditLimit: number | undefined;
   /** Exposure / limit; 999 when the limit is zero and something is owed; undefined without a limit. */
   readonly limitUse: number | undefined;
@@ -78,7 +83,7 @@ export interface Figures {
   readonly secured: number;
   readonly guaranteed: number;
   readonly insured: number;
-  /** Cover that is not in the credit currency and so is not counted. */
+  /** Cover and approved transfers that are not in the credit currency and so are not counted. */
   readonly uncounted: string[];
   /** Credit sales (invoiced) in the 12 months to `asOf`, minor units. */
   readonly sales12m: number;
@@ -86,11 +91,36 @@ export interface Figures {
 
 const NO_STATEMENT: Ratio = { notComputable: 'no financial statement on file' };
 
+/** Transfers that hand the customer's own credit balance back: once paid they still count (see below). */
+const RETURNS: ReadonlySet<string> = new Set(['refund', 'overpayment_return']);
+
+/**
+ * Whether an approved transfer counts in the exposure as of `asOf` (DOMAIN: exposure = open
+ * receivables + approved but unpaid transfers). It counts from the day it was approved until the
+ * day it is paid. A refund or an overpayment return keeps counting once paid: it pays back the
+ * unapplied cash the receivables still hold (they are built from the payments received, and the
+ * payments export never shows that money leaving), so the two cancel out for good. A rebate or a
+ * credit release stops counting once paid: it is the company's cost, not a debt of the customer's.
+ */
+export function transferCounts(t: TransferCommitment, asOf: IsoDate): boolean {
+  return t.approvedOn <= asOf && (RETURNS.has(t.transferType) || t.paidOn === undefined || t.paidOn > asOf);
+}
+
 /** The figures of a credit file as of a date: only what was known that day counts. */
 export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figures {
   const receivables = receivablesAsOf(file, asOf);
   const s = receivables.summary;
-  const exposure = Math.max(0, s.openAmount - s.unappliedCash);
+  const uncounted: string[] = [];
+  let approvedTransfers = 0;
+  for (const t of file.transfers ?? []) {
+    if (!transferCounts(t, asOf)) continue;
+    if (t.currency !== file.currency)
+      uncounted.push(
+        `approved transfer ${t.transferId} (${formatMinor(t.amount, t.currency)}) is in ${t.currency}`,
+      );
+    else approvedTransfers += t.amount;
+  }
+  const exposure = Math.max(0, s.openAmount - s.unappliedCash + approvedTransfers);
   const creditLimit = file.customer?.creditLimit;
   const limitUse =
     creditLimit === undefined ? undefined : creditLimit > 0 ? exposure / creditLimit : exposure > 0 ? 999 : 0;
@@ -131,7 +161,6 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
     if (sc.date <= asOf && sc.scaleMax > 0 && (externalScore === undefined || sc.date > externalScore.date))
       externalScore = { value: (100 * sc.score) / sc.scaleMax, agency: sc.agency, date: sc.date };
 
-  const uncounted: string[] = [];
   let guaranteed = 0;
   for (const g of file.guarantees) {
     if (!valid(g, asOf)) continue;
@@ -150,6 +179,7 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
     currency: file.currency,
     receivables,
     exposure,
+    approvedTransfers,
     creditLimit,
     limitUse,
     overdueShare: s.openAmount > 0 ? s.overdueAmount / s.openAmount : 0,

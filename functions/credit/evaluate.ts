@@ -58,6 +58,7 @@ export function creditFileOf(customerId: string, p: CustomerPartition): CreditFi
     guarantees: p.guarantees,
     insurance: p.insurance,
     scores: p.scores,
+    transfers: p.transfers,
     recent: p.assessment?.recent ?? [],
   };
 }

@@ -1,6 +1,12 @@
 import type { IsoDate } from '../core/dates.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
-import type { ExternalScore, FinancialStatement, Guarantee, InsuranceCover } from '../core/records.ts';
+import type {
+  ExternalScore,
+  FinancialStatement,
+  Guarantee,
+  InsuranceCover,
+  TransferCommitment,
+} from '../core/records.ts';
 import type { CustomerBooksRecord } from '../ingest/ports.ts';
 import type { Alert, AlertDigest, Notification } from './alerts.ts';
 import type { Assessment } from './assess.ts';
@@ -16,6 +22,8 @@ export interface CustomerPartition {
   readonly guarantees: Guarantee[];
   readonly insurance: InsuranceCover[];
   readonly scores: ExternalScore[];
+  /** Approved transfers to or for the customer (written by the transfer workflow). */
+  readonly transfers: TransferCommitment[];
   /** Active alerts (one per rule). */
   readonly alerts: Alert[];
   readonly assessment?: StoredAssessment | undefined;

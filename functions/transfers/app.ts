@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { IsoDate } from '../core/dates.ts';
+import { type IsoDate, isoDateOrNull } from '../core/dates.ts';
+import type { TransferCommitment } from '../core/records.ts';
 import { assess } from '../credit/assess.ts';
 import { asOfFile, creditFileOf } from '../credit/evaluate.ts';
 import type { Policy } from '../credit/policy.ts';
 import type { CreditStore } from '../credit/ports.ts';
-import type { Clock } from '../ingest/ports.ts';
+import type { ChangeNotifier, Clock } from '../ingest/ports.ts';
 import { type ApprovalPolicy, approvalChain, type ChainLevel } from './approval-policy.ts';
 import { riskGate } from './gate.ts';
 import { type LinkKey, signLink, verifyLink } from './links.ts';
@@ -42,6 +43,11 @@ export interface TransferDeps {
   readonly today: () => IsoDate;
   /** Where the approval pages are served: links are `<baseUrl>/approvals/<token>`. */
   readonly baseUrl: () => string;
+  /**
+   * Told when an approved or paid transfer changes a customer's exposure, so the customer is
+   * evaluated again (the ingestion's "customers changed" topic on AWS, the local evaluator offline).
+   */
+  readonly changes?: ChangeNotifier | undefined;
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -127,6 +133,21 @@ function person(policy: ApprovalPolicy, id: string): Recipient {
 
 function levelOf(t: Transfer, level: number): ChainLevel | undefined {
   return t.levels?.find((l) => l.level === level);
+}
+
+/** What the customer's credit file counts of an approved transfer; undefined when it moves no money. */
+function commitmentOf(t: Transfer): TransferCommitment | undefined {
+  const r = t.request;
+  if (t.status !== 'approved' || r.amount <= 0 || t.approvedOn === undefined) return undefined;
+  return {
+    customerId: r.customerId,
+    transferId: t.transferId,
+    transferType: r.type,
+    amount: r.amount,
+    currency: r.currency,
+    approvedOn: t.approvedOn,
+    paidOn: t.paidOn,
+  };
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -363,21 +384,111 @@ export class TransferApp {
     const closedAt = this.now();
     const ok = await store.updateTransfer(
       transferId,
-      { status: 'approved', closedAt, closedBy: 'system', level: undefined, outcome: 'every level approved' },
+      {
+        status: 'approved',
+        closedAt,
+        closedBy: 'system',
+        level: undefined,
+        outcome: 'every level approved',
+        approvedOn: this.deps.today(),
+      },
       { status: 'pending' },
     );
     const t = await this.mustGet(transferId);
-    if (!ok) return { status: t.status };
+    if (!ok) {
+      // A retried step after the status was set: the commitment is written again (same key), nothing else.
+      if (t.status === 'approved') await this.commit(t);
+      return { status: t.status };
+    }
     await store.voidPending(transferId, 'every level approved');
+    await this.commit(t);
     const approvals = await store.approvalsOf(transferId);
     await this.audit('transfer.executed', transferId, 'system', {
       request: t.request,
+      approvedOn: t.approvedOn,
       approvedBy: approvals
         .filter((a) => a.status === 'approved')
         .map((a) => ({ level: a.level, approver: a.approver, at: a.decidedAt })),
     });
     await this.tellRequester(t);
     return { status: 'approved' };
+  }
+
+  /**
+   * Puts an approved transfer that moves money on the customer's credit file, where the exposure
+   * counts it, and has the customer evaluated again. A bank account change moves no money.
+   */
+  private async commit(t: Transfer): Promise<void> {
+    const c = commitmentOf(t);
+    if (!c) return;
+    await this.deps.store.putCommitment(c);
+    await this.deps.changes?.customersChanged({
+      type: 'customers.changed',
+      runId: t.transferId,
+      asOf: this.deps.today(),
+      customerIds: [c.customerId],
+    });
+  }
+
+  /**
+   * Finance marks an approved transfer paid: the money left on `on` (default today). From that day
+   * a rebate or a credit release stops counting in the exposure (see `transferCounts`).
+   */
+  async markPaid(
+    transferId: string,
+    by: string,
+    on?: string,
+  ): Promise<{ ok: true; transfer: Transfer } | { ok: false; status: 400 | 404 | 409; message: string }> {
+    const t = await this.deps.store.getTransfer(transferId);
+    if (!t) return { ok: false, status: 404, message: `There is no transfer ${transferId}.` };
+    if (t.status !== 'approved')
+      return {
+        ok: false,
+        status: 409,
+        message: `The transfer is ${t.status}: only an approved transfer can be paid.`,
+      };
+    if (t.request.amount <= 0)
+      return {
+        ok: false,
+        status: 409,
+        message: 'A bank account change moves no money: there is nothing to pay.',
+      };
+    if (t.paidOn !== undefined) return this.alreadyPaid(t);
+    const today = this.deps.today();
+    const paidOn = on === undefined || on === '' ? today : isoDateOrNull(on);
+    if (paidOn === null) return { ok: false, status: 400, message: `"${on}" is not a date (YYYY-MM-DD).` };
+    const approvedOn = t.approvedOn ?? today;
+    if (paidOn < approvedOn || paidOn > today)
+      return {
+        ok: false,
+        status: 400,
+        message: `The paid day must be between the approval day ${approvedOn} and today ${today}; ${paidOn} is not.`,
+      };
+    const ok = await this.deps.store.updateTransfer(
+      transferId,
+      { paidOn, paidBy: by, paidAt: this.now() },
+      { status: 'approved', unpaid: true },
+    );
+    const now = await this.mustGet(transferId);
+    if (!ok) return this.alreadyPaid(now);
+    await this.commit(now);
+    await this.audit('transfer.paid', transferId, by, {
+      paidOn,
+      amount: t.request.amount,
+      currency: t.request.currency,
+    });
+    return { ok: true, transfer: now };
+  }
+
+  /** The answer to a second "paid"; it also rewrites the commitment, in case the first stopped half-way. */
+  private async alreadyPaid(t: Transfer): Promise<{ ok: false; status: 409; message: string }> {
+    const c = commitmentOf(t);
+    if (c) await this.deps.store.putCommitment(c);
+    return {
+      ok: false,
+      status: 409,
+      message: `Already marked paid on ${t.paidOn} by ${t.paidBy ?? 'someone'}.`,
+    };
   }
 
   private async close(transferId: string, error: string, cause: string) {

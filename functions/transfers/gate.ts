@@ -39,6 +39,8 @@ export interface GateExposure {
   readonly currency: string;
   readonly openAmount: string;
   readonly overdueAmount: string;
+  /** Earlier approved transfers the exposure counts (absent when none). */
+  readonly approvedTransfers?: string | undefined;
   readonly exposure: string;
   readonly creditLimit?: string | undefined;
   readonly headroom?: string | undefined;
@@ -242,6 +244,7 @@ export function riskGate(x: GateInputs): GateReport {
       currency: fc,
       openAmount: formatMinor(s.openAmount, fc),
       overdueAmount: formatMinor(s.overdueAmount, fc),
+      approvedTransfers: f.approvedTransfers > 0 ? formatMinor(f.approvedTransfers, fc) : undefined,
       exposure: formatMinor(f.exposure, fc),
       creditLimit: f.creditLimit === undefined ? undefined : formatMinor(f.creditLimit, fc),
       headroom: headroom === undefined ? undefined : formatMinor(headroom, fc),

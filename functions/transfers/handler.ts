@@ -7,6 +7,7 @@ import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../..
 import { DynamoStore } from '../adapters/dynamodb.ts';
 import { DynamoTransferStore } from '../adapters/dynamodb-transfers.ts';
 import { SfnWorkflow } from '../adapters/sfn.ts';
+import { SnsChangeNotifier } from '../adapters/sns.ts';
 import { SnsApprovalNotifier } from '../adapters/sns-approvals.ts';
 import { SLACK_WEBHOOK_PLACEHOLDER } from '../alerts/slack.ts';
 import { dateInZone } from '../core/dates.ts';
@@ -60,6 +61,7 @@ async function secretText(arnVar: string): Promise<string | undefined> {
   return typeof v === 'string' && v !== '' && v !== SLACK_WEBHOOK_PLACEHOLDER ? v : undefined;
 }
 
+const changesTopic = optional('CHANGES_TOPIC_ARN');
 const app = new TransferApp({
   store: new DynamoTransferStore({ tableName, client }),
   // Only the API function starts executions (it alone has STATE_MACHINE_ARN); all answer task tokens.
@@ -76,6 +78,7 @@ const app = new TransferApp({
   clock: { now: () => new Date() },
   today: () => dateInZone(new Date(), timeZone),
   baseUrl: () => optional('APPROVALS_BASE_URL') ?? '',
+  changes: changesTopic ? new SnsChangeNotifier(changesTopic) : undefined,
 });
 
 /** The state machine's Task states. A WorkflowError's name is the error the state machine catches. */

@@ -9,7 +9,8 @@ import { parseSlackInteraction, type SlackInteraction, verifySlackRequest } from
  * inside the local console. Two faces:
  * - `pages`: the approval pages approvers reach from an email or Slack (no login; the signed link
  *   is the credential) and Slack's interactivity endpoint;
- * - `api`: POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall (IAM-authorised on AWS).
+ * - `api`: POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall, POST /transfers/ID/paid
+ *   (IAM-authorised on AWS).
  *
  * GET never changes anything (mail scanners open every link); only the page's POST decides. The
  * pages load no script, send no referrer (the link is a credential) and are never cached.
@@ -231,16 +232,19 @@ ${evidenceHtml(transfer)}`,
         const found = await app.show(b);
         return found ? json(200, found) : json(404, { error: `There is no transfer ${b}.` });
       }
-      if (b !== undefined && c === 'recall' && method === 'POST') {
-        let by: unknown;
+      if (b !== undefined && (c === 'recall' || c === 'paid') && method === 'POST') {
+        let body: { by?: unknown; on?: unknown };
         try {
-          by = (JSON.parse(req.body || '{}') as { by?: unknown }).by;
+          body = JSON.parse(req.body || '{}') as { by?: unknown; on?: unknown };
         } catch {
           return json(400, { issues: [{ field: '(body)', message: 'is not JSON' }] });
         }
+        const { by, on } = body;
         if (typeof by !== 'string' || by.trim() === '')
           return json(400, { issues: [{ field: 'by', message: 'is required' }] });
-        const r = await app.recall(b, by.trim());
+        if (on !== undefined && typeof on !== 'string')
+          return json(400, { issues: [{ field: 'on', message: 'must be a date (YYYY-MM-DD)' }] });
+        const r = c === 'recall' ? await app.recall(b, by.trim()) : await app.markPaid(b, by.trim(), on);
         return r.ok ? json(200, r) : json(r.status, { error: r.message });
       }
     }

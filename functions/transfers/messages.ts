@@ -147,6 +147,9 @@ function evidenceOf(t: Transfer): Evidence {
       rows: [
         ['Open', g.exposure.openAmount],
         ['Overdue', g.exposure.overdueAmount],
+        ...(g.exposure.approvedTransfers
+          ? ([['Approved transfers counted', g.exposure.approvedTransfers]] as const)
+          : []),
         ['Exposure', g.exposure.exposure],
         ['Credit limit', g.exposure.creditLimit ?? 'none on file'],
         ['Headroom', g.exposure.headroom ?? 'none (no credit limit)'],

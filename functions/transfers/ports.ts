@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditRecord } from '../core/audit.ts';
 import type { IsoDate } from '../core/dates.ts';
+import type { TransferCommitment } from '../core/records.ts';
 import type { ChainLevel } from './approval-policy.ts';
 import type { GateReport } from './gate.ts';
 import type { TransferRequest } from './request.ts';
@@ -42,6 +43,13 @@ export interface Transfer {
   readonly closedBy?: string | undefined;
   /** Why it ended, in words. */
   readonly outcome?: string | undefined;
+  /** The finance team's day the last level approved it: from then on it counts in the exposure. */
+  readonly approvedOn?: IsoDate | undefined;
+  /** The day the money left, as finance marked it (see `TransferApp.markPaid`). */
+  readonly paidOn?: IsoDate | undefined;
+  readonly paidBy?: string | undefined;
+  /** ISO instant it was marked paid. */
+  readonly paidAt?: string | undefined;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'void';
@@ -87,13 +95,20 @@ export interface TransferStore {
   getTransfer(transferId: string): Promise<Transfer | undefined>;
   /**
    * Applies `patch` only while the transfer is in status `expect.status` (and, when given, on level
-   * `expect.level`). False when it is not (someone else changed it first); nothing is written then.
+   * `expect.level`; with `unpaid`, only while it is not marked paid). False when it is not (someone
+   * else changed it first); nothing is written then.
    */
   updateTransfer(
     transferId: string,
     patch: Partial<Omit<Transfer, 'transferId' | 'request' | 'requestedAt'>>,
-    expect: { readonly status: TransferStatus; readonly level?: number | undefined },
+    expect: {
+      readonly status: TransferStatus;
+      readonly level?: number | undefined;
+      readonly unpaid?: boolean | undefined;
+    },
   ): Promise<boolean>;
+  /** Puts an approved transfer on the customer's credit file, where the exposure counts it (idempotent). */
+  putCommitment(c: TransferCommitment): Promise<void>;
   /** Newest first. */
   listTransfers(limit?: number): Promise<Transfer[]>;
   /** A customer's transfers, newest first (the gate's history and duplicate checks). */

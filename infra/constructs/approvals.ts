@@ -30,6 +30,11 @@ export interface ApprovalsProps {
   readonly table: Table;
   /** The Slack incoming-webhook secret of the alerting construct (approval messages go to the same channel). */
   readonly slackWebhookSecret: Secret;
+  /**
+   * The ingestion's "customers changed" topic: an approved or paid transfer changes the customer's
+   * exposure, so the steps and API functions publish there and the evaluation runs again.
+   */
+  readonly changesTopic: Topic;
   /** IANA time zone of "today". @default 'UTC' */
   readonly timeZone?: string;
   /**
@@ -156,6 +161,7 @@ export class Approvals extends Construct {
         APPROVALS_TOPIC_ARN: this.approvalsTopic.topicArn,
         APPROVALS_BASE_URL: this.webUrl.url,
         SLACK_WEBHOOK_SECRET_ARN: props.slackWebhookSecret.secretArn,
+        CHANGES_TOPIC_ARN: props.changesTopic.topicArn,
       },
     });
     this.stepsFunction = steps.fn;
@@ -178,9 +184,13 @@ export class Approvals extends Construct {
       handler: 'api',
       serviceName: 'transfers-api',
       description:
-        'POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall, GET /approvals (IAM auth)',
+        'POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall|paid, GET /approvals (IAM auth)',
       timeout: Duration.seconds(15),
-      environment: { ...base, STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+      environment: {
+        ...base,
+        STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+        CHANGES_TOPIC_ARN: props.changesTopic.topicArn,
+      },
     });
     this.apiFunction = api.fn;
     this.apiUrl = this.apiFunction.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
@@ -208,6 +218,8 @@ export class Approvals extends Construct {
     this.slackSigningSecret.grantRead(this.webFunction);
     props.slackWebhookSecret.grantRead(this.stepsFunction);
     this.approvalsTopic.grants.publish(this.stepsFunction);
+    props.changesTopic.grants.publish(this.stepsFunction);
+    props.changesTopic.grants.publish(this.apiFunction);
     const taskAnswers = new PolicyStatement({
       actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
       resources: ['*'],

@@ -11,8 +11,8 @@ import { table, UsageError, withStore } from './cli-common.ts';
 import { listMail } from './transfers.ts';
 
 /**
- * `transfer request|show|recall`, `approvals` and `audit verify`. A request and a recall go to the
- * running product (`npm start`): its workflow engine runs the approvals. Reading (show, approvals,
+ * `transfer request|show|recall|paid`, `approvals` and `audit verify`. A request, a recall and a
+ * payment go to the running product (`npm start`): its workflow engine runs the approvals. Reading (show, approvals,
  * audit) goes straight to the store.
  */
 
@@ -79,6 +79,12 @@ function describeTransfer(t: Transfer, approvals: readonly Approval[]): string {
       `  level ${a.level} ${a.approver}${a.onBehalfOf ? ` (for ${a.onBehalfOf})` : ''}: ${a.status}${a.decidedAt ? ` at ${a.decidedAt}` : ''}${a.comment ? ` "${a.comment}"` : ''}${a.voidReason ? ` (${a.voidReason})` : ''}`,
     );
   if (t.outcome) lines.push(`  outcome: ${t.outcome}${t.closedAt ? ` at ${t.closedAt}` : ''}`);
+  if (t.status === 'approved' && t.request.amount > 0)
+    lines.push(
+      t.paidOn
+        ? `  paid on ${t.paidOn} (marked by ${t.paidBy ?? '?'})`
+        : `  not yet paid: counts in ${t.request.customerId}'s exposure from ${t.approvedOn ?? '?'} (\`transfer paid ${t.transferId} --by WHO\` once the money left)`,
+    );
   return lines.join('\n');
 }
 
@@ -124,6 +130,7 @@ export async function cmdTransfer(args: string[]): Promise<number> {
       reason: { type: 'string' },
       requester: { type: 'string' },
       by: { type: 'string' },
+      on: { type: 'string' },
       json: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
     },
@@ -175,6 +182,21 @@ export async function cmdTransfer(args: string[]): Promise<number> {
     console.log(`${id} recalled: every outstanding approval link is void`);
     return 0;
   }
+  if (sub === 'paid') {
+    const id = positionals[0];
+    if (!id || !values.by) throw new UsageError('transfer paid ID --by WHO [--on YYYY-MM-DD]');
+    const r = await api(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/paid`, {
+      by: values.by,
+      on: values.on,
+    });
+    if (r.status !== 200) {
+      console.error(String(r.json.error ?? JSON.stringify(r.json)));
+      return 1;
+    }
+    const t = (r.json as { transfer: Transfer }).transfer;
+    console.log(`${id} marked paid on ${t.paidOn}: ${amount(t)} for ${t.request.customerId}`);
+    return 0;
+  }
   if (sub === 'show') {
     const id = positionals[0];
     if (!id) throw new UsageError('transfer show ID');
@@ -192,7 +214,7 @@ export async function cmdTransfer(args: string[]): Promise<number> {
       return 0;
     });
   }
-  throw new UsageError(`transfer ${sub ?? ''}: use request, show or recall`);
+  throw new UsageError(`transfer ${sub ?? ''}: use request, show, recall or paid`);
 }
 
 export async function cmdApprovals(args: string[]): Promise<number> {

@@ -447,12 +447,8 @@ async function cmdStart(args: string[]): Promise<number> {
     slack: slackWebhookUrl ? { webhookUrl: slackWebhookUrl, mode: slackMode as SlackMode } : undefined,
     consoleUrl: () => consoleUrl,
   });
-  const handler = localIngestHandler(
-    env,
-    inbox,
-    new OutboxNotifier(env.dataDir, [evaluator.listener]),
-    timeZone(),
-  );
+  const changes = new OutboxNotifier(env.dataDir, [evaluator.listener]);
+  const handler = localIngestHandler(env, inbox, changes, timeZone());
   const watcher = new InboxWatcher(inbox, handler, (file, e) =>
     console.error(`inbox: ${file} failed: ${(e as Error).message}`),
   );
@@ -475,6 +471,7 @@ async function cmdStart(args: string[]): Promise<number> {
     baseUrl: () => consoleUrl ?? `http://127.0.0.1:${port}`,
     slackWebhookUrl,
     slackSigningSecret: process.env.SENTINEL_SLACK_SIGNING_SECRET?.trim() || undefined,
+    changes,
   });
   const web = await startConsole({
     queries,

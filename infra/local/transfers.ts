@@ -7,7 +7,7 @@ import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers
 import { postToSlack } from '../../functions/alerts/slack.ts';
 import type { IsoDate } from '../../functions/core/dates.ts';
 import type { Policy } from '../../functions/credit/policy.ts';
-import type { Clock } from '../../functions/ingest/ports.ts';
+import type { ChangeNotifier, Clock } from '../../functions/ingest/ports.ts';
 import { TransferApp } from '../../functions/transfers/app.ts';
 import type { ApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import {
@@ -134,6 +134,8 @@ export interface LocalTransfersOptions {
   readonly notifier?: ApprovalNotifier;
   /** Another workflow definition text (tests); @default statemachines/transfer-approval.asl.json. */
   readonly definition?: string;
+  /** Told when an approved or paid transfer changes a customer's exposure (the local evaluator listens). */
+  readonly changes?: ChangeNotifier | undefined;
 }
 
 export interface LocalTransfers {
@@ -166,6 +168,7 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     clock: o.clock,
     today: o.today,
     baseUrl: o.baseUrl,
+    changes: o.changes,
   });
   engine = new LocalWorkflow((p) => app.steps(p), o.definition);
   const running = new Set<Promise<void>>();

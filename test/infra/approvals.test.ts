@@ -90,6 +90,23 @@ describe('function URLs and grants', () => {
     expect(reads(apiFunction, slackDecisionQueue)).toBe(false);
   });
 
+  it('publishes "customers changed" (an approved or paid transfer changes the exposure) from the steps and API functions only', () => {
+    const { stepsFunction, apiFunction, webFunction, slackDecisionFunction } = built.stack.approvals;
+    const topic = built.stack.ingestion.changesTopic;
+    const publishes = (fn: IConstruct) =>
+      statementsOfRole(roleOf(fn))
+        .filter((s) => asArray(s.Action).includes('sns:Publish'))
+        .some((s) => JSON.stringify(s.Resource) === JSON.stringify({ Ref: logicalId(topic) }));
+    expect(publishes(stepsFunction)).toBe(true);
+    expect(publishes(apiFunction)).toBe(true);
+    expect(publishes(webFunction)).toBe(false);
+    expect(publishes(slackDecisionFunction)).toBe(false);
+    const env = (fn: IConstruct) =>
+      (propsOf(fn).Environment as { Variables: Json }).Variables.CHANGES_TOPIC_ARN;
+    expect(env(stepsFunction)).toEqual({ Ref: logicalId(topic) });
+    expect(env(apiFunction)).toEqual({ Ref: logicalId(topic) });
+  });
+
   it('keeps the link key a generated secret, readable by the transfer functions', () => {
     const { linkKey } = built.stack.approvals;
     expect(propsOf(linkKey).GenerateSecretString).toMatchObject({

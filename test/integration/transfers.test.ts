@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyTrail } from '../../functions/core/audit.ts';
+import { assess } from '../../functions/credit/assess.ts';
+import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
-import type { StoredRecord } from '../../functions/ingest/ports.ts';
+import type { ChangeNotifier, CustomersChanged, StoredRecord } from '../../functions/ingest/ports.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import type { ApprovalNotice, ApprovalNotifier, Transfer } from '../../functions/transfers/ports.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
@@ -109,7 +111,11 @@ interface Rig {
   wait(transferId: string): Promise<void>;
 }
 
-async function rig(policy: ApprovalPolicy = policyWith(() => {}), notifier?: ApprovalNotifier): Promise<Rig> {
+async function rig(
+  policy: ApprovalPolicy = policyWith(() => {}),
+  notifier?: ApprovalNotifier,
+  changes?: ChangeNotifier,
+): Promise<Rig> {
   const capture = new Capture();
   const clock = new Clock();
   const t = await localTransfers({
@@ -124,6 +130,7 @@ async function rig(policy: ApprovalPolicy = policyWith(() => {}), notifier?: App
     baseUrl: () => 'http://approvals.test',
     slackSigningSecret: SLACK_SECRET,
     notifier: notifier ?? capture,
+    changes,
   });
   const call = (method: string, path: string, body = '', headers: Record<string, string> = {}) =>
     t.http({ method, path, headers, body });
@@ -527,5 +534,166 @@ describe('the outbox', () => {
     } finally {
       await rm(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe("an approved transfer and the customer's exposure", () => {
+  const CUSTOMER = 'C2';
+  const credit = policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
+  const exposure = async (asOf = TODAY) => {
+    const part = await env.store.loadCustomerPartition(CUSTOMER);
+    return assess(asOfFile(creditFileOf(CUSTOMER, part), asOf), asOf, credit).figures;
+  };
+  const changed: CustomersChanged[] = [];
+  let r: Rig;
+
+  /** Approves every level from the emailed links, one approver per level. */
+  async function approveAll(transferId: string): Promise<void> {
+    for (let level = 1; ; level++) {
+      const n = await r.capture.next(
+        (x) => x.kind === 'approve' && x.transfer.transferId === transferId && x.level.level === level,
+      );
+      const res = await r.decide(
+        (n as ApprovalNotice & { kind: 'approve' }).url,
+        'approve',
+        n.to.email ?? '',
+      );
+      expect(res.status, res.body).toBe(200);
+      if (level === (n as ApprovalNotice & { kind: 'approve' }).level.of) break;
+    }
+    await r.wait(transferId);
+    expect(await status(r, transferId)).toBe('approved');
+  }
+
+  beforeAll(async () => {
+    const from = { runId: 'seed-c2', line: 2 };
+    await env.store.write([
+      {
+        kind: 'customers',
+        row: { customerId: CUSTOMER, name: 'Beta BV', currency: 'EUR', creditLimit: 100_000_00 },
+        from,
+      },
+      {
+        kind: 'invoices',
+        row: {
+          customerId: CUSTOMER,
+          invoiceId: 'B1',
+          issueDate: '2026-11-01',
+          dueDate: '2026-12-01',
+          amount: 12_000_00,
+          currency: 'EUR',
+          disputed: false,
+        },
+        from,
+      },
+    ] as StoredRecord[]);
+    r = await rig(
+      policyWith(() => {}),
+      undefined,
+      {
+        customersChanged: async (m) => {
+          changed.push(m);
+        },
+      },
+    );
+  });
+
+  it("counts from the approval: on the credit file, in the evaluation, in the next request's evidence", async () => {
+    expect((await exposure()).exposure).toBe(12_000_00);
+    const tr = await r.request({ customerId: CUSTOMER, type: 'rebate', amount: '3000.00' });
+    await approveAll(tr.transferId);
+
+    const approved = (await r.t.app.show(tr.transferId))?.transfer;
+    expect(approved?.approvedOn).toBe(TODAY);
+    expect((await env.store.loadCustomerPartition(CUSTOMER)).transfers).toEqual([
+      {
+        customerId: CUSTOMER,
+        transferId: tr.transferId,
+        transferType: 'rebate',
+        amount: 3000_00,
+        currency: 'EUR',
+        approvedOn: TODAY,
+      },
+    ]);
+    const x = await exposure();
+    expect(x.approvedTransfers).toBe(3000_00);
+    expect(x.exposure).toBe(15_000_00);
+    expect((await exposure('2026-11-23')).exposure).toBe(12_000_00); // the day before it was approved
+    // The evaluation is told, as after an ingest.
+    expect(changed).toContainEqual({
+      type: 'customers.changed',
+      runId: tr.transferId,
+      asOf: TODAY,
+      customerIds: [CUSTOMER],
+    });
+
+    // The next request's approvers see it in the exposure and in the headroom.
+    const next = await r.request({
+      customerId: CUSTOMER,
+      type: 'rebate',
+      amount: '10.00',
+      requester: 'ralf',
+    });
+    await r.capture.next((n) => n.kind === 'approve' && n.transfer.transferId === next.transferId);
+    const gate = (await r.t.app.show(next.transferId))?.transfer.gate;
+    expect(gate?.exposure).toMatchObject({ approvedTransfers: '3000.00', exposure: '15000.00' });
+    expect(gate?.checks.find((c) => c.check === 'limitHeadroom')?.figures).toMatchObject({
+      headroom: '85000.00',
+    });
+    // Still pending: it cannot be paid.
+    const early = await r.post(`/transfers/${next.transferId}/paid`, JSON.stringify({ by: 'paula' }));
+    expect(early.status).toBe(409);
+    expect(early.body).toContain('only an approved transfer can be paid');
+    expect((await r.t.app.recall(next.transferId, 'ralf')).ok).toBe(true);
+    await r.wait(next.transferId);
+  });
+
+  it('marked paid once, on a day between approval and today; a rebate then stops counting', async () => {
+    const tr = (await r.t.app.list()).find(
+      (t) => t.request.customerId === CUSTOMER && t.status === 'approved' && t.request.type === 'rebate',
+    ) as Transfer;
+    const paid = (body: unknown) => r.post(`/transfers/${tr.transferId}/paid`, JSON.stringify(body));
+    const before = await trailLength(r);
+    expect((await paid({ by: 'paula', on: '2026-11-25' })).status).toBe(400); // tomorrow
+    expect((await paid({ by: 'paula', on: '2026-11-23' })).status).toBe(400); // before the approval
+    expect((await paid({ by: 'paula', on: '24/11/2026' })).status).toBe(400);
+    expect((await paid({ on: TODAY })).status).toBe(400); // who
+    expect((await r.post('/transfers/TR-NOPE/paid', JSON.stringify({ by: 'paula' }))).status).toBe(404);
+    expect(await trailLength(r)).toBe(before);
+    expect((await r.t.app.show(tr.transferId))?.transfer.paidOn).toBeUndefined();
+
+    const ok = await paid({ by: 'paula', on: TODAY });
+    expect(ok.status, ok.body).toBe(200);
+    expect((JSON.parse(ok.body) as { transfer: Transfer }).transfer).toMatchObject({
+      paidOn: TODAY,
+      paidBy: 'paula',
+    });
+    const again = await paid({ by: 'peter' });
+    expect(again.status).toBe(409);
+    expect(again.body).toContain(`Already marked paid on ${TODAY} by paula`);
+
+    const part = await env.store.loadCustomerPartition(CUSTOMER);
+    expect(part.transfers.find((c) => c.transferId === tr.transferId)?.paidOn).toBe(TODAY);
+    expect((await exposure()).exposure).toBe(12_000_00);
+    const trail = await r.t.store.auditTrail();
+    expect(trail.filter((x) => x.subject === tr.transferId).map((x) => x.kind)).toContain('transfer.paid');
+    expect(trail.find((x) => x.kind === 'transfer.paid' && x.subject === tr.transferId)?.actor).toBe('paula');
+    expect(verifyTrail(trail, await r.t.store.auditHead())).toMatchObject({ ok: true });
+  });
+
+  it('a bank account change moves no money: nothing on the credit file, nothing to pay', async () => {
+    const tr = await r.request({
+      customerId: CUSTOMER,
+      type: 'bank_account_change',
+      amount: undefined,
+      beneficiaryName: 'Beta BV',
+      reason: 'new house bank',
+    });
+    await approveAll(tr.transferId);
+    const part = await env.store.loadCustomerPartition(CUSTOMER);
+    expect(part.transfers.map((c) => c.transferId)).not.toContain(tr.transferId);
+    const res = await r.post(`/transfers/${tr.transferId}/paid`, JSON.stringify({ by: 'paula' }));
+    expect(res.status).toBe(409);
+    expect(res.body).toContain('moves no money');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Customer, FinancialStatement } from '../../functions/core/records.ts';
+import type { Customer, FinancialStatement, TransferCommitment } from '../../functions/core/records.ts';
 import {
   assess,
   type CreditFile,
@@ -13,6 +13,7 @@ import {
   ratingOf,
   recommendLimit,
   scoreFactors,
+  transferCounts,
 } from '../../functions/credit/assess.ts';
 import type { PolicyDocument } from '../../functions/credit/policy.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
@@ -838,5 +839,79 @@ describe('recommended limit', () => {
     // monthly 1,000,000 x 2 months = 2,000,000
     expect(l.recommended).toBe(2_000_000);
     expect(l.basis).toEqual(['10000.00 average monthly sales x 2 months for rating B = 20000.00']);
+  });
+});
+
+describe('approved transfers in the exposure (DOMAIN: open receivables + approved but unpaid transfers)', () => {
+  const commitment = (
+    transferId: string,
+    type: string,
+    amount: number,
+    approvedOn: string,
+    extra: Partial<TransferCommitment> = {},
+  ): TransferCommitment => ({
+    customerId: 'C1',
+    transferId,
+    transferType: type,
+    amount,
+    currency: 'EUR',
+    approvedOn,
+    ...extra,
+  });
+  // 12,000.00 open, not yet due; limit 100,000.00.
+  const owes = { invoices: [inv('A', '2026-06-01', '2026-07-31', 1_200_000)] };
+
+  it('a rebate counts from its approval day until the day it is paid', () => {
+    const rebate = commitment('TR-1', 'rebate', 300_000, '2026-06-10', { paidOn: '2026-06-20' });
+    const at = (d: string) => figuresOf(file({ ...owes, transfers: [rebate] }), d, policy);
+    expect(at('2026-06-09').exposure).toBe(1_200_000);
+    expect(at('2026-06-09').approvedTransfers).toBe(0);
+    expect(at('2026-06-10').exposure).toBe(1_500_000); // 12,000 + 3,000
+    expect(at('2026-06-10').approvedTransfers).toBe(300_000);
+    expect(at('2026-06-10').limitUse).toBe(0.15); // 15,000 / 100,000
+    expect(at('2026-06-19').exposure).toBe(1_500_000);
+    expect(at('2026-06-20').exposure).toBe(1_200_000); // paid: the company's cost, not the customer's debt
+    const unpaid = commitment('TR-2', 'credit_release', 300_000, '2026-06-10');
+    expect(figuresOf(file({ ...owes, transfers: [unpaid] }), AS_OF, policy).exposure).toBe(1_500_000);
+  });
+
+  it('an overpayment return cancels the unapplied cash it pays back, before and after it is paid', () => {
+    // 12,000.00 open, 5,000.00 paid on no invoice that exists (kept as unapplied cash).
+    const books = { ...owes, payments: [pay('P1', '2026-06-05', 500_000, ['NOPE'])] };
+    const ret = commitment('TR-3', 'overpayment_return', 500_000, '2026-06-10', { paidOn: '2026-06-12' });
+    const at = (d: string) => figuresOf(file({ ...books, transfers: [ret] }), d, policy);
+    expect(at('2026-06-09').receivables.summary.unappliedCash).toBe(500_000);
+    expect(at('2026-06-09').exposure).toBe(700_000); // 12,000 - 5,000
+    expect(at('2026-06-10').exposure).toBe(1_200_000); // the cash is going back: 12,000 - 5,000 + 5,000
+    expect(at('2026-06-12').exposure).toBe(1_200_000); // paid: still counted against the cash it returned
+    expect(at(AS_OF).exposure).toBe(1_200_000);
+  });
+
+  it('a refund of a credit balance leaves nothing owed: the exposure stays at zero', () => {
+    const books = { payments: [pay('P1', '2026-06-05', 500_000, ['NOPE'])] };
+    const refund = commitment('TR-4', 'refund', 500_000, '2026-06-10', { paidOn: '2026-06-11' });
+    for (const d of ['2026-06-09', '2026-06-10', '2026-06-11', AS_OF])
+      expect(figuresOf(file({ ...books, transfers: [refund] }), d, policy).exposure).toBe(0);
+    // A refund above the credit balance is owed back: 6,000 - 5,000 = 1,000.00.
+    const more = commitment('TR-5', 'refund', 600_000, '2026-06-10');
+    expect(figuresOf(file({ ...books, transfers: [more] }), AS_OF, policy).exposure).toBe(100_000);
+  });
+
+  it('a transfer in another currency is not counted, and the limit basis says so', () => {
+    const usd = commitment('TR-6', 'rebate', 300_000, '2026-06-10', { currency: 'USD' });
+    const x = figuresOf(file({ ...owes, transfers: [usd] }), AS_OF, policy);
+    expect(x.exposure).toBe(1_200_000);
+    expect(x.approvedTransfers).toBe(0);
+    expect(x.uncounted).toEqual(['approved transfer TR-6 (3000.00) is in USD']);
+    expect(recommendLimit(x, 'A', policy).basis).toContain(
+      'not counted: approved transfer TR-6 (3000.00) is in USD, not EUR',
+    );
+  });
+
+  it('transferCounts: the rule by itself', () => {
+    const r = commitment('TR-7', 'rebate', 1, '2026-06-10', { paidOn: '2026-06-10' });
+    expect(transferCounts(r, '2026-06-10')).toBe(false); // approved and paid the same day
+    expect(transferCounts({ ...r, transferType: 'refund' }, '2026-06-10')).toBe(true);
+    expect(transferCounts({ ...r, transferType: 'refund' }, '2026-06-09')).toBe(false);
   });
 });
