@@ -11,8 +11,10 @@ import {
 import { TaskTokenError, type WorkflowPort } from '../transfers/workflow.ts';
 
 /**
- * The transfer workflow on AWS Step Functions. The execution is named after the transfer, so a
- * second start of the same transfer fails (ExecutionAlreadyExists) instead of running twice. A
+ * The transfer workflow on AWS Step Functions. The execution is named after the transfer, so it
+ * never runs twice: a second start while it runs returns the same execution (same name and input,
+ * STANDARD workflows are idempotent for 90 days), and once it is closed the start fails with
+ * ExecutionAlreadyExists. A
  * token nobody waits on any more (answered, timed out, never issued) is a TaskTokenError, as on
  * the local engine.
  */
@@ -36,7 +38,8 @@ export class SfnWorkflow implements WorkflowPort {
       );
       return { executionId: out.executionArn as string };
     } catch (e) {
-      if (e instanceof ExecutionAlreadyExists) throw new Error(`the workflow of ${name} already exists`);
+      if (e instanceof ExecutionAlreadyExists)
+        throw new Error(`the workflow of ${name} already exists`, { cause: e });
       throw e;
     }
   }

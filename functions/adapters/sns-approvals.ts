@@ -7,6 +7,21 @@ import type { ApprovalNotice, ApprovalNotifier } from '../transfers/ports.ts';
 export const RECIPIENT_ATTRIBUTE = 'recipient';
 
 /**
+ * An email subject as SNS takes it (ASCII, at most 100 characters, no line breaks): accents
+ * dropped (Müller -> Muller), any other character a "?", and a longer one cut at a word with "...".
+ */
+export function snsSubject(subject: string): string {
+  const ascii = subject
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[^\x20-\x7e]/gu, '?');
+  if (ascii.length <= 100) return ascii;
+  const cut = ascii.slice(0, 97);
+  const word = cut.lastIndexOf(' ');
+  return `${(word > 60 ? cut.slice(0, word) : cut).replace(/[\s,;:]+$/, '')}...`;
+}
+
+/**
  * Approval notices on AWS: each email is published on the approvals topic with the recipient's
  * person id as an attribute, and only that person's email subscription (filtered on it) receives
  * it: SNS email carries the text body (SES, with the HTML body too, is the upgrade documented in
@@ -26,8 +41,7 @@ export class SnsApprovalNotifier implements ApprovalNotifier {
       await this.sns.send(
         new PublishCommand({
           TopicArn: this.topicArn,
-          // SNS email subjects: ASCII, at most 100 characters, no line breaks.
-          Subject: m.subject.replace(/[^\x20-\x7e]/g, '?').slice(0, 100),
+          Subject: snsSubject(m.subject),
           Message: m.text,
           MessageAttributes: {
             [RECIPIENT_ATTRIBUTE]: { DataType: 'String', StringValue: n.to.id },
