@@ -33,6 +33,18 @@ export function normalAccount(text: string): string {
 const text = (max: number) =>
   z.string().trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
 
+/** The fields of a request in the order a form shows them (and a 400 answer lists their problems). */
+export const REQUEST_FIELDS = [
+  'customerId',
+  'type',
+  'amount',
+  'currency',
+  'beneficiaryName',
+  'beneficiaryAccount',
+  'reason',
+  'requester',
+] as const;
+
 /** A transfer request as the API, the CLI and the console form send it: amounts as decimal text. */
 export const transferRequestInput = z
   .strictObject({
@@ -43,7 +55,12 @@ export const transferRequestInput = z
     currency: z.string().trim().toUpperCase().refine(isCurrency, 'is not an ISO 4217 currency code'),
     beneficiaryName: text(140),
     /** An IBAN (checked) or another account number. */
-    beneficiaryAccount: text(64).transform(normalAccount),
+    beneficiaryAccount: text(64)
+      .transform(normalAccount)
+      .superRefine((account, ctx) => {
+        const p = /^[A-Z]{2}\d{2}/.test(account) ? ibanProblem(account) : undefined;
+        if (p) ctx.addIssue({ code: 'custom', message: p });
+      }),
     reason: z
       .string()
       .trim()
@@ -52,34 +69,32 @@ export const transferRequestInput = z
     requester: text(64),
   })
   .transform((r, ctx) => {
-    const digits = minorDigits(r.currency) ?? 2;
-    let amount = 0;
-    if (r.type === 'bank_account_change') {
-      if (r.amount !== undefined && r.amount !== '') {
-        const a = parseMinorUnits(r.amount, digits, { decimal: '.', thousands: '' });
-        if (!a.ok || a.value !== 0)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['amount'],
-            message: 'must be absent or 0 for a bank account change',
-          });
-      }
-    } else {
-      const a =
-        r.amount === undefined || r.amount === ''
-          ? ({ ok: false, reason: 'is required' } as const)
-          : parseMinorUnits(r.amount, digits, { decimal: '.', thousands: '' });
-      if (!a.ok) ctx.addIssue({ code: 'custom', path: ['amount'], message: `${a.reason} (${r.currency})` });
-      else if (a.value <= 0)
-        ctx.addIssue({ code: 'custom', path: ['amount'], message: 'must be greater than zero' });
-      else amount = a.value;
-    }
-    if (/^[A-Z]{2}\d{2}/.test(r.beneficiaryAccount)) {
-      const p = ibanProblem(r.beneficiaryAccount);
-      if (p) ctx.addIssue({ code: 'custom', path: ['beneficiaryAccount'], message: p });
-    }
-    return { ...r, amount };
+    const a = amountOf(r.type, r.amount, r.currency);
+    if (!a.ok) ctx.addIssue({ code: 'custom', path: ['amount'], message: a.message });
+    return { ...r, amount: a.ok ? a.value : 0 };
   });
+
+/**
+ * The amount in minor units of `currency`: required and above zero, except for a bank account
+ * change, which moves no money (absent or 0). Needs a valid type and currency.
+ */
+function amountOf(
+  type: TransferType,
+  text: string | undefined,
+  currency: string,
+): { ok: true; value: number } | { ok: false; message: string } {
+  const digits = minorDigits(currency) ?? 2;
+  const given = text !== undefined && text.trim() !== '';
+  const a = given ? parseMinorUnits(text.trim(), digits, { decimal: '.', thousands: '' }) : undefined;
+  if (type === 'bank_account_change')
+    return !a || (a.ok && a.value === 0)
+      ? { ok: true, value: 0 }
+      : { ok: false, message: 'must be absent or 0 for a bank account change' };
+  if (!a) return { ok: false, message: `is required (${currency})` };
+  if (!a.ok) return { ok: false, message: `${a.reason} (${currency})` };
+  if (a.value <= 0) return { ok: false, message: 'must be greater than zero' };
+  return { ok: true, value: a.value };
+}
 
 /** A valid request: the amount in minor units of `currency` (0 for a bank account change). */
 export type TransferRequest = z.output<typeof transferRequestInput>;
@@ -92,11 +107,30 @@ export type RequestResult =
 export function parseTransferRequest(input: unknown): RequestResult {
   const r = transferRequestInput.safeParse(input);
   if (r.success) return { ok: true, request: r.data };
-  return {
-    ok: false,
-    issues: r.error.issues.map((i) => ({
-      field: i.path.map(String).join('.') || '(body)',
-      message: i.message,
-    })),
+  const issues = r.error.issues.map((i) => ({
+    field: i.path.map(String).join('.') || '(body)',
+    message: i.message,
+  }));
+  // The amount is checked against the type and currency after every field passed on its own:
+  // when another field failed, it is checked here, so one answer names every bad field.
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const failed = new Set(issues.map((i) => i.field));
+  const type = TRANSFER_TYPES.find((t) => t === raw.type);
+  const currency = typeof raw.currency === 'string' ? raw.currency.trim().toUpperCase() : '';
+  const amount = raw.amount;
+  if (
+    !failed.has('amount') &&
+    !failed.has('type') &&
+    !failed.has('currency') &&
+    type !== undefined &&
+    (amount === undefined || typeof amount === 'string')
+  ) {
+    const a = amountOf(type, amount, currency);
+    if (!a.ok) issues.push({ field: 'amount', message: a.message });
+  }
+  const at = (f: string) => {
+    const i = REQUEST_FIELDS.indexOf(f as (typeof REQUEST_FIELDS)[number]);
+    return i < 0 ? REQUEST_FIELDS.length : i;
   };
+  return { ok: false, issues: issues.sort((p, q) => at(p.field) - at(q.field)) };
 }

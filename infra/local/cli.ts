@@ -478,7 +478,14 @@ async function cmdStart(args: string[]): Promise<number> {
     today,
     port,
     credit: { store: env.store, policy: () => loadPolicy(env.store) },
-    transfers: { http: transfers.http, list: () => transfers.app.list(), mail: () => listMail(env.dataDir) },
+    transfers: {
+      http: transfers.http,
+      list: () => transfers.app.list(),
+      mail: () => listMail(env.dataDir),
+      request: (i) => transfers.app.request(i),
+      show: (id) => transfers.app.show(id),
+      markPaid: (id, by, on) => transfers.app.markPaid(id, by, on),
+    },
   });
   consoleUrl = web.url;
   const unpublish = await publishConsole(env.dataDir, web.url);

@@ -6,22 +6,31 @@ import { type IsoDate, parseDate } from '../../functions/core/dates.ts';
 import { formatMinor } from '../../functions/core/money.ts';
 import { AGING_BUCKETS, type AgingBucket, type InvoiceStatus } from '../../functions/core/receivables.ts';
 import type { Alert } from '../../functions/credit/alerts.ts';
-import { type Assessment, assess } from '../../functions/credit/assess.ts';
+import {
+  type Assessment,
+  assess,
+  type TransferCommitment,
+  transferCounts,
+} from '../../functions/credit/assess.ts';
 import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
 import { type Policy, SEVERITY_RANK, type Severity } from '../../functions/credit/policy.ts';
 import type { IngestRun, RejectRecord } from '../../functions/ingest/ports.ts';
 import type { CustomerFile, CustomerTable, ReceivablesQueries } from '../../functions/receivables/queries.ts';
+import type { RequestOutcome, TransferApp } from '../../functions/transfers/app.ts';
 import type { HttpRequest, HttpResponse } from '../../functions/transfers/http.ts';
-import type { Transfer } from '../../functions/transfers/ports.ts';
+import { evidenceHtml } from '../../functions/transfers/messages.ts';
+import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
+import { REQUEST_FIELDS, TRANSFER_TYPES, type TransferType } from '../../functions/transfers/request.ts';
 import type { OutboxMail } from './transfers.ts';
 
 /**
  * The local console: the receivables table, a customer's file and credit assessment, the alerts,
  * the ingest runs, the transfers and the outbox, server-rendered with `node:http` only. Every value
  * that comes from data (uploaded files) is HTML-escaped through the `html` template tag; the pages
- * load no script at all. Its own pages only read (alerts are answered with the CLI); the approval
- * pages, Slack's endpoint and the transfers API are the transfers handler the Lambdas run, mounted
- * here, and they are the only paths that accept a POST.
+ * load no script at all. Its own pages only read (alerts are answered with the CLI), but for one
+ * form: requesting a transfer (`POST /transfers/new`), refused when the browser says it comes from
+ * another site. The approval pages, Slack's endpoint and the transfers API are the transfers
+ * handler the Lambdas run, mounted here; they and the form are the only paths that accept a POST.
  */
 export interface ConsoleOptions {
   readonly queries: ReceivablesQueries;
@@ -39,7 +48,10 @@ export interface ConsoleOptions {
 
 export interface ConsoleCredit {
   /** Read only: the console never stores an assessment or an alert. */
-  readonly store: Pick<DynamoStore, 'listAlerts' | 'loadCustomerPartition' | 'getCustomers'>;
+  readonly store: Pick<
+    DynamoStore,
+    'listAlerts' | 'loadCustomerPartition' | 'getCustomers' | 'listCustomerIds'
+  >;
   /** The policy in force, read on every request (so `sentinel policy set` shows at once). */
   readonly policy: () => Promise<Policy>;
 }
@@ -49,6 +61,12 @@ export interface ConsoleTransfers {
   readonly http: (req: HttpRequest) => Promise<HttpResponse>;
   readonly list: () => Promise<Transfer[]>;
   readonly mail: () => Promise<OutboxMail[]>;
+  /** Validates, records and starts a transfer request (the console's form). */
+  readonly request: (input: unknown) => Promise<RequestOutcome>;
+  /** A transfer and its approvals (the console's transfer page). */
+  readonly show: (transferId: string) => Promise<{ transfer: Transfer; approvals: Approval[] } | undefined>;
+  /** Finance marks an approved transfer paid (the transfer page's form). */
+  readonly markPaid: TransferApp['markPaid'];
 }
 
 export interface RunningConsole {
@@ -146,6 +164,21 @@ ul.evidence{margin:0;padding:0;list-style:none;font-size:.9em}
 ul.evidence span{color:var(--muted)}
 code.word{white-space:nowrap;word-break:normal}
 td.text{white-space:normal;min-width:10rem;max-width:24rem}
+.pre{white-space:pre-wrap}
+.problem ul{margin:.3rem 0 0;padding-left:1.2rem}
+form.request{display:grid;grid-template-columns:max-content minmax(14rem,28rem) minmax(0,1fr);gap:.5rem 1rem;align-items:start;max-width:72rem;margin:.6rem 0 1.5rem}
+form.request label{padding-top:.3rem}
+form.request input,form.request select,form.request textarea{width:100%;font:inherit;padding:.3rem .45rem;border:1px solid #b8bec8;border-radius:3px;background:#fff}
+form.request [aria-invalid=true]{border-color:var(--red);background:var(--redbg)}
+form.request .err{display:block;color:var(--red);padding-top:.3rem}
+form.request .hint{display:block;color:var(--muted);font-size:.88em;padding-top:.3rem}
+form.request .actions{grid-column:2}
+form.request button{font:inherit;padding:.4rem 1.1rem;border-radius:4px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}
+tbody.level th{background:#fafbfc;border-top:2px solid var(--line);font-weight:600}
+section.evidence{max-width:72rem}
+section.evidence p{margin:.3rem 0}
+section.evidence p.title{margin:1.2rem 0 .35rem;font-size:1rem}
+section.evidence table{margin:.2rem 0 .6rem}
 `;
 
 // The only inline content is the stylesheet: the CSP allows exactly it, and no script at all.
@@ -266,8 +299,13 @@ const jsonReply = (status: number, value: unknown): Reply => ({
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad request',
+  403: 'Refused',
   404: 'Not found',
   405: 'Method not allowed',
+  409: 'Not possible now',
+  413: 'Too large',
+  415: 'Unsupported form encoding',
+  421: 'Wrong host',
   500: 'Something went wrong',
 };
 
@@ -574,6 +612,10 @@ ${financials}`;
 interface CreditView {
   readonly assessment: Assessment;
   readonly alerts: readonly Alert[];
+  /** Open receivables less unapplied cash plus the approved transfers counted, as of the date. */
+  readonly exposure: number;
+  /** The approved transfers the exposure counts as of the date. */
+  readonly transfers: readonly TransferCommitment[];
 }
 
 const severityBadge = (s: Severity) => html`<span class="${`badge sev-${s}`}">${s}</span>`;
@@ -663,7 +705,7 @@ ${activeTable}
 ${resolvedTable}`;
 }
 
-function creditSection({ assessment: a, alerts }: CreditView): Html {
+function creditSection({ assessment: a, alerts, exposure, transfers }: CreditView): Html {
   const ccy = a.currency;
   const l = a.limit;
   const got = a.factors.reduce((n, f) => n + f.points, 0);
@@ -673,6 +715,13 @@ function creditSection({ assessment: a, alerts }: CreditView): Html {
     ['Rating', html`<span class="rating">${a.rating}</span>`],
     ['Risk class', a.riskClass],
     ['Policy', html`<code>${a.policyId}</code>`],
+    ['Exposure', money(exposure, ccy)],
+    [
+      'Approved transfers counted',
+      transfers.length === 0
+        ? undefined
+        : html`${transfers.map((t, i) => html`${i > 0 ? ', ' : ''}<a href="${transferHref(t.transferId)}">${money(t.amount, t.currency)} ${typeLabel(t.transferType).toLowerCase()}</a>`)}`,
+    ],
   ]);
   const limit = kv([
     ['Current limit', l.current === undefined ? undefined : money(l.current, l.currency)],
@@ -716,8 +765,12 @@ async function customerNames(credit: ConsoleCredit, alerts: readonly Alert[]): P
 
 async function creditView(credit: ConsoleCredit, id: string, asOf: IsoDate): Promise<CreditView> {
   const [part, policy] = await Promise.all([credit.store.loadCustomerPartition(id), credit.policy()]);
-  const { figures: _f, ...assessment } = assess(asOfFile(creditFileOf(id, part), asOf), asOf, policy);
-  return { assessment, alerts: part.alerts };
+  const file = asOfFile(creditFileOf(id, part), asOf);
+  const { figures, ...assessment } = assess(file, asOf, policy);
+  const transfers = (file.transfers ?? []).filter(
+    (t) => t.currency === file.currency && transferCounts(t, asOf),
+  );
+  return { assessment, alerts: part.alerts, exposure: figures.exposure, transfers };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -802,17 +855,377 @@ ${rejectsTable}`;
 // ---------------------------------------------------------------------------------------------
 // Transfers and the outbox
 
-function transfersPage(list: readonly Transfer[]): Html {
+const TYPE_LABELS: Record<TransferType, string> = {
+  refund: 'Refund',
+  overpayment_return: 'Overpayment return',
+  rebate: 'Rebate',
+  credit_release: 'Credit release',
+  bank_account_change: 'Bank account change',
+};
+
+const typeLabel = (type: string) => TYPE_LABELS[type as TransferType] ?? type.replace(/_/g, ' ');
+
+const transferHref = (id: string) => `/transfers/${encodeURIComponent(id)}`;
+const transferJsonHref = (id: string) => `/api/transfers/${encodeURIComponent(id)}`;
+
+/** The status as a badge, with the level waiting while pending. */
+const transferStatus = (t: Transfer) =>
+  html`<span class="badge ${t.status === 'approved' ? 'ok' : t.status === 'pending' ? '' : 'bad'}">${t.status}</span>${t.status === 'pending' && t.level ? html` level ${t.level} of ${t.levels?.length ?? t.level}` : ''}`;
+
+type RequestField = (typeof REQUEST_FIELDS)[number];
+const isField = (f: string): f is RequestField => (REQUEST_FIELDS as readonly string[]).includes(f);
+type RequestValues = Record<RequestField, string>;
+
+const FIELD_LABELS: Record<RequestField, string> = {
+  customerId: 'Customer id',
+  type: 'Type',
+  amount: 'Amount',
+  currency: 'Currency',
+  beneficiaryName: 'Beneficiary name',
+  beneficiaryAccount: 'Beneficiary account',
+  reason: 'Reason',
+  requester: 'Requester',
+};
+
+const FIELD_HINTS: Partial<Record<RequestField, string>> = {
+  amount: 'In the currency below, e.g. 2500.00; leave it empty for a bank account change.',
+  currency: 'ISO 4217 code, e.g. EUR.',
+  beneficiaryAccount: 'An IBAN (its check digits are checked) or another account number.',
+  reason: 'Why the money goes out: the approvers read it.',
+  requester: 'Your id: you cannot approve your own request.',
+};
+
+const EMPTY_REQUEST: RequestValues = {
+  customerId: '',
+  type: 'refund',
+  amount: '',
+  currency: 'EUR',
+  beneficiaryName: '',
+  beneficiaryAccount: '',
+  reason: '',
+  requester: '',
+};
+
+type Issue = { readonly field: string; readonly message: string };
+
+/** What the form shows: the values (typed or defaults), the problems found, the known customers. */
+interface RequestForm {
+  readonly values: RequestValues;
+  readonly issues: readonly Issue[];
+  readonly customers: readonly { readonly id: string; readonly name?: string | undefined }[];
+}
+
+/** The form's values from a posted body: every field as text ("" when missing), nothing else. */
+function requestValues(body: URLSearchParams): RequestValues {
+  const v = { ...EMPTY_REQUEST };
+  for (const f of REQUEST_FIELDS) v[f] = body.get(f) ?? '';
+  return v;
+}
+
+function requestFormHtml({ values, issues, customers }: RequestForm): Html {
+  const problems = (f: RequestField) => issues.filter((i) => i.field === f);
+  const invalid = (f: RequestField) =>
+    problems(f).length > 0 ? html` aria-invalid="true" aria-describedby="${`${f}-error`}"` : '';
+  const control = (f: RequestField): Html => {
+    const v = values[f];
+    switch (f) {
+      case 'type':
+        return html`<select id="type" name="type"${invalid(f)}>${TRANSFER_TYPES.map(
+          (t) => html`<option value="${t}"${new Html(t === v ? ' selected' : '')}>${TYPE_LABELS[t]}</option>`,
+        )}</select>`;
+      case 'reason':
+        return html`<textarea id="reason" name="reason" rows="3"${invalid(f)}>${v}</textarea>`;
+      case 'customerId':
+        return html`<input type="text" id="customerId" name="customerId" value="${v}" autocomplete="off"${new Html(customers.length > 0 ? ' list="known-customers"' : '')}${invalid(f)}>`;
+      case 'amount':
+        return html`<input type="text" id="amount" name="amount" value="${v}" inputmode="decimal" autocomplete="off"${invalid(f)}>`;
+      default:
+        return html`<input type="text" id="${f}" name="${f}" value="${v}" autocomplete="off"${invalid(f)}>`;
+    }
+  };
+  const fields = REQUEST_FIELDS.map((f) => {
+    const found = problems(f);
+    const hint = FIELD_HINTS[f];
+    return html`<label for="${f}">${FIELD_LABELS[f]}</label><div>${control(f)}</div>
+<div>${found.length > 0 ? html`<span class="err" id="${`${f}-error`}">${found.map((i) => i.message).join('; ')}</span>` : ''}${hint ? html`<span class="hint">${hint}</span>` : ''}</div>
+`;
+  });
+  const summary =
+    issues.length === 0
+      ? ''
+      : html`<div class="problem" id="request-problems" role="alert"><strong>The transfer was not requested: nothing was stored.</strong> Correct ${issues.length === 1 ? 'this' : `these ${issues.length}`} and send it again:
+<ul>${issues.map((i) =>
+          isField(i.field)
+            ? html`<li><a href="${`#${i.field}`}">${FIELD_LABELS[i.field]}</a> ${i.message}</li>`
+            : html`<li>${i.field} ${i.message}</li>`,
+        )}</ul></div>`;
+  const datalist =
+    customers.length === 0
+      ? ''
+      : html`<datalist id="known-customers">${customers.map((c) => html`<option value="${c.id}">${c.name ?? ''}</option>`)}</datalist>`;
+  return html`<section id="request"><h2>Request a transfer</h2>
+${summary}
+<form class="request" method="post" action="/transfers/new">
+${fields}<div class="actions"><button type="submit">Request the transfer</button></div>
+</form>
+${datalist}</section>`;
+}
+
+function transfersPage(list: readonly Transfer[], form: RequestForm): Html {
   const rows = list.map(
-    (t) => html`<tr><td><a href="/api/transfers/${encodeURIComponent(t.transferId)}">${t.transferId}</a></td>
+    (
+      t,
+    ) => html`<tr><td><a href="${transferHref(t.transferId)}">${t.transferId}</a> <a class="muted" href="${transferJsonHref(t.transferId)}">JSON</a></td>
 <td>${instant(t.requestedAt)}</td><td><a href="${customerHref(t.request.customerId, t.requestedOn)}">${t.request.customerId}</a></td>
-<td>${t.request.type.replace(/_/g, ' ')}</td>${minorCell(t.request.amount, t.request.currency)}
-<td>${t.request.requester}</td><td><span class="badge ${t.status === 'approved' ? 'ok' : t.status === 'pending' ? '' : 'bad'}">${t.status}</span>${t.status === 'pending' && t.level ? html` level ${t.level} of ${t.levels?.length ?? t.level}` : ''}</td>
+<td>${typeLabel(t.request.type)}</td>${minorCell(t.request.amount, t.request.currency)}
+<td>${t.request.requester}</td><td>${transferStatus(t)}</td>
 <td>${(t.gate?.flags ?? []).join(', ') || '—'}</td><td>${t.outcome ?? ''}</td></tr>`,
   );
   return html`<h1>Transfers</h1>
-<p class="muted">Requested with <code>sentinel transfer request</code> or <code>POST /transfers</code>; approvers decide from the links in their emails (see the <a href="/outbox">outbox</a>) or on Slack.</p>
-${list.length === 0 ? html`<p>No transfer has been requested yet.</p>` : html`<div class="wrap"><table><thead><tr><th>Transfer</th><th>Requested</th><th>Customer</th><th>Type</th><th class="num">Amount</th><th>Requester</th><th>Status</th><th>Gate flags</th><th>Outcome</th></tr></thead><tbody>${rows}</tbody></table></div>`}`;
+<p class="muted">Requested with the form below, <code>sentinel transfer request</code> or <code>POST /api/transfers</code>; approvers decide from the links in their emails (see the <a href="/outbox">outbox</a>) or on Slack.</p>
+${requestFormHtml(form)}
+<h2>Requested transfers (${list.length})</h2>
+${list.length === 0 ? html`<p>No transfer has been requested yet.</p>` : html`<div class="wrap"><table id="transfers"><thead><tr><th>Transfer</th><th>Requested</th><th>Customer</th><th>Type</th><th class="num">Amount</th><th>Requester</th><th>Status</th><th>Gate flags</th><th>Outcome</th></tr></thead><tbody>${rows}</tbody></table></div>`}`;
+}
+
+const DATALIST_MAX = 1000;
+
+/** The customers on file for the form's datalist (ids and names), when the console has the store. */
+async function knownCustomers(opts: ConsoleOptions): Promise<RequestForm['customers']> {
+  if (!opts.credit) return [];
+  const ids = (await opts.credit.store.listCustomerIds()).slice(0, DATALIST_MAX);
+  const found = await opts.credit.store.getCustomers(ids);
+  return ids.map((id) => ({ id, name: found.get(id)?.name }));
+}
+
+/** The Transfers page: an empty form (200), or the form as sent with its problems (400). */
+async function transfersReply(
+  opts: ConsoleOptions,
+  t: ConsoleTransfers,
+  refused?: { readonly values: RequestValues; readonly issues: readonly Issue[] },
+): Promise<Reply> {
+  const [list, customers] = await Promise.all([t.list(), knownCustomers(opts)]);
+  return htmlReply(
+    refused ? 400 : 200,
+    refused ? 'Transfer not requested' : 'Transfers',
+    transfersPage(list, {
+      values: refused?.values ?? EMPTY_REQUEST,
+      issues: refused?.issues ?? [],
+      customers,
+    }),
+    'transfers',
+  );
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Why a request names a host this console does not answer for (DNS rebinding: a hostile name
+ * resolved to 127.0.0.1 would make its pages same-origin with the console), or undefined. Only
+ * when the console listens on a loopback address, where every honest Host is a loopback name.
+ */
+function foreignHost(opts: ConsoleOptions, req: IncomingMessage): string | undefined {
+  const listen = opts.host ?? '127.0.0.1';
+  if (!LOOPBACK_NAMES.has(listen) && listen !== '::1') return undefined;
+  const host = req.headers.host;
+  const name = host ? hostOf(`http://${host}`)?.replace(/:\d+$/, '') : undefined;
+  if (name !== undefined && LOOPBACK_NAMES.has(name)) return undefined;
+  return `This console answers for localhost only, not for ${host ?? 'a request without a Host'}.`;
+}
+
+/**
+ * Why a request that can change something looks cross-site, or undefined when it does not.
+ * The console has no login, so any web page could post a form to it: a browser says where the
+ * request comes from with `Sec-Fetch-Site` and `Origin`, and either naming another site refuses it.
+ * A request with neither (curl, a script) is allowed: it did not come from a web page.
+ *
+ * One exception: under the console's `Referrer-Policy: no-referrer` a browser sends `Origin: null`
+ * with its own same-origin form posts, so "null" passes when `Sec-Fetch-Site` says `same-origin`
+ * (a header no page can set). Without `Sec-Fetch-Site`, "null" is refused.
+ */
+function crossSiteReason(req: IncomingMessage): string | undefined {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none')
+    return `The browser says this request was sent from another site (Sec-Fetch-Site: ${site}).`;
+  const origin = req.headers.origin;
+  if (origin === undefined || (origin === 'null' && site === 'same-origin')) return undefined;
+  const host = req.headers.host;
+  // The console speaks plain http: parsed that way, a Host of "name:80" compares as "name".
+  const ours = host ? hostOf(`http://${host}`) : undefined;
+  const theirs = hostOf(origin);
+  if (ours === undefined || theirs === undefined || theirs !== ours)
+    return `This request was sent from ${origin}, not from this console${host ? ` (${host})` : ''}.`;
+  return undefined;
+}
+
+/** The host:port of a URL, lower case (without the scheme's default port); undefined if it is none. */
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host.toLowerCase() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+/** POST /transfers/new: the form's request; 303 to the new transfer's page, or the form again. */
+async function requestTransfer(
+  opts: ConsoleOptions,
+  t: ConsoleTransfers,
+  req: IncomingMessage,
+): Promise<Reply> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== FORM_TYPE)
+    return problem(
+      415,
+      `Send the form as ${FORM_TYPE}, as the form on the Transfers page does. Nothing was stored.`,
+      false,
+    );
+  const values = requestValues(new URLSearchParams(await readBody(req)));
+  const r = await t.request({ ...values });
+  if (!r.ok) return transfersReply(opts, t, { values, issues: r.issues });
+  const location = transferHref(r.transfer.transferId);
+  return { status: 303, type: 'text', body: `Requested: ${location}\n`, headers: { location } };
+}
+
+/** POST /transfers/<id>/mark-paid: 303 back to the transfer page, or a page saying why not. */
+async function markPaidForm(t: ConsoleTransfers, transferId: string, req: IncomingMessage): Promise<Reply> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== FORM_TYPE)
+    return problem(
+      415,
+      `Send the form as ${FORM_TYPE}, as the transfer page does. Nothing was changed.`,
+      false,
+    );
+  const body = new URLSearchParams(await readBody(req));
+  const by = (body.get('by') ?? '').trim();
+  const back = html`<p><a href="${transferHref(transferId)}">Back to the transfer</a></p>`;
+  if (by === '')
+    return htmlReply(
+      400,
+      'Not marked paid',
+      html`<h1>Not marked paid</h1><div class="problem">Say who marks it paid. Nothing was changed.</div>${back}`,
+      'transfers',
+    );
+  const r = await t.markPaid(transferId, by, (body.get('on') ?? '').trim() || undefined);
+  if (!r.ok)
+    return htmlReply(
+      r.status,
+      'Not marked paid',
+      html`<h1>Not marked paid</h1><div class="problem">${r.message} Nothing was changed.</div>${back}`,
+      'transfers',
+    );
+  const location = transferHref(transferId);
+  return { status: 303, type: 'text', body: `Marked paid: ${location}\n`, headers: { location } };
+}
+
+const approvalBadge = (a: Approval) =>
+  html`<span class="badge ${a.status === 'approved' ? 'ok' : a.status === 'rejected' ? 'bad' : ''}">${a.status}</span>`;
+
+/** Approved transfers that move money: when they count in the exposure, and the form to mark one paid. */
+function paymentSection(t: Transfer, today: string): Html | '' {
+  if (t.status !== 'approved' || t.request.amount <= 0) return '';
+  const exposure = t.request.type === 'refund' || t.request.type === 'overpayment_return';
+  if (t.paidOn)
+    return html`<h2>Payment</h2><p>Paid on <strong>${t.paidOn}</strong> (marked by ${t.paidBy ?? '?'} at ${instant(t.paidAt)}). ${
+      exposure
+        ? 'A refund keeps counting in the exposure: it handed back unapplied cash the receivables still hold.'
+        : `It counted in ${t.request.customerId}'s exposure from ${t.approvedOn ?? '?'} until then.`
+    }</p>`;
+  return html`<h2>Payment</h2>
+<p>Approved on ${t.approvedOn ?? '?'}: it counts in <a href="${customerHref(t.request.customerId, today)}">${t.request.customerId}</a>'s exposure until it is paid${exposure ? ' (a refund keeps counting after, against the cash it hands back)' : ''}. Mark it paid once the money has left:</p>
+<form class="request" method="post" action="${`${transferHref(t.transferId)}/mark-paid`}">
+<label for="by">Marked by</label><div><input type="text" id="by" name="by" required autocomplete="off"></div><div></div>
+<label for="on">Paid on</label><div><input type="date" id="on" name="on" value="${today}" max="${today}" min="${t.approvedOn ?? ''}"></div><div><span class="hint">Between the approval day and today.</span></div>
+<div class="actions"><button type="submit">Mark paid</button></div>
+</form>`;
+}
+
+function transferPage(t: Transfer, approvals: readonly Approval[], today: string): Html {
+  const r = t.request;
+  const names = new Map(t.levels?.flatMap((l) => l.approvers.map((a) => [a.id, a.name] as const)) ?? []);
+  const who = (id: string) => {
+    const name = names.get(id);
+    return name && name !== id ? html`${name} <span class="muted">(${id})</span>` : html`${id}`;
+  };
+  const details = kv([
+    ['Transfer', html`<code>${t.transferId}</code>`],
+    ['Status', transferStatus(t)],
+    ['Customer', html`<a href="${customerHref(r.customerId, t.requestedOn)}">${r.customerId}</a>`],
+    ['Type', typeLabel(r.type)],
+    [
+      'Amount',
+      r.type === 'bank_account_change'
+        ? html`<span class="muted">none (a bank account change moves no money)</span>`
+        : money(r.amount, r.currency),
+    ],
+    ['Beneficiary', r.beneficiaryName],
+    ['Beneficiary account', html`<code>${r.beneficiaryAccount}</code>`],
+    ['Reason', html`<span class="pre">${r.reason}</span>`],
+    ['Requester', r.requester],
+    ['Requested at', instant(t.requestedAt)],
+    ['Books date', t.requestedOn],
+    ...(t.status === 'pending'
+      ? []
+      : ([
+          ['Closed at', instant(t.closedAt)],
+          ['Closed by', t.closedBy],
+          ['Outcome', t.outcome],
+        ] as [string, Part][])),
+  ]);
+
+  const levelNos = [
+    ...new Set([...(t.levels ?? []).map((l) => l.level), ...approvals.map((a) => a.level)]),
+  ].sort((x, y) => x - y);
+  const of = t.levels?.length ?? levelNos.length;
+  const levelState = (n: number, required: number | undefined, mine: readonly Approval[]) => {
+    const approved = mine.filter((a) => a.status === 'approved').length;
+    if (t.status === 'pending' && t.level === n) return `waiting, ${approved} of ${required ?? '?'} approved`;
+    if (required !== undefined && approved >= required) return 'approved';
+    if (mine.length === 0) return 'not reached';
+    return `${approved} of ${required ?? '?'} approved`;
+  };
+  const chain =
+    levelNos.length === 0
+      ? html`<p class="muted">${t.gate ? 'No approval chain: nothing could approve this request (see the outcome).' : 'No chain yet: the risk gate plans it.'}</p>`
+      : html`<div class="wrap"><table id="chain">
+<thead><tr><th>Level</th><th>Approver</th><th>Status</th><th>Notified</th><th>Decided at</th><th>Via</th><th>Comment</th><th>Void reason</th></tr></thead>
+${levelNos.map((n) => {
+  const level = t.levels?.find((l) => l.level === n);
+  const mine = approvals
+    .filter((a) => a.level === n)
+    .sort((x, y) =>
+      x.notifiedAt < y.notifiedAt ? -1 : x.notifiedAt > y.notifiedAt ? 1 : x.approver < y.approver ? -1 : 1,
+    );
+  return html`<tbody class="level" id="${`level-${n}`}"><tr><th colspan="8">Level ${n} of ${of}${level ? html`: ${level.name}, ${level.required} approval${level.required === 1 ? '' : 's'} required` : ''} <span class="muted">(${levelState(n, level?.required, mine)})</span></th></tr>
+${
+  mine.length === 0
+    ? html`<tr><td colspan="8" class="muted">No approvals asked for yet${level ? html`; approvers: ${level.approvers.map((a, i) => html`${i > 0 ? ', ' : ''}${who(a.id)}`)}` : ''}.</td></tr>`
+    : mine.map(
+        (
+          a,
+        ) => html`<tr class="approval"><td>${a.level}</td><td>${who(a.approver)}${a.onBehalfOf ? html`<br><span class="muted">for ${a.onBehalfOf}</span>` : ''}</td>
+<td>${approvalBadge(a)}</td><td>${instant(a.notifiedAt)}</td><td>${instant(a.decidedAt)}</td><td>${a.via ?? '—'}</td>
+<td class="text">${a.comment || html`<span class="muted">—</span>`}</td><td class="text">${a.voidReason ?? html`<span class="muted">—</span>`}</td></tr>`,
+      )
+}</tbody>`;
+})}
+</table></div>`;
+
+  const waiting =
+    t.status === 'pending' && !t.gate
+      ? html`<p class="note">The risk gate has not run yet: reload this page in a moment to see its evidence and the approval chain.</p>`
+      : '';
+  return html`<p><a href="/transfers">← All transfers</a> · <a href="${transferJsonHref(t.transferId)}">JSON</a></p>
+<h1>Transfer ${t.transferId}</h1>
+${waiting}
+${details}
+${paymentSection(t, today)}
+<h2>Approval chain</h2>
+${chain}
+<h2>Evidence shown to the approvers</h2>
+${new Html(evidenceHtml(t))}`;
 }
 
 function outboxPage(mail: readonly OutboxMail[]): Html {
@@ -882,9 +1295,25 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
     const names = await customerNames(opts.credit, [...active, ...resolved]);
     return htmlReply(200, 'Alerts', alertsPage(active, resolved, names), 'alerts');
   }
-  if (a === 'transfers' && b === undefined && !api) {
+  if (a === 'transfers' && !api) {
     if (!opts.transfers) return problem(404, 'Transfers are not available in this console.', api);
-    return htmlReply(200, 'Transfers', transfersPage(await opts.transfers.list()), 'transfers');
+    // GET /transfers/new is where the form posts: reloaded or bookmarked, it is the page again.
+    if (b === undefined || b === 'new') return transfersReply(opts, opts.transfers);
+    const found = await opts.transfers.show(b);
+    if (!found)
+      return htmlReply(
+        404,
+        'Not found',
+        html`<h1>Not found</h1><div class="problem">There is no transfer "${b}".</div>
+<p><a href="/transfers">Back to the transfers</a></p>`,
+        'transfers',
+      );
+    return htmlReply(
+      200,
+      `Transfer ${found.transfer.transferId}`,
+      transferPage(found.transfer, found.approvals, opts.today()),
+      'transfers',
+    );
   }
   if (a === 'outbox' && b === undefined) {
     if (!opts.transfers) return problem(404, 'The outbox is not available in this console.', api);
@@ -928,8 +1357,21 @@ async function handle(opts: ConsoleOptions, req: IncomingMessage, res: ServerRes
   const rawPath = q < 0 ? target : target.slice(0, q);
   const params = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
   const api = rawPath === '/api' || rawPath.startsWith('/api/');
+  const method = req.method ?? 'GET';
   try {
-    if (opts.transfers && isTransfersPath(rawPath, req.method ?? 'GET')) {
+    const foreign = foreignHost(opts, req);
+    if (foreign) {
+      send(req, res, problem(421, foreign, api));
+      return;
+    }
+    // Every request that can change something (the form, the transfers API, an approval) is
+    // refused when a browser says another site sent it.
+    const refused = method === 'GET' || method === 'HEAD' ? undefined : crossSiteReason(req);
+    if (refused) {
+      send(req, res, problem(403, `${refused} Nothing was changed.`, api));
+      return;
+    }
+    if (opts.transfers && isTransfersPath(rawPath, method)) {
       const body = await readBody(req);
       const r = await opts.transfers.http({
         method: req.method ?? 'GET',
@@ -944,9 +1386,22 @@ async function handle(opts: ConsoleOptions, req: IncomingMessage, res: ServerRes
       res.end(req.method === 'HEAD' ? undefined : bytes);
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const r = problem(405, 'This console is read-only: use GET.', api);
-      send(req, res, { ...r, headers: { allow: 'GET, HEAD' } });
+    const form = !api && isRequestFormPath(rawPath);
+    if (opts.transfers && form && method === 'POST') {
+      send(req, res, await requestTransfer(opts, opts.transfers, req));
+      return;
+    }
+    const paid = api ? undefined : markPaidPath(rawPath);
+    if (opts.transfers && paid !== undefined && method === 'POST') {
+      send(req, res, await markPaidForm(opts.transfers, paid, req));
+      return;
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      const r =
+        opts.transfers && form
+          ? problem(405, 'Request a transfer with the form on the Transfers page (a POST).', api)
+          : problem(405, 'This console is read-only: use GET.', api);
+      send(req, res, { ...r, headers: { allow: opts.transfers && form ? 'GET, HEAD, POST' : 'GET, HEAD' } });
       return;
     }
     const trimmed = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
@@ -978,14 +1433,34 @@ async function handle(opts: ConsoleOptions, req: IncomingMessage, res: ServerRes
 
 /**
  * What the transfers handler answers: the approval pages, Slack's endpoint, and the transfers API
- * (`/transfers` JSON, also under `/api`); the console's own Transfers page is a GET of `/transfers`.
+ * (everything under `/api/transfers`; without `/api`, `POST /transfers` and the rest of
+ * `/transfers/...`, e.g. `POST /transfers/ID/recall`). The console's own are the Transfers page
+ * (GET `/transfers`), the request form (`/transfers/new`) and a transfer's page (GET `/transfers/ID`).
  */
 function isTransfersPath(path: string, method: string): boolean {
-  const p = path.startsWith('/api/') ? path.slice(4) : path;
+  const api = path.startsWith('/api/');
+  const p = api ? path.slice(4) : path;
   if (p.startsWith('/approvals/') || p === '/approvals' || p === '/slack/interactions') return true;
-  if (p === '/transfers') return method !== 'GET' || path.startsWith('/api/');
+  if (api) return p === '/transfers' || p.startsWith('/transfers/');
+  if (p === '/transfers') return method !== 'GET' && method !== 'HEAD';
+  if (isRequestFormPath(p) || markPaidPath(p) !== undefined) return false;
+  if ((method === 'GET' || method === 'HEAD') && /^\/transfers\/[^/]+\/?$/.test(p)) return false;
   return p.startsWith('/transfers/');
 }
+
+/** The transfer id of the transfer page's "mark paid" form path, or undefined. */
+function markPaidPath(path: string): string | undefined {
+  const m = /^\/transfers\/([^/]+)\/mark-paid\/?$/.exec(path);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1] as string);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the request form posts (the console's own, not the transfers API's). */
+const isRequestFormPath = (path: string) => path === '/transfers/new' || path === '/transfers/new/';
 
 const BODY_MAX = 64 * 1024;
 

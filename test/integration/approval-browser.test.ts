@@ -86,7 +86,14 @@ beforeAll(async () => {
     today,
     port: 0,
     credit: { store: env.store, policy: creditPolicy },
-    transfers: { http: transfers.http, list: () => transfers.app.list(), mail: () => listMail(dir) },
+    transfers: {
+      http: transfers.http,
+      list: () => transfers.app.list(),
+      mail: () => listMail(dir),
+      request: (i) => transfers.app.request(i),
+      show: (id) => transfers.app.show(id),
+      markPaid: (id, by, on) => transfers.app.markPaid(id, by, on),
+    },
   });
   consoleUrl = web.url;
 });

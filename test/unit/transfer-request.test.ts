@@ -48,8 +48,16 @@ describe('transfer requests', () => {
     });
     expect(r.ok).toBe(false);
     const fields = r.ok ? [] : r.issues.map((i) => i.field).sort();
-    expect(fields).toEqual(['currency', 'reason', 'requester', 'type']);
-    // Fields checked together (amount, account) are checked once the fields they need are valid.
+    // The account is checked by itself; the amount needs a valid type and currency to be judged.
+    expect(fields).toEqual(['beneficiaryAccount', 'currency', 'reason', 'requester', 'type']);
+    const r1 = parseTransferRequest({ ...valid, amount: '12.345', reason: '' });
+    expect(r1).toEqual({
+      ok: false,
+      issues: [
+        { field: 'amount', message: 'has more than 2 decimals (EUR)' },
+        { field: 'reason', message: 'must say why (at least 3 characters)' },
+      ],
+    });
     const r2 = parseTransferRequest({
       ...valid,
       amount: '12.345',

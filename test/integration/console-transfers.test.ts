@@ -1,0 +1,590 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { policyInForce } from '../../functions/credit/policy.ts';
+import type { Kind } from '../../functions/ingest/kinds.ts';
+import { ingest } from '../../functions/ingest/pipeline.ts';
+import { canonicalProfile } from '../../functions/ingest/profile.ts';
+import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
+import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
+import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import { demoFiles } from '../../infra/local/demo.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/transfers.ts';
+import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { text } from './pages.ts';
+
+/**
+ * The console's transfer request form and a transfer's page: filled in and sent from a real
+ * headless Chromium (Debian's, driven by playwright-core, as in approval-browser.test.ts), the
+ * form's problems shown next to their fields with nothing stored, cross-site posts refused, and the
+ * JSON API and the approval handler's routes unchanged next to the console's own.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const REQUESTER = 'rita';
+const WAIT_MS = 20_000;
+const GOOD_IBAN = 'DE89 3704 0044 0532 0130 00';
+const BAD_IBAN = 'DE00 3704 0044 0532 0130 00';
+
+/** The page's `getComputedStyle`, typed here without the DOM library. */
+interface BrowserGlobals {
+  getComputedStyle(e: unknown): { backgroundColor: string; marginTop: string };
+}
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Polls `probe` every 50 ms until it gives a value, failing with `what` after `ms`. */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+let env: LocalEnv;
+let dir: string;
+let transfers: LocalTransfers;
+let web: RunningConsole;
+let browser: Browser | undefined;
+/** Every transfer a test created: recalled and its execution finished in afterAll. */
+const created = new Set<string>();
+
+/** A valid request as the form sends it. */
+const formBody = (over: Record<string, string> = {}) =>
+  new URLSearchParams({
+    customerId: 'C1001',
+    type: 'refund',
+    amount: '120.00',
+    currency: 'EUR',
+    beneficiaryName: 'Nordlicht Logistik GmbH',
+    beneficiaryAccount: GOOD_IBAN,
+    reason: 'credit note CN-7 refunded',
+    requester: REQUESTER,
+    ...over,
+  }).toString();
+
+const postForm = (headers: Record<string, string>, body = formBody()) =>
+  fetch(`${web.url}/transfers/new`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body,
+  });
+
+/** The text of the form's problem summary on a page ('' when there is none). */
+const problems = (page: string) =>
+  text(/<div class="problem" id="request-problems"[\s\S]*?<\/div>/.exec(page)?.[0] ?? '');
+
+const stored = async () => (await transfers.app.list()).length;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'console-transfers-'));
+  env = await openLocal({ dataDir: dir, inMemory: true });
+  // The demo book `sentinel start` loads into an empty store: its customers, invoices and payments.
+  const today = () => new Date().toISOString().slice(0, 10);
+  for (const [key, csv] of Object.entries(demoFiles(today()))) {
+    const kind = key.split('/')[0] as Kind;
+    if (kind !== 'customers' && kind !== 'invoices' && kind !== 'payments') continue;
+    await ingest(
+      {
+        store: env.store,
+        notifier: { customersChanged: async () => {} },
+        clock: { now: () => new Date() },
+        timeZone: 'UTC',
+      },
+      {
+        source: (async function* () {
+          yield new TextEncoder().encode(csv);
+        })(),
+        fileName: key,
+        objectRef: `test://${key}`,
+        profile: canonicalProfile(kind),
+        rejects: { write: () => undefined, close: async () => `${key}.rejects.csv` },
+      },
+    );
+  }
+  const approval = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
+  if (!approval.ok) throw new Error(`the default approval policy: ${JSON.stringify(approval.issues)}`);
+  const approvalPolicy = approval.policy;
+  const creditPolicy = async () => policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
+  let consoleUrl: string | undefined;
+  transfers = await localTransfers({
+    client: env.store.client,
+    tableName: env.store.tableName,
+    creditStore: env.store,
+    creditPolicy,
+    approvalPolicy: async () => approvalPolicy,
+    dataDir: dir,
+    clock: { now: () => new Date() },
+    today,
+    baseUrl: () => {
+      if (!consoleUrl) throw new Error('the console is not listening yet');
+      return consoleUrl;
+    },
+  });
+  web = await startConsole({
+    queries: new ReceivablesQueries(env.store),
+    today,
+    port: 0,
+    credit: { store: env.store, policy: creditPolicy },
+    transfers: {
+      http: transfers.http,
+      list: () => transfers.app.list(),
+      mail: () => listMail(dir),
+      request: (i) => transfers.app.request(i),
+      show: (id) => transfers.app.show(id),
+      markPaid: (id, by, on) => transfers.app.markPaid(id, by, on),
+    },
+  });
+  consoleUrl = web.url;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  // End every workflow a test started: wait for its gate, recall it if still pending, let it finish.
+  for (const id of created) {
+    const shown = await until(`transfer ${id} at a level or closed`, async () => {
+      const s = await transfers.app.show(id);
+      return s && (s.transfer.status !== 'pending' || s.approvals.length > 0) ? s : undefined;
+    }).catch(() => undefined);
+    if (shown?.transfer.status === 'pending')
+      await transfers.app.recall(id, shown.transfer.request.requester).catch(() => undefined);
+    const executionId = (await transfers.app.show(id).catch(() => undefined))?.transfer.executionId;
+    if (executionId) await transfers.workflow.execution(executionId)?.done;
+  }
+  await transfers?.idle();
+  await web?.close();
+  await env?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('requesting a transfer in a real browser', () => {
+  it('fills the form, lands on the transfer page with the evidence, and a bad form keeps its values', async () => {
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with 'apt-get install -y chromium' (.ci/run does).`,
+      );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const page: Page = await browser.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    const blocked: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) blocked.push(m.text());
+    });
+    const bodyText = async () => ((await page.locator('body').textContent()) ?? '').replace(/\s+/g, ' ');
+
+    // 1. The Transfers page: the form above the (empty) list, the customers on file suggested.
+    const first = await page.goto(`${web.url}/transfers`);
+    expect(first?.status()).toBe(200);
+    expect(await page.locator('form.request').getAttribute('action')).toBe('/transfers/new');
+    expect(await page.locator('form.request').getAttribute('method')).toBe('post');
+    const known = await page
+      .locator('#known-customers option')
+      .evaluateAll((os) => os.map((o) => [o.getAttribute('value'), o.textContent]));
+    expect(known).toHaveLength(16);
+    expect(known).toContainEqual(['C1001', 'Nordlicht Logistik GmbH']);
+    expect(await page.locator('#type option').allTextContents()).toEqual([
+      'Refund',
+      'Overpayment return',
+      'Rebate',
+      'Credit release',
+      'Bank account change',
+    ]);
+    expect(await page.locator('#currency').inputValue()).toBe('EUR');
+    expect(await bodyText()).toContain('No transfer has been requested yet.');
+
+    // 2. Filled in and sent: 303 to the new transfer's page.
+    await page.locator('#customerId').fill('C1001');
+    await page.locator('#type').selectOption('refund');
+    await page.locator('#amount').fill('2500.00');
+    await page.locator('#beneficiaryName').fill('Nordlicht Logistik GmbH');
+    await page.locator('#beneficiaryAccount').fill(GOOD_IBAN);
+    await page.locator('#reason').fill('overpayment of invoice INV-50000 returned');
+    await page.locator('#requester').fill(REQUESTER);
+    const [sent] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${web.url}/transfers/new` && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Request the transfer' }).click(),
+    ]);
+    expect(sent.status()).toBe(303);
+    // What makes it same-origin: the browser's Sec-Fetch-Site (its Origin is "null" under the
+    // console's no-referrer policy).
+    expect((await sent.request().allHeaders())['sec-fetch-site']).toBe('same-origin');
+    await page.waitForURL(/\/transfers\/TR-[0-9A-Z]{26}$/);
+    const id = page.url().slice(`${web.url}/transfers/`.length);
+    created.add(id);
+    const stored1 = await transfers.app.show(id);
+    expect(stored1?.transfer.request).toMatchObject({
+      customerId: 'C1001',
+      type: 'refund',
+      amount: 2500_00,
+      currency: 'EUR',
+      beneficiaryAccount: 'DE89370400440532013000',
+      requester: REQUESTER,
+    });
+
+    // 3. The transfer page, once the gate has run: the request, the gate's evidence, level 1's approvals.
+    const level1 = page.locator('#level-1 tr.approval');
+    await until('the gate and level 1 on the transfer page', async () => {
+      if ((await level1.count()) > 0) return true;
+      await sleep(100);
+      await page.reload();
+      return undefined;
+    });
+    const shown = await bodyText();
+    expect(await page.locator('h1').textContent()).toBe(`Transfer ${id}`);
+    expect(shown).toContain('2,500.00 EUR');
+    expect(shown).toContain('overpayment of invoice INV-50000 returned');
+    expect(shown).toContain('DE89370400440532013000');
+    expect(shown).not.toContain('has not run yet');
+    expect(await page.locator('a[href^="/customers/C1001?asOf="]').count()).toBe(1);
+    const evidence = page.locator('section.evidence');
+    expect(await evidence.count()).toBe(1);
+    const ev = ((await evidence.textContent()) ?? '').replace(/\s+/g, ' ');
+    expect(ev).toContain('Risk gate as of');
+    expect(ev).toContain('never approved for this customer');
+    expect(ev).not.toContain('Not run yet');
+    // Level 1: Carla and Chen, one of them needed, both still to decide.
+    expect(await page.locator('#level-1 th').first().textContent()).toContain('Credit controller');
+    const rows = await level1.evaluateAll((trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())),
+    );
+    expect(rows.map((r) => r[1]?.replace(/\s+/g, ' ')).sort()).toEqual([
+      'Carla Credit (carla)',
+      'Chen Wei (chen)',
+    ]);
+    for (const r of rows) expect(r[2]).toBe('pending');
+    // The console's stylesheet styles the evidence (its hash is in the CSP): a passed check is green.
+    const style = (sel: string, prop: 'backgroundColor' | 'marginTop') =>
+      evidence
+        .locator(sel)
+        .first()
+        .evaluate((e, p) => (globalThis as unknown as BrowserGlobals).getComputedStyle(e)[p], prop);
+    expect(await style('strong.badge.ok', 'backgroundColor')).toBe('rgb(230, 244, 234)');
+    expect(await style('p.title', 'marginTop')).not.toBe('0px');
+
+    // 4. Back to the list: one transfer, linked to its page and its JSON.
+    await page.goto(`${web.url}/transfers`);
+    const listRows = page.locator('#transfers tbody tr');
+    expect(await listRows.count()).toBe(1);
+    expect(await listRows.first().locator(`a[href="/transfers/${id}"]`).count()).toBe(1);
+    expect(await listRows.first().locator(`a[href="/api/transfers/${id}"]`).count()).toBe(1);
+
+    // 5. A bad IBAN and no reason: 400, both problems next to their fields, the values kept, nothing stored.
+    await page.locator('#customerId').fill('C1001');
+    await page.locator('#type').selectOption('rebate');
+    await page.locator('#amount').fill('99.50');
+    await page.locator('#beneficiaryName').fill('Somebody <Else>');
+    await page.locator('#beneficiaryAccount').fill(BAD_IBAN);
+    await page.locator('#reason').fill('');
+    await page.locator('#requester').fill(REQUESTER);
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${web.url}/transfers/new` && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Request the transfer' }).click(),
+    ]);
+    expect(refused.status()).toBe(400);
+    await page.waitForLoadState('load');
+    expect(await page.locator('#beneficiaryAccount-error').textContent()).toContain(
+      'fails the IBAN check digits',
+    );
+    expect(await page.locator('#reason-error').textContent()).toContain('must say why');
+    expect(await page.locator('#beneficiaryAccount').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#reason').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#amount').getAttribute('aria-invalid')).toBeNull();
+    const summary = ((await page.locator('#request-problems').textContent()) ?? '').replace(/\s+/g, ' ');
+    expect(summary).toContain('nothing was stored');
+    expect(summary).toContain('Beneficiary account fails the IBAN check digits');
+    expect(summary).toContain('Reason must say why');
+    expect(await page.locator('#customerId').inputValue()).toBe('C1001');
+    expect(await page.locator('#type').inputValue()).toBe('rebate');
+    expect(await page.locator('#amount').inputValue()).toBe('99.50');
+    expect(await page.locator('#beneficiaryName').inputValue()).toBe('Somebody <Else>');
+    expect(await page.locator('#beneficiaryAccount').inputValue()).toBe(BAD_IBAN);
+    expect(await page.locator('#requester').inputValue()).toBe(REQUESTER);
+    expect(await page.locator('#transfers tbody tr').count()).toBe(1);
+    expect(await stored()).toBe(1);
+    expect(blocked).toEqual([]);
+  }, 60_000);
+});
+
+describe('the form over plain HTTP', () => {
+  it('refuses a post from another origin: 403, nothing stored', async () => {
+    const before = await stored();
+    const res = await postForm({ origin: 'http://evil.example' });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const body = text(await res.text());
+    expect(body).toContain('This request was sent from http://evil.example');
+    expect(body).toContain('Nothing was changed.');
+    // The same host on another port is another origin too.
+    const port = Number(new URL(web.url).port);
+    const other = await postForm({ origin: `http://127.0.0.1:${port === 65535 ? port - 1 : port + 1}` });
+    expect(other.status).toBe(403);
+    const opaque = await postForm({ origin: 'null' });
+    expect(opaque.status).toBe(403);
+    expect(await stored()).toBe(before);
+  });
+
+  it('refuses a post the browser marks cross-site: 403, nothing stored', async () => {
+    const before = await stored();
+    const res = await postForm({ 'sec-fetch-site': 'cross-site' });
+    expect(res.status).toBe(403);
+    expect(text(await res.text())).toContain('Sec-Fetch-Site: cross-site');
+    const sameSite = await postForm({ 'sec-fetch-site': 'same-site', origin: web.url });
+    expect(sameSite.status).toBe(403);
+    // A sandboxed frame elsewhere: an opaque origin, and the browser says cross-site.
+    const sandboxed = await postForm({ 'sec-fetch-site': 'cross-site', origin: 'null' });
+    expect(sandboxed.status).toBe(403);
+    // Same origin by Sec-Fetch-Site but another Origin: refused all the same.
+    const mixed = await postForm({ 'sec-fetch-site': 'same-origin', origin: 'http://evil.example' });
+    expect(mixed.status).toBe(403);
+    expect(await stored()).toBe(before);
+  });
+
+  it('accepts a same-origin post (and one with neither header): 303 to the transfer page', async () => {
+    const before = await stored();
+    const res = await postForm({ origin: web.url, 'sec-fetch-site': 'same-origin' });
+    expect(res.status).toBe(303);
+    const location = res.headers.get('location') ?? '';
+    expect(location).toMatch(/^\/transfers\/TR-[0-9A-Z]{26}$/);
+    const id = location.slice('/transfers/'.length);
+    created.add(id);
+    expect((await transfers.app.show(id))?.transfer.request).toMatchObject({
+      amount: 120_00,
+      requester: REQUESTER,
+    });
+
+    const detail = await fetch(`${web.url}${location}`);
+    expect(detail.status).toBe(200);
+    expect(detail.headers.get('content-type')).toContain('text/html');
+    expect(detail.headers.get('content-security-policy')).toContain("form-action 'self'");
+    const page = await detail.text();
+    expect(page).toContain(`<h1>Transfer ${id}</h1>`);
+    expect(page).toContain('<section class="evidence">');
+    expect(text(page)).toContain('120.00 EUR');
+
+    const curl = await postForm({}, formBody({ customerId: 'C1003', amount: '75.00' }));
+    expect(curl.status).toBe(303);
+    const curlId = (curl.headers.get('location') ?? '').slice('/transfers/'.length);
+    created.add(curlId);
+    expect((await transfers.app.show(curlId))?.transfer.request.customerId).toBe('C1003');
+    expect(await stored()).toBe(before + 2);
+  });
+
+  it('answers a bad form with 400 and the problems, and only takes a form encoding', async () => {
+    const before = await stored();
+    const res = await postForm({}, formBody({ amount: '', currency: 'XXZ' }));
+    expect(res.status).toBe(400);
+    const page = await res.text();
+    expect(problems(page)).toBe(
+      'The transfer was not requested: nothing was stored. Correct this and send it again: Currency is not an ISO 4217 currency code',
+    );
+    // A missing reason does not hide the amount's problem: both are listed at once.
+    const both = await postForm({}, formBody({ amount: '12.345', reason: '' }));
+    expect(both.status).toBe(400);
+    const listed = problems(await both.text());
+    expect(listed).toContain('Correct these 2');
+    expect(listed).toContain('Reason must say why');
+    expect(listed).toMatch(/Amount [^:]*\(EUR\)/);
+    const json = await fetch(`${web.url}/transfers/new`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(json.status).toBe(415);
+    expect(await stored()).toBe(before);
+  });
+
+  it('answers 404 for an unknown transfer, as a page', async () => {
+    const res = await fetch(`${web.url}/transfers/TR-NOPE`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(text(await res.text())).toContain('There is no transfer "TR-NOPE".');
+  });
+
+  it('keeps the JSON API and the handler routes: POST and GET /api/transfers, POST /transfers/ID/recall', async () => {
+    const res = await fetch(`${web.url}/api/transfers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        customerId: 'C1003',
+        type: 'rebate',
+        amount: '310.00',
+        currency: 'EUR',
+        beneficiaryName: 'Baltic Timber AS',
+        beneficiaryAccount: GOOD_IBAN,
+        reason: 'volume rebate 2026',
+        requester: REQUESTER,
+      }),
+    });
+    const createdBody = await res.text();
+    expect(res.status, createdBody).toBe(201);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    const id = (JSON.parse(createdBody) as { transfer: Transfer }).transfer.transferId;
+    created.add(id);
+
+    const got = await fetch(`${web.url}/api/transfers/${id}`);
+    expect(got.status).toBe(200);
+    const found = (await got.json()) as { transfer: Transfer; approvals: Approval[] };
+    expect(found.transfer.transferId).toBe(id);
+    expect(found.transfer.request.amount).toBe(310_00);
+    expect(Array.isArray(found.approvals)).toBe(true);
+
+    const missing = await fetch(`${web.url}/api/transfers/TR-NOPE`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('application/json');
+
+    // The recall route still reaches the transfers handler (JSON, no origin check of the console's).
+    await until('the gate of the API transfer', async () => {
+      const s = await transfers.app.show(id);
+      return s && (s.approvals.length > 0 || s.transfer.status !== 'pending') ? true : undefined;
+    });
+    const recall = await fetch(`${web.url}/transfers/${id}/recall`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ by: REQUESTER }),
+    });
+    expect(recall.status).toBe(200);
+    expect(((await recall.json()) as { transfer: Transfer }).transfer.status).toBe('recalled');
+    const page = await fetch(`${web.url}/transfers/${id}`);
+    expect(page.status).toBe(200);
+    expect(text(await page.text())).toContain(`Closed by ${REQUESTER}`);
+  });
+
+  it('marks an approved transfer paid from its page, once', async () => {
+    const res = await fetch(`${web.url}/api/transfers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        customerId: 'C1002',
+        type: 'rebate',
+        amount: '250.00',
+        currency: 'EUR',
+        beneficiaryName: 'Rebate Partner BV',
+        beneficiaryAccount: GOOD_IBAN,
+        reason: 'volume rebate Q3',
+        requester: REQUESTER,
+      }),
+    });
+    expect(res.status).toBe(201);
+    const id = ((await res.json()) as { transfer: Transfer }).transfer.transferId;
+    created.add(id);
+    // Every level approved from its emailed link, by the first approver asked.
+    for (let level = 1; ; level++) {
+      const mail = await until(`the level ${level} email of ${id}`, async () =>
+        (await listMail(dir, 500)).find(
+          (m) => m.file.includes(`-approve-${id}-`) && m.subject.includes(`level ${level} of`),
+        ),
+      );
+      const url = /https?:\/\/\S+\/approvals\/[\w.-]+/.exec(mail.text)?.[0] as string;
+      const email = /[\w.+-]+@[\w.-]+/.exec(mail.to)?.[0] as string;
+      const decided = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ decision: 'approve', email, comment: '' }).toString(),
+      });
+      expect(decided.status).toBe(200);
+      if (mail.subject.includes(`level ${level} of ${level}`)) break;
+    }
+    const approved = await until('the approval', async () => {
+      const t = (await transfers.app.show(id))?.transfer;
+      return t?.status === 'approved' ? t : undefined;
+    });
+    const page = text(await (await fetch(`${web.url}/transfers/${id}`)).text());
+    expect(page).toContain(`Approved on ${approved.approvedOn}: it counts in C1002`);
+    expect(page).toContain('exposure until it is paid. Mark it paid once the money has left');
+
+    // The customer's page counts it in the exposure, linked to the transfer.
+    const customer = await (await fetch(`${web.url}/customers/C1002`)).text();
+    expect(customer).toContain(`href="/transfers/${id}"`);
+    expect(text(customer)).toContain('Approved transfers counted 250.00 EUR rebate');
+
+    const markPaid = (fields: Record<string, string>) =>
+      fetch(`${web.url}/transfers/${id}/mark-paid`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
+    const nobody = await markPaid({ by: ' ', on: '' });
+    expect(nobody.status).toBe(400);
+    expect(text(await nobody.text())).toContain('Say who marks it paid');
+    const tomorrow = await markPaid({ by: 'paula', on: '2999-01-01' });
+    expect(tomorrow.status).toBe(400);
+    expect((await transfers.app.show(id))?.transfer.paidOn).toBeUndefined();
+
+    const ok = await markPaid({ by: 'paula', on: '' });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('location')).toBe(`/transfers/${id}`);
+    const after = text(await (await fetch(`${web.url}/transfers/${id}`)).text());
+    expect(after).toContain(`Paid on ${approved.approvedOn} (marked by paula`);
+    // Paid: a rebate no longer counts (the company's cost, not the customer's debt).
+    expect(await (await fetch(`${web.url}/customers/C1002`)).text()).not.toContain(`href="/transfers/${id}"`);
+    const again = await markPaid({ by: 'peter', on: '' });
+    expect(again.status).toBe(409);
+    expect(text(await again.text())).toContain('Already marked paid');
+  });
+
+  it('refuses a cross-site post to the JSON API too (a text/plain form can carry JSON): 403, nothing stored', async () => {
+    const before = await stored();
+    const json = JSON.stringify({
+      customerId: 'C1003',
+      type: 'rebate',
+      amount: '999.00',
+      currency: 'EUR',
+      beneficiaryName: 'Mallory Ltd',
+      beneficiaryAccount: GOOD_IBAN,
+      reason: 'sent from a hostile page',
+      requester: 'mallory',
+    });
+    for (const path of ['/transfers', '/api/transfers']) {
+      const res = await fetch(`${web.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'text/plain',
+          origin: 'http://evil.example',
+          'sec-fetch-site': 'cross-site',
+        },
+        body: json,
+      });
+      expect(res.status, path).toBe(403);
+    }
+    expect(await stored()).toBe(before);
+  });
+
+  it('answers for loopback names only (DNS rebinding): 421 for another Host', async () => {
+    const { port } = new URL(web.url);
+    const get = (host: string) =>
+      new Promise<number>((ok, fail) => {
+        const req = request({ host: '127.0.0.1', port, path: '/transfers', headers: { host } }, (res) => {
+          res.resume();
+          ok(res.statusCode ?? 0);
+        });
+        req.on('error', fail);
+        req.end();
+      });
+    expect(await get(`evil.example:${port}`)).toBe(421);
+    expect(await get(`localhost:${port}`)).toBe(200);
+    expect(await get(`127.0.0.1:${port}`)).toBe(200);
+  });
+});
