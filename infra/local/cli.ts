@@ -28,7 +28,7 @@ import { LocalEvaluator } from './evaluator.ts';
 import { FileReportSink, InboxObjectStore, OutboxNotifier } from './files.ts';
 import { InboxWatcher, localIngestHandler } from './inbox.ts';
 import { LOCAL_TABLE, openLocal } from './runtime.ts';
-import { listMail, localTransfers } from './transfers.ts';
+import { consoleTransfers, localTransfers } from './transfers.ts';
 
 const USAGE = `credit-sentinel: receivables, aging and credit risk, offline or on AWS
 
@@ -478,14 +478,7 @@ async function cmdStart(args: string[]): Promise<number> {
     today,
     port,
     credit: { store: env.store, policy: () => loadPolicy(env.store) },
-    transfers: {
-      http: transfers.http,
-      list: () => transfers.app.list(),
-      mail: () => listMail(env.dataDir),
-      request: (i) => transfers.app.request(i),
-      show: (id) => transfers.app.show(id),
-      markPaid: (id, by, on) => transfers.app.markPaid(id, by, on),
-    },
+    transfers: consoleTransfers(transfers, env.dataDir),
   });
   consoleUrl = web.url;
   const unpublish = await publishConsole(env.dataDir, web.url);

@@ -20,6 +20,7 @@ import type { LinkKey } from '../../functions/transfers/links.ts';
 import { approvalEmail, approvalSlackMessage, parseEml, toEml } from '../../functions/transfers/messages.ts';
 import type { ApprovalNotice, ApprovalNotifier } from '../../functions/transfers/ports.ts';
 import type { WorkflowPort } from '../../functions/transfers/workflow.ts';
+import type { ConsoleTransfers } from './console.ts';
 import { LocalWorkflow } from './workflow.ts';
 
 /** Where approval emails land: one `.eml` file each, newest last by name. */
@@ -192,5 +193,17 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     idle: async () => {
       while (running.size > 0) await Promise.all(running);
     },
+  };
+}
+
+/** What the console shows and accepts of the transfers: the same handler and app `start` runs. */
+export function consoleTransfers(t: LocalTransfers, dataDir: string): ConsoleTransfers {
+  return {
+    http: t.http,
+    list: () => t.app.list(),
+    mail: () => listMail(dataDir),
+    request: (input) => t.app.request(input),
+    show: (transferId) => t.app.show(transferId),
+    markPaid: (transferId, by, on) => t.app.markPaid(transferId, by, on),
   };
 }

@@ -1,22 +1,13 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { policyInForce } from '../../functions/credit/policy.ts';
-import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import type { Transfer } from '../../functions/transfers/ports.ts';
-import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import type { RunningConsole } from '../../infra/local/console.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import {
-  type LocalTransfers,
-  listMail,
-  localTransfers,
-  type OutboxMail,
-} from '../../infra/local/transfers.ts';
-import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { type LocalTransfers, listMail, type OutboxMail } from '../../infra/local/transfers.ts';
+import { launchChromium, sleep, startTransfersConsole, until } from './transfers-console.ts';
 
 /**
  * Transfer approval as an approver lives it, in a real headless Chromium: the emailed link (from
@@ -25,22 +16,8 @@ import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../..
  * own browser download cannot be fetched here, and `.ci/run` installs the package.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const REQUESTER = 'rita';
 const WAIT_MS = 20_000;
-
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
-
-/** Polls `probe` every 50 ms until it gives a value, failing with `what` after `ms`. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** The approval link in an email's text part (parsed from the .eml: quoted-printable decoded). */
 function approvalLink(mail: OutboxMail): string {
@@ -60,42 +37,7 @@ let recalled = false;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'approval-browser-'));
   env = await openLocal({ dataDir: dir, inMemory: true });
-  const approval = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
-  if (!approval.ok) throw new Error(`the default approval policy: ${JSON.stringify(approval.issues)}`);
-  const approvalPolicy = approval.policy;
-  const creditPolicy = async () => policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
-  const today = () => new Date().toISOString().slice(0, 10);
-  let consoleUrl: string | undefined;
-  // As `sentinel start` wires it, with the real notifier: approval emails as .eml files in the outbox.
-  transfers = await localTransfers({
-    client: env.store.client,
-    tableName: env.store.tableName,
-    creditStore: env.store,
-    creditPolicy,
-    approvalPolicy: async () => approvalPolicy,
-    dataDir: dir,
-    clock: { now: () => new Date() },
-    today,
-    baseUrl: () => {
-      if (!consoleUrl) throw new Error('the console is not listening yet');
-      return consoleUrl;
-    },
-  });
-  web = await startConsole({
-    queries: new ReceivablesQueries(env.store),
-    today,
-    port: 0,
-    credit: { store: env.store, policy: creditPolicy },
-    transfers: {
-      http: transfers.http,
-      list: () => transfers.app.list(),
-      mail: () => listMail(dir),
-      request: (i) => transfers.app.request(i),
-      show: (id) => transfers.app.show(id),
-      markPaid: (id, by, on) => transfers.app.markPaid(id, by, on),
-    },
-  });
-  consoleUrl = web.url;
+  ({ transfers, web } = await startTransfersConsole(env, dir));
 });
 
 afterAll(async () => {
@@ -114,23 +56,7 @@ afterAll(async () => {
 
 describe('approving a transfer in a real browser', () => {
   it('opens the emailed link, shows the evidence, approves, and the next level is emailed', async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with 'apt-get install -y chromium' (.ci/run does).`,
-      );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page: Page = await browser.newPage();
     page.setDefaultTimeout(WAIT_MS);
     const outbox = `${web.url}/outbox`;

@@ -1,23 +1,19 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { policyInForce } from '../../functions/credit/policy.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
-import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
-import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import type { RunningConsole } from '../../infra/local/console.ts';
 import { demoFiles } from '../../infra/local/demo.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/transfers.ts';
-import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { type LocalTransfers, listMail } from '../../infra/local/transfers.ts';
 import { text } from './pages.ts';
+import { launchChromium, sleep, startTransfersConsole, until } from './transfers-console.ts';
 
 /**
  * The console's transfer request form and a transfer's page: filled in and sent from a real
@@ -26,7 +22,6 @@ import { text } from './pages.ts';
  * JSON API and the approval handler's routes unchanged next to the console's own.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const REQUESTER = 'rita';
 const WAIT_MS = 20_000;
 const GOOD_IBAN = 'DE89 3704 0044 0532 0130 00';
@@ -35,19 +30,6 @@ const BAD_IBAN = 'DE00 3704 0044 0532 0130 00';
 /** The page's `getComputedStyle`, typed here without the DOM library. */
 interface BrowserGlobals {
   getComputedStyle(e: unknown): { backgroundColor: string; marginTop: string };
-}
-
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
-
-/** Polls `probe` every 50 ms until it gives a value, failing with `what` after `ms`. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 let env: LocalEnv;
@@ -112,40 +94,7 @@ beforeAll(async () => {
       },
     );
   }
-  const approval = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
-  if (!approval.ok) throw new Error(`the default approval policy: ${JSON.stringify(approval.issues)}`);
-  const approvalPolicy = approval.policy;
-  const creditPolicy = async () => policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
-  let consoleUrl: string | undefined;
-  transfers = await localTransfers({
-    client: env.store.client,
-    tableName: env.store.tableName,
-    creditStore: env.store,
-    creditPolicy,
-    approvalPolicy: async () => approvalPolicy,
-    dataDir: dir,
-    clock: { now: () => new Date() },
-    today,
-    baseUrl: () => {
-      if (!consoleUrl) throw new Error('the console is not listening yet');
-      return consoleUrl;
-    },
-  });
-  web = await startConsole({
-    queries: new ReceivablesQueries(env.store),
-    today,
-    port: 0,
-    credit: { store: env.store, policy: creditPolicy },
-    transfers: {
-      http: transfers.http,
-      list: () => transfers.app.list(),
-      mail: () => listMail(dir),
-      request: (i) => transfers.app.request(i),
-      show: (id) => transfers.app.show(id),
-      markPaid: (id, by, on) => transfers.app.markPaid(id, by, on),
-    },
-  });
-  consoleUrl = web.url;
+  ({ transfers, web } = await startTransfersConsole(env, dir));
 });
 
 afterAll(async () => {
@@ -169,23 +118,7 @@ afterAll(async () => {
 
 describe('requesting a transfer in a real browser', () => {
   it('fills the form, lands on the transfer page with the evidence, and a bad form keeps its values', async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with 'apt-get install -y chromium' (.ci/run does).`,
-      );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page: Page = await browser.newPage();
     page.setDefaultTimeout(WAIT_MS);
     const blocked: string[] = [];

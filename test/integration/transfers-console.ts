@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+import { policyInForce } from '../../functions/credit/policy.ts';
+import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
+import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import type { LocalEnv } from '../../infra/local/runtime.ts';
+import { consoleTransfers, type LocalTransfers, localTransfers } from '../../infra/local/transfers.ts';
+import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+
+/** The browser tests' shared setup: transfers and the console on a local store, as `sentinel start` wires them. */
+
+export const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Polls `probe` every 50 ms until it gives a value, failing with `what` after `ms`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * The transfer workflow (the shipped approval and credit policies, the real notifier: approval
+ * emails as .eml files in `dir`'s outbox) and the console serving its pages, on a free port.
+ */
+export async function startTransfersConsole(
+  env: LocalEnv,
+  dir: string,
+): Promise<{ transfers: LocalTransfers; web: RunningConsole }> {
+  const approval = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
+  if (!approval.ok) throw new Error(`the default approval policy: ${JSON.stringify(approval.issues)}`);
+  const approvalPolicy = approval.policy;
+  const creditPolicy = async () => policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
+  const today = () => new Date().toISOString().slice(0, 10);
+  let consoleUrl: string | undefined;
+  const transfers = await localTransfers({
+    client: env.store.client,
+    tableName: env.store.tableName,
+    creditStore: env.store,
+    creditPolicy,
+    approvalPolicy: async () => approvalPolicy,
+    dataDir: dir,
+    clock: { now: () => new Date() },
+    today,
+    baseUrl: () => {
+      if (!consoleUrl) throw new Error('the console is not listening yet');
+      return consoleUrl;
+    },
+  });
+  const web = await startConsole({
+    queries: new ReceivablesQueries(env.store),
+    today,
+    port: 0,
+    credit: { store: env.store, policy: creditPolicy },
+    transfers: consoleTransfers(transfers, dir),
+  });
+  consoleUrl = web.url;
+  return { transfers, web };
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Debian's Chromium, headless, driven by playwright-core (Playwright's own browser download cannot
+ * be fetched here; `.ci/run` installs the package).
+ */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with 'apt-get install -y chromium' (.ci/run does).`,
+    );
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
