@@ -1126,15 +1126,15 @@ const approvalBadge = (a: Approval) =>
 /** Approved transfers that move money: when they count in the exposure, and the form to mark one paid. */
 function paymentSection(t: Transfer, today: string): Html | '' {
   if (t.status !== 'approved' || t.request.amount <= 0) return '';
-  const exposure = t.request.type === 'refund' || t.request.type === 'overpayment_return';
+  const returned = t.request.type === 'refund' || t.request.type === 'overpayment_return';
   if (t.paidOn)
     return html`<h2>Payment</h2><p>Paid on <strong>${t.paidOn}</strong> (marked by ${t.paidBy ?? '?'} at ${instant(t.paidAt)}). ${
-      exposure
-        ? 'A refund keeps counting in the exposure: it handed back unapplied cash the receivables still hold.'
+      returned
+        ? 'It keeps counting in the exposure: it handed back unapplied cash the receivables still hold.'
         : `It counted in ${t.request.customerId}'s exposure from ${t.approvedOn ?? '?'} until then.`
     }</p>`;
   return html`<h2>Payment</h2>
-<p>Approved on ${t.approvedOn ?? '?'}: it counts in <a href="${customerHref(t.request.customerId, today)}">${t.request.customerId}</a>'s exposure until it is paid${exposure ? ' (a refund keeps counting after, against the cash it hands back)' : ''}. Mark it paid once the money has left:</p>
+<p>Approved on ${t.approvedOn ?? '?'}: it counts in <a href="${customerHref(t.request.customerId, today)}">${t.request.customerId}</a>'s exposure until it is paid${returned ? ' (and after: it hands back unapplied cash the receivables still hold)' : ''}. Mark it paid once the money has left:</p>
 <form class="request" method="post" action="${`${transferHref(t.transferId)}/mark-paid`}">
 <label for="by">Marked by</label><div><input type="text" id="by" name="by" required autocomplete="off"></div><div></div>
 <label for="on">Paid on</label><div><input type="date" id="on" name="on" value="${today}" max="${today}" min="${t.approvedOn ?? ''}"></div><div><span class="hint">Between the approval day and today.</span></div>
