@@ -14,9 +14,9 @@ import type { TransferCommitment } from '../core/records.ts';
 import type {
   Approval,
   DecideResult,
-  Decision,
+  DecisionRecord,
   Transfer,
-  TransferStatus,
+  TransferExpectation,
   TransferStore,
 } from '../transfers/ports.ts';
 import { DynamoStore, MARSHALL, strip } from './dynamodb.ts';
@@ -161,11 +161,7 @@ export class DynamoTransferStore implements TransferStore {
   async updateTransfer(
     transferId: string,
     patch: Partial<Omit<Transfer, 'transferId' | 'request' | 'requestedAt'>>,
-    expect: {
-      readonly status: TransferStatus;
-      readonly level?: number | undefined;
-      readonly unpaid?: boolean | undefined;
-    },
+    expect: TransferExpectation,
   ): Promise<boolean> {
     const p = new Placeholders();
     const set: string[] = [];
@@ -365,16 +361,7 @@ export class DynamoTransferStore implements TransferStore {
     return out.Item ? (unmarshall(out.Item).taskToken as string | undefined) : undefined;
   }
 
-  async decide(
-    transferId: string,
-    approvalId: string,
-    d: {
-      readonly status: Decision;
-      readonly decidedAt: string;
-      readonly comment?: string | undefined;
-      readonly via: 'email' | 'slack';
-    },
-  ): Promise<DecideResult> {
+  async decide(transferId: string, approvalId: string, d: DecisionRecord): Promise<DecideResult> {
     const p = new Placeholders();
     const set = [
       `${p.name('status')} = ${p.value(d.status)}`,

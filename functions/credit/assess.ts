@@ -91,8 +91,10 @@ export interface Figures {
 
 const NO_STATEMENT: Ratio = { notComputable: 'no financial statement on file' };
 
-/** Transfers that hand the customer's own credit balance back: once paid they still count (see below). */
 const RETURNS: ReadonlySet<string> = new Set(['refund', 'overpayment_return']);
+
+/** A transfer that hands the customer's own credit balance back: once paid it still counts (see below). */
+export const handsBackCash = (transferType: string): boolean => RETURNS.has(transferType);
 
 /**
  * Whether an approved transfer counts in the exposure as of `asOf` (DOMAIN: exposure = open
@@ -103,7 +105,7 @@ const RETURNS: ReadonlySet<string> = new Set(['refund', 'overpayment_return']);
  * credit release stops counting once paid: it is the company's cost, not a debt of the customer's.
  */
 export function transferCounts(t: TransferCommitment, asOf: IsoDate): boolean {
-  return t.approvedOn <= asOf && (RETURNS.has(t.transferType) || t.paidOn === undefined || t.paidOn > asOf);
+  return t.approvedOn <= asOf && (handsBackCash(t.transferType) || t.paidOn === undefined || t.paidOn > asOf);
 }
 
 /** The figures of a credit file as of a date: only what was known that day counts. */

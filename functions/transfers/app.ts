@@ -14,6 +14,7 @@ import type {
   ApprovalNotice,
   ApprovalNotifier,
   Decision,
+  NoticeLevel,
   Recipient,
   Transfer,
   TransferStatus,
@@ -348,7 +349,7 @@ export class TransferApp {
   private async linkNotices(
     kind: 'approve' | 'remind',
     t: Transfer,
-    level: Extract<ApprovalNotice, { kind: 'approve' | 'remind' }>['level'],
+    level: NoticeLevel,
     approvals: readonly Approval[],
     policy: ApprovalPolicy,
     reminder = 0,

@@ -80,6 +80,30 @@ export interface Approval {
 
 export type Decision = 'approved' | 'rejected';
 
+/** What `updateTransfer` requires of the transfer as stored before it writes. */
+export interface TransferExpectation {
+  readonly status: TransferStatus;
+  readonly level?: number | undefined;
+  /** Only while it is not marked paid. */
+  readonly unpaid?: boolean | undefined;
+}
+
+/** A decision as it is recorded on an approval. */
+export interface DecisionRecord {
+  readonly status: Decision;
+  readonly decidedAt: string;
+  readonly comment?: string | undefined;
+  readonly via: 'email' | 'slack';
+}
+
+/** The level a notice is about: its number, of how many, its name and the approvals it needs. */
+export interface NoticeLevel {
+  readonly level: number;
+  readonly of: number;
+  readonly name: string;
+  readonly required: number;
+}
+
 export type DecideResult =
   | { readonly ok: true; readonly approval: Approval }
   /** The approval was not pending any more: as it stands now (first decision wins). */
@@ -101,11 +125,7 @@ export interface TransferStore {
   updateTransfer(
     transferId: string,
     patch: Partial<Omit<Transfer, 'transferId' | 'request' | 'requestedAt'>>,
-    expect: {
-      readonly status: TransferStatus;
-      readonly level?: number | undefined;
-      readonly unpaid?: boolean | undefined;
-    },
+    expect: TransferExpectation,
   ): Promise<boolean>;
   /** Puts an approved transfer on the customer's credit file, where the exposure counts it (idempotent). */
   putCommitment(c: TransferCommitment): Promise<void>;
@@ -129,16 +149,7 @@ export interface TransferStore {
   /** The task token an approval's level waits on; never returned with the approval itself. */
   taskToken(transferId: string, approvalId: string): Promise<string | undefined>;
   /** Records a decision only while the approval is pending: the first decision wins. */
-  decide(
-    transferId: string,
-    approvalId: string,
-    d: {
-      readonly status: Decision;
-      readonly decidedAt: string;
-      readonly comment?: string | undefined;
-      readonly via: 'email' | 'slack';
-    },
-  ): Promise<DecideResult>;
+  decide(transferId: string, approvalId: string, d: DecisionRecord): Promise<DecideResult>;
   /** Voids every pending approval of a transfer (all its links die at once); returns how many. */
   voidPending(transferId: string, reason: string): Promise<number>;
   /** Pending approvals across every transfer, oldest first. */
@@ -170,12 +181,7 @@ export type ApprovalNotice =
       readonly kind: 'approve' | 'remind';
       readonly transfer: Transfer;
       readonly to: Recipient;
-      readonly level: {
-        readonly level: number;
-        readonly of: number;
-        readonly name: string;
-        readonly required: number;
-      };
+      readonly level: NoticeLevel;
       /** The confirmation page: `<baseUrl>/approvals/<token>`; GET shows the evidence, a POST there decides. */
       readonly url: string;
       /** The signed link token (also the Slack button value). */
@@ -189,12 +195,7 @@ export type ApprovalNotice =
       readonly kind: 'escalate';
       readonly transfer: Transfer;
       readonly to: Recipient;
-      readonly level: {
-        readonly level: number;
-        readonly of: number;
-        readonly name: string;
-        readonly required: number;
-      };
+      readonly level: NoticeLevel;
       /** Who has not answered. */
       readonly waitingOn: readonly string[];
     }

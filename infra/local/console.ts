@@ -9,6 +9,7 @@ import type { Alert } from '../../functions/credit/alerts.ts';
 import {
   type Assessment,
   assess,
+  handsBackCash,
   type TransferCommitment,
   transferCounts,
 } from '../../functions/credit/assess.ts';
@@ -1126,7 +1127,7 @@ const approvalBadge = (a: Approval) =>
 /** Approved transfers that move money: when they count in the exposure, and the form to mark one paid. */
 function paymentSection(t: Transfer, today: string): Html | '' {
   if (t.status !== 'approved' || t.request.amount <= 0) return '';
-  const returned = t.request.type === 'refund' || t.request.type === 'overpayment_return';
+  const returned = handsBackCash(t.request.type);
   if (t.paidOn)
     return html`<h2>Payment</h2><p>Paid on <strong>${t.paidOn}</strong> (marked by ${t.paidBy ?? '?'} at ${instant(t.paidAt)}). ${
       returned
