@@ -10,7 +10,7 @@ import { isSnsEnvelope, recordBody, snsMessageOf, UnreadableMessageError } from 
 import { dateInZone, type IsoDate, isoDateOrNull } from '../core/dates.ts';
 import type { Clock } from '../ingest/ports.ts';
 import { type EvaluationRun, evaluate, sendDigest } from './evaluate.ts';
-import { policyInForce } from './policy.ts';
+import { policyInForce, SEVERITIES } from './policy.ts';
 import type { AlertNotifier, CreditStore } from './ports.ts';
 
 /** Where the policy set with `sentinel policy set` is kept (the table, through DynamoStore). */
@@ -87,6 +87,25 @@ function requestOf(record: SQSRecord): Request {
 }
 
 /**
+ * The metrics of one evaluation run (functions/core/metrics.ts): the buffered ones go out with
+ * the invocation's other metrics; `AlertsRaised` goes out at once, one EMF record per severity
+ * (Powertools' single-metric instance), so its `severity` dimension never lands on the others.
+ * Every severity is emitted, zeros too, so a dashboard or alarm sees a value after every run.
+ * The local evaluator (infra/local/evaluator.ts) records its runs with this as well.
+ */
+export function recordEvaluation(metrics: Metrics, run: EvaluationRun, latencyMs: number): void {
+  metrics.addMetric('CustomersEvaluated', MetricUnit.Count, run.customers);
+  for (const severity of SEVERITIES)
+    metrics
+      .singleMetric()
+      .addDimension('severity', severity)
+      .addMetric('AlertsRaised', MetricUnit.Count, run.raisedBySeverity[severity]);
+  metrics.addMetric('AlertsResolved', MetricUnit.Count, run.resolved);
+  metrics.addMetric('OpenAlerts', MetricUnit.Count, run.active);
+  metrics.addMetric('EvaluationLatency', MetricUnit.Milliseconds, latencyMs);
+}
+
+/**
  * The evaluate Lambda: scores, rates and limits customers, runs the early-warning rules, stores
  * the alerts and publishes their notifications. Two triggers:
  *
@@ -115,11 +134,7 @@ export function createEvaluateHandler(deps: EvaluateHandlerDeps) {
       { store: deps.store, notifier: deps.notifier, policy, clock: deps.clock },
       req,
     );
-    metrics.addMetric('CustomersEvaluated', MetricUnit.Count, result.customers);
-    metrics.addMetric('AlertsOpened', MetricUnit.Count, result.opened);
-    metrics.addMetric('AlertsEscalated', MetricUnit.Count, result.escalated);
-    metrics.addMetric('AlertsResolved', MetricUnit.Count, result.resolved);
-    metrics.addMetric('EvaluationLatency', MetricUnit.Milliseconds, Date.now() - started);
+    recordEvaluation(metrics, result, Date.now() - started);
     logger.info('evaluated', { trigger, ...result });
     return result;
   };

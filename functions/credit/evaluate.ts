@@ -3,7 +3,7 @@ import { addDays, type IsoDate } from '../core/dates.ts';
 import type { Clock } from '../ingest/ports.ts';
 import { type Alert, type AlertDigest, digestOf, type Notification, reconcile } from './alerts.ts';
 import { type Assessment, assess, type CreditFile, type PriorAssessment } from './assess.ts';
-import { type Policy, RULES, type RuleName } from './policy.ts';
+import { type Policy, RULES, type RuleName, SEVERITIES, type Severity } from './policy.ts';
 import type {
   AlertNotifier,
   CreditStore,
@@ -30,6 +30,8 @@ export interface EvaluationRun {
   readonly ratingChanges: number;
   readonly opened: number;
   readonly escalated: number;
+  /** The alerts opened or escalated (`opened + escalated`), by the severity people were told of. */
+  readonly raisedBySeverity: Readonly<Record<Severity, number>>;
   readonly resolved: number;
   readonly active: number;
   readonly notifications: number;
@@ -128,14 +130,17 @@ export async function evaluate(
   let ratingChanges = 0;
   let opened = 0;
   let escalated = 0;
+  const raisedBySeverity = Object.fromEntries(SEVERITIES.map((v) => [v, 0])) as Record<Severity, number>;
   let resolved = 0;
   let notifications = 0;
   /** Notifications of the group being evaluated: sent before its changes are stored (see below). */
   let pending: Notification[] = [];
   const count = (changed: readonly Alert[], notes: readonly Notification[]) => {
-    for (const n of notes)
+    for (const n of notes) {
       if (n.reason === 'opened') opened++;
       else escalated++;
+      raisedBySeverity[n.alert.severity]++;
+    }
     for (const a of changed) if (a.status === 'resolved') resolved++;
     pending.push(...notes);
   };
@@ -212,6 +217,7 @@ export async function evaluate(
     ratingChanges,
     opened,
     escalated,
+    raisedBySeverity,
     resolved,
     active,
     notifications,

@@ -7,12 +7,13 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../functions/core/metrics.ts';
 
 /** Repository root: entries are resolved against it so synth does not depend on the working directory. */
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** CloudWatch metrics namespace shared by every function (Powertools Metrics). */
-export const METRICS_NAMESPACE = 'CreditSentinel';
+/** The metrics namespace of every function, from the catalogue; re-exported for code that imports it from here. */
+export { METRICS_NAMESPACE };
 
 /**
  * ESM bundles have no `require`; CommonJS dependencies bundled into them call it for Node built-ins.

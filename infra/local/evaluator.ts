@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import {
   type PostOptions,
@@ -9,11 +10,13 @@ import {
 } from '../../functions/alerts/slack.ts';
 import { dateInZone, type IsoDate } from '../../functions/core/dates.ts';
 import type { AlertDigest, Notification } from '../../functions/credit/alerts.ts';
+import { recordEvaluation } from '../../functions/credit/app.ts';
 import { type EvaluationRun, evaluate, sendDigest } from '../../functions/credit/evaluate.ts';
 import type { AlertNotifier, CreditStore } from '../../functions/credit/ports.ts';
 import type { CustomersChanged } from '../../functions/ingest/ports.ts';
 import { loadPolicy } from './cli-credit.ts';
 import { OutboxAlertNotifier } from './files.ts';
+import { localMetrics } from './metrics.ts';
 
 /**
  * The local stand-in for the evaluation Lambda and its schedule: `evaluate()` after every ingest
@@ -54,6 +57,11 @@ export interface LocalEvaluatorOptions {
   readonly logError?: (line: string, e: unknown) => void;
   /** Called after every run that finished. */
   readonly onRun?: (run: EvaluationRun, triggers: readonly Trigger[]) => void;
+  /**
+   * Where the evaluate Lambda's metrics go, published after each run.
+   * @default `<dataDir>/metrics.jsonl` (infra/local/metrics.ts)
+   */
+  readonly metrics?: Metrics;
 }
 
 interface Job {
@@ -178,6 +186,7 @@ export class LocalEvaluator {
   readonly alertsFile: string;
   private readonly notifier: AlertNotifier;
   private readonly now: () => Date;
+  private readonly metrics: Metrics;
   private readonly log: (line: string) => void;
   private readonly logError: (line: string, e: unknown) => void;
   private chain: Promise<unknown> = Promise.resolve();
@@ -210,6 +219,7 @@ export class LocalEvaluator {
           )
         : outbox);
     this.now = opts.now ?? (() => new Date());
+    this.metrics = opts.metrics ?? localMetrics(opts.dataDir, 'evaluate');
     this.log = opts.log ?? ((line) => console.log(line));
   }
 
@@ -310,12 +320,15 @@ export class LocalEvaluator {
     const n = job.customerIds?.size;
     const what = n === undefined ? 'every customer' : `${n} changed customer${n === 1 ? '' : 's'}`;
     const why = [...job.triggers].join('+');
+    const { metrics } = this;
+    const started = Date.now();
     try {
       const policy = await loadPolicy(this.opts.store);
       const run = await evaluate(
         { store: this.opts.store, notifier: this.notifier, policy, clock: { now: this.now } },
         { asOf: job.asOf, customerIds: job.customerIds ? [...job.customerIds] : undefined },
       );
+      recordEvaluation(metrics, run, Date.now() - started);
       this.opts.onRun?.(run, [...job.triggers]);
       const changed = run.opened + run.escalated + run.resolved > 0;
       if (!job.triggers.has('ingest') || job.triggers.size > 1 || changed)
@@ -327,14 +340,21 @@ export class LocalEvaluator {
       if (job.triggers.has('daily'))
         try {
           const d = await sendDigest({ store: this.opts.store, notifier: this.notifier }, job.asOf);
-          if (d) this.log(`alerts: daily digest as of ${d.asOf}: ${d.active} active`);
+          if (d) {
+            metrics.addMetric('DigestsSent', MetricUnit.Count, 1);
+            this.log(`alerts: daily digest as of ${d.asOf}: ${d.active} active`);
+          }
         } catch (e) {
+          metrics.addMetric('DigestsFailed', MetricUnit.Count, 1);
           this.logError(`alerts: the daily digest as of ${job.asOf} failed`, e);
         }
       return run;
     } catch (e) {
+      metrics.addMetric('EvaluationsFailed', MetricUnit.Count, 1);
       this.logError(`alerts: evaluating ${what} as of ${job.asOf} (${why}) failed`, e);
       return undefined;
+    } finally {
+      metrics.publishStoredMetrics();
     }
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { createIngestHandler } from '../../functions/ingest/app.ts';
 import { KINDS } from '../../functions/ingest/kinds.ts';
@@ -10,6 +10,7 @@ import type { ChangeNotifier } from '../../functions/ingest/ports.ts';
 import { isRejectsReport } from '../../functions/ingest/rejects.ts';
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import type { InboxObjectStore } from './files.ts';
+import { localMetrics } from './metrics.ts';
 import type { LocalEnv } from './runtime.ts';
 
 export const INBOX_BUCKET = 'local-inbox';
@@ -90,14 +91,17 @@ export function localContext(): Context {
   };
 }
 
-/** The ingest Lambda's handler, built with local adapters (dynalite, the inbox folder, the outbox). */
+/**
+ * The ingest Lambda's handler, built with local adapters (dynalite, the inbox folder, the outbox).
+ * Its metrics go to `<dataDir>/metrics.jsonl` (infra/local/metrics.ts), where the ops page reads them.
+ */
 export function localIngestHandler(
   env: LocalEnv,
   inbox: InboxObjectStore,
   notifier: ChangeNotifier,
   timeZone: string,
+  metrics: Metrics = localMetrics(env.dataDir, 'ingest'),
 ) {
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const logger = new Logger({
     serviceName: 'ingest',
     logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as 'WARN',
@@ -110,12 +114,7 @@ export function localIngestHandler(
     dynamo: env.store.client,
     tableName: env.store.tableName,
     logger,
-    // Metrics are off locally; a redelivered upload emits none, which is expected, not worth a warning.
-    metrics: new Metrics({
-      namespace: 'CreditSentinel',
-      serviceName: 'ingest',
-      logger: new Logger({ logLevel: 'ERROR' }),
-    }),
+    metrics,
   });
 }
 
@@ -129,6 +128,7 @@ export class InboxWatcher {
   private timer: NodeJS.Timeout | undefined;
   private readonly lastSeen = new Map<string, string>();
   private readonly handled = new Set<string>();
+  private readonly failures = new Map<string, { readonly at: string; readonly reason: string }>();
   private busy: Promise<void> = Promise.resolve();
 
   constructor(
@@ -191,7 +191,11 @@ export class InboxWatcher {
   /** One pass: hands every settled, not yet handled file to the handler, in load order. */
   scan(requireSettled = true): Promise<void> {
     this.busy = this.busy.then(async () => {
-      for (const f of await this.files()) {
+      const files = await this.files();
+      // A failing file taken out of the inbox is no longer waiting.
+      for (const key of this.failures.keys())
+        if (!files.some((f) => f.key === key)) this.failures.delete(key);
+      for (const f of files) {
         const id = `${f.key}#${f.version}`;
         if (this.handled.has(id)) continue;
         if (requireSettled && this.lastSeen.get(f.key) !== f.version) {
@@ -202,14 +206,34 @@ export class InboxWatcher {
           const res = (await this.handler(s3SqsEvent(f.key, f.size, f.version), localContext())) as {
             batchItemFailures: unknown[];
           };
-          if (res.batchItemFailures.length === 0) this.handled.add(id);
-          else this.onError(f.key, new Error('the ingest handler reported a failure; it will retry'));
+          if (res.batchItemFailures.length === 0) {
+            this.handled.add(id);
+            this.failures.delete(f.key);
+          } else this.failed(f.key, new Error('the ingest handler reported a failure; it will retry'));
         } catch (e) {
-          this.onError(f.key, e);
+          this.failed(f.key, e);
         }
       }
     });
     return this.busy;
+  }
+
+  private failed(key: string, e: unknown): void {
+    this.failures.set(key, {
+      at: new Date().toISOString(),
+      reason: e instanceof Error ? e.message : String(e),
+    });
+    this.onError(key, e);
+  }
+
+  /**
+   * The inbox's stand-in for the ingest queue's dead-letter queue: files whose last ingest failed
+   * (the handler threw or failed the message), retried at every scan until one succeeds. On AWS
+   * such a message goes to the DLQ after 3 receives. A file that cannot be read is not one of them:
+   * its run is stored as `unreadable` with the reason, like on AWS.
+   */
+  failing(): { readonly file: string; readonly at: string; readonly reason: string }[] {
+    return [...this.failures].map(([file, f]) => ({ file, ...f }));
   }
 
   start(intervalMs = 1000): void {

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -24,6 +27,7 @@ import { ingest } from '../../functions/ingest/pipeline.ts';
 import type { CustomersChanged } from '../../functions/ingest/ports.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { localContext } from '../../infra/local/inbox.ts';
+import { localMetrics, readLocalMetrics } from '../../infra/local/metrics.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import recorded from '../fixtures/sns-sqs-customers-changed.json' with { type: 'json' };
 
@@ -508,7 +512,9 @@ describe('evaluate function', () => {
   /** The real handler on dynalite, publishing through the real SnsAlertNotifier to the local SNS endpoint. */
   async function handlerWith(overrides: Partial<EvaluateHandlerDeps> = {}) {
     const sns = await startSns();
-    const m = metrics('evaluate');
+    // The real EMF records, written to a file: AlertsRaised goes out on its own single-metric record.
+    const dir = await mkdtemp(join(tmpdir(), 'sentinel-emf-'));
+    const m = localMetrics(dir, 'evaluate');
     const added = vi.spyOn(m, 'addMetric');
     const handler = createEvaluateHandler({
       store: env.store,
@@ -520,7 +526,18 @@ describe('evaluate function', () => {
       ...overrides,
     });
     const metric = (name: string) => added.mock.calls.filter((c) => c[0] === name).map((c) => c[2]);
-    return { handler, sns, metric };
+    /** AlertsRaised by its severity dimension, summed over the records written so far. */
+    const raised = async () => {
+      const out: Record<string, number> = {};
+      for (const p of await readLocalMetrics(dir))
+        if (p.name === 'AlertsRaised') {
+          expect(Object.keys(p.dimensions).sort()).toEqual(['service', 'severity']);
+          const severity = p.dimensions.severity as string;
+          out[severity] = (out[severity] ?? 0) + p.value;
+        }
+      return out;
+    };
+    return { handler, sns, metric, raised };
   }
 
   it('the recorded notification carries what the ingestion announces', () => {
@@ -533,7 +550,7 @@ describe('evaluate function', () => {
   });
 
   it('evaluates the customers of the notification, stores their alerts and publishes them', async () => {
-    const { handler, sns, metric } = await handlerWith();
+    const { handler, sns, metric, raised } = await handlerWith();
     try {
       expect(await handler(recordedEvent, localContext())).toEqual({ batchItemFailures: [] });
 
@@ -568,8 +585,10 @@ describe('evaluate function', () => {
       expect(lateEntry?.Subject).toBe('[high] LATE-1 daysPastDue: an invoice is 60 days past due');
 
       expect(metric('CustomersEvaluated')).toEqual([2]);
-      expect(metric('AlertsOpened')).toEqual([active.length]);
-      expect(metric('AlertsEscalated')).toEqual([0]);
+      expect(metric('OpenAlerts')).toEqual([active.length]);
+      const bySeverity: Record<string, number> = { info: 0, warning: 0, high: 0, critical: 0 };
+      for (const a of active) bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
+      expect(await raised()).toEqual(bySeverity); // every active alert was raised now
     } finally {
       await sns.close();
     }
@@ -577,11 +596,12 @@ describe('evaluate function', () => {
 
   it('a redelivered notification changes nothing and notifies no one again', async () => {
     const before = await env.store.listAlerts('active');
-    const { handler, sns, metric } = await handlerWith();
+    const { handler, sns, metric, raised } = await handlerWith();
     try {
       expect(await handler(recordedEvent, localContext())).toEqual({ batchItemFailures: [] });
       expect(sns.requests).toEqual([]);
-      expect(metric('AlertsOpened')).toEqual([0]);
+      expect(await raised()).toEqual({ info: 0, warning: 0, high: 0, critical: 0 });
+      expect(metric('OpenAlerts')).toEqual([before.length]);
       expect(await env.store.listAlerts('active')).toEqual(before);
     } finally {
       await sns.close();
@@ -644,7 +664,7 @@ describe('evaluate function', () => {
   });
 
   it('the daily schedule evaluates everyone as of the scheduled day in the time zone, and escalates', async () => {
-    const { handler, sns, metric } = await handlerWith();
+    const { handler, sns, metric, raised } = await handlerWith();
     try {
       // 05:00 in Amsterdam on 2025-07-30 is 03:00 UTC; LATE-1's invoice is then 90 days past due.
       const run = (await handler(
@@ -669,7 +689,8 @@ describe('evaluate function', () => {
             e.attributes.customerId?.StringValue === 'LATE-1',
         );
       expect(escalation?.attributes.severityRank).toEqual({ DataType: 'Number', StringValue: '3' });
-      expect(metric('AlertsEscalated')).toEqual([run.escalated]);
+      expect(await raised()).toEqual(run.raisedBySeverity);
+      expect(run.raisedBySeverity.critical).toBeGreaterThanOrEqual(1); // LATE-1, escalated to critical
       expect(metric('CustomersEvaluated')).toEqual([2]);
       // Then the daily digest: one message, the digest event alone (no severity to match on).
       const entries = sns.requests.flatMap((r) => r.entries);

@@ -8,6 +8,7 @@ import type { CustomersChanged } from '../../functions/ingest/ports.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { InboxObjectStore } from '../../infra/local/files.ts';
 import { localContext, localIngestHandler, s3SqsEvent } from '../../infra/local/inbox.ts';
+import { localMetrics } from '../../infra/local/metrics.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import recorded from '../fixtures/s3-sqs-event.json' with { type: 'json' };
 
@@ -29,6 +30,7 @@ beforeAll(async () => {
     new InboxObjectStore(root),
     { customersChanged: async (m) => void messages.push(m) },
     'UTC',
+    localMetrics(join(root, '.metrics'), 'ingest'), // not in the default data dir of the working directory
   );
 });
 afterAll(async () => {

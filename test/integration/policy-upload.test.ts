@@ -6,6 +6,7 @@ import { parsePolicy } from '../../functions/credit/policy.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { InboxObjectStore } from '../../infra/local/files.ts';
 import { localContext, localIngestHandler, s3SqsEvent } from '../../infra/local/inbox.ts';
+import { localMetrics } from '../../infra/local/metrics.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 
@@ -31,7 +32,15 @@ async function upload(key: string, text: string) {
 beforeAll(async () => {
   env = await openLocal({ inMemory: true });
   root = await mkdtemp(join(tmpdir(), 'sentinel-policy-'));
-  handler = localIngestHandler(env, new InboxObjectStore(root), { customersChanged: async () => {} }, 'UTC');
+  // Its metrics in the temporary folder, not in the default data dir of the working directory.
+  const metrics = localMetrics(join(root, '.metrics'), 'ingest');
+  handler = localIngestHandler(
+    env,
+    new InboxObjectStore(root),
+    { customersChanged: async () => {} },
+    'UTC',
+    metrics,
+  );
 });
 afterAll(async () => {
   await env.close();

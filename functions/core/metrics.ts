@@ -1,0 +1,116 @@
+/**
+ * Every metric the product emits (Powertools EMF, one namespace), with its unit and dimensions:
+ * the one list the handlers emit from, the CloudWatch dashboard and alarms are built from, the
+ * local ops page reads back, and the README documents. A name not listed here is not emitted.
+ *
+ * Every metric carries Powertools' `service` dimension (the function's service name); the extra
+ * dimensions listed are added on top of it.
+ */
+export const METRICS_NAMESPACE = 'CreditSentinel';
+
+export type MetricUnitName = 'Count' | 'Milliseconds' | 'Seconds';
+
+export interface MetricSpec {
+  readonly name: string;
+  readonly unit: MetricUnitName;
+  /** The Powertools service that emits it (the `service` dimension). */
+  readonly service: 'ingest' | 'evaluate' | 'slack' | 'transfers' | 'reviews';
+  /** Dimensions beyond `service`, with the values they take. */
+  readonly dimensions?: Readonly<Record<string, readonly string[]>>;
+  /** What it counts or measures, for the README and the dashboard. */
+  readonly description: string;
+}
+
+export const METRICS = [
+  // ingestion
+  { name: 'RowsIngested', unit: 'Count', service: 'ingest', description: 'rows accepted and stored' },
+  {
+    name: 'RowsRejected',
+    unit: 'Count',
+    service: 'ingest',
+    description: 'rows refused (in the rejects report)',
+  },
+  { name: 'FilesProcessed', unit: 'Count', service: 'ingest', description: 'uploads read and stored' },
+  { name: 'FilesUnreadable', unit: 'Count', service: 'ingest', description: 'uploads rejected whole' },
+  {
+    name: 'IngestLatency',
+    unit: 'Milliseconds',
+    service: 'ingest',
+    description: 'one upload, read to stored',
+  },
+  // evaluation and alerts
+  { name: 'CustomersEvaluated', unit: 'Count', service: 'evaluate', description: 'customers assessed' },
+  {
+    name: 'AlertsRaised',
+    unit: 'Count',
+    service: 'evaluate',
+    dimensions: { severity: ['info', 'warning', 'high', 'critical'] },
+    description: 'alerts opened or escalated, by severity',
+  },
+  { name: 'AlertsResolved', unit: 'Count', service: 'evaluate', description: 'alerts that cleared' },
+  { name: 'OpenAlerts', unit: 'Count', service: 'evaluate', description: 'active alerts after a run' },
+  { name: 'EvaluationLatency', unit: 'Milliseconds', service: 'evaluate', description: 'one evaluation run' },
+  { name: 'EvaluationsFailed', unit: 'Count', service: 'evaluate', description: 'runs that failed' },
+  { name: 'MessagesUnreadable', unit: 'Count', service: 'evaluate', description: 'messages refused' },
+  { name: 'DigestsSent', unit: 'Count', service: 'evaluate', description: 'daily digests published' },
+  { name: 'DigestsFailed', unit: 'Count', service: 'evaluate', description: 'digests that failed' },
+  { name: 'SlackPosted', unit: 'Count', service: 'slack', description: 'Slack messages posted' },
+  { name: 'SlackFailed', unit: 'Count', service: 'slack', description: 'Slack posts that failed' },
+  { name: 'SlackNotConfigured', unit: 'Count', service: 'slack', description: 'no webhook URL set' },
+  // transfers and approvals
+  {
+    name: 'TransfersRequested',
+    unit: 'Count',
+    service: 'transfers',
+    description: 'transfer requests accepted',
+  },
+  {
+    name: 'TransfersDecided',
+    unit: 'Count',
+    service: 'transfers',
+    dimensions: { outcome: ['approved', 'rejected', 'recalled', 'expired'] },
+    description: 'transfers that reached an end, by outcome',
+  },
+  {
+    name: 'DecisionLatency',
+    unit: 'Seconds',
+    service: 'transfers',
+    description: 'an approver asked to the approver answering',
+  },
+  {
+    name: 'ApprovalsPending',
+    unit: 'Count',
+    service: 'transfers',
+    description: 'approvals waiting for an answer',
+  },
+  {
+    name: 'OldestApprovalAge',
+    unit: 'Seconds',
+    service: 'transfers',
+    description: 'how long the oldest pending approval has waited',
+  },
+  // periodic reviews
+  { name: 'ReviewsRun', unit: 'Count', service: 'reviews', description: 'customers reviewed' },
+  { name: 'ReviewsFailed', unit: 'Count', service: 'reviews', description: 'customers whose review failed' },
+  {
+    name: 'ReviewDuration',
+    unit: 'Seconds',
+    service: 'reviews',
+    description: 'one review run, start to report',
+  },
+  {
+    name: 'LimitChanges',
+    unit: 'Count',
+    service: 'reviews',
+    dimensions: { change: ['cut', 'raise', 'approval'] },
+    description: 'limits cut, raised with a record, or sent for approval',
+  },
+] as const satisfies readonly MetricSpec[];
+
+export type MetricName = (typeof METRICS)[number]['name'];
+
+export const METRIC_NAMES: ReadonlySet<string> = new Set(METRICS.map((m) => m.name));
+
+export function metricSpec(name: MetricName): MetricSpec {
+  return METRICS.find((m) => m.name === name) as MetricSpec;
+}
