@@ -69,8 +69,10 @@ export const sentinelConfig = z.object({
     .string()
     .refine(isTimeZone, { message: 'must be an IANA time zone, e.g. Europe/Amsterdam' })
     .default('UTC'),
-  /** Reserved for CloudWatch alarms (planned; alert emails are `alertEmails`); validated now so a typo fails early. */
+  /** Who the ops topic emails: every CloudWatch alarm, when it fires and when it clears. */
   alarmEmail: z.email().optional(),
+  /** Who is told of every limit a periodic review cuts and of each review run's summary. */
+  reviewEmail: z.email().optional(),
   retainData: contextBoolean.default(true),
   /** Email subscriptions to the alerts topic: who gets which severities (filtered on `severityRank`), or the daily digest. */
   alertEmails: alertEmails.optional(),
@@ -144,6 +146,8 @@ export const buildApp = (props: AppProps = {}): SentinelApp => {
     alertEmails: config.alertEmails ?? [],
     slackAlerts: config.slackAlerts,
     approvalPolicy: config.approvalPolicy,
+    opsEmails: config.alarmEmail ? [config.alarmEmail] : [],
+    reviewEmails: config.reviewEmail ? [config.reviewEmail] : [],
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, config };

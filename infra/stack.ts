@@ -5,6 +5,8 @@ import { type AlertEmail, Alerting } from './constructs/alerting.ts';
 import { Approvals } from './constructs/approvals.ts';
 import { DataStore } from './constructs/data-store.ts';
 import { Ingestion } from './constructs/ingestion.ts';
+import { Observability } from './constructs/observability.ts';
+import { Reviews } from './constructs/reviews.ts';
 
 export interface CreditSentinelStackProps extends StackProps {
   /**
@@ -26,6 +28,17 @@ export interface CreditSentinelStackProps extends StackProps {
   readonly slackAlerts?: SlackMode;
   /** The approval policy document (validated at synth). @default policies/approvals.json */
   readonly approvalPolicy?: unknown;
+  /**
+   * Email addresses subscribed to the ops topic: CloudWatch alarms (dead letters, function errors,
+   * failed executions, the approval SLA, the rejects ratio), each on entering ALARM and on recovering.
+   * @default - none (subscribe to the OpsTopicArn output some other way)
+   */
+  readonly opsEmails?: readonly string[];
+  /**
+   * Email addresses told of every limit a review cuts and of each review run's summary.
+   * @default - none
+   */
+  readonly reviewEmails?: readonly string[];
 }
 
 /** Composes one construct per capability; resources and grants live in the constructs. */
@@ -34,6 +47,8 @@ export class CreditSentinelStack extends Stack {
   public readonly ingestion: Ingestion;
   public readonly alerting: Alerting;
   public readonly approvals: Approvals;
+  public readonly reviews: Reviews;
+  public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: CreditSentinelStackProps = {}) {
     super(scope, id, props);
@@ -61,10 +76,60 @@ export class CreditSentinelStack extends Stack {
       approvalPolicy: props.approvalPolicy,
     });
 
+    this.reviews = new Reviews(this, 'Reviews', {
+      table: this.dataStore.table,
+      accessLogsBucket: this.ingestion.accessLogsBucket,
+      transferStateMachine: this.approvals.stateMachine,
+      changesTopic: this.ingestion.changesTopic,
+      timeZone: props.timeZone ?? 'UTC',
+      reviewEmails: props.reviewEmails ?? [],
+      removalPolicy,
+    });
+
+    // What the dashboard and alarms watch: one line per function, state machine or queue.
+    this.observability = new Observability(this, 'Observability', {
+      table: this.dataStore.table,
+      opsEmails: props.opsEmails ?? [],
+      functions: [
+        { label: 'Ingest', fn: this.ingestion.ingestFunction },
+        { label: 'Evaluate', fn: this.alerting.evaluateFunction },
+        { label: 'Slack', fn: this.alerting.slackFunction },
+        { label: 'ApprovalPages', fn: this.approvals.webFunction },
+        { label: 'TransferSteps', fn: this.approvals.stepsFunction },
+        { label: 'TransfersApi', fn: this.approvals.apiFunction },
+        { label: 'SlackDecisions', fn: this.approvals.slackDecisionFunction },
+        { label: 'ReviewSteps', fn: this.reviews.stepsFunction },
+      ],
+      stateMachines: [
+        { label: 'TransferApproval', stateMachine: this.approvals.stateMachine },
+        { label: 'PeriodicReview', stateMachine: this.reviews.stateMachine },
+      ],
+      queues: [
+        { label: 'Upload', queue: this.ingestion.queue, deadLetterQueue: this.ingestion.deadLetterQueue },
+        {
+          label: 'Evaluate',
+          queue: this.alerting.evaluateQueue,
+          deadLetterQueue: this.alerting.evaluateDeadLetterQueue,
+        },
+        {
+          label: 'Slack',
+          queue: this.alerting.slackQueue,
+          deadLetterQueue: this.alerting.slackDeadLetterQueue,
+        },
+        {
+          label: 'SlackDecision',
+          queue: this.approvals.slackDecisionQueue,
+          deadLetterQueue: this.approvals.slackDecisionDeadLetterQueue,
+        },
+      ],
+    });
+
     new CfnOutput(this, 'UploadBucketName', { value: this.ingestion.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.dataStore.table.tableName });
     new CfnOutput(this, 'ChangesTopicArn', { value: this.ingestion.changesTopic.topicArn });
     new CfnOutput(this, 'AlertsTopicArn', { value: this.alerting.alertsTopic.topicArn });
     new CfnOutput(this, 'SlackWebhookSecretArn', { value: this.alerting.slackWebhookSecret.secretArn });
+    new CfnOutput(this, 'OpsTopicArn', { value: this.observability.opsTopic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
   }
 }

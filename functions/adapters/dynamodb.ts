@@ -40,6 +40,7 @@ import type {
   StoredApplication,
   StoredRecord,
 } from '../ingest/ports.ts';
+import type { ReviewState } from '../reviews/review.ts';
 import { TABLE_SCHEMA } from './table-schema.ts';
 
 /**
@@ -71,7 +72,7 @@ const BATCH_WRITE = 25;
 const BATCH_GET = 100;
 const OPEN_RUNS = 'INGEST#OPEN';
 
-function shardOf(id: string): number {
+export function shardOf(id: string): number {
   let h = 0;
   for (let i = 0; i < id.length; i++) h = (Math.imul(h, 31) + id.charCodeAt(i)) | 0;
   return (h >>> 0) % SUMMARY_SHARDS;
@@ -367,6 +368,7 @@ export class DynamoStore implements IngestStore {
     const transfers: TransferCommitment[] = [];
     const alerts: Alert[] = [];
     let assessment: StoredAssessment | undefined;
+    let review: ReviewState | undefined;
     for await (const it of this.query({
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: custPk(customerId) } },
@@ -392,6 +394,7 @@ export class DynamoStore implements IngestStore {
       else if (sk.startsWith('ALERT#')) alerts.push(strip<Alert>(it, META));
       else if (sk.startsWith(XFER)) transfers.push(strip<TransferCommitment>(it, META));
       else if (sk === 'ASSESSMENT') assessment = strip<StoredAssessment>(it, META);
+      else if (sk === 'REVIEW') review = strip<ReviewState>(it, META);
       else if (sk === 'PROFILE') customer = strip<Customer>(it, META);
       else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
     }
@@ -405,6 +408,7 @@ export class DynamoStore implements IngestStore {
       transfers,
       alerts,
       assessment,
+      review,
     };
   }
 

@@ -169,6 +169,43 @@ export type RuleName = (typeof RULES)[number];
 
 const amountText = z.string().regex(/^\d+(\.\d+)?$/, 'must be a plain decimal amount such as "250000.00"');
 
+const months = z
+  .number()
+  .int('must be a whole number of months')
+  .min(1, 'must be at least 1 month')
+  .max(60, 'must be at most 60 months');
+
+/** Periodic reviews (DOMAIN "Periodic review"): how often each risk class is re-rated, and how limits change. */
+const review = z.strictObject({
+  /** Months between two reviews of a customer, by its risk class. */
+  cadenceMonths: z.strictObject({ high: months, medium: months, low: months }).superRefine((c, ctx) => {
+    if (c.high > c.medium)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['high'],
+        message: `a high-risk customer must be reviewed at least as often as a medium-risk one (${c.high} > ${c.medium} months)`,
+      });
+    if (c.medium > c.low)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['medium'],
+        message: `a medium-risk customer must be reviewed at least as often as a low-risk one (${c.medium} > ${c.low} months)`,
+      });
+  }),
+  /** Reviewed at the next run, whatever the date, after an alert of this severity or above opens or escalates. */
+  atOnce: z.strictObject({ minSeverity: z.enum(SEVERITIES), ratingDowngrade: z.boolean() }),
+  /**
+   * A recommended limit above the current one is applied by the review (with a record) when the
+   * increase is at most `approvalAboveShare` of the current limit and at most `approvalAbove` in
+   * its currency; a larger one, or a first limit, goes through the transfer-approval chain as a
+   * credit release. A cut always applies at once and raises an alert.
+   */
+  increases: z.strictObject({
+    approvalAboveShare: finite.min(0, 'must not be negative').max(10, 'must be at most 10 (1000%)'),
+    approvalAbove: z.record(z.string(), amountText),
+  }),
+});
+
 export const policySchema = z
   .strictObject({
     /** Set by the people who own the policy; the stored version adds a hash of the content. */
@@ -217,6 +254,7 @@ export const policySchema = z
       keepWithin: finite.min(0).max(1),
     }),
     rules,
+    review,
   })
   .superRefine((p, ctx) => {
     for (const [ccy, caps] of Object.entries(p.limit.caps)) {
@@ -230,6 +268,23 @@ export const policySchema = z
             message: `${parsed.reason} (${ccy})`,
           });
       }
+    }
+    for (const [ccy, text] of Object.entries(p.review.increases.approvalAbove)) {
+      if (!isCurrency(ccy)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['review', 'increases', 'approvalAbove', ccy],
+          message: `${ccy} is not an ISO 4217 currency code`,
+        });
+        continue;
+      }
+      const parsed = parseMinorUnits(text, minorDigits(ccy) ?? 2, { decimal: '.', thousands: '' });
+      if (!parsed.ok)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['review', 'increases', 'approvalAbove', ccy],
+          message: `${parsed.reason} (${ccy})`,
+        });
     }
   });
 

@@ -8,6 +8,7 @@ import type {
   TransferCommitment,
 } from '../core/records.ts';
 import type { CustomerBooksRecord } from '../ingest/ports.ts';
+import type { ReviewState } from '../reviews/review.ts';
 import type { Alert, AlertDigest, Notification } from './alerts.ts';
 import type { Assessment } from './assess.ts';
 
@@ -27,6 +28,8 @@ export interface CustomerPartition {
   /** Active alerts (one per rule). */
   readonly alerts: Alert[];
   readonly assessment?: StoredAssessment | undefined;
+  /** Where the customer stands after its last periodic review (functions/reviews). */
+  readonly review?: ReviewState | undefined;
 }
 
 /** What an evaluation stores for one customer. */

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type IsoDate, isoDateOrNull } from '../core/dates.ts';
 import type { TransferCommitment } from '../core/records.ts';
 import { assess } from '../credit/assess.ts';
@@ -6,6 +7,8 @@ import { asOfFile, creditFileOf } from '../credit/evaluate.ts';
 import type { Policy } from '../credit/policy.ts';
 import type { CreditStore } from '../credit/ports.ts';
 import type { ChangeNotifier, Clock } from '../ingest/ports.ts';
+import type { LimitChange } from '../reviews/ports.ts';
+import type { Review } from '../reviews/review.ts';
 import { type ApprovalPolicy, approvalChain, type ChainLevel } from './approval-policy.ts';
 import { riskGate } from './gate.ts';
 import { type LinkKey, signLink, verifyLink } from './links.ts';
@@ -49,7 +52,26 @@ export interface TransferDeps {
    * evaluated again (the ingestion's "customers changed" topic on AWS, the local evaluator offline).
    */
   readonly changes?: ChangeNotifier | undefined;
+  /**
+   * Where TransfersRequested, TransfersDecided (by `outcome`) and DecisionLatency go
+   * (functions/core/metrics.ts). Whoever builds the app publishes them: each Lambda handler at
+   * the end of its invocation, the local runtime as they come. @default none recorded
+   */
+  readonly metrics?: Metrics | undefined;
+  /**
+   * Where an approved limit increase is written (the customer's file). Without it a review's
+   * credit release cannot be executed. @default none
+   */
+  readonly limits?: { setCreditLimit(c: LimitChange): Promise<void> } | undefined;
 }
+
+/** The ends of a transfer the TransfersDecided metric counts (its `outcome` dimension). */
+const DECIDED_OUTCOMES: ReadonlySet<TransferStatus> = new Set([
+  'approved',
+  'rejected',
+  'recalled',
+  'expired',
+]);
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -58,6 +80,19 @@ export function randomId(): string {
   const bytes = randomBytes(17);
   let bits = 0n;
   for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+  let out = '';
+  for (let i = 0; i < 26; i++) {
+    out += CROCKFORD[Number(bits & 31n)];
+    bits >>= 5n;
+  }
+  return out;
+}
+
+/** 26 Crockford base32 characters of SHA-256(text): the same text always names the same transfer. */
+export function idFrom(text: string): string {
+  const digest = createHash('sha256').update(text).digest();
+  let bits = 0n;
+  for (const b of digest.subarray(0, 17)) bits = (bits << 8n) | BigInt(b);
   let out = '';
   for (let i = 0; i < 26; i++) {
     out += CROCKFORD[Number(bits & 31n)];
@@ -139,7 +174,8 @@ function levelOf(t: Transfer, level: number): ChainLevel | undefined {
 /** What the customer's credit file counts of an approved transfer; undefined when it moves no money. */
 function commitmentOf(t: Transfer): TransferCommitment | undefined {
   const r = t.request;
-  if (t.status !== 'approved' || r.amount <= 0 || t.approvedOn === undefined) return undefined;
+  if (t.status !== 'approved' || r.amount <= 0 || t.approvedOn === undefined || t.limitChange)
+    return undefined;
   return {
     customerId: r.customerId,
     transferId: t.transferId,
@@ -158,6 +194,20 @@ export class TransferApp {
 
   private now(): string {
     return this.deps.clock.now().toISOString();
+  }
+
+  /**
+   * Counts a transfer that reached an end, once: each caller has just moved it out of `pending`
+   * with a conditional write, which only one of concurrent attempts wins. On its own EMF record
+   * (a single metric) so the `outcome` dimension stays on it alone. A refusal by the gate is no
+   * decision and is not counted.
+   */
+  private decided(status: TransferStatus): void {
+    if (!this.deps.metrics || !DECIDED_OUTCOMES.has(status)) return;
+    this.deps.metrics
+      .singleMetric()
+      .addDimension('outcome', status)
+      .addMetric('TransfersDecided', MetricUnit.Count, 1);
   }
 
   private async audit(kind: string, subject: string, actor: string, data: unknown): Promise<void> {
@@ -186,7 +236,50 @@ export class TransferApp {
       transferId: transfer.transferId,
     });
     await this.deps.store.updateTransfer(transfer.transferId, { executionId }, { status: 'pending' });
+    this.deps.metrics?.addMetric('TransfersRequested', MetricUnit.Count, 1);
     return { ok: true, transfer: { ...transfer, executionId } };
+  }
+
+  /**
+   * Asks the approval chain for the credit limit a periodic review recommends: a credit release of
+   * the increase, requested by `periodic-review`. Its id comes from the review, so asking again
+   * (a retried review batch) finds the same transfer instead of making another.
+   */
+  async requestLimitIncrease(r: Review): Promise<{ transferId: string }> {
+    if (r.recommendedLimit === undefined || !r.currency)
+      throw new Error(`review ${r.reviewId} recommends no limit to ask for`);
+    const transferId = `TR-${idFrom(`limit:${r.reviewId}`)}`;
+    const existing = await this.deps.store.getTransfer(transferId);
+    if (existing?.executionId) return { transferId };
+    const transfer: Transfer = existing ?? {
+      transferId,
+      request: {
+        customerId: r.customerId,
+        type: 'credit_release',
+        amount: r.recommendedLimit - (r.currentLimit ?? 0),
+        currency: r.currency,
+        beneficiaryName: r.name ?? r.customerId,
+        beneficiaryAccount: `LIMIT-${r.customerId}`.slice(0, 64).toUpperCase(),
+        reason: `Periodic review ${r.asOf}: ${r.decision ?? 'limit increase'}`.slice(0, 500),
+        requester: 'periodic-review',
+      },
+      requestedAt: this.now(),
+      requestedOn: this.deps.today(),
+      status: 'pending',
+      limitChange: { from: r.currentLimit, to: r.recommendedLimit, reviewId: r.reviewId },
+    };
+    if (!existing) {
+      await this.deps.store.createTransfer(transfer);
+      await this.audit('transfer.requested', transferId, 'periodic-review', {
+        request: transfer.request,
+        requestedOn: transfer.requestedOn,
+        limitChange: transfer.limitChange,
+      });
+    }
+    const { executionId } = await this.deps.workflow.start(transferId, { transferId });
+    await this.deps.store.updateTransfer(transferId, { executionId }, { status: 'pending' });
+    this.deps.metrics?.addMetric('TransfersRequested', MetricUnit.Count, 1);
+    return { transferId };
   }
 
   // ---- the steps the state machine calls ----------------------------------------------------
@@ -231,6 +324,7 @@ export class TransferApp {
       alerts: part.alerts,
       history,
       settings: policy.gate,
+      limitIncrease: t.limitChange !== undefined,
     });
     const chain = approvalChain(
       t.request,
@@ -401,6 +495,7 @@ export class TransferApp {
       if (t.status === 'approved') await this.commit(t);
       return { status: t.status };
     }
+    this.decided('approved');
     await store.voidPending(transferId, 'every level approved');
     await this.commit(t);
     const approvals = await store.approvalsOf(transferId);
@@ -420,6 +515,7 @@ export class TransferApp {
    * counts it, and has the customer evaluated again. A bank account change moves no money.
    */
   private async commit(t: Transfer): Promise<void> {
+    if (t.limitChange) return this.raiseLimit(t, t.limitChange);
     const c = commitmentOf(t);
     if (!c) return;
     await this.deps.store.putCommitment(c);
@@ -428,6 +524,29 @@ export class TransferApp {
       runId: t.transferId,
       asOf: this.deps.today(),
       customerIds: [c.customerId],
+    });
+  }
+
+  /** Writes the approved limit on the customer's file (idempotent: the same limit, the same record key). */
+  private async raiseLimit(t: Transfer, l: NonNullable<Transfer['limitChange']>): Promise<void> {
+    if (!this.deps.limits)
+      throw new Error(`transfer ${t.transferId} raises a limit, and this app has no limit store`);
+    await this.deps.limits.setCreditLimit({
+      customerId: t.request.customerId,
+      currency: t.request.currency,
+      from: l.from,
+      to: l.to,
+      on: t.approvedOn ?? this.deps.today(),
+      at: t.closedAt ?? this.now(),
+      by: 'approval chain',
+      reviewId: l.reviewId,
+      reason: `credit release ${t.transferId} approved at every level`,
+    });
+    await this.deps.changes?.customersChanged({
+      type: 'customers.changed',
+      runId: t.transferId,
+      asOf: this.deps.today(),
+      customerIds: [t.request.customerId],
     });
   }
 
@@ -448,11 +567,13 @@ export class TransferApp {
         status: 409,
         message: `The transfer is ${t.status}: only an approved transfer can be paid.`,
       };
-    if (t.request.amount <= 0)
+    if (t.request.amount <= 0 || t.limitChange)
       return {
         ok: false,
         status: 409,
-        message: 'A bank account change moves no money: there is nothing to pay.',
+        message: t.limitChange
+          ? 'A limit increase moves no money: there is nothing to pay.'
+          : 'A bank account change moves no money: there is nothing to pay.',
       };
     if (t.paidOn !== undefined) return this.alreadyPaid(t);
     const today = this.deps.today();
@@ -496,11 +617,12 @@ export class TransferApp {
     const { store } = this.deps;
     const status = STATUS_OF_ERROR[error] ?? 'expired';
     // A decision or a recall already set the status (and who); a refusal or an expiry sets it here.
-    await store.updateTransfer(
+    const ended = await store.updateTransfer(
       transferId,
       { status, closedAt: this.now(), closedBy: 'system', level: undefined, outcome: cause },
       { status: 'pending' },
     );
+    if (ended) this.decided(status);
     const voided = await store.voidPending(transferId, `transfer ${status}`);
     const t = await this.mustGet(transferId);
     await this.audit('transfer.closed', transferId, t.closedBy ?? 'system', {
@@ -639,6 +761,9 @@ export class TransferApp {
           }
         : this.alreadyDecided(current, transfer, who);
     }
+    const waited = (Date.parse(decidedAt) - Date.parse(approval.notifiedAt)) / 1000;
+    if (Number.isFinite(waited))
+      this.deps.metrics?.addMetric('DecisionLatency', MetricUnit.Seconds, Math.max(0, waited));
     await this.audit('approval.decided', transfer.transferId, approval.approver, {
       approvalId: approval.approvalId,
       level: approval.level,
@@ -661,7 +786,10 @@ export class TransferApp {
         },
         { status: 'pending' },
       );
-      if (closed) await this.wake(transfer.transferId, approval.approvalId, 'fail', WORKFLOW_ERRORS.rejected);
+      if (closed) {
+        this.decided('rejected');
+        await this.wake(transfer.transferId, approval.approvalId, 'fail', WORKFLOW_ERRORS.rejected);
+      }
       return {
         ok: true,
         approval: r.approval,
@@ -751,6 +879,7 @@ export class TransferApp {
         message: `The transfer is ${now.status}: there is nothing to recall.`,
       };
     }
+    this.decided('recalled');
     const pending = (await this.deps.store.approvalsOf(transferId)).filter((a) => a.status === 'pending');
     await this.deps.store.voidPending(transferId, 'recalled by the requester');
     await this.audit('transfer.recalled', transferId, by, { linksVoided: pending.length });

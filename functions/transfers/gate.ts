@@ -81,6 +81,8 @@ export interface GateInputs {
   /** The customer's transfers (this one may be among them: it is skipped). */
   readonly history: readonly Transfer[];
   readonly settings: ApprovalPolicy['gate'];
+  /** A limit increase (a review's credit release): no account receives money, so no beneficiary check. */
+  readonly limitIncrease?: boolean | undefined;
 }
 
 const moves = (r: Pick<TransferRequest, 'type'>) => r.type !== 'bank_account_change';
@@ -178,42 +180,8 @@ export function riskGate(x: GateInputs): GateReport {
     }
   }
 
-  // The beneficiary account: first approved when, and has the customer's account changed lately?
   const account = req.beneficiaryAccount;
-  const approvedWith = others
-    .filter((t) => t.status === 'approved' && t.request.beneficiaryAccount === account)
-    .map((t) => (t.closedAt ?? t.requestedAt).slice(0, 10))
-    .sort();
-  const firstApproved = approvedWith[0];
-  const coolingFrom = addDays(x.asOf, -x.settings.coolingOffDays);
-  const changedLately = others
-    .filter(
-      (t) =>
-        t.status === 'approved' &&
-        t.request.type === 'bank_account_change' &&
-        (t.closedAt ?? t.requestedAt).slice(0, 10) > coolingFrom,
-    )
-    .map((t) => t.request.beneficiaryAccount);
-  const isNew = firstApproved === undefined || firstApproved > coolingFrom;
-  const recentChange = changedLately.length > 0;
-  checks.push({
-    check: 'beneficiary',
-    flag: isNew || recentChange ? 'newBeneficiary' : undefined,
-    summary:
-      firstApproved === undefined
-        ? `account ${account} was never approved for this customer`
-        : isNew
-          ? `account ${account} was first approved ${daysBetween(firstApproved, x.asOf)} days ago, within the ${x.settings.coolingOffDays}-day cooling-off`
-          : recentChange
-            ? `the customer's bank account changed within the last ${x.settings.coolingOffDays} days`
-            : `account ${account} approved since ${firstApproved}`,
-    figures: {
-      account,
-      ...(firstApproved ? { firstApproved } : {}),
-      coolingOffDays: x.settings.coolingOffDays,
-      ...(recentChange ? { changedTo: changedLately.join(', ') } : {}),
-    },
-  });
+  if (!x.limitIncrease) beneficiaryCheck(x, others, checks);
 
   const dupFrom = addDays(x.asOf, -x.settings.duplicateDays);
   const dups = others.filter(
@@ -306,4 +274,43 @@ export function riskGate(x: GateInputs): GateReport {
     exposure,
     activeAlerts: active.map((al) => ({ rule: al.rule, severity: al.severity, summary: al.summary })),
   };
+}
+
+/** The beneficiary account: first approved when, and has the customer's account changed lately? */
+function beneficiaryCheck(x: GateInputs, others: readonly Transfer[], checks: GateCheck[]): void {
+  const account = x.request.beneficiaryAccount;
+  const approvedWith = others
+    .filter((t) => t.status === 'approved' && t.request.beneficiaryAccount === account)
+    .map((t) => (t.closedAt ?? t.requestedAt).slice(0, 10))
+    .sort();
+  const firstApproved = approvedWith[0];
+  const coolingFrom = addDays(x.asOf, -x.settings.coolingOffDays);
+  const changedLately = others
+    .filter(
+      (t) =>
+        t.status === 'approved' &&
+        t.request.type === 'bank_account_change' &&
+        (t.closedAt ?? t.requestedAt).slice(0, 10) > coolingFrom,
+    )
+    .map((t) => t.request.beneficiaryAccount);
+  const isNew = firstApproved === undefined || firstApproved > coolingFrom;
+  const recentChange = changedLately.length > 0;
+  checks.push({
+    check: 'beneficiary',
+    flag: isNew || recentChange ? 'newBeneficiary' : undefined,
+    summary:
+      firstApproved === undefined
+        ? `account ${account} was never approved for this customer`
+        : isNew
+          ? `account ${account} was first approved ${daysBetween(firstApproved, x.asOf)} days ago, within the ${x.settings.coolingOffDays}-day cooling-off`
+          : recentChange
+            ? `the customer's bank account changed within the last ${x.settings.coolingOffDays} days`
+            : `account ${account} approved since ${firstApproved}`,
+    figures: {
+      account,
+      ...(firstApproved ? { firstApproved } : {}),
+      coolingOffDays: x.settings.coolingOffDays,
+      ...(recentChange ? { changedTo: changedLately.join(', ') } : {}),
+    },
+  });
 }

@@ -50,6 +50,19 @@ export interface Transfer {
   readonly paidBy?: string | undefined;
   /** ISO instant it was marked paid. */
   readonly paidAt?: string | undefined;
+  /**
+   * Set on a credit release a periodic review asked for: approving it raises the customer's
+   * credit limit from `from` to `to` (no money moves, so nothing counts in the exposure or is paid).
+   */
+  readonly limitChange?: LimitIncrease | undefined;
+}
+
+/** A credit limit increase on the approval chain (a credit release a review asked for). */
+export interface LimitIncrease {
+  readonly from?: number | undefined;
+  readonly to: number;
+  /** The review that recommended it (`<run>/<customer>`). */
+  readonly reviewId: string;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'void';

@@ -221,7 +221,13 @@ export async function explainCustomer(
   const candidates = evaluateRules(file, a, policy);
   const { figures: _f, ...assessment } = a;
   if (json) {
-    console.log(JSON.stringify({ assessment, wouldAlert: candidates, activeAlerts: part.alerts }, null, 2));
+    console.log(
+      JSON.stringify(
+        { assessment, wouldAlert: candidates, activeAlerts: part.alerts, review: part.review },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const name = part.books.customer?.name;
@@ -245,6 +251,12 @@ export async function explainCustomer(
     console.log(
       `\nstored active alerts:\n${part.alerts.map((x) => `  [${x.severity}] ${x.rule} (${x.status}) since ${x.openedAsOf}`).join('\n')}`,
     );
+  const r = part.review;
+  console.log(
+    r
+      ? `\nperiodic review: next on ${r.nextReviewOn} (${r.riskClass} risk); last on ${r.reviewedOn}, rating ${r.rating} (${r.score})`
+      : '\nperiodic review: not reviewed yet (the next review run selects it)',
+  );
   return 0;
 }
 

@@ -24,7 +24,7 @@ export async function publishConsole(dataDir: string, url: string): Promise<() =
   return () => rm(consoleFile(dataDir), { force: true });
 }
 
-async function consoleUrl(dataDir: string): Promise<string> {
+export async function consoleUrl(dataDir: string): Promise<string> {
   try {
     const { pid, url } = JSON.parse(await readFile(consoleFile(dataDir), 'utf8')) as {
       pid: number;
@@ -34,7 +34,7 @@ async function consoleUrl(dataDir: string): Promise<string> {
     return url;
   } catch {
     throw new CliFailure(
-      'credit-sentinel is not running on this data dir: start it with `npm start` (transfers run in its workflow engine)',
+      'credit-sentinel is not running on this data dir: start it with `npm start` (transfers and reviews run in its workflow engine)',
     );
   }
 }
@@ -88,7 +88,8 @@ function describeTransfer(t: Transfer, approvals: readonly Approval[]): string {
   return lines.join('\n');
 }
 
-async function api(dataDir: string, method: string, path: string, body?: unknown) {
+/** Calls the running product's console API (JSON in and out). */
+export async function consoleApi(dataDir: string, method: string, path: string, body?: unknown) {
   const base = await consoleUrl(dataDir);
   const res = await fetch(`${base}${path}`, {
     method,
@@ -147,7 +148,7 @@ export async function cmdTransfer(args: string[]): Promise<number> {
       reason: values.reason,
       requester: values.requester,
     };
-    const r = await api(dataDir, 'POST', '/transfers', body);
+    const r = await consoleApi(dataDir, 'POST', '/transfers', body);
     if (r.status === 400) {
       const issues = (r.json.issues ?? []) as { field: string; message: string }[];
       console.error(`the request is invalid:\n${issues.map((i) => `  ${i.field}: ${i.message}`).join('\n')}`);
@@ -174,7 +175,9 @@ export async function cmdTransfer(args: string[]): Promise<number> {
   if (sub === 'recall') {
     const id = positionals[0];
     if (!id || !values.by) throw new UsageError('transfer recall ID --by REQUESTER');
-    const r = await api(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/recall`, { by: values.by });
+    const r = await consoleApi(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/recall`, {
+      by: values.by,
+    });
     if (r.status !== 200) {
       console.error(String(r.json.error ?? JSON.stringify(r.json)));
       return 1;
@@ -185,7 +188,7 @@ export async function cmdTransfer(args: string[]): Promise<number> {
   if (sub === 'paid') {
     const id = positionals[0];
     if (!id || !values.by) throw new UsageError('transfer paid ID --by WHO [--on YYYY-MM-DD]');
-    const r = await api(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/paid`, {
+    const r = await consoleApi(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/paid`, {
       by: values.by,
       on: values.on,
     });

@@ -14,6 +14,8 @@ import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import { type CustomerLine, ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { asOfOption, table, timeZone, today, UsageError, withStore } from './cli-common.ts';
 import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer, loadPolicy } from './cli-credit.ts';
+import { cmdMetrics } from './cli-ops.ts';
+import { cmdReview, describeRun } from './cli-reviews.ts';
 import {
   CliFailure,
   cmdApprovals,
@@ -27,6 +29,9 @@ import { demoFiles } from './demo.ts';
 import { LocalEvaluator } from './evaluator.ts';
 import { FileReportSink, InboxObjectStore, OutboxNotifier } from './files.ts';
 import { InboxWatcher, localIngestHandler } from './inbox.ts';
+import { localMetrics } from './metrics.ts';
+import { opsSummary } from './ops.ts';
+import { localReviewsRuntime } from './reviews.ts';
 import { LOCAL_TABLE, openLocal } from './runtime.ts';
 import { consoleTransfers, localTransfers } from './transfers.ts';
 
@@ -59,6 +64,11 @@ Usage: sentinel <command> [options]        (every command takes --data-dir DIR, 
   transfer show ID [--json] | transfer recall ID --by REQUESTER
   approvals [--json]                        approvals waiting for a decision
   audit verify [--json]                     prove the audit trail intact, or name the first broken record
+  metrics [--json]                          what the local handlers measured (rows, latency, alerts, approvals)
+  review run [--as-of D] [--resume RUN] [--json]
+                                            re-rate the customers due and adjust their limits (needs
+                                            \`start\` running); prints the run's counts and report files
+  review show RUN [--json] | review runs [--json]   a run with every customer it reviewed; the runs
   backtest --from D --to D [--policy FILE] [--json]
                                             replay the rules day by day over history: alerts per
                                             rule, days of warning before each first 60-day overdue
@@ -440,7 +450,11 @@ async function cmdStart(args: string[]): Promise<number> {
   if (!(SLACK_MODES as readonly string[]).includes(slackMode))
     throw new UsageError(`SENTINEL_SLACK_ALERTS=${slackMode}: use ${SLACK_MODES.join(', ')}`);
   let consoleUrl: string | undefined;
+  let reviewAfterDaily: ((asOf: string) => Promise<void>) | undefined;
   const evaluator = new LocalEvaluator({
+    onRun: (run, triggers) => {
+      if (triggers.includes('daily')) void reviewAfterDaily?.(run.asOf);
+    },
     store: env.store,
     dataDir: env.dataDir,
     timeZone: timeZone(),
@@ -473,12 +487,40 @@ async function cmdStart(args: string[]): Promise<number> {
     slackSigningSecret: process.env.SENTINEL_SLACK_SIGNING_SECRET?.trim() || undefined,
     changes,
   });
+  // Periodic reviews: daily after the daily evaluation, and on demand (console, `sentinel review run`).
+  const reviews = localReviewsRuntime({
+    client: env.store.client,
+    tableName: LOCAL_TABLE,
+    dataDir: env.dataDir,
+    policy: () => loadPolicy(env.store),
+    approvals: { requestIncrease: (r) => transfers.app.requestLimitIncrease(r) },
+    timeZone: timeZone(),
+    metrics: localMetrics(env.dataDir, 'reviews', { eager: true }),
+    changes,
+  });
+  reviewAfterDaily = (asOf) =>
+    reviews
+      .run({ asOf, trigger: 'schedule' })
+      .then(({ run }) =>
+        console.log(`reviews: ${describeRun(run).split('\n')[1]?.trim()} (as of ${run.asOf})`),
+      )
+      .catch((e: unknown) => console.error(`reviews: the daily review failed: ${(e as Error).message}`));
   const web = await startConsole({
     queries,
     today,
     port,
     credit: { store: env.store, policy: () => loadPolicy(env.store) },
     transfers: consoleTransfers(transfers, env.dataDir),
+    reviews: reviews.console,
+    ops: () =>
+      opsSummary({
+        dataDir: env.dataDir,
+        timeZone: timeZone(),
+        alerts: env.store,
+        approvals: transfers.store,
+        runs: queries,
+        inboxFailing: () => watcher.failing(),
+      }),
   });
   consoleUrl = web.url;
   const unpublish = await publishConsole(env.dataDir, web.url);
@@ -490,6 +532,8 @@ async function cmdStart(args: string[]): Promise<number> {
       `  inbox     ${inboxRoot}/<kind>/  (${KINDS.join(', ')}, profile/<name>)`,
       `  alerts    ${evaluator.alertsFile}${slackWebhookUrl ? ' and Slack' : ''}  (at start, after every upload, daily at 05:00 ${timeZone()})`,
       `  transfers ${web.url}/transfers  (approval emails: ${join(env.dataDir, 'outbox', 'mail')}, ${web.url}/outbox)`,
+      `  reviews   ${web.url}/reviews  (daily after the 05:00 evaluation, or \`sentinel review run\`; reports in ${join(env.dataDir, 'outbox', 'reviews')})`,
+      `  metrics   ${web.url}/ops  (${join(env.dataDir, 'metrics.jsonl')})`,
       `  data      ${values['in-memory'] ? 'in memory (gone when stopped)' : env.dataDir}`,
       `  DynamoDB  ${env.endpoint} (dynalite; the CLI in another terminal uses it too)`,
       'Ctrl-C stops it.',
@@ -548,6 +592,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdApprovals(rest);
       case 'audit':
         return await cmdAudit(rest);
+      case 'metrics':
+        return await cmdMetrics(rest);
+      case 'review':
+        return await cmdReview(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
-import { type IsoDate, parseDate } from '../../functions/core/dates.ts';
+import { type IsoDate, isoDateOrNull, parseDate } from '../../functions/core/dates.ts';
 import { formatMinor } from '../../functions/core/money.ts';
 import { AGING_BUCKETS, type AgingBucket, type InvoiceStatus } from '../../functions/core/receivables.ts';
 import type { Alert } from '../../functions/credit/alerts.ts';
@@ -22,6 +22,15 @@ import type { HttpRequest, HttpResponse } from '../../functions/transfers/http.t
 import { evidenceHtml } from '../../functions/transfers/messages.ts';
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
 import { REQUEST_FIELDS, TRANSFER_TYPES, type TransferType } from '../../functions/transfers/request.ts';
+import { opsPage } from './console-ops.ts';
+import {
+  type ConsoleReviews,
+  customerReviewSection,
+  reviewHref,
+  reviewRunPage,
+  reviewsPage,
+} from './console-reviews.ts';
+import type { OpsSummary } from './ops.ts';
 import type { OutboxMail } from './transfers.ts';
 
 /**
@@ -41,6 +50,10 @@ export interface ConsoleOptions {
   readonly today: () => string;
   /** Transfer approvals: the approval pages, Slack's endpoint and the transfers API, and the outbox. */
   readonly transfers?: ConsoleTransfers;
+  /** Periodic reviews: the runs, a run's customers and report, the form that runs one. */
+  readonly reviews?: ConsoleReviews;
+  /** The ops figures (metrics and live counts) of `/ops`. Without it /ops says it is not available. */
+  readonly ops?: () => Promise<OpsSummary>;
   /** @default 8787; 0 picks a free port */
   readonly port?: number;
   /** @default 127.0.0.1 */
@@ -84,14 +97,14 @@ const RESOLVED_SHOWN = 50;
 // ---------------------------------------------------------------------------------------------
 // HTML building: interpolations are escaped unless they are already Html.
 
-class Html {
+export class Html {
   constructor(readonly value: string) {}
   toString(): string {
     return this.value;
   }
 }
 
-type Part = Html | string | number | boolean | null | undefined | readonly Part[];
+export type Part = Html | string | number | boolean | null | undefined | readonly Part[];
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -112,7 +125,7 @@ function render(v: Part): string {
   return escapeHtml(String(v));
 }
 
-function html(strings: TemplateStringsArray, ...values: Part[]): Html {
+export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   let out = strings[0] as string;
   for (let i = 0; i < values.length; i++) out += render(values[i] as Part) + (strings[i + 1] as string);
   return new Html(out);
@@ -201,7 +214,7 @@ const NOTE_MEANING: Record<string, string> = {
   CURRENCY_MISMATCH: 'is in another currency than the invoice it names; not applied to it',
 };
 
-type Section = 'customers' | 'alerts' | 'runs' | 'transfers' | 'outbox' | '';
+type Section = 'customers' | 'alerts' | 'runs' | 'transfers' | 'reviews' | 'outbox' | 'ops' | '';
 
 const navLink = (href: string, label: string, on: boolean) =>
   html`<a href="${href}"${new Html(on ? ' aria-current="page"' : '')}>${label}</a>`;
@@ -216,7 +229,7 @@ function page(title: string, body: Html, active: Section = ''): string {
 </head>
 <body>
 <header><span class="brand">credit-sentinel</span>
-<nav>${navLink('/customers', 'Customers', active === 'customers')} · ${navLink('/alerts', 'Alerts', active === 'alerts')} · ${navLink('/runs', 'Runs', active === 'runs')} · ${navLink('/transfers', 'Transfers', active === 'transfers')} · ${navLink('/outbox', 'Outbox', active === 'outbox')}</nav>
+<nav>${navLink('/customers', 'Customers', active === 'customers')} · ${navLink('/alerts', 'Alerts', active === 'alerts')} · ${navLink('/runs', 'Runs', active === 'runs')} · ${navLink('/transfers', 'Transfers', active === 'transfers')} · ${navLink('/reviews', 'Reviews', active === 'reviews')} · ${navLink('/outbox', 'Outbox', active === 'outbox')} · ${navLink('/ops', 'Ops', active === 'ops')}</nav>
 </header>
 <main>
 ${body}
@@ -1127,6 +1140,8 @@ const approvalBadge = (a: Approval) =>
 /** Approved transfers that move money: when they count in the exposure, and the form to mark one paid. */
 function paymentSection(t: Transfer, today: string): Html | '' {
   if (t.status !== 'approved' || t.request.amount <= 0) return '';
+  if (t.limitChange)
+    return html`<h2>Credit limit</h2><p>Approved on ${t.approvedOn ?? '?'}: ${t.request.customerId}'s credit limit is now ${money(t.limitChange.to, t.request.currency)}. No money moves, so there is nothing to pay.</p>`;
   const returned = handsBackCash(t.request.type);
   if (t.paidOn)
     return html`<h2>Payment</h2><p>Paid on <strong>${t.paidOn}</strong> (marked by ${t.paidBy ?? '?'} at ${instant(t.paidAt)}). ${
@@ -1161,8 +1176,21 @@ function transferPage(t: Transfer, approvals: readonly Approval[], today: string
         ? html`<span class="muted">none (a bank account change moves no money)</span>`
         : money(r.amount, r.currency),
     ],
-    ['Beneficiary', r.beneficiaryName],
-    ['Beneficiary account', html`<code>${r.beneficiaryAccount}</code>`],
+    ...((t.limitChange
+      ? [
+          [
+            'Credit limit',
+            html`from ${t.limitChange.from === undefined ? 'none' : money(t.limitChange.from, r.currency)} to ${money(t.limitChange.to, r.currency)} once approved (no money moves)`,
+          ],
+          [
+            'Asked by review',
+            html`<a href="/reviews/${encodeURIComponent(t.limitChange.reviewId.split('/')[0] ?? '')}">${t.limitChange.reviewId}</a>`,
+          ],
+        ]
+      : [
+          ['Beneficiary', r.beneficiaryName],
+          ['Beneficiary account', html`<code>${r.beneficiaryAccount}</code>`],
+        ]) as [string, Part][]),
     ['Reason', html`<span class="pre">${r.reason}</span>`],
     ['Requester', r.requester],
     ['Requested at', instant(t.requestedAt)],
@@ -1261,7 +1289,21 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
   const api = segs[0] === 'api';
   const p = api ? segs.slice(1) : segs;
   const [a, b, ...rest] = p;
+  if (a === 'reviews' && b !== undefined && rest.length === 1 && !api)
+    return reviewReport(opts, b, rest[0] as string);
   if (rest.length > 0) return problem(404, 'There is no page at this address.', api);
+  if (a === 'reviews') {
+    if (!opts.reviews) return problem(404, 'Reviews are not available in this console.', api);
+    if (b === undefined) {
+      const runs = await opts.reviews.list(50);
+      if (api) return jsonReply(200, { runs });
+      return htmlReply(200, 'Reviews', reviewsPage(runs, opts.today()), 'reviews');
+    }
+    const found = await opts.reviews.show(b);
+    if (!found) return problem(404, `There is no review run "${b}".`, api);
+    if (api) return jsonReply(200, found);
+    return htmlReply(200, `Review ${found.run.asOf}`, reviewRunPage(found.run, found.reviews), 'reviews');
+  }
 
   if (!api && p.length === 1 && a === 'healthz') return { status: 200, type: 'text', body: 'ok' };
 
@@ -1276,13 +1318,21 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
     const file = await q.customer(b, asOf);
     if (!file) return problem(404, `There is no customer "${b}" on file.`, api);
     const credit = opts.credit ? await creditView(opts.credit, b, asOf) : undefined;
+    const reviews = opts.reviews ? await opts.reviews.customer(b) : undefined;
     if (api)
       return jsonReply(200, {
         asOf,
         ...file,
         ...(credit ? { assessment: { ...credit.assessment, activeAlerts: credit.alerts } } : {}),
+        ...(reviews ? { review: { state: reviews.state, recent: reviews.reviews } } : {}),
       });
-    return htmlReply(200, file.customer?.name ?? b, customerPage(file, b, asOf, credit), 'customers');
+    const body = customerPage(file, b, asOf, credit);
+    return htmlReply(
+      200,
+      file.customer?.name ?? b,
+      reviews ? html`${body}${customerReviewSection(reviews)}` : body,
+      'customers',
+    );
   }
   if (a === 'alerts' && b === undefined) {
     if (!opts.credit)
@@ -1322,6 +1372,12 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
     if (api) return jsonReply(200, { mail });
     return htmlReply(200, 'Outbox', outboxPage(mail), 'outbox');
   }
+  if (a === 'ops' && b === undefined) {
+    if (!opts.ops) return problem(404, 'The ops figures are not available in this console.', api);
+    const summary = await opts.ops();
+    if (api) return jsonReply(200, summary);
+    return htmlReply(200, 'Ops', opsPage(summary), 'ops');
+  }
   if (a === 'runs' && b === undefined) {
     const limit = limitParam(params);
     const runs = await q.runs(limit);
@@ -1335,6 +1391,72 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
     return htmlReply(200, `Run ${found.run.file}`, runPage(found.run, found.rejects), 'runs');
   }
   return problem(404, 'There is no page at this address.', api);
+}
+
+/** GET /reviews/<run>/report.csv|.html: the run's report as written to the outbox. */
+async function reviewReport(opts: ConsoleOptions, runId: string, file: string): Promise<Reply> {
+  const kind = file === 'report.csv' ? 'csv' : file === 'report.html' ? 'html' : undefined;
+  if (!opts.reviews || !kind) return problem(404, 'There is no page at this address.', false);
+  const body = await opts.reviews.report(runId, kind);
+  if (body === undefined) return problem(404, `Review run "${runId}" has no report yet.`, false);
+  return kind === 'csv'
+    ? {
+        status: 200,
+        type: 'text',
+        body,
+        headers: {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="${runId.replace(/[^\w.-]/g, '_')}.csv"`,
+        },
+      }
+    : // The report is a standalone page with its own inline style: its own policy, still no script.
+      {
+        status: 200,
+        type: 'html',
+        body,
+        headers: {
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        },
+      };
+}
+
+/**
+ * POST /reviews/run (the Reviews page's form: 303 to the run) or /api/reviews/runs (JSON, what
+ * `sentinel review run` sends: {asOf?, runId?} to run or resume).
+ */
+async function runReview(
+  opts: ConsoleOptions,
+  r: ConsoleReviews,
+  req: IncomingMessage,
+  api: boolean,
+): Promise<Reply> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  const body = await readBody(req);
+  let asOf: string | undefined;
+  let runId: string | undefined;
+  if (api) {
+    let input: { asOf?: unknown; runId?: unknown };
+    try {
+      input = body.trim() === '' ? {} : (JSON.parse(body) as typeof input);
+    } catch {
+      return problem(400, 'The body is not JSON.', true);
+    }
+    asOf = typeof input.asOf === 'string' ? input.asOf : undefined;
+    runId = typeof input.runId === 'string' && input.runId !== '' ? input.runId : undefined;
+  } else {
+    if (type !== FORM_TYPE)
+      return problem(415, `Send the form as ${FORM_TYPE}, as the Reviews page does.`, false);
+    asOf = new URLSearchParams(body).get('asOf')?.trim() || undefined;
+  }
+  if (asOf !== undefined && isoDateOrNull(asOf) === null) {
+    const message = `"${asOf}" is not a date (YYYY-MM-DD). No review was run.`;
+    if (api) return problem(400, message, true);
+    return htmlReply(400, 'Reviews', reviewsPage(await r.list(50), opts.today(), message), 'reviews');
+  }
+  const out = await r.run(asOf, runId);
+  if (api) return jsonReply(200, out);
+  const location = reviewHref(out.run.runId);
+  return { status: 303, type: 'text', body: `Reviewed: ${location}\n`, headers: { location } };
 }
 
 function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
@@ -1395,6 +1517,14 @@ async function handle(opts: ConsoleOptions, req: IncomingMessage, res: ServerRes
     const paid = api ? undefined : markPaidPath(rawPath);
     if (opts.transfers && paid !== undefined && method === 'POST') {
       send(req, res, await markPaidForm(opts.transfers, paid, req));
+      return;
+    }
+    if (
+      opts.reviews &&
+      method === 'POST' &&
+      (rawPath === '/reviews/run' || rawPath === '/api/reviews/runs')
+    ) {
+      send(req, res, await runReview(opts, opts.reviews, req, api));
       return;
     }
     if (method !== 'GET' && method !== 'HEAD') {

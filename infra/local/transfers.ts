@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
+import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { postToSlack } from '../../functions/alerts/slack.ts';
 import type { IsoDate } from '../../functions/core/dates.ts';
@@ -21,6 +23,7 @@ import { approvalEmail, approvalSlackMessage, parseEml, toEml } from '../../func
 import type { ApprovalNotice, ApprovalNotifier } from '../../functions/transfers/ports.ts';
 import type { WorkflowPort } from '../../functions/transfers/workflow.ts';
 import type { ConsoleTransfers } from './console.ts';
+import { localMetrics } from './metrics.ts';
 import { LocalWorkflow } from './workflow.ts';
 
 /** Where approval emails land: one `.eml` file each, newest last by name. */
@@ -137,6 +140,11 @@ export interface LocalTransfersOptions {
   readonly definition?: string;
   /** Told when an approved or paid transfer changes a customer's exposure (the local evaluator listens). */
   readonly changes?: ChangeNotifier | undefined;
+  /**
+   * The transfer app's metrics. @default `<dataDir>/metrics.jsonl`, each written as it comes (the
+   * app lives in the server: no invocation ends to publish at)
+   */
+  readonly metrics?: Metrics;
 }
 
 export interface LocalTransfers {
@@ -170,6 +178,8 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     today: o.today,
     baseUrl: o.baseUrl,
     changes: o.changes,
+    metrics: o.metrics ?? localMetrics(o.dataDir, 'transfers', { eager: true }),
+    limits: new DynamoReviewStore({ client: o.client, tableName: o.tableName }),
   });
   engine = new LocalWorkflow((p) => app.steps(p), o.definition);
   const running = new Set<Promise<void>>();

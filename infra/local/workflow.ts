@@ -30,6 +30,75 @@ export function taskStates(def: Json): { name: string; resource: string }[] {
   return out;
 }
 
+/** Where the local runtime reads a Distributed Map's items from: the Task the transform puts before it. */
+export const LOCAL_ITEM_READER = 'arn:aws:states:::s3:getObject';
+
+/**
+ * aws-local-stepfunctions has no Distributed Map (ItemReader, ItemBatcher, ResultWriter, tolerated
+ * failures). This turns each one into what the engine runs: a Task under the Map's own name that
+ * reads the same item source (its `ItemReader` parameters, resolved by the engine as on AWS) and
+ * cuts it into the same batches (`{BatchInput, Items}`), then an inline Map over that list with the
+ * same item processor, concurrency, Next and Catch. The Task's resource stays `s3:getObject`: the
+ * caller maps it to a local reader of the same manifest. Tolerated failures have no inline
+ * equivalent: locally a batch that fails after its retries fails the Map.
+ */
+export function distributedToInline(def: Json, opts: { maxConcurrency?: number } = {}): Json {
+  const states: Record<string, Json> = {};
+  for (const [name, s] of Object.entries((def.States ?? {}) as Record<string, Json>)) {
+    const processor = s.ItemProcessor as Json | undefined;
+    const mode = (processor?.ProcessorConfig as Json | undefined)?.Mode;
+    if (s.Type !== 'Map' || mode !== 'DISTRIBUTED') {
+      states[name] = s;
+      continue;
+    }
+    const reader = s.ItemReader as Json | undefined;
+    if (!reader) throw new Error(`Map ${name} is DISTRIBUTED without an ItemReader: nothing to read locally`);
+    const batcher = s.ItemBatcher as Json | undefined;
+    const itemsPath = `$.localItems${Object.keys(states).length}`;
+    const inline = `${name} (inline)`;
+    states[name] = {
+      Type: 'Task',
+      Comment: `Local stand-in for ${name}'s ItemReader${batcher ? ' and ItemBatcher' : ''}.`,
+      Resource: LOCAL_ITEM_READER,
+      Parameters: {
+        ...((reader.Parameters ?? {}) as Json),
+        ...(batcher
+          ? { MaxItemsPerBatch: batcher.MaxItemsPerBatch ?? 100, BatchInput: batcher.BatchInput ?? {} }
+          : {}),
+      },
+      ResultPath: itemsPath,
+      Next: inline,
+    };
+    const {
+      ItemReader: _r,
+      ItemBatcher: _b,
+      ResultWriter: _w,
+      ToleratedFailurePercentage: _p,
+      ToleratedFailureCount: _c,
+      Label: _l,
+      ...rest
+    } = s;
+    const cap = opts.maxConcurrency;
+    const declared =
+      typeof rest.MaxConcurrency === 'number' && rest.MaxConcurrency > 0 ? rest.MaxConcurrency : undefined;
+    states[inline] = {
+      ...rest,
+      ...(cap !== undefined ? { MaxConcurrency: Math.min(cap, declared ?? cap) } : {}),
+      ItemsPath: itemsPath,
+      ItemProcessor: { ...processor, ProcessorConfig: { Mode: 'INLINE' } },
+    };
+  }
+  return { ...def, States: states };
+}
+
+/** Batches as a Distributed Map's ItemBatcher makes them: `{BatchInput, Items}` of at most `max` items. */
+export function batchesOf(items: readonly unknown[], max: number, batchInput: unknown): Json[] {
+  const out: Json[] = [];
+  for (let i = 0; i < items.length; i += max)
+    out.push({ BatchInput: batchInput, Items: items.slice(i, i + max) });
+  return out;
+}
+
 export type Steps = (payload: StepPayload) => Promise<unknown>;
 
 export interface ExecutionRecord {

@@ -12,6 +12,9 @@
  *  5. write units per invoice row of that end-to-end run
  *  6. evaluation of 100k customers holding 1M invoices beside DuckDB's aging SQL on the same rows
  *  7. peak RSS of parse+validate over a ~1 GB file, in a child process
+ *  8. approvals: decision to next level's notice over 100 transfers (test/bench/transfers.ts)
+ *  9. a local periodic review of 100k customers: customers/s and peak memory (test/bench/reviews.ts;
+ *     BENCH_REVIEW_CUSTOMERS to change the count)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream, rmSync } from 'node:fs';
@@ -40,6 +43,7 @@ import {
   type ParseResult,
   parseValidate,
 } from './null-store.ts';
+import { benchReviews } from './reviews.ts';
 import { benchTransfers, percentile } from './transfers.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -51,6 +55,7 @@ const E2E_ROWS = 50_000;
 const E2E_CUSTOMERS = 2_000;
 const EVAL_CUSTOMERS = 100_000;
 const EVAL_INVOICES_EACH = 10;
+const REVIEW_CUSTOMERS = 100_000;
 const WARMUP_ITEMS = 5_000;
 const BIG_BYTES = 1_000_000_000;
 const RUNS = 3;
@@ -365,6 +370,33 @@ async function benchApprovals(): Promise<void> {
     unit: 'ms',
     digits: 1,
     target: { op: '<=', value: 250 },
+  });
+}
+
+/** A local review of REVIEW_CUSTOMERS customers (every one due) on the embedded store and engine. */
+async function benchReviewRun(): Promise<void> {
+  const customers = Number(process.env.BENCH_REVIEW_CUSTOMERS ?? REVIEW_CUSTOMERS);
+  log(`periodic review: seeding ${fmt(customers)} customers into dynalite, then one review run...`);
+  const r = await benchReviews(customers, 3, 20250630, log);
+  details.reviews = { ...r };
+  const note = `${fmt(r.customers)} customers (${fmt(r.items)} items, seeded in ${r.seedSeconds.toFixed(0)} s), every one due; the local stack in one process (dynalite, the ASL with its Map made inline); ${r.reviewed} reviewed, ${r.failed} failed; outcomes ${Object.entries(
+    r.outcomes,
+  )
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', ')}`;
+  measure({
+    key: 'reviewCustomersPerSec',
+    label: 'periodic review, local (select, re-score, limit, report)',
+    value: r.customers / r.seconds,
+    unit: 'customers/s',
+    note,
+  });
+  measure({
+    key: 'reviewPeakRssMB',
+    label: 'periodic review: peak RSS of the process',
+    value: r.peakRssMB,
+    unit: 'MB',
+    note: `before the run ${r.rssBeforeMB.toFixed(0)} MB (the embedded dynalite holds the book in memory); peak heap ${r.peakHeapMB.toFixed(0)} MB`,
   });
 }
 
@@ -732,11 +764,12 @@ async function main(): Promise<void> {
   tmp = await mkdtemp(join(tmpdir(), 'sentinel-bench-'));
   const dir = tmp;
   const only = new Set(
-    (process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'parse,e2e,evaluate,transfers,rss').split(
-      ',',
-    ),
+    (
+      process.argv.find((a) => a.startsWith('--only='))?.slice(7) ??
+      'parse,e2e,evaluate,transfers,reviews,rss'
+    ).split(','),
   );
-  const partial = only.size < 5;
+  const partial = only.size < 6;
   try {
     if (only.has('parse')) {
       const file = join(dir, 'invoices-1m.csv');
@@ -759,6 +792,7 @@ async function main(): Promise<void> {
     }
     if (only.has('evaluate')) await benchEvaluate();
     if (only.has('transfers')) await benchApprovals();
+    if (only.has('reviews')) await benchReviewRun();
     if (!only.has('rss')) return;
 
     const big = join(dir, 'invoices-1gb.csv');

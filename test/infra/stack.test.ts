@@ -169,13 +169,17 @@ describe('ingestion', () => {
   });
 
   it('denies non-TLS requests on every bucket', () => {
-    for (const bucket of [built.stack.ingestion.bucket, built.stack.ingestion.accessLogsBucket]) {
+    for (const bucket of [
+      built.stack.ingestion.bucket,
+      built.stack.ingestion.accessLogsBucket,
+      built.stack.reviews.reportsBucket,
+    ]) {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: ref(bucket),
         PolicyDocument: { Statement: Match.arrayWith([denyInsecureTransport]) },
       });
     }
-    template.resourceCountIs('AWS::S3::Bucket', 2);
+    template.resourceCountIs('AWS::S3::Bucket', 3);
   });
 
   it('sends ObjectCreated to the upload queue, one notification per prefix', () => {

@@ -696,4 +696,58 @@ describe("an approved transfer and the customer's exposure", () => {
     expect(res.status).toBe(409);
     expect(res.body).toContain('moves no money');
   });
+
+  it("a review's limit increase: no beneficiary check, approved at every level it raises the limit and moves no money", async () => {
+    const review = {
+      reviewId: 'review-2026-11-24-test/C2',
+      runId: 'review-2026-11-24-test',
+      customerId: CUSTOMER,
+      name: 'Beta BV',
+      asOf: TODAY,
+      reviewedAt: `${TODAY}T06:00:00.000Z`,
+      policyId: credit.id,
+      due: 'first review',
+      status: 'done' as const,
+      currency: 'EUR',
+      currentLimit: 100_000_00,
+      recommendedLimit: 160_000_00,
+      outcome: 'approval' as const,
+      decision: 'raise from 100000.00 EUR to 160000.00 EUR needs approval',
+    };
+    const { transferId } = await r.t.app.requestLimitIncrease(review);
+    // Asked again (a retried review batch): the same transfer, not a second one.
+    expect((await r.t.app.requestLimitIncrease(review)).transferId).toBe(transferId);
+    const asked = (await r.t.app.show(transferId))?.transfer;
+    expect(asked?.request).toMatchObject({
+      type: 'credit_release',
+      amount: 60_000_00,
+      requester: 'periodic-review',
+    });
+    expect(asked?.limitChange).toEqual({ from: 100_000_00, to: 160_000_00, reviewId: review.reviewId });
+    await r.capture.next((n) => n.kind === 'approve' && n.transfer.transferId === transferId);
+    const gate = (await r.t.app.show(transferId))?.transfer.gate;
+    expect(gate?.checks.map((c) => c.check)).not.toContain('beneficiary');
+    expect(gate?.flags).not.toContain('newBeneficiary');
+
+    const before = (await exposure()).exposure;
+    await approveAll(transferId);
+    const part = await env.store.loadCustomerPartition(CUSTOMER);
+    expect(part.books.customer?.creditLimit).toBe(160_000_00);
+    // No money moves: nothing on the credit file's transfers, the exposure unchanged, nothing to pay.
+    expect(part.transfers.map((t) => t.transferId)).not.toContain(transferId);
+    expect((await exposure()).exposure).toBe(before);
+    expect(await r.t.app.markPaid(transferId, 'paula')).toMatchObject({ ok: false, status: 409 });
+    const trail = await r.t.store.auditTrail();
+    expect(trail.filter((t) => t.subject === transferId).map((t) => t.kind)).toEqual(
+      expect.arrayContaining(['transfer.requested', 'transfer.executed']),
+    );
+    // Put the limit back for the other tests of this customer.
+    await env.store.write([
+      {
+        kind: 'customers',
+        row: { customerId: CUSTOMER, name: 'Beta BV', currency: 'EUR', creditLimit: 100_000_00 },
+        from: { runId: 'seed-c2', line: 2 },
+      },
+    ] as StoredRecord[]);
+  });
 });

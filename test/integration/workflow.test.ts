@@ -20,6 +20,7 @@ describe('state machine definitions', () => {
     const def = JSON.parse(
       substitute(text, {
         TransferStepsFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:transfer-steps',
+        ReviewStepsFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:review-steps',
       }),
     );
     const r = aslValidator(def);
@@ -27,9 +28,15 @@ describe('state machine definitions', () => {
     expect(r.isValid).toBe(true);
     // Every wait for a person has an explicit timeout.
     const waits = taskStates(def).filter((t) => t.resource.endsWith('.waitForTaskToken'));
-    expect(waits.length).toBeGreaterThan(0);
-    const states = JSON.stringify(def);
-    expect(states).toContain('"TimeoutSecondsPath"');
+    if (waits.length > 0) expect(JSON.stringify(def)).toContain('"TimeoutSecondsPath"');
+    // Every Task state calls a steps function (no SDK integration the local engine would send to AWS).
+    for (const t of taskStates(def)) expect(t.resource).toMatch(/^arn:aws:states:::lambda:invoke/);
+  });
+
+  it('the transfer approval waits for people, each wait with its timeout', () => {
+    const def = JSON.parse(readFileSync(TRANSFER_ASL, 'utf8'));
+    expect(taskStates(def).filter((t) => t.resource.endsWith('.waitForTaskToken')).length).toBeGreaterThan(0);
+    expect(JSON.stringify(def)).toContain('"TimeoutSecondsPath"');
   });
 
   it('refuses a definition with a Task state it has no local handler for (nothing calls AWS)', () => {

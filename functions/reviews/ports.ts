@@ -1,0 +1,111 @@
+import type { AuditEvent } from '../core/audit.ts';
+import type { IsoDate } from '../core/dates.ts';
+import type { Alert } from '../credit/alerts.ts';
+import type { CustomerPartition } from '../credit/ports.ts';
+import type { DueCustomer, Review, ReviewOutcome, ReviewState } from './review.ts';
+
+/** One run of the periodic review: what it selected, and once reported, what came of it. */
+export interface ReviewRun {
+  /** The workflow execution's name: a retried or resumed run keeps it. */
+  readonly runId: string;
+  readonly asOf: IsoDate;
+  readonly policyId: string;
+  readonly trigger: 'schedule' | 'manual';
+  readonly startedAt: string;
+  readonly status: 'running' | 'done';
+  /** Customers selected (the manifest's length). */
+  readonly selected: number;
+  readonly manifest: ManifestRef;
+  readonly finishedAt?: string | undefined;
+  readonly counts?: ReviewCounts | undefined;
+  /** Where the report landed (object keys or file paths). */
+  readonly report?: { readonly csv: string; readonly html: string } | undefined;
+}
+
+export interface ReviewCounts {
+  readonly reviewed: number;
+  readonly failed: number;
+  readonly outcomes: Readonly<Record<ReviewOutcome, number>>;
+  readonly ratingUp: number;
+  readonly ratingDown: number;
+  readonly attention: number;
+}
+
+/** Where the selected customers are listed: an S3 object on AWS (the Distributed Map reads it), a file locally. */
+export interface ManifestRef {
+  readonly Bucket: string;
+  readonly Key: string;
+}
+
+export interface ManifestStore {
+  put(runId: string, items: readonly DueCustomer[]): Promise<ManifestRef>;
+  get(ref: ManifestRef): Promise<DueCustomer[]>;
+}
+
+/** Where a run's report goes: the reports bucket on AWS, the outbox locally. */
+export interface ReportStore {
+  put(
+    runId: string,
+    report: { readonly csv: string; readonly html: string },
+  ): Promise<{ csv: string; html: string }>;
+}
+
+/** A limit a review set, kept on the customer's file with who and why. */
+export interface LimitChange {
+  readonly customerId: string;
+  readonly currency: string;
+  readonly from: number | undefined;
+  readonly to: number;
+  readonly on: IsoDate;
+  readonly at: string;
+  readonly by: string;
+  readonly reviewId: string;
+  readonly reason: string;
+}
+
+export interface ReviewStore {
+  listCustomerIds(): Promise<string[]>;
+  /** Every customer's state after its last review. */
+  reviewStates(): Promise<ReviewState[]>;
+  listAlerts(which: 'active'): Promise<Alert[]>;
+  loadCustomerPartition(customerId: string): Promise<CustomerPartition>;
+  /** Creates the run unless it exists; returns the run as stored (a resumed run finds its own). */
+  createRun(run: ReviewRun): Promise<ReviewRun>;
+  putRun(run: ReviewRun): Promise<void>;
+  getRun(runId: string): Promise<ReviewRun | undefined>;
+  /** Runs, newest first. */
+  listRuns(limit?: number): Promise<ReviewRun[]>;
+  getReview(runId: string, customerId: string): Promise<Review | undefined>;
+  /** The run's stored reviews of these customers (one range read: a batch is a run of ids in order). */
+  reviewsIn(runId: string, customerIds: readonly string[]): Promise<Map<string, Review>>;
+  /** Stores a new review unless one exists for the run and customer; returns the one stored. */
+  claimReview(r: Review): Promise<Review>;
+  /** Writes a limit on the customer's master data (the change itself is kept by `completeBatch`). */
+  updateProfileLimit(c: LimitChange): Promise<void>;
+  /**
+   * Stores what a batch did, in as few writes as the store allows: each review marked done (and a
+   * copy in its customer's history), each customer's review state, each limit change's record.
+   */
+  completeBatch(done: {
+    readonly reviews: readonly Review[];
+    readonly states: readonly ReviewState[];
+    readonly limitChanges: readonly LimitChange[];
+  }): Promise<void>;
+  reviewsOf(runId: string): Promise<Review[]>;
+  /** A customer's reviews, newest first. */
+  customerReviews(customerId: string, limit?: number): Promise<Review[]>;
+  getReviewState(customerId: string): Promise<ReviewState | undefined>;
+  appendAudit(e: AuditEvent): Promise<unknown>;
+}
+
+/** Limit increases above the policy's threshold become credit releases on the approval chain. */
+export interface LimitApprovals {
+  /** Asks for approval of the review's recommended limit; idempotent per review. */
+  requestIncrease(r: Review): Promise<{ transferId: string }>;
+}
+
+/** Tells people: a limit cut (an alert, at once) and the run's summary. */
+export interface ReviewNotifier {
+  limitCut(r: Review): Promise<void>;
+  summary(run: ReviewRun, reviews: readonly Review[]): Promise<void>;
+}

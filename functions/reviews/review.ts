@@ -1,0 +1,330 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/canonical.ts';
+import { minorDigits } from '../core/currencies.ts';
+import { addMonths, type IsoDate } from '../core/dates.ts';
+import { formatMinor, parseMinorUnits } from '../core/money.ts';
+import type { Alert } from '../credit/alerts.ts';
+import { assess, type CreditFile, type FactorResult } from '../credit/assess.ts';
+import { type Policy, RATINGS, type Rating, type RiskClass, SEVERITY_RANK } from '../credit/policy.ts';
+
+/**
+ * Periodic reviews (DOMAIN "Periodic review"): every customer is re-rated on a schedule set by its
+ * risk class (high monthly, medium quarterly, low yearly by default), and at once after a severe
+ * alert or a rating downgrade; the limit the scorecard recommends is applied, or sent for approval.
+ */
+
+/** Where a customer stands after its last review: what the next run compares with. */
+export interface ReviewState {
+  readonly customerId: string;
+  readonly reviewId: string;
+  /** The as-of date of the last review. */
+  readonly reviewedOn: IsoDate;
+  /** When the last review ran (ISO instant): alerts raised after it call for a review at once. */
+  readonly reviewedAt: string;
+  readonly nextReviewOn: IsoDate;
+  readonly rating: Rating;
+  readonly score: number;
+  readonly riskClass: RiskClass;
+  readonly currency: string;
+  /** The limit in force after the review (undefined: none on file). */
+  readonly limit?: number | undefined;
+}
+
+/** A customer the run reviews, and why now. */
+export interface DueCustomer {
+  readonly customerId: string;
+  readonly reason: string;
+}
+
+export type ReviewOutcome =
+  /** The limit was cut to the recommendation, at once, with an alert. */
+  | 'cut'
+  /** A small increase, applied with a record. */
+  | 'raise'
+  /** An increase above the policy's threshold (or a first limit): a credit release awaits approval. */
+  | 'approval'
+  /** The recommendation is within the policy's band of the current limit (or equal to it). */
+  | 'keep';
+
+/** The figures a review used, as they stood on its date (minor units of `currency`). */
+export interface ReviewFigures {
+  readonly exposure: number;
+  readonly openAmount: number;
+  readonly overdueAmount: number;
+  readonly maxDaysPastDue: number;
+  readonly limitUse: number | undefined;
+  readonly dso: number | null;
+  readonly sales12m: number;
+  readonly secured: number;
+}
+
+/** One customer's review: stored with the figures it used, the policy version and the outcome. */
+export interface Review {
+  /** `<run>/<customer>`. */
+  readonly reviewId: string;
+  readonly runId: string;
+  readonly customerId: string;
+  readonly name?: string | undefined;
+  readonly asOf: IsoDate;
+  readonly reviewedAt: string;
+  readonly policyId: string;
+  /** Why the customer was due. */
+  readonly due: string;
+  readonly status: 'done' | 'failed';
+  /** What went wrong, for a failed review (the customer is reported, never skipped silently). */
+  readonly error?: string | undefined;
+  readonly currency?: string | undefined;
+  readonly previous?:
+    | {
+        readonly reviewedOn: IsoDate;
+        readonly rating: Rating;
+        readonly score: number;
+        readonly limit?: number | undefined;
+      }
+    | undefined;
+  readonly score?: number | undefined;
+  readonly rating?: Rating | undefined;
+  readonly riskClass?: RiskClass | undefined;
+  readonly factors?: readonly FactorResult[] | undefined;
+  readonly figures?: ReviewFigures | undefined;
+  /** The limit on file before the review, and the one the scorecard recommends. */
+  readonly currentLimit?: number | undefined;
+  readonly recommendedLimit?: number | undefined;
+  readonly outcome?: ReviewOutcome | undefined;
+  /** In words: the limit decision and why. */
+  readonly decision?: string | undefined;
+  /** The limit in force after the review (an approval leaves the current one until it is approved). */
+  readonly limitAfter?: number | undefined;
+  readonly nextReviewOn?: IsoDate | undefined;
+  /** Rating fell, limit cut, approval asked, high risk or failed: someone should look. */
+  readonly attention?: boolean | undefined;
+  /** The credit release asking for the increase (outcome `approval`). */
+  readonly transferId?: string | undefined;
+  /** Whether the outcome has been carried out (limit written, approval asked, alert sent) and audited. */
+  readonly applied?: boolean | undefined;
+}
+
+const notches = (from: Rating, to: Rating) => RATINGS.indexOf(to) - RATINGS.indexOf(from);
+
+/** The months between reviews for a risk class. */
+export function cadenceOf(policy: Policy, riskClass: RiskClass): number {
+  return policy.review.cadenceMonths[riskClass];
+}
+
+/**
+ * The customers due for review as of `asOf`, each with its reason, in id order:
+ * never reviewed; the next review date reached; or, after the last review, an active alert at or
+ * above the policy's severity opened or escalated, or (when the policy says so) a rating-downgrade
+ * alert.
+ */
+export function dueCustomers(
+  customerIds: readonly string[],
+  states: ReadonlyMap<string, ReviewState>,
+  activeAlerts: readonly Alert[],
+  asOf: IsoDate,
+  policy: Policy,
+): DueCustomer[] {
+  const { minSeverity, ratingDowngrade } = policy.review.atOnce;
+  const triggers = new Map<string, Alert[]>();
+  for (const a of activeAlerts)
+    if (
+      SEVERITY_RANK[a.severity] >= SEVERITY_RANK[minSeverity] ||
+      (ratingDowngrade && a.rule === 'ratingDowngrade')
+    )
+      triggers.set(a.customerId, [...(triggers.get(a.customerId) ?? []), a]);
+  const out: DueCustomer[] = [];
+  for (const id of [...new Set(customerIds)].sort()) {
+    const s = states.get(id);
+    if (!s) {
+      out.push({ customerId: id, reason: 'first review' });
+      continue;
+    }
+    if (s.nextReviewOn <= asOf) {
+      out.push({
+        customerId: id,
+        reason: `scheduled: due on ${s.nextReviewOn} (${s.riskClass} risk, every ${cadenceOf(policy, s.riskClass)} months)`,
+      });
+      continue;
+    }
+    const alert = (triggers.get(id) ?? []).find((a) => raisedSince(a, s.reviewedAt));
+    if (alert)
+      out.push({
+        customerId: id,
+        reason: `at once: ${alert.severity} alert ${alert.rule} raised after the last review (${s.reviewedOn})`,
+      });
+  }
+  return out;
+}
+
+/** Whether the alert opened, or its severity rose, after the instant given. */
+function raisedSince(a: Alert, since: string): boolean {
+  return (
+    a.openedAt > since ||
+    a.history.some((e) => (e.event === 'escalated' || e.event === 'reopened') && e.at > since)
+  );
+}
+
+export interface ReviewInput {
+  readonly runId: string;
+  readonly customerId: string;
+  readonly due: string;
+  readonly asOf: IsoDate;
+  /** ISO instant the review runs at. */
+  readonly now: string;
+  readonly file: CreditFile;
+  readonly previous?: ReviewState | undefined;
+  readonly policy: Policy;
+}
+
+/**
+ * Re-scores a customer as of the run's date (the scorecard of the daily evaluation) and decides
+ * its limit: a recommendation below the current limit cuts it at once; above, the increase is
+ * applied when it is at most the policy's share of the current limit and its amount cap, and
+ * otherwise (or for a first limit) asks for approval; within the policy's keep band, nothing changes.
+ */
+export function reviewCustomer(input: ReviewInput): Review {
+  const { file, policy, asOf, previous } = input;
+  const a = assess(file, asOf, policy);
+  const x = a.figures;
+  const s = x.receivables.summary;
+  const ccy = a.currency;
+  const current = file.customer?.creditLimit;
+  const recommended = a.limit.recommended;
+  const money = (v: number) => `${formatMinor(v, ccy)} ${ccy}`;
+
+  let outcome: ReviewOutcome;
+  let decision: string;
+  let limitAfter = current;
+  if (current === undefined) {
+    if (recommended === 0) {
+      outcome = 'cut';
+      limitAfter = 0;
+      decision = `no limit on file; the scorecard allows none (rating ${a.rating}): limit set to 0`;
+    } else {
+      outcome = 'approval';
+      decision = `no limit on file; a first limit of ${money(recommended)} needs approval`;
+    }
+  } else if (a.limit.change === 'CUT') {
+    outcome = 'cut';
+    limitAfter = recommended;
+    decision = `${a.limit.reason} (applied at once)`;
+  } else if (a.limit.change === 'RAISE') {
+    const increase = recommended - current;
+    const { approvalAboveShare, approvalAbove } = policy.review.increases;
+    const capText = approvalAbove[ccy];
+    const cap =
+      capText === undefined
+        ? undefined
+        : parseMinorUnits(capText, minorDigits(ccy) ?? 2, { decimal: '.', thousands: '' });
+    const capValue = cap?.ok ? cap.value : undefined;
+    const overShare = current === 0 || increase > current * approvalAboveShare;
+    const overAmount = capValue !== undefined && increase > capValue;
+    if (overShare || overAmount) {
+      outcome = 'approval';
+      decision = `raise from ${money(current)} to ${money(recommended)} needs approval: the increase of ${money(increase)} is ${
+        overAmount
+          ? `above ${money(capValue as number)}`
+          : `more than ${(approvalAboveShare * 100).toFixed(0)}% of the current limit`
+      }`;
+    } else {
+      outcome = 'raise';
+      limitAfter = recommended;
+      decision = `raised from ${money(current)} to ${money(recommended)}: an increase of ${money(increase)}, within the policy's ${(approvalAboveShare * 100).toFixed(0)}%${capValue === undefined ? '' : ` and ${money(capValue)}`}`;
+    }
+  } else {
+    outcome = 'keep';
+    decision = a.limit.reason;
+  }
+
+  const fell = previous !== undefined && notches(previous.rating, a.rating) > 0;
+  return {
+    reviewId: `${input.runId}/${input.customerId}`,
+    runId: input.runId,
+    customerId: input.customerId,
+    name: file.customer?.name,
+    asOf,
+    reviewedAt: input.now,
+    policyId: policy.id,
+    due: input.due,
+    status: 'done',
+    currency: ccy,
+    previous: previous && {
+      reviewedOn: previous.reviewedOn,
+      rating: previous.rating,
+      score: previous.score,
+      limit: previous.limit,
+    },
+    score: a.score,
+    rating: a.rating,
+    riskClass: a.riskClass,
+    factors: a.factors,
+    figures: {
+      exposure: x.exposure,
+      openAmount: s.openAmount,
+      overdueAmount: s.overdueAmount,
+      maxDaysPastDue: x.maxDaysPastDue,
+      limitUse: x.limitUse,
+      dso: s.dso,
+      sales12m: x.sales12m,
+      secured: x.secured,
+    },
+    currentLimit: current,
+    recommendedLimit: recommended,
+    outcome,
+    decision,
+    limitAfter,
+    nextReviewOn: addMonths(asOf, cadenceOf(policy, a.riskClass)),
+    attention: fell || outcome === 'cut' || outcome === 'approval' || a.riskClass === 'high',
+    applied: false,
+  };
+}
+
+/** A review that could not be made: kept and reported like the others, with the reason. */
+export function failedReview(
+  input: Pick<ReviewInput, 'runId' | 'customerId' | 'due' | 'asOf' | 'now'> & { policyId: string },
+  error: unknown,
+): Review {
+  return {
+    reviewId: `${input.runId}/${input.customerId}`,
+    runId: input.runId,
+    customerId: input.customerId,
+    asOf: input.asOf,
+    reviewedAt: input.now,
+    policyId: input.policyId,
+    due: input.due,
+    status: 'failed',
+    error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    attention: true,
+    applied: false,
+  };
+}
+
+/** The state a done review leaves the customer in (the next run's reference). */
+export function stateAfter(r: Review): ReviewState | undefined {
+  if (
+    r.status !== 'done' ||
+    !r.rating ||
+    !r.riskClass ||
+    r.score === undefined ||
+    !r.nextReviewOn ||
+    !r.currency
+  )
+    return undefined;
+  return {
+    customerId: r.customerId,
+    reviewId: r.reviewId,
+    reviewedOn: r.asOf,
+    reviewedAt: r.reviewedAt,
+    nextReviewOn: r.nextReviewOn,
+    rating: r.rating,
+    score: r.score,
+    riskClass: r.riskClass,
+    currency: r.currency,
+    limit: r.limitAfter,
+  };
+}
+
+/** SHA-256 of a review's canonical JSON: what the audit trail holds of it. */
+export function reviewHash(r: Review): string {
+  return createHash('sha256').update(canonicalJson(r)).digest('hex');
+}

@@ -1,0 +1,95 @@
+// AWS wiring of the transfer app, shared by the transfer functions and the review steps (which ask
+// the approval chain for large limit increases): the adapters built from the environment.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { DynamoStore } from '../adapters/dynamodb.ts';
+import { DynamoReviewStore } from '../adapters/dynamodb-reviews.ts';
+import { DynamoTransferStore } from '../adapters/dynamodb-transfers.ts';
+import { SfnWorkflow } from '../adapters/sfn.ts';
+import { SnsChangeNotifier } from '../adapters/sns.ts';
+import { SnsApprovalNotifier } from '../adapters/sns-approvals.ts';
+import { SLACK_WEBHOOK_PLACEHOLDER } from '../alerts/slack.ts';
+import { dateInZone } from '../core/dates.ts';
+import { policyInForce } from '../credit/policy.ts';
+import { TransferApp } from './app.ts';
+import { parseApprovalPolicy } from './approval-policy.ts';
+import type { LinkKey } from './links.ts';
+
+export function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set`);
+  return v;
+}
+export const optional = (name: string) => process.env[name] || undefined;
+
+/** Secrets are read through Powertools' cache: a rotated key or a new webhook is picked up within this. */
+const SECRET_MAX_AGE_SECONDS = 300;
+
+/** The approval policy: APPROVAL_POLICY_JSON (set at synth from the stack prop) or the shipped example. */
+function approvalPolicyFromEnv() {
+  const text = optional('APPROVAL_POLICY_JSON');
+  const r = parseApprovalPolicy(text ? JSON.parse(text) : DEFAULT_APPROVAL_POLICY_DOCUMENT);
+  if (!r.ok)
+    throw new Error(
+      `the approval policy is invalid: ${r.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    );
+  return r.policy;
+}
+
+/** The link keys: one `{id, secret}` or a list (current first, so a rotation keeps old links working). */
+async function linkKeys(): Promise<LinkKey[]> {
+  const raw = await getSecret(env('LINK_KEY_SECRET_ARN'), {
+    maxAge: SECRET_MAX_AGE_SECONDS,
+    transform: 'json',
+  });
+  const list = (Array.isArray(raw) ? raw : [raw]) as { id: string; secret: string }[];
+  return list.map((k) => ({ id: k.id, secret: Buffer.from(k.secret, 'utf8') }));
+}
+
+/** A secret's text, or undefined while it holds the placeholder (or the variable is unset). */
+export async function secretText(arnVar: string): Promise<string | undefined> {
+  const arn = optional(arnVar);
+  if (!arn) return undefined;
+  const v = await getSecret(arn, { maxAge: SECRET_MAX_AGE_SECONDS });
+  return typeof v === 'string' && v !== '' && v !== SLACK_WEBHOOK_PLACEHOLDER ? v : undefined;
+}
+
+/**
+ * The transfer app as the Lambdas run it: TABLE_NAME, SENTINEL_TIME_ZONE, STATE_MACHINE_ARN (only
+ * functions that start executions), APPROVALS_TOPIC_ARN, APPROVALS_BASE_URL, LINK_KEY_SECRET_ARN,
+ * SLACK_WEBHOOK_SECRET_ARN, CHANGES_TOPIC_ARN, APPROVAL_POLICY_JSON.
+ */
+export function transferAppFromEnv(deps: {
+  client: DynamoDBClient;
+  logger: Logger;
+  metrics: Metrics;
+}): TransferApp {
+  const tableName = env('TABLE_NAME');
+  const creditStore = new DynamoStore({ tableName, client: deps.client });
+  const timeZone = process.env.SENTINEL_TIME_ZONE ?? 'UTC';
+  const approvalPolicy = approvalPolicyFromEnv();
+  const changesTopic = optional('CHANGES_TOPIC_ARN');
+  return new TransferApp({
+    store: new DynamoTransferStore({ tableName, client: deps.client }),
+    // Only functions given STATE_MACHINE_ARN start executions; all answer task tokens.
+    workflow: new SfnWorkflow(optional('STATE_MACHINE_ARN')),
+    credit: creditStore,
+    creditPolicy: async () => policyInForce(await creditStore.getPolicy(), DEFAULT_POLICY_DOCUMENT),
+    approvalPolicy: async () => approvalPolicy,
+    notifier: new SnsApprovalNotifier(
+      optional('APPROVALS_TOPIC_ARN') ?? '',
+      () => secretText('SLACK_WEBHOOK_SECRET_ARN'),
+      (m) => deps.logger.warn(m),
+    ),
+    keys: linkKeys,
+    clock: { now: () => new Date() },
+    today: () => dateInZone(new Date(), timeZone),
+    baseUrl: () => optional('APPROVALS_BASE_URL') ?? '',
+    changes: changesTopic ? new SnsChangeNotifier(changesTopic) : undefined,
+    metrics: deps.metrics,
+    limits: new DynamoReviewStore({ tableName, client: deps.client }),
+  });
+}

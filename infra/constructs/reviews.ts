@@ -1,0 +1,276 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  ArnFormat,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  TimeZone,
+  Validations,
+} from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { SentinelFunction } from './function-defaults.ts';
+
+export const REVIEW_ASL_FILE = fileURLToPath(
+  new URL('../../statemachines/periodic-review.asl.json', import.meta.url),
+);
+
+export interface ReviewsProps {
+  readonly table: Table;
+  /** Where the reports bucket's server access logs go (the ingestion's access-log bucket). */
+  readonly accessLogsBucket: IBucket;
+  /**
+   * The transfer approval state machine: an increase above the policy's threshold is asked as a
+   * credit release on it (the steps function may start executions there, nothing else).
+   */
+  readonly transferStateMachine: StateMachine;
+  /**
+   * The ingestion's "customers changed" topic: a batch that changed limits publishes there, so the
+   * evaluation recomputes those customers' limit use and alerts at once.
+   */
+  readonly changesTopic: Topic;
+  /** IANA time zone of "today" and of the schedule. @default 'UTC' */
+  readonly timeZone?: string;
+  /** The hour of the daily review run, after the daily evaluation. @default 6 */
+  readonly dailyHour?: number;
+  /** People told of every limit cut and every run's summary. @default none */
+  readonly reviewEmails?: readonly string[];
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Periodic credit reviews: the state machine from statemachines/periodic-review.asl.json (the file
+ * the local engine runs) with its steps function, started daily by EventBridge Scheduler and on
+ * demand (`aws stepfunctions start-execution`); the manifests and reports in their own bucket; limit
+ * cuts and run summaries on a reviews topic.
+ */
+export class Reviews extends Construct {
+  public readonly stateMachine: StateMachine;
+  public readonly stepsFunction: NodejsFunction;
+  public readonly reportsBucket: Bucket;
+  public readonly reviewsTopic: Topic;
+  public readonly dailySchedule: Schedule;
+
+  constructor(scope: Construct, id: string, props: ReviewsProps) {
+    super(scope, id);
+    const timeZone = props.timeZone ?? 'UTC';
+    const dailyHour = props.dailyHour ?? 6;
+    if (!Number.isInteger(dailyHour) || dailyHour < 0 || dailyHour > 23)
+      throw new Error(`dailyHour must be a whole hour from 0 to 23, not ${dailyHour}`);
+
+    this.reportsBucket = new Bucket(this, 'ReportsBucket', {
+      encryption: BucketEncryption.KMS_MANAGED,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: 'reports-bucket/',
+      lifecycleRules: [{ id: 'expire-manifests', prefix: 'manifests/', expiration: Duration.days(90) }],
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    this.reviewsTopic = new Topic(this, 'ReviewsTopic', {
+      displayName: 'Credit Sentinel reviews',
+      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    for (const address of props.reviewEmails ?? [])
+      this.reviewsTopic.addSubscription(
+        new EmailSubscription(address, {
+          filterPolicy: {
+            event: SubscriptionFilter.stringFilter({ allowlist: ['review.limitCut', 'review.summary'] }),
+          },
+        }),
+      );
+
+    const steps = new SentinelFunction(this, 'StepsFunction', {
+      entry: 'functions/reviews/handler.ts',
+      serviceName: 'reviews',
+      description: 'Periodic review steps: select the customers due, review a batch, report the run',
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        REPORTS_BUCKET: this.reportsBucket.bucketName,
+        REVIEWS_TOPIC_ARN: this.reviewsTopic.topicArn,
+        STATE_MACHINE_ARN: props.transferStateMachine.stateMachineArn,
+        CHANGES_TOPIC_ARN: props.changesTopic.topicArn,
+        SENTINEL_TIME_ZONE: timeZone,
+      },
+    });
+    this.stepsFunction = steps.fn;
+    props.table.grants.readWriteData(this.stepsFunction);
+    this.reportsBucket.grantReadWrite(this.stepsFunction);
+    this.reviewsTopic.grants.publish(this.stepsFunction);
+    props.transferStateMachine.grantStartExecution(this.stepsFunction);
+    props.changesTopic.grants.publish(this.stepsFunction);
+
+    const logGroup = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.ONE_MONTH });
+    this.stateMachine = new StateMachine(this, 'PeriodicReview', {
+      comment: 'Periodic credit review (statemachines/periodic-review.asl.json)',
+      // Inline (no asset bucket): the template carries the very file the local engine runs.
+      definitionBody: DefinitionBody.fromString(readFileSync(REVIEW_ASL_FILE, 'utf8')),
+      definitionSubstitutions: { ReviewStepsFunction: this.stepsFunction.functionArn },
+      tracingEnabled: true,
+      // Events only: execution data holds customer ids and figures, which stay in the table and the reports.
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      timeout: Duration.hours(24),
+    });
+    this.stepsFunction.grantInvoke(this.stateMachine);
+    this.reportsBucket.grantRead(this.stateMachine, 'manifests/*');
+    // The Distributed Map starts its child executions on this same state machine. A separate policy
+    // (not the role's default one) so naming the machine's own ARN makes no dependency cycle.
+    const stack = Stack.of(this);
+    new Policy(this, 'DistributedMapPolicy', {
+      roles: [this.stateMachine.role],
+      statements: [
+        new PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [this.stateMachine.stateMachineArn],
+        }),
+        new PolicyStatement({
+          actions: ['states:DescribeExecution', 'states:StopExecution'],
+          resources: [
+            stack.formatArn({
+              service: 'states',
+              resource: 'execution',
+              resourceName: `${this.stateMachine.stateMachineName}/*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      ],
+    });
+
+    const schedulerRole = new Role(this, 'SchedulerRole', {
+      description: 'Lets EventBridge Scheduler start the periodic review',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': stack.formatArn({
+              service: 'scheduler',
+              resource: 'schedule-group',
+              resourceName: 'default',
+            }),
+          },
+        },
+      }),
+    });
+    this.dailySchedule = new Schedule(this, 'DailyReview', {
+      description: `Reviews the customers due, daily at ${dailyHour}:00 ${timeZone}`,
+      schedule: ScheduleExpression.cron({
+        minute: '0',
+        hour: String(dailyHour),
+        timeZone: TimeZone.of(timeZone),
+      }),
+      target: new StepFunctionsStartExecution(this.stateMachine, {
+        input: ScheduleTargetInput.fromObject({
+          trigger: 'schedule',
+          scheduledTime: '<aws.scheduler.scheduled-time>',
+        }),
+        role: schedulerRole,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(6),
+      }),
+    });
+
+    this.acknowledge(steps, props.table);
+    new CfnOutput(this, 'ReviewStateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ReportsBucketName', { value: this.reportsBucket.bucketName });
+    new CfnOutput(this, 'ReviewsTopicArn', { value: this.reviewsTopic.topicArn });
+  }
+
+  private acknowledge(steps: SentinelFunction, table: Table): void {
+    const stack = Stack.of(this);
+    const tableId = stack.getLogicalId(table.node.defaultChild as CfnElement);
+    const bucketId = stack.getLogicalId(this.reportsBucket.node.defaultChild as CfnElement);
+    Validations.of(steps.role.node.findChild('DefaultPolicy')).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+        reason:
+          'The review lists customers, review states and alerts through the gsi1 index of the same table only.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
+        reason: 'The steps write the manifests and reports of this one bucket (keys are per run).',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::s3:GetObject*]',
+        reason: "CDK's grantReadWrite on the reports bucket: object reads of that one bucket.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]',
+        reason: "CDK's grantReadWrite on the reports bucket: metadata of that one bucket only.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::s3:List*]',
+        reason: "CDK's grantReadWrite on the reports bucket: listing that one bucket only.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
+        reason: "CDK's grantReadWrite on the reports bucket: a report written again replaces its object.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::s3:Abort*]',
+        reason: "CDK's grantReadWrite on the reports bucket: aborting uploads to that one bucket only.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray writes and states:SendTaskSuccess/Failure (the transfer app) support no resource-level permissions.',
+      },
+    );
+    const smPolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
+    if (smPolicy)
+      Validations.of(smPolicy).acknowledge(
+        {
+          id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.stepsFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
+          reason:
+            "CDK's grantInvoke names the steps function and its versions (<arn>:*): this one function only.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'The state machine writes its logs and X-Ray traces; those APIs support no resource-level permissions.',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/manifests/*]`,
+          reason:
+            "The Distributed Map's ItemReader reads the run's manifest, under manifests/ of the reports bucket.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Action::s3:GetObject*]',
+          reason:
+            "CDK's grantRead for the ItemReader: object reads under manifests/ of the reports bucket only.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Action::s3:GetBucket*]',
+          reason: "CDK's grantRead for the ItemReader: bucket metadata of the reports bucket only.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Action::s3:List*]',
+          reason: "CDK's grantRead for the ItemReader: listing the reports bucket only, no other bucket.",
+        },
+      );
+    const smId = stack.getLogicalId(this.stateMachine.node.defaultChild as CfnElement);
+    Validations.of(this.node.findChild('DistributedMapPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${smId}.Name>/*]`,
+      reason: "The Distributed Map's child executions of this one state machine (named by the Map Run).",
+    });
+  }
+}

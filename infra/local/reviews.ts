@@ -1,0 +1,270 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
+import { dateInZone, type IsoDate } from '../../functions/core/dates.ts';
+import { formatMinor } from '../../functions/core/money.ts';
+import type { Policy } from '../../functions/credit/policy.ts';
+import type { ChangeNotifier, Clock } from '../../functions/ingest/ports.ts';
+import {
+  type ReportResult,
+  ReviewApp,
+  type ReviewDeps,
+  type ReviewStep,
+} from '../../functions/reviews/app.ts';
+import { recordReviewStep } from '../../functions/reviews/metrics.ts';
+import type {
+  LimitApprovals,
+  ManifestRef,
+  ManifestStore,
+  ReportStore,
+  ReviewNotifier,
+  ReviewRun,
+} from '../../functions/reviews/ports.ts';
+import type { DueCustomer, Review } from '../../functions/reviews/review.ts';
+import { reviewSummary } from '../../functions/reviews/summary.ts';
+import type { ConsoleReviews } from './console-reviews.ts';
+import { batchesOf, distributedToInline, LOCAL_ITEM_READER, substitute, taskStates } from './workflow.ts';
+
+/** The one definition of the periodic review, as CDK deploys it. */
+export const REVIEW_ASL = resolve(import.meta.dirname, '../../statemachines/periodic-review.asl.json');
+
+type Json = Record<string, unknown>;
+
+/** Manifests as files under `<dataDir>/reviews/`: the "bucket" is `local`, the key a relative path. */
+export class FileManifestStore implements ManifestStore {
+  readonly root: string;
+  constructor(dataDir: string) {
+    this.root = resolve(dataDir, 'reviews');
+  }
+  private pathOf(key: string): string {
+    const p = resolve(this.root, key);
+    if (!p.startsWith(this.root + sep)) throw new Error(`manifest key ${key} leaves ${this.root}`);
+    return p;
+  }
+  async put(runId: string, items: readonly DueCustomer[]): Promise<ManifestRef> {
+    const Key = `${runId}/manifest.json`;
+    const path = this.pathOf(Key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(`${path}.part`, JSON.stringify(items));
+    await rename(`${path}.part`, path);
+    return { Bucket: 'local', Key };
+  }
+  async get(ref: ManifestRef): Promise<DueCustomer[]> {
+    return JSON.parse(await readFile(this.pathOf(ref.Key), 'utf8')) as DueCustomer[];
+  }
+}
+
+/** Reports in the outbox: `<dataDir>/outbox/reviews/<run>.csv` and `.html`. */
+export class OutboxReportStore implements ReportStore {
+  constructor(private readonly dataDir: string) {}
+  async put(runId: string, report: { csv: string; html: string }): Promise<{ csv: string; html: string }> {
+    const dir = join(this.dataDir, 'outbox', 'reviews');
+    await mkdir(dir, { recursive: true });
+    const csv = join(dir, `${runId}.csv`);
+    const html = join(dir, `${runId}.html`);
+    await writeFile(csv, report.csv);
+    await writeFile(html, report.html);
+    return { csv, html };
+  }
+}
+
+/** Limit cuts and run summaries as lines of `<dataDir>/outbox/reviews.jsonl` (SNS on AWS). */
+export class OutboxReviewNotifier implements ReviewNotifier {
+  constructor(private readonly dataDir: string) {}
+  private async line(v: Json): Promise<void> {
+    await mkdir(join(this.dataDir, 'outbox'), { recursive: true });
+    await appendFile(join(this.dataDir, 'outbox', 'reviews.jsonl'), `${JSON.stringify(v)}\n`);
+  }
+  async limitCut(r: Review): Promise<void> {
+    const ccy = r.currency ?? '';
+    await this.line({
+      type: 'review.limitCut',
+      severity: 'warning',
+      customerId: r.customerId,
+      reviewId: r.reviewId,
+      subject: `Credit limit of ${r.customerId} cut to ${formatMinor(r.limitAfter ?? 0, ccy)} ${ccy}`,
+      text: r.decision,
+    });
+  }
+  async summary(run: ReviewRun): Promise<void> {
+    await this.line({ type: 'review.summary', ...reviewSummary(run) });
+  }
+}
+
+/** Until limit increases go through the approval chain locally, they are refused plainly. */
+export const noLimitApprovals: LimitApprovals = {
+  requestIncrease: async (r) => {
+    throw new Error(`no approval chain is wired to ask for ${r.customerId}'s limit increase`);
+  },
+};
+
+/**
+ * The periodic review on aws-local-stepfunctions: the same ASL file, its Distributed Map made
+ * inline (`distributedToInline`), every `lambda:invoke` mapped to the same steps (`ReviewApp.run`)
+ * and the manifest read from where `select` wrote it.
+ */
+export class LocalReviews {
+  private readonly machine: StateMachine;
+  private readonly handlers: Record<string, (params: Json) => Promise<unknown>> = {};
+  readonly app: ReviewApp;
+
+  constructor(
+    private readonly deps: ReviewDeps,
+    private readonly options: {
+      /** Another definition text (tests). @default statemachines/periodic-review.asl.json */
+      readonly definition?: string;
+      /** Milliseconds a Retry waits, by state name, instead of the definition's backoff (tests). */
+      readonly retryIntervals?: Readonly<Record<string, number>>;
+      /** Where the review metrics go (`<dataDir>/metrics.jsonl` in `npm start`). @default none */
+      readonly metrics?: Metrics;
+      /**
+       * Batches reviewed at once. The definition's 40 is for Lambda; here every batch shares one
+       * process and its embedded DynamoDB, which answers one request at a time. @default 4
+       */
+      readonly batchConcurrency?: number;
+    } = {},
+  ) {
+    const definitionText = options.definition ?? readFileSync(REVIEW_ASL, 'utf8');
+    this.app = new ReviewApp(deps);
+    const def = distributedToInline(
+      JSON.parse(substitute(definitionText, { ReviewStepsFunction: 'credit-sentinel-review-steps' })),
+      { maxConcurrency: options.batchConcurrency ?? 4 },
+    );
+    for (const t of taskStates(def)) {
+      if (t.resource === 'arn:aws:states:::lambda:invoke')
+        this.handlers[t.name] = async (p) => {
+          const step = p.Payload as ReviewStep;
+          const out = await this.app.run(step);
+          if (this.options.metrics) recordReviewStep(this.options.metrics, step.step, out);
+          return { Payload: out };
+        };
+      else if (t.resource === LOCAL_ITEM_READER)
+        this.handlers[t.name] = async (p) => {
+          const items = await this.deps.manifests.get({ Bucket: String(p.Bucket), Key: String(p.Key) });
+          return p.MaxItemsPerBatch === undefined
+            ? items
+            : batchesOf(items, Number(p.MaxItemsPerBatch), p.BatchInput);
+        };
+      else throw new Error(`Task state ${t.name} (${t.resource}) has no local handler`);
+    }
+    this.machine = new StateMachine(def as unknown as ConstructorParameters<typeof StateMachine>[0]);
+  }
+
+  /**
+   * Runs a review as of `asOf` (default: today) to its report. With the id of a run that did not
+   * finish, resumes it: the manifest it selected is kept and customers already reviewed are not
+   * reviewed again.
+   */
+  async run(input: {
+    asOf?: IsoDate;
+    trigger?: ReviewRun['trigger'];
+    runId?: string;
+  }): Promise<ReportResult & { resumed: boolean }> {
+    const day = input.asOf ?? dateInZone(this.deps.clock.now(), this.deps.timeZone);
+    const runId = input.runId ?? `review-${day}-${randomBytes(4).toString('hex')}`;
+    const resumed = input.runId !== undefined && (await this.deps.store.getRun(input.runId)) !== undefined;
+    const execution = this.machine.run(
+      { ...(input.asOf ? { asOf: input.asOf } : {}), trigger: input.trigger ?? 'manual' },
+      {
+        overrides: {
+          taskResourceLocalHandlers: this.handlers as never,
+          ...(this.options.retryIntervals
+            ? { retryIntervalOverrides: { ...this.options.retryIntervals } }
+            : {}),
+        },
+        context: { Execution: { Id: `local:periodic-review:${runId}`, Name: runId } } as never,
+      },
+    );
+    let output: Json;
+    try {
+      output = (await execution.result) as Json;
+    } catch (e) {
+      const cause = e instanceof ExecutionError ? (e.cause as Error | undefined) : (e as Error);
+      throw cause ?? e;
+    }
+    const run = await this.deps.store.getRun(runId);
+    if (!run) throw new Error(`review run ${runId} finished without a record`);
+    const result = output.result as { durationSeconds?: number } | undefined;
+    return { run, durationSeconds: result?.durationSeconds ?? 0, resumed };
+  }
+}
+
+export interface LocalReviewsRuntime {
+  readonly reviews: LocalReviews;
+  readonly store: DynamoReviewStore;
+  /** Runs one review at a time: a run asked while another runs starts after it. */
+  run(input: {
+    asOf?: IsoDate;
+    runId?: string;
+    trigger?: ReviewRun['trigger'];
+  }): Promise<ReportResult & { resumed: boolean }>;
+  /** What the console shows and accepts. */
+  readonly console: ConsoleReviews;
+}
+
+/** The periodic review in `npm start`: the local store, outbox, and the product's approval chain. */
+export function localReviewsRuntime(o: {
+  readonly client: DynamoReviewStore['client'];
+  readonly tableName: string;
+  readonly dataDir: string;
+  readonly policy: () => Promise<Policy>;
+  readonly approvals: LimitApprovals;
+  readonly timeZone: string;
+  readonly clock?: Clock;
+  /** Where the review metrics go. @default none */
+  readonly metrics?: Metrics;
+  /** Told of the customers whose limit a review changed (the local evaluator listens). */
+  readonly changes?: ChangeNotifier;
+}): LocalReviewsRuntime {
+  const store = new DynamoReviewStore({ client: o.client, tableName: o.tableName });
+  const reports = new OutboxReportStore(o.dataDir);
+  const reviews = new LocalReviews(
+    {
+      store,
+      manifests: new FileManifestStore(o.dataDir),
+      reports,
+      notifier: new OutboxReviewNotifier(o.dataDir),
+      approvals: o.approvals,
+      policy: o.policy,
+      clock: o.clock ?? { now: () => new Date() },
+      timeZone: o.timeZone,
+    },
+    { metrics: o.metrics },
+  );
+  let chain: Promise<unknown> = Promise.resolve();
+  const run: LocalReviewsRuntime['run'] = (input) => {
+    const next = chain.then(() => reviews.run(input));
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  const fileOf = async (runId: string, kind: 'csv' | 'html') => {
+    const r = await store.getRun(runId);
+    const path = r?.report?.[kind];
+    return path ? readFile(path, 'utf8').catch(() => undefined) : undefined;
+  };
+  return {
+    reviews,
+    store,
+    run,
+    console: {
+      list: (limit = 50) => store.listRuns(limit),
+      show: async (runId) => {
+        const r = await store.getRun(runId);
+        return r ? { run: r, reviews: await store.reviewsOf(runId) } : undefined;
+      },
+      run: async (asOf, runId) => {
+        const r = await run({ asOf, runId, trigger: 'manual' });
+        return { run: r.run, resumed: r.resumed };
+      },
+      report: fileOf,
+      customer: async (customerId) => ({
+        state: await store.getReviewState(customerId),
+        reviews: await store.customerReviews(customerId, 20),
+      }),
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import type { CfnResource } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type SentinelApp } from '../../infra/build-app.ts';
+import { REVIEW_ASL_FILE } from '../../infra/constructs/reviews.ts';
+
+// The real app, bundling skipped (test/infra/stack.test.ts bundles every function).
+let built: SentinelApp;
+let template: Template;
+beforeAll(() => {
+  built = buildApp({ context: { 'aws:cdk:bundling-stacks': [], timeZone: 'Europe/Amsterdam' } });
+  built.app.synth();
+  template = Template.fromStack(built.stack);
+});
+
+type Json = Record<string, unknown>;
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+const logicalId = (c: IConstruct) => built.stack.getLogicalId(c.node.defaultChild as CfnResource);
+const propsOf = (c: IConstruct): Json =>
+  (template.toJSON().Resources[logicalId(c)] as { Properties: Json }).Properties;
+const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+const statementsOfRole = (roleId: string): Statement[] =>
+  Object.values(template.findResources('AWS::IAM::Policy'))
+    .map((r) => (r as { Properties: Json }).Properties)
+    .filter((p) => JSON.stringify(p.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((p) => (p.PolicyDocument as { Statement: Statement[] }).Statement);
+const roleOf = (fn: IConstruct) => (propsOf(fn).Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+const actionsOf = (roleId: string) => statementsOfRole(roleId).flatMap((s) => asArray(s.Action));
+
+describe('periodic review state machine', () => {
+  it('deploys the ASL file itself, with the steps function substituted', () => {
+    const { stateMachine, stepsFunction } = built.stack.reviews;
+    const p = propsOf(stateMachine);
+    expect(p.DefinitionString).toBe(readFileSync(REVIEW_ASL_FILE, 'utf8'));
+    expect(p.DefinitionSubstitutions).toEqual({
+      ReviewStepsFunction: { 'Fn::GetAtt': [logicalId(stepsFunction), 'Arn'] },
+    });
+    expect(p.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+    expect(p.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('fans out with a Distributed Map over the manifest: batches, tolerated failures, retries', () => {
+    const def = JSON.parse(readFileSync(REVIEW_ASL_FILE, 'utf8'));
+    const map = def.States.ReviewCustomers;
+    expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' });
+    expect(map.ItemReader).toMatchObject({
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { 'Bucket.$': '$.run.manifest.Bucket', 'Key.$': '$.run.manifest.Key' },
+    });
+    expect(map.ItemBatcher.MaxItemsPerBatch).toBe(100);
+    expect(map.ToleratedFailurePercentage).toBe(5);
+    expect(map.ItemProcessor.States.ReviewBatch.Retry.flatMap((r: Json) => r.ErrorEquals)).toEqual(
+      expect.arrayContaining(['States.TaskFailed', 'Lambda.TooManyRequestsException']),
+    );
+    // Too many failed batches still reach the report (which names every customer not reviewed), then fail.
+    expect(map.Catch).toEqual([
+      { ErrorEquals: ['States.ExceedToleratedFailureThreshold'], ResultPath: '$.mapError', Next: 'Report' },
+    ]);
+    expect(def.States['TooManyFailed?'].Choices[0].Next).toBe('TooManyFailed');
+  });
+
+  it('lets the state machine start its own child executions, read the manifests and invoke the steps only', () => {
+    const { stateMachine, stepsFunction, reportsBucket } = built.stack.reviews;
+    const statements = statementsOfRole(logicalId(stateMachine.role));
+    const starts = statements.filter((s) => asArray(s.Action).includes('states:StartExecution'));
+    expect(starts.map((s) => s.Resource)).toEqual([{ Ref: logicalId(stateMachine) }]);
+    const reads = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:GetObject')));
+    expect(JSON.stringify(reads.map((s) => s.Resource))).toContain(logicalId(reportsBucket));
+    expect(JSON.stringify(reads.map((s) => s.Resource))).toContain('/manifests/*');
+    const invoke = statements.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'));
+    expect(JSON.stringify(invoke.map((s) => s.Resource))).toContain(logicalId(stepsFunction));
+    expect(actionsOf(logicalId(stateMachine.role)).some((a) => a.startsWith('dynamodb:'))).toBe(false);
+  });
+});
+
+describe('schedule, storage and notifications', () => {
+  it('starts the review daily at 06:00 in the team time zone, after the 05:00 evaluation', () => {
+    const { dailySchedule, stateMachine } = built.stack.reviews;
+    const p = propsOf(dailySchedule);
+    expect(p.ScheduleExpression).toBe('cron(0 6 * * ? *)');
+    expect(p.ScheduleExpressionTimezone).toBe('Europe/Amsterdam');
+    const target = p.Target as Json;
+    expect(target.Arn).toEqual({ Ref: logicalId(stateMachine) });
+    expect(JSON.parse(target.Input as string)).toEqual({
+      trigger: 'schedule',
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+    });
+  });
+
+  it('keeps manifests and reports in a private, encrypted bucket that logs access', () => {
+    const p = propsOf(built.stack.reviews.reportsBucket);
+    expect(p.BucketEncryption).toMatchObject({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }],
+    });
+    expect(p.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(p.LoggingConfiguration).toMatchObject({ LogFilePrefix: 'reports-bucket/' });
+  });
+
+  it('gives the steps function its table, bucket, topic and the transfer machine to ask approvals on', () => {
+    const { stepsFunction, reportsBucket, reviewsTopic } = built.stack.reviews;
+    const env = (propsOf(stepsFunction).Environment as { Variables: Json }).Variables;
+    expect(env).toMatchObject({
+      REPORTS_BUCKET: { Ref: logicalId(reportsBucket) },
+      REVIEWS_TOPIC_ARN: { Ref: logicalId(reviewsTopic) },
+      STATE_MACHINE_ARN: { Ref: logicalId(built.stack.approvals.stateMachine) },
+      CHANGES_TOPIC_ARN: { Ref: logicalId(built.stack.ingestion.changesTopic) },
+      SENTINEL_TIME_ZONE: 'Europe/Amsterdam',
+    });
+    const statements = statementsOfRole(roleOf(stepsFunction));
+    const starts = statements.filter((s) => asArray(s.Action).includes('states:StartExecution'));
+    expect(starts.map((s) => s.Resource)).toEqual([{ Ref: logicalId(built.stack.approvals.stateMachine) }]);
+    expect(
+      statements.some(
+        (s) =>
+          asArray(s.Action).includes('sns:Publish') &&
+          JSON.stringify(s.Resource).includes(logicalId(reviewsTopic)),
+      ),
+    ).toBe(true);
+  });
+
+  it('is watched by the dashboard and alarms', () => {
+    const body = JSON.stringify(propsOf(built.stack.observability.dashboard).DashboardBody);
+    expect(body).toContain(logicalId(built.stack.reviews.stepsFunction));
+    expect(body).toContain(logicalId(built.stack.reviews.stateMachine));
+  });
+});
+
+describe('who is told', () => {
+  it('subscribes -c alarmEmail to the ops topic and -c reviewEmail to the reviews topic', () => {
+    const other = buildApp({
+      context: {
+        'aws:cdk:bundling-stacks': [],
+        alarmEmail: 'ops@example.com',
+        reviewEmail: 'credit-desk@example.com',
+      },
+    });
+    other.app.synth();
+    const t = Template.fromStack(other.stack);
+    const subs = Object.values(t.findResources('AWS::SNS::Subscription')).map(
+      (r) => (r as { Properties: Json }).Properties,
+    );
+    const id = (c: IConstruct) => other.stack.getLogicalId(c.node.defaultChild as CfnResource);
+    const to = (endpoint: string) => subs.filter((s) => s.Protocol === 'email' && s.Endpoint === endpoint);
+    expect(to('ops@example.com').map((s) => s.TopicArn)).toEqual([
+      { Ref: id(other.stack.observability.opsTopic) },
+    ]);
+    const review = to('credit-desk@example.com');
+    expect(review.map((s) => s.TopicArn)).toEqual([{ Ref: id(other.stack.reviews.reviewsTopic) }]);
+    expect(review[0]?.FilterPolicy).toEqual({ event: ['review.limitCut', 'review.summary'] });
+  });
+});
