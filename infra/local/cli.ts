@@ -552,6 +552,10 @@ async function cmdStart(args: string[]): Promise<number> {
   await watcher.stop();
   await evaluator.stop();
   await unpublish();
+  // Work in flight finishes before the store closes: a review run, then the transfer engine (its
+  // running steps; executions still waiting for approvers are aborted and stay pending).
+  await reviews.idle();
+  await transfers.workflow.stop();
   await transfers.idle();
   await web.close();
   await env.close();

@@ -204,6 +204,8 @@ export interface LocalReviewsRuntime {
   }): Promise<ReportResult & { resumed: boolean }>;
   /** What the console shows and accepts. */
   readonly console: ConsoleReviews;
+  /** Resolves once the review running now (if any) and the ones queued behind it have finished. */
+  idle(): Promise<void>;
 }
 
 /** The periodic review in `npm start`: the local store, outbox, and the product's approval chain. */
@@ -250,6 +252,12 @@ export function localReviewsRuntime(o: {
     reviews,
     store,
     run,
+    idle: async () => {
+      for (let seen: Promise<unknown> | undefined; seen !== chain; ) {
+        seen = chain;
+        await chain;
+      }
+    },
     console: {
       list: (limit = 50) => store.listRuns(limit),
       show: async (runId) => {

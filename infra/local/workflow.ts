@@ -135,12 +135,41 @@ export class LocalWorkflow implements WorkflowPort {
     );
     for (const t of taskStates(def)) {
       if (t.resource === 'arn:aws:states:::lambda:invoke')
-        this.handlers[t.name] = async (p) => ({ Payload: await this.steps(p.Payload as StepPayload) });
+        this.handlers[t.name] = (p) =>
+          this.track(async () => ({ Payload: await this.steps(p.Payload as StepPayload) }));
       else if (t.resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken')
         this.handlers[t.name] = (p) => this.park(p.Payload as Json);
       else throw new Error(`Task state ${t.name} (${t.resource}) has no local handler`);
     }
     this.machine = new StateMachine(def);
+  }
+
+  /** Steps running now: `stop()` waits for them, so nothing writes to a store being closed. */
+  private readonly inflight = new Set<Promise<unknown>>();
+  /** Each execution's handle, to abort the ones still running at `stop()`. */
+  private readonly runs = new Map<string, { abort(): void }>();
+  private stopped = false;
+
+  private track<T>(work: () => Promise<T>): Promise<T> {
+    const p = work();
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /**
+   * Stops the engine with the process: executions still running are aborted (a transfer waiting
+   * for a level stays pending in the store; README known limits), and the steps running now are
+   * waited for. Nothing starts after it.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const [id, run] of this.runs) if (this.executions.get(id)?.status === 'RUNNING') run.abort();
+    for (const w of this.waiting.values()) w.fail(new Error('the local workflow engine stopped'));
+    this.waiting.clear();
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await Promise.allSettled([...this.executions.values()].map((e) => e.done));
   }
 
   private async park(payload: Json): Promise<unknown> {
@@ -153,7 +182,7 @@ export class LocalWorkflow implements WorkflowPort {
     this.current.set(transferId, token);
     const parked = new Promise<unknown>((ok, fail) => this.waiting.set(token, { ok, fail }));
     try {
-      await this.steps({ ...payload, taskToken: token } as StepPayload);
+      await this.track(() => this.steps({ ...payload, taskToken: token } as StepPayload));
     } catch (e) {
       this.waiting.delete(token);
       throw e;
@@ -163,6 +192,7 @@ export class LocalWorkflow implements WorkflowPort {
 
   async start(name: string, input: { readonly transferId: string }): Promise<{ executionId: string }> {
     const executionId = `local:transfer-approval:${name}`;
+    if (this.stopped) throw new Error('the local workflow engine has stopped');
     if (this.executions.has(executionId)) throw new Error(`execution ${name} already exists`);
     const run = this.machine.run(input, {
       overrides: { taskResourceLocalHandlers: this.handlers as never },
@@ -191,6 +221,7 @@ export class LocalWorkflow implements WorkflowPort {
       ),
     };
     this.executions.set(executionId, record);
+    this.runs.set(executionId, run);
     return { executionId };
   }
 
