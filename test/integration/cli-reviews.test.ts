@@ -1,0 +1,367 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
+import { addDays, type IsoDate } from '../../functions/core/dates.ts';
+import { formatMinor } from '../../functions/core/money.ts';
+import type { Invoice, Payment } from '../../functions/core/records.ts';
+import { assess, type CreditFile } from '../../functions/credit/assess.ts';
+import { type Policy, parsePolicy } from '../../functions/credit/policy.ts';
+import type { StoredRecord } from '../../functions/ingest/ports.ts';
+import type { ReviewRun } from '../../functions/reviews/ports.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+
+/**
+ * `sentinel review run|runs|show` beside a running `sentinel start`: the run goes to the running
+ * product's workflow engine (through its console API), the reading to the shared store. The four
+ * customers of reviews.test.ts are written through the store the CLI shares with the server, with
+ * the policy that lands each on one outcome set in force.
+ */
+
+const BIN = resolve(import.meta.dirname, '../../bin/sentinel.mjs');
+const AS_OF: IsoDate = '2026-06-30';
+
+function sentinel(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((ok) => {
+    const p = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, SENTINEL_TIME_ZONE: 'UTC' },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    p.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+// ---- Seeding: the four customers of reviews.test.ts, each landing on one outcome. ----------
+
+/** The default policy without the limit-use factor (the recommendation then ignores the current limit). */
+function testPolicy(): Policy {
+  const doc = structuredClone(DEFAULT_POLICY_DOCUMENT) as {
+    version: string;
+    scorecard: { factors: Record<string, unknown> };
+  };
+  delete doc.scorecard.factors.limitUse;
+  doc.version = 'review-cli-test';
+  const r = parsePolicy(doc);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.policy;
+}
+const POLICY = testPolicy();
+
+/** A customer billing `monthly` EUR cents each month of the year to AS_OF, paid on time. */
+function books(customerId: string, monthly: number): { invoices: Invoice[]; payments: Payment[] } {
+  const invoices: Invoice[] = [];
+  const payments: Payment[] = [];
+  for (let m = 0; m < 12; m++) {
+    const issueDate = addDays(AS_OF, -30 * (m + 1));
+    const dueDate = addDays(issueDate, 30);
+    const invoiceId = `${customerId}-I${m}`;
+    invoices.push({
+      customerId,
+      invoiceId,
+      issueDate,
+      dueDate,
+      amount: monthly,
+      currency: 'EUR',
+      disputed: false,
+    });
+    if (dueDate <= AS_OF)
+      payments.push({
+        customerId,
+        paymentId: `${customerId}-P${m}`,
+        receivedDate: dueDate,
+        amount: monthly,
+        currency: 'EUR',
+        invoiceIds: [invoiceId],
+      });
+  }
+  return { invoices, payments };
+}
+
+function recommendedFor(customerId: string, monthly: number): number {
+  const b = books(customerId, monthly);
+  const file: CreditFile = {
+    customerId,
+    customer: { customerId, name: customerId, currency: 'EUR' },
+    currency: 'EUR',
+    ...b,
+    financials: [],
+    guarantees: [],
+    insurance: [],
+    scores: [],
+  };
+  return assess(file, AS_OF, POLICY).limit.recommended;
+}
+
+const MONTHLY = 40_000_00;
+/** Each customer's limit, relative to the recommendation, and the outcome it must give. */
+const CASES = {
+  CCUT: { limit: (r: number) => r * 3, outcome: 'cut' },
+  CRAISE: { limit: (r: number) => Math.round(r / 1.15), outcome: 'raise' },
+  CAPPROVE: { limit: (r: number) => Math.round(r / 2), outcome: 'approval' },
+  CKEEP: { limit: (r: number) => r, outcome: 'keep' },
+} as const;
+
+/** The customers, their books and summaries, and the test policy, written to the (shared) store. */
+async function seed(env: LocalEnv, recommended: number): Promise<void> {
+  const from = { runId: 'seed', line: 2 };
+  const rows: StoredRecord[] = [];
+  for (const [id, c] of Object.entries(CASES)) {
+    const b = books(id, MONTHLY);
+    rows.push({
+      kind: 'customers',
+      row: { customerId: id, name: `${id} Ltd`, currency: 'EUR', creditLimit: c.limit(recommended) },
+      from,
+    });
+    for (const row of b.invoices) rows.push({ kind: 'invoices', row, from });
+    for (const row of b.payments) rows.push({ kind: 'payments', row, from });
+  }
+  await env.store.write(rows);
+  // The summaries list the customers (listCustomerIds reads them).
+  await env.store.saveDerived(
+    Object.keys(CASES).map((customerId) => ({
+      customerId,
+      applications: [],
+      summary: {
+        customerId,
+        currency: 'EUR',
+        asOf: AS_OF,
+        openAmount: 0,
+        overdueAmount: 0,
+        disputedAmount: 0,
+        aging: { notDue: 0, d1_30: 0, d31_60: 0, d61_90: 0, d91_180: 0, over180: 0 },
+        openInvoices: 0,
+        maxDaysPastDue: 0,
+        settledInvoices: 0,
+        avgDaysLate: null,
+        unappliedCash: 0,
+        dso: null,
+        otherCurrencies: [],
+      },
+    })),
+  );
+  // As `sentinel policy set` does: the server reads the policy in force at every step.
+  const { id, ...document } = POLICY;
+  await env.store.putPolicy({ id, document, setAt: new Date().toISOString(), setBy: 'cli-reviews.test' });
+}
+
+let dir: string;
+let dataDir: string;
+let server: ChildProcess | undefined;
+let banner = '';
+let url: string;
+let recommended: number;
+/** The credit release the approval customer's review asked for. */
+let transferId: string | undefined;
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Whether the transfer's first level has been asked (its gate ran and the workflow waits). */
+async function parked(id: string): Promise<boolean> {
+  const s = (await (await fetch(`${url}/api/transfers/${id}`)).json()) as { approvals: unknown[] };
+  return s.approvals.length > 0;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sentinel-cli-reviews-'));
+  dataDir = join(dir, 'data');
+  server = spawn(
+    process.execPath,
+    [BIN, 'start', '--data-dir', dataDir, '--inbox', join(dir, 'inbox'), '--port', '0', '--no-demo'],
+    { cwd: dir, env: { ...process.env, SENTINEL_TIME_ZONE: 'UTC' } },
+  );
+  server.stderr?.on('data', (d) => {
+    banner += d;
+  });
+  await new Promise<void>((ok, fail) => {
+    const t = setTimeout(() => fail(new Error(`start did not come up: ${banner}`)), 30_000);
+    server?.stdout?.on('data', (d) => {
+      banner += d;
+      if (banner.includes('Ctrl-C stops it.')) {
+        clearTimeout(t);
+        ok();
+      }
+    });
+    server?.once('exit', (code) => fail(new Error(`start exited with ${code}: ${banner}`)));
+  });
+  url = /console\s+(http:\/\/\S+)/.exec(banner)?.[1] as string;
+  // The CLI's way in: the store the running server shares (its dynalite), not a second one.
+  const env = await openLocal({ dataDir });
+  try {
+    expect(env.shared).toBe(true);
+    recommended = recommendedFor('CX', MONTHLY);
+    await seed(env, recommended);
+  } finally {
+    await env.close();
+  }
+});
+
+afterAll(async () => {
+  if (server && server.exitCode === null) {
+    const exited = new Promise((ok) => server?.once('exit', ok));
+    server.kill('SIGINT');
+    const stopped = await Promise.race([exited, sleep(15_000).then(() => 'still running')]);
+    if (stopped === 'still running') server.kill('SIGKILL');
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('sentinel review beside a running `sentinel start`', () => {
+  let run: ReviewRun;
+
+  it('review run --as-of --json: runs in the product and prints the run with its counts', async () => {
+    const r = await sentinel(['review', 'run', '--as-of', AS_OF, '--json', '--data-dir', dataDir], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { run: ReviewRun; resumed: boolean };
+    expect(out.resumed).toBe(false);
+    run = out.run;
+    expect(run.runId).toMatch(/^review-2026-06-30-[0-9a-f]{8}$/);
+    expect(run).toMatchObject({
+      asOf: AS_OF,
+      policyId: POLICY.id,
+      trigger: 'manual',
+      status: 'done',
+      selected: 4,
+    });
+    expect(run.counts).toMatchObject({
+      reviewed: 4,
+      failed: 0,
+      outcomes: { cut: 1, raise: 1, approval: 1, keep: 1 },
+    });
+    expect(run.report?.csv).toBe(join(dataDir, 'outbox', 'reviews', `${run.runId}.csv`));
+    // The running console shows the same run, and the credit release the approval asked for.
+    const shown = (await (await fetch(`${url}/api/reviews`)).json()) as { runs: ReviewRun[] };
+    expect(shown.runs.map((x) => x.runId)).toEqual([run.runId]);
+    const found = (await (await fetch(`${url}/api/reviews/${run.runId}`)).json()) as {
+      reviews: { customerId: string; transferId?: string }[];
+    };
+    transferId = found.reviews.find((x) => x.customerId === 'CAPPROVE')?.transferId;
+    expect(transferId).toMatch(/^TR-[0-9A-Z]+$/);
+  });
+
+  it('review runs and review show RUN: the run, and every customer with its outcome', async () => {
+    const [runs, runsJson, show] = await Promise.all([
+      sentinel(['review', 'runs', '--data-dir', dataDir], dir),
+      sentinel(['review', 'runs', '--json', '--data-dir', dataDir], dir),
+      sentinel(['review', 'show', run.runId, '--data-dir', dataDir], dir),
+    ]);
+    expect(runs.code, runs.stderr).toBe(0);
+    const lines = runs.stdout.trimEnd().split('\n');
+    expect(lines[0]?.split(/\s+/)).toEqual([
+      'run',
+      'as',
+      'of',
+      'status',
+      'due',
+      'reviewed',
+      'failed',
+      'cut',
+      'raised',
+      'approval',
+    ]);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]?.trim().split(/\s+/)).toEqual([run.runId, AS_OF, 'done', '4', '4', '0', '1', '1', '1']);
+
+    expect(runsJson.code, runsJson.stderr).toBe(0);
+    expect((JSON.parse(runsJson.stdout) as { runs: ReviewRun[] }).runs.map((x) => x.runId)).toEqual([
+      run.runId,
+    ]);
+
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain(
+      `review ${run.runId} as of ${AS_OF} (manual, policy ${POLICY.id}): done\n  4 customers due: 4 reviewed, 0 failed`,
+    );
+    expect(show.stdout).toContain('limits: 1 cut, 1 raised, 1 sent for approval, 1 kept');
+    const money = (v: number) => `${formatMinor(v, 'EUR')} EUR`;
+    const rows = new Map(
+      show.stdout
+        .split('\n')
+        .filter((l) => /^C[A-Z]+ /.test(l))
+        .map((l) => [l.split(/\s+/)[0] as string, l]),
+    );
+    expect([...rows.keys()]).toEqual(['CAPPROVE', 'CCUT', 'CKEEP', 'CRAISE']);
+    for (const [id, c] of Object.entries(CASES)) {
+      const cells =
+        rows
+          .get(id)
+          ?.trimEnd()
+          .split(/\s{2,}/) ?? [];
+      expect(cells[0], id).toBe(id);
+      expect(cells[1], id).toBe(c.outcome);
+      expect(cells[3], id).toBe(money(c.limit(recommended)));
+      // An approval leaves the limit as it was until the credit release is approved.
+      expect(cells[4], id).toBe(money(c.outcome === 'approval' ? c.limit(recommended) : recommended));
+      expect(cells.at(-1), id).toBe('first review');
+    }
+  });
+
+  it('review show NOPE: exit 1, saying there is no such run', async () => {
+    const r = await sentinel(['review', 'show', 'NOPE', '--data-dir', dataDir], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('sentinel: there is no review run NOPE');
+    expect(r.stdout).toBe('');
+  });
+
+  it('review run the same day again selects nobody', async () => {
+    const r = await sentinel(['review', 'run', '--as-of', AS_OF, '--data-dir', dataDir], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^review review-2026-06-30-[0-9a-f]{8} as of 2026-06-30 \(manual, policy /);
+    expect(r.stdout).toContain('  0 customers due: 0 reviewed, 0 failed');
+    expect(r.stdout).not.toContain(run.runId);
+  });
+
+  it('stops on Ctrl-C while the credit release waits for its approvers; the transfer stays pending', async () => {
+    const id = transferId as string;
+    for (let i = 0; i < 100 && !(await parked(id)); i++) await sleep(100);
+    expect(await parked(id)).toBe(true);
+    const proc = server as ChildProcess;
+    const exited = new Promise<number | null>((ok) => proc.once('exit', (code) => ok(code)));
+    proc.kill('SIGINT');
+    const code = await Promise.race([exited, sleep(15_000).then(() => 'still running' as const)]);
+    expect(code).toBe(0);
+    const env = await openLocal({ dataDir });
+    try {
+      const t = await new DynamoTransferStore({
+        client: env.store.client,
+        tableName: env.store.tableName,
+      }).getTransfer(id);
+      expect(t?.status).toBe('pending');
+    } finally {
+      await env.close();
+    }
+  });
+});
+
+describe('sentinel review without a running product, or without a subcommand', () => {
+  it('review run on a data dir nothing runs on: exit 1, saying to start it', async () => {
+    const idle = join(dir, 'idle');
+    const r = await sentinel(['review', 'run', '--as-of', AS_OF, '--data-dir', idle], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('sentinel: credit-sentinel is not running on this data dir');
+    expect(r.stderr).toContain('start it with `npm start`');
+    expect(r.stdout).toBe('');
+  });
+
+  it('review with no subcommand, or a bad date: exit 2 with the usage', async () => {
+    const [none, badDate] = await Promise.all([
+      sentinel(['review', '--data-dir', dataDir], dir),
+      sentinel(['review', 'run', '--as-of', '2026-02-30', '--data-dir', dataDir], dir),
+    ]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('sentinel: review needs one of: run [--as-of D]');
+    expect(none.stderr).toContain('Usage: sentinel');
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).toContain('--as-of 2026-02-30');
+    expect(badDate.stderr).toContain('Usage: sentinel');
+  });
+});

@@ -1,0 +1,514 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, type IsoDate } from '../../functions/core/dates.ts';
+import { formatMinor } from '../../functions/core/money.ts';
+import type { Invoice, Payment } from '../../functions/core/records.ts';
+import { assess, type CreditFile } from '../../functions/credit/assess.ts';
+import { type Policy, parsePolicy } from '../../functions/credit/policy.ts';
+import type { StoredRecord } from '../../functions/ingest/ports.ts';
+import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
+import type { ReviewRun } from '../../functions/reviews/ports.ts';
+import type { Review, ReviewState } from '../../functions/reviews/review.ts';
+import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/reviews.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import {
+  consoleTransfers,
+  type LocalTransfers,
+  listMail,
+  localTransfers,
+} from '../../infra/local/transfers.ts';
+import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { text } from './pages.ts';
+import { launchChromium, until } from './transfers-console.ts';
+
+/**
+ * The console's review pages, as `sentinel start` wires them: the periodic review on the local
+ * workflow engine, a large increase sent to the real transfer workflow (its level-1 approval
+ * emailed to the outbox), and the console serving the runs, a run's customers, its report and the
+ * customer's review section. Run from a real headless Chromium, and over plain HTTP.
+ */
+
+const WAIT_MS = 20_000;
+const AS_OF: IsoDate = '2026-06-30';
+
+// ---- Seeding: the four customers of reviews.test.ts, each landing on one outcome. ----------
+
+/** The default policy without the limit-use factor (the recommendation then ignores the current limit). */
+function testPolicy(): Policy {
+  const doc = structuredClone(DEFAULT_POLICY_DOCUMENT) as {
+    version: string;
+    scorecard: { factors: Record<string, unknown> };
+  };
+  delete doc.scorecard.factors.limitUse;
+  doc.version = 'review-console-test';
+  const r = parsePolicy(doc);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.policy;
+}
+const POLICY = testPolicy();
+
+/** A customer billing `monthly` EUR cents each month of the year to AS_OF, paid on time. */
+function books(customerId: string, monthly: number): { invoices: Invoice[]; payments: Payment[] } {
+  const invoices: Invoice[] = [];
+  const payments: Payment[] = [];
+  for (let m = 0; m < 12; m++) {
+    const issueDate = addDays(AS_OF, -30 * (m + 1));
+    const dueDate = addDays(issueDate, 30);
+    const invoiceId = `${customerId}-I${m}`;
+    invoices.push({
+      customerId,
+      invoiceId,
+      issueDate,
+      dueDate,
+      amount: monthly,
+      currency: 'EUR',
+      disputed: false,
+    });
+    if (dueDate <= AS_OF)
+      payments.push({
+        customerId,
+        paymentId: `${customerId}-P${m}`,
+        receivedDate: dueDate,
+        amount: monthly,
+        currency: 'EUR',
+        invoiceIds: [invoiceId],
+      });
+  }
+  return { invoices, payments };
+}
+
+function recommendedFor(customerId: string, monthly: number): number {
+  const b = books(customerId, monthly);
+  const file: CreditFile = {
+    customerId,
+    customer: { customerId, name: customerId, currency: 'EUR' },
+    currency: 'EUR',
+    ...b,
+    financials: [],
+    guarantees: [],
+    insurance: [],
+    scores: [],
+  };
+  return assess(file, AS_OF, POLICY).limit.recommended;
+}
+
+const MONTHLY = 40_000_00;
+/** Each customer's limit, relative to the recommendation, and the outcome it must give. */
+const CASES = {
+  CCUT: { limit: (r: number) => r * 3, outcome: 'cut', words: 'limit cut' },
+  CRAISE: { limit: (r: number) => Math.round(r / 1.15), outcome: 'raise', words: 'limit raised' },
+  CAPPROVE: { limit: (r: number) => Math.round(r / 2), outcome: 'approval', words: 'approval asked' },
+  CKEEP: { limit: (r: number) => r, outcome: 'keep', words: 'limit kept' },
+} as const;
+type CaseId = keyof typeof CASES;
+
+async function seed(env: LocalEnv, recommended: number): Promise<void> {
+  const from = { runId: 'seed', line: 2 };
+  const rows: StoredRecord[] = [];
+  for (const [id, c] of Object.entries(CASES)) {
+    const b = books(id, MONTHLY);
+    rows.push({
+      kind: 'customers',
+      row: { customerId: id, name: `${id} Ltd`, currency: 'EUR', creditLimit: c.limit(recommended) },
+      from,
+    });
+    for (const row of b.invoices) rows.push({ kind: 'invoices', row, from });
+    for (const row of b.payments) rows.push({ kind: 'payments', row, from });
+  }
+  await env.store.write(rows);
+  // The summaries list the customers (listCustomerIds reads them).
+  await env.store.saveDerived(
+    Object.keys(CASES).map((customerId) => ({
+      customerId,
+      applications: [],
+      summary: {
+        customerId,
+        currency: 'EUR',
+        asOf: AS_OF,
+        openAmount: 0,
+        overdueAmount: 0,
+        disputedAmount: 0,
+        aging: { notDue: 0, d1_30: 0, d31_60: 0, d61_90: 0, d91_180: 0, over180: 0 },
+        openInvoices: 0,
+        maxDaysPastDue: 0,
+        settledInvoices: 0,
+        avgDaysLate: null,
+        unappliedCash: 0,
+        dso: null,
+        otherCurrencies: [],
+      },
+    })),
+  );
+}
+
+// ---- The console: transfers and reviews wired as `cmdStart` wires them. ---------------------
+
+let env: LocalEnv;
+let dir: string;
+let transfers: LocalTransfers;
+let reviews: LocalReviewsRuntime;
+let web: RunningConsole;
+let browser: Browser | undefined;
+let recommended: number;
+/** The run the browser started, and the transfer its approval customer's review asked for. */
+let runId: string;
+let transferId: string;
+
+const runsStored = async () => (await reviews.store.listRuns(50)).length;
+
+const postRunForm = (headers: Record<string, string>, body: string) =>
+  fetch(`${web.url}/reviews/run`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body,
+  });
+
+const postRunApi = (body: unknown) =>
+  fetch(`${web.url}/api/reviews/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'console-reviews-'));
+  env = await openLocal({ dataDir: dir, inMemory: true });
+  recommended = recommendedFor('CX', MONTHLY);
+  await seed(env, recommended);
+
+  const approval = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
+  if (!approval.ok) throw new Error(`the default approval policy: ${JSON.stringify(approval.issues)}`);
+  const approvalPolicy = approval.policy;
+  const creditPolicy = async () => POLICY;
+  const today = () => new Date().toISOString().slice(0, 10);
+  let consoleUrl: string | undefined;
+  transfers = await localTransfers({
+    client: env.store.client,
+    tableName: env.store.tableName,
+    creditStore: env.store,
+    creditPolicy,
+    approvalPolicy: async () => approvalPolicy,
+    dataDir: dir,
+    clock: { now: () => new Date() },
+    today,
+    baseUrl: () => {
+      if (!consoleUrl) throw new Error('the console is not listening yet');
+      return consoleUrl;
+    },
+  });
+  reviews = localReviewsRuntime({
+    client: env.store.client,
+    tableName: env.store.tableName,
+    dataDir: dir,
+    policy: creditPolicy,
+    approvals: { requestIncrease: (r) => transfers.app.requestLimitIncrease(r) },
+    timeZone: 'UTC',
+  });
+  web = await startConsole({
+    queries: new ReceivablesQueries(env.store),
+    today,
+    port: 0,
+    credit: { store: env.store, policy: creditPolicy },
+    transfers: consoleTransfers(transfers, dir),
+    reviews: reviews.console,
+  });
+  consoleUrl = web.url;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  // End the credit release's workflow: recalled by its requester once its gate has run.
+  if (transferId && transfers) {
+    const shown = await until(`transfer ${transferId} at a level or closed`, async () => {
+      const s = await transfers.app.show(transferId);
+      return s && (s.transfer.status !== 'pending' || s.approvals.length > 0) ? s : undefined;
+    }).catch(() => undefined);
+    if (shown?.transfer.status === 'pending')
+      await transfers.app.recall(transferId, shown.transfer.request.requester).catch(() => undefined);
+    const executionId = (await transfers.app.show(transferId).catch(() => undefined))?.transfer.executionId;
+    if (executionId) await transfers.workflow.execution(executionId)?.done;
+  }
+  await transfers?.idle();
+  await web?.close();
+  await env?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('running a review from the console in a real browser', () => {
+  it('runs one as of a date, lists every customer with its outcome, and links the approval to its transfer', async () => {
+    browser = await launchChromium();
+    const page: Page = await browser.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      // The browser's own /favicon.ico request is a 404 the page did not ask for.
+      if (m.location().url === `${web.url}/favicon.ico`) return;
+      if (m.type() === 'error' || /Content Security Policy|Refused to/i.test(m.text()))
+        problems.push(`${m.type()}: ${m.text()} at ${m.location().url}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
+    });
+    const bodyText = async () => ((await page.locator('body').textContent()) ?? '').replace(/\s+/g, ' ');
+    /** The page's first description list (its details): term to description, whitespace collapsed. */
+    const terms = async () =>
+      new Map(
+        await page
+          .locator('dl')
+          .first()
+          .locator('dt')
+          .evaluateAll((dts) =>
+            dts.map((dt) => [
+              (dt.textContent ?? '').replace(/\s+/g, ' ').trim(),
+              (dt.nextElementSibling?.textContent ?? '').replace(/\s+/g, ' ').trim(),
+            ]),
+          ),
+      );
+
+    // 1. The Reviews page: no run yet, the form to run one.
+    const first = await page.goto(`${web.url}/reviews`);
+    expect(first?.status()).toBe(200);
+    expect(await page.locator('h1').textContent()).toBe('Periodic reviews');
+    expect(await bodyText()).toContain('No review has run yet.');
+    const form = page.locator('form[action="/reviews/run"]');
+    expect(await form.getAttribute('method')).toBe('post');
+    expect(await page.locator('#asOf').getAttribute('type')).toBe('date');
+
+    // 2. As of the seed's date, run now: 303 to the run's page.
+    await page.locator('#asOf').fill(AS_OF);
+    const [sent] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${web.url}/reviews/run` && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Run a review now' }).click(),
+    ]);
+    expect(sent.status()).toBe(303);
+    expect(sent.request().postData()).toBe(`asOf=${AS_OF}`);
+    await page.waitForURL(/\/reviews\/review-2026-06-30-[0-9a-f]{8}$/);
+    runId = decodeURIComponent(page.url().slice(`${web.url}/reviews/`.length));
+    expect(await page.locator('h1').textContent()).toBe(`Review as of ${AS_OF}`);
+    const summary = await terms();
+    expect(summary.get('Run')).toBe(runId);
+    expect(summary.get('Policy')).toBe(POLICY.id);
+    expect(summary.get('Customers due')).toBe('4');
+    expect(summary.get('Reviewed / failed')).toBe('4 / 0');
+    expect(summary.get('Limits')).toBe('1 cut, 1 raised, 1 sent for approval, 1 kept');
+    expect(summary.get('Report')).toBe('HTML · CSV');
+    expect(await page.locator(`a[href="/reviews/${runId}/report.csv"]`).count()).toBe(1);
+    expect(await page.locator(`a[href="/reviews/${runId}/report.html"]`).count()).toBe(1);
+
+    // 3. The customers, each with its outcome; the approval links to its credit release.
+    const rows = await page
+      .locator('table tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) =>
+          [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').replace(/\s+/g, ' ').trim()),
+        ),
+      );
+    expect(rows).toHaveLength(4);
+    const outcomes = new Map(rows.map((r) => [(r[0] ?? '').split(' ')[0] as string, r[7] ?? '']));
+    expect([...outcomes.keys()].sort()).toEqual(['CAPPROVE', 'CCUT', 'CKEEP', 'CRAISE']);
+    for (const [id, c] of Object.entries(CASES)) {
+      if (c.outcome === 'approval') expect(outcomes.get(id)).toMatch(/^approval asked \(TR-[0-9A-Z]+\)$/);
+      else expect(outcomes.get(id)).toBe(c.words);
+    }
+    for (const r of rows) expect(r[1]).toBe('first review');
+    // The name is shown beside the id.
+    expect(rows.find((r) => r[0]?.startsWith('CCUT'))?.[0]).toBe('CCUT CCUT Ltd');
+    const links = page.locator('table tbody a[href^="/transfers/TR-"]');
+    expect(await links.count()).toBe(1);
+    const href = (await links.getAttribute('href')) as string;
+    transferId = href.slice('/transfers/'.length);
+    expect(outcomes.get('CAPPROVE')).toBe(`approval asked (${transferId})`);
+
+    // 4. Follow it: the transfer page shows the limit change the review asks for.
+    await links.click();
+    await page.waitForURL(`${web.url}/transfers/${transferId}`);
+    expect(await page.locator('h1').textContent()).toBe(`Transfer ${transferId}`);
+    const transfer = await terms();
+    const group = (minor: number) => formatMinor(minor, 'EUR').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    const from = Math.round(recommended / 2);
+    expect(transfer.get('Credit limit')).toBe(
+      `from ${group(from)} EUR to ${group(recommended)} EUR once approved (no money moves)`,
+    );
+    expect(transfer.get('Asked by review')).toBe(`${runId}/CAPPROVE`);
+    expect(transfer.get('Requester')).toBe('periodic-review');
+    expect(await page.locator(`a[href="/reviews/${runId}"]`).count()).toBe(1);
+
+    // 5. The level-1 approval was emailed (the outbox has the mail, linked to this transfer).
+    const mail = await until(`the level-1 email of ${transferId}`, async () =>
+      (await listMail(dir, 500)).find(
+        (m) => m.file.includes(`-approve-${transferId}-`) && m.subject.includes('level 1 of'),
+      ),
+    );
+    expect(mail.text).toMatch(/https?:\/\/\S+\/approvals\/[\w.-]+/);
+    expect(mail.text).toContain('CAPPROVE');
+    const stored = await transfers.app.show(transferId);
+    expect(stored?.transfer.request).toMatchObject({
+      customerId: 'CAPPROVE',
+      type: 'credit_release',
+      amount: recommended - from,
+      requester: 'periodic-review',
+    });
+    expect(stored?.transfer.limitChange).toEqual({ from, to: recommended, reviewId: `${runId}/CAPPROVE` });
+
+    // 6. Back to the list: the run, linked to its page.
+    await page.goto(`${web.url}/reviews`);
+    expect(await bodyText()).not.toContain('No review has run yet.');
+    expect(await page.locator(`table a[href="/reviews/${runId}"]`).textContent()).toBe(AS_OF);
+
+    expect(problems).toEqual([]);
+  }, 60_000);
+});
+
+describe('the review pages over plain HTTP', () => {
+  it('serves the report as a CSV download', async () => {
+    const res = await fetch(`${web.url}/reviews/${runId}/report.csv`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${runId}.csv"`);
+    const lines = (await res.text()).trimEnd().split('\r\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[0]?.startsWith('customer_id,name,status,')).toBe(true);
+    const approvalLine = lines.find((l) => l.startsWith('CAPPROVE,'));
+    expect(approvalLine).toContain(`,approval,${transferId},`);
+    expect(lines.filter((l) => l.includes(',cut,'))).toHaveLength(1);
+  });
+
+  it('serves the HTML report with its own policy, which allows no script', async () => {
+    const res = await fetch(`${web.url}/reviews/${runId}/report.html`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toMatch(/script-src/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    const page = await res.text();
+    expect(page).not.toMatch(/<script/i);
+    expect(text(page)).toContain('Limit changes (3)');
+    // An unknown file, or a run without a report: 404.
+    expect((await fetch(`${web.url}/reviews/${runId}/report.pdf`)).status).toBe(404);
+    expect((await fetch(`${web.url}/reviews/NOPE/report.csv`)).status).toBe(404);
+  });
+
+  it('answers the runs and a run as JSON', async () => {
+    const list = await fetch(`${web.url}/api/reviews`);
+    expect(list.status).toBe(200);
+    expect(list.headers.get('content-type')).toContain('application/json');
+    const { runs } = (await list.json()) as { runs: ReviewRun[] };
+    expect(runs.map((r) => r.runId)).toEqual([runId]);
+    expect(runs[0]).toMatchObject({ asOf: AS_OF, trigger: 'manual', status: 'done', selected: 4 });
+
+    const one = await fetch(`${web.url}/api/reviews/${runId}`);
+    expect(one.status).toBe(200);
+    const found = (await one.json()) as { run: ReviewRun; reviews: Review[] };
+    expect(found.run.counts).toMatchObject({
+      reviewed: 4,
+      failed: 0,
+      outcomes: { cut: 1, raise: 1, approval: 1, keep: 1 },
+    });
+    expect(found.reviews).toHaveLength(4);
+    for (const r of found.reviews) {
+      expect(r.outcome).toBe(CASES[r.customerId as CaseId].outcome);
+      expect(r.recommendedLimit).toBe(recommended);
+    }
+    expect(found.reviews.find((r) => r.customerId === 'CAPPROVE')?.transferId).toBe(transferId);
+
+    const missing = await fetch(`${web.url}/api/reviews/NOPE`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('application/json');
+    const missingPage = await fetch(`${web.url}/reviews/NOPE`);
+    expect(missingPage.status).toBe(404);
+    expect(text(await missingPage.text())).toContain('There is no review run "NOPE".');
+  });
+
+  it("shows the periodic review on a customer's page, with the next review date", async () => {
+    const api = (await (await fetch(`${web.url}/api/customers/CCUT`)).json()) as {
+      review: { state: ReviewState; recent: Review[] };
+    };
+    const state = api.review.state;
+    expect(state.reviewedOn).toBe(AS_OF);
+    expect(state.nextReviewOn > AS_OF).toBe(true);
+    expect(state.limit).toBe(recommended);
+    expect(api.review.recent.map((r) => r.runId)).toEqual([runId]);
+
+    const res = await fetch(`${web.url}/customers/CCUT`);
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    const section = /<section><h2>Periodic review<\/h2>[\s\S]*?<\/section>/.exec(page)?.[0] ?? '';
+    expect(section).not.toBe('');
+    const shown = text(section);
+    expect(shown).toContain(`Next review ${state.nextReviewOn} (${state.riskClass} risk)`);
+    expect(shown).toContain(`Last review ${AS_OF}: rating ${state.rating} (${state.score})`);
+    expect(shown).toContain('limit cut');
+    expect(section).toContain(`href="/reviews/${runId}"`);
+  });
+
+  it('refuses a run the browser marks cross-site: 403, no new run', async () => {
+    const before = await runsStored();
+    const res = await postRunForm({ 'sec-fetch-site': 'cross-site' }, `asOf=${AS_OF}`);
+    expect(res.status).toBe(403);
+    expect(text(await res.text())).toContain('Sec-Fetch-Site: cross-site');
+    const api = await fetch(`${web.url}/api/reviews/runs`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'text/plain',
+        origin: 'http://evil.example',
+        'sec-fetch-site': 'cross-site',
+      },
+      body: JSON.stringify({ asOf: AS_OF }),
+    });
+    expect(api.status).toBe(403);
+    expect(await runsStored()).toBe(before);
+  });
+
+  it('answers a date that does not exist with 400 naming it, and runs nothing', async () => {
+    const before = await runsStored();
+    const res = await postRunForm({}, 'asOf=2026-02-30');
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const page = text(await res.text());
+    expect(page).toContain('"2026-02-30" is not a date (YYYY-MM-DD). No review was run.');
+    // The page again, with its form and the runs.
+    expect(page).toContain('Run a review now');
+    const api = await postRunApi({ asOf: '2026-02-30' });
+    expect(api.status).toBe(400);
+    expect(((await api.json()) as { error: string }).error).toContain('"2026-02-30" is not a date');
+    const form = await fetch(`${web.url}/reviews/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ asOf: AS_OF }),
+    });
+    expect(form.status).toBe(415);
+    expect(await runsStored()).toBe(before);
+  });
+
+  it('runs one from the JSON API; the same day again selects nobody, and a finished run resumes as itself', async () => {
+    const res = await postRunApi({ asOf: AS_OF });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    const out = (await res.json()) as { run: ReviewRun; resumed: boolean };
+    expect(Object.keys(out).sort()).toEqual(['resumed', 'run']);
+    expect(out.resumed).toBe(false);
+    expect(out.run.runId).not.toBe(runId);
+    expect(out.run).toMatchObject({ asOf: AS_OF, trigger: 'manual', status: 'done', selected: 0 });
+    expect(out.run.counts).toMatchObject({ reviewed: 0, failed: 0 });
+    expect(await runsStored()).toBe(2);
+
+    const again = await postRunApi({ asOf: AS_OF, runId });
+    expect(again.status).toBe(200);
+    const resumed = (await again.json()) as { run: ReviewRun; resumed: boolean };
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.run).toMatchObject({ runId, selected: 4, status: 'done' });
+    expect(resumed.run.counts?.reviewed).toBe(4);
+    expect(await runsStored()).toBe(2);
+    // Nothing was asked twice: still the one credit release.
+    const releases = (await transfers.app.list()).filter((t) => t.request.type === 'credit_release');
+    expect(releases.map((t) => t.transferId)).toEqual([transferId]);
+  });
+});
