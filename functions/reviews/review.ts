@@ -324,7 +324,11 @@ export function stateAfter(r: Review): ReviewState | undefined {
   };
 }
 
-/** SHA-256 of a review's canonical JSON: what the audit trail holds of it. */
+/**
+ * SHA-256 of a review's canonical JSON without its `applied` mark (set once the hash is on the
+ * trail): what the audit trail holds of it, and what the stored review hashes to again.
+ */
 export function reviewHash(r: Review): string {
-  return createHash('sha256').update(canonicalJson(r)).digest('hex');
+  const { applied: _applied, ...content } = r;
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
 }

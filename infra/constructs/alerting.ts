@@ -1,6 +1,6 @@
 import { type CfnElement, Duration, SecretValue, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -22,6 +22,7 @@ import { SLACK_WEBHOOK_PLACEHOLDER } from '../../functions/alerts/slack.ts';
 import { SEVERITY_RANK, type Severity } from '../../functions/credit/policy.ts';
 import { SentinelFunction } from './function-defaults.ts';
 import { MAX_RECEIVE_COUNT } from './ingestion.ts';
+import { schedulerRole } from './scheduler-role.ts';
 
 /** An email address subscribed to the alerts topic, from a minimum severity up. */
 /** An email subscription: each alert from `minSeverity` up, or the daily digest (`digest: true`). */
@@ -162,22 +163,12 @@ export class Alerting extends Construct {
 
     // The role EventBridge Scheduler assumes, only for schedules of this account's default group
     // (what CDK would create at the stack root; here so it lives, and is acknowledged, with its schedule).
-    const stack = Stack.of(this);
-    this.schedulerRole = new Role(this, 'SchedulerRole', {
-      description: 'Lets EventBridge Scheduler invoke the evaluate function',
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': stack.account,
-            'aws:SourceArn': stack.formatArn({
-              service: 'scheduler',
-              resource: 'schedule-group',
-              resourceName: 'default',
-            }),
-          },
-        },
-      }),
-    });
+    const _stack = Stack.of(this);
+    this.schedulerRole = schedulerRole(
+      this,
+      'SchedulerRole',
+      'Lets EventBridge Scheduler invoke the evaluate function',
+    );
     this.dailySchedule = new Schedule(this, 'DailyEvaluation', {
       description: `Evaluates every customer daily at ${dailyHour}:00 ${timeZone}`,
       schedule: ScheduleExpression.cron({

@@ -16,7 +16,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, Grant, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, Grant, PolicyStatement, type Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -36,6 +36,7 @@ import {
   metricSpec,
 } from '../../functions/core/metrics.ts';
 import { SentinelFunction } from './function-defaults.ts';
+import { schedulerRole } from './scheduler-role.ts';
 
 /** A function to watch: its Errors, Throttles and Duration on the dashboard, an alarm on its Errors. */
 export interface WatchedFunction {
@@ -259,21 +260,11 @@ export class Observability extends Construct {
     });
 
     // As in Alerting: a role only EventBridge Scheduler of this account's default group can assume.
-    this.schedulerRole = new Role(this, 'SchedulerRole', {
-      description: 'Lets EventBridge Scheduler invoke the ops gauges function',
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': stack.account,
-            'aws:SourceArn': stack.formatArn({
-              service: 'scheduler',
-              resource: 'schedule-group',
-              resourceName: 'default',
-            }),
-          },
-        },
-      }),
-    });
+    this.schedulerRole = schedulerRole(
+      this,
+      'SchedulerRole',
+      'Lets EventBridge Scheduler invoke the ops gauges function',
+    );
     this.gaugesSchedule = new Schedule(this, 'GaugesSchedule', {
       description: 'Samples the pending approvals every 5 minutes',
       schedule: ScheduleExpression.rate(GAUGES_RATE),

@@ -11,7 +11,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -23,6 +23,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SentinelFunction } from './function-defaults.ts';
+import { schedulerRole } from './scheduler-role.ts';
 
 export const REVIEW_ASL_FILE = fileURLToPath(
   new URL('../../statemachines/periodic-review.asl.json', import.meta.url),
@@ -156,21 +157,7 @@ export class Reviews extends Construct {
       ],
     });
 
-    const schedulerRole = new Role(this, 'SchedulerRole', {
-      description: 'Lets EventBridge Scheduler start the periodic review',
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': stack.account,
-            'aws:SourceArn': stack.formatArn({
-              service: 'scheduler',
-              resource: 'schedule-group',
-              resourceName: 'default',
-            }),
-          },
-        },
-      }),
-    });
+    const role = schedulerRole(this, 'SchedulerRole', 'Lets EventBridge Scheduler start the periodic review');
     this.dailySchedule = new Schedule(this, 'DailyReview', {
       description: `Reviews the customers due, daily at ${dailyHour}:00 ${timeZone}`,
       schedule: ScheduleExpression.cron({
@@ -183,7 +170,7 @@ export class Reviews extends Construct {
           trigger: 'schedule',
           scheduledTime: '<aws.scheduler.scheduled-time>',
         }),
-        role: schedulerRole,
+        role,
         retryAttempts: 3,
         maxEventAge: Duration.hours(6),
       }),

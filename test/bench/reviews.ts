@@ -2,8 +2,9 @@
  * Periodic review benchmark: a book of customers seeded into the local store (dynalite, in this
  * process, as `npm start` runs it), then one review run through the real local stack (the ASL on
  * aws-local-stepfunctions with its Distributed Map made inline, ReviewApp, the outbox report).
- * Every customer is due (never reviewed). Measured: customers reviewed per second and the peak
- * RSS and heap of the process during the run (the embedded dynalite's data included).
+ * Every customer is due (never reviewed). The store is on disk, as `npm start` keeps it. Measured:
+ * customers reviewed per second and the peak RSS and heap of the process during the run (the
+ * embedded dynalite's working set included).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -104,8 +105,10 @@ export async function benchReviews(
   seed = 20250630,
   log: (m: string) => void = () => {},
 ): Promise<ReviewBench> {
-  const env = await openLocal({ inMemory: true });
+  // On disk, as `npm start` keeps its data (LevelDB under the data dir), so the process's memory
+  // is the review's and dynalite's working set, not the whole book held in the heap.
   const dir = await mkdtemp(join(tmpdir(), 'sentinel-reviews-'));
+  const env = await openLocal({ dataDir: dir });
   try {
     const rnd = prng(seed);
     const t0 = performance.now();

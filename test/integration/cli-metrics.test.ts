@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestRun } from '../../functions/ingest/ports.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
@@ -9,26 +8,7 @@ import { InboxObjectStore, OutboxNotifier } from '../../infra/local/files.ts';
 import { InboxWatcher, localIngestHandler } from '../../infra/local/inbox.ts';
 import type { OpsSummary } from '../../infra/local/ops.ts';
 import { openLocal } from '../../infra/local/runtime.ts';
-
-const BIN = resolve(import.meta.dirname, '../../bin/sentinel.mjs');
-
-function sentinel(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((ok) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, SENTINEL_TIME_ZONE: 'UTC' },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { sentinel } from './cli-run.ts';
 
 let dir: string;
 const dataDir = () => join(dir, 'data');

@@ -1,18 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
-import { addDays, type IsoDate } from '../../functions/core/dates.ts';
 import { formatMinor } from '../../functions/core/money.ts';
-import type { Invoice, Payment } from '../../functions/core/records.ts';
-import { assess, type CreditFile } from '../../functions/credit/assess.ts';
-import { type Policy, parsePolicy } from '../../functions/credit/policy.ts';
-import type { StoredRecord } from '../../functions/ingest/ports.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { BIN, sentinel } from './cli-run.ts';
+import { CASES, REVIEW_AS_OF, recommendedFor, reviewTestPolicy, seedReviewBook } from './review-book.ts';
 
 /**
  * `sentinel review run|runs|show` beside a running `sentinel start`: the run goes to the running
@@ -21,135 +17,12 @@ import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
  * the policy that lands each on one outcome set in force.
  */
 
-const BIN = resolve(import.meta.dirname, '../../bin/sentinel.mjs');
-const AS_OF: IsoDate = '2026-06-30';
-
-function sentinel(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((ok) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, SENTINEL_TIME_ZONE: 'UTC' },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-// ---- Seeding: the four customers of reviews.test.ts, each landing on one outcome. ----------
-
-/** The default policy without the limit-use factor (the recommendation then ignores the current limit). */
-function testPolicy(): Policy {
-  const doc = structuredClone(DEFAULT_POLICY_DOCUMENT) as {
-    version: string;
-    scorecard: { factors: Record<string, unknown> };
-  };
-  delete doc.scorecard.factors.limitUse;
-  doc.version = 'review-cli-test';
-  const r = parsePolicy(doc);
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.policy;
-}
-const POLICY = testPolicy();
-
-/** A customer billing `monthly` EUR cents each month of the year to AS_OF, paid on time. */
-function books(customerId: string, monthly: number): { invoices: Invoice[]; payments: Payment[] } {
-  const invoices: Invoice[] = [];
-  const payments: Payment[] = [];
-  for (let m = 0; m < 12; m++) {
-    const issueDate = addDays(AS_OF, -30 * (m + 1));
-    const dueDate = addDays(issueDate, 30);
-    const invoiceId = `${customerId}-I${m}`;
-    invoices.push({
-      customerId,
-      invoiceId,
-      issueDate,
-      dueDate,
-      amount: monthly,
-      currency: 'EUR',
-      disputed: false,
-    });
-    if (dueDate <= AS_OF)
-      payments.push({
-        customerId,
-        paymentId: `${customerId}-P${m}`,
-        receivedDate: dueDate,
-        amount: monthly,
-        currency: 'EUR',
-        invoiceIds: [invoiceId],
-      });
-  }
-  return { invoices, payments };
-}
-
-function recommendedFor(customerId: string, monthly: number): number {
-  const b = books(customerId, monthly);
-  const file: CreditFile = {
-    customerId,
-    customer: { customerId, name: customerId, currency: 'EUR' },
-    currency: 'EUR',
-    ...b,
-    financials: [],
-    guarantees: [],
-    insurance: [],
-    scores: [],
-  };
-  return assess(file, AS_OF, POLICY).limit.recommended;
-}
-
-const MONTHLY = 40_000_00;
-/** Each customer's limit, relative to the recommendation, and the outcome it must give. */
-const CASES = {
-  CCUT: { limit: (r: number) => r * 3, outcome: 'cut' },
-  CRAISE: { limit: (r: number) => Math.round(r / 1.15), outcome: 'raise' },
-  CAPPROVE: { limit: (r: number) => Math.round(r / 2), outcome: 'approval' },
-  CKEEP: { limit: (r: number) => r, outcome: 'keep' },
-} as const;
+const AS_OF = REVIEW_AS_OF;
+const POLICY = reviewTestPolicy('review-cli-test');
 
 /** The customers, their books and summaries, and the test policy, written to the (shared) store. */
 async function seed(env: LocalEnv, recommended: number): Promise<void> {
-  const from = { runId: 'seed', line: 2 };
-  const rows: StoredRecord[] = [];
-  for (const [id, c] of Object.entries(CASES)) {
-    const b = books(id, MONTHLY);
-    rows.push({
-      kind: 'customers',
-      row: { customerId: id, name: `${id} Ltd`, currency: 'EUR', creditLimit: c.limit(recommended) },
-      from,
-    });
-    for (const row of b.invoices) rows.push({ kind: 'invoices', row, from });
-    for (const row of b.payments) rows.push({ kind: 'payments', row, from });
-  }
-  await env.store.write(rows);
-  // The summaries list the customers (listCustomerIds reads them).
-  await env.store.saveDerived(
-    Object.keys(CASES).map((customerId) => ({
-      customerId,
-      applications: [],
-      summary: {
-        customerId,
-        currency: 'EUR',
-        asOf: AS_OF,
-        openAmount: 0,
-        overdueAmount: 0,
-        disputedAmount: 0,
-        aging: { notDue: 0, d1_30: 0, d31_60: 0, d61_90: 0, d91_180: 0, over180: 0 },
-        openInvoices: 0,
-        maxDaysPastDue: 0,
-        settledInvoices: 0,
-        avgDaysLate: null,
-        unappliedCash: 0,
-        dso: null,
-        otherCurrencies: [],
-      },
-    })),
-  );
+  await seedReviewBook(env.store, recommended);
   // As `sentinel policy set` does: the server reads the policy in force at every step.
   const { id, ...document } = POLICY;
   await env.store.putPolicy({ id, document, setAt: new Date().toISOString(), setBy: 'cli-reviews.test' });
@@ -199,7 +72,7 @@ beforeAll(async () => {
   const env = await openLocal({ dataDir });
   try {
     expect(env.shared).toBe(true);
-    recommended = recommendedFor('CX', MONTHLY);
+    recommended = recommendedFor(POLICY);
     await seed(env, recommended);
   } finally {
     await env.close();

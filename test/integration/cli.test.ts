@@ -2,29 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeVersionProblem } from '../../bin/node-version.mjs';
-
-const BIN = resolve(import.meta.dirname, '../../bin/sentinel.mjs');
-
-function sentinel(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((ok) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, SENTINEL_TIME_ZONE: 'UTC' },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { BIN, sentinel } from './cli-run.ts';
 
 let dir: string;
 const dataDir = () => join(dir, 'data');

@@ -3,12 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays, type IsoDate } from '../../functions/core/dates.ts';
 import { formatMinor } from '../../functions/core/money.ts';
-import type { Invoice, Payment } from '../../functions/core/records.ts';
-import { assess, type CreditFile } from '../../functions/credit/assess.ts';
-import { type Policy, parsePolicy } from '../../functions/credit/policy.ts';
-import type { StoredRecord } from '../../functions/ingest/ports.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review, ReviewState } from '../../functions/reviews/review.ts';
@@ -22,8 +17,16 @@ import {
   listMail,
   localTransfers,
 } from '../../infra/local/transfers.ts';
-import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { text } from './pages.ts';
+import {
+  CASES,
+  type CaseId,
+  REVIEW_AS_OF,
+  recommendedFor,
+  reviewTestPolicy,
+  seedReviewBook,
+} from './review-book.ts';
 import { launchChromium, until } from './transfers-console.ts';
 
 /**
@@ -34,117 +37,8 @@ import { launchChromium, until } from './transfers-console.ts';
  */
 
 const WAIT_MS = 20_000;
-const AS_OF: IsoDate = '2026-06-30';
-
-// ---- Seeding: the four customers of reviews.test.ts, each landing on one outcome. ----------
-
-/** The default policy without the limit-use factor (the recommendation then ignores the current limit). */
-function testPolicy(): Policy {
-  const doc = structuredClone(DEFAULT_POLICY_DOCUMENT) as {
-    version: string;
-    scorecard: { factors: Record<string, unknown> };
-  };
-  delete doc.scorecard.factors.limitUse;
-  doc.version = 'review-console-test';
-  const r = parsePolicy(doc);
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.policy;
-}
-const POLICY = testPolicy();
-
-/** A customer billing `monthly` EUR cents each month of the year to AS_OF, paid on time. */
-function books(customerId: string, monthly: number): { invoices: Invoice[]; payments: Payment[] } {
-  const invoices: Invoice[] = [];
-  const payments: Payment[] = [];
-  for (let m = 0; m < 12; m++) {
-    const issueDate = addDays(AS_OF, -30 * (m + 1));
-    const dueDate = addDays(issueDate, 30);
-    const invoiceId = `${customerId}-I${m}`;
-    invoices.push({
-      customerId,
-      invoiceId,
-      issueDate,
-      dueDate,
-      amount: monthly,
-      currency: 'EUR',
-      disputed: false,
-    });
-    if (dueDate <= AS_OF)
-      payments.push({
-        customerId,
-        paymentId: `${customerId}-P${m}`,
-        receivedDate: dueDate,
-        amount: monthly,
-        currency: 'EUR',
-        invoiceIds: [invoiceId],
-      });
-  }
-  return { invoices, payments };
-}
-
-function recommendedFor(customerId: string, monthly: number): number {
-  const b = books(customerId, monthly);
-  const file: CreditFile = {
-    customerId,
-    customer: { customerId, name: customerId, currency: 'EUR' },
-    currency: 'EUR',
-    ...b,
-    financials: [],
-    guarantees: [],
-    insurance: [],
-    scores: [],
-  };
-  return assess(file, AS_OF, POLICY).limit.recommended;
-}
-
-const MONTHLY = 40_000_00;
-/** Each customer's limit, relative to the recommendation, and the outcome it must give. */
-const CASES = {
-  CCUT: { limit: (r: number) => r * 3, outcome: 'cut', words: 'limit cut' },
-  CRAISE: { limit: (r: number) => Math.round(r / 1.15), outcome: 'raise', words: 'limit raised' },
-  CAPPROVE: { limit: (r: number) => Math.round(r / 2), outcome: 'approval', words: 'approval asked' },
-  CKEEP: { limit: (r: number) => r, outcome: 'keep', words: 'limit kept' },
-} as const;
-type CaseId = keyof typeof CASES;
-
-async function seed(env: LocalEnv, recommended: number): Promise<void> {
-  const from = { runId: 'seed', line: 2 };
-  const rows: StoredRecord[] = [];
-  for (const [id, c] of Object.entries(CASES)) {
-    const b = books(id, MONTHLY);
-    rows.push({
-      kind: 'customers',
-      row: { customerId: id, name: `${id} Ltd`, currency: 'EUR', creditLimit: c.limit(recommended) },
-      from,
-    });
-    for (const row of b.invoices) rows.push({ kind: 'invoices', row, from });
-    for (const row of b.payments) rows.push({ kind: 'payments', row, from });
-  }
-  await env.store.write(rows);
-  // The summaries list the customers (listCustomerIds reads them).
-  await env.store.saveDerived(
-    Object.keys(CASES).map((customerId) => ({
-      customerId,
-      applications: [],
-      summary: {
-        customerId,
-        currency: 'EUR',
-        asOf: AS_OF,
-        openAmount: 0,
-        overdueAmount: 0,
-        disputedAmount: 0,
-        aging: { notDue: 0, d1_30: 0, d31_60: 0, d61_90: 0, d91_180: 0, over180: 0 },
-        openInvoices: 0,
-        maxDaysPastDue: 0,
-        settledInvoices: 0,
-        avgDaysLate: null,
-        unappliedCash: 0,
-        dso: null,
-        otherCurrencies: [],
-      },
-    })),
-  );
-}
+const AS_OF = REVIEW_AS_OF;
+const POLICY = reviewTestPolicy('review-console-test');
 
 // ---- The console: transfers and reviews wired as `cmdStart` wires them. ---------------------
 
@@ -179,8 +73,8 @@ const postRunApi = (body: unknown) =>
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-reviews-'));
   env = await openLocal({ dataDir: dir, inMemory: true });
-  recommended = recommendedFor('CX', MONTHLY);
-  await seed(env, recommended);
+  recommended = recommendedFor(POLICY);
+  await seedReviewBook(env.store, recommended);
 
   const approval = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
   if (!approval.ok) throw new Error(`the default approval policy: ${JSON.stringify(approval.issues)}`);

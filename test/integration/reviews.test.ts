@@ -5,14 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { verifyTrail } from '../../functions/core/audit.ts';
-import { addDays, type IsoDate } from '../../functions/core/dates.ts';
-import type { Invoice, Payment } from '../../functions/core/records.ts';
 import type { Alert } from '../../functions/credit/alerts.ts';
-import { assess, type CreditFile } from '../../functions/credit/assess.ts';
-import { type Policy, parsePolicy } from '../../functions/credit/policy.ts';
-import type { CustomersChanged, StoredRecord } from '../../functions/ingest/ports.ts';
+import type { CustomersChanged } from '../../functions/ingest/ports.ts';
 import type { LimitApprovals, ReviewStore } from '../../functions/reviews/ports.ts';
-import type { Review } from '../../functions/reviews/review.ts';
+import { type Review, reviewHash } from '../../functions/reviews/review.ts';
 import {
   FileManifestStore,
   LocalReviews,
@@ -20,7 +16,7 @@ import {
   OutboxReviewNotifier,
 } from '../../infra/local/reviews.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { CASES, REVIEW_AS_OF, recommendedFor, reviewTestPolicy, seedReviewBook } from './review-book.ts';
 
 /**
  * The periodic review end to end on the local stack: the ASL on aws-local-stepfunctions with its
@@ -29,75 +25,8 @@ import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
  * customer's limit can be set to land on one outcome.
  */
 
-const AS_OF: IsoDate = '2026-06-30';
-
-/** The default policy without the limit-use factor (the recommendation then ignores the current limit). */
-function testPolicy(): Policy {
-  const doc = structuredClone(DEFAULT_POLICY_DOCUMENT) as {
-    version: string;
-    scorecard: { factors: Record<string, unknown> };
-  };
-  delete doc.scorecard.factors.limitUse;
-  doc.version = 'review-test';
-  const r = parsePolicy(doc);
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.policy;
-}
-const POLICY = testPolicy();
-
-/** A customer billing `monthly` EUR cents each month of the year to AS_OF, paid on time. */
-function books(customerId: string, monthly: number): { invoices: Invoice[]; payments: Payment[] } {
-  const invoices: Invoice[] = [];
-  const payments: Payment[] = [];
-  for (let m = 0; m < 12; m++) {
-    const issueDate = addDays(AS_OF, -30 * (m + 1));
-    const dueDate = addDays(issueDate, 30);
-    const invoiceId = `${customerId}-I${m}`;
-    invoices.push({
-      customerId,
-      invoiceId,
-      issueDate,
-      dueDate,
-      amount: monthly,
-      currency: 'EUR',
-      disputed: false,
-    });
-    if (dueDate <= AS_OF)
-      payments.push({
-        customerId,
-        paymentId: `${customerId}-P${m}`,
-        receivedDate: dueDate,
-        amount: monthly,
-        currency: 'EUR',
-        invoiceIds: [invoiceId],
-      });
-  }
-  return { invoices, payments };
-}
-
-function recommendedFor(customerId: string, monthly: number): number {
-  const b = books(customerId, monthly);
-  const file: CreditFile = {
-    customerId,
-    customer: { customerId, name: customerId, currency: 'EUR' },
-    currency: 'EUR',
-    ...b,
-    financials: [],
-    guarantees: [],
-    insurance: [],
-    scores: [],
-  };
-  return assess(file, AS_OF, POLICY).limit.recommended;
-}
-
-const MONTHLY = 40_000_00;
-/** Each customer's limit, relative to the recommendation, and the outcome it must give. */
-const CASES = {
-  CCUT: { limit: (r: number) => r * 3, outcome: 'cut' },
-  CRAISE: { limit: (r: number) => Math.round(r / 1.15), outcome: 'raise' },
-  CAPPROVE: { limit: (r: number) => Math.round(r / 2), outcome: 'approval' },
-  CKEEP: { limit: (r: number) => r, outcome: 'keep' },
-} as const;
+const AS_OF = REVIEW_AS_OF;
+const POLICY = reviewTestPolicy();
 
 class Clock {
   t = Date.parse(`${AS_OF}T06:00:00Z`);
@@ -113,43 +42,8 @@ let recommended: number;
 beforeAll(async () => {
   env = await openLocal({ inMemory: true });
   dir = await mkdtemp(join(tmpdir(), 'reviews-'));
-  recommended = recommendedFor('CX', MONTHLY);
-  const from = { runId: 'seed', line: 2 };
-  const rows: StoredRecord[] = [];
-  for (const [id, c] of Object.entries(CASES)) {
-    const b = books(id, MONTHLY);
-    rows.push({
-      kind: 'customers',
-      row: { customerId: id, name: `${id} Ltd`, currency: 'EUR', creditLimit: c.limit(recommended) },
-      from,
-    });
-    for (const row of b.invoices) rows.push({ kind: 'invoices', row, from });
-    for (const row of b.payments) rows.push({ kind: 'payments', row, from });
-  }
-  await env.store.write(rows);
-  // The summaries list the customers (listCustomerIds reads them).
-  await env.store.saveDerived(
-    Object.keys(CASES).map((customerId) => ({
-      customerId,
-      applications: [],
-      summary: {
-        customerId,
-        currency: 'EUR',
-        asOf: AS_OF,
-        openAmount: 0,
-        overdueAmount: 0,
-        disputedAmount: 0,
-        aging: { notDue: 0, d1_30: 0, d31_60: 0, d61_90: 0, d91_180: 0, over180: 0 },
-        openInvoices: 0,
-        maxDaysPastDue: 0,
-        settledInvoices: 0,
-        avgDaysLate: null,
-        unappliedCash: 0,
-        dso: null,
-        otherCurrencies: [],
-      },
-    })),
-  );
+  recommended = recommendedFor(POLICY);
+  await seedReviewBook(env.store, recommended);
 });
 afterAll(async () => {
   await env.close();
@@ -278,6 +172,13 @@ describe('a review run', () => {
     );
     expect(audited.sort()).toEqual(['CAPPROVE', 'CCUT', 'CKEEP', 'CRAISE']);
     expect(trail.filter((r) => r.kind === 'review.run' && r.subject === 'run-1')).toHaveLength(1);
+    // Each stored review still hashes to what the trail holds of it: a later edit would show.
+    for (const rec of batch)
+      for (const x of (rec.data as { reviews: { customerId: string; hash: string }[] }).reviews) {
+        const stored = (await reviewStore().getReview('run-1', x.customerId)) as Review;
+        expect(reviewHash(stored), x.customerId).toBe(x.hash);
+        expect(reviewHash({ ...stored, limitAfter: (stored.limitAfter ?? 0) + 1 })).not.toBe(x.hash);
+      }
   });
 
   it('selects nobody again the same day, and only the high-risk ones a month later', async () => {
