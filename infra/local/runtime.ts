@@ -22,8 +22,31 @@ export interface Dynalite {
   close(): Promise<void>;
 }
 
+/**
+ * dynalite 4 reads every Query and Scan through a stream over an abstract-level iterator, and
+ * closes the iterator through `iterator.return()`, which abstract-level 3 iterators do not have:
+ * so no iterator is ever closed, and each Query keeps ~12 KB of LevelDB's native memory (measured:
+ * a 100k-customer review grew the process past 9 GB). Giving the iterators a `return` that closes
+ * them lets dynalite's own stream teardown do what it meant to. Idempotent.
+ */
+function closeDynaliteIterators(): void {
+  const iterators = require('abstract-level/abstract-iterator.js') as Record<string, { prototype: object }>;
+  for (const name of ['AbstractIterator', 'AbstractKeyIterator', 'AbstractValueIterator']) {
+    const proto = iterators[name]?.prototype as { return?: unknown; close?: () => Promise<void> } | undefined;
+    if (proto && proto.return === undefined && typeof proto.close === 'function')
+      Object.defineProperty(proto, 'return', {
+        value: function (this: { close(): Promise<void> }) {
+          return this.close();
+        },
+        configurable: true,
+        writable: true,
+      });
+  }
+}
+
 /** Starts dynalite (DynamoDB's API over HTTP, LevelDB on disk or in memory) on a free loopback port. */
 export async function startDynalite(path?: string, port = 0): Promise<Dynalite> {
+  closeDynaliteIterators();
   const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
   if (path) await mkdir(path, { recursive: true });
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
