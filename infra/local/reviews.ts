@@ -234,6 +234,7 @@ export function localReviewsRuntime(o: {
       policy: o.policy,
       clock: o.clock ?? { now: () => new Date() },
       timeZone: o.timeZone,
+      changes: o.changes,
     },
     { metrics: o.metrics },
   );

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMinor } from '../../functions/core/money.ts';
+import type { CustomersChanged } from '../../functions/ingest/ports.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review, ReviewState } from '../../functions/reviews/review.ts';
@@ -51,6 +52,8 @@ let browser: Browser | undefined;
 let recommended: number;
 /** The run the browser started, and the transfer its approval customer's review asked for. */
 let runId: string;
+/** The "customers changed" messages the reviews sent. */
+const changed: CustomersChanged[] = [];
 let transferId: string;
 
 const runsStored = async () => (await reviews.store.listRuns(50)).length;
@@ -103,6 +106,7 @@ beforeAll(async () => {
     policy: creditPolicy,
     approvals: { requestIncrease: (r) => transfers.app.requestLimitIncrease(r) },
     timeZone: 'UTC',
+    changes: { customersChanged: async (m) => void changed.push(m) },
   });
   web = await startConsole({
     queries: new ReceivablesQueries(env.store),
@@ -261,6 +265,15 @@ describe('running a review from the console in a real browser', () => {
 });
 
 describe('the review pages over plain HTTP', () => {
+  it('has the customers whose limit the run changed evaluated again (as `sentinel start` wires it)', () => {
+    expect(
+      changed
+        .filter((m) => m.runId === runId)
+        .flatMap((m) => m.customerIds)
+        .sort(),
+    ).toEqual(['CCUT', 'CRAISE']);
+  });
+
   it('serves the report as a CSV download', async () => {
     const res = await fetch(`${web.url}/reviews/${runId}/report.csv`);
     expect(res.status).toBe(200);
