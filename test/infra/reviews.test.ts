@@ -5,6 +5,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type SentinelApp } from '../../infra/build-app.ts';
 import { REVIEW_ASL_FILE } from '../../infra/constructs/reviews.ts';
+import { asArray, type Json, templateReader } from './template.ts';
 
 // The real app, bundling skipped (test/infra/stack.test.ts bundles every function).
 let built: SentinelApp;
@@ -15,18 +16,10 @@ beforeAll(() => {
   template = Template.fromStack(built.stack);
 });
 
-type Json = Record<string, unknown>;
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
-const logicalId = (c: IConstruct) => built.stack.getLogicalId(c.node.defaultChild as CfnResource);
-const propsOf = (c: IConstruct): Json =>
-  (template.toJSON().Resources[logicalId(c)] as { Properties: Json }).Properties;
-const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
-const statementsOfRole = (roleId: string): Statement[] =>
-  Object.values(template.findResources('AWS::IAM::Policy'))
-    .map((r) => (r as { Properties: Json }).Properties)
-    .filter((p) => JSON.stringify(p.Roles) === JSON.stringify([{ Ref: roleId }]))
-    .flatMap((p) => (p.PolicyDocument as { Statement: Statement[] }).Statement);
-const roleOf = (fn: IConstruct) => (propsOf(fn).Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+const { logicalId, propsOf, statementsOfRole, roleOf } = templateReader(
+  () => built.stack,
+  () => template,
+);
 const actionsOf = (roleId: string) => statementsOfRole(roleId).flatMap((s) => asArray(s.Action));
 
 describe('periodic review state machine', () => {
