@@ -307,7 +307,7 @@ export class ReviewApp {
         { runId, customerId: item.customerId, due: item.reason, asOf: run.asOf, now, policyId: run.policyId },
         new Error(
           r
-            ? 'its outcome was not carried out: the batch failed after its retries'
+            ? `its batch failed after its retries before the review was audited; its outcome (${r.outcome ?? 'none'}) may be partly carried out: check the customer's limit and transfers`
             : 'not reviewed: its batch failed after its retries',
         ),
       );

@@ -302,3 +302,45 @@ describe('failures', () => {
     expect(new Set(audited).size).toBe(audited.length);
   });
 });
+
+describe('a batch that fails for good (what the Distributed Map tolerates on AWS)', () => {
+  it('reports its customers as failed, saying which were reviewed but not audited', async () => {
+    const base = reviewStore();
+    const store: ReviewStore = Object.assign(Object.create(base) as ReviewStore, {
+      claimReview: async (r: Review) => {
+        if (r.customerId === 'CKEEP') throw new Error('ProvisionedThroughputExceededException');
+        return base.claimReview(r);
+      },
+    });
+    const clock = new Clock();
+    clock.t = Date.parse('2030-01-01T06:00:00Z');
+    const r = rig({ store, clock });
+    // Locally the inline Map fails with its batch; on AWS the Map tolerates it and the report runs.
+    await expect(r.reviews.run({ asOf: '2030-01-01', runId: 'run-tolerated' })).rejects.toThrow(
+      'ProvisionedThroughputExceededException',
+    );
+    const report = await r.reviews.app.report('run-tolerated');
+    expect(report.run.counts).toMatchObject({ reviewed: 0, failed: 4 });
+    const keep = await base.getReview('run-tolerated', 'CKEEP');
+    expect(keep).toMatchObject({
+      status: 'failed',
+      applied: true,
+      error: 'Error: not reviewed: its batch failed after its retries',
+    });
+    const cut = await base.getReview('run-tolerated', 'CCUT');
+    expect(cut?.error).toMatch(
+      /before the review was audited; its outcome \(\w+\) may be partly carried out/,
+    );
+    const trail = await new DynamoTransferStore({
+      client: env.store.client,
+      tableName: env.store.tableName,
+    }).auditTrail();
+    const run = trail.find((t) => t.kind === 'review.run' && t.subject === 'run-tolerated');
+    expect((run?.data as { notReviewed: string[] }).notReviewed.sort()).toEqual([
+      'CAPPROVE',
+      'CCUT',
+      'CKEEP',
+      'CRAISE',
+    ]);
+  });
+});
