@@ -13,29 +13,16 @@ import { snsSubject } from './sns-approvals.ts';
  *   manifests/<run>.json     the customers selected (a JSON array: the Map's ItemReader input)
  *   reports/<run>.csv|.html  the run's report
  */
-export class S3ReviewFiles implements ManifestStore, ReportStore {
+export class S3ManifestStore implements ManifestStore {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
   ) {}
 
-  async put(runId: string, items: readonly DueCustomer[]): Promise<ManifestRef>;
-  async put(runId: string, report: { csv: string; html: string }): Promise<{ csv: string; html: string }>;
-  async put(
-    runId: string,
-    what: readonly DueCustomer[] | { csv: string; html: string },
-  ): Promise<ManifestRef | { csv: string; html: string }> {
-    if (Array.isArray(what)) {
-      const Key = `manifests/${runId}.json`;
-      await this.object(Key, JSON.stringify(what), 'application/json');
-      return { Bucket: this.bucket, Key };
-    }
-    const r = what as { csv: string; html: string };
-    const csv = `reports/${runId}.csv`;
-    const html = `reports/${runId}.html`;
-    await this.object(csv, r.csv, 'text/csv; charset=utf-8');
-    await this.object(html, r.html, 'text/html; charset=utf-8');
-    return { csv: `s3://${this.bucket}/${csv}`, html: `s3://${this.bucket}/${html}` };
+  async put(runId: string, items: readonly DueCustomer[]): Promise<ManifestRef> {
+    const Key = `manifests/${runId}.json`;
+    await putObject(this.s3, this.bucket, Key, JSON.stringify(items), 'application/json');
+    return { Bucket: this.bucket, Key };
   }
 
   async get(ref: ManifestRef): Promise<DueCustomer[]> {
@@ -43,22 +30,33 @@ export class S3ReviewFiles implements ManifestStore, ReportStore {
     if (!out.Body) throw new Error(`s3://${ref.Bucket}/${ref.Key} has no body`);
     return JSON.parse(await out.Body.transformToString('utf-8')) as DueCustomer[];
   }
+}
 
-  private async object(Key: string, Body: string, ContentType: string): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body, ContentType }));
+export class S3ReportStore implements ReportStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async put(runId: string, report: { csv: string; html: string }): Promise<{ csv: string; html: string }> {
+    const csv = `reports/${runId}.csv`;
+    const html = `reports/${runId}.html`;
+    await putObject(this.s3, this.bucket, csv, report.csv, 'text/csv; charset=utf-8');
+    await putObject(this.s3, this.bucket, html, report.html, 'text/html; charset=utf-8');
+    return { csv: `s3://${this.bucket}/${csv}`, html: `s3://${this.bucket}/${html}` };
   }
 }
 
-/** The manifest store and the report store of one bucket, as the review app's two ports. */
+async function putObject(s3: S3Client, Bucket: string, Key: string, Body: string, ContentType: string) {
+  await s3.send(new PutObjectCommand({ Bucket, Key, Body, ContentType }));
+}
+
+/** The manifest store and the report store of one bucket. */
 export function s3ReviewStores(
   s3: S3Client,
   bucket: string,
 ): { manifests: ManifestStore; reports: ReportStore } {
-  const files = new S3ReviewFiles(s3, bucket);
-  return {
-    manifests: { put: (runId, items) => files.put(runId, items), get: (ref) => files.get(ref) },
-    reports: { put: (runId, report) => files.put(runId, report) },
-  };
+  return { manifests: new S3ManifestStore(s3, bucket), reports: new S3ReportStore(s3, bucket) };
 }
 
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });

@@ -5,20 +5,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMinor } from '../../functions/core/money.ts';
 import type { CustomersChanged } from '../../functions/ingest/ports.ts';
-import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review, ReviewState } from '../../functions/reviews/review.ts';
-import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
-import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import type { RunningConsole } from '../../infra/local/console.ts';
 import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/reviews.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import {
-  consoleTransfers,
-  type LocalTransfers,
-  listMail,
-  localTransfers,
-} from '../../infra/local/transfers.ts';
-import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { type LocalTransfers, listMail } from '../../infra/local/transfers.ts';
 import { text } from './pages.ts';
 import {
   CASES,
@@ -28,7 +20,7 @@ import {
   reviewTestPolicy,
   seedReviewBook,
 } from './review-book.ts';
-import { launchChromium, until } from './transfers-console.ts';
+import { launchChromium, startTransfersConsole, until } from './transfers-console.ts';
 
 /**
  * The console's review pages, as `sentinel start` wires them: the periodic review on the local
@@ -79,44 +71,21 @@ beforeAll(async () => {
   recommended = recommendedFor(POLICY);
   await seedReviewBook(env.store, recommended);
 
-  const approval = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
-  if (!approval.ok) throw new Error(`the default approval policy: ${JSON.stringify(approval.issues)}`);
-  const approvalPolicy = approval.policy;
-  const creditPolicy = async () => POLICY;
-  const today = () => new Date().toISOString().slice(0, 10);
-  let consoleUrl: string | undefined;
-  transfers = await localTransfers({
-    client: env.store.client,
-    tableName: env.store.tableName,
-    creditStore: env.store,
-    creditPolicy,
-    approvalPolicy: async () => approvalPolicy,
-    dataDir: dir,
-    clock: { now: () => new Date() },
-    today,
-    baseUrl: () => {
-      if (!consoleUrl) throw new Error('the console is not listening yet');
-      return consoleUrl;
+  ({ transfers, web } = await startTransfersConsole(env, dir, {
+    creditPolicy: POLICY,
+    more: (t) => {
+      reviews = localReviewsRuntime({
+        client: env.store.client,
+        tableName: env.store.tableName,
+        dataDir: dir,
+        policy: async () => POLICY,
+        approvals: { requestIncrease: (r) => t.app.requestLimitIncrease(r) },
+        timeZone: 'UTC',
+        changes: { customersChanged: async (m) => void changed.push(m) },
+      });
+      return { reviews: reviews.console };
     },
-  });
-  reviews = localReviewsRuntime({
-    client: env.store.client,
-    tableName: env.store.tableName,
-    dataDir: dir,
-    policy: creditPolicy,
-    approvals: { requestIncrease: (r) => transfers.app.requestLimitIncrease(r) },
-    timeZone: 'UTC',
-    changes: { customersChanged: async (m) => void changed.push(m) },
-  });
-  web = await startConsole({
-    queries: new ReceivablesQueries(env.store),
-    today,
-    port: 0,
-    credit: { store: env.store, policy: creditPolicy },
-    transfers: consoleTransfers(transfers, dir),
-    reviews: reviews.console,
-  });
-  consoleUrl = web.url;
+  }));
 });
 
 afterAll(async () => {

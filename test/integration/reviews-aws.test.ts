@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import { NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { S3ReviewFiles, SnsReviewNotifier, s3ReviewStores } from '../../functions/adapters/reviews-aws.ts';
+import {
+  S3ManifestStore,
+  S3ReportStore,
+  SnsReviewNotifier,
+  s3ReviewStores,
+} from '../../functions/adapters/reviews-aws.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { DueCustomer, Review } from '../../functions/reviews/review.ts';
 import { reviewSummary } from '../../functions/reviews/summary.ts';
+import { bodyOf, CLIENT_CONFIG, close, listen, type Published, parsePublish } from './aws-fakes.ts';
 
 /**
  * The periodic review's AWS adapters, driven through the real AWS SDK v3 clients against local
@@ -19,28 +24,6 @@ import { reviewSummary } from '../../functions/reviews/summary.ts';
 
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:CreditSentinel-ReviewsTopic5E6F7A8B-K3j4H5g6';
 const BUCKET = 'reports-bucket';
-const CLIENT_CONFIG = {
-  region: 'eu-west-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  maxAttempts: 1,
-};
-
-/** Collects a request body. */
-async function bodyOf(req: AsyncIterable<unknown>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((ok) => server.close(() => ok()));
-}
 
 // ---- a local S3 endpoint: path-style PutObject and GetObject on an in-memory bucket ----
 
@@ -59,39 +42,6 @@ const noSuchKey = (key: string) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${key}</Key><RequestId>4442587FB7D0A2F9</RequestId><HostId>aG9zdA==</HostId></Error>`;
 
 // ---- a local SNS endpoint: the SDK's real Query-protocol Publish requests, parsed back ----
-
-interface Published {
-  action: string | null;
-  topicArn: string | null;
-  subject: string | null;
-  message: string | null;
-  /** `MessageAttributes.entry.N.{Name,Value.DataType,Value.StringValue}` back to an object. */
-  attributes: Record<string, { DataType: string; StringValue: string }>;
-  authorization: string | undefined;
-}
-
-function parsePublish(form: URLSearchParams, headers: IncomingHttpHeaders): Published {
-  const byIndex = new Map<number, Record<string, string>>();
-  for (const [key, value] of form) {
-    const m = /^MessageAttributes\.entry\.(\d+)\.(Name|Value\.DataType|Value\.StringValue)$/.exec(key);
-    if (!m) continue;
-    const n = Number(m[1]);
-    byIndex.set(n, { ...byIndex.get(n), [m[2] as string]: value });
-  }
-  return {
-    action: form.get('Action'),
-    topicArn: form.get('TopicArn'),
-    subject: form.get('Subject'),
-    message: form.get('Message'),
-    attributes: Object.fromEntries(
-      [...byIndex.values()].map((a) => [
-        a.Name,
-        { DataType: a['Value.DataType'] as string, StringValue: a['Value.StringValue'] as string },
-      ]),
-    ),
-    authorization: headers.authorization,
-  };
-}
 
 const attr = (StringValue: string) => ({ DataType: 'String', StringValue });
 
@@ -149,7 +99,7 @@ const run: ReviewRun = {
   report: { csv: `s3://${BUCKET}/reports/run-1.csv`, html: `s3://${BUCKET}/reports/run-1.html` },
 };
 
-describe('S3ReviewFiles over path-style S3', () => {
+describe('the S3 manifest and report stores over path-style S3', () => {
   let server: Server;
   let s3: S3Client;
   let objects: Map<string, S3Object>;
@@ -248,10 +198,9 @@ describe('S3ReviewFiles over path-style S3', () => {
     expect(objects.size).toBe(2);
   });
 
-  it('the class answers both ports with the same bucket', async () => {
-    const files = new S3ReviewFiles(s3, BUCKET);
-    await files.put('run-2', items);
-    await files.put('run-2', { csv: 'a\n', html: '<p>a</p>' });
+  it('the two stores share one bucket, each under its own prefix', async () => {
+    await new S3ManifestStore(s3, BUCKET).put('run-2', items);
+    await new S3ReportStore(s3, BUCKET).put('run-2', { csv: 'a\n', html: '<p>a</p>' });
     expect([...objects.keys()].sort()).toEqual([
       `/${BUCKET}/manifests/run-2.json`,
       `/${BUCKET}/reports/run-2.csv`,

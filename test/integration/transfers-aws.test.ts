@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import { SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { NotFoundException, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,6 +12,7 @@ import {
 import { approvalEmail, approvalSlackMessage } from '../../functions/transfers/messages.ts';
 import type { ApprovalNotice, Recipient, Transfer } from '../../functions/transfers/ports.ts';
 import { TaskTokenError } from '../../functions/transfers/workflow.ts';
+import { bodyOf, CLIENT_CONFIG, close, listen, type Published, parsePublish } from './aws-fakes.ts';
 
 /**
  * The two AWS adapters of the transfer workflow, driven through the real AWS SDK v3 clients
@@ -26,63 +26,8 @@ import { TaskTokenError } from '../../functions/transfers/workflow.ts';
 const TOPIC_ARN =
   'arn:aws:sns:eu-west-1:123456789012:CreditSentinel-TransfersApprovalsTopic1A2B3C4D-Z9y8X7w6';
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:TransferApproval-Q1w2E3r4T5y6';
-const CLIENT_CONFIG = {
-  region: 'eu-west-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  maxAttempts: 1,
-};
-
-/** Collects a request body. */
-async function bodyOf(req: AsyncIterable<unknown>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((ok) => server.close(() => ok()));
-}
 
 // ---- a local SNS endpoint: the SDK's real Query-protocol Publish requests, parsed back ----
-
-interface Published {
-  action: string | null;
-  topicArn: string | null;
-  subject: string | null;
-  message: string | null;
-  /** `MessageAttributes.entry.N.{Name,Value.DataType,Value.StringValue}` back to an object. */
-  attributes: Record<string, { DataType: string; StringValue: string }>;
-  authorization: string | undefined;
-}
-
-function parsePublish(form: URLSearchParams, headers: IncomingHttpHeaders): Published {
-  const byIndex = new Map<number, Record<string, string>>();
-  for (const [key, value] of form) {
-    const m = /^MessageAttributes\.entry\.(\d+)\.(Name|Value\.DataType|Value\.StringValue)$/.exec(key);
-    if (!m) continue;
-    const n = Number(m[1]);
-    byIndex.set(n, { ...byIndex.get(n), [m[2] as string]: value });
-  }
-  return {
-    action: form.get('Action'),
-    topicArn: form.get('TopicArn'),
-    subject: form.get('Subject'),
-    message: form.get('Message'),
-    attributes: Object.fromEntries(
-      [...byIndex.values()].map((a) => [
-        a.Name,
-        { DataType: a['Value.DataType'] as string, StringValue: a['Value.StringValue'] as string },
-      ]),
-    ),
-    authorization: headers.authorization,
-  };
-}
 
 /** What SNS answers a Publish on a topic that does not exist (Query protocol error, 404). */
 const TOPIC_NOT_FOUND =

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
-import { policyInForce } from '../../functions/credit/policy.ts';
+import { type Policy, policyInForce } from '../../functions/credit/policy.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
-import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import { type ConsoleOptions, type RunningConsole, startConsole } from '../../infra/local/console.ts';
 import type { LocalEnv } from '../../infra/local/runtime.ts';
 import { consoleTransfers, type LocalTransfers, localTransfers } from '../../infra/local/transfers.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
@@ -30,11 +30,18 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
 export async function startTransfersConsole(
   env: LocalEnv,
   dir: string,
+  opts: {
+    /** @default the shipped credit policy */
+    readonly creditPolicy?: Policy;
+    /** More of the console, built once the transfers exist (e.g. the reviews asking them). */
+    readonly more?: (transfers: LocalTransfers) => Partial<ConsoleOptions>;
+  } = {},
 ): Promise<{ transfers: LocalTransfers; web: RunningConsole }> {
   const approval = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
   if (!approval.ok) throw new Error(`the default approval policy: ${JSON.stringify(approval.issues)}`);
   const approvalPolicy = approval.policy;
-  const creditPolicy = async () => policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
+  const policy = opts.creditPolicy ?? policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
+  const creditPolicy = async () => policy;
   const today = () => new Date().toISOString().slice(0, 10);
   let consoleUrl: string | undefined;
   const transfers = await localTransfers({
@@ -57,6 +64,7 @@ export async function startTransfersConsole(
     port: 0,
     credit: { store: env.store, policy: creditPolicy },
     transfers: consoleTransfers(transfers, dir),
+    ...opts.more?.(transfers),
   });
   consoleUrl = web.url;
   return { transfers, web };
