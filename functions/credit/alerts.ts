@@ -1,6 +1,6 @@
 import type { IsoDate } from '../core/dates.ts';
 import { type Action, type RuleName, SEVERITY_RANK, type Severity } from './policy.ts';
-import type { AlertCandidate } from './rules.ts';
+import type { ExplainedCandidate } from './rules.ts';
 
 /**
  * The alert lifecycle: open -> acknowledged / snoozed -> resolved. One alert per customer and
@@ -73,7 +73,7 @@ function withEvent(a: Alert, e: AlertEvent, patch: Partial<Alert>): Alert {
  */
 export function reconcile(
   active: readonly Alert[],
-  candidates: readonly AlertCandidate[],
+  candidates: readonly ExplainedCandidate[],
   asOf: IsoDate,
   now: string,
   /** The rules that were evaluated: alerts of other rules are left as they are. @default all */
@@ -87,7 +87,7 @@ export function reconcile(
       .map((a) => [a.rule, a]),
   );
   // One candidate per rule (the most severe), and only for the rules evaluated.
-  const best = new Map<RuleName, AlertCandidate>();
+  const best = new Map<RuleName, ExplainedCandidate>();
   for (const c of candidates) {
     if (evaluated !== undefined && !evaluated.has(c.rule)) continue;
     const b = best.get(c.rule);

@@ -221,7 +221,11 @@ function valid(c: { validFrom?: IsoDate | undefined; expiry: IsoDate }, asOf: Is
 
 // ---- the scorecard ----
 
-export interface FactorResult {
+/**
+ * One factor as scored: numbers and codes only. The words a person reads (`reason`) are made by
+ * `explainFactor` where they are read or stored, not for every customer of every evaluation.
+ */
+export interface FactorScore {
   readonly factor: NumericFactor | 'industryRisk';
   /** The figure scored (undefined when it could not be computed). */
   readonly value: number | string | undefined;
@@ -229,7 +233,16 @@ export interface FactorResult {
   readonly maxPoints: number;
   /** Stable code for the band reached, e.g. `MEAN_DAYS_LATE_LE_5`, `ALTMAN_Z2_NOT_COMPUTABLE`. */
   readonly code: string;
-  /** The same in words, with the figure. */
+  /**
+   * The band reached in words ("at most 5.0 days"), why the figure could not be computed, or
+   * the industry's risk class ("unclassed" when the policy does not class it). One string per
+   * band of the policy, shared by every customer in it.
+   */
+  readonly detail: string;
+}
+
+/** A factor with its reason in words, with the figure: what is stored and shown. */
+export interface FactorResult extends FactorScore {
   readonly reason: string;
 }
 
@@ -244,9 +257,15 @@ export interface Assessment {
   readonly score: number;
   readonly rating: Rating;
   readonly riskClass: RiskClass;
-  readonly factors: FactorResult[];
+  readonly factors: FactorScore[];
   readonly limit: LimitRecommendation;
 }
+
+/** An assessment with its words: every factor's reason and the limit's basis and reason. */
+export type ExplainedAssessment = Omit<Assessment, 'factors' | 'limit'> & {
+  readonly factors: FactorResult[];
+  readonly limit: ExplainedLimit;
+};
 
 const CODE: Record<NumericFactor | 'industryRisk', string> = {
   meanDaysLate: 'MEAN_DAYS_LATE',
@@ -293,42 +312,38 @@ function show(f: NumericFactor, v: number): string {
   return v.toFixed(2);
 }
 
-function orNone(v: number | undefined, none: string): { value: number } | { none: string } {
-  return v === undefined ? { none } : { value: v };
-}
-
-/** The figure behind a numeric factor, or why there is none. */
-function figureOf(f: NumericFactor, x: Figures): { value: number } | { none: string } {
+/** The figure behind a numeric factor, or why there is none (one shared string per reason). */
+function figureOf(f: NumericFactor, x: Figures): number | string {
   switch (f) {
     case 'meanDaysLate':
-      return orNone(x.meanDaysLate, 'no invoice settled in the behaviour window');
+      return x.meanDaysLate ?? NOTHING_SETTLED;
     case 'weightedDaysLate':
-      return orNone(x.weightedDaysLate, 'no invoice settled in the behaviour window');
+      return x.weightedDaysLate ?? NOTHING_SETTLED;
     case 'sharePaidLate':
-      return orNone(x.sharePaidLate, 'no invoice settled in the behaviour window');
+      return x.sharePaidLate ?? NOTHING_SETTLED;
     case 'maxDaysPastDue':
-      return { value: x.maxDaysPastDue };
+      return x.maxDaysPastDue;
     case 'overdueShare':
-      return { value: x.overdueShare };
+      return x.overdueShare;
     case 'limitUse':
-      return orNone(x.limitUse, 'no credit limit on file');
+      return x.limitUse ?? 'no credit limit on file';
     case 'currentRatio':
     case 'quickRatio':
     case 'debtRatio':
     case 'altmanZ2': {
       const r = x.ratios[f];
-      return 'value' in r ? { value: r.value } : { none: r.notComputable };
+      return 'value' in r ? r.value : r.notComputable;
     }
     case 'historyMonths':
-      return { value: x.historyMonths };
+      return x.historyMonths;
     case 'externalScore':
-      return orNone(x.externalScore?.value, 'no external score on file');
+      return x.externalScore?.value ?? 'no external score on file';
     case 'cover':
-      return x.exposure > 0
-        ? { value: x.secured / x.exposure }
-        : { none: 'nothing is owed, so there is nothing to cover' };
+      return x.exposure > 0 ? x.secured / x.exposure : 'nothing is owed, so there is nothing to cover';
   }
 }
+
+const NOTHING_SETTLED = 'no invoice settled in the behaviour window';
 
 function codeNumber(v: number): string {
   return String(v).replace('-', 'MINUS_').replace('.', '_');
@@ -401,25 +416,24 @@ function compiled(policy: Policy): CompiledScorecard {
   return c;
 }
 
-export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): FactorResult[] {
+export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): FactorScore[] {
   const card = compiled(policy);
-  const out: FactorResult[] = [];
+  const out: FactorScore[] = [];
   // The factors in the order of CODE: the numeric ones, then industry risk.
   for (const spec of card.numeric) {
     const f = spec.factor;
-    const fig = figureOf(f, x);
-    if ('none' in fig) {
+    const v = figureOf(f, x);
+    if (typeof v === 'string') {
       out.push({
         factor: f,
         value: undefined,
         points: spec.neutralPoints,
         maxPoints: spec.maxPoints,
         code: spec.notComputableCode,
-        reason: `${LABEL[f]} not computable: ${fig.none}; neutral points`,
+        detail: v,
       });
       continue;
     }
-    const v = fig.value;
     const at = atThreshold(v);
     const bands = spec.bands;
     // The schema guarantees a catch-all last band.
@@ -435,7 +449,7 @@ export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): Fact
       points: b.points,
       maxPoints: spec.maxPoints,
       code: b.code,
-      reason: `${LABEL[f]} ${show(f, v)}: ${b.text}`,
+      detail: b.text,
     });
   }
   const ind = card.industry;
@@ -448,15 +462,37 @@ export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): Fact
       value: industry,
       points: ind.points[key],
       maxPoints: ind.maxPoints,
-      code: `${CODE.industryRisk}_${key.toUpperCase()}`,
-      reason: industry
-        ? cls
-          ? `industry "${industry}" is ${cls} risk`
-          : `industry "${industry}" is not classed in the policy`
-        : 'no industry on file',
+      code: INDUSTRY_CODE[key],
+      detail: cls ?? UNCLASSED,
     });
   }
   return out;
+}
+
+const UNCLASSED = 'unclassed';
+const INDUSTRY_CODE: Record<RiskClass | 'unknown', string> = {
+  low: `${CODE.industryRisk}_LOW`,
+  medium: `${CODE.industryRisk}_MEDIUM`,
+  high: `${CODE.industryRisk}_HIGH`,
+  unknown: `${CODE.industryRisk}_UNKNOWN`,
+};
+
+/** A factor's reason in words, with the figure (what `customer --explain` and the console show). */
+export function explainFactor(f: FactorScore): FactorResult {
+  return { ...f, reason: factorReason(f) };
+}
+
+function factorReason(f: FactorScore): string {
+  if (f.factor === 'industryRisk') {
+    const industry = f.value;
+    if (industry === undefined || industry === '') return 'no industry on file';
+    return f.detail === UNCLASSED
+      ? `industry "${industry}" is not classed in the policy`
+      : `industry "${industry}" is ${f.detail} risk`;
+  }
+  return typeof f.value === 'number'
+    ? `${LABEL[f.factor]} ${show(f.factor, f.value)}: ${f.detail}`
+    : `${LABEL[f.factor]} not computable: ${f.detail}; neutral points`;
 }
 
 /** A band's reason code and words. */
@@ -507,6 +543,41 @@ export interface LimitRecommendation {
   readonly recommended: number;
   /** RAISE, CUT, KEEP (within `keepWithin` of the current limit) or NEW (no limit on file). */
   readonly change: 'RAISE' | 'CUT' | 'KEEP' | 'NEW';
+  /** How the figure was built, step by step, in minor units of `currency`: `explainLimit` says it in words. */
+  readonly formula: LimitFormula;
+}
+
+export interface LimitFormula {
+  readonly rating: Rating;
+  /** Average monthly credit sales of the last 12 months. */
+  readonly monthlySales: number;
+  /** The rating's months of sales. */
+  readonly months: number;
+  readonly bySales: number;
+  /** The share of the latest annual revenue, when it capped the figure. */
+  readonly byRevenue?:
+    | {
+        readonly share: number;
+        readonly revenue: number;
+        readonly periodEnd: IsoDate;
+        readonly amount: number;
+      }
+    | undefined;
+  /** The rating's cap in the currency, when it capped the figure. */
+  readonly ratingCap?: number | undefined;
+  readonly guaranteed: number;
+  readonly insured: number;
+  /** Cover and transfers left out because they are in another currency. */
+  readonly uncounted: readonly string[];
+  /** The figure before rounding, and after. */
+  readonly total: number;
+  readonly rounded: number;
+  readonly significantDigits: number;
+  readonly keepWithin: number;
+}
+
+/** A recommendation with its words: what is stored and shown. */
+export interface ExplainedLimit extends LimitRecommendation {
   /** How the figure was built, step by step. */
   readonly basis: string[];
   /** One sentence: the recommendation beside the current limit and why they differ. */
@@ -523,42 +594,30 @@ export function recommendLimit(x: Figures, rating: Rating, policy: Policy): Limi
   const p = policy.limit;
   const ccy = x.currency;
   const months = p.monthsOfSales[rating];
-  const monthly = Math.floor(x.sales12m / 12);
-  let base = Math.floor(monthly * months);
-  const basis = [
-    `${formatMinor(monthly, ccy)} average monthly sales x ${months} months for rating ${rating} = ${formatMinor(base, ccy)}`,
-  ];
-  const revenue = x.latestStatement?.revenue;
-  if (revenue !== undefined && revenue > 0 && x.latestStatement?.currency === ccy) {
-    const byRevenue = Math.floor(revenue * p.maxShareOfRevenue);
-    if (byRevenue < base) {
-      base = byRevenue;
-      basis.push(
-        `capped at ${p.maxShareOfRevenue * 100}% of revenue ${formatMinor(revenue, ccy)} (${x.latestStatement.periodEnd}) = ${formatMinor(byRevenue, ccy)}`,
-      );
+  const monthlySales = Math.floor(x.sales12m / 12);
+  const bySales = Math.floor(monthlySales * months);
+  let base = bySales;
+  let byRevenue: LimitFormula['byRevenue'];
+  const st = x.latestStatement;
+  if (st?.revenue !== undefined && st.revenue > 0 && st.currency === ccy) {
+    const amount = Math.floor(st.revenue * p.maxShareOfRevenue);
+    if (amount < base) {
+      base = amount;
+      byRevenue = { share: p.maxShareOfRevenue, revenue: st.revenue, periodEnd: st.periodEnd, amount };
     }
   }
+  let ratingCap: number | undefined;
   const cap = compiled(policy).caps.get(ccy)?.[rating];
   if (cap !== undefined && cap < base) {
     base = cap;
-    basis.push(`capped at the rating ${rating} cap of ${formatMinor(cap, ccy)}`);
+    ratingCap = cap;
   }
-  let limit = base;
-  if (x.guaranteed > 0) {
-    limit += x.guaranteed;
-    basis.push(`+ ${formatMinor(x.guaranteed, ccy)} of valid guarantees`);
-  }
-  if (x.insured > 0) {
-    limit += x.insured;
-    basis.push(`+ ${formatMinor(x.insured, ccy)} insured share of the exposure`);
-  }
-  for (const u of x.uncounted) basis.push(`not counted: ${u}, not ${ccy}`);
+  const total = base + x.guaranteed + x.insured;
   // Rounded down to `significantDigits` figures in major units (48,321.55 -> 48,000.00 at two).
   const unit = 10 ** (minorDigits(ccy) ?? 2);
-  const major = Math.floor(limit / unit);
-  const step = major > 0 ? unit * 10 ** Math.max(0, String(major).length - p.significantDigits) : unit;
-  const rounded = Math.floor(limit / step) * step;
-  if (rounded !== limit) basis.push(`rounded down to ${p.significantDigits} significant digits`);
+  const major = Math.floor(total / unit);
+  const step = major > 0 ? unit * 10 ** Math.max(0, digitsOf(major) - p.significantDigits) : unit;
+  const rounded = Math.floor(total / step) * step;
   const current = x.creditLimit;
   let change: LimitRecommendation['change'];
   let recommended = rounded;
@@ -567,13 +626,68 @@ export function recommendLimit(x: Figures, rating: Rating, policy: Policy): Limi
     change = 'KEEP';
     recommended = current;
   } else change = rounded > current ? 'RAISE' : rounded < current ? 'CUT' : 'KEEP';
+  return {
+    currency: ccy,
+    current,
+    recommended,
+    change,
+    formula: {
+      rating,
+      monthlySales,
+      months,
+      bySales,
+      byRevenue,
+      ratingCap,
+      guaranteed: x.guaranteed,
+      insured: x.insured,
+      uncounted: x.uncounted,
+      total,
+      rounded,
+      significantDigits: p.significantDigits,
+      keepWithin: p.keepWithin,
+    },
+  };
+}
+
+/** Decimal digits of a positive integer. */
+function digitsOf(n: number): number {
+  let d = 1;
+  for (let v = n; v >= 10; v = Math.floor(v / 10)) d++;
+  return d;
+}
+
+/** The recommendation's basis and reason in words. */
+export function explainLimit(l: LimitRecommendation): ExplainedLimit {
+  const f = l.formula;
+  const ccy = l.currency;
+  const m = (v: number) => formatMinor(v, ccy);
+  const basis = [
+    `${m(f.monthlySales)} average monthly sales x ${f.months} months for rating ${f.rating} = ${m(f.bySales)}`,
+  ];
+  if (f.byRevenue)
+    basis.push(
+      `capped at ${f.byRevenue.share * 100}% of revenue ${m(f.byRevenue.revenue)} (${f.byRevenue.periodEnd}) = ${m(f.byRevenue.amount)}`,
+    );
+  if (f.ratingCap !== undefined) basis.push(`capped at the rating ${f.rating} cap of ${m(f.ratingCap)}`);
+  if (f.guaranteed > 0) basis.push(`+ ${m(f.guaranteed)} of valid guarantees`);
+  if (f.insured > 0) basis.push(`+ ${m(f.insured)} insured share of the exposure`);
+  for (const u of f.uncounted) basis.push(`not counted: ${u}, not ${ccy}`);
+  if (f.rounded !== f.total) basis.push(`rounded down to ${f.significantDigits} significant digits`);
+  const current = l.current;
   const reason =
     current === undefined
-      ? `no limit on file; recommended ${formatMinor(recommended, ccy)}`
-      : change === 'KEEP'
-        ? `keep ${formatMinor(current, ccy)}: the formula gives ${formatMinor(rounded, ccy)}, within ${p.keepWithin * 100}% of it`
-        : `${change === 'RAISE' ? 'raise' : 'cut'} ${formatMinor(current, ccy)} to ${formatMinor(recommended, ccy)}: rating ${rating}, ${basis[0]}${basis.length > 1 ? `; ${basis.slice(1).join('; ')}` : ''}`;
-  return { currency: ccy, current, recommended, change, basis, reason };
+      ? `no limit on file; recommended ${m(l.recommended)}`
+      : l.change === 'KEEP'
+        ? `keep ${m(current)}: the formula gives ${m(f.rounded)}, within ${f.keepWithin * 100}% of it`
+        : `${l.change === 'RAISE' ? 'raise' : 'cut'} ${m(current)} to ${m(l.recommended)}: rating ${f.rating}, ${basis[0]}${basis.length > 1 ? `; ${basis.slice(1).join('; ')}` : ''}`;
+  return { ...l, basis, reason };
+}
+
+/** An assessment with its words (factor reasons, limit basis and reason), for storing and showing. */
+export function explainAssessment<A extends Assessment>(
+  a: A,
+): Omit<A, 'factors' | 'limit'> & { factors: FactorResult[]; limit: ExplainedLimit } {
+  return { ...a, factors: a.factors.map(explainFactor), limit: explainLimit(a.limit) };
 }
 
 /** Notches between two ratings: positive when `now` is worse than `before`. */

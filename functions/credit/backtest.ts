@@ -3,7 +3,7 @@ import { type Alert, reconcile } from './alerts.ts';
 import { assess, type CreditFile, type PriorAssessment } from './assess.ts';
 import { withRecent } from './evaluate.ts';
 import { type Policy, RULES, type RuleName } from './policy.ts';
-import { concentrationCandidate, evaluateRules } from './rules.ts';
+import { concentrationCandidate, evaluateRules, explainCandidate } from './rules.ts';
 
 export interface RuleBacktest {
   readonly rule: RuleName;
@@ -68,14 +68,24 @@ export function backtest(files: readonly CreditFile[], policy: Policy, from: Iso
       }
       active.set(
         file.customerId,
-        step(active.get(file.customerId) ?? [], candidates, day, now, file.customerId, 'rules'),
+        step(
+          active.get(file.customerId) ?? [],
+          candidates.map(explainCandidate),
+          day,
+          now,
+          file.customerId,
+          'rules',
+        ),
       );
       recent.set(file.customerId, [...(a.recent ?? [])]);
     }
     for (const o of open) {
       const b = book.get(o.currency);
       const c = b && concentrationCandidate(o.id, o.currency, o.open, b, day, policy);
-      active.set(o.id, step(active.get(o.id) ?? [], c ? [c] : [], day, now, o.id, 'concentration'));
+      active.set(
+        o.id,
+        step(active.get(o.id) ?? [], c ? [explainCandidate(c)] : [], day, now, o.id, 'concentration'),
+      );
     }
   }
 

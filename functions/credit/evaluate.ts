@@ -1,8 +1,15 @@
+import { canonicalJson } from '../core/canonical.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { addDays, type IsoDate } from '../core/dates.ts';
 import type { Clock } from '../ingest/ports.ts';
 import { type Alert, type AlertDigest, digestOf, type Notification, reconcile } from './alerts.ts';
-import { type Assessment, assess, type CreditFile, type PriorAssessment } from './assess.ts';
+import {
+  type Assessment,
+  assess,
+  type CreditFile,
+  explainAssessment,
+  type PriorAssessment,
+} from './assess.ts';
 import { type Policy, RULES, type RuleName, SEVERITIES, type Severity } from './policy.ts';
 import type {
   AlertNotifier,
@@ -11,7 +18,7 @@ import type {
   EvaluationWrite,
   StoredAssessment,
 } from './ports.ts';
-import { concentrationCandidate, evaluateRules } from './rules.ts';
+import { concentrationCandidate, evaluateRules, explainCandidate } from './rules.ts';
 
 export interface EvaluateDeps {
   readonly store: CreditStore;
@@ -91,9 +98,26 @@ export function withRecent<A extends Assessment>(a: A, file: CreditFile): A {
   return { ...a, recent };
 }
 
+/** The assessment as stored: with its words, without the working figures. */
 function stored(a: Assessment & { figures?: unknown }): StoredAssessment {
   const { figures: _f, ...rest } = a;
-  return rest;
+  return explainAssessment(rest);
+}
+
+/**
+ * Whether a stored assessment holds the same numbers as a new one, apart from the date. The words
+ * are made from the numbers, so they are not compared; the stored attributes may come back from
+ * DynamoDB in another order, so the comparison is of canonical JSON.
+ */
+function sameAssessment(before: StoredAssessment, a: Assessment): boolean {
+  const { asOf: _b, factors: bf, limit: bl, ...bRest } = before;
+  const { asOf: _a, factors: af, limit: al, figures: _f, ...aRest } = a as Assessment & { figures?: unknown };
+  const { basis: _basis, reason: _reason, ...bLimit } = bl;
+  return (
+    canonicalJson(bRest) === canonicalJson(aRest) &&
+    canonicalJson(bLimit) === canonicalJson(al) &&
+    canonicalJson(bf.map(({ reason: _r, ...f }) => f)) === canonicalJson(af)
+  );
 }
 
 /** Whether an assessment says something the stored one did not (so the history keeps it). */
@@ -161,15 +185,14 @@ export async function evaluate(
       const file = asOfFile(creditFileOf(id, part), req.asOf);
       const a = withRecent(assess(file, req.asOf, policy), file);
       const candidates = evaluateRules(file, a, policy);
-      const r = reconcile(part.alerts, candidates, req.asOf, now, NOT_CONCENTRATION);
+      const r = reconcile(part.alerts, candidates.map(explainCandidate), req.asOf, now, NOT_CONCENTRATION);
       count(r.changed, r.notify);
       ratings[a.rating] = (ratings[a.rating] ?? 0) + 1;
       if (part.assessment && part.assessment.rating !== a.rating) ratingChanges++;
-      const s = stored(a);
-      // What changed apart from the date: a steady customer is not written again every day.
-      const changed =
-        !part.assessment ||
-        JSON.stringify({ ...part.assessment, asOf: '' }) !== JSON.stringify({ ...s, asOf: '' });
+      // What changed apart from the date: a steady customer is not written again every day (nor
+      // are its words made again).
+      const changed = !part.assessment || !sameAssessment(part.assessment, a);
+      const s = changed ? stored(a) : part.assessment;
       writes.push({
         customerId: id,
         assessment: changed ? s : undefined,
@@ -201,7 +224,13 @@ export async function evaluate(
       const b = book.get(v.currency);
       const c = b && concentrationCandidate(id, v.currency, v.open, b, req.asOf, policy);
       const active = concentrationAlerts.get(id);
-      const r = reconcile(active ? [active] : [], c ? [c] : [], req.asOf, now, CONCENTRATION);
+      const r = reconcile(
+        active ? [active] : [],
+        c ? [explainCandidate(c)] : [],
+        req.asOf,
+        now,
+        CONCENTRATION,
+      );
       if (r.changed.length > 0) writes.push({ customerId: id, alerts: r.changed });
       count(r.changed, r.notify);
     }

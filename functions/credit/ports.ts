@@ -10,10 +10,10 @@ import type {
 import type { CustomerBooksRecord } from '../ingest/ports.ts';
 import type { ReviewState } from '../reviews/review.ts';
 import type { Alert, AlertDigest, Notification } from './alerts.ts';
-import type { Assessment } from './assess.ts';
+import type { ExplainedAssessment } from './assess.ts';
 
-/** An assessment as stored: everything but the working figures. */
-export type StoredAssessment = Assessment;
+/** An assessment as stored: everything but the working figures, with its words. */
+export type StoredAssessment = ExplainedAssessment;
 
 /** Everything stored on one customer, read in one Query. */
 export interface CustomerPartition {

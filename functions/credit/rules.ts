@@ -1,6 +1,6 @@
 import { addDays, addMonths, dayNumber, daysBetween, type IsoDate } from '../core/dates.ts';
 import { formatMinor } from '../core/money.ts';
-import { byReceived, receivablesAsOf } from '../core/receivables.ts';
+import { receivablesAsOf } from '../core/receivables.ts';
 import type { Payment } from '../core/records.ts';
 import {
   type Assessment,
@@ -9,11 +9,83 @@ import {
   notchesDown,
   type PriorAssessment,
 } from './assess.ts';
-import type { Action, Policy, RuleName, Severity } from './policy.ts';
+import type { Action, Policy, Rating, RuleName, Severity } from './policy.ts';
 import { atThreshold } from './thresholds.ts';
 
-/** What a rule found: one per customer and rule at most (the alert lifecycle keeps one open). */
-export interface AlertCandidate {
+/**
+ * What a rule found, as numbers, dates and ids: one per customer and rule at most (the alert
+ * lifecycle keeps one open). The words a person reads are made by `explainCandidate`, where the
+ * alert is stored or shown, not for every customer of every evaluation.
+ */
+export type AlertCandidate = {
+  readonly [R in RuleName]: {
+    readonly customerId: string;
+    readonly rule: R;
+    readonly severity: Severity;
+    readonly action: Action;
+    readonly asOf: IsoDate;
+    readonly policyId: string;
+    /** The currency of the amounts in `facts` (the credit currency), in minor units. */
+    readonly currency: string;
+    readonly facts: RuleFacts[R];
+  };
+}[RuleName];
+
+/** The figures behind each rule's finding. Amounts are minor units of the candidate's currency; shares are fractions. */
+export interface RuleFacts {
+  readonly daysPastDue: { maxDaysPastDue: number; overdueAmount: number; openInvoices: number };
+  readonly overdueAmount: { overdueAmount: number; creditLimit: number; share: number };
+  readonly limitUse: { exposure: number; creditLimit: number; limitUse: number };
+  readonly abnormalPayment: {
+    paymentId: string;
+    receivedDate: IsoDate;
+    amount: number;
+    medianOfHistory: number;
+    /** Infinite (signed) when every earlier payment was the same amount. */
+    robustZ: number;
+    paymentsInHistory: number;
+  };
+  readonly paymentFrequency: {
+    lastPayment: IsoDate;
+    daysSinceLastPayment: number;
+    usualIntervalDays: number;
+    exposure: number;
+  };
+  readonly daysLateDrift: {
+    recentMeanDaysLate: number;
+    baselineMeanDaysLate: number;
+    recentSettled: number;
+    baselineSettled: number;
+  };
+  readonly ratingDowngrade: {
+    from: PriorAssessment;
+    to: PriorAssessment;
+    notches: number;
+    rating: Rating;
+    score: number;
+    windowDays: number;
+  };
+  readonly coverExpiring: {
+    /** Soonest first. */
+    expiring: { what: string; expiry: IsoDate; amount: number; currency: string }[];
+  };
+  readonly staleFinancials: { latestPeriodEnd: IsoDate; months: number; exposure: number };
+  readonly disputedShare: {
+    disputedAmount: number;
+    disputedShare: number;
+    shareBefore: number;
+    since: IsoDate;
+  };
+  readonly concentration: {
+    openAmount: number;
+    allOpenReceivables: number;
+    share: number;
+    customersInCurrency: number;
+  };
+}
+
+/** A finding with its words: what an alert stores and a notification shows. */
+export interface ExplainedCandidate {
   readonly customerId: string;
   readonly rule: RuleName;
   readonly severity: Severity;
@@ -82,22 +154,158 @@ export function robustScorer(
   return Object.assign(score, { median: med, mad });
 }
 
-function mean(xs: readonly number[]): number {
-  return xs.reduce((p, q) => p + q, 0) / xs.length;
+type Words = { summary: string; evidence: Record<string, string | number> };
+type Explain<R extends RuleName> = (f: RuleFacts[R], ccy: string, c: AlertCandidate & { rule: R }) => Words;
+
+/** Each rule's words, from its facts. */
+const WORDS: { readonly [R in RuleName]: Explain<R> } = {
+  daysPastDue: (f, ccy) => ({
+    summary: `an invoice is ${f.maxDaysPastDue} days past due`,
+    evidence: {
+      maxDaysPastDue: f.maxDaysPastDue,
+      overdueAmount: formatMinor(f.overdueAmount, ccy),
+      openInvoices: f.openInvoices,
+    },
+  }),
+  overdueAmount: (f, ccy) => ({
+    summary: `${formatMinor(f.overdueAmount, ccy)} overdue, ${pct(f.share)} of the credit limit`,
+    evidence: {
+      overdueAmount: formatMinor(f.overdueAmount, ccy),
+      creditLimit: formatMinor(f.creditLimit, ccy),
+      share: pct(f.share),
+    },
+  }),
+  limitUse: (f, ccy) => ({
+    summary:
+      f.creditLimit === 0
+        ? `${formatMinor(f.exposure, ccy)} owed against a zero credit limit`
+        : `exposure ${formatMinor(f.exposure, ccy)} is ${pct(f.limitUse)} of the ${formatMinor(f.creditLimit, ccy)} limit`,
+    evidence: {
+      exposure: formatMinor(f.exposure, ccy),
+      creditLimit: formatMinor(f.creditLimit, ccy),
+      limitUse: pct(f.limitUse),
+    },
+  }),
+  abnormalPayment: (f, ccy) => ({
+    summary: `payment ${f.paymentId} of ${formatMinor(f.amount, ccy)} is far from this customer's usual ${formatMinor(f.medianOfHistory, ccy)}`,
+    evidence: {
+      paymentId: f.paymentId,
+      receivedDate: f.receivedDate,
+      amount: formatMinor(f.amount, ccy),
+      medianOfHistory: formatMinor(f.medianOfHistory, ccy),
+      robustZ: Number.isFinite(f.robustZ)
+        ? Number(f.robustZ.toFixed(2))
+        : 'every earlier payment was the same amount',
+      paymentsInHistory: f.paymentsInHistory,
+    },
+  }),
+  paymentFrequency: (f, ccy) => ({
+    summary: `no payment for ${f.daysSinceLastPayment} days; this customer usually pays every ${f.usualIntervalDays} days`,
+    evidence: {
+      lastPayment: f.lastPayment,
+      daysSinceLastPayment: f.daysSinceLastPayment,
+      usualIntervalDays: f.usualIntervalDays,
+      exposure: formatMinor(f.exposure, ccy),
+    },
+  }),
+  daysLateDrift: (f) => {
+    const drift = f.recentMeanDaysLate - f.baselineMeanDaysLate;
+    return {
+      summary: `pays ${drift.toFixed(1)} days later than its own baseline (${f.recentMeanDaysLate.toFixed(1)} vs ${f.baselineMeanDaysLate.toFixed(1)} days late)`,
+      evidence: {
+        recentMeanDaysLate: Number(f.recentMeanDaysLate.toFixed(1)),
+        baselineMeanDaysLate: Number(f.baselineMeanDaysLate.toFixed(1)),
+        driftDays: Number(drift.toFixed(1)),
+        recentSettled: f.recentSettled,
+        baselineSettled: f.baselineSettled,
+      },
+    };
+  },
+  ratingDowngrade: (f, _ccy, c) => ({
+    summary: `rating fell from ${f.from.rating} (${f.from.asOf}) to ${f.to.rating} (${f.to.asOf})${f.to.asOf === c.asOf ? '' : `; ${f.rating} now`}`,
+    evidence: {
+      fromRating: f.from.rating,
+      fromAsOf: f.from.asOf,
+      fromScore: f.from.score,
+      toRating: f.to.rating,
+      toAsOf: f.to.asOf,
+      notches: f.notches,
+      rating: f.rating,
+      score: f.score,
+      windowDays: f.windowDays,
+    },
+  }),
+  coverExpiring: (f, _ccy, c) => {
+    const first = f.expiring[0] as RuleFacts['coverExpiring']['expiring'][number];
+    const daysLeft = daysBetween(c.asOf, first.expiry);
+    return {
+      summary: `${first.what} expires on ${first.expiry}, in ${daysLeft} days`,
+      evidence: {
+        expiring: f.expiring
+          .map((e) => `${e.what}: ${formatMinor(e.amount, e.currency)} until ${e.expiry}`)
+          .join('; '),
+        daysLeft,
+      },
+    };
+  },
+  staleFinancials: (f, ccy) => ({
+    summary: `the latest financial statement is for ${f.latestPeriodEnd}, more than ${f.months} months ago`,
+    evidence: { latestPeriodEnd: f.latestPeriodEnd, exposure: formatMinor(f.exposure, ccy) },
+  }),
+  disputedShare: (f, ccy) => ({
+    summary: `${pct(f.disputedShare)} of the open amount is disputed, up from ${pct(f.shareBefore)} on ${f.since}`,
+    evidence: {
+      disputedAmount: formatMinor(f.disputedAmount, ccy),
+      disputedShare: pct(f.disputedShare),
+      shareBefore: pct(f.shareBefore),
+      since: f.since,
+    },
+  }),
+  concentration: (f, ccy) => ({
+    summary: `holds ${pct(f.share)} of all open receivables in ${ccy}`,
+    evidence: {
+      openAmount: formatMinor(f.openAmount, ccy),
+      allOpenReceivables: formatMinor(f.allOpenReceivables, ccy),
+      share: pct(f.share),
+      customersInCurrency: f.customersInCurrency,
+    },
+  }),
+};
+
+/** A finding in words: its summary and its evidence, amounts formatted in its currency. */
+export function explainCandidate(c: AlertCandidate): ExplainedCandidate {
+  const words = (WORDS[c.rule] as Explain<RuleName>)(c.facts, c.currency, c);
+  return {
+    customerId: c.customerId,
+    rule: c.rule,
+    severity: c.severity,
+    action: c.action,
+    asOf: c.asOf,
+    policyId: c.policyId,
+    evidence: words.evidence,
+    summary: words.summary,
+  };
 }
 
-function candidate(
+function candidate<R extends RuleName>(
   out: AlertCandidate[],
   customerId: string,
   asOf: IsoDate,
   policyId: string,
-  rule: RuleName,
+  currency: string,
+  rule: R,
   severity: Severity,
   action: Action,
-  summary: string,
-  evidence: Record<string, string | number>,
+  facts: RuleFacts[R],
 ): void {
-  out.push({ customerId, rule, severity, action, asOf, policyId, evidence, summary });
+  out.push({ customerId, rule, severity, action, asOf, policyId, currency, facts } as AlertCandidate);
+}
+
+/** The payments in `currency`: the same array when all are (the usual case). */
+function inCurrency(payments: readonly Payment[], currency: string): readonly Payment[] {
+  for (let k = 0; k < payments.length; k++)
+    if ((payments[k] as Payment).currency !== currency) return payments.filter((p) => p.currency === currency);
+  return payments;
 }
 
 /** Runs every enabled early-warning rule of the policy on one assessed customer. */
@@ -113,14 +321,19 @@ export function evaluateRules(
   const s = x.receivables.summary;
   const out: AlertCandidate[] = [];
   // A local function would be wrapped by the bundler's keepNames on every call: the hot path hoists it.
-  const raise = candidate.bind(null, out, file.customerId, a.asOf, policy.id);
+  const raise = candidate.bind(null, out, file.customerId, a.asOf, policy.id, ccy) as <R extends RuleName>(
+    rule: R,
+    severity: Severity,
+    action: Action,
+    facts: RuleFacts[R],
+  ) => void;
 
   if (r.daysPastDue.enabled) {
     const l = levelFor(r.daysPastDue.levels, x.maxDaysPastDue);
     if (l)
-      raise('daysPastDue', l.severity, l.action, `an invoice is ${x.maxDaysPastDue} days past due`, {
+      raise('daysPastDue', l.severity, l.action, {
         maxDaysPastDue: x.maxDaysPastDue,
-        overdueAmount: formatMinor(s.overdueAmount, ccy),
+        overdueAmount: s.overdueAmount,
         openInvoices: s.openInvoices,
       });
   }
@@ -130,40 +343,25 @@ export function evaluateRules(
     const share = s.overdueAmount / x.creditLimit;
     const l = levelFor(r.overdueAmount.levels, share);
     if (l)
-      raise(
-        'overdueAmount',
-        l.severity,
-        l.action,
-        `${formatMinor(s.overdueAmount, ccy)} overdue, ${pct(share)} of the credit limit`,
-        {
-          overdueAmount: formatMinor(s.overdueAmount, ccy),
-          creditLimit: formatMinor(x.creditLimit, ccy),
-          share: pct(share),
-        },
-      );
+      raise('overdueAmount', l.severity, l.action, {
+        overdueAmount: s.overdueAmount,
+        creditLimit: x.creditLimit,
+        share,
+      });
   }
 
   if (r.limitUse.enabled && x.limitUse !== undefined) {
     const l = levelFor(r.limitUse.levels, x.limitUse);
     if (l)
-      raise(
-        'limitUse',
-        l.severity,
-        l.action,
-        x.creditLimit === 0
-          ? `${formatMinor(x.exposure, ccy)} owed against a zero credit limit`
-          : `exposure ${formatMinor(x.exposure, ccy)} is ${pct(x.limitUse)} of the ${formatMinor(x.creditLimit as number, ccy)} limit`,
-        {
-          exposure: formatMinor(x.exposure, ccy),
-          creditLimit: formatMinor(x.creditLimit as number, ccy),
-          limitUse: pct(x.limitUse),
-        },
-      );
+      raise('limitUse', l.severity, l.action, {
+        exposure: x.exposure,
+        creditLimit: x.creditLimit as number,
+        limitUse: x.limitUse,
+      });
   }
 
   // The customer's payments in its credit currency received by the date, oldest first.
-  const payments = file.payments.filter((p) => p.receivedDate <= a.asOf && p.currency === ccy);
-  if (payments.length > 1) payments.sort(byReceived);
+  const payments = inCurrency(x.receivables.payments, ccy);
 
   if (r.abnormalPayment.enabled && payments.length > r.abnormalPayment.minHistory) {
     const from = addDays(a.asOf, -r.abnormalPayment.lookbackDays);
@@ -181,24 +379,15 @@ export function evaluateRules(
         if (Math.abs(z) > r.abnormalPayment.zScore && (!worst || Math.abs(z) > Math.abs(worst.z)))
           worst = { p, z };
       }
-      if (worst) {
-        const { p, z } = worst;
-        const med = score.median;
-        raise(
-          'abnormalPayment',
-          r.abnormalPayment.severity,
-          r.abnormalPayment.action,
-          `payment ${p.paymentId} of ${formatMinor(p.amount, ccy)} is far from this customer's usual ${formatMinor(Math.round(med), ccy)}`,
-          {
-            paymentId: p.paymentId,
-            receivedDate: p.receivedDate,
-            amount: formatMinor(p.amount, ccy),
-            medianOfHistory: formatMinor(Math.round(med), ccy),
-            robustZ: Number.isFinite(z) ? Number(z.toFixed(2)) : 'every earlier payment was the same amount',
-            paymentsInHistory: history.length,
-          },
-        );
-      }
+      if (worst)
+        raise('abnormalPayment', r.abnormalPayment.severity, r.abnormalPayment.action, {
+          paymentId: worst.p.paymentId,
+          receivedDate: worst.p.receivedDate,
+          amount: worst.p.amount,
+          medianOfHistory: Math.round(score.median),
+          robustZ: worst.z,
+          paymentsInHistory: history.length,
+        });
     }
   }
 
@@ -213,21 +402,14 @@ export function evaluateRules(
     }
     if (gaps.length + 1 >= r.paymentFrequency.minPayments) {
       const usual = median(gaps);
-      const last = (payments[payments.length - 1] as Payment).receivedDate;
       const since = dayNumber(a.asOf) - previous;
       if (since >= r.paymentFrequency.minGapDays && since > r.paymentFrequency.factor * usual)
-        raise(
-          'paymentFrequency',
-          r.paymentFrequency.severity,
-          r.paymentFrequency.action,
-          `no payment for ${since} days; this customer usually pays every ${usual} days`,
-          {
-            lastPayment: last,
-            daysSinceLastPayment: since,
-            usualIntervalDays: usual,
-            exposure: formatMinor(x.exposure, ccy),
-          },
-        );
+        raise('paymentFrequency', r.paymentFrequency.severity, r.paymentFrequency.action, {
+          lastPayment: (payments[payments.length - 1] as Payment).receivedDate,
+          daysSinceLastPayment: since,
+          usualIntervalDays: usual,
+          exposure: x.exposure,
+        });
     }
   }
 
@@ -235,32 +417,33 @@ export function evaluateRules(
     const d = r.daysLateDrift;
     const recentFrom = addDays(a.asOf, -d.recentDays);
     const baseFrom = addMonths(recentFrom, -d.baselineMonths);
-    const recent: number[] = [];
-    const base: number[] = [];
+    let recentSum = 0;
+    let recentSettled = 0;
+    let baseSum = 0;
+    let baselineSettled = 0;
     const { settledDate, daysLate } = x.receivables;
     for (let i = 0; i < settledDate.length; i++) {
       const on = settledDate[i];
       if (on === undefined) continue;
-      if (on > recentFrom) recent.push(daysLate[i] as number);
-      else if (on > baseFrom) base.push(daysLate[i] as number);
+      if (on > recentFrom) {
+        recentSum += daysLate[i] as number;
+        recentSettled++;
+      } else if (on > baseFrom) {
+        baseSum += daysLate[i] as number;
+        baselineSettled++;
+      }
     }
-    if (recent.length >= d.minSettled && base.length >= d.minSettled) {
-      const drift = mean(recent) - mean(base);
-      const l = levelFor(d.levels, drift);
+    if (recentSettled >= d.minSettled && baselineSettled >= d.minSettled) {
+      const recentMeanDaysLate = recentSum / recentSettled;
+      const baselineMeanDaysLate = baseSum / baselineSettled;
+      const l = levelFor(d.levels, recentMeanDaysLate - baselineMeanDaysLate);
       if (l)
-        raise(
-          'daysLateDrift',
-          l.severity,
-          l.action,
-          `pays ${drift.toFixed(1)} days later than its own baseline (${mean(recent).toFixed(1)} vs ${mean(base).toFixed(1)} days late)`,
-          {
-            recentMeanDaysLate: Number(mean(recent).toFixed(1)),
-            baselineMeanDaysLate: Number(mean(base).toFixed(1)),
-            driftDays: Number(drift.toFixed(1)),
-            recentSettled: recent.length,
-            baselineSettled: base.length,
-          },
-        );
+        raise('daysLateDrift', l.severity, l.action, {
+          recentMeanDaysLate,
+          baselineMeanDaysLate,
+          recentSettled,
+          baselineSettled,
+        });
     }
   }
 
@@ -286,26 +469,17 @@ export function evaluateRules(
     }
     const l = fall && levelFor(r.ratingDowngrade.levels, fall.notches);
     if (fall && l)
-      raise(
-        'ratingDowngrade',
-        l.severity,
-        l.action,
-        `rating fell from ${fall.from.rating} (${fall.from.asOf}) to ${fall.to.rating} (${fall.to.asOf})${fall.to.asOf === a.asOf ? '' : `; ${a.rating} now`}`,
-        {
-          fromRating: fall.from.rating,
-          fromAsOf: fall.from.asOf,
-          fromScore: fall.from.score,
-          toRating: fall.to.rating,
-          toAsOf: fall.to.asOf,
-          notches: fall.notches,
-          rating: a.rating,
-          score: a.score,
-          windowDays: r.ratingDowngrade.windowDays,
-        },
-      );
+      raise('ratingDowngrade', l.severity, l.action, {
+        from: fall.from,
+        to: fall.to,
+        notches: fall.notches,
+        rating: a.rating,
+        score: a.score,
+        windowDays: r.ratingDowngrade.windowDays,
+      });
   }
 
-  if (r.coverExpiring.enabled) {
+  if (r.coverExpiring.enabled && (file.guarantees.length > 0 || file.insurance.length > 0)) {
     const until = addDays(a.asOf, r.coverExpiring.days);
     const expiring = [
       ...file.guarantees
@@ -313,40 +487,30 @@ export function evaluateRules(
         .map((g) => ({
           what: `guarantee ${g.guaranteeId} (${g.issuer})`,
           expiry: g.expiry,
-          amount: formatMinor(g.amount, g.currency),
+          amount: g.amount,
+          currency: g.currency,
         })),
       ...file.insurance
         .filter((c) => (c.validFrom ?? '') <= a.asOf && c.expiry >= a.asOf && c.expiry <= until)
         .map((c) => ({
           what: `insurance ${c.policyId} (${c.insurer})`,
           expiry: c.expiry,
-          amount: formatMinor(c.cap, c.currency),
+          amount: c.cap,
+          currency: c.currency,
         })),
     ].sort((p, q) => (p.expiry < q.expiry ? -1 : 1));
-    const first = expiring[0];
-    if (first)
-      raise(
-        'coverExpiring',
-        r.coverExpiring.severity,
-        r.coverExpiring.action,
-        `${first.what} expires on ${first.expiry}, in ${daysBetween(a.asOf, first.expiry)} days`,
-        {
-          expiring: expiring.map((e) => `${e.what}: ${e.amount} until ${e.expiry}`).join('; '),
-          daysLeft: daysBetween(a.asOf, first.expiry),
-        },
-      );
+    if (expiring.length > 0)
+      raise('coverExpiring', r.coverExpiring.severity, r.coverExpiring.action, { expiring });
   }
 
   if (r.staleFinancials.enabled && x.exposure > 0 && x.latestStatement) {
     const limit = addMonths(a.asOf, -r.staleFinancials.months);
     if (x.latestStatement.periodEnd < limit)
-      raise(
-        'staleFinancials',
-        r.staleFinancials.severity,
-        r.staleFinancials.action,
-        `the latest financial statement is for ${x.latestStatement.periodEnd}, more than ${r.staleFinancials.months} months ago`,
-        { latestPeriodEnd: x.latestStatement.periodEnd, exposure: formatMinor(x.exposure, ccy) },
-      );
+      raise('staleFinancials', r.staleFinancials.severity, r.staleFinancials.action, {
+        latestPeriodEnd: x.latestStatement.periodEnd,
+        months: r.staleFinancials.months,
+        exposure: x.exposure,
+      });
   }
 
   if (r.disputedShare.enabled && atThreshold(x.disputedShare) >= r.disputedShare.minShare) {
@@ -357,18 +521,12 @@ export function evaluateRules(
     ).summary;
     const shareThen = before.openAmount > 0 ? before.disputedAmount / before.openAmount : 0;
     if (atThreshold(x.disputedShare - shareThen) >= r.disputedShare.minRise)
-      raise(
-        'disputedShare',
-        r.disputedShare.severity,
-        r.disputedShare.action,
-        `${pct(x.disputedShare)} of the open amount is disputed, up from ${pct(shareThen)} on ${then}`,
-        {
-          disputedAmount: formatMinor(s.disputedAmount, ccy),
-          disputedShare: pct(x.disputedShare),
-          shareBefore: pct(shareThen),
-          since: then,
-        },
-      );
+      raise('disputedShare', r.disputedShare.severity, r.disputedShare.action, {
+        disputedAmount: s.disputedAmount,
+        disputedShare: x.disputedShare,
+        shareBefore: shareThen,
+        since: then,
+      });
   }
 
   if (r.concentration.enabled && portfolio) {
@@ -400,12 +558,7 @@ export function concentrationCandidate(
     action: l.action,
     asOf,
     policyId: policy.id,
-    summary: `holds ${pct(share)} of all open receivables in ${currency}`,
-    evidence: {
-      openAmount: formatMinor(open, currency),
-      allOpenReceivables: formatMinor(book.open, currency),
-      share: pct(share),
-      customersInCurrency: book.customers,
-    },
+    currency,
+    facts: { openAmount: open, allOpenReceivables: book.open, share, customersInCurrency: book.customers },
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/canonical.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { minorDigits } from '../core/currencies.ts';
 import { dateInZone, type IsoDate } from '../core/dates.ts';
@@ -106,21 +107,9 @@ class Writer {
   }
 }
 
-/** Stored items come back from DynamoDB with their attributes in another order: compare sorted. */
+/** Stored items come back from DynamoDB with their attributes in another order: compare canonical JSON. */
 function sameJson(a: unknown, b: unknown): boolean {
-  if (b === undefined) return false;
-  const sorted = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sorted)
-      : v !== null && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v)
-              .filter(([, x]) => x !== undefined)
-              .sort(([x], [y]) => (x < y ? -1 : 1))
-              .map(([k, x]) => [k, sorted(x)]),
-          )
-        : v;
-  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+  return b !== undefined && canonicalJson(a) === canonicalJson(b);
 }
 
 type Convertible = (Invoice | Payment) & { from?: Provenance };

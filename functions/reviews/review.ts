@@ -4,7 +4,7 @@ import { minorDigits } from '../core/currencies.ts';
 import { addMonths, type IsoDate } from '../core/dates.ts';
 import { formatMinor, parseMinorUnits } from '../core/money.ts';
 import type { Alert } from '../credit/alerts.ts';
-import { assess, type CreditFile, type FactorResult } from '../credit/assess.ts';
+import { assess, type CreditFile, explainAssessment, type FactorResult } from '../credit/assess.ts';
 import { type Policy, RATINGS, type Rating, type RiskClass, SEVERITY_RANK } from '../credit/policy.ts';
 
 /**
@@ -184,7 +184,7 @@ export interface ReviewInput {
  */
 export function reviewCustomer(input: ReviewInput): Review {
   const { file, policy, asOf, previous } = input;
-  const a = assess(file, asOf, policy);
+  const a = explainAssessment(assess(file, asOf, policy));
   const x = a.figures;
   const s = x.receivables.summary;
   const ccy = a.currency;

@@ -2,7 +2,7 @@ import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
 import { formatMinor } from '../core/money.ts';
 import { AGING_BUCKETS } from '../core/receivables.ts';
 import type { Alert } from '../credit/alerts.ts';
-import type { Assessment, Figures } from '../credit/assess.ts';
+import { type Assessment, explainFactor, type Figures } from '../credit/assess.ts';
 import { type Rating, type RiskClass, SEVERITY_RANK } from '../credit/policy.ts';
 import { robustScorer } from '../credit/rules.ts';
 import type { ApprovalPolicy, GateFlag } from './approval-policy.ts';
@@ -269,7 +269,7 @@ export function riskGate(x: GateInputs): GateReport {
     ratingReasons: a
       ? [...a.factors]
           .sort((p, q) => p.points / p.maxPoints - q.points / q.maxPoints)
-          .map((fr) => ({ reason: fr.reason, points: fr.points, maxPoints: fr.maxPoints }))
+          .map((fr) => ({ reason: explainFactor(fr).reason, points: fr.points, maxPoints: fr.maxPoints }))
       : [],
     exposure,
     activeAlerts: active.map((al) => ({ rule: al.rule, severity: al.severity, summary: al.summary })),

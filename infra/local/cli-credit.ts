@@ -4,11 +4,11 @@ import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { mapLimit } from '../../functions/core/concurrency.ts';
 import type { IsoDate } from '../../functions/core/dates.ts';
 import { type Alert, type AlertCommand, applyCommand } from '../../functions/credit/alerts.ts';
-import { assess } from '../../functions/credit/assess.ts';
+import { assess, explainAssessment } from '../../functions/credit/assess.ts';
 import { backtest } from '../../functions/credit/backtest.ts';
 import { asOfFile, creditFileOf, evaluate } from '../../functions/credit/evaluate.ts';
 import { type Policy, parsePolicy, policyInForce } from '../../functions/credit/policy.ts';
-import { evaluateRules } from '../../functions/credit/rules.ts';
+import { evaluateRules, explainCandidate } from '../../functions/credit/rules.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { dateOption, table, today, UsageError, withStore } from './cli-common.ts';
 import { OutboxAlertNotifier } from './files.ts';
@@ -217,9 +217,10 @@ export async function explainCustomer(
   }
   const policy = await loadPolicy(env.store);
   const file = asOfFile(creditFileOf(id, part), asOf);
-  const a = assess(file, asOf, policy);
-  const candidates = evaluateRules(file, a, policy);
-  const { figures: _f, ...assessment } = a;
+  const assessed = assess(file, asOf, policy);
+  const candidates = evaluateRules(file, assessed, policy).map(explainCandidate);
+  const { figures: _f, ...assessment } = explainAssessment(assessed);
+  const a = assessment;
   if (json) {
     console.log(
       JSON.stringify(

@@ -7,8 +7,9 @@ import { formatMinor } from '../../functions/core/money.ts';
 import { AGING_BUCKETS, type AgingBucket, type InvoiceStatus } from '../../functions/core/receivables.ts';
 import type { Alert } from '../../functions/credit/alerts.ts';
 import {
-  type Assessment,
   assess,
+  type ExplainedAssessment,
+  explainAssessment,
   handsBackCash,
   type TransferCommitment,
   transferCounts,
@@ -624,7 +625,7 @@ ${financials}`;
 
 /** A customer's assessment as of a date (computed live, never stored) and its active alerts. */
 interface CreditView {
-  readonly assessment: Assessment;
+  readonly assessment: ExplainedAssessment;
   readonly alerts: readonly Alert[];
   /** Open receivables less unapplied cash plus the approved transfers counted, as of the date. */
   readonly exposure: number;
@@ -780,7 +781,7 @@ async function customerNames(credit: ConsoleCredit, alerts: readonly Alert[]): P
 async function creditView(credit: ConsoleCredit, id: string, asOf: IsoDate): Promise<CreditView> {
   const [part, policy] = await Promise.all([credit.store.loadCustomerPartition(id), credit.policy()]);
   const file = asOfFile(creditFileOf(id, part), asOf);
-  const { figures, ...assessment } = assess(file, asOf, policy);
+  const { figures, ...assessment } = explainAssessment(assess(file, asOf, policy));
   const transfers = (file.transfers ?? []).filter(
     (t) => t.currency === file.currency && transferCounts(t, asOf),
   );

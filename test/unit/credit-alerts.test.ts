@@ -8,7 +8,7 @@ import {
   reconcile,
 } from '../../functions/credit/alerts.ts';
 import type { Action, RuleName, Severity } from '../../functions/credit/policy.ts';
-import type { AlertCandidate } from '../../functions/credit/rules.ts';
+import type { ExplainedCandidate } from '../../functions/credit/rules.ts';
 
 const ACTION: Record<Severity, Action> = {
   info: 'review',
@@ -22,8 +22,8 @@ function cand(
   asOf: string,
   rule: RuleName = 'daysPastDue',
   customerId = 'C1',
-  extra: Partial<AlertCandidate> = {},
-): AlertCandidate {
+  extra: Partial<ExplainedCandidate> = {},
+): ExplainedCandidate {
   return {
     customerId,
     rule,

@@ -4,14 +4,17 @@ import {
   assess,
   type CreditFile,
   type ExternalScore,
+  explainFactor,
+  explainLimit,
   type FactorResult,
+  type FactorScore,
   type Figures,
   figuresOf,
   type Guarantee,
   type InsuranceCover,
   notchesDown,
   ratingOf,
-  recommendLimit,
+  recommendLimit as recommendLimitNumbers,
   scoreFactors,
   transferCounts,
 } from '../../functions/credit/assess.ts';
@@ -144,10 +147,15 @@ const worked = {
 };
 const workedFile = file(worked);
 
-function factor(fs: FactorResult[], name: FactorResult['factor']): FactorResult {
+function factor(fs: FactorScore[], name: FactorResult['factor']): FactorResult {
   const f = fs.find((x) => x.factor === name);
   if (!f) throw new Error(`no factor ${name}`);
-  return f;
+  return explainFactor(f);
+}
+
+/** The recommendation with its words, as the tests read it. */
+function recommendLimit(...args: Parameters<typeof recommendLimitNumbers>) {
+  return explainLimit(recommendLimitNumbers(...args));
 }
 
 // ---- figures ----
@@ -709,7 +717,7 @@ describe('recommended limit', () => {
   const x = figuresOf(workedFile, AS_OF, policy);
 
   it('the worked example: months of sales + guarantees + insured share, rounded down; CUT', () => {
-    const l = assess(workedFile, AS_OF, policy).limit;
+    const l = explainLimit(assess(workedFile, AS_OF, policy).limit);
     // average monthly sales: floor(16,000,000 / 12) = 1,333,333 cents
     // rating C: 1.5 months -> floor(1,999,999.5) = 1,999,999
     // 10% of revenue 1,000,000.00 = 100,000.00 and the C cap 750,000.00 are both higher

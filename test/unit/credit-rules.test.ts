@@ -10,9 +10,10 @@ import {
 } from '../../functions/credit/assess.ts';
 import type { Policy, PolicyDocument, Rating, RuleName } from '../../functions/credit/policy.ts';
 import {
-  type AlertCandidate,
   concentrationCandidate,
+  type ExplainedCandidate,
   evaluateRules,
+  explainCandidate,
   levelFor,
   median,
   type Portfolio,
@@ -57,17 +58,17 @@ function notDue(id: string, amount: number, issueDate = '2026-06-01'): Invoice {
   return inv(id, issueDate, '2027-06-30', amount);
 }
 
-function run(f: CreditFile, asOf = AS_OF, p: Policy = policy, portfolio?: Portfolio): AlertCandidate[] {
-  return evaluateRules(f, assess(f, asOf, p), p, portfolio);
+function run(f: CreditFile, asOf = AS_OF, p: Policy = policy, portfolio?: Portfolio): ExplainedCandidate[] {
+  return evaluateRules(f, assess(f, asOf, p), p, portfolio).map(explainCandidate);
 }
 
-function only(cs: AlertCandidate[], rule: RuleName): AlertCandidate | undefined {
+function only(cs: ExplainedCandidate[], rule: RuleName): ExplainedCandidate | undefined {
   const hits = cs.filter((c) => c.rule === rule);
   expect(hits.length).toBeLessThanOrEqual(1); // at most one candidate per rule
   return hits[0];
 }
 
-function sev(cs: AlertCandidate[], rule: RuleName): string {
+function sev(cs: ExplainedCandidate[], rule: RuleName): string {
   const c = only(cs, rule);
   return c ? `${c.severity}/${c.action}` : 'none';
 }
@@ -417,7 +418,7 @@ describe('daysLateDrift', () => {
     const due = addDays(settled, -late);
     return { i: inv(`S${n}`, addDays(due, -30), due, amount), p: pay(`SP${n}`, settled, amount, [`S${n}`]) };
   }
-  function drift(recent: [string, number][], base: [string, number][]): AlertCandidate[] {
+  function drift(recent: [string, number][], base: [string, number][]): ExplainedCandidate[] {
     const rows = [...recent, ...base].map(([d, l]) => settledLate(d, l));
     return run(file({ invoices: rows.map((r) => r.i), payments: rows.map((r) => r.p) }));
   }
@@ -499,7 +500,7 @@ describe('ratingDowngrade', () => {
     policyId: policy.id,
   });
   const check = (recent: PriorAssessment[] | undefined, now: Rating) =>
-    evaluateRules({ ...f, recent }, { ...a, rating: now }, policy);
+    evaluateRules({ ...f, recent }, { ...a, rating: now }, policy).map(explainCandidate);
 
   it.each([
     ['B', 'C', 'warning/review'], // 1 notch
@@ -569,7 +570,10 @@ describe('ratingDowngrade', () => {
     // limit use 0.1% -> 8, NC ratios 2+2+2+4, history 0, NC score 2, cover 0% -> 0, wholesale 2 = 56
     expect(a.score).toBe(56);
     expect(a.rating).toBe('C');
-    const c = only(evaluateRules({ ...f, recent: [prior('2026-06-15', 'B')] }, a, policy), 'ratingDowngrade');
+    const c = only(
+      evaluateRules({ ...f, recent: [prior('2026-06-15', 'B')] }, a, policy).map(explainCandidate),
+      'ratingDowngrade',
+    );
     expect(c?.evidence).toEqual({
       fromRating: 'B',
       fromAsOf: '2026-06-15',
@@ -789,7 +793,13 @@ describe('concentration', () => {
   it('concentrationCandidate on its own (the whole-book pass)', () => {
     // 300,000 of 1,000,000 = 30% > 20%
     const c = concentrationCandidate('C7', 'GBP', 300_000, { open: 1_000_000, customers: 4 }, AS_OF, policy);
-    expect(c).toEqual({
+    expect(c?.facts).toEqual({
+      openAmount: 300_000,
+      allOpenReceivables: 1_000_000,
+      share: 0.3,
+      customersInCurrency: 4,
+    });
+    expect(c && explainCandidate(c)).toEqual({
       customerId: 'C7',
       rule: 'concentration',
       severity: 'warning',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addDays } from '../../functions/core/dates.ts';
 import type { Customer, Invoice } from '../../functions/core/records.ts';
 import type { Alert, AlertStatus } from '../../functions/credit/alerts.ts';
-import { assess, type CreditFile } from '../../functions/credit/assess.ts';
+import { assess, type CreditFile, explainFactor } from '../../functions/credit/assess.ts';
 import {
   NUMERIC_FACTORS,
   policyInForce,
@@ -925,7 +925,7 @@ describe('riskGate: the report', () => {
       maxPoints: 8,
     });
     expect([...report.ratingReasons].map((r) => r.reason).sort()).toEqual(
-      aged.factors.map((f) => f.reason).sort(),
+      aged.factors.map((f) => explainFactor(f).reason).sort(),
     );
   });
 
