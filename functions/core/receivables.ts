@@ -84,8 +84,8 @@ export function allocatePayments(
 
 /** What the allocation leaves: per invoice (in the order given) and the cash left over. */
 interface Applied {
-  /** Per invoice: the amount applied to it. */
-  readonly paid: number[];
+  /** Per invoice: what is still open (its amount less what was applied to it). */
+  readonly open: number[];
   /** Per invoice: the received date of the last payment applied to it (undefined: none). */
   readonly last: (IsoDate | undefined)[];
   /** Unapplied cash in the currency asked for. */
@@ -112,9 +112,10 @@ function applyPayments(
   detail?: AllocationResult,
 ): Applied {
   const n = invoices.length;
-  const paid = new Array<number>(n).fill(0);
+  const open = new Array<number>(n);
+  for (let j = 0; j < n; j++) open[j] = (invoices[j] as Invoice).amount;
   const last = new Array<IsoDate | undefined>(n).fill(undefined);
-  const out: Applied = { paid, last, unapplied: 0, otherCash: undefined };
+  const out: Applied = { open, last, unapplied: 0, otherCash: undefined };
   let index: Map<string, number> | undefined;
   let fifo: number[] | undefined;
   for (const p of ordered) {
@@ -144,9 +145,9 @@ function applyPayments(
         else if (inv.currency !== p.currency)
           detail?.notes.push({ paymentId: p.paymentId, invoiceId: ref, code: 'CURRENCY_MISMATCH' });
         else {
-          const take = Math.min(inv.amount - (paid[i] as number), remaining);
+          const take = Math.min(open[i] as number, remaining);
           if (take > 0) {
-            paid[i] = (paid[i] as number) + take;
+            open[i] = (open[i] as number) - take;
             last[i] = p.receivedDate; // payments come in received order: this one is the latest
             remaining -= take;
             allocations?.push({ paymentId: p.paymentId, invoiceId: ref, amount: take, date: p.receivedDate });
@@ -162,9 +163,9 @@ function applyPayments(
         if (remaining === 0) break;
         const inv = invoices[i] as Invoice;
         if (inv.issueDate > p.receivedDate || inv.currency !== p.currency) continue;
-        const take = Math.min(inv.amount - (paid[i] as number), remaining);
+        const take = Math.min(open[i] as number, remaining);
         if (take > 0) {
-          paid[i] = (paid[i] as number) + take;
+          open[i] = (open[i] as number) - take;
           last[i] = p.receivedDate;
           remaining -= take;
           allocations?.push({
@@ -336,8 +337,10 @@ function receivablesWith(
   let over180 = 0;
   let other: Map<string, number> | undefined;
   const n = invoices.length;
-  const open = new Array<number>(n);
-  const settledDate = new Array<IsoDate | undefined>(n);
+  // The allocation's arrays become the receivables' own: settled dates are the last payment
+  // dates of the invoices paid off (cleared below for the others).
+  const open = applied.open;
+  const settledDate = applied.last;
   const daysLate = new Array<number>(n);
   let openAmount = 0;
   let overdueAmount = 0;
@@ -349,17 +352,15 @@ function receivablesWith(
   let sales = 0;
   for (let i = 0; i < n; i++) {
     const inv = invoices[i] as Invoice;
-    const o = inv.amount - (applied.paid[i] as number);
-    const lastPaid = applied.last[i];
-    open[i] = o;
+    const o = open[i] as number;
+    const lastPaid = settledDate[i];
     if (o === 0 && lastPaid !== undefined) {
       const late = Math.max(0, dayNumber(lastPaid) - dayNumber(inv.dueDate));
-      settledDate[i] = lastPaid;
       daysLate[i] = late;
       settledInvoices++;
       lateSum += late;
     } else {
-      settledDate[i] = undefined;
+      if (lastPaid !== undefined) settledDate[i] = undefined; // partly paid: still open
       daysLate[i] = -1;
       if (inv.currency !== currency) {
         other ??= new Map();

@@ -84,12 +84,19 @@ export interface Figures {
   readonly guaranteed: number;
   readonly insured: number;
   /** Cover and approved transfers that are not in the credit currency and so are not counted. */
-  readonly uncounted: string[];
+  readonly uncounted: readonly string[];
   /** Credit sales (invoiced) in the 12 months to `asOf`, minor units. */
   readonly sales12m: number;
 }
 
 const NO_STATEMENT: Ratio = { notComputable: 'no financial statement on file' };
+const NO_RATIOS: Figures['ratios'] = Object.freeze({
+  currentRatio: NO_STATEMENT,
+  quickRatio: NO_STATEMENT,
+  debtRatio: NO_STATEMENT,
+  altmanZ2: NO_STATEMENT,
+});
+const NOTHING_UNCOUNTED: readonly string[] = Object.freeze([]);
 
 const RETURNS: ReadonlySet<string> = new Set(['refund', 'overpayment_return']);
 
@@ -133,25 +140,23 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
   let lateCount = 0;
   let weighted = 0;
   let weight = 0;
-  const { invoices, settledDate, daysLate } = receivables;
-  for (let i = 0; i < invoices.length; i++) {
-    const on = settledDate[i];
-    if (on === undefined || on <= windowStart) continue;
-    const late = daysLate[i] as number;
-    const amount = (invoices[i] as Invoice).amount;
-    settled++;
-    lateSum += late;
-    if (late > 0) lateCount++;
-    weighted += late * amount;
-    weight += amount;
-  }
   let first: IsoDate | undefined;
   let sales12m = 0;
   const salesFrom = addMonths(asOf, -12);
-  for (const inv of file.invoices) {
-    if (inv.issueDate > asOf) continue;
+  // The invoices issued by the date, with what the receivables found of each.
+  const { invoices, settledDate, daysLate } = receivables;
+  for (let i = 0; i < invoices.length; i++) {
+    const inv = invoices[i] as Invoice;
     if (first === undefined || inv.issueDate < first) first = inv.issueDate;
     if (inv.issueDate > salesFrom && inv.currency === file.currency) sales12m += inv.amount;
+    const on = settledDate[i];
+    if (on === undefined || on <= windowStart) continue;
+    const late = daysLate[i] as number;
+    settled++;
+    lateSum += late;
+    if (late > 0) lateCount++;
+    weighted += late * inv.amount;
+    weight += inv.amount;
   }
 
   let latestStatement: FinancialStatement | undefined;
@@ -200,17 +205,12 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
           debtRatio: debtRatio(latestStatement),
           altmanZ2: altmanZ2(latestStatement),
         }
-      : {
-          currentRatio: NO_STATEMENT,
-          quickRatio: NO_STATEMENT,
-          debtRatio: NO_STATEMENT,
-          altmanZ2: NO_STATEMENT,
-        },
+      : NO_RATIOS,
     externalScore,
     secured: guaranteed + insured,
     guaranteed,
     insured,
-    uncounted,
+    uncounted: uncounted.length > 0 ? uncounted : NOTHING_UNCOUNTED,
     sales12m,
   };
 }
@@ -390,7 +390,9 @@ function compiled(policy: Policy): CompiledScorecard {
       maxPoints: spec.maxPoints,
       neutralPoints: spec.neutralPoints,
       notComputableCode: `${CODE[f]}_NOT_COMPUTABLE`,
-      bands: spec.bands.map((b) => ({ ...b, ...bandWords(f, b) })),
+      // Every band in one shape (both bounds present, undefined when open), so the scoring loop
+      // reads them through one hidden class.
+      bands: spec.bands.map((b) => ({ min: b.min, max: b.max, points: b.points, ...bandWords(f, b) })),
     });
   }
   const ind = factors.industryRisk;

@@ -115,9 +115,23 @@ export function levelFor(levels: readonly Level[], measure: number): Level | und
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
-/** Median of a non-empty list. */
+/** Median of a non-empty list (a customer's few values are sorted by insertion: no typed array to make). */
 export function median(xs: readonly number[]): number {
-  const s = Float64Array.from(xs).sort();
+  let s: ArrayLike<number>;
+  if (xs.length > 32) s = Float64Array.from(xs).sort();
+  else {
+    const a = xs.slice();
+    for (let i = 1; i < a.length; i++) {
+      const v = a[i] as number;
+      let j = i - 1;
+      while (j >= 0 && (a[j] as number) > v) {
+        a[j + 1] = a[j] as number;
+        j--;
+      }
+      a[j + 1] = v;
+    }
+    s = a;
+  }
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
@@ -287,24 +301,38 @@ export function explainCandidate(c: AlertCandidate): ExplainedCandidate {
   };
 }
 
+interface Found {
+  readonly out: AlertCandidate[];
+  readonly customerId: string;
+  readonly asOf: IsoDate;
+  readonly policyId: string;
+  readonly currency: string;
+}
+
 function candidate<R extends RuleName>(
-  out: AlertCandidate[],
-  customerId: string,
-  asOf: IsoDate,
-  policyId: string,
-  currency: string,
+  at: Found,
   rule: R,
   severity: Severity,
   action: Action,
   facts: RuleFacts[R],
 ): void {
-  out.push({ customerId, rule, severity, action, asOf, policyId, currency, facts } as AlertCandidate);
+  at.out.push({
+    customerId: at.customerId,
+    rule,
+    severity,
+    action,
+    asOf: at.asOf,
+    policyId: at.policyId,
+    currency: at.currency,
+    facts,
+  } as AlertCandidate);
 }
 
 /** The payments in `currency`: the same array when all are (the usual case). */
 function inCurrency(payments: readonly Payment[], currency: string): readonly Payment[] {
   for (let k = 0; k < payments.length; k++)
-    if ((payments[k] as Payment).currency !== currency) return payments.filter((p) => p.currency === currency);
+    if ((payments[k] as Payment).currency !== currency)
+      return payments.filter((p) => p.currency === currency);
   return payments;
 }
 
@@ -320,18 +348,14 @@ export function evaluateRules(
   const ccy = x.currency;
   const s = x.receivables.summary;
   const out: AlertCandidate[] = [];
-  // A local function would be wrapped by the bundler's keepNames on every call: the hot path hoists it.
-  const raise = candidate.bind(null, out, file.customerId, a.asOf, policy.id, ccy) as <R extends RuleName>(
-    rule: R,
-    severity: Severity,
-    action: Action,
-    facts: RuleFacts[R],
-  ) => void;
+  // What every finding of this customer shares (`candidate` is called directly: a bound or local
+  // function would be made again for every customer, and the bundler's keepNames wraps the latter).
+  const at: Found = { out, customerId: file.customerId, asOf: a.asOf, policyId: policy.id, currency: ccy };
 
   if (r.daysPastDue.enabled) {
     const l = levelFor(r.daysPastDue.levels, x.maxDaysPastDue);
     if (l)
-      raise('daysPastDue', l.severity, l.action, {
+      candidate(at, 'daysPastDue', l.severity, l.action, {
         maxDaysPastDue: x.maxDaysPastDue,
         overdueAmount: s.overdueAmount,
         openInvoices: s.openInvoices,
@@ -343,7 +367,7 @@ export function evaluateRules(
     const share = s.overdueAmount / x.creditLimit;
     const l = levelFor(r.overdueAmount.levels, share);
     if (l)
-      raise('overdueAmount', l.severity, l.action, {
+      candidate(at, 'overdueAmount', l.severity, l.action, {
         overdueAmount: s.overdueAmount,
         creditLimit: x.creditLimit,
         share,
@@ -353,7 +377,7 @@ export function evaluateRules(
   if (r.limitUse.enabled && x.limitUse !== undefined) {
     const l = levelFor(r.limitUse.levels, x.limitUse);
     if (l)
-      raise('limitUse', l.severity, l.action, {
+      candidate(at, 'limitUse', l.severity, l.action, {
         exposure: x.exposure,
         creditLimit: x.creditLimit as number,
         limitUse: x.limitUse,
@@ -380,7 +404,7 @@ export function evaluateRules(
           worst = { p, z };
       }
       if (worst)
-        raise('abnormalPayment', r.abnormalPayment.severity, r.abnormalPayment.action, {
+        candidate(at, 'abnormalPayment', r.abnormalPayment.severity, r.abnormalPayment.action, {
           paymentId: worst.p.paymentId,
           receivedDate: worst.p.receivedDate,
           amount: worst.p.amount,
@@ -391,7 +415,14 @@ export function evaluateRules(
     }
   }
 
-  if (r.paymentFrequency.enabled && x.exposure > 0 && payments.length >= r.paymentFrequency.minPayments) {
+  const lastPayment = payments[payments.length - 1];
+  if (
+    r.paymentFrequency.enabled &&
+    x.exposure > 0 &&
+    payments.length >= r.paymentFrequency.minPayments &&
+    lastPayment !== undefined &&
+    dayNumber(a.asOf) - dayNumber(lastPayment.receivedDate) >= r.paymentFrequency.minGapDays
+  ) {
     // The intervals between the distinct days payments came in.
     const gaps: number[] = [];
     let previous = dayNumber((payments[0] as Payment).receivedDate);
@@ -403,9 +434,9 @@ export function evaluateRules(
     if (gaps.length + 1 >= r.paymentFrequency.minPayments) {
       const usual = median(gaps);
       const since = dayNumber(a.asOf) - previous;
-      if (since >= r.paymentFrequency.minGapDays && since > r.paymentFrequency.factor * usual)
-        raise('paymentFrequency', r.paymentFrequency.severity, r.paymentFrequency.action, {
-          lastPayment: (payments[payments.length - 1] as Payment).receivedDate,
+      if (since > r.paymentFrequency.factor * usual)
+        candidate(at, 'paymentFrequency', r.paymentFrequency.severity, r.paymentFrequency.action, {
+          lastPayment: lastPayment.receivedDate,
           daysSinceLastPayment: since,
           usualIntervalDays: usual,
           exposure: x.exposure,
@@ -438,7 +469,7 @@ export function evaluateRules(
       const baselineMeanDaysLate = baseSum / baselineSettled;
       const l = levelFor(d.levels, recentMeanDaysLate - baselineMeanDaysLate);
       if (l)
-        raise('daysLateDrift', l.severity, l.action, {
+        candidate(at, 'daysLateDrift', l.severity, l.action, {
           recentMeanDaysLate,
           baselineMeanDaysLate,
           recentSettled,
@@ -469,7 +500,7 @@ export function evaluateRules(
     }
     const l = fall && levelFor(r.ratingDowngrade.levels, fall.notches);
     if (fall && l)
-      raise('ratingDowngrade', l.severity, l.action, {
+      candidate(at, 'ratingDowngrade', l.severity, l.action, {
         from: fall.from,
         to: fall.to,
         notches: fall.notches,
@@ -500,13 +531,13 @@ export function evaluateRules(
         })),
     ].sort((p, q) => (p.expiry < q.expiry ? -1 : 1));
     if (expiring.length > 0)
-      raise('coverExpiring', r.coverExpiring.severity, r.coverExpiring.action, { expiring });
+      candidate(at, 'coverExpiring', r.coverExpiring.severity, r.coverExpiring.action, { expiring });
   }
 
   if (r.staleFinancials.enabled && x.exposure > 0 && x.latestStatement) {
     const limit = addMonths(a.asOf, -r.staleFinancials.months);
     if (x.latestStatement.periodEnd < limit)
-      raise('staleFinancials', r.staleFinancials.severity, r.staleFinancials.action, {
+      candidate(at, 'staleFinancials', r.staleFinancials.severity, r.staleFinancials.action, {
         latestPeriodEnd: x.latestStatement.periodEnd,
         months: r.staleFinancials.months,
         exposure: x.exposure,
@@ -521,7 +552,7 @@ export function evaluateRules(
     ).summary;
     const shareThen = before.openAmount > 0 ? before.disputedAmount / before.openAmount : 0;
     if (atThreshold(x.disputedShare - shareThen) >= r.disputedShare.minRise)
-      raise('disputedShare', r.disputedShare.severity, r.disputedShare.action, {
+      candidate(at, 'disputedShare', r.disputedShare.severity, r.disputedShare.action, {
         disputedAmount: s.disputedAmount,
         disputedShare: x.disputedShare,
         shareBefore: shareThen,
