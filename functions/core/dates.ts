@@ -193,6 +193,24 @@ export function addDays(date: IsoDate, days: number): IsoDate {
   return fromDayNumber(dayNumber(date) + days);
 }
 
+/**
+ * `make` remembered for the last date and key it was asked for: an evaluation asks for the same
+ * window starts (90 days before the date, 12 months before, ...) for every customer.
+ */
+export function lastDateMemo<K, V>(make: (date: IsoDate, key: K) => V): (date: IsoDate, key: K) => V {
+  let lastDate: IsoDate | undefined;
+  let lastKey: K | undefined;
+  let last: V | undefined;
+  return (date, key) => {
+    if (date !== lastDate || key !== lastKey) {
+      last = make(date, key);
+      lastDate = date;
+      lastKey = key;
+    }
+    return last as V;
+  };
+}
+
 /** Answers of `addMonths` by month offset, then date: an evaluation asks the same few for every customer. */
 const monthsMemo = new Map<number, Map<IsoDate, IsoDate>>();
 let monthsMemoSize = 0;

@@ -1,4 +1,4 @@
-import { addDays, dayNumber, daysBetween, type IsoDate } from './dates.ts';
+import { addDays, dayNumber, daysBetween, type IsoDate, lastDateMemo } from './dates.ts';
 import type { Invoice, Payment } from './records.ts';
 
 /** Part of a payment applied to an invoice, effective on the payment's received date. */
@@ -308,6 +308,12 @@ function receivedBy(payments: readonly Payment[], asOf: IsoDate): readonly Payme
   return payments;
 }
 
+/** The day number of `asOf` and the first day of its DSO window (the same for every customer of a run). */
+const dsoWindow = lastDateMemo((asOf: IsoDate, dsoDays: number) => ({
+  asOfDay: dayNumber(asOf),
+  salesFrom: addDays(asOf, -dsoDays),
+}));
+
 /**
  * A customer's receivables as the books stood at the end of `asOf`: only invoices issued and
  * payments received by then exist. Every figure follows DOMAIN.md's formulas.
@@ -326,8 +332,7 @@ function receivablesWith(
   const payments = inReceivedOrder(receivedBy(books.payments, asOf));
   const currency = mainCurrency(books);
   const applied = applyPayments(invoices, payments, currency, detail);
-  const asOfDay = dayNumber(asOf);
-  const salesFrom = addDays(asOf, -dsoDays);
+  const { asOfDay, salesFrom } = dsoWindow(asOf, dsoDays);
 
   let notDue = 0;
   let d1_30 = 0;

@@ -1,5 +1,5 @@
 import { minorDigits } from '../core/currencies.ts';
-import { addMonths, type IsoDate, monthsBetween } from '../core/dates.ts';
+import { addMonths, type IsoDate, lastDateMemo, monthsBetween } from '../core/dates.ts';
 import { formatMinor, parseMinorUnits } from '../core/money.ts';
 import { type Receivables, receivablesAsOf } from '../core/receivables.ts';
 import type {
@@ -115,6 +115,12 @@ export function transferCounts(t: TransferCommitment, asOf: IsoDate): boolean {
   return t.approvedOn <= asOf && (handsBackCash(t.transferType) || t.paidOn === undefined || t.paidOn > asOf);
 }
 
+/** The starts of the behaviour window and of the 12 months of sales (the same for every customer of a run). */
+const scoreWindows = lastDateMemo((asOf: IsoDate, policy: Policy) => ({
+  windowStart: addMonths(asOf, -policy.scorecard.behaviourMonths),
+  salesFrom: addMonths(asOf, -12),
+}));
+
 /** The figures of a credit file as of a date: only what was known that day counts. */
 export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figures {
   const receivables = receivablesAsOf(file, asOf);
@@ -134,7 +140,7 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
   const limitUse =
     creditLimit === undefined ? undefined : creditLimit > 0 ? exposure / creditLimit : exposure > 0 ? 999 : 0;
 
-  const windowStart = addMonths(asOf, -policy.scorecard.behaviourMonths);
+  const { windowStart, salesFrom } = scoreWindows(asOf, policy);
   let settled = 0;
   let lateSum = 0;
   let lateCount = 0;
@@ -142,7 +148,6 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
   let weight = 0;
   let first: IsoDate | undefined;
   let sales12m = 0;
-  const salesFrom = addMonths(asOf, -12);
   // The invoices issued by the date, with what the receivables found of each.
   const { invoices, settledDate, daysLate } = receivables;
   for (let i = 0; i < invoices.length; i++) {
@@ -357,7 +362,13 @@ interface CompiledFactor {
   readonly maxPoints: number;
   readonly neutralPoints: number;
   readonly notComputableCode: string;
-  readonly bands: readonly (Band & { readonly code: string; readonly text: string })[];
+  readonly bands: readonly {
+    readonly upTo: number;
+    readonly from: number;
+    readonly points: number;
+    readonly code: string;
+    readonly text: string;
+  }[];
 }
 
 /** What scoring needs of a policy, made once per policy (every customer reuses it). */
@@ -390,9 +401,14 @@ function compiled(policy: Policy): CompiledScorecard {
       maxPoints: spec.maxPoints,
       neutralPoints: spec.neutralPoints,
       notComputableCode: `${CODE[f]}_NOT_COMPUTABLE`,
-      // Every band in one shape (both bounds present, undefined when open), so the scoring loop
-      // reads them through one hidden class.
-      bands: spec.bands.map((b) => ({ min: b.min, max: b.max, points: b.points, ...bandWords(f, b) })),
+      // Every band in one shape with both bounds (infinite when open): one comparison each.
+      bands: spec.bands.map((b) => ({
+        // "at most max" when max is given, else "at least min", else anything.
+        upTo: b.max ?? Number.POSITIVE_INFINITY,
+        from: b.max === undefined ? (b.min ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY,
+        points: b.points,
+        ...bandWords(f, b),
+      })),
     });
   }
   const ind = factors.industryRisk;
@@ -441,7 +457,7 @@ export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): Fact
     // The schema guarantees a catch-all last band.
     let b = bands[bands.length - 1] as CompiledFactor['bands'][number];
     for (const band of bands)
-      if (band.max !== undefined ? at <= band.max : band.min !== undefined ? at >= band.min : true) {
+      if (at <= band.upTo && at >= band.from) {
         b = band;
         break;
       }

@@ -1,4 +1,4 @@
-import { addDays, addMonths, dayNumber, daysBetween, type IsoDate } from '../core/dates.ts';
+import { addDays, addMonths, dayNumber, daysBetween, type IsoDate, lastDateMemo } from '../core/dates.ts';
 import { formatMinor } from '../core/money.ts';
 import { receivablesAsOf } from '../core/receivables.ts';
 import type { Payment } from '../core/records.ts';
@@ -336,6 +336,17 @@ function inCurrency(payments: readonly Payment[], currency: string): readonly Pa
   return payments;
 }
 
+/** The dates the rules measure from (the same for every customer of a run). */
+const days = lastDateMemo((asOf: IsoDate, policy: Policy) => {
+  const recentFrom = addDays(asOf, -policy.rules.daysLateDrift.recentDays);
+  return {
+    asOfDay: dayNumber(asOf),
+    abnormalFrom: addDays(asOf, -policy.rules.abnormalPayment.lookbackDays),
+    recentFrom,
+    baseFrom: addMonths(recentFrom, -policy.rules.daysLateDrift.baselineMonths),
+  };
+});
+
 /** Runs every enabled early-warning rule of the policy on one assessed customer. */
 export function evaluateRules(
   file: CreditFile,
@@ -388,7 +399,7 @@ export function evaluateRules(
   const payments = inCurrency(x.receivables.payments, ccy);
 
   if (r.abnormalPayment.enabled && payments.length > r.abnormalPayment.minHistory) {
-    const from = addDays(a.asOf, -r.abnormalPayment.lookbackDays);
+    const from = days(a.asOf, policy).abnormalFrom;
     // Sorted by date: the history is a prefix, the recent ones the rest.
     let cut = 0;
     while (cut < payments.length && (payments[cut] as Payment).receivedDate <= from) cut++;
@@ -421,7 +432,7 @@ export function evaluateRules(
     x.exposure > 0 &&
     payments.length >= r.paymentFrequency.minPayments &&
     lastPayment !== undefined &&
-    dayNumber(a.asOf) - dayNumber(lastPayment.receivedDate) >= r.paymentFrequency.minGapDays
+    days(a.asOf, policy).asOfDay - dayNumber(lastPayment.receivedDate) >= r.paymentFrequency.minGapDays
   ) {
     // The intervals between the distinct days payments came in.
     const gaps: number[] = [];
@@ -433,7 +444,7 @@ export function evaluateRules(
     }
     if (gaps.length + 1 >= r.paymentFrequency.minPayments) {
       const usual = median(gaps);
-      const since = dayNumber(a.asOf) - previous;
+      const since = days(a.asOf, policy).asOfDay - previous;
       if (since > r.paymentFrequency.factor * usual)
         candidate(at, 'paymentFrequency', r.paymentFrequency.severity, r.paymentFrequency.action, {
           lastPayment: lastPayment.receivedDate,
@@ -446,8 +457,7 @@ export function evaluateRules(
 
   if (r.daysLateDrift.enabled) {
     const d = r.daysLateDrift;
-    const recentFrom = addDays(a.asOf, -d.recentDays);
-    const baseFrom = addMonths(recentFrom, -d.baselineMonths);
+    const { recentFrom, baseFrom } = days(a.asOf, policy);
     let recentSum = 0;
     let recentSettled = 0;
     let baseSum = 0;

@@ -8,9 +8,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { addDays, type IsoDate } from '../../functions/core/dates.ts';
 import type { Aging } from '../../functions/core/receivables.ts';
 import type { Invoice, Payment } from '../../functions/core/records.ts';
-import { assess, type CreditFile } from '../../functions/credit/assess.ts';
+import { assess, type CreditFile, explainAssessment } from '../../functions/credit/assess.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
-import { evaluateRules } from '../../functions/credit/rules.ts';
+import { evaluateRules, explainCandidate } from '../../functions/credit/rules.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { prng } from './generate.ts';
 
@@ -80,16 +80,30 @@ export interface EvaluationBench {
   readonly aging: Aging;
 }
 
-/** Assesses every customer and runs every rule: the work of one evaluation, without the store. */
-export function evaluateBook(files: readonly CreditFile[], asOf: IsoDate = EVAL_AS_OF): EvaluationBench {
+/**
+ * Assesses every customer and runs every rule: the work of one evaluation, without the store.
+ * With `words`, every assessment and finding is also put in words (factor reasons, limit basis,
+ * alert summaries and evidence): what a first daily run stores, when nothing was stored before.
+ */
+export function evaluateBook(
+  files: readonly CreditFile[],
+  asOf: IsoDate = EVAL_AS_OF,
+  words = false,
+): EvaluationBench {
   const policy = policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
   const aging: Aging = { notDue: 0, d1_30: 0, d31_60: 0, d61_90: 0, d91_180: 0, over180: 0 };
   let alerts = 0;
   let invoices = 0;
+  let said = 0;
   const t0 = performance.now();
   for (const f of files) {
     const a = assess(f, asOf, policy);
-    alerts += evaluateRules(f, a, policy).length;
+    const found = evaluateRules(f, a, policy);
+    alerts += found.length;
+    if (words) {
+      said += explainAssessment(a).factors.length;
+      for (const c of found) said += explainCandidate(c).summary.length > 0 ? 1 : 0;
+    }
     const g = a.figures.receivables.summary.aging;
     aging.notDue += g.notDue;
     aging.d1_30 += g.d1_30;
@@ -99,14 +113,16 @@ export function evaluateBook(files: readonly CreditFile[], asOf: IsoDate = EVAL_
     aging.over180 += g.over180;
     invoices += f.invoices.length;
   }
-  return { customers: files.length, invoices, seconds: (performance.now() - t0) / 1000, alerts, aging };
+  const seconds = (performance.now() - t0) / 1000;
+  if (words && said === 0) throw new Error('nothing was put in words');
+  return { customers: files.length, invoices, seconds, alerts, aging };
 }
 
 /** The same aging buckets in SQL over the same rows (loaded into DuckDB first, not timed). */
 export async function duckdbAging(
   files: readonly CreditFile[],
   asOf: IsoDate = EVAL_AS_OF,
-  runs = 3,
+  runs = 5,
 ): Promise<{ seconds: number; aging: Aging }> {
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const conn = await instance.connect();

@@ -255,4 +255,47 @@ describe('stored assessments', () => {
       await h.close();
     }
   });
+
+  it('is stored with its words, and attributes read back in another order are still the same', async () => {
+    const h = await harness();
+    try {
+      await h.load(
+        'steady.csv',
+        'invoice_id,customer_id,issue_date,due_date,amount,currency\nS-1,STEADY,2025-06-01,2025-08-31,500.00,EUR\n',
+        {},
+      );
+      const r = recorder();
+      await evaluate(deps(h, r.notifier), { asOf: '2025-06-10' });
+      const first = (await h.env.store.loadCustomerPartition('STEADY')).assessment;
+      expect(first?.factors.every((f) => f.reason.length > 0 && f.detail.length > 0)).toBe(true);
+      expect(first?.factors.find((f) => f.factor === 'maxDaysPastDue')?.reason).toBe(
+        'days past due of the oldest open item 0 days: at most 0 days',
+      );
+      expect(first?.limit.reason).toMatch(/^no limit on file; recommended /);
+      expect(first?.limit.formula.rating).toBe(first?.rating);
+      // DynamoDB does not keep a map's attributes in the order they were written: read them back
+      // reversed at every level, as it may.
+      const reversed = (v: unknown): unknown =>
+        Array.isArray(v)
+          ? v.map(reversed)
+          : v !== null && typeof v === 'object'
+            ? Object.fromEntries(
+                Object.entries(v)
+                  .reverse()
+                  .map(([k, x]) => [k, reversed(x)]),
+              )
+            : v;
+      const store = h.env.store;
+      const shuffled = Object.create(store) as typeof store;
+      shuffled.loadCustomerPartition = async (id: string) => {
+        const part = await store.loadCustomerPartition(id);
+        return { ...part, assessment: reversed(part.assessment) as typeof part.assessment };
+      };
+      expect(Object.keys(reversed(first) as object)).not.toEqual(Object.keys(first ?? {}));
+      await evaluate({ ...deps(h, r.notifier), store: shuffled }, { asOf: '2025-06-11' });
+      expect((await store.loadCustomerPartition('STEADY')).assessment?.asOf).toBe('2025-06-10');
+    } finally {
+      await h.close();
+    }
+  });
 });

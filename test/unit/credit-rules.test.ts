@@ -107,6 +107,16 @@ describe('median', () => {
     expect(median([-5, -1, -3])).toBe(-3);
   });
 
+  it.each([7, 32, 33, 101])(
+    'agrees with a full sort for %i values (insertion below 33, typed array above)',
+    (n) => {
+      const xs = Array.from({ length: n }, (_, i) => ((i * 7919) % 97) - 40 + (i % 3) / 4);
+      const sorted = [...xs].sort((a, b) => a - b);
+      const m = Math.floor(n / 2);
+      expect(median(xs)).toBe(n % 2 ? sorted[m] : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2);
+    },
+  );
+
   it('sorts numerically (not as text) and leaves the input alone', () => {
     const xs = [100, 9, 20];
     expect(median(xs)).toBe(20); // text order would give 100, 20, 9
@@ -169,6 +179,27 @@ describe('daysPastDue', () => {
       expect(c?.asOf).toBe(AS_OF);
       expect(c?.policyId).toBe(policy.id);
     }
+  });
+
+  it('a finding holds numbers (minor units, in the credit currency); its words are made from them', () => {
+    const f = file({ invoices: [inv('A', '2026-01-01', '2026-05-01', 123_456), notDue('B', 50_000)] });
+    const found = evaluateRules(f, assess(f, AS_OF, policy), policy).find((c) => c.rule === 'daysPastDue');
+    expect(found?.currency).toBe(f.currency);
+    expect(found?.rule === 'daysPastDue' && found.facts).toEqual({
+      maxDaysPastDue: 60,
+      overdueAmount: 123_456,
+      openInvoices: 2,
+    });
+    expect(found && explainCandidate(found)).toEqual({
+      customerId: 'C1',
+      rule: 'daysPastDue',
+      severity: 'high',
+      action: 'hold_deliveries',
+      asOf: AS_OF,
+      policyId: policy.id,
+      summary: 'an invoice is 60 days past due',
+      evidence: { maxDaysPastDue: 60, overdueAmount: '1234.56', openInvoices: 2 },
+    });
   });
 
   it('switched off in the policy, it never fires', () => {

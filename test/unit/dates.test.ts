@@ -9,6 +9,7 @@ import {
   daysBetween,
   fromDayNumber,
   isoFromUtcDate,
+  lastDateMemo,
   monthsBetween,
   parseDate,
 } from '../../functions/core/dates.ts';
@@ -125,6 +126,39 @@ describe('day arithmetic', () => {
     expect(dayNumber('2000-01-01')).toBe(10957);
     // 2025-01-01 = 10957 + 25*365 + 7 leap days (2000..2024) = 20089; + 31 (Jan) + 28 (Feb) = 20148
     expect(dayNumber('2025-03-01')).toBe(20148);
+  });
+
+  it('dayNumber agrees with Date inside the month table (1900-2199) and outside it', () => {
+    for (const iso of [
+      '0001-01-01',
+      '1600-02-29',
+      '1899-12-31',
+      '1900-01-01',
+      '1900-03-01',
+      '2000-02-29',
+      '2100-03-01',
+      '2199-12-31',
+      '2200-01-01',
+      '2400-02-29',
+      '9999-12-31',
+    ])
+      expect([iso, dayNumber(iso)]).toEqual([iso, new Date(`${iso}T00:00:00Z`).getTime() / 86_400_000]);
+  });
+
+  it('lastDateMemo makes its answer again only when the date or the key changes', () => {
+    const made: string[] = [];
+    const f = lastDateMemo((date: string, key: object) => {
+      made.push(date);
+      return { date, key };
+    });
+    const k1 = {};
+    const k2 = {};
+    const a = f('2025-06-30', k1);
+    expect(f('2025-06-30', k1)).toBe(a);
+    expect(f('2025-07-01', k1).date).toBe('2025-07-01');
+    expect(f('2025-07-01', k2).key).toBe(k2);
+    expect(f('2025-06-30', k1)).not.toBe(a); // only the last answer is kept
+    expect(made).toEqual(['2025-06-30', '2025-07-01', '2025-07-01', '2025-06-30']);
   });
 
   it('fromDayNumber inverts dayNumber for every day from 1900 to 2199', () => {

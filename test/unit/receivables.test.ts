@@ -4,6 +4,8 @@ import {
   AGING_BUCKETS,
   agingBucket,
   allocatePayments,
+  byReceived,
+  inReceivedOrder,
   statementAsOf,
 } from '../../functions/core/receivables.ts';
 import { bookBuilders } from './credit-fixtures.ts';
@@ -189,6 +191,37 @@ describe('allocatePayments', () => {
     expect(allocs(r.applications[0])).toEqual([['A', 10000]]);
     expect(r.applications[1]?.allocations).toEqual([]);
     expect(r.applications[1]?.unapplied).toBe(10000);
+  });
+});
+
+describe('inReceivedOrder', () => {
+  it('gives back the same array when the payments are already in order', () => {
+    const ps = [pay('P1', '2025-01-01', 1), pay('P2', '2025-01-01', 1), pay('P0', '2025-01-02', 1)];
+    expect(inReceivedOrder(ps)).toBe(ps);
+  });
+
+  it('sorts a copy by received date, then payment id, and leaves the input alone', () => {
+    const ps = [
+      pay('P3', '2025-03-01', 1),
+      pay('P2', '2025-01-01', 1),
+      pay('P1', '2025-01-01', 1),
+      pay('P0', '2025-02-01', 1),
+    ];
+    const before = ps.map((p) => p.paymentId);
+    expect(inReceivedOrder(ps).map((p) => p.paymentId)).toEqual(['P1', 'P2', 'P0', 'P3']);
+    expect(ps.map((p) => p.paymentId)).toEqual(before);
+  });
+
+  it.each([5, 32, 33, 200])('agrees with Array.prototype.sort for %i payments in a shuffled order', (n) => {
+    // A fixed shuffle with repeated dates, so ties fall to the payment id.
+    const ps = Array.from({ length: n }, (_, i) =>
+      pay(
+        `P${String((i * 7919) % n).padStart(3, '0')}`,
+        `2025-01-${String(1 + ((i * 31) % 28)).padStart(2, '0')}`,
+        1,
+      ),
+    );
+    expect(inReceivedOrder(ps)).toEqual([...ps].sort(byReceived));
   });
 });
 
