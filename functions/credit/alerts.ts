@@ -1,6 +1,6 @@
 import type { IsoDate } from '../core/dates.ts';
 import { type Action, type RuleName, SEVERITY_RANK, type Severity } from './policy.ts';
-import type { ExplainedCandidate } from './rules.ts';
+import { type AlertCandidate, type ExplainedCandidate, explainCandidate } from './rules.ts';
 
 /**
  * The alert lifecycle: open -> acknowledged / snoozed -> resolved. One alert per customer and
@@ -37,6 +37,9 @@ export interface Alert {
   readonly action: Action;
   readonly summary: string;
   readonly evidence: Readonly<Record<string, string | number>>;
+  /** The numbers `summary` and `evidence` were made from, in minor units of `currency` (absent on older alerts). */
+  readonly facts?: AlertCandidate['facts'] | undefined;
+  readonly currency?: string | undefined;
   readonly policyId: string;
   readonly openedAt: string;
   readonly openedAsOf: IsoDate;
@@ -106,6 +109,8 @@ export function reconcile(
         action: c.action,
         summary: c.summary,
         evidence: c.evidence,
+        facts: c.facts,
+        currency: c.currency,
         policyId: c.policyId,
         openedAt: now,
         openedAsOf: asOf,
@@ -123,6 +128,8 @@ export function reconcile(
       action: c.action,
       summary: c.summary,
       evidence: c.evidence,
+      facts: c.facts ?? e.facts,
+      currency: c.currency ?? e.currency,
       policyId: c.policyId,
       seenAsOf: asOf,
     };
@@ -164,8 +171,59 @@ function sameAlert(a: Alert, b: Alert): boolean {
     a.notifiedSeverity === b.notifiedSeverity &&
     a.snoozedUntil === b.snoozedUntil &&
     a.history.length === b.history.length &&
-    JSON.stringify(a.evidence) === JSON.stringify(b.evidence)
+    a.currency === b.currency &&
+    sameData(a.facts, b.facts) &&
+    sameData(a.evidence, b.evidence)
   );
+}
+
+/**
+ * The findings in words, for reconciling with the customer's active alerts: a finding whose
+ * active alert was made from the same numbers keeps that alert's words, so a daily run words only
+ * what is new or changed (every rule's words are a function of its facts and currency alone).
+ */
+export function explainFindings(
+  candidates: readonly AlertCandidate[],
+  active: readonly Alert[],
+): ExplainedCandidate[] {
+  return candidates.map((c) => {
+    const e = active.find((a) => a.rule === c.rule && ACTIVE.includes(a.status));
+    return e?.facts !== undefined && e.currency === c.currency && sameData(e.facts, c.facts)
+      ? {
+          customerId: c.customerId,
+          rule: c.rule,
+          severity: c.severity,
+          action: c.action,
+          asOf: c.asOf,
+          policyId: c.policyId,
+          summary: e.summary,
+          evidence: e.evidence,
+          facts: e.facts,
+          currency: e.currency,
+        }
+      : explainCandidate(c);
+  });
+}
+
+/**
+ * Structural equality of plain data (what DynamoDB stores: objects, arrays, strings, numbers,
+ * booleans, null), whatever order an object's attributes come back in; an absent attribute and an
+ * undefined one are the same.
+ */
+export function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k in x) if (!sameData(x[k], y[k])) return false;
+  for (const k in y) if (x[k] === undefined && y[k] !== undefined) return false;
+  return true;
 }
 
 export type AlertCommand =

@@ -1,9 +1,9 @@
 import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
-import { type Alert, reconcile } from './alerts.ts';
+import { type Alert, explainFindings, reconcile } from './alerts.ts';
 import { assess, type CreditFile, type PriorAssessment } from './assess.ts';
 import { withRecent } from './evaluate.ts';
 import { type Policy, RULES, type RuleName } from './policy.ts';
-import { concentrationCandidate, evaluateRules, explainCandidate } from './rules.ts';
+import { type AlertCandidate, concentrationCandidate, evaluateRules } from './rules.ts';
 
 export interface RuleBacktest {
   readonly rule: RuleName;
@@ -68,30 +68,20 @@ export function backtest(files: readonly CreditFile[], policy: Policy, from: Iso
       }
       active.set(
         file.customerId,
-        step(
-          active.get(file.customerId) ?? [],
-          candidates.map(explainCandidate),
-          day,
-          now,
-          file.customerId,
-          'rules',
-        ),
+        step(active.get(file.customerId) ?? [], candidates, day, now, file.customerId, 'rules'),
       );
       recent.set(file.customerId, [...(a.recent ?? [])]);
     }
     for (const o of open) {
       const b = book.get(o.currency);
       const c = b && concentrationCandidate(o.id, o.currency, o.open, b, day, policy);
-      active.set(
-        o.id,
-        step(active.get(o.id) ?? [], c ? [explainCandidate(c)] : [], day, now, o.id, 'concentration'),
-      );
+      active.set(o.id, step(active.get(o.id) ?? [], c ? [c] : [], day, now, o.id, 'concentration'));
     }
   }
 
   function step(
     current: Alert[],
-    candidates: Parameters<typeof reconcile>[1],
+    candidates: readonly AlertCandidate[],
     day: IsoDate,
     now: string,
     customerId: string,
@@ -100,7 +90,7 @@ export function backtest(files: readonly CreditFile[], policy: Policy, from: Iso
     const evaluated = new Set<RuleName>(
       which === 'concentration' ? ['concentration'] : RULES.filter((r) => r !== 'concentration'),
     );
-    const r = reconcile(current, candidates, day, now, evaluated);
+    const r = reconcile(current, explainFindings(candidates, current), day, now, evaluated);
     for (const n of r.notify) {
       if (n.reason !== 'opened') continue;
       const t = raised.get(n.alert.rule);

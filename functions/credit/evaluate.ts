@@ -2,7 +2,14 @@ import { canonicalJson } from '../core/canonical.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { addDays, type IsoDate } from '../core/dates.ts';
 import type { Clock } from '../ingest/ports.ts';
-import { type Alert, type AlertDigest, digestOf, type Notification, reconcile } from './alerts.ts';
+import {
+  type Alert,
+  type AlertDigest,
+  digestOf,
+  explainFindings,
+  type Notification,
+  reconcile,
+} from './alerts.ts';
 import {
   type Assessment,
   assess,
@@ -18,7 +25,7 @@ import type {
   EvaluationWrite,
   StoredAssessment,
 } from './ports.ts';
-import { concentrationCandidate, evaluateRules, explainCandidate } from './rules.ts';
+import { concentrationCandidate, evaluateRules } from './rules.ts';
 
 export interface EvaluateDeps {
   readonly store: CreditStore;
@@ -185,7 +192,13 @@ export async function evaluate(
       const file = asOfFile(creditFileOf(id, part), req.asOf);
       const a = withRecent(assess(file, req.asOf, policy), file);
       const candidates = evaluateRules(file, a, policy);
-      const r = reconcile(part.alerts, candidates.map(explainCandidate), req.asOf, now, NOT_CONCENTRATION);
+      const r = reconcile(
+        part.alerts,
+        explainFindings(candidates, part.alerts),
+        req.asOf,
+        now,
+        NOT_CONCENTRATION,
+      );
       count(r.changed, r.notify);
       ratings[a.rating] = (ratings[a.rating] ?? 0) + 1;
       if (part.assessment && part.assessment.rating !== a.rating) ratingChanges++;
@@ -224,13 +237,8 @@ export async function evaluate(
       const b = book.get(v.currency);
       const c = b && concentrationCandidate(id, v.currency, v.open, b, req.asOf, policy);
       const active = concentrationAlerts.get(id);
-      const r = reconcile(
-        active ? [active] : [],
-        c ? [explainCandidate(c)] : [],
-        req.asOf,
-        now,
-        CONCENTRATION,
-      );
+      const was = active ? [active] : [];
+      const r = reconcile(was, explainFindings(c ? [c] : [], was), req.asOf, now, CONCENTRATION);
       if (r.changed.length > 0) writes.push({ customerId: id, alerts: r.changed });
       count(r.changed, r.notify);
     }

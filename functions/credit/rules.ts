@@ -41,8 +41,8 @@ export interface RuleFacts {
     receivedDate: IsoDate;
     amount: number;
     medianOfHistory: number;
-    /** Infinite (signed) when every earlier payment was the same amount. */
-    robustZ: number;
+    /** null when every earlier payment was the same amount (the score is infinite). */
+    robustZ: number | null;
     paymentsInHistory: number;
   };
   readonly paymentFrequency: {
@@ -64,10 +64,14 @@ export interface RuleFacts {
     rating: Rating;
     score: number;
     windowDays: number;
+    /** Whether the fall's lowest rating is today's. */
+    fallIsToday: boolean;
   };
   readonly coverExpiring: {
     /** Soonest first. */
     expiring: { what: string; expiry: IsoDate; amount: number; currency: string }[];
+    /** Days from the date to the first expiry. */
+    daysLeft: number;
   };
   readonly staleFinancials: { latestPeriodEnd: IsoDate; months: number; exposure: number };
   readonly disputedShare: {
@@ -96,6 +100,9 @@ export interface ExplainedCandidate {
   readonly evidence: Readonly<Record<string, string | number>>;
   /** One line a person reads first. */
   readonly summary: string;
+  /** The numbers the words were made from (absent on alerts stored before findings kept them). */
+  readonly facts?: AlertCandidate['facts'] | undefined;
+  readonly currency?: string | undefined;
 }
 
 /** What rules about the whole book need: open receivables by currency, and how many customers hold them. */
@@ -169,7 +176,8 @@ export function robustScorer(
 }
 
 type Words = { summary: string; evidence: Record<string, string | number> };
-type Explain<R extends RuleName> = (f: RuleFacts[R], ccy: string, c: AlertCandidate & { rule: R }) => Words;
+/** A rule's words: a function of its facts and currency only, so the same facts always read the same. */
+type Explain<R extends RuleName> = (f: RuleFacts[R], ccy: string) => Words;
 
 /** Each rule's words, from its facts. */
 const WORDS: { readonly [R in RuleName]: Explain<R> } = {
@@ -207,9 +215,8 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
       receivedDate: f.receivedDate,
       amount: formatMinor(f.amount, ccy),
       medianOfHistory: formatMinor(f.medianOfHistory, ccy),
-      robustZ: Number.isFinite(f.robustZ)
-        ? Number(f.robustZ.toFixed(2))
-        : 'every earlier payment was the same amount',
+      robustZ:
+        f.robustZ === null ? 'every earlier payment was the same amount' : Number(f.robustZ.toFixed(2)),
       paymentsInHistory: f.paymentsInHistory,
     },
   }),
@@ -235,8 +242,8 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
       },
     };
   },
-  ratingDowngrade: (f, _ccy, c) => ({
-    summary: `rating fell from ${f.from.rating} (${f.from.asOf}) to ${f.to.rating} (${f.to.asOf})${f.to.asOf === c.asOf ? '' : `; ${f.rating} now`}`,
+  ratingDowngrade: (f) => ({
+    summary: `rating fell from ${f.from.rating} (${f.from.asOf}) to ${f.to.rating} (${f.to.asOf})${f.fallIsToday ? '' : `; ${f.rating} now`}`,
     evidence: {
       fromRating: f.from.rating,
       fromAsOf: f.from.asOf,
@@ -249,16 +256,15 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
       windowDays: f.windowDays,
     },
   }),
-  coverExpiring: (f, _ccy, c) => {
+  coverExpiring: (f) => {
     const first = f.expiring[0] as RuleFacts['coverExpiring']['expiring'][number];
-    const daysLeft = daysBetween(c.asOf, first.expiry);
     return {
-      summary: `${first.what} expires on ${first.expiry}, in ${daysLeft} days`,
+      summary: `${first.what} expires on ${first.expiry}, in ${f.daysLeft} days`,
       evidence: {
         expiring: f.expiring
           .map((e) => `${e.what}: ${formatMinor(e.amount, e.currency)} until ${e.expiry}`)
           .join('; '),
-        daysLeft,
+        daysLeft: f.daysLeft,
       },
     };
   },
@@ -288,7 +294,7 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
 
 /** A finding in words: its summary and its evidence, amounts formatted in its currency. */
 export function explainCandidate(c: AlertCandidate): ExplainedCandidate {
-  const words = (WORDS[c.rule] as Explain<RuleName>)(c.facts, c.currency, c);
+  const words = (WORDS[c.rule] as Explain<RuleName>)(c.facts, c.currency);
   return {
     customerId: c.customerId,
     rule: c.rule,
@@ -298,6 +304,8 @@ export function explainCandidate(c: AlertCandidate): ExplainedCandidate {
     policyId: c.policyId,
     evidence: words.evidence,
     summary: words.summary,
+    facts: c.facts,
+    currency: c.currency,
   };
 }
 
@@ -420,7 +428,7 @@ export function evaluateRules(
           receivedDate: worst.p.receivedDate,
           amount: worst.p.amount,
           medianOfHistory: Math.round(score.median),
-          robustZ: worst.z,
+          robustZ: Number.isFinite(worst.z) ? worst.z : null,
           paymentsInHistory: history.length,
         });
     }
@@ -517,6 +525,7 @@ export function evaluateRules(
         rating: a.rating,
         score: a.score,
         windowDays: r.ratingDowngrade.windowDays,
+        fallIsToday: fall.to.asOf === a.asOf,
       });
   }
 
@@ -540,8 +549,12 @@ export function evaluateRules(
           currency: c.currency,
         })),
     ].sort((p, q) => (p.expiry < q.expiry ? -1 : 1));
-    if (expiring.length > 0)
-      candidate(at, 'coverExpiring', r.coverExpiring.severity, r.coverExpiring.action, { expiring });
+    const first = expiring[0];
+    if (first)
+      candidate(at, 'coverExpiring', r.coverExpiring.severity, r.coverExpiring.action, {
+        expiring,
+        daysLeft: daysBetween(a.asOf, first.expiry),
+      });
   }
 
   if (r.staleFinancials.enabled && x.exposure > 0 && x.latestStatement) {

@@ -5,10 +5,16 @@ import {
   type AlertCommand,
   applyCommand,
   digestOf,
+  explainFindings,
   reconcile,
+  sameData,
 } from '../../functions/credit/alerts.ts';
 import type { Action, RuleName, Severity } from '../../functions/credit/policy.ts';
-import type { ExplainedCandidate } from '../../functions/credit/rules.ts';
+import {
+  type AlertCandidate,
+  type ExplainedCandidate,
+  explainCandidate,
+} from '../../functions/credit/rules.ts';
 
 const ACTION: Record<Severity, Action> = {
   info: 'review',
@@ -407,5 +413,82 @@ describe('digest', () => {
     expect(digestEmailText(d).split('\n').at(-1)).toBe(
       "... and 4 more: the console's Alerts page lists them all.",
     );
+  });
+});
+
+describe('explainFindings: words made only for what is new or changed', () => {
+  const finding = (overdueAmount: number, currency = 'EUR'): AlertCandidate => ({
+    customerId: 'C1',
+    rule: 'daysPastDue',
+    severity: 'high',
+    action: 'hold_deliveries',
+    asOf: '2026-07-01',
+    policyId: 'default-2026.11+0000abcd',
+    currency,
+    facts: { maxDaysPastDue: 61, overdueAmount, openInvoices: 2 },
+  });
+  // Yesterday's alert, made from the same numbers; its words are marked so a reuse shows.
+  const yesterday = (status: Alert['status'] = 'open'): Alert => {
+    const made = explainCandidate({ ...finding(123_456), asOf: '2026-06-30' });
+    const r = reconcile([], [{ ...made, summary: 'told yesterday' }], '2026-06-30', T1);
+    const a = r.changed[0] as Alert;
+    return { ...a, status };
+  };
+
+  it('an active alert made from the same numbers keeps its words; the finding keeps its own date', () => {
+    const [c] = explainFindings([finding(123_456)], [yesterday()]);
+    expect(c?.summary).toBe('told yesterday');
+    expect(c?.asOf).toBe('2026-07-01');
+    expect(c?.facts).toEqual(finding(123_456).facts);
+  });
+
+  it.each([
+    ['other numbers', [finding(123_457)], [yesterday()]],
+    ['another currency', [finding(123_456, 'GBP')], [yesterday()]],
+    ['a resolved alert', [finding(123_456)], [yesterday('resolved')]],
+    [
+      'an alert stored before findings kept their numbers',
+      [finding(123_456)],
+      [{ ...yesterday(), facts: undefined }],
+    ],
+    ['no alert', [finding(123_456)], []],
+  ] as const)('%s: the words are made again', (_what, found, active) => {
+    const [c] = explainFindings(found, active);
+    expect(c?.summary).toBe('an invoice is 61 days past due');
+    expect(c).toEqual(explainCandidate(found[0]));
+  });
+
+  it('reconciling with reused words stores nothing new but the day it was seen', () => {
+    const a = yesterday();
+    const r = reconcile([a], explainFindings([finding(123_456)], [a]), '2026-07-01', T2);
+    expect(r.notify).toEqual([]);
+    expect(r.changed).toEqual([{ ...a, seenAsOf: '2026-07-01' }]);
+  });
+});
+
+describe('sameData', () => {
+  it('compares plain data whatever order the attributes come in; absent and undefined are the same', () => {
+    expect(sameData({ a: 1, b: { c: [1, 'x', null] } }, { b: { c: [1, 'x', null] }, a: 1 })).toBe(true);
+    expect(sameData({ a: 1, b: undefined }, { a: 1 })).toBe(true);
+    expect(sameData({ a: 1 }, { a: 1, b: undefined })).toBe(true);
+    expect(sameData(undefined, undefined)).toBe(true);
+  });
+
+  it.each([
+    [{ a: 1 }, { a: 2 }],
+    [{ a: 1 }, { a: 1, b: 0 }],
+    [{ a: 1, b: 0 }, { a: 1 }],
+    [
+      [1, 2],
+      [2, 1],
+    ],
+    [[1], { 0: 1 }],
+    [{ a: null }, { a: undefined }],
+    [{ a: '1' }, { a: 1 }],
+    [{ a: [1] }, { a: [1, 1] }],
+    [undefined, {}],
+  ])('%j differs from %j', (a, b) => {
+    expect(sameData(a, b)).toBe(false);
+    expect(sameData(b, a)).toBe(false);
   });
 });

@@ -199,6 +199,8 @@ describe('daysPastDue', () => {
       policyId: policy.id,
       summary: 'an invoice is 60 days past due',
       evidence: { maxDaysPastDue: 60, overdueAmount: '1234.56', openInvoices: 2 },
+      facts: { maxDaysPastDue: 60, overdueAmount: 123_456, openInvoices: 2 },
+      currency: f.currency,
     });
   });
 
@@ -844,6 +846,8 @@ describe('concentration', () => {
         share: '30.0%',
         customersInCurrency: 4,
       },
+      facts: c?.facts,
+      currency: 'GBP',
     });
     expect(
       concentrationCandidate('C7', 'GBP', 200_000, { open: 1_000_000, customers: 4 }, AS_OF, policy),
