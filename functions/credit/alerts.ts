@@ -1,3 +1,4 @@
+import { sameData } from '../core/canonical.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { type Action, type RuleName, SEVERITY_RANK, type Severity } from './policy.ts';
 import { type AlertCandidate, type ExplainedCandidate, explainCandidate } from './rules.ts';
@@ -203,27 +204,6 @@ export function explainFindings(
         }
       : explainCandidate(c);
   });
-}
-
-/**
- * Structural equality of plain data (what DynamoDB stores: objects, arrays, strings, numbers,
- * booleans, null), whatever order an object's attributes come back in; an absent attribute and an
- * undefined one are the same.
- */
-export function sameData(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  for (const k in x) if (!sameData(x[k], y[k])) return false;
-  for (const k in y) if (x[k] === undefined && y[k] !== undefined) return false;
-  return true;
 }
 
 export type AlertCommand =

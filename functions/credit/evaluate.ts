@@ -1,4 +1,4 @@
-import { canonicalJson } from '../core/canonical.ts';
+import { sameData } from '../core/canonical.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { addDays, type IsoDate } from '../core/dates.ts';
 import type { Clock } from '../ingest/ports.ts';
@@ -114,16 +114,16 @@ function stored(a: Assessment & { figures?: unknown }): StoredAssessment {
 /**
  * Whether a stored assessment holds the same numbers as a new one, apart from the date. The words
  * are made from the numbers, so they are not compared; the stored attributes may come back from
- * DynamoDB in another order, so the comparison is of canonical JSON.
+ * DynamoDB in another order, so the comparison is structural.
  */
 function sameAssessment(before: StoredAssessment, a: Assessment): boolean {
   const { asOf: _b, factors: bf, limit: bl, ...bRest } = before;
   const { asOf: _a, factors: af, limit: al, figures: _f, ...aRest } = a as Assessment & { figures?: unknown };
-  const { basis: _basis, reason: _reason, ...bLimit } = bl;
   return (
-    canonicalJson(bRest) === canonicalJson(aRest) &&
-    canonicalJson(bLimit) === canonicalJson(al) &&
-    canonicalJson(bf.map(({ reason: _r, ...f }) => f)) === canonicalJson(af)
+    sameData(bRest, aRest) &&
+    sameData({ ...bl, basis: undefined, reason: undefined }, al) &&
+    bf.length === af.length &&
+    bf.every((f, i) => sameData({ ...f, reason: undefined }, af[i]))
   );
 }
 

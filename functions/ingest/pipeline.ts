@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../core/canonical.ts';
+import { sameData } from '../core/canonical.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { minorDigits } from '../core/currencies.ts';
 import { dateInZone, type IsoDate } from '../core/dates.ts';
@@ -107,9 +107,9 @@ class Writer {
   }
 }
 
-/** Stored items come back from DynamoDB with their attributes in another order: compare canonical JSON. */
+/** Stored items come back from DynamoDB with their attributes in another order: compare structurally. */
 function sameJson(a: unknown, b: unknown): boolean {
-  return b !== undefined && canonicalJson(a) === canonicalJson(b);
+  return b !== undefined && sameData(a, b);
 }
 
 type Convertible = (Invoice | Payment) & { from?: Provenance };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { digestEmailText, digestLine, digestSubject } from '../../functions/alerts/format.ts';
+import { sameData } from '../../functions/core/canonical.ts';
 import {
   type Alert,
   type AlertCommand,
@@ -7,7 +8,6 @@ import {
   digestOf,
   explainFindings,
   reconcile,
-  sameData,
 } from '../../functions/credit/alerts.ts';
 import type { Action, RuleName, Severity } from '../../functions/credit/policy.ts';
 import {
