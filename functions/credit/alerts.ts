@@ -1,7 +1,7 @@
 import { sameData } from '../core/canonical.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { type Action, type RuleName, SEVERITY_RANK, type Severity } from './policy.ts';
-import { type AlertCandidate, type ExplainedCandidate, explainCandidate } from './rules.ts';
+import { type AlertCandidate, type ExplainedCandidate, explainCandidate, saidAs } from './rules.ts';
 
 /**
  * The alert lifecycle: open -> acknowledged / snoozed -> resolved. One alert per customer and
@@ -189,20 +189,8 @@ export function explainFindings(
 ): ExplainedCandidate[] {
   return candidates.map((c) => {
     const e = active.find((a) => a.rule === c.rule && ACTIVE.includes(a.status));
-    return e?.facts !== undefined && e.currency === c.currency && sameData(e.facts, c.facts)
-      ? {
-          customerId: c.customerId,
-          rule: c.rule,
-          severity: c.severity,
-          action: c.action,
-          asOf: c.asOf,
-          policyId: c.policyId,
-          summary: e.summary,
-          evidence: e.evidence,
-          facts: e.facts,
-          currency: e.currency,
-        }
-      : explainCandidate(c);
+    const same = e?.facts !== undefined && e.currency === c.currency && sameData(e.facts, c.facts);
+    return same ? saidAs(c, e) : explainCandidate(c);
   });
 }
 

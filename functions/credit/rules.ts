@@ -294,7 +294,14 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
 
 /** A finding in words: its summary and its evidence, amounts formatted in its currency. */
 export function explainCandidate(c: AlertCandidate): ExplainedCandidate {
-  const words = (WORDS[c.rule] as Explain<RuleName>)(c.facts, c.currency);
+  return saidAs(c, (WORDS[c.rule] as Explain<RuleName>)(c.facts, c.currency));
+}
+
+/** A finding with words already made from the same facts (an active alert's, say). */
+export function saidAs(
+  c: AlertCandidate,
+  words: Pick<ExplainedCandidate, 'summary' | 'evidence'>,
+): ExplainedCandidate {
   return {
     customerId: c.customerId,
     rule: c.rule,

@@ -230,16 +230,22 @@ describe('notifications are never lost', () => {
 });
 
 describe('stored assessments', () => {
+  /** One customer owing one invoice not due for months, evaluated as of 2025-06-10. */
+  async function steadyCustomer(h: Harness) {
+    await h.load(
+      'steady.csv',
+      'invoice_id,customer_id,issue_date,due_date,amount,currency\nS-1,STEADY,2025-06-01,2025-08-31,500.00,EUR\n',
+      {},
+    );
+    const r = recorder();
+    await evaluate(deps(h, r.notifier), { asOf: '2025-06-10' });
+    return r;
+  }
+
   it('a steady customer is not written again day after day; a change is', async () => {
     const h = await harness();
     try {
-      await h.load(
-        'steady.csv',
-        'invoice_id,customer_id,issue_date,due_date,amount,currency\nS-1,STEADY,2025-06-01,2025-08-31,500.00,EUR\n',
-        {},
-      );
-      const r = recorder();
-      await evaluate(deps(h, r.notifier), { asOf: '2025-06-10' });
+      const r = await steadyCustomer(h);
       await evaluate(deps(h, r.notifier), { asOf: '2025-06-11' });
       const stored = (await h.env.store.loadCustomerPartition('STEADY')).assessment;
       expect(stored?.asOf).toBe('2025-06-10'); // nothing but the date changed on the 11th
@@ -259,13 +265,7 @@ describe('stored assessments', () => {
   it('is stored with its words, and attributes read back in another order are still the same', async () => {
     const h = await harness();
     try {
-      await h.load(
-        'steady.csv',
-        'invoice_id,customer_id,issue_date,due_date,amount,currency\nS-1,STEADY,2025-06-01,2025-08-31,500.00,EUR\n',
-        {},
-      );
-      const r = recorder();
-      await evaluate(deps(h, r.notifier), { asOf: '2025-06-10' });
+      const r = await steadyCustomer(h);
       const first = (await h.env.store.loadCustomerPartition('STEADY')).assessment;
       expect(first?.factors.every((f) => f.reason.length > 0 && f.detail.length > 0)).toBe(true);
       expect(first?.factors.find((f) => f.factor === 'maxDaysPastDue')?.reason).toBe(
