@@ -706,26 +706,30 @@ async function benchRss(file: string): Promise<void> {
     unit: 'rows/s',
     note: `${fmt(r.rowsRead)} rows in ${r.seconds.toFixed(1)} s`,
   });
+  // The target is the child's own peak: Linux's VmHWM where there is one. getrusage's maxRSS
+  // starts at the parent's RSS at spawn, so after the other parts of a full run it measures them.
+  const own = r.vmHwmKB;
+  if (own !== undefined)
+    measure({
+      key: 'peakVmHwmMB',
+      label: 'peak RSS, 1 GB file (VmHWM of the child)',
+      value: own / 1024,
+      unit: 'MB',
+      target: { op: '<=', value: 300 },
+      note: '/proc/self/status VmHWM: the peak of the child only, never inherited from the parent',
+    });
   measure({
     key: 'peakRssMB',
-    label: 'peak RSS, 1 GB file',
+    label: own !== undefined ? '  same, maxRSS of the child (info)' : 'peak RSS, 1 GB file',
     value: r.maxRssKB / 1024,
     unit: 'MB',
-    target: { op: '<=', value: 300 },
+    ...(own !== undefined ? {} : { target: { op: '<=', value: 300 } as const }),
     note:
       `maxRSS of the child (MB = 2^20 bytes). Child RSS: ${fmt(r.atStart.rssKB / 1024)} MB at start (node + tsx loader), ` +
       `${fmt(r.afterImport.rssKB / 1024)} MB after importing the pipeline modules, ${fmt((r.end.rssKB ?? 0) / 1024)} MB at the end; ` +
       `typed arrays at the end (the duplicate-key set): ${fmt(r.end.arrayBuffersMB ?? 0)} MB for ${fmt(rows)} rows. ` +
       `maxRSS read ${fmt(r.atStart.maxRssKB / 1024)} MB already at start: Linux carries it over from the parent at spawn`,
   });
-  if (r.vmHwmKB !== undefined)
-    measure({
-      key: 'peakVmHwmMB',
-      label: '  same, VmHWM of the child (info)',
-      value: r.vmHwmKB / 1024,
-      unit: 'MB',
-      note: '/proc/self/status VmHWM: the peak of the child only, never inherited from the parent',
-    });
 }
 
 // ---------------------------------------------------------------- report
