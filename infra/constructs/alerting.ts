@@ -1,15 +1,10 @@
-import { type CfnElement, Duration, SecretValue, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import {
-  ContextAttribute,
-  Schedule,
-  ScheduleExpression,
-  ScheduleTargetInput,
-} from 'aws-cdk-lib/aws-scheduler';
+import { ContextAttribute, Schedule, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type ITopic, SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
@@ -22,7 +17,7 @@ import { SLACK_WEBHOOK_PLACEHOLDER } from '../../functions/alerts/slack.ts';
 import { SEVERITY_RANK, type Severity } from '../../functions/credit/policy.ts';
 import { SentinelFunction } from './function-defaults.ts';
 import { MAX_RECEIVE_COUNT } from './ingestion.ts';
-import { schedulerRole } from './scheduler-role.ts';
+import { dailyAt, schedulerRole } from './scheduler-role.ts';
 
 /** An email address subscribed to the alerts topic, from a minimum severity up. */
 /** An email subscription: each alert from `minSeverity` up, or the daily digest (`digest: true`). */
@@ -90,8 +85,7 @@ export class Alerting extends Construct {
     super(scope, id);
     const timeZone = props.timeZone ?? 'UTC';
     const dailyHour = props.dailyHour ?? 5;
-    if (!Number.isInteger(dailyHour) || dailyHour < 0 || dailyHour > 23)
-      throw new Error(`dailyHour must be a whole hour from 0 to 23, not ${dailyHour}`);
+    const daily = dailyAt(dailyHour, timeZone);
 
     this.alertsTopic = new Topic(this, 'AlertsTopic', {
       displayName: 'Credit Sentinel alerts',
@@ -171,11 +165,7 @@ export class Alerting extends Construct {
     );
     this.dailySchedule = new Schedule(this, 'DailyEvaluation', {
       description: `Evaluates every customer daily at ${dailyHour}:00 ${timeZone}`,
-      schedule: ScheduleExpression.cron({
-        minute: '0',
-        hour: String(dailyHour),
-        timeZone: TimeZone.of(timeZone),
-      }),
+      schedule: daily,
       target: new LambdaInvoke(this.evaluateFunction, {
         input: ScheduleTargetInput.fromObject({
           type: 'evaluate.daily',

@@ -7,7 +7,6 @@ import {
   Duration,
   RemovalPolicy,
   Stack,
-  TimeZone,
   Validations,
 } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -16,14 +15,14 @@ import { Alias } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { ContextAttribute, Schedule, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SentinelFunction } from './function-defaults.ts';
-import { schedulerRole } from './scheduler-role.ts';
+import { dailyAt, schedulerRole } from './scheduler-role.ts';
 
 export const REVIEW_ASL_FILE = fileURLToPath(
   new URL('../../statemachines/periodic-review.asl.json', import.meta.url),
@@ -70,8 +69,7 @@ export class Reviews extends Construct {
     super(scope, id);
     const timeZone = props.timeZone ?? 'UTC';
     const dailyHour = props.dailyHour ?? 6;
-    if (!Number.isInteger(dailyHour) || dailyHour < 0 || dailyHour > 23)
-      throw new Error(`dailyHour must be a whole hour from 0 to 23, not ${dailyHour}`);
+    const daily = dailyAt(dailyHour, timeZone);
 
     this.reportsBucket = new Bucket(this, 'ReportsBucket', {
       encryption: BucketEncryption.KMS_MANAGED,
@@ -160,15 +158,11 @@ export class Reviews extends Construct {
     const role = schedulerRole(this, 'SchedulerRole', 'Lets EventBridge Scheduler start the periodic review');
     this.dailySchedule = new Schedule(this, 'DailyReview', {
       description: `Reviews the customers due, daily at ${dailyHour}:00 ${timeZone}`,
-      schedule: ScheduleExpression.cron({
-        minute: '0',
-        hour: String(dailyHour),
-        timeZone: TimeZone.of(timeZone),
-      }),
+      schedule: daily,
       target: new StepFunctionsStartExecution(this.stateMachine, {
         input: ScheduleTargetInput.fromObject({
           trigger: 'schedule',
-          scheduledTime: '<aws.scheduler.scheduled-time>',
+          scheduledTime: ContextAttribute.scheduledTime,
         }),
         role,
         retryAttempts: 3,

@@ -1,5 +1,6 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, TimeZone } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 
 /**
@@ -24,4 +25,11 @@ export function schedulerRole(scope: Construct, id: string, description: string)
       },
     }),
   });
+}
+
+/** A whole hour checked (0-23), then every day at that hour in the team's time zone. */
+export function dailyAt(hour: number, timeZone: string): ScheduleExpression {
+  if (!Number.isInteger(hour) || hour < 0 || hour > 23)
+    throw new Error(`dailyHour must be a whole hour from 0 to 23, not ${hour}`);
+  return ScheduleExpression.cron({ minute: '0', hour: String(hour), timeZone: TimeZone.of(timeZone) });
 }
