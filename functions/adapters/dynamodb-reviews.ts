@@ -38,8 +38,9 @@ const reviewKey = (runId: string, customerId: string) => ({
   sk: { S: `CUST#${customerId}` },
 });
 /**
- * What the run's lists read of each review: everything but the factors and figures, which only a
- * customer's own review page needs (a million reviews fit the report step's memory this way).
+ * What the run's lists read of each review: everything but the factors, which only a customer's
+ * own review page needs (a million reviews fit the report step's memory this way). The figures
+ * and the limit's basis are listed: the report and a batch of approvals show them for every change.
  */
 const LISTED: readonly string[] = [
   'reviewId',
@@ -59,9 +60,15 @@ const LISTED: readonly string[] = [
   'riskClass',
   'currentLimit',
   'recommendedLimit',
+  'thinHistory',
   'outcome',
+  'rule',
+  'request',
   'decision',
+  'basis',
+  'figures',
   'limitAfter',
+  'askedLimit',
   'nextReviewOn',
   'attention',
   'transferId',

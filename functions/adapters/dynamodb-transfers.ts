@@ -15,6 +15,7 @@ import type {
   Approval,
   DecideResult,
   DecisionRecord,
+  LimitBatchItem,
   Transfer,
   TransferExpectation,
   TransferStore,
@@ -53,6 +54,7 @@ const GSI = TABLE_SCHEMA.gsi;
 const transferPk = (transferId: string) => `TRANSFER#${transferId}`;
 const customerPk = (customerId: string) => `CUSTX#${customerId}`;
 const approvalSk = (approvalId: string) => `APPROVAL#${approvalId}`;
+const batchItemSk = (customerId: string) => `ITEM#${customerId}`;
 const TRANSFER_SK = 'TRANSFER';
 const TRANSFERS = 'TRANSFERS';
 const PENDING_APPROVALS = 'APPROVALS#pending';
@@ -222,6 +224,30 @@ export class DynamoTransferStore implements TransferStore {
       found.delete(id); // once, should an id be indexed twice
       return [t];
     });
+  }
+
+  async putBatchItems(transferId: string, items: readonly LimitBatchItem[]): Promise<void> {
+    await this.store.batchWrite(
+      items.map((it) => ({
+        PutRequest: {
+          Item: marshall(
+            { ...it, pk: transferPk(transferId), sk: batchItemSk(it.customerId), type: 'limitBatchItem' },
+            MARSHALL,
+          ),
+        },
+      })),
+    );
+  }
+
+  async batchItems(transferId: string): Promise<LimitBatchItem[]> {
+    const out: LimitBatchItem[] = [];
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+      ExpressionAttributeValues: { ':pk': { S: transferPk(transferId) }, ':s': { S: 'ITEM#' } },
+      ConsistentRead: true,
+    }))
+      out.push(strip<LimitBatchItem>(it, KEYS));
+    return out;
   }
 
   /** Transfers by id, read consistently. */

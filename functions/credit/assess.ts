@@ -1,5 +1,5 @@
 import { minorDigits } from '../core/currencies.ts';
-import { addMonths, type IsoDate, lastDateMemo, monthsBetween } from '../core/dates.ts';
+import { addDays, addMonths, type IsoDate, lastDateMemo, monthsBetween } from '../core/dates.ts';
 import { formatMinor, parseMinorUnits } from '../core/money.ts';
 import { type Receivables, receivablesAsOf } from '../core/receivables.ts';
 import type {
@@ -79,14 +79,56 @@ export interface Figures {
   readonly latestStatement: FinancialStatement | undefined;
   readonly ratios: Readonly<Record<'currentRatio' | 'quickRatio' | 'debtRatio' | 'altmanZ2', Ratio>>;
   readonly externalScore: { value: number; agency: string; date: IsoDate } | undefined;
-  /** Valid guarantees plus the insured share of the exposure (capped), minor units. */
+  /** Valid guarantees plus the insured share of the insurable exposure (capped), minor units. */
   readonly secured: number;
   readonly guaranteed: number;
   readonly insured: number;
-  /** Cover and approved transfers that are not in the credit currency and so are not counted. */
+  /** Each cover in force on the date or ended within the sales window: what it counts for, or why nothing. */
+  readonly cover: readonly CoverLine[];
+  /** Open items more than the insurer's extension period past due: no credit insurance pays them. */
+  readonly overdueBeyondExtension: number;
+  /** Approved transfers that are not in the credit currency and so are not counted. */
   readonly uncounted: readonly string[];
-  /** Credit sales (invoiced) in the 12 months to `asOf`, minor units. */
-  readonly sales12m: number;
+  /** Credit sales (invoiced in the credit currency) in the policy's sales window to `asOf`, minor units. */
+  readonly salesInWindow: number;
+  /**
+   * The months the average monthly sales are taken over: from the first invoice (a month begun
+   * counts) up to the policy's sales window; 0 before the first invoice.
+   */
+  readonly salesMonths: number;
+  /** salesInWindow / salesMonths (minor units, rounded down); undefined when nothing was invoiced in the window. */
+  readonly monthlySales: number | undefined;
+  /** The exposure in months of average monthly sales; undefined without sales in the window. */
+  readonly exposureToSales: number | undefined;
+  /** The customer's payment terms, or the policy's default when its master data names none. */
+  readonly termsDays: number;
+}
+
+/**
+ * A guarantee or credit insurance policy as the limit counts it (DOMAIN "Decision rules": cover
+ * counts only for what it would really pay: valid on the date, within its cap, and not for debts
+ * overdue beyond the insurer's extension period). Numbers only; `explainLimit` says it in words.
+ */
+export interface CoverLine {
+  readonly kind: 'guarantee' | 'insurance';
+  readonly id: string;
+  /** The bank or insurer. */
+  readonly by: string;
+  readonly currency: string;
+  /** What it counts for, in minor units of the credit currency (0 when it counts for nothing). */
+  readonly counted: number;
+  /**
+   * counted: in force and counted in full (a guarantee's amount, an insurer's share of the
+   * insurable exposure); capped: the insurer's cap bound it; expired: it ended before the date;
+   * otherCurrency: not in the credit currency; nothingInsurable: nothing owed that the insurer
+   * would pay. Cover that starts after the date is not listed (as of the date it does not exist).
+   */
+  readonly status: 'counted' | 'capped' | 'expired' | 'otherCurrency' | 'nothingInsurable';
+  readonly expiry: IsoDate;
+  /** Insurance: the insured share (basis points), the insurable exposure and the cap. */
+  readonly shareBp?: number | undefined;
+  readonly insurable?: number | undefined;
+  readonly cap?: number | undefined;
 }
 
 const NO_STATEMENT: Ratio = { notComputable: 'no financial statement on file' };
@@ -115,11 +157,22 @@ export function transferCounts(t: TransferCommitment, asOf: IsoDate): boolean {
   return t.approvedOn <= asOf && (handsBackCash(t.transferType) || t.paidOn === undefined || t.paidOn > asOf);
 }
 
-/** The starts of the behaviour window and of the 12 months of sales (the same for every customer of a run). */
+/** The starts of the behaviour window and of the sales window (the same for every customer of a run). */
 const scoreWindows = lastDateMemo((asOf: IsoDate, policy: Policy) => ({
   windowStart: addMonths(asOf, -policy.scorecard.behaviourMonths),
-  salesFrom: addMonths(asOf, -12),
+  salesFrom: addMonths(asOf, -policy.limit.salesWindowMonths),
 }));
+
+/**
+ * Months from the first invoice to `asOf`, a month begun counting as one, at most `window`: what the
+ * average monthly sales are taken over (a customer with two months of history is not read as
+ * having twelve months of small sales).
+ */
+export function salesMonthsOf(first: IsoDate | undefined, asOf: IsoDate, window: number): number {
+  if (first === undefined || first > asOf) return 0;
+  const whole = monthsBetween(first, asOf);
+  return Math.max(1, Math.min(window, addMonths(first, whole) < asOf ? whole + 1 : whole));
+}
 
 /** The figures of a credit file as of a date: only what was known that day counts. */
 export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figures {
@@ -147,13 +200,17 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
   let weighted = 0;
   let weight = 0;
   let first: IsoDate | undefined;
-  let sales12m = 0;
+  let salesInWindow = 0;
+  let soldInWindow = false;
   // The invoices issued by the date, with what the receivables found of each.
   const { invoices, settledDate, daysLate } = receivables;
   for (let i = 0; i < invoices.length; i++) {
     const inv = invoices[i] as Invoice;
     if (first === undefined || inv.issueDate < first) first = inv.issueDate;
-    if (inv.issueDate > salesFrom && inv.currency === file.currency) sales12m += inv.amount;
+    if (inv.issueDate > salesFrom && inv.currency === file.currency) {
+      salesInWindow += inv.amount;
+      soldInWindow = true;
+    }
     const on = settledDate[i];
     if (on === undefined || on <= windowStart) continue;
     const late = daysLate[i] as number;
@@ -163,6 +220,8 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
     weighted += late * inv.amount;
     weight += inv.amount;
   }
+  const salesMonths = salesMonthsOf(first, asOf, policy.limit.salesWindowMonths);
+  const monthlySales = soldInWindow ? Math.floor(salesInWindow / salesMonths) : undefined;
 
   let latestStatement: FinancialStatement | undefined;
   for (const f of file.financials)
@@ -173,18 +232,7 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
     if (sc.date <= asOf && sc.scaleMax > 0 && (externalScore === undefined || sc.date > externalScore.date))
       externalScore = { value: (100 * sc.score) / sc.scaleMax, agency: sc.agency, date: sc.date };
 
-  let guaranteed = 0;
-  for (const g of file.guarantees) {
-    if (!valid(g, asOf)) continue;
-    if (g.currency !== file.currency) uncounted.push(`guarantee ${g.guaranteeId} is in ${g.currency}`);
-    else guaranteed += g.amount;
-  }
-  let insured = 0;
-  for (const c of file.insurance) {
-    if (!valid(c, asOf)) continue;
-    if (c.currency !== file.currency) uncounted.push(`insurance ${c.policyId} is in ${c.currency}`);
-    else insured += Math.min(c.cap, Math.floor((exposure * c.insuredShareBp) / 10_000));
-  }
+  const cover = coverOf(file, receivables, exposure, asOf, salesFrom, policy);
 
   return {
     asOf,
@@ -212,16 +260,111 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
         }
       : NO_RATIOS,
     externalScore,
-    secured: guaranteed + insured,
-    guaranteed,
-    insured,
+    secured: cover.guaranteed + cover.insured,
+    guaranteed: cover.guaranteed,
+    insured: cover.insured,
+    cover: cover.lines,
+    overdueBeyondExtension: cover.overdueBeyondExtension,
     uncounted: uncounted.length > 0 ? uncounted : NOTHING_UNCOUNTED,
-    sales12m,
+    salesInWindow,
+    salesMonths,
+    monthlySales,
+    exposureToSales: monthlySales !== undefined && monthlySales > 0 ? exposure / monthlySales : undefined,
+    termsDays: file.customer?.paymentTermsDays ?? policy.limit.defaultTermsDays,
   };
 }
 
 function valid(c: { validFrom?: IsoDate | undefined; expiry: IsoDate }, asOf: IsoDate): boolean {
   return (c.validFrom === undefined || c.validFrom <= asOf) && c.expiry >= asOf;
+}
+
+const NO_COVER = Object.freeze({
+  lines: Object.freeze([]) as readonly CoverLine[],
+  guaranteed: 0,
+  insured: 0,
+  overdueBeyondExtension: 0,
+});
+
+/**
+ * What the guarantees and credit insurance on file would really pay as of the date: a guarantee in
+ * force for its amount; an insurer its insured share of the insurable exposure (the exposure less
+ * what is overdue beyond its extension period), at most its cap. Cover outside its validity is
+ * listed when it ended (or starts) within the sales window, so the basis says why it no longer
+ * counts; cover in another currency is listed and counted for nothing.
+ */
+function coverOf(
+  file: CreditFile,
+  r: Receivables,
+  exposure: number,
+  asOf: IsoDate,
+  since: IsoDate,
+  policy: Policy,
+): { lines: readonly CoverLine[]; guaranteed: number; insured: number; overdueBeyondExtension: number } {
+  if (file.guarantees.length === 0 && file.insurance.length === 0) return NO_COVER;
+  const lines: CoverLine[] = [];
+  // Cover that ended within the sales window is listed (the basis says why it stopped counting).
+  const ended = (c: { expiry: IsoDate }) => c.expiry < asOf && c.expiry > since;
+  let guaranteed = 0;
+  for (const g of file.guarantees) {
+    const base = {
+      kind: 'guarantee',
+      id: g.guaranteeId,
+      by: g.issuer,
+      currency: g.currency,
+      expiry: g.expiry,
+    } as const;
+    if (!valid(g, asOf)) {
+      if (ended(g)) lines.push({ ...base, counted: 0, status: 'expired' });
+    } else if (g.currency !== file.currency) {
+      lines.push({ ...base, counted: 0, status: 'otherCurrency' });
+    } else {
+      guaranteed += g.amount;
+      lines.push({ ...base, counted: g.amount, status: 'counted' });
+    }
+  }
+  const beyond =
+    file.insurance.length > 0 ? overdueBeyond(r, file.currency, asOf, policy.limit.insurerExtensionDays) : 0;
+  const insurable = Math.max(0, exposure - beyond);
+  let insured = 0;
+  for (const c of file.insurance) {
+    const base = {
+      kind: 'insurance',
+      id: c.policyId,
+      by: c.insurer,
+      currency: c.currency,
+      expiry: c.expiry,
+      shareBp: c.insuredShareBp,
+      cap: c.cap,
+    } as const;
+    if (!valid(c, asOf)) {
+      if (ended(c)) lines.push({ ...base, counted: 0, status: 'expired' });
+    } else if (c.currency !== file.currency) {
+      lines.push({ ...base, counted: 0, status: 'otherCurrency' });
+    } else {
+      const share = Math.floor((insurable * c.insuredShareBp) / 10_000);
+      const counted = Math.min(c.cap, share);
+      insured += counted;
+      lines.push({
+        ...base,
+        insurable,
+        counted,
+        status: insurable === 0 ? 'nothingInsurable' : counted < share ? 'capped' : 'counted',
+      });
+    }
+  }
+  return { lines, guaranteed, insured, overdueBeyondExtension: beyond };
+}
+
+/** The open amount in the credit currency of the items more than `days` past due as of the date. */
+function overdueBeyond(r: Receivables, currency: string, asOf: IsoDate, days: number): number {
+  const dueBefore = addDays(asOf, -days);
+  let sum = 0;
+  for (let i = 0; i < r.invoices.length; i++) {
+    const inv = r.invoices[i] as Invoice;
+    const open = r.open[i] as number;
+    if (open > 0 && inv.dueDate < dueBefore && inv.currency === currency) sum += open;
+  }
+  return sum;
 }
 
 // ---- the scorecard ----
@@ -278,7 +421,7 @@ const CODE: Record<NumericFactor | 'industryRisk', string> = {
   sharePaidLate: 'SHARE_PAID_LATE',
   maxDaysPastDue: 'MAX_DAYS_PAST_DUE',
   overdueShare: 'OVERDUE_SHARE',
-  limitUse: 'LIMIT_USE',
+  exposureToSales: 'EXPOSURE_TO_SALES',
   currentRatio: 'CURRENT_RATIO',
   quickRatio: 'QUICK_RATIO',
   debtRatio: 'DEBT_RATIO',
@@ -295,7 +438,7 @@ const LABEL: Record<NumericFactor | 'industryRisk', string> = {
   sharePaidLate: 'share of invoices paid late',
   maxDaysPastDue: 'days past due of the oldest open item',
   overdueShare: 'overdue share of the open amount',
-  limitUse: 'limit use',
+  exposureToSales: 'exposure in months of sales',
   currentRatio: 'current ratio',
   quickRatio: 'quick ratio',
   debtRatio: 'debt ratio',
@@ -308,8 +451,8 @@ const LABEL: Record<NumericFactor | 'industryRisk', string> = {
 
 /** Shares are shown as percentages, days and months whole, ratios with two decimals. */
 function show(f: NumericFactor, v: number): string {
-  if (f === 'sharePaidLate' || f === 'overdueShare' || f === 'limitUse' || f === 'cover')
-    return `${(v * 100).toFixed(1)}%`;
+  if (f === 'sharePaidLate' || f === 'overdueShare' || f === 'cover') return `${(v * 100).toFixed(1)}%`;
+  if (f === 'exposureToSales') return `${v.toFixed(1)} months`;
   if (f === 'meanDaysLate' || f === 'weightedDaysLate') return `${v.toFixed(1)} days`;
   if (f === 'maxDaysPastDue') return `${v} days`;
   if (f === 'historyMonths') return `${v} months`;
@@ -330,8 +473,8 @@ function figureOf(f: NumericFactor, x: Figures): number | string {
       return x.maxDaysPastDue;
     case 'overdueShare':
       return x.overdueShare;
-    case 'limitUse':
-      return x.limitUse ?? 'no credit limit on file';
+    case 'exposureToSales':
+      return x.exposureToSales ?? NO_SALES;
     case 'currentRatio':
     case 'quickRatio':
     case 'debtRatio':
@@ -349,6 +492,7 @@ function figureOf(f: NumericFactor, x: Figures): number | string {
 }
 
 const NOTHING_SETTLED = 'no invoice settled in the behaviour window';
+const NO_SALES = 'nothing invoiced in the sales window';
 
 function codeNumber(v: number): string {
   return String(v).replace('-', 'MINUS_').replace('.', '_');
@@ -558,18 +702,35 @@ export function assess(file: CreditFile, asOf: IsoDate, policy: Policy): Assessm
 export interface LimitRecommendation {
   readonly currency: string;
   readonly current: number | undefined;
-  readonly recommended: number;
-  /** RAISE, CUT, KEEP (within `keepWithin` of the current limit) or NEW (no limit on file). */
-  readonly change: 'RAISE' | 'CUT' | 'KEEP' | 'NEW';
+  /**
+   * The formula's limit. It never reads the limit it would replace (DOMAIN "Decision rules": no
+   * loop through limit use), so applying it and recommending again on the same data gives it
+   * again. Undefined when nothing was invoiced in the sales window: no sales, no recommendation.
+   */
+  readonly recommended: number | undefined;
+  /**
+   * RAISE or CUT (the formula against the current limit), KEEP (within `keepWithin` of it), NEW (no
+   * limit on file), NONE (no recommendation). What a review does with it is `decideLimit`'s.
+   */
+  readonly change: 'RAISE' | 'CUT' | 'KEEP' | 'NEW' | 'NONE';
+  /** Fewer months of sales history than the policy's minimum: the recommendation never cuts on its own. */
+  readonly thinHistory: boolean;
   /** How the figure was built, step by step, in minor units of `currency`: `explainLimit` says it in words. */
   readonly formula: LimitFormula;
 }
 
 export interface LimitFormula {
   readonly rating: Rating;
-  /** Average monthly credit sales of the last 12 months. */
+  /** Credit sales in the window, the months they are averaged over and the average (0 without sales). */
+  readonly salesInWindow: number;
+  readonly salesMonths: number;
   readonly monthlySales: number;
-  /** The rating's months of sales. */
+  /** The policy's window and minimum history, in months. */
+  readonly windowMonths: number;
+  readonly minHistoryMonths: number;
+  /** The payment terms the limit carries, in days. */
+  readonly termsDays: number;
+  /** The rating's months of sales on top of the terms (0: no unsecured credit). */
   readonly months: number;
   readonly bySales: number;
   /** The share of the latest annual revenue, when it capped the figure. */
@@ -585,7 +746,12 @@ export interface LimitFormula {
   readonly ratingCap?: number | undefined;
   readonly guaranteed: number;
   readonly insured: number;
-  /** Cover and transfers left out because they are in another currency. */
+  /** Each guarantee and insurance policy: what it counts for, or why nothing. */
+  readonly cover: readonly CoverLine[];
+  /** Left out of the insured exposure: overdue beyond the insurer's extension period (days). */
+  readonly overdueBeyondExtension: number;
+  readonly extensionDays: number;
+  /** Approved transfers left out because they are in another currency. */
   readonly uncounted: readonly string[];
   /** The figure before rounding, and after. */
   readonly total: number;
@@ -603,17 +769,20 @@ export interface ExplainedLimit extends LimitRecommendation {
 }
 
 /**
- * limit = min(average monthly credit sales of the last 12 months x the rating's months of sales,
+ * limit = min(average monthly credit sales x (payment terms in months + the rating's months),
  *             the policy's share of the latest annual revenue, the rating's cap in the currency)
- *         + valid guarantees + the insured share of the exposure (each insurer's cap applies),
- * rounded down to the policy's significant digits. Within `keepWithin` of the current limit it keeps the current one.
+ *         + guarantees in force + the insured share of the insurable exposure (each insurer's cap applies),
+ * rounded down to the policy's significant digits. The average is taken over the months observed
+ * (from the first invoice, at most the policy's window); a rating with 0 months gets no unsecured
+ * credit; nothing invoiced in the window gives no recommendation. It never reads the current limit,
+ * which only decides whether the figure is a change (beyond `keepWithin`) or not.
  */
 export function recommendLimit(x: Figures, rating: Rating, policy: Policy): LimitRecommendation {
   const p = policy.limit;
   const ccy = x.currency;
   const months = p.monthsOfSales[rating];
-  const monthlySales = Math.floor(x.sales12m / 12);
-  const bySales = Math.floor(monthlySales * months);
+  const monthlySales = x.monthlySales ?? 0;
+  const bySales = months > 0 ? Math.floor(monthlySales * (x.termsDays / 30 + months)) : 0;
   let base = bySales;
   let byRevenue: LimitFormula['byRevenue'];
   const st = x.latestStatement;
@@ -631,33 +800,32 @@ export function recommendLimit(x: Figures, rating: Rating, policy: Policy): Limi
     ratingCap = cap;
   }
   const total = base + x.guaranteed + x.insured;
-  // Rounded down to `significantDigits` figures in major units (48,321.55 -> 48,000.00 at two).
-  const unit = 10 ** (minorDigits(ccy) ?? 2);
-  const major = Math.floor(total / unit);
-  const step = major > 0 ? unit * 10 ** Math.max(0, digitsOf(major) - p.significantDigits) : unit;
-  const rounded = Math.floor(total / step) * step;
+  const rounded = roundToSignificant(total, ccy, p.significantDigits, Math.floor);
   const current = x.creditLimit;
-  let change: LimitRecommendation['change'];
-  let recommended = rounded;
-  if (current === undefined) change = 'NEW';
-  else if (current > 0 && Math.abs(rounded - current) <= current * p.keepWithin) {
-    change = 'KEEP';
-    recommended = current;
-  } else change = rounded > current ? 'RAISE' : rounded < current ? 'CUT' : 'KEEP';
+  const recommended = x.monthlySales === undefined ? undefined : rounded;
   return {
     currency: ccy,
     current,
     recommended,
-    change,
+    change: limitChange(recommended, current, p.keepWithin),
+    thinHistory: recommended !== undefined && x.salesMonths < p.minHistoryMonths,
     formula: {
       rating,
+      salesInWindow: x.salesInWindow,
+      salesMonths: x.salesMonths,
       monthlySales,
+      windowMonths: p.salesWindowMonths,
+      minHistoryMonths: p.minHistoryMonths,
+      termsDays: x.termsDays,
       months,
       bySales,
       byRevenue,
       ratingCap,
       guaranteed: x.guaranteed,
       insured: x.insured,
+      cover: x.cover,
+      overdueBeyondExtension: x.overdueBeyondExtension,
+      extensionDays: p.insurerExtensionDays,
       uncounted: x.uncounted,
       total,
       rounded,
@@ -667,6 +835,33 @@ export function recommendLimit(x: Figures, rating: Rating, policy: Policy): Limi
   };
 }
 
+function limitChange(
+  recommended: number | undefined,
+  current: number | undefined,
+  keepWithin: number,
+): LimitRecommendation['change'] {
+  if (recommended === undefined) return 'NONE';
+  if (current === undefined) return 'NEW';
+  if (current > 0 && Math.abs(recommended - current) <= current * keepWithin) return 'KEEP';
+  return recommended > current ? 'RAISE' : recommended < current ? 'CUT' : 'KEEP';
+}
+
+/**
+ * An amount rounded to `digits` significant digits of major units, down (`Math.floor`: 48,321.55
+ * -> 48,000.00 at two) or up (`Math.ceil`: 71,817.73 -> 72,000.00).
+ */
+export function roundToSignificant(
+  amount: number,
+  currency: string,
+  digits: number,
+  direction: (v: number) => number,
+): number {
+  const unit = 10 ** (minorDigits(currency) ?? 2);
+  const major = direction === Math.ceil ? Math.ceil(amount / unit) : Math.floor(amount / unit);
+  const step = major > 0 ? unit * 10 ** Math.max(0, digitsOf(major) - digits) : unit;
+  return direction(amount / step) * step;
+}
+
 /** Decimal digits of a positive integer. */
 function digitsOf(n: number): number {
   let d = 1;
@@ -674,30 +869,77 @@ function digitsOf(n: number): number {
   return d;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** One cover line in words: what it counts for, or why nothing. */
+function coverWords(c: CoverLine, f: LimitFormula, m: (v: number) => string, ccy: string): string {
+  const what = `${c.kind} ${c.id} (${c.by})`;
+  switch (c.status) {
+    case 'counted':
+    case 'capped': {
+      if (c.kind === 'guarantee') return `+ ${m(c.counted)} ${what}, in force until ${c.expiry}`;
+      const left =
+        f.overdueBeyondExtension > 0
+          ? ` (the exposure less ${m(f.overdueBeyondExtension)} more than ${f.extensionDays} days past due, which no insurer pays)`
+          : '';
+      const capped = c.status === 'capped' ? `, capped at the insurer's cap of ${m(c.cap ?? 0)}` : '';
+      return `+ ${m(c.counted)} ${what}: ${((c.shareBp ?? 0) / 100).toFixed(0)}% of the insurable exposure ${m(c.insurable ?? 0)}${left}${capped}, in force until ${c.expiry}`;
+    }
+    case 'nothingInsurable':
+      return f.overdueBeyondExtension > 0
+        ? `${what} counts nothing: everything owed is more than ${f.extensionDays} days past due, which no insurer pays`
+        : `${what} counts nothing: nothing is owed that it would insure`;
+    case 'expired':
+      return `not counted: ${what} expired on ${c.expiry}`;
+    case 'otherCurrency':
+      return `not counted: ${what} is in ${c.currency}, not ${ccy}`;
+  }
+}
+
 /** The recommendation's basis and reason in words. */
 export function explainLimit(l: LimitRecommendation): ExplainedLimit {
   const f = l.formula;
   const ccy = l.currency;
   const m = (v: number) => formatMinor(v, ccy);
+  const current = l.current;
+  if (l.recommended === undefined) {
+    const none = `nothing invoiced in the last ${plural(f.windowMonths, 'month')}: no sales, so no recommendation`;
+    return {
+      ...l,
+      basis: [none],
+      reason:
+        current === undefined ? `no limit on file; ${none}` : `the limit of ${m(current)} stays; ${none}`,
+    };
+  }
+  const over =
+    f.salesMonths < f.windowMonths
+      ? `${plural(f.salesMonths, 'month')} since the first invoice`
+      : `the last ${plural(f.salesMonths, 'month')}`;
+  const sales = `${m(f.monthlySales)} average monthly sales (${m(f.salesInWindow)} over ${over})`;
   const basis = [
-    `${m(f.monthlySales)} average monthly sales x ${f.months} months for rating ${f.rating} = ${m(f.bySales)}`,
+    f.months > 0
+      ? `${sales} x ${Number((f.termsDays / 30 + f.months).toFixed(2))} months (${f.termsDays} days of payment terms + ${f.months} months for rating ${f.rating}) = ${m(f.bySales)}`
+      : `${sales}; rating ${f.rating} allows no unsecured credit (0 months of sales): 0.00`,
   ];
+  if (l.thinHistory)
+    basis.push(
+      `thin history: ${plural(f.salesMonths, 'month')} of sales, fewer than the policy's ${f.minHistoryMonths}: this recommendation never cuts a limit on its own`,
+    );
   if (f.byRevenue)
     basis.push(
       `capped at ${f.byRevenue.share * 100}% of revenue ${m(f.byRevenue.revenue)} (${f.byRevenue.periodEnd}) = ${m(f.byRevenue.amount)}`,
     );
   if (f.ratingCap !== undefined) basis.push(`capped at the rating ${f.rating} cap of ${m(f.ratingCap)}`);
-  if (f.guaranteed > 0) basis.push(`+ ${m(f.guaranteed)} of valid guarantees`);
-  if (f.insured > 0) basis.push(`+ ${m(f.insured)} insured share of the exposure`);
+  for (const c of f.cover) basis.push(coverWords(c, f, m, ccy));
   for (const u of f.uncounted) basis.push(`not counted: ${u}, not ${ccy}`);
   if (f.rounded !== f.total) basis.push(`rounded down to ${f.significantDigits} significant digits`);
-  const current = l.current;
+  const thin = l.thinHistory ? ' (thin history)' : '';
   const reason =
     current === undefined
-      ? `no limit on file; recommended ${m(l.recommended)}`
+      ? `no limit on file; the formula gives ${m(l.recommended)}${thin}`
       : l.change === 'KEEP'
-        ? `keep ${m(current)}: the formula gives ${m(f.rounded)}, within ${f.keepWithin * 100}% of it`
-        : `${l.change === 'RAISE' ? 'raise' : 'cut'} ${m(current)} to ${m(l.recommended)}: rating ${f.rating}, ${basis[0]}${basis.length > 1 ? `; ${basis.slice(1).join('; ')}` : ''}`;
+        ? `keep ${m(current)}: the formula gives ${m(l.recommended)}, within ${f.keepWithin * 100}% of it${thin}`
+        : `the formula gives ${m(l.recommended)}, ${l.change === 'RAISE' ? 'above' : 'below'} the current ${m(current)}${thin}: rating ${f.rating}, ${basis.join('; ')}`;
   return { ...l, basis, reason };
 }
 

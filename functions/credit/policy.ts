@@ -22,14 +22,18 @@ export type Severity = (typeof SEVERITIES)[number];
 export const ACTIONS = ['review', 'collect', 'hold_deliveries', 'cut_limit'] as const;
 export type Action = (typeof ACTIONS)[number];
 
-/** Numeric factors of the scorecard, each a figure of the credit file (see scorecard.ts). */
+/**
+ * Numeric factors of the scorecard, each a figure of the credit file (see assess.ts). None of them
+ * reads the credit limit: the rating sets the limit, so a rating that moved with the limit would
+ * move the limit it set (a cut raising limit use, lowering the score, cutting again).
+ */
 export const NUMERIC_FACTORS = [
   'meanDaysLate',
   'weightedDaysLate',
   'sharePaidLate',
   'maxDaysPastDue',
   'overdueShare',
-  'limitUse',
+  'exposureToSales',
   'currentRatio',
   'quickRatio',
   'debtRatio',
@@ -198,12 +202,24 @@ const review = z.strictObject({
    * A recommended limit above the current one is applied by the review (with a record) when the
    * increase is at most `approvalAboveShare` of the current limit and at most `approvalAbove` in
    * its currency; a larger one, or a first limit, goes through the transfer-approval chain as a
-   * credit release. A cut always applies at once and raises an alert.
+   * credit release. No raise at all at a rating of `noRaiseRatings`, with anything more than
+   * `noRaiseAboveDaysPastDue` days past due, or while an alert of `noRaiseAtSeverity` or above is active.
    */
   increases: z.strictObject({
     approvalAboveShare: finite.min(0, 'must not be negative').max(10, 'must be at most 10 (1000%)'),
     approvalAbove: z.record(z.string(), amountText),
+    noRaiseRatings: z.array(z.enum(RATINGS)).default(['E']),
+    noRaiseAboveDaysPastDue: z.number().int().min(0).default(60),
+    noRaiseAtSeverity: z.enum(SEVERITIES).default('high'),
   }),
+  /**
+   * A cut is applied at once only when it leaves the limit at or above the exposure (rounded up)
+   * and takes at most `approvalAboveShare` of the current limit; a deeper one is a limit decrease
+   * on the approval chain.
+   */
+  cuts: z.strictObject({ approvalAboveShare: finite.min(0).max(1).default(0.5) }).prefault({}),
+  /** A run that would ask for more than `batchAbove` approvals asks once, for the whole batch. */
+  approvals: z.strictObject({ batchAbove: z.number().int().min(0).default(10) }).prefault({}),
 });
 
 export const policySchema = z
@@ -233,7 +249,11 @@ export const policySchema = z
       E: z.enum(RISK_CLASSES),
     }),
     limit: z.strictObject({
-      /** Months of the customer's average monthly credit sales (last 12 months) a rating allows. */
+      /**
+       * Months of the customer's average monthly credit sales a rating allows on top of its payment
+       * terms: limit = monthly sales x (terms in months + these months). 0: no unsecured credit
+       * (prepayment or cover only).
+       */
       monthsOfSales: z.strictObject({
         A: finite.min(0),
         B: finite.min(0),
@@ -241,6 +261,17 @@ export const policySchema = z
         D: finite.min(0),
         E: finite.min(0),
       }),
+      /** Average monthly sales over the months observed, at most this many (from the first invoice). */
+      salesWindowMonths: positiveInt.max(60, 'must be at most 60 months').default(12),
+      /** Fewer months of history than this is a thin history: its recommendation never cuts on its own. */
+      minHistoryMonths: positiveInt.max(60, 'must be at most 60 months').default(3),
+      /** Payment terms assumed for a customer whose master data names none. */
+      defaultTermsDays: z.number().int().min(0).max(365).default(30),
+      /**
+       * Credit insurance pays nothing for debts overdue longer than the insurer's maximum extension
+       * period: those are left out of the insured exposure.
+       */
+      insurerExtensionDays: z.number().int().min(0).max(365).default(60),
       /** At most this share of the latest annual revenue (when statements in the credit currency exist). */
       maxShareOfRevenue: finite.positive().max(1),
       /** Absolute caps per rating, by currency, as decimal text in major units. */
@@ -248,7 +279,7 @@ export const policySchema = z
         z.string().refine(isCurrency, 'is not an ISO 4217 currency code'),
         z.strictObject({ A: amountText, B: amountText, C: amountText, D: amountText, E: amountText }),
       ),
-      /** Round the recommendation down to this many significant digits of major units. */
+      /** Round the recommendation down (and the exposure floor of a cut up) to this many significant digits of major units. */
       significantDigits: positiveInt.max(6),
       /** A recommendation within this share of the current limit keeps the current limit. */
       keepWithin: finite.min(0).max(1),
@@ -295,6 +326,9 @@ export interface Policy extends PolicyDocument {
   readonly id: string;
 }
 
+const RETIRED_LIMIT_USE =
+  'is no longer a scorecard factor: a rating that reads the credit limit moves the limit it sets (each cut raising limit use and lowering the next limit); score exposureToSales (the exposure in months of sales) instead. The limitUse alert rule stays.';
+
 export type PolicyResult =
   | { ok: true; policy: Policy }
   | { ok: false; issues: { path: string; message: string }[] };
@@ -305,10 +339,12 @@ export function parsePolicy(doc: unknown): PolicyResult {
   if (!r.success)
     return {
       ok: false,
-      issues: r.error.issues.map((i) => ({
-        path: i.path.map(String).join('.') || '(top)',
-        message: i.message,
-      })),
+      issues: r.error.issues.map((i) => {
+        const path = i.path.map(String).join('.') || '(top)';
+        return i.code === 'unrecognized_keys' && path === 'scorecard.factors' && i.keys.includes('limitUse')
+          ? { path: `${path}.limitUse`, message: RETIRED_LIMIT_USE }
+          : { path, message: i.message };
+      }),
     };
   return { ok: true, policy: { ...r.data, id: policyId(r.data) } };
 }

@@ -238,6 +238,7 @@ export class ReviewApp {
           now,
           file,
           previous,
+          alerts: part.alerts ?? [],
           policy,
         });
       } catch (error) {
@@ -255,13 +256,12 @@ export class ReviewApp {
   }
 
   /**
-   * Carries out a stored review's outcome: the limit written, the approval asked, the cut
-   * announced, the customer's review state moved on. Each is idempotent (the approval is keyed by
-   * the review), so a retry does no harm; the announcement may go twice (at least once).
+   * Carries out a stored review's outcome: the limit written, the cut announced, the customer's
+   * review state moved on. Each is idempotent, so a retry does no harm; the announcement may go
+   * twice (at least once). Approvals are asked by `report`, once the run knows how many there are.
    */
   private async carryOut(r: Review): Promise<CarriedOut> {
     if (r.status !== 'done') return { review: r };
-    let transferId = r.transferId;
     let limit: LimitChange | undefined;
     if ((r.outcome === 'cut' || r.outcome === 'raise') && r.limitAfter !== undefined && r.currency) {
       limit = {
@@ -277,9 +277,28 @@ export class ReviewApp {
       };
       await this.deps.store.updateProfileLimit(limit);
     }
-    if (r.outcome === 'approval') transferId = (await this.deps.approvals.requestIncrease(r)).transferId;
     if (r.outcome === 'cut') await this.deps.notifier.limitCut(r);
-    return { review: transferId === r.transferId ? r : { ...r, transferId }, state: stateAfter(r), limit };
+    return { review: r, state: stateAfter(r), limit };
+  }
+
+  /**
+   * Asks people for the run's limit changes that need approval: one request per customer, or,
+   * above the policy's `review.approvals.batchAbove`, one request for the whole batch with its
+   * table. Both are idempotent (named after the review or the run), so a report step run again
+   * asks nothing twice.
+   */
+  private async askApprovals(run: ReviewRun, reviews: readonly Review[]): Promise<ReviewRun['approvals']> {
+    const asking = reviews.filter((r) => r.status === 'done' && r.outcome === 'approval');
+    if (asking.length === 0) return undefined;
+    const policy = await this.deps.policy();
+    if (asking.length > policy.review.approvals.batchAbove) {
+      const { transferId } = await this.deps.approvals.requestBatch(run, asking);
+      return { mode: 'batch', count: asking.length, transferId };
+    }
+    const byCustomer: Record<string, string> = {};
+    for (const r of asking)
+      byCustomer[r.customerId] = (await this.deps.approvals.requestChange(r)).transferId;
+    return { mode: 'each', count: asking.length, byCustomer };
   }
 
   /**
@@ -316,9 +335,11 @@ export class ReviewApp {
     }
     if (notReviewed.length > 0)
       await store.completeBatch({ reviews: notReviewed, states: [], limitChanges: [] });
-    const all = [...reviews.values()].sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+    const sorted = [...reviews.values()].sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+    const approvals = await this.askApprovals(run, sorted);
+    const all = sorted.map((r) => withTransfer(r, approvals));
     const finishedAt = now;
-    const done: ReviewRun = { ...run, status: 'done', finishedAt, counts: countsOf(all) };
+    const done: ReviewRun = { ...run, status: 'done', finishedAt, counts: countsOf(all), approvals };
     const files = reviewReport(done, all);
     const report = await this.deps.reports.put(runId, files);
     const final: ReviewRun = { ...done, report };
@@ -334,6 +355,7 @@ export class ReviewApp {
         selected: run.selected,
         counts: final.counts,
         notReviewed: missing,
+        approvals: approvals ?? null,
         reportCsvSha256: createHash('sha256').update(files.csv).digest('hex'),
       },
     });
@@ -344,6 +366,13 @@ export class ReviewApp {
       durationSeconds: secondsBetween(run.startedAt, finishedAt),
     };
   }
+}
+
+/** A review with the approval request that carries it (reports and pages show it). */
+export function withTransfer(r: Review, approvals: ReviewRun['approvals']): Review {
+  if (r.outcome !== 'approval' || r.transferId || !approvals) return r;
+  const transferId = approvals.mode === 'batch' ? approvals.transferId : approvals.byCustomer[r.customerId];
+  return transferId ? { ...r, transferId } : r;
 }
 
 const secondsBetween = (from: string, to: string) => Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000);

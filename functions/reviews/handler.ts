@@ -33,7 +33,10 @@ const app = new ReviewApp({
   manifests,
   reports,
   notifier: new SnsReviewNotifier(new SNSClient({}), env('REVIEWS_TOPIC_ARN')),
-  approvals: { requestIncrease: (r) => transfers.requestLimitIncrease(r) },
+  approvals: {
+    requestChange: (r) => transfers.requestLimitChange(r),
+    requestBatch: (run, rs) => transfers.requestLimitBatch(run, rs),
+  },
   policy: async () => policyInForce(await creditStore.getPolicy(), DEFAULT_POLICY_DOCUMENT),
   clock: { now: () => new Date() },
   timeZone: process.env.SENTINEL_TIME_ZONE ?? 'UTC',

@@ -20,7 +20,14 @@ export interface ReviewRun {
   readonly counts?: ReviewCounts | undefined;
   /** Where the report landed (object keys or file paths). */
   readonly report?: { readonly csv: string; readonly html: string } | undefined;
+  /** How the run asked people for the limit changes that need approval (none asked: undefined). */
+  readonly approvals?: ApprovalsAsked | undefined;
 }
+
+/** One request per customer, or one for the whole batch (above the policy's `batchAbove`). */
+export type ApprovalsAsked =
+  | { readonly mode: 'each'; readonly count: number; readonly byCustomer: Readonly<Record<string, string>> }
+  | { readonly mode: 'batch'; readonly count: number; readonly transferId: string };
 
 export interface ReviewCounts {
   readonly reviewed: number;
@@ -98,10 +105,12 @@ export interface ReviewStore {
   appendAudit(e: AuditEvent): Promise<unknown>;
 }
 
-/** Limit increases above the policy's threshold become credit releases on the approval chain. */
+/** Limit changes a review may not make on its own go to the approval chain. */
 export interface LimitApprovals {
-  /** Asks for approval of the review's recommended limit; idempotent per review. */
-  requestIncrease(r: Review): Promise<{ transferId: string }>;
+  /** Asks for approval of one review's limit (first limit, increase or decrease); idempotent per review. */
+  requestChange(r: Review): Promise<{ transferId: string }>;
+  /** Asks once for every limit change of a run that needs approval, with their table; idempotent per run. */
+  requestBatch(run: ReviewRun, reviews: readonly Review[]): Promise<{ transferId: string }>;
 }
 
 /** Tells people: a limit cut (an alert, at once) and the run's summary. */

@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical.ts';
-import { minorDigits } from '../core/currencies.ts';
 import { addMonths, type IsoDate } from '../core/dates.ts';
-import { formatMinor, parseMinorUnits } from '../core/money.ts';
 import type { Alert } from '../credit/alerts.ts';
 import { assess, type CreditFile, explainAssessment, type FactorResult } from '../credit/assess.ts';
-import { type Policy, RATINGS, type Rating, type RiskClass, SEVERITY_RANK } from '../credit/policy.ts';
+import { type DecisionRule, decisionFor } from '../credit/decide.ts';
+import {
+  type Policy,
+  RATINGS,
+  type Rating,
+  type RiskClass,
+  type RuleName,
+  SEVERITY_RANK,
+} from '../credit/policy.ts';
 
 /**
  * Periodic reviews (DOMAIN "Periodic review"): every customer is re-rated on a schedule set by its
@@ -37,13 +43,13 @@ export interface DueCustomer {
 }
 
 export type ReviewOutcome =
-  /** The limit was cut to the recommendation, at once, with an alert. */
+  /** The limit was cut to the recommendation at once (still above the exposure), with an alert. */
   | 'cut'
   /** A small increase, applied with a record. */
   | 'raise'
-  /** An increase above the policy's threshold (or a first limit): a credit release awaits approval. */
+  /** A first limit, a large increase or a deep cut: people decide on the approval chain. */
   | 'approval'
-  /** The recommendation is within the policy's band of the current limit (or equal to it). */
+  /** Nothing changes: within the keep band, a raise not allowed, a thin history, no recommendation. */
   | 'keep';
 
 /** The figures a review used, as they stood on its date (minor units of `currency`). */
@@ -54,7 +60,11 @@ export interface ReviewFigures {
   readonly maxDaysPastDue: number;
   readonly limitUse: number | undefined;
   readonly dso: number | null;
-  readonly sales12m: number;
+  /** Sales in the window, the months they are averaged over, and the average (none without sales). */
+  readonly salesInWindow: number;
+  readonly salesMonths: number;
+  readonly monthlySales: number | undefined;
+  /** The cover the limit counts (guarantees in force, the insured share of the insurable exposure). */
   readonly secured: number;
 }
 
@@ -87,18 +97,28 @@ export interface Review {
   readonly riskClass?: RiskClass | undefined;
   readonly factors?: readonly FactorResult[] | undefined;
   readonly figures?: ReviewFigures | undefined;
-  /** The limit on file before the review, and the one the scorecard recommends. */
+  /** The limit on file before the review, and the one the formula gives (none without sales). */
   readonly currentLimit?: number | undefined;
   readonly recommendedLimit?: number | undefined;
+  /** Fewer months of sales than the policy's minimum: the recommendation never cut on its own. */
+  readonly thinHistory?: boolean | undefined;
   readonly outcome?: ReviewOutcome | undefined;
+  /** The decision rule that applied (functions/credit/decide.ts). */
+  readonly rule?: DecisionRule | undefined;
+  /** With outcome `approval`: what people are asked. */
+  readonly request?: 'first' | 'increase' | 'decrease' | undefined;
   /** In words: the limit decision and why. */
   readonly decision?: string | undefined;
+  /** How the formula's limit was built, step by step (the limit's basis in words). */
+  readonly basis?: readonly string[] | undefined;
   /** The limit in force after the review (an approval leaves the current one until it is approved). */
   readonly limitAfter?: number | undefined;
+  /** The limit people are asked for (outcome `approval`). */
+  readonly askedLimit?: number | undefined;
   readonly nextReviewOn?: IsoDate | undefined;
   /** Rating fell, limit cut, approval asked, high risk or failed: someone should look. */
   readonly attention?: boolean | undefined;
-  /** The credit release asking for the increase (outcome `approval`). */
+  /** The approval request that carries an `approval` outcome (one per review, or one for the run's batch). */
   readonly transferId?: string | undefined;
   /** Whether the outcome has been carried out (limit written, approval asked, alert sent) and audited. */
   readonly applied?: boolean | undefined;
@@ -112,10 +132,17 @@ export function cadenceOf(policy: Policy, riskClass: RiskClass): number {
 }
 
 /**
+ * Rules measured against the credit limit. A review sets the limit from figures that never read
+ * it, so a review called because of them would decide the same again: their alerts (a cut's own
+ * consequence among them) never make a customer due at once.
+ */
+export const LIMIT_RELATIVE_RULES: ReadonlySet<RuleName> = new Set<RuleName>(['limitUse', 'overdueAmount']);
+
+/**
  * The customers due for review as of `asOf`, each with its reason, in id order:
  * never reviewed; the next review date reached; or, after the last review, an active alert at or
- * above the policy's severity opened or escalated, or (when the policy says so) a rating-downgrade
- * alert.
+ * above the policy's severity opened or escalated (not of a rule measured against the limit), or
+ * (when the policy says so) a rating-downgrade alert.
  */
 export function dueCustomers(
   customerIds: readonly string[],
@@ -128,8 +155,9 @@ export function dueCustomers(
   const triggers = new Map<string, Alert[]>();
   for (const a of activeAlerts)
     if (
-      SEVERITY_RANK[a.severity] >= SEVERITY_RANK[minSeverity] ||
-      (ratingDowngrade && a.rule === 'ratingDowngrade')
+      !LIMIT_RELATIVE_RULES.has(a.rule) &&
+      (SEVERITY_RANK[a.severity] >= SEVERITY_RANK[minSeverity] ||
+        (ratingDowngrade && a.rule === 'ratingDowngrade'))
     )
       triggers.set(a.customerId, [...(triggers.get(a.customerId) ?? []), a]);
   const out: DueCustomer[] = [];
@@ -173,69 +201,24 @@ export interface ReviewInput {
   readonly now: string;
   readonly file: CreditFile;
   readonly previous?: ReviewState | undefined;
+  /** The customer's alerts as stored (the active ones can hold back a raise). */
+  readonly alerts: readonly Alert[];
   readonly policy: Policy;
 }
 
 /**
  * Re-scores a customer as of the run's date (the scorecard of the daily evaluation) and decides
- * its limit: a recommendation below the current limit cuts it at once; above, the increase is
- * applied when it is at most the policy's share of the current limit and its amount cap, and
- * otherwise (or for a first limit) asks for approval; within the policy's keep band, nothing changes.
+ * its limit with `decideLimit` (functions/credit/decide.ts): keep, cut at once, raise, or ask
+ * people on the approval chain.
  */
 export function reviewCustomer(input: ReviewInput): Review {
   const { file, policy, asOf, previous } = input;
   const a = explainAssessment(assess(file, asOf, policy));
   const x = a.figures;
   const s = x.receivables.summary;
-  const ccy = a.currency;
+  const d = decisionFor(file, a, input.alerts, policy);
   const current = file.customer?.creditLimit;
-  const recommended = a.limit.recommended;
-  const money = (v: number) => `${formatMinor(v, ccy)} ${ccy}`;
-
-  let outcome: ReviewOutcome;
-  let decision: string;
-  let limitAfter = current;
-  if (current === undefined) {
-    if (recommended === 0) {
-      outcome = 'cut';
-      limitAfter = 0;
-      decision = `no limit on file; the scorecard allows none (rating ${a.rating}): limit set to 0`;
-    } else {
-      outcome = 'approval';
-      decision = `no limit on file; a first limit of ${money(recommended)} needs approval`;
-    }
-  } else if (a.limit.change === 'CUT') {
-    outcome = 'cut';
-    limitAfter = recommended;
-    decision = `${a.limit.reason} (applied at once)`;
-  } else if (a.limit.change === 'RAISE') {
-    const increase = recommended - current;
-    const { approvalAboveShare, approvalAbove } = policy.review.increases;
-    const capText = approvalAbove[ccy];
-    const cap =
-      capText === undefined
-        ? undefined
-        : parseMinorUnits(capText, minorDigits(ccy) ?? 2, { decimal: '.', thousands: '' });
-    const capValue = cap?.ok ? cap.value : undefined;
-    const overShare = current === 0 || increase > current * approvalAboveShare;
-    const overAmount = capValue !== undefined && increase > capValue;
-    if (overShare || overAmount) {
-      outcome = 'approval';
-      decision = `raise from ${money(current)} to ${money(recommended)} needs approval: the increase of ${money(increase)} is ${
-        overAmount
-          ? `above ${money(capValue as number)}`
-          : `more than ${(approvalAboveShare * 100).toFixed(0)}% of the current limit`
-      }`;
-    } else {
-      outcome = 'raise';
-      limitAfter = recommended;
-      decision = `raised from ${money(current)} to ${money(recommended)}: an increase of ${money(increase)}, within the policy's ${(approvalAboveShare * 100).toFixed(0)}%${capValue === undefined ? '' : ` and ${money(capValue)}`}`;
-    }
-  } else {
-    outcome = 'keep';
-    decision = a.limit.reason;
-  }
-
+  const changes = d.outcome === 'cut' || d.outcome === 'raise';
   const fell = previous !== undefined && notches(previous.rating, a.rating) > 0;
   return {
     reviewId: `${input.runId}/${input.customerId}`,
@@ -247,7 +230,7 @@ export function reviewCustomer(input: ReviewInput): Review {
     policyId: policy.id,
     due: input.due,
     status: 'done',
-    currency: ccy,
+    currency: a.currency,
     previous: previous && {
       reviewedOn: previous.reviewedOn,
       rating: previous.rating,
@@ -265,16 +248,23 @@ export function reviewCustomer(input: ReviewInput): Review {
       maxDaysPastDue: x.maxDaysPastDue,
       limitUse: x.limitUse,
       dso: s.dso,
-      sales12m: x.sales12m,
+      salesInWindow: x.salesInWindow,
+      salesMonths: x.salesMonths,
+      monthlySales: x.monthlySales,
       secured: x.secured,
     },
     currentLimit: current,
-    recommendedLimit: recommended,
-    outcome,
-    decision,
-    limitAfter,
+    recommendedLimit: a.limit.recommended,
+    thinHistory: a.limit.thinHistory,
+    outcome: d.outcome,
+    rule: d.rule,
+    request: d.request,
+    decision: d.words,
+    basis: a.limit.basis,
+    limitAfter: changes ? d.to : current,
+    askedLimit: d.outcome === 'approval' ? d.to : undefined,
     nextReviewOn: addMonths(asOf, cadenceOf(policy, a.riskClass)),
-    attention: fell || outcome === 'cut' || outcome === 'approval' || a.riskClass === 'high',
+    attention: fell || d.outcome === 'cut' || d.outcome === 'approval' || a.riskClass === 'high',
     applied: false,
   };
 }
@@ -326,9 +316,10 @@ export function stateAfter(r: Review): ReviewState | undefined {
 
 /**
  * SHA-256 of a review's canonical JSON without its `applied` mark (set once the hash is on the
- * trail): what the audit trail holds of it, and what the stored review hashes to again.
+ * trail) and the approval request that carries it (asked by the run's report, after the audit):
+ * what the audit trail holds of it, and what the stored review hashes to again.
  */
 export function reviewHash(r: Review): string {
-  const { applied: _applied, ...content } = r;
+  const { applied: _applied, transferId: _transferId, ...content } = r;
   return createHash('sha256').update(canonicalJson(content)).digest('hex');
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { mapLimit } from '../core/concurrency.ts';
 import { type IsoDate, isoDateOrNull } from '../core/dates.ts';
 import type { TransferCommitment } from '../core/records.ts';
 import { assess } from '../credit/assess.ts';
@@ -10,6 +11,7 @@ import type { ChangeNotifier, Clock } from '../ingest/ports.ts';
 import type { LimitChange } from '../reviews/ports.ts';
 import type { Review } from '../reviews/review.ts';
 import { type ApprovalPolicy, approvalChain, type ChainLevel } from './approval-policy.ts';
+import { batchChain, batchGate, batchOf } from './batch.ts';
 import { riskGate } from './gate.ts';
 import { type LinkKey, signLink, verifyLink } from './links.ts';
 import type {
@@ -17,6 +19,8 @@ import type {
   ApprovalNotice,
   ApprovalNotifier,
   Decision,
+  LimitBatch,
+  LimitBatchItem,
   NoticeLevel,
   Recipient,
   Transfer,
@@ -174,7 +178,7 @@ function levelOf(t: Transfer, level: number): ChainLevel | undefined {
 /** What the customer's credit file counts of an approved transfer; undefined when it moves no money. */
 function commitmentOf(t: Transfer): TransferCommitment | undefined {
   const r = t.request;
-  if (t.status !== 'approved' || r.amount <= 0 || t.approvedOn === undefined || t.limitChange)
+  if (t.status !== 'approved' || r.amount <= 0 || t.approvedOn === undefined || movesNoMoney(t))
     return undefined;
   return {
     customerId: r.customerId,
@@ -186,6 +190,15 @@ function commitmentOf(t: Transfer): TransferCommitment | undefined {
     paidOn: t.paidOn,
   };
 }
+
+const REVIEWER = 'periodic-review';
+
+/** A limit change or a batch of them: approved, it sets limits; nothing is paid or counted in the exposure. */
+const setsLimits = (t: Transfer) => t.limitChange !== undefined || t.limitBatch !== undefined;
+const movesNoMoney = (t: Transfer) => setsLimits(t) || t.request.type === 'bank_account_change';
+
+const humanType = (t: Transfer) =>
+  t.request.type === 'limit_decrease' ? 'limit decrease' : 'credit release';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -241,39 +254,73 @@ export class TransferApp {
   }
 
   /**
-   * Asks the approval chain for the credit limit a periodic review recommends: a credit release of
-   * the increase, requested by `periodic-review`. Its id comes from the review, so asking again
-   * (a retried review batch) finds the same transfer instead of making another.
+   * Asks the approval chain for the credit limit a periodic review could not set on its own: a
+   * first limit or an increase (a credit release of the increase) or a decrease below the exposure
+   * or deeper than the policy allows (a limit decrease), requested by `periodic-review`. Its id
+   * comes from the review, so asking again (a report step run again) finds the same transfer
+   * instead of making another.
    */
-  async requestLimitIncrease(r: Review): Promise<{ transferId: string }> {
-    if (r.recommendedLimit === undefined || !r.currency)
-      throw new Error(`review ${r.reviewId} recommends no limit to ask for`);
-    const transferId = `TR-${idFrom(`limit:${r.reviewId}`)}`;
-    const existing = await this.deps.store.getTransfer(transferId);
-    if (existing?.executionId) return { transferId };
-    const transfer: Transfer = existing ?? {
-      transferId,
+  async requestLimitChange(r: Review): Promise<{ transferId: string }> {
+    const to = r.askedLimit ?? r.recommendedLimit;
+    if (to === undefined || !r.currency) throw new Error(`review ${r.reviewId} asks for no limit`);
+    const from = r.currentLimit;
+    const decrease = from !== undefined && to < from;
+    return this.startReviewTransfer(`TR-${idFrom(`limit:${r.reviewId}`)}`, {
       request: {
         customerId: r.customerId,
-        type: 'credit_release',
-        amount: r.recommendedLimit - (r.currentLimit ?? 0),
+        type: decrease ? 'limit_decrease' : 'credit_release',
+        amount: decrease ? from - to : to - (from ?? 0),
         currency: r.currency,
         beneficiaryName: r.name ?? r.customerId,
         beneficiaryAccount: `LIMIT-${r.customerId}`.slice(0, 64).toUpperCase(),
-        reason: `Periodic review ${r.asOf}: ${r.decision ?? 'limit increase'}`.slice(0, 500),
-        requester: 'periodic-review',
+        reason: `Periodic review ${r.asOf}: ${r.decision ?? 'limit change'}`.slice(0, 500),
+        requester: REVIEWER,
       },
-      requestedAt: this.now(),
-      requestedOn: this.deps.today(),
-      status: 'pending',
-      limitChange: { from: r.currentLimit, to: r.recommendedLimit, reviewId: r.reviewId },
-    };
+      limitChange: { from, to, reviewId: r.reviewId },
+    });
+  }
+
+  /**
+   * Asks the approval chain once for a review run's limit changes (more than the policy's
+   * `review.approvals.batchAbove`): one request holding the whole table. Its id comes from the run.
+   */
+  async requestLimitBatch(
+    run: { readonly runId: string; readonly asOf: IsoDate },
+    reviews: readonly Review[],
+  ): Promise<{ transferId: string }> {
+    const b = batchOf(run, reviews);
+    if (b.items.length === 0) throw new Error(`review run ${run.runId} asks for no limit change`);
+    return this.startReviewTransfer(
+      `TR-${idFrom(`limit-batch:${run.runId}`)}`,
+      { request: b.request, limitBatch: b.limitBatch },
+      b.items,
+    );
+  }
+
+  /** Stores a review's transfer unless it exists, and starts its workflow unless it has one. */
+  private async startReviewTransfer(
+    transferId: string,
+    what: Pick<Transfer, 'request' | 'limitChange' | 'limitBatch'>,
+    items?: readonly LimitBatchItem[],
+  ): Promise<{ transferId: string }> {
+    const existing = await this.deps.store.getTransfer(transferId);
+    if (existing?.executionId) return { transferId };
     if (!existing) {
+      const transfer: Transfer = {
+        transferId,
+        ...what,
+        requestedAt: this.now(),
+        requestedOn: this.deps.today(),
+        status: 'pending',
+      };
+      // The batch's table first: the transfer is only visible once it is complete.
+      if (items) await this.deps.store.putBatchItems(transferId, items);
       await this.deps.store.createTransfer(transfer);
-      await this.audit('transfer.requested', transferId, 'periodic-review', {
+      await this.audit('transfer.requested', transferId, REVIEWER, {
         request: transfer.request,
         requestedOn: transfer.requestedOn,
         limitChange: transfer.limitChange,
+        limitBatch: transfer.limitBatch,
       });
     }
     const { executionId } = await this.deps.workflow.start(transferId, { transferId });
@@ -306,31 +353,9 @@ export class TransferApp {
   private async gate(transferId: string) {
     const { store } = this.deps;
     const t = await this.mustGet(transferId);
-    const [part, creditPolicy, policy, history] = await Promise.all([
-      this.deps.credit.loadCustomerPartition(t.request.customerId),
-      this.deps.creditPolicy(),
-      this.deps.approvalPolicy(),
-      store.transfersOf(t.request.customerId),
-    ]);
-    const known = part.books.customer !== undefined || part.books.invoices.length > 0;
-    const assessment = known
-      ? assess(asOfFile(creditFileOf(t.request.customerId, part), t.requestedOn), t.requestedOn, creditPolicy)
-      : undefined;
-    const report = riskGate({
-      transferId,
-      request: t.request,
-      asOf: t.requestedOn,
-      assessment,
-      alerts: part.alerts,
-      history,
-      settings: policy.gate,
-      limitIncrease: t.limitChange !== undefined,
-    });
-    const chain = approvalChain(
-      t.request,
-      { riskClass: assessment?.riskClass, flags: report.flags, today: t.requestedOn },
-      policy,
-    );
+    const { report, chain, policy } = t.limitBatch
+      ? await this.gateBatch(t, t.limitBatch)
+      : await this.gateOne(t);
     await store.updateTransfer(
       transferId,
       { gate: report, levels: chain.ok ? chain.levels : undefined, chainWhy: chain.why },
@@ -346,6 +371,49 @@ export class TransferApp {
       levels: chain.levels.map((l) => ({ level: l.level, name: l.name, required: l.required })),
       reminderSeconds: policy.reminders.everySeconds,
       maxReminders: policy.reminders.max,
+    };
+  }
+
+  /** The gate and chain of a request about one customer. */
+  private async gateOne(t: Transfer) {
+    const [part, creditPolicy, policy, history] = await Promise.all([
+      this.deps.credit.loadCustomerPartition(t.request.customerId),
+      this.deps.creditPolicy(),
+      this.deps.approvalPolicy(),
+      this.deps.store.transfersOf(t.request.customerId),
+    ]);
+    const known = part.books.customer !== undefined || part.books.invoices.length > 0;
+    const assessment = known
+      ? assess(asOfFile(creditFileOf(t.request.customerId, part), t.requestedOn), t.requestedOn, creditPolicy)
+      : undefined;
+    const report = riskGate({
+      transferId: t.transferId,
+      request: t.request,
+      asOf: t.requestedOn,
+      assessment,
+      alerts: part.alerts,
+      history,
+      settings: policy.gate,
+      limitIncrease: setsLimits(t),
+    });
+    const chain = approvalChain(
+      t.request,
+      { riskClass: assessment?.riskClass, flags: report.flags, today: t.requestedOn },
+      policy,
+    );
+    return { report, chain, policy };
+  }
+
+  /** The gate and chain of a review run's batch of limit changes (functions/transfers/batch.ts). */
+  private async gateBatch(t: Transfer, b: LimitBatch) {
+    const [items, policy] = await Promise.all([
+      this.deps.store.batchItems(t.transferId),
+      this.deps.approvalPolicy(),
+    ]);
+    return {
+      report: batchGate(b, items, t.requestedOn),
+      chain: batchChain(t, items, t.requestedOn, policy),
+      policy,
     };
   }
 
@@ -515,7 +583,8 @@ export class TransferApp {
    * counts it, and has the customer evaluated again. A bank account change moves no money.
    */
   private async commit(t: Transfer): Promise<void> {
-    if (t.limitChange) return this.raiseLimit(t, t.limitChange);
+    if (t.limitChange) return this.setLimits(t, [{ customerId: t.request.customerId, ...t.limitChange }]);
+    if (t.limitBatch) return this.setLimits(t, await this.deps.store.batchItems(t.transferId));
     const c = commitmentOf(t);
     if (!c) return;
     await this.deps.store.putCommitment(c);
@@ -527,26 +596,40 @@ export class TransferApp {
     });
   }
 
-  /** Writes the approved limit on the customer's file (idempotent: the same limit, the same record key). */
-  private async raiseLimit(t: Transfer, l: NonNullable<Transfer['limitChange']>): Promise<void> {
-    if (!this.deps.limits)
-      throw new Error(`transfer ${t.transferId} raises a limit, and this app has no limit store`);
-    await this.deps.limits.setCreditLimit({
-      customerId: t.request.customerId,
-      currency: t.request.currency,
-      from: l.from,
-      to: l.to,
-      on: t.approvedOn ?? this.deps.today(),
-      at: t.closedAt ?? this.now(),
-      by: 'approval chain',
-      reviewId: l.reviewId,
-      reason: `credit release ${t.transferId} approved at every level`,
-    });
+  /**
+   * Writes the approved limits on the customers' files (idempotent: the same limit, the same
+   * record key), then has those customers evaluated again.
+   */
+  private async setLimits(
+    t: Transfer,
+    changes: readonly {
+      customerId: string;
+      currency?: string;
+      from?: number | undefined;
+      to: number;
+      reviewId: string;
+    }[],
+  ): Promise<void> {
+    const limits = this.deps.limits;
+    if (!limits) throw new Error(`transfer ${t.transferId} sets limits, and this app has no limit store`);
+    await mapLimit(changes, 8, (c) =>
+      limits.setCreditLimit({
+        customerId: c.customerId,
+        currency: c.currency ?? t.request.currency,
+        from: c.from,
+        to: c.to,
+        on: t.approvedOn ?? this.deps.today(),
+        at: t.closedAt ?? this.now(),
+        by: 'approval chain',
+        reviewId: c.reviewId,
+        reason: `${t.limitBatch ? 'limit batch' : humanType(t)} ${t.transferId} approved at every level`,
+      }),
+    );
     await this.deps.changes?.customersChanged({
       type: 'customers.changed',
       runId: t.transferId,
       asOf: this.deps.today(),
-      customerIds: [t.request.customerId],
+      customerIds: changes.map((c) => c.customerId),
     });
   }
 
@@ -567,12 +650,12 @@ export class TransferApp {
         status: 409,
         message: `The transfer is ${t.status}: only an approved transfer can be paid.`,
       };
-    if (t.request.amount <= 0 || t.limitChange)
+    if (t.request.amount <= 0 || movesNoMoney(t))
       return {
         ok: false,
         status: 409,
-        message: t.limitChange
-          ? 'A limit increase moves no money: there is nothing to pay.'
+        message: setsLimits(t)
+          ? 'A credit limit change moves no money: there is nothing to pay.'
           : 'A bank account change moves no money: there is nothing to pay.',
       };
     if (t.paidOn !== undefined) return this.alreadyPaid(t);

@@ -23,7 +23,10 @@ export type GateCheckName =
   | 'amountHistory'
   | 'beneficiary'
   | 'duplicate'
-  | 'limitHeadroom';
+  | 'limitHeadroom'
+  /** A review run's batch of limit changes: what it holds, and how risky its customers are. */
+  | 'batch'
+  | 'batchRisk';
 
 export interface GateCheck {
   readonly check: GateCheckName;
@@ -69,6 +72,24 @@ export interface GateReport {
     readonly severity: string;
     readonly summary: string;
   }[];
+  /** A batch of limit changes: its table as the approvers read it (functions/transfers/batch.ts). */
+  readonly batch?: BatchTable | undefined;
+}
+
+/** The first rows of a batch's table, formatted; `more` says how many rows are not shown here. */
+export interface BatchTable {
+  readonly count: number;
+  readonly rows: readonly {
+    readonly customer: string;
+    readonly rating: string;
+    readonly change: string;
+    readonly from: string;
+    readonly to: string;
+    readonly exposure: string;
+    readonly overdue: string;
+    readonly why: string;
+  }[];
+  readonly more: number;
 }
 
 export interface GateInputs {

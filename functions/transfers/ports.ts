@@ -1,6 +1,7 @@
 import type { AuditEvent, AuditRecord } from '../core/audit.ts';
 import type { IsoDate } from '../core/dates.ts';
 import type { TransferCommitment } from '../core/records.ts';
+import type { RiskClass } from '../credit/policy.ts';
 import type { ChainLevel } from './approval-policy.ts';
 import type { GateReport } from './gate.ts';
 import type { TransferRequest } from './request.ts';
@@ -51,18 +52,55 @@ export interface Transfer {
   /** ISO instant it was marked paid. */
   readonly paidAt?: string | undefined;
   /**
-   * Set on a credit release a periodic review asked for: approving it raises the customer's
-   * credit limit from `from` to `to` (no money moves, so nothing counts in the exposure or is paid).
+   * Set on a credit release or limit decrease a periodic review asked for: approving it sets the
+   * customer's credit limit from `from` to `to` (no money moves, so nothing counts in the exposure
+   * or is paid).
    */
-  readonly limitChange?: LimitIncrease | undefined;
+  readonly limitChange?: LimitChangeAsked | undefined;
+  /**
+   * Set on a review run's batch of limit changes (asked once instead of once per customer):
+   * approving it sets every limit of its table (`TransferStore.batchItems`).
+   */
+  readonly limitBatch?: LimitBatch | undefined;
 }
 
-/** A credit limit increase on the approval chain (a credit release a review asked for). */
-export interface LimitIncrease {
+/** A credit limit change on the approval chain (a first limit, an increase or a decrease a review asked for). */
+export interface LimitChangeAsked {
   readonly from?: number | undefined;
   readonly to: number;
   /** The review that recommended it (`<run>/<customer>`). */
   readonly reviewId: string;
+}
+
+/** A review run's limit changes asked for together: what the approvers read at the top. */
+export interface LimitBatch {
+  readonly runId: string;
+  readonly asOf: IsoDate;
+  readonly count: number;
+  /** Per currency: how many changes, and the increases and decreases they add up to (minor units). */
+  readonly byCurrency: readonly {
+    readonly currency: string;
+    readonly count: number;
+    readonly increase: number;
+    readonly decrease: number;
+  }[];
+}
+
+/** One line of a batch's table: a customer's limit, from what to what, and why (the review's words). */
+export interface LimitBatchItem {
+  readonly customerId: string;
+  readonly name?: string | undefined;
+  readonly currency: string;
+  readonly from?: number | undefined;
+  readonly to: number;
+  readonly reviewId: string;
+  readonly request: 'first' | 'increase' | 'decrease';
+  readonly rating?: string | undefined;
+  readonly riskClass?: RiskClass | undefined;
+  readonly exposure?: number | undefined;
+  readonly overdue?: number | undefined;
+  readonly maxDaysPastDue?: number | undefined;
+  readonly why: string;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'void';
@@ -146,6 +184,10 @@ export interface TransferStore {
   listTransfers(limit?: number): Promise<Transfer[]>;
   /** A customer's transfers, newest first (the gate's history and duplicate checks). */
   transfersOf(customerId: string): Promise<Transfer[]>;
+  /** Stores a batch's table with its transfer (idempotent: the same lines under the same keys). */
+  putBatchItems(transferId: string, items: readonly LimitBatchItem[]): Promise<void>;
+  /** A batch's table, every line, in customer order. */
+  batchItems(transferId: string): Promise<LimitBatchItem[]>;
 
   /** Stores new approvals (pending) with the task token their level waits on. */
   putApprovals(approvals: readonly Approval[], taskToken: string): Promise<void>;

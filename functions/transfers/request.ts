@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isCurrency, minorDigits } from '../core/currencies.ts';
 import { parseMinorUnits } from '../core/money.ts';
 
-/** Money leaving the company for or on behalf of a customer (DOMAIN "Multi-level approval"). */
+/** Money leaving the company for or on behalf of a customer (DOMAIN "Multi-level approval"): what a person requests. */
 export const TRANSFER_TYPES = [
   'refund',
   'overpayment_return',
@@ -10,7 +10,12 @@ export const TRANSFER_TYPES = [
   'credit_release',
   'bank_account_change',
 ] as const;
-export type TransferType = (typeof TRANSFER_TYPES)[number];
+/**
+ * What only a periodic review asks the approval chain for: a credit limit decrease it may not
+ * make on its own, and a run's limit changes asked together. No money moves.
+ */
+export const REVIEW_TRANSFER_TYPES = ['limit_decrease', 'limit_batch'] as const;
+export type TransferType = (typeof TRANSFER_TYPES)[number] | (typeof REVIEW_TRANSFER_TYPES)[number];
 
 /** ISO 13616 IBAN check: country, two check digits, then mod 97 of the rearranged digits is 1. */
 export function ibanProblem(iban: string): string | undefined {
@@ -79,7 +84,7 @@ export const transferRequestInput = z
  * change, which moves no money (absent or 0). Needs a valid type and currency.
  */
 function amountOf(
-  type: TransferType,
+  type: (typeof TRANSFER_TYPES)[number],
   text: string | undefined,
   currency: string,
 ): { ok: true; value: number } | { ok: false; message: string } {
@@ -96,8 +101,13 @@ function amountOf(
   return { ok: true, value: a.value };
 }
 
-/** A valid request: the amount in minor units of `currency` (0 for a bank account change). */
-export type TransferRequest = z.output<typeof transferRequestInput>;
+/**
+ * A valid request: the amount in minor units of `currency` (0 for a bank account change). A person
+ * requests one of TRANSFER_TYPES; a periodic review also asks for REVIEW_TRANSFER_TYPES.
+ */
+export type TransferRequest = Omit<z.output<typeof transferRequestInput>, 'type'> & {
+  readonly type: TransferType;
+};
 
 export type RequestResult =
   | { readonly ok: true; readonly request: TransferRequest }

@@ -6,6 +6,7 @@ import type { IsoDate } from '../../functions/core/dates.ts';
 import { type Alert, type AlertCommand, applyCommand } from '../../functions/credit/alerts.ts';
 import { assess, explainAssessment } from '../../functions/credit/assess.ts';
 import { backtest } from '../../functions/credit/backtest.ts';
+import { decisionFor } from '../../functions/credit/decide.ts';
 import { asOfFile, creditFileOf, evaluate } from '../../functions/credit/evaluate.ts';
 import { type Policy, parsePolicy, policyInForce } from '../../functions/credit/policy.ts';
 import { evaluateRules, explainCandidate } from '../../functions/credit/rules.ts';
@@ -219,7 +220,8 @@ export async function explainCustomer(
   const file = asOfFile(creditFileOf(id, part), asOf);
   const assessed = assess(file, asOf, policy);
   const candidates = evaluateRules(file, assessed, policy).map(explainCandidate);
-  const { figures: _f, ...assessment } = explainAssessment(assessed);
+  const { figures: _f, ...explained } = explainAssessment(assessed);
+  const assessment = { ...explained, decision: decisionFor(file, assessed, part.alerts, policy) };
   const a = assessment;
   if (json) {
     console.log(
@@ -243,6 +245,7 @@ export async function explainCustomer(
   );
   console.log(`\ncredit limit: ${a.limit.reason}`);
   for (const b of a.limit.basis) console.log(`  ${b}`);
+  console.log(`a review today would ${a.decision.outcome}: ${a.decision.words}`);
   console.log(
     candidates.length === 0
       ? '\nno early-warning rule fires'

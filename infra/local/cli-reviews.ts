@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
 import { formatMinor } from '../../functions/core/money.ts';
+import { withTransfer } from '../../functions/reviews/app.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review } from '../../functions/reviews/review.ts';
 import { dateOption, table, UsageError, withStore } from './cli-common.ts';
@@ -82,7 +83,9 @@ export async function cmdReview(args: string[]): Promise<number> {
         const store = storeOf(env);
         const run = await store.getRun(id);
         if (!run) throw new CliFailure(`there is no review run ${id}`);
-        const reviews = (await store.reviewsOf(id)).sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+        const reviews = (await store.reviewsOf(id))
+          .map((r) => withTransfer(r, run.approvals))
+          .sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
         if (values.json) console.log(JSON.stringify({ run, reviews }, null, 2));
         else
           console.log(

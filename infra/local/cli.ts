@@ -493,7 +493,10 @@ async function cmdStart(args: string[]): Promise<number> {
     tableName: LOCAL_TABLE,
     dataDir: env.dataDir,
     policy: () => loadPolicy(env.store),
-    approvals: { requestIncrease: (r) => transfers.app.requestLimitIncrease(r) },
+    approvals: {
+      requestChange: (r) => transfers.app.requestLimitChange(r),
+      requestBatch: (run, rs) => transfers.app.requestLimitBatch(run, rs),
+    },
     timeZone: timeZone(),
     metrics: localMetrics(env.dataDir, 'reviews', { eager: true }),
     changes,

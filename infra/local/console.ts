@@ -14,6 +14,7 @@ import {
   type TransferCommitment,
   transferCounts,
 } from '../../functions/credit/assess.ts';
+import { decisionFor, type LimitDecision } from '../../functions/credit/decide.ts';
 import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
 import { type Policy, SEVERITY_RANK, type Severity } from '../../functions/credit/policy.ts';
 import type { IngestRun, RejectRecord } from '../../functions/ingest/ports.ts';
@@ -625,7 +626,8 @@ ${financials}`;
 
 /** A customer's assessment as of a date (computed live, never stored) and its active alerts. */
 interface CreditView {
-  readonly assessment: ExplainedAssessment;
+  /** The assessment with its words, and what a review would decide today. */
+  readonly assessment: ExplainedAssessment & { readonly decision: LimitDecision };
   readonly alerts: readonly Alert[];
   /** Open receivables less unapplied cash plus the approved transfers counted, as of the date. */
   readonly exposure: number;
@@ -740,8 +742,12 @@ function creditSection({ assessment: a, alerts, exposure, transfers }: CreditVie
   ]);
   const limit = kv([
     ['Current limit', l.current === undefined ? undefined : money(l.current, l.currency)],
-    ['Recommended', money(l.recommended, l.currency)],
+    [
+      'Recommended',
+      l.recommended === undefined ? 'none (no sales in the window)' : money(l.recommended, l.currency),
+    ],
     ['Change', l.change],
+    ['A review today', `${a.decision.outcome}: ${a.decision.words}`],
     ['Reason', l.reason],
     ['Basis', html`<ul class="basis">${l.basis.map((b) => html`<li>${b}</li>`)}</ul>`],
   ]);
@@ -781,11 +787,18 @@ async function customerNames(credit: ConsoleCredit, alerts: readonly Alert[]): P
 async function creditView(credit: ConsoleCredit, id: string, asOf: IsoDate): Promise<CreditView> {
   const [part, policy] = await Promise.all([credit.store.loadCustomerPartition(id), credit.policy()]);
   const file = asOfFile(creditFileOf(id, part), asOf);
-  const { figures, ...assessment } = explainAssessment(assess(file, asOf, policy));
+  const assessed = assess(file, asOf, policy);
+  const { figures, ...explained } = explainAssessment(assessed);
+  const decision = decisionFor(file, assessed, part.alerts, policy);
   const transfers = (file.transfers ?? []).filter(
     (t) => t.currency === file.currency && transferCounts(t, asOf),
   );
-  return { assessment, alerts: part.alerts, exposure: figures.exposure, transfers };
+  return {
+    assessment: { ...explained, decision },
+    alerts: part.alerts,
+    exposure: figures.exposure,
+    transfers,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -876,6 +889,8 @@ const TYPE_LABELS: Record<TransferType, string> = {
   rebate: 'Rebate',
   credit_release: 'Credit release',
   bank_account_change: 'Bank account change',
+  limit_decrease: 'Limit decrease',
+  limit_batch: 'Limit changes (batch)',
 };
 
 const typeLabel = (type: string) => TYPE_LABELS[type as TransferType] ?? type.replace(/_/g, ' ');

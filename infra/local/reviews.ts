@@ -14,6 +14,7 @@ import {
   ReviewApp,
   type ReviewDeps,
   type ReviewStep,
+  withTransfer,
 } from '../../functions/reviews/app.ts';
 import { recordReviewStep } from '../../functions/reviews/metrics.ts';
 import type {
@@ -95,10 +96,13 @@ export class OutboxReviewNotifier implements ReviewNotifier {
   }
 }
 
-/** Until limit increases go through the approval chain locally, they are refused plainly. */
+/** Until limit changes go through the approval chain locally, they are refused plainly. */
 export const noLimitApprovals: LimitApprovals = {
-  requestIncrease: async (r) => {
-    throw new Error(`no approval chain is wired to ask for ${r.customerId}'s limit increase`);
+  requestChange: async (r) => {
+    throw new Error(`no approval chain is wired to ask for ${r.customerId}'s limit change`);
+  },
+  requestBatch: async (run) => {
+    throw new Error(`no approval chain is wired to ask for review ${run.runId}'s limit changes`);
   },
 };
 
@@ -264,17 +268,26 @@ export function localReviewsRuntime(o: {
       list: (limit = 50) => store.listRuns(limit),
       show: async (runId) => {
         const r = await store.getRun(runId);
-        return r ? { run: r, reviews: await store.reviewsOf(runId) } : undefined;
+        return r
+          ? { run: r, reviews: (await store.reviewsOf(runId)).map((x) => withTransfer(x, r.approvals)) }
+          : undefined;
       },
       run: async (asOf, runId) => {
         const r = await run({ asOf, runId, trigger: 'manual' });
         return { run: r.run, resumed: r.resumed };
       },
       report: fileOf,
-      customer: async (customerId) => ({
-        state: await store.getReviewState(customerId),
-        reviews: await store.customerReviews(customerId, 20),
-      }),
+      customer: async (customerId) => {
+        const reviews = await store.customerReviews(customerId, 20);
+        // Each review's approval request is named by its run (asked once the run was reviewed).
+        const runs = new Map<string, ReviewRun | undefined>();
+        for (const r of reviews)
+          if (r.outcome === 'approval' && !runs.has(r.runId)) runs.set(r.runId, await store.getRun(r.runId));
+        return {
+          state: await store.getReviewState(customerId),
+          reviews: reviews.map((r) => withTransfer(r, runs.get(r.runId)?.approvals)),
+        };
+      },
     },
   };
 }

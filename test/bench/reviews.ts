@@ -133,9 +133,13 @@ export async function benchReviews(
       policy: async () => policy,
       // Asking the approval chain is the transfers benchmark's subject: here it is counted.
       approvals: {
-        requestIncrease: async (r) => {
+        requestChange: async (r) => {
           asked.push(r);
           return { transferId: `TR-BENCH-${r.customerId}` };
+        },
+        requestBatch: async (run, rs) => {
+          asked.push(...rs);
+          return { transferId: `TR-BENCH-${run.runId}` };
         },
       },
       timeZone: 'UTC',

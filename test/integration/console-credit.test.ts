@@ -54,11 +54,13 @@ const GUARANTEES = [
  *          limitUse 9,000 / 10,000 = 90% >= 80% (not > 100%) -> warning; the guarantee expires
  *          in 15 days -> coverExpiring warning. C-OK is the only USD customer: no concentration.
  *   factors (points of max): meanDaysLate, weightedDaysLate, sharePaidLate not computable (nothing
- *          settled) 5/10, 5/10, 4/8; maxDaysPastDue 95 0/12; overdueShare 66.7% 0/8; limitUse 90%
- *          3/8; current, quick, debt ratio and Altman Z'' not computable 2/5, 2/4, 2/5, 4/10;
- *          history 4 months 0/6; external score none 2/5; cover 2,000 / 9,000 = 22% 1/5;
- *          construction is high risk 0/4. Total 30 of 100 -> score 30, rating E (below 35), high risk.
- *   limit: rating E allows 0 months of sales, + 2,000.00 of guarantees = 2,000.00: cut 10,000.00.
+ *          settled) 5/10, 5/10, 4/8; maxDaysPastDue 95 0/12; overdueShare 66.7% 0/8; exposure to
+ *          sales: 9,000.00 invoiced over the 5 months begun since 02-25 is 1,800.00 a month, 9,000.00
+ *          owed = 5 months 0/8; current, quick, debt ratio and Altman Z'' not computable 2/5, 2/4,
+ *          2/5, 4/10; history 4 months 0/6; external score none 2/5; cover 2,000 / 9,000 = 22% 1/5;
+ *          construction is high risk 0/4. Total 27 of 100 -> score 27, rating E (below 35), high risk.
+ *   limit: rating E allows no unsecured credit, + 2,000.00 of guarantees = 2,000.00, below the
+ *          10,000.00 on file; a review would not cut it on its own: 2,000.00 is below the exposure.
  */
 const EVIL_FACTORS = [
   ['meanDaysLate', 5, 10, 'MEAN_DAYS_LATE_NOT_COMPUTABLE'],
@@ -66,7 +68,7 @@ const EVIL_FACTORS = [
   ['sharePaidLate', 4, 8, 'SHARE_PAID_LATE_NOT_COMPUTABLE'],
   ['maxDaysPastDue', 0, 12, 'MAX_DAYS_PAST_DUE_OTHER'],
   ['overdueShare', 0, 8, 'OVERDUE_SHARE_OTHER'],
-  ['limitUse', 3, 8, 'LIMIT_USE_LE_1'],
+  ['exposureToSales', 0, 8, 'EXPOSURE_TO_SALES_OTHER'],
   ['currentRatio', 2, 5, 'CURRENT_RATIO_NOT_COMPUTABLE'],
   ['quickRatio', 2, 4, 'QUICK_RATIO_NOT_COMPUTABLE'],
   ['debtRatio', 2, 5, 'DEBT_RATIO_NOT_COMPUTABLE'],
@@ -260,23 +262,29 @@ describe('the console shows alerts and the credit assessment', () => {
 
     const credit = section(r.body, `Credit assessment as of ${ASOF}`, '<h2>Score factors');
     expect(pairs(credit)).toMatchObject({
-      Score: '30/100',
+      Score: '27/100',
       Rating: 'E',
       'Risk class': 'high',
       Policy: policy.id,
       'Current limit': '10,000.00 EUR',
       Recommended: '2,000.00 EUR',
       Change: 'CUT',
+      'A review today':
+        'approval: cut from 10000.00 EUR to 2000.00 EUR needs approval: it is below the exposure of 9000.00 EUR (an automatic cut stops at 9000.00 EUR)',
     });
-    expect(pairs(credit).Reason).toMatch(/^cut 10000\.00 to 2000\.00: rating E, /);
-    expect(pairs(credit).Basis).toContain('+ 2000.00 of valid guarantees');
+    expect(pairs(credit).Reason).toMatch(
+      /^the formula gives 2000\.00, below the current 10000\.00: rating E, /,
+    );
+    expect(pairs(credit).Basis).toContain(
+      '+ 2000.00 guarantee G-1 (Bank <b>of</b> Trust), in force until 2025-07-15',
+    );
 
     const factors = rows(section(r.body, 'Score factors')).slice(1);
     const words = (k: string) => k.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
     expect(factors.slice(0, -1).map((f) => f.slice(0, 4))).toEqual(
       EVIL_FACTORS.map(([f, p, m, c]) => [words(f), String(p), String(m), c]),
     );
-    expect(factors.at(-1)?.slice(0, 3)).toEqual(['Total', '30', '100']);
+    expect(factors.at(-1)?.slice(0, 3)).toEqual(['Total', '27', '100']);
     expect(factors[3]?.[4]).toBe('days past due of the oldest open item 95 days: outside every better band');
     expect(factors[13]?.[4]).toBe('industry "construction" is high risk');
 
@@ -291,7 +299,8 @@ describe('the console shows alerts and the credit assessment', () => {
 
   it('the assessment follows the page date, and the console stores nothing', async () => {
     const before = await env.store.loadCustomerPartition('C-EVIL');
-    // As of 05-31: E-2 not issued yet, E-1 65 days past due; exposure 6,000 = 60% of the limit.
+    // As of 05-31: E-2 not issued yet, E-1 65 days past due; 6,000.00 owed against 6,000.00 invoiced
+    // over the 4 months begun since 02-25 (1,500.00 a month): 4 months of sales.
     const r = await get('/api/customers/C-EVIL?asOf=2025-05-31');
     expect(r.status).toBe(200);
     const { assessment } = JSON.parse(r.body);
@@ -299,10 +308,10 @@ describe('the console shows alerts and the credit assessment', () => {
     const code = (f: string) =>
       assessment.factors.find((x: { factor: string }) => x.factor === f) as { code: string; points: number };
     expect(code('maxDaysPastDue')).toMatchObject({ code: 'MAX_DAYS_PAST_DUE_LE_90', points: 1 });
-    expect(code('limitUse')).toMatchObject({ code: 'LIMIT_USE_LE_0_8', points: 6 });
-    // 30 + 3 (limit use 3 -> 6) + 1 (days past due 0 -> 1) + 2 (cover 2,000 / 6,000 = 33%: 1 -> 3) = 36
-    expect(assessment.score).toBe(36);
-    expect(assessment.rating).toBe('D');
+    expect(code('exposureToSales')).toMatchObject({ code: 'EXPOSURE_TO_SALES_LE_4', points: 3 });
+    // 27 + 3 (exposure to sales 0 -> 3) + 1 (days past due 0 -> 1) + 2 (cover 2,000 / 6,000 = 33%: 1 -> 3) = 33
+    expect(assessment.score).toBe(33);
+    expect(assessment.rating).toBe('E');
 
     const after = await env.store.loadCustomerPartition('C-EVIL');
     expect(after.assessment).toEqual(before.assessment);
@@ -319,10 +328,11 @@ describe('the console shows alerts and the credit assessment', () => {
       asOf: ASOF,
       policyId: policy.id,
       currency: 'EUR',
-      score: 30,
+      score: 27,
       rating: 'E',
       riskClass: 'high',
       limit: { currency: 'EUR', current: 1_000_000, recommended: 200_000, change: 'CUT' },
+      decision: { outcome: 'approval', request: 'decrease', rule: 'CUT_BELOW_EXPOSURE', to: 200_000 },
     });
     expect(body.assessment.figures).toBeUndefined();
     expect(body.assessment.factors.map((f: { code: string }) => f.code)).toEqual(

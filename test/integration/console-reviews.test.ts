@@ -79,7 +79,10 @@ beforeAll(async () => {
         tableName: env.store.tableName,
         dataDir: dir,
         policy: async () => POLICY,
-        approvals: { requestIncrease: (r) => t.app.requestLimitIncrease(r) },
+        approvals: {
+          requestChange: (r) => t.app.requestLimitChange(r),
+          requestBatch: (run, rs) => t.app.requestLimitBatch(run, rs),
+        },
         timeZone: 'UTC',
         changes: { customersChanged: async (m) => void changed.push(m) },
       });

@@ -454,6 +454,10 @@ describe('the demo book, loaded as `npm start` loads it', () => {
     expect(code(marina, 'currentRatio')).toBe('CURRENT_RATIO_OTHER');
     expect(code(await rated('C1005'), 'industryRisk')).toBe('INDUSTRY_RISK_UNKNOWN'); // "food" is not classed
     expect((await rated('C1012'))?.limit.change).toBe('NEW'); // no limit on file
-    expect((await rated('C1009'))?.limit.basis.join('; ')).toContain('insured share of the exposure');
+    // Cascade Outdoor: 90% insured, but most of what it owes is more than 60 days past due, which the
+    // insurer does not pay: the basis says so.
+    const cascade = (await rated('C1009'))?.limit.basis.join('; ');
+    expect(cascade).toContain('insurance CI-77120 (Allianz Trade): 90% of the insurable exposure');
+    expect(cascade).toContain('more than 60 days past due, which no insurer pays');
   });
 });

@@ -8,20 +8,16 @@ import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 
 /**
  * The book the review tests share: four customers billing the same each month, each with a limit
- * set relative to the recommendation so its review lands on one outcome. The policy leaves out the
- * limit-use factor, so the recommendation does not depend on the limit a customer has.
+ * set relative to the recommendation so its review lands on one outcome (the recommendation never
+ * depends on the limit a customer has).
  */
 
 export const REVIEW_AS_OF: IsoDate = '2026-06-30';
 export const MONTHLY = 40_000_00;
 
-/** The default policy without the limit-use factor, under its own version. */
+/** The default policy under its own version. */
 export function reviewTestPolicy(version = 'review-test'): Policy {
-  const doc = structuredClone(DEFAULT_POLICY_DOCUMENT) as {
-    version: string;
-    scorecard: { factors: Record<string, unknown> };
-  };
-  delete doc.scorecard.factors.limitUse;
+  const doc = structuredClone(DEFAULT_POLICY_DOCUMENT) as { version: string };
   doc.version = version;
   const r = parsePolicy(doc);
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
@@ -70,12 +66,15 @@ export function recommendedFor(policy: Policy, monthly = MONTHLY): number {
     insurance: [],
     scores: [],
   };
-  return assess(file, REVIEW_AS_OF, policy).limit.recommended;
+  const r = assess(file, REVIEW_AS_OF, policy).limit.recommended;
+  if (r === undefined) throw new Error('the review book has sales, so it has a recommendation');
+  return r;
 }
 
 /** Each customer's limit, relative to the recommendation, the outcome it must give, and its words on the console. */
 export const CASES = {
-  CCUT: { limit: (r: number) => r * 3, outcome: 'cut', words: 'limit cut' },
+  // A third above the recommendation: a cut of a quarter, still above the exposure (one month billed).
+  CCUT: { limit: (r: number) => Math.round(r / 0.75), outcome: 'cut', words: 'limit cut' },
   CRAISE: { limit: (r: number) => Math.round(r / 1.15), outcome: 'raise', words: 'limit raised' },
   CAPPROVE: { limit: (r: number) => Math.round(r / 2), outcome: 'approval', words: 'approval asked' },
   CKEEP: { limit: (r: number) => r, outcome: 'keep', words: 'limit kept' },

@@ -7,6 +7,7 @@ import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers
 import { verifyTrail } from '../../functions/core/audit.ts';
 import type { Alert } from '../../functions/credit/alerts.ts';
 import type { CustomersChanged } from '../../functions/ingest/ports.ts';
+import { withTransfer } from '../../functions/reviews/app.ts';
 import type { LimitApprovals, ReviewStore } from '../../functions/reviews/ports.ts';
 import { type Review, reviewHash } from '../../functions/reviews/review.ts';
 import {
@@ -16,7 +17,14 @@ import {
   OutboxReviewNotifier,
 } from '../../infra/local/reviews.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { CASES, REVIEW_AS_OF, recommendedFor, reviewTestPolicy, seedReviewBook } from './review-book.ts';
+import {
+  CASES,
+  MONTHLY,
+  REVIEW_AS_OF,
+  recommendedFor,
+  reviewTestPolicy,
+  seedReviewBook,
+} from './review-book.ts';
 
 /**
  * The periodic review end to end on the local stack: the ASL on aws-local-stepfunctions with its
@@ -50,12 +58,17 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Approvals asked, one per review (the real chain is covered by the transfers tests). */
+/** Approvals asked, one per review or one per batch (the real chain is covered by the transfers tests). */
 class Approvals implements LimitApprovals {
   readonly asked: Review[] = [];
-  async requestIncrease(r: Review) {
+  readonly batches: { runId: string; reviews: readonly Review[] }[] = [];
+  async requestChange(r: Review) {
     if (!this.asked.some((a) => a.reviewId === r.reviewId)) this.asked.push(r);
     return { transferId: `TR-${r.customerId}` };
+  }
+  async requestBatch(run: { runId: string }, reviews: readonly Review[]) {
+    if (!this.batches.some((b) => b.runId === run.runId)) this.batches.push({ runId: run.runId, reviews });
+    return { transferId: `TR-BATCH-${run.runId}` };
   }
 }
 
@@ -108,11 +121,12 @@ describe('a review run', () => {
       expect(r.policyId).toBe(POLICY.id);
       expect(r.recommendedLimit).toBe(recommended);
       expect(r.applied).toBe(true);
-      // The run's list leaves out the factors and figures; each review keeps them.
+      // The run's list leaves out the factors; each review keeps them.
       expect(r.factors).toBeUndefined();
+      expect(r.figures?.salesInWindow).toBe(12 * MONTHLY);
+      expect(r.figures?.salesMonths).toBe(12);
       const whole = await reviewStore().getReview('run-1', r.customerId);
       expect(whole?.factors?.length).toBeGreaterThan(5);
-      expect(whole?.figures?.sales12m).toBeGreaterThan(0);
     }
   });
 
@@ -131,9 +145,13 @@ describe('a review run', () => {
     expect(await limit('CKEEP')).toBe(recommended);
   });
 
-  it('asks for approval of the large increase only, and records the transfer on the review', async () => {
+  it('asks for approval of the large increase only, once the run is reviewed, and the run names the request', async () => {
     expect(approvals.asked.map((r) => r.customerId)).toEqual(['CAPPROVE']);
-    expect((await reviewStore().getReview('run-1', 'CAPPROVE'))?.transferId).toBe('TR-CAPPROVE');
+    expect(approvals.batches).toEqual([]);
+    expect(first.run.approvals).toEqual({ mode: 'each', count: 1, byCustomer: { CAPPROVE: 'TR-CAPPROVE' } });
+    const stored = await reviewStore().getReview('run-1', 'CAPPROVE');
+    expect(withTransfer(stored as Review, first.run.approvals).transferId).toBe('TR-CAPPROVE');
+    expect((await reviewStore().getRun('run-1'))?.approvals).toEqual(first.run.approvals);
   });
 
   it('sets each next review date from the risk class', async () => {

@@ -714,9 +714,9 @@ describe("an approved transfer and the customer's exposure", () => {
       outcome: 'approval' as const,
       decision: 'raise from 100000.00 EUR to 160000.00 EUR needs approval',
     };
-    const { transferId } = await r.t.app.requestLimitIncrease(review);
+    const { transferId } = await r.t.app.requestLimitChange(review);
     // Asked again (a retried review batch): the same transfer, not a second one.
-    expect((await r.t.app.requestLimitIncrease(review)).transferId).toBe(transferId);
+    expect((await r.t.app.requestLimitChange(review)).transferId).toBe(transferId);
     const asked = (await r.t.app.show(transferId))?.transfer;
     expect(asked?.request).toMatchObject({
       type: 'credit_release',

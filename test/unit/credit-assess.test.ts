@@ -15,6 +15,7 @@ import {
   notchesDown,
   ratingOf,
   recommendLimit as recommendLimitNumbers,
+  salesMonthsOf,
   scoreFactors,
   transferCounts,
 } from '../../functions/credit/assess.ts';
@@ -194,7 +195,14 @@ describe('figuresOf: the worked example', () => {
     // first invoice 2025-01-01 -> 2026-06-30: 17 whole months
     expect(x.historyMonths).toBe(17);
     // invoices issued after 2025-06-30: 10,000 + 30,000 + 20,000 + 40,000 + 24,000 + 36,000 = 160,000
-    expect(x.sales12m).toBe(16_000_000);
+    expect(x.salesInWindow).toBe(16_000_000);
+    // 17 months since the first invoice, averaged over the 12 of the window: floor(16,000,000 / 12)
+    expect(x.salesMonths).toBe(12);
+    expect(x.monthlySales).toBe(1_333_333);
+    // exposure 55,000.00 / 13,333.33 a month
+    expect(x.exposureToSales).toBeCloseTo(5_500_000 / 1_333_333, 12);
+    // no terms on the customer file: the policy's 30 days
+    expect(x.termsDays).toBe(30);
     expect(x.latestStatement?.periodEnd).toBe('2025-12-31');
     // the latest of the two scores: 140 / 200 -> 70 on a 0-100 scale
     expect(x.externalScore).toEqual({ value: 70, agency: 'Agency', date: '2026-03-01' });
@@ -212,11 +220,20 @@ describe('figuresOf: the worked example', () => {
   it('cover: valid guarantees in EUR plus the insured share, capped by the insurer', () => {
     // G1 10,000 counts; G2 is USD (listed, not counted); G3 expired yesterday
     expect(x.guaranteed).toBe(1_000_000);
+    // nothing is more than 60 days past due (I5: 30), so all 55,000 is insurable:
     // 90% of 55,000 = 49,500, capped at 20,000
+    expect(x.overdueBeyondExtension).toBe(0);
     expect(x.insured).toBe(Math.min(2_000_000, (5_500_000 * 9000) / 10_000));
     expect(x.insured).toBe(2_000_000);
     expect(x.secured).toBe(3_000_000);
-    expect(x.uncounted).toEqual(['guarantee G2 is in USD']);
+    expect(x.uncounted).toEqual([]);
+    expect(x.cover.map((c) => [c.id, c.status, c.counted])).toEqual([
+      ['G1', 'counted', 1_000_000],
+      ['G2', 'otherCurrency', 0],
+      ['G3', 'expired', 0],
+      ['N1', 'capped', 2_000_000],
+    ]);
+    expect(x.cover[3]).toMatchObject({ insurable: 5_500_000, shareBp: 9000, cap: 2_000_000 });
   });
 });
 
@@ -295,7 +312,8 @@ describe('figuresOf: edge cases', () => {
       policy,
     );
     expect(x.guaranteed).toBe(100_000);
-    expect(x.uncounted).toEqual([]);
+    // G2 starts tomorrow: as of today it does not exist
+    expect(x.cover.map((c) => [c.id, c.status])).toEqual([['G1', 'counted']]);
   });
 
   it('each insurer caps its own share; insurance in another currency is listed, not counted', () => {
@@ -312,7 +330,56 @@ describe('figuresOf: edge cases', () => {
       policy,
     );
     expect(x.insured).toBe(500_000 + 100_000);
-    expect(x.uncounted).toEqual(['insurance N3 is in USD']);
+    expect(x.cover.map((c) => [c.id, c.status, c.counted])).toEqual([
+      ['N1', 'counted', 500_000],
+      ['N2', 'capped', 100_000],
+      ['N3', 'otherCurrency', 0],
+    ]);
+  });
+
+  it('insurance pays nothing for debts overdue beyond the extension period (60 days)', () => {
+    // A: 20,000 due 2026-03-22, 100 days past due: beyond 60. B: 5,000 due 2026-05-21, 40 days: within.
+    // C: 10,000 not due. Exposure 35,000; insurable 35,000 - 20,000 = 15,000; 90% = 13,500.
+    const x = figuresOf(
+      file({
+        invoices: [
+          inv('A', '2026-02-20', '2026-03-22', 2_000_000),
+          inv('B', '2026-04-21', '2026-05-21', 500_000),
+          inv('C', '2026-06-10', '2026-07-10', 1_000_000),
+        ],
+        insurance: [insurance('N1', 9000, 10_000_000, '2027-01-31')],
+      }),
+      AS_OF,
+      policy,
+    );
+    expect(x.exposure).toBe(3_500_000);
+    expect(x.overdueBeyondExtension).toBe(2_000_000);
+    expect(x.insured).toBe(1_350_000);
+    expect(x.cover[0]).toMatchObject({ status: 'counted', insurable: 1_500_000, counted: 1_350_000 });
+  });
+
+  it('insurance on an exposure all overdue beyond the extension period counts nothing', () => {
+    const x = figuresOf(
+      file({
+        invoices: [inv('A', '2025-08-01', '2025-08-31', 20_300_000)], // 303 days past due
+        insurance: [insurance('N1', 9000, 10_000_000, '2027-01-31')],
+      }),
+      AS_OF,
+      policy,
+    );
+    expect(x.insured).toBe(0);
+    expect(x.cover[0]).toMatchObject({ status: 'nothingInsurable', insurable: 0, counted: 0 });
+  });
+
+  it('an expired guarantee is listed only when it ended within the sales window', () => {
+    const x = figuresOf(
+      file({
+        guarantees: [guarantee('OLD', 100_000, '2025-06-30'), guarantee('RECENT', 100_000, '2025-07-01')],
+      }),
+      AS_OF,
+      policy,
+    );
+    expect(x.cover.map((c) => c.id)).toEqual(['RECENT']);
   });
 
   it('a score on a 0-1000 scale is brought to 0-100', () => {
@@ -334,7 +401,7 @@ describe('scoring the worked example', () => {
       ['sharePaidLate', 3, 8, 'SHARE_PAID_LATE_LE_0_5'], // 50%
       ['maxDaysPastDue', 6, 12, 'MAX_DAYS_PAST_DUE_LE_30'], // 30 days
       ['overdueShare', 2, 8, 'OVERDUE_SHARE_LE_0_5'], // 40%
-      ['limitUse', 6, 8, 'LIMIT_USE_LE_0_8'], // 55%
+      ['exposureToSales', 0, 8, 'EXPOSURE_TO_SALES_OTHER'], // 55,000 / 13,333.33 = 4.1 months
       ['currentRatio', 5, 5, 'CURRENT_RATIO_GE_2'], // 2.00
       ['quickRatio', 4, 4, 'QUICK_RATIO_GE_1'], // 1.50
       ['debtRatio', 3, 5, 'DEBT_RATIO_LE_0_6'], // 0.50
@@ -348,14 +415,16 @@ describe('scoring the worked example', () => {
 
   it('explains each factor in words, with the figure', () => {
     expect(factor(a.factors, 'meanDaysLate').reason).toBe('mean days late 10.0 days: at most 15.0 days');
-    expect(factor(a.factors, 'limitUse').reason).toBe('limit use 55.0%: at most 80.0%');
+    expect(factor(a.factors, 'exposureToSales').reason).toBe(
+      'exposure in months of sales 4.1 months: outside every better band',
+    );
     expect(factor(a.factors, 'cover').value).toBeCloseTo(3_000_000 / 5_500_000, 12);
     expect(factor(a.factors, 'industryRisk').reason).toBe('industry "Wholesale" is medium risk');
   });
 
   it('score = round(100 * points / max points), rating C, medium risk', () => {
-    // 5+5+3+6+2+6+5+4+3+10+3+3+5+2 = 62 of 100
-    expect(a.score).toBe(Math.round((100 * 62) / 100));
+    // 5+5+3+6+2+0+5+4+3+10+3+3+5+2 = 56 of 100
+    expect(a.score).toBe(Math.round((100 * 56) / 100));
     expect(a.rating).toBe('C');
     expect(a.riskClass).toBe('medium');
     expect(a.policyId).toBe(policy.id);
@@ -438,15 +507,22 @@ describe('band edges of each factor (default policy)', () => {
   });
 
   it.each([
-    [0.5, 8, 'LIMIT_USE_LE_0_5'],
-    [0.51, 6, 'LIMIT_USE_LE_0_8'],
-    [0.8, 6, 'LIMIT_USE_LE_0_8'],
-    [0.81, 3, 'LIMIT_USE_LE_1'],
-    [1, 3, 'LIMIT_USE_LE_1'],
-    [1.0001, 0, 'LIMIT_USE_OTHER'],
-    [999, 0, 'LIMIT_USE_OTHER'],
-  ])('limitUse %s -> %i points', (v, pts, code) => {
-    expect(scoreOf({ limitUse: v }, 'limitUse')).toEqual([pts, code]);
+    [0, 8, 'EXPOSURE_TO_SALES_LE_2'],
+    [2, 8, 'EXPOSURE_TO_SALES_LE_2'],
+    [2.01, 6, 'EXPOSURE_TO_SALES_LE_3'],
+    [3, 6, 'EXPOSURE_TO_SALES_LE_3'],
+    [3.01, 3, 'EXPOSURE_TO_SALES_LE_4'],
+    [4, 3, 'EXPOSURE_TO_SALES_LE_4'],
+    [4.01, 0, 'EXPOSURE_TO_SALES_OTHER'],
+  ])('exposureToSales %s -> %i points', (v, pts, code) => {
+    expect(scoreOf({ exposureToSales: v }, 'exposureToSales')).toEqual([pts, code]);
+  });
+
+  it('no factor reads the credit limit: the same file under any limit scores the same', () => {
+    for (const creditLimit of [undefined, 0, 1, 5_500_000, 10_000_000, 1e12]) {
+      const other = { ...workedFile, customer: customer({ creditLimit }) };
+      expect(assess(other, AS_OF, policy).factors).toEqual(assess(workedFile, AS_OF, policy).factors);
+    }
   });
 
   const ratio = (name: 'currentRatio' | 'quickRatio' | 'debtRatio' | 'altmanZ2', v: number) =>
@@ -571,7 +647,7 @@ describe('factors that cannot be computed get their neutral points', () => {
       ['sharePaidLate', 4, 'SHARE_PAID_LATE_NOT_COMPUTABLE'],
       ['maxDaysPastDue', 12, 'MAX_DAYS_PAST_DUE_LE_0'],
       ['overdueShare', 8, 'OVERDUE_SHARE_LE_0'],
-      ['limitUse', 4, 'LIMIT_USE_NOT_COMPUTABLE'],
+      ['exposureToSales', 4, 'EXPOSURE_TO_SALES_NOT_COMPUTABLE'],
       ['currentRatio', 2, 'CURRENT_RATIO_NOT_COMPUTABLE'],
       ['quickRatio', 2, 'QUICK_RATIO_NOT_COMPUTABLE'],
       ['debtRatio', 2, 'DEBT_RATIO_NOT_COMPUTABLE'],
@@ -582,8 +658,8 @@ describe('factors that cannot be computed get their neutral points', () => {
       ['industryRisk', 2, 'INDUSTRY_RISK_UNKNOWN'],
     ]);
     for (const f of a.factors) if (f.code.endsWith('_NOT_COMPUTABLE')) expect(f.value).toBeUndefined();
-    expect(factor(a.factors, 'limitUse').reason).toBe(
-      'limit use not computable: no credit limit on file; neutral points',
+    expect(factor(a.factors, 'exposureToSales').reason).toBe(
+      'exposure in months of sales not computable: nothing invoiced in the sales window; neutral points',
     );
     expect(factor(a.factors, 'altmanZ2').reason).toContain('no financial statement on file');
     // 5+5+4+12+8+4+2+2+2+4+0+2+2+2 = 54
@@ -602,8 +678,8 @@ describe('factors that cannot be computed get their neutral points', () => {
     expect(z.reason).toContain('totalLiabilities is zero');
     // debt ratio 0 / 1,000,000 = 0 -> 5 points instead of 3
     expect(factor(a.factors, 'debtRatio').points).toBe(5);
-    // 62 - 10 + 4 (Z'') - 3 + 5 (debt) = 58
-    expect(a.score).toBe(58);
+    // 56 - 10 + 4 (Z'') - 3 + 5 (debt) = 52
+    expect(a.score).toBe(52);
   });
 });
 
@@ -642,8 +718,11 @@ describe('score, rating and risk class', () => {
     );
     expect(a.figures.maxDaysPastDue).toBe(100);
     expect(a.figures.limitUse).toBe(2);
-    // NC behaviour 5+5+4, dpd 0, overdue 100% 0, limit use 200% 0, NC ratios 2+2+2+4,
-    // history 4 months 0, NC external 2, cover 0% 0, construction 0 = 26
+    // NC behaviour 5+5+4, dpd 0, overdue 100% 0, NC ratios 2+2+2+4, history 4 months 0, NC external 2,
+    // cover 0% 0, construction 0; exposure 20,000 against 20,000 of sales over 5 months (first invoice
+    // 2026-02-20: 4 months and 10 days): 4,000 a month, 5 months of sales owed: 0 -> 26
+    expect(a.figures.salesMonths).toBe(5);
+    expect(a.figures.exposureToSales).toBe(5);
     expect(a.score).toBe(26);
     expect(a.rating).toBe('E');
     expect(a.riskClass).toBe('high');
@@ -705,7 +784,7 @@ describe('reproducibility', () => {
     });
     const a = assess(later, AS_OF, policy);
     expect(a).toEqual(assess(workedFile, AS_OF, policy));
-    expect(a.score).toBe(62);
+    expect(a.score).toBe(56);
     // and a day later, the payment of I5 does count: 55,000 - 24,000 owed
     expect(assess(later, '2026-07-02', policy).figures.exposure).toBe(5_500_000 - 2_400_000 + 99_000_000);
   });
@@ -715,32 +794,52 @@ describe('reproducibility', () => {
 
 describe('recommended limit', () => {
   const x = figuresOf(workedFile, AS_OF, policy);
+  const WORKED_SALES =
+    '13333.33 average monthly sales (160000.00 over the last 12 months) x 2.5 months (30 days of payment terms + 1.5 months for rating C) = 33333.32';
 
-  it('the worked example: months of sales + guarantees + insured share, rounded down; CUT', () => {
+  it('the worked example: sales over terms and months, plus cover, rounded down; CUT', () => {
     const l = explainLimit(assess(workedFile, AS_OF, policy).limit);
     // average monthly sales: floor(16,000,000 / 12) = 1,333,333 cents
-    // rating C: 1.5 months -> floor(1,999,999.5) = 1,999,999
+    // rating C: 30 days of terms (1 month) + 1.5 months -> floor(1,333,333 x 2.5) = floor(3,333,332.5) = 3,333,332
     // 10% of revenue 1,000,000.00 = 100,000.00 and the C cap 750,000.00 are both higher
-    // + 1,000,000 guarantee + 2,000,000 insured = 4,999,999 cents = 49,999.99 EUR
-    // -> 2 significant digits of major units: 49,000.00 EUR
-    expect(1_999_999 + 1_000_000 + 2_000_000).toBe(4_999_999);
-    expect(l.recommended).toBe(49_000 * 100);
+    // + 1,000,000 guarantee + 2,000,000 insured = 6,333,332 cents = 63,333.32 EUR
+    // -> 2 significant digits of major units: 63,000.00 EUR
+    expect(3_333_332 + 1_000_000 + 2_000_000).toBe(6_333_332);
+    expect(l.recommended).toBe(63_000 * 100);
     expect(l.current).toBe(10_000_000);
     expect(l.change).toBe('CUT');
+    expect(l.thinHistory).toBe(false);
     expect(l.currency).toBe('EUR');
     expect(l.basis).toEqual([
-      '13333.33 average monthly sales x 1.5 months for rating C = 19999.99',
-      '+ 10000.00 of valid guarantees',
-      '+ 20000.00 insured share of the exposure',
-      'not counted: guarantee G2 is in USD, not EUR',
+      WORKED_SALES,
+      '+ 10000.00 guarantee G1 (Big Bank), in force until 2026-12-31',
+      'not counted: guarantee G2 (Big Bank) is in USD, not EUR',
+      'not counted: guarantee G3 (Big Bank) expired on 2026-06-29',
+      "+ 20000.00 insurance N1 (Safe Re): 90% of the insurable exposure 55000.00, capped at the insurer's cap of 20000.00, in force until 2027-01-31",
       'rounded down to 2 significant digits',
     ]);
-    expect(l.reason.startsWith('cut 100000.00 to 49000.00: rating C')).toBe(true);
+    expect(l.reason.startsWith('the formula gives 63000.00, below the current 100000.00: rating C')).toBe(
+      true,
+    );
+  });
+
+  it('never reads the limit it would replace: any current limit gives the same figure', () => {
+    for (const creditLimit of [undefined, 0, 1_000, 6_300_000, 10_000_000, 1e12])
+      expect(recommendLimit({ ...x, creditLimit }, 'C', policy).recommended).toBe(6_300_000);
+  });
+
+  it('the payment terms on file: 60 days are 2 months before the rating adds its own', () => {
+    const l = recommendLimit({ ...x, termsDays: 60 }, 'C', policy);
+    // floor(1,333,333 x 3.5) = 4,666,665 + 3,000,000 = 7,666,665 -> 76,000.00
+    expect(l.recommended).toBe(7_600_000);
+    expect(l.basis[0]).toBe(
+      '13333.33 average monthly sales (160000.00 over the last 12 months) x 3.5 months (60 days of payment terms + 1.5 months for rating C) = 46666.65',
+    );
   });
 
   it('10% of revenue caps the sales figure when the statement is in the credit currency', () => {
     const l = recommendLimit({ ...x, latestStatement: statement({ revenue: 15_000_000 }) }, 'C', policy);
-    // min(1,999,999, 10% of 15,000,000 = 1,500,000) + 3,000,000 = 4,500,000
+    // min(3,333,332, 10% of 15,000,000 = 1,500,000) + 3,000,000 = 4,500,000
     expect(l.recommended).toBe(4_500_000);
     expect(l.basis).toContain('capped at 10% of revenue 150000.00 (2025-12-31) = 15000.00');
   });
@@ -751,30 +850,30 @@ describe('recommended limit', () => {
       'C',
       policy,
     );
-    expect(l.recommended).toBe(4_900_000);
+    expect(l.recommended).toBe(6_300_000);
   });
 
   it("the rating's cap applies before guarantees and insurance are added", () => {
-    const big: Figures = { ...x, sales12m: 1_200_000_000, latestStatement: undefined };
-    // monthly 100,000,000 cents; D: 0.75 months = 75,000,000 > cap 250,000.00 EUR = 25,000,000
+    const big: Figures = { ...x, monthlySales: 100_000_000, latestStatement: undefined };
+    // D: 100,000,000 x (1 + 0.75) = 175,000,000 > cap 250,000.00 EUR = 25,000,000
     const d = recommendLimit(big, 'D', policy);
     expect(d.recommended).toBe(25_000_000 + 3_000_000);
     expect(d.basis).toContain('capped at the rating D cap of 250000.00');
-    // A: 3 months = 300,000,000 < cap 500,000,000; + 3,000,000 = 3,030,000.00 EUR -> 3,000,000.00 (2 digits)
-    expect(recommendLimit(big, 'A', policy).recommended).toBe(3_000_000 * 100);
-    // E: 0 months and a cap of 0: only the cover
-    expect(recommendLimit(big, 'E', policy).recommended).toBe(3_000_000);
-    expect(
-      recommendLimit({ ...big, guaranteed: 0, insured: 0, uncounted: [] }, 'E', policy).recommended,
-    ).toBe(0);
+    // A: 100,000,000 x (1 + 3) = 400,000,000 < cap 500,000,000; + 3,000,000 = 4,030,000.00 EUR -> 4,000,000.00
+    expect(recommendLimit(big, 'A', policy).recommended).toBe(4_000_000 * 100);
+    // E: 0 months, so no unsecured credit at all (not even the terms): only the cover
+    const e = recommendLimit(big, 'E', policy);
+    expect(e.recommended).toBe(3_000_000);
+    expect(e.basis[0]).toContain('rating E allows no unsecured credit (0 months of sales): 0.00');
+    expect(recommendLimit({ ...big, guaranteed: 0, insured: 0, cover: [] }, 'E', policy).recommended).toBe(0);
   });
 
-  it('keeps the current limit when the formula lands within 10% of it', () => {
-    // formula 4,900,000; current 5,000,000: |4,900,000 - 5,000,000| = 100,000 <= 500,000
-    const l = recommendLimit({ ...x, creditLimit: 5_000_000 }, 'C', policy);
+  it("KEEP when the formula lands within 10% of the current limit; the figure stays the formula's", () => {
+    // formula 6,300,000; current 7,000,000: |6,300,000 - 7,000,000| = 700,000 <= 700,000
+    const l = recommendLimit({ ...x, creditLimit: 7_000_000 }, 'C', policy);
     expect(l.change).toBe('KEEP');
-    expect(l.recommended).toBe(5_000_000);
-    expect(l.reason).toBe('keep 50000.00: the formula gives 49000.00, within 10% of it');
+    expect(l.recommended).toBe(6_300_000);
+    expect(l.reason).toBe('keep 70000.00: the formula gives 63000.00, within 10% of it');
   });
 
   it('exactly 10% away still keeps; just beyond cuts or raises', () => {
@@ -789,15 +888,52 @@ describe('recommended limit', () => {
     // 4,500,000 - 4,000,000 = 500,000 > 400,000
     const raise = recommendLimit({ ...capped, creditLimit: 4_000_000 }, 'C', policy);
     expect([raise.change, raise.recommended]).toEqual(['RAISE', 4_500_000]);
-    expect(raise.reason.startsWith('raise 40000.00 to 45000.00')).toBe(true);
+    expect(raise.reason.startsWith('the formula gives 45000.00, above the current 40000.00')).toBe(true);
   });
 
   it('NEW when there is no limit on file; RAISE from a zero limit', () => {
     const n = recommendLimit({ ...x, creditLimit: undefined }, 'C', policy);
-    expect([n.change, n.current, n.recommended]).toEqual(['NEW', undefined, 4_900_000]);
-    expect(n.reason).toBe('no limit on file; recommended 49000.00');
+    expect([n.change, n.current, n.recommended]).toEqual(['NEW', undefined, 6_300_000]);
+    expect(n.reason).toBe('no limit on file; the formula gives 63000.00');
     const z = recommendLimit({ ...x, creditLimit: 0 }, 'C', policy);
-    expect([z.change, z.recommended]).toEqual(['RAISE', 4_900_000]);
+    expect([z.change, z.recommended]).toEqual(['RAISE', 6_300_000]);
+  });
+
+  it('no sales in the window: no recommendation, never a cut to 0.00', () => {
+    const old = file({ invoices: [inv('A', '2025-03-01', '2025-03-31', 1_000_000)] });
+    const l = explainLimit(assess(old, AS_OF, policy).limit);
+    expect([l.change, l.recommended, l.current]).toEqual(['NONE', undefined, 10_000_000]);
+    expect(l.reason).toBe(
+      'the limit of 100000.00 stays; nothing invoiced in the last 12 months: no sales, so no recommendation',
+    );
+    const none = explainLimit(
+      assess(file({ customer: customer({ creditLimit: undefined }) }), AS_OF, policy).limit,
+    );
+    expect([none.change, none.recommended]).toEqual(['NONE', undefined]);
+  });
+
+  it('a thin history: the average is over the months observed, and the basis says how many', () => {
+    // First invoice 2026-05-01: 1 month and 29 days to 2026-06-30, so 2 months (a month begun counts).
+    // 20,000 + 20,000 over 2 months = 20,000 a month, not 40,000 / 12 = 3,333.33.
+    const young = file({
+      customer: customer({ creditLimit: 10_000_000, paymentTermsDays: 30 }),
+      invoices: [
+        inv('A', '2026-05-01', '2026-05-31', 2_000_000),
+        inv('B', '2026-06-01', '2026-07-01', 2_000_000),
+      ],
+      payments: [pay('PA', '2026-05-31', 2_000_000, ['A'])],
+    });
+    const a = assess(young, AS_OF, policy);
+    expect(a.figures.salesMonths).toBe(2);
+    expect(a.figures.monthlySales).toBe(2_000_000);
+    const l = explainLimit(a.limit);
+    expect(l.thinHistory).toBe(true);
+    expect(l.basis[0]).toMatch(
+      /^20000\.00 average monthly sales \(40000\.00 over 2 months since the first invoice\)/,
+    );
+    expect(l.basis[1]).toBe(
+      "thin history: 2 months of sales, fewer than the policy's 3: this recommendation never cuts a limit on its own",
+    );
   });
 
   describe('rounding down to 2 significant digits of major units', () => {
@@ -809,6 +945,7 @@ describe('recommended limit', () => {
           currency,
           guaranteed,
           insured: 0,
+          cover: [],
           uncounted: [],
           latestStatement: undefined,
           creditLimit: undefined,
@@ -840,13 +977,42 @@ describe('recommended limit', () => {
 
   it('a limit already at 2 significant digits is not rounded', () => {
     const l = recommendLimit(
-      { ...x, sales12m: 12_000_000, guaranteed: 0, insured: 0, uncounted: [], latestStatement: undefined },
+      {
+        ...x,
+        salesInWindow: 12_000_000,
+        monthlySales: 1_000_000,
+        guaranteed: 0,
+        insured: 0,
+        cover: [],
+        uncounted: [],
+        latestStatement: undefined,
+      },
       'B',
       policy,
     );
-    // monthly 1,000,000 x 2 months = 2,000,000
-    expect(l.recommended).toBe(2_000_000);
-    expect(l.basis).toEqual(['10000.00 average monthly sales x 2 months for rating B = 20000.00']);
+    // monthly 1,000,000 x (1 month of terms + 2 months) = 3,000,000
+    expect(l.recommended).toBe(3_000_000);
+    expect(l.basis).toEqual([
+      '10000.00 average monthly sales (120000.00 over the last 12 months) x 3 months (30 days of payment terms + 2 months for rating B) = 30000.00',
+    ]);
+  });
+});
+
+describe('salesMonthsOf: the months the average is taken over', () => {
+  it.each([
+    [undefined, 0],
+    ['2026-06-30', 1], // the first invoice today: one month begun
+    ['2026-06-01', 1],
+    ['2026-05-31', 1], // 2026-05-31 + 1 month = 2026-06-30: exactly one month
+    ['2026-05-30', 1],
+    ['2026-05-29', 2],
+    ['2026-04-30', 2],
+    ['2026-04-29', 3],
+    ['2025-06-30', 12],
+    ['2020-01-01', 12], // at most the window
+    ['2026-07-01', 0], // not issued yet
+  ] as const)('first invoice %s -> %i months', (first, months) => {
+    expect(salesMonthsOf(first, AS_OF, 12)).toBe(months);
   });
 });
 

@@ -41,7 +41,7 @@ describe('the default policy', () => {
   const p = parsed(DEFAULT_POLICY_DOCUMENT);
 
   it('parses, with its documented figures', () => {
-    expect(p.version).toBe('default-2026.11');
+    expect(p.version).toBe('default-2026.12');
     expect(p.scorecard.behaviourMonths).toBe(12);
     expect(p.ratings).toEqual({ A: 80, B: 65, C: 50, D: 35 });
     expect(p.riskClass).toEqual({ A: 'low', B: 'low', C: 'medium', D: 'high', E: 'high' });
@@ -67,7 +67,7 @@ describe('the default policy', () => {
   });
 
   it('has an id of the form <version>+<8 hex>', () => {
-    expect(p.id).toMatch(/^default-2026\.11\+[0-9a-f]{8}$/);
+    expect(p.id).toMatch(/^default-2026\.12\+[0-9a-f]{8}$/);
     // the hash is over the validated document (without the id itself)
     const { id, ...doc } = p;
     expect(id).toBe(policyId(doc));
@@ -90,7 +90,7 @@ describe('the default policy', () => {
     const doc = defaultDoc();
     doc.ratings.A = 81;
     const changed = parsed(doc);
-    expect(changed.id).toMatch(/^default-2026\.11\+[0-9a-f]{8}$/);
+    expect(changed.id).toMatch(/^default-2026\.12\+[0-9a-f]{8}$/);
     expect(changed.id).not.toBe(p.id);
 
     const doc2 = defaultDoc();

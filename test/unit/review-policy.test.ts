@@ -135,7 +135,7 @@ describe('review.increases', () => {
   it('accepts a share of 0 and no amount thresholds at all', () => {
     const r = parsePolicy(
       variant((d) => {
-        d.review.increases = { approvalAboveShare: 0, approvalAbove: {} };
+        d.review.increases = { ...d.review.increases, approvalAboveShare: 0, approvalAbove: {} };
       }),
     );
     expect(r.ok).toBe(true);
@@ -174,7 +174,52 @@ describe('the shipped default', () => {
       increases: {
         approvalAboveShare: 0.25,
         approvalAbove: { EUR: '100000', USD: '100000', GBP: '80000', CNY: '700000' },
+        noRaiseRatings: ['E'],
+        noRaiseAboveDaysPastDue: 60,
+        noRaiseAtSeverity: 'high',
       },
+      cuts: { approvalAboveShare: 0.5 },
+      approvals: { batchAbove: 10 },
     });
+    expect(r.policy.limit).toMatchObject({
+      salesWindowMonths: 12,
+      minHistoryMonths: 3,
+      defaultTermsDays: 30,
+      insurerExtensionDays: 60,
+    });
+  });
+
+  it('a policy written before these settings existed gets their defaults', () => {
+    const doc = structuredClone(DEFAULT_POLICY_DOCUMENT) as {
+      limit: Record<string, unknown>;
+      review: Record<string, unknown> & { increases: Record<string, unknown> };
+    };
+    for (const k of ['salesWindowMonths', 'minHistoryMonths', 'defaultTermsDays', 'insurerExtensionDays'])
+      delete doc.limit[k];
+    delete doc.review.cuts;
+    delete doc.review.approvals;
+    for (const k of ['noRaiseRatings', 'noRaiseAboveDaysPastDue', 'noRaiseAtSeverity'])
+      delete doc.review.increases[k];
+    const r = parsePolicy(doc);
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    const shipped = parsePolicy(DEFAULT_POLICY_DOCUMENT);
+    if (!shipped.ok) throw new Error('the shipped policy is invalid');
+    expect(r.policy.limit).toEqual(shipped.policy.limit);
+    expect(r.policy.review).toEqual(shipped.policy.review);
+  });
+
+  it('refuses the retired limitUse scorecard factor, saying why', () => {
+    const doc = structuredClone(DEFAULT_POLICY_DOCUMENT) as {
+      scorecard: { factors: Record<string, unknown> };
+    };
+    doc.scorecard.factors.limitUse = { maxPoints: 8, neutralPoints: 4, bands: [{ points: 0 }] };
+    const r = parsePolicy(doc);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues).toHaveLength(1);
+    expect(r.issues[0]?.path).toBe('scorecard.factors.limitUse');
+    expect(r.issues[0]?.message).toMatch(
+      /^is no longer a scorecard factor: a rating that reads the credit limit/,
+    );
   });
 });

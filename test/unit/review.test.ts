@@ -178,6 +178,15 @@ describe('dueCustomers', () => {
     expect(due(['C1'], [s], [old])).toEqual([]);
   });
 
+  it('never selects at once for an alert measured against the limit (a cut raises limit use)', () => {
+    const s = state('C1');
+    const overLimit = alert('C1', { rule: 'limitUse', severity: 'high' });
+    const overdueOfLimit = alert('C1', { rule: 'overdueAmount', severity: 'critical' });
+    expect(due(['C1'], [s], [overLimit, overdueOfLimit])).toEqual([]);
+    // The same customer with a severe alert of another rule is selected.
+    expect(due(['C1'], [s], [overLimit, alert('C1')]).map((d) => d.customerId)).toEqual(['C1']);
+  });
+
   it('ignores alerts of other customers', () => {
     expect(due(['C1'], [state('C1')], [alert('C2')])).toEqual([]);
   });
@@ -261,20 +270,20 @@ function goodPayer(asOf: string, monthly: number, limit: number | undefined, cur
 
 /**
  * The good payer's scorecard under the default policy (100 points available):
- * mean 10 + weighted 10 + share late 8 + max DPD 12 + overdue share 8 + limit use (8 with a limit,
- * exposure 0; 4 neutral without) + current 2 + quick 2 + debt 2 + Altman 4 (no statement: neutral)
+ * mean 10 + weighted 10 + share late 8 + max DPD 12 + overdue share 8 + exposure to sales 8
+ * (nothing owed: 0 months) + current 2 + quick 2 + debt 2 + Altman 4 (no statement: neutral)
  * + history 6 (>= 36 months) + external 2 + cover 2 (nothing owed: neutral) + industry 2 (wholesale)
- * = 78 with a limit, 74 without: rating B either way (65 <= score < 80), low risk, 2 months of sales.
+ * = 78, with a limit or without (no factor reads it): rating B (65 <= score < 80), low risk.
  */
 const GOOD_SCORE = 78;
-const GOOD_SCORE_NO_LIMIT = 74;
 
 /**
- * The recommendation, by hand: 12 x 60,000.00 sales -> 60,000.00 a month x 2 months (B) =
- * 120,000.00, under the B cap of 2,000,000.00 EUR, already 2 significant digits.
+ * The recommendation, by hand: 12 x 60,000.00 sales in the window (the 2022 invoice is older) ->
+ * 60,000.00 a month x (30 days of terms, the policy's default = 1 month, + 2 months for B) =
+ * 180,000.00, under the B cap of 2,000,000.00 EUR, already 2 significant digits.
  */
 const MONTHLY = 6_000_000; // 60,000.00 EUR
-const RECOMMENDED = 12_000_000; // 120,000.00 EUR
+const RECOMMENDED = 18_000_000; // 180,000.00 EUR
 
 function review(file: CreditFile, extra: Partial<ReviewInput> = {}): Review {
   return reviewCustomer({
@@ -284,6 +293,7 @@ function review(file: CreditFile, extra: Partial<ReviewInput> = {}): Review {
     asOf: AS_OF,
     now: '2026-06-30T05:00:00.000Z',
     file,
+    alerts: [],
     policy,
     ...extra,
   });
@@ -303,10 +313,13 @@ describe('reviewCustomer: the fixture', () => {
       maxDaysPastDue: 0,
       limitUse: 0,
       dso: 0, // nothing open against 90 days of sales
-      sales12m: 12 * MONTHLY,
+      salesInWindow: 12 * MONTHLY,
+      salesMonths: 12,
+      monthlySales: MONTHLY,
       secured: 0,
     });
-    expect(review(goodPayer(AS_OF, MONTHLY, undefined)).score).toBe(GOOD_SCORE_NO_LIMIT);
+    expect(review(goodPayer(AS_OF, MONTHLY, undefined)).score).toBe(GOOD_SCORE);
+    expect(r.recommendedLimit).toBe(RECOMMENDED);
   });
 
   it('uses the same recommendation as the scorecard', () => {
@@ -316,100 +329,108 @@ describe('reviewCustomer: the fixture', () => {
 });
 
 describe('reviewCustomer: outcomes', () => {
-  it('cuts a limit well above the recommendation at once, and asks for attention', () => {
-    const r = review(goodPayer(AS_OF, MONTHLY, 20_000_000)); // 200,000.00: 80,000.00 over, keep band 20,000.00
+  it('cuts a limit above the recommendation at once when it stays above the exposure, and asks for attention', () => {
+    // 240,000.00 -> 180,000.00: 60,000.00 over (keep band 24,000.00), a cut of 25% (at most 50%),
+    // and nothing is owed, so the exposure floor is 0.
+    const r = review(goodPayer(AS_OF, MONTHLY, 24_000_000));
     expect(r.outcome).toBe('cut');
-    expect(r.currentLimit).toBe(20_000_000);
+    expect(r.rule).toBe('CUT');
+    expect(r.currentLimit).toBe(24_000_000);
     expect(r.recommendedLimit).toBe(RECOMMENDED);
     expect(r.limitAfter).toBe(RECOMMENDED);
     expect(r.attention).toBe(true);
-    expect(r.decision).toMatch(/^cut 200000\.00 to 120000\.00: rating B.*\(applied at once\)$/);
+    expect(r.decision).toBe(
+      'cut from 240000.00 EUR to 180000.00 EUR at once: still above the exposure of 0.00 EUR',
+    );
+    expect(r.basis?.[0]).toMatch(/^60000\.00 average monthly sales/);
     expect(r.applied).toBe(false);
   });
 
   it('keeps a limit the recommendation is within keepWithin (10%) of, either side', () => {
-    // 110,000.00: the formula's 120,000.00 is 10,000.00 above, within 11,000.00.
-    const below = review(goodPayer(AS_OF, MONTHLY, 11_000_000));
+    // 165,000.00: the formula's 180,000.00 is 15,000.00 above, within 16,500.00.
+    const below = review(goodPayer(AS_OF, MONTHLY, 16_500_000));
     expect(below.outcome).toBe('keep');
-    expect(below.limitAfter).toBe(11_000_000);
-    expect(below.recommendedLimit).toBe(11_000_000); // a kept limit is what the scorecard recommends
+    expect(below.limitAfter).toBe(16_500_000);
+    expect(below.recommendedLimit).toBe(RECOMMENDED); // the formula's figure, whatever the limit
     expect(below.attention).toBe(false);
-    expect(below.decision).toBe('keep 110000.00: the formula gives 120000.00, within 10% of it');
-    // 130,000.00: 10,000.00 above the formula, within 13,000.00.
-    const above = review(goodPayer(AS_OF, MONTHLY, 13_000_000));
+    expect(below.decision).toBe('keep 165000.00 EUR: the formula gives 180000.00 EUR, within 10% of it');
+    // 195,000.00: 15,000.00 above the formula, within 19,500.00.
+    const above = review(goodPayer(AS_OF, MONTHLY, 19_500_000));
     expect(above.outcome).toBe('keep');
-    expect(above.limitAfter).toBe(13_000_000);
+    expect(above.limitAfter).toBe(19_500_000);
     // Exactly the formula.
     expect(review(goodPayer(AS_OF, MONTHLY, RECOMMENDED)).outcome).toBe('keep');
   });
 
   it('applies a raise within the share and under the amount threshold', () => {
-    // 100,000.00 -> 120,000.00: +20,000.00 is 20% (<= 25%) and <= 100,000.00 EUR.
-    const r = review(goodPayer(AS_OF, MONTHLY, 10_000_000));
+    // 150,000.00 -> 180,000.00: +30,000.00 is 20% (<= 25%) and <= 100,000.00 EUR.
+    const r = review(goodPayer(AS_OF, MONTHLY, 15_000_000));
     expect(r.outcome).toBe('raise');
     expect(r.limitAfter).toBe(RECOMMENDED);
     expect(r.recommendedLimit).toBe(RECOMMENDED);
     expect(r.attention).toBe(false);
     expect(r.decision).toBe(
-      "raised from 100000.00 EUR to 120000.00 EUR: an increase of 20000.00 EUR, within the policy's 25% and 100000.00 EUR",
+      "raised from 150000.00 EUR to 180000.00 EUR: an increase of 30000.00 EUR, within the policy's 25% and 100000.00 EUR",
     );
   });
 
   it('sends a raise above the share for approval, leaving the current limit', () => {
-    // 90,000.00 -> 120,000.00: +30,000.00 is 33% of the current limit.
-    const r = review(goodPayer(AS_OF, MONTHLY, 9_000_000));
+    // 135,000.00 -> 180,000.00: +45,000.00 is 33% of the current limit.
+    const r = review(goodPayer(AS_OF, MONTHLY, 13_500_000));
     expect(r.outcome).toBe('approval');
+    expect(r.request).toBe('increase');
     expect(r.recommendedLimit).toBe(RECOMMENDED);
-    expect(r.limitAfter).toBe(9_000_000);
+    expect(r.askedLimit).toBe(RECOMMENDED);
+    expect(r.limitAfter).toBe(13_500_000);
     expect(r.attention).toBe(true);
     expect(r.decision).toBe(
-      'raise from 90000.00 EUR to 120000.00 EUR needs approval: the increase of 30000.00 EUR is more than 25% of the current limit',
+      'raise from 135000.00 EUR to 180000.00 EUR needs approval: the increase of 45000.00 EUR is more than 25% of the current limit',
     );
   });
 
   it('applies an increase of exactly the share (the rule is "more than"), not one cent more', () => {
-    // 96,000.00 x 25% = 24,000.00 = 120,000.00 - 96,000.00.
-    const at = review(goodPayer(AS_OF, MONTHLY, 9_600_000));
+    // 144,000.00 x 25% = 36,000.00 = 180,000.00 - 144,000.00.
+    const at = review(goodPayer(AS_OF, MONTHLY, 14_400_000));
     expect(at.outcome).toBe('raise');
     expect(at.limitAfter).toBe(RECOMMENDED);
-    // 95,999.99: the increase 24,000.01 is more than 23,999.9975.
-    const over = review(goodPayer(AS_OF, MONTHLY, 9_599_999));
+    // 143,999.99: the increase 36,000.01 is more than 35,999.9975.
+    const over = review(goodPayer(AS_OF, MONTHLY, 14_399_999));
     expect(over.outcome).toBe('approval');
-    expect(over.limitAfter).toBe(9_599_999);
+    expect(over.limitAfter).toBe(14_399_999);
   });
 
   describe('the amount threshold (EUR 100,000.00)', () => {
-    // 12 x 300,000.00 -> 300,000.00 a month x 2 = 600,000.00, under the B cap, 2 significant digits.
+    // 12 x 300,000.00 -> 300,000.00 a month x 3 months = 900,000.00, under the B cap, 2 significant digits.
     const BIG_MONTHLY = 30_000_000;
-    const BIG = 60_000_000;
+    const BIG = 90_000_000;
 
     it('sends an increase within the share but above the amount for approval', () => {
-      // 490,000.00 -> 600,000.00: +110,000.00 is 22.4% (<= 25%) but above 100,000.00.
-      const r = review(goodPayer(AS_OF, BIG_MONTHLY, 49_000_000));
+      // 780,000.00 -> 900,000.00: +120,000.00 is 15.4% (<= 25%) but above 100,000.00.
+      const r = review(goodPayer(AS_OF, BIG_MONTHLY, 78_000_000));
       expect(r.recommendedLimit).toBe(BIG);
       expect(r.outcome).toBe('approval');
-      expect(r.limitAfter).toBe(49_000_000);
+      expect(r.limitAfter).toBe(78_000_000);
       expect(r.decision).toBe(
-        'raise from 490000.00 EUR to 600000.00 EUR needs approval: the increase of 110000.00 EUR is above 100000.00 EUR',
+        'raise from 780000.00 EUR to 900000.00 EUR needs approval: the increase of 120000.00 EUR is above 100000.00 EUR',
       );
     });
 
     it('applies an increase of exactly the amount', () => {
-      // 500,000.00 -> 600,000.00: +100,000.00 = the threshold, 20% of the limit.
-      const r = review(goodPayer(AS_OF, BIG_MONTHLY, 50_000_000));
+      // 800,000.00 -> 900,000.00: +100,000.00 = the threshold, 12.5% of the limit.
+      const r = review(goodPayer(AS_OF, BIG_MONTHLY, 80_000_000));
       expect(r.outcome).toBe('raise');
       expect(r.limitAfter).toBe(BIG);
     });
 
     it('has no amount threshold in a currency the policy names none for (JPY, no decimals)', () => {
-      // 12 x 10,000,000 JPY -> 20,000,000 a month (no JPY cap); 16,000,000 -> 20,000,000 is exactly 25%.
-      const r = review(goodPayer(AS_OF, 10_000_000, 16_000_000, 'JPY'));
+      // 12 x 10,000,000 JPY -> 10,000,000 a month x 3 = 30,000,000 (no JPY cap); 24,000,000 -> 30,000,000 is exactly 25%.
+      const r = review(goodPayer(AS_OF, 10_000_000, 24_000_000, 'JPY'));
       expect(r.currency).toBe('JPY');
-      expect(r.recommendedLimit).toBe(20_000_000);
+      expect(r.recommendedLimit).toBe(30_000_000);
       expect(r.outcome).toBe('raise');
-      expect(r.limitAfter).toBe(20_000_000);
+      expect(r.limitAfter).toBe(30_000_000);
       expect(r.decision).toBe(
-        "raised from 16000000 JPY to 20000000 JPY: an increase of 4000000 JPY, within the policy's 25%",
+        "raised from 24000000 JPY to 30000000 JPY: an increase of 6000000 JPY, within the policy's 25%",
       );
     });
   });
@@ -428,25 +449,48 @@ describe('reviewCustomer: outcomes', () => {
     expect(r.currentLimit).toBeUndefined();
     expect(r.recommendedLimit).toBe(RECOMMENDED);
     expect(r.outcome).toBe('approval');
+    expect(r.request).toBe('first');
     expect(r.limitAfter).toBeUndefined();
     expect(r.attention).toBe(true);
-    expect(r.decision).toBe('no limit on file; a first limit of 120000.00 EUR needs approval');
+    expect(r.decision).toBe('no limit on file: a first limit of 180000.00 EUR needs approval');
   });
 
-  it('sets a limit of 0 when none is on file and the scorecard allows none', () => {
-    // No invoices at all: no sales, so 0 whatever the rating. The scorecard: neutral 5+5+4 for
-    // behaviour, max DPD 12, overdue share 8, limit use 4 (none), ratios 2+2+2+4, history 0,
-    // external 2, cover 2, industry 2 = 54: rating C (50 <= score < 65), medium risk.
+  it('without sales there is no recommendation: nothing is set, never a limit of 0.00', () => {
+    // No invoices at all. The scorecard: neutral 5+5+4 for behaviour, max DPD 12, overdue share 8,
+    // exposure to sales 4 (no sales), ratios 2+2+2+4, history 0, external 2, cover 2, industry 2 = 54:
+    // rating C (50 <= score < 65), medium risk.
     const file: CreditFile = { ...goodPayer(AS_OF, MONTHLY, undefined), invoices: [], payments: [] };
     const r = review(file);
     expect(r.score).toBe(54);
     expect(r.rating).toBe('C');
-    expect(r.recommendedLimit).toBe(0);
-    expect(r.outcome).toBe('cut');
-    expect(r.limitAfter).toBe(0);
-    expect(r.attention).toBe(true);
-    expect(r.decision).toBe('no limit on file; the scorecard allows none (rating C): limit set to 0');
+    expect(r.recommendedLimit).toBeUndefined();
+    expect(r.outcome).toBe('keep');
+    expect(r.rule).toBe('NO_RECOMMENDATION');
+    expect(r.limitAfter).toBeUndefined();
+    expect(r.attention).toBe(false);
+    expect(r.decision).toBe('no sales in the last 12 months, so no recommendation: no limit is set');
     expect(r.nextReviewOn).toBe('2026-09-30'); // medium: 3 months
+    // With a limit on file, it stays.
+    const kept = review({ ...file, customer: customer(5_000_000) });
+    expect([kept.outcome, kept.limitAfter]).toEqual(['keep', 5_000_000]);
+  });
+
+  it('a customer known only from its invoices (no master data) gets no limit decision', () => {
+    const r = review({ ...goodPayer(AS_OF, MONTHLY, undefined), customer: undefined });
+    expect([r.outcome, r.rule, r.limitAfter]).toEqual(['keep', 'NOT_ON_FILE', undefined]);
+  });
+
+  it('a raise is held back while a high alert is active; a warning does not hold it', () => {
+    const high = alert('C1', { rule: 'daysLateDrift', severity: 'high' });
+    const held = review(goodPayer(AS_OF, MONTHLY, 15_000_000), { alerts: [high] });
+    expect([held.outcome, held.rule, held.limitAfter]).toEqual(['keep', 'RAISE_BLOCKED', 15_000_000]);
+    expect(held.decision).toBe(
+      'keep 150000.00 EUR: the formula gives 180000.00 EUR, but no raise while an alert is active (high daysLateDrift)',
+    );
+    const resolved = { ...high, status: 'resolved' as const };
+    expect(review(goodPayer(AS_OF, MONTHLY, 15_000_000), { alerts: [resolved] }).outcome).toBe('raise');
+    const warning = alert('C1', { rule: 'daysLateDrift', severity: 'warning' });
+    expect(review(goodPayer(AS_OF, MONTHLY, 15_000_000), { alerts: [warning] }).outcome).toBe('raise');
   });
 });
 
@@ -538,7 +582,7 @@ describe('failedReview and stateAfter', () => {
   });
 
   it('leaves the state of a done review: its date, rating, class and the limit after it', () => {
-    const r = review(goodPayer(AS_OF, MONTHLY, 20_000_000)); // cut to 120,000.00
+    const r = review(goodPayer(AS_OF, MONTHLY, 24_000_000)); // cut to 180,000.00
     expect(stateAfter(r)).toEqual({
       customerId: 'C1',
       reviewId: 'run-1/C1',
@@ -552,7 +596,7 @@ describe('failedReview and stateAfter', () => {
       limit: RECOMMENDED,
     });
     // An approval leaves the current limit in the state until it is approved.
-    expect(stateAfter(review(goodPayer(AS_OF, MONTHLY, 9_000_000)))?.limit).toBe(9_000_000);
+    expect(stateAfter(review(goodPayer(AS_OF, MONTHLY, 13_500_000)))?.limit).toBe(13_500_000);
   });
 });
 
@@ -572,8 +616,8 @@ describe('reviewHash', () => {
     const keys = Object.keys(r) as (keyof Review)[];
     expect(keys.length).toBeGreaterThan(20);
     for (const k of keys) {
-      // The `applied` mark is set after the hash is on the trail: it is left out (tested below).
-      if (k === 'applied') continue;
+      // The `applied` mark and the approval request come after the hash is on the trail (tested below).
+      if (k === 'applied' || k === 'transferId') continue;
       const v = r[k];
       const changed =
         typeof v === 'number'
@@ -591,12 +635,13 @@ describe('reviewHash', () => {
     }
     // A nested figure too.
     expect(
-      reviewHash({ ...r, figures: { ...(r.figures as NonNullable<Review['figures']>), sales12m: 1 } }),
+      reviewHash({ ...r, figures: { ...(r.figures as NonNullable<Review['figures']>), salesInWindow: 1 } }),
     ).not.toBe(h);
-    expect(reviewHash({ ...r, transferId: 'T1' })).not.toBe(h);
   });
 
-  it('leaves out the applied mark, so the stored review hashes to what the trail holds', () => {
+  it('leaves out the applied mark and the approval request, so the stored review hashes to what the trail holds', () => {
     expect(reviewHash({ ...r, applied: true })).toBe(reviewHash({ ...r, applied: false }));
+    // The run's report asks for approvals after the batch is on the trail, and names the request then.
+    expect(reviewHash({ ...r, transferId: 'T1' })).toBe(reviewHash(r));
   });
 });

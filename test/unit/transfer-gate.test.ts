@@ -865,7 +865,8 @@ describe('riskGate: the report', () => {
   it('ratingReasons of the clean assessment: weakest first, ties in the scorecard order', () => {
     // Shares by hand: history 0/6 and cover 0/5 = 0; current ratio 2/5, debt ratio 2/5, Altman 4/10,
     // external score 2/5 = 0.4; mean days late 5/10, weighted 5/10, share paid late 4/8, quick ratio
-    // 2/4, industry 2/4 = 0.5; days past due 12/12, overdue share 8/8, limit use 8/8 = 1.
+    // 2/4, industry 2/4 = 0.5; days past due 12/12, overdue share 8/8, exposure to sales 8/8 (4000.00
+    // owed against 4000.00 invoiced in the one month since the first invoice: 1 month) = 1.
     const report = riskGate(inputs());
     expect(report.ratingReasons.map((r) => [r.points, r.maxPoints])).toEqual([
       [0, 6],
@@ -887,21 +888,24 @@ describe('riskGate: the report', () => {
     expect(report.ratingReasons[1]?.reason).toBe(
       'guarantee and insurance cover of the exposure 0.0%: outside every better band',
     );
-    expect(report.ratingReasons[13]?.reason).toBe('limit use 40.0%: at most 50.0%');
+    expect(report.ratingReasons[13]?.reason).toBe(
+      'exposure in months of sales 1.0 months: at most 2.0 months',
+    );
     // The assessment's own factor order is left as it was (the gate sorts a copy).
     expect(cleanAssessment.factors.map((f) => f.factor)).toEqual([...NUMERIC_FACTORS, 'industryRisk']);
   });
 
   it('ratingReasons of the aged assessment: every factor, points / maxPoints ascending', () => {
-    // 0+0+0 (200 days past due, 66.7% overdue, no cover) + 1 (7 months) + 2+2+4+2 + 5+5+4+2+2 + 8 = 37:
-    // rating D (35 <= 37 < 50), high risk.
-    expect([aged.rating, aged.score, aged.riskClass]).toEqual(['D', 37, 'high']);
+    // 0+0+0+0 (200 days past due, 66.7% overdue, 8 months of sales owed: 3000.01 over the 8 months
+    // since the first invoice 230 days ago is 375.00 a month, no cover) + 1 (7 months of history)
+    // + 2+2+4+2 + 5+5+4+2+2 = 29: rating E (< 35), high risk.
+    expect([aged.rating, aged.score, aged.riskClass]).toEqual(['E', 29, 'high']);
     const report = riskGate(inputs({ assessment: aged }));
     expect(report.ratingReasons).toHaveLength(aged.factors.length);
     const shares = report.ratingReasons.map((r) => r.points / r.maxPoints);
     for (let i = 1; i < shares.length; i++)
       expect(shares[i] as number).toBeGreaterThanOrEqual(shares[i - 1] as number);
-    expect(report.ratingReasons.slice(0, 4)).toEqual([
+    expect(report.ratingReasons.slice(0, 5)).toEqual([
       {
         reason: 'days past due of the oldest open item 200 days: outside every better band',
         points: 0,
@@ -913,6 +917,11 @@ describe('riskGate: the report', () => {
         maxPoints: 8,
       },
       {
+        reason: 'exposure in months of sales 8.0 months: outside every better band',
+        points: 0,
+        maxPoints: 8,
+      },
+      {
         reason: 'guarantee and insurance cover of the exposure 0.0%: outside every better band',
         points: 0,
         maxPoints: 5,
@@ -920,9 +929,9 @@ describe('riskGate: the report', () => {
       { reason: 'months of history 7 months: at least 6 months', points: 1, maxPoints: 6 },
     ]);
     expect(report.ratingReasons.at(-1)).toEqual({
-      reason: 'limit use 30.0%: at most 50.0%',
-      points: 8,
-      maxPoints: 8,
+      reason: 'industry "Wholesale" is medium risk',
+      points: 2,
+      maxPoints: 4,
     });
     expect([...report.ratingReasons].map((r) => r.reason).sort()).toEqual(
       aged.factors.map((f) => explainFactor(f).reason).sort(),
