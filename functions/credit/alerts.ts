@@ -90,14 +90,7 @@ export function reconcile(
       .filter((a) => ACTIVE.includes(a.status) && (evaluated === undefined || evaluated.has(a.rule)))
       .map((a) => [a.rule, a]),
   );
-  // One candidate per rule (the most severe), and only for the rules evaluated.
-  const best = new Map<RuleName, ExplainedCandidate>();
-  for (const c of candidates) {
-    if (evaluated !== undefined && !evaluated.has(c.rule)) continue;
-    const b = best.get(c.rule);
-    if (!b || SEVERITY_RANK[c.severity] > SEVERITY_RANK[b.severity]) best.set(c.rule, c);
-  }
-  for (const c of best.values()) {
+  for (const c of mostSeverePerRule(candidates, evaluated).values()) {
     const e = byRule.get(c.rule);
     byRule.delete(c.rule);
     if (!e) {
@@ -159,6 +152,23 @@ export function reconcile(
       ),
     );
   return { changed, notify };
+}
+
+/**
+ * One finding per rule, the most severe, and only for the rules evaluated (@default all): at most
+ * one alert per customer and rule is active.
+ */
+export function mostSeverePerRule<C extends { readonly rule: RuleName; readonly severity: Severity }>(
+  candidates: readonly C[],
+  evaluated?: ReadonlySet<RuleName>,
+): Map<RuleName, C> {
+  const best = new Map<RuleName, C>();
+  for (const c of candidates) {
+    if (evaluated !== undefined && !evaluated.has(c.rule)) continue;
+    const b = best.get(c.rule);
+    if (!b || SEVERITY_RANK[c.severity] > SEVERITY_RANK[b.severity]) best.set(c.rule, c);
+  }
+  return best;
 }
 
 function sameAlert(a: Alert, b: Alert): boolean {

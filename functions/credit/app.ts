@@ -9,7 +9,7 @@ import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { isSnsEnvelope, recordBody, snsMessageOf, UnreadableMessageError } from '../adapters/sns-envelope.ts';
 import { dateInZone, type IsoDate, isoDateOrNull } from '../core/dates.ts';
 import type { Clock } from '../ingest/ports.ts';
-import { type EvaluationRun, evaluate, sendDigest } from './evaluate.ts';
+import { type EvaluationRun, evaluate, sendDigest, type WhatIfRun, whatIf } from './evaluate.ts';
 import { policyInForce, SEVERITIES } from './policy.ts';
 import type { AlertNotifier, CreditStore } from './ports.ts';
 
@@ -36,7 +36,8 @@ const instant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be 
 /**
  * What the daily schedule sends (the EventBridge Scheduler target input). `scheduledTime` is the
  * schedule's own time, so a retried or late invocation still evaluates the day it was meant for;
- * `asOf` lets a person run a given day by hand (`aws lambda invoke`).
+ * `asOf` lets a person run a given day by hand (`aws lambda invoke`): today is the daily run,
+ * any other day a what-if that stores nothing.
  */
 export const dailyRunSchema = z.object({
   type: z.literal('evaluate.daily'),
@@ -61,6 +62,9 @@ export const customersChangedSchema = z.object({
 });
 
 export type EvaluateEvent = SQSEvent | DailyRun | z.infer<typeof scheduledEventSchema>;
+
+/** What a what-if by hand answers: its counts (every customer's detail could exceed a Lambda response). */
+export type WhatIfSummary = Omit<WhatIfRun, 'results'>;
 
 const isSqsEvent = (event: unknown): event is SQSEvent =>
   Array.isArray((event as { Records?: unknown } | null)?.Records);
@@ -111,7 +115,10 @@ export function recordEvaluation(metrics: Metrics, run: EvaluationRun, latencyMs
  *
  * - the daily schedule (or an EventBridge scheduled event): every customer, as of the scheduled
  *   day in the sentinel's time zone, then the daily digest of the active alerts (`alert.digest`
- *   on the topic, for the subscriptions that asked for it);
+ *   on the topic, for the subscriptions that asked for it). A customer the store already holds
+ *   as of a later day is left as it is (a run retried late never rewinds it). A day sent by hand
+ *   (`asOf`) that is not today, or a scheduled day after today, is a what-if: logged with its
+ *   counts and returned, nothing stored, nobody notified, no alert metrics;
  * - SQS records carrying the ingestion's "customers changed" SNS notifications: the customers of
  *   all records of the batch in one evaluation, as of today in the sentinel's time zone, not the
  *   day a message names: a message retried tomorrow must not rewind a customer's latest
@@ -124,19 +131,34 @@ export function createEvaluateHandler(deps: EvaluateHandlerDeps) {
   const { logger, metrics } = deps;
   const today = () => dateInZone(deps.clock.now(), deps.timeZone);
 
+  const policy = async () =>
+    policyInForce(await deps.store.getPolicy(), deps.defaultPolicy ?? DEFAULT_POLICY_DOCUMENT);
+
   const run = async (
     trigger: 'schedule' | 'changes',
     req: { asOf: IsoDate; customerIds?: readonly string[] | undefined },
   ): Promise<EvaluationRun> => {
     const started = Date.now();
-    const policy = policyInForce(await deps.store.getPolicy(), deps.defaultPolicy ?? DEFAULT_POLICY_DOCUMENT);
     const result = await evaluate(
-      { store: deps.store, notifier: deps.notifier, policy, clock: deps.clock },
+      {
+        store: deps.store,
+        notifier: deps.notifier,
+        policy: await policy(),
+        clock: deps.clock,
+        timeZone: deps.timeZone,
+      },
       req,
     );
     recordEvaluation(metrics, result, Date.now() - started);
     logger.info('evaluated', { trigger, ...result });
     return result;
+  };
+
+  /** A what-if: found, logged and answered; no metric, since none of its alerts is real. */
+  const whatIfRun = async (asOf: IsoDate, why: string): Promise<WhatIfSummary> => {
+    const { results: _r, ...summary } = await whatIf({ store: deps.store, policy: await policy() }, { asOf });
+    logger.info('what-if evaluated; nothing was stored', { why, today: today(), ...summary });
+    return summary;
   };
 
   /**
@@ -159,15 +181,22 @@ export function createEvaluateHandler(deps: EvaluateHandlerDeps) {
     return result;
   };
 
-  const onSchedule = async (event: unknown): Promise<EvaluationRun> => {
+  /** The schedule's day moves the lifecycle, unless it has not come yet. */
+  const scheduledDay = (at: Date): Promise<EvaluationRun | WhatIfSummary> => {
+    const day = dateInZone(at, deps.timeZone);
+    return day > today() ? whatIfRun(day, 'the scheduled day is after today') : daily(day);
+  };
+
+  const onSchedule = async (event: unknown): Promise<EvaluationRun | WhatIfSummary> => {
     const parsed = dailyRunSchema.safeParse(event);
     if (parsed.success) {
       const { asOf, scheduledTime } = parsed.data;
-      const at = scheduledTime ? new Date(scheduledTime) : deps.clock.now();
-      return daily(asOf ?? dateInZone(at, deps.timeZone));
+      if (asOf !== undefined)
+        return asOf === today() ? daily(asOf) : whatIfRun(asOf, 'a day other than today, sent by hand');
+      return scheduledDay(scheduledTime ? new Date(scheduledTime) : deps.clock.now());
     }
     const scheduled = scheduledEventSchema.safeParse(event);
-    if (scheduled.success) return daily(dateInZone(new Date(scheduled.data.time), deps.timeZone));
+    if (scheduled.success) return scheduledDay(new Date(scheduled.data.time));
     throw new UnreadableMessageError(`unknown event: ${oneLine(parsed.error)}`);
   };
 
@@ -211,7 +240,10 @@ export function createEvaluateHandler(deps: EvaluateHandlerDeps) {
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 
-  const base = async (event: EvaluateEvent, _context: Context): Promise<EvaluationRun | SQSBatchResponse> =>
+  const base = async (
+    event: EvaluateEvent,
+    _context: Context,
+  ): Promise<EvaluationRun | WhatIfSummary | SQSBatchResponse> =>
     isSqsEvent(event) ? onRecords(event.Records) : onSchedule(event);
 
   return middy(base).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,12 +1,13 @@
 import { sameData } from '../core/canonical.ts';
 import { mapLimit } from '../core/concurrency.ts';
-import { addDays, type IsoDate } from '../core/dates.ts';
+import { addDays, dateInZone, type IsoDate } from '../core/dates.ts';
 import type { Clock } from '../ingest/ports.ts';
 import {
   type Alert,
   type AlertDigest,
   digestOf,
   explainFindings,
+  mostSeverePerRule,
   type Notification,
   reconcile,
 } from './alerts.ts';
@@ -14,10 +15,20 @@ import {
   type Assessment,
   assess,
   type CreditFile,
+  type ExplainedLimit,
   explainAssessment,
+  explainLimit,
   type PriorAssessment,
 } from './assess.ts';
-import { type Policy, RULES, type RuleName, SEVERITIES, type Severity } from './policy.ts';
+import {
+  type Policy,
+  type Rating,
+  type RiskClass,
+  RULES,
+  type RuleName,
+  SEVERITIES,
+  type Severity,
+} from './policy.ts';
 import type {
   AlertNotifier,
   CreditStore,
@@ -25,13 +36,21 @@ import type {
   EvaluationWrite,
   StoredAssessment,
 } from './ports.ts';
-import { concentrationCandidate, evaluateRules } from './rules.ts';
+import {
+  type AlertCandidate,
+  concentrationCandidate,
+  type ExplainedCandidate,
+  evaluateRules,
+  explainCandidate,
+} from './rules.ts';
 
 export interface EvaluateDeps {
   readonly store: CreditStore;
   readonly notifier: AlertNotifier;
   readonly policy: Policy;
   readonly clock: Clock;
+  /** The team's IANA zone (SENTINEL_TIME_ZONE): "today" is taken there. */
+  readonly timeZone: string;
   /** Customers loaded in parallel. @default 8 */
   readonly concurrency?: number;
 }
@@ -39,7 +58,10 @@ export interface EvaluateDeps {
 export interface EvaluationRun {
   readonly asOf: IsoDate;
   readonly policyId: string;
+  /** The customers evaluated (not counting `skipped`). */
   readonly customers: number;
+  /** Customers left as they were: the store already holds them as of a later day. */
+  readonly skipped: number;
   readonly ratings: Record<string, number>;
   readonly ratingChanges: number;
   readonly opened: number;
@@ -139,25 +161,88 @@ function newsworthy(a: StoredAssessment, before: StoredAssessment | undefined): 
   );
 }
 
+/** One customer as of a date: the file as that day saw it, its assessment, and what the rules found. */
+function assessedAsOf(id: string, part: CustomerPartition, asOf: IsoDate, policy: Policy) {
+  const file = asOfFile(creditFileOf(id, part), asOf);
+  const assessment = withRecent(assess(file, asOf, policy), file);
+  return { file, assessment, candidates: evaluateRules(file, assessment, policy) };
+}
+
+type OpenAmounts = ReadonlyMap<string, { readonly currency: string; readonly open: number }>;
+
 /**
- * Evaluates customers as of a date: scores, rates and limits each, runs the early-warning rules,
- * brings its alerts up to date and notifies. Without `customerIds`, every customer (the daily run);
- * with them, those customers (after an ingest), the book's concentration taken from the others'
+ * The concentration finding of each customer in `open` (its open amount as of the date), against
+ * the book by currency: the customers in `open`, and the `others` not evaluated now with their
  * stored summaries.
+ */
+function concentrationFindings(
+  open: OpenAmounts,
+  others: readonly { customerId: string; currency: string; openAmount: number }[],
+  asOf: IsoDate,
+  policy: Policy,
+): Map<string, AlertCandidate | undefined> {
+  const book = new Map<string, { open: number; customers: number }>();
+  const add = (currency: string, amount: number) => {
+    const b = book.get(currency) ?? { open: 0, customers: 0 };
+    if (amount > 0) book.set(currency, { open: b.open + amount, customers: b.customers + 1 });
+  };
+  for (const v of open.values()) add(v.currency, v.open);
+  for (const s of others) if (!open.has(s.customerId)) add(s.currency, s.openAmount);
+  const found = new Map<string, AlertCandidate | undefined>();
+  for (const [id, v] of open) {
+    const b = book.get(v.currency);
+    found.set(id, b && concentrationCandidate(id, v.currency, v.open, b, asOf, policy));
+  }
+  return found;
+}
+
+/**
+ * Whether the store already holds a later view of the customer than `asOf`: its assessment, or an
+ * active alert, dated after it. A run as of an earlier day (a daily run retried late) would rewind
+ * the customer, so it leaves that customer as it is.
+ */
+function seenAfter(part: CustomerPartition, asOf: IsoDate): boolean {
+  return (part.assessment?.asOf ?? '') > asOf || part.alerts.some((a) => a.seenAsOf > asOf);
+}
+
+/** A live evaluation as of a day after today: refused, since a date in the future is a what-if. */
+export class FutureEvaluationError extends Error {
+  constructor(asOf: IsoDate, today: IsoDate, timeZone: string) {
+    super(
+      `an evaluation as of ${asOf} cannot move the alerts: it is after today (${today} in ${timeZone}); a date in the future is a what-if`,
+    );
+    this.name = 'FutureEvaluationError';
+  }
+}
+
+/**
+ * The live evaluation: scores, rates and limits customers as of `asOf`, runs the early-warning
+ * rules, brings their alerts up to date (opened, escalated, resolved), stores the assessments and
+ * notifies. Without `customerIds`, every customer (the daily run); with them, those customers
+ * (after an ingest), the book's concentration taken from the others' stored summaries.
  *
- * Reproducible: the same data, policy and `asOf` give the same assessments and alerts; only
- * assessments made as of earlier dates are the downgrade rule's reference.
+ * It moves the alert lifecycle, so it runs as of today (in `timeZone`) or as of the daily
+ * schedule's own day; any other date is a `whatIf`. A date after today is refused
+ * (FutureEvaluationError). It never rewinds a customer: one whose stored assessment or active
+ * alert is dated after `asOf` is left as it is and counted in `skipped`.
+ *
+ * Reproducible: the same data, policy and `asOf` give the same assessments and alerts, and running
+ * it twice stores the same state; only assessments made as of earlier dates are the downgrade
+ * rule's reference.
  */
 export async function evaluate(
   deps: EvaluateDeps,
   req: { asOf: IsoDate; customerIds?: readonly string[] | undefined },
 ): Promise<EvaluationRun> {
   const { store, policy } = deps;
+  const today = dateInZone(deps.clock.now(), deps.timeZone);
+  if (req.asOf > today) throw new FutureEvaluationError(req.asOf, today, deps.timeZone);
   const now = deps.clock.now().toISOString();
   const ids = req.customerIds ? [...new Set(req.customerIds)].sort() : await store.listCustomerIds();
   const open = new Map<string, { currency: string; open: number }>();
   const concentrationAlerts = new Map<string, Alert>();
   const ratings: Record<string, number> = {};
+  let skipped = 0;
   let ratingChanges = 0;
   let opened = 0;
   let escalated = 0;
@@ -189,9 +274,11 @@ export async function evaluate(
     const writes: EvaluationWrite[] = [];
     await mapLimit(ids.slice(g, g + GROUP), deps.concurrency ?? 8, async (id) => {
       const part = await store.loadCustomerPartition(id);
-      const file = asOfFile(creditFileOf(id, part), req.asOf);
-      const a = withRecent(assess(file, req.asOf, policy), file);
-      const candidates = evaluateRules(file, a, policy);
+      if (seenAfter(part, req.asOf)) {
+        skipped++;
+        return;
+      }
+      const { file, assessment: a, candidates } = assessedAsOf(id, part, req.asOf, policy);
       const r = reconcile(
         part.alerts,
         explainFindings(candidates, part.alerts),
@@ -219,23 +306,12 @@ export async function evaluate(
     await notifyThenSave(writes);
   }
 
-  // The book's concentration, once every evaluated customer's open amount as of the date is known.
+  // The book's concentration, once every evaluated customer's open amount as of the date is known;
+  // the customers not evaluated now (not asked for, or skipped) count with their stored summaries.
   if (policy.rules.concentration.enabled) {
-    const book = new Map<string, { open: number; customers: number }>();
-    const add = (currency: string, amount: number) => {
-      const b = book.get(currency) ?? { open: 0, customers: 0 };
-      if (amount > 0) book.set(currency, { open: b.open + amount, customers: b.customers + 1 });
-    };
-    for (const v of open.values()) add(v.currency, v.open);
-    if (req.customerIds) {
-      // The customers not evaluated now count with their stored summaries.
-      const others = await store.listSummaries();
-      for (const s of others) if (!open.has(s.customerId)) add(s.currency, s.openAmount);
-    }
+    const others = req.customerIds || skipped > 0 ? await store.listSummaries() : [];
     const writes: EvaluationWrite[] = [];
-    for (const [id, v] of open) {
-      const b = book.get(v.currency);
-      const c = b && concentrationCandidate(id, v.currency, v.open, b, req.asOf, policy);
+    for (const [id, c] of concentrationFindings(open, others, req.asOf, policy)) {
       const active = concentrationAlerts.get(id);
       const was = active ? [active] : [];
       const r = reconcile(was, explainFindings(c ? [c] : [], was), req.asOf, now, CONCENTRATION);
@@ -249,7 +325,8 @@ export async function evaluate(
   return {
     asOf: req.asOf,
     policyId: policy.id,
-    customers: ids.length,
+    customers: ids.length - skipped,
+    skipped,
     ratings,
     ratingChanges,
     opened,
@@ -258,6 +335,96 @@ export async function evaluate(
     resolved,
     active,
     notifications,
+  };
+}
+
+export interface WhatIfDeps {
+  /** Read only: a what-if stores nothing and tells nobody. */
+  readonly store: Pick<CreditStore, 'listCustomerIds' | 'loadCustomerPartition'>;
+  readonly policy: Policy;
+  /** Customers loaded in parallel. @default 8 */
+  readonly concurrency?: number;
+}
+
+/** One customer in a what-if: its assessment in brief and the alerts it would have. */
+export interface WhatIfCustomer {
+  readonly customerId: string;
+  readonly score: number;
+  readonly rating: Rating;
+  readonly riskClass: RiskClass;
+  /** The limit on file and the recommendation, in minor units of `currency`, with the reason in words. */
+  readonly limit: Pick<ExplainedLimit, 'currency' | 'current' | 'recommended' | 'change' | 'reason'>;
+  /** The alerts that would be active as of the date: one per rule, the most severe, in words. */
+  readonly findings: readonly ExplainedCandidate[];
+}
+
+/** What an evaluation as of a date would find, with nothing stored. */
+export interface WhatIfRun {
+  readonly whatIf: true;
+  readonly asOf: IsoDate;
+  readonly policyId: string;
+  readonly customers: number;
+  readonly ratings: Record<string, number>;
+  /** The alerts that would be active, in all. */
+  readonly alerts: number;
+  readonly byRule: Readonly<Record<RuleName, number>>;
+  readonly bySeverity: Readonly<Record<Severity, number>>;
+  /** Every customer, by id. */
+  readonly results: readonly WhatIfCustomer[];
+}
+
+/**
+ * A what-if: every customer evaluated as of `asOf` exactly as `evaluate` would (the same
+ * assessment, rules and book concentration), returned and never stored: no alert opened, resolved
+ * or notified, no assessment or history written. Any date other than today is one; history as a
+ * whole is the backtest's (backtest.ts).
+ */
+export async function whatIf(deps: WhatIfDeps, req: { asOf: IsoDate }): Promise<WhatIfRun> {
+  const { store, policy } = deps;
+  const ids = [...(await store.listCustomerIds())].sort();
+  const open = new Map<string, { currency: string; open: number }>();
+  const results = await mapLimit(ids, deps.concurrency ?? 8, async (id): Promise<WhatIfCustomer> => {
+    const part = await store.loadCustomerPartition(id);
+    const { file, assessment: a, candidates } = assessedAsOf(id, part, req.asOf, policy);
+    open.set(id, { currency: file.currency, open: a.figures.receivables.summary.openAmount });
+    const { currency, current, recommended, change, reason } = explainLimit(a.limit);
+    return {
+      customerId: id,
+      score: a.score,
+      rating: a.rating,
+      riskClass: a.riskClass,
+      limit: { currency, current, recommended, change, reason },
+      findings: [...mostSeverePerRule(candidates, NOT_CONCENTRATION).values()].map(explainCandidate),
+    };
+  });
+  const concentration = policy.rules.concentration.enabled
+    ? concentrationFindings(open, [], req.asOf, policy)
+    : new Map<string, AlertCandidate | undefined>();
+  const ratings: Record<string, number> = {};
+  const byRule = Object.fromEntries(RULES.map((r) => [r, 0])) as Record<RuleName, number>;
+  const bySeverity = Object.fromEntries(SEVERITIES.map((v) => [v, 0])) as Record<Severity, number>;
+  let alerts = 0;
+  const withBook = results.map((r) => {
+    const c = concentration.get(r.customerId);
+    const findings = c ? [...r.findings, explainCandidate(c)] : r.findings;
+    ratings[r.rating] = (ratings[r.rating] ?? 0) + 1;
+    for (const f of findings) {
+      byRule[f.rule]++;
+      bySeverity[f.severity]++;
+      alerts++;
+    }
+    return { ...r, findings };
+  });
+  return {
+    whatIf: true,
+    asOf: req.asOf,
+    policyId: policy.id,
+    customers: ids.length,
+    ratings,
+    alerts,
+    byRule,
+    bySeverity,
+    results: withBook,
   };
 }
 

@@ -2,16 +2,30 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { mapLimit } from '../../functions/core/concurrency.ts';
-import type { IsoDate } from '../../functions/core/dates.ts';
+import { dateInZone, type IsoDate } from '../../functions/core/dates.ts';
 import { type Alert, type AlertCommand, applyCommand } from '../../functions/credit/alerts.ts';
 import { assess, explainAssessment } from '../../functions/credit/assess.ts';
 import { backtest } from '../../functions/credit/backtest.ts';
 import { decisionFor } from '../../functions/credit/decide.ts';
-import { asOfFile, creditFileOf, evaluate } from '../../functions/credit/evaluate.ts';
-import { type Policy, parsePolicy, policyInForce } from '../../functions/credit/policy.ts';
+import {
+  asOfFile,
+  creditFileOf,
+  type EvaluationRun,
+  evaluate,
+  type WhatIfRun,
+  whatIf,
+} from '../../functions/credit/evaluate.ts';
+import {
+  type Policy,
+  parsePolicy,
+  policyInForce,
+  RULES,
+  SEVERITIES,
+  SEVERITY_RANK,
+} from '../../functions/credit/policy.ts';
 import { evaluateRules, explainCandidate } from '../../functions/credit/rules.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
-import { dateOption, table, today, UsageError, withStore } from './cli-common.ts';
+import { dateOption, table, timeZone, today, UsageError, withStore } from './cli-common.ts';
 import { OutboxAlertNotifier } from './files.ts';
 import type { LocalEnv } from './runtime.ts';
 
@@ -36,6 +50,11 @@ async function readPolicyFile(path: string): Promise<Policy> {
 
 // ---- evaluate ----
 
+/**
+ * `evaluate [--as-of D]`: as of today (the team's zone), the live evaluation that stores
+ * assessments and alerts and notifies; as of any other day, a what-if that prints what it found
+ * and stores nothing (a past date must never change today's alerts; history is the backtest's).
+ */
 export async function cmdEvaluate(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -45,30 +64,80 @@ export async function cmdEvaluate(args: string[]): Promise<number> {
       'data-dir': { type: 'string' },
     },
   });
-  const asOf = dateOption('as-of', values['as-of']);
+  const now = new Date();
+  const day = dateInZone(now, timeZone());
+  const asOf = dateOption('as-of', values['as-of'], day);
   return withStore(values['data-dir'], async (env) => {
     const policy = await loadPolicy(env.store);
+    if (asOf !== day) {
+      const run = await whatIf({ store: env.store, policy }, { asOf });
+      console.log(values.json ? JSON.stringify(run, null, 2) : whatIfText(run, day));
+      return 0;
+    }
     const run = await evaluate(
       {
         store: env.store,
         notifier: new OutboxAlertNotifier(env.dataDir),
         policy,
-        clock: { now: () => new Date() },
+        clock: { now: () => now },
+        timeZone: timeZone(),
       },
       { asOf },
     );
-    if (values.json) console.log(JSON.stringify(run, null, 2));
-    else
-      console.log(
-        `evaluated ${run.customers} customers as of ${run.asOf} under policy ${run.policyId}: ` +
-          `ratings ${Object.entries(run.ratings)
-            .sort()
-            .map(([r, n]) => `${r} ${n}`)
-            .join(', ')}; ${run.ratingChanges} rating changes; alerts: ${run.opened} opened, ` +
-          `${run.escalated} escalated, ${run.resolved} resolved, ${run.active} active`,
-      );
+    console.log(values.json ? JSON.stringify({ whatIf: false, ...run }, null, 2) : liveText(run));
     return 0;
   });
+}
+
+const ratingsText = (ratings: Record<string, number>) =>
+  Object.entries(ratings)
+    .sort()
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
+
+function liveText(run: EvaluationRun): string {
+  return (
+    `evaluated ${run.customers} customers as of ${run.asOf} under policy ${run.policyId}: ` +
+    `ratings ${ratingsText(run.ratings)}; ${run.ratingChanges} rating changes; alerts: ${run.opened} opened, ` +
+    `${run.escalated} escalated, ${run.resolved} resolved, ${run.active} active` +
+    (run.skipped > 0 ? `; ${run.skipped} customers skipped (already evaluated as of a later day)` : '')
+  );
+}
+
+/** A what-if in words: every alert it would have active, most severe first, and its counts. */
+function whatIfText(run: WhatIfRun, today: string): string {
+  const alerts = run.results
+    .flatMap((r) => r.findings)
+    .sort(
+      (a, b) =>
+        SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+        a.customerId.localeCompare(b.customerId) ||
+        RULES.indexOf(a.rule) - RULES.indexOf(b.rule),
+    );
+  const lines = [
+    `what-if as of ${run.asOf}: nothing was stored (only an evaluation as of today, ${today}, moves the alerts)`,
+    `${run.customers} customers under policy ${run.policyId}: ratings ${ratingsText(run.ratings) || 'none'}`,
+  ];
+  if (alerts.length > 0)
+    lines.push(
+      '',
+      table(
+        ['severity', 'customer', 'rule', 'action', 'summary'],
+        alerts.map((a) => [a.severity, a.customerId, a.rule, a.action.replace('_', ' '), a.summary]),
+        new Set(),
+      ),
+      '',
+    );
+  const byRule = RULES.filter((r) => run.byRule[r] > 0).map((r) => `${r} ${run.byRule[r]}`);
+  lines.push(
+    `${run.alerts} alert${run.alerts === 1 ? '' : 's'} would be active as of ${run.asOf}: ` +
+      `${[...SEVERITIES]
+        .reverse()
+        .map((v) => `${v} ${run.bySeverity[v]}`)
+        .join(', ')}` +
+      (byRule.length > 0 ? `; by rule: ${byRule.join(', ')}` : ''),
+  );
+  return lines.join('\n');
 }
 
 // ---- alerts ----

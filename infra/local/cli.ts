@@ -51,7 +51,9 @@ Usage: sentinel <command> [options]        (every command takes --data-dir DIR, 
   customer ID --explain [--as-of D] [--json] score factors, limit reasoning, early warnings
   runs [--json]                             ingest runs, newest first
   profiles                                  the shipped mapping profiles
-  evaluate [--as-of D] [--json]             rate every customer, run the early-warning rules
+  evaluate [--as-of D] [--json]             rate every customer, run the early-warning rules: as of
+                                            today the alerts are stored and told; as of another day
+                                            it is a what-if that prints its findings, stores nothing
   alerts [--status active|open|acknowledged|snoozed|resolved] [--json]
   alerts ack|resolve ID [--by NAME] [--note TEXT]   ID is <customer>/<rule>
   alerts snooze ID --until YYYY-MM-DD [--by NAME] [--note TEXT]

@@ -19,12 +19,14 @@ import { OutboxAlertNotifier } from './files.ts';
 import { localMetrics } from './metrics.ts';
 
 /**
- * The local stand-in for the evaluation Lambda and its schedule: `evaluate()` after every ingest
- * (for the customers it changed, as of the ingest's date), once at start and daily at 05:00 in the
- * team's time zone (every customer, as of that day, then the daily digest of the active alerts).
- * Runs never overlap: each waits for the one before it (a promise chain), and one that has not
- * started yet absorbs later requests for the same date. The policy in force is read at every run, so `sentinel policy set` takes effect at
- * the next one. A failed run is logged and never stops the server.
+ * The local stand-in for the evaluation Lambda and its schedule: `evaluate()` after every ingest or
+ * other change (for the customers it changed, as of today in the team's time zone, whatever day
+ * the message names: a message handled after midnight, or a review as of another day, must not
+ * move the alerts to that day), once at start and daily at 05:00 in the team's time zone (every
+ * customer, as of that day, then the daily digest of the active alerts). Runs never overlap: each
+ * waits for the one before it (a promise chain), and one that has not started yet absorbs later
+ * requests for the same date. The policy in force is read at every run, so `sentinel policy set`
+ * takes effect at the next one. A failed run is logged and never stops the server.
  */
 export type Trigger = 'start' | 'daily' | 'ingest';
 
@@ -224,12 +226,13 @@ export class LocalEvaluator {
   }
 
   /**
-   * For the OutboxNotifier: evaluates the changed customers as of the ingest's date. Messages that
-   * arrive before `start()` are left to its run of every customer; it never throws into the ingest.
+   * For the OutboxNotifier: evaluates the changed customers as of today (not the message's date).
+   * Messages that arrive before `start()` are left to its run of every customer; it never throws
+   * into the ingest.
    */
   readonly listener = (m: CustomersChanged): void => {
     if (this.state !== 'running' || m.customerIds.length === 0) return;
-    void this.enqueue(m.asOf, m.customerIds, 'ingest');
+    void this.enqueue(this.today(), m.customerIds, 'ingest');
   };
 
   /** Evaluates every customer as of today, then daily at the set time while running. */
@@ -247,8 +250,10 @@ export class LocalEvaluator {
   }
 
   /**
-   * Queues an evaluation: `customerIds` as of `asOf`, or every customer. Resolves with the run
-   * (undefined when it failed, or was dropped by `stop()` before it started); never rejects.
+   * Queues a live evaluation: `customerIds` as of `asOf`, or every customer. `asOf` is today, or the
+   * day of a daily run that waited its turn; a day after today fails (a what-if is the CLI's
+   * `evaluate --as-of`). Resolves with the run (undefined when it failed, or was dropped by `stop()`
+   * before it started); never rejects.
    */
   enqueue(asOf: IsoDate, customerIds: readonly string[] | undefined, trigger: Trigger) {
     if (this.state === 'stopped') return Promise.resolve(undefined);
@@ -325,7 +330,13 @@ export class LocalEvaluator {
     try {
       const policy = await loadPolicy(this.opts.store);
       const run = await evaluate(
-        { store: this.opts.store, notifier: this.notifier, policy, clock: { now: this.now } },
+        {
+          store: this.opts.store,
+          notifier: this.notifier,
+          policy,
+          clock: { now: this.now },
+          timeZone: this.opts.timeZone,
+        },
         { asOf: job.asOf, customerIds: job.customerIds ? [...job.customerIds] : undefined },
       );
       recordEvaluation(metrics, run, Date.now() - started);
@@ -334,7 +345,8 @@ export class LocalEvaluator {
       if (!job.triggers.has('ingest') || job.triggers.size > 1 || changed)
         this.log(
           `alerts: evaluated ${run.customers} customer${run.customers === 1 ? '' : 's'} as of ${run.asOf} (${why}): ` +
-            `${run.opened} opened, ${run.escalated} escalated, ${run.resolved} resolved; ${run.active} active`,
+            `${run.opened} opened, ${run.escalated} escalated, ${run.resolved} resolved; ${run.active} active` +
+            (run.skipped > 0 ? `; ${run.skipped} skipped (already evaluated as of a later day)` : ''),
         );
       // The daily digest follows the daily run (the outbox always; Slack when it asked for it).
       if (job.triggers.has('daily'))

@@ -30,6 +30,7 @@ import { localContext } from '../../infra/local/inbox.ts';
 import { localMetrics, readLocalMetrics } from '../../infra/local/metrics.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import recorded from '../fixtures/sns-sqs-customers-changed.json' with { type: 'json' };
+import { tableDump } from './helpers.ts';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 const TOPIC_ARN =
@@ -664,7 +665,10 @@ describe('evaluate function', () => {
   });
 
   it('the daily schedule evaluates everyone as of the scheduled day in the time zone, and escalates', async () => {
-    const { handler, sns, metric, raised } = await handlerWith();
+    // The scheduler fires at the scheduled time.
+    const { handler, sns, metric, raised } = await handlerWith({
+      clock: { now: () => new Date('2025-07-30T03:00:02Z') },
+    });
     try {
       // 05:00 in Amsterdam on 2025-07-30 is 03:00 UTC; LATE-1's invoice is then 90 days past due.
       const run = (await handler(
@@ -726,7 +730,7 @@ describe('evaluate function', () => {
   });
 
   it('reads EventBridge scheduled events too, and refuses an event it does not know', async () => {
-    const { handler, sns } = await handlerWith();
+    const { handler, sns } = await handlerWith({ clock: { now: () => new Date('2025-07-30T22:30:03Z') } });
     try {
       const run = (await handler(
         {
@@ -742,9 +746,63 @@ describe('evaluate function', () => {
         } as never,
         localContext(),
       )) as EvaluationRun;
-      // 22:30 UTC is already the next day in Amsterdam.
-      expect(run.asOf).toBe('2025-07-31');
+      // 22:30 UTC is already the next day in Amsterdam. Both customers were evaluated as of
+      // 2025-08-01 already (the retried notification above): this run does not rewind them.
+      expect(run).toMatchObject({ asOf: '2025-07-31', customers: 0, skipped: 2, opened: 0, resolved: 0 });
       await expect(handler({ hello: 'world' } as never, localContext())).rejects.toThrow(/unknown event/);
+    } finally {
+      await sns.close();
+    }
+  });
+
+  it('a day sent by hand other than today, or a scheduled day not yet come, is a what-if: logged, nothing stored or told', async () => {
+    // 2025-08-02 in Amsterdam.
+    const logger = quietLogger();
+    const info = vi.spyOn(logger, 'info');
+    const { handler, sns, metric } = await handlerWith({
+      clock: { now: () => new Date('2025-08-02T08:00:00Z') },
+      logger,
+    });
+    try {
+      const before = await tableDump(env.store);
+      // As of 2025-04-15 nothing was due yet: no past-due alert would be active.
+      const past = await handler({ type: 'evaluate.daily', asOf: '2025-04-15' }, localContext());
+      expect(past).toMatchObject({
+        whatIf: true,
+        asOf: '2025-04-15',
+        customers: 2,
+        byRule: { daysPastDue: 0 },
+      });
+      expect(past).not.toHaveProperty('results');
+      // As of 2025-09-30 LATE-1's invoice is 152 days past due: critical, were it today.
+      const ahead = await handler(
+        { type: 'evaluate.daily', scheduledTime: '2025-09-30T03:00:00Z' },
+        localContext(),
+      );
+      expect(ahead).toMatchObject({ whatIf: true, asOf: '2025-09-30', customers: 2 });
+      expect((ahead as { bySeverity: Record<Severity, number> }).bySeverity.critical).toBeGreaterThan(0);
+      expect(await tableDump(env.store)).toEqual(before);
+      expect(sns.requests).toEqual([]);
+      for (const name of ['CustomersEvaluated', 'AlertsResolved', 'OpenAlerts', 'DigestsSent'])
+        expect(metric(name), name).toEqual([]);
+      const logged = info.mock.calls.filter((c) => c[0] === 'what-if evaluated; nothing was stored');
+      expect(logged.map((c) => (c[1] as { asOf: string; why: string }).asOf)).toEqual([
+        '2025-04-15',
+        '2025-09-30',
+      ]);
+      expect(logged.map((c) => (c[1] as { why: string }).why)).toEqual([
+        'a day other than today, sent by hand',
+        'the scheduled day is after today',
+      ]);
+
+      // Today sent by hand is the daily run: stored, and the digest follows.
+      const todays = (await handler(
+        { type: 'evaluate.daily', asOf: '2025-08-02' },
+        localContext(),
+      )) as EvaluationRun;
+      expect(todays).toMatchObject({ asOf: '2025-08-02', customers: 2, skipped: 0 });
+      expect(metric('CustomersEvaluated')).toEqual([2]);
+      expect(metric('DigestsSent')).toEqual([1]);
     } finally {
       await sns.close();
     }

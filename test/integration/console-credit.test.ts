@@ -135,6 +135,7 @@ beforeAll(async () => {
       notifier: { notify: async (n) => void notified.push(...n), digest: async () => {} },
       policy,
       clock: { now: () => new Date(`${ASOF}T09:00:00Z`) },
+      timeZone: 'UTC',
     },
     { asOf: ASOF },
   );

@@ -27,11 +27,16 @@ function recorder() {
   return { sent, digests, notifier };
 }
 
-const deps = (h: Harness, notifier: AlertNotifier, now = '2026-01-01T06:00:00Z') => ({
+/**
+ * A live evaluation needs a today: the clock's day (in UTC) is the as-of date a team would have
+ * run it on, as a real team's "today" is; an as-of date other than today is a what-if.
+ */
+const deps = (h: Harness, notifier: AlertNotifier, now: string) => ({
   store: h.env.store,
   notifier,
   policy,
   clock: { now: () => new Date(now) },
+  timeZone: 'UTC',
 });
 
 describe('the IBM sample, evaluated', () => {
@@ -48,7 +53,7 @@ describe('the IBM sample, evaluated', () => {
 
   it('the same as-of date gives the same assessments and alerts twice', async () => {
     const r1 = recorder();
-    const first = await evaluate(deps(h, r1.notifier), { asOf: '2013-06-30' });
+    const first = await evaluate(deps(h, r1.notifier, '2013-06-30T06:00:00Z'), { asOf: '2013-06-30' });
     expect(first.customers).toBe(100);
     expect(first.opened).toBeGreaterThan(0);
     expect(r1.sent).toHaveLength(first.opened);
@@ -58,7 +63,7 @@ describe('the IBM sample, evaluated', () => {
     );
 
     const r2 = recorder();
-    const second = await evaluate(deps(h, r2.notifier, '2026-01-02T06:00:00Z'), { asOf: '2013-06-30' });
+    const second = await evaluate(deps(h, r2.notifier, '2013-06-30T07:00:00Z'), { asOf: '2013-06-30' });
     const news = { opened: 0, raisedBySeverity: undefined, notifications: 0 };
     expect({ ...second, ...news }).toEqual({ ...first, ...news });
     expect(second.opened).toBe(0);
@@ -90,7 +95,7 @@ describe('the IBM sample, evaluated', () => {
 
   it('a month later some alerts resolve by themselves and others open; answers stick', async () => {
     const r = recorder();
-    const run = await evaluate(deps(h, r.notifier, '2026-01-03T06:00:00Z'), { asOf: '2013-07-31' });
+    const run = await evaluate(deps(h, r.notifier, '2013-07-31T06:00:00Z'), { asOf: '2013-07-31' });
     expect(run.resolved).toBeGreaterThan(0);
     expect(run.opened).toBeGreaterThan(0);
     const resolved = await h.env.store.listAlerts('resolved');
@@ -108,13 +113,13 @@ describe('the IBM sample, evaluated', () => {
     const acked = applyCommand(
       target,
       { kind: 'ack', by: 'controller@example.com' },
-      '2026-01-03T07:00:00Z',
-      '2026-01-03',
+      '2013-07-31T07:00:00Z',
+      '2013-07-31',
     );
     if ('refused' in acked) throw new Error(acked.refused);
     await h.env.store.saveEvaluation([{ customerId: target.customerId, alerts: [acked] }]);
     const again = recorder();
-    await evaluate(deps(h, again.notifier, '2026-01-04T06:00:00Z'), { asOf: '2013-07-31' });
+    await evaluate(deps(h, again.notifier, '2013-07-31T08:00:00Z'), { asOf: '2013-07-31' });
     const after = (await h.env.store.listAlerts('active')).find((a) => a.alertId === target.alertId);
     expect(after?.status).toBe('acknowledged');
     expect(again.sent).toEqual([]);
@@ -123,7 +128,7 @@ describe('the IBM sample, evaluated', () => {
   it('evaluating only the changed customers leaves the others as they are', async () => {
     const before = await h.env.store.listAlerts('active');
     const r = recorder();
-    const run = await evaluate(deps(h, r.notifier, '2026-01-05T06:00:00Z'), {
+    const run = await evaluate(deps(h, r.notifier, '2013-07-31T09:00:00Z'), {
       asOf: '2013-07-31',
       customerIds: ['0379-NEVHP'],
     });
@@ -213,7 +218,7 @@ describe('notifications are never lost', () => {
           return typeof v === 'function' ? v.bind(target) : v;
         },
       });
-      const d = { ...deps(h, r.notifier), store };
+      const d = { ...deps(h, r.notifier, '2025-06-30T06:00:00Z'), store };
       await expect(evaluate(d, { asOf: '2025-06-30' })).rejects.toThrow('unreachable');
       expect(r.sent.map((n) => n.alert.rule)).toContain('daysPastDue');
       const told = r.sent.length;
@@ -238,7 +243,7 @@ describe('stored assessments', () => {
       {},
     );
     const r = recorder();
-    await evaluate(deps(h, r.notifier), { asOf: '2025-06-10' });
+    await evaluate(deps(h, r.notifier, '2025-06-10T06:00:00Z'), { asOf: '2025-06-10' });
     return r;
   }
 
@@ -246,14 +251,14 @@ describe('stored assessments', () => {
     const h = await harness();
     try {
       const r = await steadyCustomer(h);
-      await evaluate(deps(h, r.notifier), { asOf: '2025-06-11' });
+      await evaluate(deps(h, r.notifier, '2025-06-11T06:00:00Z'), { asOf: '2025-06-11' });
       const stored = (await h.env.store.loadCustomerPartition('STEADY')).assessment;
       expect(stored?.asOf).toBe('2025-06-10'); // nothing but the date changed on the 11th
       expect(stored?.recent).toEqual([
         { asOf: '2025-06-10', rating: stored?.rating, score: stored?.score, policyId: policy.id },
       ]);
       // Months later the invoice is overdue: the assessment changes and is stored.
-      await evaluate(deps(h, r.notifier), { asOf: '2025-11-30' });
+      await evaluate(deps(h, r.notifier, '2025-11-30T06:00:00Z'), { asOf: '2025-11-30' });
       const later = (await h.env.store.loadCustomerPartition('STEADY')).assessment;
       expect(later?.asOf).toBe('2025-11-30');
       expect(later?.score).toBeLessThan(stored?.score ?? 0);
@@ -292,7 +297,10 @@ describe('stored assessments', () => {
         return { ...part, assessment: reversed(part.assessment) as typeof part.assessment };
       };
       expect(Object.keys(reversed(first) as object)).not.toEqual(Object.keys(first ?? {}));
-      await evaluate({ ...deps(h, r.notifier), store: shuffled }, { asOf: '2025-06-11' });
+      await evaluate(
+        { ...deps(h, r.notifier, '2025-06-11T06:00:00Z'), store: shuffled },
+        { asOf: '2025-06-11' },
+      );
       expect((await store.loadCustomerPartition('STEADY')).assessment?.asOf).toBe('2025-06-10');
     } finally {
       await h.close();

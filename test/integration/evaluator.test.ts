@@ -222,8 +222,9 @@ describe('LocalEvaluator', () => {
     try {
       const dataDir = join(dir, 'digest');
       env = await openLocal({ dataDir, inMemory: true });
+      let now = new Date('2025-06-30T04:00:00Z');
       const r = evaluator(dataDir, {
-        now: () => new Date('2025-06-30T04:00:00Z'),
+        now: () => now,
         slack: {
           webhookUrl: `${base}/hook`,
           mode: 'digest',
@@ -239,6 +240,8 @@ describe('LocalEvaluator', () => {
       const before = (await lines(r.evaluator.alertsFile)).length;
       expect(before).toBe(4);
 
+      // The next morning's daily run.
+      now = new Date('2025-07-01T05:00:00Z');
       await r.evaluator.enqueue('2025-07-01', undefined, 'daily');
       const all = await readFile(r.evaluator.alertsFile, 'utf8');
       const last = JSON.parse(all.trim().split('\n').at(-1) ?? '{}');
@@ -267,6 +270,42 @@ describe('LocalEvaluator', () => {
     } finally {
       await new Promise((ok) => hook.close(ok));
     }
+  });
+
+  it('evaluates a change as of today whatever day its message names; never rewinds, never runs ahead', async () => {
+    const dataDir = join(dir, 'today');
+    env = await openLocal({ dataDir, inMemory: true });
+    const r = evaluator(dataDir, { now: () => new Date('2025-06-30T04:00:00Z') });
+    const notifier = new OutboxNotifier(dataDir, [r.evaluator.listener]);
+    await r.evaluator.start();
+    await load(notifier, 'customers', CUSTOMERS, '2025-06-30T08:00:00Z');
+    await load(notifier, 'invoices', INVOICES, '2025-06-30T08:05:00Z');
+    await r.evaluator.idle();
+    const before = await env.store.listAlerts('active');
+    expect(before.map((a) => a.seenAsOf)).toEqual(before.map(() => '2025-06-30'));
+
+    // A change announced as of a day long past (a review as of 2013, say) is evaluated as of today.
+    r.evaluator.listener({
+      type: 'customers.changed',
+      runId: 'r',
+      asOf: '2013-06-30',
+      customerIds: ['ACME'],
+    });
+    await r.evaluator.idle();
+    expect(r.runs.at(-1)?.run).toMatchObject({ asOf: '2025-06-30', customers: 1, opened: 0, resolved: 0 });
+    expect(await env.store.listAlerts('active')).toEqual(before);
+
+    // A daily run that waited its turn past the day it was for leaves alone the customers already
+    // evaluated as of a later day; a run as of a day not yet come is refused and changes nothing.
+    const late = await r.evaluator.enqueue('2025-06-29', undefined, 'daily');
+    expect(late).toMatchObject({ asOf: '2025-06-29', customers: 0, skipped: 2, opened: 0, resolved: 0 });
+    expect(r.logs.at(-2)).toMatch(/; 2 skipped \(already evaluated as of a later day\)$/);
+    expect(await r.evaluator.enqueue('2025-07-01', undefined, 'daily')).toBeUndefined();
+    expect(r.errors).toEqual([
+      'alerts: evaluating every customer as of 2025-07-01 (daily) failed: an evaluation as of 2025-07-01 cannot move the alerts: it is after today (2025-06-30 in UTC); a date in the future is a what-if',
+    ]);
+    expect(await env.store.listAlerts('active')).toEqual(before);
+    expect(await env.store.listAlerts('resolved')).toEqual([]);
   });
 
   it('runs one evaluation at a time; one not started yet absorbs requests for its date', async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
@@ -86,6 +86,23 @@ export async function harness(): Promise<Harness> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Every item of the table as DynamoDB returns it (attribute types and all), every page, ordered by
+ * key: two dumps are equal only when nothing in the table changed, byte for byte.
+ */
+export async function tableDump(store: LocalEnv['store']): Promise<string[]> {
+  const items: [key: string, item: string][] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await store.client.send(
+      new ScanCommand({ TableName: store.tableName, ExclusiveStartKey: start }),
+    );
+    for (const i of page.Items ?? []) items.push([`${i.pk?.S}\u0000${i.sk?.S}`, JSON.stringify(i)]);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, i]) => i);
 }
 
 function* chunks(bytes: Uint8Array, size: number): Generator<Uint8Array> {
