@@ -1,6 +1,8 @@
 // Profiles shipped with the product. Imported (not read from disk) so the Lambda bundle carries them.
+import eu from './eu-semicolon.json' with { type: 'json' };
 import ibm from './ibm-accounts-receivable.json' with { type: 'json' };
 
 export const SHIPPED_PROFILES: Record<string, unknown> = {
+  'eu-semicolon': eu,
   'ibm-accounts-receivable': ibm,
 };

@@ -123,6 +123,31 @@ export function parseMinorUnits(text: string, digits: number, style: NumberStyle
   return { ok: true, value: negative && value !== 0 ? -value : value };
 }
 
+/** Beyond this many minor units a number must be exact: the tolerance below would reach a quarter unit. */
+const TOLERATED_UP_TO = 2 ** 47;
+
+/**
+ * A number a spreadsheet holds (an Excel numeric cell, a JSON number) in minor units. Such a number
+ * is a binary double: `=E2*1.1` showing 110.00 is stored as 110.00000000000001. With s = x * 10^d
+ * (d the currency's decimals) and n the whole number nearest to s, x is read as n minor units when
+ *
+ *     |s - n| <= max(1e-6, |n| * 2^-49)   and   |n| <= 2^47
+ *
+ * that is, within a millionth of a minor unit, or, for large amounts, within about 8 units in the
+ * last place of a double (formula rounding grows with the amount). Both bounds stay far below half
+ * a minor unit, so a real extra decimal (110.005) is never rounded away: anything outside them is
+ * read as its shortest decimal text, under the rules of `parseMinorUnits` ("has more than 2
+ * decimals"). Only for numbers: decimal text is never rounded.
+ */
+export function minorUnitsOfNumber(x: number, digits: number): Parsed<number> {
+  if (!Number.isFinite(x)) return { ok: false, reason: 'is not a number' };
+  const scaled = x * 10 ** digits;
+  const n = Math.round(scaled);
+  if (Math.abs(n) <= TOLERATED_UP_TO && Math.abs(scaled - n) <= Math.max(1e-6, Math.abs(n) * 2 ** -49))
+    return { ok: true, value: n === 0 ? 0 : n }; // never -0
+  return parseMinorUnits(String(x), digits, { decimal: '.', thousands: '' });
+}
+
 /** Formats minor units as a plain decimal string in major units: 123450 USD -> "1234.50". */
 export function formatMinor(amount: number, currency: string): string {
   const digits = minorDigits(currency) ?? 2;

@@ -198,7 +198,8 @@ export function decisionFor(
   policy: Policy,
 ): LimitDecision {
   return decideLimit({
-    onFile: file.customer !== undefined,
+    // Master data someone uploaded (with its name); a limit item alone is not a customer on file.
+    onFile: (file.customer?.name ?? '') !== '',
     limit: a.limit,
     rating: a.rating,
     exposure: a.figures.exposure,

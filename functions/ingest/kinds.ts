@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { currencyAt, isCurrency, minorDigits } from '../core/currencies.ts';
 import { type DateFormat, type IsoDate, isoDateOrNull, parseDate } from '../core/dates.ts';
 import {
+  minorUnitsOfNumber,
   type NumberStyle,
   type Parsed,
   parseMinorUnits,
@@ -51,8 +52,13 @@ export interface FieldIssue {
 
 export type RowResult<T> = { ok: true; row: T } | { ok: false; issues: FieldIssue[] };
 
-/** Reads a canonical column of the current row ('' when absent). */
-export type Getter = (column: string) => string;
+/**
+ * Reads a canonical column of the current row ('' when absent). `number`, when the reader has it,
+ * gives the number a cell holds (an Excel numeric cell, a JSON number), undefined for text.
+ */
+export type Getter = ((column: string) => string) & {
+  readonly number?: ((column: string) => number | undefined) | undefined;
+};
 
 // ---- row shapes (what a valid row becomes, before conversion to the customer's currency) ----
 
@@ -216,15 +222,22 @@ function amount(
     return undefined;
   }
   const digits = minorDigits(ccy) ?? 2;
-  const fast = plainMinorUnits(raw, digits, style.decimal.charCodeAt(0));
+  const x = get.number?.(column);
+  const fast = x === undefined ? plainMinorUnits(raw, digits, style.decimal.charCodeAt(0)) : Number.NaN;
   if (!Number.isNaN(fast)) {
     // not NaN: plain digits, a valid amount
     if (sign === 'positive' && fast <= 0) issues.add(column, raw, 'must be greater than zero');
     return fast;
   }
-  const r: Parsed<number> = parseMinorUnits(raw, digits, style);
+  const r: Parsed<number> =
+    x === undefined ? parseMinorUnits(raw, digits, style) : minorUnitsOfNumber(x, digits);
   if (!r.ok) {
-    issues.add(column, raw, ccy && minorDigits(ccy) !== undefined ? `${r.reason} (${ccy})` : r.reason);
+    const comma = style.decimal === '.' && x === undefined ? decimalCommaHint(raw) : undefined;
+    issues.add(
+      column,
+      raw,
+      comma ?? (ccy && minorDigits(ccy) !== undefined ? `${r.reason} (${ccy})` : r.reason),
+    );
     return undefined;
   }
   if (sign === 'positive' && r.value <= 0) issues.add(column, raw, 'must be greater than zero');
@@ -232,8 +245,22 @@ function amount(
   return r.value;
 }
 
-const TRUE = new Set(['true', 'yes', 'y', '1', 'x', '是']);
-const FALSE = new Set(['false', 'no', 'n', '0', '', '否']);
+/** `1234,56`, `0,5`, `1.234,56`, `1 234,56`: a decimal comma (a valid `1,234` never gets here). */
+const DECIMAL_COMMA = /^[+-]?(\d{1,3}([. \u00a0]\d{3})+|\d+),\d+$/;
+
+/**
+ * What to do about a number written with a decimal comma in a file read with a decimal point: the
+ * profile setting that reads it, and the shipped profile for such exports.
+ */
+export function decimalCommaHint(raw: string): string | undefined {
+  const v = raw.trim();
+  if (!DECIMAL_COMMA.test(v)) return undefined;
+  const dots = v.includes('.') ? ' (with "thousands": ".")' : '';
+  return `"${v}" has a decimal comma: set "decimal": ","${dots} in a mapping profile, or load the file with the shipped profile eu-semicolon`;
+}
+
+const TRUE = new Set(['true', 'yes', 'y', '1', 'x', '是', 'ja', 'oui']);
+const FALSE = new Set(['false', 'no', 'n', '0', '', '否', 'nein', 'non']);
 
 function bool(get: Getter, column: string, issues: Issues): boolean {
   const raw = get(column);
@@ -476,7 +503,7 @@ export const fx: KindSpec<'fx'> = {
     // Rates use the file's decimal separator; they are kept as exact decimal text.
     const normal = style.decimal === ',' ? raw.trim().replace(',', '.') : raw.trim();
     const r = parseRate(normal);
-    if (!r.ok) issues.add('rate', raw, r.reason);
+    if (!r.ok) issues.add('rate', raw, (style.decimal === '.' && decimalCommaHint(raw)) || r.reason);
     return done(issues, { date: d, base, quote, rate: normal });
   },
 };
@@ -486,10 +513,14 @@ function share(get: Getter, column: string, issues: Issues): number {
   const raw = get(column);
   const v = raw.trim();
   const percent = v.endsWith('%');
-  const r = parseMinorUnits(percent ? v.slice(0, -1).trim() : v, percent ? 2 : 4, {
-    decimal: '.',
-    thousands: '',
-  });
+  const x = get.number?.(column);
+  const r =
+    x !== undefined
+      ? minorUnitsOfNumber(x, 4)
+      : parseMinorUnits(percent ? v.slice(0, -1).trim() : v, percent ? 2 : 4, {
+          decimal: '.',
+          thousands: '',
+        });
   if (v === '') issues.add(column, raw, 'is required');
   else if (!r.ok || r.value <= 0 || r.value > 10_000)
     issues.add(column, raw, 'is not a share above 0 and at most 100%: write it as 90% or 0.9');

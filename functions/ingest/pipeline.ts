@@ -25,8 +25,9 @@ import type {
 } from './ports.ts';
 import { type Binding, type BoundOutput, bindProfile, type Profile, styleOf } from './profile.ts';
 import { type FileFormat, openTable, type TableRow } from './read.ts';
-import { REJECTS_HEADER, rejectLine } from './rejects.ts';
+import { REJECTS_HEADER, rejectLine, WARNINGS_HEADER } from './rejects.ts';
 import { RowChecker, type RowVisitor } from './rows.ts';
+import { isOnFile, UnknownCustomers, unknownCustomerWarnings } from './unknown-customers.ts';
 
 export interface IngestDeps {
   readonly store: IngestStore;
@@ -50,6 +51,11 @@ export interface IngestRequest {
   readonly objectRef: string;
   readonly profile: Profile;
   readonly rejects: RejectsSink;
+  /**
+   * The warnings report next to the upload: every row loaded for a customer not on file. Written
+   * whole for every upload given one (header only when clean), so a stale one never survives.
+   */
+  readonly warningsReport?: RejectsSink | undefined;
   readonly sizeBytes?: number | undefined;
   /** Deterministic run id (AWS: derived from the object version, so a redelivery rewrites the same run). */
   readonly runId?: string | undefined;
@@ -243,6 +249,9 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   let reason: string | undefined;
 
   req.rejects.write(REJECTS_HEADER);
+  req.warningsReport?.write(WARNINGS_HEADER);
+  const unknown = new UnknownCustomers();
+  const rejectUnknown = req.profile.unknownCustomers === 'reject';
   const reject = (r: RejectRecord) => {
     rejectedCount++;
     if (rejects.length < MAX_STORED_REJECTS) rejects.push(r);
@@ -303,6 +312,12 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     customer: Customer | null | undefined,
   ): StoredRecord | undefined => {
     const line = src.line;
+    if (rejectUnknown && isReceivable(out.kind) && !isOnFile(customer)) {
+      const id = (row as InvoiceRow | PaymentRow).customerId;
+      unknown.note(id, line);
+      reject({ line, column: out.sourceOf('customer_id'), value: id, reason: unknownReason(id) });
+      return undefined;
+    }
     const record = toRecord(out.kind, row, { runId, line }, customer, customers, converter);
     if ('reason' in record) {
       out.load(cellsOfRow(src));
@@ -316,15 +331,17 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     }
     const [a, b] = SPECS[out.kind].key(row as never);
     if (seenOf(out.kind).add(a, b)) return record;
-    accept(out.kind, record);
+    accept(out, record);
     return undefined;
   };
-  const accept = (kind: Kind, record: StoredRecord) => {
+  const accept = (out: BoundOutput, record: StoredRecord) => {
+    const kind = out.kind;
     writer.add(record);
     accepted[kind] = (accepted[kind] ?? 0) + 1;
     if (kind === 'fx') return;
     const customerId = (record.row as { customerId: string }).customerId;
     touched.add(customerId);
+    if (isReceivable(kind) && !isOnFile(customers.get(customerId))) warnUnknown(out, record);
     const held = fresh?.get(customerId);
     if (held === undefined || (kind !== 'invoices' && kind !== 'payments')) return;
     if (++freshRows > (deps.freshRowsMax ?? FRESH_ROWS_MAX)) {
@@ -352,7 +369,21 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
       });
       return;
     }
-    accept(out.kind, record);
+    accept(out, record);
+  };
+  /** A row loaded for a customer not on file: counted, and listed in the warnings report. */
+  const warnUnknown = (out: BoundOutput, record: StoredRecord) => {
+    const r = record.row as Invoice | Payment;
+    unknown.note(r.customerId, record.from.line);
+    const what = 'invoiceId' in r ? `invoice ${r.invoiceId}` : `payment ${r.paymentId}`;
+    req.warningsReport?.write(
+      rejectLine({
+        line: record.from.line,
+        column: out.sourceOf('customer_id'),
+        value: r.customerId,
+        reason: `customer ${r.customerId} is not on file (no customer master data); ${what} was loaded`,
+      }),
+    );
   };
   const isJsonl = (f?: FileFormat) => f === 'jsonl';
   let checker: RowChecker | undefined;
@@ -396,10 +427,14 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     });
     format = detected.format;
     encoding = detected.encoding;
+    if (req.profile.outputs.length === 0)
+      throw new UnreadableFileError(
+        `profile ${req.profile.name} reads the canonical columns of any kind: upload the file under profile/${req.profile.name}/<kind>/ (or give --kind)`,
+      );
     let binding: Binding | undefined;
     for await (const ev of events) {
       if (ev.type === 'columns') {
-        binding = bindProfile(req.profile, ev.columns, false, isJsonl(format));
+        binding = bindProfile(inReadOrder(req.profile), ev.columns, false, isJsonl(format));
         checker = new RowChecker(binding, style, ev.delimiter ?? ',');
         continue;
       }
@@ -486,6 +521,13 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     });
   }
   const rejectsFile = await req.rejects.close();
+  const warningsFile = await req.warningsReport?.close();
+  const unknownCustomers = unknown.summary(
+    rejectUnknown ? 'rejected' : 'loaded',
+    rejectUnknown ? rejectsFile : warningsFile,
+  );
+  // First in the list, and outside its cap: a handful of lines however many customers or rows.
+  if (unknownCustomers) warnings.unshift(...unknownCustomerWarnings(unknownCustomers));
   const run: IngestRun = {
     runId,
     file: req.fileName,
@@ -502,6 +544,8 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     rejected: rejectedCount,
     warnings,
     rejectsFile,
+    warningsFile,
+    unknownCustomers,
     customersChanged: customerIds.length,
     asOf,
     startedAt: startedAt.toISOString(),
@@ -510,6 +554,24 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   await deps.store.putRun(run, rejects);
   await deps.store.closeRun(mark);
   return run;
+}
+
+const isReceivable = (kind: Kind): kind is 'invoices' | 'payments' =>
+  kind === 'invoices' || kind === 'payments';
+
+function unknownReason(customerId: string): string {
+  return `customer_id is not on file (no customer master data for ${customerId}); the profile rejects such rows ("unknownCustomers": "reject"): upload the customer first, or correct the id`;
+}
+
+/**
+ * A row's outputs with customers first: a file that yields a customer and its invoice from one
+ * row has the customer on file by the time the invoice is placed.
+ */
+function inReadOrder(p: Profile): Profile {
+  const first = p.outputs.filter((o) => o.kind === 'customers');
+  return first.length === 0
+    ? p
+    : { ...p, outputs: [...first, ...p.outputs.filter((o) => o.kind !== 'customers')] };
 }
 
 /** The cached master data of an invoice's or payment's customer (undefined: not looked up yet). */

@@ -58,6 +58,22 @@ export interface RejectRecord {
 
 export type RunStatus = 'processed' | 'unreadable';
 
+/**
+ * Invoices and payments of customers with no master data on file, grouped per customer: counted
+ * in full, the first customers listed with their first lines, every row in `report`.
+ */
+export interface UnknownCustomersSummary {
+  /** Loaded (the default) or rejected (the profile's `"unknownCustomers": "reject"`). */
+  readonly action: 'loaded' | 'rejected';
+  /** How many customers, and how many rows (file lines) of theirs. */
+  readonly customers: number;
+  readonly rows: number;
+  /** The first customers in file order: rows, and lines as ranges (`2-10001`, `5, 9 and 3 more`). */
+  readonly listed: readonly { readonly customerId: string; readonly rows: number; readonly lines: string }[];
+  /** Where every row is listed: the warnings report (loaded) or the rejects report (rejected). */
+  readonly report?: string | undefined;
+}
+
 export interface IngestRun {
   readonly runId: string;
   readonly file: string;
@@ -74,6 +90,10 @@ export interface IngestRun {
   readonly rejected: number;
   readonly warnings: string[];
   readonly rejectsFile?: string | undefined;
+  /** The warnings report next to the upload (rows loaded that need a look), when one was written. */
+  readonly warningsFile?: string | undefined;
+  /** Present when some invoices or payments named a customer with no master data on file. */
+  readonly unknownCustomers?: UnknownCustomersSummary | undefined;
   readonly customersChanged: number;
   readonly asOf: IsoDate;
   readonly startedAt: string;

@@ -24,7 +24,8 @@ export const profileSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lowercase letters, digits and dashes'),
     description: z.string().optional(),
     format: z.enum(['csv', 'jsonl', 'xlsx']).optional(),
-    encoding: z.enum(['auto', 'utf-8', 'gb18030', 'utf-16le']).default('auto'),
+    /** `windows-1252`: Western European Excel "CSV" exports; a file that is valid UTF-8 is read as UTF-8. */
+    encoding: z.enum(['auto', 'utf-8', 'gb18030', 'utf-16le', 'windows-1252']).default('auto'),
     delimiter: z.string().length(1).optional(),
     sheet: z.string().optional(),
     dateFormat: z.enum(DATE_FORMATS).default('YYYY-MM-DD'),
@@ -32,7 +33,17 @@ export const profileSchema = z
     thousands: z.enum(['', ',', '.', ' ', "'", '\u00a0']).default(''),
     /** Source columns the profile knowingly leaves unused (no "ignored columns" warning). */
     ignore: z.array(z.string()).default([]),
-    outputs: z.array(output).min(1),
+    /**
+     * Invoices and payments of a customer with no master data on file: loaded and listed in the
+     * run's warnings (`warn`), or rejected row by row (`reject`).
+     */
+    unknownCustomers: z.enum(['warn', 'reject']).default('warn'),
+    /**
+     * What the file yields and from which columns. Omitted: the file has the canonical
+     * columns of the kind its upload names (`profile/<name>/<kind>/...`, or `--kind`), read in this
+     * profile's format; see `profileForKind`.
+     */
+    outputs: z.array(output).min(1).default([]),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -98,6 +109,22 @@ export function canonicalProfile(kind: Kind): Profile {
   });
 }
 
+/** Whether a profile reads the canonical columns of any kind (it names no outputs of its own). */
+export function isAnyKind(p: Profile): boolean {
+  return p.outputs.length === 0;
+}
+
+/**
+ * The profile an upload of `kind` is read with: a profile with outputs of its own as it is; a
+ * profile for any kind with the canonical columns of `kind`. Undefined when the kind is needed
+ * and not given.
+ */
+export function profileForKind(p: Profile, kind: Kind | undefined): Profile | undefined {
+  if (!isAnyKind(p)) return p;
+  if (kind === undefined) return undefined;
+  return { ...p, outputs: canonicalProfile(kind).outputs };
+}
+
 export function styleOf(p: Profile): RowStyle {
   return { dateFormat: p.dateFormat, decimal: p.decimal, thousands: p.thousands };
 }
@@ -107,8 +134,11 @@ export interface BoundOutput {
   readonly kind: Kind;
   /** Source column (as the file names it) for each canonical column, for rejects reports. */
   readonly sourceOf: (canonical: string) => string;
-  /** Points the getter at a row; returns false when the row does not yield this kind. */
-  readonly load: (cells: string[]) => boolean;
+  /**
+   * Points the getter at a row (and the numbers its cells hold, when the reader has them);
+   * returns false when the row does not yield this kind.
+   */
+  readonly load: (cells: string[], numbers?: readonly (number | undefined)[]) => boolean;
   readonly get: Getter;
   /**
    * The source field of every canonical column of the kind (-1: not in the file), when each is a
@@ -145,10 +175,13 @@ export function bindProfile(
   const used = new Set<number>();
   const missing: string[] = [];
   let cells: string[] = [];
+  let numbers: readonly (number | undefined)[] | undefined;
   const outputs = profile.outputs.map((o): BoundOutput => {
     const spec = SPECS[o.kind];
     const required = new Set(spec.required);
     const accessors: Record<string, () => string> = {};
+    /** Source field of each canonical column mapped from a plain column (the only ones a number can fill). */
+    const fieldOf: Record<string, number> = {};
     const sourceNames: Record<string, string> = {};
     let direct: Record<string, number> | undefined = {};
     for (const c of [...spec.required, ...spec.optional]) direct[c] = -1;
@@ -162,6 +195,7 @@ export function bindProfile(
         }
         used.add(i);
         accessors[canonical] = () => cells[i] ?? '';
+        fieldOf[canonical] = i;
         if (direct) direct[canonical] = i;
       } else if ('value' in src) {
         direct = undefined;
@@ -198,14 +232,23 @@ export function bindProfile(
       kind: o.kind,
       direct: w === undefined ? direct : undefined,
       sourceOf: (c) => sourceNames[c] ?? c,
-      load(row) {
+      load(row, nums) {
         cells = row;
+        numbers = nums;
         return w === undefined || (w >= 0 && (row[w] ?? '').trim() !== '');
       },
-      get: (c) => {
-        const a = accessors[c];
-        return a === undefined ? '' : a();
-      },
+      get: Object.assign(
+        (c: string) => {
+          const a = accessors[c];
+          return a === undefined ? '' : a();
+        },
+        {
+          number: (c: string) => {
+            const i = fieldOf[c];
+            return i === undefined || numbers === undefined ? undefined : numbers[i];
+          },
+        },
+      ),
     };
   });
   if (missing.length > 0 && !lenient) {

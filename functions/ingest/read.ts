@@ -4,7 +4,7 @@ import { CsvTokenizer, sniffDelimiter } from './csv.ts';
 import { UnreadableFileError } from './errors.ts';
 
 export type FileFormat = 'csv' | 'jsonl' | 'xlsx';
-export type Encoding = 'auto' | 'utf-8' | 'gb18030' | 'utf-16le';
+export type Encoding = 'auto' | 'utf-8' | 'gb18030' | 'utf-16le' | 'windows-1252';
 
 /** A row as cells, or (a CSV line without quotes) as its place in the decoded text, not yet split. */
 export type TableRow = CellsRow | LineRow;
@@ -13,6 +13,11 @@ export interface CellsRow {
   /** 1-based physical line (or sheet row) the record starts on. */
   readonly line: number;
   readonly cells: string[];
+  /**
+   * The cells that hold a number rather than text (Excel numeric cells, JSON numbers), by column:
+   * amounts read them with a float tolerance that decimal text never gets (`minorUnitsOfNumber`).
+   */
+  readonly numbers?: (number | undefined)[] | undefined;
 }
 
 export interface LineRow {
@@ -93,18 +98,25 @@ export function detect(head: Uint8Array, fileName: string, declared?: ReadOption
     if (b < 9 || (b > 13 && b < 32) || b === 127) control++;
   }
   if (control > n / 100) throw new UnreadableFileError('the file is binary (control characters), not text');
-  if (enc !== 'auto') return { format, encoding: enc };
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, n), { stream: true });
-    return { format, encoding: 'utf-8' };
-  } catch {
+  const utf8 = () => {
     try {
-      // Chinese Excel exports are GB18030 (a superset of GBK/GB2312).
-      new TextDecoder('gb18030', { fatal: true }).decode(head.subarray(0, n), { stream: true });
-      return { format, encoding: 'gb18030' };
+      new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, n), { stream: true });
+      return true;
     } catch {
-      throw new UnreadableFileError('the file is neither UTF-8 nor GB18030 text');
+      return false;
     }
+  };
+  // Western European text is almost never valid UTF-8 by accident, so a profile's windows-1252
+  // still reads the UTF-8 exports (without BOM) newer tools write.
+  if (enc === 'windows-1252') return { format, encoding: utf8() ? 'utf-8' : enc };
+  if (enc !== 'auto') return { format, encoding: enc };
+  if (utf8()) return { format, encoding: 'utf-8' };
+  try {
+    // Chinese Excel exports are GB18030 (a superset of GBK/GB2312).
+    new TextDecoder('gb18030', { fatal: true }).decode(head.subarray(0, n), { stream: true });
+    return { format, encoding: 'gb18030' };
+  } catch {
+    throw new UnreadableFileError('the file is neither UTF-8 nor GB18030 text');
   }
 }
 
@@ -251,6 +263,7 @@ async function* readJsonl(text: AsyncIterable<string>): AsyncGenerator<TableEven
       return;
     }
     const cells: string[] = new Array(columns.length).fill('');
+    let numbers: (number | undefined)[] | undefined;
     for (const [k, v] of Object.entries(value)) {
       let i = index.get(k);
       if (i === undefined) {
@@ -261,14 +274,18 @@ async function* readJsonl(text: AsyncIterable<string>): AsyncGenerator<TableEven
       }
       if (v === null || v === undefined) cells[i] = '';
       else if (typeof v === 'string') cells[i] = v;
-      else if (typeof v === 'number' || typeof v === 'boolean') cells[i] = String(v);
+      else if (typeof v === 'number') {
+        cells[i] = String(v);
+        numbers ??= [];
+        numbers[i] = v;
+      } else if (typeof v === 'boolean') cells[i] = String(v);
       else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) cells[i] = v.join(';');
       else {
         problems.push({ line, reason: `field "${k}" must be a string, number or boolean` });
         return;
       }
     }
-    rows.push({ line, cells });
+    rows.push({ line, cells, numbers });
   };
   const flush = function* (): Generator<TableEvent> {
     if (grew) {
@@ -294,6 +311,14 @@ async function* readJsonl(text: AsyncIterable<string>): AsyncGenerator<TableEven
   if (pending.length > 0) take(pending);
   yield* flush();
   if (!sawAny) throw new UnreadableFileError('the file is empty');
+}
+
+/** The number a cell holds, typed or computed by a formula (undefined for text, dates, blanks). */
+function cellNumber(v: ExcelJS.CellValue): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'object' && v !== null && !(v instanceof Date) && 'result' in v)
+    return typeof v.result === 'number' ? v.result : undefined;
+  return undefined;
 }
 
 function cellText(v: ExcelJS.CellValue): string {
@@ -334,14 +359,22 @@ async function* readXlsx(bytes: AsyncIterable<Uint8Array>, sheet?: string): Asyn
       for await (const row of worksheet) {
         const values = row.values as ExcelJS.CellValue[];
         const cells: string[] = [];
-        for (let i = 1; i < values.length; i++) cells.push(cellText(values[i]));
+        let numbers: (number | undefined)[] | undefined;
+        for (let i = 1; i < values.length; i++) {
+          cells.push(cellText(values[i]));
+          const n = cellNumber(values[i]);
+          if (n !== undefined) {
+            numbers ??= [];
+            numbers[i - 1] = n;
+          }
+        }
         if (cells.every((c) => c.trim() === '')) continue;
         if (!header) {
           header = cells;
           yield { type: 'columns', columns: header };
           continue;
         }
-        rows.push({ line: row.number, cells });
+        rows.push({ line: row.number, cells, numbers });
         if (rows.length >= 1000) {
           yield { type: 'rows', rows };
           rows = [];

@@ -67,8 +67,9 @@ export class RowChecker {
       }
     }
     const cells = this.cells(src);
+    const numbers = src.cells === undefined ? undefined : src.numbers;
     for (const out of this.binding.outputs) {
-      if (!out.load(cells)) continue;
+      if (!out.load(cells, numbers)) continue;
       const r = SPECS[out.kind].validate(out.get, this.style);
       if (r.ok) visit.valid(out, r.row, src);
       else visit.invalid(out, r.issues, src);

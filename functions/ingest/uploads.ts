@@ -6,8 +6,8 @@ import type { StoredPolicy } from '../credit/ports.ts';
 import { isKind, KINDS } from './kinds.ts';
 import { type IngestDeps, ingest, runIdFor } from './pipeline.ts';
 import type { IngestRun, RejectRecord } from './ports.ts';
-import { canonicalProfile, type Profile, parseProfile } from './profile.ts';
-import { isRejectsReport, REJECTS_HEADER, rejectLine, rejectsNameFor } from './rejects.ts';
+import { canonicalProfile, isAnyKind, type Profile, parseProfile, profileForKind } from './profile.ts';
+import { isReport, REJECTS_HEADER, rejectLine, rejectsNameFor, warningsNameFor } from './rejects.ts';
 
 /** The mapping profiles an upload can name. */
 export class ProfileCatalog {
@@ -32,7 +32,8 @@ export class ProfileCatalog {
 
 /**
  * What an upload key asks for: `<kind>/...` is a canonical file of that kind,
- * `profile/<name>/...` is an ERP export read through a mapping profile.
+ * `profile/<name>/...` is an ERP export read through a mapping profile, and
+ * `profile/<name>/<kind>/...` a file of that kind in the format of a profile for any kind.
  */
 export function profileForKey(
   key: string,
@@ -43,7 +44,15 @@ export function profileForKey(
   if (isKind(top) && parts.length > 1) return { profile: canonicalProfile(top) };
   if (top === 'profile' && parts.length > 2) {
     const p = catalog.get(parts[1] as string);
-    if (p) return { profile: p };
+    if (p && !isAnyKind(p)) return { profile: p };
+    if (p) {
+      const folder = parts[2] as string;
+      const forKind = parts.length > 3 && isKind(folder) ? profileForKind(p, folder) : undefined;
+      if (forKind) return { profile: forKind };
+      return {
+        error: `profile ${p.name} reads the canonical columns of any kind: put the file under profile/${p.name}/<kind>/ (${KINDS.map((k) => `${k}/`).join(', ')})`,
+      };
+    }
     return {
       error: `unknown mapping profile "${parts[1]}" (known: ${catalog.names().join(', ') || 'none'})`,
     };
@@ -51,6 +60,11 @@ export function profileForKey(
   return {
     error: `cannot tell what "${key}" holds: put it under ${KINDS.map((k) => `${k}/`).join(', ')}, profile/<profile name>/ or policy/`,
   };
+}
+
+/** Whether a profile's files yield invoices or payments, the rows a warnings report lists. */
+export function yieldsReceivables(p: Profile): boolean {
+  return p.outputs.some((o) => o.kind === 'invoices' || o.kind === 'payments');
 }
 
 /** Where an uploaded credit policy goes once it is valid. */
@@ -135,7 +149,7 @@ export async function ingestUpload(
   catalog: ProfileCatalog,
   policies?: PolicySink,
 ): Promise<IngestRun | undefined> {
-  if (isRejectsReport(ref.key)) return undefined; // our own report, written next to the upload
+  if (isReport(ref.key)) return undefined; // our own report, written next to the upload
   const objectRef = `s3://${ref.bucket}/${ref.key}${ref.versionId ? `?versionId=${ref.versionId}` : ''}`;
   const runId = runIdFor(objectRef, deps.clock.now(), true);
   if (ref.key.startsWith('policy/') && policies)
@@ -179,5 +193,8 @@ export async function ingestUpload(
     runId,
     profile: target.profile,
     rejects,
+    warningsReport: yieldsReceivables(target.profile)
+      ? objects.reportSink(ref, warningsNameFor(ref.key))
+      : undefined,
   });
 }

@@ -20,6 +20,12 @@ export const UPLOAD_PREFIXES: readonly string[] = [...KINDS.map((k) => `${k}/`),
 /** Key suffix of the rejects report written next to an upload (see `rejectsNameFor` in functions/ingest). */
 export const REJECTS_SUFFIX = '.rejects.csv';
 
+/** Key suffix of the warnings report written next to an invoices or payments upload (`warningsNameFor`). */
+export const WARNINGS_SUFFIX = '.warnings.csv';
+
+/** The reports the ingest function writes next to uploads: the only keys it may put. */
+const REPORT_SUFFIXES = [REJECTS_SUFFIX, WARNINGS_SUFFIX] as const;
+
 /** The ingest function may run for the Lambda maximum: one upload can hold a million rows. */
 const INGEST_TIMEOUT = Duration.minutes(15);
 
@@ -46,8 +52,8 @@ export interface IngestionProps {
 
 /**
  * The upload path: private bucket → ObjectCreated notifications per prefix → SQS (with a DLQ) →
- * ingest function, which writes the table, puts a rejects report next to the upload and announces
- * changed customers on `changesTopic`.
+ * ingest function, which writes the table, puts a rejects report (and, for invoices and payments,
+ * a warnings report) next to the upload and announces changed customers on `changesTopic`.
  */
 export class Ingestion extends Construct {
   public readonly bucket: Bucket;
@@ -130,9 +136,10 @@ export class Ingestion extends Construct {
     );
     props.table.grants.readWriteData(this.ingestFunction);
     this.bucket.grants.actionsOnObjectKeys(this.ingestFunction, '*', 's3:GetObject', 's3:GetObjectVersion');
-    // Rejects reports go next to the upload they describe (functions/ingest/rejects.ts names them);
-    // the function cannot overwrite an upload.
-    this.bucket.grants.actionsOnObjectKeys(this.ingestFunction, `*${REJECTS_SUFFIX}`, 's3:PutObject');
+    // Rejects and warnings reports go next to the upload they describe (functions/ingest/rejects.ts
+    // names them); the function cannot overwrite an upload.
+    for (const suffix of REPORT_SUFFIXES)
+      this.bucket.grants.actionsOnObjectKeys(this.ingestFunction, `*${suffix}`, 's3:PutObject');
     this.changesTopic.grants.publish(this.ingestFunction);
 
     this.acknowledgeGrantWildcards(ingest, props.table);
@@ -150,12 +157,13 @@ export class Ingestion extends Construct {
         'The ingest function reads whichever object an uploader created, so object keys are not known in advance; ' +
         'the grant is only GetObject and GetObjectVersion in this one bucket.',
     });
-    Validations.of(defaultPolicy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*${REJECTS_SUFFIX}]`,
-      reason:
-        'A rejects report is written next to its upload, whose key the uploader chose; PutObject is limited to ' +
-        `keys ending in ${REJECTS_SUFFIX} in this one bucket.`,
-    });
+    for (const suffix of REPORT_SUFFIXES)
+      Validations.of(defaultPolicy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*${suffix}]`,
+        reason:
+          'A report is written next to its upload, whose key the uploader chose; PutObject is limited to ' +
+          `keys ending in ${suffix} in this one bucket.`,
+      });
     const tableId = stack.getLogicalId(table.node.defaultChild as CfnElement);
     Validations.of(defaultPolicy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,

@@ -5,12 +5,18 @@ import { parseArgs } from 'node:util';
 import { SLACK_MODES, type SlackMode } from '../../functions/alerts/slack.ts';
 import { formatMinor } from '../../functions/core/money.ts';
 import { ConfigError } from '../../functions/ingest/errors.ts';
-import { isKind, KINDS } from '../../functions/ingest/kinds.ts';
+import { isKind, KINDS, type Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import type { IngestRun } from '../../functions/ingest/ports.ts';
-import { canonicalProfile, type Profile, parseProfile } from '../../functions/ingest/profile.ts';
-import { rejectsNameFor } from '../../functions/ingest/rejects.ts';
-import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
+import {
+  canonicalProfile,
+  isAnyKind,
+  type Profile,
+  parseProfile,
+  profileForKind,
+} from '../../functions/ingest/profile.ts';
+import { rejectsNameFor, warningsNameFor } from '../../functions/ingest/rejects.ts';
+import { ProfileCatalog, yieldsReceivables } from '../../functions/ingest/uploads.ts';
 import { type CustomerLine, ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { asOfOption, table, timeZone, today, UsageError, withStore } from './cli-common.ts';
 import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer, loadPolicy } from './cli-credit.ts';
@@ -44,13 +50,14 @@ Usage: sentinel <command> [options]        (every command takes --data-dir DIR, 
         early-warning rules (at start, after every upload, daily at 05:00)
   ingest FILE... [--kind K] [--profile P] [--json]
         load files; K is one of ${KINDS.join(', ')} (default: the file's folder name);
-        P is a shipped profile name or a profile JSON file. Exit 0 processed (even with
-        rejected rows), 1 a file could not be read, 2 bad usage
+        P is a shipped profile name or a profile JSON file (a profile for any kind, such as
+        eu-semicolon, takes K too). Exit 0 processed (even with rejected rows or customers not
+        on file), 1 a file could not be read, 2 bad usage
   customers [--as-of YYYY-MM-DD] [--json]   the receivables table as the books stood that day
   customer ID [--as-of YYYY-MM-DD] [--json] one customer's open items and aging
   customer ID --explain [--as-of D] [--json] score factors, limit reasoning, early warnings
   runs [--json]                             ingest runs, newest first
-  profiles                                  the shipped mapping profiles
+  profiles                                  the shipped mapping profiles and the kinds they read
   evaluate [--as-of D] [--json]             rate every customer, run the early-warning rules: as of
                                             today the alerts are stored and told; as of another day
                                             it is a what-if that prints its findings, stores nothing
@@ -106,11 +113,10 @@ async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Prom
 }
 
 /**
- * The rejects report goes next to the upload, unless that folder is read-only (a shared dataset,
- * a mounted export): then under the data dir, and the run says where.
+ * A report (`beside`, named after the upload) goes next to the upload, unless that folder is
+ * read-only (a shared dataset, a mounted export): then under the data dir, and the run says where.
  */
-async function rejectsPathFor(file: string, dataDir: string): Promise<string> {
-  const beside = rejectsNameFor(file);
+async function reportPathFor(beside: string, dataDir: string): Promise<string> {
   try {
     const folder = await stat(dirname(resolve(beside)));
     if ((folder.mode & 0o222) !== 0) {
@@ -150,13 +156,30 @@ function humanRun(run: IngestRun): string {
     const per = Object.entries(run.accepted)
       .map(([k, n]) => `${k} ${n.toLocaleString('en')}`)
       .join(', ');
+    const u = run.unknownCustomers;
+    const unknown = u
+      ? `; ${u.customers.toLocaleString('en')} ${u.customers === 1 ? 'customer' : 'customers'} not on file (${u.rows.toLocaleString('en')} ${u.rows === 1 ? 'row' : 'rows'} ${u.action})`
+      : '';
     lines.push(
-      `${run.file}: ${run.acceptedTotal.toLocaleString('en')} accepted${per ? ` (${per})` : ''}, ${run.rejected.toLocaleString('en')} rejected; ${run.customersChanged} customers updated`,
+      `${run.file}: ${run.acceptedTotal.toLocaleString('en')} accepted${per ? ` (${per})` : ''}, ${run.rejected.toLocaleString('en')} rejected; ${run.customersChanged} customers updated${unknown}`,
     );
   }
   if (run.rejectsFile) lines.push(`  rejects report: ${run.rejectsFile}`);
+  if (run.warningsFile) lines.push(`  warnings report: ${run.warningsFile}`);
   for (const w of run.warnings) lines.push(`  note: ${w}`);
   return lines.join('\n');
+}
+
+/** `sentinel profiles`: each shipped profile with the kinds it reads. */
+function profilesList(catalog: ProfileCatalog): string {
+  const rows = catalog.names().map((n) => {
+    const p = catalog.get(n) as Profile;
+    const kinds = isAnyKind(p)
+      ? 'any kind, canonical columns (--kind, or the folder profile/<name>/<kind>/)'
+      : [...new Set(p.outputs.map((o) => o.kind))].join(', ');
+    return [n, kinds];
+  });
+  return table(['profile', 'reads'], rows, new Set());
 }
 
 async function cmdIngest(args: string[]): Promise<number> {
@@ -171,20 +194,22 @@ async function cmdIngest(args: string[]): Promise<number> {
     },
   });
   if (positionals.length === 0) throw new UsageError('ingest needs at least one FILE');
-  if (values.kind && values.profile) throw new UsageError('give --kind or --profile, not both');
   if (values.kind && !isKind(values.kind))
     throw new UsageError(`unknown kind "${values.kind}"; expected one of ${KINDS.join(', ')}`);
-  const catalog = new ProfileCatalog();
-  const fixed = values.profile
-    ? await resolveProfile(values.profile, catalog)
-    : values.kind
-      ? canonicalProfile(values.kind as (typeof KINDS)[number])
-      : undefined;
+  const kind = values.kind as Kind | undefined;
+  const chosen = values.profile ? await resolveProfile(values.profile, new ProfileCatalog()) : undefined;
+  if (chosen && kind && !isAnyKind(chosen))
+    throw new UsageError(`profile ${chosen.name} names its own kinds: give --kind or --profile, not both`);
   const plan = positionals.map((file) => {
-    if (fixed) return { file, profile: fixed };
     const folder = basename(dirname(resolve(file)));
-    if (isKind(folder)) return { file, profile: canonicalProfile(folder) };
-    throw new UsageError(`cannot tell what ${file} holds: pass --kind (${KINDS.join(', ')}) or --profile`);
+    const k = kind ?? (isKind(folder) ? folder : undefined);
+    const profile = chosen ? profileForKind(chosen, k) : k && canonicalProfile(k);
+    if (profile) return { file, profile };
+    throw new UsageError(
+      chosen
+        ? `profile ${chosen.name} reads the canonical columns of any kind: pass --kind (${KINDS.join(', ')}) for ${file}`
+        : `cannot tell what ${file} holds: pass --kind (${KINDS.join(', ')}) or --profile`,
+    );
   });
   let exit = 0;
   await withStore(values['data-dir'], async (env) => {
@@ -214,7 +239,10 @@ async function cmdIngest(args: string[]): Promise<number> {
           fileName: file,
           objectRef: `file://${resolve(file)}`,
           profile,
-          rejects: new FileReportSink(await rejectsPathFor(file, env.dataDir)),
+          rejects: new FileReportSink(await reportPathFor(rejectsNameFor(file), env.dataDir)),
+          warningsReport: yieldsReceivables(profile)
+            ? new FileReportSink(await reportPathFor(warningsNameFor(file), env.dataDir))
+            : undefined,
           onProgress,
         },
       );
@@ -232,6 +260,8 @@ async function cmdIngest(args: string[]): Promise<number> {
             reason: run.reason,
             runId: run.runId,
             acceptedByKind: run.accepted,
+            warningsFile: run.warningsFile,
+            unknownCustomers: run.unknownCustomers,
             warnings: run.warnings,
           }),
         );
@@ -585,7 +615,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'runs':
         return await cmdRuns(rest);
       case 'profiles':
-        for (const n of new ProfileCatalog().names()) console.log(n);
+        console.log(profilesList(new ProfileCatalog()));
         return 0;
       case 'evaluate':
         return await cmdEvaluate(rest);

@@ -827,6 +827,14 @@ ${numCell(r.rowsRead)}${numCell(r.acceptedTotal)}${numCell(r.rejected, true)}${n
 </tbody></table></div>`;
 }
 
+/** How many customers a run found with no master data on file, and what became of their rows. */
+function unknownCustomersCell(run: IngestRun): Html | string | undefined {
+  const u = run.unknownCustomers;
+  if (!u) return run.kinds.some((k) => k === 'invoices' || k === 'payments') ? '0' : undefined;
+  const rows = `${u.rows.toLocaleString('en-US')} ${u.rows === 1 ? 'row' : 'rows'}`;
+  return html`<span class="late">${u.customers.toLocaleString('en-US')}</span> (${rows} ${u.action}; see the warnings)`;
+}
+
 function runPage(run: IngestRun, rejects: readonly RejectRecord[]): Html {
   const accepted = Object.entries(run.accepted)
     .map(([k, n]) => `${n} ${k}`)
@@ -849,7 +857,9 @@ function runPage(run: IngestRun, rejects: readonly RejectRecord[]): Html {
       run.rejected > 0 ? html`<span class="late">${run.rejected.toLocaleString('en-US')}</span>` : '0',
     ],
     ['Customers changed', String(run.customersChanged)],
+    ['Customers not on file', unknownCustomersCell(run)],
     ['Rejects report', run.rejectsFile ? html`<code>${run.rejectsFile}</code>` : undefined],
+    ['Warnings report', run.warningsFile ? html`<code>${run.warningsFile}</code>` : undefined],
   ]);
   const warnings =
     run.warnings.length === 0

@@ -7,7 +7,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { createIngestHandler } from '../../functions/ingest/app.ts';
 import { KINDS } from '../../functions/ingest/kinds.ts';
 import type { ChangeNotifier } from '../../functions/ingest/ports.ts';
-import { isRejectsReport } from '../../functions/ingest/rejects.ts';
+import { isReport } from '../../functions/ingest/rejects.ts';
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import type { InboxObjectStore } from './files.ts';
 import { localMetrics } from './metrics.ts';
@@ -140,6 +140,8 @@ export class InboxWatcher {
   static async prepare(root: string): Promise<void> {
     for (const k of KINDS) await mkdir(join(root, k), { recursive: true });
     await mkdir(join(root, 'profile', 'ibm-accounts-receivable'), { recursive: true });
+    for (const k of ['customers', 'invoices', 'payments'])
+      await mkdir(join(root, 'profile', 'eu-semicolon', k), { recursive: true });
     await mkdir(join(root, 'policy'), { recursive: true });
     await writeFile(
       join(root, 'README.txt'),
@@ -148,8 +150,10 @@ export class InboxWatcher {
         '  customers/ invoices/ payments/ financials/ fx/   canonical CSV, JSON Lines or .xlsx',
         '  guarantees/ insurance/ scores/                   the same, for credit cover and agency scores',
         '  profile/<profile name>/                          an ERP export read through a mapping profile',
+        '  profile/eu-semicolon/<kind>/                     semicolon CSV with decimal commas and D.M.YYYY dates',
         '  policy/                                          a credit policy (.json) to put in force',
-        'Each file gets <name>.rejects.csv beside it: every refused row with its line and reason.',
+        'Each file gets <name>.rejects.csv beside it: every refused row with its line and reason;',
+        'invoices and payments also get <name>.warnings.csv: rows loaded for customers not on file.',
         '',
       ].join('\n'),
     );
@@ -167,12 +171,7 @@ export class InboxWatcher {
       for (const e of entries) {
         const p = join(dir, e.name);
         if (e.isDirectory()) await walk(p);
-        else if (
-          e.isFile() &&
-          !isRejectsReport(e.name) &&
-          !e.name.endsWith('.part') &&
-          !e.name.startsWith('.')
-        ) {
+        else if (e.isFile() && !isReport(e.name) && !e.name.endsWith('.part') && !e.name.startsWith('.')) {
           const key = this.inbox.keyOf(p);
           if (!key.includes('/') || key === 'README.txt') continue;
           const s = await stat(p);
@@ -181,8 +180,10 @@ export class InboxWatcher {
       }
     };
     await walk(this.inbox.root);
+    // profile/<name>/<kind>/ files load in their kind's place (customers before invoices).
     const rank = (k: string) => {
-      const i = ORDER.indexOf(k.split('/')[0] as string);
+      const [top, , kind] = k.split('/');
+      const i = ORDER.indexOf(top === 'profile' && kind && ORDER.includes(kind) ? kind : (top as string));
       return i < 0 ? ORDER.length : i;
     };
     return found.sort((a, b) => rank(a.key) - rank(b.key) || (a.key < b.key ? -1 : 1));

@@ -333,8 +333,13 @@ describe('IAM', () => {
     ]);
     expect(find('dynamodb:Query')).toBe(find('dynamodb:PutItem'));
     expect(find('s3:GetObject')?.Resource).toEqual({ 'Fn::Join': ['', [getAtt(bucket), '/*']] });
-    // Only rejects reports may be written, so the function cannot overwrite an upload.
-    expect(find('s3:PutObject')?.Resource).toEqual({ 'Fn::Join': ['', [getAtt(bucket), '/*.rejects.csv']] });
+    // Only the reports may be written (rejects, warnings), so the function cannot overwrite an upload.
+    const puts = statements.filter((s) => asArray(s.Action).includes('s3:PutObject'));
+    expect(puts.flatMap((s) => asArray(s.Resource))).toEqual([
+      { 'Fn::Join': ['', [getAtt(bucket), '/*.rejects.csv']] },
+      { 'Fn::Join': ['', [getAtt(bucket), '/*.warnings.csv']] },
+    ]);
+    expect(puts.flatMap((s) => asArray(s.Action))).toEqual(['s3:PutObject', 's3:PutObject']);
     expect(find('s3:PutObject')).not.toBe(find('s3:GetObject'));
     expect(find('sqs:DeleteMessage')?.Resource).toEqual(getAtt(queue));
     expect(find('sns:Publish')?.Resource).toEqual(ref(changesTopic));

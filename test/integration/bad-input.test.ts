@@ -58,6 +58,7 @@ describe('rows', () => {
   });
 
   it('extra columns are ignored and said once', async () => {
+    await h.load('cx.csv', 'customer_id,name\nCX,Extra Columns Ltd\n', { kind: 'customers' });
     const text = `${INV},region,sales_rep\nX1,CX,2025-01-01,2025-01-31,10.00,USD,no,EMEA,Ann\nX2,CX,2025-01-02,2025-02-01,20.00,USD,no,EMEA,Bob\n`;
     const { run } = await h.load('extra.csv', text, { kind: 'invoices' });
     expect(run.accepted.invoices).toBe(2);
@@ -153,6 +154,7 @@ describe('rows', () => {
   });
 
   it('a payment for an unknown invoice is kept as unapplied cash and reported', async () => {
+    await h.load('cu.csv', 'customer_id,name\nCU,Unknown Invoice Ltd\n', { kind: 'customers' });
     await h.load('u-inv.csv', `${INV}\nU1,CU,2025-01-01,2025-01-31,100.00,USD,no\n`, { kind: 'invoices' });
     const pays =
       'payment_id,customer_id,received_date,amount,currency,invoice_id\nUP1,CU,2025-02-10,40.00,USD,U1\nUP2,CU,2025-02-11,25.00,USD,NOPE-7\n';

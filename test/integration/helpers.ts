@@ -8,7 +8,8 @@ import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import type { CustomersChanged, IngestRun } from '../../functions/ingest/ports.ts';
 import { canonicalProfile, type Profile } from '../../functions/ingest/profile.ts';
-import { rejectsNameFor } from '../../functions/ingest/rejects.ts';
+import { rejectsNameFor, warningsNameFor } from '../../functions/ingest/rejects.ts';
+import { yieldsReceivables } from '../../functions/ingest/uploads.ts';
 import { FileReportSink } from '../../infra/local/files.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 
@@ -29,12 +30,15 @@ export interface Harness {
   env: LocalEnv;
   dir: string;
   messages: CustomersChanged[];
-  /** Ingests bytes or text as a file; returns the run and the rejects report text. */
+  /**
+   * Ingests bytes or text as a file; returns the run, the rejects report text, and the warnings
+   * report text (written for invoices and payments, '' for other kinds).
+   */
   load(
     name: string,
     content: string | Uint8Array,
     opts: { kind?: Kind; profile?: Profile; now?: string },
-  ): Promise<{ run: IngestRun; rejects: string }>;
+  ): Promise<{ run: IngestRun; rejects: string; warnings: string }>;
   /** Every item in the table except run records, rejects and idempotency records, sorted. */
   snapshot(): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
@@ -54,6 +58,7 @@ export async function harness(): Promise<Harness> {
       await writeFile(path, bytes);
       const profile = opts.profile ?? canonicalProfile(opts.kind ?? 'invoices');
       const reportPath = rejectsNameFor(path);
+      const warningsPath = yieldsReceivables(profile) ? warningsNameFor(path) : undefined;
       const run = await ingest(
         {
           store: env.store,
@@ -69,9 +74,11 @@ export async function harness(): Promise<Harness> {
           objectRef: `test://${name}`,
           profile,
           rejects: new FileReportSink(reportPath),
+          warningsReport: warningsPath ? new FileReportSink(warningsPath) : undefined,
         },
       );
-      return { run, rejects: await readFile(reportPath, 'utf8') };
+      const warnings = warningsPath ? await readFile(warningsPath, 'utf8') : '';
+      return { run, rejects: await readFile(reportPath, 'utf8'), warnings };
     },
     async snapshot() {
       const out = await env.store.client.send(new ScanCommand({ TableName: env.store.tableName }));

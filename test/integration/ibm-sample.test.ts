@@ -64,6 +64,10 @@ beforeAll(async () => {
   expect(run.rejected).toBe(0);
   expect(rejects.trim()).toBe('line,column,value,reason');
   expect(run.accepted).toEqual({ invoices: 2466, payments: 2466 });
+  // The sample has no customer master data: every row is loaded, and the run says so once per
+  // customer (the invoice and its settlement come from one line, which counts once).
+  expect(run.unknownCustomers).toMatchObject({ action: 'loaded', customers: 100, rows: 2466 });
+  expect(run.unknownCustomers?.listed).toHaveLength(20);
   queries = new ReceivablesQueries(h.env.store);
 });
 afterAll(async () => h.close());

@@ -91,6 +91,10 @@ describe('invoices', () => {
     ['1', true],
     ['x', true],
     ['是', true],
+    ['Ja', true],
+    ['oui', true],
+    ['nein', false],
+    ['Non', false],
     ['no', false],
     ['0', false],
     ['', false],
@@ -155,9 +159,42 @@ describe('invoices', () => {
     expect(invoiceIssues({ amount: 'ten' })).toEqual([
       { column: 'amount', value: 'ten', reason: 'is not a number (USD)' },
     ]);
-    expect(invoiceIssues({ amount: '12,34' })).toEqual([
-      { column: 'amount', value: '12,34', reason: 'has misplaced thousands separators (USD)' },
+    expect(invoiceIssues({ amount: '12,3,4' })).toEqual([
+      { column: 'amount', value: '12,3,4', reason: 'has misplaced thousands separators (USD)' },
     ]);
+  });
+
+  it('a decimal comma in a dot-decimal file names the profile setting that reads it', () => {
+    const hint = (v: string, dots = '') =>
+      `"${v}" has a decimal comma: set "decimal": ","${dots} in a mapping profile, or load the file with the shipped profile eu-semicolon`;
+    for (const v of ['1234,56', '12,34', '0,5', '-3,25'])
+      expect(invoiceIssues({ amount: v })).toEqual([{ column: 'amount', value: v, reason: hint(v) }]);
+    expect(invoiceIssues({ amount: ' 1.234,56 ' })).toEqual([
+      { column: 'amount', value: ' 1.234,56 ', reason: hint('1.234,56', ' (with "thousands": ".")') },
+    ]);
+    // Thousands separators in groups of three stay thousands, as before: 1,234 is 1234.00.
+    expect(SPECS.invoices.validate(getter({ ...invoice, amount: '1,234' }), CANONICAL_STYLE)).toMatchObject({
+      ok: true,
+      row: { amount: 123400 },
+    });
+    expect(invoiceIssues({ amount: '1,234.56' })).toEqual([]);
+    // A profile without a thousands separator (the IBM sample's) gets the same advice.
+    const plain: RowStyle = { dateFormat: 'YYYY-MM-DD', decimal: '.', thousands: '' };
+    const r = SPECS.invoices.validate(getter({ ...invoice, amount: '1234,56' }), plain);
+    expect(r).toEqual({
+      ok: false,
+      issues: [{ column: 'amount', value: '1234,56', reason: hint('1234,56') }],
+    });
+    // Read with a decimal comma, the same text is an amount.
+    expect(
+      SPECS.invoices.validate(
+        getter({ ...invoice, issue_date: '1.3.2025', due_date: '31.3.2025', amount: '1234,56' }),
+        EU_STYLE,
+      ),
+    ).toMatchObject({
+      ok: true,
+      row: { amount: 123456 },
+    });
   });
 
   it('an unknown currency is refused', () => {
@@ -190,6 +227,58 @@ describe('invoices', () => {
     const r = SPECS.invoices.validate(getter(invoice), CANONICAL_STYLE);
     if (!r.ok) throw new Error('valid row refused');
     expect(SPECS.invoices.key(r.row)).toEqual(['C1', 'INV-1']);
+  });
+});
+
+describe('numbers from spreadsheets (a cell holding a number, not text)', () => {
+  /** A getter whose amount cell holds the number `x`, as an Excel numeric cell or a JSON number does. */
+  const numeric = (x: number, change: Record<string, string> = {}): Getter =>
+    Object.assign(getter({ ...invoice, amount: String(x), ...change }), {
+      number: (c: string) => (c === 'amount' ? x : undefined),
+    });
+  const amountOf = (g: Getter) => SPECS.invoices.validate(g, CANONICAL_STYLE);
+
+  it('reads a formula result within floating-point error of a whole cent as that amount', () => {
+    expect(100 * 1.1).toBe(110.00000000000001);
+    expect(amountOf(numeric(100 * 1.1))).toMatchObject({ ok: true, row: { amount: 11000 } });
+    expect(amountOf(numeric(0.1 + 0.2))).toMatchObject({ ok: true, row: { amount: 30 } });
+    expect(amountOf(numeric(1500.25))).toMatchObject({ ok: true, row: { amount: 150025 } });
+    expect(amountOf(numeric(1e9 * 1.1 + 0.07))).toMatchObject({ ok: true, row: { amount: 110000000007 } });
+    expect(amountOf(numeric(1000 * 1.1, { currency: 'JPY' }))).toMatchObject({
+      ok: true,
+      row: { amount: 1100 },
+    });
+  });
+
+  it('still refuses a real third decimal, and never rounds decimal text', () => {
+    expect(amountOf(numeric(110.005))).toEqual({
+      ok: false,
+      issues: [{ column: 'amount', value: '110.005', reason: 'has more than 2 decimals (USD)' }],
+    });
+    expect(amountOf(numeric(110.0000001))).toMatchObject({ ok: false });
+    expect(amountOf(getter({ ...invoice, amount: '110.00000000000001' }))).toEqual({
+      ok: false,
+      issues: [{ column: 'amount', value: '110.00000000000001', reason: 'has more than 2 decimals (USD)' }],
+    });
+  });
+
+  it('reads an insured share computed by a formula', () => {
+    const cover = {
+      policy_id: 'P1',
+      customer_id: 'C1',
+      insurer: 'Atradius',
+      insured_share: String(0.3 * 3),
+      cap: '1000.00',
+      currency: 'EUR',
+      expiry_date: '2026-01-01',
+    };
+    const g = Object.assign(getter(cover), {
+      number: (c: string) => (c === 'insured_share' ? 0.3 * 3 : undefined),
+    });
+    expect(SPECS.insurance.validate(g, CANONICAL_STYLE)).toMatchObject({
+      ok: true,
+      row: { insuredShareBp: 9000 },
+    });
   });
 });
 
@@ -407,6 +496,10 @@ describe('fx', () => {
     ['abc', 'is not a positive decimal number'],
     ['', 'is not a positive decimal number'],
     ['1.1234567890123', 'has more than 12 decimals'],
+    [
+      '1,0845',
+      '"1,0845" has a decimal comma: set "decimal": "," in a mapping profile, or load the file with the shipped profile eu-semicolon',
+    ],
   ])('refuses rate %j: %s', (value, reason) => {
     expect(SPECS.fx.validate(getter({ ...rate, rate: value }), CANONICAL_STYLE)).toEqual({
       ok: false,

@@ -6,6 +6,7 @@ import {
   convertMinor,
   formatMinor,
   formatRate,
+  minorUnitsOfNumber,
   parseMinorUnits,
   parseRate,
 } from '../../functions/core/money.ts';
@@ -173,6 +174,38 @@ describe('parseMinorUnits', () => {
     expect(parseMinorUnits('9007199254740991', 0, US)).toEqual(accepted(9007199254740991));
     expect(parseMinorUnits('9007199254740992', 0, US)).toEqual(refused('is too large'));
     expect(parseMinorUnits('1'.repeat(400), 2, US)).toEqual(refused('is too large'));
+  });
+});
+
+describe('minorUnitsOfNumber (spreadsheet numbers)', () => {
+  it.each([
+    [100 * 1.1, 2, 11000], // =E2*1.1 showing 110.00, stored 110.00000000000001
+    [0.1 + 0.2, 2, 30],
+    [0.1 + 0.2 - 0.3, 2, 0], // 5.55e-17: a difference that should be zero, and no -0
+    [-(0.1 + 0.2), 2, -30],
+    [1234567890.12, 2, 123456789012], // typed: the product with 100 is a few units in the last place off
+    [1e9 * 1.1, 2, 110000000000],
+    [0.1 * 3, 3, 300],
+    [1100.0000000000002, 0, 1100],
+    [2 ** 47 / 100, 2, 2 ** 47],
+  ])('%d with %d decimals -> %d minor units', (x, digits, value) => {
+    expect(minorUnitsOfNumber(x, digits)).toEqual(accepted(value));
+  });
+
+  it.each([
+    [110.005, 2, 'has more than 2 decimals'],
+    [12.345, 2, 'has more than 2 decimals'],
+    [110.0000001, 2, 'has more than 2 decimals'], // a ten-millionth: not floating-point error
+    [12.5, 0, 'has more than 0 decimals'],
+    [Number.NaN, 2, 'is not a number'],
+    [Number.POSITIVE_INFINITY, 2, 'is not a number'],
+  ])('%d with %d decimals is refused: %s', (x, digits, reason) => {
+    expect(minorUnitsOfNumber(x, digits)).toEqual(refused(reason));
+  });
+
+  it('is exact beyond 2^47 minor units, where a tolerance would reach a quarter unit', () => {
+    const x = (2 ** 48 + 0.3) / 100; // 2,814,749,767,106.563: off by 0.3 of a unit at that size
+    expect(minorUnitsOfNumber(x, 2)).toMatchObject({ ok: false });
   });
 });
 

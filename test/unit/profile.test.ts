@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, UnreadableFileError } from '../../functions/ingest/errors.ts';
 import { SPECS } from '../../functions/ingest/kinds.ts';
-import { bindProfile, canonicalProfile, parseProfile, styleOf } from '../../functions/ingest/profile.ts';
-import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
+import {
+  bindProfile,
+  canonicalProfile,
+  isAnyKind,
+  parseProfile,
+  profileForKind,
+  styleOf,
+} from '../../functions/ingest/profile.ts';
+import { ProfileCatalog, profileForKey } from '../../functions/ingest/uploads.ts';
 
 const invoiceColumns = {
   invoice_id: 'Invoice No',
@@ -35,8 +42,14 @@ describe('parseProfile', () => {
       decimal: '.',
       thousands: '',
       ignore: [],
+      unknownCustomers: 'warn',
       outputs: [{ kind: 'invoices', columns: invoiceColumns }],
     });
+  });
+
+  it('takes "unknownCustomers": "reject", and refuses any other value with its path', () => {
+    expect(parseProfile({ ...minimal, unknownCustomers: 'reject' }).unknownCustomers).toBe('reject');
+    expect(configError({ ...minimal, unknownCustomers: 'drop' })).toMatch(/\n {2}unknownCustomers: /);
   });
 
   it('names the origin and the path of an unknown kind', () => {
@@ -136,6 +149,64 @@ describe('parseProfile', () => {
         },
       },
     ]);
+  });
+});
+
+describe('profiles for any kind (no outputs of their own)', () => {
+  const strict = parseProfile({
+    name: 'strict',
+    delimiter: ';',
+    decimal: ',',
+    thousands: '.',
+    unknownCustomers: 'reject',
+  });
+
+  it("read the canonical columns of the kind the upload names, in the profile's own format", () => {
+    expect(isAnyKind(strict)).toBe(true);
+    expect(profileForKind(strict, undefined)).toBeUndefined();
+    const payments = profileForKind(strict, 'payments');
+    expect(payments?.outputs).toEqual(canonicalProfile('payments').outputs);
+    expect(payments).toMatchObject({
+      name: 'strict',
+      delimiter: ';',
+      decimal: ',',
+      thousands: '.',
+      unknownCustomers: 'reject',
+    });
+    const ibm = new ProfileCatalog().get('ibm-accounts-receivable');
+    if (!ibm) throw new Error('shipped profile expected');
+    expect(profileForKind(ibm, 'customers')).toBe(ibm); // a profile with outputs keeps them
+  });
+
+  it('the shipped eu-semicolon profile reads semicolon CSV with decimal commas and D.M.YYYY dates', () => {
+    const catalog = new ProfileCatalog();
+    expect(catalog.names()).toEqual(['eu-semicolon', 'ibm-accounts-receivable']);
+    expect(catalog.get('eu-semicolon')).toMatchObject({
+      format: 'csv',
+      encoding: 'windows-1252',
+      delimiter: ';',
+      dateFormat: 'D.M.YYYY',
+      decimal: ',',
+      thousands: '.',
+      unknownCustomers: 'warn',
+      outputs: [],
+    });
+  });
+
+  it('take their kind from the folder under profile/<name>/', () => {
+    const catalog = new ProfileCatalog();
+    for (const kind of ['invoices', 'payments', 'customers'] as const) {
+      const r = profileForKey(`profile/eu-semicolon/${kind}/2025-03.csv`, catalog);
+      expect('profile' in r && r.profile.outputs).toEqual(canonicalProfile(kind).outputs);
+    }
+    expect(profileForKey('profile/eu-semicolon/2025-03.csv', catalog)).toEqual({
+      error: expect.stringMatching(
+        /^profile eu-semicolon reads the canonical columns of any kind: put the file under profile\/eu-semicolon\/<kind>\/ \(customers\/, invoices\/, /,
+      ),
+    });
+    expect(profileForKey('profile/eu-semicolon/orders/x.csv', catalog)).toHaveProperty('error');
+    const ibm = profileForKey('profile/ibm-accounts-receivable/sub/ar.csv', catalog);
+    expect('profile' in ibm && ibm.profile.name).toBe('ibm-accounts-receivable');
   });
 });
 
@@ -346,6 +417,27 @@ describe('bindProfile', () => {
     });
     // the `when` column is absent: the payments output yields nothing
     expect(payments.load(['I-1', 'C-1'])).toBe(false);
+  });
+
+  it('hands amounts the numbers of plain columns only (a constant or a template is text)', () => {
+    const p = parseProfile({
+      name: 'erp-x',
+      outputs: [
+        { kind: 'invoices', columns: { ...invoiceColumns, invoice_id: { template: '{Invoice No}-x' } } },
+      ],
+    });
+    const inv = bindProfile(p, ['Invoice No', 'Customer', 'Date', 'Due', 'Total']).outputs[0];
+    if (!inv) throw new Error('output expected');
+    inv.load(
+      ['7', 'C', '2025-01-01', '2025-01-31', '110.00000000000001'],
+      [7, undefined, undefined, undefined, 110.00000000000001],
+    );
+    expect(inv.get.number?.('amount')).toBe(110.00000000000001);
+    expect(inv.get.number?.('invoice_id')).toBeUndefined();
+    expect(inv.get.number?.('currency')).toBeUndefined();
+    expect(inv.get('amount')).toBe('110.00000000000001');
+    inv.load(['7', 'C', '2025-01-01', '2025-01-31', '110.00']);
+    expect(inv.get.number?.('amount')).toBeUndefined();
   });
 
   it('binds a canonical profile to a canonical header', () => {

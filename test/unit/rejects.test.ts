@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   csvCell,
-  isRejectsReport,
+  isReport,
   REJECTS_HEADER,
   rejectLine,
   rejectsNameFor,
+  warningsNameFor,
 } from '../../functions/ingest/rejects.ts';
 
 describe('csvCell', () => {
@@ -55,7 +56,7 @@ describe('rejectLine', () => {
   });
 });
 
-describe('rejectsNameFor / isRejectsReport', () => {
+describe('rejectsNameFor / warningsNameFor / isReport', () => {
   it.each([
     ['invoices/2025-03.csv', 'invoices/2025-03.rejects.csv'],
     ['invoices/2025-03', 'invoices/2025-03.rejects.csv'],
@@ -67,12 +68,21 @@ describe('rejectsNameFor / isRejectsReport', () => {
     ['dir/.hidden', 'dir/.hidden.rejects.csv'],
   ])('%s -> %s', (name, rejects) => {
     expect(rejectsNameFor(name)).toBe(rejects);
-    expect(isRejectsReport(rejects)).toBe(true);
+    expect(isReport(rejects)).toBe(true);
   });
 
-  it('recognises only rejects reports', () => {
-    expect(isRejectsReport('invoices/2025-03.csv')).toBe(false);
-    expect(isRejectsReport('invoices/rejects.csv.bak')).toBe(false);
-    expect(isRejectsReport('invoices/x.rejects.csv')).toBe(true);
+  it('recognises only the reports written next to uploads', () => {
+    expect(isReport('invoices/2025-03.csv')).toBe(false);
+    expect(isReport('invoices/rejects.csv.bak')).toBe(false);
+    expect(isReport('invoices/warnings.csv')).toBe(false);
+    expect(isReport('invoices/x.rejects.csv')).toBe(true);
+    expect(isReport('invoices/x.warnings.csv')).toBe(true);
+  });
+
+  it('names the warnings report like the rejects report', () => {
+    expect(warningsNameFor('invoices/2025-03.csv')).toBe('invoices/2025-03.warnings.csv');
+    expect(warningsNameFor('profile/eu-semicolon/payments/märz')).toBe(
+      'profile/eu-semicolon/payments/märz.warnings.csv',
+    );
   });
 });
