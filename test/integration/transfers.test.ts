@@ -9,12 +9,12 @@ import { assess } from '../../functions/credit/assess.ts';
 import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
 import type { ChangeNotifier, CustomersChanged, StoredRecord } from '../../functions/ingest/ports.ts';
-import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import type { ApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import type { ApprovalNotice, ApprovalNotifier, Transfer } from '../../functions/transfers/ports.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/transfers.ts';
-import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
-import { until } from './transfers-console.ts';
+import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { approvalPolicyWith as policyWith, until } from './transfers-console.ts';
 
 /**
  * Transfer approvals end to end on the local stack: the real app and steps, the ASL on
@@ -47,14 +47,6 @@ class Capture implements ApprovalNotifier {
     if (seen) return Promise.resolve(seen);
     return new Promise((ok) => this.waiters.push({ pred, ok }));
   }
-}
-
-function policyWith(patch: (d: Record<string, unknown>) => void): ApprovalPolicy {
-  const doc = structuredClone(DEFAULT_APPROVAL_POLICY_DOCUMENT) as Record<string, unknown>;
-  patch(doc);
-  const r = parseApprovalPolicy(doc);
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.policy;
 }
 
 let env: LocalEnv;
