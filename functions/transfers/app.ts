@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type IsoDate, isoDateOrNull } from '../core/dates.ts';
 import { receivablesAsOf } from '../core/receivables.ts';
-import type { TransferCommitment } from '../core/records.ts';
 import { assess, handsBackCash } from '../credit/assess.ts';
 import { asOfFile, creditFileOf } from '../credit/evaluate.ts';
 import type { Policy } from '../credit/policy.ts';
@@ -11,6 +10,7 @@ import type { ChangeNotifier, Clock } from '../ingest/ports.ts';
 import type { LimitChange } from '../reviews/ports.ts';
 import type { Review } from '../reviews/review.ts';
 import { type ApprovalPolicy, approvalChain, type ChainLevel } from './approval-policy.ts';
+import { commitmentOf } from './exposure.ts';
 import { riskGate, unappliedCashCheck } from './gate.ts';
 import { type LinkKey, signLink, verifyLink } from './links.ts';
 import type {
@@ -170,22 +170,6 @@ function person(policy: ApprovalPolicy, id: string): Recipient {
 
 function levelOf(t: Transfer, level: number): ChainLevel | undefined {
   return t.levels?.find((l) => l.level === level);
-}
-
-/** What the customer's credit file counts of an approved transfer; undefined when it moves no money. */
-function commitmentOf(t: Transfer): TransferCommitment | undefined {
-  const r = t.request;
-  if (t.status !== 'approved' || r.amount <= 0 || t.approvedOn === undefined || t.limitChange)
-    return undefined;
-  return {
-    customerId: r.customerId,
-    transferId: t.transferId,
-    transferType: r.type,
-    amount: r.amount,
-    currency: r.currency,
-    approvedOn: t.approvedOn,
-    paidOn: t.paidOn,
-  };
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -60,8 +60,8 @@ const formBody = (over: Record<string, string> = {}) =>
     ...over,
   }).toString();
 
-const postForm = (headers: Record<string, string>, body = formBody()) =>
-  fetch(`${web.url}/transfers/new`, {
+const postForm = (headers: Record<string, string>, body = formBody(), to = web) =>
+  fetch(`${to.url}/transfers/new`, {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -206,7 +206,11 @@ describe('requesting a transfer in a real browser', () => {
     expect(shown).toContain('overpayment of invoice INV-50000 returned');
     expect(shown).toContain('DE89370400440532013000');
     expect(shown).not.toContain('has not run yet');
-    expect(await page.locator('a[href^="/customers/C1001?asOf="]').count()).toBe(1);
+    // The customer, linked from the details and from the exposure it stands in.
+    expect(await page.locator('a[href^="/customers/C1001?asOf="]').count()).toBe(2);
+    expect(await page.locator('#exposure').textContent()).toContain(
+      'Pending: it does not count in the exposure until the last level approves it.',
+    );
     const evidence = page.locator('section.evidence');
     expect(await evidence.count()).toBe(1);
     const ev = ((await evidence.textContent()) ?? '').replace(/\s+/g, ' ');
@@ -496,8 +500,12 @@ describe('the form over plain HTTP', () => {
       return t?.status === 'approved' ? t : undefined;
     });
     const page = text(await (await fetch(`${web.url}/transfers/${id}`)).text());
-    expect(page).toContain(`Approved on ${approved.approvedOn}: it counts in C1002`);
-    expect(page).toContain('exposure until it is paid. Mark it paid once the money has left');
+    expect(page).toContain(
+      `Approved on ${approved.approvedOn}: it counts in C1002's exposure until it is paid.`,
+    );
+    expect(page).toContain(
+      `Approved on ${approved.approvedOn}, not paid yet. Mark it paid once the money has left`,
+    );
 
     // The customer's page counts it in the exposure, linked to the transfer.
     const customer = await (await fetch(`${web.url}/customers/C1002`)).text();
@@ -523,6 +531,7 @@ describe('the form over plain HTTP', () => {
     expect(ok.headers.get('location')).toBe(`/transfers/${id}`);
     const after = text(await (await fetch(`${web.url}/transfers/${id}`)).text());
     expect(after).toContain(`Paid on ${approved.approvedOn} (marked by paula`);
+    expect(after).toContain(`Paid on ${approved.approvedOn}: it no longer counts in C1002's exposure`);
     // Paid: a rebate no longer counts (the company's cost, not the customer's debt).
     expect(await (await fetch(`${web.url}/customers/C1002`)).text()).not.toContain(`href="/transfers/${id}"`);
     const again = await markPaid({ by: 'peter', on: '' });
@@ -596,12 +605,11 @@ describe("where the approval policy refuses returns above the customer's unappli
     const before = await stored();
     const cash = await unappliedCash('C1014');
     const today = new Date().toISOString().slice(0, 10);
-    const res = await fetch(`${s.web.url}/transfers/new`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: formBody({ customerId: 'C1014', amount: '1250.00', reason: 'double payment of INV-1001' }),
-    });
+    const res = await postForm(
+      {},
+      formBody({ customerId: 'C1014', amount: '1250.00', reason: 'double payment of INV-1001' }),
+      s.web,
+    );
     expect(res.status).toBe(400);
     const page = await res.text();
     expect(fieldError(page, 'amount')).toBe(
@@ -615,12 +623,11 @@ describe("where the approval policy refuses returns above the customer's unappli
 
     // Baltic Timber holds unapplied cash (a prepayment far above its open items): a refund within it is requested.
     expect(Number(await unappliedCash('C1003'))).toBeGreaterThan(100);
-    const ok = await fetch(`${s.web.url}/transfers/new`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: formBody({ customerId: 'C1003', amount: '100.00', beneficiaryName: 'Baltic Timber AS' }),
-    });
+    const ok = await postForm(
+      {},
+      formBody({ customerId: 'C1003', amount: '100.00', beneficiaryName: 'Baltic Timber AS' }),
+      s.web,
+    );
     expect(ok.status).toBe(303);
     const id = (ok.headers.get('location') ?? '').slice('/transfers/'.length);
     const shown = await until('the gate of the refund within the cash', async () => {
