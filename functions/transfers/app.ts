@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { mapLimit } from '../core/concurrency.ts';
 import { type IsoDate, isoDateOrNull } from '../core/dates.ts';
-import type { TransferCommitment } from '../core/records.ts';
-import { assess } from '../credit/assess.ts';
+import { receivablesAsOf } from '../core/receivables.ts';
+import { assess, handsBackCash } from '../credit/assess.ts';
 import { asOfFile, creditFileOf } from '../credit/evaluate.ts';
 import type { Policy } from '../credit/policy.ts';
 import type { CreditStore } from '../credit/ports.ts';
@@ -12,7 +12,8 @@ import type { LimitChange } from '../reviews/ports.ts';
 import type { Review } from '../reviews/review.ts';
 import { type ApprovalPolicy, approvalChain, type ChainLevel } from './approval-policy.ts';
 import { batchChain, batchGate, batchOf } from './batch.ts';
-import { riskGate } from './gate.ts';
+import { commitmentOf, movesNoMoney, setsLimits } from './exposure.ts';
+import { riskGate, unappliedCashCheck } from './gate.ts';
 import { type LinkKey, signLink, verifyLink } from './links.ts';
 import type {
   Approval,
@@ -27,7 +28,7 @@ import type {
   TransferStatus,
   TransferStore,
 } from './ports.ts';
-import { parseTransferRequest } from './request.ts';
+import { byFieldOrder, checkTransferRequest, type PassedFields, type RequestIssue } from './request.ts';
 import { type StepPayload, TaskTokenError, WORKFLOW_ERRORS, type WorkflowPort } from './workflow.ts';
 
 /**
@@ -175,27 +176,7 @@ function levelOf(t: Transfer, level: number): ChainLevel | undefined {
   return t.levels?.find((l) => l.level === level);
 }
 
-/** What the customer's credit file counts of an approved transfer; undefined when it moves no money. */
-function commitmentOf(t: Transfer): TransferCommitment | undefined {
-  const r = t.request;
-  if (t.status !== 'approved' || r.amount <= 0 || t.approvedOn === undefined || movesNoMoney(t))
-    return undefined;
-  return {
-    customerId: r.customerId,
-    transferId: t.transferId,
-    transferType: r.type,
-    amount: r.amount,
-    currency: r.currency,
-    approvedOn: t.approvedOn,
-    paidOn: t.paidOn,
-  };
-}
-
 const REVIEWER = 'periodic-review';
-
-/** A limit change or a batch of them: approved, it sets limits; nothing is paid or counted in the exposure. */
-const setsLimits = (t: Transfer) => t.limitChange !== undefined || t.limitBatch !== undefined;
-const movesNoMoney = (t: Transfer) => setsLimits(t) || t.request.type === 'bank_account_change';
 
 const humanType = (t: Transfer) =>
   t.request.type === 'limit_decrease' ? 'limit decrease' : 'credit release';
@@ -229,20 +210,28 @@ export class TransferApp {
 
   // ---- the request -------------------------------------------------------------------------
 
-  /** Validates, records and starts the approval workflow. */
+  /**
+   * Validates, records and starts the approval workflow. Beyond the fields themselves, a request
+   * must name a customer with master data on file, and where the approval policy says so
+   * (`gate.refuseAboveUnappliedCash`) a refund or overpayment return must be within the customer's
+   * unapplied cash. A refused request names every bad field at once; nothing is stored, audited or
+   * started.
+   */
   async request(input: unknown): Promise<RequestOutcome> {
-    const parsed = parseTransferRequest(input);
-    if (!parsed.ok) return parsed;
+    const checked = checkTransferRequest(input);
+    const onFile = await this.onFileProblems(checked.ok ? checked.request : checked.passed);
+    if (!checked.ok || onFile.length > 0)
+      return { ok: false, issues: byFieldOrder([...(checked.ok ? [] : checked.issues), ...onFile]) };
     const transfer: Transfer = {
       transferId: `TR-${randomId()}`,
-      request: parsed.request,
+      request: checked.request,
       requestedAt: this.now(),
       requestedOn: this.deps.today(),
       status: 'pending',
     };
     await this.deps.store.createTransfer(transfer);
-    await this.audit('transfer.requested', transfer.transferId, parsed.request.requester, {
-      request: parsed.request,
+    await this.audit('transfer.requested', transfer.transferId, checked.request.requester, {
+      request: checked.request,
       requestedOn: transfer.requestedOn,
     });
     const { executionId } = await this.deps.workflow.start(transfer.transferId, {
@@ -251,6 +240,35 @@ export class TransferApp {
     await this.deps.store.updateTransfer(transfer.transferId, { executionId }, { status: 'pending' });
     this.deps.metrics?.addMetric('TransfersRequested', MetricUnit.Count, 1);
     return { ok: true, transfer: { ...transfer, executionId } };
+  }
+
+  /** What the store says against a request's customer and amount (one read of the customer's file). */
+  private async onFileProblems(r: PassedFields): Promise<RequestIssue[]> {
+    if (r.customerId === undefined) return [];
+    const part = await this.deps.credit.loadCustomerPartition(r.customerId);
+    if (part.books.customer === undefined)
+      return [{ field: 'customerId', message: `there is no customer ${r.customerId} on file` }];
+    const { type, amount, currency } = r;
+    if (type === undefined || amount === undefined || currency === undefined || !handsBackCash(type))
+      return [];
+    const policy = await this.deps.approvalPolicy();
+    if (!policy.gate.refuseAboveUnappliedCash) return [];
+    const today = this.deps.today();
+    const file = creditFileOf(r.customerId, part);
+    const cash = unappliedCashCheck({
+      request: { type, amount, currency },
+      asOf: today,
+      onFile: { currency: file.currency, unappliedCash: receivablesAsOf(file, today).summary.unappliedCash },
+      others: await this.deps.store.transfersOf(r.customerId),
+    });
+    return cash?.problem
+      ? [
+          {
+            field: 'amount',
+            message: `${cash.problem}; the approval policy refuses such a request (gate.refuseAboveUnappliedCash)`,
+          },
+        ]
+      : [];
   }
 
   /**

@@ -21,6 +21,7 @@ export const GATE_FLAGS = [
   'newBeneficiary',
   'duplicate',
   'overLimit',
+  'aboveUnappliedCash',
 ] as const;
 export type GateFlag = (typeof GATE_FLAGS)[number];
 
@@ -93,6 +94,12 @@ export const approvalPolicySchema = z
         minHistory: z.number().int().min(2).default(5),
         /** Active alerts at or above this severity flag the request. */
         alertSeverity: z.enum(['info', 'warning', 'high', 'critical']).default('warning'),
+        /**
+         * A refund or overpayment return above the customer's unapplied cash (or in another
+         * currency, so that it cannot be compared) is refused when requested, nothing stored;
+         * false: it is flagged (`aboveUnappliedCash`) and the approvers decide.
+         */
+        refuseAboveUnappliedCash: z.boolean().default(false),
       })
       .prefault({}),
     /** How long a level waits before a reminder, and how many reminders before it expires. */

@@ -2,7 +2,7 @@ import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
 import { formatMinor } from '../core/money.ts';
 import { AGING_BUCKETS } from '../core/receivables.ts';
 import type { Alert } from '../credit/alerts.ts';
-import { type Assessment, explainFactor, type Figures } from '../credit/assess.ts';
+import { type Assessment, explainFactor, type Figures, handsBackCash } from '../credit/assess.ts';
 import { type Rating, type RiskClass, SEVERITY_RANK } from '../credit/policy.ts';
 import { robustScorer } from '../credit/rules.ts';
 import type { ApprovalPolicy, GateFlag } from './approval-policy.ts';
@@ -24,6 +24,7 @@ export type GateCheckName =
   | 'beneficiary'
   | 'duplicate'
   | 'limitHeadroom'
+  | 'unappliedCash'
   /** A review run's batch of limit changes: what it holds, and how risky its customers are. */
   | 'batch'
   | 'batchRisk';
@@ -278,6 +279,14 @@ export function riskGate(x: GateInputs): GateReport {
     }
   }
 
+  const cash = unappliedCashCheck({
+    request: req,
+    asOf: x.asOf,
+    onFile: f && { currency: f.currency, unappliedCash: f.receivables.summary.unappliedCash },
+    others,
+  });
+  if (cash) checks.push(cash.check);
+
   const flags = [...new Set(checks.flatMap((c) => (c.flag ? [c.flag] : [])))];
   return {
     asOf: x.asOf,
@@ -334,4 +343,95 @@ function beneficiaryCheck(x: GateInputs, others: readonly Transfer[], checks: Ga
       ...(recentChange ? { changedTo: changedLately.join(', ') } : {}),
     },
   });
+}
+
+/** The unapplied cash the customer's receivables hold as of the gate's day, in its credit currency. */
+export interface CashOnFile {
+  readonly currency: string;
+  readonly unappliedCash: number;
+}
+
+export interface CashCheckInputs {
+  readonly request: Pick<TransferRequest, 'type' | 'amount' | 'currency'>;
+  readonly asOf: IsoDate;
+  /** Undefined: nothing on file, so no unapplied cash either. */
+  readonly onFile: CashOnFile | undefined;
+  /** The customer's other transfers requested by `asOf`. */
+  readonly others: readonly Transfer[];
+}
+
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  refund: 'refund',
+  overpayment_return: 'overpayment return',
+};
+
+/**
+ * A refund or an overpayment return hands back the customer's own credit balance (DOMAIN: an
+ * overpayment is kept as unapplied cash), so it should not exceed the unapplied cash the
+ * receivables hold as of the day. The receivables are built from the payments received and never
+ * see a return leave, so returns already approved are taken off what is left, and returns still
+ * pending are added to the amount: two requests for the same balance are not both within it. A
+ * request in another currency than the credit currency cannot be compared, and is flagged as such
+ * (a check that cannot be made never passes). `problem` is what the amount field is told when the
+ * approval policy refuses such a request; undefined within the cash.
+ */
+export function unappliedCashCheck(
+  x: CashCheckInputs,
+): { readonly check: GateCheck; readonly problem?: string | undefined } | undefined {
+  const { request: req, asOf, onFile } = x;
+  if (!handsBackCash(req.type)) return undefined;
+  const ccy = req.currency;
+  const what = `${TYPE_WORDS[req.type]} ${formatMinor(req.amount, ccy)} ${ccy}`;
+  if (onFile && onFile.currency !== ccy) {
+    const held = `${formatMinor(onFile.unappliedCash, onFile.currency)} ${onFile.currency}`;
+    return {
+      check: {
+        check: 'unappliedCash',
+        flag: 'aboveUnappliedCash',
+        summary: `${what} cannot be compared with the customer's unapplied cash of ${held} as of ${asOf}: it is kept in ${onFile.currency}`,
+        figures: { amount: formatMinor(req.amount, ccy), unappliedCash: held },
+      },
+      problem: `is in ${ccy} and cannot be compared with the customer's unapplied cash of ${held} as of ${asOf}: ask for it in ${onFile.currency}`,
+    };
+  }
+  const sum = (ts: readonly Transfer[]) => ts.reduce((n, t) => n + t.request.amount, 0);
+  const returns = x.others.filter((t) => handsBackCash(t.request.type) && t.request.currency === ccy);
+  const approved = returns.filter((t) => t.status === 'approved' && (t.approvedOn ?? t.requestedOn) <= asOf);
+  const pending = returns.filter((t) => t.status === 'pending');
+  const held = onFile?.unappliedCash ?? 0;
+  const left = Math.max(0, held - sum(approved));
+  const asked = sum(pending);
+  const above = req.amount + asked > left;
+  const m = (v: number) => formatMinor(v, ccy);
+  const ids = (ts: readonly Transfer[]) => ts.map((t) => t.transferId).join(', ');
+  const subject =
+    asked > 0 ? `${what} and the pending ${ids(pending)} (${m(asked)} ${ccy}) are` : `${what} is`;
+  const cash = `the customer's unapplied cash of ${m(left)} ${ccy} as of ${asOf}`;
+  const basis = [
+    ...(onFile ? [] : ['no receivables on file']),
+    ...(approved.length > 0
+      ? [
+          `${m(held)} ${ccy} received and not applied, ${m(sum(approved))} ${ccy} of it already handed back by ${ids(approved)}`,
+        ]
+      : []),
+  ];
+  const why = basis.length > 0 ? ` (${basis.join('; ')})` : '';
+  return {
+    check: {
+      check: 'unappliedCash',
+      flag: above ? 'aboveUnappliedCash' : undefined,
+      summary: `${subject} ${above ? 'above' : 'within'} ${cash}${why}`,
+      figures: {
+        amount: m(req.amount),
+        currency: ccy,
+        unappliedCash: m(held),
+        ...(approved.length > 0 ? { handedBack: m(sum(approved)) } : {}),
+        left: m(left),
+        ...(asked > 0 ? { pending: m(asked) } : {}),
+      },
+    },
+    problem: above
+      ? `${asked > 0 ? `with the pending ${ids(pending)} (${m(asked)} ${ccy}) ` : ''}is above ${cash}${why}`
+      : undefined,
+  };
 }

@@ -109,12 +109,43 @@ export type TransferRequest = Omit<z.output<typeof transferRequestInput>, 'type'
   readonly type: TransferType;
 };
 
+export interface RequestIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
 export type RequestResult =
   | { readonly ok: true; readonly request: TransferRequest }
-  | { readonly ok: false; readonly issues: { readonly field: string; readonly message: string }[] };
+  | { readonly ok: false; readonly issues: RequestIssue[] };
+
+/**
+ * The fields a request's checks against the store need (the customer, and the amount in its
+ * currency), as far as they passed on their own: a request with a bad reason is still checked for
+ * an unknown customer, so one answer names every bad field.
+ */
+export type PassedFields = Partial<Pick<TransferRequest, 'customerId' | 'type' | 'amount' | 'currency'>>;
+
+/** Problems in the order of the form's fields (unknown fields last). */
+export function byFieldOrder(issues: readonly RequestIssue[]): RequestIssue[] {
+  const at = (f: string) => {
+    const i = REQUEST_FIELDS.indexOf(f as (typeof REQUEST_FIELDS)[number]);
+    return i < 0 ? REQUEST_FIELDS.length : i;
+  };
+  return [...issues].sort((p, q) => at(p.field) - at(q.field));
+}
 
 /** Validates a request; every problem names its field (what a 400 answer lists). */
 export function parseTransferRequest(input: unknown): RequestResult {
+  const r = checkTransferRequest(input);
+  return r.ok ? r : { ok: false, issues: r.issues };
+}
+
+/** As `parseTransferRequest`, with the fields that passed when some did not. */
+export function checkTransferRequest(
+  input: unknown,
+):
+  | { readonly ok: true; readonly request: TransferRequest }
+  | { readonly ok: false; readonly issues: RequestIssue[]; readonly passed: PassedFields } {
   const r = transferRequestInput.safeParse(input);
   if (r.success) return { ok: true, request: r.data };
   const issues = r.error.issues.map((i) => ({
@@ -125,22 +156,24 @@ export function parseTransferRequest(input: unknown): RequestResult {
   // when another field failed, it is checked here, so one answer names every bad field.
   const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
   const failed = new Set(issues.map((i) => i.field));
-  const type = TRANSFER_TYPES.find((t) => t === raw.type);
-  const currency = typeof raw.currency === 'string' ? raw.currency.trim().toUpperCase() : '';
+  const type = failed.has('type') ? undefined : TRANSFER_TYPES.find((t) => t === raw.type);
+  const currency =
+    !failed.has('currency') && typeof raw.currency === 'string'
+      ? raw.currency.trim().toUpperCase()
+      : undefined;
+  const customerId =
+    !failed.has('customerId') && typeof raw.customerId === 'string' ? raw.customerId.trim() : undefined;
   const amount = raw.amount;
+  let value: number | undefined;
   if (
     !failed.has('amount') &&
-    !failed.has('type') &&
-    !failed.has('currency') &&
     type !== undefined &&
+    currency !== undefined &&
     (amount === undefined || typeof amount === 'string')
   ) {
     const a = amountOf(type, amount, currency);
     if (!a.ok) issues.push({ field: 'amount', message: a.message });
+    else value = a.value;
   }
-  const at = (f: string) => {
-    const i = REQUEST_FIELDS.indexOf(f as (typeof REQUEST_FIELDS)[number]);
-    return i < 0 ? REQUEST_FIELDS.length : i;
-  };
-  return { ok: false, issues: issues.sort((p, q) => at(p.field) - at(q.field)) };
+  return { ok: false, issues: byFieldOrder(issues), passed: { customerId, type, amount: value, currency } };
 }

@@ -4,10 +4,13 @@ import { parseArgs } from 'node:util';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { verifyTrail } from '../../functions/core/audit.ts';
 import { formatMinor } from '../../functions/core/money.ts';
+import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import { type ExposureStanding, exposureStanding } from '../../functions/transfers/exposure.ts';
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
-import { table, UsageError, withStore } from './cli-common.ts';
+import { table, today, UsageError, withStore } from './cli-common.ts';
+import { loadPolicy } from './cli-credit.ts';
 import { listMail } from './transfers.ts';
 
 /**
@@ -63,7 +66,7 @@ export async function loadApprovalPolicy(): Promise<ApprovalPolicy> {
 
 const amount = (t: Transfer) => `${formatMinor(t.request.amount, t.request.currency)} ${t.request.currency}`;
 
-function describeTransfer(t: Transfer, approvals: readonly Approval[]): string {
+function describeTransfer(t: Transfer, approvals: readonly Approval[], standing: ExposureStanding): string {
   const lines = [
     `${t.transferId}  ${t.status}${t.status === 'pending' && t.level ? ` (level ${t.level} of ${t.levels?.length ?? '?'})` : ''}`,
     `  ${t.request.type.replace(/_/g, ' ')} ${amount(t)} for ${t.request.customerId} to ${t.request.beneficiaryName} (${t.request.beneficiaryAccount})`,
@@ -79,11 +82,17 @@ function describeTransfer(t: Transfer, approvals: readonly Approval[]): string {
       `  level ${a.level} ${a.approver}${a.onBehalfOf ? ` (for ${a.onBehalfOf})` : ''}: ${a.status}${a.decidedAt ? ` at ${a.decidedAt}` : ''}${a.comment ? ` "${a.comment}"` : ''}${a.voidReason ? ` (${a.voidReason})` : ''}`,
     );
   if (t.outcome) lines.push(`  outcome: ${t.outcome}${t.closedAt ? ` at ${t.closedAt}` : ''}`);
-  if (t.status === 'approved' && t.request.amount > 0)
+  if (t.status === 'approved' && t.request.amount > 0 && !t.limitChange)
     lines.push(
       t.paidOn
         ? `  paid on ${t.paidOn} (marked by ${t.paidBy ?? '?'})`
-        : `  not yet paid: counts in ${t.request.customerId}'s exposure from ${t.approvedOn ?? '?'} (\`transfer paid ${t.transferId} --by WHO\` once the money left)`,
+        : `  not yet paid (\`transfer paid ${t.transferId} --by WHO\` once the money left)`,
+    );
+  const f = standing.figure;
+  lines.push(`  exposure: ${standing.words}`);
+  if (f)
+    lines.push(
+      `    ${t.request.customerId}'s exposure today: ${formatMinor(f.exposure, f.currency)} ${f.currency}${standing.counts ? `; without this transfer: ${formatMinor(f.without, f.currency)} ${f.currency}` : ', without this transfer'}`,
     );
   return lines.join('\n');
 }
@@ -210,9 +219,18 @@ export async function cmdTransfer(args: string[]): Promise<number> {
         console.error(`there is no transfer ${id}`);
         return 1;
       }
-      const approvals = await store.approvalsOf(id);
+      const [approvals, part, policy] = await Promise.all([
+        store.approvalsOf(id),
+        env.store.loadCustomerPartition(t.request.customerId),
+        loadPolicy(env.store),
+      ]);
+      const asOf = today();
+      const file = asOfFile(creditFileOf(t.request.customerId, part), asOf);
+      const standing = exposureStanding(t, asOf, { file, policy });
       console.log(
-        values.json ? JSON.stringify({ transfer: t, approvals }, null, 2) : describeTransfer(t, approvals),
+        values.json
+          ? JSON.stringify({ transfer: t, approvals, exposure: standing }, null, 2)
+          : describeTransfer(t, approvals, standing),
       );
       return 0;
     });

@@ -10,7 +10,6 @@ import {
   assess,
   type ExplainedAssessment,
   explainAssessment,
-  handsBackCash,
   type TransferCommitment,
   transferCounts,
 } from '../../functions/credit/assess.ts';
@@ -20,6 +19,7 @@ import { type Policy, SEVERITY_RANK, type Severity } from '../../functions/credi
 import type { IngestRun, RejectRecord } from '../../functions/ingest/ports.ts';
 import type { CustomerFile, CustomerTable, ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import type { RequestOutcome, TransferApp } from '../../functions/transfers/app.ts';
+import { type ExposureStanding, exposureStanding } from '../../functions/transfers/exposure.ts';
 import type { HttpRequest, HttpResponse } from '../../functions/transfers/http.ts';
 import { evidenceHtml } from '../../functions/transfers/messages.ts';
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
@@ -801,6 +801,17 @@ async function creditView(credit: ConsoleCredit, id: string, asOf: IsoDate): Pro
   };
 }
 
+/** Where a transfer stands in its customer's exposure as of `asOf`, from the credit file when the console has it. */
+async function standingOf(opts: ConsoleOptions, t: Transfer, asOf: IsoDate): Promise<ExposureStanding> {
+  if (!opts.credit) return exposureStanding(t, asOf);
+  const id = t.request.customerId;
+  const [part, policy] = await Promise.all([
+    opts.credit.store.loadCustomerPartition(id),
+    opts.credit.policy(),
+  ]);
+  return exposureStanding(t, asOf, { file: asOfFile(creditFileOf(id, part), asOf), policy });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Runs
 
@@ -1163,20 +1174,15 @@ async function markPaidForm(t: ConsoleTransfers, transferId: string, req: Incomi
 const approvalBadge = (a: Approval) =>
   html`<span class="badge ${a.status === 'approved' ? 'ok' : a.status === 'rejected' ? 'bad' : ''}">${a.status}</span>`;
 
-/** Approved transfers that move money: when they count in the exposure, and the form to mark one paid. */
+/** Approved transfers that move money: when they were paid, or the form to mark one paid. */
 function paymentSection(t: Transfer, today: string): Html | '' {
   if (t.status !== 'approved' || t.request.amount <= 0) return '';
   if (t.limitChange)
     return html`<h2>Credit limit</h2><p>Approved on ${t.approvedOn ?? '?'}: ${t.request.customerId}'s credit limit is now ${money(t.limitChange.to, t.request.currency)}. No money moves, so there is nothing to pay.</p>`;
-  const returned = handsBackCash(t.request.type);
   if (t.paidOn)
-    return html`<h2>Payment</h2><p>Paid on <strong>${t.paidOn}</strong> (marked by ${t.paidBy ?? '?'} at ${instant(t.paidAt)}). ${
-      returned
-        ? 'It keeps counting in the exposure: it handed back unapplied cash the receivables still hold.'
-        : `It counted in ${t.request.customerId}'s exposure from ${t.approvedOn ?? '?'} until then.`
-    }</p>`;
+    return html`<h2>Payment</h2><p>Paid on <strong>${t.paidOn}</strong> (marked by ${t.paidBy ?? '?'} at ${instant(t.paidAt)}).</p>`;
   return html`<h2>Payment</h2>
-<p>Approved on ${t.approvedOn ?? '?'}: it counts in <a href="${customerHref(t.request.customerId, today)}">${t.request.customerId}</a>'s exposure until it is paid${returned ? ' (and after: it hands back unapplied cash the receivables still hold)' : ''}. Mark it paid once the money has left:</p>
+<p>Approved on ${t.approvedOn ?? '?'}, not paid yet. Mark it paid once the money has left:</p>
 <form class="request" method="post" action="${`${transferHref(t.transferId)}/mark-paid`}">
 <label for="by">Marked by</label><div><input type="text" id="by" name="by" required autocomplete="off"></div><div></div>
 <label for="on">Paid on</label><div><input type="date" id="on" name="on" value="${today}" max="${today}" min="${t.approvedOn ?? ''}"></div><div><span class="hint">Between the approval day and today.</span></div>
@@ -1184,7 +1190,29 @@ function paymentSection(t: Transfer, today: string): Html | '' {
 </form>`;
 }
 
-function transferPage(t: Transfer, approvals: readonly Approval[], today: string): Html {
+/**
+ * What the transfer does to its customer's exposure today, in the words and with the figure the
+ * customer's page shows (`exposureStanding` uses the exposure's own predicate and computes it).
+ */
+function exposureSection(t: Transfer, x: ExposureStanding, today: IsoDate): Html {
+  const f = x.figure;
+  const id = t.request.customerId;
+  const figure = !f
+    ? ''
+    : x.counts && f.exposure === f.without
+      ? html` <a href="${customerHref(id, today)}">${id}</a>'s exposure as of ${today}: <strong>${money(f.exposure, f.currency)}</strong>, the same without this transfer (the customer's unapplied cash exceeds what it owes, and the exposure never goes below zero).`
+      : x.counts
+        ? html` <a href="${customerHref(id, today)}">${id}</a>'s exposure as of ${today}: <strong>${money(f.exposure, f.currency)}</strong>; without this transfer: ${money(f.without, f.currency)}.`
+        : html` <a href="${customerHref(id, today)}">${id}</a>'s exposure as of ${today}: <strong>${money(f.exposure, f.currency)}</strong>, without this transfer.`;
+  return html`<h2>Exposure</h2><p id="exposure">${x.words}${figure}</p>`;
+}
+
+function transferPage(
+  t: Transfer,
+  approvals: readonly Approval[],
+  today: IsoDate,
+  standing: ExposureStanding,
+): Html {
   const r = t.request;
   const names = new Map(t.levels?.flatMap((l) => l.approvers.map((a) => [a.id, a.name] as const)) ?? []);
   const who = (id: string) => {
@@ -1276,6 +1304,7 @@ ${
 <h1>Transfer ${t.transferId}</h1>
 ${waiting}
 ${details}
+${exposureSection(t, standing, today)}
 ${paymentSection(t, today)}
 <h2>Approval chain</h2>
 ${chain}
@@ -1349,7 +1378,17 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
       return jsonReply(200, {
         asOf,
         ...file,
-        ...(credit ? { assessment: { ...credit.assessment, activeAlerts: credit.alerts } } : {}),
+        ...(credit
+          ? {
+              assessment: {
+                ...credit.assessment,
+                activeAlerts: credit.alerts,
+                // The exposure the page shows (minor units of the credit currency) and the approved transfers in it.
+                exposure: credit.exposure,
+                transfersCounted: credit.transfers.map((t) => t.transferId),
+              },
+            }
+          : {}),
         ...(reviews ? { review: { state: reviews.state, recent: reviews.reviews } } : {}),
       });
     const body = customerPage(file, b, asOf, credit);
@@ -1385,10 +1424,11 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
 <p><a href="/transfers">Back to the transfers</a></p>`,
         'transfers',
       );
+    const today = opts.today();
     return htmlReply(
       200,
       `Transfer ${found.transfer.transferId}`,
-      transferPage(found.transfer, found.approvals, opts.today()),
+      transferPage(found.transfer, found.approvals, today, await standingOf(opts, found.transfer, today)),
       'transfers',
     );
   }

@@ -37,6 +37,14 @@ let recalled = false;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'approval-browser-'));
   env = await openLocal({ dataDir: dir, inMemory: true });
+  // A customer with master data only: no receivables, no credit limit.
+  await env.store.write([
+    {
+      kind: 'customers',
+      row: { customerId: 'C9', name: 'Newcomer Ltd', currency: 'EUR' },
+      from: { runId: 'seed', line: 2 },
+    },
+  ]);
   ({ transfers, web } = await startTransfersConsole(env, dir));
 });
 
@@ -62,8 +70,8 @@ describe('approving a transfer in a real browser', () => {
     const outbox = `${web.url}/outbox`;
     const bodyText = async () => ((await page.locator('body').textContent()) ?? '').replace(/\s+/g, ' ');
 
-    // 1. The request, through the console's transfers API: an unknown customer and a new
-    // beneficiary, so it needs all three levels.
+    // 1. The request, through the console's transfers API: a customer with no limit and no
+    // unapplied cash to refund, and a new beneficiary, so it needs all three levels.
     const res = await fetch(`${web.url}/transfers`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -118,6 +126,7 @@ describe('approving a transfer in a real browser', () => {
     expect(evidence).toContain('2500.00');
     expect(evidence).toContain('Unknown Ltd');
     expect(evidence).toContain('never approved for this customer');
+    expect(evidence).toContain(`refund 2500.00 EUR is above the customer's unapplied cash of 0.00 EUR as of`);
     expect(evidence).toContain('Carla Credit');
 
     // 5. Carla confirms with her address and approves.

@@ -89,6 +89,15 @@ beforeAll(async () => {
   expect(pdf).toMatchObject({ status: 'unreadable', acceptedTotal: 0 });
   rejected = ibmRun.rejected + (pdf?.rejected ?? 0);
 
+  // The transfer below is for an IBM customer: the export carries no customer master data, and a
+  // transfer is only for a customer on file, so its master data is put on file here.
+  await env.store.write([
+    {
+      kind: 'customers',
+      row: { customerId: '0379-NEVHP', name: 'NEVHP', currency: 'USD' },
+      from: { runId: 'seed', line: 2 },
+    },
+  ]);
   const approval = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
   if (!approval.ok) throw new Error('the default approval policy is invalid');
   let consoleUrl: string | undefined;

@@ -13,7 +13,13 @@ import { demoFiles } from '../../infra/local/demo.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { type LocalTransfers, listMail } from '../../infra/local/transfers.ts';
 import { text } from './pages.ts';
-import { launchChromium, sleep, startTransfersConsole, until } from './transfers-console.ts';
+import {
+  approvalPolicyWith,
+  launchChromium,
+  sleep,
+  startTransfersConsole,
+  until,
+} from './transfers-console.ts';
 
 /**
  * The console's transfer request form and a transfer's page: filled in and sent from a real
@@ -54,8 +60,8 @@ const formBody = (over: Record<string, string> = {}) =>
     ...over,
   }).toString();
 
-const postForm = (headers: Record<string, string>, body = formBody()) =>
-  fetch(`${web.url}/transfers/new`, {
+const postForm = (headers: Record<string, string>, body = formBody(), to = web) =>
+  fetch(`${to.url}/transfers/new`, {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -67,6 +73,16 @@ const problems = (page: string) =>
   text(/<div class="problem" id="request-problems"[\s\S]*?<\/div>/.exec(page)?.[0] ?? '');
 
 const stored = async () => (await transfers.app.list()).length;
+
+/** The text shown next to a field of the form ('' when none). */
+const fieldError = (page: string, field: string) =>
+  text(new RegExp(`<span class="err" id="${field}-error">[\\s\\S]*?</span>`).exec(page)?.[0] ?? '');
+
+/** A customer's unapplied cash as of today, as the receivables API gives it. */
+async function unappliedCash(customerId: string): Promise<string> {
+  const res = await fetch(`${web.url}/api/customers/${customerId}`);
+  return ((await res.json()) as { line: { unappliedCash: string } }).line.unappliedCash;
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-transfers-'));
@@ -190,7 +206,11 @@ describe('requesting a transfer in a real browser', () => {
     expect(shown).toContain('overpayment of invoice INV-50000 returned');
     expect(shown).toContain('DE89370400440532013000');
     expect(shown).not.toContain('has not run yet');
-    expect(await page.locator('a[href^="/customers/C1001?asOf="]').count()).toBe(1);
+    // The customer, linked from the details and from the exposure it stands in.
+    expect(await page.locator('a[href^="/customers/C1001?asOf="]').count()).toBe(2);
+    expect(await page.locator('#exposure').textContent()).toContain(
+      'Pending: it does not count in the exposure until the last level approves it.',
+    );
     const evidence = page.locator('section.evidence');
     expect(await evidence.count()).toBe(1);
     const ev = ((await evidence.textContent()) ?? '').replace(/\s+/g, ' ');
@@ -348,6 +368,42 @@ describe('the form over plain HTTP', () => {
     expect(await stored()).toBe(before);
   });
 
+  it('a customer not on file: 400, the problem next to its field, the values kept, nothing stored', async () => {
+    const before = await stored();
+    const res = await postForm({}, formBody({ customerId: 'NOPE42', reason: '' }));
+    expect(res.status).toBe(400);
+    const page = await res.text();
+    expect(problems(page)).toBe(
+      'The transfer was not requested: nothing was stored. Correct these 2 and send it again: Customer id there is no customer NOPE42 on file Reason must say why (at least 3 characters)',
+    );
+    expect(fieldError(page, 'customerId')).toBe('there is no customer NOPE42 on file');
+    expect(page).toMatch(
+      /<input type="text" id="customerId" name="customerId" value="NOPE42"[^>]* aria-invalid="true"/,
+    );
+    expect(page).toMatch(/<input type="text" id="amount" name="amount" value="120.00"/);
+    expect(page).toContain('value="Nordlicht Logistik GmbH"');
+    expect(await stored()).toBe(before);
+    expect(await transfers.store.transfersOf('NOPE42')).toEqual([]);
+  });
+
+  it("a refund above the customer's unapplied cash is sent on, flagged for the approvers in words and figures", async () => {
+    // A customer no other test asks money for (a pending refund would be added to this one).
+    const cash = await unappliedCash('C1012');
+    const res = await postForm(
+      {},
+      formBody({ customerId: 'C1012', amount: '1250.00', reason: 'double payment of INV-1001' }),
+    );
+    expect(res.status).toBe(303);
+    const id = (res.headers.get('location') ?? '').slice('/transfers/'.length);
+    created.add(id);
+    const gate = await until('the gate', async () => (await transfers.app.show(id))?.transfer.gate);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(gate.flags).toContain('aboveUnappliedCash');
+    const words = `refund 1250.00 EUR is above the customer's unapplied cash of ${cash} EUR as of ${today}`;
+    expect(gate.checks.find((c) => c.check === 'unappliedCash')?.summary).toBe(words);
+    expect(text(await (await fetch(`${web.url}/transfers/${id}`)).text())).toContain(words);
+  });
+
   it('answers 404 for an unknown transfer, as a page', async () => {
     const res = await fetch(`${web.url}/transfers/TR-NOPE`);
     expect(res.status).toBe(404);
@@ -444,8 +500,12 @@ describe('the form over plain HTTP', () => {
       return t?.status === 'approved' ? t : undefined;
     });
     const page = text(await (await fetch(`${web.url}/transfers/${id}`)).text());
-    expect(page).toContain(`Approved on ${approved.approvedOn}: it counts in C1002`);
-    expect(page).toContain('exposure until it is paid. Mark it paid once the money has left');
+    expect(page).toContain(
+      `Approved on ${approved.approvedOn}: it counts in C1002's exposure until it is paid.`,
+    );
+    expect(page).toContain(
+      `Approved on ${approved.approvedOn}, not paid yet. Mark it paid once the money has left`,
+    );
 
     // The customer's page counts it in the exposure, linked to the transfer.
     const customer = await (await fetch(`${web.url}/customers/C1002`)).text();
@@ -471,6 +531,7 @@ describe('the form over plain HTTP', () => {
     expect(ok.headers.get('location')).toBe(`/transfers/${id}`);
     const after = text(await (await fetch(`${web.url}/transfers/${id}`)).text());
     expect(after).toContain(`Paid on ${approved.approvedOn} (marked by paula`);
+    expect(after).toContain(`Paid on ${approved.approvedOn}: it no longer counts in C1002's exposure`);
     // Paid: a rebate no longer counts (the company's cost, not the customer's debt).
     expect(await (await fetch(`${web.url}/customers/C1002`)).text()).not.toContain(`href="/transfers/${id}"`);
     const again = await markPaid({ by: 'peter', on: '' });
@@ -519,5 +580,62 @@ describe('the form over plain HTTP', () => {
     expect(await get(`evil.example:${port}`)).toBe(421);
     expect(await get(`localhost:${port}`)).toBe(200);
     expect(await get(`127.0.0.1:${port}`)).toBe(200);
+  });
+});
+
+describe("where the approval policy refuses returns above the customer's unapplied cash", () => {
+  let strictDir: string;
+  let strict: { transfers: LocalTransfers; web: RunningConsole } | undefined;
+  beforeAll(async () => {
+    strictDir = await mkdtemp(join(tmpdir(), 'console-transfers-strict-'));
+    strict = await startTransfersConsole(env, strictDir, {
+      approvalPolicy: approvalPolicyWith((d) => {
+        (d.gate as Record<string, unknown>).refuseAboveUnappliedCash = true;
+      }),
+    });
+  });
+  afterAll(async () => {
+    await strict?.transfers.idle();
+    await strict?.web.close();
+    if (strictDir) await rm(strictDir, { recursive: true, force: true });
+  });
+
+  it('the form answers 400 with the problem next to the amount, the values kept; within the cash it goes on', async () => {
+    const s = strict as NonNullable<typeof strict>;
+    const before = await stored();
+    const cash = await unappliedCash('C1014');
+    const today = new Date().toISOString().slice(0, 10);
+    const res = await postForm(
+      {},
+      formBody({ customerId: 'C1014', amount: '1250.00', reason: 'double payment of INV-1001' }),
+      s.web,
+    );
+    expect(res.status).toBe(400);
+    const page = await res.text();
+    expect(fieldError(page, 'amount')).toBe(
+      `is above the customer's unapplied cash of ${cash} EUR as of ${today}; the approval policy refuses such a request (gate.refuseAboveUnappliedCash)`,
+    );
+    expect(page).toMatch(
+      /<input type="text" id="amount" name="amount" value="1250.00"[^>]* aria-invalid="true"/,
+    );
+    expect(page).toContain('double payment of INV-1001');
+    expect(await stored()).toBe(before);
+
+    // Baltic Timber holds unapplied cash (a prepayment far above its open items): a refund within it is requested.
+    expect(Number(await unappliedCash('C1003'))).toBeGreaterThan(100);
+    const ok = await postForm(
+      {},
+      formBody({ customerId: 'C1003', amount: '100.00', beneficiaryName: 'Baltic Timber AS' }),
+      s.web,
+    );
+    expect(ok.status).toBe(303);
+    const id = (ok.headers.get('location') ?? '').slice('/transfers/'.length);
+    const shown = await until('the gate of the refund within the cash', async () => {
+      const t = await s.transfers.app.show(id);
+      return t && t.approvals.length > 0 ? t.transfer : undefined;
+    });
+    expect(shown.gate?.flags).not.toContain('aboveUnappliedCash');
+    await s.transfers.app.recall(id, REQUESTER);
+    await s.transfers.workflow.execution(shown.executionId as string)?.done;
   });
 });

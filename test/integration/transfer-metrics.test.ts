@@ -46,6 +46,14 @@ let dir: string;
 beforeAll(async () => {
   env = await openLocal({ inMemory: true });
   dir = await mkdtemp(join(tmpdir(), 'transfer-metrics-'));
+  // The customer the requests name: on file, with nothing else.
+  await env.store.write([
+    {
+      kind: 'customers',
+      row: { customerId: 'C9', name: 'Newcomer Ltd', currency: 'EUR' },
+      from: { runId: 'seed', line: 2 },
+    },
+  ]);
 });
 afterAll(async () => {
   await env.close();

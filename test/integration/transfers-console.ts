@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { type Policy, policyInForce } from '../../functions/credit/policy.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import { type ConsoleOptions, type RunningConsole, startConsole } from '../../infra/local/console.ts';
 import type { LocalEnv } from '../../infra/local/runtime.ts';
 import { consoleTransfers, type LocalTransfers, localTransfers } from '../../infra/local/transfers.ts';
@@ -23,6 +23,15 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
   }
 }
 
+/** The shipped approval policy, changed by `edit` (a copy of the document) and validated. */
+export function approvalPolicyWith(edit: (doc: Record<string, unknown>) => void): ApprovalPolicy {
+  const doc = structuredClone(DEFAULT_APPROVAL_POLICY_DOCUMENT) as Record<string, unknown>;
+  edit(doc);
+  const r = parseApprovalPolicy(doc);
+  if (!r.ok) throw new Error(`the approval policy: ${JSON.stringify(r.issues)}`);
+  return r.policy;
+}
+
 /**
  * The transfer workflow (the shipped approval and credit policies, the real notifier: approval
  * emails as .eml files in `dir`'s outbox) and the console serving its pages, on a free port.
@@ -33,13 +42,13 @@ export async function startTransfersConsole(
   opts: {
     /** @default the shipped credit policy */
     readonly creditPolicy?: Policy;
+    /** @default the shipped approval policy */
+    readonly approvalPolicy?: ApprovalPolicy;
     /** More of the console, built once the transfers exist (e.g. the reviews asking them). */
     readonly more?: (transfers: LocalTransfers) => Partial<ConsoleOptions>;
   } = {},
 ): Promise<{ transfers: LocalTransfers; web: RunningConsole }> {
-  const approval = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
-  if (!approval.ok) throw new Error(`the default approval policy: ${JSON.stringify(approval.issues)}`);
-  const approvalPolicy = approval.policy;
+  const approvalPolicy = opts.approvalPolicy ?? approvalPolicyWith(() => {});
   const policy = opts.creditPolicy ?? policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
   const creditPolicy = async () => policy;
   const today = () => new Date().toISOString().slice(0, 10);

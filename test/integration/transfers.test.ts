@@ -4,15 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyTrail } from '../../functions/core/audit.ts';
+import { addDays } from '../../functions/core/dates.ts';
 import { assess } from '../../functions/credit/assess.ts';
 import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
 import type { ChangeNotifier, CustomersChanged, StoredRecord } from '../../functions/ingest/ports.ts';
-import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import type { ApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import type { ApprovalNotice, ApprovalNotifier, Transfer } from '../../functions/transfers/ports.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/transfers.ts';
-import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { approvalPolicyWith as policyWith, until } from './transfers-console.ts';
 
 /**
  * Transfer approvals end to end on the local stack: the real app and steps, the ASL on
@@ -47,14 +49,6 @@ class Capture implements ApprovalNotifier {
   }
 }
 
-function policyWith(patch: (d: Record<string, unknown>) => void): ApprovalPolicy {
-  const doc = structuredClone(DEFAULT_APPROVAL_POLICY_DOCUMENT) as Record<string, unknown>;
-  patch(doc);
-  const r = parseApprovalPolicy(doc);
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.policy;
-}
-
 let env: LocalEnv;
 let dir: string;
 beforeAll(async () => {
@@ -86,6 +80,8 @@ beforeAll(async () => {
       },
       from,
     },
+    // A customer with master data only: no credit limit, no receivables.
+    { kind: 'customers', row: { customerId: 'C9', name: 'Newcomer Ltd', currency: 'EUR' }, from },
   ] as StoredRecord[];
   await env.store.write(rows);
 });
@@ -198,11 +194,202 @@ describe('requests', () => {
   });
 });
 
+describe('the customer and its unapplied cash, checked when requested', () => {
+  /** Gamma SA: D1 of 3000.00 paid with 5000.00 naming it (2000.00 unapplied cash), D2 of 10000.00 open. */
+  const GAMMA = 'C3';
+  beforeAll(async () => {
+    const from = { runId: 'seed-c3', line: 2 };
+    const invoice = (
+      customerId: string,
+      invoiceId: string,
+      issueDate: string,
+      amount: number,
+    ): StoredRecord => ({
+      kind: 'invoices',
+      row: {
+        customerId,
+        invoiceId,
+        issueDate,
+        dueDate: addDays(issueDate, 30),
+        amount,
+        currency: 'EUR',
+        disputed: false,
+      },
+      from,
+    });
+    await env.store.write([
+      {
+        kind: 'customers',
+        row: { customerId: GAMMA, name: 'Gamma SA', currency: 'EUR', creditLimit: 100_000_00 },
+        from,
+      },
+      invoice(GAMMA, 'D1', '2026-09-01', 3000_00),
+      invoice(GAMMA, 'D2', '2026-11-01', 10_000_00),
+      {
+        kind: 'payments',
+        row: {
+          customerId: GAMMA,
+          paymentId: 'PD1',
+          receivedDate: '2026-09-20',
+          amount: 5000_00,
+          currency: 'EUR',
+          invoiceIds: ['D1'],
+        },
+        from,
+      },
+      // An invoice loaded for a customer without master data (a mistyped id in an export).
+      invoice('C8', 'X1', '2026-11-01', 100_00),
+    ]);
+  });
+
+  const body = (over: Record<string, unknown>) =>
+    JSON.stringify({
+      customerId: GAMMA,
+      type: 'refund',
+      amount: '2000.00',
+      currency: 'EUR',
+      beneficiaryName: 'Gamma SA',
+      beneficiaryAccount: 'DE89 3704 0044 0532 0130 00',
+      reason: 'overpayment of D1 returned',
+      requester: 'rita',
+      ...over,
+    });
+
+  /** POSTs a request that must be refused: its issues, with nothing stored, audited, sent or started. */
+  async function refused(r: Rig, over: Record<string, unknown>) {
+    const [list, trail, sent] = [
+      (await r.t.app.list()).length,
+      await trailLength(r),
+      r.capture.notices.length,
+    ];
+    const res = await r.post('/transfers', body(over));
+    expect(res.status, res.body).toBe(400);
+    await r.t.idle();
+    expect((await r.t.app.list()).length).toBe(list);
+    expect(await trailLength(r)).toBe(trail);
+    expect(r.capture.notices.length).toBe(sent);
+    return (JSON.parse(res.body) as { issues: { field: string; message: string }[] }).issues;
+  }
+
+  /** Waits until level 1 of a transfer has been asked and the asking audited. */
+  const asked = (r: Rig, transferId: string) =>
+    until(`level 1 of ${transferId} asked`, async () =>
+      (await r.t.store.auditTrail()).some((a) => a.kind === 'approval.requested' && a.subject === transferId)
+        ? true
+        : undefined,
+    );
+
+  /** Recalls a pending transfer once its gate ran, and waits for its workflow to end. */
+  async function recall(r: Rig, transferId: string) {
+    await asked(r, transferId);
+    expect((await r.t.app.recall(transferId, 'rita')).ok).toBe(true);
+    await r.wait(transferId);
+  }
+
+  it('refuses a customer not on file, naming customerId beside every other bad field', async () => {
+    const r = await rig();
+    expect(await refused(r, { customerId: 'NOPE42' })).toEqual([
+      { field: 'customerId', message: 'there is no customer NOPE42 on file' },
+    ]);
+    // One answer names every bad field, the customer among them.
+    expect(await refused(r, { customerId: ' NOPE42 ', amount: '1.234', reason: '' })).toEqual([
+      { field: 'customerId', message: 'there is no customer NOPE42 on file' },
+      { field: 'amount', message: 'has more than 2 decimals (EUR)' },
+      { field: 'reason', message: 'must say why (at least 3 characters)' },
+    ]);
+    // Invoices alone do not make a customer: the master data does.
+    expect(await refused(r, { customerId: 'C8', type: 'rebate' })).toEqual([
+      { field: 'customerId', message: 'there is no customer C8 on file' },
+    ]);
+    expect(await r.t.store.transfersOf('NOPE42')).toEqual([]);
+  });
+
+  it('flags a refund above the unapplied cash for the approvers, in words and figures, a level more', async () => {
+    const r = await rig();
+    const within = await r.request(JSON.parse(body({})));
+    await r.link(within.transferId, 1, 'carla');
+    const first = (await r.t.app.show(within.transferId))?.transfer;
+    expect(first?.gate?.checks.find((c) => c.check === 'unappliedCash')).toEqual({
+      check: 'unappliedCash',
+      summary: "refund 2000.00 EUR is within the customer's unapplied cash of 2000.00 EUR as of 2026-11-24",
+      figures: { amount: '2000.00', currency: 'EUR', unappliedCash: '2000.00', left: '2000.00' },
+    });
+    expect(first?.gate?.flags).not.toContain('aboveUnappliedCash');
+
+    // The same balance asked for again while the first is pending: above it, together.
+    const again = await r.request(JSON.parse(body({ type: 'overpayment_return', amount: '500.00' })));
+    const link = await r.link(again.transferId, 1, 'carla');
+    const second = (await r.t.app.show(again.transferId))?.transfer;
+    const check = second?.gate?.checks.find((c) => c.check === 'unappliedCash');
+    expect(check?.flag).toBe('aboveUnappliedCash');
+    expect(check?.summary).toBe(
+      `overpayment return 500.00 EUR and the pending ${within.transferId} (2000.00 EUR) are above the customer's unapplied cash of 2000.00 EUR as of 2026-11-24`,
+    );
+    expect(second?.chainWhy).toContain('gate flag aboveUnappliedCash: +1');
+    expect(second?.levels?.length).toBe((first?.levels?.length ?? 0) + 1);
+    // The approvers read it on the page their link opens.
+    const page = await r.get(new URL(link.url).pathname);
+    expect(page.body).toContain(
+      'are above the customer&#39;s unapplied cash of 2000.00 EUR as of 2026-11-24',
+    );
+    await recall(r, within.transferId);
+    await recall(r, again.transferId);
+
+    // In another currency it cannot be compared, and says so instead of passing.
+    const usd = await r.request(JSON.parse(body({ amount: '10.00', currency: 'USD' })));
+    await recall(r, usd.transferId);
+    const shown = (await r.t.app.show(usd.transferId))?.transfer.gate?.checks.find(
+      (c) => c.check === 'unappliedCash',
+    );
+    expect(shown).toMatchObject({
+      flag: 'aboveUnappliedCash',
+      summary:
+        "refund 10.00 USD cannot be compared with the customer's unapplied cash of 2000.00 EUR as of 2026-11-24: it is kept in EUR",
+    });
+  });
+
+  it('where the approval policy refuses it, refuses a return above the cash naming the amount', async () => {
+    const r = await rig(
+      policyWith((d) => {
+        (d.gate as Record<string, unknown>).refuseAboveUnappliedCash = true;
+      }),
+    );
+    const because = '; the approval policy refuses such a request (gate.refuseAboveUnappliedCash)';
+    expect(await refused(r, { amount: '2000.01' })).toEqual([
+      {
+        field: 'amount',
+        message: `is above the customer's unapplied cash of 2000.00 EUR as of 2026-11-24${because}`,
+      },
+    ]);
+    expect(await refused(r, { amount: '10.00', currency: 'USD', reason: '' })).toEqual([
+      {
+        field: 'amount',
+        message: `is in USD and cannot be compared with the customer's unapplied cash of 2000.00 EUR as of 2026-11-24: ask for it in EUR${because}`,
+      },
+      { field: 'reason', message: 'must say why (at least 3 characters)' },
+    ]);
+    // Within the cash it goes to the approvers; a second return of the same balance is refused
+    // while the first is pending; a rebate is no return and is not checked.
+    const ok = await r.request(JSON.parse(body({})));
+    await asked(r, ok.transferId);
+    expect(await refused(r, { type: 'overpayment_return', amount: '0.01' })).toEqual([
+      {
+        field: 'amount',
+        message: `with the pending ${ok.transferId} (2000.00 EUR) is above the customer's unapplied cash of 2000.00 EUR as of 2026-11-24${because}`,
+      },
+    ]);
+    const rebate = await r.request(JSON.parse(body({ type: 'rebate', amount: '9000.00' })));
+    await recall(r, ok.transferId);
+    await recall(r, rebate.transferId);
+  });
+});
+
 describe('the approval path', () => {
   it('walks every level from the emailed links, each level asked only after the one before approves', async () => {
     const r = await rig();
     const tr = await r.request();
-    // Unknown customer: treated as high risk (+2), new beneficiary and no limit (+1 each): capped at 3.
+    // C9, on file with no receivables and no limit: new beneficiary, no limit and a refund above
+    // its unapplied cash of 0.00 (+1 each) over the first band's 1 level: capped at 3.
     const l1 = await r.link(tr.transferId, 1, 'carla');
     const shown = await r.t.app.show(tr.transferId);
     expect(shown?.transfer.levels?.map((l) => l.name)).toEqual([

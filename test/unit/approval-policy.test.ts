@@ -182,4 +182,23 @@ describe('approval policy', () => {
       { path: 'bands.EUR.1.upTo', message: 'must be above the band before' },
     ]);
   });
+
+  it('gate.refuseAboveUnappliedCash: off unless the policy says so, and only true or false', () => {
+    const shipped = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
+    expect(shipped.ok && shipped.policy.gate.refuseAboveUnappliedCash).toBe(false);
+    const withGate = (gate: unknown) => ({ ...(DEFAULT_APPROVAL_POLICY_DOCUMENT as object), gate });
+    const absent = parseApprovalPolicy(withGate({}));
+    expect(absent.ok && absent.policy.gate.refuseAboveUnappliedCash).toBe(false);
+    const on = parseApprovalPolicy(withGate({ refuseAboveUnappliedCash: true }));
+    expect(on.ok && on.policy.gate.refuseAboveUnappliedCash).toBe(true);
+    const bad = parseApprovalPolicy(withGate({ refuseAboveUnappliedCash: 'yes' }));
+    expect(bad.ok ? [] : bad.issues.map((i) => i.path)).toEqual(['gate.refuseAboveUnappliedCash']);
+    // A raise for the new flag is validated like the others.
+    const raise = structuredClone(DEFAULT_APPROVAL_POLICY_DOCUMENT) as {
+      raise: { flags: Record<string, unknown> };
+    };
+    raise.raise.flags.aboveUnappliedCash = -1;
+    const r = parseApprovalPolicy(raise);
+    expect(r.ok ? [] : r.issues.map((i) => i.path)).toEqual(['raise.flags.aboveUnappliedCash']);
+  });
 });

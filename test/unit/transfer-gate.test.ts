@@ -9,17 +9,22 @@ import {
   type RuleName,
   type Severity,
 } from '../../functions/credit/policy.ts';
-import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import {
+  type ApprovalPolicy,
+  levelsNeeded,
+  parseApprovalPolicy,
+} from '../../functions/transfers/approval-policy.ts';
 import {
   type GateCheck,
   type GateCheckName,
   type GateInputs,
   riskGate,
+  unappliedCashCheck,
 } from '../../functions/transfers/gate.ts';
 import type { Transfer, TransferStatus } from '../../functions/transfers/ports.ts';
 import type { TransferRequest } from '../../functions/transfers/request.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
-import { inv } from './credit-fixtures.ts';
+import { inv, pay } from './credit-fixtures.ts';
 
 // ---- fixtures (customer C1, EUR, amounts in cents) ----
 
@@ -36,12 +41,14 @@ const SETTINGS: ApprovalPolicy['gate'] = {
   abnormalZ: 3.5,
   minHistory: 5,
   alertSeverity: 'warning',
+  refuseAboveUnappliedCash: false,
 };
 
 function req(over: Partial<TransferRequest> = {}): TransferRequest {
   return {
     customerId: 'C1',
-    type: 'refund',
+    // A rebate: the unapplied-cash check (refunds and overpayment returns only) has its own tests.
+    type: 'rebate',
     amount: 100_000, // 1000.00 EUR
     currency: 'EUR',
     beneficiaryName: 'Acme Trading',
@@ -154,7 +161,7 @@ function mustCheck(x: GateInputs, name: GateCheckName): GateCheck {
   return c;
 }
 
-/** Five approved EUR refunds of 1000.00 .. 1400.00 to the known account, long ago. */
+/** Five approved EUR rebates of 1000.00 .. 1400.00 to the known account, long ago. */
 function fiveApproved(amounts = [100_000, 110_000, 120_000, 130_000, 140_000]): Transfer[] {
   return amounts.map((amount, i) => transfer(`TR-H${i}`, 200 + i, 'approved', { amount }));
 }
@@ -691,7 +698,7 @@ describe('riskGate: duplicate', () => {
       { amount: 99_999 },
       { beneficiaryAccount: OTHER_ACC },
       { currency: 'USD' },
-      { type: 'rebate' as const },
+      { type: 'refund' as const },
       { customerId: 'C2' },
     ]) {
       const c = mustCheck(inputs({ history: [transfer('TR-DUP', 5, 'pending', over)] }), 'duplicate');
@@ -796,6 +803,173 @@ describe('riskGate: limitHeadroom', () => {
   });
 });
 
+// ---- unappliedCash ----
+
+describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
+  /**
+   * Invoice I0 of 3000.00 paid by P1 with 5000.00 naming it: 2000.00 is kept as unapplied cash
+   * (DOMAIN: an overpayment is never dropped); I1 of 4000.00 is open and not yet due.
+   */
+  const cashFile: CreditFile = {
+    ...creditFile([inv('I0', '2026-04-01', '2026-05-01', 300_000), openInvoice('I1', -31, 400_000)]),
+    payments: [pay('P1', '2026-05-02', 500_000, ['I0'])],
+  };
+  const withCash = assess(cashFile, AS_OF, creditPolicy);
+  const refund = (amount: number, over: Partial<TransferRequest> = {}) =>
+    req({ type: 'refund', amount, ...over });
+  const cashCheck = (over: Partial<GateInputs>) =>
+    mustCheck(inputs({ assessment: withCash, ...over }), 'unappliedCash');
+
+  it('the fixture holds 2000.00 EUR of unapplied cash, and the clean one none', () => {
+    expect(withCash.figures.receivables.summary.unappliedCash).toBe(200_000);
+    expect(cleanAssessment.figures.receivables.summary.unappliedCash).toBe(0);
+  });
+
+  it('a refund equal to the unapplied cash is within it: no flag, the figures shown', () => {
+    const c = cashCheck({ request: refund(200_000) });
+    expect(c).toEqual({
+      check: 'unappliedCash',
+      flag: undefined,
+      summary: "refund 2000.00 EUR is within the customer's unapplied cash of 2000.00 EUR as of 2026-06-30",
+      figures: { amount: '2000.00', currency: 'EUR', unappliedCash: '2000.00', left: '2000.00' },
+    });
+  });
+
+  it('one cent above: flagged in words and figures, and the flag is in the report', () => {
+    const x = inputs({ assessment: withCash, request: refund(200_001) });
+    const c = mustCheck(x, 'unappliedCash');
+    expect(c.flag).toBe('aboveUnappliedCash');
+    expect(c.summary).toBe(
+      "refund 2000.01 EUR is above the customer's unapplied cash of 2000.00 EUR as of 2026-06-30",
+    );
+    expect(riskGate(x).flags).toContain('aboveUnappliedCash');
+  });
+
+  it('no unapplied cash at all: any overpayment return is above 0.00', () => {
+    const c = mustCheck(inputs({ request: req({ type: 'overpayment_return', amount: 1 }) }), 'unappliedCash');
+    expect(c.flag).toBe('aboveUnappliedCash');
+    expect(c.summary).toBe(
+      "overpayment return 0.01 EUR is above the customer's unapplied cash of 0.00 EUR as of 2026-06-30",
+    );
+  });
+
+  it('returns already approved are taken off what is left (the receivables never see them leave)', () => {
+    const handedBack = transfer('TR-R1', 20, 'approved', { type: 'overpayment_return', amount: 150_000 });
+    const within = cashCheck({ history: [handedBack], request: refund(50_000) });
+    expect(within.flag).toBeUndefined();
+    expect(within.figures).toEqual({
+      amount: '500.00',
+      currency: 'EUR',
+      unappliedCash: '2000.00',
+      handedBack: '1500.00',
+      left: '500.00',
+    });
+    const above = cashCheck({ history: [handedBack], request: refund(50_001) });
+    expect(above.flag).toBe('aboveUnappliedCash');
+    expect(above.summary).toBe(
+      "refund 500.01 EUR is above the customer's unapplied cash of 500.00 EUR as of 2026-06-30 (2000.00 EUR received and not applied, 1500.00 EUR of it already handed back by TR-R1)",
+    );
+    // Handed back beyond the cash: nothing is left (never a negative balance).
+    const over = cashCheck({
+      history: [{ ...handedBack, request: { ...handedBack.request, amount: 250_000 } }],
+      request: refund(1),
+    });
+    expect(over.figures.left).toBe('0.00');
+    expect(over.flag).toBe('aboveUnappliedCash');
+  });
+
+  it('pending returns are added to the amount: two requests for one balance are not both within it', () => {
+    const pending = transfer('TR-P1', 2, 'pending', { type: 'refund', amount: 150_000 });
+    const c = cashCheck({ history: [pending], request: refund(50_001) });
+    expect(c.flag).toBe('aboveUnappliedCash');
+    expect(c.summary).toBe(
+      "refund 500.01 EUR and the pending TR-P1 (1500.00 EUR) are above the customer's unapplied cash of 2000.00 EUR as of 2026-06-30",
+    );
+    expect(c.figures.pending).toBe('1500.00');
+    expect(cashCheck({ history: [pending], request: refund(50_000) }).flag).toBeUndefined();
+  });
+
+  it('rebates, credit releases, other currencies, ended requests and other customers do not count', () => {
+    const history = [
+      transfer('TR-X1', 20, 'approved', { type: 'rebate', amount: 150_000 }),
+      transfer('TR-X2', 20, 'approved', { type: 'credit_release', amount: 150_000 }),
+      transfer('TR-X3', 20, 'approved', { type: 'refund', amount: 150_000, currency: 'USD' }),
+      ...(['rejected', 'recalled', 'expired', 'refused'] as const).map((st, i) =>
+        transfer(`TR-E${i}`, 10, st, { type: 'refund', amount: 150_000 }),
+      ),
+      transfer('TR-C2', 10, 'approved', { type: 'refund', amount: 150_000, customerId: 'C2' }),
+      transfer('TR-C3', 10, 'pending', { type: 'refund', amount: 150_000, customerId: 'C2' }),
+    ];
+    const c = cashCheck({ history, request: refund(200_000) });
+    expect(c.flag).toBeUndefined();
+    expect(c.figures).toEqual({
+      amount: '2000.00',
+      currency: 'EUR',
+      unappliedCash: '2000.00',
+      left: '2000.00',
+    });
+  });
+
+  it('a return in another currency cannot be compared: flagged as such, never passed', () => {
+    const c = cashCheck({ request: refund(1_000, { currency: 'USD' }) });
+    expect(c.flag).toBe('aboveUnappliedCash');
+    expect(c.summary).toBe(
+      "refund 10.00 USD cannot be compared with the customer's unapplied cash of 2000.00 EUR as of 2026-06-30: it is kept in EUR",
+    );
+  });
+
+  it('without an assessment: no receivables on file, so no cash to hand back', () => {
+    const c = mustCheck(inputs({ assessment: undefined, request: refund(100_000) }), 'unappliedCash');
+    expect(c.flag).toBe('aboveUnappliedCash');
+    expect(c.summary).toBe(
+      "refund 1000.00 EUR is above the customer's unapplied cash of 0.00 EUR as of 2026-06-30 (no receivables on file)",
+    );
+  });
+
+  it('absent for a rebate, a credit release, a bank account change and a limit increase', () => {
+    for (const type of ['rebate', 'credit_release', 'bank_account_change'] as const)
+      expect(
+        check(
+          inputs({ request: req({ type, amount: type === 'bank_account_change' ? 0 : 100 }) }),
+          'unappliedCash',
+        ),
+      ).toBeUndefined();
+    expect(
+      check(inputs({ request: req({ type: 'credit_release' }), limitIncrease: true }), 'unappliedCash'),
+    ).toBeUndefined();
+  });
+
+  it('the problem a refused request names on its amount field', () => {
+    const onFile = { currency: 'EUR', unappliedCash: 0 };
+    const r = (request: TransferRequest, others: Transfer[] = []) =>
+      unappliedCashCheck({ request, asOf: '2026-12-06', onFile, others })?.problem;
+    expect(r(refund(125_000))).toBe("is above the customer's unapplied cash of 0.00 EUR as of 2026-12-06");
+    expect(r(refund(125_000, { currency: 'USD' }))).toBe(
+      "is in USD and cannot be compared with the customer's unapplied cash of 0.00 EUR as of 2026-12-06: ask for it in EUR",
+    );
+    expect(
+      unappliedCashCheck({
+        request: refund(100),
+        asOf: AS_OF,
+        onFile: { currency: 'EUR', unappliedCash: 100 },
+        others: [],
+      })?.problem,
+    ).toBeUndefined();
+    expect(r(req({ type: 'rebate' }))).toBeUndefined();
+  });
+
+  it('the flag adds a level through the approval policy like the other flags (shipped: +1)', () => {
+    const policy = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
+    if (!policy.ok) throw new Error('the shipped approval policy is invalid');
+    expect(
+      levelsNeeded(refund(100_000), { riskClass: 'low', flags: ['aboveUnappliedCash'] }, policy.policy),
+    ).toEqual({
+      levels: 2,
+      why: ['amount up to 10000.00 EUR: 1 level', 'gate flag aboveUnappliedCash: +1'],
+    });
+  });
+});
+
 // ---- the report ----
 
 describe('riskGate: the report', () => {
@@ -815,12 +989,13 @@ describe('riskGate: the report', () => {
       inputs({
         assessment: aged,
         alerts: [alert('daysPastDue', 'high')],
-        // Five approved transfers to another account; a pending twin of this request.
+        // Five approved transfers to another account; a pending twin of this refund, and no
+        // unapplied cash to hand back.
         history: [
           ...fiveApproved().map((t) => ({ ...t, request: { ...t.request, beneficiaryAccount: OTHER_ACC } })),
-          transfer('TR-DUP', 3, 'pending', { amount: 1_000_000 }),
+          transfer('TR-DUP', 3, 'pending', { type: 'refund', amount: 1_000_000 }),
         ],
-        request: req({ amount: 1_000_000 }),
+        request: req({ type: 'refund', amount: 1_000_000 }),
       }),
     );
     expect(report.checks.map((c) => c.check)).toEqual([
@@ -831,6 +1006,7 @@ describe('riskGate: the report', () => {
       'beneficiary',
       'duplicate',
       'limitHeadroom',
+      'unappliedCash',
     ]);
     expect(report.flags).toEqual([
       'openAlerts',
@@ -839,6 +1015,7 @@ describe('riskGate: the report', () => {
       'newBeneficiary',
       'duplicate',
       'overLimit',
+      'aboveUnappliedCash',
     ]);
     expect(new Set(report.flags).size).toBe(report.flags.length);
     expect(report.flags).toEqual(report.checks.flatMap((c) => (c.flag ? [c.flag] : [])));

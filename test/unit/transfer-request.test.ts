@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ibanProblem, parseTransferRequest } from '../../functions/transfers/request.ts';
+import {
+  checkTransferRequest,
+  ibanProblem,
+  parseTransferRequest,
+} from '../../functions/transfers/request.ts';
 
 const valid = {
   customerId: 'ACME',
@@ -92,6 +96,22 @@ describe('transfer requests', () => {
     expect(parseTransferRequest({ ...change, amount: '10.00' })).toMatchObject({
       ok: false,
       issues: [{ field: 'amount', message: 'must be absent or 0 for a bank account change' }],
+    });
+  });
+
+  it('a refused request still hands on the fields that passed, for the checks against the store', () => {
+    expect(checkTransferRequest({ ...valid, customerId: ' NOPE42 ', reason: '' })).toEqual({
+      ok: false,
+      issues: [{ field: 'reason', message: 'must say why (at least 3 characters)' }],
+      passed: { customerId: 'NOPE42', type: 'refund', amount: 1_250_000, currency: 'EUR' },
+    });
+    // A field that failed is not handed on; the amount needs its type and currency.
+    expect(checkTransferRequest({ ...valid, customerId: '', currency: 'EURO' })).toMatchObject({
+      ok: false,
+      passed: { customerId: undefined, type: 'refund', amount: undefined, currency: undefined },
+    });
+    expect(checkTransferRequest({ ...valid, amount: '1.234', requester: '' })).toMatchObject({
+      passed: { customerId: 'ACME', amount: undefined, currency: 'EUR' },
     });
   });
 });
