@@ -131,7 +131,7 @@ function decideCut(d: DecisionInput, current: number, to: number, m: (v: number)
       to,
       request: 'decrease',
       rule: 'CUT_BELOW_EXPOSURE',
-      words: `cut from ${m(current)} to ${m(to)} needs approval: it is below the exposure of ${m(d.exposure)} (an automatic cut stops at ${m(floor)})`,
+      words: `cut from ${m(current)} to ${m(to)} needs approval: it is below the exposure of ${m(d.exposure)}, and a review never cuts a limit below what the customer owes on its own`,
     };
   if (cut > current * share)
     return {

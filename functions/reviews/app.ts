@@ -139,12 +139,7 @@ export class ReviewApp {
     if (existing)
       return { runId, asOf: existing.asOf, selected: existing.selected, manifest: existing.manifest };
     const policy = await this.deps.policy();
-    const [ids, states, alerts] = await Promise.all([
-      store.listCustomerIds(),
-      store.reviewStates(),
-      store.listAlerts('active'),
-    ]);
-    const due = dueCustomers(ids, new Map(states.map((s) => [s.customerId, s])), alerts, asOf, policy);
+    const due = await dueNow(store, asOf, policy);
     const manifest = await this.deps.manifests.put(runId, due);
     const run = await store.createRun({
       runId,
@@ -221,38 +216,14 @@ export class ReviewApp {
 
   /** Reviews one customer and stores the review (or finds the one a crashed attempt stored). */
   private async make(runId: string, asOf: IsoDate, item: DueCustomer, policy: Policy): Promise<Review> {
-    const { store } = this.deps;
     const now = this.deps.clock.now().toISOString();
-    let review: Review | undefined;
-    // Per-customer retry: a throttled or dropped read is tried again before the review counts as failed.
-    for (let attempt = 1; review === undefined; attempt++) {
-      try {
-        const part = await store.loadCustomerPartition(item.customerId);
-        const previous = part.review;
-        const file = asOfFile(creditFileOf(item.customerId, part), asOf);
-        review = reviewCustomer({
-          runId,
-          customerId: item.customerId,
-          due: item.reason,
-          asOf,
-          now,
-          file,
-          previous,
-          alerts: part.alerts ?? [],
-          policy,
-        });
-      } catch (error) {
-        if (attempt < CUSTOMER_ATTEMPTS) {
-          await sleep((this.deps.retryBaseMs ?? 100) * 4 ** (attempt - 1));
-          continue;
-        }
-        review = failedReview(
-          { runId, customerId: item.customerId, due: item.reason, asOf, now, policyId: policy.id },
-          error,
-        );
-      }
-    }
-    return store.claimReview(review);
+    const review = await reviewWithRetries(this.deps, runId, asOf, item, policy, now, CUSTOMER_ATTEMPTS);
+    return this.deps.store.claimReview(review);
+  }
+
+  /** What a run as of `asOf` would do now, with nothing stored, asked or announced (`previewReview`). */
+  preview(asOf: IsoDate): Promise<ReviewPreview> {
+    return previewReview(this.deps, asOf);
   }
 
   /**
@@ -373,6 +344,111 @@ export function withTransfer(r: Review, approvals: ReviewRun['approvals']): Revi
   if (r.outcome !== 'approval' || r.transferId || !approvals) return r;
   const transferId = approvals.mode === 'batch' ? approvals.transferId : approvals.byCustomer[r.customerId];
   return transferId ? { ...r, transferId } : r;
+}
+
+/** The customers due as of `asOf`: every customer, its review state and the active alerts, read whole. */
+async function dueNow(
+  store: Pick<ReviewStore, 'listCustomerIds' | 'reviewStates' | 'listAlerts'>,
+  asOf: IsoDate,
+  policy: Policy,
+): Promise<DueCustomer[]> {
+  const [ids, states, alerts] = await Promise.all([
+    store.listCustomerIds(),
+    store.reviewStates(),
+    store.listAlerts('active'),
+  ]);
+  return dueCustomers(ids, new Map(states.map((s) => [s.customerId, s])), alerts, asOf, policy);
+}
+
+/**
+ * One customer's review as of `asOf`, computed and not stored: a read that fails is tried again
+ * (throttling, a dropped connection) before the review is a failed one, reported with its error.
+ */
+async function reviewWithRetries(
+  deps: Pick<ReviewDeps, 'store' | 'retryBaseMs'>,
+  runId: string,
+  asOf: IsoDate,
+  item: DueCustomer,
+  policy: Policy,
+  now: string,
+  attempts: number,
+): Promise<Review> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const part = await deps.store.loadCustomerPartition(item.customerId);
+      return reviewCustomer({
+        runId,
+        customerId: item.customerId,
+        due: item.reason,
+        asOf,
+        now,
+        file: asOfFile(creditFileOf(item.customerId, part), asOf),
+        previous: part.review,
+        alerts: part.alerts ?? [],
+        policy,
+      });
+    } catch (error) {
+      if (attempt < attempts) {
+        await sleep((deps.retryBaseMs ?? 100) * 4 ** (attempt - 1));
+        continue;
+      }
+      return failedReview(
+        { runId, customerId: item.customerId, due: item.reason, asOf, now, policyId: policy.id },
+        error,
+      );
+    }
+  }
+}
+
+/** What a review run would do, before anything changes: its counts and every customer's decision. */
+export interface ReviewPreview {
+  readonly asOf: IsoDate;
+  readonly policyId: string;
+  readonly selected: number;
+  readonly counts: ReviewCounts;
+  /** How the run would ask people: nothing to ask, one request per customer, or one for the batch. */
+  readonly approvals: 'none' | 'each' | 'batch';
+  /** Every customer due, in id order, without the factors (the run's own page has them). */
+  readonly reviews: readonly Review[];
+}
+
+/** The run id a preview's reviews carry: nothing is stored under it. */
+export const PREVIEW_RUN = 'preview';
+
+/**
+ * A dry run: the customers a review as of `asOf` would select, each re-scored and decided exactly
+ * as the run would (the same selection, `reviewCustomer` and approval rule), and nothing stored,
+ * no limit written, no approval asked, nobody told. What the console and `sentinel review run
+ * --dry-run` show before a person runs the review.
+ */
+export async function previewReview(
+  deps: Pick<ReviewDeps, 'store' | 'policy' | 'clock' | 'concurrency' | 'retryBaseMs'>,
+  asOf: IsoDate,
+): Promise<ReviewPreview> {
+  const policy = await deps.policy();
+  const due = await dueNow(deps.store, asOf, policy);
+  const now = deps.clock.now().toISOString();
+  const reviews = await mapLimit(due, deps.concurrency ?? 8, async (item) => {
+    const { factors: _f, ...r } = await reviewWithRetries(
+      deps,
+      PREVIEW_RUN,
+      asOf,
+      item,
+      policy,
+      now,
+      CUSTOMER_ATTEMPTS,
+    );
+    return r;
+  });
+  const asking = reviews.filter((r) => r.status === 'done' && r.outcome === 'approval').length;
+  return {
+    asOf,
+    policyId: policy.id,
+    selected: due.length,
+    counts: countsOf(reviews),
+    approvals: asking === 0 ? 'none' : asking > policy.review.approvals.batchAbove ? 'batch' : 'each',
+    reviews,
+  };
 }
 
 const secondsBetween = (from: string, to: string) => Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000);

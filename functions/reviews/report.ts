@@ -15,14 +15,21 @@ export const REPORT_COLUMNS = [
   'score',
   'risk_class',
   'currency',
+  'exposure',
+  'overdue',
+  'max_days_past_due',
   'limit_before',
   'recommended_limit',
   'limit_after',
+  'asked_limit',
   'outcome',
+  'rule',
+  'thin_history',
   'transfer_id',
   'next_review',
   'attention',
   'decision',
+  'basis',
   'error',
 ] as const;
 
@@ -44,14 +51,21 @@ function row(r: Review): (string | number)[] {
     r.score ?? '',
     r.riskClass ?? '',
     r.currency ?? '',
+    amount(r.figures?.exposure, r.currency),
+    amount(r.figures?.overdueAmount, r.currency),
+    r.figures?.maxDaysPastDue ?? '',
     amount(r.currentLimit, r.currency),
     amount(r.recommendedLimit, r.currency),
     amount(r.limitAfter, r.currency),
+    amount(r.askedLimit, r.currency),
     r.outcome ?? '',
+    r.rule ?? '',
+    r.thinHistory === undefined ? '' : r.thinHistory ? 'yes' : 'no',
     r.transferId ?? '',
     r.nextReviewOn ?? '',
     r.attention ? 'yes' : 'no',
     r.decision ?? '',
+    (r.basis ?? []).join('; '),
     r.error ?? '',
   ];
 }
@@ -86,6 +100,14 @@ const who = (r: Review) => (r.name && r.name !== r.customerId ? `${r.customerId}
 const limitCell = (v: number | undefined, r: Review) =>
   v === undefined ? '—' : `${amount(v, r.currency)} ${r.currency}`;
 
+function approvalsWords(run: ReviewRun): string {
+  const a = run.approvals;
+  if (!a) return 'nothing needed approval';
+  return a.mode === 'batch'
+    ? `once, for the whole batch of ${a.count} changes (${a.transferId})`
+    : `one request per customer (${a.count})`;
+}
+
 /** The run's report: a CSV of every customer, and a page a person reads (changes and who needs attention). */
 export function reviewReport(run: ReviewRun, reviews: readonly Review[]): { csv: string; html: string } {
   const csv = `${[REPORT_COLUMNS.join(','), ...reviews.map((r) => row(r).map(csvCell).join(','))].join('\r\n')}\r\n`;
@@ -106,7 +128,8 @@ export function reviewReport(run: ReviewRun, reviews: readonly Review[]): { csv:
     ['Failed', c?.failed ?? 0],
     ['Limits cut', c?.outcomes.cut ?? 0],
     ['Limits raised', c?.outcomes.raise ?? 0],
-    ['Increases sent for approval', c?.outcomes.approval ?? 0],
+    ['Sent for approval (first limits, large raises, deep cuts)', c?.outcomes.approval ?? 0],
+    ['How approval was asked', approvalsWords(run)],
     ['Limits kept', c?.outcomes.keep ?? 0],
     ['Ratings up / down', `${c?.ratingUp ?? 0} / ${c?.ratingDown ?? 0}`],
     ['Need attention', c?.attention ?? 0],
@@ -140,9 +163,11 @@ ${table('Rating changes', ratingChanges, [
 ])}
 ${table('Limit changes', limitChanges, [
   ['Customer', who],
+  ['Rating', (r) => r.rating ?? '—'],
+  ['Exposure', (r) => limitCell(r.figures?.exposure, r), true],
+  ['Overdue', (r) => limitCell(r.figures?.overdueAmount, r), true],
   ['Before', (r) => limitCell(r.currentLimit, r), true],
-  ['Recommended', (r) => limitCell(r.recommendedLimit, r), true],
-  ['After', (r) => limitCell(r.limitAfter, r), true],
+  ['After', (r) => limitCell(r.outcome === 'approval' ? r.askedLimit : r.limitAfter, r), true],
   [
     'Outcome',
     (r) =>
@@ -151,6 +176,7 @@ ${table('Limit changes', limitChanges, [
         : (r.outcome ?? ''),
   ],
   ['Why', (r) => r.decision ?? ''],
+  ['Basis', (r) => (r.basis ?? []).join('; ')],
 ])}
 </body></html>
 `;

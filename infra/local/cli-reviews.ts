@@ -2,10 +2,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
 import { formatMinor } from '../../functions/core/money.ts';
-import { withTransfer } from '../../functions/reviews/app.ts';
+import { previewReview, type ReviewPreview, withTransfer } from '../../functions/reviews/app.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review } from '../../functions/reviews/review.ts';
-import { dateOption, table, UsageError, withStore } from './cli-common.ts';
+import { dateOption, table, today, UsageError, withStore } from './cli-common.ts';
+import { loadPolicy } from './cli-credit.ts';
 import { CliFailure, consoleApi } from './cli-transfers.ts';
 
 /**
@@ -49,6 +50,72 @@ function reviewRows(reviews: readonly Review[]): string[][] {
   ]);
 }
 
+const OUTCOME_WORDS: Record<string, string> = {
+  cut: 'cut at once',
+  raise: 'raised at once',
+  approval: 'for approval',
+  keep: 'kept',
+};
+
+const APPROVAL_WORDS: Record<ReviewPreview['approvals'], string> = {
+  none: 'nothing needs approval',
+  each: 'one approval request per customer',
+  batch: 'one approval request for the whole batch, with its table',
+};
+
+/**
+ * `review run --dry-run`: what a run as of the date would do, and nothing changed: read from the
+ * store (with or without `npm start` running), decided by the run's own code (`previewReview`).
+ */
+async function dryRun(dataDir: string | undefined, asOf: string, json: boolean): Promise<number> {
+  return withStore(dataDir, async (env) => {
+    const p = await previewReview(
+      {
+        store: storeOf(env),
+        policy: () => loadPolicy(env.store),
+        clock: { now: () => new Date() },
+      },
+      asOf,
+    );
+    if (json) {
+      console.log(JSON.stringify({ dryRun: true, ...p }, null, 2));
+      return 0;
+    }
+    const c = p.counts;
+    const changes = p.reviews.filter((r) => r.status === 'failed' || r.outcome !== 'keep');
+    console.log(
+      [
+        `dry run of a review as of ${p.asOf} (policy ${p.policyId}): nothing was changed`,
+        `  ${p.selected} customers due: ${c.outcomes.cut} would be cut at once, ${c.outcomes.raise} raised at once, ${c.outcomes.approval} sent for approval, ${c.outcomes.keep} kept${c.failed > 0 ? `, ${c.failed} could not be reviewed` : ''}`,
+        `  approvals: ${APPROVAL_WORDS[p.approvals]}`,
+      ].join('\n'),
+    );
+    if (changes.length > 0)
+      console.log(
+        `\n${table(
+          ['customer', 'rating', 'would be', 'limit now', 'limit after', 'exposure', 'overdue', 'why'],
+          changes.map((r) => [
+            r.customerId,
+            r.rating ?? '—',
+            r.status === 'failed' ? 'failed' : (OUTCOME_WORDS[r.outcome ?? ''] ?? ''),
+            money(r.currentLimit, r.currency),
+            money(r.outcome === 'approval' ? r.askedLimit : r.limitAfter, r.currency),
+            money(r.figures?.exposure, r.currency),
+            money(r.figures?.overdueAmount, r.currency),
+            r.status === 'failed' ? (r.error ?? '') : (r.decision ?? ''),
+          ]),
+          new Set([3, 4, 5, 6]),
+        )}`,
+      );
+    console.log(
+      `\n${c.outcomes.keep} limits kept. Run it with \`sentinel review run${asOfFlag(p.asOf)}\` (needs \`npm start\`).`,
+    );
+    return 0;
+  });
+}
+
+const asOfFlag = (asOf: string) => (asOf === today() ? '' : ` --as-of ${asOf}`);
+
 export async function cmdReview(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
@@ -57,6 +124,7 @@ export async function cmdReview(args: string[]): Promise<number> {
     options: {
       'as-of': { type: 'string' },
       resume: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
     },
@@ -65,6 +133,10 @@ export async function cmdReview(args: string[]): Promise<number> {
   switch (sub) {
     case 'run': {
       const asOf = values['as-of'] === undefined ? undefined : dateOption('as-of', values['as-of']);
+      if (values['dry-run']) {
+        if (values.resume) throw new UsageError('--dry-run previews a new run; it cannot resume one');
+        return dryRun(values['data-dir'], asOf ?? today(), values.json);
+      }
       const { status, json } = await consoleApi(dataDir, 'POST', '/api/reviews/runs', {
         ...(asOf ? { asOf } : {}),
         ...(values.resume ? { runId: values.resume } : {}),
@@ -134,7 +206,7 @@ export async function cmdReview(args: string[]): Promise<number> {
       });
     default:
       throw new UsageError(
-        'review needs one of: run [--as-of D] [--resume RUN] [--json], show RUN [--json], runs [--json]',
+        'review needs one of: run [--as-of D] [--dry-run] [--resume RUN] [--json], show RUN [--json], runs [--json]',
       );
   }
 }

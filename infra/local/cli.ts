@@ -74,9 +74,10 @@ Usage: sentinel <command> [options]        (every command takes --data-dir DIR, 
   approvals [--json]                        approvals waiting for a decision
   audit verify [--json]                     prove the audit trail intact, or name the first broken record
   metrics [--json]                          what the local handlers measured (rows, latency, alerts, approvals)
-  review run [--as-of D] [--resume RUN] [--json]
+  review run [--as-of D] [--dry-run] [--resume RUN] [--json]
                                             re-rate the customers due and adjust their limits (needs
-                                            \`start\` running); prints the run's counts and report files
+                                            \`start\` running); prints the run's counts and report files;
+                                            --dry-run shows what it would change and changes nothing
   review show RUN [--json] | review runs [--json]   a run with every customer it reviewed; the runs
   backtest --from D --to D [--policy FILE] [--json]
                                             replay the rules day by day over history: alerts per

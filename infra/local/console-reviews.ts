@@ -1,5 +1,6 @@
 import type { IsoDate } from '../../functions/core/dates.ts';
 import { formatMinor } from '../../functions/core/money.ts';
+import type { ReviewPreview } from '../../functions/reviews/app.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review, ReviewState } from '../../functions/reviews/review.ts';
 import { type Html, html } from './console.ts';
@@ -17,6 +18,8 @@ export interface ConsoleReviews {
    * with the id of a run that did not finish, resumes it.
    */
   readonly run: (asOf?: IsoDate, runId?: string) => Promise<{ run: ReviewRun; resumed: boolean }>;
+  /** What a run as of the date would do, with nothing changed (a dry run). */
+  readonly preview: (asOf: IsoDate) => Promise<ReviewPreview>;
   /** The run's report file, as written to the outbox. */
   readonly report: (runId: string, kind: 'csv' | 'html') => Promise<string | undefined>;
   /** Where a customer stands, and its latest reviews. */
@@ -59,11 +62,11 @@ export function reviewsPage(runs: readonly ReviewRun[], today: IsoDate, problem?
 <td class="num">${c?.attention ?? '—'}</td><td><code>${r.runId}</code></td></tr>`;
   });
   return html`<h1>Periodic reviews</h1>
-<p>Customers are re-rated on the policy's cadence (high risk monthly, medium quarterly, low yearly by default) and at once after a severe alert or a downgrade. Cuts apply at once; large increases go to the approval chain as credit releases. A run starts daily after the daily evaluation, or here.</p>
+<p>Customers are re-rated on the policy's cadence (high risk monthly, medium quarterly, low yearly by default) and at once after a severe alert or a downgrade. A small cut that stays above the exposure, or a small raise, applies at once; a first limit, a large raise or a deep cut goes to the approval chain. A run starts daily after the daily evaluation, or here: you see what it would change first, and nothing changes until you confirm.</p>
 ${problem ? html`<div class="problem">${problem}</div>` : ''}
-<form method="post" action="/reviews/run" class="inline">
+<form method="get" action="/reviews/preview" class="inline">
 <label for="asOf">Review as of</label> <input id="asOf" name="asOf" type="date" value="${today}" required>
-<button type="submit">Run a review now</button>
+<button type="submit">Preview a review</button>
 </form>
 <h2>Runs</h2>
 ${
@@ -102,6 +105,56 @@ ${
 <td class="num">${amount(r.currentLimit, r.currency)}</td><td class="num">${amount(r.recommendedLimit, r.currency)}</td><td class="num">${amount(r.limitAfter, r.currency)}</td>
 ${outcomeCell(r)}<td>${r.nextReviewOn ?? '—'}</td><td>${r.attention ? 'yes' : ''}</td></tr>`,
   )}</tbody></table>`;
+}
+
+const DECISION_WORDS: Record<string, string> = {
+  cut: 'cut at once',
+  raise: 'raised at once',
+  approval: 'asked for approval',
+  keep: 'kept',
+};
+
+const changeRow = (r: Review) => {
+  const to = r.outcome === 'approval' ? r.askedLimit : r.limitAfter;
+  return html`<tr><td><a href="/customers/${encodeURIComponent(r.customerId)}?asOf=${r.asOf}">${r.customerId}</a>${r.name && r.name !== r.customerId ? html` <span class="muted">${r.name}</span>` : ''}</td>
+<td>${ratingText(r)}</td><td>${r.status === 'failed' ? 'failed' : (DECISION_WORDS[r.outcome ?? ''] ?? '')}</td>
+<td class="num">${amount(r.currentLimit, r.currency)}</td><td class="num">${amount(to, r.currency)}</td>
+<td class="num">${amount(r.figures?.exposure, r.currency)}</td><td class="num">${amount(r.figures?.overdueAmount, r.currency)}</td>
+<td class="wide">${r.status === 'failed' ? (r.error ?? '') : (r.decision ?? '')}</td></tr>`;
+};
+
+const changeTable = (rows: readonly Review[]) =>
+  html`<div class="wrap"><table><thead><tr><th>Customer</th><th>Rating</th><th>Would be</th><th class="num">Limit now</th><th class="num">Limit after</th><th class="num">Exposure</th><th class="num">Overdue</th><th>Why</th></tr></thead>
+<tbody>${rows.map(changeRow)}</tbody></table></div>`;
+
+const ASK_WORDS: Record<ReviewPreview['approvals'], string> = {
+  none: 'nothing needs approval',
+  each: 'one approval request per customer',
+  batch: 'one approval request for the whole batch, with its table',
+};
+
+/**
+ * What a review would do before it runs: the counts, every limit it would change or ask to change
+ * (before and after, exposure, overdue and why), the customers it would keep, and the button that
+ * runs it. Nothing has changed when this page is shown.
+ */
+export function reviewPreviewPage(p: ReviewPreview): Html {
+  const c = p.counts;
+  const changes = p.reviews.filter((r) => r.status === 'failed' || r.outcome !== 'keep');
+  const kept = p.reviews.filter((r) => r.status !== 'failed' && r.outcome === 'keep');
+  return html`<h1>Preview: a review as of ${p.asOf}</h1>
+<p class="note">Nothing has changed yet. This is what the review would do if you run it now.</p>
+<dl class="kv"><dt>Policy</dt><dd><code>${p.policyId}</code></dd><dt>Customers due</dt><dd>${p.selected}</dd>
+<dt>Limits</dt><dd>${c.outcomes.cut} cut at once, ${c.outcomes.raise} raised at once, ${c.outcomes.approval} sent for approval, ${c.outcomes.keep} kept${c.failed > 0 ? html`, <span class="late">${c.failed} could not be reviewed</span>` : ''}</dd>
+<dt>Approvals</dt><dd>${ASK_WORDS[p.approvals]}</dd><dt>Need attention</dt><dd>${c.attention}</dd></dl>
+<form method="post" action="/reviews/run" class="inline">
+<input type="hidden" name="asOf" value="${p.asOf}"><input type="hidden" name="confirmed" value="yes">
+<button type="submit">Run this review</button> <a href="/reviews">Cancel</a>
+</form>
+<h2>Limits it would change or ask to change (${changes.length})</h2>
+${changes.length === 0 ? html`<p class="muted">None: every limit stays as it is.</p>` : changeTable(changes)}
+<h2>Limits it would keep (${kept.length})</h2>
+${kept.length === 0 ? html`<p class="muted">None.</p>` : changeTable(kept)}`;
 }
 
 /** The review section of a customer's page. */

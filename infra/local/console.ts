@@ -29,6 +29,7 @@ import {
   type ConsoleReviews,
   customerReviewSection,
   reviewHref,
+  reviewPreviewPage,
   reviewRunPage,
   reviewsPage,
 } from './console-reviews.ts';
@@ -1354,6 +1355,22 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
       if (api) return jsonReply(200, { runs });
       return htmlReply(200, 'Reviews', reviewsPage(runs, opts.today()), 'reviews');
     }
+    if (b === 'preview') {
+      const asOf = params.get('asOf')?.trim() || opts.today();
+      if (isoDateOrNull(asOf) === null) {
+        const message = `"${asOf}" is not a date (YYYY-MM-DD). Nothing was previewed.`;
+        if (api) return problem(400, message, true);
+        return htmlReply(
+          400,
+          'Reviews',
+          reviewsPage(await opts.reviews.list(50), opts.today(), message),
+          'reviews',
+        );
+      }
+      const preview = await opts.reviews.preview(asOf);
+      if (api) return jsonReply(200, preview);
+      return htmlReply(200, `Preview ${asOf}`, reviewPreviewPage(preview), 'reviews');
+    }
     const found = await opts.reviews.show(b);
     if (!found) return problem(404, `There is no review run "${b}".`, api);
     if (api) return jsonReply(200, found);
@@ -1512,7 +1529,13 @@ async function runReview(
   } else {
     if (type !== FORM_TYPE)
       return problem(415, `Send the form as ${FORM_TYPE}, as the Reviews page does.`, false);
-    asOf = new URLSearchParams(body).get('asOf')?.trim() || undefined;
+    const form = new URLSearchParams(body);
+    asOf = form.get('asOf')?.trim() || undefined;
+    // A person runs a review from its preview: anything else is sent to the preview first.
+    if (form.get('confirmed') !== 'yes' && (asOf === undefined || isoDateOrNull(asOf) !== null)) {
+      const location = `/reviews/preview?asOf=${encodeURIComponent(asOf ?? opts.today())}`;
+      return { status: 303, type: 'text', body: `Preview first: ${location}\n`, headers: { location } };
+    }
   }
   if (asOf !== undefined && isoDateOrNull(asOf) === null) {
     const message = `"${asOf}" is not a date (YYYY-MM-DD). No review was run.`;

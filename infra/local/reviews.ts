@@ -276,6 +276,7 @@ export function localReviewsRuntime(o: {
         const r = await run({ asOf, runId, trigger: 'manual' });
         return { run: r.run, resumed: r.resumed };
       },
+      preview: (asOf) => reviews().app.preview(asOf),
       report: fileOf,
       customer: async (customerId) => {
         const reviews = await store.customerReviews(customerId, 20);

@@ -92,6 +92,36 @@ afterAll(async () => {
 describe('sentinel review beside a running `sentinel start`', () => {
   let run: ReviewRun;
 
+  it('review run --dry-run: what a run would change, with nothing changed', async () => {
+    const r = await sentinel(['review', 'run', '--dry-run', '--as-of', AS_OF, '--data-dir', dataDir], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe(`dry run of a review as of ${AS_OF} (policy ${POLICY.id}): nothing was changed`);
+    expect(lines[1]?.trim()).toBe(
+      '4 customers due: 1 would be cut at once, 1 raised at once, 1 sent for approval, 1 kept',
+    );
+    expect(lines[2]?.trim()).toBe('approvals: one approval request per customer');
+    // The changes, each with the limit now and after, the exposure, the overdue amount and why.
+    const cut = lines.find((l) => l.startsWith('CCUT '));
+    expect(cut).toMatch(/^CCUT +B +cut at once +[\d.]+ EUR +[\d.]+ EUR +[\d.]+ EUR +0\.00 EUR +cut from /);
+    expect(lines.some((l) => l.startsWith('CKEEP '))).toBe(false);
+    expect(r.stdout).toContain(`1 limits kept. Run it with \`sentinel review run --as-of ${AS_OF}\``);
+    const json = await sentinel(
+      ['review', 'run', '--dry-run', '--as-of', AS_OF, '--json', '--data-dir', dataDir],
+      dir,
+    );
+    const preview = JSON.parse(json.stdout) as {
+      dryRun: boolean;
+      selected: number;
+      reviews: { outcome: string }[];
+    };
+    expect([preview.dryRun, preview.selected]).toEqual([true, 4]);
+    expect(preview.reviews.map((x) => x.outcome).sort()).toEqual(['approval', 'cut', 'keep', 'raise']);
+    // Nothing was stored: no run, and the next command still finds all four due.
+    const runs = await sentinel(['review', 'runs', '--data-dir', dataDir], dir);
+    expect(runs.stdout).toContain('no review has run yet');
+  });
+
   it('review run --as-of --json: runs in the product and prints the run with its counts', async () => {
     const r = await sentinel(['review', 'run', '--as-of', AS_OF, '--json', '--data-dir', dataDir], dir);
     expect(r.code, r.stderr).toBe(0);

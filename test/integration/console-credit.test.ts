@@ -271,7 +271,7 @@ describe('the console shows alerts and the credit assessment', () => {
       Recommended: '2,000.00 EUR',
       Change: 'CUT',
       'A review today':
-        'approval: cut from 10000.00 EUR to 2000.00 EUR needs approval: it is below the exposure of 9000.00 EUR (an automatic cut stops at 9000.00 EUR)',
+        'approval: cut from 10000.00 EUR to 2000.00 EUR needs approval: it is below the exposure of 9000.00 EUR, and a review never cuts a limit below what the customer owes on its own',
     });
     expect(pairs(credit).Reason).toMatch(
       /^the formula gives 2000\.00, below the current 10000\.00: rating E, /,

@@ -142,23 +142,50 @@ describe('running a review from the console in a real browser', () => {
           ),
       );
 
-    // 1. The Reviews page: no run yet, the form to run one.
+    // 1. The Reviews page: no run yet, the form to preview one.
     const first = await page.goto(`${web.url}/reviews`);
     expect(first?.status()).toBe(200);
     expect(await page.locator('h1').textContent()).toBe('Periodic reviews');
     expect(await bodyText()).toContain('No review has run yet.');
-    const form = page.locator('form[action="/reviews/run"]');
-    expect(await form.getAttribute('method')).toBe('post');
+    const form = page.locator('form[action="/reviews/preview"]');
+    expect(await form.getAttribute('method')).toBe('get');
     expect(await page.locator('#asOf').getAttribute('type')).toBe('date');
 
-    // 2. As of the seed's date, run now: 303 to the run's page.
+    // 2. As of the seed's date, preview first: what would change, and nothing changed yet.
     await page.locator('#asOf').fill(AS_OF);
+    await page.getByRole('button', { name: 'Preview a review' }).click();
+    await page.waitForURL(`${web.url}/reviews/preview?asOf=${AS_OF}`);
+    expect(await page.locator('h1').textContent()).toBe(`Preview: a review as of ${AS_OF}`);
+    expect(await bodyText()).toContain('Nothing has changed yet.');
+    const preview = await terms();
+    expect(preview.get('Customers due')).toBe('4');
+    expect(preview.get('Limits')).toBe('1 cut at once, 1 raised at once, 1 sent for approval, 1 kept');
+    expect(preview.get('Approvals')).toBe('one approval request per customer');
+    const proposed = await page
+      .locator('table tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) =>
+          [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').replace(/\s+/g, ' ').trim()),
+        ),
+      );
+    // Three changes, then the one kept; each with the limit now and after, exposure, overdue and why.
+    expect(proposed.map((r) => [(r[0] ?? '').split(' ')[0], r[2]])).toEqual([
+      ['CAPPROVE', 'asked for approval'],
+      ['CCUT', 'cut at once'],
+      ['CRAISE', 'raised at once'],
+      ['CKEEP', 'kept'],
+    ]);
+    for (const r of proposed) expect(r[5]).toMatch(/^[\d.]+ EUR$/);
+    expect(proposed[1]?.[7]).toMatch(/^cut from .* EUR at once: still above the exposure of /);
+    expect(await runsStored()).toBe(0);
+
+    // 3. Run this review: 303 to the run's page.
     const [sent] = await Promise.all([
       page.waitForResponse((r) => r.url() === `${web.url}/reviews/run` && r.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Run a review now' }).click(),
+      page.getByRole('button', { name: 'Run this review' }).click(),
     ]);
     expect(sent.status()).toBe(303);
-    expect(sent.request().postData()).toBe(`asOf=${AS_OF}`);
+    expect(sent.request().postData()).toBe(`asOf=${AS_OF}&confirmed=yes`);
     await page.waitForURL(/\/reviews\/review-2026-06-30-[0-9a-f]{8}$/);
     runId = decodeURIComponent(page.url().slice(`${web.url}/reviews/`.length));
     expect(await page.locator('h1').textContent()).toBe(`Review as of ${AS_OF}`);
@@ -255,7 +282,7 @@ describe('the review pages over plain HTTP', () => {
     expect(lines).toHaveLength(5);
     expect(lines[0]?.startsWith('customer_id,name,status,')).toBe(true);
     const approvalLine = lines.find((l) => l.startsWith('CAPPROVE,'));
-    expect(approvalLine).toContain(`,approval,${transferId},`);
+    expect(approvalLine).toContain(`,approval,RAISE_FOR_APPROVAL,no,${transferId},`);
     expect(lines.filter((l) => l.includes(',cut,'))).toHaveLength(1);
   });
 
@@ -354,7 +381,7 @@ describe('the review pages over plain HTTP', () => {
     const page = text(await res.text());
     expect(page).toContain('"2026-02-30" is not a date (YYYY-MM-DD). No review was run.');
     // The page again, with its form and the runs.
-    expect(page).toContain('Run a review now');
+    expect(page).toContain('Preview a review');
     const api = await postRunApi({ asOf: '2026-02-30' });
     expect(api.status).toBe(400);
     expect(((await api.json()) as { error: string }).error).toContain('"2026-02-30" is not a date');
@@ -364,6 +391,31 @@ describe('the review pages over plain HTTP', () => {
       body: JSON.stringify({ asOf: AS_OF }),
     });
     expect(form.status).toBe(415);
+    expect(await runsStored()).toBe(before);
+  });
+
+  it('a run form that was not confirmed on its preview runs nothing: 303 to the preview', async () => {
+    const before = await runsStored();
+    const res = await postRunForm({}, `asOf=${AS_OF}`);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/reviews/preview?asOf=${AS_OF}`);
+    expect(await runsStored()).toBe(before);
+  });
+
+  it('previews as JSON and as a page, stores nothing; a bad date is a 400', async () => {
+    const before = await runsStored();
+    const res = await fetch(`${web.url}/api/reviews/preview?asOf=${AS_OF}`);
+    expect(res.status).toBe(200);
+    const p = (await res.json()) as { selected: number; approvals: string; reviews: unknown[] };
+    // The run above reviewed everyone today: nobody is due again.
+    expect([p.selected, p.approvals, p.reviews.length]).toEqual([0, 'none', 0]);
+    const page = await fetch(`${web.url}/reviews/preview?asOf=${AS_OF}`);
+    expect(text(await page.text())).toContain('Limits it would change or ask to change (0)');
+    const bad = await fetch(`${web.url}/reviews/preview?asOf=2026-02-31`);
+    expect(bad.status).toBe(400);
+    expect(text(await bad.text())).toContain(
+      '"2026-02-31" is not a date (YYYY-MM-DD). Nothing was previewed.',
+    );
     expect(await runsStored()).toBe(before);
   });
 

@@ -259,7 +259,7 @@ describe('failures', () => {
     const csv = await readFile(run.run.report?.csv as string, 'utf8');
     // The name comes from the file that could not be read: the row has the id, the reason and the error.
     expect(csv).toMatch(
-      /\r\nCRAISE,,failed,"scheduled: due on [^"]+",.*,yes,,Error: partition unreadable\r\n/,
+      /\r\nCRAISE,,failed,"scheduled: due on [^"]+",.*,yes,,,Error: partition unreadable\r\n/,
     );
   });
 

@@ -134,7 +134,7 @@ describe('decideLimit: cuts', () => {
       6_000_000,
     ]);
     expect(d.words).toBe(
-      'cut from 100000.00 EUR to 60000.00 EUR needs approval: it is below the exposure of 60000.01 EUR (an automatic cut stops at 61000.00 EUR)',
+      'cut from 100000.00 EUR to 60000.00 EUR needs approval: it is below the exposure of 60000.01 EUR, and a review never cuts a limit below what the customer owes on its own',
     );
   });
 

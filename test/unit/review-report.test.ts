@@ -68,7 +68,25 @@ const reviews: Review[] = [
     recommendedLimit: 12_000_000,
     limitAfter: 12_000_000,
     outcome: 'cut',
-    decision: 'cut 200000.00 to 120000.00: rating B',
+    rule: 'CUT',
+    thinHistory: false,
+    decision: 'cut from 200000.00 EUR to 120000.00 EUR at once: still above the exposure of 81234.56 EUR',
+    basis: [
+      '40000.00 average monthly sales (480000.00 over the last 12 months) x 3 months',
+      '+ 1.00 guarantee',
+    ],
+    figures: {
+      exposure: 8_123_456,
+      openAmount: 8_123_456,
+      overdueAmount: 1_000_000,
+      maxDaysPastDue: 12,
+      limitUse: 0.41,
+      dso: 61.2,
+      salesInWindow: 48_000_000,
+      salesMonths: 12,
+      monthlySales: 4_000_000,
+      secured: 100,
+    },
     attention: true,
   }),
   // raise, rating up C -> B
@@ -88,6 +106,8 @@ const reviews: Review[] = [
     recommendedLimit: 2_000_000,
     limitAfter: 1_000_000,
     outcome: 'approval',
+    request: 'increase',
+    askedLimit: 2_000_000,
     decision: 'raise from 1000000 JPY to 2000000 JPY needs approval',
     transferId: 'T-9',
     attention: true,
@@ -193,6 +213,23 @@ describe('the CSV report', () => {
     expect(col(rowOf('C05'), 'limit_after')).toBe('0.00');
   });
 
+  it('writes the exposure, the overdue amount, the rule and the basis of a change; the limit asked for', () => {
+    const c02 = rowOf('C02');
+    expect([col(c02, 'exposure'), col(c02, 'overdue'), col(c02, 'max_days_past_due')]).toEqual([
+      '81234.56',
+      '10000.00',
+      '12',
+    ]);
+    expect([col(c02, 'rule'), col(c02, 'thin_history')]).toEqual(['CUT', 'no']);
+    expect(col(c02, 'basis')).toBe(
+      '40000.00 average monthly sales (480000.00 over the last 12 months) x 3 months; + 1.00 guarantee',
+    );
+    expect(col(rowOf('C04'), 'asked_limit')).toBe('2000000');
+    // A failed review has no figures: empty cells, not "undefined".
+    const c06 = rowOf('C06');
+    expect([col(c06, 'exposure'), col(c06, 'basis'), col(c06, 'thin_history')]).toEqual(['', '', '']);
+  });
+
   it('writes the review: before and after, outcome, transfer, next review, attention', () => {
     const c02 = rowOf('C02');
     expect(col(c02, 'rating_before')).toBe('A');
@@ -202,7 +239,9 @@ describe('the CSV report', () => {
     expect(col(c02, 'outcome')).toBe('cut');
     expect(col(c02, 'attention')).toBe('yes');
     expect(col(c02, 'next_review')).toBe('2027-06-30');
-    expect(col(c02, 'decision')).toBe('cut 200000.00 to 120000.00: rating B');
+    expect(col(c02, 'decision')).toBe(
+      'cut from 200000.00 EUR to 120000.00 EUR at once: still above the exposure of 81234.56 EUR',
+    );
     expect(col(rowOf('C04'), 'transfer_id')).toBe('T-9');
     expect(col(rowOf('C01'), 'attention')).toBe('no');
   });
@@ -265,6 +304,13 @@ describe('the HTML report', () => {
     expect(limits).toContain('<td class="n">200000.00 EUR</td>');
     expect(limits).toContain('<td class="n">1000000 JPY</td>');
     expect(limits).toContain('approval asked (T-9)');
+    // Each change with the exposure and overdue it was made against, and the limit's basis.
+    expect(limits).toContain('<td class="n">81234.56 EUR</td><td class="n">10000.00 EUR</td>');
+    expect(limits).toContain(
+      '<td>40000.00 average monthly sales (480000.00 over the last 12 months) x 3 months; + 1.00 guarantee</td>',
+    );
+    // The approval's row shows the limit asked for.
+    expect(limits).toContain('<td class="n">2000000 JPY</td><td>approval asked (T-9)</td>');
     expect(section('Rating changes')).toContain('<td>A (85)</td><td>B (70)</td>');
   });
 
@@ -274,6 +320,22 @@ describe('the HTML report', () => {
     expect(h).toContain('<h2>Needs attention</h2><p>None.</p>');
     expect(h).toContain('<h2>Rating changes</h2><p>None.</p>');
     expect(h).toContain('<h2>Limit changes</h2><p>None.</p>');
+  });
+
+  it('says how approval was asked: one by one, or once for the whole batch', () => {
+    expect(html).toContain('<dt>How approval was asked</dt><dd>nothing needed approval</dd>');
+    const each = reviewReport(
+      { ...run, approvals: { mode: 'each', count: 1, byCustomer: { C04: 'T-9' } } },
+      reviews,
+    );
+    expect(each.html).toContain('<dt>How approval was asked</dt><dd>one request per customer (1)</dd>');
+    const batch = reviewReport(
+      { ...run, approvals: { mode: 'batch', count: 12, transferId: 'TR-B' } },
+      reviews,
+    );
+    expect(batch.html).toContain(
+      '<dt>How approval was asked</dt><dd>once, for the whole batch of 12 changes (TR-B)</dd>',
+    );
   });
 
   it('carries the counts in its summary', () => {
