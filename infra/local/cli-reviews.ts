@@ -4,7 +4,16 @@ import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts'
 import { formatMinor } from '../../functions/core/money.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review } from '../../functions/reviews/review.ts';
-import { dateOption, table, UsageError, withStore } from './cli-common.ts';
+import {
+  dateOption,
+  limitOption,
+  pageOrAll,
+  plural,
+  shownText,
+  table,
+  UsageError,
+  withStore,
+} from './cli-common.ts';
 import { CliFailure, consoleApi } from './cli-transfers.ts';
 
 /**
@@ -56,11 +65,13 @@ export async function cmdReview(args: string[]): Promise<number> {
     options: {
       'as-of': { type: 'string' },
       resume: { type: 'string' },
+      limit: { type: 'string' },
       json: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
     },
   });
   const dataDir = resolve(values['data-dir'] ?? '.sentinel');
+  const limit = limitOption(values.limit, values.json);
   switch (sub) {
     case 'run': {
       const asOf = values['as-of'] === undefined ? undefined : dateOption('as-of', values['as-of']);
@@ -82,7 +93,12 @@ export async function cmdReview(args: string[]): Promise<number> {
         const store = storeOf(env);
         const run = await store.getRun(id);
         if (!run) throw new CliFailure(`there is no review run ${id}`);
-        const reviews = (await store.reviewsOf(id)).sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+        const page = await pageOrAll(
+          limit,
+          (size) => store.reviewsPage(id, { size }),
+          () => store.reviewsOf(id),
+        );
+        const reviews = page.items;
         if (values.json) console.log(JSON.stringify({ run, reviews }, null, 2));
         else
           console.log(
@@ -99,17 +115,23 @@ export async function cmdReview(args: string[]): Promise<number> {
               ],
               reviewRows(reviews),
               new Set([3, 4]),
-            )}`,
+            )}\n\n${shownText(page, plural('customer'), 'by customer id')}`,
           );
         return 0;
       });
     }
     case 'runs':
       return withStore(values['data-dir'], async (env) => {
-        const runs = await storeOf(env).listRuns(50);
+        const store = storeOf(env);
+        const page = await pageOrAll(
+          limit,
+          (size) => store.runsPage({ size }),
+          () => store.listRuns(),
+        );
+        const runs = page.items;
         if (values.json) console.log(JSON.stringify({ runs }, null, 2));
         else if (runs.length === 0) console.log('no review has run yet (`sentinel review run`)');
-        else
+        else {
           console.log(
             table(
               ['run', 'as of', 'status', 'due', 'reviewed', 'failed', 'cut', 'raised', 'approval'],
@@ -127,11 +149,13 @@ export async function cmdReview(args: string[]): Promise<number> {
               new Set([3, 4, 5, 6, 7, 8]),
             ),
           );
+          console.log(`\n${shownText(page, plural('review run'), 'newest first')}`);
+        }
         return 0;
       });
     default:
       throw new UsageError(
-        'review needs one of: run [--as-of D] [--resume RUN] [--json], show RUN [--json], runs [--json]',
+        'review needs one of: run [--as-of D] [--resume RUN] [--json], show RUN [--limit N] [--json], runs [--limit N] [--json]',
       );
   }
 }

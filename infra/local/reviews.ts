@@ -261,10 +261,10 @@ export function localReviewsRuntime(o: {
       }
     },
     console: {
-      list: (limit = 50) => store.listRuns(limit),
-      show: async (runId) => {
+      list: (req) => store.runsPage(req),
+      show: async (runId, req, filter) => {
         const r = await store.getRun(runId);
-        return r ? { run: r, reviews: await store.reviewsOf(runId) } : undefined;
+        return r ? { run: r, reviews: await store.reviewsPage(runId, req, filter) } : undefined;
       },
       run: async (asOf, runId) => {
         const r = await run({ asOf, runId, trigger: 'manual' });
@@ -273,7 +273,7 @@ export function localReviewsRuntime(o: {
       report: fileOf,
       customer: async (customerId) => ({
         state: await store.getReviewState(customerId),
-        reviews: await store.customerReviews(customerId, 20),
+        reviews: await store.customerReviews(customerId),
       }),
     },
   };
