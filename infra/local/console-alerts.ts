@@ -161,7 +161,8 @@ function alertsPage(v: AlertsView, names: ReadonlyMap<string, string>): Html {
   const list =
     page.total === 0 && page.items.length === 0
       ? html`<p class="note">${empty}</p>`
-      : html`${shownHtml(page, resolved ? 'Resolved alerts' : 'Alerts', order, q.severity || q.status !== 'active' ? listWords(q) : undefined)}
+      : html`${shownHtml(page, resolved ? 'Resolved alerts' : 'Alerts', order, q.severity || !['active', 'resolved'].includes(q.status) ? listWords(q) : undefined)}
+${pagerHtml(page, href)}
 ${resolved ? resolvedTable(page.items, names) : activeAlertsTable(page.items, names, true)}
 ${pagerHtml(page, href)}`;
   return html`<h1>${resolved ? 'Resolved alerts' : 'Alerts'}</h1>
