@@ -418,7 +418,7 @@ ${amountCell(l.creditLimit, l.currency)}
   const foot = totals.map(
     (t) => html`<tr>
 <td>Total ${t.currency}</td>
-<td>${t.customers} customer${t.customers === 1 ? '' : 's'}</td>
+<td>${grouped(t.customers)} customer${t.customers === 1 ? '' : 's'}</td>
 <td>${t.currency}</td>
 ${amountCell(t.openAmount, t.currency)}
 ${amountCell(t.overdueAmount, t.currency, true)}

@@ -232,12 +232,12 @@ describe('every active alert, however many', () => {
 
 describe('the readers that need every alert see every one', () => {
   it('the digest counts all 2,500 and lists the 50 most severe (the rest counted, not dropped)', async () => {
-    let sent: AlertDigest | undefined;
+    const sent: AlertDigest[] = [];
     const d = await sendDigest(
-      { store: env.store, notifier: { notify: async () => {}, digest: async (x) => void (sent = x) } },
+      { store: env.store, notifier: { notify: async () => {}, digest: async (x) => void sent.push(x) } },
       AS_OF,
     );
-    expect(sent).toEqual(d);
+    expect(sent).toEqual([d]);
     expect(d?.active).toBe(TOTAL);
     expect(d?.bySeverity).toEqual(EXPECTED);
     expect(d?.alerts).toHaveLength(50);
@@ -373,6 +373,21 @@ describe('the console says which part of how many it shows', () => {
     expect(api.paging.resolved).toMatchObject({ from: 1, to: 200, total: 1050 });
     const more = (await get(api.paging.resolved.next)).json as { paging: { resolved: { from: number } } };
     expect(more.paging.resolved.from).toBe(201);
+  });
+
+  it('/customers: the receivables table a page of 200 at a time, the totals of all 2,500', async () => {
+    const first = await get(`/customers?asOf=${AS_OF}`);
+    expect(shownLine(first.body)).toBe('Customers: showing 1-200 of 2,500, largest overdue first.');
+    expect(text(first.body)).toContain('2,500 customers; the totals are of all of them.');
+    expect(text(/<tfoot>([\s\S]*?)<\/tfoot>/.exec(first.body)?.[1] ?? '')).toMatch(
+      /^Total EUR 2,500 customers EUR 250,000\.00 EUR/,
+    );
+    const last = await get(`/customers?asOf=${AS_OF}&page=13`);
+    expect(shownLine(last.body)).toBe('Customers: showing 2,401-2,500 of 2,500, largest overdue first.');
+    expect(relHref(last.body, 'prev')).toBe(`/customers?asOf=${AS_OF}&page=12`);
+    expect(relHref(last.body, 'next')).toBeUndefined();
+    const api = (await get(`/api/customers?asOf=${AS_OF}`)).json as { customers: unknown[] };
+    expect(api.customers).toHaveLength(2500);
   });
 
   it('a page link that is not one the console made is a 400, and so is an unknown filter', async () => {
