@@ -70,11 +70,13 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  *   INGEST#OPEN        <run>              a run that started and has not finished (see ingest())
  *   CUST#<customer>    GUAR#<id> INS#<id> SCORE#<agency>#<date>   guarantees, insurance, external scores
  *   CUST#<customer>    ASSESSMENT         latest assessment (score, rating, factors, limit, policy)
- *   CUST#<customer>    ALERT#<rule>       the active alert of a rule (gsi1: ALERTS#active)
+ *   CUST#<customer>    ALERT#<rule>       the active alert of a rule (gsi1: ALERTS#active /
+ *                                         <severity rank 0-3>#<customer>#<rule>, most severe first)
  *   CUST#<customer>    XFER#<transfer>    an approved transfer as the exposure counts it (paid day once paid)
  *   HIST#<customer>    ASSESS#<as of>     an assessment that changed something, kept for the history
  *   HIST#<customer>    ALERT#<opened>#<rule>  a resolved alert (gsi1: ALERTS#resolved)
  *   POLICY             CURRENT | ID#<id>  the credit policy in force, and every policy ever set
+ *   SCHEMA             <change>           a key change applied to this table (see upgradeAlertKeys)
  */
 export const SUMMARY_SHARDS = 16;
 
@@ -909,8 +911,8 @@ export class DynamoStore implements IngestStore {
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :p',
       ExpressionAttributeValues: { ':p': { S: 'ALERTS#active' } },
-      ProjectionExpression: 'pk, sk, gsi1sk, customerId, #r, severity',
-      ExpressionAttributeNames: { '#r': 'rule' },
+      ProjectionExpression: 'pk, sk, gsi1sk, #c, #r, #s',
+      ExpressionAttributeNames: { '#c': 'customerId', '#r': 'rule', '#s': 'severity' },
     }))
       if (it.gsi1sk !== activeAlertKey(it as unknown as Alert)) stale.push(it);
     await mapLimit(stale, this.writeConcurrency, async (it) => {
