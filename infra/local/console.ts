@@ -929,6 +929,8 @@ interface RequestForm {
   readonly values: RequestValues;
   readonly issues: readonly Issue[];
   readonly customers: readonly { readonly id: string; readonly name?: string | undefined }[];
+  /** How many customers are on file, when the suggestions are only the first of them. */
+  readonly customersOnFile?: number | undefined;
 }
 
 /** The form's values from a posted body: every field as text ("" when missing), nothing else. */
@@ -938,7 +940,7 @@ function requestValues(body: URLSearchParams): RequestValues {
   return v;
 }
 
-function requestFormHtml({ values, issues, customers }: RequestForm): Html {
+function requestFormHtml({ values, issues, customers, customersOnFile }: RequestForm): Html {
   const problems = (f: RequestField) => issues.filter((i) => i.field === f);
   const invalid = (f: RequestField) =>
     problems(f).length > 0 ? html` aria-invalid="true" aria-describedby="${`${f}-error`}"` : '';
@@ -961,7 +963,10 @@ function requestFormHtml({ values, issues, customers }: RequestForm): Html {
   };
   const fields = REQUEST_FIELDS.map((f) => {
     const found = problems(f);
-    const hint = FIELD_HINTS[f];
+    const hint =
+      f === 'customerId' && customersOnFile !== undefined && customersOnFile > customers.length
+        ? `Suggestions: the first ${grouped(customers.length)} of ${grouped(customersOnFile)} customers on file, by id; any id on file can be typed.`
+        : FIELD_HINTS[f];
     return html`<label for="${f}">${FIELD_LABELS[f]}</label><div>${control(f)}</div>
 <div>${found.length > 0 ? html`<span class="err" id="${`${f}-error`}">${found.map((i) => i.message).join('; ')}</span>` : ''}${hint ? html`<span class="hint">${hint}</span>` : ''}</div>
 `;
@@ -1014,12 +1019,18 @@ ${pagerHtml(page, (after) => hrefWith('/transfers', { after }))}`
 
 const DATALIST_MAX = 1000;
 
-/** The customers on file for the form's datalist (ids and names), when the console has the store. */
-async function knownCustomers(opts: ConsoleOptions): Promise<RequestForm['customers']> {
-  if (!opts.credit) return [];
-  const ids = (await opts.credit.store.listCustomerIds()).slice(0, DATALIST_MAX);
+/**
+ * The customers on file for the form's datalist (ids and names), when the console has the store:
+ * the first `DATALIST_MAX` by id, and how many there are (the form says so when that is more).
+ */
+async function knownCustomers(
+  opts: ConsoleOptions,
+): Promise<Pick<RequestForm, 'customers' | 'customersOnFile'>> {
+  if (!opts.credit) return { customers: [] };
+  const all = await opts.credit.store.listCustomerIds();
+  const ids = all.slice(0, DATALIST_MAX);
   const found = await opts.credit.store.getCustomers(ids);
-  return ids.map((id) => ({ id, name: found.get(id)?.name }));
+  return { customers: ids.map((id) => ({ id, name: found.get(id)?.name })), customersOnFile: all.length };
 }
 
 /** The Transfers page: an empty form (200), or the form as sent with its problems (400). */
@@ -1039,7 +1050,7 @@ async function transfersReply(
     transfersPage(list, {
       values: refused?.values ?? EMPTY_REQUEST,
       issues: refused?.issues ?? [],
-      customers,
+      ...customers,
     }),
     'transfers',
   );

@@ -23,7 +23,7 @@ import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { sentinel } from './cli-run.ts';
 import { memoryUpload } from './helpers.ts';
 import { decode, rows, text } from './pages.ts';
-import { launchChromium } from './transfers-console.ts';
+import { launchChromium, startTransfersConsole } from './transfers-console.ts';
 
 /**
  * No list is cut short (issue 13, item 7): more alerts than the old cap of 1,000, written through
@@ -493,6 +493,21 @@ describe('other lists', () => {
     expect(cliLimited.stdout.trimEnd().split('\n').at(-1)).toBe(
       'showing 1-10 of 121 ingest runs, newest first (without --limit every one is printed)',
     );
+  });
+
+  it("the transfer form's customer suggestions say they are the first 1,000 of the 2,500 on file", async () => {
+    const { transfers, web } = await startTransfersConsole(env, dir);
+    try {
+      const page = await (await fetch(`${web.url}/transfers`)).text();
+      expect((page.match(/<option value="/g) ?? []).length - 5).toBe(1000); // less the 5 transfer types
+      expect(text(page)).toContain(
+        'Suggestions: the first 1,000 of 2,500 customers on file, by id; any id on file can be typed.',
+      );
+      expect(text(page)).toContain('Requested transfers (0) No transfer has been requested yet.');
+    } finally {
+      await web.close();
+      await transfers.idle();
+    }
   });
 
   it("a run's reviews, in 16 shards, page by customer id: merged in order, none twice, none missed", async () => {
