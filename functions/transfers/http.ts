@@ -136,8 +136,9 @@ const PAGE_DEFAULT = 100;
 const PAGE_MAX = 1000;
 
 /**
- * GET /transfers: a page of the transfers, newest first, with how many there are and the link to
- * the next page (`?limit=` up to 1,000, `?after=` the cursor a page gave).
+ * GET /transfers: a page of the transfers, newest first, with how many there are and the cursors
+ * of the pages beside it (`?limit=` up to 1,000; `?after=` a cursor a page gave: `next`, or `prev`,
+ * which is null for the first page). Cursors, not links: the API is mounted under `/api` locally.
  */
 async function transfersPage(
   app: TransferApp,
@@ -151,14 +152,12 @@ async function transfersPage(
     });
   try {
     const p = await app.page({ size, after: query.after || undefined });
-    const link = (after: string | undefined) =>
-      `/transfers?limit=${size}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
     return json(200, {
       transfers: p.items,
       total: p.total,
       from: p.from,
-      ...(p.next ? { next: link(p.next) } : {}),
-      ...(p.prev ? { prev: link(p.prev.after) } : {}),
+      ...(p.next ? { next: p.next } : {}),
+      ...(p.prev ? { prev: p.prev.after ?? null } : {}),
     });
   } catch (e) {
     if (e instanceof BadCursorError) return json(400, { issues: [{ field: 'after', message: e.message }] });

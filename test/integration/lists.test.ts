@@ -495,15 +495,58 @@ describe('other lists', () => {
     );
   });
 
-  it("the transfer form's customer suggestions say they are the first 1,000 of the 2,500 on file", async () => {
+  it('transfers: the page and the API page them newest first and say of how many; the form says its suggestions are the first 1,000 of 2,500 customers', async () => {
     const { transfers, web } = await startTransfersConsole(env, dir);
     try {
-      const page = await (await fetch(`${web.url}/transfers`)).text();
-      expect((page.match(/<option value="/g) ?? []).length - 5).toBe(1000); // less the 5 transfer types
-      expect(text(page)).toContain(
+      const empty = await (await fetch(`${web.url}/transfers`)).text();
+      expect((empty.match(/<option value="/g) ?? []).length - 5).toBe(1000); // less the 5 transfer types
+      expect(text(empty)).toContain(
         'Suggestions: the first 1,000 of 2,500 customers on file, by id; any id on file can be typed.',
       );
-      expect(text(page)).toContain('Requested transfers (0) No transfer has been requested yet.');
+      expect(text(empty)).toContain('Requested transfers (0) No transfer has been requested yet.');
+      // 130 requests, as the store keeps them (no workflow started), a minute apart.
+      const made = Array.from({ length: 130 }, (_, i) => `TR-LIST-${String(i).padStart(3, '0')}`);
+      for (const [i, transferId] of made.entries()) {
+        const requestedAt = new Date(Date.UTC(2026, 2, 1) + i * 60_000).toISOString();
+        await transfers.store.createTransfer({
+          transferId,
+          request: {
+            customerId: ids[i] as string,
+            type: 'refund',
+            amount: 10000,
+            currency: 'EUR',
+            beneficiaryName: 'Somebody',
+            beneficiaryAccount: 'DE89370400440532013000',
+            reason: 'lists test',
+            requester: 'lists-test',
+          },
+          requestedAt,
+          requestedOn: requestedAt.slice(0, 10),
+          status: 'pending',
+        });
+      }
+      const page = await (await fetch(`${web.url}/transfers`)).text();
+      expect(shownLine(page)).toBe('Transfers: showing 1-100 of 130, newest first.');
+      expect(text(page)).toContain('Requested transfers (130)');
+      const second = await (await fetch(`${web.url}${relHref(page, 'next')}`)).text();
+      expect(shownLine(second)).toBe('Transfers: showing 101-130 of 130, newest first.');
+      const api = (await (await fetch(`${web.url}/api/transfers?limit=50`)).json()) as {
+        transfers: { transferId: string }[];
+        total: number;
+        from: number;
+        next: string;
+      };
+      expect([api.transfers.length, api.total, api.from, api.transfers[0]?.transferId]).toEqual([
+        50,
+        130,
+        1,
+        'TR-LIST-129',
+      ]);
+      const more = (await (
+        await fetch(`${web.url}/api/transfers?limit=50&after=${encodeURIComponent(api.next)}`)
+      ).json()) as { transfers: { transferId: string }[]; from: number; prev: string | null };
+      expect([more.from, more.transfers[0]?.transferId, more.prev]).toEqual([51, 'TR-LIST-079', null]);
+      expect((await fetch(`${web.url}/api/transfers?limit=5000`)).status).toBe(400);
     } finally {
       await web.close();
       await transfers.idle();
