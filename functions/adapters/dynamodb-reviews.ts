@@ -7,11 +7,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AuditEvent } from '../core/audit.ts';
+import type { Page, PageRequest } from '../core/paging.ts';
 import type { Alert } from '../credit/alerts.ts';
 import type { CustomerPartition } from '../credit/ports.ts';
 import type { LimitChange, ReviewRun, ReviewStore } from '../reviews/ports.ts';
 import type { Review, ReviewState } from '../reviews/review.ts';
-import { DynamoStore, MARSHALL, SUMMARY_SHARDS, shardOf, strip } from './dynamodb.ts';
+import { DynamoStore, type ListSpec, MARSHALL, SUMMARY_SHARDS, shardOf, strip } from './dynamodb.ts';
 import { DynamoTransferStore } from './dynamodb-transfers.ts';
 import { TABLE_SCHEMA } from './table-schema.ts';
 
@@ -100,7 +101,7 @@ export class DynamoReviewStore implements ReviewStore {
   }
 
   listAlerts(which: 'active'): Promise<Alert[]> {
-    return this.store.listAlerts(which, Number.MAX_SAFE_INTEGER);
+    return this.store.listAlerts(which);
   }
 
   loadCustomerPartition(customerId: string): Promise<CustomerPartition> {
@@ -179,20 +180,25 @@ export class DynamoReviewStore implements ReviewStore {
     return this.get<ReviewRun>(runPk(runId), RUN_SK);
   }
 
-  async listRuns(limit = 50): Promise<ReviewRun[]> {
-    const out: ReviewRun[] = [];
-    for await (const it of this.store.query({
-      IndexName: GSI.name,
-      KeyConditionExpression: '#p = :p',
-      ExpressionAttributeNames: { '#p': GSI.partitionKey },
-      ExpressionAttributeValues: { ':p': { S: RUNS } },
-      ScanIndexForward: false,
-      Limit: limit,
-    })) {
-      out.push(strip<ReviewRun>(it, KEYS));
-      if (out.length >= limit) break;
-    }
-    return out;
+  private static readonly RUNS: ListSpec = {
+    index: GSI.name,
+    partitionKey: GSI.partitionKey,
+    partitions: [RUNS],
+    sortKey: GSI.sortKey,
+    descending: true,
+  };
+
+  /** The runs, newest first: every one, or the newest `limit` when the caller says how many. */
+  async listRuns(limit?: number): Promise<ReviewRun[]> {
+    const spec = DynamoReviewStore.RUNS;
+    const items = limit === undefined ? await this.store.allOf(spec) : await this.store.firstOf(spec, limit);
+    return items.map((it) => strip<ReviewRun>(it, KEYS));
+  }
+
+  /** A page of the runs, newest first, with how many there are. */
+  async runsPage(req: PageRequest): Promise<Page<ReviewRun>> {
+    const p = await this.store.pageOf(DynamoReviewStore.RUNS, req);
+    return { ...p, items: p.items.map((it) => strip<ReviewRun>(it, KEYS)) };
   }
 
   getReview(runId: string, customerId: string): Promise<Review | undefined> {
@@ -240,36 +246,51 @@ export class DynamoReviewStore implements ReviewStore {
     await this.store.batchWrite(items.map((Item) => ({ PutRequest: { Item: marshall(Item, MARSHALL) } })));
   }
 
-  async reviewsOf(runId: string): Promise<Review[]> {
-    const out: Review[] = [];
-    const names = Object.fromEntries(LISTED.map((a, i) => [`#a${i}`, a]));
-    await Promise.all(
-      Array.from({ length: SUMMARY_SHARDS }, async (_, shard) => {
-        for await (const it of this.store.query({
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
-          ExpressionAttributeValues: { ':pk': { S: `${runPk(runId)}#${shard}` }, ':s': { S: 'CUST#' } },
-          ProjectionExpression: Object.keys(names).join(', '),
-          ExpressionAttributeNames: names,
-          ConsistentRead: true,
-        }))
-          out.push(it as unknown as Review);
-      }),
-    );
-    return out.sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+  /**
+   * A run's reviews (the listed fields), by customer: its 16 shards read in parallel and merged.
+   * With `attention`, only those that need a person's attention.
+   */
+  private runReviews(runId: string, filter: { readonly attention?: boolean } = {}): ListSpec {
+    // The sort key too: the shards are merged by it (it is stripped from what is returned).
+    const names = Object.fromEntries([...LISTED, 'sk'].map((a, i) => [`#a${i}`, a]));
+    return {
+      partitionKey: 'pk',
+      partitions: Array.from({ length: SUMMARY_SHARDS }, (_, shard) => `${runPk(runId)}#${shard}`),
+      sortKey: 'sk',
+      prefix: 'CUST#',
+      projection: { expression: Object.keys(names).join(', '), names },
+      filter: filter.attention
+        ? { expression: '#fat = :fat', names: { '#fat': 'attention' }, values: { ':fat': { BOOL: true } } }
+        : undefined,
+      consistent: true,
+    };
   }
 
-  async customerReviews(customerId: string, limit = 50): Promise<Review[]> {
-    const out: Review[] = [];
-    for await (const it of this.store.query({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
-      ExpressionAttributeValues: { ':pk': { S: `HIST#${customerId}` }, ':s': { S: 'REVIEW#' } },
-      ScanIndexForward: false,
-      Limit: limit,
-    })) {
-      out.push(strip<Review>(it, KEYS));
-      if (out.length >= limit) break;
-    }
-    return out;
+  async reviewsOf(runId: string): Promise<Review[]> {
+    return (await this.store.allOf(this.runReviews(runId))).map((it) => strip<Review>(it, KEYS));
+  }
+
+  /** A page of a run's reviews by customer (or of those that need attention), with how many there are. */
+  async reviewsPage(
+    runId: string,
+    req: PageRequest,
+    filter: { readonly attention?: boolean } = {},
+  ): Promise<Page<Review>> {
+    const p = await this.store.pageOf(this.runReviews(runId, filter), req);
+    return { ...p, items: p.items.map((it) => strip<Review>(it, KEYS)) };
+  }
+
+  /** A customer's reviews, newest first: every one, or the newest `limit`. */
+  async customerReviews(customerId: string, limit?: number): Promise<Review[]> {
+    const spec: ListSpec = {
+      partitionKey: 'pk',
+      partitions: [`HIST#${customerId}`],
+      sortKey: 'sk',
+      prefix: 'REVIEW#',
+      descending: true,
+    };
+    const items = limit === undefined ? await this.store.allOf(spec) : await this.store.firstOf(spec, limit);
+    return items.map((it) => strip<Review>(it, KEYS));
   }
 
   /**

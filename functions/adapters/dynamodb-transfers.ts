@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AuditEvent, type AuditRecord, nextRecord } from '../core/audit.ts';
+import type { Page, PageRequest } from '../core/paging.ts';
 import type { TransferCommitment } from '../core/records.ts';
 import type {
   Approval,
@@ -20,7 +21,7 @@ import type {
   TransferExpectation,
   TransferStore,
 } from '../transfers/ports.ts';
-import { DynamoStore, MARSHALL, strip } from './dynamodb.ts';
+import { DynamoStore, type ListSpec, MARSHALL, strip } from './dynamodb.ts';
 import { TABLE_SCHEMA } from './table-schema.ts';
 
 /**
@@ -191,21 +192,23 @@ export class DynamoTransferStore implements TransferStore {
     await this.store.putTransferCommitment(c);
   }
 
-  async listTransfers(limit = 100): Promise<Transfer[]> {
-    const out: Transfer[] = [];
-    if (limit <= 0) return out;
-    for await (const it of this.query({
-      IndexName: GSI.name,
-      KeyConditionExpression: '#gpk = :p',
-      ExpressionAttributeNames: { '#gpk': GSI.partitionKey },
-      ExpressionAttributeValues: { ':p': { S: TRANSFERS } },
-      ScanIndexForward: false,
-      Limit: limit,
-    })) {
-      out.push(strip<Transfer>(it, TRANSFER_META));
-      if (out.length >= limit) break;
-    }
-    return out;
+  private static readonly TRANSFERS: ListSpec = {
+    index: GSI.name,
+    partitionKey: GSI.partitionKey,
+    partitions: [TRANSFERS],
+    sortKey: GSI.sortKey,
+    descending: true,
+  };
+
+  async listTransfers(): Promise<Transfer[]> {
+    return (await this.store.allOf(DynamoTransferStore.TRANSFERS)).map((it) =>
+      strip<Transfer>(it, TRANSFER_META),
+    );
+  }
+
+  async transfersPage(req: PageRequest): Promise<Page<Transfer>> {
+    const p = await this.store.pageOf(DynamoTransferStore.TRANSFERS, req);
+    return { ...p, items: p.items.map((it) => strip<Transfer>(it, TRANSFER_META)) };
   }
 
   async transfersOf(customerId: string): Promise<Transfer[]> {

@@ -11,10 +11,12 @@ import {
   QueryCommand,
   type QueryCommandInput,
   ResourceNotFoundException,
+  UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mapLimit } from '../core/concurrency.ts';
+import { BadCursorError, decodeCursor, encodeCursor, type Page, type PageRequest } from '../core/paging.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
 import type {
   Customer,
@@ -28,7 +30,15 @@ import type {
   TransferCommitment,
 } from '../core/records.ts';
 import type { Alert } from '../credit/alerts.ts';
-import type { CustomerPartition, EvaluationWrite, StoredAssessment, StoredPolicy } from '../credit/ports.ts';
+import type { Severity } from '../credit/policy.ts';
+import type {
+  AlertFilter,
+  AlertList,
+  CustomerPartition,
+  EvaluationWrite,
+  StoredAssessment,
+  StoredPolicy,
+} from '../credit/ports.ts';
 import type {
   CustomerBooksRecord,
   DerivedChanges,
@@ -60,13 +70,22 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  *   INGEST#OPEN        <run>              a run that started and has not finished (see ingest())
  *   CUST#<customer>    GUAR#<id> INS#<id> SCORE#<agency>#<date>   guarantees, insurance, external scores
  *   CUST#<customer>    ASSESSMENT         latest assessment (score, rating, factors, limit, policy)
- *   CUST#<customer>    ALERT#<rule>       the active alert of a rule (gsi1: ALERTS#active)
+ *   CUST#<customer>    ALERT#<rule>       the active alert of a rule (gsi1: ALERTS#active /
+ *                                         <severity rank 0-3>#<customer>#<rule>, most severe first)
  *   CUST#<customer>    XFER#<transfer>    an approved transfer as the exposure counts it (paid day once paid)
  *   HIST#<customer>    ASSESS#<as of>     an assessment that changed something, kept for the history
  *   HIST#<customer>    ALERT#<opened>#<rule>  a resolved alert (gsi1: ALERTS#resolved)
  *   POLICY             CURRENT | ID#<id>  the credit policy in force, and every policy ever set
+ *   SCHEMA             <change>           a key change applied to this table (see upgradeAlertKeys)
  */
 export const SUMMARY_SHARDS = 16;
+
+/** The active alerts' index key starts with this rank, so they list most severe first. */
+const ALERT_RANK: Readonly<Record<Severity, string>> = { critical: '0', high: '1', warning: '2', info: '3' };
+const activeAlertKey = (a: Pick<Alert, 'severity' | 'customerId' | 'rule'>) =>
+  `${ALERT_RANK[a.severity]}#${a.customerId}#${a.rule}`;
+/** Set once the active alerts' keys carry their severity (see `upgradeAlertKeys`). */
+const ALERT_KEYS_MARKER = 'ACTIVE-ALERT-KEYS#severity';
 
 const BATCH_WRITE = 25;
 const BATCH_GET = 100;
@@ -136,6 +155,50 @@ export interface DynamoStoreOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A list the store keeps in key order: the items of one partition (or of several shards, merged)
+ * in sort-key order, each sort key unique within the list. Read whole, counted, or a page at a time.
+ */
+export interface ListSpec {
+  /** The index queried; the table when undefined. */
+  readonly index?: string | undefined;
+  readonly partitionKey: string;
+  /** The partition's value, or the shards' values (read in parallel and merged by sort key). */
+  readonly partitions: readonly string[];
+  readonly sortKey: string;
+  /** Only the items whose sort key starts with this. */
+  readonly prefix?: string | undefined;
+  /** Greatest sort key first (newest first, for keys that start with a time). */
+  readonly descending?: boolean | undefined;
+  /** A FilterExpression, with its own names (`#f...`) and values (`:f...`). */
+  readonly filter?:
+    | {
+        readonly expression: string;
+        readonly names?: Record<string, string>;
+        readonly values?: Record<string, AttributeValue>;
+      }
+    | undefined;
+  readonly projection?: { readonly expression: string; readonly names: Record<string, string> } | undefined;
+  /** Strongly consistent reads (the table only). */
+  readonly consistent?: boolean | undefined;
+}
+
+/** The smallest string greater than every string that starts with `prefix` and is longer (its last character + 1). */
+function successor(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/** Items in the order DynamoDB keeps string sort keys: by their UTF-8 bytes. */
+function sortByKey(
+  items: Record<string, unknown>[],
+  key: string,
+  descending: boolean,
+): Record<string, unknown>[] {
+  const bytes = new Map(items.map((it) => [it, Buffer.from(it[key] as string, 'utf8')]));
+  const sign = descending ? -1 : 1;
+  return items.sort((a, b) => sign * Buffer.compare(bytes.get(a) as Buffer, bytes.get(b) as Buffer));
+}
+
 /** Receivables persistence on DynamoDB (AWS) or dynalite (local), through the real AWS SDK. */
 export class DynamoStore implements IngestStore {
   readonly client: DynamoDBClient;
@@ -152,8 +215,16 @@ export class DynamoStore implements IngestStore {
     this.backoffBaseMs = opts.backoffBaseMs ?? 25;
   }
 
-  /** Creates the table with the deployed key schema when it does not exist (local runs). */
+  /**
+   * Creates the table with the deployed key schema when it does not exist, and brings the keys of
+   * a table made by an earlier release up to date (local runs; see `upgradeAlertKeys`).
+   */
   async ensureTable(): Promise<void> {
+    await this.createTable();
+    await this.upgradeAlertKeys();
+  }
+
+  private async createTable(): Promise<void> {
     try {
       await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
       return;
@@ -342,6 +413,166 @@ export class DynamoStore implements IngestStore {
       for (const it of out.Items ?? []) yield unmarshall(it);
       start = out.LastEvaluatedKey;
     } while (start);
+  }
+
+  // ---- lists: every item, a count, or a page ----
+
+  /**
+   * The Query of a list in one of its partitions: after `after` (exclusive), in the list's order or
+   * reversed; for a count, without the projection.
+   */
+  private listQuery(
+    spec: ListSpec,
+    partition: string,
+    opts: { readonly after?: string | undefined; readonly reverse?: boolean; readonly count?: boolean } = {},
+  ): Omit<QueryCommandInput, 'TableName'> {
+    const { after } = opts;
+    const ascending = spec.descending ? Boolean(opts.reverse) : !opts.reverse;
+    const projection = opts.count ? undefined : spec.projection;
+    // DynamoDB refuses names and values an expression does not use: only those used are given.
+    const names: Record<string, string> = {
+      '#lp': spec.partitionKey,
+      ...spec.filter?.names,
+      ...projection?.names,
+    };
+    const values: Record<string, AttributeValue> = { ':lp': { S: partition }, ...spec.filter?.values };
+    let range = '';
+    const pre = spec.prefix;
+    if (after === undefined && pre !== undefined) {
+      range = ' AND begins_with(#ls, :lpre)';
+      values[':lpre'] = { S: pre };
+    } else if (after !== undefined && pre === undefined) {
+      range = ascending ? ' AND #ls > :lafter' : ' AND #ls < :lafter';
+      values[':lafter'] = { S: after };
+    } else if (after !== undefined && pre !== undefined) {
+      // One condition on the sort key only: the prefix's range from the cursor, both ends included
+      // (`take` drops the cursor's own item and anything past the prefix).
+      range = ' AND #ls BETWEEN :llo AND :lhi';
+      values[':llo'] = { S: ascending ? after : pre };
+      values[':lhi'] = { S: ascending ? successor(pre) : after };
+    }
+    if (range) names['#ls'] = spec.sortKey;
+    return {
+      IndexName: spec.index,
+      KeyConditionExpression: `#lp = :lp${range}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: ascending,
+      ...(spec.filter ? { FilterExpression: spec.filter.expression } : {}),
+      ...(projection ? { ProjectionExpression: projection.expression } : {}),
+      ...(spec.consistent ? { ConsistentRead: true } : {}),
+    };
+  }
+
+  /** Up to `n` items of a list after `after`, every partition read and merged in the list's order. */
+  private async take(
+    spec: ListSpec,
+    n: number,
+    after?: string,
+    reverse = false,
+  ): Promise<Record<string, unknown>[]> {
+    if (after !== undefined && spec.prefix !== undefined && !after.startsWith(spec.prefix))
+      throw new BadCursorError(after);
+    const keep = (it: Record<string, unknown>) => {
+      const k = it[spec.sortKey] as string;
+      return k !== after && (spec.prefix === undefined || k.startsWith(spec.prefix));
+    };
+    const parts = await Promise.all(
+      spec.partitions.map(async (p) => {
+        const out: Record<string, unknown>[] = [];
+        for await (const it of this.query({ ...this.listQuery(spec, p, { after, reverse }), Limit: n + 1 })) {
+          if (!keep(it)) continue;
+          out.push(it);
+          if (out.length >= n) break;
+        }
+        return out;
+      }),
+    );
+    if (parts.length === 1) return parts[0] as Record<string, unknown>[];
+    const descending = Boolean(spec.descending) !== reverse;
+    return sortByKey(parts.flat(), spec.sortKey, descending).slice(0, n);
+  }
+
+  /** The first `n` items of a list, in its order (n >= 0). */
+  firstOf(spec: ListSpec, n: number): Promise<Record<string, unknown>[]> {
+    return n <= 0 ? Promise.resolve([]) : this.take(spec, n);
+  }
+
+  /** Every item of a list, page after page of the store, in the list's order. */
+  async allOf(spec: ListSpec): Promise<Record<string, unknown>[]> {
+    const parts = await Promise.all(
+      spec.partitions.map(async (p) => {
+        const out: Record<string, unknown>[] = [];
+        for await (const it of this.query(this.listQuery(spec, p))) out.push(it);
+        return out;
+      }),
+    );
+    return parts.length === 1
+      ? (parts[0] as Record<string, unknown>[])
+      : sortByKey(parts.flat(), spec.sortKey, Boolean(spec.descending));
+  }
+
+  /** How many items a list holds: `Select: COUNT` queries, paged too, that return no item. */
+  async countOf(spec: ListSpec): Promise<number> {
+    const counts = await Promise.all(
+      spec.partitions.map(async (p) => {
+        const input = this.listQuery(spec, p, { count: true });
+        let n = 0;
+        let start: Record<string, AttributeValue> | undefined;
+        do {
+          const out = await this.client.send(
+            new QueryCommand({
+              ...input,
+              TableName: this.tableName,
+              Select: 'COUNT',
+              ExclusiveStartKey: start,
+            }),
+          );
+          n += out.Count ?? 0;
+          start = out.LastEvaluatedKey;
+        } while (start);
+        return n;
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * One page of a list and where it sits: `size` items after the cursor, read with the store's own
+   * key conditions (never the items before it), the whole list counted (`total`, or `countOf`).
+   * The cursor carries the sort key of the item before the page and the page's position; the
+   * previous page is found by reading back from the page's first item, so near the start the
+   * position is exact even when items came or went meanwhile.
+   */
+  async pageOf(
+    spec: ListSpec,
+    req: PageRequest,
+    total?: Promise<number>,
+  ): Promise<Page<Record<string, unknown>>> {
+    const cur = req.after === undefined ? undefined : decodeCursor(req.after);
+    const [count, read] = await Promise.all([
+      total ?? this.countOf(spec),
+      this.take(spec, req.size + 1, cur?.key),
+    ]);
+    const items = read.slice(0, req.size);
+    const keyOf = (it: Record<string, unknown> | undefined) => it?.[spec.sortKey] as string;
+    let from = cur?.position ?? 1;
+    let prev: Page<unknown>['prev'];
+    if (cur) {
+      const before = await this.take(spec, req.size + 1, keyOf(items[0]) ?? cur.key, true);
+      if (before.length > req.size) {
+        from = Math.max(from, before.length + 1);
+        prev = { after: encodeCursor({ key: keyOf(before[req.size]), position: from - req.size }) };
+      } else {
+        from = before.length + 1;
+        prev = before.length > 0 ? {} : undefined;
+      }
+    }
+    const next =
+      read.length > req.size
+        ? encodeCursor({ key: keyOf(items[items.length - 1]), position: from + items.length })
+        : undefined;
+    return { items, from, total: count, next, prev };
   }
 
   async getFxRates(base: string, quote: string): Promise<FxRate[]> {
@@ -561,7 +792,7 @@ export class DynamoStore implements IngestStore {
             sk: `ALERT#${a.rule}`,
             type: 'alert',
             gsi1pk: 'ALERTS#active',
-            gsi1sk: `${a.customerId}#${a.rule}`,
+            gsi1sk: activeAlertKey(a),
             ...a,
           });
       }
@@ -592,19 +823,123 @@ export class DynamoStore implements IngestStore {
     );
   }
 
-  /** Active alerts (open, acknowledged, snoozed), or the latest resolved ones. */
-  async listAlerts(which: 'active' | 'resolved', limit = 1000): Promise<Alert[]> {
-    const out: Alert[] = [];
+  /**
+   * The active alerts (open, acknowledged, snoozed) most severe first, then by customer and rule;
+   * or the resolved ones, newest first. A filter narrows either (a severity of the active ones is
+   * a range of their keys; everything else a FilterExpression).
+   */
+  private alertList(which: AlertList, f: AlertFilter = {}): ListSpec {
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    if (f.status !== undefined) {
+      filters.push('#fst = :fst');
+      names['#fst'] = 'status';
+      values[':fst'] = { S: f.status };
+    }
+    if (f.severity !== undefined && which === 'resolved') {
+      filters.push('#fsev = :fsev');
+      names['#fsev'] = 'severity';
+      values[':fsev'] = { S: f.severity };
+    }
+    return {
+      index: 'gsi1',
+      partitionKey: 'gsi1pk',
+      partitions: [`ALERTS#${which}`],
+      sortKey: 'gsi1sk',
+      prefix: which === 'active' && f.severity !== undefined ? `${ALERT_RANK[f.severity]}#` : undefined,
+      descending: which === 'resolved',
+      filter: filters.length > 0 ? { expression: filters.join(' AND '), names, values } : undefined,
+    };
+  }
+
+  /** Every active alert (most severe first), or every resolved one (newest first): nothing left out. */
+  async listAlerts(which: AlertList, filter?: AlertFilter): Promise<Alert[]> {
+    return (await this.allOf(this.alertList(which, filter))).map((it) => strip<Alert>(it, META));
+  }
+
+  /** How many alerts `listAlerts` would give, counted by the store (no alert is read). */
+  countAlerts(which: AlertList, filter?: AlertFilter): Promise<number> {
+    return this.countOf(this.alertList(which, filter));
+  }
+
+  /** The active alerts by severity (one count per severity's key range, in parallel). */
+  async activeAlertCounts(filter: Omit<AlertFilter, 'severity'> = {}): Promise<Record<Severity, number>> {
+    const severities = Object.keys(ALERT_RANK) as Severity[];
+    const counts = await Promise.all(
+      severities.map((severity) => this.countAlerts('active', { ...filter, severity })),
+    );
+    return Object.fromEntries(severities.map((s, i) => [s, counts[i] as number])) as Record<Severity, number>;
+  }
+
+  /** A page of `listAlerts`, with the whole list counted (or `total`, when the caller counted it). */
+  async alertsPage(
+    which: AlertList,
+    filter: AlertFilter,
+    req: PageRequest,
+    total?: Promise<number>,
+  ): Promise<Page<Alert>> {
+    const p = await this.pageOf(this.alertList(which, filter), req, total);
+    return { ...p, items: p.items.map((it) => strip<Alert>(it, META)) };
+  }
+
+  /** The active alert of a customer and rule, read by its key (consistently): `alerts ack` answers it. */
+  async activeAlert(customerId: string, rule: string): Promise<Alert | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: custPk(customerId) }, sk: { S: `ALERT#${rule}` } },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? strip<Alert>(unmarshall(out.Item), META) : undefined;
+  }
+
+  /**
+   * Active alerts stored before their index key began with their severity (`<customer>#<rule>`)
+   * get today's key, once per table (a marker records it), so the console pages most severe first.
+   * Each is rewritten only if its key is still the old one: an evaluation that wrote it meanwhile wins.
+   */
+  async upgradeAlertKeys(): Promise<number> {
+    const marker = { pk: { S: 'SCHEMA' }, sk: { S: ALERT_KEYS_MARKER } };
+    const done = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: marker, ConsistentRead: true }),
+    );
+    if (done.Item) return 0;
+    const stale: Record<string, unknown>[] = [];
     for await (const it of this.query({
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': { S: `ALERTS#${which}` } },
-      ScanIndexForward: which === 'active',
-    })) {
-      out.push(strip<Alert>(it, META));
-      if (out.length >= limit) break;
-    }
-    return out;
+      ExpressionAttributeValues: { ':p': { S: 'ALERTS#active' } },
+      ProjectionExpression: 'pk, sk, gsi1sk, #c, #r, #s',
+      ExpressionAttributeNames: { '#c': 'customerId', '#r': 'rule', '#s': 'severity' },
+    }))
+      if (it.gsi1sk !== activeAlertKey(it as unknown as Alert)) stale.push(it);
+    await mapLimit(stale, this.writeConcurrency, async (it) => {
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: it.pk as string }, sk: { S: it.sk as string } },
+            UpdateExpression: 'SET gsi1sk = :new',
+            ConditionExpression: 'gsi1sk = :old',
+            ExpressionAttributeValues: {
+              ':new': { S: activeAlertKey(it as unknown as Alert) },
+              ':old': { S: it.gsi1sk as string },
+            },
+          }),
+        );
+      } catch (e) {
+        if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+      }
+    });
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: { ...marker, at: { S: new Date().toISOString() } },
+      }),
+    );
+    return stale.length;
   }
 
   /** The dated assessments of a customer, oldest first. */
@@ -618,19 +953,25 @@ export class DynamoStore implements IngestStore {
     return out;
   }
 
-  async listRuns(limit = 50): Promise<IngestRun[]> {
-    const runs: IngestRun[] = [];
-    for await (const it of this.query({
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': { S: 'RUNS' } },
-      ScanIndexForward: false,
-      Limit: limit,
-    })) {
-      runs.push(strip<IngestRun>(it, META));
-      if (runs.length >= limit) break;
-    }
-    return runs;
+  private static readonly RUNS: ListSpec = {
+    index: 'gsi1',
+    partitionKey: 'gsi1pk',
+    partitions: ['RUNS'],
+    sortKey: 'gsi1sk',
+    descending: true,
+  };
+
+  /** The ingest runs, newest first: every one, or the newest `limit` when the caller says how many. */
+  async listRuns(limit?: number): Promise<IngestRun[]> {
+    const spec = DynamoStore.RUNS;
+    const items = limit === undefined ? await this.allOf(spec) : await this.firstOf(spec, limit);
+    return items.map((it) => strip<IngestRun>(it, META));
+  }
+
+  /** A page of the ingest runs, newest first, with how many there are. */
+  async runsPage(req: PageRequest): Promise<Page<IngestRun>> {
+    const p = await this.pageOf(DynamoStore.RUNS, req);
+    return { ...p, items: p.items.map((it) => strip<IngestRun>(it, META)) };
   }
 
   async getRun(runId: string): Promise<{ run: IngestRun; rejects: RejectRecord[] } | undefined> {

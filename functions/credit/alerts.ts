@@ -1,6 +1,6 @@
 import { sameData } from '../core/canonical.ts';
 import type { IsoDate } from '../core/dates.ts';
-import { type Action, type RuleName, SEVERITY_RANK, type Severity } from './policy.ts';
+import { type Action, RULES, type RuleName, SEVERITY_RANK, type Severity } from './policy.ts';
 import { type AlertCandidate, type ExplainedCandidate, explainCandidate, saidAs } from './rules.ts';
 
 /**
@@ -51,6 +51,24 @@ export interface Alert {
   readonly snoozedUntil?: IsoDate | undefined;
   readonly resolvedAt?: string | undefined;
   readonly history: readonly AlertEvent[];
+}
+
+/**
+ * The customer and rule an alert id names: `<customer>/<rule>` (the active alert of that rule) or
+ * an `alertId`, `<customer>/<rule>/<opened at>` (that alert only). Read from the end, so a customer
+ * id may hold a slash. Undefined when no known rule is named.
+ */
+export function alertRef(
+  id: string,
+): { readonly customerId: string; readonly rule: RuleName; readonly alertId?: string } | undefined {
+  const parts = id.split('/');
+  const isRule = (s: string | undefined): s is RuleName => (RULES as readonly string[]).includes(s ?? '');
+  const last = parts[parts.length - 1];
+  if (parts.length >= 2 && isRule(last)) return { customerId: parts.slice(0, -1).join('/'), rule: last };
+  const rule = parts[parts.length - 2];
+  if (parts.length >= 3 && isRule(rule))
+    return { customerId: parts.slice(0, -2).join('/'), rule, alertId: id };
+  return undefined;
 }
 
 export interface Notification {

@@ -321,7 +321,7 @@ export async function evaluate(
     await notifyThenSave(writes);
   }
 
-  const active = (await store.listAlerts('active')).length;
+  const active = await store.countAlerts('active');
   return {
     asOf: req.asOf,
     policyId: policy.id,

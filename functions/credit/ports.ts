@@ -11,6 +11,7 @@ import type { CustomerBooksRecord } from '../ingest/ports.ts';
 import type { ReviewState } from '../reviews/review.ts';
 import type { Alert, AlertDigest, Notification } from './alerts.ts';
 import type { ExplainedAssessment } from './assess.ts';
+import type { Severity } from './policy.ts';
 
 /** An assessment as stored: everything but the working figures, with its words. */
 export type StoredAssessment = ExplainedAssessment;
@@ -46,9 +47,21 @@ export interface CreditStore {
   listCustomerIds(): Promise<string[]>;
   loadCustomerPartition(customerId: string): Promise<CustomerPartition>;
   saveEvaluation(results: readonly EvaluationWrite[]): Promise<void>;
-  listAlerts(which: 'active' | 'resolved', limit?: number): Promise<Alert[]>;
+  /** Every active (or resolved) alert, however many: the store's pages are read to the end. */
+  listAlerts(which: AlertList, filter?: AlertFilter): Promise<Alert[]>;
+  /** How many alerts `listAlerts` would give, counted without reading them. */
+  countAlerts(which: AlertList, filter?: AlertFilter): Promise<number>;
   /** Every customer's stored receivables summary (open amount by currency, for the book's concentration). */
   listSummaries(): Promise<{ customerId: string; currency: string; openAmount: number }[]>;
+}
+
+/** The active alerts (open, acknowledged, snoozed) or the resolved ones. */
+export type AlertList = 'active' | 'resolved';
+
+/** Narrows a list of alerts: to one severity, or to one status of the active ones. */
+export interface AlertFilter {
+  readonly severity?: Severity | undefined;
+  readonly status?: 'open' | 'acknowledged' | 'snoozed' | undefined;
 }
 
 /** A policy as stored: the validated document, its id, who set it and when. */

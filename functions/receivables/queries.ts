@@ -2,6 +2,7 @@ import type { DynamoStore } from '../adapters/dynamodb.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { formatMinor } from '../core/money.ts';
+import type { Page, PageRequest } from '../core/paging.ts';
 import { AGING_BUCKETS, type AgingBucket, type Statement, statementAsOf } from '../core/receivables.ts';
 import type { Customer, FinancialStatement } from '../core/records.ts';
 import type { IngestRun, RejectRecord } from '../ingest/ports.ts';
@@ -108,8 +109,14 @@ export class ReceivablesQueries {
     return { lines, totals: totalsByCurrency(files) };
   }
 
-  runs(limit = 50): Promise<IngestRun[]> {
+  /** The ingest runs, newest first: every one, or the newest `limit`. */
+  runs(limit?: number): Promise<IngestRun[]> {
     return this.store.listRuns(limit);
+  }
+
+  /** A page of the ingest runs, newest first, with how many there are. */
+  runsPage(req: PageRequest): Promise<Page<IngestRun>> {
+    return this.store.runsPage(req);
   }
 
   run(runId: string): Promise<{ run: IngestRun; rejects: RejectRecord[] } | undefined> {

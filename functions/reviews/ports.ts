@@ -80,7 +80,7 @@ export interface ReviewStore {
   createRun(run: ReviewRun): Promise<ReviewRun>;
   putRun(run: ReviewRun): Promise<void>;
   getRun(runId: string): Promise<ReviewRun | undefined>;
-  /** Runs, newest first. */
+  /** Runs, newest first: every one, or the newest `limit`. */
   listRuns(limit?: number): Promise<ReviewRun[]>;
   getReview(runId: string, customerId: string): Promise<Review | undefined>;
   /** The run's stored reviews of these customers (one range read: a batch is a run of ids in order). */
@@ -99,7 +99,7 @@ export interface ReviewStore {
     readonly limitChanges: readonly LimitChange[];
   }): Promise<void>;
   reviewsOf(runId: string): Promise<Review[]>;
-  /** A customer's reviews, newest first. */
+  /** A customer's reviews, newest first: every one, or the newest `limit`. */
   customerReviews(customerId: string, limit?: number): Promise<Review[]>;
   getReviewState(customerId: string): Promise<ReviewState | undefined>;
   appendAudit(e: AuditEvent): Promise<unknown>;

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { mapLimit } from '../core/concurrency.ts';
 import { type IsoDate, isoDateOrNull } from '../core/dates.ts';
+import type { Page, PageRequest } from '../core/paging.ts';
 import { receivablesAsOf } from '../core/receivables.ts';
 import { assess, handsBackCash } from '../credit/assess.ts';
 import { asOfFile, creditFileOf } from '../credit/evaluate.ts';
@@ -989,9 +990,14 @@ export class TransferApp {
     return { ok: true, transfer: await this.mustGet(transferId) };
   }
 
-  /** The latest transfers, newest first. */
-  async list(limit = 100): Promise<Transfer[]> {
-    return this.deps.store.listTransfers(limit);
+  /** Every transfer, newest first. */
+  async list(): Promise<Transfer[]> {
+    return this.deps.store.listTransfers();
+  }
+
+  /** A page of the transfers, newest first, with how many there are. */
+  async page(req: PageRequest): Promise<Page<Transfer>> {
+    return this.deps.store.transfersPage(req);
   }
 
   /** Every approval waiting for a decision, oldest first. */

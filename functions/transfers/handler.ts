@@ -37,6 +37,7 @@ export const steps = publishing(async (event: StepPayload): Promise<unknown> => 
 
 interface FunctionUrlEvent {
   readonly rawPath: string;
+  readonly rawQueryString?: string;
   readonly headers?: Record<string, string | undefined>;
   readonly body?: string;
   readonly isBase64Encoded?: boolean;
@@ -46,6 +47,7 @@ interface FunctionUrlEvent {
 const toRequest = (e: FunctionUrlEvent): HttpRequest => ({
   method: e.requestContext.http.method,
   path: e.rawPath,
+  query: Object.fromEntries(new URLSearchParams(e.rawQueryString ?? '')),
   headers: e.headers ?? {},
   body: e.body ? (e.isBase64Encoded ? Buffer.from(e.body, 'base64').toString('utf8') : e.body) : '',
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BadCursorError } from '../core/paging.ts';
 import type { DecisionOutcome, TransferApp } from './app.ts';
 import { evidenceHtml, slackDecisionUpdate } from './messages.ts';
 import type { Decision } from './ports.ts';
@@ -21,6 +22,8 @@ export interface HttpRequest {
   readonly path: string;
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: string;
+  /** The query string's parameters (`GET /transfers?after=...&limit=...`). */
+  readonly query?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 export interface HttpResponse {
@@ -129,6 +132,39 @@ export async function decideSlack(
   return r;
 }
 
+const PAGE_DEFAULT = 100;
+const PAGE_MAX = 1000;
+
+/**
+ * GET /transfers: a page of the transfers, newest first, with how many there are and the cursors
+ * of the pages beside it (`?limit=` up to 1,000; `?after=` a cursor a page gave: `next`, or `prev`,
+ * which is null for the first page). Cursors, not links: the API is mounted under `/api` locally.
+ */
+async function transfersPage(
+  app: TransferApp,
+  query: Readonly<Record<string, string | undefined>>,
+): Promise<HttpResponse> {
+  const raw = query.limit;
+  const size = raw === undefined || raw === '' ? PAGE_DEFAULT : Number(raw);
+  if (!Number.isInteger(size) || size < 1 || size > PAGE_MAX)
+    return json(400, {
+      issues: [{ field: 'limit', message: `must be a whole number from 1 to ${PAGE_MAX}` }],
+    });
+  try {
+    const p = await app.page({ size, after: query.after || undefined });
+    return json(200, {
+      transfers: p.items,
+      total: p.total,
+      from: p.from,
+      ...(p.next ? { next: p.next } : {}),
+      ...(p.prev ? { prev: p.prev.after ?? null } : {}),
+    });
+  } catch (e) {
+    if (e instanceof BadCursorError) return json(400, { issues: [{ field: 'after', message: e.message }] });
+    throw e;
+  }
+}
+
 export function transferHttp(
   app: TransferApp,
   opts: TransferHttpOptions,
@@ -227,7 +263,7 @@ ${evidenceHtml(transfer)}`,
         if (!r.ok) return json(400, { issues: r.issues });
         return json(201, { transfer: r.transfer });
       }
-      if (b === undefined && method === 'GET') return json(200, { transfers: await app.list() });
+      if (b === undefined && method === 'GET') return transfersPage(app, req.query ?? {});
       if (b !== undefined && c === undefined && method === 'GET') {
         const found = await app.show(b);
         return found ? json(200, found) : json(404, { error: `There is no transfer ${b}.` });

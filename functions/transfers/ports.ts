@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditRecord } from '../core/audit.ts';
 import type { IsoDate } from '../core/dates.ts';
+import type { Page, PageRequest } from '../core/paging.ts';
 import type { TransferCommitment } from '../core/records.ts';
 import type { RiskClass } from '../credit/policy.ts';
 import type { ChainLevel } from './approval-policy.ts';
@@ -180,8 +181,10 @@ export interface TransferStore {
   ): Promise<boolean>;
   /** Puts an approved transfer on the customer's credit file, where the exposure counts it (idempotent). */
   putCommitment(c: TransferCommitment): Promise<void>;
-  /** Newest first. */
-  listTransfers(limit?: number): Promise<Transfer[]>;
+  /** Every transfer, newest first. */
+  listTransfers(): Promise<Transfer[]>;
+  /** A page of the transfers, newest first, with how many there are. */
+  transfersPage(req: PageRequest): Promise<Page<Transfer>>;
   /** A customer's transfers, newest first (the gate's history and duplicate checks). */
   transfersOf(customerId: string): Promise<Transfer[]>;
   /** Stores a batch's table with its transfer (idempotent: the same lines under the same keys). */

@@ -1,4 +1,5 @@
 import { dateInZone, parseDate } from '../../functions/core/dates.ts';
+import { grouped, type Page, rangeText } from '../../functions/core/paging.ts';
 import { type LocalEnv, openLocal } from './runtime.ts';
 
 /** Bad usage: exit code 2 and the usage text. */
@@ -20,10 +21,49 @@ export function asOfOption(v: string | undefined): string {
 }
 
 export function table(headers: string[], rows: string[][], rightAligned: Set<number>): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...rows): spreading 100,000 rows as arguments overflows the stack.
+  const widths = headers.map((h) => h.length);
+  for (const r of rows)
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i] ?? 0, (r[i] ?? '').length);
   const fmt = (r: string[]) =>
     r.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
   return [fmt(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+/** `--limit N`: a whole number of at least 1, or undefined; refused beside `--json`, which prints everything. */
+export function limitOption(v: string | undefined, json = false): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--limit ${v}: a whole number of at least 1`);
+  if (json) throw new UsageError('--json prints every item; --limit shortens the table only');
+  return Number(v);
+}
+
+/** What a command prints: the first `limit` items with the whole list counted, or every item. */
+export async function pageOrAll<T>(
+  limit: number | undefined,
+  page: (size: number) => Promise<Page<T>>,
+  all: () => Promise<T[]>,
+): Promise<Pick<Page<T>, 'items' | 'from' | 'total'>> {
+  if (limit !== undefined) return page(limit);
+  const items = await all();
+  return { items, from: 1, total: items.length };
+}
+
+/** "1 ingest run" / "3 ingest runs": a count and its noun. */
+export const plural =
+  (one: string, many = `${one}s`) =>
+  (n: number) =>
+    n === 1 ? one : many;
+
+/** "3 ingest runs, newest first", or "showing 1-50 of 812 ingest runs, newest first (...)". */
+export function shownText(
+  p: Pick<Page<unknown>, 'items' | 'from' | 'total'>,
+  noun: (n: number) => string,
+  order: string,
+): string {
+  return p.items.length < p.total
+    ? `showing ${rangeText({ ...p, shown: p.items.length })} ${noun(p.total)}, ${order} (without --limit every one is printed)`
+    : `${grouped(p.total)} ${noun(p.total)}, ${order}`;
 }
 
 export async function withStore<T>(

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { mapLimit } from '../../functions/core/concurrency.ts';
 import { dateInZone, type IsoDate } from '../../functions/core/dates.ts';
-import { type Alert, type AlertCommand, applyCommand } from '../../functions/credit/alerts.ts';
+import { type Alert, type AlertCommand, alertRef, applyCommand } from '../../functions/credit/alerts.ts';
 import { assess, explainAssessment } from '../../functions/credit/assess.ts';
 import { backtest } from '../../functions/credit/backtest.ts';
 import { decisionFor } from '../../functions/credit/decide.ts';
@@ -22,10 +22,23 @@ import {
   RULES,
   SEVERITIES,
   SEVERITY_RANK,
+  type Severity,
 } from '../../functions/credit/policy.ts';
+import type { AlertFilter, AlertList } from '../../functions/credit/ports.ts';
 import { evaluateRules, explainCandidate } from '../../functions/credit/rules.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
-import { dateOption, table, timeZone, today, UsageError, withStore } from './cli-common.ts';
+import {
+  dateOption,
+  limitOption,
+  pageOrAll,
+  plural,
+  shownText,
+  table,
+  timeZone,
+  today,
+  UsageError,
+  withStore,
+} from './cli-common.ts';
 import { OutboxAlertNotifier } from './files.ts';
 import type { LocalEnv } from './runtime.ts';
 
@@ -143,10 +156,21 @@ function whatIfText(run: WhatIfRun, today: string): string {
 // ---- alerts ----
 
 const STATUSES = ['active', 'open', 'acknowledged', 'snoozed', 'resolved'] as const;
+type StatusOption = (typeof STATUSES)[number];
 
 function alertRow(a: Alert): string[] {
   return [a.severity, a.customerId, a.rule, a.status, a.openedAsOf, a.action.replace('_', ' '), a.summary];
 }
+
+/** The list and filter a `--status` and `--severity` name. */
+function alertQuery(status: StatusOption, severity: Severity | undefined): [AlertList, AlertFilter] {
+  const which: AlertList = status === 'resolved' ? 'resolved' : 'active';
+  return [which, { severity, status: status === 'active' || status === 'resolved' ? undefined : status }];
+}
+
+/** "active alerts" / "critical open alerts": what a list of alerts holds. */
+const alertsNoun = (status: StatusOption, severity: Severity | undefined) =>
+  plural(`${severity ? `${severity} ` : ''}${status} alert`);
 
 export async function cmdAlerts(args: string[]): Promise<number> {
   const [sub] = args;
@@ -155,35 +179,44 @@ export async function cmdAlerts(args: string[]): Promise<number> {
     args,
     options: {
       status: { type: 'string', default: 'active' },
+      severity: { type: 'string' },
+      limit: { type: 'string' },
       json: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
     },
   });
-  const status = values.status as (typeof STATUSES)[number];
+  const status = values.status as StatusOption;
   if (!STATUSES.includes(status)) throw new UsageError(`--status ${status}: one of ${STATUSES.join(', ')}`);
+  const severity = values.severity as Severity | undefined;
+  if (severity !== undefined && !SEVERITIES.includes(severity))
+    throw new UsageError(`--severity ${severity}: one of ${[...SEVERITIES].reverse().join(', ')}`);
+  const limit = limitOption(values.limit, values.json);
+  const [which, filter] = alertQuery(status, severity);
   return withStore(values['data-dir'], async (env) => {
-    const all = await env.store.listAlerts(status === 'resolved' ? 'resolved' : 'active');
-    const alerts =
-      status === 'active' || status === 'resolved' ? all : all.filter((a) => a.status === status);
-    const rank = { critical: 0, high: 1, warning: 2, info: 3 };
-    alerts.sort((a, b) => rank[a.severity] - rank[b.severity] || a.customerId.localeCompare(b.customerId));
+    // Every alert, or the first `limit` with the whole list counted by the store.
+    const page = await pageOrAll(
+      limit,
+      (size) => env.store.alertsPage(which, filter, { size }),
+      () => env.store.listAlerts(which, filter),
+    );
     if (values.json) {
-      console.log(JSON.stringify(alerts, null, 2));
+      console.log(JSON.stringify(page.items, null, 2));
       return 0;
     }
-    if (alerts.length === 0) {
-      console.log(`no ${status} alerts`);
+    if (page.total === 0) {
+      console.log(`no ${severity ? `${severity} ` : ''}${status} alerts`);
       return 0;
     }
     console.log(
       table(
         ['severity', 'customer', 'rule', 'status', 'opened', 'action', 'summary'],
-        alerts.map(alertRow),
+        page.items.map(alertRow),
         new Set(),
       ),
     );
+    const order = which === 'resolved' ? 'newest first' : 'most severe first';
     console.log(
-      `\n${alerts.length} ${status} alert${alerts.length === 1 ? '' : 's'}; answer one with: sentinel alerts ack|snooze|resolve <customer>/<rule>`,
+      `\n${shownText(page, alertsNoun(status, severity), order)}; answer one with: sentinel alerts ack|snooze|resolve <customer>/<rule>`,
     );
     return 0;
   });
@@ -202,6 +235,11 @@ async function alertCommand(kind: 'ack' | 'snooze' | 'resolve', args: string[]):
   });
   if (positionals.length !== 1) throw new UsageError(`alerts ${kind} takes one alert id (<customer>/<rule>)`);
   const id = positionals[0] as string;
+  const ref = alertRef(id);
+  if (!ref)
+    throw new UsageError(
+      `alerts ${kind} ${id}: an alert id is <customer>/<rule>, the rule one of ${RULES.join(', ')}`,
+    );
   const by = values.by ?? process.env.USER ?? 'unknown';
   let cmd: AlertCommand;
   if (kind === 'snooze') {
@@ -209,9 +247,9 @@ async function alertCommand(kind: 'ack' | 'snooze' | 'resolve', args: string[]):
     cmd = { kind, by, until: dateOption('until', values.until), note: values.note };
   } else cmd = { kind, by, note: values.note };
   return withStore(values['data-dir'], async (env) => {
-    const active = await env.store.listAlerts('active');
-    const alert = active.find((a) => a.alertId === id || `${a.customerId}/${a.rule}` === id);
-    if (!alert) {
+    // Read by its key: found however many alerts are active.
+    const alert = await env.store.activeAlert(ref.customerId, ref.rule);
+    if (!alert || (ref.alertId !== undefined && alert.alertId !== ref.alertId)) {
       console.error(`no active alert ${id} (see: sentinel alerts)`);
       return 1;
     }

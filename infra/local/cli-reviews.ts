@@ -5,7 +5,17 @@ import { formatMinor } from '../../functions/core/money.ts';
 import { previewReview, type ReviewPreview, withTransfer } from '../../functions/reviews/app.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review } from '../../functions/reviews/review.ts';
-import { dateOption, table, today, UsageError, withStore } from './cli-common.ts';
+import {
+  dateOption,
+  limitOption,
+  pageOrAll,
+  plural,
+  shownText,
+  table,
+  today,
+  UsageError,
+  withStore,
+} from './cli-common.ts';
 import { loadPolicy } from './cli-credit.ts';
 import { CliFailure, consoleApi } from './cli-transfers.ts';
 
@@ -125,11 +135,13 @@ export async function cmdReview(args: string[]): Promise<number> {
       'as-of': { type: 'string' },
       resume: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      limit: { type: 'string' },
       json: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
     },
   });
   const dataDir = resolve(values['data-dir'] ?? '.sentinel');
+  const limit = limitOption(values.limit, values.json);
   switch (sub) {
     case 'run': {
       const asOf = values['as-of'] === undefined ? undefined : dateOption('as-of', values['as-of']);
@@ -155,9 +167,12 @@ export async function cmdReview(args: string[]): Promise<number> {
         const store = storeOf(env);
         const run = await store.getRun(id);
         if (!run) throw new CliFailure(`there is no review run ${id}`);
-        const reviews = (await store.reviewsOf(id))
-          .map((r) => withTransfer(r, run.approvals))
-          .sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+        const page = await pageOrAll(
+          limit,
+          (size) => store.reviewsPage(id, { size }),
+          () => store.reviewsOf(id),
+        );
+        const reviews = page.items.map((r) => withTransfer(r, run.approvals));
         if (values.json) console.log(JSON.stringify({ run, reviews }, null, 2));
         else
           console.log(
@@ -174,17 +189,23 @@ export async function cmdReview(args: string[]): Promise<number> {
               ],
               reviewRows(reviews),
               new Set([3, 4]),
-            )}`,
+            )}\n\n${shownText(page, plural('customer'), 'by customer id')}`,
           );
         return 0;
       });
     }
     case 'runs':
       return withStore(values['data-dir'], async (env) => {
-        const runs = await storeOf(env).listRuns(50);
+        const store = storeOf(env);
+        const page = await pageOrAll(
+          limit,
+          (size) => store.runsPage({ size }),
+          () => store.listRuns(),
+        );
+        const runs = page.items;
         if (values.json) console.log(JSON.stringify({ runs }, null, 2));
         else if (runs.length === 0) console.log('no review has run yet (`sentinel review run`)');
-        else
+        else {
           console.log(
             table(
               ['run', 'as of', 'status', 'due', 'reviewed', 'failed', 'cut', 'raised', 'approval'],
@@ -202,11 +223,13 @@ export async function cmdReview(args: string[]): Promise<number> {
               new Set([3, 4, 5, 6, 7, 8]),
             ),
           );
+          console.log(`\n${shownText(page, plural('review run'), 'newest first')}`);
+        }
         return 0;
       });
     default:
       throw new UsageError(
-        'review needs one of: run [--as-of D] [--dry-run] [--resume RUN] [--json], show RUN [--json], runs [--json]',
+        'review needs one of: run [--as-of D] [--dry-run] [--resume RUN] [--json], show RUN [--limit N] [--json], runs [--limit N] [--json]',
       );
   }
 }

@@ -116,7 +116,7 @@ async function firstLinks(
 ): Promise<{ to: string; url: string }[]> {
   const until = Date.now() + waitMs;
   for (;;) {
-    const mail = (await listMail(dataDir, 500)).filter((m) => m.file.includes(`-approve-${transferId}-`));
+    const mail = await listMail(dataDir, undefined, (file) => file.includes(`-approve-${transferId}-`));
     if (mail.length > 0 || Date.now() > until)
       return mail
         .map((m) => ({ to: m.to, url: /https?:\/\/\S+\/approvals\/[\w.-]+/.exec(m.text)?.[0] ?? '' }))

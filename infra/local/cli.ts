@@ -18,7 +18,18 @@ import {
 import { rejectsNameFor, warningsNameFor } from '../../functions/ingest/rejects.ts';
 import { ProfileCatalog, yieldsReceivables } from '../../functions/ingest/uploads.ts';
 import { type CustomerLine, ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { asOfOption, table, timeZone, today, UsageError, withStore } from './cli-common.ts';
+import {
+  asOfOption,
+  limitOption,
+  pageOrAll,
+  plural,
+  shownText,
+  table,
+  timeZone,
+  today,
+  UsageError,
+  withStore,
+} from './cli-common.ts';
 import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer, loadPolicy } from './cli-credit.ts';
 import { cmdMetrics } from './cli-ops.ts';
 import { cmdReview, describeRun } from './cli-reviews.ts';
@@ -56,12 +67,14 @@ Usage: sentinel <command> [options]        (every command takes --data-dir DIR, 
   customers [--as-of YYYY-MM-DD] [--json]   the receivables table as the books stood that day
   customer ID [--as-of YYYY-MM-DD] [--json] one customer's open items and aging
   customer ID --explain [--as-of D] [--json] score factors, limit reasoning, early warnings
-  runs [--json]                             ingest runs, newest first
+  runs [--limit N] [--json]                 ingest runs, newest first (all of them without --limit)
   profiles                                  the shipped mapping profiles and the kinds they read
   evaluate [--as-of D] [--json]             rate every customer, run the early-warning rules: as of
                                             today the alerts are stored and told; as of another day
                                             it is a what-if that prints its findings, stores nothing
-  alerts [--status active|open|acknowledged|snoozed|resolved] [--json]
+  alerts [--status active|open|acknowledged|snoozed|resolved] [--severity S] [--limit N] [--json]
+                                            every alert, most severe first (resolved: newest first);
+                                            --limit prints the first N and says N of how many
   alerts ack|resolve ID [--by NAME] [--note TEXT]   ID is <customer>/<rule>
   alerts snooze ID --until YYYY-MM-DD [--by NAME] [--note TEXT]
   policy [show] | policy check FILE | policy set FILE [--by NAME]
@@ -78,7 +91,8 @@ Usage: sentinel <command> [options]        (every command takes --data-dir DIR, 
                                             re-rate the customers due and adjust their limits (needs
                                             \`start\` running); prints the run's counts and report files;
                                             --dry-run shows what it would change and changes nothing
-  review show RUN [--json] | review runs [--json]   a run with every customer it reviewed; the runs
+  review show RUN [--limit N] [--json] | review runs [--limit N] [--json]
+                                            a run with every customer it reviewed; the runs
   backtest --from D --to D [--policy FILE] [--json]
                                             replay the rules day by day over history: alerts per
                                             rule, days of warning before each first 60-day overdue
@@ -427,26 +441,39 @@ async function cmdCustomer(args: string[]): Promise<number> {
 async function cmdRuns(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
+    options: {
+      limit: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
   });
+  const limit = limitOption(values.limit, values.json);
   return withStore(values['data-dir'], async (env) => {
-    const runs = await new ReceivablesQueries(env.store).runs(100);
-    if (values.json) console.log(JSON.stringify(runs, null, 2));
-    else
-      console.log(
-        table(
-          ['started', 'run', 'file', 'status', 'accepted', 'rejected'],
-          runs.map((r) => [
-            r.startedAt,
-            r.runId,
-            r.file,
-            r.status,
-            String(r.acceptedTotal),
-            String(r.rejected),
-          ]),
-          new Set([4, 5]),
-        ),
-      );
+    const q = new ReceivablesQueries(env.store);
+    const page = await pageOrAll(
+      limit,
+      (size) => q.runsPage({ size }),
+      () => q.runs(),
+    );
+    if (values.json) {
+      console.log(JSON.stringify(page.items, null, 2));
+      return 0;
+    }
+    console.log(
+      table(
+        ['started', 'run', 'file', 'status', 'accepted', 'rejected'],
+        page.items.map((r) => [
+          r.startedAt,
+          r.runId,
+          r.file,
+          r.status,
+          String(r.acceptedTotal),
+          String(r.rejected),
+        ]),
+        new Set([4, 5]),
+      ),
+    );
+    console.log(`\n${shownText(page, plural('ingest run'), 'newest first')}`);
     return 0;
   });
 }

@@ -1,18 +1,25 @@
 import type { IsoDate } from '../../functions/core/dates.ts';
 import { formatMinor } from '../../functions/core/money.ts';
+import { grouped, type Page, type PageRequest } from '../../functions/core/paging.ts';
 import type { ReviewPreview } from '../../functions/reviews/app.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review, ReviewState } from '../../functions/reviews/review.ts';
 import { type Html, html } from './console.ts';
+import { hrefWith, pagerHtml, shownHtml } from './console-paging.ts';
 
 /**
  * The console's review pages: the runs (with a form to run one now), a run with every customer it
  * reviewed, and the review section of a customer's page. No script: the form is a plain POST.
  */
 export interface ConsoleReviews {
-  /** Runs, newest first. */
-  readonly list: (limit?: number) => Promise<ReviewRun[]>;
-  readonly show: (runId: string) => Promise<{ run: ReviewRun; reviews: Review[] } | undefined>;
+  /** A page of the runs, newest first, with how many there are. */
+  readonly list: (req: PageRequest) => Promise<Page<ReviewRun>>;
+  /** A run and a page of its reviews by customer (only those that need attention, with `attention`). */
+  readonly show: (
+    runId: string,
+    req: PageRequest,
+    filter?: { readonly attention?: boolean },
+  ) => Promise<{ run: ReviewRun; reviews: Page<Review> } | undefined>;
   /**
    * Runs a review as of the date (default today) in the product's workflow engine, to its report;
    * with the id of a run that did not finish, resumes it.
@@ -22,7 +29,7 @@ export interface ConsoleReviews {
   readonly preview: (asOf: IsoDate) => Promise<ReviewPreview>;
   /** The run's report file, as written to the outbox. */
   readonly report: (runId: string, kind: 'csv' | 'html') => Promise<string | undefined>;
-  /** Where a customer stands, and its latest reviews. */
+  /** Where a customer stands, and every review of it, newest first. */
   readonly customer: (customerId: string) => Promise<{ state?: ReviewState | undefined; reviews: Review[] }>;
 }
 
@@ -53,7 +60,13 @@ const ratingText = (r: Review) =>
     ? `${r.previous.rating} → ${r.rating}`
     : (r.rating ?? '—');
 
-export function reviewsPage(runs: readonly ReviewRun[], today: IsoDate, problem?: string): Html {
+export const RUNS_PAGE = 50;
+export const REVIEWS_PAGE = 200;
+/** A customer's reviews shown on its page; the JSON has them all. */
+const CUSTOMER_REVIEWS_SHOWN = 20;
+
+export function reviewsPage(page: Page<ReviewRun>, today: IsoDate, problem?: string): Html {
+  const runs = page.items;
   const rows = runs.map((r) => {
     const c = r.counts;
     return html`<tr><td><a href="${reviewHref(r.runId)}">${r.asOf}</a></td><td>${r.trigger}</td><td>${r.status}</td>
@@ -68,21 +81,24 @@ ${problem ? html`<div class="problem">${problem}</div>` : ''}
 <label for="asOf">Review as of</label> <input id="asOf" name="asOf" type="date" value="${today}" required>
 <button type="submit">Preview a review</button>
 </form>
-<h2>Runs</h2>
+<h2>Runs (${grouped(page.total)})</h2>
 ${
-  runs.length === 0
+  page.total === 0 && runs.length === 0
     ? html`<p class="muted">No review has run yet.</p>`
-    : html`<table><thead><tr><th>As of</th><th>Started by</th><th>Status</th><th class="num">Due</th><th class="num">Reviewed</th><th class="num">Failed</th><th class="num">Cut</th><th class="num">Raised</th><th class="num">For approval</th><th class="num">Attention</th><th>Run</th></tr></thead>
-<tbody>${rows}</tbody></table>`
+    : html`${shownHtml(page, 'Runs', 'newest first')}<table><thead><tr><th>As of</th><th>Started by</th><th>Status</th><th class="num">Due</th><th class="num">Reviewed</th><th class="num">Failed</th><th class="num">Cut</th><th class="num">Raised</th><th class="num">For approval</th><th class="num">Attention</th><th>Run</th></tr></thead>
+<tbody>${rows}</tbody></table>
+${pagerHtml(page, (after) => hrefWith('/reviews', { after }))}`
 }`;
 }
 
-export function reviewRunPage(run: ReviewRun, reviews: readonly Review[]): Html {
+/** A run's page: its counts, then its customers a page at a time (all, or those that need attention). */
+export function reviewRunPage(run: ReviewRun, page: Page<Review>, attention = false): Html {
   const c = run.counts;
-  const sorted = [...reviews].sort(
-    (a, b) =>
-      Number(b.attention ?? false) - Number(a.attention ?? false) || (a.customerId < b.customerId ? -1 : 1),
-  );
+  const href = (after: string | undefined, only = attention) =>
+    hrefWith(reviewHref(run.runId), { attention: only ? '1' : undefined, after });
+  const toggle = attention
+    ? html`<a href="${href(undefined, false)}">Show every customer</a>`
+    : html`<a href="${href(undefined, true)}">Show only those that need attention${c ? ` (${grouped(c.attention)})` : ''}</a>`;
   return html`<h1>Review as of ${run.asOf}</h1>
 <dl class="kv"><dt>Run</dt><dd><code>${run.runId}</code></dd><dt>Policy</dt><dd><code>${run.policyId}</code></dd>
 <dt>Started</dt><dd>${run.startedAt}</dd><dt>Finished</dt><dd>${run.finishedAt ?? 'not yet'}</dd>
@@ -95,16 +111,19 @@ ${
     : ''
 }
 <dt>Report</dt><dd>${run.report ? html`<a href="${reviewHref(run.runId)}/report.html">HTML</a> · <a href="${reviewHref(run.runId)}/report.csv">CSV</a>` : 'after the run'}</dd></dl>
-<h2>Customers (${reviews.length})</h2>
+<h2>${attention ? 'Customers that need attention' : 'Customers'} (${grouped(page.total)})</h2>
+<p>${toggle}</p>
+${shownHtml(page, 'Customers', 'by customer id')}
 <table><thead><tr><th>Customer</th><th>Why due</th><th>Rating</th><th class="num">Score</th><th class="num">Limit before</th><th class="num">Recommended</th><th class="num">Limit after</th><th>Outcome</th><th>Next review</th><th>Attention</th></tr></thead>
-<tbody>${sorted.map(
+<tbody>${page.items.map(
     (
       r,
     ) => html`<tr><td><a href="/customers/${encodeURIComponent(r.customerId)}?asOf=${r.asOf}">${r.customerId}</a>${r.name && r.name !== r.customerId ? html` <span class="muted">${r.name}</span>` : ''}</td>
 <td class="text">${r.due}</td><td>${ratingText(r)}</td><td class="num">${r.score ?? '—'}</td>
 <td class="num">${amount(r.currentLimit, r.currency)}</td><td class="num">${amount(r.recommendedLimit, r.currency)}</td><td class="num">${amount(r.limitAfter, r.currency)}</td>
 ${outcomeCell(r)}<td>${r.nextReviewOn ?? '—'}</td><td>${r.attention ? 'yes' : ''}</td></tr>`,
-  )}</tbody></table>`;
+  )}</tbody></table>
+${pagerHtml(page, (after) => href(after))}`;
 }
 
 const DECISION_WORDS: Record<string, string> = {
@@ -173,10 +192,13 @@ ${
 ${
   v.reviews.length === 0
     ? ''
-    : html`<table><thead><tr><th>As of</th><th>Rating</th><th class="num">Limit before</th><th class="num">Limit after</th><th>Outcome</th><th>Why</th></tr></thead>
-<tbody>${v.reviews.map(
-        (r) =>
-          html`<tr><td><a href="${reviewHref(r.runId)}">${r.asOf}</a></td><td>${ratingText(r)}</td><td class="num">${amount(r.currentLimit, r.currency)}</td><td class="num">${amount(r.limitAfter, r.currency)}</td>${outcomeCell(r)}<td class="text">${r.decision ?? r.error ?? ''}</td></tr>`,
-      )}</tbody></table>`
+    : html`${v.reviews.length > CUSTOMER_REVIEWS_SHOWN ? html`<p class="muted">The ${CUSTOMER_REVIEWS_SHOWN} most recent of ${grouped(v.reviews.length)} reviews; the JSON of this page has them all.</p>` : ''}
+<table><thead><tr><th>As of</th><th>Rating</th><th class="num">Limit before</th><th class="num">Limit after</th><th>Outcome</th><th>Why</th></tr></thead>
+<tbody>${v.reviews
+        .slice(0, CUSTOMER_REVIEWS_SHOWN)
+        .map(
+          (r) =>
+            html`<tr><td><a href="${reviewHref(r.runId)}">${r.asOf}</a></td><td>${ratingText(r)}</td><td class="num">${amount(r.currentLimit, r.currency)}</td><td class="num">${amount(r.limitAfter, r.currency)}</td>${outcomeCell(r)}<td class="text">${r.decision ?? r.error ?? ''}</td></tr>`,
+        )}</tbody></table>`
 }</section>`;
 }

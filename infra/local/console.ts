@@ -4,6 +4,13 @@ import type { AddressInfo } from 'node:net';
 import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { type IsoDate, isoDateOrNull, parseDate } from '../../functions/core/dates.ts';
 import { formatMinor } from '../../functions/core/money.ts';
+import {
+  BadCursorError,
+  grouped,
+  type Page,
+  type PageRequest,
+  slicePage,
+} from '../../functions/core/paging.ts';
 import { AGING_BUCKETS, type AgingBucket, type InvoiceStatus } from '../../functions/core/receivables.ts';
 import type { Alert } from '../../functions/credit/alerts.ts';
 import {
@@ -24,10 +31,14 @@ import type { HttpRequest, HttpResponse } from '../../functions/transfers/http.t
 import { evidenceHtml } from '../../functions/transfers/messages.ts';
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
 import { REQUEST_FIELDS, TRANSFER_TYPES, type TransferType } from '../../functions/transfers/request.ts';
+import { alertsReply } from './console-alerts.ts';
 import { opsPage } from './console-ops.ts';
+import { afterParam, hrefWith, pageParam, pagerHtml, pagingJson, shownHtml } from './console-paging.ts';
 import {
   type ConsoleReviews,
   customerReviewSection,
+  REVIEWS_PAGE,
+  RUNS_PAGE,
   reviewHref,
   reviewPreviewPage,
   reviewRunPage,
@@ -67,7 +78,7 @@ export interface ConsoleCredit {
   /** Read only: the console never stores an assessment or an alert. */
   readonly store: Pick<
     DynamoStore,
-    'listAlerts' | 'loadCustomerPartition' | 'getCustomers' | 'listCustomerIds'
+    'alertsPage' | 'activeAlertCounts' | 'loadCustomerPartition' | 'getCustomers' | 'listCustomerIds'
   >;
   /** The policy in force, read on every request (so `sentinel policy set` shows at once). */
   readonly policy: () => Promise<Policy>;
@@ -76,8 +87,10 @@ export interface ConsoleCredit {
 export interface ConsoleTransfers {
   /** The same handler the approval and transfers Lambdas run. */
   readonly http: (req: HttpRequest) => Promise<HttpResponse>;
-  readonly list: () => Promise<Transfer[]>;
-  readonly mail: () => Promise<OutboxMail[]>;
+  /** A page of the transfers, newest first, with how many there are. */
+  readonly page: (req: PageRequest) => Promise<Page<Transfer>>;
+  /** A page of the outbox's emails, newest first (`page` from 1). */
+  readonly mail: (page: number, size: number) => Promise<Page<OutboxMail>>;
   /** Validates, records and starts a transfer request (the console's form). */
   readonly request: (input: unknown) => Promise<RequestOutcome>;
   /** A transfer and its approvals (the console's transfer page). */
@@ -95,7 +108,6 @@ const SETTLED_SHOWN = 200;
 const OPEN_SHOWN = 1000;
 const DEFAULT_RUNS = 50;
 const MAX_RUNS = 1000;
-const RESOLVED_SHOWN = 50;
 
 // ---------------------------------------------------------------------------------------------
 // HTML building: interpolations are escaped unless they are already Html.
@@ -196,6 +208,11 @@ section.evidence{max-width:72rem}
 section.evidence p{margin:.3rem 0}
 section.evidence p.title{margin:1.2rem 0 .35rem;font-size:1rem}
 section.evidence table{margin:.2rem 0 .6rem}
+p.shown{margin:.6rem 0 .4rem;font-weight:600}
+nav.pager{margin:.7rem 0 1.2rem}
+nav.pager a{margin-right:.3rem}
+nav.filters{margin:.3rem 0 .6rem;line-height:1.9}
+nav.filters strong{font-weight:600}
 `;
 
 // The only inline content is the stylesheet: the CSP allows exactly it, and no script at all.
@@ -276,13 +293,13 @@ const numCell = (n: number | null | undefined, late = false) =>
     : html`<td class="${late && n > 0 ? 'num late' : 'num'}">${n.toLocaleString('en-US')}</td>`;
 
 /** "2025-03-31T09:00:00.000Z" -> "2025-03-31 09:00:00 UTC" */
-function instant(iso: string | undefined): string {
+export function instant(iso: string | undefined): string {
   if (!iso) return '—';
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(iso);
   return m ? `${m[1]} ${m[2]} UTC` : iso;
 }
 
-const customerHref = (id: string, asOf: IsoDate) =>
+export const customerHref = (id: string, asOf: IsoDate) =>
   `/customers/${encodeURIComponent(id)}?asOf=${encodeURIComponent(asOf)}`;
 const runHref = (id: string) => `/runs/${encodeURIComponent(id)}`;
 
@@ -337,7 +354,7 @@ function problem(status: number, message: string, api: boolean): Reply {
   );
 }
 
-class HttpProblem extends Error {
+export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -380,8 +397,12 @@ const bucketHeads = AGING_BUCKETS.map(
   (b) => html`<th class="${b === 'notDue' ? 'num' : 'num late'}">${BUCKET_LABELS[b]}</th>`,
 );
 
-function customersPage({ lines, totals }: CustomerTable, asOf: IsoDate): Html {
-  const rows = lines.map(
+/** Lines of the receivables table on one page; the totals are of every customer. */
+const CUSTOMERS_PAGE = 200;
+
+function customersPage({ lines, totals }: CustomerTable, asOf: IsoDate, pageNo: number): Html {
+  const shown = slicePage(lines, pageNo, CUSTOMERS_PAGE);
+  const rows = shown.items.map(
     (l) => html`<tr>
 <td><a href="${customerHref(l.customerId, asOf)}">${l.customerId}</a></td>
 <td>${l.name ?? html`<span class="muted">(no master data)</span>`}</td>
@@ -399,7 +420,7 @@ ${amountCell(l.creditLimit, l.currency)}
   const foot = totals.map(
     (t) => html`<tr>
 <td>Total ${t.currency}</td>
-<td>${t.customers} customer${t.customers === 1 ? '' : 's'}</td>
+<td>${grouped(t.customers)} customer${t.customers === 1 ? '' : 's'}</td>
 <td>${t.currency}</td>
 ${amountCell(t.openAmount, t.currency)}
 ${amountCell(t.overdueAmount, t.currency, true)}
@@ -426,10 +447,13 @@ ${rows}
 ${foot}
 </tfoot>
 </table></div>`;
+  const href = (p: string | undefined) => hrefWith('/customers', { asOf, page: p });
   return html`<h1>Receivables as of ${asOf}</h1>
 ${asOfForm('/customers', asOf)}
-<p class="muted">${lines.length} customer${lines.length === 1 ? '' : 's'}, largest overdue first. Amounts are in each customer's credit currency.</p>
-${table}`;
+${lines.length === 0 ? '' : shownHtml(shown, 'Customers', 'largest overdue first')}
+<p class="muted">${grouped(lines.length)} customer${lines.length === 1 ? '' : 's'}; the totals are of all of them. Amounts are in each customer's credit currency.</p>
+${table}
+${pagerHtml(shown, href)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,7 +660,7 @@ interface CreditView {
   readonly transfers: readonly TransferCommitment[];
 }
 
-const severityBadge = (s: Severity) => html`<span class="${`badge sev-${s}`}">${s}</span>`;
+export const severityBadge = (s: Severity) => html`<span class="${`badge sev-${s}`}">${s}</span>`;
 
 const bySeverity = (a: Alert, b: Alert) =>
   SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
@@ -659,7 +683,7 @@ const evidenceList = (e: Alert['evidence']) =>
   html`<ul class="evidence">${Object.entries(e).map(([k, v]) => html`<li><span>${words(k)}:</span> ${String(v)}</li>`)}</ul>`;
 
 /** The status, and who answered and how (the latest event of that kind). */
-function statusText(a: Alert): Html {
+export function statusText(a: Alert): Html {
   const latest = (event: string) => [...a.history].reverse().find((h) => h.event === event);
   const who = (e: Alert['history'][number] | undefined) =>
     html`${e?.by ? html` by ${e.by}` : ''}${e?.note ? html` <span class="muted">(${e.note})</span>` : ''}`;
@@ -673,7 +697,7 @@ function statusText(a: Alert): Html {
   return html`${a.status}`;
 }
 
-function activeAlertsTable(
+export function activeAlertsTable(
   alerts: readonly Alert[],
   names: ReadonlyMap<string, string>,
   withCustomer: boolean,
@@ -689,38 +713,6 @@ ${withCustomer ? html`<td><a href="${customerHref(a.customerId, a.seenAsOf)}">${
 <td class="text">${a.summary}</td><td class="text">${evidenceList(a.evidence)}</td><td><code class="word">${ackCommand(a)}</code></td></tr>`,
 )}
 </tbody></table></div>`;
-}
-
-function alertsPage(
-  active: readonly Alert[],
-  resolved: readonly Alert[],
-  names: ReadonlyMap<string, string>,
-): Html {
-  const count = (s: Severity) => active.filter((a) => a.severity === s).length;
-  const counts = (['critical', 'high', 'warning', 'info'] as const).map((s) => `${count(s)} ${s}`).join(', ');
-  const activeTable =
-    active.length === 0
-      ? html`<p class="note">No active alerts. The early-warning rules run after every upload and daily at 05:00.</p>`
-      : activeAlertsTable(active, names, true);
-  const resolvedTable =
-    resolved.length === 0
-      ? html`<p class="muted">None yet.</p>`
-      : html`<div class="wrap"><table>
-<thead><tr><th>Severity</th><th>Customer</th><th>Rule</th><th>Opened as of</th><th>Resolved</th><th>How</th><th>Summary</th></tr></thead>
-<tbody>
-${resolved.map(
-  (a) => html`<tr><td>${severityBadge(a.severity)}</td>
-<td><a href="${customerHref(a.customerId, a.seenAsOf)}">${a.customerId}</a>${names.get(a.customerId) ? html`<br><span class="muted">${names.get(a.customerId)}</span>` : ''}</td>
-<td><code class="word">${a.rule}</code></td><td>${a.openedAsOf}</td><td>${instant(a.resolvedAt)}</td><td class="text">${statusText(a)}</td><td class="text">${a.summary}</td></tr>`,
-)}
-</tbody></table></div>`;
-  return html`<h1>Alerts</h1>
-<p class="muted">${active.length} active alert${active.length === 1 ? '' : 's'} (${counts}), most severe first. The console is read-only: answer an alert with the CLI,
-<code>sentinel alerts ack|resolve &lt;customer&gt;/&lt;rule&gt;</code> or <code>sentinel alerts snooze &lt;customer&gt;/&lt;rule&gt; --until YYYY-MM-DD</code>.</p>
-${activeTable}
-<h2>Recently resolved (${resolved.length})</h2>
-<p class="muted">The ${RESOLVED_SHOWN} most recently resolved, newest first.</p>
-${resolvedTable}`;
 }
 
 function creditSection({ assessment: a, alerts, exposure, transfers }: CreditView): Html {
@@ -778,7 +770,10 @@ ${factors}
 ${active}`;
 }
 
-async function customerNames(credit: ConsoleCredit, alerts: readonly Alert[]): Promise<Map<string, string>> {
+export async function customerNames(
+  credit: ConsoleCredit,
+  alerts: readonly Alert[],
+): Promise<Map<string, string>> {
   const found = await credit.store.getCustomers([...new Set(alerts.map((a) => a.customerId))]);
   const names = new Map<string, string>();
   for (const [id, c] of found) if (c.name) names.set(id, c.name);
@@ -821,10 +816,15 @@ const statusBadge = (r: IngestRun) =>
     ? html`<span class="badge ok">processed</span>`
     : html`<span class="badge bad">unreadable</span>${r.reason ? html` <span class="muted">${r.reason}</span>` : ''}`;
 
-function runsPage(runs: readonly IngestRun[], limit: number): Html {
-  if (runs.length === 0) return html`<h1>Ingest runs</h1><p class="note">No files ingested yet.</p>`;
+const runsHref = (limit: number, after: string | undefined, api = false) =>
+  hrefWith(api ? '/api/runs' : '/runs', { limit: limit === DEFAULT_RUNS ? undefined : String(limit), after });
+
+function runsPage(page: Page<IngestRun>, limit: number): Html {
+  const runs = page.items;
+  if (page.total === 0 && runs.length === 0)
+    return html`<h1>Ingest runs</h1><p class="note">No files ingested yet.</p>`;
   return html`<h1>Ingest runs</h1>
-<p class="muted">Newest first${runs.length >= limit ? html`; showing the newest ${limit} (<a href="${`/runs?limit=${Math.min(limit * 4, MAX_RUNS)}`}">more</a>)` : ''}.</p>
+${shownHtml(page, 'Runs', 'newest first')}
 <div class="wrap"><table>
 <thead><tr><th>Started</th><th>File</th><th>Profile</th><th>Kinds</th><th>Status</th><th class="num">Rows read</th><th class="num">Accepted</th><th class="num">Rejected</th><th class="num">Warnings</th><th></th></tr></thead>
 <tbody>
@@ -836,7 +836,8 @@ ${runs.map(
 ${numCell(r.rowsRead)}${numCell(r.acceptedTotal)}${numCell(r.rejected, true)}${numCell(r.warnings.length)}
 <td><a href="${runHref(r.runId)}">details</a></td></tr>`,
 )}
-</tbody></table></div>`;
+</tbody></table></div>
+${pagerHtml(page, (after) => runsHref(limit, after))}`;
 }
 
 /** How many customers a run found with no master data on file, and what became of their rows. */
@@ -965,6 +966,8 @@ interface RequestForm {
   readonly values: RequestValues;
   readonly issues: readonly Issue[];
   readonly customers: readonly { readonly id: string; readonly name?: string | undefined }[];
+  /** How many customers are on file, when the suggestions are only the first of them. */
+  readonly customersOnFile?: number | undefined;
 }
 
 /** The form's values from a posted body: every field as text ("" when missing), nothing else. */
@@ -974,7 +977,7 @@ function requestValues(body: URLSearchParams): RequestValues {
   return v;
 }
 
-function requestFormHtml({ values, issues, customers }: RequestForm): Html {
+function requestFormHtml({ values, issues, customers, customersOnFile }: RequestForm): Html {
   const problems = (f: RequestField) => issues.filter((i) => i.field === f);
   const invalid = (f: RequestField) =>
     problems(f).length > 0 ? html` aria-invalid="true" aria-describedby="${`${f}-error`}"` : '';
@@ -997,7 +1000,10 @@ function requestFormHtml({ values, issues, customers }: RequestForm): Html {
   };
   const fields = REQUEST_FIELDS.map((f) => {
     const found = problems(f);
-    const hint = FIELD_HINTS[f];
+    const hint =
+      f === 'customerId' && customersOnFile !== undefined && customersOnFile > customers.length
+        ? `Suggestions: the first ${grouped(customers.length)} of ${grouped(customersOnFile)} customers on file, by id; any id on file can be typed.`
+        : FIELD_HINTS[f];
     return html`<label for="${f}">${FIELD_LABELS[f]}</label><div>${control(f)}</div>
 <div>${found.length > 0 ? html`<span class="err" id="${`${f}-error`}">${found.map((i) => i.message).join('; ')}</span>` : ''}${hint ? html`<span class="hint">${hint}</span>` : ''}</div>
 `;
@@ -1023,8 +1029,10 @@ ${fields}<div class="actions"><button type="submit">Request the transfer</button
 ${datalist}</section>`;
 }
 
-function transfersPage(list: readonly Transfer[], form: RequestForm): Html {
-  const rows = list.map(
+const TRANSFERS_PAGE = 100;
+
+function transfersPage(page: Page<Transfer>, form: RequestForm): Html {
+  const rows = page.items.map(
     (
       t,
     ) => html`<tr><td><a href="${transferHref(t.transferId)}">${t.transferId}</a> <a class="muted" href="${transferJsonHref(t.transferId)}">JSON</a></td>
@@ -1036,18 +1044,30 @@ function transfersPage(list: readonly Transfer[], form: RequestForm): Html {
   return html`<h1>Transfers</h1>
 <p class="muted">Requested with the form below, <code>sentinel transfer request</code> or <code>POST /api/transfers</code>; approvers decide from the links in their emails (see the <a href="/outbox">outbox</a>) or on Slack.</p>
 ${requestFormHtml(form)}
-<h2>Requested transfers (${list.length})</h2>
-${list.length === 0 ? html`<p>No transfer has been requested yet.</p>` : html`<div class="wrap"><table id="transfers"><thead><tr><th>Transfer</th><th>Requested</th><th>Customer</th><th>Type</th><th class="num">Amount</th><th>Requester</th><th>Status</th><th>Gate flags</th><th>Outcome</th></tr></thead><tbody>${rows}</tbody></table></div>`}`;
+<h2>Requested transfers (${grouped(page.total)})</h2>
+${
+  page.total === 0 && page.items.length === 0
+    ? html`<p>No transfer has been requested yet.</p>`
+    : html`${shownHtml(page, 'Transfers', 'newest first')}
+<div class="wrap"><table id="transfers"><thead><tr><th>Transfer</th><th>Requested</th><th>Customer</th><th>Type</th><th class="num">Amount</th><th>Requester</th><th>Status</th><th>Gate flags</th><th>Outcome</th></tr></thead><tbody>${rows}</tbody></table></div>
+${pagerHtml(page, (after) => hrefWith('/transfers', { after }))}`
+}`;
 }
 
 const DATALIST_MAX = 1000;
 
-/** The customers on file for the form's datalist (ids and names), when the console has the store. */
-async function knownCustomers(opts: ConsoleOptions): Promise<RequestForm['customers']> {
-  if (!opts.credit) return [];
-  const ids = (await opts.credit.store.listCustomerIds()).slice(0, DATALIST_MAX);
+/**
+ * The customers on file for the form's datalist (ids and names), when the console has the store:
+ * the first `DATALIST_MAX` by id, and how many there are (the form says so when that is more).
+ */
+async function knownCustomers(
+  opts: ConsoleOptions,
+): Promise<Pick<RequestForm, 'customers' | 'customersOnFile'>> {
+  if (!opts.credit) return { customers: [] };
+  const all = await opts.credit.store.listCustomerIds();
+  const ids = all.slice(0, DATALIST_MAX);
   const found = await opts.credit.store.getCustomers(ids);
-  return ids.map((id) => ({ id, name: found.get(id)?.name }));
+  return { customers: ids.map((id) => ({ id, name: found.get(id)?.name })), customersOnFile: all.length };
 }
 
 /** The Transfers page: an empty form (200), or the form as sent with its problems (400). */
@@ -1055,15 +1075,19 @@ async function transfersReply(
   opts: ConsoleOptions,
   t: ConsoleTransfers,
   refused?: { readonly values: RequestValues; readonly issues: readonly Issue[] },
+  after?: string,
 ): Promise<Reply> {
-  const [list, customers] = await Promise.all([t.list(), knownCustomers(opts)]);
+  const [list, customers] = await Promise.all([
+    t.page({ size: TRANSFERS_PAGE, after }),
+    knownCustomers(opts),
+  ]);
   return htmlReply(
     refused ? 400 : 200,
     refused ? 'Transfer not requested' : 'Transfers',
     transfersPage(list, {
       values: refused?.values ?? EMPTY_REQUEST,
       issues: refused?.issues ?? [],
-      customers,
+      ...customers,
     }),
     'transfers',
   );
@@ -1313,15 +1337,19 @@ ${chain}
 ${new Html(evidenceHtml(t))}`;
 }
 
-function outboxPage(mail: readonly OutboxMail[]): Html {
-  const items = mail.map(
+const OUTBOX_PAGE = 200;
+const outboxHref = (p: string | undefined, api = false) =>
+  hrefWith(api ? '/api/outbox' : '/outbox', { page: p });
+
+function outboxPage(page: Page<OutboxMail>): Html {
+  const items = page.items.map(
     (m) => html`<article class="mail"><h2>${m.subject}</h2>
 <dl class="kv"><dt>To</dt><dd>${m.to}</dd><dt>Date</dt><dd>${m.date}</dd><dt>File</dt><dd><code>${m.file}</code></dd></dl>
 <pre class="mailtext">${linkify(m.text)}</pre></article>`,
   );
   return html`<h1>Outbox</h1>
 <p class="muted">What the approval emails would say: each is an <code>.eml</code> file (text and HTML) under <code>outbox/mail/</code> in the data dir, newest first.</p>
-${mail.length === 0 ? html`<p>No email has been written yet.</p>` : items}`;
+${page.total === 0 ? html`<p>No email has been written yet.</p>` : html`${shownHtml(page, 'Emails', 'newest first')}${items}${pagerHtml(page, (p) => outboxHref(p))}`}`;
 }
 
 /** The text of an email with its http(s) links made clickable (everything else escaped). */
@@ -1350,9 +1378,11 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
   if (rest.length > 0) return problem(404, 'There is no page at this address.', api);
   if (a === 'reviews') {
     if (!opts.reviews) return problem(404, 'Reviews are not available in this console.', api);
+    const after = afterParam(params);
     if (b === undefined) {
-      const runs = await opts.reviews.list(50);
-      if (api) return jsonReply(200, { runs });
+      const runs = await opts.reviews.list({ size: RUNS_PAGE, after });
+      const href = (a: string | undefined) => hrefWith('/api/reviews', { after: a });
+      if (api) return jsonReply(200, { runs: runs.items, paging: pagingJson(runs, href) });
       return htmlReply(200, 'Reviews', reviewsPage(runs, opts.today()), 'reviews');
     }
     if (b === 'preview') {
@@ -1363,7 +1393,7 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
         return htmlReply(
           400,
           'Reviews',
-          reviewsPage(await opts.reviews.list(50), opts.today(), message),
+          reviewsPage(await opts.reviews.list({ size: RUNS_PAGE }), opts.today(), message),
           'reviews',
         );
       }
@@ -1371,10 +1401,24 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
       if (api) return jsonReply(200, preview);
       return htmlReply(200, `Preview ${asOf}`, reviewPreviewPage(preview), 'reviews');
     }
-    const found = await opts.reviews.show(b);
+    const attention = params.get('attention') === '1';
+    const found = await opts.reviews.show(b, { size: REVIEWS_PAGE, after }, { attention });
     if (!found) return problem(404, `There is no review run "${b}".`, api);
-    if (api) return jsonReply(200, found);
-    return htmlReply(200, `Review ${found.run.asOf}`, reviewRunPage(found.run, found.reviews), 'reviews');
+    if (api) {
+      const href = (a: string | undefined) =>
+        hrefWith(`/api${reviewHref(b)}`, { attention: attention ? '1' : undefined, after: a });
+      return jsonReply(200, {
+        run: found.run,
+        reviews: found.reviews.items,
+        paging: pagingJson(found.reviews, href),
+      });
+    }
+    return htmlReply(
+      200,
+      `Review ${found.run.asOf}`,
+      reviewRunPage(found.run, found.reviews, attention),
+      'reviews',
+    );
   }
 
   if (!api && p.length === 1 && a === 'healthz') return { status: 200, type: 'text', body: 'ok' };
@@ -1383,7 +1427,7 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
     const asOf = asOfParam(params, opts.today);
     const table = await q.customers(asOf);
     if (api) return jsonReply(200, { asOf, customers: table.lines, totals: table.totals });
-    return htmlReply(200, `Receivables ${asOf}`, customersPage(table, asOf), 'customers');
+    return htmlReply(200, `Receivables ${asOf}`, customersPage(table, asOf, pageParam(params)), 'customers');
   }
   if (a === 'customers' && b !== undefined) {
     const asOf = asOfParam(params, opts.today);
@@ -1419,19 +1463,14 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
   if (a === 'alerts' && b === undefined) {
     if (!opts.credit)
       return problem(404, 'Alerts are not available: this console runs without the credit store.', api);
-    const [active, resolved] = await Promise.all([
-      opts.credit.store.listAlerts('active'),
-      opts.credit.store.listAlerts('resolved', RESOLVED_SHOWN),
-    ]);
-    active.sort(bySeverity);
-    if (api) return jsonReply(200, { active, resolved });
-    const names = await customerNames(opts.credit, [...active, ...resolved]);
-    return htmlReply(200, 'Alerts', alertsPage(active, resolved, names), 'alerts');
+    const r = await alertsReply(opts.credit, params, api);
+    return 'json' in r ? jsonReply(200, r.json) : htmlReply(200, r.title, r.body, 'alerts');
   }
   if (a === 'transfers' && !api) {
     if (!opts.transfers) return problem(404, 'Transfers are not available in this console.', api);
     // GET /transfers/new is where the form posts: reloaded or bookmarked, it is the page again.
-    if (b === undefined || b === 'new') return transfersReply(opts, opts.transfers);
+    if (b === undefined || b === 'new')
+      return transfersReply(opts, opts.transfers, undefined, afterParam(params));
     const found = await opts.transfers.show(b);
     if (!found)
       return htmlReply(
@@ -1451,8 +1490,9 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
   }
   if (a === 'outbox' && b === undefined) {
     if (!opts.transfers) return problem(404, 'The outbox is not available in this console.', api);
-    const mail = await opts.transfers.mail();
-    if (api) return jsonReply(200, { mail });
+    const mail = await opts.transfers.mail(pageParam(params), OUTBOX_PAGE);
+    if (api)
+      return jsonReply(200, { mail: mail.items, paging: pagingJson(mail, (p) => outboxHref(p, true)) });
     return htmlReply(200, 'Outbox', outboxPage(mail), 'outbox');
   }
   if (a === 'ops' && b === undefined) {
@@ -1463,9 +1503,10 @@ async function route(opts: ConsoleOptions, segs: readonly string[], params: URLS
   }
   if (a === 'runs' && b === undefined) {
     const limit = limitParam(params);
-    const runs = await q.runs(limit);
-    if (api) return jsonReply(200, { runs });
-    return htmlReply(200, 'Ingest runs', runsPage(runs, limit), 'runs');
+    const page = await q.runsPage({ size: limit, after: afterParam(params) });
+    if (api)
+      return jsonReply(200, { runs: page.items, paging: pagingJson(page, (a) => runsHref(limit, a, true)) });
+    return htmlReply(200, 'Ingest runs', runsPage(page, limit), 'runs');
   }
   if (a === 'runs' && b !== undefined) {
     const found = await q.run(b);
@@ -1540,7 +1581,12 @@ async function runReview(
   if (asOf !== undefined && isoDateOrNull(asOf) === null) {
     const message = `"${asOf}" is not a date (YYYY-MM-DD). No review was run.`;
     if (api) return problem(400, message, true);
-    return htmlReply(400, 'Reviews', reviewsPage(await r.list(50), opts.today(), message), 'reviews');
+    return htmlReply(
+      400,
+      'Reviews',
+      reviewsPage(await r.list({ size: RUNS_PAGE }), opts.today(), message),
+      'reviews',
+    );
   }
   const out = await r.run(asOf, runId);
   if (api) return jsonReply(200, out);
@@ -1592,6 +1638,7 @@ async function handle(opts: ConsoleOptions, req: IncomingMessage, res: ServerRes
           Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]),
         ),
         body,
+        query: Object.fromEntries(params),
       });
       const bytes = Buffer.from(r.body, 'utf8');
       res.writeHead(r.status, { ...r.headers, 'content-length': String(bytes.length) });
@@ -1634,8 +1681,8 @@ async function handle(opts: ConsoleOptions, req: IncomingMessage, res: ServerRes
     }
     send(req, res, await route(opts, segs, params));
   } catch (e) {
-    if (e instanceof HttpProblem) {
-      send(req, res, problem(e.status, e.message, api));
+    if (e instanceof HttpProblem || e instanceof BadCursorError) {
+      send(req, res, problem(e instanceof HttpProblem ? e.status : 400, e.message, api));
       return;
     }
     console.error(`console: ${req.method} ${rawPath} failed:`, e);

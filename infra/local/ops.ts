@@ -287,7 +287,8 @@ export interface OpsSources {
   readonly now?: () => Date;
   /** @default 14 */
   readonly days?: number;
-  readonly alerts?: { listAlerts(which: 'active', limit?: number): Promise<readonly unknown[]> };
+  /** Counts the active alerts: the same count the Alerts page shows, so the two agree. */
+  readonly alerts?: { countAlerts(which: 'active'): Promise<number> };
   readonly approvals?: { listPendingApprovals(): Promise<readonly Pick<Approval, 'notifiedAt'>[]> };
   readonly runs?: { runs(limit: number): Promise<IngestRun[]> };
   /** The running inbox watcher's failing files (`InboxWatcher.failing`). */
@@ -301,7 +302,7 @@ export const RUNS_CHECKED = 1000;
 export async function opsSummary(s: OpsSources): Promise<OpsSummary> {
   const [points, activeAlerts, pendingApprovals, runs] = await Promise.all([
     readLocalMetrics(s.dataDir),
-    s.alerts?.listAlerts('active', Number.MAX_SAFE_INTEGER).then((a) => a.length),
+    s.alerts?.countAlerts('active'),
     s.approvals?.listPendingApprovals(),
     s.runs?.runs(RUNS_CHECKED),
   ]);

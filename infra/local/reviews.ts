@@ -265,12 +265,12 @@ export function localReviewsRuntime(o: {
       }
     },
     console: {
-      list: (limit = 50) => store.listRuns(limit),
-      show: async (runId) => {
+      list: (req) => store.runsPage(req),
+      show: async (runId, req, filter) => {
         const r = await store.getRun(runId);
-        return r
-          ? { run: r, reviews: (await store.reviewsOf(runId)).map((x) => withTransfer(x, r.approvals)) }
-          : undefined;
+        if (!r) return undefined;
+        const page = await store.reviewsPage(runId, req, filter);
+        return { run: r, reviews: { ...page, items: page.items.map((x) => withTransfer(x, r.approvals)) } };
       },
       run: async (asOf, runId) => {
         const r = await run({ asOf, runId, trigger: 'manual' });
@@ -279,7 +279,7 @@ export function localReviewsRuntime(o: {
       preview: (asOf) => reviews().app.preview(asOf),
       report: fileOf,
       customer: async (customerId) => {
-        const reviews = await store.customerReviews(customerId, 20);
+        const reviews = await store.customerReviews(customerId);
         // Each review's approval request is named by its run (asked once the run was reviewed).
         const runs = new Map<string, ReviewRun | undefined>();
         for (const r of reviews)

@@ -7,7 +7,9 @@ import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { postToSlack } from '../../functions/alerts/slack.ts';
+import { mapLimit } from '../../functions/core/concurrency.ts';
 import type { IsoDate } from '../../functions/core/dates.ts';
+import { type Page, slicePage } from '../../functions/core/paging.ts';
 import type { Policy } from '../../functions/credit/policy.ts';
 import type { ChangeNotifier, Clock } from '../../functions/ingest/ports.ts';
 import { TransferApp } from '../../functions/transfers/app.ts';
@@ -84,28 +86,48 @@ export interface OutboxMail {
   readonly html: string;
 }
 
-/** The outbox's emails, newest first (at most `limit`). */
-export async function listMail(dataDir: string, limit = 200): Promise<OutboxMail[]> {
-  let files: string[];
+/** The outbox's email files, newest first (their names start with the time they were written). */
+async function mailFiles(dataDir: string): Promise<string[]> {
   try {
-    files = (await readdir(mailDir(dataDir))).filter((f) => f.endsWith('.eml'));
+    return (await readdir(mailDir(dataDir)))
+      .filter((f) => f.endsWith('.eml'))
+      .sort()
+      .reverse();
   } catch {
     return [];
   }
-  files.sort().reverse();
-  return Promise.all(
-    files.slice(0, limit).map(async (file) => {
-      const m = parseEml(await readFile(join(mailDir(dataDir), file), 'utf8'));
-      return {
-        file,
-        to: m.headers.to ?? '',
-        subject: m.headers.subject ?? '',
-        date: m.headers.date ?? '',
-        text: m.text,
-        html: m.html,
-      };
-    }),
-  );
+}
+
+async function readMail(dataDir: string, file: string): Promise<OutboxMail> {
+  const m = parseEml(await readFile(join(mailDir(dataDir), file), 'utf8'));
+  return {
+    file,
+    to: m.headers.to ?? '',
+    subject: m.headers.subject ?? '',
+    date: m.headers.date ?? '',
+    text: m.text,
+    html: m.html,
+  };
+}
+
+/**
+ * The outbox's emails, newest first: every one, or the newest `limit`; with `only`, just those
+ * whose file name it accepts (a transfer's approval emails), chosen before any file is read.
+ */
+export async function listMail(
+  dataDir: string,
+  limit?: number,
+  only: (file: string) => boolean = () => true,
+): Promise<OutboxMail[]> {
+  const files = (await mailFiles(dataDir)).filter(only);
+  // A few files open at a time: an outbox of thousands would run out of file handles at once.
+  return mapLimit(files.slice(0, limit), 16, (f) => readMail(dataDir, f));
+}
+
+/** A page of the outbox's emails, newest first (`page` from 1), with how many there are. */
+export async function mailPage(dataDir: string, page: number, size: number): Promise<Page<OutboxMail>> {
+  const p = slicePage(await mailFiles(dataDir), page, size);
+  return { ...p, items: await mapLimit(p.items, 16, (f) => readMail(dataDir, f)) };
 }
 
 /** The link signing key of a data dir, made once (32 random bytes) and kept readable by its owner only. */
@@ -210,8 +232,8 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
 export function consoleTransfers(t: LocalTransfers, dataDir: string): ConsoleTransfers {
   return {
     http: t.http,
-    list: () => t.app.list(),
-    mail: () => listMail(dataDir),
+    page: (req) => t.app.page(req),
+    mail: (page, size) => mailPage(dataDir, page, size),
     request: (input) => t.app.request(input),
     show: (transferId) => t.app.show(transferId),
     markPaid: (transferId, by, on) => t.app.markPaid(transferId, by, on),

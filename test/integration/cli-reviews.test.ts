@@ -172,8 +172,9 @@ describe('sentinel review beside a running `sentinel start`', () => {
       'raised',
       'approval',
     ]);
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(5);
     expect(lines[2]?.trim().split(/\s+/)).toEqual([run.runId, AS_OF, 'done', '4', '4', '0', '1', '1', '1']);
+    expect(lines[4]).toBe('1 review run, newest first');
 
     expect(runsJson.code, runsJson.stderr).toBe(0);
     expect((JSON.parse(runsJson.stdout) as { runs: ReviewRun[] }).runs.map((x) => x.runId)).toEqual([

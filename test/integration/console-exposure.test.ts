@@ -185,7 +185,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const t of await transfers.app.list(1000)) {
+  for (const t of await transfers.app.list()) {
     if (t.status === 'pending') await transfers.app.recall(t.transferId, t.request.requester);
     if (t.executionId) await transfers.workflow.execution(t.executionId)?.done;
   }

@@ -240,6 +240,9 @@ describe('requesting a transfer in a real browser', () => {
     await page.goto(`${web.url}/transfers`);
     const listRows = page.locator('#transfers tbody tr');
     expect(await listRows.count()).toBe(1);
+    expect((await page.locator('p.shown').textContent())?.trim()).toBe(
+      'Transfers: showing 1 of 1, newest first.',
+    );
     expect(await listRows.first().locator(`a[href="/transfers/${id}"]`).count()).toBe(1);
     expect(await listRows.first().locator(`a[href="/api/transfers/${id}"]`).count()).toBe(1);
 

@@ -322,9 +322,13 @@ describe('LocalEvaluator', () => {
         await new Promise((w) => setTimeout(w, 20));
         return real.listCustomerIds();
       },
-      listAlerts: async (which: 'active' | 'resolved', limit?: number) => {
+      countAlerts: async (which: 'active' | 'resolved') => {
         calls.push('end');
-        return real.listAlerts(which, limit);
+        return real.countAlerts(which);
+      },
+      listAlerts: async (which: 'active' | 'resolved') => {
+        calls.push('end');
+        return real.listAlerts(which);
       },
     });
     const r = evaluator(join(dir, 'serial'), { store, now: () => new Date('2025-06-30T04:00:00Z') });

@@ -213,15 +213,20 @@ describe('DynamoTransferStore: transfers', () => {
     expect(won?.closedBy).toBe(a ? 'cc1' : 'ana.silva');
   });
 
-  it('lists transfers newest first, up to the limit', async () => {
+  it('lists every transfer newest first, or a page of them with how many there are', async () => {
     // In 2030: newer than every other transfer of this file; created out of order.
     const times = ['2030-01-02T00:00:00.000Z', '2030-01-04T00:00:00.000Z', '2030-01-01T00:00:00.000Z'];
     for (const [i, at] of times.entries()) await store.createTransfer(transfer(`TR-LIST${i}`, 'C103', at));
-    const top = await store.listTransfers(2);
-    expect(top.map((t) => t.transferId)).toEqual(['TR-LIST1', 'TR-LIST0']);
-    expect(top[0]).toEqual(transfer('TR-LIST1', 'C103', '2030-01-04T00:00:00.000Z'));
+    const top = await store.transfersPage({ size: 2 });
+    expect(top.items.map((t) => t.transferId)).toEqual(['TR-LIST1', 'TR-LIST0']);
+    expect(top.items[0]).toEqual(transfer('TR-LIST1', 'C103', '2030-01-04T00:00:00.000Z'));
+    expect(top.from).toBe(1);
+    const second = await store.transfersPage({ size: 2, after: top.next });
+    expect(second.items[0]?.transferId).toBe('TR-LIST2');
+    expect(second.from).toBe(3);
 
     const all = await store.listTransfers();
+    expect(top.total).toBe(all.length);
     expect(all.slice(0, 3).map((t) => t.transferId)).toEqual(['TR-LIST1', 'TR-LIST0', 'TR-LIST2']);
     const stamps = all.map((t) => `${t.requestedAt}#${t.transferId}`);
     expect(stamps).toEqual([...stamps].sort().reverse());

@@ -1,0 +1,185 @@
+import { grouped, type Page } from '../../functions/core/paging.ts';
+import type { Alert } from '../../functions/credit/alerts.ts';
+import { SEVERITIES, type Severity } from '../../functions/credit/policy.ts';
+import type { AlertFilter } from '../../functions/credit/ports.ts';
+import {
+  activeAlertsTable,
+  type ConsoleCredit,
+  customerHref,
+  customerNames,
+  type Html,
+  html,
+  instant,
+  severityBadge,
+  statusText,
+} from './console.ts';
+import { afterParam, choiceParam, hrefWith, pagerHtml, pagingJson, shownHtml } from './console-paging.ts';
+
+/**
+ * The Alerts page (`/alerts`, JSON at `/api/alerts`): the active alerts a page at a time, most
+ * severe first, or the resolved ones, newest first; narrowed by status and severity. Each page
+ * says which part of how many it shows; the counts come from the store's COUNT queries (nothing
+ * read to count), so they are the ones the Ops page shows.
+ */
+
+const ACTIVE_PAGE = 200;
+const RESOLVED_PAGE = 200;
+/** Resolved alerts shown under the active ones on the first page. */
+const RESOLVED_SHOWN = 50;
+
+const STATUSES = ['active', 'open', 'acknowledged', 'snoozed', 'resolved'] as const;
+type Status = (typeof STATUSES)[number];
+/** Most severe first, as the page lists them. */
+const BY_RANK: readonly Severity[] = [...SEVERITIES].reverse();
+
+interface AlertsQuery {
+  readonly status: Status;
+  readonly severity: Severity | undefined;
+  readonly after: string | undefined;
+}
+
+function alertsQuery(params: URLSearchParams): AlertsQuery {
+  return {
+    status: choiceParam(params, 'status', STATUSES) ?? 'active',
+    severity: choiceParam(params, 'severity', BY_RANK),
+    after: afterParam(params),
+  };
+}
+
+const filterOf = (q: AlertsQuery): AlertFilter => ({
+  severity: q.severity,
+  status: q.status === 'active' || q.status === 'resolved' ? undefined : q.status,
+});
+
+/** The page's address with the filters kept (and the page's cursor, when given). */
+const alertsHref = (q: Omit<AlertsQuery, 'after'>, after?: string, api = false) =>
+  hrefWith(api ? '/api/alerts' : '/alerts', {
+    status: q.status === 'active' ? undefined : q.status,
+    severity: q.severity,
+    after,
+  });
+
+/** What the page shows: a page of the list asked for and, on the first page of all active alerts, the latest resolved. */
+interface AlertsView {
+  readonly q: AlertsQuery;
+  readonly page: Page<Alert>;
+  /** Active alerts by severity (with the status filter), for the counts and the severity links. */
+  readonly bySeverity?: Record<Severity, number> | undefined;
+  readonly recent?: Page<Alert> | undefined;
+}
+
+async function alertsView(credit: ConsoleCredit, q: AlertsQuery): Promise<AlertsView> {
+  const store = credit.store;
+  const filter = filterOf(q);
+  if (q.status === 'resolved')
+    return { q, page: await store.alertsPage('resolved', filter, { size: RESOLVED_PAGE, after: q.after }) };
+  // One COUNT per severity gives both the counts by severity and the total (no second count).
+  const counts = store.activeAlertCounts({ status: filter.status });
+  const total = counts.then((c) => (q.severity ? c[q.severity] : BY_RANK.reduce((n, s) => n + c[s], 0)));
+  const withRecent = q.status === 'active' && q.severity === undefined && q.after === undefined;
+  const [bySeverity, page, recent] = await Promise.all([
+    counts,
+    store.alertsPage('active', filter, { size: ACTIVE_PAGE, after: q.after }, total),
+    withRecent ? store.alertsPage('resolved', {}, { size: RESOLVED_SHOWN }) : undefined,
+  ]);
+  return { q, page, bySeverity, recent };
+}
+
+/** The JSON answer: the same page, with where it sits and the links to the pages beside it. */
+function alertsJson(v: AlertsView): unknown {
+  const href = (after: string | undefined) => alertsHref(v.q, after, true);
+  const paging = { ...pagingJson(v.page, href), ...(v.bySeverity ? { bySeverity: v.bySeverity } : {}) };
+  if (v.q.status === 'resolved') return { resolved: v.page.items, paging: { resolved: paging } };
+  return {
+    active: v.page.items,
+    ...(v.recent ? { resolved: v.recent.items } : {}),
+    paging: {
+      active: paging,
+      ...(v.recent
+        ? { resolved: pagingJson(v.recent, (a) => alertsHref({ ...v.q, status: 'resolved' }, a, true)) }
+        : {}),
+    },
+  };
+}
+
+/** Links that narrow the list: by status, and by severity (with the counts of the active ones). */
+function filtersHtml(v: AlertsView): Html {
+  const link = (label: string, q: Omit<AlertsQuery, 'after'>, on: boolean) =>
+    on ? html`<strong aria-current="true">${label}</strong>` : html`<a href="${alertsHref(q)}">${label}</a>`;
+  const statuses = STATUSES.map(
+    (s, i) => html`${i > 0 ? ' · ' : ''}${link(s, { status: s, severity: v.q.severity }, s === v.q.status)}`,
+  );
+  const severities = [undefined, ...BY_RANK].map((s, i) => {
+    const n = s && v.bySeverity ? ` (${grouped(v.bySeverity[s])})` : '';
+    return html`${i > 0 ? ' · ' : ''}${link(`${s ?? 'all'}${n}`, { status: v.q.status, severity: s }, s === v.q.severity)}`;
+  });
+  return html`<nav class="filters" aria-label="filters"><span class="muted">Status:</span> ${statuses}<br><span class="muted">Severity:</span> ${severities}</nav>`;
+}
+
+/** "critical open alerts" (what the page lists, in words). */
+const listWords = (q: AlertsQuery) =>
+  `${q.severity ? `${q.severity} ` : ''}${q.status === 'active' ? 'active' : q.status} alerts`;
+
+function resolvedTable(alerts: readonly Alert[], names: ReadonlyMap<string, string>): Html {
+  return html`<div class="wrap"><table>
+<thead><tr><th>Severity</th><th>Customer</th><th>Rule</th><th>Opened as of</th><th>Resolved</th><th>How</th><th>Summary</th></tr></thead>
+<tbody>
+${alerts.map(
+  (a) => html`<tr><td>${severityBadge(a.severity)}</td>
+<td><a href="${customerHref(a.customerId, a.seenAsOf)}">${a.customerId}</a>${names.get(a.customerId) ? html`<br><span class="muted">${names.get(a.customerId)}</span>` : ''}</td>
+<td><code class="word">${a.rule}</code></td><td>${a.openedAsOf}</td><td>${instant(a.resolvedAt)}</td><td class="text">${statusText(a)}</td><td class="text">${a.summary}</td></tr>`,
+)}
+</tbody></table></div>`;
+}
+
+function recentSection(recent: Page<Alert>, names: ReadonlyMap<string, string>): Html {
+  const all = html`<a href="/alerts?status=resolved">every resolved alert, page by page</a>`;
+  return html`<h2>Recently resolved (${grouped(recent.total)})</h2>
+${
+  recent.total === 0
+    ? html`<p class="muted">None yet.</p>`
+    : html`<p class="muted">The ${recent.items.length < recent.total ? html`${grouped(recent.items.length)} most recently resolved of ${grouped(recent.total)}` : html`${grouped(recent.total)} resolved`}, newest first; ${all}.</p>
+${resolvedTable(recent.items, names)}`
+}`;
+}
+
+function alertsPage(v: AlertsView, names: ReadonlyMap<string, string>): Html {
+  const { q, page } = v;
+  const resolved = q.status === 'resolved';
+  const order = resolved ? 'newest first' : 'most severe first';
+  const c = v.bySeverity;
+  const all = c ? BY_RANK.reduce((n, s) => n + c[s], 0) : 0;
+  const counts = c
+    ? html`<p class="muted" id="alert-counts">${grouped(all)} ${q.status} alert${all === 1 ? '' : 's'} (${BY_RANK.map((s) => `${grouped(c[s])} ${s}`).join(', ')}). The console is read-only: answer an alert with the CLI,
+<code>sentinel alerts ack|resolve &lt;customer&gt;/&lt;rule&gt;</code> or <code>sentinel alerts snooze &lt;customer&gt;/&lt;rule&gt; --until YYYY-MM-DD</code>.</p>`
+    : '';
+  const empty =
+    q.status === 'active' && q.severity === undefined
+      ? 'No active alerts. The early-warning rules run after every upload and daily at 05:00.'
+      : `No ${listWords(q)}.`;
+  const href = (after: string | undefined) => alertsHref(q, after);
+  const list =
+    page.total === 0 && page.items.length === 0
+      ? html`<p class="note">${empty}</p>`
+      : html`${shownHtml(page, resolved ? 'Resolved alerts' : 'Alerts', order, q.severity || !['active', 'resolved'].includes(q.status) ? listWords(q) : undefined)}
+${pagerHtml(page, href)}
+${resolved ? resolvedTable(page.items, names) : activeAlertsTable(page.items, names, true)}
+${pagerHtml(page, href)}`;
+  return html`<h1>${resolved ? 'Resolved alerts' : 'Alerts'}</h1>
+${counts}
+${filtersHtml(v)}
+${list}
+${v.recent ? recentSection(v.recent, names) : ''}`;
+}
+
+/** GET /alerts and /api/alerts. */
+export async function alertsReply(
+  credit: ConsoleCredit,
+  params: URLSearchParams,
+  api: boolean,
+): Promise<{ readonly json: unknown } | { readonly title: string; readonly body: Html }> {
+  const v = await alertsView(credit, alertsQuery(params));
+  if (api) return { json: alertsJson(v) };
+  const names = await customerNames(credit, [...v.page.items, ...(v.recent?.items ?? [])]);
+  return { title: v.q.status === 'resolved' ? 'Resolved alerts' : 'Alerts', body: alertsPage(v, names) };
+}
