@@ -77,6 +77,11 @@ export interface Figures {
   readonly maxDaysPastDue: number;
   readonly historyMonths: number;
   readonly latestStatement: FinancialStatement | undefined;
+  /**
+   * The latest statement that states a revenue: the limit's revenue cap reads it (an interim
+   * balance sheet without a revenue line does not take the cap away).
+   */
+  readonly latestRevenue: FinancialStatement | undefined;
   readonly ratios: Readonly<Record<'currentRatio' | 'quickRatio' | 'debtRatio' | 'altmanZ2', Ratio>>;
   readonly externalScore: { value: number; agency: string; date: IsoDate } | undefined;
   /** Valid guarantees plus the insured share of the insurable exposure (capped), minor units. */
@@ -224,15 +229,21 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
   const monthlySales = soldInWindow ? Math.floor(salesInWindow / salesMonths) : undefined;
 
   let latestStatement: FinancialStatement | undefined;
-  for (const f of file.financials)
-    if (f.periodEnd <= asOf && (latestStatement === undefined || f.periodEnd > latestStatement.periodEnd))
-      latestStatement = f;
+  let latestRevenue: FinancialStatement | undefined;
+  for (const f of file.financials) {
+    if (f.periodEnd > asOf) continue;
+    if (latestStatement === undefined || f.periodEnd > latestStatement.periodEnd) latestStatement = f;
+    if (f.revenue !== undefined && (latestRevenue === undefined || f.periodEnd > latestRevenue.periodEnd))
+      latestRevenue = f;
+  }
   let externalScore: Figures['externalScore'];
   for (const sc of file.scores)
     if (sc.date <= asOf && sc.scaleMax > 0 && (externalScore === undefined || sc.date > externalScore.date))
       externalScore = { value: (100 * sc.score) / sc.scaleMax, agency: sc.agency, date: sc.date };
 
-  const cover = coverOf(file, receivables, exposure, asOf, salesFrom, policy);
+  // Insurers pay on receivables, not on rebates or credit releases approved for the customer.
+  const receivable = Math.max(0, s.openAmount - s.unappliedCash);
+  const cover = coverOf(file, receivables, receivable, asOf, salesFrom, policy);
 
   return {
     asOf,
@@ -251,6 +262,7 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
     maxDaysPastDue: Math.max(0, s.maxDaysPastDue),
     historyMonths: first === undefined ? 0 : monthsBetween(first, asOf),
     latestStatement,
+    latestRevenue,
     ratios: latestStatement
       ? {
           currentRatio: currentRatio(latestStatement),
@@ -287,15 +299,16 @@ const NO_COVER = Object.freeze({
 
 /**
  * What the guarantees and credit insurance on file would really pay as of the date: a guarantee in
- * force for its amount; an insurer its insured share of the insurable exposure (the exposure less
- * what is overdue beyond its extension period), at most its cap. Cover outside its validity is
+ * force for its amount; an insurer its insured share of the insurable exposure (the receivables,
+ * less unapplied cash, less what is overdue beyond its extension period: approved transfers are
+ * not receivables an insurer pays), at most its cap. Cover outside its validity is
  * listed when it ended (or starts) within the sales window, so the basis says why it no longer
  * counts; cover in another currency is listed and counted for nothing.
  */
 function coverOf(
   file: CreditFile,
   r: Receivables,
-  exposure: number,
+  receivable: number,
   asOf: IsoDate,
   since: IsoDate,
   policy: Policy,
@@ -324,7 +337,7 @@ function coverOf(
   }
   const beyond =
     file.insurance.length > 0 ? overdueBeyond(r, file.currency, asOf, policy.limit.insurerExtensionDays) : 0;
-  const insurable = Math.max(0, exposure - beyond);
+  const insurable = Math.max(0, receivable - beyond);
   let insured = 0;
   for (const c of file.insurance) {
     const base = {
@@ -785,7 +798,7 @@ export function recommendLimit(x: Figures, rating: Rating, policy: Policy): Limi
   const bySales = months > 0 ? Math.floor(monthlySales * (x.termsDays / 30 + months)) : 0;
   let base = bySales;
   let byRevenue: LimitFormula['byRevenue'];
-  const st = x.latestStatement;
+  const st = x.latestRevenue;
   if (st?.revenue !== undefined && st.revenue > 0 && st.currency === ccy) {
     const amount = Math.floor(st.revenue * p.maxShareOfRevenue);
     if (amount < base) {

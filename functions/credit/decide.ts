@@ -23,8 +23,11 @@ import { type Policy, type Rating, type RuleName, SEVERITY_RANK, type Severity }
  *    otherwise a limit decrease for people (approval).
  * 5. A raise: never at a rating of `noRaiseRatings`, with anything more than
  *    `noRaiseAboveDaysPastDue` days past due, or while an alert of `noRaiseAtSeverity` or above is
- *    active (keep, saying why); a thin history, a first limit from zero, or an increase above the
- *    policy's share or amount goes to approval; a small one is applied.
+ *    active (keep, saying why). An alert of a rule measured against the limit itself (limit use,
+ *    overdue as a share of the limit) does not block it, since the raise is what answers it and
+ *    blocking it would make the limit depend on the limit it replaces; such a raise goes to people.
+ *    A thin history, a first limit from zero, or an increase above the policy's share or amount
+ *    goes to approval too; a small one is applied.
  *
  * Nothing here reads the limit to make the recommendation, only to compare with it, so applying a
  * decision and deciding again on the same data keeps the limit (a fixed point).
@@ -167,13 +170,16 @@ function decideRaise(d: DecisionInput, current: number, to: number, m: (v: numbe
       ? undefined
       : parseMinorUnits(capText, minorDigits(l.currency) ?? 2, { decimal: '.', thousands: '' });
   const capValue = cap?.ok ? cap.value : undefined;
+  const againstLimit = severeAlerts(d, true);
   const why = l.thinHistory
     ? `on a thin history (${l.formula.salesMonths} months of sales)`
-    : current === 0 || increase > current * inc.approvalAboveShare
-      ? `the increase of ${m(increase)} is more than ${pct(inc.approvalAboveShare)} of the current limit`
-      : capValue !== undefined && increase > capValue
-        ? `the increase of ${m(increase)} is above ${m(capValue)}`
-        : undefined;
+    : againstLimit.length > 0
+      ? `the customer is at or over its limit (${againstLimit.join(', ')})`
+      : current === 0 || increase > current * inc.approvalAboveShare
+        ? `the increase of ${m(increase)} is more than ${pct(inc.approvalAboveShare)} of the current limit`
+        : capValue !== undefined && increase > capValue
+          ? `the increase of ${m(increase)} is above ${m(capValue)}`
+          : undefined;
   if (why)
     return {
       outcome: 'approval',
@@ -216,12 +222,28 @@ export function raiseBlockers(d: Omit<DecisionInput, 'limit' | 'onFile' | 'expos
   if (inc.noRaiseRatings.includes(d.rating)) out.push(`at rating ${d.rating}`);
   if (d.maxDaysPastDue > inc.noRaiseAboveDaysPastDue)
     out.push(`with an item ${d.maxDaysPastDue} days past due (more than ${inc.noRaiseAboveDaysPastDue})`);
-  const severe = d.activeAlerts
-    .filter((a) => SEVERITY_RANK[a.severity] >= SEVERITY_RANK[inc.noRaiseAtSeverity])
-    .map((a) => `${a.severity} ${a.rule}`);
+  const severe = severeAlerts(d, false);
   if (severe.length > 0)
     out.push(`while ${severe.length === 1 ? 'an alert is' : 'alerts are'} active (${severe.join(', ')})`);
   return out;
 }
+
+/**
+ * The customer's active alerts at or above the policy's `noRaiseAtSeverity`, in words ("high
+ * daysPastDue"): of the rules measured against the credit limit (`againstLimit`), or of the others.
+ */
+function severeAlerts(d: Pick<DecisionInput, 'activeAlerts' | 'policy'>, againstLimit: boolean): string[] {
+  const floor = SEVERITY_RANK[d.policy.review.increases.noRaiseAtSeverity];
+  return d.activeAlerts
+    .filter((a) => SEVERITY_RANK[a.severity] >= floor && LIMIT_RELATIVE_RULES.has(a.rule) === againstLimit)
+    .map((a) => `${a.severity} ${a.rule}`);
+}
+
+/**
+ * Rules measured against the credit limit (limit use, overdue as a share of the limit). A limit
+ * decision never waits on them: it never reads the limit it replaces, and their alerts, a cut's own
+ * consequence among them, never make a customer due for a review at once.
+ */
+export const LIMIT_RELATIVE_RULES: ReadonlySet<RuleName> = new Set<RuleName>(['limitUse', 'overdueAmount']);
 
 const pct = (share: number) => `${Number((share * 100).toFixed(1))}%`;

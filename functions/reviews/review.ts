@@ -3,7 +3,7 @@ import { canonicalJson } from '../core/canonical.ts';
 import { addMonths, type IsoDate } from '../core/dates.ts';
 import type { Alert } from '../credit/alerts.ts';
 import { assess, type CreditFile, explainAssessment, type FactorResult } from '../credit/assess.ts';
-import { type DecisionRule, decisionFor } from '../credit/decide.ts';
+import { type DecisionRule, decisionFor, LIMIT_RELATIVE_RULES } from '../credit/decide.ts';
 import {
   type Policy,
   RATINGS,
@@ -132,13 +132,6 @@ export function cadenceOf(policy: Policy, riskClass: RiskClass): number {
 }
 
 /**
- * Rules measured against the credit limit. A review sets the limit from figures that never read
- * it, so a review called because of them would decide the same again: their alerts (a cut's own
- * consequence among them) never make a customer due at once.
- */
-export const LIMIT_RELATIVE_RULES: ReadonlySet<RuleName> = new Set<RuleName>(['limitUse', 'overdueAmount']);
-
-/**
  * The customers due for review as of `asOf`, each with its reason, in id order:
  * never reviewed; the next review date reached; or, after the last review, an active alert at or
  * above the policy's severity opened or escalated (not of a rule measured against the limit), or
@@ -264,7 +257,13 @@ export function reviewCustomer(input: ReviewInput): Review {
     limitAfter: changes ? d.to : current,
     askedLimit: d.outcome === 'approval' ? d.to : undefined,
     nextReviewOn: addMonths(asOf, cadenceOf(policy, a.riskClass)),
-    attention: fell || d.outcome === 'cut' || d.outcome === 'approval' || a.riskClass === 'high',
+    // A dormant account that still owes long-overdue money is kept for lack of sales: someone looks.
+    attention:
+      fell ||
+      d.outcome === 'cut' ||
+      d.outcome === 'approval' ||
+      a.riskClass === 'high' ||
+      (d.rule === 'NO_RECOMMENDATION' && x.maxDaysPastDue > policy.review.increases.noRaiseAboveDaysPastDue),
     applied: false,
   };
 }

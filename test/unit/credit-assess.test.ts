@@ -838,15 +838,55 @@ describe('recommended limit', () => {
   });
 
   it('10% of revenue caps the sales figure when the statement is in the credit currency', () => {
-    const l = recommendLimit({ ...x, latestStatement: statement({ revenue: 15_000_000 }) }, 'C', policy);
+    const l = recommendLimit({ ...x, latestRevenue: statement({ revenue: 15_000_000 }) }, 'C', policy);
     // min(3,333,332, 10% of 15,000,000 = 1,500,000) + 3,000,000 = 4,500,000
     expect(l.recommended).toBe(4_500_000);
     expect(l.basis).toContain('capped at 10% of revenue 150000.00 (2025-12-31) = 15000.00');
   });
 
+  it('the revenue cap reads the latest statement with a revenue, not an interim one without', () => {
+    // Annual accounts to 2025-12-31 with revenue 150,000.00, then a 2026-03-31 balance sheet without a
+    // revenue line: the cap is still 10% of 150,000.00.
+    const file = {
+      ...workedFile,
+      financials: [
+        statement({ revenue: 15_000_000 }),
+        statement({ periodEnd: '2026-03-31', revenue: undefined }),
+      ],
+    };
+    const a = assess(file, AS_OF, policy);
+    expect(a.figures.latestStatement?.periodEnd).toBe('2026-03-31');
+    expect(a.figures.latestRevenue?.periodEnd).toBe('2025-12-31');
+    expect(a.limit.formula.byRevenue).toMatchObject({ revenue: 15_000_000, amount: 1_500_000 });
+  });
+
+  it('insurance does not count approved rebates: an insurer pays on receivables', () => {
+    // 10,000.00 open not due and a 5,000.00 rebate approved: exposure 15,000.00, insurable 10,000.00.
+    const x2 = figuresOf(
+      file({
+        invoices: [inv('A', '2026-06-10', '2026-07-10', 1_000_000)],
+        insurance: [insurance('N1', 9000, 10_000_000, '2027-01-31')],
+        transfers: [
+          {
+            customerId: 'C1',
+            transferId: 'TR-R',
+            transferType: 'rebate',
+            amount: 500_000,
+            currency: 'EUR',
+            approvedOn: '2026-06-20',
+          },
+        ],
+      }),
+      AS_OF,
+      policy,
+    );
+    expect(x2.exposure).toBe(1_500_000);
+    expect(x2.insured).toBe(900_000);
+  });
+
   it('revenue in another currency does not cap the limit', () => {
     const l = recommendLimit(
-      { ...x, latestStatement: statement({ revenue: 15_000_000, currency: 'USD' }) },
+      { ...x, latestRevenue: statement({ revenue: 15_000_000, currency: 'USD' }) },
       'C',
       policy,
     );
@@ -854,7 +894,7 @@ describe('recommended limit', () => {
   });
 
   it("the rating's cap applies before guarantees and insurance are added", () => {
-    const big: Figures = { ...x, monthlySales: 100_000_000, latestStatement: undefined };
+    const big: Figures = { ...x, monthlySales: 100_000_000, latestRevenue: undefined };
     // D: 100,000,000 x (1 + 0.75) = 175,000,000 > cap 250,000.00 EUR = 25,000,000
     const d = recommendLimit(big, 'D', policy);
     expect(d.recommended).toBe(25_000_000 + 3_000_000);
@@ -877,7 +917,7 @@ describe('recommended limit', () => {
   });
 
   it('exactly 10% away still keeps; just beyond cuts or raises', () => {
-    const capped = { ...x, latestStatement: statement({ revenue: 15_000_000 }) }; // formula 4,500,000
+    const capped = { ...x, latestRevenue: statement({ revenue: 15_000_000 }) }; // formula 4,500,000
     // 5,000,000 - 4,500,000 = 500,000 = 10% of 5,000,000
     expect(recommendLimit({ ...capped, creditLimit: 5_000_000 }, 'C', policy).change).toBe('KEEP');
     // 5,000,100 - 4,500,000 = 500,100 > 500,010
@@ -947,7 +987,7 @@ describe('recommended limit', () => {
           insured: 0,
           cover: [],
           uncounted: [],
-          latestStatement: undefined,
+          latestRevenue: undefined,
           creditLimit: undefined,
         },
         'E',
@@ -985,7 +1025,7 @@ describe('recommended limit', () => {
         insured: 0,
         cover: [],
         uncounted: [],
-        latestStatement: undefined,
+        latestRevenue: undefined,
       },
       'B',
       policy,

@@ -185,8 +185,29 @@ describe('decideLimit: raises', () => {
     expect(decide(l, { activeAlerts: [{ rule: 'daysPastDue', severity: 'critical' }] }).rule).toBe(
       'RAISE_BLOCKED',
     );
-    expect(decide(l, { activeAlerts: [{ rule: 'limitUse', severity: 'high' }] }).rule).toBe('RAISE_BLOCKED');
     expect(decide(l, { activeAlerts: [{ rule: 'limitUse', severity: 'warning' }] }).rule).toBe('RAISE');
+  });
+
+  it('an alert measured against the limit itself does not block the raise that answers it: people decide', () => {
+    // Over its limit with nothing overdue: the limit-use alert is the limit's own consequence; blocking
+    // the raise on it would make the limit depend on the limit it replaces.
+    const l = rec(12_000_000, 10_000_000);
+    const d = decide(l, { activeAlerts: [{ rule: 'limitUse', severity: 'high' }] });
+    expect([d.outcome, d.request, d.rule]).toEqual(['approval', 'increase', 'RAISE_FOR_APPROVAL']);
+    expect(d.words).toBe(
+      'raise from 100000.00 EUR to 120000.00 EUR needs approval: the customer is at or over its limit (high limitUse)',
+    );
+    expect(decide(l, { activeAlerts: [{ rule: 'overdueAmount', severity: 'critical' }] }).outcome).toBe(
+      'approval',
+    );
+    // With a severe alert of another rule too, the raise is held back.
+    const both = decide(l, {
+      activeAlerts: [
+        { rule: 'limitUse', severity: 'high' },
+        { rule: 'daysLateDrift', severity: 'high' },
+      ],
+    });
+    expect(both.rule).toBe('RAISE_BLOCKED');
   });
 
   it('says every reason a raise is held back', () => {
@@ -199,7 +220,7 @@ describe('decideLimit: raises', () => {
       ],
     });
     expect(d.words).toBe(
-      'keep 80000.00 EUR: the formula gives 100000.00 EUR, but no raise at rating E, nor with an item 294 days past due (more than 60), nor while alerts are active (critical daysPastDue, high limitUse)',
+      'keep 80000.00 EUR: the formula gives 100000.00 EUR, but no raise at rating E, nor with an item 294 days past due (more than 60), nor while an alert is active (critical daysPastDue)',
     );
     expect(raiseBlockers({ rating: 'A', maxDaysPastDue: 0, activeAlerts: [], policy })).toEqual([]);
   });
