@@ -534,7 +534,7 @@ const BOOK: Scenario[] = [
     id: 'S16',
     title: 'over its limit with nothing overdue',
     story:
-      'Buys 30,000.00 a month and pays on time, but the limit on file is 25,000.00: limit use 120% raises a high alert, which holds the raise back.',
+      'Buys 30,000.00 a month and pays on time, but the limit on file is 25,000.00: limit use 120% raises a high alert; the raise that answers it goes to people.',
     file: creditFile('S16', {
       customer: customer('S16', { creditLimit: eur(25_000) }),
       books: [monthly('S16', { from: '2023-01', to: '2026-06', amount: eur(30_000) })],
@@ -543,16 +543,20 @@ const BOOK: Scenario[] = [
       points: STEADY_POINTS, // the steady pattern at 30,000.00: exposure 30,000 / 30,000 = 1.0
       score: 76,
       rating: 'B',
-      // 30,000.00 x 3 = 90,000.00: RAISE, blocked by the active high limitUse alert (any rule blocks)
+      // 30,000.00 x 3 = 90,000.00: RAISE. The high limitUse alert is measured against the limit itself,
+      // so it does not block the raise that answers it (that would be a loop through the limit): the
+      // raise goes to approval, and the limit stays until people approve it.
       recommended: eur(90_000),
       change: 'RAISE',
       thin: false,
-      outcome: 'keep',
-      rule: 'RAISE_BLOCKED',
+      outcome: 'approval',
+      rule: 'RAISE_FOR_APPROVAL',
       after: eur(25_000),
+      asked: eur(90_000),
+      request: 'increase',
       // 30,000 / 25,000 = 120% (> 100%): high; nothing overdue: no overdue-amount alert
       alerts: ['limitUse high'],
-      words: ['high limitUse'],
+      words: ['the customer is at or over its limit (high limitUse)'],
     },
   },
   {
@@ -727,7 +731,9 @@ const BOOK: Scenario[] = [
       // overdue 10,000 / 20,000 = 50%: critical; limit use 100%: warning; 16 days: under 30;
       // drift 20 - 20 = 0
       alerts: ['overdueAmount critical', 'limitUse warning'],
-      words: ['an automatic cut stops at 20000.00 EUR'],
+      words: [
+        'it is below the exposure of 20000.00 EUR, and a review never cuts a limit below what the customer owes',
+      ],
     },
   },
 
@@ -1169,7 +1175,7 @@ const BOOK: Scenario[] = [
     id: 'S38',
     title: 'zero limit on file, something owed',
     story:
-      'The steady book, but the ERP says 0.00: 10,000.00 owed (not yet due) against no limit is a high alert, which holds back the limit the formula offers.',
+      'The steady book, but the ERP says 0.00: 10,000.00 owed (not yet due) against no limit is a high alert; the limit the formula offers goes to people.',
     file: creditFile('S38', {
       customer: customer('S38', { creditLimit: 0 }),
       books: [steady('S38')],
@@ -1178,13 +1184,16 @@ const BOOK: Scenario[] = [
       points: STEADY_POINTS,
       score: 76,
       rating: 'B',
-      // 30,000.00 against 0.00: RAISE; blocked by the active high limitUse alert
+      // 30,000.00 against 0.00: RAISE from zero, which always goes to approval (and the high limitUse
+      // alert, measured against the limit, holds nothing back)
       recommended: eur(30_000),
       change: 'RAISE',
       thin: false,
-      outcome: 'keep',
-      rule: 'RAISE_BLOCKED',
+      outcome: 'approval',
+      rule: 'RAISE_FOR_APPROVAL',
       after: 0,
+      asked: eur(30_000),
+      request: 'increase',
       // something owed on a zero limit: limit use counts as 999 (> 100%): high
       alerts: ['limitUse high'],
     },
