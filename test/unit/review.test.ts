@@ -475,6 +475,52 @@ describe('reviewCustomer: outcomes', () => {
     expect([kept.outcome, kept.limitAfter]).toEqual(['keep', 5_000_000]);
   });
 
+  it('a dormant account that still owes long-overdue money keeps its limit for lack of sales, and asks for attention', () => {
+    // One invoice of 2025-03-01, due 2025-03-31 and never paid: 456 days past due, no sales in the window.
+    const file: CreditFile = {
+      ...goodPayer(AS_OF, MONTHLY, 8_000_000),
+      invoices: [
+        {
+          customerId: 'C1',
+          invoiceId: 'OLD-1',
+          issueDate: '2025-03-01',
+          dueDate: '2025-03-31',
+          amount: 3_000_000,
+          currency: 'EUR',
+          disputed: false,
+        },
+      ],
+      payments: [],
+    };
+    // Every rating low risk, so the attention comes from the dormant debt alone.
+    const allLow = variant((d) => {
+      d.riskClass = { A: 'low', B: 'low', C: 'low', D: 'low', E: 'low' };
+    });
+    const r = review(file, { policy: allLow });
+    expect([r.outcome, r.rule, r.limitAfter]).toEqual(['keep', 'NO_RECOMMENDATION', 8_000_000]);
+    expect(r.figures?.maxDaysPastDue).toBe(456);
+    expect(r.riskClass).toBe('low');
+    expect(r.attention).toBe(true);
+    // Nothing overdue that long: a quiet dormant account needs nobody.
+    const quiet = review(
+      {
+        ...file,
+        payments: [
+          {
+            customerId: 'C1',
+            paymentId: 'P-OLD',
+            receivedDate: '2025-03-31',
+            amount: 3_000_000,
+            currency: 'EUR',
+            invoiceIds: ['OLD-1'],
+          },
+        ],
+      },
+      { policy: allLow },
+    );
+    expect([quiet.rule, quiet.attention]).toEqual(['NO_RECOMMENDATION', false]);
+  });
+
   it('a customer known only from its invoices (no master data) gets no limit decision', () => {
     const r = review({ ...goodPayer(AS_OF, MONTHLY, undefined), customer: undefined });
     expect([r.outcome, r.rule, r.limitAfter]).toEqual(['keep', 'NOT_ON_FILE', undefined]);
