@@ -119,7 +119,7 @@ export function batchGate(b: LimitBatch, items: readonly LimitBatchItem[], asOf:
         customer: i.name ? `${i.customerId} ${i.name}` : i.customerId,
         rating: i.rating ?? '-',
         change: i.request,
-        from: `${money(i.from, i.currency)} ${i.currency}`,
+        from: i.from === undefined ? 'none' : `${money(i.from, i.currency)} ${i.currency}`,
         to: `${money(i.to, i.currency)} ${i.currency}`,
         exposure: money(i.exposure, i.currency),
         overdue: money(i.overdue, i.currency),

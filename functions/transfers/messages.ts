@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { humanize, label, truncate } from '../alerts/format.ts';
 import { escapeMrkdwn } from '../alerts/slack.ts';
 import { formatMinor } from '../core/money.ts';
+import type { BatchTable } from './gate.ts';
 import type { ApprovalNotice, Transfer } from './ports.ts';
 
 /**
@@ -31,10 +32,26 @@ const moves = (t: Transfer) => t.request.type !== 'bank_account_change';
 const amountOf = (t: Transfer) =>
   `${formatMinor(t.request.amount, t.request.currency)} ${one(t.request.currency)}`;
 
+/**
+ * A review's limit change in words: `credit limit of C1001 from 90000.00 to 120000.00 EUR`, or
+ * `12 credit limit changes of review <run>`; undefined for a transfer that is not one.
+ */
+function limitWhat(t: Transfer): string | undefined {
+  const ccy = one(t.request.currency);
+  if (t.limitBatch) return `${t.limitBatch.count} credit limit changes of review ${one(t.limitBatch.runId)}`;
+  const l = t.limitChange;
+  if (!l) return undefined;
+  const from = l.from === undefined ? 'none' : formatMinor(l.from, t.request.currency);
+  return `credit limit of ${one(t.request.customerId)} from ${from} to ${formatMinor(l.to, t.request.currency)} ${ccy}`;
+}
+
 /** `refund 12500.00 EUR to ACME GmbH (C1001)`; a bank account change has no amount. */
 function what(t: Transfer): string {
   const r = t.request;
-  return `${humanize(r.type)}${moves(t) ? ` ${amountOf(t)}` : ''} to ${one(r.beneficiaryName)} (${one(r.customerId)})`;
+  return (
+    limitWhat(t) ??
+    `${humanize(r.type)}${moves(t) ? ` ${amountOf(t)}` : ''} to ${one(r.beneficiaryName)} (${one(r.customerId)})`
+  );
 }
 
 /** An ISO instant as people read it: `2025-07-01 09:00 UTC` (as given when it does not parse). */
@@ -98,6 +115,8 @@ interface Evidence {
           readonly rule: string;
           readonly summary: string;
         }[];
+        /** A review's batch of limit changes: its rows as the approvers read them. */
+        readonly batch?: BatchTable | undefined;
       }
     | undefined;
   readonly chain?:
@@ -168,6 +187,7 @@ function evidenceOf(t: Transfer): Evidence {
           ].join(', '),
     reasons: g.ratingReasons.map((x) => ({ points: `${x.points}/${x.maxPoints}`, reason: x.reason })),
     alerts: g.activeAlerts.map((a) => ({ severity: a.severity, rule: a.rule, summary: a.summary })),
+    batch: g.batch,
   };
 
   const chain: Evidence['chain'] = t.levels && {
@@ -181,6 +201,31 @@ function evidenceOf(t: Transfer): Evidence {
     why: t.chainWhy ?? [],
   };
   return { request, gate, chain };
+}
+
+const BATCH_HEAD = ['Customer', 'Rating', 'Change', 'From', 'To', 'Exposure', 'Overdue', 'Why'] as const;
+const batchCells = (r: BatchTable['rows'][number]) => [
+  r.customer,
+  r.rating,
+  r.change,
+  r.from,
+  r.to,
+  r.exposure,
+  r.overdue,
+  r.why,
+];
+const batchMore = (b: BatchTable) =>
+  b.more > 0 ? `and ${b.more} more, every one in the review run's report (CSV) and on the review's page` : '';
+
+/** A batch's table as lines of text: every row shown, and how many more there are and where. */
+function batchText(b: BatchTable): string[] {
+  const out = [`LIMIT CHANGES ASKED FOR (${b.count})`];
+  for (const r of b.rows)
+    out.push(
+      `  - ${one(r.customer)}, rating ${one(r.rating)}: ${one(r.change)} ${one(r.from)} -> ${one(r.to)} (exposure ${one(r.exposure)}, overdue ${one(r.overdue)}): ${one(r.why)}`,
+    );
+  if (b.more > 0) out.push(`  ... ${batchMore(b)}`);
+  return out;
 }
 
 /** The evidence as plain text: what the text email carries. */
@@ -202,6 +247,7 @@ export function evidenceText(t: Transfer): string {
       );
       if (c.figures.length > 0) out.push(`      ${c.figures.map(([k, v]) => `${k}: ${one(v)}`).join('; ')}`);
     }
+    if (g.batch) out.push('', ...batchText(g.batch));
     if (g.exposure) {
       out.push('', `EXPOSURE AND AGING (${one(g.exposure.currency)})`);
       out.push(...g.exposure.rows.map(([k, v]) => `  ${k}: ${one(v)}`));
@@ -306,6 +352,18 @@ function renderEvidenceHtml(t: Transfer, inline: boolean): string {
         ]),
       ),
     );
+    if (g.batch) {
+      const b = g.batch;
+      out.push(
+        title('Limit changes asked for', `(${b.count})`),
+        table(
+          BATCH_HEAD,
+          b.rows.map((r) => batchCells(r).map(escapeHtml)),
+          [3, 4, 5, 6],
+        ),
+      );
+      if (b.more > 0) out.push(p(escapeHtml(`${batchMore(b)}.`)));
+    }
     if (g.exposure)
       out.push(
         title('Exposure and aging', `in ${g.exposure.currency}`),
@@ -406,6 +464,9 @@ const para = (text: string): Paragraph => ({ text, html: escapeHtml(text) });
 
 function requestPhrase(t: Transfer): string {
   const r = t.request;
+  const limit = limitWhat(t);
+  if (limit)
+    return `a change of the ${limit.replace(/^(\d+) credit limit changes/, '$1 credit limits')} (no money moves)`;
   return moves(t)
     ? `a ${humanize(r.type)} of ${amountOf(t)} to ${one(r.beneficiaryName)} for customer ${one(r.customerId)}`
     : `a bank account change to ${one(r.beneficiaryName)} (${one(r.beneficiaryAccount)}) for customer ${one(r.customerId)}`;
@@ -762,14 +823,22 @@ export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 're
   const r = t.request;
   const g = t.gate;
   const url = checkedUrl(n.url);
-  const head = moves(t) ? `${amountOf(t)} ${humanize(r.type)}` : 'Bank account change';
+  const head = t.limitBatch
+    ? `${t.limitBatch.count} credit limit changes`
+    : t.limitChange
+      ? `Credit limit ${humanize(r.type)}`
+      : moves(t)
+        ? `${amountOf(t)} ${humanize(r.type)}`
+        : 'Bank account change';
   const who = n.to.slackId && SLACK_ID.test(n.to.slackId) ? `<@${n.to.slackId}>` : `*${md(n.to.name)}*`;
 
   const lines = [
     `${n.kind === 'remind' ? `:bell: *Reminder ${n.reminder}:* ` : ''}${who}, your approval is requested${n.onBehalfOf ? ` on behalf of *${md(n.onBehalfOf)}*` : ''}: ${levelOf(n.level)}, ${md(n.level.name)} (${plural(n.level.required, 'approval')} needed).`,
-    moves(t)
-      ? `*${md(humanize(r.type))}* of *${md(amountOf(t))}* to *${md(r.beneficiaryName)}* (\`${md(r.beneficiaryAccount)}\`) for customer *${md(r.customerId)}*`
-      : `*Bank account change* to *${md(r.beneficiaryName)}* (\`${md(r.beneficiaryAccount)}\`) for customer *${md(r.customerId)}*`,
+    limitWhat(t) !== undefined
+      ? `*${md(limitWhat(t) ?? '')}* (no money moves)`
+      : moves(t)
+        ? `*${md(humanize(r.type))}* of *${md(amountOf(t))}* to *${md(r.beneficiaryName)}* (\`${md(r.beneficiaryAccount)}\`) for customer *${md(r.customerId)}*`
+        : `*Bank account change* to *${md(r.beneficiaryName)}* (\`${md(r.beneficiaryAccount)}\`) for customer *${md(r.customerId)}*`,
     `*Reason:* ${md(r.reason)}`,
     `Requested by ${md(r.requester)} at ${md(when(t.requestedAt))} · ${md(t.transferId)}`,
   ];
@@ -807,6 +876,7 @@ export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 're
     { type: 'section', text: mrkdwn(lines.join('\n'), SECTION_MAX) },
   ];
   if (fields.length > 0) blocks.push({ type: 'section', fields: fields.slice(0, 10) });
+  if (g?.batch) blocks.push({ type: 'section', text: mrkdwn(batchSlack(g.batch), SECTION_MAX) });
   const flagged = g?.checks.filter((c) => c.flag !== undefined) ?? [];
   if (flagged.length > 0)
     blocks.push({
@@ -825,9 +895,12 @@ export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 're
       ),
     ],
   });
-  const rejectWhat = moves(t)
-    ? `the ${humanize(r.type)} of ${amountOf(t)} to ${r.beneficiaryName}`
-    : `the bank account change to ${r.beneficiaryName}`;
+  const rejectWhat =
+    limitWhat(t) !== undefined
+      ? `the ${limitWhat(t)}`
+      : moves(t)
+        ? `the ${humanize(r.type)} of ${amountOf(t)} to ${r.beneficiaryName}`
+        : `the bank account change to ${r.beneficiaryName}`;
   blocks.push({
     type: 'actions',
     block_id: 'transfer.decision',
@@ -868,6 +941,23 @@ export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 're
     ),
     blocks,
   };
+}
+
+/** Rows of a batch a Slack message lists before pointing to the evidence page. */
+const SLACK_BATCH_ROWS = 10;
+
+/** A batch in a Slack section: its first rows, and how many more are on the evidence page. */
+function batchSlack(b: BatchTable): string {
+  const rows = b.rows.slice(0, SLACK_BATCH_ROWS);
+  const more = b.count - rows.length;
+  return [
+    `*${b.count} limit changes asked for:*`,
+    ...rows.map(
+      (r) =>
+        `• *${md(r.customer)}* (${md(r.rating)}): ${md(r.change)} ${md(r.from)} → ${md(r.to)}, exposure ${md(r.exposure)}`,
+    ),
+    ...(more > 0 ? [`…and ${more} more: *Review evidence* shows every one.`] : []),
+  ].join('\n');
 }
 
 /** The answer posted to an interaction's `response_url`: it replaces the message and its buttons. */
