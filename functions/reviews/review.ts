@@ -9,7 +9,6 @@ import {
   RATINGS,
   type Rating,
   type RiskClass,
-  type RuleName,
   SEVERITY_RANK,
 } from '../credit/policy.ts';
 
