@@ -23,9 +23,10 @@ import { type Policy, type Rating, type RuleName, SEVERITY_RANK, type Severity }
  *    otherwise a limit decrease for people (approval).
  * 5. A raise: never at a rating of `noRaiseRatings`, with anything more than
  *    `noRaiseAboveDaysPastDue` days past due, or while an alert of `noRaiseAtSeverity` or above is
- *    active (keep, saying why). An alert of a rule measured against the limit itself (limit use,
- *    overdue as a share of the limit) does not block it, since the raise is what answers it and
- *    blocking it would make the limit depend on the limit it replaces; such a raise goes to people.
+ *    active (keep, saying why). The limit-use alert does not block it: exposure over the limit is
+ *    the limit's own measure, the raise is what answers it, and blocking it on that would make the
+ *    limit depend on the limit it replaces; such a raise goes to people. (Overdue money measured
+ *    against the limit is still overdue money: that alert holds a raise back.)
  *    A thin history, a first limit from zero, or an increase above the policy's share or amount
  *    goes to approval too; a small one is applied.
  *
@@ -230,19 +231,19 @@ export function raiseBlockers(d: Omit<DecisionInput, 'limit' | 'onFile' | 'expos
 
 /**
  * The customer's active alerts at or above the policy's `noRaiseAtSeverity`, in words ("high
- * daysPastDue"): of the rules measured against the credit limit (`againstLimit`), or of the others.
+ * daysPastDue"): the limit-use alert (`limitUse`: exposure against the limit), or the others.
  */
-function severeAlerts(d: Pick<DecisionInput, 'activeAlerts' | 'policy'>, againstLimit: boolean): string[] {
+function severeAlerts(d: Pick<DecisionInput, 'activeAlerts' | 'policy'>, limitUse: boolean): string[] {
   const floor = SEVERITY_RANK[d.policy.review.increases.noRaiseAtSeverity];
   return d.activeAlerts
-    .filter((a) => SEVERITY_RANK[a.severity] >= floor && LIMIT_RELATIVE_RULES.has(a.rule) === againstLimit)
+    .filter((a) => SEVERITY_RANK[a.severity] >= floor && (a.rule === 'limitUse') === limitUse)
     .map((a) => `${a.severity} ${a.rule}`);
 }
 
 /**
- * Rules measured against the credit limit (limit use, overdue as a share of the limit). A limit
- * decision never waits on them: it never reads the limit it replaces, and their alerts, a cut's own
- * consequence among them, never make a customer due for a review at once.
+ * Rules measured against the credit limit (limit use, overdue as a share of the limit): their
+ * alerts, a cut's own consequence among them, never make a customer due for a review at once (a
+ * review would decide the same again: the recommendation never reads the limit).
  */
 export const LIMIT_RELATIVE_RULES: ReadonlySet<RuleName> = new Set<RuleName>(['limitUse', 'overdueAmount']);
 

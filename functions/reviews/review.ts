@@ -4,13 +4,7 @@ import { addMonths, type IsoDate } from '../core/dates.ts';
 import type { Alert } from '../credit/alerts.ts';
 import { assess, type CreditFile, explainAssessment, type FactorResult } from '../credit/assess.ts';
 import { type DecisionRule, decisionFor, LIMIT_RELATIVE_RULES } from '../credit/decide.ts';
-import {
-  type Policy,
-  RATINGS,
-  type Rating,
-  type RiskClass,
-  SEVERITY_RANK,
-} from '../credit/policy.ts';
+import { type Policy, RATINGS, type Rating, type RiskClass, SEVERITY_RANK } from '../credit/policy.ts';
 
 /**
  * Periodic reviews (DOMAIN "Periodic review"): every customer is re-rated on a schedule set by its

@@ -31,6 +31,7 @@ import type { IngestStore } from '../../functions/ingest/ports.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { FileReportSink } from '../../infra/local/files.ts';
 import { openLocal } from '../../infra/local/runtime.ts';
+import { benchDecisions, outcomeCounts } from './decisions.ts';
 import { duckdbAging, EVAL_AS_OF, type EvaluationBench, evaluateBook, generateBook } from './evaluate.ts';
 import { INVOICE_HEADER, writeInvoiceCsv } from './generate.ts';
 import {
@@ -781,13 +782,14 @@ async function main(): Promise<void> {
   log(`node ${machine.node}, ${machine.cpu}, ${machine.cores} cores`);
   tmp = await mkdtemp(join(tmpdir(), 'sentinel-bench-'));
   const dir = tmp;
+  const all = 'parse,e2e,evaluate,transfers,reviews,rss,decisions'.split(',');
   const only = new Set(
-    (
-      process.argv.find((a) => a.startsWith('--only='))?.slice(7) ??
-      'parse,e2e,evaluate,transfers,reviews,rss'
-    ).split(','),
+    process.argv
+      .find((a) => a.startsWith('--only='))
+      ?.slice(7)
+      .split(',') ?? all,
   );
-  const partial = only.size < 6;
+  const partial = only.size < all.length;
   try {
     if (only.has('parse')) {
       const file = join(dir, 'invoices-1m.csv');
@@ -811,6 +813,17 @@ async function main(): Promise<void> {
     if (only.has('evaluate')) await benchEvaluate();
     if (only.has('transfers')) await benchApprovals();
     if (only.has('reviews')) await benchReviewRun();
+    // Not a timing: what a first review decides on the demo book and the IBM sample, printed as a
+    // credit controller reads it (README "Decision quality"), and kept in the results file.
+    if (only.has('decisions'))
+      details.decisions = (await benchDecisions((m) => process.stdout.write(`${m}\n`))).map((b) => ({
+        book: b.name,
+        asOf: b.asOf,
+        customers: b.reviews.length,
+        approvalsAsked: b.approvalsAsked,
+        batches: b.batches,
+        outcomes: outcomeCounts(b),
+      }));
     if (!only.has('rss')) return;
 
     const big = join(dir, 'invoices-1gb.csv');

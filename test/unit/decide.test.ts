@@ -188,7 +188,7 @@ describe('decideLimit: raises', () => {
     expect(decide(l, { activeAlerts: [{ rule: 'limitUse', severity: 'warning' }] }).rule).toBe('RAISE');
   });
 
-  it('an alert measured against the limit itself does not block the raise that answers it: people decide', () => {
+  it('the limit-use alert does not block the raise that answers it: people decide', () => {
     // Over its limit with nothing overdue: the limit-use alert is the limit's own consequence; blocking
     // the raise on it would make the limit depend on the limit it replaces.
     const l = rec(12_000_000, 10_000_000);
@@ -197,8 +197,9 @@ describe('decideLimit: raises', () => {
     expect(d.words).toBe(
       'raise from 100000.00 EUR to 120000.00 EUR needs approval: the customer is at or over its limit (high limitUse)',
     );
-    expect(decide(l, { activeAlerts: [{ rule: 'overdueAmount', severity: 'critical' }] }).outcome).toBe(
-      'approval',
+    // Overdue money measured against the limit is still overdue money: it holds the raise back.
+    expect(decide(l, { activeAlerts: [{ rule: 'overdueAmount', severity: 'high' }] }).rule).toBe(
+      'RAISE_BLOCKED',
     );
     // With a severe alert of another rule too, the raise is held back.
     const both = decide(l, {
