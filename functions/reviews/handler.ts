@@ -11,6 +11,7 @@ import { SnsReviewNotifier, s3ReviewStores } from '../adapters/reviews-aws.ts';
 import { SnsChangeNotifier } from '../adapters/sns.ts';
 import { METRICS_NAMESPACE } from '../core/metrics.ts';
 import { policyInForce } from '../credit/policy.ts';
+import { limitApprovals } from '../transfers/app.ts';
 import { env, transferAppFromEnv } from '../transfers/wiring.ts';
 import { ReviewApp, type ReviewStep } from './app.ts';
 import { recordReviewStep } from './metrics.ts';
@@ -33,10 +34,7 @@ const app = new ReviewApp({
   manifests,
   reports,
   notifier: new SnsReviewNotifier(new SNSClient({}), env('REVIEWS_TOPIC_ARN')),
-  approvals: {
-    requestChange: (r) => transfers.requestLimitChange(r),
-    requestBatch: (run, rs) => transfers.requestLimitBatch(run, rs),
-  },
+  approvals: limitApprovals(transfers),
   policy: async () => policyInForce(await creditStore.getPolicy(), DEFAULT_POLICY_DOCUMENT),
   clock: { now: () => new Date() },
   timeZone: process.env.SENTINEL_TIME_ZONE ?? 'UTC',

@@ -9,7 +9,7 @@ import { asOfFile, creditFileOf } from '../credit/evaluate.ts';
 import type { Policy } from '../credit/policy.ts';
 import type { CreditStore } from '../credit/ports.ts';
 import type { ChangeNotifier, Clock } from '../ingest/ports.ts';
-import type { LimitChange } from '../reviews/ports.ts';
+import type { LimitApprovals, LimitChange } from '../reviews/ports.ts';
 import type { Review } from '../reviews/review.ts';
 import { type ApprovalPolicy, approvalChain, type ChainLevel } from './approval-policy.ts';
 import { batchChain, batchGate, batchOf } from './batch.ts';
@@ -183,6 +183,16 @@ const humanType = (t: Transfer) =>
   t.request.type === 'limit_decrease' ? 'limit decrease' : 'credit release';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The periodic review's port to the approval chain (functions/reviews/ports.ts), served by a TransferApp. */
+export function limitApprovals(
+  app: Pick<TransferApp, 'requestLimitChange' | 'requestLimitBatch'>,
+): LimitApprovals {
+  return {
+    requestChange: (r) => app.requestLimitChange(r),
+    requestBatch: (run, reviews) => app.requestLimitBatch(run, reviews),
+  };
+}
 
 export class TransferApp {
   constructor(private readonly deps: TransferDeps) {}

@@ -18,6 +18,7 @@ import {
 import { rejectsNameFor, warningsNameFor } from '../../functions/ingest/rejects.ts';
 import { ProfileCatalog, yieldsReceivables } from '../../functions/ingest/uploads.ts';
 import { type CustomerLine, ReceivablesQueries } from '../../functions/receivables/queries.ts';
+import { limitApprovals } from '../../functions/transfers/app.ts';
 import {
   asOfOption,
   limitOption,
@@ -553,10 +554,7 @@ async function cmdStart(args: string[]): Promise<number> {
     tableName: LOCAL_TABLE,
     dataDir: env.dataDir,
     policy: () => loadPolicy(env.store),
-    approvals: {
-      requestChange: (r) => transfers.app.requestLimitChange(r),
-      requestBatch: (run, rs) => transfers.app.requestLimitBatch(run, rs),
-    },
+    approvals: limitApprovals(transfers.app),
     timeZone: timeZone(),
     metrics: localMetrics(env.dataDir, 'reviews', { eager: true }),
     changes,

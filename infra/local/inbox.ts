@@ -34,6 +34,16 @@ const ORDER = [
 ];
 
 /** The S3 -> SQS event the upload bucket would send for this object, so the same handler runs. */
+/**
+ * Where an upload's key sits in the load order (lower first): `profile/<name>/<kind>/` files load
+ * in their kind's place, customers before invoices; an unknown folder last.
+ */
+export function loadRank(key: string): number {
+  const [top, , kind] = key.split('/');
+  const i = ORDER.indexOf(top === 'profile' && kind && ORDER.includes(kind) ? kind : (top as string));
+  return i < 0 ? ORDER.length : i;
+}
+
 export function s3SqsEvent(key: string, size: number, versionId: string): SQSEvent {
   const s3Event = {
     Records: [
@@ -180,13 +190,7 @@ export class InboxWatcher {
       }
     };
     await walk(this.inbox.root);
-    // profile/<name>/<kind>/ files load in their kind's place (customers before invoices).
-    const rank = (k: string) => {
-      const [top, , kind] = k.split('/');
-      const i = ORDER.indexOf(top === 'profile' && kind && ORDER.includes(kind) ? kind : (top as string));
-      return i < 0 ? ORDER.length : i;
-    };
-    return found.sort((a, b) => rank(a.key) - rank(b.key) || (a.key < b.key ? -1 : 1));
+    return found.sort((a, b) => loadRank(a.key) - loadRank(b.key) || (a.key < b.key ? -1 : 1));
   }
 
   /** One pass: hands every settled, not yet handled file to the handler, in load order. */

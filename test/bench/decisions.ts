@@ -20,6 +20,7 @@ import { canonicalProfile, type Profile } from '../../functions/ingest/profile.t
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import type { Review } from '../../functions/reviews/review.ts';
 import { demoFiles } from '../../infra/local/demo.ts';
+import { loadRank } from '../../infra/local/inbox.ts';
 import { localReviewsRuntime } from '../../infra/local/reviews.ts';
 import { openLocal } from '../../infra/local/runtime.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
@@ -103,19 +104,7 @@ export async function demoBook(today: IsoDate): Promise<DecisionBook> {
     profile: canonicalProfile(name.split('/')[0] as Kind),
   }));
   // Customers and FX first, as the inbox would settle them.
-  const order = [
-    'customers',
-    'fx',
-    'financials',
-    'guarantees',
-    'insurance',
-    'scores',
-    'invoices',
-    'payments',
-  ];
-  uploads.sort(
-    (a, b) => order.indexOf(a.name.split('/')[0] ?? '') - order.indexOf(b.name.split('/')[0] ?? ''),
-  );
+  uploads.sort((a, b) => loadRank(a.name) - loadRank(b.name));
   return firstReview('demo book', today, uploads);
 }
 

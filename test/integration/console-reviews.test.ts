@@ -7,6 +7,7 @@ import { formatMinor } from '../../functions/core/money.ts';
 import type { CustomersChanged } from '../../functions/ingest/ports.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review, ReviewState } from '../../functions/reviews/review.ts';
+import { limitApprovals } from '../../functions/transfers/app.ts';
 import type { RunningConsole } from '../../infra/local/console.ts';
 import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/reviews.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
@@ -79,10 +80,7 @@ beforeAll(async () => {
         tableName: env.store.tableName,
         dataDir: dir,
         policy: async () => POLICY,
-        approvals: {
-          requestChange: (r) => t.app.requestLimitChange(r),
-          requestBatch: (run, rs) => t.app.requestLimitBatch(run, rs),
-        },
+        approvals: limitApprovals(t.app),
         timeZone: 'UTC',
         changes: { customersChanged: async (m) => void changed.push(m) },
       });

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustomersChanged, StoredRecord } from '../../functions/ingest/ports.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
+import { limitApprovals } from '../../functions/transfers/app.ts';
 import type { Transfer } from '../../functions/transfers/ports.ts';
 import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/reviews.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/transfers.ts';
-import { books, REVIEW_AS_OF, recommendedFor, reviewTestPolicy } from './review-book.ts';
+import { books, listCustomers, REVIEW_AS_OF, recommendedFor, reviewTestPolicy } from './review-book.ts';
 import { approvalPolicyWith, until } from './transfers-console.ts';
 
 /**
@@ -45,28 +46,7 @@ beforeAll(async () => {
     for (const row of b.payments) rows.push({ kind: 'payments', row, from });
   }
   await env.store.write(rows);
-  await env.store.saveDerived(
-    IDS.map((customerId) => ({
-      customerId,
-      applications: [],
-      summary: {
-        customerId,
-        currency: 'EUR',
-        asOf: REVIEW_AS_OF,
-        openAmount: 0,
-        overdueAmount: 0,
-        disputedAmount: 0,
-        aging: { notDue: 0, d1_30: 0, d31_60: 0, d61_90: 0, d91_180: 0, over180: 0 },
-        openInvoices: 0,
-        maxDaysPastDue: 0,
-        settledInvoices: 0,
-        avgDaysLate: null,
-        unappliedCash: 0,
-        dso: null,
-        otherCurrencies: [],
-      },
-    })),
-  );
+  await listCustomers(env.store, IDS);
   const changes = { customersChanged: async (m: CustomersChanged) => void changed.push(m) };
   transfers = await localTransfers({
     client: env.store.client,
@@ -85,10 +65,7 @@ beforeAll(async () => {
     tableName: env.store.tableName,
     dataDir: dir,
     policy: async () => POLICY,
-    approvals: {
-      requestChange: (r) => transfers.app.requestLimitChange(r),
-      requestBatch: (r, rs) => transfers.app.requestLimitBatch(r, rs),
-    },
+    approvals: limitApprovals(transfers.app),
     timeZone: 'UTC',
     clock,
     changes,
