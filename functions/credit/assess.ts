@@ -84,7 +84,7 @@ export interface Figures {
   readonly latestRevenue: FinancialStatement | undefined;
   readonly ratios: Readonly<Record<'currentRatio' | 'quickRatio' | 'debtRatio' | 'altmanZ2', Ratio>>;
   readonly externalScore: { value: number; agency: string; date: IsoDate } | undefined;
-  /** Valid guarantees plus the insured share of the insurable exposure (capped), minor units. */
+  /** Valid guarantees plus the insured share of the insurable receivables (capped), minor units. */
   readonly secured: number;
   readonly guaranteed: number;
   readonly insured: number;
@@ -124,13 +124,13 @@ export interface CoverLine {
   readonly counted: number;
   /**
    * counted: in force and counted in full (a guarantee's amount, an insurer's share of the
-   * insurable exposure); capped: the insurer's cap bound it; expired: it ended before the date;
+   * insurable receivables); capped: the insurer's cap bound it; expired: it ended before the date;
    * otherCurrency: not in the credit currency; nothingInsurable: nothing owed that the insurer
    * would pay. Cover that starts after the date is not listed (as of the date it does not exist).
    */
   readonly status: 'counted' | 'capped' | 'expired' | 'otherCurrency' | 'nothingInsurable';
   readonly expiry: IsoDate;
-  /** Insurance: the insured share (basis points), the insurable exposure and the cap. */
+  /** Insurance: the insured share (basis points), the insurable receivables and the cap. */
   readonly shareBp?: number | undefined;
   readonly insurable?: number | undefined;
   readonly cap?: number | undefined;
@@ -299,7 +299,7 @@ const NO_COVER = Object.freeze({
 
 /**
  * What the guarantees and credit insurance on file would really pay as of the date: a guarantee in
- * force for its amount; an insurer its insured share of the insurable exposure (the receivables,
+ * force for its amount; an insurer its insured share of the insurable receivables (what is owed,
  * less unapplied cash, less what is overdue beyond its extension period: approved transfers are
  * not receivables an insurer pays), at most its cap. Cover outside its validity is
  * listed when it ended (or starts) within the sales window, so the basis says why it no longer
@@ -784,7 +784,7 @@ export interface ExplainedLimit extends LimitRecommendation {
 /**
  * limit = min(average monthly credit sales x (payment terms in months + the rating's months),
  *             the policy's share of the latest annual revenue, the rating's cap in the currency)
- *         + guarantees in force + the insured share of the insurable exposure (each insurer's cap applies),
+ *         + guarantees in force + the insured share of the insurable receivables (each insurer's cap applies),
  * rounded down to the policy's significant digits. The average is taken over the months observed
  * (from the first invoice, at most the policy's window); a rating with 0 months gets no unsecured
  * credit; nothing invoiced in the window gives no recommendation. It never reads the current limit,
@@ -893,10 +893,10 @@ function coverWords(c: CoverLine, f: LimitFormula, m: (v: number) => string, ccy
       if (c.kind === 'guarantee') return `+ ${m(c.counted)} ${what}, in force until ${c.expiry}`;
       const left =
         f.overdueBeyondExtension > 0
-          ? ` (the exposure less ${m(f.overdueBeyondExtension)} more than ${f.extensionDays} days past due, which no insurer pays)`
+          ? ` (what is owed less ${m(f.overdueBeyondExtension)} more than ${f.extensionDays} days past due, which no insurer pays)`
           : '';
       const capped = c.status === 'capped' ? `, capped at the insurer's cap of ${m(c.cap ?? 0)}` : '';
-      return `+ ${m(c.counted)} ${what}: ${((c.shareBp ?? 0) / 100).toFixed(0)}% of the insurable exposure ${m(c.insurable ?? 0)}${left}${capped}, in force until ${c.expiry}`;
+      return `+ ${m(c.counted)} ${what}: ${((c.shareBp ?? 0) / 100).toFixed(0)}% of the insurable receivables ${m(c.insurable ?? 0)}${left}${capped}, in force until ${c.expiry}`;
     }
     case 'nothingInsurable':
       return f.overdueBeyondExtension > 0

@@ -57,7 +57,7 @@ export interface ReviewFigures {
   readonly salesInWindow: number;
   readonly salesMonths: number;
   readonly monthlySales: number | undefined;
-  /** The cover the limit counts (guarantees in force, the insured share of the insurable exposure). */
+  /** The cover the limit counts (guarantees in force, the insured share of the insurable receivables). */
   readonly secured: number;
 }
 

@@ -500,7 +500,7 @@ describe('the demo book, loaded as `npm start` loads it', () => {
     // Cascade Outdoor: 90% insured, but most of what it owes is more than 60 days past due, which the
     // insurer does not pay: the basis says so.
     const cascade = (await rated('C1009'))?.limit.basis.join('; ');
-    expect(cascade).toContain('insurance CI-77120 (Allianz Trade): 90% of the insurable exposure');
+    expect(cascade).toContain('insurance CI-77120 (Allianz Trade): 90% of the insurable receivables');
     expect(cascade).toContain('more than 60 days past due, which no insurer pays');
   });
 });

@@ -815,7 +815,7 @@ describe('recommended limit', () => {
       '+ 10000.00 guarantee G1 (Big Bank), in force until 2026-12-31',
       'not counted: guarantee G2 (Big Bank) is in USD, not EUR',
       'not counted: guarantee G3 (Big Bank) expired on 2026-06-29',
-      "+ 20000.00 insurance N1 (Safe Re): 90% of the insurable exposure 55000.00, capped at the insurer's cap of 20000.00, in force until 2027-01-31",
+      "+ 20000.00 insurance N1 (Safe Re): 90% of the insurable receivables 55000.00, capped at the insurer's cap of 20000.00, in force until 2027-01-31",
       'rounded down to 2 significant digits',
     ]);
     expect(l.reason.startsWith('the formula gives 63000.00, below the current 100000.00: rating C')).toBe(

@@ -399,7 +399,7 @@ const BOOK: Scenario[] = [
       // limit use 20,000 / 20,000 = 100% (>= 80%, not above 100%): warning
       alerts: ['daysPastDue critical', 'overdueAmount critical', 'limitUse warning'],
       basis: [
-        '+ 9000.00 insurance I-S10 (Insurer A): 90% of the insurable exposure 10000.00 (the exposure less 10000.00 more than 60 days past due',
+        '+ 9000.00 insurance I-S10 (Insurer A): 90% of the insurable receivables 10000.00 (what is owed less 10000.00 more than 60 days past due',
       ],
       words: ['with an item 200 days past due (more than 60)'],
     },
