@@ -42,8 +42,11 @@ const scaledArb = fc
   });
 
 /** Whether an alert of high or critical severity is active (open, acknowledged or snoozed). */
-const severeAlert = (g: GeneratedFile) =>
-  g.alerts.some((a) => a.status !== 'resolved' && (a.severity === 'high' || a.severity === 'critical'));
+const severe = (a: GeneratedFile['alerts'][number]) =>
+  a.status !== 'resolved' && (a.severity === 'high' || a.severity === 'critical');
+/** A severe alert of a rule other than limit use (which sends a raise to people instead of holding it). */
+const severeAlert = (g: GeneratedFile) => g.alerts.some((a) => severe(a) && a.rule !== 'limitUse');
+const severeLimitUse = (g: GeneratedFile) => g.alerts.some((a) => severe(a) && a.rule === 'limitUse');
 
 const raises = (r: Review) => r.outcome === 'raise' || (r.outcome === 'approval' && r.request === 'increase');
 const cuts = (r: Review) => r.outcome === 'cut' || (r.outcome === 'approval' && r.request === 'decrease');
@@ -104,6 +107,20 @@ describe('limit decisions over generated credit files', () => {
     );
     // Customers the formula would have raised were held back, not only customers it would cut.
     expect(blockedAbove).toBeGreaterThan(RUNS / 20);
+  });
+
+  it('a severe limit-use alert never lets a raise through on its own: people decide it', () => {
+    let sentToPeople = 0;
+    fc.assert(
+      fc.property(scaledArb, (g) => {
+        if (!severeLimitUse(g)) return;
+        const r = review(g);
+        expect(r.outcome, r.decision).not.toBe('raise');
+        if (r.outcome === 'approval' && r.request === 'increase') sentToPeople++;
+      }),
+      { numRuns: RUNS },
+    );
+    expect(sentToPeople).toBeGreaterThan(0);
   });
 
   it('an automatic cut stays at or above the exposure and takes at most half of the limit', () => {
