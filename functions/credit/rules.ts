@@ -555,7 +555,9 @@ export function evaluateRules(
           amount: c.cap,
           currency: c.currency,
         })),
-    ].sort((p, q) => (p.expiry < q.expiry ? -1 : 1));
+    ].sort((p, q) =>
+      p.expiry < q.expiry ? -1 : p.expiry > q.expiry ? 1 : p.what < q.what ? -1 : p.what > q.what ? 1 : 0,
+    );
     const first = expiring[0];
     if (first)
       candidate(at, 'coverExpiring', r.coverExpiring.severity, r.coverExpiring.action, {
