@@ -111,8 +111,30 @@ describe('limit decisions over generated credit files', () => {
 
   it('a severe limit-use alert never lets a raise through on its own: people decide it', () => {
     let sentToPeople = 0;
+    // Every generated file with one open high limit-use alert and no other alert.
+    const overLimitArb = scaledArb.map((g) => ({
+      ...g,
+      alerts: [
+        {
+          alertId: `${g.file.customerId}/limitUse/${g.asOf}T05:00:00.000Z`,
+          customerId: g.file.customerId,
+          rule: 'limitUse' as const,
+          status: 'open' as const,
+          severity: 'high' as const,
+          action: 'hold_deliveries' as const,
+          summary: 'over the limit',
+          evidence: {},
+          policyId: POLICY.id,
+          openedAt: `${g.asOf}T05:00:00.000Z`,
+          openedAsOf: g.asOf,
+          seenAsOf: g.asOf,
+          notifiedSeverity: 'high' as const,
+          history: [{ at: `${g.asOf}T05:00:00.000Z`, event: 'opened' as const, severity: 'high' as const }],
+        },
+      ],
+    }));
     fc.assert(
-      fc.property(scaledArb, (g) => {
+      fc.property(overLimitArb, (g) => {
         if (!severeLimitUse(g)) return;
         const r = review(g);
         expect(r.outcome, r.decision).not.toBe('raise');
