@@ -225,7 +225,10 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
     weighted += late * inv.amount;
     weight += inv.amount;
   }
-  const salesMonths = salesMonthsOf(first, asOf, policy.limit.salesWindowMonths);
+  // A customer whose first invoice is at or before the window's start is averaged over the whole
+  // window: one comparison, no date arithmetic, for most customers of a run.
+  const window = policy.limit.salesWindowMonths;
+  const salesMonths = first !== undefined && first <= salesFrom ? window : salesMonthsOf(first, asOf, window);
   const monthlySales = soldInWindow ? Math.floor(salesInWindow / salesMonths) : undefined;
 
   let latestStatement: FinancialStatement | undefined;
