@@ -107,7 +107,7 @@ export function decideLimit(d: DecisionInput): LimitDecision {
           to,
           request: 'first',
           rule: 'FIRST_LIMIT',
-          words: `no limit on file: a first limit of ${m(to)} needs approval${l.thinHistory ? ` (thin history: ${l.formula.salesMonths} months of sales)` : ''}${to < d.exposure ? `; it is below the exposure of ${m(d.exposure)}` : ''}`,
+          words: `no limit on file: a first limit of ${m(to)} needs approval${l.thinHistory ? ` (thin history: ${months(l.formula.salesMonths)} of sales)` : ''}${to < d.exposure ? `; it is below the exposure of ${m(d.exposure)}` : ''}`,
         };
   if (l.change === 'KEEP')
     return keep(
@@ -124,7 +124,7 @@ function decideCut(d: DecisionInput, current: number, to: number, m: (v: number)
       outcome: 'keep',
       to: current,
       rule: 'THIN_HISTORY',
-      words: `keep ${m(current)}: the formula gives ${m(to)}, but on a thin history (${l.formula.salesMonths} months of sales, fewer than ${l.formula.minHistoryMonths}) a limit is never cut on its own`,
+      words: `keep ${m(current)}: the formula gives ${m(to)}, but on a thin history (${months(l.formula.salesMonths)} of sales, fewer than ${l.formula.minHistoryMonths}) a limit is never cut on its own`,
     };
   const floor = roundToSignificant(d.exposure, l.currency, l.formula.significantDigits, Math.ceil);
   const share = d.policy.review.cuts.approvalAboveShare;
@@ -173,7 +173,7 @@ function decideRaise(d: DecisionInput, current: number, to: number, m: (v: numbe
   const capValue = cap?.ok ? cap.value : undefined;
   const againstLimit = severeAlerts(d, true);
   const why = l.thinHistory
-    ? `on a thin history (${l.formula.salesMonths} months of sales)`
+    ? `on a thin history (${months(l.formula.salesMonths)} of sales)`
     : againstLimit.length > 0
       ? `the customer is at or over its limit (${againstLimit.join(', ')})`
       : current === 0 || increase > current * inc.approvalAboveShare
@@ -247,4 +247,5 @@ function severeAlerts(d: Pick<DecisionInput, 'activeAlerts' | 'policy'>, limitUs
  */
 export const LIMIT_RELATIVE_RULES: ReadonlySet<RuleName> = new Set<RuleName>(['limitUse', 'overdueAmount']);
 
+const months = (n: number) => `${n} month${n === 1 ? '' : 's'}`;
 const pct = (share: number) => `${Number((share * 100).toFixed(1))}%`;
