@@ -300,7 +300,19 @@ export async function cmdPolicy(args: string[]): Promise<number> {
     return withStore(values['data-dir'], async (env) => {
       const stored = await env.store.getPolicy();
       const policy = await loadPolicy(env.store);
+      // A policy set under an earlier version that this one refuses (a retired factor, say) is not
+      // in force: the shipped default is, and the person reading this must be told why.
+      const refused = stored ? parsePolicy(stored.document) : undefined;
       if (values.json) console.log(JSON.stringify(policy, null, 2));
+      else if (stored && refused && !refused.ok)
+        console.log(
+          [
+            `policy in force: ${policy.id} (the shipped default)`,
+            `the policy set by ${stored.setBy} at ${stored.setAt} no longer validates, so it is not in force:`,
+            ...refused.issues.map((i) => `  ${i.path}: ${i.message}`),
+            'correct it and set it again: sentinel policy check FILE, then sentinel policy set FILE',
+          ].join('\n'),
+        );
       else
         console.log(
           `policy in force: ${policy.id}${stored ? ` (set by ${stored.setBy} at ${stored.setAt})` : ' (the shipped default)'}`,
