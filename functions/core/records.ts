@@ -22,6 +22,16 @@ export interface Customer {
   readonly registrationNo?: string | undefined;
 }
 
+/**
+ * Whether a customer's master data is on file: a customers row was stored for it. A master data
+ * item holding only the limit a review set (no name) does not count: nobody ever uploaded that
+ * customer. The ingestion warns about rows of customers not on file; a review decides no limit
+ * for them.
+ */
+export function isOnFile(c: Customer | null | undefined): boolean {
+  return c !== null && c !== undefined && typeof c.name === 'string' && c.name !== '';
+}
+
 export interface Invoice {
   readonly customerId: string;
   readonly invoiceId: string;

@@ -1,5 +1,6 @@
 import { minorDigits } from '../core/currencies.ts';
 import { formatMinor, parseMinorUnits } from '../core/money.ts';
+import { isOnFile } from '../core/records.ts';
 import type { Alert } from './alerts.ts';
 import {
   type Assessment,
@@ -205,8 +206,7 @@ export function decisionFor(
   policy: Policy,
 ): LimitDecision {
   return decideLimit({
-    // Master data someone uploaded (with its name); a limit item alone is not a customer on file.
-    onFile: (file.customer?.name ?? '') !== '',
+    onFile: isOnFile(file.customer),
     limit: a.limit,
     rating: a.rating,
     exposure: a.figures.exposure,
@@ -239,13 +239,6 @@ function severeAlerts(d: Pick<DecisionInput, 'activeAlerts' | 'policy'>, limitUs
     .filter((a) => SEVERITY_RANK[a.severity] >= floor && (a.rule === 'limitUse') === limitUse)
     .map((a) => `${a.severity} ${a.rule}`);
 }
-
-/**
- * Rules measured against the credit limit (limit use, overdue as a share of the limit): their
- * alerts, a cut's own consequence among them, never make a customer due for a review at once (a
- * review would decide the same again: the recommendation never reads the limit).
- */
-export const LIMIT_RELATIVE_RULES: ReadonlySet<RuleName> = new Set<RuleName>(['limitUse', 'overdueAmount']);
 
 const months = (n: number) => `${n} month${n === 1 ? '' : 's'}`;
 const pct = (share: number) => `${Number((share * 100).toFixed(1))}%`;

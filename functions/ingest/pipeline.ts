@@ -4,7 +4,14 @@ import { mapLimit } from '../core/concurrency.ts';
 import { minorDigits } from '../core/currencies.ts';
 import { dateInZone, type IsoDate } from '../core/dates.ts';
 import { allocatePayments, receivablesAsOf } from '../core/receivables.ts';
-import type { Customer, FxRate, Invoice, Original, Payment } from '../core/records.ts';
+import {
+  type Customer,
+  type FxRate,
+  type Invoice,
+  isOnFile,
+  type Original,
+  type Payment,
+} from '../core/records.ts';
 import { UnreadableFileError } from './errors.ts';
 import { FingerprintSet } from './fingerprints.ts';
 import { Converter } from './fx.ts';
@@ -27,7 +34,7 @@ import { type Binding, type BoundOutput, bindProfile, type Profile, styleOf } fr
 import { type FileFormat, openTable, type TableRow } from './read.ts';
 import { REJECTS_HEADER, rejectLine, WARNINGS_HEADER } from './rejects.ts';
 import { RowChecker, type RowVisitor } from './rows.ts';
-import { isOnFile, UnknownCustomers, unknownCustomerWarnings } from './unknown-customers.ts';
+import { UnknownCustomers, unknownCustomerWarnings } from './unknown-customers.ts';
 
 export interface IngestDeps {
   readonly store: IngestStore;

@@ -1,19 +1,9 @@
-import type { Customer } from '../core/records.ts';
 import type { UnknownCustomersSummary } from './ports.ts';
 
 /** Customers named one by one in a run's warnings; the others are counted in one line. */
 const LISTED = 20;
 /** Line ranges shown per customer; the rest of its lines are counted. */
 const RANGES = 10;
-
-/**
- * Whether a customer's master data is on file: a customers row was stored (before this row, or
- * earlier in the same upload). A master data item holding only the limit a review set (no name)
- * does not count: nobody ever uploaded that customer.
- */
-export function isOnFile(c: Customer | null | undefined): boolean {
-  return c !== null && c !== undefined && typeof c.name === 'string' && c.name !== '';
-}
 
 interface Tally {
   rows: number;

@@ -412,6 +412,13 @@ export interface ReviewPreview {
   readonly reviews: readonly Review[];
 }
 
+/** How a previewed run would ask people, in words (the CLI's dry run and the console's preview). */
+export const PREVIEW_APPROVAL_WORDS: Readonly<Record<ReviewPreview['approvals'], string>> = {
+  none: 'nothing needs approval',
+  each: 'one approval request per customer',
+  batch: 'one approval request for the whole batch, with its table',
+};
+
 /** The run id a preview's reviews carry: nothing is stored under it. */
 export const PREVIEW_RUN = 'preview';
 

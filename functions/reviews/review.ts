@@ -3,8 +3,15 @@ import { canonicalJson } from '../core/canonical.ts';
 import { addMonths, type IsoDate } from '../core/dates.ts';
 import type { Alert } from '../credit/alerts.ts';
 import { assess, type CreditFile, explainAssessment, type FactorResult } from '../credit/assess.ts';
-import { type DecisionRule, decisionFor, LIMIT_RELATIVE_RULES } from '../credit/decide.ts';
-import { type Policy, RATINGS, type Rating, type RiskClass, SEVERITY_RANK } from '../credit/policy.ts';
+import { type DecisionRule, decisionFor } from '../credit/decide.ts';
+import {
+  type Policy,
+  RATINGS,
+  type Rating,
+  type RiskClass,
+  type RuleName,
+  SEVERITY_RANK,
+} from '../credit/policy.ts';
 
 /**
  * Periodic reviews (DOMAIN "Periodic review"): every customer is re-rated on a schedule set by its
@@ -123,6 +130,13 @@ const notches = (from: Rating, to: Rating) => RATINGS.indexOf(to) - RATINGS.inde
 export function cadenceOf(policy: Policy, riskClass: RiskClass): number {
   return policy.review.cadenceMonths[riskClass];
 }
+
+/**
+ * Rules measured against the credit limit (limit use, overdue as a share of the limit): their
+ * alerts, a cut's own consequence among them, never make a customer due for a review at once (a
+ * review would decide the same again: the recommendation never reads the limit).
+ */
+const LIMIT_RELATIVE_RULES: ReadonlySet<RuleName> = new Set<RuleName>(['limitUse', 'overdueAmount']);
 
 /**
  * The customers due for review as of `asOf`, each with its reason, in id order:

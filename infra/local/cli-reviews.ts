@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
 import { formatMinor } from '../../functions/core/money.ts';
-import { previewReview, type ReviewPreview, withTransfer } from '../../functions/reviews/app.ts';
+import { PREVIEW_APPROVAL_WORDS, previewReview, withTransfer } from '../../functions/reviews/app.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review } from '../../functions/reviews/review.ts';
 import {
@@ -67,12 +67,6 @@ const OUTCOME_WORDS: Record<string, string> = {
   keep: 'kept',
 };
 
-const APPROVAL_WORDS: Record<ReviewPreview['approvals'], string> = {
-  none: 'nothing needs approval',
-  each: 'one approval request per customer',
-  batch: 'one approval request for the whole batch, with its table',
-};
-
 /**
  * `review run --dry-run`: what a run as of the date would do, and nothing changed: read from the
  * store (with or without `npm start` running), decided by the run's own code (`previewReview`).
@@ -97,7 +91,7 @@ async function dryRun(dataDir: string | undefined, asOf: string, json: boolean):
       [
         `dry run of a review as of ${p.asOf} (policy ${p.policyId}): nothing was changed`,
         `  ${p.selected} customers due: ${c.outcomes.cut} would be cut at once, ${c.outcomes.raise} raised at once, ${c.outcomes.approval} sent for approval, ${c.outcomes.keep} kept${c.failed > 0 ? `, ${c.failed} could not be reviewed` : ''}`,
-        `  approvals: ${APPROVAL_WORDS[p.approvals]}`,
+        `  approvals: ${PREVIEW_APPROVAL_WORDS[p.approvals]}`,
       ].join('\n'),
     );
     if (changes.length > 0)

@@ -1,7 +1,7 @@
 import type { IsoDate } from '../../functions/core/dates.ts';
 import { formatMinor } from '../../functions/core/money.ts';
 import { grouped, type Page, type PageRequest } from '../../functions/core/paging.ts';
-import type { ReviewPreview } from '../../functions/reviews/app.ts';
+import { PREVIEW_APPROVAL_WORDS, type ReviewPreview } from '../../functions/reviews/app.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review, ReviewState } from '../../functions/reviews/review.ts';
 import { type Html, html } from './console.ts';
@@ -146,12 +146,6 @@ const changeTable = (rows: readonly Review[]) =>
   html`<div class="wrap"><table><thead><tr><th>Customer</th><th>Rating</th><th>Would be</th><th class="num">Limit now</th><th class="num">Limit after</th><th class="num">Exposure</th><th class="num">Overdue</th><th>Why</th></tr></thead>
 <tbody>${rows.map(changeRow)}</tbody></table></div>`;
 
-const ASK_WORDS: Record<ReviewPreview['approvals'], string> = {
-  none: 'nothing needs approval',
-  each: 'one approval request per customer',
-  batch: 'one approval request for the whole batch, with its table',
-};
-
 /**
  * What a review would do before it runs: the counts, every limit it would change or ask to change
  * (before and after, exposure, overdue and why), the customers it would keep, and the button that
@@ -165,7 +159,7 @@ export function reviewPreviewPage(p: ReviewPreview): Html {
 <p class="note">Nothing has changed yet. This is what the review would do if you run it now.</p>
 <dl class="kv"><dt>Policy</dt><dd><code>${p.policyId}</code></dd><dt>Customers due</dt><dd>${p.selected}</dd>
 <dt>Limits</dt><dd>${c.outcomes.cut} cut at once, ${c.outcomes.raise} raised at once, ${c.outcomes.approval} sent for approval, ${c.outcomes.keep} kept${c.failed > 0 ? html`, <span class="late">${c.failed} could not be reviewed</span>` : ''}</dd>
-<dt>Approvals</dt><dd>${ASK_WORDS[p.approvals]}</dd><dt>Need attention</dt><dd>${c.attention}</dd></dl>
+<dt>Approvals</dt><dd>${PREVIEW_APPROVAL_WORDS[p.approvals]}</dd><dt>Need attention</dt><dd>${c.attention}</dd></dl>
 <form method="post" action="/reviews/run" class="inline">
 <input type="hidden" name="asOf" value="${p.asOf}"><input type="hidden" name="confirmed" value="yes">
 <button type="submit">Run this review</button> <a href="/reviews">Cancel</a>
