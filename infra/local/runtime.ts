@@ -4,6 +4,12 @@ import type { AddressInfo, Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from '../../functions/adapters/dynamodb.ts';
+import {
+  type FaultCounts,
+  type FaultSpec,
+  injectFaults,
+  parseFaultSpec,
+} from '../../functions/adapters/faults.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -15,6 +21,16 @@ export interface LocalOptions {
   readonly dataDir?: string;
   /** Keep the store in memory (a throwaway run). */
   readonly inMemory?: boolean;
+  /**
+   * Faults to inject between this process and its store (tests, and anyone checking that a run
+   * retries to the same end as a clean one). @default `SENTINEL_FAULTS` when set, else none
+   */
+  readonly faults?: FaultSpec;
+  /**
+   * A DynamoDB endpoint to use instead of starting dynalite: moto, DynamoDB Local, or a proxy in
+   * front of either. @default `SENTINEL_DYNAMODB_ENDPOINT` when set
+   */
+  readonly endpoint?: string;
 }
 
 export interface Dynalite {
@@ -65,13 +81,25 @@ export async function startDynalite(path?: string, port = 0): Promise<Dynalite> 
   };
 }
 
-export function localClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
+/** The faults this process was asked for: the option, else `SENTINEL_FAULTS`, else none. */
+export function faultsFor(opts: Pick<LocalOptions, 'faults'> = {}): FaultSpec | undefined {
+  if (opts.faults) return opts.faults;
+  const text = process.env.SENTINEL_FAULTS?.trim();
+  return text ? parseFaultSpec(text) : undefined;
+}
+
+/** What the fault seam injected in this process, per client (read by tests and the CLI's --debug). */
+export const injectedFaults: FaultCounts[] = [];
+
+export function localClient(endpoint: string, faults?: FaultSpec): DynamoDBClient {
+  const client = new DynamoDBClient({
     endpoint,
     region: LOCAL_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 5,
   });
+  if (faults && faults.rate > 0) injectedFaults.push(injectFaults(client, faults));
+  return client;
 }
 
 export interface LocalEnv {
@@ -110,9 +138,27 @@ async function liveServer(dataDir: string): Promise<ServerInfo | undefined> {
 export async function openLocal(opts: LocalOptions = {}, publish = false): Promise<LocalEnv> {
   const dataDir = resolve(opts.dataDir ?? '.sentinel');
   await mkdir(dataDir, { recursive: true });
+  const faults = faultsFor(opts);
+  const external = opts.endpoint ?? process.env.SENTINEL_DYNAMODB_ENDPOINT?.trim();
+  if (external) {
+    const store = new DynamoStore({ tableName: LOCAL_TABLE, client: localClient(external, faults) });
+    await store.ensureTable();
+    if (publish)
+      await writeFile(serverFile(dataDir), JSON.stringify({ pid: process.pid, endpoint: external }));
+    return {
+      dataDir,
+      endpoint: external,
+      store,
+      shared: false,
+      close: async () => {
+        store.client.destroy();
+        if (publish) await rm(serverFile(dataDir), { force: true });
+      },
+    };
+  }
   const running = opts.inMemory ? undefined : await liveServer(dataDir);
   if (running) {
-    const store = new DynamoStore({ tableName: LOCAL_TABLE, client: localClient(running.endpoint) });
+    const store = new DynamoStore({ tableName: LOCAL_TABLE, client: localClient(running.endpoint, faults) });
     return {
       dataDir,
       endpoint: running.endpoint,
@@ -122,7 +168,7 @@ export async function openLocal(opts: LocalOptions = {}, publish = false): Promi
     };
   }
   const db = await startDynalite(opts.inMemory ? undefined : join(dataDir, 'dynamodb'));
-  const store = new DynamoStore({ tableName: LOCAL_TABLE, client: localClient(db.endpoint) });
+  const store = new DynamoStore({ tableName: LOCAL_TABLE, client: localClient(db.endpoint, faults) });
   await store.ensureTable();
   if (publish)
     await writeFile(serverFile(dataDir), JSON.stringify({ pid: process.pid, endpoint: db.endpoint }));
