@@ -91,10 +91,10 @@ export function faultsFor(opts: Pick<LocalOptions, 'faults'> = {}): FaultSpec | 
 /** What the fault seam injected in this process, per client (read by tests and the CLI's --debug). */
 export const injectedFaults: FaultCounts[] = [];
 
-export function localClient(endpoint: string, faults?: FaultSpec): DynamoDBClient {
+export function localClient(endpoint: string, faults?: FaultSpec, region = LOCAL_REGION): DynamoDBClient {
   const client = new DynamoDBClient({
     endpoint,
-    region: LOCAL_REGION,
+    region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 5,
   });
@@ -141,7 +141,9 @@ export async function openLocal(opts: LocalOptions = {}, publish = false): Promi
   const faults = faultsFor(opts);
   const external = opts.endpoint ?? process.env.SENTINEL_DYNAMODB_ENDPOINT?.trim();
   if (external) {
-    const store = new DynamoStore({ tableName: LOCAL_TABLE, client: localClient(external, faults) });
+    // moto and DynamoDB Local keep one store per Region and know only AWS's Region names.
+    const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    const store = new DynamoStore({ tableName: LOCAL_TABLE, client: localClient(external, faults, region) });
     await store.ensureTable();
     if (publish)
       await writeFile(serverFile(dataDir), JSON.stringify({ pid: process.pid, endpoint: external }));
