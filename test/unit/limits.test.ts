@@ -75,3 +75,18 @@ describe('texts kept of a refused value', () => {
     expect(big.warnings.at(-1)).toMatch(/the list of customers not on file was left out/);
   });
 });
+
+describe('a workbook is checked before it is unpacked', () => {
+  it('a zip directory that understates a part is caught while inflating', async () => {
+    const { zipOf } = await import('../integration/zip-fixture.ts');
+    const { checkWorkbook } = await import('../../functions/ingest/xlsx-bounds.ts');
+    const zip = await zipOf({ 'xl/worksheets/sheet1.xml': 10 * 1024 * 1024 });
+    await expect(checkWorkbook(zip)).resolves.toBeUndefined();
+    zip.writeUInt32LE(1000, 22); // the local header's size
+    const eocd = zip.length - 22;
+    zip.writeUInt32LE(1000, zip.readUInt32LE(eocd + 16) + 24); // the directory's
+    await expect(checkWorkbook(zip)).rejects.toThrow(
+      'the workbook cannot be read: its part xl/worksheets/sheet1.xml unpacks to more than the 1,000 bytes its zip directory says',
+    );
+  });
+});
