@@ -39,6 +39,7 @@ import type {
   StoredAssessment,
   StoredPolicy,
 } from '../credit/ports.ts';
+import { fitRun, storedReject } from '../ingest/limits.ts';
 import type {
   CustomerBooksRecord,
   DerivedChanges,
@@ -725,7 +726,9 @@ export class DynamoStore implements IngestStore {
     return out;
   }
 
-  async putRun(run: IngestRun, rejects: readonly RejectRecord[]): Promise<void> {
+  async putRun(whole: IngestRun, rejects: readonly RejectRecord[]): Promise<void> {
+    // Never over the item size, whatever a file held: what is cut is said in the record.
+    const run = fitRun(whole);
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
@@ -745,7 +748,10 @@ export class DynamoStore implements IngestStore {
     await this.batchWrite(
       rejects.map((r, i) => ({
         PutRequest: {
-          Item: marshall({ pk: `RUN#${run.runId}`, sk: `REJ#${String(i).padStart(6, '0')}`, ...r }, MARSHALL),
+          Item: marshall(
+            { pk: `RUN#${run.runId}`, sk: `REJ#${String(i).padStart(6, '0')}`, ...storedReject(r) },
+            MARSHALL,
+          ),
         },
       })),
     );

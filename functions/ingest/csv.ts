@@ -7,6 +7,8 @@
  * quote without swallowing the rest of a 1 GB file into one field.
  */
 
+import { LIMITS, lineTooLong } from './limits.ts';
+
 export interface CsvRow {
   /** 1-based physical line the record starts on. */
   readonly line: number;
@@ -16,6 +18,8 @@ export interface CsvRow {
 export interface CsvProblem {
   readonly line: number;
   readonly reason: string;
+  /** Set when the line was over the line bound (`LIMITS.lineChars`). */
+  readonly tooLong?: boolean | undefined;
 }
 
 export interface CsvSink {
@@ -35,19 +39,37 @@ const CR = 13;
 export class CsvTokenizer {
   private buf = '';
   private line = 1;
+  /** Inside a line over the bound: its characters are dropped until the next newline. */
+  private skipping = false;
   private readonly delim: string;
   private readonly delimCode: number;
 
   constructor(
     delimiter: string,
-    /** A quoted record longer than this is taken to be an unterminated quote. */
-    private readonly maxRecordChars = 1 << 20,
+    /**
+     * A line longer than this is rejected and skipped; a quoted record longer than this is taken
+     * to be an unterminated quote.
+     */
+    private readonly maxRecordChars: number = LIMITS.lineChars,
   ) {
     this.delim = delimiter;
     this.delimCode = delimiter.charCodeAt(0);
   }
 
+  /** Characters held waiting for the end of a record. */
+  get pending(): number {
+    return this.buf.length;
+  }
+
   push(chunk: string, sink: CsvSink): void {
+    if (this.skipping) {
+      const nl = chunk.indexOf('\n');
+      if (nl < 0) return;
+      this.skipping = false;
+      this.line++;
+      chunk = chunk.slice(nl + 1);
+      if (chunk.length === 0) return;
+    }
     const text = this.buf.length > 0 ? this.buf + chunk : chunk;
     const consumed = this.scan(text, sink, false);
     this.buf = consumed < text.length ? text.slice(consumed) : '';
@@ -71,8 +93,20 @@ export class CsvTokenizer {
     while (pos < n) {
       let nl = text.indexOf('\n', pos);
       if (nl < 0) {
-        if (!final) return pos;
+        if (!final) {
+          if (n - pos <= this.maxRecordChars) return pos;
+          // A line this long without its end yet: never held whole (a 50 MB file without newline).
+          sink.problem({ line: this.line, reason: lineTooLong(), tooLong: true });
+          this.skipping = true;
+          return n;
+        }
         nl = n;
+      }
+      if (nl - pos > this.maxRecordChars) {
+        sink.problem({ line: this.line, reason: lineTooLong(nl - pos), tooLong: true });
+        this.line++;
+        pos = nl + 1;
+        continue;
       }
       if (q === -2 || (q >= 0 && q < pos)) q = text.indexOf('"', pos);
       if (q < 0 || q > nl) {

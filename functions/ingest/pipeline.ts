@@ -430,6 +430,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
       encoding: req.profile.encoding,
       delimiter: req.profile.delimiter,
       sheet: req.profile.sheet,
+      sizeBytes: req.sizeBytes,
       onBytes: req.onProgress ? (bytes) => req.onProgress?.({ bytes, rows: rowsRead }) : undefined,
     });
     format = detected.format;
@@ -447,7 +448,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
       }
       if (ev.type === 'problem') {
         rowsRead++;
-        reject({ line: ev.line, column: '', value: '', reason: ev.reason });
+        reject({ line: ev.line, column: ev.column ?? '', value: ev.value ?? '', reason: ev.reason });
         continue;
       }
       if (!binding || !checker) throw new UnreadableFileError('the file has no header line');

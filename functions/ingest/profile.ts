@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DATE_FORMATS } from '../core/dates.ts';
 import { ConfigError, UnreadableFileError } from './errors.ts';
 import { type Getter, isKind, KINDS, type Kind, type RowStyle, SPECS } from './kinds.ts';
+import { clip } from './limits.ts';
 
 const source = z.union([
   z.string().min(1).describe('a column of the file'),
@@ -254,7 +255,7 @@ export function bindProfile(
   if (missing.length > 0 && !lenient) {
     const uniq = [...new Set(missing)];
     throw new UnreadableFileError(
-      `the file lacks required column${uniq.length > 1 ? 's' : ''} ${uniq.join(', ')} (its columns: ${header.join(', ')})`,
+      `the file lacks required column${uniq.length > 1 ? 's' : ''} ${uniq.join(', ')} (its columns: ${clip(header.join(', '), 500)})`,
     );
   }
   const ignore = new Set(profile.ignore.map(norm));

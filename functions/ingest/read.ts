@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import { CsvTokenizer, sniffDelimiter } from './csv.ts';
 import { UnreadableFileError } from './errors.ts';
+import { cellTooLong, excerpt, grouped, LIMITS, lineTooLong, oversizedCell, sizeText } from './limits.ts';
+import { checkWorkbook } from './xlsx-bounds.ts';
 
 export type FileFormat = 'csv' | 'jsonl' | 'xlsx';
 export type Encoding = 'auto' | 'utf-8' | 'gb18030' | 'utf-16le' | 'windows-1252';
@@ -37,7 +39,9 @@ export function cellsOf(row: TableRow, delimiter: string): string[] {
 export type TableEvent =
   | { type: 'columns'; columns: string[]; delimiter?: string | undefined }
   | { type: 'rows'; rows: TableRow[] }
-  | { type: 'problem'; line: number; reason: string };
+  | { type: 'problem'; line: number; reason: string; column?: string; value?: string };
+
+type Problem = { line: number; reason: string; column?: string; value?: string };
 
 export interface ReadOptions {
   readonly fileName: string;
@@ -47,6 +51,8 @@ export interface ReadOptions {
   readonly sheet?: string | undefined;
   /** Called with the bytes read so far (progress bars). */
   readonly onBytes?: ((bytes: number) => void) | undefined;
+  /** The file's size when known: a file over the bound is refused before a row is read. */
+  readonly sizeBytes?: number | undefined;
 }
 
 export interface Detected {
@@ -158,12 +164,52 @@ async function* decodeText(
   let total = 0;
   for await (const chunk of bytes) {
     total += chunk.length;
+    if (total > LIMITS.textFileBytes) throw fileTooLarge('text');
     onBytes?.(total);
     const text = decoder.decode(chunk, { stream: true });
     if (text.length > 0) yield text;
   }
   const tail = decoder.decode();
   if (tail.length > 0) yield tail;
+}
+
+function fileTooLarge(what: 'text' | 'xlsx'): UnreadableFileError {
+  return what === 'text'
+    ? new UnreadableFileError(
+        `the file is larger than ${sizeText(LIMITS.textFileBytes)}, the limit for a CSV or JSON Lines file: split it`,
+      )
+    : new UnreadableFileError(
+        `the workbook is larger than ${sizeText(LIMITS.xlsxBytes)}, the limit for an .xlsx upload: save it as CSV`,
+      );
+}
+
+/** Refuses a header over the bounds (the file as a whole: its rows cannot be told apart). */
+function checkHeader(cells: readonly string[], chars: number, whole = true): void {
+  if (chars > LIMITS.headerChars)
+    throw new UnreadableFileError(
+      `the header line is ${whole ? '' : 'at least '}${grouped(chars)} characters long, over the limit of ${sizeText(LIMITS.headerChars)}: is the first line really the column names?`,
+    );
+  if (cells.length > LIMITS.columns)
+    throw new UnreadableFileError(
+      `the header has ${grouped(cells.length)} columns, over the limit of ${grouped(LIMITS.columns)}`,
+    );
+}
+
+/** The problem of a row with a cell over the bound, or undefined: the excerpt, never the value. */
+function cellProblem(
+  cells: readonly string[],
+  columns: readonly string[] | undefined,
+  line: number,
+): Problem | undefined {
+  const i = oversizedCell(cells);
+  if (i === undefined) return undefined;
+  const v = cells[i] as string;
+  return {
+    line,
+    column: columns?.[i] ?? `column ${i + 1}`,
+    value: excerpt(v),
+    reason: cellTooLong(v.length),
+  };
 }
 
 const BAD_TEXT = '\uFFFD';
@@ -182,12 +228,20 @@ async function* readCsv(
   let delim = ',';
   let header: string[] | undefined;
   let rows: TableRow[] = [];
-  const problems: { line: number; reason: string }[] = [];
+  const problems: Problem[] = [];
   const sink = {
     row(cells: string[], line: number) {
       if (cells.length === 1 && (cells[0] as string).trim() === '') return; // blank line
       if (!header) {
+        let chars = cells.length - 1;
+        for (const c of cells) chars += c.length;
+        checkHeader(cells, chars);
         header = cells;
+        return;
+      }
+      const tooLong = cellProblem(cells, header, line);
+      if (tooLong) {
+        problems.push(tooLong);
         return;
       }
       if (chunkHasBadText && cells.some((c) => c.includes(BAD_TEXT))) {
@@ -198,14 +252,21 @@ async function* readCsv(
     },
     plain(text: string, start: number, end: number, line: number) {
       // Blank, a header, or undecodable bytes: the rare cases go the split way.
-      if (!header || text.charCodeAt(start) <= 32 || (chunkHasBadText && badIn(text, start, end))) {
+      // A line that may hold an oversized cell goes that way too, to be checked cell by cell.
+      if (
+        !header ||
+        end - start > LIMITS.cellChars ||
+        text.charCodeAt(start) <= 32 ||
+        (chunkHasBadText && badIn(text, start, end))
+      ) {
         this.row(text.slice(start, end).split(delim), line);
         return;
       }
       rows.push({ line, cells: undefined, text, start, end });
     },
-    problem(p: { line: number; reason: string }) {
-      problems.push(p);
+    problem(p: { line: number; reason: string; tooLong?: boolean | undefined }) {
+      if (p.tooLong && !header) checkHeader([], LIMITS.lineChars, false);
+      problems.push({ line: p.line, reason: p.reason });
     },
   };
   let announced = false;
@@ -230,6 +291,7 @@ async function* readCsv(
     // A record may start in an earlier chunk: keep the flag once set.
     chunkHasBadText ||= chunk.includes(BAD_TEXT);
     tokenizer.push(chunk, sink);
+    if (!header && tokenizer.pending > LIMITS.headerChars) checkHeader([], tokenizer.pending, false);
     yield* flush();
   }
   tokenizer?.end(sink);
@@ -244,10 +306,18 @@ async function* readJsonl(text: AsyncIterable<string>): AsyncGenerator<TableEven
   let line = 0;
   let rows: TableRow[] = [];
   let sawAny = false;
-  const problems: { line: number; reason: string }[] = [];
+  const problems: Problem[] = [];
   let grew = false;
+  /** Inside a line over the bound: dropped until the next newline. */
+  let skipping = false;
+  let nameChars = 0;
   const take = (raw: string) => {
     line++;
+    if (raw.length > LIMITS.lineChars) {
+      sawAny = true;
+      problems.push({ line, reason: lineTooLong(raw.length) });
+      return;
+    }
     const s = raw.trim();
     if (s === '') return;
     sawAny = true;
@@ -271,10 +341,18 @@ async function* readJsonl(text: AsyncIterable<string>): AsyncGenerator<TableEven
         columns.push(k);
         index.set(k, i);
         grew = true;
+        nameChars += k.length + 1;
+        // The field names of all lines are the file's header: bounded like one.
+        checkHeader(columns, nameChars);
       }
       if (v === null || v === undefined) cells[i] = '';
-      else if (typeof v === 'string') cells[i] = v;
-      else if (typeof v === 'number') {
+      else if (typeof v === 'string') {
+        if (v.length > LIMITS.cellChars) {
+          problems.push({ line, column: k, value: excerpt(v), reason: cellTooLong(v.length) });
+          return;
+        }
+        cells[i] = v;
+      } else if (typeof v === 'number') {
         cells[i] = String(v);
         numbers ??= [];
         numbers[i] = v;
@@ -298,7 +376,13 @@ async function* readJsonl(text: AsyncIterable<string>): AsyncGenerator<TableEven
       rows = [];
     }
   };
-  for await (const chunk of text) {
+  for await (let chunk of text) {
+    if (skipping) {
+      const nl = chunk.indexOf('\n');
+      if (nl < 0) continue;
+      skipping = false;
+      chunk = chunk.slice(nl + 1);
+    }
     const data = pending + chunk;
     let start = 0;
     for (let nl = data.indexOf('\n'); nl >= 0; nl = data.indexOf('\n', start)) {
@@ -306,6 +390,14 @@ async function* readJsonl(text: AsyncIterable<string>): AsyncGenerator<TableEven
       start = nl + 1;
     }
     pending = data.slice(start);
+    if (pending.length > LIMITS.lineChars) {
+      // Never held whole: the rest of the line is dropped as it comes.
+      line++;
+      sawAny = true;
+      problems.push({ line, reason: lineTooLong() });
+      pending = '';
+      skipping = true;
+    }
     yield* flush();
   }
   if (pending.length > 0) take(pending);
@@ -334,10 +426,32 @@ function cellText(v: ExcelJS.CellValue): string {
   return String(v);
 }
 
-async function* readXlsx(bytes: AsyncIterable<Uint8Array>, sheet?: string): AsyncGenerator<TableEvent> {
+/** The whole workbook, refused past the upload bound: its zip directory is at its end. */
+async function workbookBytes(
+  bytes: AsyncIterable<Uint8Array>,
+  onBytes?: (n: number) => void,
+): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of bytes) {
+    total += chunk.length;
+    if (total > LIMITS.xlsxBytes) throw fileTooLarge('xlsx');
+    onBytes?.(total);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts, total);
+}
+
+async function* readXlsx(
+  bytes: AsyncIterable<Uint8Array>,
+  sheet?: string,
+  onBytes?: (n: number) => void,
+): AsyncGenerator<TableEvent> {
+  const zip = await workbookBytes(bytes, onBytes);
+  await checkWorkbook(zip);
   // Loaded only for workbooks: exceljs costs ~30 MB and 0.4 s of start-up a CSV never needs.
   const { default: Excel } = await import('exceljs');
-  const reader = new Excel.stream.xlsx.WorkbookReader(Readable.from(bytes), {
+  const reader = new Excel.stream.xlsx.WorkbookReader(Readable.from([zip]), {
     worksheets: 'emit',
     sharedStrings: 'cache',
     hyperlinks: 'ignore',
@@ -370,8 +484,16 @@ async function* readXlsx(bytes: AsyncIterable<Uint8Array>, sheet?: string): Asyn
         }
         if (cells.every((c) => c.trim() === '')) continue;
         if (!header) {
+          let chars = cells.length - 1;
+          for (const c of cells) chars += c.length;
+          checkHeader(cells, chars);
           header = cells;
           yield { type: 'columns', columns: header };
+          continue;
+        }
+        const tooLong = cellProblem(cells, header, row.number);
+        if (tooLong) {
+          yield { type: 'problem', ...tooLong };
           continue;
         }
         rows.push({ line: row.number, cells, numbers });
@@ -403,7 +525,12 @@ export async function openTable(
 ): Promise<{ detected: Detected; events: AsyncGenerator<TableEvent> }> {
   const { head, all } = await peek(source);
   const detected = detect(head, opts.fileName, opts);
-  if (detected.format === 'xlsx') return { detected, events: readXlsx(all, opts.sheet) };
+  const size = opts.sizeBytes;
+  if (detected.format === 'xlsx') {
+    if (size !== undefined && size > LIMITS.xlsxBytes) throw fileTooLarge('xlsx');
+    return { detected, events: readXlsx(all, opts.sheet, opts.onBytes) };
+  }
+  if (size !== undefined && size > LIMITS.textFileBytes) throw fileTooLarge('text');
   const text = decodeText(all, detected.encoding, opts.onBytes);
   const events =
     detected.format === 'jsonl' ? readJsonl(text) : readCsv(text, detected.encoding, opts.delimiter);

@@ -6,6 +6,7 @@ import { SLACK_MODES, type SlackMode } from '../../functions/alerts/slack.ts';
 import { formatMinor } from '../../functions/core/money.ts';
 import { ConfigError } from '../../functions/ingest/errors.ts';
 import { isKind, KINDS, type Kind } from '../../functions/ingest/kinds.ts';
+import { clip } from '../../functions/ingest/limits.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import type { IngestRun } from '../../functions/ingest/ports.ts';
 import {
@@ -626,7 +627,10 @@ async function cmdStart(args: string[]): Promise<number> {
 /** Opens the local store for one command and always closes it. */
 
 /** Runs the CLI; returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(args: string[]): Promise<number> {
+  // `--debug` (or SENTINEL_DEBUG=1) shows the stack of an unexpected error; without it, one sentence.
+  const debug = args.includes('--debug') || process.env.SENTINEL_DEBUG === '1';
+  const argv = args.filter((a) => a !== '--debug');
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -685,6 +689,15 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`sentinel: ${e.message}`);
       return 1;
     }
-    throw e;
+    if (debug) console.error(e);
+    else console.error(`sentinel: ${oneSentence(e)} (run again with --debug for details)`);
+    return 1;
   }
+}
+
+/** An error as one line a user can read: its message, its cause's, never a stack. */
+function oneSentence(e: unknown): string {
+  const m = e instanceof Error ? e.message || e.name : String(e);
+  const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : '';
+  return clip(`${m}${cause}`.replace(/\s+/g, ' ').trim(), 500);
 }

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
+import { appendFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ObjectRef, ObjectStore, OpenedObject } from '../../functions/adapters/s3.ts';
 import { alertMessage, digestMessage } from '../../functions/alerts/format.ts';
@@ -8,18 +9,42 @@ import type { AlertDigest, Notification } from '../../functions/credit/alerts.ts
 import type { AlertNotifier } from '../../functions/credit/ports.ts';
 import type { ChangeNotifier, CustomersChanged, RejectsSink } from '../../functions/ingest/ports.ts';
 
-/** Writes a report to `<path>.part` and renames it when complete, so readers never see half a file. */
+/**
+ * Writes a report to a `.part` file of its own and renames it when complete, so readers never see
+ * half a file. The part's name is unique, so nothing already in the folder (a folder named like it)
+ * is in the way; a failure to write is said when the report is closed, never an unhandled error.
+ */
 export class FileReportSink implements RejectsSink {
   private readonly out: WriteStream;
+  private readonly part: string;
+  private failure: Error | undefined;
   constructor(private readonly path: string) {
-    this.out = createWriteStream(`${path}.part`);
+    this.part = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.part`;
+    this.out = createWriteStream(this.part);
+    this.out.on('error', (e) => {
+      this.failure ??= e;
+    });
   }
   write(csvText: string): void {
-    this.out.write(csvText);
+    if (!this.failure) this.out.write(csvText);
   }
   async close(): Promise<string> {
-    await new Promise<void>((ok, fail) => this.out.end((e?: Error | null) => (e ? fail(e) : ok())));
-    await rename(`${this.path}.part`, this.path);
+    if (!this.failure)
+      await new Promise<void>((ok) =>
+        this.out.end((e?: Error | null) => {
+          if (e) this.failure ??= e;
+          ok();
+        }),
+      );
+    try {
+      if (this.failure) throw this.failure;
+      await rename(this.part, this.path);
+    } catch (e) {
+      await rm(this.part, { force: true }).catch(() => undefined);
+      throw new Error(
+        `cannot write the report ${this.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
+    }
     return this.path;
   }
 }

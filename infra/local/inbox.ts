@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -14,6 +14,12 @@ import { localMetrics } from './metrics.ts';
 import type { LocalEnv } from './runtime.ts';
 
 export const INBOX_BUCKET = 'local-inbox';
+
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Kinds in the order a drop of several files must load: master data and rates before receivables,
@@ -128,25 +134,47 @@ export function localIngestHandler(
   });
 }
 
+/** How long the inbox waits before each retry of a failing file; after the last it is moved aside. */
+export const RETRY_BACKOFF_MS: readonly number[] = [2000, 4000, 8000, 16000];
+
+/** The folder of the inbox where files that kept failing are moved, with their reason. */
+export const FAILED_DIR = 'failed';
+
+interface Failure {
+  readonly at: string;
+  readonly reason: string;
+  readonly version: string;
+  readonly attempts: number;
+  /** Not tried again before this time (ms). */
+  readonly nextAt: number;
+  /** Where the file went once it failed every retry. */
+  readonly movedTo?: string | undefined;
+}
+
 /**
  * Watches `inbox/<kind>/` and `inbox/profile/<name>/` like the bucket notification does: a file
  * whose size and mtime held still for one poll is handed to the ingest handler as an S3 event.
  * The object "version" is its mtime and size, so an unchanged file is never ingested twice (the
  * handler's idempotency record says so) and an edited one is.
+ *
+ * A file whose ingest fails is tried again after 2, 4, 8 and 16 s, then moved to
+ * `inbox/failed/<key>` with `<key>.reason.txt` beside it, as the queue's DLQ takes the message on
+ * AWS. Nothing in the inbox stops the watcher: folders, odd names, unreadable or vanishing files
+ * are skipped or failed like any other file.
  */
 export class InboxWatcher {
   private timer: NodeJS.Timeout | undefined;
   private readonly lastSeen = new Map<string, string>();
   private readonly handled = new Set<string>();
-  private readonly failures = new Map<string, { readonly at: string; readonly reason: string }>();
+  private readonly failures = new Map<string, Failure>();
   private busy: Promise<void> = Promise.resolve();
 
   constructor(
     readonly inbox: InboxObjectStore,
     private readonly handler: (e: SQSEvent, c: Context) => Promise<unknown>,
     private readonly onError: (file: string, e: unknown) => void = () => undefined,
+    private readonly backoffMs: readonly number[] = RETRY_BACKOFF_MS,
   ) {}
-
   static async prepare(root: string): Promise<void> {
     for (const k of KINDS) await mkdir(join(root, k), { recursive: true });
     await mkdir(join(root, 'profile', 'ibm-accounts-receivable'), { recursive: true });
@@ -164,6 +192,8 @@ export class InboxWatcher {
         '  policy/                                          a credit policy (.json) to put in force',
         'Each file gets <name>.rejects.csv beside it: every refused row with its line and reason;',
         'invoices and payments also get <name>.warnings.csv: rows loaded for customers not on file.',
+        'A file whose ingest keeps failing is tried 5 times (over about 30 s), then moved to failed/',
+        'with <name>.reason.txt beside it.',
         '',
       ].join('\n'),
     );
@@ -180,12 +210,18 @@ export class InboxWatcher {
       }
       for (const e of entries) {
         const p = join(dir, e.name);
-        if (e.isDirectory()) await walk(p);
-        else if (e.isFile() && !isReport(e.name) && !e.name.endsWith('.part') && !e.name.startsWith('.')) {
+        if (e.isDirectory()) {
+          if (dir === this.inbox.root && e.name === FAILED_DIR) continue;
+          await walk(p);
+        } else if (e.isFile() && !isReport(e.name) && !e.name.endsWith('.part') && !e.name.startsWith('.')) {
           const key = this.inbox.keyOf(p);
           if (!key.includes('/') || key === 'README.txt') continue;
-          const s = await stat(p);
-          found.push({ key, size: s.size, version: `${Math.trunc(s.mtimeMs)}-${s.size}` });
+          try {
+            const s = await stat(p);
+            found.push({ key, size: s.size, version: `${Math.trunc(s.mtimeMs)}-${s.size}` });
+          } catch {
+            // gone since it was listed
+          }
         }
       }
     };
@@ -195,50 +231,91 @@ export class InboxWatcher {
 
   /** One pass: hands every settled, not yet handled file to the handler, in load order. */
   scan(requireSettled = true): Promise<void> {
-    this.busy = this.busy.then(async () => {
-      const files = await this.files();
-      // A failing file taken out of the inbox is no longer waiting.
-      for (const key of this.failures.keys())
-        if (!files.some((f) => f.key === key)) this.failures.delete(key);
-      for (const f of files) {
-        const id = `${f.key}#${f.version}`;
-        if (this.handled.has(id)) continue;
-        if (requireSettled && this.lastSeen.get(f.key) !== f.version) {
-          this.lastSeen.set(f.key, f.version);
-          continue;
-        }
-        try {
-          const res = (await this.handler(s3SqsEvent(f.key, f.size, f.version), localContext())) as {
-            batchItemFailures: unknown[];
-          };
-          if (res.batchItemFailures.length === 0) {
-            this.handled.add(id);
-            this.failures.delete(f.key);
-          } else this.failed(f.key, new Error('the ingest handler reported a failure; it will retry'));
-        } catch (e) {
-          this.failed(f.key, e);
-        }
-      }
-    });
+    this.busy = this.busy.then(() =>
+      this.pass(requireSettled).catch((e: unknown) => this.onError('(inbox)', e)),
+    );
     return this.busy;
   }
 
-  private failed(key: string, e: unknown): void {
-    this.failures.set(key, {
-      at: new Date().toISOString(),
-      reason: e instanceof Error ? e.message : String(e),
-    });
-    this.onError(key, e);
+  private async pass(requireSettled: boolean): Promise<void> {
+    const files = await this.files();
+    // A failing file taken out of the inbox (or edited) is no longer waiting.
+    for (const [key, f] of this.failures)
+      if (!f.movedTo && !files.some((x) => x.key === key && x.version === f.version))
+        this.failures.delete(key);
+    for (const f of files) {
+      const id = `${f.key}#${f.version}`;
+      if (this.handled.has(id)) continue;
+      if (requireSettled && this.lastSeen.get(f.key) !== f.version) {
+        this.lastSeen.set(f.key, f.version);
+        continue;
+      }
+      const before = this.failures.get(f.key);
+      if (before?.movedTo && before.version !== f.version) this.failures.delete(f.key);
+      else if (before && Date.now() < before.nextAt) continue;
+      try {
+        const res = (await this.handler(s3SqsEvent(f.key, f.size, f.version), localContext())) as {
+          batchItemFailures: unknown[];
+        };
+        if (res.batchItemFailures.length === 0) {
+          this.handled.add(id);
+          this.failures.delete(f.key);
+        } else await this.failed(f, new Error('the ingest handler reported a failure'));
+      } catch (e) {
+        await this.failed(f, e);
+      }
+    }
+  }
+
+  private async failed(f: { key: string; version: string }, e: unknown): Promise<void> {
+    const reason = e instanceof Error ? e.message : String(e);
+    const before = this.failures.get(f.key);
+    const attempts = before && before.version === f.version ? before.attempts + 1 : 1;
+    const wait = this.backoffMs[attempts - 1];
+    const at = new Date().toISOString();
+    if (wait !== undefined) {
+      this.failures.set(f.key, { at, reason, version: f.version, attempts, nextAt: Date.now() + wait });
+      this.onError(f.key, new Error(`${reason} (try ${attempts}; the next in ${wait / 1000} s)`));
+      return;
+    }
+    const movedTo = await this.moveAside(f.key, reason, attempts);
+    this.failures.set(f.key, { at, reason, version: f.version, attempts, nextAt: 0, movedTo });
+    this.onError(
+      f.key,
+      new Error(`${reason} (failed ${attempts} times${movedTo ? `; moved to ${movedTo}` : ''})`),
+    );
+  }
+
+  /** Moves a file that failed every retry to `failed/<key>`, its reason beside it; the new key, if moved. */
+  private async moveAside(key: string, reason: string, attempts: number): Promise<string | undefined> {
+    const from = join(this.inbox.root, key);
+    let to = join(this.inbox.root, FAILED_DIR, key);
+    try {
+      await mkdir(dirname(to), { recursive: true });
+      if (await exists(to)) to = `${to}.${Date.now()}`;
+      await rename(from, to);
+      await writeFile(
+        `${to}.reason.txt`,
+        `${key} failed ${attempts} times; the last time at ${new Date().toISOString()}:\n${reason}\nPut it back in the inbox to try again.\n`,
+      );
+      return this.inbox.keyOf(to);
+    } catch {
+      return undefined; // it vanished, or the folder is read-only: it stays listed as failing
+    }
   }
 
   /**
    * The inbox's stand-in for the ingest queue's dead-letter queue: files whose last ingest failed
-   * (the handler threw or failed the message), retried at every scan until one succeeds. On AWS
-   * such a message goes to the DLQ after 3 receives. A file that cannot be read is not one of them:
-   * its run is stored as `unreadable` with the reason, like on AWS.
+   * (the handler threw or failed the message), retried with backoff and then moved to `failed/`.
+   * On AWS such a message goes to the DLQ after 3 receives. A file that cannot be read is not one
+   * of them: its run is stored as `unreadable` with the reason, like on AWS.
    */
   failing(): { readonly file: string; readonly at: string; readonly reason: string }[] {
-    return [...this.failures].map(([file, f]) => ({ file, ...f }));
+    return [...this.failures].map(([file, f]) => ({
+      file,
+      at: f.at,
+      reason: f.movedTo ? `${f.reason} (failed ${f.attempts} times; moved to ${f.movedTo})` : f.reason,
+    }));
   }
 
   start(intervalMs = 1000): void {
