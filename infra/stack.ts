@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { SlackMode } from '../functions/alerts/slack.ts';
 import { type AlertEmail, Alerting } from './constructs/alerting.ts';
 import { Approvals } from './constructs/approvals.ts';
+import { AuditTrail } from './constructs/audit.ts';
 import { DataStore } from './constructs/data-store.ts';
 import { Ingestion } from './constructs/ingestion.ts';
 import { Observability } from './constructs/observability.ts';
@@ -49,6 +50,7 @@ export class CreditSentinelStack extends Stack {
   public readonly approvals: Approvals;
   public readonly reviews: Reviews;
   public readonly observability: Observability;
+  public readonly audit: AuditTrail;
 
   constructor(scope: Construct, id: string, props: CreditSentinelStackProps = {}) {
     super(scope, id, props);
@@ -85,6 +87,21 @@ export class CreditSentinelStack extends Stack {
       reviewEmails: props.reviewEmails ?? [],
       removalPolicy,
     });
+
+    // The audit trail's key and Object Lock anchors: every function that appends to the trail
+    // chains with the key and anchors the head after each record; the ops function anchors hourly.
+    this.audit = new AuditTrail(this, 'Audit', {
+      accessLogsBucket: this.ingestion.accessLogsBucket,
+      removalPolicy,
+    });
+    for (const fn of [
+      this.approvals.webFunction,
+      this.approvals.stepsFunction,
+      this.approvals.apiFunction,
+      this.approvals.slackDecisionFunction,
+      this.reviews.stepsFunction,
+    ])
+      this.audit.grantAppend(fn);
 
     // What the dashboard and alarms watch: one line per function, state machine or queue.
     this.observability = new Observability(this, 'Observability', {
@@ -124,6 +141,10 @@ export class CreditSentinelStack extends Stack {
       ],
     });
 
+    this.audit.anchorHourly(this.observability.gaugesFunction, this.dataStore.table);
+
+    new CfnOutput(this, 'AuditAnchorBucketName', { value: this.audit.anchorBucket.bucketName });
+    new CfnOutput(this, 'AuditKeySecretArn', { value: this.audit.keySecret.secretArn });
     new CfnOutput(this, 'UploadBucketName', { value: this.ingestion.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.dataStore.table.tableName });
     new CfnOutput(this, 'ChangesTopicArn', { value: this.ingestion.changesTopic.topicArn });

@@ -13,7 +13,7 @@ import type { CustomerPartition } from '../credit/ports.ts';
 import type { LimitChange, ReviewRun, ReviewStore } from '../reviews/ports.ts';
 import type { Review, ReviewState } from '../reviews/review.ts';
 import { DynamoStore, type ListSpec, MARSHALL, SUMMARY_SHARDS, shardOf, strip } from './dynamodb.ts';
-import { DynamoTransferStore } from './dynamodb-transfers.ts';
+import { DynamoTransferStore, type DynamoTransferStoreOptions } from './dynamodb-transfers.ts';
 import { TABLE_SCHEMA } from './table-schema.ts';
 
 /**
@@ -89,10 +89,11 @@ export class DynamoReviewStore implements ReviewStore {
   private readonly store: DynamoStore;
   private readonly transfers: DynamoTransferStore;
 
-  constructor(opts: { client: DynamoDBClient; tableName: string }) {
+  /** `auditKey` and `auditAnchor`: as for the transfer store, whose audit trail reviews append to. */
+  constructor(opts: DynamoTransferStoreOptions) {
     this.client = opts.client;
     this.tableName = opts.tableName;
-    this.store = new DynamoStore(opts);
+    this.store = new DynamoStore({ client: opts.client, tableName: opts.tableName });
     this.transfers = new DynamoTransferStore(opts);
   }
 

@@ -9,7 +9,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type AuditEvent, type AuditRecord, nextRecord } from '../core/audit.ts';
+import { type AuditEvent, type AuditKey, type AuditRecord, nextRecord } from '../core/audit.ts';
 import type { Page, PageRequest } from '../core/paging.ts';
 import type { TransferCommitment } from '../core/records.ts';
 import type {
@@ -98,6 +98,13 @@ class Placeholders {
 export interface DynamoTransferStoreOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
+  /**
+   * The key audit records are chained with (HMAC-SHA256), kept apart from the store; read once and
+   * cached by its source. @default none: records are chained with a plain hash (as before keyed hashing)
+   */
+  readonly auditKey?: () => Promise<AuditKey>;
+  /** Told of every record appended once the head has moved: writes an anchor where the store's writers cannot. */
+  readonly auditAnchor?: (rec: AuditRecord) => Promise<unknown>;
 }
 
 /** The transfer workflow's persistence on DynamoDB (AWS) or dynalite (local), through the real AWS SDK. */
@@ -106,10 +113,14 @@ export class DynamoTransferStore implements TransferStore {
   readonly tableName: string;
   /** The table's shared plumbing: paginated queries, batch reads and writes with their retries. */
   private readonly store: DynamoStore;
+  private readonly auditKey: DynamoTransferStoreOptions['auditKey'];
+  private readonly auditAnchor: DynamoTransferStoreOptions['auditAnchor'];
 
   constructor(opts: DynamoTransferStoreOptions) {
     this.client = opts.client;
     this.tableName = opts.tableName;
+    this.auditKey = opts.auditKey;
+    this.auditAnchor = opts.auditAnchor;
     this.store = new DynamoStore({ client: opts.client, tableName: opts.tableName });
   }
 
@@ -450,8 +461,9 @@ export class DynamoTransferStore implements TransferStore {
    * until the next append moves it on.
    */
   async appendAudit(e: AuditEvent): Promise<AuditRecord> {
+    const key = this.auditKey ? await this.auditKey() : undefined;
     for (let attempt = 1; attempt <= AUDIT_ATTEMPTS; attempt++) {
-      const rec = nextRecord(await this.lastAuditRecord(), e);
+      const rec = nextRecord(await this.lastAuditRecord(), e, key);
       try {
         await this.client.send(
           new PutItemCommand({
@@ -466,6 +478,9 @@ export class DynamoTransferStore implements TransferStore {
         continue;
       }
       await this.moveHead(rec);
+      // After the head: an anchor never runs ahead of the store. A failed anchor fails the append
+      // (the record stands; the next append or the hourly anchor covers it).
+      await this.auditAnchor?.(rec);
       return rec;
     }
     throw new Error(`audit record not appended after ${AUDIT_ATTEMPTS} attempts (${e.kind} ${e.subject})`);

@@ -12,7 +12,7 @@ import { SnsChangeNotifier } from '../adapters/sns.ts';
 import { METRICS_NAMESPACE } from '../core/metrics.ts';
 import { policyInForce } from '../credit/policy.ts';
 import { limitApprovals } from '../transfers/app.ts';
-import { env, transferAppFromEnv } from '../transfers/wiring.ts';
+import { auditFromEnv, env, transferAppFromEnv } from '../transfers/wiring.ts';
 import { ReviewApp, type ReviewStep } from './app.ts';
 import { recordReviewStep } from './metrics.ts';
 
@@ -30,7 +30,7 @@ const transfers = transferAppFromEnv({
 });
 
 const app = new ReviewApp({
-  store: new DynamoReviewStore({ tableName, client }),
+  store: new DynamoReviewStore({ tableName, client, ...auditFromEnv() }),
   manifests,
   reports,
   notifier: new SnsReviewNotifier(new SNSClient({}), env('REVIEWS_TOPIC_ARN')),

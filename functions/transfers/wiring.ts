@@ -4,7 +4,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { s3AuditAnchors, secretsManagerAuditKey } from '../adapters/audit-aws.ts';
 import { DynamoStore } from '../adapters/dynamodb.ts';
 import { DynamoReviewStore } from '../adapters/dynamodb-reviews.ts';
 import { DynamoTransferStore } from '../adapters/dynamodb-transfers.ts';
@@ -12,6 +15,7 @@ import { SfnWorkflow } from '../adapters/sfn.ts';
 import { SnsChangeNotifier } from '../adapters/sns.ts';
 import { SnsApprovalNotifier } from '../adapters/sns-approvals.ts';
 import { SLACK_WEBHOOK_PLACEHOLDER } from '../alerts/slack.ts';
+import type { AuditKey, AuditRecord } from '../core/audit.ts';
 import { dateInZone } from '../core/dates.ts';
 import { policyInForce } from '../credit/policy.ts';
 import { TransferApp } from './app.ts';
@@ -57,10 +61,39 @@ export async function secretText(arnVar: string): Promise<string | undefined> {
   return typeof v === 'string' && v !== '' && v !== SLACK_WEBHOOK_PLACEHOLDER ? v : undefined;
 }
 
+/** The audit key and anchor writer of this process, built once (the key is read once per cold start). */
+let audit:
+  | { auditKey?: () => Promise<AuditKey>; auditAnchor?: (rec: AuditRecord) => Promise<unknown> }
+  | undefined;
+
+/**
+ * The audit settings of the stores: with AUDIT_KEY_SECRET_ARN, records are chained with HMAC under
+ * the key in that secret; with AUDIT_ANCHOR_BUCKET too, a signed anchor of the new head is put in
+ * that Object Lock bucket after every record. Neither set: a plain hash, as before keyed hashing.
+ */
+export function auditFromEnv(): {
+  auditKey?: () => Promise<AuditKey>;
+  auditAnchor?: (rec: AuditRecord) => Promise<unknown>;
+} {
+  audit ??= auditSettings();
+  return audit;
+}
+
+function auditSettings(): NonNullable<typeof audit> {
+  const secretArn = optional('AUDIT_KEY_SECRET_ARN');
+  const bucket = optional('AUDIT_ANCHOR_BUCKET');
+  if (!secretArn) return {};
+  const auditKey = secretsManagerAuditKey(new SecretsManagerClient({}), secretArn);
+  if (!bucket) return { auditKey };
+  const anchors = s3AuditAnchors({ client: new S3Client({}), bucket, key: auditKey });
+  return { auditKey, auditAnchor: (rec) => anchors.anchor(rec) };
+}
+
 /**
  * The transfer app as the Lambdas run it: TABLE_NAME, SENTINEL_TIME_ZONE, STATE_MACHINE_ARN (only
  * functions that start executions), APPROVALS_TOPIC_ARN, APPROVALS_BASE_URL, LINK_KEY_SECRET_ARN,
- * SLACK_WEBHOOK_SECRET_ARN, CHANGES_TOPIC_ARN, APPROVAL_POLICY_JSON.
+ * SLACK_WEBHOOK_SECRET_ARN, CHANGES_TOPIC_ARN, APPROVAL_POLICY_JSON, AUDIT_KEY_SECRET_ARN,
+ * AUDIT_ANCHOR_BUCKET.
  */
 export function transferAppFromEnv(deps: {
   client: DynamoDBClient;
@@ -73,7 +106,7 @@ export function transferAppFromEnv(deps: {
   const approvalPolicy = approvalPolicyFromEnv();
   const changesTopic = optional('CHANGES_TOPIC_ARN');
   return new TransferApp({
-    store: new DynamoTransferStore({ tableName, client: deps.client }),
+    store: new DynamoTransferStore({ tableName, client: deps.client, ...auditFromEnv() }),
     // Only functions given STATE_MACHINE_ARN start executions; all answer task tokens.
     workflow: new SfnWorkflow(optional('STATE_MACHINE_ARN')),
     credit: creditStore,
@@ -90,6 +123,6 @@ export function transferAppFromEnv(deps: {
     baseUrl: () => optional('APPROVALS_BASE_URL') ?? '',
     changes: changesTopic ? new SnsChangeNotifier(changesTopic) : undefined,
     metrics: deps.metrics,
-    limits: new DynamoReviewStore({ tableName, client: deps.client }),
+    limits: new DynamoReviewStore({ tableName, client: deps.client, ...auditFromEnv() }),
   });
 }

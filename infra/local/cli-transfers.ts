@@ -2,13 +2,15 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
-import { verifyTrail } from '../../functions/core/audit.ts';
+import { verifyAudit } from '../../functions/core/audit.ts';
 import { formatMinor } from '../../functions/core/money.ts';
+import { grouped } from '../../functions/core/paging.ts';
 import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import { type ExposureStanding, exposureStanding } from '../../functions/transfers/exposure.ts';
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { localAudit } from './audit-key.ts';
 import { table, today, UsageError, withStore } from './cli-common.ts';
 import { loadPolicy } from './cli-credit.ts';
 import { listMail } from './transfers.ts';
@@ -269,18 +271,52 @@ export async function cmdApprovals(args: string[]): Promise<number> {
 
 export async function cmdAudit(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'verify') throw new UsageError('audit verify [--json]');
+  if (sub !== 'verify' && sub !== 'head') throw new UsageError('audit verify [--json] | audit head [--json]');
   const { values } = parseArgs({
     args: rest,
     options: { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
   });
   return withStore(values['data-dir'], async (env) => {
+    const audit = localAudit(env.dataDir);
     const store = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
-    const [trail, head] = await Promise.all([store.auditTrail(), store.auditHead()]);
-    const v = verifyTrail(trail, head);
-    if (values.json) console.log(JSON.stringify(v, null, 2));
-    else if (v.ok) console.log(`audit trail intact: ${v.records} records, head ${v.head}`);
-    else console.log(`audit trail BROKEN at record ${v.seq}: ${v.reason}`);
-    return v.ok ? 0 : 1;
+    if (sub === 'head') {
+      const head = await store.auditHead();
+      if (values.json) console.log(JSON.stringify({ head: head ?? null }, null, 2));
+      else if (!head) console.log('the audit trail has no head (no record yet, or the head was deleted)');
+      else console.log(`audit head: record ${head.seq}, hash ${head.hash}`);
+      return head ? 0 : 1;
+    }
+    const [trail, head, key, read] = await Promise.all([
+      store.auditTrail(),
+      store.auditHead(),
+      audit.auditKey(),
+      audit.anchors(),
+    ]);
+    const v = verifyAudit({ records: trail, head, keys: [key], anchors: read.anchors });
+    const findings = [
+      ...v.findings,
+      ...read.bad.map(
+        (n) => `Line ${n} of ${audit.anchorFile} is not an anchor: the anchor file was edited.`,
+      ),
+    ];
+    if (values.json)
+      console.log(
+        JSON.stringify({ ...v, findings, keyFile: audit.keyFile, anchorFile: audit.anchorFile }, null, 2),
+      );
+    else {
+      const against = [
+        `key ${key.id} (${audit.keyFile})`,
+        v.head ? `head seq ${grouped(v.head.seq)}` : 'no head',
+        v.anchor
+          ? `anchor of ${v.anchor.at} (seq ${grouped(v.anchor.seq)}, ${v.anchors} anchors) in ${audit.anchorFile}`
+          : `no anchor in ${audit.anchorFile}`,
+      ];
+      console.log(`checked ${grouped(v.records)} records with ${against.join(', ')}`);
+      if (v.unkeyed > 0)
+        console.log(`${grouped(v.unkeyed)} records before keyed hashing, chained but not keyed`);
+      if (findings.length === 0) console.log('audit trail intact');
+      else for (const f of findings) console.log(`BROKEN: ${f}`);
+    }
+    return findings.length === 0 ? 0 : 1;
   });
 }

@@ -87,7 +87,9 @@ Usage: sentinel <command> [options]        (every command takes --data-dir DIR, 
                                             and the approval links of the first level
   transfer show ID [--json] | transfer recall ID --by REQUESTER
   approvals [--json]                        approvals waiting for a decision
-  audit verify [--json]                     prove the audit trail intact, or name the first broken record
+  audit verify [--json]                     prove the audit trail intact against its key, head and anchors,
+                                            or name each finding
+  audit head [--json]                       print the trail's head (seq and hash), to keep elsewhere
   metrics [--json]                          what the local handlers measured (rows, latency, alerts, approvals)
   review run [--as-of D] [--dry-run] [--resume RUN] [--json]
                                             re-rate the customers due and adjust their limits (needs

@@ -27,6 +27,7 @@ import type {
 } from '../../functions/reviews/ports.ts';
 import type { DueCustomer, Review } from '../../functions/reviews/review.ts';
 import { reviewSummary } from '../../functions/reviews/summary.ts';
+import { localAudit } from './audit-key.ts';
 import type { ConsoleReviews } from './console-reviews.ts';
 import { batchesOf, distributedToInline, LOCAL_ITEM_READER, substitute, taskStates } from './workflow.ts';
 
@@ -225,7 +226,13 @@ export function localReviewsRuntime(o: {
   /** Told of the customers whose limit a review changed (the local evaluator listens). */
   readonly changes?: ChangeNotifier;
 }): LocalReviewsRuntime {
-  const store = new DynamoReviewStore({ client: o.client, tableName: o.tableName });
+  const audit = localAudit(o.dataDir);
+  const store = new DynamoReviewStore({
+    client: o.client,
+    tableName: o.tableName,
+    auditKey: audit.auditKey,
+    auditAnchor: audit.anchor,
+  });
   const reports = new OutboxReportStore(o.dataDir);
   // Built at the first run: validating the definition takes ~0.3 s, which `npm start` need not wait for.
   let engine: LocalReviews | undefined;

@@ -24,6 +24,7 @@ import type { LinkKey } from '../../functions/transfers/links.ts';
 import { approvalEmail, approvalSlackMessage, parseEml, toEml } from '../../functions/transfers/messages.ts';
 import type { ApprovalNotice, ApprovalNotifier } from '../../functions/transfers/ports.ts';
 import type { WorkflowPort } from '../../functions/transfers/workflow.ts';
+import { localAudit } from './audit-key.ts';
 import type { ConsoleTransfers } from './console.ts';
 import { localMetrics } from './metrics.ts';
 import { LocalWorkflow } from './workflow.ts';
@@ -180,7 +181,9 @@ export interface LocalTransfers {
 
 /** Transfers on the local machine: the same app and ASL as on AWS, on dynalite and aws-local-stepfunctions. */
 export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTransfers> {
-  const store = new DynamoTransferStore({ client: o.client, tableName: o.tableName });
+  const audit = localAudit(o.dataDir);
+  const auditOpts = { auditKey: audit.auditKey, auditAnchor: audit.anchor };
+  const store = new DynamoTransferStore({ client: o.client, tableName: o.tableName, ...auditOpts });
   const keys = await localLinkKeys(o.dataDir);
   let engine: LocalWorkflow | undefined;
   const workflow: WorkflowPort = {
@@ -201,7 +204,7 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     baseUrl: o.baseUrl,
     changes: o.changes,
     metrics: o.metrics ?? localMetrics(o.dataDir, 'transfers', { eager: true }),
-    limits: new DynamoReviewStore({ client: o.client, tableName: o.tableName }),
+    limits: new DynamoReviewStore({ client: o.client, tableName: o.tableName, ...auditOpts }),
   });
   engine = new LocalWorkflow((p) => app.steps(p), o.definition);
   const running = new Set<Promise<void>>();

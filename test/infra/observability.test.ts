@@ -457,18 +457,26 @@ describe('gauges function', () => {
     });
   });
 
-  it('may only query the table through gsi1: no write, no scan, nothing else', () => {
+  it('may only query the table through gsi1 and read the audit head: no write, no scan, nothing else', () => {
     const statements = statementsOfRole(roleOf(stack.observability.gaugesFunction));
     const actions = statements.flatMap((s) => asArray(s.Action));
-    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:Query']);
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
     const query = statements.find((s) => asArray(s.Action).includes('dynamodb:Query'));
     expect(query?.Resource).toEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.dataStore.table), 'Arn'] }, '/index/gsi1']],
     });
-    // Beyond the query: its log group and X-Ray, as every SentinelFunction.
+    // The hourly audit anchor (infra/constructs/audit.ts): the AUDIT partition only, read only.
+    const get = statements.find((s) => asArray(s.Action).includes('dynamodb:GetItem')) as Json | undefined;
+    expect(get?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['AUDIT'] } });
+    // Beyond that: the audit key and anchors/ of the anchor bucket, its log group and X-Ray.
     expect(
-      actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:') && !a.startsWith('xray:')),
-    ).toEqual([]);
+      actions
+        .filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:') && !a.startsWith('xray:'))
+        .sort(),
+    ).toEqual(['s3:PutObject', 'secretsmanager:GetSecretValue']);
   });
 
   it('runs every 5 minutes through EventBridge Scheduler with its own role', () => {
@@ -526,6 +534,7 @@ describe('cdk-nag AwsSolutions', () => {
         .filter((a) => a.id !== 'AwsSolutions-IAM5[Resource::*]') // X-Ray, from SentinelFunction
         .map((a) => `${a.path.slice(root.length + 1)} ${a.id.replace(/[A-F0-9]{8}\./, '.')}`),
     ).toEqual([
+      'GaugesFunction/Role/DefaultPolicy AwsSolutions-IAM5[Resource::<AuditAnchorBucket.Arn>/anchors/*]',
       'SchedulerRole/DefaultPolicy AwsSolutions-IAM5[Resource::<ObservabilityGaugesFunction.Arn>:*]',
     ]);
   });

@@ -173,13 +173,14 @@ describe('ingestion', () => {
       built.stack.ingestion.bucket,
       built.stack.ingestion.accessLogsBucket,
       built.stack.reviews.reportsBucket,
+      built.stack.audit.anchorBucket,
     ]) {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: ref(bucket),
         PolicyDocument: { Statement: Match.arrayWith([denyInsecureTransport]) },
       });
     }
-    template.resourceCountIs('AWS::S3::Bucket', 3);
+    template.resourceCountIs('AWS::S3::Bucket', 4);
   });
 
   it('sends ObjectCreated to the upload queue, one notification per prefix', () => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyTrail } from '../../functions/core/audit.ts';
+import { verifyAudit } from '../../functions/core/audit.ts';
 import { addDays } from '../../functions/core/dates.ts';
 import { assess } from '../../functions/credit/assess.ts';
 import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
@@ -11,6 +11,7 @@ import { policyInForce } from '../../functions/credit/policy.ts';
 import type { ChangeNotifier, CustomersChanged, StoredRecord } from '../../functions/ingest/ports.ts';
 import type { ApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import type { ApprovalNotice, ApprovalNotifier, Transfer } from '../../functions/transfers/ports.ts';
+import { localAudit } from '../../infra/local/audit-key.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/transfers.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
@@ -438,7 +439,15 @@ describe('the approval path', () => {
     ).toBe(true);
 
     const trail = await r.t.store.auditTrail();
-    expect(verifyTrail(trail, await r.t.store.auditHead())).toMatchObject({ ok: true });
+    const audit = localAudit(env.dataDir);
+    expect(
+      verifyAudit({
+        records: trail,
+        head: await r.t.store.auditHead(),
+        keys: [await audit.auditKey()],
+        anchors: (await audit.anchors()).anchors,
+      }).findings,
+    ).toEqual([]);
     const kinds = trail.filter((x) => x.subject === tr.transferId).map((x) => x.kind);
     expect(kinds).toEqual([
       'transfer.requested',
@@ -865,7 +874,15 @@ describe("an approved transfer and the customer's exposure", () => {
     const trail = await r.t.store.auditTrail();
     expect(trail.filter((x) => x.subject === tr.transferId).map((x) => x.kind)).toContain('transfer.paid');
     expect(trail.find((x) => x.kind === 'transfer.paid' && x.subject === tr.transferId)?.actor).toBe('paula');
-    expect(verifyTrail(trail, await r.t.store.auditHead())).toMatchObject({ ok: true });
+    const audit = localAudit(env.dataDir);
+    expect(
+      verifyAudit({
+        records: trail,
+        head: await r.t.store.auditHead(),
+        keys: [await audit.auditKey()],
+        anchors: (await audit.anchors()).anchors,
+      }).findings,
+    ).toEqual([]);
   });
 
   it('a bank account change moves no money: nothing on the credit file, nothing to pay', async () => {

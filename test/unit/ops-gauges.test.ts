@@ -1,8 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type AuditAnchor, makeAnchor } from '../../functions/core/audit.ts';
 import { METRICS_NAMESPACE, metricSpec } from '../../functions/core/metrics.ts';
-import { createGaugesHandler } from '../../functions/ops/app.ts';
+import { AUDIT_ANCHOR_EVENT, createGaugesHandler } from '../../functions/ops/app.ts';
 import { gaugesOf } from '../../functions/ops/gauges.ts';
 import type { Approval } from '../../functions/transfers/ports.ts';
 import { localContext } from '../../infra/local/inbox.ts';
@@ -145,5 +146,52 @@ describe('the gauges handler', () => {
       }),
     });
     await expect(handler({}, localContext())).rejects.toThrow('throttled');
+  });
+});
+
+describe('the hourly audit anchor', () => {
+  const handlerWith = (auditAnchor?: () => Promise<AuditAnchor | undefined>, listed = { n: 0 }) =>
+    createGaugesHandler({
+      store: {
+        listPendingApprovals: async () => {
+          listed.n++;
+          return [];
+        },
+      },
+      clock: { now: () => NOW },
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({
+        namespace: METRICS_NAMESPACE,
+        serviceName: 'transfers',
+        logger: new Logger({ logLevel: 'SILENT' }),
+      }),
+      ...(auditAnchor ? { auditAnchor } : {}),
+    });
+
+  it('anchors the head on ops.audit-anchor, and samples no gauge', async () => {
+    const key = { id: 'k1', secret: Buffer.alloc(32, 7) };
+    const anchor = makeAnchor(NOW.toISOString(), { seq: 12, hash: 'ab'.repeat(32) }, key);
+    let calls = 0;
+    const listed = { n: 0 };
+    const handler = handlerWith(async () => {
+      calls++;
+      return anchor;
+    }, listed);
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await handler({ type: AUDIT_ANCHOR_EVENT }, localContext())).toEqual({ anchored: anchor });
+    expect(await handlerWith(async () => undefined)({ type: AUDIT_ANCHOR_EVENT }, localContext())).toEqual({
+      anchored: null,
+    });
+    vi.restoreAllMocks();
+    expect(calls).toBe(1);
+    expect(listed.n).toBe(0);
+  });
+
+  it('fails the invocation when no anchor bucket is configured, rather than anchoring nothing silently', async () => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    await expect(handlerWith()({ type: AUDIT_ANCHOR_EVENT }, localContext())).rejects.toThrow(
+      /AUDIT_ANCHOR_BUCKET/,
+    );
+    vi.restoreAllMocks();
   });
 });
