@@ -11,6 +11,7 @@ import {
   PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
+  ResourceInUseException,
   ResourceNotFoundException,
   UpdateItemCommand,
   type WriteRequest,
@@ -244,30 +245,36 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       if (!(e instanceof ResourceNotFoundException)) throw e;
     }
     const { partitionKey: pk, sortKey: sk, gsi } = TABLE_SCHEMA;
-    await this.client.send(
-      new CreateTableCommand({
-        TableName: this.tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [pk, sk, gsi.partitionKey, gsi.sortKey].map((n) => ({
-          AttributeName: n,
-          AttributeType: 'S',
-        })),
-        KeySchema: [
-          { AttributeName: pk, KeyType: 'HASH' },
-          { AttributeName: sk, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: gsi.name,
-            KeySchema: [
-              { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
-              { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      }),
-    );
+    await this.client
+      .send(
+        new CreateTableCommand({
+          TableName: this.tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [pk, sk, gsi.partitionKey, gsi.sortKey].map((n) => ({
+            AttributeName: n,
+            AttributeType: 'S',
+          })),
+          KeySchema: [
+            { AttributeName: pk, KeyType: 'HASH' },
+            { AttributeName: sk, KeyType: 'RANGE' },
+          ],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: gsi.name,
+              KeySchema: [
+                { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
+                { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          ],
+        }),
+      )
+      .catch((e: unknown) => {
+        // Made by another process meanwhile, or by this very call whose response was lost (the
+        // SDK's retry then finds the table): either way it is there; wait for it below.
+        if (!(e instanceof ResourceInUseException)) throw e;
+      });
     for (let i = 0; i < 100; i++) {
       const d = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
       if (d.Table?.TableStatus === 'ACTIVE') return;
