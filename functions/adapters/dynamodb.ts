@@ -2,6 +2,7 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   BatchWriteItemCommand,
+  ConditionalCheckFailedException,
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
@@ -10,6 +11,7 @@ import {
   PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
+  ResourceInUseException,
   ResourceNotFoundException,
   UpdateItemCommand,
   type WriteRequest,
@@ -36,6 +38,8 @@ import type {
   AlertList,
   CustomerPartition,
   EvaluationWrite,
+  NotificationClaim,
+  NotificationLedger,
   StoredAssessment,
   StoredPolicy,
 } from '../credit/ports.ts';
@@ -78,6 +82,8 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  *   HIST#<customer>    ALERT#<opened>#<rule>  a resolved alert (gsi1: ALERTS#resolved)
  *   POLICY             CURRENT | ID#<id>  the credit policy in force, and every policy ever set
  *   SCHEMA             <change>           a key change applied to this table (see upgradeAlertKeys)
+ *   NOTIFY#<alert>#<what>  NOTIFY         a notification claimed before it is sent, then marked sent
+ *                                         (gsi1 while not sent: NOTIFY#claimed / <claimed at>#<key>)
  */
 export const SUMMARY_SHARDS = 16;
 
@@ -99,6 +105,13 @@ export function shardOf(id: string): number {
 }
 
 const custPk = (id: string) => `CUST#${id}`;
+const notifyKey = (key: string) => ({ pk: { S: `NOTIFY#${key}` }, sk: { S: 'NOTIFY' } });
+const CLAIMED = 'NOTIFY#claimed';
+/** A released claim is dated here: older than any claim timeout, so the next claim takes it. */
+const RELEASED_AT = '1970-01-01T00:00:00.000Z';
+const conditionFailed = (e: unknown) =>
+  e instanceof ConditionalCheckFailedException ||
+  (e instanceof Error && e.name === 'ConditionalCheckFailedException');
 const XFER = 'XFER#';
 /** A customer's history (dated assessments, resolved alerts), apart so its partition stays lean. */
 const histPk = (id: string) => `HIST#${id}`;
@@ -201,7 +214,7 @@ function sortByKey(
 }
 
 /** Receivables persistence on DynamoDB (AWS) or dynalite (local), through the real AWS SDK. */
-export class DynamoStore implements IngestStore {
+export class DynamoStore implements IngestStore, NotificationLedger {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   private readonly writeConcurrency: number;
@@ -233,30 +246,36 @@ export class DynamoStore implements IngestStore {
       if (!(e instanceof ResourceNotFoundException)) throw e;
     }
     const { partitionKey: pk, sortKey: sk, gsi } = TABLE_SCHEMA;
-    await this.client.send(
-      new CreateTableCommand({
-        TableName: this.tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [pk, sk, gsi.partitionKey, gsi.sortKey].map((n) => ({
-          AttributeName: n,
-          AttributeType: 'S',
-        })),
-        KeySchema: [
-          { AttributeName: pk, KeyType: 'HASH' },
-          { AttributeName: sk, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: gsi.name,
-            KeySchema: [
-              { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
-              { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      }),
-    );
+    await this.client
+      .send(
+        new CreateTableCommand({
+          TableName: this.tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [pk, sk, gsi.partitionKey, gsi.sortKey].map((n) => ({
+            AttributeName: n,
+            AttributeType: 'S',
+          })),
+          KeySchema: [
+            { AttributeName: pk, KeyType: 'HASH' },
+            { AttributeName: sk, KeyType: 'RANGE' },
+          ],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: gsi.name,
+              KeySchema: [
+                { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
+                { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          ],
+        }),
+      )
+      .catch((e: unknown) => {
+        // Made by another process meanwhile, or by this very call whose response was lost (the
+        // SDK's retry then finds the table): either way it is there; wait for it below.
+        if (!(e instanceof ResourceInUseException)) throw e;
+      });
     for (let i = 0; i < 100; i++) {
       const d = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
       if (d.Table?.TableStatus === 'ACTIVE') return;
@@ -805,6 +824,109 @@ export class DynamoStore implements IngestStore {
     }
     // A delete and a put of different keys can share a batch; one key appears once per customer.
     await this.batchWrite(requests);
+  }
+
+  // ---- notifications claimed before they are sent (functions/credit/notify.ts) ----
+
+  async claimNotification(
+    claim: NotificationClaim,
+    staleBefore: string,
+  ): Promise<NotificationClaim | undefined> {
+    const item = {
+      pk: `NOTIFY#${claim.key}`,
+      sk: 'NOTIFY',
+      type: 'notification',
+      gsi1pk: CLAIMED,
+      gsi1sk: `${claim.claimedAt}#${claim.key}`,
+      ...claim,
+    };
+    for (;;) {
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: marshall(item, MARSHALL),
+            ConditionExpression: 'attribute_not_exists(pk) OR (#s = :claimed AND claimedAt < :stale)',
+            ExpressionAttributeNames: { '#s': 'state' },
+            ExpressionAttributeValues: { ':claimed': { S: 'claimed' }, ':stale': { S: staleBefore } },
+          }),
+        );
+        return undefined;
+      } catch (e) {
+        if (!conditionFailed(e)) throw e;
+      }
+      const out = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: notifyKey(claim.key), ConsistentRead: true }),
+      );
+      if (out.Item) return strip<NotificationClaim>(unmarshall(out.Item), META);
+      // Gone between the two calls (records are never deleted, but a table may be emptied): claim again.
+    }
+  }
+
+  async markNotificationSent(key: string, _claimant: string, at: string): Promise<void> {
+    // Whoever holds it now, it was sent: nobody is to send it again.
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: notifyKey(key),
+        UpdateExpression: 'SET #s = :sent, sentAt = :at REMOVE gsi1pk, gsi1sk',
+        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: { ':sent': { S: 'sent' }, ':at': { S: at } },
+      }),
+    );
+  }
+
+  async releaseNotification(key: string, claimant: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: notifyKey(key),
+          UpdateExpression: 'SET claimedAt = :released, gsi1sk = :gsk',
+          ConditionExpression: 'claimant = :me AND #s = :claimed',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: {
+            ':released': { S: RELEASED_AT },
+            ':gsk': { S: `${RELEASED_AT}#${key}` },
+            ':me': { S: claimant },
+            ':claimed': { S: 'claimed' },
+          },
+        }),
+      );
+    } catch (e) {
+      if (!conditionFailed(e)) throw e; // taken over or sent meanwhile: nothing to give up
+    }
+  }
+
+  async staleNotifications(staleBefore: string): Promise<NotificationClaim[]> {
+    const out: NotificationClaim[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TABLE_SCHEMA.gsi.name,
+          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk < :s',
+          ExpressionAttributeValues: { ':p': { S: CLAIMED }, ':s': { S: staleBefore } },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const it of page.Items ?? []) out.push(strip<NotificationClaim>(unmarshall(it), META));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async alertResolved(customerId: string, rule: string, openedAt: string): Promise<boolean> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: histPk(customerId) }, sk: { S: `ALERT#${openedAt}#${rule}` } },
+        ConsistentRead: true,
+        ProjectionExpression: 'pk',
+      }),
+    );
+    return out.Item !== undefined;
   }
 
   /** The policy in force, as its owners last set it (undefined: the shipped default). */

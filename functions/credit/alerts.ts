@@ -29,7 +29,11 @@ export interface AlertEvent {
 }
 
 export interface Alert {
-  /** `<customer>/<rule>/<opened at>`: unique; `<customer>/<rule>` names the active one. */
+  /**
+   * `<customer>/<rule>/<opened as of>` (`.2`, `.3`... for a reopening the same day): unique;
+   * `<customer>/<rule>` names the active one. Alerts opened before this form carry the instant
+   * they were opened at in place of the day.
+   */
   readonly alertId: string;
   readonly customerId: string;
   readonly rule: RuleName;
@@ -55,7 +59,7 @@ export interface Alert {
 
 /**
  * The customer and rule an alert id names: `<customer>/<rule>` (the active alert of that rule) or
- * an `alertId`, `<customer>/<rule>/<opened at>` (that alert only). Read from the end, so a customer
+ * an `alertId`, `<customer>/<rule>/<opened as of>` (that alert only). Read from the end, so a customer
  * id may hold a slash. Undefined when no known rule is named.
  */
 export function alertRef(
@@ -113,7 +117,9 @@ export function reconcile(
     byRule.delete(c.rule);
     if (!e) {
       const alert: Alert = {
-        alertId: `${c.customerId}/${c.rule}/${now}`,
+        // Deterministic: every evaluation that finds this opening as of the same day names it alike,
+        // so they claim one notification (notify.ts); a reopening the same day gets `.2`, `.3`...
+        alertId: `${c.customerId}/${c.rule}/${asOf}`,
         customerId: c.customerId,
         rule: c.rule,
         status: 'open',

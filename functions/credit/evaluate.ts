@@ -20,6 +20,7 @@ import {
   explainLimit,
   type PriorAssessment,
 } from './assess.ts';
+import { notifyOnce, sendAbandoned } from './notify.ts';
 import {
   type Policy,
   type Rating,
@@ -53,6 +54,10 @@ export interface EvaluateDeps {
   readonly timeZone: string;
   /** Customers loaded in parallel. @default 8 */
   readonly concurrency?: number;
+  /** Who claims this run's notifications (notify.ts). @default a random id */
+  readonly claimant?: string;
+  /** After how long a claim never marked sent is taken for its claimant's death. @default 10 minutes */
+  readonly claimTimeoutMs?: number;
 }
 
 export interface EvaluationRun {
@@ -261,13 +266,26 @@ export async function evaluate(
     pending.push(...notes);
   };
 
-  // People are told before the change is stored: if storing fails, the retry finds the same change
-  // and tells them again (at least once); the other order would lose the notification for good.
+  // People are told before the change is stored, each notification claimed first (notify.ts):
+  // however many evaluations find the same change, one tells it; if storing fails, the retry finds
+  // the same change already told; a send that fails is released and sent by the retry.
+  const notifyDeps = {
+    ledger: store,
+    notifier: deps.notifier,
+    claimant: deps.claimant ?? globalThis.crypto.randomUUID(),
+    now,
+    concurrency: deps.concurrency,
+    claimTimeoutMs: deps.claimTimeoutMs,
+  };
   const notifyThenSave = async (writes: EvaluationWrite[]) => {
-    if (pending.length > 0) await deps.notifier.notify(pending, req.asOf);
-    notifications += pending.length;
+    const told = await notifyOnce(notifyDeps, pending, req.asOf);
+    notifications += told.sent;
     pending = [];
-    await store.saveEvaluation(writes);
+    await store.saveEvaluation(
+      told.replaced.size === 0
+        ? writes
+        : writes.map((w) => ({ ...w, alerts: w.alerts.map((a) => told.replaced.get(a) ?? a) })),
+    );
   };
 
   for (let g = 0; g < ids.length; g += GROUP) {
@@ -320,6 +338,9 @@ export async function evaluate(
     }
     await notifyThenSave(writes);
   }
+
+  // What evaluations that died between a claim and its send left untold.
+  notifications += await sendAbandoned(notifyDeps);
 
   const active = await store.countAlerts('active');
   return {

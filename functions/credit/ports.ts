@@ -43,7 +43,7 @@ export interface EvaluationWrite {
   readonly alerts: readonly Alert[];
 }
 
-export interface CreditStore {
+export interface CreditStore extends NotificationLedger {
   listCustomerIds(): Promise<string[]>;
   loadCustomerPartition(customerId: string): Promise<CustomerPartition>;
   saveEvaluation(results: readonly EvaluationWrite[]): Promise<void>;
@@ -77,4 +77,36 @@ export interface AlertNotifier {
   notify(notifications: readonly Notification[], asOf: IsoDate): Promise<void>;
   /** Sends the daily digest (after the daily run) to the channels that asked for it. */
   digest(digest: AlertDigest): Promise<void>;
+}
+
+/** A notification record: who claimed it, when, and what they were to send. */
+export interface NotificationClaim {
+  /** `<alertId>#opened` or `<alertId>#escalated#<severity>`. */
+  readonly key: string;
+  readonly claimant: string;
+  /** ISO instant of the claim. */
+  readonly claimedAt: string;
+  readonly state: 'claimed' | 'sent';
+  readonly sentAt?: string | undefined;
+  readonly asOf: IsoDate;
+  readonly notification: Notification;
+}
+
+/** Where notification records live (the alerts' table). */
+export interface NotificationLedger {
+  /**
+   * Claims `claim.key`: wins when nobody holds it, or when its holder claimed it before
+   * `staleBefore` and never marked it sent. Otherwise returns the record that holds it.
+   */
+  claimNotification(claim: NotificationClaim, staleBefore: string): Promise<NotificationClaim | undefined>;
+  markNotificationSent(key: string, claimant: string, at: string): Promise<void>;
+  /**
+   * Gives a claim up (its send failed), if `claimant` still holds it and it was not sent: the
+   * record stays, with what to send, as if claimed long ago, so the next claim or sweep takes it.
+   */
+  releaseNotification(key: string, claimant: string): Promise<void>;
+  /** Claims not marked sent, claimed before `staleBefore` (their claimants are taken for dead). */
+  staleNotifications(staleBefore: string): Promise<NotificationClaim[]>;
+  /** Whether the alert of `rule` opened at `openedAt` has been resolved since. */
+  alertResolved(customerId: string, rule: string, openedAt: string): Promise<boolean>;
 }

@@ -66,7 +66,7 @@ describe('reconcile: opening', () => {
     const r = reconcile([], [cand('warning', '2026-06-30')], '2026-06-30', T1);
     expect(r.changed).toEqual([
       {
-        alertId: `C1/daysPastDue/${T1}`,
+        alertId: 'C1/daysPastDue/2026-06-30',
         customerId: 'C1',
         rule: 'daysPastDue',
         status: 'open',
@@ -99,7 +99,7 @@ describe('reconcile: opening', () => {
       '2026-06-30',
       T1,
     );
-    expect(r.changed.map((x) => x.alertId)).toEqual([`C1/daysPastDue/${T1}`, `C1/limitUse/${T1}`]);
+    expect(r.changed.map((x) => x.alertId)).toEqual(['C1/daysPastDue/2026-06-30', 'C1/limitUse/2026-06-30']);
     expect(r.notify.map((n) => n.reason)).toEqual(['opened', 'opened']);
   });
 
@@ -107,7 +107,7 @@ describe('reconcile: opening', () => {
     const a = cmd(opened('warning'), { kind: 'resolve', by: 'ana' });
     const r = reconcile([a], [cand('warning', '2026-07-02')], '2026-07-02', T3);
     expect(r.changed).toHaveLength(1);
-    expect(r.changed[0]?.alertId).toBe(`C1/daysPastDue/${T3}`);
+    expect(r.changed[0]?.alertId).toBe('C1/daysPastDue/2026-07-02');
     expect(r.changed[0]?.status).toBe('open');
     expect(r.notify.map((n) => n.reason)).toEqual(['opened']);
   });
@@ -371,7 +371,7 @@ describe('digest', () => {
       more: 0,
     });
     expect(d?.alerts[0]).toEqual({
-      alertId: `C3/limitUse/${T1}`,
+      alertId: 'C3/limitUse/2026-06-30',
       customerId: 'C3',
       rule: 'limitUse',
       severity: 'critical',
