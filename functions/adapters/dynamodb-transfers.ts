@@ -69,7 +69,8 @@ const approvalSk = (approvalId: string) => `APPROVAL#${approvalId}`;
 const batchItemSk = (customerId: string) => `ITEM#${customerId}`;
 const levelSk = (level: number) => `LEVEL#${String(level).padStart(2, '0')}`;
 const outboxLevel = (level: number) => `OUTBOX#${String(level).padStart(2, '0')}#`;
-const outboxSk = (k: OutboxKey) => `${outboxLevel(k.level)}${k.kind}#${String(k.round).padStart(3, '0')}#${k.to}`;
+const outboxSk = (k: OutboxKey) =>
+  `${outboxLevel(k.level)}${k.kind}#${String(k.round).padStart(3, '0')}#${k.to}`;
 /** Rounds of `decideLevel` before giving up: each lost round means another writer counted or ended the level. */
 const LEVEL_ATTEMPTS = 100;
 const TRANSFER_SK = 'TRANSFER';
@@ -505,7 +506,13 @@ export class DynamoTransferStore implements TransferStore {
           new PutItemCommand({
             TableName: this.tableName,
             Item: marshall(
-              { ...next, pk: transferPk(transferId), sk: levelSk(level), type: 'level', n: approvedBy.length },
+              {
+                ...next,
+                pk: transferPk(transferId),
+                sk: levelSk(level),
+                type: 'level',
+                n: approvedBy.length,
+              },
               MARSHALL,
             ),
             ...(cur
@@ -533,7 +540,14 @@ export class DynamoTransferStore implements TransferStore {
         new PutItemCommand({
           TableName: this.tableName,
           Item: marshall(
-            { ...k, pk: transferPk(k.transferId), sk: outboxSk(k), type: 'outbox', state: 'claimed', at: claimedAt },
+            {
+              ...k,
+              pk: transferPk(k.transferId),
+              sk: outboxSk(k),
+              type: 'outbox',
+              state: 'claimed',
+              at: claimedAt,
+            },
             MARSHALL,
           ),
           // A claim that never got to "sent" (the sender died) may be taken over once stale.
@@ -562,18 +576,20 @@ export class DynamoTransferStore implements TransferStore {
   }
 
   async releaseNotice(k: OutboxKey): Promise<void> {
-    await this.client.send(
-      new DeleteItemCommand({
-        TableName: this.tableName,
-        Key: key(transferPk(k.transferId), outboxSk(k)),
-        // Never a notice already sent.
-        ConditionExpression: '#state = :claimed',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':claimed': { S: 'claimed' } },
-      }),
-    ).catch((e: unknown) => {
-      if (!isConditionFailure(e)) throw e;
-    });
+    await this.client
+      .send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: key(transferPk(k.transferId), outboxSk(k)),
+          // Never a notice already sent.
+          ConditionExpression: '#state = :claimed',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':claimed': { S: 'claimed' } },
+        }),
+      )
+      .catch((e: unknown) => {
+        if (!isConditionFailure(e)) throw e;
+      });
   }
 
   async noticesOf(

@@ -11,7 +11,13 @@ import type { CreditStore } from '../credit/ports.ts';
 import type { ChangeNotifier, Clock } from '../ingest/ports.ts';
 import type { LimitApprovals, LimitChange } from '../reviews/ports.ts';
 import type { Review } from '../reviews/review.ts';
-import { type ApprovalPolicy, approvalChain, type ChainLevel } from './approval-policy.ts';
+import {
+  type ApprovalPolicy,
+  approvalChain,
+  type ChainLevel,
+  resolvePerson,
+  unknownPerson,
+} from './approval-policy.ts';
 import { batchChain, batchGate, batchOf } from './batch.ts';
 import { commitmentOf, movesNoMoney, setsLimits } from './exposure.ts';
 import { riskGate, unappliedCashCheck } from './gate.ts';
@@ -238,18 +244,24 @@ export class TransferApp {
   async request(input: unknown): Promise<RequestOutcome> {
     const checked = checkTransferRequest(input);
     const onFile = await this.onFileProblems(checked.ok ? checked.request : checked.passed);
-    if (!checked.ok || onFile.length > 0)
+    // The requester is a person of the approval policy, stored under their id whatever the spelling.
+    const policy = await this.deps.approvalPolicy();
+    const raw = (typeof input === 'object' && input !== null ? input : {}) as { requester?: unknown };
+    const requester = typeof raw.requester === 'string' ? resolvePerson(policy, raw.requester) : undefined;
+    if (requester === undefined && typeof raw.requester === 'string' && raw.requester.trim() !== '')
+      onFile.push({ field: 'requester', message: unknownPerson(raw.requester) });
+    if (!checked.ok || onFile.length > 0 || requester === undefined)
       return { ok: false, issues: byFieldOrder([...(checked.ok ? [] : checked.issues), ...onFile]) };
     const transfer: Transfer = {
       transferId: `TR-${randomId()}`,
-      request: checked.request,
+      request: { ...checked.request, requester },
       requestedAt: this.now(),
       requestedOn: this.deps.today(),
       status: 'pending',
     };
     await this.deps.store.createTransfer(transfer);
-    await this.audit('transfer.requested', transfer.transferId, checked.request.requester, {
-      request: checked.request,
+    await this.audit('transfer.requested', transfer.transferId, requester, {
+      request: transfer.request,
       requestedOn: transfer.requestedOn,
     });
     const { executionId } = await this.deps.workflow.start(transfer.transferId, {
@@ -719,9 +731,20 @@ export class TransferApp {
     transferId: string,
     by: string,
     on?: string,
-  ): Promise<{ ok: true; transfer: Transfer } | { ok: false; status: 400 | 404 | 409; message: string }> {
+  ): Promise<
+    { ok: true; transfer: Transfer } | { ok: false; status: 400 | 403 | 404 | 409; message: string }
+  > {
     const t = await this.deps.store.getTransfer(transferId);
     if (!t) return { ok: false, status: 404, message: `There is no transfer ${transferId}.` };
+    const policy = await this.deps.approvalPolicy();
+    const marker = resolvePerson(policy, by);
+    if (marker === undefined) return { ok: false, status: 400, message: `${unknownPerson(by)}.` };
+    if (marker === (resolvePerson(policy, t.request.requester) ?? t.request.requester))
+      return {
+        ok: false,
+        status: 403,
+        message: 'The requester of a transfer cannot mark it paid: someone else in finance must.',
+      };
     if (t.status !== 'approved')
       return {
         ok: false,
@@ -749,13 +772,13 @@ export class TransferApp {
       };
     const ok = await this.deps.store.updateTransfer(
       transferId,
-      { paidOn, paidBy: by, paidAt: this.now() },
+      { paidOn, paidBy: marker, paidAt: this.now() },
       { status: 'approved', unpaid: true },
     );
     const now = await this.mustGet(transferId);
     if (!ok) return this.alreadyPaid(now);
     await this.commit(now);
-    await this.audit('transfer.paid', transferId, by, {
+    await this.audit('transfer.paid', transferId, marker, {
       paidOn,
       amount: t.request.amount,
       currency: t.request.currency,
@@ -876,10 +899,8 @@ export class TransferApp {
         transfer,
         approval,
       };
-    if (
-      approval.approver === transfer.request.requester ||
-      approval.onBehalfOf === transfer.request.requester
-    )
+    const requester = resolvePerson(policy, transfer.request.requester) ?? transfer.request.requester;
+    if (approval.approver === requester || approval.onBehalfOf === requester)
       return {
         ok: false,
         refusal: 'requester',
@@ -1119,11 +1140,13 @@ export class TransferApp {
   ): Promise<{ ok: true; transfer: Transfer } | { ok: false; status: 403 | 404 | 409; message: string }> {
     const t = await this.deps.store.getTransfer(transferId);
     if (!t) return { ok: false, status: 404, message: `There is no transfer ${transferId}.` };
-    if (by !== t.request.requester)
+    const policy = await this.deps.approvalPolicy();
+    const who = resolvePerson(policy, by);
+    if (who === undefined || who !== (resolvePerson(policy, t.request.requester) ?? t.request.requester))
       return { ok: false, status: 403, message: 'Only the requester can recall a transfer.' };
     const ok = await this.deps.store.updateTransfer(
       transferId,
-      { status: 'recalled', closedAt: this.now(), closedBy: by, outcome: `recalled by ${by}` },
+      { status: 'recalled', closedAt: this.now(), closedBy: who, outcome: `recalled by ${who}` },
       { status: 'pending' },
     );
     if (!ok) {
@@ -1137,7 +1160,7 @@ export class TransferApp {
     this.decided('recalled');
     const pending = (await this.deps.store.approvalsOf(transferId)).filter((a) => a.status === 'pending');
     await this.deps.store.voidPending(transferId, 'recalled by the requester');
-    await this.audit('transfer.recalled', transferId, by, { linksVoided: pending.length });
+    await this.audit('transfer.recalled', transferId, who, { linksVoided: pending.length });
     const first = pending[0];
     if (first) await this.wake(transferId, first.approvalId, 'fail', WORKFLOW_ERRORS.recalled);
     return { ok: true, transfer: await this.mustGet(transferId) };

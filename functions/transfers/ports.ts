@@ -164,7 +164,11 @@ export interface NoticeLevel {
 export interface LevelState {
   readonly level: number;
   /** The approvals counted towards the level's `required`, in the order they were counted. */
-  readonly approvedBy: readonly { readonly approvalId: string; readonly approver: string; readonly at: string }[];
+  readonly approvedBy: readonly {
+    readonly approvalId: string;
+    readonly approver: string;
+    readonly at: string;
+  }[];
   /** Set once, by the approval that completed the level or the rejection that ended it. */
   readonly outcome?: Decision | undefined;
   readonly decidedBy?: string | undefined;

@@ -19,7 +19,7 @@ import { approvalPolicyWith, sleep, until } from './transfers-console.ts';
  */
 
 const TODAY = '2026-11-24';
-const ROUNDS = Number(process.env.SENTINEL_RACE_ROUNDS ?? 30);
+const ROUNDS = Number(process.env.SENTINEL_RACE_ROUNDS ?? 12);
 
 class Capture implements ApprovalNotifier {
   readonly notices: ApprovalNotice[] = [];
@@ -29,7 +29,10 @@ class Capture implements ApprovalNotifier {
   approve(transferId: string, level: number, to: string) {
     return this.notices.find(
       (n): n is ApprovalNotice & { kind: 'approve' } =>
-        n.kind === 'approve' && n.transfer.transferId === transferId && n.level.level === level && n.to.id === to,
+        n.kind === 'approve' &&
+        n.transfer.transferId === transferId &&
+        n.level.level === level &&
+        n.to.id === to,
     );
   }
   asked(transferId: string, level: number) {
@@ -71,7 +74,10 @@ beforeAll(async () => {
   t.store.appendAudit = async (e) => {
     const r = await append(e);
     if (e.kind === 'approval.requested')
-      requested.set(e.subject, [...(requested.get(e.subject) ?? []), (e.data as { level: { level: number } }).level.level]);
+      requested.set(e.subject, [
+        ...(requested.get(e.subject) ?? []),
+        (e.data as { level: { level: number } }).level.level,
+      ]);
     return r;
   };
 });
@@ -136,7 +142,11 @@ async function ended(transferId: string): Promise<boolean> {
 
 /** Who decides each level before the race, and the two who race at the level raced. */
 const WALK = ['chen', 'farid', 'victor'];
-const RACERS: Record<number, [string, string]> = { 1: ['carla', 'chen'], 2: ['fiona', 'farid'], 3: ['victor', 'fiona'] };
+const RACERS: Record<number, [string, string]> = {
+  1: ['carla', 'chen'],
+  2: ['fiona', 'farid'],
+  3: ['victor', 'fiona'],
+};
 
 interface Round {
   readonly ok: boolean;
@@ -148,7 +158,11 @@ async function round(level: number, n: number): Promise<Round> {
   const tr = await request(level * 1000 + n);
   const id = tr.transferId;
   for (let l = 1; l < level; l++) {
-    const res = await decide((await link(id, l, WALK[l - 1] as string)).url, 'approve', WALK[l - 1] as string);
+    const res = await decide(
+      (await link(id, l, WALK[l - 1] as string)).url,
+      'approve',
+      WALK[l - 1] as string,
+    );
     if (res.status !== 200) problems.push(`walk level ${l}: ${res.status}`);
   }
   const [a, b] = RACERS[level] as [string, string];
@@ -191,9 +205,12 @@ async function round(level: number, n: number): Promise<Round> {
   } else if (level === 3) {
     if (status !== 'approved') problems.push(`approved at the last level but the transfer is ${status}`);
   } else if (status !== 'pending' || shown?.transfer.level !== level + 1) {
-    problems.push(`approved at level ${level} but the transfer is ${status} at level ${shown?.transfer.level}`);
+    problems.push(
+      `approved at level ${level} but the transfer is ${status} at level ${shown?.transfer.level}`,
+    );
   }
   if (status === 'pending') {
+    await parked(id, level + 1);
     await t.app.recall(id, 'rita');
     if (!(await ended(id))) problems.push('the workflow did not end after the recall');
   }

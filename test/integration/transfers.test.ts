@@ -819,7 +819,7 @@ describe("an approved transfer and the customer's exposure", () => {
       customerId: CUSTOMER,
       type: 'rebate',
       amount: '10.00',
-      requester: 'ralf',
+      requester: 'Rita@Example.com',
     });
     await r.capture.next((n) => n.kind === 'approve' && n.transfer.transferId === next.transferId);
     const gate = (await r.t.app.show(next.transferId))?.transfer.gate;
@@ -831,7 +831,7 @@ describe("an approved transfer and the customer's exposure", () => {
     const early = await r.post(`/transfers/${next.transferId}/paid`, JSON.stringify({ by: 'paula' }));
     expect(early.status).toBe(409);
     expect(early.body).toContain('only an approved transfer can be paid');
-    expect((await r.t.app.recall(next.transferId, 'ralf')).ok).toBe(true);
+    expect((await r.t.app.recall(next.transferId, 'rita')).ok).toBe(true);
     await r.wait(next.transferId);
   });
 
