@@ -592,7 +592,10 @@ export class TransferApp {
         await this.deps.notifier.send([n]);
       } catch (e) {
         await store.releaseNotice(k);
-        throw e;
+        throw new WorkflowError(
+          WORKFLOW_ERRORS.noticeNotSent,
+          `${n.kind} notice to ${n.to.id} (level ${level}) not sent: ${(e as Error).message}`,
+        );
       }
       await store.noticeSent(k, this.now());
     }
