@@ -1161,10 +1161,13 @@ export class TransferApp {
       };
     }
     this.decided('recalled');
-    const pending = (await this.deps.store.approvalsOf(transferId)).filter((a) => a.status === 'pending');
+    const all = await this.deps.store.approvalsOf(transferId);
+    const pending = all.filter((a) => a.status === 'pending');
     await this.deps.store.voidPending(transferId, 'recalled by the requester');
     await this.audit('transfer.recalled', transferId, who, { linksVoided: pending.length });
-    const first = pending[0];
+    // The wait of the level it stands at, even when that level is complete and the workflow never
+    // took it on (its decider stopped half-way): the recall is what clears it then.
+    const first = pending[0] ?? all.find((a) => a.level === t.level);
     if (first) await this.wake(transferId, first.approvalId, 'fail', WORKFLOW_ERRORS.recalled);
     return { ok: true, transfer: await this.mustGet(transferId) };
   }
