@@ -1,6 +1,7 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -15,8 +16,12 @@ import type { TransferCommitment } from '../core/records.ts';
 import type {
   Approval,
   DecideResult,
+  Decision,
   DecisionRecord,
+  LevelDecideResult,
+  LevelState,
   LimitBatchItem,
+  OutboxKey,
   Transfer,
   TransferExpectation,
   TransferStore,
@@ -40,6 +45,12 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  *                                                       level waits on (never returned with it). While
  *                                                       pending, gsi1: APPROVALS#pending /
  *                                                       <notifiedAt>#<approval>; removed when decided/void
+ *   TRANSFER#<transfer>  LEVEL#<level, 2 digits>        the level's one outcome and the approvals counted
+ *                                                       on it (`decideLevel`: each write conditional on
+ *                                                       the count it read and on no outcome yet)
+ *   TRANSFER#<transfer>  OUTBOX#<level>#<kind>#<round>#<person>
+ *                                                       one notice, claimed before it is sent and marked
+ *                                                       sent after: a retried step sends only the rest
  *   AUDIT                SEQ#<seq, 12 digits>           an audit record (hash-chained, see core/audit.ts)
  *   AUDIT                HEAD                           `{seq, hash}` of the last record appended
  *   CUST#<customer>      XFER#<transfer>                an approved transfer on the customer's credit
@@ -56,6 +67,12 @@ const transferPk = (transferId: string) => `TRANSFER#${transferId}`;
 const customerPk = (customerId: string) => `CUSTX#${customerId}`;
 const approvalSk = (approvalId: string) => `APPROVAL#${approvalId}`;
 const batchItemSk = (customerId: string) => `ITEM#${customerId}`;
+const levelSk = (level: number) => `LEVEL#${String(level).padStart(2, '0')}`;
+const outboxLevel = (level: number) => `OUTBOX#${String(level).padStart(2, '0')}#`;
+const outboxSk = (k: OutboxKey) =>
+  `${outboxLevel(k.level)}${k.kind}#${String(k.round).padStart(3, '0')}#${k.to}`;
+/** Rounds of `decideLevel` before giving up: each lost round means another writer counted or ended the level. */
+const LEVEL_ATTEMPTS = 100;
 const TRANSFER_SK = 'TRANSFER';
 const TRANSFERS = 'TRANSFERS';
 const PENDING_APPROVALS = 'APPROVALS#pending';
@@ -429,14 +446,175 @@ export class DynamoTransferStore implements TransferStore {
     }
   }
 
-  async voidPending(transferId: string, reason: string): Promise<number> {
-    const pending = (await this.approvalsOf(transferId)).filter((a) => a.status === 'pending');
+  async voidPending(
+    transferId: string,
+    reason: string,
+    only: { readonly level?: number; readonly keep?: readonly string[] } = {},
+  ): Promise<number> {
+    const pending = (await this.approvalsOf(transferId)).filter(
+      (a) =>
+        a.status === 'pending' &&
+        (only.level === undefined || a.level === only.level) &&
+        !only.keep?.includes(a.approvalId),
+    );
     const voided = await Promise.all(
       pending.map((a) =>
         this.updateWhilePending(transferId, a.approvalId, { status: 'void', voidReason: reason }, true),
       ),
     );
     return voided.filter(Boolean).length;
+  }
+
+  // ---- levels ----
+
+  async levelState(transferId: string, level: number): Promise<LevelState | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: key(transferPk(transferId), levelSk(level)),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? strip<LevelState>(unmarshall(out.Item), [...KEYS, 'n']) : undefined;
+  }
+
+  /**
+   * Optimistic: read the level, then write it whole on the condition that nobody counted or ended
+   * it since (`n`, the count read, unchanged and no outcome; or no item yet). dynalite has no
+   * transactions; one item holding the level's outcome makes one conditional write enough.
+   */
+  async decideLevel(
+    transferId: string,
+    level: number,
+    required: number,
+    approval: { readonly approvalId: string; readonly approver: string },
+    d: { readonly status: Decision; readonly decidedAt: string },
+  ): Promise<LevelDecideResult> {
+    for (let attempt = 1; attempt <= LEVEL_ATTEMPTS; attempt++) {
+      const cur = await this.levelState(transferId, level);
+      if (cur?.outcome || cur?.approvedBy.some((a) => a.approvalId === approval.approvalId))
+        return { ok: false, state: cur };
+      const counted = cur?.approvedBy ?? [];
+      const approvedBy =
+        d.status === 'approved'
+          ? [...counted, { approvalId: approval.approvalId, approver: approval.approver, at: d.decidedAt }]
+          : counted;
+      const ends = d.status === 'rejected' || approvedBy.length >= required;
+      const next: LevelState = {
+        level,
+        approvedBy,
+        ...(ends
+          ? {
+              outcome: d.status,
+              decidedBy: approval.approver,
+              decidedApproval: approval.approvalId,
+              decidedAt: d.decidedAt,
+            }
+          : {}),
+      };
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: marshall(
+              {
+                ...next,
+                pk: transferPk(transferId),
+                sk: levelSk(level),
+                type: 'level',
+                n: approvedBy.length,
+              },
+              MARSHALL,
+            ),
+            ...(cur
+              ? {
+                  ConditionExpression: 'attribute_not_exists(#outcome) AND #n = :n',
+                  ExpressionAttributeNames: { '#outcome': 'outcome', '#n': 'n' },
+                  ExpressionAttributeValues: { ':n': { N: String(counted.length) } },
+                }
+              : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          }),
+        );
+        return { ok: true, state: next };
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+      }
+    }
+    throw new Error(`level ${level} of ${transferId} not decided after ${LEVEL_ATTEMPTS} attempts`);
+  }
+
+  // ---- the outbox ----
+
+  async claimNotice(k: OutboxKey, claimedAt: string, staleBefore: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(
+            {
+              ...k,
+              pk: transferPk(k.transferId),
+              sk: outboxSk(k),
+              type: 'outbox',
+              state: 'claimed',
+              at: claimedAt,
+            },
+            MARSHALL,
+          ),
+          // A claim that never got to "sent" (the sender died) may be taken over once stale.
+          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :claimed AND #at < :stale)',
+          ExpressionAttributeNames: { '#state': 'state', '#at': 'at' },
+          ExpressionAttributeValues: { ':claimed': { S: 'claimed' }, ':stale': { S: staleBefore } },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async noticeSent(k: OutboxKey, sentAt: string): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: key(transferPk(k.transferId), outboxSk(k)),
+        UpdateExpression: 'SET #state = :sent, #at = :at',
+        ExpressionAttributeNames: { '#state': 'state', '#at': 'at' },
+        ExpressionAttributeValues: { ':sent': { S: 'sent' }, ':at': { S: sentAt } },
+      }),
+    );
+  }
+
+  async releaseNotice(k: OutboxKey): Promise<void> {
+    await this.client
+      .send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: key(transferPk(k.transferId), outboxSk(k)),
+          // Never a notice already sent.
+          ConditionExpression: '#state = :claimed',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':claimed': { S: 'claimed' } },
+        }),
+      )
+      .catch((e: unknown) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+  }
+
+  async noticesOf(
+    transferId: string,
+    level: number,
+  ): Promise<(OutboxKey & { readonly state: 'claimed' | 'sent'; readonly at: string })[]> {
+    const out: (OutboxKey & { state: 'claimed' | 'sent'; at: string })[] = [];
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+      ExpressionAttributeValues: { ':pk': { S: transferPk(transferId) }, ':s': { S: outboxLevel(level) } },
+      ConsistentRead: true,
+    }))
+      out.push(strip<OutboxKey & { state: 'claimed' | 'sent'; at: string }>(it, KEYS));
+    return out;
   }
 
   async listPendingApprovals(): Promise<Approval[]> {

@@ -11,7 +11,13 @@ import type { CreditStore } from '../credit/ports.ts';
 import type { ChangeNotifier, Clock } from '../ingest/ports.ts';
 import type { LimitApprovals, LimitChange } from '../reviews/ports.ts';
 import type { Review } from '../reviews/review.ts';
-import { type ApprovalPolicy, approvalChain, type ChainLevel } from './approval-policy.ts';
+import {
+  type ApprovalPolicy,
+  approvalChain,
+  type ChainLevel,
+  resolvePerson,
+  unknownPerson,
+} from './approval-policy.ts';
 import { batchChain, batchGate, batchOf } from './batch.ts';
 import { commitmentOf, movesNoMoney, setsLimits } from './exposure.ts';
 import { riskGate, unappliedCashCheck } from './gate.ts';
@@ -21,6 +27,7 @@ import type {
   ApprovalNotice,
   ApprovalNotifier,
   Decision,
+  LevelState,
   LimitBatch,
   LimitBatchItem,
   NoticeLevel,
@@ -179,6 +186,12 @@ function levelOf(t: Transfer, level: number): ChainLevel | undefined {
 
 const REVIEWER = 'periodic-review';
 
+/** How long a claim to send a notice holds before another sender may take it over (its sender died). */
+const CLAIM_STALE_MS = 120_000;
+
+/** How long a decision that completed a level waits to say truthfully that the next level was asked. */
+const ASKED_WAIT_MS = 2_000;
+
 const humanType = (t: Transfer) =>
   t.request.type === 'limit_decrease' ? 'limit decrease' : 'credit release';
 
@@ -231,18 +244,24 @@ export class TransferApp {
   async request(input: unknown): Promise<RequestOutcome> {
     const checked = checkTransferRequest(input);
     const onFile = await this.onFileProblems(checked.ok ? checked.request : checked.passed);
-    if (!checked.ok || onFile.length > 0)
+    // The requester is a person of the approval policy, stored under their id whatever the spelling.
+    const policy = await this.deps.approvalPolicy();
+    const raw = (typeof input === 'object' && input !== null ? input : {}) as { requester?: unknown };
+    const requester = typeof raw.requester === 'string' ? resolvePerson(policy, raw.requester) : undefined;
+    if (requester === undefined && typeof raw.requester === 'string' && raw.requester.trim() !== '')
+      onFile.push({ field: 'requester', message: unknownPerson(raw.requester) });
+    if (!checked.ok || onFile.length > 0 || requester === undefined)
       return { ok: false, issues: byFieldOrder([...(checked.ok ? [] : checked.issues), ...onFile]) };
     const transfer: Transfer = {
       transferId: `TR-${randomId()}`,
-      request: checked.request,
+      request: { ...checked.request, requester },
       requestedAt: this.now(),
       requestedOn: this.deps.today(),
       status: 'pending',
     };
     await this.deps.store.createTransfer(transfer);
-    await this.audit('transfer.requested', transfer.transferId, checked.request.requester, {
-      request: checked.request,
+    await this.audit('transfer.requested', transfer.transferId, requester, {
+      request: transfer.request,
       requestedOn: transfer.requestedOn,
     });
     const { executionId } = await this.deps.workflow.start(transfer.transferId, {
@@ -466,29 +485,48 @@ export class TransferApp {
     if (t.level !== levelNo)
       await store.updateTransfer(p.transferId, { level: levelNo }, { status: 'pending' });
 
-    if (mine.length === 0) {
-      // A person who approved an earlier level is not asked again: one person, one level.
-      const approvedEarlier = new Set(all.filter((a) => a.status === 'approved').map((a) => a.approver));
-      const now = this.deps.clock.now();
-      const expiresAt = new Date(
-        now.getTime() + (p.maxReminders + 1) * p.timeoutSeconds * 1000,
-      ).toISOString();
-      const approvals: Approval[] = level.approvers
-        .filter((who) => !approvedEarlier.has(who.id))
-        .map((who) => ({
-          approvalId: randomId(),
-          transferId: p.transferId,
-          level: levelNo,
-          approver: who.id,
-          onBehalfOf: who.onBehalfOf,
-          status: 'pending',
-          notifiedAt: now.toISOString(),
-          expiresAt,
+    const state = await store.levelState(p.transferId, levelNo);
+    if (state?.outcome === 'rejected')
+      throw new WorkflowError(WORKFLOW_ERRORS.rejected, `level ${levelNo} was rejected`);
+
+    if (mine.length === 0 || p.reminders === 0) {
+      let approvals = mine;
+      if (mine.length === 0) {
+        // A person who approved an earlier level is not asked again: one person, one level.
+        const approvedEarlier = new Set(all.filter((a) => a.status === 'approved').map((a) => a.approver));
+        const now = this.deps.clock.now();
+        const expiresAt = new Date(
+          now.getTime() + (p.maxReminders + 1) * p.timeoutSeconds * 1000,
+        ).toISOString();
+        approvals = level.approvers
+          .filter((who) => !approvedEarlier.has(who.id))
+          .map((who) => ({
+            approvalId: randomId(),
+            transferId: p.transferId,
+            level: levelNo,
+            approver: who.id,
+            onBehalfOf: who.onBehalfOf,
+            status: 'pending',
+            notifiedAt: now.toISOString(),
+            expiresAt,
+            reminders: 0,
+          }));
+        await store.putApprovals(approvals, p.taskToken);
+      } else {
+        // The first ask run again (a step retried after it failed half-way): the same approvals
+        // wait under the new token, and only the notices not sent yet go out.
+        await store.renewApprovals(p.transferId, levelNo, p.taskToken, {
           reminders: 0,
-        }));
-      await store.putApprovals(approvals, p.taskToken);
-      const notices = await this.linkNotices('approve', { ...t, level: levelNo }, info, approvals, policy);
-      await this.deps.notifier.send(notices);
+          expiresAt: mine[0]?.expiresAt as string,
+        });
+        if (state?.outcome === 'approved') {
+          await this.deps.workflow.sendTaskSuccess(p.taskToken, { level: levelNo });
+          return {};
+        }
+      }
+      const waiting = approvals.filter((a) => a.status === 'pending');
+      const notices = await this.linkNotices('approve', { ...t, level: levelNo }, info, waiting, policy);
+      await this.sendOnce(levelNo, 0, notices);
       await this.audit('approval.requested', p.transferId, 'system', {
         level: info,
         approvers: approvals.map((a) => ({
@@ -496,7 +534,7 @@ export class TransferApp {
           approver: a.approver,
           onBehalfOf: a.onBehalfOf,
         })),
-        expiresAt,
+        expiresAt: approvals[0]?.expiresAt,
         notified: notices.map((n) => n.to.id),
       });
       return {};
@@ -505,8 +543,7 @@ export class TransferApp {
     // A reminder: the level waits again under a new token.
     const expiresAt = mine[0]?.expiresAt as string;
     await store.renewApprovals(p.transferId, levelNo, p.taskToken, { reminders: p.reminders, expiresAt });
-    const approved = mine.filter((a) => a.status === 'approved');
-    if (approved.length >= level.required) {
+    if (state?.outcome === 'approved') {
       // The level was completed while its last wait was timing out: carry on at once.
       await this.deps.workflow.sendTaskSuccess(p.taskToken, { level: levelNo });
       return {};
@@ -516,7 +553,7 @@ export class TransferApp {
     const pending = mine
       .filter((a) => a.status === 'pending')
       .sort((x, y) => order(x.approver) - order(y.approver));
-    const notices = await this.linkNotices('remind', t, info, pending, policy, p.reminders);
+    const notices: ApprovalNotice[] = await this.linkNotices('remind', t, info, pending, policy, p.reminders);
     const last = p.reminders >= p.maxReminders;
     if (last)
       for (const id of policy.reminders.escalateTo)
@@ -527,7 +564,7 @@ export class TransferApp {
           level: info,
           waitingOn: pending.map((a) => person(policy, a.approver).name),
         });
-    await this.deps.notifier.send(notices);
+    await this.sendOnce(levelNo, p.reminders, notices);
     await this.audit(last ? 'approval.escalated' : 'approval.reminded', p.transferId, 'system', {
       level: info,
       reminder: p.reminders,
@@ -535,6 +572,33 @@ export class TransferApp {
       notified: notices.map((n) => n.to.id),
     });
     return {};
+  }
+
+  /**
+   * Sends each notice once (README "Approvals"): an outbox record per (transfer, level, kind,
+   * round, person) is claimed with a conditional put before sending and marked sent after. A
+   * send that fails gives its claim back and stops the step; the step run again sends only the
+   * notices not sent. A claim whose sender died is taken over after `CLAIM_STALE_MS`.
+   */
+  private async sendOnce(level: number, round: number, notices: readonly ApprovalNotice[]): Promise<void> {
+    const { store } = this.deps;
+    for (const n of notices) {
+      if (n.kind === 'outcome') continue;
+      const k = { transferId: n.transfer.transferId, level, kind: n.kind, round, to: n.to.id };
+      const now = this.deps.clock.now();
+      const stale = new Date(now.getTime() - CLAIM_STALE_MS).toISOString();
+      if (!(await store.claimNotice(k, now.toISOString(), stale))) continue;
+      try {
+        await this.deps.notifier.send([n]);
+      } catch (e) {
+        await store.releaseNotice(k);
+        throw new WorkflowError(
+          WORKFLOW_ERRORS.noticeNotSent,
+          `${n.kind} notice to ${n.to.id} (level ${level}) not sent: ${(e as Error).message}`,
+        );
+      }
+      await store.noticeSent(k, this.now());
+    }
   }
 
   private async linkNotices(
@@ -670,9 +734,20 @@ export class TransferApp {
     transferId: string,
     by: string,
     on?: string,
-  ): Promise<{ ok: true; transfer: Transfer } | { ok: false; status: 400 | 404 | 409; message: string }> {
+  ): Promise<
+    { ok: true; transfer: Transfer } | { ok: false; status: 400 | 403 | 404 | 409; message: string }
+  > {
     const t = await this.deps.store.getTransfer(transferId);
     if (!t) return { ok: false, status: 404, message: `There is no transfer ${transferId}.` };
+    const policy = await this.deps.approvalPolicy();
+    const marker = resolvePerson(policy, by);
+    if (marker === undefined) return { ok: false, status: 400, message: `${unknownPerson(by)}.` };
+    if (marker === (resolvePerson(policy, t.request.requester) ?? t.request.requester))
+      return {
+        ok: false,
+        status: 403,
+        message: 'The requester of a transfer cannot mark it paid: someone else in finance must.',
+      };
     if (t.status !== 'approved')
       return {
         ok: false,
@@ -700,13 +775,13 @@ export class TransferApp {
       };
     const ok = await this.deps.store.updateTransfer(
       transferId,
-      { paidOn, paidBy: by, paidAt: this.now() },
+      { paidOn, paidBy: marker, paidAt: this.now() },
       { status: 'approved', unpaid: true },
     );
     const now = await this.mustGet(transferId);
     if (!ok) return this.alreadyPaid(now);
     await this.commit(now);
-    await this.audit('transfer.paid', transferId, by, {
+    await this.audit('transfer.paid', transferId, marker, {
       paidOn,
       amount: t.request.amount,
       currency: t.request.currency,
@@ -827,10 +902,8 @@ export class TransferApp {
         transfer,
         approval,
       };
-    if (
-      approval.approver === transfer.request.requester ||
-      approval.onBehalfOf === transfer.request.requester
-    )
+    const requester = resolvePerson(policy, transfer.request.requester) ?? transfer.request.requester;
+    if (approval.approver === requester || approval.onBehalfOf === requester)
       return {
         ok: false,
         refusal: 'requester',
@@ -853,7 +926,22 @@ export class TransferApp {
         approval,
       };
 
+    const level = levelOf(transfer, approval.level);
+    const required = level?.required ?? 1;
+    const before = await this.deps.store.levelState(transfer.transferId, approval.level);
+    if (before?.outcome) return this.levelDecided(transfer, before, approval, who);
+
+    // The level first: one conditional write on the level's record decides which decision
+    // completes or ends it. Only then is the approval itself marked (conditional on pending).
     const decidedAt = this.now();
+    const claimed = await this.deps.store.decideLevel(
+      transfer.transferId,
+      approval.level,
+      required,
+      { approvalId: approval.approvalId, approver: approval.approver },
+      { status: decision, decidedAt },
+    );
+    if (!claimed.ok) return this.levelDecided(transfer, claimed.state, approval, who);
     const r = await this.deps.store.decide(transfer.transferId, approval.approvalId, {
       status: decision,
       decidedAt,
@@ -861,6 +949,7 @@ export class TransferApp {
       via,
     });
     if (!r.ok) {
+      // Voided meanwhile by a recall or an expiry, which closed the transfer first.
       const current = r.current ?? approval;
       return current.status === 'void'
         ? {
@@ -886,52 +975,125 @@ export class TransferApp {
       // What the approver had in front of them.
       evidence: { request: transfer.request, gate: transfer.gate, chainWhy: transfer.chainWhy },
     });
-    const level = levelOf(transfer, approval.level);
-    if (decision === 'rejected') {
-      const closed = await this.deps.store.updateTransfer(
-        transfer.transferId,
-        {
-          status: 'rejected',
-          closedAt: decidedAt,
-          closedBy: approval.approver,
-          outcome: `rejected at level ${approval.level} by ${who(approval.approver)}${comment?.trim() ? `: ${comment.trim()}` : ''}`,
-        },
-        { status: 'pending' },
-      );
-      if (closed) {
-        this.decided('rejected');
-        await this.wake(transfer.transferId, approval.approvalId, 'fail', WORKFLOW_ERRORS.rejected);
-      }
-      return {
-        ok: true,
-        approval: r.approval,
-        transfer: { ...transfer, status: 'rejected' },
-        message: 'Rejected. The transfer is stopped and the requester is told.',
-      };
-    }
-    const approvedHere = all.filter(
-      (a) => a.level === approval.level && (a.status === 'approved' || a.approvalId === approval.approvalId),
-    ).length;
-    const required = level?.required ?? 1;
-    if (approvedHere >= required) {
-      // The others of the level are not needed any more; voided before the next level is asked.
-      await this.deps.store.voidPending(transfer.transferId, `level ${approval.level} complete`);
-      await this.wake(transfer.transferId, approval.approvalId, 'succeed');
-      const last = approval.level >= (transfer.levels?.length ?? approval.level);
+    const state = claimed.state;
+    if (!state.outcome) {
+      const more = required - state.approvedBy.length;
       return {
         ok: true,
         approval: r.approval,
         transfer,
-        message: last
-          ? 'Approved. That was the last level: the transfer is approved and the requester is told.'
-          : `Approved. Level ${approval.level} is complete; level ${approval.level + 1} has been asked.`,
+        message: `Approved. Level ${approval.level} needs ${plural(more, 'more approval')}.`,
       };
     }
+    const settled = await this.settleLevel(transfer, state, comment);
+    return { ok: true, approval: r.approval, transfer: settled.transfer, message: settled.message };
+  }
+
+  /**
+   * Carries out a level's outcome: a rejection closes the transfer and fails the wait; an approval
+   * voids the level's other links and resumes the wait. Idempotent, so whoever finds an outcome not
+   * yet carried out (a decider that stopped half-way) can finish it. Says only what is true: the
+   * next level "has been asked" once its request is on the outbox as sent.
+   */
+  private async settleLevel(
+    transfer: Transfer,
+    state: LevelState,
+    comment?: string,
+  ): Promise<{ transfer: Transfer; message: string }> {
+    const { store } = this.deps;
+    const policy = await this.deps.approvalPolicy();
+    const who = (id: string) => person(policy, id).name;
+    const id = transfer.transferId;
+    const by = state.decidedBy ?? 'someone';
+    const approvalId = state.decidedApproval ?? '';
+    if (state.outcome === 'rejected') {
+      const note = comment?.trim();
+      const closed = await store.updateTransfer(
+        id,
+        {
+          status: 'rejected',
+          closedAt: state.decidedAt,
+          closedBy: by,
+          outcome: `rejected at level ${state.level} by ${who(by)}${note ? `: ${note}` : ''}`,
+        },
+        { status: 'pending' },
+      );
+      if (closed) this.decided('rejected');
+      const now = await this.mustGet(id);
+      if (now.status === 'rejected') {
+        await store.voidPending(id, `rejected at level ${state.level} by ${who(by)}`, {
+          keep: state.approvedBy.map((a) => a.approvalId),
+        });
+        await this.wake(id, approvalId, 'fail', WORKFLOW_ERRORS.rejected);
+        return { transfer: now, message: 'Rejected. The transfer is stopped and the requester is told.' };
+      }
+      return {
+        transfer: now,
+        message: `Rejected. Your decision is recorded; the transfer had already been ${now.status}.`,
+      };
+    }
+    await store.voidPending(id, `level ${state.level} complete`, {
+      level: state.level,
+      keep: state.approvedBy.map((a) => a.approvalId),
+    });
+    const woken = await this.wake(id, approvalId, 'succeed');
+    const last = state.level >= (transfer.levels?.length ?? state.level);
+    const head = `Approved. Level ${state.level} is complete`;
+    if (last)
+      return {
+        transfer,
+        message: woken
+          ? 'Approved. That was the last level: the transfer is approved and the requester is told.'
+          : `${head}, the last: the transfer will be recorded as approved when the workflow resumes.`,
+      };
+    const nextLevel = state.level + 1;
+    if (!woken)
+      return { transfer, message: `${head}; level ${nextLevel} will be asked when the workflow resumes.` };
+    const asked = await this.askedWithin(id, nextLevel, ASKED_WAIT_MS);
     return {
-      ok: true,
-      approval: r.approval,
       transfer,
-      message: `Approved. Level ${approval.level} needs ${plural(required - approvedHere, 'more approval')}.`,
+      message: asked
+        ? `${head}; level ${nextLevel} has been asked.`
+        : `${head}; asking level ${nextLevel} now.`,
+    };
+  }
+
+  /** Whether a level's first request is on the outbox as sent, waiting up to `ms` for the workflow to get there. */
+  private async askedWithin(transferId: string, level: number, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const notices = await this.deps.store.noticesOf(transferId, level);
+      if (notices.some((n) => n.kind === 'approve' && n.state === 'sent')) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+  }
+
+  /**
+   * The answer to a decision on a level that another decision completed or ended first (or that
+   * counted this approval already); any follow-up the winner left undone is finished here.
+   */
+  private async levelDecided(
+    transfer: Transfer,
+    state: LevelState,
+    approval: Approval,
+    who: (id: string) => string,
+  ): Promise<DecisionOutcome> {
+    const counted = state.approvedBy.find((a) => a.approvalId === approval.approvalId);
+    // Helps only while the transfer still waits on this level: a later level is never touched.
+    const now = await this.mustGet(transfer.transferId);
+    if (state.outcome && now.status === 'pending' && (now.level ?? state.level) === state.level)
+      await this.settleLevel(now, state);
+    const at = counted?.at ?? state.decidedAt ?? 'an earlier time';
+    const what = counted ? 'approved' : (state.outcome ?? 'approved');
+    const by = counted ? approval.approver : (state.decidedBy ?? approval.approver);
+    return {
+      ok: false,
+      refusal: 'already-decided',
+      status: 409,
+      message: `Already decided: ${what} by ${who(by)} at ${at}${counted ? '' : ` (level ${state.level} ${state.outcome === 'rejected' ? 'ended' : 'complete'})`}. Nothing was changed.`,
+      transfer: (await this.deps.store.getTransfer(transfer.transferId)) ?? transfer,
+      approval: (await this.deps.store.getApproval(transfer.transferId, approval.approvalId)) ?? approval,
     };
   }
 
@@ -946,18 +1108,22 @@ export class TransferApp {
     };
   }
 
-  /** Resumes (or fails) the wait of an approval's level. A wait that already ended is no error. */
+  /**
+   * Resumes (or fails) the wait of an approval's level. A wait that already ended is no error.
+   * True when a waiting task took it.
+   */
   private async wake(
     transferId: string,
     approvalId: string,
     how: 'succeed' | 'fail',
     error = '',
-  ): Promise<void> {
+  ): Promise<boolean> {
     const token = await this.deps.store.taskToken(transferId, approvalId);
-    if (!token) return;
+    if (!token) return false;
     try {
       if (how === 'succeed') await this.deps.workflow.sendTaskSuccess(token, { approvalId });
       else await this.deps.workflow.sendTaskFailure(token, error, `${error} (approval ${approvalId})`);
+      return true;
     } catch (e) {
       // Answered by another approver, or timed out: the next wait reads the stored state instead.
       if (
@@ -966,6 +1132,7 @@ export class TransferApp {
         (e as Error).name !== 'InvalidToken'
       )
         throw e;
+      return false;
     }
   }
 
@@ -976,11 +1143,13 @@ export class TransferApp {
   ): Promise<{ ok: true; transfer: Transfer } | { ok: false; status: 403 | 404 | 409; message: string }> {
     const t = await this.deps.store.getTransfer(transferId);
     if (!t) return { ok: false, status: 404, message: `There is no transfer ${transferId}.` };
-    if (by !== t.request.requester)
+    const policy = await this.deps.approvalPolicy();
+    const who = resolvePerson(policy, by);
+    if (who === undefined || who !== (resolvePerson(policy, t.request.requester) ?? t.request.requester))
       return { ok: false, status: 403, message: 'Only the requester can recall a transfer.' };
     const ok = await this.deps.store.updateTransfer(
       transferId,
-      { status: 'recalled', closedAt: this.now(), closedBy: by, outcome: `recalled by ${by}` },
+      { status: 'recalled', closedAt: this.now(), closedBy: who, outcome: `recalled by ${who}` },
       { status: 'pending' },
     );
     if (!ok) {
@@ -992,10 +1161,13 @@ export class TransferApp {
       };
     }
     this.decided('recalled');
-    const pending = (await this.deps.store.approvalsOf(transferId)).filter((a) => a.status === 'pending');
+    const all = await this.deps.store.approvalsOf(transferId);
+    const pending = all.filter((a) => a.status === 'pending');
     await this.deps.store.voidPending(transferId, 'recalled by the requester');
-    await this.audit('transfer.recalled', transferId, by, { linksVoided: pending.length });
-    const first = pending[0];
+    await this.audit('transfer.recalled', transferId, who, { linksVoided: pending.length });
+    // The wait of the level it stands at, even when that level is complete and the workflow never
+    // took it on (its decider stopped half-way): the recall is what clears it then.
+    const first = pending[0] ?? all.find((a) => a.level === t.level);
     if (first) await this.wake(transferId, first.approvalId, 'fail', WORKFLOW_ERRORS.recalled);
     return { ok: true, transfer: await this.mustGet(transferId) };
   }

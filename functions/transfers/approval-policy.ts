@@ -188,6 +188,26 @@ export function parseApprovalPolicy(doc: unknown): ApprovalPolicyResult {
   };
 }
 
+/**
+ * The person of the policy a text names (README "Approvals": people are identities): their id,
+ * email or Slack member id, trimmed and compared case-insensitively. Undefined when nobody in the
+ * policy answers to it, or when it is ambiguous (two people answering to it).
+ */
+export function resolvePerson(policy: ApprovalPolicy, text: string): string | undefined {
+  const t = text.trim().toLowerCase();
+  if (t === '') return undefined;
+  const found = new Set<string>();
+  for (const [id, p] of Object.entries(policy.people))
+    if (id.toLowerCase() === t || p.email.toLowerCase() === t || p.slackId?.toLowerCase() === t)
+      found.add(id);
+  return found.size === 1 ? [...found][0] : undefined;
+}
+
+/** The sentence an unknown person is refused with (a request's requester, who marks a transfer paid). */
+export function unknownPerson(text: string): string {
+  return `"${text.trim()}" is not a person of the approval policy: give your id, email or Slack id as the policy lists it`;
+}
+
 /** What the chain is built from besides the request. */
 export interface ChainInputs {
   readonly riskClass: RiskClass | undefined;
@@ -290,13 +310,15 @@ export function approvalChain(req: TransferRequest, inputs: ChainInputs, policy:
   const need = levelsNeeded(req, inputs, policy);
   if ('problem' in need) return { ok: false, problem: need.problem, why: [] };
   const levels: ChainLevel[] = [];
+  // The requester as a person of the policy, however the request spelled them.
+  const requester = resolvePerson(policy, req.requester) ?? req.requester;
   for (let i = 0; i < need.levels; i++) {
     const spec = policy.levels[i] as ApprovalPolicy['levels'][number];
     const seen = new Set<string>();
     const approvers: ChainApprover[] = [];
     for (const id of spec.approvers) {
       const who = standIn(policy, id, inputs.today);
-      if (who.id === '' || who.id === req.requester || seen.has(who.id)) continue;
+      if (who.id === '' || who.id === requester || seen.has(who.id)) continue;
       seen.add(who.id);
       const p = policy.people[who.id];
       if (!p) continue;

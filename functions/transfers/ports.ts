@@ -156,6 +156,43 @@ export interface NoticeLevel {
   readonly required: number;
 }
 
+/**
+ * A level of a transfer as decided so far: the one record every decision of the level is
+ * claimed on (a conditional write against the count it read), so the first decision that
+ * completes or ends the level is its only outcome.
+ */
+export interface LevelState {
+  readonly level: number;
+  /** The approvals counted towards the level's `required`, in the order they were counted. */
+  readonly approvedBy: readonly {
+    readonly approvalId: string;
+    readonly approver: string;
+    readonly at: string;
+  }[];
+  /** Set once, by the approval that completed the level or the rejection that ended it. */
+  readonly outcome?: Decision | undefined;
+  readonly decidedBy?: string | undefined;
+  readonly decidedApproval?: string | undefined;
+  readonly decidedAt?: string | undefined;
+}
+
+export type LevelDecideResult =
+  /** Counted (an approval) or the level ended (a rejection); `state.outcome` says whether it completed it. */
+  | { readonly ok: true; readonly state: LevelState }
+  /** Not counted: the level was decided already, or this approval was counted before. */
+  | { readonly ok: false; readonly state: LevelState };
+
+/** What an outbox record stands for: one notice to one person about one wait of one level. */
+export interface OutboxKey {
+  readonly transferId: string;
+  readonly level: number;
+  readonly kind: 'approve' | 'remind' | 'escalate';
+  /** 0 for the first ask, then the reminder number. */
+  readonly round: number;
+  /** Person id. */
+  readonly to: string;
+}
+
 export type DecideResult =
   | { readonly ok: true; readonly approval: Approval }
   /** The approval was not pending any more: as it stands now (first decision wins). */
@@ -208,8 +245,44 @@ export interface TransferStore {
   taskToken(transferId: string, approvalId: string): Promise<string | undefined>;
   /** Records a decision only while the approval is pending: the first decision wins. */
   decide(transferId: string, approvalId: string, d: DecisionRecord): Promise<DecideResult>;
-  /** Voids every pending approval of a transfer (all its links die at once); returns how many. */
-  voidPending(transferId: string, reason: string): Promise<number>;
+  /**
+   * Voids every pending approval of a transfer (all its links die at once), or with `only.level`
+   * those of one level, but those in `only.keep` (approvals already counted on their level, whose
+   * own record is being written); returns how many.
+   */
+  voidPending(
+    transferId: string,
+    reason: string,
+    only?: { readonly level?: number; readonly keep?: readonly string[] },
+  ): Promise<number>;
+  /**
+   * Claims a level for a decision: an approval is counted (and completes the level when it is the
+   * `required`-th), a rejection ends it, only while the level has no outcome and the count is the
+   * one read; a writer that lost the race reads again. Exactly one outcome per level.
+   */
+  decideLevel(
+    transferId: string,
+    level: number,
+    required: number,
+    approval: { readonly approvalId: string; readonly approver: string },
+    d: { readonly status: Decision; readonly decidedAt: string },
+  ): Promise<LevelDecideResult>;
+  /** A level as decided so far (undefined before its first decision). */
+  levelState(transferId: string, level: number): Promise<LevelState | undefined>;
+  /**
+   * Claims the sending of one notice: true when this caller is to send it (nobody claimed it, or a
+   * claim older than `staleBefore` never finished); false when it was sent or is being sent.
+   */
+  claimNotice(k: OutboxKey, claimedAt: string, staleBefore: string): Promise<boolean>;
+  /** Marks a claimed notice sent. */
+  noticeSent(k: OutboxKey, sentAt: string): Promise<void>;
+  /** Gives a claim up after the send failed, so that a retry sends it. */
+  releaseNotice(k: OutboxKey): Promise<void>;
+  /** The outbox records of a level's notices (what was asked, and whether it was sent). */
+  noticesOf(
+    transferId: string,
+    level: number,
+  ): Promise<(OutboxKey & { readonly state: 'claimed' | 'sent'; readonly at: string })[]>;
   /** Pending approvals across every transfer, oldest first. */
   listPendingApprovals(): Promise<Approval[]>;
 

@@ -37,4 +37,6 @@ export const WORKFLOW_ERRORS = {
   rejected: 'TransferRejected',
   recalled: 'TransferRecalled',
   expired: 'ApprovalExpired',
+  /** A notice could not be sent: the state machine runs the step again (it sends only the rest). */
+  noticeNotSent: 'NoticeNotSent',
 } as const;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -186,10 +187,25 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
   const store = new DynamoTransferStore({ client: o.client, tableName: o.tableName, ...auditOpts });
   const keys = await localLinkKeys(o.dataDir);
   let engine: LocalWorkflow | undefined;
+  // An answer to a wait whose step is still running (a recall a moment after the request) is held
+  // until the step has returned: the local engine listens to the wait only from then on.
+  const stepping = new Map<string, Promise<unknown>>();
+  const inStep = new AsyncLocalStorage<string>();
+  const settled = async (token: string) => {
+    if (inStep.getStore() === token) return; // the step answering its own wait (a level already complete)
+    await stepping.get(token)?.catch(() => undefined);
+    await new Promise((ok) => setImmediate(ok));
+  };
   const workflow: WorkflowPort = {
     start: (name, input) => (engine as LocalWorkflow).start(name, input),
-    sendTaskSuccess: (token, output) => (engine as LocalWorkflow).sendTaskSuccess(token, output),
-    sendTaskFailure: (token, error, cause) => (engine as LocalWorkflow).sendTaskFailure(token, error, cause),
+    sendTaskSuccess: async (token, output) => {
+      await settled(token);
+      return (engine as LocalWorkflow).sendTaskSuccess(token, output);
+    },
+    sendTaskFailure: async (token, error, cause) => {
+      await settled(token);
+      return (engine as LocalWorkflow).sendTaskFailure(token, error, cause);
+    },
   };
   const app = new TransferApp({
     store,
@@ -206,7 +222,14 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     metrics: o.metrics ?? localMetrics(o.dataDir, 'transfers', { eager: true }),
     limits: new DynamoReviewStore({ client: o.client, tableName: o.tableName, ...auditOpts }),
   });
-  engine = new LocalWorkflow((p) => app.steps(p), o.definition);
+  engine = new LocalWorkflow((p) => {
+    if (p.step !== 'await') return app.steps(p);
+    const step = inStep.run(p.taskToken, () => app.steps(p));
+    stepping.set(p.taskToken, step);
+    const done = () => stepping.delete(p.taskToken);
+    step.then(done, done);
+    return step;
+  }, o.definition);
   const running = new Set<Promise<void>>();
   const http = transferHttp(app, {
     faces: ['pages', 'api'],

@@ -1,4 +1,5 @@
 import { DeleteItemCommand, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
@@ -586,5 +587,97 @@ describe('DynamoTransferStore: audit trail', () => {
     expect(v.ok).toBe(false);
     expect(!v.ok && v.seq).toBe(30);
     expect(!v.ok && v.reason).toMatch(/missing/);
+  });
+});
+
+describe('DynamoTransferStore: one outcome per level', () => {
+  let round = 0;
+
+  it('random interleavings of decisions: exactly one outcome per level, the first that completes or ends it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }).chain((required) =>
+          fc.record({
+            required: fc.constant(required),
+            // Each approver's decision and how long it waits before deciding (ms).
+            calls: fc.array(fc.record({ reject: fc.boolean(), delay: fc.integer({ min: 0, max: 8 }) }), {
+              minLength: required,
+              maxLength: 5,
+            }),
+          }),
+        ),
+        async ({ required, calls }) => {
+          const transferId = `TR-LEVEL${++round}`;
+          const results = await Promise.all(
+            calls.map(async (c, i) => {
+              await new Promise((ok) => setTimeout(ok, c.delay));
+              const r = await store.decideLevel(
+                transferId,
+                1,
+                required,
+                { approvalId: aid('L', i), approver: `p${i}` },
+                { status: c.reject ? 'rejected' : 'approved', decidedAt: new Date().toISOString() },
+              );
+              return { i, ...c, r };
+            }),
+          );
+          const final = await store.levelState(transferId, 1);
+          const winners = results.filter((x) => x.r.ok && x.r.state.outcome);
+          const counted = results.filter((x) => x.r.ok && !x.r.state.outcome);
+          const approvals = calls.filter((c) => !c.reject).length;
+          const anyReject = calls.some((c) => c.reject);
+          // An outcome exactly when one was reachable: a rejection, or enough approvals.
+          expect(final?.outcome !== undefined).toBe(anyReject || approvals >= required);
+          expect(winners.length).toBe(final?.outcome ? 1 : 0);
+          const winner = winners[0];
+          if (winner) {
+            // The winner's write is the outcome stored, and nobody was counted after it.
+            expect(final?.outcome).toBe(winner.reject ? 'rejected' : 'approved');
+            expect(final?.decidedApproval).toBe(aid('L', winner.i));
+            expect(final?.approvedBy.length).toBe(winner.r.state.approvedBy.length);
+            if (final?.outcome === 'approved') expect(final.approvedBy.length).toBe(required);
+            else expect(final?.approvedBy.length).toBeLessThan(required);
+          }
+          // Every approval counted is in the stored list, once; every loser was told the outcome.
+          for (const x of [...counted, ...winners.filter((w) => !w.reject)])
+            expect(final?.approvedBy.filter((a) => a.approvalId === aid('L', x.i))).toHaveLength(1);
+          for (const x of results.filter((y) => !y.r.ok)) expect(x.r.state.outcome).toBe(final?.outcome);
+          // A second try of any call changes nothing.
+          const again = await store.decideLevel(
+            transferId,
+            1,
+            required,
+            { approvalId: aid('L', 0), approver: 'p0' },
+            { status: 'rejected', decidedAt: new Date().toISOString() },
+          );
+          if (final?.outcome || !calls[0]?.reject) expect(again.ok).toBe(false);
+          expect((await store.levelState(transferId, 1))?.outcome).toBe(
+            final?.outcome ?? (again.ok ? 'rejected' : undefined),
+          );
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 60_000);
+
+  it('claims a notice once; a released claim is claimed again; a stale claim is taken over', async () => {
+    const k = { transferId: 'TR-OUTBOX', level: 2, kind: 'approve' as const, round: 0, to: 'fiona' };
+    const at = '2026-11-24T09:00:00.000Z';
+    const stale = '2026-11-24T08:58:00.000Z';
+    const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimNotice(k, at, stale)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    await store.releaseNotice(k);
+    expect(await store.claimNotice(k, at, stale)).toBe(true);
+    // Claimed at 09:00, never sent: another sender takes it over once the claim is older than its limit.
+    expect(await store.claimNotice(k, '2026-11-24T09:01:00.000Z', '2026-11-24T08:59:00.000Z')).toBe(false);
+    expect(await store.claimNotice(k, '2026-11-24T09:03:00.000Z', '2026-11-24T09:01:00.000Z')).toBe(true);
+    await store.noticeSent(k, '2026-11-24T09:03:01.000Z');
+    // Sent: never again, however old, and a release does not undo it.
+    await store.releaseNotice(k);
+    expect(await store.claimNotice(k, '2026-11-25T09:00:00.000Z', '2026-11-25T08:58:00.000Z')).toBe(false);
+    expect(await store.noticesOf('TR-OUTBOX', 2)).toEqual([
+      expect.objectContaining({ level: 2, kind: 'approve', round: 0, to: 'fiona', state: 'sent' }),
+    ]);
+    expect(await store.noticesOf('TR-OUTBOX', 1)).toEqual([]);
   });
 });

@@ -392,6 +392,7 @@ describe('the approval path', () => {
     // C9, on file with no receivables and no limit: new beneficiary, no limit and a refund above
     // its unapplied cash of 0.00 (+1 each) over the first band's 1 level: capped at 3.
     const l1 = await r.link(tr.transferId, 1, 'carla');
+    await r.link(tr.transferId, 1, 'chen'); // notices go out one at a time
     const shown = await r.t.app.show(tr.transferId);
     expect(shown?.transfer.levels?.map((l) => l.name)).toEqual([
       'Credit controller',
@@ -414,7 +415,13 @@ describe('the approval path', () => {
 
     const ok1 = await r.decide(l1.url, 'approve', 'CARLA@example.com ', 'known customer');
     expect(ok1.status, ok1.body).toBe(200);
-    expect(ok1.body).toContain('Level 1 is complete');
+    // Said only once level 2's request is on the outbox as sent: the notice is there already.
+    expect(ok1.body).toContain('Level 1 is complete; level 2 has been asked.');
+    expect(
+      r.capture.notices.some(
+        (n) => n.kind === 'approve' && n.transfer.transferId === tr.transferId && n.level.level === 2,
+      ),
+    ).toBe(true);
     const l2 = await r.link(tr.transferId, 2, 'fiona');
     expect((await r.decide(l2.url, 'approve', 'fiona@example.com')).status).toBe(200);
     // Fiona approved level 2: level 3 asks Victor only.
@@ -540,6 +547,143 @@ describe('the approval path', () => {
     expect(after.body).toContain('Nothing was recorded');
     expect(await trailLength(r)).toBe(trail);
     expect((await r.t.app.show(tr.transferId))?.approvals.map((a) => a.status)).toEqual(['void', 'void']);
+  });
+});
+
+describe('people are identities', () => {
+  it('the requester is resolved by id, email or Slack id in any case, and never asked to approve', async () => {
+    const r = await rig();
+    for (const [i, spelling] of [
+      'carla@example.com',
+      'Carla',
+      ' CARLA@EXAMPLE.COM ',
+      'u0carla01',
+    ].entries()) {
+      const tr = await r.request({ amount: `${3100 + i}.00`, requester: spelling });
+      expect(tr.request.requester, spelling).toBe('carla');
+      await r.link(tr.transferId, 1, 'chen');
+      const asked = r.capture.notices
+        .filter((n) => n.kind === 'approve' && n.transfer.transferId === tr.transferId)
+        .map((n) => n.to.id);
+      expect(asked, spelling).toEqual(['chen']);
+      // Nor may she recall it under another name than hers, or anyone else recall it.
+      expect(await r.t.app.recall(tr.transferId, 'chen')).toMatchObject({ ok: false, status: 403 });
+      expect((await r.t.app.recall(tr.transferId, 'Carla@Example.com')).ok).toBe(true);
+      await r.wait(tr.transferId);
+    }
+  });
+
+  it('refuses an unknown requester with a clear sentence, storing nothing', async () => {
+    const r = await rig();
+    const before = (await r.t.app.list()).length;
+    const res = await r.post(
+      '/transfers',
+      JSON.stringify({
+        customerId: 'C9',
+        type: 'refund',
+        amount: '3200.00',
+        currency: 'EUR',
+        beneficiaryName: 'Unknown Ltd',
+        beneficiaryAccount: 'DE89 3704 0044 0532 0130 00',
+        reason: 'credit note refund',
+        requester: 'carl',
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toEqual({
+      issues: [
+        {
+          field: 'requester',
+          message:
+            '"carl" is not a person of the approval policy: give your id, email or Slack id as the policy lists it',
+        },
+      ],
+    });
+    expect((await r.t.app.list()).length).toBe(before);
+  });
+
+  it('a requester stored under another spelling (an older record) still never approves', async () => {
+    const r = await rig();
+    const tr = await r.request({ amount: '3300.00' });
+    const l1 = await r.link(tr.transferId, 1, 'carla');
+    // As an older version stored it: the requester's free text, not their id.
+    const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
+    await env.store.client.send(
+      new UpdateItemCommand({
+        TableName: env.store.tableName,
+        Key: { pk: { S: `TRANSFER#${tr.transferId}` }, sk: { S: 'TRANSFER' } },
+        UpdateExpression: 'SET #r.#q = :q',
+        ExpressionAttributeNames: { '#r': 'request', '#q': 'requester' },
+        ExpressionAttributeValues: { ':q': { S: 'Carla@Example.com' } },
+      }),
+    );
+    const res = await r.decide(l1.url, 'approve', 'carla@example.com');
+    expect(res.status).toBe(403);
+    expect(res.body).toContain('The requester of a transfer never approves it');
+    await r.t.app.recall(tr.transferId, 'carla');
+    await r.wait(tr.transferId);
+  });
+});
+
+describe('approval notices, once each', () => {
+  it('a notifier failing on the 2nd publish: the step is retried and sends only the notice not sent', async () => {
+    let publishes = 0;
+    const capture = new Capture();
+    const flaky: ApprovalNotifier = {
+      async send(ns) {
+        for (const n of ns) {
+          publishes++;
+          if (publishes === 2) throw new Error('SNS: Rate exceeded');
+          await capture.send([n]);
+        }
+      },
+    };
+    const r = await rig(undefined, flaky);
+    const tr = await r.request({ amount: '3400.00' });
+    const chen = (await capture.next(
+      (n) => n.kind === 'approve' && n.transfer.transferId === tr.transferId && n.to.id === 'chen',
+    )) as ApprovalNotice & { kind: 'approve' };
+    const level1 = capture.notices.filter((n) => n.transfer.transferId === tr.transferId);
+    expect(level1.map((n) => `${n.kind}:${n.to.id}`)).toEqual(['approve:carla', 'approve:chen']);
+    expect(publishes).toBe(3); // carla, chen failing, chen again: carla was not sent twice
+    const outbox = await until('both notices marked sent', async () => {
+      const all = await r.t.store.noticesOf(tr.transferId, 1);
+      return all.every((n) => n.state === 'sent') ? all : undefined;
+    });
+    expect(outbox.map((n) => `${n.kind}:${n.round}:${n.to}`).sort()).toEqual([
+      'approve:0:carla',
+      'approve:0:chen',
+    ]);
+    // The link of the retried step works: it waits under the new token.
+    const ok = await r.decide(chen.url, 'approve', 'chen@example.com');
+    expect(ok.status, ok.body).toBe(200);
+    await capture.next(
+      (n) => n.kind === 'approve' && n.transfer.transferId === tr.transferId && n.level.level === 2,
+    );
+    await r.t.app.recall(tr.transferId, 'rita');
+    await r.wait(tr.transferId);
+  }, 30_000);
+});
+
+describe('the page says what is true about the next level', () => {
+  it('with no workflow waiting (after a restart), the next level "will be asked when the workflow resumes"', async () => {
+    const r = await rig();
+    const tr = await r.request({ amount: '3500.00' });
+    const l1 = await r.link(tr.transferId, 1, 'chen');
+    // A second process on the same store and data dir: its engine has nothing waiting.
+    const restarted = await rig();
+    const res = await restarted.decide(l1.url, 'approve', 'chen@example.com');
+    expect(res.status, res.body).toBe(200);
+    expect(res.body).toContain('Level 1 is complete; level 2 will be asked when the workflow resumes.');
+    expect(res.body).not.toContain('has been asked');
+    expect(
+      r.capture.notices.some(
+        (n) => n.kind === 'approve' && n.transfer.transferId === tr.transferId && n.level.level === 2,
+      ),
+    ).toBe(false);
+    await restarted.t.workflow.stop();
+    await r.t.app.recall(tr.transferId, 'rita');
+    await r.wait(tr.transferId);
   });
 });
 
@@ -718,6 +862,10 @@ describe('the outbox', () => {
       const n = (await capture.next(
         (x) => x.kind === 'approve' && x.transfer.transferId === tr.transferId,
       )) as ApprovalNotice & { kind: 'approve' };
+      // One notice at a time: both level-1 approvers' emails are there once the second is.
+      await capture.next(
+        (x) => x.kind === 'approve' && x.transfer.transferId === tr.transferId && x.to.id !== n.to.id,
+      );
       const mail = await listMail(out);
       const mine = mail.filter((m) => m.subject.includes('C1'));
       expect(mine.length).toBeGreaterThanOrEqual(2);
@@ -828,7 +976,7 @@ describe("an approved transfer and the customer's exposure", () => {
       customerId: CUSTOMER,
       type: 'rebate',
       amount: '10.00',
-      requester: 'ralf',
+      requester: 'Rita@Example.com',
     });
     await r.capture.next((n) => n.kind === 'approve' && n.transfer.transferId === next.transferId);
     const gate = (await r.t.app.show(next.transferId))?.transfer.gate;
@@ -840,7 +988,7 @@ describe("an approved transfer and the customer's exposure", () => {
     const early = await r.post(`/transfers/${next.transferId}/paid`, JSON.stringify({ by: 'paula' }));
     expect(early.status).toBe(409);
     expect(early.body).toContain('only an approved transfer can be paid');
-    expect((await r.t.app.recall(next.transferId, 'ralf')).ok).toBe(true);
+    expect((await r.t.app.recall(next.transferId, 'rita')).ok).toBe(true);
     await r.wait(next.transferId);
   });
 
@@ -858,13 +1006,24 @@ describe("an approved transfer and the customer's exposure", () => {
     expect(await trailLength(r)).toBe(before);
     expect((await r.t.app.show(tr.transferId))?.transfer.paidOn).toBeUndefined();
 
+    // Who marks it paid is a person of the policy, and never its requester (rita) under any spelling.
+    for (const by of ['rita', 'RITA@example.com', 'u0ritar01']) {
+      const own = await paid({ by, on: TODAY });
+      expect(own.status, by).toBe(403);
+      expect(own.body).toContain('The requester of a transfer cannot mark it paid');
+    }
+    const stranger = await paid({ by: 'peter', on: TODAY });
+    expect(stranger.status).toBe(400);
+    expect(stranger.body).toContain('\\"peter\\" is not a person of the approval policy');
+    expect(await trailLength(r)).toBe(before);
+
     const ok = await paid({ by: 'paula', on: TODAY });
     expect(ok.status, ok.body).toBe(200);
     expect((JSON.parse(ok.body) as { transfer: Transfer }).transfer).toMatchObject({
       paidOn: TODAY,
       paidBy: 'paula',
     });
-    const again = await paid({ by: 'peter' });
+    const again = await paid({ by: ' Paula@Example.COM' });
     expect(again.status).toBe(409);
     expect(again.body).toContain(`Already marked paid on ${TODAY} by paula`);
 
