@@ -151,44 +151,57 @@ export async function transferEntry(
  * Named places a local run of the transfer workflow may die (SENTINEL_CRASH_AT, functions/core/crash.ts),
  * put around the store, the notifier and the workflow port the transfer app is given:
  *
- * - `transfers.after-audit`: after each audit record is appended (`@n`: the n-th), which is after
- *   every step of the chain (requested, gated, level asked, decided, executed, closed);
+ * - `transfers.after-audit` after each audit record is appended (`@n`: the n-th), and
+ *   `transfers.after-<kind>` after each of that kind (`transfers.after-approval.decided@2`): every
+ *   step of the chain ends with one (requested, gate.evaluated, approval.requested,
+ *   approval.decided, transfer.executed, transfer.closed...);
  * - `transfers.after-decision`: a decision recorded, the level's wait not yet resumed (or failed);
- * - `transfers.after-notify`: approval emails written, their audit record not yet.
+ * - `transfers.after-notify`: notices sent (approval emails written), their audit record not yet.
  */
-export function withCrashPoints<S extends object>(target: S, points: Readonly<Record<string, string>>): S {
-  return new Proxy(target, {
-    get(obj, prop, _receiver) {
-      const v = Reflect.get(obj, prop, obj) as unknown;
-      if (typeof v !== 'function') return v;
-      const point = typeof prop === 'string' ? points[prop] : undefined;
-      if (!point) return v.bind(obj);
-      if (point.startsWith('before:'))
-        return (...args: unknown[]) => {
-          crashPoint(point.slice('before:'.length));
-          return v.apply(obj, args);
-        };
-      return async (...args: unknown[]) => {
-        const out = await v.apply(obj, args);
-        crashPoint(point);
-        return out;
-      };
-    },
-  });
-}
-
-/** The transfer app's collaborators with the crash points above (free unless one is armed). */
 export function transferCrashPoints<
   T extends TransferStore,
   N extends ApprovalNotifier,
   W extends WorkflowPort,
 >(store: T, notifier: N, workflow: W): { store: T; notifier: N; workflow: W } {
   return {
-    store: withCrashPoints(store, { appendAudit: 'transfers.after-audit' }),
+    store: withCrashPoints(store, {
+      appendAudit: (args) => [
+        'transfers.after-audit',
+        `transfers.after-${(args[0] as { kind: string }).kind}`,
+      ],
+    }),
     notifier: withCrashPoints(notifier, { send: 'transfers.after-notify' }),
     workflow: withCrashPoints(workflow, {
       sendTaskSuccess: 'before:transfers.after-decision',
       sendTaskFailure: 'before:transfers.after-decision',
     }),
   };
+}
+
+/**
+ * `target` with crash points around some of its methods: `name` after the call resolves,
+ * `before:name` before it is made, or a function naming the points (after) from the arguments.
+ */
+export function withCrashPoints<S extends object>(
+  target: S,
+  points: Readonly<Record<string, string | ((args: unknown[]) => string[])>>,
+): S {
+  return new Proxy(target, {
+    get(obj, prop) {
+      const v = Reflect.get(obj, prop, obj) as unknown;
+      if (typeof v !== 'function') return v;
+      const point = typeof prop === 'string' ? points[prop] : undefined;
+      if (!point) return v.bind(obj);
+      if (typeof point === 'string' && point.startsWith('before:'))
+        return (...args: unknown[]) => {
+          crashPoint(point.slice('before:'.length));
+          return v.apply(obj, args);
+        };
+      return async (...args: unknown[]) => {
+        const out = await v.apply(obj, args);
+        for (const p of typeof point === 'string' ? [point] : point(args)) crashPoint(p);
+        return out;
+      };
+    },
+  });
 }
