@@ -235,6 +235,8 @@ export class LocalWorkflow implements WorkflowPort {
     if (stale) this.waiting.delete(stale);
     this.current.set(transferId, token);
     const parked = new Promise<unknown>((ok, fail) => this.waiting.set(token, { ok, fail }));
+    // Failed by stop() after the engine aborted the execution: nobody awaits it any more.
+    parked.catch(() => undefined);
     const rewait = this.rewaits.get(transferId);
     this.rewaits.delete(transferId);
     try {
