@@ -297,7 +297,7 @@ function diff(a: unknown, b: unknown, at = ''): string[] {
 
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
 
-describe('workflows carried on after `sentinel start` is killed', () => {
+describe.concurrent('workflows carried on after `sentinel start` is killed', () => {
   let baseline: Awaited<ReturnType<typeof finalState>>;
 
   it('killed at random points of a review and an approval chain, ends as a run nobody killed', async () => {
