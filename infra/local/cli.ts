@@ -587,6 +587,14 @@ async function cmdStart(args: string[]): Promise<number> {
       }),
   });
   consoleUrl = web.url;
+  // What a stopped (or killed) process left half-way, carried on from the store once the links'
+  // base URL answers: approval workflows first (a review's run may ask one), then review runs.
+  const carried = await transfers.resume();
+  for (const c of carried) console.log(`transfers: carried on ${c.transferId} (${c.why})`);
+  const resumedRuns = await reviews.resume(({ run }) =>
+    console.log(`reviews: carried on ${run.runId}: ${describeRun(run).split('\n')[1]?.trim()}`),
+  );
+  for (const id of resumedRuns) console.log(`reviews: carrying on run ${id}, stopped half-way`);
   const unpublish = await publishConsole(env.dataDir, web.url);
   console.log(
     [
@@ -617,7 +625,7 @@ async function cmdStart(args: string[]): Promise<number> {
   await evaluator.stop();
   await unpublish();
   // Work in flight finishes before the store closes: a review run, then the transfer engine (its
-  // running steps; executions still waiting for approvers are aborted and stay pending).
+  // running steps; executions still waiting for approvers stop, and the next start carries them on).
   await reviews.idle();
   await transfers.workflow.stop();
   await transfers.idle();

@@ -29,6 +29,7 @@ import type { DueCustomer, Review } from '../../functions/reviews/review.ts';
 import { reviewSummary } from '../../functions/reviews/summary.ts';
 import { localAudit } from './audit-key.ts';
 import type { ConsoleReviews } from './console-reviews.ts';
+import { withCrashPoints } from './resume.ts';
 import { batchesOf, distributedToInline, LOCAL_ITEM_READER, substitute, taskStates } from './workflow.ts';
 
 /** The one definition of the periodic review, as CDK deploys it. */
@@ -210,6 +211,13 @@ export interface LocalReviewsRuntime {
   readonly console: ConsoleReviews;
   /** Resolves once the review running now (if any) and the ones queued behind it have finished. */
   idle(): Promise<void>;
+  /**
+   * Queues every run the store says is still running (a stopped process left it half-way) to be
+   * carried on under its own id: the manifest it selected is kept and the customers already
+   * reviewed are not reviewed again. Resolves with each run's id as it is queued; `idle()` waits
+   * for them.
+   */
+  resume(onDone?: (r: ReportResult & { resumed: boolean }) => void): Promise<string[]>;
 }
 
 /** The periodic review in `npm start`: the local store, outbox, and the product's approval chain. */
@@ -234,12 +242,22 @@ export function localReviewsRuntime(o: {
     auditAnchor: audit.anchor,
   });
   const reports = new OutboxReportStore(o.dataDir);
+  // Named places a run may die (SENTINEL_CRASH_AT, functions/core/crash.ts; free unless armed):
+  // after the run record (its manifest selected), after a customer's review is stored, after a
+  // batch's audit record, after a batch is marked done, before the run's record is written done.
+  const crashable = withCrashPoints(store, {
+    createRun: 'reviews.after-select',
+    claimReview: 'reviews.after-claim',
+    appendAudit: 'reviews.after-audit',
+    completeBatch: 'reviews.after-batch',
+    putRun: 'before:reviews.before-done',
+  });
   // Built at the first run: validating the definition takes ~0.3 s, which `npm start` need not wait for.
   let engine: LocalReviews | undefined;
   const reviews = () =>
     (engine ??= new LocalReviews(
       {
-        store,
+        store: crashable,
         manifests: new FileManifestStore(o.dataDir),
         reports,
         notifier: new OutboxReviewNotifier(o.dataDir),
@@ -265,6 +283,16 @@ export function localReviewsRuntime(o: {
   return {
     store,
     run,
+    resume: async (onDone) => {
+      const running = (await store.listRuns()).filter((r) => r.status === 'running');
+      for (const r of running.reverse())
+        void run({ runId: r.runId, asOf: r.asOf, trigger: r.trigger })
+          .then((done) => onDone?.(done))
+          .catch((e: unknown) =>
+            console.error(`reviews: run ${r.runId} could not be carried on: ${(e as Error).message}`),
+          );
+      return running.map((r) => r.runId);
+    },
     idle: async () => {
       for (let seen: Promise<unknown> | undefined; seen !== chain; ) {
         seen = chain;

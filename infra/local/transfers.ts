@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
+import { DynamoExecutionJournal } from '../../functions/adapters/dynamodb-executions.ts';
 import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { postToSlack } from '../../functions/alerts/slack.ts';
@@ -28,6 +29,7 @@ import type { WorkflowPort } from '../../functions/transfers/workflow.ts';
 import { localAudit } from './audit-key.ts';
 import type { ConsoleTransfers } from './console.ts';
 import { localMetrics } from './metrics.ts';
+import { transferCrashPoints, transferEntry } from './resume.ts';
 import { LocalWorkflow } from './workflow.ts';
 
 /** Where approval emails land: one `.eml` file each, newest last by name. */
@@ -178,6 +180,12 @@ export interface LocalTransfers {
   readonly http: (req: HttpRequest) => Promise<HttpResponse>;
   /** Resolves once the work started after responses (Slack decisions) has finished. */
   idle(): Promise<void>;
+  /**
+   * Carries on every transfer workflow a stopped process left unfinished (the store's journal of
+   * running executions, and every pending transfer): see `transferEntry`. Call it once the links'
+   * base URL answers (a resumed level may ask its approvers).
+   */
+  resume(): Promise<{ readonly transferId: string; readonly at: string; readonly why: string }[]>;
 }
 
 /** Transfers on the local machine: the same app and ASL as on AWS, on dynalite and aws-local-stepfunctions. */
@@ -207,13 +215,19 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
       return (engine as LocalWorkflow).sendTaskFailure(token, error, cause);
     },
   };
-  const app = new TransferApp({
+  // Named places a run may die (SENTINEL_CRASH_AT; free unless armed): infra/local/resume.ts.
+  const crashable = transferCrashPoints(
     store,
+    o.notifier ?? new OutboxApprovalNotifier(o.dataDir, o.clock, o.slackWebhookUrl),
     workflow,
+  );
+  const app = new TransferApp({
+    store: crashable.store,
+    workflow: crashable.workflow,
     credit: o.creditStore,
     creditPolicy: o.creditPolicy,
     approvalPolicy: o.approvalPolicy,
-    notifier: o.notifier ?? new OutboxApprovalNotifier(o.dataDir, o.clock, o.slackWebhookUrl),
+    notifier: crashable.notifier,
     keys: async () => keys,
     clock: o.clock,
     today: o.today,
@@ -222,14 +236,40 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     metrics: o.metrics ?? localMetrics(o.dataDir, 'transfers', { eager: true }),
     limits: new DynamoReviewStore({ client: o.client, tableName: o.tableName, ...auditOpts }),
   });
-  engine = new LocalWorkflow((p) => {
-    if (p.step !== 'await') return app.steps(p);
-    const step = inStep.run(p.taskToken, () => app.steps(p));
-    stepping.set(p.taskToken, step);
-    const done = () => stepping.delete(p.taskToken);
-    step.then(done, done);
-    return step;
-  }, o.definition);
+  const journal = new DynamoExecutionJournal(o.client, o.tableName, 'transfer-approval');
+  const live = new LocalWorkflow(
+    (p) => {
+      if (p.step !== 'await') return app.steps(p);
+      const step = inStep.run(p.taskToken, () => app.steps(p));
+      stepping.set(p.taskToken, step);
+      const done = () => stepping.delete(p.taskToken);
+      step.then(done, done);
+      return step;
+    },
+    o.definition,
+    journal,
+  );
+  engine = live;
+  const resume = async () => {
+    const names = new Set((await journal.running()).map((e) => e.name));
+    for (const t of await store.listTransfers()) if (t.status === 'pending') names.add(t.transferId);
+    const policy = await o.approvalPolicy();
+    const out: { transferId: string; at: string; why: string }[] = [];
+    for (const name of [...names].sort()) {
+      if (live.isLive(name)) continue;
+      const t = await store.getTransfer(name);
+      if (!t) {
+        await journal.finished(name);
+        continue;
+      }
+      const entry = await transferEntry(t, { store, workflow: live, policy, now: o.clock.now() });
+      const { executionId } = await live.resume(name, { transferId: name }, entry, entry.rewait);
+      if (t.executionId !== executionId)
+        await store.updateTransfer(name, { executionId }, { status: t.status });
+      out.push({ transferId: name, at: entry.at, why: entry.why });
+    }
+    return out;
+  };
   const running = new Set<Promise<void>>();
   const http = transferHttp(app, {
     faces: ['pages', 'api'],
@@ -251,6 +291,7 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     idle: async () => {
       while (running.size > 0) await Promise.all(running);
     },
+    resume,
   };
 }
 

@@ -101,6 +101,44 @@ export function batchesOf(items: readonly unknown[], max: number, batchInput: un
 
 export type Steps = (payload: StepPayload) => Promise<unknown>;
 
+/** Where the local engine notes the executions that have not finished (the store: they outlive the process). */
+export interface ExecutionJournal {
+  started(name: string, startedAt: string): Promise<void>;
+  finished(name: string): Promise<void>;
+}
+
+/** The name of the local-only Choice state `resumable` puts at the top of a definition. */
+export const RESUME_STATE = 'Resume (local)';
+
+/**
+ * The same definition entered at any of its top-level states: a Choice state on `$.resumeAt`
+ * (the state's name) put before the definition's own StartAt, which stays its default. Only the
+ * local runtime builds it, to carry on an execution a stopped process left half-way (AWS keeps
+ * executions across restarts; the deployed file is unchanged). The input must be what that state
+ * would have received: it is passed on as it is, `resumeAt` included (every state picks its
+ * fields with Parameters, so the extra field goes no further than the state entered).
+ */
+export function resumable(def: Json): Json {
+  const states = (def.States ?? {}) as Record<string, Json>;
+  return {
+    ...def,
+    StartAt: RESUME_STATE,
+    States: {
+      [RESUME_STATE]: {
+        Type: 'Choice',
+        Comment: 'Local only: enters the workflow at the state a restarted process carries it on from.',
+        Choices: Object.keys(states).map((name) => ({
+          Variable: '$.resumeAt',
+          StringEquals: name,
+          Next: name,
+        })),
+        Default: def.StartAt,
+      },
+      ...states,
+    },
+  };
+}
+
 export interface ExecutionRecord {
   readonly executionId: string;
   readonly input: unknown;
@@ -120,6 +158,16 @@ export interface ExecutionRecord {
  */
 export class LocalWorkflow implements WorkflowPort {
   private readonly machine: StateMachine;
+  private readonly definition: Json;
+  /** The same definition with a way in at every state (`resumable`), built at the first resume. */
+  private resumeMachine: StateMachine | undefined;
+  /**
+   * A resumed wait that must only take its new token (the approvers were already asked before the
+   * restart): the next wait of the transfer calls this instead of the steps handler, once.
+   */
+  private readonly rewaits = new Map<string, (token: string) => Promise<void>>();
+  /** Executions stopped with the process: left in the journal, to be carried on at the next start. */
+  private readonly aborted = new Set<string>();
   private readonly waiting = new Map<string, { ok: (v: unknown) => void; fail: (e: Error) => void }>();
   /** The token each transfer waits on: one at a time (levels run in turn). */
   private readonly current = new Map<string, string>();
@@ -129,10 +177,12 @@ export class LocalWorkflow implements WorkflowPort {
   constructor(
     private readonly steps: Steps,
     definitionText = readFileSync(TRANSFER_ASL, 'utf8'),
+    private readonly journal?: ExecutionJournal,
   ) {
     const def = JSON.parse(
       substitute(definitionText, { TransferStepsFunction: 'credit-sentinel-transfer-steps' }),
     );
+    this.definition = def;
     for (const t of taskStates(def)) {
       if (t.resource === 'arn:aws:states:::lambda:invoke')
         this.handlers[t.name] = (p) =>
@@ -159,13 +209,17 @@ export class LocalWorkflow implements WorkflowPort {
   }
 
   /**
-   * Stops the engine with the process: executions still running are aborted (a transfer waiting
-   * for a level stays pending in the store; README known limits), and the steps running now are
-   * waited for. Nothing starts after it.
+   * Stops the engine with the process: executions still running are aborted (they stay in the
+   * journal, and the next start carries them on: `resume`), and the steps running now are waited
+   * for. Nothing starts after it.
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const [id, run] of this.runs) if (this.executions.get(id)?.status === 'RUNNING') run.abort();
+    for (const [id, run] of this.runs)
+      if (this.executions.get(id)?.status === 'RUNNING') {
+        this.aborted.add(id);
+        run.abort();
+      }
     for (const w of this.waiting.values()) w.fail(new Error('the local workflow engine stopped'));
     this.waiting.clear();
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
@@ -181,8 +235,14 @@ export class LocalWorkflow implements WorkflowPort {
     if (stale) this.waiting.delete(stale);
     this.current.set(transferId, token);
     const parked = new Promise<unknown>((ok, fail) => this.waiting.set(token, { ok, fail }));
+    // Failed by stop() after the engine aborted the execution: nobody awaits it any more.
+    parked.catch(() => undefined);
+    const rewait = this.rewaits.get(transferId);
+    this.rewaits.delete(transferId);
     try {
-      await this.track(() => this.steps({ ...payload, taskToken: token } as StepPayload));
+      await this.track(() =>
+        rewait ? rewait(token) : this.steps({ ...payload, taskToken: token } as StepPayload),
+      );
     } catch (e) {
       this.waiting.delete(token);
       throw e;
@@ -194,26 +254,76 @@ export class LocalWorkflow implements WorkflowPort {
     const executionId = `local:transfer-approval:${name}`;
     if (this.stopped) throw new Error('the local workflow engine has stopped');
     if (this.executions.has(executionId)) throw new Error(`execution ${name} already exists`);
-    const run = this.machine.run(input, {
+    await this.journal?.started(name, new Date().toISOString());
+    return this.launch(this.machine, name, input, input);
+  }
+
+  /**
+   * Carries on an execution a stopped process left half-way, under the same name: the same
+   * definition entered at `at` with that state's input (see `resumable`). With `rewait`, the
+   * first wait of the transfer takes its new token through it instead of asking the approvers
+   * again. Refused if the execution runs in this process.
+   */
+  async resume(
+    name: string,
+    input: { readonly transferId: string },
+    entry: { readonly at: string; readonly input: Json },
+    rewait?: (token: string) => Promise<void>,
+  ): Promise<{ executionId: string }> {
+    const executionId = `local:transfer-approval:${name}`;
+    if (this.stopped) throw new Error('the local workflow engine has stopped');
+    if (this.isLive(name)) throw new Error(`execution ${name} is running`);
+    if (!(entry.at in ((this.definition.States ?? {}) as Json)))
+      throw new Error(`the workflow has no state ${entry.at} to resume at`);
+    this.resumeMachine ??= new StateMachine(resumable(this.definition) as never);
+    await this.journal?.started(name, new Date().toISOString());
+    if (rewait) this.rewaits.set(input.transferId, rewait);
+    this.executions.delete(executionId);
+    return this.launch(this.resumeMachine, name, input, { ...entry.input, resumeAt: entry.at });
+  }
+
+  /** Whether the execution of this name runs in this process now. */
+  isLive(name: string): boolean {
+    return this.executions.get(`local:transfer-approval:${name}`)?.status === 'RUNNING';
+  }
+
+  private launch(
+    machine: StateMachine,
+    name: string,
+    input: { readonly transferId: string },
+    runInput: unknown,
+  ): { executionId: string } {
+    const executionId = `local:transfer-approval:${name}`;
+    const run = machine.run(runInput as never, {
       overrides: { taskResourceLocalHandlers: this.handlers as never },
       // `$$.Task.Token` must resolve for the engine; park() hands the steps a fresh one instead.
       context: { Execution: { Id: executionId, Name: name }, Task: { Token: 'replaced-per-wait' } } as never,
     });
-    const finished = () => {
+    const finished = async () => {
       const token = this.current.get(input.transferId);
       if (token) this.waiting.delete(token);
       this.current.delete(input.transferId);
+      this.rewaits.delete(input.transferId);
+      // An execution stopped with the process stays in the journal: the next start carries it on.
+      if (!this.aborted.has(executionId))
+        await this.journal
+          ?.finished(name)
+          .catch((e: unknown) =>
+            console.error(`workflow: ${name} ended, and its journal entry stays: ${(e as Error).message}`),
+          );
     };
     const record: ExecutionRecord = {
       executionId,
       input,
       status: 'RUNNING',
-      done: run.result.finally(finished).then(
-        (output) => {
+      done: run.result.then(
+        async (output) => {
+          await finished();
           record.status = 'SUCCEEDED';
           record.output = output;
         },
-        (e: unknown) => {
+        async (e: unknown) => {
+          await finished();
           record.status = 'FAILED';
           const cause = e instanceof ExecutionError ? (e.cause as Error | undefined) : (e as Error);
           record.error = { error: cause?.name ?? 'Error', cause: cause?.message ?? String(e) };

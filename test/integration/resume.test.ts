@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import aslValidator from 'asl-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { policyInForce } from '../../functions/credit/policy.ts';
+import type { StoredRecord } from '../../functions/ingest/ports.ts';
+import type { ApprovalNotice, ApprovalNotifier, Transfer } from '../../functions/transfers/ports.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { type LocalTransfers, localTransfers } from '../../infra/local/transfers.ts';
+import { RESUME_STATE, resumable, substitute, TRANSFER_ASL } from '../../infra/local/workflow.ts';
+import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { approvalPolicyWith, until } from './transfers-console.ts';
+
+/**
+ * The resume of a transfer workflow in one process: an engine stopped (its executions aborted,
+ * as a killed process leaves them) and a new one on the same store carrying them on from what
+ * the store says. The killed-process version is restarts.test.ts.
+ */
+
+class Capture implements ApprovalNotifier {
+  readonly notices: ApprovalNotice[] = [];
+  async send(ns: readonly ApprovalNotice[]): Promise<void> {
+    this.notices.push(...ns);
+  }
+  approve(transferId: string, level: number) {
+    return this.notices.filter(
+      (n): n is ApprovalNotice & { kind: 'approve' } =>
+        n.kind === 'approve' && n.transfer.transferId === transferId && n.level.level === level,
+    );
+  }
+}
+
+const POLICY = approvalPolicyWith((doc) => {
+  (doc.people as Record<string, unknown>).rita = { name: 'Rita Requester', email: 'rita@example.com' };
+});
+
+let env: LocalEnv;
+let dir: string;
+beforeAll(async () => {
+  env = await openLocal({ inMemory: true });
+  dir = await mkdtemp(join(tmpdir(), 'resume-'));
+  const from = { runId: 'seed', line: 2 };
+  await env.store.write([
+    {
+      kind: 'customers',
+      row: { customerId: 'C1', name: 'Acme GmbH', currency: 'EUR', creditLimit: 100_000_00 },
+      from,
+    },
+  ] as StoredRecord[]);
+});
+afterAll(async () => {
+  await env?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** One "process": the transfers of `npm start` on the shared store. */
+async function life(capture: Capture): Promise<LocalTransfers> {
+  return localTransfers({
+    client: env.store.client,
+    tableName: env.store.tableName,
+    creditStore: env.store,
+    creditPolicy: async () => policyInForce(undefined, DEFAULT_POLICY_DOCUMENT),
+    approvalPolicy: async () => POLICY,
+    dataDir: dir,
+    clock: { now: () => new Date() },
+    today: () => new Date().toISOString().slice(0, 10),
+    baseUrl: () => 'http://approvals.test',
+    notifier: capture,
+  });
+}
+
+async function requestChain(t: LocalTransfers): Promise<Transfer> {
+  const r = await t.app.request({
+    customerId: 'C1',
+    type: 'refund',
+    amount: '150000.00',
+    currency: 'EUR',
+    beneficiaryName: 'Acme GmbH',
+    beneficiaryAccount: 'DE89370400440532013000',
+    reason: 'resume test',
+    requester: 'rita',
+  });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.transfer;
+}
+
+async function approve(t: LocalTransfers, n: ApprovalNotice & { kind: 'approve' }): Promise<string> {
+  const out = await t.app.decide(n.token, 'approved', { email: n.to.email }, 'email');
+  if (!out.ok) throw new Error(out.message);
+  return out.message;
+}
+
+const statusOf = async (t: LocalTransfers, id: string) => (await t.app.show(id))?.transfer.status;
+
+describe('resumable definition', () => {
+  it('is the same ASL with a Choice on $.resumeAt in front, valid (asl-validator)', () => {
+    const def = JSON.parse(
+      substitute(readFileSync(TRANSFER_ASL, 'utf8'), { TransferStepsFunction: 'steps' }),
+    ) as Record<string, unknown>;
+    const r = resumable(def);
+    const v = aslValidator(r);
+    expect(v.errorsText('\n')).toBe('');
+    expect(v.isValid).toBe(true);
+    const states = r.States as Record<string, Record<string, unknown>>;
+    expect(r.StartAt).toBe(RESUME_STATE);
+    expect(states[RESUME_STATE]?.Default).toBe(def.StartAt);
+    // Every state of the definition, as it is, and a way in to each.
+    for (const [name, s] of Object.entries(def.States as Record<string, unknown>))
+      expect(states[name]).toBe(s);
+    expect((states[RESUME_STATE]?.Choices as { Next: string }[] | undefined)?.map((c) => c.Next)).toEqual(
+      Object.keys(def.States as object),
+    );
+  });
+});
+
+describe('a transfer workflow carried on by the next process', () => {
+  it('waiting at level 2: the links sent before carry it on, nobody is asked again', async () => {
+    const first = new Capture();
+    const a = await life(first);
+    const t = await requestChain(a);
+    const l1 = await until('level 1 asked', async () => first.approve(t.transferId, 1)[0]);
+    await approve(a, l1);
+    const l2 = await until('level 2 asked', async () => first.approve(t.transferId, 2).at(-1));
+    await until('level 2 waiting', async () =>
+      (await a.store.approvalsOf(t.transferId)).some((x) => x.level === 2) ? true : undefined,
+    );
+    await a.workflow.stop();
+
+    const second = new Capture();
+    const b = await life(second);
+    const carried = await b.resume();
+    expect(carried).toEqual([
+      { transferId: t.transferId, at: 'AwaitDecision', why: 'level 2: waiting again' },
+    ]);
+    // The level-2 link emailed by the first process decides in the second.
+    expect(await approve(b, l2)).toContain('Level 2 is complete');
+    const l3 = await until('level 3 asked', async () => second.approve(t.transferId, 3)[0]);
+    expect(
+      second.notices.filter((n) => ('level' in n && n.level.level === 2) || n.kind === 'remind'),
+    ).toEqual([]);
+    await approve(b, l3);
+    expect(
+      await until('approved', async () =>
+        (await statusOf(b, t.transferId)) === 'approved' ? true : undefined,
+      ),
+    ).toBe(true);
+    const kinds = (await b.store.auditTrail()).filter((r) => r.subject === t.transferId).map((r) => r.kind);
+    expect(kinds.filter((k) => k === 'approval.requested')).toHaveLength(3);
+    await b.workflow.execution(`local:transfer-approval:${t.transferId}`)?.done;
+    expect(b.workflow.execution(`local:transfer-approval:${t.transferId}`)?.status).toBe('SUCCEEDED');
+    await b.workflow.stop();
+    // Nothing left to carry on: the finished execution left the journal.
+    expect(await (await life(new Capture())).resume()).toEqual([]);
+  });
+
+  it('a decision stored and its wait never resumed: the next level is asked at the next start', async () => {
+    const first = new Capture();
+    const a = await life(first);
+    const t = await requestChain(a);
+    const l1 = await until('level 1 asked', async () => first.approve(t.transferId, 1)[0]);
+    await until('level 1 waiting', async () =>
+      (await a.store.approvalsOf(t.transferId)).length > 0 ? true : undefined,
+    );
+    await a.workflow.stop();
+    // As a process killed right after the decision's write leaves it.
+    const stored = await a.store.decide(
+      t.transferId,
+      (await a.store.approvalsOf(t.transferId)).find((x) => x.approver === l1.to.id)?.approvalId as string,
+      {
+        status: 'approved',
+        decidedAt: new Date().toISOString(),
+        via: 'email',
+      },
+    );
+    expect(stored.ok).toBe(true);
+
+    const second = new Capture();
+    const b = await life(second);
+    expect((await b.resume()).map((c) => c.at)).toEqual(['LevelApproved']);
+    await until('level 2 asked', async () => second.approve(t.transferId, 2)[0]);
+    // The level's other link was voided; level 1 was asked by nobody again.
+    const level1 = (await b.store.approvalsOf(t.transferId)).filter((x) => x.level === 1);
+    expect(level1.map((x) => x.status).sort()).toEqual(['approved', 'void']);
+    expect(second.approve(t.transferId, 1)).toEqual([]);
+    await b.workflow.stop();
+  });
+});
