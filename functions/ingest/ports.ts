@@ -107,22 +107,37 @@ export interface OpenRun {
   readonly objectRef: string;
   readonly file: string;
   readonly startedAt: string;
+  /** `rows` while the run writes rows, `recompute` once they are all stored. @default rows */
+  readonly phase?: 'rows' | 'recompute' | undefined;
+  /** The run's last sign of life (it beats every few seconds); a mark silent for long is dead. */
+  readonly beatAt?: string | undefined;
+  /** Which process runs it (`<host>:<pid>`), so a local run can tell a killed one at once. */
+  readonly owner?: string | undefined;
 }
 
 export interface IngestStore {
   getCustomers(ids: readonly string[]): Promise<Map<string, Customer>>;
   /**
-   * Which of these customers have receivables on file: those with a stored summary. Every run
-   * that finishes writes one for each customer it touched, so a customer without one has no
-   * stored rows, unless a run is still open or died (see `openRuns`).
+   * Which of these customers have receivables on file: a stored summary, or any stored invoice or
+   * payment (rows a run that died left without a summary count too), strongly read.
    */
   customersWithBooks(ids: readonly string[]): Promise<Set<string>>;
-  /** Marks a run as started, before its first write. */
-  openRun(mark: OpenRun): Promise<void>;
+  /**
+   * Marks a run as started, before its first write, then moves the ingest epoch on by one (an
+   * atomic counter every run's start bumps); returns the epoch after this run's bump.
+   */
+  openRun(mark: OpenRun): Promise<number>;
+  /** Writes the mark again (its phase and sign of life); brings it back if another run cleared it. */
+  beatRun(mark: OpenRun): Promise<void>;
+  /** The ingest epoch: how many runs have started, ever (strongly read). */
+  ingestEpoch(): Promise<number>;
   /** The marks of runs started and not finished (in progress elsewhere, or died), strongly read. */
   openRuns(): Promise<OpenRun[]>;
-  /** Removes the run's mark, and those of earlier attempts at the same object, which it redid in full. */
-  closeRun(mark: OpenRun): Promise<void>;
+  /**
+   * Removes the run's mark, those of earlier attempts at the same object (redone in full), and
+   * the dead marks listed in `dead`.
+   */
+  closeRun(mark: OpenRun, dead?: readonly OpenRun[]): Promise<void>;
   /** All rates of a pair, oldest first. */
   getFxRates(base: string, quote: string): Promise<FxRate[]>;
   /** Upserts records by their business keys, retrying throttled items. */
