@@ -102,7 +102,7 @@ const FRESH_ROWS_MAX = 100_000;
 const RUN_SILENCE_MS = 90_000;
 const BEAT_MS = 15_000;
 /** How often a run whose rows are stored looks again whether another run still writes rows. */
-const WRITERS_POLL_MS = 200;
+const WRITERS_POLL_MS = [25, 50, 100, 200, 400, 1000];
 
 export function runIdFor(objectRef: string, startedAt: Date, deterministic: boolean): string {
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15);
@@ -564,11 +564,11 @@ async function ingestRun(deps: IngestDeps, req: IngestRequest, life: Life): Prom
    * wait for each other, so two runs never wait for each other.
    */
   let recomputeWarnings: string[] = [];
-  for (;;) {
+  for (let waits = 0; ; ) {
     const before = await deps.store.ingestEpoch();
     if ((await othersLive()).some(writesRows)) {
       fresh = undefined;
-      await sleep(WRITERS_POLL_MS);
+      await sleep(WRITERS_POLL_MS[Math.min(waits++, WRITERS_POLL_MS.length - 1)] as number);
       continue;
     }
     // A run that started after this one may have written rows for the customers held as new.
