@@ -172,3 +172,43 @@ export interface RejectsSink {
 export interface Clock {
   now(): Date;
 }
+
+/** The claim an ingest holds on one uploaded object version (see DynamoUploadClaims). */
+export interface UploadClaim {
+  readonly status: 'running' | 'done' | 'failed';
+  /** The claimant's own token: a retried write whose response was lost recognises its claim. */
+  readonly token: string;
+  /** The process that holds it (`<host>:<pid>`), so a local claimant can tell a killed one. */
+  readonly process?: string | undefined;
+  readonly startedAt: string;
+  readonly beatAt: string;
+  /** Epoch ms until which a running claim holds without a new sign of life. */
+  readonly leaseUntil?: number | undefined;
+  readonly finishedAt?: string | undefined;
+  readonly result?: unknown;
+  /** Why the last attempt failed. */
+  readonly reason?: string | undefined;
+}
+
+export type ClaimResult =
+  /** This token holds the claim; `before` is the claim it replaced (another's, failed or expired). */
+  | { kind: 'claimed'; before?: UploadClaim | undefined }
+  | { kind: 'done'; claim: UploadClaim }
+  | { kind: 'busy'; claim: UploadClaim };
+
+export interface UploadClaims {
+  /**
+   * Claims the object for this token: free, failed, expired, already this token's, or held by
+   * `takeOverFrom` (a claimant known dead). Otherwise says it is done or busy.
+   */
+  claim(
+    id: string,
+    mine: { token: string; process?: string | undefined; now: Date; leaseMs: number },
+    takeOverFrom?: string,
+  ): Promise<ClaimResult>;
+  /** Extends a running claim's lease; false when another took it over. */
+  renew(id: string, token: string, now: Date, leaseMs: number): Promise<boolean>;
+  complete(id: string, token: string, now: Date, result: unknown): Promise<void>;
+  /** Gives the claim up with the reason, so the next delivery takes it at once and says why. */
+  fail(id: string, token: string, now: Date, reason: string): Promise<void>;
+}

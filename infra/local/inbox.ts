@@ -11,7 +11,7 @@ import { isReport } from '../../functions/ingest/rejects.ts';
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import type { InboxObjectStore } from './files.ts';
 import { localMetrics } from './metrics.ts';
-import type { LocalEnv } from './runtime.ts';
+import { type LocalEnv, localRunOwner } from './runtime.ts';
 
 export const INBOX_BUCKET = 'local-inbox';
 
@@ -117,7 +117,13 @@ export function localIngestHandler(
     logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as 'WARN',
   });
   return createIngestHandler({
-    ingest: { store: env.store, notifier, clock: { now: () => new Date() }, timeZone },
+    ingest: {
+      store: env.store,
+      notifier,
+      clock: { now: () => new Date() },
+      timeZone,
+      owner: localRunOwner(),
+    },
     objects: inbox,
     profiles: new ProfileCatalog(),
     policies: env.store,
@@ -125,6 +131,8 @@ export function localIngestHandler(
     tableName: env.store.tableName,
     logger,
     metrics,
+    // For crash tests: how long a claim of an ingest that stopped holds (default 90 s).
+    leaseMs: Number(process.env.SENTINEL_INGEST_LEASE_MS) || undefined,
   });
 }
 
@@ -210,11 +218,18 @@ export class InboxWatcher {
         try {
           const res = (await this.handler(s3SqsEvent(f.key, f.size, f.version), localContext())) as {
             batchItemFailures: unknown[];
+            reasons?: string[];
           };
           if (res.batchItemFailures.length === 0) {
             this.handled.add(id);
             this.failures.delete(f.key);
-          } else this.failed(f.key, new Error('the ingest handler reported a failure; it will retry'));
+          } else
+            this.failed(
+              f.key,
+              new Error(
+                `${res.reasons?.join('; ') || 'the ingest handler reported a failure'}; it will retry`,
+              ),
+            );
         } catch (e) {
           this.failed(f.key, e);
         }
