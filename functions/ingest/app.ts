@@ -154,7 +154,12 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
     context: Context,
   ): Promise<SQSBatchResponse & { readonly reasons?: readonly string[] }> => {
     reasons = [];
-    const res = await processPartialResponse(event, recordHandler, processor, { context });
+    // Every message failing is answered like some failing (each retried, the reasons kept), not
+    // thrown as one "All records failed processing" that drops them.
+    const res = await processPartialResponse(event, recordHandler, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    });
     return res.batchItemFailures.length > 0 ? { ...res, reasons } : res;
   };
 

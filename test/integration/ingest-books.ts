@@ -70,6 +70,8 @@ export function overlappingBooks(seed: number, customers = 8, prefix = `R${seed}
 
 export const NOW = '2025-06-30T10:00:00Z';
 
+const BOOKS = ['INV#', 'PAY#', 'ALLOC#', 'SUMMARY', 'PROFILE'];
+
 export function deps(store: IngestStore, extra: Partial<IngestDeps> = {}): IngestDeps {
   return {
     store,
@@ -105,7 +107,9 @@ export async function books(store: LocalEnv['store']): Promise<string[]> {
     for (const raw of page.Items ?? []) {
       const { run: _r, line: _l, ...it } = unmarshall(raw);
       const pk = String(it.pk);
-      if (!pk.startsWith('CUST#') && !pk.startsWith('FX#')) continue; // the runs' own bookkeeping
+      const sk = String(it.sk);
+      // The books and their figures, not the runs' own bookkeeping nor what an evaluation adds.
+      if (!pk.startsWith('FX#') && !(pk.startsWith('CUST#') && BOOKS.some((p) => sk.startsWith(p)))) continue;
       items.push(JSON.stringify(sortKeys(it)));
     }
     start = page.LastEvaluatedKey;
@@ -135,3 +139,42 @@ export function differences(expected: string[], actual: string[]): string[] {
 }
 
 export type { IngestRun };
+
+/**
+ * A large-ish book on disk for the crash tests: `invoices/inv.csv` and `payments/pay.csv` under
+ * `dir` (folders named by kind, as the CLI and the inbox read them). Payments name invoices of
+ * their customer, some none, a few unknown ones.
+ */
+export async function largeBooks(
+  dir: string,
+  seed: number,
+  opts: { customers?: number; invoices?: number; payments?: number } = {},
+): Promise<{ invoices: string; payments: string }> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const random = seeded(seed);
+  const pick = (n: number) => Math.floor(random() * n);
+  const customers = opts.customers ?? 200;
+  const nInvoices = opts.invoices ?? 5000;
+  const inv: string[] = [];
+  for (let i = 0; i < nInvoices; i++) {
+    const day = 1 + pick(27);
+    inv.push(
+      `I${i},C${i % customers},2025-0${1 + pick(5)}-${pad(day)},2025-06-${pad(day)},${50 + pick(5000)}.${pad(pick(100))},EUR`,
+    );
+  }
+  const pay: string[] = [];
+  for (let p = 0; p < (opts.payments ?? 20000); p++) {
+    const i = pick(nInvoices);
+    const c = i % customers;
+    const target = random() < 0.9 ? `I${i}` : random() < 0.5 ? '' : `NOPE${p}`;
+    pay.push(`P${p},C${c},2025-06-${pad(1 + pick(28))},${1 + pick(300)}.00,EUR,${target}`);
+  }
+  await mkdir(join(dir, 'invoices'), { recursive: true });
+  await mkdir(join(dir, 'payments'), { recursive: true });
+  const invoices = join(dir, 'invoices', 'inv.csv');
+  const payments = join(dir, 'payments', 'pay.csv');
+  await writeFile(invoices, `${INVOICES}${inv.join('\n')}\n`);
+  await writeFile(payments, `${PAYMENTS}${pay.join('\n')}\n`);
+  return { invoices, payments };
+}
