@@ -131,8 +131,6 @@ export function localIngestHandler(
     tableName: env.store.tableName,
     logger,
     metrics,
-    // For crash tests: how long a claim of an ingest that stopped holds (default 90 s).
-    leaseMs: Number(process.env.SENTINEL_INGEST_LEASE_MS) || undefined,
   });
 }
 
