@@ -73,6 +73,7 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  *   RUN#<run>          RUN                ingest run (gsi1: RUNS / <started at>#<run>)
  *   RUN#<run>          REJ#<seq>          first rejects of the run (the full list is the CSV report)
  *   INGEST#OPEN        <run>              a run that started and has not finished (see ingest())
+ *   INGEST#OPEN        #EPOCH             the ingest epoch: bumped (ADD) by every run's start
  *   CUST#<customer>    GUAR#<id> INS#<id> SCORE#<agency>#<date>   guarantees, insurance, external scores
  *   CUST#<customer>    ASSESSMENT         latest assessment (score, rating, factors, limit, policy)
  *   CUST#<customer>    ALERT#<rule>       the active alert of a rule (gsi1: ALERTS#active /
@@ -97,6 +98,8 @@ const ALERT_KEYS_MARKER = 'ACTIVE-ALERT-KEYS#severity';
 const BATCH_WRITE = 25;
 const BATCH_GET = 100;
 const OPEN_RUNS = 'INGEST#OPEN';
+/** The ingest epoch's item in the open runs' partition ('#' sorts before every run id). */
+const EPOCH = '#EPOCH';
 
 export function shardOf(id: string): number {
   let h = 0;
@@ -343,7 +346,36 @@ export class DynamoStore implements IngestStore, NotificationLedger {
 
   async customersWithBooks(ids: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
-    await this.batchGet(ids, 'SUMMARY', 'pk', (it) => found.add((it.pk as string).slice('CUST#'.length)));
+    await this.batchGet(
+      ids,
+      'SUMMARY',
+      'pk',
+      (it) => found.add((it.pk as string).slice('CUST#'.length)),
+      true,
+    );
+    // Without a summary, a customer may still hold rows a run that died left: one keys-only Query
+    // over its invoices and payments (INV# and PAY# sort next to each other) tells.
+    await mapLimit(
+      ids.filter((id) => !found.has(id)),
+      this.writeConcurrency,
+      async (id) => {
+        const out = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+            ExpressionAttributeValues: {
+              ':pk': { S: custPk(id) },
+              ':a': { S: 'INV#' },
+              ':b': { S: 'PAY#\uffff' },
+            },
+            ProjectionExpression: 'pk',
+            Limit: 1,
+            ConsistentRead: true,
+          }),
+        );
+        if ((out.Items?.length ?? 0) > 0) found.add(id);
+      },
+    );
     return found;
   }
 
@@ -353,10 +385,11 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     sk: string,
     projection: string | undefined,
     each: (item: Record<string, unknown>) => void,
+    consistent?: boolean,
   ): Promise<void> {
     await this.batchGetKeys(
       ids.map((id) => ({ pk: { S: custPk(id) }, sk: { S: sk } })),
-      { projection },
+      { projection, consistent },
       each,
     );
   }
@@ -394,13 +427,40 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     });
   }
 
-  async openRun(mark: OpenRun): Promise<void> {
+  async openRun(mark: OpenRun): Promise<number> {
+    await this.beatRun(mark);
+    // After the mark: a run that reads the epoch and then the marks never misses one that writes.
+    const out = await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: OPEN_RUNS }, sk: { S: EPOCH } },
+        UpdateExpression: 'ADD #e :one SET #t = :t',
+        ExpressionAttributeNames: { '#e': 'epoch', '#t': 'type' },
+        ExpressionAttributeValues: { ':one': { N: '1' }, ':t': { S: 'ingest-epoch' } },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(out.Attributes?.epoch?.N ?? 0);
+  }
+
+  async beatRun(mark: OpenRun): Promise<void> {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: marshall({ pk: OPEN_RUNS, sk: mark.runId, type: 'open-run', ...mark }, MARSHALL),
       }),
     );
+  }
+
+  async ingestEpoch(): Promise<number> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: OPEN_RUNS }, sk: { S: EPOCH } },
+        ConsistentRead: true,
+      }),
+    );
+    return Number(out.Item?.epoch?.N ?? 0);
   }
 
   async openRuns(): Promise<OpenRun[]> {
@@ -410,13 +470,14 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       ExpressionAttributeValues: { ':pk': { S: OPEN_RUNS } },
       ConsistentRead: true,
     }))
-      marks.push(strip<OpenRun>(it, META));
+      if (it.sk !== EPOCH) marks.push(strip<OpenRun>(it, META));
     return marks;
   }
 
-  async closeRun(mark: OpenRun): Promise<void> {
+  async closeRun(mark: OpenRun, dead: readonly OpenRun[] = []): Promise<void> {
+    const gone = new Set(dead.map((m) => m.runId));
     const done = (await this.openRuns()).filter(
-      (m) => m.runId === mark.runId || m.objectRef === mark.objectRef,
+      (m) => m.runId === mark.runId || m.objectRef === mark.objectRef || gone.has(m.runId),
     );
     await this.batchWrite(
       done.map((m) => ({ DeleteRequest: { Key: { pk: { S: OPEN_RUNS }, sk: { S: m.runId } } } })),

@@ -1,6 +1,5 @@
+import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -8,10 +7,11 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { Context, S3Event, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DynamoUploadClaims } from '../adapters/dynamodb-uploads.ts';
 import type { ObjectRef, ObjectStore } from '../adapters/s3.ts';
-import { TABLE_SCHEMA } from '../adapters/table-schema.ts';
+import { SimulatedCrash } from '../core/crash.ts';
 import type { IngestDeps } from './pipeline.ts';
-import type { IngestRun } from './ports.ts';
+import type { IngestRun, UploadClaims } from './ports.ts';
 import { ingestUpload, type PolicySink, type ProfileCatalog } from './uploads.ts';
 
 export interface IngestHandlerDeps {
@@ -24,7 +24,22 @@ export interface IngestHandlerDeps {
   readonly tableName: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Where the claims on uploads live. @default the table, `IDEMPOTENCY / ingest#<object>` */
+  readonly claims?: UploadClaims;
+  /**
+   * How long a running ingest's claim holds without a sign of life (it shows one every sixth of
+   * it); then another delivery of the same upload takes it over. @default 90 s
+   */
+  readonly leaseMs?: number;
 }
+
+/** The same upload is being ingested by another live invocation; the message is retried later. */
+export class UploadBusyError extends Error {
+  override readonly name = 'UploadBusyError';
+}
+
+/** The result stored with a done claim: what a redelivered message answers with. */
+type Ingested = Pick<IngestRun, 'runId' | 'status'> | null;
 
 /** S3 event notifications URL-encode keys, with '+' for spaces. */
 export function decodeS3Key(key: string): string {
@@ -50,53 +65,107 @@ export function objectsInMessage(record: SQSRecord): ObjectRef[] {
 export function createIngestHandler(deps: IngestHandlerDeps) {
   const { logger, metrics } = deps;
   const processor = new BatchProcessor(EventType.SQS);
-  const config = new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: 30 * 24 * 3600 });
-  const persistenceStore = new DynamoDBPersistenceLayer({
-    tableName: deps.tableName,
-    awsSdkV3Client: deps.dynamo,
-    keyAttr: TABLE_SCHEMA.partitionKey,
-    sortKeyAttr: TABLE_SCHEMA.sortKey,
-    staticPkValue: 'IDEMPOTENCY',
-    expiryAttr: TABLE_SCHEMA.ttlAttribute,
-  });
+  const claims = deps.claims ?? new DynamoUploadClaims(deps.dynamo, deps.tableName);
+  const leaseMs = deps.leaseMs ?? 90_000;
+  const clock = deps.ingest.clock;
+  const owner = deps.ingest.owner;
 
-  const ingestOnce = makeIdempotent(
-    async (job: { id: string; ref: ObjectRef }): Promise<Pick<IngestRun, 'runId' | 'status'> | null> => {
+  /**
+   * One ingest per object version: the first delivery claims it, shows a sign of life while it
+   * runs, and stores its result; a redelivery finds the result, or the claim busy (retried later),
+   * or the claim of an ingest that died (silent past its lease, or, locally, its process gone)
+   * and takes it over. A failed ingest gives its claim up with the reason.
+   */
+  const ingestOnce = async (job: { id: string; ref: ObjectRef }): Promise<Ingested> => {
+    const token = randomUUID();
+    const mine = () => ({ token, process: owner?.id, now: clock.now(), leaseMs });
+    let claimed = await claims.claim(job.id, mine()).catch(async (e: unknown) => {
+      // The claim may have been written with its response lost: give it up so a retry need not wait.
+      await claims.fail(job.id, token, clock.now(), messageOf(e)).catch(() => undefined);
+      throw e;
+    });
+    if (claimed.kind === 'busy' && claimed.claim.process && owner?.alive(claimed.claim.process) === false)
+      claimed = await claims.claim(job.id, mine(), claimed.claim.token);
+    if (claimed.kind === 'done') return (claimed.claim.result ?? null) as Ingested;
+    if (claimed.kind === 'busy')
+      throw new UploadBusyError(
+        `another ingest of ${job.ref.key} has been running since ${claimed.claim.startedAt} (last sign of life ${claimed.claim.beatAt}); it is taken over if it shows none for ${Math.round(leaseMs / 1000)} s`,
+      );
+    if (claimed.before?.status === 'running')
+      logger.warn('taking over an ingest that stopped', {
+        file: job.ref.key,
+        startedAt: claimed.before.startedAt,
+        lastSignOfLife: claimed.before.beatAt,
+      });
+    const beat = setInterval(
+      () => void claims.renew(job.id, token, clock.now(), leaseMs).catch(() => undefined),
+      Math.max(100, Math.floor(leaseMs / 6)),
+    );
+    beat.unref();
+    try {
       const started = Date.now();
       const run = await ingestUpload(deps.ingest, deps.objects, job.ref, deps.profiles, deps.policies);
-      if (!run) return null;
-      logger.info('ingested', {
-        runId: run.runId,
-        file: run.file,
-        status: run.status,
-        reason: run.reason,
-        accepted: run.acceptedTotal,
-        rejected: run.rejected,
-        customersChanged: run.customersChanged,
-      });
-      metrics.addMetric('RowsIngested', MetricUnit.Count, run.acceptedTotal);
-      metrics.addMetric('RowsRejected', MetricUnit.Count, run.rejected);
-      metrics.addMetric(
-        run.status === 'processed' ? 'FilesProcessed' : 'FilesUnreadable',
-        MetricUnit.Count,
-        1,
-      );
-      metrics.addMetric('IngestLatency', MetricUnit.Milliseconds, Date.now() - started);
-      return { runId: run.runId, status: run.status };
-    },
-    { persistenceStore, config },
-  );
-
-  const recordHandler = async (record: SQSRecord): Promise<void> => {
-    for (const ref of objectsInMessage(record)) {
-      await ingestOnce({ id: `${ref.bucket}/${ref.key}#${ref.versionId ?? ''}`, ref });
+      clearInterval(beat);
+      const result: Ingested = run ? { runId: run.runId, status: run.status } : null;
+      if (run) record(run, Date.now() - started);
+      await claims.complete(job.id, token, clock.now(), result);
+      return result;
+    } catch (e) {
+      clearInterval(beat);
+      // A simulated crash leaves the claim as a killed process would: running, until its lease ends.
+      if (!(e instanceof SimulatedCrash))
+        await claims.fail(job.id, token, clock.now(), messageOf(e)).catch(() => undefined);
+      throw e;
     }
   };
 
-  const base = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    config.registerLambdaContext(context);
-    return processPartialResponse(event, recordHandler, processor, { context });
+  const record = (run: IngestRun, ms: number) => {
+    logger.info('ingested', {
+      runId: run.runId,
+      file: run.file,
+      status: run.status,
+      reason: run.reason,
+      accepted: run.acceptedTotal,
+      rejected: run.rejected,
+      customersChanged: run.customersChanged,
+    });
+    metrics.addMetric('RowsIngested', MetricUnit.Count, run.acceptedTotal);
+    metrics.addMetric('RowsRejected', MetricUnit.Count, run.rejected);
+    metrics.addMetric(run.status === 'processed' ? 'FilesProcessed' : 'FilesUnreadable', MetricUnit.Count, 1);
+    metrics.addMetric('IngestLatency', MetricUnit.Milliseconds, ms);
+  };
+
+  /** Why each failed message of the current batch failed (the local inbox shows it). */
+  let reasons: string[] = [];
+  const recordHandler = async (record: SQSRecord): Promise<void> => {
+    for (const ref of objectsInMessage(record)) {
+      try {
+        await ingestOnce({ id: `${ref.bucket}/${ref.key}#${ref.versionId ?? ''}`, ref });
+      } catch (e) {
+        reasons.push(`${ref.key}: ${messageOf(e)}`);
+        logger.error('ingest failed; the message will be retried', { file: ref.key, reason: messageOf(e) });
+        throw e;
+      }
+    }
+  };
+
+  const base = async (
+    event: SQSEvent,
+    context: Context,
+  ): Promise<SQSBatchResponse & { readonly reasons?: readonly string[] }> => {
+    reasons = [];
+    // Every message failing is answered like some failing (each retried, the reasons kept), not
+    // thrown as one "All records failed processing" that drops them.
+    const res = await processPartialResponse(event, recordHandler, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+    return res.batchItemFailures.length > 0 ? { ...res, reasons } : res;
   };
 
   return middy(base).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

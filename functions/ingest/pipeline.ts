@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sameData } from '../core/canonical.ts';
 import { mapLimit } from '../core/concurrency.ts';
+import { crashPoint, SimulatedCrash } from '../core/crash.ts';
 import { minorDigits } from '../core/currencies.ts';
 import { dateInZone, type IsoDate } from '../core/dates.ts';
 import { allocatePayments, receivablesAsOf } from '../core/receivables.ts';
@@ -48,6 +49,23 @@ export interface IngestDeps {
   readonly concurrency?: number;
   /** Rows of customers new to the table held in memory for their first summary. @default 100,000 */
   readonly freshRowsMax?: number;
+  /**
+   * Who runs this ingest, and whether another run's owner is still alive. Locally a run killed
+   * with `kill -9` is then known dead at once (its process is gone) instead of after its marks
+   * fall silent. @default none: a run is dead only once silent for RUN_SILENCE_MS
+   */
+  readonly owner?: RunOwner | undefined;
+  /** How often a run shows a sign of life on its mark. @default 15 s */
+  readonly beatMs?: number;
+  /** A run whose mark has shown no sign of life for this long is dead. @default 90 s */
+  readonly silenceMs?: number;
+}
+
+export interface RunOwner {
+  /** This process (`<host>:<pid>`). */
+  readonly id: string;
+  /** Whether the process named by an owner id is alive: undefined when this process cannot tell. */
+  alive(owner: string): boolean | undefined;
 }
 
 export interface IngestRequest {
@@ -80,8 +98,11 @@ const RECOMPUTE_GROUP = 500;
  * computed without reading back what it has just written; past it, they are read back like the rest.
  */
 const FRESH_ROWS_MAX = 100_000;
-/** A run mark older than this (the Lambda limit) belongs to a run that died. */
-const STALE_RUN_MS = 15 * 60_000;
+/** A run whose mark showed no sign of life for this long died (it beats every BEAT_MS). */
+const RUN_SILENCE_MS = 90_000;
+const BEAT_MS = 15_000;
+/** How often a run whose rows are stored looks again whether another run still writes rows. */
+const WRITERS_POLL_MS = [25, 50, 100, 200, 400, 1000];
 
 export function runIdFor(objectRef: string, startedAt: Date, deterministic: boolean): string {
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15);
@@ -109,7 +130,9 @@ class Writer {
     this.buffer = [];
     if (batch.length === 0) return;
     while (this.inflight.length >= 2) await this.inflight.shift();
-    const write = this.store.write(batch);
+    const write = this.store.write(batch).then(() => {
+      for (let i = 0; i < batch.length; i++) crashPoint('ingest.after-rows');
+    });
     // Its failure surfaces where it is awaited; until then it must not count as unhandled.
     write.catch(() => {});
     this.inflight.push(write);
@@ -240,6 +263,26 @@ export async function recomputeCustomer(
  * announces which customers changed. A file that cannot be read is reported whole.
  */
 export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<IngestRun> {
+  const life: Life = {};
+  try {
+    return await ingestRun(deps, req, life);
+  } catch (e) {
+    await life.heart?.stop();
+    // A run that fails takes its mark with it (its rows stay, and count as books on file); a
+    // simulated crash leaves everything as a killed process would.
+    if (life.mark && !(e instanceof SimulatedCrash))
+      await deps.store.closeRun(life.mark).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** What a run leaves to clean up if it fails. */
+interface Life {
+  mark?: OpenRun;
+  heart?: Heartbeat;
+}
+
+async function ingestRun(deps: IngestDeps, req: IngestRequest, life: Life): Promise<IngestRun> {
   const startedAt = deps.clock.now();
   const runId = req.runId ?? runIdFor(req.objectRef, startedAt, false);
   const asOf = dateInZone(startedAt, deps.timeZone);
@@ -269,26 +312,44 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     else if (warnings.length === MAX_WARNINGS) warnings.push('... more warnings in the run record were cut');
   };
 
-  // The run's mark goes in before any row does. While no other run is open, a customer without a
-  // stored summary has no stored rows (every finished run summarises each customer it touched), so
-  // such a customer's books are exactly this run's rows: held in memory, not read back.
-  const mark: OpenRun = {
+  // The run's mark goes in before any row does, and moves the ingest epoch on. While no other
+  // live run is open, a customer with no stored summary and no stored invoice or payment has
+  // exactly the rows this run gives it: held in memory for its first summary, not read back. A run
+  // that starts later moves the epoch, which the recompute sees (see `settle`).
+  const silenceMs = deps.silenceMs ?? RUN_SILENCE_MS;
+  let mark: OpenRun = {
     runId,
     objectRef: req.objectRef,
     file: req.fileName,
     startedAt: startedAt.toISOString(),
+    phase: 'rows',
+    beatAt: startedAt.toISOString(),
+    owner: deps.owner?.id,
   };
-  await deps.store.openRun(mark);
-  const othersOpen = async () => (await deps.store.openRuns()).filter((m) => m.runId !== runId);
-  const open = await othersOpen();
-  for (const m of open)
-    if (startedAt.getTime() - Date.parse(m.startedAt) > STALE_RUN_MS)
-      warn(
-        `an earlier ingest of ${m.file} (run ${m.runId}, started ${m.startedAt}) never finished: its rows may be partly stored; upload that file again`,
-      );
+  const myEpoch = await deps.store.openRun(mark);
+  const heart = new Heartbeat(deps.store, () => mark, deps.clock, deps.beatMs ?? BEAT_MS);
+  life.mark = mark;
+  life.heart = heart;
+  const dead: OpenRun[] = [];
+  /** Other runs' marks, live ones only; a dead one is noted (warned about once, cleared at the end). */
+  const othersLive = async () => {
+    const now = deps.clock.now().getTime();
+    const live: OpenRun[] = [];
+    for (const m of await deps.store.openRuns()) {
+      if (m.runId === runId) continue;
+      if (!isDead(m, now, silenceMs, deps.owner)) live.push(m);
+      else if (!dead.some((d) => d.runId === m.runId)) {
+        dead.push(m);
+        warn(
+          `an earlier ingest of ${m.file} (run ${m.runId}, started ${m.startedAt}) never finished: its rows may be partly stored; upload that file again`,
+        );
+      }
+    }
+    return live;
+  };
   /** Customers new to the table, with the rows this run gave them; undefined once not trusted. */
   let fresh: Map<string, { invoices: Convertible[]; payments: Convertible[] }> | undefined =
-    open.length === 0 ? new Map() : undefined;
+    (await othersLive()).length === 0 ? new Map() : undefined;
   let freshRows = 0;
 
   const writer = new Writer(deps.store);
@@ -364,7 +425,9 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     await writer.drain();
     const prior = await deps.store.provenanceOf(record);
     const line = src.line;
-    if (prior && prior.runId === runId) {
+    // A key this run stored at an earlier line is a duplicate; at this line or later, it was an
+    // earlier attempt of this same run (same deterministic id) that stored this very row.
+    if (prior && prior.runId === runId && prior.line < line) {
       out.load(cellsOfRow(src));
       const spec = SPECS[out.kind];
       const keyCol = spec.required[0] as string;
@@ -489,37 +552,33 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   }
 
   const customerIds = [...touched].sort();
+  mark = { ...mark, phase: 'recompute' };
+  await heart.beat();
+  crashPoint('ingest.before-recompute');
   req.onRecompute?.(customerIds.length);
-  // A run that started meanwhile may have written rows for the same customers: read them all back.
-  if (fresh !== undefined && fresh.size > 0 && (await othersOpen()).length > 0) fresh = undefined;
-  // In groups: the group's Queries run in parallel, then its derived items go out 25 to a request.
-  for (let g = 0; g < customerIds.length; g += RECOMPUTE_GROUP) {
-    const group = customerIds.slice(g, g + RECOMPUTE_GROUP);
-    const derived: DerivedChanges[] = [];
-    await mapLimit(group, deps.concurrency ?? 8, async (id) => {
-      const rows = fresh?.get(id);
-      const held: CustomerBooksRecord | undefined = rows && {
-        customer: customers.get(id) ?? undefined,
-        invoices: rows.invoices as (Invoice & { from?: Provenance })[],
-        payments: rows.payments as (Payment & { from?: Provenance })[],
-        applications: new Map(),
-      };
-      const {
-        notes,
-        warnings: converted,
-        derived: d,
-      } = await recomputeCustomer(deps.store, id, asOf, converter, held);
-      derived.push(d);
-      for (const w of converted) warn(`customer ${id}: ${w}`);
-      for (const n of notes) {
-        if (n.runId !== runId || n.code !== 'UNKNOWN_INVOICE') continue;
-        warn(
-          `line ${n.line}: payment ${n.paymentId} of customer ${id} names invoice ${n.invoiceId}, which is not on file; its amount is kept as unapplied cash`,
-        );
-      }
-    });
-    await deps.store.saveDerived(derived);
+  /**
+   * Recomputes every touched customer until one pass ran while no other run wrote rows: the
+   * same epoch before and after, and no other live run in its `rows` phase at either end (a run
+   * writes rows only after its mark is in and the epoch moved). A pass that overlapped one may
+   * have read a customer before that run's rows and stored a stale summary; the next pass, once
+   * the writers are done, stores the right one after it. Runs in their recompute phase do not
+   * wait for each other, so two runs never wait for each other.
+   */
+  let recomputeWarnings: string[] = [];
+  for (let waits = 0; ; ) {
+    const before = await deps.store.ingestEpoch();
+    if ((await othersLive()).some(writesRows)) {
+      fresh = undefined;
+      await sleep(WRITERS_POLL_MS[Math.min(waits++, WRITERS_POLL_MS.length - 1)] as number);
+      continue;
+    }
+    // A run that started after this one may have written rows for the customers held as new.
+    if (before !== myEpoch) fresh = undefined;
+    recomputeWarnings = await recomputeAll(deps, customerIds, asOf, converter, runId, customers, fresh);
+    if (!(await othersLive()).some(writesRows) && (await deps.store.ingestEpoch()) === before) break;
+    fresh = undefined;
   }
+  for (const w of recomputeWarnings) warn(w);
   for (let i = 0; i < customerIds.length; i += IDS_PER_MESSAGE) {
     await deps.notifier.customersChanged({
       type: 'customers.changed',
@@ -559,9 +618,101 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     startedAt: startedAt.toISOString(),
     finishedAt: deps.clock.now().toISOString(),
   };
+  crashPoint('ingest.before-run-record');
   await deps.store.putRun(run, rejects);
-  await deps.store.closeRun(mark);
+  await heart.stop();
+  await deps.store.closeRun(mark, dead);
   return run;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const writesRows = (m: OpenRun) => (m.phase ?? 'rows') === 'rows';
+
+/** A mark silent for longer than `silenceMs`, or whose process this one knows is gone. */
+function isDead(m: OpenRun, now: number, silenceMs: number, owner: RunOwner | undefined): boolean {
+  if (m.owner && owner?.alive(m.owner) === false) return true;
+  return now - Date.parse(m.beatAt ?? m.startedAt) > silenceMs;
+}
+
+/**
+ * Shows a run's sign of life on its mark every `everyMs` while it runs. One write at a time, and
+ * none after `stop`, so a late beat never brings back the mark of a run that has finished.
+ */
+class Heartbeat {
+  private last: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+  private stopped = false;
+  constructor(
+    private readonly store: IngestStore,
+    private readonly mark: () => OpenRun,
+    private readonly clock: Clock,
+    everyMs: number,
+  ) {
+    this.timer = setInterval(() => void this.beat().catch(() => undefined), everyMs);
+    this.timer.unref();
+  }
+  beat(): Promise<void> {
+    if (this.stopped) return this.last;
+    const next = this.last
+      .catch(() => undefined)
+      .then(() =>
+        this.stopped
+          ? undefined
+          : this.store.beatRun({ ...this.mark(), beatAt: this.clock.now().toISOString() }),
+      );
+    this.last = next;
+    return next;
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.last.catch(() => undefined);
+  }
+}
+
+/**
+ * One recompute pass over the touched customers: in groups, the group's Queries in parallel,
+ * then its derived items 25 to a request. Returns the pass's warnings.
+ */
+async function recomputeAll(
+  deps: IngestDeps,
+  customerIds: readonly string[],
+  asOf: IsoDate,
+  converter: Converter,
+  runId: string,
+  customers: Map<string, Customer | null>,
+  fresh: Map<string, { invoices: Convertible[]; payments: Convertible[] }> | undefined,
+): Promise<string[]> {
+  const warnings: string[] = [];
+  for (let g = 0; g < customerIds.length; g += RECOMPUTE_GROUP) {
+    const group = customerIds.slice(g, g + RECOMPUTE_GROUP);
+    const derived: DerivedChanges[] = [];
+    await mapLimit(group, deps.concurrency ?? 8, async (id) => {
+      const rows = fresh?.get(id);
+      const held: CustomerBooksRecord | undefined = rows && {
+        customer: customers.get(id) ?? undefined,
+        invoices: rows.invoices as (Invoice & { from?: Provenance })[],
+        payments: rows.payments as (Payment & { from?: Provenance })[],
+        applications: new Map(),
+      };
+      const {
+        notes,
+        warnings: converted,
+        derived: d,
+      } = await recomputeCustomer(deps.store, id, asOf, converter, held);
+      derived.push(d);
+      for (const w of converted) warnings.push(`customer ${id}: ${w}`);
+      for (const n of notes) {
+        if (n.runId !== runId || n.code !== 'UNKNOWN_INVOICE') continue;
+        warnings.push(
+          `line ${n.line}: payment ${n.paymentId} of customer ${id} names invoice ${n.invoiceId}, which is not on file; its amount is kept as unapplied cash`,
+        );
+      }
+    });
+    await deps.store.saveDerived(derived);
+  }
+  return warnings;
 }
 
 const isReceivable = (kind: Kind): kind is 'invoices' | 'payments' =>

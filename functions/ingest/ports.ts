@@ -107,22 +107,37 @@ export interface OpenRun {
   readonly objectRef: string;
   readonly file: string;
   readonly startedAt: string;
+  /** `rows` while the run writes rows, `recompute` once they are all stored. @default rows */
+  readonly phase?: 'rows' | 'recompute' | undefined;
+  /** The run's last sign of life (it beats every few seconds); a mark silent for long is dead. */
+  readonly beatAt?: string | undefined;
+  /** Which process runs it (`<host>:<pid>`), so a local run can tell a killed one at once. */
+  readonly owner?: string | undefined;
 }
 
 export interface IngestStore {
   getCustomers(ids: readonly string[]): Promise<Map<string, Customer>>;
   /**
-   * Which of these customers have receivables on file: those with a stored summary. Every run
-   * that finishes writes one for each customer it touched, so a customer without one has no
-   * stored rows, unless a run is still open or died (see `openRuns`).
+   * Which of these customers have receivables on file: a stored summary, or any stored invoice or
+   * payment (rows a run that died left without a summary count too), strongly read.
    */
   customersWithBooks(ids: readonly string[]): Promise<Set<string>>;
-  /** Marks a run as started, before its first write. */
-  openRun(mark: OpenRun): Promise<void>;
+  /**
+   * Marks a run as started, before its first write, then moves the ingest epoch on by one (an
+   * atomic counter every run's start bumps); returns the epoch after this run's bump.
+   */
+  openRun(mark: OpenRun): Promise<number>;
+  /** Writes the mark again (its phase and sign of life); brings it back if another run cleared it. */
+  beatRun(mark: OpenRun): Promise<void>;
+  /** The ingest epoch: how many runs have started, ever (strongly read). */
+  ingestEpoch(): Promise<number>;
   /** The marks of runs started and not finished (in progress elsewhere, or died), strongly read. */
   openRuns(): Promise<OpenRun[]>;
-  /** Removes the run's mark, and those of earlier attempts at the same object, which it redid in full. */
-  closeRun(mark: OpenRun): Promise<void>;
+  /**
+   * Removes the run's mark, those of earlier attempts at the same object (redone in full), and
+   * the dead marks listed in `dead`.
+   */
+  closeRun(mark: OpenRun, dead?: readonly OpenRun[]): Promise<void>;
   /** All rates of a pair, oldest first. */
   getFxRates(base: string, quote: string): Promise<FxRate[]>;
   /** Upserts records by their business keys, retrying throttled items. */
@@ -156,4 +171,44 @@ export interface RejectsSink {
 
 export interface Clock {
   now(): Date;
+}
+
+/** The claim an ingest holds on one uploaded object version (see DynamoUploadClaims). */
+export interface UploadClaim {
+  readonly status: 'running' | 'done' | 'failed';
+  /** The claimant's own token: a retried write whose response was lost recognises its claim. */
+  readonly token: string;
+  /** The process that holds it (`<host>:<pid>`), so a local claimant can tell a killed one. */
+  readonly process?: string | undefined;
+  readonly startedAt: string;
+  readonly beatAt: string;
+  /** Epoch ms until which a running claim holds without a new sign of life. */
+  readonly leaseUntil?: number | undefined;
+  readonly finishedAt?: string | undefined;
+  readonly result?: unknown;
+  /** Why the last attempt failed. */
+  readonly reason?: string | undefined;
+}
+
+export type ClaimResult =
+  /** This token holds the claim; `before` is the claim it replaced (another's, failed or expired). */
+  | { kind: 'claimed'; before?: UploadClaim | undefined }
+  | { kind: 'done'; claim: UploadClaim }
+  | { kind: 'busy'; claim: UploadClaim };
+
+export interface UploadClaims {
+  /**
+   * Claims the object for this token: free, failed, expired, already this token's, or held by
+   * `takeOverFrom` (a claimant known dead). Otherwise says it is done or busy.
+   */
+  claim(
+    id: string,
+    mine: { token: string; process?: string | undefined; now: Date; leaseMs: number },
+    takeOverFrom?: string,
+  ): Promise<ClaimResult>;
+  /** Extends a running claim's lease; false when another took it over. */
+  renew(id: string, token: string, now: Date, leaseMs: number): Promise<boolean>;
+  complete(id: string, token: string, now: Date, result: unknown): Promise<void>;
+  /** Gives the claim up with the reason, so the next delivery takes it at once and says why. */
+  fail(id: string, token: string, now: Date, reason: string): Promise<void>;
 }

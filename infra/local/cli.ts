@@ -51,7 +51,7 @@ import { InboxWatcher, localIngestHandler } from './inbox.ts';
 import { localMetrics } from './metrics.ts';
 import { opsSummary } from './ops.ts';
 import { localReviewsRuntime } from './reviews.ts';
-import { LOCAL_TABLE, openLocal } from './runtime.ts';
+import { LOCAL_TABLE, localRunOwner, openLocal } from './runtime.ts';
 import { consoleTransfers, localTransfers } from './transfers.ts';
 
 const USAGE = `credit-sentinel: receivables, aging and credit risk, offline or on AWS
@@ -231,62 +231,85 @@ async function cmdIngest(args: string[]): Promise<number> {
     );
   });
   let exit = 0;
-  await withStore(values['data-dir'], async (env) => {
-    for (const { file, profile } of plan) {
-      let size: number;
-      try {
-        size = (await stat(file)).size;
-        if ((await stat(file)).isDirectory()) throw new Error('is a directory');
-      } catch (e) {
-        exit = 1;
-        const reason = `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
-        if (values.json) console.log(JSON.stringify({ file, kind: profile.outputs[0]?.kind, error: reason }));
-        else console.error(reason);
-        continue;
-      }
-      const onProgress = values.json ? undefined : progressBar(file, size);
-      const run = await ingest(
-        {
-          store: env.store,
-          notifier: new OutboxNotifier(env.dataDir),
-          clock: { now: () => new Date() },
-          timeZone: timeZone(),
-        },
-        {
-          source: createReadStream(file, { highWaterMark: 256 * 1024 }),
-          sizeBytes: size,
-          fileName: file,
-          objectRef: `file://${resolve(file)}`,
-          profile,
-          rejects: new FileReportSink(await reportPathFor(rejectsNameFor(file), env.dataDir)),
-          warningsReport: yieldsReceivables(profile)
-            ? new FileReportSink(await reportPathFor(warningsNameFor(file), env.dataDir))
-            : undefined,
-          onProgress,
-        },
-      );
-      if (onProgress) process.stderr.write('\n');
-      if (run.status === 'unreadable') exit = 1;
-      if (values.json)
-        console.log(
-          JSON.stringify({
-            file,
-            kind: run.kinds.join('+'),
-            accepted: run.acceptedTotal,
-            rejected: run.rejected,
-            rejectsFile: run.rejectsFile,
-            status: run.status,
-            reason: run.reason,
-            runId: run.runId,
-            acceptedByKind: run.accepted,
-            warningsFile: run.warningsFile,
-            unknownCustomers: run.unknownCustomers,
-            warnings: run.warnings,
-          }),
+  let current: { file: string; rows: number } | undefined;
+  const owner = localRunOwner();
+  try {
+    await withStore(values['data-dir'], async (env) => {
+      for (const { file, profile } of plan) {
+        let size: number;
+        try {
+          size = (await stat(file)).size;
+          if ((await stat(file)).isDirectory()) throw new Error('is a directory');
+        } catch (e) {
+          exit = 1;
+          const reason = `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+          if (values.json)
+            console.log(JSON.stringify({ file, kind: profile.outputs[0]?.kind, error: reason }));
+          else console.error(reason);
+          continue;
+        }
+        const bar = values.json ? undefined : progressBar(file, size);
+        current = { file, rows: 0 };
+        const progress = current;
+        const onProgress = (p: { bytes: number; rows: number }) => {
+          progress.rows = p.rows;
+          bar?.(p);
+        };
+        const run = await ingest(
+          {
+            store: env.store,
+            notifier: new OutboxNotifier(env.dataDir),
+            clock: { now: () => new Date() },
+            timeZone: timeZone(),
+            owner,
+          },
+          {
+            source: createReadStream(file, { highWaterMark: 256 * 1024 }),
+            sizeBytes: size,
+            fileName: file,
+            objectRef: `file://${resolve(file)}`,
+            profile,
+            rejects: new FileReportSink(await reportPathFor(rejectsNameFor(file), env.dataDir)),
+            warningsReport: yieldsReceivables(profile)
+              ? new FileReportSink(await reportPathFor(warningsNameFor(file), env.dataDir))
+              : undefined,
+            onProgress,
+          },
         );
-      else console.log(humanRun(run));
-    }
-  });
+        current = undefined;
+        if (bar) process.stderr.write('\n');
+        if (run.status === 'unreadable') exit = 1;
+        if (values.json)
+          console.log(
+            JSON.stringify({
+              file,
+              kind: run.kinds.join('+'),
+              accepted: run.acceptedTotal,
+              rejected: run.rejected,
+              rejectsFile: run.rejectsFile,
+              status: run.status,
+              reason: run.reason,
+              runId: run.runId,
+              acceptedByKind: run.accepted,
+              warningsFile: run.warningsFile,
+              unknownCustomers: run.unknownCustomers,
+              warnings: run.warnings,
+            }),
+          );
+        else console.log(humanRun(run));
+      }
+    });
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof CliFailure) throw e;
+    // The store failed past its retries (or could not be opened): one sentence, never a stack trace.
+    const cause = e instanceof Error ? e.message : String(e);
+    if (current && !values.json) process.stderr.write('\n');
+    throw new CliFailure(
+      current
+        ? `the ingest of ${current.file} stopped after ${current.rows.toLocaleString('en-US')} rows read: ${cause}. What was stored stays; run the same command again to finish it (rows already stored are written again, not twice)`
+        : `cannot open the store: ${cause}`,
+    );
+  }
   return exit;
 }
 

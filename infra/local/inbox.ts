@@ -11,7 +11,7 @@ import { isReport } from '../../functions/ingest/rejects.ts';
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import type { InboxObjectStore } from './files.ts';
 import { localMetrics } from './metrics.ts';
-import type { LocalEnv } from './runtime.ts';
+import { type LocalEnv, localRunOwner } from './runtime.ts';
 
 export const INBOX_BUCKET = 'local-inbox';
 
@@ -123,7 +123,13 @@ export function localIngestHandler(
     logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as 'WARN',
   });
   return createIngestHandler({
-    ingest: { store: env.store, notifier, clock: { now: () => new Date() }, timeZone },
+    ingest: {
+      store: env.store,
+      notifier,
+      clock: { now: () => new Date() },
+      timeZone,
+      owner: localRunOwner(),
+    },
     objects: inbox,
     profiles: new ProfileCatalog(),
     policies: env.store,
@@ -162,6 +168,9 @@ interface Failure {
  * AWS. Nothing in the inbox stops the watcher: folders, odd names, unreadable or vanishing files
  * are skipped or failed like any other file.
  */
+/** How long the inbox waits before it looks again at a file another live ingest holds. */
+const BUSY_WAIT_MS = 5_000;
+
 export class InboxWatcher {
   private timer: NodeJS.Timeout | undefined;
   private readonly lastSeen = new Map<string, string>();
@@ -256,11 +265,13 @@ export class InboxWatcher {
       try {
         const res = (await this.handler(s3SqsEvent(f.key, f.size, f.version), localContext())) as {
           batchItemFailures: unknown[];
+          reasons?: string[];
         };
         if (res.batchItemFailures.length === 0) {
           this.handled.add(id);
           this.failures.delete(f.key);
-        } else await this.failed(f, new Error('the ingest handler reported a failure'));
+        } else
+          await this.failed(f, new Error(res.reasons?.join('; ') || 'the ingest handler reported a failure'));
       } catch (e) {
         await this.failed(f, e);
       }
@@ -270,9 +281,16 @@ export class InboxWatcher {
   private async failed(f: { key: string; version: string }, e: unknown): Promise<void> {
     const reason = e instanceof Error ? e.message : String(e);
     const before = this.failures.get(f.key);
+    const at = new Date().toISOString();
+    // Another live ingest of the same file (the CLI beside `npm start`) is not a failure of it:
+    // wait for that run without counting a try, so the file is never moved aside for it.
+    if (/^another ingest of .* has been running since/m.test(reason.replace(/^[^:]*: /, ''))) {
+      const attempts = before && before.version === f.version ? before.attempts : 0;
+      this.failures.set(f.key, { at, reason, version: f.version, attempts, nextAt: Date.now() + BUSY_WAIT_MS });
+      return;
+    }
     const attempts = before && before.version === f.version ? before.attempts + 1 : 1;
     const wait = this.backoffMs[attempts - 1];
-    const at = new Date().toISOString();
     if (wait !== undefined) {
       this.failures.set(f.key, { at, reason, version: f.version, attempts, nextAt: Date.now() + wait });
       this.onError(f.key, new Error(`${reason} (try ${attempts}; the next in ${wait / 1000} s)`));

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Server } from 'node:net';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from '../../functions/adapters/dynamodb.ts';
@@ -91,12 +92,64 @@ export function faultsFor(opts: Pick<LocalOptions, 'faults'> = {}): FaultSpec | 
 /** What the fault seam injected in this process, per client (read by tests and the CLI's --debug). */
 export const injectedFaults: FaultCounts[] = [];
 
+/**
+ * Retries throttling, server errors and timeouts up to `maxAttempts` with exponential backoff and
+ * full jitter (25 ms doubling, capped at 5 s), and nothing else. Unlike the SDK's standard
+ * strategy it keeps no shared retry quota: with 10% of calls failing, a long ingest would empty
+ * the quota and then fail on the next single error.
+ */
+export function patientRetries(maxAttempts = 10, baseMs = 25) {
+  type Token = { attempts: number; delay: number };
+  return {
+    mode: 'standard',
+    async acquireInitialRetryToken(): Promise<{ getRetryCount(): number; getRetryDelay(): number }> {
+      return tokenOf({ attempts: 0, delay: 0 });
+    },
+    async refreshRetryTokenForRetry(
+      token: { getRetryCount(): number },
+      info: { errorType: string },
+    ): Promise<{ getRetryCount(): number; getRetryDelay(): number }> {
+      const attempts = token.getRetryCount() + 1;
+      if (attempts >= maxAttempts || info.errorType === 'CLIENT_ERROR') throw new Error('no more retries');
+      return tokenOf({ attempts, delay: Math.random() * Math.min(5000, baseMs * 2 ** attempts) });
+    },
+    recordSuccess(): void {},
+  };
+  function tokenOf(t: Token) {
+    return { getRetryCount: () => t.attempts, getRetryDelay: () => t.delay };
+  }
+}
+
+/**
+ * This process as the owner of an ingest run or upload claim (`<host>:<pid>`), and whether the
+ * process of another owner on this host is still alive: a run killed with `kill -9` is taken over
+ * at once instead of after its lease.
+ */
+export function localRunOwner(): { id: string; alive(owner: string): boolean | undefined } {
+  const host = hostname();
+  return {
+    id: `${host}:${process.pid}`,
+    alive(owner) {
+      const at = owner.lastIndexOf(':');
+      const pid = Number(owner.slice(at + 1));
+      if (owner.slice(0, at) !== host || !Number.isInteger(pid) || pid <= 0) return undefined;
+      if (pid === process.pid) return true;
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    },
+  };
+}
+
 export function localClient(endpoint: string, faults?: FaultSpec, region = LOCAL_REGION): DynamoDBClient {
   const client = new DynamoDBClient({
     endpoint,
     region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 5,
+    retryStrategy: patientRetries(),
   });
   if (faults && faults.rate > 0) injectedFaults.push(injectFaults(client, faults));
   return client;

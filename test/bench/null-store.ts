@@ -30,7 +30,13 @@ export class NullStore implements IngestStore {
   async customersWithBooks(): Promise<Set<string>> {
     return new Set();
   }
-  async openRun(): Promise<void> {}
+  async openRun(): Promise<number> {
+    return 1;
+  }
+  async beatRun(): Promise<void> {}
+  async ingestEpoch(): Promise<number> {
+    return 1;
+  }
   async openRuns(): Promise<[]> {
     return [];
   }

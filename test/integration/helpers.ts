@@ -39,7 +39,7 @@ export interface Harness {
     content: string | Uint8Array,
     opts: { kind?: Kind; profile?: Profile; now?: string },
   ): Promise<{ run: IngestRun; rejects: string; warnings: string }>;
-  /** Every item in the table except run records, rejects and idempotency records, sorted. */
+  /** Every item in the table except run records, rejects, run marks and upload claims, sorted. */
   snapshot(): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
@@ -84,7 +84,7 @@ export async function harness(): Promise<Harness> {
       const out = await env.store.client.send(new ScanCommand({ TableName: env.store.tableName }));
       return (out.Items ?? [])
         .map((i) => unmarshall(i))
-        .filter((i) => !String(i.pk).startsWith('RUN#') && i.pk !== 'IDEMPOTENCY')
+        .filter((i) => !String(i.pk).startsWith('RUN#') && i.pk !== 'IDEMPOTENCY' && i.pk !== 'INGEST#OPEN')
         .map(({ run: _r, line: _l, ...rest }) => rest)
         .sort((a, b) => (`${a.pk}|${a.sk}` < `${b.pk}|${b.sk}` ? -1 : 1));
     },
