@@ -326,9 +326,9 @@ async function ingestRun(deps: IngestDeps, req: IngestRequest, life: Life): Prom
     beatAt: startedAt.toISOString(),
     owner: deps.owner?.id,
   };
+  life.mark = mark; // from here on a failure takes the mark away, even one in openRun itself
   const myEpoch = await deps.store.openRun(mark);
   const heart = new Heartbeat(deps.store, () => mark, deps.clock, deps.beatMs ?? BEAT_MS);
-  life.mark = mark;
   life.heart = heart;
   const dead: OpenRun[] = [];
   /** Other runs' marks, live ones only; a dead one is noted (warned about once, cleared at the end). */
