@@ -1144,8 +1144,9 @@ export class TransferApp {
     const t = await this.deps.store.getTransfer(transferId);
     if (!t) return { ok: false, status: 404, message: `There is no transfer ${transferId}.` };
     const policy = await this.deps.approvalPolicy();
-    const who = resolvePerson(policy, by);
-    if (who === undefined || who !== (resolvePerson(policy, t.request.requester) ?? t.request.requester))
+    // A person by their id; a system requester (`periodic-review`) by its name.
+    const who = resolvePerson(policy, by) ?? by.trim();
+    if (who !== (resolvePerson(policy, t.request.requester) ?? t.request.requester))
       return { ok: false, status: 403, message: 'Only the requester can recall a transfer.' };
     const ok = await this.deps.store.updateTransfer(
       transferId,
