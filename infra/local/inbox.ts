@@ -286,7 +286,13 @@ export class InboxWatcher {
     // wait for that run without counting a try, so the file is never moved aside for it.
     if (/^another ingest of .* has been running since/m.test(reason.replace(/^[^:]*: /, ''))) {
       const attempts = before && before.version === f.version ? before.attempts : 0;
-      this.failures.set(f.key, { at, reason, version: f.version, attempts, nextAt: Date.now() + BUSY_WAIT_MS });
+      this.failures.set(f.key, {
+        at,
+        reason,
+        version: f.version,
+        attempts,
+        nextAt: Date.now() + BUSY_WAIT_MS,
+      });
       return;
     }
     const attempts = before && before.version === f.version ? before.attempts + 1 : 1;
