@@ -6,6 +6,6 @@ export const TABLE_SCHEMA = {
   partitionKey: 'pk',
   sortKey: 'sk',
   gsi: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-  /** Only Powertools idempotency records set it; expiry is always checked in code (dynalite has no TTL). */
+  /** No item sets it today (upload claims used to expire by it); kept so a deployed table's TTL setting does not change. */
   ttlAttribute: 'expiration',
 } as const;

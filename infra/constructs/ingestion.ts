@@ -36,7 +36,7 @@ const VISIBILITY_TIMEOUT_FACTOR = 6;
 export const MAX_RECEIVE_COUNT = 3;
 
 export interface IngestionProps {
-  /** The single table; also holds the Powertools idempotency records. */
+  /** The single table; also holds the claims on uploads (functions/adapters/dynamodb-uploads.ts). */
   readonly table: Table;
   /**
    * IANA time zone the sentinel computes business dates in (`SENTINEL_TIME_ZONE`).
