@@ -279,6 +279,7 @@ async function scenario(stack: RestartingStack) {
     // Once more from a stop, as a person would find it the next morning: whatever a last kill cut
     // off (after the response that ended the chain) is carried on before the state is read.
     await stack.stop();
+    stack.disarm();
     await stack.up();
     await settled(stack);
     await stack.stop();
