@@ -253,10 +253,20 @@ export class LocalWorkflow implements WorkflowPort {
   async start(name: string, input: { readonly transferId: string }): Promise<{ executionId: string }> {
     const executionId = `local:transfer-approval:${name}`;
     if (this.stopped) throw new Error('the local workflow engine has stopped');
-    if (this.executions.has(executionId)) throw new Error(`execution ${name} already exists`);
-    await this.journal?.started(name, new Date().toISOString());
-    return this.launch(this.machine, name, input, input);
+    if (this.executions.has(executionId) || this.starting.has(executionId))
+      throw new Error(`execution ${name} already exists`);
+    // The name is taken at once: a second start made while the journal is written is refused too.
+    this.starting.add(executionId);
+    try {
+      await this.journal?.started(name, new Date().toISOString());
+      return this.launch(this.machine, name, input, input);
+    } finally {
+      this.starting.delete(executionId);
+    }
   }
+
+  /** Names being started (their journal entry is being written). */
+  private readonly starting = new Set<string>();
 
   /**
    * Carries on an execution a stopped process left half-way, under the same name: the same
@@ -272,14 +282,20 @@ export class LocalWorkflow implements WorkflowPort {
   ): Promise<{ executionId: string }> {
     const executionId = `local:transfer-approval:${name}`;
     if (this.stopped) throw new Error('the local workflow engine has stopped');
-    if (this.isLive(name)) throw new Error(`execution ${name} is running`);
+    if (this.isLive(name) || this.starting.has(executionId)) throw new Error(`execution ${name} is running`);
     if (!(entry.at in ((this.definition.States ?? {}) as Json)))
       throw new Error(`the workflow has no state ${entry.at} to resume at`);
     this.resumeMachine ??= new StateMachine(resumable(this.definition) as never);
-    await this.journal?.started(name, new Date().toISOString());
-    if (rewait) this.rewaits.set(input.transferId, rewait);
-    this.executions.delete(executionId);
-    return this.launch(this.resumeMachine, name, input, { ...entry.input, resumeAt: entry.at });
+    const machine = this.resumeMachine;
+    this.starting.add(executionId);
+    try {
+      await this.journal?.started(name, new Date().toISOString());
+      if (rewait) this.rewaits.set(input.transferId, rewait);
+      this.executions.delete(executionId);
+      return this.launch(machine, name, input, { ...entry.input, resumeAt: entry.at });
+    } finally {
+      this.starting.delete(executionId);
+    }
   }
 
   /** Whether the execution of this name runs in this process now. */

@@ -48,7 +48,7 @@ export class RestartingStack {
     readonly dir: string,
     readonly port: number,
     /** One crash point (or none) per life, in order; lives after the list have none. */
-    private readonly crashes: readonly (string | undefined)[],
+    private crashes: readonly (string | undefined)[],
     private readonly env: Readonly<Record<string, string>> = {},
   ) {
     this.url = `http://127.0.0.1:${port}`;
@@ -56,6 +56,11 @@ export class RestartingStack {
 
   get dataDir(): string {
     return join(this.dir, 'data');
+  }
+
+  /** Lives started from now on carry no crash point. */
+  disarm(): void {
+    this.crashes = [];
   }
 
   /** How many times `sentinel start` was started. */
