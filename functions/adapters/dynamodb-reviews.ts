@@ -109,8 +109,8 @@ export class DynamoReviewStore implements ReviewStore {
     return this.store.loadCustomerPartition(customerId);
   }
 
-  appendAudit(e: AuditEvent): Promise<unknown> {
-    return this.transfers.appendAudit(e);
+  appendAudit(e: AuditEvent, opts?: { readonly once?: string }): Promise<unknown> {
+    return this.transfers.appendAudit(e, opts);
   }
 
   async reviewStates(): Promise<ReviewState[]> {

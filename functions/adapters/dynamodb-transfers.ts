@@ -79,12 +79,16 @@ const PENDING_APPROVALS = 'APPROVALS#pending';
 const AUDIT = 'AUDIT';
 const AUDIT_HEAD = 'HEAD';
 const auditSk = (seq: number) => `SEQ#${String(seq).padStart(12, '0')}`;
+/** Where an append made once (by its step's key) says which record it made. */
+const auditOnceSk = (once: string) => `ONCE#${once}`;
+/** How many of the last records a retried append reads for the one its first try made. */
+const AUDIT_ONCE_HORIZON = 1000;
 
 /** Attributes of the items that are keys or bookkeeping, not part of what the port returns. */
 const KEYS = ['pk', 'sk', 'type', GSI.partitionKey, GSI.sortKey] as const;
 const TRANSFER_META: readonly string[] = [...KEYS, 'customerId'];
 const APPROVAL_META: readonly string[] = [...KEYS, 'taskToken'];
-const AUDIT_META: readonly string[] = KEYS;
+const AUDIT_META: readonly string[] = [...KEYS, 'once'];
 
 const key = (pk: string, sk: string): Record<string, AttributeValue> => ({ pk: { S: pk }, sk: { S: sk } });
 
@@ -638,7 +642,12 @@ export class DynamoTransferStore implements TransferStore {
    * back. Should a writer stop between the two writes, the head lags one record behind the trail
    * until the next append moves it on.
    */
-  async appendAudit(e: AuditEvent): Promise<AuditRecord> {
+  async appendAudit(e: AuditEvent, opts: { readonly once?: string } = {}): Promise<AuditRecord> {
+    const { once } = opts;
+    if (once) {
+      const made = await this.auditMadeOnce(once);
+      if (made) return made;
+    }
     const key = this.auditKey ? await this.auditKey() : undefined;
     for (let attempt = 1; attempt <= AUDIT_ATTEMPTS; attempt++) {
       const rec = nextRecord(await this.lastAuditRecord(), e, key);
@@ -646,7 +655,10 @@ export class DynamoTransferStore implements TransferStore {
         await this.client.send(
           new PutItemCommand({
             TableName: this.tableName,
-            Item: marshall({ ...rec, pk: AUDIT, sk: auditSk(rec.seq), type: 'audit' }, MARSHALL),
+            Item: marshall(
+              { ...rec, pk: AUDIT, sk: auditSk(rec.seq), type: 'audit', ...(once ? { once } : {}) },
+              MARSHALL,
+            ),
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );
@@ -655,6 +667,7 @@ export class DynamoTransferStore implements TransferStore {
         await sleep(Math.random() * 5);
         continue;
       }
+      if (once) await this.markOnce(once, rec.seq);
       await this.moveHead(rec);
       // After the head: an anchor never runs ahead of the store. A failed anchor fails the append
       // (the record stands; the next append or the hourly anchor covers it).
@@ -662,6 +675,59 @@ export class DynamoTransferStore implements TransferStore {
       return rec;
     }
     throw new Error(`audit record not appended after ${AUDIT_ATTEMPTS} attempts (${e.kind} ${e.subject})`);
+  }
+
+  /**
+   * The record an earlier try of the same step appended (`once`: the step's own key, e.g. a review
+   * run's id): the mark written after it, or, when that try stopped between the record and its
+   * mark, the record itself among the last AUDIT_ONCE_HORIZON of the trail (its `once` attribute,
+   * kept beside the hashed fields).
+   */
+  private async auditMadeOnce(once: string): Promise<AuditRecord | undefined> {
+    const mark = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: key(AUDIT, auditOnceSk(once)),
+        ConsistentRead: true,
+      }),
+    );
+    const seq = mark.Item?.seq?.N;
+    if (seq !== undefined) {
+      const rec = await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: key(AUDIT, auditSk(Number(seq))),
+          ConsistentRead: true,
+        }),
+      );
+      if (rec.Item) return strip<AuditRecord>(unmarshall(rec.Item), AUDIT_META);
+    }
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+        FilterExpression: '#once = :once',
+        ExpressionAttributeNames: { '#once': 'once' },
+        ExpressionAttributeValues: { ':pk': { S: AUDIT }, ':s': { S: 'SEQ#' }, ':once': { S: once } },
+        ScanIndexForward: false,
+        Limit: AUDIT_ONCE_HORIZON,
+        ConsistentRead: true,
+      }),
+    );
+    const raw = out.Items?.[0];
+    if (!raw) return undefined;
+    const rec = strip<AuditRecord>(unmarshall(raw), AUDIT_META);
+    await this.markOnce(once, rec.seq);
+    return rec;
+  }
+
+  private async markOnce(once: string, seq: number): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: { ...key(AUDIT, auditOnceSk(once)), type: { S: 'audit-once' }, seq: { N: String(seq) } },
+      }),
+    );
   }
 
   private async lastAuditRecord(): Promise<AuditRecord | undefined> {

@@ -181,21 +181,29 @@ export class ReviewApp {
       carried.sort((a, b) => (a.review.customerId < b.review.customerId ? -1 : 1));
       // One record per batch keeps the single hash chain short at a million customers, and still
       // holds every review: its hash, so any later change to a stored review shows.
-      await store.appendAudit({
-        at: this.deps.clock.now().toISOString(),
-        kind: 'review.batch',
-        subject: runId,
-        actor: REVIEWER,
-        data: {
-          asOf,
-          reviews: carried.map(({ review: r }) => ({
-            customerId: r.customerId,
-            status: r.status,
-            outcome: r.outcome ?? null,
-            hash: reviewHash(r),
-          })),
+      // Once per batch of customers: a retry after the record went in but before the batch was
+      // marked done carries out the same customers and gets the first try's record.
+      const batchKey = createHash('sha256')
+        .update(carried.map((c) => c.review.customerId).join('\n'))
+        .digest('hex');
+      await store.appendAudit(
+        {
+          at: this.deps.clock.now().toISOString(),
+          kind: 'review.batch',
+          subject: runId,
+          actor: REVIEWER,
+          data: {
+            asOf,
+            reviews: carried.map(({ review: r }) => ({
+              customerId: r.customerId,
+              status: r.status,
+              outcome: r.outcome ?? null,
+              hash: reviewHash(r),
+            })),
+          },
         },
-      });
+        { once: `review.batch#${runId}#${batchKey}` },
+      );
       await store.completeBatch({
         reviews: carried.map((c) => ({ ...c.review, applied: true })),
         states: carried.flatMap((c) => (c.state ? [c.state] : [])),
@@ -315,21 +323,24 @@ export class ReviewApp {
     const report = await this.deps.reports.put(runId, files);
     const final: ReviewRun = { ...done, report };
     // The run on the trail: its counts, the customers it could not review, and the report's hash.
-    await store.appendAudit({
-      at: finishedAt,
-      kind: 'review.run',
-      subject: runId,
-      actor: REVIEWER,
-      data: {
-        asOf: run.asOf,
-        policyId: run.policyId,
-        selected: run.selected,
-        counts: final.counts,
-        notReviewed: missing,
-        approvals: approvals ?? null,
-        reportCsvSha256: createHash('sha256').update(files.csv).digest('hex'),
+    await store.appendAudit(
+      {
+        at: finishedAt,
+        kind: 'review.run',
+        subject: runId,
+        actor: REVIEWER,
+        data: {
+          asOf: run.asOf,
+          policyId: run.policyId,
+          selected: run.selected,
+          counts: final.counts,
+          notReviewed: missing,
+          approvals: approvals ?? null,
+          reportCsvSha256: createHash('sha256').update(files.csv).digest('hex'),
+        },
       },
-    });
+      { once: `review.run#${runId}` },
+    );
     await store.putRun(final);
     await this.deps.notifier.summary(final, all);
     return {

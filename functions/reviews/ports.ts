@@ -102,7 +102,8 @@ export interface ReviewStore {
   /** A customer's reviews, newest first: every one, or the newest `limit`. */
   customerReviews(customerId: string, limit?: number): Promise<Review[]>;
   getReviewState(customerId: string): Promise<ReviewState | undefined>;
-  appendAudit(e: AuditEvent): Promise<unknown>;
+  /** `once`: see the transfers' store; a retried step's record is appended once. */
+  appendAudit(e: AuditEvent, opts?: { readonly once?: string }): Promise<unknown>;
 }
 
 /** Limit changes a review may not make on its own go to the approval chain. */

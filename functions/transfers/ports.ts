@@ -287,7 +287,11 @@ export interface TransferStore {
   listPendingApprovals(): Promise<Approval[]>;
 
   /** Appends to the one audit trail (seq and hash chained to the last record). */
-  appendAudit(e: AuditEvent): Promise<AuditRecord>;
+  /**
+   * Appends a record to the trail. `once`: the step's own key; a retry of a step that appended
+   * already (it stopped before saying so) gets the record the first try made, not a second one.
+   */
+  appendAudit(e: AuditEvent, opts?: { readonly once?: string }): Promise<AuditRecord>;
   /** The whole trail in sequence order. */
   auditTrail(): Promise<AuditRecord[]>;
   /** The head kept apart from the records: the last record's seq and hash as last written. */

@@ -244,7 +244,7 @@ describe('the console shows alerts and the credit assessment', () => {
       ['coverExpiring', 'warning', 'acknowledged', 'review'],
     ]);
     expect(body.active[0]).toMatchObject({
-      alertId: `C-EVIL/daysPastDue/${ASOF}T09:00:00.000Z`,
+      alertId: `C-EVIL/daysPastDue/${ASOF}`,
       customerId: 'C-EVIL',
       openedAsOf: ASOF,
       policyId: policy.id,

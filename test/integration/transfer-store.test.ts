@@ -590,6 +590,68 @@ describe('DynamoTransferStore: audit trail', () => {
   });
 });
 
+describe('DynamoTransferStore: an append made once by its step', () => {
+  let once: DynamoTransferStore;
+  const ev = (subject: string, at: string): AuditEvent => ({
+    at,
+    kind: 'review.run',
+    subject,
+    actor: 'periodic-review',
+    data: { counts: { reviewed: 4 } },
+  });
+  beforeAll(async () => {
+    await new DynamoStore({ client, tableName: `${TABLE}-once` }).ensureTable();
+    once = new DynamoTransferStore({ client, tableName: `${TABLE}-once` });
+  });
+
+  it('a retried step gets the record its first try appended, also when the try stopped before its mark', async () => {
+    const first = await once.appendAudit(ev('run-1', '2026-11-23T05:00:00.000Z'), {
+      once: 'review.run#run-1',
+    });
+    await once.appendAudit(ev('other', '2026-11-23T05:00:01.000Z'));
+    // The retry, a second later: the same record back, nothing appended.
+    const again = await once.appendAudit(ev('run-1', '2026-11-23T05:00:02.000Z'), {
+      once: 'review.run#run-1',
+    });
+    expect(again).toEqual(first);
+    expect((await once.auditTrail()).map((r) => r.subject)).toEqual(['run-1', 'other']);
+
+    // A try that stopped between its record and its mark: the record is found on the trail.
+    const second = await once.appendAudit(ev('run-2', '2026-11-23T05:01:00.000Z'), {
+      once: 'review.run#run-2',
+    });
+    await client.send(
+      new DeleteItemCommand({
+        TableName: `${TABLE}-once`,
+        Key: { pk: { S: 'AUDIT' }, sk: { S: 'ONCE#review.run#run-2' } },
+      }),
+    );
+    await once.appendAudit(ev('other', '2026-11-23T05:01:01.000Z'));
+    expect(
+      await once.appendAudit(ev('run-2', '2026-11-23T05:01:02.000Z'), { once: 'review.run#run-2' }),
+    ).toEqual(second);
+    // Two tries at once of a new step, and plain appends: each step's record once, one chain.
+    await Promise.all([
+      once.appendAudit(ev('run-3', '2026-11-23T05:02:00.000Z'), { once: 'review.run#run-3' }),
+      once.appendAudit(ev('plain', '2026-11-23T05:02:00.000Z')),
+    ]);
+    await once.appendAudit(ev('run-3', '2026-11-23T05:02:05.000Z'), { once: 'review.run#run-3' });
+    const trail = await once.auditTrail();
+    expect(trail.map((r) => r.subject)).toEqual([
+      'run-1',
+      'other',
+      'run-2',
+      'other',
+      expect.any(String),
+      expect.any(String),
+    ]);
+    expect(trail.filter((r) => r.subject === 'run-3')).toHaveLength(1);
+    // The `once` key stays beside the hashed fields: the records verify as ever.
+    expect(verifyTrail(trail, await once.auditHead()).ok).toBe(true);
+    expect(Object.keys(trail[0] ?? {})).not.toContain('once');
+  });
+});
+
 describe('DynamoTransferStore: one outcome per level', () => {
   let round = 0;
 
