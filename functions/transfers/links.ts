@@ -80,7 +80,10 @@ export function verifyLink(token: string, keys: readonly LinkKey[], now: Date): 
   const key = keys.find((k) => k.id === body.k);
   const given = Buffer.from(signature, 'base64url');
   const expected = key ? mac(key, payload) : undefined;
-  if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected))
+  // Only the one spelling of the signature: a base64url text whose last character differs in its
+  // unused bits decodes to the same bytes, and an edited token is refused, however it was edited.
+  const canonical = b64(given) === signature;
+  if (!expected || !canonical || given.length !== expected.length || !timingSafeEqual(given, expected))
     return { ok: false, reason: 'bad-signature' };
   if (now.getTime() >= body.e * 1000) return { ok: false, reason: 'expired' };
   return { ok: true, claims: { transferId: body.t, approvalId: body.a, approver: body.p, exp: body.e } };

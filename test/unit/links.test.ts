@@ -43,6 +43,30 @@ describe('approval links', () => {
     expect(verifyLink(`${b64('{"a":1}')}.${sig}`, [K1], NOW)).toEqual({ ok: false, reason: 'malformed' });
   });
 
+  it('refuses every other spelling of the same signature and payload (the unused bits of the last character)', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let tried = 0;
+    for (let i = 0; i < 20; i++) {
+      const token = signLink({ ...claims, approvalId: `ap_${i}` }, [K1]);
+      const [payload, sig] = token.split('.') as [string, string];
+      for (const [part, edit] of [
+        [sig, (x: string) => `${payload}.${x}`],
+        [payload, (x: string) => `${x}.${sig}`],
+      ] as const) {
+        const same = [...alphabet]
+          .map((c) => `${part.slice(0, -1)}${c}`)
+          .filter((x) => x !== part && Buffer.from(x, 'base64url').equals(Buffer.from(part, 'base64url')));
+        for (const x of same) {
+          tried++;
+          expect(verifyLink(edit(x), [K1], NOW), x).toMatchObject({ ok: false });
+        }
+      }
+      expect(verifyLink(token, [K1], NOW).ok).toBe(true);
+    }
+    // A 32-byte HMAC in 43 characters leaves 2 unused bits: 3 other spellings of each signature.
+    expect(tried).toBeGreaterThanOrEqual(60);
+  });
+
   it('expires at exp, not a second later', () => {
     const token = signLink(claims, [K1]);
     expect(verifyLink(token, [K1], new Date(EXP * 1000 - 1))).toMatchObject({ ok: true });
