@@ -446,7 +446,16 @@ export class DynamoTransferStore implements TransferStore {
       return { ok: true, approval: strip<Approval>(unmarshall(out.Attributes ?? {}), APPROVAL_META) };
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
-      return { ok: false, current: await this.getApproval(transferId, approvalId) };
+      const current = await this.getApproval(transferId, approvalId);
+      // This very write, gone through with its response lost and sent again by the SDK.
+      if (
+        current &&
+        current.status === d.status &&
+        current.decidedAt === d.decidedAt &&
+        current.via === d.via
+      )
+        return { ok: true, approval: current };
+      return { ok: false, current };
     }
   }
 
@@ -496,6 +505,15 @@ export class DynamoTransferStore implements TransferStore {
   ): Promise<LevelDecideResult> {
     for (let attempt = 1; attempt <= LEVEL_ATTEMPTS; attempt++) {
       const cur = await this.levelState(transferId, level);
+      // This very decision on the record already: a put that went through with its response lost
+      // (the SDK sent it again and the condition failed). It is ours, not another's.
+      const mine =
+        d.status === 'approved'
+          ? cur?.approvedBy.some((a) => a.approvalId === approval.approvalId && a.at === d.decidedAt)
+          : cur?.outcome === 'rejected' &&
+            cur.decidedApproval === approval.approvalId &&
+            cur.decidedAt === d.decidedAt;
+      if (cur && mine) return { ok: true, state: cur };
       if (cur?.outcome || cur?.approvedBy.some((a) => a.approvalId === approval.approvalId))
         return { ok: false, state: cur };
       const counted = cur?.approvedBy ?? [];
@@ -549,7 +567,12 @@ export class DynamoTransferStore implements TransferStore {
 
   // ---- the outbox ----
 
-  async claimNotice(k: OutboxKey, claimedAt: string, staleBefore: string): Promise<boolean> {
+  async claimNotice(
+    k: OutboxKey,
+    claimedAt: string,
+    staleBefore: string,
+    claimant?: string,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new PutItemCommand({
@@ -562,13 +585,25 @@ export class DynamoTransferStore implements TransferStore {
               type: 'outbox',
               state: 'claimed',
               at: claimedAt,
+              ...(claimant ? { claimant } : {}),
             },
             MARSHALL,
           ),
-          // A claim that never got to "sent" (the sender died) may be taken over once stale.
-          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :claimed AND #at < :stale)',
-          ExpressionAttributeNames: { '#state': 'state', '#at': 'at' },
-          ExpressionAttributeValues: { ':claimed': { S: 'claimed' }, ':stale': { S: staleBefore } },
+          // A claim that never got to "sent" (the sender died) may be taken over once stale; the
+          // claimant's own claim is its again (the put went through, its response was lost).
+          ConditionExpression: claimant
+            ? 'attribute_not_exists(pk) OR (#state = :claimed AND (#at < :stale OR #claimant = :me))'
+            : 'attribute_not_exists(pk) OR (#state = :claimed AND #at < :stale)',
+          ExpressionAttributeNames: {
+            '#state': 'state',
+            '#at': 'at',
+            ...(claimant ? { '#claimant': 'claimant' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':claimed': { S: 'claimed' },
+            ':stale': { S: staleBefore },
+            ...(claimant ? { ':me': { S: claimant } } : {}),
+          },
         }),
       );
       return true;
@@ -664,8 +699,12 @@ export class DynamoTransferStore implements TransferStore {
         );
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
-        await sleep(Math.random() * 5);
-        continue;
+        // The seq taken: by another writer, or by this very put (its response lost, the SDK sent
+        // it again): the record there is ours when it carries our hash.
+        if (!(await this.auditRecordIs(rec))) {
+          await sleep(Math.random() * 5);
+          continue;
+        }
       }
       if (once) await this.markOnce(once, rec.seq);
       await this.moveHead(rec);
@@ -719,6 +758,19 @@ export class DynamoTransferStore implements TransferStore {
     const rec = strip<AuditRecord>(unmarshall(raw), AUDIT_META);
     await this.markOnce(once, rec.seq);
     return rec;
+  }
+
+  private async auditRecordIs(rec: AuditRecord): Promise<boolean> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: key(AUDIT, auditSk(rec.seq)),
+        ConsistentRead: true,
+        ProjectionExpression: '#hash',
+        ExpressionAttributeNames: { '#hash': 'hash' },
+      }),
+    );
+    return out.Item?.hash?.S === rec.hash;
   }
 
   private async markOnce(once: string, seq: number): Promise<void> {

@@ -578,16 +578,29 @@ export class TransferApp {
    * Sends each notice once (README "Approvals"): an outbox record per (transfer, level, kind,
    * round, person) is claimed with a conditional put before sending and marked sent after. A
    * send that fails gives its claim back and stops the step; the step run again sends only the
-   * notices not sent. A claim whose sender died is taken over after `CLAIM_STALE_MS`.
+   * notices not sent. A claim whose sender died is taken over after `CLAIM_STALE_MS`; until then
+   * the step fails with NoticeNotSent and its Retry comes back, so a notice is never skipped
+   * because somebody else said they would send it.
    */
   private async sendOnce(level: number, round: number, notices: readonly ApprovalNotice[]): Promise<void> {
     const { store } = this.deps;
+    // This step's own claims: a claim whose response was lost, sent again by the SDK, is still ours.
+    const claimant = randomBytes(12).toString('base64url');
     for (const n of notices) {
       if (n.kind === 'outcome') continue;
       const k = { transferId: n.transfer.transferId, level, kind: n.kind, round, to: n.to.id };
       const now = this.deps.clock.now();
       const stale = new Date(now.getTime() - CLAIM_STALE_MS).toISOString();
-      if (!(await store.claimNotice(k, now.toISOString(), stale))) continue;
+      if (!(await store.claimNotice(k, now.toISOString(), stale, claimant))) {
+        const held = (await store.noticesOf(k.transferId, level)).find(
+          (o) => o.kind === k.kind && o.round === k.round && o.to === k.to,
+        );
+        if (!held || held.state === 'sent') continue;
+        throw new WorkflowError(
+          WORKFLOW_ERRORS.noticeNotSent,
+          `${n.kind} notice to ${n.to.id} (level ${level}) is being sent by another attempt since ${held.at}; it is taken over if not sent within ${CLAIM_STALE_MS / 60_000} minutes`,
+        );
+      }
       try {
         await this.deps.notifier.send([n]);
       } catch (e) {

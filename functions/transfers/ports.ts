@@ -270,10 +270,11 @@ export interface TransferStore {
   /** A level as decided so far (undefined before its first decision). */
   levelState(transferId: string, level: number): Promise<LevelState | undefined>;
   /**
-   * Claims the sending of one notice: true when this caller is to send it (nobody claimed it, or a
-   * claim older than `staleBefore` never finished); false when it was sent or is being sent.
+   * Claims the sending of one notice: true when this caller is to send it (nobody claimed it, a
+   * claim older than `staleBefore` never finished, or the claim is already `claimant`'s: a write
+   * whose response was lost and that the SDK sent again); false when it was sent or is being sent.
    */
-  claimNotice(k: OutboxKey, claimedAt: string, staleBefore: string): Promise<boolean>;
+  claimNotice(k: OutboxKey, claimedAt: string, staleBefore: string, claimant?: string): Promise<boolean>;
   /** Marks a claimed notice sent. */
   noticeSent(k: OutboxKey, sentAt: string): Promise<void>;
   /** Gives a claim up after the send failed, so that a retry sends it. */

@@ -161,7 +161,7 @@ interface Failure {
  * Watches `inbox/<kind>/` and `inbox/profile/<name>/` like the bucket notification does: a file
  * whose size and mtime held still for one poll is handed to the ingest handler as an S3 event.
  * The object "version" is its mtime and size, so an unchanged file is never ingested twice (the
- * handler's idempotency record says so) and an edited one is.
+ * upload's claim in the store says so) and an edited one is.
  *
  * A file whose ingest fails is tried again after 2, 4, 8 and 16 s, then moved to
  * `inbox/failed/<key>` with `<key>.reason.txt` beside it, as the queue's DLQ takes the message on

@@ -110,7 +110,7 @@ describe('an alert is notified once however many evaluations run at once', () =>
   it('a notifier failing half-way, then the retry: each alert told exactly once', async () => {
     const ids = customersOf(ROUNDS);
     const sent: Notification[] = [];
-    let left = 3;
+    let left = 1; // the first told, then the topic fails (three alerts open here)
     const failing: AlertNotifier = {
       notify: async (ns) => {
         for (const n of ns) {

@@ -742,4 +742,18 @@ describe('DynamoTransferStore: one outcome per level', () => {
     ]);
     expect(await store.noticesOf('TR-OUTBOX', 1)).toEqual([]);
   });
+
+  it("a claim is its claimant's again (the put went through, its response was lost), nobody else's until stale", async () => {
+    const k = { transferId: 'TR-OUTBOX-LOST', level: 1, kind: 'approve' as const, round: 0, to: 'carla' };
+    const at = '2026-11-24T09:00:00.000Z';
+    const stale = '2026-11-24T08:58:00.000Z';
+    expect(await store.claimNotice(k, at, stale, 'step-a')).toBe(true);
+    // The SDK sends the same put again after a lost response: still step-a's to send.
+    expect(await store.claimNotice(k, at, stale, 'step-a')).toBe(true);
+    expect(await store.claimNotice(k, at, stale, 'step-b')).toBe(false);
+    expect(await store.claimNotice(k, at, stale)).toBe(false);
+    await store.noticeSent(k, '2026-11-24T09:00:01.000Z');
+    // Sent: not even its claimant sends it again.
+    expect(await store.claimNotice(k, at, stale, 'step-a')).toBe(false);
+  });
 });
