@@ -430,6 +430,7 @@ export class DynamoTransferStore implements TransferStore {
       `${p.name('via')} = ${p.value(d.via)}`,
     ];
     if (d.comment !== undefined) set.push(`${p.name('comment')} = ${p.value(d.comment)}`);
+    if (d.claimant !== undefined) set.push(`${p.name('claimant')} = ${p.value(d.claimant)}`);
     const condition = `attribute_exists(pk) AND ${p.name('status')} = ${p.value('pending', ':pending')}`;
     try {
       const out = await this.client.send(
@@ -448,12 +449,7 @@ export class DynamoTransferStore implements TransferStore {
       if (!isConditionFailure(e)) throw e;
       const current = await this.getApproval(transferId, approvalId);
       // This very write, gone through with its response lost and sent again by the SDK.
-      if (
-        current &&
-        current.status === d.status &&
-        current.decidedAt === d.decidedAt &&
-        current.via === d.via
-      )
+      if (current && d.claimant !== undefined && current.claimant === d.claimant)
         return { ok: true, approval: current };
       return { ok: false, current };
     }
@@ -501,25 +497,34 @@ export class DynamoTransferStore implements TransferStore {
     level: number,
     required: number,
     approval: { readonly approvalId: string; readonly approver: string },
-    d: { readonly status: Decision; readonly decidedAt: string },
+    d: { readonly status: Decision; readonly decidedAt: string; readonly claimant?: string | undefined },
   ): Promise<LevelDecideResult> {
     for (let attempt = 1; attempt <= LEVEL_ATTEMPTS; attempt++) {
       const cur = await this.levelState(transferId, level);
       // This very decision on the record already: a put that went through with its response lost
       // (the SDK sent it again and the condition failed). It is ours, not another's.
       const mine =
-        d.status === 'approved'
-          ? cur?.approvedBy.some((a) => a.approvalId === approval.approvalId && a.at === d.decidedAt)
+        d.claimant !== undefined &&
+        (d.status === 'approved'
+          ? cur?.approvedBy.some((a) => a.approvalId === approval.approvalId && a.claimant === d.claimant)
           : cur?.outcome === 'rejected' &&
             cur.decidedApproval === approval.approvalId &&
-            cur.decidedAt === d.decidedAt;
+            cur.claimant === d.claimant);
       if (cur && mine) return { ok: true, state: cur };
       if (cur?.outcome || cur?.approvedBy.some((a) => a.approvalId === approval.approvalId))
         return { ok: false, state: cur };
       const counted = cur?.approvedBy ?? [];
       const approvedBy =
         d.status === 'approved'
-          ? [...counted, { approvalId: approval.approvalId, approver: approval.approver, at: d.decidedAt }]
+          ? [
+              ...counted,
+              {
+                approvalId: approval.approvalId,
+                approver: approval.approver,
+                at: d.decidedAt,
+                ...(d.claimant ? { claimant: d.claimant } : {}),
+              },
+            ]
           : counted;
       const ends = d.status === 'rejected' || approvedBy.length >= required;
       const next: LevelState = {
@@ -531,6 +536,7 @@ export class DynamoTransferStore implements TransferStore {
               decidedBy: approval.approver,
               decidedApproval: approval.approvalId,
               decidedAt: d.decidedAt,
+              ...(d.claimant ? { claimant: d.claimant } : {}),
             }
           : {}),
       };

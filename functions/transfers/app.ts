@@ -947,12 +947,14 @@ export class TransferApp {
     // The level first: one conditional write on the level's record decides which decision
     // completes or ends it. Only then is the approval itself marked (conditional on pending).
     const decidedAt = this.now();
+    // This request's own mark on its writes (a lost response resent is its own; a second click is not).
+    const claimant = randomBytes(9).toString('base64url');
     const claimed = await this.deps.store.decideLevel(
       transfer.transferId,
       approval.level,
       required,
       { approvalId: approval.approvalId, approver: approval.approver },
-      { status: decision, decidedAt },
+      { status: decision, decidedAt, claimant },
     );
     if (!claimed.ok) return this.levelDecided(transfer, claimed.state, approval, who);
     const r = await this.deps.store.decide(transfer.transferId, approval.approvalId, {
@@ -960,6 +962,7 @@ export class TransferApp {
       decidedAt,
       comment: comment?.trim() || undefined,
       via,
+      claimant,
     });
     if (!r.ok) {
       // Voided meanwhile by a recall or an expiry, which closed the transfer first.

@@ -126,6 +126,8 @@ export interface Approval {
   readonly comment?: string | undefined;
   /** The channel the decision came through. */
   readonly via?: 'email' | 'slack' | undefined;
+  /** The request that decided it (see DecisionRecord.claimant). */
+  readonly claimant?: string | undefined;
   /** Why it was voided (another approver rejected, recalled, expired, level complete). */
   readonly voidReason?: string | undefined;
 }
@@ -146,6 +148,11 @@ export interface DecisionRecord {
   readonly decidedAt: string;
   readonly comment?: string | undefined;
   readonly via: 'email' | 'slack';
+  /**
+   * The one request that made this decision (random): a write of it that went through with its
+   * response lost, sent again by the SDK, is known as its own, and a second click is not.
+   */
+  readonly claimant?: string | undefined;
 }
 
 /** The level a notice is about: its number, of how many, its name and the approvals it needs. */
@@ -168,12 +175,16 @@ export interface LevelState {
     readonly approvalId: string;
     readonly approver: string;
     readonly at: string;
+    /** The request that counted it (see DecisionRecord.claimant). */
+    readonly claimant?: string | undefined;
   }[];
   /** Set once, by the approval that completed the level or the rejection that ended it. */
   readonly outcome?: Decision | undefined;
   readonly decidedBy?: string | undefined;
   readonly decidedApproval?: string | undefined;
   readonly decidedAt?: string | undefined;
+  /** The request that ended the level (see DecisionRecord.claimant). */
+  readonly claimant?: string | undefined;
 }
 
 export type LevelDecideResult =
@@ -265,7 +276,7 @@ export interface TransferStore {
     level: number,
     required: number,
     approval: { readonly approvalId: string; readonly approver: string },
-    d: { readonly status: Decision; readonly decidedAt: string },
+    d: { readonly status: Decision; readonly decidedAt: string; readonly claimant?: string | undefined },
   ): Promise<LevelDecideResult>;
   /** A level as decided so far (undefined before its first decision). */
   levelState(transferId: string, level: number): Promise<LevelState | undefined>;
