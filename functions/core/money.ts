@@ -160,6 +160,26 @@ export function formatMinor(amount: number, currency: string): string {
   return `${negative ? '-' : ''}${major}.${minor}`;
 }
 
+/** Groups the integer digits of a plain decimal string by thousands: "-1234567.50" -> "-1,234,567.50". */
+export function groupDigits(decimal: string): string {
+  const negative = decimal.startsWith('-');
+  const s = negative ? decimal.slice(1) : decimal;
+  const dot = s.indexOf('.');
+  const int = dot < 0 ? s : s.slice(0, dot);
+  const frac = dot < 0 ? '' : s.slice(dot);
+  return `${negative ? '-' : ''}${int.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${frac}`;
+}
+
+/**
+ * The one way a person reads an amount, in a sentence or a table, on every surface (console,
+ * CLI, emails, Slack, reports): grouped digits, the currency's own decimals, then its ISO code.
+ * 35376034 GBP -> "353,760.34 GBP"; -5000 JPY -> "-5,000 JPY". APIs carry `formatMinor`'s plain
+ * decimal string instead (see README "Money").
+ */
+export function formatMoney(amount: number, currency: string): string {
+  return `${groupDigits(formatMinor(amount, currency))} ${currency}`;
+}
+
 /** An exchange rate held exactly: value = units / 10^scale (quote currency per one base unit). */
 export interface Rate {
   readonly units: bigint;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { type IsoDate, isoDateOrNull, parseDate } from '../../functions/core/dates.ts';
-import { formatMinor } from '../../functions/core/money.ts';
+import { formatMinor, groupDigits } from '../../functions/core/money.ts';
 import {
   BadCursorError,
   grouped,
@@ -263,14 +263,6 @@ ${body}
 // Formatting
 
 /** "1234567.50" -> "1,234,567.50" (display only; the JSON keeps the plain decimal). */
-function groupDigits(decimal: string): string {
-  const negative = decimal.startsWith('-');
-  const s = negative ? decimal.slice(1) : decimal;
-  const dot = s.indexOf('.');
-  const int = dot < 0 ? s : s.slice(0, dot);
-  const frac = dot < 0 ? '' : s.slice(dot);
-  return `${negative ? '-' : ''}${int.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${frac}`;
-}
 
 const isZero = (decimal: string) => /^-?0*(\.0*)?$/.test(decimal);
 

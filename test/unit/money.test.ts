@@ -5,6 +5,7 @@ import {
   CANONICAL_NUMBER_STYLE,
   convertMinor,
   formatMinor,
+  formatMoney,
   formatRate,
   minorUnitsOfNumber,
   parseMinorUnits,
@@ -229,6 +230,18 @@ describe('formatMinor', () => {
     [123, 'XXX', '1.23'],
   ])('%i %s -> %s', (amount, currency, text) => {
     expect(formatMinor(amount, currency)).toBe(text);
+  });
+});
+
+describe('formatMoney: how a person reads an amount', () => {
+  it("groups thousands, keeps the currency's decimals and names the currency", () => {
+    expect(formatMoney(35376034, 'GBP')).toBe('353,760.34 GBP');
+    expect(formatMoney(150000000, 'CNY')).toBe('1,500,000.00 CNY');
+    expect(formatMoney(-5000, 'JPY')).toBe('-5,000 JPY');
+    expect(formatMoney(5, 'EUR')).toBe('0.05 EUR');
+    expect(formatMoney(-99, 'USD')).toBe('-0.99 USD');
+    expect(formatMoney(1234567891, 'KWD')).toBe('1,234,567.891 KWD');
+    expect(formatMoney(0, 'EUR')).toBe('0.00 EUR');
   });
 });
 
