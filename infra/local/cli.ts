@@ -43,7 +43,7 @@ import {
   loadApprovalPolicy,
   publishConsole,
 } from './cli-transfers.ts';
-import { startConsole } from './console.ts';
+import { startConsole } from './console/index.ts';
 import { demoFiles } from './demo.ts';
 import { LocalEvaluator } from './evaluator.ts';
 import { FileReportSink, InboxObjectStore, OutboxNotifier } from './files.ts';

@@ -28,7 +28,7 @@ import type {
 import type { DueCustomer, Review } from '../../functions/reviews/review.ts';
 import { reviewSummary } from '../../functions/reviews/summary.ts';
 import { localAudit } from './audit-key.ts';
-import type { ConsoleReviews } from './console-reviews.ts';
+import type { ConsoleReviews } from './console/index.ts';
 import { withCrashPoints } from './resume.ts';
 import { batchesOf, distributedToInline, LOCAL_ITEM_READER, substitute, taskStates } from './workflow.ts';
 

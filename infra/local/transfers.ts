@@ -27,7 +27,7 @@ import { approvalEmail, approvalSlackMessage, parseEml, toEml } from '../../func
 import type { ApprovalNotice, ApprovalNotifier } from '../../functions/transfers/ports.ts';
 import type { WorkflowPort } from '../../functions/transfers/workflow.ts';
 import { localAudit } from './audit-key.ts';
-import type { ConsoleTransfers } from './console.ts';
+import type { ConsoleTransfers } from './console/index.ts';
 import { localMetrics } from './metrics.ts';
 import { transferCrashPoints, transferEntry } from './resume.ts';
 import { LocalWorkflow } from './workflow.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishConsole } from '../../infra/local/cli-transfers.ts';
-import type { RunningConsole } from '../../infra/local/console.ts';
+import type { RunningConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import type { LocalTransfers } from '../../infra/local/transfers.ts';
 import { sentinel } from './cli-run.ts';

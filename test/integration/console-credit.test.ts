@@ -6,7 +6,7 @@ import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { loadPolicy } from '../../infra/local/cli-credit.ts';
-import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { memoryUpload } from './helpers.ts';
 import { rows, text } from './pages.ts';

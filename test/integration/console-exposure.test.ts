@@ -10,7 +10,7 @@ import type { TRANSFER_TYPES } from '../../functions/transfers/request.ts';
 /** The types a person requests (a review's limit changes are covered by the review tests). */
 type TransferType = (typeof TRANSFER_TYPES)[number];
 
-import type { RunningConsole } from '../../infra/local/console.ts';
+import type { RunningConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { type LocalTransfers, listMail } from '../../infra/local/transfers.ts';
 import { text } from './pages.ts';

@@ -8,7 +8,7 @@ import type { IngestRun } from '../../functions/ingest/ports.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import type { Transfer } from '../../functions/transfers/ports.ts';
-import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
 import { LocalEvaluator } from '../../infra/local/evaluator.ts';
 import { InboxObjectStore, OutboxNotifier } from '../../infra/local/files.ts';
 import { InboxWatcher, localIngestHandler } from '../../infra/local/inbox.ts';

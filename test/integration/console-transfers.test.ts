@@ -8,7 +8,7 @@ import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
-import type { RunningConsole } from '../../infra/local/console.ts';
+import type { RunningConsole } from '../../infra/local/console/index.ts';
 import { demoFiles } from '../../infra/local/demo.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { type LocalTransfers, listMail } from '../../infra/local/transfers.ts';

@@ -4,7 +4,7 @@ import { ingest } from '../../functions/ingest/pipeline.ts';
 import type { IngestRun } from '../../functions/ingest/ports.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { rowStarting, rows, text } from './pages.ts';
 

@@ -17,7 +17,7 @@ import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { ReviewApp } from '../../functions/reviews/app.ts';
 import { type DueCustomer, failedReview, type ReviewState } from '../../functions/reviews/review.ts';
 import { loadPolicy } from '../../infra/local/cli-credit.ts';
-import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
 import { opsSummary } from '../../infra/local/ops.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { sentinel } from './cli-run.ts';

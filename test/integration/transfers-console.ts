@@ -3,7 +3,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { type Policy, policyInForce } from '../../functions/credit/policy.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
-import { type ConsoleOptions, type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import { type ConsoleOptions, type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
 import type { LocalEnv } from '../../infra/local/runtime.ts';
 import { consoleTransfers, type LocalTransfers, localTransfers } from '../../infra/local/transfers.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';

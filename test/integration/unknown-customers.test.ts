@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProfile, profileForKind } from '../../functions/ingest/profile.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { type RunningConsole, startConsole } from '../../infra/local/console.ts';
+import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
 import { sentinel } from './cli-run.ts';
 import { type Harness, harness, rejectRows } from './helpers.ts';
 import { rows, text } from './pages.ts';

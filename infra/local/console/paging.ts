@@ -1,5 +1,6 @@
-import { type Page, rangeText } from '../../functions/core/paging.ts';
-import { type Html, HttpProblem, html } from './console.ts';
+import { type Page, rangeText } from '../../../functions/core/paging.ts';
+import { type Html, html } from './layout.ts';
+import { HttpProblem } from './shared.ts';
 
 /**
  * The console's lists a page at a time: each says which part of how many it shows ("showing

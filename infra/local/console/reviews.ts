@@ -1,11 +1,15 @@
-import type { IsoDate } from '../../functions/core/dates.ts';
-import { formatMinor } from '../../functions/core/money.ts';
-import { grouped, type Page, type PageRequest } from '../../functions/core/paging.ts';
-import { PREVIEW_APPROVAL_WORDS, type ReviewPreview } from '../../functions/reviews/app.ts';
-import type { ReviewRun } from '../../functions/reviews/ports.ts';
-import type { Review, ReviewState } from '../../functions/reviews/review.ts';
-import { type Html, html } from './console.ts';
-import { hrefWith, pagerHtml, shownHtml } from './console-paging.ts';
+import type { IncomingMessage } from 'node:http';
+import type { IsoDate } from '../../../functions/core/dates.ts';
+import { isoDateOrNull } from '../../../functions/core/dates.ts';
+import { formatMinor } from '../../../functions/core/money.ts';
+import { grouped, type Page, type PageRequest } from '../../../functions/core/paging.ts';
+import { PREVIEW_APPROVAL_WORDS, type ReviewPreview } from '../../../functions/reviews/app.ts';
+import type { ReviewRun } from '../../../functions/reviews/ports.ts';
+import type { Review, ReviewState } from '../../../functions/reviews/review.ts';
+import { type Html, html } from './layout.ts';
+import type { ConsoleOptions } from './options.ts';
+import { hrefWith, pagerHtml, shownHtml } from './paging.ts';
+import { FORM_TYPE, htmlReply, jsonReply, problem, type Reply, readBody } from './shared.ts';
 
 /**
  * The console's review pages: the runs (with a form to run one now), a run with every customer it
@@ -35,19 +39,19 @@ export interface ConsoleReviews {
 
 export const reviewHref = (runId: string) => `/reviews/${encodeURIComponent(runId)}`;
 
-const amount = (v: number | undefined, ccy: string | undefined) =>
+export const amount = (v: number | undefined, ccy: string | undefined) =>
   v === undefined || !ccy
     ? html`<span class="muted">—</span>`
     : html`${formatMinor(v, ccy)} <span class="ccy">${ccy}</span>`;
 
-const OUTCOME_WORDS: Record<string, string> = {
+export const OUTCOME_WORDS: Record<string, string> = {
   cut: 'limit cut',
   raise: 'limit raised',
   approval: 'approval asked',
   keep: 'limit kept',
 };
 
-function outcomeCell(r: Review): Html {
+export function outcomeCell(r: Review): Html {
   if (r.status === 'failed') return html`<td class="late">failed: ${r.error ?? ''}</td>`;
   const words = OUTCOME_WORDS[r.outcome ?? ''] ?? '';
   return r.outcome === 'approval' && r.transferId
@@ -55,7 +59,7 @@ function outcomeCell(r: Review): Html {
     : html`<td>${words}</td>`;
 }
 
-const ratingText = (r: Review) =>
+export const ratingText = (r: Review) =>
   r.previous && r.rating && r.previous.rating !== r.rating
     ? `${r.previous.rating} → ${r.rating}`
     : (r.rating ?? '—');
@@ -63,7 +67,7 @@ const ratingText = (r: Review) =>
 export const RUNS_PAGE = 50;
 export const REVIEWS_PAGE = 200;
 /** A customer's reviews shown on its page; the JSON has them all. */
-const CUSTOMER_REVIEWS_SHOWN = 20;
+export const CUSTOMER_REVIEWS_SHOWN = 20;
 
 export function reviewsPage(page: Page<ReviewRun>, today: IsoDate, problem?: string): Html {
   const runs = page.items;
@@ -126,14 +130,14 @@ ${outcomeCell(r)}<td>${r.nextReviewOn ?? '—'}</td><td>${r.attention ? 'yes' : 
 ${pagerHtml(page, (after) => href(after))}`;
 }
 
-const DECISION_WORDS: Record<string, string> = {
+export const DECISION_WORDS: Record<string, string> = {
   cut: 'cut at once',
   raise: 'raised at once',
   approval: 'asked for approval',
   keep: 'kept',
 };
 
-const changeRow = (r: Review) => {
+export const changeRow = (r: Review) => {
   const to = r.outcome === 'approval' ? r.askedLimit : r.limitAfter;
   return html`<tr><td><a href="/customers/${encodeURIComponent(r.customerId)}?asOf=${r.asOf}">${r.customerId}</a>${r.name && r.name !== r.customerId ? html` <span class="muted">${r.name}</span>` : ''}</td>
 <td>${ratingText(r)}</td><td>${r.status === 'failed' ? 'failed' : (DECISION_WORDS[r.outcome ?? ''] ?? '')}</td>
@@ -142,7 +146,7 @@ const changeRow = (r: Review) => {
 <td class="wide">${r.status === 'failed' ? (r.error ?? '') : (r.decision ?? '')}</td></tr>`;
 };
 
-const changeTable = (rows: readonly Review[]) =>
+export const changeTable = (rows: readonly Review[]) =>
   html`<div class="wrap"><table><thead><tr><th>Customer</th><th>Rating</th><th>Would be</th><th class="num">Limit now</th><th class="num">Limit after</th><th class="num">Exposure</th><th class="num">Overdue</th><th>Why</th></tr></thead>
 <tbody>${rows.map(changeRow)}</tbody></table></div>`;
 
@@ -195,4 +199,81 @@ ${
             html`<tr><td><a href="${reviewHref(r.runId)}">${r.asOf}</a></td><td>${ratingText(r)}</td><td class="num">${amount(r.currentLimit, r.currency)}</td><td class="num">${amount(r.limitAfter, r.currency)}</td>${outcomeCell(r)}<td class="text">${r.decision ?? r.error ?? ''}</td></tr>`,
         )}</tbody></table>`
 }</section>`;
+}
+
+/** GET /reviews/<run>/report.csv|.html: the run's report as written to the outbox. */
+export async function reviewReport(opts: ConsoleOptions, runId: string, file: string): Promise<Reply> {
+  const kind = file === 'report.csv' ? 'csv' : file === 'report.html' ? 'html' : undefined;
+  if (!opts.reviews || !kind) return problem(404, 'There is no page at this address.', false);
+  const body = await opts.reviews.report(runId, kind);
+  if (body === undefined) return problem(404, `Review run "${runId}" has no report yet.`, false);
+  return kind === 'csv'
+    ? {
+        status: 200,
+        type: 'text',
+        body,
+        headers: {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="${runId.replace(/[^\w.-]/g, '_')}.csv"`,
+        },
+      }
+    : // The report is a standalone page with its own inline style: its own policy, still no script.
+      {
+        status: 200,
+        type: 'html',
+        body,
+        headers: {
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        },
+      };
+}
+
+/**
+ * POST /reviews/run (the Reviews page's form: 303 to the run) or /api/reviews/runs (JSON, what
+ * `sentinel review run` sends: {asOf?, runId?} to run or resume).
+ */
+export async function runReview(
+  opts: ConsoleOptions,
+  r: ConsoleReviews,
+  req: IncomingMessage,
+  api: boolean,
+): Promise<Reply> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  const body = await readBody(req);
+  let asOf: string | undefined;
+  let runId: string | undefined;
+  if (api) {
+    let input: { asOf?: unknown; runId?: unknown };
+    try {
+      input = body.trim() === '' ? {} : (JSON.parse(body) as typeof input);
+    } catch {
+      return problem(400, 'The body is not JSON.', true);
+    }
+    asOf = typeof input.asOf === 'string' ? input.asOf : undefined;
+    runId = typeof input.runId === 'string' && input.runId !== '' ? input.runId : undefined;
+  } else {
+    if (type !== FORM_TYPE)
+      return problem(415, `Send the form as ${FORM_TYPE}, as the Reviews page does.`, false);
+    const form = new URLSearchParams(body);
+    asOf = form.get('asOf')?.trim() || undefined;
+    // A person runs a review from its preview: anything else is sent to the preview first.
+    if (form.get('confirmed') !== 'yes' && (asOf === undefined || isoDateOrNull(asOf) !== null)) {
+      const location = `/reviews/preview?asOf=${encodeURIComponent(asOf ?? opts.today())}`;
+      return { status: 303, type: 'text', body: `Preview first: ${location}\n`, headers: { location } };
+    }
+  }
+  if (asOf !== undefined && isoDateOrNull(asOf) === null) {
+    const message = `"${asOf}" is not a date (YYYY-MM-DD). No review was run.`;
+    if (api) return problem(400, message, true);
+    return htmlReply(
+      400,
+      'Reviews',
+      reviewsPage(await r.list({ size: RUNS_PAGE }), opts.today(), message),
+      'reviews',
+    );
+  }
+  const out = await r.run(asOf, runId);
+  if (api) return jsonReply(200, out);
+  const location = reviewHref(out.run.runId);
+  return { status: 303, type: 'text', body: `Reviewed: ${location}\n`, headers: { location } };
 }

@@ -1,5 +1,5 @@
-import { type Html, html } from './console.ts';
-import { durationMs, durationSeconds, type OpsDay, type OpsSummary, type Percentiles } from './ops.ts';
+import { durationMs, durationSeconds, type OpsDay, type OpsSummary, type Percentiles } from '../ops.ts';
+import { type Html, html } from './layout.ts';
 
 /**
  * The console's /ops page: the local stand-in for the CloudWatch dashboard. Charts are inline SVG
@@ -8,7 +8,7 @@ import { durationMs, durationSeconds, type OpsDay, type OpsSummary, type Percent
  * table under it holds the same numbers.
  */
 
-const COLORS = {
+export const COLORS = {
   ingested: '#1f5fbf',
   rejected: '#a8261b',
   axis: '#b8bec8',
@@ -19,9 +19,9 @@ const COLORS = {
   critical: '#7a1a12',
 } as const;
 
-const count = (n: number) => n.toLocaleString('en-US');
-const ratio = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
-const spread = (p: Percentiles, fmt: (v: number | null) => string) =>
+export const count = (n: number) => n.toLocaleString('en-US');
+export const ratio = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
+export const spread = (p: Percentiles, fmt: (v: number | null) => string) =>
   p.count === 0
     ? html`<span class="muted">none yet</span>`
     : html`p50 ${fmt(p.p50)} · p95 ${fmt(p.p95)} <span class="muted">(${count(p.count)})</span>`;
@@ -34,7 +34,7 @@ export function niceMax(v: number): number {
   return 10 * power;
 }
 
-const attr = (n: number) => String(Math.round(n * 10) / 10);
+export const attr = (n: number) => String(Math.round(n * 10) / 10);
 
 /** Rows ingested and rejected per day: two bars a day, on one scale. */
 export function rowsChart(days: readonly OpsDay[]): Html {
@@ -101,10 +101,10 @@ ${entries.map(([k, v], i) => {
 </svg>`;
 }
 
-const figure = (id: string, label: string, value: Html | string, hint?: Html | string) =>
+export const figure = (id: string, label: string, value: Html | string, hint?: Html | string) =>
   html`<dt>${label}</dt><dd id="${id}">${value}${hint ? html` <span class="muted">${hint}</span>` : ''}</dd>`;
 
-const orNone = (n: number | null, none = '—') => (n === null ? none : count(n));
+export const orNone = (n: number | null, none = '—') => (n === null ? none : count(n));
 
 export function opsPage(s: OpsSummary): Html {
   const { ingest, alerts, transfers, reviews, deadLetter } = s;

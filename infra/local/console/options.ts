@@ -1,0 +1,64 @@
+import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
+import type { Page, PageRequest } from '../../../functions/core/paging.ts';
+import type { Policy } from '../../../functions/credit/policy.ts';
+import type { ReceivablesQueries } from '../../../functions/receivables/queries.ts';
+import type { RequestOutcome, TransferApp } from '../../../functions/transfers/app.ts';
+import type { HttpRequest, HttpResponse } from '../../../functions/transfers/http.ts';
+import type { Approval, Transfer } from '../../../functions/transfers/ports.ts';
+import type { OpsSummary } from '../ops.ts';
+import type { OutboxMail } from '../transfers.ts';
+import type { ConsoleReviews } from './reviews.ts';
+
+/** What the console is given: the stores and applications it shows and acts through. */
+export interface ConsoleOptions {
+  readonly queries: ReceivablesQueries;
+  /** The credit side: alerts and live assessments. Without it /alerts says it is not available. */
+  readonly credit?: ConsoleCredit;
+  /** The finance team's "today" as an ISO date: the default `asOf`. */
+  readonly today: () => string;
+  /** Transfer approvals: the approval pages, Slack's endpoint and the transfers API, and the outbox. */
+  readonly transfers?: ConsoleTransfers;
+  /** Periodic reviews: the runs, a run's customers and report, the form that runs one. */
+  readonly reviews?: ConsoleReviews;
+  /** The ops figures (metrics and live counts) of `/ops`. Without it /ops says it is not available. */
+  readonly ops?: () => Promise<OpsSummary>;
+  /** @default 8787; 0 picks a free port */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+}
+
+export interface ConsoleCredit {
+  /** Read only: the console never stores an assessment or an alert. */
+  readonly store: Pick<
+    DynamoStore,
+    'alertsPage' | 'activeAlertCounts' | 'loadCustomerPartition' | 'getCustomers' | 'listCustomerIds'
+  >;
+  /** The policy in force, read on every request (so `sentinel policy set` shows at once). */
+  readonly policy: () => Promise<Policy>;
+}
+
+export interface ConsoleTransfers {
+  /** The same handler the approval and transfers Lambdas run. */
+  readonly http: (req: HttpRequest) => Promise<HttpResponse>;
+  /** A page of the transfers, newest first, with how many there are. */
+  readonly page: (req: PageRequest) => Promise<Page<Transfer>>;
+  /** A page of the outbox's emails, newest first (`page` from 1). */
+  readonly mail: (page: number, size: number) => Promise<Page<OutboxMail>>;
+  /** Validates, records and starts a transfer request (the console's form). */
+  readonly request: (input: unknown) => Promise<RequestOutcome>;
+  /** A transfer and its approvals (the console's transfer page). */
+  readonly show: (transferId: string) => Promise<{ transfer: Transfer; approvals: Approval[] } | undefined>;
+  /** Finance marks an approved transfer paid (the transfer page's form). */
+  readonly markPaid: TransferApp['markPaid'];
+}
+
+export interface RunningConsole {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const SETTLED_SHOWN = 200;
+export const OPEN_SHOWN = 1000;
+export const DEFAULT_RUNS = 50;
+export const MAX_RUNS = 1000;

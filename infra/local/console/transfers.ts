@@ -1,0 +1,452 @@
+import type { IncomingMessage } from 'node:http';
+import type { IsoDate } from '../../../functions/core/dates.ts';
+import { grouped, type Page } from '../../../functions/core/paging.ts';
+import { asOfFile, creditFileOf } from '../../../functions/credit/evaluate.ts';
+import { type ExposureStanding, exposureStanding } from '../../../functions/transfers/exposure.ts';
+import { evidenceHtml } from '../../../functions/transfers/messages.ts';
+import type { Approval, Transfer } from '../../../functions/transfers/ports.ts';
+import { REQUEST_FIELDS, TRANSFER_TYPES, type TransferType } from '../../../functions/transfers/request.ts';
+import type { OutboxMail } from '../transfers.ts';
+import { Html, html, kv, type Part } from './layout.ts';
+import type { ConsoleOptions, ConsoleTransfers } from './options.ts';
+import { hrefWith, pagerHtml, shownHtml } from './paging.ts';
+import {
+  customerHref,
+  FORM_TYPE,
+  htmlReply,
+  instant,
+  minorCell,
+  money,
+  problem,
+  type Reply,
+  readBody,
+} from './shared.ts';
+
+/** Where a transfer stands in its customer's exposure as of `asOf`, from the credit file when the console has it. */
+export async function standingOf(
+  opts: ConsoleOptions,
+  t: Transfer,
+  asOf: IsoDate,
+): Promise<ExposureStanding> {
+  if (!opts.credit) return exposureStanding(t, asOf);
+  const id = t.request.customerId;
+  const [part, policy] = await Promise.all([
+    opts.credit.store.loadCustomerPartition(id),
+    opts.credit.policy(),
+  ]);
+  return exposureStanding(t, asOf, { file: asOfFile(creditFileOf(id, part), asOf), policy });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transfers and the outbox
+
+export const TYPE_LABELS: Record<TransferType, string> = {
+  refund: 'Refund',
+  overpayment_return: 'Overpayment return',
+  rebate: 'Rebate',
+  credit_release: 'Credit release',
+  bank_account_change: 'Bank account change',
+  limit_decrease: 'Limit decrease',
+  limit_batch: 'Limit changes (batch)',
+};
+
+export const typeLabel = (type: string) => TYPE_LABELS[type as TransferType] ?? type.replace(/_/g, ' ');
+
+export const transferHref = (id: string) => `/transfers/${encodeURIComponent(id)}`;
+export const transferJsonHref = (id: string) => `/api/transfers/${encodeURIComponent(id)}`;
+
+/** The status as a badge, with the level waiting while pending. */
+export const transferStatus = (t: Transfer) =>
+  html`<span class="badge ${t.status === 'approved' ? 'ok' : t.status === 'pending' ? '' : 'bad'}">${t.status}</span>${t.status === 'pending' && t.level ? html` level ${t.level} of ${t.levels?.length ?? t.level}` : ''}`;
+
+export type RequestField = (typeof REQUEST_FIELDS)[number];
+export const isField = (f: string): f is RequestField => (REQUEST_FIELDS as readonly string[]).includes(f);
+export type RequestValues = Record<RequestField, string>;
+
+export const FIELD_LABELS: Record<RequestField, string> = {
+  customerId: 'Customer id',
+  type: 'Type',
+  amount: 'Amount',
+  currency: 'Currency',
+  beneficiaryName: 'Beneficiary name',
+  beneficiaryAccount: 'Beneficiary account',
+  reason: 'Reason',
+  requester: 'Requester',
+};
+
+export const FIELD_HINTS: Partial<Record<RequestField, string>> = {
+  amount: 'In the currency below, e.g. 2500.00; leave it empty for a bank account change.',
+  currency: 'ISO 4217 code, e.g. EUR.',
+  beneficiaryAccount: 'An IBAN (its check digits are checked) or another account number.',
+  reason: 'Why the money goes out: the approvers read it.',
+  requester: 'Your id: you cannot approve your own request.',
+};
+
+export const EMPTY_REQUEST: RequestValues = {
+  customerId: '',
+  type: 'refund',
+  amount: '',
+  currency: 'EUR',
+  beneficiaryName: '',
+  beneficiaryAccount: '',
+  reason: '',
+  requester: '',
+};
+
+export type Issue = { readonly field: string; readonly message: string };
+
+/** What the form shows: the values (typed or defaults), the problems found, the known customers. */
+export interface RequestForm {
+  readonly values: RequestValues;
+  readonly issues: readonly Issue[];
+  readonly customers: readonly { readonly id: string; readonly name?: string | undefined }[];
+  /** How many customers are on file, when the suggestions are only the first of them. */
+  readonly customersOnFile?: number | undefined;
+}
+
+/** The form's values from a posted body: every field as text ("" when missing), nothing else. */
+export function requestValues(body: URLSearchParams): RequestValues {
+  const v = { ...EMPTY_REQUEST };
+  for (const f of REQUEST_FIELDS) v[f] = body.get(f) ?? '';
+  return v;
+}
+
+export function requestFormHtml({ values, issues, customers, customersOnFile }: RequestForm): Html {
+  const problems = (f: RequestField) => issues.filter((i) => i.field === f);
+  const invalid = (f: RequestField) =>
+    problems(f).length > 0 ? html` aria-invalid="true" aria-describedby="${`${f}-error`}"` : '';
+  const control = (f: RequestField): Html => {
+    const v = values[f];
+    switch (f) {
+      case 'type':
+        return html`<select id="type" name="type"${invalid(f)}>${TRANSFER_TYPES.map(
+          (t) => html`<option value="${t}"${new Html(t === v ? ' selected' : '')}>${TYPE_LABELS[t]}</option>`,
+        )}</select>`;
+      case 'reason':
+        return html`<textarea id="reason" name="reason" rows="3"${invalid(f)}>${v}</textarea>`;
+      case 'customerId':
+        return html`<input type="text" id="customerId" name="customerId" value="${v}" autocomplete="off"${new Html(customers.length > 0 ? ' list="known-customers"' : '')}${invalid(f)}>`;
+      case 'amount':
+        return html`<input type="text" id="amount" name="amount" value="${v}" inputmode="decimal" autocomplete="off"${invalid(f)}>`;
+      default:
+        return html`<input type="text" id="${f}" name="${f}" value="${v}" autocomplete="off"${invalid(f)}>`;
+    }
+  };
+  const fields = REQUEST_FIELDS.map((f) => {
+    const found = problems(f);
+    const hint =
+      f === 'customerId' && customersOnFile !== undefined && customersOnFile > customers.length
+        ? `Suggestions: the first ${grouped(customers.length)} of ${grouped(customersOnFile)} customers on file, by id; any id on file can be typed.`
+        : FIELD_HINTS[f];
+    return html`<label for="${f}">${FIELD_LABELS[f]}</label><div>${control(f)}</div>
+<div>${found.length > 0 ? html`<span class="err" id="${`${f}-error`}">${found.map((i) => i.message).join('; ')}</span>` : ''}${hint ? html`<span class="hint">${hint}</span>` : ''}</div>
+`;
+  });
+  const summary =
+    issues.length === 0
+      ? ''
+      : html`<div class="problem" id="request-problems" role="alert"><strong>The transfer was not requested: nothing was stored.</strong> Correct ${issues.length === 1 ? 'this' : `these ${issues.length}`} and send it again:
+<ul>${issues.map((i) =>
+          isField(i.field)
+            ? html`<li><a href="${`#${i.field}`}">${FIELD_LABELS[i.field]}</a> ${i.message}</li>`
+            : html`<li>${i.field} ${i.message}</li>`,
+        )}</ul></div>`;
+  const datalist =
+    customers.length === 0
+      ? ''
+      : html`<datalist id="known-customers">${customers.map((c) => html`<option value="${c.id}">${c.name ?? ''}</option>`)}</datalist>`;
+  return html`<section id="request"><h2>Request a transfer</h2>
+${summary}
+<form class="request" method="post" action="/transfers/new">
+${fields}<div class="actions"><button type="submit">Request the transfer</button></div>
+</form>
+${datalist}</section>`;
+}
+
+export const TRANSFERS_PAGE = 100;
+
+export function transfersPage(page: Page<Transfer>, form: RequestForm): Html {
+  const rows = page.items.map(
+    (
+      t,
+    ) => html`<tr><td><a href="${transferHref(t.transferId)}">${t.transferId}</a> <a class="muted" href="${transferJsonHref(t.transferId)}">JSON</a></td>
+<td>${instant(t.requestedAt)}</td><td><a href="${customerHref(t.request.customerId, t.requestedOn)}">${t.request.customerId}</a></td>
+<td>${typeLabel(t.request.type)}</td>${minorCell(t.request.amount, t.request.currency)}
+<td>${t.request.requester}</td><td>${transferStatus(t)}</td>
+<td>${(t.gate?.flags ?? []).join(', ') || '—'}</td><td>${t.outcome ?? ''}</td></tr>`,
+  );
+  return html`<h1>Transfers</h1>
+<p class="muted">Requested with the form below, <code>sentinel transfer request</code> or <code>POST /api/transfers</code>; approvers decide from the links in their emails (see the <a href="/outbox">outbox</a>) or on Slack.</p>
+${requestFormHtml(form)}
+<h2>Requested transfers (${grouped(page.total)})</h2>
+${
+  page.total === 0 && page.items.length === 0
+    ? html`<p>No transfer has been requested yet.</p>`
+    : html`${shownHtml(page, 'Transfers', 'newest first')}
+<div class="wrap"><table id="transfers"><thead><tr><th>Transfer</th><th>Requested</th><th>Customer</th><th>Type</th><th class="num">Amount</th><th>Requester</th><th>Status</th><th>Gate flags</th><th>Outcome</th></tr></thead><tbody>${rows}</tbody></table></div>
+${pagerHtml(page, (after) => hrefWith('/transfers', { after }))}`
+}`;
+}
+
+export const DATALIST_MAX = 1000;
+
+/**
+ * The customers on file for the form's datalist (ids and names), when the console has the store:
+ * the first `DATALIST_MAX` by id, and how many there are (the form says so when that is more).
+ */
+export async function knownCustomers(
+  opts: ConsoleOptions,
+): Promise<Pick<RequestForm, 'customers' | 'customersOnFile'>> {
+  if (!opts.credit) return { customers: [] };
+  const all = await opts.credit.store.listCustomerIds();
+  const ids = all.slice(0, DATALIST_MAX);
+  const found = await opts.credit.store.getCustomers(ids);
+  return { customers: ids.map((id) => ({ id, name: found.get(id)?.name })), customersOnFile: all.length };
+}
+
+/** The Transfers page: an empty form (200), or the form as sent with its problems (400). */
+export async function transfersReply(
+  opts: ConsoleOptions,
+  t: ConsoleTransfers,
+  refused?: { readonly values: RequestValues; readonly issues: readonly Issue[] },
+  after?: string,
+): Promise<Reply> {
+  const [list, customers] = await Promise.all([
+    t.page({ size: TRANSFERS_PAGE, after }),
+    knownCustomers(opts),
+  ]);
+  return htmlReply(
+    refused ? 400 : 200,
+    refused ? 'Transfer not requested' : 'Transfers',
+    transfersPage(list, {
+      values: refused?.values ?? EMPTY_REQUEST,
+      issues: refused?.issues ?? [],
+      ...customers,
+    }),
+    'transfers',
+  );
+}
+
+/** POST /transfers/new: the form's request; 303 to the new transfer's page, or the form again. */
+export async function requestTransfer(
+  opts: ConsoleOptions,
+  t: ConsoleTransfers,
+  req: IncomingMessage,
+): Promise<Reply> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== FORM_TYPE)
+    return problem(
+      415,
+      `Send the form as ${FORM_TYPE}, as the form on the Transfers page does. Nothing was stored.`,
+      false,
+    );
+  const values = requestValues(new URLSearchParams(await readBody(req)));
+  const r = await t.request({ ...values });
+  if (!r.ok) return transfersReply(opts, t, { values, issues: r.issues });
+  const location = transferHref(r.transfer.transferId);
+  return { status: 303, type: 'text', body: `Requested: ${location}\n`, headers: { location } };
+}
+
+/** POST /transfers/<id>/mark-paid: 303 back to the transfer page, or a page saying why not. */
+export async function markPaidForm(
+  t: ConsoleTransfers,
+  transferId: string,
+  req: IncomingMessage,
+): Promise<Reply> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== FORM_TYPE)
+    return problem(
+      415,
+      `Send the form as ${FORM_TYPE}, as the transfer page does. Nothing was changed.`,
+      false,
+    );
+  const body = new URLSearchParams(await readBody(req));
+  const by = (body.get('by') ?? '').trim();
+  const back = html`<p><a href="${transferHref(transferId)}">Back to the transfer</a></p>`;
+  if (by === '')
+    return htmlReply(
+      400,
+      'Not marked paid',
+      html`<h1>Not marked paid</h1><div class="problem">Say who marks it paid. Nothing was changed.</div>${back}`,
+      'transfers',
+    );
+  const r = await t.markPaid(transferId, by, (body.get('on') ?? '').trim() || undefined);
+  if (!r.ok)
+    return htmlReply(
+      r.status,
+      'Not marked paid',
+      html`<h1>Not marked paid</h1><div class="problem">${r.message} Nothing was changed.</div>${back}`,
+      'transfers',
+    );
+  const location = transferHref(transferId);
+  return { status: 303, type: 'text', body: `Marked paid: ${location}\n`, headers: { location } };
+}
+
+export const approvalBadge = (a: Approval) =>
+  html`<span class="badge ${a.status === 'approved' ? 'ok' : a.status === 'rejected' ? 'bad' : ''}">${a.status}</span>`;
+
+/** Approved transfers that move money: when they were paid, or the form to mark one paid. */
+export function paymentSection(t: Transfer, today: string): Html | '' {
+  if (t.status !== 'approved' || t.request.amount <= 0) return '';
+  if (t.limitChange)
+    return html`<h2>Credit limit</h2><p>Approved on ${t.approvedOn ?? '?'}: ${t.request.customerId}'s credit limit is now ${money(t.limitChange.to, t.request.currency)}. No money moves, so there is nothing to pay.</p>`;
+  if (t.paidOn)
+    return html`<h2>Payment</h2><p>Paid on <strong>${t.paidOn}</strong> (marked by ${t.paidBy ?? '?'} at ${instant(t.paidAt)}).</p>`;
+  return html`<h2>Payment</h2>
+<p>Approved on ${t.approvedOn ?? '?'}, not paid yet. Mark it paid once the money has left:</p>
+<form class="request" method="post" action="${`${transferHref(t.transferId)}/mark-paid`}">
+<label for="by">Marked by</label><div><input type="text" id="by" name="by" required autocomplete="off"></div><div></div>
+<label for="on">Paid on</label><div><input type="date" id="on" name="on" value="${today}" max="${today}" min="${t.approvedOn ?? ''}"></div><div><span class="hint">Between the approval day and today.</span></div>
+<div class="actions"><button type="submit">Mark paid</button></div>
+</form>`;
+}
+
+/**
+ * What the transfer does to its customer's exposure today, in the words and with the figure the
+ * customer's page shows (`exposureStanding` uses the exposure's own predicate and computes it).
+ */
+export function exposureSection(t: Transfer, x: ExposureStanding, today: IsoDate): Html {
+  const f = x.figure;
+  const id = t.request.customerId;
+  const figure = !f
+    ? ''
+    : x.counts && f.exposure === f.without
+      ? html` <a href="${customerHref(id, today)}">${id}</a>'s exposure as of ${today}: <strong>${money(f.exposure, f.currency)}</strong>, the same without this transfer (the customer's unapplied cash exceeds what it owes, and the exposure never goes below zero).`
+      : x.counts
+        ? html` <a href="${customerHref(id, today)}">${id}</a>'s exposure as of ${today}: <strong>${money(f.exposure, f.currency)}</strong>; without this transfer: ${money(f.without, f.currency)}.`
+        : html` <a href="${customerHref(id, today)}">${id}</a>'s exposure as of ${today}: <strong>${money(f.exposure, f.currency)}</strong>, without this transfer.`;
+  return html`<h2>Exposure</h2><p id="exposure">${x.words}${figure}</p>`;
+}
+
+export function transferPage(
+  t: Transfer,
+  approvals: readonly Approval[],
+  today: IsoDate,
+  standing: ExposureStanding,
+): Html {
+  const r = t.request;
+  const names = new Map(t.levels?.flatMap((l) => l.approvers.map((a) => [a.id, a.name] as const)) ?? []);
+  const who = (id: string) => {
+    const name = names.get(id);
+    return name && name !== id ? html`${name} <span class="muted">(${id})</span>` : html`${id}`;
+  };
+  const details = kv([
+    ['Transfer', html`<code>${t.transferId}</code>`],
+    ['Status', transferStatus(t)],
+    ['Customer', html`<a href="${customerHref(r.customerId, t.requestedOn)}">${r.customerId}</a>`],
+    ['Type', typeLabel(r.type)],
+    [
+      'Amount',
+      r.type === 'bank_account_change'
+        ? html`<span class="muted">none (a bank account change moves no money)</span>`
+        : money(r.amount, r.currency),
+    ],
+    ...((t.limitChange
+      ? [
+          [
+            'Credit limit',
+            html`from ${t.limitChange.from === undefined ? 'none' : money(t.limitChange.from, r.currency)} to ${money(t.limitChange.to, r.currency)} once approved (no money moves)`,
+          ],
+          [
+            'Asked by review',
+            html`<a href="/reviews/${encodeURIComponent(t.limitChange.reviewId.split('/')[0] ?? '')}">${t.limitChange.reviewId}</a>`,
+          ],
+        ]
+      : [
+          ['Beneficiary', r.beneficiaryName],
+          ['Beneficiary account', html`<code>${r.beneficiaryAccount}</code>`],
+        ]) as [string, Part][]),
+    ['Reason', html`<span class="pre">${r.reason}</span>`],
+    ['Requester', r.requester],
+    ['Requested at', instant(t.requestedAt)],
+    ['Books date', t.requestedOn],
+    ...(t.status === 'pending'
+      ? []
+      : ([
+          ['Closed at', instant(t.closedAt)],
+          ['Closed by', t.closedBy],
+          ['Outcome', t.outcome],
+        ] as [string, Part][])),
+  ]);
+
+  const levelNos = [
+    ...new Set([...(t.levels ?? []).map((l) => l.level), ...approvals.map((a) => a.level)]),
+  ].sort((x, y) => x - y);
+  const of = t.levels?.length ?? levelNos.length;
+  const levelState = (n: number, required: number | undefined, mine: readonly Approval[]) => {
+    const approved = mine.filter((a) => a.status === 'approved').length;
+    if (t.status === 'pending' && t.level === n) return `waiting, ${approved} of ${required ?? '?'} approved`;
+    if (required !== undefined && approved >= required) return 'approved';
+    if (mine.length === 0) return 'not reached';
+    return `${approved} of ${required ?? '?'} approved`;
+  };
+  const chain =
+    levelNos.length === 0
+      ? html`<p class="muted">${t.gate ? 'No approval chain: nothing could approve this request (see the outcome).' : 'No chain yet: the risk gate plans it.'}</p>`
+      : html`<div class="wrap"><table id="chain">
+<thead><tr><th>Level</th><th>Approver</th><th>Status</th><th>Notified</th><th>Decided at</th><th>Via</th><th>Comment</th><th>Void reason</th></tr></thead>
+${levelNos.map((n) => {
+  const level = t.levels?.find((l) => l.level === n);
+  const mine = approvals
+    .filter((a) => a.level === n)
+    .sort((x, y) =>
+      x.notifiedAt < y.notifiedAt ? -1 : x.notifiedAt > y.notifiedAt ? 1 : x.approver < y.approver ? -1 : 1,
+    );
+  return html`<tbody class="level" id="${`level-${n}`}"><tr><th colspan="8">Level ${n} of ${of}${level ? html`: ${level.name}, ${level.required} approval${level.required === 1 ? '' : 's'} required` : ''} <span class="muted">(${levelState(n, level?.required, mine)})</span></th></tr>
+${
+  mine.length === 0
+    ? html`<tr><td colspan="8" class="muted">No approvals asked for yet${level ? html`; approvers: ${level.approvers.map((a, i) => html`${i > 0 ? ', ' : ''}${who(a.id)}`)}` : ''}.</td></tr>`
+    : mine.map(
+        (
+          a,
+        ) => html`<tr class="approval"><td>${a.level}</td><td>${who(a.approver)}${a.onBehalfOf ? html`<br><span class="muted">for ${a.onBehalfOf}</span>` : ''}</td>
+<td>${approvalBadge(a)}</td><td>${instant(a.notifiedAt)}</td><td>${instant(a.decidedAt)}</td><td>${a.via ?? '—'}</td>
+<td class="text">${a.comment || html`<span class="muted">—</span>`}</td><td class="text">${a.voidReason ?? html`<span class="muted">—</span>`}</td></tr>`,
+      )
+}</tbody>`;
+})}
+</table></div>`;
+
+  const waiting =
+    t.status === 'pending' && !t.gate
+      ? html`<p class="note">The risk gate has not run yet: reload this page in a moment to see its evidence and the approval chain.</p>`
+      : '';
+  return html`<p><a href="/transfers">← All transfers</a> · <a href="${transferJsonHref(t.transferId)}">JSON</a></p>
+<h1>Transfer ${t.transferId}</h1>
+${waiting}
+${details}
+${exposureSection(t, standing, today)}
+${paymentSection(t, today)}
+<h2>Approval chain</h2>
+${chain}
+<h2>Evidence shown to the approvers</h2>
+${new Html(evidenceHtml(t))}`;
+}
+
+export const OUTBOX_PAGE = 200;
+export const outboxHref = (p: string | undefined, api = false) =>
+  hrefWith(api ? '/api/outbox' : '/outbox', { page: p });
+
+export function outboxPage(page: Page<OutboxMail>): Html {
+  const items = page.items.map(
+    (m) => html`<article class="mail"><h2>${m.subject}</h2>
+<dl class="kv"><dt>To</dt><dd>${m.to}</dd><dt>Date</dt><dd>${m.date}</dd><dt>File</dt><dd><code>${m.file}</code></dd></dl>
+<pre class="mailtext">${linkify(m.text)}</pre></article>`,
+  );
+  return html`<h1>Outbox</h1>
+<p class="muted">What the approval emails would say: each is an <code>.eml</code> file (text and HTML) under <code>outbox/mail/</code> in the data dir, newest first.</p>
+${page.total === 0 ? html`<p>No email has been written yet.</p>` : html`${shownHtml(page, 'Emails', 'newest first')}${items}${pagerHtml(page, (p) => outboxHref(p))}`}`;
+}
+
+/** The text of an email with its http(s) links made clickable (everything else escaped). */
+export function linkify(text: string): Html {
+  const parts: Part[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/https?:\/\/[^\s<>"']+/g)) {
+    parts.push(text.slice(last, m.index));
+    parts.push(html`<a href="${m[0]}">${m[0]}</a>`);
+    last = (m.index ?? 0) + m[0].length;
+  }
+  parts.push(text.slice(last));
+  return html`${parts}`;
+}
