@@ -36,16 +36,14 @@ describe('the CLI refuses clearly', () => {
     );
   }, 60_000);
 
-  it('an unexpected failure (the data dir is a file): one line and exit 1; --debug shows the stack', async () => {
+  it('a data dir that is a file: one line naming it, exit 1, no stack', async () => {
     await writeFile(join(dir, 'not-a-dir'), 'x');
     await writeFile(join(dir, 'customers', 'ok.csv'), 'customer_id,name,currency,credit_limit\nC1,C,EUR,1\n');
     const r = await sentinel(['ingest', 'customers/ok.csv', '--data-dir', 'not-a-dir'], dir);
     expect(r.code).toBe(1);
     noStack(r.stderr);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^sentinel: .+ \(run again with --debug for details\)\n$/);
-    const d = await sentinel(['ingest', 'customers/ok.csv', '--data-dir', 'not-a-dir', '--debug'], dir);
-    expect(d.code).toBe(1);
-    expect(d.stderr).toMatch(/\n\s+at /);
+    // The store cannot be opened: said as such, with the path that is in the way.
+    expect(r.stderr).toMatch(/^sentinel: cannot open the store: .*not-a-dir/);
   }, 60_000);
 });
