@@ -87,7 +87,8 @@ describe('npm start killed while its inbox ingests, started again', () => {
     const done = new Promise((ok) => second.on('close', ok));
     try {
       let ready = false;
-      for (let i = 0; i < 120 && !ready; i++) {
+      // Waits up to 2 minutes: a loaded CI machine can take that long to start and ingest.
+      for (let i = 0; i < 240 && !ready; i++) {
         await new Promise((r) => setTimeout(r, 500));
         // Only once the new server serves the store (opening it before would take its LevelDB).
         const info = await readFile(join(dataDir, 'server.json'), 'utf8').catch(() => '{}');
@@ -110,5 +111,5 @@ describe('npm start killed while its inbox ingests, started again', () => {
       second.kill('SIGTERM');
       await done;
     }
-  }, 90_000);
+  }, 200_000);
 });
