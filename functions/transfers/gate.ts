@@ -48,6 +48,11 @@ export interface GateExposure {
   readonly exposure: string;
   readonly creditLimit?: string | undefined;
   readonly headroom?: string | undefined;
+  /**
+   * Payments received and not applied to an invoice: what a refund or an overpayment return hands
+   * back (absent in reports made before it was kept).
+   */
+  readonly unappliedCash?: string | undefined;
   /** Open amount per aging bucket, formatted. */
   readonly aging: Readonly<Record<string, string>>;
   readonly maxDaysPastDue: number;
@@ -238,6 +243,7 @@ export function riskGate(x: GateInputs): GateReport {
       exposure: formatMinor(f.exposure, fc),
       creditLimit: f.creditLimit === undefined ? undefined : formatMinor(f.creditLimit, fc),
       headroom: headroom === undefined ? undefined : formatMinor(headroom, fc),
+      unappliedCash: formatMinor(s.unappliedCash, fc),
       aging: Object.fromEntries(AGING_BUCKETS.map((b) => [b, formatMinor(s.aging[b], fc)])),
       maxDaysPastDue: f.maxDaysPastDue,
     };
