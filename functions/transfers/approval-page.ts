@@ -18,7 +18,7 @@ import type { Transfer } from './ports.ts';
  */
 
 export const CSS = `*{box-sizing:border-box}
-body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430;overflow-wrap:anywhere}
+body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430;overflow-wrap:break-word}
 main{max-width:56rem;margin:0 auto;padding:1rem 1rem 3rem}
 h1{font-size:1.3rem;margin:.4rem 0}h2{font-size:1.08rem;margin:1.6rem 0 .4rem;padding-top:.6rem;border-top:1px solid #e2e5ea}
 .muted{color:#5d6675}
@@ -27,11 +27,15 @@ table{border-collapse:collapse}th,td{padding:.3rem .6rem;border-bottom:1px solid
 th{background:#f4f5f7;white-space:nowrap}td.num,th.num{text-align:right;white-space:nowrap}
 dl.kv{display:grid;grid-template-columns:minmax(9rem,max-content) 1fr;gap:.15rem 1rem;margin:.3rem 0}
 dl.kv dt{color:#5d6675}dl.kv dd{margin:0}
-@media (max-width:32rem){dl.kv{grid-template-columns:1fr;gap:0}dl.kv dd{margin:0 0 .45rem}}
+@media (max-width:32rem){dl.kv{grid-template-columns:1fr;gap:0}dl.kv dd{margin:0 0 .45rem}
+table.reflow thead{display:none}table.reflow,table.reflow tbody,table.reflow tr{display:block}
+table.reflow tr{border-bottom:1px solid #e2e5ea;padding:.3rem 0}
+table.reflow td{display:grid;grid-template-columns:6.5rem 1fr;gap:.6rem;border:0;padding:.1rem 0;text-align:left;white-space:normal}
+table.reflow td::before{content:attr(data-label);color:#5d6675}}
 ul.checks{list-style:none;padding:0;margin:.3rem 0}ul.checks li{padding:.45rem 0;border-bottom:1px solid #e2e5ea}
 ul.checks .figures{display:block;color:#5d6675;font-size:.92em}
-.badge{padding:0 .3rem;border-radius:3px;font-weight:600}.bad{background:#fcebe9;color:#a8261b}.ok{background:#e6f4ea;color:#1e6b34}
-.box{border:1px solid #e2e5ea;border-radius:6px;padding:1rem;margin:1.2rem 0;background:#f8f9fb}
+.badge{padding:0 .3rem;border-radius:3px;font-weight:600;white-space:nowrap}.bad{background:#fcebe9;color:#a8261b}.ok{background:#e6f4ea;color:#1e6b34}
+.box{border:1px solid #e2e5ea;border-radius:6px;padding:1rem;margin:1.2rem 0;background:#f8f9fb}.box h2{border:0;padding:0;margin-top:0}
 .problem{background:#fcebe9;border-left:4px solid #a8261b;padding:.8rem 1rem}
 .done{background:#e6f4ea;border-left:4px solid #1e6b34;padding:.8rem 1rem}
 label{display:block;margin:.6rem 0 .2rem;font-weight:600}
@@ -127,11 +131,20 @@ const badge = (text: string, bad: boolean) =>
 const kv = (pairs: readonly (readonly [string, string])[]) =>
   `<dl class="kv">${pairs.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${v}</dd>`).join('')}</dl>`;
 
-/** A table in its own scrolling box; cells are HTML already, `num` columns right aligned. */
+/**
+ * A table in its own scrolling box; cells are HTML already, `num` columns right aligned. Tables of
+ * more than two columns reflow on a phone: each row becomes a card of "header: value" lines.
+ */
 function table(head: readonly string[], rows: readonly (readonly string[])[], num: readonly number[] = []) {
   const cls = (i: number) => (num.includes(i) ? ' class="num"' : '');
-  return `<div class="scroll"><table><thead><tr>${head.map((h, i) => `<th${cls(i)}>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${c}</td>`).join('')}</tr>`)
+  const reflow = head.length > 2;
+  const cell = (c: string, i: number) =>
+    // The value in one element: the reflowed cell is a grid of its label and that element.
+    reflow
+      ? `<td${cls(i)} data-label="${escapeHtml(head[i] ?? '')}"><span>${c}</span></td>`
+      : `<td${cls(i)}>${c}</td>`;
+  return `<div class="scroll"><table${reflow ? ' class="reflow"' : ''}><thead><tr>${head.map((h, i) => `<th${cls(i)}>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map(cell).join('')}</tr>`)
     .join('')}</tbody></table></div>`;
 }
 
@@ -207,14 +220,18 @@ function customerSection(v: Extract<ApprovalPageView, { ok: true }>): string {
             ].join(', '),
       ),
     ]);
+  // One row per bucket: two columns fit any phone.
   const aging = e
     ? table(
-        Object.keys(e.aging).map(bucketLabel),
-        [Object.values(e.aging).map((x) => escapeHtml(storedMoney(x, e.currency)))],
-        Object.keys(e.aging).map((_, i) => i),
+        ['Age', 'Open amount'],
+        Object.entries(e.aging).map(([b, x]) => [
+          escapeHtml(bucketLabel(b)),
+          escapeHtml(storedMoney(x, e.currency)),
+        ]),
+        [1],
       )
     : '';
-  return `<h2>The customer${g ? ` <span class="muted">as of ${escapeHtml(g.asOf)}</span>` : ''}</h2>${kv(pairs)}${aging ? `<p class="muted">Open amount by age:</p>${aging}` : ''}`;
+  return `<h2>The customer${g ? ` <span class="muted">as of ${escapeHtml(g.asOf)}</span>` : ''}</h2>${kv(pairs)}${aging}`;
 }
 
 function alertsSection(t: Transfer): string {
@@ -274,15 +291,18 @@ function gateSection(t: Transfer): string {
       [3, 4, 5, 6],
     )}${b.more > 0 ? `<p>And ${b.more} more, every one in the review run's report (CSV) and on the review's page.</p>` : ''}`;
   }
-  const reasons =
-    g.ratingReasons.length > 0
-      ? `<h2>Rating reasons <span class="muted">weakest first</span></h2>${table(
-          ['Points', 'Reason'],
-          g.ratingReasons.map((x) => [escapeHtml(`${x.points}/${x.maxPoints}`), escapeHtml(x.reason)]),
-          [0],
-        )}`
-      : '';
-  return `<h2>The gate&#39;s checks <span class="muted">as of ${escapeHtml(g.asOf)}</span></h2><p>Flags: ${flags}</p><ul class="checks">${checks}</ul>${batch}${reasons}`;
+  return `<h2>The gate&#39;s checks <span class="muted">as of ${escapeHtml(g.asOf)}</span></h2><p>Flags: ${flags}</p><ul class="checks">${checks}</ul>${batch}`;
+}
+
+/** The scorecard's factors behind the rating: detail, so after the decisions and the chain. */
+function ratingSection(t: Transfer): string {
+  const g = t.gate;
+  if (!g || g.ratingReasons.length === 0) return '';
+  return `<h2>Rating reasons <span class="muted">weakest first</span></h2>${table(
+    ['Points', 'Reason'],
+    g.ratingReasons.map((x) => [escapeHtml(`${x.points}/${x.maxPoints}`), escapeHtml(x.reason)]),
+    [0],
+  )}`;
 }
 
 function decisionsSection(v: Extract<ApprovalPageView, { ok: true }>): string {
@@ -371,6 +391,7 @@ ${alertsSection(transfer)}
 ${gateSection(transfer)}
 ${decisionsSection(v)}
 ${chainSection(transfer)}
+${ratingSection(transfer)}
 </section>
 ${closed ? '' : decisionForm(v, f)}`,
   );
