@@ -126,7 +126,9 @@ describe('approving a transfer in a real browser', () => {
     expect(evidence).toContain('2500.00');
     expect(evidence).toContain('Unknown Ltd');
     expect(evidence).toContain('never approved for this customer');
-    expect(evidence).toContain(`refund 2500.00 EUR is above the customer's unapplied cash of 0.00 EUR as of`);
+    expect(evidence).toContain(
+      `refund 2,500.00 EUR is above the customer's unapplied cash of 0.00 EUR as of`,
+    );
     expect(evidence).toContain('Carla Credit');
 
     // 5. Carla confirms with her address and approves.
