@@ -123,7 +123,7 @@ describe('approving a transfer in a real browser', () => {
     // 4. The evidence: amount, beneficiary, the gate's checks in words.
     const evidence = await bodyText();
     expect(evidence).toContain(`Transfer ${id}: level 1`);
-    expect(evidence).toContain('2500.00');
+    expect(evidence).toContain('2,500.00 EUR');
     expect(evidence).toContain('Unknown Ltd');
     expect(evidence).toContain('never approved for this customer');
     expect(evidence).toContain(

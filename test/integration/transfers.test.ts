@@ -409,7 +409,7 @@ describe('the approval path', () => {
     const page = await r.get(new URL(l1.url).pathname);
     expect(page.status).toBe(200);
     expect(page.body).toContain('Unknown Ltd');
-    expect(page.body).toContain('2500.00');
+    expect(page.body).toContain('2,500.00 EUR');
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     expect(page.body).not.toContain('local-'); // no task token on the page
 
