@@ -71,6 +71,31 @@ beforeAll(async () => {
     },
     invoice('I1', -10, 10_000_00),
   ]);
+  // An open alert on the customer, as an evaluation stores it: the gate shows it to the approvers.
+  const at = `${TODAY}T06:00:00.000Z`;
+  await env.store.saveEvaluation([
+    {
+      customerId: 'C7',
+      alerts: [
+        {
+          alertId: `C7/daysPastDue/${TODAY}`,
+          customerId: 'C7',
+          rule: 'daysPastDue',
+          status: 'open',
+          severity: 'warning',
+          action: 'collect',
+          summary: 'invoice I0 was paid 5 days late',
+          evidence: { maxDaysPastDue: 5 },
+          policyId: 'approval-page-test',
+          openedAt: at,
+          openedAsOf: TODAY,
+          seenAsOf: TODAY,
+          notifiedSeverity: 'warning',
+          history: [{ at, event: 'opened', severity: 'warning' }],
+        },
+      ],
+    },
+  ]);
   ({ transfers, web } = await startTransfersConsole(env, dir));
   browser = await launchChromium();
 });
@@ -171,7 +196,8 @@ describe('the approval page', () => {
         'Unapplied cash 1,000.00 EUR',
         'Amount 500.00 EUR',
         'Requested by Rita Receivables',
-        'Open alerts (0)',
+        'Open alerts (1)',
+        'daysPastDue warning invoice I0 was paid 5 days late',
         "refund 500.00 EUR is within the customer's unapplied cash of 1,000.00 EUR",
         'within the headroom of 91,000.00 EUR',
         'Decisions so far None yet',
