@@ -151,7 +151,8 @@ export type Refusal =
   | 'no-longer-open'
   | 'transfer-closed'
   | 'requester'
-  | 'second-level';
+  | 'second-level'
+  | 'reason-required';
 
 export type DecisionOutcome =
   | { readonly ok: true; readonly approval: Approval; readonly transfer: Transfer; readonly message: string }
@@ -172,6 +173,29 @@ export type ApprovalView =
       readonly transfer: Transfer;
       readonly approver: Recipient;
     }
+  | Extract<DecisionOutcome, { ok: false }>;
+
+/** A decision already taken on the transfer, as the approval page lists it. */
+export interface DecisionSeen {
+  readonly level: number;
+  /** The approver's name (the approval policy's), and whom they stood in for. */
+  readonly by: string;
+  readonly onBehalfOf?: string | undefined;
+  readonly decision: Decision;
+  readonly at: string;
+  readonly comment?: string | undefined;
+  readonly via?: 'email' | 'slack' | undefined;
+}
+
+/** An approval page: the view, with the customer's name and the decisions taken so far. */
+export type ApprovalPageView =
+  | (Extract<ApprovalView, { ok: true }> & {
+      readonly customer: { readonly id: string; readonly name?: string | undefined };
+      /** The requester's name (the approval policy's). */
+      readonly requester: string;
+      /** Every decision on the transfer but this link's own, by level then time. */
+      readonly decisions: readonly DecisionSeen[];
+    })
   | Extract<DecisionOutcome, { ok: false }>;
 
 function person(policy: ApprovalPolicy, id: string): Recipient {
@@ -863,6 +887,46 @@ export class TransferApp {
   }
 
   /**
+   * What an approval page shows (checked as `view`): beside the transfer and its gate report, the
+   * customer's name as its master data has it now, and the decisions already taken on the
+   * transfer (earlier levels, and others of the same level) with their comments.
+   */
+  async approvalPage(token: string): Promise<ApprovalPageView> {
+    const v = await this.view(token);
+    if (!v.ok) return v;
+    const { transfer, approval } = v;
+    const [part, all, policy] = await Promise.all([
+      // A review's batch names no one customer (its id is the run's).
+      transfer.limitBatch ? undefined : this.deps.credit.loadCustomerPartition(transfer.request.customerId),
+      this.deps.store.approvalsOf(transfer.transferId),
+      this.deps.approvalPolicy(),
+    ]);
+    const decisions = all
+      .filter(
+        (a): a is Approval & { status: Decision; decidedAt: string } =>
+          a.approvalId !== approval.approvalId &&
+          (a.status === 'approved' || a.status === 'rejected') &&
+          a.decidedAt !== undefined,
+      )
+      .sort((x, y) => x.level - y.level || (x.decidedAt < y.decidedAt ? -1 : 1))
+      .map((a) => ({
+        level: a.level,
+        by: person(policy, a.approver).name,
+        onBehalfOf: a.onBehalfOf ? person(policy, a.onBehalfOf).name : undefined,
+        decision: a.status,
+        at: a.decidedAt,
+        comment: a.comment,
+        via: a.via,
+      }));
+    return {
+      ...v,
+      customer: { id: transfer.request.customerId, name: part?.books.customer?.name },
+      requester: person(policy, transfer.request.requester).name,
+      decisions,
+    };
+  }
+
+  /**
    * An approver's decision. `as` is who is deciding, as the channel knows them: the email address
    * typed on the page, or the Slack user who pressed the button. Refused, with nothing changed,
    * unless the link is valid, unexpired, used by the person it was sent to, still pending, on a
@@ -943,6 +1007,21 @@ export class TransferApp {
     const required = level?.required ?? 1;
     const before = await this.deps.store.levelState(transfer.transferId, approval.level);
     if (before?.outcome) return this.levelDecided(transfer, before, approval, who);
+
+    // A rejection says why, on the audit trail and to the requester. A Slack button carries no
+    // words, so a rejection from Slack is sent to the page, where the reason is asked for.
+    if (decision === 'rejected' && !comment?.trim())
+      return {
+        ok: false,
+        refusal: 'reason-required',
+        status: 400,
+        message:
+          via === 'slack'
+            ? `A rejection needs a reason, and a button cannot carry one: reject on the approval page, ${this.deps.baseUrl().replace(/\/+$/, '')}/approvals/${token}, with your reason. Nothing was recorded.`
+            : 'A rejection needs a reason: write it in the comment box, then press Reject again. Nothing was recorded.',
+        transfer,
+        approval,
+      };
 
     // The level first: one conditional write on the level's record decides which decision
     // completes or ends it. Only then is the approval itself marked (conditional on pending).

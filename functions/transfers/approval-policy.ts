@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isCurrency, minorDigits } from '../core/currencies.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { isoDateOrNull } from '../core/dates.ts';
-import { parseMinorUnits } from '../core/money.ts';
+import { formatMoney, parseMinorUnits } from '../core/money.ts';
 import type { RiskClass } from '../credit/policy.ts';
 import type { TransferRequest } from './request.ts';
 
@@ -252,15 +252,17 @@ export function levelsNeeded(
     const bands = policy.bands[req.currency];
     if (!bands) return { problem: `the approval policy has no amount bands in ${req.currency}` };
     const digits = minorDigits(req.currency) ?? 2;
+    const upTo = (b: { upTo?: string | undefined }) =>
+      b.upTo === undefined ? undefined : parseMinorUnits(b.upTo, digits, { decimal: '.', thousands: '' });
     const band = bands.find((b) => {
-      if (b.upTo === undefined) return true;
-      const v = parseMinorUnits(b.upTo, digits, { decimal: '.', thousands: '' });
-      return v.ok && req.amount <= v.value;
+      const v = upTo(b);
+      return v === undefined || (v.ok && req.amount <= v.value);
     });
     levels = band?.levels ?? 1;
+    const bound = band && upTo(band);
     why.push(
       band?.upTo !== undefined
-        ? `amount up to ${band.upTo} ${req.currency}: ${levels} level${levels === 1 ? '' : 's'}`
+        ? `amount up to ${bound?.ok ? formatMoney(bound.value, req.currency) : `${band.upTo} ${req.currency}`}: ${levels} level${levels === 1 ? '' : 's'}`
         : `amount above every band: ${levels} level${levels === 1 ? '' : 's'}`,
     );
   }

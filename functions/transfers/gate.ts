@@ -1,5 +1,5 @@
 import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
-import { formatMinor } from '../core/money.ts';
+import { formatMinor, formatMoney } from '../core/money.ts';
 import { AGING_BUCKETS } from '../core/receivables.ts';
 import type { Alert } from '../credit/alerts.ts';
 import { type Assessment, explainFactor, type Figures, handsBackCash } from '../credit/assess.ts';
@@ -48,6 +48,11 @@ export interface GateExposure {
   readonly exposure: string;
   readonly creditLimit?: string | undefined;
   readonly headroom?: string | undefined;
+  /**
+   * Payments received and not applied to an invoice: what a refund or an overpayment return hands
+   * back (absent in reports made before it was kept).
+   */
+  readonly unappliedCash?: string | undefined;
   /** Open amount per aging bucket, formatted. */
   readonly aging: Readonly<Record<string, string>>;
   readonly maxDaysPastDue: number;
@@ -161,7 +166,7 @@ export function riskGate(x: GateInputs): GateReport {
       flag: s.overdueAmount > 0 ? 'overdueBalance' : undefined,
       summary:
         s.overdueAmount > 0
-          ? `${formatMinor(s.overdueAmount, f.currency)} ${f.currency} overdue, the oldest ${f.maxDaysPastDue} day${f.maxDaysPastDue === 1 ? '' : 's'} past due`
+          ? `${formatMoney(s.overdueAmount, f.currency)} overdue, the oldest ${f.maxDaysPastDue} day${f.maxDaysPastDue === 1 ? '' : 's'} past due`
           : 'nothing overdue',
       figures: {
         overdueAmount: formatMinor(s.overdueAmount, f.currency),
@@ -191,7 +196,7 @@ export function riskGate(x: GateInputs): GateReport {
       checks.push({
         check: 'amountHistory',
         flag: abnormal ? 'abnormalAmount' : undefined,
-        summary: `${formatMinor(req.amount, ccy)} against a usual ${formatMinor(Math.round(score.median), ccy)} ${ccy}: robust z ${Number.isFinite(z) ? z.toFixed(2) : 'unbounded (every earlier transfer was the same amount)'}${abnormal ? `, beyond ${x.settings.abnormalZ}` : ''}`,
+        summary: `${formatMoney(req.amount, ccy)} against a usual ${formatMoney(Math.round(score.median), ccy)}: robust z ${Number.isFinite(z) ? z.toFixed(2) : 'unbounded (every earlier transfer was the same amount)'}${abnormal ? `, beyond ${x.settings.abnormalZ}` : ''}`,
         figures: {
           amount: formatMinor(req.amount, ccy),
           median: formatMinor(Math.round(score.median), ccy),
@@ -238,6 +243,7 @@ export function riskGate(x: GateInputs): GateReport {
       exposure: formatMinor(f.exposure, fc),
       creditLimit: f.creditLimit === undefined ? undefined : formatMinor(f.creditLimit, fc),
       headroom: headroom === undefined ? undefined : formatMinor(headroom, fc),
+      unappliedCash: formatMinor(s.unappliedCash, fc),
       aging: Object.fromEntries(AGING_BUCKETS.map((b) => [b, formatMinor(s.aging[b], fc)])),
       maxDaysPastDue: f.maxDaysPastDue,
     };
@@ -267,8 +273,8 @@ export function riskGate(x: GateInputs): GateReport {
         check: 'limitHeadroom',
         flag: over ? 'overLimit' : undefined,
         summary: over
-          ? `${formatMinor(req.amount, ccy)} exceeds the headroom of ${formatMinor(headroom, ccy)} ${ccy} (limit ${formatMinor(limit, ccy)}, exposure ${formatMinor(f.exposure, ccy)})`
-          : `within the headroom of ${formatMinor(headroom, ccy)} ${ccy}`,
+          ? `${formatMoney(req.amount, ccy)} exceeds the headroom of ${formatMoney(headroom, ccy)} (limit ${formatMoney(limit, ccy)}, exposure ${formatMoney(f.exposure, ccy)})`
+          : `within the headroom of ${formatMoney(headroom, ccy)}`,
         figures: {
           amount: formatMinor(req.amount, ccy),
           creditLimit: formatMinor(limit, ccy),
@@ -381,15 +387,18 @@ export function unappliedCashCheck(
   const { request: req, asOf, onFile } = x;
   if (!handsBackCash(req.type)) return undefined;
   const ccy = req.currency;
-  const what = `${TYPE_WORDS[req.type]} ${formatMinor(req.amount, ccy)} ${ccy}`;
+  const what = `${TYPE_WORDS[req.type]} ${formatMoney(req.amount, ccy)}`;
   if (onFile && onFile.currency !== ccy) {
-    const held = `${formatMinor(onFile.unappliedCash, onFile.currency)} ${onFile.currency}`;
+    const held = formatMoney(onFile.unappliedCash, onFile.currency);
     return {
       check: {
         check: 'unappliedCash',
         flag: 'aboveUnappliedCash',
         summary: `${what} cannot be compared with the customer's unapplied cash of ${held} as of ${asOf}: it is kept in ${onFile.currency}`,
-        figures: { amount: formatMinor(req.amount, ccy), unappliedCash: held },
+        figures: {
+          amount: formatMinor(req.amount, ccy),
+          unappliedCash: `${formatMinor(onFile.unappliedCash, onFile.currency)} ${onFile.currency}`,
+        },
       },
       problem: `is in ${ccy} and cannot be compared with the customer's unapplied cash of ${held} as of ${asOf}: ask for it in ${onFile.currency}`,
     };
@@ -403,15 +412,16 @@ export function unappliedCashCheck(
   const asked = sum(pending);
   const above = req.amount + asked > left;
   const m = (v: number) => formatMinor(v, ccy);
+  /** An amount in a sentence; `m` is the figures' plain decimal. */
+  const say = (v: number) => formatMoney(v, ccy);
   const ids = (ts: readonly Transfer[]) => ts.map((t) => t.transferId).join(', ');
-  const subject =
-    asked > 0 ? `${what} and the pending ${ids(pending)} (${m(asked)} ${ccy}) are` : `${what} is`;
-  const cash = `the customer's unapplied cash of ${m(left)} ${ccy} as of ${asOf}`;
+  const subject = asked > 0 ? `${what} and the pending ${ids(pending)} (${say(asked)}) are` : `${what} is`;
+  const cash = `the customer's unapplied cash of ${say(left)} as of ${asOf}`;
   const basis = [
     ...(onFile ? [] : ['no receivables on file']),
     ...(approved.length > 0
       ? [
-          `${m(held)} ${ccy} received and not applied, ${m(sum(approved))} ${ccy} of it already handed back by ${ids(approved)}`,
+          `${say(held)} received and not applied, ${say(sum(approved))} of it already handed back by ${ids(approved)}`,
         ]
       : []),
   ];
@@ -431,7 +441,7 @@ export function unappliedCashCheck(
       },
     },
     problem: above
-      ? `${asked > 0 ? `with the pending ${ids(pending)} (${m(asked)} ${ccy}) ` : ''}is above ${cash}${why}`
+      ? `${asked > 0 ? `with the pending ${ids(pending)} (${say(asked)}) ` : ''}is above ${cash}${why}`
       : undefined,
   };
 }

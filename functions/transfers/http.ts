@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { BadCursorError } from '../core/paging.ts';
 import type { DecisionOutcome, TransferApp } from './app.ts';
-import { evidenceHtml, slackDecisionUpdate } from './messages.ts';
+import { approvalPage, escapeHtml, page } from './approval-page.ts';
+import { slackDecisionUpdate } from './messages.ts';
 import type { Decision } from './ports.ts';
 import { parseSlackInteraction, type SlackInteraction, verifySlackRequest } from './slack-verify.ts';
 
@@ -44,20 +44,6 @@ export interface TransferHttpOptions {
   readonly clock: { now(): Date };
 }
 
-const CSS = `body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430}
-main{max-width:54rem;margin:0 auto;padding:1.2rem 1.5rem 3rem}
-h1{font-size:1.3rem}h2{font-size:1.05rem;margin-top:1.6rem}
-table{border-collapse:collapse}th,td{padding:.3rem .6rem;border-bottom:1px solid #e2e5ea;text-align:left;vertical-align:top}
-.flag{color:#a8261b;font-weight:600}.ok{color:#1e6b34}
-.box{border:1px solid #e2e5ea;border-radius:6px;padding:1rem 1.2rem;margin:1.2rem 0;background:#f8f9fb}
-.problem{background:#fcebe9;border-left:4px solid #a8261b;padding:.8rem 1rem}
-.done{background:#e6f4ea;border-left:4px solid #1e6b34;padding:.8rem 1rem}
-label{display:block;margin:.6rem 0 .2rem;font-weight:600}
-input[type=email],textarea{width:100%;max-width:32rem;padding:.4rem;font:inherit}
-button{font:inherit;padding:.45rem 1.1rem;margin:.8rem .6rem 0 0;border-radius:4px;border:1px solid #888;cursor:pointer}
-button.approve{background:#1e6b34;color:#fff;border-color:#1e6b34}button.reject{background:#a8261b;color:#fff;border-color:#a8261b}`;
-const CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(CSS).digest('base64')}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
-
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
@@ -65,25 +51,6 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
   'x-robots-tag': 'noindex, nofollow',
 };
-
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
-}
-
-function page(status: number, title: string, body: string): HttpResponse {
-  return {
-    status,
-    headers: {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': CSP,
-      ...SECURITY_HEADERS,
-    },
-    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${CSS}</style></head><body><main>${body}</main></body></html>`,
-  };
-}
 
 function json(status: number, value: unknown): HttpResponse {
   return {
@@ -108,12 +75,18 @@ function form(body: string): URLSearchParams {
   return new URLSearchParams(body);
 }
 
-/** Replaces the message whose button was pressed with `text` (Slack's `response_url`). */
-export async function replaceSlackMessage(responseUrl: string, text: string): Promise<void> {
+/**
+ * Answers a button press through Slack's `response_url`: a decision replaces the message whose
+ * button was pressed with `text`; with `keep` (nothing was decided, e.g. a rejection needs a
+ * reason) `text` goes to the presser alone and the message keeps its buttons.
+ */
+export async function replaceSlackMessage(responseUrl: string, text: string, keep = false): Promise<void> {
   await fetch(responseUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(slackDecisionUpdate(text)),
+    body: JSON.stringify(
+      keep ? { response_type: 'ephemeral', replace_original: false, text } : slackDecisionUpdate(text),
+    ),
   });
 }
 
@@ -124,11 +97,13 @@ export async function replaceSlackMessage(responseUrl: string, text: string): Pr
 export async function decideSlack(
   app: TransferApp,
   action: SlackInteraction,
-  respond: (responseUrl: string, text: string) => Promise<void> = replaceSlackMessage,
+  respond: (responseUrl: string, text: string, keep?: boolean) => Promise<void> = replaceSlackMessage,
 ): Promise<DecisionOutcome> {
   const decision: Decision = action.actionId === 'transfer.approve' ? 'approved' : 'rejected';
+  // A button carries no reason: a rejection from Slack is refused with the page's link to reject on.
   const r = await app.decide(action.value, decision, { slackId: action.userId }, 'slack');
-  if (action.responseUrl) await respond(action.responseUrl, r.message);
+  if (action.responseUrl)
+    await respond(action.responseUrl, r.message, !r.ok && r.refusal === 'reason-required');
   return r;
 }
 
@@ -180,31 +155,8 @@ export function transferHttp(
     if (pages && a === 'approvals' && b !== undefined && c === undefined) {
       const token = b;
       if (method === 'GET' || method === 'HEAD') {
-        const v = await app.view(token);
-        if (!v.ok) return refusalPage(v);
-        const { approval, transfer, approver } = v;
-        const open = approval.status === 'pending' && transfer.status === 'pending';
-        const level = transfer.levels?.find((l) => l.level === approval.level);
-        const state = open
-          ? `<form method="post" class="box">
-<p>This link was sent to <strong>${escapeHtml(approver.name)}</strong>${approval.onBehalfOf ? ` (standing in for ${escapeHtml(approval.onBehalfOf)})` : ''} for level ${approval.level} of ${transfer.levels?.length ?? approval.level}${level ? ` (${escapeHtml(level.name)}, ${level.required} approval${level.required === 1 ? '' : 's'} needed)` : ''}. It works until ${escapeHtml(approval.expiresAt)}.</p>
-<label for="email">Your email address (to confirm you are ${escapeHtml(approver.name)})</label>
-<input type="email" id="email" name="email" required autocomplete="email">
-<label for="comment">Comment (kept on the audit trail)</label>
-<textarea id="comment" name="comment" rows="3" maxlength="1000"></textarea>
-<div><button type="submit" name="decision" value="approve" class="approve">Approve</button><button type="submit" name="decision" value="reject" class="reject">Reject</button></div>
-</form>`
-          : approval.status === 'approved' || approval.status === 'rejected'
-            ? `<p class="problem">Already decided: ${escapeHtml(approval.status)} by ${escapeHtml(approver.name)} at ${escapeHtml(approval.decidedAt ?? '')}.</p>`
-            : `<p class="problem">This approval is no longer open${approval.voidReason ? ` (${escapeHtml(approval.voidReason)})` : ''}; the transfer is ${escapeHtml(transfer.status)}.</p>`;
-        return page(
-          200,
-          `Approve ${transfer.transferId}`,
-          `<h1>Transfer ${escapeHtml(transfer.transferId)}: level ${approval.level}</h1>
-<p>Opening this page records nothing. Read the evidence, then decide below.</p>
-${state}
-${evidenceHtml(transfer)}`,
-        );
+        const v = await app.approvalPage(token);
+        return v.ok ? approvalPage(v) : refusalPage(v);
       }
       if (method === 'POST') {
         const f = form(req.body);
@@ -218,7 +170,13 @@ ${evidenceHtml(transfer)}`,
             '<p class="problem">Choose Approve or Reject. Nothing was recorded.</p>',
           );
         const comment = (f.get('comment') ?? '').slice(0, 1000);
-        const r = await app.decide(token, decision, { email: f.get('email') ?? undefined }, 'email', comment);
+        const email = f.get('email') ?? undefined;
+        const r = await app.decide(token, decision, { email }, 'email', comment);
+        if (!r.ok && r.refusal === 'reason-required') {
+          // The page again, the problem at the form and what was typed kept, so it is fixed in place.
+          const v = await app.approvalPage(token);
+          if (v.ok) return approvalPage(v, { problem: r.message, email, comment }, r.status);
+        }
         if (!r.ok) return refusalPage(r);
         return page(
           200,

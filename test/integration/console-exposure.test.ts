@@ -217,7 +217,12 @@ async function decide(transferId: string, decision: 'approve' | 'reject'): Promi
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ decision, email: 'carla@example.com', comment: '' }).toString(),
+    // A rejection needs a reason.
+    body: new URLSearchParams({
+      decision,
+      email: 'carla@example.com',
+      comment: decision === 'reject' ? 'not this one' : '',
+    }).toString(),
   });
   expect(res.status).toBe(200);
 }

@@ -108,7 +108,12 @@ async function rig(policy: ApprovalPolicy, name: string) {
       method: 'POST',
       path: new URL(url).pathname,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ decision, email, comment: '' }).toString(),
+      // A rejection needs a reason.
+      body: new URLSearchParams({
+        decision,
+        email: email,
+        comment: decision === 'reject' ? 'not this one' : '',
+      }).toString(),
     });
   const ended = async (transferId: string) => {
     const s = await until(`transfer ${transferId} closed`, async () => {

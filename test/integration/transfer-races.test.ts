@@ -118,7 +118,12 @@ const decide = (url: string, decision: 'approve' | 'reject', who: string) =>
     method: 'POST',
     path: new URL(url).pathname,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ decision, email: EMAIL[who] as string, comment: '' }).toString(),
+    // A rejection needs a reason.
+    body: new URLSearchParams({
+      decision,
+      email: EMAIL[who] as string,
+      comment: decision === 'reject' ? 'not this one' : '',
+    }).toString(),
   });
 
 /** The levels whose first ask was audited, per transfer: the step that asks has finished then. */
