@@ -102,8 +102,8 @@ export function approvalsPage(list: readonly WaitingApproval[], now: Date): Html
 <td class="num">${r ? formatMoney(r.amount, r.currency) : '—'}</td>
 <td>${a.level}${w.transfer?.levels ? ` of ${w.transfer.levels.length}` : ''}${level ? html`<br><span class="muted">${level.name}</span>` : ''}</td>
 <td>${who(w.transfer, a.approver)}${a.onBehalfOf ? html`<br><span class="muted">for ${who(w.transfer, a.onBehalfOf)}</span>` : ''}</td>
-<td class="num">${a.reminders}</td><td>${instant(a.expiresAt)}</td>
-<td><a class="approval-link" href="${w.url}">Open as ${personOf(w.transfer, a.approver).name ?? a.approver}</a></td></tr>`;
+<td><a class="approval-link" href="${w.url}">Open as ${personOf(w.transfer, a.approver).name ?? a.approver}</a></td>
+<td class="num">${a.reminders}</td><td>${instant(a.expiresAt)}</td></tr>`;
   });
   return html`<h1>Approvals waiting</h1>
 <p class="muted">Every approval waiting for a decision, oldest first. Each link is the one the approver's email carries: it is theirs
@@ -113,7 +113,7 @@ ${
     ? html`<p class="note">No approval is waiting.</p>`
     : html`<p class="shown">${list.length} approval${list.length === 1 ? '' : 's'} waiting, oldest first.</p>
 <div class="wrap"><table id="approvals">
-<thead><tr><th>Waiting since</th><th>Transfer</th><th>Customer</th><th class="num">Amount</th><th>Level</th><th>Approver</th><th class="num">Reminders sent</th><th>Link expires</th><th>Approval link</th></tr></thead>
+<thead><tr><th>Waiting since</th><th>Transfer</th><th>Customer</th><th class="num">Amount</th><th>Level</th><th>Approver</th><th>Approval link</th><th class="num">Reminders sent</th><th>Link expires</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
 }`;
 }
