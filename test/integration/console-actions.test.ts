@@ -142,7 +142,7 @@ async function requestTransfer(amount: string, customerId = 'C1001'): Promise<Tr
 const atLevel = (id: string) =>
   until(`transfer ${id} waiting at a level`, async () => {
     const s = await transfers.app.show(id);
-    return s && s.approvals.some((a) => a.status === 'pending') ? s : undefined;
+    return s?.approvals.some((a) => a.status === 'pending') ? s : undefined;
   });
 
 beforeAll(async () => {
