@@ -238,7 +238,7 @@ export function activeAlertsTable(
   withCustomer: boolean,
   answer?: AnswerForms,
 ): Html {
-  return html`<div class="wrap"><table id="active-alerts">
+  return html`<div class="wrap" id="active-alerts"><table>
 <thead><tr><th>Severity</th>${withCustomer ? html`<th>Customer</th>` : ''}<th>Rule</th><th>Status</th><th>Opened as of</th><th>Suggested action</th><th>Summary</th><th>Evidence</th><th>Answer with</th>${answer ? html`<th>Answer here</th>` : ''}</tr></thead>
 <tbody>
 ${alerts.map(
@@ -292,22 +292,20 @@ export function operatorOf(opts: Pick<ConsoleOptions, 'operator'>): string {
   );
 }
 
-const answerFields = (
-  f: AnswerForms,
-  idSuffix: string,
-) => html`<input type="hidden" name="back" value="${f.back}">
-<label>By <input type="text" name="actor" value="${f.actor}" required maxlength="100" autocomplete="off"${idSuffix ? '' : html` id="bulk-actor"`}></label>
-<label>Note <input type="text" name="note" maxlength="${NOTE_MAX}" autocomplete="off" placeholder="optional"></label>
+// Lean on purpose: a page of 200 alerts carries 200 of these (the note's length is checked on the server).
+const answerFields = (f: AnswerForms) => html`<input type="hidden" name="back" value="${f.back}">
+<label>By <input name="actor" value="${f.actor}"></label>
+<label>Note <input name="note"></label>
 <label>Snooze until <input type="date" name="until" min="${addDays(f.today, 1)}"></label>
-<span class="buttons"><button type="submit" name="action" value="ack">Acknowledge</button>
-<button type="submit" name="action" value="snooze">Snooze</button>
-<button type="submit" name="action" value="resolve">Resolve</button></span>`;
+<span class="buttons"><button name="action" value="ack">Acknowledge</button>
+<button name="action" value="snooze">Snooze</button>
+<button name="action" value="resolve">Resolve</button></span>`;
 
 /** The form above the table that answers every ticked alert at once. */
 export function bulkForm(f: AnswerForms): Html {
   return html`<form id="bulk" class="answer bulk" method="post" action="${ANSWER_PATH}">
 <strong>Ticked alerts:</strong>
-${answerFields(f, '')}
+${answerFields(f)}
 </form>`;
 }
 
@@ -315,7 +313,7 @@ ${answerFields(f, '')}
 export function rowForm(a: Alert, f: AnswerForms): Html {
   return html`<details class="answer"><summary>Answer…</summary><form class="answer" method="post" action="${ANSWER_PATH}">
 <input type="hidden" name="id" value="${a.alertId}">
-${answerFields(f, a.alertId)}
+${answerFields(f)}
 </form></details>`;
 }
 

@@ -105,7 +105,7 @@ nav.pager a{margin-right:.3rem}
 nav.filters{margin:.3rem 0 .6rem;line-height:1.9}
 nav.filters strong{font-weight:600}
 form.answer{display:flex;flex-wrap:wrap;gap:.4rem .8rem;align-items:center;margin:.3rem 0}
-form.answer input[type=text]{font:inherit;padding:.2rem .4rem;border:1px solid #b8bec8;border-radius:3px;width:9rem}
+form.answer input:not([type]){font:inherit;padding:.2rem .4rem;border:1px solid #b8bec8;border-radius:3px;width:9rem}
 form.answer input[type=date]{font:inherit;padding:.15rem .3rem;border:1px solid #b8bec8;border-radius:3px}
 form.answer button,form.inline button{font:inherit;padding:.2rem .7rem;border-radius:4px;border:1px solid var(--accent);background:#fff;color:var(--accent);cursor:pointer}
 form.answer .buttons{display:flex;gap:.4rem}
