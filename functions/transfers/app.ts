@@ -647,29 +647,38 @@ export class TransferApp {
     reminder = 0,
   ): Promise<ApprovalNotice[]> {
     const keys = await this.deps.keys();
-    const base = this.deps.baseUrl().replace(/\/+$/, '');
     return approvals.map((a) => {
-      const token = signLink(
-        {
-          transferId: a.transferId,
-          approvalId: a.approvalId,
-          approver: a.approver,
-          exp: Math.floor(Date.parse(a.expiresAt) / 1000),
-        },
-        keys,
-      );
+      const { url, token } = this.linkOf(a, keys);
       return {
         kind,
         transfer: t,
         to: person(policy, a.approver),
         level,
-        url: `${base}/approvals/${token}`,
+        url,
         token,
         onBehalfOf: a.onBehalfOf ? person(policy, a.onBehalfOf).name : undefined,
         reminder,
         expiresAt: a.expiresAt,
       };
     });
+  }
+
+  /** The signed link an approval's email carries: `<baseUrl>/approvals/<token>`, for its approver only. */
+  async approvalUrl(a: Approval): Promise<string> {
+    return this.linkOf(a, await this.deps.keys()).url;
+  }
+
+  private linkOf(a: Approval, keys: readonly LinkKey[]): { url: string; token: string } {
+    const token = signLink(
+      {
+        transferId: a.transferId,
+        approvalId: a.approvalId,
+        approver: a.approver,
+        exp: Math.floor(Date.parse(a.expiresAt) / 1000),
+      },
+      keys,
+    );
+    return { url: `${this.deps.baseUrl().replace(/\/+$/, '')}/approvals/${token}`, token };
   }
 
   private async execute(transferId: string) {

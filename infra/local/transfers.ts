@@ -304,5 +304,8 @@ export function consoleTransfers(t: LocalTransfers, dataDir: string): ConsoleTra
     request: (input) => t.app.request(input),
     show: (transferId) => t.app.show(transferId),
     markPaid: (transferId, by, on) => t.app.markPaid(transferId, by, on),
+    recall: (transferId, by) => t.app.recall(transferId, by),
+    pendingApprovals: () => t.app.pendingApprovals(),
+    approvalUrl: (a) => t.app.approvalUrl(a),
   };
 }

@@ -219,8 +219,11 @@ describe('the console shows alerts and the credit assessment', () => {
 
     // The customer link keeps the date the alert was last seen.
     expect(r.body).toContain(`href="/customers/C-EVIL?asOf=${ASOF}"`);
-    // No form, no script: answers go through the CLI.
-    expect(r.body).not.toMatch(/<form|<script/);
+    // Its forms (answering alerts, console-actions.test.ts) post to the console; no script at all.
+    expect(r.body).not.toMatch(/<script/);
+    expect([...r.body.matchAll(/<form [^>]*action="([^"]*)"/g)].map((m) => m[1])).toEqual(
+      Array(4).fill('/alerts/answer'),
+    );
   });
 
   it('escapes customer names and alert texts that come from uploaded files', async () => {

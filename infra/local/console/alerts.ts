@@ -1,11 +1,13 @@
+import type { IncomingMessage } from 'node:http';
+import { addDays, type IsoDate, parseDate } from '../../../functions/core/dates.ts';
 import { grouped, type Page } from '../../../functions/core/paging.ts';
-import type { Alert } from '../../../functions/credit/alerts.ts';
+import { type Alert, type AlertCommand, alertRef, applyCommand } from '../../../functions/credit/alerts.ts';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../../functions/credit/policy.ts';
-import type { AlertFilter } from '../../../functions/credit/ports.ts';
+import type { AlertFilter, EvaluationWrite } from '../../../functions/credit/ports.ts';
 import { type Html, html } from './layout.ts';
-import type { ConsoleCredit } from './options.ts';
+import type { ConsoleCredit, ConsoleOptions } from './options.ts';
 import { afterParam, choiceParam, hrefWith, pagerHtml, pagingJson, shownHtml } from './paging.ts';
-import { customerHref, instant } from './shared.ts';
+import { customerHref, FORM_TYPE, htmlReply, instant, problem, type Reply, readBody } from './shared.ts';
 
 /**
  * The Alerts page (`/alerts`, JSON at `/api/alerts`): the active alerts a page at a time, most
@@ -135,15 +137,20 @@ ${resolvedTable(recent.items, names)}`
 }`;
 }
 
-export function alertsPage(v: AlertsView, names: ReadonlyMap<string, string>): Html {
+export function alertsPage(
+  v: AlertsView,
+  names: ReadonlyMap<string, string>,
+  answer?: AnswerForms,
+  done?: Html | '',
+): Html {
   const { q, page } = v;
   const resolved = q.status === 'resolved';
   const order = resolved ? 'newest first' : 'most severe first';
   const c = v.bySeverity;
   const all = c ? BY_RANK.reduce((n, s) => n + c[s], 0) : 0;
   const counts = c
-    ? html`<p class="muted" id="alert-counts">${grouped(all)} ${q.status} alert${all === 1 ? '' : 's'} (${BY_RANK.map((s) => `${grouped(c[s])} ${s}`).join(', ')}). The console is read-only: answer an alert with the CLI,
-<code>sentinel alerts ack|resolve &lt;customer&gt;/&lt;rule&gt;</code> or <code>sentinel alerts snooze &lt;customer&gt;/&lt;rule&gt; --until YYYY-MM-DD</code>.</p>`
+    ? html`<p class="muted" id="alert-counts">${grouped(all)} ${q.status} alert${all === 1 ? '' : 's'} (${BY_RANK.map((s) => `${grouped(c[s])} ${s}`).join(', ')}). Answer an alert with the form on its row, or tick several and answer them at once;
+the CLI does the same: <code>sentinel alerts ack|resolve &lt;customer&gt;/&lt;rule&gt;</code> or <code>sentinel alerts snooze &lt;customer&gt;/&lt;rule&gt; --until YYYY-MM-DD</code>.</p>`
     : '';
   const empty =
     q.status === 'active' && q.severity === undefined
@@ -155,9 +162,10 @@ export function alertsPage(v: AlertsView, names: ReadonlyMap<string, string>): H
       ? html`<p class="note">${empty}</p>`
       : html`${shownHtml(page, resolved ? 'Resolved alerts' : 'Alerts', order, q.severity || !['active', 'resolved'].includes(q.status) ? listWords(q) : undefined)}
 ${pagerHtml(page, href)}
-${resolved ? resolvedTable(page.items, names) : activeAlertsTable(page.items, names, true)}
+${resolved ? resolvedTable(page.items, names) : html`${answer && page.items.length > 0 ? bulkForm(answer) : ''}${activeAlertsTable(page.items, names, true, answer)}`}
 ${pagerHtml(page, href)}`;
   return html`<h1>${resolved ? 'Resolved alerts' : 'Alerts'}</h1>
+${done ?? ''}
 ${counts}
 ${filtersHtml(v)}
 ${list}
@@ -169,11 +177,18 @@ export async function alertsReply(
   credit: ConsoleCredit,
   params: URLSearchParams,
   api: boolean,
+  opts?: Pick<ConsoleOptions, 'operator' | 'today'>,
 ): Promise<{ readonly json: unknown } | { readonly title: string; readonly body: Html }> {
   const v = await alertsView(credit, alertsQuery(params));
   if (api) return { json: alertsJson(v) };
   const names = await customerNames(credit, [...v.page.items, ...(v.recent?.items ?? [])]);
-  return { title: v.q.status === 'resolved' ? 'Resolved alerts' : 'Alerts', body: alertsPage(v, names) };
+  const answer = opts
+    ? { back: alertsHref(v.q, v.q.after), actor: operatorOf(opts), today: opts.today() }
+    : undefined;
+  return {
+    title: v.q.status === 'resolved' ? 'Resolved alerts' : 'Alerts',
+    body: alertsPage(v, names, answer, doneNote(params)),
+  };
 }
 
 export const severityBadge = (s: Severity) => html`<span class="${`badge sev-${s}`}">${s}</span>`;
@@ -213,20 +228,27 @@ export function statusText(a: Alert): Html {
   return html`${a.status}`;
 }
 
+/**
+ * The active alerts. With `answer`, each row has a tick box for the bulk form (`form="bulk"`: the
+ * form sits above the table, forms cannot nest) and its own small form in the last column.
+ */
 export function activeAlertsTable(
   alerts: readonly Alert[],
   names: ReadonlyMap<string, string>,
   withCustomer: boolean,
+  answer?: AnswerForms,
 ): Html {
-  return html`<div class="wrap"><table>
-<thead><tr><th>Severity</th>${withCustomer ? html`<th>Customer</th>` : ''}<th>Rule</th><th>Status</th><th>Opened as of</th><th>Suggested action</th><th>Summary</th><th>Evidence</th><th>Answer with</th></tr></thead>
+  return html`<div class="wrap" id="active-alerts"><table>
+<thead><tr><th>Severity</th>${withCustomer ? html`<th>Customer</th>` : ''}<th>Rule</th><th>Status</th><th>Opened as of</th><th>Suggested action</th><th>Summary</th><th>Evidence</th><th>Answer with</th>${answer ? html`<th>Answer here</th>` : ''}</tr></thead>
 <tbody>
 ${alerts.map(
-  (a) => html`<tr><td>${severityBadge(a.severity)}</td>
+  (
+    a,
+  ) => html`<tr><td>${answer ? html`<label class="pick"><input type="checkbox" name="id" value="${a.alertId}" form="bulk" aria-label="${`select ${a.customerId}/${a.rule}`}"> ${severityBadge(a.severity)}</label>` : severityBadge(a.severity)}</td>
 ${withCustomer ? html`<td><a href="${customerHref(a.customerId, a.seenAsOf)}">${a.customerId}</a>${names.get(a.customerId) ? html`<br><span class="muted">${names.get(a.customerId)}</span>` : ''}</td>` : ''}
 <td><code class="word">${a.rule}</code></td><td class="text">${statusText(a)}</td>
 <td>${a.openedAsOf}${a.seenAsOf !== a.openedAsOf ? html`<br><span class="muted">seen ${a.seenAsOf}</span>` : ''}</td><td>${actionText(a)}</td>
-<td class="text">${a.summary}</td><td class="text">${evidenceList(a.evidence)}</td><td><code class="word">${ackCommand(a)}</code></td></tr>`,
+<td class="text">${a.summary}</td><td class="text">${evidenceList(a.evidence)}</td><td><code class="word">${ackCommand(a)}</code></td>${answer ? html`<td>${rowForm(a, answer)}</td>` : ''}</tr>`,
 )}
 </tbody></table></div>`;
 }
@@ -239,4 +261,189 @@ export async function customerNames(
   const names = new Map<string, string>();
   for (const [id, c] of found) if (c.name) names.set(id, c.name);
   return names;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answering alerts: one on its row, or the ticked ones at once. Each goes through `applyCommand`,
+// read and written as `sentinel alerts ack|snooze|resolve` does (the active alert by its key, then
+// `saveEvaluation`), so an alert answered here reads exactly as one answered with the CLI.
+
+export const ANSWER_PATH = '/alerts/answer';
+export const ANSWERS = ['ack', 'snooze', 'resolve'] as const;
+export type Answer = (typeof ANSWERS)[number];
+const ANSWER_DONE: Record<Answer, string> = { ack: 'acknowledged', snooze: 'snoozed', resolve: 'resolved' };
+export const NOTE_MAX = 500;
+
+/** What the answer forms need: where to come back to, who is acting, and today (the earliest snooze is tomorrow). */
+export interface AnswerForms {
+  /** The list's address with its filters and page (`/alerts?...`). */
+  readonly back: string;
+  readonly actor: string;
+  readonly today: IsoDate;
+}
+
+/**
+ * Who the console's actions are recorded as unless the form says otherwise: the console's
+ * `operator` option, else env SENTINEL_OPERATOR, else USER (the CLI's `--by` default), else "console".
+ */
+export function operatorOf(opts: Pick<ConsoleOptions, 'operator'>): string {
+  return (
+    opts.operator?.trim() || process.env.SENTINEL_OPERATOR?.trim() || process.env.USER?.trim() || 'console'
+  );
+}
+
+// Lean on purpose: a page of 200 alerts carries 200 of these (the note's length is checked on the server).
+const answerFields = (f: AnswerForms) => html`<input type="hidden" name="back" value="${f.back}">
+<label>By <input name="actor" value="${f.actor}"></label>
+<label>Note <input name="note"></label>
+<label>Snooze until <input type="date" name="until" min="${addDays(f.today, 1)}"></label>
+<span class="buttons"><button name="action" value="ack">Acknowledge</button>
+<button name="action" value="snooze">Snooze</button>
+<button name="action" value="resolve">Resolve</button></span>`;
+
+/** The form above the table that answers every ticked alert at once. */
+export function bulkForm(f: AnswerForms): Html {
+  return html`<form id="bulk" class="answer bulk" method="post" action="${ANSWER_PATH}">
+<strong>Ticked alerts:</strong>
+${answerFields(f)}
+</form>`;
+}
+
+/** The small form on an alert's row (folded, so the table stays a table). */
+export function rowForm(a: Alert, f: AnswerForms): Html {
+  return html`<details class="answer"><summary>Answer…</summary><form class="answer" method="post" action="${ANSWER_PATH}">
+<input type="hidden" name="id" value="${a.alertId}">
+${answerFields(f)}
+</form></details>`;
+}
+
+/** "3 alerts acknowledged." after a 303 back to the list (`?did=ack&n=3`), or nothing. */
+export function doneNote(params: URLSearchParams): Html | '' {
+  const did = params.get('did');
+  const n = Number(params.get('n'));
+  if (!(ANSWERS as readonly string[]).includes(did ?? '') || !Number.isSafeInteger(n) || n < 1) return '';
+  return html`<p class="done" role="status">${grouped(n)} alert${n === 1 ? '' : 's'} ${ANSWER_DONE[did as Answer]}.</p>`;
+}
+
+/** The list to go back to: a posted `back` if it is this list's address (filters re-read), else the list. */
+export function backHref(raw: string | null): string {
+  if (!raw?.startsWith('/alerts')) return '/alerts';
+  const u = new URL(raw, 'http://console.invalid');
+  if (u.pathname !== '/alerts') return '/alerts';
+  try {
+    const q = alertsQuery(u.searchParams);
+    return alertsHref(q, q.after);
+  } catch {
+    return '/alerts';
+  }
+}
+
+export interface AnswerResult {
+  readonly done: readonly Alert[];
+  readonly refused: readonly { readonly id: string; readonly reason: string }[];
+}
+
+/**
+ * Applies one command to the alerts `ids` name (`<customer>/<rule>` or an alert id), as the CLI's
+ * `sentinel alerts ack|snooze|resolve` does for one: each read by its key, `applyCommand` decides,
+ * the answered ones are written together.
+ */
+export async function answerAlerts(
+  credit: ConsoleCredit,
+  ids: readonly string[],
+  cmd: AlertCommand,
+  now: string,
+  today: IsoDate,
+): Promise<AnswerResult> {
+  const done: Alert[] = [];
+  const refused: { id: string; reason: string }[] = [];
+  for (const id of ids) {
+    const ref = alertRef(id);
+    if (!ref) {
+      refused.push({ id, reason: 'is not an alert id (<customer>/<rule>)' });
+      continue;
+    }
+    const alert = await credit.store.activeAlert(ref.customerId, ref.rule);
+    if (!alert || (ref.alertId !== undefined && alert.alertId !== ref.alertId)) {
+      refused.push({ id, reason: 'is no longer active (resolved meanwhile?)' });
+      continue;
+    }
+    const next = applyCommand(alert, cmd, now, today);
+    if ('refused' in next) refused.push({ id, reason: next.refused });
+    else done.push(next);
+  }
+  const byCustomer = new Map<string, Alert[]>();
+  for (const a of done) byCustomer.set(a.customerId, [...(byCustomer.get(a.customerId) ?? []), a]);
+  const writes: EvaluationWrite[] = [...byCustomer].map(([customerId, alerts]) => ({ customerId, alerts }));
+  if (writes.length > 0) await credit.store.saveEvaluation(writes);
+  return { done, refused };
+}
+
+const answerProblem = (status: number, message: string, back: string): Reply =>
+  htmlReply(
+    status,
+    'Not answered',
+    html`<h1>Not answered</h1><div class="problem">${message} Nothing was changed.</div>
+<p><a href="${back}">Back to the alerts</a></p>`,
+    'alerts',
+  );
+
+/**
+ * POST /alerts/answer (a row's form or the bulk form): `id` (one or more), `action` (ack, snooze,
+ * resolve), `actor`, `note`, `until` (snooze), `back`. Every alert answered: 303 back to the list
+ * with its filters. Otherwise a page saying which were answered and why the others were not.
+ */
+export async function answerForm(
+  opts: Pick<ConsoleOptions, 'operator' | 'today'>,
+  credit: ConsoleCredit,
+  req: IncomingMessage,
+): Promise<Reply> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== FORM_TYPE)
+    return problem(
+      415,
+      `Send the form as ${FORM_TYPE}, as the Alerts page does. Nothing was changed.`,
+      false,
+    );
+  const body = new URLSearchParams(await readBody(req));
+  const back = backHref(body.get('back'));
+  const action = body.get('action') ?? '';
+  if (!(ANSWERS as readonly string[]).includes(action))
+    return answerProblem(400, `Choose Acknowledge, Snooze or Resolve (not "${action}").`, back);
+  const ids = [...new Set(body.getAll('id').map((s) => s.trim()))].filter((s) => s !== '');
+  if (ids.length === 0) return answerProblem(400, 'Tick at least one alert.', back);
+  if (ids.length > ACTIVE_PAGE)
+    return answerProblem(400, `Answer at most ${ACTIVE_PAGE} alerts at once (a page of them).`, back);
+  const by = body.get('actor')?.trim() || operatorOf(opts);
+  const noteText = body.get('note')?.trim() ?? '';
+  if (noteText.length > NOTE_MAX)
+    return answerProblem(400, `The note is ${noteText.length} characters: at most ${NOTE_MAX}.`, back);
+  const note = noteText === '' ? undefined : noteText;
+  let cmd: AlertCommand;
+  if (action === 'snooze') {
+    const raw = body.get('until')?.trim() ?? '';
+    if (raw === '') return answerProblem(400, 'Snoozing needs a date to snooze until.', back);
+    const until = parseDate(raw, 'YYYY-MM-DD');
+    if (!until.ok) return answerProblem(400, `Snooze until "${raw}": it ${until.reason}.`, back);
+    cmd = { kind: 'snooze', by, until: until.value, note };
+  } else cmd = { kind: action as 'ack' | 'resolve', by, note };
+  const r = await answerAlerts(credit, ids, cmd, new Date().toISOString(), opts.today());
+  if (r.refused.length === 0) {
+    const u = new URL(back, 'http://console.invalid');
+    u.searchParams.set('did', action);
+    u.searchParams.set('n', String(r.done.length));
+    const location = `${u.pathname}${u.search}`;
+    return { status: 303, type: 'text', body: `Answered: ${location}\n`, headers: { location } };
+  }
+  const word = ANSWER_DONE[action as Answer];
+  return htmlReply(
+    r.done.length === 0 ? 409 : 200,
+    r.done.length === 0 ? 'Not answered' : 'Partly answered',
+    html`<h1>${r.done.length === 0 ? 'Not answered' : 'Partly answered'}</h1>
+${r.done.length > 0 ? html`<p class="done" role="status">${grouped(r.done.length)} alert${r.done.length === 1 ? '' : 's'} ${word}: ${r.done.map((a, i) => html`${i > 0 ? ', ' : ''}<code class="word">${a.customerId}/${a.rule}</code>`)}.</p>` : ''}
+<div class="problem">${r.refused.length === 1 ? 'This alert was' : `These ${r.refused.length} alerts were`} not ${word}, and nothing was changed on ${r.refused.length === 1 ? 'it' : 'them'}:
+<ul>${r.refused.map((x) => html`<li><code class="word">${x.id}</code>: ${x.reason}</li>`)}</ul></div>
+<p><a href="${back}">Back to the alerts</a></p>`,
+    'alerts',
+  );
 }

@@ -2,9 +2,9 @@
  * The local console: the receivables table, a customer's file and credit assessment, the alerts,
  * the ingest runs, the transfers and the outbox, server-rendered with `node:http` only. Every value
  * that comes from data (uploaded files) is HTML-escaped through the `html` template tag; the pages
- * load no script at all. Its own pages only read (alerts are answered with the CLI), but for one
- * form: requesting a transfer (`POST /transfers/new`), refused when the browser says it comes from
- * another site. The approval pages, Slack's endpoint and the transfers API are the transfers
+ * load no script at all. Its own forms answer alerts (`POST /alerts/answer`), request a transfer
+ * (`POST /transfers/new`), recall or mark one paid, each through the same application code as the
+ * CLI, and each refused when the browser says it comes from another site. The approval pages, Slack's endpoint and the transfers API are the transfers
  * handler the Lambdas run, mounted here; they and the form are the only paths that accept a POST.
  */
 /*

@@ -104,12 +104,36 @@ nav.pager{margin:.7rem 0 1.2rem}
 nav.pager a{margin-right:.3rem}
 nav.filters{margin:.3rem 0 .6rem;line-height:1.9}
 nav.filters strong{font-weight:600}
+form.answer{display:flex;flex-wrap:wrap;gap:.4rem .8rem;align-items:center;margin:.3rem 0}
+form.answer input:not([type]){font:inherit;padding:.2rem .4rem;border:1px solid #b8bec8;border-radius:3px;width:9rem}
+form.answer input[type=date]{font:inherit;padding:.15rem .3rem;border:1px solid #b8bec8;border-radius:3px}
+form.answer button,form.inline button{font:inherit;padding:.2rem .7rem;border-radius:4px;border:1px solid var(--accent);background:#fff;color:var(--accent);cursor:pointer}
+form.answer .buttons{display:flex;gap:.4rem}
+form.bulk{background:var(--head);border:1px solid var(--line);padding:.5rem .8rem;max-width:72rem}
+details.answer summary{cursor:pointer;color:var(--accent)}
+details.answer form.answer{flex-direction:column;align-items:flex-start;white-space:normal}
+label.pick{display:inline-flex;gap:.35rem;align-items:center}
+p.done{background:var(--greenbg);border-left:3px solid var(--green);padding:.5rem .8rem;max-width:60rem}
+ul.picks{list-style:none;padding:0;margin:.2rem 0 .4rem}
+ul.picks li{margin:.15rem 0}
+form.request .picker{display:flex;gap:.4rem}
+form.request .picker button{padding:.25rem .8rem;background:#fff;color:var(--accent)}
+form.request ul.picks button{padding:.1rem .6rem;background:#fff;color:var(--accent);text-align:left}
 `;
 
 // The only inline content is the stylesheet: the CSP allows exactly it, and no script at all.
 export const CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(CSS).digest('base64')}'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
 
-export type Section = 'customers' | 'alerts' | 'runs' | 'transfers' | 'reviews' | 'outbox' | 'ops' | '';
+export type Section =
+  | 'customers'
+  | 'alerts'
+  | 'approvals'
+  | 'runs'
+  | 'transfers'
+  | 'reviews'
+  | 'outbox'
+  | 'ops'
+  | '';
 
 export const navLink = (href: string, label: string, on: boolean) =>
   html`<a href="${href}"${new Html(on ? ' aria-current="page"' : '')}>${label}</a>`;
@@ -124,7 +148,7 @@ export function page(title: string, body: Html, active: Section = ''): string {
 </head>
 <body>
 <header><span class="brand">credit-sentinel</span>
-<nav>${navLink('/customers', 'Customers', active === 'customers')} · ${navLink('/alerts', 'Alerts', active === 'alerts')} · ${navLink('/runs', 'Runs', active === 'runs')} · ${navLink('/transfers', 'Transfers', active === 'transfers')} · ${navLink('/reviews', 'Reviews', active === 'reviews')} · ${navLink('/outbox', 'Outbox', active === 'outbox')} · ${navLink('/ops', 'Ops', active === 'ops')}</nav>
+<nav>${navLink('/customers', 'Customers', active === 'customers')} · ${navLink('/alerts', 'Alerts', active === 'alerts')} · ${navLink('/approvals', 'Approvals', active === 'approvals')} · ${navLink('/runs', 'Runs', active === 'runs')} · ${navLink('/transfers', 'Transfers', active === 'transfers')} · ${navLink('/reviews', 'Reviews', active === 'reviews')} · ${navLink('/outbox', 'Outbox', active === 'outbox')} · ${navLink('/ops', 'Ops', active === 'ops')}</nav>
 </header>
 <main>
 ${body}

@@ -22,6 +22,11 @@ export interface ConsoleOptions {
   readonly reviews?: ConsoleReviews;
   /** The ops figures (metrics and live counts) of `/ops`. Without it /ops says it is not available. */
   readonly ops?: () => Promise<OpsSummary>;
+  /**
+   * Who the console's actions are recorded as when the form's "actor" field is left as it is (alerts
+   * acknowledged, snoozed, resolved). @default env SENTINEL_OPERATOR, else USER, else "console"
+   */
+  readonly operator?: string;
   /** @default 8787; 0 picks a free port */
   readonly port?: number;
   /** @default 127.0.0.1 */
@@ -29,10 +34,19 @@ export interface ConsoleOptions {
 }
 
 export interface ConsoleCredit {
-  /** Read only: the console never stores an assessment or an alert. */
+  /**
+   * The console never stores an assessment; it writes an alert only as `sentinel alerts
+   * ack|snooze|resolve` does (`activeAlert`, `applyCommand`, `saveEvaluation`).
+   */
   readonly store: Pick<
     DynamoStore,
-    'alertsPage' | 'activeAlertCounts' | 'loadCustomerPartition' | 'getCustomers' | 'listCustomerIds'
+    | 'alertsPage'
+    | 'activeAlertCounts'
+    | 'loadCustomerPartition'
+    | 'getCustomers'
+    | 'listCustomerIds'
+    | 'activeAlert'
+    | 'saveEvaluation'
   >;
   /** The policy in force, read on every request (so `sentinel policy set` shows at once). */
   readonly policy: () => Promise<Policy>;
@@ -51,6 +65,12 @@ export interface ConsoleTransfers {
   readonly show: (transferId: string) => Promise<{ transfer: Transfer; approvals: Approval[] } | undefined>;
   /** Finance marks an approved transfer paid (the transfer page's form). */
   readonly markPaid: TransferApp['markPaid'];
+  /** The requester takes a pending transfer back (the transfer page's Recall button; the API's recall). */
+  readonly recall: TransferApp['recall'];
+  /** Every approval waiting for a decision, oldest first (the Approvals page). */
+  readonly pendingApprovals: TransferApp['pendingApprovals'];
+  /** The signed link an approval's email carries. */
+  readonly approvalUrl: TransferApp['approvalUrl'];
 }
 
 export interface RunningConsole {

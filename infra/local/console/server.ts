@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { isoDateOrNull } from '../../../functions/core/dates.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
-import { alertsReply } from './alerts.ts';
+import { ANSWER_PATH, alertsReply, answerForm } from './alerts.ts';
+import { approvalsJson, approvalsPage, waitingApprovals } from './approvals.ts';
 import { creditView, customerPage, customersPage } from './customers.ts';
 import { CSP, html } from './layout.ts';
 import { opsPage } from './ops.ts';
@@ -36,6 +37,7 @@ import {
   OUTBOX_PAGE,
   outboxHref,
   outboxPage,
+  recallForm,
   requestTransfer,
   standingOf,
   transferPage,
@@ -194,14 +196,20 @@ export async function route(
   if (a === 'alerts' && b === undefined) {
     if (!opts.credit)
       return problem(404, 'Alerts are not available: this console runs without the credit store.', api);
-    const r = await alertsReply(opts.credit, params, api);
+    const r = await alertsReply(opts.credit, params, api, opts);
     return 'json' in r ? jsonReply(200, r.json) : htmlReply(200, r.title, r.body, 'alerts');
+  }
+  if (a === 'approvals' && b === undefined) {
+    if (!opts.transfers) return problem(404, 'Approvals are not available in this console.', api);
+    const list = await waitingApprovals(opts, opts.transfers);
+    if (api) return jsonReply(200, approvalsJson(list));
+    return htmlReply(200, 'Approvals', approvalsPage(list, new Date()), 'approvals');
   }
   if (a === 'transfers' && !api) {
     if (!opts.transfers) return problem(404, 'Transfers are not available in this console.', api);
     // GET /transfers/new is where the form posts: reloaded or bookmarked, it is the page again.
     if (b === undefined || b === 'new')
-      return transfersReply(opts, opts.transfers, undefined, afterParam(params));
+      return transfersReply(opts, opts.transfers, undefined, afterParam(params), params);
     const found = await opts.transfers.show(b);
     if (!found)
       return htmlReply(
@@ -304,6 +312,15 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
       send(req, res, await requestTransfer(opts, opts.transfers, req));
       return;
     }
+    if (opts.credit && !api && rawPath === ANSWER_PATH && method === 'POST') {
+      send(req, res, await answerForm(opts, opts.credit, req));
+      return;
+    }
+    const recall = api ? undefined : recallFormPath(rawPath);
+    if (opts.transfers && recall !== undefined && method === 'POST') {
+      send(req, res, await recallForm(opts.transfers, recall, req));
+      return;
+    }
     const paid = api ? undefined : markPaidPath(rawPath);
     if (opts.transfers && paid !== undefined && method === 'POST') {
       send(req, res, await markPaidForm(opts.transfers, paid, req));
@@ -361,10 +378,12 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
 export function isTransfersPath(path: string, method: string): boolean {
   const api = path.startsWith('/api/');
   const p = api ? path.slice(4) : path;
+  // The list of waiting approvals is the console's Approvals page (and its JSON), links and all.
+  if (p === '/approvals' && (method === 'GET' || method === 'HEAD')) return false;
   if (p.startsWith('/approvals/') || p === '/approvals' || p === '/slack/interactions') return true;
   if (api) return p === '/transfers' || p.startsWith('/transfers/');
   if (p === '/transfers') return method !== 'GET' && method !== 'HEAD';
-  if (isRequestFormPath(p) || markPaidPath(p) !== undefined) return false;
+  if (isRequestFormPath(p) || markPaidPath(p) !== undefined || recallFormPath(p) !== undefined) return false;
   if ((method === 'GET' || method === 'HEAD') && /^\/transfers\/[^/]+\/?$/.test(p)) return false;
   return p.startsWith('/transfers/');
 }
@@ -372,6 +391,17 @@ export function isTransfersPath(path: string, method: string): boolean {
 /** The transfer id of the transfer page's "mark paid" form path, or undefined. */
 export function markPaidPath(path: string): string | undefined {
   const m = /^\/transfers\/([^/]+)\/mark-paid\/?$/.exec(path);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1] as string);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The transfer id of the transfer page's Recall form path, or undefined. */
+export function recallFormPath(path: string): string | undefined {
+  const m = /^\/transfers\/([^/]+)\/recall-form\/?$/.exec(path);
   if (!m) return undefined;
   try {
     return decodeURIComponent(m[1] as string);

@@ -102,6 +102,21 @@ export interface RequestForm {
   readonly customers: readonly { readonly id: string; readonly name?: string | undefined }[];
   /** How many customers are on file, when the suggestions are only the first of them. */
   readonly customersOnFile?: number | undefined;
+  /** The customer picker: what was searched for and what matched, or the customer picked. */
+  readonly picker?: Picker | undefined;
+}
+
+/** The customer picker's state: a search (its text and matches) and/or the customer just picked. */
+export interface Picker {
+  readonly find: string;
+  readonly matches?: CustomerMatches | undefined;
+  readonly picked?: { readonly id: string; readonly name?: string | undefined } | undefined;
+}
+
+export interface CustomerMatches {
+  readonly found: readonly { readonly id: string; readonly name?: string | undefined }[];
+  /** More matched than are shown. */
+  readonly more: boolean;
 }
 
 /** The form's values from a posted body: every field as text ("" when missing), nothing else. */
@@ -111,7 +126,32 @@ export function requestValues(body: URLSearchParams): RequestValues {
   return v;
 }
 
-export function requestFormHtml({ values, issues, customers, customersOnFile }: RequestForm): Html {
+/**
+ * The picker's rows at the top of the request form. Its buttons submit the whole form with GET to
+ * `/transfers` (`formmethod`/`formaction`, no script): what was typed comes back filled in, with the
+ * matches, and a match's button fills in its id. Search is the form's first button, so Enter in any
+ * field searches and never sends a request by accident.
+ */
+export function pickerHtml(p: Picker | undefined): Html {
+  const get = html`formmethod="get" formaction="/transfers#request" formnovalidate`;
+  const matches = p?.matches;
+  const list = !matches
+    ? ''
+    : matches.found.length === 0
+      ? html`<span class="err" id="find-none">No customer on file has "${p?.find}" in its id or name.</span>`
+      : html`<ul class="picks" id="picks">${matches.found.map(
+          (c) =>
+            html`<li><button type="submit" ${get} name="pick" value="${c.id}">${c.id}${c.name ? ` — ${c.name}` : ''}</button></li>`,
+        )}</ul>${matches.more ? html`<span class="hint">The first ${matches.found.length} matches, by id: type more of the id or name to narrow them.</span>` : ''}`;
+  const picked = p?.picked
+    ? html`<span class="hint" id="picked">Picked <strong>${p.picked.id}</strong>${p.picked.name ? ` (${p.picked.name})` : ''}: it is in the customer id below.</span>`
+    : '';
+  return html`<label for="find">Find the customer</label><div class="picker"><input type="search" id="find" name="find" value="${p?.find ?? ''}" placeholder="id or name" autocomplete="off"><button type="submit" ${get} name="search" value="1">Search</button></div>
+<div>${list}${picked}${!list && !picked ? html`<span class="hint">Part of the id or the name; pick one of the matches.</span>` : ''}</div>
+`;
+}
+
+export function requestFormHtml({ values, issues, customers, customersOnFile, picker }: RequestForm): Html {
   const problems = (f: RequestField) => issues.filter((i) => i.field === f);
   const invalid = (f: RequestField) =>
     problems(f).length > 0 ? html` aria-invalid="true" aria-describedby="${`${f}-error`}"` : '';
@@ -158,7 +198,7 @@ export function requestFormHtml({ values, issues, customers, customersOnFile }: 
   return html`<section id="request"><h2>Request a transfer</h2>
 ${summary}
 <form class="request" method="post" action="/transfers/new">
-${fields}<div class="actions"><button type="submit">Request the transfer</button></div>
+${pickerHtml(picker)}${fields}<div class="actions"><button type="submit">Request the transfer</button></div>
 </form>
 ${datalist}</section>`;
 }
@@ -210,21 +250,80 @@ export async function transfersReply(
   t: ConsoleTransfers,
   refused?: { readonly values: RequestValues; readonly issues: readonly Issue[] },
   after?: string,
+  params?: URLSearchParams,
 ): Promise<Reply> {
-  const [list, customers] = await Promise.all([
+  const picking = params !== undefined && (params.has('find') || params.has('pick'));
+  const [list, customers, picked] = await Promise.all([
     t.page({ size: TRANSFERS_PAGE, after }),
     knownCustomers(opts),
+    picking && params ? pickerOf(opts, params) : undefined,
   ]);
   return htmlReply(
     refused ? 400 : 200,
     refused ? 'Transfer not requested' : 'Transfers',
     transfersPage(list, {
-      values: refused?.values ?? EMPTY_REQUEST,
+      values: picked?.values ?? refused?.values ?? EMPTY_REQUEST,
       issues: refused?.issues ?? [],
       ...customers,
+      picker: picked?.picker,
     }),
     'transfers',
   );
+}
+
+export const PICKS_MAX = 20;
+/** Profiles read per store round when the names are searched. */
+const NAME_CHUNK = 500;
+
+/**
+ * The customers whose id or name holds `text` (any case): ids first (the exact id, then by id),
+ * then names, by id; at most `PICKS_MAX`, and whether more matched. Ids come from the summary
+ * index in one read; names from the profiles, read a chunk at a time until enough have matched.
+ */
+export async function findCustomers(opts: ConsoleOptions, text: string): Promise<CustomerMatches> {
+  if (!opts.credit) return { found: [], more: false };
+  const store = opts.credit.store;
+  const needle = text.trim().toLowerCase();
+  if (needle === '') return { found: [], more: false };
+  const ids = await store.listCustomerIds();
+  const byId = ids
+    .filter((id) => id.toLowerCase().includes(needle))
+    .sort((a, b) => Number(b.toLowerCase() === needle) - Number(a.toLowerCase() === needle));
+  const found: { id: string; name?: string | undefined }[] = [];
+  const shownIds = byId.slice(0, PICKS_MAX + 1);
+  const names = await store.getCustomers(shownIds);
+  for (const id of shownIds) found.push({ id, name: names.get(id)?.name });
+  const taken = new Set(byId);
+  for (let i = 0; i < ids.length && found.length <= PICKS_MAX; i += NAME_CHUNK) {
+    const chunk = ids.slice(i, i + NAME_CHUNK).filter((id) => !taken.has(id));
+    const profiles = await store.getCustomers(chunk);
+    for (const id of chunk) {
+      const name = profiles.get(id)?.name;
+      if (name?.toLowerCase().includes(needle)) found.push({ id, name });
+    }
+  }
+  return { found: found.slice(0, PICKS_MAX), more: found.length > PICKS_MAX };
+}
+
+/** GET /transfers?find=...&pick=... (the picker's buttons): the form's values as sent, the matches or the pick. */
+export async function pickerOf(
+  opts: ConsoleOptions,
+  params: URLSearchParams,
+): Promise<{ values: RequestValues; picker: Picker }> {
+  const values = requestValues(params);
+  if (!params.has('type')) values.type = EMPTY_REQUEST.type;
+  if (!params.has('currency')) values.currency = EMPTY_REQUEST.currency;
+  const find = (params.get('find') ?? '').trim().slice(0, 100);
+  const pick = (params.get('pick') ?? '').trim();
+  if (pick !== '') {
+    const profile = opts.credit ? (await opts.credit.store.getCustomers([pick])).get(pick) : undefined;
+    values.customerId = pick;
+    // The customer's currency, when the form still holds the default and the profile says otherwise.
+    if (profile?.currency && (!params.has('currency') || params.get('currency') === EMPTY_REQUEST.currency))
+      values.currency = profile.currency;
+    return { values, picker: { find, picked: { id: pick, name: profile?.name } } };
+  }
+  return { values, picker: { find, matches: find === '' ? undefined : await findCustomers(opts, find) } };
 }
 
 /** POST /transfers/new: the form's request; 303 to the new transfer's page, or the form again. */
@@ -280,6 +379,60 @@ export async function markPaidForm(
     );
   const location = transferHref(transferId);
   return { status: 303, type: 'text', body: `Marked paid: ${location}\n`, headers: { location } };
+}
+
+/** Where the transfer page's Recall button posts (the console's own form; the API's is `/transfers/ID/recall`). */
+export const recallFormHref = (id: string) => `${transferHref(id)}/recall-form`;
+
+/**
+ * POST /transfers/<id>/recall-form: the requester recalls a pending transfer through the same
+ * `TransferApp.recall` the API and `sentinel transfer recall` use; 303 back to the transfer page,
+ * or a page saying why not (anyone but the requester is refused).
+ */
+export async function recallForm(
+  t: ConsoleTransfers,
+  transferId: string,
+  req: IncomingMessage,
+): Promise<Reply> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== FORM_TYPE)
+    return problem(
+      415,
+      `Send the form as ${FORM_TYPE}, as the transfer page does. Nothing was changed.`,
+      false,
+    );
+  const body = new URLSearchParams(await readBody(req));
+  const by = (body.get('by') ?? '').trim();
+  const back = html`<p><a href="${transferHref(transferId)}">Back to the transfer</a></p>`;
+  const refuse = (status: number, message: Part) =>
+    htmlReply(
+      status,
+      'Not recalled',
+      html`<h1>Not recalled</h1><div class="problem" role="alert">${message} Nothing was changed.</div>${back}`,
+      'transfers',
+    );
+  if (by === '') return refuse(400, 'Say who you are: only the requester can recall a transfer.');
+  const r = await t.recall(transferId, by);
+  if (!r.ok)
+    return refuse(
+      r.status,
+      r.status === 403
+        ? html`Only the requester can recall a transfer, and <strong>${by}</strong> did not request ${transferId}.`
+        : r.message,
+    );
+  const location = transferHref(transferId);
+  return { status: 303, type: 'text', body: `Recalled: ${location}\n`, headers: { location } };
+}
+
+/** A pending transfer's Recall button, for its requester. */
+export function recallSection(t: Transfer): Html | '' {
+  if (t.status !== 'pending') return '';
+  return html`<h2>Recall</h2>
+<p>The requester can take this request back while it waits: every outstanding approval link stops working at once.</p>
+<form class="request" id="recall" method="post" action="${recallFormHref(t.transferId)}">
+<label for="recall-by">Requester</label><div><input type="text" id="recall-by" name="by" required autocomplete="off"></div><div><span class="hint">Your id, as on the request: only the requester can recall it.</span></div>
+<div class="actions"><button type="submit">Recall the transfer</button></div>
+</form>`;
 }
 
 export const approvalBadge = (a: Approval) =>
@@ -417,6 +570,7 @@ ${waiting}
 ${details}
 ${exposureSection(t, standing, today)}
 ${paymentSection(t, today)}
+${recallSection(t)}
 <h2>Approval chain</h2>
 ${chain}
 <h2>Evidence shown to the approvers</h2>
