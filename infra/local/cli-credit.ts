@@ -28,7 +28,9 @@ import type { AlertFilter, AlertList } from '../../functions/credit/ports.ts';
 import { evaluateRules, explainCandidate } from '../../functions/credit/rules.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import {
+  CliFailure,
   dateOption,
+  fileProblem,
   limitOption,
   pageOrAll,
   plural,
@@ -51,7 +53,7 @@ async function readPolicyFile(path: string): Promise<Policy> {
   try {
     doc = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
-    throw new UsageError(`policy ${path} cannot be read: ${(e as Error).message}`);
+    throw new CliFailure(`cannot read the policy ${path}: ${fileProblem(e)}`);
   }
   const r = parsePolicy(doc);
   if (!r.ok)

@@ -11,7 +11,7 @@ import { type ExposureStanding, exposureStanding } from '../../functions/transfe
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { localAudit } from './audit-key.ts';
-import { table, today, UsageError, withStore } from './cli-common.ts';
+import { CliFailure, table, today, UsageError, withStore } from './cli-common.ts';
 import { loadPolicy } from './cli-credit.ts';
 import { listMail } from './transfers.ts';
 
@@ -44,8 +44,7 @@ export async function consoleUrl(dataDir: string): Promise<string> {
   }
 }
 
-/** A failure the user must act on: exit 1 with the message. */
-export class CliFailure extends Error {}
+export { CliFailure };
 
 /** The approval policy: SENTINEL_APPROVAL_POLICY (a JSON file) or the shipped example; an invalid file is refused. */
 export async function loadApprovalPolicy(): Promise<ApprovalPolicy> {
@@ -237,7 +236,11 @@ export async function cmdTransfer(args: string[]): Promise<number> {
       return 0;
     });
   }
-  throw new UsageError(`transfer ${sub ?? ''}: use request, show, recall or paid`);
+  throw new UsageError(
+    sub === undefined
+      ? 'transfer needs one of: request, show, recall, paid'
+      : `unknown transfer command "${sub}": use request, show, recall or paid`,
+  );
 }
 
 export async function cmdApprovals(args: string[]): Promise<number> {
@@ -271,7 +274,12 @@ export async function cmdApprovals(args: string[]): Promise<number> {
 
 export async function cmdAudit(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'verify' && sub !== 'head') throw new UsageError('audit verify [--json] | audit head [--json]');
+  if (sub !== 'verify' && sub !== 'head')
+    throw new UsageError(
+      sub === undefined
+        ? 'audit needs one of: verify, head'
+        : `unknown audit command "${sub}": use verify or head`,
+    );
   const { values } = parseArgs({
     args: rest,
     options: { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },

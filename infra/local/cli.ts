@@ -22,6 +22,8 @@ import { type CustomerLine, ReceivablesQueries } from '../../functions/receivabl
 import { limitApprovals } from '../../functions/transfers/app.ts';
 import {
   asOfOption,
+  CliFailure,
+  fileProblem,
   limitOption,
   pageOrAll,
   plural,
@@ -33,16 +35,10 @@ import {
   withStore,
 } from './cli-common.ts';
 import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer, loadPolicy } from './cli-credit.ts';
+import { commandHelp, isTopic, overview, topicOf } from './cli-help.ts';
 import { cmdMetrics } from './cli-ops.ts';
 import { cmdReview, describeRun } from './cli-reviews.ts';
-import {
-  CliFailure,
-  cmdApprovals,
-  cmdAudit,
-  cmdTransfer,
-  loadApprovalPolicy,
-  publishConsole,
-} from './cli-transfers.ts';
+import { cmdApprovals, cmdAudit, cmdTransfer, loadApprovalPolicy, publishConsole } from './cli-transfers.ts';
 import { startConsole } from './console.ts';
 import { demoFiles } from './demo.ts';
 import { LocalEvaluator } from './evaluator.ts';
@@ -53,62 +49,6 @@ import { opsSummary } from './ops.ts';
 import { localReviewsRuntime } from './reviews.ts';
 import { LOCAL_TABLE, localRunOwner, openLocal } from './runtime.ts';
 import { consoleTransfers, localTransfers } from './transfers.ts';
-
-const USAGE = `credit-sentinel: receivables, aging and credit risk, offline or on AWS
-
-Usage: sentinel <command> [options]        (every command takes --data-dir DIR, default ./.sentinel)
-
-  start [--in-memory] [--port 8787] [--inbox DIR] [--no-demo]
-        run the product: embedded DynamoDB (dynalite), the upload inbox, the console, and the
-        early-warning rules (at start, after every upload, daily at 05:00)
-  ingest FILE... [--kind K] [--profile P] [--json]
-        load files; K is one of ${KINDS.join(', ')} (default: the file's folder name);
-        P is a shipped profile name or a profile JSON file (a profile for any kind, such as
-        eu-semicolon, takes K too). Exit 0 processed (even with rejected rows or customers not
-        on file), 1 a file could not be read, 2 bad usage
-  customers [--as-of YYYY-MM-DD] [--json]   the receivables table as the books stood that day
-  customer ID [--as-of YYYY-MM-DD] [--json] one customer's open items and aging
-  customer ID --explain [--as-of D] [--json] score factors, limit reasoning, early warnings
-  runs [--limit N] [--json]                 ingest runs, newest first (all of them without --limit)
-  profiles                                  the shipped mapping profiles and the kinds they read
-  evaluate [--as-of D] [--json]             rate every customer, run the early-warning rules: as of
-                                            today the alerts are stored and told; as of another day
-                                            it is a what-if that prints its findings, stores nothing
-  alerts [--status active|open|acknowledged|snoozed|resolved] [--severity S] [--limit N] [--json]
-                                            every alert, most severe first (resolved: newest first);
-                                            --limit prints the first N and says N of how many
-  alerts ack|resolve ID [--by NAME] [--note TEXT]   ID is <customer>/<rule>
-  alerts snooze ID --until YYYY-MM-DD [--by NAME] [--note TEXT]
-  policy [show] | policy check FILE | policy set FILE [--by NAME]
-                                            the credit policy in force (an invalid file is refused)
-  transfer request --customer ID --type T --amount 1250.00 --currency EUR --beneficiary-name N
-                   --beneficiary-account IBAN --reason TEXT --requester ID [--json]
-                                            ask for a transfer (needs \`start\` running); prints its id
-                                            and the approval links of the first level
-  transfer show ID [--json] | transfer recall ID --by REQUESTER
-  approvals [--json]                        approvals waiting for a decision
-  audit verify [--json]                     prove the audit trail intact against its key, head and anchors,
-                                            or name each finding
-  audit head [--json]                       print the trail's head (seq and hash), to keep elsewhere
-  metrics [--json]                          what the local handlers measured (rows, latency, alerts, approvals)
-  review run [--as-of D] [--dry-run] [--resume RUN] [--json]
-                                            re-rate the customers due and adjust their limits (needs
-                                            \`start\` running); prints the run's counts and report files;
-                                            --dry-run shows what it would change and changes nothing
-  review show RUN [--limit N] [--json] | review runs [--limit N] [--json]
-                                            a run with every customer it reviewed; the runs
-  backtest --from D --to D [--policy FILE] [--json]
-                                            replay the rules day by day over history: alerts per
-                                            rule, days of warning before each first 60-day overdue
-
-Time zone for "today": SENTINEL_TIME_ZONE (default UTC).
-Alerts go to <data dir>/outbox/alerts.jsonl, and after the daily run a digest of the active ones;
-with SENTINEL_SLACK_WEBHOOK_URL (a Slack incoming webhook) \`start\` posts each alert to Slack too,
-or only the digest, or both: SENTINEL_SLACK_ALERTS=each|digest|both (default each).
-Transfers: approval emails are .eml files in <data dir>/outbox/mail/ and on the console's Outbox
-page; the approval policy is SENTINEL_APPROVAL_POLICY (a JSON file, default policies/approvals.json);
-SENTINEL_SLACK_SIGNING_SECRET turns on Slack's Approve/Reject buttons (POST /slack/interactions).
-`;
 
 async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Promise<Profile> {
   const shipped = catalog.get(nameOrPath);
@@ -121,7 +61,7 @@ async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Prom
   try {
     raw = JSON.parse(await readFile(nameOrPath, 'utf8'));
   } catch (e) {
-    throw new UsageError(`cannot read profile ${nameOrPath}: ${(e as Error).message}`);
+    throw new CliFailure(`cannot read the profile ${nameOrPath}: ${fileProblem(e)}`);
   }
   try {
     return parseProfile(raw, `profile ${nameOrPath}`);
@@ -239,10 +179,11 @@ async function cmdIngest(args: string[]): Promise<number> {
         let size: number;
         try {
           size = (await stat(file)).size;
-          if ((await stat(file)).isDirectory()) throw new Error('is a directory');
+          if ((await stat(file)).isDirectory())
+            throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
         } catch (e) {
           exit = 1;
-          const reason = `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+          const reason = `cannot read ${file}: ${fileProblem(e)}`;
           if (values.json)
             console.log(JSON.stringify({ file, kind: profile.outputs[0]?.kind, error: reason }));
           else console.error(reason);
@@ -657,15 +598,27 @@ async function cmdStart(args: string[]): Promise<number> {
   return 0;
 }
 
-/** Opens the local store for one command and always closes it. */
-
 /** Runs the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   // `--debug` (or SENTINEL_DEBUG=1) shows the stack of an unexpected error; without it, one sentence.
   const debug = args.includes('--debug') || process.env.SENTINEL_DEBUG === '1';
   const argv = args.filter((a) => a !== '--debug');
   const [command, ...rest] = argv;
+  const topic = topicOf(argv);
+  // `CMD --help` anywhere on the line (before a `--`): that command's help, nothing run.
+  const end = argv.indexOf('--');
+  const asksHelp = (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
   try {
+    if (command === undefined) {
+      console.error(overview());
+      return 2;
+    }
+    if (command === 'help' || command === '--help' || command === '-h') return help(rest);
+    if (asksHelp) {
+      if (!topic) throw new UsageError(`unknown command "${command}"`);
+      console.log(commandHelp(topic));
+      return 0;
+    }
     switch (command) {
       case 'start':
         return await cmdStart(rest);
@@ -678,6 +631,7 @@ export async function main(args: string[]): Promise<number> {
       case 'runs':
         return await cmdRuns(rest);
       case 'profiles':
+        parseArgs({ args: rest, options: {} });
         console.log(profilesList(new ProfileCatalog()));
         return 0;
       case 'evaluate':
@@ -698,24 +652,15 @@ export async function main(args: string[]): Promise<number> {
         return await cmdMetrics(rest);
       case 'review':
         return await cmdReview(rest);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        console.log(USAGE);
-        return command === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (
-      e instanceof UsageError ||
-      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-      code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
-      code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
-    ) {
-      console.error(`sentinel: ${(e as Error).message}\n\n${USAGE}`);
+    const usage = usageMessage(e);
+    if (usage !== undefined) {
+      // One line, and where the right usage is; a file's findings (a profile, a policy) keep their lines.
+      const see = `see \`sentinel help${topic ? ` ${topic}` : ''}\``;
+      console.error(usage.includes('\n') ? `sentinel: ${usage}` : `sentinel: ${usage}; ${see}`);
       return 2;
     }
     if (e instanceof CliFailure) {
@@ -725,6 +670,46 @@ export async function main(args: string[]): Promise<number> {
     if (debug) console.error(e);
     else console.error(`sentinel: ${oneSentence(e)} (run again with --debug for details)`);
     return 1;
+  }
+}
+
+/** `sentinel help [COMMAND [SUB]]`. */
+function help(words: string[]): number {
+  const asked = words.filter((w) => !w.startsWith('-')).join(' ');
+  if (!asked) {
+    console.log(overview());
+    return 0;
+  }
+  if (!isTopic(asked)) {
+    const first = words[0] as string;
+    console.error(
+      isTopic(first)
+        ? `sentinel: "${asked}" is not a command; see \`sentinel help ${first}\``
+        : `sentinel: unknown command "${asked}"; see \`sentinel help\``,
+    );
+    return 2;
+  }
+  console.log(commandHelp(asked));
+  return 0;
+}
+
+/** The one line a usage error says, or undefined when `e` is no usage error. */
+function usageMessage(e: unknown): string | undefined {
+  if (e instanceof UsageError) return e.message;
+  const code = (e as { code?: string }).code;
+  const m = (e as Error).message ?? '';
+  const quoted = /'([^']+)'/.exec(m)?.[1] ?? '';
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${quoted}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const opt = quoted.replace(/ <value>$/, '').replace(/^-\w, /, '');
+      return /argument missing/.test(m) ? `${opt} needs a value` : `${opt} takes no value`;
+    }
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument "${quoted}"`;
+    default:
+      return undefined;
   }
 }
 
