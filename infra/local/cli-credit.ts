@@ -333,10 +333,8 @@ export async function explainCustomer(
   json: boolean,
 ): Promise<number> {
   const part = await env.store.loadCustomerPartition(id);
-  if (!part.books.customer && part.books.invoices.length === 0 && part.books.payments.length === 0) {
-    console.error(`no customer ${id}`);
-    return 1;
-  }
+  if (!part.books.customer && part.books.invoices.length === 0 && part.books.payments.length === 0)
+    throw new CliFailure(`there is no customer ${id} on file (see \`sentinel customers\`)`);
   const policy = await loadPolicy(env.store);
   const file = asOfFile(creditFileOf(id, part), asOf);
   const assessed = assess(file, asOf, policy);

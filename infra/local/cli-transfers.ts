@@ -126,6 +126,18 @@ async function firstLinks(
   }
 }
 
+/** A transfer id as `transfer request` prints it: TR- and 26 Crockford base-32 characters. */
+const TRANSFER_ID = /^TR-[0-9A-HJKMNP-TV-Z]{26}$/;
+
+function transferIdArg(sub: string, id: string | undefined): string {
+  if (!id) throw new UsageError(`transfer ${sub} needs a transfer ID`);
+  if (!TRANSFER_ID.test(id))
+    throw new UsageError(
+      `"${id}" is not a transfer id: it is TR- and 26 letters and digits, as \`transfer request\` prints it`,
+    );
+  return id;
+}
+
 export async function cmdTransfer(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
@@ -183,8 +195,8 @@ export async function cmdTransfer(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'recall') {
-    const id = positionals[0];
-    if (!id || !values.by) throw new UsageError('transfer recall ID --by REQUESTER');
+    const id = transferIdArg('recall', positionals[0]);
+    if (!values.by) throw new UsageError('transfer recall needs --by REQUESTER');
     const r = await consoleApi(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/recall`, {
       by: values.by,
     });
@@ -196,8 +208,8 @@ export async function cmdTransfer(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'paid') {
-    const id = positionals[0];
-    if (!id || !values.by) throw new UsageError('transfer paid ID --by WHO [--on YYYY-MM-DD]');
+    const id = transferIdArg('paid', positionals[0]);
+    if (!values.by) throw new UsageError('transfer paid needs --by WHO');
     const r = await consoleApi(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/paid`, {
       by: values.by,
       on: values.on,
@@ -211,15 +223,11 @@ export async function cmdTransfer(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'show') {
-    const id = positionals[0];
-    if (!id) throw new UsageError('transfer show ID');
+    const id = transferIdArg('show', positionals[0]);
     return withStore(values['data-dir'], async (env) => {
       const store = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
       const t = await store.getTransfer(id);
-      if (!t) {
-        console.error(`there is no transfer ${id}`);
-        return 1;
-      }
+      if (!t) throw new CliFailure(`there is no transfer ${id} (the console's Transfers page lists them)`);
       const [approvals, part, policy] = await Promise.all([
         store.approvalsOf(id),
         env.store.loadCustomerPartition(t.request.customerId),

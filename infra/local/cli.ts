@@ -1,9 +1,11 @@
 import { constants, createReadStream } from 'node:fs';
 import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SLACK_MODES, type SlackMode } from '../../functions/alerts/slack.ts';
 import { formatMinor } from '../../functions/core/money.ts';
+import { grouped } from '../../functions/core/paging.ts';
 import { ConfigError } from '../../functions/ingest/errors.ts';
 import { isKind, KINDS, type Kind } from '../../functions/ingest/kinds.ts';
 import { clip } from '../../functions/ingest/limits.ts';
@@ -43,7 +45,7 @@ import { startConsole } from './console.ts';
 import { demoFiles } from './demo.ts';
 import { LocalEvaluator } from './evaluator.ts';
 import { FileReportSink, InboxObjectStore, OutboxNotifier } from './files.ts';
-import { InboxWatcher, localIngestHandler } from './inbox.ts';
+import { INBOX_BUCKET, type InboxEvents, InboxWatcher, localIngestHandler } from './inbox.ts';
 import { localMetrics } from './metrics.ts';
 import { opsSummary } from './ops.ts';
 import { localReviewsRuntime } from './reviews.ts';
@@ -75,7 +77,11 @@ async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Prom
  * A report (`beside`, named after the upload) goes next to the upload, unless that folder is
  * read-only (a shared dataset, a mounted export): then under the data dir, and the run says where.
  */
-async function reportPathFor(beside: string, dataDir: string): Promise<string> {
+async function reportPathFor(beside: string, dataDir: string, reportsDir?: string): Promise<string> {
+  if (reportsDir) {
+    await mkdir(reportsDir, { recursive: true });
+    return join(reportsDir, basename(beside));
+  }
   try {
     const folder = await stat(dirname(resolve(beside)));
     if ((folder.mode & 0o222) !== 0) {
@@ -148,6 +154,7 @@ async function cmdIngest(args: string[]): Promise<number> {
     options: {
       kind: { type: 'string' },
       profile: { type: 'string' },
+      reports: { type: 'string' },
       json: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
     },
@@ -210,9 +217,11 @@ async function cmdIngest(args: string[]): Promise<number> {
             fileName: file,
             objectRef: `file://${resolve(file)}`,
             profile,
-            rejects: new FileReportSink(await reportPathFor(rejectsNameFor(file), env.dataDir)),
+            rejects: new FileReportSink(
+              await reportPathFor(rejectsNameFor(file), env.dataDir, values.reports),
+            ),
             warningsReport: yieldsReceivables(profile)
-              ? new FileReportSink(await reportPathFor(warningsNameFor(file), env.dataDir))
+              ? new FileReportSink(await reportPathFor(warningsNameFor(file), env.dataDir, values.reports))
               : undefined,
             onProgress,
           },
@@ -253,6 +262,8 @@ async function cmdIngest(args: string[]): Promise<number> {
   }
   return exit;
 }
+
+export const noCustomer = (id: string) => `there is no customer ${id} on file (see \`sentinel customers\`)`;
 
 function jsonLine(l: CustomerLine) {
   return {
@@ -345,10 +356,7 @@ async function cmdCustomer(args: string[]): Promise<number> {
     return withStore(values['data-dir'], (env) => explainCustomer(env, id, asOf, values.json));
   return withStore(values['data-dir'], async (env) => {
     const file = await new ReceivablesQueries(env.store).customer(id, asOf);
-    if (!file) {
-      console.error(`no customer ${id}`);
-      return 1;
-    }
+    if (!file) throw new CliFailure(noCustomer(id));
     const { line, statement } = file;
     const open = statement.invoices.filter((i) => i.open > 0);
     if (values.json) {
@@ -462,6 +470,7 @@ async function cmdStart(args: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port ${values.port} is not a port`);
+  await portIsFree(port);
   const env = await openLocal({ dataDir: values['data-dir'], inMemory: values['in-memory'] }, true);
   if (env.shared) {
     console.error(`credit-sentinel is already running on this data dir (${env.dataDir}); stop it first`);
@@ -491,10 +500,14 @@ async function cmdStart(args: string[]): Promise<number> {
   });
   const changes = new OutboxNotifier(env.dataDir, [evaluator.listener]);
   const handler = localIngestHandler(env, inbox, changes, timeZone());
-  const watcher = new InboxWatcher(inbox, handler, (file, e) =>
-    console.error(`inbox: ${file} failed: ${(e as Error).message}`),
-  );
   const queries = new ReceivablesQueries(env.store);
+  const watcher = new InboxWatcher(
+    inbox,
+    handler,
+    (file, e) => console.error(`inbox: ${file} failed: ${(e as Error).message}`),
+    undefined,
+    inboxLog(inboxRoot, queries),
+  );
   if (!values['no-demo'] && (await queries.runs(1)).length === 0) {
     for (const [key, text] of Object.entries(demoFiles(today()))) await writeFile(join(inboxRoot, key), text);
     console.log('empty store: dropped a demo dataset into the inbox');
@@ -549,6 +562,17 @@ async function cmdStart(args: string[]): Promise<number> {
         runs: queries,
         inboxFailing: () => watcher.failing(),
       }),
+  }).catch(async (e: unknown) => {
+    // Taken between the check and now: the same sentence, and nothing left running.
+    await watcher.stop();
+    await transfers.workflow.stop();
+    await transfers.idle();
+    await env.close();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new CliFailure(
+        `port ${port} is busy: another program (or another \`sentinel start\`) listens on it; pick another with --port N (--port 0 takes any free port)`,
+      );
+    throw e;
   });
   consoleUrl = web.url;
   // What a stopped (or killed) process left half-way, carried on from the store once the links'
@@ -596,6 +620,58 @@ async function cmdStart(args: string[]): Promise<number> {
   await web.close();
   await env.close();
   return 0;
+}
+
+/** `start --port N` refused in one sentence before anything starts, when another program holds N. */
+async function portIsFree(port: number): Promise<void> {
+  if (port === 0) return;
+  const problem = await new Promise<string | undefined>((done) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      done(
+        e.code === 'EADDRINUSE'
+          ? `port ${port} is busy: another program (or another \`sentinel start\`) listens on it`
+          : e.code === 'EACCES'
+            ? `port ${port} is not open to this user (ports below 1024 need root)`
+            : `cannot listen on port ${port}: ${e.message}`,
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => done(undefined)));
+  });
+  if (problem) throw new CliFailure(`${problem}; pick another with --port N (--port 0 takes any free port)`);
+}
+
+/**
+ * The `start` terminal's account of the inbox: each file when it is picked up and when its run is
+ * stored (counts and where the rejects report went), and a warning for a file dropped in the root.
+ */
+function inboxLog(root: string, queries: ReceivablesQueries): InboxEvents {
+  const pickedAt = new Map<string, string>();
+  return {
+    picked: (key, version) => {
+      pickedAt.set(`${key}#${version}`, new Date().toISOString());
+      console.log(`inbox: ${key} picked up`);
+    },
+    finished: async (key, version) => {
+      const ref = `s3://${INBOX_BUCKET}/${key}?versionId=${version}`;
+      const run = (await queries.runs(50)).find((r) => r.objectRef === ref);
+      const since = pickedAt.get(`${key}#${version}`) ?? '';
+      pickedAt.delete(`${key}#${version}`);
+      if (!run) console.log(`inbox: ${key} done`);
+      else if (run.startedAt < since)
+        console.log(`inbox: ${key} was ingested before (run ${run.runId} at ${run.startedAt}); nothing new`);
+      else if (run.status === 'unreadable') console.log(`inbox: ${key} NOT READ: ${run.reason}`);
+      else
+        console.log(
+          `inbox: ${key} done: ${grouped(run.acceptedTotal)} accepted, ${grouped(run.rejected)} rejected` +
+            (run.rejected > 0 && run.rejectsFile ? `; rejects in ${run.rejectsFile}` : ''),
+        );
+    },
+    stray: (key) =>
+      console.error(
+        `inbox: ${join(root, key)} is not read: a file goes under ${root}/<kind>/ (${KINDS.join(', ')}), profile/<name>/ or policy/`,
+      ),
+  };
 }
 
 /** Runs the CLI; returns the exit code. */
