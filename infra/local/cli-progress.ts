@@ -26,7 +26,7 @@ export function progressLine(label: string, stream: NodeJS.WriteStream = process
     drawn = now;
     shown = true;
     const line = `${label}: ${text} (${Math.floor((now - started) / 1000)} s)`;
-    stream.write(`\r${line.slice(0, Math.max(20, (stream.columns ?? 80) - 1))}\x1b[K`);
+    stream.write(`\r${line.slice(0, (stream.columns || 100) - 1)}\x1b[K`);
   };
   // Ticks while the run waits on I/O; a synchronous loop draws through update().
   const timer = setInterval(() => draw(true), 500);
