@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
-import { formatMinor } from '../../functions/core/money.ts';
+import { formatMoney } from '../../functions/core/money.ts';
 import { grouped } from '../../functions/core/paging.ts';
 import { PREVIEW_APPROVAL_WORDS, previewReview, withTransfer } from '../../functions/reviews/app.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
@@ -46,7 +46,7 @@ export function describeRun(run: ReviewRun): string {
 }
 
 const money = (v: number | undefined, ccy: string | undefined) =>
-  v === undefined || !ccy ? '—' : `${formatMinor(v, ccy)} ${ccy}`;
+  v === undefined || !ccy ? '—' : formatMoney(v, ccy);
 
 function reviewRows(reviews: readonly Review[]): string[][] {
   return reviews.map((r) => [
@@ -274,7 +274,9 @@ export async function cmdReview(args: string[]): Promise<number> {
       });
     default:
       throw new UsageError(
-        'review needs one of: run [--as-of D] [--dry-run] [--resume RUN] [--json], show RUN [--limit N] [--json], runs [--limit N] [--json]',
+        sub === undefined
+          ? 'review needs one of: run, show RUN, runs'
+          : `unknown review command "${sub}": use run, show or runs`,
       );
   }
 }

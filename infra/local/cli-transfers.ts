@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { verifyAudit } from '../../functions/core/audit.ts';
-import { formatMinor } from '../../functions/core/money.ts';
+import { formatMoney } from '../../functions/core/money.ts';
 import { grouped } from '../../functions/core/paging.ts';
 import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
@@ -65,7 +65,7 @@ export async function loadApprovalPolicy(): Promise<ApprovalPolicy> {
   return r.policy;
 }
 
-const amount = (t: Transfer) => `${formatMinor(t.request.amount, t.request.currency)} ${t.request.currency}`;
+const amount = (t: Transfer) => formatMoney(t.request.amount, t.request.currency);
 
 function describeTransfer(t: Transfer, approvals: readonly Approval[], standing: ExposureStanding): string {
   const lines = [
@@ -93,7 +93,7 @@ function describeTransfer(t: Transfer, approvals: readonly Approval[], standing:
   lines.push(`  exposure: ${standing.words}`);
   if (f)
     lines.push(
-      `    ${t.request.customerId}'s exposure today: ${formatMinor(f.exposure, f.currency)} ${f.currency}${standing.counts ? `; without this transfer: ${formatMinor(f.without, f.currency)} ${f.currency}` : ', without this transfer'}`,
+      `    ${t.request.customerId}'s exposure today: ${formatMoney(f.exposure, f.currency)}${standing.counts ? `; without this transfer: ${formatMoney(f.without, f.currency)}` : ', without this transfer'}`,
     );
   return lines.join('\n');
 }
@@ -200,10 +200,7 @@ export async function cmdTransfer(args: string[]): Promise<number> {
     const r = await consoleApi(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/recall`, {
       by: values.by,
     });
-    if (r.status !== 200) {
-      console.error(String(r.json.error ?? JSON.stringify(r.json)));
-      return 1;
-    }
+    if (r.status !== 200) throw new CliFailure(String(r.json.error ?? JSON.stringify(r.json)));
     console.log(`${id} recalled: every outstanding approval link is void`);
     return 0;
   }
@@ -214,10 +211,7 @@ export async function cmdTransfer(args: string[]): Promise<number> {
       by: values.by,
       on: values.on,
     });
-    if (r.status !== 200) {
-      console.error(String(r.json.error ?? JSON.stringify(r.json)));
-      return 1;
-    }
+    if (r.status !== 200) throw new CliFailure(String(r.json.error ?? JSON.stringify(r.json)));
     const t = (r.json as { transfer: Transfer }).transfer;
     console.log(`${id} marked paid on ${t.paidOn}: ${amount(t)} for ${t.request.customerId}`);
     return 0;

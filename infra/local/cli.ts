@@ -4,7 +4,13 @@ import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SLACK_MODES, type SlackMode } from '../../functions/alerts/slack.ts';
-import { formatMinor } from '../../functions/core/money.ts';
+import { minorDigits } from '../../functions/core/currencies.ts';
+import {
+  CANONICAL_NUMBER_STYLE,
+  formatMinor,
+  formatMoney,
+  parseMinorUnits,
+} from '../../functions/core/money.ts';
 import { grouped } from '../../functions/core/paging.ts';
 import { ConfigError } from '../../functions/ingest/errors.ts';
 import { isKind, KINDS, type Kind } from '../../functions/ingest/kinds.ts';
@@ -387,10 +393,15 @@ async function cmdCustomer(args: string[]): Promise<number> {
       );
       return 0;
     }
+    // The line's amounts are plain decimals in its currency: a sentence reads them as money.
+    const money = (decimal: string) => {
+      const minor = parseMinorUnits(decimal, minorDigits(line.currency) ?? 2, CANONICAL_NUMBER_STYLE);
+      return minor.ok ? formatMoney(minor.value, line.currency) : `${decimal} ${line.currency}`;
+    };
     console.log(`${id}${line.name ? ` ${line.name}` : ''}: receivables as of ${asOf} in ${line.currency}`);
     console.log(
-      `open ${line.openAmount}, overdue ${line.overdueAmount}, unapplied cash ${line.unappliedCash}` +
-        `${line.creditLimit ? `, credit limit ${line.creditLimit}` : ''}; ${line.settledInvoices} invoices settled, avg ${line.avgDaysLate ?? '-'} days late\n`,
+      `open ${money(line.openAmount)}, overdue ${money(line.overdueAmount)}, unapplied cash ${money(line.unappliedCash)}` +
+        `${line.creditLimit ? `, credit limit ${money(line.creditLimit)}` : ''}; ${line.settledInvoices} invoices settled, avg ${line.avgDaysLate ?? '-'} days late\n`,
     );
     console.log(
       table(
