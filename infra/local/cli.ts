@@ -718,7 +718,7 @@ export async function main(args: string[]): Promise<number> {
       case 'runs':
         return await cmdRuns(rest);
       case 'profiles':
-        parseArgs({ args: rest, options: {} });
+        parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } } });
         console.log(profilesList(new ProfileCatalog()));
         return 0;
       case 'evaluate':
