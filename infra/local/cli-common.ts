@@ -98,3 +98,9 @@ export function fileProblem(e: unknown): string {
       return e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message;
   }
 }
+
+/** A command's subcommand and the rest: `policy --json` has none (an option is never a subcommand). */
+export function splitSub(args: readonly string[]): [string | undefined, string[]] {
+  const [first, ...rest] = args;
+  return first === undefined || first.startsWith('-') ? [undefined, [...args]] : [first, rest];
+}

@@ -36,6 +36,7 @@ import {
   pageOrAll,
   plural,
   shownText,
+  splitSub,
   table,
   timeZone,
   today,
@@ -313,7 +314,7 @@ async function alertCommand(kind: 'ack' | 'snooze' | 'resolve', args: string[]):
 // ---- policy ----
 
 export async function cmdPolicy(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+  const [sub, rest] = splitSub(args);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

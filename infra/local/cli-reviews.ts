@@ -12,6 +12,7 @@ import {
   pageOrAll,
   plural,
   shownText,
+  splitSub,
   table,
   today,
   UsageError,
@@ -163,7 +164,7 @@ function watchRun(dataDir: string | undefined, progress: Progress): { stop: () =
 const asOfFlag = (asOf: string) => (asOf === today() ? '' : ` --as-of ${asOf}`);
 
 export async function cmdReview(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+  const [sub, rest] = splitSub(args);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

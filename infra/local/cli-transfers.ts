@@ -11,7 +11,7 @@ import { type ExposureStanding, exposureStanding } from '../../functions/transfe
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { localAudit } from './audit-key.ts';
-import { CliFailure, table, today, UsageError, withStore } from './cli-common.ts';
+import { CliFailure, splitSub, table, today, UsageError, withStore } from './cli-common.ts';
 import { loadPolicy } from './cli-credit.ts';
 import { listMail } from './transfers.ts';
 
@@ -139,7 +139,7 @@ function transferIdArg(sub: string, id: string | undefined): string {
 }
 
 export async function cmdTransfer(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+  const [sub, rest] = splitSub(args);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -275,7 +275,7 @@ export async function cmdApprovals(args: string[]): Promise<number> {
 }
 
 export async function cmdAudit(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+  const [sub, rest] = splitSub(args);
   if (sub !== 'verify' && sub !== 'head')
     throw new UsageError(
       sub === undefined

@@ -762,9 +762,10 @@ export async function main(args: string[]): Promise<number> {
 
 /** `sentinel help [COMMAND [SUB]]`. */
 function help(words: string[]): number {
-  const asked = words.filter((w) => !w.startsWith('-')).join(' ');
+  const end = words.findIndex((w) => w.startsWith('-'));
+  const asked = (end < 0 ? words : words.slice(0, end)).slice(0, 2).join(' ');
   if (!asked) {
-    console.log(overview());
+    console.log(words.includes('--help') || words.includes('-h') ? commandHelp('help') : overview());
     return 0;
   }
   if (!isTopic(asked)) {
@@ -791,7 +792,9 @@ function usageMessage(e: unknown): string | undefined {
       return `unknown option ${quoted}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const opt = quoted.replace(/ <value>$/, '').replace(/^-\w, /, '');
-      return /argument missing/.test(m) ? `${opt} needs a value` : `${opt} takes no value`;
+      if (/argument missing|ambiguous/.test(m)) return `${opt} needs a value`;
+      if (/does not take an argument/.test(m)) return `${opt} takes no value`;
+      return m.split('. ')[0];
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument "${quoted}"`;

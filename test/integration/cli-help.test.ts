@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mapLimit } from '../../functions/core/concurrency.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../infra/local/cli.ts';
 import { COMMANDS } from '../../infra/local/cli-help.ts';
 import { BIN, sentinel } from './cli-run.ts';
 
@@ -33,30 +33,60 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
+/** Runs the CLI's `main` in this process (the same code `bin/sentinel.mjs` runs), capturing what it prints. */
+async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    const code = await main(args);
+    return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join('') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
 describe('help', () => {
-  it('sentinel help lists every command with one line each', async () => {
-    const r = await sentinel(['help'], dir);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
+  it('the real CLI: sentinel help lists every command in one line each; help transfer paid; ingest --help; a group; --help runs nothing', async () => {
+    const [all, paid, ingest, group, customer] = await Promise.all([
+      sentinel(['help'], dir),
+      sentinel(['help', 'transfer', 'paid'], dir),
+      sentinel(['ingest', '--help'], dir),
+      sentinel(['transfer', '--help'], dir),
+      sentinel(['customer', 'NOBODY', '--help', '--data-dir', data()], dir),
+    ]);
+    expect(all.code).toBe(0);
+    expect(all.stderr).toBe('');
     for (const c of COMMANDS.filter((x) => x.name !== 'help'))
-      expect(r.stdout).toMatch(
+      expect(all.stdout).toMatch(
         new RegExp(`\\n  ${c.name} +${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`),
       );
-    expect(r.stdout).toContain(
+    expect(all.stdout).toContain(
       'sentinel help <command> (or <command> --help) shows its options and an example.',
     );
-  });
+    expect(paid.code).toBe(0);
+    expect(paid.stdout).toContain('Usage: sentinel transfer paid ID --by WHO [--on YYYY-MM-DD]');
+    expect(paid.stdout).toContain('--on YYYY-MM-DD  the day it was paid (default: today)');
+    expect(ingest.code).toBe(0);
+    expect(ingest.stdout).toMatch(/^Usage: sentinel ingest FILE\.\.\./);
+    expect(ingest.stdout).toContain('--reports DIR');
+    expect(group.code).toBe(0);
+    for (const sub of ['request', 'show', 'recall', 'paid'])
+      expect(group.stdout).toContain(`transfer ${sub} `);
+    expect(customer.code).toBe(0);
+    expect(customer.stdout).toMatch(/^Usage: sentinel customer ID/);
+    expect(customer.stderr).toBe('');
+  }, 60_000);
 
   it('`help CMD` and `CMD --help` show the same page for every command and subcommand: usage, options, an example', async () => {
-    const pages = await mapLimit(COMMANDS, 4, async (c) => {
+    for (const c of COMMANDS) {
       const words = c.name.split(' ');
-      const [viaHelp, viaFlag] = await Promise.all([
-        sentinel(['help', ...words], dir),
-        sentinel([...words, '--help'], dir),
-      ]);
-      return { c, viaHelp, viaFlag };
-    });
-    for (const { c, viaHelp, viaFlag } of pages) {
+      const viaHelp = await inProcess(['help', ...words]);
+      const viaFlag = await inProcess([...words, '--help']);
       expect(viaHelp.code, c.name).toBe(0);
       expect(viaFlag.code, `${c.name} --help: ${viaFlag.stderr}`).toBe(0);
       expect(viaFlag.stdout, c.name).toBe(viaHelp.stdout);
@@ -67,33 +97,11 @@ describe('help', () => {
       expect(out, c.name).toContain(`Example (on the demo book):\n  ${c.example}\n`);
       if (c.store !== false) expect(out, c.name).toContain('--data-dir DIR');
     }
-  }, 60_000);
-
-  it('transfer paid is in the help; ingest --help works; a group lists its subcommands', async () => {
-    const [paid, ingest, group] = await Promise.all([
-      sentinel(['help', 'transfer', 'paid'], dir),
-      sentinel(['ingest', '--help'], dir),
-      sentinel(['transfer', '--help'], dir),
-    ]);
-    expect(paid.stdout).toContain('Usage: sentinel transfer paid ID --by WHO [--on YYYY-MM-DD]');
-    expect(paid.stdout).toContain('--on YYYY-MM-DD  the day it was paid (default: today)');
-    expect(ingest.code).toBe(0);
-    expect(ingest.stdout).toContain('--reports DIR');
-    expect(group.code).toBe(0);
-    for (const sub of ['request', 'show', 'recall', 'paid'])
-      expect(group.stdout).toContain(`transfer ${sub} `);
-  }, 60_000);
-
-  it('`--help` runs nothing, even with other arguments', async () => {
-    const r = await sentinel(['customer', 'NOBODY', '--help', '--data-dir', data()], dir);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: sentinel customer ID/);
-    expect(r.stderr).toBe('');
   });
 });
 
 describe('a usage error is one line and where the help is, exit 2', () => {
-  it.each([
+  const cases: [string[], string][] = [
     [['bogus'], 'sentinel: unknown command "bogus"; see `sentinel help`'],
     [['help', 'bogus'], 'sentinel: unknown command "bogus"; see `sentinel help`'],
     [
@@ -102,6 +110,7 @@ describe('a usage error is one line and where the help is, exit 2', () => {
     ],
     [['customers', '--frobnicate'], 'sentinel: unknown option --frobnicate; see `sentinel help customers`'],
     [['customers', '--as-of'], 'sentinel: --as-of needs a value; see `sentinel help customers`'],
+    [['customers', '--json=yes'], 'sentinel: --json takes no value; see `sentinel help customers`'],
     [['customer'], 'sentinel: customer takes exactly one customer ID; see `sentinel help customer`'],
     [
       ['transfer'],
@@ -120,15 +129,31 @@ describe('a usage error is one line and where the help is, exit 2', () => {
       'sentinel: backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD; see `sentinel help backtest`',
     ],
     [['profiles', 'extra'], 'sentinel: unexpected argument "extra"; see `sentinel help profiles`'],
-  ])('%j', async (args, line) => {
-    const r = await sentinel([...args, '--data-dir', data()], dir);
+    [
+      ['review', 'rerun'],
+      'sentinel: unknown review command "rerun": use run, show or runs; see `sentinel help review`',
+    ],
+  ];
+
+  it('the real CLI: an unknown command, an unknown option, a wrong id form', async () => {
+    const picked = [cases[0], cases[3], cases[9]] as [string[], string][];
+    const results = await Promise.all(picked.map(([args]) => sentinel([...args, '--data-dir', data()], dir)));
+    results.forEach((r, i) => {
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`${picked[i]?.[1]}\n`);
+    });
+  }, 60_000);
+
+  it.each(cases)('%j', async (args, line) => {
+    const r = await inProcess([...args, '--data-dir', data()]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`${line}\n`);
   });
 
   it('an alert id of the wrong form names the form', async () => {
-    const r = await sentinel(['alerts', 'ack', 'C1', '--data-dir', data()], dir);
+    const r = await inProcess(['alerts', 'ack', 'C1', '--data-dir', data()]);
     expect(r.code).toBe(2);
     oneLine(r.stderr);
     expect(r.stderr).toMatch(
@@ -137,7 +162,7 @@ describe('a usage error is one line and where the help is, exit 2', () => {
   });
 
   it('no command at all: the overview on stderr, exit 2', async () => {
-    const r = await sentinel([], dir);
+    const r = await inProcess([]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Usage: sentinel <command> [options]');
   });
@@ -145,10 +170,8 @@ describe('a usage error is one line and where the help is, exit 2', () => {
 
 describe('a failure a user can cause is one clear line, exit 1', () => {
   it('an unknown customer, with --explain too', async () => {
-    const [plain, explain] = await Promise.all([
-      sentinel(['customer', 'NOBODY', '--data-dir', data()], dir),
-      sentinel(['customer', 'NOBODY', '--explain', '--data-dir', data()], dir),
-    ]);
+    const plain = await sentinel(['customer', 'NOBODY', '--data-dir', data()], dir);
+    const explain = await inProcess(['customer', 'NOBODY', '--explain', '--data-dir', data()]);
     for (const r of [plain, explain]) {
       expect(r.code).toBe(1);
       expect(r.stderr).toBe('sentinel: there is no customer NOBODY on file (see `sentinel customers`)\n');
@@ -156,10 +179,11 @@ describe('a failure a user can cause is one clear line, exit 1', () => {
   }, 60_000);
 
   it('an unknown transfer, an unknown alert', async () => {
-    const [transfer, alert] = await Promise.all([
-      sentinel(['transfer', 'show', 'TR-0000000000000000000000000A', '--data-dir', data()], dir),
-      sentinel(['alerts', 'resolve', 'C1/daysPastDue', '--data-dir', data()], dir),
-    ]);
+    const transfer = await sentinel(
+      ['transfer', 'show', 'TR-0000000000000000000000000A', '--data-dir', data()],
+      dir,
+    );
+    const alert = await inProcess(['alerts', 'resolve', 'C1/daysPastDue', '--data-dir', data()]);
     expect(transfer.code).toBe(1);
     expect(transfer.stderr).toBe(
       "sentinel: there is no transfer TR-0000000000000000000000000A (the console's Transfers page lists them)\n",
@@ -169,17 +193,26 @@ describe('a failure a user can cause is one clear line, exit 1', () => {
   }, 60_000);
 
   it('a missing file: the policy, the profile, the upload', async () => {
-    const [policy, profile, upload] = await Promise.all([
+    const [policy, profile] = await Promise.all([
       sentinel(['policy', 'check', 'nope.json'], dir),
-      sentinel(['ingest', 'invoices/i.csv', '--profile', 'nope.json', '--data-dir', data()], dir),
-      sentinel(['ingest', 'invoices/nope.csv', '--data-dir', data()], dir),
+      inProcess([
+        'ingest',
+        join(dir, 'invoices/i.csv'),
+        '--profile',
+        join(dir, 'nope.json'),
+        '--data-dir',
+        data(),
+      ]),
     ]);
+    const upload = await inProcess(['ingest', join(dir, 'invoices/nope.csv'), '--data-dir', data()]);
     expect(policy.code).toBe(1);
     expect(policy.stderr).toBe('sentinel: cannot read the policy nope.json: no such file\n');
     expect(profile.code).toBe(1);
-    expect(profile.stderr).toBe('sentinel: cannot read the profile nope.json: no such file\n');
+    expect(profile.stderr).toBe(
+      `sentinel: cannot read the profile ${join(dir, 'nope.json')}: no such file\n`,
+    );
     expect(upload.code).toBe(1);
-    expect(upload.stderr).toBe('cannot read invoices/nope.csv: no such file\n');
+    expect(upload.stderr).toBe(`cannot read ${join(dir, 'invoices/nope.csv')}: no such file\n`);
   }, 60_000);
 
   it('a busy port names the port and --port, and nothing is left running', async () => {
@@ -251,12 +284,13 @@ describe('progress', () => {
       });
       p.on('close', () => ok(text));
     });
-    expect(out).toMatch(
-      /\rbacktest: (loading customers \d of 2|day \d+ of 90, 2 customers) \(\d+ s\)\x1b\[K/,
+    // ESC shown as <ESC>: the line ends with "clear to the end of the line" (ESC [K).
+    const shown = out.replaceAll(String.fromCharCode(27), '<ESC>');
+    expect(shown).toMatch(
+      /\rbacktest: (loading customers \d of 2|day \d+ of 90, 2 customers) \(\d+ s\)<ESC>\[K/,
     );
     // The line is wiped (\r, clear to the end) and the result starts on a clean line.
-    expect(out).toMatch(/\r\x1b\[Kbacktest of policy /);
-    expect(out).not.toContain('\n\rbacktest:');
+    expect(shown).toMatch(/\r<ESC>\[Kbacktest of policy /);
   }, 60_000);
 });
 
@@ -292,7 +326,7 @@ describe('the start terminal says what the inbox did', () => {
     await writeFile(join(inbox, 'stray.csv'), 'customer_id,name,currency\nS1,Stray,EUR\n');
     await writeFile(
       join(inbox, 'customers', 'new.csv'),
-      'customer_id,name,currency,credit_limit\nN1,New AB,SEK,1000\nN2,,SEK,abc\n',
+      'customer_id,name,currency,credit_limit\nN1,New AB,SEK,1000\nN2,Bad AB,SEK,abc\n',
     );
     await until(
       () => /inbox: customers\/new\.csv done/.test(out) && err.includes('stray.csv'),
