@@ -32,9 +32,15 @@ export interface Backtest {
  * Replays the evaluation day by day over history, as if the policy had been in force: each day's
  * assessments and alerts follow from the data known that day and the alerts of the day before. It
  * writes nothing. Per rule: how many alerts it would have raised, and how many days ahead of each
- * customer's first 60-day overdue it warned.
+ * customer's first 60-day overdue it warned. `onDay` hears of each day replayed (a progress line).
  */
-export function backtest(files: readonly CreditFile[], policy: Policy, from: IsoDate, to: IsoDate): Backtest {
+export function backtest(
+  files: readonly CreditFile[],
+  policy: Policy,
+  from: IsoDate,
+  to: IsoDate,
+  onDay?: (done: number, total: number) => void,
+): Backtest {
   if (to < from) throw new RangeError(`--to ${to} is before --from ${from}`);
   const active = new Map<string, Alert[]>();
   const recent = new Map<string, PriorAssessment[]>();
@@ -46,8 +52,10 @@ export function backtest(files: readonly CreditFile[], policy: Policy, from: Iso
   const reached60 = new Map<string, IsoDate>();
   const already60 = new Set<string>();
   let days = 0;
+  const total = to < from ? 0 : daysBetween(from, to) + 1;
   for (let day = from; day <= to; day = addDays(day, 1)) {
     days++;
+    onDay?.(days, total);
     const now = `${day}T00:00:00.000Z`;
     const open: { id: string; currency: string; open: number }[] = [];
     const book = new Map<string, { open: number; customers: number }>();

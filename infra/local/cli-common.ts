@@ -2,8 +2,11 @@ import { dateInZone, parseDate } from '../../functions/core/dates.ts';
 import { grouped, type Page, rangeText } from '../../functions/core/paging.ts';
 import { type LocalEnv, openLocal } from './runtime.ts';
 
-/** Bad usage: exit code 2 and the usage text. */
+/** Bad usage: exit code 2, one line, and the help topic that shows the right usage. */
 export class UsageError extends Error {}
+
+/** A failure the user must act on (a missing file, an unknown customer): exit 1 with the message. */
+export class CliFailure extends Error {}
 
 export const timeZone = () => process.env.SENTINEL_TIME_ZONE ?? 'UTC';
 export const today = () => dateInZone(new Date(), timeZone());
@@ -76,4 +79,28 @@ export async function withStore<T>(
   } finally {
     await env.close();
   }
+}
+
+/** A file system error in words a user reads ("no such file"), never an errno alone. */
+export function fileProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a folder, not a file';
+    case 'ENOTDIR':
+      return 'a part of the path is not a folder';
+    default:
+      return e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message;
+  }
+}
+
+/** A command's subcommand and the rest: `policy --json` has none (an option is never a subcommand). */
+export function splitSub(args: readonly string[]): [string | undefined, string[]] {
+  const [first, ...rest] = args;
+  return first === undefined || first.startsWith('-') ? [undefined, [...args]] : [first, rest];
 }

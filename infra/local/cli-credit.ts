@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { mapLimit } from '../../functions/core/concurrency.ts';
 import { dateInZone, type IsoDate } from '../../functions/core/dates.ts';
+import { grouped } from '../../functions/core/paging.ts';
 import { type Alert, type AlertCommand, alertRef, applyCommand } from '../../functions/credit/alerts.ts';
 import { assess, explainAssessment } from '../../functions/credit/assess.ts';
 import { backtest } from '../../functions/credit/backtest.ts';
@@ -28,17 +29,21 @@ import type { AlertFilter, AlertList } from '../../functions/credit/ports.ts';
 import { evaluateRules, explainCandidate } from '../../functions/credit/rules.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import {
+  CliFailure,
   dateOption,
+  fileProblem,
   limitOption,
   pageOrAll,
   plural,
   shownText,
+  splitSub,
   table,
   timeZone,
   today,
   UsageError,
   withStore,
 } from './cli-common.ts';
+import { type Progress, progressLine } from './cli-progress.ts';
 import { OutboxAlertNotifier } from './files.ts';
 import type { LocalEnv } from './runtime.ts';
 
@@ -51,7 +56,7 @@ async function readPolicyFile(path: string): Promise<Policy> {
   try {
     doc = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
-    throw new UsageError(`policy ${path} cannot be read: ${(e as Error).message}`);
+    throw new CliFailure(`cannot read the policy ${path}: ${fileProblem(e)}`);
   }
   const r = parsePolicy(doc);
   if (!r.ok)
@@ -82,24 +87,68 @@ export async function cmdEvaluate(args: string[]): Promise<number> {
   const asOf = dateOption('as-of', values['as-of'], day);
   return withStore(values['data-dir'], async (env) => {
     const policy = await loadPolicy(env.store);
-    if (asOf !== day) {
-      const run = await whatIf({ store: env.store, policy }, { asOf });
-      console.log(values.json ? JSON.stringify(run, null, 2) : whatIfText(run, day));
-      return 0;
+    const progress = progressLine(asOf !== day ? `what-if as of ${asOf}` : 'evaluate');
+    let out: { json: string; words: string };
+    try {
+      out = await evaluationText(countingLoads(env.store, progress), env.dataDir, policy, { asOf, day, now });
+    } finally {
+      progress.done();
     }
-    const run = await evaluate(
-      {
-        store: env.store,
-        notifier: new OutboxAlertNotifier(env.dataDir),
-        policy,
-        clock: { now: () => now },
-        timeZone: timeZone(),
-      },
-      { asOf },
-    );
-    console.log(values.json ? JSON.stringify({ whatIf: false, ...run }, null, 2) : liveText(run));
+    console.log(values.json ? out.json : out.words);
     return 0;
   });
+}
+
+/**
+ * The store as the evaluation reads it, telling the progress line how many customers are read:
+ * the same store, so the counts cost nothing.
+ */
+function countingLoads(store: DynamoStore, progress: Progress): DynamoStore {
+  let total = 0;
+  let done = 0;
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'listCustomerIds')
+        return async () => {
+          const ids = await target.listCustomerIds();
+          total = ids.length;
+          return ids;
+        };
+      if (prop === 'loadCustomerPartition')
+        return async (id: string) => {
+          const part = await target.loadCustomerPartition(id);
+          progress.update(`${grouped(++done)} of ${grouped(total)} customers`);
+          return part;
+        };
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+/** The evaluation (as of today) or the what-if (another day), as JSON text when `json`. */
+async function evaluationText(
+  store: DynamoStore,
+  dataDir: string,
+  policy: Policy,
+  at: { asOf: IsoDate; day: IsoDate; now: Date },
+): Promise<{ json: string; words: string }> {
+  const { asOf, day, now } = at;
+  if (asOf !== day) {
+    const run = await whatIf({ store, policy }, { asOf });
+    return { json: JSON.stringify(run, null, 2), words: whatIfText(run, day) };
+  }
+  const run = await evaluate(
+    {
+      store,
+      notifier: new OutboxAlertNotifier(dataDir),
+      policy,
+      clock: { now: () => now },
+      timeZone: timeZone(),
+    },
+    { asOf },
+  );
+  return { json: JSON.stringify({ whatIf: false, ...run }, null, 2), words: liveText(run) };
 }
 
 const ratingsText = (ratings: Record<string, number>) =>
@@ -249,10 +298,8 @@ async function alertCommand(kind: 'ack' | 'snooze' | 'resolve', args: string[]):
   return withStore(values['data-dir'], async (env) => {
     // Read by its key: found however many alerts are active.
     const alert = await env.store.activeAlert(ref.customerId, ref.rule);
-    if (!alert || (ref.alertId !== undefined && alert.alertId !== ref.alertId)) {
-      console.error(`no active alert ${id} (see: sentinel alerts)`);
-      return 1;
-    }
+    if (!alert || (ref.alertId !== undefined && alert.alertId !== ref.alertId))
+      throw new CliFailure(`there is no active alert ${id} (see \`sentinel alerts\`)`);
     const next = applyCommand(alert, cmd, new Date().toISOString(), today());
     if ('refused' in next) {
       console.error(next.refused);
@@ -267,7 +314,7 @@ async function alertCommand(kind: 'ack' | 'snooze' | 'resolve', args: string[]):
 // ---- policy ----
 
 export async function cmdPolicy(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+  const [sub, rest] = splitSub(args);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -331,10 +378,8 @@ export async function explainCustomer(
   json: boolean,
 ): Promise<number> {
   const part = await env.store.loadCustomerPartition(id);
-  if (!part.books.customer && part.books.invoices.length === 0 && part.books.payments.length === 0) {
-    console.error(`no customer ${id}`);
-    return 1;
-  }
+  if (!part.books.customer && part.books.invoices.length === 0 && part.books.payments.length === 0)
+    throw new CliFailure(`there is no customer ${id} on file (see \`sentinel customers\`)`);
   const policy = await loadPolicy(env.store);
   const file = asOfFile(creditFileOf(id, part), asOf);
   const assessed = assess(file, asOf, policy);
@@ -404,12 +449,22 @@ export async function cmdBacktest(args: string[]): Promise<number> {
   const candidate = values.policy ? await readPolicyFile(values.policy) : undefined;
   return withStore(values['data-dir'], async (env) => {
     const policy = candidate ?? (await loadPolicy(env.store));
+    const progress = progressLine('backtest');
     const ids = await env.store.listCustomerIds();
+    let loaded = 0;
     const files = await mapLimit(ids, 8, async (id) => {
       const f = creditFileOf(id, await env.store.loadCustomerPartition(id));
+      progress.update(`loading customers ${grouped(++loaded)} of ${grouped(ids.length)}`);
       return { ...f, recent: [] };
     });
-    const result = backtest(files, policy, from, to);
+    let result: ReturnType<typeof backtest>;
+    try {
+      result = backtest(files, policy, from, to, (day, days) =>
+        progress.update(`day ${grouped(day)} of ${grouped(days)}, ${grouped(ids.length)} customers`),
+      );
+    } finally {
+      progress.done();
+    }
     if (values.json) {
       console.log(JSON.stringify(result, null, 2));
       return 0;

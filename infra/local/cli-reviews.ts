@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
-import { formatMinor } from '../../functions/core/money.ts';
+import { formatMoney } from '../../functions/core/money.ts';
+import { grouped } from '../../functions/core/paging.ts';
 import { PREVIEW_APPROVAL_WORDS, previewReview, withTransfer } from '../../functions/reviews/app.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review } from '../../functions/reviews/review.ts';
@@ -11,13 +12,16 @@ import {
   pageOrAll,
   plural,
   shownText,
+  splitSub,
   table,
   today,
   UsageError,
   withStore,
 } from './cli-common.ts';
 import { loadPolicy } from './cli-credit.ts';
+import { type Progress, progressLine } from './cli-progress.ts';
 import { CliFailure, consoleApi } from './cli-transfers.ts';
+import { openLocal } from './runtime.ts';
 
 /**
  * `review run|show|runs`. A run goes to the running product (`npm start`): the review workflow,
@@ -43,7 +47,7 @@ export function describeRun(run: ReviewRun): string {
 }
 
 const money = (v: number | undefined, ccy: string | undefined) =>
-  v === undefined || !ccy ? '—' : `${formatMinor(v, ccy)} ${ccy}`;
+  v === undefined || !ccy ? '—' : formatMoney(v, ccy);
 
 function reviewRows(reviews: readonly Review[]): string[][] {
   return reviews.map((r) => [
@@ -73,14 +77,21 @@ const OUTCOME_WORDS: Record<string, string> = {
  */
 async function dryRun(dataDir: string | undefined, asOf: string, json: boolean): Promise<number> {
   return withStore(dataDir, async (env) => {
-    const p = await previewReview(
-      {
-        store: storeOf(env),
-        policy: () => loadPolicy(env.store),
-        clock: { now: () => new Date() },
-      },
-      asOf,
-    );
+    const progress = progressLine('review run --dry-run');
+    progress.update('re-rating the customers due');
+    let p: Awaited<ReturnType<typeof previewReview>>;
+    try {
+      p = await previewReview(
+        {
+          store: storeOf(env),
+          policy: () => loadPolicy(env.store),
+          clock: { now: () => new Date() },
+        },
+        asOf,
+      );
+    } finally {
+      progress.done();
+    }
     if (json) {
       console.log(JSON.stringify({ dryRun: true, ...p }, null, 2));
       return 0;
@@ -118,10 +129,42 @@ async function dryRun(dataDir: string | undefined, asOf: string, json: boolean):
   });
 }
 
+/**
+ * While `review run` waits for the running product, reads how far the newest running run is
+ * (customers reviewed of those due) from the store, for the progress line; a terminal only.
+ */
+function watchRun(dataDir: string | undefined, progress: Progress): { stop: () => Promise<void> } {
+  let stopped = false;
+  const done = (async () => {
+    const env = await openLocal({ dataDir });
+    try {
+      const store = storeOf(env);
+      while (!stopped) {
+        const run = (await store.runsPage({ size: 1 })).items[0];
+        if (run?.status === 'running') {
+          const reviewed = (await store.reviewsPage(run.runId, { size: 1 })).total;
+          progress.update(
+            `${run.runId}: ${grouped(reviewed)} of ${grouped(run.selected)} customers reviewed`,
+          );
+        } else progress.update('starting');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    } finally {
+      await env.close();
+    }
+  })().catch(() => undefined);
+  return {
+    stop: async () => {
+      stopped = true;
+      await done;
+    },
+  };
+}
+
 const asOfFlag = (asOf: string) => (asOf === today() ? '' : ` --as-of ${asOf}`);
 
 export async function cmdReview(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+  const [sub, rest] = splitSub(args);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -143,10 +186,19 @@ export async function cmdReview(args: string[]): Promise<number> {
         if (values.resume) throw new UsageError('--dry-run previews a new run; it cannot resume one');
         return dryRun(values['data-dir'], asOf ?? today(), values.json);
       }
-      const { status, json } = await consoleApi(dataDir, 'POST', '/api/reviews/runs', {
-        ...(asOf ? { asOf } : {}),
-        ...(values.resume ? { runId: values.resume } : {}),
-      });
+      const progress = progressLine('review run');
+      const watching = process.stderr.isTTY ? watchRun(values['data-dir'], progress) : undefined;
+      let answer: Awaited<ReturnType<typeof consoleApi>>;
+      try {
+        answer = await consoleApi(dataDir, 'POST', '/api/reviews/runs', {
+          ...(asOf ? { asOf } : {}),
+          ...(values.resume ? { runId: values.resume } : {}),
+        });
+      } finally {
+        await watching?.stop();
+        progress.done();
+      }
+      const { status, json } = answer;
       if (status >= 400) throw new CliFailure(String(json.error ?? `the review failed (HTTP ${status})`));
       const run = json.run as ReviewRun;
       console.log(
@@ -160,7 +212,7 @@ export async function cmdReview(args: string[]): Promise<number> {
       return withStore(values['data-dir'], async (env) => {
         const store = storeOf(env);
         const run = await store.getRun(id);
-        if (!run) throw new CliFailure(`there is no review run ${id}`);
+        if (!run) throw new CliFailure(`there is no review run ${id} (see \`sentinel review runs\`)`);
         const page = await pageOrAll(
           limit,
           (size) => store.reviewsPage(id, { size }),
@@ -223,7 +275,9 @@ export async function cmdReview(args: string[]): Promise<number> {
       });
     default:
       throw new UsageError(
-        'review needs one of: run [--as-of D] [--dry-run] [--resume RUN] [--json], show RUN [--limit N] [--json], runs [--limit N] [--json]',
+        sub === undefined
+          ? 'review needs one of: run, show RUN, runs'
+          : `unknown review command "${sub}": use run, show or runs`,
       );
   }
 }

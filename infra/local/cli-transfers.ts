@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { verifyAudit } from '../../functions/core/audit.ts';
-import { formatMinor } from '../../functions/core/money.ts';
+import { formatMoney } from '../../functions/core/money.ts';
 import { grouped } from '../../functions/core/paging.ts';
 import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
@@ -11,7 +11,7 @@ import { type ExposureStanding, exposureStanding } from '../../functions/transfe
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { localAudit } from './audit-key.ts';
-import { table, today, UsageError, withStore } from './cli-common.ts';
+import { CliFailure, splitSub, table, today, UsageError, withStore } from './cli-common.ts';
 import { loadPolicy } from './cli-credit.ts';
 import { listMail } from './transfers.ts';
 
@@ -44,8 +44,7 @@ export async function consoleUrl(dataDir: string): Promise<string> {
   }
 }
 
-/** A failure the user must act on: exit 1 with the message. */
-export class CliFailure extends Error {}
+export { CliFailure };
 
 /** The approval policy: SENTINEL_APPROVAL_POLICY (a JSON file) or the shipped example; an invalid file is refused. */
 export async function loadApprovalPolicy(): Promise<ApprovalPolicy> {
@@ -66,7 +65,7 @@ export async function loadApprovalPolicy(): Promise<ApprovalPolicy> {
   return r.policy;
 }
 
-const amount = (t: Transfer) => `${formatMinor(t.request.amount, t.request.currency)} ${t.request.currency}`;
+const amount = (t: Transfer) => formatMoney(t.request.amount, t.request.currency);
 
 function describeTransfer(t: Transfer, approvals: readonly Approval[], standing: ExposureStanding): string {
   const lines = [
@@ -94,7 +93,7 @@ function describeTransfer(t: Transfer, approvals: readonly Approval[], standing:
   lines.push(`  exposure: ${standing.words}`);
   if (f)
     lines.push(
-      `    ${t.request.customerId}'s exposure today: ${formatMinor(f.exposure, f.currency)} ${f.currency}${standing.counts ? `; without this transfer: ${formatMinor(f.without, f.currency)} ${f.currency}` : ', without this transfer'}`,
+      `    ${t.request.customerId}'s exposure today: ${formatMoney(f.exposure, f.currency)}${standing.counts ? `; without this transfer: ${formatMoney(f.without, f.currency)}` : ', without this transfer'}`,
     );
   return lines.join('\n');
 }
@@ -127,8 +126,20 @@ async function firstLinks(
   }
 }
 
+/** A transfer id as `transfer request` prints it: TR- and 26 Crockford base-32 characters. */
+const TRANSFER_ID = /^TR-[0-9A-HJKMNP-TV-Z]{26}$/;
+
+function transferIdArg(sub: string, id: string | undefined): string {
+  if (!id) throw new UsageError(`transfer ${sub} needs a transfer ID`);
+  if (!TRANSFER_ID.test(id))
+    throw new UsageError(
+      `"${id}" is not a transfer id: it is TR- and 26 letters and digits, as \`transfer request\` prints it`,
+    );
+  return id;
+}
+
 export async function cmdTransfer(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+  const [sub, rest] = splitSub(args);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -184,43 +195,33 @@ export async function cmdTransfer(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'recall') {
-    const id = positionals[0];
-    if (!id || !values.by) throw new UsageError('transfer recall ID --by REQUESTER');
+    const id = transferIdArg('recall', positionals[0]);
+    if (!values.by) throw new UsageError('transfer recall needs --by REQUESTER');
     const r = await consoleApi(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/recall`, {
       by: values.by,
     });
-    if (r.status !== 200) {
-      console.error(String(r.json.error ?? JSON.stringify(r.json)));
-      return 1;
-    }
+    if (r.status !== 200) throw new CliFailure(String(r.json.error ?? JSON.stringify(r.json)));
     console.log(`${id} recalled: every outstanding approval link is void`);
     return 0;
   }
   if (sub === 'paid') {
-    const id = positionals[0];
-    if (!id || !values.by) throw new UsageError('transfer paid ID --by WHO [--on YYYY-MM-DD]');
+    const id = transferIdArg('paid', positionals[0]);
+    if (!values.by) throw new UsageError('transfer paid needs --by WHO');
     const r = await consoleApi(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/paid`, {
       by: values.by,
       on: values.on,
     });
-    if (r.status !== 200) {
-      console.error(String(r.json.error ?? JSON.stringify(r.json)));
-      return 1;
-    }
+    if (r.status !== 200) throw new CliFailure(String(r.json.error ?? JSON.stringify(r.json)));
     const t = (r.json as { transfer: Transfer }).transfer;
     console.log(`${id} marked paid on ${t.paidOn}: ${amount(t)} for ${t.request.customerId}`);
     return 0;
   }
   if (sub === 'show') {
-    const id = positionals[0];
-    if (!id) throw new UsageError('transfer show ID');
+    const id = transferIdArg('show', positionals[0]);
     return withStore(values['data-dir'], async (env) => {
       const store = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
       const t = await store.getTransfer(id);
-      if (!t) {
-        console.error(`there is no transfer ${id}`);
-        return 1;
-      }
+      if (!t) throw new CliFailure(`there is no transfer ${id} (the console's Transfers page lists them)`);
       const [approvals, part, policy] = await Promise.all([
         store.approvalsOf(id),
         env.store.loadCustomerPartition(t.request.customerId),
@@ -237,7 +238,11 @@ export async function cmdTransfer(args: string[]): Promise<number> {
       return 0;
     });
   }
-  throw new UsageError(`transfer ${sub ?? ''}: use request, show, recall or paid`);
+  throw new UsageError(
+    sub === undefined
+      ? 'transfer needs one of: request, show, recall, paid'
+      : `unknown transfer command "${sub}": use request, show, recall or paid`,
+  );
 }
 
 export async function cmdApprovals(args: string[]): Promise<number> {
@@ -270,8 +275,13 @@ export async function cmdApprovals(args: string[]): Promise<number> {
 }
 
 export async function cmdAudit(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'verify' && sub !== 'head') throw new UsageError('audit verify [--json] | audit head [--json]');
+  const [sub, rest] = splitSub(args);
+  if (sub !== 'verify' && sub !== 'head')
+    throw new UsageError(
+      sub === undefined
+        ? 'audit needs one of: verify, head'
+        : `unknown audit command "${sub}": use verify or head`,
+    );
   const { values } = parseArgs({
     args: rest,
     options: { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },

@@ -1,9 +1,17 @@
 import { constants, createReadStream } from 'node:fs';
 import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SLACK_MODES, type SlackMode } from '../../functions/alerts/slack.ts';
-import { formatMinor } from '../../functions/core/money.ts';
+import { minorDigits } from '../../functions/core/currencies.ts';
+import {
+  CANONICAL_NUMBER_STYLE,
+  formatMinor,
+  formatMoney,
+  parseMinorUnits,
+} from '../../functions/core/money.ts';
+import { grouped } from '../../functions/core/paging.ts';
 import { ConfigError } from '../../functions/ingest/errors.ts';
 import { isKind, KINDS, type Kind } from '../../functions/ingest/kinds.ts';
 import { clip } from '../../functions/ingest/limits.ts';
@@ -22,6 +30,8 @@ import { type CustomerLine, ReceivablesQueries } from '../../functions/receivabl
 import { limitApprovals } from '../../functions/transfers/app.ts';
 import {
   asOfOption,
+  CliFailure,
+  fileProblem,
   limitOption,
   pageOrAll,
   plural,
@@ -33,82 +43,20 @@ import {
   withStore,
 } from './cli-common.ts';
 import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer, loadPolicy } from './cli-credit.ts';
+import { commandHelp, isTopic, overview, topicOf } from './cli-help.ts';
 import { cmdMetrics } from './cli-ops.ts';
 import { cmdReview, describeRun } from './cli-reviews.ts';
-import {
-  CliFailure,
-  cmdApprovals,
-  cmdAudit,
-  cmdTransfer,
-  loadApprovalPolicy,
-  publishConsole,
-} from './cli-transfers.ts';
+import { cmdApprovals, cmdAudit, cmdTransfer, loadApprovalPolicy, publishConsole } from './cli-transfers.ts';
 import { startConsole } from './console/index.ts';
 import { demoFiles } from './demo.ts';
 import { LocalEvaluator } from './evaluator.ts';
 import { FileReportSink, InboxObjectStore, OutboxNotifier } from './files.ts';
-import { InboxWatcher, localIngestHandler } from './inbox.ts';
+import { INBOX_BUCKET, type InboxEvents, InboxWatcher, localIngestHandler } from './inbox.ts';
 import { localMetrics } from './metrics.ts';
 import { opsSummary } from './ops.ts';
 import { localReviewsRuntime } from './reviews.ts';
 import { LOCAL_TABLE, localRunOwner, openLocal } from './runtime.ts';
 import { consoleTransfers, localTransfers } from './transfers.ts';
-
-const USAGE = `credit-sentinel: receivables, aging and credit risk, offline or on AWS
-
-Usage: sentinel <command> [options]        (every command takes --data-dir DIR, default ./.sentinel)
-
-  start [--in-memory] [--port 8787] [--inbox DIR] [--no-demo]
-        run the product: embedded DynamoDB (dynalite), the upload inbox, the console, and the
-        early-warning rules (at start, after every upload, daily at 05:00)
-  ingest FILE... [--kind K] [--profile P] [--json]
-        load files; K is one of ${KINDS.join(', ')} (default: the file's folder name);
-        P is a shipped profile name or a profile JSON file (a profile for any kind, such as
-        eu-semicolon, takes K too). Exit 0 processed (even with rejected rows or customers not
-        on file), 1 a file could not be read, 2 bad usage
-  customers [--as-of YYYY-MM-DD] [--json]   the receivables table as the books stood that day
-  customer ID [--as-of YYYY-MM-DD] [--json] one customer's open items and aging
-  customer ID --explain [--as-of D] [--json] score factors, limit reasoning, early warnings
-  runs [--limit N] [--json]                 ingest runs, newest first (all of them without --limit)
-  profiles                                  the shipped mapping profiles and the kinds they read
-  evaluate [--as-of D] [--json]             rate every customer, run the early-warning rules: as of
-                                            today the alerts are stored and told; as of another day
-                                            it is a what-if that prints its findings, stores nothing
-  alerts [--status active|open|acknowledged|snoozed|resolved] [--severity S] [--limit N] [--json]
-                                            every alert, most severe first (resolved: newest first);
-                                            --limit prints the first N and says N of how many
-  alerts ack|resolve ID [--by NAME] [--note TEXT]   ID is <customer>/<rule>
-  alerts snooze ID --until YYYY-MM-DD [--by NAME] [--note TEXT]
-  policy [show] | policy check FILE | policy set FILE [--by NAME]
-                                            the credit policy in force (an invalid file is refused)
-  transfer request --customer ID --type T --amount 1250.00 --currency EUR --beneficiary-name N
-                   --beneficiary-account IBAN --reason TEXT --requester ID [--json]
-                                            ask for a transfer (needs \`start\` running); prints its id
-                                            and the approval links of the first level
-  transfer show ID [--json] | transfer recall ID --by REQUESTER
-  approvals [--json]                        approvals waiting for a decision
-  audit verify [--json]                     prove the audit trail intact against its key, head and anchors,
-                                            or name each finding
-  audit head [--json]                       print the trail's head (seq and hash), to keep elsewhere
-  metrics [--json]                          what the local handlers measured (rows, latency, alerts, approvals)
-  review run [--as-of D] [--dry-run] [--resume RUN] [--json]
-                                            re-rate the customers due and adjust their limits (needs
-                                            \`start\` running); prints the run's counts and report files;
-                                            --dry-run shows what it would change and changes nothing
-  review show RUN [--limit N] [--json] | review runs [--limit N] [--json]
-                                            a run with every customer it reviewed; the runs
-  backtest --from D --to D [--policy FILE] [--json]
-                                            replay the rules day by day over history: alerts per
-                                            rule, days of warning before each first 60-day overdue
-
-Time zone for "today": SENTINEL_TIME_ZONE (default UTC).
-Alerts go to <data dir>/outbox/alerts.jsonl, and after the daily run a digest of the active ones;
-with SENTINEL_SLACK_WEBHOOK_URL (a Slack incoming webhook) \`start\` posts each alert to Slack too,
-or only the digest, or both: SENTINEL_SLACK_ALERTS=each|digest|both (default each).
-Transfers: approval emails are .eml files in <data dir>/outbox/mail/ and on the console's Outbox
-page; the approval policy is SENTINEL_APPROVAL_POLICY (a JSON file, default policies/approvals.json);
-SENTINEL_SLACK_SIGNING_SECRET turns on Slack's Approve/Reject buttons (POST /slack/interactions).
-`;
 
 async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Promise<Profile> {
   const shipped = catalog.get(nameOrPath);
@@ -121,7 +69,7 @@ async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Prom
   try {
     raw = JSON.parse(await readFile(nameOrPath, 'utf8'));
   } catch (e) {
-    throw new UsageError(`cannot read profile ${nameOrPath}: ${(e as Error).message}`);
+    throw new CliFailure(`cannot read the profile ${nameOrPath}: ${fileProblem(e)}`);
   }
   try {
     return parseProfile(raw, `profile ${nameOrPath}`);
@@ -135,7 +83,11 @@ async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Prom
  * A report (`beside`, named after the upload) goes next to the upload, unless that folder is
  * read-only (a shared dataset, a mounted export): then under the data dir, and the run says where.
  */
-async function reportPathFor(beside: string, dataDir: string): Promise<string> {
+async function reportPathFor(beside: string, dataDir: string, reportsDir?: string): Promise<string> {
+  if (reportsDir) {
+    await mkdir(reportsDir, { recursive: true });
+    return join(reportsDir, basename(beside));
+  }
   try {
     const folder = await stat(dirname(resolve(beside)));
     if ((folder.mode & 0o222) !== 0) {
@@ -208,6 +160,7 @@ async function cmdIngest(args: string[]): Promise<number> {
     options: {
       kind: { type: 'string' },
       profile: { type: 'string' },
+      reports: { type: 'string' },
       json: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
     },
@@ -239,10 +192,11 @@ async function cmdIngest(args: string[]): Promise<number> {
         let size: number;
         try {
           size = (await stat(file)).size;
-          if ((await stat(file)).isDirectory()) throw new Error('is a directory');
+          if ((await stat(file)).isDirectory())
+            throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
         } catch (e) {
           exit = 1;
-          const reason = `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+          const reason = `cannot read ${file}: ${fileProblem(e)}`;
           if (values.json)
             console.log(JSON.stringify({ file, kind: profile.outputs[0]?.kind, error: reason }));
           else console.error(reason);
@@ -269,9 +223,11 @@ async function cmdIngest(args: string[]): Promise<number> {
             fileName: file,
             objectRef: `file://${resolve(file)}`,
             profile,
-            rejects: new FileReportSink(await reportPathFor(rejectsNameFor(file), env.dataDir)),
+            rejects: new FileReportSink(
+              await reportPathFor(rejectsNameFor(file), env.dataDir, values.reports),
+            ),
             warningsReport: yieldsReceivables(profile)
-              ? new FileReportSink(await reportPathFor(warningsNameFor(file), env.dataDir))
+              ? new FileReportSink(await reportPathFor(warningsNameFor(file), env.dataDir, values.reports))
               : undefined,
             onProgress,
           },
@@ -312,6 +268,8 @@ async function cmdIngest(args: string[]): Promise<number> {
   }
   return exit;
 }
+
+export const noCustomer = (id: string) => `there is no customer ${id} on file (see \`sentinel customers\`)`;
 
 function jsonLine(l: CustomerLine) {
   return {
@@ -404,10 +362,7 @@ async function cmdCustomer(args: string[]): Promise<number> {
     return withStore(values['data-dir'], (env) => explainCustomer(env, id, asOf, values.json));
   return withStore(values['data-dir'], async (env) => {
     const file = await new ReceivablesQueries(env.store).customer(id, asOf);
-    if (!file) {
-      console.error(`no customer ${id}`);
-      return 1;
-    }
+    if (!file) throw new CliFailure(noCustomer(id));
     const { line, statement } = file;
     const open = statement.invoices.filter((i) => i.open > 0);
     if (values.json) {
@@ -438,10 +393,15 @@ async function cmdCustomer(args: string[]): Promise<number> {
       );
       return 0;
     }
+    // The line's amounts are plain decimals in its currency: a sentence reads them as money.
+    const money = (decimal: string) => {
+      const minor = parseMinorUnits(decimal, minorDigits(line.currency) ?? 2, CANONICAL_NUMBER_STYLE);
+      return minor.ok ? formatMoney(minor.value, line.currency) : `${decimal} ${line.currency}`;
+    };
     console.log(`${id}${line.name ? ` ${line.name}` : ''}: receivables as of ${asOf} in ${line.currency}`);
     console.log(
-      `open ${line.openAmount}, overdue ${line.overdueAmount}, unapplied cash ${line.unappliedCash}` +
-        `${line.creditLimit ? `, credit limit ${line.creditLimit}` : ''}; ${line.settledInvoices} invoices settled, avg ${line.avgDaysLate ?? '-'} days late\n`,
+      `open ${money(line.openAmount)}, overdue ${money(line.overdueAmount)}, unapplied cash ${money(line.unappliedCash)}` +
+        `${line.creditLimit ? `, credit limit ${money(line.creditLimit)}` : ''}; ${line.settledInvoices} invoices settled, avg ${line.avgDaysLate ?? '-'} days late\n`,
     );
     console.log(
       table(
@@ -521,6 +481,7 @@ async function cmdStart(args: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port ${values.port} is not a port`);
+  await portIsFree(port);
   const env = await openLocal({ dataDir: values['data-dir'], inMemory: values['in-memory'] }, true);
   if (env.shared) {
     console.error(`credit-sentinel is already running on this data dir (${env.dataDir}); stop it first`);
@@ -550,10 +511,14 @@ async function cmdStart(args: string[]): Promise<number> {
   });
   const changes = new OutboxNotifier(env.dataDir, [evaluator.listener]);
   const handler = localIngestHandler(env, inbox, changes, timeZone());
-  const watcher = new InboxWatcher(inbox, handler, (file, e) =>
-    console.error(`inbox: ${file} failed: ${(e as Error).message}`),
-  );
   const queries = new ReceivablesQueries(env.store);
+  const watcher = new InboxWatcher(
+    inbox,
+    handler,
+    (file, e) => console.error(`inbox: ${file} failed: ${(e as Error).message}`),
+    undefined,
+    inboxLog(inboxRoot, queries),
+  );
   if (!values['no-demo'] && (await queries.runs(1)).length === 0) {
     for (const [key, text] of Object.entries(demoFiles(today()))) await writeFile(join(inboxRoot, key), text);
     console.log('empty store: dropped a demo dataset into the inbox');
@@ -608,6 +573,17 @@ async function cmdStart(args: string[]): Promise<number> {
         runs: queries,
         inboxFailing: () => watcher.failing(),
       }),
+  }).catch(async (e: unknown) => {
+    // Taken between the check and now: the same sentence, and nothing left running.
+    await watcher.stop();
+    await transfers.workflow.stop();
+    await transfers.idle();
+    await env.close();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new CliFailure(
+        `port ${port} is busy: another program (or another \`sentinel start\`) listens on it; pick another with --port N (--port 0 takes any free port)`,
+      );
+    throw e;
   });
   consoleUrl = web.url;
   // What a stopped (or killed) process left half-way, carried on from the store once the links'
@@ -657,7 +633,57 @@ async function cmdStart(args: string[]): Promise<number> {
   return 0;
 }
 
-/** Opens the local store for one command and always closes it. */
+/** `start --port N` refused in one sentence before anything starts, when another program holds N. */
+async function portIsFree(port: number): Promise<void> {
+  if (port === 0) return;
+  const problem = await new Promise<string | undefined>((done) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      done(
+        e.code === 'EADDRINUSE'
+          ? `port ${port} is busy: another program (or another \`sentinel start\`) listens on it`
+          : e.code === 'EACCES'
+            ? `port ${port} is not open to this user (ports below 1024 need root)`
+            : `cannot listen on port ${port}: ${e.message}`,
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => done(undefined)));
+  });
+  if (problem) throw new CliFailure(`${problem}; pick another with --port N (--port 0 takes any free port)`);
+}
+
+/**
+ * The `start` terminal's account of the inbox: each file when it is picked up and when its run is
+ * stored (counts and where the rejects report went), and a warning for a file dropped in the root.
+ */
+function inboxLog(root: string, queries: ReceivablesQueries): InboxEvents {
+  const pickedAt = new Map<string, string>();
+  return {
+    picked: (key, version) => {
+      pickedAt.set(`${key}#${version}`, new Date().toISOString());
+      console.log(`inbox: ${key} picked up`);
+    },
+    finished: async (key, version) => {
+      const ref = `s3://${INBOX_BUCKET}/${key}?versionId=${version}`;
+      const run = (await queries.runs(50)).find((r) => r.objectRef === ref);
+      const since = pickedAt.get(`${key}#${version}`) ?? '';
+      pickedAt.delete(`${key}#${version}`);
+      if (!run) console.log(`inbox: ${key} done`);
+      else if (run.startedAt < since)
+        console.log(`inbox: ${key} was ingested before (run ${run.runId} at ${run.startedAt}); nothing new`);
+      else if (run.status === 'unreadable') console.log(`inbox: ${key} NOT READ: ${run.reason}`);
+      else
+        console.log(
+          `inbox: ${key} done: ${grouped(run.acceptedTotal)} accepted, ${grouped(run.rejected)} rejected` +
+            (run.rejected > 0 && run.rejectsFile ? `; rejects in ${run.rejectsFile}` : ''),
+        );
+    },
+    stray: (key) =>
+      console.error(
+        `inbox: ${join(root, key)} is not read: a file goes under ${root}/<kind>/ (${KINDS.join(', ')}), profile/<name>/ or policy/`,
+      ),
+  };
+}
 
 /** Runs the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -665,7 +691,21 @@ export async function main(args: string[]): Promise<number> {
   const debug = args.includes('--debug') || process.env.SENTINEL_DEBUG === '1';
   const argv = args.filter((a) => a !== '--debug');
   const [command, ...rest] = argv;
+  const topic = topicOf(argv);
+  // `CMD --help` anywhere on the line (before a `--`): that command's help, nothing run.
+  const end = argv.indexOf('--');
+  const asksHelp = (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
   try {
+    if (command === undefined) {
+      console.error(overview());
+      return 2;
+    }
+    if (command === 'help' || command === '--help' || command === '-h') return help(rest);
+    if (asksHelp) {
+      if (!topic) throw new UsageError(`unknown command "${command}"`);
+      console.log(commandHelp(topic));
+      return 0;
+    }
     switch (command) {
       case 'start':
         return await cmdStart(rest);
@@ -678,6 +718,7 @@ export async function main(args: string[]): Promise<number> {
       case 'runs':
         return await cmdRuns(rest);
       case 'profiles':
+        parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } } });
         console.log(profilesList(new ProfileCatalog()));
         return 0;
       case 'evaluate':
@@ -698,24 +739,15 @@ export async function main(args: string[]): Promise<number> {
         return await cmdMetrics(rest);
       case 'review':
         return await cmdReview(rest);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        console.log(USAGE);
-        return command === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (
-      e instanceof UsageError ||
-      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-      code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ||
-      code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
-    ) {
-      console.error(`sentinel: ${(e as Error).message}\n\n${USAGE}`);
+    const usage = usageMessage(e);
+    if (usage !== undefined) {
+      // One line, and where the right usage is; a file's findings (a profile, a policy) keep their lines.
+      const see = `see \`sentinel help${topic ? ` ${topic}` : ''}\``;
+      console.error(usage.includes('\n') ? `sentinel: ${usage}` : `sentinel: ${usage}; ${see}`);
       return 2;
     }
     if (e instanceof CliFailure) {
@@ -725,6 +757,49 @@ export async function main(args: string[]): Promise<number> {
     if (debug) console.error(e);
     else console.error(`sentinel: ${oneSentence(e)} (run again with --debug for details)`);
     return 1;
+  }
+}
+
+/** `sentinel help [COMMAND [SUB]]`. */
+function help(words: string[]): number {
+  const end = words.findIndex((w) => w.startsWith('-'));
+  const asked = (end < 0 ? words : words.slice(0, end)).slice(0, 2).join(' ');
+  if (!asked) {
+    console.log(words.includes('--help') || words.includes('-h') ? commandHelp('help') : overview());
+    return 0;
+  }
+  if (!isTopic(asked)) {
+    const first = words[0] as string;
+    console.error(
+      isTopic(first)
+        ? `sentinel: "${asked}" is not a command; see \`sentinel help ${first}\``
+        : `sentinel: unknown command "${asked}"; see \`sentinel help\``,
+    );
+    return 2;
+  }
+  console.log(commandHelp(asked));
+  return 0;
+}
+
+/** The one line a usage error says, or undefined when `e` is no usage error. */
+function usageMessage(e: unknown): string | undefined {
+  if (e instanceof UsageError) return e.message;
+  const code = (e as { code?: string }).code;
+  const m = (e as Error).message ?? '';
+  const quoted = /'([^']+)'/.exec(m)?.[1] ?? '';
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${quoted}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const opt = quoted.replace(/ <value>$/, '').replace(/^-\w, /, '');
+      if (/argument missing|ambiguous/.test(m)) return `${opt} needs a value`;
+      if (/does not take an argument/.test(m)) return `${opt} takes no value`;
+      return m.split('. ')[0];
+    }
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument "${quoted}"`;
+    default:
+      return undefined;
   }
 }
 

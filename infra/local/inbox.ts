@@ -171,11 +171,24 @@ interface Failure {
 /** How long the inbox waits before it looks again at a file another live ingest holds. */
 const BUSY_WAIT_MS = 5_000;
 
+/** What the inbox tells whoever runs it (the `start` terminal): each file as it goes. */
+export interface InboxEvents {
+  /** A settled file is handed to the ingest. */
+  readonly picked?: (key: string, version: string) => void;
+  /** Its ingest finished (the run is in the store); awaited before the next file. */
+  readonly finished?: (key: string, version: string) => Promise<void> | void;
+  /** A file sits where it is never read (the inbox root): told once per version. */
+  readonly stray?: (key: string) => void;
+}
+
 export class InboxWatcher {
   private timer: NodeJS.Timeout | undefined;
   private readonly lastSeen = new Map<string, string>();
   private readonly handled = new Set<string>();
   private readonly failures = new Map<string, Failure>();
+  /** Files already announced as picked up (a retry is not a new pick) or as strays. */
+  private readonly told = new Set<string>();
+  private strays: { key: string; version: string }[] = [];
   private busy: Promise<void> = Promise.resolve();
 
   constructor(
@@ -183,6 +196,7 @@ export class InboxWatcher {
     private readonly handler: (e: SQSEvent, c: Context) => Promise<unknown>,
     private readonly onError: (file: string, e: unknown) => void = () => undefined,
     private readonly backoffMs: readonly number[] = RETRY_BACKOFF_MS,
+    private readonly events: InboxEvents = {},
   ) {}
   static async prepare(root: string): Promise<void> {
     for (const k of KINDS) await mkdir(join(root, k), { recursive: true });
@@ -210,6 +224,7 @@ export class InboxWatcher {
 
   private async files(): Promise<{ key: string; size: number; version: string }[]> {
     const found: { key: string; size: number; version: string }[] = [];
+    const strays: { key: string; version: string }[] = [];
     const walk = async (dir: string): Promise<void> => {
       let entries: import('node:fs').Dirent[];
       try {
@@ -224,10 +239,13 @@ export class InboxWatcher {
           await walk(p);
         } else if (e.isFile() && !isReport(e.name) && !e.name.endsWith('.part') && !e.name.startsWith('.')) {
           const key = this.inbox.keyOf(p);
-          if (!key.includes('/') || key === 'README.txt') continue;
+          if (key === 'README.txt') continue;
           try {
             const s = await stat(p);
-            found.push({ key, size: s.size, version: `${Math.trunc(s.mtimeMs)}-${s.size}` });
+            const file = { key, size: s.size, version: `${Math.trunc(s.mtimeMs)}-${s.size}` };
+            // A file in the root has no kind: the bucket's notification would not match it either.
+            if (key.includes('/')) found.push(file);
+            else strays.push(file);
           } catch {
             // gone since it was listed
           }
@@ -235,6 +253,7 @@ export class InboxWatcher {
       }
     };
     await walk(this.inbox.root);
+    this.strays = strays;
     return found.sort((a, b) => loadRank(a.key) - loadRank(b.key) || (a.key < b.key ? -1 : 1));
   }
 
@@ -248,6 +267,12 @@ export class InboxWatcher {
 
   private async pass(requireSettled: boolean): Promise<void> {
     const files = await this.files();
+    for (const f of this.strays) {
+      const id = `stray ${f.key}#${f.version}`;
+      if (this.told.has(id)) continue;
+      this.told.add(id);
+      this.events.stray?.(f.key);
+    }
     // A failing file taken out of the inbox (or edited) is no longer waiting.
     for (const [key, f] of this.failures)
       if (!f.movedTo && !files.some((x) => x.key === key && x.version === f.version))
@@ -262,6 +287,10 @@ export class InboxWatcher {
       const before = this.failures.get(f.key);
       if (before?.movedTo && before.version !== f.version) this.failures.delete(f.key);
       else if (before && Date.now() < before.nextAt) continue;
+      if (!this.told.has(id)) {
+        this.told.add(id);
+        this.events.picked?.(f.key, f.version);
+      }
       try {
         const res = (await this.handler(s3SqsEvent(f.key, f.size, f.version), localContext())) as {
           batchItemFailures: unknown[];
@@ -270,6 +299,7 @@ export class InboxWatcher {
         if (res.batchItemFailures.length === 0) {
           this.handled.add(id);
           this.failures.delete(f.key);
+          await Promise.resolve(this.events.finished?.(f.key, f.version)).catch(() => undefined);
         } else
           await this.failed(f, new Error(res.reasons?.join('; ') || 'the ingest handler reported a failure'));
       } catch (e) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
-import { formatMinor } from '../../functions/core/money.ts';
+import { formatMoney } from '../../functions/core/money.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { BIN, sentinel } from './cli-run.ts';
@@ -103,7 +103,7 @@ describe('sentinel review beside a running `sentinel start`', () => {
     expect(lines[2]?.trim()).toBe('approvals: one approval request per customer');
     // The changes, each with the limit now and after, the exposure, the overdue amount and why.
     const cut = lines.find((l) => l.startsWith('CCUT '));
-    expect(cut).toMatch(/^CCUT +B +cut at once +[\d.]+ EUR +[\d.]+ EUR +[\d.]+ EUR +0\.00 EUR +cut from /);
+    expect(cut).toMatch(/^CCUT +B +cut at once +[\d.,]+ EUR +[\d.,]+ EUR +[\d.,]+ EUR +0\.00 EUR +cut from /);
     expect(lines.some((l) => l.startsWith('CKEEP '))).toBe(false);
     expect(r.stdout).toContain(`1 limits kept. Run it with \`sentinel review run --as-of ${AS_OF}\``);
     const json = await sentinel(
@@ -186,7 +186,7 @@ describe('sentinel review beside a running `sentinel start`', () => {
       `review ${run.runId} as of ${AS_OF} (manual, policy ${POLICY.id}): done\n  4 customers due: 4 reviewed, 0 failed`,
     );
     expect(show.stdout).toContain('limits: 1 cut, 1 raised, 1 sent for approval, 1 kept');
-    const money = (v: number) => `${formatMinor(v, 'EUR')} EUR`;
+    const money = (v: number) => formatMoney(v, 'EUR');
     const rows = new Map(
       show.stdout
         .split('\n')
@@ -212,7 +212,7 @@ describe('sentinel review beside a running `sentinel start`', () => {
   it('review show NOPE: exit 1, saying there is no such run', async () => {
     const r = await sentinel(['review', 'show', 'NOPE', '--data-dir', dataDir], dir);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe('sentinel: there is no review run NOPE');
+    expect(r.stderr.trim()).toBe('sentinel: there is no review run NOPE (see `sentinel review runs`)');
     expect(r.stdout).toBe('');
   });
 
@@ -256,16 +256,18 @@ describe('sentinel review without a running product, or without a subcommand', (
     expect(r.stdout).toBe('');
   });
 
-  it('review with no subcommand, or a bad date: exit 2 with the usage', async () => {
+  it('review with no subcommand, or a bad date: exit 2, one line and where the help is', async () => {
     const [none, badDate] = await Promise.all([
       sentinel(['review', '--data-dir', dataDir], dir),
       sentinel(['review', 'run', '--as-of', '2026-02-30', '--data-dir', dataDir], dir),
     ]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('sentinel: review needs one of: run [--as-of D]');
-    expect(none.stderr).toContain('Usage: sentinel');
+    expect(none.stderr).toBe(
+      'sentinel: review needs one of: run, show RUN, runs; see `sentinel help review`\n',
+    );
     expect(badDate.code).toBe(2);
     expect(badDate.stderr).toContain('--as-of 2026-02-30');
-    expect(badDate.stderr).toContain('Usage: sentinel');
+    expect(badDate.stderr).toMatch(/; see `sentinel help review run`\n$/);
+    expect(badDate.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

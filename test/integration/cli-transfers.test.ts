@@ -87,7 +87,7 @@ describe('sentinel transfer request', () => {
   it('requests a rebate for the same customer: exit 0, the id and the first level links', async () => {
     const r = await request({ type: 'rebate' });
     expect(r.code, r.stderr).toBe(0);
-    const id = /^(TR-[0-9A-Z]{26}) requested: 1250\.00 EUR rebate for C7$/m.exec(r.stdout)?.[1];
+    const id = /^(TR-[0-9A-Z]{26}) requested: 1,250\.00 EUR rebate for C7$/m.exec(r.stdout)?.[1];
     expect(id, r.stdout).toBeDefined();
     expect(r.stdout).toContain('approval links (level 1):');
     const t = await until('the gate', async () => {

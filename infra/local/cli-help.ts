@@ -1,0 +1,387 @@
+import { KINDS } from '../../functions/ingest/kinds.ts';
+import { TRANSFER_TYPES } from '../../functions/transfers/request.ts';
+
+/**
+ * What `sentinel help`, `sentinel help CMD` and `CMD --help` print: every command's usage, its
+ * options one line each, and one example that works on the demo book (`npm start` loads it).
+ * A usage error names the topic here that helps (`see \`sentinel help transfer paid\``).
+ */
+export interface CommandHelp {
+  /** "customers", "transfer paid": what follows `sentinel`. */
+  readonly name: string;
+  /** What follows the name on the usage line. */
+  readonly args: string;
+  /** One line: what the command does. */
+  readonly summary: string;
+  readonly options: readonly (readonly [string, string])[];
+  /** One command line that works on the demo book. */
+  readonly example: string;
+  /** A few lines more, where the summary is not enough. */
+  readonly notes?: readonly string[];
+  /** Reads or writes the store (takes --data-dir). */
+  readonly store?: false;
+}
+
+const JSON_OPT = ['--json', 'print JSON instead of a table'] as const;
+const AS_OF = ['--as-of YYYY-MM-DD', 'as the books stood that day (default: today)'] as const;
+const LIMIT = ['--limit N', 'print the first N only, and say N of how many'] as const;
+const BY = ['--by NAME', 'who does it (default: $USER)'] as const;
+const NOTE = ['--note TEXT', 'why, kept with the alert'] as const;
+
+export const COMMANDS: readonly CommandHelp[] = [
+  {
+    name: 'start',
+    args: '[--port 8787] [--inbox DIR] [--in-memory] [--no-demo]',
+    summary: 'run the product: the store, the upload inbox, the console and the early-warning rules',
+    options: [
+      ['--port N', 'the console port (default 8787; 0 picks a free one)'],
+      ['--inbox DIR', `the upload folder, files go under DIR/<kind>/ (default ./inbox)`],
+      ['--in-memory', 'keep nothing on disk (gone when stopped)'],
+      ['--no-demo', 'do not load the demo book into an empty store'],
+    ],
+    example: 'sentinel start --port 8788',
+    notes: [
+      `Kinds: ${KINDS.join(', ')}; profile/<name>/ for an ERP export, policy/ for a credit policy.`,
+      'Alerts are evaluated at start, after every upload and daily at 05:00 (SENTINEL_TIME_ZONE).',
+    ],
+  },
+  {
+    name: 'ingest',
+    args: 'FILE... [--kind K] [--profile P] [--reports DIR] [--json]',
+    summary: 'load finance files (CSV, JSON Lines, .xlsx); rejected rows go to a report',
+    options: [
+      ['--kind K', `one of ${KINDS.join(', ')} (default: the file's folder name)`],
+      ['--profile P', 'a shipped mapping profile (`sentinel profiles`) or a profile .json file'],
+      ['--reports DIR', 'where the rejects and warnings reports go (default: beside each file)'],
+      JSON_OPT,
+    ],
+    example: 'sentinel ingest inbox/customers/demo-customers.csv --reports /tmp/reports',
+    notes: [
+      'Exit 0 when processed (even with rejected rows), 1 when a file could not be read, 2 on bad usage.',
+    ],
+  },
+  {
+    name: 'customers',
+    args: '[--as-of YYYY-MM-DD] [--json]',
+    summary: 'the receivables table: open, overdue and aging per customer',
+    options: [AS_OF, JSON_OPT],
+    example: 'sentinel customers',
+  },
+  {
+    name: 'customer',
+    args: 'ID [--as-of YYYY-MM-DD] [--explain] [--json]',
+    summary: "one customer's open items and aging; --explain: its score, limit and early warnings",
+    options: [AS_OF, ['--explain', 'score factors, limit reasoning, early warnings, next review'], JSON_OPT],
+    example: 'sentinel customer C1004 --explain',
+  },
+  {
+    name: 'runs',
+    args: '[--limit N] [--json]',
+    summary: 'ingest runs, newest first',
+    options: [LIMIT, JSON_OPT],
+    example: 'sentinel runs --limit 5',
+  },
+  {
+    name: 'profiles',
+    args: '',
+    summary: 'the shipped mapping profiles and the kinds each reads',
+    options: [],
+    example: 'sentinel profiles',
+    store: false,
+  },
+  {
+    name: 'evaluate',
+    args: '[--as-of YYYY-MM-DD] [--json]',
+    summary: 'rate every customer and run the early-warning rules (another day: a what-if)',
+    options: [
+      ['--as-of YYYY-MM-DD', 'today (default) stores and tells the alerts; another day stores nothing'],
+      JSON_OPT,
+    ],
+    example: 'sentinel evaluate',
+  },
+  {
+    name: 'alerts',
+    args: '[--status S] [--severity V] [--limit N] [--json]',
+    summary: 'every alert, most severe first (resolved: newest first)',
+    options: [
+      ['--status S', 'active (default), open, acknowledged, snoozed or resolved'],
+      ['--severity V', 'critical, high, warning or info'],
+      LIMIT,
+      JSON_OPT,
+    ],
+    example: 'sentinel alerts --severity critical',
+  },
+  {
+    name: 'alerts ack',
+    args: 'ID [--by NAME] [--note TEXT]',
+    summary: 'acknowledge an alert; ID is <customer>/<rule>',
+    options: [BY, NOTE],
+    example: 'sentinel alerts ack C1004/daysPastDue --note "called their AP team"',
+  },
+  {
+    name: 'alerts snooze',
+    args: 'ID --until YYYY-MM-DD [--by NAME] [--note TEXT]',
+    summary: 'snooze an alert until a day; ID is <customer>/<rule>',
+    options: [['--until YYYY-MM-DD', 'the day it wakes up (required)'], BY, NOTE],
+    example: 'sentinel alerts snooze C1004/daysPastDue --until 2099-01-31',
+  },
+  {
+    name: 'alerts resolve',
+    args: 'ID [--by NAME] [--note TEXT]',
+    summary: 'resolve an alert; ID is <customer>/<rule>',
+    options: [BY, NOTE],
+    example: 'sentinel alerts resolve C1004/daysPastDue --note "paid in full"',
+  },
+  {
+    name: 'policy',
+    args: '[show] [--json]',
+    summary: 'the credit policy in force',
+    options: [JSON_OPT],
+    example: 'sentinel policy',
+  },
+  {
+    name: 'policy check',
+    args: 'FILE',
+    summary: 'validate a credit policy file; names each bad field',
+    options: [],
+    example: 'sentinel policy check policies/default.json',
+    store: false,
+  },
+  {
+    name: 'policy set',
+    args: 'FILE [--by NAME]',
+    summary: 'put a credit policy in force (an invalid file is refused, nothing changes)',
+    options: [BY],
+    example: 'sentinel policy set policies/default.json --by rita',
+  },
+  {
+    name: 'backtest',
+    args: '--from YYYY-MM-DD --to YYYY-MM-DD [--policy FILE] [--json]',
+    summary: 'replay the rules day by day: alerts per rule, days of warning before 60 days overdue',
+    options: [
+      ['--from YYYY-MM-DD', 'the first day (required)'],
+      ['--to YYYY-MM-DD', 'the last day (required)'],
+      ['--policy FILE', 'a candidate policy file (default: the policy in force)'],
+      JSON_OPT,
+    ],
+    example: 'sentinel backtest --from 2026-01-01 --to 2026-06-30 --policy policies/default.json',
+    notes: ['A progress line shows on a terminal; nothing extra when piped.'],
+  },
+  {
+    name: 'transfer request',
+    args: '--customer ID --type T --amount A --currency C --beneficiary-name N --beneficiary-account ACC --reason TEXT --requester ID [--json]',
+    summary: 'ask for a transfer (needs `sentinel start`); prints its id and the approval links',
+    options: [
+      ['--customer ID', 'the customer it is for'],
+      ['--type T', TRANSFER_TYPES.join(', ')],
+      ['--amount A', 'in major units, 1250.00'],
+      ['--currency C', 'ISO 4217 code'],
+      ['--beneficiary-name N', 'who receives it'],
+      ['--beneficiary-account ACC', 'their IBAN or account number'],
+      ['--reason TEXT', 'why (at least 3 characters)'],
+      ['--requester ID', 'who asks; never one of its approvers'],
+      JSON_OPT,
+    ],
+    example:
+      'sentinel transfer request --customer C1001 --type refund --amount 1250.00 --currency EUR --beneficiary-name "Acme GmbH" --beneficiary-account "DE89 3704 0044 0532 0130 00" --reason "double payment" --requester rita',
+  },
+  {
+    name: 'transfer show',
+    args: 'ID [--json]',
+    summary: 'a transfer with its gate checks, levels and every approval',
+    options: [JSON_OPT],
+    example: 'sentinel transfer show TR-...   (the id `transfer request` printed)',
+  },
+  {
+    name: 'transfer recall',
+    args: 'ID --by REQUESTER',
+    summary: 'recall a pending transfer: every outstanding approval link is void',
+    options: [['--by REQUESTER', 'the requester (required)']],
+    example: 'sentinel transfer recall TR-... --by rita',
+  },
+  {
+    name: 'transfer paid',
+    args: 'ID --by WHO [--on YYYY-MM-DD]',
+    summary: 'mark an approved transfer paid, once the money left',
+    options: [
+      ['--by WHO', 'who marks it (required)'],
+      ['--on YYYY-MM-DD', 'the day it was paid (default: today)'],
+    ],
+    example: 'sentinel transfer paid TR-... --by paula',
+  },
+  {
+    name: 'approvals',
+    args: '[--json]',
+    summary: 'approvals waiting for a decision, oldest first',
+    options: [JSON_OPT],
+    example: 'sentinel approvals',
+  },
+  {
+    name: 'audit verify',
+    args: '[--json]',
+    summary: 'prove the audit trail intact against its key, head and anchors, or name each finding',
+    options: [JSON_OPT],
+    example: 'sentinel audit verify',
+  },
+  {
+    name: 'audit head',
+    args: '[--json]',
+    summary: "print the trail's head (seq and hash), to keep elsewhere",
+    options: [JSON_OPT],
+    example: 'sentinel audit head',
+  },
+  {
+    name: 'metrics',
+    args: '[--json]',
+    summary: 'what the local handlers measured: rows, latencies, alerts, approvals, reviews',
+    options: [JSON_OPT],
+    example: 'sentinel metrics',
+  },
+  {
+    name: 'review run',
+    args: '[--as-of YYYY-MM-DD] [--dry-run] [--resume RUN] [--json]',
+    summary: 're-rate the customers due and adjust their limits (needs `sentinel start`)',
+    options: [
+      ['--as-of YYYY-MM-DD', 'the review day (default: today)'],
+      ['--dry-run', 'show what it would change and change nothing (no need for start)'],
+      ['--resume RUN', 'carry on a run that did not finish'],
+      JSON_OPT,
+    ],
+    example: 'sentinel review run --dry-run',
+  },
+  {
+    name: 'review show',
+    args: 'RUN [--limit N] [--json]',
+    summary: 'a review run with every customer it reviewed',
+    options: [LIMIT, JSON_OPT],
+    example: 'sentinel review show RUN   (a run id from `sentinel review runs`)',
+  },
+  {
+    name: 'review runs',
+    args: '[--limit N] [--json]',
+    summary: 'the review runs, newest first',
+    options: [LIMIT, JSON_OPT],
+    example: 'sentinel review runs',
+  },
+  {
+    name: 'help',
+    args: '[COMMAND [SUBCOMMAND]]',
+    summary: 'this list, or one command with its options and an example',
+    options: [],
+    example: 'sentinel help transfer paid',
+    store: false,
+  },
+];
+
+const byName = new Map(COMMANDS.map((c) => [c.name, c]));
+/** Commands made of subcommands only: `sentinel help transfer` lists them. */
+const GROUPS = ['transfer', 'review', 'audit'];
+const ALIASES: Record<string, string> = { 'policy show': 'policy' };
+
+/** The help topic for a command line: "transfer paid" for `transfer paid X --by`, else its first word. */
+export function topicOf(argv: readonly string[]): string | undefined {
+  const [cmd, sub] = argv;
+  if (cmd === undefined || cmd.startsWith('-')) return undefined;
+  const two = sub && !sub.startsWith('-') ? `${cmd} ${sub}` : undefined;
+  if (two && (byName.has(two) || ALIASES[two])) return ALIASES[two] ?? two;
+  if (byName.has(cmd) || GROUPS.includes(cmd)) return cmd;
+  return undefined;
+}
+
+export const isTopic = (name: string) => byName.has(name) || GROUPS.includes(name) || name in ALIASES;
+
+const pad = (rows: readonly (readonly [string, string])[], indent = '  ') => {
+  const w = Math.max(0, ...rows.map(([a]) => a.length));
+  return rows.map(([a, b]) => `${indent}${a.padEnd(w)}  ${b}`);
+};
+
+/** One command's page: usage, summary, options one line each, an example. */
+export function commandHelp(topic: string): string {
+  const name = ALIASES[topic] ?? topic;
+  const c = byName.get(name);
+  if (!c) {
+    const subs = COMMANDS.filter((x) => x.name.startsWith(`${name} `));
+    return [
+      `Usage: sentinel ${name} <${subs.map((s) => s.name.split(' ')[1]).join('|')}> ...`,
+      '',
+      ...pad(subs.map((s) => [s.name, s.summary])),
+      '',
+      `Each one's options and an example: sentinel help ${name} <${subs.map((s) => s.name.split(' ')[1]).join('|')}>`,
+    ].join('\n');
+  }
+  const options: (readonly [string, string])[] = [...c.options];
+  if (c.store !== false) options.push(['--data-dir DIR', 'the data dir (default ./.sentinel)']);
+  options.push(['-h, --help', 'this help']);
+  return [
+    `Usage: sentinel ${c.name}${c.args ? ` ${c.args}` : ''}`,
+    '',
+    c.summary.charAt(0).toUpperCase() + c.summary.slice(1),
+    ...(c.notes ?? []),
+    '',
+    'Options:',
+    ...pad(options),
+    '',
+    'Example (on the demo book):',
+    `  ${c.example}`,
+  ].join('\n');
+}
+
+const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
+  ['Run the product', ['start']],
+  ['Receivables', ['ingest', 'customers', 'customer', 'runs', 'profiles']],
+  [
+    'Credit risk',
+    [
+      'evaluate',
+      'alerts',
+      'alerts ack',
+      'alerts snooze',
+      'alerts resolve',
+      'policy',
+      'policy check',
+      'policy set',
+      'backtest',
+    ],
+  ],
+  [
+    'Transfers',
+    [
+      'transfer request',
+      'transfer show',
+      'transfer recall',
+      'transfer paid',
+      'approvals',
+      'audit verify',
+      'audit head',
+    ],
+  ],
+  ['Reviews and ops', ['review run', 'review show', 'review runs', 'metrics']],
+];
+
+/** `sentinel help`: every command in one line each, and where the rest is. */
+export function overview(): string {
+  const lines = [
+    'credit-sentinel: receivables, aging and credit risk, offline or on AWS',
+    '',
+    'Usage: sentinel <command> [options]',
+  ];
+  for (const [title, names] of SECTIONS) {
+    lines.push('', `${title}:`);
+    lines.push(...pad(names.map((n) => [n, (byName.get(n) as CommandHelp).summary])));
+  }
+  lines.push(
+    '',
+    'sentinel help <command> (or <command> --help) shows its options and an example.',
+    'Every command takes --data-dir DIR (default ./.sentinel); --debug shows the stack of an unexpected error.',
+    '',
+    'Environment:',
+    ...pad([
+      ['SENTINEL_TIME_ZONE', 'the zone of "today" (default UTC)'],
+      ['SENTINEL_SLACK_WEBHOOK_URL', 'post alerts to Slack too (a Slack incoming webhook)'],
+      ['SENTINEL_SLACK_ALERTS', 'each (default), digest or both'],
+      ['SENTINEL_APPROVAL_POLICY', 'the approval policy JSON (default policies/approvals.json)'],
+      ['SENTINEL_SLACK_SIGNING_SECRET', "turns on Slack's Approve/Reject buttons"],
+    ]),
+  );
+  return lines.join('\n');
+}
