@@ -1,5 +1,5 @@
 import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
-import { formatMinor } from '../core/money.ts';
+import { formatMinor, formatMoney } from '../core/money.ts';
 import { AGING_BUCKETS } from '../core/receivables.ts';
 import type { Alert } from '../credit/alerts.ts';
 import { type Assessment, explainFactor, type Figures, handsBackCash } from '../credit/assess.ts';
@@ -38,7 +38,10 @@ export interface GateCheck {
   readonly figures: Readonly<Record<string, string | number>>;
 }
 
-/** The customer as the approvers see it, as of the request's day. */
+/**
+ * The customer as the approvers see it, as of the request's day: plain decimal strings in major units of `currency`
+ * (`formatMinor`, the API's form). Whoever shows them to a person formats them (messages.ts).
+ */
 export interface GateExposure {
   readonly currency: string;
   readonly openAmount: string;
@@ -48,7 +51,7 @@ export interface GateExposure {
   readonly exposure: string;
   readonly creditLimit?: string | undefined;
   readonly headroom?: string | undefined;
-  /** Open amount per aging bucket, formatted. */
+  /** Open amount per aging bucket, plain decimals like the rest. */
   readonly aging: Readonly<Record<string, string>>;
   readonly maxDaysPastDue: number;
 }
@@ -161,11 +164,10 @@ export function riskGate(x: GateInputs): GateReport {
       flag: s.overdueAmount > 0 ? 'overdueBalance' : undefined,
       summary:
         s.overdueAmount > 0
-          ? `${formatMinor(s.overdueAmount, f.currency)} ${f.currency} overdue, the oldest ${f.maxDaysPastDue} day${f.maxDaysPastDue === 1 ? '' : 's'} past due`
+          ? `${formatMoney(s.overdueAmount, f.currency)} overdue, the oldest ${f.maxDaysPastDue} day${f.maxDaysPastDue === 1 ? '' : 's'} past due`
           : 'nothing overdue',
       figures: {
-        overdueAmount: formatMinor(s.overdueAmount, f.currency),
-        currency: f.currency,
+        overdueAmount: formatMoney(s.overdueAmount, f.currency),
         maxDaysPastDue: f.maxDaysPastDue,
       },
     });
@@ -191,10 +193,10 @@ export function riskGate(x: GateInputs): GateReport {
       checks.push({
         check: 'amountHistory',
         flag: abnormal ? 'abnormalAmount' : undefined,
-        summary: `${formatMinor(req.amount, ccy)} against a usual ${formatMinor(Math.round(score.median), ccy)} ${ccy}: robust z ${Number.isFinite(z) ? z.toFixed(2) : 'unbounded (every earlier transfer was the same amount)'}${abnormal ? `, beyond ${x.settings.abnormalZ}` : ''}`,
+        summary: `${formatMoney(req.amount, ccy)} against a usual ${formatMoney(Math.round(score.median), ccy)}: robust z ${Number.isFinite(z) ? z.toFixed(2) : 'unbounded (every earlier transfer was the same amount)'}${abnormal ? `, beyond ${x.settings.abnormalZ}` : ''}`,
         figures: {
-          amount: formatMinor(req.amount, ccy),
-          median: formatMinor(Math.round(score.median), ccy),
+          amount: formatMoney(req.amount, ccy),
+          median: formatMoney(Math.round(score.median), ccy),
           robustZ: Number.isFinite(z) ? shown : 'unbounded',
           earlierTransfers: past.length,
         },
@@ -258,7 +260,7 @@ export function riskGate(x: GateInputs): GateReport {
         check: 'limitHeadroom',
         flag: 'overLimit',
         summary: `the credit limit is in ${fc}, the transfer in ${ccy}: the headroom cannot be checked`,
-        figures: { creditLimit: formatMinor(limit, fc as string), currency: fc as string },
+        figures: { creditLimit: formatMoney(limit, fc as string) },
       });
     else {
       const headroom = limit - f.exposure;
@@ -267,13 +269,13 @@ export function riskGate(x: GateInputs): GateReport {
         check: 'limitHeadroom',
         flag: over ? 'overLimit' : undefined,
         summary: over
-          ? `${formatMinor(req.amount, ccy)} exceeds the headroom of ${formatMinor(headroom, ccy)} ${ccy} (limit ${formatMinor(limit, ccy)}, exposure ${formatMinor(f.exposure, ccy)})`
-          : `within the headroom of ${formatMinor(headroom, ccy)} ${ccy}`,
+          ? `${formatMoney(req.amount, ccy)} exceeds the headroom of ${formatMoney(headroom, ccy)} (limit ${formatMoney(limit, ccy)}, exposure ${formatMoney(f.exposure, ccy)})`
+          : `within the headroom of ${formatMoney(headroom, ccy)}`,
         figures: {
-          amount: formatMinor(req.amount, ccy),
-          creditLimit: formatMinor(limit, ccy),
-          exposure: formatMinor(f.exposure, ccy),
-          headroom: formatMinor(headroom, ccy),
+          amount: formatMoney(req.amount, ccy),
+          creditLimit: formatMoney(limit, ccy),
+          exposure: formatMoney(f.exposure, ccy),
+          headroom: formatMoney(headroom, ccy),
         },
       });
     }
@@ -381,15 +383,15 @@ export function unappliedCashCheck(
   const { request: req, asOf, onFile } = x;
   if (!handsBackCash(req.type)) return undefined;
   const ccy = req.currency;
-  const what = `${TYPE_WORDS[req.type]} ${formatMinor(req.amount, ccy)} ${ccy}`;
+  const what = `${TYPE_WORDS[req.type]} ${formatMoney(req.amount, ccy)}`;
   if (onFile && onFile.currency !== ccy) {
-    const held = `${formatMinor(onFile.unappliedCash, onFile.currency)} ${onFile.currency}`;
+    const held = formatMoney(onFile.unappliedCash, onFile.currency);
     return {
       check: {
         check: 'unappliedCash',
         flag: 'aboveUnappliedCash',
         summary: `${what} cannot be compared with the customer's unapplied cash of ${held} as of ${asOf}: it is kept in ${onFile.currency}`,
-        figures: { amount: formatMinor(req.amount, ccy), unappliedCash: held },
+        figures: { amount: formatMoney(req.amount, ccy), unappliedCash: held },
       },
       problem: `is in ${ccy} and cannot be compared with the customer's unapplied cash of ${held} as of ${asOf}: ask for it in ${onFile.currency}`,
     };
@@ -402,16 +404,16 @@ export function unappliedCashCheck(
   const left = Math.max(0, held - sum(approved));
   const asked = sum(pending);
   const above = req.amount + asked > left;
-  const m = (v: number) => formatMinor(v, ccy);
+  const m = (v: number) => formatMoney(v, ccy);
   const ids = (ts: readonly Transfer[]) => ts.map((t) => t.transferId).join(', ');
   const subject =
-    asked > 0 ? `${what} and the pending ${ids(pending)} (${m(asked)} ${ccy}) are` : `${what} is`;
-  const cash = `the customer's unapplied cash of ${m(left)} ${ccy} as of ${asOf}`;
+    asked > 0 ? `${what} and the pending ${ids(pending)} (${m(asked)}) are` : `${what} is`;
+  const cash = `the customer's unapplied cash of ${m(left)} as of ${asOf}`;
   const basis = [
     ...(onFile ? [] : ['no receivables on file']),
     ...(approved.length > 0
       ? [
-          `${m(held)} ${ccy} received and not applied, ${m(sum(approved))} ${ccy} of it already handed back by ${ids(approved)}`,
+          `${m(held)} received and not applied, ${m(sum(approved))} of it already handed back by ${ids(approved)}`,
         ]
       : []),
   ];
@@ -431,7 +433,7 @@ export function unappliedCashCheck(
       },
     },
     problem: above
-      ? `${asked > 0 ? `with the pending ${ids(pending)} (${m(asked)} ${ccy}) ` : ''}is above ${cash}${why}`
+      ? `${asked > 0 ? `with the pending ${ids(pending)} (${m(asked)}) ` : ''}is above ${cash}${why}`
       : undefined,
   };
 }
