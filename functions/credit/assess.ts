@@ -188,9 +188,7 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
   for (const t of file.transfers ?? []) {
     if (!transferCounts(t, asOf)) continue;
     if (t.currency !== file.currency)
-      uncounted.push(
-        `approved transfer ${t.transferId} of ${formatMoney(t.amount, t.currency)}`,
-      );
+      uncounted.push(`approved transfer ${t.transferId} of ${formatMoney(t.amount, t.currency)}`);
     else approvedTransfers += t.amount;
   }
   const exposure = Math.max(0, s.openAmount - s.unappliedCash + approvedTransfers);

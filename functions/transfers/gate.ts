@@ -406,8 +406,7 @@ export function unappliedCashCheck(
   const above = req.amount + asked > left;
   const m = (v: number) => formatMoney(v, ccy);
   const ids = (ts: readonly Transfer[]) => ts.map((t) => t.transferId).join(', ');
-  const subject =
-    asked > 0 ? `${what} and the pending ${ids(pending)} (${m(asked)}) are` : `${what} is`;
+  const subject = asked > 0 ? `${what} and the pending ${ids(pending)} (${m(asked)}) are` : `${what} is`;
   const cash = `the customer's unapplied cash of ${m(left)} as of ${asOf}`;
   const basis = [
     ...(onFile ? [] : ['no receivables on file']),
