@@ -292,7 +292,7 @@ describe('riskGate: overdueBalance', () => {
     const c = mustCheck(inputs({ assessment: a }), 'overdueBalance');
     expect(c.flag).toBeUndefined();
     expect(c.summary).toBe('nothing overdue');
-    expect(c.figures).toEqual({ overdueAmount: '0.00', currency: 'EUR', maxDaysPastDue: 0 });
+    expect(c.figures).toEqual({ overdueAmount: '0.00 EUR', maxDaysPastDue: 0 });
   });
 
   it('an invoice 1 day past due flags with the overdue amount and the days past due', () => {
@@ -304,7 +304,7 @@ describe('riskGate: overdueBalance', () => {
     const c = mustCheck(inputs({ assessment: a }), 'overdueBalance');
     expect(c.flag).toBe('overdueBalance');
     expect(c.summary).toBe('500.12 EUR overdue, the oldest 1 day past due');
-    expect(c.figures).toEqual({ overdueAmount: '500.12', currency: 'EUR', maxDaysPastDue: 1 });
+    expect(c.figures).toEqual({ overdueAmount: '500.12 EUR', maxDaysPastDue: 1 });
   });
 
   it('no assessment: no flag, no receivables on file', () => {
@@ -356,8 +356,13 @@ describe('riskGate: amountHistory', () => {
     expect(z(x)).toBeLessThan(3.5);
     const c = mustCheck(inputs({ history: fiveApproved(), request: req({ amount: x }) }), 'amountHistory');
     expect(c.flag).toBeUndefined();
-    expect(c.summary).toBe('1718.90 against a usual 1200.00 EUR: robust z 3.50');
-    expect(c.figures).toEqual({ amount: '1718.90', median: '1200.00', robustZ: 3.5, earlierTransfers: 5 });
+    expect(c.summary).toBe('1,718.90 EUR against a usual 1,200.00 EUR: robust z 3.50');
+    expect(c.figures).toEqual({
+      amount: '1,718.90 EUR',
+      median: '1,200.00 EUR',
+      robustZ: 3.5,
+      earlierTransfers: 5,
+    });
   });
 
   it('with 5 approved amounts: judged on the z shown (two decimals)', () => {
@@ -368,14 +373,19 @@ describe('riskGate: amountHistory', () => {
       'amountHistory',
     );
     expect(at.flag).toBeUndefined();
-    expect(at.summary).toBe('1718.91 against a usual 1200.00 EUR: robust z 3.50');
+    expect(at.summary).toBe('1,718.91 EUR against a usual 1,200.00 EUR: robust z 3.50');
     // 171980: z = 0.6745 * 51980 / 10000 = 3.506101 -> 3.51, beyond.
     const x = 171_980;
     expect(z(x)).toBeCloseTo(3.5061, 4);
     const c = mustCheck(inputs({ history: fiveApproved(), request: req({ amount: x }) }), 'amountHistory');
     expect(c.flag).toBe('abnormalAmount');
-    expect(c.summary).toBe('1719.80 against a usual 1200.00 EUR: robust z 3.51, beyond 3.5');
-    expect(c.figures).toEqual({ amount: '1719.80', median: '1200.00', robustZ: 3.51, earlierTransfers: 5 });
+    expect(c.summary).toBe('1,719.80 EUR against a usual 1,200.00 EUR: robust z 3.51, beyond 3.5');
+    expect(c.figures).toEqual({
+      amount: '1,719.80 EUR',
+      median: '1,200.00 EUR',
+      robustZ: 3.51,
+      earlierTransfers: 5,
+    });
   });
 
   it('far below the usual amount flags too (|z| is compared): 68020 over, 68109 under', () => {
@@ -386,7 +396,7 @@ describe('riskGate: amountHistory', () => {
       'amountHistory',
     );
     expect(over.flag).toBe('abnormalAmount');
-    expect(over.summary).toBe('680.20 against a usual 1200.00 EUR: robust z -3.51, beyond 3.5');
+    expect(over.summary).toBe('680.20 EUR against a usual 1,200.00 EUR: robust z -3.51, beyond 3.5');
     expect(over.figures.robustZ).toBe(-3.51);
     const under = mustCheck(
       inputs({ history: fiveApproved(), request: req({ amount: 68_109 }) }),
@@ -403,7 +413,12 @@ describe('riskGate: amountHistory', () => {
       'amountHistory',
     );
     expect(c.flag).toBeUndefined();
-    expect(c.figures).toEqual({ amount: '1250.00', median: '1200.00', robustZ: 0.34, earlierTransfers: 5 });
+    expect(c.figures).toEqual({
+      amount: '1,250.00 EUR',
+      median: '1,200.00 EUR',
+      robustZ: 0.34,
+      earlierTransfers: 5,
+    });
   });
 
   it('the same inputs judged by a lower abnormalZ flag', () => {
@@ -413,7 +428,7 @@ describe('riskGate: amountHistory', () => {
       'amountHistory',
     );
     expect(c.flag).toBe('abnormalAmount');
-    expect(c.summary).toBe('1250.00 against a usual 1200.00 EUR: robust z 0.34, beyond 0.3');
+    expect(c.summary).toBe('1,250.00 EUR against a usual 1,200.00 EUR: robust z 0.34, beyond 0.3');
   });
 
   it('MAD of zero with some spread: the mean absolute deviation stands in (x 1.2533)', () => {
@@ -431,7 +446,7 @@ describe('riskGate: amountHistory', () => {
     const over = mustCheck(inputs({ history, request: req({ amount: 364_000 }) }), 'amountHistory');
     expect(over.flag).toBe('abnormalAmount');
     expect(over.figures.robustZ).toBe(3.51);
-    expect(over.figures.median).toBe('1000.00');
+    expect(over.figures.median).toBe('1,000.00 EUR');
   });
 
   it("every earlier amount the same and a different amount: 'unbounded' and flagged", () => {
@@ -439,11 +454,11 @@ describe('riskGate: amountHistory', () => {
     const c = mustCheck(inputs({ history, request: req({ amount: 100_001 }) }), 'amountHistory');
     expect(c.flag).toBe('abnormalAmount');
     expect(c.summary).toBe(
-      '1000.01 against a usual 1000.00 EUR: robust z unbounded (every earlier transfer was the same amount), beyond 3.5',
+      '1,000.01 EUR against a usual 1,000.00 EUR: robust z unbounded (every earlier transfer was the same amount), beyond 3.5',
     );
     expect(c.figures).toEqual({
-      amount: '1000.01',
-      median: '1000.00',
+      amount: '1,000.01 EUR',
+      median: '1,000.00 EUR',
       robustZ: 'unbounded',
       earlierTransfers: 5,
     });
@@ -456,7 +471,7 @@ describe('riskGate: amountHistory', () => {
     const history = fiveApproved([100_000, 100_000, 100_000, 100_000, 100_000]);
     const c = mustCheck(inputs({ history, request: req({ amount: 100_000 }) }), 'amountHistory');
     expect(c.flag).toBeUndefined();
-    expect(c.summary).toBe('1000.00 against a usual 1000.00 EUR: robust z 0.00');
+    expect(c.summary).toBe('1,000.00 EUR against a usual 1,000.00 EUR: robust z 0.00');
     expect(c.figures.robustZ).toBe(0);
   });
 
@@ -472,7 +487,7 @@ describe('riskGate: amountHistory', () => {
       'amountHistory',
     );
     expect(c.flag).toBe('abnormalAmount');
-    expect(c.summary).toBe('1719.80 against a usual 1200.00 USD: robust z 3.51, beyond 3.5');
+    expect(c.summary).toBe('1,719.80 USD against a usual 1,200.00 USD: robust z 3.51, beyond 3.5');
   });
 
   it('not present at all for a bank_account_change request', () => {
@@ -738,24 +753,26 @@ describe('riskGate: limitHeadroom', () => {
   it('an amount equal to the headroom: no flag', () => {
     const c = mustCheck(inputs({ request: req({ amount: 600_000 }) }), 'limitHeadroom');
     expect(c.flag).toBeUndefined();
-    expect(c.summary).toBe('within the headroom of 6000.00 EUR');
+    expect(c.summary).toBe('within the headroom of 6,000.00 EUR');
     expect(c.figures).toEqual({
-      amount: '6000.00',
-      creditLimit: '10000.00',
-      exposure: '4000.00',
-      headroom: '6000.00',
+      amount: '6,000.00 EUR',
+      creditLimit: '10,000.00 EUR',
+      exposure: '4,000.00 EUR',
+      headroom: '6,000.00 EUR',
     });
   });
 
   it('the headroom plus one minor unit: overLimit', () => {
     const c = mustCheck(inputs({ request: req({ amount: 600_001 }) }), 'limitHeadroom');
     expect(c.flag).toBe('overLimit');
-    expect(c.summary).toBe('6000.01 exceeds the headroom of 6000.00 EUR (limit 10000.00, exposure 4000.00)');
+    expect(c.summary).toBe(
+      '6,000.01 EUR exceeds the headroom of 6,000.00 EUR (limit 10,000.00 EUR, exposure 4,000.00 EUR)',
+    );
     expect(c.figures).toEqual({
-      amount: '6000.01',
-      creditLimit: '10000.00',
-      exposure: '4000.00',
-      headroom: '6000.00',
+      amount: '6,000.01 EUR',
+      creditLimit: '10,000.00 EUR',
+      exposure: '4,000.00 EUR',
+      headroom: '6,000.00 EUR',
     });
   });
 
@@ -764,7 +781,9 @@ describe('riskGate: limitHeadroom', () => {
     const a = assess(creditFile([openInvoice('I1', -31, 1_200_000)]), AS_OF, creditPolicy);
     const c = mustCheck(inputs({ assessment: a, request: req({ amount: 1 }) }), 'limitHeadroom');
     expect(c.flag).toBe('overLimit');
-    expect(c.summary).toBe('0.01 exceeds the headroom of -2000.00 EUR (limit 10000.00, exposure 12000.00)');
+    expect(c.summary).toBe(
+      '0.01 EUR exceeds the headroom of -2,000.00 EUR (limit 10,000.00 EUR, exposure 12,000.00 EUR)',
+    );
   });
 
   it('no assessment: overLimit', () => {
@@ -793,7 +812,7 @@ describe('riskGate: limitHeadroom', () => {
     const c = mustCheck(inputs({ request: req({ amount: 1, currency: 'USD' }) }), 'limitHeadroom');
     expect(c.flag).toBe('overLimit');
     expect(c.summary).toBe('the credit limit is in EUR, the transfer in USD: the headroom cannot be checked');
-    expect(c.figures).toEqual({ creditLimit: '10000.00', currency: 'EUR' });
+    expect(c.figures).toEqual({ creditLimit: '10,000.00 EUR' });
   });
 
   it('absent for a bank_account_change, even without an assessment', () => {
@@ -820,7 +839,7 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
   const cashCheck = (over: Partial<GateInputs>) =>
     mustCheck(inputs({ assessment: withCash, ...over }), 'unappliedCash');
 
-  it('the fixture holds 2000.00 EUR of unapplied cash, and the clean one none', () => {
+  it('the fixture holds 2,000.00 EUR of unapplied cash, and the clean one none', () => {
     expect(withCash.figures.receivables.summary.unappliedCash).toBe(200_000);
     expect(cleanAssessment.figures.receivables.summary.unappliedCash).toBe(0);
   });
@@ -830,8 +849,13 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
     expect(c).toEqual({
       check: 'unappliedCash',
       flag: undefined,
-      summary: "refund 2000.00 EUR is within the customer's unapplied cash of 2000.00 EUR as of 2026-06-30",
-      figures: { amount: '2000.00', currency: 'EUR', unappliedCash: '2000.00', left: '2000.00' },
+      summary: "refund 2,000.00 EUR is within the customer's unapplied cash of 2,000.00 EUR as of 2026-06-30",
+      figures: {
+        amount: '2,000.00 EUR',
+        currency: 'EUR',
+        unappliedCash: '2,000.00 EUR',
+        left: '2,000.00 EUR',
+      },
     });
   });
 
@@ -840,7 +864,7 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
     const c = mustCheck(x, 'unappliedCash');
     expect(c.flag).toBe('aboveUnappliedCash');
     expect(c.summary).toBe(
-      "refund 2000.01 EUR is above the customer's unapplied cash of 2000.00 EUR as of 2026-06-30",
+      "refund 2,000.01 EUR is above the customer's unapplied cash of 2,000.00 EUR as of 2026-06-30",
     );
     expect(riskGate(x).flags).toContain('aboveUnappliedCash');
   });
@@ -858,23 +882,23 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
     const within = cashCheck({ history: [handedBack], request: refund(50_000) });
     expect(within.flag).toBeUndefined();
     expect(within.figures).toEqual({
-      amount: '500.00',
+      amount: '500.00 EUR',
       currency: 'EUR',
-      unappliedCash: '2000.00',
-      handedBack: '1500.00',
-      left: '500.00',
+      unappliedCash: '2,000.00 EUR',
+      handedBack: '1,500.00 EUR',
+      left: '500.00 EUR',
     });
     const above = cashCheck({ history: [handedBack], request: refund(50_001) });
     expect(above.flag).toBe('aboveUnappliedCash');
     expect(above.summary).toBe(
-      "refund 500.01 EUR is above the customer's unapplied cash of 500.00 EUR as of 2026-06-30 (2000.00 EUR received and not applied, 1500.00 EUR of it already handed back by TR-R1)",
+      "refund 500.01 EUR is above the customer's unapplied cash of 500.00 EUR as of 2026-06-30 (2,000.00 EUR received and not applied, 1,500.00 EUR of it already handed back by TR-R1)",
     );
     // Handed back beyond the cash: nothing is left (never a negative balance).
     const over = cashCheck({
       history: [{ ...handedBack, request: { ...handedBack.request, amount: 250_000 } }],
       request: refund(1),
     });
-    expect(over.figures.left).toBe('0.00');
+    expect(over.figures.left).toBe('0.00 EUR');
     expect(over.flag).toBe('aboveUnappliedCash');
   });
 
@@ -883,9 +907,9 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
     const c = cashCheck({ history: [pending], request: refund(50_001) });
     expect(c.flag).toBe('aboveUnappliedCash');
     expect(c.summary).toBe(
-      "refund 500.01 EUR and the pending TR-P1 (1500.00 EUR) are above the customer's unapplied cash of 2000.00 EUR as of 2026-06-30",
+      "refund 500.01 EUR and the pending TR-P1 (1,500.00 EUR) are above the customer's unapplied cash of 2,000.00 EUR as of 2026-06-30",
     );
-    expect(c.figures.pending).toBe('1500.00');
+    expect(c.figures.pending).toBe('1,500.00 EUR');
     expect(cashCheck({ history: [pending], request: refund(50_000) }).flag).toBeUndefined();
   });
 
@@ -903,10 +927,10 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
     const c = cashCheck({ history, request: refund(200_000) });
     expect(c.flag).toBeUndefined();
     expect(c.figures).toEqual({
-      amount: '2000.00',
+      amount: '2,000.00 EUR',
       currency: 'EUR',
-      unappliedCash: '2000.00',
-      left: '2000.00',
+      unappliedCash: '2,000.00 EUR',
+      left: '2,000.00 EUR',
     });
   });
 
@@ -914,7 +938,7 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
     const c = cashCheck({ request: refund(1_000, { currency: 'USD' }) });
     expect(c.flag).toBe('aboveUnappliedCash');
     expect(c.summary).toBe(
-      "refund 10.00 USD cannot be compared with the customer's unapplied cash of 2000.00 EUR as of 2026-06-30: it is kept in EUR",
+      "refund 10.00 USD cannot be compared with the customer's unapplied cash of 2,000.00 EUR as of 2026-06-30: it is kept in EUR",
     );
   });
 
@@ -922,7 +946,7 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
     const c = mustCheck(inputs({ assessment: undefined, request: refund(100_000) }), 'unappliedCash');
     expect(c.flag).toBe('aboveUnappliedCash');
     expect(c.summary).toBe(
-      "refund 1000.00 EUR is above the customer's unapplied cash of 0.00 EUR as of 2026-06-30 (no receivables on file)",
+      "refund 1,000.00 EUR is above the customer's unapplied cash of 0.00 EUR as of 2026-06-30 (no receivables on file)",
     );
   });
 
@@ -1145,7 +1169,7 @@ describe('riskGate: the report', () => {
       'over180',
     ]);
     const overdue = mustCheck(inputs({ assessment: aged }), 'overdueBalance');
-    expect(overdue.summary).toBe('2000.01 EUR overdue, the oldest 200 days past due');
+    expect(overdue.summary).toBe('2,000.01 EUR overdue, the oldest 200 days past due');
   });
 
   it('activeAlerts lists the non-resolved alerts in order, with rule, severity and summary', () => {
