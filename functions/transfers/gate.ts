@@ -424,7 +424,6 @@ export function unappliedCashCheck(
       summary: `${subject} ${above ? 'above' : 'within'} ${cash}${why}`,
       figures: {
         amount: m(req.amount),
-        currency: ccy,
         unappliedCash: m(held),
         ...(approved.length > 0 ? { handedBack: m(sum(approved)) } : {}),
         left: m(left),

@@ -852,7 +852,6 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
       summary: "refund 2,000.00 EUR is within the customer's unapplied cash of 2,000.00 EUR as of 2026-06-30",
       figures: {
         amount: '2,000.00 EUR',
-        currency: 'EUR',
         unappliedCash: '2,000.00 EUR',
         left: '2,000.00 EUR',
       },
@@ -883,7 +882,6 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
     expect(within.flag).toBeUndefined();
     expect(within.figures).toEqual({
       amount: '500.00 EUR',
-      currency: 'EUR',
       unappliedCash: '2,000.00 EUR',
       handedBack: '1,500.00 EUR',
       left: '500.00 EUR',
@@ -928,7 +926,6 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
     expect(c.flag).toBeUndefined();
     expect(c.figures).toEqual({
       amount: '2,000.00 EUR',
-      currency: 'EUR',
       unappliedCash: '2,000.00 EUR',
       left: '2,000.00 EUR',
     });
