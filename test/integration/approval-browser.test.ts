@@ -123,10 +123,10 @@ describe('approving a transfer in a real browser', () => {
     // 4. The evidence: amount, beneficiary, the gate's checks in words.
     const evidence = await bodyText();
     expect(evidence).toContain(`Transfer ${id}: level 1`);
-    expect(evidence).toContain('2500.00');
+    expect(evidence).toContain('2,500.00 EUR');
     expect(evidence).toContain('Unknown Ltd');
     expect(evidence).toContain('never approved for this customer');
-    expect(evidence).toContain(`refund 2500.00 EUR is above the customer's unapplied cash of 0.00 EUR as of`);
+    expect(evidence).toContain(`refund 2,500.00 EUR is above the customer's unapplied cash of 0.00 EUR as of`);
     expect(evidence).toContain('Carla Credit');
 
     // 5. Carla confirms with her address and approves.

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatDecimalMoney } from '../../functions/core/money.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
@@ -402,7 +403,7 @@ describe('the form over plain HTTP', () => {
     const gate = await until('the gate', async () => (await transfers.app.show(id))?.transfer.gate);
     const today = new Date().toISOString().slice(0, 10);
     expect(gate.flags).toContain('aboveUnappliedCash');
-    const words = `refund 1250.00 EUR is above the customer's unapplied cash of ${cash} EUR as of ${today}`;
+    const words = `refund 1,250.00 EUR is above the customer's unapplied cash of ${formatDecimalMoney(cash, 'EUR')} as of ${today}`;
     expect(gate.checks.find((c) => c.check === 'unappliedCash')?.summary).toBe(words);
     expect(text(await (await fetch(`${web.url}/transfers/${id}`)).text())).toContain(words);
   });
@@ -616,7 +617,7 @@ describe("where the approval policy refuses returns above the customer's unappli
     expect(res.status).toBe(400);
     const page = await res.text();
     expect(fieldError(page, 'amount')).toBe(
-      `is above the customer's unapplied cash of ${cash} EUR as of ${today}; the approval policy refuses such a request (gate.refuseAboveUnappliedCash)`,
+      `is above the customer's unapplied cash of ${formatDecimalMoney(cash, 'EUR')} as of ${today}; the approval policy refuses such a request (gate.refuseAboveUnappliedCash)`,
     );
     expect(page).toMatch(
       /<input type="text" id="amount" name="amount" value="1250.00"[^>]* aria-invalid="true"/,

@@ -312,8 +312,8 @@ describe('the customer and its unapplied cash, checked when requested', () => {
     const first = (await r.t.app.show(within.transferId))?.transfer;
     expect(first?.gate?.checks.find((c) => c.check === 'unappliedCash')).toEqual({
       check: 'unappliedCash',
-      summary: "refund 2000.00 EUR is within the customer's unapplied cash of 2000.00 EUR as of 2026-11-24",
-      figures: { amount: '2000.00', currency: 'EUR', unappliedCash: '2000.00', left: '2000.00' },
+      summary: "refund 2,000.00 EUR is within the customer's unapplied cash of 2,000.00 EUR as of 2026-11-24",
+      figures: { amount: '2,000.00 EUR', unappliedCash: '2,000.00 EUR', left: '2,000.00 EUR' },
     });
     expect(first?.gate?.flags).not.toContain('aboveUnappliedCash');
 
@@ -324,14 +324,14 @@ describe('the customer and its unapplied cash, checked when requested', () => {
     const check = second?.gate?.checks.find((c) => c.check === 'unappliedCash');
     expect(check?.flag).toBe('aboveUnappliedCash');
     expect(check?.summary).toBe(
-      `overpayment return 500.00 EUR and the pending ${within.transferId} (2000.00 EUR) are above the customer's unapplied cash of 2000.00 EUR as of 2026-11-24`,
+      `overpayment return 500.00 EUR and the pending ${within.transferId} (2,000.00 EUR) are above the customer's unapplied cash of 2,000.00 EUR as of 2026-11-24`,
     );
     expect(second?.chainWhy).toContain('gate flag aboveUnappliedCash: +1');
     expect(second?.levels?.length).toBe((first?.levels?.length ?? 0) + 1);
     // The approvers read it on the page their link opens.
     const page = await r.get(new URL(link.url).pathname);
     expect(page.body).toContain(
-      'are above the customer&#39;s unapplied cash of 2000.00 EUR as of 2026-11-24',
+      'are above the customer&#39;s unapplied cash of 2,000.00 EUR as of 2026-11-24',
     );
     await recall(r, within.transferId);
     await recall(r, again.transferId);
@@ -345,7 +345,7 @@ describe('the customer and its unapplied cash, checked when requested', () => {
     expect(shown).toMatchObject({
       flag: 'aboveUnappliedCash',
       summary:
-        "refund 10.00 USD cannot be compared with the customer's unapplied cash of 2000.00 EUR as of 2026-11-24: it is kept in EUR",
+        "refund 10.00 USD cannot be compared with the customer's unapplied cash of 2,000.00 EUR as of 2026-11-24: it is kept in EUR",
     });
   });
 
@@ -359,13 +359,13 @@ describe('the customer and its unapplied cash, checked when requested', () => {
     expect(await refused(r, { amount: '2000.01' })).toEqual([
       {
         field: 'amount',
-        message: `is above the customer's unapplied cash of 2000.00 EUR as of 2026-11-24${because}`,
+        message: `is above the customer's unapplied cash of 2,000.00 EUR as of 2026-11-24${because}`,
       },
     ]);
     expect(await refused(r, { amount: '10.00', currency: 'USD', reason: '' })).toEqual([
       {
         field: 'amount',
-        message: `is in USD and cannot be compared with the customer's unapplied cash of 2000.00 EUR as of 2026-11-24: ask for it in EUR${because}`,
+        message: `is in USD and cannot be compared with the customer's unapplied cash of 2,000.00 EUR as of 2026-11-24: ask for it in EUR${because}`,
       },
       { field: 'reason', message: 'must say why (at least 3 characters)' },
     ]);
@@ -376,7 +376,7 @@ describe('the customer and its unapplied cash, checked when requested', () => {
     expect(await refused(r, { type: 'overpayment_return', amount: '0.01' })).toEqual([
       {
         field: 'amount',
-        message: `with the pending ${ok.transferId} (2000.00 EUR) is above the customer's unapplied cash of 2000.00 EUR as of 2026-11-24${because}`,
+        message: `with the pending ${ok.transferId} (2,000.00 EUR) is above the customer's unapplied cash of 2,000.00 EUR as of 2026-11-24${because}`,
       },
     ]);
     const rebate = await r.request(JSON.parse(body({ type: 'rebate', amount: '9000.00' })));
@@ -409,7 +409,7 @@ describe('the approval path', () => {
     const page = await r.get(new URL(l1.url).pathname);
     expect(page.status).toBe(200);
     expect(page.body).toContain('Unknown Ltd');
-    expect(page.body).toContain('2500.00');
+    expect(page.body).toContain('2,500.00 EUR');
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     expect(page.body).not.toContain('local-'); // no task token on the page
 
@@ -982,7 +982,7 @@ describe("an approved transfer and the customer's exposure", () => {
     const gate = (await r.t.app.show(next.transferId))?.transfer.gate;
     expect(gate?.exposure).toMatchObject({ approvedTransfers: '3000.00', exposure: '15000.00' });
     expect(gate?.checks.find((c) => c.check === 'limitHeadroom')?.figures).toMatchObject({
-      headroom: '85000.00',
+      headroom: '85,000.00 EUR',
     });
     // Still pending: it cannot be paid.
     const early = await r.post(`/transfers/${next.transferId}/paid`, JSON.stringify({ by: 'paula' }));
@@ -1075,7 +1075,7 @@ describe("an approved transfer and the customer's exposure", () => {
       currentLimit: 100_000_00,
       recommendedLimit: 160_000_00,
       outcome: 'approval' as const,
-      decision: 'raise from 100000.00 EUR to 160000.00 EUR needs approval',
+      decision: 'raise from 100,000.00 EUR to 160,000.00 EUR needs approval',
     };
     const { transferId } = await r.t.app.requestLimitChange(review);
     // Asked again (a retried review batch): the same transfer, not a second one.
