@@ -274,7 +274,7 @@ describe('the console shows alerts and the credit assessment', () => {
         'approval: cut from 10,000.00 EUR to 2,000.00 EUR needs approval: it is below the exposure of 9,000.00 EUR, and a review never cuts a limit below what the customer owes on its own',
     });
     expect(pairs(credit).Reason).toMatch(
-      /^the formula gives 2000\.00, below the current 10000\.00: rating E, /,
+      /^the formula gives 2,000\.00 EUR, below the current 10,000\.00 EUR: rating E, /,
     );
     expect(pairs(credit).Basis).toContain(
       '+ 2,000.00 EUR guarantee G-1 (Bank <b>of</b> Trust), in force until 2025-07-15',

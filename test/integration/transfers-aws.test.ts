@@ -240,7 +240,7 @@ describe('SnsApprovalNotifier over the SNS Query protocol and a Slack webhook', 
     expect(o?.subject?.endsWith('...')).toBe(true);
     expect(full.replace('ü', 'u').startsWith((o?.subject ?? '-').slice(0, -3))).toBe(true);
     expect(o?.subject).toMatch(
-      /^Transfer TR-01JZ3Q7T4HK5MN9P2R8VWX6YCA rejected by carl: refund 12500\.00 EUR/,
+      /^Transfer TR-01JZ3Q7T4HK5MN9P2R8VWX6YCA rejected by carl: refund 12,500\.00 EUR/,
     );
 
     // The message is the text email, unchanged (UTF-8 travels fine in the body).
