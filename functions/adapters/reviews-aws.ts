@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { formatMinor } from '../core/money.ts';
+import { formatMoney } from '../core/money.ts';
 import type { ManifestRef, ManifestStore, ReportStore, ReviewNotifier, ReviewRun } from '../reviews/ports.ts';
 import type { DueCustomer, Review } from '../reviews/review.ts';
 import { reviewSummary } from '../reviews/summary.ts';
@@ -74,7 +74,7 @@ export class SnsReviewNotifier implements ReviewNotifier {
       new PublishCommand({
         TopicArn: this.topicArn,
         Subject: snsSubject(
-          `Credit limit of ${r.name ?? r.customerId} cut to ${formatMinor(r.limitAfter ?? 0, ccy)} ${ccy}`,
+          `Credit limit of ${r.name ?? r.customerId} cut to ${formatMoney(r.limitAfter ?? 0, ccy)}`,
         ),
         Message: `${r.customerId}: ${r.decision ?? ''}\nReview ${r.reviewId}, as of ${r.asOf}, policy ${r.policyId}.`,
         MessageAttributes: {

@@ -180,6 +180,15 @@ export function formatMoney(amount: number, currency: string): string {
   return `${groupDigits(formatMinor(amount, currency))} ${currency}`;
 }
 
+/**
+ * `formatMoney` of an amount already held as `formatMinor`'s plain decimal string (a stored record's
+ * or an API's figure): "1234567.50", "EUR" -> "1,234,567.50 EUR". Text that is not a plain decimal
+ * ("none on file") is returned as it is.
+ */
+export function formatDecimalMoney(decimal: string, currency: string): string {
+  return /^-?\d+(\.\d+)?$/.test(decimal) ? `${groupDigits(decimal)} ${currency}` : decimal;
+}
+
 /** An exchange rate held exactly: value = units / 10^scale (quote currency per one base unit). */
 export interface Rate {
   readonly units: bigint;

@@ -1,6 +1,6 @@
 import { minorDigits } from '../core/currencies.ts';
 import { addDays, addMonths, type IsoDate, lastDateMemo, monthsBetween } from '../core/dates.ts';
-import { formatMinor, parseMinorUnits } from '../core/money.ts';
+import { formatMoney, parseMinorUnits } from '../core/money.ts';
 import { type Receivables, receivablesAsOf } from '../core/receivables.ts';
 import type {
   Customer,
@@ -188,9 +188,7 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
   for (const t of file.transfers ?? []) {
     if (!transferCounts(t, asOf)) continue;
     if (t.currency !== file.currency)
-      uncounted.push(
-        `approved transfer ${t.transferId} (${formatMinor(t.amount, t.currency)}) is in ${t.currency}`,
-      );
+      uncounted.push(`approved transfer ${t.transferId} of ${formatMoney(t.amount, t.currency)}`);
     else approvedTransfers += t.amount;
   }
   const exposure = Math.max(0, s.openAmount - s.unappliedCash + approvedTransfers);
@@ -916,7 +914,7 @@ function coverWords(c: CoverLine, f: LimitFormula, m: (v: number) => string, ccy
 export function explainLimit(l: LimitRecommendation): ExplainedLimit {
   const f = l.formula;
   const ccy = l.currency;
-  const m = (v: number) => formatMinor(v, ccy);
+  const m = (v: number) => formatMoney(v, ccy);
   const current = l.current;
   if (l.recommended === undefined) {
     const none = `nothing invoiced in the last ${plural(f.windowMonths, 'month')}: no sales, so no recommendation`;
@@ -935,7 +933,7 @@ export function explainLimit(l: LimitRecommendation): ExplainedLimit {
   const basis = [
     f.months > 0
       ? `${sales} x ${Number((f.termsDays / 30 + f.months).toFixed(2))} months (${f.termsDays} days of payment terms + ${f.months} months for rating ${f.rating}) = ${m(f.bySales)}`
-      : `${sales}; rating ${f.rating} allows no unsecured credit (0 months of sales): 0.00`,
+      : `${sales}; rating ${f.rating} allows no unsecured credit (0 months of sales): ${m(0)}`,
   ];
   if (l.thinHistory)
     basis.push(

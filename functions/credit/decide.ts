@@ -1,5 +1,5 @@
 import { minorDigits } from '../core/currencies.ts';
-import { formatMinor, parseMinorUnits } from '../core/money.ts';
+import { formatMoney, parseMinorUnits } from '../core/money.ts';
 import { isOnFile } from '../core/records.ts';
 import type { Alert } from './alerts.ts';
 import {
@@ -78,7 +78,7 @@ export interface DecisionInput {
 export function decideLimit(d: DecisionInput): LimitDecision {
   const l = d.limit;
   const ccy = l.currency;
-  const m = (v: number) => `${formatMinor(v, ccy)} ${ccy}`;
+  const m = (v: number) => formatMoney(v, ccy);
   const current = l.current;
   const keep = (rule: DecisionRule, words: string): LimitDecision => ({
     outcome: 'keep',

@@ -1,5 +1,5 @@
 import { addDays, addMonths, dayNumber, daysBetween, type IsoDate, lastDateMemo } from '../core/dates.ts';
-import { formatMinor } from '../core/money.ts';
+import { formatMoney } from '../core/money.ts';
 import { receivablesAsOf } from '../core/receivables.ts';
 import type { Payment } from '../core/records.ts';
 import {
@@ -185,36 +185,36 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
     summary: `an invoice is ${f.maxDaysPastDue} days past due`,
     evidence: {
       maxDaysPastDue: f.maxDaysPastDue,
-      overdueAmount: formatMinor(f.overdueAmount, ccy),
+      overdueAmount: formatMoney(f.overdueAmount, ccy),
       openInvoices: f.openInvoices,
     },
   }),
   overdueAmount: (f, ccy) => ({
-    summary: `${formatMinor(f.overdueAmount, ccy)} overdue, ${pct(f.share)} of the credit limit`,
+    summary: `${formatMoney(f.overdueAmount, ccy)} overdue, ${pct(f.share)} of the credit limit`,
     evidence: {
-      overdueAmount: formatMinor(f.overdueAmount, ccy),
-      creditLimit: formatMinor(f.creditLimit, ccy),
+      overdueAmount: formatMoney(f.overdueAmount, ccy),
+      creditLimit: formatMoney(f.creditLimit, ccy),
       share: pct(f.share),
     },
   }),
   limitUse: (f, ccy) => ({
     summary:
       f.creditLimit === 0
-        ? `${formatMinor(f.exposure, ccy)} owed against a zero credit limit`
-        : `exposure ${formatMinor(f.exposure, ccy)} is ${pct(f.limitUse)} of the ${formatMinor(f.creditLimit, ccy)} limit`,
+        ? `${formatMoney(f.exposure, ccy)} owed against a zero credit limit`
+        : `exposure ${formatMoney(f.exposure, ccy)} is ${pct(f.limitUse)} of the ${formatMoney(f.creditLimit, ccy)} limit`,
     evidence: {
-      exposure: formatMinor(f.exposure, ccy),
-      creditLimit: formatMinor(f.creditLimit, ccy),
+      exposure: formatMoney(f.exposure, ccy),
+      creditLimit: formatMoney(f.creditLimit, ccy),
       limitUse: pct(f.limitUse),
     },
   }),
   abnormalPayment: (f, ccy) => ({
-    summary: `payment ${f.paymentId} of ${formatMinor(f.amount, ccy)} is far from this customer's usual ${formatMinor(f.medianOfHistory, ccy)}`,
+    summary: `payment ${f.paymentId} of ${formatMoney(f.amount, ccy)} is far from this customer's usual ${formatMoney(f.medianOfHistory, ccy)}`,
     evidence: {
       paymentId: f.paymentId,
       receivedDate: f.receivedDate,
-      amount: formatMinor(f.amount, ccy),
-      medianOfHistory: formatMinor(f.medianOfHistory, ccy),
+      amount: formatMoney(f.amount, ccy),
+      medianOfHistory: formatMoney(f.medianOfHistory, ccy),
       robustZ:
         f.robustZ === null ? 'every earlier payment was the same amount' : Number(f.robustZ.toFixed(2)),
       paymentsInHistory: f.paymentsInHistory,
@@ -226,7 +226,7 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
       lastPayment: f.lastPayment,
       daysSinceLastPayment: f.daysSinceLastPayment,
       usualIntervalDays: f.usualIntervalDays,
-      exposure: formatMinor(f.exposure, ccy),
+      exposure: formatMoney(f.exposure, ccy),
     },
   }),
   daysLateDrift: (f) => {
@@ -262,7 +262,7 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
       summary: `${first.what} expires on ${first.expiry}, in ${f.daysLeft} days`,
       evidence: {
         expiring: f.expiring
-          .map((e) => `${e.what}: ${formatMinor(e.amount, e.currency)} until ${e.expiry}`)
+          .map((e) => `${e.what}: ${formatMoney(e.amount, e.currency)} until ${e.expiry}`)
           .join('; '),
         daysLeft: f.daysLeft,
       },
@@ -270,12 +270,12 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
   },
   staleFinancials: (f, ccy) => ({
     summary: `the latest financial statement is for ${f.latestPeriodEnd}, more than ${f.months} months ago`,
-    evidence: { latestPeriodEnd: f.latestPeriodEnd, exposure: formatMinor(f.exposure, ccy) },
+    evidence: { latestPeriodEnd: f.latestPeriodEnd, exposure: formatMoney(f.exposure, ccy) },
   }),
   disputedShare: (f, ccy) => ({
     summary: `${pct(f.disputedShare)} of the open amount is disputed, up from ${pct(f.shareBefore)} on ${f.since}`,
     evidence: {
-      disputedAmount: formatMinor(f.disputedAmount, ccy),
+      disputedAmount: formatMoney(f.disputedAmount, ccy),
       disputedShare: pct(f.disputedShare),
       shareBefore: pct(f.shareBefore),
       since: f.since,
@@ -284,8 +284,8 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
   concentration: (f, ccy) => ({
     summary: `holds ${pct(f.share)} of all open receivables in ${ccy}`,
     evidence: {
-      openAmount: formatMinor(f.openAmount, ccy),
-      allOpenReceivables: formatMinor(f.allOpenReceivables, ccy),
+      openAmount: formatMoney(f.openAmount, ccy),
+      allOpenReceivables: formatMoney(f.allOpenReceivables, ccy),
       share: pct(f.share),
       customersInCurrency: f.customersInCurrency,
     },

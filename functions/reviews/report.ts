@@ -1,4 +1,4 @@
-import { formatMinor } from '../core/money.ts';
+import { formatMinor, formatMoney } from '../core/money.ts';
 import { csvCell } from '../ingest/rejects.ts';
 import type { ReviewRun } from './ports.ts';
 import type { Review } from './review.ts';
@@ -36,6 +36,7 @@ export const REPORT_COLUMNS = [
 /** Rows shown per section of the HTML page; the CSV always has every customer. */
 export const HTML_ROWS = 2000;
 
+/** The CSV's amounts: plain decimals a spreadsheet sums, their currency in the `currency` column. */
 const amount = (v: number | undefined, ccy: string | undefined) =>
   v === undefined || !ccy ? '' : formatMinor(v, ccy);
 
@@ -98,7 +99,7 @@ function table(
 
 const who = (r: Review) => (r.name && r.name !== r.customerId ? `${r.customerId} ${r.name}` : r.customerId);
 const limitCell = (v: number | undefined, r: Review) =>
-  v === undefined ? '—' : `${amount(v, r.currency)} ${r.currency}`;
+  v === undefined || !r.currency ? '—' : formatMoney(v, r.currency);
 
 function approvalsWords(run: ReviewRun): string {
   const a = run.approvals;

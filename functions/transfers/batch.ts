@@ -1,5 +1,5 @@
 import type { IsoDate } from '../core/dates.ts';
-import { formatMinor } from '../core/money.ts';
+import { formatMoney } from '../core/money.ts';
 import { RISK_CLASSES, type RiskClass } from '../credit/policy.ts';
 import type { Review } from '../reviews/review.ts';
 import { type ApprovalPolicy, approvalChain, type Chain } from './approval-policy.ts';
@@ -81,7 +81,7 @@ export function batchOf(
   };
 }
 
-const money = (v: number | undefined, ccy: string) => (v === undefined ? 'none' : formatMinor(v, ccy));
+const money = (v: number | undefined, ccy: string) => (v === undefined ? 'none' : formatMoney(v, ccy));
 
 /**
  * The gate of a batch: no beneficiary, no single customer. The approvers read what the batch
@@ -101,7 +101,7 @@ export function batchGate(b: LimitBatch, items: readonly LimitBatchItem[], asOf:
         figures: Object.fromEntries(
           b.byCurrency.map((g) => [
             g.currency,
-            `${g.count} changes: +${formatMinor(g.increase, g.currency)} / -${formatMinor(g.decrease, g.currency)}`,
+            `${g.count} changes: +${formatMoney(g.increase, g.currency)} / -${formatMoney(g.decrease, g.currency)}`,
           ]),
         ),
       },
@@ -119,8 +119,8 @@ export function batchGate(b: LimitBatch, items: readonly LimitBatchItem[], asOf:
         customer: i.name ? `${i.customerId} ${i.name}` : i.customerId,
         rating: i.rating ?? '-',
         change: i.request,
-        from: i.from === undefined ? 'none' : `${money(i.from, i.currency)} ${i.currency}`,
-        to: `${money(i.to, i.currency)} ${i.currency}`,
+        from: money(i.from, i.currency),
+        to: money(i.to, i.currency),
         exposure: money(i.exposure, i.currency),
         overdue: money(i.overdue, i.currency),
         why: i.why,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { humanize, label, truncate } from '../alerts/format.ts';
 import { escapeMrkdwn } from '../alerts/slack.ts';
-import { formatMinor } from '../core/money.ts';
-import type { BatchTable } from './gate.ts';
+import { formatDecimalMoney, formatMoney } from '../core/money.ts';
+import type { BatchTable, GateExposure } from './gate.ts';
 import type { ApprovalNotice, Transfer } from './ports.ts';
 
 /**
@@ -28,24 +28,23 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const moves = (t: Transfer) => t.request.type !== 'bank_account_change';
 
-/** `12500.00 EUR` */
-const amountOf = (t: Transfer) =>
-  `${formatMinor(t.request.amount, t.request.currency)} ${one(t.request.currency)}`;
+/** `12,500.00 EUR` */
+const amountOf = (t: Transfer) => formatMoney(t.request.amount, one(t.request.currency));
 
 /**
- * A review's limit change in words: `credit limit of C1001 from 90000.00 to 120000.00 EUR`, or
+ * A review's limit change in words: `credit limit of C1001 from 90,000.00 EUR to 120,000.00 EUR`, or
  * `12 credit limit changes of review <run>`; undefined for a transfer that is not one.
  */
 function limitWhat(t: Transfer): string | undefined {
   const ccy = one(t.request.currency);
+  const m = (v: number) => formatMoney(v, ccy);
   if (t.limitBatch) return `${t.limitBatch.count} credit limit changes of review ${one(t.limitBatch.runId)}`;
   const l = t.limitChange;
   if (!l) return undefined;
-  const from = l.from === undefined ? 'none' : formatMinor(l.from, t.request.currency);
-  return `credit limit of ${one(t.request.customerId)} from ${from} to ${formatMinor(l.to, t.request.currency)} ${ccy}`;
+  return `credit limit of ${one(t.request.customerId)} from ${l.from === undefined ? 'none' : m(l.from)} to ${m(l.to)}`;
 }
 
-/** `refund 12500.00 EUR to ACME GmbH (C1001)`; a bank account change has no amount. */
+/** `refund 12,500.00 EUR to ACME GmbH (C1001)`; a bank account change has no amount. */
 function what(t: Transfer): string {
   const r = t.request;
   return (
@@ -133,6 +132,24 @@ interface Evidence {
     | undefined;
 }
 
+/** The gate's exposure (plain decimals, as stored) with every amount as a person reads it. */
+function exposureOf(x: GateExposure): NonNullable<NonNullable<Evidence['gate']>['exposure']> {
+  const m = (v: string) => formatDecimalMoney(v, x.currency);
+  return {
+    currency: x.currency,
+    rows: [
+      ['Open', m(x.openAmount)],
+      ['Overdue', m(x.overdueAmount)],
+      ...(x.approvedTransfers ? ([['Approved transfers counted', m(x.approvedTransfers)]] as const) : []),
+      ['Exposure', m(x.exposure)],
+      ['Credit limit', x.creditLimit === undefined ? 'none on file' : m(x.creditLimit)],
+      ['Headroom', x.headroom === undefined ? 'none (no credit limit)' : m(x.headroom)],
+      ['Max days past due', String(x.maxDaysPastDue)],
+    ],
+    aging: Object.entries(x.aging).map(([b, v]) => [bucketLabel(b), m(v)] as const),
+  };
+}
+
 function evidenceOf(t: Transfer): Evidence {
   const r = t.request;
   const request: [string, string][] = [
@@ -161,21 +178,7 @@ function evidenceOf(t: Transfer): Evidence {
       summary: c.summary,
       figures: Object.entries(c.figures).map(([k, v]) => [label(k), String(v)] as const),
     })),
-    exposure: g.exposure && {
-      currency: g.exposure.currency,
-      rows: [
-        ['Open', g.exposure.openAmount],
-        ['Overdue', g.exposure.overdueAmount],
-        ...(g.exposure.approvedTransfers
-          ? ([['Approved transfers counted', g.exposure.approvedTransfers]] as const)
-          : []),
-        ['Exposure', g.exposure.exposure],
-        ['Credit limit', g.exposure.creditLimit ?? 'none on file'],
-        ['Headroom', g.exposure.headroom ?? 'none (no credit limit)'],
-        ['Max days past due', String(g.exposure.maxDaysPastDue)],
-      ],
-      aging: Object.entries(g.exposure.aging).map(([b, v]) => [bucketLabel(b), v] as const),
-    },
+    exposure: g.exposure && exposureOf(g.exposure),
     rating:
       g.rating === undefined
         ? 'not rated'
@@ -859,11 +862,11 @@ export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 're
     );
     const x = g.exposure;
     if (x) {
-      const ccy = md(x.currency);
-      field('Exposure', `${md(x.exposure)} ${ccy}`);
-      field('Overdue', `${md(x.overdueAmount)} ${ccy}, oldest ${md(x.maxDaysPastDue)} days`);
-      field('Credit limit', x.creditLimit === undefined ? 'none on file' : `${md(x.creditLimit)} ${ccy}`);
-      field('Headroom', x.headroom === undefined ? 'none' : `${md(x.headroom)} ${ccy}`);
+      const m = (v: string) => md(formatDecimalMoney(v, x.currency));
+      field('Exposure', m(x.exposure));
+      field('Overdue', `${m(x.overdueAmount)}, oldest ${md(x.maxDaysPastDue)} days`);
+      field('Credit limit', x.creditLimit === undefined ? 'none on file' : m(x.creditLimit));
+      field('Headroom', x.headroom === undefined ? 'none' : m(x.headroom));
     }
     field('Active alerts', String(g.activeAlerts.length));
   }

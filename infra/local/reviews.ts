@@ -6,7 +6,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
 import { dateInZone, type IsoDate } from '../../functions/core/dates.ts';
-import { formatMinor } from '../../functions/core/money.ts';
+import { formatMoney } from '../../functions/core/money.ts';
 import type { Policy } from '../../functions/credit/policy.ts';
 import type { ChangeNotifier, Clock } from '../../functions/ingest/ports.ts';
 import {
@@ -89,7 +89,7 @@ export class OutboxReviewNotifier implements ReviewNotifier {
       severity: 'warning',
       customerId: r.customerId,
       reviewId: r.reviewId,
-      subject: `Credit limit of ${r.customerId} cut to ${formatMinor(r.limitAfter ?? 0, ccy)} ${ccy}`,
+      subject: `Credit limit of ${r.customerId} cut to ${formatMoney(r.limitAfter ?? 0, ccy)}`,
       text: r.decision,
     });
   }

@@ -206,16 +206,16 @@ describe('the console shows alerts and the credit assessment', () => {
     ]);
     const dpd = active[0] as string[];
     expect(dpd[6]).toBe('an invoice is 95 days past due');
-    expect(dpd[7]).toBe('max days past due: 95 overdue amount: 6000.00 open invoices: 2');
+    expect(dpd[7]).toBe('max days past due: 95 overdue amount: 6,000.00 EUR open invoices: 2');
     expect(dpd[8]).toBe('sentinel alerts ack C-EVIL/daysPastDue');
-    expect(active[1]?.[6]).toBe('6000.00 overdue, 60.0% of the credit limit');
+    expect(active[1]?.[6]).toBe('6,000.00 EUR overdue, 60.0% of the credit limit');
     expect(active[2]?.[6]).toBe('guarantee G-1 (Bank <b>of</b> Trust) expires on 2025-07-15, in 15 days');
 
     const resolved = rows(section(r.body, 'Recently resolved')).slice(1);
     expect(resolved).toHaveLength(1);
     expect(resolved[0]?.slice(0, 4)).toEqual(['warning', `C-EVIL ${HOSTILE}`, 'limitUse', ASOF]);
     expect(resolved[0]?.[5]).toBe('resolved by ben (limit raised by phone)');
-    expect(resolved[0]?.[6]).toBe('exposure 9000.00 is 90.0% of the 10000.00 limit');
+    expect(resolved[0]?.[6]).toBe('exposure 9,000.00 EUR is 90.0% of the 10,000.00 EUR limit');
 
     // The customer link keeps the date the alert was last seen.
     expect(r.body).toContain(`href="/customers/C-EVIL?asOf=${ASOF}"`);
@@ -251,7 +251,7 @@ describe('the console shows alerts and the credit assessment', () => {
       customerId: 'C-EVIL',
       openedAsOf: ASOF,
       policyId: policy.id,
-      evidence: { maxDaysPastDue: 95, overdueAmount: '6000.00', openInvoices: 2 },
+      evidence: { maxDaysPastDue: 95, overdueAmount: '6,000.00 EUR', openInvoices: 2 },
     });
     expect(body.resolved.map((a) => [a.customerId, a.rule, a.status, a.resolvedAt])).toEqual([
       ['C-EVIL', 'limitUse', 'resolved', `${ASOF}T10:00:00.000Z`],
@@ -274,13 +274,13 @@ describe('the console shows alerts and the credit assessment', () => {
       Recommended: '2,000.00 EUR',
       Change: 'CUT',
       'A review today':
-        'approval: cut from 10000.00 EUR to 2000.00 EUR needs approval: it is below the exposure of 9000.00 EUR, and a review never cuts a limit below what the customer owes on its own',
+        'approval: cut from 10,000.00 EUR to 2,000.00 EUR needs approval: it is below the exposure of 9,000.00 EUR, and a review never cuts a limit below what the customer owes on its own',
     });
     expect(pairs(credit).Reason).toMatch(
-      /^the formula gives 2000\.00, below the current 10000\.00: rating E, /,
+      /^the formula gives 2,000\.00 EUR, below the current 10,000\.00 EUR: rating E, /,
     );
     expect(pairs(credit).Basis).toContain(
-      '+ 2000.00 guarantee G-1 (Bank <b>of</b> Trust), in force until 2025-07-15',
+      '+ 2,000.00 EUR guarantee G-1 (Bank <b>of</b> Trust), in force until 2025-07-15',
     );
 
     const factors = rows(section(r.body, 'Score factors')).slice(1);

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatMoney } from '../../functions/core/money.ts';
 import type { CustomersChanged, StoredRecord } from '../../functions/ingest/ports.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import { limitApprovals } from '../../functions/transfers/app.ts';
@@ -124,7 +125,7 @@ describe('a review run with more first limits than the policy asks for one by on
     const parsed = mail as NonNullable<typeof mail>;
     expect(parsed.text).toContain('LIMIT CHANGES ASKED FOR (12)');
     for (const id of IDS) expect(parsed.text).toContain(`  - ${id} ${id} Ltd, rating `);
-    expect(parsed.text).toContain(`first none -> ${(recommended / 100).toFixed(2)} EUR`);
+    expect(parsed.text).toContain(`first none -> ${formatMoney(recommended, 'EUR')}`);
     expect(parsed.html).toContain('Limit changes asked for');
     // The gate reads no customer file for a batch: no beneficiary check, no exposure block.
     const gate = (await transfers.app.show(batch.transferId))?.transfer.gate;

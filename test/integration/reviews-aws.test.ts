@@ -261,7 +261,7 @@ describe('SnsReviewNotifier over the SNS Query protocol', () => {
       customerId: attr('C1001'),
     });
     // The "ü" loses its accent in the subject; the message keeps what the review says.
-    expect(p?.subject).toBe('Credit limit of Muller GmbH cut to 16000.00 EUR');
+    expect(p?.subject).toBe('Credit limit of Muller GmbH cut to 16,000.00 EUR');
     expect(p?.message).toContain('C1001');
     expect(p?.message).toContain(cut.decision);
     expect(p?.message).toContain('run-1/C1001');
@@ -277,7 +277,7 @@ describe('SnsReviewNotifier over the SNS Query protocol', () => {
       currency: 'JPY',
       limitAfter: 1_500_000,
     });
-    expect(published[0]?.subject).toBe('Credit limit of C1001 cut to 1500000 JPY');
+    expect(published[0]?.subject).toBe('Credit limit of C1001 cut to 1,500,000 JPY');
   });
 
   it('limitCut keeps the subject to 100 ASCII characters for a long name', async () => {

@@ -228,11 +228,11 @@ describe('SnsApprovalNotifier over the SNS Query protocol and a Slack webhook', 
 
     const [a, r, e, o] = published;
     // The beneficiary's "ü" loses its accent in the subject; the message body keeps it.
-    expect(a?.subject).toBe('Approve: refund 12500.00 EUR to Muller GmbH (C1001), level 1 of 2');
-    expect(r?.subject).toBe('Reminder 1: approve refund 12500.00 EUR to Muller GmbH (C1001), level 1 of 2');
+    expect(a?.subject).toBe('Approve: refund 12,500.00 EUR to Muller GmbH (C1001), level 1 of 2');
+    expect(r?.subject).toBe('Reminder 1: approve refund 12,500.00 EUR to Muller GmbH (C1001), level 1 of 2');
     // Over 100 characters: cut at a word, with "...".
     expect(e?.subject).toBe(
-      'Overdue approval: refund 12500.00 EUR to Muller GmbH (C1001), level 1 of 2 waiting on Carl...',
+      'Overdue approval: refund 12,500.00 EUR to Muller GmbH (C1001), level 1 of 2 waiting on Carl...',
     );
     const full = approvalEmail(outcome).subject;
     expect(full.length).toBeGreaterThan(100);
@@ -240,7 +240,7 @@ describe('SnsApprovalNotifier over the SNS Query protocol and a Slack webhook', 
     expect(o?.subject?.endsWith('...')).toBe(true);
     expect(full.replace('ü', 'u').startsWith((o?.subject ?? '-').slice(0, -3))).toBe(true);
     expect(o?.subject).toMatch(
-      /^Transfer TR-01JZ3Q7T4HK5MN9P2R8VWX6YCA rejected by carl: refund 12500\.00 EUR/,
+      /^Transfer TR-01JZ3Q7T4HK5MN9P2R8VWX6YCA rejected by carl: refund 12,500\.00 EUR/,
     );
 
     // The message is the text email, unchanged (UTF-8 travels fine in the body).

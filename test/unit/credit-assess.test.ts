@@ -795,7 +795,7 @@ describe('reproducibility', () => {
 describe('recommended limit', () => {
   const x = figuresOf(workedFile, AS_OF, policy);
   const WORKED_SALES =
-    '13333.33 average monthly sales (160000.00 over the last 12 months) x 2.5 months (30 days of payment terms + 1.5 months for rating C) = 33333.32';
+    '13,333.33 EUR average monthly sales (160,000.00 EUR over the last 12 months) x 2.5 months (30 days of payment terms + 1.5 months for rating C) = 33,333.32 EUR';
 
   it('the worked example: sales over terms and months, plus cover, rounded down; CUT', () => {
     const l = explainLimit(assess(workedFile, AS_OF, policy).limit);
@@ -812,15 +812,15 @@ describe('recommended limit', () => {
     expect(l.currency).toBe('EUR');
     expect(l.basis).toEqual([
       WORKED_SALES,
-      '+ 10000.00 guarantee G1 (Big Bank), in force until 2026-12-31',
+      '+ 10,000.00 EUR guarantee G1 (Big Bank), in force until 2026-12-31',
       'not counted: guarantee G2 (Big Bank) is in USD, not EUR',
       'not counted: guarantee G3 (Big Bank) expired on 2026-06-29',
-      "+ 20000.00 insurance N1 (Safe Re): 90% of the insurable receivables 55000.00, capped at the insurer's cap of 20000.00, in force until 2027-01-31",
+      "+ 20,000.00 EUR insurance N1 (Safe Re): 90% of the insurable receivables 55,000.00 EUR, capped at the insurer's cap of 20,000.00 EUR, in force until 2027-01-31",
       'rounded down to 2 significant digits',
     ]);
-    expect(l.reason.startsWith('the formula gives 63000.00, below the current 100000.00: rating C')).toBe(
-      true,
-    );
+    expect(
+      l.reason.startsWith('the formula gives 63,000.00 EUR, below the current 100,000.00 EUR: rating C'),
+    ).toBe(true);
   });
 
   it('never reads the limit it would replace: any current limit gives the same figure', () => {
@@ -833,7 +833,7 @@ describe('recommended limit', () => {
     // floor(1,333,333 x 3.5) = 4,666,665 + 3,000,000 = 7,666,665 -> 76,000.00
     expect(l.recommended).toBe(7_600_000);
     expect(l.basis[0]).toBe(
-      '13333.33 average monthly sales (160000.00 over the last 12 months) x 3.5 months (60 days of payment terms + 1.5 months for rating C) = 46666.65',
+      '13,333.33 EUR average monthly sales (160,000.00 EUR over the last 12 months) x 3.5 months (60 days of payment terms + 1.5 months for rating C) = 46,666.65 EUR',
     );
   });
 
@@ -841,7 +841,7 @@ describe('recommended limit', () => {
     const l = recommendLimit({ ...x, latestRevenue: statement({ revenue: 15_000_000 }) }, 'C', policy);
     // min(3,333,332, 10% of 15,000,000 = 1,500,000) + 3,000,000 = 4,500,000
     expect(l.recommended).toBe(4_500_000);
-    expect(l.basis).toContain('capped at 10% of revenue 150000.00 (2025-12-31) = 15000.00');
+    expect(l.basis).toContain('capped at 10% of revenue 150,000.00 EUR (2025-12-31) = 15,000.00 EUR');
   });
 
   it('the revenue cap reads the latest statement with a revenue, not an interim one without', () => {
@@ -898,7 +898,7 @@ describe('recommended limit', () => {
     // D: 100,000,000 x (1 + 0.75) = 175,000,000 > cap 250,000.00 EUR = 25,000,000
     const d = recommendLimit(big, 'D', policy);
     expect(d.recommended).toBe(25_000_000 + 3_000_000);
-    expect(d.basis).toContain('capped at the rating D cap of 250000.00');
+    expect(d.basis).toContain('capped at the rating D cap of 250,000.00 EUR');
     // A: 100,000,000 x (1 + 3) = 400,000,000 < cap 500,000,000; + 3,000,000 = 4,030,000.00 EUR -> 4,000,000.00
     expect(recommendLimit(big, 'A', policy).recommended).toBe(4_000_000 * 100);
     // E: 0 months, so no unsecured credit at all (not even the terms): only the cover
@@ -913,7 +913,7 @@ describe('recommended limit', () => {
     const l = recommendLimit({ ...x, creditLimit: 7_000_000 }, 'C', policy);
     expect(l.change).toBe('KEEP');
     expect(l.recommended).toBe(6_300_000);
-    expect(l.reason).toBe('keep 70000.00: the formula gives 63000.00, within 10% of it');
+    expect(l.reason).toBe('keep 70,000.00 EUR: the formula gives 63,000.00 EUR, within 10% of it');
   });
 
   it('exactly 10% away still keeps; just beyond cuts or raises', () => {
@@ -928,13 +928,15 @@ describe('recommended limit', () => {
     // 4,500,000 - 4,000,000 = 500,000 > 400,000
     const raise = recommendLimit({ ...capped, creditLimit: 4_000_000 }, 'C', policy);
     expect([raise.change, raise.recommended]).toEqual(['RAISE', 4_500_000]);
-    expect(raise.reason.startsWith('the formula gives 45000.00, above the current 40000.00')).toBe(true);
+    expect(raise.reason.startsWith('the formula gives 45,000.00 EUR, above the current 40,000.00 EUR')).toBe(
+      true,
+    );
   });
 
   it('NEW when there is no limit on file; RAISE from a zero limit', () => {
     const n = recommendLimit({ ...x, creditLimit: undefined }, 'C', policy);
     expect([n.change, n.current, n.recommended]).toEqual(['NEW', undefined, 6_300_000]);
-    expect(n.reason).toBe('no limit on file; the formula gives 63000.00');
+    expect(n.reason).toBe('no limit on file; the formula gives 63,000.00 EUR');
     const z = recommendLimit({ ...x, creditLimit: 0 }, 'C', policy);
     expect([z.change, z.recommended]).toEqual(['RAISE', 6_300_000]);
   });
@@ -944,7 +946,7 @@ describe('recommended limit', () => {
     const l = explainLimit(assess(old, AS_OF, policy).limit);
     expect([l.change, l.recommended, l.current]).toEqual(['NONE', undefined, 10_000_000]);
     expect(l.reason).toBe(
-      'the limit of 100000.00 stays; nothing invoiced in the last 12 months: no sales, so no recommendation',
+      'the limit of 100,000.00 EUR stays; nothing invoiced in the last 12 months: no sales, so no recommendation',
     );
     const none = explainLimit(
       assess(file({ customer: customer({ creditLimit: undefined }) }), AS_OF, policy).limit,
@@ -969,7 +971,7 @@ describe('recommended limit', () => {
     const l = explainLimit(a.limit);
     expect(l.thinHistory).toBe(true);
     expect(l.basis[0]).toMatch(
-      /^20000\.00 average monthly sales \(40000\.00 over 2 months since the first invoice\)/,
+      /^20,000\.00 EUR average monthly sales \(40,000\.00 EUR over 2 months since the first invoice\)/,
     );
     expect(l.basis[1]).toBe(
       "thin history: 2 months of sales, fewer than the policy's 3: this recommendation never cuts a limit on its own",
@@ -1033,7 +1035,7 @@ describe('recommended limit', () => {
     // monthly 1,000,000 x (1 month of terms + 2 months) = 3,000,000
     expect(l.recommended).toBe(3_000_000);
     expect(l.basis).toEqual([
-      '10000.00 average monthly sales (120000.00 over the last 12 months) x 3 months (30 days of payment terms + 2 months for rating B) = 30000.00',
+      '10,000.00 EUR average monthly sales (120,000.00 EUR over the last 12 months) x 3 months (30 days of payment terms + 2 months for rating B) = 30,000.00 EUR',
     ]);
   });
 });
@@ -1116,9 +1118,9 @@ describe('approved transfers in the exposure (DOMAIN: open receivables + approve
     const x = figuresOf(file({ ...owes, transfers: [usd] }), AS_OF, policy);
     expect(x.exposure).toBe(1_200_000);
     expect(x.approvedTransfers).toBe(0);
-    expect(x.uncounted).toEqual(['approved transfer TR-6 (3000.00) is in USD']);
+    expect(x.uncounted).toEqual(['approved transfer TR-6 of 3,000.00 USD']);
     expect(recommendLimit(x, 'A', policy).basis).toContain(
-      'not counted: approved transfer TR-6 (3000.00) is in USD, not EUR',
+      'not counted: approved transfer TR-6 of 3,000.00 USD, not EUR',
     );
   });
 

@@ -198,7 +198,7 @@ describe('daysPastDue', () => {
       asOf: AS_OF,
       policyId: policy.id,
       summary: 'an invoice is 60 days past due',
-      evidence: { maxDaysPastDue: 60, overdueAmount: '1234.56', openInvoices: 2 },
+      evidence: { maxDaysPastDue: 60, overdueAmount: '1,234.56 EUR', openInvoices: 2 },
       facts: { maxDaysPastDue: 60, overdueAmount: 123_456, openInvoices: 2 },
       currency: f.currency,
     });
@@ -230,8 +230,12 @@ describe('overdueAmount', () => {
   it('shows the share of the limit', () => {
     const f = file({ invoices: [inv('A', '2026-05-01', '2026-06-01', 250_000)] });
     const c = only(run(f), 'overdueAmount');
-    expect(c?.evidence).toEqual({ overdueAmount: '2500.00', creditLimit: '10000.00', share: '25.0%' });
-    expect(c?.summary).toBe('2500.00 overdue, 25.0% of the credit limit');
+    expect(c?.evidence).toEqual({
+      overdueAmount: '2,500.00 EUR',
+      creditLimit: '10,000.00 EUR',
+      share: '25.0%',
+    });
+    expect(c?.summary).toBe('2,500.00 EUR overdue, 25.0% of the credit limit');
   });
 
   it('without a limit the rule is silent (daysPastDue speaks for the overdue items)', () => {
@@ -274,8 +278,8 @@ describe('limitUse', () => {
   it('shows exposure, limit and use', () => {
     const f = file({ customer: customer({ creditLimit: 100_000 }), invoices: [notDue('A', 80_000)] });
     const c = only(run(f), 'limitUse');
-    expect(c?.evidence).toEqual({ exposure: '800.00', creditLimit: '1000.00', limitUse: '80.0%' });
-    expect(c?.summary).toBe('exposure 800.00 is 80.0% of the 1000.00 limit');
+    expect(c?.evidence).toEqual({ exposure: '800.00 EUR', creditLimit: '1,000.00 EUR', limitUse: '80.0%' });
+    expect(c?.summary).toBe('exposure 800.00 EUR is 80.0% of the 1,000.00 EUR limit');
   });
 
   it('unapplied cash lowers the exposure below the threshold', () => {
@@ -292,7 +296,7 @@ describe('limitUse', () => {
     const owed = file({ customer: customer({ creditLimit: 0 }), invoices: [notDue('A', 1)] });
     const c = only(run(owed), 'limitUse');
     expect(`${c?.severity}/${c?.action}`).toBe('high/hold_deliveries');
-    expect(c?.summary).toBe('0.01 owed against a zero credit limit');
+    expect(c?.summary).toBe('0.01 EUR owed against a zero credit limit');
     expect(sev(run(file({ customer: customer({ creditLimit: 0 }) })), 'limitUse')).toBe('none');
   });
 
@@ -327,12 +331,12 @@ describe('abnormalPayment', () => {
     expect(c?.evidence).toEqual({
       paymentId: 'R2',
       receivedDate: '2026-06-30',
-      amount: '600.00',
-      medianOfHistory: '1000.00',
+      amount: '600.00 EUR',
+      medianOfHistory: '1,000.00 EUR',
       robustZ: -5.4,
       paymentsInHistory: 8,
     });
-    expect(c?.summary).toBe("payment R2 of 600.00 is far from this customer's usual 1000.00");
+    expect(c?.summary).toBe("payment R2 of 600.00 EUR is far from this customer's usual 1,000.00 EUR");
   });
 
   it('a payment on the last day of the history is history, not recent', () => {
@@ -402,7 +406,7 @@ describe('paymentFrequency', () => {
       lastPayment: '2026-01-31',
       daysSinceLastPayment: 30,
       usualIntervalDays: 10,
-      exposure: '9960.00', // 10,000.00 - 4 x 10.00
+      exposure: '9,960.00 EUR', // 10,000.00 - 4 x 10.00
     });
     expect(c?.summary).toBe('no payment for 30 days; this customer usually pays every 10 days');
   });
@@ -665,7 +669,7 @@ describe('coverExpiring', () => {
     expect(c?.summary).toBe('insurance N1 (Safe Re) expires on 2026-07-10, in 10 days');
     expect(c?.evidence).toEqual({
       expiring:
-        'insurance N1 (Safe Re): 5000.00 until 2026-07-10; guarantee G1 (Big Bank): 10000.00 until 2026-07-20',
+        'insurance N1 (Safe Re): 5,000.00 EUR until 2026-07-10; guarantee G1 (Big Bank): 10,000.00 EUR until 2026-07-20',
       daysLeft: 10,
     });
   });
@@ -704,7 +708,7 @@ describe('staleFinancials', () => {
 
   it('evidence', () => {
     const c = only(run(owing([fs('2024-12-31')]), asOf), 'staleFinancials');
-    expect(c?.evidence).toEqual({ latestPeriodEnd: '2024-12-31', exposure: '10.00' });
+    expect(c?.evidence).toEqual({ latestPeriodEnd: '2024-12-31', exposure: '10.00 EUR' });
   });
 });
 
@@ -720,7 +724,7 @@ describe('disputedShare', () => {
     const c = only(run(f), 'disputedShare');
     expect(`${c?.severity}/${c?.action}`).toBe('warning/review');
     expect(c?.evidence).toEqual({
-      disputedAmount: '1000.00',
+      disputedAmount: '1,000.00 EUR',
       disputedShare: '10.0%',
       shareBefore: '0.0%',
       since: '2026-05-31',
@@ -806,8 +810,8 @@ describe('concentration', () => {
     expect(c?.summary).toBe('holds 20.0% of all open receivables in EUR');
     const d = only(run(f, AS_OF, policy, book(400_000, 2)), 'concentration'); // 0.5
     expect(d?.evidence).toEqual({
-      openAmount: '2000.00',
-      allOpenReceivables: '4000.00',
+      openAmount: '2,000.00 EUR',
+      allOpenReceivables: '4,000.00 EUR',
       share: '50.0%',
       customersInCurrency: 2,
     });
@@ -841,8 +845,8 @@ describe('concentration', () => {
       policyId: policy.id,
       summary: 'holds 30.0% of all open receivables in GBP',
       evidence: {
-        openAmount: '3000.00',
-        allOpenReceivables: '10000.00',
+        openAmount: '3,000.00 GBP',
+        allOpenReceivables: '10,000.00 GBP',
         share: '30.0%',
         customersInCurrency: 4,
       },

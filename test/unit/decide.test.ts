@@ -85,7 +85,7 @@ describe('decideLimit: nothing to decide', () => {
     const d = decide(rec(undefined, 10_000_000));
     expect([d.outcome, d.rule, d.to]).toEqual(['keep', 'NO_RECOMMENDATION', 10_000_000]);
     expect(d.words).toBe(
-      'no sales in the last 12 months, so no recommendation: the limit of 100000.00 EUR stays',
+      'no sales in the last 12 months, so no recommendation: the limit of 100,000.00 EUR stays',
     );
   });
 
@@ -104,7 +104,7 @@ describe('decideLimit: first limits', () => {
   it('says when the first limit it asks for is below what the customer already owes', () => {
     const d = decide(rec(5_000_000, undefined), { exposure: 6_000_000 });
     expect(d.words).toBe(
-      'no limit on file: a first limit of 50000.00 EUR needs approval; it is below the exposure of 60000.00 EUR',
+      'no limit on file: a first limit of 50,000.00 EUR needs approval; it is below the exposure of 60,000.00 EUR',
     );
   });
 
@@ -134,7 +134,7 @@ describe('decideLimit: cuts', () => {
       6_000_000,
     ]);
     expect(d.words).toBe(
-      'cut from 100000.00 EUR to 60000.00 EUR needs approval: it is below the exposure of 60000.01 EUR, and a review never cuts a limit below what the customer owes on its own',
+      'cut from 100,000.00 EUR to 60,000.00 EUR needs approval: it is below the exposure of 60,000.01 EUR, and a review never cuts a limit below what the customer owes on its own',
     );
   });
 
@@ -143,7 +143,7 @@ describe('decideLimit: cuts', () => {
     const d = decide(rec(4_900_000, 10_000_000), { exposure: 0 });
     expect([d.outcome, d.rule]).toEqual(['approval', 'CUT_TOO_DEEP']);
     expect(d.words).toBe(
-      'cut from 100000.00 EUR to 49000.00 EUR needs approval: it takes 51% of the limit, more than the 50% a review cuts on its own',
+      'cut from 100,000.00 EUR to 49,000.00 EUR needs approval: it takes 51% of the limit, more than the 50% a review cuts on its own',
     );
     // Exactly half is at once.
     expect(decide(rec(5_000_000, 10_000_000)).outcome).toBe('cut');
@@ -159,7 +159,7 @@ describe('decideLimit: cuts', () => {
     const d = decide({ ...base, thinHistory: true, formula: { ...base.formula, salesMonths: 2 } });
     expect([d.outcome, d.rule, d.to]).toEqual(['keep', 'THIN_HISTORY', 10_000_000]);
     expect(d.words).toBe(
-      'keep 100000.00 EUR: the formula gives 40000.00 EUR, but on a thin history (2 months of sales, fewer than 3) a limit is never cut on its own',
+      'keep 100,000.00 EUR: the formula gives 40,000.00 EUR, but on a thin history (2 months of sales, fewer than 3) a limit is never cut on its own',
     );
   });
 
@@ -195,7 +195,7 @@ describe('decideLimit: raises', () => {
     const d = decide(l, { activeAlerts: [{ rule: 'limitUse', severity: 'high' }] });
     expect([d.outcome, d.request, d.rule]).toEqual(['approval', 'increase', 'RAISE_FOR_APPROVAL']);
     expect(d.words).toBe(
-      'raise from 100000.00 EUR to 120000.00 EUR needs approval: the customer is at or over its limit (high limitUse)',
+      'raise from 100,000.00 EUR to 120,000.00 EUR needs approval: the customer is at or over its limit (high limitUse)',
     );
     // Overdue money measured against the limit is still overdue money: it holds the raise back.
     expect(decide(l, { activeAlerts: [{ rule: 'overdueAmount', severity: 'high' }] }).rule).toBe(
@@ -221,7 +221,7 @@ describe('decideLimit: raises', () => {
       ],
     });
     expect(d.words).toBe(
-      'keep 80000.00 EUR: the formula gives 100000.00 EUR, but no raise at rating E, nor with an item 294 days past due (more than 60), nor while an alert is active (critical daysPastDue)',
+      'keep 80,000.00 EUR: the formula gives 100,000.00 EUR, but no raise at rating E, nor with an item 294 days past due (more than 60), nor while an alert is active (critical daysPastDue)',
     );
     expect(raiseBlockers({ rating: 'A', maxDaysPastDue: 0, activeAlerts: [], policy })).toEqual([]);
   });
@@ -231,7 +231,7 @@ describe('decideLimit: raises', () => {
     const d = decide({ ...base, thinHistory: true, formula: { ...base.formula, salesMonths: 2 } });
     expect([d.outcome, d.request, d.rule]).toEqual(['approval', 'increase', 'RAISE_FOR_APPROVAL']);
     expect(d.words).toBe(
-      'raise from 100000.00 EUR to 115000.00 EUR needs approval: on a thin history (2 months of sales)',
+      'raise from 100,000.00 EUR to 115,000.00 EUR needs approval: on a thin history (2 months of sales)',
     );
   });
 });

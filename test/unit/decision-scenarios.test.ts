@@ -399,7 +399,7 @@ const BOOK: Scenario[] = [
       // limit use 20,000 / 20,000 = 100% (>= 80%, not above 100%): warning
       alerts: ['daysPastDue critical', 'overdueAmount critical', 'limitUse warning'],
       basis: [
-        '+ 9000.00 insurance I-S10 (Insurer A): 90% of the insurable receivables 10000.00 (what is owed less 10000.00 more than 60 days past due',
+        '+ 9,000.00 EUR insurance I-S10 (Insurer A): 90% of the insurable receivables 10,000.00 EUR (what is owed less 10,000.00 EUR more than 60 days past due',
       ],
       words: ['with an item 200 days past due (more than 60)'],
     },
@@ -427,7 +427,7 @@ const BOOK: Scenario[] = [
       after: eur(45_000),
       // expires in 20 days (<= 30)
       alerts: ['coverExpiring warning'],
-      basis: ["capped at the insurer's cap of 5000.00"],
+      basis: ["capped at the insurer's cap of 5,000.00 EUR"],
     },
   },
   {
@@ -479,7 +479,7 @@ const BOOK: Scenario[] = [
       rule: 'RAISE',
       after: eur(80_000),
       alerts: [],
-      basis: ['+ 40000.00 guarantee G-S13 (Bank B), in force until 2027-12-31'],
+      basis: ['+ 40,000.00 EUR guarantee G-S13 (Bank B), in force until 2027-12-31'],
     },
   },
 
@@ -622,7 +622,7 @@ const BOOK: Scenario[] = [
       alerts: [],
       basis: [
         'not counted: guarantee G-S18 (Bank of Ohio) is in USD, not EUR',
-        'not counted: approved transfer T-S18 (2000.00) is in USD, not EUR',
+        'not counted: approved transfer T-S18 of 2,000.00 USD, not EUR',
       ],
     },
   },
@@ -669,7 +669,7 @@ const BOOK: Scenario[] = [
         'limitUse warning',
         'paymentFrequency warning',
       ],
-      words: ['below the exposure of 120000.00 EUR'],
+      words: ['below the exposure of 120,000.00 EUR'],
     },
   },
   {
@@ -732,7 +732,7 @@ const BOOK: Scenario[] = [
       // drift 20 - 20 = 0
       alerts: ['overdueAmount critical', 'limitUse warning'],
       words: [
-        'it is below the exposure of 20000.00 EUR, and a review never cuts a limit below what the customer owes',
+        'it is below the exposure of 20,000.00 EUR, and a review never cuts a limit below what the customer owes',
       ],
     },
   },
@@ -888,7 +888,7 @@ const BOOK: Scenario[] = [
       rule: 'CUT',
       after: eur(30_000),
       alerts: [],
-      basis: ['capped at 10% of revenue 300000.00 (2025-12-31) = 30000.00'],
+      basis: ['capped at 10% of revenue 300,000.00 EUR (2025-12-31) = 30,000.00 EUR'],
     },
   },
   {
@@ -917,8 +917,8 @@ const BOOK: Scenario[] = [
       request: 'increase',
       // limit use 2,000,000 / 4,200,000 = 47.6%
       alerts: [],
-      basis: ['capped at the rating A cap of 5000000.00'],
-      words: ['the increase of 800000.00 EUR is above 100000.00 EUR'],
+      basis: ['capped at the rating A cap of 5,000,000.00 EUR'],
+      words: ['the increase of 800,000.00 EUR is above 100,000.00 EUR'],
     },
   },
 
@@ -1092,7 +1092,7 @@ const BOOK: Scenario[] = [
       rule: 'WITHIN_BAND',
       after: eur(30_000),
       alerts: [],
-      basis: ['capped at 10% of revenue 300000.00 (2025-12-31) = 30000.00'],
+      basis: ['capped at 10% of revenue 300,000.00 EUR (2025-12-31) = 30,000.00 EUR'],
     },
   },
   {

@@ -70,7 +70,7 @@ const reviews: Review[] = [
     outcome: 'cut',
     rule: 'CUT',
     thinHistory: false,
-    decision: 'cut from 200000.00 EUR to 120000.00 EUR at once: still above the exposure of 81234.56 EUR',
+    decision: 'cut from 200,000.00 EUR to 120,000.00 EUR at once: still above the exposure of 81,234.56 EUR',
     basis: [
       '40000.00 average monthly sales (480000.00 over the last 12 months) x 3 months',
       '+ 1.00 guarantee',
@@ -96,7 +96,7 @@ const reviews: Review[] = [
     currentLimit: 10_000_000,
     limitAfter: 12_000_000,
     outcome: 'raise',
-    decision: 'raised from 100000.00 EUR to 120000.00 EUR',
+    decision: 'raised from 100,000.00 EUR to 120,000.00 EUR',
   }),
   // approval, in JPY (no decimals), with the transfer asking for it
   done('C04', {
@@ -108,7 +108,7 @@ const reviews: Review[] = [
     outcome: 'approval',
     request: 'increase',
     askedLimit: 2_000_000,
-    decision: 'raise from 1000000 JPY to 2000000 JPY needs approval',
+    decision: 'raise from 1,000,000 JPY to 2,000,000 JPY needs approval',
     transferId: 'T-9',
     attention: true,
   }),
@@ -240,7 +240,7 @@ describe('the CSV report', () => {
     expect(col(c02, 'attention')).toBe('yes');
     expect(col(c02, 'next_review')).toBe('2027-06-30');
     expect(col(c02, 'decision')).toBe(
-      'cut from 200000.00 EUR to 120000.00 EUR at once: still above the exposure of 81234.56 EUR',
+      'cut from 200,000.00 EUR to 120,000.00 EUR at once: still above the exposure of 81,234.56 EUR',
     );
     expect(col(rowOf('C04'), 'transfer_id')).toBe('T-9');
     expect(col(rowOf('C01'), 'attention')).toBe('no');
@@ -301,16 +301,16 @@ describe('the HTML report', () => {
     for (const id of ['C01', 'C03']) expect(attention).not.toMatch(customerCell(id));
     expect(attention).toContain('<td>failed: Error: no partition</td>');
     const limits = section('Limit changes');
-    expect(limits).toContain('<td class="n">200000.00 EUR</td>');
-    expect(limits).toContain('<td class="n">1000000 JPY</td>');
+    expect(limits).toContain('<td class="n">200,000.00 EUR</td>');
+    expect(limits).toContain('<td class="n">1,000,000 JPY</td>');
     expect(limits).toContain('approval asked (T-9)');
     // Each change with the exposure and overdue it was made against, and the limit's basis.
-    expect(limits).toContain('<td class="n">81234.56 EUR</td><td class="n">10000.00 EUR</td>');
+    expect(limits).toContain('<td class="n">81,234.56 EUR</td><td class="n">10,000.00 EUR</td>');
     expect(limits).toContain(
       '<td>40000.00 average monthly sales (480000.00 over the last 12 months) x 3 months; + 1.00 guarantee</td>',
     );
     // The approval's row shows the limit asked for.
-    expect(limits).toContain('<td class="n">2000000 JPY</td><td>approval asked (T-9)</td>');
+    expect(limits).toContain('<td class="n">2,000,000 JPY</td><td>approval asked (T-9)</td>');
     expect(section('Rating changes')).toContain('<td>A (85)</td><td>B (70)</td>');
   });
 

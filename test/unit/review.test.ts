@@ -340,9 +340,9 @@ describe('reviewCustomer: outcomes', () => {
     expect(r.limitAfter).toBe(RECOMMENDED);
     expect(r.attention).toBe(true);
     expect(r.decision).toBe(
-      'cut from 240000.00 EUR to 180000.00 EUR at once: still above the exposure of 0.00 EUR',
+      'cut from 240,000.00 EUR to 180,000.00 EUR at once: still above the exposure of 0.00 EUR',
     );
-    expect(r.basis?.[0]).toMatch(/^60000\.00 average monthly sales/);
+    expect(r.basis?.[0]).toMatch(/^60,000\.00 EUR average monthly sales/);
     expect(r.applied).toBe(false);
   });
 
@@ -353,7 +353,7 @@ describe('reviewCustomer: outcomes', () => {
     expect(below.limitAfter).toBe(16_500_000);
     expect(below.recommendedLimit).toBe(RECOMMENDED); // the formula's figure, whatever the limit
     expect(below.attention).toBe(false);
-    expect(below.decision).toBe('keep 165000.00 EUR: the formula gives 180000.00 EUR, within 10% of it');
+    expect(below.decision).toBe('keep 165,000.00 EUR: the formula gives 180,000.00 EUR, within 10% of it');
     // 195,000.00: 15,000.00 above the formula, within 19,500.00.
     const above = review(goodPayer(AS_OF, MONTHLY, 19_500_000));
     expect(above.outcome).toBe('keep');
@@ -370,7 +370,7 @@ describe('reviewCustomer: outcomes', () => {
     expect(r.recommendedLimit).toBe(RECOMMENDED);
     expect(r.attention).toBe(false);
     expect(r.decision).toBe(
-      "raised from 150000.00 EUR to 180000.00 EUR: an increase of 30000.00 EUR, within the policy's 25% and 100000.00 EUR",
+      "raised from 150,000.00 EUR to 180,000.00 EUR: an increase of 30,000.00 EUR, within the policy's 25% and 100,000.00 EUR",
     );
   });
 
@@ -384,7 +384,7 @@ describe('reviewCustomer: outcomes', () => {
     expect(r.limitAfter).toBe(13_500_000);
     expect(r.attention).toBe(true);
     expect(r.decision).toBe(
-      'raise from 135000.00 EUR to 180000.00 EUR needs approval: the increase of 45000.00 EUR is more than 25% of the current limit',
+      'raise from 135,000.00 EUR to 180,000.00 EUR needs approval: the increase of 45,000.00 EUR is more than 25% of the current limit',
     );
   });
 
@@ -411,7 +411,7 @@ describe('reviewCustomer: outcomes', () => {
       expect(r.outcome).toBe('approval');
       expect(r.limitAfter).toBe(78_000_000);
       expect(r.decision).toBe(
-        'raise from 780000.00 EUR to 900000.00 EUR needs approval: the increase of 120000.00 EUR is above 100000.00 EUR',
+        'raise from 780,000.00 EUR to 900,000.00 EUR needs approval: the increase of 120,000.00 EUR is above 100,000.00 EUR',
       );
     });
 
@@ -430,7 +430,7 @@ describe('reviewCustomer: outcomes', () => {
       expect(r.outcome).toBe('raise');
       expect(r.limitAfter).toBe(30_000_000);
       expect(r.decision).toBe(
-        "raised from 24000000 JPY to 30000000 JPY: an increase of 6000000 JPY, within the policy's 25%",
+        "raised from 24,000,000 JPY to 30,000,000 JPY: an increase of 6,000,000 JPY, within the policy's 25%",
       );
     });
   });
@@ -452,7 +452,7 @@ describe('reviewCustomer: outcomes', () => {
     expect(r.request).toBe('first');
     expect(r.limitAfter).toBeUndefined();
     expect(r.attention).toBe(true);
-    expect(r.decision).toBe('no limit on file: a first limit of 180000.00 EUR needs approval');
+    expect(r.decision).toBe('no limit on file: a first limit of 180,000.00 EUR needs approval');
   });
 
   it('without sales there is no recommendation: nothing is set, never a limit of 0.00', () => {
@@ -531,7 +531,7 @@ describe('reviewCustomer: outcomes', () => {
     const held = review(goodPayer(AS_OF, MONTHLY, 15_000_000), { alerts: [high] });
     expect([held.outcome, held.rule, held.limitAfter]).toEqual(['keep', 'RAISE_BLOCKED', 15_000_000]);
     expect(held.decision).toBe(
-      'keep 150000.00 EUR: the formula gives 180000.00 EUR, but no raise while an alert is active (high daysLateDrift)',
+      'keep 150,000.00 EUR: the formula gives 180,000.00 EUR, but no raise while an alert is active (high daysLateDrift)',
     );
     const resolved = { ...high, status: 'resolved' as const };
     expect(review(goodPayer(AS_OF, MONTHLY, 15_000_000), { alerts: [resolved] }).outcome).toBe('raise');

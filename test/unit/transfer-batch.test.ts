@@ -32,7 +32,7 @@ function asking(customerId: string, extra: Partial<Review> = {}): Review {
     request: 'first',
     askedLimit: 5_000_000,
     recommendedLimit: 5_000_000,
-    decision: 'no limit on file: a first limit of 50000.00 EUR needs approval',
+    decision: 'no limit on file: a first limit of 50,000.00 EUR needs approval',
     figures: {
       exposure: 1_000_000,
       openAmount: 1_000_000,
@@ -126,10 +126,10 @@ describe('batchGate', () => {
       rating: 'B',
       change: 'first',
       from: 'none',
-      to: '50000.00 EUR',
-      exposure: '10000.00',
-      overdue: '0.00',
-      why: 'no limit on file: a first limit of 50000.00 EUR needs approval',
+      to: '50,000.00 EUR',
+      exposure: '10,000.00 EUR',
+      overdue: '0.00 EUR',
+      why: 'no limit on file: a first limit of 50,000.00 EUR needs approval',
     });
     expect(g.checks[0]?.summary).toBe(
       `${BATCH_ROWS_SHOWN + 5} limit changes from review run-9 as of 2026-06-30, asked for together`,
@@ -156,7 +156,7 @@ describe('the batch in words: the email and Slack', () => {
     const text = evidenceText(transfer);
     expect(text).toContain(`LIMIT CHANGES ASKED FOR (${BATCH_ROWS_SHOWN + 5})`);
     expect(text).toContain(
-      '  - C0000 C0000 Ltd, rating B: first none -> 50000.00 EUR (exposure 10000.00, overdue 0.00): no limit on file',
+      '  - C0000 C0000 Ltd, rating B: first none -> 50,000.00 EUR (exposure 10,000.00 EUR, overdue 0.00 EUR): no limit on file',
     );
     expect(text.split('\n').filter((l) => l.startsWith('  - C'))).toHaveLength(BATCH_ROWS_SHOWN);
     expect(text).toContain(

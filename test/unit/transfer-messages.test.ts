@@ -36,8 +36,8 @@ const gate: GateReport = {
     {
       check: 'overdueBalance',
       flag: 'overdueBalance',
-      summary: '3000.00 EUR overdue, the oldest 75 days past due',
-      figures: { overdueAmount: '3000.00', currency: 'EUR', maxDaysPastDue: 75 },
+      summary: '3,000.00 EUR overdue, the oldest 75 days past due',
+      figures: { overdueAmount: '3,000.00 EUR', maxDaysPastDue: 75 },
     },
     {
       check: 'amountHistory',
@@ -57,7 +57,7 @@ const gate: GateReport = {
     },
     {
       check: 'limitHeadroom',
-      summary: 'within the headroom of 32000.00 EUR',
+      summary: 'within the headroom of 32,000.00 EUR',
       figures: { amount: '12500.00', creditLimit: '50000.00', exposure: '18000.00', headroom: '32000.00' },
     },
   ],
@@ -126,7 +126,7 @@ const transfer: Transfer = {
       ],
     },
   ],
-  chainWhy: ['12500.00 EUR needs 1 level', 'the flag openAlerts adds 1'],
+  chainWhy: ['12,500.00 EUR needs 1 level', 'the flag openAlerts adds 1'],
   level: 1,
 };
 
@@ -169,7 +169,7 @@ const entities = (s: string) =>
 describe('evidence', () => {
   it('text has the request, every check, the exposure, the rating, the alerts and the chain', () => {
     const text = evidenceText(transfer);
-    expect(text).toContain('Amount: 12500.00 EUR');
+    expect(text).toContain('Amount: 12,500.00 EUR');
     expect(text).toContain('Customer: C1001');
     expect(text).toContain('Type: refund');
     expect(text).toContain(`Beneficiary: ${EVIL}`);
@@ -177,10 +177,10 @@ describe('evidence', () => {
     expect(text).toContain('Requested by: rita');
     expect(text).toContain('Requested at: 2025-06-30 08:15 UTC');
     for (const c of gate.checks) expect(text).toContain(c.summary);
-    expect(text).toContain('[FLAGGED: overdue balance] Overdue balance: 3000.00 EUR overdue');
+    expect(text).toContain('[FLAGGED: overdue balance] Overdue balance: 3,000.00 EUR overdue');
     expect(text).toContain('[passed] Duplicate: no request');
     expect(text).toContain('Flags: open alerts, overdue balance, new beneficiary');
-    expect(text).toContain('61-90 days: 3000.00');
+    expect(text).toContain('61-90 days: 3,000.00 EUR');
     expect(text).toContain('Headroom: 32000.00');
     expect(text).toContain('rating C, score 54, medium risk, policy credit-2025.1');
     expect(text).toContain('2/20  oldest invoice 75 days past due');
@@ -217,7 +217,7 @@ describe('evidence', () => {
     // Decoding the entities gives every value back.
     for (const c of gate.checks) expect(entities(html)).toContain(c.summary);
     expect(entities(html)).toContain(EVIL);
-    expect(html).toContain('12500.00 EUR');
+    expect(html).toContain('12,500.00 EUR');
   });
 
   it('HTML marks flagged checks apart from passed ones', () => {
@@ -250,13 +250,13 @@ describe('approval emails', () => {
   const mail = approvalEmail(approve);
 
   it('subjects per kind', () => {
-    expect(mail.subject).toBe(`Approve: refund 12500.00 EUR to ${EVIL} (C1001), level 1 of 2`);
+    expect(mail.subject).toBe(`Approve: refund 12,500.00 EUR to ${EVIL} (C1001), level 1 of 2`);
     const acme: Transfer = { ...transfer, request: { ...transfer.request, beneficiaryName: 'ACME GmbH' } };
     expect(approvalEmail({ ...approve, transfer: acme }).subject).toBe(
-      'Approve: refund 12500.00 EUR to ACME GmbH (C1001), level 1 of 2',
+      'Approve: refund 12,500.00 EUR to ACME GmbH (C1001), level 1 of 2',
     );
     expect(approvalEmail({ ...remind, transfer: acme }).subject).toBe(
-      'Reminder 1: approve refund 12500.00 EUR to ACME GmbH (C1001), level 1 of 2',
+      'Reminder 1: approve refund 12,500.00 EUR to ACME GmbH (C1001), level 1 of 2',
     );
     expect(
       approvalEmail({
@@ -267,11 +267,11 @@ describe('approval emails', () => {
         waitingOn: ['Fiona Finance'],
       }).subject,
     ).toBe(
-      'Overdue approval: refund 12500.00 EUR to ACME GmbH (C1001), level 2 of 3 waiting on Fiona Finance',
+      'Overdue approval: refund 12,500.00 EUR to ACME GmbH (C1001), level 2 of 3 waiting on Fiona Finance',
     );
     for (const status of ['approved', 'rejected', 'recalled', 'expired', 'refused'] as const)
       expect(approvalEmail({ kind: 'outcome', transfer: { ...acme, status }, to: fiona }).subject).toBe(
-        `Transfer TR-01JZ3Q7T4HK5MN9P2R8VWX6YCA ${status}: refund 12500.00 EUR to ACME GmbH (C1001)`,
+        `Transfer TR-01JZ3Q7T4HK5MN9P2R8VWX6YCA ${status}: refund 12,500.00 EUR to ACME GmbH (C1001)`,
       );
     const rejected: Transfer = {
       ...acme,
@@ -286,7 +286,7 @@ describe('approval emails', () => {
       to: { id: 'rita', name: 'Rita Request' },
     });
     expect(out.subject).toBe(
-      'Transfer TR-01JZ3Q7T4HK5MN9P2R8VWX6YCA rejected by fiona: refund 12500.00 EUR to ACME GmbH (C1001) - rejected at level 1: beneficiary not verified',
+      'Transfer TR-01JZ3Q7T4HK5MN9P2R8VWX6YCA rejected by fiona: refund 12,500.00 EUR to ACME GmbH (C1001) - rejected at level 1: beneficiary not verified',
     );
     expect(out.text).toContain('was rejected by fiona at 2025-06-30 10:00 UTC');
     expect(out.text).toContain('Outcome: rejected at level 1: beneficiary not verified');
@@ -317,7 +317,7 @@ describe('approval emails', () => {
       expect(m.text).toContain(`Review and decide: ${URL_}`);
       expect(m.text).toContain('Opening the link only shows the request; the decision is made on the page.');
       expect(m.text).toContain('The link works until 2025-07-01 08:15 UTC');
-      expect(m.text).toContain('12500.00 EUR');
+      expect(m.text).toContain('12,500.00 EUR');
       expect(count(m.text, URL_)).toBe(1);
       expect(count(m.html, URL_)).toBe(1);
       expect(m.html).toContain(`<a href="${URL_}"`);
@@ -343,7 +343,7 @@ describe('approval emails', () => {
     expect(mail.html).not.toContain('<b>');
     expect(mail.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;');
     expect(mail.html).toContain('<section class="evidence" style=');
-    expect(mail.html).toContain('<title>Approve: refund 12500.00 EUR to &lt;script&gt;');
+    expect(mail.html).toContain('<title>Approve: refund 12,500.00 EUR to &lt;script&gt;');
   });
 
   it('escalation and outcome carry no link and no token', () => {
@@ -455,7 +455,7 @@ describe('toEml and parseEml', () => {
   });
 
   it('folds a long ASCII subject and unfolds it exactly', () => {
-    const subject = `Approve: refund 12500.00 EUR to ${'ACME GmbH '.repeat(18)}(C1001), level 1 of 2`;
+    const subject = `Approve: refund 12,500.00 EUR to ${'ACME GmbH '.repeat(18)}(C1001), level 1 of 2`;
     const eml = toEml({ ...base, subject, text: 'x', html: 'y' });
     const head = eml.split('\r\n\r\n')[0] as string;
     for (const l of head.split('\r\n')) expect(l.length).toBeLessThanOrEqual(78);
@@ -570,7 +570,7 @@ describe('Slack approval message', () => {
     expect(blocks.length).toBeLessThanOrEqual(50);
     const header = blocks[0] as Block;
     expect(header.type).toBe('header');
-    expect(header.text?.text).toBe('12500.00 EUR refund · C1001 · level 1 of 2');
+    expect(header.text?.text).toBe('12,500.00 EUR refund · C1001 · level 1 of 2');
     for (const b of blocks) {
       if (b.type === 'section' && b.text) expect(b.text.text.length).toBeLessThanOrEqual(3000);
       if (b.fields) {
@@ -592,7 +592,7 @@ describe('Slack approval message', () => {
     const section = (blocks[1] as Block).text?.text ?? '';
     expect(section).toContain('<@U024BE7LH>, your approval is requested');
     expect(section).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; "Co"');
-    expect(section).toContain('12500.00 EUR');
+    expect(section).toContain('12,500.00 EUR');
     const all = JSON.stringify(msg);
     expect(all).not.toContain('<script>');
     expect(all).not.toContain(EVIL);
@@ -612,9 +612,9 @@ describe('Slack approval message', () => {
     expect(fields).toContain(
       '*Gate flags*\n:warning: open alerts\n:warning: overdue balance\n:warning: new beneficiary',
     );
-    expect(fields).toContain('*Exposure*\n18000.00 EUR');
-    expect(fields).toContain('*Headroom*\n32000.00 EUR');
-    expect(fields).toContain('*Overdue*\n3000.00 EUR, oldest 75 days');
+    expect(fields).toContain('*Exposure*\n18,000.00 EUR');
+    expect(fields).toContain('*Headroom*\n32,000.00 EUR');
+    expect(fields).toContain('*Overdue*\n3,000.00 EUR, oldest 75 days');
     expect(fields).toContain('*Rating*\nC, score 54, medium risk');
     const context = blocks.find((b) => b.type === 'context') as Block;
     expect(JSON.stringify(context)).toContain('Expires 2025-07-01 08:15 UTC');
@@ -628,7 +628,7 @@ describe('Slack approval message', () => {
   });
 
   it('the fallback text has the request and escapes data', () => {
-    expect(msg.text).toContain('12500.00 EUR');
+    expect(msg.text).toContain('12,500.00 EUR');
     expect(msg.text).not.toContain('<script>');
   });
 
