@@ -335,8 +335,8 @@ describe('the console shows alerts and the credit assessment', () => {
       score: 27,
       rating: 'E',
       riskClass: 'high',
-      limit: { currency: 'EUR', current: 1_000_000, recommended: 200_000, change: 'CUT' },
-      decision: { outcome: 'approval', request: 'decrease', rule: 'CUT_BELOW_EXPOSURE', to: 200_000 },
+      limit: { currency: 'EUR', current: '10000.00', recommended: '2000.00', change: 'CUT' },
+      decision: { outcome: 'approval', request: 'decrease', rule: 'CUT_BELOW_EXPOSURE', to: '2000.00' },
     });
     expect(body.assessment.figures).toBeUndefined();
     expect(body.assessment.factors.map((f: { code: string }) => f.code)).toEqual(

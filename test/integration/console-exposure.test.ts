@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../functions/core/dates.ts';
+import { CANONICAL_NUMBER_STYLE, parseMinorUnits } from '../../functions/core/money.ts';
 import type { StoredRecord } from '../../functions/ingest/ports.ts';
 import type { Transfer } from '../../functions/transfers/ports.ts';
 import type { TRANSFER_TYPES } from '../../functions/transfers/request.ts';
@@ -199,9 +200,12 @@ afterAll(async () => {
 async function exposureOf(customerId: string): Promise<{ exposure: number; counted: string[] }> {
   const res = await fetch(`${web.url}/api/customers/${customerId}?asOf=${TODAY}`);
   expect(res.status).toBe(200);
-  const a = ((await res.json()) as { assessment: { exposure: number; transfersCounted: string[] } })
+  const a = ((await res.json()) as { assessment: { exposure: string; transfersCounted: string[] } })
     .assessment;
-  return { exposure: a.exposure, counted: a.transfersCounted };
+  // The API gives amounts as plain decimals (README "Money in the API"); compared here in minor units.
+  const exposure = parseMinorUnits(a.exposure, 2, CANONICAL_NUMBER_STYLE);
+  if (!exposure.ok) throw new Error(`exposure ${a.exposure}: ${exposure.reason}`);
+  return { exposure: exposure.value, counted: a.transfersCounted };
 }
 
 /** "9,500.00 EUR", as the pages write an amount in minor units of EUR. */

@@ -456,14 +456,14 @@ describe('the console over a real in-memory store', () => {
     expect(one.asOf).toBe(ASOF);
     expect(one.customer.name).toBe('Beta Traders');
     expect(one.statement.summary).toMatchObject({
-      openAmount: 360000,
-      overdueAmount: 360000,
-      unappliedCash: 0,
+      openAmount: '3600.00',
+      overdueAmount: '3600.00',
+      unappliedCash: '0.00',
     });
     expect(one.line.overdueAmount).toBe('3600.00');
 
     const c1 = JSON.parse((await get(`/api/customers/C-001?asOf=${ASOF}`)).body);
-    expect(c1.statement.summary.unappliedCash).toBe(20000);
+    expect(c1.statement.summary.unappliedCash).toBe('200.00');
     expect(c1.statement.notes).toEqual([{ paymentId: 'P-3', invoiceId: 'INV-999', code: 'UNKNOWN_INVOICE' }]);
 
     const runList = JSON.parse((await get('/api/runs')).body);

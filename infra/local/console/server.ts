@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isoDateOrNull } from '../../../functions/core/dates.ts';
+import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
 import { ANSWER_PATH, alertsReply, answerForm } from './alerts.ts';
 import { approvalsJson, approvalsPage, waitingApprovals } from './approvals.ts';
@@ -168,23 +169,27 @@ export async function route(
     if (!file) return problem(404, `There is no customer "${b}" on file.`, api);
     const credit = opts.credit ? await creditView(opts.credit, b, asOf) : undefined;
     const reviews = opts.reviews ? await opts.reviews.customer(b) : undefined;
+    // Amounts as the API gives them everywhere: plain decimals beside their currency (README "Money in the API").
     if (api)
-      return jsonReply(200, {
-        asOf,
-        ...file,
-        ...(credit
-          ? {
-              assessment: {
-                ...credit.assessment,
-                activeAlerts: credit.alerts,
-                // The exposure the page shows (minor units of the credit currency) and the approved transfers in it.
-                exposure: credit.exposure,
-                transfersCounted: credit.transfers.map((t) => t.transferId),
-              },
-            }
-          : {}),
-        ...(reviews ? { review: { state: reviews.state, recent: reviews.reviews } } : {}),
-      });
+      return jsonReply(
+        200,
+        moneyAsDecimals({
+          asOf,
+          ...file,
+          ...(credit
+            ? {
+                assessment: {
+                  ...credit.assessment,
+                  activeAlerts: credit.alerts,
+                  // The exposure the page shows (in the credit currency) and the approved transfers in it.
+                  exposure: credit.exposure,
+                  transfersCounted: credit.transfers.map((t) => t.transferId),
+                },
+              }
+            : {}),
+          ...(reviews ? { review: { state: reviews.state, recent: reviews.reviews } } : {}),
+        }),
+      );
     const body = customerPage(file, b, asOf, credit);
     return htmlReply(
       200,
