@@ -26,6 +26,8 @@ export interface BookOptions {
   readonly seed?: number;
   /** Called after each chunk of customers is stored. */
   readonly onProgress?: (customers: number) => void;
+  /** Counts what was written. */
+  readonly stats?: { invoices: number };
 }
 
 /** Names a spreadsheet would run as formulas (the CSV test), every 37th customer. */
@@ -93,6 +95,7 @@ export async function writeConsoleBook(
           disputed: rnd() < 0.03,
         };
         invoices.push(inv);
+        if (opts.stats) opts.stats.invoices++;
         records.push({ kind: 'invoices', row: inv, from });
       }
       const summary = statementAsOf({ customerId, currency, invoices, payments: [] }, opts.asOf).summary;
