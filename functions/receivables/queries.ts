@@ -326,7 +326,10 @@ interface AsOfRows {
   sorted(sort: CustomerQuery['sort'], dir: CustomerQuery['dir']): readonly ListRow[];
 }
 
-/** A model older than this is rebuilt even when no mark moved (a review's limit change moves none). */
+/**
+ * A model older than this is read again even when no mark moved (a review's limit change moves
+ * none): in the background, the old one answering meanwhile.
+ */
 export const READ_MODEL_MAX_AGE_MS = 5 * 60_000;
 
 /**
@@ -359,11 +362,40 @@ export class CustomersReadModel {
   private async model() {
     const mark = await this.store.changeMark();
     const c = this.current;
-    if (c && c.mark === mark && this.now() - c.at < READ_MODEL_MAX_AGE_MS) return c;
+    if (c && c.mark === mark) {
+      // Only old (no mark moved): answer from it while a fresh one is read behind it.
+      if (this.now() - c.at >= READ_MODEL_MAX_AGE_MS && !this.refreshing) {
+        const fresh = this.start(mark);
+        this.refreshing = fresh.stored.then(
+          () => {
+            if (this.current === c) this.current = fresh;
+          },
+          () => {},
+        );
+        void this.refreshing.finally(() => {
+          this.refreshing = undefined;
+        });
+      }
+      return c;
+    }
+    // A mark moved (an ingest, an evaluation): the next answer waits for the data it changed.
+    const next = this.start(mark);
+    this.current = next;
+    return next;
+  }
+
+  private refreshing: Promise<void> | undefined;
+
+  private start(mark: string) {
     this.builds++;
     const stored = this.readStored();
-    const next = { mark, at: this.now(), stored, byAsOf: new Map(), fx: new Map() };
-    this.current = next;
+    const next = {
+      mark,
+      at: this.now(),
+      stored,
+      byAsOf: new Map<string, Promise<AsOfRows>>(),
+      fx: new Map<string, Promise<FxRate[]>>(),
+    };
     stored.catch(() => {
       if (this.current === next) this.current = undefined;
     });
