@@ -151,20 +151,37 @@ export class ReceivablesQueries {
       query.overdue ||
       query.overLimit ||
       query.hideZero;
-    const matched = filtering ? sorted.filter((r) => matches(r, query)) : sorted;
+    // A filter's rows (per order) and its totals (per reporting currency) are kept with the model:
+    // paging through a list, or coming back to it, costs a slice.
+    const filterKey = JSON.stringify([
+      query.q?.toLowerCase(),
+      query.rating,
+      query.risk,
+      query.currency,
+      Boolean(query.overdue),
+      Boolean(query.overLimit),
+      Boolean(query.hideZero),
+    ]);
+    const matched = at.memo(`rows ${filterKey} ${query.sort ?? ''} ${query.dir ?? ''}`, () =>
+      filtering ? sorted.filter((r) => matches(r, query)) : sorted,
+    );
     const size = query.size ?? Math.max(matched.length, 1);
     const pages = Math.max(1, Math.ceil(matched.length / size));
     const page = Math.min(Math.max(1, query.page ?? 1), pages);
     const rows = matched.slice((page - 1) * size, page * size);
     const report = query.report ?? at.mainCurrency;
-    const rates = await this.readModel.rates(at.currencies, report);
+    const rates = await this.readModel.rates(at, report);
+    const sums = at.memo(`totals ${filterKey} ${report}`, () => ({
+      totals: totalsOfSummaries(matched),
+      book: bookTotals(matched, report, asOf, rates),
+    }));
     return {
       asOf,
       lines: rows.map(lineOfRow),
       rows,
       matchedRows: matched,
-      totals: totalsOfSummaries(matched),
-      book: bookTotals(matched, report, asOf, rates),
+      totals: sums.totals,
+      book: sums.book,
       customers: at.rows.length,
       matched: matched.length,
       page,
@@ -323,7 +340,11 @@ interface AsOfRows {
   /** The currency most customers are in (the default reporting currency). */
   readonly mainCurrency: string;
   readonly basis: ListBasis;
+  /** The model these rows belong to (its rates are read once). */
+  readonly model: { readonly fx: Map<string, Promise<FxRate[]>> };
   sorted(sort: CustomerQuery['sort'], dir: CustomerQuery['dir']): readonly ListRow[];
+  /** A value computed once per key for these rows (the last 64 kept). */
+  memo<T>(key: string, make: () => T): T;
 }
 
 /**
@@ -417,7 +438,7 @@ export class CustomersReadModel {
     const key = `${asOf}|${liveLimit}`;
     let found = m.byAsOf.get(key);
     if (!found) {
-      found = this.build(m.mark, m.at, await m.stored, asOf, liveLimit);
+      found = this.build(m, await m.stored, asOf, liveLimit);
       // Only a few dates are kept per model (a person looks at today and a month end or two).
       if (m.byAsOf.size >= 4) m.byAsOf.delete(m.byAsOf.keys().next().value as string);
       m.byAsOf.set(key, found);
@@ -427,11 +448,10 @@ export class CustomersReadModel {
   }
 
   /** The stored rates of each currency against `report`, both directions, read once per model. */
-  async rates(
-    currencies: readonly string[],
-    report: string,
-  ): Promise<(base: string, quote: string) => FxRate[]> {
-    const m = await this.model();
+  /** The stored rates of each currency of `at` against `report`, both directions, read once per model. */
+  async rates(at: AsOfRows, report: string): Promise<(base: string, quote: string) => FxRate[]> {
+    const m = at.model;
+    const currencies = at.currencies;
     const got = new Map<string, FxRate[]>();
     const pairs = currencies.filter((c) => c !== report).flatMap((c) => [`${c}/${report}`, `${report}/${c}`]);
     await Promise.all(
@@ -449,8 +469,7 @@ export class CustomersReadModel {
   }
 
   private async build(
-    mark: string,
-    at: number,
+    model: { mark: string; at: number; fx: Map<string, Promise<FxRate[]>> },
     stored: Stored,
     asOf: IsoDate,
     liveLimit: number,
@@ -482,7 +501,17 @@ export class CustomersReadModel {
     const currencies = [...counts.keys()].sort();
     const mainCurrency = [...counts].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))[0]?.[0] ?? 'EUR';
     const orders = new Map<string, readonly ListRow[]>();
+    const memos = new Map<string, unknown>();
+    const { mark, at } = model;
     return {
+      model,
+      memo<T>(key: string, make: () => T): T {
+        if (memos.has(key)) return memos.get(key) as T;
+        const v = make();
+        if (memos.size >= 64) memos.delete(memos.keys().next().value as string);
+        memos.set(key, v);
+        return v;
+      },
       rows,
       currencies,
       mainCurrency,
