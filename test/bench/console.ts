@@ -126,7 +126,7 @@ export async function benchConsole(log: (m: string) => void): Promise<ConsoleBen
         };
         figures.push(f);
         log(
-          `  ${name}: p50 ${f.p50Ms.toFixed(0)} ms, p95 ${f.p95Ms.toFixed(0)} ms, ${f.htmlKB.toFixed(0)} KB (${status})`,
+          `  ${name}: first ${f.firstMs.toFixed(0)} ms, then p50 ${f.p50Ms.toFixed(0)} ms, p95 ${f.p95Ms.toFixed(0)} ms, ${f.htmlKB.toFixed(0)} KB (${status})`,
         );
       }
       return {

@@ -378,7 +378,7 @@ describe('the read model', () => {
     expect(await env.store.changeMark()).not.toBe(during);
   });
 
-  it('a model older than 5 minutes is read again behind the old one, which answers meanwhile', async () => {
+  it('a model older than READ_MODEL_MAX_AGE_MS (30 minutes) is read again behind the old one, which answers meanwhile', async () => {
     let now = 1_000_000;
     const model = new CustomersReadModel(
       env.store,
