@@ -74,6 +74,8 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  *   RUN#<run>          REJ#<seq>          first rejects of the run (the full list is the CSV report)
  *   INGEST#OPEN        <run>              a run that started and has not finished (see ingest())
  *   INGEST#OPEN        #EPOCH             the ingest epoch: bumped (ADD) by every run's start
+ *   EVAL#EPOCH         #EPOCH             the evaluation epoch: bumped (ADD) after every saveEvaluation
+ *                                         that stored an assessment (read models rebuild when it moves)
  *   CUST#<customer>    GUAR#<id> INS#<id> SCORE#<agency>#<date>   guarantees, insurance, external scores
  *   CUST#<customer>    ASSESSMENT         latest assessment (score, rating, factors, limit, policy)
  *   CUST#<customer>    ALERT#<rule>       the active alert of a rule (gsi1: ALERTS#active /
@@ -100,6 +102,8 @@ const BATCH_GET = 100;
 const OPEN_RUNS = 'INGEST#OPEN';
 /** The ingest epoch's item in the open runs' partition ('#' sorts before every run id). */
 const EPOCH = '#EPOCH';
+/** The evaluation epoch's partition (see `changeMark`). */
+const EVAL_EPOCH = 'EVAL#EPOCH';
 
 export function shardOf(id: string): number {
   let h = 0;
@@ -797,7 +801,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :p',
           ExpressionAttributeValues: { ':p': { S: `SUMMARY#${shard}` } },
-          ProjectionExpression: projection,
+          ...(projection ? { ProjectionExpression: projection } : {}),
           ...(names ? { ExpressionAttributeNames: names } : {}),
         }))
           out.push(it);
@@ -885,6 +889,84 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     }
     // A delete and a put of different keys can share a batch; one key appears once per customer.
     await this.batchWrite(requests);
+    // After the writes: whoever reads the new epoch then reads the assessments it counts.
+    if (results.some((r) => r.assessment !== undefined)) await this.bumpEvaluationEpoch();
+  }
+
+  private async bumpEvaluationEpoch(): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: EVAL_EPOCH }, sk: { S: EPOCH } },
+        UpdateExpression: 'ADD #e :one SET #t = :t',
+        ExpressionAttributeNames: { '#e': 'epoch', '#t': 'type' },
+        ExpressionAttributeValues: { ':one': { N: '1' }, ':t': { S: 'evaluation-epoch' } },
+      }),
+    );
+  }
+
+  /** How many evaluations stored assessments so far (0 on a new table): moves whenever one does. */
+  async evaluationEpoch(): Promise<number> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: EVAL_EPOCH }, sk: { S: EPOCH } },
+        ConsistentRead: true,
+      }),
+    );
+    return Number(out.Item?.epoch?.N ?? 0);
+  }
+
+  /**
+   * A cheap mark of "the customers' stored items may have changed": the ingest epoch, the runs
+   * still open and the evaluation epoch, read in two requests. A read model built after reading an
+   * equal mark is still current (a run open while it was built changes the mark when it closes).
+   */
+  async changeMark(): Promise<string> {
+    const [open, evaluations] = await Promise.all([
+      (async () => {
+        let epoch = 0;
+        const runs: string[] = [];
+        for await (const it of this.query({
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: OPEN_RUNS } },
+          ProjectionExpression: '#k, #e',
+          ExpressionAttributeNames: { '#k': 'sk', '#e': 'epoch' },
+          ConsistentRead: true,
+        }))
+          if (it.sk === EPOCH) epoch = Number(it.epoch ?? 0);
+          else runs.push(it.sk as string);
+        return `${epoch}/${runs.sort().join(',')}`;
+      })(),
+      this.evaluationEpoch(),
+    ]);
+    return `ingest ${open}; evaluation ${evaluations}`;
+  }
+
+  /** Every stored receivables summary, whole, from the summaries' index (every shard in parallel). */
+  async listSummaryItems(): Promise<ReceivableSummary[]> {
+    const items = await this.summaryIndex('');
+    return items.map((it) => strip<ReceivableSummary>(it, META));
+  }
+
+  /** The headline of each customer's latest stored assessment (score, rating, risk class, date). */
+  async getAssessmentHeads(
+    ids: readonly string[],
+  ): Promise<
+    Map<string, Pick<StoredAssessment, 'customerId' | 'asOf' | 'score' | 'rating' | 'riskClass' | 'policyId'>>
+  > {
+    const found = new Map<
+      string,
+      Pick<StoredAssessment, 'customerId' | 'asOf' | 'score' | 'rating' | 'riskClass' | 'policyId'>
+    >();
+    await this.batchGet(ids, 'ASSESSMENT', 'customerId, asOf, score, rating, riskClass, policyId', (it) => {
+      const a = it as Pick<
+        StoredAssessment,
+        'customerId' | 'asOf' | 'score' | 'rating' | 'riskClass' | 'policyId'
+      >;
+      found.set(a.customerId, a);
+    });
+    return found;
   }
 
   // ---- notifications claimed before they are sent (functions/credit/notify.ts) ----

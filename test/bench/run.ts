@@ -31,6 +31,7 @@ import type { IngestStore } from '../../functions/ingest/ports.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { FileReportSink } from '../../infra/local/files.ts';
 import { openLocal } from '../../infra/local/runtime.ts';
+import { benchConsole } from './console.ts';
 import { benchDecisions, outcomeCounts } from './decisions.ts';
 import { duckdbAging, EVAL_AS_OF, type EvaluationBench, evaluateBook, generateBook } from './evaluate.ts';
 import { INVOICE_HEADER, writeInvoiceCsv } from './generate.ts';
@@ -772,6 +773,31 @@ function printTable(machine: Record<string, unknown>): void {
   process.stdout.write(out.join('\n'));
 }
 
+/** The console's pages at 100,000 customers (test/bench/console.ts): p95 time and HTML size per page. */
+async function benchConsolePages(): Promise<void> {
+  const r = await benchConsole(log);
+  details.console = r;
+  for (const f of r.figures) {
+    const key = f.name.replace(/[^a-z0-9]+/gi, '-').replace(/-$/, '');
+    measure({
+      key: `console-${key}-p95`,
+      label: `console ${f.name}, p95`,
+      value: f.p95Ms,
+      unit: 'ms',
+      target: { op: '<=', value: 300 },
+      note: `p50 ${fmt(f.p50Ms)} ms, the first request ${fmt(f.firstMs)} ms; ${fmt(r.customers)} customers, ${fmt(r.invoices)} invoices, dynalite on disk; ${f.path}`,
+    });
+    if (!f.path.includes('.csv'))
+      measure({
+        key: `console-${key}-kb`,
+        label: `console ${f.name}, HTML`,
+        value: f.htmlKB,
+        unit: 'KB',
+        target: { op: '<=', value: 250 },
+      });
+  }
+}
+
 async function main(): Promise<void> {
   const machine = {
     node: process.version,
@@ -784,6 +810,7 @@ async function main(): Promise<void> {
   log(`node ${machine.node}, ${machine.cpu}, ${machine.cores} cores`);
   tmp = await mkdtemp(join(tmpdir(), 'sentinel-bench-'));
   const dir = tmp;
+  // `console` (100,000 customers on disk, generated once into /tmp) runs only when asked for.
   const all = 'parse,e2e,evaluate,transfers,reviews,rss,decisions'.split(',');
   const only = new Set(
     process.argv
@@ -813,6 +840,7 @@ async function main(): Promise<void> {
       await benchEndToEnd(small, dir);
     }
     if (only.has('evaluate')) await benchEvaluate();
+    if (only.has('console')) await benchConsolePages();
     if (only.has('transfers')) await benchApprovals();
     if (only.has('reviews')) await benchReviewRun();
     // Not a timing: what a first review decides on the demo book and the IBM sample, printed as a

@@ -147,6 +147,11 @@ describe('the console over a real in-memory store', () => {
       '10',
       '200.00 EUR',
       '50,000.00 EUR',
+      // limit use (open less unapplied over the limit), score, rating, risk class (none assessed)
+      '7.3%',
+      '—',
+      '—',
+      '—',
     ]);
     expect(rowStarting(r.body, ODD_ID)).toEqual([
       ODD_ID,
@@ -165,6 +170,10 @@ describe('the console over a real in-memory store', () => {
       '—',
       '0.00 EUR',
       '10,000.00 EUR',
+      '36.0%',
+      '—',
+      '—',
+      '—',
     ]);
     expect(rowStarting(r.body, 'C-003')?.slice(0, 6)).toEqual([
       'C-003',
@@ -199,6 +208,7 @@ describe('the console over a real in-memory store', () => {
       '',
       '200.00 EUR',
       '60,000.00 EUR',
+      '',
     ]);
     expect(rowStarting(r.body, 'Total USD')?.slice(0, 5)).toEqual([
       'Total USD',
@@ -444,6 +454,8 @@ describe('the console over a real in-memory store', () => {
       unappliedCash: '200.00',
       creditLimit: '50000.00',
       dso: expect.any(Number),
+      exposure: '3670.50',
+      limitUse: 7.3,
     });
     expect(
       data.totals.map((t: { currency: string; overdueAmount: string }) => [t.currency, t.overdueAmount]),

@@ -1,5 +1,6 @@
 import type { IsoDate } from '../../../functions/core/dates.ts';
-import { grouped, slicePage } from '../../../functions/core/paging.ts';
+import { formatMinor } from '../../../functions/core/money.ts';
+import { grouped, type Page } from '../../../functions/core/paging.ts';
 import { AGING_BUCKETS, type AgingBucket, type InvoiceStatus } from '../../../functions/core/receivables.ts';
 import type { Alert } from '../../../functions/credit/alerts.ts';
 import {
@@ -11,12 +12,35 @@ import {
 } from '../../../functions/credit/assess.ts';
 import { decisionFor, type LimitDecision } from '../../../functions/credit/decide.ts';
 import { asOfFile, creditFileOf } from '../../../functions/credit/evaluate.ts';
-import type { CustomerFile, CustomerTable } from '../../../functions/receivables/queries.ts';
+import {
+  type CustomerQuery,
+  customersCsv,
+  DEFAULT_PAGE_SIZE,
+  orderWords,
+  PAGE_SIZES,
+  RATING_VALUES,
+  RISK_VALUES,
+  SORT_KEYS,
+  SORT_LABELS,
+  type SortKey,
+} from '../../../functions/receivables/list.ts';
+import type { CustomerFile, CustomerList, ListOptions } from '../../../functions/receivables/queries.ts';
 import { activeAlertsTable, bySeverity, words } from './alerts.ts';
-import { type Html, html, kv, type Part } from './layout.ts';
-import { type ConsoleCredit, OPEN_SHOWN, SETTLED_SHOWN } from './options.ts';
-import { hrefWith, pagerHtml, shownHtml } from './paging.ts';
-import { amountCell, customerHref, minorCell, money, numCell } from './shared.ts';
+import { type Html, html, kv } from './layout.ts';
+import { type ConsoleCredit, type ConsoleOptions, OPEN_SHOWN, SETTLED_SHOWN } from './options.ts';
+import { choiceParam, hrefWith, pageParam, pagerHtml, shownHtml } from './paging.ts';
+import {
+  amountCell,
+  asOfParam,
+  customerHref,
+  HttpProblem,
+  htmlReply,
+  jsonReply,
+  minorCell,
+  money,
+  numCell,
+  type Reply,
+} from './shared.ts';
 import { transferHref, typeLabel } from './transfers.ts';
 
 export const BUCKET_LABELS: Record<AgingBucket, string> = {
@@ -47,13 +71,176 @@ export const bucketHeads = AGING_BUCKETS.map(
   (b) => html`<th class="${b === 'notDue' ? 'num' : 'num late'}">${BUCKET_LABELS[b]}</th>`,
 );
 
-/** Lines of the receivables table on one page; the totals are of every customer. */
-export const CUSTOMERS_PAGE = 200;
+/** Rows of the receivables table on one page when the URL names no size. */
+export const CUSTOMERS_PAGE = DEFAULT_PAGE_SIZE;
 
-export function customersPage({ lines, totals }: CustomerTable, asOf: IsoDate, pageNo: number): Html {
-  const shown = slicePage(lines, pageNo, CUSTOMERS_PAGE);
-  const rows = shown.items.map(
-    (l) => html`<tr>
+/** Above this many customers whose summary is of another date, the page shows their stored figures. */
+export const LIVE_LIMIT = 5000;
+
+const NUMERIC_SORT = new Set<SortKey>(
+  SORT_KEYS.filter((k) => !['id', 'name', 'currency', 'rating', 'risk'].includes(k)),
+);
+
+const flag = (params: URLSearchParams, name: string) => {
+  const v = params.get(name);
+  return v !== null && v !== '' && v !== '0';
+};
+
+/** The list's query from the URL (the page, the JSON and the CSV read the same parameters). */
+export function customerQueryOf(params: URLSearchParams, api: boolean): CustomerQuery & ListOptions {
+  const q = params.get('q')?.trim() ?? '';
+  if (q.length > 100) throw new HttpProblem(400, 'q (the search) is longer than 100 characters.');
+  const code = (name: string) => {
+    const v = params.get(name)?.trim().toUpperCase() ?? '';
+    if (v === '') return undefined;
+    if (!/^[A-Z]{3}$/.test(v))
+      throw new HttpProblem(
+        400,
+        `${name} "${params.get(name)}" is not a currency code (three letters, e.g. EUR).`,
+      );
+    return v;
+  };
+  const size = choiceParam(params, 'size', PAGE_SIZES.map(String));
+  return {
+    q: q === '' ? undefined : q,
+    rating: choiceParam(params, 'rating', RATING_VALUES),
+    risk: choiceParam(params, 'risk', RISK_VALUES),
+    currency: code('currency'),
+    overdue: flag(params, 'overdue'),
+    overLimit: flag(params, 'overlimit'),
+    hideZero: flag(params, 'nonzero'),
+    sort: choiceParam(params, 'sort', SORT_KEYS),
+    dir: choiceParam(params, 'dir', ['asc', 'desc'] as const),
+    // The JSON without a size gives every matching customer (as it always did); the page 200.
+    size: size !== undefined ? Number(size) : api ? undefined : CUSTOMERS_PAGE,
+    page: pageParam(params),
+    report: code('report'),
+    liveLimit: LIVE_LIMIT,
+  };
+}
+
+/** The URL parameters of a query (those set, in a fixed order): every link keeps the list as it is. */
+export function queryParams(
+  asOf: IsoDate,
+  q: CustomerQuery,
+  explicitSize: boolean,
+): Record<string, string | undefined> {
+  return {
+    asOf,
+    q: q.q,
+    rating: q.rating,
+    risk: q.risk,
+    currency: q.currency,
+    overdue: q.overdue ? '1' : undefined,
+    overlimit: q.overLimit ? '1' : undefined,
+    nonzero: q.hideZero ? '1' : undefined,
+    sort: q.sort,
+    dir: q.sort ? q.dir : undefined,
+    size: explicitSize && q.size !== undefined ? String(q.size) : undefined,
+    report: q.report,
+  };
+}
+
+const filtered = (q: CustomerQuery) =>
+  Boolean(q.q || q.rating || q.risk || q.currency || q.overdue || q.overLimit || q.hideZero);
+
+const option = (value: string, label: string, selected: boolean) =>
+  html`<option value="${value}"${selected ? html` selected` : ''}>${label}</option>`;
+
+function filterForm(list: CustomerList, q: CustomerQuery, explicitSize: boolean): Html {
+  const check = (name: string, on: boolean | undefined, label: string) =>
+    html`<label><input type="checkbox" name="${name}" value="1"${on ? html` checked` : ''}> ${label}</label>`;
+  return html`<form class="filters" method="get" action="/customers" role="search">
+<p><label for="asOf">As of</label> <input type="date" id="asOf" name="asOf" value="${list.asOf}" required>
+<label for="q">Search</label> <input type="search" id="q" name="q" value="${q.q ?? ''}" placeholder="id or name" maxlength="100"></p>
+<p><label for="rating">Rating</label> <select id="rating" name="rating">${option('', 'any', !q.rating)}${RATING_VALUES.map((r) => option(r, r, q.rating === r))}</select>
+<label for="risk">Risk class</label> <select id="risk" name="risk">${option('', 'any', !q.risk)}${RISK_VALUES.map((r) => option(r, r, q.risk === r))}</select>
+<label for="currency">Currency</label> <select id="currency" name="currency">${option('', 'any', !q.currency)}${list.currencies.map((c) => option(c, c, q.currency === c))}</select></p>
+<p>${check('overdue', q.overdue, 'overdue only')} ${check('overlimit', q.overLimit, 'over limit')} ${check('nonzero', q.hideZero, 'hide zero balance')}</p>
+<p><label for="sort">Sort by</label> <select id="sort" name="sort">${option('', 'largest overdue first', !q.sort)}${SORT_KEYS.map((k) => option(k, SORT_LABELS[k], q.sort === k))}</select>
+<select name="dir" aria-label="direction">${option('asc', 'ascending', q.dir !== 'desc')}${option('desc', 'descending', q.dir === 'desc')}</select>
+<label for="size">Per page</label> <select id="size" name="size">${PAGE_SIZES.map((n) => option(String(n), String(n), (explicitSize ? q.size : CUSTOMERS_PAGE) === n))}</select>
+<label for="report">Totals in</label> <select id="report" name="report">${list.currencies.map((c) => option(c, c, list.book.report === c))}</select></p>
+<p><button type="submit">Show</button> <a href="${hrefWith('/customers', { asOf: list.asOf })}">Clear the filters</a></p>
+</form>`;
+}
+
+/** The basis of the figures, said once above the table. */
+function basisNote(list: CustomerList): Html {
+  const b = list.basis;
+  const dates =
+    b.summaryDates.length === 0
+      ? ''
+      : b.summaryDates.length === 1
+        ? b.summaryDates[0]
+        : `${b.summaryDates[0]} to ${b.summaryDates.at(-1)}`;
+  const live =
+    b.live > 0
+      ? html`<p class="note">${grouped(b.live)} customer${b.live === 1 ? '' : 's'}' stored summaries are dated ${dates}, not ${list.asOf}: their figures were recomputed live from their invoices and payments as of ${list.asOf}.</p>`
+      : '';
+  const stale =
+    b.stale > 0
+      ? html`<p class="note">${grouped(b.stale)} customers' stored summaries are dated ${dates}, not ${list.asOf}: more than ${grouped(LIVE_LIMIT)} to recompute for a page, so their figures below are as of their stored dates. A customer's own page, or <code class="word">sentinel customers --as-of ${list.asOf}</code>, computes them as of ${list.asOf}.</p>`
+      : '';
+  const rated =
+    b.assessed === 0
+      ? 'No assessment is stored yet: rating, score and risk class are empty until an evaluation runs.'
+      : `Rating, score and risk class are each customer's latest stored assessment (dated ${b.assessedFrom === b.assessedTo ? b.assessedFrom : `${b.assessedFrom} to ${b.assessedTo}`}); the customer's page computes them as of the date asked.`;
+  return html`${live}${stale}<p class="muted">${rated} Limit use is open less unapplied cash over the credit limit (approved transfers are counted on the customer's page). Read from the store at ${b.builtAt.replace('T', ' ').slice(0, 19)} UTC and kept until an ingest or an evaluation changes the data.</p>`;
+}
+
+function headCell(
+  key: SortKey,
+  q: CustomerQuery,
+  href: (o: Record<string, string | undefined>) => string,
+  cls = '',
+): Html {
+  const active = q.sort === key;
+  const dir = active ? (q.dir === 'desc' ? 'asc' : 'desc') : NUMERIC_SORT.has(key) ? 'desc' : 'asc';
+  const mark = active ? (q.dir === 'desc' ? ' ↓' : ' ↑') : '';
+  return html`<th class="${cls}"${active ? html` aria-sort="${q.dir === 'desc' ? 'descending' : 'ascending'}"` : ''}><a href="${href({ sort: key, dir, page: undefined })}">${SORT_LABELS[key]}</a>${mark}</th>`;
+}
+
+function useCell(use: number | null | undefined, over: boolean): Html {
+  if (use === undefined) return html`<td class="num muted">—</td>`;
+  if (use === null) return html`<td class="num late">limit 0</td>`;
+  return html`<td class="${over ? 'num late' : 'num'}">${use.toFixed(1)}%</td>`;
+}
+
+function bookSection(list: CustomerList): Html | '' {
+  const b = list.book;
+  if (b.byCurrency.length === 0) return '';
+  const R = b.report;
+  const rows = b.byCurrency.map(
+    (
+      t,
+    ) => html`<tr><td>${t.currency}</td>${numCell(t.customers)}${minorCell(t.open, t.currency)}${minorCell(t.overdue, t.currency, true)}${minorCell(t.exposure, t.currency)}
+<td>${t.currency === R ? html`<span class="muted">reporting currency</span>` : t.rate ? `${t.rate.pair} ${t.rate.rate} of ${t.rate.date}` : html`<span class="late">no rate on file</span>`}</td>
+${t.converted ? html`${minorCell(t.converted.open, R)}${minorCell(t.converted.overdue, R, true)}${minorCell(t.converted.exposure, R)}` : html`<td class="num muted">—</td><td class="num muted">—</td><td class="num muted">—</td>`}</tr>`,
+  );
+  const apart =
+    b.unconverted.length > 0
+      ? html`<p class="note">No ${b.unconverted.map((c) => `${c}/${R}`).join(', ')} rate (either way) on file dated ${list.asOf} or before: ${b.unconverted.join(', ')} ${b.unconverted.length === 1 ? 'is' : 'are'} listed above in ${b.unconverted.length === 1 ? 'its' : 'their'} own currency and left out of the ${R} total. Upload fx rates to include ${b.unconverted.length === 1 ? 'it' : 'them'}.</p>`
+      : '';
+  return html`<h2>Book totals in ${R}</h2>
+<p class="muted">Of the ${grouped(list.matched)} customer${list.matched === 1 ? '' : 's'} listed (every page). Each currency's totals are converted once with the latest rate on file dated ${list.asOf} or before (the pair as stored, or its inverse).</p>
+<div class="wrap"><table>
+<thead><tr><th>Currency</th><th class="num">Customers</th><th class="num">Open</th><th class="num late">Overdue</th><th class="num">Exposure</th><th>Rate used</th><th class="num">Open in ${R}</th><th class="num late">Overdue in ${R}</th><th class="num">Exposure in ${R}</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+<tfoot><tr><td>Total ${R}</td><td></td><td></td><td></td><td></td><td>${b.unconverted.length > 0 ? `without ${b.unconverted.join(', ')}` : ''}</td>${minorCell(b.total.open, R)}${minorCell(b.total.overdue, R, true)}${minorCell(b.total.exposure, R)}</tr></tfoot>
+</table></div>
+${apart}`;
+}
+
+export function customersPage(list: CustomerList, q: CustomerQuery, explicitSize: boolean): Html {
+  const asOf = list.asOf;
+  const base = queryParams(asOf, q, explicitSize);
+  const href = (over: Record<string, string | undefined>) => hrefWith('/customers', { ...base, ...over });
+  const rows = list.rows.map((r, i) => {
+    const l = list.lines[i] as (typeof list.lines)[number];
+    return html`<tr>
 <td><a href="${customerHref(l.customerId, asOf)}">${l.customerId}</a></td>
 <td>${l.name ?? html`<span class="muted">(no master data)</span>`}</td>
 <td>${l.currency}</td>
@@ -65,9 +252,13 @@ ${numCell(l.maxDaysPastDue, true)}
 ${numCell(l.avgDaysLate)}
 ${amountCell(l.unappliedCash, l.currency)}
 ${amountCell(l.creditLimit, l.currency)}
-</tr>`,
-  );
-  const foot = totals.map(
+${useCell(r.limitUse, r.limit !== undefined && r.exposure > r.limit)}
+${numCell(r.score)}
+<td>${r.rating ?? html`<span class="muted">—</span>`}</td>
+<td>${r.riskClass ?? html`<span class="muted">—</span>`}</td>
+</tr>`;
+  });
+  const foot = list.totals.map(
     (t) => html`<tr>
 <td>Total ${t.currency}</td>
 <td>${grouped(t.customers)} customer${t.customers === 1 ? '' : 's'}</td>
@@ -80,16 +271,20 @@ ${numCell(t.maxDaysPastDue, true)}
 <td></td>
 ${amountCell(t.unappliedCash, t.currency)}
 ${amountCell(t.creditLimit, t.currency)}
+<td colspan="4"></td>
 </tr>`,
   );
+  const h = (k: SortKey, cls = '') => headCell(k, q, href, cls);
   const table =
-    lines.length === 0
+    list.customers === 0
       ? html`<p class="note">No receivables on file yet. Ingest a customers, invoices or payments file first.</p>`
-      : html`<div class="wrap"><table>
-<thead><tr><th>Customer</th><th>Name</th><th>Currency</th><th class="num">Open</th><th class="num late">Overdue</th>
-${bucketHeads}
-<th class="num">Open invoices</th><th class="num">Max days past due</th><th class="num">Avg days late</th>
-<th class="num">Unapplied cash</th><th class="num">Credit limit</th></tr></thead>
+      : list.matched === 0
+        ? html`<p class="note">No customer matches these filters. <a href="${hrefWith('/customers', { asOf })}">Clear the filters</a>.</p>`
+        : html`<div class="wrap"><table>
+<thead><tr>${h('id')}${h('name')}${h('currency')}${h('open', 'num')}${h('overdue', 'num late')}
+${AGING_BUCKETS.map((b) => h(b, b === 'notDue' ? 'num' : 'num late'))}
+${h('openInvoices', 'num')}${h('maxDaysPastDue', 'num')}${h('avgDaysLate', 'num')}
+${h('unapplied', 'num')}${h('limit', 'num')}${h('limitUse', 'num')}${h('score', 'num')}${h('rating')}${h('risk')}</tr></thead>
 <tbody>
 ${rows}
 </tbody>
@@ -97,13 +292,28 @@ ${rows}
 ${foot}
 </tfoot>
 </table></div>`;
-  const href = (p: string | undefined) => hrefWith('/customers', { asOf, page: p });
+  const page: Page<unknown> = {
+    items: list.rows as unknown[],
+    from: Math.max(1, list.from),
+    total: list.matched,
+    next: list.page < list.pages ? String(list.page + 1) : undefined,
+    prev: list.page > 1 ? { after: list.page === 2 ? undefined : String(list.page - 1) } : undefined,
+  };
+  const pageHref = (p: string | undefined) => href({ page: p });
+  const isFiltered = filtered(q);
+  const count = isFiltered
+    ? `${grouped(list.matched)} of ${grouped(list.customers)} customers match; the totals are of those ${grouped(list.matched)}.`
+    : `${grouped(list.customers)} customer${list.customers === 1 ? '' : 's'}; the totals are of all of them.`;
+  const csv = hrefWith('/customers.csv', base);
   return html`<h1>Receivables as of ${asOf}</h1>
-${asOfForm('/customers', asOf)}
-${lines.length === 0 ? '' : shownHtml(shown, 'Customers', 'largest overdue first')}
-<p class="muted">${grouped(lines.length)} customer${lines.length === 1 ? '' : 's'}; the totals are of all of them. Amounts are in each customer's credit currency.</p>
+${filterForm(list, q, explicitSize)}
+${basisNote(list)}
+${list.matched === 0 ? '' : shownHtml(page, 'Customers', orderWords(q.sort, q.dir), isFiltered ? 'matching' : undefined)}
+<p class="muted">${count} Amounts are in each customer's credit currency.
+${list.matched === 0 ? '' : html`<a href="${csv}">Download CSV</a> (all ${grouped(list.matched)} ${isFiltered ? 'matching ' : ''}customers, every page, in this order).`}</p>
 ${table}
-${pagerHtml(shown, href)}`;
+${pagerHtml(page, pageHref)}
+${bookSection(list)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -376,5 +586,85 @@ export async function creditView(credit: ConsoleCredit, id: string, asOf: IsoDat
     alerts: part.alerts,
     exposure: figures.exposure,
     transfers,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The customers routes: the page, its JSON twin and its CSV
+
+/** GET /customers and /api/customers: the same query, as a page or as JSON with the paging. */
+export async function customersReply(
+  opts: ConsoleOptions,
+  params: URLSearchParams,
+  api: boolean,
+): Promise<Reply> {
+  const asOf = asOfParam(params, opts.today);
+  const query = customerQueryOf(params, api);
+  const explicitSize = (params.get('size') ?? '') !== '';
+  const list = await opts.queries.customers(asOf, query);
+  if (!api)
+    return htmlReply(200, `Receivables ${asOf}`, customersPage(list, query, explicitSize), 'customers');
+  const base = queryParams(asOf, query, explicitSize);
+  const href = (page: number) =>
+    hrefWith('/api/customers', { ...base, page: page === 1 ? undefined : String(page) });
+  return jsonReply(200, {
+    asOf,
+    customers: list.lines,
+    totals: list.totals,
+    book: {
+      reportingCurrency: list.book.report,
+      currencies: list.book.byCurrency.map((t) => ({
+        currency: t.currency,
+        customers: t.customers,
+        openAmount: formatMinor(t.open, t.currency),
+        overdueAmount: formatMinor(t.overdue, t.currency),
+        exposure: formatMinor(t.exposure, t.currency),
+        rate: t.rate,
+        converted: t.converted
+          ? {
+              currency: list.book.report,
+              openAmount: formatMinor(t.converted.open, list.book.report),
+              overdueAmount: formatMinor(t.converted.overdue, list.book.report),
+              exposure: formatMinor(t.converted.exposure, list.book.report),
+            }
+          : undefined,
+      })),
+      total: {
+        currency: list.book.report,
+        openAmount: formatMinor(list.book.total.open, list.book.report),
+        overdueAmount: formatMinor(list.book.total.overdue, list.book.report),
+        exposure: formatMinor(list.book.total.exposure, list.book.report),
+      },
+      unconverted: list.book.unconverted,
+    },
+    paging: {
+      page: list.page,
+      pages: list.pages,
+      size: list.size,
+      from: list.from,
+      to: list.from === 0 ? 0 : list.from + list.rows.length - 1,
+      total: list.matched,
+      customersOnFile: list.customers,
+      ...(list.page < list.pages ? { next: href(list.page + 1) } : {}),
+      ...(list.page > 1 ? { prev: href(list.page - 1) } : {}),
+    },
+    query: Object.fromEntries(Object.entries(base).filter(([, v]) => v !== undefined)),
+    basis: list.basis,
+  });
+}
+
+/** GET /customers.csv: every customer the query selects (all pages), in its order. */
+export async function customersCsvReply(opts: ConsoleOptions, params: URLSearchParams): Promise<Reply> {
+  const asOf = asOfParam(params, opts.today);
+  const query = { ...customerQueryOf(params, true), size: undefined, page: undefined };
+  const list = await opts.queries.customers(asOf, query);
+  return {
+    status: 200,
+    type: 'text',
+    body: customersCsv(list.matchedRows),
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="customers-${asOf}.csv"`,
+    },
   };
 }

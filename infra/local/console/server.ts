@@ -5,7 +5,7 @@ import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
 import { ANSWER_PATH, alertsReply, answerForm } from './alerts.ts';
 import { approvalsJson, approvalsPage, waitingApprovals } from './approvals.ts';
-import { creditView, customerPage, customersPage } from './customers.ts';
+import { creditView, customerPage, customersCsvReply, customersReply } from './customers.ts';
 import { CSP, html } from './layout.ts';
 import { opsPage } from './ops.ts';
 import type { ConsoleOptions, RunningConsole } from './options.ts';
@@ -157,12 +157,9 @@ export async function route(
 
   if (!api && p.length === 1 && a === 'healthz') return { status: 200, type: 'text', body: 'ok' };
 
-  if ((p.length === 0 && !api) || (a === 'customers' && b === undefined)) {
-    const asOf = asOfParam(params, opts.today);
-    const table = await q.customers(asOf);
-    if (api) return jsonReply(200, { asOf, customers: table.lines, totals: table.totals });
-    return htmlReply(200, `Receivables ${asOf}`, customersPage(table, asOf, pageParam(params)), 'customers');
-  }
+  if ((p.length === 0 && !api) || (a === 'customers' && b === undefined))
+    return customersReply(opts, params, api);
+  if (a === 'customers.csv' && b === undefined && !api) return customersCsvReply(opts, params);
   if (a === 'customers' && b !== undefined) {
     const asOf = asOfParam(params, opts.today);
     const file = await q.customer(b, asOf);
