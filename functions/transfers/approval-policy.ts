@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isCurrency, minorDigits } from '../core/currencies.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { isoDateOrNull } from '../core/dates.ts';
-import { parseMinorUnits } from '../core/money.ts';
+import { formatMoney, parseMinorUnits } from '../core/money.ts';
 import type { RiskClass } from '../credit/policy.ts';
 import type { TransferRequest } from './request.ts';
 
@@ -258,9 +258,13 @@ export function levelsNeeded(
       return v.ok && req.amount <= v.value;
     });
     levels = band?.levels ?? 1;
+    const upTo =
+      band?.upTo === undefined
+        ? undefined
+        : parseMinorUnits(band.upTo, digits, { decimal: '.', thousands: '' });
     why.push(
       band?.upTo !== undefined
-        ? `amount up to ${band.upTo} ${req.currency}: ${levels} level${levels === 1 ? '' : 's'}`
+        ? `amount up to ${upTo?.ok ? formatMoney(upTo.value, req.currency) : `${band.upTo} ${req.currency}`}: ${levels} level${levels === 1 ? '' : 's'}`
         : `amount above every band: ${levels} level${levels === 1 ? '' : 's'}`,
     );
   }

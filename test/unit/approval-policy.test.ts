@@ -46,7 +46,7 @@ describe('approval policy', () => {
     // 10,000.00 EUR is the first band's bound: still 1 level; a cent more is 2.
     expect(levelsNeeded(req({ amount: 1_000_000 }), low, policy)).toEqual({
       levels: 1,
-      why: ['amount up to 10000.00 EUR: 1 level'],
+      why: ['amount up to 10,000.00 EUR: 1 level'],
     });
     expect(levelsNeeded(req({ amount: 1_000_001 }), low, policy)).toMatchObject({ levels: 2 });
     expect(levelsNeeded(req({ amount: 10_000_001 }), low, policy)).toEqual({
@@ -66,7 +66,7 @@ describe('approval policy', () => {
     expect(levelsNeeded(req(), { riskClass: 'medium', flags: ['newBeneficiary'] }, policy)).toEqual({
       levels: 3,
       why: [
-        'amount up to 10000.00 EUR: 1 level',
+        'amount up to 10,000.00 EUR: 1 level',
         'customer risk class medium: +1',
         'gate flag newBeneficiary: +1',
       ],
@@ -78,7 +78,7 @@ describe('approval policy', () => {
     expect(levelsNeeded(req(), { riskClass: 'high', flags: ['duplicate', 'overLimit'] }, policy)).toEqual({
       levels: 3,
       why: [
-        'amount up to 10000.00 EUR: 1 level',
+        'amount up to 10,000.00 EUR: 1 level',
         'customer risk class high: +2',
         'gate flag duplicate: +1',
         'gate flag overLimit: +1',
@@ -87,7 +87,7 @@ describe('approval policy', () => {
     });
     expect(levelsNeeded(req(), { riskClass: undefined, flags: [] }, policy)).toMatchObject({
       levels: 3,
-      why: ['amount up to 10000.00 EUR: 1 level', 'customer not rated yet, treated as high risk: +2'],
+      why: ['amount up to 10,000.00 EUR: 1 level', 'customer not rated yet, treated as high risk: +2'],
     });
   });
 

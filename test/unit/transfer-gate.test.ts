@@ -986,7 +986,7 @@ describe('riskGate: unappliedCash (refunds and overpayment returns)', () => {
       levelsNeeded(refund(100_000), { riskClass: 'low', flags: ['aboveUnappliedCash'] }, policy.policy),
     ).toEqual({
       levels: 2,
-      why: ['amount up to 10000.00 EUR: 1 level', 'gate flag aboveUnappliedCash: +1'],
+      why: ['amount up to 10,000.00 EUR: 1 level', 'gate flag aboveUnappliedCash: +1'],
     });
   });
 });
