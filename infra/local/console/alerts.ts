@@ -7,7 +7,7 @@ import type { AlertFilter, EvaluationWrite } from '../../../functions/credit/por
 import { type Html, html } from './layout.ts';
 import type { ConsoleCredit, ConsoleOptions } from './options.ts';
 import { afterParam, choiceParam, hrefWith, pagerHtml, pagingJson, shownHtml } from './paging.ts';
-import { customerHref, FORM_TYPE, htmlReply, instant, problem, type Reply, readBody } from './shared.ts';
+import { customerHref, formFields, htmlReply, instant, type Reply } from './shared.ts';
 
 /**
  * The Alerts page (`/alerts`, JSON at `/api/alerts`): the active alerts a page at a time, most
@@ -398,14 +398,8 @@ export async function answerForm(
   credit: ConsoleCredit,
   req: IncomingMessage,
 ): Promise<Reply> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== FORM_TYPE)
-    return problem(
-      415,
-      `Send the form as ${FORM_TYPE}, as the Alerts page does. Nothing was changed.`,
-      false,
-    );
-  const body = new URLSearchParams(await readBody(req));
+  const body = await formFields(req, 'the Alerts page');
+  if (!(body instanceof URLSearchParams)) return body;
   const back = backHref(body.get('back'));
   const action = body.get('action') ?? '';
   if (!(ANSWERS as readonly string[]).includes(action))

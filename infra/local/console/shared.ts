@@ -137,3 +137,14 @@ export async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * A console form's fields, or the 415 page when the body is not a form (`sentBy`: the page whose
+ * form it should be, named in the refusal). Nothing is changed either way.
+ */
+export async function formFields(req: IncomingMessage, sentBy: string): Promise<URLSearchParams | Reply> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== FORM_TYPE)
+    return problem(415, `Send the form as ${FORM_TYPE}, as ${sentBy} does. Nothing was changed.`, false);
+  return new URLSearchParams(await readBody(req));
+}

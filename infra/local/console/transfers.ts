@@ -13,6 +13,7 @@ import { hrefWith, pagerHtml, shownHtml } from './paging.ts';
 import {
   customerHref,
   FORM_TYPE,
+  formFields,
   htmlReply,
   instant,
   minorCell,
@@ -352,14 +353,8 @@ export async function markPaidForm(
   transferId: string,
   req: IncomingMessage,
 ): Promise<Reply> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== FORM_TYPE)
-    return problem(
-      415,
-      `Send the form as ${FORM_TYPE}, as the transfer page does. Nothing was changed.`,
-      false,
-    );
-  const body = new URLSearchParams(await readBody(req));
+  const body = await formFields(req, 'the transfer page');
+  if (!(body instanceof URLSearchParams)) return body;
   const by = (body.get('by') ?? '').trim();
   const back = html`<p><a href="${transferHref(transferId)}">Back to the transfer</a></p>`;
   if (by === '')
@@ -394,14 +389,8 @@ export async function recallForm(
   transferId: string,
   req: IncomingMessage,
 ): Promise<Reply> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== FORM_TYPE)
-    return problem(
-      415,
-      `Send the form as ${FORM_TYPE}, as the transfer page does. Nothing was changed.`,
-      false,
-    );
-  const body = new URLSearchParams(await readBody(req));
+  const body = await formFields(req, 'the transfer page');
+  if (!(body instanceof URLSearchParams)) return body;
   const by = (body.get('by') ?? '').trim();
   const back = html`<p><a href="${transferHref(transferId)}">Back to the transfer</a></p>`;
   const refuse = (status: number, message: Part) =>
