@@ -210,6 +210,14 @@ function levelOf(t: Transfer, level: number): ChainLevel | undefined {
 
 const REVIEWER = 'periodic-review';
 
+/** A record's `once` key: its kind and what makes it the only one (the transfer, a level, a round). */
+function onceKey(kind: string, ...of: (string | number)[]): string {
+  return [kind, ...of].join('#');
+}
+
+/** Said by a record appended after its step stopped past its write (`completeTrail`). */
+const RECOVERED = 'appended later: the step that made it stopped before its record';
+
 /** How long a claim to send a notice holds before another sender may take it over (its sender died). */
 const CLAIM_STALE_MS = 120_000;
 
@@ -252,8 +260,116 @@ export class TransferApp {
       .addMetric('TransfersDecided', MetricUnit.Count, 1);
   }
 
-  private async audit(kind: string, subject: string, actor: string, data: unknown): Promise<void> {
-    await this.deps.store.appendAudit({ at: this.now(), kind, subject, actor, data });
+  /**
+   * Appends a record once: `once` names the step's own record (its kind, the transfer and what
+   * makes it unique), so a step run again after it stopped past its record gets the first record
+   * back instead of a second one.
+   */
+  private async audit(
+    kind: string,
+    subject: string,
+    actor: string,
+    data: unknown,
+    once: string,
+  ): Promise<void> {
+    await this.deps.store.appendAudit({ at: this.now(), kind, subject, actor, data }, { once });
+  }
+
+  /** The request's record, from the transfer as stored (the request, the gate and resumes write it). */
+  private async auditRequested(t: Transfer): Promise<void> {
+    const byReview = t.limitChange !== undefined || t.limitBatch !== undefined;
+    await this.audit(
+      'transfer.requested',
+      t.transferId,
+      byReview ? REVIEWER : t.request.requester,
+      byReview
+        ? {
+            request: t.request,
+            requestedOn: t.requestedOn,
+            limitChange: t.limitChange,
+            limitBatch: t.limitBatch,
+          }
+        : { request: t.request, requestedOn: t.requestedOn },
+      onceKey('transfer.requested', t.transferId),
+    );
+  }
+
+  /**
+   * Appends every record the transfer's stored state says happened and the trail lacks: a step
+   * or a decision stopped (a killed process, a Lambda timed out) between its write and its
+   * record, and the way it was carried on did not run it again. The request, the gate, each
+   * level asked and each decision, in the chain's order; a record made this way says so
+   * (`recovered`) and carries the original instants it knows. Run by a local restart for every
+   * transfer it carries on and by the workflow's last steps (Execute, Close), so every ended
+   * transfer has its whole trail. `asking`: a level about to be asked again, which writes its own.
+   */
+  async completeTrail(
+    transferId: string,
+    opts: { readonly asking?: number | undefined } = {},
+  ): Promise<void> {
+    const { store } = this.deps;
+    const t = await store.getTransfer(transferId);
+    if (!t) return;
+    await this.auditRequested(t);
+    if (t.gate && t.levels)
+      await this.audit(
+        'gate.evaluated',
+        transferId,
+        'system',
+        { report: t.gate, chain: { levels: t.levels, why: t.chainWhy }, recovered: RECOVERED },
+        onceKey('gate.evaluated', transferId),
+      );
+    const all = await store.approvalsOf(transferId);
+    for (const levelNo of [...new Set(all.map((a) => a.level))].sort((a, b) => a - b)) {
+      const mine = all.filter((a) => a.level === levelNo);
+      if (levelNo === opts.asking) continue;
+      const level = levelOf(t, levelNo);
+      const sent = (await store.noticesOf(transferId, levelNo)).filter(
+        (n) => n.kind === 'approve' && n.round === 0 && n.state === 'sent',
+      );
+      await this.audit(
+        'approval.requested',
+        transferId,
+        'system',
+        {
+          level: {
+            level: levelNo,
+            of: t.levels?.length ?? levelNo,
+            name: level?.name,
+            required: level?.required,
+          },
+          approvers: mine.map((a) => ({
+            approvalId: a.approvalId,
+            approver: a.approver,
+            onBehalfOf: a.onBehalfOf,
+          })),
+          expiresAt: mine[0]?.expiresAt,
+          notified: sent.map((n) => n.to),
+          notifiedAt: mine[0]?.notifiedAt,
+          recovered: RECOVERED,
+        },
+        onceKey('approval.requested', transferId, levelNo),
+      );
+      for (const a of mine)
+        if (a.status === 'approved' || a.status === 'rejected')
+          await this.audit(
+            'approval.decided',
+            transferId,
+            a.approver,
+            {
+              approvalId: a.approvalId,
+              level: a.level,
+              onBehalfOf: a.onBehalfOf,
+              decision: a.status,
+              comment: a.comment,
+              via: a.via,
+              decidedAt: a.decidedAt,
+              evidence: { request: t.request, gate: t.gate, chainWhy: t.chainWhy },
+              recovered: RECOVERED,
+            },
+            onceKey('approval.decided', transferId, a.level, a.approver),
+          );
+    }
   }
 
   // ---- the request -------------------------------------------------------------------------
@@ -284,10 +400,7 @@ export class TransferApp {
       status: 'pending',
     };
     await this.deps.store.createTransfer(transfer);
-    await this.audit('transfer.requested', transfer.transferId, requester, {
-      request: transfer.request,
-      requestedOn: transfer.requestedOn,
-    });
+    await this.auditRequested(transfer);
     const { executionId } = await this.deps.workflow.start(transfer.transferId, {
       transferId: transfer.transferId,
     });
@@ -388,12 +501,7 @@ export class TransferApp {
       // The batch's table first: the transfer is only visible once it is complete.
       if (items) await this.deps.store.putBatchItems(transferId, items);
       await this.deps.store.createTransfer(transfer);
-      await this.audit('transfer.requested', transferId, REVIEWER, {
-        request: transfer.request,
-        requestedOn: transfer.requestedOn,
-        limitChange: transfer.limitChange,
-        limitBatch: transfer.limitBatch,
-      });
+      await this.auditRequested(transfer);
     }
     const { executionId } = await this.deps.workflow.start(transferId, { transferId });
     await this.deps.store.updateTransfer(transferId, { executionId }, { status: 'pending' });
@@ -425,6 +533,8 @@ export class TransferApp {
   private async gate(transferId: string) {
     const { store } = this.deps;
     const t = await this.mustGet(transferId);
+    // A request stopped between storing the transfer and its record: the record first.
+    await this.auditRequested(t);
     const { report, chain, policy } = t.limitBatch
       ? await this.gateBatch(t, t.limitBatch)
       : await this.gateOne(t);
@@ -433,11 +543,19 @@ export class TransferApp {
       { gate: report, levels: chain.ok ? chain.levels : undefined, chainWhy: chain.why },
       { status: 'pending' },
     );
-    await this.audit('gate.evaluated', transferId, 'system', {
-      report,
-      chain: chain.ok ? { levels: chain.levels, why: chain.why } : { problem: chain.problem, why: chain.why },
-      approvalPolicy: policy.version,
-    });
+    await this.audit(
+      'gate.evaluated',
+      transferId,
+      'system',
+      {
+        report,
+        chain: chain.ok
+          ? { levels: chain.levels, why: chain.why }
+          : { problem: chain.problem, why: chain.why },
+        approvalPolicy: policy.version,
+      },
+      onceKey('gate.evaluated', transferId),
+    );
     if (!chain.ok) throw new WorkflowError(WORKFLOW_ERRORS.refused, `no approval chain: ${chain.problem}`);
     return {
       levels: chain.levels.map((l) => ({ level: l.level, name: l.name, required: l.required })),
@@ -551,16 +669,22 @@ export class TransferApp {
       const waiting = approvals.filter((a) => a.status === 'pending');
       const notices = await this.linkNotices('approve', { ...t, level: levelNo }, info, waiting, policy);
       await this.sendOnce(levelNo, 0, notices);
-      await this.audit('approval.requested', p.transferId, 'system', {
-        level: info,
-        approvers: approvals.map((a) => ({
-          approvalId: a.approvalId,
-          approver: a.approver,
-          onBehalfOf: a.onBehalfOf,
-        })),
-        expiresAt: approvals[0]?.expiresAt,
-        notified: notices.map((n) => n.to.id),
-      });
+      await this.audit(
+        'approval.requested',
+        p.transferId,
+        'system',
+        {
+          level: info,
+          approvers: approvals.map((a) => ({
+            approvalId: a.approvalId,
+            approver: a.approver,
+            onBehalfOf: a.onBehalfOf,
+          })),
+          expiresAt: approvals[0]?.expiresAt,
+          notified: notices.map((n) => n.to.id),
+        },
+        onceKey('approval.requested', p.transferId, levelNo),
+      );
       return {};
     }
 
@@ -589,12 +713,18 @@ export class TransferApp {
           waitingOn: pending.map((a) => person(policy, a.approver).name),
         });
     await this.sendOnce(levelNo, p.reminders, notices);
-    await this.audit(last ? 'approval.escalated' : 'approval.reminded', p.transferId, 'system', {
-      level: info,
-      reminder: p.reminders,
-      waitingOn: pending.map((a) => a.approver),
-      notified: notices.map((n) => n.to.id),
-    });
+    await this.audit(
+      last ? 'approval.escalated' : 'approval.reminded',
+      p.transferId,
+      'system',
+      {
+        level: info,
+        reminder: p.reminders,
+        waitingOn: pending.map((a) => a.approver),
+        notified: notices.map((n) => n.to.id),
+      },
+      onceKey(last ? 'approval.escalated' : 'approval.reminded', p.transferId, levelNo, p.reminders),
+    );
     return {};
   }
 
@@ -697,23 +827,29 @@ export class TransferApp {
       { status: 'pending' },
     );
     const t = await this.mustGet(transferId);
-    if (!ok) {
-      // A retried step after the status was set: the commitment is written again (same key), nothing else.
-      if (t.status === 'approved') await this.commit(t);
-      return { status: t.status };
-    }
-    this.decided('approved');
+    if (!ok && t.status !== 'approved') return { status: t.status };
+    // A step run again after the status was set finishes what the first try may not have: the
+    // links voided, the commitment (same key) and the record written once; the requester is told
+    // by the try that set the status.
+    if (ok) this.decided('approved');
     await store.voidPending(transferId, 'every level approved');
     await this.commit(t);
+    await this.completeTrail(transferId);
     const approvals = await store.approvalsOf(transferId);
-    await this.audit('transfer.executed', transferId, 'system', {
-      request: t.request,
-      approvedOn: t.approvedOn,
-      approvedBy: approvals
-        .filter((a) => a.status === 'approved')
-        .map((a) => ({ level: a.level, approver: a.approver, at: a.decidedAt })),
-    });
-    await this.tellRequester(t);
+    await this.audit(
+      'transfer.executed',
+      transferId,
+      'system',
+      {
+        request: t.request,
+        approvedOn: t.approvedOn,
+        approvedBy: approvals
+          .filter((a) => a.status === 'approved')
+          .map((a) => ({ level: a.level, approver: a.approver, at: a.decidedAt })),
+      },
+      onceKey('transfer.executed', transferId),
+    );
+    if (ok) await this.tellRequester(t);
     return { status: 'approved' };
   }
 
@@ -827,11 +963,17 @@ export class TransferApp {
     const now = await this.mustGet(transferId);
     if (!ok) return this.alreadyPaid(now);
     await this.commit(now);
-    await this.audit('transfer.paid', transferId, marker, {
-      paidOn,
-      amount: t.request.amount,
-      currency: t.request.currency,
-    });
+    await this.audit(
+      'transfer.paid',
+      transferId,
+      marker,
+      {
+        paidOn,
+        amount: t.request.amount,
+        currency: t.request.currency,
+      },
+      onceKey('transfer.paid', transferId),
+    );
     return { ok: true, transfer: now };
   }
 
@@ -856,13 +998,20 @@ export class TransferApp {
       { status: 'pending' },
     );
     if (ended) this.decided(status);
+    await this.completeTrail(transferId);
     const voided = await store.voidPending(transferId, `transfer ${status}`);
     const t = await this.mustGet(transferId);
-    await this.audit('transfer.closed', transferId, t.closedBy ?? 'system', {
-      status: t.status,
-      outcome: t.outcome,
-      linksVoided: voided,
-    });
+    await this.audit(
+      'transfer.closed',
+      transferId,
+      t.closedBy ?? 'system',
+      {
+        status: t.status,
+        outcome: t.outcome,
+        linksVoided: voided,
+      },
+      onceKey('transfer.closed', transferId),
+    );
     await this.tellRequester(t);
     return { status: t.status };
   }
@@ -1069,16 +1218,22 @@ export class TransferApp {
     const waited = (Date.parse(decidedAt) - Date.parse(approval.notifiedAt)) / 1000;
     if (Number.isFinite(waited))
       this.deps.metrics?.addMetric('DecisionLatency', MetricUnit.Seconds, Math.max(0, waited));
-    await this.audit('approval.decided', transfer.transferId, approval.approver, {
-      approvalId: approval.approvalId,
-      level: approval.level,
-      onBehalfOf: approval.onBehalfOf,
-      decision,
-      comment: comment?.trim() || undefined,
-      via,
-      // What the approver had in front of them.
-      evidence: { request: transfer.request, gate: transfer.gate, chainWhy: transfer.chainWhy },
-    });
+    await this.audit(
+      'approval.decided',
+      transfer.transferId,
+      approval.approver,
+      {
+        approvalId: approval.approvalId,
+        level: approval.level,
+        onBehalfOf: approval.onBehalfOf,
+        decision,
+        comment: comment?.trim() || undefined,
+        via,
+        // What the approver had in front of them.
+        evidence: { request: transfer.request, gate: transfer.gate, chainWhy: transfer.chainWhy },
+      },
+      onceKey('approval.decided', transfer.transferId, approval.level, approval.approver),
+    );
     const state = claimed.state;
     if (!state.outcome) {
       const more = required - state.approvedBy.length;
@@ -1269,7 +1424,13 @@ export class TransferApp {
     const all = await this.deps.store.approvalsOf(transferId);
     const pending = all.filter((a) => a.status === 'pending');
     await this.deps.store.voidPending(transferId, 'recalled by the requester');
-    await this.audit('transfer.recalled', transferId, who, { linksVoided: pending.length });
+    await this.audit(
+      'transfer.recalled',
+      transferId,
+      who,
+      { linksVoided: pending.length },
+      onceKey('transfer.recalled', transferId),
+    );
     // The wait of the level it stands at, even when that level is complete and the workflow never
     // took it on (its decider stopped half-way): the recall is what clears it then.
     const first = pending[0] ?? all.find((a) => a.level === t.level);

@@ -21,6 +21,8 @@ export interface TransferEntry {
   /** Why, in words (the start log and the tests). */
   readonly why: string;
   readonly rewait?: (token: string) => Promise<void>;
+  /** The level this entry asks (LevelDue): it writes its own record of the asking. */
+  readonly asking?: number;
 }
 
 const ERROR_OF_STATUS: Partial<Record<TransferStatus, string>> = {
@@ -38,7 +40,8 @@ const ERROR_OF_STATUS: Partial<Record<TransferStatus, string>> = {
  * - approved (Execute had begun): Execute again (it records nothing twice);
  * - rejected, recalled, expired or refused (Close had not finished): Close;
  * - no chain yet: from the start (the gate);
- * - the level it is on has no approvals yet: that level is opened (its approvers asked);
+ * - the level it is on has no approvals yet, or not every approver's link went out: that level is
+ *   opened (its approvers asked; the links already sent are not sent again);
  * - a rejection recorded on the level: Close, as rejected;
  * - the level has its approvals (the decision was stored, the wait not resumed): its other links
  *   are voided and the next level opened (or the transfer executed);
@@ -85,7 +88,8 @@ export async function transferEntry(
   const level = plan.levels[index] as (typeof plan.levels)[number];
   const base = { transferId, plan, index, count: plan.levels.length };
   const mine = (await store.approvalsOf(transferId)).filter((a) => a.level === level.level);
-  if (mine.length === 0) return { at: 'LevelDue', input: base, why: `level ${level.level}: asking it` };
+  if (mine.length === 0)
+    return { at: 'LevelDue', input: base, asking: level.level, why: `level ${level.level}: asking it` };
   if (mine.some((a) => a.status === 'rejected'))
     return {
       at: 'Close',
@@ -98,6 +102,22 @@ export async function transferEntry(
   if (mine.filter((a) => a.status === 'approved').length >= level.required) {
     await store.voidPending(transferId, `level ${level.level} complete`);
     return { at: 'LevelApproved', input: base, why: `level ${level.level} complete: carrying on` };
+  }
+  // Asked, but stopped before every approver's link went out: the level is asked again, which
+  // sends only the links not sent (the outbox) and writes its record once.
+  if (mine.every((a) => a.status === 'pending' || a.status === 'void')) {
+    const sent = new Set(
+      (await store.noticesOf(transferId, level.level))
+        .filter((n) => n.kind === 'approve' && n.round === 0 && n.state === 'sent')
+        .map((n) => n.to),
+    );
+    if (mine.some((a) => a.status === 'pending' && !sent.has(a.approver)))
+      return {
+        at: 'LevelDue',
+        input: base,
+        asking: level.level,
+        why: `level ${level.level}: not every approver was asked: asking them`,
+      };
   }
   const reminders = Math.max(...mine.map((a) => a.reminders));
   const notifiedAt = Math.min(...mine.map((a) => Date.parse(a.notifiedAt)));

@@ -263,6 +263,9 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
         continue;
       }
       const entry = await transferEntry(t, { store, workflow: live, policy, now: o.clock.now() });
+      // A step or decision stopped between its write and its record: the record now (the gate and
+      // the level asked again write their own when they run).
+      if (entry.at !== 'RiskGate') await app.completeTrail(name, { asking: entry.asking });
       const { executionId } = await live.resume(name, { transferId: name }, entry, entry.rewait);
       if (t.executionId !== executionId)
         await store.updateTransfer(name, { executionId }, { status: t.status });

@@ -184,6 +184,113 @@ describe('a transfer workflow carried on by the next process', () => {
     const level1 = (await b.store.approvalsOf(t.transferId)).filter((x) => x.level === 1);
     expect(level1.map((x) => x.status).sort()).toEqual(['approved', 'void']);
     expect(second.approve(t.transferId, 1)).toEqual([]);
+    // The decision's record, which the killed process never wrote, is on the trail once, saying so.
+    const decided = (await b.store.auditTrail()).filter(
+      (r) => r.subject === t.transferId && r.kind === 'approval.decided',
+    );
+    expect(
+      decided.map((r) => [r.actor, (r.data as { decision: string; recovered?: string }).decision]),
+    ).toEqual([[l1.to.id, 'approved']]);
+    expect((decided[0]?.data as { recovered?: string } | undefined)?.recovered).toMatch(
+      /stopped before its record/,
+    );
+    await b.workflow.stop();
+  });
+
+  /** A copy of `t` as a process killed inside the gate leaves it: gated and stored, nothing on the trail. */
+  async function gatedUnrecorded(t: LocalTransfers, from: Transfer): Promise<Transfer> {
+    const copy: Transfer = {
+      transferId: `${from.transferId}-K${Math.random().toString(36).slice(2, 8)}`,
+      request: { ...from.request, reason: `${from.request.reason} (killed)` },
+      requestedAt: from.requestedAt,
+      requestedOn: from.requestedOn,
+      status: 'pending',
+    };
+    await t.store.createTransfer(copy);
+    const gated = (await t.store.getTransfer(from.transferId)) as Transfer;
+    await t.store.updateTransfer(
+      copy.transferId,
+      { gate: gated.gate, levels: gated.levels, chainWhy: gated.chainWhy },
+      { status: 'pending' },
+    );
+    return copy;
+  }
+
+  it("killed between the gate's write and its record: the request and the gate are recorded once at the next start", async () => {
+    const first = new Capture();
+    const a = await life(first);
+    const t = await requestChain(a);
+    await until('level 1 asked', async () => first.approve(t.transferId, 1)[0]);
+    await a.workflow.stop();
+    const killed = await gatedUnrecorded(a, t);
+
+    const second = new Capture();
+    const b = await life(second);
+    expect((await b.resume()).find((c) => c.transferId === killed.transferId)?.at).toBe('LevelDue');
+    await until('level 1 asked', async () => second.approve(killed.transferId, 1)[0]);
+    const kinds = async () =>
+      (await b.store.auditTrail()).filter((r) => r.subject === killed.transferId).map((r) => r.kind);
+    await until('level 1 recorded', async () =>
+      (await kinds()).includes('approval.requested') ? true : undefined,
+    );
+    expect(await kinds()).toEqual(['transfer.requested', 'gate.evaluated', 'approval.requested']);
+    await b.workflow.stop();
+    // A third start finds nothing missing: no record twice.
+    const c = await life(new Capture());
+    await c.resume();
+    expect(await kinds()).toEqual(['transfer.requested', 'gate.evaluated', 'approval.requested']);
+    await c.workflow.stop();
+  });
+
+  it("killed after a level's approvals were stored and before its links went out: they go out at the next start, once", async () => {
+    const first = new Capture();
+    const a = await life(first);
+    const t = await requestChain(a);
+    const asked = await until('level 1 asked', async () => first.approve(t.transferId, 1)[0]);
+    await a.workflow.stop();
+    const killed = await gatedUnrecorded(a, t);
+    const now = new Date();
+    await a.store.putApprovals(
+      (await a.store.approvalsOf(t.transferId))
+        .filter((x) => x.level === 1)
+        .map((x, i) => ({
+          ...x,
+          approvalId: `KILLED${i}${Math.random().toString(36).slice(2, 10)}`.toUpperCase(),
+          transferId: killed.transferId,
+          status: 'pending' as const,
+          notifiedAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + 3_600_000).toISOString(),
+          reminders: 0,
+        })),
+      'token-of-the-killed-process',
+    );
+
+    const second = new Capture();
+    const b = await life(second);
+    const carried = (await b.resume()).find((c) => c.transferId === killed.transferId);
+    expect(carried?.why).toBe('level 1: not every approver was asked: asking them');
+    const links = await until('level 1 links', async () => {
+      const sent = second.approve(killed.transferId, 1);
+      return sent.length === first.approve(t.transferId, 1).length ? sent : undefined;
+    });
+    expect(links.map((n) => n.to.id).sort()).toEqual(
+      first
+        .approve(t.transferId, 1)
+        .map((n) => n.to.id)
+        .sort(),
+    );
+    expect(asked.to.id).toBeTruthy();
+    const kinds = async () =>
+      (await b.store.auditTrail()).filter((r) => r.subject === killed.transferId).map((r) => r.kind);
+    await until('level 1 recorded', async () =>
+      (await kinds()).includes('approval.requested') ? true : undefined,
+    );
+    // One record of the asking, the step's own (it names who was notified), not a recovered one.
+    const records = (await b.store.auditTrail()).filter(
+      (r) => r.subject === killed.transferId && r.kind === 'approval.requested',
+    );
+    expect(records).toHaveLength(1);
+    expect(records[0]?.data).not.toHaveProperty('recovered');
     await b.workflow.stop();
   });
 });
