@@ -77,10 +77,12 @@ const esc = (s: string | number) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
 
-const CSS = `body{font:15px/1.45 system-ui,sans-serif;margin:2rem;color:#1b1f24}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{border-bottom:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top}
+// On a phone the tables scroll inside their own box and the summary is one column (issue 15, "Phones").
+const CSS = `body{font:15px/1.45 system-ui,sans-serif;margin:2rem;color:#1b1f24;overflow-wrap:break-word}
+.wrap{overflow-x:auto;margin:.5rem 0 1.5rem}table{border-collapse:collapse}th,td{border-bottom:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f6f8fa}.bad{color:#a40e26}.good{color:#116329}
-dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}`;
+dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2rem 1rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
+@media (max-width:40rem){body{margin:1rem}dl{grid-template-columns:minmax(0,1fr);gap:0}dd{margin:0 0 .4rem}}`;
 
 function table(
   title: string,
@@ -90,11 +92,11 @@ function table(
   if (rows.length === 0) return `<h2>${esc(title)}</h2><p>None.</p>`;
   const shown = rows.slice(0, HTML_ROWS);
   const more = rows.length - shown.length;
-  return `<h2>${esc(title)} (${rows.length})</h2><table><thead><tr>${cols.map(([h]) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${shown
+  return `<h2>${esc(title)} (${rows.length})</h2><div class="wrap"><table><thead><tr>${cols.map(([h]) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${shown
     .map(
       (r) => `<tr>${cols.map(([, f, n]) => `<td${n ? ' class="n"' : ''}>${esc(f(r))}</td>`).join('')}</tr>`,
     )
-    .join('')}</tbody></table>${more > 0 ? `<p>${more} more in the CSV report.</p>` : ''}`;
+    .join('')}</tbody></table></div>${more > 0 ? `<p>${more} more in the CSV report.</p>` : ''}`;
 }
 
 const who = (r: Review) => (r.name && r.name !== r.customerId ? `${r.customerId} ${r.name}` : r.customerId);
@@ -135,7 +137,7 @@ export function reviewReport(run: ReviewRun, reviews: readonly Review[]): { csv:
     ['Ratings up / down', `${c?.ratingUp ?? 0} / ${c?.ratingDown ?? 0}`],
     ['Need attention', c?.attention ?? 0],
   ];
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Credit review ${esc(run.asOf)} · credit-sentinel</title><style>${CSS}</style></head><body>
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Credit review ${esc(run.asOf)} · credit-sentinel</title><style>${CSS}</style></head><body>
 <h1>Credit review as of ${esc(run.asOf)}</h1>
 <p>Run <code>${esc(run.runId)}</code>. Every customer of the run is in the CSV report, one row each.</p>
 <dl>${summary.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>

@@ -40,8 +40,8 @@ export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
 export const CSS = `
 :root{--fg:#1d2430;--muted:#5d6675;--line:#e2e5ea;--head:#f4f5f7;--accent:#1f5fbf;--red:#a8261b;--redbg:#fcebe9;--green:#1e6b34;--greenbg:#e6f4ea}
 *{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:#fff}
-header{display:flex;gap:2rem;align-items:baseline;padding:.7rem 1.5rem;border-bottom:1px solid var(--line);background:var(--head)}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:#fff;overflow-wrap:break-word}
+header{display:flex;flex-wrap:wrap;gap:.3rem 2rem;align-items:baseline;padding:.7rem 1.5rem;border-bottom:1px solid var(--line);background:var(--head)}
 header .brand{font-weight:600}
 header nav a{margin-right:1.1rem}
 main{padding:1rem 1.5rem 3rem}
@@ -64,15 +64,15 @@ tfoot td{font-weight:600;border-top:2px solid var(--fg);border-bottom:none}
 .mail{border-top:1px solid var(--line);padding:.4rem 0 1rem}
 .mailtext{white-space:pre-wrap;max-width:60rem;background:var(--head);padding:.6rem .8rem}
 .problem{background:var(--redbg);border-left:3px solid var(--red);padding:.6rem .9rem;max-width:60rem}
-dl.kv{display:grid;grid-template-columns:max-content auto;gap:.2rem 1.2rem;margin:0}
+dl.kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2rem 1.2rem;margin:0}
 dl.kv dt{color:var(--muted)}
-dl.kv dd{margin:0}
+dl.kv dd{margin:0;overflow-wrap:anywhere}
 .cols{display:flex;flex-wrap:wrap;gap:1rem 3rem}
 .badge{display:inline-block;padding:0 .45rem;border-radius:3px;font-size:.85em}
 .ok{background:var(--greenbg);color:var(--green)}
 .bad{background:var(--redbg);color:var(--red)}
 form.asof{display:flex;gap:.5rem;align-items:center;margin:0 0 1rem}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em;white-space:pre-wrap;word-break:break-all}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em;white-space:pre-wrap;overflow-wrap:anywhere}
 td.wide{white-space:normal;min-width:16rem;max-width:40rem}
 .sev-critical{background:#7a1a12;color:#fff}
 .sev-high{background:var(--redbg);color:var(--red)}
@@ -98,7 +98,7 @@ tbody.level th{background:#fafbfc;border-top:2px solid var(--line);font-weight:6
 section.evidence{max-width:72rem}
 section.evidence p{margin:.3rem 0}
 section.evidence p.title{margin:1.2rem 0 .35rem;font-size:1rem}
-section.evidence table{margin:.2rem 0 .6rem}
+section.evidence table{margin:.2rem 0 .6rem;display:block;max-width:100%;overflow-x:auto}
 p.shown{margin:.6rem 0 .4rem;font-weight:600}
 nav.pager{margin:.7rem 0 1.2rem}
 nav.pager a{margin-right:.3rem}
@@ -118,7 +118,19 @@ ul.picks{list-style:none;padding:0;margin:.2rem 0 .4rem}
 ul.picks li{margin:.15rem 0}
 form.request .picker{display:flex;gap:.4rem}
 form.request .picker button{padding:.25rem .8rem;background:#fff;color:var(--accent)}
-form.request ul.picks button{padding:.1rem .6rem;background:#fff;color:var(--accent);text-align:left}
+form.request ul.picks button{padding:.1rem .6rem;background:#fff;color:var(--accent);text-align:left;max-width:100%;overflow-wrap:anywhere}
+/* A phone (about 40 characters across): one column, tighter margins; wide tables still scroll in their .wrap. */
+@media (max-width:40rem){
+header{padding:.6rem 1rem}
+header nav a{margin-right:.25rem}
+main{padding:.8rem 1rem 2.5rem}
+dl.kv{grid-template-columns:minmax(0,1fr);gap:0}
+dl.kv dd{margin:0 0 .45rem}
+form.request{grid-template-columns:minmax(0,1fr);gap:.25rem}
+form.request label{padding-top:.7rem}
+form.request .actions{grid-column:auto}
+.cols{gap:0 1.5rem}
+}
 `;
 
 // The only inline content is the stylesheet: the CSP allows exactly it, and no script at all.
@@ -148,7 +160,7 @@ export function page(title: string, body: Html, active: Section = ''): string {
 </head>
 <body>
 <header><span class="brand">credit-sentinel</span>
-<nav>${navLink('/customers', 'Customers', active === 'customers')} · ${navLink('/alerts', 'Alerts', active === 'alerts')} · ${navLink('/approvals', 'Approvals', active === 'approvals')} · ${navLink('/runs', 'Runs', active === 'runs')} · ${navLink('/transfers', 'Transfers', active === 'transfers')} · ${navLink('/reviews', 'Reviews', active === 'reviews')} · ${navLink('/outbox', 'Outbox', active === 'outbox')} · ${navLink('/ops', 'Ops', active === 'ops')}</nav>
+<nav>${navLink('/customers', 'Customers', active === 'customers')}&nbsp;· ${navLink('/alerts', 'Alerts', active === 'alerts')}&nbsp;· ${navLink('/approvals', 'Approvals', active === 'approvals')}&nbsp;· ${navLink('/runs', 'Runs', active === 'runs')}&nbsp;· ${navLink('/transfers', 'Transfers', active === 'transfers')}&nbsp;· ${navLink('/reviews', 'Reviews', active === 'reviews')}&nbsp;· ${navLink('/outbox', 'Outbox', active === 'outbox')}&nbsp;· ${navLink('/ops', 'Ops', active === 'ops')}</nav>
 </header>
 <main>
 ${body}

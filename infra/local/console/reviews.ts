@@ -89,8 +89,8 @@ ${problem ? html`<div class="problem">${problem}</div>` : ''}
 ${
   page.total === 0 && runs.length === 0
     ? html`<p class="muted">No review has run yet.</p>`
-    : html`${shownHtml(page, 'Runs', 'newest first')}<table><thead><tr><th>As of</th><th>Started by</th><th>Status</th><th class="num">Due</th><th class="num">Reviewed</th><th class="num">Failed</th><th class="num">Cut</th><th class="num">Raised</th><th class="num">For approval</th><th class="num">Attention</th><th>Run</th></tr></thead>
-<tbody>${rows}</tbody></table>
+    : html`${shownHtml(page, 'Runs', 'newest first')}<div class="wrap"><table><thead><tr><th>As of</th><th>Started by</th><th>Status</th><th class="num">Due</th><th class="num">Reviewed</th><th class="num">Failed</th><th class="num">Cut</th><th class="num">Raised</th><th class="num">For approval</th><th class="num">Attention</th><th>Run</th></tr></thead>
+<tbody>${rows}</tbody></table></div>
 ${pagerHtml(page, (after) => hrefWith('/reviews', { after }))}`
 }`;
 }
@@ -118,7 +118,7 @@ ${
 <h2>${attention ? 'Customers that need attention' : 'Customers'} (${grouped(page.total)})</h2>
 <p>${toggle}</p>
 ${shownHtml(page, 'Customers', 'by customer id')}
-<table><thead><tr><th>Customer</th><th>Why due</th><th>Rating</th><th class="num">Score</th><th class="num">Limit before</th><th class="num">Recommended</th><th class="num">Limit after</th><th>Outcome</th><th>Next review</th><th>Attention</th></tr></thead>
+<div class="wrap"><table><thead><tr><th>Customer</th><th>Why due</th><th>Rating</th><th class="num">Score</th><th class="num">Limit before</th><th class="num">Recommended</th><th class="num">Limit after</th><th>Outcome</th><th>Next review</th><th>Attention</th></tr></thead>
 <tbody>${page.items.map(
     (
       r,
@@ -126,7 +126,7 @@ ${shownHtml(page, 'Customers', 'by customer id')}
 <td class="text">${r.due}</td><td>${ratingText(r)}</td><td class="num">${r.score ?? '—'}</td>
 <td class="num">${amount(r.currentLimit, r.currency)}</td><td class="num">${amount(r.recommendedLimit, r.currency)}</td><td class="num">${amount(r.limitAfter, r.currency)}</td>
 ${outcomeCell(r)}<td>${r.nextReviewOn ?? '—'}</td><td>${r.attention ? 'yes' : ''}</td></tr>`,
-  )}</tbody></table>
+  )}</tbody></table></div>
 ${pagerHtml(page, (after) => href(after))}`;
 }
 
@@ -191,13 +191,13 @@ ${
   v.reviews.length === 0
     ? ''
     : html`${v.reviews.length > CUSTOMER_REVIEWS_SHOWN ? html`<p class="muted">The ${CUSTOMER_REVIEWS_SHOWN} most recent of ${grouped(v.reviews.length)} reviews; the JSON of this page has them all.</p>` : ''}
-<table><thead><tr><th>As of</th><th>Rating</th><th class="num">Limit before</th><th class="num">Limit after</th><th>Outcome</th><th>Why</th></tr></thead>
+<div class="wrap"><table><thead><tr><th>As of</th><th>Rating</th><th class="num">Limit before</th><th class="num">Limit after</th><th>Outcome</th><th>Why</th></tr></thead>
 <tbody>${v.reviews
         .slice(0, CUSTOMER_REVIEWS_SHOWN)
         .map(
           (r) =>
             html`<tr><td><a href="${reviewHref(r.runId)}">${r.asOf}</a></td><td>${ratingText(r)}</td><td class="num">${amount(r.currentLimit, r.currency)}</td><td class="num">${amount(r.limitAfter, r.currency)}</td>${outcomeCell(r)}<td class="text">${r.decision ?? r.error ?? ''}</td></tr>`,
-        )}</tbody></table>`
+        )}</tbody></table></div>`
 }</section>`;
 }
 
