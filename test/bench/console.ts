@@ -1,7 +1,8 @@
 /**
  * The console at 100,000 customers (~1M invoices) on dynalite on disk, as `npm start` keeps it:
  * p50/p95 time and HTML size of the customers page (first page, a search, a filter, a sort, page
- * 100) and of a customer's page. The book is generated once into a cached data dir under /tmp
+ * 100), of a customer's page, and of every other page: alerts, approvals, transfers, runs, reviews,
+ * ops, a large customer and the approval page (their data: console-pages.ts). The book is generated once into a cached data dir under /tmp
  * (`SENTINEL_CONSOLE_BENCH_DIR`, default /tmp/sentinel-console-bench-100k); a later run reuses it.
  *
  *   npx tsx test/bench/run.ts --only=console       (part of the benchmark table)
@@ -14,6 +15,7 @@ import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { startConsole } from '../../infra/local/console/index.ts';
 import { openLocal } from '../../infra/local/runtime.ts';
 import { idOf, writeConsoleBook } from './console-book.ts';
+import { pageCases, pagesRuntime, seedConsolePages } from './console-pages.ts';
 
 export const CONSOLE_CUSTOMERS = Number(process.env.SENTINEL_CONSOLE_BENCH_CUSTOMERS ?? 100_000);
 export const CONSOLE_ASOF = '2026-11-30';
@@ -79,8 +81,19 @@ export async function benchConsole(log: (m: string) => void): Promise<ConsoleBen
         }),
       );
     }
+    // The other pages' data (alerts, transfers waiting for approval, runs, a review run, a large
+    // customer), written once on top of the book: console-pages.ts.
+    const pages = await pagesRuntime(env, dir, CONSOLE_ASOF);
+    await seedConsolePages(env, pages, dir, CONSOLE_CUSTOMERS, CONSOLE_ASOF, log);
     const queries = new ReceivablesQueries(env.store);
-    const con = await startConsole({ queries, today: () => CONSOLE_ASOF, port: 0 });
+    let url = '';
+    const con = await startConsole({
+      queries,
+      today: () => CONSOLE_ASOF,
+      port: 0,
+      ...pages.options(queries, () => url),
+    });
+    url = con.url;
     try {
       const t0 = performance.now();
       const first = await fetch(`${con.url}/api/customers?asOf=${CONSOLE_ASOF}&size=50`);
@@ -98,6 +111,7 @@ export async function benchConsole(log: (m: string) => void): Promise<ConsoleBen
         ['customers: page 100', `/customers?asOf=${CONSOLE_ASOF}&page=100`],
         ['customers: CSV of a filter', `/customers.csv?asOf=${CONSOLE_ASOF}&rating=E&overlimit=1`],
         ['a customer', `/customers/${idOf(4242 % CONSOLE_CUSTOMERS)}?asOf=${CONSOLE_ASOF}`],
+        ...(await pageCases(dir, CONSOLE_ASOF, queries)),
       ];
       const figures: ConsoleFigure[] = [];
       for (const [name, path] of cases) {
@@ -138,6 +152,7 @@ export async function benchConsole(log: (m: string) => void): Promise<ConsoleBen
       };
     } finally {
       await con.close();
+      await pages.close();
     }
   } finally {
     await env.close();

@@ -62,7 +62,7 @@ tfoot td{font-weight:600;border-top:2px solid var(--fg);border-bottom:none}
 .muted{color:var(--muted)}
 .note{background:#fff8e1;border-left:3px solid #e0a800;padding:.5rem .8rem;margin:.8rem 0;max-width:60rem}
 .mail{border-top:1px solid var(--line);padding:.4rem 0 1rem}
-.mailtext{white-space:pre-wrap;max-width:60rem;background:var(--head);padding:.6rem .8rem}
+.mailtext{white-space:pre-wrap;overflow-wrap:anywhere;max-width:60rem;background:var(--head);padding:.6rem .8rem}
 .problem{background:var(--redbg);border-left:3px solid var(--red);padding:.6rem .9rem;max-width:60rem}
 dl.kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2rem 1.2rem;margin:0}
 dl.kv dt{color:var(--muted)}
