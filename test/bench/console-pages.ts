@@ -49,8 +49,6 @@ const REVIEWED = 10_000;
 const BIG_INVOICES = 5_000;
 const BIG_PAYMENTS = 1_500;
 
-const RULES: RuleName[] = ['daysPastDue', 'overdueAmount', 'limitUse', 'coverExpiring'];
-
 /** The stores and workflows the console's other pages read, as `sentinel start` wires them. */
 export interface PagesRuntime {
   readonly transfers: LocalTransfers;
@@ -110,10 +108,14 @@ export async function pagesRuntime(env: LocalEnv, dir: string, asOf: IsoDate): P
   };
 }
 
-const alertOf = (customerId: string, i: number, asOf: IsoDate, resolved: boolean): Alert => {
-  const openedAt = `${addDays(asOf, -(i % 30))}T05:00:00.000Z`;
-  const severity = SEVERITIES[i % SEVERITIES.length] as Alert['severity'];
-  const rule = RULES[i % RULES.length] as RuleName;
+/**
+ * The k-th generated alert on a customer: an open one (`daysPastDue`, severities in turn, opened
+ * over the last 30 days) or a resolved one (`coverExpiring`).
+ */
+const alertOf = (customerId: string, k: number, asOf: IsoDate, resolved: boolean): Alert => {
+  const openedAt = `${addDays(asOf, -(k % 30))}T05:00:00.000Z`;
+  const severity = SEVERITIES[k % SEVERITIES.length] as Alert['severity'];
+  const rule: RuleName = resolved ? 'coverExpiring' : 'daysPastDue';
   return {
     alertId: `${customerId}/${rule}/${openedAt.slice(0, 10)}`,
     customerId,
@@ -122,7 +124,7 @@ const alertOf = (customerId: string, i: number, asOf: IsoDate, resolved: boolean
     severity,
     action: 'review',
     summary: `${rule} for ${customerId}: generated for the benchmark`,
-    evidence: { daysPastDue: 30 + (i % 90), overdueAmount: `${(i % 50) * 1000}.00 EUR` },
+    evidence: { daysPastDue: 30 + (k % 90), overdueAmount: `${(k % 50) * 1000}.00 EUR` },
     policyId: 'bench',
     openedAt,
     openedAsOf: openedAt.slice(0, 10),
@@ -138,11 +140,13 @@ const alertOf = (customerId: string, i: number, asOf: IsoDate, resolved: boolean
 
 async function seedAlerts(env: LocalEnv, customers: number, asOf: IsoDate): Promise<void> {
   const writes: { customerId: string; alerts: Alert[] }[] = [];
-  for (let i = 0; i < customers; i += ALERT_EVERY)
-    writes.push({ customerId: idOf(i), alerts: [alertOf(idOf(i), i, asOf, false)] });
-  for (let k = 0; k < RESOLVED; k++) {
-    const i = k * ALERT_EVERY + 7;
-    if (i < customers) writes.push({ customerId: idOf(i), alerts: [alertOf(idOf(i), i, asOf, true)] });
+  for (let k = 0; k * ALERT_EVERY < customers; k++) {
+    const id = idOf(k * ALERT_EVERY);
+    writes.push({ customerId: id, alerts: [alertOf(id, k, asOf, false)] });
+  }
+  for (let k = 0; k < RESOLVED && k * ALERT_EVERY + 7 < customers; k++) {
+    const id = idOf(k * ALERT_EVERY + 7);
+    writes.push({ customerId: id, alerts: [alertOf(id, k, asOf, true)] });
   }
   for (let s = 0; s < writes.length; s += 500) await env.store.saveEvaluation(writes.slice(s, s + 500));
 }
@@ -333,7 +337,10 @@ async function seedReviews(rt: PagesRuntime, asOf: IsoDate, policyId: string): P
   await store.putRun({ ...base, status: 'done', finishedAt: new Date().toISOString(), counts });
 }
 
-/** Writes the other pages' data once (a marker file says it is there); returns nothing. */
+/**
+ * Writes the other pages' data, each part once: a marker file per part in `dir` says it is there
+ * (a part changed later gets a new marker name, so only it is written again).
+ */
 export async function seedConsolePages(
   env: LocalEnv,
   rt: PagesRuntime,
@@ -342,20 +349,22 @@ export async function seedConsolePages(
   asOf: IsoDate,
   log: (m: string) => void,
 ): Promise<void> {
-  const done = join(dir, 'console-pages.done');
-  if (existsSync(done)) return;
-  log('seeding the other pages (alerts, runs, a large customer, transfers, a review run; once)...');
-  const t0 = performance.now();
-  await seedAlerts(env, customers, asOf);
-  log('  alerts stored');
-  await seedRuns(env, asOf);
-  log('  ingest runs stored');
-  await seedBigCustomer(env, asOf);
-  log('  the large customer stored');
-  await seedTransfers(rt, log);
-  await seedReviews(rt, asOf, 'bench');
-  log(`  review run stored (${((performance.now() - t0) / 1000).toFixed(0)} s in all)`);
-  await writeFile(done, new Date().toISOString());
+  const parts: [string, () => Promise<void>][] = [
+    ['alerts-v2', () => seedAlerts(env, customers, asOf)],
+    ['runs', () => seedRuns(env, asOf)],
+    ['large-customer', () => seedBigCustomer(env, asOf)],
+    ['transfers', () => seedTransfers(rt, log)],
+    ['review-run', () => seedReviews(rt, asOf, 'bench')],
+  ];
+  for (const [part, seed] of parts) {
+    const done = join(dir, `console-pages-${part}.done`);
+    if (existsSync(done)) continue;
+    const t0 = performance.now();
+    log(`seeding the console's other pages: ${part} (once)...`);
+    await seed();
+    log(`  ${part} stored in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    await writeFile(done, new Date().toISOString());
+  }
 }
 
 /** The other pages' cases: [name, path]. The approval page's path comes from an email in the outbox. */

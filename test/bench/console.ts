@@ -161,7 +161,11 @@ export async function benchConsole(log: (m: string) => void): Promise<ConsoleBen
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   benchConsole((m) => process.stdout.write(`${m}\n`))
-    .then((r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`))
+    .then((r) => {
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      // The seeded transfers' workflows wait for their approvers: nothing else would end the process.
+      process.exit(0);
+    })
     .catch((e: unknown) => {
       process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exit(1);

@@ -890,8 +890,11 @@ async function main(): Promise<void> {
   printTable(machine);
 }
 
-main().catch((e: unknown) => {
-  cleanupSync();
-  process.stderr.write(`\nBENCH FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
-});
+// Exit when done: the console part leaves transfer workflows waiting for their approvers.
+main()
+  .then(() => process.exit(0))
+  .catch((e: unknown) => {
+    cleanupSync();
+    process.stderr.write(`\nBENCH FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  });
