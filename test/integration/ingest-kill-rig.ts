@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { openLocal } from '../../infra/local/runtime.ts';
-import { BIN } from './cli-run.ts';
+import { type CliRun, sentinel } from './cli-run.ts';
 import { books, largeBooks } from './ingest-books.ts';
 
 /**
@@ -13,13 +12,6 @@ import { books, largeBooks } from './ingest-books.ts';
  * books of one clean ingest of it to compare with, and a way to run the CLI and read a data dir.
  */
 export const ROWS = { customers: 60, invoices: 600, payments: 2400 };
-
-export interface Child {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 export interface KillRig {
   /** The test's own temporary directory (the CLI runs in it). */
@@ -58,26 +50,8 @@ export function runCli(
   args: string[],
   env: Record<string, string> = {},
   killAfterMs?: number,
-): Promise<Child> {
-  return new Promise((ok) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, SENTINEL_TIME_ZONE: 'UTC', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => p.kill('SIGKILL'), killAfterMs);
-    p.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      ok({ code, signal, stdout, stderr });
-    });
-  });
+): Promise<CliRun> {
+  return sentinel(args, cwd, { env, killAfterMs });
 }
 
 /** The books of a data dir once nothing runs on it; no run is left marked open. */
