@@ -186,7 +186,10 @@ function basisNote(list: CustomerList): Html {
     b.assessed === 0
       ? 'No assessment is stored yet: rating, score and risk class are empty until an evaluation runs.'
       : `Rating, score and risk class are each customer's latest stored assessment (dated ${b.assessedFrom === b.assessedTo ? b.assessedFrom : `${b.assessedFrom} to ${b.assessedTo}`}); the customer's page computes them as of the date asked.`;
-  return html`${live}${stale}<p class="muted">${rated} Limit use is open less unapplied cash over the credit limit (approved transfers are counted on the customer's page). Read from the store at ${b.builtAt.replace('T', ' ').slice(0, 19)} UTC and kept until an ingest or an evaluation changes the data.</p>`;
+  const refreshing = b.refreshing
+    ? html`<p class="note" role="status">The store changed at ${b.refreshing.since.replace('T', ' ').slice(0, 19)} UTC (an upload or an evaluation) and is being read again, which took ${Math.round(b.refreshing.lastReadMs / 1000)} s last time: until then this list shows the figures read at ${b.builtAt.replace('T', ' ').slice(0, 19)} UTC. Reload to see the new ones; a customer's own page is always computed from the store as it is now.</p>`
+    : '';
+  return html`${refreshing}${live}${stale}<p class="muted">${rated} Limit use is open less unapplied cash over the credit limit (approved transfers are counted on the customer's page). Read from the store at ${b.builtAt.replace('T', ' ').slice(0, 19)} UTC and kept until an ingest or an evaluation changes the data.</p>`;
 }
 
 function headCell(
