@@ -418,8 +418,10 @@ describe('the customer page as a credit file', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${web.url}${PAGE}`);
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
-    for (const id of ['aging-chart', 'score-chart', 'limit-chart'])
+    for (const id of ['aging-chart', 'score-chart', 'limit-chart']) {
       expect(await page.locator(`svg#${id}`).isVisible()).toBe(true);
+      await page.locator(`svg#${id}`).screenshot({ path: `/tmp/creditfile-${id}-1280.png` });
+    }
     await page.screenshot({ path: '/tmp/creditfile-1280.png', fullPage: true });
     await ctx.close();
   }, 120_000);
