@@ -283,6 +283,15 @@ describe('the customer page as a credit file', () => {
     const history = table((await get(PAGE)).body, 'score-history');
     expect(history[0]).toEqual(['Month-end', 'Score', 'Rating', 'Risk class']);
     expect(history).toHaveLength(13);
+    /*
+     * As of 2025-06-30 (the shipped policy): A1 is the only invoice, paid 04-28 before its due date,
+     * nothing open. Mean and weighted days late 0 -> 10 + 10; share paid late 0 -> 8; max days
+     * past due 0 -> 12; overdue share 0 -> 8; exposure to sales 0 months -> 8; no financial
+     * statement: current, quick, debt ratio and Altman Z'' neutral 2 + 2 + 2 + 4; 2 months of
+     * history -> 0; the agency score is dated 2026-04-01, after the date: neutral 2; nothing owed,
+     * so cover is not computable: neutral 2; manufacturing is medium risk -> 2. 72 of 100: B, low.
+     */
+    expect(history[1]).toEqual(['2025-06-30', '72', 'B', 'low']);
     const march = history.find((x) => x[0] === '2026-03-31') as string[];
     // The same customer's page as of 2026-03-31 assesses it live: the history's row is that assessment.
     const then = (await get(`/customers/${ID}?asOf=2026-03-31`)).body;
@@ -413,6 +422,7 @@ describe('the customer page as a credit file', () => {
       const box = await chart.boundingBox();
       expect(box?.width ?? 0).toBeGreaterThan(200);
       expect(box?.width ?? 999).toBeLessThanOrEqual(360);
+      await chart.screenshot({ path: `/tmp/creditfile-${id}-360.png` });
     }
     await page.screenshot({ path: '/tmp/creditfile-360.png', fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
