@@ -408,6 +408,31 @@ describe('the customer page as a credit file', () => {
     ]);
   });
 
+  it('goes back only to a customer page or the alerts, never elsewhere', async () => {
+    // An alert no longer active is refused: the page links back to where the form came from.
+    const backOf = async (back: string) => {
+      const res = await fetch(`${web.url}/alerts/answer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams([
+          ['id', `${ID}/limitUse`],
+          ['back', back],
+          ['action', 'ack'],
+        ]).toString(),
+      });
+      expect(res.status).toBe(409);
+      return /<a href="([^"]*)">Back to the alerts<\/a>/.exec(await res.text())?.[1];
+    };
+    expect(await backOf(`/customers/${ID}?asOf=${ASOF}`)).toBe(`/customers/${ID}?asOf=${ASOF}`);
+    expect(await backOf(`/customers/${ID}?asOf=not-a-date`)).toBe(`/customers/${ID}`);
+    expect(await backOf('/customers/C%2F%2Fevil?asOf=2026-01-31')).toBe(
+      '/customers/C%2F%2Fevil?asOf=2026-01-31',
+    );
+    expect(await backOf('/customers/a/b')).toBe('/alerts');
+    expect(await backOf('//evil.example/customers/x')).toBe('/alerts');
+    expect(await backOf('https://evil.example/')).toBe('/alerts');
+  });
+
   it('fits a 360 px wide screen with the charts visible, and a 1280 px one', async () => {
     browser = await launchChromium();
     const ctx = await browser.newContext({ viewport: { width: 360, height: 740 } });

@@ -1,4 +1,4 @@
-import { daysBetween, type IsoDate } from '../../../functions/core/dates.ts';
+import { addMonths, daysBetween, type IsoDate } from '../../../functions/core/dates.ts';
 import { formatMinor, groupDigits } from '../../../functions/core/money.ts';
 import { AGING_BUCKETS, type AgingBucket } from '../../../functions/core/receivables.ts';
 import type { CoverLine, CreditFile } from '../../../functions/credit/assess.ts';
@@ -244,8 +244,7 @@ export function limitChart(steps: readonly LimitStep[], asOf: IsoDate, ccy: stri
   const dated = steps.filter((s) => s.on !== undefined && s.currency === ccy);
   const firstOn = dated[0]?.on;
   const lastOn = dated.at(-1)?.on;
-  const start =
-    firstOn !== undefined && firstOn < asOf ? firstOn : `${Number(asOf.slice(0, 4)) - 1}${asOf.slice(4)}`;
+  const start = firstOn !== undefined && firstOn < asOf ? firstOn : addMonths(asOf, -12);
   const end = lastOn !== undefined && lastOn > asOf ? lastOn : asOf;
   const span = Math.max(1, daysBetween(start, end));
   const x = (d: IsoDate) => f.left + (Math.max(0, daysBetween(start, d)) / span) * (f.width - f.left - 16);
