@@ -55,6 +55,7 @@ import type {
   StoredApplication,
   StoredRecord,
 } from '../ingest/ports.ts';
+import type { LimitChange } from '../reviews/ports.ts';
 import type { ReviewState } from '../reviews/review.ts';
 import { TABLE_SCHEMA } from './table-schema.ts';
 
@@ -685,6 +686,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     const alerts: Alert[] = [];
     let assessment: StoredAssessment | undefined;
     let review: ReviewState | undefined;
+    let profileSource: CustomerPartition['profileSource'];
+    const limitChanges: LimitChange[] = [];
     for await (const it of this.query({
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: custPk(customerId) } },
@@ -711,8 +714,16 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       else if (sk.startsWith(XFER)) transfers.push(strip<TransferCommitment>(it, META));
       else if (sk === 'ASSESSMENT') assessment = strip<StoredAssessment>(it, META);
       else if (sk === 'REVIEW') review = strip<ReviewState>(it, META);
-      else if (sk === 'PROFILE') customer = strip<Customer>(it, META);
-      else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
+      else if (sk === 'PROFILE') {
+        customer = strip<Customer>(it, META);
+        const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+        profileSource = {
+          runId: text(it.run),
+          limitSetBy: text(it.limitSetBy),
+          limitSetOn: text(it.limitSetOn),
+        };
+      } else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
+      else if (sk.startsWith('LIMIT#')) limitChanges.push(strip<LimitChange>(it, META));
     }
     return {
       books: { customer, invoices, payments, applications },
@@ -725,6 +736,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       alerts,
       assessment,
       review,
+      limitChanges,
+      profileSource,
     };
   }
 

@@ -8,6 +8,7 @@ import type {
   TransferCommitment,
 } from '../core/records.ts';
 import type { CustomerBooksRecord } from '../ingest/ports.ts';
+import type { LimitChange } from '../reviews/ports.ts';
 import type { ReviewState } from '../reviews/review.ts';
 import type { Alert, AlertDigest, Notification } from './alerts.ts';
 import type { ExplainedAssessment } from './assess.ts';
@@ -31,6 +32,20 @@ export interface CustomerPartition {
   readonly assessment?: StoredAssessment | undefined;
   /** Where the customer stands after its last periodic review (functions/reviews). */
   readonly review?: ReviewState | undefined;
+  /** The limits set on the customer's file (by a review, or an approved change), oldest first. */
+  readonly limitChanges?: readonly LimitChange[] | undefined;
+  /**
+   * Where the master data's credit limit came from: the ingest run that last wrote the master data
+   * and, when a review or an approval set the limit since, who and on which day (README "Periodic
+   * reviews": a later upload writes the ERP's limit again).
+   */
+  readonly profileSource?:
+    | {
+        readonly runId?: string | undefined;
+        readonly limitSetBy?: string | undefined;
+        readonly limitSetOn?: IsoDate | undefined;
+      }
+    | undefined;
 }
 
 /** What an evaluation stores for one customer. */

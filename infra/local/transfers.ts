@@ -306,6 +306,7 @@ export function consoleTransfers(t: LocalTransfers, dataDir: string): ConsoleTra
     mail: (page, size) => mailPage(dataDir, page, size),
     request: (input) => t.app.request(input),
     show: (transferId) => t.app.show(transferId),
+    ofCustomer: (customerId) => t.store.transfersOf(customerId),
     markPaid: (transferId, by, on) => t.app.markPaid(transferId, by, on),
     recall: (transferId, by) => t.app.recall(transferId, by),
     pendingApprovals: () => t.app.pendingApprovals(),

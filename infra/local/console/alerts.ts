@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { addDays, type IsoDate, parseDate } from '../../../functions/core/dates.ts';
+import { addDays, type IsoDate, isoDateOrNull, parseDate } from '../../../functions/core/dates.ts';
 import { grouped, type Page } from '../../../functions/core/paging.ts';
 import { type Alert, type AlertCommand, alertRef, applyCommand } from '../../../functions/credit/alerts.ts';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../../functions/credit/policy.ts';
@@ -325,8 +325,22 @@ export function doneNote(params: URLSearchParams): Html | '' {
   return html`<p class="done" role="status">${grouped(n)} alert${n === 1 ? '' : 's'} ${ANSWER_DONE[did as Answer]}.</p>`;
 }
 
-/** The list to go back to: a posted `back` if it is this list's address (filters re-read), else the list. */
+/**
+ * The page to go back to: a posted `back` if it is this list's address (filters re-read) or a
+ * customer's page (its date re-read: the customer page answers its alerts in place), else the list.
+ */
 export function backHref(raw: string | null): string {
+  if (raw?.startsWith('/customers/')) {
+    const u = new URL(raw, 'http://console.invalid');
+    const id = /^\/customers\/([^/]+)$/.exec(u.pathname)?.[1];
+    const asOf = isoDateOrNull(u.searchParams.get('asOf') ?? '');
+    if (id === undefined) return '/alerts';
+    try {
+      return asOf ? customerHref(decodeURIComponent(id), asOf) : `/customers/${id}`;
+    } catch {
+      return '/alerts';
+    }
+  }
   if (!raw?.startsWith('/alerts')) return '/alerts';
   const u = new URL(raw, 'http://console.invalid');
   if (u.pathname !== '/alerts') return '/alerts';

@@ -12,6 +12,7 @@ import {
 } from '../../../functions/credit/assess.ts';
 import { decisionFor, type LimitDecision } from '../../../functions/credit/decide.ts';
 import { asOfFile, creditFileOf } from '../../../functions/credit/evaluate.ts';
+import { creditHistory, monthEnds } from '../../../functions/credit/history.ts';
 import {
   type CustomerQuery,
   customersCsv,
@@ -25,9 +26,17 @@ import {
   type SortKey,
 } from '../../../functions/receivables/list.ts';
 import type { CustomerFile, CustomerList, ListOptions } from '../../../functions/receivables/queries.ts';
-import { activeAlertsTable, bySeverity, words } from './alerts.ts';
+import type { Review } from '../../../functions/reviews/review.ts';
+import { type AnswerForms, activeAlertsTable, bySeverity, words } from './alerts.ts';
+import { type CreditFileView, creditFileSection, limitStepsOf } from './credit-file.ts';
 import { type Html, html, kv } from './layout.ts';
-import { type ConsoleCredit, type ConsoleOptions, OPEN_SHOWN, SETTLED_SHOWN } from './options.ts';
+import {
+  type ConsoleCredit,
+  type ConsoleOptions,
+  type ConsoleTransfers,
+  OPEN_SHOWN,
+  SETTLED_SHOWN,
+} from './options.ts';
 import { choiceParam, hrefWith, pageParam, pagerHtml, shownHtml } from './paging.ts';
 import {
   amountCell,
@@ -496,6 +505,7 @@ ${other}
 ${credit ? creditSection(credit) : ''}
 <h2>Aging</h2>
 ${aging}
+${credit ? creditFileSection(credit.file) : ''}
 <h2>Open items (${open.length})</h2>
 ${openTable}
 <h2>Settled invoices (${settled.length})</h2>
@@ -518,9 +528,13 @@ export interface CreditView {
   readonly exposure: number;
   /** The approved transfers the exposure counts as of the date. */
   readonly transfers: readonly TransferCommitment[];
+  /** The rest of the credit file: history, limit changes, security, the customer's transfers. */
+  readonly file: CreditFileView;
+  /** The answer forms of the active alerts (they come back to this page), when the console acts. */
+  readonly answer?: AnswerForms | undefined;
 }
 
-export function creditSection({ assessment: a, alerts, exposure, transfers }: CreditView): Html {
+export function creditSection({ assessment: a, alerts, exposure, transfers, answer }: CreditView): Html {
   const ccy = a.currency;
   const l = a.limit;
   const got = a.factors.reduce((n, f) => n + f.points, 0);
@@ -562,7 +576,7 @@ ${a.factors.map(
   const active =
     alerts.length === 0
       ? html`<p class="muted">No active alerts for this customer.</p>`
-      : activeAlertsTable([...alerts].sort(bySeverity), new Map(), false);
+      : activeAlertsTable([...alerts].sort(bySeverity), new Map(), false, answer);
   return html`<h2>Credit assessment as of ${a.asOf}</h2>
 <p class="muted">Computed now from the books as they stood that day, under the policy in force; amounts in ${ccy}. Nothing is stored from the console.</p>
 <div class="cols">
@@ -575,20 +589,61 @@ ${factors}
 ${active}`;
 }
 
-export async function creditView(credit: ConsoleCredit, id: string, asOf: IsoDate): Promise<CreditView> {
-  const [part, policy] = await Promise.all([credit.store.loadCustomerPartition(id), credit.policy()]);
-  const file = asOfFile(creditFileOf(id, part), asOf);
+/** What the customer page reads beside the partition: its reviews, its transfers, the upload's date. */
+export interface CreditViewMore {
+  readonly reviews?: readonly Review[] | undefined;
+  /** Every transfer asked for the customer (the transfer store's `transfersOf`). */
+  readonly transfers?: ConsoleTransfers['ofCustomer'];
+  /** The day an ingest run ran (the master data's limit as uploaded is dated by its run). */
+  readonly runDate?: ((runId: string) => Promise<IsoDate | undefined>) | undefined;
+  readonly answer?: AnswerForms | undefined;
+}
+
+/**
+ * The customer's credit as of a date and its file over time, from one load of its partition: the
+ * assessment of the day and, in memory, the twelve month-ends before it (functions/credit/history.ts).
+ */
+export async function creditView(
+  credit: ConsoleCredit,
+  id: string,
+  asOf: IsoDate,
+  more: CreditViewMore = {},
+): Promise<CreditView> {
+  const [part, policy, asked] = await Promise.all([
+    credit.store.loadCustomerPartition(id),
+    credit.policy(),
+    more.transfers ? more.transfers(id) : undefined,
+  ]);
+  const whole = creditFileOf(id, part);
+  const file = asOfFile(whole, asOf);
   const assessed = assess(file, asOf, policy);
   const { figures, ...explained } = explainAssessment(assessed);
   const decision = decisionFor(file, assessed, part.alerts, policy);
   const transfers = (file.transfers ?? []).filter(
     (t) => t.currency === file.currency && transferCounts(t, asOf),
   );
+  const runId = part.profileSource?.runId;
+  const uploadedOn = runId && more.runDate ? await more.runDate(runId) : undefined;
+  const newestFirst = asked
+    ? [...asked].sort((a, b) => (a.requestedAt < b.requestedAt ? 1 : a.requestedAt > b.requestedAt ? -1 : 0))
+    : undefined;
   return {
     assessment: { ...explained, decision },
     alerts: part.alerts,
     exposure: figures.exposure,
     transfers,
+    answer: more.answer,
+    file: {
+      asOf,
+      currency: file.currency,
+      history: creditHistory(whole, monthEnds(asOf), policy),
+      ratings: policy.ratings,
+      limits: limitStepsOf(id, part, more.reviews ?? [], asked ?? [], uploadedOn),
+      file: whole,
+      cover: figures.cover,
+      scoreUsed: figures.externalScore,
+      transfers: newestFirst,
+    },
   };
 }
 

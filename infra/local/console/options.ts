@@ -61,6 +61,8 @@ export interface ConsoleTransfers {
   readonly mail: (page: number, size: number) => Promise<Page<OutboxMail>>;
   /** Validates, records and starts a transfer request (the console's form). */
   readonly request: (input: unknown) => Promise<RequestOutcome>;
+  /** Every transfer asked for a customer (the customer page's list), in any order. */
+  readonly ofCustomer?: ((customerId: string) => Promise<Transfer[]>) | undefined;
   /** A transfer and its approvals (the console's transfer page). */
   readonly show: (transferId: string) => Promise<{ transfer: Transfer; approvals: Approval[] } | undefined>;
   /** Finance marks an approved transfer paid (the transfer page's form). */

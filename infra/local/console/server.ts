@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { isoDateOrNull } from '../../../functions/core/dates.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
-import { ANSWER_PATH, alertsReply, answerForm } from './alerts.ts';
+import { ANSWER_PATH, alertsReply, answerForm, doneNote, operatorOf } from './alerts.ts';
 import { approvalsJson, approvalsPage, waitingApprovals } from './approvals.ts';
 import { creditView, customerPage, customersCsvReply, customersReply } from './customers.ts';
 import { CSP, html } from './layout.ts';
@@ -25,6 +25,7 @@ import { runPage, runsHref, runsPage } from './runs.ts';
 import {
   asOfParam,
   CONTENT_TYPES,
+  customerHref,
   HttpProblem,
   htmlReply,
   jsonReply,
@@ -162,10 +163,22 @@ export async function route(
   if (a === 'customers.csv' && b === undefined && !api) return customersCsvReply(opts, params);
   if (a === 'customers' && b !== undefined) {
     const asOf = asOfParam(params, opts.today);
-    const file = await q.customer(b, asOf);
+    const [file, reviews] = await Promise.all([
+      q.customer(b, asOf),
+      opts.reviews ? opts.reviews.customer(b) : undefined,
+    ]);
     if (!file) return problem(404, `There is no customer "${b}" on file.`, api);
-    const credit = opts.credit ? await creditView(opts.credit, b, asOf) : undefined;
-    const reviews = opts.reviews ? await opts.reviews.customer(b) : undefined;
+    const credit = opts.credit
+      ? await creditView(opts.credit, b, asOf, {
+          reviews: reviews?.reviews,
+          transfers: opts.transfers?.ofCustomer,
+          runDate: async (runId) => (await q.run(runId))?.run.startedAt.slice(0, 10),
+          // The answer forms come back here (alerts.ts `backHref`).
+          answer: api
+            ? undefined
+            : { back: customerHref(b, asOf), actor: operatorOf(opts), today: opts.today() },
+        })
+      : undefined;
     // Amounts as the API gives them everywhere: plain decimals beside their currency (README "Money in the API").
     if (api)
       return jsonReply(
@@ -187,7 +200,7 @@ export async function route(
           ...(reviews ? { review: { state: reviews.state, recent: reviews.reviews } } : {}),
         }),
       );
-    const body = customerPage(file, b, asOf, credit);
+    const body = html`${doneNote(params)}${customerPage(file, b, asOf, credit)}`;
     return htmlReply(
       200,
       file.customer?.name ?? b,
