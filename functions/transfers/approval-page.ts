@@ -3,6 +3,7 @@ import { humanize, label } from '../alerts/format.ts';
 import { minorDigits } from '../core/currencies.ts';
 import { CANONICAL_NUMBER_STYLE, formatMoney, parseMinorUnits } from '../core/money.ts';
 import type { ApprovalPageView } from './app.ts';
+import { keyEvidence } from './evidence.ts';
 import type { GateCheck } from './gate.ts';
 import type { Transfer } from './ports.ts';
 
@@ -196,6 +197,8 @@ function customerSection(v: Extract<ApprovalPageView, { ok: true }>): string {
       ['Exposure', `<strong>${m(e.exposure)}</strong>`],
       ['Credit limit', e.creditLimit === undefined ? 'none on file' : m(e.creditLimit)],
       ['Headroom', e.headroom === undefined ? 'none (no credit limit)' : m(e.headroom)],
+      // The same figure the approval email and Slack message carry (evidence.ts).
+      ['Headroom after this transfer', escapeHtml(keyEvidence(t).figures?.headroomAfter ?? 'not worked out')],
       [
         'Unapplied cash',
         e.unappliedCash === undefined
