@@ -638,7 +638,7 @@ export function approvalEmail(n: ApprovalNotice): Email {
     '<!doctype html>',
     '<html lang="en">',
     `<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(subject)}</title></head>`,
-    '<body style="margin:0;padding:16px;background:#ffffff;color:#1d2430;font:14px/1.45 Arial,Helvetica,sans-serif;word-wrap:break-word;overflow-wrap:anywhere">',
+    '<body style="margin:0;padding:16px;background:#ffffff;color:#1d2430;font:14px/1.45 Arial,Helvetica,sans-serif;word-wrap:break-word;overflow-wrap:break-word">',
     `<p style="${P}">${greeting.html}</p>`,
     ...intro.map((x) => `<p style="${P}">${x.html}</p>`),
     ...(key ? [keyHtml(key)] : []),
