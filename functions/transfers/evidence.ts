@@ -54,6 +54,32 @@ export interface KeyEvidence {
   readonly decisions?: readonly DecisionSeen[] | undefined;
 }
 
+/**
+ * An amount the gate stored as `formatMinor`'s plain decimal ("353760.34", or "353760.34 GBP"
+ * with its currency) written by `formatMoney` ("353,760.34 GBP"); anything else as it is.
+ */
+export function storedMoney(value: string | number, currency: string): string {
+  const m = /^(-?\d+(?:\.\d+)?)(?: ([A-Z]{3}))?$/.exec(String(value).trim());
+  if (!m) return String(value);
+  const ccy = m[2] ?? currency;
+  const minor = parseMinorUnits(m[1] as string, minorDigits(ccy) ?? 2, CANONICAL_NUMBER_STYLE);
+  return minor.ok ? formatMoney(minor.value, ccy) : String(value);
+}
+
+/** The gate's figures that are amounts (the rest are counts, days, names, ratings). */
+export const MONEY_FIGURES: ReadonlySet<string> = new Set([
+  'amount',
+  'median',
+  'overdueAmount',
+  'creditLimit',
+  'exposure',
+  'headroom',
+  'unappliedCash',
+  'handedBack',
+  'left',
+  'pending',
+]);
+
 /** The open alerts a message names one by one; the page and the full evidence list every one. */
 export const TOP_ALERTS = 5;
 

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { humanize, label, truncate } from '../alerts/format.ts';
 import { escapeMrkdwn } from '../alerts/slack.ts';
 import { formatDecimalMoney, formatMoney } from '../core/money.ts';
-import { alertCounts, decisionWords, type KeyEvidence, keyEvidence } from './evidence.ts';
+import {
+  alertCounts,
+  decisionWords,
+  type KeyEvidence,
+  keyEvidence,
+  MONEY_FIGURES,
+  storedMoney,
+} from './evidence.ts';
 import type { BatchTable, GateExposure } from './gate.ts';
 import type { ApprovalNotice, Transfer } from './ports.ts';
 
@@ -177,7 +184,13 @@ function evidenceOf(t: Transfer): Evidence {
       name: label(c.check),
       flag: c.flag === undefined ? undefined : humanize(c.flag),
       summary: c.summary,
-      figures: Object.entries(c.figures).map(([k, v]) => [label(k), String(v)] as const),
+      // Amounts as the approval page writes them ("32,000.00 EUR"); the currency is in each.
+      figures: Object.entries(c.figures)
+        .filter(([k]) => k !== 'currency')
+        .map(([k, v]) => {
+          const ccy = typeof c.figures.currency === 'string' ? c.figures.currency : r.currency;
+          return [label(k), MONEY_FIGURES.has(k) ? storedMoney(v, ccy) : String(v)] as const;
+        }),
     })),
     exposure: g.exposure && exposureOf(g.exposure),
     rating:
@@ -348,15 +361,23 @@ function renderEvidenceHtml(t: Transfer, inline: boolean): string {
     out.push(
       title('Risk gate', `as of ${g.asOf}`),
       p(`Flags: ${g.flags.length > 0 ? g.flags.map((f) => badge(f, true)).join(' ') : badge('none', false)}`),
-      table(
-        ['Check', 'Result', 'Finding', 'Figures'],
-        g.checks.map((c) => [
-          escapeHtml(c.name),
-          c.flag === undefined ? badge('passed', false) : badge(`flagged: ${c.flag}`, true),
-          escapeHtml(c.summary),
-          c.figures.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`).join('<br>'),
-        ]),
-      ),
+      // An email lists the checks, one under the other: a four-column table does not fit a phone.
+      inline
+        ? `<ul style="margin:4px 0 8px;padding-left:20px">${g.checks
+            .map(
+              (c) =>
+                `<li style="margin:4px 0">${c.flag === undefined ? badge('passed', false) : badge(`flagged: ${c.flag}`, true)} <strong>${escapeHtml(c.name)}</strong>: ${escapeHtml(c.summary)}${c.figures.length > 0 ? `<br><span style="color:#5d6675">${c.figures.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`).join('; ')}</span>` : ''}</li>`,
+            )
+            .join('')}</ul>`
+        : table(
+            ['Check', 'Result', 'Finding', 'Figures'],
+            g.checks.map((c) => [
+              escapeHtml(c.name),
+              c.flag === undefined ? badge('passed', false) : badge(`flagged: ${c.flag}`, true),
+              escapeHtml(c.summary),
+              c.figures.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`).join('<br>'),
+            ]),
+          ),
     );
     if (g.batch) {
       const b = g.batch;
@@ -374,11 +395,18 @@ function renderEvidenceHtml(t: Transfer, inline: boolean): string {
       out.push(
         title('Exposure and aging', `in ${g.exposure.currency}`),
         dl(g.exposure.rows),
-        table(
-          g.exposure.aging.map(([k]) => k),
-          [g.exposure.aging.map(([, v]) => escapeHtml(v))],
-          g.exposure.aging.map((_, i) => i),
-        ),
+        // In an email one row per bucket: seven columns do not fit a phone.
+        inline
+          ? table(
+              ['Age', 'Open amount'],
+              g.exposure.aging.map(([k, v]) => [escapeHtml(k), escapeHtml(v)]),
+              [1],
+            )
+          : table(
+              g.exposure.aging.map(([k]) => k),
+              [g.exposure.aging.map(([, v]) => escapeHtml(v))],
+              g.exposure.aging.map((_, i) => i),
+            ),
       );
     out.push(title('Rating'), p(escapeHtml(g.rating)));
     if (g.reasons.length > 0)
@@ -483,9 +511,15 @@ function keyHtml(k: KeyEvidence): string {
   const out = [
     `<div class="key-evidence" style="margin:12px 0;padding:10px 12px;border:1px solid #e2e5ea;border-radius:6px;background:#f8f9fb">`,
     `<p style="margin:0 0 6px"><strong>What you decide on</strong></p>`,
-    ...keyPairs(k).map(([l, v]) =>
-      row(l, strong.has(l) ? `<strong>${escapeHtml(v)}</strong>` : escapeHtml(v)),
-    ),
+    ...keyPairs(k).map(([l, v]) => {
+      // The figure in bold, how it was worked out (in brackets) not.
+      const cut = v.indexOf(' (');
+      const [head, tail] = cut > 0 ? [v.slice(0, cut), v.slice(cut)] : [v, ''];
+      return row(
+        l,
+        strong.has(l) ? `<strong>${escapeHtml(head)}</strong>${escapeHtml(tail)}` : escapeHtml(v),
+      );
+    }),
   ];
   const a = k.alerts;
   if (a) {
