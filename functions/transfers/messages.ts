@@ -485,8 +485,8 @@ const decisionLine = (d: NonNullable<KeyEvidence['decisions']>[number]) =>
   `${decisionWords(d, when)}: ${d.comment ? `"${one(d.comment)}"` : 'no comment'}`;
 
 /** The key facts as text lines, under their own heading, before the link. */
-function keyText(k: KeyEvidence): string[] {
-  const out = ['WHAT YOU DECIDE ON', ...keyPairs(k).map(([l, v]) => `  ${l}: ${one(v)}`)];
+function keyText(k: KeyEvidence, heading: string): string[] {
+  const out = [heading.toUpperCase(), ...keyPairs(k).map(([l, v]) => `  ${l}: ${one(v)}`)];
   const a = k.alerts;
   if (a) {
     out.push(`  Open alerts: ${alertCounts(a)}`);
@@ -504,13 +504,13 @@ function keyText(k: KeyEvidence): string[] {
  * The key facts as HTML with inline styles: one "label: value" paragraph each, which wraps on any
  * screen (a two-column list or table would not fit a phone with a long name in it).
  */
-function keyHtml(k: KeyEvidence): string {
+function keyHtml(k: KeyEvidence, heading: string): string {
   const row = (label: string, valueHtml: string) =>
     `<p style="margin:3px 0"><span style="color:#5d6675">${escapeHtml(label)}:</span> ${valueHtml}</p>`;
   const strong = new Set(['Customer', 'Amount', 'Headroom after this transfer', 'Unapplied cash']);
   const out = [
     `<div class="key-evidence" style="margin:12px 0;padding:10px 12px;border:1px solid #e2e5ea;border-radius:6px;background:#f8f9fb">`,
-    `<p style="margin:0 0 6px"><strong>What you decide on</strong></p>`,
+    `<p style="margin:0 0 6px"><strong>${escapeHtml(heading)}</strong></p>`,
     ...keyPairs(k).map(([l, v]) => {
       // The figure in bold, how it was worked out (in brackets) not.
       const cut = v.indexOf(' (');
@@ -655,12 +655,14 @@ export function approvalEmail(n: ApprovalNotice): Email {
   const greeting = para(`Hello ${one(n.to.name)},`);
   // What the approver needs to decide, before the link (an outcome tells the requester only).
   const key = n.kind === 'outcome' ? undefined : keyEvidence(t, n.context);
+  // An escalation goes to someone above the level, who does not decide it.
+  const heading = n.kind === 'escalate' ? 'What the approvers decide on' : 'What you decide on';
 
   const text = [
     greeting.text,
     '',
     ...intro.map((x) => x.text),
-    ...(key ? ['', ...keyText(key)] : []),
+    ...(key ? ['', ...keyText(key, heading)] : []),
     ...(link ? ['', `Review and decide: ${link.url}`, ...link.after.map((x) => x.text)] : []),
     '',
     '---- Evidence ----',
@@ -675,7 +677,7 @@ export function approvalEmail(n: ApprovalNotice): Email {
     '<body style="margin:0;padding:16px;background:#ffffff;color:#1d2430;font:14px/1.45 Arial,Helvetica,sans-serif;word-wrap:break-word;overflow-wrap:break-word">',
     `<p style="${P}">${greeting.html}</p>`,
     ...intro.map((x) => `<p style="${P}">${x.html}</p>`),
-    ...(key ? [keyHtml(key)] : []),
+    ...(key ? [keyHtml(key, heading)] : []),
     ...(link
       ? [
           `<p style="margin:16px 0"><a href="${escapeHtml(link.url)}" style="${BUTTON}">Review and decide</a></p>`,

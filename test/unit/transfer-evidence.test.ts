@@ -172,6 +172,25 @@ describe('the email and Slack message carry it before the link', () => {
     expect(m.html.indexOf('What you decide on')).toBeLessThan(m.html.indexOf('>Review and decide</a>'));
   });
 
+  it('an escalation names them for the approvers, who decide; an outcome carries none', () => {
+    const esc = approvalEmail({
+      kind: 'escalate',
+      transfer,
+      to: approve.to,
+      level: approve.level,
+      waitingOn: ['Gus'],
+      context,
+    });
+    expect(esc.text).toContain('WHAT THE APPROVERS DECIDE ON\n  Customer: Acme GmbH (C1)\n');
+    expect(esc.text).not.toContain('WHAT YOU DECIDE ON');
+    const out = approvalEmail({
+      kind: 'outcome',
+      transfer: { ...transfer, status: 'approved' },
+      to: approve.to,
+    });
+    expect(out.text).not.toMatch(/DECIDE ON/);
+  });
+
   it('Slack: within Block Kit limits, the decision and alerts before the buttons', () => {
     const msg = approvalSlackMessage(approve);
     const blocks = msg.blocks as { type: string; text?: { text: string }; fields?: { text: string }[] }[];
