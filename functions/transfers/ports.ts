@@ -318,6 +318,32 @@ export interface Recipient {
   readonly slackId?: string | undefined;
 }
 
+/** A decision already taken on a transfer, as the approval page and the approval notices list it. */
+export interface DecisionSeen {
+  readonly level: number;
+  /** The approver's name (the approval policy's), and whom they stood in for. */
+  readonly by: string;
+  readonly onBehalfOf?: string | undefined;
+  readonly decision: Decision;
+  readonly at: string;
+  readonly comment?: string | undefined;
+  readonly via?: 'email' | 'slack' | undefined;
+}
+
+/**
+ * What an approver reads beside the transfer and its gate report, read once from the store for
+ * the approval page and the notices alike (`TransferApp.approverContext`): the customer's name as
+ * its master data has it now, the requester's name, and the decisions taken so far.
+ */
+export interface ApproverContext {
+  /** Undefined name: no master data on file (or a review's batch, which names no one customer). */
+  readonly customer: { readonly id: string; readonly name?: string | undefined };
+  /** The requester's name (the approval policy's). */
+  readonly requester: string;
+  /** Every decision on the transfer (but the reader's own, on a page), by level then time. */
+  readonly decisions: readonly DecisionSeen[];
+}
+
 /**
  * What the transfer workflow tells people. `approve` and `remind` carry the approver's signed
  * link; `escalate` tells someone above that a level is still unanswered (no link); `outcome` tells
@@ -337,6 +363,8 @@ export type ApprovalNotice =
       readonly reminder: number;
       /** ISO instant the link stops working. */
       readonly expiresAt: string;
+      /** The customer's name and the decisions so far, shown before the link (absent: not read). */
+      readonly context?: ApproverContext | undefined;
     }
   | {
       readonly kind: 'escalate';
@@ -345,6 +373,7 @@ export type ApprovalNotice =
       readonly level: NoticeLevel;
       /** Who has not answered. */
       readonly waitingOn: readonly string[];
+      readonly context?: ApproverContext | undefined;
     }
   | {
       readonly kind: 'outcome';
