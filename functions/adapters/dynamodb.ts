@@ -1097,7 +1097,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
   /**
    * The active alerts (open, acknowledged, snoozed) most severe first, then by customer and rule;
    * or the resolved ones, newest first. A filter narrows either (a severity of the active ones is
-   * a range of their keys; everything else a FilterExpression).
+   * a range of their keys; everything else, rule and customer too, a FilterExpression).
    */
   private alertList(which: AlertList, f: AlertFilter = {}): ListSpec {
     const filters: string[] = [];
@@ -1107,6 +1107,16 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       filters.push('#fst = :fst');
       names['#fst'] = 'status';
       values[':fst'] = { S: f.status };
+    }
+    if (f.rule !== undefined) {
+      filters.push('#frule = :frule');
+      names['#frule'] = 'rule';
+      values[':frule'] = { S: f.rule };
+    }
+    if (f.customerId !== undefined) {
+      filters.push('#fcust = :fcust');
+      names['#fcust'] = 'customerId';
+      values[':fcust'] = { S: f.customerId };
     }
     if (f.severity !== undefined && which === 'resolved') {
       filters.push('#fsev = :fsev');

@@ -42,6 +42,8 @@ export interface ConsoleCredit {
     DynamoStore,
     | 'alertsPage'
     | 'activeAlertCounts'
+    | 'listAlerts'
+    | 'countAlerts'
     | 'loadCustomerPartition'
     | 'getCustomers'
     | 'listCustomerIds'

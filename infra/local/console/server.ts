@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { isoDateOrNull } from '../../../functions/core/dates.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
-import { ANSWER_PATH, alertsReply, answerForm } from './alerts.ts';
+import { ANSWER_PATH, alertsCsvReply, alertsReply, answerForm } from './alerts.ts';
 import { approvalsJson, approvalsPage, waitingApprovals } from './approvals.ts';
 import { creditView, customerPage, customersCsvReply, customersReply } from './customers.ts';
 import { CSP, html } from './layout.ts';
@@ -194,6 +194,11 @@ export async function route(
       reviews ? html`${body}${customerReviewSection(reviews)}` : body,
       'customers',
     );
+  }
+  if (a === 'alerts.csv' && b === undefined && !api) {
+    if (!opts.credit)
+      return problem(404, 'Alerts are not available: this console runs without the credit store.', api);
+    return alertsCsvReply(opts.credit, params);
   }
   if (a === 'alerts' && b === undefined) {
     if (!opts.credit)
