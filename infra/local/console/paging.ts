@@ -163,9 +163,10 @@ export function selectHtml(
   label: string,
   choices: readonly (string | readonly [string, string])[],
   value: string | undefined,
+  id = name,
 ): Html {
   const pairs = choices.map((c) => (typeof c === 'string' ? ([c, c] as const) : c));
-  return html`<label for="${name}">${label}</label> <select id="${name}" name="${name}">${option('', 'any', !value)}${pairs.map(([v, l]) => option(v, l, value === v))}</select>`;
+  return html`<label for="${id}">${label}</label> <select id="${id}" name="${name}">${option('', 'any', !value)}${pairs.map(([v, l]) => option(v, l, value === v))}</select>`;
 }
 
 /** The sort's two selects (column and direction), for a list's filter form. */
@@ -173,9 +174,10 @@ export function sortSelects<K extends string>(
   labels: Readonly<Record<K, string>>,
   asked: SortAsked<K>,
   defaultLabel: string,
+  id = 'sort',
 ): Html {
   const keys = Object.keys(labels) as K[];
-  return html`<label for="sort">Sort by</label> <select id="sort" name="sort">${option('', defaultLabel, !asked.sort)}${keys.map((k) => option(k, labels[k], asked.sort === k))}</select>
+  return html`<label for="${id}">Sort by</label> <select id="${id}" name="sort">${option('', defaultLabel, !asked.sort)}${keys.map((k) => option(k, labels[k], asked.sort === k))}</select>
 <select name="dir" aria-label="direction">${option('asc', 'ascending', asked.dir !== 'desc')}${option('desc', 'descending', asked.dir === 'desc')}</select>`;
 }
 

@@ -42,6 +42,7 @@ import {
   requestTransfer,
   standingOf,
   transferPage,
+  transfersCsvReply,
   transfersReply,
 } from './transfers.ts';
 
@@ -211,6 +212,10 @@ export async function route(
     const list = await waitingApprovals(opts, opts.transfers);
     if (api) return jsonReply(200, approvalsJson(list));
     return htmlReply(200, 'Approvals', approvalsPage(list, new Date()), 'approvals');
+  }
+  if (a === 'transfers.csv' && b === undefined && !api) {
+    if (!opts.transfers) return problem(404, 'Transfers are not available in this console.', api);
+    return transfersCsvReply(opts, opts.transfers, params);
   }
   if (a === 'transfers' && !api) {
     if (!opts.transfers) return problem(404, 'Transfers are not available in this console.', api);
