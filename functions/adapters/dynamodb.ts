@@ -52,6 +52,7 @@ import type {
   OpenRun,
   Provenance,
   RejectRecord,
+  RunFilter,
   StoredApplication,
   StoredRecord,
 } from '../ingest/ports.ts';
@@ -1242,16 +1243,36 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     descending: true,
   };
 
+  /** The runs' list narrowed by a kind and by whether rows were rejected (a FilterExpression: still paged and counted by the store). */
+  private static runList(f: RunFilter = {}): ListSpec {
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    if (f.kind !== undefined) {
+      filters.push('contains(#fkinds, :fkind)');
+      names['#fkinds'] = 'kinds';
+      values[':fkind'] = { S: f.kind };
+    }
+    if (f.rejects !== undefined) {
+      filters.push(f.rejects ? '#frej > :fzero' : '#frej = :fzero');
+      names['#frej'] = 'rejected';
+      values[':fzero'] = { N: '0' };
+    }
+    return filters.length === 0
+      ? DynamoStore.RUNS
+      : { ...DynamoStore.RUNS, filter: { expression: filters.join(' AND '), names, values } };
+  }
+
   /** The ingest runs, newest first: every one, or the newest `limit` when the caller says how many. */
-  async listRuns(limit?: number): Promise<IngestRun[]> {
-    const spec = DynamoStore.RUNS;
+  async listRuns(limit?: number, filter?: RunFilter): Promise<IngestRun[]> {
+    const spec = DynamoStore.runList(filter);
     const items = limit === undefined ? await this.allOf(spec) : await this.firstOf(spec, limit);
     return items.map((it) => strip<IngestRun>(it, META));
   }
 
-  /** A page of the ingest runs, newest first, with how many there are. */
-  async runsPage(req: PageRequest): Promise<Page<IngestRun>> {
-    const p = await this.pageOf(DynamoStore.RUNS, req);
+  /** A page of the ingest runs (those `filter` selects), newest first, with how many there are. */
+  async runsPage(req: PageRequest, filter?: RunFilter): Promise<Page<IngestRun>> {
+    const p = await this.pageOf(DynamoStore.runList(filter), req);
     return { ...p, items: p.items.map((it) => strip<IngestRun>(it, META)) };
   }
 

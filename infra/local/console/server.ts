@@ -21,14 +21,13 @@ import {
   reviewsPage,
   runReview,
 } from './reviews.ts';
-import { runPage, runsHref, runsPage } from './runs.ts';
+import { runPage, runsCsvReply, runsJson, runsPage, runsQuery, runsView } from './runs.ts';
 import {
   asOfParam,
   CONTENT_TYPES,
   HttpProblem,
   htmlReply,
   jsonReply,
-  limitParam,
   problem,
   type Reply,
   readBody,
@@ -252,12 +251,11 @@ export async function route(
     if (api) return jsonReply(200, summary);
     return htmlReply(200, 'Ops', opsPage(summary), 'ops');
   }
+  if (a === 'runs.csv' && b === undefined && !api) return runsCsvReply(q, params);
   if (a === 'runs' && b === undefined) {
-    const limit = limitParam(params);
-    const page = await q.runsPage({ size: limit, after: afterParam(params) });
-    if (api)
-      return jsonReply(200, { runs: page.items, paging: pagingJson(page, (a) => runsHref(limit, a, true)) });
-    return htmlReply(200, 'Ingest runs', runsPage(page, limit), 'runs');
+    const v = await runsView(q, runsQuery(params));
+    if (api) return jsonReply(200, runsJson(v));
+    return htmlReply(200, 'Ingest runs', runsPage(v), 'runs');
   }
   if (a === 'runs' && b !== undefined) {
     const found = await q.run(b);
