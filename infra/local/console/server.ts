@@ -12,14 +12,17 @@ import type { ConsoleOptions, RunningConsole } from './options.ts';
 import { afterParam, hrefWith, pageParam, pagingJson } from './paging.ts';
 import {
   customerReviewSection,
-  REVIEWS_PAGE,
   RUNS_PAGE,
-  reviewHref,
   reviewPreviewPage,
   reviewReport,
   reviewRunPage,
   reviewsPage,
   runReview,
+  runReviewsCsvReply,
+  runReviewsHref,
+  runReviewsParams,
+  runReviewsQuery,
+  runReviewsView,
 } from './reviews.ts';
 import { runPage, runsCsvReply, runsJson, runsPage, runsQuery, runsView } from './runs.ts';
 import {
@@ -107,6 +110,10 @@ export async function route(
   const api = segs[0] === 'api';
   const p = api ? segs.slice(1) : segs;
   const [a, b, ...rest] = p;
+  if (a === 'reviews' && b !== undefined && rest[0] === 'reviews.csv' && rest.length === 1 && !api) {
+    if (!opts.reviews) return problem(404, 'Reviews are not available in this console.', api);
+    return runReviewsCsvReply(opts.reviews, b, params);
+  }
   if (a === 'reviews' && b !== undefined && rest.length === 1 && !api)
     return reviewReport(opts, b, rest[0] as string);
   if (rest.length > 0) return problem(404, 'There is no page at this address.', api);
@@ -135,24 +142,16 @@ export async function route(
       if (api) return jsonReply(200, preview);
       return htmlReply(200, `Preview ${asOf}`, reviewPreviewPage(preview), 'reviews');
     }
-    const attention = params.get('attention') === '1';
-    const found = await opts.reviews.show(b, { size: REVIEWS_PAGE, after }, { attention });
-    if (!found) return problem(404, `There is no review run "${b}".`, api);
-    if (api) {
-      const href = (a: string | undefined) =>
-        hrefWith(`/api${reviewHref(b)}`, { attention: attention ? '1' : undefined, after: a });
+    const v = await runReviewsView(opts.reviews, b, runReviewsQuery(params));
+    if (!v) return problem(404, `There is no review run "${b}".`, api);
+    if (api)
       return jsonReply(200, {
-        run: found.run,
-        reviews: found.reviews.items,
-        paging: pagingJson(found.reviews, href),
+        run: v.run,
+        reviews: v.page.items,
+        paging: pagingJson(v.page, (t) => runReviewsHref(b, v.q, true)(t, v.inMemory)),
+        query: Object.fromEntries(Object.entries(runReviewsParams(v.q)).filter(([, x]) => x !== undefined)),
       });
-    }
-    return htmlReply(
-      200,
-      `Review ${found.run.asOf}`,
-      reviewRunPage(found.run, found.reviews, attention),
-      'reviews',
-    );
+    return htmlReply(200, `Review ${v.run.asOf}`, reviewRunPage(v), 'reviews');
   }
 
   if (!api && p.length === 1 && a === 'healthz') return { status: 200, type: 'text', body: 'ok' };
