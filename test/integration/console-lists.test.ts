@@ -7,13 +7,18 @@ import type { Alert } from '../../functions/credit/alerts.ts';
 import type { RuleName, Severity } from '../../functions/credit/policy.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
+import type { ReviewRun } from '../../functions/reviews/ports.ts';
+import type { Review } from '../../functions/reviews/review.ts';
+import { limitApprovals } from '../../functions/transfers/app.ts';
 import type { Transfer, TransferStatus } from '../../functions/transfers/ports.ts';
 import type { TransferType } from '../../functions/transfers/request.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
+import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/reviews.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import type { LocalTransfers } from '../../infra/local/transfers.ts';
 import { memoryUpload } from './helpers.ts';
 import { decode, rows } from './pages.ts';
+import { reviewTestPolicy } from './review-book.ts';
 import { launchChromium, startTransfersConsole } from './transfers-console.ts';
 
 /**
@@ -130,6 +135,73 @@ let dir: string;
 let transfers: LocalTransfers;
 let web: RunningConsole;
 let browser: Browser | undefined;
+let reviews: LocalReviewsRuntime;
+
+const RUN_ID = 'review-lists-1';
+const REVIEW_POLICY = reviewTestPolicy('console-lists-test');
+
+/** A done review of the run: outcome, limits (minor units of EUR, or USD for C-EVIL), rating and score. */
+function reviewOf(customerId: string, name: string, o: Partial<Review>): Review {
+  return {
+    reviewId: `${RUN_ID}/${customerId}`,
+    runId: RUN_ID,
+    customerId,
+    name,
+    asOf: '2026-03-31',
+    reviewedAt: '2026-03-31T06:00:00.000Z',
+    policyId: 'console-lists-test',
+    due: 'cadence',
+    status: 'done',
+    currency: customerId === 'C-EVIL' ? 'USD' : 'EUR',
+    ...o,
+  } as Review;
+}
+
+const REVIEWS: Review[] = [
+  reviewOf('C-ALPHA', 'Alpha Metals', {
+    outcome: 'cut',
+    rating: 'B',
+    score: 55,
+    currentLimit: 1_000_000,
+    limitAfter: 800_000,
+    attention: true,
+  }),
+  reviewOf('C-BETA', 'Beta Foods', {
+    outcome: 'keep',
+    rating: 'A',
+    score: 80,
+    currentLimit: 500_000,
+    limitAfter: 500_000,
+  }),
+  reviewOf('C-EVIL', EVIL_NAME, {
+    outcome: 'approval',
+    rating: 'C',
+    score: 30,
+    currentLimit: 2_000_000,
+    limitAfter: 2_000_000,
+    attention: true,
+  }),
+  reviewOf('C-GAMMA', 'Gamma Tools', {
+    outcome: 'raise',
+    rating: 'A',
+    score: 85,
+    currentLimit: 800_000,
+    limitAfter: 1_200_000,
+  }),
+];
+
+/** Loads a file under its own name (rejected rows allowed): an ingest run to list. */
+async function loadAs(kind: Kind, fileName: string, csv: string): Promise<void> {
+  await ingest(
+    {
+      store: env.store,
+      notifier: { customersChanged: async () => {} },
+      clock: { now: () => new Date() },
+      timeZone: 'UTC',
+    },
+    { ...memoryUpload(kind, csv), fileName, objectRef: `test://${fileName}` },
+  );
+}
 
 async function load(kind: Kind, csv: string): Promise<void> {
   const r = await ingest(
@@ -212,7 +284,51 @@ beforeAll(async () => {
   for (const a of [...ALERTS, ...fillers])
     byCustomer.set(a.customerId, [...(byCustomer.get(a.customerId) ?? []), a]);
   await env.store.saveEvaluation([...byCustomer].map(([customerId, alerts]) => ({ customerId, alerts })));
-  ({ transfers, web } = await startTransfersConsole(env, dir));
+  // Two more ingest runs: March's invoices (one row rejected) and payments, each a file of its own.
+  await loadAs(
+    'invoices',
+    'invoices/march-invoices.csv',
+    [
+      'invoice_id,customer_id,issue_date,due_date,amount,currency',
+      'I-1,C-ALPHA,2026-01-01,2026-01-31,6000.00,EUR',
+      'I-2,C-BETA,2026-02-01,2026-03-03,1200.00,EUR',
+      'I-3,C-GAMMA,2026-02-10,not-a-date,500.00,EUR',
+    ].join('\n'),
+  );
+  await loadAs(
+    'payments',
+    'payments/april-payments.csv',
+    [
+      'payment_id,customer_id,received_date,amount,currency,invoice_id',
+      'P-1,C-BETA,2026-03-20,100.00,EUR,I-2',
+    ].join('\n'),
+  );
+  ({ transfers, web } = await startTransfersConsole(env, dir, {
+    creditPolicy: REVIEW_POLICY,
+    more: (t) => {
+      reviews = localReviewsRuntime({
+        client: env.store.client,
+        tableName: env.store.tableName,
+        dataDir: dir,
+        policy: async () => REVIEW_POLICY,
+        approvals: limitApprovals(t.app),
+        timeZone: 'UTC',
+      });
+      return { reviews: reviews.console };
+    },
+  }));
+  await reviews.store.createRun({
+    runId: RUN_ID,
+    asOf: '2026-03-31',
+    policyId: 'console-lists-test',
+    trigger: 'manual',
+    startedAt: '2026-03-31T06:00:00.000Z',
+    status: 'done',
+    selected: REVIEWS.length,
+    manifest: { key: 'none', count: REVIEWS.length },
+    finishedAt: '2026-03-31T06:01:00.000Z',
+  } as unknown as ReviewRun);
+  await reviews.store.completeBatch({ reviews: REVIEWS, states: [], limitChanges: [] });
   const expired = Array.from({ length: EXPIRED }, (_, i) =>
     transferOf(
       `TR-X${String(i).padStart(3, '0')}`,
@@ -419,6 +535,81 @@ describe('transfers list', () => {
     expect(one.transfer.request.amount).toBe('1500.00');
     const bad = await fetch(`${web.url}/api/transfers?status=lost`);
     expect(bad.status).toBe(400);
+  }, 60_000);
+});
+
+describe('ingest runs list', () => {
+  /** The runs table's rows as file names. */
+  const files = (page: string) => tableRows(page).map((r) => r[1] as string);
+
+  it('filters by kind and by rejects, searches by file name, sorts by rows', async () => {
+    expect(files(await get('/runs'))).toEqual([
+      'payments/april-payments.csv',
+      'invoices/march-invoices.csv',
+      'customers/book.csv',
+    ]);
+    expect(files(await get('/runs?kind=invoices'))).toEqual(['invoices/march-invoices.csv']);
+    expect(files(await get('/runs?rejects=yes'))).toEqual(['invoices/march-invoices.csv']);
+    expect(files(await get('/runs?rejects=no'))).toEqual([
+      'payments/april-payments.csv',
+      'customers/book.csv',
+    ]);
+    expect(files(await get('/runs?q=APRIL'))).toEqual(['payments/april-payments.csv']);
+    expect(files(await get('/runs?sort=rows&dir=desc'))).toEqual([
+      'customers/book.csv', // 4 rows
+      'invoices/march-invoices.csv', // 3
+      'payments/april-payments.csv', // 1
+    ]);
+    // The Next link keeps the filter (a page of one).
+    const first = await get('/runs?rejects=no&limit=1');
+    expect(nextHref(first)).toMatch(/^\/runs\?rejects=no&limit=1&after=/);
+    expect(files(await get(nextHref(first) as string))).toEqual(['customers/book.csv']);
+  }, 60_000);
+
+  it('the CSV has the rows the page shows', async () => {
+    const page = await get('/runs?sort=rejects&dir=desc');
+    const [header, ...body] = parseCsv(await get('/runs.csv?sort=rejects&dir=desc')) as [
+      string[],
+      ...string[][],
+    ];
+    expect(header.slice(0, 2)).toEqual(['started_at', 'file']);
+    expect(body.map((r) => r[1])).toEqual(files(page));
+    expect(body[0]?.[7]).toBe('1');
+  }, 60_000);
+});
+
+describe("a review run's reviews", () => {
+  const customers = (page: string) => tableRows(page).map((r) => (r[0] ?? '').split(' ')[0]);
+  const run = `/reviews/${RUN_ID}`;
+
+  it('filters by outcome, searches by customer, sorts by limit, keeps the filter', async () => {
+    expect(customers(await get(run))).toEqual(['C-ALPHA', 'C-BETA', 'C-EVIL', 'C-GAMMA']);
+    expect(customers(await get(`${run}?outcome=cut`))).toEqual(['C-ALPHA']);
+    expect(customers(await get(`${run}?attention=1`))).toEqual(['C-ALPHA', 'C-EVIL']);
+    expect(customers(await get(`${run}?q=foods`))).toEqual(['C-BETA']);
+    expect(customers(await get(`${run}?sort=limitAfter&dir=desc`))).toEqual([
+      'C-EVIL',
+      'C-GAMMA',
+      'C-ALPHA',
+      'C-BETA',
+    ]);
+    const page = await get(`${run}?sort=score&dir=asc`);
+    expect(customers(page)).toEqual(['C-EVIL', 'C-ALPHA', 'C-BETA', 'C-GAMMA']);
+    // Amounts as a person reads them.
+    expect(tableRows(page)[0]?.[6]).toBe('20,000.00 USD');
+    expect(page).toContain(`href="/reviews/${RUN_ID}/reviews.csv?sort=score&amp;dir=asc"`);
+  }, 60_000);
+
+  it("the CSV of the run's reviews has the rows shown, a formula neutralised", async () => {
+    const page = await get(`${run}?sort=score&dir=asc`);
+    const [header, ...body] = parseCsv(await get(`${run}/reviews.csv?sort=score&dir=asc`)) as [
+      string[],
+      ...string[][],
+    ];
+    expect(header.slice(0, 2)).toEqual(['customer_id', 'name']);
+    expect(body.map((r) => r[0])).toEqual(customers(page));
+    expect(body[0]?.[1]).toBe(`'${EVIL_NAME}`);
+    expect([body[0]?.[7], body[0]?.[9], body[0]?.[10]]).toEqual(['20000.00', '20000.00', 'approval']);
   }, 60_000);
 });
 
