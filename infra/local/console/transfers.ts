@@ -443,7 +443,7 @@ ${pagerHtml(page, pageLink(href, v.inMemory))}`;
 <p class="muted">Requested with the form below, <code>sentinel transfer request</code> or <code>POST /api/transfers</code>; approvers decide from the links in their emails (see the <a href="/outbox">outbox</a>) or on Slack.</p>
 ${requestFormHtml(form)}
 <h2 id="list">Requested transfers (${grouped(page.total)})</h2>
-${listForm(q)}
+${page.total > 0 || narrowed(q) ? listForm(q) : '' /* nothing to search or filter yet */}
 ${list}`;
 }
 
