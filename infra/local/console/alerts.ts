@@ -210,7 +210,8 @@ export async function matchingAlerts(
 ): Promise<{ alerts: Alert[]; names: Map<string, string> }> {
   const which = q.status === 'resolved' ? 'resolved' : 'active';
   const read = await credit.store.listAlerts(which, filterOf(q));
-  const names = await customerNames(credit, read);
+  // Every name only for a search (names are not on the alerts); a sort needs none.
+  const names = q.q === undefined ? new Map<string, string>() : await customerNames(credit, read);
   const found = q.q === undefined ? read : searchAlerts(read, q.q, names);
   return {
     alerts: q.sort && !storeOrder(q) ? sortAlerts(found, q.sort, q.dir ?? FIRST_DIR[q.sort]) : found,
@@ -234,7 +235,8 @@ export async function alertsView(credit: ConsoleCredit, q: AlertsQuery): Promise
       return { q, page: { items: [], from: 1, total: n }, bySeverity, inMemory: true, tooMany: n };
     const { alerts, names } = await matchingAlerts(credit, q);
     const size = resolved ? RESOLVED_PAGE : ACTIVE_PAGE;
-    return { q, page: slicePage(alerts, q.page ?? 1, size), bySeverity, inMemory: true, names };
+    const page = slicePage(alerts, q.page ?? 1, size);
+    return { q, page, bySeverity, inMemory: true, names: q.q === undefined ? undefined : names };
   }
   if (resolved)
     return { q, page: await store.alertsPage('resolved', filter, { size: RESOLVED_PAGE, after: q.after }) };
@@ -465,7 +467,9 @@ const RESOLVED_CSV = [
 /** GET /alerts.csv: every alert the page's filters, search and sort select (all pages), in its order. */
 export async function alertsCsvReply(credit: ConsoleCredit, params: URLSearchParams): Promise<Reply> {
   const q = alertsQuery(params);
-  const { alerts, names } = await matchingAlerts(credit, q);
+  const found = await matchingAlerts(credit, q);
+  const alerts = found.alerts;
+  const names = q.q === undefined ? await customerNames(credit, alerts) : found.names;
   const evidence = (a: Alert) =>
     Object.entries(a.evidence)
       .map(([k, x]) => `${words(k)}: ${String(x)}`)
