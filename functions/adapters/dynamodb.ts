@@ -98,6 +98,28 @@ const activeAlertKey = (a: Pick<Alert, 'severity' | 'customerId' | 'rule'>) =>
 /** Set once the active alerts' keys carry their severity (see `upgradeAlertKeys`). */
 const ALERT_KEYS_MARKER = 'ACTIVE-ALERT-KEYS#severity';
 
+/** What `alertRefs` reads of each alert: enough to search, sort and fetch it. */
+const ALERT_REF_FIELDS = [
+  'pk',
+  'sk',
+  'gsi1sk',
+  'customerId',
+  'rule',
+  'severity',
+  'status',
+  'openedAt',
+  'resolvedAt',
+  'currency',
+  'facts',
+] as const;
+export type AlertRef = Pick<
+  Alert,
+  'customerId' | 'rule' | 'severity' | 'status' | 'openedAt' | 'resolvedAt' | 'currency' | 'facts'
+> & {
+  readonly pk: string;
+  readonly sk: string;
+};
+
 const BATCH_WRITE = 25;
 const BATCH_GET = 100;
 const OPEN_RUNS = 'INGEST#OPEN';
@@ -1152,6 +1174,34 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       severities.map((severity) => this.countAlerts('active', { ...filter, severity })),
     );
     return Object.fromEntries(severities.map((s, i) => [s, counts[i] as number])) as Record<Severity, number>;
+  }
+
+  /**
+   * Every alert `listAlerts` would give, in its order, with only what a search or a sort of them
+   * needs (customer, rule, severity, dates, currency, facts) and their table keys: a list the
+   * console sorts in memory reads this, then the alerts of one page in full (`alertsByKey`).
+   */
+  async alertRefs(which: AlertList, filter?: AlertFilter): Promise<AlertRef[]> {
+    const names = Object.fromEntries(ALERT_REF_FIELDS.map((a, i) => [`#r${i}`, a]));
+    const spec: ListSpec = {
+      ...this.alertList(which, filter),
+      projection: { expression: Object.keys(names).join(', '), names },
+    };
+    return (await this.allOf(spec)) as unknown as AlertRef[];
+  }
+
+  /** The alerts of `refs` in full, in the order given (one BatchGetItem per 100). */
+  async alertsByKey(refs: readonly AlertRef[]): Promise<Alert[]> {
+    const found = new Map<string, Alert>();
+    await this.batchGetKeys(
+      refs.map((r) => ({ pk: { S: r.pk }, sk: { S: r.sk } })),
+      { consistent: false },
+      (it) => found.set(`${it.pk as string}|${it.sk as string}`, strip<Alert>(it, META)),
+    );
+    return refs.flatMap((r) => {
+      const a = found.get(`${r.pk}|${r.sk}`);
+      return a ? [a] : [];
+    });
   }
 
   /** A page of `listAlerts`, with the whole list counted (or `total`, when the caller counted it). */

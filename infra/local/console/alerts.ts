@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { AlertRef } from '../../../functions/adapters/dynamodb.ts';
 import { addDays, type IsoDate, parseDate } from '../../../functions/core/dates.ts';
 import { formatMinor } from '../../../functions/core/money.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
@@ -157,7 +158,9 @@ export interface AlertsView {
 }
 
 /** The amount an alert is about (its facts' headline amount, in the alert's currency), if it has one. */
-export function alertAmount(a: Alert): { readonly amount: number; readonly currency: string } | undefined {
+export function alertAmount(
+  a: Pick<Alert, 'facts' | 'currency'>,
+): { readonly amount: number; readonly currency: string } | undefined {
   const f = a.facts as Record<string, unknown> | undefined;
   if (!f || !a.currency) return undefined;
   for (const k of ['overdueAmount', 'exposure', 'amount', 'disputedAmount', 'openAmount']) {
@@ -174,14 +177,18 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * Amounts compare by their value in major units across currencies (the amount column says the
  * currency); alerts without an amount come last either way.
  */
-export function sortAlerts(alerts: readonly Alert[], sort: AlertSort, dir: 'asc' | 'desc'): Alert[] {
+export function sortAlerts<A extends SortFields>(
+  alerts: readonly A[],
+  sort: AlertSort,
+  dir: 'asc' | 'desc',
+): A[] {
   const s = dir === 'desc' ? -1 : 1;
-  const tie = (a: Alert, b: Alert) => cmp(a.customerId, b.customerId) || cmp(a.rule, b.rule);
-  const major = (a: Alert) => {
+  const tie = (a: SortFields, b: SortFields) => cmp(a.customerId, b.customerId) || cmp(a.rule, b.rule);
+  const major = (a: SortFields) => {
     const m = alertAmount(a);
     return m ? Number(formatMinor(m.amount, m.currency)) : undefined;
   };
-  const by: Record<AlertSort, (a: Alert, b: Alert) => number> = {
+  const by: Record<AlertSort, (a: SortFields, b: SortFields) => number> = {
     severity: (a, b) => s * (SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]) || tie(a, b),
     raised: (a, b) => s * cmp(a.openedAt, b.openedAt) || tie(a, b),
     customer: (a, b) => s * tie(a, b),
@@ -196,9 +203,39 @@ export function sortAlerts(alerts: readonly Alert[], sort: AlertSort, dir: 'asc'
   return [...alerts].sort(by[sort]);
 }
 
+/** What sorting and searching an alert reads (an alert, or the store's slim `AlertRef`). */
+type SortFields = Pick<Alert, 'customerId' | 'rule' | 'severity' | 'openedAt' | 'facts' | 'currency'>;
+
 /** The alerts a search keeps: those whose customer id or name holds the text. */
-export const searchAlerts = (alerts: readonly Alert[], q: string, names: ReadonlyMap<string, string>) =>
-  alerts.filter((a) => holds(a.customerId, q) || holds(names.get(a.customerId), q));
+export const searchAlerts = <A extends SortFields>(
+  alerts: readonly A[],
+  q: string,
+  names: ReadonlyMap<string, string>,
+) => alerts.filter((a) => holds(a.customerId, q) || holds(names.get(a.customerId), q));
+
+/**
+ * The alerts the query selects as the store's slim references (customer, rule, severity, dates,
+ * facts: no history, summary or evidence), searched and sorted: a page then reads its own alerts in
+ * full by key. Names are read only for a search.
+ */
+async function matchingRefs(
+  credit: ConsoleCredit,
+  q: AlertsQuery,
+): Promise<{ refs: AlertRef[]; names?: Map<string, string> | undefined }> {
+  const which = q.status === 'resolved' ? 'resolved' : 'active';
+  const read = await credit.store.alertRefs(which, filterOf(q));
+  if (q.q === undefined)
+    return { refs: q.sort && !storeOrder(q) ? sortAlerts(read, q.sort, q.dir ?? FIRST_DIR[q.sort]) : read };
+  const names = await namesOf(
+    credit,
+    read.map((r) => r.customerId),
+  );
+  const found = searchAlerts(read, q.q, names);
+  return {
+    refs: q.sort && !storeOrder(q) ? sortAlerts(found, q.sort, q.dir ?? FIRST_DIR[q.sort]) : found,
+    names,
+  };
+}
 
 /**
  * Every alert the query selects, in its order (the CSV, and a page computed in memory): read from
@@ -233,10 +270,10 @@ export async function alertsView(credit: ConsoleCredit, q: AlertsQuery): Promise
       : await store.countAlerts('resolved', filter);
     if (n > IN_MEMORY_MAX)
       return { q, page: { items: [], from: 1, total: n }, bySeverity, inMemory: true, tooMany: n };
-    const { alerts, names } = await matchingAlerts(credit, q);
-    const size = resolved ? RESOLVED_PAGE : ACTIVE_PAGE;
-    const page = slicePage(alerts, q.page ?? 1, size);
-    return { q, page, bySeverity, inMemory: true, names: q.q === undefined ? undefined : names };
+    const { refs, names } = await matchingRefs(credit, q);
+    const slice = slicePage(refs, q.page ?? 1, resolved ? RESOLVED_PAGE : ACTIVE_PAGE);
+    const page = { ...slice, items: await credit.store.alertsByKey(slice.items) };
+    return { q, page, bySeverity, inMemory: true, names };
   }
   if (resolved)
     return { q, page: await store.alertsPage('resolved', filter, { size: RESOLVED_PAGE, after: q.after }) };
@@ -583,7 +620,14 @@ export async function customerNames(
   credit: ConsoleCredit,
   alerts: readonly Alert[],
 ): Promise<Map<string, string>> {
-  const found = await credit.store.getCustomers([...new Set(alerts.map((a) => a.customerId))]);
+  return namesOf(
+    credit,
+    alerts.map((a) => a.customerId),
+  );
+}
+
+async function namesOf(credit: ConsoleCredit, ids: readonly string[]): Promise<Map<string, string>> {
+  const found = await credit.store.getCustomers([...new Set(ids)]);
   const names = new Map<string, string>();
   for (const [id, c] of found) if (c.name) names.set(id, c.name);
   return names;

@@ -44,6 +44,8 @@ export interface ConsoleCredit {
     | 'activeAlertCounts'
     | 'listAlerts'
     | 'countAlerts'
+    | 'alertRefs'
+    | 'alertsByKey'
     | 'loadCustomerPartition'
     | 'getCustomers'
     | 'listCustomerIds'

@@ -80,9 +80,11 @@ export function pagingJson(p: Page<unknown>, href: (after: string | undefined) =
 /**
  * A list read whole into memory (to search or to sort by a column the store does not keep in
  * order) holds at most this many items: past it the page asks for a narrower filter first, which
- * the store applies, rather than read tens of thousands of items for every page.
+ * the store applies, rather than read tens of thousands of items for every page. Measured on
+ * dynalite (two loaded cores): sorting 5,000 alerts' slim references and reading the page's 200 in
+ * full takes about 0.5 s, 20,000 about 1.3 s (a search, which reads their customers' names too, 1.9 s).
  */
-export const IN_MEMORY_MAX = 20_000;
+export const IN_MEMORY_MAX = 5_000;
 
 /** The search text `?<name>=` (trimmed; undefined when empty), at most 100 characters. */
 export function searchParam(params: URLSearchParams, name = 'q'): string | undefined {
