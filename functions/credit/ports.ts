@@ -12,7 +12,7 @@ import type { LimitChange } from '../reviews/ports.ts';
 import type { ReviewState } from '../reviews/review.ts';
 import type { Alert, AlertDigest, Notification } from './alerts.ts';
 import type { ExplainedAssessment } from './assess.ts';
-import type { Severity } from './policy.ts';
+import type { RuleName, Severity } from './policy.ts';
 
 /** An assessment as stored: everything but the working figures, with its words. */
 export type StoredAssessment = ExplainedAssessment;
@@ -73,10 +73,12 @@ export interface CreditStore extends NotificationLedger {
 /** The active alerts (open, acknowledged, snoozed) or the resolved ones. */
 export type AlertList = 'active' | 'resolved';
 
-/** Narrows a list of alerts: to one severity, or to one status of the active ones. */
+/** Narrows a list of alerts: to one severity, one status of the active ones, one rule, one customer. */
 export interface AlertFilter {
   readonly severity?: Severity | undefined;
   readonly status?: 'open' | 'acknowledged' | 'snoozed' | undefined;
+  readonly rule?: RuleName | undefined;
+  readonly customerId?: string | undefined;
 }
 
 /** A policy as stored: the validated document, its id, who set it and when. */

@@ -11,7 +11,7 @@ import {
   statementAsOf,
 } from '../core/receivables.ts';
 import type { Customer, FinancialStatement, FxRate } from '../core/records.ts';
-import type { IngestRun, RejectRecord } from '../ingest/ports.ts';
+import type { IngestRun, RejectRecord, RunFilter } from '../ingest/ports.ts';
 import {
   type BookTotals,
   bookTotals,
@@ -203,13 +203,13 @@ export class ReceivablesQueries {
   }
 
   /** The ingest runs, newest first: every one, or the newest `limit`. */
-  runs(limit?: number): Promise<IngestRun[]> {
-    return this.store.listRuns(limit);
+  runs(limit?: number, filter?: RunFilter): Promise<IngestRun[]> {
+    return this.store.listRuns(limit, filter);
   }
 
-  /** A page of the ingest runs, newest first, with how many there are. */
-  runsPage(req: PageRequest): Promise<Page<IngestRun>> {
-    return this.store.runsPage(req);
+  /** A page of the ingest runs (those `filter` selects), newest first, with how many there are. */
+  runsPage(req: PageRequest, filter?: RunFilter): Promise<Page<IngestRun>> {
+    return this.store.runsPage(req, filter);
   }
 
   run(runId: string): Promise<{ run: IngestRun; rejects: RejectRecord[] } | undefined> {

@@ -35,6 +35,7 @@ import type {
   NoticeLevel,
   Recipient,
   Transfer,
+  TransferFilter,
   TransferStatus,
   TransferStore,
 } from './ports.ts';
@@ -1460,14 +1461,14 @@ export class TransferApp {
     return { ok: true, transfer: await this.mustGet(transferId) };
   }
 
-  /** Every transfer, newest first. */
-  async list(): Promise<Transfer[]> {
-    return this.deps.store.listTransfers();
+  /** Every transfer (or those `filter` selects), newest first. */
+  async list(filter?: TransferFilter): Promise<Transfer[]> {
+    return this.deps.store.listTransfers(filter);
   }
 
-  /** A page of the transfers, newest first, with how many there are. */
-  async page(req: PageRequest): Promise<Page<Transfer>> {
-    return this.deps.store.transfersPage(req);
+  /** A page of the transfers (or of those `filter` selects), newest first, with how many there are. */
+  async page(req: PageRequest, filter?: TransferFilter): Promise<Page<Transfer>> {
+    return this.deps.store.transfersPage(req, filter);
   }
 
   /** Every approval waiting for a decision, oldest first. */

@@ -7,6 +7,15 @@ import type { ChainLevel } from './approval-policy.ts';
 import type { GateReport } from './gate.ts';
 import type { TransferRequest } from './request.ts';
 
+/** Narrows the list of transfers: a status, a type, a currency, a range of requested dates (both ends included). */
+export interface TransferFilter {
+  readonly status?: TransferStatus | undefined;
+  readonly type?: string | undefined;
+  readonly currency?: string | undefined;
+  readonly from?: IsoDate | undefined;
+  readonly to?: IsoDate | undefined;
+}
+
 /**
  * pending: at the gate or waiting for a level; approved: every level approved and the transfer
  * recorded; rejected: an approver said no; recalled: the requester took it back; expired: a level
@@ -229,10 +238,10 @@ export interface TransferStore {
   ): Promise<boolean>;
   /** Puts an approved transfer on the customer's credit file, where the exposure counts it (idempotent). */
   putCommitment(c: TransferCommitment): Promise<void>;
-  /** Every transfer, newest first. */
-  listTransfers(): Promise<Transfer[]>;
-  /** A page of the transfers, newest first, with how many there are. */
-  transfersPage(req: PageRequest): Promise<Page<Transfer>>;
+  /** Every transfer (or those `filter` selects), newest first. */
+  listTransfers(filter?: TransferFilter): Promise<Transfer[]>;
+  /** A page of the transfers (or of those `filter` selects), newest first, with how many there are. */
+  transfersPage(req: PageRequest, filter?: TransferFilter): Promise<Page<Transfer>>;
   /** A customer's transfers, newest first (the gate's history and duplicate checks). */
   transfersOf(customerId: string): Promise<Transfer[]>;
   /** Stores a batch's table with its transfer (idempotent: the same lines under the same keys). */

@@ -316,6 +316,12 @@ export function localReviewsRuntime(o: {
         const page = await store.reviewsPage(runId, req, filter);
         return { run: r, reviews: { ...page, items: page.items.map((x) => withTransfer(x, r.approvals)) } };
       },
+      all: async (runId, filter) => {
+        const r = await store.getRun(runId);
+        if (!r) return undefined;
+        const reviews = await store.reviewsOf(runId, filter);
+        return { run: r, reviews: reviews.map((x) => withTransfer(x, r.approvals)) };
+      },
       run: async (asOf, runId) => {
         const r = await run({ asOf, runId, trigger: 'manual' });
         return { run: r.run, resumed: r.resumed };

@@ -302,7 +302,8 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
 export function consoleTransfers(t: LocalTransfers, dataDir: string): ConsoleTransfers {
   return {
     http: t.http,
-    page: (req) => t.app.page(req),
+    page: (req, filter) => t.app.page(req, filter),
+    list: (filter) => t.app.list(filter),
     mail: (page, size) => mailPage(dataDir, page, size),
     request: (input) => t.app.request(input),
     show: (transferId) => t.app.show(transferId),

@@ -440,7 +440,8 @@ describe('the form over plain HTTP', () => {
     expect(got.status).toBe(200);
     const found = (await got.json()) as { transfer: Transfer; approvals: Approval[] };
     expect(found.transfer.transferId).toBe(id);
-    expect(found.transfer.request.amount).toBe(310_00);
+    // Money in the API: a plain decimal beside its currency (README "Money in the API").
+    expect([found.transfer.request.amount, found.transfer.request.currency]).toEqual(['310.00', 'EUR']);
     expect(Array.isArray(found.approvals)).toBe(true);
 
     const missing = await fetch(`${web.url}/api/transfers/TR-NOPE`);

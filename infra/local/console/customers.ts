@@ -37,12 +37,22 @@ import {
   OPEN_SHOWN,
   SETTLED_SHOWN,
 } from './options.ts';
-import { choiceParam, hrefWith, pageParam, pagerHtml, shownHtml } from './paging.ts';
+import {
+  choiceParam,
+  currencyParam,
+  flagParam,
+  hrefWith,
+  option,
+  pageParam,
+  pagerHtml,
+  searchParam,
+  shownHtml,
+  sortHead,
+} from './paging.ts';
 import {
   amountCell,
   asOfParam,
   customerHref,
-  HttpProblem,
   htmlReply,
   jsonReply,
   minorCell,
@@ -90,25 +100,12 @@ const NUMERIC_SORT = new Set<SortKey>(
   SORT_KEYS.filter((k) => !['id', 'name', 'currency', 'rating', 'risk'].includes(k)),
 );
 
-const flag = (params: URLSearchParams, name: string) => {
-  const v = params.get(name);
-  return v !== null && v !== '' && v !== '0';
-};
+const flag = flagParam;
 
 /** The list's query from the URL (the page, the JSON and the CSV read the same parameters). */
 export function customerQueryOf(params: URLSearchParams, api: boolean): CustomerQuery & ListOptions {
-  const q = params.get('q')?.trim() ?? '';
-  if (q.length > 100) throw new HttpProblem(400, 'q (the search) is longer than 100 characters.');
-  const code = (name: string) => {
-    const v = params.get(name)?.trim().toUpperCase() ?? '';
-    if (v === '') return undefined;
-    if (!/^[A-Z]{3}$/.test(v))
-      throw new HttpProblem(
-        400,
-        `${name} "${params.get(name)}" is not a currency code (three letters, e.g. EUR).`,
-      );
-    return v;
-  };
+  const q = searchParam(params) ?? '';
+  const code = (name: string) => currencyParam(params, name);
   const size = choiceParam(params, 'size', PAGE_SIZES.map(String));
   return {
     q: q === '' ? undefined : q,
@@ -152,9 +149,6 @@ export function queryParams(
 
 const filtered = (q: CustomerQuery) =>
   Boolean(q.q || q.rating || q.risk || q.currency || q.overdue || q.overLimit || q.hideZero);
-
-const option = (value: string, label: string, selected: boolean) =>
-  html`<option value="${value}"${selected ? html` selected` : ''}>${label}</option>`;
 
 function filterForm(list: CustomerList, q: CustomerQuery, explicitSize: boolean): Html {
   const check = (name: string, on: boolean | undefined, label: string) =>
@@ -207,10 +201,10 @@ function headCell(
   href: (o: Record<string, string | undefined>) => string,
   cls = '',
 ): Html {
-  const active = q.sort === key;
-  const dir = active ? (q.dir === 'desc' ? 'asc' : 'desc') : NUMERIC_SORT.has(key) ? 'desc' : 'asc';
-  const mark = active ? (q.dir === 'desc' ? ' ↓' : ' ↑') : '';
-  return html`<th class="${cls}"${active ? html` aria-sort="${q.dir === 'desc' ? 'descending' : 'ascending'}"` : ''}><a href="${href({ sort: key, dir, page: undefined })}">${SORT_LABELS[key]}</a>${mark}</th>`;
+  return sortHead(key, SORT_LABELS[key], { sort: q.sort, dir: q.dir }, href, {
+    cls,
+    descFirst: NUMERIC_SORT.has(key),
+  });
 }
 
 function useCell(use: number | null | undefined, over: boolean): Html {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { isoDateOrNull } from '../../../functions/core/dates.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
-import { ANSWER_PATH, alertsReply, answerForm, doneNote, operatorOf } from './alerts.ts';
+import { ANSWER_PATH, alertsCsvReply, alertsReply, answerForm, doneNote, operatorOf } from './alerts.ts';
 import { approvalsJson, approvalsPage, waitingApprovals } from './approvals.ts';
 import { creditView, customerPage, customersCsvReply, customersReply } from './customers.ts';
 import { CSP, html } from './layout.ts';
@@ -12,16 +12,19 @@ import type { ConsoleOptions, RunningConsole } from './options.ts';
 import { afterParam, hrefWith, pageParam, pagingJson } from './paging.ts';
 import {
   customerReviewSection,
-  REVIEWS_PAGE,
   RUNS_PAGE,
-  reviewHref,
   reviewPreviewPage,
   reviewReport,
   reviewRunPage,
   reviewsPage,
   runReview,
+  runReviewsCsvReply,
+  runReviewsHref,
+  runReviewsParams,
+  runReviewsQuery,
+  runReviewsView,
 } from './reviews.ts';
-import { runPage, runsHref, runsPage } from './runs.ts';
+import { runPage, runsCsvReply, runsJson, runsPage, runsQuery, runsView } from './runs.ts';
 import {
   asOfParam,
   CONTENT_TYPES,
@@ -29,7 +32,6 @@ import {
   HttpProblem,
   htmlReply,
   jsonReply,
-  limitParam,
   problem,
   type Reply,
   readBody,
@@ -43,6 +45,7 @@ import {
   requestTransfer,
   standingOf,
   transferPage,
+  transfersCsvReply,
   transfersReply,
 } from './transfers.ts';
 
@@ -108,6 +111,10 @@ export async function route(
   const api = segs[0] === 'api';
   const p = api ? segs.slice(1) : segs;
   const [a, b, ...rest] = p;
+  if (a === 'reviews' && b !== undefined && rest[0] === 'reviews.csv' && rest.length === 1 && !api) {
+    if (!opts.reviews) return problem(404, 'Reviews are not available in this console.', api);
+    return runReviewsCsvReply(opts.reviews, b, params);
+  }
   if (a === 'reviews' && b !== undefined && rest.length === 1 && !api)
     return reviewReport(opts, b, rest[0] as string);
   if (rest.length > 0) return problem(404, 'There is no page at this address.', api);
@@ -136,24 +143,16 @@ export async function route(
       if (api) return jsonReply(200, preview);
       return htmlReply(200, `Preview ${asOf}`, reviewPreviewPage(preview), 'reviews');
     }
-    const attention = params.get('attention') === '1';
-    const found = await opts.reviews.show(b, { size: REVIEWS_PAGE, after }, { attention });
-    if (!found) return problem(404, `There is no review run "${b}".`, api);
-    if (api) {
-      const href = (a: string | undefined) =>
-        hrefWith(`/api${reviewHref(b)}`, { attention: attention ? '1' : undefined, after: a });
+    const v = await runReviewsView(opts.reviews, b, runReviewsQuery(params));
+    if (!v) return problem(404, `There is no review run "${b}".`, api);
+    if (api)
       return jsonReply(200, {
-        run: found.run,
-        reviews: found.reviews.items,
-        paging: pagingJson(found.reviews, href),
+        run: v.run,
+        reviews: v.page.items,
+        paging: pagingJson(v.page, (t) => runReviewsHref(b, v.q, true)(t, v.inMemory)),
+        query: Object.fromEntries(Object.entries(runReviewsParams(v.q)).filter(([, x]) => x !== undefined)),
       });
-    }
-    return htmlReply(
-      200,
-      `Review ${found.run.asOf}`,
-      reviewRunPage(found.run, found.reviews, attention),
-      'reviews',
-    );
+    return htmlReply(200, `Review ${v.run.asOf}`, reviewRunPage(v), 'reviews');
   }
 
   if (!api && p.length === 1 && a === 'healthz') return { status: 200, type: 'text', body: 'ok' };
@@ -208,6 +207,11 @@ export async function route(
       'customers',
     );
   }
+  if (a === 'alerts.csv' && b === undefined && !api) {
+    if (!opts.credit)
+      return problem(404, 'Alerts are not available: this console runs without the credit store.', api);
+    return alertsCsvReply(opts.credit, params);
+  }
   if (a === 'alerts' && b === undefined) {
     if (!opts.credit)
       return problem(404, 'Alerts are not available: this console runs without the credit store.', api);
@@ -219,6 +223,10 @@ export async function route(
     const list = await waitingApprovals(opts, opts.transfers);
     if (api) return jsonReply(200, approvalsJson(list));
     return htmlReply(200, 'Approvals', approvalsPage(list, new Date()), 'approvals');
+  }
+  if (a === 'transfers.csv' && b === undefined && !api) {
+    if (!opts.transfers) return problem(404, 'Transfers are not available in this console.', api);
+    return transfersCsvReply(opts, opts.transfers, params);
   }
   if (a === 'transfers' && !api) {
     if (!opts.transfers) return problem(404, 'Transfers are not available in this console.', api);
@@ -255,12 +263,11 @@ export async function route(
     if (api) return jsonReply(200, summary);
     return htmlReply(200, 'Ops', opsPage(summary), 'ops');
   }
+  if (a === 'runs.csv' && b === undefined && !api) return runsCsvReply(q, params);
   if (a === 'runs' && b === undefined) {
-    const limit = limitParam(params);
-    const page = await q.runsPage({ size: limit, after: afterParam(params) });
-    if (api)
-      return jsonReply(200, { runs: page.items, paging: pagingJson(page, (a) => runsHref(limit, a, true)) });
-    return htmlReply(200, 'Ingest runs', runsPage(page, limit), 'runs');
+    const v = await runsView(q, runsQuery(params));
+    if (api) return jsonReply(200, runsJson(v));
+    return htmlReply(200, 'Ingest runs', runsPage(v), 'runs');
   }
   if (a === 'runs' && b !== undefined) {
     const found = await q.run(b);
