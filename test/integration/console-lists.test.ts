@@ -392,20 +392,20 @@ describe('alerts list', () => {
   it('keeps the filter in the Next link, paged by the store and paged in memory', async () => {
     // The store's order: the cursor pages, the rule filter applied by the store.
     const first = await get('/alerts?rule=paymentFrequency');
-    expect(first).toContain('showing 1-200 of 250');
+    expect(first).toContain('showing 1-100 of 250');
     const next = nextHref(first) as string;
     expect(next).toMatch(/^\/alerts\?rule=paymentFrequency&after=/);
     const second = await get(next);
-    expect(second).toContain('showing 201-250 of 250');
+    expect(second).toContain('showing 101-200 of 250');
     const keys = alertKeys(second);
-    expect(keys).toHaveLength(50);
+    expect(keys).toHaveLength(100);
     expect(keys.every((k) => k.endsWith('/paymentFrequency'))).toBe(true);
     // Another sort is computed in memory: paged by number, the filter and the sort kept.
     const sorted = await get('/alerts?rule=paymentFrequency&sort=customer&dir=desc');
     expect(alertKeys(sorted)[0]).toBe('F0249/paymentFrequency');
     const pageTwo = nextHref(sorted) as string;
     expect(pageTwo).toBe('/alerts?rule=paymentFrequency&sort=customer&dir=desc&page=2');
-    const last = alertKeys(await get(pageTwo));
+    const last = alertKeys(await get(`${pageTwo.replace('page=2', 'page=3')}`));
     expect([last.length, last.at(-1)]).toEqual([50, 'F0000/paymentFrequency']);
   }, 60_000);
 
@@ -619,7 +619,7 @@ describe('in Chromium', () => {
     const page = await browser.newPage();
     await page.goto(`${web.url}/alerts`);
     const before = await page.locator('#active-alerts tbody tr').count();
-    expect(before).toBe(200);
+    expect(before).toBe(100); // a page of active alerts
     await page.selectOption('#rule', 'daysPastDue');
     await Promise.all([
       page.waitForURL(/rule=daysPastDue/),
