@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, InvalidConfigError, readConfig, type SentinelApp } from '../../infra/build-app.ts';
+import { REGIONS_WITHOUT_FUNCTION_URLS } from '../../infra/regions.ts';
 import { CreditSentinelStack } from '../../infra/stack.ts';
 import { acknowledgements, findingsOf } from './nag.ts';
 
@@ -459,5 +460,31 @@ describe('cdk-nag AwsSolutions', () => {
       expect(findingsOf(new AwsSolutionsChecks(), app)).toEqual([]);
       expect(() => app.synth()).not.toThrow();
     });
+  });
+});
+
+describe('Regions', () => {
+  it('refuses, before creating anything, a Region without Lambda function URLs (a template rule)', () => {
+    const rule = (template.toJSON().Rules as Json).FunctionUrlRegion as {
+      Assertions: { Assert: Json; AssertDescription: string }[];
+    };
+    const [assertion] = rule.Assertions;
+    expect(assertion?.Assert).toEqual({
+      'Fn::Not': [{ 'Fn::Contains': [[...REGIONS_WITHOUT_FUNCTION_URLS], { Ref: 'AWS::Region' }] }],
+    });
+    expect(assertion?.AssertDescription).toMatch(/^Lambda function URLs .* do not exist in this Region\./);
+    // The list is the Regions cfn-lint's specs lack AWS::Lambda::Url in (E3006), e.g. Zurich.
+    expect(REGIONS_WITHOUT_FUNCTION_URLS).toContain('eu-central-2');
+    expect(REGIONS_WITHOUT_FUNCTION_URLS).not.toContain('eu-central-1');
+  });
+
+  it('refuses such a Region at synth when the stack names its Region, saying which have none', () => {
+    expect(() => new CreditSentinelStack(new App(), 'Zurich', { env: { region: 'eu-central-2' } })).toThrow(
+      /Lambda function URLs \(the approval pages and the transfers API\) do not exist in eu-central-2\. Deploy to a Region that has them; these do not: ap-east-2, .*us-gov-west-1\./,
+    );
+    // A Region with them synthesizes.
+    expect(
+      () => new CreditSentinelStack(new App(), 'Frankfurt', { env: { region: 'eu-central-1' } }),
+    ).not.toThrow();
   });
 });
