@@ -488,3 +488,47 @@ describe('Regions', () => {
     ).not.toThrow();
   });
 });
+
+describe('state machine tasks', () => {
+  /** The Lambda errors AWS documents as transient, to be retried on every lambda:invoke task. */
+  const TRANSIENT = [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.ClientExecutionTimeoutException',
+    'Lambda.TooManyRequestsException',
+  ];
+  type State = {
+    Type: string;
+    Resource?: string;
+    Retry?: { ErrorEquals: string[] }[];
+    ItemProcessor?: { States: Record<string, State> };
+  };
+  const tasks = (states: Record<string, State>): [string, State][] =>
+    Object.entries(states).flatMap(([name, s]) => [
+      ...(s.Type === 'Task' ? [[name, s] as [string, State]] : []),
+      ...(s.ItemProcessor ? tasks(s.ItemProcessor.States) : []),
+    ]);
+
+  it.each(['transfer-approval', 'periodic-review'])(
+    '%s: every Lambda task retries the transient Lambda errors, ClientExecutionTimeoutException too',
+    (name) => {
+      const machine =
+        name === 'transfer-approval' ? built.stack.approvals.stateMachine : built.stack.reviews.stateMachine;
+      const def = JSON.parse((resourceOf(machine).Properties as Json).DefinitionString as string) as {
+        States: Record<string, State>;
+      };
+      const found = tasks(def.States).filter(([, s]) =>
+        s.Resource?.startsWith('arn:aws:states:::lambda:invoke'),
+      );
+      expect(found.length).toBeGreaterThan(0);
+      for (const [task, s] of found) {
+        const retried = new Set((s.Retry ?? []).flatMap((r) => r.ErrorEquals));
+        expect(
+          TRANSIENT.filter((e) => !retried.has(e)),
+          `${name} ${task}`,
+        ).toEqual([]);
+      }
+    },
+  );
+});
