@@ -8,6 +8,7 @@ import { DataStore } from './constructs/data-store.ts';
 import { Ingestion } from './constructs/ingestion.ts';
 import { Observability } from './constructs/observability.ts';
 import { Reviews } from './constructs/reviews.ts';
+import { requireFunctionUrlRegion } from './regions.ts';
 
 export interface CreditSentinelStackProps extends StackProps {
   /**
@@ -54,6 +55,8 @@ export class CreditSentinelStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CreditSentinelStackProps = {}) {
     super(scope, id, props);
+    // The approval pages and the transfers API are function URLs, which some Regions lack.
+    requireFunctionUrlRegion(this);
     const removalPolicy = (props.retainData ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.dataStore = new DataStore(this, 'DataStore', { removalPolicy });

@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -10,7 +11,7 @@ import type { AuditEvent } from '../core/audit.ts';
 import type { Page, PageRequest } from '../core/paging.ts';
 import type { Alert } from '../credit/alerts.ts';
 import type { CustomerPartition } from '../credit/ports.ts';
-import type { LimitChange, ReviewRun, ReviewStore } from '../reviews/ports.ts';
+import type { LimitChange, ReviewRun, ReviewStore, RunReviewsFilter } from '../reviews/ports.ts';
 import type { Review, ReviewState } from '../reviews/review.ts';
 import { DynamoStore, type ListSpec, MARSHALL, SUMMARY_SHARDS, shardOf, strip } from './dynamodb.ts';
 import { DynamoTransferStore, type DynamoTransferStoreOptions } from './dynamodb-transfers.ts';
@@ -249,34 +250,46 @@ export class DynamoReviewStore implements ReviewStore {
 
   /**
    * A run's reviews (the listed fields), by customer: its 16 shards read in parallel and merged.
-   * With `attention`, only those that need a person's attention.
+   * With `attention`, only those that need a person's attention; with `outcome`, those that ended
+   * so (`failed`: the reviews that failed). A FilterExpression: the store still pages and counts.
    */
-  private runReviews(runId: string, filter: { readonly attention?: boolean } = {}): ListSpec {
+  private runReviews(runId: string, filter: RunReviewsFilter = {}): ListSpec {
     // The sort key too: the shards are merged by it (it is stripped from what is returned).
     const names = Object.fromEntries([...LISTED, 'sk'].map((a, i) => [`#a${i}`, a]));
+    const filters: string[] = [];
+    const fnames: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    if (filter.attention) {
+      filters.push('#fat = :fat');
+      fnames['#fat'] = 'attention';
+      values[':fat'] = { BOOL: true };
+    }
+    if (filter.outcome === 'failed') {
+      filters.push('#fst = :fst');
+      fnames['#fst'] = 'status';
+      values[':fst'] = { S: 'failed' };
+    } else if (filter.outcome !== undefined) {
+      filters.push('#fout = :fout');
+      fnames['#fout'] = 'outcome';
+      values[':fout'] = { S: filter.outcome };
+    }
     return {
       partitionKey: 'pk',
       partitions: Array.from({ length: SUMMARY_SHARDS }, (_, shard) => `${runPk(runId)}#${shard}`),
       sortKey: 'sk',
       prefix: 'CUST#',
       projection: { expression: Object.keys(names).join(', '), names },
-      filter: filter.attention
-        ? { expression: '#fat = :fat', names: { '#fat': 'attention' }, values: { ':fat': { BOOL: true } } }
-        : undefined,
+      filter: filters.length > 0 ? { expression: filters.join(' AND '), names: fnames, values } : undefined,
       consistent: true,
     };
   }
 
-  async reviewsOf(runId: string): Promise<Review[]> {
-    return (await this.store.allOf(this.runReviews(runId))).map((it) => strip<Review>(it, KEYS));
+  async reviewsOf(runId: string, filter?: RunReviewsFilter): Promise<Review[]> {
+    return (await this.store.allOf(this.runReviews(runId, filter))).map((it) => strip<Review>(it, KEYS));
   }
 
-  /** A page of a run's reviews by customer (or of those that need attention), with how many there are. */
-  async reviewsPage(
-    runId: string,
-    req: PageRequest,
-    filter: { readonly attention?: boolean } = {},
-  ): Promise<Page<Review>> {
+  /** A page of a run's reviews by customer (those `filter` selects), with how many there are. */
+  async reviewsPage(runId: string, req: PageRequest, filter: RunReviewsFilter = {}): Promise<Page<Review>> {
     const p = await this.store.pageOf(this.runReviews(runId, filter), req);
     return { ...p, items: p.items.map((it) => strip<Review>(it, KEYS)) };
   }

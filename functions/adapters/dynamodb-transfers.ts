@@ -24,6 +24,7 @@ import type {
   OutboxKey,
   Transfer,
   TransferExpectation,
+  TransferFilter,
   TransferStore,
 } from '../transfers/ports.ts';
 import { DynamoStore, type ListSpec, MARSHALL, strip } from './dynamodb.ts';
@@ -232,14 +233,49 @@ export class DynamoTransferStore implements TransferStore {
     descending: true,
   };
 
-  async listTransfers(): Promise<Transfer[]> {
-    return (await this.store.allOf(DynamoTransferStore.TRANSFERS)).map((it) =>
+  /**
+   * The list of transfers narrowed by `filter`, as a FilterExpression on the newest-first index, so
+   * the store still pages and counts it (what it skips is read by the store, never sent back).
+   */
+  private static listOf(f: TransferFilter = {}): ListSpec {
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    const eq = (path: string[], value: string, key: string) => {
+      const ref = path.map((p, i) => {
+        names[`#f${key}${i}`] = p;
+        return `#f${key}${i}`;
+      });
+      filters.push(`${ref.join('.')} = :f${key}`);
+      values[`:f${key}`] = { S: value };
+    };
+    if (f.status !== undefined) eq(['status'], f.status, 'st');
+    if (f.type !== undefined) eq(['request', 'type'], f.type, 'ty');
+    if (f.currency !== undefined) eq(['request', 'currency'], f.currency, 'cy');
+    if (f.from !== undefined || f.to !== undefined) {
+      names['#fon'] = 'requestedOn';
+      if (f.from !== undefined) {
+        filters.push('#fon >= :ffrom');
+        values[':ffrom'] = { S: f.from };
+      }
+      if (f.to !== undefined) {
+        filters.push('#fon <= :fto');
+        values[':fto'] = { S: f.to };
+      }
+    }
+    return filters.length === 0
+      ? DynamoTransferStore.TRANSFERS
+      : { ...DynamoTransferStore.TRANSFERS, filter: { expression: filters.join(' AND '), names, values } };
+  }
+
+  async listTransfers(filter?: TransferFilter): Promise<Transfer[]> {
+    return (await this.store.allOf(DynamoTransferStore.listOf(filter))).map((it) =>
       strip<Transfer>(it, TRANSFER_META),
     );
   }
 
-  async transfersPage(req: PageRequest): Promise<Page<Transfer>> {
-    const p = await this.store.pageOf(DynamoTransferStore.TRANSFERS, req);
+  async transfersPage(req: PageRequest, filter?: TransferFilter): Promise<Page<Transfer>> {
+    const p = await this.store.pageOf(DynamoTransferStore.listOf(filter), req);
     return { ...p, items: p.items.map((it) => strip<Transfer>(it, TRANSFER_META)) };
   }
 

@@ -52,9 +52,11 @@ import type {
   OpenRun,
   Provenance,
   RejectRecord,
+  RunFilter,
   StoredApplication,
   StoredRecord,
 } from '../ingest/ports.ts';
+import type { LimitChange } from '../reviews/ports.ts';
 import type { ReviewState } from '../reviews/review.ts';
 import { TABLE_SCHEMA } from './table-schema.ts';
 
@@ -96,6 +98,28 @@ const activeAlertKey = (a: Pick<Alert, 'severity' | 'customerId' | 'rule'>) =>
   `${ALERT_RANK[a.severity]}#${a.customerId}#${a.rule}`;
 /** Set once the active alerts' keys carry their severity (see `upgradeAlertKeys`). */
 const ALERT_KEYS_MARKER = 'ACTIVE-ALERT-KEYS#severity';
+
+/** What `alertRefs` reads of each alert: enough to search, sort and fetch it. */
+const ALERT_REF_FIELDS = [
+  'pk',
+  'sk',
+  'gsi1sk',
+  'customerId',
+  'rule',
+  'severity',
+  'status',
+  'openedAt',
+  'resolvedAt',
+  'currency',
+  'facts',
+] as const;
+export type AlertRef = Pick<
+  Alert,
+  'customerId' | 'rule' | 'severity' | 'status' | 'openedAt' | 'resolvedAt' | 'currency' | 'facts'
+> & {
+  readonly pk: string;
+  readonly sk: string;
+};
 
 const BATCH_WRITE = 25;
 const BATCH_GET = 100;
@@ -685,6 +709,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     const alerts: Alert[] = [];
     let assessment: StoredAssessment | undefined;
     let review: ReviewState | undefined;
+    let profileSource: CustomerPartition['profileSource'];
+    const limitChanges: LimitChange[] = [];
     for await (const it of this.query({
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: custPk(customerId) } },
@@ -711,8 +737,16 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       else if (sk.startsWith(XFER)) transfers.push(strip<TransferCommitment>(it, META));
       else if (sk === 'ASSESSMENT') assessment = strip<StoredAssessment>(it, META);
       else if (sk === 'REVIEW') review = strip<ReviewState>(it, META);
-      else if (sk === 'PROFILE') customer = strip<Customer>(it, META);
-      else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
+      else if (sk === 'PROFILE') {
+        customer = strip<Customer>(it, META);
+        const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+        profileSource = {
+          runId: text(it.run),
+          limitSetBy: text(it.limitSetBy),
+          limitSetOn: text(it.limitSetOn),
+        };
+      } else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
+      else if (sk.startsWith('LIMIT#')) limitChanges.push(strip<LimitChange>(it, META));
     }
     return {
       books: { customer, invoices, payments, applications },
@@ -725,6 +759,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       alerts,
       assessment,
       review,
+      limitChanges,
+      profileSource,
     };
   }
 
@@ -1097,7 +1133,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
   /**
    * The active alerts (open, acknowledged, snoozed) most severe first, then by customer and rule;
    * or the resolved ones, newest first. A filter narrows either (a severity of the active ones is
-   * a range of their keys; everything else a FilterExpression).
+   * a range of their keys; everything else, rule and customer too, a FilterExpression).
    */
   private alertList(which: AlertList, f: AlertFilter = {}): ListSpec {
     const filters: string[] = [];
@@ -1107,6 +1143,16 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       filters.push('#fst = :fst');
       names['#fst'] = 'status';
       values[':fst'] = { S: f.status };
+    }
+    if (f.rule !== undefined) {
+      filters.push('#frule = :frule');
+      names['#frule'] = 'rule';
+      values[':frule'] = { S: f.rule };
+    }
+    if (f.customerId !== undefined) {
+      filters.push('#fcust = :fcust');
+      names['#fcust'] = 'customerId';
+      values[':fcust'] = { S: f.customerId };
     }
     if (f.severity !== undefined && which === 'resolved') {
       filters.push('#fsev = :fsev');
@@ -1141,6 +1187,34 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       severities.map((severity) => this.countAlerts('active', { ...filter, severity })),
     );
     return Object.fromEntries(severities.map((s, i) => [s, counts[i] as number])) as Record<Severity, number>;
+  }
+
+  /**
+   * Every alert `listAlerts` would give, in its order, with only what a search or a sort of them
+   * needs (customer, rule, severity, dates, currency, facts) and their table keys: a list the
+   * console sorts in memory reads this, then the alerts of one page in full (`alertsByKey`).
+   */
+  async alertRefs(which: AlertList, filter?: AlertFilter): Promise<AlertRef[]> {
+    const names = Object.fromEntries(ALERT_REF_FIELDS.map((a, i) => [`#r${i}`, a]));
+    const spec: ListSpec = {
+      ...this.alertList(which, filter),
+      projection: { expression: Object.keys(names).join(', '), names },
+    };
+    return (await this.allOf(spec)) as unknown as AlertRef[];
+  }
+
+  /** The alerts of `refs` in full, in the order given (one BatchGetItem per 100). */
+  async alertsByKey(refs: readonly AlertRef[]): Promise<Alert[]> {
+    const found = new Map<string, Alert>();
+    await this.batchGetKeys(
+      refs.map((r) => ({ pk: { S: r.pk }, sk: { S: r.sk } })),
+      { consistent: false },
+      (it) => found.set(`${it.pk as string}|${it.sk as string}`, strip<Alert>(it, META)),
+    );
+    return refs.flatMap((r) => {
+      const a = found.get(`${r.pk}|${r.sk}`);
+      return a ? [a] : [];
+    });
   }
 
   /** A page of `listAlerts`, with the whole list counted (or `total`, when the caller counted it). */
@@ -1232,16 +1306,36 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     descending: true,
   };
 
+  /** The runs' list narrowed by a kind and by whether rows were rejected (a FilterExpression: still paged and counted by the store). */
+  private static runList(f: RunFilter = {}): ListSpec {
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    if (f.kind !== undefined) {
+      filters.push('contains(#fkinds, :fkind)');
+      names['#fkinds'] = 'kinds';
+      values[':fkind'] = { S: f.kind };
+    }
+    if (f.rejects !== undefined) {
+      filters.push(f.rejects ? '#frej > :fzero' : '#frej = :fzero');
+      names['#frej'] = 'rejected';
+      values[':fzero'] = { N: '0' };
+    }
+    return filters.length === 0
+      ? DynamoStore.RUNS
+      : { ...DynamoStore.RUNS, filter: { expression: filters.join(' AND '), names, values } };
+  }
+
   /** The ingest runs, newest first: every one, or the newest `limit` when the caller says how many. */
-  async listRuns(limit?: number): Promise<IngestRun[]> {
-    const spec = DynamoStore.RUNS;
+  async listRuns(limit?: number, filter?: RunFilter): Promise<IngestRun[]> {
+    const spec = DynamoStore.runList(filter);
     const items = limit === undefined ? await this.allOf(spec) : await this.firstOf(spec, limit);
     return items.map((it) => strip<IngestRun>(it, META));
   }
 
-  /** A page of the ingest runs, newest first, with how many there are. */
-  async runsPage(req: PageRequest): Promise<Page<IngestRun>> {
-    const p = await this.pageOf(DynamoStore.RUNS, req);
+  /** A page of the ingest runs (those `filter` selects), newest first, with how many there are. */
+  async runsPage(req: PageRequest, filter?: RunFilter): Promise<Page<IngestRun>> {
+    const p = await this.pageOf(DynamoStore.runList(filter), req);
     return { ...p, items: p.items.map((it) => strip<IngestRun>(it, META)) };
   }
 

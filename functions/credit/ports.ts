@@ -8,10 +8,11 @@ import type {
   TransferCommitment,
 } from '../core/records.ts';
 import type { CustomerBooksRecord } from '../ingest/ports.ts';
+import type { LimitChange } from '../reviews/ports.ts';
 import type { ReviewState } from '../reviews/review.ts';
 import type { Alert, AlertDigest, Notification } from './alerts.ts';
 import type { ExplainedAssessment } from './assess.ts';
-import type { Severity } from './policy.ts';
+import type { RuleName, Severity } from './policy.ts';
 
 /** An assessment as stored: everything but the working figures, with its words. */
 export type StoredAssessment = ExplainedAssessment;
@@ -31,6 +32,20 @@ export interface CustomerPartition {
   readonly assessment?: StoredAssessment | undefined;
   /** Where the customer stands after its last periodic review (functions/reviews). */
   readonly review?: ReviewState | undefined;
+  /** The limits set on the customer's file (by a review, or an approved change), oldest first. */
+  readonly limitChanges?: readonly LimitChange[] | undefined;
+  /**
+   * Where the master data's credit limit came from: the ingest run that last wrote the master data
+   * and, when a review or an approval set the limit since, who and on which day (README "Periodic
+   * reviews": a later upload writes the ERP's limit again).
+   */
+  readonly profileSource?:
+    | {
+        readonly runId?: string | undefined;
+        readonly limitSetBy?: string | undefined;
+        readonly limitSetOn?: IsoDate | undefined;
+      }
+    | undefined;
 }
 
 /** What an evaluation stores for one customer. */
@@ -58,10 +73,12 @@ export interface CreditStore extends NotificationLedger {
 /** The active alerts (open, acknowledged, snoozed) or the resolved ones. */
 export type AlertList = 'active' | 'resolved';
 
-/** Narrows a list of alerts: to one severity, or to one status of the active ones. */
+/** Narrows a list of alerts: to one severity, one status of the active ones, one rule, one customer. */
 export interface AlertFilter {
   readonly severity?: Severity | undefined;
   readonly status?: 'open' | 'acknowledged' | 'snoozed' | undefined;
+  readonly rule?: RuleName | undefined;
+  readonly customerId?: string | undefined;
 }
 
 /** A policy as stored: the validated document, its id, who set it and when. */

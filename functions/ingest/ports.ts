@@ -74,6 +74,12 @@ export interface UnknownCustomersSummary {
   readonly report?: string | undefined;
 }
 
+/** Narrows the list of ingest runs: to a kind of data, to runs that rejected rows (or none). */
+export interface RunFilter {
+  readonly kind?: Kind | undefined;
+  readonly rejects?: boolean | undefined;
+}
+
 export interface IngestRun {
   readonly runId: string;
   readonly file: string;

@@ -11,7 +11,7 @@ import {
   statementAsOf,
 } from '../core/receivables.ts';
 import type { Customer, FinancialStatement, FxRate } from '../core/records.ts';
-import type { IngestRun, RejectRecord } from '../ingest/ports.ts';
+import type { IngestRun, RejectRecord, RunFilter } from '../ingest/ports.ts';
 import {
   type BookTotals,
   bookTotals,
@@ -121,8 +121,17 @@ export function lineOfSummary(s: ReceivableSummary, customer?: Customer): Custom
  */
 export class ReceivablesQueries {
   private readonly readModel: CustomersReadModel;
-  constructor(private readonly store: DynamoStore) {
-    this.readModel = new CustomersReadModel(store, (id, asOf) => this.customer(id, asOf));
+  /** `slowReadMs`: see SLOW_READ_MS. */
+  constructor(
+    private readonly store: DynamoStore,
+    opts: { readonly slowReadMs?: number } = {},
+  ) {
+    this.readModel = new CustomersReadModel(
+      store,
+      (id, asOf) => this.customer(id, asOf),
+      Date.now,
+      opts.slowReadMs ?? SLOW_READ_MS,
+    );
   }
 
   async customer(customerId: string, asOf: IsoDate): Promise<CustomerFile | undefined> {
@@ -189,18 +198,18 @@ export class ReceivablesQueries {
       size,
       from: matched.length === 0 ? 0 : (page - 1) * size + 1,
       currencies: at.currencies,
-      basis: at.basis,
+      basis: this.readModel.refreshing ? { ...at.basis, refreshing: this.readModel.refreshing } : at.basis,
     };
   }
 
   /** The ingest runs, newest first: every one, or the newest `limit`. */
-  runs(limit?: number): Promise<IngestRun[]> {
-    return this.store.listRuns(limit);
+  runs(limit?: number, filter?: RunFilter): Promise<IngestRun[]> {
+    return this.store.listRuns(limit, filter);
   }
 
-  /** A page of the ingest runs, newest first, with how many there are. */
-  runsPage(req: PageRequest): Promise<Page<IngestRun>> {
-    return this.store.runsPage(req);
+  /** A page of the ingest runs (those `filter` selects), newest first, with how many there are. */
+  runsPage(req: PageRequest, filter?: RunFilter): Promise<Page<IngestRun>> {
+    return this.store.runsPage(req, filter);
   }
 
   run(runId: string): Promise<{ run: IngestRun; rejects: RejectRecord[] } | undefined> {
@@ -296,6 +305,8 @@ export interface ListBasis {
   /** When the read model was built from the store, and the change mark it was built at. */
   readonly builtAt: string;
   readonly mark: string;
+  /** Set when the store has changed since `builtAt` and is being read again (a slow read). */
+  readonly refreshing?: Refreshing | undefined;
   /** Customers with a stored assessment, and the dates of those assessments (oldest, newest). */
   readonly assessed: number;
   readonly assessedFrom?: IsoDate | undefined;
@@ -355,6 +366,21 @@ interface AsOfRows {
 export const READ_MODEL_MAX_AGE_MS = 30 * 60_000;
 
 /**
+ * A read that took at least this long is not waited for again when the store changes: the list
+ * answers from the model it has, saying the store changed and is being read again (at 100,000
+ * customers a read takes over a minute; a demo book's, well under this, is waited for).
+ */
+export const SLOW_READ_MS = 3_000;
+
+/** A list answered from a model the store has moved past, while the fresh one is read. */
+export interface Refreshing {
+  /** When the change was seen. */
+  readonly since: string;
+  /** How long the last read took (about as long as this one will). */
+  readonly lastReadMs: number;
+}
+
+/**
  * The customers list's read model, in the process that serves it: every customer's stored SUMMARY
  * (the summaries' index), PROFILE and ASSESSMENT headline, read once and kept until the store's
  * change mark moves (an ingest started or finished, an evaluation stored assessments) or it is
@@ -366,6 +392,8 @@ export class CustomersReadModel {
     | {
         mark: string;
         at: number;
+        /** How long its read took, once done. */
+        readMs?: number;
         stored: Promise<Stored>;
         byAsOf: Map<string, Promise<AsOfRows>>;
         fx: Map<string, Promise<FxRate[]>>;
@@ -376,7 +404,11 @@ export class CustomersReadModel {
     private readonly store: DynamoStore,
     private readonly fileOf: FileOf,
     private readonly now: () => number = Date.now,
+    private readonly slowReadMs = SLOW_READ_MS,
   ) {}
+
+  /** Set while the model answering is older than the store (a slow read of the change under way). */
+  refreshing: Refreshing | undefined;
 
   /** How many times the stored items were read (tests: the model is not rebuilt without a change). */
   builds = 0;
@@ -386,27 +418,55 @@ export class CustomersReadModel {
     const c = this.current;
     if (c && c.mark === mark) {
       // Only old (no mark moved): answer from it while a fresh one is read behind it.
-      if (this.now() - c.at >= READ_MODEL_MAX_AGE_MS && !this.refreshing) {
+      if (this.now() - c.at >= READ_MODEL_MAX_AGE_MS && !this.refreshing_ && !this.behind) {
         const fresh = this.start(mark);
-        this.refreshing = fresh.stored.then(
+        this.refreshing_ = fresh.stored.then(
           () => {
             if (this.current === c) this.current = fresh;
           },
           () => {},
         );
-        void this.refreshing.finally(() => {
-          this.refreshing = undefined;
+        void this.refreshing_.finally(() => {
+          this.refreshing_ = undefined;
         });
       }
       return c;
     }
-    // A mark moved (an ingest, an evaluation): the next answer waits for the data it changed.
+    // A mark moved (an ingest, an evaluation) and the last read was slow: the model there is
+    // answers, saying so, while the change is read behind it (one read at a time; a mark that
+    // moves again meanwhile is read once that one is done).
+    if (c?.readMs !== undefined && c.readMs >= this.slowReadMs) {
+      if (!this.behind) {
+        this.refreshing = { since: new Date(this.now()).toISOString(), lastReadMs: c.readMs };
+        const fresh = this.start(mark);
+        this.behind = fresh.stored.then(
+          () => {
+            if (this.current === c) this.current = fresh;
+          },
+          () => {},
+        );
+        void this.behind.finally(() => {
+          this.behind = undefined;
+          if (this.current !== c) this.refreshing = undefined;
+        });
+      }
+      return c;
+    }
+    // Else the next answer waits for the data it changed.
     const next = this.start(mark);
     this.current = next;
     return next;
   }
 
-  private refreshing: Promise<void> | undefined;
+  /** The read behind an old model (its age), if one is under way. */
+  private refreshing_: Promise<void> | undefined;
+  /** The read behind a model the store moved past, if one is under way. */
+  private behind: Promise<void> | undefined;
+
+  /** Resolves once no read behind the answering model is under way (tests). */
+  async settled(): Promise<void> {
+    while (this.behind || this.refreshing_) await (this.behind ?? this.refreshing_);
+  }
 
   private start(mark: string) {
     this.builds++;
@@ -414,13 +474,20 @@ export class CustomersReadModel {
     const next = {
       mark,
       at: this.now(),
+      readMs: undefined as number | undefined,
       stored,
       byAsOf: new Map<string, Promise<AsOfRows>>(),
       fx: new Map<string, Promise<FxRate[]>>(),
     };
-    stored.catch(() => {
-      if (this.current === next) this.current = undefined;
-    });
+    const began = this.now();
+    stored.then(
+      () => {
+        next.readMs = this.now() - began;
+      },
+      () => {
+        if (this.current === next) this.current = undefined;
+      },
+    );
     return next;
   }
 

@@ -98,7 +98,8 @@ export interface ReviewStore {
     readonly states: readonly ReviewState[];
     readonly limitChanges: readonly LimitChange[];
   }): Promise<void>;
-  reviewsOf(runId: string): Promise<Review[]>;
+  /** A run's reviews by customer (those `filter` selects). */
+  reviewsOf(runId: string, filter?: RunReviewsFilter): Promise<Review[]>;
   /** A customer's reviews, newest first: every one, or the newest `limit`. */
   customerReviews(customerId: string, limit?: number): Promise<Review[]>;
   getReviewState(customerId: string): Promise<ReviewState | undefined>;
@@ -118,4 +119,10 @@ export interface LimitApprovals {
 export interface ReviewNotifier {
   limitCut(r: Review): Promise<void>;
   summary(run: ReviewRun, reviews: readonly Review[]): Promise<void>;
+}
+
+/** Narrows a run's reviews: to those that need attention, to one outcome (or the failed ones). */
+export interface RunReviewsFilter {
+  readonly attention?: boolean | undefined;
+  readonly outcome?: 'cut' | 'raise' | 'approval' | 'keep' | 'failed' | undefined;
 }

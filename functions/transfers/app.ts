@@ -26,13 +26,16 @@ import type {
   Approval,
   ApprovalNotice,
   ApprovalNotifier,
+  ApproverContext,
   Decision,
+  DecisionSeen,
   LevelState,
   LimitBatch,
   LimitBatchItem,
   NoticeLevel,
   Recipient,
   Transfer,
+  TransferFilter,
   TransferStatus,
   TransferStore,
 } from './ports.ts';
@@ -175,27 +178,12 @@ export type ApprovalView =
     }
   | Extract<DecisionOutcome, { ok: false }>;
 
-/** A decision already taken on the transfer, as the approval page lists it. */
-export interface DecisionSeen {
-  readonly level: number;
-  /** The approver's name (the approval policy's), and whom they stood in for. */
-  readonly by: string;
-  readonly onBehalfOf?: string | undefined;
-  readonly decision: Decision;
-  readonly at: string;
-  readonly comment?: string | undefined;
-  readonly via?: 'email' | 'slack' | undefined;
-}
+/** A decision already taken on the transfer (ports.ts): the approval page and the notices list them. */
+export type { DecisionSeen } from './ports.ts';
 
 /** An approval page: the view, with the customer's name and the decisions taken so far. */
 export type ApprovalPageView =
-  | (Extract<ApprovalView, { ok: true }> & {
-      readonly customer: { readonly id: string; readonly name?: string | undefined };
-      /** The requester's name (the approval policy's). */
-      readonly requester: string;
-      /** Every decision on the transfer but this link's own, by level then time. */
-      readonly decisions: readonly DecisionSeen[];
-    })
+  | (Extract<ApprovalView, { ok: true }> & ApproverContext)
   | Extract<DecisionOutcome, { ok: false }>;
 
 function person(policy: ApprovalPolicy, id: string): Recipient {
@@ -667,7 +655,15 @@ export class TransferApp {
         }
       }
       const waiting = approvals.filter((a) => a.status === 'pending');
-      const notices = await this.linkNotices('approve', { ...t, level: levelNo }, info, waiting, policy);
+      const context = await this.approverContext(t, all, policy);
+      const notices = await this.linkNotices(
+        'approve',
+        { ...t, level: levelNo },
+        info,
+        waiting,
+        policy,
+        context,
+      );
       await this.sendOnce(levelNo, 0, notices);
       await this.audit(
         'approval.requested',
@@ -701,7 +697,16 @@ export class TransferApp {
     const pending = mine
       .filter((a) => a.status === 'pending')
       .sort((x, y) => order(x.approver) - order(y.approver));
-    const notices: ApprovalNotice[] = await this.linkNotices('remind', t, info, pending, policy, p.reminders);
+    const context = await this.approverContext(t, all, policy);
+    const notices: ApprovalNotice[] = await this.linkNotices(
+      'remind',
+      t,
+      info,
+      pending,
+      policy,
+      context,
+      p.reminders,
+    );
     const last = p.reminders >= p.maxReminders;
     if (last)
       for (const id of policy.reminders.escalateTo)
@@ -711,6 +716,7 @@ export class TransferApp {
           to: person(policy, id),
           level: info,
           waitingOn: pending.map((a) => person(policy, a.approver).name),
+          context,
         });
     await this.sendOnce(levelNo, p.reminders, notices);
     await this.audit(
@@ -774,6 +780,7 @@ export class TransferApp {
     level: NoticeLevel,
     approvals: readonly Approval[],
     policy: ApprovalPolicy,
+    context: ApproverContext,
     reminder = 0,
   ): Promise<ApprovalNotice[]> {
     const keys = await this.deps.keys();
@@ -789,6 +796,7 @@ export class TransferApp {
         onBehalfOf: a.onBehalfOf ? person(policy, a.onBehalfOf).name : undefined,
         reminder,
         expiresAt: a.expiresAt,
+        context,
       };
     });
   }
@@ -1052,17 +1060,33 @@ export class TransferApp {
   async approvalPage(token: string): Promise<ApprovalPageView> {
     const v = await this.view(token);
     if (!v.ok) return v;
-    const { transfer, approval } = v;
-    const [part, all, policy] = await Promise.all([
-      // A review's batch names no one customer (its id is the run's).
-      transfer.limitBatch ? undefined : this.deps.credit.loadCustomerPartition(transfer.request.customerId),
-      this.deps.store.approvalsOf(transfer.transferId),
+    const [all, policy] = await Promise.all([
+      this.deps.store.approvalsOf(v.transfer.transferId),
       this.deps.approvalPolicy(),
     ]);
-    const decisions = all
+    return { ...v, ...(await this.approverContext(v.transfer, all, policy, v.approval.approvalId)) };
+  }
+
+  /**
+   * What an approver reads beside the transfer (the approval page and the approve, remind and
+   * escalate notices alike): the customer's name as its master data has it now, the requester's
+   * name, and every decision already taken on the transfer (`except` the reader's own), by level
+   * then time, with its comment.
+   */
+  private async approverContext(
+    transfer: Transfer,
+    approvals: readonly Approval[],
+    policy: ApprovalPolicy,
+    except?: string,
+  ): Promise<ApproverContext> {
+    // A review's batch names no one customer (its id is the run's).
+    const part = transfer.limitBatch
+      ? undefined
+      : await this.deps.credit.loadCustomerPartition(transfer.request.customerId);
+    const decisions: DecisionSeen[] = approvals
       .filter(
         (a): a is Approval & { status: Decision; decidedAt: string } =>
-          a.approvalId !== approval.approvalId &&
+          a.approvalId !== except &&
           (a.status === 'approved' || a.status === 'rejected') &&
           a.decidedAt !== undefined,
       )
@@ -1077,7 +1101,6 @@ export class TransferApp {
         via: a.via,
       }));
     return {
-      ...v,
       customer: { id: transfer.request.customerId, name: part?.books.customer?.name },
       requester: person(policy, transfer.request.requester).name,
       decisions,
@@ -1438,14 +1461,14 @@ export class TransferApp {
     return { ok: true, transfer: await this.mustGet(transferId) };
   }
 
-  /** Every transfer, newest first. */
-  async list(): Promise<Transfer[]> {
-    return this.deps.store.listTransfers();
+  /** Every transfer (or those `filter` selects), newest first. */
+  async list(filter?: TransferFilter): Promise<Transfer[]> {
+    return this.deps.store.listTransfers(filter);
   }
 
-  /** A page of the transfers, newest first, with how many there are. */
-  async page(req: PageRequest): Promise<Page<Transfer>> {
-    return this.deps.store.transfersPage(req);
+  /** A page of the transfers (or of those `filter` selects), newest first, with how many there are. */
+  async page(req: PageRequest, filter?: TransferFilter): Promise<Page<Transfer>> {
+    return this.deps.store.transfersPage(req, filter);
   }
 
   /** Every approval waiting for a decision, oldest first. */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { humanize, label } from '../alerts/format.ts';
-import { minorDigits } from '../core/currencies.ts';
-import { CANONICAL_NUMBER_STYLE, formatMoney, parseMinorUnits } from '../core/money.ts';
+import { formatMoney } from '../core/money.ts';
 import type { ApprovalPageView } from './app.ts';
+import { keyEvidence, MONEY_FIGURES, storedMoney } from './evidence.ts';
 import type { GateCheck } from './gate.ts';
 import type { Transfer } from './ports.ts';
 
@@ -83,32 +83,6 @@ export function page(status: number, title: string, body: string): PageResponse 
     body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${CSS}</style></head><body><main>${body}</main></body></html>`,
   };
 }
-
-/**
- * An amount the gate stored as `formatMinor`'s plain decimal ("353760.34", or "353760.34 GBP"
- * with its currency) written by `formatMoney` ("353,760.34 GBP"); anything else as it is.
- */
-export function storedMoney(value: string | number, currency: string): string {
-  const m = /^(-?\d+(?:\.\d+)?)(?: ([A-Z]{3}))?$/.exec(String(value).trim());
-  if (!m) return String(value);
-  const ccy = m[2] ?? currency;
-  const minor = parseMinorUnits(m[1] as string, minorDigits(ccy) ?? 2, CANONICAL_NUMBER_STYLE);
-  return minor.ok ? formatMoney(minor.value, ccy) : String(value);
-}
-
-/** The gate's figures that are amounts (the rest are counts, days, names, ratings). */
-const MONEY_FIGURES: ReadonlySet<string> = new Set([
-  'amount',
-  'median',
-  'overdueAmount',
-  'creditLimit',
-  'exposure',
-  'headroom',
-  'unappliedCash',
-  'handedBack',
-  'left',
-  'pending',
-]);
 
 /** An ISO instant as people read it: `2025-07-01 09:00 UTC`. */
 function when(iso: string): string {
@@ -196,6 +170,8 @@ function customerSection(v: Extract<ApprovalPageView, { ok: true }>): string {
       ['Exposure', `<strong>${m(e.exposure)}</strong>`],
       ['Credit limit', e.creditLimit === undefined ? 'none on file' : m(e.creditLimit)],
       ['Headroom', e.headroom === undefined ? 'none (no credit limit)' : m(e.headroom)],
+      // The same figure the approval email and Slack message carry (evidence.ts).
+      ['Headroom after this transfer', escapeHtml(keyEvidence(t).figures?.headroomAfter ?? 'not worked out')],
       [
         'Unapplied cash',
         e.unappliedCash === undefined

@@ -1,8 +1,11 @@
+import { isoDateOrNull } from '../core/dates.ts';
+import { moneyAsDecimals } from '../core/money-json.ts';
 import { BadCursorError } from '../core/paging.ts';
 import type { DecisionOutcome, TransferApp } from './app.ts';
 import { approvalPage, escapeHtml, page } from './approval-page.ts';
 import { slackDecisionUpdate } from './messages.ts';
-import type { Decision } from './ports.ts';
+import { type Decision, TRANSFER_STATUSES, type TransferFilter } from './ports.ts';
+import { TRANSFER_TYPES } from './request.ts';
 import { parseSlackInteraction, type SlackInteraction, verifySlackRequest } from './slack-verify.ts';
 
 /**
@@ -111,9 +114,46 @@ const PAGE_DEFAULT = 100;
 const PAGE_MAX = 1000;
 
 /**
+ * The list's filters from the query (`status`, `type`, `currency`, `from` and `to` requested
+ * dates), each applied by the store; or the issues with them.
+ */
+function transferFilterOf(
+  query: Readonly<Record<string, string | undefined>>,
+): TransferFilter | { issues: { field: string; message: string }[] } {
+  const issues: { field: string; message: string }[] = [];
+  const one = <T extends string>(field: string, allowed: readonly T[]): T | undefined => {
+    const v = query[field];
+    if (v === undefined || v === '') return undefined;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    issues.push({ field, message: `must be one of ${allowed.join(', ')}` });
+    return undefined;
+  };
+  const date = (field: string) => {
+    const v = query[field];
+    if (v === undefined || v === '') return undefined;
+    if (isoDateOrNull(v) !== null) return v;
+    issues.push({ field, message: 'must be a date (YYYY-MM-DD)' });
+    return undefined;
+  };
+  const currency = query.currency?.trim().toUpperCase() || undefined;
+  if (currency !== undefined && !/^[A-Z]{3}$/.test(currency))
+    issues.push({ field: 'currency', message: 'must be a currency code (three letters)' });
+  const filter = {
+    status: one('status', TRANSFER_STATUSES),
+    type: one('type', TRANSFER_TYPES),
+    currency,
+    from: date('from'),
+    to: date('to'),
+  };
+  return issues.length > 0 ? { issues } : filter;
+}
+
+/**
  * GET /transfers: a page of the transfers, newest first, with how many there are and the cursors
  * of the pages beside it (`?limit=` up to 1,000; `?after=` a cursor a page gave: `next`, or `prev`,
- * which is null for the first page). Cursors, not links: the API is mounted under `/api` locally.
+ * which is null for the first page), narrowed by `status`, `type`, `currency`, `from` and `to`
+ * (requested dates). Cursors, not links: the API is mounted under `/api` locally. Amounts as plain
+ * decimals beside their currency (README "Money in the API").
  */
 async function transfersPage(
   app: TransferApp,
@@ -126,9 +166,11 @@ async function transfersPage(
       issues: [{ field: 'limit', message: `must be a whole number from 1 to ${PAGE_MAX}` }],
     });
   try {
-    const p = await app.page({ size, after: query.after || undefined });
+    const filter = transferFilterOf(query);
+    if ('issues' in filter) return json(400, filter);
+    const p = await app.page({ size, after: query.after || undefined }, filter);
     return json(200, {
-      transfers: p.items,
+      transfers: moneyAsDecimals(p.items),
       total: p.total,
       from: p.from,
       ...(p.next ? { next: p.next } : {}),
@@ -219,12 +261,12 @@ export function transferHttp(
         }
         const r = await app.request(input);
         if (!r.ok) return json(400, { issues: r.issues });
-        return json(201, { transfer: r.transfer });
+        return json(201, { transfer: moneyAsDecimals(r.transfer) });
       }
       if (b === undefined && method === 'GET') return transfersPage(app, req.query ?? {});
       if (b !== undefined && c === undefined && method === 'GET') {
         const found = await app.show(b);
-        return found ? json(200, found) : json(404, { error: `There is no transfer ${b}.` });
+        return found ? json(200, moneyAsDecimals(found)) : json(404, { error: `There is no transfer ${b}.` });
       }
       if (b !== undefined && (c === 'recall' || c === 'paid') && method === 'POST') {
         let body: { by?: unknown; on?: unknown };

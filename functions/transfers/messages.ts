@@ -2,6 +2,14 @@ import { createHash } from 'node:crypto';
 import { humanize, label, truncate } from '../alerts/format.ts';
 import { escapeMrkdwn } from '../alerts/slack.ts';
 import { formatDecimalMoney, formatMoney } from '../core/money.ts';
+import {
+  alertCounts,
+  decisionWords,
+  type KeyEvidence,
+  keyEvidence,
+  MONEY_FIGURES,
+  storedMoney,
+} from './evidence.ts';
 import type { BatchTable, GateExposure } from './gate.ts';
 import type { ApprovalNotice, Transfer } from './ports.ts';
 
@@ -176,7 +184,13 @@ function evidenceOf(t: Transfer): Evidence {
       name: label(c.check),
       flag: c.flag === undefined ? undefined : humanize(c.flag),
       summary: c.summary,
-      figures: Object.entries(c.figures).map(([k, v]) => [label(k), String(v)] as const),
+      // Amounts as the approval page writes them ("32,000.00 EUR"); the currency is in each.
+      figures: Object.entries(c.figures)
+        .filter(([k]) => k !== 'currency')
+        .map(([k, v]) => {
+          const ccy = typeof c.figures.currency === 'string' ? c.figures.currency : r.currency;
+          return [label(k), MONEY_FIGURES.has(k) ? storedMoney(v, ccy) : String(v)] as const;
+        }),
     })),
     exposure: g.exposure && exposureOf(g.exposure),
     rating:
@@ -305,8 +319,9 @@ const INLINE = {
   td: 'padding:4px 8px;border-bottom:1px solid #e2e5ea;text-align:left;vertical-align:top',
   num: 'padding:4px 8px;border-bottom:1px solid #e2e5ea;text-align:right;vertical-align:top',
   dl: 'margin:0',
-  dt: 'float:left;clear:left;width:170px;color:#5d6675',
-  dd: 'margin:0 0 2px 180px',
+  // Stacked, label over value: side by side they leave a phone too little width for an IBAN.
+  dt: 'margin:6px 0 0;color:#5d6675',
+  dd: 'margin:0 0 2px 0',
   bad: 'padding:0 4px;background:#fcebe9;color:#a8261b',
   ok: 'padding:0 4px;background:#e6f4ea;color:#1e6b34',
 } as const;
@@ -327,12 +342,13 @@ function renderEvidenceHtml(t: Transfer, inline: boolean): string {
     rows: readonly (readonly string[])[],
     num: readonly number[] = [],
   ) =>
-    `<table${at(undefined, 'table')}><thead><tr>${head.map((h) => `<th${at(undefined, 'th')}>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    // In an email, a table wider than a phone scrolls inside its own box, never the message.
+    `${inline ? '<div style="overflow-x:auto;max-width:100%">' : ''}<table${at(undefined, 'table')}><thead><tr>${head.map((h) => `<th${at(undefined, 'th')}>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
       .map(
         (r) =>
           `<tr>${r.map((c, i) => (num.includes(i) ? `<td${at('num', 'num')}>${c}</td>` : `<td${at('text', 'td')}>${c}</td>`)).join('')}</tr>`,
       )
-      .join('')}</tbody></table>`;
+      .join('')}</tbody></table>${inline ? '</div>' : ''}`;
   const badge = (text: string, bad: boolean) =>
     `<strong${at(bad ? 'badge bad' : 'badge ok', bad ? 'bad' : 'ok')}>${escapeHtml(text)}</strong>`;
 
@@ -345,15 +361,23 @@ function renderEvidenceHtml(t: Transfer, inline: boolean): string {
     out.push(
       title('Risk gate', `as of ${g.asOf}`),
       p(`Flags: ${g.flags.length > 0 ? g.flags.map((f) => badge(f, true)).join(' ') : badge('none', false)}`),
-      table(
-        ['Check', 'Result', 'Finding', 'Figures'],
-        g.checks.map((c) => [
-          escapeHtml(c.name),
-          c.flag === undefined ? badge('passed', false) : badge(`flagged: ${c.flag}`, true),
-          escapeHtml(c.summary),
-          c.figures.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`).join('<br>'),
-        ]),
-      ),
+      // An email lists the checks, one under the other: a four-column table does not fit a phone.
+      inline
+        ? `<ul style="margin:4px 0 8px;padding-left:20px">${g.checks
+            .map(
+              (c) =>
+                `<li style="margin:4px 0">${c.flag === undefined ? badge('passed', false) : badge(`flagged: ${c.flag}`, true)} <strong>${escapeHtml(c.name)}</strong>: ${escapeHtml(c.summary)}${c.figures.length > 0 ? `<br><span style="color:#5d6675">${c.figures.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`).join('; ')}</span>` : ''}</li>`,
+            )
+            .join('')}</ul>`
+        : table(
+            ['Check', 'Result', 'Finding', 'Figures'],
+            g.checks.map((c) => [
+              escapeHtml(c.name),
+              c.flag === undefined ? badge('passed', false) : badge(`flagged: ${c.flag}`, true),
+              escapeHtml(c.summary),
+              c.figures.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`).join('<br>'),
+            ]),
+          ),
     );
     if (g.batch) {
       const b = g.batch;
@@ -371,11 +395,18 @@ function renderEvidenceHtml(t: Transfer, inline: boolean): string {
       out.push(
         title('Exposure and aging', `in ${g.exposure.currency}`),
         dl(g.exposure.rows),
-        table(
-          g.exposure.aging.map(([k]) => k),
-          [g.exposure.aging.map(([, v]) => escapeHtml(v))],
-          g.exposure.aging.map((_, i) => i),
-        ),
+        // In an email one row per bucket: seven columns do not fit a phone.
+        inline
+          ? table(
+              ['Age', 'Open amount'],
+              g.exposure.aging.map(([k, v]) => [escapeHtml(k), escapeHtml(v)]),
+              [1],
+            )
+          : table(
+              g.exposure.aging.map(([k]) => k),
+              [g.exposure.aging.map(([, v]) => escapeHtml(v))],
+              g.exposure.aging.map((_, i) => i),
+            ),
       );
     out.push(title('Rating'), p(escapeHtml(g.rating)));
     if (g.reasons.length > 0)
@@ -423,6 +454,103 @@ function renderEvidenceHtml(t: Transfer, inline: boolean): string {
  */
 export function evidenceHtml(t: Transfer): string {
   return renderEvidenceHtml(t, false);
+}
+
+// ---- what an approver needs to decide ----
+
+/** The key facts as label/value pairs: the customer, the amount, the exposure and the cash. */
+function keyPairs(k: KeyEvidence): [string, string][] {
+  const pairs: [string, string][] = [];
+  if (k.customer)
+    pairs.push([
+      'Customer',
+      k.customer.name ? `${k.customer.name} (${k.customer.id})` : `${k.customer.id} (no master data on file)`,
+    ]);
+  pairs.push(['Amount', k.amount]);
+  const f = k.figures;
+  if (f)
+    pairs.push(
+      ['Exposure', `${f.exposure} (as of ${f.asOf})`],
+      ['Credit limit', f.creditLimit],
+      ['Headroom', f.headroom],
+      ['Headroom after this transfer', f.headroomAfter],
+      ['Unapplied cash', f.unappliedCash],
+      ...(f.cashNeeded ? ([['What it needs', f.cashNeeded]] as [string, string][]) : []),
+    );
+  else if (k.noFigures) pairs.push(['Exposure', k.noFigures]);
+  return pairs;
+}
+
+const decisionLine = (d: NonNullable<KeyEvidence['decisions']>[number]) =>
+  `${decisionWords(d, when)}: ${d.comment ? `"${one(d.comment)}"` : 'no comment'}`;
+
+/** The key facts as text lines, under their own heading, before the link. */
+function keyText(k: KeyEvidence, heading: string): string[] {
+  const out = [heading.toUpperCase(), ...keyPairs(k).map(([l, v]) => `  ${l}: ${one(v)}`)];
+  const a = k.alerts;
+  if (a) {
+    out.push(`  Open alerts: ${alertCounts(a)}`);
+    out.push(...a.top.map((x) => `    - [${one(x.severity)}] ${one(x.rule)}: ${one(x.summary)}`));
+    if (a.more > 0) out.push(`    ... and ${a.more} more, every one in the evidence below`);
+  }
+  if (k.decisions) {
+    if (k.decisions.length === 0) out.push('  Decisions so far: none yet');
+    else out.push('  Decisions so far:', ...k.decisions.map((d) => `    - ${one(decisionLine(d))}`));
+  }
+  return out;
+}
+
+/**
+ * The key facts as HTML with inline styles: one "label: value" paragraph each, which wraps on any
+ * screen (a two-column list or table would not fit a phone with a long name in it).
+ */
+function keyHtml(k: KeyEvidence, heading: string): string {
+  const row = (label: string, valueHtml: string) =>
+    `<p style="margin:3px 0"><span style="color:#5d6675">${escapeHtml(label)}:</span> ${valueHtml}</p>`;
+  const strong = new Set(['Customer', 'Amount', 'Headroom after this transfer', 'Unapplied cash']);
+  const out = [
+    `<div class="key-evidence" style="margin:12px 0;padding:10px 12px;border:1px solid #e2e5ea;border-radius:6px;background:#f8f9fb">`,
+    `<p style="margin:0 0 6px"><strong>${escapeHtml(heading)}</strong></p>`,
+    ...keyPairs(k).map(([l, v]) => {
+      // The figure in bold, how it was worked out (in brackets) not.
+      const cut = v.indexOf(' (');
+      const [head, tail] = cut > 0 ? [v.slice(0, cut), v.slice(cut)] : [v, ''];
+      return row(
+        l,
+        strong.has(l) ? `<strong>${escapeHtml(head)}</strong>${escapeHtml(tail)}` : escapeHtml(v),
+      );
+    }),
+  ];
+  const a = k.alerts;
+  if (a) {
+    out.push(row('Open alerts', escapeHtml(alertCounts(a))));
+    if (a.top.length > 0)
+      out.push(
+        `<ul style="margin:2px 0 4px;padding-left:20px">${a.top
+          .map(
+            (x) =>
+              `<li style="margin:2px 0"><strong>${escapeHtml(x.severity)}</strong> ${escapeHtml(x.rule)}: ${escapeHtml(x.summary)}</li>`,
+          )
+          .join(
+            '',
+          )}${a.more > 0 ? `<li style="margin:2px 0">and ${a.more} more, every one in the evidence below</li>` : ''}</ul>`,
+      );
+  }
+  if (k.decisions) {
+    if (k.decisions.length === 0) out.push(row('Decisions so far', 'none yet'));
+    else
+      out.push(
+        row('Decisions so far', ''),
+        `<ul style="margin:2px 0 4px;padding-left:20px">${k.decisions
+          .map(
+            (d) =>
+              `<li style="margin:2px 0">${escapeHtml(decisionWords(d, when))}: ${d.comment ? `<em>&ldquo;${escapeHtml(d.comment)}&rdquo;</em>` : 'no comment'}</li>`,
+          )
+          .join('')}</ul>`,
+      );
+  }
+  out.push('</div>');
+  return out.join('\n');
 }
 
 // ---- the approval emails ----
@@ -525,11 +653,16 @@ export function approvalEmail(n: ApprovalNotice): Email {
       break;
   }
   const greeting = para(`Hello ${one(n.to.name)},`);
+  // What the approver needs to decide, before the link (an outcome tells the requester only).
+  const key = n.kind === 'outcome' ? undefined : keyEvidence(t, n.context);
+  // An escalation goes to someone above the level, who does not decide it.
+  const heading = n.kind === 'escalate' ? 'What the approvers decide on' : 'What you decide on';
 
   const text = [
     greeting.text,
     '',
     ...intro.map((x) => x.text),
+    ...(key ? ['', ...keyText(key, heading)] : []),
     ...(link ? ['', `Review and decide: ${link.url}`, ...link.after.map((x) => x.text)] : []),
     '',
     '---- Evidence ----',
@@ -541,9 +674,10 @@ export function approvalEmail(n: ApprovalNotice): Email {
     '<!doctype html>',
     '<html lang="en">',
     `<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(subject)}</title></head>`,
-    '<body style="margin:0;padding:16px;background:#ffffff;color:#1d2430;font:14px/1.45 Arial,Helvetica,sans-serif">',
+    '<body style="margin:0;padding:16px;background:#ffffff;color:#1d2430;font:14px/1.45 Arial,Helvetica,sans-serif;word-wrap:break-word;overflow-wrap:break-word">',
     `<p style="${P}">${greeting.html}</p>`,
     ...intro.map((x) => `<p style="${P}">${x.html}</p>`),
+    ...(key ? [keyHtml(key, heading)] : []),
     ...(link
       ? [
           `<p style="margin:16px 0"><a href="${escapeHtml(link.url)}" style="${BUTTON}">Review and decide</a></p>`,
@@ -834,25 +968,49 @@ export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 're
         ? `${amountOf(t)} ${humanize(r.type)}`
         : 'Bank account change';
   const who = n.to.slackId && SLACK_ID.test(n.to.slackId) ? `<@${n.to.slackId}>` : `*${md(n.to.name)}*`;
+  const key = keyEvidence(t, n.context);
+  const customer = key.customer?.name
+    ? `*${md(key.customer.name)}* (${md(r.customerId)})`
+    : `*${md(r.customerId)}*`;
 
   const lines = [
     `${n.kind === 'remind' ? `:bell: *Reminder ${n.reminder}:* ` : ''}${who}, your approval is requested${n.onBehalfOf ? ` on behalf of *${md(n.onBehalfOf)}*` : ''}: ${levelOf(n.level)}, ${md(n.level.name)} (${plural(n.level.required, 'approval')} needed).`,
     limitWhat(t) !== undefined
       ? `*${md(limitWhat(t) ?? '')}* (no money moves)`
       : moves(t)
-        ? `*${md(humanize(r.type))}* of *${md(amountOf(t))}* to *${md(r.beneficiaryName)}* (\`${md(r.beneficiaryAccount)}\`) for customer *${md(r.customerId)}*`
-        : `*Bank account change* to *${md(r.beneficiaryName)}* (\`${md(r.beneficiaryAccount)}\`) for customer *${md(r.customerId)}*`,
+        ? `*${md(humanize(r.type))}* of *${md(amountOf(t))}* to *${md(r.beneficiaryName)}* (\`${md(r.beneficiaryAccount)}\`) for customer ${customer}`
+        : `*Bank account change* to *${md(r.beneficiaryName)}* (\`${md(r.beneficiaryAccount)}\`) for customer ${customer}`,
     `*Reason:* ${md(r.reason)}`,
     `Requested by ${md(r.requester)} at ${md(when(t.requestedAt))} · ${md(t.transferId)}`,
   ];
 
+  // At most 10 fields (Block Kit's limit): the figures an approver decides on.
   const fields: { type: 'mrkdwn'; text: string }[] = [];
   const field = (k: string, v: string) => fields.push(mrkdwn(`*${k}*\n${v}`, FIELD_MAX));
+  if (key.customer)
+    field(
+      'Customer',
+      key.customer.name ? `${md(key.customer.name)} (${md(key.customer.id)})` : md(key.customer.id),
+    );
+  const f = key.figures;
+  if (f) {
+    field('Exposure', md(f.exposure));
+    field('Credit limit', md(f.creditLimit));
+    field('Headroom', md(f.headroom));
+    field('Headroom after this transfer', md(f.headroomAfter));
+    field('Unapplied cash', `${md(f.unappliedCash)}${f.cashNeeded ? `\n${md(f.cashNeeded)}` : ''}`);
+  }
+  const x = g?.exposure;
+  if (x)
+    field(
+      'Overdue',
+      `${md(formatDecimalMoney(x.overdueAmount, x.currency))}, oldest ${md(x.maxDaysPastDue)} days`,
+    );
   if (!g) field('Gate flags', 'the risk gate has not run');
   else {
     field(
       'Gate flags',
-      g.flags.length > 0 ? g.flags.map((f) => `:warning: ${md(humanize(f))}`).join('\n') : 'none',
+      g.flags.length > 0 ? g.flags.map((fl) => `:warning: ${md(humanize(fl))}`).join('\n') : 'none',
     );
     field(
       'Rating',
@@ -860,16 +1018,8 @@ export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 're
         ? 'not rated'
         : `${md(g.rating)}${g.score === undefined ? '' : `, score ${md(g.score)}`}${g.riskClass ? `, ${md(g.riskClass)} risk` : ''}`,
     );
-    const x = g.exposure;
-    if (x) {
-      const m = (v: string) => md(formatDecimalMoney(v, x.currency));
-      field('Exposure', m(x.exposure));
-      field('Overdue', `${m(x.overdueAmount)}, oldest ${md(x.maxDaysPastDue)} days`);
-      field('Credit limit', x.creditLimit === undefined ? 'none on file' : m(x.creditLimit));
-      field('Headroom', x.headroom === undefined ? 'none' : m(x.headroom));
-    }
-    field('Active alerts', String(g.activeAlerts.length));
   }
+  if (key.alerts) field('Open alerts', md(alertCounts(key.alerts)));
 
   const blocks: unknown[] = [
     {
@@ -879,6 +1029,34 @@ export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 're
     { type: 'section', text: mrkdwn(lines.join('\n'), SECTION_MAX) },
   ];
   if (fields.length > 0) blocks.push({ type: 'section', fields: fields.slice(0, 10) });
+  const a = key.alerts;
+  if (a && a.top.length > 0)
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        [
+          `*Open alerts, most severe first:*`,
+          ...a.top.map((al) => `• *${md(al.severity)}* ${md(al.rule)}: ${md(al.summary)}`),
+          ...(a.more > 0 ? [`…and ${a.more} more: *Review evidence* shows every one.`] : []),
+        ].join('\n'),
+        SECTION_MAX,
+      ),
+    });
+  if (key.decisions)
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        key.decisions.length === 0
+          ? '*Decisions so far:* none yet'
+          : [
+              '*Decisions so far:*',
+              ...key.decisions.map(
+                (d) => `• ${md(decisionWords(d, when))}: ${d.comment ? `“${md(d.comment)}”` : 'no comment'}`,
+              ),
+            ].join('\n'),
+        SECTION_MAX,
+      ),
+    });
   if (g?.batch) blocks.push({ type: 'section', text: mrkdwn(batchSlack(g.batch), SECTION_MAX) });
   const flagged = g?.checks.filter((c) => c.flag !== undefined) ?? [];
   if (flagged.length > 0)

@@ -7,6 +7,15 @@ import type { ChainLevel } from './approval-policy.ts';
 import type { GateReport } from './gate.ts';
 import type { TransferRequest } from './request.ts';
 
+/** Narrows the list of transfers: a status, a type, a currency, a range of requested dates (both ends included). */
+export interface TransferFilter {
+  readonly status?: TransferStatus | undefined;
+  readonly type?: string | undefined;
+  readonly currency?: string | undefined;
+  readonly from?: IsoDate | undefined;
+  readonly to?: IsoDate | undefined;
+}
+
 /**
  * pending: at the gate or waiting for a level; approved: every level approved and the transfer
  * recorded; rejected: an approver said no; recalled: the requester took it back; expired: a level
@@ -229,10 +238,10 @@ export interface TransferStore {
   ): Promise<boolean>;
   /** Puts an approved transfer on the customer's credit file, where the exposure counts it (idempotent). */
   putCommitment(c: TransferCommitment): Promise<void>;
-  /** Every transfer, newest first. */
-  listTransfers(): Promise<Transfer[]>;
-  /** A page of the transfers, newest first, with how many there are. */
-  transfersPage(req: PageRequest): Promise<Page<Transfer>>;
+  /** Every transfer (or those `filter` selects), newest first. */
+  listTransfers(filter?: TransferFilter): Promise<Transfer[]>;
+  /** A page of the transfers (or of those `filter` selects), newest first, with how many there are. */
+  transfersPage(req: PageRequest, filter?: TransferFilter): Promise<Page<Transfer>>;
   /** A customer's transfers, newest first (the gate's history and duplicate checks). */
   transfersOf(customerId: string): Promise<Transfer[]>;
   /** Stores a batch's table with its transfer (idempotent: the same lines under the same keys). */
@@ -318,6 +327,32 @@ export interface Recipient {
   readonly slackId?: string | undefined;
 }
 
+/** A decision already taken on a transfer, as the approval page and the approval notices list it. */
+export interface DecisionSeen {
+  readonly level: number;
+  /** The approver's name (the approval policy's), and whom they stood in for. */
+  readonly by: string;
+  readonly onBehalfOf?: string | undefined;
+  readonly decision: Decision;
+  readonly at: string;
+  readonly comment?: string | undefined;
+  readonly via?: 'email' | 'slack' | undefined;
+}
+
+/**
+ * What an approver reads beside the transfer and its gate report, read once from the store for
+ * the approval page and the notices alike (`TransferApp.approverContext`): the customer's name as
+ * its master data has it now, the requester's name, and the decisions taken so far.
+ */
+export interface ApproverContext {
+  /** Undefined name: no master data on file (or a review's batch, which names no one customer). */
+  readonly customer: { readonly id: string; readonly name?: string | undefined };
+  /** The requester's name (the approval policy's). */
+  readonly requester: string;
+  /** Every decision on the transfer (but the reader's own, on a page), by level then time. */
+  readonly decisions: readonly DecisionSeen[];
+}
+
 /**
  * What the transfer workflow tells people. `approve` and `remind` carry the approver's signed
  * link; `escalate` tells someone above that a level is still unanswered (no link); `outcome` tells
@@ -337,6 +372,8 @@ export type ApprovalNotice =
       readonly reminder: number;
       /** ISO instant the link stops working. */
       readonly expiresAt: string;
+      /** The customer's name and the decisions so far, shown before the link (absent: not read). */
+      readonly context?: ApproverContext | undefined;
     }
   | {
       readonly kind: 'escalate';
@@ -345,6 +382,7 @@ export type ApprovalNotice =
       readonly level: NoticeLevel;
       /** Who has not answered. */
       readonly waitingOn: readonly string[];
+      readonly context?: ApproverContext | undefined;
     }
   | {
       readonly kind: 'outcome';

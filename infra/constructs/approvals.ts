@@ -19,7 +19,7 @@ import { RECIPIENT_ATTRIBUTE } from '../../functions/adapters/sns-approvals.ts';
 import { SLACK_WEBHOOK_PLACEHOLDER } from '../../functions/alerts/slack.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
-import { SentinelFunction } from './function-defaults.ts';
+import { SentinelFunction, vendedLogGroupName } from './function-defaults.ts';
 import { MAX_RECEIVE_COUNT } from './ingestion.ts';
 
 export const TRANSFER_ASL_FILE = fileURLToPath(
@@ -166,7 +166,10 @@ export class Approvals extends Construct {
     });
     this.stepsFunction = steps.fn;
 
-    const logGroup = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.ONE_MONTH });
+    const logGroup = new LogGroup(this, 'StateMachineLogs', {
+      logGroupName: vendedLogGroupName(this, 'transfer-approval'),
+      retention: RetentionDays.ONE_MONTH,
+    });
     this.stateMachine = new StateMachine(this, 'TransferApproval', {
       comment: 'Multi-level transfer approval (statemachines/transfer-approval.asl.json)',
       // Inline (no asset bucket): the template carries the very file the local engine runs.
@@ -175,7 +178,8 @@ export class Approvals extends Construct {
       tracingEnabled: true,
       // Execution data holds the task tokens: the logs keep the events and never the data.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
-      timeout: Duration.days(30),
+      // No `timeout` here: CDK cannot add one to a definition given as a string. The ASL file's own
+      // top-level TimeoutSeconds (30 days) is what ends an execution nobody finishes.
     });
     this.stepsFunction.grantInvoke(this.stateMachine);
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -144,4 +144,14 @@ export class SentinelFunction extends Construct {
       });
     }
   }
+}
+
+/**
+ * A state machine's log group name: under `/aws/vendedlogs/states/`, as Step Functions asks, so
+ * its log delivery is authorised without growing the account's CloudWatch Logs resource policy
+ * (whose 5,120-character limit fails the deploy in a busy account). The stack's name keeps two
+ * stacks in one account apart.
+ */
+export function vendedLogGroupName(scope: Construct, machine: string): string {
+  return `/aws/vendedlogs/states/${Stack.of(scope).stackName}-${machine}`;
 }

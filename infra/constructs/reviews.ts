@@ -21,7 +21,7 @@ import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { SentinelFunction } from './function-defaults.ts';
+import { SentinelFunction, vendedLogGroupName } from './function-defaults.ts';
 import { dailyAt, schedulerRole } from './scheduler-role.ts';
 
 export const REVIEW_ASL_FILE = fileURLToPath(
@@ -118,7 +118,10 @@ export class Reviews extends Construct {
     props.transferStateMachine.grantStartExecution(this.stepsFunction);
     props.changesTopic.grants.publish(this.stepsFunction);
 
-    const logGroup = new LogGroup(this, 'StateMachineLogs', { retention: RetentionDays.ONE_MONTH });
+    const logGroup = new LogGroup(this, 'StateMachineLogs', {
+      logGroupName: vendedLogGroupName(this, 'periodic-review'),
+      retention: RetentionDays.ONE_MONTH,
+    });
     this.stateMachine = new StateMachine(this, 'PeriodicReview', {
       comment: 'Periodic credit review (statemachines/periodic-review.asl.json)',
       // Inline (no asset bucket): the template carries the very file the local engine runs.
@@ -127,7 +130,8 @@ export class Reviews extends Construct {
       tracingEnabled: true,
       // Events only: execution data holds customer ids and figures, which stay in the table and the reports.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
-      timeout: Duration.hours(24),
+      // No `timeout` here: CDK cannot add one to a definition given as a string. The ASL file's own
+      // top-level TimeoutSeconds (24 hours) is what ends a run that never finishes.
     });
     this.stepsFunction.grantInvoke(this.stateMachine);
     this.reportsBucket.grantRead(this.stateMachine, 'manifests/*');

@@ -1,4 +1,5 @@
 import { dateInZone, parseDate } from '../../functions/core/dates.ts';
+import { moneyAsDecimals } from '../../functions/core/money-json.ts';
 import { grouped, type Page, rangeText } from '../../functions/core/paging.ts';
 import { type LocalEnv, openLocal } from './runtime.ts';
 
@@ -7,6 +8,15 @@ export class UsageError extends Error {}
 
 /** A failure the user must act on (a missing file, an unknown customer): exit 1 with the message. */
 export class CliFailure extends Error {}
+
+/**
+ * What every `--json` prints: amounts as the API writes them (README "Money in the API"), plain
+ * decimal strings in major units beside their currency ("1200000.00"), never minor units;
+ * `currency` for amounts with none around them.
+ */
+export function jsonText(value: unknown, currency?: string): string {
+  return JSON.stringify(moneyAsDecimals(value, currency), null, 2);
+}
 
 export const timeZone = () => process.env.SENTINEL_TIME_ZONE ?? 'UTC';
 export const today = () => dateInZone(new Date(), timeZone());

@@ -32,6 +32,7 @@ import {
   CliFailure,
   dateOption,
   fileProblem,
+  jsonText,
   limitOption,
   pageOrAll,
   plural,
@@ -136,7 +137,7 @@ async function evaluationText(
   const { asOf, day, now } = at;
   if (asOf !== day) {
     const run = await whatIf({ store, policy }, { asOf });
-    return { json: JSON.stringify(run, null, 2), words: whatIfText(run, day) };
+    return { json: jsonText(run), words: whatIfText(run, day) };
   }
   const run = await evaluate(
     {
@@ -148,7 +149,7 @@ async function evaluationText(
     },
     { asOf },
   );
-  return { json: JSON.stringify({ whatIf: false, ...run }, null, 2), words: liveText(run) };
+  return { json: jsonText({ whatIf: false, ...run }), words: liveText(run) };
 }
 
 const ratingsText = (ratings: Record<string, number>) =>
@@ -249,7 +250,7 @@ export async function cmdAlerts(args: string[]): Promise<number> {
       () => env.store.listAlerts(which, filter),
     );
     if (values.json) {
-      console.log(JSON.stringify(page.items, null, 2));
+      console.log(jsonText(page.items));
       return 0;
     }
     if (page.total === 0) {
@@ -389,10 +390,9 @@ export async function explainCustomer(
   const a = assessment;
   if (json) {
     console.log(
-      JSON.stringify(
+      jsonText(
         { assessment, wouldAlert: candidates, activeAlerts: part.alerts, review: part.review },
-        null,
-        2,
+        assessed.currency,
       ),
     );
     return 0;
@@ -466,7 +466,7 @@ export async function cmdBacktest(args: string[]): Promise<number> {
       progress.done();
     }
     if (values.json) {
-      console.log(JSON.stringify(result, null, 2));
+      console.log(jsonText(result));
       return 0;
     }
     console.log(

@@ -8,6 +8,7 @@ import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review } from '../../functions/reviews/review.ts';
 import {
   dateOption,
+  jsonText,
   limitOption,
   pageOrAll,
   plural,
@@ -93,7 +94,7 @@ async function dryRun(dataDir: string | undefined, asOf: string, json: boolean):
       progress.done();
     }
     if (json) {
-      console.log(JSON.stringify({ dryRun: true, ...p }, null, 2));
+      console.log(jsonText({ dryRun: true, ...p }));
       return 0;
     }
     const c = p.counts;
@@ -201,9 +202,7 @@ export async function cmdReview(args: string[]): Promise<number> {
       const { status, json } = answer;
       if (status >= 400) throw new CliFailure(String(json.error ?? `the review failed (HTTP ${status})`));
       const run = json.run as ReviewRun;
-      console.log(
-        values.json ? JSON.stringify(json, null, 2) : `${json.resumed ? 'resumed ' : ''}${describeRun(run)}`,
-      );
+      console.log(values.json ? jsonText(json) : `${json.resumed ? 'resumed ' : ''}${describeRun(run)}`);
       return 0;
     }
     case 'show': {
@@ -219,7 +218,7 @@ export async function cmdReview(args: string[]): Promise<number> {
           () => store.reviewsOf(id),
         );
         const reviews = page.items.map((r) => withTransfer(r, run.approvals));
-        if (values.json) console.log(JSON.stringify({ run, reviews }, null, 2));
+        if (values.json) console.log(jsonText({ run, reviews }));
         else
           console.log(
             `${describeRun(run)}\n\n${table(
@@ -249,7 +248,7 @@ export async function cmdReview(args: string[]): Promise<number> {
           () => store.listRuns(),
         );
         const runs = page.items;
-        if (values.json) console.log(JSON.stringify({ runs }, null, 2));
+        if (values.json) console.log(jsonText({ runs }));
         else if (runs.length === 0) console.log('no review has run yet (`sentinel review run`)');
         else {
           console.log(

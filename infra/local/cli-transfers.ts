@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { verifyAudit } from '../../functions/core/audit.ts';
-import { formatMoney } from '../../functions/core/money.ts';
+import { formatMinor, formatMoney } from '../../functions/core/money.ts';
 import { grouped } from '../../functions/core/paging.ts';
 import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
@@ -11,9 +11,24 @@ import { type ExposureStanding, exposureStanding } from '../../functions/transfe
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { localAudit } from './audit-key.ts';
-import { CliFailure, splitSub, table, today, UsageError, withStore } from './cli-common.ts';
+import { CliFailure, jsonText, splitSub, table, today, UsageError, withStore } from './cli-common.ts';
 import { loadPolicy } from './cli-credit.ts';
 import { listMail } from './transfers.ts';
+
+/** Where a transfer stands in the exposure, its figures (minor units) as decimal strings. */
+function exposureJson(s: ExposureStanding) {
+  const f = s.figure;
+  return f
+    ? {
+        ...s,
+        figure: {
+          currency: f.currency,
+          exposure: formatMinor(f.exposure, f.currency),
+          without: formatMinor(f.without, f.currency),
+        },
+      }
+    : s;
+}
 
 /**
  * `transfer request|show|recall|paid`, `approvals` and `audit verify`. A request, a recall and a
@@ -232,7 +247,7 @@ export async function cmdTransfer(args: string[]): Promise<number> {
       const standing = exposureStanding(t, asOf, { file, policy });
       console.log(
         values.json
-          ? JSON.stringify({ transfer: t, approvals, exposure: standing }, null, 2)
+          ? jsonText({ transfer: t, approvals, exposure: exposureJson(standing) }, t.request.currency)
           : describeTransfer(t, approvals, standing),
       );
       return 0;
@@ -253,7 +268,7 @@ export async function cmdApprovals(args: string[]): Promise<number> {
   return withStore(values['data-dir'], async (env) => {
     const store = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
     const pending = await store.listPendingApprovals();
-    if (values.json) console.log(JSON.stringify({ approvals: pending }, null, 2));
+    if (values.json) console.log(jsonText({ approvals: pending }));
     else if (pending.length === 0) console.log('no approval is waiting');
     else
       console.log(

@@ -32,6 +32,7 @@ import {
   asOfOption,
   CliFailure,
   fileProblem,
+  jsonText,
   limitOption,
   pageOrAll,
   plural,
@@ -443,7 +444,7 @@ async function cmdRuns(args: string[]): Promise<number> {
       () => q.runs(),
     );
     if (values.json) {
-      console.log(JSON.stringify(page.items, null, 2));
+      console.log(jsonText(page.items));
       return 0;
     }
     console.log(

@@ -30,7 +30,14 @@ import { reviewSummary } from '../../functions/reviews/summary.ts';
 import { localAudit } from './audit-key.ts';
 import type { ConsoleReviews } from './console/index.ts';
 import { withCrashPoints } from './resume.ts';
-import { batchesOf, distributedToInline, LOCAL_ITEM_READER, substitute, taskStates } from './workflow.ts';
+import {
+  batchesOf,
+  distributedToInline,
+  LOCAL_ITEM_READER,
+  substitute,
+  taskStates,
+  withLocalTimeouts,
+} from './workflow.ts';
 
 /** The one definition of the periodic review, as CDK deploys it. */
 export const REVIEW_ASL = resolve(import.meta.dirname, '../../statemachines/periodic-review.asl.json');
@@ -136,9 +143,11 @@ export class LocalReviews {
   ) {
     const definitionText = options.definition ?? readFileSync(REVIEW_ASL, 'utf8');
     this.app = new ReviewApp(deps);
-    const def = distributedToInline(
-      JSON.parse(substitute(definitionText, { ReviewStepsFunction: 'credit-sentinel-review-steps' })),
-      { maxConcurrency: options.batchConcurrency ?? 4 },
+    const def = withLocalTimeouts(
+      distributedToInline(
+        JSON.parse(substitute(definitionText, { ReviewStepsFunction: 'credit-sentinel-review-steps' })),
+        { maxConcurrency: options.batchConcurrency ?? 4 },
+      ),
     );
     for (const t of taskStates(def)) {
       if (t.resource === 'arn:aws:states:::lambda:invoke')
@@ -306,6 +315,12 @@ export function localReviewsRuntime(o: {
         if (!r) return undefined;
         const page = await store.reviewsPage(runId, req, filter);
         return { run: r, reviews: { ...page, items: page.items.map((x) => withTransfer(x, r.approvals)) } };
+      },
+      all: async (runId, filter) => {
+        const r = await store.getRun(runId);
+        if (!r) return undefined;
+        const reviews = await store.reviewsOf(runId, filter);
+        return { run: r, reviews: reviews.map((x) => withTransfer(x, r.approvals)) };
       },
       run: async (asOf, runId) => {
         const r = await run({ asOf, runId, trigger: 'manual' });

@@ -302,10 +302,12 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
 export function consoleTransfers(t: LocalTransfers, dataDir: string): ConsoleTransfers {
   return {
     http: t.http,
-    page: (req) => t.app.page(req),
+    page: (req, filter) => t.app.page(req, filter),
+    list: (filter) => t.app.list(filter),
     mail: (page, size) => mailPage(dataDir, page, size),
     request: (input) => t.app.request(input),
     show: (transferId) => t.app.show(transferId),
+    ofCustomer: (customerId) => t.store.transfersOf(customerId),
     markPaid: (transferId, by, on) => t.app.markPaid(transferId, by, on),
     recall: (transferId, by) => t.app.recall(transferId, by),
     pendingApprovals: () => t.app.pendingApprovals(),

@@ -19,6 +19,28 @@ export function substitute(text: string, values: Readonly<Record<string, string>
 }
 
 /** Every Task state of a definition, Map item processors included, with its Resource. */
+/** The longest timer Node can hold (setTimeout's 32-bit milliseconds), in whole seconds: about 24.8 days. */
+export const LONGEST_LOCAL_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * The definition with every `TimeoutSeconds` the local engine cannot time (more than
+ * LONGEST_LOCAL_TIMEOUT_S; it would overflow setTimeout and fire at once) set to that longest:
+ * the approvals' 30 days end after 24.8 days of one process's life locally. A restart begins the
+ * count again, as the executions it carries on are new ones.
+ */
+export function withLocalTimeouts<T>(def: T): T {
+  if (Array.isArray(def)) return def.map(withLocalTimeouts) as T;
+  if (def === null || typeof def !== 'object') return def;
+  return Object.fromEntries(
+    Object.entries(def).map(([k, v]) => [
+      k,
+      k === 'TimeoutSeconds' && typeof v === 'number'
+        ? Math.min(v, LONGEST_LOCAL_TIMEOUT_S)
+        : withLocalTimeouts(v),
+    ]),
+  ) as T;
+}
+
 export function taskStates(def: Json): { name: string; resource: string }[] {
   const out: { name: string; resource: string }[] = [];
   for (const [name, s] of Object.entries((def.States ?? {}) as Record<string, Json>)) {
@@ -179,8 +201,8 @@ export class LocalWorkflow implements WorkflowPort {
     definitionText = readFileSync(TRANSFER_ASL, 'utf8'),
     private readonly journal?: ExecutionJournal,
   ) {
-    const def = JSON.parse(
-      substitute(definitionText, { TransferStepsFunction: 'credit-sentinel-transfer-steps' }),
+    const def = withLocalTimeouts(
+      JSON.parse(substitute(definitionText, { TransferStepsFunction: 'credit-sentinel-transfer-steps' })),
     );
     this.definition = def;
     for (const t of taskStates(def)) {

@@ -36,6 +36,24 @@ describe('transfer approval state machine', () => {
     expect(p.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
   });
 
+  it("ends an execution nobody finishes after 30 days, longer than the shipped policy's longest wait, and logs under /aws/vendedlogs/", () => {
+    const { stateMachine } = built.stack.approvals;
+    const def = JSON.parse(propsOf(stateMachine).DefinitionString as string) as { TimeoutSeconds?: number };
+    // In the definition itself: CDK's `timeout` is lost on a definition given as a string.
+    expect(def.TimeoutSeconds).toBe(30 * 86_400);
+    const doc = DEFAULT_APPROVAL_POLICY_DOCUMENT as {
+      levels: unknown[];
+      reminders: { everySeconds: number; max: number };
+    };
+    const longest = doc.levels.length * (doc.reminders.max + 1) * doc.reminders.everySeconds;
+    expect(longest).toBeLessThan(def.TimeoutSeconds as number);
+    const dest = (propsOf(stateMachine).LoggingConfiguration as Json).Destinations as Json[];
+    const groupId = JSON.stringify(dest).match(/"Fn::GetAtt":\["([^"]+)","Arn"\]/)?.[1] as string;
+    const group = template.toJSON().Resources[groupId] as { Type: string; Properties: Json };
+    expect(group.Type).toBe('AWS::Logs::LogGroup');
+    expect(group.Properties.LogGroupName).toBe('/aws/vendedlogs/states/CreditSentinel-transfer-approval');
+  });
+
   it('lets the state machine invoke the steps function and nothing else', () => {
     const { stateMachine, stepsFunction } = built.stack.approvals;
     const roleId = logicalId(stateMachine.role);

@@ -34,6 +34,18 @@ describe('periodic review state machine', () => {
     expect(p.TracingConfiguration).toEqual({ Enabled: true });
   });
 
+  it('ends a run that never finishes after 24 hours, and logs under /aws/vendedlogs/', () => {
+    const { stateMachine } = built.stack.reviews;
+    const def = JSON.parse(propsOf(stateMachine).DefinitionString as string) as { TimeoutSeconds?: number };
+    // In the definition itself: CDK's `timeout` is lost on a definition given as a string.
+    expect(def.TimeoutSeconds).toBe(86_400);
+    const dest = (propsOf(stateMachine).LoggingConfiguration as Json).Destinations as Json[];
+    const groupId = JSON.stringify(dest).match(/"Fn::GetAtt":\["([^"]+)","Arn"\]/)?.[1] as string;
+    const group = template.toJSON().Resources[groupId] as { Type: string; Properties: Json };
+    expect(group.Type).toBe('AWS::Logs::LogGroup');
+    expect(group.Properties.LogGroupName).toBe('/aws/vendedlogs/states/CreditSentinel-periodic-review');
+  });
+
   it('fans out with a Distributed Map over the manifest: batches, tolerated failures, retries', () => {
     const def = JSON.parse(readFileSync(REVIEW_ASL_FILE, 'utf8'));
     const map = def.States.ReviewCustomers;

@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, InvalidConfigError, readConfig, type SentinelApp } from '../../infra/build-app.ts';
+import { REGIONS_WITHOUT_FUNCTION_URLS } from '../../infra/regions.ts';
 import { CreditSentinelStack } from '../../infra/stack.ts';
 import { acknowledgements, findingsOf } from './nag.ts';
 
@@ -294,7 +295,7 @@ describe('ingestion', () => {
     });
   });
 
-  it('sets no physical names', () => {
+  it("sets no physical names but the state machines' log groups, under /aws/vendedlogs/states/<stack>-", () => {
     const named = [
       'TableName',
       'BucketName',
@@ -304,14 +305,19 @@ describe('ingestion', () => {
       'RoleName',
       'LogGroupName',
     ];
-    // A name property may reference another resource (an event source's FunctionName: Ref) but never be a literal.
+    // A name property may reference another resource (an event source's FunctionName: Ref) but never be a literal,
+    // except where AWS asks for one: Step Functions' log groups under /aws/vendedlogs/ (the stack's
+    // name in it keeps two stacks of one account apart).
     const literals = Object.entries(template.toJSON().Resources as Record<string, Json>).flatMap(
       ([id, resource]) =>
         named
           .filter((key) => typeof ((resource.Properties ?? {}) as Json)[key] === 'string')
-          .map((key) => `${id}.${key}`),
+          .map((key) => `${id}.${key}=${((resource.Properties ?? {}) as Json)[key]}`),
     );
-    expect(literals).toEqual([]);
+    expect(
+      literals.filter((l) => !l.includes('.LogGroupName=/aws/vendedlogs/states/CreditSentinel-')),
+    ).toEqual([]);
+    expect(literals).toHaveLength(2);
   });
 });
 
@@ -455,4 +461,74 @@ describe('cdk-nag AwsSolutions', () => {
       expect(() => app.synth()).not.toThrow();
     });
   });
+});
+
+describe('Regions', () => {
+  it('refuses, before creating anything, a Region without Lambda function URLs (a template rule)', () => {
+    const rule = (template.toJSON().Rules as Json).FunctionUrlRegion as {
+      Assertions: { Assert: Json; AssertDescription: string }[];
+    };
+    const [assertion] = rule.Assertions;
+    expect(assertion?.Assert).toEqual({
+      'Fn::Not': [{ 'Fn::Contains': [[...REGIONS_WITHOUT_FUNCTION_URLS], { Ref: 'AWS::Region' }] }],
+    });
+    expect(assertion?.AssertDescription).toMatch(/^Lambda function URLs .* do not exist in this Region\./);
+    // The list is the Regions cfn-lint's specs lack AWS::Lambda::Url in (E3006), e.g. Zurich.
+    expect(REGIONS_WITHOUT_FUNCTION_URLS).toContain('eu-central-2');
+    expect(REGIONS_WITHOUT_FUNCTION_URLS).not.toContain('eu-central-1');
+  });
+
+  it('refuses such a Region at synth when the stack names its Region, saying which have none', () => {
+    expect(() => new CreditSentinelStack(new App(), 'Zurich', { env: { region: 'eu-central-2' } })).toThrow(
+      /Lambda function URLs \(the approval pages and the transfers API\) do not exist in eu-central-2\. Deploy to a Region that has them; these do not: ap-east-2, .*us-gov-west-1\./,
+    );
+    // A Region with them synthesizes.
+    expect(
+      () => new CreditSentinelStack(new App(), 'Frankfurt', { env: { region: 'eu-central-1' } }),
+    ).not.toThrow();
+  });
+});
+
+describe('state machine tasks', () => {
+  /** The Lambda errors AWS documents as transient, to be retried on every lambda:invoke task. */
+  const TRANSIENT = [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.ClientExecutionTimeoutException',
+    'Lambda.TooManyRequestsException',
+  ];
+  type State = {
+    Type: string;
+    Resource?: string;
+    Retry?: { ErrorEquals: string[] }[];
+    ItemProcessor?: { States: Record<string, State> };
+  };
+  const tasks = (states: Record<string, State>): [string, State][] =>
+    Object.entries(states).flatMap(([name, s]) => [
+      ...(s.Type === 'Task' ? [[name, s] as [string, State]] : []),
+      ...(s.ItemProcessor ? tasks(s.ItemProcessor.States) : []),
+    ]);
+
+  it.each(['transfer-approval', 'periodic-review'])(
+    '%s: every Lambda task retries the transient Lambda errors, ClientExecutionTimeoutException too',
+    (name) => {
+      const machine =
+        name === 'transfer-approval' ? built.stack.approvals.stateMachine : built.stack.reviews.stateMachine;
+      const def = JSON.parse((resourceOf(machine).Properties as Json).DefinitionString as string) as {
+        States: Record<string, State>;
+      };
+      const found = tasks(def.States).filter(([, s]) =>
+        s.Resource?.startsWith('arn:aws:states:::lambda:invoke'),
+      );
+      expect(found.length).toBeGreaterThan(0);
+      for (const [task, s] of found) {
+        const retried = new Set((s.Retry ?? []).flatMap((r) => r.ErrorEquals));
+        expect(
+          TRANSIENT.filter((e) => !retried.has(e)),
+          `${name} ${task}`,
+        ).toEqual([]);
+      }
+    },
+  );
 });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../functions/core/dates.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import { type Dynalite, type LocalEnv, openLocal, startDynalite } from '../../infra/local/runtime.ts';
-import { BIN } from './cli-run.ts';
+import { sentinel } from './cli-run.ts';
 import { memoryUpload } from './helpers.ts';
 
 /**
@@ -17,23 +16,8 @@ const ROUNDS = 2;
 /** Enough customers that the two runs overlap (each takes a second or two, as a daily run does longer). */
 const CUSTOMERS = 150;
 
-function sentinel(args: string[], cwd: string, endpoint: string) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((ok) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, SENTINEL_TIME_ZONE: 'UTC', SENTINEL_DYNAMODB_ENDPOINT: endpoint },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const sentinelOn = (args: string[], cwd: string, endpoint: string) =>
+  sentinel(args, cwd, { env: { SENTINEL_DYNAMODB_ENDPOINT: endpoint } });
 
 describe('two `sentinel evaluate` at once', () => {
   let db: Dynalite;
@@ -71,7 +55,7 @@ describe('two `sentinel evaluate` at once', () => {
         memoryUpload('invoices', `${lines.join('\n')}\n`),
       );
       const runs = await Promise.all(
-        [0, 1].map(() => sentinel(['evaluate', '--json', '--data-dir', dataDir], dir, db.endpoint)),
+        [0, 1].map(() => sentinelOn(['evaluate', '--json', '--data-dir', dataDir], dir, db.endpoint)),
       );
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
       const outbox = (await readFile(join(dataDir, 'outbox', 'alerts.jsonl'), 'utf8'))

@@ -219,11 +219,13 @@ describe('the console shows alerts and the credit assessment', () => {
 
     // The customer link keeps the date the alert was last seen.
     expect(r.body).toContain(`href="/customers/C-EVIL?asOf=${ASOF}"`);
-    // Its forms (answering alerts, console-actions.test.ts) post to the console; no script at all.
+    // Its forms post to the console (answering alerts, console-actions.test.ts) or read the list
+    // again with its filters (a GET to /alerts, console-lists.test.ts); no script at all.
     expect(r.body).not.toMatch(/<script/);
-    expect([...r.body.matchAll(/<form [^>]*action="([^"]*)"/g)].map((m) => m[1])).toEqual(
-      Array(4).fill('/alerts/answer'),
-    );
+    expect([...r.body.matchAll(/<form [^>]*action="([^"]*)"/g)].map((m) => m[1])).toEqual([
+      '/alerts',
+      ...Array(4).fill('/alerts/answer'),
+    ]);
   });
 
   it('escapes customer names and alert texts that come from uploaded files', async () => {

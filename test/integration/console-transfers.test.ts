@@ -440,7 +440,8 @@ describe('the form over plain HTTP', () => {
     expect(got.status).toBe(200);
     const found = (await got.json()) as { transfer: Transfer; approvals: Approval[] };
     expect(found.transfer.transferId).toBe(id);
-    expect(found.transfer.request.amount).toBe(310_00);
+    // Money in the API: a plain decimal beside its currency (README "Money in the API").
+    expect([found.transfer.request.amount, found.transfer.request.currency]).toEqual(['310.00', 'EUR']);
     expect(Array.isArray(found.approvals)).toBe(true);
 
     const missing = await fetch(`${web.url}/api/transfers/TR-NOPE`);
@@ -537,7 +538,16 @@ describe('the form over plain HTTP', () => {
     expect(after).toContain(`Paid on ${approved.approvedOn} (marked by paula`);
     expect(after).toContain(`Paid on ${approved.approvedOn}: it no longer counts in C1002's exposure`);
     // Paid: a rebate no longer counts (the company's cost, not the customer's debt).
-    expect(await (await fetch(`${web.url}/customers/C1002`)).text()).not.toContain(`href="/transfers/${id}"`);
+    const paid = await (await fetch(`${web.url}/customers/C1002`)).text();
+    const assessment = paid.slice(
+      paid.indexOf('<h2>Credit assessment'),
+      paid.indexOf('<h2>Limit recommendation'),
+    );
+    expect(assessment).toContain('<h2>Credit assessment');
+    expect(assessment).not.toContain(`href="/transfers/${id}"`);
+    // The customer's own list of transfers still shows it, paid.
+    const listed = paid.slice(paid.indexOf('<table id="transfers-of-customer"'));
+    expect(text(listed.slice(0, listed.indexOf('</table>')))).toContain(`${id} Rebate`);
     const again = await markPaid({ by: 'PAULA@example.com', on: '' });
     expect(again.status).toBe(409);
     expect(text(await again.text())).toContain('Already marked paid');

@@ -8,6 +8,7 @@ import {
   READ_MODEL_MAX_AGE_MS,
   ReceivablesQueries,
 } from '../../functions/receivables/queries.ts';
+import { customersPage } from '../../infra/local/console/customers.ts';
 import { startConsole } from '../../infra/local/console/index.ts';
 import type { RunningConsole } from '../../infra/local/console/options.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
@@ -399,6 +400,47 @@ describe('the read model', () => {
     });
     expect(model.builds).toBe(2);
     expect(fresh.rows).toHaveLength(N);
+  });
+
+  it('after a slow read, a change is read behind the list, which answers at once and says so', async () => {
+    // Every read counts as slow here (slowReadMs 0): the 100,000-customer case, whose read takes a minute.
+    const slow = new ReceivablesQueries(env.store, { slowReadMs: 0 });
+    const model = (slow as unknown as { readModel: CustomersReadModel }).readModel;
+    const id = 'CL000002';
+    const first = await slow.customers(ASOF, { q: id });
+    expect(first.basis.refreshing).toBeUndefined();
+    const before = first.rows[0]?.score;
+    const b = book[2] as BookCustomer;
+    await env.store.saveEvaluation([
+      {
+        customerId: id,
+        assessment: {
+          customerId: id,
+          asOf: ASOF,
+          policyId: 'p',
+          currency: b.customer.currency,
+          score: 7,
+          rating: 'E',
+          riskClass: 'high',
+          factors: [],
+          limit: { basis: [], reason: 'x' },
+        } as never,
+        alerts: [],
+      },
+    ]);
+    // Answered from the model there is, without waiting, and saying the store is being read again.
+    const during = await slow.customers(ASOF, { q: id });
+    expect(during.rows[0]?.score).toBe(before);
+    expect(during.basis.refreshing?.since).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const page = text(customersPage(during, { q: id }, false).toString());
+    expect(page).toMatch(
+      /The store changed at .* UTC \(an upload or an evaluation\) and is being read again/,
+    );
+    await model.settled();
+    const after = await slow.customers(ASOF, { q: id });
+    expect(after.rows[0]?.score).toBe(7);
+    expect(after.basis.refreshing).toBeUndefined();
+    expect(text(customersPage(after, { q: id }, false).toString())).not.toMatch(/being read again/);
   });
 
   it("a date other than the summaries' is recomputed live from the invoices, and the page says so", async () => {

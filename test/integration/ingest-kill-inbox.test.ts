@@ -1,74 +1,21 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openLocal } from '../../infra/local/runtime.ts';
 import { BIN } from './cli-run.ts';
-import { books, differences, largeBooks } from './ingest-books.ts';
+import { books, differences } from './ingest-books.ts';
+import { killRig, ROWS, runCli } from './ingest-kill-rig.ts';
 
 /**
  * `kill -9` of `npm start` while its inbox ingests (the CLI: ingest-kill.test.ts), then
  * started again: every customer's figures and every item equal a clean single ingest's.
  */
-const ROWS = { customers: 60, invoices: 600, payments: 2400 };
-let dir: string;
-let files: { invoices: string; payments: string };
-let cleanBooks: string[];
-
-interface Child {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string> = {}, killAfterMs?: number): Promise<Child> {
-  return new Promise((ok) => {
-    const p = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: { ...process.env, SENTINEL_TIME_ZONE: 'UTC', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => p.kill('SIGKILL'), killAfterMs);
-    p.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      ok({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-async function booksOf(dataDir: string): Promise<string[]> {
-  const env = await openLocal({ dataDir });
-  try {
-    expect(await env.store.openRuns(), 'no run mark is left').toEqual([]);
-    return await books(env.store);
-  } finally {
-    await env.close();
-  }
-}
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sentinel-kill-'));
-  files = await largeBooks(join(dir, 'books'), 9, ROWS);
-  const clean = await run(['ingest', files.invoices, files.payments, '--data-dir', join(dir, 'clean')]);
-  expect(clean.code, clean.stderr).toBe(0);
-  cleanBooks = await booksOf(join(dir, 'clean'));
-  expect(cleanBooks.length).toBeGreaterThan(ROWS.invoices + ROWS.payments);
-}, 120_000);
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const rig = killRig();
 
 describe('npm start killed while its inbox ingests, started again', () => {
   it('takes the file up again at once and ends like one clean run', async () => {
+    const { dir, files } = rig;
     const dataDir = join(dir, 'inbox-data');
     const inbox = join(dir, 'inbox');
     const start = ['start', '--data-dir', dataDir, '--inbox', inbox, '--port', '0', '--no-demo'];
@@ -76,7 +23,9 @@ describe('npm start killed while its inbox ingests, started again', () => {
     await mkdir(join(inbox, 'payments'), { recursive: true });
     await cp(files.invoices, join(inbox, 'invoices', 'inv.csv'));
     await cp(files.payments, join(inbox, 'payments', 'pay.csv'));
-    const first = await run(start, { SENTINEL_CRASH_AT: `ingest.after-rows@${ROWS.invoices + 1000}` });
+    const first = await runCli(dir, start, {
+      SENTINEL_CRASH_AT: `ingest.after-rows@${ROWS.invoices + 1000}`,
+    });
     expect(first.signal, first.stderr).toBe('SIGKILL');
     // Started again: the dead run's claim is taken over at once (its process is gone).
     const second = spawn(process.execPath, [BIN, ...start], {
@@ -100,7 +49,7 @@ describe('npm start killed while its inbox ingests, started again', () => {
           ready =
             runs.some((r) => r.file === 'payments/pay.csv' && r.status === 'processed') &&
             runs.some((r) => r.file === 'invoices/inv.csv' && r.status === 'processed');
-          if (ready) expect(differences(cleanBooks, await books(env.store))).toEqual([]);
+          if (ready) expect(differences(rig.cleanBooks, await books(env.store))).toEqual([]);
           if (ready) expect(await env.store.openRuns()).toEqual([]);
         } finally {
           await env.close();

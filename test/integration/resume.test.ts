@@ -9,7 +9,14 @@ import type { StoredRecord } from '../../functions/ingest/ports.ts';
 import type { ApprovalNotice, ApprovalNotifier, Transfer } from '../../functions/transfers/ports.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
 import { type LocalTransfers, localTransfers } from '../../infra/local/transfers.ts';
-import { RESUME_STATE, resumable, substitute, TRANSFER_ASL } from '../../infra/local/workflow.ts';
+import {
+  LONGEST_LOCAL_TIMEOUT_S,
+  RESUME_STATE,
+  resumable,
+  substitute,
+  TRANSFER_ASL,
+  withLocalTimeouts,
+} from '../../infra/local/workflow.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { approvalPolicyWith, until } from './transfers-console.ts';
 
@@ -112,6 +119,19 @@ describe('resumable definition', () => {
     expect((states[RESUME_STATE]?.Choices as { Next: string }[] | undefined)?.map((c) => c.Next)).toEqual(
       Object.keys(def.States as object),
     );
+  });
+});
+
+describe('timeouts the local engine can hold', () => {
+  it("caps the definition's 30 days at setTimeout's longest (24.8 days) instead of firing at once", () => {
+    const def = JSON.parse(readFileSync(TRANSFER_ASL, 'utf8')) as { TimeoutSeconds: number };
+    expect(def.TimeoutSeconds).toBe(30 * 86_400);
+    const local = withLocalTimeouts(def);
+    expect(local.TimeoutSeconds).toBe(LONGEST_LOCAL_TIMEOUT_S);
+    expect(LONGEST_LOCAL_TIMEOUT_S * 1000).toBeLessThanOrEqual(2 ** 31 - 1);
+    // Shorter ones are left as they are, wherever they are.
+    const nested = withLocalTimeouts({ States: { A: { TimeoutSeconds: 15 } }, TimeoutSeconds: 86_400 });
+    expect(nested).toEqual({ States: { A: { TimeoutSeconds: 15 } }, TimeoutSeconds: 86_400 });
   });
 });
 

@@ -181,7 +181,10 @@ describe('evidence', () => {
     expect(text).toContain('[passed] Duplicate: no request');
     expect(text).toContain('Flags: open alerts, overdue balance, new beneficiary');
     expect(text).toContain('61-90 days: 3,000.00 EUR');
-    expect(text).toContain('Headroom: 32000.00');
+    // The gate's figures read as money, as on the approval page.
+    expect(text).toContain(
+      'Amount: 12,500.00 EUR; Credit limit: 50,000.00 EUR; Exposure: 18,000.00 EUR; Headroom: 32,000.00 EUR',
+    );
     expect(text).toContain('rating C, score 54, medium risk, policy credit-2025.1');
     expect(text).toContain('2/20  oldest invoice 75 days past due');
     expect(text).toContain('[high] daysPastDue: an invoice is 75 days past due <now>');

@@ -12,6 +12,7 @@ import {
 } from '../../../functions/credit/assess.ts';
 import { decisionFor, type LimitDecision } from '../../../functions/credit/decide.ts';
 import { asOfFile, creditFileOf } from '../../../functions/credit/evaluate.ts';
+import { creditHistory, monthEnds } from '../../../functions/credit/history.ts';
 import {
   type CustomerQuery,
   customersCsv,
@@ -25,15 +26,33 @@ import {
   type SortKey,
 } from '../../../functions/receivables/list.ts';
 import type { CustomerFile, CustomerList, ListOptions } from '../../../functions/receivables/queries.ts';
-import { activeAlertsTable, bySeverity, words } from './alerts.ts';
+import type { Review } from '../../../functions/reviews/review.ts';
+import { type AnswerForms, activeAlertsTable, bySeverity, words } from './alerts.ts';
+import { type CreditFileView, creditFileSection, limitStepsOf } from './credit-file.ts';
 import { type Html, html, kv } from './layout.ts';
-import { type ConsoleCredit, type ConsoleOptions, OPEN_SHOWN, SETTLED_SHOWN } from './options.ts';
-import { choiceParam, hrefWith, pageParam, pagerHtml, shownHtml } from './paging.ts';
+import {
+  type ConsoleCredit,
+  type ConsoleOptions,
+  type ConsoleTransfers,
+  OPEN_SHOWN,
+  SETTLED_SHOWN,
+} from './options.ts';
+import {
+  choiceParam,
+  currencyParam,
+  flagParam,
+  hrefWith,
+  option,
+  pageParam,
+  pagerHtml,
+  searchParam,
+  shownHtml,
+  sortHead,
+} from './paging.ts';
 import {
   amountCell,
   asOfParam,
   customerHref,
-  HttpProblem,
   htmlReply,
   jsonReply,
   minorCell,
@@ -81,25 +100,12 @@ const NUMERIC_SORT = new Set<SortKey>(
   SORT_KEYS.filter((k) => !['id', 'name', 'currency', 'rating', 'risk'].includes(k)),
 );
 
-const flag = (params: URLSearchParams, name: string) => {
-  const v = params.get(name);
-  return v !== null && v !== '' && v !== '0';
-};
+const flag = flagParam;
 
 /** The list's query from the URL (the page, the JSON and the CSV read the same parameters). */
 export function customerQueryOf(params: URLSearchParams, api: boolean): CustomerQuery & ListOptions {
-  const q = params.get('q')?.trim() ?? '';
-  if (q.length > 100) throw new HttpProblem(400, 'q (the search) is longer than 100 characters.');
-  const code = (name: string) => {
-    const v = params.get(name)?.trim().toUpperCase() ?? '';
-    if (v === '') return undefined;
-    if (!/^[A-Z]{3}$/.test(v))
-      throw new HttpProblem(
-        400,
-        `${name} "${params.get(name)}" is not a currency code (three letters, e.g. EUR).`,
-      );
-    return v;
-  };
+  const q = searchParam(params) ?? '';
+  const code = (name: string) => currencyParam(params, name);
   const size = choiceParam(params, 'size', PAGE_SIZES.map(String));
   return {
     q: q === '' ? undefined : q,
@@ -144,9 +150,6 @@ export function queryParams(
 const filtered = (q: CustomerQuery) =>
   Boolean(q.q || q.rating || q.risk || q.currency || q.overdue || q.overLimit || q.hideZero);
 
-const option = (value: string, label: string, selected: boolean) =>
-  html`<option value="${value}"${selected ? html` selected` : ''}>${label}</option>`;
-
 function filterForm(list: CustomerList, q: CustomerQuery, explicitSize: boolean): Html {
   const check = (name: string, on: boolean | undefined, label: string) =>
     html`<label><input type="checkbox" name="${name}" value="1"${on ? html` checked` : ''}> ${label}</label>`;
@@ -186,7 +189,10 @@ function basisNote(list: CustomerList): Html {
     b.assessed === 0
       ? 'No assessment is stored yet: rating, score and risk class are empty until an evaluation runs.'
       : `Rating, score and risk class are each customer's latest stored assessment (dated ${b.assessedFrom === b.assessedTo ? b.assessedFrom : `${b.assessedFrom} to ${b.assessedTo}`}); the customer's page computes them as of the date asked.`;
-  return html`${live}${stale}<p class="muted">${rated} Limit use is open less unapplied cash over the credit limit (approved transfers are counted on the customer's page). Read from the store at ${b.builtAt.replace('T', ' ').slice(0, 19)} UTC and kept until an ingest or an evaluation changes the data.</p>`;
+  const refreshing = b.refreshing
+    ? html`<p class="note" role="status">The store changed at ${b.refreshing.since.replace('T', ' ').slice(0, 19)} UTC (an upload or an evaluation) and is being read again, which took ${Math.round(b.refreshing.lastReadMs / 1000)} s last time: until then this list shows the figures read at ${b.builtAt.replace('T', ' ').slice(0, 19)} UTC. Reload to see the new ones; a customer's own page is always computed from the store as it is now.</p>`
+    : '';
+  return html`${refreshing}${live}${stale}<p class="muted">${rated} Limit use is open less unapplied cash over the credit limit (approved transfers are counted on the customer's page). Read from the store at ${b.builtAt.replace('T', ' ').slice(0, 19)} UTC and kept until an ingest or an evaluation changes the data.</p>`;
 }
 
 function headCell(
@@ -195,10 +201,10 @@ function headCell(
   href: (o: Record<string, string | undefined>) => string,
   cls = '',
 ): Html {
-  const active = q.sort === key;
-  const dir = active ? (q.dir === 'desc' ? 'asc' : 'desc') : NUMERIC_SORT.has(key) ? 'desc' : 'asc';
-  const mark = active ? (q.dir === 'desc' ? ' ↓' : ' ↑') : '';
-  return html`<th class="${cls}"${active ? html` aria-sort="${q.dir === 'desc' ? 'descending' : 'ascending'}"` : ''}><a href="${href({ sort: key, dir, page: undefined })}">${SORT_LABELS[key]}</a>${mark}</th>`;
+  return sortHead(key, SORT_LABELS[key], { sort: q.sort, dir: q.dir }, href, {
+    cls,
+    descFirst: NUMERIC_SORT.has(key),
+  });
 }
 
 function useCell(use: number | null | undefined, over: boolean): Html {
@@ -493,6 +499,7 @@ ${other}
 ${credit ? creditSection(credit) : ''}
 <h2>Aging</h2>
 ${aging}
+${credit ? creditFileSection(credit.file) : ''}
 <h2>Open items (${open.length})</h2>
 ${openTable}
 <h2>Settled invoices (${settled.length})</h2>
@@ -515,9 +522,13 @@ export interface CreditView {
   readonly exposure: number;
   /** The approved transfers the exposure counts as of the date. */
   readonly transfers: readonly TransferCommitment[];
+  /** The rest of the credit file: history, limit changes, security, the customer's transfers. */
+  readonly file: CreditFileView;
+  /** The answer forms of the active alerts (they come back to this page), when the console acts. */
+  readonly answer?: AnswerForms | undefined;
 }
 
-export function creditSection({ assessment: a, alerts, exposure, transfers }: CreditView): Html {
+export function creditSection({ assessment: a, alerts, exposure, transfers, answer }: CreditView): Html {
   const ccy = a.currency;
   const l = a.limit;
   const got = a.factors.reduce((n, f) => n + f.points, 0);
@@ -559,7 +570,7 @@ ${a.factors.map(
   const active =
     alerts.length === 0
       ? html`<p class="muted">No active alerts for this customer.</p>`
-      : activeAlertsTable([...alerts].sort(bySeverity), new Map(), false);
+      : activeAlertsTable([...alerts].sort(bySeverity), new Map(), false, answer);
   return html`<h2>Credit assessment as of ${a.asOf}</h2>
 <p class="muted">Computed now from the books as they stood that day, under the policy in force; amounts in ${ccy}. Nothing is stored from the console.</p>
 <div class="cols">
@@ -572,20 +583,61 @@ ${factors}
 ${active}`;
 }
 
-export async function creditView(credit: ConsoleCredit, id: string, asOf: IsoDate): Promise<CreditView> {
-  const [part, policy] = await Promise.all([credit.store.loadCustomerPartition(id), credit.policy()]);
-  const file = asOfFile(creditFileOf(id, part), asOf);
+/** What the customer page reads beside the partition: its reviews, its transfers, the upload's date. */
+export interface CreditViewMore {
+  readonly reviews?: readonly Review[] | undefined;
+  /** Every transfer asked for the customer (the transfer store's `transfersOf`). */
+  readonly transfers?: ConsoleTransfers['ofCustomer'];
+  /** The day an ingest run ran (the master data's limit as uploaded is dated by its run). */
+  readonly runDate?: ((runId: string) => Promise<IsoDate | undefined>) | undefined;
+  readonly answer?: AnswerForms | undefined;
+}
+
+/**
+ * The customer's credit as of a date and its file over time, from one load of its partition: the
+ * assessment of the day and, in memory, the twelve month-ends before it (functions/credit/history.ts).
+ */
+export async function creditView(
+  credit: ConsoleCredit,
+  id: string,
+  asOf: IsoDate,
+  more: CreditViewMore = {},
+): Promise<CreditView> {
+  const [part, policy, asked] = await Promise.all([
+    credit.store.loadCustomerPartition(id),
+    credit.policy(),
+    more.transfers ? more.transfers(id) : undefined,
+  ]);
+  const whole = creditFileOf(id, part);
+  const file = asOfFile(whole, asOf);
   const assessed = assess(file, asOf, policy);
   const { figures, ...explained } = explainAssessment(assessed);
   const decision = decisionFor(file, assessed, part.alerts, policy);
   const transfers = (file.transfers ?? []).filter(
     (t) => t.currency === file.currency && transferCounts(t, asOf),
   );
+  const runId = part.profileSource?.runId;
+  const uploadedOn = runId && more.runDate ? await more.runDate(runId) : undefined;
+  const newestFirst = asked
+    ? [...asked].sort((a, b) => (a.requestedAt < b.requestedAt ? 1 : a.requestedAt > b.requestedAt ? -1 : 0))
+    : undefined;
   return {
     assessment: { ...explained, decision },
     alerts: part.alerts,
     exposure: figures.exposure,
     transfers,
+    answer: more.answer,
+    file: {
+      asOf,
+      currency: file.currency,
+      history: creditHistory(whole, monthEnds(asOf), policy),
+      ratings: policy.ratings,
+      limits: limitStepsOf(id, part, more.reviews ?? [], asked ?? [], uploadedOn),
+      file: whole,
+      cover: figures.cover,
+      scoreUsed: figures.externalScore,
+      transfers: newestFirst,
+    },
   };
 }
 

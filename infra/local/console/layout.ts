@@ -50,6 +50,7 @@ a:hover{text-decoration:underline}
 h1{font-size:1.35rem;margin:.4rem 0 1rem}
 h2{font-size:1.05rem;margin:1.8rem 0 .5rem}
 .wrap{overflow-x:auto}
+svg.chart{max-width:100%;height:auto;display:block}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}
 th,td{padding:.35rem .65rem;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap;vertical-align:top}
 thead th{background:var(--head);font-weight:600}

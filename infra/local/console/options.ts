@@ -4,7 +4,7 @@ import type { Policy } from '../../../functions/credit/policy.ts';
 import type { ReceivablesQueries } from '../../../functions/receivables/queries.ts';
 import type { RequestOutcome, TransferApp } from '../../../functions/transfers/app.ts';
 import type { HttpRequest, HttpResponse } from '../../../functions/transfers/http.ts';
-import type { Approval, Transfer } from '../../../functions/transfers/ports.ts';
+import type { Approval, Transfer, TransferFilter } from '../../../functions/transfers/ports.ts';
 import type { OpsSummary } from '../ops.ts';
 import type { OutboxMail } from '../transfers.ts';
 import type { ConsoleReviews } from './reviews.ts';
@@ -42,6 +42,10 @@ export interface ConsoleCredit {
     DynamoStore,
     | 'alertsPage'
     | 'activeAlertCounts'
+    | 'listAlerts'
+    | 'countAlerts'
+    | 'alertRefs'
+    | 'alertsByKey'
     | 'loadCustomerPartition'
     | 'getCustomers'
     | 'listCustomerIds'
@@ -55,12 +59,16 @@ export interface ConsoleCredit {
 export interface ConsoleTransfers {
   /** The same handler the approval and transfers Lambdas run. */
   readonly http: (req: HttpRequest) => Promise<HttpResponse>;
-  /** A page of the transfers, newest first, with how many there are. */
-  readonly page: (req: PageRequest) => Promise<Page<Transfer>>;
+  /** A page of the transfers (those `filter` selects), newest first, with how many there are. */
+  readonly page: (req: PageRequest, filter?: TransferFilter) => Promise<Page<Transfer>>;
+  /** Every transfer `filter` selects, newest first (a search, another sort, the CSV). */
+  readonly list: (filter?: TransferFilter) => Promise<Transfer[]>;
   /** A page of the outbox's emails, newest first (`page` from 1). */
   readonly mail: (page: number, size: number) => Promise<Page<OutboxMail>>;
   /** Validates, records and starts a transfer request (the console's form). */
   readonly request: (input: unknown) => Promise<RequestOutcome>;
+  /** Every transfer asked for a customer (the customer page's list), in any order. */
+  readonly ofCustomer?: ((customerId: string) => Promise<Transfer[]>) | undefined;
   /** A transfer and its approvals (the console's transfer page). */
   readonly show: (transferId: string) => Promise<{ transfer: Transfer; approvals: Approval[] } | undefined>;
   /** Finance marks an approved transfer paid (the transfer page's form). */

@@ -2,14 +2,30 @@ import type { IncomingMessage } from 'node:http';
 import type { IsoDate } from '../../../functions/core/dates.ts';
 import { isoDateOrNull } from '../../../functions/core/dates.ts';
 import { formatMinor } from '../../../functions/core/money.ts';
-import { grouped, type Page, type PageRequest } from '../../../functions/core/paging.ts';
+import { grouped, type Page, type PageRequest, slicePage } from '../../../functions/core/paging.ts';
 import { PREVIEW_APPROVAL_WORDS, type ReviewPreview } from '../../../functions/reviews/app.ts';
-import type { ReviewRun } from '../../../functions/reviews/ports.ts';
+import type { ReviewRun, RunReviewsFilter } from '../../../functions/reviews/ports.ts';
 import type { Review, ReviewState } from '../../../functions/reviews/review.ts';
 import { type Html, html } from './layout.ts';
 import type { ConsoleOptions } from './options.ts';
-import { hrefWith, pagerHtml, shownHtml } from './paging.ts';
-import { FORM_TYPE, htmlReply, jsonReply, problem, type Reply, readBody } from './shared.ts';
+import {
+  afterParam,
+  choiceParam,
+  csvReply,
+  holds,
+  hrefWith,
+  IN_MEMORY_MAX,
+  pageParam,
+  pagerHtml,
+  searchParam,
+  selectHtml,
+  shownHtml,
+  sortHead,
+  sortParams,
+  sortSelects,
+  tooManyHtml,
+} from './paging.ts';
+import { FORM_TYPE, htmlReply, jsonReply, money, problem, type Reply, readBody } from './shared.ts';
 
 /**
  * The console's review pages: the runs (with a form to run one now), a run with every customer it
@@ -22,8 +38,13 @@ export interface ConsoleReviews {
   readonly show: (
     runId: string,
     req: PageRequest,
-    filter?: { readonly attention?: boolean },
+    filter?: RunReviewsFilter,
   ) => Promise<{ run: ReviewRun; reviews: Page<Review> } | undefined>;
+  /** A run and every review of it `filter` selects, by customer (a search, another sort, the CSV). */
+  readonly all: (
+    runId: string,
+    filter?: RunReviewsFilter,
+  ) => Promise<{ run: ReviewRun; reviews: Review[] } | undefined>;
   /**
    * Runs a review as of the date (default today) in the product's workflow engine, to its report;
    * with the id of a run that did not finish, resumes it.
@@ -39,10 +60,9 @@ export interface ConsoleReviews {
 
 export const reviewHref = (runId: string) => `/reviews/${encodeURIComponent(runId)}`;
 
+/** An amount as a person reads it (formatMoney's form: grouped, with its currency), or a dash. */
 export const amount = (v: number | undefined, ccy: string | undefined) =>
-  v === undefined || !ccy
-    ? html`<span class="muted">—</span>`
-    : html`${formatMinor(v, ccy)} <span class="ccy">${ccy}</span>`;
+  v === undefined || !ccy ? html`<span class="muted">—</span>` : money(v, ccy);
 
 export const OUTCOME_WORDS: Record<string, string> = {
   cut: 'limit cut',
@@ -95,14 +115,189 @@ ${pagerHtml(page, (after) => hrefWith('/reviews', { after }))}`
 }`;
 }
 
-/** A run's page: its counts, then its customers a page at a time (all, or those that need attention). */
-export function reviewRunPage(run: ReviewRun, page: Page<Review>, attention = false): Html {
+// ---------------------------------------------------------------------------------------------
+// A run's reviews: filtered by outcome and attention (by the store, which pages them by customer),
+// searched by customer id or name and sorted by another column in memory (the run's reviews the
+// store's filters select, at most IN_MEMORY_MAX, counted first), all in the URL; the CSV of them.
+
+export const REVIEW_SORT_LABELS = {
+  customer: 'Customer',
+  rating: 'Rating',
+  score: 'Score',
+  limitBefore: 'Limit before',
+  limitAfter: 'Limit after',
+} as const;
+export type ReviewSort = keyof typeof REVIEW_SORT_LABELS;
+const REVIEW_SORTS = Object.keys(REVIEW_SORT_LABELS) as ReviewSort[];
+const OUTCOMES = ['cut', 'raise', 'approval', 'keep', 'failed'] as const;
+
+export interface RunReviewsQuery extends RunReviewsFilter {
+  readonly q?: string | undefined;
+  readonly sort?: ReviewSort | undefined;
+  readonly dir?: 'asc' | 'desc' | undefined;
+  readonly after?: string | undefined;
+  readonly page?: number | undefined;
+}
+
+export function runReviewsQuery(params: URLSearchParams): RunReviewsQuery {
+  const { sort, dir } = sortParams(params, REVIEW_SORTS);
+  return {
+    attention: params.get('attention') === '1' ? true : undefined,
+    outcome: choiceParam(params, 'outcome', OUTCOMES),
+    q: searchParam(params),
+    sort,
+    dir: sort ? (dir ?? (sort === 'customer' || sort === 'rating' ? 'asc' : 'desc')) : undefined,
+    after: afterParam(params),
+    page: params.has('page') ? pageParam(params) : undefined,
+  };
+}
+
+const byCustomer = (q: RunReviewsQuery) =>
+  q.q === undefined && (q.sort === undefined || (q.sort === 'customer' && q.dir === 'asc'));
+
+export const runReviewsParams = (q: RunReviewsQuery): Record<string, string | undefined> => ({
+  attention: q.attention ? '1' : undefined,
+  outcome: q.outcome,
+  q: q.q,
+  sort: q.sort,
+  dir: q.sort ? q.dir : undefined,
+});
+
+const reviewsFilter = (q: RunReviewsQuery): RunReviewsFilter => ({
+  attention: q.attention,
+  outcome: q.outcome,
+});
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Reviews in the order asked for; ties by customer. Limits compare in major units; a missing figure last. */
+function sortReviews(rs: readonly Review[], sort: ReviewSort, dir: 'asc' | 'desc'): Review[] {
+  const s = dir === 'desc' ? -1 : 1;
+  const num = (v: number | undefined, ccy: string | undefined) =>
+    v === undefined || !ccy ? undefined : Number(formatMinor(v, ccy));
+  const key: Record<ReviewSort, (r: Review) => string | number | undefined> = {
+    customer: (r) => r.customerId,
+    rating: (r) => r.rating,
+    score: (r) => r.score,
+    limitBefore: (r) => num(r.currentLimit, r.currency),
+    limitAfter: (r) => num(r.limitAfter, r.currency),
+  };
+  const k = key[sort];
+  return [...rs].sort((a, b) => {
+    const x = k(a);
+    const y = k(b);
+    if (x === undefined || y === undefined)
+      return (x === undefined ? 1 : 0) - (y === undefined ? 1 : 0) || cmp(a.customerId, b.customerId);
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : cmp(String(x), String(y));
+    return s * c || cmp(a.customerId, b.customerId);
+  });
+}
+
+/** Every review of the run the query selects, in its order (the CSV, a page computed in memory). */
+export async function matchingReviews(
+  r: ConsoleReviews,
+  runId: string,
+  q: RunReviewsQuery,
+): Promise<{ run: ReviewRun; reviews: Review[] } | undefined> {
+  const found = await r.all(runId, reviewsFilter(q));
+  if (!found) return undefined;
+  const needle = q.q;
+  const hit =
+    needle === undefined
+      ? found.reviews
+      : found.reviews.filter((x) => holds(x.customerId, needle) || holds(x.name, needle));
+  return {
+    run: found.run,
+    reviews: q.sort && !byCustomer(q) ? sortReviews(hit, q.sort, q.dir ?? 'asc') : hit,
+  };
+}
+
+export interface RunReviewsView {
+  readonly run: ReviewRun;
+  readonly q: RunReviewsQuery;
+  readonly page: Page<Review>;
+  readonly inMemory: boolean;
+  readonly tooMany?: number | undefined;
+}
+
+export async function runReviewsView(
+  r: ConsoleReviews,
+  runId: string,
+  q: RunReviewsQuery,
+): Promise<RunReviewsView | undefined> {
+  if (byCustomer(q)) {
+    const found = await r.show(runId, { size: REVIEWS_PAGE, after: q.after }, reviewsFilter(q));
+    return found && { run: found.run, q, page: found.reviews, inMemory: false };
+  }
+  const counted = await r.show(runId, { size: 1 }, reviewsFilter(q));
+  if (!counted) return undefined;
+  const n = counted.reviews.total;
+  if (n > IN_MEMORY_MAX)
+    return { run: counted.run, q, page: { items: [], from: 1, total: n }, inMemory: true, tooMany: n };
+  const all = await matchingReviews(r, runId, q);
+  if (!all) return undefined;
+  return { run: all.run, q, page: slicePage(all.reviews, q.page ?? 1, REVIEWS_PAGE), inMemory: true };
+}
+
+export const runReviewsHref =
+  (runId: string, q: RunReviewsQuery, api = false) =>
+  (token: string | undefined, inMemory: boolean) =>
+    hrefWith(`${api ? '/api' : ''}${reviewHref(runId)}`, {
+      ...runReviewsParams(q),
+      ...(inMemory ? { page: token } : { after: token }),
+    });
+
+function reviewsForm(runId: string, q: RunReviewsQuery): Html {
+  return html`<form class="filters" method="get" action="${reviewHref(runId)}" role="search" id="review-filters">
+<p><label for="q">Search</label> <input type="search" id="q" name="q" value="${q.q ?? ''}" placeholder="customer id or name" maxlength="100">
+${selectHtml(
+  'outcome',
+  'Outcome',
+  OUTCOMES.map((o) => [o, o === 'failed' ? 'failed' : (OUTCOME_WORDS[o] ?? o)] as const),
+  q.outcome,
+)}
+<label><input type="checkbox" name="attention" value="1"${q.attention ? html` checked` : ''}> needs attention only</label></p>
+<p>${sortSelects(REVIEW_SORT_LABELS, { sort: q.sort, dir: q.dir }, 'by customer id')}</p>
+<p><button type="submit">Show</button> <a href="${reviewHref(runId)}">Clear the filters</a> · <a href="${hrefWith(`${reviewHref(runId)}/reviews.csv`, runReviewsParams(q))}" download>Download these reviews (CSV)</a></p>
+</form>`;
+}
+
+/** A run's page: its counts, then its customers a page at a time, filtered, searched and sorted. */
+export function reviewRunPage(v: RunReviewsView): Html {
+  const { run, q, page } = v;
+  const attention = Boolean(q.attention);
   const c = run.counts;
-  const href = (after: string | undefined, only = attention) =>
-    hrefWith(reviewHref(run.runId), { attention: only ? '1' : undefined, after });
+  const base = runReviewsParams(q);
+  const link = (o: Record<string, string | undefined>) => hrefWith(reviewHref(run.runId), { ...base, ...o });
   const toggle = attention
-    ? html`<a href="${href(undefined, false)}">Show every customer</a>`
-    : html`<a href="${href(undefined, true)}">Show only those that need attention${c ? ` (${grouped(c.attention)})` : ''}</a>`;
+    ? html`<a href="${link({ attention: undefined })}">Show every customer</a>`
+    : html`<a href="${link({ attention: '1' })}">Show only those that need attention${c ? ` (${grouped(c.attention)})` : ''}</a>`;
+  const head = (key: ReviewSort, cls = '') =>
+    sortHead(key, REVIEW_SORT_LABELS[key], { sort: q.sort, dir: q.dir }, link, {
+      cls,
+      descFirst: key !== 'customer' && key !== 'rating',
+    });
+  const order =
+    q.sort && !byCustomer(q)
+      ? `by ${REVIEW_SORT_LABELS[q.sort].toLowerCase()}, ${q.dir === 'desc' ? 'descending' : 'ascending'}`
+      : 'by customer id';
+  const narrowed = Boolean(q.attention || q.outcome || q.q);
+  const table =
+    v.tooMany !== undefined
+      ? tooManyHtml(v.tooMany, 'reviews', 'outcome or attention')
+      : page.items.length === 0 && page.total === 0
+        ? html`<p class="note">No review ${narrowed ? 'matches these filters' : 'in this run'}.</p>`
+        : html`${shownHtml(page, 'Customers', order)}
+<div class="wrap"><table><thead><tr>${head('customer')}<th>Why due</th>${head('rating')}${head('score', 'num')}${head('limitBefore', 'num')}<th class="num">Recommended</th>${head('limitAfter', 'num')}<th>Outcome</th><th>Next review</th><th>Attention</th></tr></thead>
+<tbody>${page.items.map(
+            (
+              r,
+            ) => html`<tr><td><a href="/customers/${encodeURIComponent(r.customerId)}?asOf=${r.asOf}">${r.customerId}</a>${r.name && r.name !== r.customerId ? html` <span class="muted">${r.name}</span>` : ''}</td>
+<td class="text">${r.due}</td><td>${ratingText(r)}</td><td class="num">${r.score ?? '—'}</td>
+<td class="num">${amount(r.currentLimit, r.currency)}</td><td class="num">${amount(r.recommendedLimit, r.currency)}</td><td class="num">${amount(r.limitAfter, r.currency)}</td>
+${outcomeCell(r)}<td>${r.nextReviewOn ?? '—'}</td><td>${r.attention ? 'yes' : ''}</td></tr>`,
+          )}</tbody></table></div>
+${pagerHtml(page, (token) => runReviewsHref(run.runId, q)(token, v.inMemory))}`;
   return html`<h1>Review as of ${run.asOf}</h1>
 <dl class="kv"><dt>Run</dt><dd><code>${run.runId}</code></dd><dt>Policy</dt><dd><code>${run.policyId}</code></dd>
 <dt>Started</dt><dd>${run.startedAt}</dd><dt>Finished</dt><dd>${run.finishedAt ?? 'not yet'}</dd>
@@ -117,17 +312,55 @@ ${
 <dt>Report</dt><dd>${run.report ? html`<a href="${reviewHref(run.runId)}/report.html">HTML</a> · <a href="${reviewHref(run.runId)}/report.csv">CSV</a>` : 'after the run'}</dd></dl>
 <h2>${attention ? 'Customers that need attention' : 'Customers'} (${grouped(page.total)})</h2>
 <p>${toggle}</p>
-${shownHtml(page, 'Customers', 'by customer id')}
-<div class="wrap"><table><thead><tr><th>Customer</th><th>Why due</th><th>Rating</th><th class="num">Score</th><th class="num">Limit before</th><th class="num">Recommended</th><th class="num">Limit after</th><th>Outcome</th><th>Next review</th><th>Attention</th></tr></thead>
-<tbody>${page.items.map(
-    (
-      r,
-    ) => html`<tr><td><a href="/customers/${encodeURIComponent(r.customerId)}?asOf=${r.asOf}">${r.customerId}</a>${r.name && r.name !== r.customerId ? html` <span class="muted">${r.name}</span>` : ''}</td>
-<td class="text">${r.due}</td><td>${ratingText(r)}</td><td class="num">${r.score ?? '—'}</td>
-<td class="num">${amount(r.currentLimit, r.currency)}</td><td class="num">${amount(r.recommendedLimit, r.currency)}</td><td class="num">${amount(r.limitAfter, r.currency)}</td>
-${outcomeCell(r)}<td>${r.nextReviewOn ?? '—'}</td><td>${r.attention ? 'yes' : ''}</td></tr>`,
-  )}</tbody></table></div>
-${pagerHtml(page, (after) => href(after))}`;
+${reviewsForm(run.runId, q)}
+${table}`;
+}
+
+const REVIEWS_CSV = [
+  'customer_id',
+  'name',
+  'why_due',
+  'rating_before',
+  'rating',
+  'score',
+  'currency',
+  'limit_before',
+  'recommended',
+  'limit_after',
+  'outcome',
+  'next_review',
+  'attention',
+];
+
+/** GET /reviews/<run>/reviews.csv: the run's reviews the page's filters, search and sort select, in its order. */
+export async function runReviewsCsvReply(
+  r: ConsoleReviews,
+  runId: string,
+  params: URLSearchParams,
+): Promise<Reply> {
+  const found = await matchingReviews(r, runId, runReviewsQuery(params));
+  if (!found) return problem(404, `There is no review run "${runId}".`, false);
+  const m = (v: number | undefined, ccy: string | undefined) =>
+    v === undefined || !ccy ? undefined : formatMinor(v, ccy);
+  return csvReply(
+    `review-${runId.replace(/[^\w.-]/g, '_')}.csv`,
+    REVIEWS_CSV,
+    found.reviews.map((x) => [
+      x.customerId,
+      x.name,
+      x.due,
+      x.previous?.rating,
+      x.rating,
+      x.score,
+      x.currency,
+      m(x.currentLimit, x.currency),
+      m(x.recommendedLimit, x.currency),
+      m(x.limitAfter, x.currency),
+      x.status === 'failed' ? 'failed' : x.outcome,
+      x.nextReviewOn,
+      x.attention ? 'yes' : '',
+    ]),
+  );
 }
 
 export const DECISION_WORDS: Record<string, string> = {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { isoDateOrNull } from '../../../functions/core/dates.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
-import { ANSWER_PATH, alertsReply, answerForm } from './alerts.ts';
+import { ANSWER_PATH, alertsCsvReply, alertsReply, answerForm, doneNote, operatorOf } from './alerts.ts';
 import { approvalsJson, approvalsPage, waitingApprovals } from './approvals.ts';
 import { creditView, customerPage, customersCsvReply, customersReply } from './customers.ts';
 import { CSP, html } from './layout.ts';
@@ -12,23 +12,26 @@ import type { ConsoleOptions, RunningConsole } from './options.ts';
 import { afterParam, hrefWith, pageParam, pagingJson } from './paging.ts';
 import {
   customerReviewSection,
-  REVIEWS_PAGE,
   RUNS_PAGE,
-  reviewHref,
   reviewPreviewPage,
   reviewReport,
   reviewRunPage,
   reviewsPage,
   runReview,
+  runReviewsCsvReply,
+  runReviewsHref,
+  runReviewsParams,
+  runReviewsQuery,
+  runReviewsView,
 } from './reviews.ts';
-import { runPage, runsHref, runsPage } from './runs.ts';
+import { runPage, runsCsvReply, runsJson, runsPage, runsQuery, runsView } from './runs.ts';
 import {
   asOfParam,
   CONTENT_TYPES,
+  customerHref,
   HttpProblem,
   htmlReply,
   jsonReply,
-  limitParam,
   problem,
   type Reply,
   readBody,
@@ -42,6 +45,7 @@ import {
   requestTransfer,
   standingOf,
   transferPage,
+  transfersCsvReply,
   transfersReply,
 } from './transfers.ts';
 
@@ -107,6 +111,10 @@ export async function route(
   const api = segs[0] === 'api';
   const p = api ? segs.slice(1) : segs;
   const [a, b, ...rest] = p;
+  if (a === 'reviews' && b !== undefined && rest[0] === 'reviews.csv' && rest.length === 1 && !api) {
+    if (!opts.reviews) return problem(404, 'Reviews are not available in this console.', api);
+    return runReviewsCsvReply(opts.reviews, b, params);
+  }
   if (a === 'reviews' && b !== undefined && rest.length === 1 && !api)
     return reviewReport(opts, b, rest[0] as string);
   if (rest.length > 0) return problem(404, 'There is no page at this address.', api);
@@ -135,24 +143,16 @@ export async function route(
       if (api) return jsonReply(200, preview);
       return htmlReply(200, `Preview ${asOf}`, reviewPreviewPage(preview), 'reviews');
     }
-    const attention = params.get('attention') === '1';
-    const found = await opts.reviews.show(b, { size: REVIEWS_PAGE, after }, { attention });
-    if (!found) return problem(404, `There is no review run "${b}".`, api);
-    if (api) {
-      const href = (a: string | undefined) =>
-        hrefWith(`/api${reviewHref(b)}`, { attention: attention ? '1' : undefined, after: a });
+    const v = await runReviewsView(opts.reviews, b, runReviewsQuery(params));
+    if (!v) return problem(404, `There is no review run "${b}".`, api);
+    if (api)
       return jsonReply(200, {
-        run: found.run,
-        reviews: found.reviews.items,
-        paging: pagingJson(found.reviews, href),
+        run: v.run,
+        reviews: v.page.items,
+        paging: pagingJson(v.page, (t) => runReviewsHref(b, v.q, true)(t, v.inMemory)),
+        query: Object.fromEntries(Object.entries(runReviewsParams(v.q)).filter(([, x]) => x !== undefined)),
       });
-    }
-    return htmlReply(
-      200,
-      `Review ${found.run.asOf}`,
-      reviewRunPage(found.run, found.reviews, attention),
-      'reviews',
-    );
+    return htmlReply(200, `Review ${v.run.asOf}`, reviewRunPage(v), 'reviews');
   }
 
   if (!api && p.length === 1 && a === 'healthz') return { status: 200, type: 'text', body: 'ok' };
@@ -162,10 +162,22 @@ export async function route(
   if (a === 'customers.csv' && b === undefined && !api) return customersCsvReply(opts, params);
   if (a === 'customers' && b !== undefined) {
     const asOf = asOfParam(params, opts.today);
-    const file = await q.customer(b, asOf);
+    const [file, reviews] = await Promise.all([
+      q.customer(b, asOf),
+      opts.reviews ? opts.reviews.customer(b) : undefined,
+    ]);
     if (!file) return problem(404, `There is no customer "${b}" on file.`, api);
-    const credit = opts.credit ? await creditView(opts.credit, b, asOf) : undefined;
-    const reviews = opts.reviews ? await opts.reviews.customer(b) : undefined;
+    const credit = opts.credit
+      ? await creditView(opts.credit, b, asOf, {
+          reviews: reviews?.reviews,
+          transfers: opts.transfers?.ofCustomer,
+          runDate: async (runId) => (await q.run(runId))?.run.startedAt.slice(0, 10),
+          // The answer forms come back here (alerts.ts `backHref`).
+          answer: api
+            ? undefined
+            : { back: customerHref(b, asOf), actor: operatorOf(opts), today: opts.today() },
+        })
+      : undefined;
     // Amounts as the API gives them everywhere: plain decimals beside their currency (README "Money in the API").
     if (api)
       return jsonReply(
@@ -187,13 +199,18 @@ export async function route(
           ...(reviews ? { review: { state: reviews.state, recent: reviews.reviews } } : {}),
         }),
       );
-    const body = customerPage(file, b, asOf, credit);
+    const body = html`${doneNote(params)}${customerPage(file, b, asOf, credit)}`;
     return htmlReply(
       200,
       file.customer?.name ?? b,
       reviews ? html`${body}${customerReviewSection(reviews)}` : body,
       'customers',
     );
+  }
+  if (a === 'alerts.csv' && b === undefined && !api) {
+    if (!opts.credit)
+      return problem(404, 'Alerts are not available: this console runs without the credit store.', api);
+    return alertsCsvReply(opts.credit, params);
   }
   if (a === 'alerts' && b === undefined) {
     if (!opts.credit)
@@ -206,6 +223,10 @@ export async function route(
     const list = await waitingApprovals(opts, opts.transfers);
     if (api) return jsonReply(200, approvalsJson(list));
     return htmlReply(200, 'Approvals', approvalsPage(list, new Date()), 'approvals');
+  }
+  if (a === 'transfers.csv' && b === undefined && !api) {
+    if (!opts.transfers) return problem(404, 'Transfers are not available in this console.', api);
+    return transfersCsvReply(opts, opts.transfers, params);
   }
   if (a === 'transfers' && !api) {
     if (!opts.transfers) return problem(404, 'Transfers are not available in this console.', api);
@@ -242,12 +263,11 @@ export async function route(
     if (api) return jsonReply(200, summary);
     return htmlReply(200, 'Ops', opsPage(summary), 'ops');
   }
+  if (a === 'runs.csv' && b === undefined && !api) return runsCsvReply(q, params);
   if (a === 'runs' && b === undefined) {
-    const limit = limitParam(params);
-    const page = await q.runsPage({ size: limit, after: afterParam(params) });
-    if (api)
-      return jsonReply(200, { runs: page.items, paging: pagingJson(page, (a) => runsHref(limit, a, true)) });
-    return htmlReply(200, 'Ingest runs', runsPage(page, limit), 'runs');
+    const v = await runsView(q, runsQuery(params));
+    if (api) return jsonReply(200, runsJson(v));
+    return htmlReply(200, 'Ingest runs', runsPage(v), 'runs');
   }
   if (a === 'runs' && b !== undefined) {
     const found = await q.run(b);

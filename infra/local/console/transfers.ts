@@ -1,19 +1,45 @@
 import type { IncomingMessage } from 'node:http';
 import type { IsoDate } from '../../../functions/core/dates.ts';
-import { grouped, type Page } from '../../../functions/core/paging.ts';
+import { formatMinor } from '../../../functions/core/money.ts';
+import { grouped, type Page, slicePage } from '../../../functions/core/paging.ts';
 import { asOfFile, creditFileOf } from '../../../functions/credit/evaluate.ts';
 import { type ExposureStanding, exposureStanding } from '../../../functions/transfers/exposure.ts';
 import { evidenceHtml } from '../../../functions/transfers/messages.ts';
-import type { Approval, Transfer } from '../../../functions/transfers/ports.ts';
+import {
+  type Approval,
+  TRANSFER_STATUSES,
+  type Transfer,
+  type TransferFilter,
+} from '../../../functions/transfers/ports.ts';
 import { REQUEST_FIELDS, TRANSFER_TYPES, type TransferType } from '../../../functions/transfers/request.ts';
 import type { OutboxMail } from '../transfers.ts';
 import { Html, html, kv, type Part } from './layout.ts';
 import type { ConsoleOptions, ConsoleTransfers } from './options.ts';
-import { hrefWith, pagerHtml, shownHtml } from './paging.ts';
+import {
+  afterParam,
+  choiceParam,
+  csvReply,
+  currencyParam,
+  dateParam,
+  holds,
+  hrefWith,
+  IN_MEMORY_MAX,
+  pageLink,
+  pageParam,
+  pagerHtml,
+  searchParam,
+  selectHtml,
+  shownHtml,
+  sortHead,
+  sortParams,
+  sortSelects,
+  tooManyHtml,
+} from './paging.ts';
 import {
   customerHref,
   FORM_TYPE,
   formFields,
+  HttpProblem,
   htmlReply,
   instant,
   minorCell,
@@ -206,27 +232,260 @@ ${datalist}</section>`;
 
 export const TRANSFERS_PAGE = 100;
 
-export function transfersPage(page: Page<Transfer>, form: RequestForm): Html {
+// ---------------------------------------------------------------------------------------------
+// The list of transfers: search, filters, sort, paging and CSV, all in the URL.
+//
+// What is read per page: with no search and the list's own order (newest first) the store pages
+// it (`?after=`), its filters (status, type, currency, requested dates) a FilterExpression the
+// store applies and counts. A search (the customer's name is not on the transfer) or another sort
+// reads the transfers the store's filters select, at most IN_MEMORY_MAX (counted first), and pages
+// them by number in memory.
+
+export const TRANSFER_SORT_LABELS = {
+  requested: 'Requested',
+  amount: 'Amount',
+  status: 'Status',
+  customer: 'Customer',
+} as const;
+export type TransferSort = keyof typeof TRANSFER_SORT_LABELS;
+export const TRANSFER_SORTS = Object.keys(TRANSFER_SORT_LABELS) as TransferSort[];
+const FIRST_DIR: Record<TransferSort, 'asc' | 'desc'> = {
+  requested: 'desc',
+  amount: 'desc',
+  status: 'asc',
+  customer: 'asc',
+};
+
+export interface TransfersQuery extends TransferFilter {
+  /** Part of the transfer id, the customer's id or name, or the beneficiary's name. */
+  readonly q?: string | undefined;
+  readonly sort?: TransferSort | undefined;
+  readonly dir?: 'asc' | 'desc' | undefined;
+  readonly after?: string | undefined;
+  readonly page?: number | undefined;
+}
+
+export function transfersQuery(params: URLSearchParams): TransfersQuery {
+  const { sort, dir } = sortParams(params, TRANSFER_SORTS);
+  const from = dateParam(params, 'from');
+  const to = dateParam(params, 'to');
+  if (from && to && from > to) throw new HttpProblem(400, `from ${from} is after to ${to}.`);
+  return {
+    q: searchParam(params),
+    status: choiceParam(params, 'status', TRANSFER_STATUSES),
+    type: choiceParam(params, 'type', TRANSFER_TYPES),
+    currency: currencyParam(params),
+    from,
+    to,
+    sort,
+    dir: sort ? (dir ?? FIRST_DIR[sort]) : undefined,
+    after: afterParam(params),
+    page: params.has('page') ? pageParam(params) : undefined,
+  };
+}
+
+const storeOrder = (q: TransfersQuery) =>
+  q.q === undefined && (q.sort === undefined || (q.sort === 'requested' && q.dir === 'desc'));
+
+export const transfersParams = (q: TransfersQuery): Record<string, string | undefined> => ({
+  q: q.q,
+  status: q.status,
+  type: q.type,
+  currency: q.currency,
+  from: q.from,
+  to: q.to,
+  sort: q.sort,
+  dir: q.sort ? q.dir : undefined,
+});
+
+const filterOf = (q: TransfersQuery): TransferFilter => ({
+  status: q.status,
+  type: q.type,
+  currency: q.currency,
+  from: q.from,
+  to: q.to,
+});
+
+const narrowed = (q: TransfersQuery) => Boolean(q.q || q.status || q.type || q.currency || q.from || q.to);
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Transfers in the order asked for; ties newest first. Amounts compare in major units (a bank account change has none: last). */
+export function sortTransfers(ts: readonly Transfer[], sort: TransferSort, dir: 'asc' | 'desc'): Transfer[] {
+  const s = dir === 'desc' ? -1 : 1;
+  const newest = (a: Transfer, b: Transfer) =>
+    cmp(b.requestedAt, a.requestedAt) || cmp(a.transferId, b.transferId);
+  const major = (t: Transfer) =>
+    t.request.amount === undefined ? undefined : Number(formatMinor(t.request.amount, t.request.currency));
+  const by: Record<TransferSort, (a: Transfer, b: Transfer) => number> = {
+    requested: (a, b) => -s * newest(a, b),
+    status: (a, b) => s * cmp(a.status, b.status) || newest(a, b),
+    customer: (a, b) => s * cmp(a.request.customerId, b.request.customerId) || newest(a, b),
+    amount: (a, b) => {
+      const x = major(a);
+      const y = major(b);
+      if (x === undefined || y === undefined)
+        return (x === undefined ? 1 : 0) - (y === undefined ? 1 : 0) || newest(a, b);
+      return s * (x - y) || newest(a, b);
+    },
+  };
+  return [...ts].sort(by[sort]);
+}
+
+/** The customers' names of some transfers (one batch read of their profiles), when the console has the store. */
+async function namesOf(opts: ConsoleOptions, ts: readonly Transfer[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (!opts.credit) return names;
+  const found = await opts.credit.store.getCustomers([...new Set(ts.map((t) => t.request.customerId))]);
+  for (const [id, c] of found) if (c.name) names.set(id, c.name);
+  return names;
+}
+
+/** Every transfer the query selects, in its order (the CSV, and a page computed in memory). */
+export async function matchingTransfers(
+  opts: ConsoleOptions,
+  t: ConsoleTransfers,
+  q: TransfersQuery,
+): Promise<{ transfers: Transfer[]; names: Map<string, string> }> {
+  const read = await t.list(filterOf(q));
+  const names = await namesOf(opts, read);
+  const needle = q.q;
+  const found =
+    needle === undefined
+      ? read
+      : read.filter(
+          (x) =>
+            holds(x.transferId, needle) ||
+            holds(x.request.customerId, needle) ||
+            holds(names.get(x.request.customerId), needle) ||
+            holds(x.request.beneficiaryName, needle),
+        );
+  return {
+    transfers: q.sort && !storeOrder(q) ? sortTransfers(found, q.sort, q.dir ?? FIRST_DIR[q.sort]) : found,
+    names,
+  };
+}
+
+export interface TransfersView {
+  readonly q: TransfersQuery;
+  readonly page: Page<Transfer>;
+  readonly inMemory: boolean;
+  readonly tooMany?: number | undefined;
+  readonly names: ReadonlyMap<string, string>;
+}
+
+export async function transfersView(
+  opts: ConsoleOptions,
+  t: ConsoleTransfers,
+  q: TransfersQuery,
+): Promise<TransfersView> {
+  if (storeOrder(q)) {
+    const page = await t.page({ size: TRANSFERS_PAGE, after: q.after }, filterOf(q));
+    return { q, page, inMemory: false, names: await namesOf(opts, page.items) };
+  }
+  // Counted first (the store's count of its filter; two items read): past IN_MEMORY_MAX, nothing more.
+  const n = (await t.page({ size: 1 }, filterOf(q))).total;
+  if (n > IN_MEMORY_MAX)
+    return { q, page: { items: [], from: 1, total: n }, inMemory: true, tooMany: n, names: new Map() };
+  const { transfers, names } = await matchingTransfers(opts, t, q);
+  return { q, page: slicePage(transfers, q.page ?? 1, TRANSFERS_PAGE), inMemory: true, names };
+}
+
+function listForm(q: TransfersQuery): Html {
+  return html`<form class="filters" method="get" action="/transfers" role="search" id="transfer-filters">
+<p><label for="tq">Search</label> <input type="search" id="tq" name="q" value="${q.q ?? ''}" placeholder="transfer, customer or beneficiary" maxlength="100">
+${selectHtml('status', 'Status', TRANSFER_STATUSES, q.status, 'f-status')}
+${selectHtml(
+  'type',
+  'Type',
+  TRANSFER_TYPES.map((x) => [x, TYPE_LABELS[x]] as const),
+  q.type,
+  'f-type',
+)}
+<label for="f-currency">Currency</label> <input type="text" id="f-currency" name="currency" value="${q.currency ?? ''}" size="4" maxlength="3" autocomplete="off"></p>
+<p><label for="f-from">Requested from</label> <input type="date" id="f-from" name="from" value="${q.from ?? ''}">
+<label for="f-to">to</label> <input type="date" id="f-to" name="to" value="${q.to ?? ''}">
+${sortSelects(TRANSFER_SORT_LABELS, { sort: q.sort, dir: q.dir }, 'newest first', 'f-sort')}</p>
+<p><button type="submit">Show</button> <a href="/transfers">Clear the filters</a> · <a href="${hrefWith('/transfers.csv', transfersParams(q))}" download>Download these transfers (CSV)</a></p>
+</form>`;
+}
+
+export function transfersPage(v: TransfersView, form: RequestForm): Html {
+  const { q, page } = v;
+  const base = transfersParams(q);
+  const href = (o: Record<string, string | undefined>) => hrefWith('/transfers', { ...base, ...o });
+  const head = (key: TransferSort, label: string, cls = '') =>
+    sortHead(key, label, { sort: q.sort, dir: q.dir }, href, { cls, descFirst: FIRST_DIR[key] === 'desc' });
   const rows = page.items.map(
     (
       t,
     ) => html`<tr><td><a href="${transferHref(t.transferId)}">${t.transferId}</a> <a class="muted" href="${transferJsonHref(t.transferId)}">JSON</a></td>
-<td>${instant(t.requestedAt)}</td><td><a href="${customerHref(t.request.customerId, t.requestedOn)}">${t.request.customerId}</a></td>
+<td>${instant(t.requestedAt)}</td><td><a href="${customerHref(t.request.customerId, t.requestedOn)}">${t.request.customerId}</a>${v.names.get(t.request.customerId) ? html`<br><span class="muted">${v.names.get(t.request.customerId)}</span>` : ''}</td>
 <td>${typeLabel(t.request.type)}</td>${minorCell(t.request.amount, t.request.currency)}
 <td>${t.request.requester}</td><td>${transferStatus(t)}</td>
 <td>${(t.gate?.flags ?? []).join(', ') || '—'}</td><td>${t.outcome ?? ''}</td></tr>`,
   );
+  const order =
+    q.sort && !storeOrder(q)
+      ? `by ${TRANSFER_SORT_LABELS[q.sort].toLowerCase()}, ${q.dir === 'desc' ? 'descending' : 'ascending'}`
+      : 'newest first';
+  const list =
+    v.tooMany !== undefined
+      ? tooManyHtml(v.tooMany, 'transfers', 'status, type, currency or requested dates')
+      : page.total === 0 && page.items.length === 0
+        ? narrowed(q)
+          ? html`<p class="note">No transfer matches these filters. <a href="/transfers">Clear the filters</a>.</p>`
+          : html`<p>No transfer has been requested yet.</p>`
+        : html`${shownHtml(page, 'Transfers', order, narrowed(q) ? 'matching transfers' : undefined)}
+<div class="wrap"><table id="transfers"><thead><tr><th>Transfer</th>${head('requested', 'Requested')}${head('customer', 'Customer')}<th>Type</th>${head('amount', 'Amount', 'num')}<th>Requester</th>${head('status', 'Status')}<th>Gate flags</th><th>Outcome</th></tr></thead><tbody>${rows}</tbody></table></div>
+${pagerHtml(page, pageLink(href, v.inMemory))}`;
   return html`<h1>Transfers</h1>
 <p class="muted">Requested with the form below, <code>sentinel transfer request</code> or <code>POST /api/transfers</code>; approvers decide from the links in their emails (see the <a href="/outbox">outbox</a>) or on Slack.</p>
 ${requestFormHtml(form)}
-<h2>Requested transfers (${grouped(page.total)})</h2>
-${
-  page.total === 0 && page.items.length === 0
-    ? html`<p>No transfer has been requested yet.</p>`
-    : html`${shownHtml(page, 'Transfers', 'newest first')}
-<div class="wrap"><table id="transfers"><thead><tr><th>Transfer</th><th>Requested</th><th>Customer</th><th>Type</th><th class="num">Amount</th><th>Requester</th><th>Status</th><th>Gate flags</th><th>Outcome</th></tr></thead><tbody>${rows}</tbody></table></div>
-${pagerHtml(page, (after) => hrefWith('/transfers', { after }))}`
-}`;
+<h2 id="list">Requested transfers (${grouped(page.total)})</h2>
+${page.total > 0 || narrowed(q) ? listForm(q) : '' /* nothing to search or filter yet */}
+${list}`;
+}
+
+const TRANSFERS_CSV = [
+  'transfer_id',
+  'requested_at',
+  'customer_id',
+  'customer_name',
+  'type',
+  'amount',
+  'currency',
+  'requester',
+  'status',
+  'gate_flags',
+  'outcome',
+];
+
+/** GET /transfers.csv: every transfer the list's filters, search and sort select, in its order (amounts plain decimals beside their currency). */
+export async function transfersCsvReply(
+  opts: ConsoleOptions,
+  t: ConsoleTransfers,
+  params: URLSearchParams,
+): Promise<Reply> {
+  const q = transfersQuery(params);
+  const { transfers, names } = await matchingTransfers(opts, t, q);
+  return csvReply(
+    'transfers.csv',
+    TRANSFERS_CSV,
+    transfers.map((x) => [
+      x.transferId,
+      x.requestedAt,
+      x.request.customerId,
+      names.get(x.request.customerId),
+      typeLabel(x.request.type),
+      x.request.amount === undefined ? undefined : formatMinor(x.request.amount, x.request.currency),
+      x.request.currency,
+      x.request.requester,
+      x.status,
+      (x.gate?.flags ?? []).join(' '),
+      x.outcome,
+    ]),
+  );
 }
 
 export const DATALIST_MAX = 1000;
@@ -254,8 +513,10 @@ export async function transfersReply(
   params?: URLSearchParams,
 ): Promise<Reply> {
   const picking = params !== undefined && (params.has('find') || params.has('pick'));
+  // The picker sends the request form's fields (type, currency...) with GET: the list is not filtered by them.
+  const query = params && !picking ? transfersQuery(params) : { after };
   const [list, customers, picked] = await Promise.all([
-    t.page({ size: TRANSFERS_PAGE, after }),
+    transfersView(opts, t, query),
     knownCustomers(opts),
     picking && params ? pickerOf(opts, params) : undefined,
   ]);
