@@ -288,9 +288,21 @@ export class DynamoReviewStore implements ReviewStore {
     return (await this.store.allOf(this.runReviews(runId, filter))).map((it) => strip<Review>(it, KEYS));
   }
 
-  /** A page of a run's reviews by customer (those `filter` selects), with how many there are. */
-  async reviewsPage(runId: string, req: PageRequest, filter: RunReviewsFilter = {}): Promise<Page<Review>> {
-    const p = await this.store.pageOf(this.runReviews(runId, filter), req);
+  /**
+   * A page of a run's reviews by customer (those `filter` selects), with how many there are
+   * (`total` when the caller knows it: counting 10,000 reviews takes half a second).
+   */
+  async reviewsPage(
+    runId: string,
+    req: PageRequest,
+    filter: RunReviewsFilter = {},
+    total?: number,
+  ): Promise<Page<Review>> {
+    const p = await this.store.pageOf(
+      this.runReviews(runId, filter),
+      req,
+      total === undefined ? undefined : Promise.resolve(total),
+    );
     return { ...p, items: p.items.map((it) => strip<Review>(it, KEYS)) };
   }
 

@@ -11,6 +11,7 @@ import {
   statementAsOf,
 } from '../core/receivables.ts';
 import type { Customer, FinancialStatement, FxRate } from '../core/records.ts';
+import type { CustomerPartition } from '../credit/ports.ts';
 import type { IngestRun, RejectRecord, RunFilter } from '../ingest/ports.ts';
 import {
   type BookTotals,
@@ -134,8 +135,13 @@ export class ReceivablesQueries {
     );
   }
 
-  async customer(customerId: string, asOf: IsoDate): Promise<CustomerFile | undefined> {
-    const { books, financials } = await this.store.loadCustomerPartition(customerId);
+  /** `part`: the customer's partition when the caller has read it already. */
+  async customer(
+    customerId: string,
+    asOf: IsoDate,
+    part?: Pick<CustomerPartition, 'books' | 'financials'>,
+  ): Promise<CustomerFile | undefined> {
+    const { books, financials } = part ?? (await this.store.loadCustomerPartition(customerId));
     if (!books.customer && books.invoices.length === 0 && books.payments.length === 0) return undefined;
     const statement = statementAsOf(
       { customerId, currency: books.customer?.currency, invoices: books.invoices, payments: books.payments },

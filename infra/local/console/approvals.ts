@@ -33,10 +33,16 @@ export async function waitingApprovals(
       x.level - y.level ||
       (x.approver < y.approver ? -1 : x.approver > y.approver ? 1 : 0),
   );
-  const ids = [...new Set(pending.map((a) => a.transferId))];
-  const transfers = new Map(
-    await Promise.all(ids.map(async (id) => [id, (await t.show(id))?.transfer] as const)),
+  // The pending transfers in one listing (a read per transfer took 0.5 s at 120 waiting); one
+  // that left `pending` between the two reads is read by itself.
+  const transfers = new Map<string, Transfer | undefined>(
+    (await t.list({ status: 'pending' })).map((x) => [x.transferId, x]),
   );
+  const missing = [...new Set(pending.map((a) => a.transferId))].filter((id) => !transfers.has(id));
+  for (const [id, x] of await Promise.all(
+    missing.map(async (id) => [id, (await t.show(id))?.transfer] as const),
+  ))
+    transfers.set(id, x);
   const customerIds = [...new Set([...transfers.values()].flatMap((x) => (x ? [x.request.customerId] : [])))];
   const customers = opts.credit ? await opts.credit.store.getCustomers(customerIds) : new Map();
   return Promise.all(

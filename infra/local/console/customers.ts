@@ -13,6 +13,7 @@ import {
 import { decisionFor, type LimitDecision } from '../../../functions/credit/decide.ts';
 import { asOfFile, creditFileOf } from '../../../functions/credit/evaluate.ts';
 import { creditHistory, monthEnds } from '../../../functions/credit/history.ts';
+import type { CustomerPartition } from '../../../functions/credit/ports.ts';
 import {
   type CustomerQuery,
   customersCsv,
@@ -34,7 +35,9 @@ import {
   type ConsoleCredit,
   type ConsoleOptions,
   type ConsoleTransfers,
+  NOTES_SHOWN,
   OPEN_SHOWN,
+  PAYMENTS_SHOWN,
   SETTLED_SHOWN,
 } from './options.ts';
 import {
@@ -443,7 +446,7 @@ ${settled.length > SETTLED_SHOWN ? html`<p class="note">Showing the ${SETTLED_SH
       : html`<div class="wrap"><table>
 <thead><tr><th>Payment</th><th>Received</th><th class="num">Amount</th><th>Applied to</th><th class="num">Unapplied</th></tr></thead>
 <tbody>
-${apps.map((a) => {
+${apps.slice(0, PAYMENTS_SHOWN).map((a) => {
   const total = a.allocations.reduce((n, x) => n + x.amount, 0) + a.unapplied;
   const applied =
     a.allocations.length === 0
@@ -457,20 +460,24 @@ ${apps.map((a) => {
 </tbody>
 <tfoot><tr><td colspan="4">Unapplied cash</td>${minorCell(s.unappliedCash, ccy)}</tr></tfoot>
 </table></div>
+${apps.length > PAYMENTS_SHOWN ? html`<p class="note">Showing the ${PAYMENTS_SHOWN} most recent of ${grouped(apps.length)} payments (the total above is of all of them); the JSON at <a href="${`/api${customerHref(id, asOf)}`}">/api/customers/…</a> has them all.</p>` : ''}
 ${unappliedOther.length > 0 ? html`<p class="note">Unapplied cash in other currencies, not in the total: ${unappliedOther.map((a, i) => html`${i > 0 ? ', ' : ''}${a.paymentId} ${money(a.unapplied, a.currency)}`)}.</p>` : ''}`;
 
   const notesTable =
     notes.length === 0
       ? ''
-      : html`<h2>Allocation notes</h2>
+      : html`<h2>Allocation notes (${grouped(notes.length)})</h2>
 <div class="wrap"><table>
 <thead><tr><th>Payment</th><th>Invoice named</th><th>Code</th><th>Meaning</th></tr></thead>
 <tbody>
-${notes.map(
-  (n) =>
-    html`<tr><td>${n.paymentId}</td><td>${n.invoiceId}</td><td><code>${n.code}</code></td><td class="wide">${NOTE_MEANING[n.code] ?? ''}</td></tr>`,
-)}
-</tbody></table></div>`;
+${notes
+  .slice(0, NOTES_SHOWN)
+  .map(
+    (n) =>
+      html`<tr><td>${n.paymentId}</td><td>${n.invoiceId}</td><td><code>${n.code}</code></td><td class="wide">${NOTE_MEANING[n.code] ?? ''}</td></tr>`,
+  )}
+</tbody></table></div>
+${notes.length > NOTES_SHOWN ? html`<p class="note">Showing the first ${NOTES_SHOWN} of ${grouped(notes.length)} notes; the JSON at <a href="${`/api${customerHref(id, asOf)}`}">/api/customers/…</a> has them all.</p>` : ''}`;
 
   const financials =
     file.financials.length === 0
@@ -591,6 +598,8 @@ export interface CreditViewMore {
   /** The day an ingest run ran (the master data's limit as uploaded is dated by its run). */
   readonly runDate?: ((runId: string) => Promise<IsoDate | undefined>) | undefined;
   readonly answer?: AnswerForms | undefined;
+  /** The customer's partition when the caller has read it already (the page reads it once). */
+  readonly part?: CustomerPartition | undefined;
 }
 
 /**
@@ -604,7 +613,7 @@ export async function creditView(
   more: CreditViewMore = {},
 ): Promise<CreditView> {
   const [part, policy, asked] = await Promise.all([
-    credit.store.loadCustomerPartition(id),
+    more.part ?? credit.store.loadCustomerPartition(id),
     credit.policy(),
     more.transfers ? more.transfers(id) : undefined,
   ]);

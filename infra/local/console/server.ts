@@ -162,13 +162,16 @@ export async function route(
   if (a === 'customers.csv' && b === undefined && !api) return customersCsvReply(opts, params);
   if (a === 'customers' && b !== undefined) {
     const asOf = asOfParam(params, opts.today);
+    // The partition once, for the statement and the credit file (a large customer's is most of the page's time).
+    const part = opts.credit ? await opts.credit.store.loadCustomerPartition(b) : undefined;
     const [file, reviews] = await Promise.all([
-      q.customer(b, asOf),
+      q.customer(b, asOf, part),
       opts.reviews ? opts.reviews.customer(b) : undefined,
     ]);
     if (!file) return problem(404, `There is no customer "${b}" on file.`, api);
     const credit = opts.credit
       ? await creditView(opts.credit, b, asOf, {
+          part,
           reviews: reviews?.reviews,
           transfers: opts.transfers?.ofCustomer,
           runDate: async (runId) => (await q.run(runId))?.run.startedAt.slice(0, 10),

@@ -498,10 +498,13 @@ export async function knownCustomers(
   opts: ConsoleOptions,
 ): Promise<Pick<RequestForm, 'customers' | 'customersOnFile'>> {
   if (!opts.credit) return { customers: [] };
-  const all = await opts.credit.store.listCustomerIds();
-  const ids = all.slice(0, DATALIST_MAX);
-  const found = await opts.credit.store.getCustomers(ids);
-  return { customers: ids.map((id) => ({ id, name: found.get(id)?.name })), customersOnFile: all.length };
+  // From the customers list's read model (kept in memory): at 100,000 customers reading every id
+  // from the store took 3.7 s a request. Nothing recomputed for the suggestions (liveLimit 0).
+  const list = await opts.queries.customers(opts.today(), { sort: 'id', size: DATALIST_MAX, liveLimit: 0 });
+  return {
+    customers: list.rows.map((r) => ({ id: r.customerId, name: r.customer?.name })),
+    customersOnFile: list.customers,
+  };
 }
 
 /** The Transfers page: an empty form (200), or the form as sent with its problems (400). */
