@@ -586,20 +586,51 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       const k = it[spec.sortKey] as string;
       return k !== after && (spec.prefix === undefined || k.startsWith(spec.prefix));
     };
-    const parts = await Promise.all(
-      spec.partitions.map(async (p) => {
-        const out: Record<string, unknown>[] = [];
-        for await (const it of this.query({ ...this.listQuery(spec, p, { after, reverse }), Limit: n + 1 })) {
-          if (!keep(it)) continue;
-          out.push(it);
-          if (out.length >= n) break;
-        }
-        return out;
-      }),
-    );
-    if (parts.length === 1) return parts[0] as Record<string, unknown>[];
+    if (spec.partitions.length === 1) {
+      const out: Record<string, unknown>[] = [];
+      const p = spec.partitions[0] as string;
+      for await (const it of this.query({ ...this.listQuery(spec, p, { after, reverse }), Limit: n + 1 })) {
+        if (!keep(it)) continue;
+        out.push(it);
+        if (out.length >= n) break;
+      }
+      return out;
+    }
+    // Sharded: a merge of the shards in the list's order, each read a small page at a time and
+    // only as far as the merge needs (reading n from every shard read 16 times the page: 1,616
+    // items for a page of 100, half a second on dynalite).
     const descending = Boolean(spec.descending) !== reverse;
-    return sortByKey(parts.flat(), spec.sortKey, descending).slice(0, n);
+    const sign = descending ? -1 : 1;
+    const per = Math.max(2, Math.ceil((2 * n) / spec.partitions.length) + 1);
+    const streams = spec.partitions.map((p) =>
+      this.query({ ...this.listQuery(spec, p, { after, reverse }), Limit: per })[Symbol.asyncIterator](),
+    );
+    const pull = async (s: AsyncIterator<Record<string, unknown>>) => {
+      for (;;) {
+        const r = await s.next();
+        if (r.done) return undefined;
+        if (keep(r.value))
+          return { item: r.value, key: Buffer.from(r.value[spec.sortKey] as string, 'utf8') };
+      }
+    };
+    const heads = await Promise.all(streams.map(pull));
+    const out: Record<string, unknown>[] = [];
+    try {
+      while (out.length < n) {
+        let best = -1;
+        for (let i = 0; i < heads.length; i++) {
+          const h = heads[i];
+          const b = best < 0 ? undefined : heads[best];
+          if (h && (!b || sign * Buffer.compare(h.key, b.key) < 0)) best = i;
+        }
+        if (best < 0) break;
+        out.push((heads[best] as { item: Record<string, unknown> }).item);
+        heads[best] = await pull(streams[best] as AsyncIterator<Record<string, unknown>>);
+      }
+    } finally {
+      await Promise.all(streams.map((s) => s.return?.(undefined)));
+    }
+    return out;
   }
 
   /** The first `n` items of a list, in its order (n >= 0). */
