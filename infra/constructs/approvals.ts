@@ -60,8 +60,10 @@ export const DEFAULT_WEB_RESERVED_CONCURRENCY = 10;
  * DeleteItem, no index): the page reads the transfer, its approvals and the customer's partition
  * (GetItem, Query); a decision writes the level (a conditional PutItem), marks the approval and
  * voids the level's others (conditional UpdateItem), closes a rejected transfer (UpdateItem) and
- * appends the audit record (Query, GetItem, PutItem, UpdateItem of the head). Traced call by call
- * in the branch's report (issue 16); a new call on those paths must be added here.
+ * appends the audit record (Query, GetItem, PutItem, UpdateItem of the head). Traced from
+ * functions/transfers/http.ts (the `pages` face) through app.ts `approvalPage`, `decide`,
+ * `settleLevel`, `levelDecided` and `wake` to adapters/dynamodb-transfers.ts and
+ * `loadCustomerPartition` in adapters/dynamodb.ts: a new store call on those paths belongs here.
  */
 export const WEB_TABLE_ACTIONS = [
   'dynamodb:GetItem',
@@ -305,7 +307,8 @@ export class Approvals extends Construct {
       Validations.of(f.role.node.findChild('DefaultPolicy')).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
         reason:
-          'The approvals and transfers lists read the gsi1 index of the same table; CDK grants that table only.',
+          "CDK's readWriteData grants the table with its indexes (<arn>/index/*), of this table only: the transfers " +
+          "API's lists read gsi1; the steps and decisions functions keep that grant until they are narrowed too.",
       });
     const stepsId = stack.getLogicalId(this.stepsFunction.node.defaultChild as CfnElement);
     const smPolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
