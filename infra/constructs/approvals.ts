@@ -251,7 +251,6 @@ export class Approvals extends Construct {
     );
 
     // Grants, each on the resource it needs.
-    this.slackDecisionQueue.grantSendMessages(this.webFunction);
     props.slackWebhookSecret.grantRead(this.stepsFunction);
     this.approvalsTopic.grants.publish(this.stepsFunction);
     props.changesTopic.grants.publish(this.stepsFunction);
@@ -279,6 +278,11 @@ export class Approvals extends Construct {
       }),
     );
     this.webFunction.addToRolePolicy(taskAnswers);
+    // SendMessage alone (the queue URL is in the environment; CDK's grantSendMessages adds
+    // GetQueueAttributes and GetQueueUrl); the queue is SQS-managed encryption: no KMS grant.
+    this.webFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.slackDecisionQueue.queueArn] }),
+    );
     this.acknowledge([steps, web, api, decisions], [steps, api, decisions], props.table);
 
     new CfnOutput(this, 'ApprovalPagesUrl', { value: this.webUrl.url });

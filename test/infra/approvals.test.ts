@@ -199,8 +199,6 @@ describe('the public approval pages function', () => {
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:PutObject',
-        'sqs:GetQueueAttributes',
-        'sqs:GetQueueUrl',
         'sqs:SendMessage',
         'states:SendTaskFailure',
         'states:SendTaskSuccess',
