@@ -5,7 +5,7 @@ import { type CfnElement, CfnOutput, Duration, SecretValue, Stack, Validations }
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
-import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { type CfnFunction, type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -42,7 +42,35 @@ export interface ApprovalsProps {
    * @default the shipped example, policies/approvals.json
    */
   readonly approvalPolicy?: unknown;
+  /**
+   * Reserved concurrency of the approval pages function, whose URL anyone can call: a flood of
+   * requests gets 429 (Rate Exceeded) past this many at once instead of taking the account's
+   * concurrency from every other function. Reserving takes it from the account's unreserved pool,
+   * which Lambda keeps at 100 or more.
+   * @default 10
+   */
+  readonly webReservedConcurrency?: number;
 }
+
+/** Approval pages answered at once by default (README "Deploy"): a person clicks one link at a time. */
+export const DEFAULT_WEB_RESERVED_CONCURRENCY = 10;
+
+/**
+ * The table actions of the approval pages function, and nothing else (no Scan, BatchWriteItem or
+ * DeleteItem, no index): the page reads the transfer, its approvals and the customer's partition
+ * (GetItem, Query); a decision writes the level (a conditional PutItem), marks the approval and
+ * voids the level's others (conditional UpdateItem), closes a rejected transfer (UpdateItem) and
+ * appends the audit record (Query, GetItem, PutItem, UpdateItem of the head). Traced from
+ * functions/transfers/http.ts (the `pages` face) through app.ts `approvalPage`, `decide`,
+ * `settleLevel`, `levelDecided` and `wake` to adapters/dynamodb-transfers.ts and
+ * `loadCustomerPartition` in adapters/dynamodb.ts: a new store call on those paths belongs here.
+ */
+export const WEB_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+] as const;
 
 /** Lambda environment variables hold at most 4 KB in all. */
 const POLICY_ENV_MAX = 3000;
@@ -147,6 +175,11 @@ export class Approvals extends Construct {
       },
     });
     this.webFunction = web.fn;
+    const reserved = props.webReservedConcurrency ?? DEFAULT_WEB_RESERVED_CONCURRENCY;
+    if (!Number.isInteger(reserved) || reserved < 1)
+      throw new Error(`webReservedConcurrency must be a whole number of at least 1, not ${reserved}`);
+    // Set on the resource: SentinelFunction has no such prop, and only this function needs it.
+    (this.webFunction.node.defaultChild as CfnFunction).reservedConcurrentExecutions = reserved;
     this.webUrl = this.webFunction.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
 
     const steps = new SentinelFunction(this, 'StepsFunction', {
@@ -218,8 +251,6 @@ export class Approvals extends Construct {
     );
 
     // Grants, each on the resource it needs.
-    this.slackDecisionQueue.grantSendMessages(this.webFunction);
-    this.slackSigningSecret.grantRead(this.webFunction);
     props.slackWebhookSecret.grantRead(this.stepsFunction);
     this.approvalsTopic.grants.publish(this.stepsFunction);
     props.changesTopic.grants.publish(this.stepsFunction);
@@ -228,12 +259,31 @@ export class Approvals extends Construct {
       actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
       resources: ['*'],
     });
-    for (const s of [steps, web, api, decisions]) {
+    for (const s of [steps, api, decisions]) {
       props.table.grants.readWriteData(s.fn);
       this.linkKey.grantRead(s.fn);
       s.fn.addToRolePolicy(taskAnswers);
     }
-    this.acknowledge([steps, web, api, decisions], props.table);
+    // The public function gets what its paths call (WEB_TABLE_ACTIONS), on the table alone: none
+    // of them reads the index. Secrets: GetSecretValue only (Powertools' getSecret), on the link
+    // key (to verify links) and the Slack signing secret; the audit key and anchors come from
+    // AuditTrail.grantAppend in the stack. The table uses the AWS managed key: no KMS grant.
+    this.webFunction.addToRolePolicy(
+      new PolicyStatement({ actions: [...WEB_TABLE_ACTIONS], resources: [props.table.tableArn] }),
+    );
+    this.webFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.linkKey.secretArn, this.slackSigningSecret.secretArn],
+      }),
+    );
+    this.webFunction.addToRolePolicy(taskAnswers);
+    // SendMessage alone (the queue URL is in the environment; CDK's grantSendMessages adds
+    // GetQueueAttributes and GetQueueUrl); the queue is SQS-managed encryption: no KMS grant.
+    this.webFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.slackDecisionQueue.queueArn] }),
+    );
+    this.acknowledge([steps, web, api, decisions], [steps, api, decisions], props.table);
 
     new CfnOutput(this, 'ApprovalPagesUrl', { value: this.webUrl.url });
     new CfnOutput(this, 'TransfersApiUrl', { value: this.apiUrl.url });
@@ -241,23 +291,29 @@ export class Approvals extends Construct {
     new CfnOutput(this, 'SlackSigningSecretArn', { value: this.slackSigningSecret.secretArn });
   }
 
-  private acknowledge(fns: readonly SentinelFunction[], table: Table): void {
+  /** `fns`: every transfer function; `indexReaders`: those CDK's readWriteData gave the table's indexes. */
+  private acknowledge(
+    fns: readonly SentinelFunction[],
+    indexReaders: readonly SentinelFunction[],
+    table: Table,
+  ): void {
     const stack = Stack.of(this);
     const tableId = stack.getLogicalId(table.node.defaultChild as CfnElement);
     for (const f of fns)
-      Validations.of(f.role.node.findChild('DefaultPolicy')).acknowledge(
-        {
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason:
-            'states:SendTaskSuccess and SendTaskFailure support no resource-level permissions (the task token is ' +
-            'the authorisation); X-Ray writes need "*" too. Every data grant names its table, topic, queue or secret.',
-        },
-        {
-          id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
-          reason:
-            'The approvals and transfers lists read the gsi1 index of the same table; CDK grants that table only.',
-        },
-      );
+      Validations.of(f.role.node.findChild('DefaultPolicy')).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'states:SendTaskSuccess and SendTaskFailure cannot be scoped to the state machine or an execution: IAM ' +
+          'offers no such resource for them and a callback token belongs to no activity (the token is the ' +
+          'authorisation). X-Ray writes need "*" too. Every data grant names its table, topic, queue or secret.',
+      });
+    for (const f of indexReaders)
+      Validations.of(f.role.node.findChild('DefaultPolicy')).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+        reason:
+          "CDK's readWriteData grants the table with its indexes (<arn>/index/*), of this table only: the transfers " +
+          "API's lists read gsi1; the steps and decisions functions keep that grant until they are narrowed too.",
+      });
     const stepsId = stack.getLogicalId(this.stepsFunction.node.defaultChild as CfnElement);
     const smPolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
     if (smPolicy)

@@ -1,10 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
+import { App, type CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type SentinelApp } from '../../infra/build-app.ts';
-import { TRANSFER_ASL_FILE } from '../../infra/constructs/approvals.ts';
+import {
+  Approvals,
+  DEFAULT_WEB_RESERVED_CONCURRENCY,
+  TRANSFER_ASL_FILE,
+  WEB_TABLE_ACTIONS,
+} from '../../infra/constructs/approvals.ts';
 import { CreditSentinelStack } from '../../infra/stack.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { asArray, type Json, templateReader } from './template.ts';
@@ -126,6 +134,103 @@ describe('function URLs and grants', () => {
       SecretStringTemplate: '{"id":"k1"}',
     });
     expect(propsOf(linkKey)).not.toHaveProperty('SecretString');
+  });
+});
+
+describe('the public approval pages function', () => {
+  const webStatements = () => statementsOfRole(roleOf(built.stack.approvals.webFunction));
+  const onTable = () => {
+    const tableArn = { 'Fn::GetAtt': [logicalId(built.stack.dataStore.table), 'Arn'] };
+    return webStatements().filter((s) => JSON.stringify(s.Resource).includes(JSON.stringify(tableArn)));
+  };
+
+  it('may call on the table exactly the actions its paths use, on the table alone', () => {
+    const table = onTable();
+    expect(table).toHaveLength(1);
+    expect(asArray(table[0]?.Action).sort()).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
+    );
+    expect([...WEB_TABLE_ACTIONS].sort()).toEqual(asArray(table[0]?.Action).sort());
+    // No index: none of the web paths queries gsi1.
+    expect(table[0]?.Resource).toEqual({ 'Fn::GetAtt': [logicalId(built.stack.dataStore.table), 'Arn'] });
+    const all = webStatements().flatMap((s) => asArray(s.Action));
+    for (const never of [
+      'dynamodb:Scan',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:*',
+    ])
+      expect(all).not.toContain(never);
+    expect(all.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([...WEB_TABLE_ACTIONS].sort());
+    expect(JSON.stringify(webStatements())).not.toContain('/index/');
+  });
+
+  it('reads only the link key, the Slack signing secret and the audit key, and only their values', () => {
+    const { linkKey, slackSigningSecret, webFunction } = built.stack.approvals;
+    const secretStatements = statementsOfRole(roleOf(webFunction)).filter((s) =>
+      asArray(s.Action).some((a) => a.startsWith('secretsmanager:')),
+    );
+    expect(
+      secretStatements.flatMap((s) => asArray(s.Action)).every((a) => a === 'secretsmanager:GetSecretValue'),
+    ).toBe(true);
+    const secrets = secretStatements.flatMap((s) => asArray(s.Resource as unknown));
+    expect(secrets).toHaveLength(3);
+    expect(secrets).toEqual(
+      expect.arrayContaining([
+        { Ref: logicalId(linkKey) },
+        { Ref: logicalId(slackSigningSecret) },
+        { Ref: logicalId(built.stack.audit.keySecret) },
+      ]),
+    );
+    // The Slack webhook secret is the steps function's alone.
+    expect(JSON.stringify(secretStatements)).not.toContain(
+      logicalId(built.stack.alerting.slackWebhookSecret),
+    );
+  });
+
+  it('answers task tokens and sends to the Slack decision queue, and may do nothing else beyond its logs, traces and the audit anchors', () => {
+    const actions = webStatements()
+      .flatMap((s) => asArray(s.Action))
+      .filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('secretsmanager:'))
+      .sort();
+    expect([...new Set(actions)]).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:PutObject',
+        'sqs:SendMessage',
+        'states:SendTaskFailure',
+        'states:SendTaskSuccess',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
+  });
+
+  it(`keeps ${DEFAULT_WEB_RESERVED_CONCURRENCY} executions reserved, so a flood gets 429s and leaves the account's concurrency alone`, () => {
+    const { webFunction, apiFunction } = built.stack.approvals;
+    expect(propsOf(webFunction).ReservedConcurrentExecutions).toBe(DEFAULT_WEB_RESERVED_CONCURRENCY);
+    expect(propsOf(apiFunction)).not.toHaveProperty('ReservedConcurrentExecutions');
+  });
+
+  it('takes another reservation from the webReservedConcurrency prop, and refuses one below 1', () => {
+    // The construct alone in a bare stack, beside the three resources it is given.
+    const synth = (webReservedConcurrency: number) => {
+      const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Reserved');
+      return new Approvals(stack, 'Approvals', {
+        table: new Table(stack, 'Table', { partitionKey: { name: 'pk', type: AttributeType.STRING } }),
+        slackWebhookSecret: new Secret(stack, 'Webhook'),
+        changesTopic: new Topic(stack, 'Changes'),
+        webReservedConcurrency,
+      });
+    };
+    const more = synth(50);
+    const fn = Template.fromStack(Stack.of(more)).toJSON().Resources[
+      Stack.of(more).getLogicalId(more.webFunction.node.defaultChild as CfnResource)
+    ] as { Properties: Json };
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(50);
+    expect(() => synth(0)).toThrow(/webReservedConcurrency must be a whole number of at least 1, not 0/);
   });
 });
 
