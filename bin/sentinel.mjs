@@ -12,5 +12,5 @@ for (const stream of [process.stdout, process.stderr])
 
 const { register } = await import('tsx/esm/api');
 register();
-const { main } = await import('../infra/local/cli.ts');
+const { main } = await import('../infra/local/cli/index.ts');
 process.exitCode = await main(process.argv.slice(2));

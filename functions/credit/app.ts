@@ -95,7 +95,7 @@ function requestOf(record: SQSRecord): Request {
  * the invocation's other metrics; `AlertsRaised` goes out at once, one EMF record per severity
  * (Powertools' single-metric instance), so its `severity` dimension never lands on the others.
  * Every severity is emitted, zeros too, so a dashboard or alarm sees a value after every run.
- * The local evaluator (infra/local/evaluator.ts) records its runs with this as well.
+ * The local evaluator (infra/local/runtime/evaluator.ts) records its runs with this as well.
  */
 export function recordEvaluation(metrics: Metrics, run: EvaluationRun, latencyMs: number): void {
   metrics.addMetric('CustomersEvaluated', MetricUnit.Count, run.customers);

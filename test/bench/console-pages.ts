@@ -27,15 +27,15 @@ import type { Review, ReviewState } from '../../functions/reviews/review.ts';
 import { limitApprovals } from '../../functions/transfers/app.ts';
 import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import type { ConsoleOptions } from '../../infra/local/console/options.ts';
-import { opsSummary } from '../../infra/local/ops.ts';
-import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/reviews.ts';
-import type { LocalEnv } from '../../infra/local/runtime.ts';
+import type { LocalEnv } from '../../infra/local/runtime/index.ts';
+import { opsSummary } from '../../infra/local/runtime/ops.ts';
+import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/runtime/reviews.ts';
 import {
   consoleTransfers,
   type LocalTransfers,
   listMail,
   localTransfers,
-} from '../../infra/local/transfers.ts';
+} from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { idOf } from './console-book.ts';
 

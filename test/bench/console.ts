@@ -13,7 +13,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { startConsole } from '../../infra/local/console/index.ts';
-import { openLocal } from '../../infra/local/runtime.ts';
+import { openLocal } from '../../infra/local/runtime/index.ts';
 import { idOf, writeConsoleBook } from './console-book.ts';
 import { pageCases, pagesRuntime, seedConsolePages } from './console-pages.ts';
 

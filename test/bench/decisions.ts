@@ -19,10 +19,10 @@ import { ingest } from '../../functions/ingest/pipeline.ts';
 import { canonicalProfile, type Profile } from '../../functions/ingest/profile.ts';
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import type { Review } from '../../functions/reviews/review.ts';
-import { demoFiles } from '../../infra/local/demo.ts';
-import { loadRank } from '../../infra/local/inbox.ts';
-import { localReviewsRuntime } from '../../infra/local/reviews.ts';
-import { openLocal } from '../../infra/local/runtime.ts';
+import { demoFiles } from '../../infra/local/runtime/demo.ts';
+import { loadRank } from '../../infra/local/runtime/inbox.ts';
+import { openLocal } from '../../infra/local/runtime/index.ts';
+import { localReviewsRuntime } from '../../infra/local/runtime/reviews.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

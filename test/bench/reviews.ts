@@ -14,8 +14,8 @@ import { MARSHALL, shardOf } from '../../functions/adapters/dynamodb.ts';
 import { addDays, type IsoDate } from '../../functions/core/dates.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
 import type { Review } from '../../functions/reviews/review.ts';
-import { localReviewsRuntime } from '../../infra/local/reviews.ts';
-import { openLocal } from '../../infra/local/runtime.ts';
+import { openLocal } from '../../infra/local/runtime/index.ts';
+import { localReviewsRuntime } from '../../infra/local/runtime/reviews.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { prng } from './generate.ts';
 

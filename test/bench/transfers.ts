@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { policyInForce } from '../../functions/credit/policy.ts';
 import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import type { ApprovalNotice, ApprovalNotifier, Transfer } from '../../functions/transfers/ports.ts';
-import { openLocal } from '../../infra/local/runtime.ts';
-import { localTransfers, OutboxApprovalNotifier } from '../../infra/local/transfers.ts';
+import { openLocal } from '../../infra/local/runtime/index.ts';
+import { localTransfers, OutboxApprovalNotifier } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 
 export interface TransfersBench {

@@ -26,9 +26,9 @@ import type { Severity } from '../../functions/credit/policy.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import type { CustomersChanged } from '../../functions/ingest/ports.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
-import { localContext } from '../../infra/local/inbox.ts';
-import { localMetrics, readLocalMetrics } from '../../infra/local/metrics.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { localContext } from '../../infra/local/runtime/inbox.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { localMetrics, readLocalMetrics } from '../../infra/local/runtime/metrics.ts';
 import recorded from '../fixtures/sns-sqs-customers-changed.json' with { type: 'json' };
 import { tableDump } from './helpers.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../functions/core/dates.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
-import { type Dynalite, type LocalEnv, openLocal, startDynalite } from '../../infra/local/runtime.ts';
+import { type Dynalite, type LocalEnv, openLocal, startDynalite } from '../../infra/local/runtime/index.ts';
 import { sentinel } from './cli-run.ts';
 import { memoryUpload } from './helpers.ts';
 

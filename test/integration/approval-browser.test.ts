@@ -5,8 +5,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Transfer } from '../../functions/transfers/ports.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, listMail, type OutboxMail } from '../../infra/local/transfers.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { type LocalTransfers, listMail, type OutboxMail } from '../../infra/local/runtime/transfers.ts';
 import { launchChromium, sleep, startTransfersConsole, until } from './transfers-console.ts';
 
 /**

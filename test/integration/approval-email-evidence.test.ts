@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../functions/core/dates.ts';
 import { policyInForce, type RuleName } from '../../functions/credit/policy.ts';
 import { parseEml } from '../../functions/transfers/messages.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, localTransfers, mailDir } from '../../infra/local/transfers.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { type LocalTransfers, localTransfers, mailDir } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { approvalPolicyWith, launchChromium, until } from './transfers-console.ts';
 

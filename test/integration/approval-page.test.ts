@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../functions/core/dates.ts';
 import { decideSlack } from '../../functions/transfers/http.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, listMail } from '../../infra/local/transfers.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { type LocalTransfers, listMail } from '../../infra/local/runtime/transfers.ts';
 import { launchChromium, startTransfersConsole, until } from './transfers-console.ts';
 
 /**

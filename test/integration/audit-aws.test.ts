@@ -14,7 +14,7 @@ import { anchorKey, s3AuditAnchors, secretsManagerAuditKey } from '../../functio
 import { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { verifyAudit } from '../../functions/core/audit.ts';
-import { type Dynalite, localClient, startDynalite } from '../../infra/local/runtime.ts';
+import { type Dynalite, localClient, startDynalite } from '../../infra/local/runtime/index.ts';
 
 // The AWS adapters of the audit key and anchors against moto (Secrets Manager, S3 with Object
 // Lock) and the transfer store on dynalite: what the Lambdas run, through the real SDK clients.

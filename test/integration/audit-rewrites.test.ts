@@ -6,8 +6,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { type AuditRecord, nextRecord } from '../../functions/core/audit.ts';
-import { localAudit } from '../../infra/local/audit-key.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { localAudit } from '../../infra/local/runtime/audit-key.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { sentinel } from './cli-run.ts';
 
 /**

@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../infra/local/cli.ts';
-import { COMMANDS } from '../../infra/local/cli-help.ts';
+import { COMMANDS } from '../../infra/local/cli/help.ts';
+import { main } from '../../infra/local/cli/index.ts';
 import { BIN, sentinel } from './cli-run.ts';
 
 // The CLI as people know CLIs: help for every command, one line per usage error, one line per

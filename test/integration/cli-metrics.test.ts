@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestRun } from '../../functions/ingest/ports.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { InboxObjectStore, OutboxNotifier } from '../../infra/local/files.ts';
-import { InboxWatcher, localIngestHandler } from '../../infra/local/inbox.ts';
-import type { OpsSummary } from '../../infra/local/ops.ts';
-import { openLocal } from '../../infra/local/runtime.ts';
+import { InboxObjectStore, OutboxNotifier } from '../../infra/local/runtime/files.ts';
+import { InboxWatcher, localIngestHandler } from '../../infra/local/runtime/inbox.ts';
+import { openLocal } from '../../infra/local/runtime/index.ts';
+import type { OpsSummary } from '../../infra/local/runtime/ops.ts';
 import { sentinel } from './cli-run.ts';
 
 let dir: string;

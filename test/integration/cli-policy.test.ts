@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../functions/credit/policy.ts';
-import { openLocal } from '../../infra/local/runtime.ts';
+import { openLocal } from '../../infra/local/runtime/index.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { sentinel } from './cli-run.ts';
 

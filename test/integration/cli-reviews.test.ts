@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { formatMoney } from '../../functions/core/money.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { BIN, sentinel } from './cli-run.ts';
 import { CASES, REVIEW_AS_OF, recommendedFor, reviewTestPolicy, seedReviewBook } from './review-book.ts';
 

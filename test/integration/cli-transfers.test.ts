@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishConsole } from '../../infra/local/cli-transfers.ts';
+import { publishConsole } from '../../infra/local/cli/transfers.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import type { LocalTransfers } from '../../infra/local/transfers.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import type { LocalTransfers } from '../../infra/local/runtime/transfers.ts';
 import { sentinel } from './cli-run.ts';
 import { approvalPolicyWith, startTransfersConsole, until } from './transfers-console.ts';
 

@@ -12,11 +12,11 @@ import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import type { Transfer } from '../../functions/transfers/ports.ts';
-import { cmdAlerts } from '../../infra/local/cli-credit.ts';
+import { cmdAlerts } from '../../infra/local/cli/credit.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
-import { demoFiles } from '../../infra/local/demo.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, listMail } from '../../infra/local/transfers.ts';
+import { demoFiles } from '../../infra/local/runtime/demo.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { type LocalTransfers, listMail } from '../../infra/local/runtime/transfers.ts';
 import { rows, text } from './pages.ts';
 import { launchChromium, startTransfersConsole, until } from './transfers-console.ts';
 

@@ -5,9 +5,9 @@ import type { Policy } from '../../functions/credit/policy.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { loadPolicy } from '../../infra/local/cli-credit.ts';
+import { loadPolicy } from '../../infra/local/cli/credit.ts';
 import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { memoryUpload } from './helpers.ts';
 import { rows, text } from './pages.ts';
 

@@ -12,8 +12,8 @@ import type { TRANSFER_TYPES } from '../../functions/transfers/request.ts';
 type TransferType = (typeof TRANSFER_TYPES)[number];
 
 import type { RunningConsole } from '../../infra/local/console/index.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, listMail } from '../../infra/local/transfers.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { type LocalTransfers, listMail } from '../../infra/local/runtime/transfers.ts';
 import { text } from './pages.ts';
 import { approvalPolicyWith, startTransfersConsole, until } from './transfers-console.ts';
 

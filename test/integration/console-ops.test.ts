@@ -9,17 +9,17 @@ import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import type { Transfer } from '../../functions/transfers/ports.ts';
 import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
-import { LocalEvaluator } from '../../infra/local/evaluator.ts';
-import { InboxObjectStore, OutboxNotifier } from '../../infra/local/files.ts';
-import { InboxWatcher, localIngestHandler } from '../../infra/local/inbox.ts';
-import { type OpsSummary, opsSummary } from '../../infra/local/ops.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { LocalEvaluator } from '../../infra/local/runtime/evaluator.ts';
+import { InboxObjectStore, OutboxNotifier } from '../../infra/local/runtime/files.ts';
+import { InboxWatcher, localIngestHandler } from '../../infra/local/runtime/inbox.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { type OpsSummary, opsSummary } from '../../infra/local/runtime/ops.ts';
 import {
   consoleTransfers,
   type LocalTransfers,
   listMail,
   localTransfers,
-} from '../../infra/local/transfers.ts';
+} from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { launchChromium, until } from './transfers-console.ts';
 

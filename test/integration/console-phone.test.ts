@@ -13,11 +13,11 @@ import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import { limitApprovals } from '../../functions/transfers/app.ts';
 import type { Transfer } from '../../functions/transfers/ports.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
-import { demoFiles } from '../../infra/local/demo.ts';
-import { opsSummary } from '../../infra/local/ops.ts';
-import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/reviews.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, listMail } from '../../infra/local/transfers.ts';
+import { demoFiles } from '../../infra/local/runtime/demo.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { opsSummary } from '../../infra/local/runtime/ops.ts';
+import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/runtime/reviews.ts';
+import { type LocalTransfers, listMail } from '../../infra/local/runtime/transfers.ts';
 import { REVIEW_AS_OF, recommendedFor, reviewTestPolicy, seedReviewBook } from './review-book.ts';
 import { launchChromium, startTransfersConsole, until } from './transfers-console.ts';
 

@@ -9,9 +9,9 @@ import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review, ReviewState } from '../../functions/reviews/review.ts';
 import { limitApprovals } from '../../functions/transfers/app.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
-import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/reviews.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, listMail } from '../../infra/local/transfers.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/runtime/reviews.ts';
+import { type LocalTransfers, listMail } from '../../infra/local/runtime/transfers.ts';
 import { text } from './pages.ts';
 import {
   CASES,

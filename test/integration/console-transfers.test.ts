@@ -10,9 +10,9 @@ import { ingest } from '../../functions/ingest/pipeline.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
-import { demoFiles } from '../../infra/local/demo.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, listMail } from '../../infra/local/transfers.ts';
+import { demoFiles } from '../../infra/local/runtime/demo.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { type LocalTransfers, listMail } from '../../infra/local/runtime/transfers.ts';
 import { text } from './pages.ts';
 import {
   approvalPolicyWith,

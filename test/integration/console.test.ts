@@ -5,7 +5,7 @@ import type { IngestRun } from '../../functions/ingest/ports.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { rowStarting, rows, text } from './pages.ts';
 
 // ---- fixtures: three customers, books as of 2025-03-31 worked out by hand below ----

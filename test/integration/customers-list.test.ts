@@ -11,7 +11,7 @@ import {
 import { customersPage } from '../../infra/local/console/customers.ts';
 import { startConsole } from '../../infra/local/console/index.ts';
 import type { RunningConsole } from '../../infra/local/console/options.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { type BookCustomer, HOSTILE_NAMES, writeConsoleBook } from '../bench/console-book.ts';
 import { decode, rows, text } from './pages.ts';
 import { launchChromium, until } from './transfers-console.ts';

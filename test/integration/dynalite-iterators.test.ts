@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 
 /**
  * dynalite 4 closes its Query and Scan iterators through `iterator.return()`, which abstract-level
- * 3 iterators lack; the local runtime gives them one (infra/local/runtime.ts). Without it every
+ * 3 iterators lack; the local runtime gives them one (infra/local/runtime/index.ts). Without it every
  * Query left a native LevelDB iterator open: a 100k-customer review grew the process past 9 GB.
  */
 const require = createRequire(import.meta.url);

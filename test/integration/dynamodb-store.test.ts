@@ -2,7 +2,7 @@ import { DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import type { StoredRecord } from '../../functions/ingest/ports.ts';
-import { LOCAL_REGION, type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { LOCAL_REGION, type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 
 let env: LocalEnv;
 beforeAll(async () => {

@@ -9,11 +9,11 @@ import { dateInZone } from '../../functions/core/dates.ts';
 import type { EvaluationRun } from '../../functions/credit/evaluate.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
-import { demoFiles } from '../../infra/local/demo.ts';
-import { LocalEvaluator, nextDailyRun, type Trigger } from '../../infra/local/evaluator.ts';
-import { InboxObjectStore, OutboxNotifier } from '../../infra/local/files.ts';
-import { InboxWatcher, localIngestHandler } from '../../infra/local/inbox.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { demoFiles } from '../../infra/local/runtime/demo.ts';
+import { LocalEvaluator, nextDailyRun, type Trigger } from '../../infra/local/runtime/evaluator.ts';
+import { InboxObjectStore, OutboxNotifier } from '../../infra/local/runtime/files.ts';
+import { InboxWatcher, localIngestHandler } from '../../infra/local/runtime/inbox.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { memoryUpload } from './helpers.ts';
 
 /** The local evaluation runner on dynalite: triggered by ingests, serial, scheduled at 05:00. */

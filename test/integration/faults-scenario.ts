@@ -15,15 +15,15 @@ import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import type { LimitApprovals } from '../../functions/reviews/ports.ts';
 import type { Review } from '../../functions/reviews/review.ts';
 import type { ApprovalNotice, ApprovalNotifier } from '../../functions/transfers/ports.ts';
-import { demoFiles } from '../../infra/local/demo.ts';
+import { demoFiles } from '../../infra/local/runtime/demo.ts';
+import { injectedFaults, type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import {
   FileManifestStore,
   LocalReviews,
   OutboxReportStore,
   OutboxReviewNotifier,
-} from '../../infra/local/reviews.ts';
-import { injectedFaults, type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { localTransfers } from '../../infra/local/transfers.ts';
+} from '../../infra/local/runtime/reviews.ts';
+import { localTransfers } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { approvalPolicyWith } from './transfers-console.ts';
 

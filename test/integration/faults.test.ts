@@ -2,7 +2,7 @@ import { GetItemCommand, PutItemCommand, type WriteRequest } from '@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultSpecError, injectFaults, parseFaultSpec } from '../../functions/adapters/faults.ts';
 import { armCrash, crashPoint, disarmCrashes, SimulatedCrash } from '../../functions/core/crash.ts';
-import { LOCAL_TABLE, type LocalEnv, localClient, openLocal } from '../../infra/local/runtime.ts';
+import { LOCAL_TABLE, type LocalEnv, localClient, openLocal } from '../../infra/local/runtime/index.ts';
 
 // The fault seam against a real store (dynalite): faults are injected inside the SDK's retry
 // loop, so the SDK's own retries and the store's resend of unprocessed items carry every write
@@ -157,7 +157,7 @@ describe('injectFaults on a real store', () => {
     const before = process.env.SENTINEL_FAULTS;
     process.env.SENTINEL_FAULTS = 'rate=0.5,kinds=throttle,seed=9';
     try {
-      const { injectedFaults } = await import('../../infra/local/runtime.ts');
+      const { injectedFaults } = await import('../../infra/local/runtime/index.ts');
       const n = injectedFaults.length;
       const faulty = await openLocal({ endpoint: env.endpoint });
       expect(injectedFaults.length).toBe(n + 1);

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectsInMessage } from '../../functions/ingest/app.ts';
 import type { CustomersChanged } from '../../functions/ingest/ports.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { InboxObjectStore } from '../../infra/local/files.ts';
-import { localContext, localIngestHandler, s3SqsEvent } from '../../infra/local/inbox.ts';
-import { localMetrics } from '../../infra/local/metrics.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { InboxObjectStore } from '../../infra/local/runtime/files.ts';
+import { localContext, localIngestHandler, s3SqsEvent } from '../../infra/local/runtime/inbox.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { localMetrics } from '../../infra/local/runtime/metrics.ts';
 import recorded from '../fixtures/s3-sqs-event.json' with { type: 'json' };
 
 let env: LocalEnv;

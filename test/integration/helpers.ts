@@ -10,8 +10,8 @@ import type { CustomersChanged, IngestRun } from '../../functions/ingest/ports.t
 import { canonicalProfile, type Profile } from '../../functions/ingest/profile.ts';
 import { rejectsNameFor, warningsNameFor } from '../../functions/ingest/rejects.ts';
 import { yieldsReceivables } from '../../functions/ingest/uploads.ts';
-import { FileReportSink } from '../../infra/local/files.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { FileReportSink } from '../../infra/local/runtime/files.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 
 /** The ingest input of a small CSV held in memory, as `<kind>/book.csv` in the canonical profile. */
 export function memoryUpload(kind: Kind, csv: string) {

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { InboxObjectStore } from '../../infra/local/files.ts';
-import { InboxWatcher, localIngestHandler } from '../../infra/local/inbox.ts';
-import { localMetrics } from '../../infra/local/metrics.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { InboxObjectStore } from '../../infra/local/runtime/files.ts';
+import { InboxWatcher, localIngestHandler } from '../../infra/local/runtime/inbox.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { localMetrics } from '../../infra/local/runtime/metrics.ts';
 
 // Nothing in the inbox stops the watcher, and a file that keeps failing is moved aside with its
 // reason after a bounded number of tries (backoff shortened here: 10, 20 and 40 ms).

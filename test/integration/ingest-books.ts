@@ -5,7 +5,7 @@ import type { Kind } from '../../functions/ingest/kinds.ts';
 import { type IngestDeps, ingest } from '../../functions/ingest/pipeline.ts';
 import type { IngestRun, IngestStore } from '../../functions/ingest/ports.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
-import type { LocalEnv } from '../../infra/local/runtime.ts';
+import type { LocalEnv } from '../../infra/local/runtime/index.ts';
 
 /**
  * Small generated books for the ingestion's race, crash and fault tests: seeded, so a failing

@@ -11,10 +11,10 @@ import { createIngestHandler } from '../../functions/ingest/app.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
-import { InboxObjectStore } from '../../infra/local/files.ts';
-import { localContext, s3SqsEvent } from '../../infra/local/inbox.ts';
-import { localMetrics } from '../../infra/local/metrics.ts';
-import { LOCAL_REGION, type LocalEnv, localRunOwner, openLocal } from '../../infra/local/runtime.ts';
+import { InboxObjectStore } from '../../infra/local/runtime/files.ts';
+import { localContext, s3SqsEvent } from '../../infra/local/runtime/inbox.ts';
+import { LOCAL_REGION, type LocalEnv, localRunOwner, openLocal } from '../../infra/local/runtime/index.ts';
+import { localMetrics } from '../../infra/local/runtime/metrics.ts';
 import { books, deps, differences, largeBooks, NOW, seeded } from './ingest-books.ts';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../../functions/adapters/faults.ts';
-import { injectedFaults, type LocalEnv, localRunOwner, openLocal } from '../../infra/local/runtime.ts';
+import { injectedFaults, type LocalEnv, localRunOwner, openLocal } from '../../infra/local/runtime/index.ts';
 import { sentinel } from './cli-run.ts';
 import { books, deps, differences, largeBooks, loadUpload, type Upload } from './ingest-books.ts';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { cp, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openLocal } from '../../infra/local/runtime.ts';
+import { openLocal } from '../../infra/local/runtime/index.ts';
 import { BIN } from './cli-run.ts';
 import { books, differences } from './ingest-books.ts';
 import { killRig, ROWS, runCli } from './ingest-kill-rig.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { openLocal } from '../../infra/local/runtime.ts';
+import { openLocal } from '../../infra/local/runtime/index.ts';
 import { type CliRun, sentinel } from './cli-run.ts';
 import { books, largeBooks } from './ingest-books.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStore } from '../../functions/ingest/ports.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { books, deps, differences, loadUpload, overlappingBooks, seeded } from './ingest-books.ts';
 
 /**

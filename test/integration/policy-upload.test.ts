@@ -4,10 +4,10 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../functions/credit/policy.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { InboxObjectStore } from '../../infra/local/files.ts';
-import { localContext, localIngestHandler, s3SqsEvent } from '../../infra/local/inbox.ts';
-import { localMetrics } from '../../infra/local/metrics.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { InboxObjectStore } from '../../infra/local/runtime/files.ts';
+import { localContext, localIngestHandler, s3SqsEvent } from '../../infra/local/runtime/inbox.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { localMetrics } from '../../infra/local/runtime/metrics.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 
 /** A credit policy uploaded under `policy/` (the bucket on AWS, the inbox locally), through the real handler. */

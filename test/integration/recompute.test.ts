@@ -5,7 +5,7 @@ import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest, recomputeCustomer } from '../../functions/ingest/pipeline.ts';
 import type { IngestRun, IngestStore } from '../../functions/ingest/ports.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 
 /**
  * Customers new to the table get their first summary from the rows the run holds, not from a read

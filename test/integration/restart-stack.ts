@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { listMail, type OutboxMail } from '../../infra/local/transfers.ts';
+import { listMail, type OutboxMail } from '../../infra/local/runtime/transfers.ts';
 import { BIN } from './cli-run.ts';
 
 /**

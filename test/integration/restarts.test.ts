@@ -7,7 +7,7 @@ import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts'
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
-import { openLocal } from '../../infra/local/runtime.ts';
+import { openLocal } from '../../infra/local/runtime/index.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { Died, freePort, RestartingStack, sleep } from './restart-stack.ts';
 import { CASES, REVIEW_AS_OF, recommendedFor, reviewTestPolicy, seedReviewBook } from './review-book.ts';

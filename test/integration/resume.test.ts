@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyInForce } from '../../functions/credit/policy.ts';
 import type { StoredRecord } from '../../functions/ingest/ports.ts';
 import type { ApprovalNotice, ApprovalNotifier, Transfer } from '../../functions/transfers/ports.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, localTransfers } from '../../infra/local/transfers.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { type LocalTransfers, localTransfers } from '../../infra/local/runtime/transfers.ts';
 import {
   LONGEST_LOCAL_TIMEOUT_S,
   RESUME_STATE,
@@ -16,7 +16,7 @@ import {
   substitute,
   TRANSFER_ASL,
   withLocalTimeouts,
-} from '../../infra/local/workflow.ts';
+} from '../../infra/local/runtime/workflow.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { approvalPolicyWith, until } from './transfers-console.ts';
 

@@ -7,9 +7,9 @@ import type { CustomersChanged, StoredRecord } from '../../functions/ingest/port
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import { limitApprovals } from '../../functions/transfers/app.ts';
 import type { Transfer } from '../../functions/transfers/ports.ts';
-import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/reviews.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/transfers.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/runtime/reviews.ts';
+import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/runtime/transfers.ts';
 import { books, listCustomers, REVIEW_AS_OF, recommendedFor, reviewTestPolicy } from './review-book.ts';
 import { approvalPolicyWith, until } from './transfers-console.ts';
 

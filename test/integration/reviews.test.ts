@@ -10,13 +10,13 @@ import type { CustomersChanged } from '../../functions/ingest/ports.ts';
 import { withTransfer } from '../../functions/reviews/app.ts';
 import type { LimitApprovals, ReviewStore } from '../../functions/reviews/ports.ts';
 import { type Review, reviewHash } from '../../functions/reviews/review.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import {
   FileManifestStore,
   LocalReviews,
   OutboxReportStore,
   OutboxReviewNotifier,
-} from '../../infra/local/reviews.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+} from '../../infra/local/runtime/reviews.ts';
 import {
   CASES,
   MONTHLY,

@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { InboxObjectStore } from '../../infra/local/files.ts';
-import { localContext, localIngestHandler, s3SqsEvent } from '../../infra/local/inbox.ts';
-import { localMetrics } from '../../infra/local/metrics.ts';
+import { InboxObjectStore } from '../../infra/local/runtime/files.ts';
+import { localContext, localIngestHandler, s3SqsEvent } from '../../infra/local/runtime/inbox.ts';
+import { localMetrics } from '../../infra/local/runtime/metrics.ts';
 import { type Harness, harness, rejectRows } from './helpers.ts';
 
 let h: Harness;

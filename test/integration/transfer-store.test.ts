@@ -6,7 +6,7 @@ import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers
 import { type AuditEvent, type AuditRecord, verifyTrail } from '../../functions/core/audit.ts';
 import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
 import type { TransferRequest } from '../../functions/transfers/request.ts';
-import { type Dynalite, localClient, startDynalite } from '../../infra/local/runtime.ts';
+import { type Dynalite, localClient, startDynalite } from '../../infra/local/runtime/index.ts';
 
 const TABLE = 'transfer-store-test';
 

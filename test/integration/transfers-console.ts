@@ -4,8 +4,12 @@ import { type Policy, policyInForce } from '../../functions/credit/policy.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import { type ConsoleOptions, type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
-import type { LocalEnv } from '../../infra/local/runtime.ts';
-import { consoleTransfers, type LocalTransfers, localTransfers } from '../../infra/local/transfers.ts';
+import type { LocalEnv } from '../../infra/local/runtime/index.ts';
+import {
+  consoleTransfers,
+  type LocalTransfers,
+  localTransfers,
+} from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 
 /** The browser tests' shared setup: transfers and the console on a local store, as `sentinel start` wires them. */

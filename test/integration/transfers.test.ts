@@ -11,9 +11,9 @@ import { policyInForce } from '../../functions/credit/policy.ts';
 import type { ChangeNotifier, CustomersChanged, StoredRecord } from '../../functions/ingest/ports.ts';
 import type { ApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import type { ApprovalNotice, ApprovalNotifier, Transfer } from '../../functions/transfers/ports.ts';
-import { localAudit } from '../../infra/local/audit-key.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
-import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/transfers.ts';
+import { localAudit } from '../../infra/local/runtime/audit-key.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { approvalPolicyWith as policyWith, until } from './transfers-console.ts';
 
@@ -832,7 +832,7 @@ describe('the outbox', () => {
     const out = await mkdtemp(join(tmpdir(), 'outbox-'));
     try {
       const capture = new Capture();
-      const { OutboxApprovalNotifier } = await import('../../infra/local/transfers.ts');
+      const { OutboxApprovalNotifier } = await import('../../infra/local/runtime/transfers.ts');
       const clock = new Clock();
       const outbox = new OutboxApprovalNotifier(out, clock);
       const both: ApprovalNotifier = {

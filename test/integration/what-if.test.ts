@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dateInZone } from '../../functions/core/dates.ts';
 import type { Alert } from '../../functions/credit/alerts.ts';
 import type { EvaluationRun, WhatIfRun } from '../../functions/credit/evaluate.ts';
-import { demoFiles } from '../../infra/local/demo.ts';
-import { InboxObjectStore, OutboxNotifier } from '../../infra/local/files.ts';
-import { InboxWatcher, localIngestHandler } from '../../infra/local/inbox.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+import { demoFiles } from '../../infra/local/runtime/demo.ts';
+import { InboxObjectStore, OutboxNotifier } from '../../infra/local/runtime/files.ts';
+import { InboxWatcher, localIngestHandler } from '../../infra/local/runtime/inbox.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { sentinel } from './cli-run.ts';
 import { tableDump } from './helpers.ts';
 

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { type StepPayload, TaskTokenError } from '../../functions/transfers/workflow.ts';
-import { LocalWorkflow, substitute, TRANSFER_ASL, taskStates } from '../../infra/local/workflow.ts';
+import { LocalWorkflow, substitute, TRANSFER_ASL, taskStates } from '../../infra/local/runtime/workflow.ts';
 
 /**
  * The transfer approval ASL on the local engine (aws-local-stepfunctions), through the workflow

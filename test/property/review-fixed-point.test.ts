@@ -12,13 +12,13 @@ import { recomputeCustomer } from '../../functions/ingest/pipeline.ts';
 import type { StoredRecord } from '../../functions/ingest/ports.ts';
 import type { LimitApprovals } from '../../functions/reviews/ports.ts';
 import type { Review } from '../../functions/reviews/review.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import {
   FileManifestStore,
   LocalReviews,
   OutboxReportStore,
   OutboxReviewNotifier,
-} from '../../infra/local/reviews.ts';
-import { type LocalEnv, openLocal } from '../../infra/local/runtime.ts';
+} from '../../infra/local/runtime/reviews.ts';
 import { bookArb, type GeneratedFile, POLICY, withLimit } from './books.ts';
 
 /**

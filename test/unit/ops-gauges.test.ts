@@ -6,7 +6,7 @@ import { METRICS_NAMESPACE, metricSpec } from '../../functions/core/metrics.ts';
 import { AUDIT_ANCHOR_EVENT, createGaugesHandler } from '../../functions/ops/app.ts';
 import { gaugesOf } from '../../functions/ops/gauges.ts';
 import type { Approval } from '../../functions/transfers/ports.ts';
-import { localContext } from '../../infra/local/inbox.ts';
+import { localContext } from '../../infra/local/runtime/inbox.ts';
 
 const NOW = new Date('2025-07-01T12:00:00.000Z');
 

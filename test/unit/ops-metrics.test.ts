@@ -3,8 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Datapoint, localMetrics, metricsFile, readLocalMetrics } from '../../infra/local/metrics.ts';
-import { percentile, rejectRatio, summarize } from '../../infra/local/ops.ts';
+import {
+  type Datapoint,
+  localMetrics,
+  metricsFile,
+  readLocalMetrics,
+} from '../../infra/local/runtime/metrics.ts';
+import { percentile, rejectRatio, summarize } from '../../infra/local/runtime/ops.ts';
 
 let dir: string;
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import {
   LOCAL_ITEM_READER,
   substitute,
   taskStates,
-} from '../../infra/local/workflow.ts';
+} from '../../infra/local/runtime/workflow.ts';
 
 /** The periodic review's state machine, and how the local runtime turns its Distributed Map inline. */
 

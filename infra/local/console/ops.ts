@@ -1,4 +1,10 @@
-import { durationMs, durationSeconds, type OpsDay, type OpsSummary, type Percentiles } from '../ops.ts';
+import {
+  durationMs,
+  durationSeconds,
+  type OpsDay,
+  type OpsSummary,
+  type Percentiles,
+} from '../runtime/ops.ts';
 import { type Html, html } from './layout.ts';
 
 /**

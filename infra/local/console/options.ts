@@ -5,8 +5,8 @@ import type { ReceivablesQueries } from '../../../functions/receivables/queries.
 import type { RequestOutcome, TransferApp } from '../../../functions/transfers/app.ts';
 import type { HttpRequest, HttpResponse } from '../../../functions/transfers/http.ts';
 import type { Approval, Transfer, TransferFilter } from '../../../functions/transfers/ports.ts';
-import type { OpsSummary } from '../ops.ts';
-import type { OutboxMail } from '../transfers.ts';
+import type { OpsSummary } from '../runtime/ops.ts';
+import type { OutboxMail } from '../runtime/transfers.ts';
 import type { ConsoleReviews } from './reviews.ts';
 
 /** What the console is given: the stores and applications it shows and acts through. */

@@ -12,7 +12,7 @@ import {
   type TransferFilter,
 } from '../../../functions/transfers/ports.ts';
 import { REQUEST_FIELDS, TRANSFER_TYPES, type TransferType } from '../../../functions/transfers/request.ts';
-import type { OutboxMail } from '../transfers.ts';
+import type { OutboxMail } from '../runtime/transfers.ts';
 import { Html, html, kv, type Part } from './layout.ts';
 import type { ConsoleOptions, ConsoleTransfers } from './options.ts';
 import {

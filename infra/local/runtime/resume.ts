@@ -1,12 +1,12 @@
-import { crashPoint } from '../../functions/core/crash.ts';
-import type { ApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import { crashPoint } from '../../../functions/core/crash.ts';
+import type { ApprovalPolicy } from '../../../functions/transfers/approval-policy.ts';
 import type {
   ApprovalNotifier,
   Transfer,
   TransferStatus,
   TransferStore,
-} from '../../functions/transfers/ports.ts';
-import { WORKFLOW_ERRORS, type WorkflowPort } from '../../functions/transfers/workflow.ts';
+} from '../../../functions/transfers/ports.ts';
+import { WORKFLOW_ERRORS, type WorkflowPort } from '../../../functions/transfers/workflow.ts';
 
 type Json = Record<string, unknown>;
 

@@ -1,20 +1,20 @@
 import { join } from 'node:path';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
+import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
 import {
   type PostOptions,
   postToSlack,
   type SlackMode,
   slackDigestMessage,
   slackMessage,
-} from '../../functions/alerts/slack.ts';
-import { dateInZone, type IsoDate } from '../../functions/core/dates.ts';
-import type { AlertDigest, Notification } from '../../functions/credit/alerts.ts';
-import { recordEvaluation } from '../../functions/credit/app.ts';
-import { type EvaluationRun, evaluate, sendDigest } from '../../functions/credit/evaluate.ts';
-import type { AlertNotifier, CreditStore } from '../../functions/credit/ports.ts';
-import type { CustomersChanged } from '../../functions/ingest/ports.ts';
-import { loadPolicy } from './cli-credit.ts';
+} from '../../../functions/alerts/slack.ts';
+import { dateInZone, type IsoDate } from '../../../functions/core/dates.ts';
+import type { AlertDigest, Notification } from '../../../functions/credit/alerts.ts';
+import { recordEvaluation } from '../../../functions/credit/app.ts';
+import { type EvaluationRun, evaluate, sendDigest } from '../../../functions/credit/evaluate.ts';
+import type { AlertNotifier, CreditStore } from '../../../functions/credit/ports.ts';
+import type { CustomersChanged } from '../../../functions/ingest/ports.ts';
+import { loadPolicy } from '../cli/credit.ts';
 import { OutboxAlertNotifier } from './files.ts';
 import { localMetrics } from './metrics.ts';
 
@@ -61,7 +61,7 @@ export interface LocalEvaluatorOptions {
   readonly onRun?: (run: EvaluationRun, triggers: readonly Trigger[]) => void;
   /**
    * Where the evaluate Lambda's metrics go, published after each run.
-   * @default `<dataDir>/metrics.jsonl` (infra/local/metrics.ts)
+   * @default `<dataDir>/metrics.jsonl` (infra/local/runtime/metrics.ts)
    */
   readonly metrics?: Metrics;
 }

@@ -4,14 +4,14 @@ import { dirname, join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { createIngestHandler } from '../../functions/ingest/app.ts';
-import { KINDS } from '../../functions/ingest/kinds.ts';
-import type { ChangeNotifier } from '../../functions/ingest/ports.ts';
-import { isReport } from '../../functions/ingest/rejects.ts';
-import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
+import { createIngestHandler } from '../../../functions/ingest/app.ts';
+import { KINDS } from '../../../functions/ingest/kinds.ts';
+import type { ChangeNotifier } from '../../../functions/ingest/ports.ts';
+import { isReport } from '../../../functions/ingest/rejects.ts';
+import { ProfileCatalog } from '../../../functions/ingest/uploads.ts';
 import type { InboxObjectStore } from './files.ts';
+import { type LocalEnv, localRunOwner } from './index.ts';
 import { localMetrics } from './metrics.ts';
-import { type LocalEnv, localRunOwner } from './runtime.ts';
 
 export const INBOX_BUCKET = 'local-inbox';
 
@@ -109,7 +109,7 @@ export function localContext(): Context {
 
 /**
  * The ingest Lambda's handler, built with local adapters (dynalite, the inbox folder, the outbox).
- * Its metrics go to `<dataDir>/metrics.jsonl` (infra/local/metrics.ts), where the ops page reads them.
+ * Its metrics go to `<dataDir>/metrics.jsonl` (infra/local/runtime/metrics.ts), where the ops page reads them.
  */
 export function localIngestHandler(
   env: LocalEnv,

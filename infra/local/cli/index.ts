@@ -3,31 +3,41 @@ import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SLACK_MODES, type SlackMode } from '../../functions/alerts/slack.ts';
-import { minorDigits } from '../../functions/core/currencies.ts';
+import { SLACK_MODES, type SlackMode } from '../../../functions/alerts/slack.ts';
+import { minorDigits } from '../../../functions/core/currencies.ts';
 import {
   CANONICAL_NUMBER_STYLE,
   formatMinor,
   formatMoney,
   parseMinorUnits,
-} from '../../functions/core/money.ts';
-import { grouped } from '../../functions/core/paging.ts';
-import { ConfigError } from '../../functions/ingest/errors.ts';
-import { isKind, KINDS, type Kind } from '../../functions/ingest/kinds.ts';
-import { clip } from '../../functions/ingest/limits.ts';
-import { ingest } from '../../functions/ingest/pipeline.ts';
-import type { IngestRun } from '../../functions/ingest/ports.ts';
+} from '../../../functions/core/money.ts';
+import { grouped } from '../../../functions/core/paging.ts';
+import { ConfigError } from '../../../functions/ingest/errors.ts';
+import { isKind, KINDS, type Kind } from '../../../functions/ingest/kinds.ts';
+import { clip } from '../../../functions/ingest/limits.ts';
+import { ingest } from '../../../functions/ingest/pipeline.ts';
+import type { IngestRun } from '../../../functions/ingest/ports.ts';
 import {
   canonicalProfile,
   isAnyKind,
   type Profile,
   parseProfile,
   profileForKind,
-} from '../../functions/ingest/profile.ts';
-import { rejectsNameFor, warningsNameFor } from '../../functions/ingest/rejects.ts';
-import { ProfileCatalog, yieldsReceivables } from '../../functions/ingest/uploads.ts';
-import { type CustomerLine, ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { limitApprovals } from '../../functions/transfers/app.ts';
+} from '../../../functions/ingest/profile.ts';
+import { rejectsNameFor, warningsNameFor } from '../../../functions/ingest/rejects.ts';
+import { ProfileCatalog, yieldsReceivables } from '../../../functions/ingest/uploads.ts';
+import { type CustomerLine, ReceivablesQueries } from '../../../functions/receivables/queries.ts';
+import { limitApprovals } from '../../../functions/transfers/app.ts';
+import { startConsole } from '../console/index.ts';
+import { demoFiles } from '../runtime/demo.ts';
+import { LocalEvaluator } from '../runtime/evaluator.ts';
+import { FileReportSink, InboxObjectStore, OutboxNotifier } from '../runtime/files.ts';
+import { INBOX_BUCKET, type InboxEvents, InboxWatcher, localIngestHandler } from '../runtime/inbox.ts';
+import { LOCAL_TABLE, localRunOwner, openLocal } from '../runtime/index.ts';
+import { localMetrics } from '../runtime/metrics.ts';
+import { opsSummary } from '../runtime/ops.ts';
+import { localReviewsRuntime } from '../runtime/reviews.ts';
+import { consoleTransfers, localTransfers } from '../runtime/transfers.ts';
 import {
   asOfOption,
   CliFailure,
@@ -42,22 +52,12 @@ import {
   today,
   UsageError,
   withStore,
-} from './cli-common.ts';
-import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer, loadPolicy } from './cli-credit.ts';
-import { commandHelp, isTopic, overview, topicOf } from './cli-help.ts';
-import { cmdMetrics } from './cli-ops.ts';
-import { cmdReview, describeRun } from './cli-reviews.ts';
-import { cmdApprovals, cmdAudit, cmdTransfer, loadApprovalPolicy, publishConsole } from './cli-transfers.ts';
-import { startConsole } from './console/index.ts';
-import { demoFiles } from './demo.ts';
-import { LocalEvaluator } from './evaluator.ts';
-import { FileReportSink, InboxObjectStore, OutboxNotifier } from './files.ts';
-import { INBOX_BUCKET, type InboxEvents, InboxWatcher, localIngestHandler } from './inbox.ts';
-import { localMetrics } from './metrics.ts';
-import { opsSummary } from './ops.ts';
-import { localReviewsRuntime } from './reviews.ts';
-import { LOCAL_TABLE, localRunOwner, openLocal } from './runtime.ts';
-import { consoleTransfers, localTransfers } from './transfers.ts';
+} from './common.ts';
+import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer, loadPolicy } from './credit.ts';
+import { commandHelp, isTopic, overview, topicOf } from './help.ts';
+import { cmdMetrics } from './ops.ts';
+import { cmdReview, describeRun } from './reviews.ts';
+import { cmdApprovals, cmdAudit, cmdTransfer, loadApprovalPolicy, publishConsole } from './transfers.ts';
 
 async function resolveProfile(nameOrPath: string, catalog: ProfileCatalog): Promise<Profile> {
   const shipped = catalog.get(nameOrPath);

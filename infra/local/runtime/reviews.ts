@@ -4,19 +4,19 @@ import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
-import { dateInZone, type IsoDate } from '../../functions/core/dates.ts';
-import { formatMoney } from '../../functions/core/money.ts';
-import type { Policy } from '../../functions/credit/policy.ts';
-import type { ChangeNotifier, Clock } from '../../functions/ingest/ports.ts';
+import { DynamoReviewStore } from '../../../functions/adapters/dynamodb-reviews.ts';
+import { dateInZone, type IsoDate } from '../../../functions/core/dates.ts';
+import { formatMoney } from '../../../functions/core/money.ts';
+import type { Policy } from '../../../functions/credit/policy.ts';
+import type { ChangeNotifier, Clock } from '../../../functions/ingest/ports.ts';
 import {
   type ReportResult,
   ReviewApp,
   type ReviewDeps,
   type ReviewStep,
   withTransfer,
-} from '../../functions/reviews/app.ts';
-import { recordReviewStep } from '../../functions/reviews/metrics.ts';
+} from '../../../functions/reviews/app.ts';
+import { recordReviewStep } from '../../../functions/reviews/metrics.ts';
 import type {
   LimitApprovals,
   ManifestRef,
@@ -24,11 +24,11 @@ import type {
   ReportStore,
   ReviewNotifier,
   ReviewRun,
-} from '../../functions/reviews/ports.ts';
-import type { DueCustomer, Review } from '../../functions/reviews/review.ts';
-import { reviewSummary } from '../../functions/reviews/summary.ts';
+} from '../../../functions/reviews/ports.ts';
+import type { DueCustomer, Review } from '../../../functions/reviews/review.ts';
+import { reviewSummary } from '../../../functions/reviews/summary.ts';
+import type { ConsoleReviews } from '../console/index.ts';
 import { localAudit } from './audit-key.ts';
-import type { ConsoleReviews } from './console/index.ts';
 import { withCrashPoints } from './resume.ts';
 import {
   batchesOf,
@@ -40,7 +40,7 @@ import {
 } from './workflow.ts';
 
 /** The one definition of the periodic review, as CDK deploys it. */
-export const REVIEW_ASL = resolve(import.meta.dirname, '../../statemachines/periodic-review.asl.json');
+export const REVIEW_ASL = resolve(import.meta.dirname, '../../../statemachines/periodic-review.asl.json');
 
 type Json = Record<string, unknown>;
 

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
-import { formatMoney } from '../../functions/core/money.ts';
-import { grouped } from '../../functions/core/paging.ts';
-import { PREVIEW_APPROVAL_WORDS, previewReview, withTransfer } from '../../functions/reviews/app.ts';
-import type { ReviewRun } from '../../functions/reviews/ports.ts';
-import type { Review } from '../../functions/reviews/review.ts';
+import { DynamoReviewStore } from '../../../functions/adapters/dynamodb-reviews.ts';
+import { formatMoney } from '../../../functions/core/money.ts';
+import { grouped } from '../../../functions/core/paging.ts';
+import { PREVIEW_APPROVAL_WORDS, previewReview, withTransfer } from '../../../functions/reviews/app.ts';
+import type { ReviewRun } from '../../../functions/reviews/ports.ts';
+import type { Review } from '../../../functions/reviews/review.ts';
+import { openLocal } from '../runtime/index.ts';
 import {
   dateOption,
   jsonText,
@@ -18,11 +19,10 @@ import {
   today,
   UsageError,
   withStore,
-} from './cli-common.ts';
-import { loadPolicy } from './cli-credit.ts';
-import { type Progress, progressLine } from './cli-progress.ts';
-import { CliFailure, consoleApi } from './cli-transfers.ts';
-import { openLocal } from './runtime.ts';
+} from './common.ts';
+import { loadPolicy } from './credit.ts';
+import { type Progress, progressLine } from './progress.ts';
+import { CliFailure, consoleApi } from './transfers.ts';
 
 /**
  * `review run|show|runs`. A run goes to the running product (`npm start`): the review workflow,

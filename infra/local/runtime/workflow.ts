@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { type StepPayload, TaskTokenError, type WorkflowPort } from '../../functions/transfers/workflow.ts';
+import {
+  type StepPayload,
+  TaskTokenError,
+  type WorkflowPort,
+} from '../../../functions/transfers/workflow.ts';
 
 /** The one definition of the transfer workflow, as CDK deploys it. */
-export const TRANSFER_ASL = resolve(import.meta.dirname, '../../statemachines/transfer-approval.asl.json');
+export const TRANSFER_ASL = resolve(import.meta.dirname, '../../../statemachines/transfer-approval.asl.json');
 
 type Json = Record<string, unknown>;
 

@@ -2,7 +2,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from '
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE } from '../../functions/core/metrics.ts';
+import { METRICS_NAMESPACE } from '../../../functions/core/metrics.ts';
 
 /** Where the local runtime keeps the metrics its handlers emit: one EMF record per line. */
 export const metricsFile = (dataDir: string) => join(dataDir, 'metrics.jsonl');

@@ -1,7 +1,7 @@
-import { addDays, dateInZone, type IsoDate } from '../../functions/core/dates.ts';
-import { METRICS, type MetricName } from '../../functions/core/metrics.ts';
-import type { IngestRun } from '../../functions/ingest/ports.ts';
-import type { Approval } from '../../functions/transfers/ports.ts';
+import { addDays, dateInZone, type IsoDate } from '../../../functions/core/dates.ts';
+import { METRICS, type MetricName } from '../../../functions/core/metrics.ts';
+import type { IngestRun } from '../../../functions/ingest/ports.ts';
+import type { Approval } from '../../../functions/transfers/ports.ts';
 import { type Datapoint, metricsFile, readLocalMetrics } from './metrics.ts';
 
 /**

@@ -4,13 +4,13 @@ import type { AddressInfo, Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoStore } from '../../functions/adapters/dynamodb.ts';
+import { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
 import {
   type FaultCounts,
   type FaultSpec,
   injectFaults,
   parseFaultSpec,
-} from '../../functions/adapters/faults.ts';
+} from '../../../functions/adapters/faults.ts';
 
 const require = createRequire(import.meta.url);
 

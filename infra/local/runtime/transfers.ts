@@ -4,30 +4,35 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
-import { DynamoExecutionJournal } from '../../functions/adapters/dynamodb-executions.ts';
-import { DynamoReviewStore } from '../../functions/adapters/dynamodb-reviews.ts';
-import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
-import { postToSlack } from '../../functions/alerts/slack.ts';
-import { mapLimit } from '../../functions/core/concurrency.ts';
-import type { IsoDate } from '../../functions/core/dates.ts';
-import { type Page, slicePage } from '../../functions/core/paging.ts';
-import type { Policy } from '../../functions/credit/policy.ts';
-import type { ChangeNotifier, Clock } from '../../functions/ingest/ports.ts';
-import { TransferApp } from '../../functions/transfers/app.ts';
-import type { ApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
+import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
+import { DynamoExecutionJournal } from '../../../functions/adapters/dynamodb-executions.ts';
+import { DynamoReviewStore } from '../../../functions/adapters/dynamodb-reviews.ts';
+import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
+import { postToSlack } from '../../../functions/alerts/slack.ts';
+import { mapLimit } from '../../../functions/core/concurrency.ts';
+import type { IsoDate } from '../../../functions/core/dates.ts';
+import { type Page, slicePage } from '../../../functions/core/paging.ts';
+import type { Policy } from '../../../functions/credit/policy.ts';
+import type { ChangeNotifier, Clock } from '../../../functions/ingest/ports.ts';
+import { TransferApp } from '../../../functions/transfers/app.ts';
+import type { ApprovalPolicy } from '../../../functions/transfers/approval-policy.ts';
 import {
   decideSlack,
   type HttpRequest,
   type HttpResponse,
   transferHttp,
-} from '../../functions/transfers/http.ts';
-import type { LinkKey } from '../../functions/transfers/links.ts';
-import { approvalEmail, approvalSlackMessage, parseEml, toEml } from '../../functions/transfers/messages.ts';
-import type { ApprovalNotice, ApprovalNotifier } from '../../functions/transfers/ports.ts';
-import type { WorkflowPort } from '../../functions/transfers/workflow.ts';
+} from '../../../functions/transfers/http.ts';
+import type { LinkKey } from '../../../functions/transfers/links.ts';
+import {
+  approvalEmail,
+  approvalSlackMessage,
+  parseEml,
+  toEml,
+} from '../../../functions/transfers/messages.ts';
+import type { ApprovalNotice, ApprovalNotifier } from '../../../functions/transfers/ports.ts';
+import type { WorkflowPort } from '../../../functions/transfers/workflow.ts';
+import type { ConsoleTransfers } from '../console/index.ts';
 import { localAudit } from './audit-key.ts';
-import type { ConsoleTransfers } from './console/index.ts';
 import { localMetrics } from './metrics.ts';
 import { transferCrashPoints, transferEntry } from './resume.ts';
 import { LocalWorkflow } from './workflow.ts';
@@ -215,7 +220,7 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
       return (engine as LocalWorkflow).sendTaskFailure(token, error, cause);
     },
   };
-  // Named places a run may die (SENTINEL_CRASH_AT; free unless armed): infra/local/resume.ts.
+  // Named places a run may die (SENTINEL_CRASH_AT; free unless armed): infra/local/runtime/resume.ts.
   const crashable = transferCrashPoints(
     store,
     o.notifier ?? new OutboxApprovalNotifier(o.dataDir, o.clock, o.slackWebhookUrl),

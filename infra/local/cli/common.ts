@@ -1,7 +1,7 @@
-import { dateInZone, parseDate } from '../../functions/core/dates.ts';
-import { moneyAsDecimals } from '../../functions/core/money-json.ts';
-import { grouped, type Page, rangeText } from '../../functions/core/paging.ts';
-import { type LocalEnv, openLocal } from './runtime.ts';
+import { dateInZone, parseDate } from '../../../functions/core/dates.ts';
+import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
+import { grouped, type Page, rangeText } from '../../../functions/core/paging.ts';
+import { type LocalEnv, openLocal } from '../runtime/index.ts';
 
 /** Bad usage: exit code 2, one line, and the help topic that shows the right usage. */
 export class UsageError extends Error {}

@@ -1,8 +1,14 @@
 import { parseArgs } from 'node:util';
-import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
-import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
-import { table, timeZone, UsageError, withStore } from './cli-common.ts';
-import { durationMs, durationSeconds, type OpsSummary, opsSummary, type Percentiles } from './ops.ts';
+import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
+import { ReceivablesQueries } from '../../../functions/receivables/queries.ts';
+import {
+  durationMs,
+  durationSeconds,
+  type OpsSummary,
+  opsSummary,
+  type Percentiles,
+} from '../runtime/ops.ts';
+import { table, timeZone, UsageError, withStore } from './common.ts';
 
 // ---- metrics ----
 

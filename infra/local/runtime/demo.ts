@@ -1,4 +1,4 @@
-import { addDays, type IsoDate } from '../../functions/core/dates.ts';
+import { addDays, type IsoDate } from '../../../functions/core/dates.ts';
 
 /**
  * A deterministic demo book for a newcomer's first `npm start`: customers in four currencies with

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { appendFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { ObjectRef, ObjectStore, OpenedObject } from '../../functions/adapters/s3.ts';
-import { alertMessage, digestMessage } from '../../functions/alerts/format.ts';
-import type { IsoDate } from '../../functions/core/dates.ts';
-import type { AlertDigest, Notification } from '../../functions/credit/alerts.ts';
-import type { AlertNotifier } from '../../functions/credit/ports.ts';
-import type { ChangeNotifier, CustomersChanged, RejectsSink } from '../../functions/ingest/ports.ts';
+import type { ObjectRef, ObjectStore, OpenedObject } from '../../../functions/adapters/s3.ts';
+import { alertMessage, digestMessage } from '../../../functions/alerts/format.ts';
+import type { IsoDate } from '../../../functions/core/dates.ts';
+import type { AlertDigest, Notification } from '../../../functions/credit/alerts.ts';
+import type { AlertNotifier } from '../../../functions/credit/ports.ts';
+import type { ChangeNotifier, CustomersChanged, RejectsSink } from '../../../functions/ingest/ports.ts';
 
 /**
  * Writes a report to a `.part` file of its own and renames it when complete, so readers never see

@@ -9,7 +9,7 @@ import {
   formatAnchor,
   makeAnchor,
   parseAnchors,
-} from '../../functions/core/audit.ts';
+} from '../../../functions/core/audit.ts';
 
 /**
  * The audit key and anchors of the local runtime, kept outside the data dir so that whoever can

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { DynamoStore } from '../../functions/adapters/dynamodb.ts';
-import { mapLimit } from '../../functions/core/concurrency.ts';
-import { dateInZone, type IsoDate } from '../../functions/core/dates.ts';
-import { grouped } from '../../functions/core/paging.ts';
-import { type Alert, type AlertCommand, alertRef, applyCommand } from '../../functions/credit/alerts.ts';
-import { assess, explainAssessment } from '../../functions/credit/assess.ts';
-import { backtest } from '../../functions/credit/backtest.ts';
-import { decisionFor } from '../../functions/credit/decide.ts';
+import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
+import { mapLimit } from '../../../functions/core/concurrency.ts';
+import { dateInZone, type IsoDate } from '../../../functions/core/dates.ts';
+import { grouped } from '../../../functions/core/paging.ts';
+import { type Alert, type AlertCommand, alertRef, applyCommand } from '../../../functions/credit/alerts.ts';
+import { assess, explainAssessment } from '../../../functions/credit/assess.ts';
+import { backtest } from '../../../functions/credit/backtest.ts';
+import { decisionFor } from '../../../functions/credit/decide.ts';
 import {
   asOfFile,
   creditFileOf,
@@ -15,7 +15,7 @@ import {
   evaluate,
   type WhatIfRun,
   whatIf,
-} from '../../functions/credit/evaluate.ts';
+} from '../../../functions/credit/evaluate.ts';
 import {
   type Policy,
   parsePolicy,
@@ -24,10 +24,12 @@ import {
   SEVERITIES,
   SEVERITY_RANK,
   type Severity,
-} from '../../functions/credit/policy.ts';
-import type { AlertFilter, AlertList } from '../../functions/credit/ports.ts';
-import { evaluateRules, explainCandidate } from '../../functions/credit/rules.ts';
-import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+} from '../../../functions/credit/policy.ts';
+import type { AlertFilter, AlertList } from '../../../functions/credit/ports.ts';
+import { evaluateRules, explainCandidate } from '../../../functions/credit/rules.ts';
+import { DEFAULT_POLICY_DOCUMENT } from '../../../policies/index.ts';
+import { OutboxAlertNotifier } from '../runtime/files.ts';
+import type { LocalEnv } from '../runtime/index.ts';
 import {
   CliFailure,
   dateOption,
@@ -43,10 +45,8 @@ import {
   today,
   UsageError,
   withStore,
-} from './cli-common.ts';
-import { type Progress, progressLine } from './cli-progress.ts';
-import { OutboxAlertNotifier } from './files.ts';
-import type { LocalEnv } from './runtime.ts';
+} from './common.ts';
+import { type Progress, progressLine } from './progress.ts';
 
 export async function loadPolicy(store: Pick<DynamoStore, 'getPolicy'>): Promise<Policy> {
   return policyInForce(await store.getPolicy(), DEFAULT_POLICY_DOCUMENT);

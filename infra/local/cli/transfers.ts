@@ -1,19 +1,19 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
-import { verifyAudit } from '../../functions/core/audit.ts';
-import { formatMinor, formatMoney } from '../../functions/core/money.ts';
-import { grouped } from '../../functions/core/paging.ts';
-import { asOfFile, creditFileOf } from '../../functions/credit/evaluate.ts';
-import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
-import { type ExposureStanding, exposureStanding } from '../../functions/transfers/exposure.ts';
-import type { Approval, Transfer } from '../../functions/transfers/ports.ts';
-import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
-import { localAudit } from './audit-key.ts';
-import { CliFailure, jsonText, splitSub, table, today, UsageError, withStore } from './cli-common.ts';
-import { loadPolicy } from './cli-credit.ts';
-import { listMail } from './transfers.ts';
+import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
+import { verifyAudit } from '../../../functions/core/audit.ts';
+import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
+import { grouped } from '../../../functions/core/paging.ts';
+import { asOfFile, creditFileOf } from '../../../functions/credit/evaluate.ts';
+import { type ApprovalPolicy, parseApprovalPolicy } from '../../../functions/transfers/approval-policy.ts';
+import { type ExposureStanding, exposureStanding } from '../../../functions/transfers/exposure.ts';
+import type { Approval, Transfer } from '../../../functions/transfers/ports.ts';
+import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../../policies/index.ts';
+import { localAudit } from '../runtime/audit-key.ts';
+import { listMail } from '../runtime/transfers.ts';
+import { CliFailure, jsonText, splitSub, table, today, UsageError, withStore } from './common.ts';
+import { loadPolicy } from './credit.ts';
 
 /** Where a transfer stands in the exposure, its figures (minor units) as decimal strings. */
 function exposureJson(s: ExposureStanding) {

@@ -1,5 +1,5 @@
-import { KINDS } from '../../functions/ingest/kinds.ts';
-import { TRANSFER_TYPES } from '../../functions/transfers/request.ts';
+import { KINDS } from '../../../functions/ingest/kinds.ts';
+import { TRANSFER_TYPES } from '../../../functions/transfers/request.ts';
 
 /**
  * What `sentinel help`, `sentinel help CMD` and `CMD --help` print: every command's usage, its
