@@ -281,7 +281,7 @@ export function transferHttp(
         if (on !== undefined && typeof on !== 'string')
           return json(400, { issues: [{ field: 'on', message: 'must be a date (YYYY-MM-DD)' }] });
         const r = c === 'recall' ? await app.recall(b, by.trim()) : await app.markPaid(b, by.trim(), on);
-        return r.ok ? json(200, r) : json(r.status, { error: r.message });
+        return r.ok ? json(200, moneyAsDecimals(r)) : json(r.status, { error: r.message });
       }
     }
     if (api && a === 'approvals' && b === undefined && method === 'GET')

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
 import { verifyAudit } from '../../../functions/core/audit.ts';
-import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
+import { formatDecimalMoney, formatMinor, formatMoney } from '../../../functions/core/money.ts';
 import { grouped } from '../../../functions/core/paging.ts';
 import { asOfFile, creditFileOf } from '../../../functions/credit/evaluate.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../../functions/transfers/approval-policy.ts';
@@ -81,6 +81,11 @@ export async function loadApprovalPolicy(): Promise<ApprovalPolicy> {
 }
 
 const amount = (t: Transfer) => formatMoney(t.request.amount, t.request.currency);
+/** A transfer as the transfers API answers it: its amount a plain decimal string (README "Money in the API"). */
+type ApiTransfer = Omit<Transfer, 'request'> & {
+  readonly request: Omit<Transfer['request'], 'amount'> & { readonly amount: string };
+};
+const apiAmount = (t: ApiTransfer) => formatDecimalMoney(t.request.amount, t.request.currency);
 
 function describeTransfer(t: Transfer, approvals: readonly Approval[], standing: ExposureStanding): string {
   const lines = [
@@ -193,13 +198,13 @@ export async function cmdTransfer(args: string[]): Promise<number> {
     }
     if (r.status !== 201)
       throw new CliFailure(`the transfers API answered ${r.status}: ${JSON.stringify(r.json)}`);
-    const t = r.json.transfer as Transfer;
+    const t = r.json.transfer as ApiTransfer;
     const links = await firstLinks(dataDir, t.transferId);
     if (values.json)
       console.log(JSON.stringify({ transferId: t.transferId, status: t.status, links }, null, 2));
     else {
       console.log(
-        `${t.transferId} requested: ${amount(t)} ${t.request.type.replace(/_/g, ' ')} for ${t.request.customerId}`,
+        `${t.transferId} requested: ${apiAmount(t)} ${t.request.type.replace(/_/g, ' ')} for ${t.request.customerId}`,
       );
       if (links.length === 0) console.log('no approval link yet (see `sentinel transfer show`)');
       else {
@@ -227,8 +232,8 @@ export async function cmdTransfer(args: string[]): Promise<number> {
       on: values.on,
     });
     if (r.status !== 200) throw new CliFailure(String(r.json.error ?? JSON.stringify(r.json)));
-    const t = (r.json as { transfer: Transfer }).transfer;
-    console.log(`${id} marked paid on ${t.paidOn}: ${amount(t)} for ${t.request.customerId}`);
+    const t = (r.json as { transfer: ApiTransfer }).transfer;
+    console.log(`${id} marked paid on ${t.paidOn}: ${apiAmount(t)} for ${t.request.customerId}`);
     return 0;
   }
   if (sub === 'show') {
