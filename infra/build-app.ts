@@ -74,6 +74,12 @@ export const sentinelConfig = z.object({
   /** Who is told of every limit a periodic review cuts and of each review run's summary. */
   reviewEmail: z.email().optional(),
   retainData: contextBoolean.default(true),
+  /**
+   * The shipped example approvers, deployed with none of their example addresses subscribed (a
+   * warning says so). @default true when no approvalPolicy is given (so a plain `cdk synth` works
+   * offline), false when one is: a given policy with example addresses is refused.
+   */
+  demo: contextBoolean.optional(),
   /** Email subscriptions to the alerts topic: who gets which severities (filtered on `severityRank`), or the daily digest. */
   alertEmails: alertEmails.optional(),
   /** What the Slack channel gets: each alert as it opens or escalates, the daily digest, or both. */
@@ -146,6 +152,7 @@ export const buildApp = (props: AppProps = {}): SentinelApp => {
     alertEmails: config.alertEmails ?? [],
     slackAlerts: config.slackAlerts,
     approvalPolicy: config.approvalPolicy,
+    demo: config.demo ?? config.approvalPolicy === undefined,
     opsEmails: config.alarmEmail ? [config.alarmEmail] : [],
     reviewEmails: config.reviewEmail ? [config.reviewEmail] : [],
   });

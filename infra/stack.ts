@@ -30,6 +30,8 @@ export interface CreditSentinelStackProps extends StackProps {
   readonly slackAlerts?: SlackMode;
   /** The approval policy document (validated at synth). @default policies/approvals.json */
   readonly approvalPolicy?: unknown;
+  /** Deploy the example approval chain (its example addresses emailed nobody). @default false */
+  readonly demo?: boolean;
   /**
    * Email addresses subscribed to the ops topic: CloudWatch alarms (dead letters, function errors,
    * failed executions, the approval SLA, the rejects ratio), each on entering ALARM and on recovering.
@@ -79,6 +81,7 @@ export class CreditSentinelStack extends Stack {
       changesTopic: this.ingestion.changesTopic,
       timeZone: props.timeZone ?? 'UTC',
       approvalPolicy: props.approvalPolicy,
+      demo: props.demo,
     });
 
     this.reviews = new Reviews(this, 'Reviews', {

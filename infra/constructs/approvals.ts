@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CfnElement, CfnOutput, Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  SecretValue,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
@@ -50,6 +58,21 @@ export interface ApprovalsProps {
    * @default 10
    */
   readonly webReservedConcurrency?: number;
+  /**
+   * Deploy an approval policy whose people have example addresses (the shipped one): nobody is
+   * subscribed at those, so nobody is emailed. Without it such a policy is refused at synth.
+   * @default false
+   */
+  readonly demo?: boolean;
+}
+
+/**
+ * An address nobody can receive at: a domain RFC 2606 and 6761 reserve for examples and tests
+ * (example.com, .org, .net; .example, .test, .invalid, .localhost).
+ */
+export function isExampleAddress(email: string): boolean {
+  const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+  return /^(.+\.)?example\.(com|org|net)$/.test(domain) || /\.(example|test|invalid|localhost)$/.test(domain);
 }
 
 /** Approval pages answered at once by default (README "Deploy"): a person clicks one link at a time. */
@@ -108,6 +131,27 @@ export class Approvals extends Construct {
         `approvalPolicy is invalid: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
       );
     this.policy = parsed.policy;
+    // An approver who cannot get the email never approves: every transfer would expire after its
+    // reminders. The shipped policy's people are examples; a real deploy names real ones.
+    const examples = Object.entries(this.policy.people).filter(
+      ([, p]) => p.email && isExampleAddress(p.email),
+    );
+    if (examples.length > 0 && !props.demo)
+      throw new Error(
+        `approvalPolicy: ${examples.length} of its people have example addresses (${examples
+          .slice(0, 3)
+          .map(([id, p]) => `${id} <${p.email}>`)
+          .join(
+            ', ',
+          )}${examples.length > 3 ? ', ...' : ''}), which nobody can confirm: every transfer would expire unanswered. ` +
+          'Pass your own approval policy, its people with their real addresses (-c approvalPolicy=approvals.json, ' +
+          'see policies/approvals.json for the form), or -c demo=true to deploy the example chain without emailing anyone.',
+      );
+    if (examples.length > 0)
+      Annotations.of(this).addWarningV2(
+        '@credit-sentinel/example-approvers',
+        `The approval policy is the example one: its ${examples.length} people's example addresses are not subscribed, so nobody is emailed and every transfer expires unanswered. Deploy with -c approvalPolicy=approvals.json (your approvers and their real addresses) before using transfers.`,
+      );
     const policyJson = props.approvalPolicy === undefined ? undefined : JSON.stringify(doc);
     if (policyJson && policyJson.length > POLICY_ENV_MAX)
       throw new Error(
@@ -120,12 +164,16 @@ export class Approvals extends Construct {
       enforceSSL: true,
     });
     // One subscription per person, filtered on the recipient: a link reaches only its approver.
+    // (A demo deploy subscribes no example address: nobody could confirm it.)
     for (const [personId, who] of Object.entries(this.policy.people))
-      this.approvalsTopic.addSubscription(
-        new EmailSubscription(who.email, {
-          filterPolicy: { [RECIPIENT_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: [personId] }) },
-        }),
-      );
+      if (who.email && !isExampleAddress(who.email))
+        this.approvalsTopic.addSubscription(
+          new EmailSubscription(who.email, {
+            filterPolicy: {
+              [RECIPIENT_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: [personId] }),
+            },
+          }),
+        );
 
     this.linkKey = new Secret(this, 'LinkKey', {
       description:

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -10,6 +10,7 @@ import { buildApp, type SentinelApp } from '../../infra/build-app.ts';
 import {
   Approvals,
   DEFAULT_WEB_RESERVED_CONCURRENCY,
+  isExampleAddress,
   TRANSFER_ASL_FILE,
   WEB_TABLE_ACTIONS,
 } from '../../infra/constructs/approvals.ts';
@@ -21,7 +22,7 @@ import { asArray, type Json, templateReader } from './template.ts';
 let built: SentinelApp;
 let template: Template;
 beforeAll(() => {
-  built = buildApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+  built = buildApp({ context: { demo: 'true', 'aws:cdk:bundling-stacks': [] } });
   built.app.synth();
   template = Template.fromStack(built.stack);
 });
@@ -223,6 +224,7 @@ describe('the public approval pages function', () => {
         slackWebhookSecret: new Secret(stack, 'Webhook'),
         changesTopic: new Topic(stack, 'Changes'),
         webReservedConcurrency,
+        demo: true,
       });
     };
     const more = synth(50);
@@ -234,18 +236,72 @@ describe('the public approval pages function', () => {
   });
 });
 
+/** The shipped policy with its people at real-looking addresses (a company's own). */
+function realPolicy(): { people: Record<string, { email: string }> } {
+  const doc = structuredClone(DEFAULT_APPROVAL_POLICY_DOCUMENT) as {
+    people: Record<string, { email: string }>;
+  };
+  for (const p of Object.values(doc.people)) p.email = p.email.replace('@example.com', '@harbourfoods.co.uk');
+  return doc;
+}
+
+const approvalSubscriptions = (b: SentinelApp) => {
+  const t = Template.fromStack(b.stack);
+  const topic = b.stack.getLogicalId(b.stack.approvals.approvalsTopic.node.defaultChild as CfnResource);
+  return Object.values(t.findResources('AWS::SNS::Subscription'))
+    .map((r) => (r as { Properties: Json }).Properties)
+    .filter((p) => JSON.stringify(p.TopicArn) === JSON.stringify({ Ref: topic }));
+};
+
 describe('approval emails', () => {
   it('subscribes each person of the policy to the approvals topic, filtered on their own id', () => {
-    const { approvalsTopic } = built.stack.approvals;
-    const subs = Object.values(template.findResources('AWS::SNS::Subscription'))
-      .map((r) => (r as { Properties: Json }).Properties)
-      .filter((p) => JSON.stringify(p.TopicArn) === JSON.stringify({ Ref: logicalId(approvalsTopic) }));
-    const people = (DEFAULT_APPROVAL_POLICY_DOCUMENT as { people: Record<string, { email: string }> }).people;
-    expect(subs.map((s) => [s.Endpoint, s.FilterPolicy]).sort()).toEqual(
-      Object.entries(people)
+    const doc = realPolicy();
+    const b = buildApp({ context: { approvalPolicy: JSON.stringify(doc), 'aws:cdk:bundling-stacks': [] } });
+    expect(
+      approvalSubscriptions(b)
+        .map((s) => [s.Endpoint, s.FilterPolicy])
+        .sort(),
+    ).toEqual(
+      Object.entries(doc.people)
         .map(([id, p]) => [p.email, { recipient: [id] }])
         .sort(),
     );
+  });
+
+  it('refuses at synth a given policy whose people have example addresses, saying what to pass', () => {
+    expect(() => buildApp({ context: { demo: 'false', 'aws:cdk:bundling-stacks': [] } })).toThrow(
+      /approvalPolicy: 7 of its people have example addresses \(carla <carla@example\.com>, .*\), which nobody can confirm: every transfer would expire unanswered\. Pass your own approval policy, .*-c approvalPolicy=approvals\.json.*, or -c demo=true/,
+    );
+    // The same from a file copied without changing the addresses.
+    expect(() =>
+      buildApp({ context: { approvalPolicy: 'policies/approvals.json', 'aws:cdk:bundling-stacks': [] } }),
+    ).toThrow(/example addresses/);
+  });
+
+  it('-c demo=true deploys the example chain and subscribes none of its example addresses', () => {
+    expect(approvalSubscriptions(built)).toEqual([]);
+    expect(built.stack.approvals.policy.people.carla?.email).toBe('carla@example.com');
+  });
+
+  it('a plain synth (no policy given) is a demo: it works offline and warns that nobody is emailed', () => {
+    const plain = buildApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(approvalSubscriptions(plain)).toEqual([]);
+    const warnings = Annotations.fromStack(plain.stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('example one'),
+    );
+    expect(warnings.map((w) => String(w.entry.data))).toEqual([
+      expect.stringMatching(
+        /^The approval policy is the example one: its 7 people's example addresses are not subscribed, so nobody is emailed and every transfer expires unanswered\. Deploy with -c approvalPolicy=approvals\.json/,
+      ),
+    ]);
+  });
+
+  it('knows an example address when it sees one', () => {
+    for (const a of ['a@example.com', 'b@mail.example.org', 'c@corp.test', 'd@x.invalid', 'e@host.example'])
+      expect(isExampleAddress(a), a).toBe(true);
+    for (const a of ['a@harbourfoods.co.uk', 'b@example-bank.com', 'c@examples.com', 'd@test.com'])
+      expect(isExampleAddress(a), a).toBe(false);
   });
 
   it('refuses an invalid approval policy at synth, naming the field', () => {
@@ -255,6 +311,7 @@ describe('approval emails', () => {
       () =>
         new CreditSentinelStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Bad', {
           approvalPolicy: doc,
+          demo: true,
         }),
     ).toThrow(/approvalPolicy is invalid: levels\.0\.approvers\.0: "nobody" is not in people/);
   });
@@ -263,17 +320,19 @@ describe('approval emails', () => {
 describe('-c approvalPolicy', () => {
   it('reads a policy file or JSON text, and refuses an unreadable one naming it', () => {
     const fromFile = buildApp({
-      context: { approvalPolicy: 'policies/approvals.json', 'aws:cdk:bundling-stacks': [] },
+      context: { demo: 'true', approvalPolicy: 'policies/approvals.json', 'aws:cdk:bundling-stacks': [] },
     });
     expect(fromFile.stack.approvals.policy.version).toBe('approvals-2026.11');
     const doc = structuredClone(DEFAULT_APPROVAL_POLICY_DOCUMENT) as { version: string };
     doc.version = 'from-text';
     const fromText = buildApp({
-      context: { approvalPolicy: JSON.stringify(doc), 'aws:cdk:bundling-stacks': [] },
+      context: { demo: 'true', approvalPolicy: JSON.stringify(doc), 'aws:cdk:bundling-stacks': [] },
     });
     expect(fromText.stack.approvals.policy.version).toBe('from-text');
     expect(() =>
-      buildApp({ context: { approvalPolicy: 'no/such/file.json', 'aws:cdk:bundling-stacks': [] } }),
+      buildApp({
+        context: { demo: 'true', approvalPolicy: 'no/such/file.json', 'aws:cdk:bundling-stacks': [] },
+      }),
     ).toThrow(/cannot read no\/such\/file\.json[\s\S]*approvalPolicy/);
   });
 });

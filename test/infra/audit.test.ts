@@ -11,7 +11,9 @@ import { asArray, type Json, type Statement, templateReader } from './template.t
 let built: SentinelApp;
 let template: Template;
 beforeAll(() => {
-  built = buildApp({ context: { 'aws:cdk:bundling-stacks': [], timeZone: 'Europe/Amsterdam' } });
+  built = buildApp({
+    context: { demo: 'true', 'aws:cdk:bundling-stacks': [], timeZone: 'Europe/Amsterdam' },
+  });
   built.app.synth();
   template = Template.fromStack(built.stack);
 });

@@ -26,7 +26,7 @@ let dashboard: Dashboard;
 
 beforeAll(() => {
   app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  stack = new CreditSentinelStack(app, STACK_ID, { opsEmails: OPS_EMAILS });
+  stack = new CreditSentinelStack(app, STACK_ID, { opsEmails: OPS_EMAILS, demo: true });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // Throws if any cdk-nag finding is left unacknowledged.
   assembly = app.synth();

@@ -11,7 +11,9 @@ import { asArray, type Json, templateReader } from './template.ts';
 let built: SentinelApp;
 let template: Template;
 beforeAll(() => {
-  built = buildApp({ context: { 'aws:cdk:bundling-stacks': [], timeZone: 'Europe/Amsterdam' } });
+  built = buildApp({
+    context: { demo: 'true', 'aws:cdk:bundling-stacks': [], timeZone: 'Europe/Amsterdam' },
+  });
   built.app.synth();
   template = Template.fromStack(built.stack);
 });
@@ -142,6 +144,7 @@ describe('who is told', () => {
   it('subscribes -c alarmEmail to the ops topic and -c reviewEmail to the reviews topic', () => {
     const other = buildApp({
       context: {
+        demo: 'true',
         'aws:cdk:bundling-stacks': [],
         alarmEmail: 'ops@example.com',
         reviewEmail: 'credit-desk@example.com',

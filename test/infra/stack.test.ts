@@ -18,7 +18,7 @@ let assembly: CloudAssembly;
 let template: Template;
 
 beforeAll(() => {
-  built = buildApp({ context: { timeZone: 'Europe/Amsterdam' } });
+  built = buildApp({ context: { demo: 'true', timeZone: 'Europe/Amsterdam' } });
   // Throws if any cdk-nag error is left unacknowledged: the plugin runs inside synthesis.
   assembly = built.app.synth();
   template = Template.fromStack(built.stack);
@@ -61,7 +61,7 @@ const denyInsecureTransport = Match.objectLike({
 });
 
 describe('config', () => {
-  it('defaults timeZone to UTC, retainData to true and Slack to each alert', () => {
+  it('defaults timeZone to UTC, retainData to true and Slack to each alert; demo follows the policy (below)', () => {
     expect(readConfig(new App())).toEqual({ timeZone: 'UTC', retainData: true, slackAlerts: 'each' });
   });
 
@@ -82,7 +82,9 @@ describe('config', () => {
 
   it('retainData=false makes table and upload bucket deletable', () => {
     // Construct only (no synthesis) and skip bundling: the policy is set on the L1 resources.
-    const { stack } = buildApp({ context: { retainData: 'false', 'aws:cdk:bundling-stacks': [] } });
+    const { stack } = buildApp({
+      context: { demo: 'true', retainData: 'false', 'aws:cdk:bundling-stacks': [] },
+    });
     const table = stack.dataStore.table.node.defaultChild as CfnResource;
     const bucket = stack.ingestion.bucket.node.defaultChild as CfnResource;
     expect(table.cfnOptions.deletionPolicy).toBe(CfnDeletionPolicy.DELETE);
@@ -479,12 +481,14 @@ describe('Regions', () => {
   });
 
   it('refuses such a Region at synth when the stack names its Region, saying which have none', () => {
-    expect(() => new CreditSentinelStack(new App(), 'Zurich', { env: { region: 'eu-central-2' } })).toThrow(
+    expect(
+      () => new CreditSentinelStack(new App(), 'Zurich', { env: { region: 'eu-central-2' }, demo: true }),
+    ).toThrow(
       /Lambda function URLs \(the approval pages and the transfers API\) do not exist in eu-central-2\. Deploy to a Region that has them; these do not: ap-east-2, .*us-gov-west-1\./,
     );
     // A Region with them synthesizes.
     expect(
-      () => new CreditSentinelStack(new App(), 'Frankfurt', { env: { region: 'eu-central-1' } }),
+      () => new CreditSentinelStack(new App(), 'Frankfurt', { env: { region: 'eu-central-1' }, demo: true }),
     ).not.toThrow();
   });
 });

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from '../../functions/core/dates.ts';
 import { policyInForce, type RuleName } from '../../functions/credit/policy.ts';
 import { parseEml } from '../../functions/transfers/messages.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { type LocalTransfers, localTransfers, mailDir } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { writeHarbourFoods } from './approval-book.ts';
 import { approvalPolicyWith, launchChromium, until } from './transfers-console.ts';
 
 /**
@@ -49,41 +49,7 @@ type Block = {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'approval-email-'));
   env = await openLocal({ dataDir: dir, inMemory: true });
-  const from = { runId: 'seed', line: 2 };
-  const invoice = (invoiceId: string, issued: number, amount: number) => ({
-    kind: 'invoices' as const,
-    row: {
-      customerId: 'C7',
-      invoiceId,
-      issueDate: addDays(TODAY, issued),
-      dueDate: addDays(TODAY, issued + 30),
-      amount,
-      currency: 'EUR',
-      disputed: false,
-    },
-    from,
-  });
-  await env.store.write([
-    {
-      kind: 'customers',
-      row: { customerId: 'C7', name: 'Harbour Foods Ltd', currency: 'EUR', creditLimit: 100_000_00 },
-      from,
-    },
-    invoice('I0', -60, 2000_00),
-    {
-      kind: 'payments',
-      row: {
-        customerId: 'C7',
-        paymentId: 'P0',
-        receivedDate: addDays(TODAY, -35),
-        amount: 3000_00,
-        currency: 'EUR',
-        invoiceIds: ['I0'],
-      },
-      from,
-    },
-    invoice('I1', -10, 10_000_00),
-  ]);
+  await writeHarbourFoods(env.store, TODAY);
   const at = `${TODAY}T06:00:00.000Z`;
   const alert = (rule: RuleName, severity: 'warning' | 'high', summary: string) => ({
     alertId: `C7/${rule}/${TODAY}`,

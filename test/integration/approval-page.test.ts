@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from '../../functions/core/dates.ts';
 import { decideSlack } from '../../functions/transfers/http.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { type LocalTransfers, listMail } from '../../infra/local/runtime/transfers.ts';
+import { writeHarbourFoods } from './approval-book.ts';
 import { launchChromium, startTransfersConsole, until } from './transfers-console.ts';
 
 /**
@@ -34,43 +34,7 @@ let transferId = '';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'approval-page-'));
   env = await openLocal({ dataDir: dir, inMemory: true });
-  const from = { runId: 'seed', line: 2 };
-  // I0 of 2,000.00 paid with 3,000.00 (1,000.00 unapplied cash), I1 of 10,000.00 open and not due:
-  // exposure 9,000.00 against a limit of 100,000.00.
-  const invoice = (invoiceId: string, issued: number, amount: number) => ({
-    kind: 'invoices' as const,
-    row: {
-      customerId: 'C7',
-      invoiceId,
-      issueDate: addDays(TODAY, issued),
-      dueDate: addDays(TODAY, issued + 30),
-      amount,
-      currency: 'EUR',
-      disputed: false,
-    },
-    from,
-  });
-  await env.store.write([
-    {
-      kind: 'customers',
-      row: { customerId: 'C7', name: 'Harbour Foods Ltd', currency: 'EUR', creditLimit: 100_000_00 },
-      from,
-    },
-    invoice('I0', -60, 2000_00),
-    {
-      kind: 'payments',
-      row: {
-        customerId: 'C7',
-        paymentId: 'P0',
-        receivedDate: addDays(TODAY, -35),
-        amount: 3000_00,
-        currency: 'EUR',
-        invoiceIds: ['I0'],
-      },
-      from,
-    },
-    invoice('I1', -10, 10_000_00),
-  ]);
+  await writeHarbourFoods(env.store, TODAY);
   // An open alert on the customer, as an evaluation stores it: the gate shows it to the approvers.
   const at = `${TODAY}T06:00:00.000Z`;
   await env.store.saveEvaluation([
