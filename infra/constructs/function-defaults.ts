@@ -122,6 +122,8 @@ export class SentinelFunction extends Construct {
         target: 'node22',
         minify: true,
         sourceMap: true,
+        // Stack traces need the names and lines, not the sources: the maps stay a fraction of the zip.
+        sourcesContent: false,
         mainFields: ['module', 'main'],
         banner: requireShim,
       },

@@ -131,8 +131,11 @@ export class Ingestion extends Construct {
     });
     this.ingestFunction = ingest.fn;
 
+    // One upload per invocation: an upload may need the whole 15-minute budget (a 1 GB file), so
+    // five in one invocation could time out together and all go back to the queue; Lambda scales
+    // out on the queue instead.
     this.ingestFunction.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: 5, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }),
     );
     props.table.grants.readWriteData(this.ingestFunction);
     this.bucket.grants.actionsOnObjectKeys(this.ingestFunction, '*', 's3:GetObject', 's3:GetObjectVersion');

@@ -260,9 +260,16 @@ describe('ingestion', () => {
     expect(bundle).toContain('const require = sentinelCreateRequire(import.meta.url);');
     expect(bundle).toMatch(/export\s*\{/);
     expect(existsSync(join(assetDir, 'index.mjs.map'))).toBe(true);
+    // The map names files and lines for stack traces, without a copy of every source.
+    const map = JSON.parse(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8')) as {
+      sources: string[];
+      sourcesContent?: unknown[];
+    };
+    expect(map.sources.length).toBeGreaterThan(0);
+    expect(map.sourcesContent ?? []).toEqual([]);
   });
 
-  it('consumes the queue in batches of 5 reporting partial failures', () => {
+  it('consumes the queue one upload at a time (each with the whole 15 minutes), reporting partial failures', () => {
     const { queue, ingestFunction } = built.stack.ingestion;
     // The alerting functions have their own queues (test/infra/alerting.test.ts); the ingest function one.
     const ingestMappings = template.findResources('AWS::Lambda::EventSourceMapping', {
@@ -272,7 +279,8 @@ describe('ingestion', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: getAtt(queue),
       FunctionName: ref(ingestFunction),
-      BatchSize: 5,
+      // One upload per invocation, each with the whole 15-minute budget.
+      BatchSize: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
