@@ -7,12 +7,19 @@ import type { Alert } from '../../functions/credit/alerts.ts';
 import type { RuleName, Severity } from '../../functions/credit/policy.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
+import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { Review } from '../../functions/reviews/review.ts';
 import { limitApprovals } from '../../functions/transfers/app.ts';
 import type { Transfer, TransferStatus } from '../../functions/transfers/ports.ts';
 import type { TransferType } from '../../functions/transfers/request.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
+import {
+  EMPTY_REQUEST,
+  knownCustomers,
+  requestFormHtml,
+  SUGGESTIONS_WAIT_MS,
+} from '../../infra/local/console/transfers.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { type LocalReviewsRuntime, localReviewsRuntime } from '../../infra/local/runtime/reviews.ts';
 import type { LocalTransfers } from '../../infra/local/runtime/transfers.ts';
@@ -630,4 +637,36 @@ describe('in Chromium', () => {
     expect(customers).toEqual(['C-ALPHA', 'C-BETA']);
     expect(await page.locator('#rule').inputValue()).toBe('daysPastDue');
   }, 120_000);
+});
+
+describe('the transfer form while the customers list is first read', () => {
+  it('comes without suggestions after SUGGESTIONS_WAIT_MS, saying why, instead of waiting the read out', async () => {
+    // A read that has not finished (at 100,000 customers the first takes about a minute).
+    let reads = 0;
+    const opts = {
+      credit: { store: env.store },
+      queries: {
+        customers: () => {
+          reads++;
+          return new Promise<never>(() => undefined);
+        },
+      },
+      today: () => '2026-11-30',
+    } as unknown as Parameters<typeof knownCustomers>[0];
+    const started = Date.now();
+    const known = await knownCustomers(opts);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(SUGGESTIONS_WAIT_MS - 50);
+    expect(known).toEqual({ customers: [], suggestionsPending: true });
+    expect(reads).toBe(1);
+    const form = decode(
+      requestFormHtml({ values: EMPTY_REQUEST, issues: [], ...known })
+        .toString()
+        .replace(/<[^>]+>/g, ' '),
+    );
+    expect(form).toContain('The customer list is still being read (about a minute at 100,000 customers)');
+    // Once read, the suggestions come from it.
+    const ready = await knownCustomers({ ...opts, queries: new ReceivablesQueries(env.store) } as never);
+    expect(ready.suggestionsPending).toBeUndefined();
+    expect(ready.customers.length).toBeGreaterThan(0);
+  });
 });

@@ -129,6 +129,8 @@ export interface RequestForm {
   readonly customers: readonly { readonly id: string; readonly name?: string | undefined }[];
   /** How many customers are on file, when the suggestions are only the first of them. */
   readonly customersOnFile?: number | undefined;
+  /** The customers list is still being read: no suggestions yet. */
+  readonly suggestionsPending?: boolean | undefined;
   /** The customer picker: what was searched for and what matched, or the customer picked. */
   readonly picker?: Picker | undefined;
 }
@@ -178,7 +180,14 @@ export function pickerHtml(p: Picker | undefined): Html {
 `;
 }
 
-export function requestFormHtml({ values, issues, customers, customersOnFile, picker }: RequestForm): Html {
+export function requestFormHtml({
+  values,
+  issues,
+  customers,
+  customersOnFile,
+  suggestionsPending,
+  picker,
+}: RequestForm): Html {
   const problems = (f: RequestField) => issues.filter((i) => i.field === f);
   const invalid = (f: RequestField) =>
     problems(f).length > 0 ? html` aria-invalid="true" aria-describedby="${`${f}-error`}"` : '';
@@ -202,9 +211,11 @@ export function requestFormHtml({ values, issues, customers, customersOnFile, pi
   const fields = REQUEST_FIELDS.map((f) => {
     const found = problems(f);
     const hint =
-      f === 'customerId' && customersOnFile !== undefined && customersOnFile > customers.length
-        ? `Suggestions: the first ${grouped(customers.length)} of ${grouped(customersOnFile)} customers on file, by id; any id on file can be typed.`
-        : FIELD_HINTS[f];
+      f === 'customerId' && suggestionsPending
+        ? 'The customer list is still being read (about a minute at 100,000 customers), so there are no suggestions yet: find the customer with the search below, or type its id.'
+        : f === 'customerId' && customersOnFile !== undefined && customersOnFile > customers.length
+          ? `Suggestions: the first ${grouped(customers.length)} of ${grouped(customersOnFile)} customers on file, by id; any id on file can be typed.`
+          : FIELD_HINTS[f];
     return html`<label for="${f}">${FIELD_LABELS[f]}</label><div>${control(f)}</div>
 <div>${found.length > 0 ? html`<span class="err" id="${`${f}-error`}">${found.map((i) => i.message).join('; ')}</span>` : ''}${hint ? html`<span class="hint">${hint}</span>` : ''}</div>
 `;
@@ -489,6 +500,8 @@ export async function transfersCsvReply(
 }
 
 export const DATALIST_MAX = 1000;
+/** How long the form waits for the customers read model's first read before it goes without suggestions. */
+export const SUGGESTIONS_WAIT_MS = 1500;
 
 /**
  * The customers on file for the form's datalist (ids and names), when the console has the store:
@@ -496,11 +509,19 @@ export const DATALIST_MAX = 1000;
  */
 export async function knownCustomers(
   opts: ConsoleOptions,
-): Promise<Pick<RequestForm, 'customers' | 'customersOnFile'>> {
+): Promise<Pick<RequestForm, 'customers' | 'customersOnFile' | 'suggestionsPending'>> {
   if (!opts.credit) return { customers: [] };
   // From the customers list's read model (kept in memory): at 100,000 customers reading every id
-  // from the store took 3.7 s a request. Nothing recomputed for the suggestions (liveLimit 0).
-  const list = await opts.queries.customers(opts.today(), { sort: 'id', size: DATALIST_MAX, liveLimit: 0 });
+  // from the store took 3.7 s a request. Nothing recomputed for the suggestions (liveLimit 0). The
+  // model's first read (a minute at 100,000) is not waited for beyond SUGGESTIONS_WAIT_MS: the form
+  // comes without suggestions and says why, and the read goes on for the next request.
+  const reading = opts.queries.customers(opts.today(), { sort: 'id', size: DATALIST_MAX, liveLimit: 0 });
+  reading.catch(() => undefined);
+  const list = await Promise.race([
+    reading,
+    new Promise<undefined>((ok) => setTimeout(() => ok(undefined), SUGGESTIONS_WAIT_MS).unref()),
+  ]);
+  if (!list) return { customers: [], suggestionsPending: true };
   return {
     customers: list.rows.map((r) => ({ id: r.customerId, name: r.customer?.name })),
     customersOnFile: list.customers,
