@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { cp, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { openLocal } from '../../infra/local/runtime/index.ts';
 import { BIN } from './cli-run.ts';
 import { books, differences } from './ingest-books.ts';
@@ -12,6 +12,12 @@ import { killRig, ROWS, runCli } from './ingest-kill-rig.ts';
  * started again: every customer's figures and every item equal a clean single ingest's.
  */
 const rig = killRig();
+/** A started server still running when the test ends (a timeout skips the test's own finally). */
+let server: ReturnType<typeof spawn> | undefined;
+afterEach(() => {
+  server?.kill('SIGKILL');
+  server = undefined;
+});
 
 describe('npm start killed while its inbox ingests, started again', () => {
   it('takes the file up again at once and ends like one clean run', async () => {
@@ -33,6 +39,7 @@ describe('npm start killed while its inbox ingests, started again', () => {
       env: { ...process.env, SENTINEL_TIME_ZONE: 'UTC' },
       stdio: 'ignore',
     });
+    server = second;
     const done = new Promise((ok) => second.on('close', ok));
     try {
       let ready = false;

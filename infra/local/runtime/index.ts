@@ -171,17 +171,39 @@ interface ServerInfo {
 
 const serverFile = (dataDir: string) => join(dataDir, 'server.json');
 
+/**
+ * The `npm start` serving this data dir, if one is alive. A dead process, or an endpoint that
+ * refuses the connection (a pid reused after `kill -9`), is no server. An endpoint that is slow
+ * to answer (a loaded machine) is asked again for up to `SERVER_ANSWER_MS`: opening the LevelDB
+ * beside a live server would only fail on its lock.
+ */
 async function liveServer(dataDir: string): Promise<ServerInfo | undefined> {
+  let info: ServerInfo;
   try {
-    const info = JSON.parse(await readFile(serverFile(dataDir), 'utf8')) as ServerInfo;
+    info = JSON.parse(await readFile(serverFile(dataDir), 'utf8')) as ServerInfo;
     process.kill(info.pid, 0); // throws when the process is gone
-    const res = await fetch(info.endpoint, { method: 'POST', signal: AbortSignal.timeout(1000) }).catch(
-      () => null,
-    );
-    return res ? info : undefined;
   } catch {
     return undefined;
   }
+  const until = Date.now() + SERVER_ANSWER_MS;
+  for (;;) {
+    const answer = await fetch(info.endpoint, { method: 'POST', signal: AbortSignal.timeout(2000) }).then(
+      () => 'answered' as const,
+      (e: unknown) => (isTimeout(e) ? ('slow' as const) : ('refused' as const)),
+    );
+    if (answer === 'answered') return info;
+    if (answer === 'refused') return undefined;
+    if (Date.now() >= until)
+      throw new Error(
+        `sentinel start (pid ${info.pid}) serves ${dataDir}, but its store at ${info.endpoint} did not answer within ${SERVER_ANSWER_MS / 1000} s; try again, or stop it`,
+      );
+  }
+}
+
+const SERVER_ANSWER_MS = 30_000;
+
+function isTimeout(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
 }
 
 /**
