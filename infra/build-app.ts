@@ -64,61 +64,56 @@ const alertEmails = z.preprocess(
 );
 
 /** Deployment settings read from CDK context (cdk.json `context` or `-c key=value`). */
-export const sentinelConfig = z
-  .object({
-    timeZone: z
-      .string()
-      .refine(isTimeZone, { message: 'must be an IANA time zone, e.g. Europe/Amsterdam' })
-      .default('UTC'),
-    /** Who the ops topic emails: every CloudWatch alarm, when it fires and when it clears. */
-    alarmEmail: z.email().optional(),
-    /** Who is told of every limit a periodic review cuts and of each review run's summary. */
-    reviewEmail: z.email().optional(),
-    retainData: contextBoolean.default(true),
-    /**
-     * The shipped example approvers, deployed with none of their example addresses subscribed (a
-     * warning says so). @default true when no approvalPolicy is given (so a plain `cdk synth` works
-     * offline), false when one is: a given policy with example addresses is refused.
-     */
-    demo: contextBoolean.optional(),
-    /**
-     * Approval emails through SES from this address (an SES identity verified in the stack's Region,
-     * or an address of a verified domain); without it they go through SNS email and the synth warns.
-     */
-    approvalEmailFrom: z.email().optional(),
-    /** The SES configuration set approval emails are sent through (only with approvalEmailFrom). */
-    sesConfigurationSet: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, {
-        message: 'must be an SES configuration set name: 1-64 letters, digits, _ or -',
-      })
-      .optional(),
-    /** Email subscriptions to the alerts topic: who gets which severities (filtered on `severityRank`), or the daily digest. */
-    alertEmails: alertEmails.optional(),
-    /** What the Slack channel gets: each alert as it opens or escalates, the daily digest, or both. */
-    slackAlerts: z.enum(SLACK_MODES).default('each'),
-    /**
-     * The approval policy: a path to a JSON file (`-c approvalPolicy=approvals.json`) or the document
-     * itself; validated by the Approvals construct. Default: policies/approvals.json.
-     */
-    approvalPolicy: z
-      .unknown()
-      .optional()
-      .transform((v, ctx) => {
-        if (typeof v !== 'string') return v;
-        const text = v.trim().startsWith('{') ? v : readFileOrIssue(v, ctx);
-        try {
-          return text === undefined ? undefined : (JSON.parse(text) as unknown);
-        } catch (e) {
-          ctx.addIssue({ code: 'custom', message: `is not JSON: ${(e as Error).message}` });
-          return undefined;
-        }
-      }),
-  })
-  .refine((c) => c.sesConfigurationSet === undefined || c.approvalEmailFrom !== undefined, {
-    path: ['sesConfigurationSet'],
-    message: 'applies to SES only: pass -c approvalEmailFrom=<address of a verified SES identity> too',
-  });
+export const sentinelConfig = z.object({
+  timeZone: z
+    .string()
+    .refine(isTimeZone, { message: 'must be an IANA time zone, e.g. Europe/Amsterdam' })
+    .default('UTC'),
+  /** Who the ops topic emails: every CloudWatch alarm, when it fires and when it clears. */
+  alarmEmail: z.email().optional(),
+  /** Who is told of every limit a periodic review cuts and of each review run's summary. */
+  reviewEmail: z.email().optional(),
+  retainData: contextBoolean.default(true),
+  /**
+   * The shipped example approvers, deployed with none of their example addresses subscribed (a
+   * warning says so). @default true when no approvalPolicy is given (so a plain `cdk synth` works
+   * offline), false when one is: a given policy with example addresses is refused.
+   */
+  demo: contextBoolean.optional(),
+  /**
+   * Approval emails through SES from this address (an SES identity verified in the stack's Region,
+   * or an address of a verified domain); without it they go through SNS email and the synth warns.
+   */
+  approvalEmailFrom: z.email().optional(),
+  /** The SES configuration set approval emails are sent through (only with approvalEmailFrom). */
+  sesConfigurationSet: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, {
+      message: 'must be an SES configuration set name: 1-64 letters, digits, _ or -',
+    })
+    .optional(),
+  /** Email subscriptions to the alerts topic: who gets which severities (filtered on `severityRank`), or the daily digest. */
+  alertEmails: alertEmails.optional(),
+  /** What the Slack channel gets: each alert as it opens or escalates, the daily digest, or both. */
+  slackAlerts: z.enum(SLACK_MODES).default('each'),
+  /**
+   * The approval policy: a path to a JSON file (`-c approvalPolicy=approvals.json`) or the document
+   * itself; validated by the Approvals construct. Default: policies/approvals.json.
+   */
+  approvalPolicy: z
+    .unknown()
+    .optional()
+    .transform((v, ctx) => {
+      if (typeof v !== 'string') return v;
+      const text = v.trim().startsWith('{') ? v : readFileOrIssue(v, ctx);
+      try {
+        return text === undefined ? undefined : (JSON.parse(text) as unknown);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: `is not JSON: ${(e as Error).message}` });
+        return undefined;
+      }
+    }),
+});
 
 function readFileOrIssue(path: string, ctx: z.RefinementCtx): string | undefined {
   try {
@@ -143,6 +138,10 @@ export const readConfig = (app: App): SentinelConfig => {
   if (!parsed.success) {
     throw new InvalidConfigError(`Invalid CDK context:\n${z.prettifyError(parsed.error)}`);
   }
+  if (parsed.data.sesConfigurationSet && !parsed.data.approvalEmailFrom)
+    throw new InvalidConfigError(
+      'Invalid CDK context: sesConfigurationSet applies to SES only: pass -c approvalEmailFrom=<address of a verified SES identity> too',
+    );
   return parsed.data;
 };
 

@@ -159,7 +159,7 @@ describe('-c approvalEmailFrom: approval emails through SES', () => {
 
   it('refuses a configuration set without a sender, a bad set name and a bad address at synth', () => {
     expect(() => build({ sesConfigurationSet: 'approvals' })).toThrow(
-      /applies to SES only: pass -c approvalEmailFrom=[\s\S]*at sesConfigurationSet/,
+      /sesConfigurationSet applies to SES only: pass -c approvalEmailFrom=/,
     );
     expect(() => build({ approvalEmailFrom: FROM, sesConfigurationSet: 'no spaces' })).toThrow(
       /must be an SES configuration set name[\s\S]*at sesConfigurationSet/,
