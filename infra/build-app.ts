@@ -80,6 +80,18 @@ export const sentinelConfig = z.object({
    * offline), false when one is: a given policy with example addresses is refused.
    */
   demo: contextBoolean.optional(),
+  /**
+   * Approval emails through SES from this address (an SES identity verified in the stack's Region,
+   * or an address of a verified domain); without it they go through SNS email and the synth warns.
+   */
+  approvalEmailFrom: z.email().optional(),
+  /** The SES configuration set approval emails are sent through (only with approvalEmailFrom). */
+  sesConfigurationSet: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, {
+      message: 'must be an SES configuration set name: 1-64 letters, digits, _ or -',
+    })
+    .optional(),
   /** Email subscriptions to the alerts topic: who gets which severities (filtered on `severityRank`), or the daily digest. */
   alertEmails: alertEmails.optional(),
   /** What the Slack channel gets: each alert as it opens or escalates, the daily digest, or both. */
@@ -126,6 +138,10 @@ export const readConfig = (app: App): SentinelConfig => {
   if (!parsed.success) {
     throw new InvalidConfigError(`Invalid CDK context:\n${z.prettifyError(parsed.error)}`);
   }
+  if (parsed.data.sesConfigurationSet && !parsed.data.approvalEmailFrom)
+    throw new InvalidConfigError(
+      'Invalid CDK context: sesConfigurationSet applies to SES only: pass -c approvalEmailFrom=<address of a verified SES identity> too',
+    );
   return parsed.data;
 };
 
@@ -153,6 +169,14 @@ export const buildApp = (props: AppProps = {}): SentinelApp => {
     slackAlerts: config.slackAlerts,
     approvalPolicy: config.approvalPolicy,
     demo: config.demo ?? config.approvalPolicy === undefined,
+    ...(config.approvalEmailFrom
+      ? {
+          approvalEmail: {
+            from: config.approvalEmailFrom,
+            ...(config.sesConfigurationSet ? { configurationSet: config.sesConfigurationSet } : {}),
+          },
+        }
+      : {}),
     opsEmails: config.alarmEmail ? [config.alarmEmail] : [],
     reviewEmails: config.reviewEmail ? [config.reviewEmail] : [],
   });

@@ -2,7 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { SlackMode } from '../functions/alerts/slack.ts';
 import { type AlertEmail, Alerting } from './constructs/alerting.ts';
-import { Approvals } from './constructs/approvals.ts';
+import { type ApprovalEmailSettings, Approvals } from './constructs/approvals.ts';
 import { AuditTrail } from './constructs/audit.ts';
 import { DataStore } from './constructs/data-store.ts';
 import { Ingestion } from './constructs/ingestion.ts';
@@ -32,6 +32,11 @@ export interface CreditSentinelStackProps extends StackProps {
   readonly approvalPolicy?: unknown;
   /** Deploy the example approval chain (its example addresses emailed nobody). @default false */
   readonly demo?: boolean;
+  /**
+   * Approval emails through SES from this identity (`-c approvalEmailFrom`, `-c sesConfigurationSet`).
+   * @default - through SNS email, with a synth warning saying what that loses
+   */
+  readonly approvalEmail?: ApprovalEmailSettings;
   /**
    * Email addresses subscribed to the ops topic: CloudWatch alarms (dead letters, function errors,
    * failed executions, the approval SLA, the rejects ratio), each on entering ALARM and on recovering.
@@ -82,6 +87,7 @@ export class CreditSentinelStack extends Stack {
       timeZone: props.timeZone ?? 'UTC',
       approvalPolicy: props.approvalPolicy,
       demo: props.demo,
+      approvalEmail: props.approvalEmail,
     });
 
     this.reviews = new Reviews(this, 'Reviews', {

@@ -11,6 +11,7 @@ import { s3AuditAnchors, secretsManagerAuditKey } from '../adapters/audit-aws.ts
 import { DynamoStore } from '../adapters/dynamodb.ts';
 import { DynamoReviewStore } from '../adapters/dynamodb-reviews.ts';
 import { DynamoTransferStore } from '../adapters/dynamodb-transfers.ts';
+import { SesApprovalNotifier } from '../adapters/ses-approvals.ts';
 import { SfnWorkflow } from '../adapters/sfn.ts';
 import { SnsChangeNotifier } from '../adapters/sns.ts';
 import { SnsApprovalNotifier } from '../adapters/sns-approvals.ts';
@@ -21,6 +22,7 @@ import { policyInForce } from '../credit/policy.ts';
 import { TransferApp } from './app.ts';
 import { parseApprovalPolicy } from './approval-policy.ts';
 import type { LinkKey } from './links.ts';
+import type { ApprovalNotifier } from './ports.ts';
 
 export function env(name: string): string {
   const v = process.env[name];
@@ -90,8 +92,26 @@ function auditSettings(): NonNullable<typeof audit> {
 }
 
 /**
+ * Where approval emails go: SES from APPROVAL_EMAIL_FROM (with SES_CONFIGURATION_SET if set) when
+ * the stack was deployed with `-c approvalEmailFrom`, else the SNS topic APPROVALS_TOPIC_ARN.
+ */
+export function approvalNotifierFromEnv(log: (message: string) => void): ApprovalNotifier {
+  const slackWebhookUrl = () => secretText('SLACK_WEBHOOK_SECRET_ARN');
+  const from = optional('APPROVAL_EMAIL_FROM');
+  if (from)
+    return new SesApprovalNotifier({
+      from,
+      configurationSet: optional('SES_CONFIGURATION_SET'),
+      slackWebhookUrl,
+      log,
+    });
+  return new SnsApprovalNotifier(optional('APPROVALS_TOPIC_ARN') ?? '', slackWebhookUrl, log);
+}
+
+/**
  * The transfer app as the Lambdas run it: TABLE_NAME, SENTINEL_TIME_ZONE, STATE_MACHINE_ARN (only
- * functions that start executions), APPROVALS_TOPIC_ARN, APPROVALS_BASE_URL, LINK_KEY_SECRET_ARN,
+ * functions that start executions), APPROVAL_EMAIL_FROM and SES_CONFIGURATION_SET or
+ * APPROVALS_TOPIC_ARN, APPROVALS_BASE_URL, LINK_KEY_SECRET_ARN,
  * SLACK_WEBHOOK_SECRET_ARN, CHANGES_TOPIC_ARN, APPROVAL_POLICY_JSON, AUDIT_KEY_SECRET_ARN,
  * AUDIT_ANCHOR_BUCKET.
  */
@@ -112,11 +132,7 @@ export function transferAppFromEnv(deps: {
     credit: creditStore,
     creditPolicy: async () => policyInForce(await creditStore.getPolicy(), DEFAULT_POLICY_DOCUMENT),
     approvalPolicy: async () => approvalPolicy,
-    notifier: new SnsApprovalNotifier(
-      optional('APPROVALS_TOPIC_ARN') ?? '',
-      () => secretText('SLACK_WEBHOOK_SECRET_ARN'),
-      (m) => deps.logger.warn(m),
-    ),
+    notifier: approvalNotifierFromEnv((m) => deps.logger.warn(m)),
     keys: linkKeys,
     clock: { now: () => new Date() },
     today: () => dateInZone(new Date(), timeZone),

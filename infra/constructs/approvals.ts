@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Annotations,
+  ArnFormat,
   type CfnElement,
   CfnOutput,
   Duration,
@@ -25,6 +26,7 @@ import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunc
 import { Construct } from 'constructs';
 import { RECIPIENT_ATTRIBUTE } from '../../functions/adapters/sns-approvals.ts';
 import { SLACK_WEBHOOK_PLACEHOLDER } from '../../functions/alerts/slack.ts';
+import { isExampleAddress } from '../../functions/core/addresses.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { SentinelFunction, vendedLogGroupName } from './function-defaults.ts';
@@ -64,16 +66,33 @@ export interface ApprovalsProps {
    * @default false
    */
   readonly demo?: boolean;
+  /**
+   * Approval emails through SES: from this address (a verified SES identity, or an address of a
+   * verified domain), text and HTML, through the configuration set if one is named. The steps
+   * function may send only from that address (`ses:SendEmail` on its identity and its domain's);
+   * no approvals topic and no per-person subscription is made.
+   * @default - SNS email, with a synth warning saying what it loses (SNS_EMAIL_LOSSES)
+   */
+  readonly approvalEmail?: ApprovalEmailSettings;
 }
 
-/**
- * An address nobody can receive at: a domain RFC 2606 and 6761 reserve for examples and tests
- * (example.com, .org, .net; .example, .test, .invalid, .localhost).
- */
-export function isExampleAddress(email: string): boolean {
-  const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
-  return /^(.+\.)?example\.(com|org|net)$/.test(domain) || /\.(example|test|invalid|localhost)$/.test(domain);
+export interface ApprovalEmailSettings {
+  /** The From address (`-c approvalEmailFrom`). */
+  readonly from: string;
+  /** An SES configuration set (`-c sesConfigurationSet`). @default none */
+  readonly configurationSet?: string;
 }
+
+/** What approval emails lose through SNS instead of SES: the synth warning and the README say it. */
+export const SNS_EMAIL_LOSSES =
+  'Approval emails go through SNS (no -c approvalEmailFrom): they are text only, without the HTML email and its evidence tables; ' +
+  'they come from "AWS Notifications" <no-reply@sns.amazonaws.com>, not from your address; each carries an unsubscribe link that a mail ' +
+  'scanner following links can open, which silently unsubscribes the approver, who gets no further link; and each approver must first ' +
+  'confirm a subscription email. Deploy with -c approvalEmailFrom=<an address of a verified SES identity> to send them through SES ' +
+  '(README "Approval emails").';
+
+// Shared with the SES adapter, which never mails such an address either.
+export { isExampleAddress };
 
 /** Approval pages answered at once by default (README "Deploy"): a person clicks one link at a time. */
 export const DEFAULT_WEB_RESERVED_CONCURRENCY = 10;
@@ -104,7 +123,8 @@ const DLQ_RETENTION = Duration.days(14);
  * (the same file the local engine runs) with its one steps function; the approval pages and
  * Slack's interactivity endpoint behind a function URL without AWS auth (the signed link is the
  * credential, the Slack request is signature-checked); the transfers API behind a function URL
- * with IAM auth; per-person email delivery through an SNS topic filtered on the recipient; the
+ * with IAM auth; approval emails through SES from a verified identity, or else through an SNS topic
+ * with a subscription per person filtered on the recipient; the
  * link-signing key and the Slack signing secret in Secrets Manager.
  */
 export class Approvals extends Construct {
@@ -115,7 +135,8 @@ export class Approvals extends Construct {
   public readonly slackDecisionFunction: NodejsFunction;
   public readonly webUrl: FunctionUrl;
   public readonly apiUrl: FunctionUrl;
-  public readonly approvalsTopic: Topic;
+  /** SNS email's topic, filtered per person; none when approval emails go through SES. */
+  public readonly approvalsTopic: Topic | undefined;
   public readonly linkKey: Secret;
   public readonly slackSigningSecret: Secret;
   public readonly slackDecisionQueue: Queue;
@@ -158,22 +179,13 @@ export class Approvals extends Construct {
         `approvalPolicy is ${policyJson.length} characters; at most ${POLICY_ENV_MAX} fit the functions' environment`,
       );
 
-    this.approvalsTopic = new Topic(this, 'ApprovalsTopic', {
-      displayName: 'Credit Sentinel approvals',
-      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
-      enforceSSL: true,
-    });
-    // One subscription per person, filtered on the recipient: a link reaches only its approver.
-    // (A demo deploy subscribes no example address: nobody could confirm it.)
-    for (const [personId, who] of Object.entries(this.policy.people))
-      if (who.email && !isExampleAddress(who.email))
-        this.approvalsTopic.addSubscription(
-          new EmailSubscription(who.email, {
-            filterPolicy: {
-              [RECIPIENT_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: [personId] }),
-            },
-          }),
-        );
+    const ses = props.approvalEmail;
+    this.approvalsTopic = ses ? undefined : this.snsApprovalEmail();
+    const emailEnvironment: Record<string, string> = ses
+      ? approvalEmailEnvironment(ses)
+      : this.approvalsTopic
+        ? { APPROVALS_TOPIC_ARN: this.approvalsTopic.topicArn }
+        : {};
 
     this.linkKey = new Secret(this, 'LinkKey', {
       description:
@@ -239,7 +251,7 @@ export class Approvals extends Construct {
       timeout: Duration.seconds(60),
       environment: {
         ...base,
-        APPROVALS_TOPIC_ARN: this.approvalsTopic.topicArn,
+        ...emailEnvironment,
         APPROVALS_BASE_URL: this.webUrl.url,
         SLACK_WEBHOOK_SECRET_ARN: props.slackWebhookSecret.secretArn,
         CHANGES_TOPIC_ARN: props.changesTopic.topicArn,
@@ -300,7 +312,8 @@ export class Approvals extends Construct {
 
     // Grants, each on the resource it needs.
     props.slackWebhookSecret.grantRead(this.stepsFunction);
-    this.approvalsTopic.grants.publish(this.stepsFunction);
+    if (ses) this.stepsFunction.addToRolePolicy(sesSendStatement(this, ses));
+    this.approvalsTopic?.grants.publish(this.stepsFunction);
     props.changesTopic.grants.publish(this.stepsFunction);
     props.changesTopic.grants.publish(this.apiFunction);
     const taskAnswers = new PolicyStatement({
@@ -337,6 +350,30 @@ export class Approvals extends Construct {
     new CfnOutput(this, 'TransfersApiUrl', { value: this.apiUrl.url });
     new CfnOutput(this, 'TransferStateMachineArn', { value: this.stateMachine.stateMachineArn });
     new CfnOutput(this, 'SlackSigningSecretArn', { value: this.slackSigningSecret.secretArn });
+  }
+
+  /**
+   * SNS email, the fallback: one topic with a subscription per person, filtered on the recipient
+   * (a link reaches only its approver); a demo deploy subscribes no example address (nobody could
+   * confirm it). The synth warns what this loses against SES.
+   */
+  private snsApprovalEmail(): Topic {
+    Annotations.of(this).addWarningV2('@credit-sentinel/approval-email-sns', SNS_EMAIL_LOSSES);
+    const topic = new Topic(this, 'ApprovalsTopic', {
+      displayName: 'Credit Sentinel approvals',
+      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    for (const [personId, who] of Object.entries(this.policy.people))
+      if (who.email && !isExampleAddress(who.email))
+        topic.addSubscription(
+          new EmailSubscription(who.email, {
+            filterPolicy: {
+              [RECIPIENT_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: [personId] }),
+            },
+          }),
+        );
+    return topic;
   }
 
   /** `fns`: every transfer function; `indexReaders`: those CDK's readWriteData gave the table's indexes. */
@@ -390,6 +427,36 @@ export class Approvals extends Construct {
         'until they expire, then the old key is dropped (README). A rotation Lambda would break live links.',
     });
   }
+}
+
+/** The environment that makes the steps function send approval emails through SES (functions/transfers/wiring.ts). */
+function approvalEmailEnvironment(e: ApprovalEmailSettings): Record<string, string> {
+  return {
+    APPROVAL_EMAIL_FROM: e.from,
+    ...(e.configurationSet ? { SES_CONFIGURATION_SET: e.configurationSet } : {}),
+  };
+}
+
+/**
+ * `ses:SendEmail` from the one From address: on its identity, whichever of the address or its
+ * domain was verified (SES authorizes against the one it sends under), and the configuration set
+ * when one is named (SESv2 checks it as a resource too); the condition keeps even the domain's
+ * identity to that one address.
+ */
+export function sesSendStatement(scope: Construct, e: ApprovalEmailSettings): PolicyStatement {
+  const stack = Stack.of(scope);
+  const arn = (resource: string, resourceName: string) =>
+    stack.formatArn({ service: 'ses', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const domain = e.from.slice(e.from.lastIndexOf('@') + 1);
+  return new PolicyStatement({
+    actions: ['ses:SendEmail'],
+    resources: [
+      arn('identity', e.from),
+      arn('identity', domain),
+      ...(e.configurationSet ? [arn('configuration-set', e.configurationSet)] : []),
+    ],
+    conditions: { StringEquals: { 'ses:FromAddress': e.from } },
+  });
 }
 
 /** Where the ASL lives, for tests that compare the deployed definition with the file. */

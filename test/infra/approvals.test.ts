@@ -247,7 +247,9 @@ function realPolicy(): { people: Record<string, { email: string }> } {
 
 const approvalSubscriptions = (b: SentinelApp) => {
   const t = Template.fromStack(b.stack);
-  const topic = b.stack.getLogicalId(b.stack.approvals.approvalsTopic.node.defaultChild as CfnResource);
+  const topic = b.stack.getLogicalId(
+    (b.stack.approvals.approvalsTopic as Topic).node.defaultChild as CfnResource,
+  );
   return Object.values(t.findResources('AWS::SNS::Subscription'))
     .map((r) => (r as { Properties: Json }).Properties)
     .filter((p) => JSON.stringify(p.TopicArn) === JSON.stringify({ Ref: topic }));
