@@ -178,6 +178,15 @@ async function rig(
 
 const status = async (r: Rig, id: string) => (await r.t.app.show(id))?.transfer.status;
 const trailLength = async (r: Rig) => (await r.t.store.auditTrail()).length;
+/** Waits until the transfer's trail holds a record of `kind` (a step appends it after its notices). */
+async function settled(r: Rig, transferId: string, kind: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const trail = await r.t.store.auditTrail();
+    if (trail.some((rec) => rec.kind === kind && rec.subject === transferId)) return;
+    await new Promise((ok) => setTimeout(ok, 25));
+  }
+  throw new Error(`no ${kind} record of ${transferId} after 10 s`);
+}
 
 describe('requests', () => {
   it('answers 400 naming every bad field, and stores nothing', async () => {
@@ -702,6 +711,8 @@ describe('attacks: each shows a clear page and changes nothing', () => {
     tr = await r.request({ amount: '3100.00', requester: 'farid' });
     l1 = await r.link(tr.transferId, 1, 'carla');
     path = new URL(l1.url).pathname;
+    // The level's record is appended just after its links go out: the attacks start once it is.
+    await settled(r, tr.transferId, 'approval.requested');
   });
   afterAll(async () => {
     await r.t.app.recall(tr.transferId, 'farid');

@@ -1,0 +1,142 @@
+import { Readable } from 'node:stream';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, type IsoDate } from '../../functions/core/dates.ts';
+import { evaluate } from '../../functions/credit/evaluate.ts';
+import { policyInForce } from '../../functions/credit/policy.ts';
+import type { Kind } from '../../functions/ingest/kinds.ts';
+import { ingest } from '../../functions/ingest/pipeline.ts';
+import { canonicalProfile } from '../../functions/ingest/profile.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { seeded } from './ingest-books.ts';
+
+/**
+ * What a daily evaluation costs in DynamoDB read units per customer (issue 16: target at most 25
+ * with a year of history), counted from the store's own ReturnConsumedCapacity on every read of
+ * the run (dynalite computes it as DynamoDB does: a Query's items summed, rounded up to 4 KB, half
+ * for an eventually consistent read). The book: a year of weekly, twice-weekly and every-working-day
+ * invoices, each paid on its own payment a few days either side of its due date, the last weeks open.
+ */
+const TODAY: IsoDate = '2026-11-30';
+const START = addDays(TODAY, -365);
+/** Invoices a year, by customer kind: weekly, twice a week, every working day. */
+const CADENCE = { weekly: 52, twiceWeekly: 104, daily: 260 } as const;
+type Cadence = keyof typeof CADENCE;
+const PER_CADENCE = 6;
+
+function book(): Record<string, string> {
+  const random = seeded(16);
+  const customers = ['customer_id,name,country,industry,currency,payment_terms_days,credit_limit'];
+  const invoices = ['invoice_id,customer_id,issue_date,due_date,amount,currency'];
+  const payments = ['payment_id,customer_id,received_date,amount,currency,invoice_id'];
+  for (const cadence of Object.keys(CADENCE) as Cadence[])
+    for (let c = 0; c < PER_CADENCE; c++) {
+      const id = `${cadence}-${c}`;
+      customers.push(`${id},Customer ${id},DE,wholesale,EUR,30,${(50_000 + c * 10_000).toFixed(2)}`);
+      const n = CADENCE[cadence];
+      for (let i = 0; i < n; i++) {
+        const issued = addDays(START, Math.floor((i * 365) / n));
+        const due = addDays(issued, 30);
+        const amount = `${100 + Math.floor(random() * 4900)}.${String(Math.floor(random() * 100)).padStart(2, '0')}`;
+        invoices.push(`${id}-I${i},${id},${issued},${due},${amount},EUR`);
+        const paid = addDays(due, Math.floor(random() * 25) - 8);
+        if (paid < TODAY) payments.push(`${id}-P${i},${id},${paid},${amount},EUR,${id}-I${i}`);
+      }
+    }
+  return {
+    'customers/c.csv': customers.join('\n'),
+    'invoices/i.csv': invoices.join('\n'),
+    'payments/p.csv': payments.join('\n'),
+  };
+}
+
+/** Adds ReturnConsumedCapacity to every read while `on`, and sums what the store says it consumed. */
+function meter(client: DynamoDBClient) {
+  const m = { on: false, units: 0, reads: 0 };
+  client.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      const read = m.on && /^(Query|GetItem|Scan|BatchGetItem)Command$/.test(ctx.commandName ?? '');
+      if (read) (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
+      const out = await next(args);
+      if (read) {
+        const cc = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+        for (const c of (Array.isArray(cc) ? cc : [cc]) as ({ CapacityUnits?: number } | undefined)[])
+          m.units += c?.CapacityUnits ?? 0;
+        m.reads++;
+      }
+      return out;
+    },
+    { step: 'initialize', name: 'readUnits' },
+  );
+  return m;
+}
+
+describe('read units of a daily evaluation with a year of history', () => {
+  let env: LocalEnv;
+  const policy = policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
+  const run = (asOf: IsoDate, customerIds?: string[]) =>
+    evaluate(
+      {
+        store: env.store,
+        notifier: { notify: async () => {}, digest: async () => {} },
+        policy,
+        clock: { now: () => new Date(`${asOf}T05:00:00Z`) },
+        timeZone: 'UTC',
+      },
+      { asOf, ...(customerIds ? { customerIds } : {}) },
+    );
+
+  beforeAll(async () => {
+    env = await openLocal({ inMemory: true });
+    for (const [name, text] of Object.entries(book()))
+      await ingest(
+        {
+          store: env.store,
+          notifier: { customersChanged: async () => {} },
+          clock: { now: () => new Date(`${TODAY}T04:00:00Z`) },
+          timeZone: 'UTC',
+        },
+        {
+          source: Readable.from([Buffer.from(text)]),
+          fileName: name,
+          objectRef: `test://${name}`,
+          profile: canonicalProfile(name.split('/')[0] as Kind),
+          rejects: { write: () => undefined, close: async () => `${name}.rejects.csv` },
+        },
+      );
+    // Yesterday's run stored each assessment and its alerts: today's reads them as a day does.
+    await run(addDays(TODAY, -1));
+  }, 120_000);
+  afterAll(async () => env?.close());
+
+  it('is at most 25 a customer, whether it invoices weekly, twice a week or every working day', async () => {
+    const m = meter(env.store.client);
+    // The customer's own read (its partition: open and settled items, master data, assessment,
+    // active alerts), by how often it invoices.
+    const partition: Record<Cadence, number[]> = { weekly: [], twiceWeekly: [], daily: [] };
+    for (const cadence of Object.keys(CADENCE) as Cadence[])
+      for (let c = 0; c < PER_CADENCE; c++) {
+        m.units = 0;
+        m.on = true;
+        await env.store.loadCustomerPartition(`${cadence}-${c}`);
+        m.on = false;
+        partition[cadence].push(m.units);
+      }
+    // The whole daily run: the customer list, every partition, the book's summaries, the alerts.
+    m.units = 0;
+    m.on = true;
+    const whole = await run(TODAY);
+    m.on = false;
+    const customers = PER_CADENCE * 3;
+    expect(whole.customers).toBe(customers);
+    const max = (k: Cadence) => Math.max(...partition[k]);
+    console.log(
+      `read units: a customer's partition ${(Object.keys(CADENCE) as Cadence[]).map((k) => `${CADENCE[k]} invoices a year ${max(k)}`).join(', ')}; the daily run ${m.units} for ${customers} customers (${(m.units / customers).toFixed(2)} each)`,
+    );
+    expect(max('weekly')).toBeLessThan(max('twiceWeekly'));
+    expect(max('twiceWeekly')).toBeLessThan(max('daily'));
+    expect(max('daily')).toBeLessThanOrEqual(25);
+    expect(m.units / customers).toBeLessThanOrEqual(25);
+  });
+});
