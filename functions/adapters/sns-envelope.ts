@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The JSON an SNS topic delivers to an SQS subscription without raw message delivery: the message

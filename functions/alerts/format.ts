@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type IsoDate, isoDateOrNull } from '../core/dates.ts';
 import type { Alert, AlertDigest, Notification } from '../credit/alerts.ts';
 import { ACTIONS, RULES, SEVERITIES, SEVERITY_RANK, type Severity } from '../credit/policy.ts';

@@ -5,7 +5,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { snsMessageOf, UnreadableMessageError } from '../adapters/sns-envelope.ts';
 import { alertsTopicMessageSchema, noticeOf } from './format.ts';
 import {

@@ -4,7 +4,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { isSnsEnvelope, recordBody, snsMessageOf, UnreadableMessageError } from '../adapters/sns-envelope.ts';
 import { dateInZone, type IsoDate, isoDateOrNull } from '../core/dates.ts';

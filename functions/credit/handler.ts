@@ -2,7 +2,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoStore } from '../adapters/dynamodb.ts';
+import { traced, traceHandler } from '../adapters/lambda.ts';
 import { SnsAlertNotifier } from '../adapters/sns-alerts.ts';
 import { createEvaluateHandler } from './app.ts';
 
@@ -12,11 +14,17 @@ function env(name: string): string {
   return v;
 }
 
-export const handler = createEvaluateHandler({
-  store: new DynamoStore({ tableName: env('TABLE_NAME'), client: new DynamoDBClient({}) }),
-  notifier: new SnsAlertNotifier(env('ALERTS_TOPIC_ARN')),
-  clock: { now: () => new Date() },
-  timeZone: process.env.SENTINEL_TIME_ZONE ?? 'UTC',
-  logger: new Logger(),
-  metrics: new Metrics(),
-});
+const logger = new Logger();
+
+/** A schedule, a what-if or a queue of changes: no one id to correlate (each run logs its own). */
+export const handler = traceHandler(
+  createEvaluateHandler({
+    store: new DynamoStore({ tableName: env('TABLE_NAME'), client: traced(new DynamoDBClient({})) }),
+    notifier: new SnsAlertNotifier(env('ALERTS_TOPIC_ARN'), traced(new SNSClient({}))),
+    clock: { now: () => new Date() },
+    timeZone: process.env.SENTINEL_TIME_ZONE ?? 'UTC',
+    logger,
+    metrics: new Metrics(),
+  }),
+  logger,
+);

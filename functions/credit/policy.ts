@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson } from '../core/canonical.ts';
 import { isCurrency, minorDigits } from '../core/currencies.ts';
 import { parseMinorUnits } from '../core/money.ts';

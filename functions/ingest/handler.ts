@@ -2,10 +2,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSEvent } from 'aws-lambda';
 import { DynamoStore } from '../adapters/dynamodb.ts';
+import { traced, traceHandler } from '../adapters/lambda.ts';
 import { S3ObjectStore } from '../adapters/s3.ts';
 import { SnsChangeNotifier } from '../adapters/sns.ts';
-import { createIngestHandler } from './app.ts';
+import { createIngestHandler, objectsInMessage } from './app.ts';
 import { ProfileCatalog } from './uploads.ts';
 
 function env(name: string): string {
@@ -15,21 +19,32 @@ function env(name: string): string {
 }
 
 const tableName = env('TABLE_NAME');
-const dynamo = new DynamoDBClient({});
+const dynamo = traced(new DynamoDBClient({}));
 const store = new DynamoStore({ tableName, client: dynamo });
+const logger = new Logger();
 
-export const handler = createIngestHandler({
-  ingest: {
-    store,
-    notifier: new SnsChangeNotifier(env('CHANGES_TOPIC_ARN')),
-    clock: { now: () => new Date() },
-    timeZone: process.env.SENTINEL_TIME_ZONE ?? 'UTC',
-  },
-  objects: new S3ObjectStore(),
-  profiles: new ProfileCatalog(),
-  policies: store,
-  dynamo,
-  tableName: process.env.IDEMPOTENCY_TABLE_NAME ?? tableName,
-  logger: new Logger(),
-  metrics: new Metrics(),
-});
+/** The upload's S3 key: one upload per invocation (the queue's batch size is 1). */
+const uploadKey = (event: SQSEvent): string | undefined => {
+  const first = event.Records?.[0];
+  return first ? objectsInMessage(first)[0]?.key : undefined;
+};
+
+export const handler = traceHandler(
+  createIngestHandler({
+    ingest: {
+      store,
+      notifier: new SnsChangeNotifier(env('CHANGES_TOPIC_ARN'), traced(new SNSClient({}))),
+      clock: { now: () => new Date() },
+      timeZone: process.env.SENTINEL_TIME_ZONE ?? 'UTC',
+    },
+    objects: new S3ObjectStore(traced(new S3Client({}))),
+    profiles: new ProfileCatalog(),
+    policies: store,
+    dynamo,
+    tableName: process.env.IDEMPOTENCY_TABLE_NAME ?? tableName,
+    logger,
+    metrics: new Metrics(),
+  }),
+  logger,
+  uploadKey,
+);

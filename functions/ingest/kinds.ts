@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { currencyAt, isCurrency, minorDigits } from '../core/currencies.ts';
 import { type DateFormat, type IsoDate, isoDateOrNull, parseDate } from '../core/dates.ts';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DATE_FORMATS } from '../core/dates.ts';
 import { ConfigError, UnreadableFileError } from './errors.ts';
 import { type Getter, isKind, KINDS, type Kind, type RowStyle, SPECS } from './kinds.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isCurrency, minorDigits } from '../core/currencies.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { isoDateOrNull } from '../core/dates.ts';

@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { lambdaHandler, traced } from '../adapters/lambda.ts';
 import { METRICS_NAMESPACE } from '../core/metrics.ts';
 import { decideSlack, type HttpRequest, type HttpResponse, transferHttp } from './http.ts';
 import type { SlackInteraction } from './slack-verify.ts';
@@ -16,24 +17,18 @@ const logger = new Logger();
  */
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'transfers' });
 
-/** Publishes the metrics an invocation buffered when it ends, failed or not (what `logMetrics` does for middy). */
-const publishing =
-  <E, R>(fn: (event: E) => Promise<R>) =>
-  async (event: E): Promise<R> => {
-    try {
-      return await fn(event);
-    } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    }
-  };
-
-const app = transferAppFromEnv({ client: new DynamoDBClient({}), logger, metrics });
+const app = transferAppFromEnv({ client: traced(new DynamoDBClient({})), logger, metrics });
+/** Traced, the logger given the Lambda context, the buffered metrics published at the end, failed or not. */
+const wrap = { logger, metrics };
 
 /** The state machine's Task states. A WorkflowError's name is the error the state machine catches. */
-export const steps = publishing(async (event: StepPayload): Promise<unknown> => {
-  logger.info('step', { step: event.step, transferId: event.transferId });
-  return app.steps(event);
-});
+export const steps = lambdaHandler(
+  async (event: StepPayload): Promise<unknown> => {
+    logger.info('step', { step: event.step, transferId: event.transferId });
+    return app.steps(event);
+  },
+  { ...wrap, correlation: (event) => event.transferId },
+);
 
 interface FunctionUrlEvent {
   readonly rawPath: string;
@@ -41,8 +36,11 @@ interface FunctionUrlEvent {
   readonly headers?: Record<string, string | undefined>;
   readonly body?: string;
   readonly isBase64Encoded?: boolean;
-  readonly requestContext: { readonly http: { readonly method: string } };
+  readonly requestContext: { readonly requestId?: string; readonly http: { readonly method: string } };
 }
+
+/** A URL's request: its id (Powertools' convention for function URLs); the path names the transfer if any. */
+const requestId = (e: FunctionUrlEvent) => e.requestContext.requestId;
 
 const toRequest = (e: FunctionUrlEvent): HttpRequest => ({
   method: e.requestContext.http.method,
@@ -53,7 +51,7 @@ const toRequest = (e: FunctionUrlEvent): HttpRequest => ({
 });
 const toResult = (r: HttpResponse) => ({ statusCode: r.status, headers: r.headers, body: r.body });
 
-const sqs = new SQSClient({});
+const sqs = traced(new SQSClient({}));
 const pages = transferHttp(app, {
   faces: ['pages'],
   slackSigningSecret: () => secretText('SLACK_SIGNING_SECRET_ARN'),
@@ -70,7 +68,10 @@ const pages = transferHttp(app, {
 });
 
 /** The approval pages and Slack's interactivity endpoint (function URL, no AWS auth: the signed link is the credential). */
-export const web = publishing(async (event: FunctionUrlEvent) => toResult(await pages(toRequest(event))));
+export const web = lambdaHandler(async (event: FunctionUrlEvent) => toResult(await pages(toRequest(event))), {
+  ...wrap,
+  correlation: requestId,
+});
 
 const apiHttp = transferHttp(app, {
   faces: ['api'],
@@ -78,10 +79,16 @@ const apiHttp = transferHttp(app, {
 });
 
 /** POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall, GET /approvals (function URL, IAM auth). */
-export const api = publishing(async (event: FunctionUrlEvent) => toResult(await apiHttp(toRequest(event))));
+export const api = lambdaHandler(
+  async (event: FunctionUrlEvent) => toResult(await apiHttp(toRequest(event))),
+  {
+    ...wrap,
+    correlation: requestId,
+  },
+);
 
 /** Decides the Slack presses the web function queued (verified there); a failed one is retried, then dead-lettered. */
-export const slackDecisions = publishing(
+export const slackDecisions = lambdaHandler(
   async (event: { Records: { messageId: string; body: string }[] }) => {
     const batchItemFailures: { itemIdentifier: string }[] = [];
     for (const r of event.Records) {
@@ -96,4 +103,5 @@ export const slackDecisions = publishing(
     }
     return { batchItemFailures };
   },
+  wrap,
 );

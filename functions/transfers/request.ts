@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isCurrency, minorDigits } from '../core/currencies.ts';
 import { parseMinorUnits } from '../core/money.ts';
 

@@ -2,15 +2,19 @@
 // the approval chain for large limit increases): the adapters built from the environment.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { s3AuditAnchors, secretsManagerAuditKey } from '../adapters/audit-aws.ts';
 import { DynamoStore } from '../adapters/dynamodb.ts';
 import { DynamoReviewStore } from '../adapters/dynamodb-reviews.ts';
 import { DynamoTransferStore } from '../adapters/dynamodb-transfers.ts';
+import { traced } from '../adapters/lambda.ts';
 import { SesApprovalNotifier } from '../adapters/ses-approvals.ts';
 import { SfnWorkflow } from '../adapters/sfn.ts';
 import { SnsChangeNotifier } from '../adapters/sns.ts';
@@ -34,6 +38,12 @@ export const optional = (name: string) => process.env[name] || undefined;
 /** Secrets are read through Powertools' cache: a rotated key or a new webhook is picked up within this. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
+/** Powertools' cached secrets, read through a traced client (X-Ray, when the function traces). */
+const secrets = new SecretsProvider({ awsSdkV3Client: traced(new SecretsManagerClient({})) });
+/** One traced SNS client for the approval notices and the customers-changed notices. */
+let sns: SNSClient | undefined;
+const snsClient = () => (sns ??= traced(new SNSClient({})));
+
 /** The approval policy: APPROVAL_POLICY_JSON (set at synth from the stack prop) or the shipped example. */
 function approvalPolicyFromEnv() {
   const text = optional('APPROVAL_POLICY_JSON');
@@ -47,7 +57,7 @@ function approvalPolicyFromEnv() {
 
 /** The link keys: one `{id, secret}` or a list (current first, so a rotation keeps old links working). */
 async function linkKeys(): Promise<LinkKey[]> {
-  const raw = await getSecret(env('LINK_KEY_SECRET_ARN'), {
+  const raw = await secrets.get(env('LINK_KEY_SECRET_ARN'), {
     maxAge: SECRET_MAX_AGE_SECONDS,
     transform: 'json',
   });
@@ -59,7 +69,7 @@ async function linkKeys(): Promise<LinkKey[]> {
 export async function secretText(arnVar: string): Promise<string | undefined> {
   const arn = optional(arnVar);
   if (!arn) return undefined;
-  const v = await getSecret(arn, { maxAge: SECRET_MAX_AGE_SECONDS });
+  const v = await secrets.get(arn, { maxAge: SECRET_MAX_AGE_SECONDS });
   return typeof v === 'string' && v !== '' && v !== SLACK_WEBHOOK_PLACEHOLDER ? v : undefined;
 }
 
@@ -85,9 +95,9 @@ function auditSettings(): NonNullable<typeof audit> {
   const secretArn = optional('AUDIT_KEY_SECRET_ARN');
   const bucket = optional('AUDIT_ANCHOR_BUCKET');
   if (!secretArn) return {};
-  const auditKey = secretsManagerAuditKey(new SecretsManagerClient({}), secretArn);
+  const auditKey = secretsManagerAuditKey(traced(new SecretsManagerClient({})), secretArn);
   if (!bucket) return { auditKey };
-  const anchors = s3AuditAnchors({ client: new S3Client({}), bucket, key: auditKey });
+  const anchors = s3AuditAnchors({ client: traced(new S3Client({})), bucket, key: auditKey });
   return { auditKey, auditAnchor: (rec) => anchors.anchor(rec) };
 }
 
@@ -104,8 +114,9 @@ export function approvalNotifierFromEnv(log: (message: string) => void): Approva
       configurationSet: optional('SES_CONFIGURATION_SET'),
       slackWebhookUrl,
       log,
+      client: traced(new SESv2Client({})),
     });
-  return new SnsApprovalNotifier(optional('APPROVALS_TOPIC_ARN') ?? '', slackWebhookUrl, log);
+  return new SnsApprovalNotifier(optional('APPROVALS_TOPIC_ARN') ?? '', slackWebhookUrl, log, snsClient());
 }
 
 /**
@@ -128,7 +139,7 @@ export function transferAppFromEnv(deps: {
   return new TransferApp({
     store: new DynamoTransferStore({ tableName, client: deps.client, ...auditFromEnv() }),
     // Only functions given STATE_MACHINE_ARN start executions; all answer task tokens.
-    workflow: new SfnWorkflow(optional('STATE_MACHINE_ARN')),
+    workflow: new SfnWorkflow(optional('STATE_MACHINE_ARN'), traced(new SFNClient({}))),
     credit: creditStore,
     creditPolicy: async () => policyInForce(await creditStore.getPolicy(), DEFAULT_POLICY_DOCUMENT),
     approvalPolicy: async () => approvalPolicy,
@@ -137,7 +148,7 @@ export function transferAppFromEnv(deps: {
     clock: { now: () => new Date() },
     today: () => dateInZone(new Date(), timeZone),
     baseUrl: () => optional('APPROVALS_BASE_URL') ?? '',
-    changes: changesTopic ? new SnsChangeNotifier(changesTopic) : undefined,
+    changes: changesTopic ? new SnsChangeNotifier(changesTopic, snsClient()) : undefined,
     metrics: deps.metrics,
     limits: new DynamoReviewStore({ tableName, client: deps.client, ...auditFromEnv() }),
   });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -22,6 +22,24 @@ export { METRICS_NAMESPACE };
 const requireShim =
   "import { createRequire as sentinelCreateRequire } from 'node:module';" +
   'const require = sentinelCreateRequire(import.meta.url);';
+
+/**
+ * How every function is bundled (esbuild, as NodejsFunction runs it). Measured, with the same
+ * options, by `npm run bench -- --only=bundles` and test/infra/bundles.test.ts.
+ */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  minify: true,
+  sourceMap: true,
+  // Stack traces need the names and lines, not the sources: the maps stay a fraction of the zip.
+  sourcesContent: false,
+  // ESM builds first: esbuild can then drop what a package exports but a handler never uses.
+  mainFields: ['module', 'main'],
+  banner: requireShim,
+  // The runtime's AWS SDK v3 (CDK's default for Node 18 and later), said here so the bench uses it too.
+  externalModules: ['@aws-sdk/*'],
+} satisfies BundlingOptions;
 
 export interface SentinelFunctionProps {
   /** Handler file, relative to the repository root, e.g. `functions/ingest/handler.ts`. */
@@ -117,16 +135,7 @@ export class SentinelFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // Stack traces need the names and lines, not the sources: the maps stay a fraction of the zip.
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        banner: requireShim,
-      },
+      bundling: BUNDLING,
     });
 
     Validations.of(this.fn).acknowledge({

@@ -15,6 +15,7 @@
  *  8. approvals: decision to next level's notice over 100 transfers (test/bench/transfers.ts)
  *  9. a local periodic review of 100k customers: customers/s and peak memory (test/bench/reviews.ts;
  *     BENCH_REVIEW_CUSTOMERS to change the count)
+ * 10. the Lambda bundles: each handler's index.mjs, its zod share, map and zip (test/bench/bundles.ts)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream, rmSync } from 'node:fs';
@@ -31,6 +32,7 @@ import type { IngestStore } from '../../functions/ingest/ports.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { FileReportSink } from '../../infra/local/runtime/files.ts';
 import { openLocal } from '../../infra/local/runtime/index.ts';
+import { bundleTable, measureBundles } from './bundles.ts';
 import { benchConsole } from './console.ts';
 import { benchDecisions, outcomeCounts } from './decisions.ts';
 import { duckdbAging, EVAL_AS_OF, type EvaluationBench, evaluateBook, generateBook } from './evaluate.ts';
@@ -798,6 +800,23 @@ async function benchConsolePages(): Promise<void> {
   }
 }
 
+/** Each Lambda bundle as NodejsFunction builds it (test/bench/bundles.ts): sizes, not timings. */
+async function benchBundles(): Promise<void> {
+  const sizes = await measureBundles();
+  for (const line of bundleTable(sizes)) log(line);
+  details.bundles = sizes.map(({ zodFiles: _, ...s }) => s);
+  for (const s of sizes) {
+    const name = s.entry.replace(/^functions\//, '').replace(/\.ts$/, '');
+    measure({
+      key: `bundle-${name.replace(/\//g, '-')}`,
+      label: `bundle ${name}`,
+      value: s.bytes / 1024,
+      unit: 'KiB',
+      note: `zod ${((s.packages.zod ?? 0) / 1024).toFixed(0)} KiB, map ${(s.mapBytes / 1024).toFixed(0)} KiB, zip ~${(s.zipBytes / 1024).toFixed(0)} KiB`,
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const machine = {
     node: process.version,
@@ -811,7 +830,7 @@ async function main(): Promise<void> {
   tmp = await mkdtemp(join(tmpdir(), 'sentinel-bench-'));
   const dir = tmp;
   // `console` (100,000 customers on disk, generated once into /tmp) runs only when asked for.
-  const all = 'parse,e2e,evaluate,transfers,reviews,rss,decisions'.split(',');
+  const all = 'parse,e2e,evaluate,transfers,reviews,rss,decisions,bundles'.split(',');
   const only = new Set(
     process.argv
       .find((a) => a.startsWith('--only='))
@@ -843,6 +862,7 @@ async function main(): Promise<void> {
     if (only.has('console')) await benchConsolePages();
     if (only.has('transfers')) await benchApprovals();
     if (only.has('reviews')) await benchReviewRun();
+    if (only.has('bundles')) await benchBundles();
     // Not a timing: what a first review decides on the demo book and the IBM sample, printed as a
     // credit controller reads it (README "Decision quality"), and kept in the results file.
     if (only.has('decisions'))
