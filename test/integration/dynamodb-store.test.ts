@@ -62,6 +62,20 @@ const ENGINES: [name: string, open: () => Promise<Engine>][] = [
   ],
 ];
 
+/** One server per engine for the whole file, opened by the first suite that asks. */
+const opened = new Map<string, Promise<Engine>>();
+const engineOf = (name: string, open: () => Promise<Engine>) => {
+  let e = opened.get(name);
+  if (!e) {
+    e = open();
+    opened.set(name, e);
+  }
+  return e;
+};
+afterAll(async () => {
+  for (const e of opened.values()) await (await e).close();
+});
+
 /** What each engine ended with, compared once both have run. */
 const outcomes = new Map<string, unknown>();
 
@@ -99,10 +113,9 @@ describe.each(ENGINES)('DynamoStore on %s', (name, open) => {
     });
 
   beforeAll(async () => {
-    engine = await open();
+    engine = await engineOf(name, open);
     env = engine.env;
   });
-  afterAll(async () => engine?.close());
 
   it('retries the items DynamoDB leaves unprocessed until every one is written', async () => {
     // A client whose first three BatchWriteItem calls lose half their items on the way to the table
@@ -293,9 +306,8 @@ const ENGINE_SAYS: Record<string, typeof DOCUMENTED> = {
 describe.each(ENGINES)("%s against DynamoDB's documented behaviour", (name, open) => {
   let engine: Engine;
   beforeAll(async () => {
-    engine = await open();
+    engine = await engineOf(name, open);
   });
-  afterAll(async () => engine?.close());
 
   it('sizes consumed capacity, and checks table names, as recorded above', async () => {
     const c = new DynamoDBClient({
