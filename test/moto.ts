@@ -43,6 +43,22 @@ export interface MotoOptions {
 
 export const MOTO_INSTALL = "pip install 'moto[server]==5.2.1'";
 
+/**
+ * `python3 -m moto.server`, and gone within a second of the process that started it: a test
+ * worker killed mid-file (no afterAll, no exit handler) must not leave a server behind.
+ */
+const SERVE = `
+import os, sys, threading, time
+parent = os.getppid()
+def watch():
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+from moto.server import main
+main(sys.argv[1:])
+`;
+
 const freePort = () =>
   new Promise<number>((ok, fail) => {
     const srv = createServer();
@@ -92,7 +108,7 @@ export async function startMoto(opts: MotoOptions = {}): Promise<Moto> {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
     let err = '';
-    const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    const child = spawn('python3', ['-c', SERVE, '-H', '127.0.0.1', '-p', String(port)], {
       stdio: ['ignore', 'ignore', process.env.MOTO_DEBUG ? 'inherit' : 'pipe'],
       env: { ...process.env, PYTHONUNBUFFERED: '1' },
     });
@@ -107,7 +123,7 @@ export async function startMoto(opts: MotoOptions = {}): Promise<Moto> {
       if (attempt < 3 && /address already in use/i.test(err)) continue;
       throw new Error(`moto exited before answering: ${err.slice(-500)}`);
     }
-    // A test runner killed mid-file must not leave the server behind.
+    // A runner that exits without afterAll: stop the server at once (SERVE covers a killed one).
     const onExit = () => child.kill('SIGKILL');
     process.once('exit', onExit);
     const moto: Moto = {
