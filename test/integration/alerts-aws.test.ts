@@ -1,13 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type {
+  PublishBatchCommandInput,
+  PublishBatchCommandOutput,
+  PublishBatchRequestEntry,
+} from '@aws-sdk/client-sns';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AlertPublishError, SnsAlertNotifier } from '../../functions/adapters/sns-alerts.ts';
@@ -30,13 +33,16 @@ import { localContext } from '../../infra/local/runtime/inbox.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { localMetrics, readLocalMetrics } from '../../infra/local/runtime/metrics.ts';
 import recorded from '../fixtures/sns-sqs-customers-changed.json' with { type: 'json' };
+import { type Moto, startMoto } from '../moto.ts';
+import { type Delivered, topicWithQueue } from './aws-moto.ts';
 import { tableDump } from './helpers.ts';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-const TOPIC_ARN =
-  'arn:aws:sns:eu-west-1:123456789012:CreditSentinel-AlertingAlertsTopic634A5F34-Q1w2E3r4T5y6';
+const TOPIC_NAME = 'CreditSentinel-AlertingAlertsTopic634A5F34-Q1w2E3r4T5y6';
+/** What moto names the topic (eu-west-1, its account). */
+const TOPIC_ARN = `arn:aws:sns:eu-west-1:123456789012:${TOPIC_NAME}`;
 
-// ---- a local SNS endpoint: the SDK's real Query-protocol requests, parsed back into entries ----
+// ---- SNS on moto: what the notifier asked, and what moto delivered to a subscribed queue ----
 
 interface Attribute {
   DataType: string;
@@ -50,131 +56,86 @@ interface PublishedEntry {
   attributes: Record<string, Attribute>;
 }
 interface PublishRequest {
-  action: string | null;
-  topicArn: string | null;
+  action: string;
+  topicArn: string | undefined;
   entries: PublishedEntry[];
 }
-/** Which entries of a request fail, and how (by entry id). */
+/** Which entries of a request SNS fails, and how (by entry id). */
 type FailWith = (
   entry: PublishedEntry,
   request: number,
 ) => { code: string; senderFault: boolean } | undefined;
 
-/** `PublishBatchRequestEntries.member.N.*` and `...MessageAttributes.entry.M.{Name,Value.*}` back to objects. */
-function parseEntries(form: URLSearchParams): PublishedEntry[] {
-  const entries = new Map<number, Record<string, string>>();
-  const attrs = new Map<number, Map<number, Record<string, string>>>();
-  for (const [key, value] of form) {
-    const m = /^PublishBatchRequestEntries\.member\.(\d+)\.(.+)$/.exec(key);
-    if (!m) continue;
-    const n = Number(m[1]);
-    const a = /^MessageAttributes\.entry\.(\d+)\.(Name|Value\.DataType|Value\.StringValue)$/.exec(
-      m[2] as string,
-    );
-    if (a) {
-      const byIndex = attrs.get(n) ?? new Map<number, Record<string, string>>();
-      const one = byIndex.get(Number(a[1])) ?? {};
-      one[a[2] as string] = value;
-      byIndex.set(Number(a[1]), one);
-      attrs.set(n, byIndex);
-    } else entries.set(n, { ...entries.get(n), [m[2] as string]: value });
-  }
-  return [...entries.keys()]
-    .sort((x, y) => x - y)
-    .map((n) => {
-      const e = entries.get(n) as Record<string, string>;
-      const attributes = Object.fromEntries(
-        [...(attrs.get(n)?.values() ?? [])].map((a) => [
-          a.Name,
-          { DataType: a['Value.DataType'], StringValue: a['Value.StringValue'] } as Attribute,
-        ]),
-      );
-      return { ...e, attributes } as unknown as PublishedEntry;
-    });
-}
+let moto: Moto;
+beforeAll(async () => {
+  moto = await startMoto();
+});
+afterAll(async () => {
+  await moto?.close();
+});
 
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+const entryOf = (e: PublishBatchRequestEntry): PublishedEntry => ({
+  Id: e.Id as string,
+  Subject: e.Subject,
+  Message: e.Message as string,
+  MessageStructure: e.MessageStructure,
+  attributes: Object.fromEntries(
+    Object.entries(e.MessageAttributes ?? {}).map(([k, v]) => [
+      k,
+      { DataType: v.DataType as string, StringValue: v.StringValue as string },
+    ]),
+  ),
+});
 
+/**
+ * The alerts topic on moto with a queue subscribed. `requests` are the PublishBatch calls as the
+ * notifier made them (a middleware keeps each input); `delivered()` what moto accepted and
+ * delivered. Entries `failWith` names are failed as SNS fails them on its side or refuses them:
+ * moto cannot be made to, so the middleware keeps those entries from it and adds them to the
+ * answer's `Failed`, the rest going to moto as asked.
+ */
 async function startSns(failWith: FailWith = () => undefined) {
+  const topic = await topicWithQueue(moto, TOPIC_NAME);
+  if (topic.topicArn !== TOPIC_ARN) throw new Error(`unexpected topic ARN ${topic.topicArn}`);
   const requests: PublishRequest[] = [];
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-    const entries = parseEntries(form);
-    const n = requests.push({ action: form.get('Action'), topicArn: form.get('TopicArn'), entries }) - 1;
-    const results = entries.map((e) => ({ e, fail: failWith(e, n) }));
-    res.writeHead(200, { 'content-type': 'text/xml' });
-    res.end(
-      `<PublishBatchResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishBatchResult><Successful>${results
-        .filter((r) => !r.fail)
-        .map((r) => `<member><Id>${xml(r.e.Id)}</Id><MessageId>${randomUUID()}</MessageId></member>`)
-        .join('')}</Successful><Failed>${results
-        .filter((r) => r.fail)
-        .map(
-          (r) =>
-            `<member><Id>${xml(r.e.Id)}</Id><Code>${r.fail?.code}</Code><Message>injected</Message><SenderFault>${r.fail?.senderFault}</SenderFault></member>`,
-        )
-        .join(
-          '',
-        )}</Failed></PublishBatchResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishBatchResponse>`,
-    );
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  const { port } = server.address() as AddressInfo;
-  const client = new SNSClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+  topic.sns.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as PublishBatchCommandInput;
+      const all = input.PublishBatchRequestEntries ?? [];
+      const n =
+        requests.push({
+          action: (context.commandName as string).replace(/Command$/, ''),
+          topicArn: input.TopicArn,
+          entries: all.map(entryOf),
+        }) - 1;
+      const failing = all
+        .map((e) => ({ e, fail: failWith(entryOf(e), n) }))
+        .filter((f) => f.fail !== undefined);
+      if (failing.length === 0) return next(args);
+      const kept = all.filter((e) => !failing.some((f) => f.e.Id === e.Id));
+      const result =
+        kept.length > 0
+          ? await next({ ...args, input: { ...input, PublishBatchRequestEntries: kept } })
+          : { response: {}, output: { Successful: [], Failed: [], $metadata: {} } };
+      const output = result.output as PublishBatchCommandOutput;
+      output.Failed = [
+        ...(output.Failed ?? []),
+        ...failing.map((f) => ({
+          Id: f.e.Id as string,
+          Code: f.fail?.code as string,
+          Message: 'injected',
+          SenderFault: f.fail?.senderFault as boolean,
+        })),
+      ];
+      return result;
+    },
+    { step: 'initialize', name: 'failEntries' },
+  );
   return {
     requests,
-    client,
-    close: async () => {
-      client.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((ok) => server.close(() => ok()));
-    },
-  };
-}
-
-/** What the SNS → SQS subscription (no raw delivery) puts in an SQS message for a published entry. */
-function deliveredToSqs(entry: PublishedEntry): SQSRecord {
-  const message =
-    entry.MessageStructure === 'json'
-      ? (JSON.parse(entry.Message) as { default: string }).default
-      : entry.Message;
-  const body = JSON.stringify({
-    Type: 'Notification',
-    MessageId: randomUUID(),
-    TopicArn: TOPIC_ARN,
-    Subject: entry.Subject,
-    Message: message,
-    Timestamp: '2025-06-30T05:00:04.512Z',
-    SignatureVersion: '1',
-    Signature: 'EXAMPLE',
-    SigningCertURL: 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-example.pem',
-    UnsubscribeURL: 'https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe',
-    MessageAttributes: Object.fromEntries(
-      Object.entries(entry.attributes).map(([k, a]) => [k, { Type: a.DataType, Value: a.StringValue }]),
-    ),
-  });
-  return {
-    messageId: randomUUID(),
-    receiptHandle: 'MessageReceiptHandle',
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '1751259604512',
-      SenderId: 'AIDAIT2UOQQY3AUEKVGXU',
-      ApproximateFirstReceiveTimestamp: '1751259604520',
-    },
-    messageAttributes: {},
-    md5OfBody: 'not-checked',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:CreditSentinel-AlertingSlackQueue',
-    awsRegion: 'eu-west-1',
+    client: topic.sns,
+    delivered: () => topic.drain(),
+    close: async () => topic.destroy(),
   };
 }
 
@@ -231,7 +192,7 @@ const quietLogger = () => new Logger({ serviceName: 'test', logLevel: 'SILENT' }
 const metrics = (service: string) =>
   new Metrics({ namespace: 'CreditSentinelTest', serviceName: service, logger: quietLogger() });
 
-describe('SnsAlertNotifier over the SNS Query protocol', () => {
+describe('SnsAlertNotifier on SNS', () => {
   it('publishes one batch with subject, per-protocol message and filterable attributes', async () => {
     const sns = await startSns();
     try {
@@ -280,6 +241,16 @@ describe('SnsAlertNotifier over the SNS Query protocol', () => {
         expect(perProtocol.email).toContain(`${n.alert.customerId}: ${n.alert.summary}`);
         expect(perProtocol.email).toContain('Max days past due: ');
       }
+
+      // What moto accepted and delivered to the queue: each entry once, in order, its subject and
+      // attributes as sent, and the JSON ("default") form of the message.
+      const delivered = await sns.delivered();
+      expect(delivered.map((d) => d.topicArn)).toEqual([TOPIC_ARN, TOPIC_ARN, TOPIC_ARN]);
+      expect(delivered.map((d) => d.subject)).toEqual([e0?.Subject, e1?.Subject, e2?.Subject]);
+      expect(delivered.map((d) => d.attributes)).toEqual([e0?.attributes, e1?.attributes, e2?.attributes]);
+      expect(delivered.map((d) => JSON.parse(d.message))).toEqual(
+        [high, critical, info].map((n) => ({ type: `alert.${n.reason}`, asOf: AS_OF, alert: n.alert })),
+      );
     } finally {
       await sns.close();
     }
@@ -295,6 +266,8 @@ describe('SnsAlertNotifier over the SNS Query protocol', () => {
         r.entries.map((e) => e.attributes.customerId?.StringValue),
       );
       expect(customers).toEqual(many.map((n) => n.alert.customerId));
+      const delivered = await sns.delivered();
+      expect(delivered.map((d) => d.attributes.customerId?.StringValue)).toEqual(customers);
     } finally {
       await sns.close();
     }
@@ -310,6 +283,12 @@ describe('SnsAlertNotifier over the SNS Query protocol', () => {
       expect(flaky.requests.map((r) => r.entries.map((e) => e.attributes.customerId?.StringValue))).toEqual([
         ['A', 'B', 'C'],
         ['B'],
+      ]);
+      // Each alert reached the topic once.
+      expect((await flaky.delivered()).map((d) => d.attributes.customerId?.StringValue)).toEqual([
+        'A',
+        'C',
+        'B',
       ]);
     } finally {
       await flaky.close();
@@ -327,6 +306,8 @@ describe('SnsAlertNotifier over the SNS Query protocol', () => {
         'SNS refused 1 alert notification: InvalidParameter (sender fault): injected',
       );
       expect(refused.requests).toHaveLength(1);
+      // The rest of the batch was published: SNS fails entries one by one.
+      expect((await refused.delivered()).map((d) => d.attributes.customerId?.StringValue)).toEqual(['B']);
     } finally {
       await refused.close();
     }
@@ -358,14 +339,15 @@ async function startSlack(status: (n: number) => number) {
 }
 
 describe('Slack function fed the alerts topic through its queue', () => {
-  let published: PublishedEntry[];
+  /** What moto delivered to the queue: the records the Slack function is given. */
+  let published: Delivered[];
   beforeAll(async () => {
     const sns = await startSns();
     await new SnsAlertNotifier(TOPIC_ARN, sns.client).notify(
       [opened('ACME-1', 'high'), escalated(opened('BOLT-7', 'warning', 40), 'critical')],
       AS_OF,
     );
-    published = sns.requests.flatMap((r) => r.entries);
+    published = await sns.delivered();
     await sns.close();
   });
 
@@ -380,12 +362,11 @@ describe('Slack function fed the alerts topic through its queue', () => {
         metrics: m,
         post: { baseDelayMs: 5 },
       });
-      const event: SQSEvent = { Records: published.map(deliveredToSqs) };
+      const event: SQSEvent = { Records: published.map((d) => d.record) };
       expect(await handler(event, localContext())).toEqual({ batchItemFailures: [] });
-      const expected = published.map((e) => {
-        const msg = alertMessageSchema.parse(
-          JSON.parse((JSON.parse(e.Message) as { default: string }).default),
-        );
+      const expected = published.map((d) => {
+        // The queue got the message's "default" (JSON) form.
+        const msg = alertMessageSchema.parse(JSON.parse(d.message));
         return slackMessage(noticeOf(msg), msg.asOf);
       });
       expect(slack.bodies.map((b) => JSON.parse(b))).toEqual(expected);
@@ -414,7 +395,7 @@ describe('Slack function fed the alerts topic through its queue', () => {
         metrics: metrics('slack'),
         consoleUrl: 'https://console.example.com/',
       });
-      const event: SQSEvent = { Records: sns.requests.flatMap((r) => r.entries).map(deliveredToSqs) };
+      const event: SQSEvent = { Records: (await sns.delivered()).map((d) => d.record) };
       expect(await handler(event, localContext())).toEqual({ batchItemFailures: [] });
       const posted = slack.bodies.map((b) => JSON.parse(b));
       expect(posted).toEqual([slackDigestMessage(digest, 'https://console.example.com/')]);
@@ -436,7 +417,7 @@ describe('Slack function fed the alerts topic through its queue', () => {
         metrics: metrics('slack'),
         post: { baseDelayMs: 5 },
       });
-      const [first, second] = published.map(deliveredToSqs) as [SQSRecord, SQSRecord];
+      const [first, second] = published.map((d) => d.record) as [SQSRecord, SQSRecord];
       const junk = { ...second, messageId: 'junk', body: '{"Type":"Notification","MessageId":"x"}' };
       const res = await handler({ Records: [first, second, junk] }, localContext());
       expect(res.batchItemFailures).toEqual([
@@ -459,7 +440,7 @@ describe('Slack function fed the alerts topic through its queue', () => {
         logger: quietLogger(),
         metrics: m,
       });
-      const res = await handler({ Records: published.map(deliveredToSqs) }, localContext());
+      const res = await handler({ Records: published.map((d) => d.record) }, localContext());
       expect(res).toEqual({ batchItemFailures: [] });
       expect(slack.bodies).toEqual([]);
       expect(added.mock.calls.map((c) => c[0])).toEqual(['SlackNotConfigured', 'SlackNotConfigured']);

@@ -1,5 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
@@ -15,15 +13,14 @@ import { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { verifyAudit } from '../../functions/core/audit.ts';
 import { type Dynalite, localClient, startDynalite } from '../../infra/local/runtime/index.ts';
+import { type Moto, startMoto } from '../moto.ts';
 
 // The AWS adapters of the audit key and anchors against moto (Secrets Manager, S3 with Object
 // Lock) and the transfer store on dynalite: what the Lambdas run, through the real SDK clients.
-const MOTO = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
 const BUCKET = 'audit-anchors-test';
 const TABLE = 'audit-aws-test';
 
-let moto: ChildProcess;
-let endpoint: string;
+let moto: Moto;
 let s3: S3Client;
 let sm: SecretsManagerClient;
 let db: Dynalite;
@@ -31,35 +28,10 @@ let ddb: DynamoDBClient;
 let secretArn: string;
 let getSecretCalls = 0;
 
-const freePort = () =>
-  new Promise<number>((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
-
-async function waitUp(url: string): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    try {
-      await fetch(`${url}/moto-api/`);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  throw new Error('moto did not start');
-}
-
 beforeAll(async () => {
-  const port = await freePort();
-  moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  endpoint = `http://127.0.0.1:${port}`;
-  await waitUp(endpoint);
-  s3 = new S3Client({ ...MOTO, endpoint, forcePathStyle: true });
-  sm = new SecretsManagerClient({ ...MOTO, endpoint });
+  moto = await startMoto({ region: 'us-east-1' });
+  s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
+  sm = new SecretsManagerClient(moto.clientConfig);
   sm.middlewareStack.add(
     (next, context) => (args) => {
       if (context.commandName === 'GetSecretValueCommand') getSecretCalls++;
@@ -94,7 +66,7 @@ afterAll(async () => {
   sm?.destroy();
   ddb?.destroy();
   await db?.close();
-  moto?.kill('SIGTERM');
+  await moto?.close();
 });
 
 describe('audit key in Secrets Manager', () => {

@@ -1,9 +1,10 @@
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * What the AWS adapter tests share: the SDK clients' settings against local endpoints, the
- * endpoints' plumbing, and the SNS Query-protocol Publish parsed back into its fields.
+ * The plumbing of the few local HTTP endpoints the AWS adapter tests still run beside moto
+ * (test/moto.ts): a Slack incoming webhook (not AWS), and a Step Functions endpoint for the answers
+ * moto cannot be made to give (TaskTimedOut, TaskDoesNotExist, throttling, a 5xx).
  */
 export const CLIENT_CONFIG = {
   region: 'eu-west-1',
@@ -26,38 +27,4 @@ export async function listen(server: Server): Promise<string> {
 export async function close(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((ok) => server.close(() => ok()));
-}
-
-export interface Published {
-  action: string | null;
-  topicArn: string | null;
-  subject: string | null;
-  message: string | null;
-  /** `MessageAttributes.entry.N.{Name,Value.DataType,Value.StringValue}` back to an object. */
-  attributes: Record<string, { DataType: string; StringValue: string }>;
-  authorization: string | undefined;
-}
-
-/** An SNS Publish request (Query protocol, form-encoded) as the SDK sent it. */
-export function parsePublish(form: URLSearchParams, headers: IncomingHttpHeaders): Published {
-  const byIndex = new Map<number, Record<string, string>>();
-  for (const [key, value] of form) {
-    const m = /^MessageAttributes\.entry\.(\d+)\.(Name|Value\.DataType|Value\.StringValue)$/.exec(key);
-    if (!m) continue;
-    const n = Number(m[1]);
-    byIndex.set(n, { ...byIndex.get(n), [m[2] as string]: value });
-  }
-  return {
-    action: form.get('Action'),
-    topicArn: form.get('TopicArn'),
-    subject: form.get('Subject'),
-    message: form.get('Message'),
-    attributes: Object.fromEntries(
-      [...byIndex.values()].map((a) => [
-        a.Name,
-        { DataType: a['Value.DataType'] as string, StringValue: a['Value.StringValue'] as string },
-      ]),
-    ),
-    authorization: headers.authorization,
-  };
 }

@@ -1,7 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   S3ManifestStore,
@@ -12,36 +17,24 @@ import {
 import type { ReviewRun } from '../../functions/reviews/ports.ts';
 import type { DueCustomer, Review } from '../../functions/reviews/review.ts';
 import { reviewSummary } from '../../functions/reviews/summary.ts';
-import { bodyOf, CLIENT_CONFIG, close, listen, type Published, parsePublish } from './aws-fakes.ts';
+import { type Moto, startMoto } from '../moto.ts';
+import { type Delivered, type TopicWithQueue, topicWithQueue } from './aws-moto.ts';
 
 /**
- * The periodic review's AWS adapters, driven through the real AWS SDK v3 clients against local
- * HTTP endpoints (there is no AWS account): an S3 endpoint answering path-style PutObject and
- * GetObject, and an SNS endpoint speaking the Query protocol. What is real: the SDK's own
- * serialisation and signing of every request, its parsing of the answers and of S3's error shape
- * into the modeled exception class. What is fake: only the two servers.
+ * The periodic review's AWS adapters, driven through the real AWS SDK v3 clients against moto's
+ * S3 and SNS (one server for the file): the objects are read back from the bucket, the notices
+ * from an SQS queue subscribed to the topic, as moto delivered them.
  */
 
-const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:CreditSentinel-ReviewsTopic5E6F7A8B-K3j4H5g6';
 const BUCKET = 'reports-bucket';
 
-// ---- a local S3 endpoint: path-style PutObject and GetObject on an in-memory bucket ----
-
-interface S3Object {
-  body: string;
-  contentType: string | undefined;
-}
-interface S3Request {
-  method: string | undefined;
-  path: string;
-  authorization: string | undefined;
-}
-
-/** What S3 answers a GetObject of a key that does not exist (REST-XML error, 404). */
-const noSuchKey = (key: string) =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${key}</Key><RequestId>4442587FB7D0A2F9</RequestId><HostId>aG9zdA==</HostId></Error>`;
-
-// ---- a local SNS endpoint: the SDK's real Query-protocol Publish requests, parsed back ----
+let moto: Moto;
+beforeAll(async () => {
+  moto = await startMoto();
+});
+afterAll(async () => {
+  await moto?.close();
+});
 
 const attr = (StringValue: string) => ({ DataType: 'String', StringValue });
 
@@ -99,53 +92,32 @@ const run: ReviewRun = {
   report: { csv: `s3://${BUCKET}/reports/run-1.csv`, html: `s3://${BUCKET}/reports/run-1.html` },
 };
 
-describe('the S3 manifest and report stores over path-style S3', () => {
-  let server: Server;
+describe('the S3 manifest and report stores on S3', () => {
   let s3: S3Client;
-  let objects: Map<string, S3Object>;
-  let requests: S3Request[];
+
+  const keys = async () =>
+    ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key).sort();
+  const object = async (Key: string) => {
+    const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
+    return { body: await out.Body?.transformToString('utf-8'), contentType: out.ContentType };
+  };
 
   beforeAll(async () => {
-    server = createServer(async (req, res) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const path = decodeURIComponent(url.pathname);
-      requests.push({ method: req.method, path, authorization: req.headers.authorization });
-      const body = await bodyOf(req);
-      const headers = { 'x-amz-request-id': randomUUID(), 'x-amz-id-2': 'aG9zdA==' };
-      if (req.method === 'PUT') {
-        objects.set(path, { body, contentType: req.headers['content-type'] });
-        res.writeHead(200, { ...headers, etag: `"${randomUUID().replaceAll('-', '')}"` });
-        res.end();
-        return;
-      }
-      if (req.method === 'GET') {
-        const o = objects.get(path);
-        if (!o) {
-          res.writeHead(404, { ...headers, 'content-type': 'application/xml' });
-          res.end(noSuchKey(path.split('/').slice(2).join('/')));
-          return;
-        }
-        res.writeHead(200, {
-          ...headers,
-          'content-type': o.contentType ?? 'binary/octet-stream',
-          'content-length': Buffer.byteLength(o.body),
-          etag: '"0123456789abcdef0123456789abcdef"',
-        });
-        res.end(o.body);
-        return;
-      }
-      res.writeHead(405);
-      res.end();
-    });
-    s3 = new S3Client({ ...CLIENT_CONFIG, endpoint: await listen(server), forcePathStyle: true });
+    s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: BUCKET,
+        CreateBucketConfiguration: { LocationConstraint: moto.clientConfig.region as 'eu-west-1' },
+      }),
+    );
   });
-  afterAll(async () => {
-    s3.destroy();
-    await close(server);
-  });
-  beforeEach(() => {
-    objects = new Map();
-    requests = [];
+  afterAll(() => s3?.destroy());
+  beforeEach(async () => {
+    const all = await keys();
+    if (all.length > 0)
+      await s3.send(
+        new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: all.map((Key) => ({ Key })) } }),
+      );
   });
 
   it('manifests.put writes manifests/<run>.json as JSON and get reads the same items back', async () => {
@@ -153,27 +125,17 @@ describe('the S3 manifest and report stores over path-style S3', () => {
     const ref = await manifests.put('run-1', items);
 
     expect(ref).toEqual({ Bucket: BUCKET, Key: 'manifests/run-1.json' });
-    expect([...objects.keys()]).toEqual([`/${BUCKET}/manifests/run-1.json`]);
-    const stored = objects.get(`/${BUCKET}/manifests/run-1.json`);
-    expect(stored?.contentType).toBe('application/json');
-    expect(JSON.parse(stored?.body ?? 'null')).toEqual(items);
-    // Signed by the SDK for S3.
-    expect(requests[0]?.method).toBe('PUT');
-    expect(requests[0]?.authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/eu-west-1\/s3\/aws4_request/,
-    );
-
+    expect(await keys()).toEqual(['manifests/run-1.json']);
+    const stored = await object('manifests/run-1.json');
+    expect(stored.contentType).toBe('application/json');
+    expect(JSON.parse(stored.body ?? 'null')).toEqual(items);
     expect(await manifests.get(ref)).toEqual(items);
-    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      `PUT /${BUCKET}/manifests/run-1.json`,
-      `GET /${BUCKET}/manifests/run-1.json`,
-    ]);
   });
 
   it('an empty manifest round-trips as an empty array', async () => {
     const { manifests } = s3ReviewStores(s3, BUCKET);
     const ref = await manifests.put('run-0', []);
-    expect(objects.get(`/${BUCKET}/manifests/run-0.json`)?.body).toBe('[]');
+    expect((await object('manifests/run-0.json')).body).toBe('[]');
     expect(await manifests.get(ref)).toEqual([]);
   });
 
@@ -187,25 +149,18 @@ describe('the S3 manifest and report stores over path-style S3', () => {
       csv: `s3://${BUCKET}/reports/run-1.csv`,
       html: `s3://${BUCKET}/reports/run-1.html`,
     });
-    expect(objects.get(`/${BUCKET}/reports/run-1.csv`)).toEqual({
-      body: csv,
-      contentType: 'text/csv; charset=utf-8',
-    });
-    expect(objects.get(`/${BUCKET}/reports/run-1.html`)).toEqual({
+    expect(await object('reports/run-1.csv')).toEqual({ body: csv, contentType: 'text/csv; charset=utf-8' });
+    expect(await object('reports/run-1.html')).toEqual({
       body: html,
       contentType: 'text/html; charset=utf-8',
     });
-    expect(objects.size).toBe(2);
+    expect(await keys()).toEqual(['reports/run-1.csv', 'reports/run-1.html']);
   });
 
   it('the two stores share one bucket, each under its own prefix', async () => {
     await new S3ManifestStore(s3, BUCKET).put('run-2', items);
     await new S3ReportStore(s3, BUCKET).put('run-2', { csv: 'a\n', html: '<p>a</p>' });
-    expect([...objects.keys()].sort()).toEqual([
-      `/${BUCKET}/manifests/run-2.json`,
-      `/${BUCKET}/reports/run-2.csv`,
-      `/${BUCKET}/reports/run-2.html`,
-    ]);
+    expect(await keys()).toEqual(['manifests/run-2.json', 'reports/run-2.csv', 'reports/run-2.html']);
   });
 
   it('a get of a missing manifest rejects with NoSuchKey', async () => {
@@ -216,45 +171,32 @@ describe('the S3 manifest and report stores over path-style S3', () => {
     expect(error).toBeInstanceOf(NoSuchKey);
     expect(error).toBeInstanceOf(S3ServiceException);
     expect(error).toMatchObject({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
-    // maxAttempts 1: one request, no retry.
-    expect(requests).toHaveLength(1);
   });
 });
 
-describe('SnsReviewNotifier over the SNS Query protocol', () => {
-  let server: Server;
-  let sns: SNSClient;
-  let published: Published[];
+describe('SnsReviewNotifier on SNS', () => {
+  let topic: TopicWithQueue;
+  let TOPIC_ARN: string;
+  let published: Delivered[];
+  const publishedNow = async () => {
+    published = await topic.drain();
+    return published;
+  };
 
   beforeAll(async () => {
-    server = createServer(async (req, res) => {
-      const form = new URLSearchParams(await bodyOf(req));
-      published.push(parsePublish(form, req.headers));
-      res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(
-        `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`,
-      );
-    });
-    sns = new SNSClient({ ...CLIENT_CONFIG, endpoint: await listen(server) });
+    topic = await topicWithQueue(moto, 'CreditSentinel-ReviewsTopic');
+    TOPIC_ARN = topic.topicArn;
   });
-  afterAll(async () => {
-    sns.destroy();
-    await close(server);
-  });
-  beforeEach(() => {
-    published = [];
-  });
+  afterAll(() => topic?.destroy());
+  const sns = () => topic.sns;
 
   it('limitCut publishes once: a warning for the customer, the new limit in its currency, ASCII subject', async () => {
-    await new SnsReviewNotifier(sns, TOPIC_ARN).limitCut(cut);
+    await new SnsReviewNotifier(sns(), TOPIC_ARN).limitCut(cut);
+    await publishedNow();
 
     expect(published).toHaveLength(1);
     const [p] = published;
-    expect(p?.action).toBe('Publish');
     expect(p?.topicArn).toBe(TOPIC_ARN);
-    expect(p?.authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/eu-west-1\/sns\/aws4_request/,
-    );
     expect(p?.attributes).toEqual({
       event: attr('review.limitCut'),
       severity: attr('warning'),
@@ -271,18 +213,20 @@ describe('SnsReviewNotifier over the SNS Query protocol', () => {
   });
 
   it('limitCut formats the limit in the currency of the review, and names the customer by id without a name', async () => {
-    await new SnsReviewNotifier(sns, TOPIC_ARN).limitCut({
+    await new SnsReviewNotifier(sns(), TOPIC_ARN).limitCut({
       ...cut,
       name: undefined,
       currency: 'JPY',
       limitAfter: 1_500_000,
     });
+    await publishedNow();
     expect(published[0]?.subject).toBe('Credit limit of C1001 cut to 1,500,000 JPY');
   });
 
   it('limitCut keeps the subject to 100 ASCII characters for a long name', async () => {
     const name = `Établissements ${'Über'.repeat(30)} Société Anonyme`;
-    await new SnsReviewNotifier(sns, TOPIC_ARN).limitCut({ ...cut, name });
+    await new SnsReviewNotifier(sns(), TOPIC_ARN).limitCut({ ...cut, name });
+    await publishedNow();
     const subject = published[0]?.subject ?? '';
     expect(subject).toMatch(/^[\x20-\x7e]{1,100}$/);
     expect(subject.startsWith('Credit limit of Etablissements Uber')).toBe(true);
@@ -290,7 +234,8 @@ describe('SnsReviewNotifier over the SNS Query protocol', () => {
   });
 
   it('summary publishes event=review.summary, no severity, with the subject and text of reviewSummary', async () => {
-    await new SnsReviewNotifier(sns, TOPIC_ARN).summary(run);
+    await new SnsReviewNotifier(sns(), TOPIC_ARN).summary(run);
+    await publishedNow();
 
     expect(published).toHaveLength(1);
     const [p] = published;
@@ -306,7 +251,9 @@ describe('SnsReviewNotifier over the SNS Query protocol', () => {
 
   it('summary of a run without counts still publishes', async () => {
     const running: ReviewRun = { ...run, status: 'running', counts: undefined, report: undefined };
-    await new SnsReviewNotifier(sns, TOPIC_ARN).summary(running);
+    await new SnsReviewNotifier(sns(), TOPIC_ARN).summary(running);
+    await publishedNow();
+    expect(published).toHaveLength(1);
     expect(published[0]?.subject).toBe('Credit review 2025-06-30: 0 reviewed, 0 failed, 0 need attention');
     expect(published[0]?.message).toBe('Credit review run-1 as of 2025-06-30: running');
   });
