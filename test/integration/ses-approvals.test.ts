@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +17,7 @@ import { approvalNotifierFromEnv } from '../../functions/transfers/wiring.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { type LocalTransfers, localTransfers } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { type Moto, startMoto } from '../moto.ts';
 import { writeHarbourFoods } from './approval-book.ts';
 import { approvalPolicyWith, until } from './transfers-console.ts';
 
@@ -37,35 +37,7 @@ const TODAY = new Date().toISOString().slice(0, 10);
 const BASE_URL = 'https://approvals.harbourfoods.co.uk';
 const SEND_PATH = '/v2/email/outbound-emails';
 
-// ---- moto and the proxy (a small helper of this file; a shared one may replace it) ----
-
-const freePort = () =>
-  new Promise<number>((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => ok(port));
-    });
-  });
-
-async function startMoto(): Promise<{ endpoint: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: 'ignore',
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
-    try {
-      await fetch(`${endpoint}/moto-api/`);
-      return { endpoint, process: child };
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  child.kill('SIGTERM');
-  throw new Error('moto did not start');
-}
+// ---- the proxy between the SDK and moto ----
 
 interface Seen {
   readonly method: string;
@@ -167,7 +139,7 @@ async function motoMessages(): Promise<MotoMessage[]> {
 
 // ---- the local stack ----
 
-let moto: { endpoint: string; process: ChildProcess };
+let moto: Moto;
 let proxy: MotoProxy;
 let admin: SESv2Client;
 let ses: SESv2Client;
@@ -225,7 +197,7 @@ afterAll(async () => {
   ses?.destroy();
   admin?.destroy();
   await proxy?.close();
-  moto?.process.kill('SIGTERM');
+  await moto?.close();
 });
 
 afterEach(() => {
