@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SLACK_MODES } from '../functions/alerts/slack.ts';
 import { SEVERITIES } from '../functions/credit/policy.ts';
 import type { AlertEmail } from './constructs/alerting.ts';
+import { MAX_REVIEW_CONCURRENCY } from './constructs/reviews.ts';
 import { CreditSentinelStack } from './stack.ts';
 
 const isTimeZone = (zone: string): boolean => {
@@ -92,6 +93,26 @@ export const sentinelConfig = z.object({
       message: 'must be an SES configuration set name: 1-64 letters, digits, _ or -',
     })
     .optional(),
+  /**
+   * Review batches run at once by the Distributed Map. Default 5: a new account's Lambda
+   * concurrency quota is 10 for every function together. Raise it with the quota (README).
+   */
+  reviewConcurrency: z.coerce.number().int().min(1).max(MAX_REVIEW_CONCURRENCY).optional(),
+  /**
+   * Reserved concurrency of the public approval pages function. Default none: Lambda keeps 100 of
+   * the account's concurrency unreserved, so reserving N needs a quota of at least 100 + N.
+   */
+  webReservedConcurrency: z.coerce.number().int().min(1).optional(),
+  /** The approval pages behind CloudFront and AWS WAF (README "Deploy to AWS"). */
+  approvalPagesCdn: contextBoolean.default(false),
+  /** An existing CloudFront WebACL (created in us-east-1) for approvalPagesCdn in another Region. */
+  approvalPagesWebAclArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]+\/[\w-]+$/,
+      'must be the ARN of a CloudFront WebACL: arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID',
+    )
+    .optional(),
   /** Email subscriptions to the alerts topic: who gets which severities (filtered on `severityRank`), or the daily digest. */
   alertEmails: alertEmails.optional(),
   /** What the Slack channel gets: each alert as it opens or escalates, the daily digest, or both. */
@@ -147,6 +168,21 @@ export const readConfig = (app: App): SentinelConfig => {
 
 export const STACK_ID = 'CreditSentinel';
 
+/**
+ * The CDK feature flags of cdk.json (every flag a new project gets from `cdk init`, as aws-cdk-lib
+ * lists them in recommended-feature-flags.json). The CLI passes them from cdk.json; `buildApp`
+ * applies them too, so the tests synthesize what a deploy does.
+ */
+export const FEATURE_FLAGS: Readonly<Record<string, unknown>> = Object.fromEntries(
+  Object.entries(
+    (
+      JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
+        context: Record<string, unknown>;
+      }
+    ).context,
+  ).filter(([key]) => key.startsWith('@aws-cdk')),
+);
+
 export interface SentinelApp {
   readonly app: App;
   readonly stack: CreditSentinelStack;
@@ -159,7 +195,8 @@ export interface SentinelApp {
  * Used by `infra/app.ts` and by the infrastructure tests, so both synthesize the same thing.
  */
 export const buildApp = (props: AppProps = {}): SentinelApp => {
-  const app = new App(props);
+  // Flags first: a context given here (or by the CLI's -c) wins.
+  const app = new App({ ...props, context: { ...FEATURE_FLAGS, ...props.context } });
   const config = readConfig(app);
   const stack = new CreditSentinelStack(app, STACK_ID, {
     description: 'Credit Sentinel: serverless credit-risk monitoring',
@@ -179,6 +216,12 @@ export const buildApp = (props: AppProps = {}): SentinelApp => {
       : {}),
     opsEmails: config.alarmEmail ? [config.alarmEmail] : [],
     reviewEmails: config.reviewEmail ? [config.reviewEmail] : [],
+    ...(config.reviewConcurrency === undefined ? {} : { reviewConcurrency: config.reviewConcurrency }),
+    ...(config.webReservedConcurrency === undefined
+      ? {}
+      : { webReservedConcurrency: config.webReservedConcurrency }),
+    approvalPagesCdn: config.approvalPagesCdn,
+    ...(config.approvalPagesWebAclArn ? { approvalPagesWebAclArn: config.approvalPagesWebAclArn } : {}),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, config };

@@ -1,7 +1,9 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Policy } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { SlackMode } from '../functions/alerts/slack.ts';
 import { type AlertEmail, Alerting } from './constructs/alerting.ts';
+import { ApprovalPagesCdn } from './constructs/approval-pages-cdn.ts';
 import { type ApprovalEmailSettings, Approvals } from './constructs/approvals.ts';
 import { AuditTrail } from './constructs/audit.ts';
 import { DataStore } from './constructs/data-store.ts';
@@ -48,6 +50,29 @@ export interface CreditSentinelStackProps extends StackProps {
    * @default - none
    */
   readonly reviewEmails?: readonly string[];
+  /**
+   * Review batches run at once (the Distributed Map's MaxConcurrency).
+   * @default 5 (fits a new account's Lambda concurrency quota of 10)
+   */
+  readonly reviewConcurrency?: number;
+  /**
+   * Reserved concurrency of the approval pages function. Lambda keeps at least 100 of the account's
+   * concurrency unreserved, so a reservation of N needs a quota of at least 100 + N (a new
+   * account's is 10).
+   * @default - none: the function shares the account's unreserved pool
+   */
+  readonly webReservedConcurrency?: number;
+  /**
+   * Put the approval pages behind CloudFront and AWS WAF; the links then name the distribution.
+   * @default false
+   */
+  readonly approvalPagesCdn?: boolean;
+  /**
+   * An existing CloudFront WebACL (us-east-1) for the pages' distribution. Needed when the stack is
+   * not in us-east-1, where the WebACL would otherwise be created.
+   * @default - one is created (us-east-1 only)
+   */
+  readonly approvalPagesWebAclArn?: string;
 }
 
 /** Composes one construct per capability; resources and grants live in the constructs. */
@@ -59,6 +84,8 @@ export class CreditSentinelStack extends Stack {
   public readonly reviews: Reviews;
   public readonly observability: Observability;
   public readonly audit: AuditTrail;
+  /** The approval pages behind CloudFront and WAF, with `approvalPagesCdn`. */
+  public readonly approvalPagesCdn?: ApprovalPagesCdn;
 
   constructor(scope: Construct, id: string, props: CreditSentinelStackProps = {}) {
     super(scope, id, props);
@@ -88,7 +115,20 @@ export class CreditSentinelStack extends Stack {
       approvalPolicy: props.approvalPolicy,
       demo: props.demo,
       approvalEmail: props.approvalEmail,
+      ...(props.webReservedConcurrency === undefined
+        ? {}
+        : { webReservedConcurrency: props.webReservedConcurrency }),
     });
+
+    if (props.approvalPagesCdn) {
+      this.approvalPagesCdn = new ApprovalPagesCdn(this, 'ApprovalPagesCdn', {
+        webUrl: this.approvals.webUrl,
+        ...(props.approvalPagesWebAclArn ? { webAclArn: props.approvalPagesWebAclArn } : {}),
+      });
+      // The links in the emails name the distribution (the steps function writes them).
+      this.approvals.stepsFunction.addEnvironment('APPROVALS_BASE_URL', this.approvalPagesCdn.url);
+    } else if (props.approvalPagesWebAclArn)
+      throw new Error('approvalPagesWebAclArn is for approvalPagesCdn=true, which is not set');
 
     this.reviews = new Reviews(this, 'Reviews', {
       table: this.dataStore.table,
@@ -98,6 +138,7 @@ export class CreditSentinelStack extends Stack {
       timeZone: props.timeZone ?? 'UTC',
       reviewEmails: props.reviewEmails ?? [],
       removalPolicy,
+      ...(props.reviewConcurrency === undefined ? {} : { reviewConcurrency: props.reviewConcurrency }),
     });
 
     // The audit trail's key and Object Lock anchors: every function that appends to the trail
@@ -112,6 +153,7 @@ export class CreditSentinelStack extends Stack {
       this.approvals.apiFunction,
       this.approvals.slackDecisionFunction,
       this.reviews.stepsFunction,
+      this.reviews.batchFunction,
     ])
       this.audit.grantAppend(fn);
 
@@ -128,6 +170,7 @@ export class CreditSentinelStack extends Stack {
         { label: 'TransfersApi', fn: this.approvals.apiFunction },
         { label: 'SlackDecisions', fn: this.approvals.slackDecisionFunction },
         { label: 'ReviewSteps', fn: this.reviews.stepsFunction },
+        { label: 'ReviewBatch', fn: this.reviews.batchFunction },
       ],
       stateMachines: [
         { label: 'TransferApproval', stateMachine: this.approvals.stateMachine },
@@ -164,5 +207,30 @@ export class CreditSentinelStack extends Stack {
     new CfnOutput(this, 'SlackWebhookSecretArn', { value: this.alerting.slackWebhookSecret.secretArn });
     new CfnOutput(this, 'OpsTopicArn', { value: this.observability.opsTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
+    this.acknowledgeSnsManagedKeyGrants();
+  }
+
+  /**
+   * With `@aws-cdk/aws-kms:applyImportedAliasPermissionsToPrincipal` (a recommended flag), a topic's
+   * `grants.publish` adds kms:Decrypt and kms:GenerateDataKey* on `key/*` of this account and Region,
+   * on condition that the key has the alias `alias/aws/sns`: the AWS managed key of SNS, which the
+   * topics use. That one key only, so each publisher's policy acknowledges it here.
+   */
+  private acknowledgeSnsManagedKeyGrants(): void {
+    for (const policy of this.node.findAll().filter((c): c is Policy => c instanceof Policy)) {
+      const document = JSON.stringify(this.resolve(policy.document.toJSON()));
+      if (!document.includes('"kms:ResourceAliases":"alias/aws/sns"')) continue;
+      const reason =
+        'CDK grants publishing to a topic encrypted with the AWS managed key as kms:Decrypt and ' +
+        'kms:GenerateDataKey* on key/* of this account and Region, conditioned on kms:ResourceAliases = ' +
+        'alias/aws/sns: only the SNS managed key matches.';
+      Validations.of(policy).acknowledge(
+        { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason },
+        {
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+          reason,
+        },
+      );
+    }
   }
 }

@@ -56,8 +56,9 @@ export interface ApprovalsProps {
    * Reserved concurrency of the approval pages function, whose URL anyone can call: a flood of
    * requests gets 429 (Rate Exceeded) past this many at once instead of taking the account's
    * concurrency from every other function. Reserving takes it from the account's unreserved pool,
-   * which Lambda keeps at 100 or more.
-   * @default 10
+   * which Lambda keeps at 100 or more: an account whose quota is under 100 + N cannot reserve N (a
+   * new account's quota is 10), so none is reserved unless asked.
+   * @default - none
    */
   readonly webReservedConcurrency?: number;
   /**
@@ -93,9 +94,6 @@ export const SNS_EMAIL_LOSSES =
 
 // Shared with the SES adapter, which never mails such an address either.
 export { isExampleAddress };
-
-/** Approval pages answered at once by default (README "Deploy"): a person clicks one link at a time. */
-export const DEFAULT_WEB_RESERVED_CONCURRENCY = 10;
 
 /**
  * The table actions of the approval pages function, and nothing else (no Scan, BatchWriteItem or
@@ -235,11 +233,13 @@ export class Approvals extends Construct {
       },
     });
     this.webFunction = web.fn;
-    const reserved = props.webReservedConcurrency ?? DEFAULT_WEB_RESERVED_CONCURRENCY;
-    if (!Number.isInteger(reserved) || reserved < 1)
-      throw new Error(`webReservedConcurrency must be a whole number of at least 1, not ${reserved}`);
-    // Set on the resource: SentinelFunction has no such prop, and only this function needs it.
-    (this.webFunction.node.defaultChild as CfnFunction).reservedConcurrentExecutions = reserved;
+    const reserved = props.webReservedConcurrency;
+    if (reserved !== undefined) {
+      if (!Number.isInteger(reserved) || reserved < 1)
+        throw new Error(`webReservedConcurrency must be a whole number of at least 1, not ${reserved}`);
+      // Set on the resource: SentinelFunction has no such prop, and only this function needs it.
+      (this.webFunction.node.defaultChild as CfnFunction).reservedConcurrentExecutions = reserved;
+    }
     this.webUrl = this.webFunction.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
 
     const steps = new SentinelFunction(this, 'StepsFunction', {

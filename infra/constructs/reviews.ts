@@ -50,7 +50,24 @@ export interface ReviewsProps {
   readonly reviewEmails?: readonly string[];
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Review batches (Lambda invocations of the batch function) run at once by the Distributed Map
+   * (`-c reviewConcurrency`). A new account's Lambda concurrency quota is 10, shared by every
+   * function: the default leaves the rest of the stack room. Raise it once the quota is raised.
+   * @default DEFAULT_REVIEW_CONCURRENCY (5)
+   */
+  readonly reviewConcurrency?: number;
 }
+
+/** Batches reviewed at once by default: half of a new account's Lambda concurrency quota (10). */
+export const DEFAULT_REVIEW_CONCURRENCY = 5;
+/** At most this many at once: the default Lambda concurrency quota of an established account. */
+export const MAX_REVIEW_CONCURRENCY = 1000;
+/**
+ * The batch function's timeout: a batch of 100 customers takes seconds (README, Benchmarks), and
+ * a timed-out batch must have room for its retry inside the Express child's 5 minutes.
+ */
+export const REVIEW_BATCH_TIMEOUT = Duration.seconds(120);
 
 /**
  * Periodic credit reviews: the state machine from statemachines/periodic-review.asl.json (the file
@@ -60,7 +77,11 @@ export interface ReviewsProps {
  */
 export class Reviews extends Construct {
   public readonly stateMachine: StateMachine;
+  /** Select and report, in the Standard parent execution. */
   public readonly stepsFunction: NodejsFunction;
+  /** Review one batch, in an Express child execution (at most 5 minutes): its own, shorter timeout. */
+  public readonly batchFunction: NodejsFunction;
+  public readonly reviewConcurrency: number;
   public readonly reportsBucket: Bucket;
   public readonly reviewsTopic: Topic;
   public readonly dailySchedule: Schedule;
@@ -70,6 +91,12 @@ export class Reviews extends Construct {
     const timeZone = props.timeZone ?? 'UTC';
     const dailyHour = props.dailyHour ?? 6;
     const daily = dailyAt(dailyHour, timeZone);
+    const concurrency = props.reviewConcurrency ?? DEFAULT_REVIEW_CONCURRENCY;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_REVIEW_CONCURRENCY)
+      throw new Error(
+        `reviewConcurrency must be a whole number from 1 to ${MAX_REVIEW_CONCURRENCY}, not ${concurrency}`,
+      );
+    this.reviewConcurrency = concurrency;
 
     this.reportsBucket = new Bucket(this, 'ReportsBucket', {
       encryption: BucketEncryption.KMS_MANAGED,
@@ -96,20 +123,21 @@ export class Reviews extends Construct {
         }),
       );
 
+    const environment = {
+      TABLE_NAME: props.table.tableName,
+      REPORTS_BUCKET: this.reportsBucket.bucketName,
+      REVIEWS_TOPIC_ARN: this.reviewsTopic.topicArn,
+      STATE_MACHINE_ARN: props.transferStateMachine.stateMachineArn,
+      CHANGES_TOPIC_ARN: props.changesTopic.topicArn,
+      SENTINEL_TIME_ZONE: timeZone,
+    };
     const steps = new SentinelFunction(this, 'StepsFunction', {
       entry: 'functions/reviews/handler.ts',
       serviceName: 'reviews',
-      description: 'Periodic review steps: select the customers due, review a batch, report the run',
+      description: 'Periodic review steps: select the customers due, report the run (and ask approvals)',
       timeout: Duration.minutes(5),
       memorySize: 1024,
-      environment: {
-        TABLE_NAME: props.table.tableName,
-        REPORTS_BUCKET: this.reportsBucket.bucketName,
-        REVIEWS_TOPIC_ARN: this.reviewsTopic.topicArn,
-        STATE_MACHINE_ARN: props.transferStateMachine.stateMachineArn,
-        CHANGES_TOPIC_ARN: props.changesTopic.topicArn,
-        SENTINEL_TIME_ZONE: timeZone,
-      },
+      environment,
     });
     this.stepsFunction = steps.fn;
     props.table.grants.readWriteData(this.stepsFunction);
@@ -117,6 +145,22 @@ export class Reviews extends Construct {
     this.reviewsTopic.grants.publish(this.stepsFunction);
     props.transferStateMachine.grantStartExecution(this.stepsFunction);
     props.changesTopic.grants.publish(this.stepsFunction);
+
+    // The same handler, for the Map's batches only: the review step reads the table, stores and
+    // audits each review, tells of cuts and changed limits. It never reads the manifest (the Map
+    // passes the batch) nor asks approvals (the report does), so no bucket or state machine grant.
+    const batch = new SentinelFunction(this, 'BatchFunction', {
+      entry: 'functions/reviews/handler.ts',
+      serviceName: 'reviews',
+      description: 'Periodic review: review one batch of the manifest (a Distributed Map child)',
+      timeout: REVIEW_BATCH_TIMEOUT,
+      memorySize: 1024,
+      environment,
+    });
+    this.batchFunction = batch.fn;
+    props.table.grants.readWriteData(this.batchFunction);
+    this.reviewsTopic.grants.publish(this.batchFunction);
+    props.changesTopic.grants.publish(this.batchFunction);
 
     const logGroup = new LogGroup(this, 'StateMachineLogs', {
       logGroupName: vendedLogGroupName(this, 'periodic-review'),
@@ -126,7 +170,12 @@ export class Reviews extends Construct {
       comment: 'Periodic credit review (statemachines/periodic-review.asl.json)',
       // Inline (no asset bucket): the template carries the very file the local engine runs.
       definitionBody: DefinitionBody.fromString(readFileSync(REVIEW_ASL_FILE, 'utf8')),
-      definitionSubstitutions: { ReviewStepsFunction: this.stepsFunction.functionArn },
+      definitionSubstitutions: {
+        ReviewStepsFunction: this.stepsFunction.functionArn,
+        ReviewBatchFunction: this.batchFunction.functionArn,
+        // Text in the file (States.StringToJson makes it the Map's MaxConcurrencyPath number).
+        ReviewConcurrency: String(concurrency),
+      },
       tracingEnabled: true,
       // Events only: execution data holds customer ids and figures, which stay in the table and the reports.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
@@ -134,6 +183,7 @@ export class Reviews extends Construct {
       // top-level TimeoutSeconds (24 hours) is what ends a run that never finishes.
     });
     this.stepsFunction.grantInvoke(this.stateMachine);
+    this.batchFunction.grantInvoke(this.stateMachine);
     this.reportsBucket.grantRead(this.stateMachine, 'manifests/*');
     // The Distributed Map starts its child executions on this same state machine. A separate policy
     // (not the role's default one) so naming the machine's own ARN makes no dependency cycle.
@@ -174,13 +224,13 @@ export class Reviews extends Construct {
       }),
     });
 
-    this.acknowledge(steps, props.table);
+    this.acknowledge(steps, batch, props.table);
     new CfnOutput(this, 'ReviewStateMachineArn', { value: this.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ReportsBucketName', { value: this.reportsBucket.bucketName });
     new CfnOutput(this, 'ReviewsTopicArn', { value: this.reviewsTopic.topicArn });
   }
 
-  private acknowledge(steps: SentinelFunction, table: Table): void {
+  private acknowledge(steps: SentinelFunction, batch: SentinelFunction, table: Table): void {
     const stack = Stack.of(this);
     const tableId = stack.getLogicalId(table.node.defaultChild as CfnElement);
     const bucketId = stack.getLogicalId(this.reportsBucket.node.defaultChild as CfnElement);
@@ -220,6 +270,17 @@ export class Reviews extends Construct {
           "X-Ray's trace writes support no resource-level permissions; every other grant names its table, bucket, topic, secret or state machine.",
       },
     );
+    Validations.of(batch.role.node.findChild('DefaultPolicy')).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+        reason:
+          "A batch reads the customers' alerts and review states through the gsi1 index of the same table only.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+      },
+    );
     const smPolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
     if (smPolicy)
       Validations.of(smPolicy).acknowledge(
@@ -227,6 +288,11 @@ export class Reviews extends Construct {
           id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.stepsFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
           reason:
             "CDK's grantInvoke names the steps function and its versions (<arn>:*): this one function only.",
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.batchFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
+          reason:
+            "CDK's grantInvoke names the batch function and its versions (<arn>:*): this one function only.",
         },
         {
           id: 'AwsSolutions-IAM5[Resource::*]',

@@ -39,6 +39,7 @@ const appenders = () => [
   built.stack.approvals.apiFunction,
   built.stack.approvals.slackDecisionFunction,
   built.stack.reviews.stepsFunction,
+  built.stack.reviews.batchFunction,
   built.stack.observability.gaugesFunction,
 ];
 

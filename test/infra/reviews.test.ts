@@ -31,6 +31,8 @@ describe('periodic review state machine', () => {
     expect(p.DefinitionString).toBe(readFileSync(REVIEW_ASL_FILE, 'utf8'));
     expect(p.DefinitionSubstitutions).toEqual({
       ReviewStepsFunction: { 'Fn::GetAtt': [logicalId(stepsFunction), 'Arn'] },
+      ReviewBatchFunction: { 'Fn::GetAtt': [logicalId(built.stack.reviews.batchFunction), 'Arn'] },
+      ReviewConcurrency: '5',
     });
     expect(p.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     expect(p.TracingConfiguration).toEqual({ Enabled: true });
@@ -163,5 +165,125 @@ describe('who is told', () => {
     const review = to('credit-desk@example.com');
     expect(review.map((s) => s.TopicArn)).toEqual([{ Ref: id(other.stack.reviews.reviewsTopic) }]);
     expect(review[0]?.FilterPolicy).toEqual({ event: ['review.limitCut', 'review.summary'] });
+  });
+});
+
+describe('concurrency and timeouts that fit a new account and the Express limit', () => {
+  type State = Json & { Retry?: Json[]; Catch?: Json[] };
+  const def = () => JSON.parse(readFileSync(REVIEW_ASL_FILE, 'utf8')) as { States: Record<string, State> };
+  /** A definition substitution's placeholder in the file, `${name}`. */
+  const ph = (name: string) => `\${${name}}`;
+  const batchState = () =>
+    ((def().States.ReviewCustomers as State).ItemProcessor as { States: Record<string, State> }).States;
+  const synthWith = (context: Json) => {
+    const other = buildApp({ context: { demo: 'true', 'aws:cdk:bundling-stacks': [], ...context } });
+    other.app.synth();
+    const t = Template.fromStack(other.stack);
+    const props = (c: IConstruct) =>
+      (
+        t.toJSON().Resources[other.stack.getLogicalId(c.node.defaultChild as CfnResource)] as {
+          Properties: Json;
+        }
+      ).Properties;
+    return { other, props };
+  };
+
+  it('runs 5 batches at once by default (a new account has 10 concurrent Lambdas), -c reviewConcurrency more', () => {
+    const { stateMachine } = built.stack.reviews;
+    expect((propsOf(stateMachine).DefinitionSubstitutions as Json).ReviewConcurrency).toBe('5');
+    const map = def().States.ReviewCustomers as Json;
+    expect(map).not.toHaveProperty('MaxConcurrency');
+    expect(map.MaxConcurrencyPath).toBe('$.run.maxConcurrency');
+    // The substitution is text; SelectDue turns it into the number the Map reads.
+    expect(((def().States.SelectDue as State).ResultSelector as Json)['maxConcurrency.$']).toBe(
+      `States.StringToJson('${ph('ReviewConcurrency')}')`,
+    );
+    const { other, props } = synthWith({ reviewConcurrency: '40' });
+    expect((props(other.stack.reviews.stateMachine).DefinitionSubstitutions as Json).ReviewConcurrency).toBe(
+      '40',
+    );
+    for (const bad of ['0', '2.5', 'many', '5000'])
+      expect(() => buildApp({ context: { demo: 'true', reviewConcurrency: bad } }), bad).toThrow(
+        /reviewConcurrency/,
+      );
+  });
+
+  it('reserves no concurrency for the approval pages unless asked (Lambda keeps 100 unreserved)', () => {
+    expect(propsOf(built.stack.approvals.webFunction)).not.toHaveProperty('ReservedConcurrentExecutions');
+    const { other, props } = synthWith({ webReservedConcurrency: '10' });
+    expect(props(other.stack.approvals.webFunction).ReservedConcurrentExecutions).toBe(10);
+    expect(() => buildApp({ context: { demo: 'true', webReservedConcurrency: '0' } })).toThrow(
+      /webReservedConcurrency/,
+    );
+  });
+
+  it('reviews each batch with its own function, whose timeout leaves room for a retry within 5 minutes', () => {
+    const { stateMachine, stepsFunction, batchFunction } = built.stack.reviews;
+    expect((propsOf(stateMachine).DefinitionSubstitutions as Json).ReviewBatchFunction).toEqual({
+      'Fn::GetAtt': [logicalId(batchFunction), 'Arn'],
+    });
+    const batch = batchState().ReviewBatch as State;
+    expect((batch.Parameters as Json).FunctionName).toBe(ph('ReviewBatchFunction'));
+    expect(def().States.SelectDue?.Parameters).toMatchObject({ FunctionName: ph('ReviewStepsFunction') });
+    expect(def().States.Report?.Parameters).toMatchObject({ FunctionName: ph('ReviewStepsFunction') });
+    const timeout = propsOf(batchFunction).Timeout as number;
+    expect(timeout).toBe(120);
+    expect(propsOf(stepsFunction).Timeout).toBe(300);
+    // The task gives up a little after the function would, and one retry of a timed-out batch
+    // (with its wait) still ends inside the Express child's 300 seconds.
+    expect(batch.TimeoutSeconds as number).toBeGreaterThan(timeout);
+    const onTimeout = (batch.Retry ?? []).find((r) =>
+      (r.ErrorEquals as string[]).includes('Sandbox.Timedout'),
+    );
+    expect(onTimeout?.MaxAttempts).toBe(1);
+    expect(2 * (batch.TimeoutSeconds as number) + (onTimeout?.IntervalSeconds as number)).toBeLessThan(300);
+    // Only what a batch calls: no reports bucket, no transfer machine (the report asks approvals).
+    const actions = actionsOf(roleOf(batchFunction));
+    expect(actions.filter((a) => a.startsWith('states:'))).toEqual([]);
+    const batchStatements = statementsOfRole(roleOf(batchFunction));
+    expect(JSON.stringify(batchStatements)).not.toContain(logicalId(built.stack.reviews.reportsBucket));
+    // Its S3 writes are the audit trail's anchors (AuditTrail.grantAppend), as the steps function's.
+    expect(JSON.stringify(batchStatements.filter((s) => JSON.stringify(s.Action).includes('s3:')))).toContain(
+      logicalId(built.stack.audit.anchorBucket),
+    );
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'sns:Publish']));
+    const statements = statementsOfRole(logicalId(stateMachine.role));
+    const invoke = statements.filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'));
+    expect(JSON.stringify(invoke.map((s) => s.Resource))).toContain(logicalId(batchFunction));
+  });
+
+  it('retries every Task on Lambda and task errors; a batch that still fails is caught, its error kept', () => {
+    const tasks: [string, State][] = [
+      ...Object.entries(def().States).filter(([, s]) => s.Type === 'Task'),
+      ...Object.entries(batchState()).filter(([, s]) => s.Type === 'Task'),
+    ];
+    expect(tasks.map(([n]) => n).sort()).toEqual(['Report', 'ReviewBatch', 'SelectDue']);
+    for (const [name, s] of tasks) {
+      const retried = (s.Retry ?? []).flatMap((r) =>
+        r.MaxAttempts === 0 ? [] : (r.ErrorEquals as string[]),
+      );
+      expect(retried, name).toEqual(
+        expect.arrayContaining([
+          'Lambda.ServiceException',
+          'Lambda.TooManyRequestsException',
+          'Lambda.ClientExecutionTimeoutException',
+          'States.TaskFailed',
+        ]),
+      );
+    }
+    // A bad input is not retried.
+    expect(def().States.SelectDue?.Retry?.[0]).toEqual({ ErrorEquals: ['ReviewInputError'], MaxAttempts: 0 });
+    const batch = batchState().ReviewBatch as State;
+    expect(batch.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'BatchFailed' },
+    ]);
+    expect(batchState().BatchFailed).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.error.Error',
+      CausePath: '$.error.Cause',
+    });
+    // The parent's tasks stay uncaught: a failed run stops there and a redrive runs that step again.
+    expect(def().States.SelectDue).not.toHaveProperty('Catch');
+    expect(def().States.Report).not.toHaveProperty('Catch');
   });
 });

@@ -19,7 +19,13 @@ const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:review-step
 
 /** The definition with its substitutions as CDK makes them. */
 function definition(): Json {
-  return JSON.parse(substitute(readFileSync(FILE, 'utf8'), { ReviewStepsFunction: FUNCTION_ARN })) as Json;
+  return JSON.parse(
+    substitute(readFileSync(FILE, 'utf8'), {
+      ReviewStepsFunction: FUNCTION_ARN,
+      ReviewBatchFunction: `${FUNCTION_ARN}-batch`,
+      ReviewConcurrency: '5',
+    }),
+  ) as Json;
 }
 
 const statesOf = (def: Json) => def.States as Record<string, Json>;
@@ -35,9 +41,11 @@ describe('periodic-review.asl.json', () => {
     valid(definition());
   });
 
-  it('has no placeholder but ReviewStepsFunction', () => {
+  it('has no placeholder but the two functions and the deploy-time concurrency', () => {
     const text = readFileSync(FILE, 'utf8');
-    expect(new Set(text.match(/\$\{\w+\}/g))).toEqual(new Set([`\${ReviewStepsFunction}`]));
+    expect(new Set(text.match(/\$\{\w+\}/g))).toEqual(
+      new Set([`\${ReviewStepsFunction}`, `\${ReviewBatchFunction}`, `\${ReviewConcurrency}`]),
+    );
   });
 
   it('selects, reviews the manifest in batches with a Distributed Map, then reports', () => {
@@ -105,7 +113,7 @@ describe('distributedToInline', () => {
     expect(processor.States).toEqual(original.States);
     expect(inline.Catch).toEqual(map.Catch);
     expect(inline.Next).toBe('Report');
-    expect(inline.MaxConcurrency).toBe(40);
+    expect(inline.MaxConcurrencyPath).toBe(map.MaxConcurrencyPath);
     expect(inline.ResultPath).toBeNull();
   });
 

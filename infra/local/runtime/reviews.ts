@@ -135,7 +135,7 @@ export class LocalReviews {
       /** Where the review metrics go (`<dataDir>/metrics.jsonl` in `npm start`). @default none */
       readonly metrics?: Metrics;
       /**
-       * Batches reviewed at once. The definition's 40 is for Lambda; here every batch shares one
+       * Batches reviewed at once. On AWS the deploy sets it (-c reviewConcurrency); here every batch shares one
        * process and its embedded DynamoDB, which answers one request at a time. @default 4
        */
       readonly batchConcurrency?: number;
@@ -143,10 +143,17 @@ export class LocalReviews {
   ) {
     const definitionText = options.definition ?? readFileSync(REVIEW_ASL, 'utf8');
     this.app = new ReviewApp(deps);
+    // The file's ${ReviewConcurrency} is the deploy's setting on AWS; here it is the local batch
+    // concurrency (the inline Map's MaxConcurrencyPath reads it the same way).
     const def = withLocalTimeouts(
       distributedToInline(
-        JSON.parse(substitute(definitionText, { ReviewStepsFunction: 'credit-sentinel-review-steps' })),
-        { maxConcurrency: options.batchConcurrency ?? 4 },
+        JSON.parse(
+          substitute(definitionText, {
+            ReviewStepsFunction: 'credit-sentinel-review-steps',
+            ReviewBatchFunction: 'credit-sentinel-review-batch',
+            ReviewConcurrency: String(options.batchConcurrency ?? 4),
+          }),
+        ),
       ),
     );
     for (const t of taskStates(def)) {
