@@ -94,6 +94,14 @@ export class CreditSentinelStack extends Stack {
       removalPolicy,
     });
 
+    // A credit policy uploaded under policy/ is put to the approval chain (README "The policy"):
+    // the ingest function starts the transfer-approval workflow and appends the policy's records.
+    this.ingestion.ingestFunction.addEnvironment(
+      'STATE_MACHINE_ARN',
+      this.approvals.stateMachine.stateMachineArn,
+    );
+    this.approvals.stateMachine.grantStartExecution(this.ingestion.ingestFunction);
+
     // The audit trail's key and Object Lock anchors: every function that appends to the trail
     // chains with the key and anchors the head after each record; the ops function anchors hourly.
     this.audit = new AuditTrail(this, 'Audit', {
@@ -106,6 +114,7 @@ export class CreditSentinelStack extends Stack {
       this.approvals.apiFunction,
       this.approvals.slackDecisionFunction,
       this.reviews.stepsFunction,
+      this.ingestion.ingestFunction,
     ])
       this.audit.grantAppend(fn);
 

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoStore } from '../adapters/dynamodb.ts';
 import { S3ObjectStore } from '../adapters/s3.ts';
 import { SnsChangeNotifier } from '../adapters/sns.ts';
+import type { PolicyChanges } from '../credit/ports.ts';
 import { createIngestHandler } from './app.ts';
 import { ProfileCatalog } from './uploads.ts';
 
@@ -17,6 +18,27 @@ function env(name: string): string {
 const tableName = env('TABLE_NAME');
 const dynamo = new DynamoDBClient({});
 const store = new DynamoStore({ tableName, client: dynamo });
+const logger = new Logger();
+const metrics = new Metrics();
+
+/**
+ * A policy uploaded under policy/ goes to the approval chain (README "The policy"): the transfer
+ * app asks it (STATE_MACHINE_ARN names the transfer-approval state machine). Built on the first
+ * policy upload only.
+ */
+const policies: PolicyChanges = {
+  propose: async (p) => {
+    if (!process.env.STATE_MACHINE_ARN)
+      return {
+        ok: false,
+        field: 'policy',
+        problem:
+          'this ingest function is not wired to the approval chain (STATE_MACHINE_ARN is not set), so no policy change can be asked',
+      };
+    const { transferAppFromEnv } = await import('../transfers/wiring.ts');
+    return transferAppFromEnv({ client: dynamo, logger, metrics }).requestPolicyChange(p);
+  },
+};
 
 export const handler = createIngestHandler({
   ingest: {
@@ -27,9 +49,9 @@ export const handler = createIngestHandler({
   },
   objects: new S3ObjectStore(),
   profiles: new ProfileCatalog(),
-  policies: store,
+  policies,
   dynamo,
   tableName: process.env.IDEMPOTENCY_TABLE_NAME ?? tableName,
-  logger: new Logger(),
-  metrics: new Metrics(),
+  logger,
+  metrics,
 });
