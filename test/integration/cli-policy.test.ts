@@ -125,6 +125,12 @@ describe('sentinel policy set', () => {
       `pending: ${id} (${transferId}, asked by rita at ${(await transfers.app.show(transferId))?.transfer.requestedAt}): waiting for level 1 of 2 (Head of credit); 2 fields change:`,
     );
     expect(lines).toContain('  rules.daysPastDue.levels.0.from: 30 -> 12');
+    // The console's page of the request: a credit policy change, moving no money.
+    const page = await fetch(`${web.url}/transfers/${transferId}`);
+    expect(page.status).toBe(200);
+    const body = await page.text();
+    expect(body).toContain('Credit policy change');
+    expect(body).toContain('A credit policy change moves no money');
   });
 
   it('refuses an unknown person and asks nothing; an invalid file is refused before anything is sent', async () => {
