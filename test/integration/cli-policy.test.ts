@@ -6,7 +6,7 @@ import { parsePolicy } from '../../functions/credit/policy.ts';
 import { publishConsole } from '../../infra/local/cli/transfers.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
-import type { LocalTransfers } from '../../infra/local/runtime/transfers.ts';
+import { type LocalTransfers, listMail } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { sentinel } from './cli-run.ts';
 import { startTransfersConsole, until } from './transfers-console.ts';
@@ -125,6 +125,15 @@ describe('sentinel policy set', () => {
       `pending: ${id} (${transferId}, asked by rita at ${(await transfers.app.show(transferId))?.transfer.requestedAt}): waiting for level 1 of 2 (Head of credit); 2 fields change:`,
     );
     expect(lines).toContain('  rules.daysPastDue.levels.0.from: 30 -> 12');
+    // The approvers' emails (.eml in the outbox) carry the diff as evidence, and a link each.
+    const mail = await listMail(setDir, undefined, (f) => f.includes(`-approve-${transferId}-`));
+    expect(mail.map((m) => m.to).sort()).toEqual([
+      'Farid Haddad <farid@example.com>',
+      'Fiona Finance <fiona@example.com>',
+    ]);
+    expect(mail[0]?.subject).toContain('credit policy change');
+    expect(mail[0]?.text).toContain('rules.daysPastDue.levels.0.from: 30 -> 12');
+    expect(mail[0]?.text).toMatch(/\/approvals\/[\w.-]+/);
     // The console's page of the request: a credit policy change, moving no money.
     const page = await fetch(`${web.url}/transfers/${transferId}`);
     expect(page.status).toBe(200);
