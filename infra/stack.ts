@@ -141,6 +141,14 @@ export class CreditSentinelStack extends Stack {
       ...(props.reviewConcurrency === undefined ? {} : { reviewConcurrency: props.reviewConcurrency }),
     });
 
+    // A credit policy uploaded under policy/ is put to the approval chain (README "The policy"):
+    // the ingest function starts the transfer-approval workflow and appends the policy's records.
+    this.ingestion.ingestFunction.addEnvironment(
+      'STATE_MACHINE_ARN',
+      this.approvals.stateMachine.stateMachineArn,
+    );
+    this.approvals.stateMachine.grantStartExecution(this.ingestion.ingestFunction);
+
     // The audit trail's key and Object Lock anchors: every function that appends to the trail
     // chains with the key and anchors the head after each record; the ops function anchors hourly.
     this.audit = new AuditTrail(this, 'Audit', {
@@ -154,6 +162,7 @@ export class CreditSentinelStack extends Stack {
       this.approvals.slackDecisionFunction,
       this.reviews.stepsFunction,
       this.reviews.batchFunction,
+      this.ingestion.ingestFunction,
     ])
       this.audit.grantAppend(fn);
 

@@ -40,6 +40,7 @@ import type {
   EvaluationWrite,
   NotificationClaim,
   NotificationLedger,
+  PendingPolicy,
   StoredAssessment,
   StoredPolicy,
 } from '../credit/ports.ts';
@@ -1159,6 +1160,31 @@ export class DynamoStore implements IngestStore, NotificationLedger {
         { pk: 'POLICY', sk: `ID#${p.id}`, type: 'policy', ...p },
       ].map((Item) => ({ PutRequest: { Item: marshall(Item, MARSHALL) } })),
     );
+  }
+
+  /** Keeps a policy waiting for approval under its request's id (written once; the same again is no change). */
+  async putPendingPolicy(p: PendingPolicy): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall(
+          { pk: 'POLICY', sk: `PENDING#${p.transferId}`, type: 'pendingPolicy', ...p },
+          MARSHALL,
+        ),
+      }),
+    );
+  }
+
+  /** The policy a policy-change request asks to put in force. */
+  async getPendingPolicy(transferId: string): Promise<PendingPolicy | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: 'POLICY' }, sk: { S: `PENDING#${transferId}` } },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? strip<PendingPolicy>(unmarshall(out.Item), META) : undefined;
   }
 
   /**

@@ -353,6 +353,12 @@ export function policyId(doc: PolicyDocument): string {
   return `${doc.version}+${createHash('sha256').update(canonicalJson(doc)).digest('hex').slice(0, 8)}`;
 }
 
+/**
+ * Who asks for a policy uploaded under policy/ (README "The policy"): an upload names no person of
+ * the approval policy, so any approver of the policy-change levels may decide it.
+ */
+export const POLICY_UPLOADER = 'policy-upload';
+
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, high: 2, critical: 3 };
 
 /** The policy in force: the one stored last (validated when it was set), else the shipped default. */
@@ -364,4 +370,40 @@ export function policyInForce(stored: { document: unknown } | undefined, fallbac
   const d = parsePolicy(fallback);
   if (!d.ok) throw new Error(`the shipped default policy is invalid: ${JSON.stringify(d.issues)}`);
   return d.policy;
+}
+
+/** The SHA-256 (hex) of a policy document's canonical JSON: what the audit trail holds of it. */
+export function policyHash(doc: PolicyDocument): string {
+  return createHash('sha256').update(canonicalJson(doc)).digest('hex');
+}
+
+/** One field a policy change changes: its path, the value in force and the new one (JSON text; absent: none). */
+export interface PolicyFieldChange {
+  readonly path: string;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+}
+
+/**
+ * What changes from the policy in force to a new one, field by field (leaves of the documents,
+ * arrays by position, in path order): what the approvers read. The `id` is left out.
+ */
+export function policyDiff(from: PolicyDocument, to: PolicyDocument): PolicyFieldChange[] {
+  const leaves = (v: unknown, at: string, out: Map<string, string>) => {
+    if (v === undefined) return;
+    if (v !== null && typeof v === 'object' && Object.keys(v).length > 0) {
+      for (const [k, x] of Object.entries(v as Record<string, unknown>))
+        if (!(at === '' && k === 'id')) leaves(x, at === '' ? k : `${at}.${k}`, out);
+      return;
+    }
+    out.set(at, JSON.stringify(v));
+  };
+  const a = new Map<string, string>();
+  const b = new Map<string, string>();
+  leaves(from, '', a);
+  leaves(to, '', b);
+  const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return paths
+    .filter((p) => a.get(p) !== b.get(p))
+    .map((path) => ({ path, from: a.get(path), to: b.get(path) }));
 }

@@ -87,6 +87,63 @@ export interface StoredPolicy {
   readonly document: unknown;
   readonly setAt: string;
   readonly setBy: string;
+  /** The policy-change request whose last approval put it in force (absent: set before approvals). */
+  readonly approvedIn?: string | undefined;
+}
+
+/**
+ * A credit policy waiting for the approval chain (README "The policy"): stored when it is uploaded
+ * or set, under the id of the approval request that decides it. It is put in force (`StoredPolicy`)
+ * only when the request's last level approves; where it stands is the request's status.
+ */
+export interface PendingPolicy {
+  /** The approval request (a transfer of type `policy_change`) that decides it. */
+  readonly transferId: string;
+  /** Its policy id, `<version>+<hash>`. */
+  readonly id: string;
+  /** SHA-256 (hex) of its canonical JSON. */
+  readonly hash: string;
+  readonly document: unknown;
+  /** ISO instant it was uploaded or set. */
+  readonly proposedAt: string;
+  /** Who asked: a person of the approval policy, or `policy-upload` for a file uploaded under policy/. */
+  readonly requester: string;
+  /** Where it came from: the uploaded object (`s3://...?versionId=`), or `sentinel policy set`. */
+  readonly source: string;
+  /** The policy in force when it was proposed, which its diff is against. */
+  readonly replaces: string;
+  /** Field by field, what it changes (old -> new values as JSON text). */
+  readonly diff: readonly {
+    readonly path: string;
+    readonly from?: string | undefined;
+    readonly to?: string | undefined;
+  }[];
+}
+
+/** A new credit policy put to the approval chain (uploaded under policy/, or `sentinel policy set`). */
+export interface PolicyProposal {
+  /** Validated (an invalid policy never gets here). */
+  readonly document: unknown;
+  /** A person of the approval policy (id, email or Slack id), or `policy-upload` for an upload. */
+  readonly requester: string;
+  /** Where it came from: the uploaded object, or `sentinel policy set`. */
+  readonly source: string;
+  /** Makes asking twice (an upload ingested again) find the same request. @default a new request */
+  readonly key?: string | undefined;
+}
+
+export type PolicyProposalOutcome =
+  | {
+      readonly ok: true;
+      readonly transferId: string;
+      readonly policyId: string;
+      readonly superseded: readonly string[];
+    }
+  | { readonly ok: false; readonly problem: string; readonly field: string };
+
+/** Where a new credit policy goes: the approval chain (the transfer app's `requestPolicyChange`). */
+export interface PolicyChanges {
+  propose(p: PolicyProposal): Promise<PolicyProposalOutcome>;
 }
 
 /** Where alerts go: SNS (with attributes) on AWS, the outbox and Slack locally. */

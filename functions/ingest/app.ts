@@ -18,7 +18,7 @@ export interface IngestHandlerDeps {
   readonly ingest: IngestDeps;
   readonly objects: ObjectStore;
   readonly profiles: ProfileCatalog;
-  /** Where a valid `policy/*.json` upload is put in force. */
+  /** Where a valid `policy/*.json` upload is put to the approval chain (pending until approved). */
   readonly policies?: PolicySink | undefined;
   readonly dynamo: DynamoDBClient;
   readonly tableName: string;

@@ -9,6 +9,7 @@ import { DynamoStore } from '../adapters/dynamodb.ts';
 import { traced, traceHandler } from '../adapters/lambda.ts';
 import { S3ObjectStore } from '../adapters/s3.ts';
 import { SnsChangeNotifier } from '../adapters/sns.ts';
+import type { PolicyChanges } from '../credit/ports.ts';
 import { createIngestHandler, objectsInMessage } from './app.ts';
 import { ProfileCatalog } from './uploads.ts';
 
@@ -29,6 +30,27 @@ const uploadKey = (event: SQSEvent): string | undefined => {
   return first ? objectsInMessage(first)[0]?.key : undefined;
 };
 
+const metrics = new Metrics();
+
+/**
+ * A policy uploaded under policy/ goes to the approval chain (README "The policy"): the transfer
+ * app asks it (STATE_MACHINE_ARN names the transfer-approval state machine). Built on the first
+ * policy upload only.
+ */
+const policies: PolicyChanges = {
+  propose: async (p) => {
+    if (!process.env.STATE_MACHINE_ARN)
+      return {
+        ok: false,
+        field: 'policy',
+        problem:
+          'this ingest function is not wired to the approval chain (STATE_MACHINE_ARN is not set), so no policy change can be asked',
+      };
+    const { transferAppFromEnv } = await import('../transfers/wiring.ts');
+    return transferAppFromEnv({ client: dynamo, logger, metrics }).requestPolicyChange(p);
+  },
+};
+
 export const handler = traceHandler(
   createIngestHandler({
     ingest: {
@@ -39,11 +61,11 @@ export const handler = traceHandler(
     },
     objects: new S3ObjectStore(traced(new S3Client({}))),
     profiles: new ProfileCatalog(),
-    policies: store,
+    policies,
     dynamo,
     tableName: process.env.IDEMPOTENCY_TABLE_NAME ?? tableName,
     logger,
-    metrics: new Metrics(),
+    metrics,
   }),
   logger,
   uploadKey,

@@ -1,8 +1,8 @@
 import { SHIPPED_PROFILES } from '../../profiles/index.ts';
 import type { ObjectRef, ObjectStore } from '../adapters/s3.ts';
 import { dateInZone } from '../core/dates.ts';
-import { parsePolicy } from '../credit/policy.ts';
-import type { StoredPolicy } from '../credit/ports.ts';
+import { POLICY_UPLOADER, parsePolicy } from '../credit/policy.ts';
+import type { PolicyChanges } from '../credit/ports.ts';
 import { isKind, KINDS } from './kinds.ts';
 import { type IngestDeps, ingest, runIdFor } from './pipeline.ts';
 import type { IngestRun, RejectRecord } from './ports.ts';
@@ -67,10 +67,11 @@ export function yieldsReceivables(p: Profile): boolean {
   return p.outputs.some((o) => o.kind === 'invoices' || o.kind === 'payments');
 }
 
-/** Where an uploaded credit policy goes once it is valid. */
-export interface PolicySink {
-  putPolicy(p: StoredPolicy): Promise<void>;
-}
+/**
+ * Where an uploaded credit policy goes once it is valid: to the approval chain, as a pending
+ * policy (README "The policy"); only its last approval puts it in force.
+ */
+export type PolicySink = PolicyChanges;
 
 /** Reads a whole (small) object as text. */
 async function textOf(body: AsyncIterable<Uint8Array>, max: number): Promise<string> {
@@ -87,8 +88,10 @@ async function textOf(body: AsyncIterable<Uint8Array>, max: number): Promise<str
 const MAX_POLICY_BYTES = 1 << 20;
 
 /**
- * `policy/<name>.json`: the credit policy to put in force. It is validated whole; an invalid one
- * is refused with every bad field's path in the rejects report, and the policy in force stays.
+ * `policy/<name>.json`: a credit policy to put in force once approved. It is validated whole; an
+ * invalid one is refused with every bad field's path in the rejects report (never pending). A valid
+ * one is stored as pending and put to the approval chain; the policy in force stays until the last
+ * level approves. The run names the request.
  */
 async function setPolicyUpload(
   deps: IngestDeps,
@@ -102,14 +105,24 @@ async function setPolicyUpload(
   const rejects = objects.reportSink(ref, rejectsNameFor(ref.key));
   rejects.write(REJECTS_HEADER);
   let problems: RejectRecord[] = [];
-  let policyId: string | undefined;
+  const warnings: string[] = [];
   try {
     const doc: unknown = JSON.parse(await textOf((await objects.open(ref)).body, MAX_POLICY_BYTES));
     const r = parsePolicy(doc);
     if (r.ok) {
-      const { id, ...document } = r.policy;
-      await policies.putPolicy({ id, document, setAt: started.toISOString(), setBy: objectRef });
-      policyId = id;
+      const { id: _id, ...document } = r.policy;
+      const asked = await policies.propose({
+        document,
+        requester: POLICY_UPLOADER,
+        source: objectRef,
+        key: objectRef,
+      });
+      if (asked.ok)
+        warnings.push(
+          `policy ${asked.policyId} is pending approval (${asked.transferId}); the policy in force is unchanged until the last level approves`,
+          ...asked.superseded.map((t) => `it supersedes the policy change ${t}, recalled`),
+        );
+      else warnings.push(`${asked.problem}; nothing was asked`);
     } else problems = r.issues.map((i) => ({ line: 0, column: i.path, value: '', reason: i.message }));
   } catch (e) {
     if (!(e instanceof SyntaxError || e instanceof RangeError || e instanceof TypeError)) throw e;
@@ -130,7 +143,7 @@ async function setPolicyUpload(
     accepted: {},
     acceptedTotal: 0,
     rejected: problems.length,
-    warnings: policyId ? [`policy ${policyId} is in force`] : [],
+    warnings,
     rejectsFile: await rejects.close(),
     customersChanged: 0,
     asOf: dateInZone(started, deps.timeZone),

@@ -6,8 +6,14 @@ import type { Page, PageRequest } from '../core/paging.ts';
 import { receivablesAsOf } from '../core/receivables.ts';
 import { assess, handsBackCash } from '../credit/assess.ts';
 import { asOfFile, creditFileOf } from '../credit/evaluate.ts';
-import type { Policy } from '../credit/policy.ts';
-import type { CreditStore } from '../credit/ports.ts';
+import { POLICY_UPLOADER, type Policy, parsePolicy, policyDiff, policyHash } from '../credit/policy.ts';
+import type {
+  CreditStore,
+  PendingPolicy,
+  PolicyProposal,
+  PolicyProposalOutcome,
+  StoredPolicy,
+} from '../credit/ports.ts';
 import type { ChangeNotifier, Clock } from '../ingest/ports.ts';
 import type { LimitApprovals, LimitChange } from '../reviews/ports.ts';
 import type { Review } from '../reviews/review.ts';
@@ -15,12 +21,13 @@ import {
   type ApprovalPolicy,
   approvalChain,
   type ChainLevel,
+  policyChangeChain,
   resolvePerson,
   unknownPerson,
 } from './approval-policy.ts';
 import { batchChain, batchGate, batchOf } from './batch.ts';
 import { commitmentOf, movesNoMoney, setsLimits } from './exposure.ts';
-import { riskGate, unappliedCashCheck } from './gate.ts';
+import { policyChangeGate, riskGate, unappliedCashCheck } from './gate.ts';
 import { type LinkKey, signLink, verifyLink } from './links.ts';
 import type {
   Approval,
@@ -39,7 +46,14 @@ import type {
   TransferStatus,
   TransferStore,
 } from './ports.ts';
-import { byFieldOrder, checkTransferRequest, type PassedFields, type RequestIssue } from './request.ts';
+import {
+  byFieldOrder,
+  checkTransferRequest,
+  type PassedFields,
+  POLICY_CHANGE,
+  POLICY_SUBJECT,
+  type RequestIssue,
+} from './request.ts';
 import { type StepPayload, TaskTokenError, WORKFLOW_ERRORS, type WorkflowPort } from './workflow.ts';
 
 /**
@@ -79,6 +93,17 @@ export interface TransferDeps {
    * credit release cannot be executed. @default none
    */
   readonly limits?: { setCreditLimit(c: LimitChange): Promise<void> } | undefined;
+  /**
+   * Where a credit policy waits for its approval and is put in force (the credit store). Without
+   * it a policy change can be neither asked nor executed. @default none
+   */
+  readonly policies?:
+    | {
+        putPendingPolicy(p: PendingPolicy): Promise<void>;
+        getPendingPolicy(transferId: string): Promise<PendingPolicy | undefined>;
+        putPolicy(p: StoredPolicy): Promise<void>;
+      }
+    | undefined;
 }
 
 /** The ends of a transfer the TransfersDecided metric counts (its `outcome` dimension). */
@@ -277,7 +302,9 @@ export class TransferApp {
             limitChange: t.limitChange,
             limitBatch: t.limitBatch,
           }
-        : { request: t.request, requestedOn: t.requestedOn },
+        : t.policyChange
+          ? { request: t.request, requestedOn: t.requestedOn, policyChange: t.policyChange }
+          : { request: t.request, requestedOn: t.requestedOn },
       onceKey('transfer.requested', t.transferId),
     );
   }
@@ -473,7 +500,7 @@ export class TransferApp {
   /** Stores a review's transfer unless it exists, and starts its workflow unless it has one. */
   private async startReviewTransfer(
     transferId: string,
-    what: Pick<Transfer, 'request' | 'limitChange' | 'limitBatch'>,
+    what: Pick<Transfer, 'request' | 'limitChange' | 'limitBatch' | 'policyChange'>,
     items?: readonly LimitBatchItem[],
   ): Promise<{ transferId: string }> {
     const existing = await this.deps.store.getTransfer(transferId);
@@ -495,6 +522,157 @@ export class TransferApp {
     await this.deps.store.updateTransfer(transferId, { executionId }, { status: 'pending' });
     this.deps.metrics?.addMetric('TransfersRequested', MetricUnit.Count, 1);
     return { transferId };
+  }
+
+  // ---- credit policy changes ----------------------------------------------------------------
+
+  /**
+   * Puts a new credit policy (validated by the caller, as an upload or `sentinel policy set` does)
+   * to the approval chain (README "The policy"): it is stored as pending, with its hash and its
+   * diff against the policy in force, and a `policy_change` request about no customer, moving no
+   * money, climbs the approval policy's `policyChange` levels. Nothing changes in force until the
+   * last level approves. A change still pending is superseded: recalled, said in both records.
+   * Refused: a requester the approval policy does not know, a policy that is already in force.
+   */
+  async requestPolicyChange(p: PolicyProposal): Promise<PolicyProposalOutcome> {
+    const policies = this.deps.policies;
+    if (!policies) throw new Error('this transfer app has no policy store: a policy change cannot be asked');
+    const parsed = parsePolicy(p.document);
+    if (!parsed.ok)
+      return { ok: false, field: 'policy', problem: `the policy is not valid: ${parsed.issues[0]?.path}` };
+    const { id, ...document } = parsed.policy;
+    const approvals = await this.deps.approvalPolicy();
+    const requester =
+      p.requester === POLICY_UPLOADER ? POLICY_UPLOADER : resolvePerson(approvals, p.requester);
+    if (requester === undefined) return { ok: false, field: 'by', problem: unknownPerson(p.requester) };
+    const current = await this.deps.creditPolicy();
+    if (current.id === id)
+      return {
+        ok: false,
+        field: 'policy',
+        problem: `policy ${id} is already in force: there is nothing to approve`,
+      };
+    const transferId = `TR-${p.key ? idFrom(`policy:${p.key}`) : randomId()}`;
+    const { id: _current, ...inForce } = current;
+    const pending: PendingPolicy = {
+      transferId,
+      id,
+      hash: policyHash(document),
+      document,
+      proposedAt: this.now(),
+      requester,
+      source: p.source,
+      replaces: current.id,
+      diff: policyDiff(inForce, document),
+    };
+    const existing = await this.deps.store.getTransfer(transferId);
+    if (existing?.executionId)
+      return { ok: true, transferId, policyId: id, superseded: existing.policyChange?.supersedes ?? [] };
+    const stored = existing ? await policies.getPendingPolicy(transferId) : undefined;
+    if (!stored) await policies.putPendingPolicy(pending);
+    const asked = stored ?? pending;
+    // Changes still pending are superseded by this one: the newest policy asked is the one decided.
+    const older = (await this.deps.store.transfersOf(POLICY_SUBJECT)).filter(
+      (t) => t.status === 'pending' && t.transferId !== transferId && t.policyChange !== undefined,
+    );
+    const supersedes = existing?.policyChange?.supersedes ?? older.map((t) => t.transferId);
+    await this.audit(
+      'policy.proposed',
+      transferId,
+      requester,
+      {
+        policyId: asked.id,
+        hash: asked.hash,
+        replaces: asked.replaces,
+        source: asked.source,
+        proposedAt: asked.proposedAt,
+        diff: asked.diff,
+        supersedes,
+      },
+      onceKey('policy.proposed', transferId),
+    );
+    await this.startReviewTransfer(transferId, {
+      request: {
+        customerId: POLICY_SUBJECT,
+        type: POLICY_CHANGE,
+        amount: 0,
+        currency: 'EUR',
+        beneficiaryName: `credit policy ${asked.id}`.slice(0, 140),
+        beneficiaryAccount: 'POLICY-CHANGE',
+        reason:
+          `Credit policy ${asked.id} to replace ${asked.replaces}: ${plural(asked.diff.length, 'field')} change${supersedes.length > 0 ? `; supersedes ${supersedes.join(', ')}` : ''}`.slice(
+            0,
+            500,
+          ),
+        requester,
+      },
+      policyChange: {
+        policyId: asked.id,
+        hash: asked.hash,
+        replaces: asked.replaces,
+        changes: asked.diff.length,
+        source: asked.source,
+        supersedes: supersedes.length > 0 ? supersedes : undefined,
+      },
+    });
+    for (const old of supersedes) await this.recall(old, requester, { supersededBy: transferId });
+    return { ok: true, transferId, policyId: asked.id, superseded: supersedes };
+  }
+
+  /** The gate and chain of a credit policy change: the diff is the evidence, the chain its own levels. */
+  private async gatePolicyChange(t: Transfer) {
+    const [pending, policy] = await Promise.all([
+      this.deps.policies?.getPendingPolicy(t.transferId),
+      this.deps.approvalPolicy(),
+    ]);
+    if (!pending) throw new Error(`policy change ${t.transferId} has no pending policy on file`);
+    return {
+      report: policyChangeGate(pending, t.requestedOn),
+      chain: policyChangeChain(t.request.requester, t.requestedOn, policy),
+      policy,
+    };
+  }
+
+  /**
+   * Puts an approved policy change in force (the same write as an unapproved one once was), from
+   * its approval instant, and records it with its hash and the policy it replaced.
+   */
+  private async putPolicyInForce(t: Transfer): Promise<void> {
+    const policies = this.deps.policies;
+    const pending = await policies?.getPendingPolicy(t.transferId);
+    if (!policies || !pending) throw new Error(`policy change ${t.transferId} has no pending policy on file`);
+    const r = parsePolicy(pending.document);
+    if (!r.ok)
+      throw new Error(
+        `policy ${pending.id} no longer validates: ${r.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      );
+    const replaced = (await this.deps.creditPolicy()).id;
+    const effectiveAt = t.closedAt ?? this.now();
+    await policies.putPolicy({
+      id: pending.id,
+      document: pending.document,
+      setAt: effectiveAt,
+      setBy: pending.source === 'sentinel policy set' ? pending.requester : pending.source,
+      approvedIn: t.transferId,
+    });
+    const approvals = await this.deps.store.approvalsOf(t.transferId);
+    await this.audit(
+      'policy.in-force',
+      t.transferId,
+      'system',
+      {
+        policyId: pending.id,
+        hash: pending.hash,
+        replaced: replaced === pending.id ? pending.replaces : replaced,
+        effectiveAt,
+        requester: pending.requester,
+        approvedBy: approvals
+          .filter((a) => a.status === 'approved')
+          .sort((a, b) => a.level - b.level)
+          .map((a) => ({ level: a.level, approver: a.approver, at: a.decidedAt })),
+      },
+      onceKey('policy.in-force', t.transferId),
+    );
   }
 
   // ---- the steps the state machine calls ----------------------------------------------------
@@ -525,7 +703,9 @@ export class TransferApp {
     await this.auditRequested(t);
     const { report, chain, policy } = t.limitBatch
       ? await this.gateBatch(t, t.limitBatch)
-      : await this.gateOne(t);
+      : t.policyChange
+        ? await this.gatePolicyChange(t)
+        : await this.gateOne(t);
     await store.updateTransfer(
       transferId,
       { gate: report, levels: chain.ok ? chain.levels : undefined, chainWhy: chain.why },
@@ -866,6 +1046,7 @@ export class TransferApp {
    * counts it, and has the customer evaluated again. A bank account change moves no money.
    */
   private async commit(t: Transfer): Promise<void> {
+    if (t.policyChange) return this.putPolicyInForce(t);
     if (t.limitChange) return this.setLimits(t, [{ customerId: t.request.customerId, ...t.limitChange }]);
     if (t.limitBatch) return this.setLimits(t, await this.deps.store.batchItems(t.transferId));
     const c = commitmentOf(t);
@@ -1080,9 +1261,10 @@ export class TransferApp {
     except?: string,
   ): Promise<ApproverContext> {
     // A review's batch names no one customer (its id is the run's).
-    const part = transfer.limitBatch
-      ? undefined
-      : await this.deps.credit.loadCustomerPartition(transfer.request.customerId);
+    const part =
+      transfer.limitBatch || transfer.policyChange
+        ? undefined
+        : await this.deps.credit.loadCustomerPartition(transfer.request.customerId);
     const decisions: DecisionSeen[] = approvals
       .filter(
         (a): a is Approval & { status: Decision; decidedAt: string } =>
@@ -1422,17 +1604,22 @@ export class TransferApp {
   async recall(
     transferId: string,
     by: string,
+    opts: { readonly supersededBy?: string | undefined } = {},
   ): Promise<{ ok: true; transfer: Transfer } | { ok: false; status: 403 | 404 | 409; message: string }> {
     const t = await this.deps.store.getTransfer(transferId);
     if (!t) return { ok: false, status: 404, message: `There is no transfer ${transferId}.` };
     const policy = await this.deps.approvalPolicy();
     // A person by their id; a system requester (`periodic-review`) by its name.
     const who = resolvePerson(policy, by) ?? by.trim();
-    if (who !== (resolvePerson(policy, t.request.requester) ?? t.request.requester))
+    // A policy change superseded by a newer one is recalled by the system, whoever asked it.
+    if (!opts.supersededBy && who !== (resolvePerson(policy, t.request.requester) ?? t.request.requester))
       return { ok: false, status: 403, message: 'Only the requester can recall a transfer.' };
+    const outcome = opts.supersededBy
+      ? `recalled: superseded by the newer policy change ${opts.supersededBy} (asked by ${who})`
+      : `recalled by ${who}`;
     const ok = await this.deps.store.updateTransfer(
       transferId,
-      { status: 'recalled', closedAt: this.now(), closedBy: who, outcome: `recalled by ${who}` },
+      { status: 'recalled', closedAt: this.now(), closedBy: who, outcome },
       { status: 'pending' },
     );
     if (!ok) {
@@ -1451,7 +1638,9 @@ export class TransferApp {
       'transfer.recalled',
       transferId,
       who,
-      { linksVoided: pending.length },
+      opts.supersededBy
+        ? { linksVoided: pending.length, supersededBy: opts.supersededBy }
+        : { linksVoided: pending.length },
       onceKey('transfer.recalled', transferId),
     );
     // The wait of the level it stands at, even when that level is complete and the workflow never

@@ -131,6 +131,11 @@ function requestSection(t: Transfer, requester: string): string {
       'Credit limit',
       `${t.limitChange.from === undefined ? 'none' : escapeHtml(formatMoney(t.limitChange.from, ccy))} to ${escapeHtml(formatMoney(t.limitChange.to, ccy))}`,
     ]);
+  else if (t.policyChange)
+    pairs.push(
+      ['Credit policy', escapeHtml(`${t.policyChange.policyId} to replace ${t.policyChange.replaces}`)],
+      ['SHA-256', `<code>${escapeHtml(t.policyChange.hash)}</code>`],
+    );
   else if (t.limitBatch)
     pairs.push(['Limit changes', escapeHtml(`${t.limitBatch.count} of review ${t.limitBatch.runId}`)]);
   else
@@ -155,7 +160,7 @@ function requestSection(t: Transfer, requester: string): string {
 function customerSection(v: Extract<ApprovalPageView, { ok: true }>): string {
   const t = v.transfer;
   const g = t.gate;
-  if (t.limitBatch) return '';
+  if (t.limitBatch || t.policyChange) return '';
   const e = g?.exposure;
   const pairs: [string, string][] = [
     ['Customer', escapeHtml(v.customer.id)],
@@ -229,7 +234,8 @@ function figuresOf(c: GateCheck, requestCurrency: string): string {
     .filter(([k]) => k !== 'currency')
     .map(
       ([k, v]) =>
-        `${escapeHtml(label(k))}: ${escapeHtml(MONEY_FIGURES.has(k) ? storedMoney(v, ccy) : String(v))}`,
+        // A field path (a policy change's diff) stays as the policy file writes it.
+        `${escapeHtml(k.includes('.') ? k : label(k))}: ${escapeHtml(MONEY_FIGURES.has(k) ? storedMoney(v, ccy) : String(v))}`,
     )
     .join('; ');
 }

@@ -44,6 +44,15 @@ const person = z.strictObject({
     .refine((a) => a.every((x) => x.from <= x.to), 'each absence must end on or after it starts'),
 });
 
+/** One rung of a ladder: a name, who may approve, how many of them must (k of n). */
+const levelSpec = z.strictObject({
+  name: z.string().min(1),
+  approvers: z.array(personId).min(1),
+  /** How many distinct approvers of the level must approve (k of n). */
+  required: z.number().int().min(1).default(1),
+});
+type LevelSpec = z.output<typeof levelSpec>;
+
 export const approvalPolicySchema = z
   .strictObject({
     version: z.string().min(1),
@@ -70,16 +79,12 @@ export const approvalPolicySchema = z
       flags: z.partialRecord(z.enum(GATE_FLAGS), z.number().int().min(0)),
     }),
     /** The ladder, lowest first. */
-    levels: z
-      .array(
-        z.strictObject({
-          name: z.string().min(1),
-          approvers: z.array(personId).min(1),
-          /** How many distinct approvers of the level must approve (k of n). */
-          required: z.number().int().min(1).default(1),
-        }),
-      )
-      .min(1),
+    levels: z.array(levelSpec).min(1),
+    /**
+     * A change of the credit policy (README "The policy"): its own levels, all of them climbed,
+     * whatever any amount or risk. Absent: the ladder's top two levels (`policyChangeLevels`).
+     */
+    policyChange: z.strictObject({ levels: z.array(levelSpec).min(1) }).optional(),
     people: z.record(personId, person),
     /** The risk gate's settings. */
     gate: z
@@ -113,22 +118,25 @@ export const approvalPolicySchema = z
       .prefault({}),
   })
   .superRefine((p, ctx) => {
-    p.levels.forEach((l, i) => {
-      if (l.required > l.approvers.length)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['levels', i, 'required'],
-          message: `exceeds the ${l.approvers.length} approvers of the level`,
-        });
-      l.approvers.forEach((a, j) => {
-        if (!p.people[a])
+    const ladders: [(string | number)[], LevelSpec[]][] = [[['levels'], p.levels]];
+    if (p.policyChange) ladders.push([['policyChange', 'levels'], p.policyChange.levels]);
+    for (const [at, ladder] of ladders)
+      ladder.forEach((l, i) => {
+        if (l.required > l.approvers.length)
           ctx.addIssue({
             code: 'custom',
-            path: ['levels', i, 'approvers', j],
-            message: `"${a}" is not in people`,
+            path: [...at, i, 'required'],
+            message: `exceeds the ${l.approvers.length} approvers of the level`,
           });
+        l.approvers.forEach((a, j) => {
+          if (!p.people[a])
+            ctx.addIssue({
+              code: 'custom',
+              path: [...at, i, 'approvers', j],
+              message: `"${a}" is not in people`,
+            });
+        });
       });
-    });
     p.reminders.escalateTo.forEach((a, j) => {
       if (!p.people[a])
         ctx.addIssue({
@@ -311,15 +319,54 @@ function standIn(policy: ApprovalPolicy, id: string, today: IsoDate): { id: stri
 export function approvalChain(req: TransferRequest, inputs: ChainInputs, policy: ApprovalPolicy): Chain {
   const need = levelsNeeded(req, inputs, policy);
   if ('problem' in need) return { ok: false, problem: need.problem, why: [] };
+  return chainOf(policy.levels.slice(0, need.levels), req.requester, inputs.today, policy, need.why);
+}
+
+/**
+ * The levels a credit policy change climbs: the approval policy's `policyChange.levels`, else
+ * the ladder's top two levels (the whole ladder when it has fewer), and why.
+ */
+export function policyChangeLevels(policy: ApprovalPolicy): { levels: LevelSpec[]; why: string } {
+  if (policy.policyChange)
+    return {
+      levels: policy.policyChange.levels,
+      why: `a credit policy change climbs the ${plural(policy.policyChange.levels.length, 'level')} of the approval policy's policyChange`,
+    };
+  const levels = policy.levels.slice(-2);
+  return {
+    levels,
+    why: `the approval policy names no policyChange levels: a credit policy change climbs the ladder's top ${plural(levels.length, 'level')} (${levels.map((l) => l.name).join(', ')})`,
+  };
+}
+
+/** The chain of a credit policy change: every level of `policyChangeLevels`, without the requester. */
+export function policyChangeChain(requester: string, today: IsoDate, policy: ApprovalPolicy): Chain {
+  const { levels, why } = policyChangeLevels(policy);
+  return chainOf(levels, requester, today, policy, [why]);
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * The levels of a ladder with the people who may approve each, after delegation, without the
+ * requester; refused when a level cannot gather its approvals or the levels cannot be completed
+ * by distinct people.
+ */
+function chainOf(
+  specs: readonly LevelSpec[],
+  requesterText: string,
+  today: IsoDate,
+  policy: ApprovalPolicy,
+  why: readonly string[],
+): Chain {
   const levels: ChainLevel[] = [];
   // The requester as a person of the policy, however the request spelled them.
-  const requester = resolvePerson(policy, req.requester) ?? req.requester;
-  for (let i = 0; i < need.levels; i++) {
-    const spec = policy.levels[i] as ApprovalPolicy['levels'][number];
+  const requester = resolvePerson(policy, requesterText) ?? requesterText;
+  for (const [i, spec] of specs.entries()) {
     const seen = new Set<string>();
     const approvers: ChainApprover[] = [];
     for (const id of spec.approvers) {
-      const who = standIn(policy, id, inputs.today);
+      const who = standIn(policy, id, today);
       if (who.id === '' || who.id === requester || seen.has(who.id)) continue;
       seen.add(who.id);
       const p = policy.people[who.id];
@@ -336,7 +383,7 @@ export function approvalChain(req: TransferRequest, inputs: ChainInputs, policy:
       return {
         ok: false,
         problem: `level ${i + 1} (${spec.name}) needs ${spec.required} approver${spec.required === 1 ? '' : 's'} but has ${approvers.length} who may approve this request (the requester and people away without a present delegate are left out)`,
-        why: need.why,
+        why,
       };
     levels.push({ level: i + 1, name: spec.name, required: spec.required, approvers });
   }
@@ -344,9 +391,9 @@ export function approvalChain(req: TransferRequest, inputs: ChainInputs, policy:
     return {
       ok: false,
       problem: 'the levels cannot be completed by different people: someone would have to approve twice',
-      why: need.why,
+      why,
     };
-  return { ok: true, levels, why: need.why };
+  return { ok: true, levels, why };
 }
 
 /** Whether every level's `required` slots can be filled with no person in two slots (bipartite matching). */

@@ -96,6 +96,8 @@ const rank = (severity: string) => SEVERITY_RANK[severity as Severity] ?? -1;
 function amountWords(t: Transfer): string {
   const r = t.request;
   const m = (v: number) => formatMoney(v, r.currency);
+  if (t.policyChange)
+    return `none: a credit policy change to ${t.policyChange.policyId} (${t.policyChange.changes} field${t.policyChange.changes === 1 ? '' : 's'})`;
   if (t.limitBatch) return `none: ${t.limitBatch.count} credit limit changes of review ${t.limitBatch.runId}`;
   if (t.limitChange)
     return `none: a credit limit change from ${t.limitChange.from === undefined ? 'none' : m(t.limitChange.from)} to ${m(t.limitChange.to)}`;
@@ -157,16 +159,19 @@ export function keyEvidence(t: Transfer, context?: ApproverContext): KeyEvidence
     };
   }
   return {
-    customer: t.limitBatch ? undefined : { id: t.request.customerId, name: context?.customer.name },
+    customer:
+      t.limitBatch || t.policyChange ? undefined : { id: t.request.customerId, name: context?.customer.name },
     amount: amountWords(t),
     figures,
     noFigures: figures
       ? undefined
       : t.limitBatch
         ? 'the figures of every customer are in the table of limit changes'
-        : g
-          ? 'no receivables on file'
-          : 'the risk gate has not run yet',
+        : t.policyChange
+          ? 'a credit policy change: what it changes, field by field, is in the checks'
+          : g
+            ? 'no receivables on file'
+            : 'the risk gate has not run yet',
     alerts,
     decisions: context?.decisions,
   };

@@ -8,7 +8,7 @@ import type { Transfer } from './ports.ts';
 export const setsLimits = (t: Transfer): boolean => t.limitChange !== undefined || t.limitBatch !== undefined;
 /** Nothing to pay and nothing in the exposure: a limit change, a batch of them, a bank account change. */
 export const movesNoMoney = (t: Transfer): boolean =>
-  setsLimits(t) || t.request.type === 'bank_account_change';
+  setsLimits(t) || t.request.type === 'bank_account_change' || t.policyChange !== undefined;
 
 /** What the customer's credit file counts of an approved transfer; undefined when it moves no money. */
 export function commitmentOf(t: Transfer): TransferCommitment | undefined {
@@ -60,6 +60,11 @@ export function exposureStanding(
 ): ExposureStanding {
   const r = t.request;
   const file = credit?.file;
+  if (t.policyChange)
+    return {
+      counts: false,
+      words: 'A credit policy change moves no money: it never counts in the exposure.',
+    };
   if (setsLimits(t))
     return {
       counts: false,

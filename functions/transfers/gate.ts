@@ -27,7 +27,10 @@ export type GateCheckName =
   | 'unappliedCash'
   /** A review run's batch of limit changes: what it holds, and how risky its customers are. */
   | 'batch'
-  | 'batchRisk';
+  | 'batchRisk'
+  /** A credit policy change: the policy, its hash, and what it changes field by field. */
+  | 'policyChange'
+  | 'policyDiff';
 
 export interface GateCheck {
   readonly check: GateCheckName;
@@ -96,6 +99,55 @@ export interface BatchTable {
     readonly why: string;
   }[];
   readonly more: number;
+}
+
+/** Changed fields a policy change's report carries (emails, pages); every one is in the pending policy. */
+export const POLICY_DIFF_SHOWN = 200;
+
+/**
+ * The gate of a credit policy change: no customer, no money, no flag. What the approvers read is
+ * the change itself: the new policy's id and hash, the policy in force it replaces, and every
+ * field it changes with the value in force and the new one (`policy.changes.<path>`).
+ */
+export function policyChangeGate(
+  p: {
+    readonly id: string;
+    readonly hash: string;
+    readonly replaces: string;
+    readonly source: string;
+    readonly diff: readonly {
+      readonly path: string;
+      readonly from?: string | undefined;
+      readonly to?: string | undefined;
+    }[];
+  },
+  asOf: IsoDate,
+): GateReport {
+  const shown = p.diff.slice(0, POLICY_DIFF_SHOWN);
+  const more = p.diff.length - shown.length;
+  return {
+    asOf,
+    flags: [],
+    checks: [
+      {
+        check: 'policyChange',
+        summary: `credit policy ${p.id} to replace ${p.replaces} (in force): ${p.diff.length} field${p.diff.length === 1 ? '' : 's'} change${p.diff.length === 1 ? 's' : ''}`,
+        figures: { policy: p.id, sha256: p.hash, replaces: p.replaces, from: p.source },
+      },
+      {
+        check: 'policyDiff',
+        summary:
+          p.diff.length === 0
+            ? 'no field changes'
+            : `old -> new, field by field${more > 0 ? ` (the first ${POLICY_DIFF_SHOWN}; ${more} more in the pending policy)` : ''}`,
+        figures: Object.fromEntries(
+          shown.map((d) => [d.path, `${d.from ?? '(none)'} -> ${d.to ?? '(none)'}`]),
+        ),
+      },
+    ],
+    ratingReasons: [],
+    activeAlerts: [],
+  };
 }
 
 export interface GateInputs {

@@ -47,6 +47,8 @@ function limitWhat(t: Transfer): string | undefined {
   const ccy = one(t.request.currency);
   const m = (v: number) => formatMoney(v, ccy);
   if (t.limitBatch) return `${t.limitBatch.count} credit limit changes of review ${one(t.limitBatch.runId)}`;
+  if (t.policyChange)
+    return `credit policy change: ${one(t.policyChange.policyId)} to replace ${one(t.policyChange.replaces)} (${t.policyChange.changes} field${t.policyChange.changes === 1 ? '' : 's'} change)`;
   const l = t.limitChange;
   if (!l) return undefined;
   return `credit limit of ${one(t.request.customerId)} from ${l.from === undefined ? 'none' : m(l.from)} to ${m(l.to)}`;
@@ -189,7 +191,11 @@ function evidenceOf(t: Transfer): Evidence {
         .filter(([k]) => k !== 'currency')
         .map(([k, v]) => {
           const ccy = typeof c.figures.currency === 'string' ? c.figures.currency : r.currency;
-          return [label(k), MONEY_FIGURES.has(k) ? storedMoney(v, ccy) : String(v)] as const;
+          // A field path (a policy change's diff) stays as the policy file writes it.
+          return [
+            k.includes('.') ? k : label(k),
+            MONEY_FIGURES.has(k) ? storedMoney(v, ccy) : String(v),
+          ] as const;
         }),
     })),
     exposure: g.exposure && exposureOf(g.exposure),
@@ -962,11 +968,13 @@ export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 're
   const url = checkedUrl(n.url);
   const head = t.limitBatch
     ? `${t.limitBatch.count} credit limit changes`
-    : t.limitChange
-      ? `Credit limit ${humanize(r.type)}`
-      : moves(t)
-        ? `${amountOf(t)} ${humanize(r.type)}`
-        : 'Bank account change';
+    : t.policyChange
+      ? 'Credit policy change'
+      : t.limitChange
+        ? `Credit limit ${humanize(r.type)}`
+        : moves(t)
+          ? `${amountOf(t)} ${humanize(r.type)}`
+          : 'Bank account change';
   const who = n.to.slackId && SLACK_ID.test(n.to.slackId) ? `<@${n.to.slackId}>` : `*${md(n.to.name)}*`;
   const key = keyEvidence(t, n.context);
   const customer = key.customer?.name

@@ -72,6 +72,26 @@ export interface Transfer {
    * approving it sets every limit of its table (`TransferStore.batchItems`).
    */
   readonly limitBatch?: LimitBatch | undefined;
+  /**
+   * Set on a change of the credit policy (type `policy_change`): approving it puts the pending
+   * policy (`PendingPolicy`, stored under this transfer's id) in force. No money moves.
+   */
+  readonly policyChange?: PolicyChangeAsked | undefined;
+}
+
+/** A credit policy change on the approval chain: which policy, its hash, what it replaces. */
+export interface PolicyChangeAsked {
+  readonly policyId: string;
+  /** SHA-256 (hex) of the new policy's canonical JSON. */
+  readonly hash: string;
+  /** The policy in force when it was asked. */
+  readonly replaces: string;
+  /** How many fields it changes. */
+  readonly changes: number;
+  /** Where it came from (the uploaded object, or `sentinel policy set`). */
+  readonly source: string;
+  /** Earlier policy changes still pending that this one recalled. */
+  readonly supersedes?: readonly string[] | undefined;
 }
 
 /** A credit limit change on the approval chain (a first limit, an increase or a decrease a review asked for). */

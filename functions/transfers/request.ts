@@ -15,7 +15,17 @@ export const TRANSFER_TYPES = [
  * make on its own, and a run's limit changes asked together. No money moves.
  */
 export const REVIEW_TRANSFER_TYPES = ['limit_decrease', 'limit_batch'] as const;
-export type TransferType = (typeof TRANSFER_TYPES)[number] | (typeof REVIEW_TRANSFER_TYPES)[number];
+/**
+ * A change of the credit policy (README "The policy"): asked when a policy is uploaded or set,
+ * about no customer; approving it puts the policy in force. No money moves.
+ */
+export const POLICY_CHANGE = 'policy_change';
+/** The `customerId` a policy change is filed under (it is about no customer). */
+export const POLICY_SUBJECT = 'credit-policy';
+export type TransferType =
+  | (typeof TRANSFER_TYPES)[number]
+  | (typeof REVIEW_TRANSFER_TYPES)[number]
+  | typeof POLICY_CHANGE;
 
 /** ISO 13616 IBAN check: country, two check digits, then mod 97 of the rearranged digits is 1. */
 export function ibanProblem(iban: string): string | undefined {

@@ -151,5 +151,7 @@ export function transferAppFromEnv(deps: {
     changes: changesTopic ? new SnsChangeNotifier(changesTopic, snsClient()) : undefined,
     metrics: deps.metrics,
     limits: new DynamoReviewStore({ tableName, client: deps.client, ...auditFromEnv() }),
+    // A credit policy waits for its approval there; the execute step puts it in force.
+    policies: creditStore,
   });
 }

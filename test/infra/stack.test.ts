@@ -378,14 +378,21 @@ describe('IAM', () => {
     ]);
     expect(find('dynamodb:Query')).toBe(find('dynamodb:PutItem'));
     expect(find('s3:GetObject')?.Resource).toEqual({ 'Fn::Join': ['', [getAtt(bucket), '/*']] });
-    // Only the reports may be written (rejects, warnings), so the function cannot overwrite an upload.
+    // Only the reports may be written (rejects, warnings), so the function cannot overwrite an
+    // upload; and the audit anchors, for the records of a policy change it asks.
     const puts = statements.filter((s) => asArray(s.Action).includes('s3:PutObject'));
     expect(puts.flatMap((s) => asArray(s.Resource))).toEqual([
       { 'Fn::Join': ['', [getAtt(bucket), '/*.rejects.csv']] },
       { 'Fn::Join': ['', [getAtt(bucket), '/*.warnings.csv']] },
+      { 'Fn::Join': ['', [getAtt(built.stack.audit.anchorBucket), '/anchors/*']] },
     ]);
-    // One statement or two: minimizePolicies (a recommended flag) merges statements of one action.
+    // One statement or more: minimizePolicies (a recommended flag) merges statements of one action.
     expect(new Set(puts.flatMap((s) => asArray(s.Action)))).toEqual(new Set(['s3:PutObject']));
+    // A policy uploaded under policy/ is put to the approval chain: it may start that workflow only.
+    const approvals = built.stack.approvals.stateMachine;
+    expect(find('states:StartExecution')?.Resource).toEqual(ref(approvals));
+    const env = ((resourceOf(ingestFunction).Properties as Json).Environment as Json).Variables as Json;
+    expect(env.STATE_MACHINE_ARN).toEqual(ref(approvals));
     expect(find('s3:PutObject')).not.toBe(find('s3:GetObject'));
     expect(find('sqs:DeleteMessage')?.Resource).toEqual(getAtt(queue));
     expect(find('sns:Publish')?.Resource).toEqual(ref(changesTopic));

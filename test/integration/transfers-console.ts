@@ -48,13 +48,20 @@ export async function startTransfersConsole(
     readonly creditPolicy?: Policy;
     /** @default the shipped approval policy */
     readonly approvalPolicy?: ApprovalPolicy;
+    /**
+     * Policy changes as `npm start` wires them: the credit policy in force read from the store at
+     * every step, pending policies kept there, `POST /api/policy`. @default off
+     */
+    readonly policyChanges?: boolean;
     /** More of the console, built once the transfers exist (e.g. the reviews asking them). */
     readonly more?: (transfers: LocalTransfers) => Partial<ConsoleOptions>;
   } = {},
 ): Promise<{ transfers: LocalTransfers; web: RunningConsole }> {
   const approvalPolicy = opts.approvalPolicy ?? approvalPolicyWith(() => {});
   const policy = opts.creditPolicy ?? policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
-  const creditPolicy = async () => policy;
+  const creditPolicy = opts.policyChanges
+    ? async () => policyInForce(await env.store.getPolicy(), DEFAULT_POLICY_DOCUMENT)
+    : async () => policy;
   const today = () => new Date().toISOString().slice(0, 10);
   let consoleUrl: string | undefined;
   const transfers = await localTransfers({
@@ -70,6 +77,7 @@ export async function startTransfersConsole(
       if (!consoleUrl) throw new Error('the console is not listening yet');
       return consoleUrl;
     },
+    policies: opts.policyChanges ? env.store : undefined,
   });
   const web = await startConsole({
     queries: new ReceivablesQueries(env.store),

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
+import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
 import { mapLimit } from '../../../functions/core/concurrency.ts';
 import { dateInZone, type IsoDate } from '../../../functions/core/dates.ts';
 import { grouped } from '../../../functions/core/paging.ts';
@@ -27,6 +29,7 @@ import {
 } from '../../../functions/credit/policy.ts';
 import type { AlertFilter, AlertList } from '../../../functions/credit/ports.ts';
 import { evaluateRules, explainCandidate } from '../../../functions/credit/rules.ts';
+import { POLICY_SUBJECT } from '../../../functions/transfers/request.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../../policies/index.ts';
 import { OutboxAlertNotifier } from '../runtime/files.ts';
 import type { LocalEnv } from '../runtime/index.ts';
@@ -47,6 +50,7 @@ import {
   withStore,
 } from './common.ts';
 import { type Progress, progressLine } from './progress.ts';
+import { consoleApi } from './transfers.ts';
 
 export async function loadPolicy(store: Pick<DynamoStore, 'getPolicy'>): Promise<Policy> {
   return policyInForce(await store.getPolicy(), DEFAULT_POLICY_DOCUMENT);
@@ -314,6 +318,37 @@ async function alertCommand(kind: 'ack' | 'snooze' | 'resolve', args: string[]):
 
 // ---- policy ----
 
+/** The credit policy changes asked (the approval requests filed under `credit-policy`), newest first. */
+async function policyChanges(env: LocalEnv) {
+  const transfers = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
+  const asked = (await transfers.transfersOf(POLICY_SUBJECT)).filter((t) => t.policyChange !== undefined);
+  asked.sort((a, b) => (a.requestedAt < b.requestedAt ? 1 : -1));
+  return Promise.all(
+    asked.map(async (t) => {
+      const pending = await env.store.getPendingPolicy(t.transferId);
+      const c = t.policyChange as NonNullable<typeof t.policyChange>;
+      return {
+        transferId: t.transferId,
+        policyId: c.policyId,
+        hash: c.hash,
+        replaces: c.replaces,
+        requester: t.request.requester,
+        requestedAt: t.requestedAt,
+        status: t.status,
+        where:
+          t.status !== 'pending'
+            ? t.status
+            : t.level === undefined
+              ? 'at the risk gate'
+              : `waiting for level ${t.level} of ${t.levels?.length ?? '?'} (${t.levels?.find((l) => l.level === t.level)?.name ?? ''})`,
+        outcome: t.outcome,
+        changes: c.changes,
+        diff: pending?.diff ?? [],
+      };
+    }),
+  );
+}
+
 export async function cmdPolicy(args: string[]): Promise<number> {
   const [sub, rest] = splitSub(args);
   const { values, positionals } = parseArgs({
@@ -332,17 +367,29 @@ export async function cmdPolicy(args: string[]): Promise<number> {
       console.log(`policy ${policy.id} is valid`);
       return 0;
     }
-    return withStore(values['data-dir'], async (env) => {
-      const { id, ...document } = policy;
-      await env.store.putPolicy({
-        id,
-        document,
-        setAt: new Date().toISOString(),
-        setBy: values.by ?? process.env.USER ?? 'unknown',
-      });
-      console.log(`policy ${id} is in force`);
-      return 0;
-    });
+    // Put to the approval chain, which runs in `npm start`: nothing is in force until approved.
+    if (!values.by) throw new UsageError('policy set needs --by WHO (a person of the approval policy)');
+    const { id: _id, ...document } = policy;
+    const dataDir = resolve(values['data-dir'] ?? '.sentinel');
+    const r = await consoleApi(dataDir, 'POST', '/api/policy', { document, by: values.by });
+    if (r.status === 400) {
+      const issues = (r.json.issues ?? []) as { field: string; message: string }[];
+      console.error(
+        `policy ${policy.id} was not put to approval:\n${issues.map((i) => `  ${i.field}: ${i.message}`).join('\n')}`,
+      );
+      return 1;
+    }
+    if (r.status !== 202) throw new CliFailure(`the console answered ${r.status}: ${JSON.stringify(r.json)}`);
+    const asked = r.json as { transferId: string; superseded: string[] };
+    if (values.json) console.log(JSON.stringify(asked, null, 2));
+    else {
+      console.log(
+        `policy ${policy.id} is pending approval as ${asked.transferId}; the policy in force is unchanged until its last level approves`,
+      );
+      for (const t of asked.superseded) console.log(`it supersedes the pending policy change ${t}, recalled`);
+      console.log(`see \`sentinel transfer show ${asked.transferId}\` and \`sentinel policy show\``);
+    }
+    return 0;
   }
   if (sub === 'show' || sub === undefined)
     return withStore(values['data-dir'], async (env) => {
@@ -351,19 +398,39 @@ export async function cmdPolicy(args: string[]): Promise<number> {
       // A policy set under an earlier version that this one refuses (a retired factor, say) is not
       // in force: the shipped default is, and the person reading this must be told why.
       const refused = stored ? parsePolicy(stored.document) : undefined;
-      if (values.json) console.log(JSON.stringify(policy, null, 2));
-      else if (stored && refused && !refused.ok)
+      const changes = await policyChanges(env);
+      if (values.json) {
+        console.log(JSON.stringify({ inForce: policy, changes }, null, 2));
+        return 0;
+      }
+      if (stored && refused && !refused.ok)
         console.log(
           [
             `policy in force: ${policy.id} (the shipped default)`,
             `the policy set by ${stored.setBy} at ${stored.setAt} no longer validates, so it is not in force:`,
             ...refused.issues.map((i) => `  ${i.path}: ${i.message}`),
-            'correct it and set it again: sentinel policy check FILE, then sentinel policy set FILE',
+            'correct it and set it again: sentinel policy check FILE, then sentinel policy set FILE --by WHO',
           ].join('\n'),
         );
       else
         console.log(
-          `policy in force: ${policy.id}${stored ? ` (set by ${stored.setBy} at ${stored.setAt})` : ' (the shipped default)'}`,
+          `policy in force: ${policy.id}${stored ? ` (since ${stored.setAt}, set by ${stored.setBy}${stored.approvedIn ? `, approved in ${stored.approvedIn}` : ''})` : ' (the shipped default)'}`,
+        );
+      const pending = changes.filter((c) => c.status === 'pending');
+      console.log(
+        pending.length === 0
+          ? 'no policy change is pending'
+          : pending
+              .map(
+                (c) =>
+                  `pending: ${c.policyId} (${c.transferId}, asked by ${c.requester} at ${c.requestedAt}): ${c.where}; ${c.changes} field${c.changes === 1 ? '' : 's'} change:\n${c.diff.map((d) => `  ${d.path}: ${d.from ?? '(none)'} -> ${d.to ?? '(none)'}`).join('\n')}`,
+              )
+              .join('\n'),
+      );
+      const ended = changes.filter((c) => c.status !== 'pending').slice(0, 5);
+      if (ended.length > 0)
+        console.log(
+          `latest decided:\n${ended.map((c) => `  ${c.policyId} (${c.transferId}): ${c.status}${c.outcome ? `, ${c.outcome}` : ''}`).join('\n')}`,
         );
       return 0;
     });

@@ -135,7 +135,8 @@ export const COMMANDS: readonly CommandHelp[] = [
   {
     name: 'policy',
     args: '[show] [--json]',
-    summary: 'the credit policy in force',
+    summary:
+      'the credit policy in force, and the policy changes pending approval (where each stands, its diff)',
     options: [JSON_OPT],
     example: 'sentinel policy',
   },
@@ -149,9 +150,10 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'policy set',
-    args: 'FILE [--by NAME]',
-    summary: 'put a credit policy in force (an invalid file is refused, nothing changes)',
-    options: [BY],
+    args: 'FILE --by WHO [--json]',
+    summary:
+      'put a credit policy to the approval chain (needs npm start): pending until its last level approves; an invalid file is refused, nothing asked',
+    options: [['--by WHO', 'who sets it: a person of the approval policy, who may not approve it'], JSON_OPT],
     example: 'sentinel policy set policies/default.json --by rita',
   },
   {

@@ -12,6 +12,7 @@ import {
   parseMinorUnits,
 } from '../../../functions/core/money.ts';
 import { grouped } from '../../../functions/core/paging.ts';
+import type { PolicyChanges } from '../../../functions/credit/ports.ts';
 import { ConfigError } from '../../../functions/ingest/errors.ts';
 import { isKind, KINDS, type Kind } from '../../../functions/ingest/kinds.ts';
 import { clip } from '../../../functions/ingest/limits.ts';
@@ -511,7 +512,14 @@ async function cmdStart(args: string[]): Promise<number> {
     consoleUrl: () => consoleUrl,
   });
   const changes = new OutboxNotifier(env.dataDir, [evaluator.listener]);
-  const handler = localIngestHandler(env, inbox, changes, timeZone());
+  // A policy dropped into inbox/policy/ goes to the approval chain, which starts below.
+  let policyChanges: (c: PolicyChanges) => void = () => {};
+  const chainReady = new Promise<PolicyChanges>((ok) => {
+    policyChanges = ok;
+  });
+  const handler = localIngestHandler(env, inbox, changes, timeZone(), undefined, {
+    propose: async (p) => (await chainReady).propose(p),
+  });
   const queries = new ReceivablesQueries(env.store);
   const watcher = new InboxWatcher(
     inbox,
@@ -539,7 +547,9 @@ async function cmdStart(args: string[]): Promise<number> {
     slackWebhookUrl,
     slackSigningSecret: process.env.SENTINEL_SLACK_SIGNING_SECRET?.trim() || undefined,
     changes,
+    policies: env.store,
   });
+  policyChanges({ propose: (p) => transfers.app.requestPolicyChange(p) });
   // Periodic reviews: daily after the daily evaluation, and on demand (console, `sentinel review run`).
   const reviews = localReviewsRuntime({
     client: env.store.client,

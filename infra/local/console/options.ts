@@ -79,6 +79,8 @@ export interface ConsoleTransfers {
   readonly pendingApprovals: TransferApp['pendingApprovals'];
   /** The signed link an approval's email carries. */
   readonly approvalUrl: TransferApp['approvalUrl'];
+  /** Puts a new credit policy to the approval chain (`POST /api/policy`, `sentinel policy set`). */
+  readonly proposePolicy?: TransferApp['requestPolicyChange'] | undefined;
 }
 
 export interface RunningConsole {

@@ -351,6 +351,10 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
       send(req, res, await markPaidForm(opts.transfers, paid, req));
       return;
     }
+    if (opts.transfers?.proposePolicy && method === 'POST' && rawPath === '/api/policy') {
+      send(req, res, await proposePolicy(opts.transfers.proposePolicy, await readBody(req)));
+      return;
+    }
     if (
       opts.reviews &&
       method === 'POST' &&
@@ -392,6 +396,27 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
       problem(500, 'The console could not build this page. The error was logged on the server.', api),
     );
   }
+}
+
+/**
+ * `POST /api/policy` (`sentinel policy set`): `{document, by}` puts a credit policy to the approval
+ * chain; 202 with the request, or 400 naming what is wrong (an invalid policy, an unknown person,
+ * a policy already in force), nothing asked.
+ */
+async function proposePolicy(
+  propose: NonNullable<NonNullable<ConsoleOptions['transfers']>['proposePolicy']>,
+  body: string,
+): Promise<Reply> {
+  let input: { document?: unknown; by?: unknown };
+  try {
+    input = JSON.parse(body) as typeof input;
+  } catch {
+    return problem(400, 'The body is not JSON: send {"document": {...}, "by": "<person>"}.', true);
+  }
+  if (typeof input.by !== 'string' || input.by.trim() === '')
+    return jsonReply(400, { issues: [{ field: 'by', message: 'is required: who sets the policy' }] });
+  const r = await propose({ document: input.document, requester: input.by, source: 'sentinel policy set' });
+  return r.ok ? jsonReply(202, r) : jsonReply(400, { issues: [{ field: r.field, message: r.problem }] });
 }
 
 /**

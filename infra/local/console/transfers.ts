@@ -75,6 +75,7 @@ export const TYPE_LABELS: Record<TransferType, string> = {
   bank_account_change: 'Bank account change',
   limit_decrease: 'Limit decrease',
   limit_batch: 'Limit changes (batch)',
+  policy_change: 'Credit policy change',
 };
 
 export const typeLabel = (type: string) => TYPE_LABELS[type as TransferType] ?? type.replace(/_/g, ' ');

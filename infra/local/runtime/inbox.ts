@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent } from 'aws-lambda';
+import type { PolicyChanges } from '../../../functions/credit/ports.ts';
 import { createIngestHandler } from '../../../functions/ingest/app.ts';
 import { KINDS } from '../../../functions/ingest/kinds.ts';
 import type { ChangeNotifier } from '../../../functions/ingest/ports.ts';
@@ -107,6 +108,16 @@ export function localContext(): Context {
   };
 }
 
+/** Without the approval chain (a handler built without `npm start`'s transfers) a policy is asked nowhere. */
+const NO_POLICY_CHANGES: PolicyChanges = {
+  propose: async () => ({
+    ok: false,
+    field: 'policy',
+    problem:
+      'a policy change goes through the approval chain, which this process does not run (npm start does)',
+  }),
+};
+
 /**
  * The ingest Lambda's handler, built with local adapters (dynalite, the inbox folder, the outbox).
  * Its metrics go to `<dataDir>/metrics.jsonl` (infra/local/runtime/metrics.ts), where the ops page reads them.
@@ -117,6 +128,7 @@ export function localIngestHandler(
   notifier: ChangeNotifier,
   timeZone: string,
   metrics: Metrics = localMetrics(env.dataDir, 'ingest'),
+  policies: PolicyChanges = NO_POLICY_CHANGES,
 ) {
   const logger = new Logger({
     serviceName: 'ingest',
@@ -132,7 +144,7 @@ export function localIngestHandler(
     },
     objects: inbox,
     profiles: new ProfileCatalog(),
-    policies: env.store,
+    policies,
     dynamo: env.store.client,
     tableName: env.store.tableName,
     logger,
@@ -212,7 +224,7 @@ export class InboxWatcher {
         '  guarantees/ insurance/ scores/                   the same, for credit cover and agency scores',
         '  profile/<profile name>/                          an ERP export read through a mapping profile',
         '  profile/eu-semicolon/<kind>/                     semicolon CSV with decimal commas and D.M.YYYY dates',
-        '  policy/                                          a credit policy (.json) to put in force',
+        '  policy/                                          a credit policy (.json) to put to the approval chain',
         'Each file gets <name>.rejects.csv beside it: every refused row with its line and reason;',
         'invoices and payments also get <name>.warnings.csv: rows loaded for customers not on file.',
         'A file whose ingest keeps failing is tried 5 times (over about 30 s), then moved to failed/',

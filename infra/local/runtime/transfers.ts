@@ -14,7 +14,7 @@ import type { IsoDate } from '../../../functions/core/dates.ts';
 import { type Page, slicePage } from '../../../functions/core/paging.ts';
 import type { Policy } from '../../../functions/credit/policy.ts';
 import type { ChangeNotifier, Clock } from '../../../functions/ingest/ports.ts';
-import { TransferApp } from '../../../functions/transfers/app.ts';
+import { TransferApp, type TransferDeps } from '../../../functions/transfers/app.ts';
 import type { ApprovalPolicy } from '../../../functions/transfers/approval-policy.ts';
 import {
   decideSlack,
@@ -157,6 +157,8 @@ export interface LocalTransfersOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly creditStore: Pick<DynamoStore, 'loadCustomerPartition'>;
+  /** Where a credit policy waits for approval and is put in force (README "The policy"). @default none */
+  readonly policies?: TransferDeps['policies'];
   readonly creditPolicy: () => Promise<Policy>;
   readonly approvalPolicy: () => Promise<ApprovalPolicy>;
   readonly dataDir: string;
@@ -240,6 +242,7 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     changes: o.changes,
     metrics: o.metrics ?? localMetrics(o.dataDir, 'transfers', { eager: true }),
     limits: new DynamoReviewStore({ client: o.client, tableName: o.tableName, ...auditOpts }),
+    policies: o.policies,
   });
   const journal = new DynamoExecutionJournal(o.client, o.tableName, 'transfer-approval');
   const live = new LocalWorkflow(
@@ -317,5 +320,6 @@ export function consoleTransfers(t: LocalTransfers, dataDir: string): ConsoleTra
     recall: (transferId, by) => t.app.recall(transferId, by),
     pendingApprovals: () => t.app.pendingApprovals(),
     approvalUrl: (a) => t.app.approvalUrl(a),
+    proposePolicy: (p) => t.app.requestPolicyChange(p),
   };
 }
