@@ -1677,7 +1677,9 @@ export class TransferApp {
     // The wait of the level it stands at, even when that level is complete and the workflow never
     // took it on (its decider stopped half-way): the recall is what clears it then.
     const first = pending[0] ?? all.find((a) => a.level === t.level);
-    if (first) await this.wake(transferId, first.approvalId, 'fail', WORKFLOW_ERRORS.recalled);
+    // A failed transfer's execution has ended: nothing waits to be woken.
+    if (first && from === 'pending')
+      await this.wake(transferId, first.approvalId, 'fail', WORKFLOW_ERRORS.recalled);
     return { ok: true, transfer: await this.mustGet(transferId) };
   }
 
