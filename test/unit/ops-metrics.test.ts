@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opsPage } from '../../infra/local/console/ops.ts';
 import {
   type Datapoint,
   localMetrics,
@@ -198,6 +199,10 @@ describe('the ops figures', () => {
       approvalsPending: 2,
       oldestPendingSeconds: 6 * 3600, // notified 06:00, now 12:00
     });
+    // The Ops page says how many failed, with the way to them.
+    const page = opsPage(s).toString();
+    expect(page).toContain('id="transfers-failed"');
+    expect(page).toContain('href="/transfers?status=failed"');
     expect(s.reviews).toEqual({
       run: 0,
       failed: 0,
