@@ -83,12 +83,12 @@ export interface TransferDeps {
   /**
    * Told when a transfer's workflow failed (after its record and the TransfersFailed metric, which
    * a CloudWatch alarm sends to the ops topic on AWS): locally an email to ops in the outbox.
-   * A failure to tell is logged by the caller's runtime, never fails the step. @default none
+   * Telling is best effort: the record and the metric stand whatever it does. @default none
    */
   readonly opsAlert?: ((t: Transfer, failure: TransferFailure) => Promise<void>) | undefined;
 }
 
-/** The error names and states RecordFailure sends, and what a failed transfer's record keeps of them. */
+/** The longest cause a failed transfer keeps (its record, its page, the ops email). */
 const CAUSE_MAX = 500;
 
 /**
@@ -1146,7 +1146,7 @@ export class TransferApp {
       onceKey('transfer.failed', transferId, n),
     );
     const now = await this.mustGet(transferId);
-    await this.deps.opsAlert?.(now, failure);
+    await this.deps.opsAlert?.(now, failure).catch(() => undefined);
     if (becomes) await this.tellRequester(now).catch(() => undefined);
     return { status: now.status };
   }
