@@ -72,6 +72,12 @@ export const METRICS = [
     description: 'transfers that reached an end, by outcome',
   },
   {
+    name: 'TransfersFailed',
+    unit: 'Count',
+    service: 'transfers',
+    description: 'transfers whose workflow failed after its retries (to retry or recall)',
+  },
+  {
     name: 'DecisionLatency',
     unit: 'Seconds',
     service: 'transfers',

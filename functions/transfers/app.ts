@@ -42,6 +42,7 @@ import type {
   NoticeLevel,
   Recipient,
   Transfer,
+  TransferFailure,
   TransferFilter,
   TransferStatus,
   TransferStore,
@@ -104,7 +105,40 @@ export interface TransferDeps {
         putPolicy(p: StoredPolicy): Promise<void>;
       }
     | undefined;
+  /**
+   * Told when a transfer's workflow failed (after its record and the TransfersFailed metric, which
+   * a CloudWatch alarm sends to the ops topic on AWS): locally an email to ops in the outbox.
+   * Telling is best effort: the record and the metric stand whatever it does. @default none
+   */
+  readonly opsAlert?: ((t: Transfer, failure: TransferFailure) => Promise<void>) | undefined;
 }
+
+/** The longest cause a failed transfer keeps (its record, its page, the ops email). */
+const CAUSE_MAX = 500;
+
+/**
+ * The cause of a failure as it is stored and shown: a Lambda error's message (not its stack), on
+ * one line, at most CAUSE_MAX characters, with task tokens (long opaque strings, the local
+ * `local-<uuid>` ones) and signed link tokens cut out: they are credentials.
+ */
+export function failureCause(cause: unknown): string {
+  let text = typeof cause === 'string' ? cause : cause === undefined ? '' : JSON.stringify(cause);
+  try {
+    const parsed = JSON.parse(text) as { errorMessage?: unknown };
+    if (parsed && typeof parsed.errorMessage === 'string') text = parsed.errorMessage;
+  } catch {
+    // not JSON: the cause as it is
+  }
+  const clean = text
+    .replace(/local-[0-9a-f-]{36}/gi, '[token]')
+    .replace(/[A-Za-z0-9+/=_.-]{80,}/g, '[token]')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return clean.length > CAUSE_MAX ? `${clean.slice(0, CAUSE_MAX - 3)}...` : clean;
+}
+
+/** The reason a failure voids a transfer's open links with: a retry opens those of the level it stood at again. */
+const FAILED_VOID = 'the transfer failed';
 
 /** The ends of a transfer the TransfersDecided metric counts (its `outcome` dimension). */
 const DECIDED_OUTCOMES: ReadonlySet<TransferStatus> = new Set([
@@ -222,6 +256,16 @@ function levelOf(t: Transfer, level: number): ChainLevel | undefined {
 }
 
 const REVIEWER = 'periodic-review';
+
+/** A transfer's execution name: its id, then `<id>-r<n>` for the n-th retry (a name is used once). */
+export function executionName(transferId: string, retries: number | undefined): string {
+  return retries ? `${transferId}-r${retries}` : transferId;
+}
+
+/** The transfer an execution name stands for (`executionName` reversed). */
+export function transferOfExecution(name: string): string {
+  return name.replace(/-r\d+$/, '');
+}
 
 /** A record's `once` key: its kind and what makes it the only one (the transfer, a level, a round). */
 function onceKey(kind: string, ...of: (string | number)[]): string {
@@ -571,9 +615,13 @@ export class TransferApp {
     const stored = existing ? await policies.getPendingPolicy(transferId) : undefined;
     if (!stored) await policies.putPendingPolicy(pending);
     const asked = stored ?? pending;
-    // Changes still pending are superseded by this one: the newest policy asked is the one decided.
+    // Changes still pending (or failed before their approvers finished, which a retry would carry
+    // on) are superseded by this one: the newest policy asked is the one decided.
     const older = (await this.deps.store.transfersOf(POLICY_SUBJECT)).filter(
-      (t) => t.status === 'pending' && t.transferId !== transferId && t.policyChange !== undefined,
+      (t) =>
+        (t.status === 'pending' || (t.status === 'failed' && t.failure?.from !== 'approved')) &&
+        t.transferId !== transferId &&
+        t.policyChange !== undefined,
     );
     const supersedes = existing?.policyChange?.supersedes ?? older.map((t) => t.transferId);
     await this.audit(
@@ -687,6 +735,8 @@ export class TransferApp {
         return this.execute(p.transferId);
       case 'close':
         return this.close(p.transferId, p.error, p.cause);
+      case 'fail':
+        return this.fail(p.transferId, p.state, p.failure);
     }
   }
 
@@ -701,6 +751,9 @@ export class TransferApp {
     const t = await this.mustGet(transferId);
     // A request stopped between storing the transfer and its record: the record first.
     await this.auditRequested(t);
+    // Gated already (a retry after a failure, or this step run again): the chain it was gated
+    // with, from the first level not yet approved, so nobody who approved is asked again.
+    if (t.gate && t.levels && t.levels.length > 0) return this.storedPlan(t, t.levels);
     const { report, chain, policy } = t.limitBatch
       ? await this.gateBatch(t, t.limitBatch)
       : t.policyChange
@@ -729,6 +782,24 @@ export class TransferApp {
       levels: chain.levels.map((l) => ({ level: l.level, name: l.name, required: l.required })),
       reminderSeconds: policy.reminders.everySeconds,
       maxReminders: policy.reminders.max,
+      start: 0,
+    };
+  }
+
+  /** The plan of a transfer gated before; `start` is the index of its first level without an approval outcome. */
+  private async storedPlan(t: Transfer, levels: readonly ChainLevel[]) {
+    const policy = await this.deps.approvalPolicy();
+    let start = 0;
+    for (const l of levels) {
+      const state = await this.deps.store.levelState(t.transferId, l.level);
+      if (state?.outcome !== 'approved') break;
+      start++;
+    }
+    return {
+      levels: levels.map((l) => ({ level: l.level, name: l.name, required: l.required })),
+      reminderSeconds: policy.reminders.everySeconds,
+      maxReminders: policy.reminders.max,
+      start,
     };
   }
 
@@ -1037,7 +1108,8 @@ export class TransferApp {
       },
       onceKey('transfer.executed', transferId),
     );
-    if (ok) await this.tellRequester(t);
+    // A retry of an execute step that failed: its first try set the status but may not have told.
+    if (ok || (t.retriedAt !== undefined && t.failure?.from === 'approved')) await this.tellRequester(t);
     return { status: 'approved' };
   }
 
@@ -1203,6 +1275,149 @@ export class TransferApp {
     );
     await this.tellRequester(t);
     return { status: t.status };
+  }
+
+  /**
+   * RecordFailure: a step failed after its retries. A pending transfer (or an approved one whose
+   * execute step failed) becomes `failed` with the error, its cause (truncated, tokens cut out), the
+   * state and when; one that had ended already (a close step failed) keeps its status and gets the
+   * failure beside it. Either way its open links die, the failure is on the audit trail once,
+   * TransfersFailed is counted (alarmed on AWS), ops are told, and the requester is told when it
+   * became `failed`. The execution ends Failed after this step, whether it succeeded or not.
+   */
+  private async fail(
+    transferId: string,
+    state: string,
+    caught: unknown,
+  ): Promise<{ status: TransferStatus }> {
+    const { store } = this.deps;
+    const t = await this.mustGet(transferId);
+    const c = (caught ?? {}) as { Error?: unknown; Cause?: unknown };
+    const n = t.retries ?? 0;
+    // Run again (its own Lambda retry) after the status was set: the failure as first recorded.
+    const again = t.status === 'failed' && t.failure !== undefined;
+    const failure: TransferFailure =
+      again && t.failure
+        ? t.failure
+        : {
+            error: typeof c.Error === 'string' && c.Error !== '' ? c.Error.slice(0, 100) : 'Error',
+            cause: failureCause(c.Cause),
+            state: state.slice(0, 50),
+            at: this.now(),
+            from: t.status,
+          };
+    const becomes = again || t.status === 'pending' || t.status === 'approved';
+    if (!again) {
+      const ok = await store.updateTransfer(
+        transferId,
+        becomes
+          ? { status: 'failed', failure, outcome: `failed in ${failure.state}: ${failure.error}` }
+          : { failure },
+        { status: t.status },
+      );
+      // A decision or a recall changed it meanwhile: read again.
+      if (!ok) return this.fail(transferId, state, caught);
+      if (becomes) this.deps.metrics?.addMetric('TransfersFailed', MetricUnit.Count, 1);
+    }
+    const voided = await store.voidPending(
+      transferId,
+      `${FAILED_VOID} in ${failure.state}; it can be retried or recalled`,
+    );
+    await this.audit(
+      'transfer.failed',
+      transferId,
+      'system',
+      { ...failure, status: becomes ? 'failed' : t.status, linksVoided: voided, retries: n },
+      onceKey('transfer.failed', transferId, n),
+    );
+    const now = await this.mustGet(transferId);
+    await this.deps.opsAlert?.(now, failure).catch(() => undefined);
+    if (becomes) await this.tellRequester(now).catch(() => undefined);
+    return { status: now.status };
+  }
+
+  /**
+   * Retries a failed transfer: a new execution (`<id>-r<n>`) from the gate, which keeps the chain
+   * the transfer was gated with and starts at its first level not yet approved; the links of that
+   * level voided by the failure work again (nobody is asked twice); an approved transfer whose
+   * execute step failed goes straight to it. Only a failed transfer; of two retries at once, one
+   * wins (a conditional write) and the other is told.
+   */
+  async retry(
+    transferId: string,
+    by: string,
+  ): Promise<{ ok: true; transfer: Transfer } | { ok: false; status: 400 | 404 | 409; message: string }> {
+    const { store } = this.deps;
+    const t = await store.getTransfer(transferId);
+    if (!t) return { ok: false, status: 404, message: `There is no transfer ${transferId}.` };
+    const policy = await this.deps.approvalPolicy();
+    const who = resolvePerson(policy, by);
+    if (who === undefined) return { ok: false, status: 400, message: `${unknownPerson(by)}.` };
+    if (t.status !== 'failed' || !t.failure)
+      return {
+        ok: false,
+        status: 409,
+        message: `The transfer is ${t.status}: only a failed transfer can be retried.`,
+      };
+    const back = t.failure.from === 'approved' ? 'approved' : 'pending';
+    const retries = (t.retries ?? 0) + 1;
+    const at = this.now();
+    const ok = await store.updateTransfer(
+      transferId,
+      {
+        status: back,
+        retries,
+        retriedAt: at,
+        retriedBy: who,
+        outcome: back === 'approved' ? 'every level approved' : undefined,
+      },
+      { status: 'failed' },
+    );
+    if (!ok) {
+      const now = await this.mustGet(transferId);
+      return {
+        ok: false,
+        status: 409,
+        message: `The transfer is ${now.status}: only a failed transfer can be retried (it was retried or recalled meanwhile).`,
+      };
+    }
+    if (back === 'pending') await this.reopenLinks(t, policy);
+    await this.completeTrail(transferId);
+    await this.audit(
+      'transfer.retried',
+      transferId,
+      who,
+      { failure: t.failure, retry: retries },
+      onceKey('transfer.retried', transferId, retries),
+    );
+    const { executionId } = await this.deps.workflow.start(executionName(transferId, retries), {
+      transferId,
+    });
+    await store.updateTransfer(transferId, { executionId }, { status: back });
+    return { ok: true, transfer: await this.mustGet(transferId) };
+  }
+
+  /**
+   * The links of the level a failed transfer stood at, voided by the failure, open again with a
+   * new expiry (the level's full wait from now): their approvers were asked, and the outbox says
+   * so, so the retried level waits on them without asking again.
+   */
+  private async reopenLinks(t: Transfer, policy: ApprovalPolicy): Promise<void> {
+    if (t.level === undefined) return;
+    const state = await this.deps.store.levelState(t.transferId, t.level);
+    if (state?.outcome) return;
+    const voided = (await this.deps.store.approvalsOf(t.transferId)).filter(
+      (a) => a.level === t.level && a.status === 'void' && a.voidReason?.startsWith(FAILED_VOID),
+    );
+    if (voided.length === 0) return;
+    const expiresAt = new Date(
+      this.deps.clock.now().getTime() + (policy.reminders.max + 1) * policy.reminders.everySeconds * 1000,
+    ).toISOString();
+    // The level's wait stores its own token on them when it runs.
+    await this.deps.store.putApprovals(
+      voided.map(({ voidReason: _v, ...a }) => ({ ...a, status: 'pending', reminders: 0, expiresAt })),
+      '',
+    );
   }
 
   private async tellRequester(t: Transfer): Promise<void> {
@@ -1614,13 +1829,22 @@ export class TransferApp {
     // A policy change superseded by a newer one is recalled by the system, whoever asked it.
     if (!opts.supersededBy && who !== (resolvePerson(policy, t.request.requester) ?? t.request.requester))
       return { ok: false, status: 403, message: 'Only the requester can recall a transfer.' };
+    if (t.status === 'failed' && t.failure?.from === 'approved')
+      return {
+        ok: false,
+        status: 409,
+        message:
+          'The transfer was approved at every level before its execute step failed: retry it to finish recording it; an approved transfer cannot be recalled.',
+      };
     const outcome = opts.supersededBy
       ? `recalled: superseded by the newer policy change ${opts.supersededBy} (asked by ${who})`
       : `recalled by ${who}`;
+    // A failed transfer has no workflow left to stop: the recall only ends it.
+    const from = t.status === 'failed' ? 'failed' : 'pending';
     const ok = await this.deps.store.updateTransfer(
       transferId,
       { status: 'recalled', closedAt: this.now(), closedBy: who, outcome },
-      { status: 'pending' },
+      { status: from },
     );
     if (!ok) {
       const now = await this.mustGet(transferId);
@@ -1646,7 +1870,9 @@ export class TransferApp {
     // The wait of the level it stands at, even when that level is complete and the workflow never
     // took it on (its decider stopped half-way): the recall is what clears it then.
     const first = pending[0] ?? all.find((a) => a.level === t.level);
-    if (first) await this.wake(transferId, first.approvalId, 'fail', WORKFLOW_ERRORS.recalled);
+    // A failed transfer's execution has ended: nothing waits to be woken.
+    if (first && from === 'pending')
+      await this.wake(transferId, first.approvalId, 'fail', WORKFLOW_ERRORS.recalled);
     return { ok: true, transfer: await this.mustGet(transferId) };
   }
 

@@ -80,9 +80,33 @@ export function exposureStanding(
       words: 'Pending: it does not count in the exposure until the last level approves it.',
       figure,
     };
-  if (t.status !== 'approved')
+  // Failed after every level approved it (its execute step): judged by what the credit file holds,
+  // as an approved one is; failed before that, it never counted.
+  const approvedThenFailed = t.status === 'failed' && t.failure?.from === 'approved';
+  if (t.status === 'failed' && !approvedThenFailed)
+    return {
+      counts: false,
+      words: 'Failed before its last approval: it does not count in the exposure (retry or recall it).',
+      figure,
+    };
+  if (t.status !== 'approved' && !approvedThenFailed)
     return { counts: false, words: `${status}: it never counted in the exposure.`, figure };
-  const onFile = file ? file.transfers?.find((c) => c.transferId === t.transferId) : commitmentOf(t);
+  const onFile = file
+    ? file.transfers?.find((c) => c.transferId === t.transferId)
+    : approvedThenFailed
+      ? undefined
+      : commitmentOf(t);
+  if (approvedThenFailed) {
+    const head = 'Failed after every level approved it';
+    if (!onFile)
+      return {
+        counts: false,
+        words: `${head}, before it was put on ${r.customerId}'s credit file: the exposure does not count it until it is retried.`,
+        figure,
+      };
+    const w = approvedWords(onFile, asOf);
+    return { counts: w.counts, words: `${head} (retry it to finish recording it). ${w.words}`, figure };
+  }
   if (!onFile)
     return {
       counts: false,

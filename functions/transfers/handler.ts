@@ -78,7 +78,7 @@ const apiHttp = transferHttp(app, {
   clock: { now: () => new Date() },
 });
 
-/** POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall, GET /approvals (function URL, IAM auth). */
+/** POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall|retry|paid, GET /approvals (function URL, IAM auth). */
 export const api = lambdaHandler(
   async (event: FunctionUrlEvent) => toResult(await apiHttp(toRequest(event))),
   {

@@ -13,7 +13,8 @@ import { parseSlackInteraction, type SlackInteraction, verifySlackRequest } from
  * inside the local console. Two faces:
  * - `pages`: the approval pages approvers reach from an email or Slack (no login; the signed link
  *   is the credential) and Slack's interactivity endpoint;
- * - `api`: POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall, POST /transfers/ID/paid
+ * - `api`: POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall, POST /transfers/ID/retry,
+ *   POST /transfers/ID/paid
  *   (IAM-authorised on AWS).
  *
  * GET never changes anything (mail scanners open every link); only the page's POST decides. The
@@ -268,7 +269,7 @@ export function transferHttp(
         const found = await app.show(b);
         return found ? json(200, moneyAsDecimals(found)) : json(404, { error: `There is no transfer ${b}.` });
       }
-      if (b !== undefined && (c === 'recall' || c === 'paid') && method === 'POST') {
+      if (b !== undefined && (c === 'recall' || c === 'retry' || c === 'paid') && method === 'POST') {
         let body: { by?: unknown; on?: unknown };
         try {
           body = JSON.parse(req.body || '{}') as { by?: unknown; on?: unknown };
@@ -280,7 +281,12 @@ export function transferHttp(
           return json(400, { issues: [{ field: 'by', message: 'is required' }] });
         if (on !== undefined && typeof on !== 'string')
           return json(400, { issues: [{ field: 'on', message: 'must be a date (YYYY-MM-DD)' }] });
-        const r = c === 'recall' ? await app.recall(b, by.trim()) : await app.markPaid(b, by.trim(), on);
+        const r =
+          c === 'recall'
+            ? await app.recall(b, by.trim())
+            : c === 'retry'
+              ? await app.retry(b, by.trim())
+              : await app.markPaid(b, by.trim(), on);
         return r.ok ? json(200, moneyAsDecimals(r)) : json(r.status, { error: r.message });
       }
     }

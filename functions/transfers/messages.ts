@@ -94,6 +94,8 @@ const STATUS_WORDS: Record<Transfer['status'], string> = {
   recalled: 'was recalled',
   expired: 'expired',
   refused: 'was refused',
+  failed:
+    'failed (a step of its approval went wrong after its retries; ops are alerted, and it can be retried or recalled)',
 };
 
 // ---- the evidence ----

@@ -19,9 +19,18 @@ export interface TransferFilter {
 /**
  * pending: at the gate or waiting for a level; approved: every level approved and the transfer
  * recorded; rejected: an approver said no; recalled: the requester took it back; expired: a level
- * went unanswered after every reminder; refused: the gate found no chain that could approve it.
+ * went unanswered after every reminder; refused: the gate found no chain that could approve it;
+ * failed: a step of its workflow failed after its retries (its links void, ops alerted): it is
+ * retried (`TransferApp.retry`) or recalled.
  */
-export type TransferStatus = 'pending' | 'approved' | 'rejected' | 'recalled' | 'expired' | 'refused';
+export type TransferStatus =
+  | 'pending'
+  | 'approved'
+  | 'rejected'
+  | 'recalled'
+  | 'expired'
+  | 'refused'
+  | 'failed';
 export const TRANSFER_STATUSES: readonly TransferStatus[] = [
   'pending',
   'approved',
@@ -29,7 +38,22 @@ export const TRANSFER_STATUSES: readonly TransferStatus[] = [
   'recalled',
   'expired',
   'refused',
+  'failed',
 ];
+
+/** Why a transfer's workflow failed (RecordFailure in statemachines/transfer-approval.asl.json). */
+export interface TransferFailure {
+  /** The error's name (e.g. `Error`, `NoticeNotSent`, `States.TaskFailed`). */
+  readonly error: string;
+  /** Its message, at most 500 characters, with anything like a task token cut out. */
+  readonly cause: string;
+  /** The state that failed: RiskGate, AwaitDecision, Execute or Close. */
+  readonly state: string;
+  /** ISO instant it was recorded. */
+  readonly at: string;
+  /** The status it had when it failed: a retry puts it back (`approved`: only the execute step runs again). */
+  readonly from: TransferStatus;
+}
 
 export interface Transfer {
   /** `TR-` and 26 random base32 characters. */
@@ -72,6 +96,13 @@ export interface Transfer {
    * approving it sets every limit of its table (`TransferStore.batchItems`).
    */
   readonly limitBatch?: LimitBatch | undefined;
+  /** Set while (and after) the workflow failed: what failed, where and when. */
+  readonly failure?: TransferFailure | undefined;
+  /** How many times it was retried after a failure (each retry is a new execution, `<id>-r<n>`). */
+  readonly retries?: number | undefined;
+  /** The last retry: who and when. */
+  readonly retriedBy?: string | undefined;
+  readonly retriedAt?: string | undefined;
   /**
    * Set on a change of the credit policy (type `policy_change`): approving it puts the pending
    * policy (`PendingPolicy`, stored under this transfer's id) in force. No money moves.

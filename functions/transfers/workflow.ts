@@ -24,7 +24,15 @@ export type StepPayload =
       readonly taskToken: string;
     }
   | { readonly step: 'execute'; readonly transferId: string }
-  | { readonly step: 'close'; readonly transferId: string; readonly error: string; readonly cause: string };
+  | { readonly step: 'close'; readonly transferId: string; readonly error: string; readonly cause: string }
+  | {
+      readonly step: 'fail';
+      readonly transferId: string;
+      /** The state that failed (RiskGate, AwaitDecision, Execute, Close). */
+      readonly state: string;
+      /** What the Catch caught: `{Error, Cause}` (Cause may be a Lambda error's JSON). */
+      readonly failure: unknown;
+    };
 
 /** No task waits on the token any more (it timed out, was answered, or never existed). */
 export class TaskTokenError extends Error {
@@ -39,4 +47,6 @@ export const WORKFLOW_ERRORS = {
   expired: 'ApprovalExpired',
   /** A notice could not be sent: the state machine runs the step again (it sends only the rest). */
   noticeNotSent: 'NoticeNotSent',
+  /** The Fail state a failed transfer's execution ends in. */
+  failed: 'TransferFailed',
 } as const;

@@ -333,6 +333,15 @@ export class Observability extends Construct {
       });
     }
 
+    alarm('TransfersFailed', {
+      alarmDescription:
+        'A transfer failed in its approval workflow after the retries (TransfersFailed): its links are void. ' +
+        'Read `transfer.failed` on the audit trail or the transfer page, fix the cause, then retry it ' +
+        '(POST /transfers/ID/retry) or have its requester recall it.',
+      metric: catalogueMetric('TransfersFailed', { statistic: Stats.SUM }),
+      ...atLeastOne,
+    });
+
     const oldestApproval = catalogueMetric('OldestApprovalAge', { period: GAUGE_ALARM_PERIOD });
     this.approvalSlaAlarm = alarm('ApprovalSla', {
       alarmDescription:

@@ -311,6 +311,18 @@ describe('alarms', () => {
     });
   });
 
+  it('raises the transfers-failed alarm from the first failed transfer', () => {
+    const failed = on(METRICS_NAMESPACE, 'TransfersFailed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.[1]).toMatchObject({
+      ...atLeastOne,
+      Dimensions: [{ Name: 'service', Value: 'transfers' }],
+      Statistic: 'Sum',
+      Period: 300,
+    });
+    expect(String(failed[0]?.[1].AlarmDescription)).toContain('retry');
+  });
+
   it('raises the rejects alarm above 5% rejected rows, no uploads being no breach', () => {
     const math = alarms().filter(([, p]) => Array.isArray(p.Metrics));
     expect(math).toHaveLength(1);
@@ -345,7 +357,7 @@ describe('alarms', () => {
       deadLetterQueueIds().size +
       sentinelFunctions().length +
       2 * resources('AWS::StepFunctions::StateMachine').length +
-      2;
+      3;
     expect(alarms()).toHaveLength(expected);
   });
 

@@ -114,7 +114,7 @@ describe('a usage error is one line and where the help is, exit 2', () => {
     [['customer'], 'sentinel: customer takes exactly one customer ID; see `sentinel help customer`'],
     [
       ['transfer'],
-      'sentinel: transfer needs one of: request, show, recall, paid; see `sentinel help transfer`',
+      'sentinel: transfer needs one of: request, show, recall, retry, paid; see `sentinel help transfer`',
     ],
     [
       ['transfer', 'paid', 'TR-0000000000000000000000000A'],

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { armCrash, disarmCrashes } from '../../functions/core/crash.ts';
 import { publishConsole } from '../../infra/local/cli/transfers.ts';
 import type { RunningConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
@@ -96,5 +97,40 @@ describe('sentinel transfer request', () => {
     });
     await transfers.app.recall(t.transferId, 'rita');
     await transfers.workflow.execution(t.executionId as string)?.done;
+  });
+});
+
+describe('sentinel transfer retry', () => {
+  it('retries a failed transfer (exit 0), then refuses with one sentence (exit 1)', async () => {
+    armCrash('transfers.step-gate');
+    const r = await transfers.app.request({
+      customerId: 'C7',
+      type: 'rebate',
+      amount: '40.00',
+      currency: 'EUR',
+      beneficiaryName: 'Delta Oy',
+      beneficiaryAccount: 'DE89 3704 0044 0532 0130 00',
+      reason: 'volume rebate',
+      requester: 'rita',
+    });
+    disarmCrashes();
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    const id = r.transfer.transferId;
+    await until('failed', async () =>
+      (await transfers.app.show(id))?.transfer.status === 'failed' ? true : undefined,
+    );
+    const ok = await sentinel(['transfer', 'retry', id, '--by', 'paula', '--data-dir', dir], dir);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe(
+      `${id} retried: pending again, a new execution carries it on from where it failed\n`,
+    );
+    const again = await sentinel(['transfer', 'retry', id, '--by', 'paula', '--data-dir', dir], dir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('The transfer is pending: only a failed transfer can be retried.');
+    await until('level 1 asked', async () => {
+      const s = await transfers.app.show(id);
+      return s && s.approvals.length > 0 ? true : undefined;
+    });
+    await transfers.app.recall(id, 'rita');
   });
 });

@@ -55,12 +55,23 @@ interface Wait {
 }
 
 /** Steps that answer as the real ones will, recording every call; waits are announced in order. */
-function desk(plan: { levels: number; reminderSeconds?: number; maxReminders?: number; refuse?: string }) {
+function desk(plan: {
+  levels: number;
+  reminderSeconds?: number;
+  maxReminders?: number;
+  refuse?: string;
+  /** A step that throws (a handler error), and whether the fail step throws too. */
+  throwIn?: StepPayload['step'];
+  failThrows?: boolean;
+  /** The gate's first level (a retried transfer's levels already approved). */
+  start?: number;
+}) {
   const calls: StepPayload[] = [];
   const waits: Wait[] = [];
   let announce: (() => void) | undefined;
   const steps = async (p: StepPayload): Promise<unknown> => {
     calls.push(p);
+    if (plan.throwIn === p.step) throw new Error(`${p.step} broke: ddb down`);
     switch (p.step) {
       case 'gate':
         if (plan.refuse) {
@@ -72,6 +83,7 @@ function desk(plan: { levels: number; reminderSeconds?: number; maxReminders?: n
           levels: Array.from({ length: plan.levels }, (_, i) => ({ level: i + 1 })),
           reminderSeconds: plan.reminderSeconds ?? 60,
           maxReminders: plan.maxReminders ?? 2,
+          start: plan.start ?? 0,
         };
       case 'await':
         waits.push({
@@ -85,6 +97,9 @@ function desk(plan: { levels: number; reminderSeconds?: number; maxReminders?: n
         return { status: 'approved' };
       case 'close':
         return { status: p.error };
+      case 'fail':
+        if (plan.failThrows) throw new Error('the fail step broke too');
+        return { status: 'failed' };
     }
   };
   /** The n-th wait (1-based), once the workflow has reached it. */
@@ -199,6 +214,61 @@ describe('transfer approval workflow on the local engine', () => {
       error: 'TransferRefused',
       cause: 'no chain: someone would have to approve twice',
     });
+  });
+
+  it.each([
+    ['gate', 'RiskGate', ['gate', 'fail']],
+    ['await', 'AwaitDecision', ['gate', 'await', 'fail']],
+    ['execute', 'Execute', ['gate', 'execute', 'fail']],
+  ] as const)(
+    'a %s step that throws goes to the fail step (state %s), then the execution fails',
+    async (step, state, steps) => {
+      const d = desk({ levels: step === 'execute' ? 0 : 1, throwIn: step });
+      const { record } = await started(d);
+      await record.done;
+      expect(d.calls.map((c) => c.step)).toEqual(steps);
+      expect(d.calls.at(-1)).toMatchObject({
+        step: 'fail',
+        transferId: 'T-1',
+        state,
+        failure: { Error: 'Error', Cause: `${step} broke: ddb down` },
+      });
+      expect(record.status).toBe('FAILED');
+      expect(record.error?.error).toBe('TransferFailed');
+    },
+  );
+
+  it('a close step that throws goes to the fail step too', async () => {
+    const d = desk({ levels: 1, throwIn: 'close' });
+    const { wf, record } = await started(d);
+    await wf.sendTaskFailure((await d.wait(1)).token, 'TransferRecalled', 'recalled by rita');
+    await record.done;
+    expect(d.calls.map((c) => c.step)).toEqual(['gate', 'await', 'close', 'fail']);
+    expect(d.calls.at(-1)).toMatchObject({ state: 'Close' });
+    expect(record.error?.error).toBe('TransferFailed');
+  });
+
+  it('the execution still ends Failed when the fail step itself throws', async () => {
+    const d = desk({ levels: 1, throwIn: 'gate', failThrows: true });
+    const { record } = await started(d);
+    await record.done;
+    expect(d.calls.map((c) => c.step)).toEqual(['gate', 'fail']);
+    expect(record.status).toBe('FAILED');
+    expect(record.error?.error).toBe('TransferFailed');
+  });
+
+  it('starts at the level the gate says (levels already approved are not waited on again)', async () => {
+    const d = desk({ levels: 3, start: 2 });
+    const { wf, record } = await started(d);
+    const w = await d.wait(1);
+    expect(w.level).toBe(3);
+    await wf.sendTaskSuccess(w.token, {});
+    await record.done;
+    expect(d.calls.map((c) => c.step)).toEqual(['gate', 'await', 'execute']);
+    const all = desk({ levels: 2, start: 2 });
+    const done = await started(all);
+    await done.record.done;
+    expect(all.calls.map((c) => c.step)).toEqual(['gate', 'execute']);
   });
 
   it('an execution name is used once', async () => {

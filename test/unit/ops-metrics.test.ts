@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opsPage } from '../../infra/local/console/ops.ts';
 import {
   type Datapoint,
   localMetrics,
@@ -151,6 +152,7 @@ describe('the ops figures', () => {
       p('2025-07-01T09:00:00Z', 'TransfersDecided', 1, { outcome: 'approved' }),
       p('2025-07-01T09:05:00Z', 'TransfersDecided', 1, { outcome: 'rejected' }),
       p('2025-07-01T09:05:00Z', 'TransfersDecided', 1, { outcome: 'approved' }),
+      p('2025-07-01T09:06:00Z', 'TransfersFailed', 1),
       p('2025-07-01T09:00:00Z', 'DecisionLatency', 60),
       p('2025-07-01T09:05:00Z', 'DecisionLatency', 3600),
     ];
@@ -191,11 +193,16 @@ describe('the ops figures', () => {
     expect(s.transfers).toEqual({
       requested: 1,
       decidedByOutcome: { approved: 2, rejected: 1, recalled: 0, expired: 0 },
+      failed: 1,
       // two values, 60 and 3600: p50 rank 1 -> 60; p95 rank 2 -> 3600
       decisionLatencySeconds: { count: 2, p50: 60, p95: 3600 },
       approvalsPending: 2,
       oldestPendingSeconds: 6 * 3600, // notified 06:00, now 12:00
     });
+    // The Ops page says how many failed, with the way to them.
+    const page = opsPage(s).toString();
+    expect(page).toContain('id="transfers-failed"');
+    expect(page).toContain('href="/transfers?status=failed"');
     expect(s.reviews).toEqual({
       run: 0,
       failed: 0,

@@ -59,6 +59,39 @@ describe('exposureStanding', () => {
     });
   });
 
+  it('failed after its approval (the execute step): judged by the file, as an approved one', () => {
+    const failed: Transfer = {
+      ...approved,
+      status: 'failed',
+      failure: {
+        error: 'Error',
+        cause: 'x',
+        state: 'Execute',
+        at: '2026-06-02T10:00:00.000Z',
+        from: 'approved',
+      },
+    };
+    expect(exposureStanding(failed, AS_OF, { file: file([onFile]), policy })).toMatchObject({
+      counts: true,
+      words:
+        "Failed after every level approved it (retry it to finish recording it). Approved on 2026-06-02: it counts in C1's exposure until it is paid.",
+      figure: { exposure: 450_000, without: 400_000 },
+    });
+    expect(exposureStanding(failed, AS_OF, { file: file([]), policy })).toMatchObject({
+      counts: false,
+      words:
+        "Failed after every level approved it, before it was put on C1's credit file: the exposure does not count it until it is retried.",
+    });
+    const early: Transfer = {
+      ...failed,
+      failure: { ...(failed.failure as NonNullable<Transfer['failure']>), from: 'pending' },
+    };
+    expect(exposureStanding(early, AS_OF, { file: file([]), policy })).toMatchObject({
+      counts: false,
+      words: 'Failed before its last approval: it does not count in the exposure (retry or recall it).',
+    });
+  });
+
   it('judged by the file, not the transfer record: approved but missing from the file is not counted', () => {
     expect(exposureStanding(approved, AS_OF, { file: file([]), policy })).toMatchObject({
       counts: false,

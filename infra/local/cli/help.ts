@@ -202,6 +202,13 @@ export const COMMANDS: readonly CommandHelp[] = [
     example: 'sentinel transfer recall TR-... --by rita',
   },
   {
+    name: 'transfer retry',
+    args: 'ID --by WHO',
+    summary: 'run a failed transfer again from where it failed: nobody who approved is asked again',
+    options: [['--by WHO', 'a person of the approval policy (required)']],
+    example: 'sentinel transfer retry TR-... --by paula',
+  },
+  {
     name: 'transfer paid',
     args: 'ID --by WHO [--on YYYY-MM-DD]',
     summary: 'mark an approved transfer paid, once the money left',
@@ -351,6 +358,7 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
       'transfer request',
       'transfer show',
       'transfer recall',
+      'transfer retry',
       'transfer paid',
       'approvals',
       'audit verify',

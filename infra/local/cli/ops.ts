@@ -44,6 +44,7 @@ function human(s: OpsSummary): string {
     'Transfers',
     `  requested        ${count(transfers.requested)}`,
     `  decided          ${byKey(transfers.decidedByOutcome)}`,
+    `  failed           ${count(transfers.failed)}${transfers.failed > 0 ? ' (sentinel transfer retry ID, or recall)' : ''}`,
     `  decision latency ${spread(transfers.decisionLatencySeconds, durationSeconds)}`,
     `  approvals        ${transfers.approvalsPending === null ? '-' : count(transfers.approvalsPending)} pending${transfers.oldestPendingSeconds === null ? '' : `, oldest waiting ${durationSeconds(transfers.oldestPendingSeconds)}`}`,
     '',

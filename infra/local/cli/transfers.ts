@@ -31,8 +31,8 @@ function exposureJson(s: ExposureStanding) {
 }
 
 /**
- * `transfer request|show|recall|paid`, `approvals` and `audit verify`. A request, a recall and a
- * payment go to the running product (`npm start`): its workflow engine runs the approvals. Reading (show, approvals,
+ * `transfer request|show|recall|retry|paid`, `approvals` and `audit verify`. A request, a recall, a
+ * retry and a payment go to the running product (`npm start`): its workflow engine runs the approvals. Reading (show, approvals,
  * audit) goes straight to the store.
  */
 
@@ -103,6 +103,11 @@ function describeTransfer(t: Transfer, approvals: readonly Approval[], standing:
       `  level ${a.level} ${a.approver}${a.onBehalfOf ? ` (for ${a.onBehalfOf})` : ''}: ${a.status}${a.decidedAt ? ` at ${a.decidedAt}` : ''}${a.comment ? ` "${a.comment}"` : ''}${a.voidReason ? ` (${a.voidReason})` : ''}`,
     );
   if (t.outcome) lines.push(`  outcome: ${t.outcome}${t.closedAt ? ` at ${t.closedAt}` : ''}`);
+  if (t.status === 'failed' && t.failure)
+    lines.push(
+      `  failed: ${t.failure.error} in ${t.failure.state} at ${t.failure.at}: ${t.failure.cause || '(no cause given)'}`,
+      `  retry it with \`sentinel transfer retry ${t.transferId} --by WHO\`, or its requester recalls it`,
+    );
   if (t.status === 'approved' && t.request.amount > 0 && !t.limitChange)
     lines.push(
       t.paidOn
@@ -224,6 +229,17 @@ export async function cmdTransfer(args: string[]): Promise<number> {
     console.log(`${id} recalled: every outstanding approval link is void`);
     return 0;
   }
+  if (sub === 'retry') {
+    const id = transferIdArg('retry', positionals[0]);
+    if (!values.by) throw new UsageError('transfer retry needs --by WHO');
+    const r = await consoleApi(dataDir, 'POST', `/transfers/${encodeURIComponent(id)}/retry`, {
+      by: values.by,
+    });
+    if (r.status !== 200) throw new CliFailure(String(r.json.error ?? JSON.stringify(r.json)));
+    const t = (r.json as { transfer: ApiTransfer }).transfer;
+    console.log(`${id} retried: ${t.status} again, a new execution carries it on from where it failed`);
+    return 0;
+  }
   if (sub === 'paid') {
     const id = transferIdArg('paid', positionals[0]);
     if (!values.by) throw new UsageError('transfer paid needs --by WHO');
@@ -260,8 +276,8 @@ export async function cmdTransfer(args: string[]): Promise<number> {
   }
   throw new UsageError(
     sub === undefined
-      ? 'transfer needs one of: request, show, recall, paid'
-      : `unknown transfer command "${sub}": use request, show, recall or paid`,
+      ? 'transfer needs one of: request, show, recall, retry, paid'
+      : `unknown transfer command "${sub}": use request, show, recall, retry or paid`,
   );
 }
 

@@ -138,6 +138,7 @@ ${figure('approvals-pending', 'Approvals pending', orNone(transfers.approvalsPen
 ${figure('oldest-approval', 'Oldest waiting', transfers.oldestPendingSeconds === null ? html`<span class="muted">none waiting</span>` : durationSeconds(transfers.oldestPendingSeconds))}
 ${figure('decision-latency', 'Decision latency', spread(transfers.decisionLatencySeconds, durationSeconds))}
 ${figure('transfers-requested', 'Requested', count(transfers.requested))}
+${figure('transfers-failed', 'Failed', transfers.failed > 0 ? html`<a href="/transfers?status=failed" class="problem">${count(transfers.failed)}: retry or recall them</a>` : count(transfers.failed))}
 ${figure(
   'transfers-decided',
   'Decided',

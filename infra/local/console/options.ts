@@ -75,6 +75,8 @@ export interface ConsoleTransfers {
   readonly markPaid: TransferApp['markPaid'];
   /** The requester takes a pending transfer back (the transfer page's Recall button; the API's recall). */
   readonly recall: TransferApp['recall'];
+  /** A failed transfer run again (the transfer page's Retry button; the API's retry). */
+  readonly retry: TransferApp['retry'];
   /** Every approval waiting for a decision, oldest first (the Approvals page). */
   readonly pendingApprovals: TransferApp['pendingApprovals'];
   /** The signed link an approval's email carries. */

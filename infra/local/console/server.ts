@@ -43,6 +43,7 @@ import {
   outboxPage,
   recallForm,
   requestTransfer,
+  retryForm,
   standingOf,
   transferPage,
   transfersCsvReply,
@@ -346,6 +347,11 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
       send(req, res, await recallForm(opts.transfers, recall, req));
       return;
     }
+    const retry = api ? undefined : retryFormPath(rawPath);
+    if (opts.transfers && retry !== undefined && method === 'POST') {
+      send(req, res, await retryForm(opts.transfers, retry, req));
+      return;
+    }
     const paid = api ? undefined : markPaidPath(rawPath);
     if (opts.transfers && paid !== undefined && method === 'POST') {
       send(req, res, await markPaidForm(opts.transfers, paid, req));
@@ -433,7 +439,13 @@ export function isTransfersPath(path: string, method: string): boolean {
   if (p.startsWith('/approvals/') || p === '/approvals' || p === '/slack/interactions') return true;
   if (api) return p === '/transfers' || p.startsWith('/transfers/');
   if (p === '/transfers') return method !== 'GET' && method !== 'HEAD';
-  if (isRequestFormPath(p) || markPaidPath(p) !== undefined || recallFormPath(p) !== undefined) return false;
+  if (
+    isRequestFormPath(p) ||
+    markPaidPath(p) !== undefined ||
+    recallFormPath(p) !== undefined ||
+    retryFormPath(p) !== undefined
+  )
+    return false;
   if ((method === 'GET' || method === 'HEAD') && /^\/transfers\/[^/]+\/?$/.test(p)) return false;
   return p.startsWith('/transfers/');
 }
@@ -452,6 +464,17 @@ export function markPaidPath(path: string): string | undefined {
 /** The transfer id of the transfer page's Recall form path, or undefined. */
 export function recallFormPath(path: string): string | undefined {
   const m = /^\/transfers\/([^/]+)\/recall-form\/?$/.exec(path);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1] as string);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The transfer id of the transfer page's Retry form path, or undefined. */
+export function retryFormPath(path: string): string | undefined {
+  const m = /^\/transfers\/([^/]+)\/retry-form\/?$/.exec(path);
   if (!m) return undefined;
   try {
     return decodeURIComponent(m[1] as string);

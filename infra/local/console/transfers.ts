@@ -699,11 +699,55 @@ export async function recallForm(
   return { status: 303, type: 'text', body: `Recalled: ${location}\n`, headers: { location } };
 }
 
-/** A pending transfer's Recall button, for its requester. */
+/** Where the transfer page's Retry button posts (the console's own form; the API's is `/transfers/ID/retry`). */
+export const retryFormHref = (id: string) => `${transferHref(id)}/retry-form`;
+
+/**
+ * POST /transfers/<id>/retry-form: someone of the approval policy retries a failed transfer
+ * through the same `TransferApp.retry` the API and `sentinel transfer retry` use; 303 back to the
+ * transfer page, or a page saying why not.
+ */
+export async function retryForm(
+  t: ConsoleTransfers,
+  transferId: string,
+  req: IncomingMessage,
+): Promise<Reply> {
+  const body = await formFields(req, 'the transfer page');
+  if (!(body instanceof URLSearchParams)) return body;
+  const by = (body.get('by') ?? '').trim();
+  const back = html`<p><a href="${transferHref(transferId)}">Back to the transfer</a></p>`;
+  const refuse = (status: number, message: Part) =>
+    htmlReply(
+      status,
+      'Not retried',
+      html`<h1>Not retried</h1><div class="problem" role="alert">${message} Nothing was changed.</div>${back}`,
+      'transfers',
+    );
+  if (by === '') return refuse(400, 'Say who you are: a retry is recorded with your id.');
+  const r = await t.retry(transferId, by);
+  if (!r.ok) return refuse(r.status, r.message);
+  const location = transferHref(transferId);
+  return { status: 303, type: 'text', body: `Retried: ${location}\n`, headers: { location } };
+}
+
+/** A failed transfer: what failed, where and when, and its Retry button. */
+export function failureSection(t: Transfer): Html | '' {
+  const f = t.failure;
+  if (t.status !== 'failed' || !f) return '';
+  return html`<h2>Failed</h2>
+<div class="problem" role="alert" id="failure">A step of this transfer's approval failed after its retries: <strong>${f.error}</strong> in ${f.state} at ${instant(f.at)}. Its approval links are void and ops are alerted. ${f.from === 'approved' ? 'Every level had approved it: a retry only records it (nobody is asked again).' : 'A retry carries on from the first level not yet approved: nobody who approved is asked again, and the open links of the level it stood at work again.'}</div>
+<dl class="kv"><dt>Cause</dt><dd class="pre">${f.cause || '—'}</dd></dl>
+<form class="request" id="retry" method="post" action="${retryFormHref(t.transferId)}">
+<label for="retry-by">Your id</label><div><input type="text" id="retry-by" name="by" required autocomplete="off"></div><div><span class="hint">A person of the approval policy; the retry is on the audit trail with your id.</span></div>
+<div class="actions"><button type="submit">Retry the transfer</button></div>
+</form>`;
+}
+
+/** A pending (or failed) transfer's Recall button, for its requester. */
 export function recallSection(t: Transfer): Html | '' {
-  if (t.status !== 'pending') return '';
+  if (t.status !== 'pending' && !(t.status === 'failed' && t.failure?.from !== 'approved')) return '';
   return html`<h2>Recall</h2>
-<p>The requester can take this request back while it waits: every outstanding approval link stops working at once.</p>
+<p>The requester can take this request back while it waits (or after it failed): every outstanding approval link stops working at once.</p>
 <form class="request" id="recall" method="post" action="${recallFormHref(t.transferId)}">
 <label for="recall-by">Requester</label><div><input type="text" id="recall-by" name="by" required autocomplete="off"></div><div><span class="hint">Your id, as on the request: only the requester can recall it.</span></div>
 <div class="actions"><button type="submit">Recall the transfer</button></div>
@@ -845,6 +889,7 @@ ${waiting}
 ${details}
 ${exposureSection(t, standing, today)}
 ${paymentSection(t, today)}
+${failureSection(t)}
 ${recallSection(t)}
 <h2>Approval chain</h2>
 ${chain}

@@ -85,6 +85,8 @@ export interface OpsSummary {
   readonly transfers: {
     readonly requested: number;
     readonly decidedByOutcome: Readonly<Record<string, number>>;
+    /** Transfers whose workflow failed after its retries (TransfersFailed; alarmed on AWS). */
+    readonly failed: number;
     /** An approver asked to the approver answering (DecisionLatency). */
     readonly decisionLatencySeconds: Percentiles;
     /** Approvals waiting for an answer now; null when the store was not asked. */
@@ -255,6 +257,7 @@ export function summarize(points: readonly Datapoint[], live: LiveFigures, o: Su
     transfers: {
       requested: sum('TransfersRequested'),
       decidedByOutcome: byDimension('TransfersDecided', 'outcome', OUTCOME_VALUES),
+      failed: sum('TransfersFailed'),
       decisionLatencySeconds: percentiles(values('DecisionLatency')),
       approvalsPending: pending ? pending.length : null,
       oldestPendingSeconds:

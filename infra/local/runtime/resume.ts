@@ -63,6 +63,9 @@ export async function transferEntry(
 ): Promise<TransferEntry> {
   const { store, policy } = deps;
   const transferId = t.transferId;
+  // A failed transfer's workflow ended (Failed): it is retried or recalled, never resumed.
+  if (t.status === 'failed')
+    throw new Error(`transfer ${transferId} failed: it is retried or recalled, not resumed`);
   if (t.status === 'approved') return { at: 'Execute', input: { transferId }, why: 'approved: executing' };
   if (t.status !== 'pending')
     return {

@@ -10,11 +10,18 @@ import { DynamoReviewStore } from '../../../functions/adapters/dynamodb-reviews.
 import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
 import { postToSlack } from '../../../functions/alerts/slack.ts';
 import { mapLimit } from '../../../functions/core/concurrency.ts';
+import { crashPoint } from '../../../functions/core/crash.ts';
 import type { IsoDate } from '../../../functions/core/dates.ts';
 import { type Page, slicePage } from '../../../functions/core/paging.ts';
 import type { Policy } from '../../../functions/credit/policy.ts';
 import type { ChangeNotifier, Clock } from '../../../functions/ingest/ports.ts';
-import { TransferApp, type TransferDeps } from '../../../functions/transfers/app.ts';
+import {
+  executionName,
+  TransferApp,
+  type TransferDeps,
+  transferOfExecution,
+} from '../../../functions/transfers/app.ts';
+import { escapeHtml } from '../../../functions/transfers/approval-page.ts';
 import type { ApprovalPolicy } from '../../../functions/transfers/approval-policy.ts';
 import {
   decideSlack,
@@ -29,7 +36,12 @@ import {
   parseEml,
   toEml,
 } from '../../../functions/transfers/messages.ts';
-import type { ApprovalNotice, ApprovalNotifier } from '../../../functions/transfers/ports.ts';
+import type {
+  ApprovalNotice,
+  ApprovalNotifier,
+  Transfer,
+  TransferFailure,
+} from '../../../functions/transfers/ports.ts';
 import type { WorkflowPort } from '../../../functions/transfers/workflow.ts';
 import type { ConsoleTransfers } from '../console/index.ts';
 import { localAudit } from './audit-key.ts';
@@ -83,6 +95,44 @@ export class OutboxApprovalNotifier implements ApprovalNotifier {
         );
     }
   }
+}
+
+/** Who the local ops alerts are addressed to (on AWS: the ops topic's subscribers, through the TransfersFailed alarm). */
+export const LOCAL_OPS_TO = 'Ops <ops@credit-sentinel.localhost>';
+
+/**
+ * The local stand-in for the ops alarm a failed transfer raises on AWS: an email to ops in the
+ * outbox (the console's mail page lists it), saying what failed, where, and how to go on.
+ */
+export async function writeOpsAlert(
+  dataDir: string,
+  clock: Clock,
+  t: Transfer,
+  f: TransferFailure,
+): Promise<void> {
+  const dir = mailDir(dataDir);
+  await mkdir(dir, { recursive: true });
+  const now = clock.now();
+  const stamp = now.toISOString().replace(/[-:.]/g, '');
+  const seq = String(++sequence).padStart(6, '0');
+  const lines = [
+    `Transfer ${t.transferId} failed in ${f.state} at ${f.at}: ${f.error}.`,
+    `Cause: ${f.cause || '(none given)'}`,
+    `It was ${f.from}; its open approval links are void.`,
+    `Retry it (sentinel transfer retry ${t.transferId} --by YOU, or the Retry button on its page) once the cause is fixed, or have its requester recall it.`,
+  ];
+  await writeFile(
+    join(dir, `${stamp}-${seq}-ops-failed-${t.transferId}.eml`),
+    toEml({
+      from: LOCAL_MAIL_FROM,
+      to: LOCAL_OPS_TO,
+      subject: `[ops] Transfer ${t.transferId} failed in ${f.state}: ${f.error}`,
+      text: lines.join('\n\n'),
+      html: lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('\n'),
+      date: now,
+      messageId: `${stamp}.${seq}.ops.${t.transferId}@credit-sentinel.localhost`,
+    }),
+  );
 }
 
 /** One email of the outbox, as the console and the CLI list it. */
@@ -243,10 +293,16 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     metrics: o.metrics ?? localMetrics(o.dataDir, 'transfers', { eager: true }),
     limits: new DynamoReviewStore({ client: o.client, tableName: o.tableName, ...auditOpts }),
     policies: o.policies,
+    opsAlert: (t, f) =>
+      writeOpsAlert(o.dataDir, o.clock, t, f).catch((e: unknown) =>
+        console.error(`transfers: ops alert for ${t.transferId} not written: ${(e as Error).message}`),
+      ),
   });
   const journal = new DynamoExecutionJournal(o.client, o.tableName, 'transfer-approval');
   const live = new LocalWorkflow(
-    (p) => {
+    async (p) => {
+      // A named place each step may die or throw (SENTINEL_CRASH_AT, armCrash): `transfers.step-<step>`.
+      crashPoint(`transfers.step-${p.step}`);
       if (p.step !== 'await') return app.steps(p);
       const step = inStep.run(p.taskToken, () => app.steps(p));
       stepping.set(p.taskToken, step);
@@ -259,25 +315,31 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
   );
   engine = live;
   const resume = async () => {
-    const names = new Set((await journal.running()).map((e) => e.name));
-    for (const t of await store.listTransfers()) if (t.status === 'pending') names.add(t.transferId);
+    const journaled = (await journal.running()).map((e) => e.name);
+    const ids = new Set(journaled.map(transferOfExecution));
+    for (const t of await store.listTransfers()) if (t.status === 'pending') ids.add(t.transferId);
     const policy = await o.approvalPolicy();
     const out: { transferId: string; at: string; why: string }[] = [];
-    for (const name of [...names].sort()) {
-      if (live.isLive(name)) continue;
-      const t = await store.getTransfer(name);
-      if (!t) {
-        await journal.finished(name);
+    for (const id of [...ids].sort()) {
+      const t = await store.getTransfer(id);
+      // Its executions' names: the first is the id, a retry's `<id>-r<n>` (executionName).
+      const stale = journaled.filter((n) => transferOfExecution(n) === id);
+      // A failed transfer is not carried on: it waits for a retry or a recall.
+      if (!t || t.status === 'failed') {
+        for (const n of stale) await journal.finished(n);
         continue;
       }
+      const name = executionName(id, t.retries);
+      if (live.isLive(name)) continue;
+      for (const n of stale) if (n !== name) await journal.finished(n);
       const entry = await transferEntry(t, { store, workflow: live, policy, now: o.clock.now() });
       // A step or decision stopped between its write and its record: the record now (the gate and
       // the level asked again write their own when they run).
-      if (entry.at !== 'RiskGate') await app.completeTrail(name, { asking: entry.asking });
-      const { executionId } = await live.resume(name, { transferId: name }, entry, entry.rewait);
+      if (entry.at !== 'RiskGate') await app.completeTrail(id, { asking: entry.asking });
+      const { executionId } = await live.resume(name, { transferId: id }, entry, entry.rewait);
       if (t.executionId !== executionId)
-        await store.updateTransfer(name, { executionId }, { status: t.status });
-      out.push({ transferId: name, at: entry.at, why: entry.why });
+        await store.updateTransfer(id, { executionId }, { status: t.status });
+      out.push({ transferId: id, at: entry.at, why: entry.why });
     }
     return out;
   };
@@ -318,6 +380,7 @@ export function consoleTransfers(t: LocalTransfers, dataDir: string): ConsoleTra
     ofCustomer: (customerId) => t.store.transfersOf(customerId),
     markPaid: (transferId, by, on) => t.app.markPaid(transferId, by, on),
     recall: (transferId, by) => t.app.recall(transferId, by),
+    retry: (transferId, by) => t.app.retry(transferId, by),
     pendingApprovals: () => t.app.pendingApprovals(),
     approvalUrl: (a) => t.app.approvalUrl(a),
     proposePolicy: (p) => t.app.requestPolicyChange(p),
