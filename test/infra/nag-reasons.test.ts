@@ -22,7 +22,8 @@ beforeAll(() => {
 /** The actions a reason names: `service:Action`, `service:A/B` (two actions), or X-Ray and task callbacks by name. */
 function actionsNamed(reason: string): string[] {
   const out: string[] = [];
-  for (const m of reason.matchAll(/\b([a-z0-9-]+):([A-Z][A-Za-z*]*)((?:\/[A-Z][A-Za-z]*)*)/g)) {
+  // A condition key (`kms:ResourceAliases = alias/aws/sns`) is followed by its value, not a permission.
+  for (const m of reason.matchAll(/\b([a-z0-9-]+):([A-Z][A-Za-z*]*)((?:\/[A-Z][A-Za-z]*)*)(?![\w*/]| =)/g)) {
     const [, service, first, more] = m as unknown as [string, string, string, string];
     out.push(`${service}:${first}`);
     // `SendTaskSuccess/Failure`: the alternatives replace the last word of the first.

@@ -381,11 +381,14 @@ describe('IAM', () => {
     // Only the reports may be written (rejects, warnings), so the function cannot overwrite an
     // upload; and the audit anchors, for the records of a policy change it asks.
     const puts = statements.filter((s) => asArray(s.Action).includes('s3:PutObject'));
-    expect(puts.flatMap((s) => asArray(s.Resource))).toEqual([
-      { 'Fn::Join': ['', [getAtt(bucket), '/*.rejects.csv']] },
-      { 'Fn::Join': ['', [getAtt(bucket), '/*.warnings.csv']] },
-      { 'Fn::Join': ['', [getAtt(built.stack.audit.anchorBucket), '/anchors/*']] },
-    ]);
+    const byText = (a: unknown, b: unknown) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
+    expect(puts.flatMap((s) => asArray(s.Resource)).sort(byText)).toEqual(
+      [
+        { 'Fn::Join': ['', [getAtt(bucket), '/*.rejects.csv']] },
+        { 'Fn::Join': ['', [getAtt(bucket), '/*.warnings.csv']] },
+        { 'Fn::Join': ['', [getAtt(built.stack.audit.anchorBucket), '/anchors/*']] },
+      ].sort(byText),
+    );
     // One statement or more: minimizePolicies (a recommended flag) merges statements of one action.
     expect(new Set(puts.flatMap((s) => asArray(s.Action)))).toEqual(new Set(['s3:PutObject']));
     // A policy uploaded under policy/ is put to the approval chain: it may start that workflow only.

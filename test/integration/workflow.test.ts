@@ -21,6 +21,8 @@ describe('state machine definitions', () => {
       substitute(text, {
         TransferStepsFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:transfer-steps',
         ReviewStepsFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:review-steps',
+        ReviewBatchFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:review-batch',
+        ReviewConcurrency: '5',
       }),
     );
     const r = aslValidator(def);
