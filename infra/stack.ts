@@ -5,6 +5,7 @@ import { type AlertEmail, Alerting } from './constructs/alerting.ts';
 import { type ApprovalEmailSettings, Approvals } from './constructs/approvals.ts';
 import { AuditTrail } from './constructs/audit.ts';
 import { DataStore } from './constructs/data-store.ts';
+import { Evaluation } from './constructs/evaluation.ts';
 import { Ingestion } from './constructs/ingestion.ts';
 import { Observability } from './constructs/observability.ts';
 import { Reviews } from './constructs/reviews.ts';
@@ -54,6 +55,7 @@ export interface CreditSentinelStackProps extends StackProps {
 export class CreditSentinelStack extends Stack {
   public readonly dataStore: DataStore;
   public readonly ingestion: Ingestion;
+  public readonly evaluation: Evaluation;
   public readonly alerting: Alerting;
   public readonly approvals: Approvals;
   public readonly reviews: Reviews;
@@ -78,6 +80,14 @@ export class CreditSentinelStack extends Stack {
       timeZone: props.timeZone ?? 'UTC',
       alertEmails: props.alertEmails ?? [],
       slackAlerts: props.slackAlerts ?? 'each',
+    });
+    // The daily run of every customer, fanned out (the alerting function keeps the changed ones).
+    this.evaluation = new Evaluation(this, 'Evaluation', {
+      table: this.dataStore.table,
+      alertsTopic: this.alerting.alertsTopic,
+      accessLogsBucket: this.ingestion.accessLogsBucket,
+      timeZone: props.timeZone ?? 'UTC',
+      removalPolicy,
     });
 
     this.approvals = new Approvals(this, 'Approvals', {
@@ -128,8 +138,12 @@ export class CreditSentinelStack extends Stack {
         { label: 'TransfersApi', fn: this.approvals.apiFunction },
         { label: 'SlackDecisions', fn: this.approvals.slackDecisionFunction },
         { label: 'ReviewSteps', fn: this.reviews.stepsFunction },
+        { label: 'EvaluationSteps', fn: this.evaluation.stepsFunction },
+        { label: 'EvaluationBatch', fn: this.evaluation.batchFunction },
       ],
       stateMachines: [
+        // In the template's order (the evaluation is built before the approvals).
+        { label: 'DailyEvaluation', stateMachine: this.evaluation.stateMachine },
         { label: 'TransferApproval', stateMachine: this.approvals.stateMachine },
         { label: 'PeriodicReview', stateMachine: this.reviews.stateMachine },
       ],

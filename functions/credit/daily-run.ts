@@ -1,6 +1,7 @@
-import { mapLimit } from '../core/concurrency.ts';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { dateInZone, type IsoDate } from '../core/dates.ts';
 import type { Clock } from '../ingest/ports.ts';
+import { recordEvaluation } from './app.ts';
 import {
   type BatchEvaluation,
   type EvaluationRun,
@@ -47,6 +48,8 @@ export interface DailyRunReport {
   readonly notEvaluated: readonly string[];
   /** Whether the daily digest went out (undefined: not asked for, or nothing active). */
   readonly digest?: 'sent' | 'failed' | undefined;
+  /** The active alerts the digest listed, or why it failed. */
+  readonly digestNote?: string | undefined;
   readonly durationSeconds: number;
 }
 
@@ -234,12 +237,17 @@ export class DailyRunApp {
       notEvaluated,
     });
     let digest: DailyRunReport['digest'];
+    let digestNote: string | undefined;
     if (step.digest)
       try {
-        digest = (await sendDigest(this.deps, step.asOf)) ? 'sent' : undefined;
-      } catch {
-        // Logged and counted by the caller (DigestsFailed); the run's alerts are stored and told.
+        const d = await sendDigest(this.deps, step.asOf);
+        digest = d ? 'sent' : undefined;
+        digestNote = d ? `${d.active} active` : undefined;
+      } catch (e) {
+        // Logged and counted by the caller (DigestsFailed); the run's alerts are stored and told,
+        // and a retry would evaluate the whole book again for one message.
         digest = 'failed';
+        digestNote = e instanceof Error ? e.message : String(e);
       }
     const report: DailyRunReport = {
       runId: step.runId,
@@ -249,6 +257,7 @@ export class DailyRunApp {
       failedBatches,
       notEvaluated,
       digest,
+      digestNote,
       durationSeconds: Math.max(0, (this.deps.clock.now().getTime() - Date.parse(step.startedAt)) / 1000),
     };
     await files.putReport(step.runId, report);
@@ -269,7 +278,14 @@ export function reportOutput(r: DailyRunReport): DailyRunReport & { readonly fai
   };
 }
 
-/** Reads many small objects at once (the batch results of a run). */
-export function readAll<T>(keys: readonly string[], read: (key: string) => Promise<T>): Promise<T[]> {
-  return mapLimit(keys, 16, read);
+/**
+ * The metrics of a daily run's report (the evaluation's own, as the single pass records them, and
+ * the batches that failed: alarmed through the execution's failure, counted here per run).
+ */
+export function recordDailyReport(metrics: Metrics, r: DailyRunReport): void {
+  recordEvaluation(metrics, r.run, r.durationSeconds * 1000);
+  metrics.addMetric('EvaluationBatchesFailed', MetricUnit.Count, r.failedBatches.length);
+  metrics.addMetric('CustomersNotEvaluated', MetricUnit.Count, r.notEvaluated.length);
+  if (r.digest === 'sent') metrics.addMetric('DigestsSent', MetricUnit.Count, 1);
+  if (r.digest === 'failed') metrics.addMetric('DigestsFailed', MetricUnit.Count, 1);
 }

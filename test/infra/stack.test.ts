@@ -176,6 +176,7 @@ describe('ingestion', () => {
       built.stack.ingestion.bucket,
       built.stack.ingestion.accessLogsBucket,
       built.stack.reviews.reportsBucket,
+      built.stack.evaluation.runsBucket,
       built.stack.audit.anchorBucket,
     ]) {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
@@ -183,7 +184,7 @@ describe('ingestion', () => {
         PolicyDocument: { Statement: Match.arrayWith([denyInsecureTransport]) },
       });
     }
-    template.resourceCountIs('AWS::S3::Bucket', 4);
+    template.resourceCountIs('AWS::S3::Bucket', 5);
   });
 
   it('sends ObjectCreated to the upload queue, one notification per prefix', () => {
@@ -327,7 +328,7 @@ describe('ingestion', () => {
     expect(
       literals.filter((l) => !l.includes('.LogGroupName=/aws/vendedlogs/states/CreditSentinel-')),
     ).toEqual([]);
-    expect(literals).toHaveLength(2);
+    expect(literals).toHaveLength(3);
   });
 });
 
