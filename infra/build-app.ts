@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SLACK_MODES } from '../functions/alerts/slack.ts';
 import { SEVERITIES } from '../functions/credit/policy.ts';
 import type { AlertEmail } from './constructs/alerting.ts';
+import { MAX_EVALUATION_CONCURRENCY } from './constructs/evaluation.ts';
 import { MAX_REVIEW_CONCURRENCY } from './constructs/reviews.ts';
 import { CreditSentinelStack } from './stack.ts';
 
@@ -98,6 +99,8 @@ export const sentinelConfig = z.object({
    * concurrency quota is 10 for every function together. Raise it with the quota (README).
    */
   reviewConcurrency: z.coerce.number().int().min(1).max(MAX_REVIEW_CONCURRENCY).optional(),
+  /** Daily evaluation batches run at once by its Distributed Map. Default 5, as for the review. */
+  evaluationConcurrency: z.coerce.number().int().min(1).max(MAX_EVALUATION_CONCURRENCY).optional(),
   /**
    * Reserved concurrency of the public approval pages function. Default none: Lambda keeps 100 of
    * the account's concurrency unreserved, so reserving N needs a quota of at least 100 + N.
@@ -217,6 +220,9 @@ export const buildApp = (props: AppProps = {}): SentinelApp => {
     opsEmails: config.alarmEmail ? [config.alarmEmail] : [],
     reviewEmails: config.reviewEmail ? [config.reviewEmail] : [],
     ...(config.reviewConcurrency === undefined ? {} : { reviewConcurrency: config.reviewConcurrency }),
+    ...(config.evaluationConcurrency === undefined
+      ? {}
+      : { evaluationConcurrency: config.evaluationConcurrency }),
     ...(config.webReservedConcurrency === undefined
       ? {}
       : { webReservedConcurrency: config.webReservedConcurrency }),

@@ -7,6 +7,7 @@ import { ApprovalPagesCdn } from './constructs/approval-pages-cdn.ts';
 import { type ApprovalEmailSettings, Approvals } from './constructs/approvals.ts';
 import { AuditTrail } from './constructs/audit.ts';
 import { DataStore } from './constructs/data-store.ts';
+import { Evaluation } from './constructs/evaluation.ts';
 import { Ingestion } from './constructs/ingestion.ts';
 import { Observability } from './constructs/observability.ts';
 import { Reviews } from './constructs/reviews.ts';
@@ -56,6 +57,11 @@ export interface CreditSentinelStackProps extends StackProps {
    */
   readonly reviewConcurrency?: number;
   /**
+   * Daily evaluation batches run at once (its Distributed Map's MaxConcurrency).
+   * @default 5 (fits a new account's Lambda concurrency quota of 10)
+   */
+  readonly evaluationConcurrency?: number;
+  /**
    * Reserved concurrency of the approval pages function. Lambda keeps at least 100 of the account's
    * concurrency unreserved, so a reservation of N needs a quota of at least 100 + N (a new
    * account's is 10).
@@ -79,6 +85,7 @@ export interface CreditSentinelStackProps extends StackProps {
 export class CreditSentinelStack extends Stack {
   public readonly dataStore: DataStore;
   public readonly ingestion: Ingestion;
+  public readonly evaluation: Evaluation;
   public readonly alerting: Alerting;
   public readonly approvals: Approvals;
   public readonly reviews: Reviews;
@@ -105,6 +112,17 @@ export class CreditSentinelStack extends Stack {
       timeZone: props.timeZone ?? 'UTC',
       alertEmails: props.alertEmails ?? [],
       slackAlerts: props.slackAlerts ?? 'each',
+    });
+    // The daily run of every customer, fanned out (the alerting function keeps the changed ones).
+    this.evaluation = new Evaluation(this, 'Evaluation', {
+      table: this.dataStore.table,
+      alertsTopic: this.alerting.alertsTopic,
+      accessLogsBucket: this.ingestion.accessLogsBucket,
+      timeZone: props.timeZone ?? 'UTC',
+      removalPolicy,
+      ...(props.evaluationConcurrency === undefined
+        ? {}
+        : { evaluationConcurrency: props.evaluationConcurrency }),
     });
 
     this.approvals = new Approvals(this, 'Approvals', {
@@ -180,8 +198,12 @@ export class CreditSentinelStack extends Stack {
         { label: 'SlackDecisions', fn: this.approvals.slackDecisionFunction },
         { label: 'ReviewSteps', fn: this.reviews.stepsFunction },
         { label: 'ReviewBatch', fn: this.reviews.batchFunction },
+        { label: 'EvaluationSteps', fn: this.evaluation.stepsFunction },
+        { label: 'EvaluationBatch', fn: this.evaluation.batchFunction },
       ],
       stateMachines: [
+        // In the template's order (the evaluation is built before the approvals).
+        { label: 'DailyEvaluation', stateMachine: this.evaluation.stateMachine },
         { label: 'TransferApproval', stateMachine: this.approvals.stateMachine },
         { label: 'PeriodicReview', stateMachine: this.reviews.stateMachine },
       ],

@@ -52,6 +52,18 @@ export const METRICS = [
   { name: 'EvaluationLatency', unit: 'Milliseconds', service: 'evaluate', description: 'one evaluation run' },
   { name: 'EvaluationsFailed', unit: 'Count', service: 'evaluate', description: 'runs that failed' },
   { name: 'MessagesUnreadable', unit: 'Count', service: 'evaluate', description: 'messages refused' },
+  {
+    name: 'EvaluationBatchesFailed',
+    unit: 'Count',
+    service: 'evaluate',
+    description: 'daily-run batches that failed after their retries',
+  },
+  {
+    name: 'CustomersNotEvaluated',
+    unit: 'Count',
+    service: 'evaluate',
+    description: 'customers a daily run left (their batch failed)',
+  },
   { name: 'DigestsSent', unit: 'Count', service: 'evaluate', description: 'daily digests published' },
   { name: 'DigestsFailed', unit: 'Count', service: 'evaluate', description: 'digests that failed' },
   { name: 'SlackPosted', unit: 'Count', service: 'slack', description: 'Slack messages posted' },

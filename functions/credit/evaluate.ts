@@ -239,124 +239,249 @@ export async function evaluate(
   deps: EvaluateDeps,
   req: { asOf: IsoDate; customerIds?: readonly string[] | undefined },
 ): Promise<EvaluationRun> {
-  const { store, policy } = deps;
-  const today = dateInZone(deps.clock.now(), deps.timeZone);
-  if (req.asOf > today) throw new FutureEvaluationError(req.asOf, today, deps.timeZone);
-  const now = deps.clock.now().toISOString();
-  const ids = req.customerIds ? [...new Set(req.customerIds)].sort() : await store.listCustomerIds();
-  const open = new Map<string, { currency: string; open: number }>();
-  const concentrationAlerts = new Map<string, Alert>();
-  const ratings: Record<string, number> = {};
-  let skipped = 0;
-  let ratingChanges = 0;
-  let opened = 0;
-  let escalated = 0;
-  const raisedBySeverity = Object.fromEntries(SEVERITIES.map((v) => [v, 0])) as Record<Severity, number>;
-  let resolved = 0;
-  let notifications = 0;
-  /** Notifications of the group being evaluated: sent before its changes are stored (see below). */
-  let pending: Notification[] = [];
-  const count = (changed: readonly Alert[], notes: readonly Notification[]) => {
-    for (const n of notes) {
-      if (n.reason === 'opened') opened++;
-      else escalated++;
-      raisedBySeverity[n.alert.severity]++;
-    }
-    for (const a of changed) if (a.status === 'resolved') resolved++;
-    pending.push(...notes);
-  };
+  const pass = new Pass(deps, req.asOf);
+  const ids = req.customerIds ? [...new Set(req.customerIds)].sort() : await deps.store.listCustomerIds();
+  const found = await pass.customers(ids);
+  // The book's concentration, once every evaluated customer's open amount as of the date is known;
+  // the customers not evaluated now (not asked for, or skipped) count with their stored summaries.
+  await pass.book(found, req.customerIds !== undefined || pass.skipped > 0);
+  return pass.finish();
+}
 
-  // People are told before the change is stored, each notification claimed first (notify.ts):
-  // however many evaluations find the same change, one tells it; if storing fails, the retry finds
-  // the same change already told; a send that fails is released and sent by the retry.
-  const notifyDeps = {
-    ledger: store,
-    notifier: deps.notifier,
-    claimant: deps.claimant ?? globalThis.crypto.randomUUID(),
-    now,
-    concurrency: deps.concurrency,
-    claimTimeoutMs: deps.claimTimeoutMs,
+/**
+ * What one batch of a fanned-out daily run found (evaluateBatch): the counts, and what the
+ * book-level step needs of its customers (their open amounts as of the date and their active
+ * concentration alerts), so that step can be taken once the whole book is known.
+ */
+export interface BatchEvaluation {
+  readonly asOf: IsoDate;
+  /** The customers of the batch (sorted, without repeats). */
+  readonly customerIds: readonly string[];
+  readonly evaluated: number;
+  readonly skipped: number;
+  readonly ratings: Record<string, number>;
+  readonly ratingChanges: number;
+  readonly opened: number;
+  readonly escalated: number;
+  readonly raisedBySeverity: Readonly<Record<Severity, number>>;
+  readonly resolved: number;
+  readonly notifications: number;
+  /** Each evaluated customer's open amount as of the date: `[customerId, currency, open]`. */
+  readonly open: readonly (readonly [string, string, number])[];
+  /** The evaluated customers' active concentration alerts, as they were loaded. */
+  readonly concentrationAlerts: readonly Alert[];
+}
+
+/**
+ * One batch of the daily run fanned out (statemachines/daily-evaluation.asl.json): the customers'
+ * part of `evaluate` (assessments, every rule but the book's concentration, alerts stored and told
+ * once through the same claims), and nothing that needs the whole book. `finishEvaluation` takes
+ * the batches' results and does that part, once. Run again (a retried batch), it stores the same
+ * state and tells nobody twice; its counts are then those of what the retry itself changed.
+ */
+export async function evaluateBatch(
+  deps: EvaluateDeps,
+  req: { asOf: IsoDate; customerIds: readonly string[] },
+): Promise<BatchEvaluation> {
+  const pass = new Pass(deps, req.asOf);
+  const ids = [...new Set(req.customerIds)].sort();
+  const found = await pass.customers(ids);
+  return {
+    asOf: req.asOf,
+    customerIds: ids,
+    evaluated: ids.length - pass.skipped,
+    skipped: pass.skipped,
+    ratings: pass.ratings,
+    ratingChanges: pass.ratingChanges,
+    opened: pass.opened,
+    escalated: pass.escalated,
+    raisedBySeverity: pass.raisedBySeverity,
+    resolved: pass.resolved,
+    notifications: pass.notifications,
+    open: [...found.open].map(([id, v]) => [id, v.currency, v.open] as const),
+    concentrationAlerts: [...found.concentrationAlerts.values()],
   };
-  const notifyThenSave = async (writes: EvaluationWrite[]) => {
-    const told = await notifyOnce(notifyDeps, pending, req.asOf);
-    notifications += told.sent;
-    pending = [];
-    await store.saveEvaluation(
+}
+
+/**
+ * The book-level end of a fanned-out daily run, once: the book's concentration over the batches'
+ * open amounts (the customers skipped, or of batches that failed, count with their stored
+ * summaries, as `evaluate` counts the customers it skips), the claims that died untold, and the
+ * run's counts. With every batch done, the stored alerts and notifications are those `evaluate`
+ * makes over the same book in one pass.
+ */
+export async function finishEvaluation(
+  deps: EvaluateDeps,
+  req: { asOf: IsoDate; batches: readonly BatchEvaluation[]; notEvaluated?: readonly string[] },
+): Promise<EvaluationRun> {
+  const pass = new Pass(deps, req.asOf);
+  const found: Found = { open: new Map(), concentrationAlerts: new Map() };
+  for (const b of req.batches) {
+    for (const [id, currency, open] of b.open) found.open.set(id, { currency, open });
+    for (const a of b.concentrationAlerts) found.concentrationAlerts.set(a.customerId, a);
+    pass.add(b);
+  }
+  await pass.book(found, pass.skipped > 0 || (req.notEvaluated?.length ?? 0) > 0);
+  return pass.finish();
+}
+
+interface Found {
+  readonly open: Map<string, { currency: string; open: number }>;
+  readonly concentrationAlerts: Map<string, Alert>;
+}
+
+/** One evaluation's running counts and its notify-then-store step (the parts of `evaluate`). */
+class Pass {
+  readonly now: string;
+  evaluated = 0;
+  skipped = 0;
+  readonly ratings: Record<string, number> = {};
+  ratingChanges = 0;
+  opened = 0;
+  escalated = 0;
+  readonly raisedBySeverity = Object.fromEntries(SEVERITIES.map((v) => [v, 0])) as Record<Severity, number>;
+  resolved = 0;
+  notifications = 0;
+  /** Notifications of the group being evaluated: sent before its changes are stored (see below). */
+  private pending: Notification[] = [];
+  private readonly notifyDeps: Parameters<typeof notifyOnce>[0];
+
+  constructor(
+    private readonly deps: EvaluateDeps,
+    readonly asOf: IsoDate,
+  ) {
+    const today = dateInZone(deps.clock.now(), deps.timeZone);
+    if (asOf > today) throw new FutureEvaluationError(asOf, today, deps.timeZone);
+    this.now = deps.clock.now().toISOString();
+    // People are told before the change is stored, each notification claimed first (notify.ts):
+    // however many evaluations find the same change, one tells it; if storing fails, the retry finds
+    // the same change already told; a send that fails is released and sent by the retry.
+    this.notifyDeps = {
+      ledger: deps.store,
+      notifier: deps.notifier,
+      claimant: deps.claimant ?? globalThis.crypto.randomUUID(),
+      now: this.now,
+      concurrency: deps.concurrency,
+      claimTimeoutMs: deps.claimTimeoutMs,
+    };
+  }
+
+  /** A batch's counts, added to this run's. */
+  add(b: BatchEvaluation): void {
+    this.evaluated += b.evaluated;
+    this.skipped += b.skipped;
+    for (const [r, n] of Object.entries(b.ratings)) this.ratings[r] = (this.ratings[r] ?? 0) + n;
+    this.ratingChanges += b.ratingChanges;
+    this.opened += b.opened;
+    this.escalated += b.escalated;
+    for (const v of SEVERITIES) this.raisedBySeverity[v] += b.raisedBySeverity[v];
+    this.resolved += b.resolved;
+    this.notifications += b.notifications;
+  }
+
+  private count(changed: readonly Alert[], notes: readonly Notification[]): void {
+    for (const n of notes) {
+      if (n.reason === 'opened') this.opened++;
+      else this.escalated++;
+      this.raisedBySeverity[n.alert.severity]++;
+    }
+    for (const a of changed) if (a.status === 'resolved') this.resolved++;
+    this.pending.push(...notes);
+  }
+
+  private async notifyThenSave(writes: EvaluationWrite[]): Promise<void> {
+    const told = await notifyOnce(this.notifyDeps, this.pending, this.asOf);
+    this.notifications += told.sent;
+    this.pending = [];
+    await this.deps.store.saveEvaluation(
       told.replaced.size === 0
         ? writes
         : writes.map((w) => ({ ...w, alerts: w.alerts.map((a) => told.replaced.get(a) ?? a) })),
     );
-  };
+  }
 
-  for (let g = 0; g < ids.length; g += GROUP) {
-    const writes: EvaluationWrite[] = [];
-    await mapLimit(ids.slice(g, g + GROUP), deps.concurrency ?? 8, async (id) => {
-      const part = await store.loadCustomerPartition(id);
-      if (seenAfter(part, req.asOf)) {
-        skipped++;
-        return;
-      }
-      const { file, assessment: a, candidates } = assessedAsOf(id, part, req.asOf, policy);
-      const r = reconcile(
-        part.alerts,
-        explainFindings(candidates, part.alerts),
-        req.asOf,
-        now,
-        NOT_CONCENTRATION,
-      );
-      count(r.changed, r.notify);
-      ratings[a.rating] = (ratings[a.rating] ?? 0) + 1;
-      if (part.assessment && part.assessment.rating !== a.rating) ratingChanges++;
-      // What changed apart from the date: a steady customer is not written again every day (nor
-      // are its words made again).
-      const changed = !part.assessment || !sameAssessment(part.assessment, a);
-      const s = changed ? stored(a) : part.assessment;
-      writes.push({
-        customerId: id,
-        assessment: changed ? s : undefined,
-        history: changed && newsworthy(s, part.assessment),
-        alerts: r.changed,
+  /** The customers' part: each one assessed, its rules but the concentration run, stored and told. */
+  async customers(ids: readonly string[]): Promise<Found> {
+    const { store, policy } = this.deps;
+    const asOf = this.asOf;
+    const found: Found = { open: new Map(), concentrationAlerts: new Map() };
+    for (let g = 0; g < ids.length; g += GROUP) {
+      const writes: EvaluationWrite[] = [];
+      await mapLimit(ids.slice(g, g + GROUP), this.deps.concurrency ?? 8, async (id) => {
+        const part = await store.loadCustomerPartition(id);
+        if (seenAfter(part, asOf)) {
+          this.skipped++;
+          return;
+        }
+        this.evaluated++;
+        const { file, assessment: a, candidates } = assessedAsOf(id, part, asOf, policy);
+        const r = reconcile(
+          part.alerts,
+          explainFindings(candidates, part.alerts),
+          asOf,
+          this.now,
+          NOT_CONCENTRATION,
+        );
+        this.count(r.changed, r.notify);
+        this.ratings[a.rating] = (this.ratings[a.rating] ?? 0) + 1;
+        if (part.assessment && part.assessment.rating !== a.rating) this.ratingChanges++;
+        // What changed apart from the date: a steady customer is not written again every day (nor
+        // are its words made again).
+        const changed = !part.assessment || !sameAssessment(part.assessment, a);
+        const s = changed ? stored(a) : part.assessment;
+        writes.push({
+          customerId: id,
+          assessment: changed ? s : undefined,
+          history: changed && newsworthy(s, part.assessment),
+          alerts: r.changed,
+        });
+        found.open.set(id, { currency: file.currency, open: a.figures.receivables.summary.openAmount });
+        const c = part.alerts.find((x) => x.rule === 'concentration');
+        if (c) found.concentrationAlerts.set(id, c);
       });
-      open.set(id, { currency: file.currency, open: a.figures.receivables.summary.openAmount });
-      const c = part.alerts.find((x) => x.rule === 'concentration');
-      if (c) concentrationAlerts.set(id, c);
-    });
-    await notifyThenSave(writes);
-  }
-
-  // The book's concentration, once every evaluated customer's open amount as of the date is known;
-  // the customers not evaluated now (not asked for, or skipped) count with their stored summaries.
-  if (policy.rules.concentration.enabled) {
-    const others = req.customerIds || skipped > 0 ? await store.listSummaries() : [];
-    const writes: EvaluationWrite[] = [];
-    for (const [id, c] of concentrationFindings(open, others, req.asOf, policy)) {
-      const active = concentrationAlerts.get(id);
-      const was = active ? [active] : [];
-      const r = reconcile(was, explainFindings(c ? [c] : [], was), req.asOf, now, CONCENTRATION);
-      if (r.changed.length > 0) writes.push({ customerId: id, alerts: r.changed });
-      count(r.changed, r.notify);
+      await this.notifyThenSave(writes);
     }
-    await notifyThenSave(writes);
+    return found;
   }
 
-  // What evaluations that died between a claim and its send left untold.
-  notifications += await sendAbandoned(notifyDeps);
+  /**
+   * The book's part: each evaluated customer's concentration against the book by currency, the
+   * others (`withOthers`: not evaluated now) counted with their stored summaries.
+   */
+  async book(found: Found, withOthers: boolean): Promise<void> {
+    const { store, policy } = this.deps;
+    if (!policy.rules.concentration.enabled) return;
+    const others = withOthers ? await store.listSummaries() : [];
+    const writes: EvaluationWrite[] = [];
+    for (const [id, c] of concentrationFindings(found.open, others, this.asOf, policy)) {
+      const active = found.concentrationAlerts.get(id);
+      const was = active ? [active] : [];
+      const r = reconcile(was, explainFindings(c ? [c] : [], was), this.asOf, this.now, CONCENTRATION);
+      if (r.changed.length > 0) writes.push({ customerId: id, alerts: r.changed });
+      this.count(r.changed, r.notify);
+    }
+    await this.notifyThenSave(writes);
+  }
 
-  const active = await store.countAlerts('active');
-  return {
-    asOf: req.asOf,
-    policyId: policy.id,
-    customers: ids.length - skipped,
-    skipped,
-    ratings,
-    ratingChanges,
-    opened,
-    escalated,
-    raisedBySeverity,
-    resolved,
-    active,
-    notifications,
-  };
+  /** What evaluations that died between a claim and its send left untold, then the run's counts. */
+  async finish(): Promise<EvaluationRun> {
+    this.notifications += await sendAbandoned(this.notifyDeps);
+    const active = await this.deps.store.countAlerts('active');
+    return {
+      asOf: this.asOf,
+      policyId: this.deps.policy.id,
+      customers: this.evaluated,
+      skipped: this.skipped,
+      ratings: this.ratings,
+      ratingChanges: this.ratingChanges,
+      opened: this.opened,
+      escalated: this.escalated,
+      raisedBySeverity: this.raisedBySeverity,
+      resolved: this.resolved,
+      active,
+      notifications: this.notifications,
+    };
+  }
 }
 
 export interface WhatIfDeps {

@@ -1,11 +1,8 @@
 import { type CfnElement, Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import type { Role } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { ContextAttribute, Schedule, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type ITopic, SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -17,7 +14,6 @@ import { SLACK_WEBHOOK_PLACEHOLDER } from '../../functions/alerts/slack.ts';
 import { SEVERITY_RANK, type Severity } from '../../functions/credit/policy.ts';
 import { SentinelFunction } from './function-defaults.ts';
 import { MAX_RECEIVE_COUNT } from './ingestion.ts';
-import { dailyAt, schedulerRole } from './scheduler-role.ts';
 
 /** An email address subscribed to the alerts topic, from a minimum severity up. */
 /** An email subscription: each alert from `minSeverity` up, or the daily digest (`digest: true`). */
@@ -46,14 +42,9 @@ export interface AlertingProps {
    * @default 'each'
    */
   readonly slackAlerts?: SlackMode;
-  /**
-   * Hour of the daily evaluation, in `timeZone`.
-   * @default 5
-   */
-  readonly dailyHour?: number;
 }
 
-/** The evaluation covers the whole book: allow the Lambda maximum. */
+/** The customers of a burst of uploads (or a daily run redriven from the DLQ): allow the Lambda maximum. */
 const EVALUATE_TIMEOUT = Duration.minutes(15);
 /** A batch of up to 5 Slack posts, each up to 3 attempts of 5 s plus the waits between them. */
 const SLACK_TIMEOUT = Duration.minutes(3);
@@ -64,9 +55,9 @@ const DLQ_RETENTION = Duration.days(14);
 const ALERT_EVENTS = ['alert.opened', 'alert.escalated'];
 
 /**
- * Early-warning alerting: the evaluate function (daily at `dailyHour` in the sentinel's time zone,
- * and after every ingest for the customers it changed) stores alerts and publishes their
- * notifications on `alertsTopic`, from which email subscribers (filtered by severity) and the
+ * Early-warning alerting: the evaluate function (after every ingest, for the customers it changed;
+ * the daily run of every customer is the Evaluation construct's state machine) stores alerts and
+ * publishes their notifications on `alertsTopic`, from which email subscribers (filtered by severity) and the
  * Slack function (through a queue) receive them.
  */
 export class Alerting extends Construct {
@@ -74,8 +65,6 @@ export class Alerting extends Construct {
   public readonly evaluateQueue: Queue;
   public readonly evaluateDeadLetterQueue: Queue;
   public readonly evaluateFunction: NodejsFunction;
-  public readonly dailySchedule: Schedule;
-  public readonly schedulerRole: Role;
   public readonly slackQueue: Queue;
   public readonly slackDeadLetterQueue: Queue;
   public readonly slackFunction: NodejsFunction;
@@ -84,8 +73,6 @@ export class Alerting extends Construct {
   constructor(scope: Construct, id: string, props: AlertingProps) {
     super(scope, id);
     const timeZone = props.timeZone ?? 'UTC';
-    const dailyHour = props.dailyHour ?? 5;
-    const daily = dailyAt(dailyHour, timeZone);
 
     this.alertsTopic = new Topic(this, 'AlertsTopic', {
       displayName: 'Credit Sentinel alerts',
@@ -155,29 +142,8 @@ export class Alerting extends Construct {
       }),
     );
 
-    // The role EventBridge Scheduler assumes, only for schedules of this account's default group
-    // (what CDK would create at the stack root; here so it lives, and is acknowledged, with its schedule).
-    const _stack = Stack.of(this);
-    this.schedulerRole = schedulerRole(
-      this,
-      'SchedulerRole',
-      'Lets EventBridge Scheduler invoke the evaluate function',
-    );
-    this.dailySchedule = new Schedule(this, 'DailyEvaluation', {
-      description: `Evaluates every customer daily at ${dailyHour}:00 ${timeZone}`,
-      schedule: daily,
-      target: new LambdaInvoke(this.evaluateFunction, {
-        input: ScheduleTargetInput.fromObject({
-          type: 'evaluate.daily',
-          scheduledTime: ContextAttribute.scheduledTime,
-        }),
-        // Invocations Scheduler could not deliver; failures of the run itself go to the function's DLQ.
-        role: this.schedulerRole,
-        deadLetterQueue: this.evaluateDeadLetterQueue,
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(6),
-      }),
-    });
+    // The daily run of every customer is the Evaluation construct's state machine (fanned out);
+    // this function evaluates the customers an ingest changed (and daily runs redriven from its DLQ).
 
     // ---- Slack: a queue subscribed to the alerts topic, one post per message ----
     this.slackWebhookSecret = new Secret(this, 'SlackWebhook', {
@@ -240,13 +206,6 @@ export class Alerting extends Construct {
       reason:
         'The evaluation lists customers and summaries through the gsi1 index of the same table; CDK grants the ' +
         'index ARNs of that one table only.',
-    });
-    const fnId = stack.getLogicalId(this.evaluateFunction.node.defaultChild as CfnElement);
-    Validations.of(this.schedulerRole.node.findChild('DefaultPolicy')).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
-      reason:
-        "CDK's grantInvoke names the function and its versions and aliases (<arn>:*); the role may invoke this one " +
-        'function only, and only EventBridge Scheduler of this account can assume it.',
     });
     Validations.of(this.slackWebhookSecret).acknowledge({
       id: 'AwsSolutions-SMG4',

@@ -36,7 +36,7 @@ export interface ReviewBench {
 }
 
 /** Items of one customer: profile, `invoicesEach` invoices over the last year (most paid), the summary. */
-function customerItems(c: number, invoicesEach: number, rnd: () => number): Record<string, unknown>[] {
+export function customerItems(c: number, invoicesEach: number, rnd: () => number): Record<string, unknown>[] {
   const customerId = `C${String(c).padStart(7, '0')}`;
   const pk = `CUST#${customerId}`;
   const from = { run: 'bench', line: c + 2 };

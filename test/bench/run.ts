@@ -36,6 +36,7 @@ import { bundleTable, measureBundles } from './bundles.ts';
 import { benchConsole } from './console.ts';
 import { benchDecisions, outcomeCounts } from './decisions.ts';
 import { duckdbAging, EVAL_AS_OF, type EvaluationBench, evaluateBook, generateBook } from './evaluate.ts';
+import { benchFanOut } from './fanout.ts';
 import { INVOICE_HEADER, writeInvoiceCsv } from './generate.ts';
 import {
   assertClean,
@@ -392,6 +393,27 @@ async function benchApprovals(): Promise<void> {
 }
 
 /** A local review of REVIEW_CUSTOMERS customers (every one due) on the embedded store and engine. */
+async function benchFanOutRun(): Promise<void> {
+  const customers = Number(process.env.BENCH_FANOUT_CUSTOMERS ?? REVIEW_CUSTOMERS);
+  log(`daily evaluation fan-out: seeding ${fmt(customers)} customers into dynalite, then one daily run...`);
+  const r = await benchFanOut(customers, 3, 20250630, log);
+  details.fanout = { ...r };
+  measure({
+    key: 'fanoutCustomersPerSec',
+    label: 'daily evaluation fanned out, local (list, batches of 500, report)',
+    value: r.customers / r.seconds,
+    unit: 'customers/s',
+    note: `${fmt(r.customers)} customers (${fmt(r.items)} items, seeded in ${r.seedSeconds.toFixed(0)} s) in ${r.seconds.toFixed(0)} s; ${fmt(r.batches)} batches, 2 at a time; the ASL with its Map made inline, dynalite on disk; ${fmt(r.notifications)} notifications counted`,
+  });
+  measure({
+    key: 'fanoutPeakRssMB',
+    label: 'daily evaluation fanned out: peak RSS of the process',
+    value: r.peakRssMB,
+    unit: 'MB',
+    note: `before the run ${r.rssBeforeMB.toFixed(0)} MB; peak heap ${r.peakHeapMB.toFixed(0)} MB; one process: the run, the local engine and dynalite`,
+  });
+}
+
 async function benchReviewRun(): Promise<void> {
   const customers = Number(process.env.BENCH_REVIEW_CUSTOMERS ?? REVIEW_CUSTOMERS);
   log(`periodic review: seeding ${fmt(customers)} customers into dynalite, then one review run...`);
@@ -829,7 +851,9 @@ async function main(): Promise<void> {
   log(`node ${machine.node}, ${machine.cpu}, ${machine.cores} cores`);
   tmp = await mkdtemp(join(tmpdir(), 'sentinel-bench-'));
   const dir = tmp;
-  // `console` (100,000 customers on disk, generated once into /tmp) runs only when asked for.
+  // `console` (100,000 customers on disk, generated once into /tmp) and `fanout` (the daily
+  // evaluation fanned out over 100,000 customers; BENCH_FANOUT_CUSTOMERS for another size) run only
+  // when asked for.
   const all = 'parse,e2e,evaluate,transfers,reviews,rss,decisions,bundles'.split(',');
   const only = new Set(
     process.argv
@@ -863,6 +887,7 @@ async function main(): Promise<void> {
     if (only.has('transfers')) await benchApprovals();
     if (only.has('reviews')) await benchReviewRun();
     if (only.has('bundles')) await benchBundles();
+    if (only.has('fanout')) await benchFanOutRun();
     // Not a timing: what a first review decides on the demo book and the IBM sample, printed as a
     // credit controller reads it (README "Decision quality"), and kept in the results file.
     if (only.has('decisions'))

@@ -7,7 +7,6 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SLACK_WEBHOOK_PLACEHOLDER } from '../../functions/alerts/slack.ts';
-import { dailyRunSchema } from '../../functions/credit/app.ts';
 import { buildApp, InvalidConfigError, readConfig, type SentinelApp } from '../../infra/build-app.ts';
 import { acknowledgements, findingsOf } from './nag.ts';
 
@@ -275,48 +274,13 @@ describe('Slack delivery', () => {
 });
 
 describe('evaluation', () => {
-  it('runs daily at 05:00 in the stack time zone through EventBridge Scheduler', () => {
-    const { dailySchedule, evaluateFunction, evaluateDeadLetterQueue, schedulerRole } = built.stack.alerting;
-    const p = propsOf(dailySchedule);
-    expect(p).toMatchObject({
-      ScheduleExpression: 'cron(0 5 * * ? *)',
-      ScheduleExpressionTimezone: 'Europe/Amsterdam',
-      State: 'ENABLED',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      Target: {
-        Arn: getAtt(evaluateFunction),
-        RoleArn: getAtt(schedulerRole),
-        DeadLetterConfig: { Arn: getAtt(evaluateDeadLetterQueue) },
-        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 6 * 3600 },
-      },
-    });
-    // The input is what the handler reads: with Scheduler's placeholder filled in, it parses.
-    const input = JSON.parse((p.Target as Json).Input as string);
-    expect(input).toEqual({ type: 'evaluate.daily', scheduledTime: '<aws.scheduler.scheduled-time>' });
-    expect(dailyRunSchema.safeParse({ ...input, scheduledTime: '2025-06-30T03:00:00Z' }).success).toBe(true);
-  });
-
-  it('lets only EventBridge Scheduler of this account assume the schedule role, to invoke only evaluate', () => {
-    const { schedulerRole, evaluateFunction, evaluateDeadLetterQueue } = built.stack.alerting;
-    expect(propsOf(schedulerRole).AssumeRolePolicyDocument).toMatchObject({
-      Statement: [
-        {
-          Action: 'sts:AssumeRole',
-          Effect: 'Allow',
-          Principal: { Service: 'scheduler.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-        },
-      ],
-    });
-    const statements = statementsOfRole(logicalId(schedulerRole));
-    expect(statements.map((s) => s.Action).sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
-    expect(statements.find((s) => s.Action === 'lambda:InvokeFunction')?.Resource).toEqual([
-      getAtt(evaluateFunction),
-      { 'Fn::Join': ['', [getAtt(evaluateFunction), ':*']] },
-    ]);
-    expect(statements.find((s) => s.Action === 'sqs:SendMessage')?.Resource).toEqual(
-      getAtt(evaluateDeadLetterQueue),
+  it('is not started by a schedule: the daily run is the Evaluation state machine (fanned out)', () => {
+    const { evaluateFunction } = built.stack.alerting;
+    const targets = resources('AWS::Scheduler::Schedule').map(([, p]) =>
+      JSON.stringify((p.Target as Json).Arn),
     );
+    expect(targets).not.toContain(JSON.stringify(getAtt(evaluateFunction)));
+    expect(targets).toContain(JSON.stringify(ref(built.stack.evaluation.stateMachine)));
   });
 
   it('subscribes the evaluate queue to customers-changed, filtered on type = customers.changed', () => {
@@ -439,7 +403,6 @@ describe('cdk-nag AwsSolutions', () => {
       'EvaluateFunction/Role/DefaultPolicy AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       'EvaluateFunction/Role/DefaultPolicy AwsSolutions-IAM5[Resource::<DataStoreTable.Arn>/index/*]',
       'EvaluateFunction/Role/DefaultPolicy AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
-      'SchedulerRole/DefaultPolicy AwsSolutions-IAM5[Resource::<AlertingEvaluateFunction.Arn>:*]',
       'SlackWebhook AwsSolutions-SMG4',
     ]);
   });

@@ -204,6 +204,7 @@ describe('ingestion', () => {
       built.stack.ingestion.bucket,
       built.stack.ingestion.accessLogsBucket,
       built.stack.reviews.reportsBucket,
+      built.stack.evaluation.runsBucket,
       built.stack.audit.anchorBucket,
     ]) {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
@@ -211,7 +212,7 @@ describe('ingestion', () => {
         PolicyDocument: { Statement: Match.arrayWith([denyInsecureTransport]) },
       });
     }
-    template.resourceCountIs('AWS::S3::Bucket', 4);
+    template.resourceCountIs('AWS::S3::Bucket', 5);
   });
 
   it('sends ObjectCreated to the upload queue, one notification per prefix', () => {
@@ -355,7 +356,7 @@ describe('ingestion', () => {
     expect(
       literals.filter((l) => !l.includes('.LogGroupName=/aws/vendedlogs/states/CreditSentinel-')),
     ).toEqual([]);
-    expect(literals).toHaveLength(2);
+    expect(literals).toHaveLength(3);
   });
 });
 

@@ -66,6 +66,12 @@ export const INVOCATIONS: readonly Invocation[] = [
     entry: 'functions/credit/handler.ts#handler',
     event: { Records: [sqsRecord('m-credit', 'not a notification')] },
   },
+  {
+    entry: 'functions/credit/daily-run-handler.ts#handler',
+    event: { step: 'batch', BatchInput: { runId: 'daily-7', asOf: '2026-11-30' }, Items: [] },
+    correlationId: 'daily-7',
+    awsCall: 'DynamoDB',
+  },
   { entry: 'functions/alerts/slack-handler.ts#handler', event: { Records: [] } },
   { entry: 'functions/ops/handler.ts#handler', event: {}, awsCall: 'DynamoDB' },
   {
@@ -109,6 +115,7 @@ export function handlerEnv(dynamoEndpoint: string): Record<string, string> {
     REVIEWS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:reviews',
     APPROVALS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:approvals',
     REPORTS_BUCKET: 'reports',
+    RUNS_BUCKET: 'runs',
     SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:slack',
     LINK_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:links',
     SLACK_DECISION_QUEUE_URL: 'http://127.0.0.1:9/123456789012/decisions',

@@ -23,6 +23,9 @@ describe('state machine definitions', () => {
         ReviewStepsFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:review-steps',
         ReviewBatchFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:review-batch',
         ReviewConcurrency: '5',
+        EvaluationStepsFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:evaluation-steps',
+        EvaluationBatchFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:evaluation-batch',
+        EvaluationConcurrency: '5',
       }),
     );
     const r = aslValidator(def);

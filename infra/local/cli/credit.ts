@@ -14,7 +14,6 @@ import {
   asOfFile,
   creditFileOf,
   type EvaluationRun,
-  evaluate,
   type WhatIfRun,
   whatIf,
 } from '../../../functions/credit/evaluate.ts';
@@ -31,6 +30,7 @@ import type { AlertFilter, AlertList } from '../../../functions/credit/ports.ts'
 import { evaluateRules, explainCandidate } from '../../../functions/credit/rules.ts';
 import { POLICY_SUBJECT } from '../../../functions/transfers/request.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../../policies/index.ts';
+import { LocalDailyEvaluation } from '../runtime/daily-evaluation.ts';
 import { OutboxAlertNotifier } from '../runtime/files.ts';
 import type { LocalEnv } from '../runtime/index.ts';
 import {
@@ -143,16 +143,15 @@ async function evaluationText(
     const run = await whatIf({ store, policy }, { asOf });
     return { json: jsonText(run), words: whatIfText(run, day) };
   }
-  const run = await evaluate(
-    {
-      store,
-      notifier: new OutboxAlertNotifier(dataDir),
-      policy,
-      clock: { now: () => now },
-      timeZone: timeZone(),
-    },
-    { asOf },
-  );
+  // The daily evaluation's state machine, as `npm start` and AWS run it (its Map inline here).
+  const { run } = await new LocalDailyEvaluation({
+    store,
+    notifier: new OutboxAlertNotifier(dataDir),
+    policy: async () => policy,
+    clock: { now: () => now },
+    timeZone: timeZone(),
+    dataDir,
+  }).run({ asOf });
   return { json: jsonText({ whatIf: false, ...run }), words: liveText(run) };
 }
 

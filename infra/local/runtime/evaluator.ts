@@ -11,10 +11,12 @@ import {
 import { dateInZone, type IsoDate } from '../../../functions/core/dates.ts';
 import type { AlertDigest, Notification } from '../../../functions/credit/alerts.ts';
 import { recordEvaluation } from '../../../functions/credit/app.ts';
-import { type EvaluationRun, evaluate, sendDigest } from '../../../functions/credit/evaluate.ts';
+import { recordDailyReport } from '../../../functions/credit/daily-run.ts';
+import { type EvaluationRun, evaluate } from '../../../functions/credit/evaluate.ts';
 import type { AlertNotifier, CreditStore } from '../../../functions/credit/ports.ts';
 import type { CustomersChanged } from '../../../functions/ingest/ports.ts';
 import { loadPolicy } from '../cli/credit.ts';
+import { EvaluationBatchesFailedError, LocalDailyEvaluation } from './daily-evaluation.ts';
 import { OutboxAlertNotifier } from './files.ts';
 import { localMetrics } from './metrics.ts';
 
@@ -64,6 +66,12 @@ export interface LocalEvaluatorOptions {
    * @default `<dataDir>/metrics.jsonl` (infra/local/runtime/metrics.ts)
    */
   readonly metrics?: Metrics;
+  /**
+   * How the runs of every customer (start, daily) are made: through the daily evaluation's state
+   * machine (statemachines/daily-evaluation.asl.json on the local engine, its Map inline: as on
+   * AWS), with these options. @default the definition's batches, 2 at a time
+   */
+  readonly fanOut?: ConstructorParameters<typeof LocalDailyEvaluation>[1];
 }
 
 interface Job {
@@ -318,6 +326,51 @@ export class LocalEvaluator {
     this.timer.unref();
   }
 
+  private fanOut: LocalDailyEvaluation | undefined;
+  private afterRun: (() => void) | undefined;
+
+  /**
+   * Every customer, fanned out as on AWS (the daily evaluation's ASL, its Map inline), the daily
+   * digest in its report when the daily schedule asked. A run whose batches left customers out
+   * is logged with them and counted (EvaluationBatchesFailed), and still answers what it did.
+   */
+  private async everyone(job: Job): Promise<EvaluationRun> {
+    // Built at the first run: validating the definition takes ~0.4 s.
+    this.fanOut ??= new LocalDailyEvaluation(
+      {
+        store: this.opts.store,
+        notifier: this.notifier,
+        policy: () => loadPolicy(this.opts.store),
+        clock: { now: this.now },
+        timeZone: this.opts.timeZone,
+        dataDir: this.opts.dataDir,
+      },
+      this.opts.fanOut,
+    );
+    const input = {
+      // The day of the job (a daily run that waited its turn keeps its own day), at noon there.
+      scheduledTime: zonedInstant(job.asOf, 12, 0, this.opts.timeZone).toISOString(),
+      digest: job.triggers.has('daily'),
+    };
+    try {
+      const report = await this.fanOut.run(input);
+      recordDailyReport(this.metrics, report);
+      // Told after the run's own line (run() calls it).
+      this.afterRun = () => {
+        if (report.digest === 'sent')
+          this.log(`alerts: daily digest as of ${report.asOf}: ${report.digestNote}`);
+        if (report.digest === 'failed')
+          this.logError(`alerts: the daily digest as of ${report.asOf} failed`, new Error(report.digestNote));
+      };
+      return report.run;
+    } catch (e) {
+      if (!(e instanceof EvaluationBatchesFailedError)) throw e;
+      recordDailyReport(this.metrics, e.report);
+      this.logError(`alerts: the daily evaluation as of ${job.asOf} left customers out`, e);
+      return e.report.run;
+    }
+  }
+
   private async run(job: Job): Promise<EvaluationRun | undefined> {
     job.started = true;
     this.pending = this.pending.filter((j) => j !== job);
@@ -328,18 +381,20 @@ export class LocalEvaluator {
     const { metrics } = this;
     const started = Date.now();
     try {
-      const policy = await loadPolicy(this.opts.store);
-      const run = await evaluate(
-        {
-          store: this.opts.store,
-          notifier: this.notifier,
-          policy,
-          clock: { now: this.now },
-          timeZone: this.opts.timeZone,
-        },
-        { asOf: job.asOf, customerIds: job.customerIds ? [...job.customerIds] : undefined },
-      );
-      recordEvaluation(metrics, run, Date.now() - started);
+      const run =
+        job.customerIds === undefined
+          ? await this.everyone(job)
+          : await evaluate(
+              {
+                store: this.opts.store,
+                notifier: this.notifier,
+                policy: await loadPolicy(this.opts.store),
+                clock: { now: this.now },
+                timeZone: this.opts.timeZone,
+              },
+              { asOf: job.asOf, customerIds: [...job.customerIds] },
+            );
+      if (job.customerIds !== undefined) recordEvaluation(metrics, run, Date.now() - started);
       this.opts.onRun?.(run, [...job.triggers]);
       const changed = run.opened + run.escalated + run.resolved > 0;
       if (!job.triggers.has('ingest') || job.triggers.size > 1 || changed)
@@ -348,24 +403,14 @@ export class LocalEvaluator {
             `${run.opened} opened, ${run.escalated} escalated, ${run.resolved} resolved; ${run.active} active` +
             (run.skipped > 0 ? `; ${run.skipped} skipped (already evaluated as of a later day)` : ''),
         );
-      // The daily digest follows the daily run (the outbox always; Slack when it asked for it).
-      if (job.triggers.has('daily'))
-        try {
-          const d = await sendDigest({ store: this.opts.store, notifier: this.notifier }, job.asOf);
-          if (d) {
-            metrics.addMetric('DigestsSent', MetricUnit.Count, 1);
-            this.log(`alerts: daily digest as of ${d.asOf}: ${d.active} active`);
-          }
-        } catch (e) {
-          metrics.addMetric('DigestsFailed', MetricUnit.Count, 1);
-          this.logError(`alerts: the daily digest as of ${job.asOf} failed`, e);
-        }
+      this.afterRun?.();
       return run;
     } catch (e) {
       metrics.addMetric('EvaluationsFailed', MetricUnit.Count, 1);
       this.logError(`alerts: evaluating ${what} as of ${job.asOf} (${why}) failed`, e);
       return undefined;
     } finally {
+      this.afterRun = undefined;
       metrics.publishStoredMetrics();
     }
   }
