@@ -38,7 +38,7 @@ const ALLOWED: readonly Allowed[] = [
   {
     rule: 'W3005',
     resource:
-      /Function[0-9A-F]{8}$|^BucketNotificationsHandler[0-9a-fA-F]+$|^\w+TransferApproval[0-9A-F]{8}$|^\w+PeriodicReview[0-9A-F]{8}$/,
+      /Function[0-9A-F]{8}$|^BucketNotificationsHandler[0-9a-fA-F]+$|^\w+TransferApproval[0-9A-F]{8}$|^\w+PeriodicReview[0-9A-F]{8}$|^\w+DailyEvaluation[0-9A-F]{8}$/,
     why:
       'aws-cdk-lib gives every Lambda function and state machine a DependsOn on its role (beside the ' +
       "role's default policy, which is what the DependsOn is for) although the Role GetAtt already " +
