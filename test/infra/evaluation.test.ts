@@ -46,7 +46,7 @@ describe('daily evaluation state machine', () => {
     });
     const t = Template.fromStack(other.stack).toJSON().Resources as Record<string, { Properties: Json }>;
     const id = other.stack.getLogicalId(other.stack.evaluation.stateMachine.node.defaultChild as never);
-    expect((t[id]?.Properties.DefinitionSubstitutions as Json).EvaluationConcurrency).toBe('40');
+    expect((t[id]?.Properties.DefinitionSubstitutions as Json | undefined)?.EvaluationConcurrency).toBe('40');
     for (const bad of ['0', '2.5', 'many', '5000'])
       expect(() => buildApp({ context: { demo: 'true', evaluationConcurrency: bad } }), bad).toThrow(
         /evaluationConcurrency/,
