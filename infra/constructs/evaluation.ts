@@ -1,25 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  ArnFormat,
-  type CfnElement,
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  Validations,
-} from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Policy, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { ContextAttribute, Schedule, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { SentinelFunction, vendedLogGroupName } from './function-defaults.ts';
+import { fanOutStateMachine } from './fan-out.ts';
+import { SentinelFunction } from './function-defaults.ts';
 import { dailyAt, schedulerRole } from './scheduler-role.ts';
 
 export const DAILY_EVALUATION_ASL_FILE = fileURLToPath(
@@ -129,51 +121,20 @@ export class Evaluation extends Construct {
       this.runsBucket.grantReadWrite(fn, 'runs/*');
     }
 
-    const logGroup = new LogGroup(this, 'StateMachineLogs', {
-      logGroupName: vendedLogGroupName(this, 'daily-evaluation'),
-      retention: RetentionDays.ONE_MONTH,
-    });
-    this.stateMachine = new StateMachine(this, 'DailyEvaluation', {
+    // The ASL file's top-level TimeoutSeconds (6 hours) ends a run that never finishes.
+    this.stateMachine = fanOutStateMachine(this, {
+      id: 'DailyEvaluation',
       comment: 'Daily evaluation, fanned out (statemachines/daily-evaluation.asl.json)',
-      // Inline (no asset bucket): the template carries the very file the local engine runs.
-      definitionBody: DefinitionBody.fromString(readFileSync(DAILY_EVALUATION_ASL_FILE, 'utf8')),
-      definitionSubstitutions: {
+      definition: readFileSync(DAILY_EVALUATION_ASL_FILE, 'utf8'),
+      substitutions: {
         EvaluationStepsFunction: this.stepsFunction.functionArn,
         EvaluationBatchFunction: this.batchFunction.functionArn,
         // Text in the file (States.StringToJson makes it the Map's MaxConcurrencyPath number).
         EvaluationConcurrency: String(concurrency),
       },
-      tracingEnabled: true,
-      // Events only: execution data holds customer ids, which stay in the table and the runs bucket.
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
-      // No `timeout` here: CDK cannot add one to a definition given as a string; the ASL file's
-      // own top-level TimeoutSeconds (6 hours) ends a run that never finishes.
-    });
-    this.stepsFunction.grantInvoke(this.stateMachine);
-    this.batchFunction.grantInvoke(this.stateMachine);
-    this.runsBucket.grantRead(this.stateMachine, 'runs/*');
-    // The Distributed Map starts its child executions on this same state machine. A separate policy
-    // (not the role's default one) so naming the machine's own ARN makes no dependency cycle.
-    const stack = Stack.of(this);
-    new Policy(this, 'DistributedMapPolicy', {
-      roles: [this.stateMachine.role],
-      statements: [
-        new PolicyStatement({
-          actions: ['states:StartExecution'],
-          resources: [this.stateMachine.stateMachineArn],
-        }),
-        new PolicyStatement({
-          actions: ['states:DescribeExecution', 'states:StopExecution'],
-          resources: [
-            stack.formatArn({
-              service: 'states',
-              resource: 'execution',
-              resourceName: `${this.stateMachine.stateMachineName}/*`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      ],
+      logName: 'daily-evaluation',
+      functions: [this.stepsFunction, this.batchFunction],
+      manifests: { bucket: this.runsBucket, keys: 'runs/*' },
     });
 
     this.schedulerRole = schedulerRole(

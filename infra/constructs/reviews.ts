@@ -1,27 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  ArnFormat,
-  type CfnElement,
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  Validations,
-} from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { ContextAttribute, Schedule, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { SentinelFunction, vendedLogGroupName } from './function-defaults.ts';
+import { fanOutStateMachine } from './fan-out.ts';
+import { SentinelFunction } from './function-defaults.ts';
 import { dailyAt, schedulerRole } from './scheduler-role.ts';
 
 export const REVIEW_ASL_FILE = fileURLToPath(
@@ -162,51 +153,20 @@ export class Reviews extends Construct {
     this.reviewsTopic.grants.publish(this.batchFunction);
     props.changesTopic.grants.publish(this.batchFunction);
 
-    const logGroup = new LogGroup(this, 'StateMachineLogs', {
-      logGroupName: vendedLogGroupName(this, 'periodic-review'),
-      retention: RetentionDays.ONE_MONTH,
-    });
-    this.stateMachine = new StateMachine(this, 'PeriodicReview', {
+    // The ASL file's top-level TimeoutSeconds (24 hours) ends a run that never finishes.
+    this.stateMachine = fanOutStateMachine(this, {
+      id: 'PeriodicReview',
       comment: 'Periodic credit review (statemachines/periodic-review.asl.json)',
-      // Inline (no asset bucket): the template carries the very file the local engine runs.
-      definitionBody: DefinitionBody.fromString(readFileSync(REVIEW_ASL_FILE, 'utf8')),
-      definitionSubstitutions: {
+      definition: readFileSync(REVIEW_ASL_FILE, 'utf8'),
+      substitutions: {
         ReviewStepsFunction: this.stepsFunction.functionArn,
         ReviewBatchFunction: this.batchFunction.functionArn,
         // Text in the file (States.StringToJson makes it the Map's MaxConcurrencyPath number).
         ReviewConcurrency: String(concurrency),
       },
-      tracingEnabled: true,
-      // Events only: execution data holds customer ids and figures, which stay in the table and the reports.
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
-      // No `timeout` here: CDK cannot add one to a definition given as a string. The ASL file's own
-      // top-level TimeoutSeconds (24 hours) is what ends a run that never finishes.
-    });
-    this.stepsFunction.grantInvoke(this.stateMachine);
-    this.batchFunction.grantInvoke(this.stateMachine);
-    this.reportsBucket.grantRead(this.stateMachine, 'manifests/*');
-    // The Distributed Map starts its child executions on this same state machine. A separate policy
-    // (not the role's default one) so naming the machine's own ARN makes no dependency cycle.
-    const stack = Stack.of(this);
-    new Policy(this, 'DistributedMapPolicy', {
-      roles: [this.stateMachine.role],
-      statements: [
-        new PolicyStatement({
-          actions: ['states:StartExecution'],
-          resources: [this.stateMachine.stateMachineArn],
-        }),
-        new PolicyStatement({
-          actions: ['states:DescribeExecution', 'states:StopExecution'],
-          resources: [
-            stack.formatArn({
-              service: 'states',
-              resource: 'execution',
-              resourceName: `${this.stateMachine.stateMachineName}/*`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      ],
+      logName: 'periodic-review',
+      functions: [this.stepsFunction, this.batchFunction],
+      manifests: { bucket: this.reportsBucket, keys: 'manifests/*' },
     });
 
     const role = schedulerRole(this, 'SchedulerRole', 'Lets EventBridge Scheduler start the periodic review');

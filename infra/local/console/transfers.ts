@@ -666,14 +666,23 @@ export async function markPaidForm(
 export const recallFormHref = (id: string) => `${transferHref(id)}/recall-form`;
 
 /**
- * POST /transfers/<id>/recall-form: the requester recalls a pending transfer through the same
- * `TransferApp.recall` the API and `sentinel transfer recall` use; 303 back to the transfer page,
- * or a page saying why not (anyone but the requester is refused).
+ * A form of the transfer page that names who acts (`by`) and asks the same `TransferApp` call the
+ * API and the CLI use: 303 back to the transfer page, or a page saying why not, nothing changed.
  */
-export async function recallForm(
-  t: ConsoleTransfers,
+async function transferActionForm(
   transferId: string,
   req: IncomingMessage,
+  action: {
+    /** The page's title when refused: 'Not recalled'. */
+    readonly refused: string;
+    /** What the 303's text says when done: 'Recalled'. */
+    readonly done: string;
+    /** Said when nobody is named. */
+    readonly whoNeeded: string;
+    readonly act: (by: string) => Promise<{ ok: true } | { ok: false; status: number; message: string }>;
+    /** The refusal's words, when not the app's own message. */
+    readonly explain?: (status: number, by: string) => Part | undefined;
+  },
 ): Promise<Reply> {
   const body = await formFields(req, 'the transfer page');
   if (!(body instanceof URLSearchParams)) return body;
@@ -682,21 +691,33 @@ export async function recallForm(
   const refuse = (status: number, message: Part) =>
     htmlReply(
       status,
-      'Not recalled',
-      html`<h1>Not recalled</h1><div class="problem" role="alert">${message} Nothing was changed.</div>${back}`,
+      action.refused,
+      html`<h1>${action.refused}</h1><div class="problem" role="alert">${message} Nothing was changed.</div>${back}`,
       'transfers',
     );
-  if (by === '') return refuse(400, 'Say who you are: only the requester can recall a transfer.');
-  const r = await t.recall(transferId, by);
-  if (!r.ok)
-    return refuse(
-      r.status,
-      r.status === 403
-        ? html`Only the requester can recall a transfer, and <strong>${by}</strong> did not request ${transferId}.`
-        : r.message,
-    );
+  if (by === '') return refuse(400, action.whoNeeded);
+  const r = await action.act(by);
+  if (!r.ok) return refuse(r.status, action.explain?.(r.status, by) ?? r.message);
   const location = transferHref(transferId);
-  return { status: 303, type: 'text', body: `Recalled: ${location}\n`, headers: { location } };
+  return { status: 303, type: 'text', body: `${action.done}: ${location}\n`, headers: { location } };
+}
+
+/**
+ * POST /transfers/<id>/recall-form: the requester recalls a pending transfer through the same
+ * `TransferApp.recall` the API and `sentinel transfer recall` use; 303 back to the transfer page,
+ * or a page saying why not (anyone but the requester is refused).
+ */
+export function recallForm(t: ConsoleTransfers, transferId: string, req: IncomingMessage): Promise<Reply> {
+  return transferActionForm(transferId, req, {
+    refused: 'Not recalled',
+    done: 'Recalled',
+    whoNeeded: 'Say who you are: only the requester can recall a transfer.',
+    act: (by) => t.recall(transferId, by),
+    explain: (status, by) =>
+      status === 403
+        ? html`Only the requester can recall a transfer, and <strong>${by}</strong> did not request ${transferId}.`
+        : undefined,
+  });
 }
 
 /** Where the transfer page's Retry button posts (the console's own form; the API's is `/transfers/ID/retry`). */
@@ -707,27 +728,13 @@ export const retryFormHref = (id: string) => `${transferHref(id)}/retry-form`;
  * through the same `TransferApp.retry` the API and `sentinel transfer retry` use; 303 back to the
  * transfer page, or a page saying why not.
  */
-export async function retryForm(
-  t: ConsoleTransfers,
-  transferId: string,
-  req: IncomingMessage,
-): Promise<Reply> {
-  const body = await formFields(req, 'the transfer page');
-  if (!(body instanceof URLSearchParams)) return body;
-  const by = (body.get('by') ?? '').trim();
-  const back = html`<p><a href="${transferHref(transferId)}">Back to the transfer</a></p>`;
-  const refuse = (status: number, message: Part) =>
-    htmlReply(
-      status,
-      'Not retried',
-      html`<h1>Not retried</h1><div class="problem" role="alert">${message} Nothing was changed.</div>${back}`,
-      'transfers',
-    );
-  if (by === '') return refuse(400, 'Say who you are: a retry is recorded with your id.');
-  const r = await t.retry(transferId, by);
-  if (!r.ok) return refuse(r.status, r.message);
-  const location = transferHref(transferId);
-  return { status: 303, type: 'text', body: `Retried: ${location}\n`, headers: { location } };
+export function retryForm(t: ConsoleTransfers, transferId: string, req: IncomingMessage): Promise<Reply> {
+  return transferActionForm(transferId, req, {
+    refused: 'Not retried',
+    done: 'Retried',
+    whoNeeded: 'Say who you are: a retry is recorded with your id.',
+    act: (by) => t.retry(transferId, by),
+  });
 }
 
 /** A failed transfer: what failed, where and when, and its Retry button. */
