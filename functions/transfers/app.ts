@@ -274,6 +274,11 @@ function onceKey(kind: string, ...of: (string | number)[]): string {
 
 /** Said by a record appended after its step stopped past its write (`completeTrail`). */
 const RECOVERED = 'appended later: the step that made it stopped before its record';
+/**
+ * How old a level's counted decision must be before another request marks its approval for it:
+ * its own decider marks it within milliseconds of counting it, unless it stopped.
+ */
+const LIVE_DECISION_MS = 10_000;
 
 /** How long a claim to send a notice holds before another sender may take it over (its sender died). */
 const CLAIM_STALE_MS = 120_000;
@@ -378,6 +383,7 @@ export class TransferApp {
         { report: t.gate, chain: { levels: t.levels, why: t.chainWhy }, recovered: RECOVERED },
         onceKey('gate.evaluated', transferId),
       );
+    await this.finishDecisions(transferId, opts);
     const all = await store.approvalsOf(transferId);
     for (const levelNo of [...new Set(all.map((a) => a.level))].sort((a, b) => a - b)) {
       const mine = all.filter((a) => a.level === levelNo);
@@ -428,6 +434,78 @@ export class TransferApp {
             },
             onceKey('approval.decided', transferId, a.level, a.approver),
           );
+    }
+  }
+
+  /**
+   * Decisions a level counted but whose approvals a stopped decider never marked, marked now with
+   * their records: called where nobody can be deciding at that moment (a process that is starting,
+   * before it works out where each transfer stood; the workflow's last steps).
+   */
+  async finishDecisions(
+    transferId: string,
+    opts: { readonly asking?: number | undefined } = {},
+  ): Promise<void> {
+    const { store } = this.deps;
+    for (const levelNo of new Set((await store.approvalsOf(transferId)).map((a) => a.level))) {
+      if (levelNo === opts.asking) continue;
+      const state = await store.levelState(transferId, levelNo);
+      if (state) await this.markCounted(transferId, state);
+    }
+  }
+
+  /**
+   * The decisions a level counted whose approvals were never marked: a decider stopped between
+   * its claim on the level and the mark on its approval (killed, or its write failed). The level's
+   * record is what decided, so whoever carries the level on marks them as it says (the winner's own
+   * comment and channel, never stored on the level, stay unknown) and appends their record,
+   * marked recovered. Without this the winning approval would stay pending, and be voided later.
+   */
+  private async markCounted(
+    transferId: string,
+    state: LevelState,
+    opts: { readonly olderThanMs?: number } = {},
+  ): Promise<void> {
+    const { store } = this.deps;
+    const now = this.deps.clock.now().getTime();
+    const decided = [
+      ...state.approvedBy.map((c) => ({ ...c, status: 'approved' as const })),
+      ...(state.outcome === 'rejected' && state.decidedApproval
+        ? [
+            {
+              approvalId: state.decidedApproval,
+              at: state.decidedAt ?? this.now(),
+              claimant: state.claimant,
+              status: 'rejected' as const,
+            },
+          ]
+        : []),
+    ];
+    for (const c of decided) {
+      // A decider of this very moment is still marking its own (with its comment and channel).
+      if (opts.olderThanMs !== undefined && now - Date.parse(c.at) < opts.olderThanMs) continue;
+      const a = await store.getApproval(transferId, c.approvalId);
+      if (a?.status !== 'pending') continue;
+      const r = await store.decide(transferId, c.approvalId, {
+        status: c.status,
+        decidedAt: c.at,
+        claimant: c.claimant,
+      });
+      if (!r.ok) continue;
+      await this.audit(
+        'approval.decided',
+        transferId,
+        a.approver,
+        {
+          approvalId: a.approvalId,
+          level: a.level,
+          onBehalfOf: a.onBehalfOf,
+          decision: c.status,
+          decidedAt: c.at,
+          recovered: RECOVERED,
+        },
+        onceKey('approval.decided', transferId, a.level, a.approver),
+      );
     }
   }
 
@@ -867,6 +945,7 @@ export class TransferApp {
       await store.updateTransfer(p.transferId, { level: levelNo }, { status: 'pending' });
 
     const state = await store.levelState(p.transferId, levelNo);
+    if (state) await this.markCounted(p.transferId, state, { olderThanMs: LIVE_DECISION_MS });
     if (state?.outcome === 'rejected')
       throw new WorkflowError(WORKFLOW_ERRORS.rejected, `level ${levelNo} was rejected`);
 
@@ -901,6 +980,11 @@ export class TransferApp {
           expiresAt: mine[0]?.expiresAt as string,
         });
         if (state?.outcome === 'approved') {
+          // Completed by a decider that stopped before voiding the level's other links.
+          await store.voidPending(p.transferId, `level ${levelNo} complete`, {
+            level: levelNo,
+            keep: state.approvedBy.map((a) => a.approvalId),
+          });
           await this.deps.workflow.sendTaskSuccess(p.taskToken, { level: levelNo });
           return {};
         }
@@ -940,6 +1024,10 @@ export class TransferApp {
     await store.renewApprovals(p.transferId, levelNo, p.taskToken, { reminders: p.reminders, expiresAt });
     if (state?.outcome === 'approved') {
       // The level was completed while its last wait was timing out: carry on at once.
+      await store.voidPending(p.transferId, `level ${levelNo} complete`, {
+        level: levelNo,
+        keep: state.approvedBy.map((a) => a.approvalId),
+      });
       await this.deps.workflow.sendTaskSuccess(p.taskToken, { level: levelNo });
       return {};
     }
@@ -1683,6 +1771,7 @@ export class TransferApp {
     const policy = await this.deps.approvalPolicy();
     const who = (id: string) => person(policy, id).name;
     const id = transfer.transferId;
+    await this.markCounted(id, state, { olderThanMs: LIVE_DECISION_MS });
     const by = state.decidedBy ?? 'someone';
     const approvalId = state.decidedApproval ?? '';
     if (state.outcome === 'rejected') {

@@ -207,7 +207,8 @@ export interface DecisionRecord {
   readonly status: Decision;
   readonly decidedAt: string;
   readonly comment?: string | undefined;
-  readonly via: 'email' | 'slack';
+  /** How it came (unknown when a decision stopped half-way is finished by someone else). */
+  readonly via?: 'email' | 'slack' | undefined;
   /**
    * The one request that made this decision (random): a write of it that went through with its
    * response lost, sent again by the SDK, is known as its own, and a second click is not.

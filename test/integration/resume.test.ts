@@ -217,6 +217,44 @@ describe('a transfer workflow carried on by the next process', () => {
     await b.workflow.stop();
   });
 
+  it("a decision that claimed its level and stopped before marking its approval: the next start marks it and records it, nobody's link is voided for it", async () => {
+    const first = new Capture();
+    const a = await life(first);
+    const t = await requestChain(a);
+    const l1 = await until('level 1 asked', async () => first.approve(t.transferId, 1)[0]);
+    await until('level 1 waiting', async () =>
+      (await a.store.approvalsOf(t.transferId)).length > 0 ? true : undefined,
+    );
+    await a.workflow.stop();
+    // As a process killed between the level's claim and the approval's mark leaves it.
+    const mine = (await a.store.approvalsOf(t.transferId)).find((x) => x.approver === l1.to.id);
+    const claimed = await a.store.decideLevel(
+      t.transferId,
+      1,
+      1,
+      { approvalId: mine?.approvalId as string, approver: l1.to.id },
+      { status: 'approved', decidedAt: new Date().toISOString(), claimant: 'killed-request' },
+    );
+    expect(claimed.ok && claimed.state.outcome).toBe('approved');
+    expect((await a.store.getApproval(t.transferId, mine?.approvalId as string))?.status).toBe('pending');
+
+    const second = new Capture();
+    const b = await life(second);
+    await b.resume();
+    await until('level 2 asked', async () => second.approve(t.transferId, 2)[0]);
+    const level1 = (await b.store.approvalsOf(t.transferId)).filter((x) => x.level === 1);
+    expect(level1.find((x) => x.approver === l1.to.id)?.status).toBe('approved');
+    expect(level1.filter((x) => x.approver !== l1.to.id).map((x) => x.status)).toEqual(['void']);
+    const decided = (await b.store.auditTrail()).filter(
+      (r) => r.subject === t.transferId && r.kind === 'approval.decided',
+    );
+    expect(decided.map((r) => r.actor)).toEqual([l1.to.id]);
+    expect((decided[0]?.data as { recovered?: string } | undefined)?.recovered).toMatch(
+      /stopped before its record/,
+    );
+    await b.workflow.stop();
+  });
+
   /** A copy of `t` as a process killed inside the gate leaves it: gated and stored, nothing on the trail. */
   async function gatedUnrecorded(t: LocalTransfers, from: Transfer): Promise<Transfer> {
     const copy: Transfer = {

@@ -332,6 +332,9 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
       const name = executionName(id, t.retries);
       if (live.isLive(name)) continue;
       for (const n of stale) if (n !== name) await journal.finished(n);
+      // A decision stopped between its level's claim and its approval's mark: marked first, so
+      // where the transfer stood is read from the decisions as the level counted them.
+      await app.finishDecisions(id);
       const entry = await transferEntry(t, { store, workflow: live, policy, now: o.clock.now() });
       // A step or decision stopped between its write and its record: the record now (the gate and
       // the level asked again write their own when they run).
