@@ -75,8 +75,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const t of await transfers.app.list())
+  for (const t of await transfers.app.list()) {
     if (t.status === 'pending') await transfers.app.recall(t.transferId, t.request.requester);
+    // Its execution's end (the journal's delete) too, before the store closes.
+    if (t.executionId) await transfers.workflow.execution(t.executionId)?.done.catch(() => undefined);
+  }
   await transfers.idle();
   await env.close();
   await rm(dir, { recursive: true, force: true });
