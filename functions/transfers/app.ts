@@ -40,6 +40,7 @@ import type {
   LimitBatch,
   LimitBatchItem,
   NoticeLevel,
+  OutboxKey,
   Recipient,
   Transfer,
   TransferFailure,
@@ -949,8 +950,10 @@ export class TransferApp {
     if (state?.outcome === 'rejected')
       throw new WorkflowError(WORKFLOW_ERRORS.rejected, `level ${levelNo} was rejected`);
 
+    // In the chain's order (the store keeps them by their random ids).
+    const order = (id: string) => level.approvers.findIndex((x) => x.id === id);
     if (mine.length === 0 || p.reminders === 0) {
-      let approvals = mine;
+      let approvals = [...mine].sort((x, y) => order(x.approver) - order(y.approver));
       if (mine.length === 0) {
         // A person who approved an earlier level is not asked again: one person, one level.
         const approvedEarlier = new Set(all.filter((a) => a.status === 'approved').map((a) => a.approver));
@@ -1031,8 +1034,6 @@ export class TransferApp {
       await this.deps.workflow.sendTaskSuccess(p.taskToken, { level: levelNo });
       return {};
     }
-    // In the chain's order (the store keeps them by their random ids).
-    const order = (id: string) => level.approvers.findIndex((x) => x.id === id);
     const pending = mine
       .filter((a) => a.status === 'pending')
       .sort((x, y) => order(x.approver) - order(y.approver));
@@ -1176,8 +1177,7 @@ export class TransferApp {
     const t = await this.mustGet(transferId);
     if (!ok && t.status !== 'approved') return { status: t.status };
     // A step run again after the status was set finishes what the first try may not have: the
-    // links voided, the commitment (same key) and the record written once; the requester is told
-    // by the try that set the status.
+    // links voided, the commitment (same key), the record and the requester's notice, each once.
     if (ok) this.decided('approved');
     await store.voidPending(transferId, 'every level approved');
     await this.commit(t);
@@ -1196,8 +1196,7 @@ export class TransferApp {
       },
       onceKey('transfer.executed', transferId),
     );
-    // A retry of an execute step that failed: its first try set the status but may not have told.
-    if (ok || (t.retriedAt !== undefined && t.failure?.from === 'approved')) await this.tellRequester(t);
+    await this.tellRequester(t);
     return { status: 'approved' };
   }
 
@@ -1508,11 +1507,34 @@ export class TransferApp {
     );
   }
 
+  /**
+   * Tells the requester how the transfer (this try of it) ended, once: the outcome is claimed on
+   * the outbox (level 0, the try's number as the round) before it is sent, so a step run again
+   * after a kill or a retry, which tells again, finds it sent. A claim held by another attempt is
+   * left to it (a step never fails for a notice somebody else is sending); a failed send gives its
+   * claim back and fails the step.
+   */
   private async tellRequester(t: Transfer): Promise<void> {
     const policy = await this.deps.approvalPolicy();
-    await this.deps.notifier.send([
-      { kind: 'outcome', transfer: t, to: person(policy, t.request.requester) },
-    ]);
+    const to = person(policy, t.request.requester);
+    const k: OutboxKey = {
+      transferId: t.transferId,
+      level: 0,
+      kind: 'outcome',
+      round: t.retries ?? 0,
+      to: to.id,
+    };
+    const { store } = this.deps;
+    const now = this.deps.clock.now();
+    const stale = new Date(now.getTime() - CLAIM_STALE_MS).toISOString();
+    if (!(await store.claimNotice(k, now.toISOString(), stale))) return;
+    try {
+      await this.deps.notifier.send([{ kind: 'outcome', transfer: t, to }]);
+    } catch (e) {
+      await store.releaseNotice(k);
+      throw e;
+    }
+    await store.noticeSent(k, this.now());
   }
 
   // ---- decisions --------------------------------------------------------------------------------

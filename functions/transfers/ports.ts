@@ -257,9 +257,10 @@ export type LevelDecideResult =
 /** What an outbox record stands for: one notice to one person about one wait of one level. */
 export interface OutboxKey {
   readonly transferId: string;
+  /** The level asked; 0 for the requester's outcome notice. */
   readonly level: number;
-  readonly kind: 'approve' | 'remind' | 'escalate';
-  /** 0 for the first ask, then the reminder number. */
+  readonly kind: 'approve' | 'remind' | 'escalate' | 'outcome';
+  /** 0 for the first ask, then the reminder number; for an outcome, the try (the transfer's retries). */
   readonly round: number;
   /** Person id. */
   readonly to: string;

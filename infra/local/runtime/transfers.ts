@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -85,7 +85,8 @@ export class OutboxApprovalNotifier implements ApprovalNotifier {
           date: now,
           messageId,
         });
-        await writeFile(join(dir, `${stamp}-${seq}-${n.kind}-${n.transfer.transferId}-${n.to.id}.eml`), eml);
+        const name = `${stamp}-${seq}-${n.kind}-${n.transfer.transferId}-${n.to.id}.eml`;
+        await writeMailOnce(this.dataDir, noticeKey(n), name, eml);
       }
       if (this.slackWebhookUrl && (n.kind === 'approve' || n.kind === 'remind'))
         await postToSlack(this.slackWebhookUrl, approvalSlackMessage(n) as never).catch((e: unknown) =>
@@ -95,6 +96,50 @@ export class OutboxApprovalNotifier implements ApprovalNotifier {
         );
     }
   }
+}
+
+/**
+ * The outbox key of a notice (transfer, level, kind, round, person): what the store's outbox
+ * claims before sending (`TransferApp.sendOnce`, `tellRequester`).
+ */
+function noticeKey(n: ApprovalNotice): string {
+  const [level, round] =
+    n.kind === 'outcome'
+      ? [0, n.transfer.retries ?? 0]
+      : [n.level.level, n.kind === 'escalate' ? 'last' : n.reminder];
+  return [n.transfer.transferId, level, n.kind, round, n.to.id]
+    .map((x) => encodeURIComponent(String(x)))
+    .join('.');
+}
+
+/**
+ * Writes a notice's email once however often it is sent: a process killed after the email was
+ * written and before the store's outbox said so (its claim is given back at the next start) sends
+ * the notice again, and this finds the email written. The email is written aside, the key marked
+ * with its name (a rename, whole or not at all), then moved into the mailbox; a kill anywhere in
+ * between is finished by the next send. On AWS the same window is SES's at-least-once send.
+ */
+async function writeMailOnce(dataDir: string, key: string, name: string, eml: string): Promise<void> {
+  const dir = join(dataDir, 'outbox', 'written');
+  await mkdir(dir, { recursive: true });
+  const marker = join(dir, key);
+  const aside = `${marker}.eml.part`;
+  let named: string | undefined;
+  try {
+    named = (await readFile(marker, 'utf8')).trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (!named) {
+    await writeFile(aside, eml);
+    await writeFile(`${marker}.tmp`, name);
+    await rename(`${marker}.tmp`, marker);
+    named = name;
+  }
+  await rename(aside, join(mailDir(dataDir), named)).catch((e: unknown) => {
+    // Moved already (by the send that wrote it).
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  });
 }
 
 /** Who the local ops alerts are addressed to (on AWS: the ops topic's subscribers, through the TransfersFailed alarm). */
@@ -332,6 +377,12 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
       const name = executionName(id, t.retries);
       if (live.isLive(name)) continue;
       for (const n of stale) if (n !== name) await journal.finished(n);
+      // A notice claimed and never marked sent was claimed by the process that stopped (one
+      // process sends for a data dir): given back, so the level asked again sends it now instead
+      // of waiting for the claim to go stale (the email, if written, is not written twice).
+      for (const level of [0, ...(t.levels ?? []).map((l) => l.level)])
+        for (const n of await store.noticesOf(id, level))
+          if (n.state === 'claimed') await store.releaseNotice(n);
       // A decision stopped between its level's claim and its approval's mark: marked first, so
       // where the transfer stood is read from the decisions as the level counted them.
       await app.finishDecisions(id);
