@@ -82,7 +82,10 @@ const AUDIT_HEAD = 'HEAD';
 const auditSk = (seq: number) => `SEQ#${String(seq).padStart(12, '0')}`;
 /** Where an append made once (by its step's key) says which record it made. */
 const auditOnceSk = (once: string) => `ONCE#${once}`;
-/** How many of the last records a retried append reads for the one its first try made. */
+/**
+ * How many records a retried append reads, from the seq its first try noted, for the record that
+ * try made (only a try stopped between its record and its mark gets there: a handful of records).
+ */
 const AUDIT_ONCE_HORIZON = 1000;
 
 /** Attributes of the items that are keys or bookkeeping, not part of what the port returns. */
@@ -721,13 +724,22 @@ export class DynamoTransferStore implements TransferStore {
    */
   async appendAudit(e: AuditEvent, opts: { readonly once?: string } = {}): Promise<AuditRecord> {
     const { once } = opts;
+    let noted = false;
     if (once) {
       const made = await this.auditMadeOnce(once);
-      if (made) return made;
+      if (made === 'noted') noted = true;
+      else if (made) return made;
     }
     const key = this.auditKey ? await this.auditKey() : undefined;
     for (let attempt = 1; attempt <= AUDIT_ATTEMPTS; attempt++) {
-      const rec = nextRecord(await this.lastAuditRecord(), e, key);
+      const last = await this.lastAuditRecord();
+      // Before a record made once: the seq it can take from, noted on its mark, so a try stopped
+      // between the record and the mark is found again by reading from there, not the whole trail.
+      if (once && !noted) {
+        await this.noteOnce(once, (last?.seq ?? 0) + 1);
+        noted = true;
+      }
+      const rec = nextRecord(last, e, key);
       try {
         await this.client.send(
           new PutItemCommand({
@@ -760,11 +772,13 @@ export class DynamoTransferStore implements TransferStore {
 
   /**
    * The record an earlier try of the same step appended (`once`: the step's own key, e.g. a review
-   * run's id): the mark written after it, or, when that try stopped between the record and its
-   * mark, the record itself among the last AUDIT_ONCE_HORIZON of the trail (its `once` attribute,
-   * kept beside the hashed fields).
+   * run's id). A try notes the seq it may take from on the step's mark before it appends, and the
+   * seq it took after: no mark means no try (the usual case: one read); a mark with a seq names the
+   * record; a mark with only its `from` is a try stopped before saying which record it made, found
+   * among the records from that seq on (its `once` attribute, kept beside the hashed fields), or
+   * 'noted' when it made none.
    */
-  private async auditMadeOnce(once: string): Promise<AuditRecord | undefined> {
+  private async auditMadeOnce(once: string): Promise<AuditRecord | 'noted' | undefined> {
     const mark = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
@@ -772,7 +786,8 @@ export class DynamoTransferStore implements TransferStore {
         ConsistentRead: true,
       }),
     );
-    const seq = mark.Item?.seq?.N;
+    if (!mark.Item) return undefined;
+    const seq = mark.Item.seq?.N;
     if (seq !== undefined) {
       const rec = await this.client.send(
         new GetItemCommand({
@@ -783,23 +798,37 @@ export class DynamoTransferStore implements TransferStore {
       );
       if (rec.Item) return strip<AuditRecord>(unmarshall(rec.Item), AUDIT_META);
     }
-    const out = await this.client.send(
-      new QueryCommand({
+    const from = Number(mark.Item.from?.N ?? 1);
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      FilterExpression: '#once = :once',
+      ExpressionAttributeNames: { '#once': 'once' },
+      ExpressionAttributeValues: {
+        ':pk': { S: AUDIT },
+        ':from': { S: auditSk(from) },
+        ':to': { S: auditSk(from + AUDIT_ONCE_HORIZON) },
+        ':once': { S: once },
+      },
+      ConsistentRead: true,
+    })) {
+      const rec = strip<AuditRecord>(it, AUDIT_META);
+      await this.markOnce(once, rec.seq);
+      return rec;
+    }
+    return 'noted';
+  }
+
+  /** Notes, before a record made once is appended, the seq it can take from (the earliest try's kept). */
+  private async noteOnce(once: string, from: number): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
-        FilterExpression: '#once = :once',
-        ExpressionAttributeNames: { '#once': 'once' },
-        ExpressionAttributeValues: { ':pk': { S: AUDIT }, ':s': { S: 'SEQ#' }, ':once': { S: once } },
-        ScanIndexForward: false,
-        Limit: AUDIT_ONCE_HORIZON,
-        ConsistentRead: true,
+        Key: key(AUDIT, auditOnceSk(once)),
+        UpdateExpression: 'SET #type = :type, #from = if_not_exists(#from, :from)',
+        ExpressionAttributeNames: { '#type': 'type', '#from': 'from' },
+        ExpressionAttributeValues: { ':type': { S: 'audit-once' }, ':from': { N: String(from) } },
       }),
     );
-    const raw = out.Items?.[0];
-    if (!raw) return undefined;
-    const rec = strip<AuditRecord>(unmarshall(raw), AUDIT_META);
-    await this.markOnce(once, rec.seq);
-    return rec;
   }
 
   private async auditRecordIs(rec: AuditRecord): Promise<boolean> {
@@ -817,9 +846,12 @@ export class DynamoTransferStore implements TransferStore {
 
   private async markOnce(once: string, seq: number): Promise<void> {
     await this.client.send(
-      new PutItemCommand({
+      new UpdateItemCommand({
         TableName: this.tableName,
-        Item: { ...key(AUDIT, auditOnceSk(once)), type: { S: 'audit-once' }, seq: { N: String(seq) } },
+        Key: key(AUDIT, auditOnceSk(once)),
+        UpdateExpression: 'SET #type = :type, #seq = :seq',
+        ExpressionAttributeNames: { '#type': 'type', '#seq': 'seq' },
+        ExpressionAttributeValues: { ':type': { S: 'audit-once' }, ':seq': { N: String(seq) } },
       }),
     );
   }

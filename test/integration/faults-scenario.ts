@@ -131,7 +131,10 @@ async function items(env: LocalEnv, transferIds: readonly string[]): Promise<str
       if (it.type === 'ingest-epoch') delete it.epoch;
       // The trail's records are compared as a set: under faults the level-2 decision's record can
       // land after the request of level 3 it led to (reported; the trail is the approvals' area).
-      if (it.type === 'audit-once') delete it.seq;
+      if (it.type === 'audit-once') {
+        delete it.seq;
+        delete it.from; // the seq its step noted before appending: where the trail stood then
+      }
       if (it.type === 'audit' && typeof it.seq === 'number') {
         it.sk = 'SEQ#';
         delete it.seq;

@@ -616,14 +616,16 @@ describe('DynamoTransferStore: an append made once by its step', () => {
     expect(again).toEqual(first);
     expect((await once.auditTrail()).map((r) => r.subject)).toEqual(['run-1', 'other']);
 
-    // A try that stopped between its record and its mark: the record is found on the trail.
+    // A try that stopped between its record and its mark (the mark holds only the seq it noted it
+    // would take from): the record is found on the trail from there.
     const second = await once.appendAudit(ev('run-2', '2026-11-23T05:01:00.000Z'), {
       once: 'review.run#run-2',
     });
     await client.send(
-      new DeleteItemCommand({
+      new UpdateItemCommand({
         TableName: `${TABLE}-once`,
         Key: { pk: { S: 'AUDIT' }, sk: { S: 'ONCE#review.run#run-2' } },
+        UpdateExpression: 'REMOVE seq',
       }),
     );
     await once.appendAudit(ev('other', '2026-11-23T05:01:01.000Z'));
@@ -649,6 +651,59 @@ describe('DynamoTransferStore: an append made once by its step', () => {
     // The `once` key stays beside the hashed fields: the records verify as ever.
     expect(verifyTrail(trail, await once.auditHead()).ok).toBe(true);
     expect(Object.keys(trail[0] ?? {})).not.toContain('once');
+  });
+});
+
+describe('DynamoTransferStore: an append made once reads only what it needs', () => {
+  it('a first append reads its mark and the last record, never the trail; a retry after a stop reads from the seq it noted', async () => {
+    const table = `${TABLE}-once-cost`;
+    await new DynamoStore({ client, tableName: table }).ensureTable();
+    const store = new DynamoTransferStore({ client, tableName: table });
+    const ev = (subject: string): AuditEvent => ({
+      at: '2026-11-23T05:00:00.000Z',
+      kind: 'review.run',
+      subject,
+      actor: 'periodic-review',
+      data: {},
+    });
+    for (let i = 0; i < 60; i++) await store.appendAudit(ev(`plain-${i}`));
+    // Every Query the store sends, with how many items it read (ScannedCount counts the filtered too).
+    const queries: { filtered: boolean; scanned: number }[] = [];
+    const watch =
+      (next: (a: never) => Promise<{ output: { ScannedCount?: number } }>, ctx: { commandName?: string }) =>
+      async (args: { input: { FilterExpression?: string; TableName?: string } }) => {
+        const out = await next(args as never);
+        if (ctx.commandName === 'QueryCommand' && args.input.TableName === table)
+          queries.push({
+            filtered: Boolean(args.input.FilterExpression),
+            scanned: out.output.ScannedCount ?? 0,
+          });
+        return out;
+      };
+    client.middlewareStack.add(watch as never, { step: 'initialize', name: 'onceCost' });
+    try {
+      await store.appendAudit(ev('run-a'), { once: 'review.run#run-a' });
+      expect(queries.filter((q) => q.filtered)).toEqual([]);
+      expect(Math.max(...queries.map((q) => q.scanned))).toBe(1); // the last record, for the chain
+      // Stopped before its mark said which record it made, then 5 more records: the retry reads
+      // from the seq it noted (6 records), not the trail's 61.
+      await client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: { S: 'AUDIT' }, sk: { S: 'ONCE#review.run#run-a' } },
+          UpdateExpression: 'REMOVE seq',
+        }),
+      );
+      for (let i = 0; i < 5; i++) await store.appendAudit(ev(`later-${i}`));
+      queries.length = 0;
+      const again = await store.appendAudit(ev('run-a'), { once: 'review.run#run-a' });
+      expect(again.subject).toBe('run-a');
+      expect(again.seq).toBe(61);
+      expect(queries.filter((q) => q.filtered).map((q) => q.scanned)).toEqual([6]);
+      expect((await store.auditTrail()).filter((r) => r.subject === 'run-a')).toHaveLength(1);
+    } finally {
+      client.middlewareStack.remove('onceCost');
+    }
   });
 });
 
