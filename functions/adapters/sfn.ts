@@ -8,7 +8,7 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { TaskTokenError, type WorkflowPort } from '../transfers/workflow.ts';
+import { ExecutionExistsError, TaskTokenError, type WorkflowPort } from '../transfers/workflow.ts';
 
 /**
  * The transfer workflow on AWS Step Functions. The execution is named after the transfer, so it
@@ -39,7 +39,7 @@ export class SfnWorkflow implements WorkflowPort {
       return { executionId: out.executionArn as string };
     } catch (e) {
       if (e instanceof ExecutionAlreadyExists)
-        throw new Error(`the workflow of ${name} already exists`, { cause: e });
+        throw new ExecutionExistsError(`the workflow of ${name} already exists`, { cause: e });
       throw e;
     }
   }

@@ -4,7 +4,7 @@
  * clean run. Off unless asked for, and free when off (one Map lookup).
  *
  * - In a process: `SENTINEL_CRASH_AT=<point>[@<n>]` kills the process with SIGKILL the n-th time
- *   (default the first) it reaches that point. Points are listed in CRASH_POINTS.
+ *   (default the first) it reaches that point. The points: `grep -rn "crashPoint('" functions infra`.
  * - In a test: `armCrash(point, n)` makes the n-th arrival throw a SimulatedCrash instead, so
  *   the test can drop the run's in-memory state and start again on the same store.
  */

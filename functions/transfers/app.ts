@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { mapLimit } from '../core/concurrency.ts';
+import { crashPoint } from '../core/crash.ts';
 import { type IsoDate, isoDateOrNull } from '../core/dates.ts';
 import type { Page, PageRequest } from '../core/paging.ts';
 import { receivablesAsOf } from '../core/receivables.ts';
@@ -56,7 +57,13 @@ import {
   POLICY_SUBJECT,
   type RequestIssue,
 } from './request.ts';
-import { type StepPayload, TaskTokenError, WORKFLOW_ERRORS, type WorkflowPort } from './workflow.ts';
+import {
+  ExecutionExistsError,
+  type StepPayload,
+  TaskTokenError,
+  WORKFLOW_ERRORS,
+  type WorkflowPort,
+} from './workflow.ts';
 
 /**
  * Transfer approvals, the same code on AWS and locally: the request, the steps the state machine
@@ -286,6 +293,12 @@ const CLAIM_STALE_MS = 120_000;
 
 /** How long a decision that completed a level waits to say truthfully that the next level was asked. */
 const ASKED_WAIT_MS = 2_000;
+/**
+ * How old a retry recorded without its execution must be before another retry takes it up: a
+ * retry in progress starts its execution within moments; one older than this stopped (or its
+ * start failed) between the two.
+ */
+const RETRY_START_MS = 60_000;
 
 const humanType = (t: Transfer) =>
   t.request.type === 'limit_decrease' ? 'limit decrease' : 'credit release';
@@ -1440,48 +1453,81 @@ export class TransferApp {
     const policy = await this.deps.approvalPolicy();
     const who = resolvePerson(policy, by);
     if (who === undefined) return { ok: false, status: 400, message: `${unknownPerson(by)}.` };
-    if (t.status !== 'failed' || !t.failure)
+    // A retry recorded whose execution never started (the process stopped, or the start failed,
+    // between the two) is taken up by the next retry: the same execution name, the same record.
+    const unstarted = this.retryNotStarted(t);
+    if ((t.status !== 'failed' || !t.failure) && !unstarted)
       return {
         ok: false,
         status: 409,
         message: `The transfer is ${t.status}: only a failed transfer can be retried.`,
       };
-    const back = t.failure.from === 'approved' ? 'approved' : 'pending';
-    const retries = (t.retries ?? 0) + 1;
-    const at = this.now();
-    const ok = await store.updateTransfer(
-      transferId,
-      {
-        status: back,
-        retries,
-        retriedAt: at,
-        retriedBy: who,
-        outcome: back === 'approved' ? 'every level approved' : undefined,
-      },
-      { status: 'failed' },
-    );
-    if (!ok) {
-      const now = await this.mustGet(transferId);
-      return {
-        ok: false,
-        status: 409,
-        message: `The transfer is ${now.status}: only a failed transfer can be retried (it was retried or recalled meanwhile).`,
-      };
+    const back = unstarted
+      ? (t.status as 'pending' | 'approved')
+      : t.failure?.from === 'approved'
+        ? 'approved'
+        : 'pending';
+    const retries = unstarted ? (t.retries ?? 0) : (t.retries ?? 0) + 1;
+    if (!unstarted) {
+      const ok = await store.updateTransfer(
+        transferId,
+        {
+          status: back,
+          retries,
+          retriedAt: this.now(),
+          retriedBy: who,
+          outcome: back === 'approved' ? 'every level approved' : undefined,
+        },
+        { status: 'failed' },
+      );
+      if (!ok) {
+        const now = await this.mustGet(transferId);
+        return {
+          ok: false,
+          status: 409,
+          message: `The transfer is ${now.status}: only a failed transfer can be retried (it was retried or recalled meanwhile).`,
+        };
+      }
     }
     if (back === 'pending') await this.reopenLinks(t, policy);
     await this.completeTrail(transferId);
     await this.audit(
       'transfer.retried',
       transferId,
-      who,
+      unstarted ? (t.retriedBy ?? who) : who,
       { failure: t.failure, retry: retries },
       onceKey('transfer.retried', transferId, retries),
     );
-    const { executionId } = await this.deps.workflow.start(executionName(transferId, retries), {
-      transferId,
-    });
-    await store.updateTransfer(transferId, { executionId }, { status: back });
+    crashPoint('transfers.retry-before-start');
+    let executionId: string;
+    try {
+      ({ executionId } = await this.deps.workflow.start(executionName(transferId, retries), { transferId }));
+    } catch (e) {
+      // Taken up again after its start went through and before its id was recorded: it runs.
+      if (unstarted && e instanceof ExecutionExistsError)
+        return { ok: true, transfer: await this.mustGet(transferId) };
+      throw e;
+    }
+    // Recorded whatever the execution has done meanwhile (a quick one moves the status on at once):
+    // a retry whose id is recorded is never taken up again.
+    for (let status: TransferStatus = back, i = 0; i < 5; i++) {
+      if (await store.updateTransfer(transferId, { executionId }, { status })) break;
+      status = (await this.mustGet(transferId)).status;
+    }
     return { ok: true, transfer: await this.mustGet(transferId) };
+  }
+
+  /**
+   * Whether `t` was retried and its retry's execution never started: taken back from `failed`
+   * (pending, or approved for a failed execute step) at least RETRY_START_MS ago, its execution id
+   * still the one before the retry.
+   */
+  private retryNotStarted(t: Transfer): boolean {
+    const n = t.retries ?? 0;
+    if (n === 0 || t.retriedAt === undefined || (t.status !== 'pending' && t.status !== 'approved'))
+      return false;
+    if (t.executionId?.endsWith(`:${executionName(t.transferId, n)}`)) return false;
+    return this.deps.clock.now().getTime() - Date.parse(t.retriedAt) >= RETRY_START_MS;
   }
 
   /**

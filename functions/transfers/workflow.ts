@@ -34,6 +34,11 @@ export type StepPayload =
       readonly failure: unknown;
     };
 
+/** An execution of that name was started before (it runs, or it has ended): a start is never made twice. */
+export class ExecutionExistsError extends Error {
+  override readonly name = 'ExecutionExistsError';
+}
+
 /** No task waits on the token any more (it timed out, was answered, or never existed). */
 export class TaskTokenError extends Error {
   override readonly name = 'TaskTokenError';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoExecutionJournal } from '../../functions/adapters/dynamodb-executions.ts';
-import { armCrash, disarmCrashes } from '../../functions/core/crash.ts';
+import { armCrash, disarmCrashes, SimulatedCrash } from '../../functions/core/crash.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
 import type { ChangeNotifier, StoredRecord } from '../../functions/ingest/ports.ts';
 import type { ApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
@@ -365,6 +365,40 @@ describe('a failed transfer', () => {
     expect((await trailOf(r, tr.transferId)).filter((x) => x.kind === 'transfer.retried')).toHaveLength(1);
     await r.t.app.recall(tr.transferId, 'rita');
     await r.done(tr.transferId);
+  });
+
+  it('retried and stopped before its execution started: refused while that retry may still be starting, taken up a minute later; one execution, one record, each approver asked once', async () => {
+    const r = await rig();
+    armCrash('transfers.step-gate');
+    const tr = await r.request();
+    await failedOf(r, tr.transferId);
+    await r.done(tr.transferId);
+    armCrash('transfers.retry-before-start');
+    await expect(r.t.app.retry(tr.transferId, 'paula')).rejects.toThrow(SimulatedCrash);
+    const stuck = await r.transfer(tr.transferId);
+    expect(stuck).toMatchObject({ status: 'pending', retries: 1, retriedBy: 'paula' });
+    expect(stuck.executionId).toBe(`local:transfer-approval:${tr.transferId}`);
+    // Within the minute a retry may still be starting its execution: not taken up.
+    expect(await r.t.app.retry(tr.transferId, 'rita')).toEqual({
+      ok: false,
+      status: 409,
+      message: 'The transfer is pending: only a failed transfer can be retried.',
+    });
+    r.clock.t += 61_000;
+    const again = await r.t.app.retry(tr.transferId, 'rita');
+    expect(again.ok).toBe(true);
+    const t = await r.transfer(tr.transferId);
+    expect(t).toMatchObject({ status: 'pending', retries: 1, retriedBy: 'paula' });
+    expect(t.executionId).toBe(`local:transfer-approval:${tr.transferId}-r1`);
+    // Its execution recorded: not taken up again, however late.
+    r.clock.t += 61_000;
+    expect(await r.t.app.retry(tr.transferId, 'rita')).toMatchObject({ ok: false, status: 409 });
+    await approveAll(r, tr.transferId);
+    await r.done(tr.transferId);
+    expect((await r.transfer(tr.transferId)).status).toBe('approved');
+    expect(r.capture.asked(tr.transferId)).toEqual({ carla: 1, chen: 1, fiona: 1, farid: 1, victor: 1 });
+    const retried = (await trailOf(r, tr.transferId)).filter((x) => x.kind === 'transfer.retried');
+    expect(retried.map((x) => x.actor)).toEqual(['paula']);
   });
 
   it('is not resumed by the next process: it waits for a retry or a recall', async () => {

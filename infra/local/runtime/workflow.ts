@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import {
+  ExecutionExistsError,
   type StepPayload,
   TaskTokenError,
   type WorkflowPort,
@@ -280,7 +281,7 @@ export class LocalWorkflow implements WorkflowPort {
     const executionId = `local:transfer-approval:${name}`;
     if (this.stopped) throw new Error('the local workflow engine has stopped');
     if (this.executions.has(executionId) || this.starting.has(executionId))
-      throw new Error(`execution ${name} already exists`);
+      throw new ExecutionExistsError(`execution ${name} already exists`);
     // The name is taken at once: a second start made while the journal is written is refused too.
     this.starting.add(executionId);
     try {
