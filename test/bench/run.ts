@@ -762,7 +762,7 @@ async function benchRss(file: string): Promise<void> {
 
 // ---------------------------------------------------------------- report
 
-function printTable(machine: Record<string, unknown>): void {
+function printTable(machine: Record<string, unknown>, partial = false): void {
   const rows = metrics.map((m) => [
     m.label,
     `${fmt(m.value, m.digits ?? 0)}${m.unit ? ` ${m.unit}` : ''}`,
@@ -791,7 +791,9 @@ function printTable(machine: Record<string, unknown>): void {
     missed.length === 0
       ? 'All targets met.'
       : `MISSED ${missed.length} target(s): ${missed.map((m) => m.label.trim()).join('; ')}`,
-    `Total bench time ${elapsed()} s. Results: ${RESULTS}`,
+    partial
+      ? `Total bench time ${elapsed()} s. A partial run (--only): ${RESULTS} is left as it was.`
+      : `Total bench time ${elapsed()} s. Results: ${RESULTS}`,
     '',
   );
   process.stdout.write(out.join('\n'));
@@ -912,7 +914,7 @@ async function main(): Promise<void> {
     }
   } finally {
     cleanupSync();
-    if (partial) printTable(machine);
+    if (partial) printTable(machine, true);
   }
   if (partial) return; // a partial run (--only=...) prints its table and leaves the results file alone
 
