@@ -119,6 +119,12 @@ export interface TransferDeps {
    * Telling is best effort: the record and the metric stand whatever it does. @default none
    */
   readonly opsAlert?: ((t: Transfer, failure: TransferFailure) => Promise<void>) | undefined;
+  /**
+   * How long the requester's outcome notice waits on a claim another attempt holds (it is sending,
+   * or it died doing so and the state machine retried the step) before taking it over.
+   * @default 15,000 ms (the steps function runs for up to 60 s)
+   */
+  readonly outcomeClaimWaitMs?: number | undefined;
 }
 
 /** The longest cause a failed transfer keeps (its record, its page, the ops email). */
@@ -1556,9 +1562,10 @@ export class TransferApp {
   /**
    * Tells the requester how the transfer (this try of it) ended, once: the outcome is claimed on
    * the outbox (level 0, the try's number as the round) before it is sent, so a step run again
-   * after a kill or a retry, which tells again, finds it sent. A claim held by another attempt is
-   * left to it (a step never fails for a notice somebody else is sending); a failed send gives its
-   * claim back and fails the step.
+   * after a kill or a retry, which tells again, finds it sent. A claim another attempt holds is
+   * waited on (`outcomeClaimWaitMs`) and then taken over: that attempt is sending, or died doing
+   * so (a Lambda killed mid-send, its step retried within seconds), and a requester told twice is
+   * better than one never told. A failed send gives its claim back and fails the step.
    */
   private async tellRequester(t: Transfer): Promise<void> {
     const policy = await this.deps.approvalPolicy();
@@ -1573,7 +1580,20 @@ export class TransferApp {
     const { store } = this.deps;
     const now = this.deps.clock.now();
     const stale = new Date(now.getTime() - CLAIM_STALE_MS).toISOString();
-    if (!(await store.claimNotice(k, now.toISOString(), stale))) return;
+    if (!(await store.claimNotice(k, now.toISOString(), stale))) {
+      const deadline = Date.now() + (this.deps.outcomeClaimWaitMs ?? 15_000);
+      for (;;) {
+        const held = (await store.noticesOf(t.transferId, 0)).find(
+          (o) => o.kind === 'outcome' && o.round === k.round && o.to === k.to,
+        );
+        if (!held || held.state === 'sent') return;
+        if (Date.now() >= deadline) break;
+        await new Promise((ok) => setTimeout(ok, 250));
+      }
+      // Still claimed, not sent: taken over (any claim made before this instant counts as stale).
+      const at = this.deps.clock.now();
+      if (!(await store.claimNotice(k, at.toISOString(), new Date(at.getTime() + 1).toISOString()))) return;
+    }
     try {
       await this.deps.notifier.send([{ kind: 'outcome', transfer: t, to }]);
     } catch (e) {

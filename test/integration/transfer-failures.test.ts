@@ -121,6 +121,7 @@ async function rig(policy: ApprovalPolicy = approvalPolicyWith(() => {})): Promi
     baseUrl: () => 'http://approvals.test',
     notifier: capture,
     changes,
+    outcomeClaimWaitMs: 300,
   });
   const transfer = async (id: string) => (await t.app.show(id))?.transfer as Transfer;
   return {
@@ -417,6 +418,25 @@ describe('a failed transfer', () => {
     expect((await next.transfer(tr.transferId)).status).toBe('failed');
     expect((await journal.running()).map((e) => e.name)).not.toContain(tr.transferId);
     await next.t.workflow.stop();
+  });
+
+  it("its requester's outcome, claimed by an attempt that died mid-send, is taken over once the claim has been waited on: told once", async () => {
+    const r = await rig();
+    const tr = await r.request();
+    await until('level 1 asked', async () => r.capture.approve(tr.transferId, 1, 'carla'));
+    // As a Lambda killed after claiming the outcome and before sending it leaves the outbox.
+    const k = { transferId: tr.transferId, level: 0, kind: 'outcome', round: 0, to: 'rita' } as const;
+    const at = r.clock.now().toISOString();
+    expect(await r.t.store.claimNotice(k, at, '2000-01-01T00:00:00.000Z', 'a-dead-attempt')).toBe(true);
+    const recalled = await r.t.app.recall(tr.transferId, 'rita');
+    expect(recalled.ok).toBe(true);
+    await r.done(tr.transferId);
+    const told = r.capture.notices.filter(
+      (n) => n.kind === 'outcome' && n.transfer.transferId === tr.transferId,
+    );
+    expect(told.map((n) => [n.to.id, n.transfer.status])).toEqual([['rita', 'recalled']]);
+    const outbox = (await r.t.store.noticesOf(tr.transferId, 0)).map((n) => [n.kind, n.round, n.to, n.state]);
+    expect(outbox).toEqual([['outcome', 0, 'rita', 'sent']]);
   });
 
   it('retry and recall are refused with one sentence otherwise', async () => {

@@ -273,6 +273,8 @@ export interface LocalTransfersOptions {
    * app lives in the server: no invocation ends to publish at)
    */
   readonly metrics?: Metrics;
+  /** How long an outcome notice waits on another attempt's claim (tests). @default the app's */
+  readonly outcomeClaimWaitMs?: number;
 }
 
 export interface LocalTransfers {
@@ -338,6 +340,7 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     metrics: o.metrics ?? localMetrics(o.dataDir, 'transfers', { eager: true }),
     limits: new DynamoReviewStore({ client: o.client, tableName: o.tableName, ...auditOpts }),
     policies: o.policies,
+    outcomeClaimWaitMs: o.outcomeClaimWaitMs,
     opsAlert: (t, f) =>
       writeOpsAlert(o.dataDir, o.clock, t, f).catch((e: unknown) =>
         console.error(`transfers: ops alert for ${t.transferId} not written: ${(e as Error).message}`),
