@@ -68,9 +68,18 @@ export class RestartingStack {
     return this.lives;
   }
 
+  private closed = false;
+
+  /** Killed for good: no life starts after this (a test that timed out stops here). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.kill();
+  }
+
   /** A live process, starting one (after the previous died) when needed. */
   async up(): Promise<void> {
     for (;;) {
+      if (this.closed) throw new Error(`the stack on ${this.dir} is closed`);
       if (this.life && !this.life.dead) return;
       const crashAt = this.crashes[this.lives];
       this.lives++;

@@ -53,7 +53,11 @@ beforeAll(async () => {
   await writeFile(join(root, 'approvals-remind.json'), approvalPolicyFile({ everySeconds: 3, max: 1 }));
 }, 60_000);
 
+/** Every stack made, killed at the end: a test that timed out leaves none of its processes running. */
+const stacks: RestartingStack[] = [];
+
 afterAll(async () => {
+  await Promise.all(stacks.map((s) => s.close().catch(() => undefined)));
   if (root) await rm(root, { recursive: true, force: true });
 });
 
@@ -62,9 +66,11 @@ async function stackFor(name: string, crashes: (string | undefined)[], policyFil
   const dir = join(root, name);
   await mkdir(dir, { recursive: true });
   await cp(join(template, 'data'), join(dir, 'data'), { recursive: true });
-  return new RestartingStack(dir, await freePort(), crashes, {
+  const stack = new RestartingStack(dir, await freePort(), crashes, {
     SENTINEL_APPROVAL_POLICY: join(root, policyFile),
   });
+  stacks.push(stack);
+  return stack;
 }
 
 /** Runs the review as of REVIEW_AS_OF to its end, across deaths. */
@@ -337,51 +343,60 @@ function diff(a: unknown, b: unknown, at = ''): string[] {
   return [`${at}: ${JSON.stringify(a)} -> ${JSON.stringify(b)}`];
 }
 
+/** Random rounds a run has beside the fixed one (RESTART_ROUNDS, default 2). */
+const RANDOM_ROUNDS = Number(process.env.RESTART_ROUNDS) || 2;
+
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
 
 describe.concurrent('workflows carried on after `sentinel start` is killed', () => {
   let baseline: Awaited<ReturnType<typeof finalState>>;
 
-  it('killed at random points of a review and an approval chain, ends as a run nobody killed', async () => {
-    // A fixed round, then two of three random points; RESTART_ROUNDS=n for more random ones, or
-    // RESTART_CRASHES to name them ("point,point;point": the lives of each round, rounds split by ";").
-    const named = process.env.RESTART_CRASHES?.split(';').map((r) =>
-      r.split(',').map((p) => p.trim() || undefined),
-    );
-    const rounds = named ?? [
-      FIXED_ROUND,
-      ...Array.from({ length: Number(process.env.RESTART_ROUNDS) || 2 }, () => [
-        pick(REVIEW_POINTS),
-        pick(TRANSFER_POINTS),
-        pick(TRANSFER_POINTS),
-      ]),
-    ];
-    const clean = await stackFor('clean', []);
-    const crashed = await Promise.all(rounds.map((r, i) => stackFor(`round-${i}`, r)));
-    const [base, ...results] = await Promise.all([scenario(clean), ...crashed.map(scenario)]);
-    baseline = base.state;
-    expect(clean.kills).toEqual([]);
-    expect(baseline.chain.status).toBe('approved');
-    // requested, gated, three levels asked and decided, executed.
-    expect(baseline.chain.audit.count).toBe(9);
-    expect(baseline.run.counts?.reviewed).toBe(4);
-    const whats = results.map((r, i) => {
-      const stack = crashed[i] as RestartingStack;
-      const tried = (rounds[i] ?? []).map((p) => p ?? 'none');
-      const what = `round ${i}: armed ${tried.join(', ')}; killed at ${stack.kills.join(', ')}; ${stack.starts} starts`;
-      console.log(`${what}; differences: ${JSON.stringify(diff(baseline, r.state))}`);
-      return what;
-    });
-    for (const [i, r] of results.entries()) {
-      const stack = crashed[i] as RestartingStack;
-      const what = whats[i];
-      // Every round is killed at least once (the review's points all come before its end).
-      if (!named) expect(stack.kills.length, what).toBeGreaterThan(0);
-      // Every record of the run once too: a step killed after its record and before saying so
-      // gets its first try's record back (appendAudit's `once`).
-      expect(r.state, what).toEqual(baseline);
-    }
-  }, 180_000);
+  it(
+    'killed at random points of a review and an approval chain, ends as a run nobody killed',
+    async () => {
+      // A fixed round, then two of three random points; RESTART_ROUNDS=n for more random ones, or
+      // RESTART_CRASHES to name them ("point,point;point": the lives of each round, rounds split by ";").
+      const named = process.env.RESTART_CRASHES?.split(';').map((r) =>
+        r.split(',').map((p) => p.trim() || undefined),
+      );
+      const rounds = named ?? [
+        FIXED_ROUND,
+        ...Array.from({ length: RANDOM_ROUNDS }, () => [
+          pick(REVIEW_POINTS),
+          pick(TRANSFER_POINTS),
+          pick(TRANSFER_POINTS),
+        ]),
+      ];
+      const clean = await stackFor('clean', []);
+      const crashed = await Promise.all(rounds.map((r, i) => stackFor(`round-${i}`, r)));
+      const [base, ...results] = await Promise.all([scenario(clean), ...crashed.map(scenario)]);
+      baseline = base.state;
+      expect(clean.kills).toEqual([]);
+      expect(baseline.chain.status).toBe('approved');
+      // requested, gated, three levels asked and decided, executed.
+      expect(baseline.chain.audit.count).toBe(9);
+      expect(baseline.run.counts?.reviewed).toBe(4);
+      const whats = results.map((r, i) => {
+        const stack = crashed[i] as RestartingStack;
+        const tried = (rounds[i] ?? []).map((p) => p ?? 'none');
+        const what = `round ${i}: armed ${tried.join(', ')}; killed at ${stack.kills.join(', ')}; ${stack.starts} starts`;
+        console.log(`${what}; differences: ${JSON.stringify(diff(baseline, r.state))}`);
+        return what;
+      });
+      for (const [i, r] of results.entries()) {
+        const stack = crashed[i] as RestartingStack;
+        const what = whats[i];
+        // Every round is killed at least once (the review's points all come before its end).
+        if (!named) expect(stack.kills.length, what).toBeGreaterThan(0);
+        // Every record of the run once too: a step killed after its record and before saying so
+        // gets its first try's record back (appendAudit's `once`).
+        expect(r.state, what).toEqual(baseline);
+      }
+      // Each round is a `sentinel start` of its own beside the others: a minute of headroom a round
+      // (about 12 s each on an idle machine; 9 rounds took up to 2 minutes at a load average of 16).
+    },
+    120_000 + 60_000 * (RANDOM_ROUNDS + 1),
+  );
 
   it('a reminder due while stopped is sent once on the next start; the links already sent are not sent again', async () => {
     const stack = await stackFor('remind', [], 'approvals-remind.json');
