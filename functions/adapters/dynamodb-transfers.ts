@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AuditEvent, type AuditKey, type AuditRecord, nextRecord } from '../core/audit.ts';
+import { sameData } from '../core/canonical.ts';
 import type { Page, PageRequest } from '../core/paging.ts';
 import type { TransferCommitment } from '../core/records.ts';
 import type {
@@ -174,8 +175,16 @@ export class DynamoTransferStore implements TransferStore {
         }),
       );
     } catch (e) {
-      if (isConditionFailure(e)) throw new Error(`transfer ${t.transferId} already exists`);
-      throw e;
+      if (!isConditionFailure(e)) throw e;
+      // The SDK's retry of a put whose response was lost (a timeout after DynamoDB applied it)
+      // finds the transfer it wrote itself: the same request at the same instant is this one.
+      const stored = await this.getTransfer(t.transferId);
+      const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
+      const mine =
+        stored !== undefined &&
+        stored.requestedAt === t.requestedAt &&
+        sameData(plain(stored.request), plain(t.request));
+      if (!mine) throw new Error(`transfer ${t.transferId} already exists`);
     }
     // After the transfer: a failed duplicate create never leaves an index entry behind.
     await this.client.send(

@@ -130,6 +130,18 @@ describe('DynamoTransferStore: transfers', () => {
     expect((await store.transfersOf('C100')).map((x) => x.transferId)).toEqual(['TR-CREATE1']);
   });
 
+  it('a create sent again after its response was lost (the SDK retry meets its own write) succeeds once', async () => {
+    const t = gated('TR-LOST1', 'C102', '2025-03-10T08:30:00.000Z');
+    await store.createTransfer(t);
+    await store.createTransfer(t);
+    expect(await store.getTransfer('TR-LOST1')).toEqual(t);
+    expect((await store.transfersOf('C102')).map((x) => x.transferId)).toEqual(['TR-LOST1']);
+    // The same id asked at another instant is another request: refused.
+    await expect(store.createTransfer({ ...t, requestedAt: '2025-03-10T08:30:01.000Z' })).rejects.toThrow(
+      /TR-LOST1 already exists/,
+    );
+  });
+
   it('updates while the expectation holds: SET for values, REMOVE for keys given as undefined', async () => {
     const t = gated('TR-UPD1', 'C101', '2025-03-10T09:00:00.000Z');
     await store.createTransfer(t);
