@@ -4,6 +4,7 @@ import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   CreateTableCommand,
+  DeleteItemCommand,
   DescribeTableCommand,
   DynamoDBClient,
   type DynamoDBClientConfig,
@@ -38,8 +39,11 @@ import type {
   AlertList,
   CustomerPartition,
   EvaluationWrite,
+  HistoryPick,
   NotificationClaim,
   NotificationLedger,
+  PackedHistory,
+  PackOutcome,
   PendingPolicy,
   StoredAssessment,
   StoredPolicy,
@@ -59,7 +63,38 @@ import type {
 } from '../ingest/ports.ts';
 import type { LimitChange } from '../reviews/ports.ts';
 import type { ReviewState } from '../reviews/review.ts';
+import {
+  bySortKey,
+  decodePack,
+  PACK_PREFIX,
+  PACKS_SK,
+  type PackedItem,
+  PackFormatError,
+  packable,
+  packKey,
+  packsOf,
+  packVersion,
+} from './history-packs.ts';
 import { TABLE_SCHEMA } from './table-schema.ts';
+
+/**
+ * Full rows one packing deletes at most: a book packed for the first time (years of history) is
+ * thinned over a few daily runs, each batch of the run staying well inside its time limit.
+ */
+const MAX_PACK_DELETES = 250;
+
+/** A customer's `PACKS` item: its packs of settled history, oldest first (history-packs.ts). */
+interface PackManifest {
+  readonly version: number;
+  readonly packs: readonly { readonly sk: string; readonly at: string; readonly rows: number }[];
+}
+const manifestOf = (it: Record<string, unknown>): PackManifest => ({
+  version: it.version as number,
+  packs: it.packs as PackManifest['packs'],
+});
+/** The same row: a full item and a packed copy of it (every attribute but the partition key). */
+const sameRow = (full: Record<string, unknown>, copy: Record<string, unknown>) =>
+  full.run === copy.run && full.line === copy.line && full.type === copy.type;
 
 /**
  * Single-table design (README "Data model"). Keys come from business ids, so writing a row again
@@ -70,6 +105,8 @@ import { TABLE_SCHEMA } from './table-schema.ts';
  *   CUST#<customer>    INV#<invoice>      invoice (in the customer's credit currency, original kept)
  *   CUST#<customer>    PAY#<payment>      payment as received, with the invoices it names
  *   CUST#<customer>    ALLOC#<payment>    how that payment was applied; unapplied cash
+ *   CUST#<customer>    PACK#<v>#<t>#<n>   settled invoices and payments, packed (history-packs.ts)
+ *   CUST#<customer>    PACKS              which packs count, in order
  *   CUST#<customer>    FIN#<period end>   financial statement
  *   CUST#<customer>    SUMMARY            receivables summary (gsi1: SUMMARY#<shard> / customer)
  *   FX#<base>#<quote>  <date>             exchange rate
@@ -726,12 +763,21 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     return rates;
   }
 
-  /** Everything stored on one customer: one Query over its partition. */
-  async loadCustomerPartition(customerId: string): Promise<CustomerPartition> {
+  /**
+   * Everything stored on one customer: one Query over its partition, its packs of settled history
+   * opened (a row stored in full wins over a packed copy). The payments' stored allocations are
+   * read only with `applications` (the ingest's recomputation compares against them; nothing else
+   * reads them): without, the Query skips their key range, a third of a long history's size.
+   */
+  async loadCustomerPartition(
+    customerId: string,
+    opts: { readonly applications?: boolean } = {},
+  ): Promise<CustomerPartition> {
     let customer: Customer | undefined;
     let summary: ReceivableSummary | undefined;
-    const invoices: (Invoice & { from?: Provenance })[] = [];
-    const payments: (Payment & { from?: Provenance })[] = [];
+    const rows = new Map<string, Record<string, unknown>>();
+    const packData = new Map<string, Uint8Array>();
+    let manifest: PackManifest | undefined;
     const applications = new Map<string, StoredApplication>();
     const financials: FinancialStatement[] = [];
     const guarantees: Guarantee[] = [];
@@ -743,42 +789,73 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     let review: ReviewState | undefined;
     let profileSource: CustomerPartition['profileSource'];
     const limitChanges: LimitChange[] = [];
-    for await (const it of this.query({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: custPk(customerId) } },
-    })) {
-      const sk = it.sk as string;
-      if (sk.startsWith('INV#'))
-        invoices.push({
-          ...strip<Invoice>(it, META),
-          from: { runId: it.run as string, line: it.line as number },
-        });
-      else if (sk.startsWith('PAY#'))
-        payments.push({
-          ...strip<Payment>(it, META),
-          from: { runId: it.run as string, line: it.line as number },
-        });
-      else if (sk.startsWith('ALLOC#')) {
-        const a = strip<StoredApplication>(it, META);
-        applications.set(a.paymentId, a);
-      } else if (sk.startsWith('FIN#')) financials.push(strip<FinancialStatement>(it, META));
-      else if (sk.startsWith('GUAR#')) guarantees.push(strip<Guarantee>(it, META));
-      else if (sk.startsWith('INS#')) insurance.push(strip<InsuranceCover>(it, META));
-      else if (sk.startsWith('SCORE#')) scores.push(strip<ExternalScore>(it, META));
-      else if (sk.startsWith('ALERT#')) alerts.push(strip<Alert>(it, META));
-      else if (sk.startsWith(XFER)) transfers.push(strip<TransferCommitment>(it, META));
-      else if (sk === 'ASSESSMENT') assessment = strip<StoredAssessment>(it, META);
-      else if (sk === 'REVIEW') review = strip<ReviewState>(it, META);
-      else if (sk === 'PROFILE') {
-        customer = strip<Customer>(it, META);
-        const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-        profileSource = {
-          runId: text(it.run),
-          limitSetBy: text(it.limitSetBy),
-          limitSetOn: text(it.limitSetOn),
-        };
-      } else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
-      else if (sk.startsWith('LIMIT#')) limitChanges.push(strip<LimitChange>(it, META));
+    const pk = custPk(customerId);
+    // ALERT# sorts before ALLOC#, everything else after its range (`ALLOC$`: '$' follows '#').
+    const ranges = opts.applications
+      ? ['pk = :pk']
+      : ['pk = :pk AND sk < :alloc', 'pk = :pk AND sk >= :after'];
+    for (const range of ranges) {
+      const values: Record<string, AttributeValue> = { ':pk': { S: pk } };
+      if (range.includes(':alloc')) values[':alloc'] = { S: 'ALLOC#' };
+      if (range.includes(':after')) values[':after'] = { S: 'ALLOC$' };
+      for await (const it of this.query({
+        KeyConditionExpression: range,
+        ExpressionAttributeValues: values,
+      })) {
+        const sk = it.sk as string;
+        if (sk.startsWith('INV#') || sk.startsWith('PAY#')) rows.set(sk, it);
+        else if (sk.startsWith(PACK_PREFIX)) packData.set(sk, it.data as Uint8Array);
+        else if (sk === PACKS_SK) manifest = manifestOf(it);
+        else if (sk.startsWith('ALLOC#')) {
+          const a = strip<StoredApplication>(it, META);
+          applications.set(a.paymentId, a);
+        } else if (sk.startsWith('FIN#')) financials.push(strip<FinancialStatement>(it, META));
+        else if (sk.startsWith('GUAR#')) guarantees.push(strip<Guarantee>(it, META));
+        else if (sk.startsWith('INS#')) insurance.push(strip<InsuranceCover>(it, META));
+        else if (sk.startsWith('SCORE#')) scores.push(strip<ExternalScore>(it, META));
+        else if (sk.startsWith('ALERT#')) alerts.push(strip<Alert>(it, META));
+        else if (sk.startsWith(XFER)) transfers.push(strip<TransferCommitment>(it, META));
+        else if (sk === 'ASSESSMENT') assessment = strip<StoredAssessment>(it, META);
+        else if (sk === 'REVIEW') review = strip<ReviewState>(it, META);
+        else if (sk === 'PROFILE') {
+          customer = strip<Customer>(it, META);
+          const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+          profileSource = {
+            runId: text(it.run),
+            limitSetBy: text(it.limitSetBy),
+            limitSetOn: text(it.limitSetOn),
+          };
+        } else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
+        else if (sk.startsWith('LIMIT#')) limitChanges.push(strip<LimitChange>(it, META));
+      }
+    }
+    let packed: PackedHistory | undefined;
+    let keys: Iterable<string> = rows.keys();
+    if (manifest) {
+      const fromPacks = await this.openPacks(pk, manifest, packData);
+      const invoiceIds = new Set<string>();
+      const paymentIds = new Set<string>();
+      let copies = 0;
+      for (const [sk, { item }] of fromPacks) {
+        const full = rows.get(sk);
+        if (full) {
+          if (sameRow(full, item)) copies++;
+          continue;
+        }
+        rows.set(sk, item);
+        if (sk.startsWith('INV#')) invoiceIds.add(sk.slice(4));
+        else paymentIds.add(sk.slice(4));
+      }
+      packed = { invoiceIds, paymentIds, copies };
+      keys = [...rows.keys()].sort(bySortKey);
+    }
+    const invoices: (Invoice & { from?: Provenance })[] = [];
+    const payments: (Payment & { from?: Provenance })[] = [];
+    for (const sk of keys) {
+      const it = rows.get(sk) as Record<string, unknown>;
+      const from = { runId: it.run as string, line: it.line as number };
+      if (sk.startsWith('INV#')) invoices.push({ ...strip<Invoice>(it, META), from });
+      else payments.push({ ...strip<Payment>(it, META), from });
     }
     return {
       books: { customer, invoices, payments, applications },
@@ -792,8 +869,177 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       assessment,
       review,
       limitChanges,
+      packed,
       profileSource,
     };
+  }
+
+  /**
+   * The rows of the manifest's packs, by sort key: a later pack's copy of a row wins. A pack listed
+   * and not in `read` (written while the Query ran) is read on its own.
+   */
+  private async openPacks(
+    pk: string,
+    manifest: PackManifest,
+    read: ReadonlyMap<string, Uint8Array>,
+  ): Promise<Map<string, { readonly item: PackedItem; readonly at: string }>> {
+    const out = new Map<string, { readonly item: PackedItem; readonly at: string }>();
+    for (const p of [...manifest.packs].reverse()) {
+      let data = read.get(p.sk);
+      if (!data) {
+        const got = await this.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: pk }, sk: { S: p.sk } },
+            ConsistentRead: true,
+          }),
+        );
+        data = got.Item?.data?.B;
+        if (!data) throw new PackFormatError(p.sk, 'listed in PACKS and not stored');
+      }
+      for (const it of decodePack(p.sk, data))
+        if (!out.has(it.sk)) out.set(it.sk, { item: { ...it, pk }, at: p.at });
+    }
+    return out;
+  }
+
+  /**
+   * Packs a customer's settled history (README "Settled history, packed"). In this order, so that
+   * a crash anywhere, or a row uploaded again meanwhile, loses nothing:
+   * 1. The full rows that an earlier packing packed at least `settleMs` ago are deleted, each only
+   *    while it is still the row that was packed (same run and line). The wait means no read, even
+   *    an eventually consistent one, can see a row gone and not yet the manifest listing its pack.
+   * 2. The picked rows still stored in full (not of a run still open, which may yet ask for them)
+   *    are written into new packs, when there are at least `minRows`.
+   * 3. The manifest is put, on condition it is the one read: of two packings at once one wins, the
+   *    other takes its packs back. Packs no manifest lists are deleted by the next packing.
+   */
+  async packHistory(
+    customerId: string,
+    pick: HistoryPick,
+    opts: {
+      readonly now: Date;
+      readonly minRows: number;
+      readonly settleMs: number;
+      /** Full rows deleted at most (the rest by the next packings). @default 250 */
+      readonly maxDeletes?: number;
+    },
+  ): Promise<PackOutcome> {
+    const pk = custPk(customerId);
+    const rows = new Map<string, Record<string, unknown>>();
+    const packData = new Map<string, Uint8Array>();
+    let manifest: PackManifest | undefined;
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+      ExpressionAttributeValues: { ':pk': { S: pk }, ':a': { S: 'INV#' }, ':b': { S: 'PAY$' } },
+      ConsistentRead: true,
+    })) {
+      const sk = it.sk as string;
+      if (sk === PACKS_SK) manifest = manifestOf(it);
+      else if (sk.startsWith(PACK_PREFIX)) packData.set(sk, it.data as Uint8Array);
+      else if (sk.startsWith('INV#') || sk.startsWith('PAY#')) rows.set(sk, it);
+    }
+    const packed = manifest ? await this.openPacks(pk, manifest, packData) : new Map();
+    const settledBefore = new Date(opts.now.getTime() - opts.settleMs).toISOString();
+    // 1. Full rows with their packed copy, packed long enough ago.
+    const copies = [...rows].filter(([sk, it]) => {
+      const p = packed.get(sk);
+      return p !== undefined && sameRow(it, p.item);
+    });
+    let deleted = 0;
+    await mapLimit(
+      copies
+        .filter(([sk]) => (packed.get(sk)?.at ?? '') < settledBefore)
+        .slice(0, opts.maxDeletes ?? MAX_PACK_DELETES),
+      this.writeConcurrency,
+      async ([sk, it]) => {
+        try {
+          await this.client.send(
+            new DeleteItemCommand({
+              TableName: this.tableName,
+              Key: { pk: { S: pk }, sk: { S: sk } },
+              ConditionExpression: '#r = :r AND #l = :l',
+              ExpressionAttributeNames: { '#r': 'run', '#l': 'line' },
+              ExpressionAttributeValues: marshall({ ':r': it.run, ':l': it.line }),
+            }),
+          );
+          deleted++;
+        } catch (e) {
+          // Written again since (an upload): the full row is the later one and stays.
+          if (!conditionFailed(e)) throw e;
+        }
+      },
+    );
+    // 2. The picked rows still stored in full only.
+    const open = new Set((await this.openRuns()).map((r) => r.runId));
+    const copied = new Set(copies.map(([sk]) => sk));
+    const picked: PackedItem[] = [];
+    for (const [sk, it] of rows) {
+      if (copied.has(sk) || open.has(it.run as string)) continue;
+      const id = sk.slice(4);
+      if (!(sk.startsWith('INV#') ? pick.invoiceIds.has(id) : pick.paymentIds.has(id))) continue;
+      const { pk: _pk, ...item } = it;
+      if (packable(item as PackedItem)) picked.push(item as PackedItem);
+    }
+    const version = (manifest?.version ?? 0) + 1;
+    let raced = false;
+    let packedRows = 0;
+    if (picked.length >= opts.minRows) {
+      const { packs } = packsOf(picked);
+      const token = globalThis.crypto.randomUUID().slice(0, 8);
+      const at = opts.now.toISOString();
+      const written = packs.map((p, n) => ({
+        sk: packKey(version, token, n),
+        at,
+        rows: p.items.length,
+        data: p.data,
+      }));
+      await this.batchWrite(
+        written.map((w) => ({
+          PutRequest: {
+            Item: marshall({ pk, sk: w.sk, type: 'pack', rows: w.rows, data: w.data }, MARSHALL),
+          },
+        })),
+      );
+      const next: PackManifest = {
+        version,
+        packs: [...(manifest?.packs ?? []), ...written.map(({ sk, at, rows }) => ({ sk, at, rows }))],
+      };
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: marshall({ pk, sk: PACKS_SK, type: 'packs', ...next }, MARSHALL),
+            ConditionExpression: manifest ? '#v = :v' : 'attribute_not_exists(pk)',
+            ...(manifest
+              ? {
+                  ExpressionAttributeNames: { '#v': 'version' },
+                  ExpressionAttributeValues: { ':v': { N: String(manifest.version) } },
+                }
+              : {}),
+          }),
+        );
+        manifest = next;
+        packedRows = written.reduce((n, w) => n + w.rows, 0);
+      } catch (e) {
+        if (!conditionFailed(e)) throw e;
+        raced = true;
+        await this.batchWrite(
+          written.map((w) => ({ DeleteRequest: { Key: { pk: { S: pk }, sk: { S: w.sk } } } })),
+        );
+      }
+    }
+    // 3. Packs no manifest lists, of a version up to the current one: left by a crash or a race lost
+    //    (a packing still in flight writes a later version, which stays).
+    if (!raced && manifest) {
+      const listed = new Set(manifest.packs.map((p) => p.sk));
+      const current = manifest.version;
+      const orphans = [...packData.keys()].filter((sk) => !listed.has(sk) && packVersion(sk) <= current);
+      await this.batchWrite(
+        orphans.map((sk) => ({ DeleteRequest: { Key: { pk: { S: pk }, sk: { S: sk } } } })),
+      );
+    }
+    return { packed: packedRows, deleted, raced };
   }
 
   /**
@@ -813,7 +1059,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
   }
 
   async loadBooks(customerId: string): Promise<CustomerBooksRecord> {
-    const { books, summary } = await this.loadCustomerPartition(customerId);
+    const { books, summary } = await this.loadCustomerPartition(customerId, { applications: true });
     return { ...books, summary };
   }
 

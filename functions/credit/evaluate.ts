@@ -1,6 +1,7 @@
 import { sameData } from '../core/canonical.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { addDays, dateInZone, type IsoDate } from '../core/dates.ts';
+import type { Receivables } from '../core/receivables.ts';
 import type { Clock } from '../ingest/ports.ts';
 import {
   type Alert,
@@ -35,6 +36,7 @@ import type {
   CreditStore,
   CustomerPartition,
   EvaluationWrite,
+  HistoryPick,
   StoredAssessment,
 } from './ports.ts';
 import {
@@ -58,6 +60,56 @@ export interface EvaluateDeps {
   readonly claimant?: string;
   /** After how long a claim never marked sent is taken for its claimant's death. @default 10 minutes */
   readonly claimTimeoutMs?: number;
+  /**
+   * Settled history packed as the run goes (README "Settled history, packed"), where the store can:
+   * invoices settled and payments received more than `afterDays` before the run's date, once a
+   * customer has `minRows` of them stored in full; the full rows are deleted by the packing after
+   * (at least `settleMs` later). `false`: never. @default {@link HISTORY_PACKING}
+   */
+  readonly packHistory?: false | Partial<HistoryPacking>;
+}
+
+export interface HistoryPacking {
+  readonly afterDays: number;
+  readonly minRows: number;
+  readonly settleMs: number;
+}
+
+/**
+ * Rows settled four months ago and more; a hundred rows a pack at least; an hour before a packed
+ * row's full copy goes. Packing is lossless, so the window is not the scorecard's: it only keeps
+ * rows an ERP export may still send again (this month's, last quarter's) out of packs, where each
+ * new upload of them would stand beside its packed copy until the next packing.
+ */
+export const HISTORY_PACKING: HistoryPacking = { afterDays: 120, minRows: 100, settleMs: 3_600_000 };
+
+/**
+ * What of a customer's history may be packed as of `asOf`: the invoices issued and settled before
+ * the cut-off, the payments received before it. Undefined when packing would do nothing: fewer than
+ * `minRows` of them are still stored in full, and no full row waits to be deleted beside its copy.
+ */
+export function historyPick(
+  part: CustomerPartition,
+  receivables: Receivables,
+  asOf: IsoDate,
+  cfg: HistoryPacking,
+): HistoryPick | undefined {
+  const cutoff = addDays(asOf, -cfg.afterDays);
+  const invoiceIds = new Set<string>();
+  const paymentIds = new Set<string>();
+  let unpacked = 0;
+  receivables.invoices.forEach((inv, k) => {
+    const settled = receivables.settledDate[k];
+    if (settled === undefined || settled >= cutoff || inv.issueDate >= cutoff) return;
+    invoiceIds.add(inv.invoiceId);
+    if (!part.packed?.invoiceIds.has(inv.invoiceId)) unpacked++;
+  });
+  for (const p of receivables.payments) {
+    if (p.receivedDate >= cutoff) continue;
+    paymentIds.add(p.paymentId);
+    if (!part.packed?.paymentIds.has(p.paymentId)) unpacked++;
+  }
+  return unpacked >= cfg.minRows || (part.packed?.copies ?? 0) > 0 ? { invoiceIds, paymentIds } : undefined;
 }
 
 export interface EvaluationRun {
@@ -342,6 +394,10 @@ class Pass {
   readonly raisedBySeverity = Object.fromEntries(SEVERITIES.map((v) => [v, 0])) as Record<Severity, number>;
   resolved = 0;
   notifications = 0;
+  /** Rows of settled history packed, and full rows deleted once packed (README "Settled history, packed"). */
+  packedRows = 0;
+  deletedRows = 0;
+  private readonly packing: HistoryPacking | undefined;
   /** Notifications of the group being evaluated: sent before its changes are stored (see below). */
   private pending: Notification[] = [];
   private readonly notifyDeps: Parameters<typeof notifyOnce>[0];
@@ -353,6 +409,7 @@ class Pass {
     const today = dateInZone(deps.clock.now(), deps.timeZone);
     if (asOf > today) throw new FutureEvaluationError(asOf, today, deps.timeZone);
     this.now = deps.clock.now().toISOString();
+    this.packing = deps.packHistory === false ? undefined : { ...HISTORY_PACKING, ...deps.packHistory };
     // People are told before the change is stored, each notification claimed first (notify.ts):
     // however many evaluations find the same change, one tells it; if storing fails, the retry finds
     // the same change already told; a send that fails is released and sent by the retry.
@@ -407,6 +464,7 @@ class Pass {
     const found: Found = { open: new Map(), concentrationAlerts: new Map() };
     for (let g = 0; g < ids.length; g += GROUP) {
       const writes: EvaluationWrite[] = [];
+      const packs: [string, HistoryPick][] = [];
       await mapLimit(ids.slice(g, g + GROUP), this.deps.concurrency ?? 8, async (id) => {
         const part = await store.loadCustomerPartition(id);
         if (seenAfter(part, asOf)) {
@@ -438,10 +496,28 @@ class Pass {
         found.open.set(id, { currency: file.currency, open: a.figures.receivables.summary.openAmount });
         const c = part.alerts.find((x) => x.rule === 'concentration');
         if (c) found.concentrationAlerts.set(id, c);
+        const pick = this.packing && historyPick(part, a.figures.receivables, asOf, this.packing);
+        if (pick) packs.push([id, pick]);
       });
       await this.notifyThenSave(writes);
+      await this.pack(packs);
     }
     return found;
+  }
+
+  /** The customers' settled history packed, once their evaluation is stored (packing changes no figure). */
+  private async pack(picks: readonly [string, HistoryPick][]): Promise<void> {
+    const { store } = this.deps;
+    const cfg = this.packing;
+    if (!cfg || !store.packHistory || picks.length === 0) return;
+    const now = this.deps.clock.now();
+    await mapLimit(picks, this.deps.concurrency ?? 8, async ([id, pick]) => {
+      const out = await store.packHistory?.(id, pick, { now, minRows: cfg.minRows, settleMs: cfg.settleMs });
+      if (out) {
+        this.packedRows += out.packed;
+        this.deletedRows += out.deleted;
+      }
+    });
   }
 
   /**

@@ -39,6 +39,8 @@ export interface CustomerPartition {
    * and, when a review or an approval set the limit since, who and on which day (README "Periodic
    * reviews": a later upload writes the ERP's limit again).
    */
+  /** Which rows came from packs of settled history (absent: none did). */
+  readonly packed?: PackedHistory | undefined;
   readonly profileSource?:
     | {
         readonly runId?: string | undefined;
@@ -58,10 +60,50 @@ export interface EvaluationWrite {
   readonly alerts: readonly Alert[];
 }
 
+/** The rows of a customer's history that may be packed (settled and old enough), by id. */
+export interface HistoryPick {
+  readonly invoiceIds: ReadonlySet<string>;
+  readonly paymentIds: ReadonlySet<string>;
+}
+
+/** Which of a customer's rows were read from packs (README "Settled history, packed"). */
+export interface PackedHistory {
+  readonly invoiceIds: ReadonlySet<string>;
+  readonly paymentIds: ReadonlySet<string>;
+  /** Rows still stored in full beside an identical packed copy: deleted by the next packing. */
+  readonly copies: number;
+}
+
+/** What one packing of a customer's settled history did. */
+export interface PackOutcome {
+  /** Rows put into a new pack. */
+  readonly packed: number;
+  /** Rows stored in full that were deleted, each one packed by an earlier packing. */
+  readonly deleted: number;
+  /** Another packing of the customer went first: what this one wrote was taken back. */
+  readonly raced: boolean;
+}
+
 export interface CreditStore extends NotificationLedger {
   listCustomerIds(): Promise<string[]>;
   loadCustomerPartition(customerId: string): Promise<CustomerPartition>;
   saveEvaluation(results: readonly EvaluationWrite[]): Promise<void>;
+  /**
+   * Packs the picked rows still stored in full (README "Settled history, packed"), and deletes the
+   * full rows (up to `maxDeletes`) that an earlier packing packed at least `settleMs` before `now`. A store without it
+   * keeps every row in full.
+   */
+  packHistory?(
+    customerId: string,
+    pick: HistoryPick,
+    opts: {
+      readonly now: Date;
+      readonly minRows: number;
+      readonly settleMs: number;
+      /** Full rows deleted at most by one packing (the rest by the next). */
+      readonly maxDeletes?: number;
+    },
+  ): Promise<PackOutcome>;
   /** Every active (or resolved) alert, however many: the store's pages are read to the end. */
   listAlerts(which: AlertList, filter?: AlertFilter): Promise<Alert[]>;
   /** How many alerts `listAlerts` would give, counted without reading them. */

@@ -244,6 +244,68 @@ describe.each(ENGINES)('DynamoStore on %s', (name, open) => {
     });
   });
 
+  it('packs settled history and reads it back unchanged; a row written again meanwhile stays in full', async () => {
+    const store = env.store;
+    const rows: StoredRecord[] = Array.from({ length: 30 }, (_, i) => ({
+      kind: 'invoices',
+      row: {
+        customerId: 'PACK-1',
+        invoiceId: `PK-${i}`,
+        issueDate: '2025-01-01',
+        dueDate: '2025-01-31',
+        amount: 1_000 + i,
+        currency: 'EUR',
+        disputed: i % 5 === 0,
+        ...(i % 3 === 0
+          ? { original: { amount: 900 + i, currency: 'USD', rate: '1.1', rateDate: '2025-01-01' } }
+          : {}),
+      },
+      from: { runId: 'pack-test', line: i + 2 },
+    }));
+    await store.write(rows);
+    const was = await store.loadCustomerPartition('PACK-1');
+    const pick = {
+      invoiceIds: new Set(was.books.invoices.map((i) => i.invoiceId)),
+      paymentIds: new Set<string>(),
+    };
+    const t = new Date('2025-07-01T00:00:00Z');
+    expect(await store.packHistory('PACK-1', pick, { now: t, minRows: 1, settleMs: 0 })).toEqual({
+      packed: 30,
+      deleted: 0,
+      raced: false,
+    });
+    // Written again by a later upload before the full rows go: it stays, and wins over its copy.
+    const again = {
+      ...rows[4],
+      row: { ...(rows[4] as StoredRecord).row, amount: 7 },
+      from: { runId: 'later', line: 9 },
+    };
+    await store.write([again as StoredRecord]);
+    const out = await store.packHistory('PACK-1', pick, {
+      now: new Date(t.getTime() + 1),
+      minRows: 31,
+      settleMs: 0,
+    });
+    expect(out).toEqual({ packed: 0, deleted: 29, raced: false });
+    const got = await store.loadCustomerPartition('PACK-1');
+    const { packed, ...rest } = got;
+    expect(packed?.invoiceIds.size).toBe(29);
+    expect(rest.books.invoices.find((i) => i.invoiceId === 'PK-4')).toMatchObject({
+      amount: 7,
+      from: { runId: 'later' },
+    });
+    const { packed: _p, ...expected } = was;
+    expect(rest).toEqual({
+      ...expected,
+      books: {
+        ...expected.books,
+        invoices: expected.books.invoices.map((i) =>
+          i.invoiceId === 'PK-4' ? { ...i, amount: 7, from: { runId: 'later', line: 9 } } : i,
+        ),
+      },
+    });
+  });
+
   it('claims a notification once: a second claimant gets the first claim back until it is stale', async () => {
     const [n] = reconcile(
       [],
