@@ -43,6 +43,7 @@ import type {
   NotificationClaim,
   NotificationLedger,
   PackedHistory,
+  PackOptions,
   PackOutcome,
   PendingPolicy,
   StoredAssessment,
@@ -914,17 +915,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
    * 3. The manifest is put, on condition it is the one read: of two packings at once one wins, the
    *    other takes its packs back. Packs no manifest lists are deleted by the next packing.
    */
-  async packHistory(
-    customerId: string,
-    pick: HistoryPick,
-    opts: {
-      readonly now: Date;
-      readonly minRows: number;
-      readonly settleMs: number;
-      /** Full rows deleted at most (the rest by the next packings). @default 250 */
-      readonly maxDeletes?: number;
-    },
-  ): Promise<PackOutcome> {
+  async packHistory(customerId: string, pick: HistoryPick, opts: PackOptions): Promise<PackOutcome> {
     const pk = custPk(customerId);
     const rows = new Map<string, Record<string, unknown>>();
     const packData = new Map<string, Uint8Array>();

@@ -74,6 +74,17 @@ export interface PackedHistory {
   readonly copies: number;
 }
 
+/** How a packing goes: when it runs, how many new rows make a pack, how long full copies stay. */
+export interface PackOptions {
+  readonly now: Date;
+  /** New rows packed only when at least this many are picked and still stored in full. */
+  readonly minRows: number;
+  /** A full row is deleted only once its pack is this old. */
+  readonly settleMs: number;
+  /** Full rows deleted at most by one packing (the rest by the next). @default 250 */
+  readonly maxDeletes?: number | undefined;
+}
+
 /** What one packing of a customer's settled history did. */
 export interface PackOutcome {
   /** Rows put into a new pack. */
@@ -93,17 +104,7 @@ export interface CreditStore extends NotificationLedger {
    * full rows (up to `maxDeletes`) that an earlier packing packed at least `settleMs` before `now`. A store without it
    * keeps every row in full.
    */
-  packHistory?(
-    customerId: string,
-    pick: HistoryPick,
-    opts: {
-      readonly now: Date;
-      readonly minRows: number;
-      readonly settleMs: number;
-      /** Full rows deleted at most by one packing (the rest by the next). */
-      readonly maxDeletes?: number;
-    },
-  ): Promise<PackOutcome>;
+  packHistory?(customerId: string, pick: HistoryPick, opts: PackOptions): Promise<PackOutcome>;
   /** Every active (or resolved) alert, however many: the store's pages are read to the end. */
   listAlerts(which: AlertList, filter?: AlertFilter): Promise<Alert[]>;
   /** How many alerts `listAlerts` would give, counted without reading them. */

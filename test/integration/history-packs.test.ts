@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,13 +9,12 @@ import { evaluate, whatIf } from '../../functions/credit/evaluate.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
 import type { CustomerPartition } from '../../functions/credit/ports.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
-import { ingest } from '../../functions/ingest/pipeline.ts';
-import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { type Harness, harness } from './helpers.ts';
 import { seeded } from './ingest-books.ts';
+import { ingestText, meter } from './read-meter.ts';
 
 /**
  * Settled history, packed (issue 16, item 5; README "Settled history, packed"): a customer's old
@@ -264,44 +262,8 @@ describe('two packings at once, a crash between the steps', () => {
   });
 });
 
-async function load(env: LocalEnv, kind: Kind, csv: string, day: IsoDate) {
-  const name = `${kind}/${day}.csv`;
-  return ingest(
-    {
-      store: env.store,
-      notifier: { customersChanged: async () => {} },
-      clock: { now: () => new Date(`${day}T04:00:00Z`) },
-      timeZone: 'UTC',
-    },
-    {
-      source: Readable.from([Buffer.from(csv)]),
-      fileName: name,
-      objectRef: `test://${name}`,
-      profile: canonicalProfile(kind),
-      rejects: { write: () => undefined, close: async () => `${name}.rejects.csv` },
-    },
-  );
-}
-
-/** Adds ReturnConsumedCapacity to every read while `on`, and sums what the store says it consumed. */
-function meter(client: DynamoDBClient) {
-  const m = { on: false, units: 0 };
-  client.middlewareStack.add(
-    (next, ctx) => async (args) => {
-      const read = m.on && /^(Query|GetItem|BatchGetItem)Command$/.test(ctx.commandName ?? '');
-      if (read) (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
-      const out = await next(args);
-      if (read) {
-        const cc = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
-        for (const c of (Array.isArray(cc) ? cc : [cc]) as ({ CapacityUnits?: number } | undefined)[])
-          m.units += c?.CapacityUnits ?? 0;
-      }
-      return out;
-    },
-    { step: 'initialize', name: 'packReadUnits' },
-  );
-  return m;
-}
+const load = (env: LocalEnv, kind: Kind, csv: string, day: IsoDate) =>
+  ingestText(env, `${kind}/${day}.csv`, csv, new Date(`${day}T04:00:00Z`));
 
 describe('three years of a generated book, evaluated daily with and without packing', () => {
   const TODAY: IsoDate = '2026-11-30';

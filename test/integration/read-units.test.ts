@@ -1,15 +1,11 @@
-import { Readable } from 'node:stream';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, type IsoDate } from '../../functions/core/dates.ts';
 import { evaluate } from '../../functions/credit/evaluate.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
-import type { Kind } from '../../functions/ingest/kinds.ts';
-import { ingest } from '../../functions/ingest/pipeline.ts';
-import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { seeded } from './ingest-books.ts';
+import { ingestText, meter } from './read-meter.ts';
 
 /**
  * What a daily evaluation costs in DynamoDB read units per customer (issue 16: target at most 25
@@ -51,27 +47,6 @@ function book(): Record<string, string> {
   };
 }
 
-/** Adds ReturnConsumedCapacity to every read while `on`, and sums what the store says it consumed. */
-function meter(client: DynamoDBClient) {
-  const m = { on: false, units: 0, reads: 0 };
-  client.middlewareStack.add(
-    (next, ctx) => async (args) => {
-      const read = m.on && /^(Query|GetItem|Scan|BatchGetItem)Command$/.test(ctx.commandName ?? '');
-      if (read) (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
-      const out = await next(args);
-      if (read) {
-        const cc = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
-        for (const c of (Array.isArray(cc) ? cc : [cc]) as ({ CapacityUnits?: number } | undefined)[])
-          m.units += c?.CapacityUnits ?? 0;
-        m.reads++;
-      }
-      return out;
-    },
-    { step: 'initialize', name: 'readUnits' },
-  );
-  return m;
-}
-
 describe('read units of a daily evaluation with a year of history', () => {
   let env: LocalEnv;
   const policy = policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
@@ -90,27 +65,12 @@ describe('read units of a daily evaluation with a year of history', () => {
   beforeAll(async () => {
     env = await openLocal({ inMemory: true });
     for (const [name, text] of Object.entries(book()))
-      await ingest(
-        {
-          store: env.store,
-          notifier: { customersChanged: async () => {} },
-          clock: { now: () => new Date(`${TODAY}T04:00:00Z`) },
-          timeZone: 'UTC',
-        },
-        {
-          source: Readable.from([Buffer.from(text)]),
-          fileName: name,
-          objectRef: `test://${name}`,
-          profile: canonicalProfile(name.split('/')[0] as Kind),
-          rejects: { write: () => undefined, close: async () => `${name}.rejects.csv` },
-        },
-      );
-    // The runs of the two days before stored each assessment and its alerts, packed the settled
-    // history (README "Settled history, packed") and then deleted the packed rows' full copies:
-    // today's run reads them as an ordinary day does (a packing's own reads come every hundred
-    // settled rows a customer, and are counted in history-packs.test.ts).
-    await run(addDays(TODAY, -2));
-    await run(addDays(TODAY, -1));
+      await ingestText(env, name, text, new Date(`${TODAY}T04:00:00Z`));
+    // The runs of the days before stored each assessment and its alerts, packed the settled
+    // history (README "Settled history, packed") and then deleted the packed rows' full copies,
+    // 250 a customer a run: today's run reads them as an ordinary day does (a packing's own reads
+    // come every hundred settled rows a customer).
+    for (const d of [3, 2, 1]) await run(addDays(TODAY, -d));
   }, 120_000);
   afterAll(async () => env?.close());
 
