@@ -93,6 +93,8 @@ const manifestOf = (it: Record<string, unknown>): PackManifest => ({
   version: it.version as number,
   packs: it.packs as PackManifest['packs'],
 });
+/** Whether a stored row names the upload and line that wrote it (every ingested row does). */
+const hasSource = (it: Record<string, unknown>) => typeof it.run === 'string' && typeof it.line === 'number';
 /** The same row: a full item and a packed copy of it (every attribute but the partition key). */
 const sameRow = (full: Record<string, unknown>, copy: Record<string, unknown>) =>
   full.run === copy.run && full.line === copy.line && full.type === copy.type;
@@ -935,7 +937,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     // 1. Full rows with their packed copy, packed long enough ago.
     const copies = [...rows].filter(([sk, it]) => {
       const p = packed.get(sk);
-      return p !== undefined && sameRow(it, p.item);
+      return p !== undefined && sameRow(it, p.item) && hasSource(it);
     });
     let deleted = 0;
     await mapLimit(
@@ -966,7 +968,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     const copied = new Set(copies.map(([sk]) => sk));
     const picked: PackedItem[] = [];
     for (const [sk, it] of rows) {
-      if (copied.has(sk) || open.has(it.run as string)) continue;
+      // A row without its source (run and line) could not be deleted safely once packed: it stays.
+      if (copied.has(sk) || !hasSource(it) || open.has(it.run as string)) continue;
       const id = sk.slice(4);
       if (!(sk.startsWith('INV#') ? pick.invoiceIds.has(id) : pick.paymentIds.has(id))) continue;
       const { pk: _pk, ...item } = it;

@@ -265,6 +265,43 @@ describe('two packings at once, a crash between the steps', () => {
 const load = (env: LocalEnv, kind: Kind, csv: string, day: IsoDate) =>
   ingestText(env, `${kind}/${day}.csv`, csv, new Date(`${day}T04:00:00Z`));
 
+describe('a row that does not name its upload', () => {
+  it('is never packed (its full item could not be deleted safely once packed): it stays as it is', async () => {
+    const env = await openLocal({ inMemory: true });
+    try {
+      const store = env.store;
+      await store.client.send(
+        new PutItemCommand({
+          TableName: store.tableName,
+          Item: marshall({
+            pk: 'CUST#SEED-1',
+            sk: 'INV#S1',
+            type: 'invoice',
+            customerId: 'SEED-1',
+            invoiceId: 'S1',
+            issueDate: '2023-01-02',
+            dueDate: '2023-02-01',
+            amount: 12_345,
+            currency: 'EUR',
+            disputed: false,
+          }),
+        }),
+      );
+      const was = await store.loadCustomerPartition('SEED-1');
+      const out = await store.packHistory('SEED-1', everything(was), {
+        now: new Date(),
+        minRows: 1,
+        settleMs: 0,
+      });
+      expect(out).toEqual({ packed: 0, deleted: 0, raced: false });
+      expect(await itemKinds(store.client, store.tableName, 'SEED-1')).toEqual({ INV: 1 });
+      expect(await store.loadCustomerPartition('SEED-1')).toEqual(was);
+    } finally {
+      await env.close();
+    }
+  });
+});
+
 describe('three years of a generated book, evaluated daily with and without packing', () => {
   const TODAY: IsoDate = '2026-11-30';
   const START = addDays(TODAY, -3 * 365);
