@@ -179,11 +179,8 @@ export class DynamoTransferStore implements TransferStore {
       // The SDK's retry of a put whose response was lost (a timeout after DynamoDB applied it)
       // finds the transfer it wrote itself: the same request at the same instant is this one.
       const stored = await this.getTransfer(t.transferId);
-      const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
       const mine =
-        stored !== undefined &&
-        stored.requestedAt === t.requestedAt &&
-        sameData(plain(stored.request), plain(t.request));
+        stored !== undefined && stored.requestedAt === t.requestedAt && sameData(stored.request, t.request);
       if (!mine) throw new Error(`transfer ${t.transferId} already exists`);
     }
     // After the transfer: a failed duplicate create never leaves an index entry behind.

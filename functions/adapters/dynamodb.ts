@@ -93,6 +93,20 @@ const manifestOf = (it: Record<string, unknown>): PackManifest => ({
   version: it.version as number,
   packs: it.packs as PackManifest['packs'],
 });
+/** The invoice and payment rows of a partition as read, beside its packs and their manifest. */
+class StoredHistory {
+  readonly rows = new Map<string, Record<string, unknown>>();
+  readonly packData = new Map<string, Uint8Array>();
+  manifest: PackManifest | undefined;
+  /** Keeps the item when it is a row, a pack or the manifest; false for any other item. */
+  take(sk: string, it: Record<string, unknown>): boolean {
+    if (sk.startsWith('INV#') || sk.startsWith('PAY#')) this.rows.set(sk, it);
+    else if (sk.startsWith(PACK_PREFIX)) this.packData.set(sk, it.data as Uint8Array);
+    else if (sk === PACKS_SK) this.manifest = manifestOf(it);
+    else return false;
+    return true;
+  }
+}
 /** Whether a stored row names the upload and line that wrote it (every ingested row does). */
 const hasSource = (it: Record<string, unknown>) => typeof it.run === 'string' && typeof it.line === 'number';
 /** The same row: a full item and a packed copy of it (every attribute but the partition key). */
@@ -778,9 +792,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
   ): Promise<CustomerPartition> {
     let customer: Customer | undefined;
     let summary: ReceivableSummary | undefined;
-    const rows = new Map<string, Record<string, unknown>>();
-    const packData = new Map<string, Uint8Array>();
-    let manifest: PackManifest | undefined;
+    const history = new StoredHistory();
+    const { rows } = history;
     const applications = new Map<string, StoredApplication>();
     const financials: FinancialStatement[] = [];
     const guarantees: Guarantee[] = [];
@@ -806,10 +819,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
         ExpressionAttributeValues: values,
       })) {
         const sk = it.sk as string;
-        if (sk.startsWith('INV#') || sk.startsWith('PAY#')) rows.set(sk, it);
-        else if (sk.startsWith(PACK_PREFIX)) packData.set(sk, it.data as Uint8Array);
-        else if (sk === PACKS_SK) manifest = manifestOf(it);
-        else if (sk.startsWith('ALLOC#')) {
+        if (history.take(sk, it)) continue;
+        if (sk.startsWith('ALLOC#')) {
           const a = strip<StoredApplication>(it, META);
           applications.set(a.paymentId, a);
         } else if (sk.startsWith('FIN#')) financials.push(strip<FinancialStatement>(it, META));
@@ -834,8 +845,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     }
     let packed: PackedHistory | undefined;
     let keys: Iterable<string> = rows.keys();
-    if (manifest) {
-      const fromPacks = await this.openPacks(pk, manifest, packData);
+    if (history.manifest) {
+      const fromPacks = await this.openPacks(pk, history.manifest, history.packData);
       const invoiceIds = new Set<string>();
       const paymentIds = new Set<string>();
       let copies = 0;
@@ -919,19 +930,15 @@ export class DynamoStore implements IngestStore, NotificationLedger {
    */
   async packHistory(customerId: string, pick: HistoryPick, opts: PackOptions): Promise<PackOutcome> {
     const pk = custPk(customerId);
-    const rows = new Map<string, Record<string, unknown>>();
-    const packData = new Map<string, Uint8Array>();
-    let manifest: PackManifest | undefined;
+    const history = new StoredHistory();
     for await (const it of this.query({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
       ExpressionAttributeValues: { ':pk': { S: pk }, ':a': { S: 'INV#' }, ':b': { S: 'PAY$' } },
       ConsistentRead: true,
-    })) {
-      const sk = it.sk as string;
-      if (sk === PACKS_SK) manifest = manifestOf(it);
-      else if (sk.startsWith(PACK_PREFIX)) packData.set(sk, it.data as Uint8Array);
-      else if (sk.startsWith('INV#') || sk.startsWith('PAY#')) rows.set(sk, it);
-    }
+    }))
+      history.take(it.sk as string, it);
+    const { rows, packData } = history;
+    let manifest = history.manifest;
     const packed = manifest ? await this.openPacks(pk, manifest, packData) : new Map();
     const settledBefore = new Date(opts.now.getTime() - opts.settleMs).toISOString();
     // 1. Full rows with their packed copy, packed long enough ago.

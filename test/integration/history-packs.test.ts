@@ -5,7 +5,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePack } from '../../functions/adapters/history-packs.ts';
 import { addDays, type IsoDate } from '../../functions/core/dates.ts';
-import { evaluate, whatIf } from '../../functions/credit/evaluate.ts';
+import { whatIf } from '../../functions/credit/evaluate.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
 import type { CustomerPartition } from '../../functions/credit/ports.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
@@ -14,7 +14,7 @@ import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { type Harness, harness } from './helpers.ts';
 import { seeded } from './ingest-books.ts';
-import { ingestText, meter } from './read-meter.ts';
+import { evaluateQuietly, ingestText, meter } from './read-meter.ts';
 
 /**
  * Settled history, packed (issue 16, item 5; README "Settled history, packed"): a customer's old
@@ -357,17 +357,7 @@ describe('three years of a generated book, evaluated daily with and without pack
       JSON.stringify(Object.fromEntries(await partitions(env))).replace(/"runId":"[^"]*"/g, '"runId":"-"'),
     );
   const run = (env: LocalEnv, asOf: IsoDate, packHistory: boolean) =>
-    evaluate(
-      {
-        store: env.store,
-        notifier: { notify: async () => {}, digest: async () => {} },
-        policy,
-        clock: { now: () => new Date(`${asOf}T05:00:00Z`) },
-        timeZone: 'UTC',
-        ...(packHistory ? {} : { packHistory: false as const }),
-      },
-      { asOf },
-    );
+    evaluateQuietly(env, policy, asOf, packHistory ? {} : { packHistory: false });
 
   beforeAll(async () => {
     packing = await openLocal({ inMemory: true });

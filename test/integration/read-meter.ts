@@ -1,5 +1,8 @@
 import { Readable } from 'node:stream';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { IsoDate } from '../../functions/core/dates.ts';
+import { evaluate } from '../../functions/credit/evaluate.ts';
+import type { Policy } from '../../functions/credit/policy.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
@@ -46,5 +49,25 @@ export function ingestText(env: LocalEnv, name: string, text: string, now: Date)
       profile: canonicalProfile(name.split('/')[0] as Kind),
       rejects: { write: () => undefined, close: async () => `${name}.rejects.csv` },
     },
+  );
+}
+
+/** The daily evaluation of `env` as of a day (at 05:00 UTC), telling nobody. */
+export function evaluateQuietly(
+  env: LocalEnv,
+  policy: Policy,
+  asOf: IsoDate,
+  opts: { readonly customerIds?: string[]; readonly packHistory?: false } = {},
+) {
+  return evaluate(
+    {
+      store: env.store,
+      notifier: { notify: async () => {}, digest: async () => {} },
+      policy,
+      clock: { now: () => new Date(`${asOf}T05:00:00Z`) },
+      timeZone: 'UTC',
+      ...(opts.packHistory === false ? { packHistory: false as const } : {}),
+    },
+    { asOf, ...(opts.customerIds ? { customerIds: opts.customerIds } : {}) },
   );
 }
