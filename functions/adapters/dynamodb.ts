@@ -65,16 +65,20 @@ import type {
 import type { LimitChange } from '../reviews/ports.ts';
 import type { ReviewState } from '../reviews/review.ts';
 import {
+  ALLOCATION_STAMP,
+  ALLOCATIONS,
+  allocationStamp,
   bySortKey,
   decodePack,
-  PACK_PREFIX,
-  PACKS_SK,
   type PackedItem,
+  type PackFamily,
   PackFormatError,
   packable,
   packKey,
   packsOf,
   packVersion,
+  ROWS,
+  sameStamp,
 } from './history-packs.ts';
 import { TABLE_SCHEMA } from './table-schema.ts';
 
@@ -93,25 +97,22 @@ const manifestOf = (it: Record<string, unknown>): PackManifest => ({
   version: it.version as number,
   packs: it.packs as PackManifest['packs'],
 });
-/** The invoice and payment rows of a partition as read, beside its packs and their manifest. */
+/** One family's items of a partition as read (history-packs.ts), beside its packs and their manifest. */
 class StoredHistory {
   readonly rows = new Map<string, Record<string, unknown>>();
   readonly packData = new Map<string, Uint8Array>();
   manifest: PackManifest | undefined;
-  /** Keeps the item when it is a row, a pack or the manifest; false for any other item. */
+  constructor(readonly family: PackFamily) {}
+  /** Keeps the item when it is one of the family's, a pack or the manifest; false for any other. */
   take(sk: string, it: Record<string, unknown>): boolean {
-    if (sk.startsWith('INV#') || sk.startsWith('PAY#')) this.rows.set(sk, it);
-    else if (sk.startsWith(PACK_PREFIX)) this.packData.set(sk, it.data as Uint8Array);
-    else if (sk === PACKS_SK) this.manifest = manifestOf(it);
+    const f = this.family;
+    if (f.members.some((m) => sk.startsWith(m))) this.rows.set(sk, it);
+    else if (sk.startsWith(f.packPrefix)) this.packData.set(sk, it.data as Uint8Array);
+    else if (sk === f.manifestSk) this.manifest = manifestOf(it);
     else return false;
     return true;
   }
 }
-/** Whether a stored row names the upload and line that wrote it (every ingested row does). */
-const hasSource = (it: Record<string, unknown>) => typeof it.run === 'string' && typeof it.line === 'number';
-/** The same row: a full item and a packed copy of it (every attribute but the partition key). */
-const sameRow = (full: Record<string, unknown>, copy: Record<string, unknown>) =>
-  full.run === copy.run && full.line === copy.line && full.type === copy.type;
 
 /**
  * Single-table design (README "Data model"). Keys come from business ids, so writing a row again
@@ -792,9 +793,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
   ): Promise<CustomerPartition> {
     let customer: Customer | undefined;
     let summary: ReceivableSummary | undefined;
-    const history = new StoredHistory();
-    const { rows } = history;
-    const applications = new Map<string, StoredApplication>();
+    const history = new StoredHistory(ROWS);
+    const allocations = new StoredHistory(ALLOCATIONS);
     const financials: FinancialStatement[] = [];
     const guarantees: Guarantee[] = [];
     const insurance: InsuranceCover[] = [];
@@ -806,24 +806,22 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     let profileSource: CustomerPartition['profileSource'];
     const limitChanges: LimitChange[] = [];
     const pk = custPk(customerId);
-    // ALERT# sorts before ALLOC#, everything else after its range (`ALLOC$`: '$' follows '#').
+    // ALERT# sorts before ALLOC#, everything else after the allocations and their packs (`ALLOC$...`;
+    // '$' follows '#' and '%' follows '$').
     const ranges = opts.applications
       ? ['pk = :pk']
       : ['pk = :pk AND sk < :alloc', 'pk = :pk AND sk >= :after'];
     for (const range of ranges) {
       const values: Record<string, AttributeValue> = { ':pk': { S: pk } };
       if (range.includes(':alloc')) values[':alloc'] = { S: 'ALLOC#' };
-      if (range.includes(':after')) values[':after'] = { S: 'ALLOC$' };
+      if (range.includes(':after')) values[':after'] = { S: 'ALLOC%' };
       for await (const it of this.query({
         KeyConditionExpression: range,
         ExpressionAttributeValues: values,
       })) {
         const sk = it.sk as string;
-        if (history.take(sk, it)) continue;
-        if (sk.startsWith('ALLOC#')) {
-          const a = strip<StoredApplication>(it, META);
-          applications.set(a.paymentId, a);
-        } else if (sk.startsWith('FIN#')) financials.push(strip<FinancialStatement>(it, META));
+        if (history.take(sk, it) || allocations.take(sk, it)) continue;
+        if (sk.startsWith('FIN#')) financials.push(strip<FinancialStatement>(it, META));
         else if (sk.startsWith('GUAR#')) guarantees.push(strip<Guarantee>(it, META));
         else if (sk.startsWith('INS#')) insurance.push(strip<InsuranceCover>(it, META));
         else if (sk.startsWith('SCORE#')) scores.push(strip<ExternalScore>(it, META));
@@ -843,34 +841,29 @@ export class DynamoStore implements IngestStore, NotificationLedger {
         else if (sk.startsWith('LIMIT#')) limitChanges.push(strip<LimitChange>(it, META));
       }
     }
-    let packed: PackedHistory | undefined;
-    let keys: Iterable<string> = rows.keys();
-    if (history.manifest) {
-      const fromPacks = await this.openPacks(pk, history.manifest, history.packData);
-      const invoiceIds = new Set<string>();
-      const paymentIds = new Set<string>();
-      let copies = 0;
-      for (const [sk, { item }] of fromPacks) {
-        const full = rows.get(sk);
-        if (full) {
-          if (sameRow(full, item)) copies++;
-          continue;
+    const rows = await this.withPacks(pk, history);
+    const packed: PackedHistory | undefined = history.manifest
+      ? {
+          invoiceIds: new Set(rows.fromPacks.filter((sk) => sk.startsWith('INV#')).map((sk) => sk.slice(4))),
+          paymentIds: new Set(rows.fromPacks.filter((sk) => sk.startsWith('PAY#')).map((sk) => sk.slice(4))),
+          copies: rows.copies,
         }
-        rows.set(sk, item);
-        if (sk.startsWith('INV#')) invoiceIds.add(sk.slice(4));
-        else paymentIds.add(sk.slice(4));
-      }
-      packed = { invoiceIds, paymentIds, copies };
-      keys = [...rows.keys()].sort(bySortKey);
-    }
+      : undefined;
     const invoices: (Invoice & { from?: Provenance })[] = [];
     const payments: (Payment & { from?: Provenance })[] = [];
-    for (const sk of keys) {
-      const it = rows.get(sk) as Record<string, unknown>;
+    for (const [sk, it] of rows.items) {
       const from = { runId: it.run as string, line: it.line as number };
       if (sk.startsWith('INV#')) invoices.push({ ...strip<Invoice>(it, META), from });
       else payments.push({ ...strip<Payment>(it, META), from });
     }
+    // An allocation without its stamp (written by a release before it) is left out, so the ingest's
+    // next recomputation writes it again, stamped, and it can be packed.
+    const applications = new Map<string, StoredApplication>();
+    for (const it of (await this.withPacks(pk, allocations)).items.values())
+      if (ALLOCATIONS.stampOf(it)) {
+        const a = strip<StoredApplication>(it, [...META, ALLOCATION_STAMP]);
+        applications.set(a.paymentId, a);
+      }
     return {
       books: { customer, invoices, payments, applications },
       summary,
@@ -886,6 +879,30 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       packed,
       profileSource,
     };
+  }
+
+  /**
+   * A family's items as a reader sees them, in sort-key order: every item stored in full, and each
+   * packed copy no full item replaces (`fromPacks`); `copies`, the full items beside a packed copy
+   * of the same write.
+   */
+  private async withPacks(
+    pk: string,
+    history: StoredHistory,
+  ): Promise<{ items: ReadonlyMap<string, Record<string, unknown>>; fromPacks: string[]; copies: number }> {
+    const { rows, manifest, family } = history;
+    if (!manifest) return { items: rows, fromPacks: [], copies: 0 };
+    const items = new Map(rows);
+    const fromPacks: string[] = [];
+    let copies = 0;
+    for (const [sk, { item }] of await this.openPacks(pk, manifest, history.packData)) {
+      const full = rows.get(sk);
+      if (!full) {
+        items.set(sk, item);
+        fromPacks.push(sk);
+      } else if (sameStamp(family, full, item)) copies++;
+    }
+    return { items: new Map([...items].sort(([a], [b]) => bySortKey(a, b))), fromPacks, copies };
   }
 
   /**
@@ -918,79 +935,136 @@ export class DynamoStore implements IngestStore, NotificationLedger {
   }
 
   /**
-   * Packs a customer's settled history (README "Settled history, packed"). In this order, so that
-   * a crash anywhere, or a row uploaded again meanwhile, loses nothing:
-   * 1. The full rows that an earlier packing packed at least `settleMs` ago are deleted, each only
-   *    while it is still the row that was packed (same run and line). The wait means no read, even
-   *    an eventually consistent one, can see a row gone and not yet the manifest listing its pack.
-   * 2. The picked rows still stored in full (not of a run still open, which may yet ask for them)
-   *    are written into new packs, when there are at least `minRows`.
+   * Packs a customer's settled history (README "Settled history, packed"): its invoices and
+   * payments, then the allocations of its packed payments, each family in this order, so that a
+   * crash anywhere, or a row uploaded again meanwhile, loses nothing:
+   * 1. The full items that an earlier packing packed at least `settleMs` ago are deleted, each only
+   *    while it is still the write that was packed (its stamp: run and line, or an allocation's
+   *    hash). The wait means no read, even an eventually consistent one, can see an item gone and
+   *    not yet the manifest listing its pack.
+   * 2. The picked items still stored in full (not rows of a run still open, which may yet ask for
+   *    them) are written into new packs, when there are at least `minRows` (the allocations go with
+   *    their payments whenever rows are packed).
    * 3. The manifest is put, on condition it is the one read: of two packings at once one wins, the
    *    other takes its packs back. Packs no manifest lists are deleted by the next packing.
    */
   async packHistory(customerId: string, pick: HistoryPick, opts: PackOptions): Promise<PackOutcome> {
     const pk = custPk(customerId);
-    const history = new StoredHistory();
-    for await (const it of this.query({
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
-      ExpressionAttributeValues: { ':pk': { S: pk }, ':a': { S: 'INV#' }, ':b': { S: 'PAY$' } },
-      ConsistentRead: true,
-    }))
-      history.take(it.sk as string, it);
-    const { rows, packData } = history;
-    let manifest = history.manifest;
-    const packed = manifest ? await this.openPacks(pk, manifest, packData) : new Map();
-    const settledBefore = new Date(opts.now.getTime() - opts.settleMs).toISOString();
-    // 1. Full rows with their packed copy, packed long enough ago.
-    const copies = [...rows].filter(([sk, it]) => {
-      const p = packed.get(sk);
-      return p !== undefined && sameRow(it, p.item) && hasSource(it);
-    });
-    let deleted = 0;
-    await mapLimit(
-      copies
-        .filter(([sk]) => (packed.get(sk)?.at ?? '') < settledBefore)
-        .slice(0, opts.maxDeletes ?? MAX_PACK_DELETES),
-      this.writeConcurrency,
-      async ([sk, it]) => {
-        try {
-          await this.client.send(
-            new DeleteItemCommand({
-              TableName: this.tableName,
-              Key: { pk: { S: pk }, sk: { S: sk } },
-              ConditionExpression: '#r = :r AND #l = :l',
-              ExpressionAttributeNames: { '#r': 'run', '#l': 'line' },
-              ExpressionAttributeValues: marshall({ ':r': it.run, ':l': it.line }),
-            }),
-          );
-          deleted++;
-        } catch (e) {
-          // Written again since (an upload): the full row is the later one and stays.
-          if (!conditionFailed(e)) throw e;
-        }
+    const rows = new StoredHistory(ROWS);
+    const allocations = new StoredHistory(ALLOCATIONS);
+    for (const [from, to] of [
+      ['ALLOC#', 'ALLOC%'],
+      ['INV#', 'PAY$'],
+    ] as const)
+      for await (const it of this.query({
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+        ExpressionAttributeValues: { ':pk': { S: pk }, ':a': { S: from }, ':b': { S: to } },
+        ConsistentRead: true,
+      }))
+        rows.take(it.sk as string, it) || allocations.take(it.sk as string, it);
+    const open = new Set((await this.openRuns()).map((r) => r.runId));
+    const [rc, ac] = [await this.copiesOf(pk, rows, opts), await this.copiesOf(pk, allocations, opts)];
+    // The deletes one packing may make, shared in proportion, so both families' full copies are gone
+    // by the same packing (the evaluation asks for a packing while the rows' copies last).
+    const max = opts.maxDeletes ?? MAX_PACK_DELETES;
+    const total = rc.due.length + ac.due.length;
+    const rowDeletes = total <= max ? rc.due.length : Math.round((max * rc.due.length) / total);
+    const r = await this.packFamily(
+      pk,
+      rows,
+      rc,
+      rc.due.slice(0, rowDeletes),
+      opts.minRows,
+      opts,
+      (sk, it) => {
+        if (open.has(it.run as string)) return false;
+        const id = sk.slice(4);
+        return sk.startsWith('INV#') ? pick.invoiceIds.has(id) : pick.paymentIds.has(id);
       },
     );
-    // 2. The picked rows still stored in full only.
-    const open = new Set((await this.openRuns()).map((r) => r.runId));
+    const a = await this.packFamily(
+      pk,
+      allocations,
+      ac,
+      ac.due.slice(0, Math.max(0, max - rowDeletes)),
+      r.packed > 0 ? 1 : opts.minRows,
+      opts,
+      (sk) => pick.paymentIds.has(sk.slice('ALLOC#'.length)),
+    );
+    return {
+      packed: r.packed,
+      deleted: r.deleted,
+      raced: r.raced || a.raced,
+      allocations: { packed: a.packed, deleted: a.deleted },
+    };
+  }
+
+  /** A family's full items stored beside a packed copy of the same write, and those packed long enough ago. */
+  private async copiesOf(
+    pk: string,
+    history: StoredHistory,
+    opts: PackOptions,
+  ): Promise<{ copies: [string, Record<string, unknown>][]; due: [string, Record<string, unknown>][] }> {
+    const { rows, manifest, family } = history;
+    const packed = manifest ? await this.openPacks(pk, manifest, history.packData) : new Map();
+    const settledBefore = new Date(opts.now.getTime() - opts.settleMs).toISOString();
+    const copies = [...rows].filter(([sk, it]) => {
+      const p = packed.get(sk);
+      return p !== undefined && sameStamp(family, it, p.item);
+    });
+    return { copies, due: copies.filter(([sk]) => (packed.get(sk)?.at ?? '') < settledBefore) };
+  }
+
+  /** One family's packing (see `packHistory`): `due`, the full copies to delete now. */
+  private async packFamily(
+    pk: string,
+    history: StoredHistory,
+    { copies }: { copies: readonly [string, Record<string, unknown>][] },
+    due: readonly [string, Record<string, unknown>][],
+    minRows: number,
+    opts: PackOptions,
+    wanted: (sk: string, item: Record<string, unknown>) => boolean,
+  ): Promise<{ packed: number; deleted: number; raced: boolean }> {
+    const { rows, packData, family } = history;
+    let manifest = history.manifest;
+    // 1. Full items with their packed copy, packed long enough ago.
+    let deleted = 0;
+    await mapLimit(due, this.writeConcurrency, async ([sk, it]) => {
+      const stamp = Object.entries(family.stampOf(it) ?? {});
+      try {
+        await this.client.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: pk }, sk: { S: sk } },
+            ConditionExpression: stamp.map((_, i) => `#s${i} = :s${i}`).join(' AND '),
+            ExpressionAttributeNames: Object.fromEntries(stamp.map(([k], i) => [`#s${i}`, k])),
+            ExpressionAttributeValues: marshall(Object.fromEntries(stamp.map(([, v], i) => [`:s${i}`, v]))),
+          }),
+        );
+        deleted++;
+      } catch (e) {
+        // Written again since (an upload, a recomputation): the full item is the later one and stays.
+        if (!conditionFailed(e)) throw e;
+      }
+    });
+    // 2. The picked items still stored in full only. One without its stamp could not be deleted
+    //    safely once packed: it stays.
     const copied = new Set(copies.map(([sk]) => sk));
     const picked: PackedItem[] = [];
     for (const [sk, it] of rows) {
-      // A row without its source (run and line) could not be deleted safely once packed: it stays.
-      if (copied.has(sk) || !hasSource(it) || open.has(it.run as string)) continue;
-      const id = sk.slice(4);
-      if (!(sk.startsWith('INV#') ? pick.invoiceIds.has(id) : pick.paymentIds.has(id))) continue;
+      if (copied.has(sk) || !family.stampOf(it) || !wanted(sk, it)) continue;
       const { pk: _pk, ...item } = it;
       if (packable(item as PackedItem)) picked.push(item as PackedItem);
     }
     const version = (manifest?.version ?? 0) + 1;
     let raced = false;
     let packedRows = 0;
-    if (picked.length >= opts.minRows) {
+    if (picked.length > 0 && picked.length >= minRows) {
       const { packs } = packsOf(picked);
       const token = globalThis.crypto.randomUUID().slice(0, 8);
       const at = opts.now.toISOString();
       const written = packs.map((p, n) => ({
-        sk: packKey(version, token, n),
+        sk: packKey(family, version, token, n),
         at,
         rows: p.items.length,
         data: p.data,
@@ -1010,7 +1084,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
         await this.client.send(
           new PutItemCommand({
             TableName: this.tableName,
-            Item: marshall({ pk, sk: PACKS_SK, type: 'packs', ...next }, MARSHALL),
+            Item: marshall({ pk, sk: family.manifestSk, type: 'packs', ...next }, MARSHALL),
             ConditionExpression: manifest ? '#v = :v' : 'attribute_not_exists(pk)',
             ...(manifest
               ? {
@@ -1035,7 +1109,9 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     if (!raced && manifest) {
       const listed = new Set(manifest.packs.map((p) => p.sk));
       const current = manifest.version;
-      const orphans = [...packData.keys()].filter((sk) => !listed.has(sk) && packVersion(sk) <= current);
+      const orphans = [...packData.keys()].filter(
+        (sk) => !listed.has(sk) && packVersion(family, sk) <= current,
+      );
       await this.batchWrite(
         orphans.map((sk) => ({ DeleteRequest: { Key: { pk: { S: pk }, sk: { S: sk } } } })),
       );
@@ -1078,7 +1154,13 @@ export class DynamoStore implements IngestStore, NotificationLedger {
           ...c.summary,
         });
       for (const a of c.applications)
-        items.push({ pk, sk: `ALLOC#${a.paymentId}`, type: 'allocation', ...a });
+        items.push({
+          pk,
+          sk: `ALLOC#${a.paymentId}`,
+          type: 'allocation',
+          ...a,
+          [ALLOCATION_STAMP]: allocationStamp(a),
+        });
     }
     await this.batchWrite(items.map((Item) => ({ PutRequest: { Item: marshall(Item, MARSHALL) } })));
   }

@@ -64,6 +64,18 @@ export const METRICS = [
     service: 'evaluate',
     description: 'customers a daily run left (their batch failed)',
   },
+  {
+    name: 'HistoryItemsPacked',
+    unit: 'Count',
+    service: 'evaluate',
+    description: 'settled invoices, payments and allocations packed',
+  },
+  {
+    name: 'HistoryItemsDeleted',
+    unit: 'Count',
+    service: 'evaluate',
+    description: 'full items deleted once packed',
+  },
   { name: 'DigestsSent', unit: 'Count', service: 'evaluate', description: 'daily digests published' },
   { name: 'DigestsFailed', unit: 'Count', service: 'evaluate', description: 'digests that failed' },
   { name: 'SlackPosted', unit: 'Count', service: 'slack', description: 'Slack messages posted' },

@@ -107,6 +107,8 @@ export function recordEvaluation(metrics: Metrics, run: EvaluationRun, latencyMs
   metrics.addMetric('AlertsResolved', MetricUnit.Count, run.resolved);
   metrics.addMetric('OpenAlerts', MetricUnit.Count, run.active);
   metrics.addMetric('EvaluationLatency', MetricUnit.Milliseconds, latencyMs);
+  metrics.addMetric('HistoryItemsPacked', MetricUnit.Count, run.history.packed);
+  metrics.addMetric('HistoryItemsDeleted', MetricUnit.Count, run.history.deleted);
 }
 
 /**

@@ -128,6 +128,17 @@ export interface EvaluationRun {
   readonly resolved: number;
   readonly active: number;
   readonly notifications: number;
+  /**
+   * Items of settled history packed (invoices, payments and their allocations; README "Settled
+   * history, packed"), and items stored in full deleted once packed.
+   */
+  readonly history: HistoryPackingCounts;
+}
+
+/** What the packing of settled history did in a run or a batch. */
+export interface HistoryPackingCounts {
+  readonly packed: number;
+  readonly deleted: number;
 }
 
 const GROUP = 500;
@@ -318,6 +329,11 @@ export interface BatchEvaluation {
   readonly raisedBySeverity: Readonly<Record<Severity, number>>;
   readonly resolved: number;
   readonly notifications: number;
+  /**
+   * Items of settled history packed (invoices, payments and their allocations; README "Settled
+   * history, packed"), and items stored in full deleted once packed.
+   */
+  readonly history: HistoryPackingCounts;
   /** Each evaluated customer's open amount as of the date: `[customerId, currency, open]`. */
   readonly open: readonly (readonly [string, string, number])[];
   /** The evaluated customers' active concentration alerts, as they were loaded. */
@@ -350,6 +366,7 @@ export async function evaluateBatch(
     raisedBySeverity: pass.raisedBySeverity,
     resolved: pass.resolved,
     notifications: pass.notifications,
+    history: { ...pass.history },
     open: [...found.open].map(([id, v]) => [id, v.currency, v.open] as const),
     concentrationAlerts: [...found.concentrationAlerts.values()],
   };
@@ -394,9 +411,8 @@ class Pass {
   readonly raisedBySeverity = Object.fromEntries(SEVERITIES.map((v) => [v, 0])) as Record<Severity, number>;
   resolved = 0;
   notifications = 0;
-  /** Rows of settled history packed, and full rows deleted once packed (README "Settled history, packed"). */
-  packedRows = 0;
-  deletedRows = 0;
+  /** Items of settled history packed, and full items deleted once packed (README "Settled history, packed"). */
+  readonly history = { packed: 0, deleted: 0 };
   private readonly packing: HistoryPacking | undefined;
   /** Notifications of the group being evaluated: sent before its changes are stored (see below). */
   private pending: Notification[] = [];
@@ -434,6 +450,9 @@ class Pass {
     for (const v of SEVERITIES) this.raisedBySeverity[v] += b.raisedBySeverity[v];
     this.resolved += b.resolved;
     this.notifications += b.notifications;
+    // A batch stored by a release before the counts existed (a run across a deploy) counts none.
+    this.history.packed += b.history?.packed ?? 0;
+    this.history.deleted += b.history?.deleted ?? 0;
   }
 
   private count(changed: readonly Alert[], notes: readonly Notification[]): void {
@@ -514,8 +533,8 @@ class Pass {
     await mapLimit(picks, this.deps.concurrency ?? 8, async ([id, pick]) => {
       const out = await store.packHistory?.(id, pick, { now, minRows: cfg.minRows, settleMs: cfg.settleMs });
       if (out) {
-        this.packedRows += out.packed;
-        this.deletedRows += out.deleted;
+        this.history.packed += out.packed + out.allocations.packed;
+        this.history.deleted += out.deleted + out.allocations.deleted;
       }
     });
   }
@@ -556,6 +575,7 @@ class Pass {
       resolved: this.resolved,
       active,
       notifications: this.notifications,
+      history: { ...this.history },
     };
   }
 }

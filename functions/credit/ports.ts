@@ -93,6 +93,8 @@ export interface PackOutcome {
   readonly deleted: number;
   /** Another packing of the customer went first: what this one wrote was taken back. */
   readonly raced: boolean;
+  /** The same for the packed payments' allocations (packed with them, deleted in the same budget). */
+  readonly allocations: { readonly packed: number; readonly deleted: number };
 }
 
 export interface CreditStore extends NotificationLedger {

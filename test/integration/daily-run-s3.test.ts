@@ -57,6 +57,7 @@ const batchOf = (ids: string[], evaluated = ids.length): BatchEvaluation => ({
   raisedBySeverity: { info: 0, warning: 1, high: 0, critical: 0 },
   resolved: 0,
   notifications: 1,
+  history: { packed: 0, deleted: 0 },
   open: ids.map((id) => [id, 'EUR', 100] as const),
   concentrationAlerts: [],
 });

@@ -15,7 +15,7 @@ import { createEvaluateHandler } from '../../functions/credit/app.ts';
 import type { EvaluationRun } from '../../functions/credit/evaluate.ts';
 import type { NotificationClaim } from '../../functions/credit/ports.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
-import type { StoredRecord } from '../../functions/ingest/ports.ts';
+import type { StoredApplication, StoredRecord } from '../../functions/ingest/ports.ts';
 import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { localContext } from '../../infra/local/runtime/inbox.ts';
 import { LOCAL_REGION, type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
@@ -263,17 +263,34 @@ describe.each(ENGINES)('DynamoStore on %s', (name, open) => {
       from: { runId: 'pack-test', line: i + 2 },
     }));
     await store.write(rows);
+    // Two payments' allocations (their delete is conditional on the stamp: checked on both engines).
+    const application = (paymentId: string, unapplied: number): StoredApplication => ({
+      paymentId,
+      receivedDate: '2025-02-01',
+      currency: 'EUR',
+      allocations: [{ paymentId, invoiceId: 'PK-1', amount: 500, date: '2025-02-01' }],
+      unapplied,
+      notes: [],
+    });
+    await store.saveDerived([
+      { customerId: 'PACK-1', applications: [application('PP-0', 0), application('PP-1', 5)] },
+    ]);
     const was = await store.loadCustomerPartition('PACK-1');
+    const wasApplications = (await store.loadBooks('PACK-1')).applications;
+    expect(wasApplications.size).toBe(2);
     const pick = {
       invoiceIds: new Set(was.books.invoices.map((i) => i.invoiceId)),
-      paymentIds: new Set<string>(),
+      paymentIds: new Set(['PP-0', 'PP-1']),
     };
     const t = new Date('2025-07-01T00:00:00Z');
     expect(await store.packHistory('PACK-1', pick, { now: t, minRows: 1, settleMs: 0 })).toEqual({
       packed: 30,
       deleted: 0,
       raced: false,
+      allocations: { packed: 2, deleted: 0 },
     });
+    // Derived again, differently, before its full item goes: it stays, and wins over its copy.
+    await store.saveDerived([{ customerId: 'PACK-1', applications: [application('PP-1', 6)] }]);
     // Written again by a later upload before the full rows go: it stays, and wins over its copy.
     const again = {
       ...rows[4],
@@ -286,7 +303,13 @@ describe.each(ENGINES)('DynamoStore on %s', (name, open) => {
       minRows: 31,
       settleMs: 0,
     });
-    expect(out).toEqual({ packed: 0, deleted: 29, raced: false });
+    expect(out).toEqual({ packed: 0, deleted: 29, raced: false, allocations: { packed: 0, deleted: 1 } });
+    expect((await store.loadBooks('PACK-1')).applications).toEqual(
+      new Map([
+        ['PP-0', application('PP-0', 0)],
+        ['PP-1', application('PP-1', 6)],
+      ]),
+    );
     const got = await store.loadCustomerPartition('PACK-1');
     const { packed, ...rest } = got;
     expect(packed?.invoiceIds.size).toBe(29);

@@ -1,14 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodePack } from '../../functions/adapters/history-packs.ts';
+import { strip } from '../../functions/adapters/dynamodb.ts';
+import { allocationStamp, encodePack } from '../../functions/adapters/history-packs.ts';
 import { addDays, type IsoDate } from '../../functions/core/dates.ts';
 import { whatIf } from '../../functions/credit/evaluate.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
 import type { CustomerPartition } from '../../functions/credit/ports.ts';
 import type { Kind } from '../../functions/ingest/kinds.ts';
+import type { StoredApplication } from '../../functions/ingest/ports.ts';
 import { ProfileCatalog } from '../../functions/ingest/uploads.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
@@ -92,6 +94,7 @@ describe('the IBM sample, packed whole', () => {
     expect(ids).toHaveLength(100);
     const now = new Date('2014-02-01T00:00:00Z');
     let packed = 0;
+    let allocations = 0;
     for (const id of ids) {
       const out = await store.packHistory(id, everything(await store.loadCustomerPartition(id)), {
         now,
@@ -101,8 +104,10 @@ describe('the IBM sample, packed whole', () => {
       expect(out.raced).toBe(false);
       expect(out.deleted).toBe(0);
       packed += out.packed;
+      allocations += out.allocations.packed;
     }
     expect(packed).toBe(2466 * 2);
+    expect(allocations).toBe(2466);
     // Packed, and every full row still there beside its copy (deleted only an hour later).
     expect(await partitions(h.env)).toEqual(before);
     const one = await store.loadCustomerPartition(ids[0] as string);
@@ -118,14 +123,17 @@ describe('the IBM sample, packed whole', () => {
         settleMs: 3_600_000,
       });
       expect(out.packed).toBe(0);
-      deleted += out.deleted;
+      deleted += out.deleted + out.allocations.deleted;
     }
-    expect(deleted).toBe(2466 * 2);
+    expect(deleted).toBe(2466 * 3);
     const kinds = await itemKinds(store.client, store.tableName, ids[0] as string);
     expect(kinds.INV).toBeUndefined();
     expect(kinds.PAY).toBeUndefined();
+    expect(kinds.ALLOC).toBeUndefined();
     expect(kinds.PACK).toBe(1);
     expect(kinds.PACKS).toBe(1);
+    expect(kinds.ALLOC$PACK).toBe(1);
+    expect(kinds.ALLOC$PACKS).toBe(1);
     expect(await partitions(h.env)).toEqual(before);
     expect(await partitions(h.env, true)).toEqual(beforeWithAllocations);
   });
@@ -193,6 +201,7 @@ describe('two packings at once, a crash between the steps', () => {
   it('of two packings at once, one counts and the other takes its packs back; the partition is unchanged', async () => {
     const store = env.store;
     const was = seen(await store.loadCustomerPartition(ID));
+    const wasBooks = await store.loadBooks(ID);
     const pick = everything(await store.loadCustomerPartition(ID));
     const now = new Date('2025-07-01T00:00:00Z');
     const outs = await Promise.all(
@@ -201,9 +210,13 @@ describe('two packings at once, a crash between the steps', () => {
     // Each either won, lost the race, or came after the winner and found every row packed.
     expect(outs.filter((o) => o.packed > 0)).toHaveLength(1);
     expect(outs.filter((o) => o.packed > 0)[0]?.packed).toBe(800);
+    // The allocations likewise: of the three, one packing's pack counts.
+    expect(outs.filter((o) => o.allocations.packed > 0).map((o) => o.allocations.packed)).toEqual([400]);
+    expect(await store.loadBooks(ID)).toEqual(wasBooks);
     expect(seen(await store.loadCustomerPartition(ID))).toEqual(was);
     // The losers' packs are gone (taken back); one manifest, one pack.
-    expect((await itemKinds(store.client, store.tableName, ID)).PACK).toBe(1);
+    const kinds = await itemKinds(store.client, store.tableName, ID);
+    expect([kinds.PACK, kinds.PACKS, kinds.ALLOC$PACK, kinds.ALLOC$PACKS]).toEqual([1, 1, 1, 1]);
   });
 
   it('a pack written by a packing that died before its manifest is never read, and the next packing deletes it; full rows go 250 a packing', async () => {
@@ -236,20 +249,31 @@ describe('two packings at once, a crash between the steps', () => {
       }),
     );
     expect(seen(await store.loadCustomerPartition(ID))).toEqual(was);
-    // The 800 full rows go 250 a packing at most (a first packing of years of history is thinned
-    // over a few daily runs, each batch inside its time limit).
-    const deletes: number[] = [];
-    for (let k = 0; k < 4; k++) {
+    // The 800 full rows and 400 allocations go 250 a packing at most (a first packing of years of
+    // history is thinned over a few daily runs, each batch inside its time limit), shared in
+    // proportion so both are gone by the same packing.
+    const wasBooks = await store.loadBooks(ID);
+    const deletes: [number, number][] = [];
+    for (let k = 0; k < 5; k++) {
       const out = await store.packHistory(ID, everything(await store.loadCustomerPartition(ID)), {
         now: new Date('2025-07-02T00:00:00Z'),
         minRows: 1,
         settleMs: 3_600_000,
       });
       expect(out.packed).toBe(0);
-      deletes.push(out.deleted);
+      deletes.push([out.deleted, out.allocations.deleted]);
       expect(seen(await store.loadCustomerPartition(ID))).toEqual(was);
     }
-    expect(deletes).toEqual([250, 250, 250, 50]);
+    expect(deletes).toEqual([
+      [167, 83],
+      [167, 83],
+      [166, 84],
+      [167, 83],
+      [133, 67],
+    ]);
+    expect(await store.loadBooks(ID)).toEqual(wasBooks);
+    const kinds = await itemKinds(store.client, store.tableName, ID);
+    expect([kinds.INV, kinds.PAY, kinds.ALLOC]).toEqual([undefined, undefined, undefined]);
     const got = await store.client.send(
       new QueryCommand({
         TableName: store.tableName,
@@ -293,9 +317,122 @@ describe('a row that does not name its upload', () => {
         minRows: 1,
         settleMs: 0,
       });
-      expect(out).toEqual({ packed: 0, deleted: 0, raced: false });
+      expect(out).toEqual({ packed: 0, deleted: 0, raced: false, allocations: { packed: 0, deleted: 0 } });
       expect(await itemKinds(store.client, store.tableName, 'SEED-1')).toEqual({ INV: 1 });
       expect(await store.loadCustomerPartition('SEED-1')).toEqual(was);
+    } finally {
+      await env.close();
+    }
+  });
+});
+
+describe('allocations, packed with their payments', () => {
+  /** A customer of `n` invoices of 2023-2024, each paid by one payment. */
+  async function book(env: LocalEnv, id: string, n: number): Promise<void> {
+    const random = seeded(11);
+    const invoices = ['invoice_id,customer_id,issue_date,due_date,amount,currency'];
+    const payments = ['payment_id,customer_id,received_date,amount,currency,invoice_id'];
+    for (let i = 0; i < n; i++) {
+      const issued = addDays('2023-01-02', i * 7);
+      const amount = `${100 + Math.floor(random() * 900)}.00`;
+      invoices.push(`I${i},${id},${issued},${addDays(issued, 30)},${amount},EUR`);
+      payments.push(`P${i},${id},${addDays(issued, 20 + Math.floor(random() * 30))},${amount},EUR,I${i}`);
+    }
+    await load(env, 'invoices', invoices.join('\n'), '2025-06-30');
+    await load(env, 'payments', payments.join('\n'), '2025-06-30');
+  }
+  const HOUR = 3_600_000;
+
+  it('go into their own packs, their full items an hour later; one derived again meanwhile stays in full, wins, and is packed again', async () => {
+    const env = await openLocal({ inMemory: true });
+    try {
+      const store = env.store;
+      const ID = 'alloc-1';
+      await book(env, ID, 60);
+      const was = await store.loadBooks(ID);
+      expect(was.applications.size).toBe(60);
+      const pick = everything(await store.loadCustomerPartition(ID));
+      const t = new Date('2025-07-01T00:00:00Z');
+      const opts = (at: number) => ({ now: new Date(t.getTime() + at), minRows: 1, settleMs: HOUR });
+      expect(await store.packHistory(ID, pick, opts(0))).toEqual({
+        packed: 120,
+        deleted: 0,
+        raced: false,
+        allocations: { packed: 60, deleted: 0 },
+      });
+      expect(await store.loadBooks(ID)).toEqual(was);
+
+      // A correction the ingest derives for one packed payment: written in full, it wins.
+      const p7 = was.applications.get('P7') as StoredApplication;
+      const changed: StoredApplication = { ...p7, unapplied: p7.unapplied + 100 };
+      await store.saveDerived([{ customerId: ID, applications: [changed] }]);
+      const expected = { ...was, applications: new Map([...was.applications, ['P7', changed]]) };
+      expect(await store.loadBooks(ID)).toEqual(expected);
+
+      // An hour later: the full items go but that one, which is packed anew.
+      expect(await store.packHistory(ID, pick, opts(HOUR + 1))).toEqual({
+        packed: 0,
+        deleted: 120,
+        raced: false,
+        allocations: { packed: 1, deleted: 59 },
+      });
+      expect(await itemKinds(store.client, store.tableName, ID)).toMatchObject({
+        ALLOC: 1,
+        ALLOC$PACK: 2,
+        ALLOC$PACKS: 1,
+      });
+      expect(await store.loadBooks(ID)).toEqual(expected);
+      // The evaluation's read (no allocations) skips them and their packs.
+      expect(seen(await store.loadCustomerPartition(ID)).books.applications.size).toBe(0);
+
+      // And an hour after that its full item goes too.
+      const third = await store.packHistory(ID, pick, opts(2 * HOUR + 2));
+      expect(third.allocations).toEqual({ packed: 0, deleted: 1 });
+      const kinds = await itemKinds(store.client, store.tableName, ID);
+      expect(kinds.ALLOC).toBeUndefined();
+      expect(await store.loadBooks(ID)).toEqual(expected);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('one stored without its stamp (an earlier release) is never packed, and the next upload stores it again, stamped', async () => {
+    const env = await openLocal({ inMemory: true });
+    try {
+      const store = env.store;
+      const ID = 'alloc-2';
+      await book(env, ID, 5);
+      const key = { pk: { S: `CUST#${ID}` }, sk: { S: 'ALLOC#P1' } };
+      const stored = await store.client.send(new GetItemCommand({ TableName: store.tableName, Key: key }));
+      const { h, ...unstamped } = unmarshall(stored.Item ?? {});
+      expect(h).toBe(allocationStamp(strip(unstamped, ['pk', 'sk', 'type'])));
+      await store.client.send(new PutItemCommand({ TableName: store.tableName, Item: marshall(unstamped) }));
+
+      expect([...(await store.loadBooks(ID)).applications.keys()].sort()).toEqual(['P0', 'P2', 'P3', 'P4']);
+      const out = await store.packHistory(ID, everything(await store.loadCustomerPartition(ID)), {
+        now: new Date('2025-07-01T00:00:00Z'),
+        minRows: 1,
+        settleMs: 0,
+      });
+      expect(out.allocations).toEqual({ packed: 4, deleted: 0 });
+
+      // The next upload of the customer (a payment) recomputes it: P1 is stored again, stamped.
+      await load(
+        env,
+        'payments',
+        'payment_id,customer_id,received_date,amount,currency,invoice_id\nP9,alloc-2,2025-07-02,1.00,EUR,',
+        '2025-07-02',
+      );
+      const again = await store.client.send(new GetItemCommand({ TableName: store.tableName, Key: key }));
+      expect(unmarshall(again.Item ?? {}).h).toBe(h);
+      expect([...(await store.loadBooks(ID)).applications.keys()].sort()).toEqual([
+        'P0',
+        'P1',
+        'P2',
+        'P3',
+        'P4',
+        'P9',
+      ]);
     } finally {
       await env.close();
     }
@@ -376,10 +513,17 @@ describe('three years of a generated book, evaluated daily with and without pack
     // Forty days of daily runs: the first packs, the next deletes the full rows, later ones pack
     // what settled since.
     let packedOnce = false;
+    const totals = { packed: 0, deleted: 0 };
     for (let d = 39; d >= 0; d -= 3) {
       const asOf = addDays(TODAY, -d);
-      const [a, b] = [await run(packing, asOf, true), await run(full, asOf, false)];
+      const [{ history, ...a }, { history: none, ...b }] = [
+        await run(packing, asOf, true),
+        await run(full, asOf, false),
+      ];
       expect(a).toEqual(b);
+      expect(none).toEqual({ packed: 0, deleted: 0 });
+      totals.packed += history.packed;
+      totals.deleted += history.deleted;
       expect(await book$(packing)).toEqual(await book$(full));
       const daily = await packing.store.loadCustomerPartition('daily-0');
       packedOnce ||= (daily.packed?.invoiceIds.size ?? 0) > 0;
@@ -390,6 +534,30 @@ describe('three years of a generated book, evaluated daily with and without pack
     console.log(`daily-0 items packed: ${JSON.stringify(kinds)}; kept in full: ${JSON.stringify(all)}`);
     expect(kinds.PACK).toBeGreaterThan(0);
     expect(kinds.INV ?? 0).toBeLessThan((all.INV ?? 0) / 2);
+    // The runs' counts are what the tables hold: every item packed is in a manifest, and the items
+    // the packing table stores in full fewer than the other are those the runs said they deleted.
+    let inPacks = 0;
+    let fewer = 0;
+    for (const id of ids) {
+      for (const sk of ['PACKS', 'ALLOC$PACKS']) {
+        const got = await packing.store.client.send(
+          new GetItemCommand({
+            TableName: packing.store.tableName,
+            Key: { pk: { S: `CUST#${id}` }, sk: { S: sk } },
+          }),
+        );
+        for (const p of (got.Item ? unmarshall(got.Item).packs : []) as { rows: number }[]) inPacks += p.rows;
+      }
+      const [k, f] = [
+        await itemKinds(packing.store.client, packing.store.tableName, id),
+        await itemKinds(full.store.client, full.store.tableName, id),
+      ];
+      for (const kind of ['INV', 'PAY', 'ALLOC']) fewer += (f[kind] ?? 0) - (k[kind] ?? 0);
+    }
+    console.log(`packed over the forty days: ${JSON.stringify(totals)}`);
+    expect(totals.packed).toBe(inPacks);
+    expect(totals.deleted).toBe(fewer);
+    expect(totals.deleted).toBeGreaterThan(0);
     for (const asOf of [addDays(START, 200), addDays(START, 500), addDays(TODAY, -400), addDays(TODAY, -100)])
       expect(await whatIf({ store: packing.store, policy }, { asOf })).toEqual(
         await whatIf({ store: full.store, policy }, { asOf }),

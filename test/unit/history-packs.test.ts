@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ALLOCATIONS,
+  allocationStamp,
   bySortKey,
   decodePack,
   encodePack,
@@ -10,6 +12,8 @@ import {
   packKey,
   packsOf,
   packVersion,
+  ROWS,
+  sameStamp,
 } from '../../functions/adapters/history-packs.ts';
 
 const invoice = (i: number): PackedItem => ({
@@ -88,16 +92,53 @@ describe('history packs (the codec)', () => {
     expect(() => decodePack('PACK#1', encodePack([]).slice(0, 10))).toThrow(/PACK#1 cannot be read/);
   });
 
-  it('names packs by version, sorted as DynamoDB sorts its keys', () => {
-    const a = packKey(2, 'abcd1234', 0);
+  it('names packs by family and version, sorted as DynamoDB sorts its keys', () => {
+    const a = packKey(ROWS, 2, 'abcd1234', 0);
     expect(a).toBe('PACK#00000002#abcd1234#0000');
-    expect(packVersion(a)).toBe(2);
-    expect(packVersion('PACK#junk')).toBe(0);
-    expect([packKey(10, 't', 0), packKey(9, 't', 1)].sort(bySortKey)).toEqual([
-      packKey(9, 't', 1),
-      packKey(10, 't', 0),
+    expect(packVersion(ROWS, a)).toBe(2);
+    expect(packVersion(ROWS, 'PACK#junk')).toBe(0);
+    const b = packKey(ALLOCATIONS, 7, 'abcd1234', 1);
+    expect(b).toBe('ALLOC$PACK#00000007#abcd1234#0001');
+    expect(packVersion(ALLOCATIONS, b)).toBe(7);
+    // The allocations' packs and manifest sort after every allocation and before anything else.
+    expect(
+      ['ALLOC#\u{1F600}', b, ALLOCATIONS.manifestSk, 'ALLOC#~', 'ALLOC%', 'ALERT#x'].sort(bySortKey),
+    ).toEqual(['ALERT#x', 'ALLOC#~', 'ALLOC#\u{1F600}', b, ALLOCATIONS.manifestSk, 'ALLOC%']);
+    expect([packKey(ROWS, 10, 't', 0), packKey(ROWS, 9, 't', 1)].sort(bySortKey)).toEqual([
+      packKey(ROWS, 9, 't', 1),
+      packKey(ROWS, 10, 't', 0),
     ]);
     // UTF-8 order: U+FF5E sorts before U+1F600 (JavaScript's < says the opposite).
     expect(['INV#😀', 'INV#～'].sort(bySortKey)).toEqual(['INV#～', 'INV#😀']);
+  });
+
+  it('tells one write of an item from another by its stamp: run and line, or an allocation hash', () => {
+    const row = invoice(3);
+    expect(sameStamp(ROWS, row, { ...row })).toBe(true);
+    expect(sameStamp(ROWS, row, { ...row, line: 99 })).toBe(false);
+    expect(sameStamp(ROWS, row, { ...row, run: 'later' })).toBe(false);
+    const { run: _r, ...unsourced } = row;
+    expect(sameStamp(ROWS, unsourced as PackedItem, unsourced as PackedItem)).toBe(false);
+
+    const app = {
+      paymentId: 'P1',
+      receivedDate: '2024-03-01',
+      currency: 'EUR',
+      allocations: [{ invoiceId: 'I-1', amount: 500 }],
+      unapplied: 0,
+      notes: [],
+    };
+    const h = allocationStamp(app);
+    // The same content in another attribute order has the same stamp; any change gives another.
+    const { paymentId, ...rest } = app;
+    expect(allocationStamp({ ...rest, paymentId })).toBe(h);
+    expect(allocationStamp({ ...app, unapplied: 1 })).not.toBe(h);
+    expect(allocationStamp({ ...app, allocations: [{ invoiceId: 'I-1', amount: 499 }] })).not.toBe(h);
+    const item = { sk: 'ALLOC#P1', ...app, h };
+    expect(sameStamp(ALLOCATIONS, item, { ...item })).toBe(true);
+    expect(sameStamp(ALLOCATIONS, item, { ...item, h: allocationStamp({ ...app, unapplied: 1 }) })).toBe(
+      false,
+    );
+    expect(sameStamp(ALLOCATIONS, { ...app, sk: 'ALLOC#P1' }, { ...app, sk: 'ALLOC#P1' })).toBe(false);
   });
 });

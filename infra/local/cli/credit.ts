@@ -166,7 +166,10 @@ function liveText(run: EvaluationRun): string {
     `evaluated ${run.customers} customers as of ${run.asOf} under policy ${run.policyId}: ` +
     `ratings ${ratingsText(run.ratings)}; ${run.ratingChanges} rating changes; alerts: ${run.opened} opened, ` +
     `${run.escalated} escalated, ${run.resolved} resolved, ${run.active} active` +
-    (run.skipped > 0 ? `; ${run.skipped} customers skipped (already evaluated as of a later day)` : '')
+    (run.skipped > 0 ? `; ${run.skipped} customers skipped (already evaluated as of a later day)` : '') +
+    (run.history.packed + run.history.deleted > 0
+      ? `; settled history: ${run.history.packed} items packed, ${run.history.deleted} full items deleted once packed`
+      : '')
   );
 }
 
