@@ -222,6 +222,86 @@ const review = z.strictObject({
   approvals: z.strictObject({ batchAbove: z.number().int().min(0).default(10) }).prefault({}),
 });
 
+/** How a dunning level reaches the customer (README "Collections"). */
+export const DUNNING_CHANNELS = ['email', 'phone', 'visit', 'slack'] as const;
+export type DunningChannel = (typeof DUNNING_CHANNELS)[number];
+/** What a level does: a reminder, a credit hold, or the hand-over to legal or an agency. */
+export const DUNNING_ACTIONS = ['remind', 'hold', 'legal'] as const;
+export type DunningAction = (typeof DUNNING_ACTIONS)[number];
+
+const dunningLevel = z.strictObject({
+  /** Its name, as the worklist and the reminder's subject say it ("friendly", "final"). */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a short lowercase name such as "friendly"'),
+  /** Reached when the customer's oldest undisputed overdue item is this many days past due. */
+  afterDays: z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(3650),
+  channel: z.enum(DUNNING_CHANNELS),
+  action: z.enum(DUNNING_ACTIONS),
+  /** The message template (email and Slack) or the task's instructions (phone, visit). */
+  template: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a template name such as "friendly"'),
+});
+export type DunningLevel = z.infer<typeof dunningLevel>;
+
+/** A ladder of levels: days rising, names unique, the hold and the legal hand-over at most once each and last. */
+const dunningLevels = z
+  .array(dunningLevel)
+  .min(1, 'needs at least one level')
+  .superRefine((ls, ctx) => {
+    const names = new Set<string>();
+    ls.forEach((l, i) => {
+      if (names.has(l.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${l.name}" names two levels` });
+      names.add(l.name);
+      const before = ls[i - 1];
+      if (before && l.afterDays <= before.afterDays)
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'afterDays'],
+          message: `must be after the level before ("${before.name}" at ${before.afterDays} days)`,
+        });
+      if (before && l.action === 'remind' && before.action !== 'remind')
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'action'],
+          message: `a reminder cannot follow the ${before.action} level "${before.name}"`,
+        });
+      if (before?.action === 'legal')
+        ctx.addIssue({ code: 'custom', path: [i], message: 'nothing follows the legal hand-over' });
+      if (l.action !== 'remind' && ls.slice(0, i).some((x) => x.action === l.action))
+        ctx.addIssue({ code: 'custom', path: [i, 'action'], message: `only one level may ${l.action}` });
+    });
+  });
+
+/**
+ * The collection plan (README "Collections"): when to chase an overdue customer, how and with
+ * what, escalating from a friendly reminder to a credit hold and the hand-over to legal.
+ */
+const collections = z
+  .strictObject({
+    levels: dunningLevels,
+    /** Another ladder for a risk class (chased sooner, or later), instead of `levels`. */
+    byRiskClass: z.partialRecord(z.enum(RISK_CLASSES), dunningLevels).default({}),
+    /** No message while the demand (undisputed overdue less unapplied cash) is below this, by currency. */
+    minDemand: z.record(z.string(), amountText).default({}),
+    /** Days at least between two messages to a customer. */
+    minGapDays: z.number().int().min(0).max(365),
+  })
+  .superRefine((c, ctx) => {
+    for (const [ccy, text] of Object.entries(c.minDemand)) {
+      if (!isCurrency(ccy)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['minDemand', ccy],
+          message: `${ccy} is not an ISO 4217 currency code`,
+        });
+        continue;
+      }
+      const parsed = parseMinorUnits(text, minorDigits(ccy) ?? 2, { decimal: '.', thousands: '' });
+      if (!parsed.ok)
+        ctx.addIssue({ code: 'custom', path: ['minDemand', ccy], message: `${parsed.reason} (${ccy})` });
+    }
+  });
+export type CollectionsPolicy = z.infer<typeof collections>;
+
 export const policySchema = z
   .strictObject({
     /** Set by the people who own the policy; the stored version adds a hash of the content. */
@@ -286,6 +366,8 @@ export const policySchema = z
     }),
     rules,
     review,
+    /** Absent in a policy written before collections: nobody is chased (README "Collections"). */
+    collections: collections.optional(),
   })
   .superRefine((p, ctx) => {
     for (const [ccy, caps] of Object.entries(p.limit.caps)) {

@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type Contact, dunningAsOf, ladderOf, minDemandOf } from '../../functions/collections/dunning.ts';
+import { addDays, daysBetween, type IsoDate } from '../../functions/core/dates.ts';
+import { type CustomerBooks, statementAsOf } from '../../functions/core/receivables.ts';
+import type { CollectionsPolicy, RiskClass } from '../../functions/credit/policy.ts';
+import { creditFileArb, type GeneratedFile, POLICY } from './books.ts';
+
+/**
+ * Dunning (README "Collections") held over generated credit files (test/property/books.ts) under
+ * the default plan: what a credit controller would check of any reminder, whatever the book.
+ */
+const RUNS = 300;
+const plan = POLICY.collections as CollectionsPolicy;
+const riskArb = fc.constantFrom<RiskClass | undefined>(undefined, 'low', 'medium', 'high');
+
+/** The books as they stood on the file's date: nothing issued or received after it. */
+function booksOf(g: GeneratedFile): CustomerBooks {
+  return {
+    customerId: g.file.customerId,
+    currency: g.file.currency,
+    invoices: g.file.invoices.filter((i) => i.issueDate <= g.asOf),
+    payments: g.file.payments.filter((p) => p.receivedDate <= g.asOf),
+  };
+}
+
+describe('dunning over generated books', () => {
+  it('accounts for every open item once, and demands only undisputed overdue less unapplied cash', () => {
+    fc.assert(
+      fc.property(creditFileArb, riskArb, (g, riskClass) => {
+        const s = statementAsOf(booksOf(g), g.asOf);
+        const d = dunningAsOf('C1', s, plan, { riskClass });
+        const listed = [...d.overdue, ...d.disputed, ...d.notDue, ...d.otherCurrency].map((i) => i.invoiceId);
+        const open = s.invoices
+          .filter((i) => i.settledDate === undefined && i.open > 0)
+          .map((i) => i.invoiceId);
+        expect(listed.sort()).toEqual(open.sort());
+        expect(d.totals.overdue + d.totals.disputed + d.totals.notDue).toBe(s.summary.openAmount);
+        expect(d.overdue.every((i) => !i.disputed && i.daysPastDue > 0 && i.currency === d.currency)).toBe(
+          true,
+        );
+        expect(d.totals.demand).toBe(Math.max(0, d.totals.overdue - d.totals.unappliedCash));
+        // Oldest first, and the level is the oldest's.
+        expect(d.overdue.map((i) => i.dueDate)).toEqual(d.overdue.map((i) => i.dueDate).sort());
+        expect(d.oldestDaysPastDue).toBe(d.overdue[0]?.daysPastDue ?? 0);
+        const { levels } = ladderOf(plan, riskClass);
+        expect(d.reached?.name).toBe(levels.filter((l) => l.afterDays <= d.oldestDaysPastDue).at(-1)?.name);
+        if (d.send) {
+          expect(d.send).toBe(d.reached);
+          expect(d.totals.demand).toBeGreaterThanOrEqual(Math.max(1, minDemandOf(plan, d.currency)));
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('decides the same on the same data, whatever order the contacts come in', () => {
+    const contactsArb = fc.array(
+      fc.record({
+        level: fc.constantFrom('friendly', 'firm', 'final', 'hold', 'legal'),
+        back: fc.integer({ min: 0, max: 120 }),
+      }),
+      { maxLength: 6 },
+    );
+    fc.assert(
+      fc.property(creditFileArb, riskArb, contactsArb, (g, riskClass, cs) => {
+        const contacts: Contact[] = cs.map((c) => ({ level: c.level, on: addDays(g.asOf, -c.back) }));
+        const s = statementAsOf(booksOf(g), g.asOf);
+        const a = dunningAsOf('C1', s, plan, { riskClass, contacts });
+        const b = dunningAsOf('C1', structuredClone(s), plan, {
+          riskClass,
+          contacts: [...contacts].reverse(),
+        });
+        expect(b).toEqual(a);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('replayed day by day with nothing paid: levels only rise, each once, never two messages within the gap', () => {
+    let escalations = 0;
+    fc.assert(
+      fc.property(creditFileArb, riskArb, (g, riskClass) => {
+        const books = booksOf(g);
+        const { levels } = ladderOf(plan, riskClass);
+        const contacts: Contact[] = [];
+        let reached = -1;
+        for (let k = 0; k <= 120; k++) {
+          const day: IsoDate = addDays(g.asOf, k);
+          const d = dunningAsOf('C1', statementAsOf(books, day), plan, { riskClass, contacts });
+          const at = levels.findIndex((l) => l.name === d.reached?.name);
+          expect(at).toBeGreaterThanOrEqual(reached);
+          reached = at;
+          if (!d.send) continue;
+          const last = contacts.at(-1);
+          if (last) {
+            expect(daysBetween(last.on, day)).toBeGreaterThanOrEqual(plan.minGapDays);
+            expect(levels.findIndex((l) => l.name === d.send?.name)).toBeGreaterThan(
+              levels.findIndex((l) => l.name === last.level),
+            );
+            escalations++;
+          }
+          contacts.push({ level: d.send.name, on: day });
+        }
+      }),
+      { numRuns: 100 },
+    );
+    // The property was exercised: many customers were chased more than once.
+    expect(escalations).toBeGreaterThan(50);
+  });
+});
