@@ -57,7 +57,11 @@ export interface Dunning {
   readonly oldestDaysPastDue: number;
   /** The highest level reached, if any. */
   readonly reached?: DunningLevel | undefined;
-  /** The level acted on today (a message, a task, a hold, a hand-over), if any. */
+  /**
+   * The level acted on today (a message, a task, a hold, a hand-over), if any: the level reached,
+   * except that a customer past the legal level who was never sent the last reminder (the final
+   * notice) in this episode gets that reminder first.
+   */
   readonly send?: DunningLevel | undefined;
   /** Why it is sent, or why not, in one sentence. */
   readonly why: string;
@@ -203,6 +207,17 @@ export function dunningAsOf(
       ...standing,
       why: `the last message went out on ${last.on}, ${daysBetween(last.on, asOf)} days ago; the plan waits ${plan.minGapDays} days between two`,
       next: { level: reached.name, on: gapEnds },
+    };
+  // Nobody is handed over to legal without having been told: the last reminder (the final notice)
+  // goes out first, and the hand-over follows after the gap.
+  const finalIndex = levels.findLastIndex((l) => l.action === 'remind');
+  const final = levels[finalIndex];
+  if (reached.action === 'legal' && final && sentIndex < finalIndex)
+    return {
+      ...standing,
+      send: final,
+      why: `the oldest undisputed overdue item (${oldest.invoiceId}) is ${oldestDaysPastDue} days past due, past "${reached.name}" at ${reached.afterDays}, but the hand-over waits for the final notice: "${final.name}" goes out first; ${money(totals.demand)} demanded`,
+      next: { level: reached.name, on: addDays(asOf, Math.max(1, plan.minGapDays)) },
     };
   return {
     ...standing,

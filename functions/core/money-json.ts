@@ -68,8 +68,8 @@ export const MONEY_FIELDS: ReadonlySet<string> = new Set([
   'decrease',
 ]);
 
-/** Objects whose every numeric field is an amount (aging buckets). */
-const ALL_MONEY: ReadonlySet<string> = new Set(['aging']);
+/** Objects whose every numeric field is an amount (aging buckets, a dunning's totals). */
+const ALL_MONEY: ReadonlySet<string> = new Set(['aging', 'totals']);
 
 const isCurrency = (v: unknown): v is string => typeof v === 'string' && minorDigits(v) !== undefined;
 

@@ -160,6 +160,20 @@ describe('dunning a customer, worked out by hand', () => {
     ).toBeUndefined();
   });
 
+  it('hands nobody over to legal without the final notice: that goes first, the hand-over after the gap', () => {
+    const old = books([inv('A', '2026-01-15', 1000)]);
+    const d = dun(old, '2026-03-31');
+    expect(d.reached?.name).toBe('legal');
+    expect(d.send?.name).toBe('final');
+    expect(d.why).toBe(
+      'the oldest undisputed overdue item (A) is 75 days past due, past "legal" at 60, but the hand-over waits for the final notice: "final" goes out first; 1,000.00 EUR demanded',
+    );
+    expect(d.next).toEqual({ level: 'legal', on: '2026-04-07' });
+    const contacts = [{ level: 'final', on: '2026-03-31' }];
+    expect(dun(old, '2026-04-06', { contacts }).send).toBeUndefined();
+    expect(dun(old, '2026-04-07', { contacts }).send?.name).toBe('legal');
+  });
+
   it('stops at once when the customer pays', () => {
     const paid = books([inv('A', '2026-03-01', 1000)], [pay('P1', '2026-03-20', 1000, ['A'])]);
     const d = dun(paid, '2026-03-31', { contacts: [{ level: 'friendly', on: '2026-03-04' }] });

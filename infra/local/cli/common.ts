@@ -1,3 +1,4 @@
+import stringWidth from 'string-width';
 import { dateInZone, parseDate } from '../../../functions/core/dates.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { grouped, type Page, rangeText } from '../../../functions/core/paging.ts';
@@ -33,13 +34,18 @@ export function asOfOption(v: string | undefined): string {
   return dateOption('as-of', v);
 }
 
+/**
+ * Columns padded to the widths a terminal shows (a Chinese name takes two columns a character,
+ * `string-width`), so a table with 深圳恒达物流 in it stays aligned.
+ */
 export function table(headers: string[], rows: string[][], rightAligned: Set<number>): string {
   // A loop, not Math.max(...rows): spreading 100,000 rows as arguments overflows the stack.
-  const widths = headers.map((h) => h.length);
+  const widths = headers.map((h) => stringWidth(h));
   for (const r of rows)
-    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i] ?? 0, (r[i] ?? '').length);
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i] ?? 0, stringWidth(r[i] ?? ''));
+  const pad = (c: string, i: number) => ' '.repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(c)));
   const fmt = (r: string[]) =>
-    r.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
+    r.map((c, i) => (rightAligned.has(i) ? pad(c, i) + c : c + pad(c, i))).join('  ');
   return [fmt(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
 }
 

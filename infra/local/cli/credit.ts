@@ -56,7 +56,7 @@ export async function loadPolicy(store: Pick<DynamoStore, 'getPolicy'>): Promise
   return policyInForce(await store.getPolicy(), DEFAULT_POLICY_DOCUMENT);
 }
 
-async function readPolicyFile(path: string): Promise<Policy> {
+export async function readPolicyFile(path: string): Promise<Policy> {
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(path, 'utf8'));

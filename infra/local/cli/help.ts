@@ -170,6 +170,32 @@ export const COMMANDS: readonly CommandHelp[] = [
     notes: ['A progress line shows on a terminal; nothing extra when piped.'],
   },
   {
+    name: 'collections',
+    args: '[--as-of YYYY-MM-DD] [--all] [--json]',
+    summary:
+      'the collection plan as of a day: each overdue customer, the level reached, what is done today or why not, the next step',
+    options: [
+      ['--as-of YYYY-MM-DD', 'the day (default: today)'],
+      ['--all', 'every customer, also those with nothing overdue'],
+      JSON_OPT,
+    ],
+    example: 'sentinel collections --as-of 2026-12-31',
+    notes: ['Writes nothing. Most pressing first: acted on today, then the highest level, the oldest debt.'],
+  },
+  {
+    name: 'collections backtest',
+    args: '--from YYYY-MM-DD --to YYYY-MM-DD [--policy FILE] [--json]',
+    summary:
+      'replay the collection plan day by day: messages per level, and how many were paid within a week anyway',
+    options: [
+      ['--from YYYY-MM-DD', 'the first day (required)'],
+      ['--to YYYY-MM-DD', 'the last day (required)'],
+      ['--policy FILE', 'a candidate policy file (default: the policy in force)'],
+      JSON_OPT,
+    ],
+    example: 'sentinel collections backtest --from 2026-01-01 --to 2026-06-30',
+  },
+  {
     name: 'transfer request',
     args: '--customer ID --type T --amount A --currency C --beneficiary-name N --beneficiary-account ACC --reason TEXT --requester ID [--json]',
     summary: 'ask for a transfer (needs `sentinel start`); prints its id and the approval links',
@@ -352,6 +378,7 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
       'backtest',
     ],
   ],
+  ['Collections', ['collections', 'collections backtest']],
   [
     'Transfers',
     [

@@ -39,6 +39,7 @@ import { localMetrics } from '../runtime/metrics.ts';
 import { opsSummary } from '../runtime/ops.ts';
 import { localReviewsRuntime } from '../runtime/reviews.ts';
 import { consoleTransfers, localTransfers } from '../runtime/transfers.ts';
+import { cmdCollections } from './collections.ts';
 import {
   asOfOption,
   CliFailure,
@@ -740,6 +741,8 @@ export async function main(args: string[]): Promise<number> {
         return await cmdPolicy(rest);
       case 'backtest':
         return await cmdBacktest(rest);
+      case 'collections':
+        return await cmdCollections(rest);
       case 'transfer':
         return await cmdTransfer(rest);
       case 'approvals':

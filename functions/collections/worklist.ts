@@ -1,0 +1,64 @@
+import { mapLimit } from '../core/concurrency.ts';
+import type { IsoDate } from '../core/dates.ts';
+import { statementAsOf } from '../core/receivables.ts';
+import { creditFileOf } from '../credit/evaluate.ts';
+import type { Policy } from '../credit/policy.ts';
+import type { CreditStore } from '../credit/ports.ts';
+import { type Contact, type Dunning, dunningAsOf, ladderOf } from './dunning.ts';
+
+/** One customer of the worklist: its dunning as of the day, with its name. */
+export interface WorklistEntry extends Dunning {
+  readonly name?: string | undefined;
+  /** Where the level reached stands on its ladder (-1: none reached). */
+  readonly levelIndex: number;
+}
+
+/**
+ * Every customer's dunning as of a day (README "Collections"), most pressing first: those acted on
+ * today, then by level reached (highest first), days past due of the oldest item (most first), the
+ * demand (largest first, between customers of one currency: amounts in two currencies do not
+ * compare), then by id. Every
+ * customer is in it, none cut short; `contactsOf` gives the messages sent before (none when absent).
+ * Reads the customers' stored books and latest assessment (its risk class picks the ladder); writes
+ * nothing.
+ */
+export async function collectionsWorklist(
+  store: Pick<CreditStore, 'listCustomerIds' | 'loadCustomerPartition'>,
+  policy: Policy,
+  asOf: IsoDate,
+  opts: {
+    readonly contactsOf?: (customerId: string) => readonly Contact[];
+    readonly concurrency?: number;
+    readonly onProgress?: (done: number, total: number) => void;
+  } = {},
+): Promise<WorklistEntry[]> {
+  const plan = policy.collections;
+  if (!plan) return [];
+  const ids = await store.listCustomerIds();
+  let done = 0;
+  const entries = await mapLimit(ids, opts.concurrency ?? 8, async (id) => {
+    const part = await store.loadCustomerPartition(id);
+    const file = creditFileOf(id, part);
+    const riskClass = part.assessment?.riskClass;
+    const statement = statementAsOf(
+      { customerId: id, currency: file.currency, invoices: file.invoices, payments: file.payments },
+      asOf,
+    );
+    const d = dunningAsOf(id, statement, plan, { riskClass, contacts: opts.contactsOf?.(id) ?? [] });
+    opts.onProgress?.(++done, ids.length);
+    const { levels } = ladderOf(plan, riskClass);
+    return {
+      ...d,
+      name: part.books.customer?.name,
+      levelIndex: levels.findIndex((l) => l.name === d.reached?.name),
+    };
+  });
+  return entries.sort(
+    (a, b) =>
+      Number(b.send !== undefined) - Number(a.send !== undefined) ||
+      b.levelIndex - a.levelIndex ||
+      b.oldestDaysPastDue - a.oldestDaysPastDue ||
+      (a.currency === b.currency ? b.totals.demand - a.totals.demand : a.currency < b.currency ? -1 : 1) ||
+      (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0),
+  );
+}

@@ -1,0 +1,146 @@
+import { parseArgs } from 'node:util';
+import { backtestCollections } from '../../../functions/collections/backtest.ts';
+import { collectionsWorklist, type WorklistEntry } from '../../../functions/collections/worklist.ts';
+import { mapLimit } from '../../../functions/core/concurrency.ts';
+import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
+import { grouped } from '../../../functions/core/paging.ts';
+import { creditFileOf } from '../../../functions/credit/evaluate.ts';
+import { asOfOption, dateOption, jsonText, plural, table, UsageError, withStore } from './common.ts';
+import { loadPolicy, readPolicyFile } from './credit.ts';
+import { progressLine } from './progress.ts';
+
+/**
+ * `sentinel collections [--as-of D] [--all] [--json]`: the collection plan as of a day, customer by
+ * customer (README "Collections"); `sentinel collections backtest`: the plan replayed over history.
+ * Both write nothing.
+ */
+export async function cmdCollections(args: string[]): Promise<number> {
+  if (args[0] === 'backtest') return cmdCollectionsBacktest(args.slice(1));
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'as-of': { type: 'string' },
+      all: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`collections has no subcommand "${positionals[0]}"`);
+  const asOf = asOfOption(values['as-of']);
+  return withStore(values['data-dir'], async (env) => {
+    const policy = await loadPolicy(env.store);
+    if (!policy.collections) {
+      console.log(`the policy in force (${policy.id}) has no collections section: nobody is chased`);
+      return 0;
+    }
+    const progress = progressLine('collections');
+    let list: WorklistEntry[];
+    try {
+      list = await collectionsWorklist(env.store, policy, asOf, {
+        onProgress: (n, total) => progress.update(`customers ${grouped(n)} of ${grouped(total)}`),
+      });
+    } finally {
+      progress.done();
+    }
+    if (values.json) {
+      console.log(jsonText({ asOf, policyId: policy.id, customers: list }));
+      return 0;
+    }
+    const chased = (e: WorklistEntry) => e.overdue.length > 0 || e.disputed.some((i) => i.daysPastDue > 0);
+    const shown = values.all ? list : list.filter(chased);
+    const acted = list.filter((e) => e.send).length;
+    const quiet = list.length - list.filter(chased).length;
+    console.log(
+      `collections as of ${asOf} under policy ${policy.id}: ${grouped(list.length)} ${plural('customer')(list.length)}; ` +
+        `${acted} to act on today, ${list.filter(chased).length - acted} overdue and not acted on (the reason is given), ` +
+        `${quiet} with nothing overdue${values.all || quiet === 0 ? '' : ' (not listed; --all lists them)'}`,
+    );
+    console.log(
+      'No message has been sent by the plan yet (sending is not built): each customer is shown at the level it has reached.\n',
+    );
+    if (shown.length === 0) return 0;
+    console.log(
+      table(
+        ['customer', 'name', 'level', 'today', 'demand', 'days', 'next', 'why'],
+        shown.map((e) => [
+          e.customerId,
+          e.name ?? '',
+          e.reached?.name ?? '-',
+          e.send ? `${e.send.name} (${e.send.channel})` : '-',
+          formatMoney(e.totals.demand, e.currency),
+          String(e.oldestDaysPastDue),
+          e.next ? `${e.next.level} on ${e.next.on}` : '-',
+          e.why,
+        ]),
+        new Set([4, 5]),
+      ),
+    );
+    return 0;
+  });
+}
+
+async function cmdCollectionsBacktest(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      policy: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (!values.from || !values.to)
+    throw new UsageError('collections backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD');
+  const from = dateOption('from', values.from);
+  const to = dateOption('to', values.to);
+  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const candidate = values.policy ? await readPolicyFile(values.policy) : undefined;
+  return withStore(values['data-dir'], async (env) => {
+    const policy = candidate ?? (await loadPolicy(env.store));
+    const plan = policy.collections;
+    if (!plan) {
+      console.log(`policy ${policy.id} has no collections section: nobody would be chased`);
+      return 0;
+    }
+    const ids = await env.store.listCustomerIds();
+    const risk = new Map<string, 'low' | 'medium' | 'high' | undefined>();
+    const books = await mapLimit(ids, 8, async (id) => {
+      const part = await env.store.loadCustomerPartition(id);
+      const f = creditFileOf(id, part);
+      risk.set(id, part.assessment?.riskClass);
+      return { customerId: id, currency: f.currency, invoices: f.invoices, payments: f.payments };
+    });
+    const r = backtestCollections(books, plan, { from, to, riskClassOf: (id) => risk.get(id) });
+    if (values.json) {
+      // `demanded` is keyed by currency: each sum as its currency's decimal text.
+      const levels = r.levels.map((l) => ({
+        ...l,
+        demanded: Object.fromEntries(Object.entries(l.demanded).map(([c, n]) => [c, formatMinor(n, c)])),
+      }));
+      console.log(jsonText({ policyId: policy.id, ...r, levels }));
+      return 0;
+    }
+    console.log(
+      `collections backtest of policy ${policy.id}, ${from} to ${to}, ${grouped(r.customers)} ${plural('customer')(r.customers)} (each on the ladder of its latest risk class):\n`,
+    );
+    console.log(
+      table(
+        ['level', 'messages', 'customers', 'demanded', 'paid within a week anyway'],
+        r.levels.map((l) => [
+          l.level,
+          String(l.messages),
+          String(l.customers),
+          Object.entries(l.demanded)
+            .sort()
+            .map(([c, n]) => formatMoney(n, c))
+            .join(', ') || '-',
+          String(l.paidWithinWindow),
+        ]),
+        new Set([1, 2, 4]),
+      ),
+    );
+    return 0;
+  });
+}

@@ -1,0 +1,143 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocal } from '../../infra/local/runtime/index.ts';
+import { sentinel } from './cli-run.ts';
+import { ingestText } from './read-meter.ts';
+
+/**
+ * `sentinel collections` and `sentinel collections backtest` as a user runs them (README
+ * "Collections"), on a small book written to a data dir: one customer a few days late, one long
+ * overdue, one with only a disputed invoice overdue, one paid up.
+ */
+let dir: string;
+let dataDir: string;
+const AS_OF = '2026-03-31';
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sentinel-cli-collections-'));
+  dataDir = join(dir, 'data');
+  const env = await openLocal({ dataDir });
+  try {
+    const now = new Date('2026-03-31T06:00:00Z');
+    await ingestText(
+      env,
+      'customers/c.csv',
+      [
+        'customer_id,name,country,industry,currency,payment_terms_days,credit_limit',
+        'LATE,Late Payer GmbH,DE,retail,EUR,30,50000.00',
+        'OLD,Old Debt Ltd,GB,retail,GBP,30,50000.00',
+        'DISP,Disputing SA,FR,retail,EUR,30,50000.00',
+        'PAID,Prompt Payer BV,NL,retail,EUR,30,50000.00',
+        'CN,深圳恒达物流有限公司,CN,logistics,CNY,30,500000.00',
+      ].join('\n'),
+      now,
+    );
+    await ingestText(
+      env,
+      'invoices/i.csv',
+      [
+        'invoice_id,customer_id,issue_date,due_date,amount,currency,disputed',
+        'L1,LATE,2026-02-20,2026-03-22,1200.00,EUR,false',
+        'O1,OLD,2025-12-01,2025-12-31,800.00,GBP,false',
+        'O2,OLD,2026-02-01,2026-03-03,400.00,GBP,false',
+        'D1,DISP,2026-01-01,2026-01-31,900.00,EUR,true',
+        'P1,PAID,2026-02-01,2026-03-03,500.00,EUR,false',
+        'C1,CN,2026-02-01,2026-03-10,26700.00,CNY,false',
+      ].join('\n'),
+      now,
+    );
+    await ingestText(
+      env,
+      'payments/p.csv',
+      [
+        'payment_id,customer_id,received_date,amount,currency,invoice_id',
+        'PP1,PAID,2026-03-02,500.00,EUR,P1',
+      ].join('\n'),
+      now,
+    );
+  } finally {
+    await env.close();
+  }
+}, 60_000);
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('sentinel collections', () => {
+  it('lists the overdue customers, most pressing first, with what is done today or why not', async () => {
+    const r = await sentinel(['collections', '--as-of', AS_OF, '--data-dir', dataDir], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe(
+      `collections as of ${AS_OF} under policy ${lines[0]?.match(/policy (\S+):/)?.[1]}: 5 customers; 3 to act on today, 1 overdue and not acted on (the reason is given), 1 with nothing overdue (not listed; --all lists them)`,
+    );
+    const rows = lines.slice(5).filter((l) => l.trim() !== '');
+    expect(rows.map((l) => l.split(/\s{2,}/).slice(0, 7))).toEqual([
+      // 90 days past due, never told: the final notice before any hand-over to legal.
+      ['OLD', 'Old Debt Ltd', 'legal', 'final (email)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
+      ['CN', '深圳恒达物流有限公司', 'firm', 'firm (phone)', '26,700.00 CNY', '21', 'final on 2026-04-09'],
+      ['LATE', 'Late Payer GmbH', 'friendly', 'friendly (email)', '1,200.00 EUR', '9', 'firm on 2026-04-07'],
+      ['DISP', 'Disputing SA', '-', '-', '0.00 EUR', '0', '-'],
+    ]);
+    expect(rows[3]).toContain('only disputed items are overdue: nothing is chased while they are disputed');
+    // Aligned as a terminal shows it: a Chinese character takes two columns.
+    const width = (t: string) => [...t].reduce((n, ch) => n + (/[\u4e00-\u9fff]/.test(ch) ? 2 : 1), 0);
+    const levelAt = (l: string) => width(l.slice(0, l.search(/ (legal|firm|friendly|-) /) + 1));
+    expect(new Set(rows.map(levelAt)).size).toBe(1);
+  });
+
+  it('--all lists every customer; --json gives every figure, amounts as decimals', async () => {
+    const all = await sentinel(['collections', '--as-of', AS_OF, '--all', '--data-dir', dataDir], dir);
+    expect(all.stdout).toContain('PAID');
+    expect(all.stdout).toContain('nothing is overdue');
+    const json = await sentinel(['collections', '--as-of', AS_OF, '--json', '--data-dir', dataDir], dir);
+    const body = JSON.parse(json.stdout) as {
+      customers: {
+        customerId: string;
+        totals: { demand: string };
+        send?: { name: string };
+        overdue: unknown[];
+      }[];
+    };
+    expect(body.customers.map((c) => c.customerId)).toEqual(['OLD', 'CN', 'LATE', 'DISP', 'PAID']);
+    expect(body.customers[0]).toMatchObject({ totals: { demand: '1200.00' }, send: { name: 'final' } });
+    expect(body.customers[0]?.overdue).toHaveLength(2);
+    expect(body.customers[0]?.totals).toEqual({
+      overdue: '1200.00',
+      disputed: '0.00',
+      notDue: '0.00',
+      unappliedCash: '0.00',
+      demand: '1200.00',
+    });
+  });
+
+  it('backtest: the plan replayed day by day, messages per level', async () => {
+    const r = await sentinel(
+      ['collections', 'backtest', '--from', '2026-01-01', '--to', AS_OF, '--data-dir', dataDir],
+      dir,
+    );
+    expect(r.code).toBe(0);
+    const row = (level: string) =>
+      r.stdout
+        .split('\n')
+        .find((l) => l.startsWith(`${level} `))
+        ?.split(/\s{2,}/);
+    // OLD: friendly on 01-03 (800.00), firm 01-15, final 01-30, hold 02-14, legal 03-01; LATE: friendly 03-25.
+    expect(row('friendly')).toEqual(['friendly', '3', '3', '26,700.00 CNY, 1,200.00 EUR, 800.00 GBP', '0']);
+    expect(row('legal')?.slice(0, 3)).toEqual(['legal', '1', '1']);
+  });
+
+  it('refuses what it cannot do, in one line', async () => {
+    const r = await sentinel(['collections', 'nope', '--data-dir', dataDir], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'sentinel: collections has no subcommand "nope"; see `sentinel help collections`',
+    );
+    const b = await sentinel(['collections', 'backtest', '--from', '2026-02-01', '--data-dir', dataDir], dir);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('collections backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD');
+  });
+});
