@@ -209,10 +209,11 @@ export function dunningAsOf(
       next: { level: reached.name, on: gapEnds },
     };
   // Nobody is handed over to legal without having been told: the last reminder (the final notice)
-  // goes out first, and the hand-over follows after the gap.
-  const finalIndex = levels.findLastIndex((l) => l.action === 'remind');
-  const final = levels[finalIndex];
-  if (reached.action === 'legal' && final && sentIndex < finalIndex)
+  // goes out first, and the hand-over follows after the gap. Told means that very notice went out
+  // in this episode: a hold put on a customer first seen far overdue told the customer nothing.
+  const final = levels.findLast((l) => l.action === 'remind');
+  const told = contacts.some((c) => c.on >= episode && c.level === final?.name);
+  if (reached.action === 'legal' && final && !told)
     return {
       ...standing,
       send: final,

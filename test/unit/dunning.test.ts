@@ -172,6 +172,12 @@ describe('dunning a customer, worked out by hand', () => {
     const contacts = [{ level: 'final', on: '2026-03-31' }];
     expect(dun(old, '2026-04-06', { contacts }).send).toBeUndefined();
     expect(dun(old, '2026-04-07', { contacts }).send?.name).toBe('legal');
+    // Put on hold when first seen (the hold tells the customer nothing): the final notice still comes first.
+    const held = [{ level: 'hold', on: '2026-03-01' }];
+    expect(dun(old, '2026-03-31', { contacts: held }).send?.name).toBe('final');
+    expect(
+      dun(old, '2026-03-31', { contacts: [...held, { level: 'final', on: '2026-03-10' }] }).send?.name,
+    ).toBe('legal');
   });
 
   it('stops at once when the customer pays', () => {
