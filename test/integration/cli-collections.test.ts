@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocal } from '../../infra/local/runtime/index.ts';
 import { sentinel } from './cli-run.ts';
-import { ingestText } from './read-meter.ts';
+import { COLLECTIONS_AS_OF, seedCollectionsBook } from './collections-book.ts';
 
 /**
  * `sentinel collections` and `sentinel collections backtest` as a user runs them (README
@@ -13,50 +13,14 @@ import { ingestText } from './read-meter.ts';
  */
 let dir: string;
 let dataDir: string;
-const AS_OF = '2026-03-31';
+const AS_OF = COLLECTIONS_AS_OF;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sentinel-cli-collections-'));
   dataDir = join(dir, 'data');
   const env = await openLocal({ dataDir });
   try {
-    const now = new Date('2026-03-31T06:00:00Z');
-    await ingestText(
-      env,
-      'customers/c.csv',
-      [
-        'customer_id,name,country,industry,currency,payment_terms_days,credit_limit',
-        'LATE,Late Payer GmbH,DE,retail,EUR,30,50000.00',
-        'OLD,Old Debt Ltd,GB,retail,GBP,30,50000.00',
-        'DISP,Disputing SA,FR,retail,EUR,30,50000.00',
-        'PAID,Prompt Payer BV,NL,retail,EUR,30,50000.00',
-        'CN,深圳恒达物流有限公司,CN,logistics,CNY,30,500000.00',
-      ].join('\n'),
-      now,
-    );
-    await ingestText(
-      env,
-      'invoices/i.csv',
-      [
-        'invoice_id,customer_id,issue_date,due_date,amount,currency,disputed',
-        'L1,LATE,2026-02-20,2026-03-22,1200.00,EUR,false',
-        'O1,OLD,2025-12-01,2025-12-31,800.00,GBP,false',
-        'O2,OLD,2026-02-01,2026-03-03,400.00,GBP,false',
-        'D1,DISP,2026-01-01,2026-01-31,900.00,EUR,true',
-        'P1,PAID,2026-02-01,2026-03-03,500.00,EUR,false',
-        'C1,CN,2026-02-01,2026-03-10,26700.00,CNY,false',
-      ].join('\n'),
-      now,
-    );
-    await ingestText(
-      env,
-      'payments/p.csv',
-      [
-        'payment_id,customer_id,received_date,amount,currency,invoice_id',
-        'PP1,PAID,2026-03-02,500.00,EUR,P1',
-      ].join('\n'),
-      now,
-    );
+    await seedCollectionsBook(env);
   } finally {
     await env.close();
   }

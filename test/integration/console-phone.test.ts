@@ -318,6 +318,8 @@ function pages(): [string, string, number][] {
     ['a review preview, bad date', '/reviews/preview?asOf=2026-02-30', 400],
     ['a review report', `/reviews/${r}/report.html`, 200],
     ['ops', '/ops', 200],
+    ['collections', '/collections', 200],
+    ['collections, every customer', '/collections?all=1', 200],
     ['404', '/no/such/page', 404],
     ['404 customer', '/customers/NOBODY-ON-FILE', 404],
     ['400 bad address', '/customers/%E0%A4%A', 400],

@@ -5,6 +5,7 @@ import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
 import { ANSWER_PATH, alertsCsvReply, alertsReply, answerForm, doneNote, operatorOf } from './alerts.ts';
 import { approvalsJson, approvalsPage, waitingApprovals } from './approvals.ts';
+import { collectionsReply } from './collections.ts';
 import { creditView, customerPage, customersCsvReply, customersReply } from './customers.ts';
 import { CSP, html } from './layout.ts';
 import { opsPage } from './ops.ts';
@@ -215,6 +216,11 @@ export async function route(
     if (!opts.credit)
       return problem(404, 'Alerts are not available: this console runs without the credit store.', api);
     return alertsCsvReply(opts.credit, params);
+  }
+  if (a === 'collections' && b === undefined) {
+    if (!opts.credit)
+      return problem(404, 'Collections are not available: this console runs without the credit store.', api);
+    return collectionsReply(opts.credit, params, api, opts.today);
   }
   if (a === 'alerts' && b === undefined) {
     if (!opts.credit)

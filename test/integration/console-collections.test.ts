@@ -1,0 +1,105 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
+import { loadPolicy } from '../../infra/local/cli/credit.ts';
+import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { COLLECTIONS_AS_OF, seedCollectionsBook } from './collections-book.ts';
+import { launchChromium } from './transfers-console.ts';
+
+/**
+ * The console's Collections page (README "Collections") in headless Chromium, at a desktop's and a
+ * phone's width, on the small book of collections-book.ts: what `sentinel collections` prints,
+ * each customer linked to its credit file. Screenshots in /tmp/collections-<width>.png, to look at.
+ */
+let dir: string;
+let env: LocalEnv;
+let web: RunningConsole;
+let browser: Browser;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'console-collections-'));
+  env = await openLocal({ dataDir: dir, inMemory: true });
+  await seedCollectionsBook(env);
+  web = await startConsole({
+    queries: new ReceivablesQueries(env.store),
+    today: () => COLLECTIONS_AS_OF,
+    port: 0,
+    credit: { store: env.store, policy: () => loadPolicy(env.store) },
+  });
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await web?.close();
+  await env?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the Collections page', () => {
+  it('lists the overdue customers most pressing first, each with what is done today or why not', async () => {
+    for (const width of [1280, 390]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      const res = await page.goto(`${web.url}/collections`);
+      expect(res?.status()).toBe(200);
+      expect(await page.title()).toBe('Collections · credit-sentinel');
+      // As a person reads the cells (a line break between a customer's id and its name is a space).
+      const rows = (await page.evaluate(
+        `Array.from(document.querySelectorAll('tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.innerText.replace(/\\s+/g, ' ').trim()))`,
+      )) as string[][];
+      expect(rows.map((r) => r.slice(0, 6))).toEqual([
+        ['OLD Old Debt Ltd', 'legal', 'final (email)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
+        ['CN 深圳恒达物流有限公司', 'firm', 'firm (phone)', '26,700.00 CNY', '21', 'final on 2026-04-09'],
+        ['LATE Late Payer GmbH', 'friendly', 'friendly (email)', '1,200.00 EUR', '9', 'firm on 2026-04-07'],
+        ['DISP Disputing SA', '—', '—', '0.00 EUR', '0', '—'],
+      ]);
+      expect(rows[3]?.[6]).toBe('only disputed items are overdue: nothing is chased while they are disputed');
+      expect(await page.locator('main > p').nth(1).textContent()).toBe(
+        '3 to act on today, 1 overdue and not acted on (each with its reason), 1 with nothing overdue (list them too).',
+      );
+      // Nothing but the table scrolls sideways on a phone.
+      const [scroll, client] = (await page.evaluate(
+        '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
+      )) as [number, number];
+      expect(scroll).toBeLessThanOrEqual(client);
+      await page.screenshot({ path: `/tmp/collections-${width}.png`, fullPage: true });
+      await page.close();
+    }
+  });
+
+  it('links each customer to its credit file, lists every customer on asking, and moves with the date', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${web.url}/collections`);
+    await page.getByRole('link', { name: 'list them too' }).click();
+    expect(await page.locator('tbody tr').count()).toBe(5);
+    expect(await page.locator('tbody tr').last().textContent()).toContain('nothing is overdue');
+    await page.getByRole('link', { name: 'LATE' }).click();
+    expect(new URL(page.url()).pathname).toBe('/customers/LATE');
+    expect(await page.locator('h1').first().textContent()).toContain('Late Payer GmbH');
+    // A week later LATE's friendly reminder is due on the firm call's day.
+    await page.goto(`${web.url}/collections?asOf=2026-04-07`);
+    const late = page.locator('tbody tr', { hasText: 'LATE' });
+    expect(await late.locator('td').nth(2).textContent()).toBe('firm (phone)');
+    await page.close();
+    const bad = await fetch(`${web.url}/collections?asOf=2026-02-30`);
+    expect(bad.status).toBe(400);
+  });
+
+  it('answers the same in JSON, amounts as decimals', async () => {
+    const body = (await (await fetch(`${web.url}/api/collections`)).json()) as {
+      asOf: string;
+      customers: { customerId: string; totals: { demand: string }; send?: { name: string } }[];
+    };
+    expect(body.asOf).toBe(COLLECTIONS_AS_OF);
+    expect(body.customers.map((c) => [c.customerId, c.totals.demand, c.send?.name])).toEqual([
+      ['OLD', '1200.00', 'final'],
+      ['CN', '26700.00', 'firm'],
+      ['LATE', '1200.00', 'friendly'],
+      ['DISP', '0.00', undefined],
+      ['PAID', '0.00', undefined],
+    ]);
+  });
+});
