@@ -18,16 +18,13 @@ export interface Contact {
   readonly on: IsoDate;
 }
 
-export interface DunningItem {
-  readonly invoiceId: string;
-  readonly currency: string;
-  readonly issueDate: IsoDate;
-  readonly dueDate: IsoDate;
-  readonly amount: number;
-  readonly open: number;
-  /** asOf - due (negative when not yet due). */
+/** An open item as the statement has it, with its days past due as of the day (negative: not yet due). */
+export interface DunningItem
+  extends Pick<
+    InvoiceStatus,
+    'invoiceId' | 'currency' | 'issueDate' | 'dueDate' | 'amount' | 'open' | 'disputed'
+  > {
   readonly daysPastDue: number;
-  readonly disputed: boolean;
 }
 
 export interface Dunning {

@@ -5,7 +5,7 @@ import { mapLimit } from '../../../functions/core/concurrency.ts';
 import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
 import { grouped } from '../../../functions/core/paging.ts';
 import { creditFileOf } from '../../../functions/credit/evaluate.ts';
-import { asOfOption, dateOption, jsonText, plural, table, UsageError, withStore } from './common.ts';
+import { asOfOption, jsonText, plural, replayOptions, table, UsageError, withStore } from './common.ts';
 import { loadPolicy, readPolicyFile } from './credit.ts';
 import { progressLine } from './progress.ts';
 
@@ -81,23 +81,9 @@ export async function cmdCollections(args: string[]): Promise<number> {
 }
 
 async function cmdCollectionsBacktest(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      policy: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-    },
-  });
-  if (!values.from || !values.to)
-    throw new UsageError('collections backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD');
-  const from = dateOption('from', values.from);
-  const to = dateOption('to', values.to);
-  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const { from, to, ...values } = replayOptions(args, 'collections backtest');
   const candidate = values.policy ? await readPolicyFile(values.policy) : undefined;
-  return withStore(values['data-dir'], async (env) => {
+  return withStore(values.dataDir, async (env) => {
     const policy = candidate ?? (await loadPolicy(env.store));
     const plan = policy.collections;
     if (!plan) {

@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import stringWidth from 'string-width';
 import { dateInZone, parseDate } from '../../../functions/core/dates.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
@@ -119,4 +120,30 @@ export function fileProblem(e: unknown): string {
 export function splitSub(args: readonly string[]): [string | undefined, string[]] {
   const [first, ...rest] = args;
   return first === undefined || first.startsWith('-') ? [undefined, [...args]] : [first, rest];
+}
+
+/**
+ * The options of a replay over history (`backtest`, `collections backtest`): `--from D --to D`
+ * (both required, in order), `--policy FILE`, `--json`, `--data-dir`.
+ */
+export function replayOptions(
+  args: string[],
+  command: string,
+): { from: string; to: string; policy?: string | undefined; json: boolean; dataDir?: string | undefined } {
+  const { values } = parseArgs({
+    args,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      policy: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (!values.from || !values.to)
+    throw new UsageError(`${command} needs --from YYYY-MM-DD and --to YYYY-MM-DD`);
+  const from = dateOption('from', values.from);
+  const to = dateOption('to', values.to);
+  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  return { from, to, policy: values.policy, json: values.json ?? false, dataDir: values['data-dir'] };
 }

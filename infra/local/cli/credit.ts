@@ -41,6 +41,7 @@ import {
   limitOption,
   pageOrAll,
   plural,
+  replayOptions,
   shownText,
   splitSub,
   table,
@@ -500,23 +501,9 @@ export async function explainCustomer(
 // ---- backtest ----
 
 export async function cmdBacktest(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      policy: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-    },
-  });
-  if (!values.from || !values.to)
-    throw new UsageError('backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD');
-  const from = dateOption('from', values.from);
-  const to = dateOption('to', values.to);
-  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const { from, to, ...values } = replayOptions(args, 'backtest');
   const candidate = values.policy ? await readPolicyFile(values.policy) : undefined;
-  return withStore(values['data-dir'], async (env) => {
+  return withStore(values.dataDir, async (env) => {
     const policy = candidate ?? (await loadPolicy(env.store));
     const progress = progressLine('backtest');
     const ids = await env.store.listCustomerIds();
