@@ -38,7 +38,8 @@ describe('sentinel collections', () => {
     expect(lines[0]).toBe(
       `collections as of ${AS_OF} under policy ${lines[0]?.match(/policy (\S+):/)?.[1]}: 5 customers; 3 to act on today, 1 overdue and not acted on (the reason is given), 1 with nothing overdue (not listed; --all lists them)`,
     );
-    const rows = lines.slice(5).filter((l) => l.trim() !== '');
+    const why = lines.indexOf('why:');
+    const rows = lines.slice(5, why).filter((l) => l.trim() !== '');
     expect(rows.map((l) => l.split(/\s{2,}/).slice(0, 7))).toEqual([
       // 90 days past due, never told: the final notice before any hand-over to legal.
       ['OLD', 'Old Debt Ltd', 'legal', 'final (email)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
@@ -46,7 +47,15 @@ describe('sentinel collections', () => {
       ['LATE', 'Late Payer GmbH', 'friendly', 'friendly (email)', '1,200.00 EUR', '9', 'firm on 2026-04-07'],
       ['DISP', 'Disputing SA', '-', '-', '0.00 EUR', '0', '-'],
     ]);
-    expect(rows[3]).toContain('only disputed items are overdue: nothing is chased while they are disputed');
+    // Each reason under the table, one line a customer, in the table's order.
+    expect(lines.slice(why + 1).filter((l) => l !== '')).toEqual([
+      '  OLD: the oldest undisputed overdue item (O1) is 90 days past due, past "legal" at 60, but the hand-over waits for the final notice: "final" goes out first; 1,200.00 GBP demanded',
+      '  CN: the oldest undisputed overdue item (C1) is 21 days past due: "firm" comes at 15; 26,700.00 CNY demanded',
+      '  LATE: the oldest undisputed overdue item (L1) is 9 days past due: "friendly" comes at 3; 1,200.00 EUR demanded',
+      '  DISP: only disputed items are overdue: nothing is chased while they are disputed',
+    ]);
+    // No line of the table is wider than a wide terminal.
+    expect(Math.max(...rows.map((l) => l.length))).toBeLessThanOrEqual(120);
     // Aligned as a terminal shows it: a Chinese character takes two columns.
     const width = (t: string) => [...t].reduce((n, ch) => n + (/[\u4e00-\u9fff]/.test(ch) ? 2 : 1), 0);
     const levelAt = (l: string) => width(l.slice(0, l.search(/ (legal|firm|friendly|-) /) + 1));

@@ -62,7 +62,7 @@ export async function cmdCollections(args: string[]): Promise<number> {
     if (shown.length === 0) return 0;
     console.log(
       table(
-        ['customer', 'name', 'level', 'today', 'demand', 'days', 'next', 'why'],
+        ['customer', 'name', 'level', 'today', 'demand', 'days', 'next'],
         shown.map((e) => [
           e.customerId,
           e.name ?? '',
@@ -71,11 +71,13 @@ export async function cmdCollections(args: string[]): Promise<number> {
           formatMoney(e.totals.demand, e.currency),
           String(e.oldestDaysPastDue),
           e.next ? `${e.next.level} on ${e.next.on}` : '-',
-          e.why,
         ]),
         new Set([4, 5]),
       ),
     );
+    // The reasons under the table, one line each: a sentence in a column would make every row as
+    // wide as the longest one.
+    console.log(`\nwhy:\n${shown.map((e) => `  ${e.customerId}: ${e.why}`).join('\n')}`);
     return 0;
   });
 }

@@ -45,8 +45,12 @@ export function table(headers: string[], rows: string[][], rightAligned: Set<num
   for (const r of rows)
     for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i] ?? 0, stringWidth(r[i] ?? ''));
   const pad = (c: string, i: number) => ' '.repeat(Math.max(0, (widths[i] ?? 0) - stringWidth(c)));
+  // No padding after the last column: a line ends where its text does.
   const fmt = (r: string[]) =>
-    r.map((c, i) => (rightAligned.has(i) ? pad(c, i) + c : c + pad(c, i))).join('  ');
+    r
+      .map((c, i) => (rightAligned.has(i) ? pad(c, i) + c : c + pad(c, i)))
+      .join('  ')
+      .trimEnd();
   return [fmt(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
 }
 
