@@ -13,6 +13,10 @@ export interface WorklistEntry extends Dunning {
   readonly levelIndex: number;
 }
 
+/** Whether anything of the customer is overdue, disputed or not: the worklist lists it unless asked for all. */
+export const hasOverdue = (d: Dunning): boolean =>
+  d.overdue.length > 0 || d.disputed.some((i) => i.daysPastDue > 0);
+
 /**
  * Every customer's dunning as of a day (README "Collections"), most pressing first: those acted on
  * today, then by level reached (highest first), days past due of the oldest item (most first), the

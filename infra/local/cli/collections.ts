@@ -1,6 +1,10 @@
 import { parseArgs } from 'node:util';
 import { backtestCollections } from '../../../functions/collections/backtest.ts';
-import { collectionsWorklist, type WorklistEntry } from '../../../functions/collections/worklist.ts';
+import {
+  collectionsWorklist,
+  hasOverdue,
+  type WorklistEntry,
+} from '../../../functions/collections/worklist.ts';
 import { mapLimit } from '../../../functions/core/concurrency.ts';
 import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
 import { grouped } from '../../../functions/core/paging.ts';
@@ -47,13 +51,13 @@ export async function cmdCollections(args: string[]): Promise<number> {
       console.log(jsonText({ asOf, policyId: policy.id, customers: list }));
       return 0;
     }
-    const chased = (e: WorklistEntry) => e.overdue.length > 0 || e.disputed.some((i) => i.daysPastDue > 0);
-    const shown = values.all ? list : list.filter(chased);
+    const overdue = list.filter(hasOverdue).length;
+    const shown = values.all ? list : list.filter(hasOverdue);
     const acted = list.filter((e) => e.send).length;
-    const quiet = list.length - list.filter(chased).length;
+    const quiet = list.length - overdue;
     console.log(
       `collections as of ${asOf} under policy ${policy.id}: ${grouped(list.length)} ${plural('customer')(list.length)}; ` +
-        `${acted} to act on today, ${list.filter(chased).length - acted} overdue and not acted on (the reason is given), ` +
+        `${acted} to act on today, ${overdue - acted} overdue and not acted on (the reason is given), ` +
         `${quiet} with nothing overdue${values.all || quiet === 0 ? '' : ' (not listed; --all lists them)'}`,
     );
     console.log(

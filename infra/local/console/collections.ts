@@ -1,4 +1,8 @@
-import { collectionsWorklist, type WorklistEntry } from '../../../functions/collections/worklist.ts';
+import {
+  collectionsWorklist,
+  hasOverdue,
+  type WorklistEntry,
+} from '../../../functions/collections/worklist.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { type Html, html } from './layout.ts';
 import type { ConsoleCredit } from './options.ts';
@@ -27,15 +31,13 @@ export async function collectionsReply(
   );
 }
 
-const overdueAtAll = (e: WorklistEntry) => e.overdue.length > 0 || e.disputed.some((i) => i.daysPastDue > 0);
-
 export function collectionsPage(
   list: readonly WorklistEntry[],
   v: { asOf: string; policyId: string; all: boolean; planned: boolean },
 ): Html {
   const acted = list.filter((e) => e.send).length;
-  const overdue = list.filter(overdueAtAll).length;
-  const shown = v.all ? list : list.filter(overdueAtAll);
+  const overdue = list.filter(hasOverdue).length;
+  const shown = v.all ? list : list.filter(hasOverdue);
   const rows = shown.map(
     (
       e,
