@@ -241,6 +241,9 @@ const dunningLevel = z.strictObject({
 });
 export type DunningLevel = z.infer<typeof dunningLevel>;
 
+/** The reminder emails written (functions/collections/reminder.ts): an emailed level names one. */
+export const EMAIL_TEMPLATES = ['friendly', 'firm', 'final'] as const;
+
 /** A ladder of levels: days rising, names unique, the hold and the legal hand-over at most once each and last. */
 const dunningLevels = z
   .array(dunningLevel)
@@ -266,6 +269,12 @@ const dunningLevels = z
         });
       if (before?.action === 'legal')
         ctx.addIssue({ code: 'custom', path: [i], message: 'nothing follows the legal hand-over' });
+      if (l.channel === 'email' && !(EMAIL_TEMPLATES as readonly string[]).includes(l.template))
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'template'],
+          message: `an emailed level names a reminder email: ${EMAIL_TEMPLATES.join(', ')}`,
+        });
       if (l.action !== 'remind' && ls.slice(0, i).some((x) => x.action === l.action))
         ctx.addIssue({ code: 'custom', path: [i, 'action'], message: `only one level may ${l.action}` });
     });
@@ -284,6 +293,17 @@ const collections = z
     minDemand: z.record(z.string(), amountText).default({}),
     /** Days at least between two messages to a customer. */
     minGapDays: z.number().int().min(0).max(365),
+    /**
+     * Who the reminders come from and how to pay: one line each (bank, IBAN, reference). In the
+     * policy so that changing where customers are told to pay goes through the policy's approval
+     * (a changed bank account in a reminder is a classic fraud).
+     */
+    creditor: z
+      .strictObject({
+        name: z.string().trim().max(128).default(''),
+        remittance: z.array(z.string().trim().min(1).max(200)).max(12).default([]),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     for (const [ccy, text] of Object.entries(c.minDemand)) {

@@ -228,12 +228,12 @@ describe('the collections section of the policy', () => {
     if (r.ok) throw new Error('expected the policy to be refused');
     return r.issues;
   };
-  const level = (name: string, afterDays: number, action = 'remind', channel = 'email') => ({
+  const level = (name: string, afterDays: number, action = 'remind', channel = 'email', template = name) => ({
     name,
     afterDays,
     channel,
     action,
-    template: name,
+    template,
   });
 
   it("names every bad field: first each field's form, then how the levels stand together", () => {
@@ -257,11 +257,11 @@ describe('the collections section of the policy', () => {
           level('friendly', 10),
           level('firm', 5),
           level('firm', 20),
-          level('hold', 30, 'hold'),
-          level('late', 35),
-          level('hold-again', 40, 'hold'),
-          level('legal', 50, 'legal'),
-          level('after', 60),
+          level('hold', 30, 'hold', 'slack'),
+          level('late', 35, 'remind', 'email', 'firm'),
+          level('hold-again', 40, 'hold', 'slack'),
+          level('legal', 50, 'legal', 'slack'),
+          level('after', 60, 'remind', 'email', 'final'),
         ],
         minDemand: { EURO: '50.00', JPY: '50.5' },
         minGapDays: 7,
@@ -278,6 +278,20 @@ describe('the collections section of the policy', () => {
       { path: 'collections.levels.7', message: 'nothing follows the legal hand-over' },
       { path: 'collections.minDemand.EURO', message: 'EURO is not an ISO 4217 currency code' },
       { path: 'collections.minDemand.JPY', message: expect.stringContaining('(JPY)') },
+    ]);
+  });
+
+  it('an emailed level names a reminder email that exists; a task or Slack level names any template', () => {
+    expect(
+      issues({
+        levels: [level('friendly', 3), level('polite', 10), level('call', 15, 'remind', 'phone', 'script-a')],
+        minGapDays: 7,
+      }),
+    ).toEqual([
+      {
+        path: 'collections.levels.1.template',
+        message: 'an emailed level names a reminder email: friendly, firm, final',
+      },
     ]);
   });
 
