@@ -18,7 +18,9 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { ContactRecord } from '../collections/ports.ts';
 import { mapLimit } from '../core/concurrency.ts';
+import type { IsoDate } from '../core/dates.ts';
 import { BadCursorError, decodeCursor, encodeCursor, type Page, type PageRequest } from '../core/paging.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
 import type {
@@ -193,6 +195,12 @@ export function shardOf(id: string): number {
 
 const custPk = (id: string) => `CUST#${id}`;
 const notifyKey = (key: string) => ({ pk: { S: `NOTIFY#${key}` }, sk: { S: 'NOTIFY' } });
+/** A collection step's record: `DUN#<day>#<level>` in the customer's partition (sorts after the allocations' packs). */
+const DUN = 'DUN#';
+const contactKey = (customerId: string, on: IsoDate, level: string) => ({
+  pk: { S: custPk(customerId) },
+  sk: { S: `${DUN}${on}#${level}` },
+});
 const CLAIMED = 'NOTIFY#claimed';
 /** A released claim is dated here: older than any claim timeout, so the next claim takes it. */
 const RELEASED_AT = '1970-01-01T00:00:00.000Z';
@@ -805,6 +813,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     let review: ReviewState | undefined;
     let profileSource: CustomerPartition['profileSource'];
     const limitChanges: LimitChange[] = [];
+    const contacts: ContactRecord[] = [];
     const pk = custPk(customerId);
     // ALERT# sorts before ALLOC#, everything else after the allocations and their packs (`ALLOC$...`;
     // '$' follows '#' and '%' follows '$').
@@ -839,6 +848,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
           };
         } else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
         else if (sk.startsWith('LIMIT#')) limitChanges.push(strip<LimitChange>(it, META));
+        else if (sk.startsWith(DUN)) contacts.push(strip<ContactRecord>(it, META));
       }
     }
     const rows = await this.withPacks(pk, history);
@@ -878,6 +888,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       limitChanges,
       packed,
       profileSource,
+      contacts,
     };
   }
 
@@ -1364,6 +1375,89 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       found.set(a.customerId, a);
     });
     return found;
+  }
+
+  // ---- the collection plan's steps, claimed before they are sent (functions/collections/run.ts) ----
+
+  async claimContact(c: ContactRecord, staleBefore: string): Promise<ContactRecord | undefined> {
+    const Key = contactKey(c.customerId, c.on, c.level);
+    for (;;) {
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: marshall({ pk: Key.pk.S, sk: Key.sk.S, type: 'contact', ...c }, MARSHALL),
+            ConditionExpression:
+              'attribute_not_exists(pk) OR (#s = :claimed AND (claimant = :me OR claimedAt < :stale))',
+            ExpressionAttributeNames: { '#s': 'state' },
+            ExpressionAttributeValues: {
+              ':claimed': { S: 'claimed' },
+              ':me': { S: c.claimant },
+              ':stale': { S: staleBefore },
+            },
+          }),
+        );
+        return undefined;
+      } catch (e) {
+        if (!conditionFailed(e)) throw e;
+      }
+      const out = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key, ConsistentRead: true }),
+      );
+      if (out.Item) return strip<ContactRecord>(unmarshall(out.Item), META);
+      // Gone between the two calls (a customer's records erased): claim again.
+    }
+  }
+
+  async markContactSent(
+    customerId: string,
+    on: IsoDate,
+    level: string,
+    sent: Pick<ContactRecord, 'sentAt' | 'to' | 'messageId' | 'note'>,
+  ): Promise<void> {
+    const set = Object.entries(sent).filter(([, v]) => v !== undefined);
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: contactKey(customerId, on, level),
+          UpdateExpression: `SET #s = :sent${set.map(([k]) => `, #${k} = :${k}`).join('')}`,
+          ConditionExpression: 'attribute_exists(pk) AND #s = :claimed',
+          ExpressionAttributeNames: {
+            '#s': 'state',
+            ...Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
+          },
+          ExpressionAttributeValues: {
+            ':sent': { S: 'sent' },
+            ':claimed': { S: 'claimed' },
+            ...Object.fromEntries(set.map(([k, v]) => [`:${k}`, { S: String(v) }])),
+          },
+        }),
+      );
+    } catch (e) {
+      if (!conditionFailed(e)) throw e; // marked by the run that took it over: it was sent
+    }
+  }
+
+  async releaseContact(customerId: string, on: IsoDate, level: string, claimant: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: contactKey(customerId, on, level),
+          UpdateExpression: 'SET claimedAt = :released',
+          ConditionExpression: 'claimant = :me AND #s = :claimed',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: {
+            ':released': { S: RELEASED_AT },
+            ':me': { S: claimant },
+            ':claimed': { S: 'claimed' },
+          },
+        }),
+      );
+    } catch (e) {
+      if (!conditionFailed(e)) throw e;
+    }
   }
 
   // ---- notifications claimed before they are sent (functions/credit/notify.ts) ----

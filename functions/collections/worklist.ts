@@ -1,10 +1,9 @@
 import { mapLimit } from '../core/concurrency.ts';
 import type { IsoDate } from '../core/dates.ts';
-import { statementAsOf } from '../core/receivables.ts';
-import { creditFileOf } from '../credit/evaluate.ts';
 import type { Policy } from '../credit/policy.ts';
 import type { CreditStore } from '../credit/ports.ts';
-import { type Contact, type Dunning, dunningAsOf, ladderOf } from './dunning.ts';
+import { type Contact, type Dunning, ladderOf } from './dunning.ts';
+import { contactsOf, dunningFor } from './run.ts';
 
 /** One customer of the worklist: its dunning as of the day, with its name. */
 export interface WorklistEntry extends Dunning {
@@ -22,7 +21,8 @@ export const hasOverdue = (d: Dunning): boolean =>
  * today, then by level reached (highest first), days past due of the oldest item (most first), the
  * demand (largest first, between customers of one currency: amounts in two currencies do not
  * compare), then by id. Every
- * customer is in it, none cut short; `contactsOf` gives the messages sent before (none when absent).
+ * customer is in it, none cut short; `contactsOf` gives the messages sent before (@default the
+ * steps the collections run recorded on the customer's file).
  * Reads the customers' stored books and latest assessment (its risk class picks the ladder); writes
  * nothing.
  */
@@ -42,13 +42,8 @@ export async function collectionsWorklist(
   let done = 0;
   const entries = await mapLimit(ids, opts.concurrency ?? 8, async (id) => {
     const part = await store.loadCustomerPartition(id);
-    const file = creditFileOf(id, part);
     const riskClass = part.assessment?.riskClass;
-    const statement = statementAsOf(
-      { customerId: id, currency: file.currency, invoices: file.invoices, payments: file.payments },
-      asOf,
-    );
-    const d = dunningAsOf(id, statement, plan, { riskClass, contacts: opts.contactsOf?.(id) ?? [] });
+    const d = dunningFor(id, part, plan, asOf, opts.contactsOf?.(id) ?? contactsOf(part.contacts));
     opts.onProgress?.(++done, ids.length);
     const { levels } = ladderOf(plan, riskClass);
     return {

@@ -20,6 +20,12 @@ export interface Customer {
   /** Minor units of `currency`. */
   readonly creditLimit?: number | undefined;
   readonly registrationNo?: string | undefined;
+  /** Where payment reminders go (README "Collections"): one address. */
+  readonly billingEmail?: string | undefined;
+  /** Whom the reminders greet. */
+  readonly billingContact?: string | undefined;
+  /** The reminders' language. @default 'en' */
+  readonly language?: 'en' | 'zh' | undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ContactRecord } from '../collections/ports.ts';
 import type { IsoDate } from '../core/dates.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
 import type {
@@ -41,6 +42,8 @@ export interface CustomerPartition {
    */
   /** Which rows came from packs of settled history (absent: none did). */
   readonly packed?: PackedHistory | undefined;
+  /** The collection plan's steps taken for the customer, claimed or sent (functions/collections). */
+  readonly contacts?: readonly ContactRecord[] | undefined;
   readonly profileSource?:
     | {
         readonly runId?: string | undefined;

@@ -262,6 +262,39 @@ export function decimalCommaHint(raw: string): string | undefined {
 const TRUE = new Set(['true', 'yes', 'y', '1', 'x', '是', 'ja', 'oui']);
 const FALSE = new Set(['false', 'no', 'n', '0', '', '否', 'nein', 'non']);
 
+/** One address (`name@domain.tld`), as the reminders go to it: no display name, no list. */
+const EMAIL =
+  /^[^\s@<>,;:"()[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+
+function email(get: Getter, column: string, issues: Issues): string | undefined {
+  const raw = get(column);
+  const v = raw.trim();
+  if (v === '') return undefined;
+  if (v.length > 254 || !EMAIL.test(v))
+    issues.add(column, raw, 'is not one email address (name@example.com)');
+  return v;
+}
+
+/** The languages reminders are written in (functions/collections/reminder.ts). */
+const LANGUAGES: Record<string, 'en' | 'zh'> = {
+  en: 'en',
+  english: 'en',
+  zh: 'zh',
+  'zh-cn': 'zh',
+  'zh-hans': 'zh',
+  chinese: 'zh',
+  中文: 'zh',
+};
+
+function language(get: Getter, column: string, issues: Issues): 'en' | 'zh' | undefined {
+  const raw = get(column);
+  const v = raw.trim().toLowerCase().replace(/_/g, '-');
+  if (v === '') return undefined;
+  const l = LANGUAGES[v];
+  if (!l) issues.add(column, raw, 'is not a language reminders are written in: en or zh');
+  return l;
+}
+
 function bool(get: Getter, column: string, issues: Issues): boolean {
   const raw = get(column);
   if (FALSE.has(raw)) return false;
@@ -435,7 +468,17 @@ export const payments: KindSpec<'payments'> = {
 export const customers: KindSpec<'customers'> = {
   kind: 'customers',
   required: ['customer_id', 'name'],
-  optional: ['country', 'industry', 'currency', 'payment_terms_days', 'credit_limit', 'registration_no'],
+  optional: [
+    'country',
+    'industry',
+    'currency',
+    'payment_terms_days',
+    'credit_limit',
+    'registration_no',
+    'billing_email',
+    'billing_contact',
+    'language',
+  ],
   key: (r) => [r.customerId, ''],
   validate(get, style) {
     const issues = start();
@@ -456,6 +499,9 @@ export const customers: KindSpec<'customers'> = {
       paymentTermsDays: integer(get, 'payment_terms_days', issues, 0, 3650),
       creditLimit,
       registrationNo: text(get, 'registration_no', issues, 64),
+      billingEmail: email(get, 'billing_email', issues),
+      billingContact: text(get, 'billing_contact', issues, 128),
+      language: language(get, 'language', issues),
     });
   },
 };

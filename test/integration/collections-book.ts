@@ -3,8 +3,8 @@ import { ingestText } from './read-meter.ts';
 
 /**
  * A small book for the collections pages and commands (README "Collections"), as of 2026-03-31:
- * one customer a few days late, one long overdue and never told, one with only a disputed invoice
- * overdue, one paid up, one Chinese customer three weeks late.
+ * one customer a few days late, one long overdue and never told (and no billing address on file),
+ * one with only a disputed invoice overdue, one paid up, one Chinese customer three weeks late.
  */
 export const COLLECTIONS_AS_OF = '2026-03-31';
 
@@ -14,12 +14,12 @@ export async function seedCollectionsBook(env: LocalEnv): Promise<void> {
     env,
     'customers/c.csv',
     [
-      'customer_id,name,country,industry,currency,payment_terms_days,credit_limit',
-      'LATE,Late Payer GmbH,DE,retail,EUR,30,50000.00',
-      'OLD,Old Debt Ltd,GB,retail,GBP,30,50000.00',
-      'DISP,Disputing SA,FR,retail,EUR,30,50000.00',
-      'PAID,Prompt Payer BV,NL,retail,EUR,30,50000.00',
-      'CN,深圳恒达物流有限公司,CN,logistics,CNY,30,500000.00',
+      'customer_id,name,country,industry,currency,payment_terms_days,credit_limit,billing_email,billing_contact,language',
+      'LATE,Late Payer GmbH,DE,retail,EUR,30,50000.00,ap@late-payer.example.com,Anna Weber,en',
+      'OLD,Old Debt Ltd,GB,retail,GBP,30,50000.00,,,',
+      'DISP,Disputing SA,FR,retail,EUR,30,50000.00,compta@disputing.example.com,,en',
+      'PAID,Prompt Payer BV,NL,retail,EUR,30,50000.00,ap@prompt.example.com,,en',
+      'CN,深圳恒达物流有限公司,CN,logistics,CNY,30,500000.00,finance@hengda.example.com,王会计,zh',
     ].join('\n'),
     now,
   );

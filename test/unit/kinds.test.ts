@@ -386,6 +386,52 @@ describe('customers', () => {
     });
   });
 
+  it('keeps where reminders go: one billing address, whom to greet, the language', () => {
+    const r = SPECS.customers.validate(
+      getter({
+        customer_id: 'C1',
+        name: 'Acme',
+        billing_email: ' ap@acme.example.com ',
+        billing_contact: 'Anna Weber',
+        language: 'zh_CN',
+      }),
+      CANONICAL_STYLE,
+    );
+    expect(r).toMatchObject({
+      ok: true,
+      row: { billingEmail: 'ap@acme.example.com', billingContact: 'Anna Weber', language: 'zh' },
+    });
+  });
+
+  it('refuses a billing address that is not one address, and a language reminders are not written in', () => {
+    for (const bad of [
+      'acme.example.com',
+      'a@b',
+      'Anna <ap@acme.example.com>',
+      'a@x.com; b@x.com',
+      'a b@x.com',
+    ])
+      expect(
+        SPECS.customers.validate(
+          getter({ customer_id: 'C1', name: 'Acme', billing_email: bad }),
+          CANONICAL_STYLE,
+        ),
+      ).toEqual({
+        ok: false,
+        issues: [
+          { column: 'billing_email', value: bad, reason: 'is not one email address (name@example.com)' },
+        ],
+      });
+    expect(
+      SPECS.customers.validate(getter({ customer_id: 'C1', name: 'Acme', language: 'fr' }), CANONICAL_STYLE),
+    ).toEqual({
+      ok: false,
+      issues: [
+        { column: 'language', value: 'fr', reason: 'is not a language reminders are written in: en or zh' },
+      ],
+    });
+  });
+
   it('refuses a credit limit without a currency', () => {
     const r = SPECS.customers.validate(
       getter({ customer_id: 'C1', name: 'Acme', credit_limit: '1000' }),

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { backtestCollections } from '../../../functions/collections/backtest.ts';
+import type { CollectionsRunReport } from '../../../functions/collections/run.ts';
 import {
   collectionsWorklist,
   hasOverdue,
@@ -9,6 +11,8 @@ import { mapLimit } from '../../../functions/core/concurrency.ts';
 import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
 import { grouped } from '../../../functions/core/paging.ts';
 import { creditFileOf } from '../../../functions/credit/evaluate.ts';
+import { collectionsTasksDir, localCollectionsRun } from '../runtime/collections.ts';
+import { mailDir } from '../runtime/transfers.ts';
 import { asOfOption, jsonText, plural, replayOptions, table, UsageError, withStore } from './common.ts';
 import { loadPolicy, readPolicyFile } from './credit.ts';
 import { progressLine } from './progress.ts';
@@ -20,6 +24,7 @@ import { progressLine } from './progress.ts';
  */
 export async function cmdCollections(args: string[]): Promise<number> {
   if (args[0] === 'backtest') return cmdCollectionsBacktest(args.slice(1));
+  if (args[0] === 'run') return cmdCollectionsRun(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -61,7 +66,7 @@ export async function cmdCollections(args: string[]): Promise<number> {
         `${quiet} with nothing overdue${values.all || quiet === 0 ? '' : ' (not listed; --all lists them)'}`,
     );
     console.log(
-      'No message has been sent by the plan yet (sending is not built): each customer is shown at the level it has reached.\n',
+      '"today" is what `sentinel collections run` does (the daily run does it after the evaluation); a level sent before is not sent again.\n',
     );
     if (shown.length === 0) return 0;
     console.log(
@@ -83,6 +88,100 @@ export async function cmdCollections(args: string[]): Promise<number> {
     // wide as the longest one.
     console.log(`\nwhy:\n${shown.map((e) => `  ${e.customerId}: ${e.why}`).join('\n')}`);
     return 0;
+  });
+}
+
+/**
+ * `sentinel collections run [--as-of D] [--dry-run] [--json]`: the day's steps of the plan, each
+ * done once (README "Collections"): reminders to the outbox, tasks for calls, visits, holds and
+ * hand-overs. Run twice, the second run sends nothing; `--dry-run` claims and sends nothing.
+ */
+async function cmdCollectionsRun(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'as-of': { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`collections run takes no argument "${positionals[0]}"`);
+  const asOf = asOfOption(values['as-of']);
+  const dryRun = values['dry-run'];
+  return withStore(values['data-dir'], async (env) => {
+    const policy = await loadPolicy(env.store);
+    if (!policy.collections) {
+      console.log(`the policy in force (${policy.id}) has no collections section: nobody is chased`);
+      return 0;
+    }
+    const progress = progressLine('collections run');
+    let report: CollectionsRunReport;
+    try {
+      report = await localCollectionsRun(
+        {
+          store: env.store,
+          dataDir: env.dataDir,
+          now: () => new Date(),
+          slackWebhookUrl: process.env.SENTINEL_SLACK_WEBHOOK_URL || undefined,
+        },
+        policy,
+        {
+          asOf,
+          claimant: `collections-${asOf}-${randomBytes(4).toString('hex')}`,
+          dryRun,
+          onProgress: (n, total) => progress.update(`customers ${grouped(n)} of ${grouped(total)}`),
+        },
+      );
+    } finally {
+      progress.done();
+    }
+    if (values.json) {
+      console.log(jsonText({ policyId: policy.id, ...report }));
+      return report.failed > 0 ? 1 : 0;
+    }
+    const count = (o: string) => report.steps.filter((s) => s.outcome === o).length;
+    const levels = Object.entries(report.byLevel)
+      .map(
+        ([l, by]) =>
+          `${l} ${Object.entries(by)
+            .map(([c, n]) => `${n} by ${c}`)
+            .join(', ')}`,
+      )
+      .join('; ');
+    console.log(
+      `collections run as of ${asOf} under policy ${policy.id}${dryRun ? ' (dry run: nothing claimed or sent)' : ''}: ` +
+        `${grouped(report.customers)} ${plural('customer')(report.customers)}; ` +
+        (dryRun
+          ? `${count('would-send')} ${plural('step')(count('would-send'))} would be taken`
+          : `${count('sent')} ${plural('step')(count('sent'))} taken, ${count('held')} held by another run or sent already, ${report.failed} failed`) +
+        (levels ? ` (${levels})` : ''),
+    );
+    if (report.steps.length === 0) return 0;
+    console.log(
+      `\n${table(
+        ['customer', 'name', 'level', 'channel', 'demand', 'outcome', 'to'],
+        report.steps.map((s) => [
+          s.customerId,
+          s.name ?? '',
+          s.on === asOf ? s.level : `${s.level} (of ${s.on})`,
+          s.channel,
+          formatMoney(s.demand, s.currency),
+          s.outcome,
+          s.to ?? '-',
+        ]),
+        new Set([4]),
+      )}`,
+    );
+    const notes = report.steps.filter((s) => s.note);
+    if (notes.length > 0)
+      console.log(`\nnotes:\n${notes.map((s) => `  ${s.customerId} ${s.level}: ${s.note}`).join('\n')}`);
+    if (!dryRun && count('sent') > 0)
+      console.log(
+        `\nreminders are .eml files in ${mailDir(env.dataDir)}; calls, visits, holds and hand-overs in ${collectionsTasksDir(env.dataDir)}`,
+      );
+    return report.failed > 0 ? 1 : 0;
   });
 }
 

@@ -196,6 +196,23 @@ export const COMMANDS: readonly CommandHelp[] = [
     example: 'sentinel collections backtest --from 2026-01-01 --to 2026-06-30',
   },
   {
+    name: 'collections run',
+    args: '[--as-of YYYY-MM-DD] [--dry-run] [--json]',
+    summary:
+      "take the day's steps of the collection plan: one reminder per customer (email with its statement), calls, visits, holds and hand-overs as tasks",
+    options: [
+      ['--as-of YYYY-MM-DD', 'the day (default: today)'],
+      ['--dry-run', 'say what would be done; claim and send nothing'],
+      JSON_OPT,
+    ],
+    example: 'sentinel collections run --dry-run',
+    notes: [
+      'Each step is done once per customer, level and day: a second run sends nothing again, and a run retried after a crash finishes what the first claimed.',
+      'Reminders are .eml files under outbox/mail/ in the data dir; tasks are under outbox/collections/. Exits 1 when a step failed (it is tried again by the next run).',
+      'The daily run (npm start) does this after each daily evaluation.',
+    ],
+  },
+  {
     name: 'transfer request',
     args: '--customer ID --type T --amount A --currency C --beneficiary-name N --beneficiary-account ACC --reason TEXT --requester ID [--json]',
     summary: 'ask for a transfer (needs `sentinel start`); prints its id and the approval links',
@@ -378,7 +395,7 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
       'backtest',
     ],
   ],
-  ['Collections', ['collections', 'collections backtest']],
+  ['Collections', ['collections', 'collections run', 'collections backtest']],
   [
     'Transfers',
     [

@@ -50,7 +50,7 @@ ${minorCell(e.totals.demand, e.currency, e.send !== undefined)}
 <td class="wide">${e.why}</td></tr>`,
   );
   return html`<h1>Collections</h1>
-<p>The collection plan of policy <code>${v.policyId}</code> as of ${v.asOf}: for each customer, the level its oldest undisputed overdue item has reached, what is done today (a reminder, a call, the hold, the hand-over) or why not, and the next step if nothing is paid. Disputed items are never demanded; unapplied cash is taken off. No message has been sent by the plan yet (sending is not built), so each customer stands at the level it has reached.</p>
+<p>The collection plan of policy <code>${v.policyId}</code> as of ${v.asOf}: for each customer, the level its oldest undisputed overdue item has reached, what is done today (a reminder, a call, the hold, the hand-over) or why not, and the next step if nothing is paid. Disputed items are never demanded; unapplied cash is taken off. "Today" is what the day's collections run does (after the daily evaluation, or <code>sentinel collections run</code>); a level that went out is not sent again.</p>
 <form method="get" action="/collections" class="inline">
 <label for="asOf">As of</label> <input id="asOf" name="asOf" type="date" value="${v.asOf}" required>
 ${v.all ? html`<input type="hidden" name="all" value="1">` : ''}

@@ -68,6 +68,9 @@ function daysLate(b: Behaviour, due: IsoDate, today: IsoDate, r: () => number): 
   }
 }
 
+/** The cast member filed without a billing address (Pinecrest Construction, C1007). */
+const noBillingAddress = (i: number) => i === 6;
+
 /** 31 December `yearsBack` years before today's year. */
 const yearEnd = (today: IsoDate, yearsBack: number) => `${Number(today.slice(0, 4)) - yearsBack}-12-31`;
 
@@ -77,14 +80,24 @@ export function demoFiles(today: IsoDate, seed = 20261123): DemoFiles {
   const start = addDays(today, -390);
 
   const customers = [
-    'customer_id,name,country,industry,currency,payment_terms_days,credit_limit,registration_no',
+    'customer_id,name,country,industry,currency,payment_terms_days,credit_limit,registration_no,billing_email,billing_contact,language',
   ];
   const book: { id: string; ccy: string; terms: number; behaviour: Behaviour }[] = [];
   CAST.forEach(([name, country, industry, ccy, behaviour, limit], i) => {
     const id = `C${String(1001 + i)}`;
     const terms = pick([30, 30, 45, 60]);
+    // Where reminders go: an example domain (RFC 2606, nobody receives there); one customer has
+    // no billing address on file, so its emailed levels become calls (README "Collections").
+    const slug =
+      name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '') || id.toLowerCase();
+    const billing = noBillingAddress(i)
+      ? ',,'
+      : `ap@${slug}.example.com,Accounts payable,${ccy === 'CNY' ? 'zh' : 'en'}`;
     customers.push(
-      `${id},"${name}",${country},${industry},${ccy},${terms},${limit === undefined ? '' : limit.toFixed(2)},REG-${100000 + i * 7919}`,
+      `${id},"${name}",${country},${industry},${ccy},${terms},${limit === undefined ? '' : limit.toFixed(2)},REG-${100000 + i * 7919},${billing}`,
     );
     book.push({ id, ccy, terms, behaviour });
   });

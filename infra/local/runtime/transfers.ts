@@ -115,31 +115,49 @@ function noticeKey(n: ApprovalNotice): string {
 /**
  * Writes a notice's email once however often it is sent: a process killed after the email was
  * written and before the store's outbox said so (its claim is given back at the next start) sends
- * the notice again, and this finds the email written. The email is written aside, the key marked
- * with its name (a rename, whole or not at all), then moved into the mailbox; a kill anywhere in
- * between is finished by the next send. On AWS the same window is SES's at-least-once send.
+ * the notice again, and this finds the email written. On AWS the same window is SES's
+ * at-least-once send.
  */
 async function writeMailOnce(dataDir: string, key: string, name: string, eml: string): Promise<void> {
-  const dir = join(dataDir, 'outbox', 'written');
+  await onceInOutbox(dataDir, key, mailDir(dataDir), name, eml);
+}
+
+/**
+ * Writes `content` as `<dir>/<name>` once for `key`, however often it is asked: the file is
+ * written aside, the key marked with its name (a rename, whole or not at all), then moved into
+ * `dir`; a kill anywhere in between is finished by the next call, which finds the key marked and
+ * writes nothing new. Says whether this call marked the key (false: an earlier one had).
+ */
+export async function onceInOutbox(
+  dataDir: string,
+  key: string,
+  dir: string,
+  name: string,
+  content: string,
+): Promise<boolean> {
+  const written = join(dataDir, 'outbox', 'written');
+  await mkdir(written, { recursive: true });
   await mkdir(dir, { recursive: true });
-  const marker = join(dir, key);
-  const aside = `${marker}.eml.part`;
+  const marker = join(written, key);
+  const aside = `${marker}.part`;
   let named: string | undefined;
   try {
     named = (await readFile(marker, 'utf8')).trim();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
+  const fresh = !named;
   if (!named) {
-    await writeFile(aside, eml);
+    await writeFile(aside, content);
     await writeFile(`${marker}.tmp`, name);
     await rename(`${marker}.tmp`, marker);
     named = name;
   }
-  await rename(aside, join(mailDir(dataDir), named)).catch((e: unknown) => {
-    // Moved already (by the send that wrote it).
+  await rename(aside, join(dir, named)).catch((e: unknown) => {
+    // Moved already (by the call that wrote it).
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   });
+  return fresh;
 }
 
 /** Who the local ops alerts are addressed to (on AWS: the ops topic's subscribers, through the TransfersFailed alarm). */

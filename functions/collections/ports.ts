@@ -1,0 +1,78 @@
+import type { IsoDate } from '../core/dates.ts';
+import type { DunningAction, DunningChannel } from '../credit/policy.ts';
+import type { CreditStore } from '../credit/ports.ts';
+import type { ReminderEmail } from './reminder.ts';
+
+/**
+ * One step of the collection plan taken for a customer (README "Collections"): a reminder emailed,
+ * a call or visit set as a task, the owner told on Slack. Kept in the customer's partition under
+ * `DUN#<on>#<level>`, so its key is the idempotency key: one per customer, level and day. It is
+ * claimed before anything is sent and marked sent after; only sent ones count as contacts.
+ */
+export interface ContactRecord {
+  readonly customerId: string;
+  readonly level: string;
+  readonly on: IsoDate;
+  /** The level's channel, or `phone` when an email level found no billing address (the fallback). */
+  readonly channel: DunningChannel;
+  readonly action: DunningAction;
+  readonly state: 'claimed' | 'sent';
+  /** The run that claimed it (a retry of the same run finishes its own claim). */
+  readonly claimant: string;
+  /** ISO instant of the claim. */
+  readonly claimedAt: string;
+  readonly sentAt?: string | undefined;
+  /** What was demanded, in minor units of `currency`. */
+  readonly demand: number;
+  readonly currency: string;
+  /** The address an email went to. */
+  readonly to?: string | undefined;
+  readonly messageId?: string | undefined;
+  /** Why the channel differs from the level's, or why nothing was delivered. */
+  readonly note?: string | undefined;
+}
+
+/** Where contact records live: the customer's partition (DynamoDB). */
+export interface ContactLedger {
+  /**
+   * Claims the record's key: wins when nobody holds it, or when it is claimed and not sent, by the
+   * same claimant (a retry) or before `staleBefore` (its claimant is taken for dead). Otherwise
+   * returns the record that holds it.
+   */
+  claimContact(c: ContactRecord, staleBefore: string): Promise<ContactRecord | undefined>;
+  /** Marks it sent, with what was delivered; a record sent already stays as it was. */
+  markContactSent(
+    customerId: string,
+    on: IsoDate,
+    level: string,
+    sent: Pick<ContactRecord, 'sentAt' | 'to' | 'messageId' | 'note'>,
+  ): Promise<void>;
+  /** Gives a claim up after a failed send, if `claimant` still holds it: the next run takes it. */
+  releaseContact(customerId: string, on: IsoDate, level: string, claimant: string): Promise<void>;
+}
+
+export type CollectionsStore = Pick<CreditStore, 'listCustomerIds' | 'loadCustomerPartition'> & ContactLedger;
+
+/** What one step of the plan hands to the outside world. */
+export interface Outreach {
+  /** `<customer>.<level>.<on>`: the same step always has the same key (the outbox dedupes on it). */
+  readonly key: string;
+  readonly customerId: string;
+  readonly customerName: string;
+  readonly level: string;
+  readonly action: DunningAction;
+  readonly on: IsoDate;
+  readonly channel: DunningChannel;
+  /** For `email`: the billing address and the message. */
+  readonly email?:
+    | { readonly to: string; readonly toName: string; readonly message: ReminderEmail }
+    | undefined;
+  /** For every other channel: one line for the collector or the owner (Slack, the task list). */
+  readonly instruction?: string | undefined;
+}
+
+/** Where reminders go: SES and Slack on AWS; `.eml` files, a JSON Lines task list and Slack locally. */
+export interface OutreachSender {
+  /** Delivers it; throws when it could not. What it says back is kept on the contact record. */
+  send(o: Outreach): Promise<{ readonly messageId?: string | undefined; readonly note?: string | undefined }>;
+}
