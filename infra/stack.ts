@@ -36,8 +36,9 @@ export interface CreditSentinelStackProps extends StackProps {
   /** Deploy the example approval chain (its example addresses emailed nobody). @default false */
   readonly demo?: boolean;
   /**
-   * Approval emails through SES from this identity (`-c approvalEmailFrom`, `-c sesConfigurationSet`).
-   * @default - through SNS email, with a synth warning saying what that loses
+   * Approval emails, and the collections' reminders to customers, through SES from this identity
+   * (`-c approvalEmailFrom`, `-c sesConfigurationSet`).
+   * @default - approvals through SNS email, collections a dry run; a synth warning says what each loses
    */
   readonly approvalEmail?: ApprovalEmailSettings;
   /**
@@ -120,6 +121,9 @@ export class CreditSentinelStack extends Stack {
       accessLogsBucket: this.ingestion.accessLogsBucket,
       timeZone: props.timeZone ?? 'UTC',
       removalPolicy,
+      // Reminders go from the approvals' SES identity; calls, holds and hand-overs to the alerts' Slack.
+      reminderEmail: props.approvalEmail,
+      slackWebhookSecret: this.alerting.slackWebhookSecret,
       ...(props.evaluationConcurrency === undefined
         ? {}
         : { evaluationConcurrency: props.evaluationConcurrency }),
@@ -200,6 +204,7 @@ export class CreditSentinelStack extends Stack {
         { label: 'ReviewBatch', fn: this.reviews.batchFunction },
         { label: 'EvaluationSteps', fn: this.evaluation.stepsFunction },
         { label: 'EvaluationBatch', fn: this.evaluation.batchFunction },
+        { label: 'CollectionsBatch', fn: this.evaluation.collectionsFunction },
       ],
       stateMachines: [
         // In the template's order (the evaluation is built before the approvals).

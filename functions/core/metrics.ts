@@ -14,7 +14,7 @@ export interface MetricSpec {
   readonly name: string;
   readonly unit: MetricUnitName;
   /** The Powertools service that emits it (the `service` dimension). */
-  readonly service: 'ingest' | 'evaluate' | 'slack' | 'transfers' | 'reviews';
+  readonly service: 'ingest' | 'evaluate' | 'slack' | 'transfers' | 'reviews' | 'collections';
   /** Dimensions beyond `service`, with the values they take. */
   readonly dimensions?: Readonly<Record<string, readonly string[]>>;
   /** What it counts or measures, for the README and the dashboard. */
@@ -134,6 +134,25 @@ export const METRICS = [
     service: 'reviews',
     dimensions: { change: ['cut', 'raise', 'approval'] },
     description: 'limits cut, raised with a record, or sent for approval',
+  },
+  // collections
+  {
+    name: 'RemindersSent',
+    unit: 'Count',
+    service: 'collections',
+    // The shipped plan's levels (policies/default.json) and every channel: a policy naming other
+    // levels emits them too, off the dashboard's lines.
+    dimensions: {
+      level: ['friendly', 'firm', 'final', 'hold', 'legal'],
+      channel: ['email', 'phone', 'visit', 'slack'],
+    },
+    description: 'collection steps taken (reminders emailed, calls, visits, holds), by level and channel',
+  },
+  {
+    name: 'RemindersFailed',
+    unit: 'Count',
+    service: 'collections',
+    description: 'collection steps not delivered (released: the retry or the next run takes them)',
   },
 ] as const satisfies readonly MetricSpec[];
 

@@ -1,15 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { ContextAttribute, Schedule, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { type ApprovalEmailSettings, sesSendStatement } from './approvals.ts';
 import { fanOutStateMachine } from './fan-out.ts';
 import { SentinelFunction } from './function-defaults.ts';
 import { dailyAt, schedulerRole } from './scheduler-role.ts';
@@ -49,19 +59,41 @@ export interface EvaluationProps {
   readonly evaluationConcurrency?: number;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Reminders to customers through SES from this identity: the approvals' (`-c approvalEmailFrom`,
+   * `-c sesConfigurationSet`). The collections function may send from that address only.
+   * @default - none: the day's collections are a dry run (decided and logged, nothing claimed or
+   * sent), with a synth warning
+   */
+  readonly reminderEmail?: ApprovalEmailSettings;
+  /**
+   * The Slack webhook (the alerting construct's secret) calls, visits, holds and hand-overs are
+   * posted to. @default - none: they stay on the worklist
+   */
+  readonly slackWebhookSecret?: ISecret;
 }
+
+/** What a deploy without an SES identity does with the day's collections: the synth warning says it. */
+export const REMINDERS_DRY_RUN =
+  "The day's collections run dry (no -c approvalEmailFrom): each daily run decides every customer's reminders, calls and holds and logs how many by level, " +
+  'but claims and sends nothing, so none counts as a contact. Deploy with -c approvalEmailFrom=<an address of a verified SES identity> to send them ' +
+  '(README "Collections").';
 
 /**
  * The daily evaluation, fanned out: the state machine from statemachines/daily-evaluation.asl.json
  * (the file the local engine runs), its steps function (list, report: the Standard parent) and
  * batch function (a Distributed Map child each, Express), the runs bucket (manifests, batch
- * results, reports; expired after 30 days), started daily by EventBridge Scheduler. A run that
- * left customers unevaluated fails (the observability construct alarms on failed executions).
+ * results, reports; expired after 30 days), started daily by EventBridge Scheduler. After the
+ * report the same manifest is collected in batches by the collections function (reminders through
+ * SES, the rest to Slack). A run that left customers unevaluated, or whose collections failed,
+ * fails (the observability construct alarms on failed executions).
  */
 export class Evaluation extends Construct {
   public readonly stateMachine: StateMachine;
   public readonly stepsFunction: NodejsFunction;
   public readonly batchFunction: NodejsFunction;
+  /** The day's collections, one batch of the manifest per invocation (the CollectBatch step). */
+  public readonly collectionsFunction: NodejsFunction;
   public readonly runsBucket: Bucket;
   public readonly dailySchedule: Schedule;
   public readonly schedulerRole: Role;
@@ -121,6 +153,34 @@ export class Evaluation extends Construct {
       this.runsBucket.grantReadWrite(fn, 'runs/*');
     }
 
+    // The collections need the table (books, claims of each step) and the senders, nothing of the run's files.
+    const email = props.reminderEmail;
+    if (!email) Annotations.of(this).addWarningV2('@credit-sentinel/reminders-dry-run', REMINDERS_DRY_RUN);
+    const collections = new SentinelFunction(this, 'CollectionsFunction', {
+      entry: 'functions/collections/handler.ts',
+      serviceName: 'collections',
+      description:
+        "Daily collections: one batch of customers' reminders, calls and holds (a Distributed Map child)",
+      // Up to 200 sends a batch, 8 at once: well inside the minute, which leaves the retries room.
+      timeout: EVALUATION_BATCH_TIMEOUT,
+      memorySize: 512,
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        ...(email
+          ? {
+              REMINDER_EMAIL_FROM: email.from,
+              ...(email.configurationSet ? { SES_CONFIGURATION_SET: email.configurationSet } : {}),
+            }
+          : {}),
+        ...(props.slackWebhookSecret ? { SLACK_WEBHOOK_SECRET_ARN: props.slackWebhookSecret.secretArn } : {}),
+      },
+    });
+    this.collectionsFunction = collections.fn;
+    props.table.grants.readWriteData(this.collectionsFunction);
+    // SESv2 SendEmail (Raw content included) is authorized as ses:SendEmail: on the identity, from its address only.
+    if (email) this.collectionsFunction.addToRolePolicy(sesSendStatement(this, email));
+    props.slackWebhookSecret?.grantRead(this.collectionsFunction);
+
     // The ASL file's top-level TimeoutSeconds (6 hours) ends a run that never finishes.
     this.stateMachine = fanOutStateMachine(this, {
       id: 'DailyEvaluation',
@@ -129,11 +189,12 @@ export class Evaluation extends Construct {
       substitutions: {
         EvaluationStepsFunction: this.stepsFunction.functionArn,
         EvaluationBatchFunction: this.batchFunction.functionArn,
+        CollectionsBatchFunction: this.collectionsFunction.functionArn,
         // Text in the file (States.StringToJson makes it the Map's MaxConcurrencyPath number).
         EvaluationConcurrency: String(concurrency),
       },
       logName: 'daily-evaluation',
-      functions: [this.stepsFunction, this.batchFunction],
+      functions: [this.stepsFunction, this.batchFunction, this.collectionsFunction],
       manifests: { bucket: this.runsBucket, keys: 'runs/*' },
     });
 
@@ -156,12 +217,16 @@ export class Evaluation extends Construct {
       }),
     });
 
-    this.acknowledge([steps, batch], props.table);
+    this.acknowledge([steps, batch], collections, props.table);
     new CfnOutput(this, 'EvaluationStateMachineArn', { value: this.stateMachine.stateMachineArn });
     new CfnOutput(this, 'EvaluationRunsBucketName', { value: this.runsBucket.bucketName });
   }
 
-  private acknowledge(functions: readonly SentinelFunction[], table: Table): void {
+  private acknowledge(
+    functions: readonly SentinelFunction[],
+    collections: SentinelFunction,
+    table: Table,
+  ): void {
     const stack = Stack.of(this);
     const tableId = stack.getLogicalId(table.node.defaultChild as CfnElement);
     const bucketId = stack.getLogicalId(this.runsBucket.node.defaultChild as CfnElement);
@@ -185,10 +250,18 @@ export class Evaluation extends Construct {
           reason: 'X-Ray writes support no resource-level permissions.',
         },
       );
+    Validations.of(collections.role.node.findChild('DefaultPolicy')).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+        reason:
+          "CDK's grantReadWriteData names the table's indexes too; the collections read and claim by the customer's key.",
+      },
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray writes support no resource-level permissions.' },
+    );
     const smPolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
     if (smPolicy)
       Validations.of(smPolicy).acknowledge(
-        ...[this.stepsFunction, this.batchFunction].map((fn) => ({
+        ...[this.stepsFunction, this.batchFunction, this.collectionsFunction].map((fn) => ({
           id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
           reason: "CDK's grantInvoke names the function and its versions (<arn>:*): this one function only.",
         })),

@@ -127,6 +127,16 @@ export function statisticOf(spec: MetricSpec): string {
   return spec.unit === 'Count' ? Stats.SUM : Stats.p(95);
 }
 
+/** Every combination of the dimensions' values: `[{level: 'a', channel: 'x'}, {level: 'a', channel: 'y'}, ...]`. */
+export function dimensionCombinations(
+  dims: readonly (readonly [string, readonly string[]])[],
+): Record<string, string>[] {
+  return dims.reduce<Record<string, string>[]>(
+    (acc, [dim, values]) => acc.flatMap((c) => values.map((v) => ({ ...c, [dim]: v }))),
+    [{}],
+  );
+}
+
 /**
  * The catalogue metric `name` with its `service` dimension, plus `extra` dimensions; each extra
  * dimension must be one the catalogue lists for it, with one of its values.
@@ -389,7 +399,8 @@ export class Observability extends Construct {
       new AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms.values()], width: 24, height: 4 }),
     ]);
 
-    // Every catalogue metric, by service; one line per value of an extra dimension.
+    // Every catalogue metric, by service; one line per combination of its extra dimensions' values
+    // (CloudWatch matches a metric on all of its dimensions: `level` alone would find nothing).
     const specs = METRICS as readonly MetricSpec[];
     for (const service of [...new Set(specs.map((m) => m.service))]) {
       const widgets = specs
@@ -398,10 +409,8 @@ export class Observability extends Construct {
           const name = spec.name as MetricName;
           const dims = Object.entries(spec.dimensions ?? {});
           const lines = dims.length
-            ? dims.flatMap(([dim, values]) =>
-                values.map((value) =>
-                  catalogueMetric(name, { extra: { [dim]: value } }).with({ label: value }),
-                ),
+            ? dimensionCombinations(dims).map((extra) =>
+                catalogueMetric(name, { extra }).with({ label: Object.values(extra).join(' ') }),
               )
             : [catalogueMetric(name).with({ label: `${spec.name} (${statisticOf(spec)})` })];
           const annotations =

@@ -239,7 +239,7 @@ describe('Slack delivery', () => {
     });
   });
 
-  it('keeps the webhook in a secret created with the placeholder, readable by the Slack function and the transfer steps only', () => {
+  it('keeps the webhook in a secret created with the placeholder, readable by the Slack function, the transfer steps and the collections only', () => {
     const { slackWebhookSecret, slackFunction } = built.stack.alerting;
     expect(propsOf(slackWebhookSecret)).toMatchObject({ SecretString: SLACK_WEBHOOK_PLACEHOLDER });
     expect(propsOf(slackWebhookSecret)).not.toHaveProperty('Name');
@@ -250,8 +250,8 @@ describe('Slack delivery', () => {
         asArray(s.Action).some((a) => a.startsWith('secretsmanager:')),
       ),
     );
-    // The Slack function, and the transfer steps (approval messages go to the same channel); each
-    // reads the webhook secret by its ARN.
+    // The Slack function, the transfer steps (approval messages go to the same channel) and the
+    // collections (calls, holds and hand-overs); each reads the webhook secret by its ARN.
     const webhookReaders = readers.filter(([, p]) =>
       (p.PolicyDocument as { Statement: Statement[] }).Statement.some(
         // minimizePolicies (a recommended flag) may merge it with another secret of the same actions.
@@ -259,8 +259,10 @@ describe('Slack delivery', () => {
           asArray(st.Resource).some((r) => JSON.stringify(r) === JSON.stringify(ref(slackWebhookSecret))),
       ),
     );
-    expect(webhookReaders.map(([, p]) => p.Roles).sort()).toEqual(
-      [[{ Ref: roleOf(slackFunction) }], [{ Ref: roleOf(built.stack.approvals.stepsFunction) }]].sort(),
+    expect(webhookReaders.map(([, p]) => JSON.stringify(p.Roles)).sort()).toEqual(
+      [slackFunction, built.stack.approvals.stepsFunction, built.stack.evaluation.collectionsFunction]
+        .map((fn) => JSON.stringify([{ Ref: roleOf(fn) }]))
+        .sort(),
     );
     const grant = statementsOfRole(roleOf(slackFunction)).find((s) =>
       asArray(s.Action).includes('secretsmanager:GetSecretValue'),

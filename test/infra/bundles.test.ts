@@ -17,6 +17,7 @@ describe('Lambda bundles', () => {
   it('covers every handler entry the constructs name', () => {
     expect(lambdaEntries()).toEqual([
       'functions/alerts/slack-handler.ts',
+      'functions/collections/handler.ts',
       'functions/credit/daily-run-handler.ts',
       'functions/credit/handler.ts',
       'functions/ingest/handler.ts',

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type SentinelApp } from '../../infra/build-app.ts';
-import { DAILY_EVALUATION_ASL_FILE } from '../../infra/constructs/evaluation.ts';
+import { DAILY_EVALUATION_ASL_FILE, REMINDERS_DRY_RUN } from '../../infra/constructs/evaluation.ts';
 import { asArray, type Json, templateReader } from './template.ts';
 
 // The real app, bundling skipped (test/infra/stack.test.ts bundles every function).
@@ -23,13 +23,14 @@ const { logicalId, propsOf, statementsOfRole, roleOf } = templateReader(
 const getAtt = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 
 describe('daily evaluation state machine', () => {
-  it('deploys the ASL file itself, with both functions and the concurrency substituted, traced', () => {
-    const { stateMachine, stepsFunction, batchFunction } = built.stack.evaluation;
+  it('deploys the ASL file itself, with its three functions and the concurrency substituted, traced', () => {
+    const { stateMachine, stepsFunction, batchFunction, collectionsFunction } = built.stack.evaluation;
     const p = propsOf(stateMachine);
     expect(p.DefinitionString).toBe(readFileSync(DAILY_EVALUATION_ASL_FILE, 'utf8'));
     expect(p.DefinitionSubstitutions).toEqual({
       EvaluationStepsFunction: getAtt(logicalId(stepsFunction)),
       EvaluationBatchFunction: getAtt(logicalId(batchFunction)),
+      CollectionsBatchFunction: getAtt(logicalId(collectionsFunction)),
       EvaluationConcurrency: '5',
     });
     expect(p.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
@@ -79,8 +80,9 @@ describe('daily evaluation state machine', () => {
     expect(actions).toEqual(['states:StartExecution']);
   });
 
-  it('lets the state machine start its own children, read the manifests and invoke its two functions only', () => {
-    const { stateMachine, stepsFunction, batchFunction, runsBucket } = built.stack.evaluation;
+  it('lets the state machine start its own children, read the manifests and invoke its three functions only', () => {
+    const { stateMachine, stepsFunction, batchFunction, collectionsFunction, runsBucket } =
+      built.stack.evaluation;
     const statements = statementsOfRole(logicalId(stateMachine.role));
     const starts = statements.filter((s) => asArray(s.Action).includes('states:StartExecution'));
     expect(starts.map((s) => s.Resource)).toEqual([{ Ref: logicalId(stateMachine) }]);
@@ -92,6 +94,7 @@ describe('daily evaluation state machine', () => {
     );
     expect(invoked).toContain(logicalId(stepsFunction));
     expect(invoked).toContain(logicalId(batchFunction));
+    expect(invoked).toContain(logicalId(collectionsFunction));
     expect(statements.flatMap((s) => asArray(s.Action)).some((a) => a.startsWith('dynamodb:'))).toBe(false);
   });
 
@@ -123,5 +126,109 @@ describe('daily evaluation state machine', () => {
     const mine = alarms.filter((a) => String(JSON.stringify(a.Dimensions)).includes(logicalId(stateMachine)));
     expect(mine.map((a) => a.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
     for (const a of mine) expect(JSON.stringify(a.AlarmActions)).toContain('OpsTopic');
+  });
+});
+
+describe("the day's collections (CollectCustomers)", () => {
+  const FROM = 'credit@harbourfoods.co.uk';
+  let ses: SentinelApp;
+  let sesTemplate: Template;
+  beforeAll(() => {
+    ses = buildApp({
+      context: {
+        demo: 'true',
+        'aws:cdk:bundling-stacks': [],
+        approvalEmailFrom: FROM,
+        sesConfigurationSet: 'approvals',
+      },
+    });
+    sesTemplate = Template.fromStack(ses.stack);
+  }, 120_000);
+  const sesReader = () =>
+    templateReader(
+      () => ses.stack,
+      () => sesTemplate,
+    );
+  const vars = (r: ReturnType<typeof sesReader>, fn: Parameters<typeof r.propsOf>[0]) =>
+    (r.propsOf(fn).Environment as { Variables: Json }).Variables;
+
+  it('a function of its own, service collections, with the table, the sender and the Slack secret', () => {
+    const r = sesReader();
+    const { collectionsFunction } = ses.stack.evaluation;
+    const p = r.propsOf(collectionsFunction);
+    expect(p.Timeout).toBe(60);
+    expect(p.Runtime).toMatch(/^nodejs2[2-9]/);
+    expect(vars(r, collectionsFunction)).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'collections',
+      TABLE_NAME: { Ref: r.logicalId(ses.stack.dataStore.table) },
+      REMINDER_EMAIL_FROM: FROM,
+      SES_CONFIGURATION_SET: 'approvals',
+      SLACK_WEBHOOK_SECRET_ARN: { Ref: r.logicalId(ses.stack.alerting.slackWebhookSecret) },
+    });
+    // Nothing of the run's files or the alerts: it reads books and writes its claims only.
+    expect(vars(r, collectionsFunction)).not.toHaveProperty('RUNS_BUCKET');
+    const actions = r.statementsOfRole(r.roleOf(collectionsFunction)).flatMap((s) => asArray(s.Action));
+    expect(actions).toContain('dynamodb:ConditionCheckItem');
+    expect(actions.some((a) => a.startsWith('s3:') || a.startsWith('sns:'))).toBe(false);
+  });
+
+  it('may send email only from the configured address, on its SES identity, and read only the Slack secret', () => {
+    const r = sesReader();
+    const statements = r.statementsOfRole(r.roleOf(ses.stack.evaluation.collectionsFunction));
+    const sesArn = (resource: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':ses:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:${resource}`,
+        ],
+      ],
+    });
+    const sending = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:')));
+    expect(sending).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'ses:SendEmail',
+        Resource: expect.arrayContaining([
+          sesArn(`identity/${FROM}`),
+          sesArn('identity/harbourfoods.co.uk'),
+          sesArn('configuration-set/approvals'),
+        ]),
+        Condition: { StringEquals: { 'ses:FromAddress': FROM } },
+      },
+    ]);
+    expect(asArray(sending[0]?.Resource)).toHaveLength(3);
+    const secrets = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('secretsmanager:')));
+    expect(secrets.map((s) => s.Resource)).toEqual([
+      { Ref: r.logicalId(ses.stack.alerting.slackWebhookSecret) },
+    ]);
+  });
+
+  it('without an SES identity: no sender, no SES permission, and a warning that the collections run dry', () => {
+    const { collectionsFunction } = built.stack.evaluation;
+    expect(propsOf(collectionsFunction).Environment).not.toHaveProperty('Variables.REMINDER_EMAIL_FROM');
+    const actions = statementsOfRole(roleOf(collectionsFunction)).flatMap((s) => asArray(s.Action));
+    expect(actions.some((a) => a.startsWith('ses:'))).toBe(false);
+    const warnings = Annotations.fromStack(built.stack)
+      .findWarning('*', Match.stringLikeRegexp("The day's collections run dry"))
+      .map((w) => String(w.entry.data));
+    expect(warnings).toEqual([expect.stringContaining(REMINDERS_DRY_RUN)]);
+  });
+
+  it('is the CollectBatch of the deployed definition, invoking the substituted function', () => {
+    const def = JSON.parse(readFileSync(DAILY_EVALUATION_ASL_FILE, 'utf8')) as {
+      States: Record<string, { ItemProcessor?: { States: Record<string, { Parameters: Json }> } }>;
+    };
+    const collect = def.States.CollectCustomers?.ItemProcessor?.States.CollectBatch;
+    expect(collect?.Parameters.FunctionName).toBe(`\${CollectionsBatchFunction}`);
+    const subs = propsOf(built.stack.evaluation.stateMachine).DefinitionSubstitutions as Json;
+    expect(subs.CollectionsBatchFunction).toEqual(
+      getAtt(logicalId(built.stack.evaluation.collectionsFunction)),
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { LocalEvaluator, nextDailyRun, type Trigger } from '../../infra/local/ru
 import { InboxObjectStore, OutboxNotifier } from '../../infra/local/runtime/files.ts';
 import { InboxWatcher, localIngestHandler } from '../../infra/local/runtime/inbox.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { COLLECTIONS_AS_OF, seedCollectionsBook } from './collections-book.ts';
 import { memoryUpload } from './helpers.ts';
 
 /** The local evaluation runner on dynalite: triggered by ingests, serial, scheduled at 05:00. */
@@ -46,6 +47,8 @@ function evaluator(
     store?: LocalEnv['store'];
     slack?: { webhookUrl: string; mode?: SlackMode };
     consoleUrl?: string;
+    /** The day's collections after each run of every customer (tests of alerts leave them out). */
+    collections?: boolean;
   } = {},
 ): Recorded {
   const runs: Recorded['runs'] = [];
@@ -65,6 +68,7 @@ function evaluator(
       post: { retries: 1, baseDelayMs: 10 },
     },
     consoleUrl: () => opts.consoleUrl,
+    collections: opts.collections ?? false,
   });
   evaluators.push(e);
   return { evaluator: e, runs, logs, errors };
@@ -117,6 +121,40 @@ const INVOICES = [
 ].join('\n');
 
 describe('LocalEvaluator', () => {
+  it("takes the day's collections after a run of every customer, once, and says what it did", async () => {
+    const dataDir = join(dir, 'collections');
+    env = await openLocal({ dataDir, inMemory: true });
+    await seedCollectionsBook(env);
+    const now = new Date(`${COLLECTIONS_AS_OF}T06:00:00Z`);
+    const r = evaluator(dataDir, { now: () => now, collections: true });
+    await r.evaluator.start();
+    // Rated by the run first: CN and LATE are high risk, chased on the sooner ladder (CN, 21 days
+    // late, gets the final notice by email; LATE, 9 days, the firm call); OLD, past legal with no
+    // billing address, gets the final notice as a call.
+    const line = `collections: as of ${COLLECTIONS_AS_OF}, 3 steps taken (1 final by email, 1 final by phone, 1 firm by phone); 1 reminder email in ${join(dataDir, 'outbox', 'mail')}, tasks in ${join(dataDir, 'outbox', 'collections')}`;
+    expect(r.logs.filter((l) => l.startsWith('collections:'))).toEqual([line]);
+    expect(r.errors).toEqual([]);
+    // The next run of the same day (a daily run after the start's) finds every step taken.
+    await r.evaluator.enqueue(COLLECTIONS_AS_OF, undefined, 'daily');
+    expect(r.logs.filter((l) => l.startsWith('collections:'))).toEqual([line]);
+    const steps = async (d: string) =>
+      (await readdir(join(dataDir, 'outbox', d))).map((f) => f.replace(/^\d{8}T\d{9}Z-\d{6}-/, '')).sort();
+    expect(await steps('mail')).toEqual(['reminder-CN-final.eml']);
+    expect(await steps('collections')).toEqual(['remind-LATE-firm.json', 'remind-OLD-final.json']);
+    expect((await env.store.getAssessmentHeads(['CN', 'LATE'])).get('CN')?.riskClass).toBe('high');
+    // Counted as the collections function counts on AWS.
+    const metrics = (await readFile(join(dataDir, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((m) => m.service === 'collections' && typeof m.RemindersSent === 'number');
+    expect(metrics.map((m) => [m.level, m.channel, m.RemindersSent]).sort()).toEqual([
+      ['final', 'email', 1],
+      ['final', 'phone', 1],
+      ['firm', 'phone', 1],
+    ]);
+  });
+
   it('evaluates the customers of each ingest (the OutboxNotifier path); an identical ingest adds no alert', async () => {
     const dataDir = join(dir, 'ingest');
     env = await openLocal({ dataDir, inMemory: true });

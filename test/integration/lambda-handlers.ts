@@ -72,6 +72,12 @@ export const INVOCATIONS: readonly Invocation[] = [
     correlationId: 'daily-7',
     awsCall: 'DynamoDB',
   },
+  {
+    entry: 'functions/collections/handler.ts#handler',
+    event: { step: 'collect', BatchInput: { runId: 'daily-8', asOf: '2026-11-30' }, Items: [] },
+    correlationId: 'daily-8',
+    awsCall: 'DynamoDB',
+  },
   { entry: 'functions/alerts/slack-handler.ts#handler', event: { Records: [] } },
   { entry: 'functions/ops/handler.ts#handler', event: {}, awsCall: 'DynamoDB' },
   {

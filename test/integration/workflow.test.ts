@@ -25,6 +25,7 @@ describe('state machine definitions', () => {
         ReviewConcurrency: '5',
         EvaluationStepsFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:evaluation-steps',
         EvaluationBatchFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:evaluation-batch',
+        CollectionsBatchFunction: 'arn:aws:lambda:eu-west-1:123456789012:function:collections-batch',
         EvaluationConcurrency: '5',
       }),
     );

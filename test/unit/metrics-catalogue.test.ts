@@ -40,8 +40,10 @@ async function emissions(): Promise<{
     for (const m of text.matchAll(/\.addMetric\(\s*([\s\S]*?),\s*MetricUnit\.(\w+)/g))
       for (const n of (m[1] as string).matchAll(/'([A-Z][A-Za-z]+)'/g))
         metrics.push({ file: relative(ROOT, join(ROOT, file)), name: n[1] as string, unit: m[2] as string });
+    // Every dimension of the chain (`.addDimension('level', l).addDimension('channel', c).addMetric(...)`).
     for (const m of text.matchAll(/\.addDimension\(\s*'(\w+)',[^;]*?\.addMetric\(\s*'(\w+)'/g))
-      dimensions.push({ dimension: m[1] as string, name: m[2] as string });
+      for (const d of m[0].matchAll(/\.addDimension\(\s*'(\w+)'/g))
+        dimensions.push({ dimension: d[1] as string, name: m[2] as string });
   }
   return { metrics, dimensions };
 }
@@ -52,7 +54,15 @@ describe('the metric catalogue', () => {
   it('every metric emitted is in it, with its unit', async () => {
     const { metrics } = await emissions();
     // The ones this check exists for are found at all (the pattern still matches the code).
-    for (const n of ['RowsIngested', 'AlertsRaised', 'OpenAlerts', 'TransfersDecided', 'DecisionLatency'])
+    for (const n of [
+      'RowsIngested',
+      'AlertsRaised',
+      'OpenAlerts',
+      'TransfersDecided',
+      'DecisionLatency',
+      'RemindersSent',
+      'RemindersFailed',
+    ])
       expect(metrics.map((e) => e.name)).toContain(n);
     const unknown = metrics.filter((e) => !METRIC_NAMES.has(e.name));
     expect(unknown).toEqual([]);
@@ -63,7 +73,12 @@ describe('the metric catalogue', () => {
   it('a dimension added to a single metric is one the catalogue gives that metric', async () => {
     const { dimensions } = await emissions();
     expect(dimensions.map((d) => `${d.name}/${d.dimension}`)).toEqual(
-      expect.arrayContaining(['AlertsRaised/severity', 'TransfersDecided/outcome']),
+      expect.arrayContaining([
+        'AlertsRaised/severity',
+        'TransfersDecided/outcome',
+        'RemindersSent/level',
+        'RemindersSent/channel',
+      ]),
     );
     for (const d of dimensions) expect(Object.keys(spec(d.name)?.dimensions ?? {})).toContain(d.dimension);
   });

@@ -616,6 +616,7 @@ async function cmdStart(args: string[]): Promise<number> {
       `  alerts    ${evaluator.alertsFile}${slackWebhookUrl ? ' and Slack' : ''}  (at start, after every upload, daily at 05:00 ${timeZone()})`,
       `  transfers ${web.url}/transfers  (approval emails: ${join(env.dataDir, 'outbox', 'mail')}, ${web.url}/outbox)`,
       `  reviews   ${web.url}/reviews  (daily after the 05:00 evaluation, or \`sentinel review run\`; reports in ${join(env.dataDir, 'outbox', 'reviews')})`,
+      `  collect   ${web.url}/collections  (after each evaluation of every customer, or \`sentinel collections run\`; reminders in ${join(env.dataDir, 'outbox', 'mail')}, tasks in ${join(env.dataDir, 'outbox', 'collections')})`,
       `  metrics   ${web.url}/ops  (${join(env.dataDir, 'metrics.jsonl')})`,
       `  data      ${values['in-memory'] ? 'in memory (gone when stopped)' : env.dataDir}`,
       `  DynamoDB  ${env.endpoint} (dynalite; the CLI in another terminal uses it too)`,

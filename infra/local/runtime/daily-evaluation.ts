@@ -127,13 +127,37 @@ export interface LocalDailyEvaluationOptions {
   readonly onBatch?: (items: readonly string[], attempt: number) => void | Promise<void>;
   /** Called after each batch step did its work, before it answers (a lost answer, in tests). */
   readonly afterBatch?: (items: readonly string[], attempt: number) => void | Promise<void>;
+  /**
+   * The day's collections for one batch (the definition's CollectBatch, `step: 'collect'`): what the
+   * collections function does on AWS. A throw is a failed batch (retried, then the run fails as
+   * CollectionsBatchesFailed). @default none: the step answers `{ skipped: true }`
+   */
+  readonly collect?: (step: CollectStep) => Promise<unknown>;
+}
+
+/** What the definition's CollectBatch hands the collections function. */
+export interface CollectStep {
+  readonly BatchInput: { readonly runId: string; readonly asOf: IsoDate };
+  readonly Items: readonly string[];
+}
+
+/** A run that evaluated and reported every customer, but whose collections failed in some batch. */
+export class CollectionsBatchesFailedError extends Error {
+  readonly error = 'CollectionsBatchesFailed';
+  constructor(
+    readonly report: DailyRunReport,
+    cause: string,
+  ) {
+    super(`the day's collections failed in a batch, after the evaluation reported: ${cause}`);
+    this.name = 'CollectionsBatchesFailedError';
+  }
 }
 
 /**
- * The daily evaluation on aws-local-stepfunctions: the same ASL file, its Distributed Map made
+ * The daily evaluation on aws-local-stepfunctions: the same ASL file, both Distributed Maps made
  * inline (`distributedToInline`; the deploy-time concurrency replaced by `batchConcurrency`),
- * every `lambda:invoke` mapped to the same steps (`DailyRunApp.run`) and the manifest read from
- * where `list` wrote it.
+ * every `lambda:invoke` mapped to the same steps (`DailyRunApp.run`) but the collect step, which
+ * goes to the `collect` option, and the manifest read from where `list` wrote it.
  */
 export class LocalDailyEvaluation {
   private readonly machine: StateMachine;
@@ -141,6 +165,8 @@ export class LocalDailyEvaluation {
   readonly app: DailyRunApp;
   readonly files: FileDailyRunFiles;
   private readonly attempts = new Map<string, number>();
+  /** The last error of a collect step, by run: the Fail state's cause does not carry it. */
+  private readonly collectErrors = new Map<string, string>();
 
   constructor(
     deps: Omit<DailyRunDeps, 'files'> & { readonly dataDir: string },
@@ -152,6 +178,7 @@ export class LocalDailyEvaluation {
     const text = substitute(options.definition ?? readFileSync(DAILY_EVALUATION_ASL, 'utf8'), {
       EvaluationStepsFunction: 'credit-sentinel-evaluation-steps',
       EvaluationBatchFunction: 'credit-sentinel-evaluation-batch',
+      CollectionsBatchFunction: 'credit-sentinel-collections-batch',
       EvaluationConcurrency: String(cap),
     });
     const def = withLocalTimeouts(
@@ -160,6 +187,7 @@ export class LocalDailyEvaluation {
     for (const t of taskStates(def)) {
       if (t.resource === 'arn:aws:states:::lambda:invoke')
         this.handlers[t.name] = async (p) => {
+          if ((p.Payload as { step?: unknown }).step === 'collect') return { Payload: await this.collect(p) };
           const step = p.Payload as DailyRunStep;
           if (step.step !== 'batch' || (!options.onBatch && !options.afterBatch))
             return { Payload: reportOut(step, await this.app.run(step)) };
@@ -183,11 +211,23 @@ export class LocalDailyEvaluation {
     this.machine = new StateMachine(def as unknown as ConstructorParameters<typeof StateMachine>[0]);
   }
 
+  private async collect(p: Json): Promise<unknown> {
+    const { BatchInput, Items } = p.Payload as CollectStep;
+    if (!this.options.collect) return { skipped: true };
+    try {
+      return await this.options.collect({ BatchInput, Items });
+    } catch (e) {
+      this.collectErrors.set(BatchInput.runId, (e as Error).message);
+      throw e;
+    }
+  }
+
   /**
    * One daily run as of `asOf` (default: the day of `scheduledTime`, or today), to its report.
-   * Resolves with the report when every customer was evaluated; rejects with
-   * EvaluationBatchesFailedError (holding the report) when some were not, or with the step's error
-   * when the run stopped before its report.
+   * Resolves with the report when every customer was evaluated (and collected); rejects with
+   * EvaluationBatchesFailedError (holding the report) when some were not, with
+   * CollectionsBatchesFailedError (holding it too) when a collect batch failed for good, or with the
+   * step's error when the run stopped before its report.
    */
   async run(
     input: { asOf?: IsoDate; scheduledTime?: string; digest?: boolean } = {},
@@ -212,7 +252,11 @@ export class LocalDailyEvaluation {
       (t) => JSON.parse(t) as DailyRunReport,
       () => undefined,
     );
+    const collectError = this.collectErrors.get(runId);
+    this.collectErrors.delete(runId);
     if (report && report.notEvaluated.length > 0) throw new EvaluationBatchesFailedError(report);
+    if (report && (failure as Error | undefined)?.name === 'CollectionsBatchesFailed')
+      throw new CollectionsBatchesFailedError(report, collectError ?? (failure as Error).message);
     if (failure !== undefined || !report)
       throw failure ?? new Error(`daily run ${runId} ended without a report`);
     if (!this.options.keepFiles) await this.files.remove(runId);

@@ -8,6 +8,9 @@ import {
   slackDigestMessage,
   slackMessage,
 } from '../../../functions/alerts/slack.ts';
+import { recordCollections } from '../../../functions/collections/metrics.ts';
+import type { ContactLedger } from '../../../functions/collections/ports.ts';
+import type { CollectionsRunReport } from '../../../functions/collections/run.ts';
 import { dateInZone, type IsoDate } from '../../../functions/core/dates.ts';
 import type { AlertDigest, Notification } from '../../../functions/credit/alerts.ts';
 import { recordEvaluation } from '../../../functions/credit/app.ts';
@@ -16,7 +19,13 @@ import { type EvaluationRun, evaluate } from '../../../functions/credit/evaluate
 import type { AlertNotifier, CreditStore } from '../../../functions/credit/ports.ts';
 import type { CustomersChanged } from '../../../functions/ingest/ports.ts';
 import { loadPolicy } from '../cli/credit.ts';
-import { EvaluationBatchesFailedError, LocalDailyEvaluation } from './daily-evaluation.ts';
+import { localCollectionsRun } from './collections.ts';
+import {
+  CollectionsBatchesFailedError,
+  type CollectStep,
+  EvaluationBatchesFailedError,
+  LocalDailyEvaluation,
+} from './daily-evaluation.ts';
 import { OutboxAlertNotifier } from './files.ts';
 import { localMetrics } from './metrics.ts';
 
@@ -34,7 +43,7 @@ export type Trigger = 'start' | 'daily' | 'ingest';
 
 export interface LocalEvaluatorOptions {
   /** The store `evaluate()` reads and writes, and the policy in force comes from. */
-  readonly store: CreditStore & Pick<DynamoStore, 'getPolicy'>;
+  readonly store: CreditStore & Pick<DynamoStore, 'getPolicy'> & ContactLedger;
   /** Where `outbox/alerts.jsonl` lives. */
   readonly dataDir: string;
   /** The finance team's zone: "today" and the daily 05:00. */
@@ -72,6 +81,11 @@ export interface LocalEvaluatorOptions {
    * AWS), with these options. @default the definition's batches, 2 at a time
    */
   readonly fanOut?: ConstructorParameters<typeof LocalDailyEvaluation>[1];
+  /**
+   * The day's collections after each run of every customer (the state machine's CollectBatch, as
+   * on AWS): reminders to the outbox, tasks, Slack when `slack` is given. @default true
+   */
+  readonly collections?: boolean;
 }
 
 interface Job {
@@ -345,30 +359,92 @@ export class LocalEvaluator {
         timeZone: this.opts.timeZone,
         dataDir: this.opts.dataDir,
       },
-      this.opts.fanOut,
+      {
+        ...this.opts.fanOut,
+        collect:
+          this.opts.fanOut?.collect ??
+          (this.opts.collections === false ? undefined : (step) => this.collect(step)),
+      },
     );
     const input = {
       // The day of the job (a daily run that waited its turn keeps its own day), at noon there.
       scheduledTime: zonedInstant(job.asOf, 12, 0, this.opts.timeZone).toISOString(),
       digest: job.triggers.has('daily'),
     };
+    this.collected = [];
     try {
       const report = await this.fanOut.run(input);
       recordDailyReport(this.metrics, report);
       // Told after the run's own line (run() calls it).
+      const collected = this.collectedLine(report.asOf);
       this.afterRun = () => {
         if (report.digest === 'sent')
           this.log(`alerts: daily digest as of ${report.asOf}: ${report.digestNote}`);
         if (report.digest === 'failed')
           this.logError(`alerts: the daily digest as of ${report.asOf} failed`, new Error(report.digestNote));
+        if (collected) this.log(collected);
       };
       return report.run;
     } catch (e) {
+      if (e instanceof CollectionsBatchesFailedError) {
+        recordDailyReport(this.metrics, e.report);
+        this.logError(
+          `collections: the day's collections as of ${e.report.asOf} failed in a batch (its steps are taken by the next run)`,
+          e,
+        );
+        return e.report.run;
+      }
       if (!(e instanceof EvaluationBatchesFailedError)) throw e;
       recordDailyReport(this.metrics, e.report);
       this.logError(`alerts: the daily evaluation as of ${job.asOf} left customers out`, e);
       return e.report.run;
     }
+  }
+
+  /** The day's collections reports of the run in progress, batch by batch. */
+  private collected: CollectionsRunReport[] = [];
+  /** The collections function's metrics (its own service, as on AWS). */
+  private collectionsMetrics: Metrics | undefined;
+
+  /** One batch's collections, as the collections function does it on AWS (the run id claims). */
+  private async collect(step: CollectStep): Promise<unknown> {
+    const report = await localCollectionsRun(
+      {
+        store: this.opts.store,
+        dataDir: this.opts.dataDir,
+        now: this.now,
+        slackWebhookUrl: this.opts.slack?.webhookUrl,
+      },
+      await loadPolicy(this.opts.store),
+      { asOf: step.BatchInput.asOf, claimant: step.BatchInput.runId, customerIds: step.Items },
+    );
+    this.collected.push(report);
+    this.collectionsMetrics ??= localMetrics(this.opts.dataDir, 'collections');
+    recordCollections(this.collectionsMetrics, report);
+    this.collectionsMetrics.publishStoredMetrics();
+    // Failed steps were given back: the batch fails, as on AWS, and is retried.
+    if (report.failed > 0)
+      throw new Error(
+        `${report.failed} collection step(s) not delivered: ${report.steps.find((s) => s.outcome === 'failed')?.note}`,
+      );
+    return { customers: report.customers, failed: report.failed };
+  }
+
+  /** What the day's collections did, in one line (none when they did nothing). */
+  private collectedLine(asOf: IsoDate): string | undefined {
+    const sent = this.collected.flatMap((r) => r.steps.filter((s) => s.outcome === 'sent'));
+    if (sent.length === 0) return undefined;
+    const by = new Map<string, number>();
+    for (const s of sent)
+      by.set(`${s.level} by ${s.channel}`, (by.get(`${s.level} by ${s.channel}`) ?? 0) + 1);
+    const emails = sent.filter((s) => s.channel === 'email').length;
+    return (
+      `collections: as of ${asOf}, ${sent.length} step${sent.length === 1 ? '' : 's'} taken (${[...by]
+        .sort()
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ')}); ` +
+      `${emails} reminder email${emails === 1 ? '' : 's'} in ${join(this.opts.dataDir, 'outbox', 'mail')}, tasks in ${join(this.opts.dataDir, 'outbox', 'collections')}`
+    );
   }
 
   private async run(job: Job): Promise<EvaluationRun | undefined> {
