@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ContactRecord } from '../collections/ports.ts';
+import type { PromiseToPay } from '../collections/promises.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { BadCursorError, decodeCursor, encodeCursor, type Page, type PageRequest } from '../core/paging.ts';
@@ -197,6 +198,8 @@ const custPk = (id: string) => `CUST#${id}`;
 const notifyKey = (key: string) => ({ pk: { S: `NOTIFY#${key}` }, sk: { S: 'NOTIFY' } });
 /** A collection step's record: `DUN#<day>#<level>` in the customer's partition (sorts after the allocations' packs). */
 const DUN = 'DUN#';
+/** A promise to pay: `PTP#<made on>#<id>` in the customer's partition. */
+const PTP = 'PTP#';
 const contactKey = (customerId: string, on: IsoDate, level: string) => ({
   pk: { S: custPk(customerId) },
   sk: { S: `${DUN}${on}#${level}` },
@@ -814,6 +817,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     let profileSource: CustomerPartition['profileSource'];
     const limitChanges: LimitChange[] = [];
     const contacts: ContactRecord[] = [];
+    const promises: PromiseToPay[] = [];
     const pk = custPk(customerId);
     // ALERT# sorts before ALLOC#, everything else after the allocations and their packs (`ALLOC$...`;
     // '$' follows '#' and '%' follows '$').
@@ -849,6 +853,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
         } else if (sk === 'SUMMARY') summary = strip<ReceivableSummary>(it, META);
         else if (sk.startsWith('LIMIT#')) limitChanges.push(strip<LimitChange>(it, META));
         else if (sk.startsWith(DUN)) contacts.push(strip<ContactRecord>(it, META));
+        else if (sk.startsWith(PTP)) promises.push(strip<PromiseToPay>(it, META));
       }
     }
     const rows = await this.withPacks(pk, history);
@@ -889,6 +894,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       packed,
       profileSource,
       contacts,
+      promises,
     };
   }
 
@@ -1406,6 +1412,25 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       );
       if (out.Item) return strip<ContactRecord>(unmarshall(out.Item), META);
       // Gone between the two calls (a customer's records erased): claim again.
+    }
+  }
+
+  async recordPromise(p: PromiseToPay): Promise<'recorded' | 'exists'> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(
+            { pk: custPk(p.customerId), sk: `${PTP}${p.madeOn}#${p.promiseId}`, type: 'promise', ...p },
+            MARSHALL,
+          ),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return 'recorded';
+    } catch (e) {
+      if (conditionFailed(e)) return 'exists';
+      throw e;
     }
   }
 

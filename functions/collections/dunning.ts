@@ -3,6 +3,7 @@ import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
 import { formatMoney, parseMinorUnits } from '../core/money.ts';
 import type { InvoiceStatus, Statement } from '../core/receivables.ts';
 import type { CollectionsPolicy, DunningLevel, RiskClass } from '../credit/policy.ts';
+import type { RatedPromise } from './promises.ts';
 
 /**
  * Dunning (README "Collections"): where a customer stands on the collection plan as of a date, and
@@ -64,6 +65,8 @@ export interface Dunning {
   readonly why: string;
   /** The next step if nothing changes (no payment, no new item): its level and day. */
   readonly next?: { readonly level: string; readonly on: IsoDate } | undefined;
+  /** The promise to pay holding the chase today, if one does. */
+  readonly promise?: RatedPromise | undefined;
 }
 
 const item = (s: InvoiceStatus): DunningItem => ({
@@ -108,7 +111,12 @@ export function dunningAsOf(
   customerId: string,
   statement: Statement,
   plan: CollectionsPolicy,
-  opts: { readonly riskClass?: RiskClass | undefined; readonly contacts?: readonly Contact[] } = {},
+  opts: {
+    readonly riskClass?: RiskClass | undefined;
+    readonly contacts?: readonly Contact[];
+    /** The customer's promises to pay, rated as of the day: a pending or kept one pauses the chase. */
+    readonly promises?: readonly RatedPromise[];
+  } = {},
 ): Dunning {
   const { summary } = statement;
   const asOf = summary.asOf;
@@ -179,6 +187,32 @@ export function dunningAsOf(
       next: atLevel(0, gapEnds),
     };
   const standing = { ...base, reached };
+  // A promise to pay holds the chase: a pending one until its grace ends, a kept one until its date
+  // (the customer did what it said; the rest waits for the day it named). A broken or partly kept
+  // one holds nothing: the chase goes on at the level reached.
+  const final = levels.findLast((l) => l.action === 'remind');
+  const told = contacts.some((c) => c.on >= episode && c.level === final?.name);
+  const holding = (opts.promises ?? [])
+    .map((p) => ({
+      p,
+      until: p.state === 'pending' ? p.graceEnds : p.state === 'kept' ? p.promisedDate : '',
+    }))
+    .filter((h) => h.until >= asOf && h.p.madeOn <= asOf)
+    .sort((a, b) => (a.until < b.until ? 1 : -1))[0];
+  if (holding)
+    return {
+      ...standing,
+      promise: holding.p,
+      why: `a promise to pay holds the chase (${holding.p.why})`,
+      next: (() => {
+        // What goes out when the hold ends: the next level, but never the hand-over untold.
+        const i = sentIndex >= reachedIndex ? sentIndex + 1 : reachedIndex;
+        const after = addDays(holding.until, 1);
+        return levels[i]?.action === 'legal' && final && !told
+          ? { level: final.name, on: after }
+          : atLevel(i, after);
+      })(),
+    };
   if (totals.demand === 0)
     return {
       ...standing,
@@ -208,8 +242,6 @@ export function dunningAsOf(
   // Nobody is handed over to legal without having been told: the last reminder (the final notice)
   // goes out first, and the hand-over follows after the gap. Told means that very notice went out
   // in this episode: a hold put on a customer first seen far overdue told the customer nothing.
-  const final = levels.findLast((l) => l.action === 'remind');
-  const told = contacts.some((c) => c.on >= episode && c.level === final?.name);
   if (reached.action === 'legal' && final && !told)
     return {
       ...standing,

@@ -1,6 +1,7 @@
 import type { IsoDate } from '../core/dates.ts';
 import type { DunningAction, DunningChannel } from '../credit/policy.ts';
 import type { CreditStore } from '../credit/ports.ts';
+import type { PromiseToPay } from './promises.ts';
 import type { ReminderEmail } from './reminder.ts';
 
 /**
@@ -52,6 +53,12 @@ export interface ContactLedger {
 }
 
 export type CollectionsStore = Pick<CreditStore, 'listCustomerIds' | 'loadCustomerPartition'> & ContactLedger;
+
+/** Where promises to pay are kept: the customer's partition. */
+export interface PromiseBook {
+  /** Records it unless a promise with its id is on file: says which. */
+  recordPromise(p: PromiseToPay): Promise<'recorded' | 'exists'>;
+}
 
 /** What one step of the plan hands to the outside world. */
 export interface Outreach {

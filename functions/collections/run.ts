@@ -9,6 +9,7 @@ import type { CollectionsPolicy, DunningAction, DunningChannel, Policy } from '.
 import type { CustomerPartition } from '../credit/ports.ts';
 import { type Contact, type Dunning, dunningAsOf } from './dunning.ts';
 import type { CollectionsStore, ContactRecord, Outreach, OutreachSender } from './ports.ts';
+import { type RatedPromise, ratePromise } from './promises.ts';
 import { reminderEmail } from './reminder.ts';
 
 /**
@@ -306,5 +307,18 @@ export function dunningFor(
   return dunningAsOf(id, statement, plan, {
     riskClass: part.assessment?.riskClass,
     contacts: contacts.filter((c) => c.on <= asOf),
+    promises: promisesAsOf(part, plan, asOf),
   });
+}
+
+/** The customer's promises made by the day, rated as of it (payments received by it only). */
+export function promisesAsOf(
+  part: CustomerPartition,
+  plan: CollectionsPolicy,
+  asOf: IsoDate,
+): RatedPromise[] {
+  const payments = part.books.payments.filter((p) => p.receivedDate <= asOf);
+  return (part.promises ?? [])
+    .filter((p) => p.madeOn <= asOf)
+    .map((p) => ratePromise(p, payments, asOf, plan.promises));
 }

@@ -24,6 +24,9 @@ export const MONEY_FIELDS: ReadonlySet<string> = new Set([
   'openAmount',
   'overdueAmount',
   'disputedAmount',
+  // collections: what a step demanded, what a promise was paid
+  'demand',
+  'paid',
   // financial statements
   'revenue',
   'currentAssets',

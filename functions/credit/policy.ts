@@ -298,6 +298,13 @@ const collections = z
      * policy so that changing where customers are told to pay goes through the policy's approval
      * (a changed bank account in a reminder is a classic fraud).
      */
+    /** Promises to pay: how late a payment still keeps one, and how far ahead one may be. */
+    promises: z
+      .strictObject({
+        toleranceDays: z.number().int().min(0).max(30).default(3),
+        maxDays: z.number().int().min(1).max(365).default(60),
+      })
+      .prefault({}),
     creditor: z
       .strictObject({
         name: z.string().trim().max(128).default(''),

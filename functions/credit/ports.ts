@@ -1,4 +1,5 @@
 import type { ContactRecord } from '../collections/ports.ts';
+import type { PromiseToPay } from '../collections/promises.ts';
 import type { IsoDate } from '../core/dates.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
 import type {
@@ -44,6 +45,8 @@ export interface CustomerPartition {
   readonly packed?: PackedHistory | undefined;
   /** The collection plan's steps taken for the customer, claimed or sent (functions/collections). */
   readonly contacts?: readonly ContactRecord[] | undefined;
+  /** Promises to pay the customer made (functions/collections/promises.ts), oldest first. */
+  readonly promises?: readonly PromiseToPay[] | undefined;
   readonly profileSource?:
     | {
         readonly runId?: string | undefined;

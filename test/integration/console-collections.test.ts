@@ -3,12 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { loadPolicy } from '../../infra/local/cli/credit.ts';
 import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { COLLECTIONS_AS_OF, seedCollectionsBook } from './collections-book.ts';
 import { launchChromium } from './transfers-console.ts';
+
+const auditStore = () =>
+  new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
 
 /**
  * The console's Collections page (README "Collections") in headless Chromium, at a desktop's and a
@@ -28,7 +32,11 @@ beforeAll(async () => {
     queries: new ReceivablesQueries(env.store),
     today: () => COLLECTIONS_AS_OF,
     port: 0,
-    credit: { store: env.store, policy: () => loadPolicy(env.store) },
+    credit: {
+      store: env.store,
+      policy: () => loadPolicy(env.store),
+      promises: { store: env.store, audit: auditStore() },
+    },
   });
   browser = await launchChromium();
 }, 60_000);
@@ -101,5 +109,64 @@ describe('the Collections page', () => {
       ['DISP', '0.00', undefined],
       ['PAID', '0.00', undefined],
     ]);
+  });
+
+  it('records a promise to pay from the form: the chase is held, it is on the audit trail; a bad one is refused field by field', async () => {
+    for (const width of [1280, 390]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      await page.goto(`${web.url}/collections`);
+      // Refused: more than is open, a date before today; nothing recorded.
+      await page.getByLabel('Customer').selectOption('LATE');
+      await page.getByLabel('Amount').fill('5,000.00');
+      await page.getByLabel('Paid by').evaluate((el) => {
+        const input = el as unknown as { removeAttribute(n: string): void; value: string };
+        input.removeAttribute('min');
+        input.value = '2026-03-01';
+      });
+      await page.getByRole('button', { name: 'Record the promise' }).click();
+      expect(await page.locator('h1').textContent()).toBe('Promise not recorded');
+      expect(
+        (await page.locator('.problem li').allTextContents()).map((t) => t.replace(/\s+/g, ' ')),
+      ).toEqual([
+        'Amount is more than the 1,200.00 EUR open and undisputed',
+        'Paid by is in the past (today is 2026-03-31)',
+      ]);
+      await page.screenshot({ path: `/tmp/collections-promise-refused-${width}.png`, fullPage: true });
+      const [scroll, client] = (await page.evaluate(
+        '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
+      )) as [number, number];
+      expect(scroll).toBeLessThanOrEqual(client);
+      await page.close();
+    }
+    expect((await env.store.loadCustomerPartition('LATE')).promises).toEqual([]);
+
+    const page = await browser.newPage({ viewport: { width: 390, height: 900 } });
+    await page.goto(`${web.url}/collections`);
+    await page.getByLabel('Customer').selectOption('LATE');
+    await page.getByLabel('Amount').fill('1,200.00');
+    await page.getByLabel('Paid by').fill('2026-04-10');
+    await page.getByLabel('Recorded by').fill('anna');
+    await page.getByRole('button', { name: 'Record the promise' }).click();
+    expect(new URL(page.url()).pathname).toBe('/collections');
+    expect(await page.locator('p.done').textContent()).toMatch(
+      /^Promise PTP-2026-03-31-[0-9a-f]{10} recorded for LATE: the chase is held while it is pending\.$/,
+    );
+    const late = page.locator('tbody tr', { hasText: 'LATE' });
+    expect(await late.locator('td').nth(2).textContent()).toBe('—');
+    expect(await late.locator('td').last().textContent()).toBe(
+      'a promise to pay holds the chase (1,200.00 EUR promised by 2026-04-10 (made 2026-03-31): it counts until 2026-04-13)',
+    );
+    await page.screenshot({ path: '/tmp/collections-promise-390.png', fullPage: true });
+    await page.close();
+    const trail = (await auditStore().auditTrail()).filter((r) => r.kind === 'promise.recorded');
+    expect(trail.map((r) => [r.subject, r.actor])).toEqual([['LATE', 'anna']]);
+    // A GET changes nothing; a post from another site is refused.
+    expect((await fetch(`${web.url}/collections/promise`)).status).toBe(404);
+    const foreign = await fetch(`${web.url}/collections/promise`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+      body: 'customer=CN&amount=1&by=2026-04-01&recordedBy=x',
+    });
+    expect(foreign.status).toBe(403);
   });
 });

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
+import {
+  PromiseRefusedError,
+  promisesOf,
+  recordPromise,
+  UnknownCustomerError,
+} from '../../../functions/collections/app.ts';
 import { backtestCollections } from '../../../functions/collections/backtest.ts';
 import type { CollectionsRunReport } from '../../../functions/collections/run.ts';
 import {
@@ -11,9 +18,20 @@ import { mapLimit } from '../../../functions/core/concurrency.ts';
 import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
 import { grouped } from '../../../functions/core/paging.ts';
 import { creditFileOf } from '../../../functions/credit/evaluate.ts';
+import { localAudit } from '../runtime/audit-key.ts';
 import { collectionsTasksDir, localCollectionsRun } from '../runtime/collections.ts';
 import { mailDir } from '../runtime/transfers.ts';
-import { asOfOption, jsonText, plural, replayOptions, table, UsageError, withStore } from './common.ts';
+import {
+  asOfOption,
+  CliFailure,
+  jsonText,
+  plural,
+  replayOptions,
+  table,
+  today,
+  UsageError,
+  withStore,
+} from './common.ts';
 import { loadPolicy, readPolicyFile } from './credit.ts';
 import { progressLine } from './progress.ts';
 
@@ -25,6 +43,8 @@ import { progressLine } from './progress.ts';
 export async function cmdCollections(args: string[]): Promise<number> {
   if (args[0] === 'backtest') return cmdCollectionsBacktest(args.slice(1));
   if (args[0] === 'run') return cmdCollectionsRun(args.slice(1));
+  if (args[0] === 'promise') return cmdPromise(args.slice(1));
+  if (args[0] === 'promises') return cmdPromises(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -182,6 +202,125 @@ async function cmdCollectionsRun(args: string[]): Promise<number> {
         `\nreminders are .eml files in ${mailDir(env.dataDir)}; calls, visits, holds and hand-overs in ${collectionsTasksDir(env.dataDir)}`,
       );
     return report.failed > 0 ? 1 : 0;
+  });
+}
+
+/**
+ * `sentinel collections promise CUSTOMER --amount A --by D --recorded-by WHO [--via V] [--note T]`:
+ * records a promise to pay as of today (README "Collections"); refused with each bad field named.
+ */
+async function cmdPromise(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      amount: { type: 'string' },
+      by: { type: 'string' },
+      'recorded-by': { type: 'string' },
+      via: { type: 'string' },
+      note: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const [customerId, ...rest] = positionals;
+  if (!customerId || rest.length > 0)
+    throw new UsageError(
+      'collections promise takes one customer id: sentinel collections promise C1001 --amount 1200.00 --by 2026-12-20 --recorded-by anna',
+    );
+  for (const o of ['amount', 'by', 'recorded-by'] as const)
+    if (!values[o]) throw new UsageError(`collections promise needs --${o}`);
+  return withStore(values['data-dir'], async (env) => {
+    const policy = await loadPolicy(env.store);
+    const audit = localAudit(env.dataDir);
+    const auditStore = new DynamoTransferStore({
+      client: env.store.client,
+      tableName: env.store.tableName,
+      auditKey: audit.auditKey,
+      auditAnchor: audit.anchor,
+    });
+    try {
+      const { promise: p, recorded } = await recordPromise(
+        { store: env.store, audit: auditStore },
+        policy,
+        {
+          customerId,
+          amount: values.amount as string,
+          promisedDate: values.by as string,
+          recordedBy: values['recorded-by'] as string,
+          via: values.via,
+          note: values.note,
+        },
+        { today: today(), now: new Date().toISOString() },
+      );
+      if (values.json) console.log(jsonText({ recorded, promise: p }, p.currency));
+      else
+        console.log(
+          `${recorded ? 'recorded' : 'already on file'}: ${p.promiseId} for ${customerId}, ${p.why}; the chase is held while it is pending`,
+        );
+      return 0;
+    } catch (e) {
+      if (e instanceof PromiseRefusedError)
+        throw new CliFailure(
+          `promise not recorded: ${e.issues.map((i) => `--${FLAG[i.field] ?? i.field} ${i.message}`).join('; ')}`,
+        );
+      if (e instanceof UnknownCustomerError) throw new CliFailure(e.message);
+      throw e;
+    }
+  });
+}
+
+/** The CLI's flag for each field a promise can be refused for. */
+const FLAG: Record<string, string> = {
+  amount: 'amount',
+  promisedDate: 'by',
+  recordedBy: 'recorded-by',
+  via: 'via',
+  note: 'note',
+};
+
+/** `sentinel collections promises CUSTOMER [--as-of D] [--json]`: its promises, rated as of the day. */
+async function cmdPromises(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'as-of': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const [customerId, ...rest] = positionals;
+  if (!customerId || rest.length > 0) throw new UsageError('collections promises takes one customer id');
+  const asOf = asOfOption(values['as-of']);
+  return withStore(values['data-dir'], async (env) => {
+    const policy = await loadPolicy(env.store);
+    const list = await promisesOf(env.store, policy, customerId, asOf);
+    if (values.json) {
+      console.log(jsonText({ customerId, asOf, promises: list }, list[0]?.currency));
+      return 0;
+    }
+    if (list.length === 0) {
+      console.log(`${customerId} made no promise to pay by ${asOf}`);
+      return 0;
+    }
+    console.log(`promises to pay of ${customerId} as of ${asOf}, newest first:\n`);
+    console.log(
+      table(
+        ['promise', 'made', 'by', 'amount', 'paid', 'state', 'recorded by'],
+        list.map((p) => [
+          p.promiseId,
+          p.madeOn,
+          p.promisedDate,
+          formatMoney(p.amount, p.currency),
+          formatMoney(p.paid, p.currency),
+          p.state,
+          `${p.recordedBy} (${p.via})`,
+        ]),
+        new Set([3, 4]),
+      ),
+    );
+    return 0;
   });
 }
 

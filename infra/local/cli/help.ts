@@ -183,6 +183,35 @@ export const COMMANDS: readonly CommandHelp[] = [
     notes: ['Writes nothing. Most pressing first: acted on today, then the highest level, the oldest debt.'],
   },
   {
+    name: 'collections promise',
+    args: 'CUSTOMER --amount A --by YYYY-MM-DD --recorded-by WHO [--via call|email|visit|console|portal] [--note TEXT] [--json]',
+    summary:
+      'record a promise to pay: the chase is held while it is pending, and it is rated kept, partial or broken',
+    options: [
+      [
+        '--amount A',
+        'what the customer promised, in its credit currency (at most what is open and undisputed)',
+      ],
+      ['--by YYYY-MM-DD', "the day it will have paid by (not in the past; within the plan's maxDays)"],
+      ['--recorded-by WHO', 'who took the promise (on the audit trail)'],
+      ['--via V', 'where it was made (default: call)'],
+      ['--note TEXT', 'what was said'],
+      JSON_OPT,
+    ],
+    example: 'sentinel collections promise C1002 --amount 12000.00 --by 2026-12-18 --recorded-by anna',
+    notes: [
+      'Made as of today. The same promise recorded twice is one. A payment within the tolerance after the date still keeps it.',
+    ],
+  },
+  {
+    name: 'collections promises',
+    args: 'CUSTOMER [--as-of YYYY-MM-DD] [--json]',
+    summary:
+      "a customer's promises to pay, rated as of a day: pending, kept, partial or broken, with what was paid",
+    options: [['--as-of YYYY-MM-DD', 'the day (default: today)'], JSON_OPT],
+    example: 'sentinel collections promises C1002',
+  },
+  {
     name: 'collections backtest',
     args: '--from YYYY-MM-DD --to YYYY-MM-DD [--policy FILE] [--json]',
     summary:
@@ -395,7 +424,10 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
       'backtest',
     ],
   ],
-  ['Collections', ['collections', 'collections run', 'collections backtest']],
+  [
+    'Collections',
+    ['collections', 'collections run', 'collections promise', 'collections promises', 'collections backtest'],
+  ],
   [
     'Transfers',
     [

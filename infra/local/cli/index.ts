@@ -573,7 +573,12 @@ async function cmdStart(args: string[]): Promise<number> {
     queries,
     today,
     port,
-    credit: { store: env.store, policy: () => loadPolicy(env.store) },
+    credit: {
+      store: env.store,
+      policy: () => loadPolicy(env.store),
+      // Promises go on the same audit trail as the transfers (its key and anchors).
+      promises: { store: env.store, audit: transfers.store },
+    },
     transfers: consoleTransfers(transfers, env.dataDir),
     reviews: reviews.console,
     ops: () =>

@@ -1,12 +1,28 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  PromiseRefusedError,
+  recordPromise,
+  UnknownCustomerError,
+} from '../../../functions/collections/app.ts';
 import {
   collectionsWorklist,
   hasOverdue,
   type WorklistEntry,
 } from '../../../functions/collections/worklist.ts';
+import { addDays } from '../../../functions/core/dates.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { type Html, html } from './layout.ts';
 import type { ConsoleCredit } from './options.ts';
-import { asOfParam, customerHref, htmlReply, jsonReply, minorCell, type Reply } from './shared.ts';
+import {
+  asOfParam,
+  customerHref,
+  formFields,
+  htmlReply,
+  jsonReply,
+  minorCell,
+  problem,
+  type Reply,
+} from './shared.ts';
 
 /**
  * `/collections` (and `/api/collections`): the collection plan as of a day, customer by customer
@@ -17,19 +33,102 @@ export async function collectionsReply(
   params: URLSearchParams,
   api: boolean,
   today: () => string,
+  operator = 'console',
 ): Promise<Reply> {
   const asOf = asOfParam(params, today);
   const all = params.get('all') === '1';
   const policy = await credit.policy();
   const list = policy.collections ? await collectionsWorklist(credit.store, policy, asOf) : [];
   if (api) return jsonReply(200, moneyAsDecimals({ asOf, policyId: policy.id, customers: list }));
+  const promised = params.get('promised');
   return htmlReply(
     200,
     'Collections',
-    collectionsPage(list, { asOf, policyId: policy.id, all, planned: !!policy.collections }),
+    html`${promised ? html`<p class="done" role="status">Promise <code class="word">${promised}</code> recorded for ${params.get('customer') ?? ''}: the chase is held while it is pending.</p>` : ''}
+${collectionsPage(list, { asOf, policyId: policy.id, all, planned: !!policy.collections })}
+${policy.collections && asOf === today() ? promiseForm(list, credit.promises !== undefined, today(), operator, policy.collections.promises.maxDays) : ''}`,
     'collections',
   );
 }
+
+/** Where the Collections page's promise form posts. */
+export const PROMISE_PATH = '/collections/promise';
+
+/** The form that records a promise to pay as of today: the customers with something open to promise. */
+function promiseForm(
+  list: readonly WorklistEntry[],
+  enabled: boolean,
+  today: string,
+  operator: string,
+  maxDays: number,
+): Html {
+  if (!enabled)
+    return html`<p class="muted">Record a promise to pay with <code>sentinel collections promise</code>.</p>`;
+  const owing = list.filter((e) => e.totals.overdue + e.totals.notDue > e.totals.unappliedCash);
+  if (owing.length === 0) return html``;
+  return html`<h2>Record a promise to pay</h2>
+<p class="muted">As of today (${today}): what the customer said it will pay, in its currency, by when. The chase is held while it is pending; after the date and the plan's tolerance it is rated kept, partial or broken.</p>
+<form class="request" method="post" action="${PROMISE_PATH}">
+<label for="p-customer">Customer</label><select id="p-customer" name="customer" required>${owing.map((e) => html`<option value="${e.customerId}">${e.customerId} · ${e.name ?? ''} (${e.currency})</option>`)}</select><span class="hint">those with something open and undisputed</span>
+<label for="p-amount">Amount</label><input id="p-amount" name="amount" inputmode="decimal" required placeholder="1,200.00"><span class="hint">in the customer's currency, at most what is open</span>
+<label for="p-by">Paid by</label><input id="p-by" type="date" name="by" min="${today}" max="${addDays(today, maxDays)}" required><span class="hint">within ${maxDays} days</span>
+<label for="p-via">Via</label><select id="p-via" name="via">${['call', 'email', 'visit', 'console'].map((v) => html`<option>${v}</option>`)}</select><span></span>
+<label for="p-by-whom">Recorded by</label><input id="p-by-whom" name="recordedBy" value="${operator}" required><span class="hint">on the audit trail</span>
+<label for="p-note">Note</label><input id="p-note" name="note" maxlength="500"><span></span>
+<div class="actions"><button type="submit">Record the promise</button></div>
+</form>`;
+}
+
+/** `POST /collections/promise`: the form's promise recorded, or the page again with each bad field named. */
+export async function promiseFormReply(
+  credit: ConsoleCredit,
+  req: IncomingMessage,
+  today: () => string,
+): Promise<Reply> {
+  const body = await formFields(req, 'the Collections page');
+  if (!(body instanceof URLSearchParams)) return body;
+  if (!credit.promises)
+    return problem(405, 'This console records no promises: use sentinel collections promise.', false);
+  const customerId = body.get('customer')?.trim() ?? '';
+  try {
+    const { promise } = await recordPromise(
+      credit.promises,
+      await credit.policy(),
+      {
+        customerId,
+        amount: body.get('amount') ?? '',
+        promisedDate: body.get('by') ?? '',
+        recordedBy: body.get('recordedBy') ?? '',
+        via: body.get('via') ?? 'console',
+        note: body.get('note') ?? undefined,
+      },
+      { today: today(), now: new Date().toISOString() },
+    );
+    const location = `/collections?promised=${encodeURIComponent(promise.promiseId)}&customer=${encodeURIComponent(customerId)}`;
+    return { status: 303, type: 'text', body: `Recorded: ${location}\n`, headers: { location } };
+  } catch (e) {
+    if (!(e instanceof PromiseRefusedError || e instanceof UnknownCustomerError)) throw e;
+    const issues = e instanceof PromiseRefusedError ? e.issues : [{ field: 'customer', message: e.message }];
+    return htmlReply(
+      400,
+      'Promise not recorded',
+      html`<h1>Promise not recorded</h1>
+<div class="problem">Nothing was recorded for ${customerId || 'the customer'}:
+<ul>${issues.map((i) => html`<li><strong>${FIELD_LABEL[i.field] ?? i.field}</strong> ${i.message}</li>`)}</ul></div>
+<p><a href="/collections">Back to Collections</a></p>`,
+      'collections',
+    );
+  }
+}
+
+const FIELD_LABEL: Record<string, string> = {
+  amount: 'Amount',
+  promisedDate: 'Paid by',
+  recordedBy: 'Recorded by',
+  via: 'Via',
+  note: 'Note',
+  customer: 'Customer',
+};
 
 export function collectionsPage(
   list: readonly WorklistEntry[],

@@ -1,4 +1,5 @@
 import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
+import type { PromiseDeps } from '../../../functions/collections/app.ts';
 import type { Page, PageRequest } from '../../../functions/core/paging.ts';
 import type { Policy } from '../../../functions/credit/policy.ts';
 import type { ReceivablesQueries } from '../../../functions/receivables/queries.ts';
@@ -54,6 +55,11 @@ export interface ConsoleCredit {
   >;
   /** The policy in force, read on every request (so `sentinel policy set` shows at once). */
   readonly policy: () => Promise<Policy>;
+  /**
+   * Where promises to pay are recorded and put on the audit trail (the Collections page's form).
+   * @default none: the page shows no form and says to use `sentinel collections promise`
+   */
+  readonly promises?: PromiseDeps | undefined;
 }
 
 export interface ConsoleTransfers {

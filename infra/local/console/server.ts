@@ -5,7 +5,7 @@ import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
 import { ANSWER_PATH, alertsCsvReply, alertsReply, answerForm, doneNote, operatorOf } from './alerts.ts';
 import { approvalsJson, approvalsPage, waitingApprovals } from './approvals.ts';
-import { collectionsReply } from './collections.ts';
+import { collectionsReply, PROMISE_PATH, promiseFormReply } from './collections.ts';
 import { creditView, customerPage, customersCsvReply, customersReply } from './customers.ts';
 import { CSP, html } from './layout.ts';
 import { opsPage } from './ops.ts';
@@ -220,7 +220,7 @@ export async function route(
   if (a === 'collections' && b === undefined) {
     if (!opts.credit)
       return problem(404, 'Collections are not available: this console runs without the credit store.', api);
-    return collectionsReply(opts.credit, params, api, opts.today);
+    return collectionsReply(opts.credit, params, api, opts.today, operatorOf(opts));
   }
   if (a === 'alerts' && b === undefined) {
     if (!opts.credit)
@@ -342,6 +342,10 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
     const form = !api && isRequestFormPath(rawPath);
     if (opts.transfers && form && method === 'POST') {
       send(req, res, await requestTransfer(opts, opts.transfers, req));
+      return;
+    }
+    if (opts.credit && !api && rawPath === PROMISE_PATH && method === 'POST') {
+      send(req, res, await promiseFormReply(opts.credit, req, opts.today));
       return;
     }
     if (opts.credit && !api && rawPath === ANSWER_PATH && method === 'POST') {
