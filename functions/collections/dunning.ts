@@ -198,7 +198,10 @@ export function dunningAsOf(
       until: p.state === 'pending' ? p.graceEnds : p.state === 'kept' ? p.promisedDate : '',
     }))
     .filter((h) => h.until >= asOf && h.p.madeOn <= asOf)
-    .sort((a, b) => (a.until < b.until ? 1 : -1))[0];
+    // The one holding longest (then by id): the same promises in any order hold the same way.
+    .sort((a, b) =>
+      a.until !== b.until ? (a.until < b.until ? 1 : -1) : a.p.promiseId < b.p.promiseId ? -1 : 1,
+    )[0];
   if (holding)
     return {
       ...standing,

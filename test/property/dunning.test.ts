@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Contact, dunningAsOf, ladderOf, minDemandOf } from '../../functions/collections/dunning.ts';
+import { type PromiseToPay, ratePromise } from '../../functions/collections/promises.ts';
 import { addDays, daysBetween, type IsoDate } from '../../functions/core/dates.ts';
 import { type CustomerBooks, statementAsOf } from '../../functions/core/receivables.ts';
 import type { CollectionsPolicy, RiskClass } from '../../functions/credit/policy.ts';
@@ -120,5 +121,51 @@ describe('dunning over generated books', () => {
     );
     // The property was exercised: many customers were chased more than once.
     expect(escalations).toBeGreaterThan(50);
+  });
+
+  it('a promise pending on the day holds every message; rating it twice, or in another order, decides the same', () => {
+    fc.assert(
+      fc.property(
+        creditFileArb,
+        riskArb,
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 1, max: 5_000_000 }),
+        (g, riskClass, madeBefore, ahead, amount) => {
+          const b = booksOf(g);
+          const s = statementAsOf(b, g.asOf);
+          const madeOn = addDays(g.asOf, -madeBefore);
+          const promise: PromiseToPay = {
+            promiseId: 'PTP-x',
+            customerId: 'C1',
+            amount,
+            currency: g.file.currency,
+            promisedDate: addDays(madeOn, ahead),
+            madeOn,
+            recordedBy: 'p',
+            via: 'call',
+            recordedAt: `${madeOn}T09:00:00.000Z`,
+          };
+          const rated = ratePromise(promise, b.payments, g.asOf, plan.promises);
+          const other: PromiseToPay = {
+            ...promise,
+            promiseId: 'PTP-y',
+            amount: amount * 2,
+            promisedDate: addDays(madeOn, 1),
+          };
+          const both = [rated, ratePromise(other, b.payments, g.asOf, plan.promises)];
+          const d = dunningAsOf('C1', s, plan, { riskClass, promises: both });
+          expect(dunningAsOf('C1', s, plan, { riskClass, promises: [...both].reverse() })).toEqual(d);
+          expect(ratePromise(promise, [...b.payments].reverse(), g.asOf, plan.promises)).toEqual(rated);
+          if (rated.state === 'pending') expect(d.send).toBeUndefined();
+          // Kept means paid in full by the grace's end; broken means nothing came.
+          if (rated.state === 'kept') expect(rated.paid).toBeGreaterThanOrEqual(amount);
+          if (rated.state === 'broken') expect(rated.paid).toBe(0);
+          if (rated.state === 'partial')
+            expect(rated.paid > 0 && rated.paid < amount && g.asOf > rated.graceEnds).toBe(true);
+        },
+      ),
+      { numRuns: RUNS },
+    );
   });
 });
