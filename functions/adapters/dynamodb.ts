@@ -18,6 +18,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Dispute } from '../collections/disputes.ts';
 import type { ContactRecord } from '../collections/ports.ts';
 import type { PromiseToPay } from '../collections/promises.ts';
 import { mapLimit } from '../core/concurrency.ts';
@@ -200,6 +201,17 @@ const notifyKey = (key: string) => ({ pk: { S: `NOTIFY#${key}` }, sk: { S: 'NOTI
 const DUN = 'DUN#';
 /** A promise to pay: `PTP#<made on>#<id>` in the customer's partition. */
 const PTP = 'PTP#';
+/** An invoice's disputes: `DSP#<invoice>` in the customer's partition, the latest with the earlier ones. */
+const DSP = 'DSP#';
+const disputeKey = (customerId: string, invoiceId: string) => ({
+  pk: { S: custPk(customerId) },
+  sk: { S: `${DSP}${invoiceId}` },
+});
+/** The disputes an invoice's record holds: the earlier ones, then the latest. */
+function disputesOf(it: Record<string, unknown>): Dispute[] {
+  const { earlier, ...latest } = strip<Dispute & { earlier?: Dispute[] }>(it, META);
+  return [...(earlier ?? []), latest];
+}
 const contactKey = (customerId: string, on: IsoDate, level: string) => ({
   pk: { S: custPk(customerId) },
   sk: { S: `${DUN}${on}#${level}` },
@@ -818,6 +830,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     const limitChanges: LimitChange[] = [];
     const contacts: ContactRecord[] = [];
     const promises: PromiseToPay[] = [];
+    const disputes: Dispute[] = [];
     const pk = custPk(customerId);
     // ALERT# sorts before ALLOC#, everything else after the allocations and their packs (`ALLOC$...`;
     // '$' follows '#' and '%' follows '$').
@@ -854,6 +867,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
         else if (sk.startsWith('LIMIT#')) limitChanges.push(strip<LimitChange>(it, META));
         else if (sk.startsWith(DUN)) contacts.push(strip<ContactRecord>(it, META));
         else if (sk.startsWith(PTP)) promises.push(strip<PromiseToPay>(it, META));
+        else if (sk.startsWith(DSP)) disputes.push(...disputesOf(it));
       }
     }
     const rows = await this.withPacks(pk, history);
@@ -895,6 +909,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       profileSource,
       contacts,
       promises,
+      disputes,
     };
   }
 
@@ -1431,6 +1446,67 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     } catch (e) {
       if (conditionFailed(e)) return 'exists';
       throw e;
+    }
+  }
+
+  async openDispute(d: Dispute): Promise<{ outcome: 'opened' | 'exists'; current: Dispute }> {
+    const Key = disputeKey(d.customerId, d.invoiceId);
+    for (;;) {
+      const out = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key, ConsistentRead: true }),
+      );
+      const now = out.Item ? disputesOf(unmarshall(out.Item)) : [];
+      const latest = now.at(-1);
+      if (latest && latest.resolvedOn === undefined) return { outcome: 'exists', current: latest };
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: marshall({ pk: Key.pk.S, sk: Key.sk.S, type: 'dispute', ...d, earlier: now }, MARSHALL),
+            // Whoever opens first wins; the other finds it open and opens nothing.
+            ConditionExpression: latest
+              ? 'disputeId = :was AND attribute_exists(resolvedOn)'
+              : 'attribute_not_exists(pk)',
+            ...(latest ? { ExpressionAttributeValues: { ':was': { S: latest.disputeId } } } : {}),
+          }),
+        );
+        return { outcome: 'opened', current: d };
+      } catch (e) {
+        if (!conditionFailed(e)) throw e;
+      }
+    }
+  }
+
+  async resolveDispute(
+    customerId: string,
+    invoiceId: string,
+    resolution: Required<Pick<Dispute, 'resolvedOn' | 'resolvedBy' | 'outcome'>> & Pick<Dispute, 'note'>,
+  ): Promise<{ outcome: 'resolved' | 'not-open'; current?: Dispute | undefined }> {
+    const Key = disputeKey(customerId, invoiceId);
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key, ConsistentRead: true }),
+    );
+    const latest = out.Item ? disputesOf(unmarshall(out.Item)).at(-1) : undefined;
+    if (!latest || latest.resolvedOn !== undefined) return { outcome: 'not-open', current: latest };
+    const set = Object.entries(resolution).filter(([, v]) => v !== undefined);
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: `SET ${set.map(([k]) => `#${k} = :${k}`).join(', ')}`,
+          ConditionExpression: 'disputeId = :id AND attribute_not_exists(resolvedOn)',
+          ExpressionAttributeNames: Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
+          ExpressionAttributeValues: {
+            ':id': { S: latest.disputeId },
+            ...Object.fromEntries(set.map(([k, v]) => [`:${k}`, { S: String(v) }])),
+          },
+        }),
+      );
+      return { outcome: 'resolved', current: { ...latest, ...resolution } };
+    } catch (e) {
+      if (!conditionFailed(e)) throw e;
+      return { outcome: 'not-open', current: latest }; // resolved meanwhile by someone else
     }
   }
 

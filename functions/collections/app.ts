@@ -1,7 +1,18 @@
 import type { AuditEvent } from '../core/audit.ts';
 import type { IsoDate } from '../core/dates.ts';
+import { statementAsOf } from '../core/receivables.ts';
+import { creditFileOf } from '../credit/evaluate.ts';
 import type { Policy } from '../credit/policy.ts';
-import type { CollectionsStore, PromiseBook } from './ports.ts';
+import {
+  ageOf,
+  checkDispute,
+  DISPUTE_OUTCOMES,
+  type Dispute,
+  type DisputeOutcome,
+  type DisputeRequest,
+  openOn,
+} from './disputes.ts';
+import type { CollectionsStore, DisputeBook, PromiseBook } from './ports.ts';
 import {
   checkPromise,
   type FieldIssue,
@@ -99,4 +110,153 @@ export async function promisesOf(
   return promisesAsOf(part, plan, asOf).sort((a, b) =>
     a.madeOn < b.madeOn ? 1 : a.madeOn > b.madeOn ? -1 : a.promiseId < b.promiseId ? 1 : -1,
   );
+}
+
+export interface DisputeDeps {
+  readonly store: Pick<CollectionsStore, 'loadCustomerPartition'> & DisputeBook;
+  readonly audit: PromiseDeps['audit'];
+}
+
+/** A dispute refused for what the books say (an invoice paid, not on file, or disputed already). */
+export class DisputeRefusedError extends PromiseRefusedError {}
+
+/**
+ * Opens a dispute on one of the customer's invoices as of `today` (README "Collections"): the
+ * invoice must be on file and open that day (a paid invoice has nothing to dispute); the fields
+ * are checked, each bad one named; two people opening one at once make one dispute; on the audit
+ * trail. From the day it is opened the invoice is left out of every demand.
+ */
+export async function openDispute(
+  deps: DisputeDeps,
+  req: DisputeRequest,
+  at: { readonly today: IsoDate; readonly now: string },
+): Promise<{ dispute: Dispute; opened: boolean }> {
+  const part = await deps.store.loadCustomerPartition(req.customerId);
+  if (!part.books.customer && part.books.invoices.length === 0)
+    throw new UnknownCustomerError(req.customerId);
+  const file = creditFileOf(req.customerId, part);
+  const s = statementAsOf(
+    { customerId: req.customerId, currency: file.currency, invoices: file.invoices, payments: file.payments },
+    at.today,
+  ).invoices.find((i) => i.invoiceId === req.invoiceId);
+  const issues: FieldIssue[] = [];
+  if (!s)
+    issues.push({
+      field: 'invoice',
+      message: `${req.invoiceId} is not an invoice of ${req.customerId} on file`,
+    });
+  else if (s.settledDate !== undefined || s.open <= 0)
+    issues.push({
+      field: 'invoice',
+      message: `${req.invoiceId} is paid${s.settledDate ? ` (settled on ${s.settledDate})` : ''}: there is nothing to dispute`,
+    });
+  const checked = checkDispute(req, at);
+  if (!checked.ok) issues.push(...checked.issues);
+  if (issues.length > 0 || !checked.ok) throw new DisputeRefusedError(issues);
+  const { outcome, current } = await deps.store.openDispute(checked.dispute);
+  if (outcome === 'exists' && current.disputeId !== checked.dispute.disputeId)
+    throw new DisputeRefusedError([
+      {
+        field: 'invoice',
+        message: `${req.invoiceId} is disputed already (${current.disputeId}, opened ${current.openedOn} by ${current.openedBy}, owner ${current.owner})`,
+      },
+    ]);
+  await deps.audit.appendAudit(
+    {
+      at: at.now,
+      kind: 'dispute.opened',
+      subject: current.customerId,
+      actor: current.openedBy,
+      data: {
+        disputeId: current.disputeId,
+        invoiceId: current.invoiceId,
+        reason: current.reason,
+        owner: current.owner,
+        answerBy: current.answerBy,
+      },
+    },
+    { once: `dispute.${current.disputeId}.opened` },
+  );
+  return { dispute: current, opened: outcome === 'opened' };
+}
+
+/** Resolves an invoice's open dispute with its outcome, as of `today`; on the audit trail. */
+export async function resolveDispute(
+  deps: DisputeDeps,
+  req: {
+    readonly customerId: string;
+    readonly invoiceId: string;
+    readonly outcome: string;
+    readonly resolvedBy: string;
+    readonly note?: string | undefined;
+  },
+  at: { readonly today: IsoDate; readonly now: string },
+): Promise<Dispute> {
+  const issues: FieldIssue[] = [];
+  if (!(DISPUTE_OUTCOMES as readonly string[]).includes(req.outcome))
+    issues.push({ field: 'outcome', message: `must be one of ${DISPUTE_OUTCOMES.join(', ')}` });
+  if (req.resolvedBy.trim() === '')
+    issues.push({ field: 'resolvedBy', message: 'is required: who resolves it' });
+  if (issues.length > 0) throw new DisputeRefusedError(issues);
+  const r = await deps.store.resolveDispute(req.customerId, req.invoiceId, {
+    resolvedOn: at.today,
+    resolvedBy: req.resolvedBy.trim(),
+    outcome: req.outcome as DisputeOutcome,
+    note: req.note?.trim() || undefined,
+  });
+  if (r.outcome === 'not-open' || !r.current)
+    throw new DisputeRefusedError([
+      {
+        field: 'invoice',
+        message: r.current
+          ? `${req.invoiceId} has no open dispute (${r.current.disputeId} was resolved on ${r.current.resolvedOn} by ${r.current.resolvedBy})`
+          : `${req.invoiceId} of ${req.customerId} has no dispute`,
+      },
+    ]);
+  const d = r.current;
+  await deps.audit.appendAudit(
+    {
+      at: at.now,
+      kind: 'dispute.resolved',
+      subject: d.customerId,
+      actor: d.resolvedBy ?? req.resolvedBy,
+      data: {
+        disputeId: d.disputeId,
+        invoiceId: d.invoiceId,
+        outcome: d.outcome,
+        ...(d.note ? { note: d.note } : {}),
+      },
+    },
+    { once: `dispute.${d.disputeId}.resolved` },
+  );
+  return d;
+}
+
+/** The customer's disputes, open ones first (oldest first), then resolved ones (latest first). */
+export async function disputesOf(
+  store: Pick<CollectionsStore, 'loadCustomerPartition'>,
+  customerId: string,
+  asOf: IsoDate,
+): Promise<(Dispute & { open: boolean; days: number; late: boolean })[]> {
+  const part = await store.loadCustomerPartition(customerId);
+  return (part.disputes ?? [])
+    .filter((d) => d.openedOn <= asOf)
+    .map((d) => ({
+      ...d,
+      open: openOn(d, asOf),
+      ...ageOf(d, d.resolvedOn && d.resolvedOn <= asOf ? d.resolvedOn : asOf),
+    }))
+    .sort((a, b) =>
+      a.open !== b.open
+        ? a.open
+          ? -1
+          : 1
+        : a.open
+          ? a.openedOn < b.openedOn
+            ? -1
+            : 1
+          : a.openedOn < b.openedOn
+            ? 1
+            : -1,
+    );
 }

@@ -1,6 +1,7 @@
 import type { IsoDate } from '../core/dates.ts';
 import type { DunningAction, DunningChannel } from '../credit/policy.ts';
 import type { CreditStore } from '../credit/ports.ts';
+import type { Dispute } from './disputes.ts';
 import type { PromiseToPay } from './promises.ts';
 import type { ReminderEmail } from './reminder.ts';
 
@@ -53,6 +54,18 @@ export interface ContactLedger {
 }
 
 export type CollectionsStore = Pick<CreditStore, 'listCustomerIds' | 'loadCustomerPartition'> & ContactLedger;
+
+/** Where disputes are kept: one record per invoice in the customer's partition. */
+export interface DisputeBook {
+  /** Opens it unless the invoice has an open dispute: then says so, with that one. */
+  openDispute(d: Dispute): Promise<{ outcome: 'opened' | 'exists'; current: Dispute }>;
+  /** Resolves the invoice's open dispute, if it has one. */
+  resolveDispute(
+    customerId: string,
+    invoiceId: string,
+    resolution: Required<Pick<Dispute, 'resolvedOn' | 'resolvedBy' | 'outcome'>> & Pick<Dispute, 'note'>,
+  ): Promise<{ outcome: 'resolved' | 'not-open'; current?: Dispute | undefined }>;
+}
 
 /** Where promises to pay are kept: the customer's partition. */
 export interface PromiseBook {

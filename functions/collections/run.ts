@@ -7,6 +7,7 @@ import type { Customer } from '../core/records.ts';
 import { creditFileOf } from '../credit/evaluate.ts';
 import type { CollectionsPolicy, DunningAction, DunningChannel, Policy } from '../credit/policy.ts';
 import type { CustomerPartition } from '../credit/ports.ts';
+import { openOn } from './disputes.ts';
 import { type Contact, type Dunning, dunningAsOf } from './dunning.ts';
 import type { CollectionsStore, ContactRecord, Outreach, OutreachSender } from './ports.ts';
 import { type RatedPromise, ratePromise } from './promises.ts';
@@ -300,10 +301,19 @@ export function dunningFor(
   contacts: readonly Contact[],
 ): Dunning {
   const file = creditFileOf(id, part);
-  const statement = statementAsOf(
+  const books = statementAsOf(
     { customerId: id, currency: file.currency, invoices: file.invoices, payments: file.payments },
     asOf,
   );
+  // An invoice with a dispute open on the day is disputed, whatever the ERP's flag says.
+  const contested = new Set((part.disputes ?? []).filter((x) => openOn(x, asOf)).map((x) => x.invoiceId));
+  const statement =
+    contested.size === 0
+      ? books
+      : {
+          ...books,
+          invoices: books.invoices.map((i) => (contested.has(i.invoiceId) ? { ...i, disputed: true } : i)),
+        };
   return dunningAsOf(id, statement, plan, {
     riskClass: part.assessment?.riskClass,
     contacts: contacts.filter((c) => c.on <= asOf),

@@ -1,3 +1,4 @@
+import type { Dispute } from '../collections/disputes.ts';
 import type { ContactRecord } from '../collections/ports.ts';
 import type { PromiseToPay } from '../collections/promises.ts';
 import type { IsoDate } from '../core/dates.ts';
@@ -47,6 +48,8 @@ export interface CustomerPartition {
   readonly contacts?: readonly ContactRecord[] | undefined;
   /** Promises to pay the customer made (functions/collections/promises.ts), oldest first. */
   readonly promises?: readonly PromiseToPay[] | undefined;
+  /** Disputes recorded on its invoices, open or resolved (functions/collections/disputes.ts). */
+  readonly disputes?: readonly Dispute[] | undefined;
   readonly profileSource?:
     | {
         readonly runId?: string | undefined;

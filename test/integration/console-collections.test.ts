@@ -158,6 +158,29 @@ describe('the Collections page', () => {
     );
     await page.screenshot({ path: '/tmp/collections-promise-390.png', fullPage: true });
     await page.close();
+    // On the customer's credit file, with the plan's other records.
+    const file = await browser.newPage({ viewport: { width: 390, height: 900 } });
+    await file.goto(`${web.url}/customers/LATE?asOf=${COLLECTIONS_AS_OF}`);
+    expect(await file.locator('h2#collections').textContent()).toBe('Collections');
+    expect(await file.locator('h3').allTextContents()).toEqual(
+      expect.arrayContaining(['Disputes (0 open)', 'Promises to pay (1)', 'Steps of the plan taken (0)']),
+    );
+    const row = (await file.locator('h3:text("Promises to pay") + div tbody tr td').allTextContents()).map(
+      (t) => t.replace(/\s+/g, ' ').trim(),
+    );
+    expect(row).toEqual([
+      '2026-03-31',
+      '2026-04-10',
+      '1,200.00 EUR',
+      '0.00 EUR',
+      'pending',
+      'anna (call)',
+    ]);
+    const [scroll, client] = (await file.evaluate(
+      '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
+    )) as [number, number];
+    expect(scroll).toBeLessThanOrEqual(client);
+    await file.close();
     const trail = (await auditStore().auditTrail()).filter((r) => r.kind === 'promise.recorded');
     expect(trail.map((r) => [r.subject, r.actor])).toEqual([['LATE', 'anna']]);
     // A GET changes nothing; a post from another site is refused.

@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
 import {
+  disputesOf,
+  openDispute,
   PromiseRefusedError,
   promisesOf,
   recordPromise,
+  resolveDispute,
   UnknownCustomerError,
 } from '../../../functions/collections/app.ts';
 import { backtestCollections } from '../../../functions/collections/backtest.ts';
@@ -45,6 +48,9 @@ export async function cmdCollections(args: string[]): Promise<number> {
   if (args[0] === 'run') return cmdCollectionsRun(args.slice(1));
   if (args[0] === 'promise') return cmdPromise(args.slice(1));
   if (args[0] === 'promises') return cmdPromises(args.slice(1));
+  if (args[0] === 'dispute') return cmdDispute(args.slice(1));
+  if (args[0] === 'resolve') return cmdResolve(args.slice(1));
+  if (args[0] === 'disputes') return cmdDisputes(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -232,16 +238,9 @@ async function cmdPromise(args: string[]): Promise<number> {
     if (!values[o]) throw new UsageError(`collections promise needs --${o}`);
   return withStore(values['data-dir'], async (env) => {
     const policy = await loadPolicy(env.store);
-    const audit = localAudit(env.dataDir);
-    const auditStore = new DynamoTransferStore({
-      client: env.store.client,
-      tableName: env.store.tableName,
-      auditKey: audit.auditKey,
-      auditAnchor: audit.anchor,
-    });
     try {
       const { promise: p, recorded } = await recordPromise(
-        { store: env.store, audit: auditStore },
+        { store: env.store, audit: localAuditStore(env) },
         policy,
         {
           customerId,
@@ -267,6 +266,178 @@ async function cmdPromise(args: string[]): Promise<number> {
       if (e instanceof UnknownCustomerError) throw new CliFailure(e.message);
       throw e;
     }
+  });
+}
+
+/** The audit trail the CLI appends to: the local key and anchors, as the console's. */
+function localAuditStore(env: {
+  store: { client: DynamoTransferStore['client']; tableName: string };
+  dataDir: string;
+}) {
+  const audit = localAudit(env.dataDir);
+  return new DynamoTransferStore({
+    client: env.store.client,
+    tableName: env.store.tableName,
+    auditKey: audit.auditKey,
+    auditAnchor: audit.anchor,
+  });
+}
+
+/** A refusal as one line: each field by its flag. */
+function refusal(what: string, e: unknown, flags: Record<string, string>): never {
+  if (e instanceof PromiseRefusedError)
+    throw new CliFailure(
+      `${what}: ${e.issues.map((i) => `${flags[i.field] ?? i.field} ${i.message}`).join('; ')}`,
+    );
+  if (e instanceof UnknownCustomerError) throw new CliFailure(e.message);
+  throw e;
+}
+
+/** `sentinel collections dispute CUSTOMER INVOICE --reason R --owner O --answer-by D --by WHO [--note T]`. */
+async function cmdDispute(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      reason: { type: 'string' },
+      owner: { type: 'string' },
+      'answer-by': { type: 'string' },
+      by: { type: 'string' },
+      note: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const [customerId, invoiceId, ...rest] = positionals;
+  if (!customerId || !invoiceId || rest.length > 0)
+    throw new UsageError(
+      'collections dispute takes a customer and an invoice: sentinel collections dispute C1001 INV-50012 --reason "goods damaged" --owner sales-anna --answer-by 2026-12-20 --by anna',
+    );
+  for (const o of ['reason', 'owner', 'answer-by', 'by'] as const)
+    if (!values[o]) throw new UsageError(`collections dispute needs --${o}`);
+  return withStore(values['data-dir'], async (env) => {
+    try {
+      const { dispute: d, opened } = await openDispute(
+        { store: env.store, audit: localAuditStore(env) },
+        {
+          customerId,
+          invoiceId,
+          reason: values.reason as string,
+          owner: values.owner as string,
+          answerBy: values['answer-by'] as string,
+          openedBy: values.by as string,
+          note: values.note,
+        },
+        { today: today(), now: new Date().toISOString() },
+      );
+      if (values.json) console.log(jsonText({ opened, dispute: d }));
+      else
+        console.log(
+          `${opened ? 'opened' : 'already open'}: ${d.disputeId} on ${d.invoiceId} of ${d.customerId} ("${d.reason}"), owner ${d.owner}, answer by ${d.answerBy}; left out of every demand until resolved`,
+        );
+      return 0;
+    } catch (e) {
+      return refusal('dispute not opened', e, DISPUTE_FLAGS);
+    }
+  });
+}
+
+const DISPUTE_FLAGS: Record<string, string> = {
+  invoice: 'invoice',
+  reason: '--reason',
+  owner: '--owner',
+  answerBy: '--answer-by',
+  openedBy: '--by',
+  resolvedBy: '--by',
+  outcome: '--outcome',
+  note: '--note',
+};
+
+/** `sentinel collections resolve CUSTOMER INVOICE --outcome O --by WHO [--note T]`: closes its open dispute. */
+async function cmdResolve(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      outcome: { type: 'string' },
+      by: { type: 'string' },
+      note: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const [customerId, invoiceId, ...rest] = positionals;
+  if (!customerId || !invoiceId || rest.length > 0)
+    throw new UsageError('collections resolve takes a customer and an invoice');
+  for (const o of ['outcome', 'by'] as const)
+    if (!values[o]) throw new UsageError(`collections resolve needs --${o}`);
+  return withStore(values['data-dir'], async (env) => {
+    try {
+      const d = await resolveDispute(
+        { store: env.store, audit: localAuditStore(env) },
+        {
+          customerId,
+          invoiceId,
+          outcome: values.outcome as string,
+          resolvedBy: values.by as string,
+          note: values.note,
+        },
+        { today: today(), now: new Date().toISOString() },
+      );
+      if (values.json) console.log(jsonText({ dispute: d }));
+      else
+        console.log(
+          `resolved: ${d.disputeId} on ${d.invoiceId} of ${d.customerId}: ${d.outcome}, by ${d.resolvedBy} on ${d.resolvedOn}`,
+        );
+      return 0;
+    } catch (e) {
+      return refusal('dispute not resolved', e, DISPUTE_FLAGS);
+    }
+  });
+}
+
+/** `sentinel collections disputes CUSTOMER [--as-of D] [--json]`: open ones first, with their age. */
+async function cmdDisputes(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'as-of': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const [customerId, ...rest] = positionals;
+  if (!customerId || rest.length > 0) throw new UsageError('collections disputes takes one customer id');
+  const asOf = asOfOption(values['as-of']);
+  return withStore(values['data-dir'], async (env) => {
+    const list = await disputesOf(env.store, customerId, asOf);
+    if (values.json) {
+      console.log(jsonText({ customerId, asOf, disputes: list }));
+      return 0;
+    }
+    if (list.length === 0) {
+      console.log(`${customerId} has no dispute recorded by ${asOf}`);
+      return 0;
+    }
+    console.log(`disputes of ${customerId} as of ${asOf}, open ones first:\n`);
+    console.log(
+      table(
+        ['invoice', 'dispute', 'opened', 'owner', 'answer by', 'days', 'state', 'reason'],
+        list.map((d) => [
+          d.invoiceId,
+          d.disputeId,
+          d.openedOn,
+          d.owner,
+          d.answerBy,
+          String(d.days),
+          d.open ? (d.late ? 'open, answer late' : 'open') : `${d.outcome} (${d.resolvedOn})`,
+          d.reason,
+        ]),
+        new Set([5]),
+      ),
+    );
+    return 0;
   });
 }
 

@@ -212,6 +212,43 @@ export const COMMANDS: readonly CommandHelp[] = [
     example: 'sentinel collections promises C1002',
   },
   {
+    name: 'collections dispute',
+    args: 'CUSTOMER INVOICE --reason TEXT --owner WHO --answer-by YYYY-MM-DD --by WHO [--note TEXT] [--json]',
+    summary: 'open a dispute on an open invoice: left out of every demand until it is resolved',
+    options: [
+      ['--reason TEXT', 'what the customer contests'],
+      ['--owner WHO', 'who answers it'],
+      ['--answer-by YYYY-MM-DD', 'when an answer is due'],
+      ['--by WHO', 'who opens it (on the audit trail)'],
+      JSON_OPT,
+    ],
+    example:
+      'sentinel collections dispute C1002 INV-50012 --reason "two pallets damaged" --owner sales-anna --answer-by 2026-12-20 --by anna',
+    notes: [
+      'A paid invoice, one not on file or one disputed already is refused. Opened twice at once: one dispute.',
+    ],
+  },
+  {
+    name: 'collections resolve',
+    args: 'CUSTOMER INVOICE --outcome credit-note|customer-pays|written-off --by WHO [--note TEXT] [--json]',
+    summary:
+      "resolve an invoice's open dispute: from today it is chased again unless it was credited or written off",
+    options: [
+      ['--outcome O', 'credit-note, customer-pays or written-off'],
+      ['--by WHO', 'who resolves it (on the audit trail)'],
+      JSON_OPT,
+    ],
+    example: 'sentinel collections resolve C1002 INV-50012 --outcome customer-pays --by anna',
+  },
+  {
+    name: 'collections disputes',
+    args: 'CUSTOMER [--as-of YYYY-MM-DD] [--json]',
+    summary:
+      "a customer's disputes: open ones first with their age and whether the answer is late, then resolved ones",
+    options: [['--as-of YYYY-MM-DD', 'the day (default: today)'], JSON_OPT],
+    example: 'sentinel collections disputes C1002',
+  },
+  {
     name: 'collections backtest',
     args: '--from YYYY-MM-DD --to YYYY-MM-DD [--policy FILE] [--json]',
     summary:

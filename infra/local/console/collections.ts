@@ -4,13 +4,19 @@ import {
   recordPromise,
   UnknownCustomerError,
 } from '../../../functions/collections/app.ts';
+import { ageOf, type Dispute, openOn } from '../../../functions/collections/disputes.ts';
+import type { ContactRecord } from '../../../functions/collections/ports.ts';
+import type { RatedPromise } from '../../../functions/collections/promises.ts';
+import { promisesAsOf } from '../../../functions/collections/run.ts';
 import {
   collectionsWorklist,
   hasOverdue,
   type WorklistEntry,
 } from '../../../functions/collections/worklist.ts';
-import { addDays } from '../../../functions/core/dates.ts';
+import { addDays, type IsoDate } from '../../../functions/core/dates.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
+import type { CollectionsPolicy } from '../../../functions/credit/policy.ts';
+import type { CustomerPartition } from '../../../functions/credit/ports.ts';
 import { type Html, html } from './layout.ts';
 import type { ConsoleCredit } from './options.ts';
 import {
@@ -170,4 +176,72 @@ ${
 <tbody>${rows}</tbody></table></div>`
 }`
 }`;
+}
+
+/** What the collection plan has on a customer as of a day (its credit file's Collections section). */
+export interface CollectionsRecord {
+  readonly contacts: readonly ContactRecord[];
+  readonly promises: readonly RatedPromise[];
+  readonly disputes: readonly (Dispute & {
+    readonly open: boolean;
+    readonly days: number;
+    readonly late: boolean;
+  })[];
+}
+
+export function collectionsRecordOf(
+  part: CustomerPartition,
+  plan: CollectionsPolicy,
+  asOf: IsoDate,
+): CollectionsRecord {
+  const newest = <T extends { readonly on?: string }>(a: T, b: T) => ((a.on ?? '') < (b.on ?? '') ? 1 : -1);
+  return {
+    contacts: (part.contacts ?? []).filter((c) => c.state === 'sent' && c.on <= asOf).sort(newest),
+    promises: promisesAsOf(part, plan, asOf).sort((a, b) => (a.madeOn < b.madeOn ? 1 : -1)),
+    disputes: (part.disputes ?? [])
+      .filter((d) => d.openedOn <= asOf)
+      .map((d) => {
+        const open = openOn(d, asOf);
+        return { ...d, open, ...ageOf(d, open || !d.resolvedOn ? asOf : d.resolvedOn) };
+      })
+      .sort((a, b) => (a.open !== b.open ? (a.open ? -1 : 1) : a.openedOn < b.openedOn ? 1 : -1)),
+  };
+}
+
+/** The credit file's Collections section: disputes (open first), promises, the steps taken. */
+export function collectionsRecordSection(r: CollectionsRecord): Html {
+  if (r.contacts.length + r.promises.length + r.disputes.length === 0) return html``;
+  const disputes =
+    r.disputes.length === 0
+      ? html`<p class="muted">No dispute recorded.</p>`
+      : html`<div class="wrap"><table><thead><tr><th>Invoice</th><th>Reason</th><th>Owner</th><th>Opened</th><th>Answer by</th><th class="num">Days</th><th>State</th></tr></thead>
+<tbody>${r.disputes.map(
+          (
+            d,
+          ) => html`<tr><td>${d.invoiceId}</td><td class="wide">${d.reason}</td><td>${d.owner}</td><td>${d.openedOn}</td><td>${d.answerBy}</td><td class="num">${d.days}</td>
+<td>${d.open ? (d.late ? html`<strong>open, answer late</strong>` : 'open') : html`${d.outcome ?? ''} <span class="muted">(${d.resolvedOn ?? ''}, ${d.resolvedBy ?? ''})</span>`}</td></tr>`,
+        )}</tbody></table></div>`;
+  const promises =
+    r.promises.length === 0
+      ? html`<p class="muted">No promise to pay recorded.</p>`
+      : html`<div class="wrap"><table><thead><tr><th>Made</th><th>Paid by</th><th class="num">Promised</th><th class="num">Received</th><th>State</th><th>Recorded by</th></tr></thead>
+<tbody>${r.promises.map(
+          (p) =>
+            html`<tr><td>${p.madeOn}</td><td>${p.promisedDate}</td>${minorCell(p.amount, p.currency)}${minorCell(p.paid, p.currency)}<td>${p.state}</td><td>${p.recordedBy} <span class="muted">(${p.via})</span></td></tr>`,
+        )}</tbody></table></div>`;
+  const contacts =
+    r.contacts.length === 0
+      ? html`<p class="muted">No step of the plan taken yet.</p>`
+      : html`<div class="wrap"><table><thead><tr><th>Day</th><th>Level</th><th>Channel</th><th class="num">Demanded</th><th>To</th></tr></thead>
+<tbody>${r.contacts.map(
+          (c) =>
+            html`<tr><td>${c.on}</td><td>${c.level}</td><td>${c.channel}${c.note ? html`<br><span class="muted">${c.note}</span>` : ''}</td>${minorCell(c.demand, c.currency)}<td>${c.to ?? html`<span class="muted">—</span>`}</td></tr>`,
+        )}</tbody></table></div>`;
+  return html`<h2 id="collections">Collections</h2>
+<h3>Disputes (${r.disputes.filter((d) => d.open).length} open)</h3>
+${disputes}
+<h3>Promises to pay (${r.promises.length})</h3>
+${promises}
+<h3>Steps of the plan taken (${r.contacts.length})</h3>
+${contacts}`;
 }

@@ -29,6 +29,7 @@ import {
 import type { CustomerFile, CustomerList, ListOptions } from '../../../functions/receivables/queries.ts';
 import type { Review } from '../../../functions/reviews/review.ts';
 import { type AnswerForms, activeAlertsTable, bySeverity, words } from './alerts.ts';
+import { type CollectionsRecord, collectionsRecordOf, collectionsRecordSection } from './collections.ts';
 import { type CreditFileView, creditFileSection, limitStepsOf } from './credit-file.ts';
 import { type Html, html, kv } from './layout.ts';
 import {
@@ -507,6 +508,7 @@ ${credit ? creditSection(credit) : ''}
 <h2>Aging</h2>
 ${aging}
 ${credit ? creditFileSection(credit.file) : ''}
+${credit?.collections ? collectionsRecordSection(credit.collections) : ''}
 <h2>Open items (${open.length})</h2>
 ${openTable}
 <h2>Settled invoices (${settled.length})</h2>
@@ -533,6 +535,8 @@ export interface CreditView {
   readonly file: CreditFileView;
   /** The answer forms of the active alerts (they come back to this page), when the console acts. */
   readonly answer?: AnswerForms | undefined;
+  /** The collection plan's record of the customer as of the date: steps taken, promises, disputes. */
+  readonly collections?: CollectionsRecord | undefined;
 }
 
 export function creditSection({ assessment: a, alerts, exposure, transfers, answer }: CreditView): Html {
@@ -636,6 +640,7 @@ export async function creditView(
     exposure: figures.exposure,
     transfers,
     answer: more.answer,
+    collections: policy.collections ? collectionsRecordOf(part, policy.collections, asOf) : undefined,
     file: {
       asOf,
       currency: file.currency,
