@@ -168,14 +168,7 @@ describe('the Collections page', () => {
     const row = (await file.locator('h3:text("Promises to pay") + div tbody tr td').allTextContents()).map(
       (t) => t.replace(/\s+/g, ' ').trim(),
     );
-    expect(row).toEqual([
-      '2026-03-31',
-      '2026-04-10',
-      '1,200.00 EUR',
-      '0.00 EUR',
-      'pending',
-      'anna (call)',
-    ]);
+    expect(row).toEqual(['2026-03-31', '2026-04-10', '1,200.00 EUR', '0.00 EUR', 'pending', 'anna (call)']);
     const [scroll, client] = (await file.evaluate(
       '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
     )) as [number, number];
