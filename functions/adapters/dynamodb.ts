@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Dispute } from '../collections/disputes.ts';
-import type { ContactRecord } from '../collections/ports.ts';
+import type { ContactRecord, CreditHold } from '../collections/ports.ts';
 import type { PromiseToPay } from '../collections/promises.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import type { IsoDate } from '../core/dates.ts';
@@ -201,6 +201,8 @@ const notifyKey = (key: string) => ({ pk: { S: `NOTIFY#${key}` }, sk: { S: 'NOTI
 const DUN = 'DUN#';
 /** A promise to pay: `PTP#<made on>#<id>` in the customer's partition. */
 const PTP = 'PTP#';
+/** The customer's credit hold: `HOLD` in its partition. */
+const HOLD = 'HOLD';
 /** An invoice's disputes: `DSP#<invoice>` in the customer's partition, the latest with the earlier ones. */
 const DSP = 'DSP#';
 const disputeKey = (customerId: string, invoiceId: string) => ({
@@ -831,6 +833,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     const contacts: ContactRecord[] = [];
     const promises: PromiseToPay[] = [];
     const disputes: Dispute[] = [];
+    let creditHold: CreditHold | undefined;
     const pk = custPk(customerId);
     // ALERT# sorts before ALLOC#, everything else after the allocations and their packs (`ALLOC$...`;
     // '$' follows '#' and '%' follows '$').
@@ -868,6 +871,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
         else if (sk.startsWith(DUN)) contacts.push(strip<ContactRecord>(it, META));
         else if (sk.startsWith(PTP)) promises.push(strip<PromiseToPay>(it, META));
         else if (sk.startsWith(DSP)) disputes.push(...disputesOf(it));
+        else if (sk === HOLD) creditHold = strip<CreditHold>(it, META);
       }
     }
     const rows = await this.withPacks(pk, history);
@@ -910,6 +914,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       contacts,
       promises,
       disputes,
+      creditHold,
     };
   }
 
@@ -1445,6 +1450,54 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       return 'recorded';
     } catch (e) {
       if (conditionFailed(e)) return 'exists';
+      throw e;
+    }
+  }
+
+  async placeCreditHold(h: CreditHold): Promise<'placed' | 'on-already'> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall({ pk: custPk(h.customerId), sk: HOLD, type: 'hold', ...h }, MARSHALL),
+          // On once: a retried run, or two runs at once, find it on.
+          ConditionExpression: 'attribute_not_exists(pk) OR #s = :off',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':off': { S: 'off' } },
+        }),
+      );
+      return 'placed';
+    } catch (e) {
+      if (conditionFailed(e)) return 'on-already';
+      throw e;
+    }
+  }
+
+  async releaseCreditHold(
+    customerId: string,
+    release: { readonly releasedOn: IsoDate; readonly releasedBy: string; readonly releaseReason: string },
+  ): Promise<CreditHold | undefined> {
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: custPk(customerId) }, sk: { S: HOLD } },
+          UpdateExpression: 'SET #s = :off, releasedOn = :on, releasedBy = :by, releaseReason = :why',
+          ConditionExpression: '#s = :was',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: {
+            ':off': { S: 'off' },
+            ':was': { S: 'on' },
+            ':on': { S: release.releasedOn },
+            ':by': { S: release.releasedBy },
+            ':why': { S: release.releaseReason },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? strip<CreditHold>(unmarshall(out.Attributes), META) : undefined;
+    } catch (e) {
+      if (conditionFailed(e)) return undefined; // none on: lifted already, or never put on
       throw e;
     }
   }

@@ -12,7 +12,7 @@ import {
   type DisputeRequest,
   openOn,
 } from './disputes.ts';
-import type { CollectionsStore, DisputeBook, PromiseBook } from './ports.ts';
+import type { CollectionsStore, CreditHold, DisputeBook, HoldBook, PromiseBook } from './ports.ts';
 import {
   checkPromise,
   type FieldIssue,
@@ -22,13 +22,16 @@ import {
 } from './promises.ts';
 import { dunningFor, promisesAsOf } from './run.ts';
 
-/** A promise refused: each bad field named; nothing was written. */
-export class PromiseRefusedError extends Error {
+/** A request refused: each bad field named; nothing was written. */
+export class RefusedError extends Error {
   constructor(readonly issues: readonly FieldIssue[]) {
     super(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
-    this.name = 'PromiseRefusedError';
+    this.name = new.target.name;
   }
 }
+
+/** A promise refused. */
+export class PromiseRefusedError extends RefusedError {}
 
 /** The customer is not on file (no books, no master data): there is nothing to promise. */
 export class UnknownCustomerError extends Error {
@@ -117,8 +120,11 @@ export interface DisputeDeps {
   readonly audit: PromiseDeps['audit'];
 }
 
-/** A dispute refused for what the books say (an invoice paid, not on file, or disputed already). */
-export class DisputeRefusedError extends PromiseRefusedError {}
+/** A dispute refused: a field, or what the books say (an invoice paid, not on file, or disputed already). */
+export class DisputeRefusedError extends RefusedError {}
+
+/** A hold release refused. */
+export class HoldRefusedError extends RefusedError {}
 
 /**
  * Opens a dispute on one of the customer's invoices as of `today` (README "Collections"): the
@@ -259,4 +265,38 @@ export async function disputesOf(
             ? 1
             : -1,
     );
+}
+
+/**
+ * Lifts a customer's credit hold (README "Collections"): a person, with a reason, as of today; on
+ * the audit trail. Refused when no hold is on.
+ */
+export async function releaseHold(
+  deps: { readonly store: HoldBook; readonly audit: PromiseDeps['audit'] },
+  req: { readonly customerId: string; readonly releasedBy: string; readonly reason: string },
+  at: { readonly today: IsoDate; readonly now: string },
+): Promise<CreditHold> {
+  const issues: FieldIssue[] = [];
+  if (req.releasedBy.trim() === '')
+    issues.push({ field: 'releasedBy', message: 'is required: who lifts it' });
+  if (req.reason.trim() === '') issues.push({ field: 'reason', message: 'is required: why it is lifted' });
+  if (issues.length > 0) throw new HoldRefusedError(issues);
+  const h = await deps.store.releaseCreditHold(req.customerId, {
+    releasedOn: at.today,
+    releasedBy: req.releasedBy.trim(),
+    releaseReason: req.reason.trim(),
+  });
+  if (!h)
+    throw new HoldRefusedError([{ field: 'customer', message: `${req.customerId} is not on credit hold` }]);
+  await deps.audit.appendAudit(
+    {
+      at: at.now,
+      kind: 'hold.released',
+      subject: h.customerId,
+      actor: h.releasedBy ?? req.releasedBy,
+      data: { since: h.since, placedBy: h.by, placedFor: h.reason, reason: h.releaseReason },
+    },
+    { once: `hold.${h.customerId}.${h.since}.released` },
+  );
+  return h;
 }

@@ -53,7 +53,9 @@ export interface ContactLedger {
   releaseContact(customerId: string, on: IsoDate, level: string, claimant: string): Promise<void>;
 }
 
-export type CollectionsStore = Pick<CreditStore, 'listCustomerIds' | 'loadCustomerPartition'> & ContactLedger;
+export type CollectionsStore = Pick<CreditStore, 'listCustomerIds' | 'loadCustomerPartition'> &
+  ContactLedger &
+  HoldBook;
 
 /** Where disputes are kept: one record per invoice in the customer's partition. */
 export interface DisputeBook {
@@ -95,4 +97,37 @@ export interface Outreach {
 export interface OutreachSender {
   /** Delivers it; throws when it could not. What it says back is kept on the contact record. */
   send(o: Outreach): Promise<{ readonly messageId?: string | undefined; readonly note?: string | undefined }>;
+}
+
+/**
+ * A credit hold (README "Collections"): no delivery on credit, and every transfer to or for the
+ * customer climbs more approval levels, until a person lifts it. Put on by the plan's hold level;
+ * one record per customer (`HOLD`, the latest hold: the steps of the plan and the audit trail keep
+ * the ones before it).
+ */
+export interface CreditHold {
+  readonly customerId: string;
+  readonly state: 'on' | 'off';
+  readonly since: IsoDate;
+  /** Who put it on: `collections` (the plan's run) or a person. */
+  readonly by: string;
+  readonly reason: string;
+  readonly releasedOn?: IsoDate | undefined;
+  readonly releasedBy?: string | undefined;
+  readonly releaseReason?: string | undefined;
+}
+
+/** Whether the hold is on as of the day. */
+export const holdOn = (h: CreditHold | undefined, asOf: IsoDate): boolean =>
+  h !== undefined && h.since <= asOf && (h.releasedOn === undefined || h.releasedOn > asOf);
+
+/** Where credit holds are kept: the customer's partition. */
+export interface HoldBook {
+  /** Puts the hold on unless one is on: says which (a retried run puts it on once). */
+  placeCreditHold(h: CreditHold): Promise<'placed' | 'on-already'>;
+  /** Lifts the hold that is on, if one is. */
+  releaseCreditHold(
+    customerId: string,
+    release: { readonly releasedOn: IsoDate; readonly releasedBy: string; readonly releaseReason: string },
+  ): Promise<CreditHold | undefined>;
 }

@@ -230,6 +230,16 @@ export async function collectionsRun(
         return undefined;
       }
       crashPoint('collections:sent');
+      // The hold level puts the customer on credit hold, before the step is marked: a retry after a
+      // crash here finds the step still claimed and puts it on (once) again.
+      if (outreach.action === 'hold')
+        await deps.store.placeCreditHold({
+          customerId: id,
+          state: 'on',
+          since: on,
+          by: 'collections',
+          reason: `"${outreach.level}" reached: ${formatMoney(d.totals.demand, d.currency)} demanded, the oldest item ${d.oldestDaysPastDue} days past due`,
+        });
       const sent = {
         sentAt: deps.now(),
         to: outreach.email?.to,

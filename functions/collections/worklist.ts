@@ -3,6 +3,7 @@ import type { IsoDate } from '../core/dates.ts';
 import type { Policy } from '../credit/policy.ts';
 import type { CreditStore } from '../credit/ports.ts';
 import { type Contact, type Dunning, ladderOf } from './dunning.ts';
+import { type CreditHold, holdOn } from './ports.ts';
 import { contactsOf, dunningFor } from './run.ts';
 
 /** One customer of the worklist: its dunning as of the day, with its name. */
@@ -10,6 +11,8 @@ export interface WorklistEntry extends Dunning {
   readonly name?: string | undefined;
   /** Where the level reached stands on its ladder (-1: none reached). */
   readonly levelIndex: number;
+  /** Its credit hold, when one is on as of the day. */
+  readonly hold?: CreditHold | undefined;
 }
 
 /** Whether anything of the customer is overdue, disputed or not: the worklist lists it unless asked for all. */
@@ -50,6 +53,7 @@ export async function collectionsWorklist(
       ...d,
       name: part.books.customer?.name,
       levelIndex: levels.findIndex((l) => l.name === d.reached?.name),
+      hold: holdOn(part.creditHold, asOf) ? part.creditHold : undefined,
     };
   });
   return entries.sort(

@@ -1,5 +1,5 @@
 import type { Dispute } from '../collections/disputes.ts';
-import type { ContactRecord } from '../collections/ports.ts';
+import type { ContactRecord, CreditHold } from '../collections/ports.ts';
 import type { PromiseToPay } from '../collections/promises.ts';
 import type { IsoDate } from '../core/dates.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
@@ -50,6 +50,8 @@ export interface CustomerPartition {
   readonly promises?: readonly PromiseToPay[] | undefined;
   /** Disputes recorded on its invoices, open or resolved (functions/collections/disputes.ts). */
   readonly disputes?: readonly Dispute[] | undefined;
+  /** Its credit hold, on or lifted (the latest; functions/collections). */
+  readonly creditHold?: CreditHold | undefined;
   readonly profileSource?:
     | {
         readonly runId?: string | undefined;

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { holdOn } from '../collections/ports.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { crashPoint } from '../core/crash.ts';
 import { type IsoDate, isoDateOrNull } from '../core/dates.ts';
@@ -922,6 +923,7 @@ export class TransferApp {
       history,
       settings: policy.gate,
       limitIncrease: setsLimits(t),
+      creditHold: holdOn(part.creditHold, t.requestedOn) ? part.creditHold : undefined,
     });
     const chain = approvalChain(
       t.request,

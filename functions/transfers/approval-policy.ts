@@ -22,6 +22,7 @@ export const GATE_FLAGS = [
   'duplicate',
   'overLimit',
   'aboveUnappliedCash',
+  'creditHold',
 ] as const;
 export type GateFlag = (typeof GATE_FLAGS)[number];
 

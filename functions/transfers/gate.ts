@@ -1,3 +1,4 @@
+import type { CreditHold } from '../collections/ports.ts';
 import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
 import { formatMinor, formatMoney } from '../core/money.ts';
 import { AGING_BUCKETS } from '../core/receivables.ts';
@@ -19,6 +20,7 @@ import type { TransferRequest } from './request.ts';
 export type GateCheckName =
   | 'riskClass'
   | 'openAlerts'
+  | 'creditHold'
   | 'overdueBalance'
   | 'amountHistory'
   | 'beneficiary'
@@ -162,6 +164,8 @@ export interface GateInputs {
   readonly settings: ApprovalPolicy['gate'];
   /** A limit increase (a review's credit release): no account receives money, so no beneficiary check. */
   readonly limitIncrease?: boolean | undefined;
+  /** The customer's credit hold, if one is on as of `asOf` (the collection plan's hold level). */
+  readonly creditHold?: Pick<CreditHold, 'since' | 'by' | 'reason'> | undefined;
 }
 
 const moves = (r: Pick<TransferRequest, 'type'>) => r.type !== 'bank_account_change';
@@ -210,6 +214,16 @@ export function riskGate(x: GateInputs): GateReport {
       ...(serious.length > 0 ? { rules: serious.map((al) => `${al.rule} (${al.severity})`).join(', ') } : {}),
     },
   });
+
+  // On credit hold: the collection plan stopped credit to this customer; money out needs more eyes.
+  // Shown only when on (a line saying "not on hold" on every request would be noise).
+  if (x.creditHold)
+    checks.push({
+      check: 'creditHold',
+      flag: 'creditHold',
+      summary: `on credit hold since ${x.creditHold.since} (${x.creditHold.by}): ${x.creditHold.reason}`,
+      figures: { since: x.creditHold.since, by: x.creditHold.by },
+    });
 
   if (f) {
     const s = f.receivables.summary;

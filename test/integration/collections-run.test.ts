@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { OutreachSender } from '../../functions/collections/ports.ts';
+import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
+import { releaseHold } from '../../functions/collections/app.ts';
+import type { CreditHold, OutreachSender } from '../../functions/collections/ports.ts';
 import { type CollectionsRunReport, collectionsRun } from '../../functions/collections/run.ts';
 import { collectionsWorklist } from '../../functions/collections/worklist.ts';
 import { armCrash, disarmCrashes, SimulatedCrash } from '../../functions/core/crash.ts';
@@ -212,6 +214,60 @@ describe('the collections run', () => {
     );
     const { mail, tasks } = await outbox();
     expect(mail.length + tasks.length).toBe(3);
+  });
+
+  it('the hold level puts the customer on credit hold, once; a person lifts it, on the audit trail', async () => {
+    // LATE (due 2026-03-22): the final notice at 34 days, the hold at 46.
+    const on = async (asOf: string) => {
+      clock = new Date(`${asOf}T07:00:00Z`);
+      return run(`run-${asOf}`, { asOf });
+    };
+    expect((await on('2026-04-25')).steps.find((s) => s.customerId === 'LATE')?.level).toBe('final');
+    const holdDay = await on('2026-05-07');
+    expect(holdDay.steps.find((s) => s.customerId === 'LATE')).toMatchObject({
+      level: 'hold',
+      action: 'hold',
+      channel: 'slack',
+      outcome: 'sent',
+    });
+    const part = await env.store.loadCustomerPartition('LATE');
+    expect(part.creditHold).toMatchObject({
+      state: 'on',
+      since: '2026-05-07',
+      by: 'collections',
+      reason: '"hold" reached: 1,200.00 EUR demanded, the oldest item 46 days past due',
+    });
+    const entry = (await collectionsWorklist(env.store, policy, '2026-05-08')).find(
+      (e) => e.customerId === 'LATE',
+    );
+    expect(entry?.hold?.since).toBe('2026-05-07');
+    // The run again: on once.
+    expect(await env.store.placeCreditHold({ ...(part.creditHold as CreditHold) })).toBe('on-already');
+
+    const audit = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
+    const at = { today: '2026-05-09', now: '2026-05-09T10:00:00.000Z' };
+    const lifted = await releaseHold(
+      { store: env.store, audit },
+      { customerId: 'LATE', releasedBy: 'fiona', reason: 'paid half, a plan for the rest' },
+      at,
+    );
+    expect(lifted).toMatchObject({ state: 'off', releasedOn: '2026-05-09', releasedBy: 'fiona' });
+    expect(
+      (await collectionsWorklist(env.store, policy, '2026-05-09')).find((e) => e.customerId === 'LATE')?.hold,
+    ).toBeUndefined();
+    // Still on as of a day before it was lifted.
+    expect(
+      (await collectionsWorklist(env.store, policy, '2026-05-08')).find((e) => e.customerId === 'LATE')?.hold,
+    ).toBeDefined();
+    await expect(
+      releaseHold(
+        { store: env.store, audit },
+        { customerId: 'LATE', releasedBy: 'fiona', reason: 'again' },
+        at,
+      ),
+    ).rejects.toThrow('customer: LATE is not on credit hold');
+    const trail = (await audit.auditTrail()).filter((r) => r.kind === 'hold.released');
+    expect(trail.map((r) => [r.subject, r.actor])).toEqual([['LATE', 'fiona']]);
   });
 
   it('a customer who paid is not chased: the run decides from the books of the day', async () => {

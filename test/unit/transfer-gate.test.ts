@@ -176,6 +176,40 @@ describe('gate settings', () => {
   });
 });
 
+// ---- creditHold ----
+
+describe('riskGate: creditHold', () => {
+  const hold = { since: '2026-06-20', by: 'collections', reason: '"hold" reached: 1,200.00 EUR demanded' };
+
+  it('a customer on credit hold raises the flag, and the shipped policy adds two levels for it', () => {
+    const c = mustCheck(inputs({ creditHold: hold }), 'creditHold');
+    expect(c).toEqual({
+      check: 'creditHold',
+      flag: 'creditHold',
+      summary: 'on credit hold since 2026-06-20 (collections): "hold" reached: 1,200.00 EUR demanded',
+      figures: { since: '2026-06-20', by: 'collections' },
+    });
+    const r = parseApprovalPolicy(DEFAULT_APPROVAL_POLICY_DOCUMENT);
+    if (!r.ok) throw new Error('the shipped approval policy is invalid');
+    const req = { type: 'refund' as const, amount: 100_000, currency: 'EUR' };
+    const without = levelsNeeded(req, { riskClass: 'low', flags: [] }, r.policy);
+    const held = levelsNeeded(
+      req,
+      { riskClass: 'low', flags: riskGate(inputs({ creditHold: hold })).flags },
+      r.policy,
+    );
+    // 1,000.00 EUR from a low-risk customer: one level; on hold, three (with the reasons said).
+    expect(without).toMatchObject({ levels: 1 });
+    expect(held).toMatchObject({ levels: 3 });
+    expect('why' in held && held.why.join(' ')).toContain('creditHold');
+  });
+
+  it('a customer not on hold shows no such check and no flag', () => {
+    expect(riskGate(inputs()).checks.some((c) => c.check === 'creditHold')).toBe(false);
+    expect(riskGate(inputs()).flags).not.toContain('creditHold');
+  });
+});
+
 // ---- riskClass ----
 
 describe('riskGate: riskClass', () => {

@@ -4,9 +4,10 @@ import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transf
 import {
   disputesOf,
   openDispute,
-  PromiseRefusedError,
   promisesOf,
+  RefusedError,
   recordPromise,
+  releaseHold,
   resolveDispute,
   UnknownCustomerError,
 } from '../../../functions/collections/app.ts';
@@ -51,6 +52,7 @@ export async function cmdCollections(args: string[]): Promise<number> {
   if (args[0] === 'dispute') return cmdDispute(args.slice(1));
   if (args[0] === 'resolve') return cmdResolve(args.slice(1));
   if (args[0] === 'disputes') return cmdDisputes(args.slice(1));
+  if (args[0] === 'release') return cmdRelease(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -112,7 +114,9 @@ export async function cmdCollections(args: string[]): Promise<number> {
     );
     // The reasons under the table, one line each: a sentence in a column would make every row as
     // wide as the longest one.
-    console.log(`\nwhy:\n${shown.map((e) => `  ${e.customerId}: ${e.why}`).join('\n')}`);
+    console.log(
+      `\nwhy:\n${shown.map((e) => `  ${e.customerId}: ${e.hold ? `on credit hold since ${e.hold.since}; ` : ''}${e.why}`).join('\n')}`,
+    );
     return 0;
   });
 }
@@ -259,12 +263,7 @@ async function cmdPromise(args: string[]): Promise<number> {
         );
       return 0;
     } catch (e) {
-      if (e instanceof PromiseRefusedError)
-        throw new CliFailure(
-          `promise not recorded: ${e.issues.map((i) => `--${FLAG[i.field] ?? i.field} ${i.message}`).join('; ')}`,
-        );
-      if (e instanceof UnknownCustomerError) throw new CliFailure(e.message);
-      throw e;
+      return refusal('promise not recorded', e, PROMISE_FLAGS);
     }
   });
 }
@@ -285,7 +284,7 @@ function localAuditStore(env: {
 
 /** A refusal as one line: each field by its flag. */
 function refusal(what: string, e: unknown, flags: Record<string, string>): never {
-  if (e instanceof PromiseRefusedError)
+  if (e instanceof RefusedError)
     throw new CliFailure(
       `${what}: ${e.issues.map((i) => `${flags[i.field] ?? i.field} ${i.message}`).join('; ')}`,
     );
@@ -396,6 +395,45 @@ async function cmdResolve(args: string[]): Promise<number> {
   });
 }
 
+/** `sentinel collections release CUSTOMER --by WHO --reason TEXT`: lifts its credit hold. */
+async function cmdRelease(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      by: { type: 'string' },
+      reason: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const [customerId, ...rest] = positionals;
+  if (!customerId || rest.length > 0) throw new UsageError('collections release takes one customer id');
+  for (const o of ['by', 'reason'] as const)
+    if (!values[o]) throw new UsageError(`collections release needs --${o}`);
+  return withStore(values['data-dir'], async (env) => {
+    try {
+      const h = await releaseHold(
+        { store: env.store, audit: localAuditStore(env) },
+        { customerId, releasedBy: values.by as string, reason: values.reason as string },
+        { today: today(), now: new Date().toISOString() },
+      );
+      if (values.json) console.log(jsonText({ hold: h }));
+      else
+        console.log(
+          `released: ${customerId}'s credit hold (since ${h.since}, ${h.by}: ${h.reason}), by ${h.releasedBy} on ${h.releasedOn}: ${h.releaseReason}`,
+        );
+      return 0;
+    } catch (e) {
+      return refusal('hold not released', e, {
+        releasedBy: '--by',
+        reason: '--reason',
+        customer: 'customer',
+      });
+    }
+  });
+}
+
 /** `sentinel collections disputes CUSTOMER [--as-of D] [--json]`: open ones first, with their age. */
 async function cmdDisputes(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -442,12 +480,12 @@ async function cmdDisputes(args: string[]): Promise<number> {
 }
 
 /** The CLI's flag for each field a promise can be refused for. */
-const FLAG: Record<string, string> = {
-  amount: 'amount',
-  promisedDate: 'by',
-  recordedBy: 'recorded-by',
-  via: 'via',
-  note: 'note',
+const PROMISE_FLAGS: Record<string, string> = {
+  amount: '--amount',
+  promisedDate: '--by',
+  recordedBy: '--recorded-by',
+  via: '--via',
+  note: '--note',
 };
 
 /** `sentinel collections promises CUSTOMER [--as-of D] [--json]`: its promises, rated as of the day. */

@@ -249,6 +249,14 @@ export const COMMANDS: readonly CommandHelp[] = [
     example: 'sentinel collections disputes C1002',
   },
   {
+    name: 'collections release',
+    args: 'CUSTOMER --by WHO --reason TEXT [--json]',
+    summary:
+      "lift a customer's credit hold (put on by the plan's hold level): a person, with a reason, on the audit trail",
+    options: [['--by WHO', 'who lifts it'], ['--reason TEXT', 'why'], JSON_OPT],
+    example: 'sentinel collections release C1004 --by fiona --reason "paid 60% and a plan for the rest"',
+  },
+  {
     name: 'collections backtest',
     args: '--from YYYY-MM-DD --to YYYY-MM-DD [--policy FILE] [--json]',
     summary:

@@ -5,7 +5,7 @@ import {
   UnknownCustomerError,
 } from '../../../functions/collections/app.ts';
 import { ageOf, type Dispute, openOn } from '../../../functions/collections/disputes.ts';
-import type { ContactRecord } from '../../../functions/collections/ports.ts';
+import { type ContactRecord, type CreditHold, holdOn } from '../../../functions/collections/ports.ts';
 import type { RatedPromise } from '../../../functions/collections/promises.ts';
 import { promisesAsOf } from '../../../functions/collections/run.ts';
 import {
@@ -146,7 +146,7 @@ export function collectionsPage(
   const rows = shown.map(
     (
       e,
-    ) => html`<tr><td><a href="${customerHref(e.customerId, v.asOf)}">${e.customerId}</a><br><span class="muted">${e.name ?? ''}</span></td>
+    ) => html`<tr><td><a href="${customerHref(e.customerId, v.asOf)}">${e.customerId}</a><br><span class="muted">${e.name ?? ''}</span>${e.hold ? html`<br><strong class="bad">on credit hold</strong> <span class="muted">since ${e.hold.since}</span>` : ''}</td>
 <td>${e.reached?.name ?? html`<span class="muted">—</span>`}</td>
 <td>${e.send ? html`<strong>${e.send.name}</strong> <span class="muted">(${e.send.channel})</span>` : html`<span class="muted">—</span>`}</td>
 ${minorCell(e.totals.demand, e.currency, e.send !== undefined)}
@@ -180,6 +180,8 @@ ${
 
 /** What the collection plan has on a customer as of a day (its credit file's Collections section). */
 export interface CollectionsRecord {
+  /** The credit hold on as of the day, if one is. */
+  readonly hold?: CreditHold | undefined;
   readonly contacts: readonly ContactRecord[];
   readonly promises: readonly RatedPromise[];
   readonly disputes: readonly (Dispute & {
@@ -196,6 +198,7 @@ export function collectionsRecordOf(
 ): CollectionsRecord {
   const newest = <T extends { readonly on?: string }>(a: T, b: T) => ((a.on ?? '') < (b.on ?? '') ? 1 : -1);
   return {
+    hold: holdOn(part.creditHold, asOf) ? part.creditHold : undefined,
     contacts: (part.contacts ?? []).filter((c) => c.state === 'sent' && c.on <= asOf).sort(newest),
     promises: promisesAsOf(part, plan, asOf).sort((a, b) => (a.madeOn < b.madeOn ? 1 : -1)),
     disputes: (part.disputes ?? [])
@@ -210,7 +213,7 @@ export function collectionsRecordOf(
 
 /** The credit file's Collections section: disputes (open first), promises, the steps taken. */
 export function collectionsRecordSection(r: CollectionsRecord): Html {
-  if (r.contacts.length + r.promises.length + r.disputes.length === 0) return html``;
+  if (r.contacts.length + r.promises.length + r.disputes.length === 0 && !r.hold) return html``;
   const disputes =
     r.disputes.length === 0
       ? html`<p class="muted">No dispute recorded.</p>`
@@ -238,6 +241,7 @@ export function collectionsRecordSection(r: CollectionsRecord): Html {
             html`<tr><td>${c.on}</td><td>${c.level}</td><td>${c.channel}${c.note ? html`<br><span class="muted">${c.note}</span>` : ''}</td>${minorCell(c.demand, c.currency)}<td>${c.to ?? html`<span class="muted">—</span>`}</td></tr>`,
         )}</tbody></table></div>`;
   return html`<h2 id="collections">Collections</h2>
+${r.hold ? html`<p class="problem" role="status"><strong>On credit hold</strong> since ${r.hold.since} (${r.hold.by}): ${r.hold.reason}. No delivery on credit; transfers climb more approval levels. A person lifts it: <code>sentinel collections release ${r.hold.customerId} --by … --reason …</code>.</p>` : ''}
 <h3>Disputes (${r.disputes.filter((d) => d.open).length} open)</h3>
 ${disputes}
 <h3>Promises to pay (${r.promises.length})</h3>
