@@ -218,6 +218,42 @@ describe('the ops figures', () => {
     expect(s.since).toBe('2025-06-01T09:00:00.000Z');
   });
 
+  it('collections: steps taken by level and by channel, and those not delivered, on the page', () => {
+    const p = (name: string, value: number, dims: Record<string, string> = {}): Datapoint => ({
+      timestamp: Date.parse('2025-07-01T05:10:00Z'),
+      name,
+      unit: 'Count',
+      value,
+      dimensions: { service: 'collections', ...dims },
+    });
+    const s = summarize(
+      [
+        p('RemindersSent', 3, { level: 'friendly', channel: 'email' }),
+        p('RemindersSent', 1, { level: 'final', channel: 'email' }),
+        p('RemindersSent', 2, { level: 'final', channel: 'phone' }),
+        p('RemindersSent', 1, { level: 'courtesy-call', channel: 'phone' }), // a level of another policy
+        p('RemindersFailed', 1),
+        p('RemindersFailed', 0),
+      ],
+      {},
+      { now: new Date('2025-07-01T12:00:00Z'), timeZone: 'UTC' },
+    );
+    expect(s.collections).toEqual({
+      sent: 7,
+      byLevel: { friendly: 3, firm: 0, final: 3, hold: 0, legal: 0, 'courtesy-call': 1 },
+      byChannel: { email: 4, phone: 3, visit: 0, slack: 0 },
+      failed: 1,
+    });
+    const page = opsPage(s).toString();
+    expect(page).toContain('friendly 3, final 3, courtesy-call 1');
+    expect(page).toContain('email 4, phone 3');
+    expect(page).toContain('1: the next run takes them');
+    const none = opsPage(
+      summarize([], {}, { now: new Date('2025-07-01T12:00:00Z'), timeZone: 'UTC' }),
+    ).toString();
+    expect(none).toContain('No collection step taken yet.');
+  });
+
   it('nothing recorded and nothing asked: zeros and nulls, never NaN', () => {
     const s = summarize([], {}, { now: new Date('2025-07-01T12:00:00Z'), timeZone: 'UTC' });
     expect(s.days).toHaveLength(14);

@@ -4,6 +4,7 @@ import { ReceivablesQueries } from '../../../functions/receivables/queries.ts';
 import {
   durationMs,
   durationSeconds,
+  nonZero,
   type OpsSummary,
   opsSummary,
   type Percentiles,
@@ -24,7 +25,7 @@ const byKey = (r: Readonly<Record<string, number>>) =>
     .join(', ');
 
 function human(s: OpsSummary): string {
-  const { ingest, alerts, transfers, reviews, deadLetter } = s;
+  const { ingest, alerts, transfers, reviews, collections, deadLetter } = s;
   const lines = [
     `Metrics from ${s.metricsFile}${s.since ? ` since ${s.since}` : ' (nothing recorded yet)'}`,
     'recorded by `sentinel start` (the inbox, the evaluations, the transfers); `sentinel ingest` and `evaluate` record none',
@@ -52,6 +53,11 @@ function human(s: OpsSummary): string {
     reviews.run + reviews.failed === 0 && reviews.durationSeconds.count === 0
       ? '  none yet'
       : `  run ${count(reviews.run)}, failed ${count(reviews.failed)}, duration ${spread(reviews.durationSeconds, durationSeconds)}`,
+    '',
+    'Collections',
+    collections.sent + collections.failed === 0
+      ? '  none yet'
+      : `  steps taken      ${count(collections.sent)}: ${nonZero(collections.byLevel)}; by ${nonZero(collections.byChannel)}; ${count(collections.failed)} not delivered`,
     '',
     `Last ${s.days.length} days (${s.timeZone})`,
     table(

@@ -1,6 +1,7 @@
 import {
   durationMs,
   durationSeconds,
+  nonZero,
   type OpsDay,
   type OpsSummary,
   type Percentiles,
@@ -26,6 +27,7 @@ export const COLORS = {
 } as const;
 
 export const count = (n: number) => n.toLocaleString('en-US');
+
 export const ratio = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
 export const spread = (p: Percentiles, fmt: (v: number | null) => string) =>
   p.count === 0
@@ -113,7 +115,7 @@ export const figure = (id: string, label: string, value: Html | string, hint?: H
 export const orNone = (n: number | null, none = '—') => (n === null ? none : count(n));
 
 export function opsPage(s: OpsSummary): Html {
-  const { ingest, alerts, transfers, reviews, deadLetter } = s;
+  const { ingest, alerts, transfers, reviews, collections, deadLetter } = s;
   const reviewsRan = reviews.run + reviews.failed > 0 || reviews.durationSeconds.count > 0;
   const failing = deadLetter.inboxFailing;
   return html`<h1>Ops</h1>
@@ -155,6 +157,16 @@ ${figure('reviews-failed', 'Failed', count(reviews.failed))}
 ${figure('review-duration', 'Review run', spread(reviews.durationSeconds, durationSeconds))}
 </dl>`
       : html`<p id="reviews-none" class="muted">No periodic review has run yet.</p>`
+  }</section>
+<section><h2>Collections</h2>${
+    collections.sent + collections.failed > 0
+      ? html`<dl class="kv">
+${figure('collections-sent', 'Steps taken', count(collections.sent))}
+${figure('collections-by-level', 'By level', nonZero(collections.byLevel))}
+${figure('collections-by-channel', 'By channel', nonZero(collections.byChannel))}
+${figure('collections-failed', 'Not delivered', collections.failed > 0 ? html`<span class="problem">${count(collections.failed)}: the next run takes them</span>` : count(collections.failed))}
+</dl>`
+      : html`<p id="collections-none" class="muted">No collection step taken yet.</p>`
   }</section>
 </div>
 

@@ -21,6 +21,8 @@ function dimensionValues(metric: MetricName, dimension: string): readonly string
 export const SEVERITY_VALUES = dimensionValues('AlertsRaised', 'severity');
 export const OUTCOME_VALUES = dimensionValues('TransfersDecided', 'outcome');
 export const LIMIT_CHANGE_VALUES = dimensionValues('LimitChanges', 'change');
+export const REMINDER_LEVELS = dimensionValues('RemindersSent', 'level');
+export const REMINDER_CHANNELS = dimensionValues('RemindersSent', 'channel');
 
 export interface Percentiles {
   /** How many values there were. */
@@ -100,6 +102,16 @@ export interface OpsSummary {
     readonly durationSeconds: Percentiles;
     readonly limitChanges: Readonly<Record<string, number>>;
   };
+  /** The collections runs' steps (RemindersSent, RemindersFailed). */
+  readonly collections: {
+    readonly sent: number;
+    /** Steps taken by level (the shipped plan's levels, and any other a policy names). */
+    readonly byLevel: Readonly<Record<string, number>>;
+    /** Steps taken by channel. */
+    readonly byChannel: Readonly<Record<string, number>>;
+    /** Steps not delivered (given back; the retry or the next run takes them). */
+    readonly failed: number;
+  };
   /**
    * The local counterpart of the ingest dead-letter queue. On AWS a message goes to the DLQ when
    * the handler fails it three times; a file that cannot be read does not (it is stored as an
@@ -147,6 +159,13 @@ export function durationSeconds(s: number | null): string {
   if (s < 86_400) return `${(s / 3600).toFixed(1)} h`;
   return `${(s / 86_400).toFixed(1)} d`;
 }
+
+/** `friendly 3, final 1`: the counts that are not zero, in the catalogue's order ("-" when none). */
+export const nonZero = (by: Readonly<Record<string, number>>): string =>
+  Object.entries(by)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`)
+    .join(', ') || '-';
 
 /** rejected / (ingested + rejected), null when both are zero. */
 export function rejectRatio(ingested: number, rejected: number): number | null {
@@ -268,6 +287,12 @@ export function summarize(points: readonly Datapoint[], live: LiveFigures, o: Su
       failed: sum('ReviewsFailed'),
       durationSeconds: percentiles(values('ReviewDuration')),
       limitChanges: byDimension('LimitChanges', 'change', LIMIT_CHANGE_VALUES),
+    },
+    collections: {
+      sent: sum('RemindersSent'),
+      byLevel: byDimension('RemindersSent', 'level', REMINDER_LEVELS),
+      byChannel: byDimension('RemindersSent', 'channel', REMINDER_CHANNELS),
+      failed: sum('RemindersFailed'),
     },
     deadLetter: {
       inboxFailing: live.inboxFailing ? [...live.inboxFailing] : null,
