@@ -1,3 +1,4 @@
+import type { PromiseToPay } from '../collections/promises.ts';
 import { minorDigits } from '../core/currencies.ts';
 import { addDays, addMonths, type IsoDate, lastDateMemo, monthsBetween } from '../core/dates.ts';
 import { formatMoney, parseMinorUnits } from '../core/money.ts';
@@ -52,6 +53,8 @@ export interface CreditFile {
   readonly transfers?: readonly TransferCommitment[] | undefined;
   /** Earlier assessments, oldest first (the store keeps those of the last 90 days): the downgrade rule's reference. */
   readonly recent?: readonly PriorAssessment[] | undefined;
+  /** Promises to pay the customer made (the broken-promise rule; functions/collections/promises.ts). */
+  readonly promises?: readonly PromiseToPay[] | undefined;
 }
 
 // ---- figures ----

@@ -166,6 +166,7 @@ export function creditFileOf(customerId: string, p: CustomerPartition): CreditFi
     scores: p.scores,
     transfers: p.transfers,
     recent: p.assessment?.recent ?? [],
+    promises: p.promises,
   };
 }
 

@@ -165,6 +165,18 @@ const rules = z.strictObject({
   }),
   /** The customer's share of all open receivables in its currency. */
   concentration: z.strictObject({ enabled, levels }),
+  /**
+   * Promises to pay broken (nothing paid by the promised date plus the tolerance) or kept only in
+   * part, whose grace ended in the last `windowDays`: how many. A policy written before the rule
+   * gets it as shipped.
+   */
+  brokenPromise: z.strictObject({ enabled, windowDays: positiveInt.max(365), levels }).prefault({
+    windowDays: 90,
+    levels: [
+      { from: 1, severity: 'warning', action: 'collect' },
+      { from: 2, severity: 'high', action: 'hold_deliveries' },
+    ],
+  }),
 });
 
 /** The rules, in the policy's order (the schema is the one list of them). */

@@ -1,3 +1,4 @@
+import { DEFAULT_PROMISE_RULES, ratePromise } from '../collections/promises.ts';
 import { addDays, addMonths, dayNumber, daysBetween, type IsoDate, lastDateMemo } from '../core/dates.ts';
 import { formatMoney } from '../core/money.ts';
 import { receivablesAsOf } from '../core/receivables.ts';
@@ -85,6 +86,19 @@ export interface RuleFacts {
     allOpenReceivables: number;
     share: number;
     customersInCurrency: number;
+  };
+  readonly brokenPromise: {
+    broken: number;
+    partial: number;
+    windowDays: number;
+    /** The promise whose grace ended last. */
+    latest: {
+      promiseId: string;
+      promisedDate: IsoDate;
+      amount: number;
+      paid: number;
+      state: 'broken' | 'partial';
+    };
   };
 }
 
@@ -279,6 +293,14 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
       disputedShare: pct(f.disputedShare),
       shareBefore: pct(f.shareBefore),
       since: f.since,
+    },
+  }),
+  brokenPromise: (f, ccy) => ({
+    summary: `${f.broken + f.partial} promise${f.broken + f.partial === 1 ? '' : 's'} to pay not kept in the last ${f.windowDays} days (${f.broken} broken, ${f.partial} kept in part); the latest: ${formatMoney(f.latest.amount, ccy)} promised by ${f.latest.promisedDate}, ${formatMoney(f.latest.paid, ccy)} paid`,
+    evidence: {
+      broken: f.broken,
+      partial: f.partial,
+      latest: `${f.latest.promiseId}: ${formatMoney(f.latest.amount, ccy)} by ${f.latest.promisedDate}, ${formatMoney(f.latest.paid, ccy)} paid (${f.latest.state})`,
     },
   }),
   concentration: (f, ccy) => ({
@@ -589,6 +611,35 @@ export function evaluateRules(
         disputedShare: x.disputedShare,
         shareBefore: shareThen,
         since: then,
+      });
+  }
+
+  if (r.brokenPromise.enabled && (file.promises?.length ?? 0) > 0) {
+    // Rated as of the day from the payments received by it; only those whose grace ended in the window.
+    const from = addDays(a.asOf, -r.brokenPromise.windowDays);
+    const tolerance = policy.collections?.promises ?? DEFAULT_PROMISE_RULES;
+    const paid = file.payments.filter((p) => p.receivedDate <= a.asOf);
+    const failed = (file.promises ?? [])
+      .filter((p) => p.madeOn <= a.asOf)
+      .map((p) => ratePromise(p, paid, a.asOf, tolerance))
+      .filter((p) => (p.state === 'broken' || p.state === 'partial') && p.graceEnds > from)
+      .sort((x, y) =>
+        x.graceEnds < y.graceEnds ? -1 : x.graceEnds > y.graceEnds ? 1 : x.promiseId < y.promiseId ? -1 : 1,
+      );
+    const latest = failed.at(-1);
+    const l = latest && levelFor(r.brokenPromise.levels, failed.length);
+    if (latest && l)
+      candidate(at, 'brokenPromise', l.severity, l.action, {
+        broken: failed.filter((p) => p.state === 'broken').length,
+        partial: failed.filter((p) => p.state === 'partial').length,
+        windowDays: r.brokenPromise.windowDays,
+        latest: {
+          promiseId: latest.promiseId,
+          promisedDate: latest.promisedDate,
+          amount: latest.amount,
+          paid: latest.paid,
+          state: latest.state as 'broken' | 'partial',
+        },
       });
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
-import { releaseHold } from '../../functions/collections/app.ts';
+import { recordPromise, releaseHold } from '../../functions/collections/app.ts';
 import type { CreditHold, OutreachSender } from '../../functions/collections/ports.ts';
 import { type CollectionsRunReport, collectionsRun } from '../../functions/collections/run.ts';
 import { collectionsWorklist } from '../../functions/collections/worklist.ts';
@@ -19,7 +19,7 @@ import {
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { mailDir } from '../../infra/local/runtime/transfers.ts';
 import { COLLECTIONS_AS_OF as DAY, seedCollectionsBook } from './collections-book.ts';
-import { ingestText } from './read-meter.ts';
+import { evaluateQuietly, ingestText } from './read-meter.ts';
 
 /**
  * The collections run (README "Collections") on dynalite and the local outbox, on the small book of
@@ -268,6 +268,38 @@ describe('the collections run', () => {
     ).rejects.toThrow('customer: LATE is not on credit hold');
     const trail = (await audit.auditTrail()).filter((r) => r.kind === 'hold.released');
     expect(trail.map((r) => [r.subject, r.actor])).toEqual([['LATE', 'fiona']]);
+  });
+
+  it('a promise broken raises the brokenPromise alert at the evaluation after its grace; the chase resumes', async () => {
+    const audit = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
+    await recordPromise(
+      { store: env.store, audit },
+      policy,
+      { customerId: 'LATE', amount: '1,200.00', promisedDate: '2026-04-07', recordedBy: 'anna' },
+      { today: DAY, now: `${DAY}T09:00:00.000Z` },
+    );
+    // Pending through 2026-04-10 (the date and 3 days): no alert, no reminder.
+    await evaluateQuietly(env, policy, '2026-04-10', { customerIds: ['LATE'] });
+    expect((await env.store.loadCustomerPartition('LATE')).alerts.map((a) => a.rule)).not.toContain(
+      'brokenPromise',
+    );
+    clock = new Date('2026-04-10T07:00:00Z');
+    expect((await run('r0410', { asOf: '2026-04-10' })).steps.some((x) => x.customerId === 'LATE')).toBe(
+      false,
+    );
+    // Nothing paid: broken on 2026-04-11.
+    await evaluateQuietly(env, policy, '2026-04-11', { customerIds: ['LATE'] });
+    const alert = (await env.store.loadCustomerPartition('LATE')).alerts.find(
+      (a) => a.rule === 'brokenPromise',
+    );
+    expect(alert).toMatchObject({ severity: 'warning', action: 'collect', status: 'open' });
+    // The chase resumes at the level reached: LATE, rated high risk by the evaluation, is 20 days
+    // late on the sooner ladder (final at 15).
+    clock = new Date('2026-04-11T07:00:00Z');
+    expect(
+      (await run('r0411', { asOf: '2026-04-11' })).steps.find((x) => x.customerId === 'LATE')?.level,
+    ).toBe('final');
+    expect((await env.store.getAssessmentHeads(['LATE'])).get('LATE')?.riskClass).toBe('high');
   });
 
   it('a customer who paid is not chased: the run decides from the books of the day', async () => {

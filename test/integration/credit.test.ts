@@ -159,11 +159,13 @@ describe('the IBM sample, evaluated', () => {
       'staleFinancials',
       'disputedShare',
       'concentration',
+      'brokenPromise',
     ]);
     const dpd = bt.rules.find((r) => r.rule === 'daysPastDue');
     expect(dpd?.raised).toBeGreaterThan(0);
     // No limits, statements or cover in the sample: those rules have nothing to say.
-    for (const rule of ['overdueAmount', 'limitUse', 'coverExpiring', 'staleFinancials'])
+    // No promises to pay in a replay of history either.
+    for (const rule of ['overdueAmount', 'limitUse', 'coverExpiring', 'staleFinancials', 'brokenPromise'])
       expect(bt.rules.find((r) => r.rule === rule)?.raised, rule).toBe(0);
     expect(backtest(files, policy, '2012-01-01', '2013-12-31')).toEqual(bt);
   }, 60_000);

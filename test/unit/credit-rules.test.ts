@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { PromiseToPay } from '../../functions/collections/promises.ts';
 import { addDays } from '../../functions/core/dates.ts';
 import type { Customer, FinancialStatement, Invoice, Payment } from '../../functions/core/records.ts';
 import {
@@ -794,6 +795,65 @@ describe('disputedShare', () => {
       ],
     });
     expect(sev(run(f), 'disputedShare')).toBe('none');
+  });
+});
+
+describe('brokenPromise', () => {
+  // Promised on 2026-05-20 to pay 1,000.00 by 2026-06-01 (grace to 06-04); another by 2026-06-20 (grace to 06-23).
+  const promise = (id: string, promisedDate: string, amount: number): PromiseToPay => ({
+    promiseId: id,
+    customerId: 'C1',
+    amount,
+    currency: 'EUR',
+    promisedDate,
+    madeOn: '2026-05-20',
+    recordedBy: 'anna',
+    via: 'call',
+    recordedAt: '2026-05-20T09:00:00.000Z',
+  });
+  const open = [inv('A', '2026-04-01', '2026-05-01', 500_000)];
+
+  it('one promise broken in the window: a warning to collect, with the promise in the evidence', () => {
+    const c = only(
+      run(file({ invoices: open, promises: [promise('PTP-1', '2026-06-01', 100_000)] })),
+      'brokenPromise',
+    );
+    expect(`${c?.severity}/${c?.action}`).toBe('warning/collect');
+    expect(c?.summary).toBe(
+      '1 promise to pay not kept in the last 90 days (1 broken, 0 kept in part); the latest: 1,000.00 EUR promised by 2026-06-01, 0.00 EUR paid',
+    );
+    expect(c?.evidence).toEqual({
+      broken: 1,
+      partial: 0,
+      latest: 'PTP-1: 1,000.00 EUR by 2026-06-01, 0.00 EUR paid (broken)',
+    });
+  });
+
+  it('two not kept (one in part): high, hold deliveries; kept or pending ones raise nothing', () => {
+    const f = file({
+      invoices: open,
+      payments: [pay('P1', '2026-06-10', 40_000)],
+      promises: [promise('PTP-1', '2026-06-01', 100_000), promise('PTP-2', '2026-06-20', 100_000)],
+    });
+    // P1 (400.00, 06-10) is after PTP-1's grace, within PTP-2's: PTP-1 broken, PTP-2 partial.
+    const c = only(run(f), 'brokenPromise');
+    expect(`${c?.severity}/${c?.action}`).toBe('high/hold_deliveries');
+    expect(c?.evidence).toMatchObject({ broken: 1, partial: 1 });
+    // Before PTP-1's grace ended nothing is broken; a promise kept raises nothing.
+    expect(only(run(f, '2026-06-04'), 'brokenPromise')).toBeUndefined();
+    const kept = file({
+      invoices: open,
+      payments: [pay('P1', '2026-05-30', 100_000)],
+      promises: [promise('PTP-1', '2026-06-01', 100_000)],
+    });
+    expect(only(run(kept), 'brokenPromise')).toBeUndefined();
+    // Out of the window (grace ended more than 90 days before): forgotten.
+    expect(
+      only(
+        run(file({ invoices: open, promises: [promise('PTP-1', '2026-06-01', 100_000)] }), '2026-09-03'),
+        'brokenPromise',
+      ),
+    ).toBeUndefined();
   });
 });
 

@@ -471,7 +471,17 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
   ],
   [
     'Collections',
-    ['collections', 'collections run', 'collections promise', 'collections promises', 'collections backtest'],
+    [
+      'collections',
+      'collections run',
+      'collections promise',
+      'collections promises',
+      'collections dispute',
+      'collections resolve',
+      'collections disputes',
+      'collections release',
+      'collections backtest',
+    ],
   ],
   [
     'Transfers',
