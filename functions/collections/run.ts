@@ -5,7 +5,13 @@ import { formatMoney } from '../core/money.ts';
 import { statementAsOf } from '../core/receivables.ts';
 import type { Customer } from '../core/records.ts';
 import { creditFileOf } from '../credit/evaluate.ts';
-import type { CollectionsPolicy, DunningAction, DunningChannel, Policy } from '../credit/policy.ts';
+import type {
+  CollectionsPolicy,
+  DunningAction,
+  DunningChannel,
+  DunningLevel,
+  Policy,
+} from '../credit/policy.ts';
 import type { CustomerPartition } from '../credit/ports.ts';
 import { openOn } from './disputes.ts';
 import { type Contact, type Dunning, dunningAsOf } from './dunning.ts';
@@ -109,6 +115,18 @@ export function instructionFor(
   return `${VERBS[channel]} ${who} about ${due} demanded ("${level}" reminder): ${detail}.`;
 }
 
+/**
+ * How a level reaches the customer: its channel, except that an emailed level for a customer with
+ * no billing address becomes a call. A reminder that goes nowhere would count as sent, and the
+ * customer would next hear of it at the final notice.
+ */
+export function channelOf(
+  level: Pick<DunningLevel, 'channel'>,
+  customer: Customer | undefined,
+): DunningChannel {
+  return level.channel === 'email' && !customer?.billingEmail ? 'phone' : level.channel;
+}
+
 /** What the step hands the sender: the email, or the collector's instruction (the fallback when no address). */
 function outreachOf(
   d: Dunning,
@@ -145,9 +163,7 @@ function outreachOf(
       },
     };
   }
-  // An email level with no address to send to becomes a call: a reminder that goes nowhere would
-  // count as sent and the customer would next hear of it at the final notice.
-  const channel: DunningChannel = level.channel === 'email' ? 'phone' : level.channel;
+  const channel = channelOf(level, customer);
   const note =
     level.channel === 'email' ? 'no billing email on file: a call instead of the email' : undefined;
   return {

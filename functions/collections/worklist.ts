@@ -1,10 +1,10 @@
 import { mapLimit } from '../core/concurrency.ts';
 import type { IsoDate } from '../core/dates.ts';
-import type { Policy } from '../credit/policy.ts';
+import type { DunningChannel, Policy } from '../credit/policy.ts';
 import type { CreditStore } from '../credit/ports.ts';
 import { type Contact, type Dunning, ladderOf } from './dunning.ts';
 import { type CreditHold, holdOn } from './ports.ts';
-import { contactsOf, dunningFor } from './run.ts';
+import { channelOf, contactsOf, dunningFor } from './run.ts';
 
 /** One customer of the worklist: its dunning as of the day, with its name. */
 export interface WorklistEntry extends Dunning {
@@ -13,6 +13,8 @@ export interface WorklistEntry extends Dunning {
   readonly levelIndex: number;
   /** Its credit hold, when one is on as of the day. */
   readonly hold?: CreditHold | undefined;
+  /** How today's step goes out: the level's channel, or `phone` for an emailed level without a billing address. */
+  readonly channel?: DunningChannel | undefined;
 }
 
 /** Whether anything of the customer is overdue, disputed or not: the worklist lists it unless asked for all. */
@@ -54,6 +56,7 @@ export async function collectionsWorklist(
       name: part.books.customer?.name,
       levelIndex: levels.findIndex((l) => l.name === d.reached?.name),
       hold: holdOn(part.creditHold, asOf) ? part.creditHold : undefined,
+      channel: d.send && channelOf(d.send, part.books.customer),
     };
   });
   return entries.sort(

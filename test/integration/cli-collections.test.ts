@@ -41,8 +41,9 @@ describe('sentinel collections', () => {
     const why = lines.indexOf('why:');
     const rows = lines.slice(5, why).filter((l) => l.trim() !== '');
     expect(rows.map((l) => l.split(/\s{2,}/).slice(0, 7))).toEqual([
-      // 90 days past due, never told: the final notice before any hand-over to legal.
-      ['OLD', 'Old Debt Ltd', 'legal', 'final (email)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
+      // 90 days past due, never told: the final notice before any hand-over to legal, by phone
+      // (no billing address on file).
+      ['OLD', 'Old Debt Ltd', 'legal', 'final (phone)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
       ['CN', '深圳恒达物流有限公司', 'firm', 'firm (phone)', '26,700.00 CNY', '21', 'final on 2026-04-09'],
       ['LATE', 'Late Payer GmbH', 'friendly', 'friendly (email)', '1,200.00 EUR', '9', 'firm on 2026-04-07'],
       ['DISP', 'Disputing SA', '-', '-', '0.00 EUR', '0', '-'],

@@ -59,7 +59,7 @@ describe('the Collections page', () => {
         `Array.from(document.querySelectorAll('tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.innerText.replace(/\\s+/g, ' ').trim()))`,
       )) as string[][];
       expect(rows.map((r) => r.slice(0, 6))).toEqual([
-        ['OLD Old Debt Ltd', 'legal', 'final (email)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
+        ['OLD Old Debt Ltd', 'legal', 'final (phone)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
         ['CN 深圳恒达物流有限公司', 'firm', 'firm (phone)', '26,700.00 CNY', '21', 'final on 2026-04-09'],
         ['LATE Late Payer GmbH', 'friendly', 'friendly (email)', '1,200.00 EUR', '9', 'firm on 2026-04-07'],
         ['DISP Disputing SA', '—', '—', '0.00 EUR', '0', '—'],

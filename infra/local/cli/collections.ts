@@ -104,7 +104,7 @@ export async function cmdCollections(args: string[]): Promise<number> {
           e.customerId,
           e.name ?? '',
           e.reached?.name ?? '-',
-          e.send ? `${e.send.name} (${e.send.channel})` : '-',
+          e.send ? `${e.send.name} (${e.channel ?? e.send.channel})` : '-',
           formatMoney(e.totals.demand, e.currency),
           String(e.oldestDaysPastDue),
           e.next ? `${e.next.level} on ${e.next.on}` : '-',

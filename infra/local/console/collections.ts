@@ -148,7 +148,7 @@ export function collectionsPage(
       e,
     ) => html`<tr><td><a href="${customerHref(e.customerId, v.asOf)}">${e.customerId}</a><br><span class="muted">${e.name ?? ''}</span>${e.hold ? html`<br><strong class="bad">on credit hold</strong> <span class="muted">since ${e.hold.since}</span>` : ''}</td>
 <td>${e.reached?.name ?? html`<span class="muted">—</span>`}</td>
-<td>${e.send ? html`<strong>${e.send.name}</strong> <span class="muted">(${e.send.channel})</span>` : html`<span class="muted">—</span>`}</td>
+<td>${e.send ? html`<strong>${e.send.name}</strong> <span class="muted">(${e.channel ?? e.send.channel})</span>` : html`<span class="muted">—</span>`}</td>
 ${minorCell(e.totals.demand, e.currency, e.send !== undefined)}
 <td class="num">${e.oldestDaysPastDue}</td>
 <td>${e.next ? html`${e.next.level} on ${e.next.on}` : html`<span class="muted">—</span>`}</td>
