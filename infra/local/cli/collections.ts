@@ -434,8 +434,8 @@ async function cmdRelease(args: string[]): Promise<number> {
   });
 }
 
-/** `sentinel collections disputes CUSTOMER [--as-of D] [--json]`: open ones first, with their age. */
-async function cmdDisputes(args: string[]): Promise<number> {
+/** The arguments of a command that lists one customer's records as of a day: `CUSTOMER [--as-of D] [--json]`. */
+function oneCustomerAsOf(args: string[], command: string) {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -446,8 +446,13 @@ async function cmdDisputes(args: string[]): Promise<number> {
     },
   });
   const [customerId, ...rest] = positionals;
-  if (!customerId || rest.length > 0) throw new UsageError('collections disputes takes one customer id');
-  const asOf = asOfOption(values['as-of']);
+  if (!customerId || rest.length > 0) throw new UsageError(`${command} takes one customer id`);
+  return { customerId, asOf: asOfOption(values['as-of']), values };
+}
+
+/** `sentinel collections disputes CUSTOMER [--as-of D] [--json]`: open ones first, with their age. */
+async function cmdDisputes(args: string[]): Promise<number> {
+  const { customerId, asOf, values } = oneCustomerAsOf(args, 'collections disputes');
   return withStore(values['data-dir'], async (env) => {
     const list = await disputesOf(env.store, customerId, asOf);
     if (values.json) {
@@ -490,18 +495,7 @@ const PROMISE_FLAGS: Record<string, string> = {
 
 /** `sentinel collections promises CUSTOMER [--as-of D] [--json]`: its promises, rated as of the day. */
 async function cmdPromises(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      'as-of': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-    },
-  });
-  const [customerId, ...rest] = positionals;
-  if (!customerId || rest.length > 0) throw new UsageError('collections promises takes one customer id');
-  const asOf = asOfOption(values['as-of']);
+  const { customerId, asOf, values } = oneCustomerAsOf(args, 'collections promises');
   return withStore(values['data-dir'], async (env) => {
     const policy = await loadPolicy(env.store);
     const list = await promisesOf(env.store, policy, customerId, asOf);
