@@ -172,7 +172,11 @@ function outreachOf(
   };
 }
 
-/** Runs the day's collections over every customer (or a batch). Never throws for one customer. */
+/**
+ * Runs the day's collections over every customer (or a batch). A step that cannot be delivered is
+ * given back and reported (`failed`), and the others go on; a store error fails the run, which is
+ * retried as a whole (its own claims are finished, the rest found sent).
+ */
 export async function collectionsRun(
   deps: CollectionsRunDeps,
   policy: Policy,
@@ -288,7 +292,7 @@ export async function collectionsRun(
         name: customer?.name,
         level: d.send.name,
         action: d.send.action,
-        channel: d.send.channel,
+        channel: channelOf(d.send, customer),
         demand: d.totals.demand,
         currency: d.currency,
         on: asOf,
