@@ -35,7 +35,7 @@ beforeAll(async () => {
     credit: {
       store: env.store,
       policy: () => loadPolicy(env.store),
-      promises: { store: env.store, audit: auditStore() },
+      collections: { store: env.store, audit: auditStore() },
     },
   });
   browser = await launchChromium();
@@ -184,5 +184,79 @@ describe('the Collections page', () => {
       body: 'customer=CN&amount=1&by=2026-04-01&recordedBy=x',
     });
     expect(foreign.status).toBe(403);
+  });
+
+  it('the credit file opens and resolves a dispute and lifts a credit hold, each with a note of what was done', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 900 } });
+    await page.goto(`${web.url}/customers/OLD?asOf=${COLLECTIONS_AS_OF}`);
+    expect(await page.locator('h3', { hasText: 'Disputes' }).textContent()).toBe('Disputes (0 open)');
+    await page.locator('summary', { hasText: 'Open a dispute' }).click();
+    expect(await page.locator('#d-invoice option').allTextContents()).toEqual(['O1', 'O2']);
+    await page.locator('#d-invoice').selectOption('O2');
+    await page.locator('#d-reason').fill('price differs from the order');
+    await page.locator('#d-owner').fill('sales-tom');
+    await page.locator('#d-answer').fill('2026-04-15');
+    await page.getByRole('button', { name: 'Open the dispute' }).click();
+    expect(new URL(page.url()).pathname).toBe('/customers/OLD');
+    expect(await page.locator('p.done').textContent()).toBe(
+      'The dispute was opened: the invoice is left out of every demand until it is resolved.',
+    );
+    expect(await page.locator('h3', { hasText: 'Disputes' }).textContent()).toBe('Disputes (1 open)');
+    // O2 is no longer one to dispute; the Collections page demands O1 alone.
+    await page.locator('summary', { hasText: 'Open a dispute' }).click();
+    expect(await page.locator('#d-invoice option').allTextContents()).toEqual(['O1']);
+    const list = (await (await fetch(`${web.url}/api/collections`)).json()) as {
+      customers: { customerId: string; totals: { demand: string } }[];
+    };
+    expect(list.customers.find((c) => c.customerId === 'OLD')?.totals.demand).toBe('800.00');
+    await page.getByLabel('Outcome').selectOption('customer-pays');
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    expect(await page.locator('p.done').textContent()).toContain('The dispute was resolved');
+    expect(await page.locator('h3', { hasText: 'Disputes' }).textContent()).toBe('Disputes (0 open)');
+
+    // A hold put on by the plan's hold level is lifted by a person, with a reason.
+    await env.store.placeCreditHold({
+      customerId: 'OLD',
+      state: 'on',
+      since: COLLECTIONS_AS_OF,
+      by: 'collections',
+      reason: '"hold" reached',
+    });
+    await page.goto(`${web.url}/customers/OLD?asOf=${COLLECTIONS_AS_OF}`);
+    expect(await page.locator('#collections + p.problem').textContent()).toContain(
+      'On credit hold since 2026-03-31',
+    );
+    const [scroll, client] = (await page.evaluate(
+      '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
+    )) as [number, number];
+    expect(scroll).toBeLessThanOrEqual(client);
+    await page.screenshot({ path: '/tmp/credit-file-collections-390.png', fullPage: true });
+    await page.getByLabel('Why').fill('paid half, a plan for the rest');
+    await page.getByRole('button', { name: 'Lift the hold' }).click();
+    expect(await page.locator('p.done').textContent()).toBe('The credit hold was lifted.');
+    expect(await page.locator('#collections + p.problem').count()).toBe(0);
+    await page.close();
+
+    // Refused, each field named, nothing changed: a dispute on a paid invoice, a hold not on.
+    const post = (path: string, body: string) =>
+      fetch(`${web.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        redirect: 'manual',
+      });
+    const paid = await post(
+      '/collections/dispute',
+      'customer=PAID&invoice=P1&reason=x&owner=o&answerBy=2026-04-15&by=a&back=/customers/PAID',
+    );
+    expect(paid.status).toBe(400);
+    expect(await paid.text()).toContain('P1 is paid (settled on 2026-03-02): there is nothing to dispute');
+    const none = await post('/collections/release', 'customer=OLD&reason=again&by=a&back=/customers/OLD');
+    expect(none.status).toBe(400);
+    expect(await none.text()).toContain('OLD is not on credit hold');
+    const trail = (await auditStore().auditTrail())
+      .map((r) => r.kind)
+      .filter((k) => !k.startsWith('promise'));
+    expect(trail).toEqual(['dispute.opened', 'dispute.resolved', 'hold.released']);
   });
 });

@@ -577,7 +577,7 @@ async function cmdStart(args: string[]): Promise<number> {
       store: env.store,
       policy: () => loadPolicy(env.store),
       // Promises go on the same audit trail as the transfers (its key and anchors).
-      promises: { store: env.store, audit: transfers.store },
+      collections: { store: env.store, audit: transfers.store },
     },
     transfers: consoleTransfers(transfers, env.dataDir),
     reviews: reviews.console,

@@ -1,13 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import {
+  openDispute,
   PromiseRefusedError,
+  RefusedError,
   recordPromise,
+  releaseHold,
+  resolveDispute,
   UnknownCustomerError,
 } from '../../../functions/collections/app.ts';
-import { ageOf, type Dispute, openOn } from '../../../functions/collections/disputes.ts';
+import { ageOf, DISPUTE_OUTCOMES, type Dispute, openOn } from '../../../functions/collections/disputes.ts';
 import { type ContactRecord, type CreditHold, holdOn } from '../../../functions/collections/ports.ts';
 import type { RatedPromise } from '../../../functions/collections/promises.ts';
-import { promisesAsOf } from '../../../functions/collections/run.ts';
+import { dunningFor, promisesAsOf } from '../../../functions/collections/run.ts';
 import {
   collectionsWorklist,
   hasOverdue,
@@ -17,6 +21,7 @@ import { addDays, type IsoDate } from '../../../functions/core/dates.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import type { CollectionsPolicy } from '../../../functions/credit/policy.ts';
 import type { CustomerPartition } from '../../../functions/credit/ports.ts';
+import { backHref } from './alerts.ts';
 import { type Html, html } from './layout.ts';
 import type { ConsoleCredit } from './options.ts';
 import {
@@ -52,7 +57,7 @@ export async function collectionsReply(
     'Collections',
     html`${promised ? html`<p class="done" role="status">Promise <code class="word">${promised}</code> recorded for ${params.get('customer') ?? ''}: the chase is held while it is pending.</p>` : ''}
 ${collectionsPage(list, { asOf, policyId: policy.id, all, planned: !!policy.collections })}
-${policy.collections && asOf === today() ? promiseForm(list, credit.promises !== undefined, today(), operator, policy.collections.promises.maxDays) : ''}`,
+${policy.collections && asOf === today() ? promiseForm(list, credit.collections !== undefined, today(), operator, policy.collections.promises.maxDays) : ''}`,
     'collections',
   );
 }
@@ -93,12 +98,12 @@ export async function promiseFormReply(
 ): Promise<Reply> {
   const body = await formFields(req, 'the Collections page');
   if (!(body instanceof URLSearchParams)) return body;
-  if (!credit.promises)
+  if (!credit.collections)
     return problem(405, 'This console records no promises: use sentinel collections promise.', false);
   const customerId = body.get('customer')?.trim() ?? '';
   try {
     const { promise } = await recordPromise(
-      credit.promises,
+      credit.collections,
       await credit.policy(),
       {
         customerId,
@@ -127,7 +132,123 @@ export async function promiseFormReply(
   }
 }
 
+/** What the customer page says after a collections form (a fixed sentence: nothing of the URL is shown). */
+const DONE: Record<string, string> = {
+  'dispute-opened': 'The dispute was opened: the invoice is left out of every demand until it is resolved.',
+  'dispute-resolved':
+    'The dispute was resolved: from today the invoice counts again unless it was credited or written off.',
+  'hold-lifted': 'The credit hold was lifted.',
+};
+
+export function collectionsDoneNote(params: URLSearchParams): Html | '' {
+  const said = DONE[params.get('done') ?? ''];
+  return said ? html`<p class="done" role="status">${said}</p>` : '';
+}
+
+/** Where the credit file's collections forms post. */
+export const DISPUTE_PATH = '/collections/dispute';
+export const RESOLVE_PATH = '/collections/resolve';
+export const RELEASE_PATH = '/collections/release';
+export const ACTION_PATHS: readonly string[] = [DISPUTE_PATH, RESOLVE_PATH, RELEASE_PATH];
+
+/**
+ * `POST /collections/dispute|resolve|release` from the credit file: the action done as of today,
+ * back to the customer's page saying so; refused, a page naming each bad field and changing nothing.
+ */
+export async function collectionsActionReply(
+  credit: ConsoleCredit,
+  path: string,
+  req: IncomingMessage,
+  today: () => string,
+): Promise<Reply> {
+  const body = await formFields(req, "the customer's credit file");
+  if (!(body instanceof URLSearchParams)) return body;
+  if (!credit.collections)
+    return problem(405, 'This console records nothing: use the sentinel collections commands.', false);
+  const customerId = body.get('customer')?.trim() ?? '';
+  const invoiceId = body.get('invoice')?.trim() ?? '';
+  const raw = body.get('back');
+  const back = raw?.startsWith('/customers/') ? backHref(raw) : '/collections';
+  const at = { today: today(), now: new Date().toISOString() };
+  const deps = credit.collections;
+  const [what, run] =
+    path === DISPUTE_PATH
+      ? [
+          'Dispute not opened',
+          async () => {
+            await openDispute(
+              deps,
+              {
+                customerId,
+                invoiceId,
+                reason: body.get('reason') ?? '',
+                owner: body.get('owner') ?? '',
+                answerBy: body.get('answerBy') ?? '',
+                openedBy: body.get('by') ?? '',
+              },
+              at,
+            );
+            return 'dispute-opened';
+          },
+        ]
+      : path === RESOLVE_PATH
+        ? [
+            'Dispute not resolved',
+            async () => {
+              await resolveDispute(
+                deps,
+                {
+                  customerId,
+                  invoiceId,
+                  outcome: body.get('outcome') ?? '',
+                  resolvedBy: body.get('by') ?? '',
+                },
+                at,
+              );
+              return 'dispute-resolved';
+            },
+          ]
+        : [
+            'Hold not lifted',
+            async () => {
+              await releaseHold(
+                deps,
+                { customerId, releasedBy: body.get('by') ?? '', reason: body.get('reason') ?? '' },
+                at,
+              );
+              return 'hold-lifted';
+            },
+          ];
+  try {
+    const done = await (run as () => Promise<string>)();
+    const u = new URL(back, 'http://console.invalid');
+    u.searchParams.set('done', done);
+    const location = `${u.pathname}${u.search}#collections`;
+    return { status: 303, type: 'text', body: `Done: ${location}\n`, headers: { location } };
+  } catch (e) {
+    if (!(e instanceof RefusedError || e instanceof UnknownCustomerError)) throw e;
+    const issues = e instanceof RefusedError ? e.issues : [{ field: 'customer', message: e.message }];
+    return htmlReply(
+      400,
+      what as string,
+      html`<h1>${what as string}</h1>
+<div class="problem">Nothing was changed for ${customerId || 'the customer'}:
+<ul>${issues.map((i) => html`<li><strong>${FIELD_LABEL[i.field] ?? i.field}</strong> ${i.message}</li>`)}</ul></div>
+<p><a href="${back}">Back to ${customerId || 'the customer'}</a></p>`,
+      'customers',
+    );
+  }
+}
+
 const FIELD_LABEL: Record<string, string> = {
+  invoice: 'Invoice',
+  reason: 'Reason',
+  owner: 'Owner',
+  answerBy: 'Answer by',
+  openedBy: 'Opened by',
+  resolvedBy: 'By',
+  releasedBy: 'By',
+  outcome: 'Outcome',
   amount: 'Amount',
   promisedDate: 'Paid by',
   recordedBy: 'Recorded by',
@@ -180,8 +301,13 @@ ${
 
 /** What the collection plan has on a customer as of a day (its credit file's Collections section). */
 export interface CollectionsRecord {
+  readonly customerId: string;
   /** The credit hold on as of the day, if one is. */
   readonly hold?: CreditHold | undefined;
+  /** Its open invoices not disputed, oldest due first: what a dispute may be opened on. */
+  readonly disputable: readonly string[];
+  /** The forms (open or resolve a dispute, lift the hold) when the page is today's and the console acts. */
+  readonly forms?: { readonly actor: string; readonly today: IsoDate; readonly back: string } | undefined;
   readonly contacts: readonly ContactRecord[];
   readonly promises: readonly RatedPromise[];
   readonly disputes: readonly (Dispute & {
@@ -192,12 +318,18 @@ export interface CollectionsRecord {
 }
 
 export function collectionsRecordOf(
+  customerId: string,
   part: CustomerPartition,
   plan: CollectionsPolicy,
   asOf: IsoDate,
+  forms?: CollectionsRecord['forms'],
 ): CollectionsRecord {
   const newest = <T extends { readonly on?: string }>(a: T, b: T) => ((a.on ?? '') < (b.on ?? '') ? 1 : -1);
+  const d = dunningFor(customerId, part, plan, asOf, []);
   return {
+    customerId,
+    disputable: [...d.overdue, ...d.notDue, ...d.otherCurrency].map((i) => i.invoiceId),
+    forms: forms && forms.today === asOf ? forms : undefined,
     hold: holdOn(part.creditHold, asOf) ? part.creditHold : undefined,
     contacts: (part.contacts ?? []).filter((c) => c.state === 'sent' && c.on <= asOf).sort(newest),
     promises: promisesAsOf(part, plan, asOf).sort((a, b) => (a.madeOn < b.madeOn ? 1 : -1)),
@@ -213,7 +345,10 @@ export function collectionsRecordOf(
 
 /** The credit file's Collections section: disputes (open first), promises, the steps taken. */
 export function collectionsRecordSection(r: CollectionsRecord): Html {
-  if (r.contacts.length + r.promises.length + r.disputes.length === 0 && !r.hold) return html``;
+  const f = r.forms;
+  if (r.contacts.length + r.promises.length + r.disputes.length === 0 && !r.hold && !f) return html``;
+  const hidden = (f: NonNullable<CollectionsRecord['forms']>) =>
+    html`<input type="hidden" name="customer" value="${r.customerId}"><input type="hidden" name="back" value="${f.back}">`;
   const disputes =
     r.disputes.length === 0
       ? html`<p class="muted">No dispute recorded.</p>`
@@ -222,7 +357,14 @@ export function collectionsRecordSection(r: CollectionsRecord): Html {
           (
             d,
           ) => html`<tr><td>${d.invoiceId}</td><td class="wide">${d.reason}</td><td>${d.owner}</td><td>${d.openedOn}</td><td>${d.answerBy}</td><td class="num">${d.days}</td>
-<td>${d.open ? (d.late ? html`<strong>open, answer late</strong>` : 'open') : html`${d.outcome ?? ''} <span class="muted">(${d.resolvedOn ?? ''}, ${d.resolvedBy ?? ''})</span>`}</td></tr>`,
+<td>${d.open ? (d.late ? html`<strong>open, answer late</strong>` : 'open') : html`${d.outcome ?? ''} <span class="muted">(${d.resolvedOn ?? ''}, ${d.resolvedBy ?? ''})</span>`}${
+            d.open && f
+              ? html`<form class="answer" method="post" action="${RESOLVE_PATH}">${hidden(f)}<input type="hidden" name="invoice" value="${d.invoiceId}">
+<label>Outcome <select name="outcome">${DISPUTE_OUTCOMES.map((o) => html`<option>${o}</option>`)}</select></label>
+<label>By <input name="by" value="${f.actor}" required></label>
+<span class="buttons"><button>Resolve</button></span></form>`
+              : ''
+          }</td></tr>`,
         )}</tbody></table></div>`;
   const promises =
     r.promises.length === 0
@@ -241,9 +383,30 @@ export function collectionsRecordSection(r: CollectionsRecord): Html {
             html`<tr><td>${c.on}</td><td>${c.level}</td><td>${c.channel}${c.note ? html`<br><span class="muted">${c.note}</span>` : ''}</td>${minorCell(c.demand, c.currency)}<td>${c.to ?? html`<span class="muted">—</span>`}</td></tr>`,
         )}</tbody></table></div>`;
   return html`<h2 id="collections">Collections</h2>
-${r.hold ? html`<p class="problem" role="status"><strong>On credit hold</strong> since ${r.hold.since} (${r.hold.by}): ${r.hold.reason}. No delivery on credit; transfers climb more approval levels. A person lifts it: <code>sentinel collections release ${r.hold.customerId} --by … --reason …</code>.</p>` : ''}
+${r.hold ? html`<p class="problem" role="status"><strong>On credit hold</strong> since ${r.hold.since} (${r.hold.by}): ${r.hold.reason}. No delivery on credit; transfers climb more approval levels. A person lifts it${f ? '' : html`: <code>sentinel collections release ${r.hold.customerId} --by … --reason …</code>`}.</p>` : ''}
+${
+  r.hold && f
+    ? html`<form class="answer" method="post" action="${RELEASE_PATH}">${hidden(f)}
+<label>Why <input name="reason" required></label>
+<label>By <input name="by" value="${f.actor}" required></label>
+<span class="buttons"><button>Lift the hold</button></span></form>`
+    : ''
+}
 <h3>Disputes (${r.disputes.filter((d) => d.open).length} open)</h3>
 ${disputes}
+${
+  f && r.disputable.length > 0
+    ? html`<details><summary>Open a dispute</summary>
+<form class="request" method="post" action="${DISPUTE_PATH}">${hidden(f)}
+<label for="d-invoice">Invoice</label><select id="d-invoice" name="invoice" required>${r.disputable.map((i) => html`<option>${i}</option>`)}</select><span class="hint">open and not disputed</span>
+<label for="d-reason">Reason</label><input id="d-reason" name="reason" required maxlength="500"><span class="hint">what the customer contests</span>
+<label for="d-owner">Owner</label><input id="d-owner" name="owner" required><span class="hint">who answers it</span>
+<label for="d-answer">Answer by</label><input id="d-answer" type="date" name="answerBy" min="${f.today}" required><span></span>
+<label for="d-by">Opened by</label><input id="d-by" name="by" value="${f.actor}" required><span class="hint">on the audit trail</span>
+<div class="actions"><button type="submit">Open the dispute</button></div>
+</form></details>`
+    : ''
+}
 <h3>Promises to pay (${r.promises.length})</h3>
 ${promises}
 <h3>Steps of the plan taken (${r.contacts.length})</h3>

@@ -640,7 +640,15 @@ export async function creditView(
     exposure: figures.exposure,
     transfers,
     answer: more.answer,
-    collections: policy.collections ? collectionsRecordOf(part, policy.collections, asOf) : undefined,
+    collections: policy.collections
+      ? collectionsRecordOf(
+          id,
+          part,
+          policy.collections,
+          asOf,
+          more.answer && credit.collections ? more.answer : undefined,
+        )
+      : undefined,
     file: {
       asOf,
       currency: file.currency,

@@ -1,5 +1,6 @@
 import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
-import type { PromiseDeps } from '../../../functions/collections/app.ts';
+import type { DisputeDeps, PromiseDeps } from '../../../functions/collections/app.ts';
+import type { HoldBook } from '../../../functions/collections/ports.ts';
 import type { Page, PageRequest } from '../../../functions/core/paging.ts';
 import type { Policy } from '../../../functions/credit/policy.ts';
 import type { ReceivablesQueries } from '../../../functions/receivables/queries.ts';
@@ -56,10 +57,11 @@ export interface ConsoleCredit {
   /** The policy in force, read on every request (so `sentinel policy set` shows at once). */
   readonly policy: () => Promise<Policy>;
   /**
-   * Where promises to pay are recorded and put on the audit trail (the Collections page's form).
-   * @default none: the page shows no form and says to use `sentinel collections promise`
+   * Where the console's collections actions are recorded and put on the audit trail: promises to
+   * pay (the Collections page's form), disputes opened and resolved and credit holds lifted (the
+   * credit file's forms). @default none: no forms; the `sentinel collections` commands do them
    */
-  readonly promises?: PromiseDeps | undefined;
+  readonly collections?: CollectionsActions | undefined;
 }
 
 export interface ConsoleTransfers {
@@ -106,3 +108,6 @@ export const PAYMENTS_SHOWN = 100;
 export const NOTES_SHOWN = 100;
 export const DEFAULT_RUNS = 50;
 export const MAX_RUNS = 1000;
+
+/** What the console's collections forms need: the store's books and the audit trail. */
+export type CollectionsActions = PromiseDeps & DisputeDeps & { readonly store: HoldBook };

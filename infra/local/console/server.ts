@@ -5,7 +5,14 @@ import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
 import { ANSWER_PATH, alertsCsvReply, alertsReply, answerForm, doneNote, operatorOf } from './alerts.ts';
 import { approvalsJson, approvalsPage, waitingApprovals } from './approvals.ts';
-import { collectionsReply, PROMISE_PATH, promiseFormReply } from './collections.ts';
+import {
+  ACTION_PATHS,
+  collectionsActionReply,
+  collectionsDoneNote,
+  collectionsReply,
+  PROMISE_PATH,
+  promiseFormReply,
+} from './collections.ts';
 import { creditView, customerPage, customersCsvReply, customersReply } from './customers.ts';
 import { CSP, html } from './layout.ts';
 import { opsPage } from './ops.ts';
@@ -204,7 +211,7 @@ export async function route(
           ...(reviews ? { review: { state: reviews.state, recent: reviews.reviews } } : {}),
         }),
       );
-    const body = html`${doneNote(params)}${customerPage(file, b, asOf, credit)}`;
+    const body = html`${doneNote(params)}${collectionsDoneNote(params)}${customerPage(file, b, asOf, credit)}`;
     return htmlReply(
       200,
       file.customer?.name ?? b,
@@ -342,6 +349,10 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
     const form = !api && isRequestFormPath(rawPath);
     if (opts.transfers && form && method === 'POST') {
       send(req, res, await requestTransfer(opts, opts.transfers, req));
+      return;
+    }
+    if (opts.credit && !api && ACTION_PATHS.includes(rawPath) && method === 'POST') {
+      send(req, res, await collectionsActionReply(opts.credit, rawPath, req, opts.today));
       return;
     }
     if (opts.credit && !api && rawPath === PROMISE_PATH && method === 'POST') {
