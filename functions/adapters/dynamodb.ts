@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Dispute } from '../collections/disputes.ts';
-import type { ContactRecord, CreditHold } from '../collections/ports.ts';
+import type { ContactRecord, CreditHold, Handover } from '../collections/ports.ts';
 import type { PromiseToPay } from '../collections/promises.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import type { IsoDate } from '../core/dates.ts';
@@ -203,6 +203,8 @@ const DUN = 'DUN#';
 const PTP = 'PTP#';
 /** The customer's credit hold: `HOLD` in its partition. */
 const HOLD = 'HOLD';
+/** A hand-over to legal: `HANDOVER#<day>` in the customer's partition. */
+const HANDOVER = 'HANDOVER#';
 /** An invoice's disputes: `DSP#<invoice>` in the customer's partition, the latest with the earlier ones. */
 const DSP = 'DSP#';
 const disputeKey = (customerId: string, invoiceId: string) => ({
@@ -834,6 +836,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     const promises: PromiseToPay[] = [];
     const disputes: Dispute[] = [];
     let creditHold: CreditHold | undefined;
+    const handovers: Handover[] = [];
     const pk = custPk(customerId);
     // ALERT# sorts before ALLOC#, everything else after the allocations and their packs (`ALLOC$...`;
     // '$' follows '#' and '%' follows '$').
@@ -872,6 +875,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
         else if (sk.startsWith(PTP)) promises.push(strip<PromiseToPay>(it, META));
         else if (sk.startsWith(DSP)) disputes.push(...disputesOf(it));
         else if (sk === HOLD) creditHold = strip<CreditHold>(it, META);
+        else if (sk.startsWith(HANDOVER)) handovers.push(strip<Handover>(it, META));
       }
     }
     const rows = await this.withPacks(pk, history);
@@ -915,6 +919,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       promises,
       disputes,
       creditHold,
+      handovers,
     };
   }
 
@@ -1450,6 +1455,57 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       return 'recorded';
     } catch (e) {
       if (conditionFailed(e)) return 'exists';
+      throw e;
+    }
+  }
+
+  async recordHandover(h: Handover): Promise<'recorded' | 'exists'> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(
+            { pk: custPk(h.customerId), sk: `${HANDOVER}${h.on}`, type: 'handover', ...h },
+            MARSHALL,
+          ),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return 'recorded';
+    } catch (e) {
+      if (conditionFailed(e)) return 'exists';
+      throw e;
+    }
+  }
+
+  async withdrawHandover(
+    customerId: string,
+    w: { readonly withdrawnOn: IsoDate; readonly withdrawnBy: string; readonly withdrawReason: string },
+  ): Promise<Handover | undefined> {
+    const { handovers } = await this.loadCustomerPartition(customerId);
+    const latest = (handovers ?? []).filter((h) => h.state === 'open').at(-1);
+    if (!latest) return undefined;
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: custPk(customerId) }, sk: { S: `${HANDOVER}${latest.on}` } },
+          UpdateExpression: 'SET #s = :w, withdrawnOn = :on, withdrawnBy = :by, withdrawReason = :why',
+          ConditionExpression: '#s = :open',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: {
+            ':w': { S: 'withdrawn' },
+            ':open': { S: 'open' },
+            ':on': { S: w.withdrawnOn },
+            ':by': { S: w.withdrawnBy },
+            ':why': { S: w.withdrawReason },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? strip<Handover>(unmarshall(out.Attributes), META) : undefined;
+    } catch (e) {
+      if (conditionFailed(e)) return undefined; // withdrawn meanwhile
       throw e;
     }
   }

@@ -12,7 +12,15 @@ import {
   type DisputeRequest,
   openOn,
 } from './disputes.ts';
-import type { CollectionsStore, CreditHold, DisputeBook, HoldBook, PromiseBook } from './ports.ts';
+import type {
+  CollectionsStore,
+  CreditHold,
+  DisputeBook,
+  Handover,
+  HandoverBook,
+  HoldBook,
+  PromiseBook,
+} from './ports.ts';
 import {
   checkPromise,
   type FieldIssue,
@@ -297,6 +305,45 @@ export async function releaseHold(
       data: { since: h.since, placedBy: h.by, placedFor: h.reason, reason: h.releaseReason },
     },
     { once: `hold.${h.customerId}.${h.since}.released` },
+  );
+  return h;
+}
+
+/** A hand-over withdrawal refused. */
+export class HandoverRefusedError extends RefusedError {}
+
+/**
+ * Withdraws a customer's open hand-over to legal (README "Collections"): a person, with a reason,
+ * as of today; on the audit trail. Refused when none is open.
+ */
+export async function withdrawHandover(
+  deps: { readonly store: HandoverBook; readonly audit: PromiseDeps['audit'] },
+  req: { readonly customerId: string; readonly withdrawnBy: string; readonly reason: string },
+  at: { readonly today: IsoDate; readonly now: string },
+): Promise<Handover> {
+  const issues: FieldIssue[] = [];
+  if (req.withdrawnBy.trim() === '')
+    issues.push({ field: 'withdrawnBy', message: 'is required: who withdraws it' });
+  if (req.reason.trim() === '') issues.push({ field: 'reason', message: 'is required: why it is withdrawn' });
+  if (issues.length > 0) throw new HandoverRefusedError(issues);
+  const h = await deps.store.withdrawHandover(req.customerId, {
+    withdrawnOn: at.today,
+    withdrawnBy: req.withdrawnBy.trim(),
+    withdrawReason: req.reason.trim(),
+  });
+  if (!h)
+    throw new HandoverRefusedError([
+      { field: 'customer', message: `${req.customerId} has no open hand-over to legal` },
+    ]);
+  await deps.audit.appendAudit(
+    {
+      at: at.now,
+      kind: 'handover.withdrawn',
+      subject: h.customerId,
+      actor: h.withdrawnBy ?? req.withdrawnBy,
+      data: { handedOverOn: h.on, demand: h.demand, currency: h.currency, reason: h.withdrawReason },
+    },
+    { once: `handover.${h.customerId}.${h.on}.withdrawn` },
   );
   return h;
 }

@@ -55,7 +55,8 @@ export interface ContactLedger {
 
 export type CollectionsStore = Pick<CreditStore, 'listCustomerIds' | 'loadCustomerPartition'> &
   ContactLedger &
-  HoldBook;
+  HoldBook &
+  HandoverBook;
 
 /** Where disputes are kept: one record per invoice in the customer's partition. */
 export interface DisputeBook {
@@ -130,4 +131,48 @@ export interface HoldBook {
     customerId: string,
     release: { readonly releasedOn: IsoDate; readonly releasedBy: string; readonly releaseReason: string },
   ): Promise<CreditHold | undefined>;
+}
+
+/**
+ * The file handed to legal or the collection agency when the plan's legal level is taken
+ * (README "Collections"): what is demanded, the items, and every step, promise and dispute before
+ * it, as they stood that day. One per customer and day (`HANDOVER#<day>`); a person may withdraw it.
+ */
+export interface Handover {
+  readonly customerId: string;
+  readonly name?: string | undefined;
+  readonly on: IsoDate;
+  readonly level: string;
+  readonly currency: string;
+  /** Minor units of `currency`. */
+  readonly demand: number;
+  readonly overdue: readonly {
+    readonly invoiceId: string;
+    readonly dueDate: IsoDate;
+    readonly daysPastDue: number;
+    readonly open: number;
+  }[];
+  readonly disputed: readonly { readonly invoiceId: string; readonly open: number }[];
+  readonly contacts: readonly Pick<ContactRecord, 'level' | 'on' | 'channel' | 'to' | 'note'>[];
+  readonly promises: readonly {
+    readonly promiseId: string;
+    readonly amount: number;
+    readonly promisedDate: IsoDate;
+    readonly state: string;
+  }[];
+  readonly state: 'open' | 'withdrawn';
+  readonly withdrawnOn?: IsoDate | undefined;
+  readonly withdrawnBy?: string | undefined;
+  readonly withdrawReason?: string | undefined;
+}
+
+/** Where hand-overs are kept: the customer's partition. */
+export interface HandoverBook {
+  /** Records it unless one is on file for the customer and day (a retried run records it once). */
+  recordHandover(h: Handover): Promise<'recorded' | 'exists'>;
+  /** Withdraws the customer's latest open hand-over, if there is one. */
+  withdrawHandover(
+    customerId: string,
+    w: { readonly withdrawnOn: IsoDate; readonly withdrawnBy: string; readonly withdrawReason: string },
+  ): Promise<Handover | undefined>;
 }

@@ -260,6 +260,34 @@ export async function collectionsRun(
           by: 'collections',
           reason: `"${outreach.level}" reached: ${formatMoney(d.totals.demand, d.currency)} demanded, the oldest item ${d.oldestDaysPastDue} days past due`,
         });
+      // The legal level hands the file over: what is demanded, the items, and every step, promise
+      // and dispute before it, as they stand today (once a customer and day, before the mark).
+      if (outreach.action === 'legal')
+        await deps.store.recordHandover({
+          customerId: id,
+          name: customer?.name,
+          on,
+          level: outreach.level,
+          currency: d.currency,
+          demand: d.totals.demand,
+          overdue: d.overdue.map((i) => ({
+            invoiceId: i.invoiceId,
+            dueDate: i.dueDate,
+            daysPastDue: i.daysPastDue,
+            open: i.open,
+          })),
+          disputed: d.disputed.map((i) => ({ invoiceId: i.invoiceId, open: i.open })),
+          contacts: records
+            .filter((r) => r.state === 'sent' && r.on <= on)
+            .map((r) => ({ level: r.level, on: r.on, channel: r.channel, to: r.to, note: r.note })),
+          promises: promisesAsOf(part, plan, on).map((p) => ({
+            promiseId: p.promiseId,
+            amount: p.amount,
+            promisedDate: p.promisedDate,
+            state: p.state,
+          })),
+          state: 'open',
+        });
       const sent = {
         sentAt: deps.now(),
         to: outreach.email?.to,

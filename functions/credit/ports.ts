@@ -1,5 +1,5 @@
 import type { Dispute } from '../collections/disputes.ts';
-import type { ContactRecord, CreditHold } from '../collections/ports.ts';
+import type { ContactRecord, CreditHold, Handover } from '../collections/ports.ts';
 import type { PromiseToPay } from '../collections/promises.ts';
 import type { IsoDate } from '../core/dates.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
@@ -52,6 +52,8 @@ export interface CustomerPartition {
   readonly disputes?: readonly Dispute[] | undefined;
   /** Its credit hold, on or lifted (the latest; functions/collections). */
   readonly creditHold?: CreditHold | undefined;
+  /** Its hand-overs to legal or an agency, oldest first (functions/collections). */
+  readonly handovers?: readonly Handover[] | undefined;
   readonly profileSource?:
     | {
         readonly runId?: string | undefined;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
-import { recordPromise, releaseHold } from '../../functions/collections/app.ts';
-import type { CreditHold, OutreachSender } from '../../functions/collections/ports.ts';
+import { recordPromise, releaseHold, withdrawHandover } from '../../functions/collections/app.ts';
+import type { CreditHold, Handover, OutreachSender } from '../../functions/collections/ports.ts';
 import { type CollectionsRunReport, collectionsRun } from '../../functions/collections/run.ts';
 import { collectionsWorklist } from '../../functions/collections/worklist.ts';
 import { armCrash, disarmCrashes, SimulatedCrash } from '../../functions/core/crash.ts';
@@ -268,6 +268,44 @@ describe('the collections run', () => {
     ).rejects.toThrow('customer: LATE is not on credit hold');
     const trail = (await audit.auditTrail()).filter((r) => r.kind === 'hold.released');
     expect(trail.map((r) => [r.subject, r.actor])).toEqual([['LATE', 'fiona']]);
+
+    // At 60 days the legal level hands the file over, with every step before it; once.
+    const legal = await on('2026-05-21');
+    expect(legal.steps.find((s) => s.customerId === 'LATE')).toMatchObject({
+      level: 'legal',
+      outcome: 'sent',
+    });
+    const [handover, ...more] = (await env.store.loadCustomerPartition('LATE')).handovers ?? [];
+    expect(more).toEqual([]);
+    expect(handover).toMatchObject({
+      customerId: 'LATE',
+      name: 'Late Payer GmbH',
+      on: '2026-05-21',
+      level: 'legal',
+      currency: 'EUR',
+      demand: 120_000,
+      overdue: [{ invoiceId: 'L1', dueDate: '2026-03-22', daysPastDue: 60, open: 120_000 }],
+      state: 'open',
+    });
+    expect(handover?.contacts.map((c) => [c.on, c.level, c.channel])).toEqual([
+      ['2026-04-25', 'final', 'email'],
+      ['2026-05-07', 'hold', 'slack'],
+    ]);
+    expect(await env.store.recordHandover(handover as Handover)).toBe('exists');
+    const withdrawn = await withdrawHandover(
+      { store: env.store, audit },
+      { customerId: 'LATE', withdrawnBy: 'fiona', reason: 'settled with the agency' },
+      { today: '2026-05-22', now: '2026-05-22T10:00:00.000Z' },
+    );
+    expect(withdrawn).toMatchObject({ state: 'withdrawn', withdrawnOn: '2026-05-22', withdrawnBy: 'fiona' });
+    await expect(
+      withdrawHandover(
+        { store: env.store, audit },
+        { customerId: 'LATE', withdrawnBy: 'fiona', reason: 'again' },
+        { today: '2026-05-22', now: 'x' },
+      ),
+    ).rejects.toThrow('customer: LATE has no open hand-over to legal');
+    expect((await audit.auditTrail()).filter((r) => r.kind === 'handover.withdrawn')).toHaveLength(1);
   });
 
   it('a promise broken raises the brokenPromise alert at the evaluation after its grace; the chase resumes', async () => {

@@ -220,6 +220,40 @@ describe('disputes', () => {
       expect(resolved.stdout).toMatch(
         /^resolved: DSP-\S+ on O2 of OLD: credit-note, by tom on \d{4}-\d{2}-\d{2}\n$/,
       );
+      // The plan run up to LATE's hand-over to legal (final 04-25, hold 05-07, legal 05-21), then read
+      // and withdrawn from the command line.
+      const local = await openLocal({ dataDir });
+      try {
+        const p = await loadPolicy(local.store);
+        for (const day of ['2026-04-25', '2026-05-07', '2026-05-21'])
+          await localCollectionsRun(
+            { store: local.store, dataDir, now: () => new Date(`${day}T07:00:00Z`) },
+            p,
+            {
+              asOf: day,
+              claimant: `run-${day}`,
+            },
+          );
+      } finally {
+        await local.close();
+      }
+      const handover = await cli('collections', 'handover', 'LATE');
+      expect(handover.stdout.split('\n')[0]).toBe(
+        'Late Payer GmbH (LATE) handed over to legal on 2026-05-21 ("legal"): 1,200.00 EUR demanded',
+      );
+      expect(handover.stdout).toContain('steps before it: 2026-04-25 final (email), 2026-05-07 hold (slack)');
+      const withdrawn = await cli('collections', 'withdraw', 'LATE', '--by', 'fiona', '--reason', 'settled');
+      expect(withdrawn.stdout).toMatch(
+        /^withdrawn: LATE's hand-over of 2026-05-21, by fiona on \d{4}-\d{2}-\d{2}: settled\n$/,
+      );
+      expect(
+        (await cli('collections', 'withdraw', 'LATE', '--by', 'fiona', '--reason', 'x')).stderr.trim(),
+      ).toBe('sentinel: hand-over not withdrawn: customer LATE has no open hand-over to legal');
+      // A run as of a day not yet come is refused, unless dry.
+      const future = await cli('collections', 'run', '--as-of', '2099-01-01');
+      expect(future.code).toBe(2);
+      expect(future.stderr).toContain('a day not yet come');
+      expect((await cli('collections', 'run', '--as-of', '2099-01-01', '--dry-run')).code).toBe(0);
       expect((await cli('audit', 'verify')).code).toBe(0);
     } finally {
       await rm(cliDir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import {
   releaseHold,
   resolveDispute,
   UnknownCustomerError,
+  withdrawHandover,
 } from '../../../functions/collections/app.ts';
 import { backtestCollections } from '../../../functions/collections/backtest.ts';
 import type { CollectionsRunReport } from '../../../functions/collections/run.ts';
@@ -53,6 +54,8 @@ export async function cmdCollections(args: string[]): Promise<number> {
   if (args[0] === 'resolve') return cmdResolve(args.slice(1));
   if (args[0] === 'disputes') return cmdDisputes(args.slice(1));
   if (args[0] === 'release') return cmdRelease(args.slice(1));
+  if (args[0] === 'handover') return cmdHandover(args.slice(1));
+  if (args[0] === 'withdraw') return cmdWithdraw(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -140,6 +143,11 @@ async function cmdCollectionsRun(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`collections run takes no argument "${positionals[0]}"`);
   const asOf = asOfOption(values['as-of']);
   const dryRun = values['dry-run'];
+  // A reminder dated a day not yet come would tell the customer what it did not yet owe that day.
+  if (asOf > today() && !dryRun)
+    throw new UsageError(
+      `collections run as of ${asOf}, a day not yet come (today is ${today()}): add --dry-run to see it`,
+    );
   return withStore(values['data-dir'], async (env) => {
     const policy = await loadPolicy(env.store);
     if (!policy.collections) {
@@ -427,6 +435,84 @@ async function cmdRelease(args: string[]): Promise<number> {
     } catch (e) {
       return refusal('hold not released', e, {
         releasedBy: '--by',
+        reason: '--reason',
+        customer: 'customer',
+      });
+    }
+  });
+}
+
+/** `sentinel collections handover CUSTOMER [--json]`: the file handed to legal, as it stood that day. */
+async function cmdHandover(args: string[]): Promise<number> {
+  const { customerId, values } = oneCustomerAsOf(args, 'collections handover');
+  return withStore(values['data-dir'], async (env) => {
+    const { handovers } = await env.store.loadCustomerPartition(customerId);
+    const h = (handovers ?? []).at(-1);
+    if (values.json) {
+      console.log(jsonText({ customerId, handover: h ?? null }, h?.currency));
+      return 0;
+    }
+    if (!h) {
+      console.log(`${customerId} was never handed over to legal`);
+      return 0;
+    }
+    const m = (n: number) => formatMoney(n, h.currency);
+    console.log(
+      [
+        `${h.name ?? customerId} (${customerId}) handed over to legal on ${h.on} ("${h.level}"): ${m(h.demand)} demanded` +
+          (h.state === 'withdrawn'
+            ? `; withdrawn on ${h.withdrawnOn} by ${h.withdrawnBy}: ${h.withdrawReason}`
+            : ''),
+        '',
+        table(
+          ['overdue invoice', 'due', 'days', 'open'],
+          h.overdue.map((i) => [i.invoiceId, i.dueDate, String(i.daysPastDue), m(i.open)]),
+          new Set([2, 3]),
+        ),
+        ...(h.disputed.length > 0
+          ? ['', `disputed, not demanded: ${h.disputed.map((i) => `${i.invoiceId} ${m(i.open)}`).join(', ')}`]
+          : []),
+        '',
+        `steps before it: ${h.contacts.map((c) => `${c.on} ${c.level} (${c.channel})`).join(', ') || 'none'}`,
+        `promises: ${h.promises.map((p) => `${p.promiseId} ${m(p.amount)} by ${p.promisedDate}, ${p.state}`).join('; ') || 'none'}`,
+      ].join('\n'),
+    );
+    return 0;
+  });
+}
+
+/** `sentinel collections withdraw CUSTOMER --by WHO --reason TEXT`: withdraws its open hand-over. */
+async function cmdWithdraw(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      by: { type: 'string' },
+      reason: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const [customerId, ...rest] = positionals;
+  if (!customerId || rest.length > 0) throw new UsageError('collections withdraw takes one customer id');
+  for (const o of ['by', 'reason'] as const)
+    if (!values[o]) throw new UsageError(`collections withdraw needs --${o}`);
+  return withStore(values['data-dir'], async (env) => {
+    try {
+      const h = await withdrawHandover(
+        { store: env.store, audit: localAuditStore(env) },
+        { customerId, withdrawnBy: values.by as string, reason: values.reason as string },
+        { today: today(), now: new Date().toISOString() },
+      );
+      if (values.json) console.log(jsonText({ handover: h }, h.currency));
+      else
+        console.log(
+          `withdrawn: ${customerId}'s hand-over of ${h.on}, by ${h.withdrawnBy} on ${h.withdrawnOn}: ${h.withdrawReason}`,
+        );
+      return 0;
+    } catch (e) {
+      return refusal('hand-over not withdrawn', e, {
+        withdrawnBy: '--by',
         reason: '--reason',
         customer: 'customer',
       });

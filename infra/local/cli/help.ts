@@ -257,6 +257,21 @@ export const COMMANDS: readonly CommandHelp[] = [
     example: 'sentinel collections release C1004 --by fiona --reason "paid 60% and a plan for the rest"',
   },
   {
+    name: 'collections handover',
+    args: 'CUSTOMER [--json]',
+    summary:
+      "the file the plan's legal level handed to legal or the agency: demand, items, steps, promises, as that day",
+    options: [JSON_OPT],
+    example: 'sentinel collections handover C1004',
+  },
+  {
+    name: 'collections withdraw',
+    args: 'CUSTOMER --by WHO --reason TEXT [--json]',
+    summary: "withdraw a customer's open hand-over to legal: a person, with a reason, on the audit trail",
+    options: [['--by WHO', 'who withdraws it'], ['--reason TEXT', 'why'], JSON_OPT],
+    example: 'sentinel collections withdraw C1004 --by fiona --reason "settled in full"',
+  },
+  {
     name: 'collections backtest',
     args: '--from YYYY-MM-DD --to YYYY-MM-DD [--policy FILE] [--json]',
     summary:
@@ -480,6 +495,8 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
       'collections resolve',
       'collections disputes',
       'collections release',
+      'collections handover',
+      'collections withdraw',
       'collections backtest',
     ],
   ],

@@ -9,7 +9,12 @@ import {
   UnknownCustomerError,
 } from '../../../functions/collections/app.ts';
 import { ageOf, DISPUTE_OUTCOMES, type Dispute, openOn } from '../../../functions/collections/disputes.ts';
-import { type ContactRecord, type CreditHold, holdOn } from '../../../functions/collections/ports.ts';
+import {
+  type ContactRecord,
+  type CreditHold,
+  type Handover,
+  holdOn,
+} from '../../../functions/collections/ports.ts';
 import type { RatedPromise } from '../../../functions/collections/promises.ts';
 import { dunningFor, promisesAsOf } from '../../../functions/collections/run.ts';
 import {
@@ -18,6 +23,7 @@ import {
   type WorklistEntry,
 } from '../../../functions/collections/worklist.ts';
 import { addDays, type IsoDate } from '../../../functions/core/dates.ts';
+import { formatMoney } from '../../../functions/core/money.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import type { CollectionsPolicy } from '../../../functions/credit/policy.ts';
 import type { CustomerPartition } from '../../../functions/credit/ports.ts';
@@ -304,6 +310,8 @@ export interface CollectionsRecord {
   readonly customerId: string;
   /** The credit hold on as of the day, if one is. */
   readonly hold?: CreditHold | undefined;
+  /** The latest hand-over to legal made by the day, if any. */
+  readonly handover?: Handover | undefined;
   /** Its open invoices not disputed, oldest due first: what a dispute may be opened on. */
   readonly disputable: readonly string[];
   /** The forms (open or resolve a dispute, lift the hold) when the page is today's and the console acts. */
@@ -331,6 +339,7 @@ export function collectionsRecordOf(
     disputable: [...d.overdue, ...d.notDue, ...d.otherCurrency].map((i) => i.invoiceId),
     forms: forms && forms.today === asOf ? forms : undefined,
     hold: holdOn(part.creditHold, asOf) ? part.creditHold : undefined,
+    handover: (part.handovers ?? []).filter((h) => h.on <= asOf).at(-1),
     contacts: (part.contacts ?? []).filter((c) => c.state === 'sent' && c.on <= asOf).sort(newest),
     promises: promisesAsOf(part, plan, asOf).sort((a, b) => (a.madeOn < b.madeOn ? 1 : -1)),
     disputes: (part.disputes ?? [])
@@ -346,7 +355,8 @@ export function collectionsRecordOf(
 /** The credit file's Collections section: disputes (open first), promises, the steps taken. */
 export function collectionsRecordSection(r: CollectionsRecord): Html {
   const f = r.forms;
-  if (r.contacts.length + r.promises.length + r.disputes.length === 0 && !r.hold && !f) return html``;
+  if (r.contacts.length + r.promises.length + r.disputes.length === 0 && !r.hold && !r.handover && !f)
+    return html``;
   const hidden = (f: NonNullable<CollectionsRecord['forms']>) =>
     html`<input type="hidden" name="customer" value="${r.customerId}"><input type="hidden" name="back" value="${f.back}">`;
   const disputes =
@@ -390,6 +400,11 @@ ${
 <label>Why <input name="reason" required></label>
 <label>By <input name="by" value="${f.actor}" required></label>
 <span class="buttons"><button>Lift the hold</button></span></form>`
+    : ''
+}
+${
+  r.handover
+    ? html`<p class="${r.handover.state === 'open' ? 'problem' : 'muted'}"><strong>Handed over to legal</strong> on ${r.handover.on} ("${r.handover.level}"): ${formatMoney(r.handover.demand, r.handover.currency)} demanded, ${r.handover.overdue.length} overdue item${r.handover.overdue.length === 1 ? '' : 's'}, ${r.handover.contacts.length} step${r.handover.contacts.length === 1 ? '' : 's'} before it${r.handover.state === 'withdrawn' ? html`; withdrawn on ${r.handover.withdrawnOn ?? ''} by ${r.handover.withdrawnBy ?? ''}: ${r.handover.withdrawReason ?? ''}` : html` (<code>sentinel collections handover ${r.customerId}</code>)`}.</p>`
     : ''
 }
 <h3>Disputes (${r.disputes.filter((d) => d.open).length} open)</h3>

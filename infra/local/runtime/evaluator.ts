@@ -9,7 +9,7 @@ import {
   slackMessage,
 } from '../../../functions/alerts/slack.ts';
 import { recordCollections } from '../../../functions/collections/metrics.ts';
-import type { ContactLedger, HoldBook } from '../../../functions/collections/ports.ts';
+import type { ContactLedger, HandoverBook, HoldBook } from '../../../functions/collections/ports.ts';
 import type { CollectionsRunReport } from '../../../functions/collections/run.ts';
 import { dateInZone, type IsoDate } from '../../../functions/core/dates.ts';
 import type { AlertDigest, Notification } from '../../../functions/credit/alerts.ts';
@@ -43,7 +43,7 @@ export type Trigger = 'start' | 'daily' | 'ingest';
 
 export interface LocalEvaluatorOptions {
   /** The store `evaluate()` reads and writes, and the policy in force comes from. */
-  readonly store: CreditStore & Pick<DynamoStore, 'getPolicy'> & ContactLedger & HoldBook;
+  readonly store: CreditStore & Pick<DynamoStore, 'getPolicy'> & ContactLedger & HoldBook & HandoverBook;
   /** Where `outbox/alerts.jsonl` lives. */
   readonly dataDir: string;
   /** The finance team's zone: "today" and the daily 05:00. */
