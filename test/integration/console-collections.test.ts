@@ -235,6 +235,28 @@ describe('the Collections page', () => {
     await page.getByRole('button', { name: 'Lift the hold' }).click();
     expect(await page.locator('p.done').textContent()).toBe('The credit hold was lifted.');
     expect(await page.locator('#collections + p.problem').count()).toBe(0);
+    // A hand-over to legal on file is said at the top of the section.
+    await env.store.recordHandover({
+      customerId: 'OLD',
+      on: COLLECTIONS_AS_OF,
+      level: 'legal',
+      currency: 'GBP',
+      demand: 120_000,
+      overdue: [{ invoiceId: 'O1', dueDate: '2025-12-31', daysPastDue: 90, open: 80_000 }],
+      disputed: [],
+      contacts: [{ level: 'final', on: '2026-03-20', channel: 'phone' }],
+      promises: [],
+      state: 'open',
+    });
+    await page.reload();
+    expect(
+      (await page.locator('#collections ~ p', { hasText: 'Handed over' }).textContent())?.replace(
+        /\s+/g,
+        ' ',
+      ),
+    ).toBe(
+      'Handed over to legal on 2026-03-31 ("legal"): 1,200.00 GBP demanded, 1 overdue item, 1 step before it (sentinel collections handover OLD).',
+    );
     await page.close();
 
     // Refused, each field named, nothing changed: a dispute on a paid invoice, a hold not on.
