@@ -242,6 +242,9 @@ describe('disputes', () => {
         'Late Payer GmbH (LATE) handed over to legal on 2026-05-21 ("legal"): 1,200.00 EUR demanded',
       );
       expect(handover.stdout).toContain('steps before it: 2026-04-25 final (email), 2026-05-07 hold (slack)');
+      expect((await cli('collections', 'handover', 'LATE', '--as-of', '2026-05-20')).stdout.trim()).toBe(
+        'LATE was not handed over to legal by 2026-05-20',
+      );
       const withdrawn = await cli('collections', 'withdraw', 'LATE', '--by', 'fiona', '--reason', 'settled');
       expect(withdrawn.stdout).toMatch(
         /^withdrawn: LATE's hand-over of 2026-05-21, by fiona on \d{4}-\d{2}-\d{2}: settled\n$/,

@@ -442,18 +442,18 @@ async function cmdRelease(args: string[]): Promise<number> {
   });
 }
 
-/** `sentinel collections handover CUSTOMER [--json]`: the file handed to legal, as it stood that day. */
+/** `sentinel collections handover CUSTOMER [--as-of D] [--json]`: the latest file handed to legal by the day. */
 async function cmdHandover(args: string[]): Promise<number> {
-  const { customerId, values } = oneCustomerAsOf(args, 'collections handover');
+  const { customerId, asOf, values } = oneCustomerAsOf(args, 'collections handover');
   return withStore(values['data-dir'], async (env) => {
     const { handovers } = await env.store.loadCustomerPartition(customerId);
-    const h = (handovers ?? []).at(-1);
+    const h = (handovers ?? []).filter((x) => x.on <= asOf).at(-1);
     if (values.json) {
       console.log(jsonText({ customerId, handover: h ?? null }, h?.currency));
       return 0;
     }
     if (!h) {
-      console.log(`${customerId} was never handed over to legal`);
+      console.log(`${customerId} was not handed over to legal by ${asOf}`);
       return 0;
     }
     const m = (n: number) => formatMoney(n, h.currency);

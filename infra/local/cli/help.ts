@@ -258,10 +258,10 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'collections handover',
-    args: 'CUSTOMER [--json]',
+    args: 'CUSTOMER [--as-of YYYY-MM-DD] [--json]',
     summary:
       "the file the plan's legal level handed to legal or the agency: demand, items, steps, promises, as that day",
-    options: [JSON_OPT],
+    options: [['--as-of YYYY-MM-DD', 'the latest made by this day (default: today)'], JSON_OPT],
     example: 'sentinel collections handover C1004',
   },
   {
