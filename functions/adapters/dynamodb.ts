@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Dispute } from '../collections/disputes.ts';
-import type { ContactRecord, CreditHold, Handover } from '../collections/ports.ts';
+import type { Assignment, CallLog, ContactRecord, CreditHold, Handover } from '../collections/ports.ts';
 import type { PromiseToPay } from '../collections/promises.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import type { IsoDate } from '../core/dates.ts';
@@ -205,6 +205,9 @@ const PTP = 'PTP#';
 const HOLD = 'HOLD';
 /** A hand-over to legal: `HANDOVER#<day>` in the customer's partition. */
 const HANDOVER = 'HANDOVER#';
+/** Who works the customer's collections: `ASSIGN`; a call or visit logged: `LOG#<instant>`. */
+const ASSIGN = 'ASSIGN';
+const CALL = 'LOG#';
 /** An invoice's disputes: `DSP#<invoice>` in the customer's partition, the latest with the earlier ones. */
 const DSP = 'DSP#';
 const disputeKey = (customerId: string, invoiceId: string) => ({
@@ -837,6 +840,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     const disputes: Dispute[] = [];
     let creditHold: CreditHold | undefined;
     const handovers: Handover[] = [];
+    let assignment: Assignment | undefined;
+    const calls: CallLog[] = [];
     const pk = custPk(customerId);
     // ALERT# sorts before ALLOC#, everything else after the allocations and their packs (`ALLOC$...`;
     // '$' follows '#' and '%' follows '$').
@@ -876,6 +881,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
         else if (sk.startsWith(DSP)) disputes.push(...disputesOf(it));
         else if (sk === HOLD) creditHold = strip<CreditHold>(it, META);
         else if (sk.startsWith(HANDOVER)) handovers.push(strip<Handover>(it, META));
+        else if (sk === ASSIGN) assignment = strip<Assignment>(it, META);
+        else if (sk.startsWith(CALL)) calls.push(strip<CallLog>(it, META));
       }
     }
     const rows = await this.withPacks(pk, history);
@@ -920,6 +927,8 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       disputes,
       creditHold,
       handovers,
+      assignment,
+      calls,
     };
   }
 
@@ -1457,6 +1466,35 @@ export class DynamoStore implements IngestStore, NotificationLedger {
       if (conditionFailed(e)) return 'exists';
       throw e;
     }
+  }
+
+  async assignCollector(a: Assignment): Promise<Assignment | undefined> {
+    const out = await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({ pk: custPk(a.customerId), sk: ASSIGN, type: 'assignment', ...a }, MARSHALL),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return out.Attributes ? strip<Assignment>(unmarshall(out.Attributes), META) : undefined;
+  }
+
+  async logCall(c: CallLog): Promise<void> {
+    await this.client
+      .send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(
+            { pk: custPk(c.customerId), sk: `${CALL}${c.at}#${c.by}`, type: 'call', ...c },
+            MARSHALL,
+          ),
+          // The same log sent twice (a retried command) is one.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((e: unknown) => {
+        if (!conditionFailed(e)) throw e;
+      });
   }
 
   async recordHandover(h: Handover): Promise<'recorded' | 'exists'> {

@@ -12,14 +12,19 @@ import {
   type DisputeRequest,
   openOn,
 } from './disputes.ts';
-import type {
-  CollectionsStore,
-  CreditHold,
-  DisputeBook,
-  Handover,
-  HandoverBook,
-  HoldBook,
-  PromiseBook,
+import {
+  type Assignment,
+  CALL_OUTCOMES,
+  type CallLog,
+  type CallOutcome,
+  type CollectionsStore,
+  type CollectorBook,
+  type CreditHold,
+  type DisputeBook,
+  type Handover,
+  type HandoverBook,
+  type HoldBook,
+  type PromiseBook,
 } from './ports.ts';
 import {
   checkPromise,
@@ -346,4 +351,69 @@ export async function withdrawHandover(
     { once: `handover.${h.customerId}.${h.on}.withdrawn` },
   );
   return h;
+}
+
+/** An assignment or a call log refused. */
+export class CollectorRefusedError extends RefusedError {}
+
+const WHO = /^[\p{L}\p{N}._@-]{1,64}$/u;
+
+/** Assigns (or reassigns) a customer to a collector as of today; on the audit trail with who had it before. */
+export async function assignCollector(
+  deps: { readonly store: CollectorBook; readonly audit: PromiseDeps['audit'] },
+  req: { readonly customerId: string; readonly collector: string; readonly by: string },
+  at: { readonly today: IsoDate; readonly now: string },
+): Promise<{ assignment: Assignment; before?: Assignment | undefined }> {
+  const issues: FieldIssue[] = [];
+  const collector = req.collector.trim();
+  const by = req.by.trim();
+  if (!WHO.test(collector))
+    issues.push({ field: 'collector', message: 'must be a person id (letters, digits, . _ @ -)' });
+  if (by === '') issues.push({ field: 'by', message: 'is required: who assigns it' });
+  if (issues.length > 0) throw new CollectorRefusedError(issues);
+  const assignment: Assignment = { customerId: req.customerId, collector, since: at.today, by };
+  const before = await deps.store.assignCollector(assignment);
+  await deps.audit.appendAudit({
+    at: at.now,
+    kind: 'collector.assigned',
+    subject: req.customerId,
+    actor: by,
+    data: { collector, ...(before ? { before: before.collector } : {}) },
+  });
+  return { assignment, before };
+}
+
+/** Logs a call or a visit and what came of it, as of today. */
+export async function logCall(
+  deps: { readonly store: CollectorBook },
+  req: {
+    readonly customerId: string;
+    readonly outcome: string;
+    readonly by: string;
+    readonly channel?: string | undefined;
+    readonly note?: string | undefined;
+  },
+  at: { readonly today: IsoDate; readonly now: string },
+): Promise<CallLog> {
+  const issues: FieldIssue[] = [];
+  if (!(CALL_OUTCOMES as readonly string[]).includes(req.outcome))
+    issues.push({ field: 'outcome', message: `must be one of ${CALL_OUTCOMES.join(', ')}` });
+  const channel = req.channel ?? 'phone';
+  if (channel !== 'phone' && channel !== 'visit')
+    issues.push({ field: 'channel', message: 'must be phone or visit' });
+  if (req.by.trim() === '') issues.push({ field: 'by', message: 'is required: who called or visited' });
+  const note = req.note?.trim() || undefined;
+  if (note && note.length > 500) issues.push({ field: 'note', message: 'is longer than 500 characters' });
+  if (issues.length > 0) throw new CollectorRefusedError(issues);
+  const log: CallLog = {
+    customerId: req.customerId,
+    on: at.today,
+    at: at.now,
+    by: req.by.trim(),
+    channel: channel as CallLog['channel'],
+    outcome: req.outcome as CallOutcome,
+    note,
+  };
+  await deps.store.logCall(log);
+  return log;
 }

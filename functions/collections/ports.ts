@@ -176,3 +176,41 @@ export interface HandoverBook {
     w: { readonly withdrawnOn: IsoDate; readonly withdrawnBy: string; readonly withdrawReason: string },
   ): Promise<Handover | undefined>;
 }
+
+/** Who works a customer's collections (README "Collections"): one `ASSIGN` record, the latest. */
+export interface Assignment {
+  readonly customerId: string;
+  readonly collector: string;
+  readonly since: IsoDate;
+  readonly by: string;
+}
+
+/** What came of a call or a visit. */
+export const CALL_OUTCOMES = [
+  'reached',
+  'no-answer',
+  'left-message',
+  'wrong-contact',
+  'promised',
+  'disputed',
+  'refused',
+] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+/** A call or a visit logged by a collector: `LOG#<at>` in the customer's partition. */
+export interface CallLog {
+  readonly customerId: string;
+  readonly on: IsoDate;
+  /** ISO instant it was logged (its key: two logs never share one). */
+  readonly at: string;
+  readonly by: string;
+  readonly channel: 'phone' | 'visit';
+  readonly outcome: CallOutcome;
+  readonly note?: string | undefined;
+}
+
+/** Where assignments and call logs are kept: the customer's partition. */
+export interface CollectorBook {
+  assignCollector(a: Assignment): Promise<Assignment | undefined>;
+  logCall(c: CallLog): Promise<void>;
+}

@@ -15,6 +15,8 @@ export interface WorklistEntry extends Dunning {
   readonly hold?: CreditHold | undefined;
   /** How today's step goes out: the level's channel, or `phone` for an emailed level without a billing address. */
   readonly channel?: DunningChannel | undefined;
+  /** Who works the customer (its assignment), if anyone. */
+  readonly collector?: string | undefined;
 }
 
 /** Whether anything of the customer is overdue, disputed or not: the worklist lists it unless asked for all. */
@@ -57,6 +59,7 @@ export async function collectionsWorklist(
       levelIndex: levels.findIndex((l) => l.name === d.reached?.name),
       hold: holdOn(part.creditHold, asOf) ? part.creditHold : undefined,
       channel: d.send && channelOf(d.send, part.books.customer),
+      collector: part.assignment?.collector,
     };
   });
   return entries.sort(

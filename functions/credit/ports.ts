@@ -1,5 +1,5 @@
 import type { Dispute } from '../collections/disputes.ts';
-import type { ContactRecord, CreditHold, Handover } from '../collections/ports.ts';
+import type { Assignment, CallLog, ContactRecord, CreditHold, Handover } from '../collections/ports.ts';
 import type { PromiseToPay } from '../collections/promises.ts';
 import type { IsoDate } from '../core/dates.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
@@ -54,6 +54,10 @@ export interface CustomerPartition {
   readonly creditHold?: CreditHold | undefined;
   /** Its hand-overs to legal or an agency, oldest first (functions/collections). */
   readonly handovers?: readonly Handover[] | undefined;
+  /** Who works its collections (functions/collections). */
+  readonly assignment?: Assignment | undefined;
+  /** Calls and visits logged, oldest first (functions/collections). */
+  readonly calls?: readonly CallLog[] | undefined;
   readonly profileSource?:
     | {
         readonly runId?: string | undefined;

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
 import {
+  assignCollector,
   disputesOf,
+  logCall,
   openDispute,
   promisesOf,
   RefusedError,
@@ -55,6 +57,8 @@ export async function cmdCollections(args: string[]): Promise<number> {
   if (args[0] === 'disputes') return cmdDisputes(args.slice(1));
   if (args[0] === 'release') return cmdRelease(args.slice(1));
   if (args[0] === 'handover') return cmdHandover(args.slice(1));
+  if (args[0] === 'assign') return cmdAssign(args.slice(1));
+  if (args[0] === 'log') return cmdLog(args.slice(1));
   if (args[0] === 'withdraw') return cmdWithdraw(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
@@ -62,6 +66,7 @@ export async function cmdCollections(args: string[]): Promise<number> {
     options: {
       'as-of': { type: 'string' },
       all: { type: 'boolean', default: false },
+      collector: { type: 'string' },
       json: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
     },
@@ -83,6 +88,9 @@ export async function cmdCollections(args: string[]): Promise<number> {
     } finally {
       progress.done();
     }
+    // One collector's list: the customers assigned to them.
+    if (values.collector !== undefined) list = list.filter((e) => e.collector === values.collector);
+    const byCollector = list.some((e) => e.collector !== undefined);
     if (values.json) {
       console.log(jsonText({ asOf, policyId: policy.id, customers: list }));
       return 0;
@@ -102,7 +110,16 @@ export async function cmdCollections(args: string[]): Promise<number> {
     if (shown.length === 0) return 0;
     console.log(
       table(
-        ['customer', 'name', 'level', 'today', 'demand', 'days', 'next'],
+        [
+          'customer',
+          'name',
+          'level',
+          'today',
+          'demand',
+          'days',
+          'next',
+          ...(byCollector ? ['collector'] : []),
+        ],
         shown.map((e) => [
           e.customerId,
           e.name ?? '',
@@ -111,6 +128,7 @@ export async function cmdCollections(args: string[]): Promise<number> {
           formatMoney(e.totals.demand, e.currency),
           String(e.oldestDaysPastDue),
           e.next ? `${e.next.level} on ${e.next.on}` : '-',
+          ...(byCollector ? [e.collector ?? '-'] : []),
         ]),
         new Set([4, 5]),
       ),
@@ -478,6 +496,97 @@ async function cmdHandover(args: string[]): Promise<number> {
       ].join('\n'),
     );
     return 0;
+  });
+}
+
+/** `sentinel collections assign CUSTOMER --to WHO --by WHO`: who works the customer from today. */
+async function cmdAssign(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      to: { type: 'string' },
+      by: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const [customerId, ...rest] = positionals;
+  if (!customerId || rest.length > 0) throw new UsageError('collections assign takes one customer id');
+  for (const o of ['to', 'by'] as const)
+    if (!values[o]) throw new UsageError(`collections assign needs --${o}`);
+  return withStore(values['data-dir'], async (env) => {
+    try {
+      const { assignment: a, before } = await assignCollector(
+        { store: env.store, audit: localAuditStore(env) },
+        { customerId, collector: values.to as string, by: values.by as string },
+        { today: today(), now: new Date().toISOString() },
+      );
+      if (values.json) console.log(jsonText({ assignment: a, before: before ?? null }));
+      else
+        console.log(
+          `assigned: ${customerId} to ${a.collector} from ${a.since}${before ? ` (was ${before.collector})` : ''}, by ${a.by}`,
+        );
+      return 0;
+    } catch (e) {
+      return refusal('not assigned', e, { collector: '--to', by: '--by' });
+    }
+  });
+}
+
+/** `sentinel collections log CUSTOMER --outcome O --by WHO [--channel phone|visit] [--note T]`. */
+async function cmdLog(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      outcome: { type: 'string' },
+      by: { type: 'string' },
+      channel: { type: 'string' },
+      note: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const [customerId, ...rest] = positionals;
+  if (!customerId || rest.length > 0) throw new UsageError('collections log takes one customer id');
+  for (const o of ['outcome', 'by'] as const)
+    if (!values[o]) throw new UsageError(`collections log needs --${o}`);
+  return withStore(values['data-dir'], async (env) => {
+    try {
+      const c = await logCall(
+        { store: env.store },
+        {
+          customerId,
+          outcome: values.outcome as string,
+          by: values.by as string,
+          channel: values.channel,
+          note: values.note,
+        },
+        { today: today(), now: new Date().toISOString() },
+      );
+      if (values.json) console.log(jsonText({ call: c }));
+      else {
+        console.log(`logged: ${c.channel} with ${customerId} on ${c.on} by ${c.by}: ${c.outcome}`);
+        // What the call produced is recorded by its own command, with its own checks.
+        if (c.outcome === 'promised')
+          console.log(
+            `record the promise: sentinel collections promise ${customerId} --amount A --by D --recorded-by ${c.by}`,
+          );
+        if (c.outcome === 'disputed')
+          console.log(
+            `open the dispute: sentinel collections dispute ${customerId} INVOICE --reason R --owner O --answer-by D --by ${c.by}`,
+          );
+      }
+      return 0;
+    } catch (e) {
+      return refusal('not logged', e, {
+        outcome: '--outcome',
+        by: '--by',
+        channel: '--channel',
+        note: '--note',
+      });
+    }
   });
 }
 

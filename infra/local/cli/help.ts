@@ -171,12 +171,13 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'collections',
-    args: '[--as-of YYYY-MM-DD] [--all] [--json]',
+    args: '[--as-of YYYY-MM-DD] [--all] [--collector WHO] [--json]',
     summary:
       'the collection plan as of a day: each overdue customer, the level reached, what is done today or why not, the next step',
     options: [
       ['--as-of YYYY-MM-DD', 'the day (default: today)'],
       ['--all', 'every customer, also those with nothing overdue'],
+      ['--collector WHO', "one collector's list: the customers assigned to them"],
       JSON_OPT,
     ],
     example: 'sentinel collections --as-of 2026-12-31',
@@ -270,6 +271,28 @@ export const COMMANDS: readonly CommandHelp[] = [
     summary: "withdraw a customer's open hand-over to legal: a person, with a reason, on the audit trail",
     options: [['--by WHO', 'who withdraws it'], ['--reason TEXT', 'why'], JSON_OPT],
     example: 'sentinel collections withdraw C1004 --by fiona --reason "settled in full"',
+  },
+  {
+    name: 'collections assign',
+    args: 'CUSTOMER --to WHO --by WHO [--json]',
+    summary: "assign (or reassign) who works a customer's collections, from today; on the audit trail",
+    options: [['--to WHO', 'the collector'], ['--by WHO', 'who assigns it'], JSON_OPT],
+    example: 'sentinel collections assign C1004 --to chen --by fiona',
+    notes: ["sentinel collections --collector chen then lists chen's customers."],
+  },
+  {
+    name: 'collections log',
+    args: 'CUSTOMER --outcome O --by WHO [--channel phone|visit] [--note TEXT] [--json]',
+    summary:
+      'log a call or a visit and what came of it (reached, no-answer, left-message, wrong-contact, promised, disputed, refused)',
+    options: [
+      ['--outcome O', 'what came of it'],
+      ['--by WHO', 'who called or visited'],
+      ['--channel C', 'phone (default) or visit'],
+      ['--note TEXT', 'what was said'],
+      JSON_OPT,
+    ],
+    example: 'sentinel collections log C1004 --outcome promised --by chen --note "pays half on Friday"',
   },
   {
     name: 'collections backtest',
@@ -497,6 +520,8 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
       'collections release',
       'collections handover',
       'collections withdraw',
+      'collections assign',
+      'collections log',
       'collections backtest',
     ],
   ],

@@ -10,6 +10,8 @@ import {
 } from '../../../functions/collections/app.ts';
 import { ageOf, DISPUTE_OUTCOMES, type Dispute, openOn } from '../../../functions/collections/disputes.ts';
 import {
+  type Assignment,
+  type CallLog,
   type ContactRecord,
   type CreditHold,
   type Handover,
@@ -312,6 +314,10 @@ export interface CollectionsRecord {
   readonly hold?: CreditHold | undefined;
   /** The latest hand-over to legal made by the day, if any. */
   readonly handover?: Handover | undefined;
+  /** Who works the customer, if assigned by the day. */
+  readonly assignment?: Assignment | undefined;
+  /** Calls and visits logged by the day, newest first. */
+  readonly calls: readonly CallLog[];
   /** Its open invoices not disputed, oldest due first: what a dispute may be opened on. */
   readonly disputable: readonly string[];
   /** The forms (open or resolve a dispute, lift the hold) when the page is today's and the console acts. */
@@ -340,6 +346,8 @@ export function collectionsRecordOf(
     forms: forms && forms.today === asOf ? forms : undefined,
     hold: holdOn(part.creditHold, asOf) ? part.creditHold : undefined,
     handover: (part.handovers ?? []).filter((h) => h.on <= asOf).at(-1),
+    assignment: part.assignment && part.assignment.since <= asOf ? part.assignment : undefined,
+    calls: (part.calls ?? []).filter((c) => c.on <= asOf).sort((a, b) => (a.at < b.at ? 1 : -1)),
     contacts: (part.contacts ?? []).filter((c) => c.state === 'sent' && c.on <= asOf).sort(newest),
     promises: promisesAsOf(part, plan, asOf).sort((a, b) => (a.madeOn < b.madeOn ? 1 : -1)),
     disputes: (part.disputes ?? [])
@@ -355,7 +363,13 @@ export function collectionsRecordOf(
 /** The credit file's Collections section: disputes (open first), promises, the steps taken. */
 export function collectionsRecordSection(r: CollectionsRecord): Html {
   const f = r.forms;
-  if (r.contacts.length + r.promises.length + r.disputes.length === 0 && !r.hold && !r.handover && !f)
+  if (
+    r.contacts.length + r.promises.length + r.disputes.length + r.calls.length === 0 &&
+    !r.hold &&
+    !r.handover &&
+    !r.assignment &&
+    !f
+  )
     return html``;
   const hidden = (f: NonNullable<CollectionsRecord['forms']>) =>
     html`<input type="hidden" name="customer" value="${r.customerId}"><input type="hidden" name="back" value="${f.back}">`;
@@ -393,6 +407,7 @@ export function collectionsRecordSection(r: CollectionsRecord): Html {
             html`<tr><td>${c.on}</td><td>${c.level}</td><td>${c.channel}${c.note ? html`<br><span class="muted">${c.note}</span>` : ''}</td>${minorCell(c.demand, c.currency)}<td>${c.to ?? html`<span class="muted">—</span>`}</td></tr>`,
         )}</tbody></table></div>`;
   return html`<h2 id="collections">Collections</h2>
+${r.assignment ? html`<p>Collector: <strong>${r.assignment.collector}</strong> <span class="muted">since ${r.assignment.since}, assigned by ${r.assignment.by}</span></p>` : ''}
 ${r.hold ? html`<p class="problem" role="status"><strong>On credit hold</strong> since ${r.hold.since} (${r.hold.by}): ${r.hold.reason}. No delivery on credit; transfers climb more approval levels. A person lifts it${f ? '' : html`: <code>sentinel collections release ${r.hold.customerId} --by … --reason …</code>`}.</p>` : ''}
 ${
   r.hold && f
@@ -425,5 +440,12 @@ ${
 <h3>Promises to pay (${r.promises.length})</h3>
 ${promises}
 <h3>Steps of the plan taken (${r.contacts.length})</h3>
-${contacts}`;
+${contacts}
+<h3>Calls and visits logged (${r.calls.length})</h3>
+${
+  r.calls.length === 0
+    ? html`<p class="muted">None logged${r.assignment ? '' : html` (<code>sentinel collections log ${r.customerId} --outcome … --by …</code>)`}.</p>`
+    : html`<div class="wrap"><table><thead><tr><th>Day</th><th>By</th><th>Channel</th><th>Outcome</th><th>Note</th></tr></thead>
+<tbody>${r.calls.map((c) => html`<tr><td>${c.on}</td><td>${c.by}</td><td>${c.channel}</td><td>${c.outcome}</td><td class="wide">${c.note ?? ''}</td></tr>`)}</tbody></table></div>`
+}`;
 }
