@@ -1488,7 +1488,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
             { pk: custPk(c.customerId), sk: `${CALL}${c.at}#${c.by}`, type: 'call', ...c },
             MARSHALL,
           ),
-          // The same log sent twice (a retried command) is one.
+          // Keyed by its instant and who logged it: a write retried by the SDK lands once.
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       )
