@@ -1520,30 +1520,57 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     customerId: string,
     w: { readonly withdrawnOn: IsoDate; readonly withdrawnBy: string; readonly withdrawReason: string },
   ): Promise<Handover | undefined> {
-    const { handovers } = await this.loadCustomerPartition(customerId);
-    const latest = (handovers ?? []).filter((h) => h.state === 'open').at(-1);
+    // The customer's hand-overs alone (a few items), not its whole partition.
+    let latest: Handover | undefined;
+    for await (const it of this.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :h)',
+      ExpressionAttributeValues: { ':pk': { S: custPk(customerId) }, ':h': { S: HANDOVER } },
+    })) {
+      const h = strip<Handover>(it, META);
+      if (h.state === 'open') latest = h;
+    }
     if (!latest) return undefined;
+    return this.moveState<Handover>(
+      { pk: { S: custPk(customerId) }, sk: { S: `${HANDOVER}${latest.on}` } },
+      { from: 'open', to: 'withdrawn' },
+      w,
+    );
+  }
+
+  /**
+   * Moves a record's `state` from one value to another, setting `fields` with it, in one
+   * conditional update: the record as it now stands, or undefined when it was not in `from` (moved
+   * already by someone else, or never there).
+   */
+  private async moveState<T>(
+    Key: Record<string, AttributeValue>,
+    state: { readonly from: string; readonly to: string },
+    fields: Readonly<Record<string, string>>,
+  ): Promise<T | undefined> {
+    const names = Object.keys(fields);
     try {
       const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { pk: { S: custPk(customerId) }, sk: { S: `${HANDOVER}${latest.on}` } },
-          UpdateExpression: 'SET #s = :w, withdrawnOn = :on, withdrawnBy = :by, withdrawReason = :why',
-          ConditionExpression: '#s = :open',
-          ExpressionAttributeNames: { '#s': 'state' },
+          Key,
+          // Fields by position (`#f0`, `:f0`): no field name can collide with the state's own.
+          UpdateExpression: `SET #s = :to${names.map((_, i) => `, #f${i} = :f${i}`).join('')}`,
+          ConditionExpression: '#s = :from',
+          ExpressionAttributeNames: {
+            '#s': 'state',
+            ...Object.fromEntries(names.map((k, i) => [`#f${i}`, k])),
+          },
           ExpressionAttributeValues: {
-            ':w': { S: 'withdrawn' },
-            ':open': { S: 'open' },
-            ':on': { S: w.withdrawnOn },
-            ':by': { S: w.withdrawnBy },
-            ':why': { S: w.withdrawReason },
+            ':to': { S: state.to },
+            ':from': { S: state.from },
+            ...Object.fromEntries(names.map((k, i) => [`:f${i}`, { S: fields[k] as string }])),
           },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return out.Attributes ? strip<Handover>(unmarshall(out.Attributes), META) : undefined;
+      return out.Attributes ? strip<T>(unmarshall(out.Attributes), META) : undefined;
     } catch (e) {
-      if (conditionFailed(e)) return undefined; // withdrawn meanwhile
+      if (conditionFailed(e)) return undefined;
       throw e;
     }
   }
@@ -1571,29 +1598,12 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     customerId: string,
     release: { readonly releasedOn: IsoDate; readonly releasedBy: string; readonly releaseReason: string },
   ): Promise<CreditHold | undefined> {
-    try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: custPk(customerId) }, sk: { S: HOLD } },
-          UpdateExpression: 'SET #s = :off, releasedOn = :on, releasedBy = :by, releaseReason = :why',
-          ConditionExpression: '#s = :was',
-          ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: {
-            ':off': { S: 'off' },
-            ':was': { S: 'on' },
-            ':on': { S: release.releasedOn },
-            ':by': { S: release.releasedBy },
-            ':why': { S: release.releaseReason },
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return out.Attributes ? strip<CreditHold>(unmarshall(out.Attributes), META) : undefined;
-    } catch (e) {
-      if (conditionFailed(e)) return undefined; // none on: lifted already, or never put on
-      throw e;
-    }
+    // Undefined when none is on: lifted already, or never put on.
+    return this.moveState<CreditHold>(
+      { pk: { S: custPk(customerId) }, sk: { S: HOLD } },
+      { from: 'on', to: 'off' },
+      release,
+    );
   }
 
   async openDispute(d: Dispute): Promise<{ outcome: 'opened' | 'exists'; current: Dispute }> {
@@ -1663,28 +1673,12 @@ export class DynamoStore implements IngestStore, NotificationLedger {
     level: string,
     sent: Pick<ContactRecord, 'sentAt' | 'to' | 'messageId' | 'note'>,
   ): Promise<void> {
-    const set = Object.entries(sent).filter(([, v]) => v !== undefined);
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: contactKey(customerId, on, level),
-          UpdateExpression: `SET #s = :sent${set.map(([k]) => `, #${k} = :${k}`).join('')}`,
-          ConditionExpression: 'attribute_exists(pk) AND #s = :claimed',
-          ExpressionAttributeNames: {
-            '#s': 'state',
-            ...Object.fromEntries(set.map(([k]) => [`#${k}`, k])),
-          },
-          ExpressionAttributeValues: {
-            ':sent': { S: 'sent' },
-            ':claimed': { S: 'claimed' },
-            ...Object.fromEntries(set.map(([k, v]) => [`:${k}`, { S: String(v) }])),
-          },
-        }),
-      );
-    } catch (e) {
-      if (!conditionFailed(e)) throw e; // marked by the run that took it over: it was sent
-    }
+    // Undefined back when another run that took it over marked it first: it was sent either way.
+    await this.moveState(
+      contactKey(customerId, on, level),
+      { from: 'claimed', to: 'sent' },
+      Object.fromEntries(Object.entries(sent).filter((kv): kv is [string, string] => kv[1] !== undefined)),
+    );
   }
 
   async releaseContact(customerId: string, on: IsoDate, level: string, claimant: string): Promise<void> {

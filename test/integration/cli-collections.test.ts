@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocal } from '../../infra/local/runtime/index.ts';
 import { sentinel } from './cli-run.ts';
-import { COLLECTIONS_AS_OF, seedCollectionsBook } from './collections-book.ts';
+import { COLLECTIONS_AS_OF, collectionsDataDir } from './collections-book.ts';
 
 /**
  * `sentinel collections` and `sentinel collections backtest` as a user runs them (README
@@ -16,14 +13,7 @@ let dataDir: string;
 const AS_OF = COLLECTIONS_AS_OF;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sentinel-cli-collections-'));
-  dataDir = join(dir, 'data');
-  const env = await openLocal({ dataDir });
-  try {
-    await seedCollectionsBook(env);
-  } finally {
-    await env.close();
-  }
+  ({ dir, dataDir } = await collectionsDataDir('sentinel-cli-collections-'));
 }, 60_000);
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });

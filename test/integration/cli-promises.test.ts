@@ -1,12 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { addDays, dateInZone } from '../../functions/core/dates.ts';
 import { openLocal } from '../../infra/local/runtime/index.ts';
 import { sentinel } from './cli-run.ts';
-import { seedCollectionsBook } from './collections-book.ts';
+import { collectionsDataDir } from './collections-book.ts';
 
 /**
  * Promises to pay from the command line (README "Collections"), on the small collections book: LATE
@@ -20,14 +18,7 @@ const today = dateInZone(new Date(), 'UTC');
 const by = addDays(today, 10);
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sentinel-cli-promises-'));
-  dataDir = join(dir, 'data');
-  const env = await openLocal({ dataDir });
-  try {
-    await seedCollectionsBook(env);
-  } finally {
-    await env.close();
-  }
+  ({ dir, dataDir } = await collectionsDataDir('sentinel-cli-promises-'));
 }, 60_000);
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });

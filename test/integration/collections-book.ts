@@ -1,4 +1,7 @@
-import type { LocalEnv } from '../../infra/local/runtime/index.ts';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { ingestText } from './read-meter.ts';
 
 /**
@@ -46,4 +49,20 @@ export async function seedCollectionsBook(env: LocalEnv): Promise<void> {
     ].join('\n'),
     now,
   );
+}
+
+/**
+ * A data dir on disk holding the book (for the CLI, which opens its own store): `<dir>/data`, in a
+ * new temporary `dir` the caller removes.
+ */
+export async function collectionsDataDir(prefix: string): Promise<{ dir: string; dataDir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const dataDir = join(dir, 'data');
+  const env = await openLocal({ dataDir });
+  try {
+    await seedCollectionsBook(env);
+  } finally {
+    await env.close();
+  }
+  return { dir, dataDir };
 }

@@ -340,6 +340,26 @@ describe('the collections run', () => {
     expect((await env.store.getAssessmentHeads(['LATE'])).get('LATE')?.riskClass).toBe('high');
   });
 
+  it('two people lifting one hold at once: one lifts it, the other is told it is not on; audited once', async () => {
+    await env.store.placeCreditHold({
+      customerId: 'OLD',
+      state: 'on',
+      since: DAY,
+      by: 'collections',
+      reason: 'x',
+    });
+    const audit = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
+    const at = { today: DAY, now: `${DAY}T10:00:00.000Z` };
+    const results = await Promise.allSettled(
+      ['fiona', 'farid', 'carla'].map((who) =>
+        releaseHold({ store: env.store, audit }, { customerId: 'OLD', releasedBy: who, reason: 'paid' }, at),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await audit.auditTrail()).filter((r) => r.kind === 'hold.released')).toHaveLength(1);
+    expect((await env.store.loadCustomerPartition('OLD')).creditHold?.state).toBe('off');
+  });
+
   it('a customer who paid is not chased: the run decides from the books of the day', async () => {
     await ingestText(
       env,

@@ -1,6 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { dateInZone } from '../../functions/core/dates.ts';
@@ -9,7 +7,7 @@ import { loadPolicy } from '../../infra/local/cli/credit.ts';
 import { collectionsRecordOf } from '../../infra/local/console/collections.ts';
 import { openLocal } from '../../infra/local/runtime/index.ts';
 import { sentinel } from './cli-run.ts';
-import { seedCollectionsBook } from './collections-book.ts';
+import { collectionsDataDir } from './collections-book.ts';
 
 /**
  * Collectors from the command line (README "Collections"): a customer assigned, then reassigned (on
@@ -21,14 +19,7 @@ let dataDir: string;
 const today = dateInZone(new Date(), 'UTC');
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sentinel-collectors-'));
-  dataDir = join(dir, 'data');
-  const env = await openLocal({ dataDir });
-  try {
-    await seedCollectionsBook(env);
-  } finally {
-    await env.close();
-  }
+  ({ dir, dataDir } = await collectionsDataDir('sentinel-collectors-'));
 }, 60_000);
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });

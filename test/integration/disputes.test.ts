@@ -17,7 +17,7 @@ import { loadPolicy } from '../../infra/local/cli/credit.ts';
 import { localCollectionsRun } from '../../infra/local/runtime/collections.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { sentinel } from './cli-run.ts';
-import { COLLECTIONS_AS_OF as DAY, seedCollectionsBook } from './collections-book.ts';
+import { collectionsDataDir, COLLECTIONS_AS_OF as DAY, seedCollectionsBook } from './collections-book.ts';
 
 /**
  * Disputes on dynalite (README "Collections"), on the collections book as of 2026-03-31: OLD owes
@@ -152,14 +152,7 @@ describe('disputes', () => {
   });
 
   it('from the command line: open, list, resolve, in words', async () => {
-    const cliDir = await mkdtemp(join(tmpdir(), 'disputes-cli-'));
-    const dataDir = join(cliDir, 'data');
-    const local = await openLocal({ dataDir });
-    try {
-      await seedCollectionsBook(local);
-    } finally {
-      await local.close();
-    }
+    const { dir: cliDir, dataDir } = await collectionsDataDir('disputes-cli-');
     const cli = (...args: string[]) =>
       sentinel([...args, '--data-dir', dataDir], cliDir, { env: { SENTINEL_TIME_ZONE: 'UTC' } });
     const answerBy = addDays(dateInZone(new Date(), 'UTC'), 20);

@@ -246,26 +246,14 @@ async function cmdCollectionsRun(args: string[]): Promise<number> {
  * records a promise to pay as of today (README "Collections"); refused with each bad field named.
  */
 async function cmdPromise(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      amount: { type: 'string' },
-      by: { type: 'string' },
-      'recorded-by': { type: 'string' },
-      via: { type: 'string' },
-      note: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-    },
-  });
-  const [customerId, ...rest] = positionals;
-  if (!customerId || rest.length > 0)
-    throw new UsageError(
+  const { customerId, values } = recordArgs(args, {
+    command: 'collections promise',
+    ids: 1,
+    usage:
       'collections promise takes one customer id: sentinel collections promise C1001 --amount 1200.00 --by 2026-12-20 --recorded-by anna',
-    );
-  for (const o of ['amount', 'by', 'recorded-by'] as const)
-    if (!values[o]) throw new UsageError(`collections promise needs --${o}`);
+    required: ['amount', 'by', 'recorded-by'],
+    optional: ['via', 'note'],
+  });
   return withStore(values['data-dir'], async (env) => {
     const policy = await loadPolicy(env.store);
     try {
@@ -294,6 +282,42 @@ async function cmdPromise(args: string[]): Promise<number> {
   });
 }
 
+/**
+ * The arguments of a command that records something on customers' files: `ids` positionals
+ * (customer, then invoice), text options (those `required` must be given), `--json` and
+ * `--data-dir`. A wrong count or a missing option is a usage error naming it.
+ */
+function recordArgs(
+  args: string[],
+  o: {
+    readonly command: string;
+    readonly ids: number;
+    readonly usage: string;
+    readonly required: readonly string[];
+    readonly optional: readonly string[];
+  },
+): {
+  customerId: string;
+  /** The second positional (`''` when the command takes one). */
+  invoiceId: string;
+  values: Record<string, string | undefined> & { json: boolean };
+} {
+  const parsed = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...Object.fromEntries([...o.required, ...o.optional].map((n) => [n, { type: 'string' as const }])),
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const values = parsed.values as Record<string, string | undefined> & { json: boolean };
+  const ids = parsed.positionals;
+  if (ids.length !== o.ids || ids.some((p) => p === '')) throw new UsageError(o.usage);
+  for (const n of o.required) if (!values[n]) throw new UsageError(`${o.command} needs --${n}`);
+  return { customerId: ids[0] as string, invoiceId: ids[1] ?? '', values };
+}
+
 /** The audit trail the CLI appends to: the local key and anchors, as the console's. */
 function localAuditStore(env: {
   store: { client: DynamoTransferStore['client']; tableName: string };
@@ -320,26 +344,14 @@ function refusal(what: string, e: unknown, flags: Record<string, string>): never
 
 /** `sentinel collections dispute CUSTOMER INVOICE --reason R --owner O --answer-by D --by WHO [--note T]`. */
 async function cmdDispute(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      reason: { type: 'string' },
-      owner: { type: 'string' },
-      'answer-by': { type: 'string' },
-      by: { type: 'string' },
-      note: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-    },
-  });
-  const [customerId, invoiceId, ...rest] = positionals;
-  if (!customerId || !invoiceId || rest.length > 0)
-    throw new UsageError(
+  const { customerId, invoiceId, values } = recordArgs(args, {
+    command: 'collections dispute',
+    ids: 2,
+    usage:
       'collections dispute takes a customer and an invoice: sentinel collections dispute C1001 INV-50012 --reason "goods damaged" --owner sales-anna --answer-by 2026-12-20 --by anna',
-    );
-  for (const o of ['reason', 'owner', 'answer-by', 'by'] as const)
-    if (!values[o]) throw new UsageError(`collections dispute needs --${o}`);
+    required: ['reason', 'owner', 'answer-by', 'by'],
+    optional: ['note'],
+  });
   return withStore(values['data-dir'], async (env) => {
     try {
       const { dispute: d, opened } = await openDispute(
@@ -380,22 +392,13 @@ const DISPUTE_FLAGS: Record<string, string> = {
 
 /** `sentinel collections resolve CUSTOMER INVOICE --outcome O --by WHO [--note T]`: closes its open dispute. */
 async function cmdResolve(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      outcome: { type: 'string' },
-      by: { type: 'string' },
-      note: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-    },
+  const { customerId, invoiceId, values } = recordArgs(args, {
+    command: 'collections resolve',
+    ids: 2,
+    usage: 'collections resolve takes a customer and an invoice',
+    required: ['outcome', 'by'],
+    optional: ['note'],
   });
-  const [customerId, invoiceId, ...rest] = positionals;
-  if (!customerId || !invoiceId || rest.length > 0)
-    throw new UsageError('collections resolve takes a customer and an invoice');
-  for (const o of ['outcome', 'by'] as const)
-    if (!values[o]) throw new UsageError(`collections resolve needs --${o}`);
   return withStore(values['data-dir'], async (env) => {
     try {
       const d = await resolveDispute(
@@ -423,20 +426,13 @@ async function cmdResolve(args: string[]): Promise<number> {
 
 /** `sentinel collections release CUSTOMER --by WHO --reason TEXT`: lifts its credit hold. */
 async function cmdRelease(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      by: { type: 'string' },
-      reason: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-    },
+  const { customerId, values } = recordArgs(args, {
+    command: 'collections release',
+    ids: 1,
+    usage: 'collections release takes one customer id',
+    required: ['by', 'reason'],
+    optional: [],
   });
-  const [customerId, ...rest] = positionals;
-  if (!customerId || rest.length > 0) throw new UsageError('collections release takes one customer id');
-  for (const o of ['by', 'reason'] as const)
-    if (!values[o]) throw new UsageError(`collections release needs --${o}`);
   return withStore(values['data-dir'], async (env) => {
     try {
       const h = await releaseHold(
@@ -501,20 +497,13 @@ async function cmdHandover(args: string[]): Promise<number> {
 
 /** `sentinel collections assign CUSTOMER --to WHO --by WHO`: who works the customer from today. */
 async function cmdAssign(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      to: { type: 'string' },
-      by: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-    },
+  const { customerId, values } = recordArgs(args, {
+    command: 'collections assign',
+    ids: 1,
+    usage: 'collections assign takes one customer id',
+    required: ['to', 'by'],
+    optional: [],
   });
-  const [customerId, ...rest] = positionals;
-  if (!customerId || rest.length > 0) throw new UsageError('collections assign takes one customer id');
-  for (const o of ['to', 'by'] as const)
-    if (!values[o]) throw new UsageError(`collections assign needs --${o}`);
   return withStore(values['data-dir'], async (env) => {
     try {
       const { assignment: a, before } = await assignCollector(
@@ -536,22 +525,13 @@ async function cmdAssign(args: string[]): Promise<number> {
 
 /** `sentinel collections log CUSTOMER --outcome O --by WHO [--channel phone|visit] [--note T]`. */
 async function cmdLog(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      outcome: { type: 'string' },
-      by: { type: 'string' },
-      channel: { type: 'string' },
-      note: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-    },
+  const { customerId, values } = recordArgs(args, {
+    command: 'collections log',
+    ids: 1,
+    usage: 'collections log takes one customer id',
+    required: ['outcome', 'by'],
+    optional: ['channel', 'note'],
   });
-  const [customerId, ...rest] = positionals;
-  if (!customerId || rest.length > 0) throw new UsageError('collections log takes one customer id');
-  for (const o of ['outcome', 'by'] as const)
-    if (!values[o]) throw new UsageError(`collections log needs --${o}`);
   return withStore(values['data-dir'], async (env) => {
     try {
       const c = await logCall(
@@ -592,20 +572,13 @@ async function cmdLog(args: string[]): Promise<number> {
 
 /** `sentinel collections withdraw CUSTOMER --by WHO --reason TEXT`: withdraws its open hand-over. */
 async function cmdWithdraw(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      by: { type: 'string' },
-      reason: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-    },
+  const { customerId, values } = recordArgs(args, {
+    command: 'collections withdraw',
+    ids: 1,
+    usage: 'collections withdraw takes one customer id',
+    required: ['by', 'reason'],
+    optional: [],
   });
-  const [customerId, ...rest] = positionals;
-  if (!customerId || rest.length > 0) throw new UsageError('collections withdraw takes one customer id');
-  for (const o of ['by', 'reason'] as const)
-    if (!values[o]) throw new UsageError(`collections withdraw needs --${o}`);
   return withStore(values['data-dir'], async (env) => {
     try {
       const h = await withdrawHandover(

@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import {
   openDispute,
-  PromiseRefusedError,
   RefusedError,
   recordPromise,
   releaseHold,
@@ -30,7 +29,7 @@ import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import type { CollectionsPolicy } from '../../../functions/credit/policy.ts';
 import type { CustomerPartition } from '../../../functions/credit/ports.ts';
 import { backHref } from './alerts.ts';
-import { type Html, html } from './layout.ts';
+import { type Html, html, type Section } from './layout.ts';
 import type { ConsoleCredit } from './options.ts';
 import {
   asOfParam,
@@ -126,16 +125,14 @@ export async function promiseFormReply(
     const location = `/collections?promised=${encodeURIComponent(promise.promiseId)}&customer=${encodeURIComponent(customerId)}`;
     return { status: 303, type: 'text', body: `Recorded: ${location}\n`, headers: { location } };
   } catch (e) {
-    if (!(e instanceof PromiseRefusedError || e instanceof UnknownCustomerError)) throw e;
-    const issues = e instanceof PromiseRefusedError ? e.issues : [{ field: 'customer', message: e.message }];
-    return htmlReply(
-      400,
+    return refusedPage(
+      e,
       'Promise not recorded',
-      html`<h1>Promise not recorded</h1>
-<div class="problem">Nothing was recorded for ${customerId || 'the customer'}:
-<ul>${issues.map((i) => html`<li><strong>${FIELD_LABEL[i.field] ?? i.field}</strong> ${i.message}</li>`)}</ul></div>
-<p><a href="/collections">Back to Collections</a></p>`,
+      customerId,
+      '/collections',
+      'Back to Collections',
       'collections',
+      'recorded',
     );
   }
 }
@@ -157,6 +154,7 @@ export function collectionsDoneNote(params: URLSearchParams): Html | '' {
 export const DISPUTE_PATH = '/collections/dispute';
 export const RESOLVE_PATH = '/collections/resolve';
 export const RELEASE_PATH = '/collections/release';
+/** The paths the credit file's forms post to (ACTIONS below says what each does). */
 export const ACTION_PATHS: readonly string[] = [DISPUTE_PATH, RESOLVE_PATH, RELEASE_PATH];
 
 /**
@@ -178,74 +176,104 @@ export async function collectionsActionReply(
   const raw = body.get('back');
   const back = raw?.startsWith('/customers/') ? backHref(raw) : '/collections';
   const at = { today: today(), now: new Date().toISOString() };
-  const deps = credit.collections;
-  const [what, run] =
-    path === DISPUTE_PATH
-      ? [
-          'Dispute not opened',
-          async () => {
-            await openDispute(
-              deps,
-              {
-                customerId,
-                invoiceId,
-                reason: body.get('reason') ?? '',
-                owner: body.get('owner') ?? '',
-                answerBy: body.get('answerBy') ?? '',
-                openedBy: body.get('by') ?? '',
-              },
-              at,
-            );
-            return 'dispute-opened';
-          },
-        ]
-      : path === RESOLVE_PATH
-        ? [
-            'Dispute not resolved',
-            async () => {
-              await resolveDispute(
-                deps,
-                {
-                  customerId,
-                  invoiceId,
-                  outcome: body.get('outcome') ?? '',
-                  resolvedBy: body.get('by') ?? '',
-                },
-                at,
-              );
-              return 'dispute-resolved';
-            },
-          ]
-        : [
-            'Hold not lifted',
-            async () => {
-              await releaseHold(
-                deps,
-                { customerId, releasedBy: body.get('by') ?? '', reason: body.get('reason') ?? '' },
-                at,
-              );
-              return 'hold-lifted';
-            },
-          ];
+  const action = ACTIONS[path];
+  if (!action) return problem(404, `No such form: ${path}.`, false);
+  const field = (name: string) => body.get(name) ?? '';
   try {
-    const done = await (run as () => Promise<string>)();
+    await action.run(credit.collections, { customerId, invoiceId, field }, at);
     const u = new URL(back, 'http://console.invalid');
-    u.searchParams.set('done', done);
+    u.searchParams.set('done', action.done);
     const location = `${u.pathname}${u.search}#collections`;
     return { status: 303, type: 'text', body: `Done: ${location}\n`, headers: { location } };
   } catch (e) {
-    if (!(e instanceof RefusedError || e instanceof UnknownCustomerError)) throw e;
-    const issues = e instanceof RefusedError ? e.issues : [{ field: 'customer', message: e.message }];
-    return htmlReply(
-      400,
-      what as string,
-      html`<h1>${what as string}</h1>
-<div class="problem">Nothing was changed for ${customerId || 'the customer'}:
-<ul>${issues.map((i) => html`<li><strong>${FIELD_LABEL[i.field] ?? i.field}</strong> ${i.message}</li>`)}</ul></div>
-<p><a href="${back}">Back to ${customerId || 'the customer'}</a></p>`,
+    return refusedPage(
+      e,
+      action.refused,
+      customerId,
+      back,
+      `Back to ${customerId || 'the customer'}`,
       'customers',
     );
   }
+}
+
+/** What a credit file form sends: the customer, the invoice (when it names one) and its fields. */
+interface ActionFields {
+  readonly customerId: string;
+  readonly invoiceId: string;
+  readonly field: (name: string) => string;
+}
+
+/** The credit file's forms, by the path they post to: what each does, and the note it comes back with. */
+const ACTIONS: Readonly<
+  Record<
+    string,
+    {
+      readonly refused: string;
+      readonly done: keyof typeof DONE;
+      readonly run: (
+        deps: NonNullable<ConsoleCredit['collections']>,
+        f: ActionFields,
+        at: { readonly today: string; readonly now: string },
+      ) => Promise<unknown>;
+    }
+  >
+> = {
+  [DISPUTE_PATH]: {
+    refused: 'Dispute not opened',
+    done: 'dispute-opened',
+    run: (deps, { customerId, invoiceId, field }, at) =>
+      openDispute(
+        deps,
+        {
+          customerId,
+          invoiceId,
+          reason: field('reason'),
+          owner: field('owner'),
+          answerBy: field('answerBy'),
+          openedBy: field('by'),
+        },
+        at,
+      ),
+  },
+  [RESOLVE_PATH]: {
+    refused: 'Dispute not resolved',
+    done: 'dispute-resolved',
+    run: (deps, { customerId, invoiceId, field }, at) =>
+      resolveDispute(deps, { customerId, invoiceId, outcome: field('outcome'), resolvedBy: field('by') }, at),
+  },
+  [RELEASE_PATH]: {
+    refused: 'Hold not lifted',
+    done: 'hold-lifted',
+    run: (deps, { customerId, field }, at) =>
+      releaseHold(deps, { customerId, releasedBy: field('by'), reason: field('reason') }, at),
+  },
+};
+
+/**
+ * The page of a refused form: each bad field named, nothing changed, the way back. Any other
+ * error is not the user's and is thrown on.
+ */
+function refusedPage(
+  e: unknown,
+  title: string,
+  customerId: string,
+  back: string,
+  backText: string,
+  area: Section,
+  verb: 'changed' | 'recorded' = 'changed',
+): Reply {
+  if (!(e instanceof RefusedError || e instanceof UnknownCustomerError)) throw e;
+  const issues = e instanceof RefusedError ? e.issues : [{ field: 'customer', message: e.message }];
+  return htmlReply(
+    400,
+    title,
+    html`<h1>${title}</h1>
+<div class="problem">Nothing was ${verb} for ${customerId || 'the customer'}:
+<ul>${issues.map((i) => html`<li><strong>${FIELD_LABEL[i.field] ?? i.field}</strong> ${i.message}</li>`)}</ul></div>
+<p><a href="${back}">${backText}</a></p>`,
+    area,
+  );
 }
 
 const FIELD_LABEL: Record<string, string> = {
