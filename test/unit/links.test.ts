@@ -1,6 +1,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type LinkKey, signLink, verifyLink } from '../../functions/transfers/links.ts';
+import {
+  type LinkKey,
+  portalUrl,
+  signLink,
+  signPortalLink,
+  verifyLink,
+  verifyPortalLink,
+} from '../../functions/transfers/links.ts';
 
 const K1: LinkKey = { id: 'k1', secret: randomBytes(32) };
 const K2: LinkKey = { id: 'k2', secret: randomBytes(32) };
@@ -91,3 +98,64 @@ describe('approval links', () => {
 function b64(s: string): string {
   return Buffer.from(s).toString('base64url');
 }
+
+describe('customer portal links', () => {
+  const portal = { customerId: 'C1002', reminder: '2026-11-23#friendly', exp: EXP };
+
+  it('round-trip their claims, and neither kind passes for the other under the same key', () => {
+    const token = signPortalLink(portal, [K1]);
+    expect(verifyPortalLink(token, [K1], NOW)).toEqual({ ok: true, claims: portal });
+    // The same key signs both, for its own purpose: a portal token is no approval link ...
+    expect(verifyLink(token, [K1], NOW)).toEqual({ ok: false, reason: 'bad-signature' });
+    // ... and an approval link opens no portal page, whatever its payload would read as.
+    expect(verifyPortalLink(signLink(claims, [K1]), [K1], NOW)).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    // Its signature is not the plain key's HMAC of the payload (the approval links' rule).
+    const [payload, sig] = token.split('.') as [string, string];
+    expect(sig).not.toBe(createHmac('sha256', K1.secret).update(payload).digest('base64url'));
+  });
+
+  it('refuse another customer in a payload signed for one, an old key dropped, and expiry', () => {
+    const token = signPortalLink(portal, [K1]);
+    const [payload, sig] = token.split('.') as [string, string];
+    const other = Buffer.from(
+      Buffer.from(payload, 'base64url').toString().replace('C1002', 'C1003'),
+    ).toString('base64url');
+    expect(verifyPortalLink(`${other}.${sig}`, [K1], NOW)).toEqual({ ok: false, reason: 'bad-signature' });
+    // Rotation: signed with k1, checked with [k2, k1] passes; with k2 alone it does not.
+    expect(verifyPortalLink(token, [K2, K1], NOW).ok).toBe(true);
+    expect(verifyPortalLink(token, [K2], NOW)).toEqual({ ok: false, reason: 'bad-signature' });
+    expect(verifyPortalLink(token, [K1], new Date(EXP * 1000))).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it("a reminder's link works to the end of its day plus the plan's days (UTC), and names the reminder", () => {
+    const url = portalUrl(
+      'https://portal.example.com/',
+      [K1],
+      'C1002',
+      { on: '2026-11-23', level: 'firm' },
+      30,
+    );
+    expect(url.startsWith('https://portal.example.com/portal/')).toBe(true);
+    const token = url.slice(url.lastIndexOf('/') + 1);
+    const lastSecond = new Date('2026-12-23T23:59:59Z');
+    expect(verifyPortalLink(token, [K1], lastSecond)).toEqual({
+      ok: true,
+      claims: {
+        customerId: 'C1002',
+        reminder: '2026-11-23#firm',
+        exp: Date.parse('2026-12-24T00:00:00Z') / 1000,
+      },
+    });
+    expect(verifyPortalLink(token, [K1], new Date('2026-12-24T00:00:00Z'))).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
+    // The same reminder signs to the same link: a retried run sends the same email.
+    expect(
+      portalUrl('https://portal.example.com', [K1], 'C1002', { on: '2026-11-23', level: 'firm' }, 30),
+    ).toBe(url);
+  });
+});
