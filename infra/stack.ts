@@ -10,6 +10,7 @@ import { DataStore } from './constructs/data-store.ts';
 import { Evaluation } from './constructs/evaluation.ts';
 import { Ingestion } from './constructs/ingestion.ts';
 import { Observability } from './constructs/observability.ts';
+import { CustomerPortal } from './constructs/portal.ts';
 import { Reviews } from './constructs/reviews.ts';
 import { requireFunctionUrlRegion } from './regions.ts';
 
@@ -63,7 +64,8 @@ export interface CreditSentinelStackProps extends StackProps {
    */
   readonly evaluationConcurrency?: number;
   /**
-   * Reserved concurrency of the approval pages function. Lambda keeps at least 100 of the account's
+   * Reserved concurrency of each public function: the approval pages and the customer portal (each
+   * gets N). Lambda keeps at least 100 of the account's
    * concurrency unreserved, so a reservation of N needs a quota of at least 100 + N (a new
    * account's is 10).
    * @default - none: the function shares the account's unreserved pool
@@ -94,6 +96,8 @@ export class CreditSentinelStack extends Stack {
   public readonly audit: AuditTrail;
   /** The approval pages behind CloudFront and WAF, with `approvalPagesCdn`. */
   public readonly approvalPagesCdn?: ApprovalPagesCdn;
+  /** The customer portal the payment reminders link to. */
+  public readonly portal: CustomerPortal;
 
   constructor(scope: Construct, id: string, props: CreditSentinelStackProps = {}) {
     super(scope, id, props);
@@ -142,6 +146,17 @@ export class CreditSentinelStack extends Stack {
         : { webReservedConcurrency: props.webReservedConcurrency }),
     });
 
+    // The customer portal: its links are signed with a key derived from the approval links' key.
+    this.portal = new CustomerPortal(this, 'CustomerPortal', {
+      table: this.dataStore.table,
+      linkKey: this.approvals.linkKey,
+      timeZone: props.timeZone ?? 'UTC',
+      ...(props.webReservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrency: props.webReservedConcurrency }),
+    });
+    this.portal.linkFrom(this.evaluation.collectionsFunction, this.approvals.linkKey);
+
     if (props.approvalPagesCdn) {
       this.approvalPagesCdn = new ApprovalPagesCdn(this, 'ApprovalPagesCdn', {
         webUrl: this.approvals.webUrl,
@@ -179,6 +194,9 @@ export class CreditSentinelStack extends Stack {
     });
     for (const fn of [
       this.approvals.webFunction,
+      this.portal.fn,
+      // The collections run's own holds and hand-overs.
+      this.evaluation.collectionsFunction,
       this.approvals.stepsFunction,
       this.approvals.apiFunction,
       this.approvals.slackDecisionFunction,
@@ -197,6 +215,7 @@ export class CreditSentinelStack extends Stack {
         { label: 'Evaluate', fn: this.alerting.evaluateFunction },
         { label: 'Slack', fn: this.alerting.slackFunction },
         { label: 'ApprovalPages', fn: this.approvals.webFunction },
+        { label: 'CustomerPortal', fn: this.portal.fn },
         { label: 'TransferSteps', fn: this.approvals.stepsFunction },
         { label: 'TransfersApi', fn: this.approvals.apiFunction },
         { label: 'SlackDecisions', fn: this.approvals.slackDecisionFunction },

@@ -199,7 +199,10 @@ const custPk = (id: string) => `CUST#${id}`;
 const notifyKey = (key: string) => ({ pk: { S: `NOTIFY#${key}` }, sk: { S: 'NOTIFY' } });
 /** A collection step's record: `DUN#<day>#<level>` in the customer's partition (sorts after the allocations' packs). */
 const DUN = 'DUN#';
-/** A promise to pay: `PTP#<made on>#<id>` in the customer's partition. */
+/**
+ * A promise to pay: `PTP#<id>` in the customer's partition (the id starts `PTP-<day>-`). By its id
+ * alone, so a promise made through a portal link has one key whichever day it is made.
+ */
 const PTP = 'PTP#';
 /** The customer's credit hold: `HOLD` in its partition. */
 const HOLD = 'HOLD';
@@ -1455,7 +1458,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
         new PutItemCommand({
           TableName: this.tableName,
           Item: marshall(
-            { pk: custPk(p.customerId), sk: `${PTP}${p.madeOn}#${p.promiseId}`, type: 'promise', ...p },
+            { pk: custPk(p.customerId), sk: `${PTP}${p.promiseId}`, type: 'promise', ...p },
             MARSHALL,
           ),
           ConditionExpression: 'attribute_not_exists(pk)',

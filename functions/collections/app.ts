@@ -70,6 +70,10 @@ export async function recordPromise(
   policy: Policy,
   req: PromiseRequest,
   at: { readonly today: IsoDate; readonly now: string },
+  opts: {
+    /** Made through this reminder's portal link: one promise per link (see `checkPromise`). */
+    readonly link?: string | undefined;
+  } = {},
 ): Promise<{ promise: RatedPromise; recorded: boolean }> {
   const plan = policy.collections;
   if (!plan)
@@ -87,10 +91,29 @@ export async function recordPromise(
     open,
     rules: plan.promises,
     now: at.now,
+    link: opts.link,
   });
   if (!checked.ok) throw new PromiseRefusedError(checked.issues);
-  const p = checked.promise;
-  const outcome = await deps.store.recordPromise(p);
+  const outcome = await deps.store.recordPromise(checked.promise);
+  // Through a link, the one on file may say something else (made another day, or another amount):
+  // it is the promise, and the caller tells the customer so.
+  const p =
+    outcome === 'exists' && opts.link
+      ? (((await deps.store.loadCustomerPartition(req.customerId)).promises ?? []).find(
+          (x) => x.promiseId === checked.promise.promiseId,
+        ) ?? checked.promise)
+      : checked.promise;
+  // Another request's promise found under the link's id (two sends at once): that request puts it
+  // on the trail; this one records nothing. The same promise again (a retry) is noted once.
+  const mine =
+    outcome === 'recorded' ||
+    (p.amount === checked.promise.amount &&
+      p.promisedDate === checked.promise.promisedDate &&
+      p.recordedBy === checked.promise.recordedBy);
+  if (!mine) {
+    const payments = part.books.payments.filter((x) => x.receivedDate <= at.today);
+    return { promise: ratePromise(p, payments, at.today, plan.promises), recorded: false };
+  }
   await deps.audit.appendAudit(
     {
       at: at.now,
@@ -105,6 +128,7 @@ export async function recordPromise(
         madeOn: p.madeOn,
         via: p.via,
         ...(p.note ? { note: p.note } : {}),
+        ...(p.link ? { link: p.link } : {}),
       },
     },
     { once: `promise.${p.promiseId}` },

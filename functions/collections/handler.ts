@@ -8,12 +8,14 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { DynamoStore } from '../adapters/dynamodb.ts';
+import { DynamoTransferStore } from '../adapters/dynamodb-transfers.ts';
 import { lambdaHandler, traced } from '../adapters/lambda.ts';
 import { SesOutreachSender } from '../adapters/ses-reminders.ts';
 import { SLACK_WEBHOOK_PLACEHOLDER } from '../alerts/slack.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { METRICS_NAMESPACE } from '../core/metrics.ts';
 import { policyInForce } from '../credit/policy.ts';
+import { auditFromEnv, linkKeys } from '../transfers/wiring.ts';
 import { recordCollections } from './metrics.ts';
 import type { OutreachSender } from './ports.ts';
 import { collectionsRun } from './run.ts';
@@ -36,10 +38,15 @@ const tableName = process.env.TABLE_NAME;
 if (!tableName) throw new Error('environment variable TABLE_NAME is not set');
 /** Without a sender identity nothing is claimed or sent: each run decides and logs only (a dry run). */
 const from = process.env.REMINDER_EMAIL_FROM || undefined;
+/** The customer portal's address (its function URL): unset, reminders carry no link. */
+const portalBaseUrl = process.env.PORTAL_BASE_URL || undefined;
 
 const logger = new Logger();
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'collections' });
-const store = new DynamoStore({ tableName, client: traced(new DynamoDBClient({})) });
+const client = traced(new DynamoDBClient({}));
+const store = new DynamoStore({ tableName, client });
+/** The run's holds and hand-overs go on the audit trail (its key and anchors, AUDIT_KEY_SECRET_ARN). */
+const audit = new DynamoTransferStore({ tableName, client, ...auditFromEnv() });
 const ses = traced(new SESv2Client({}));
 const secrets = new SecretsProvider({ awsSdkV3Client: traced(new SecretsManagerClient({})) });
 
@@ -66,7 +73,15 @@ export const handler = lambdaHandler(
         })
       : { send: () => Promise.reject(new Error('no REMINDER_EMAIL_FROM: nothing is sent')) };
     const report = await collectionsRun(
-      { store, sender, claimant: BatchInput.runId, now: () => new Date().toISOString() },
+      {
+        store,
+        sender,
+        claimant: BatchInput.runId,
+        now: () => new Date().toISOString(),
+        // Each reminder links to the customer portal, signed with the approval links' key.
+        portal: portalBaseUrl ? { baseUrl: portalBaseUrl, keys: await linkKeys() } : undefined,
+        audit,
+      },
       policy,
       { asOf: BatchInput.asOf, customerIds: Items, dryRun: !from },
     );

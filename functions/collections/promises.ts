@@ -30,6 +30,8 @@ export interface PromiseToPay {
   readonly note?: string | undefined;
   /** ISO instant it was recorded. */
   readonly recordedAt: string;
+  /** The reminder (`<day>#<level>`) whose portal link it was made through: one promise per link. */
+  readonly link?: string | undefined;
 }
 
 export type PromiseState = 'pending' | 'kept' | 'partial' | 'broken';
@@ -86,6 +88,11 @@ export function checkPromise(
     readonly open: number;
     readonly rules: PromiseRules;
     readonly now: string;
+    /**
+     * The reminder whose portal link the customer used: the promise's id is the link's, so a
+     * second promise through one link finds the first, whatever it says and whichever day.
+     */
+    readonly link?: string | undefined;
   },
 ): { ok: true; promise: PromiseToPay } | { ok: false; issues: FieldIssue[] } {
   const issues: FieldIssue[] = [];
@@ -120,12 +127,14 @@ export function checkPromise(
   const note = req.note?.trim() || undefined;
   if (note && note.length > 500) issues.push({ field: 'note', message: 'is longer than 500 characters' });
   if (issues.length > 0 || !amount.ok || !date) return { ok: false, issues };
-  const content = [req.customerId, amount.value, ctx.currency, date, ctx.today, by].join('\u0000');
+  const content = ctx.link
+    ? [req.customerId, 'portal', ctx.link].join('\u0000')
+    : [req.customerId, amount.value, ctx.currency, date, ctx.today, by].join('\u0000');
   const hash = createHash('sha256').update(content).digest('hex').slice(0, 10);
   return {
     ok: true,
     promise: {
-      promiseId: `PTP-${ctx.today}-${hash}`,
+      promiseId: ctx.link ? `PTP-${ctx.link.slice(0, 10)}-L${hash}` : `PTP-${ctx.today}-${hash}`,
       customerId: req.customerId,
       amount: amount.value,
       currency: ctx.currency,
@@ -135,6 +144,7 @@ export function checkPromise(
       via: via as PromiseToPay['via'],
       note,
       recordedAt: ctx.now,
+      ...(ctx.link ? { link: ctx.link } : {}),
     },
   };
 }

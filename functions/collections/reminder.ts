@@ -189,6 +189,25 @@ const ZH: Words = {
 
 const WORDS: Record<ReminderLanguage, Words> = { en: EN, zh: ZH };
 
+/** The statement's words in a language: the customer portal shows the statement the email carries. */
+export type StatementWords = Pick<
+  Words,
+  | 'colon'
+  | 'demand'
+  | 'heads'
+  | 'columns'
+  | 'notDueDays'
+  | 'totalOverdue'
+  | 'unapplied'
+  | 'totalDisputed'
+  | 'totalNotDue'
+  | 'howToPay'
+  | 'reference'
+  | 'noRemittance'
+  | 'closing'
+>;
+export const statementWords = (language: ReminderLanguage): StatementWords => WORDS[language];
+
 // ---- the CSV statement ----
 
 /**

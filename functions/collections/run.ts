@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../core/audit.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { crashPoint } from '../core/crash.ts';
 import type { IsoDate } from '../core/dates.ts';
@@ -13,9 +14,11 @@ import type {
   Policy,
 } from '../credit/policy.ts';
 import type { CustomerPartition } from '../credit/ports.ts';
+import { type LinkKey, portalUrl } from '../transfers/links.ts';
 import { openOn } from './disputes.ts';
 import { type Contact, type Dunning, dunningAsOf } from './dunning.ts';
-import type { CollectionsStore, ContactRecord, Outreach, OutreachSender } from './ports.ts';
+import { addFigures, type CollectionsFigures, figuresOf, NO_FIGURES } from './figures.ts';
+import type { CollectionsStore, ContactRecord, CreditHold, Outreach, OutreachSender } from './ports.ts';
 import { type RatedPromise, ratePromise } from './promises.ts';
 import { reminderEmail } from './reminder.ts';
 
@@ -40,6 +43,18 @@ export interface CollectionsRunDeps {
   readonly now: () => string;
   readonly concurrency?: number | undefined;
   readonly claimTimeoutMs?: number | undefined;
+  /**
+   * Where the customer portal is served and the keys its links are signed with: each reminder
+   * then carries its own link (README "Collections"). @default none: reminders carry no link
+   */
+  readonly portal?: { readonly baseUrl: string; readonly keys: readonly LinkKey[] } | undefined;
+  /**
+   * The audit trail the run's own holds and hand-overs go on (`hold.placed`, `handover.recorded`,
+   * the run's id named), once a customer and day however often it is retried. @default none
+   */
+  readonly audit?:
+    | { appendAudit(e: AuditEvent, opts?: { readonly once?: string }): Promise<unknown> }
+    | undefined;
 }
 
 export interface CollectionsRunOptions {
@@ -78,6 +93,12 @@ export interface CollectionsRunReport {
   /** Steps by level and channel: `{ friendly: { email: 3 } }`, sent (or, dry, would be). */
   readonly byLevel: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly failed: number;
+  /**
+   * The day's figures over the customers looked at (functions/collections/figures.ts): promises
+   * whose rating became final on the day, disputes open on it. Absent without a collection plan
+   * (no customer is read).
+   */
+  readonly figures?: CollectionsFigures | undefined;
 }
 
 const contactKey = (customerId: string, level: string, on: IsoDate) =>
@@ -133,6 +154,7 @@ function outreachOf(
   customer: Customer | undefined,
   plan: CollectionsPolicy,
   on: IsoDate,
+  portal: CollectionsRunDeps['portal'],
 ): { outreach: Outreach; note?: string | undefined } {
   const level = d.send as NonNullable<Dunning['send']>;
   const name = customer?.name || d.customerId;
@@ -154,6 +176,15 @@ function outreachOf(
         language: customer.language,
       },
       creditor: { name: plan.creditor.name, remittance: plan.creditor.remittance },
+      portalUrl: portal
+        ? portalUrl(
+            portal.baseUrl,
+            portal.keys,
+            d.customerId,
+            { on, level: level.name },
+            plan.portal.linkDays,
+          )
+        : undefined,
     });
     return {
       outreach: {
@@ -189,16 +220,18 @@ export async function collectionsRun(
   const staleBefore = () =>
     new Date(Date.parse(deps.now()) - (deps.claimTimeoutMs ?? CLAIM_TIMEOUT_MS)).toISOString();
   let done = 0;
+  let figures = NO_FIGURES;
   const perCustomer = await mapLimit(ids, deps.concurrency ?? 8, async (id) => {
     const steps: CollectionsStep[] = [];
     if (!plan) return steps;
     const part = await deps.store.loadCustomerPartition(id);
     const customer = part.books.customer;
     const records = [...(part.contacts ?? [])];
+    figures = addFigures(figures, figuresOf(part, plan.promises, asOf));
 
     /** Claims, sends and marks one step; returns the record as it now stands, if sent. */
     const take = async (d: Dunning, on: IsoDate): Promise<ContactRecord | undefined> => {
-      const { outreach, note } = outreachOf(d, customer, plan, on);
+      const { outreach, note } = outreachOf(d, customer, plan, on, deps.portal);
       const step = {
         customerId: id,
         name: customer?.name,
@@ -252,14 +285,26 @@ export async function collectionsRun(
       crashPoint('collections:sent');
       // The hold level puts the customer on credit hold, before the step is marked: a retry after a
       // crash here finds the step still claimed and puts it on (once) again.
-      if (outreach.action === 'hold')
-        await deps.store.placeCreditHold({
+      if (outreach.action === 'hold') {
+        const hold: CreditHold = {
           customerId: id,
           state: 'on',
           since: on,
           by: 'collections',
           reason: `"${outreach.level}" reached: ${formatMoney(d.totals.demand, d.currency)} demanded, the oldest item ${d.oldestDaysPastDue} days past due`,
-        });
+        };
+        await deps.store.placeCreditHold(hold);
+        await deps.audit?.appendAudit(
+          {
+            at: deps.now(),
+            kind: 'hold.placed',
+            subject: id,
+            actor: 'collections',
+            data: { level: outreach.level, on, reason: hold.reason, run: deps.claimant },
+          },
+          { once: `hold.${id}.${on}` },
+        );
+      }
       // The legal level hands the file over: what is demanded, the items, and every step, promise
       // and dispute before it, as they stand today (once a customer and day, before the mark).
       if (outreach.action === 'legal')
@@ -288,6 +333,23 @@ export async function collectionsRun(
           })),
           state: 'open',
         });
+      if (outreach.action === 'legal')
+        await deps.audit?.appendAudit(
+          {
+            at: deps.now(),
+            kind: 'handover.recorded',
+            subject: id,
+            actor: 'collections',
+            data: {
+              level: outreach.level,
+              on,
+              demand: d.totals.demand,
+              currency: d.currency,
+              run: deps.claimant,
+            },
+          },
+          { once: `handover.${id}.${on}` },
+        );
       const sent = {
         sentAt: deps.now(),
         to: outreach.email?.to,
@@ -347,6 +409,7 @@ export async function collectionsRun(
     steps,
     byLevel,
     failed: steps.filter((s) => s.outcome === 'failed').length,
+    ...(plan ? { figures } : {}),
   };
 }
 

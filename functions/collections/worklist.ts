@@ -1,10 +1,13 @@
 import { mapLimit } from '../core/concurrency.ts';
 import type { IsoDate } from '../core/dates.ts';
+import { readRates } from '../core/fx.ts';
 import type { DunningChannel, Policy } from '../credit/policy.ts';
 import type { CreditStore } from '../credit/ports.ts';
+import type { IngestStore } from '../ingest/ports.ts';
 import { type Contact, type Dunning, ladderOf } from './dunning.ts';
 import { type CreditHold, holdOn } from './ports.ts';
-import { channelOf, contactsOf, dunningFor } from './run.ts';
+import { channelOf, contactsOf, dunningFor, promisesAsOf } from './run.ts';
+import { failedPromises, ratingOn, type ScoreFactor, type ScoreInput, scoreOf } from './score.ts';
 
 /** One customer of the worklist: its dunning as of the day, with its name. */
 export interface WorklistEntry extends Dunning {
@@ -17,6 +20,12 @@ export interface WorklistEntry extends Dunning {
   readonly channel?: DunningChannel | undefined;
   /** Who works the customer (its assignment), if anyone. */
   readonly collector?: string | undefined;
+  /** Its worklist score, 0 to 100 (one decimal): the list's order (README "Collections"). */
+  readonly score: number;
+  /** Each factor of the score: what it measured, its part of 1 and the points it gives. */
+  readonly scoreFactors: readonly ScoreFactor[];
+  /** Said beside the score: nothing demanded, or no rate on file for the demand's currency. */
+  readonly scoreNotes: readonly string[];
 }
 
 /** Whether anything of the customer is overdue, disputed or not: the worklist lists it unless asked for all. */
@@ -24,17 +33,33 @@ export const hasOverdue = (d: Dunning): boolean =>
   d.overdue.length > 0 || d.disputed.some((i) => i.daysPastDue > 0);
 
 /**
- * Every customer's dunning as of a day (README "Collections"), most pressing first: those acted on
+ * The worklist's order: the highest score first; between equal scores (one decimal), those acted on
  * today, then by level reached (highest first), days past due of the oldest item (most first), the
  * demand (largest first, between customers of one currency: amounts in two currencies do not
- * compare), then by id. Every
- * customer is in it, none cut short; `contactsOf` gives the messages sent before (@default the
- * steps the collections run recorded on the customer's file).
- * Reads the customers' stored books and latest assessment (its risk class picks the ladder); writes
- * nothing.
+ * compare), then by id. A total order: the same entries come out the same whatever order they
+ * came in.
+ */
+export function worklistOrder(a: WorklistEntry, b: WorklistEntry): number {
+  return (
+    b.score - a.score ||
+    Number(b.send !== undefined) - Number(a.send !== undefined) ||
+    b.levelIndex - a.levelIndex ||
+    b.oldestDaysPastDue - a.oldestDaysPastDue ||
+    (a.currency === b.currency ? b.totals.demand - a.totals.demand : a.currency < b.currency ? -1 : 1) ||
+    (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0)
+  );
+}
+
+/**
+ * Every customer's dunning as of a day (README "Collections"), scored by the policy's
+ * `collections.score` and in `worklistOrder`. Every customer is in it, none cut short;
+ * `contactsOf` gives the messages sent before (@default the steps the collections run recorded on
+ * the customer's file). Reads the customers' stored books, latest assessment (its risk class picks
+ * the ladder, its rating on the day is scored) and the FX rates of their currencies against the
+ * score's; writes nothing.
  */
 export async function collectionsWorklist(
-  store: Pick<CreditStore, 'listCustomerIds' | 'loadCustomerPartition'>,
+  store: Pick<CreditStore, 'listCustomerIds' | 'loadCustomerPartition'> & Pick<IngestStore, 'getFxRates'>,
   policy: Policy,
   asOf: IsoDate,
   opts: {
@@ -47,13 +72,13 @@ export async function collectionsWorklist(
   if (!plan) return [];
   const ids = await store.listCustomerIds();
   let done = 0;
-  const entries = await mapLimit(ids, opts.concurrency ?? 8, async (id) => {
+  const read = await mapLimit(ids, opts.concurrency ?? 8, async (id) => {
     const part = await store.loadCustomerPartition(id);
     const riskClass = part.assessment?.riskClass;
     const d = dunningFor(id, part, plan, asOf, opts.contactsOf?.(id) ?? contactsOf(part.contacts));
     opts.onProgress?.(++done, ids.length);
     const { levels } = ladderOf(plan, riskClass);
-    return {
+    const entry = {
       ...d,
       name: part.books.customer?.name,
       levelIndex: levels.findIndex((l) => l.name === d.reached?.name),
@@ -61,13 +86,24 @@ export async function collectionsWorklist(
       channel: d.send && channelOf(d.send, part.books.customer),
       collector: part.assignment?.collector,
     };
+    const input: ScoreInput = {
+      demand: d.totals.demand,
+      currency: d.currency,
+      oldestDaysPastDue: d.oldestDaysPastDue,
+      rating: ratingOn(part.assessment, asOf),
+      ...failedPromises(promisesAsOf(part, plan, asOf), asOf, plan.score.brokenPromises.windowDays),
+    };
+    return { entry, input };
   });
-  return entries.sort(
-    (a, b) =>
-      Number(b.send !== undefined) - Number(a.send !== undefined) ||
-      b.levelIndex - a.levelIndex ||
-      b.oldestDaysPastDue - a.oldestDaysPastDue ||
-      (a.currency === b.currency ? b.totals.demand - a.totals.demand : a.currency < b.currency ? -1 : 1) ||
-      (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0),
+  const rates = await readRates(
+    read.map((r) => r.input.currency),
+    plan.score.currency,
+    (base, quote) => store.getFxRates(base, quote),
   );
+  return read
+    .map(({ entry, input }): WorklistEntry => {
+      const s = scoreOf(input, plan.score, asOf, rates);
+      return { ...entry, score: s.score, scoreFactors: s.factors, scoreNotes: s.notes };
+    })
+    .sort(worklistOrder);
 }

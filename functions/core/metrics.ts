@@ -154,6 +154,44 @@ export const METRICS = [
     service: 'collections',
     description: 'collection steps not delivered (released: the retry or the next run takes them)',
   },
+  // The day's figures, from each batch of the daily run that finished (functions/collections/metrics.ts):
+  // promises counted on the day their rating became final; disputes open on the day.
+  {
+    name: 'PromisesKept',
+    unit: 'Count',
+    service: 'collections',
+    description: 'promises to pay kept that day (paid in full)',
+  },
+  {
+    name: 'PromisesPartial',
+    unit: 'Count',
+    service: 'collections',
+    description: 'promises to pay whose grace ended that day with part paid',
+  },
+  {
+    name: 'PromisesBroken',
+    unit: 'Count',
+    service: 'collections',
+    description: 'promises to pay whose grace ended that day with nothing paid',
+  },
+  {
+    name: 'DisputesOpen',
+    unit: 'Count',
+    service: 'collections',
+    description: 'disputes open on the day (a batch counts its customers)',
+  },
+  {
+    name: 'DisputeAnswersOverdue',
+    unit: 'Count',
+    service: 'collections',
+    description: 'open disputes past their answer date',
+  },
+  {
+    name: 'OldestDisputeDays',
+    unit: 'Count',
+    service: 'collections',
+    description: "days the oldest open dispute has been open (0 when none is); a batch's own oldest",
+  },
 ] as const satisfies readonly MetricSpec[];
 
 export type MetricName = (typeof METRICS)[number]['name'];

@@ -449,3 +449,39 @@ export function statementAsOf(books: CustomerBooks, asOf: IsoDate, dsoDays = 90)
   statuses.sort(byDueThenId);
   return { summary: r.summary, invoices: statuses, applications: detail.applications, notes: detail.notes };
 }
+
+/**
+ * The statement with the invoices under dispute on the day marked disputed: those the ERP flags
+ * and those named in `disputedOn` (a dispute record open on the day; functions/collections/
+ * disputes.ts `openOn`). An invoice is disputed when either says so (README "Collections"), so the
+ * summary's disputed amount counts both: the open amount in the credit currency of each.
+ */
+export function withDisputes(st: Statement, disputedOn: ReadonlySet<string>): Statement {
+  if (disputedOn.size === 0) return st;
+  const ccy = st.summary.currency;
+  let disputedAmount = 0;
+  const invoices = st.invoices.map((i) => {
+    const d = !i.disputed && disputedOn.has(i.invoiceId) ? { ...i, disputed: true } : i;
+    if (d.disputed && d.currency === ccy && d.settledDate === undefined) disputedAmount += d.open;
+    return d;
+  });
+  return { ...st, summary: { ...st.summary, disputedAmount }, invoices };
+}
+
+/**
+ * "Undisputed DSO" (README "What the figures mean"): the summary's simple DSO with the open amount
+ * of the invoices under dispute (its `disputedAmount`: each disputed invoice's open amount in the
+ * credit currency; see `withDisputes` for those a dispute record names) taken out of the open
+ * receivables. The credit sales of the period stay as they are: a disputed invoice was still sold,
+ * and taking it out of both would compare the rest against sales it is no part of. So the two
+ * differ only by what is under dispute: DSO says how long the money takes to come in, undisputed
+ * DSO how long the money nobody contests takes. Null without sales, as DSO is.
+ */
+export function undisputedDso(st: Statement, dsoDays = 90): number | null {
+  const s = st.summary;
+  const salesFrom = addDays(s.asOf, -dsoDays);
+  let sales = 0;
+  // The sales of receivablesWith: invoices in the credit currency issued in the period.
+  for (const i of st.invoices) if (i.currency === s.currency && i.issueDate > salesFrom) sales += i.amount;
+  return sales === 0 ? null : Math.round(((s.openAmount - s.disputedAmount) / sales) * dsoDays * 10) / 10;
+}

@@ -1,4 +1,9 @@
-import type { PromiseToPay } from '../collections/promises.ts';
+import {
+  DEFAULT_PROMISE_RULES,
+  type PromiseToPay,
+  type RatedPromise,
+  ratePromise,
+} from '../collections/promises.ts';
 import { minorDigits } from '../core/currencies.ts';
 import { addDays, addMonths, type IsoDate, lastDateMemo, monthsBetween } from '../core/dates.ts';
 import { formatMoney, parseMinorUnits } from '../core/money.ts';
@@ -53,7 +58,10 @@ export interface CreditFile {
   readonly transfers?: readonly TransferCommitment[] | undefined;
   /** Earlier assessments, oldest first (the store keeps those of the last 90 days): the downgrade rule's reference. */
   readonly recent?: readonly PriorAssessment[] | undefined;
-  /** Promises to pay the customer made (the broken-promise rule; functions/collections/promises.ts). */
+  /**
+   * Promises to pay the customer made (functions/collections/promises.ts): the brokenPromise rule
+   * and the brokenPromises factor count those broken or kept only in part.
+   */
   readonly promises?: readonly PromiseToPay[] | undefined;
 }
 
@@ -110,6 +118,11 @@ export interface Figures {
   readonly exposureToSales: number | undefined;
   /** The customer's payment terms, or the policy's default when its master data names none. */
   readonly termsDays: number;
+  /**
+   * Promises to pay broken or kept only in part whose grace ended in the behaviour window;
+   * undefined when the customer made no promise by the date (the factor is then not scored at all).
+   */
+  readonly brokenPromises: number | undefined;
 }
 
 /**
@@ -287,7 +300,33 @@ export function figuresOf(file: CreditFile, asOf: IsoDate, policy: Policy): Figu
     monthlySales,
     exposureToSales: monthlySales !== undefined && monthlySales > 0 ? exposure / monthlySales : undefined,
     termsDays: file.customer?.paymentTermsDays ?? policy.limit.defaultTermsDays,
+    brokenPromises: file.promises?.some((p) => p.madeOn <= asOf)
+      ? promisesNotKept(file, asOf, windowStart, policy).length
+      : undefined,
   };
+}
+
+/**
+ * The promises made by the date that were broken or kept only in part, whose grace ended after
+ * `after` (and by the date, or they would still be pending), in the order their grace ended: each
+ * rated from the payments received by the date, with the plan's tolerance. What the brokenPromise
+ * rule counts over its window and the brokenPromises factor over the behaviour window.
+ */
+export function promisesNotKept(
+  file: CreditFile,
+  asOf: IsoDate,
+  after: IsoDate,
+  policy: Policy,
+): RatedPromise[] {
+  const rules = policy.collections?.promises ?? DEFAULT_PROMISE_RULES;
+  // ratePromise counts payments up to the day rated at most, so the payments need no filter here.
+  return (file.promises ?? [])
+    .filter((p) => p.madeOn <= asOf)
+    .map((p) => ratePromise(p, file.payments, asOf, rules))
+    .filter((p) => (p.state === 'broken' || p.state === 'partial') && p.graceEnds > after)
+    .sort((x, y) =>
+      x.graceEnds < y.graceEnds ? -1 : x.graceEnds > y.graceEnds ? 1 : x.promiseId < y.promiseId ? -1 : 1,
+    );
 }
 
 function valid(c: { validFrom?: IsoDate | undefined; expiry: IsoDate }, asOf: IsoDate): boolean {
@@ -386,14 +425,18 @@ function overdueBeyond(r: Receivables, currency: string, asOf: IsoDate, days: nu
 
 // ---- the scorecard ----
 
+/** Every factor a scorecard can have: the numeric ones, industry risk, and the deduction for broken promises. */
+export type ScoredFactor = NumericFactor | 'industryRisk' | 'brokenPromises';
+
 /**
  * One factor as scored: numbers and codes only. The words a person reads (`reason`) are made by
  * `explainFactor` where they are read or stored, not for every customer of every evaluation.
  */
 export interface FactorScore {
-  readonly factor: NumericFactor | 'industryRisk';
+  readonly factor: ScoredFactor;
   /** The figure scored (undefined when it could not be computed). */
   readonly value: number | string | undefined;
+  /** 0 or less for a factor that only takes points off (brokenPromises), whose maxPoints is 0. */
   readonly points: number;
   readonly maxPoints: number;
   /** Stable code for the band reached, e.g. `MEAN_DAYS_LATE_LE_5`, `ALTMAN_Z2_NOT_COMPUTABLE`. */
@@ -432,7 +475,7 @@ export type ExplainedAssessment = Omit<Assessment, 'factors' | 'limit'> & {
   readonly limit: ExplainedLimit;
 };
 
-const CODE: Record<NumericFactor | 'industryRisk', string> = {
+const CODE: Record<ScoredFactor, string> = {
   meanDaysLate: 'MEAN_DAYS_LATE',
   weightedDaysLate: 'WEIGHTED_DAYS_LATE',
   sharePaidLate: 'SHARE_PAID_LATE',
@@ -447,9 +490,10 @@ const CODE: Record<NumericFactor | 'industryRisk', string> = {
   externalScore: 'EXTERNAL_SCORE',
   cover: 'COVER',
   industryRisk: 'INDUSTRY_RISK',
+  brokenPromises: 'BROKEN_PROMISES',
 };
 
-const LABEL: Record<NumericFactor | 'industryRisk', string> = {
+const LABEL: Record<ScoredFactor, string> = {
   meanDaysLate: 'mean days late',
   weightedDaysLate: 'amount-weighted days late',
   sharePaidLate: 'share of invoices paid late',
@@ -464,16 +508,17 @@ const LABEL: Record<NumericFactor | 'industryRisk', string> = {
   externalScore: 'external score (0-100)',
   cover: 'guarantee and insurance cover of the exposure',
   industryRisk: 'industry risk',
+  brokenPromises: 'promises to pay broken or kept only in part',
 };
 
-/** Shares are shown as percentages, days and months whole, ratios with two decimals. */
-function show(f: NumericFactor, v: number): string {
+/** Shares are shown as percentages, days and months whole, ratios with two decimals, counts whole. */
+function show(f: NumericFactor | 'brokenPromises', v: number): string {
   if (f === 'sharePaidLate' || f === 'overdueShare' || f === 'cover') return `${(v * 100).toFixed(1)}%`;
   if (f === 'exposureToSales') return `${v.toFixed(1)} months`;
   if (f === 'meanDaysLate' || f === 'weightedDaysLate') return `${v.toFixed(1)} days`;
   if (f === 'maxDaysPastDue') return `${v} days`;
   if (f === 'historyMonths') return `${v} months`;
-  if (f === 'externalScore') return v.toFixed(0);
+  if (f === 'externalScore' || f === 'brokenPromises') return v.toFixed(0);
   return v.toFixed(2);
 }
 
@@ -517,19 +562,22 @@ function codeNumber(v: number): string {
 
 type Band = { min?: number | undefined; max?: number | undefined; points: number };
 
+/** A band in one shape with both bounds (infinite when open), its reason code and words. */
+interface CompiledBand {
+  readonly upTo: number;
+  readonly from: number;
+  readonly points: number;
+  readonly code: string;
+  readonly text: string;
+}
+
 /** A numeric factor of a policy, ready to score: its bands with their reason codes and words. */
 interface CompiledFactor {
   readonly factor: NumericFactor;
   readonly maxPoints: number;
   readonly neutralPoints: number;
   readonly notComputableCode: string;
-  readonly bands: readonly {
-    readonly upTo: number;
-    readonly from: number;
-    readonly points: number;
-    readonly code: string;
-    readonly text: string;
-  }[];
+  readonly bands: readonly CompiledBand[];
 }
 
 /** What scoring needs of a policy, made once per policy (every customer reuses it). */
@@ -543,6 +591,8 @@ interface CompiledScorecard {
         readonly classes: ReadonlyMap<string, RiskClass>;
       }
     | undefined;
+  /** The deduction for broken promises: bands of 0 or fewer points. */
+  readonly brokenPromises: readonly CompiledBand[] | undefined;
   /** Limit caps in minor units, by currency and rating. */
   readonly caps: ReadonlyMap<string, Partial<Record<Rating, number>>>;
 }
@@ -562,14 +612,7 @@ function compiled(policy: Policy): CompiledScorecard {
       maxPoints: spec.maxPoints,
       neutralPoints: spec.neutralPoints,
       notComputableCode: `${CODE[f]}_NOT_COMPUTABLE`,
-      // Every band in one shape with both bounds (infinite when open): one comparison each.
-      bands: spec.bands.map((b) => ({
-        // "at most max" when max is given, else "at least min", else anything.
-        upTo: b.max ?? Number.POSITIVE_INFINITY,
-        from: b.max === undefined ? (b.min ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY,
-        points: b.points,
-        ...bandWords(f, b),
-      })),
+      bands: spec.bands.map((b) => compileBand(f, b)),
     });
   }
   const ind = factors.industryRisk;
@@ -589,10 +632,29 @@ function compiled(policy: Policy): CompiledScorecard {
       points: ind.points,
       classes: new Map(Object.entries(ind.classes).map(([k, v]) => [k.toLowerCase(), v])),
     },
+    brokenPromises: factors.brokenPromises?.bands.map((b) => compileBand('brokenPromises', b)),
     caps,
   };
   COMPILED.set(policy, c);
   return c;
+}
+
+/** Every band in one shape with both bounds (infinite when open): one comparison each. */
+function compileBand(f: NumericFactor | 'brokenPromises', b: Band): CompiledBand {
+  return {
+    // "at most max" when max is given, else "at least min", else anything.
+    upTo: b.max ?? Number.POSITIVE_INFINITY,
+    from: b.max === undefined ? (b.min ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY,
+    points: b.points,
+    ...bandWords(f, b),
+  };
+}
+
+/** The first band the figure falls in (the schema guarantees a catch-all last band). */
+function bandOf(bands: readonly CompiledBand[], v: number): CompiledBand {
+  const at = atThreshold(v);
+  for (const band of bands) if (at <= band.upTo && at >= band.from) return band;
+  return bands[bands.length - 1] as CompiledBand;
 }
 
 export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): FactorScore[] {
@@ -613,15 +675,7 @@ export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): Fact
       });
       continue;
     }
-    const at = atThreshold(v);
-    const bands = spec.bands;
-    // The schema guarantees a catch-all last band.
-    let b = bands[bands.length - 1] as CompiledFactor['bands'][number];
-    for (const band of bands)
-      if (at <= band.upTo && at >= band.from) {
-        b = band;
-        break;
-      }
+    const b = bandOf(spec.bands, v);
     out.push({
       factor: f,
       value: v,
@@ -643,6 +697,22 @@ export function scoreFactors(x: Figures, file: CreditFile, policy: Policy): Fact
       maxPoints: ind.maxPoints,
       code: INDUSTRY_CODE[key],
       detail: cls ?? UNCLASSED,
+    });
+  }
+  // Scored only for a customer that made a promise by the date: one that never did is scored, and
+  // its factors listed, exactly as before the factor existed. It adds nothing to the points
+  // available (maxPoints 0), so a clean record leaves the score as it was and a broken one takes
+  // the band's points off.
+  const broken = x.brokenPromises;
+  if (card.brokenPromises && broken !== undefined) {
+    const b = bandOf(card.brokenPromises, broken);
+    out.push({
+      factor: 'brokenPromises',
+      value: broken,
+      points: b.points,
+      maxPoints: 0,
+      code: b.code,
+      detail: b.text,
     });
   }
   return out;
@@ -674,14 +744,36 @@ function factorReason(f: FactorScore): string {
     : `${LABEL[f.factor]} not computable: ${f.detail}; neutral points`;
 }
 
-/** A band's reason code and words. */
-function bandWords(f: NumericFactor, b: Band): { code: string; text: string } {
-  return b.max !== undefined
-    ? { code: `${CODE[f]}_LE_${codeNumber(b.max)}`, text: `at most ${show(f, b.max)}` }
-    : b.min !== undefined
-      ? { code: `${CODE[f]}_GE_${codeNumber(b.min)}`, text: `at least ${show(f, b.min)}` }
-      : { code: `${CODE[f]}_OTHER`, text: 'outside every better band' };
+/** A band's reason code and words; a deduction's words say what it takes off. */
+function bandWords(f: NumericFactor | 'brokenPromises', b: Band): { code: string; text: string } {
+  const words =
+    b.max !== undefined
+      ? { code: `${CODE[f]}_LE_${codeNumber(b.max)}`, text: `at most ${show(f, b.max)}` }
+      : b.min !== undefined
+        ? { code: `${CODE[f]}_GE_${codeNumber(b.min)}`, text: `at least ${show(f, b.min)}` }
+        : { code: `${CODE[f]}_OTHER`, text: 'outside every better band' };
+  if (f !== 'brokenPromises') return words;
+  const off = -b.points;
+  return {
+    code: words.code,
+    text: `${words.text}, ${off === 0 ? 'nothing taken off' : `${off} point${off === 1 ? '' : 's'} taken off`}`,
+  };
 }
+
+/**
+ * A factor's points as a person reads them: "8/10", or "-5" for a factor that only takes points
+ * off (it has no points of its own to give, so "/0" would say nothing).
+ */
+export const pointsText = (points: number, maxPoints: number): string =>
+  maxPoints > 0 ? `${points}/${maxPoints}` : String(points);
+
+/**
+ * How much of its points a factor earned, to list the weakest first: points / maxPoints, and for a
+ * factor that only takes points off, below every other when it took some (-1), as a full factor
+ * when it took none (1).
+ */
+export const pointsShare = (f: { readonly points: number; readonly maxPoints: number }): number =>
+  f.maxPoints > 0 ? f.points / f.maxPoints : f.points < 0 ? -1 : 1;
 
 export function ratingOf(score: number, policy: Policy): Rating {
   const r = policy.ratings;
@@ -698,7 +790,8 @@ export function assess(file: CreditFile, asOf: IsoDate, policy: Policy): Assessm
     max += f.maxPoints;
     got += f.points;
   }
-  const score = max > 0 ? Math.round((100 * got) / max) : 0;
+  // Broken promises can take more off than a weak file earned: the score stays in 0-100.
+  const score = max > 0 ? Math.max(0, Math.round((100 * got) / max)) : 0;
   const rating = ratingOf(score, policy);
   return {
     customerId: file.customerId,

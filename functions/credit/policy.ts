@@ -88,6 +88,47 @@ const industryFactor = z
         ctx.addIssue({ code: 'custom', path: ['points', k], message: 'must not exceed maxPoints' });
   });
 
+/**
+ * A factor that only takes points off: promises to pay broken or kept only in part (README "The
+ * policy"). The score is the points earned as a share of the points available, so a factor that
+ * gave a clean record its points would lift every score below 100 and move ratings that have
+ * nothing to do with promises. This one adds nothing to the points available and gives 0 or less:
+ * a customer that broke no promise (or never made one) is scored exactly as without it.
+ */
+const deductionFactor = z
+  .strictObject({
+    bands: z
+      .array(
+        z
+          .strictObject({
+            min: finite.optional(),
+            max: finite.optional(),
+            points: finite.max(0, 'must be 0 or less: this factor only takes points off'),
+          })
+          .refine((b) => b.min === undefined || b.max === undefined, 'a band has min or max, not both'),
+      )
+      .min(1, 'needs at least one band'),
+  })
+  .superRefine((f, ctx) => {
+    const last = f.bands.length - 1;
+    if (f.bands[last]?.min !== undefined || f.bands[last]?.max !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bands', last],
+        message: 'the last band must have neither min nor max, so every value lands in a band',
+      });
+    // The band a clean record lands in: the first that holds for 0 (points above 0 are refused above).
+    const clean = f.bands.findIndex(
+      (b) => (b.max === undefined || b.max >= 0) && (b.min === undefined || b.min <= 0),
+    );
+    if (clean >= 0 && (f.bands[clean] as { points: number }).points < 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bands', clean, 'points'],
+        message: 'must be 0: a customer with none broken loses nothing',
+      });
+  });
+
 const level = z.strictObject({
   /** The rule fires at this level when its measure is >= `from` (or > `from` when `strict`). */
   from: finite,
@@ -292,6 +333,108 @@ const dunningLevels = z
     });
   });
 
+/** The factors of the collections worklist's score (README "Collections"), in the policy's order. */
+export const WORKLIST_FACTORS = ['amountOverdue', 'daysPastDue', 'rating', 'brokenPromises'] as const;
+export type WorklistFactor = (typeof WORKLIST_FACTORS)[number];
+
+const weight = finite.min(0, 'must not be negative');
+const share = finite.min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1');
+
+/**
+ * The order of the collectors' worklist (README "Collections"): each factor mapped to a part from
+ * 0 to 1 by its rule and cap, the score the weighted parts on a scale of 0 to 100. Amounts compare
+ * in `currency`, converted with the rates on file as of the day, and the cap is in it. A policy
+ * written before the score gets it as shipped.
+ */
+const worklistScore = z
+  .strictObject({
+    currency: z.string().refine(isCurrency, 'is not an ISO 4217 currency code').default('USD'),
+    /** The demand (undisputed overdue less unapplied cash) over `cap`, at most 1. */
+    amountOverdue: z
+      .strictObject({ weight: weight.default(40), cap: amountText.default('500000.00') })
+      .prefault({}),
+    /** Days past due of the oldest undisputed overdue item over `capDays`, at most 1. */
+    daysPastDue: z
+      .strictObject({
+        weight: weight.default(30),
+        capDays: z
+          .number()
+          .int('must be a whole number of days')
+          .min(1, 'must be at least 1 day')
+          .max(3650, 'must be at most 3650 days')
+          .default(180),
+      })
+      .prefault({}),
+    /** The part of each rating of the latest assessment made by the day, and of a customer not rated by then. */
+    rating: z
+      .strictObject({
+        weight: weight.default(15),
+        parts: z
+          .strictObject({
+            A: share.default(0),
+            B: share.default(0.25),
+            C: share.default(0.5),
+            D: share.default(0.75),
+            E: share.default(1),
+            unrated: share.default(1),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** Promises broken or kept only in part whose grace ended in the last `windowDays`, over `capCount`. */
+    brokenPromises: z
+      .strictObject({
+        weight: weight.default(15),
+        capCount: z
+          .number()
+          .int('must be a whole number')
+          .min(1, 'must be at least 1')
+          .max(20, 'must be at most 20')
+          .default(2),
+        windowDays: z
+          .number()
+          .int('must be a whole number of days')
+          .min(1, 'must be at least 1 day')
+          .max(365, 'must be at most 365 days')
+          .default(90),
+      })
+      .prefault({}),
+  })
+  .superRefine((sc, ctx) => {
+    if (WORKLIST_FACTORS.every((f) => sc[f].weight === 0))
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'every weight is 0: at least one factor must count',
+      });
+    if (isCurrency(sc.currency)) {
+      const cap = parseMinorUnits(sc.amountOverdue.cap, minorDigits(sc.currency) ?? 2, {
+        decimal: '.',
+        thousands: '',
+      });
+      if (!cap.ok)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['amountOverdue', 'cap'],
+          message: `${cap.reason} (${sc.currency})`,
+        });
+      else if (cap.value <= 0)
+        ctx.addIssue({ code: 'custom', path: ['amountOverdue', 'cap'], message: 'must be more than zero' });
+    }
+    // A worse rating never weighs less than a better one.
+    RATINGS.forEach((r, i) => {
+      const better = RATINGS[i - 1];
+      if (better && sc.rating.parts[r] < sc.rating.parts[better])
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rating', 'parts', r],
+          message: `must not be below ${better}'s part (${sc.rating.parts[better]})`,
+        });
+    });
+  })
+  .prefault({});
+export type WorklistScorePolicy = z.infer<typeof worklistScore>;
+
 /**
  * The collection plan (README "Collections"): when to chase an overdue customer, how and with
  * what, escalating from a friendly reminder to a credit hold and the hand-over to legal.
@@ -305,11 +448,8 @@ const collections = z
     minDemand: z.record(z.string(), amountText).default({}),
     /** Days at least between two messages to a customer. */
     minGapDays: z.number().int().min(0).max(365),
-    /**
-     * Who the reminders come from and how to pay: one line each (bank, IBAN, reference). In the
-     * policy so that changing where customers are told to pay goes through the policy's approval
-     * (a changed bank account in a reminder is a classic fraud).
-     */
+    /** How the collectors' worklist is ordered: a score of the factors below (README "Collections"). */
+    score: worklistScore,
     /** Promises to pay: how late a payment still keeps one, and how far ahead one may be. */
     promises: z
       .strictObject({
@@ -317,6 +457,23 @@ const collections = z
         maxDays: z.number().int().min(1).max(365).default(60),
       })
       .prefault({}),
+    /**
+     * The customer portal a reminder links to: the days its link works from the reminder's day,
+     * and who answers a dispute opened there (the customer's collector when one is assigned, else
+     * `disputeOwner`) within how many days.
+     */
+    portal: z
+      .strictObject({
+        linkDays: z.number().int().min(1).max(90).default(30),
+        answerDays: z.number().int().min(1).max(90).default(10),
+        disputeOwner: z.string().trim().min(1).max(128).default('credit control'),
+      })
+      .prefault({}),
+    /**
+     * Who the reminders come from and how to pay: one line each (bank, IBAN, reference). In the
+     * policy so that changing where customers are told to pay goes through the policy's approval
+     * (a changed bank account in a reminder is a classic fraud).
+     */
     creditor: z
       .strictObject({
         name: z.string().trim().max(128).default(''),
@@ -352,8 +509,11 @@ export const policySchema = z
       factors: z.strictObject({
         ...Object.fromEntries(NUMERIC_FACTORS.map((f) => [f, numericFactor.optional()])),
         industryRisk: industryFactor.optional(),
+        /** Absent in a policy written before it: promises do not move the score (the alert rule still counts them). */
+        brokenPromises: deductionFactor.optional(),
       } as Record<NumericFactor, z.ZodOptional<typeof numericFactor>> & {
         industryRisk: z.ZodOptional<typeof industryFactor>;
+        brokenPromises: z.ZodOptional<typeof deductionFactor>;
       }),
     }),
     /** Lowest score of each rating; below D's is E. */

@@ -1,4 +1,3 @@
-import { DEFAULT_PROMISE_RULES, ratePromise } from '../collections/promises.ts';
 import { addDays, addMonths, dayNumber, daysBetween, type IsoDate, lastDateMemo } from '../core/dates.ts';
 import { formatMoney } from '../core/money.ts';
 import { receivablesAsOf } from '../core/receivables.ts';
@@ -9,6 +8,7 @@ import {
   type Figures,
   notchesDown,
   type PriorAssessment,
+  promisesNotKept,
 } from './assess.ts';
 import type { Action, Policy, Rating, RuleName, Severity } from './policy.ts';
 import { atThreshold } from './thresholds.ts';
@@ -615,17 +615,9 @@ export function evaluateRules(
   }
 
   if (r.brokenPromise.enabled && (file.promises?.length ?? 0) > 0) {
-    // Rated as of the day from the payments received by it; only those whose grace ended in the window.
-    const from = addDays(a.asOf, -r.brokenPromise.windowDays);
-    const tolerance = policy.collections?.promises ?? DEFAULT_PROMISE_RULES;
-    const paid = file.payments.filter((p) => p.receivedDate <= a.asOf);
-    const failed = (file.promises ?? [])
-      .filter((p) => p.madeOn <= a.asOf)
-      .map((p) => ratePromise(p, paid, a.asOf, tolerance))
-      .filter((p) => (p.state === 'broken' || p.state === 'partial') && p.graceEnds > from)
-      .sort((x, y) =>
-        x.graceEnds < y.graceEnds ? -1 : x.graceEnds > y.graceEnds ? 1 : x.promiseId < y.promiseId ? -1 : 1,
-      );
+    // Rated as of the day from the payments received by it; only those whose grace ended in the
+    // window (the scorecard's brokenPromises factor counts the same over the behaviour window).
+    const failed = promisesNotKept(file, a.asOf, addDays(a.asOf, -r.brokenPromise.windowDays), policy);
     const latest = failed.at(-1);
     const l = latest && levelFor(r.brokenPromise.levels, failed.length);
     if (latest && l)

@@ -1,8 +1,9 @@
 import { minorDigits } from '../core/currencies.ts';
 import type { IsoDate } from '../core/dates.ts';
-import { convertMinor, formatMinor, parseRate } from '../core/money.ts';
+import { type RatesOf, type RateUsed, rateAsOf } from '../core/fx.ts';
+import { convertMinor, formatMinor } from '../core/money.ts';
 import { AGING_BUCKETS, type AgingBucket, type ReceivableSummary } from '../core/receivables.ts';
-import type { Customer, FxRate } from '../core/records.ts';
+import type { Customer } from '../core/records.ts';
 
 /**
  * The customers list: one row per customer from its stored summary, master data and latest
@@ -227,7 +228,7 @@ export interface ConvertedTotal {
   readonly overdue: number;
   readonly exposure: number;
   /** The rate used ("EUR/USD 1.0850 of 2025-03-28"), or undefined for the reporting currency itself. */
-  readonly rate?: { readonly pair: string; readonly rate: string; readonly date: IsoDate } | undefined;
+  readonly rate?: RateUsed | undefined;
   /** In the reporting currency; undefined when no rate is on file (listed apart, never dropped). */
   readonly converted?:
     | { readonly open: number; readonly overdue: number; readonly exposure: number }
@@ -243,13 +244,6 @@ export interface BookTotals {
   readonly unconverted: readonly string[];
 }
 
-/** The latest rate dated on or before `asOf` among `rates` (any order). */
-function latestRate(rates: readonly FxRate[], asOf: IsoDate): FxRate | undefined {
-  let best: FxRate | undefined;
-  for (const r of rates) if (r.date <= asOf && (!best || r.date > best.date)) best = r;
-  return best;
-}
-
 /**
  * The rows' open, overdue and exposure per currency, each converted into `report` with the latest
  * rate on file dated on or before `asOf` (the direct pair, else the inverse), rounded once per
@@ -259,7 +253,7 @@ export function bookTotals(
   rows: readonly ListRow[],
   report: string,
   asOf: IsoDate,
-  rates: (base: string, quote: string) => readonly FxRate[],
+  rates: RatesOf,
 ): BookTotals {
   const acc = new Map<string, { customers: number; open: number; overdue: number; exposure: number }>();
   for (const r of rows) {
@@ -286,16 +280,13 @@ export function bookTotals(
       total.exposure += t.exposure;
       continue;
     }
-    const direct = latestRate(rates(currency, report), asOf);
-    const inverse = direct ? undefined : latestRate(rates(report, currency), asOf);
-    const rate = direct ?? inverse;
-    const parsed = rate ? parseRate(rate.rate) : undefined;
-    if (!rate || !parsed?.ok) {
+    const rate = rateAsOf(rates, currency, report, asOf);
+    if (!rate) {
       byCurrency.push({ currency, ...t });
       unconverted.push(currency);
       continue;
     }
-    const conv = (n: number) => convertMinor(n, currency, report, parsed.value, rate === inverse);
+    const conv = (n: number) => convertMinor(n, currency, report, rate.rate, rate.inverse);
     const converted = { open: conv(t.open), overdue: conv(t.overdue), exposure: conv(t.exposure) };
     total.open += converted.open;
     total.overdue += converted.overdue;
@@ -303,7 +294,7 @@ export function bookTotals(
     byCurrency.push({
       currency,
       ...t,
-      rate: { pair: `${rate.base}/${rate.quote}`, rate: rate.rate, date: rate.date },
+      rate: rate.used,
       converted,
     });
   }

@@ -1,6 +1,8 @@
 import type { DynamoStore } from '../adapters/dynamodb.ts';
+import { openOn } from '../collections/disputes.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import type { IsoDate } from '../core/dates.ts';
+import { type RatesOf, readRates } from '../core/fx.ts';
 import { formatMinor } from '../core/money.ts';
 import type { Page, PageRequest } from '../core/paging.ts';
 import {
@@ -9,6 +11,8 @@ import {
   type ReceivableSummary,
   type Statement,
   statementAsOf,
+  undisputedDso,
+  withDisputes,
 } from '../core/receivables.ts';
 import type { Customer, FinancialStatement, FxRate } from '../core/records.ts';
 import type { CustomerPartition } from '../credit/ports.ts';
@@ -70,9 +74,15 @@ export interface CustomerTable {
 
 export interface CustomerFile {
   customer?: Customer | undefined;
+  /** The invoices under a dispute open on the day are marked disputed, as the ERP's flag marks them. */
   statement: Statement;
   financials: FinancialStatement[];
   line: CustomerLine;
+  /**
+   * DSO with the disputed open amount (the summary's `disputedAmount`) left out of the receivables,
+   * the sales the same (`undisputedDso`); null without sales, as DSO.
+   */
+  undisputedDso: number | null;
 }
 
 export function lineOf(statement: Statement, customer?: Customer): CustomerLine {
@@ -139,15 +149,32 @@ export class ReceivablesQueries {
   async customer(
     customerId: string,
     asOf: IsoDate,
-    part?: Pick<CustomerPartition, 'books' | 'financials'>,
+    part?: Pick<CustomerPartition, 'books' | 'financials' | 'disputes'>,
   ): Promise<CustomerFile | undefined> {
-    const { books, financials } = part ?? (await this.store.loadCustomerPartition(customerId));
+    const { books, financials, disputes } = part ?? (await this.store.loadCustomerPartition(customerId));
     if (!books.customer && books.invoices.length === 0 && books.payments.length === 0) return undefined;
-    const statement = statementAsOf(
-      { customerId, currency: books.customer?.currency, invoices: books.invoices, payments: books.payments },
-      asOf,
+    // An invoice with a dispute open on the day is disputed, whatever the ERP's flag says (as the
+    // collection plan reads it): the statement, its disputed amount and the undisputed DSO agree.
+    const contested = new Set((disputes ?? []).filter((d) => openOn(d, asOf)).map((d) => d.invoiceId));
+    const statement = withDisputes(
+      statementAsOf(
+        {
+          customerId,
+          currency: books.customer?.currency,
+          invoices: books.invoices,
+          payments: books.payments,
+        },
+        asOf,
+      ),
+      contested,
     );
-    return { customer: books.customer, statement, financials, line: lineOf(statement, books.customer) };
+    return {
+      customer: books.customer,
+      statement,
+      financials,
+      line: lineOf(statement, books.customer),
+      undisputedDso: undisputedDso(statement),
+    };
   }
 
   /**
@@ -521,25 +548,18 @@ export class CustomersReadModel {
     return found;
   }
 
-  /** The stored rates of each currency against `report`, both directions, read once per model. */
   /** The stored rates of each currency of `at` against `report`, both directions, read once per model. */
-  async rates(at: AsOfRows, report: string): Promise<(base: string, quote: string) => FxRate[]> {
+  rates(at: AsOfRows, report: string): Promise<RatesOf> {
     const m = at.model;
-    const currencies = at.currencies;
-    const got = new Map<string, FxRate[]>();
-    const pairs = currencies.filter((c) => c !== report).flatMap((c) => [`${c}/${report}`, `${report}/${c}`]);
-    await Promise.all(
-      pairs.map(async (k) => {
-        let p = m.fx.get(k);
-        if (!p) {
-          const [base, quote] = k.split('/') as [string, string];
-          p = this.store.getFxRates(base, quote);
-          m.fx.set(k, p);
-        }
-        got.set(k, await p);
-      }),
-    );
-    return (base, quote) => got.get(`${base}/${quote}`) ?? [];
+    return readRates(at.currencies, report, (base, quote) => {
+      const k = `${base}/${quote}`;
+      let p = m.fx.get(k);
+      if (!p) {
+        p = this.store.getFxRates(base, quote);
+        m.fx.set(k, p);
+      }
+      return p;
+    });
   }
 
   private async build(

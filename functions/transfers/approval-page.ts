@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { humanize, label } from '../alerts/format.ts';
 import { formatMoney } from '../core/money.ts';
+import { pointsText } from '../credit/assess.ts';
 import type { ApprovalPageView } from './app.ts';
 import { keyEvidence, MONEY_FIGURES, storedMoney } from './evidence.ts';
 import type { GateCheck } from './gate.ts';
@@ -282,7 +283,7 @@ function ratingSection(t: Transfer): string {
   if (!g || g.ratingReasons.length === 0) return '';
   return `<h2>Rating reasons <span class="muted">weakest first</span></h2>${table(
     ['Points', 'Reason'],
-    g.ratingReasons.map((x) => [escapeHtml(`${x.points}/${x.maxPoints}`), escapeHtml(x.reason)]),
+    g.ratingReasons.map((x) => [escapeHtml(pointsText(x.points, x.maxPoints)), escapeHtml(x.reason)]),
     [0],
   )}`;
 }

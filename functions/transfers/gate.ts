@@ -3,7 +3,13 @@ import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
 import { formatMinor, formatMoney } from '../core/money.ts';
 import { AGING_BUCKETS } from '../core/receivables.ts';
 import type { Alert } from '../credit/alerts.ts';
-import { type Assessment, explainFactor, type Figures, handsBackCash } from '../credit/assess.ts';
+import {
+  type Assessment,
+  explainFactor,
+  type Figures,
+  handsBackCash,
+  pointsShare,
+} from '../credit/assess.ts';
 import { type Rating, type RiskClass, SEVERITY_RANK } from '../credit/policy.ts';
 import { robustScorer } from '../credit/rules.ts';
 import type { ApprovalPolicy, GateFlag } from './approval-policy.ts';
@@ -370,7 +376,7 @@ export function riskGate(x: GateInputs): GateReport {
     policyId: a?.policyId,
     ratingReasons: a
       ? [...a.factors]
-          .sort((p, q) => p.points / p.maxPoints - q.points / q.maxPoints)
+          .sort((p, q) => pointsShare(p) - pointsShare(q))
           .map((fr) => ({ reason: explainFactor(fr).reason, points: fr.points, maxPoints: fr.maxPoints }))
       : [],
     exposure,

@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { lambdaHandler, traced } from '../adapters/lambda.ts';
 import { METRICS_NAMESPACE } from '../core/metrics.ts';
-import { decideSlack, type HttpRequest, type HttpResponse, transferHttp } from './http.ts';
+import { decideSlack, type FunctionUrlEvent, requestId, toRequest, toResult, transferHttp } from './http.ts';
 import type { SlackInteraction } from './slack-verify.ts';
 import { env, secretText, transferAppFromEnv } from './wiring.ts';
 import type { StepPayload } from './workflow.ts';
@@ -29,27 +29,6 @@ export const steps = lambdaHandler(
   },
   { ...wrap, correlation: (event) => event.transferId },
 );
-
-interface FunctionUrlEvent {
-  readonly rawPath: string;
-  readonly rawQueryString?: string;
-  readonly headers?: Record<string, string | undefined>;
-  readonly body?: string;
-  readonly isBase64Encoded?: boolean;
-  readonly requestContext: { readonly requestId?: string; readonly http: { readonly method: string } };
-}
-
-/** A URL's request: its id (Powertools' convention for function URLs); the path names the transfer if any. */
-const requestId = (e: FunctionUrlEvent) => e.requestContext.requestId;
-
-const toRequest = (e: FunctionUrlEvent): HttpRequest => ({
-  method: e.requestContext.http.method,
-  path: e.rawPath,
-  query: Object.fromEntries(new URLSearchParams(e.rawQueryString ?? '')),
-  headers: e.headers ?? {},
-  body: e.body ? (e.isBase64Encoded ? Buffer.from(e.body, 'base64').toString('utf8') : e.body) : '',
-});
-const toResult = (r: HttpResponse) => ({ statusCode: r.status, headers: r.headers, body: r.body });
 
 const sqs = traced(new SQSClient({}));
 const pages = transferHttp(app, {

@@ -295,3 +295,26 @@ export function transferHttp(
     return json(404, { error: 'There is nothing at this address.' });
   };
 }
+
+// ---- behind a Lambda function URL ----
+
+export interface FunctionUrlEvent {
+  readonly rawPath: string;
+  readonly rawQueryString?: string;
+  readonly headers?: Record<string, string | undefined>;
+  readonly body?: string;
+  readonly isBase64Encoded?: boolean;
+  readonly requestContext: { readonly requestId?: string; readonly http: { readonly method: string } };
+}
+
+/** A URL's request: its id (Powertools' convention for function URLs); the path names the transfer if any. */
+export const requestId = (e: FunctionUrlEvent) => e.requestContext.requestId;
+
+export const toRequest = (e: FunctionUrlEvent): HttpRequest => ({
+  method: e.requestContext.http.method,
+  path: e.rawPath,
+  query: Object.fromEntries(new URLSearchParams(e.rawQueryString ?? '')),
+  headers: e.headers ?? {},
+  body: e.body ? (e.isBase64Encoded ? Buffer.from(e.body, 'base64').toString('utf8') : e.body) : '',
+});
+export const toResult = (r: HttpResponse) => ({ statusCode: r.status, headers: r.headers, body: r.body });

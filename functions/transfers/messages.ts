@@ -1,6 +1,7 @@
 import { humanize, label, truncate } from '../alerts/format.ts';
 import { escapeMrkdwn } from '../alerts/slack.ts';
 import { formatDecimalMoney, formatMoney } from '../core/money.ts';
+import { pointsText } from '../credit/assess.ts';
 import {
   alertCounts,
   decisionWords,
@@ -209,7 +210,7 @@ function evidenceOf(t: Transfer): Evidence {
             ...(g.riskClass === undefined ? [] : [`${g.riskClass} risk`]),
             ...(g.policyId === undefined ? [] : [`policy ${g.policyId}`]),
           ].join(', '),
-    reasons: g.ratingReasons.map((x) => ({ points: `${x.points}/${x.maxPoints}`, reason: x.reason })),
+    reasons: g.ratingReasons.map((x) => ({ points: pointsText(x.points, x.maxPoints), reason: x.reason })),
     alerts: g.activeAlerts.map((a) => ({ severity: a.severity, rule: a.rule, summary: a.summary })),
     batch: g.batch,
   };

@@ -56,7 +56,7 @@ function approvalPolicyFromEnv() {
 }
 
 /** The link keys: one `{id, secret}` or a list (current first, so a rotation keeps old links working). */
-async function linkKeys(): Promise<LinkKey[]> {
+export async function linkKeys(): Promise<LinkKey[]> {
   const raw = await secrets.get(env('LINK_KEY_SECRET_ARN'), {
     maxAge: SECRET_MAX_AGE_SECONDS,
     transform: 'json',

@@ -119,7 +119,48 @@ const GAUGES: ReadonlySet<MetricName> = new Set<MetricName>([
   'OpenAlerts',
   'ApprovalsPending',
   'OldestApprovalAge',
+  'OldestDisputeDays',
 ]);
+
+/**
+ * The collections run's figures of the day (promises rated final, disputes open): each batch of the
+ * daily run emits its own customers' once, so they are graphed per day over two weeks, a day's
+ * batches added up (Sum; the oldest dispute: their Maximum). A 5-minute period would cut a large
+ * book's run, whose batches take longer, into partial points; a day holds the one run the schedule
+ * starts (a run across a period's boundary would show as two points, each part of the day).
+ */
+const DAILY: ReadonlySet<MetricName> = new Set<MetricName>([
+  'PromisesKept',
+  'PromisesPartial',
+  'PromisesBroken',
+  'DisputesOpen',
+  'DisputeAnswersOverdue',
+  'OldestDisputeDays',
+]);
+const DAILY_PERIOD = Duration.days(1);
+const DAILY_RANGE = '-P14D';
+
+/**
+ * Catalogue metrics read together, drawn on one widget at the place of the first (next to the
+ * reminders' widgets) instead of one widget each: the right axis for a figure of another scale.
+ */
+const COMBINED: readonly {
+  readonly title: string;
+  readonly left: readonly MetricName[];
+  readonly right?: readonly MetricName[];
+  readonly rightLabel?: string;
+}[] = [
+  {
+    title: 'Promises to pay rated final, per day: kept, partial, broken',
+    left: ['PromisesKept', 'PromisesPartial', 'PromisesBroken'],
+  },
+  {
+    title: 'Disputes open and answers overdue, per day; the oldest open (days, right)',
+    left: ['DisputesOpen', 'DisputeAnswersOverdue'],
+    right: ['OldestDisputeDays'],
+    rightLabel: 'days',
+  },
+];
 
 /** How a catalogue metric is aggregated: counters add up, gauges peak, timings at p95. */
 export function statisticOf(spec: MetricSpec): string {
@@ -402,22 +443,46 @@ export class Observability extends Construct {
     // Every catalogue metric, by service; one line per combination of its extra dimensions' values
     // (CloudWatch matches a metric on all of its dimensions: `level` alone would find nothing).
     const specs = METRICS as readonly MetricSpec[];
+    const periodOf = (name: MetricName) => (DAILY.has(name) ? DAILY_PERIOD : PERIOD);
+    const daily = (names: readonly MetricName[]) =>
+      names.some((n) => DAILY.has(n)) ? { start: DAILY_RANGE } : {};
     for (const service of [...new Set(specs.map((m) => m.service))]) {
       const widgets = specs
         .filter((m) => m.service === service)
-        .map((spec) => {
+        .flatMap((spec) => {
           const name = spec.name as MetricName;
+          const group = COMBINED.find((g) => [...g.left, ...(g.right ?? [])].includes(name));
+          if (group) {
+            if (name !== group.left[0]) return [];
+            const line = (n: MetricName) =>
+              catalogueMetric(n, { period: periodOf(n) }).with({
+                label: `${n} (${statisticOf(metricSpec(n))})`,
+              });
+            const right = group.right ?? [];
+            return [
+              graph(group.title, group.left.map(line), right.map(line), {
+                ...daily([...group.left, ...right]),
+                ...(group.rightLabel ? { rightYAxis: { label: group.rightLabel, min: 0 } } : {}),
+              }),
+            ];
+          }
           const dims = Object.entries(spec.dimensions ?? {});
           const lines = dims.length
             ? dimensionCombinations(dims).map((extra) =>
                 catalogueMetric(name, { extra }).with({ label: Object.values(extra).join(' ') }),
               )
-            : [catalogueMetric(name).with({ label: `${spec.name} (${statisticOf(spec)})` })];
+            : [
+                catalogueMetric(name, { period: periodOf(name) }).with({
+                  label: `${spec.name} (${statisticOf(spec)})`,
+                }),
+              ];
           const annotations =
             name === 'OldestApprovalAge'
               ? { leftAnnotations: [{ value: approvalSlaHours * 3600, label: `SLA ${approvalSlaHours} h` }] }
               : {};
-          return graph(`${spec.name}: ${spec.description}`, lines, [], annotations);
+          return [
+            graph(`${spec.name}: ${spec.description}`, lines, [], { ...annotations, ...daily([name]) }),
+          ];
         });
       if (service === 'ingest')
         widgets.push(

@@ -85,7 +85,9 @@ describe('function URLs and grants', () => {
       urls.find((u) => JSON.stringify(u.TargetFunctionArn).includes(logicalId(fn)))?.AuthType;
     expect(auth(webFunction)).toBe('NONE');
     expect(auth(apiFunction)).toBe('AWS_IAM');
-    expect(urls).toHaveLength(2);
+    // The third: the customer portal, also without AWS auth (its signed link is the credential).
+    expect(auth(built.stack.portal.fn)).toBe('NONE');
+    expect(urls).toHaveLength(3);
   });
 
   it('starts executions only from the API function, on this state machine', () => {

@@ -38,6 +38,10 @@ const appenders = () => [
   built.stack.approvals.stepsFunction,
   built.stack.approvals.apiFunction,
   built.stack.approvals.slackDecisionFunction,
+  // Promises and disputes made on the customer portal.
+  built.stack.portal.fn,
+  // The collections run's holds and hand-overs.
+  built.stack.evaluation.collectionsFunction,
   built.stack.reviews.stepsFunction,
   built.stack.reviews.batchFunction,
   built.stack.observability.gaugesFunction,

@@ -18,6 +18,7 @@ describe('Lambda bundles', () => {
     expect(lambdaEntries()).toEqual([
       'functions/alerts/slack-handler.ts',
       'functions/collections/handler.ts',
+      'functions/collections/portal-handler.ts',
       'functions/credit/daily-run-handler.ts',
       'functions/credit/handler.ts',
       'functions/ingest/handler.ts',

@@ -165,14 +165,20 @@ describe("the day's collections (CollectCustomers)", () => {
       SES_CONFIGURATION_SET: 'approvals',
       SLACK_WEBHOOK_SECRET_ARN: { Ref: r.logicalId(ses.stack.alerting.slackWebhookSecret) },
     });
-    // Nothing of the run's files or the alerts: it reads books and writes its claims only.
+    // Nothing of the run's files or the alerts: it reads books and writes its claims, and puts
+    // the audit trail's anchors of its holds and hand-overs (under anchors/ of that bucket only).
     expect(vars(r, collectionsFunction)).not.toHaveProperty('RUNS_BUCKET');
-    const actions = r.statementsOfRole(r.roleOf(collectionsFunction)).flatMap((s) => asArray(s.Action));
+    const statements = r.statementsOfRole(r.roleOf(collectionsFunction));
+    const actions = statements.flatMap((s) => asArray(s.Action));
     expect(actions).toContain('dynamodb:ConditionCheckItem');
-    expect(actions.some((a) => a.startsWith('s3:') || a.startsWith('sns:'))).toBe(false);
+    expect(actions.some((a) => a.startsWith('sns:'))).toBe(false);
+    const s3 = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('s3:')));
+    expect(s3.map((s) => s.Action)).toEqual(['s3:PutObject']);
+    expect(JSON.stringify(s3[0]?.Resource)).toContain(r.logicalId(ses.stack.audit.anchorBucket));
+    expect(JSON.stringify(s3[0]?.Resource)).toContain('/anchors/*');
   });
 
-  it('may send email only from the configured address, on its SES identity, and read only the Slack secret', () => {
+  it('may send email only from the configured address, on its SES identity, and read only its three secrets', () => {
     const r = sesReader();
     const statements = r.statementsOfRole(r.roleOf(ses.stack.evaluation.collectionsFunction));
     const sesArn = (resource: string) => ({
@@ -204,8 +210,11 @@ describe("the day's collections (CollectCustomers)", () => {
     ]);
     expect(asArray(sending[0]?.Resource)).toHaveLength(3);
     const secrets = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('secretsmanager:')));
-    expect(secrets.map((s) => s.Resource)).toEqual([
+    // The Slack webhook, the link key it signs each reminder's portal link with, the audit key.
+    expect(secrets.flatMap((s) => asArray(s.Resource as object))).toEqual([
       { Ref: r.logicalId(ses.stack.alerting.slackWebhookSecret) },
+      { Ref: r.logicalId(ses.stack.approvals.linkKey) },
+      { Ref: r.logicalId(ses.stack.audit.keySecret) },
     ]);
   });
 

@@ -167,6 +167,50 @@ describe('dashboard', () => {
     expect(ours.filter((l) => l.name === 'RemindersSent')).toHaveLength(5 * 4);
   });
 
+  it("draws the collections run's figures of the day per day over two weeks, next to the reminders", () => {
+    const titles = dashboard.widgets.map((w) => w.title ?? '');
+    const at = titles.findIndex((t) => t.startsWith('RemindersFailed:'));
+    expect(titles.slice(at + 1, at + 3)).toEqual([
+      'Promises to pay rated final, per day: kept, partial, broken',
+      'Disputes open and answers overdue, per day; the oldest open (days, right)',
+    ]);
+    const shown = (w: Widget | undefined) =>
+      (w?.lines ?? []).map((l) =>
+        l.kind === 'metric'
+          ? [l.name, l.dims, l.options.stat, l.options.period, l.options.yAxis ?? 'left']
+          : [l.expression],
+      );
+    const service = { service: 'collections' };
+    const [promises, disputes] = [dashboard.widgets[at + 1], dashboard.widgets[at + 2]];
+    expect(shown(promises)).toEqual([
+      ['PromisesKept', service, 'Sum', 86400, 'left'],
+      ['PromisesPartial', service, 'Sum', 86400, 'left'],
+      ['PromisesBroken', service, 'Sum', 86400, 'left'],
+    ]);
+    // Each batch counts its own customers: the batches of the day add up; the oldest is their maximum.
+    expect(shown(disputes)).toEqual([
+      ['DisputesOpen', service, 'Sum', 86400, 'left'],
+      ['DisputeAnswersOverdue', service, 'Sum', 86400, 'left'],
+      ['OldestDisputeDays', service, 'Maximum', 86400, 'right'],
+    ]);
+    expect(promises?.properties).toMatchObject({ start: '-P14D' });
+    expect(disputes?.properties).toMatchObject({
+      start: '-P14D',
+      yAxis: { right: { label: 'days', min: 0 } },
+    });
+    // One widget for them, not one each; no alarm (README "Ops": the answers overdue are the owners' to chase).
+    for (const name of ['PromisesKept', 'DisputesOpen', 'OldestDisputeDays'])
+      expect(
+        dashboard.widgets.filter((w) => w.lines.some((l) => l.kind === 'metric' && l.name === name)),
+        name,
+      ).toHaveLength(1);
+    expect(
+      resources('AWS::CloudWatch::Alarm').filter(([, p]) =>
+        /Promises|Dispute/.test(JSON.stringify(p.MetricName ?? p.Metrics ?? '')),
+      ),
+    ).toEqual([]);
+  });
+
   it('names only real functions, state machines and queues of the stack in AWS/* metrics', () => {
     const aws = metricLines().filter((l) => l.namespace.startsWith('AWS/'));
     const expected: Record<string, { dim: string; names: string[]; type: string; token: RegExp }> = {

@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('sentinel collections', () => {
-  it('lists the overdue customers, most pressing first, with what is done today or why not', async () => {
+  it('lists the overdue customers, highest score first, with what is done today or why not', async () => {
     const r = await sentinel(['collections', '--as-of', AS_OF, '--data-dir', dataDir], dir);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -30,20 +30,51 @@ describe('sentinel collections', () => {
     );
     const why = lines.indexOf('why:');
     const rows = lines.slice(5, why).filter((l) => l.trim() !== '');
-    expect(rows.map((l) => l.split(/\s{2,}/).slice(0, 7))).toEqual([
+    // The book has no FX rate: every demand counts at the score's cap (40 points), and the days,
+    // of 180 (30 points), and not rated (15 points) tell them apart.
+    expect(rows.map((l) => l.split(/\s{2,}/).slice(0, 8))).toEqual([
       // 90 days past due, never told: the final notice before any hand-over to legal, by phone
-      // (no billing address on file).
-      ['OLD', 'Old Debt Ltd', 'legal', 'final (phone)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
-      ['CN', '深圳恒达物流有限公司', 'firm', 'firm (phone)', '26,700.00 CNY', '21', 'final on 2026-04-09'],
-      ['LATE', 'Late Payer GmbH', 'friendly', 'friendly (email)', '1,200.00 EUR', '9', 'firm on 2026-04-07'],
-      ['DISP', 'Disputing SA', '-', '-', '0.00 EUR', '0', '-'],
+      // (no billing address on file). 40 + 15 + 15.
+      ['OLD', 'Old Debt Ltd', '70.0', 'legal', 'final (phone)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
+      [
+        'CN',
+        '深圳恒达物流有限公司',
+        '58.5',
+        'firm',
+        'firm (phone)',
+        '26,700.00 CNY',
+        '21',
+        'final on 2026-04-09',
+      ],
+      [
+        'LATE',
+        'Late Payer GmbH',
+        '56.5',
+        'friendly',
+        'friendly (email)',
+        '1,200.00 EUR',
+        '9',
+        'firm on 2026-04-07',
+      ],
+      // Nothing demanded (only a disputed item overdue): no points.
+      ['DISP', 'Disputing SA', '0.0', '-', '-', '0.00 EUR', '0', '-'],
     ]);
-    // Each reason under the table, one line a customer, in the table's order.
-    expect(lines.slice(why + 1).filter((l) => l !== '')).toEqual([
+    // Each reason under the table, one line a customer, in the table's order; then each score.
+    const score = lines.findIndex((l) => l.startsWith('score ('));
+    expect(lines.slice(why + 1, score).filter((l) => l !== '')).toEqual([
       '  OLD: the oldest undisputed overdue item (O1) is 90 days past due, past "legal" at 60, but the hand-over waits for the final notice: "final" goes out first; 1,200.00 GBP demanded',
       '  CN: the oldest undisputed overdue item (C1) is 21 days past due: "firm" comes at 15; 26,700.00 CNY demanded',
       '  LATE: the oldest undisputed overdue item (L1) is 9 days past due: "friendly" comes at 3; 1,200.00 EUR demanded',
       '  DISP: only disputed items are overdue: nothing is chased while they are disputed',
+    ]);
+    expect(lines[score]).toBe(
+      'score (amount overdue 40 (cap 500,000.00 USD), days past due 30 (cap 180 days), rating 15 (A 0, B 0.25, C 0.5, D 0.75, E 1, unrated 1), broken promises 15 (cap 2 in 90 days)):',
+    );
+    expect(lines.slice(score + 1).filter((l) => l !== '')).toEqual([
+      '  OLD: 70.0 = 40.0 amount overdue (1,200.00 GBP, counted at the 500,000.00 USD cap) + 15.0 days past due (90 days of a 180-day cap) + 15.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days); no GBP/USD rate on file by 2026-03-31: the amount counts at the cap',
+      '  CN: 58.5 = 40.0 amount overdue (26,700.00 CNY, counted at the 500,000.00 USD cap) + 3.5 days past due (21 days of a 180-day cap) + 15.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days); no CNY/USD rate on file by 2026-03-31: the amount counts at the cap',
+      '  LATE: 56.5 = 40.0 amount overdue (1,200.00 EUR, counted at the 500,000.00 USD cap) + 1.5 days past due (9 days of a 180-day cap) + 15.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days); no EUR/USD rate on file by 2026-03-31: the amount counts at the cap',
+      '  DISP: 0.0 = 0.0 amount overdue (0.00 EUR of a 500,000.00 USD cap) + 0.0 days past due (0 days of a 180-day cap) + 0.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days); nothing is demanded: no points',
     ]);
     // No line of the table is wider than a wide terminal.
     expect(Math.max(...rows.map((l) => l.length))).toBeLessThanOrEqual(120);
@@ -64,9 +95,33 @@ describe('sentinel collections', () => {
         totals: { demand: string };
         send?: { name: string };
         overdue: unknown[];
+        score: number;
+        scoreFactors: { factor: string; points: number; currency?: string; cap?: string; noRate?: boolean }[];
+        scoreNotes: string[];
       }[];
     };
-    expect(body.customers.map((c) => c.customerId)).toEqual(['OLD', 'CN', 'LATE', 'DISP', 'PAID']);
+    expect(body.customers.map((c) => [c.customerId, c.score])).toEqual([
+      ['OLD', 70],
+      ['CN', 58.5],
+      ['LATE', 56.5],
+      ['DISP', 0],
+      ['PAID', 0],
+    ]);
+    // The breakdown, its cap as a decimal in the score's currency; the missing rate said.
+    expect(body.customers[0]?.scoreFactors.map((f) => [f.factor, f.points])).toEqual([
+      ['amountOverdue', 40],
+      ['daysPastDue', 15],
+      ['rating', 15],
+      ['brokenPromises', 0],
+    ]);
+    expect(body.customers[0]?.scoreFactors[0]).toMatchObject({
+      currency: 'USD',
+      cap: '500000.00',
+      noRate: true,
+    });
+    expect(body.customers[0]?.scoreNotes).toEqual([
+      'no GBP/USD rate on file by 2026-03-31: the amount counts at the cap',
+    ]);
     expect(body.customers[0]).toMatchObject({ totals: { demand: '1200.00' }, send: { name: 'final' } });
     expect(body.customers[0]?.overdue).toHaveLength(2);
     expect(body.customers[0]?.totals).toEqual({

@@ -2,11 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordCollections } from '../../functions/collections/metrics.ts';
+import type { CollectionsRunReport } from '../../functions/collections/run.ts';
 import type { IngestRun } from '../../functions/ingest/ports.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import { InboxObjectStore, OutboxNotifier } from '../../infra/local/runtime/files.ts';
 import { InboxWatcher, localIngestHandler } from '../../infra/local/runtime/inbox.ts';
 import { openLocal } from '../../infra/local/runtime/index.ts';
+import { localMetrics } from '../../infra/local/runtime/metrics.ts';
 import type { OpsSummary } from '../../infra/local/runtime/ops.ts';
 import { sentinel } from './cli-run.ts';
 
@@ -45,6 +48,27 @@ beforeAll(async () => {
   } finally {
     await env.close();
   }
+  // The collections function's records, as the local daily run writes them: a batch that sent two
+  // reminders, then the day run again (a second start of the server), which sends nothing new and
+  // counts the same promises and disputes.
+  const collections = localMetrics(dataDir(), 'collections');
+  const run = (claimant: string, byLevel: CollectionsRunReport['byLevel']): CollectionsRunReport => ({
+    asOf: '2025-03-31',
+    claimant,
+    dryRun: false,
+    customers: 2,
+    steps: [],
+    byLevel,
+    failed: 0,
+    figures: {
+      promises: { kept: 1, partial: 0, broken: 2 },
+      disputes: { open: 3, overdue: 1, oldestDays: 17 },
+    },
+  });
+  for (const r of [run('start-1', { friendly: { email: 2 } }), run('start-2', {})]) {
+    recordCollections(collections, r);
+    collections.publishStoredMetrics();
+  }
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
@@ -70,6 +94,12 @@ describe('sentinel metrics', () => {
     expect(s.alerts.open).toBe(0);
     expect(s.transfers).toMatchObject({ requested: 0, approvalsPending: 0, oldestPendingSeconds: null });
     expect(s.reviews).toMatchObject({ run: 0, failed: 0, durationSeconds: { count: 0 } });
+    // The day's figures once, though two runs of the day recorded them.
+    expect(s.collections).toMatchObject({
+      sent: 2,
+      promises: { kept: 1, partial: 0, broken: 2, days: 1 },
+      disputes: { asOf: '2025-03-31', open: 3, overdue: 1, oldestDays: 17 },
+    });
   });
 
   it('in words, and refuses arguments', async () => {
@@ -78,6 +108,9 @@ describe('sentinel metrics', () => {
     expect(r.stdout).toContain('rows             2 ingested, 2 rejected (reject ratio 50.0%)');
     expect(r.stdout).toContain('dead letters     1 unreadable of the latest 2 runs');
     expect(r.stdout).toMatch(/Reviews\n {2}none yet/);
+    expect(r.stdout).toContain('steps taken      2: friendly 2; by email 2; 0 not delivered');
+    expect(r.stdout).toContain('promises         kept 1, partial 0, broken 2 (over 1 day counted)');
+    expect(r.stdout).toContain('disputes open    3 as of 2025-03-31, the oldest 17 days; 1 answer overdue');
     const bad = await sentinel(['metrics', 'now', '--data-dir', dataDir()], dir);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('metrics takes no arguments');

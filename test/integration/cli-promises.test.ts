@@ -88,6 +88,42 @@ describe('sentinel collections promise', () => {
     expect((await cli('audit', 'verify')).code).toBe(0);
   });
 
+  it('broken, it takes 5 points off the score the credit file explains (issue 17 item 4)', async () => {
+    // LATE's promise counts until by + 3 (pending, nothing off); nothing paid, it is broken the day after.
+    const explain = async (asOf: string) => {
+      const r = await cli('customer', 'LATE', '--explain', '--as-of', asOf, '--json');
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout) as {
+        assessment: {
+          score: number;
+          factors: { factor: string; points: number; maxPoints: number; code: string; reason: string }[];
+        };
+        wouldAlert: { rule: string }[];
+      };
+    };
+    const pending = await explain(addDays(by, 3));
+    expect(pending.assessment.factors.find((f) => f.factor === 'brokenPromises')).toMatchObject({
+      points: 0,
+      maxPoints: 0,
+      code: 'BROKEN_PROMISES_LE_0',
+    });
+    const broken = await explain(addDays(by, 4));
+    expect(broken.assessment.factors.find((f) => f.factor === 'brokenPromises')).toEqual({
+      factor: 'brokenPromises',
+      value: 1,
+      points: -5,
+      maxPoints: 0,
+      code: 'BROKEN_PROMISES_LE_1',
+      detail: 'at most 1, 5 points taken off',
+      reason: 'promises to pay broken or kept only in part 1: at most 1, 5 points taken off',
+    });
+    // The points available stay 100, so the score is the points earned less the 5.
+    const sum = (k: 'points' | 'maxPoints') => broken.assessment.factors.reduce((n, f) => n + f[k], 0);
+    expect(sum('maxPoints')).toBe(100);
+    expect(broken.assessment.score).toBe(Math.max(0, sum('points')));
+    expect(broken.wouldAlert.map((c) => c.rule)).toContain('brokenPromise');
+  });
+
   it('refuses a promise in the past, for more than is open, or for a customer not on file, and records nothing', async () => {
     const bad = await cli(
       'collections',

@@ -45,9 +45,13 @@ afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** The audit trail the runs put their holds and hand-overs on. */
+const auditStore = () =>
+  new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
+
 /** A run; `concurrency: 1` where a crash must stop it as a kill would (nothing else in flight). */
 const run = (claimant: string, opts: { dryRun?: boolean; asOf?: string; concurrency?: number } = {}) =>
-  localCollectionsRun({ store: env.store, dataDir: dir, now: () => clock }, policy, {
+  localCollectionsRun({ store: env.store, dataDir: dir, now: () => clock, audit: auditStore() }, policy, {
     asOf: opts.asOf ?? DAY,
     claimant,
     dryRun: opts.dryRun,
@@ -241,8 +245,15 @@ describe('the collections run', () => {
       (e) => e.customerId === 'LATE',
     );
     expect(entry?.hold?.since).toBe('2026-05-07');
-    // The run again: on once.
+    // The run again: on once, and on the audit trail once, as the run's.
     expect(await env.store.placeCreditHold({ ...(part.creditHold as CreditHold) })).toBe('on-already');
+    await on('2026-05-07');
+    const placed = (await auditStore().auditTrail()).filter(
+      (r) => r.kind === 'hold.placed' && r.subject === 'LATE',
+    );
+    expect(placed.map((r) => [r.subject, r.actor, (r.data as { on: string }).on])).toEqual([
+      ['LATE', 'collections', '2026-05-07'],
+    ]);
 
     const audit = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
     const at = { today: '2026-05-09', now: '2026-05-09T10:00:00.000Z' };
@@ -292,6 +303,12 @@ describe('the collections run', () => {
       ['2026-05-07', 'hold', 'slack'],
     ]);
     expect(await env.store.recordHandover(handover as Handover)).toBe('exists');
+    await on('2026-05-21');
+    expect(
+      (await auditStore().auditTrail())
+        .filter((r) => r.kind === 'handover.recorded' && r.subject === 'LATE')
+        .map((r) => [r.subject, r.actor, (r.data as { demand: number }).demand]),
+    ).toEqual([['LATE', 'collections', 120_000]]);
     const withdrawn = await withdrawHandover(
       { store: env.store, audit },
       { customerId: 'LATE', withdrawnBy: 'fiona', reason: 'settled with the agency' },

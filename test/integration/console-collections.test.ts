@@ -9,6 +9,7 @@ import { loadPolicy } from '../../infra/local/cli/credit.ts';
 import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { COLLECTIONS_AS_OF, seedCollectionsBook } from './collections-book.ts';
+import { ingestText } from './read-meter.ts';
 import { launchChromium } from './transfers-console.ts';
 
 const auditStore = () =>
@@ -16,8 +17,10 @@ const auditStore = () =>
 
 /**
  * The console's Collections page (README "Collections") in headless Chromium, at a desktop's and a
- * phone's width, on the small book of collections-book.ts: what `sentinel collections` prints,
- * each customer linked to its credit file. Screenshots in /tmp/collections-<width>.png, to look at.
+ * phone's width, on the small book of collections-book.ts with EUR and CNY rates against the
+ * score's USD (none for GBP): what `sentinel collections` prints, each customer linked to its
+ * credit file, where the collections forms act. Screenshots in /tmp/collections-<width>.png, to
+ * look at.
  */
 let dir: string;
 let env: LocalEnv;
@@ -28,6 +31,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-collections-'));
   env = await openLocal({ dataDir: dir, inMemory: true });
   await seedCollectionsBook(env);
+  await ingestText(
+    env,
+    'fx/rates.csv',
+    'date,base,quote,rate\n2026-03-30,EUR,USD,1.0800\n2026-03-30,USD,CNY,7.1000\n',
+    new Date('2026-03-31T06:00:00Z'),
+  );
   web = await startConsole({
     queries: new ReceivablesQueries(env.store),
     today: () => COLLECTIONS_AS_OF,
@@ -48,7 +57,7 @@ afterAll(async () => {
 });
 
 describe('the Collections page', () => {
-  it('lists the overdue customers most pressing first, each with what is done today or why not', async () => {
+  it('lists the overdue customers highest score first, each with what is done today or why not', async () => {
     for (const width of [1280, 390]) {
       const page = await browser.newPage({ viewport: { width, height: 900 } });
       const res = await page.goto(`${web.url}/collections`);
@@ -58,13 +67,49 @@ describe('the Collections page', () => {
       const rows = (await page.evaluate(
         `Array.from(document.querySelectorAll('tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.innerText.replace(/\\s+/g, ' ').trim()))`,
       )) as string[][];
-      expect(rows.map((r) => r.slice(0, 6))).toEqual([
-        ['OLD Old Debt Ltd', 'legal', 'final (phone)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
-        ['CN 深圳恒达物流有限公司', 'firm', 'firm (phone)', '26,700.00 CNY', '21', 'final on 2026-04-09'],
-        ['LATE Late Payer GmbH', 'friendly', 'friendly (email)', '1,200.00 EUR', '9', 'firm on 2026-04-07'],
-        ['DISP Disputing SA', '—', '—', '0.00 EUR', '0', '—'],
+      // OLD: no GBP rate, so its 1,200.00 GBP counts at the cap (40), 90 of 180 days (15), not
+      // rated (15). CN: 26,700.00 CNY / 7.1 = 3,760.56 USD of 500,000.00 (0.3), 21 days (3.5), 15.
+      // LATE: 1,200.00 EUR × 1.08 = 1,296.00 USD (0.1), 9 days (1.5), 15. DISP: nothing demanded.
+      expect(rows.map((r) => r.slice(0, 7))).toEqual([
+        ['OLD Old Debt Ltd', '70.0', 'legal', 'final (phone)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
+        [
+          'CN 深圳恒达物流有限公司',
+          '18.8',
+          'firm',
+          'firm (phone)',
+          '26,700.00 CNY',
+          '21',
+          'final on 2026-04-09',
+        ],
+        [
+          'LATE Late Payer GmbH',
+          '16.6',
+          'friendly',
+          'friendly (email)',
+          '1,200.00 EUR',
+          '9',
+          'firm on 2026-04-07',
+        ],
+        ['DISP Disputing SA', '0.0', '—', '—', '0.00 EUR', '0', '—'],
       ]);
-      expect(rows[3]?.[6]).toBe('only disputed items are overdue: nothing is chased while they are disputed');
+      expect(rows[3]?.[7]).toBe('only disputed items are overdue: nothing is chased while they are disputed');
+      // How a score adds up: on hover, and opened under it.
+      const cn = page.locator('tbody tr').nth(1).locator('details.score');
+      expect(await cn.locator('summary').getAttribute('title')).toBe(
+        '18.8 = 0.3 amount overdue (26,700.00 CNY = 3,760.56 USD (USD/CNY 7.1000 of 2026-03-30) of a 500,000.00 USD cap) + 3.5 days past due (21 days of a 180-day cap) + 15.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days)',
+      );
+      await cn.locator('summary').click();
+      expect((await cn.locator('li').allInnerTexts()).map((t) => t.replace(/\s+/g, ' '))).toEqual([
+        '0.3 amount overdue (0.008 of 40): 26,700.00 CNY = 3,760.56 USD (USD/CNY 7.1000 of 2026-03-30) of a 500,000.00 USD cap',
+        '3.5 days past due (0.117 of 30): 21 days of a 180-day cap',
+        '15.0 rating (1 of 15): not rated by 2026-03-31',
+        '0.0 broken promises (0 of 15): none broken in 90 days',
+      ]);
+      const old = page.locator('tbody tr').nth(0).locator('details.score');
+      await old.locator('summary').click();
+      expect(await old.locator('li strong').allInnerTexts()).toEqual([
+        'no GBP/USD rate on file by 2026-03-31: the amount counts at the cap',
+      ]);
       expect(await page.locator('main > p').nth(1).textContent()).toBe(
         '3 to act on today, 1 overdue and not acted on (each with its reason), 1 with nothing overdue (list them too).',
       );
@@ -90,7 +135,7 @@ describe('the Collections page', () => {
     // A week later LATE's friendly reminder is due on the firm call's day.
     await page.goto(`${web.url}/collections?asOf=2026-04-07`);
     const late = page.locator('tbody tr', { hasText: 'LATE' });
-    expect(await late.locator('td').nth(2).textContent()).toBe('firm (phone)');
+    expect(await late.locator('td').nth(3).textContent()).toBe('firm (phone)');
     await page.close();
     const bad = await fetch(`${web.url}/collections?asOf=2026-02-30`);
     expect(bad.status).toBe(400);
@@ -99,16 +144,34 @@ describe('the Collections page', () => {
   it('answers the same in JSON, amounts as decimals', async () => {
     const body = (await (await fetch(`${web.url}/api/collections`)).json()) as {
       asOf: string;
-      customers: { customerId: string; totals: { demand: string }; send?: { name: string } }[];
+      customers: {
+        customerId: string;
+        totals: { demand: string };
+        send?: { name: string };
+        score: number;
+        scoreFactors: Record<string, unknown>[];
+      }[];
     };
     expect(body.asOf).toBe(COLLECTIONS_AS_OF);
-    expect(body.customers.map((c) => [c.customerId, c.totals.demand, c.send?.name])).toEqual([
-      ['OLD', '1200.00', 'final'],
-      ['CN', '26700.00', 'firm'],
-      ['LATE', '1200.00', 'friendly'],
-      ['DISP', '0.00', undefined],
-      ['PAID', '0.00', undefined],
+    expect(body.customers.map((c) => [c.customerId, c.totals.demand, c.send?.name, c.score])).toEqual([
+      ['OLD', '1200.00', 'final', 70],
+      ['CN', '26700.00', 'firm', 18.8],
+      ['LATE', '1200.00', 'friendly', 16.6],
+      ['DISP', '0.00', undefined, 0],
+      ['PAID', '0.00', undefined, 0],
     ]);
+    // The converted demand and the cap as decimals of the score's currency, with the rate used.
+    expect(body.customers[1]?.scoreFactors[0]).toEqual({
+      factor: 'amountOverdue',
+      currency: 'USD',
+      amount: '3760.56',
+      cap: '500000.00',
+      rate: { pair: 'USD/CNY', rate: '7.1000', date: '2026-03-30' },
+      part: 0.008,
+      weight: 40,
+      points: 0.3,
+      why: '26,700.00 CNY = 3,760.56 USD (USD/CNY 7.1000 of 2026-03-30) of a 500,000.00 USD cap',
+    });
   });
 
   it('records a promise to pay from the form: the chase is held, it is on the audit trail; a bad one is refused field by field', async () => {
@@ -152,7 +215,7 @@ describe('the Collections page', () => {
       /^Promise PTP-2026-03-31-[0-9a-f]{10} recorded for LATE: the chase is held while it is pending\.$/,
     );
     const late = page.locator('tbody tr', { hasText: 'LATE' });
-    expect(await late.locator('td').nth(2).textContent()).toBe('—');
+    expect(await late.locator('td').nth(3).textContent()).toBe('—');
     expect(await late.locator('td').last().textContent()).toBe(
       'a promise to pay holds the chase (1,200.00 EUR promised by 2026-04-10 (made 2026-03-31): it counts until 2026-04-13)',
     );
@@ -280,5 +343,122 @@ describe('the Collections page', () => {
       .map((r) => r.kind)
       .filter((k) => !k.startsWith('promise'));
     expect(trail).toEqual(['dispute.opened', 'dispute.resolved', 'hold.released']);
+  });
+
+  it('the credit file assigns and reassigns a collector and logs a call; a bad one is refused and changes nothing', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 900 } });
+    await page.goto(`${web.url}/customers/LATE?asOf=${COLLECTIONS_AS_OF}`);
+    const collector = page.locator('#collections ~ p', { hasText: /^(Collector:|No collector)/ });
+    expect(await collector.textContent()).toBe('No collector assigned.');
+    expect(await page.locator('h3', { hasText: 'Calls and visits' }).textContent()).toBe(
+      'Calls and visits logged (0)',
+    );
+    await page.locator('summary', { hasText: 'Assign a collector' }).click();
+    await page.locator('#a-collector').fill('chen');
+    await page.locator('#a-by').fill('fiona');
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    expect(new URL(page.url()).pathname).toBe('/customers/LATE');
+    expect(new URL(page.url()).searchParams.get('done')).toBe('collector-assigned');
+    expect(await page.locator('p.done').textContent()).toBe(
+      'The collector was assigned: the customer is on their list from today, on the audit trail with who had it before.',
+    );
+    expect((await collector.textContent())?.replace(/\s+/g, ' ')).toBe(
+      'Collector: chen since 2026-03-31, assigned by fiona',
+    );
+
+    // Reassigned: the form says who has it now.
+    await page.locator('summary', { hasText: 'Reassign' }).click();
+    expect(await page.locator('#a-collector + .hint').textContent()).toContain('instead of chen');
+    await page.locator('#a-collector').fill('li');
+    await page.locator('#a-by').fill('fiona');
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    expect((await collector.textContent())?.replace(/\s+/g, ' ')).toBe(
+      'Collector: li since 2026-03-31, assigned by fiona',
+    );
+    const list = (await (await fetch(`${web.url}/api/collections`)).json()) as {
+      customers: { customerId: string; collector?: string }[];
+    };
+    expect(list.customers.find((c) => c.customerId === 'LATE')?.collector).toBe('li');
+
+    // A visit logged with what came of it, read back in the section's table.
+    await page.locator('summary', { hasText: 'Log a call or visit' }).click();
+    await page.locator('#l-channel').selectOption('visit');
+    await page.locator('#l-outcome').selectOption('promised');
+    await page.locator('#l-note').fill('half on Friday, the rest with the next order');
+    await page.locator('#l-by').fill('li');
+    await page.getByRole('button', { name: 'Log it' }).click();
+    expect(new URL(page.url()).searchParams.get('done')).toBe('call-logged');
+    expect(await page.locator('p.done').textContent()).toContain('The call was logged.');
+    expect(await page.locator('h3', { hasText: 'Calls and visits' }).textContent()).toBe(
+      'Calls and visits logged (1)',
+    );
+    expect(await page.locator('h3:text("Calls and visits") + div tbody tr td').allTextContents()).toEqual([
+      '2026-03-31',
+      'li',
+      'visit',
+      'promised',
+      'half on Friday, the rest with the next order',
+    ]);
+    const [scroll, client] = (await page.evaluate(
+      '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
+    )) as [number, number];
+    expect(scroll).toBeLessThanOrEqual(client);
+    await page.screenshot({ path: '/tmp/credit-file-collectors-390.png', fullPage: true });
+
+    // Refused through the page, each field named: a blank collector and a blank "by".
+    await page.locator('summary', { hasText: 'Reassign' }).click();
+    await page.locator('#a-collector').fill('   ');
+    await page.locator('#a-by').fill(' ');
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    expect(await page.locator('h1').textContent()).toBe('Collector not assigned');
+    expect((await page.locator('.problem li').allTextContents()).map((t) => t.replace(/\s+/g, ' '))).toEqual([
+      'Collector must be a person id (letters, digits, . _ @ -)',
+      'By is required: who assigns it',
+    ]);
+    await page.getByRole('link', { name: 'Back to LATE' }).click();
+    expect((await collector.textContent())?.replace(/\s+/g, ' ')).toBe(
+      'Collector: li since 2026-03-31, assigned by fiona',
+    );
+    await page.close();
+
+    // Posted by hand: a call with an outcome and a channel not on the list, a customer not on file.
+    const post = (path: string, body: string) =>
+      fetch(`${web.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        redirect: 'manual',
+      });
+    const bad = await post(
+      '/collections/log',
+      'customer=LATE&outcome=angry&channel=fax&by=li&back=/customers/LATE',
+    );
+    expect(bad.status).toBe(400);
+    const text = await bad.text();
+    expect(text).toContain('Call not logged');
+    expect(text).toContain(
+      'must be one of reached, no-answer, left-message, wrong-contact, promised, disputed, refused',
+    );
+    expect(text).toContain('must be phone or visit');
+    const nobody = await post(
+      '/collections/assign',
+      'customer=NOPE&collector=chen&by=fiona&back=/customers/NOPE',
+    );
+    expect(nobody.status).toBe(400);
+    expect(await nobody.text()).toContain('no customer NOPE on file');
+    // A GET changes nothing.
+    expect((await fetch(`${web.url}/collections/assign?customer=LATE&collector=x&by=y`)).status).toBe(404);
+    expect((await fetch(`${web.url}/collections/log?customer=LATE&outcome=reached&by=y`)).status).toBe(404);
+
+    const late = await env.store.loadCustomerPartition('LATE');
+    expect(late.assignment).toMatchObject({ collector: 'li', by: 'fiona', since: COLLECTIONS_AS_OF });
+    expect(late.calls?.map((c) => [c.by, c.channel, c.outcome])).toEqual([['li', 'visit', 'promised']]);
+    expect((await env.store.loadCustomerPartition('NOPE')).assignment).toBeUndefined();
+    // On the audit trail with who had it before; the call is on the customer's file, as the CLI logs it.
+    const assigned = (await auditStore().auditTrail()).filter((r) => r.kind === 'collector.assigned');
+    expect(assigned.map((r) => [r.subject, r.actor, r.data])).toEqual([
+      ['LATE', 'fiona', { collector: 'chen' }],
+      ['LATE', 'fiona', { collector: 'li', before: 'chen' }],
+    ]);
   });
 });

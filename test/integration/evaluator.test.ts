@@ -14,6 +14,8 @@ import { LocalEvaluator, nextDailyRun, type Trigger } from '../../infra/local/ru
 import { InboxObjectStore, OutboxNotifier } from '../../infra/local/runtime/files.ts';
 import { InboxWatcher, localIngestHandler } from '../../infra/local/runtime/inbox.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
+import { readLocalMetrics } from '../../infra/local/runtime/metrics.ts';
+import { opsSummary } from '../../infra/local/runtime/ops.ts';
 import { COLLECTIONS_AS_OF, seedCollectionsBook } from './collections-book.ts';
 import { memoryUpload } from './helpers.ts';
 
@@ -125,6 +127,19 @@ describe('LocalEvaluator', () => {
     const dataDir = join(dir, 'collections');
     env = await openLocal({ dataDir, inMemory: true });
     await seedCollectionsBook(env);
+    // DISP's invoice, disputed in the ERP already, gets a dispute on file too (its chase is unchanged):
+    // opened on 03-20, answer due 03-27, so as of 03-31 open 11 days and its answer late.
+    await env.store.openDispute({
+      disputeId: 'DSP-2026-03-20-x',
+      customerId: 'DISP',
+      invoiceId: 'D1',
+      reason: 'wrong quantity',
+      owner: 'sales-anna',
+      answerBy: '2026-03-27',
+      openedOn: '2026-03-20',
+      openedBy: 'anna',
+      openedAt: '2026-03-20T09:00:00.000Z',
+    });
     const now = new Date(`${COLLECTIONS_AS_OF}T06:00:00Z`);
     const r = evaluator(dataDir, { now: () => now, collections: true });
     await r.evaluator.start();
@@ -153,6 +168,21 @@ describe('LocalEvaluator', () => {
       ['final', 'phone', 1],
       ['firm', 'phone', 1],
     ]);
+    // Both runs of the day recorded its figures; the ops summary counts the day once.
+    const figures = (await readLocalMetrics(dataDir)).filter((p) => p.name === 'DisputesOpen');
+    expect(figures.map((p) => [p.value, p.metadata?.asOf])).toEqual([
+      [1, COLLECTIONS_AS_OF],
+      [1, COLLECTIONS_AS_OF],
+    ]);
+    expect(new Set(figures.map((p) => p.metadata?.runId)).size).toBe(2);
+    const ops = await opsSummary({ dataDir, timeZone: 'UTC', now: () => now });
+    expect(ops.collections.promises).toEqual({ kept: 0, partial: 0, broken: 0, days: 1 });
+    expect(ops.collections.disputes).toEqual({
+      asOf: COLLECTIONS_AS_OF,
+      open: 1,
+      overdue: 1,
+      oldestDays: 11,
+    });
   });
 
   it('evaluates the customers of each ingest (the OutboxNotifier path); an identical ingest adds no alert', async () => {

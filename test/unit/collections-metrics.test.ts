@@ -51,3 +51,59 @@ describe('recordCollections', () => {
     expect(await readLocalMetrics(d)).toEqual([]);
   });
 });
+
+describe("recordCollections: the day's figures", () => {
+  const figures = {
+    promises: { kept: 2, partial: 1, broken: 3 },
+    disputes: { open: 4, overdue: 1, oldestDays: 34 },
+  };
+  const DAY = [
+    ['PromisesKept', 2],
+    ['PromisesPartial', 1],
+    ['PromisesBroken', 3],
+    ['DisputesOpen', 4],
+    ['DisputeAnswersOverdue', 1],
+    ['OldestDisputeDays', 34],
+  ];
+  const dayPoints = async (d: string) =>
+    (await readLocalMetrics(d)).filter((p) => DAY.some(([n]) => n === p.name)).map((p) => [p.name, p.value]);
+
+  it("emits them from a batch that did all its steps, with the run's id and day as metadata, not dimensions", async () => {
+    const d = join(dir, 'figures');
+    const m = localMetrics(d, 'collections');
+    recordCollections(m, report({ failed: 0, figures }));
+    m.publishStoredMetrics();
+    const points = await readLocalMetrics(d);
+    expect(await dayPoints(d)).toEqual(DAY);
+    for (const p of points.filter((x) => DAY.some(([n]) => n === x.name))) {
+      expect(p.dimensions).toEqual({ service: 'collections' });
+      expect(p.metadata).toEqual({ runId: 'run-1', asOf: '2026-03-31' });
+    }
+    // The steps' single-metric records carry none (their dimensions stay their own).
+    expect(points.find((p) => p.name === 'RemindersSent')?.metadata).toBeUndefined();
+  });
+
+  it('emits none from a batch whose send failed: its retry emits them, once', async () => {
+    const d = join(dir, 'figures-failed');
+    const m = localMetrics(d, 'collections');
+    recordCollections(m, report({ failed: 1, figures }));
+    m.publishStoredMetrics();
+    expect(await dayPoints(d)).toEqual([]);
+    recordCollections(m, report({ failed: 0, byLevel: {}, figures }));
+    m.publishStoredMetrics();
+    expect(await dayPoints(d)).toEqual(DAY);
+  });
+
+  it('emits them from a dry run too (they describe the books, not what was sent), and none without a plan', async () => {
+    const d = join(dir, 'figures-dry');
+    const m = localMetrics(d, 'collections');
+    recordCollections(m, report({ dryRun: true, failed: 0, figures }));
+    m.publishStoredMetrics();
+    expect((await readLocalMetrics(d)).map((p) => [p.name, p.value])).toEqual(DAY);
+    const none = join(dir, 'figures-none');
+    const n = localMetrics(none, 'collections');
+    recordCollections(n, report({ dryRun: true, failed: 0 }));
+    n.publishStoredMetrics();
+    expect(await readLocalMetrics(none)).toEqual([]);
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { PromiseToPay } from '../../functions/collections/promises.ts';
 import type { Customer, FinancialStatement, TransferCommitment } from '../../functions/core/records.ts';
 import {
   assess,
@@ -13,6 +14,7 @@ import {
   type Guarantee,
   type InsuranceCover,
   notchesDown,
+  promisesNotKept,
   ratingOf,
   recommendLimit as recommendLimitNumbers,
   salesMonthsOf,
@@ -759,6 +761,151 @@ describe('score, rating and risk class', () => {
     expect(notchesDown('A', 'E')).toBe(4);
     expect(notchesDown('C', 'C')).toBe(0);
     expect(notchesDown('D', 'B')).toBe(-2);
+  });
+});
+
+// ---- broken promises: a factor that only takes points off (issue 17 item 4) ----
+
+/**
+ * The worked example (56 points of 100: C, medium risk, 63,000.00 EUR recommended) with promises
+ * to pay, rated as of 2026-06-30 with the default tolerance of 3 days (behaviour window: grace
+ * ended after 2025-06-30). Its payments: P2 2026-03-13, P3 2026-04-30, P4 2026-05-01, P7 5,000.00
+ * on 2026-06-15.
+ *
+ * BROKE1 5,000.00 by 2026-04-10 (made 03-20, grace to 04-13): nothing came 03-20..04-13: broken
+ * BROKE2 20,000.00 by 2026-05-20 (made 05-05, grace to 05-23): nothing came 05-05..05-23: broken
+ * PART 10,000.00 by 2026-06-20 (made 06-01, grace to 06-23): P7 5,000.00 only: kept in part
+ * KEPT 5,000.00 by 2026-06-20 (made 06-01): P7 5,000.00: kept
+ * OLD 5,000.00 by 2025-05-20 (grace to 2025-05-23): broken, but before the window
+ * LATER 5,000.00 by 2026-07-10 (made 06-25): pending on the day
+ */
+const promise = (promiseId: string, madeOn: string, promisedDate: string, amount: number): PromiseToPay => ({
+  promiseId,
+  customerId: 'C1',
+  amount,
+  currency: 'EUR',
+  promisedDate,
+  madeOn,
+  recordedBy: 'anna',
+  via: 'call',
+  recordedAt: `${madeOn}T09:00:00.000Z`,
+});
+const BROKE1 = promise('BROKE1', '2026-03-20', '2026-04-10', 500_000);
+const BROKE2 = promise('BROKE2', '2026-05-05', '2026-05-20', 2_000_000);
+const PART = promise('PART', '2026-06-01', '2026-06-20', 1_000_000);
+const KEPT = promise('KEPT', '2026-06-01', '2026-06-20', 500_000);
+const OLD = promise('OLD', '2025-05-01', '2025-05-20', 500_000);
+const LATER = promise('LATER', '2026-06-25', '2026-07-10', 500_000);
+
+describe('broken promises take points off; a clean record is scored as before', () => {
+  const withPromises = (...promises: PromiseToPay[]) => assess(file({ ...worked, promises }), AS_OF, policy);
+  const before = assess(workedFile, AS_OF, policy);
+
+  it('no promise on file: the factor is not there, and the assessment is the one without it', () => {
+    expect(before.factors.map((f) => f.factor)).not.toContain('brokenPromises');
+    expect(before.figures.brokenPromises).toBeUndefined();
+    // A promise made after the day does not exist yet.
+    expect(
+      assess(file({ ...worked, promises: [promise('NEXT', '2026-07-01', '2026-07-20', 1)] }), AS_OF, policy),
+    ).toEqual(before);
+  });
+
+  it('promises kept, pending or before the window: listed with 0 points off, the score unchanged', () => {
+    const a = withPromises(KEPT, OLD, LATER);
+    expect(a.figures.brokenPromises).toBe(0);
+    expect(explainFactor(factor(a.factors, 'brokenPromises'))).toMatchObject({
+      value: 0,
+      points: 0,
+      maxPoints: 0,
+      code: 'BROKEN_PROMISES_LE_0',
+      reason: 'promises to pay broken or kept only in part 0: at most 0, nothing taken off',
+    });
+    expect([a.score, a.rating, a.limit.recommended]).toEqual([56, 'C', 6_300_000]);
+    expect(a.factors.filter((f) => f.factor !== 'brokenPromises')).toEqual(before.factors);
+  });
+
+  it('one broken: 5 points off, 56 -> 51, still C; the limit stays 63,000.00 EUR', () => {
+    const a = withPromises(BROKE1, KEPT);
+    expect(factor(a.factors, 'brokenPromises')).toMatchObject({
+      value: 1,
+      points: -5,
+      maxPoints: 0,
+      code: 'BROKEN_PROMISES_LE_1',
+      reason: 'promises to pay broken or kept only in part 1: at most 1, 5 points taken off',
+    });
+    // (56 - 5) of 100 points available: the deduction adds nothing to the 100.
+    expect(a.factors.reduce((n, f) => n + f.maxPoints, 0)).toBe(100);
+    expect(a.factors.reduce((n, f) => n + f.points, 0)).toBe(51);
+    expect([a.score, a.rating, a.riskClass]).toEqual([51, 'C', 'medium']);
+    expect(a.limit.recommended).toBe(6_300_000);
+  });
+
+  it('two (one broken, one kept in part): 10 points off, 56 -> 46, D, high risk; the limit falls to 53,000.00 EUR', () => {
+    const a = withPromises(BROKE1, PART, KEPT);
+    expect(factor(a.factors, 'brokenPromises')).toMatchObject({
+      value: 2,
+      points: -10,
+      code: 'BROKEN_PROMISES_LE_2',
+      reason: 'promises to pay broken or kept only in part 2: at most 2, 10 points taken off',
+    });
+    expect([a.score, a.rating, a.riskClass]).toEqual([46, 'D', 'high']);
+    // Rating D: 1 month of terms + 0.75 months: floor(1,333,333 x 1.75) = 2,333,332, + 1,000,000
+    // guarantee + 2,000,000 insured = 5,333,332 cents -> 53,000.00 EUR at 2 significant digits.
+    expect(a.limit.formula.bySales).toBe(2_333_332);
+    expect(a.limit.recommended).toBe(5_300_000);
+  });
+
+  it('three or more: 15 points off (a whole rating band); the score never goes below 0', () => {
+    expect(withPromises(BROKE1, BROKE2, PART).score).toBe(41);
+    const far = assess(
+      file({
+        customer: customer({ industry: 'construction' }),
+        invoices: [inv('A', '2026-02-20', '2026-03-22', 1_500_000)],
+        promises: [
+          promise('X1', '2026-03-25', '2026-04-01', 100),
+          promise('X2', '2026-04-25', '2026-05-01', 100),
+          promise('X3', '2026-05-25', '2026-06-01', 100),
+          promise('X4', '2026-06-01', '2026-06-10', 100),
+        ],
+      }),
+      AS_OF,
+      policy,
+    );
+    expect(factor(far.factors, 'brokenPromises')).toMatchObject({
+      value: 4,
+      points: -15,
+      code: 'BROKEN_PROMISES_OTHER',
+    });
+    expect(far.score).toBeGreaterThanOrEqual(0);
+    expect(far.rating).toBe('E');
+  });
+
+  it('a policy written before the factor scores promises as nothing (the alert rule still counts them)', () => {
+    const doc = structuredClone(DEFAULT_POLICY_DOCUMENT) as PolicyDocument;
+    delete doc.scorecard.factors.brokenPromises;
+    const old = parsed(doc);
+    const a = assess(file({ ...worked, promises: [BROKE1, BROKE2] }), AS_OF, old);
+    expect(a.factors.map((f) => f.factor)).not.toContain('brokenPromises');
+    expect([a.score, a.rating]).toEqual([56, 'C']);
+  });
+
+  it('promisesNotKept: broken and partial ones whose grace ended in the window, oldest grace first', () => {
+    const f = file({ ...worked, promises: [PART, KEPT, OLD, LATER, BROKE2, BROKE1] });
+    expect(
+      promisesNotKept(f, AS_OF, '2025-06-30', policy).map((p) => [p.promiseId, p.state, p.paid]),
+    ).toEqual([
+      ['BROKE1', 'broken', 0],
+      ['BROKE2', 'broken', 0],
+      ['PART', 'partial', 500_000],
+    ]);
+    // The day BROKE2's grace ends it is still pending; the day after it counts.
+    expect(promisesNotKept(f, '2026-05-23', '2025-06-30', policy).map((p) => p.promiseId)).toEqual([
+      'BROKE1',
+    ]);
+    expect(promisesNotKept(f, '2026-05-24', '2025-06-30', policy).map((p) => p.promiseId)).toEqual([
+      'BROKE1',
+      'BROKE2',
+    ]);
   });
 });
 

@@ -62,6 +62,15 @@ describe('the default policy', () => {
     expect(total).toBe(100);
   });
 
+  it('takes points off for broken promises without adding to the 100 (issue 17 item 4)', () => {
+    expect(p.scorecard.factors.brokenPromises?.bands).toEqual([
+      { max: 0, points: 0 },
+      { max: 1, points: -5 },
+      { max: 2, points: -10 },
+      { points: -15 },
+    ]);
+  });
+
   it('switches every rule on by default (enabled is optional and defaults to true)', () => {
     for (const rule of RULES) expect(p.rules[rule].enabled, rule).toBe(true);
   });
@@ -169,6 +178,40 @@ describe('invalid policies are refused with the path of the bad field', () => {
     if (!f) throw new Error('fixture');
     f.bands = [{ min: 1, max: 2, points: 4 }, { points: 0 }];
     expect(pathsOf(doc)).toEqual(['scorecard.factors.quickRatio.bands.0']);
+  });
+
+  it('broken promises: points above 0, a clean record that loses points, no catch-all', () => {
+    const doc = defaultDoc();
+    doc.scorecard.factors.brokenPromises = { bands: [{ max: 0, points: 1 }, { points: -5 }] };
+    expect(issuesOf(doc)).toEqual([
+      {
+        path: 'scorecard.factors.brokenPromises.bands.0.points',
+        message: 'must be 0 or less: this factor only takes points off',
+      },
+    ]);
+    doc.scorecard.factors.brokenPromises = { bands: [{ max: 1, points: -5 }, { points: -10 }] };
+    expect(issuesOf(doc)).toEqual([
+      {
+        path: 'scorecard.factors.brokenPromises.bands.0.points',
+        message: 'must be 0: a customer with none broken loses nothing',
+      },
+    ]);
+    doc.scorecard.factors.brokenPromises = {
+      bands: [
+        { max: 0, points: 0 },
+        { max: 1, points: -5 },
+      ],
+    };
+    expect(pathsOf(doc)).toEqual(['scorecard.factors.brokenPromises.bands.1']);
+    // "at least 1" first: 0 falls in the catch-all, which must then give 0.
+    doc.scorecard.factors.brokenPromises = { bands: [{ min: 1, points: -5 }, { points: 0 }] };
+    expect(parsePolicy(doc).ok).toBe(true);
+  });
+
+  it('a policy written before the brokenPromises factor still parses, without it', () => {
+    const doc = defaultDoc();
+    delete doc.scorecard.factors.brokenPromises;
+    expect(parsed(doc).scorecard.factors.brokenPromises).toBeUndefined();
   });
 
   it('an unknown severity in a rule level', () => {

@@ -62,6 +62,8 @@ describe('the metric catalogue', () => {
       'DecisionLatency',
       'RemindersSent',
       'RemindersFailed',
+      'PromisesBroken',
+      'OldestDisputeDays',
     ])
       expect(metrics.map((e) => e.name)).toContain(n);
     const unknown = metrics.filter((e) => !METRIC_NAMES.has(e.name));

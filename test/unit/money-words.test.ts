@@ -325,6 +325,7 @@ describe('amounts in the API', () => {
     'maxDaysPastDue',
     'avgDaysLate',
     'dso',
+    'undisputedDso',
     'daysLate',
     'daysPastDue',
     'daysToSettle',

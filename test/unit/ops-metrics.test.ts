@@ -243,6 +243,8 @@ describe('the ops figures', () => {
       byLevel: { friendly: 3, firm: 0, final: 3, hold: 0, legal: 0, 'courtesy-call': 1 },
       byChannel: { email: 4, phone: 3, visit: 0, slack: 0 },
       failed: 1,
+      promises: null,
+      disputes: null,
     });
     const page = opsPage(s).toString();
     expect(page).toContain('friendly 3, final 3, courtesy-call 1');
@@ -252,6 +254,69 @@ describe('the ops figures', () => {
       summarize([], {}, { now: new Date('2025-07-01T12:00:00Z'), timeZone: 'UTC' }),
     ).toString();
     expect(none).toContain('No collection step taken yet.');
+    expect(none).not.toContain('id="collections-promises"');
+  });
+
+  it("collections: each day's figures from its latest run only, its batches added up (the oldest: their maximum)", () => {
+    const p = (iso: string, runId: string, asOf: string, figures: Record<string, number>): Datapoint[] =>
+      Object.entries(figures).map(([name, value]) => ({
+        timestamp: Date.parse(iso),
+        name,
+        unit: 'Count',
+        value,
+        dimensions: { service: 'collections' },
+        metadata: { runId, asOf },
+      }));
+    const points = [
+      // 06-30, the run at start, in two batches.
+      ...p('2025-06-30T06:00:00Z', 'start-1', '2025-06-30', {
+        PromisesKept: 1,
+        PromisesBroken: 1,
+        DisputesOpen: 2,
+        DisputeAnswersOverdue: 1,
+        OldestDisputeDays: 10,
+      }),
+      ...p('2025-06-30T06:00:01Z', 'start-1', '2025-06-30', {
+        PromisesKept: 2,
+        DisputesOpen: 1,
+        OldestDisputeDays: 12,
+      }),
+      // 06-30 again (the server started a second time), a payment booked since: the later run counts.
+      ...p('2025-06-30T09:00:00Z', 'start-2', '2025-06-30', {
+        PromisesKept: 4,
+        PromisesBroken: 1,
+        DisputesOpen: 3,
+        DisputeAnswersOverdue: 1,
+        OldestDisputeDays: 12,
+      }),
+      // 07-01, the daily run, in two batches.
+      ...p('2025-07-01T05:00:00Z', 'daily-1', '2025-07-01', {
+        PromisesPartial: 1,
+        DisputesOpen: 1,
+        DisputeAnswersOverdue: 1,
+        OldestDisputeDays: 13,
+      }),
+      ...p('2025-07-01T05:00:02Z', 'daily-1', '2025-07-01', { DisputesOpen: 1, OldestDisputeDays: 3 }),
+    ];
+    const s = summarize(points, {}, { now: new Date('2025-07-01T12:00:00Z'), timeZone: 'UTC' });
+    expect(s.collections.promises).toEqual({ kept: 4, partial: 1, broken: 1, days: 2 });
+    expect(s.collections.disputes).toEqual({ asOf: '2025-07-01', open: 2, overdue: 1, oldestDays: 13 });
+    // Summed as they come, the start's second run would have counted the kept promises of 06-30 twice.
+    expect(points.filter((x) => x.name === 'PromisesKept').reduce((n, x) => n + x.value, 0)).toBe(7);
+    const page = opsPage(s).toString();
+    expect(page).toContain('No collection step taken yet.');
+    expect(page).toContain('kept 4, partial 1, broken 1');
+    expect(page).toContain('(over 2 days counted)');
+    expect(page).toContain('2, the oldest 13 days');
+    expect(page).toContain('(as of 2025-07-01)');
+    expect(page).toContain('1: past the answer date');
+    // A record without the run's metadata is a run of its own, on its day.
+    const bare = summarize(
+      points.map(({ metadata: _, ...x }) => x),
+      {},
+      { now: new Date('2025-07-01T12:00:00Z'), timeZone: 'UTC' },
+    );
+    expect(bare.collections.disputes).toEqual({ asOf: '2025-07-01', open: 1, overdue: 0, oldestDays: 3 });
   });
 
   it('nothing recorded and nothing asked: zeros and nulls, never NaN', () => {

@@ -7,6 +7,8 @@ import {
   byReceived,
   inReceivedOrder,
   statementAsOf,
+  undisputedDso,
+  withDisputes,
 } from '../../functions/core/receivables.ts';
 import { bookBuilders } from './credit-fixtures.ts';
 
@@ -535,6 +537,75 @@ describe('statementAsOf', () => {
       expect(s.invoices[0]).toMatchObject({ settledDate: settled, daysToSettle: toSettle, daysLate: late });
     },
   );
+});
+
+describe('undisputed DSO (issue 17 item 5)', () => {
+  /**
+   * As of 2026-03-31, DSO over 90 days: sales are the invoices issued after 2025-12-31.
+   *
+   * A 3,000.00 issued 2026-01-10, open                                 sales, open 3,000.00
+   * B 2,000.00 issued 2026-02-15, 1,000.00 paid, open 1,000.00         sales, open 1,000.00
+   * C 1,500.00 issued 2026-03-01, open, disputed in the ERP            sales, open 1,500.00
+   * D 4,500.00 issued 2025-11-01, open, a dispute open on the day      open 4,500.00 (before the window)
+   * E   800.00 issued 2026-01-20, paid in full, disputed in the ERP    sales, settled: nothing open
+   * F   700.00 EUR issued 2026-02-01, open, disputed                   another currency: in neither
+   *
+   * sales 3,000 + 2,000 + 1,500 + 800 = 7,300.00; open 3,000 + 1,000 + 1,500 + 4,500 = 10,000.00
+   * DSO            = 10,000.00 / 7,300.00 x 90 = 123.287... -> 123.3
+   * left out       = C 1,500.00 + D 4,500.00 = 6,000.00 (E is paid; F is not in USD)
+   * undisputed DSO = (10,000.00 - 6,000.00) / 7,300.00 x 90 = 49.315... -> 49.3
+   */
+  const book: CustomerBooks = {
+    customerId: 'C1',
+    currency: 'USD',
+    invoices: [
+      inv('A', '2026-01-10', '2026-02-09', 300_000),
+      inv('B', '2026-02-15', '2026-03-17', 200_000),
+      inv('C', '2026-03-01', '2026-03-31', 150_000, { disputed: true }),
+      inv('D', '2025-11-01', '2025-12-01', 450_000),
+      inv('E', '2026-01-20', '2026-02-19', 80_000, { disputed: true }),
+      inv('F', '2026-02-01', '2026-03-03', 70_000, { currency: 'EUR', disputed: true }),
+    ],
+    payments: [pay('P1', '2026-03-10', 100_000, ['B']), pay('P2', '2026-02-19', 80_000, ['E'])],
+  };
+  const AS_OF = '2026-03-31';
+  const st = statementAsOf(book, AS_OF);
+
+  it('leaves the disputed open amount out of the receivables and keeps the sales', () => {
+    expect(st.summary.openAmount).toBe(1_000_000);
+    expect(st.summary.dso).toBe(123.3);
+    // Only the ERP's flag: C is left out, D (no dispute yet) is not: 8,500.00 / 7,300.00 x 90 = 104.79.
+    expect(st.summary.disputedAmount).toBe(150_000);
+    expect(undisputedDso(st)).toBe(104.8);
+    // D's dispute open on the day: the summary's disputed amount and the undisputed DSO both count it.
+    const disputed = withDisputes(st, new Set(['D']));
+    expect(disputed.summary.disputedAmount).toBe(150_000 + 450_000);
+    expect(disputed.summary.dso).toBe(123.3);
+    expect(undisputedDso(disputed)).toBe(49.3);
+    expect(disputed.invoices.find((i) => i.invoiceId === 'D')?.disputed).toBe(true);
+    // The statement it was given is left as it was.
+    expect(st.invoices.find((i) => i.invoiceId === 'D')?.disputed).toBe(false);
+  });
+
+  it('a partly paid invoice leaves out only what is open; nothing disputed gives DSO itself', () => {
+    // B disputed: 1,000.00 left out (not its 2,000.00): 9,000.00 / 7,300.00 x 90 = 110.96 -> 111.
+    const clean = statementAsOf(
+      { ...book, invoices: book.invoices.map((i) => ({ ...i, disputed: false })) },
+      AS_OF,
+    );
+    const b = withDisputes(clean, new Set(['B']));
+    expect(b.summary.disputedAmount).toBe(100_000);
+    expect(undisputedDso(b)).toBe(111);
+    expect(undisputedDso(clean)).toBe(clean.summary.dso);
+    expect(withDisputes(clean, new Set())).toBe(clean);
+  });
+
+  it('no sales in the period: null, as DSO is', () => {
+    const old = statementAsOf(book, '2026-09-30');
+    expect(old.summary.dso).toBeNull();
+    expect(withDisputes(old, new Set(['D'])).summary.disputedAmount).toBe(600_000);
+    expect(undisputedDso(withDisputes(old, new Set(['D'])))).toBeNull();
+  });
 });
 
 describe('unapplied cash in another currency', () => {

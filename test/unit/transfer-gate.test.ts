@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addDays } from '../../functions/core/dates.ts';
 import type { Customer, Invoice } from '../../functions/core/records.ts';
 import type { Alert, AlertStatus } from '../../functions/credit/alerts.ts';
-import { assess, type CreditFile, explainFactor } from '../../functions/credit/assess.ts';
+import { assess, type CreditFile, explainFactor, pointsText } from '../../functions/credit/assess.ts';
 import {
   NUMERIC_FACTORS,
   policyInForce,
@@ -1151,6 +1151,50 @@ describe('riskGate: the report', () => {
     expect([...report.ratingReasons].map((r) => r.reason).sort()).toEqual(
       aged.factors.map((f) => explainFactor(f).reason).sort(),
     );
+  });
+
+  it('ratingReasons with broken promises: the points taken off come first, nothing taken off comes last', () => {
+    // The clean file with one promise of 1000.00 due 40 days before the day, nothing paid: broken, 5 off.
+    const promise = (promiseId: string, amount: number) => ({
+      promiseId,
+      customerId: 'C1',
+      amount,
+      currency: 'EUR',
+      promisedDate: addDays(AS_OF, -40),
+      madeOn: addDays(AS_OF, -50),
+      recordedBy: 'anna',
+      via: 'call' as const,
+      recordedAt: `${addDays(AS_OF, -50)}T09:00:00.000Z`,
+    });
+    const broken = assess(
+      { ...creditFile([openInvoice('I1', -31, 400_000)]), promises: [promise('PTP-1', 100_000)] },
+      AS_OF,
+      creditPolicy,
+    );
+    expect(broken.score).toBe(cleanAssessment.score - 5);
+    const report = riskGate(inputs({ assessment: broken }));
+    expect(report.ratingReasons[0]).toEqual({
+      reason: 'promises to pay broken or kept only in part 1: at most 1, 5 points taken off',
+      points: -5,
+      maxPoints: 0,
+    });
+    expect(report.ratingReasons.slice(1)).toEqual(riskGate(inputs()).ratingReasons);
+    expect(pointsText(-5, 0)).toBe('-5');
+    expect(pointsText(4, 8)).toBe('4/8');
+    // A promise kept (paid on the day) takes nothing off: listed last, as a factor at its best.
+    const kept = assess(
+      {
+        ...creditFile([openInvoice('I1', -31, 400_000)]),
+        payments: [pay('P1', addDays(AS_OF, -45), 100_000)],
+        promises: [promise('PTP-1', 100_000)],
+      },
+      AS_OF,
+      creditPolicy,
+    );
+    expect(riskGate(inputs({ assessment: kept })).ratingReasons.at(-1)).toMatchObject({
+      points: 0,
+      maxPoints: 0,
+    });
   });
 
   it('exposure: amounts and all six aging buckets formatted', () => {

@@ -16,6 +16,7 @@ import {
 } from '../../../functions/collections/app.ts';
 import { backtestCollections } from '../../../functions/collections/backtest.ts';
 import type { CollectionsRunReport } from '../../../functions/collections/run.ts';
+import { scoreTerms, scoreWords } from '../../../functions/collections/score.ts';
 import {
   collectionsWorklist,
   hasOverdue,
@@ -41,6 +42,7 @@ import {
 } from './common.ts';
 import { loadPolicy, readPolicyFile } from './credit.ts';
 import { progressLine } from './progress.ts';
+import { consoleUrl } from './transfers.ts';
 
 /**
  * `sentinel collections [--as-of D] [--all] [--json]`: the collection plan as of a day, customer by
@@ -113,6 +115,7 @@ export async function cmdCollections(args: string[]): Promise<number> {
         [
           'customer',
           'name',
+          'score',
           'level',
           'today',
           'demand',
@@ -123,6 +126,7 @@ export async function cmdCollections(args: string[]): Promise<number> {
         shown.map((e) => [
           e.customerId,
           e.name ?? '',
+          e.score.toFixed(1),
           e.reached?.name ?? '-',
           e.send ? `${e.send.name} (${e.channel ?? e.send.channel})` : '-',
           formatMoney(e.totals.demand, e.currency),
@@ -130,13 +134,17 @@ export async function cmdCollections(args: string[]): Promise<number> {
           e.next ? `${e.next.level} on ${e.next.on}` : '-',
           ...(byCollector ? [e.collector ?? '-'] : []),
         ]),
-        new Set([4, 5]),
+        new Set([2, 5, 6]),
       ),
     );
     // The reasons under the table, one line each: a sentence in a column would make every row as
     // wide as the longest one.
     console.log(
       `\nwhy:\n${shown.map((e) => `  ${e.customerId}: ${e.hold ? `on credit hold since ${e.hold.since}; ` : ''}${e.why}`).join('\n')}`,
+    );
+    // And why each comes where it does: the score's points, factor by factor.
+    console.log(
+      `\nscore (${scoreTerms(policy.collections.score)}):\n${shown.map((e) => `  ${e.customerId}: ${scoreWords(e)}`).join('\n')}`,
     );
     return 0;
   });
@@ -181,6 +189,8 @@ async function cmdCollectionsRun(args: string[]): Promise<number> {
           dataDir: env.dataDir,
           now: () => new Date(),
           slackWebhookUrl: process.env.SENTINEL_SLACK_WEBHOOK_URL || undefined,
+          // The running console serves the portal the reminders link to; stopped, `npm start`'s own.
+          portalBaseUrl: await consoleUrl(env.dataDir).catch(() => 'http://127.0.0.1:8787'),
         },
         policy,
         {

@@ -181,7 +181,9 @@ export const COMMANDS: readonly CommandHelp[] = [
       JSON_OPT,
     ],
     example: 'sentinel collections --as-of 2026-12-31',
-    notes: ['Writes nothing. Most pressing first: acted on today, then the highest level, the oldest debt.'],
+    notes: [
+      "Writes nothing. Highest score first (the policy's collections.score: amount overdue, days past due, rating, broken promises), each customer's points under the table; equal scores: acted on today, then the highest level, the oldest debt.",
+    ],
   },
   {
     name: 'collections promise',

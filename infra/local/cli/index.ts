@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SLACK_MODES, type SlackMode } from '../../../functions/alerts/slack.ts';
+import { portalHttp } from '../../../functions/collections/portal.ts';
 import { minorDigits } from '../../../functions/core/currencies.ts';
 import {
   CANONICAL_NUMBER_STYLE,
@@ -30,6 +31,7 @@ import { ProfileCatalog, yieldsReceivables } from '../../../functions/ingest/upl
 import { type CustomerLine, ReceivablesQueries } from '../../../functions/receivables/queries.ts';
 import { limitApprovals } from '../../../functions/transfers/app.ts';
 import { startConsole } from '../console/index.ts';
+import { localAuditTrail } from '../runtime/collections.ts';
 import { demoFiles } from '../runtime/demo.ts';
 import { LocalEvaluator } from '../runtime/evaluator.ts';
 import { FileReportSink, InboxObjectStore, OutboxNotifier } from '../runtime/files.ts';
@@ -38,7 +40,7 @@ import { LOCAL_TABLE, localRunOwner, openLocal } from '../runtime/index.ts';
 import { localMetrics } from '../runtime/metrics.ts';
 import { opsSummary } from '../runtime/ops.ts';
 import { localReviewsRuntime } from '../runtime/reviews.ts';
-import { consoleTransfers, localTransfers } from '../runtime/transfers.ts';
+import { consoleTransfers, localLinkKeys, localTransfers } from '../runtime/transfers.ts';
 import { cmdCollections } from './collections.ts';
 import {
   asOfOption,
@@ -377,6 +379,10 @@ async function cmdCustomer(args: string[]): Promise<number> {
             asOf,
             unappliedCash: line.unappliedCash,
             creditLimit: line.creditLimit,
+            // Always both, so a script reads them alike: equal when nothing is under dispute.
+            disputedAmount: formatMinor(statement.summary.disputedAmount, line.currency),
+            dso: line.dso,
+            undisputedDso: file.undisputedDso,
             openItems: open.map((i) => ({
               invoiceId: i.invoiceId,
               issueDate: i.issueDate,
@@ -404,7 +410,18 @@ async function cmdCustomer(args: string[]): Promise<number> {
     console.log(`${id}${line.name ? ` ${line.name}` : ''}: receivables as of ${asOf} in ${line.currency}`);
     console.log(
       `open ${money(line.openAmount)}, overdue ${money(line.overdueAmount)}, unapplied cash ${money(line.unappliedCash)}` +
-        `${line.creditLimit ? `, credit limit ${money(line.creditLimit)}` : ''}; ${line.settledInvoices} invoices settled, avg ${line.avgDaysLate ?? '-'} days late\n`,
+        `${line.creditLimit ? `, credit limit ${money(line.creditLimit)}` : ''}; ${line.settledInvoices} invoices settled, avg ${line.avgDaysLate ?? '-'} days late`,
+    );
+    // Undisputed DSO beside DSO while anything is under dispute (otherwise it is DSO itself).
+    const disputed = statement.summary.disputedAmount;
+    console.log(
+      line.dso === null
+        ? 'DSO (90 days): no credit sales in the last 90 days\n'
+        : `DSO (90 days) ${line.dso.toFixed(1)}` +
+            (disputed > 0 && file.undisputedDso !== null
+              ? `, undisputed ${file.undisputedDso.toFixed(1)} (the ${formatMoney(disputed, line.currency)} disputed left out)`
+              : '') +
+            '\n',
     );
     console.log(
       table(
@@ -511,6 +528,9 @@ async function cmdStart(args: string[]): Promise<number> {
     timeZone: timeZone(),
     slack: slackWebhookUrl ? { webhookUrl: slackWebhookUrl, mode: slackMode as SlackMode } : undefined,
     consoleUrl: () => consoleUrl,
+    // The console serves the portal; at start the reminders may go out before it listens.
+    portalBaseUrl: () => consoleUrl ?? `http://127.0.0.1:${port}`,
+    audit: localAuditTrail(env.store, env.dataDir),
   });
   const changes = new OutboxNotifier(env.dataDir, [evaluator.listener]);
   // A policy dropped into inbox/policy/ goes to the approval chain, which starts below.
@@ -580,6 +600,15 @@ async function cmdStart(args: string[]): Promise<number> {
       collections: { store: env.store, audit: transfers.store },
     },
     transfers: consoleTransfers(transfers, env.dataDir),
+    // What a reminder's link opens: the same handler as the portal Lambda, on the same audit trail.
+    portal: portalHttp({
+      store: env.store,
+      audit: transfers.store,
+      policy: () => loadPolicy(env.store),
+      keys: () => localLinkKeys(env.dataDir),
+      clock: { now: () => new Date() },
+      today,
+    }),
     reviews: reviews.console,
     ops: () =>
       opsSummary({

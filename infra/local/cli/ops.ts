@@ -24,6 +24,29 @@ const byKey = (r: Readonly<Record<string, number>>) =>
     .map(([k, v]) => `${k} ${count(v)}`)
     .join(', ');
 
+const days = (n: number) => `${count(n)} day${n === 1 ? '' : 's'}`;
+
+/** The steps taken, then the promises and disputes as the daily run counted them (each once it did). */
+function collectionsLines(c: OpsSummary['collections']): string[] {
+  const { promises, disputes } = c;
+  if (c.sent + c.failed === 0 && !promises && !disputes) return ['  none yet'];
+  return [
+    c.sent + c.failed === 0
+      ? '  steps taken      none yet'
+      : `  steps taken      ${count(c.sent)}: ${nonZero(c.byLevel)}; by ${nonZero(c.byChannel)}; ${count(c.failed)} not delivered`,
+    ...(promises
+      ? [
+          `  promises         kept ${count(promises.kept)}, partial ${count(promises.partial)}, broken ${count(promises.broken)} (over ${days(promises.days)} counted)`,
+        ]
+      : []),
+    ...(disputes
+      ? [
+          `  disputes open    ${count(disputes.open)} as of ${disputes.asOf}${disputes.open > 0 ? `, the oldest ${days(disputes.oldestDays)}` : ''}; ${count(disputes.overdue)} answer${disputes.overdue === 1 ? '' : 's'} overdue`,
+        ]
+      : []),
+  ];
+}
+
 function human(s: OpsSummary): string {
   const { ingest, alerts, transfers, reviews, collections, deadLetter } = s;
   const lines = [
@@ -55,9 +78,7 @@ function human(s: OpsSummary): string {
       : `  run ${count(reviews.run)}, failed ${count(reviews.failed)}, duration ${spread(reviews.durationSeconds, durationSeconds)}`,
     '',
     'Collections',
-    collections.sent + collections.failed === 0
-      ? '  none yet'
-      : `  steps taken      ${count(collections.sent)}: ${nonZero(collections.byLevel)}; by ${nonZero(collections.byChannel)}; ${count(collections.failed)} not delivered`,
+    ...collectionsLines(collections),
     '',
     `Last ${s.days.length} days (${s.timeZone})`,
     table(

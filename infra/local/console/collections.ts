@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import {
+  assignCollector,
+  logCall,
   openDispute,
   RefusedError,
   recordPromise,
@@ -10,6 +12,7 @@ import {
 import { ageOf, DISPUTE_OUTCOMES, type Dispute, openOn } from '../../../functions/collections/disputes.ts';
 import {
   type Assignment,
+  CALL_OUTCOMES,
   type CallLog,
   type ContactRecord,
   type CreditHold,
@@ -18,6 +21,7 @@ import {
 } from '../../../functions/collections/ports.ts';
 import type { RatedPromise } from '../../../functions/collections/promises.ts';
 import { dunningFor, promisesAsOf } from '../../../functions/collections/run.ts';
+import { FACTOR_LABEL, scoreTerms, scoreWords } from '../../../functions/collections/score.ts';
 import {
   collectionsWorklist,
   hasOverdue,
@@ -26,7 +30,7 @@ import {
 import { addDays, type IsoDate } from '../../../functions/core/dates.ts';
 import { formatMoney } from '../../../functions/core/money.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
-import type { CollectionsPolicy } from '../../../functions/credit/policy.ts';
+import type { CollectionsPolicy, WorklistScorePolicy } from '../../../functions/credit/policy.ts';
 import type { CustomerPartition } from '../../../functions/credit/ports.ts';
 import { backHref } from './alerts.ts';
 import { type Html, html, type Section } from './layout.ts';
@@ -63,7 +67,7 @@ export async function collectionsReply(
     200,
     'Collections',
     html`${promised ? html`<p class="done" role="status">Promise <code class="word">${promised}</code> recorded for ${params.get('customer') ?? ''}: the chase is held while it is pending.</p>` : ''}
-${collectionsPage(list, { asOf, policyId: policy.id, all, planned: !!policy.collections })}
+${collectionsPage(list, { asOf, policyId: policy.id, all, planned: !!policy.collections, score: policy.collections?.score })}
 ${policy.collections && asOf === today() ? promiseForm(list, credit.collections !== undefined, today(), operator, policy.collections.promises.maxDays) : ''}`,
     'collections',
   );
@@ -143,6 +147,10 @@ const DONE: Record<string, string> = {
   'dispute-resolved':
     'The dispute was resolved: from today the invoice counts again unless it was credited or written off.',
   'hold-lifted': 'The credit hold was lifted.',
+  'collector-assigned':
+    'The collector was assigned: the customer is on their list from today, on the audit trail with who had it before.',
+  'call-logged':
+    'The call was logged. A promise it brought is recorded with the Collections page\'s form, a dispute with "Open a dispute" here: each with its own checks.',
 };
 
 export function collectionsDoneNote(params: URLSearchParams): Html | '' {
@@ -154,11 +162,19 @@ export function collectionsDoneNote(params: URLSearchParams): Html | '' {
 export const DISPUTE_PATH = '/collections/dispute';
 export const RESOLVE_PATH = '/collections/resolve';
 export const RELEASE_PATH = '/collections/release';
+export const ASSIGN_PATH = '/collections/assign';
+export const LOG_PATH = '/collections/log';
 /** The paths the credit file's forms post to (ACTIONS below says what each does). */
-export const ACTION_PATHS: readonly string[] = [DISPUTE_PATH, RESOLVE_PATH, RELEASE_PATH];
+export const ACTION_PATHS: readonly string[] = [
+  DISPUTE_PATH,
+  RESOLVE_PATH,
+  RELEASE_PATH,
+  ASSIGN_PATH,
+  LOG_PATH,
+];
 
 /**
- * `POST /collections/dispute|resolve|release` from the credit file: the action done as of today,
+ * `POST /collections/dispute|resolve|release|assign|log` from the credit file: the action done as of today,
  * back to the customer's page saying so; refused, a page naming each bad field and changing nothing.
  */
 export async function collectionsActionReply(
@@ -248,7 +264,42 @@ const ACTIONS: Readonly<
     run: (deps, { customerId, field }, at) =>
       releaseHold(deps, { customerId, releasedBy: field('by'), reason: field('reason') }, at),
   },
+  [ASSIGN_PATH]: {
+    refused: 'Collector not assigned',
+    done: 'collector-assigned',
+    run: async (deps, { customerId, field }, at) => {
+      await onFile(deps, customerId);
+      return assignCollector(deps, { customerId, collector: field('collector'), by: field('by') }, at);
+    },
+  },
+  [LOG_PATH]: {
+    refused: 'Call not logged',
+    done: 'call-logged',
+    run: async (deps, { customerId, field }, at) => {
+      await onFile(deps, customerId);
+      return logCall(
+        deps,
+        {
+          customerId,
+          outcome: field('outcome'),
+          by: field('by'),
+          channel: field('channel') || undefined,
+          note: field('note'),
+        },
+        at,
+      );
+    },
+  },
 };
+
+/**
+ * Refuses a customer not on file: the forms are on a customer's page, but a post names its customer
+ * itself, and an assignment or a call log would start a file of its own.
+ */
+async function onFile(deps: NonNullable<ConsoleCredit['collections']>, customerId: string): Promise<void> {
+  const part = await deps.store.loadCustomerPartition(customerId);
+  if (!part.books.customer && part.books.invoices.length === 0) throw new UnknownCustomerError(customerId);
+}
 
 /**
  * The page of a refused form: each bad field named, nothing changed, the way back. Any other
@@ -289,13 +340,31 @@ const FIELD_LABEL: Record<string, string> = {
   promisedDate: 'Paid by',
   recordedBy: 'Recorded by',
   via: 'Via',
+  collector: 'Collector',
+  by: 'By',
+  channel: 'Channel',
   note: 'Note',
   customer: 'Customer',
 };
 
+/**
+ * A customer's score, and folded under it how it adds up: each factor's points, its part of its
+ * weight and what it measured (the summary's title says it all on hover).
+ */
+function scoreCell(e: WorklistEntry): Html {
+  return html`<td class="num"><details class="score"><summary title="${scoreWords(e)}">${e.score.toFixed(1)}</summary>
+<ul class="evidence">${e.scoreFactors.map((f) => html`<li>${f.points.toFixed(1)} <span>${FACTOR_LABEL[f.factor]}</span> (${f.part} of ${f.weight}): ${f.why}</li>`)}${e.scoreNotes.map((n) => html`<li><strong>${n}</strong></li>`)}</ul></details></td>`;
+}
+
 export function collectionsPage(
   list: readonly WorklistEntry[],
-  v: { asOf: string; policyId: string; all: boolean; planned: boolean },
+  v: {
+    asOf: string;
+    policyId: string;
+    all: boolean;
+    planned: boolean;
+    score?: WorklistScorePolicy | undefined;
+  },
 ): Html {
   const acted = list.filter((e) => e.send).length;
   const overdue = list.filter(hasOverdue).length;
@@ -304,6 +373,7 @@ export function collectionsPage(
     (
       e,
     ) => html`<tr><td><a href="${customerHref(e.customerId, v.asOf)}">${e.customerId}</a><br><span class="muted">${e.name ?? ''}</span>${e.hold ? html`<br><strong class="bad">on credit hold</strong> <span class="muted">since ${e.hold.since}</span>` : ''}</td>
+${scoreCell(e)}
 <td>${e.reached?.name ?? html`<span class="muted">—</span>`}</td>
 <td>${e.send ? html`<strong>${e.send.name}</strong> <span class="muted">(${e.channel ?? e.send.channel})</span>` : html`<span class="muted">—</span>`}</td>
 ${minorCell(e.totals.demand, e.currency, e.send !== undefined)}
@@ -326,10 +396,11 @@ ${
           ? html` (listed; <a href="/collections?asOf=${v.asOf}">only the overdue</a>)`
           : html` (<a href="/collections?asOf=${v.asOf}&amp;all=1">list them too</a>)`
       }.</p>
+${v.score ? html`<p class="muted">Highest score first, from the policy's weights and caps: ${scoreTerms(v.score)}. Open a score for its points.</p>` : ''}
 ${
   shown.length === 0
     ? html`<p class="muted">Nobody to show.</p>`
-    : html`<div class="wrap"><table><thead><tr><th>Customer</th><th>Level reached</th><th>Today</th><th class="num">Demand</th><th class="num">Days past due</th><th>Next</th><th>Why</th></tr></thead>
+    : html`<div class="wrap"><table><thead><tr><th>Customer</th><th class="num">Score</th><th>Level reached</th><th>Today</th><th class="num">Demand</th><th class="num">Days past due</th><th>Next</th><th>Why</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
 }`
 }`;
@@ -348,7 +419,10 @@ export interface CollectionsRecord {
   readonly calls: readonly CallLog[];
   /** Its open invoices not disputed, oldest due first: what a dispute may be opened on. */
   readonly disputable: readonly string[];
-  /** The forms (open or resolve a dispute, lift the hold) when the page is today's and the console acts. */
+  /**
+   * The forms (open or resolve a dispute, lift the hold, assign a collector, log a call) when the
+   * page is today's and the console acts.
+   */
   readonly forms?: { readonly actor: string; readonly today: IsoDate; readonly back: string } | undefined;
   readonly contacts: readonly ContactRecord[];
   readonly promises: readonly RatedPromise[];
@@ -435,7 +509,6 @@ export function collectionsRecordSection(r: CollectionsRecord): Html {
             html`<tr><td>${c.on}</td><td>${c.level}</td><td>${c.channel}${c.note ? html`<br><span class="muted">${c.note}</span>` : ''}</td>${minorCell(c.demand, c.currency)}<td>${c.to ?? html`<span class="muted">—</span>`}</td></tr>`,
         )}</tbody></table></div>`;
   return html`<h2 id="collections">Collections</h2>
-${r.assignment ? html`<p>Collector: <strong>${r.assignment.collector}</strong> <span class="muted">since ${r.assignment.since}, assigned by ${r.assignment.by}</span></p>` : ''}
 ${r.hold ? html`<p class="problem" role="status"><strong>On credit hold</strong> since ${r.hold.since} (${r.hold.by}): ${r.hold.reason}. No delivery on credit; transfers climb more approval levels. A person lifts it${f ? '' : html`: <code>sentinel collections release ${r.hold.customerId} --by … --reason …</code>`}.</p>` : ''}
 ${
   r.hold && f
@@ -448,6 +521,17 @@ ${
 ${
   r.handover
     ? html`<p class="${r.handover.state === 'open' ? 'problem' : 'muted'}"><strong>Handed over to legal</strong> on ${r.handover.on} ("${r.handover.level}"): ${formatMoney(r.handover.demand, r.handover.currency)} demanded, ${r.handover.overdue.length} overdue item${r.handover.overdue.length === 1 ? '' : 's'}, ${r.handover.contacts.length} step${r.handover.contacts.length === 1 ? '' : 's'} before it${r.handover.state === 'withdrawn' ? html`; withdrawn on ${r.handover.withdrawnOn ?? ''} by ${r.handover.withdrawnBy ?? ''}: ${r.handover.withdrawReason ?? ''}` : html` (<code>sentinel collections handover ${r.customerId}</code>)`}.</p>`
+    : ''
+}
+${r.assignment ? html`<p>Collector: <strong>${r.assignment.collector}</strong> <span class="muted">since ${r.assignment.since}, assigned by ${r.assignment.by}</span></p>` : f ? html`<p class="muted">No collector assigned.</p>` : ''}
+${
+  f
+    ? html`<details><summary>${r.assignment ? 'Reassign' : 'Assign a collector'}</summary>
+<form class="request" method="post" action="${ASSIGN_PATH}">${hidden(f)}
+<label for="a-collector">Collector</label><input id="a-collector" name="collector" required maxlength="64"><span class="hint">who works the customer from today${r.assignment ? ` instead of ${r.assignment.collector}` : ''}: a person id (letters, digits, . _ @ -)</span>
+<label for="a-by">Assigned by</label><input id="a-by" name="by" value="${f.actor}" required><span class="hint">on the audit trail</span>
+<div class="actions"><button type="submit">Assign</button></div>
+</form></details>`
     : ''
 }
 <h3>Disputes (${r.disputes.filter((d) => d.open).length} open)</h3>
@@ -472,8 +556,20 @@ ${contacts}
 <h3>Calls and visits logged (${r.calls.length})</h3>
 ${
   r.calls.length === 0
-    ? html`<p class="muted">None logged${r.assignment ? '' : html` (<code>sentinel collections log ${r.customerId} --outcome … --by …</code>)`}.</p>`
+    ? html`<p class="muted">None logged${r.assignment || f ? '' : html` (<code>sentinel collections log ${r.customerId} --outcome … --by …</code>)`}.</p>`
     : html`<div class="wrap"><table><thead><tr><th>Day</th><th>By</th><th>Channel</th><th>Outcome</th><th>Note</th></tr></thead>
 <tbody>${r.calls.map((c) => html`<tr><td>${c.on}</td><td>${c.by}</td><td>${c.channel}</td><td>${c.outcome}</td><td class="wide">${c.note ?? ''}</td></tr>`)}</tbody></table></div>`
+}
+${
+  f
+    ? html`<details><summary>Log a call or visit</summary>
+<form class="request" method="post" action="${LOG_PATH}">${hidden(f)}
+<label for="l-channel">Channel</label><select id="l-channel" name="channel"><option>phone</option><option>visit</option></select><span></span>
+<label for="l-outcome">Result</label><select id="l-outcome" name="outcome" required>${CALL_OUTCOMES.map((o) => html`<option>${o}</option>`)}</select><span class="hint">a promise or a dispute it brought is then recorded with its own form</span>
+<label for="l-note">Note</label><input id="l-note" name="note" maxlength="500"><span></span>
+<label for="l-by">Logged by</label><input id="l-by" name="by" value="${f.actor}" required><span class="hint">who called or visited</span>
+<div class="actions"><button type="submit">Log it</button></div>
+</form></details>`
+    : ''
 }`;
 }

@@ -394,6 +394,16 @@ export function customerPage(file: CustomerFile, id: string, asOf: IsoDate, cred
     ['Avg days late', s.avgDaysLate === null ? undefined : String(s.avgDaysLate)],
     ['Unapplied cash', money(s.unappliedCash, ccy)],
     ['DSO (90 days)', s.dso === null ? undefined : String(s.dso)],
+    // Beside DSO while anything is under dispute (otherwise it is DSO itself): the same sales, the
+    // disputed open amount left out of the receivables.
+    ...(s.disputedAmount > 0 && file.undisputedDso !== null
+      ? [
+          [
+            'Undisputed DSO',
+            html`${String(file.undisputedDso)} <span class="muted">(the ${money(s.disputedAmount, ccy)} disputed left out)</span>`,
+          ] as [string, Html],
+        ]
+      : []),
     ['Credit used', utilisation],
   ]);
 

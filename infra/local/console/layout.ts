@@ -113,6 +113,8 @@ form.answer .buttons{display:flex;gap:.4rem}
 form.bulk{background:var(--head);border:1px solid var(--line);padding:.5rem .8rem;max-width:72rem}
 details.answer summary{cursor:pointer;color:var(--accent)}
 details.answer form.answer{flex-direction:column;align-items:flex-start;white-space:normal}
+details.score summary{cursor:pointer;color:var(--accent)}
+details.score ul{white-space:normal;text-align:left;min-width:16rem;max-width:26rem}
 label.pick{display:inline-flex;gap:.35rem;align-items:center}
 p.done{background:var(--greenbg);border-left:3px solid var(--green);padding:.5rem .8rem;max-width:60rem}
 ul.picks{list-style:none;padding:0;margin:.2rem 0 .4rem}

@@ -114,6 +114,18 @@ export const figure = (id: string, label: string, value: Html | string, hint?: H
 
 export const orNone = (n: number | null, none = '—') => (n === null ? none : count(n));
 
+const days = (n: number) => `${count(n)} day${n === 1 ? '' : 's'}`;
+
+/** Promises rated final and disputes open, as the daily run counted them (none before it did). */
+function collectionsFigures({ promises, disputes }: OpsSummary['collections']): Html | string {
+  if (!promises && !disputes) return '';
+  return html`<dl class="kv">
+${promises ? figure('collections-promises', 'Promises', `kept ${count(promises.kept)}, partial ${count(promises.partial)}, broken ${count(promises.broken)}`, `(over ${days(promises.days)} counted)`) : ''}
+${disputes ? figure('collections-disputes', 'Disputes open', disputes.open > 0 ? `${count(disputes.open)}, the oldest ${days(disputes.oldestDays)}` : '0', `(as of ${disputes.asOf})`) : ''}
+${disputes ? figure('collections-disputes-overdue', 'Answers overdue', disputes.overdue > 0 ? html`<span class="problem">${count(disputes.overdue)}: past the answer date</span>` : '0') : ''}
+</dl>`;
+}
+
 export function opsPage(s: OpsSummary): Html {
   const { ingest, alerts, transfers, reviews, collections, deadLetter } = s;
   const reviewsRan = reviews.run + reviews.failed > 0 || reviews.durationSeconds.count > 0;
@@ -167,7 +179,7 @@ ${figure('collections-by-channel', 'By channel', nonZero(collections.byChannel))
 ${figure('collections-failed', 'Not delivered', collections.failed > 0 ? html`<span class="problem">${count(collections.failed)}: the next run takes them</span>` : count(collections.failed))}
 </dl>`
       : html`<p id="collections-none" class="muted">No collection step taken yet.</p>`
-  }</section>
+  }${collectionsFigures(collections)}</section>
 </div>
 
 <h2>Rows per day</h2>

@@ -1,6 +1,6 @@
 import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
 import type { DisputeDeps, PromiseDeps } from '../../../functions/collections/app.ts';
-import type { HoldBook } from '../../../functions/collections/ports.ts';
+import type { CollectorBook, HoldBook } from '../../../functions/collections/ports.ts';
 import type { Page, PageRequest } from '../../../functions/core/paging.ts';
 import type { Policy } from '../../../functions/credit/policy.ts';
 import type { ReceivablesQueries } from '../../../functions/receivables/queries.ts';
@@ -22,6 +22,11 @@ export interface ConsoleOptions {
   readonly transfers?: ConsoleTransfers;
   /** Periodic reviews: the runs, a run's customers and report, the form that runs one. */
   readonly reviews?: ConsoleReviews;
+  /**
+   * The customer portal the reminders link to (`/portal/<token>`): the same handler the portal
+   * Lambda runs. @default none: /portal/ is not found
+   */
+  readonly portal?: ((req: HttpRequest) => Promise<HttpResponse>) | undefined;
   /** The ops figures (metrics and live counts) of `/ops`. Without it /ops says it is not available. */
   readonly ops?: () => Promise<OpsSummary>;
   /**
@@ -53,13 +58,15 @@ export interface ConsoleCredit {
     | 'listCustomerIds'
     | 'activeAlert'
     | 'saveEvaluation'
+    | 'getFxRates'
   >;
   /** The policy in force, read on every request (so `sentinel policy set` shows at once). */
   readonly policy: () => Promise<Policy>;
   /**
    * Where the console's collections actions are recorded and put on the audit trail: promises to
-   * pay (the Collections page's form), disputes opened and resolved and credit holds lifted (the
-   * credit file's forms). @default none: no forms; the `sentinel collections` commands do them
+   * pay (the Collections page's form), disputes opened and resolved, credit holds lifted,
+   * collectors assigned and calls logged (the credit file's forms). @default none: no forms; the
+   * `sentinel collections` commands do them
    */
   readonly collections?: CollectionsActions | undefined;
 }
@@ -110,4 +117,4 @@ export const DEFAULT_RUNS = 50;
 export const MAX_RUNS = 1000;
 
 /** What the console's collections forms need: the store's books and the audit trail. */
-export type CollectionsActions = PromiseDeps & DisputeDeps & { readonly store: HoldBook };
+export type CollectionsActions = PromiseDeps & DisputeDeps & { readonly store: HoldBook & CollectorBook };

@@ -16,7 +16,7 @@ import {
 import { creditView, customerPage, customersCsvReply, customersReply } from './customers.ts';
 import { CSP, html } from './layout.ts';
 import { opsPage } from './ops.ts';
-import type { ConsoleOptions, RunningConsole } from './options.ts';
+import type { ConsoleOptions, ConsoleTransfers, RunningConsole } from './options.ts';
 import { afterParam, hrefWith, pageParam, pagingJson } from './paging.ts';
 import {
   customerReviewSection,
@@ -330,9 +330,10 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
       send(req, res, problem(403, `${refused} Nothing was changed.`, api));
       return;
     }
-    if (opts.transfers && isTransfersPath(rawPath, method)) {
+    const portal = opts.portal && !api && rawPath.startsWith('/portal/') ? opts.portal : undefined;
+    if ((opts.transfers && isTransfersPath(rawPath, method)) || portal) {
       const body = await readBody(req);
-      const r = await opts.transfers.http({
+      const r = await (portal ?? (opts.transfers as ConsoleTransfers).http)({
         method: req.method ?? 'GET',
         path: rawPath.startsWith('/api/') ? rawPath.slice(4) : rawPath,
         headers: Object.fromEntries(

@@ -1,11 +1,18 @@
 import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
 import { postToSlack } from '../../../functions/alerts/slack.ts';
 import type { CollectionsStore, Outreach, OutreachSender } from '../../../functions/collections/ports.ts';
-import { type CollectionsRunReport, collectionsRun } from '../../../functions/collections/run.ts';
+import {
+  type CollectionsRunDeps,
+  type CollectionsRunReport,
+  collectionsRun,
+} from '../../../functions/collections/run.ts';
 import type { IsoDate } from '../../../functions/core/dates.ts';
 import { toEml } from '../../../functions/core/eml.ts';
 import type { Policy } from '../../../functions/credit/policy.ts';
-import { mailDir, onceInOutbox } from './transfers.ts';
+import { localAudit } from './audit-key.ts';
+import { localLinkKeys, mailDir, onceInOutbox } from './transfers.ts';
 
 /** Who reminders come from locally (on AWS: the configured SES identity). */
 export const LOCAL_COLLECTIONS_FROM = 'Credit control <collections@credit-sentinel.localhost>';
@@ -79,12 +86,19 @@ export class OutboxOutreachSender implements OutreachSender {
 }
 
 /** One collections run on this machine: the store's customers, the outbox, the given day. */
-export function localCollectionsRun(
+export async function localCollectionsRun(
   deps: {
     readonly store: CollectionsStore;
     readonly dataDir: string;
     readonly now: () => Date;
     readonly slackWebhookUrl?: string | undefined;
+    /**
+     * Where the console serves the customer portal: each reminder links to it, signed with the
+     * data dir's link key. @default none: reminders carry no link
+     */
+    readonly portalBaseUrl?: string | undefined;
+    /** The audit trail the run's holds and hand-overs go on (`localAuditTrail`). @default none */
+    readonly audit?: CollectionsRunDeps['audit'];
   },
   policy: Policy,
   opts: {
@@ -97,8 +111,13 @@ export function localCollectionsRun(
     readonly concurrency?: number;
   },
 ): Promise<CollectionsRunReport> {
+  const portal = deps.portalBaseUrl
+    ? { baseUrl: deps.portalBaseUrl, keys: await localLinkKeys(deps.dataDir) }
+    : undefined;
   return collectionsRun(
     {
+      portal,
+      audit: deps.audit,
       store: deps.store,
       sender: new OutboxOutreachSender(deps.dataDir, deps.now, deps.slackWebhookUrl),
       claimant: opts.claimant,
@@ -108,4 +127,18 @@ export function localCollectionsRun(
     policy,
     opts,
   );
+}
+
+/** The audit trail of a data dir as the CLI, the console and the run append to it: the local key and anchors. */
+export function localAuditTrail(
+  store: { readonly client: DynamoDBClient; readonly tableName: string },
+  dataDir: string,
+): DynamoTransferStore {
+  const audit = localAudit(dataDir);
+  return new DynamoTransferStore({
+    client: store.client,
+    tableName: store.tableName,
+    auditKey: audit.auditKey,
+    auditAnchor: audit.anchor,
+  });
 }

@@ -10,7 +10,7 @@ import {
 } from '../../../functions/alerts/slack.ts';
 import { recordCollections } from '../../../functions/collections/metrics.ts';
 import type { ContactLedger, HandoverBook, HoldBook } from '../../../functions/collections/ports.ts';
-import type { CollectionsRunReport } from '../../../functions/collections/run.ts';
+import type { CollectionsRunDeps, CollectionsRunReport } from '../../../functions/collections/run.ts';
 import { dateInZone, type IsoDate } from '../../../functions/core/dates.ts';
 import type { AlertDigest, Notification } from '../../../functions/credit/alerts.ts';
 import { recordEvaluation } from '../../../functions/credit/app.ts';
@@ -60,6 +60,10 @@ export interface LocalEvaluatorOptions {
   readonly slack?: { readonly webhookUrl: string; readonly mode?: SlackMode; readonly post?: PostOptions };
   /** The console's address, for the "Open the customer" button of a Slack message. */
   readonly consoleUrl?: () => string | undefined;
+  /** The audit trail the day's collections put their holds and hand-overs on. @default none */
+  readonly audit?: CollectionsRunDeps['audit'];
+  /** Where the customer portal the reminders link to is served. @default none: reminders carry no link */
+  readonly portalBaseUrl?: () => string;
   /** @default () => new Date() */
   readonly now?: () => Date;
   /** The daily run's wall-clock time in `timeZone`. @default { hour: 5, minute: 0 } */
@@ -414,6 +418,8 @@ export class LocalEvaluator {
         dataDir: this.opts.dataDir,
         now: this.now,
         slackWebhookUrl: this.opts.slack?.webhookUrl,
+        portalBaseUrl: this.opts.portalBaseUrl?.(),
+        audit: this.opts.audit,
       },
       await loadPolicy(this.opts.store),
       { asOf: step.BatchInput.asOf, claimant: step.BatchInput.runId, customerIds: step.Items },

@@ -105,6 +105,11 @@ export interface Datapoint {
   readonly value: number;
   /** Every dimension of the record, `service` included. */
   readonly dimensions: Readonly<Record<string, string>>;
+  /**
+   * The record's other text fields (Powertools' `addMetadata`: log fields on AWS, not dimensions),
+   * when it has any: the collections run's `runId` and `asOf`, so a day's figures count once.
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 interface EmfRecord {
@@ -136,7 +141,13 @@ export function parseEmfLines(text: string, since?: number): Datapoint[] {
     }
     const timestamp = rec?._aws?.Timestamp;
     if (typeof timestamp !== 'number' || (since !== undefined && timestamp < since)) continue;
-    for (const directive of rec._aws?.CloudWatchMetrics ?? []) {
+    const directives = rec._aws?.CloudWatchMetrics ?? [];
+    const dimensionKeys = new Set(directives.flatMap((d) => (d.Dimensions ?? []).flat()));
+    const metadata: Record<string, string> = {};
+    for (const [key, v] of Object.entries(rec))
+      if (typeof v === 'string' && !dimensionKeys.has(key)) metadata[key] = v;
+    const extra = Object.keys(metadata).length > 0 ? { metadata } : {};
+    for (const directive of directives) {
       const dimensions: Record<string, string> = {};
       for (const set of directive.Dimensions ?? [])
         for (const key of set) if (typeof rec[key] === 'string') dimensions[key] = rec[key] as string;
@@ -146,7 +157,14 @@ export function parseEmfLines(text: string, since?: number): Datapoint[] {
         const values = Array.isArray(raw) ? raw : [raw];
         for (const value of values)
           if (typeof value === 'number' && Number.isFinite(value))
-            out.push({ timestamp, name: m.Name, unit: String(m.Unit ?? 'None'), value, dimensions });
+            out.push({
+              timestamp,
+              name: m.Name,
+              unit: String(m.Unit ?? 'None'),
+              value,
+              dimensions,
+              ...extra,
+            });
       }
     }
   }

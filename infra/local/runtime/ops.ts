@@ -102,7 +102,10 @@ export interface OpsSummary {
     readonly durationSeconds: Percentiles;
     readonly limitChanges: Readonly<Record<string, number>>;
   };
-  /** The collections runs' steps (RemindersSent, RemindersFailed). */
+  /**
+   * The collections runs' steps (RemindersSent, RemindersFailed) and the day's figures (promises,
+   * disputes: each day's latest run, see `collectionsFigures`).
+   */
   readonly collections: {
     readonly sent: number;
     /** Steps taken by level (the shipped plan's levels, and any other a policy names). */
@@ -111,6 +114,27 @@ export interface OpsSummary {
     readonly byChannel: Readonly<Record<string, number>>;
     /** Steps not delivered (given back; the retry or the next run takes them). */
     readonly failed: number;
+    /**
+     * Promises to pay whose rating became final on the days a run counted, over those `days`
+     * (PromisesKept, PromisesPartial, PromisesBroken); null before any run counted one.
+     */
+    readonly promises: {
+      readonly kept: number;
+      readonly partial: number;
+      readonly broken: number;
+      readonly days: number;
+    } | null;
+    /**
+     * Disputes open as of the latest day a run counted (DisputesOpen, DisputeAnswersOverdue,
+     * OldestDisputeDays); null before any run counted them.
+     */
+    readonly disputes: {
+      readonly asOf: IsoDate;
+      readonly open: number;
+      readonly overdue: number;
+      /** Days the oldest open one has been open (0 when none is). */
+      readonly oldestDays: number;
+    } | null;
   };
   /**
    * The local counterpart of the ingest dead-letter queue. On AWS a message goes to the DLQ when
@@ -166,6 +190,59 @@ export const nonZero = (by: Readonly<Record<string, number>>): string =>
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`)
     .join(', ') || '-';
+
+const PROMISE_FIGURES = ['PromisesKept', 'PromisesPartial', 'PromisesBroken'] as const;
+const DISPUTE_FIGURES = ['DisputesOpen', 'DisputeAnswersOverdue', 'OldestDisputeDays'] as const;
+const DAY_FIGURES: ReadonlySet<string> = new Set<string>([...PROMISE_FIGURES, ...DISPUTE_FIGURES]);
+
+/**
+ * The collections figures of the days: each run of a day emits the same (a function of the books
+ * and the day), and `sentinel start` runs the day at every start as well as at 05:00, so a sum of
+ * every record would count a day once per run. Per day (the record's `asOf`), the latest run (its
+ * `runId`) only, its batches added up (the oldest dispute: their maximum), as the dashboard adds up
+ * the batches of the one run a day on AWS. Promises are summed over those days; disputes are the
+ * latest day's. A record without the metadata counts as a run of its own, on its timestamp's day.
+ */
+export function collectionsFigures(
+  points: readonly Datapoint[],
+  timeZone: string,
+): Pick<OpsSummary['collections'], 'promises' | 'disputes'> {
+  const runs = new Map<string, { asOf: IsoDate; at: number; sums: Map<string, number> }>();
+  for (const p of points) {
+    if (!DAY_FIGURES.has(p.name)) continue;
+    const asOf = p.metadata?.asOf ?? dateInZone(new Date(p.timestamp), timeZone);
+    const key = `${asOf}\u0000${p.metadata?.runId ?? `@${p.timestamp}`}`;
+    const run = runs.get(key) ?? { asOf, at: p.timestamp, sums: new Map<string, number>() };
+    run.at = Math.max(run.at, p.timestamp);
+    const was = run.sums.get(p.name);
+    run.sums.set(p.name, p.name === 'OldestDisputeDays' ? Math.max(was ?? 0, p.value) : (was ?? 0) + p.value);
+    runs.set(key, run);
+  }
+  const latest = new Map<IsoDate, { at: number; sums: Map<string, number> }>();
+  for (const r of runs.values()) {
+    const seen = latest.get(r.asOf);
+    if (!seen || r.at >= seen.at) latest.set(r.asOf, r);
+  }
+  if (latest.size === 0) return { promises: null, disputes: null };
+  const days = [...latest.keys()].sort();
+  const total = (name: string) => days.reduce((n, d) => n + (latest.get(d)?.sums.get(name) ?? 0), 0);
+  const lastDay = days.at(-1) as IsoDate;
+  const last = latest.get(lastDay)?.sums ?? new Map<string, number>();
+  return {
+    promises: {
+      kept: total('PromisesKept'),
+      partial: total('PromisesPartial'),
+      broken: total('PromisesBroken'),
+      days: days.length,
+    },
+    disputes: {
+      asOf: lastDay,
+      open: last.get('DisputesOpen') ?? 0,
+      overdue: last.get('DisputeAnswersOverdue') ?? 0,
+      oldestDays: last.get('OldestDisputeDays') ?? 0,
+    },
+  };
+}
 
 /** rejected / (ingested + rejected), null when both are zero. */
 export function rejectRatio(ingested: number, rejected: number): number | null {
@@ -293,6 +370,7 @@ export function summarize(points: readonly Datapoint[], live: LiveFigures, o: Su
       byLevel: byDimension('RemindersSent', 'level', REMINDER_LEVELS),
       byChannel: byDimension('RemindersSent', 'channel', REMINDER_CHANNELS),
       failed: sum('RemindersFailed'),
+      ...collectionsFigures(points, o.timeZone),
     },
     deadLetter: {
       inboxFailing: live.inboxFailing ? [...live.inboxFailing] : null,
