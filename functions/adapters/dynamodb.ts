@@ -217,10 +217,22 @@ const disputeKey = (customerId: string, invoiceId: string) => ({
   pk: { S: custPk(customerId) },
   sk: { S: `${DSP}${invoiceId}` },
 });
+/**
+ * An invoice's dispute record: the latest dispute at the top, the earlier ones under `earlier`.
+ * The latest's `line` (the invoice line it contests) is kept as `disputeLine`: `line` at the top of
+ * an item is the upload's line number, which every read strips (META).
+ */
+function disputeItem(d: Dispute, earlier: readonly Dispute[]): Record<string, unknown> {
+  const { line, ...rest } = d;
+  return { ...rest, ...(line !== undefined ? { disputeLine: line } : {}), earlier };
+}
 /** The disputes an invoice's record holds: the earlier ones, then the latest. */
 function disputesOf(it: Record<string, unknown>): Dispute[] {
-  const { earlier, ...latest } = strip<Dispute & { earlier?: Dispute[] }>(it, META);
-  return [...(earlier ?? []), latest];
+  const { earlier, disputeLine, ...latest } = strip<Dispute & { earlier?: Dispute[]; disputeLine?: string }>(
+    it,
+    META,
+  );
+  return [...(earlier ?? []), disputeLine !== undefined ? { ...latest, line: disputeLine } : latest];
 }
 const contactKey = (customerId: string, on: IsoDate, level: string) => ({
   pk: { S: custPk(customerId) },
@@ -1622,7 +1634,7 @@ export class DynamoStore implements IngestStore, NotificationLedger {
         await this.client.send(
           new PutItemCommand({
             TableName: this.tableName,
-            Item: marshall({ pk: Key.pk.S, sk: Key.sk.S, type: 'dispute', ...d, earlier: now }, MARSHALL),
+            Item: marshall({ pk: Key.pk.S, sk: Key.sk.S, type: 'dispute', ...disputeItem(d, now) }, MARSHALL),
             // Whoever opens first wins; the other finds it open and opens nothing.
             ConditionExpression: latest
               ? 'disputeId = :was AND attribute_exists(resolvedOn)'

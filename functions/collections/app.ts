@@ -166,8 +166,9 @@ export class HoldRefusedError extends RefusedError {}
 /**
  * Opens a dispute on one of the customer's invoices as of `today` (README "Collections"): the
  * invoice must be on file and open that day (a paid invoice has nothing to dispute); the fields
- * are checked, each bad one named; two people opening one at once make one dispute; on the audit
- * trail. From the day it is opened the invoice is left out of every demand.
+ * are checked, each bad one named (a part contested at most what is open on the invoice that day);
+ * two people opening one at once make one dispute; on the audit trail. From the day it is opened
+ * what it contests (the invoice, or the part it names) is left out of every demand.
  */
 export async function openDispute(
   deps: DisputeDeps,
@@ -193,7 +194,13 @@ export async function openDispute(
       field: 'invoice',
       message: `${req.invoiceId} is paid${s.settledDate ? ` (settled on ${s.settledDate})` : ''}: there is nothing to dispute`,
     });
-  const checked = checkDispute(req, at);
+  const checked = checkDispute(
+    req,
+    at,
+    s
+      ? { invoiceId: s.invoiceId, currency: s.currency, open: s.settledDate === undefined ? s.open : 0 }
+      : undefined,
+  );
   if (!checked.ok) issues.push(...checked.issues);
   if (issues.length > 0 || !checked.ok) throw new DisputeRefusedError(issues);
   const { outcome, current } = await deps.store.openDispute(checked.dispute);
@@ -214,6 +221,8 @@ export async function openDispute(
         disputeId: current.disputeId,
         invoiceId: current.invoiceId,
         reason: current.reason,
+        ...(current.amount !== undefined ? { amount: current.amount, currency: current.currency } : {}),
+        ...(current.line ? { line: current.line } : {}),
         owner: current.owner,
         answerBy: current.answerBy,
       },

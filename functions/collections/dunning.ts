@@ -1,7 +1,7 @@
 import { minorDigits } from '../core/currencies.ts';
 import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
 import { formatMoney, parseMinorUnits } from '../core/money.ts';
-import type { InvoiceStatus, Statement } from '../core/receivables.ts';
+import { disputedOpen, type InvoiceStatus, type Statement } from '../core/receivables.ts';
 import type { CollectionsPolicy, DunningLevel, RiskClass } from '../credit/policy.ts';
 import type { RatedPromise } from './promises.ts';
 
@@ -9,8 +9,10 @@ import type { RatedPromise } from './promises.ts';
  * Dunning (README "Collections"): where a customer stands on the collection plan as of a date, and
  * whether a message goes out that day. One decision per customer, never per invoice: every overdue
  * item of the customer is in the one message, at the highest level its oldest undisputed overdue
- * item has reached. Disputed items are shown and left out of the demand; unapplied cash is taken
- * off it. Pure: the same statement, contacts and date give the same decision.
+ * item has reached. Disputed items are shown and left out of the demand; an invoice disputed in
+ * part (a line) is split in two, the part disputed shown and left out, the rest demanded as usual;
+ * unapplied cash is taken off it. Pure: the same statement, contacts and date give the same
+ * decision.
  */
 
 /** A message the plan sent the customer before: its level and day. */
@@ -19,13 +21,23 @@ export interface Contact {
   readonly on: IsoDate;
 }
 
-/** An open item as the statement has it, with its days past due as of the day (negative: not yet due). */
+/**
+ * An open item as the statement has it, with its days past due as of the day (negative: not yet
+ * due); or one of the two parts of an invoice disputed in part, its `open` that part's.
+ */
 export interface DunningItem
   extends Pick<
     InvoiceStatus,
     'invoiceId' | 'currency' | 'issueDate' | 'dueDate' | 'amount' | 'open' | 'disputed'
   > {
   readonly daysPastDue: number;
+  /**
+   * Set when the invoice's open amount is split between `disputed` and `overdue` or `notDue` (a
+   * dispute on part of it): the invoice's whole open amount, of which `open` is this item's part.
+   */
+  readonly invoiceOpen?: number | undefined;
+  /** On a disputed item: the line its dispute names, if any. */
+  readonly line?: string | undefined;
 }
 
 export interface Dunning {
@@ -37,7 +49,7 @@ export interface Dunning {
   readonly ladder: RiskClass | 'default';
   /** Undisputed open items past due, oldest due first: what is demanded. */
   readonly overdue: readonly DunningItem[];
-  /** Open disputed items, due or not: shown, left out of the demand. */
+  /** Open disputed items (or the part disputed of an invoice), due or not: shown, left out of the demand. */
   readonly disputed: readonly DunningItem[];
   /** Undisputed open items not yet due: shown for the statement. */
   readonly notDue: readonly DunningItem[];
@@ -121,12 +133,29 @@ export function dunningAsOf(
   const { summary } = statement;
   const asOf = summary.asOf;
   const currency = summary.currency;
-  const open = statement.invoices.filter((s) => s.settledDate === undefined && s.open > 0).map(item);
-  const mine = open.filter((i) => i.currency === currency);
+  const open = statement.invoices.filter((s) => s.settledDate === undefined && s.open > 0);
+  const mine: DunningItem[] = [];
+  for (const s of open) {
+    if (s.currency !== currency) continue;
+    const part = disputedOpen(s);
+    const line = s.disputeLine !== undefined ? { line: s.disputeLine } : {};
+    if (part === 0) mine.push(item(s));
+    else if (part >= s.open) mine.push({ ...item(s), disputed: true, ...line });
+    else {
+      // Disputed in part: the part is set apart, the rest is an undisputed item like any other.
+      mine.push(
+        { ...item(s), open: part, disputed: true, invoiceOpen: s.open, ...line },
+        { ...item(s), open: s.open - part, disputed: false, invoiceOpen: s.open },
+      );
+    }
+  }
   const overdue = mine.filter((i) => !i.disputed && i.daysPastDue > 0).sort(byDue);
   const disputed = mine.filter((i) => i.disputed).sort(byDue);
   const notDue = mine.filter((i) => !i.disputed && i.daysPastDue <= 0).sort(byDue);
-  const otherCurrency = open.filter((i) => i.currency !== currency).sort(byDue);
+  const otherCurrency = open
+    .filter((i) => i.currency !== currency)
+    .map(item)
+    .sort(byDue);
   const unappliedCash = summary.unappliedCash;
   const totals = {
     overdue: sum(overdue),

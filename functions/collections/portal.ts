@@ -17,16 +17,17 @@ import {
 import { type Dispute, openOn } from './disputes.ts';
 import type { Dunning, DunningItem } from './dunning.ts';
 import type { FieldIssue, RatedPromise } from './promises.ts';
-import { type ReminderLanguage, type StatementWords, statementWords } from './reminder.ts';
+import { itemNote, type ReminderLanguage, type StatementWords, statementWords } from './reminder.ts';
 import { contactsOf, dunningFor, promisesAsOf } from './run.ts';
 
 /**
  * The customer portal (README "Collections"): the page a reminder links to, where the customer
- * sees its statement as of today, tells us when it will pay, or disputes an invoice with a
- * comment. No login: the signed link is the credential, for one customer and one reminder, until
- * it expires (`collections.portal.linkDays`). GET shows and changes nothing (mail scanners open
- * every link); each POST records one thing on the audit trail, then redirects to the page. One
- * promise per link: a second through the same link finds the first and says so.
+ * sees its statement as of today, tells us when it will pay, or disputes an invoice (or a part of
+ * it: an amount and which line) with a comment. No login: the signed link is the credential, for
+ * one customer and one reminder, until it expires (`collections.portal.linkDays`). GET shows and
+ * changes nothing (mail scanners open every link); each POST records one thing on the audit trail,
+ * then redirects to the page. One promise per link: a second through the same link finds the first
+ * and says so.
  */
 
 export interface PortalDeps {
@@ -109,7 +110,11 @@ interface PortalWords {
   readonly reason: string;
   readonly reasons: readonly (readonly [string, string])[];
   readonly comment: string;
+  readonly disputedAmount: string;
+  readonly disputedAmountHint: string;
+  readonly whichLine: string;
   readonly underReview: (invoice: string, by: string) => string;
+  readonly partUnderReview: (part: string, invoice: string, by: string) => string;
   readonly nothingToDispute: string;
   readonly check: string;
   readonly fields: Record<string, string>;
@@ -147,7 +152,7 @@ const EN: PortalWords = {
     'A promise was already made through this link; it is shown below. To change it, please reply to our email.',
   disputeHead: 'Dispute an invoice',
   disputeIntro:
-    'If an invoice is wrong, tell us what is wrong. It is left out of the amount due until we have answered.',
+    'If an invoice, or a line of it, is wrong, tell us what is wrong. What you dispute is left out of the amount due until we have answered; the rest of the invoice is still due.',
   invoice: 'Invoice',
   reason: 'Reason',
   reasons: [
@@ -158,7 +163,11 @@ const EN: PortalWords = {
     ['other', 'Other'],
   ],
   comment: 'What is wrong',
+  disputedAmount: "Amount disputed, in the invoice's currency (optional)",
+  disputedAmountHint: 'Leave it empty to dispute all that is open on the invoice.',
+  whichLine: 'Which line (optional)',
   underReview: (i, by) => `Invoice ${i} is under review; we will answer by ${by}.`,
+  partUnderReview: (part, i, by) => `${part} of invoice ${i} is under review; we will answer by ${by}.`,
   nothingToDispute: 'No open invoice is left to dispute.',
   check: 'Please check:',
   fields: {
@@ -170,6 +179,7 @@ const EN: PortalWords = {
     invoice: 'Invoice',
     reason: 'Reason',
     comment: 'What is wrong',
+    line: 'Which line',
   },
   footer: (name, until) => `This page is for ${name} only. Its link works until ${until}.`,
   badLink: 'This link is not valid. Please use the link in the latest email we sent you.',
@@ -203,7 +213,8 @@ const ZH: PortalWords = {
   pendingOther: (a, d) => `我们已记录您将在 ${d} 前支付 ${a} 的承诺。`,
   alreadyPromised: '此链接已提交过付款承诺（见下方）。如需更改，请回复我们的邮件。',
   disputeHead: '对发票提出异议',
-  disputeIntro: '如发票有误，请告诉我们问题所在。在我们答复之前，该发票不计入应付金额。',
+  disputeIntro:
+    '如发票或其中某一行有误，请告诉我们问题所在。在我们答复之前，有异议的金额不计入应付金额；发票的其余部分仍需支付。',
   invoice: '发票',
   reason: '原因',
   reasons: [
@@ -214,7 +225,11 @@ const ZH: PortalWords = {
     ['other', '其他'],
   ],
   comment: '问题说明',
+  disputedAmount: '有异议的金额，按发票币种（可选）',
+  disputedAmountHint: '如对发票全部未付金额有异议，请留空。',
+  whichLine: '哪一行（可选）',
   underReview: (i, by) => `发票 ${i} 正在核查中，我们将在 ${by} 前答复。`,
+  partUnderReview: (part, i, by) => `发票 ${i} 中的 ${part} 正在核查中，我们将在 ${by} 前答复。`,
   nothingToDispute: '没有可提出异议的未结发票。',
   check: '请检查：',
   fields: {
@@ -226,6 +241,7 @@ const ZH: PortalWords = {
     invoice: '发票',
     reason: '原因',
     comment: '问题说明',
+    line: '哪一行',
   },
   footer: (name, until) => `本页面仅供${name}使用，链接有效期至 ${until}。`,
   badLink: '此链接无效。请使用我们最近一封邮件中的链接。',
@@ -251,8 +267,11 @@ interface Shown {
 const e = escapeHtml;
 const PORTAL_CSS = `${CSS}
 input[type=text],input[type=date],select{width:100%;max-width:32rem;padding:.4rem;font:inherit}
+label input,label select,label textarea{display:block;margin-top:.2rem;font-weight:normal}
 .demand{font-size:1.15rem;background:#fdf3e7;border-left:4px solid #c46a0c;padding:.6rem .9rem}
-button.send{background:#1f5fbf;color:#fff;border-color:#1f5fbf}`;
+button.send{background:#1f5fbf;color:#fff;border-color:#1f5fbf}
+label .hint{display:block;font-weight:normal;font-size:.92em}
+@media (max-width:32rem){table.reflow tr.note td{display:block}}`;
 
 function itemsTable(w: StatementWords, items: readonly DunningItem[]) {
   const [inv, issued, due, days, amount, open] = w.columns;
@@ -266,10 +285,17 @@ function itemsTable(w: StatementWords, items: readonly DunningItem[]) {
     e(formatMoney(i.open, i.currency)),
   ]);
   const cls = (c: number) => (c >= 3 ? ' class="num"' : '');
+  // A dispute on part of an invoice: a row of its own under the item says what is disputed.
+  const note = (n: number) => {
+    const t = items[n] ? itemNote(w, items[n]) : undefined;
+    return t
+      ? `<tr class="note"><td colspan="${head.length}"><span class="muted">${e(t)}</span></td></tr>`
+      : '';
+  };
   return `<div class="scroll"><table class="reflow"><thead><tr>${head.map((h, c) => `<th${cls(c)}>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map(
-      (r) =>
-        `<tr>${r.map((v, c) => `<td${cls(c)} data-label="${e(head[c] ?? '')}"><span>${v}</span></td>`).join('')}</tr>`,
+      (r, n) =>
+        `<tr>${r.map((v, c) => `<td${cls(c)} data-label="${e(head[c] ?? '')}"><span>${v}</span></td>`).join('')}</tr>${note(n)}`,
     )
     .join('')}</tbody></table></div>`;
 }
@@ -302,7 +328,13 @@ function statementHtml(v: PortalView, w: StatementWords, pw: PortalWords): strin
       `<ul class="checks">${d.disputed
         .map((i) => {
           const x = v.disputes.get(i.invoiceId);
-          return x ? `<li>${e(pw.underReview(i.invoiceId, x.answerBy))}</li>` : '';
+          if (!x) return '';
+          // Disputed in part: the part under review, the rest is among the items due.
+          return `<li>${e(
+            i.invoiceOpen !== undefined
+              ? pw.partUnderReview(formatMoney(i.open, i.currency), i.invoiceId, x.answerBy)
+              : pw.underReview(i.invoiceId, x.answerBy),
+          )}</li>`;
         })
         .join('')}</ul>`,
       sums([[w.totalDisputed, money(d.totals.disputed)]]),
@@ -368,7 +400,9 @@ function promiseHtml(v: PortalView, pw: PortalWords, token: string, typed: Typed
 
 function disputeHtml(v: PortalView, pw: PortalWords, token: string, typed: Typed | undefined): string {
   const d = v.dunning;
-  const open = [...d.overdue, ...d.notDue, ...d.otherCurrency];
+  // The rest of an invoice disputed in part is among the items due, but the invoice has its dispute.
+  const under = new Set(d.disputed.map((i) => i.invoiceId));
+  const open = [...d.overdue, ...d.notDue, ...d.otherCurrency].filter((i) => !under.has(i.invoiceId));
   const out = [`<section class="box" id="dispute"><h2>${e(pw.disputeHead)}</h2>`];
   if (open.length === 0) {
     out.push(`<p class="muted">${e(pw.nothingToDispute)}</p></section>`);
@@ -386,6 +420,11 @@ function disputeHtml(v: PortalView, pw: PortalWords, token: string, typed: Typed
             `<option value="${e(i.invoiceId)}"${val('invoice') === i.invoiceId ? ' selected' : ''}>${e(i.invoiceId)}: ${e(formatMoney(i.open, i.currency))}, ${e(i.dueDate)}</option>`,
         )
         .join('')}</select>`,
+    ),
+    field(pw.whichLine, `<input type="text" name="line" maxlength="200" value="${e(val('line'))}">`),
+    field(
+      pw.disputedAmount,
+      `<input type="text" name="amount" inputmode="decimal" value="${e(val('amount'))}"><span class="muted hint">${e(pw.disputedAmountHint)}</span>`,
     ),
     field(
       pw.reason,
@@ -561,6 +600,8 @@ export function portalHttp(deps: PortalDeps): (req: HttpRequest) => Promise<Http
           owner: v.collector ?? plan?.portal.disputeOwner ?? 'credit control',
           answerBy: addDays(v.today, plan?.portal.answerDays ?? 10),
           openedBy: by,
+          amount: form.get('amount') ?? undefined,
+          line: form.get('line') ?? undefined,
         },
         at,
       );

@@ -152,7 +152,16 @@ export interface Handover {
     readonly daysPastDue: number;
     readonly open: number;
   }[];
-  readonly disputed: readonly { readonly invoiceId: string; readonly open: number }[];
+  /**
+   * What is disputed of each invoice: `open` is the part disputed; `invoiceOpen` is set when that
+   * is only part of what is open (the rest is among `overdue`).
+   */
+  readonly disputed: readonly {
+    readonly invoiceId: string;
+    readonly open: number;
+    readonly invoiceOpen?: number | undefined;
+    readonly line?: string | undefined;
+  }[];
   readonly contacts: readonly Pick<ContactRecord, 'level' | 'on' | 'channel' | 'to' | 'note'>[];
   readonly promises: readonly {
     readonly promiseId: string;

@@ -11,9 +11,10 @@ import type { Dunning, DunningItem } from './dunning.ts';
  * text and HTML, with the statement as a CSV a spreadsheet opens safely. Pure: no I/O.
  *
  * What is demanded is the dunning's `totals.demand` (undisputed overdue less unapplied cash): the
- * disputed items are shown and said to be left out, items not due and items in another currency
- * are shown for information, never added in or converted. Every name, id and remittance line is
- * data: HTML escapes all of it, the text part and the subject never get a line break from it.
+ * disputed items are shown and said to be left out (of an invoice disputed in part, the part, with
+ * the line; the rest is among the overdue), items not due and items in another currency are shown
+ * for information, never added in or converted. Every name, id and remittance line is data: HTML
+ * escapes all of it, the text part and the subject never get a line break from it.
  */
 
 export type ReminderLanguage = 'en' | 'zh';
@@ -70,6 +71,12 @@ interface Words {
   readonly columns: readonly [string, string, string, string, string, string];
   readonly notDueDays: string;
   readonly line: (i: DunningItem, days: string, amount: string, open: string) => string;
+  /**
+   * Under an item of an invoice disputed in part, or a dispute naming a line: on the disputed
+   * part, what is disputed of what is open and the line; on the rest, that the part is set apart.
+   */
+  readonly partDisputed: (part: string, open: string | undefined, line: string | undefined) => string;
+  readonly partChased: (part: string) => string;
   readonly totalOverdue: string;
   readonly unapplied: string;
   readonly totalDisputed: string;
@@ -112,6 +119,9 @@ const EN: Words = {
   notDueDays: 'not due',
   line: (i, days, amount, open) =>
     `- ${one(i.invoiceId)}: issued ${i.issueDate}, due ${i.dueDate}, ${i.daysPastDue > 0 ? `${days} days overdue` : 'not yet due'}; amount ${amount}, open ${open}`,
+  partDisputed: (part, open, line) =>
+    `Disputed${line ? `: ${line}` : ''}${open ? ` (${part} of the ${open} open)` : ''}`,
+  partChased: (part) => `${part} of it is disputed and left out of the amount due (see below)`,
   totalOverdue: 'Total overdue',
   unapplied: 'Payments received not yet matched to an invoice, deducted',
   totalDisputed: 'Total disputed, not included',
@@ -168,6 +178,9 @@ const ZH: Words = {
   notDueDays: '未到期',
   line: (i, days, amount, open) =>
     `- 发票 ${one(i.invoiceId)}：开票日期 ${i.issueDate}，到期日 ${i.dueDate}，${i.daysPastDue > 0 ? `逾期 ${days} 天` : '未到期'}；金额 ${amount}，未付 ${open}`,
+  partDisputed: (part, open, line) =>
+    `争议${line ? `内容：${line}` : ''}${open ? `（未付 ${open} 中的 ${part}）` : ''}`,
+  partChased: (part) => `其中 ${part} 有争议，不计入应付金额（见下文）`,
   totalOverdue: '逾期合计',
   unapplied: '已收到但尚未核销到发票的款项（已扣除）',
   totalDisputed: '争议金额合计（不计入）',
@@ -197,6 +210,8 @@ export type StatementWords = Pick<
   | 'heads'
   | 'columns'
   | 'notDueDays'
+  | 'partDisputed'
+  | 'partChased'
   | 'totalOverdue'
   | 'unapplied'
   | 'totalDisputed'
@@ -224,11 +239,29 @@ function statementFilename(d: Dunning): string {
 }
 
 /**
+ * The note under an item, if it has one: the part disputed of an invoice disputed in part and the
+ * line its dispute names; on the rest of such an invoice, that the part is set apart.
+ */
+export function itemNote(w: Pick<Words, 'partDisputed' | 'partChased'>, i: DunningItem): string | undefined {
+  const money = (n: number) => formatMoney(n, i.currency);
+  if (i.disputed)
+    return i.invoiceOpen !== undefined || i.line
+      ? w.partDisputed(
+          money(i.open),
+          i.invoiceOpen !== undefined ? money(i.invoiceOpen) : undefined,
+          i.line !== undefined ? one(i.line) : undefined,
+        )
+      : undefined;
+  return i.invoiceOpen !== undefined ? w.partChased(money(i.invoiceOpen - i.open)) : undefined;
+}
+
+/**
  * The statement as CSV: a header row in the language, one row per open item (overdue, disputed,
  * not due, other currency) with its status, then the overdue total, the unapplied cash taken off
- * (negative, so the open column adds up) and the demand. Amounts are plain decimals in the item's
- * currency's own digits; every cell is formula-safe. CRLF line ends and a BOM: Excel then reads
- * the UTF-8 (Chinese labels, names) right.
+ * (negative, so the open column adds up) and the demand. An invoice disputed in part has two rows,
+ * the part disputed and the rest overdue (or not due), their open amounts adding up to its own.
+ * Amounts are plain decimals in the item's currency's own digits; every cell is formula-safe. CRLF
+ * line ends and a BOM: Excel then reads the UTF-8 (Chinese labels, names) right.
  */
 export function statementCsv(d: Dunning, language: ReminderLanguage): string {
   const w = WORDS[language].csv;
@@ -284,6 +317,8 @@ type Block =
       readonly kind: 'items';
       readonly rows: readonly (readonly string[])[];
       readonly lines: readonly string[];
+      /** Per row: the note under it (a dispute on part of the invoice), if any. */
+      readonly notes: readonly (string | undefined)[];
     }
   | { readonly kind: 'sums'; readonly rows: readonly (readonly [string, string])[] }
   | { readonly kind: 'lines'; readonly lines: readonly string[] }
@@ -327,6 +362,7 @@ function blocksOf(input: ReminderInput, w: Words, template: Template, filename: 
     lines: list.map((i) =>
       w.line(i, String(i.daysPastDue), money(i.amount, i.currency), money(i.open, i.currency)),
     ),
+    notes: list.map((i) => itemNote(w, i)),
   });
   const remittance = input.creditor.remittance.map(one).filter((l) => l !== '');
   const blocks: Block[] = [
@@ -378,7 +414,8 @@ function renderText(blocks: readonly Block[], w: Words): string {
     if (b.kind === 'p') out.push(b.text, '');
     else if (b.kind === 'demand') out.push(`${b.label}${w.colon}${b.amount}`, '');
     else if (b.kind === 'h') out.push(b.text);
-    else if (b.kind === 'items') out.push(...b.lines, '');
+    else if (b.kind === 'items')
+      out.push(...b.lines.flatMap((l, n) => [l, ...(b.notes[n] ? [`  ${b.notes[n]}`] : [])]), '');
     else if (b.kind === 'sums') out.push(...b.rows.map(([l, v]) => `${l}${w.colon}${v}`), '');
     else if (b.kind === 'lines') out.push(...b.lines, '');
     else out.push(b.text, b.url, '');
@@ -406,6 +443,7 @@ const S = {
   td: `${CELL};text-align:left`,
   num: `${CELL};text-align:right`,
   nowrap: 'white-space:nowrap',
+  note: `${CELL};text-align:left;color:#5a6372;font-style:italic`,
   sumLabel: 'padding:2px 4px;text-align:left',
   sumValue: 'padding:2px 4px;text-align:right;white-space:nowrap',
   button:
@@ -440,10 +478,15 @@ function renderHtml(blocks: readonly Block[], w: Words, lang: string, subject: s
             : c <= 2
               ? `<td style="${S.td}">${dateHtml(v)}</td>`
               : `<td style="${S.num}">${c === 3 ? e(v) : moneyHtml(v)}</td>`;
+        // A note goes on a row of its own under its item, across the table.
+        const note = (n: number) => {
+          const t = b.notes[n];
+          return t ? `\n<tr><td colspan="${w.columns.length}" style="${S.note}">${e(t)}</td></tr>` : '';
+        };
         return [
           `<table style="${S.table}">`,
           `<tr>${w.columns.map((h, c) => `<th style="${c >= 3 ? S.thNum : S.th}">${e(h)}</th>`).join('')}</tr>`,
-          ...b.rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`),
+          ...b.rows.map((r, n) => `<tr>${r.map(cell).join('')}</tr>${note(n)}`),
           '</table>',
         ].join('\n');
       }

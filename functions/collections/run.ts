@@ -3,7 +3,7 @@ import { mapLimit } from '../core/concurrency.ts';
 import { crashPoint } from '../core/crash.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { formatMoney } from '../core/money.ts';
-import { statementAsOf } from '../core/receivables.ts';
+import { statementAsOf, withDisputes } from '../core/receivables.ts';
 import type { Customer } from '../core/records.ts';
 import { creditFileOf } from '../credit/evaluate.ts';
 import type {
@@ -15,7 +15,7 @@ import type {
 } from '../credit/policy.ts';
 import type { CustomerPartition } from '../credit/ports.ts';
 import { type LinkKey, portalUrl } from '../transfers/links.ts';
-import { openOn } from './disputes.ts';
+import { disputedOn } from './disputes.ts';
 import { type Contact, type Dunning, dunningAsOf } from './dunning.ts';
 import { addFigures, type CollectionsFigures, figuresOf, NO_FIGURES } from './figures.ts';
 import type { CollectionsStore, ContactRecord, CreditHold, Outreach, OutreachSender } from './ports.ts';
@@ -321,7 +321,13 @@ export async function collectionsRun(
             daysPastDue: i.daysPastDue,
             open: i.open,
           })),
-          disputed: d.disputed.map((i) => ({ invoiceId: i.invoiceId, open: i.open })),
+          // The part disputed of an invoice disputed in part (its rest is among the overdue).
+          disputed: d.disputed.map((i) => ({
+            invoiceId: i.invoiceId,
+            open: i.open,
+            ...(i.invoiceOpen !== undefined ? { invoiceOpen: i.invoiceOpen } : {}),
+            ...(i.line !== undefined ? { line: i.line } : {}),
+          })),
           contacts: records
             .filter((r) => r.state === 'sent' && r.on <= on)
             .map((r) => ({ level: r.level, on: r.on, channel: r.channel, to: r.to, note: r.note })),
@@ -422,19 +428,15 @@ export function dunningFor(
   contacts: readonly Contact[],
 ): Dunning {
   const file = creditFileOf(id, part);
-  const books = statementAsOf(
-    { customerId: id, currency: file.currency, invoices: file.invoices, payments: file.payments },
-    asOf,
+  // An invoice with a dispute open on the day is disputed, whatever the ERP's flag says: all of it,
+  // or the part a dispute on a line names.
+  const statement = withDisputes(
+    statementAsOf(
+      { customerId: id, currency: file.currency, invoices: file.invoices, payments: file.payments },
+      asOf,
+    ),
+    disputedOn(part.disputes, asOf),
   );
-  // An invoice with a dispute open on the day is disputed, whatever the ERP's flag says.
-  const contested = new Set((part.disputes ?? []).filter((x) => openOn(x, asOf)).map((x) => x.invoiceId));
-  const statement =
-    contested.size === 0
-      ? books
-      : {
-          ...books,
-          invoices: books.invoices.map((i) => (contested.has(i.invoiceId) ? { ...i, disputed: true } : i)),
-        };
   return dunningAsOf(id, statement, plan, {
     riskClass: part.assessment?.riskClass,
     contacts: contacts.filter((c) => c.on <= asOf),

@@ -24,6 +24,9 @@ export const MONEY_FIELDS: ReadonlySet<string> = new Set([
   'openAmount',
   'overdueAmount',
   'disputedAmount',
+  // a dispute on part of an invoice: the part (an invoice status), the invoice's open amount it splits
+  'disputedPart',
+  'invoiceOpen',
   // collections: what a step demanded, what a promise was paid
   'demand',
   'paid',

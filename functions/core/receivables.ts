@@ -217,7 +217,16 @@ export interface InvoiceStatus {
   readonly dueDate: IsoDate;
   readonly amount: number;
   readonly open: number;
+  /** Under dispute, in whole or in part (`disputedPart`): the ERP's flag or a dispute open on the day. */
   readonly disputed: boolean;
+  /**
+   * When a dispute contests only part of it (a line: README "Collections"): that part, minor units
+   * of `currency`. What is disputed of the open amount is the smaller of the two (`disputedOpen`):
+   * a payment since leaves only what is open disputed. Absent on a disputed invoice: all of it.
+   */
+  readonly disputedPart?: number;
+  /** The line of the invoice its dispute names, if it names one. */
+  readonly disputeLine?: string;
   /** asOf - due for an open item (negative when not yet due); undefined once settled. */
   readonly daysPastDue?: number;
   readonly bucket?: AgingBucket;
@@ -450,28 +459,57 @@ export function statementAsOf(books: CustomerBooks, asOf: IsoDate, dsoDays = 90)
   return { summary: r.summary, invoices: statuses, applications: detail.applications, notes: detail.notes };
 }
 
+/** What a dispute open on the day contests of its invoice: a part (absent: all that is open), its line. */
+export interface DisputedPart {
+  /** Minor units of the invoice's currency; absent: the whole open amount. */
+  readonly amount?: number | undefined;
+  readonly line?: string | undefined;
+}
+
+/** What is disputed of an item's open amount: all of it, the part a dispute names (at most all), or none. */
+export function disputedOpen(i: Pick<InvoiceStatus, 'open' | 'disputed' | 'disputedPart'>): number {
+  if (!i.disputed) return 0;
+  return i.disputedPart === undefined ? i.open : Math.min(i.disputedPart, i.open);
+}
+
 /**
  * The statement with the invoices under dispute on the day marked disputed: those the ERP flags
  * and those named in `disputedOn` (a dispute record open on the day; functions/collections/
- * disputes.ts `openOn`). An invoice is disputed when either says so (README "Collections"), so the
- * summary's disputed amount counts both: the open amount in the credit currency of each.
+ * disputes.ts `disputedOn`), each with the part it contests when it names one (a set names whole
+ * invoices). An invoice is disputed when either says so (README "Collections"); the ERP's flag has
+ * no part, so it disputes all of it whatever a record says. The summary's disputed amount counts
+ * what is disputed of each open item in the credit currency (`disputedOpen`).
  */
-export function withDisputes(st: Statement, disputedOn: ReadonlySet<string>): Statement {
+export function withDisputes(
+  st: Statement,
+  disputedOn: ReadonlySet<string> | ReadonlyMap<string, DisputedPart>,
+): Statement {
   if (disputedOn.size === 0) return st;
+  const partOf = (id: string): DisputedPart | undefined =>
+    disputedOn instanceof Map ? disputedOn.get(id) : disputedOn.has(id) ? {} : undefined;
   const ccy = st.summary.currency;
   let disputedAmount = 0;
   const invoices = st.invoices.map((i) => {
-    const d = !i.disputed && disputedOn.has(i.invoiceId) ? { ...i, disputed: true } : i;
-    if (d.disputed && d.currency === ccy && d.settledDate === undefined) disputedAmount += d.open;
+    const p = partOf(i.invoiceId);
+    const d: InvoiceStatus =
+      !p || (i.disputed && i.disputedPart === undefined && p.line === undefined)
+        ? i
+        : {
+            ...i,
+            disputed: true,
+            ...(p.amount !== undefined && !i.disputed ? { disputedPart: p.amount } : {}),
+            ...(p.line !== undefined ? { disputeLine: p.line } : {}),
+          };
+    if (d.currency === ccy && d.settledDate === undefined) disputedAmount += disputedOpen(d);
     return d;
   });
   return { ...st, summary: { ...st.summary, disputedAmount }, invoices };
 }
 
 /**
- * "Undisputed DSO" (README "What the figures mean"): the summary's simple DSO with the open amount
- * of the invoices under dispute (its `disputedAmount`: each disputed invoice's open amount in the
- * credit currency; see `withDisputes` for those a dispute record names) taken out of the open
+ * "Undisputed DSO" (README "What the figures mean"): the summary's simple DSO with what is under
+ * dispute (its `disputedAmount`: of each disputed invoice in the credit currency, its open amount,
+ * or only the part a dispute on a line names; see `withDisputes`) taken out of the open
  * receivables. The credit sales of the period stay as they are: a disputed invoice was still sold,
  * and taking it out of both would compare the rest against sales it is no part of. So the two
  * differ only by what is under dispute: DSO says how long the money takes to come in, undisputed

@@ -1,5 +1,5 @@
 import type { DynamoStore } from '../adapters/dynamodb.ts';
-import { openOn } from '../collections/disputes.ts';
+import { disputedOn } from '../collections/disputes.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { type RatesOf, readRates } from '../core/fx.ts';
@@ -74,13 +74,16 @@ export interface CustomerTable {
 
 export interface CustomerFile {
   customer?: Customer | undefined;
-  /** The invoices under a dispute open on the day are marked disputed, as the ERP's flag marks them. */
+  /**
+   * The invoices under a dispute open on the day are marked disputed, as the ERP's flag marks them
+   * (with the part contested, for a dispute on a line).
+   */
   statement: Statement;
   financials: FinancialStatement[];
   line: CustomerLine;
   /**
-   * DSO with the disputed open amount (the summary's `disputedAmount`) left out of the receivables,
-   * the sales the same (`undisputedDso`); null without sales, as DSO.
+   * DSO with what is disputed (the summary's `disputedAmount`: of a dispute on a line, its part)
+   * left out of the receivables, the sales the same (`undisputedDso`); null without sales, as DSO.
    */
   undisputedDso: number | null;
 }
@@ -154,8 +157,8 @@ export class ReceivablesQueries {
     const { books, financials, disputes } = part ?? (await this.store.loadCustomerPartition(customerId));
     if (!books.customer && books.invoices.length === 0 && books.payments.length === 0) return undefined;
     // An invoice with a dispute open on the day is disputed, whatever the ERP's flag says (as the
-    // collection plan reads it): the statement, its disputed amount and the undisputed DSO agree.
-    const contested = new Set((disputes ?? []).filter((d) => openOn(d, asOf)).map((d) => d.invoiceId));
+    // collection plan reads it; only the part a dispute on a line names): the statement, its
+    // disputed amount and the undisputed DSO agree.
     const statement = withDisputes(
       statementAsOf(
         {
@@ -166,7 +169,7 @@ export class ReceivablesQueries {
         },
         asOf,
       ),
-      contested,
+      disputedOn(disputes, asOf),
     );
     return {
       customer: books.customer,

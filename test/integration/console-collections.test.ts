@@ -262,7 +262,7 @@ describe('the Collections page', () => {
     await page.getByRole('button', { name: 'Open the dispute' }).click();
     expect(new URL(page.url()).pathname).toBe('/customers/OLD');
     expect(await page.locator('p.done').textContent()).toBe(
-      'The dispute was opened: the invoice is left out of every demand until it is resolved.',
+      'The dispute was opened: what it contests (the invoice, or the part named) is left out of every demand until it is resolved.',
     );
     expect(await page.locator('h3', { hasText: 'Disputes' }).textContent()).toBe('Disputes (1 open)');
     // O2 is no longer one to dispute; the Collections page demands O1 alone.

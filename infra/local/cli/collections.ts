@@ -15,6 +15,7 @@ import {
   withdrawHandover,
 } from '../../../functions/collections/app.ts';
 import { backtestCollections } from '../../../functions/collections/backtest.ts';
+import { disputedWords } from '../../../functions/collections/disputes.ts';
 import type { CollectionsRunReport } from '../../../functions/collections/run.ts';
 import { scoreTerms, scoreWords } from '../../../functions/collections/score.ts';
 import {
@@ -352,7 +353,10 @@ function refusal(what: string, e: unknown, flags: Record<string, string>): never
   throw e;
 }
 
-/** `sentinel collections dispute CUSTOMER INVOICE --reason R --owner O --answer-by D --by WHO [--note T]`. */
+/**
+ * `sentinel collections dispute CUSTOMER INVOICE --reason R --owner O --answer-by D --by WHO
+ * [--amount A] [--line T] [--note T]`: on the whole invoice, or on the part `--amount` names.
+ */
 async function cmdDispute(args: string[]): Promise<number> {
   const { customerId, invoiceId, values } = recordArgs(args, {
     command: 'collections dispute',
@@ -360,7 +364,7 @@ async function cmdDispute(args: string[]): Promise<number> {
     usage:
       'collections dispute takes a customer and an invoice: sentinel collections dispute C1001 INV-50012 --reason "goods damaged" --owner sales-anna --answer-by 2026-12-20 --by anna',
     required: ['reason', 'owner', 'answer-by', 'by'],
-    optional: ['note'],
+    optional: ['amount', 'line', 'note'],
   });
   return withStore(values['data-dir'], async (env) => {
     try {
@@ -374,13 +378,17 @@ async function cmdDispute(args: string[]): Promise<number> {
           answerBy: values['answer-by'] as string,
           openedBy: values.by as string,
           note: values.note,
+          amount: values.amount,
+          line: values.line,
         },
         { today: today(), now: new Date().toISOString() },
       );
       if (values.json) console.log(jsonText({ opened, dispute: d }));
       else
         console.log(
-          `${opened ? 'opened' : 'already open'}: ${d.disputeId} on ${d.invoiceId} of ${d.customerId} ("${d.reason}"), owner ${d.owner}, answer by ${d.answerBy}; left out of every demand until resolved`,
+          `${opened ? 'opened' : 'already open'}: ${d.disputeId} on ${d.invoiceId} of ${d.customerId} ("${d.reason}")` +
+            (d.amount !== undefined || d.line ? `, ${disputedWords(d)}` : '') +
+            `, owner ${d.owner}, answer by ${d.answerBy}; ${d.amount !== undefined ? 'that part ' : ''}left out of every demand until resolved`,
         );
       return 0;
     } catch (e) {
@@ -391,6 +399,8 @@ async function cmdDispute(args: string[]): Promise<number> {
 
 const DISPUTE_FLAGS: Record<string, string> = {
   invoice: 'invoice',
+  amount: '--amount',
+  line: '--line',
   reason: '--reason',
   owner: '--owner',
   answerBy: '--answer-by',
@@ -494,7 +504,15 @@ async function cmdHandover(args: string[]): Promise<number> {
           new Set([2, 3]),
         ),
         ...(h.disputed.length > 0
-          ? ['', `disputed, not demanded: ${h.disputed.map((i) => `${i.invoiceId} ${m(i.open)}`).join(', ')}`]
+          ? [
+              '',
+              `disputed, not demanded: ${h.disputed
+                .map(
+                  (i) =>
+                    `${i.invoiceId} ${m(i.open)}${i.invoiceOpen !== undefined ? ` of ${m(i.invoiceOpen)} open` : ''}${i.line ? ` (line: ${i.line})` : ''}`,
+                )
+                .join(', ')}`,
+            ]
           : []),
         '',
         `steps before it: ${h.contacts.map((c) => `${c.on} ${c.level} (${c.channel})`).join(', ') || 'none'}`,
@@ -644,7 +662,7 @@ async function cmdDisputes(args: string[]): Promise<number> {
     console.log(`disputes of ${customerId} as of ${asOf}, open ones first:\n`);
     console.log(
       table(
-        ['invoice', 'dispute', 'opened', 'owner', 'answer by', 'days', 'state', 'reason'],
+        ['invoice', 'dispute', 'opened', 'owner', 'answer by', 'days', 'state', 'disputed', 'reason'],
         list.map((d) => [
           d.invoiceId,
           d.disputeId,
@@ -653,9 +671,11 @@ async function cmdDisputes(args: string[]): Promise<number> {
           d.answerBy,
           String(d.days),
           d.open ? (d.late ? 'open, answer late' : 'open') : `${d.outcome} (${d.resolvedOn})`,
-          d.reason,
+          // The part as recorded; the demand leaves out at most what is open of it on the day.
+          d.amount !== undefined && d.currency ? formatMoney(d.amount, d.currency) : 'whole invoice',
+          d.line ? `${d.reason} (line: ${d.line})` : d.reason,
         ]),
-        new Set([5]),
+        new Set([5, 7]),
       ),
     );
     return 0;

@@ -216,19 +216,26 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'collections dispute',
-    args: 'CUSTOMER INVOICE --reason TEXT --owner WHO --answer-by YYYY-MM-DD --by WHO [--note TEXT] [--json]',
-    summary: 'open a dispute on an open invoice: left out of every demand until it is resolved',
+    args: 'CUSTOMER INVOICE --reason TEXT --owner WHO --answer-by YYYY-MM-DD --by WHO [--amount A] [--line TEXT] [--note TEXT] [--json]',
+    summary:
+      'open a dispute on an open invoice, or a part of it: what it contests is left out of every demand until it is resolved',
     options: [
       ['--reason TEXT', 'what the customer contests'],
       ['--owner WHO', 'who answers it'],
       ['--answer-by YYYY-MM-DD', 'when an answer is due'],
       ['--by WHO', 'who opens it (on the audit trail)'],
+      [
+        '--amount A',
+        "the part contested, in the invoice's currency (at most what is open on it today); the rest is chased as usual (default: all that is open)",
+      ],
+      ['--line TEXT', 'which line of the invoice (at most 200 characters)'],
       JSON_OPT,
     ],
     example:
-      'sentinel collections dispute C1002 INV-50012 --reason "two pallets damaged" --owner sales-anna --answer-by 2026-12-20 --by anna',
+      'sentinel collections dispute C1002 INV-50012 --reason "two pallets damaged" --amount 340.00 --line "pallets 3 and 4" --owner sales-anna --answer-by 2026-12-20 --by anna',
     notes: [
       'A paid invoice, one not on file or one disputed already is refused. Opened twice at once: one dispute.',
+      'A payment that later leaves less open than the part disputed leaves only what is open disputed.',
     ],
   },
   {
@@ -247,7 +254,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     name: 'collections disputes',
     args: 'CUSTOMER [--as-of YYYY-MM-DD] [--json]',
     summary:
-      "a customer's disputes: open ones first with their age and whether the answer is late, then resolved ones",
+      "a customer's disputes: open ones first with their age, whether the answer is late and the part disputed, then resolved ones",
     options: [['--as-of YYYY-MM-DD', 'the day (default: today)'], JSON_OPT],
     example: 'sentinel collections disputes C1002',
   },

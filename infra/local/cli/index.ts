@@ -13,6 +13,7 @@ import {
   parseMinorUnits,
 } from '../../../functions/core/money.ts';
 import { grouped } from '../../../functions/core/paging.ts';
+import { disputedOpen } from '../../../functions/core/receivables.ts';
 import type { PolicyChanges } from '../../../functions/credit/ports.ts';
 import { ConfigError } from '../../../functions/ingest/errors.ts';
 import { isKind, KINDS, type Kind } from '../../../functions/ingest/kinds.ts';
@@ -393,6 +394,13 @@ async function cmdCustomer(args: string[]): Promise<number> {
               daysPastDue: i.daysPastDue,
               bucket: i.bucket,
               disputed: i.disputed,
+              // What of it is disputed: all that is open, or the part a dispute on a line names.
+              ...(i.disputed
+                ? {
+                    disputedAmount: formatMinor(disputedOpen(i), i.currency),
+                    ...(i.disputeLine ? { disputeLine: i.disputeLine } : {}),
+                  }
+                : {}),
             })),
             notes: statement.notes,
           },
@@ -434,7 +442,8 @@ async function cmdCustomer(args: string[]): Promise<number> {
           formatMinor(i.open, i.currency),
           String(i.daysPastDue ?? ''),
           i.bucket ?? '',
-          i.disputed ? 'yes' : '',
+          // Disputed in part: the part (at most what is open), else all of it.
+          !i.disputed ? '' : disputedOpen(i) < i.open ? formatMinor(disputedOpen(i), i.currency) : 'yes',
         ]),
         new Set([3, 4, 5]),
       ),

@@ -9,7 +9,13 @@ import {
   resolveDispute,
   UnknownCustomerError,
 } from '../../../functions/collections/app.ts';
-import { ageOf, DISPUTE_OUTCOMES, type Dispute, openOn } from '../../../functions/collections/disputes.ts';
+import {
+  ageOf,
+  DISPUTE_OUTCOMES,
+  type Dispute,
+  disputedWords,
+  openOn,
+} from '../../../functions/collections/disputes.ts';
 import {
   type Assignment,
   CALL_OUTCOMES,
@@ -143,7 +149,8 @@ export async function promiseFormReply(
 
 /** What the customer page says after a collections form (a fixed sentence: nothing of the URL is shown). */
 const DONE: Record<string, string> = {
-  'dispute-opened': 'The dispute was opened: the invoice is left out of every demand until it is resolved.',
+  'dispute-opened':
+    'The dispute was opened: what it contests (the invoice, or the part named) is left out of every demand until it is resolved.',
   'dispute-resolved':
     'The dispute was resolved: from today the invoice counts again unless it was credited or written off.',
   'hold-lifted': 'The credit hold was lifted.',
@@ -248,6 +255,8 @@ const ACTIONS: Readonly<
           owner: field('owner'),
           answerBy: field('answerBy'),
           openedBy: field('by'),
+          amount: field('amount'),
+          line: field('line'),
         },
         at,
       ),
@@ -337,6 +346,7 @@ const FIELD_LABEL: Record<string, string> = {
   releasedBy: 'By',
   outcome: 'Outcome',
   amount: 'Amount',
+  line: 'Line',
   promisedDate: 'Paid by',
   recordedBy: 'Recorded by',
   via: 'Via',
@@ -382,7 +392,7 @@ ${minorCell(e.totals.demand, e.currency, e.send !== undefined)}
 <td class="wide">${e.why}</td></tr>`,
   );
   return html`<h1>Collections</h1>
-<p>The collection plan of policy <code>${v.policyId}</code> as of ${v.asOf}: for each customer, the level its oldest undisputed overdue item has reached, what is done today (a reminder, a call, the hold, the hand-over) or why not, and the next step if nothing is paid. Disputed items are never demanded; unapplied cash is taken off. "Today" is what the day's collections run does (after the daily evaluation, or <code>sentinel collections run</code>); a level that went out is not sent again.</p>
+<p>The collection plan of policy <code>${v.policyId}</code> as of ${v.asOf}: for each customer, the level its oldest undisputed overdue item has reached, what is done today (a reminder, a call, the hold, the hand-over) or why not, and the next step if nothing is paid. What is disputed is never demanded (of an invoice disputed in part, only that part is set apart; the rest is chased); unapplied cash is taken off. "Today" is what the day's collections run does (after the daily evaluation, or <code>sentinel collections run</code>); a level that went out is not sent again.</p>
 <form method="get" action="/collections" class="inline">
 <label for="asOf">As of</label> <input id="asOf" name="asOf" type="date" value="${v.asOf}" required>
 ${v.all ? html`<input type="hidden" name="all" value="1">` : ''}
@@ -417,7 +427,7 @@ export interface CollectionsRecord {
   readonly assignment?: Assignment | undefined;
   /** Calls and visits logged by the day, newest first. */
   readonly calls: readonly CallLog[];
-  /** Its open invoices not disputed, oldest due first: what a dispute may be opened on. */
+  /** Its open invoices with no dispute (on all or part), oldest due first: what one may be opened on. */
   readonly disputable: readonly string[];
   /**
    * The forms (open or resolve a dispute, lift the hold, assign a collector, log a call) when the
@@ -442,9 +452,13 @@ export function collectionsRecordOf(
 ): CollectionsRecord {
   const newest = <T extends { readonly on?: string }>(a: T, b: T) => ((a.on ?? '') < (b.on ?? '') ? 1 : -1);
   const d = dunningFor(customerId, part, plan, asOf, []);
+  // The rest of an invoice disputed in part is among the items due, but it has its dispute.
+  const under = new Set(d.disputed.map((i) => i.invoiceId));
   return {
     customerId,
-    disputable: [...d.overdue, ...d.notDue, ...d.otherCurrency].map((i) => i.invoiceId),
+    disputable: [...d.overdue, ...d.notDue, ...d.otherCurrency]
+      .map((i) => i.invoiceId)
+      .filter((i) => !under.has(i)),
     forms: forms && forms.today === asOf ? forms : undefined,
     hold: holdOn(part.creditHold, asOf) ? part.creditHold : undefined,
     handover: (part.handovers ?? []).filter((h) => h.on <= asOf).at(-1),
@@ -478,11 +492,11 @@ export function collectionsRecordSection(r: CollectionsRecord): Html {
   const disputes =
     r.disputes.length === 0
       ? html`<p class="muted">No dispute recorded.</p>`
-      : html`<div class="wrap"><table><thead><tr><th>Invoice</th><th>Reason</th><th>Owner</th><th>Opened</th><th>Answer by</th><th class="num">Days</th><th>State</th></tr></thead>
+      : html`<div class="wrap"><table><thead><tr><th>Invoice</th><th>Disputed</th><th>Reason</th><th>Owner</th><th>Opened</th><th>Answer by</th><th class="num">Days</th><th>State</th></tr></thead>
 <tbody>${r.disputes.map(
           (
             d,
-          ) => html`<tr><td>${d.invoiceId}</td><td class="wide">${d.reason}</td><td>${d.owner}</td><td>${d.openedOn}</td><td>${d.answerBy}</td><td class="num">${d.days}</td>
+          ) => html`<tr><td>${d.invoiceId}</td><td>${disputedWords(d)}</td><td class="wide">${d.reason}</td><td>${d.owner}</td><td>${d.openedOn}</td><td>${d.answerBy}</td><td class="num">${d.days}</td>
 <td>${d.open ? (d.late ? html`<strong>open, answer late</strong>` : 'open') : html`${d.outcome ?? ''} <span class="muted">(${d.resolvedOn ?? ''}, ${d.resolvedBy ?? ''})</span>`}${
             d.open && f
               ? html`<form class="answer" method="post" action="${RESOLVE_PATH}">${hidden(f)}<input type="hidden" name="invoice" value="${d.invoiceId}">
@@ -542,6 +556,8 @@ ${
 <form class="request" method="post" action="${DISPUTE_PATH}">${hidden(f)}
 <label for="d-invoice">Invoice</label><select id="d-invoice" name="invoice" required>${r.disputable.map((i) => html`<option>${i}</option>`)}</select><span class="hint">open and not disputed</span>
 <label for="d-reason">Reason</label><input id="d-reason" name="reason" required maxlength="500"><span class="hint">what the customer contests</span>
+<label for="d-amount">Amount</label><input id="d-amount" name="amount" inputmode="decimal" placeholder="340.00"><span class="hint">the part contested, in the invoice's currency; empty: all that is open</span>
+<label for="d-line">Line</label><input id="d-line" name="line" maxlength="200"><span class="hint">which line of the invoice (optional)</span>
 <label for="d-owner">Owner</label><input id="d-owner" name="owner" required><span class="hint">who answers it</span>
 <label for="d-answer">Answer by</label><input id="d-answer" type="date" name="answerBy" min="${f.today}" required><span></span>
 <label for="d-by">Opened by</label><input id="d-by" name="by" value="${f.actor}" required><span class="hint">on the audit trail</span>

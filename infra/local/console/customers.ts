@@ -1,7 +1,12 @@
 import type { IsoDate } from '../../../functions/core/dates.ts';
-import { formatMinor } from '../../../functions/core/money.ts';
+import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
 import { grouped, type Page } from '../../../functions/core/paging.ts';
-import { AGING_BUCKETS, type AgingBucket, type InvoiceStatus } from '../../../functions/core/receivables.ts';
+import {
+  AGING_BUCKETS,
+  type AgingBucket,
+  disputedOpen,
+  type InvoiceStatus,
+} from '../../../functions/core/receivables.ts';
 import type { Alert } from '../../../functions/credit/alerts.ts';
 import {
   assess,
@@ -331,6 +336,17 @@ ${bookSection(list)}`;
 
 export const yesNo = (b: boolean) => (b ? html`<span class="badge bad">disputed</span>` : '');
 
+/** An open item's dispute: the badge, and for a dispute on a part the part disputed and its line. */
+function disputedCell(i: InvoiceStatus): Html | '' {
+  if (!i.disputed) return '';
+  const part = disputedOpen(i);
+  const said = [
+    ...(part < i.open ? [`${formatMoney(part, i.currency)} of it`] : []),
+    ...(i.disputeLine ? [i.disputeLine] : []),
+  ];
+  return html`${yesNo(true)}${said.length > 0 ? html` <span class="muted">${said.join(': ')}</span>` : ''}`;
+}
+
 export function customerPage(file: CustomerFile, id: string, asOf: IsoDate, credit?: CreditView): Html {
   const c = file.customer;
   const s = file.statement.summary;
@@ -430,7 +446,7 @@ ${openShown.map((i) => {
   const late = (i.daysPastDue ?? 0) > 0;
   return html`<tr><td>${i.invoiceId}</td><td>${i.issueDate}</td><td>${i.dueDate}</td>
 ${minorCell(i.amount, i.currency)}${minorCell(i.open, i.currency, late)}${numCell(i.daysPastDue, true)}
-<td class="${late ? 'late' : ''}">${i.bucket ? BUCKET_LABELS[i.bucket] : ''}</td><td>${yesNo(i.disputed)}</td></tr>`;
+<td class="${late ? 'late' : ''}">${i.bucket ? BUCKET_LABELS[i.bucket] : ''}</td><td>${disputedCell(i)}</td></tr>`;
 })}
 </tbody></table></div>
 ${open.length > OPEN_SHOWN ? html`<p class="note">Showing the ${OPEN_SHOWN} oldest due of ${open.length} open items; the JSON at <a href="${`/api${customerHref(id, asOf)}`}">/api/customers/…</a> has them all.</p>` : ''}`;
