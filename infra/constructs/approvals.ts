@@ -14,7 +14,7 @@ import {
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
-import { type CfnFunction, type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -29,7 +29,7 @@ import { SLACK_WEBHOOK_PLACEHOLDER } from '../../functions/alerts/slack.ts';
 import { isExampleAddress } from '../../functions/core/addresses.ts';
 import { type ApprovalPolicy, parseApprovalPolicy } from '../../functions/transfers/approval-policy.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT } from '../../policies/index.ts';
-import { SentinelFunction, vendedLogGroupName } from './function-defaults.ts';
+import { reservePublicConcurrency, SentinelFunction, vendedLogGroupName } from './function-defaults.ts';
 import { MAX_RECEIVE_COUNT } from './ingestion.ts';
 
 export const TRANSFER_ASL_FILE = fileURLToPath(
@@ -233,13 +233,7 @@ export class Approvals extends Construct {
       },
     });
     this.webFunction = web.fn;
-    const reserved = props.webReservedConcurrency;
-    if (reserved !== undefined) {
-      if (!Number.isInteger(reserved) || reserved < 1)
-        throw new Error(`webReservedConcurrency must be a whole number of at least 1, not ${reserved}`);
-      // Set on the resource: SentinelFunction has no such prop, and only this function needs it.
-      (this.webFunction.node.defaultChild as CfnFunction).reservedConcurrentExecutions = reserved;
-    }
+    reservePublicConcurrency(this.webFunction, props.webReservedConcurrency);
     this.webUrl = this.webFunction.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
 
     const steps = new SentinelFunction(this, 'StepsFunction', {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -165,4 +165,16 @@ export class SentinelFunction extends Construct {
  */
 export function vendedLogGroupName(scope: Construct, machine: string): string {
   return `/aws/vendedlogs/states/${Stack.of(scope).stackName}-${machine}`;
+}
+
+/**
+ * Reserved concurrency for a public function (a function URL anyone can call: the approval pages,
+ * the customer portal), the stack's `webReservedConcurrency`: past N at once a flood gets 429
+ * instead of the account's concurrency. Set on the resource: SentinelFunction has no such prop.
+ */
+export function reservePublicConcurrency(fn: NodejsFunction, reserved: number | undefined): void {
+  if (reserved === undefined) return;
+  if (!Number.isInteger(reserved) || reserved < 1)
+    throw new Error(`webReservedConcurrency must be a whole number of at least 1, not ${reserved}`);
+  (fn.node.defaultChild as CfnFunction).reservedConcurrentExecutions = reserved;
 }

@@ -1,12 +1,12 @@
 import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { type CfnFunction, type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { WEB_TABLE_ACTIONS } from './approvals.ts';
-import { SentinelFunction } from './function-defaults.ts';
+import { reservePublicConcurrency, SentinelFunction } from './function-defaults.ts';
 
 export interface CustomerPortalProps {
   readonly table: Table;
@@ -42,12 +42,7 @@ export class CustomerPortal extends Construct {
       },
     });
     this.fn = f.fn;
-    const reserved = props.reservedConcurrency;
-    if (reserved !== undefined) {
-      if (!Number.isInteger(reserved) || reserved < 1)
-        throw new Error(`portalReservedConcurrency must be a whole number of at least 1, not ${reserved}`);
-      (this.fn.node.defaultChild as CfnFunction).reservedConcurrentExecutions = reserved;
-    }
+    reservePublicConcurrency(this.fn, props.reservedConcurrency);
     this.url = this.fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     // What its paths call, on the table alone (the customer's partition, the promise, the dispute,
     // the audit trail): the approval pages' actions. GetSecretValue on the link key only; the

@@ -82,3 +82,20 @@ describe('the customer portal', () => {
     expect(reads.map((s) => s.Action)).toEqual(['secretsmanager:GetSecretValue']);
   });
 });
+
+describe("the stack's webReservedConcurrency", () => {
+  it('reserves the same concurrency for the portal as for the approval pages', () => {
+    const reserved = buildApp({
+      context: { demo: 'true', webReservedConcurrency: '20', 'aws:cdk:bundling-stacks': [] },
+    });
+    const t = Template.fromStack(reserved.stack);
+    const r = templateReader(
+      () => reserved.stack,
+      () => t,
+    );
+    expect(r.propsOf(reserved.stack.portal.fn).ReservedConcurrentExecutions).toBe(20);
+    expect(r.propsOf(reserved.stack.approvals.webFunction).ReservedConcurrentExecutions).toBe(20);
+    // Without it, neither reserves any (a new account's quota could not give it).
+    expect(propsOf(built.stack.portal.fn).ReservedConcurrentExecutions).toBeUndefined();
+  });
+});
