@@ -537,8 +537,9 @@ async function cmdStart(args: string[]): Promise<number> {
     timeZone: timeZone(),
     slack: slackWebhookUrl ? { webhookUrl: slackWebhookUrl, mode: slackMode as SlackMode } : undefined,
     consoleUrl: () => consoleUrl,
-    // The console serves the portal; at start the reminders may go out before it listens.
-    portalBaseUrl: () => consoleUrl ?? `http://127.0.0.1:${port}`,
+    // The console serves the portal; at start the reminders may go out before it listens (with
+    // --port 0 its port is not known yet: those reminders carry no link rather than a wrong one).
+    portalBaseUrl: () => consoleUrl ?? (port === 0 ? undefined : `http://127.0.0.1:${port}`),
     audit: localAuditTrail(env.store, env.dataDir),
   });
   const changes = new OutboxNotifier(env.dataDir, [evaluator.listener]);

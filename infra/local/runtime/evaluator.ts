@@ -63,7 +63,7 @@ export interface LocalEvaluatorOptions {
   /** The audit trail the day's collections put their holds and hand-overs on. @default none */
   readonly audit?: CollectionsRunDeps['audit'];
   /** Where the customer portal the reminders link to is served. @default none: reminders carry no link */
-  readonly portalBaseUrl?: () => string;
+  readonly portalBaseUrl?: () => string | undefined;
   /** @default () => new Date() */
   readonly now?: () => Date;
   /** The daily run's wall-clock time in `timeZone`. @default { hour: 5, minute: 0 } */
