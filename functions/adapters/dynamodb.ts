@@ -143,6 +143,13 @@ class StoredHistory {
  *   CUST#<customer>    ALERT#<rule>       the active alert of a rule (gsi1: ALERTS#active /
  *                                         <severity rank 0-3>#<customer>#<rule>, most severe first)
  *   CUST#<customer>    XFER#<transfer>    an approved transfer as the exposure counts it (paid day once paid)
+ *   CUST#<customer>    ORDERS             the orders approved credit checks reserved: by order id, amount,
+ *                                         ship date, channel, expiry; a version every write is conditional
+ *                                         on (dynamodb-checks.ts; a check reads PROFILE, SUMMARY,
+ *                                         ASSESSMENT, HOLD and ORDERS by key, XFER#, ALERT# and HANDOVER#
+ *                                         by prefix, never the history)
+ *   CUST#<customer>    HOLD               the collections credit hold (on or off, the latest)
+ *   CUST#<customer>    HANDOVER#<day>     a hand-over to legal (open or withdrawn)
  *   HIST#<customer>    ASSESS#<as of>     an assessment that changed something, kept for the history
  *   HIST#<customer>    ALERT#<opened>#<rule>  a resolved alert (gsi1: ALERTS#resolved)
  *   POLICY             CURRENT | ID#<id>  the credit policy in force, and every policy ever set

@@ -70,12 +70,15 @@ export const MONEY_FIELDS: ReadonlySet<string> = new Set([
   'secured',
   'approvedTransfers',
   'headroom',
+  'headroomAfter',
   'increase',
   'decrease',
 ]);
 
 /** Objects whose every numeric field is an amount (aging buckets, a dunning's totals). */
 const ALL_MONEY: ReadonlySet<string> = new Set(['aging', 'totals']);
+/** A credit check's exposure breakdown (functions/checks/decide.ts) is an object of amounts too. */
+const MONEY_OBJECTS: ReadonlySet<string> = new Set([...ALL_MONEY, 'exposure']);
 
 const isCurrency = (v: unknown): v is string => typeof v === 'string' && minorDigits(v) !== undefined;
 
@@ -93,7 +96,7 @@ function convert(value: unknown, currency: string | undefined, allMoney: boolean
       (allMoney || MONEY_FIELDS.has(k))
     )
       out[k] = formatMinor(v, ccy);
-    else out[k] = convert(v, ccy, ALL_MONEY.has(k));
+    else out[k] = convert(v, ccy, MONEY_OBJECTS.has(k));
   }
   return out;
 }

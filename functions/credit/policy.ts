@@ -498,6 +498,43 @@ const collections = z
   });
 export type CollectionsPolicy = z.infer<typeof collections>;
 
+/**
+ * Credit checks of orders (README "Credit checks"): how long an approval reserves the order's
+ * amount, which orders count in the exposure (those shipping within the horizon), and what holds
+ * or asks for prepayment. Absent in a policy written before checks: these defaults.
+ */
+const creditCheck = z.strictObject({
+  /** An approved order's amount is reserved this many days (then it counts no more until checked again). */
+  reserveDays: z
+    .number()
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1 day')
+    .max(90)
+    .default(7),
+  /** Open orders shipping more than this many days after the check's day do not count yet (SAP's horizon). */
+  horizonDays: z.number().int('must be a whole number of days').min(0).max(365).default(30),
+  /** Risk classes that ship against prepayment or a guarantee only (`approve-prepay`). */
+  prepayRiskClasses: z.array(z.enum(RISK_CLASSES)).max(3).default(['high']),
+  /** Hold when the oldest open item is more than this many days past due. */
+  overdueHoldDays: z.number().int('must be a whole number of days').min(0).max(3650).default(60),
+  /** Hold while an active alert of one of these rules is at this severity or worse. */
+  holdAlerts: z
+    .strictObject({
+      rules: z.array(z.enum(RULES as [RuleName, ...RuleName[]])).max(40),
+      minSeverity: z.enum(SEVERITIES),
+    })
+    .default({ rules: ['daysPastDue', 'overdueAmount', 'limitUse', 'brokenPromise'], minSeverity: 'high' }),
+});
+export type CreditCheckPolicy = z.infer<typeof creditCheck>;
+const CREDIT_CHECK_DEFAULTS: CreditCheckPolicy = creditCheck.parse({});
+/**
+ * The policy's credit check section, or the defaults for a policy written before it. Optional in
+ * the document (not prefaulted) so that the id of every policy written before checks stays the
+ * same: a prefault would add the section to the hashed content and change every stored id.
+ */
+export const creditCheckOf = (p: Pick<PolicyDocument, 'creditCheck'>): CreditCheckPolicy =>
+  p.creditCheck ?? CREDIT_CHECK_DEFAULTS;
+
 export const policySchema = z
   .strictObject({
     /** Set by the people who own the policy; the stored version adds a hash of the content. */
@@ -567,6 +604,8 @@ export const policySchema = z
     review,
     /** Absent in a policy written before collections: nobody is chased (README "Collections"). */
     collections: collections.optional(),
+    /** Credit checks of orders; a policy written before them gets the defaults (`creditCheckOf`). */
+    creditCheck: creditCheck.optional(),
   })
   .superRefine((p, ctx) => {
     for (const [ccy, caps] of Object.entries(p.limit.caps)) {

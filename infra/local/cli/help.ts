@@ -259,6 +259,34 @@ export const COMMANDS: readonly CommandHelp[] = [
     example: 'sentinel collections disputes C1002',
   },
   {
+    name: 'credit-check',
+    args: 'CUSTOMER --order ID --amount A --currency C [--ship YYYY-MM-DD] [--stage order|delivery|invoice] [--channel NAME] [--json]',
+    summary:
+      'may this order ship on credit? approve, approve-prepay, hold or block, with the reasons, the exposure, the limit and the headroom; an approval reserves the amount',
+    options: [
+      ['--order ID', "the order's id: checked again with the same amount it counts once"],
+      ['--amount A', "the order's amount, e.g. 12,000.00"],
+      [
+        '--currency C',
+        'its ISO 4217 currency (converted to the credit currency with the latest rate on file)',
+      ],
+      ['--ship YYYY-MM-DD', 'the requested ship date, not in the past (default: today)'],
+      ['--stage S', 'order (default), delivery or invoice'],
+      ['--channel NAME', 'the sales channel asking (default: cli)'],
+      ['--by WHO', 'who asks, on the audit trail (default: the channel)'],
+      JSON_OPT,
+    ],
+    example: 'sentinel credit-check C1001 --order SO-1001 --amount 12,000.00 --currency EUR --channel web',
+    notes: ['Exit 0 whatever the outcome; 1 when refused (each bad field named, nothing written).'],
+  },
+  {
+    name: 'credit-check cancel',
+    args: 'CUSTOMER --order ID [--by WHO] [--json]',
+    summary: "release a cancelled order's reservation: a new check of it is a new check against the headroom",
+    options: [['--order ID', "the order's id"], BY, JSON_OPT],
+    example: 'sentinel credit-check cancel C1001 --order SO-1001 --by rita',
+  },
+  {
     name: 'collections release',
     args: 'CUSTOMER --by WHO --reason TEXT [--json]',
     summary:
@@ -514,6 +542,8 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
       'policy check',
       'policy set',
       'backtest',
+      'credit-check',
+      'credit-check cancel',
     ],
   ],
   [

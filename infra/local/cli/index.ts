@@ -42,6 +42,7 @@ import { localMetrics } from '../runtime/metrics.ts';
 import { opsSummary } from '../runtime/ops.ts';
 import { localReviewsRuntime } from '../runtime/reviews.ts';
 import { consoleTransfers, localLinkKeys, localTransfers } from '../runtime/transfers.ts';
+import { cmdCreditCheck, localChecks } from './checks.ts';
 import { cmdCollections } from './collections.ts';
 import {
   asOfOption,
@@ -608,6 +609,7 @@ async function cmdStart(args: string[]): Promise<number> {
       policy: () => loadPolicy(env.store),
       // Promises go on the same audit trail as the transfers (its key and anchors).
       collections: { store: env.store, audit: transfers.store },
+      checks: { ...localChecks(env), audit: transfers.store },
     },
     transfers: consoleTransfers(transfers, env.dataDir),
     // What a reminder's link opens: the same handler as the portal Lambda, on the same audit trail.
@@ -788,6 +790,8 @@ export async function main(args: string[]): Promise<number> {
         return await cmdBacktest(rest);
       case 'collections':
         return await cmdCollections(rest);
+      case 'credit-check':
+        return await cmdCreditCheck(rest);
       case 'transfer':
         return await cmdTransfer(rest);
       case 'approvals':

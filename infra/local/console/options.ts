@@ -1,4 +1,5 @@
 import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
+import type { CheckDeps } from '../../../functions/checks/ports.ts';
 import type { DisputeDeps, PromiseDeps } from '../../../functions/collections/app.ts';
 import type { CollectorBook, HoldBook } from '../../../functions/collections/ports.ts';
 import type { Page, PageRequest } from '../../../functions/core/paging.ts';
@@ -69,6 +70,11 @@ export interface ConsoleCredit {
    * `sentinel collections` commands do them
    */
   readonly collections?: CollectionsActions | undefined;
+  /**
+   * Credit checks of orders (`POST /api/credit-checks`, `POST /api/credit-checks/cancel`): the same
+   * code as `sentinel credit-check`. @default none: the API answers 404
+   */
+  readonly checks?: CheckDeps | undefined;
 }
 
 export interface ConsoleTransfers {

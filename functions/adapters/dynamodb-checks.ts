@@ -1,0 +1,181 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { CheckFile, OrderBook } from '../checks/decide.ts';
+import type { CheckStore } from '../checks/ports.ts';
+import type { CreditHold, Handover } from '../collections/ports.ts';
+import type { ReceivableSummary } from '../core/receivables.ts';
+import type { Customer, FxRate, TransferCommitment } from '../core/records.ts';
+import type { Severity } from '../credit/policy.ts';
+import { MARSHALL } from './dynamodb.ts';
+
+/** The customer's order reservations (README "Credit checks"): `ORDERS` in its partition. */
+export const ORDERS = 'ORDERS';
+const META = ['pk', 'sk', 'type', 'run', 'line', 'gsi1pk', 'gsi1sk'] as const;
+const custPk = (id: string) => `CUST#${id}`;
+const conditionFailed = (e: unknown) =>
+  e instanceof ConditionalCheckFailedException ||
+  (e instanceof Error && e.name === 'ConditionalCheckFailedException');
+
+function strip<T>(item: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!(META as readonly string[]).includes(k)) out[k] = v;
+  return out as T;
+}
+
+/**
+ * What a credit check reads and writes in the single table (functions/adapters/dynamodb.ts's
+ * design): five fixed items of the customer's partition by key (`PROFILE`, `SUMMARY`,
+ * `ASSESSMENT`, `HOLD`, `ORDERS`) in one BatchGetItem, and three small prefixes (`XFER#`,
+ * `ALERT#`, `HANDOVER#`) by Query; never its invoices, payments or history.
+ */
+export class DynamoCheckStore implements CheckStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async loadCheckFile(
+    customerId: string,
+    fx?: { readonly from: string; readonly to: string; readonly asOf: string },
+  ): Promise<CheckFile> {
+    const pk = custPk(customerId);
+    const keys = ['PROFILE', 'SUMMARY', 'ASSESSMENT', 'HOLD', ORDERS];
+    const [items, transfers, alerts, handovers, fxRates] = await Promise.all([
+      this.getFixed(pk, keys),
+      this.prefix(pk, 'XFER#'),
+      this.prefix(pk, 'ALERT#'),
+      this.prefix(pk, 'HANDOVER#'),
+      fx ? this.rates(fx.from, fx.to, fx.asOf) : Promise.resolve([]),
+    ]);
+    const profile = items.get('PROFILE');
+    const summary = items.get('SUMMARY');
+    const assessment = items.get('ASSESSMENT');
+    const hold = items.get('HOLD');
+    const orders = items.get(ORDERS);
+    return {
+      customer: profile ? strip<Customer>(profile) : undefined,
+      summary: summary ? strip<ReceivableSummary>(summary) : undefined,
+      assessment: assessment
+        ? {
+            asOf: assessment.asOf as string,
+            rating: assessment.rating as NonNullable<CheckFile['assessment']>['rating'],
+            riskClass: assessment.riskClass as NonNullable<CheckFile['assessment']>['riskClass'],
+            score: assessment.score as number,
+            policyId: assessment.policyId as string,
+          }
+        : undefined,
+      hold: hold ? strip<CreditHold>(hold) : undefined,
+      handovers: handovers.map((h) => {
+        const x = strip<Handover>(h);
+        return { on: x.on, state: x.state, level: x.level };
+      }),
+      transfers: transfers.map((t) => strip<TransferCommitment>(t)),
+      alerts: alerts.map((a) => ({ rule: a.rule as string, severity: a.severity as Severity })),
+      orders: orders
+        ? {
+            version: orders.version as number,
+            reservations: (orders.reservations ?? {}) as OrderBook['reservations'],
+          }
+        : { version: 0, reservations: {} },
+      fxRates,
+    };
+  }
+
+  async writeOrders(
+    customerId: string,
+    next: OrderBook,
+    expectedVersion: number,
+  ): Promise<'written' | 'conflict'> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(
+            { pk: custPk(customerId), sk: ORDERS, type: 'orders', customerId, ...next },
+            MARSHALL,
+          ),
+          // Optimistic concurrency: only over the version read; whoever wrote in between wins.
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
+          ...(expectedVersion === 0
+            ? {}
+            : {
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } },
+              }),
+        }),
+      );
+      return 'written';
+    } catch (e) {
+      if (conditionFailed(e)) return 'conflict';
+      throw e;
+    }
+  }
+
+  /** The fixed items by sort key, read consistently (a check right after another sees its reservation). */
+  private async getFixed(pk: string, sks: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    let request: Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }> = {
+      [this.tableName]: { Keys: sks.map((sk) => ({ pk: { S: pk }, sk: { S: sk } })), ConsistentRead: true },
+    };
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const res = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
+      for (const it of res.Responses?.[this.tableName] ?? []) {
+        const item = unmarshall(it);
+        out.set(item.sk as string, item);
+      }
+      const left = res.UnprocessedKeys?.[this.tableName]?.Keys;
+      if (!left || left.length === 0) return out;
+      request = { [this.tableName]: { Keys: left, ConsistentRead: true } };
+      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
+    }
+    throw new Error('the credit file could not be read (unprocessed keys after 8 attempts)');
+  }
+
+  private async prefix(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
+    return this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': { S: pk }, ':p': { S: prefix } },
+      ConsistentRead: true,
+    });
+  }
+
+  /** The latest rate of each direction dated on or before the day: one item each, not the pair's history. */
+  private async rates(a: string, b: string, asOf: string): Promise<FxRate[]> {
+    const found = await Promise.all(
+      [`FX#${a}#${b}`, `FX#${b}#${a}`].map(async (pk) => {
+        const res = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk <= :d',
+            ExpressionAttributeValues: { ':pk': { S: pk }, ':d': { S: asOf } },
+            ScanIndexForward: false,
+            Limit: 1,
+          }),
+        );
+        return (res.Items ?? []).map((it) => strip<FxRate>(unmarshall(it)));
+      }),
+    );
+    return found.flat();
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const res = await this.client.send(
+        new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }),
+      );
+      for (const it of res.Items ?? []) out.push(unmarshall(it));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+}
