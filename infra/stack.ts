@@ -6,6 +6,7 @@ import { type AlertEmail, Alerting } from './constructs/alerting.ts';
 import { ApprovalPagesCdn } from './constructs/approval-pages-cdn.ts';
 import { type ApprovalEmailSettings, Approvals } from './constructs/approvals.ts';
 import { AuditTrail } from './constructs/audit.ts';
+import { CreditChecks } from './constructs/checks.ts';
 import { DataStore } from './constructs/data-store.ts';
 import { Evaluation } from './constructs/evaluation.ts';
 import { Ingestion } from './constructs/ingestion.ts';
@@ -98,6 +99,8 @@ export class CreditSentinelStack extends Stack {
   public readonly approvalPagesCdn?: ApprovalPagesCdn;
   /** The customer portal the payment reminders link to. */
   public readonly portal: CustomerPortal;
+  /** Credit checks of orders (IAM-authorised function URL). */
+  public readonly checks: CreditChecks;
 
   constructor(scope: Construct, id: string, props: CreditSentinelStackProps = {}) {
     super(scope, id, props);
@@ -156,6 +159,10 @@ export class CreditSentinelStack extends Stack {
         : { reservedConcurrency: props.webReservedConcurrency }),
     });
     this.portal.linkFrom(this.evaluation.collectionsFunction, this.approvals.linkKey);
+    this.checks = new CreditChecks(this, 'CreditChecks', {
+      table: this.dataStore.table,
+      timeZone: props.timeZone ?? 'UTC',
+    });
 
     if (props.approvalPagesCdn) {
       this.approvalPagesCdn = new ApprovalPagesCdn(this, 'ApprovalPagesCdn', {
@@ -195,6 +202,8 @@ export class CreditSentinelStack extends Stack {
     for (const fn of [
       this.approvals.webFunction,
       this.portal.fn,
+      // Every credit check's decision.
+      this.checks.fn,
       // The collections run's own holds and hand-overs.
       this.evaluation.collectionsFunction,
       this.approvals.stepsFunction,
@@ -216,6 +225,7 @@ export class CreditSentinelStack extends Stack {
         { label: 'Slack', fn: this.alerting.slackFunction },
         { label: 'ApprovalPages', fn: this.approvals.webFunction },
         { label: 'CustomerPortal', fn: this.portal.fn },
+        { label: 'CreditChecks', fn: this.checks.fn },
         { label: 'TransferSteps', fn: this.approvals.stepsFunction },
         { label: 'TransfersApi', fn: this.approvals.apiFunction },
         { label: 'SlackDecisions', fn: this.approvals.slackDecisionFunction },

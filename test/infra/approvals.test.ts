@@ -87,7 +87,9 @@ describe('function URLs and grants', () => {
     expect(auth(apiFunction)).toBe('AWS_IAM');
     // The third: the customer portal, also without AWS auth (its signed link is the credential).
     expect(auth(built.stack.portal.fn)).toBe('NONE');
-    expect(urls).toHaveLength(3);
+    // The fourth: credit checks, with IAM auth as the transfers API.
+    expect(auth(built.stack.checks.fn)).toBe('AWS_IAM');
+    expect(urls).toHaveLength(4);
   });
 
   it('starts executions only from the API function, on this state machine', () => {

@@ -122,7 +122,8 @@ describe('cfn-lint over the synthesized template', () => {
     expect(regionsOf(/^ApprovalsWebFunctionFunctionUrl/)).toEqual(refused);
     expect(regionsOf(/^ApprovalsApiFunctionFunctionUrl/)).toEqual(refused);
     expect(regionsOf(/^CustomerPortalPortalFunctionFunctionUrl/)).toEqual(refused);
-    expect(urlGaps).toHaveLength(3 * refused.length);
+    expect(regionsOf(/^CreditChecksChecksFunctionFunctionUrl/)).toEqual(refused);
+    expect(urlGaps).toHaveLength(4 * refused.length);
   });
 
   it('has no warning or informational finding beyond the allow-list, and every allow-list entry still applies', () => {

@@ -1,12 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  CheckRefusedError,
-  cancelCheck,
-  checkCredit,
-  parseCheckRequest,
-} from '../../../functions/checks/app.ts';
-import type { CheckDeps } from '../../../functions/checks/ports.ts';
+import { creditChecksHttp } from '../../../functions/checks/http.ts';
 import { isoDateOrNull } from '../../../functions/core/dates.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
@@ -387,7 +381,17 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
       return;
     }
     if (opts.credit?.checks && method === 'POST' && CHECK_PATHS.includes(rawPath)) {
-      send(req, res, await creditCheckReply(opts, opts.credit.checks, rawPath, await readBody(req)));
+      // The same handler as the checks Lambda's function URL, mounted under /api.
+      const credit = opts.credit;
+      const r = await creditChecksHttp(credit.checks as NonNullable<typeof credit.checks>, {
+        policy: credit.policy,
+        today: opts.today,
+        now: () => new Date(),
+        channel: 'console',
+      })({ method, path: rawPath.slice(4), headers: {}, body: await readBody(req) });
+      const bytes = Buffer.from(r.body, 'utf8');
+      res.writeHead(r.status, { ...r.headers, 'content-length': String(bytes.length) });
+      res.end(bytes);
       return;
     }
     if (opts.transfers?.proposePolicy && method === 'POST' && rawPath === '/api/policy') {
@@ -438,51 +442,6 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
 }
 
 const CHECK_PATHS = ['/api/credit-checks', '/api/credit-checks/cancel'];
-
-/**
- * `POST /api/credit-checks` (`sentinel credit-check`): `{customerId, orderId, amount, currency,
- * requestedShipDate?, stage?, channel?}` in, the decision out (200, amounts as decimal strings),
- * whatever the outcome; 400 `{issues}` naming each bad field, nothing written.
- * `POST /api/credit-checks/cancel`: `{customerId, orderId, by}` releases the order's reservation.
- */
-async function creditCheckReply(
-  opts: ConsoleOptions,
-  deps: CheckDeps,
-  path: string,
-  body: string,
-): Promise<Reply> {
-  let input: unknown;
-  try {
-    input = JSON.parse(body);
-  } catch {
-    return jsonReply(400, { issues: [{ field: '(body)', message: 'is not JSON' }] });
-  }
-  const today = opts.today();
-  const now = new Date().toISOString();
-  try {
-    if (path === '/api/credit-checks/cancel') {
-      const o = (input ?? {}) as Record<string, unknown>;
-      const issues = (['customerId', 'orderId', 'by'] as const)
-        .filter((k) => typeof o[k] !== 'string' || (o[k] as string).trim() === '')
-        .map((field) => ({ field, message: 'is required' }));
-      if (issues.length > 0) return jsonReply(400, { issues });
-      const released = await cancelCheck(
-        deps,
-        { customerId: o.customerId as string, orderId: o.orderId as string, by: o.by as string },
-        { today, now },
-      );
-      return jsonReply(200, moneyAsDecimals({ released: released ?? null }));
-    }
-    const parsed = parseCheckRequest(input, today, 'console');
-    if (!parsed.ok) return jsonReply(400, { issues: parsed.issues });
-    const policy = await (opts.credit as NonNullable<ConsoleOptions['credit']>).policy();
-    const r = await checkCredit(deps, policy, parsed.order, { today, now });
-    return jsonReply(200, moneyAsDecimals(r));
-  } catch (e) {
-    if (e instanceof CheckRefusedError) return jsonReply(400, { issues: e.issues });
-    throw e;
-  }
-}
 
 /**
  * `POST /api/policy` (`sentinel policy set`): `{document, by}` puts a credit policy to the approval
