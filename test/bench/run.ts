@@ -33,6 +33,7 @@ import { canonicalProfile } from '../../functions/ingest/profile.ts';
 import { FileReportSink } from '../../infra/local/runtime/files.ts';
 import { openLocal } from '../../infra/local/runtime/index.ts';
 import { bundleTable, measureBundles } from './bundles.ts';
+import { benchChecks } from './checks.ts';
 import { benchConsole } from './console.ts';
 import { benchDecisions, outcomeCounts } from './decisions.ts';
 import { duckdbAging, EVAL_AS_OF, type EvaluationBench, evaluateBook, generateBook } from './evaluate.ts';
@@ -411,6 +412,46 @@ async function benchFanOutRun(): Promise<void> {
     value: r.peakRssMB,
     unit: 'MB',
     note: `before the run ${r.rssBeforeMB.toFixed(0)} MB; peak heap ${r.peakHeapMB.toFixed(0)} MB; one process: the run, the local engine and dynalite`,
+  });
+}
+
+/**
+ * Credit checks (issue 18 item 7) on CHECK_CUSTOMERS customers on file: one after another (p99 per
+ * check), then at 32 at once (checks per second); BENCH_CHECK_CUSTOMERS for another size.
+ */
+async function benchCreditChecks(): Promise<void> {
+  const customers = Number(process.env.BENCH_CHECK_CUSTOMERS ?? 100_000);
+  log(`credit checks: seeding ${fmt(customers)} customers into dynalite, then checks...`);
+  const r = await benchChecks(customers, { log });
+  details.checks = { ...r };
+  const note = `${fmt(r.customers)} customers on file (${fmt(r.items)} items, seeded in ${r.seedSeconds.toFixed(0)} s), dynalite on disk in this process; each check reads its fixed items, decides, writes its reservation and appends to the audit trail; outcomes ${Object.entries(
+    r.outcomes,
+  )
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', ')}`;
+  measure({
+    key: 'checkP50Ms',
+    label: `credit check, one after another (${fmt(r.sequential)}), p50`,
+    value: r.p50Ms,
+    unit: 'ms',
+    digits: 1,
+    note,
+  });
+  measure({
+    key: 'checkP99Ms',
+    label: 'credit check, one after another, p99',
+    value: r.p99Ms,
+    unit: 'ms',
+    digits: 1,
+    target: { op: '<=', value: 20 },
+  });
+  measure({
+    key: 'checksPerSec',
+    label: `credit checks, ${r.concurrency} at once (${fmt(r.concurrent)})`,
+    value: r.checksPerSec,
+    unit: 'checks/s',
+    target: { op: '>=', value: 500 },
+    note: `${fmt(r.auditRecords)} audit records appended in all (one per check)`,
   });
 }
 
@@ -890,6 +931,7 @@ async function main(): Promise<void> {
     if (only.has('reviews')) await benchReviewRun();
     if (only.has('bundles')) await benchBundles();
     if (only.has('fanout')) await benchFanOutRun();
+    if (only.has('checks')) await benchCreditChecks();
     // Not a timing: what a first review decides on the demo book and the IBM sample, printed as a
     // credit controller reads it (README "Decision quality"), and kept in the results file.
     if (only.has('decisions'))

@@ -7,12 +7,16 @@ import {
   checkCredit,
   parseCheckRequest,
 } from '../../../functions/checks/app.ts';
+import { backtestChecks, type CheckBacktest, type Judged } from '../../../functions/checks/backtest.ts';
 import type { CheckDeps } from '../../../functions/checks/ports.ts';
-import { formatMoney } from '../../../functions/core/money.ts';
+import { mapLimit } from '../../../functions/core/concurrency.ts';
+import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
+import { grouped } from '../../../functions/core/paging.ts';
+import { creditFileOf } from '../../../functions/credit/evaluate.ts';
 import { localAuditTrail } from '../runtime/collections.ts';
 import type { LocalEnv } from '../runtime/index.ts';
-import { CliFailure, jsonText, today, UsageError, withStore } from './common.ts';
-import { loadPolicy } from './credit.ts';
+import { CliFailure, dateOption, jsonText, table, today, UsageError, withStore } from './common.ts';
+import { loadPolicy, readPolicyFile } from './credit.ts';
 
 /** The credit check on this machine: the local store and the data dir's audit trail. */
 export function localChecks(env: Pick<LocalEnv, 'store' | 'dataDir'>): CheckDeps {
@@ -47,6 +51,7 @@ function refused(e: unknown): never {
  */
 export async function cmdCreditCheck(args: string[]): Promise<number> {
   if (args[0] === 'cancel') return cmdCancel(args.slice(1));
+  if (args[0] === 'backtest') return cmdChecksBacktest(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -160,4 +165,103 @@ async function cmdCancel(args: string[]): Promise<number> {
       );
     return 0;
   });
+}
+
+/**
+ * `sentinel credit-check backtest [--from D] [--to D] [--policy FILE] [--json]`: every invoice in
+ * the store taken as an order on its issue date and checked against what was known that day
+ * (README "Credit checks", "Backtest"). A customer without master data (the IBM sample carries
+ * none) is taken as on file in its credit currency on the policy's default terms, as the
+ * decision-quality bench derives the IBM master; a customer without a limit gets the one the
+ * evaluation of the day before recommended. Writes nothing.
+ */
+async function cmdChecksBacktest(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      policy: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (positionals.length > 0)
+    throw new UsageError(`credit-check backtest takes no customer: ${positionals.join(' ')}`);
+  const from = values.from === undefined ? undefined : dateOption('from', values.from);
+  const to = values.to === undefined ? undefined : dateOption('to', values.to);
+  if (from !== undefined && to !== undefined && to < from)
+    throw new UsageError(`--to ${to} is before --from ${from}`);
+  const candidate = values.policy ? await readPolicyFile(values.policy) : undefined;
+  return withStore(values['data-dir'], async (env) => {
+    const policy = candidate ?? (await loadPolicy(env.store));
+    const ids = await env.store.listCustomerIds();
+    let derived = 0;
+    const files = await mapLimit(ids, 8, async (id) => {
+      const f = creditFileOf(id, await env.store.loadCustomerPartition(id));
+      if (f.customer?.name) return f;
+      derived++;
+      return { ...f, customer: { ...f.customer, customerId: id, name: id, currency: f.currency } };
+    });
+    const r = backtestChecks(files, policy, { from, to });
+    if (values.json) {
+      const money = (m: Readonly<Record<string, number>>) =>
+        Object.fromEntries(Object.entries(m).map(([c, n]) => [c, formatMinor(n, c)]));
+      console.log(
+        jsonText({
+          ...r,
+          withoutMaster: derived,
+          ordered: money(r.ordered),
+          orderedPaidLate: money(r.orderedPaidLate),
+          approved: { ...r.approved, shippedOverdue: money(r.approved.shippedOverdue) },
+        }),
+      );
+      return 0;
+    }
+    console.log(checksBacktestText(r, derived));
+    return 0;
+  });
+}
+
+/** The backtest as a credit controller reads it. */
+export function checksBacktestText(r: CheckBacktest, withoutMaster: number): string {
+  const sums = (m: Readonly<Record<string, number>>) =>
+    Object.entries(m)
+      .sort()
+      .map(([c, n]) => formatMoney(n, c))
+      .join(', ') || '-';
+  const row = (name: string, j: Judged): string[] => [
+    name,
+    grouped(j.orders),
+    grouped(j.paidLate),
+    grouped(j.unpaid),
+    grouped(j.paidOnTime),
+    grouped(j.notDue),
+  ];
+  return [
+    `credit-check backtest of policy ${r.policyId}, orders of ${r.from} to ${r.to}: ${grouped(r.orders)} orders of ${grouped(r.customers)} customers (${sums(r.ordered)}; ${sums(r.orderedPaidLate)} of it then paid late or never)`,
+    ...(withoutMaster > 0
+      ? [
+          `${grouped(withoutMaster)} customers have no master data: each taken as on file in its credit currency on the policy's default terms; without a limit on file, the limit is the one the evaluation of the day before recommended`,
+        ]
+      : []),
+    '',
+    `approve ${grouped(r.outcomes.approve)}, approve-prepay ${grouped(r.outcomes['approve-prepay'])} (${grouped(r.prepay.customers)} customers), hold ${grouped(r.outcomes.hold)}, block ${grouped(r.outcomes.block)}; ${grouped(r.held.customers)} customers held at least once, ${grouped(r.held.customersPaidLate)} of them paid a held invoice late`,
+    '',
+    table(
+      ['orders', 'count', 'paid late', 'never paid', 'paid on time', 'not due yet'],
+      [
+        row('held or blocked', r.held),
+        ...Object.entries(r.heldBy)
+          .sort(([, a], [, b]) => b.orders - a.orders)
+          .map(([code, j]) => row(`  by ${code}`, j)),
+        row('sent to prepay', r.prepay),
+        row('approved on credit', r.approved),
+      ],
+      new Set([1, 2, 3, 4, 5]),
+    ),
+    '',
+    `shipped on credit and then paid late or never: ${sums(r.approved.shippedOverdue)} (${grouped(r.approved.paidLate + r.approved.unpaid)} orders)`,
+  ].join('\n');
 }

@@ -287,6 +287,22 @@ export const COMMANDS: readonly CommandHelp[] = [
     example: 'sentinel credit-check cancel C1001 --order SO-1001 --by rita',
   },
   {
+    name: 'credit-check backtest',
+    args: '[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--policy FILE] [--json]',
+    summary:
+      'replay the credit check over history, every invoice an order on its issue date: how many held, blocked or sent to prepay, whether the held then paid late, and the money shipped that was then paid late',
+    options: [
+      ['--from YYYY-MM-DD', 'the first order day (default: the first invoice date)'],
+      ['--to YYYY-MM-DD', 'the last order day (default: the last invoice date)'],
+      ['--policy FILE', 'a candidate policy file (default: the policy in force)'],
+      JSON_OPT,
+    ],
+    example: 'sentinel credit-check backtest',
+    notes: [
+      "A customer without master data is taken as on file on the policy's default terms; without a limit, its limit is the one recommended the day before.",
+    ],
+  },
+  {
     name: 'collections release',
     args: 'CUSTOMER --by WHO --reason TEXT [--json]',
     summary:
@@ -544,6 +560,7 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
       'backtest',
       'credit-check',
       'credit-check cancel',
+      'credit-check backtest',
     ],
   ],
   [
