@@ -1,7 +1,7 @@
 import type { IsoDate } from '../core/dates.ts';
 import { moneyAsDecimals } from '../core/money-json.ts';
 import type { Policy } from '../credit/policy.ts';
-import type { HttpRequest, HttpResponse } from '../transfers/http.ts';
+import { type HttpRequest, type HttpResponse, json } from '../transfers/http.ts';
 import { CheckRefusedError, cancelCheck, checkCredit, parseCheckRequest } from './app.ts';
 import type { CheckDeps } from './ports.ts';
 
@@ -27,8 +27,10 @@ export function creditChecksHttp(
     const path = req.path.replace(/\/+$/, '');
     if (path !== '/credit-checks' && path !== '/credit-checks/cancel')
       return json(404, { error: 'not found: POST /credit-checks or /credit-checks/cancel' });
-    if (req.method !== 'POST')
-      return { ...json(405, { error: 'use POST' }), headers: { ...JSON_HEADERS, allow: 'POST' } };
+    if (req.method !== 'POST') {
+      const r = json(405, { error: 'use POST' });
+      return { ...r, headers: { ...r.headers, allow: 'POST' } };
+    }
     let input: unknown;
     try {
       input = JSON.parse(req.body);
@@ -60,14 +62,4 @@ export function creditChecksHttp(
       throw e;
     }
   };
-}
-
-const JSON_HEADERS = {
-  'content-type': 'application/json; charset=utf-8',
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-};
-
-function json(status: number, value: unknown): HttpResponse {
-  return { status, headers: { ...JSON_HEADERS }, body: `${JSON.stringify(value, null, 2)}\n` };
 }

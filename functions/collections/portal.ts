@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { addDays, type IsoDate } from '../core/dates.ts';
 import { formatMinor, formatMoney } from '../core/money.ts';
 import type { Policy } from '../credit/policy.ts';
@@ -461,34 +460,19 @@ function portalPage(status: number, v: PortalView, token: string, shown: Shown =
     `<p class="muted">${w.closing(v.creditor.name).map(e).join('<br>')}</p>`,
     `<p class="muted" id="footer">${e(pw.footer(v.name, until))}</p>`,
   ].join('\n');
-  return styled(page(status, pw.title(v.creditor.name), body), v.language);
+  return framed(status, pw.title(v.creditor.name), body, v.language);
 }
 
 /** The approval pages' frame, in the customer's language and with the portal's few extra rules. */
-function styled(r: HttpResponse, language: ReminderLanguage): HttpResponse {
-  const csp = r.headers['content-security-policy'] ?? '';
-  return {
-    ...r,
-    headers: {
-      ...r.headers,
-      'content-security-policy': csp.replace(/style-src '[^']*'/, `style-src '${styleHash}'`),
-    },
-    body: r.body
-      .replace('<html lang="en">', `<html lang="${language === 'zh' ? 'zh-CN' : 'en'}">`)
-      .replace(`<style>${CSS}</style>`, `<style>${PORTAL_CSS}</style>`),
-  };
-}
-
-const styleHash = `sha256-${createHash('sha256').update(PORTAL_CSS).digest('base64')}`;
+const framed = (status: number, title: string, body: string, language: ReminderLanguage) =>
+  page(status, title, body, { lang: language === 'zh' ? 'zh-CN' : 'en', css: PORTAL_CSS });
 
 function linkProblem(status: 404 | 410, message: string): HttpResponse {
   // The link says nothing valid about who it is for: the page names nobody, in both languages.
-  return styled(
-    page(
-      status,
-      'Statement',
-      `<p class="problem" id="note">${e(message)}</p><p class="problem">${e(WORDS.zh[status === 410 ? 'expired' : 'badLink'])}</p>`,
-    ),
+  return framed(
+    status,
+    'Statement',
+    `<p class="problem" id="note">${e(message)}</p><p class="problem">${e(WORDS.zh[status === 410 ? 'expired' : 'badLink'])}</p>`,
     'en',
   );
 }

@@ -44,7 +44,12 @@ input[type=email],textarea{width:100%;max-width:32rem;padding:.4rem;font:inherit
 button{font:inherit;padding:.45rem 1.1rem;margin:.8rem .6rem 0 0;border-radius:4px;border:1px solid #888;cursor:pointer}
 button.approve{background:#1e6b34;color:#fff;border-color:#1e6b34}button.reject{background:#a8261b;color:#fff;border-color:#a8261b}`;
 
-const CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(CSS).digest('base64')}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+/** The policy for a page whose one style sheet is `css`: that sheet, no script, forms to itself. */
+const cspFor = (css: string) =>
+  `default-src 'none'; style-src 'sha256-${createHash('sha256').update(css).digest('base64')}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+const CSP = cspFor(CSS);
+/** Other pages' style sheets (the customer portal's) and their policies, made once each. */
+const CSPS = new Map<string, string>([[CSS, CSP]]);
 
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
@@ -72,16 +77,30 @@ export function escapeHtml(v: string | number): string {
     );
 }
 
-/** A whole page: a strict CSP (its one stylesheet, no script), never cached, no referrer. */
-export function page(status: number, title: string, body: string): PageResponse {
+/**
+ * A whole page: a strict CSP (its one stylesheet, no script), never cached, no referrer. `lang`
+ * and `css` for a page in another language or with a style sheet of its own (the portal's).
+ */
+export function page(
+  status: number,
+  title: string,
+  body: string,
+  opts: { readonly lang?: string; readonly css?: string } = {},
+): PageResponse {
+  const css = opts.css ?? CSS;
+  let csp = CSPS.get(css);
+  if (csp === undefined) {
+    csp = cspFor(css);
+    CSPS.set(css, csp);
+  }
   return {
     status,
     headers: {
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': CSP,
+      'content-security-policy': csp,
       ...SECURITY_HEADERS,
     },
-    body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${CSS}</style></head><body><main>${body}</main></body></html>`,
+    body: `<!doctype html><html lang="${opts.lang ?? 'en'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${css}</style></head><body><main>${body}</main></body></html>`,
   };
 }
 

@@ -56,7 +56,8 @@ const SECURITY_HEADERS = {
   'x-robots-tag': 'noindex, nofollow',
 };
 
-function json(status: number, value: unknown): HttpResponse {
+/** A JSON answer with the security headers every answer here carries (the credit checks' too). */
+export function json(status: number, value: unknown): HttpResponse {
   return {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...SECURITY_HEADERS },
