@@ -202,8 +202,8 @@ export class CreditSentinelStack extends Stack {
     for (const fn of [
       this.approvals.webFunction,
       this.portal.fn,
-      // Every credit check's decision.
-      this.checks.fn,
+      // Every credit check's decision, chained in batches from the customers' partitions.
+      this.checks.chainFunction,
       // The collections run's own holds and hand-overs.
       this.evaluation.collectionsFunction,
       this.approvals.stepsFunction,
@@ -226,6 +226,7 @@ export class CreditSentinelStack extends Stack {
         { label: 'ApprovalPages', fn: this.approvals.webFunction },
         { label: 'CustomerPortal', fn: this.portal.fn },
         { label: 'CreditChecks', fn: this.checks.fn },
+        { label: 'CheckLogChainer', fn: this.checks.chainFunction },
         { label: 'TransferSteps', fn: this.approvals.stepsFunction },
         { label: 'TransfersApi', fn: this.approvals.apiFunction },
         { label: 'SlackDecisions', fn: this.approvals.slackDecisionFunction },

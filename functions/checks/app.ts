@@ -133,7 +133,8 @@ const MAX_ATTEMPTS = 50;
  * version read; on a conflict (another check wrote first) reads and decides again, so two
  * channels can never both spend the same headroom. The same order with the same amount counts
  * once; with another amount it is refused. A store that cannot be read answers `hold`
- * (`STORE_UNAVAILABLE`). Every decision goes on the audit trail.
+ * (`STORE_UNAVAILABLE`). Every decision is logged in the customer's partition before the answer,
+ * and chained to the audit trail in batches (functions/checks/log.ts).
  */
 export async function checkCredit(
   deps: CheckDeps,
@@ -227,13 +228,21 @@ export async function checkCredit(
       }),
       reservation: 'none',
     };
-  await deps.audit.appendAudit({
+  const event = {
     at: at.now,
     kind: 'credit-check.decided',
     subject: order.customerId,
     actor: at.by ?? order.channel,
     data: auditData(result),
-  });
+  };
+  try {
+    await deps.log.logCheck(order.customerId, event);
+  } catch (e) {
+    // A store that cannot be read cannot take the log either: the hold stands (nothing ships on
+    // it). Any other decision unlogged fails the call; a retry of the same order keeps its
+    // reservation and logs it.
+    if (!result.decision.reasons.some((r) => r.code === 'STORE_UNAVAILABLE')) throw e;
+  }
   return result;
 }
 
@@ -279,7 +288,7 @@ export async function cancelCheck(
     delete reservations[req.orderId];
     const next: OrderBook = { version: file.orders.version + 1, reservations };
     if ((await deps.store.writeOrders(req.customerId, next, file.orders.version)) === 'conflict') continue;
-    await deps.audit.appendAudit({
+    await deps.log.logCheck(req.customerId, {
       at: at.now,
       kind: 'credit-check.cancelled',
       subject: req.customerId,

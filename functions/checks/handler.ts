@@ -5,14 +5,14 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { DynamoStore } from '../adapters/dynamodb.ts';
+import { DynamoCheckLog } from '../adapters/dynamodb-check-log.ts';
 import { DynamoCheckStore } from '../adapters/dynamodb-checks.ts';
-import { DynamoTransferStore } from '../adapters/dynamodb-transfers.ts';
 import { lambdaHandler, traced } from '../adapters/lambda.ts';
 import { dateInZone } from '../core/dates.ts';
 import { METRICS_NAMESPACE } from '../core/metrics.ts';
 import { policyInForce } from '../credit/policy.ts';
 import { type FunctionUrlEvent, requestId, toRequest, toResult } from '../transfers/http.ts';
-import { auditFromEnv, env } from '../transfers/wiring.ts';
+import { env } from '../transfers/wiring.ts';
 import { creditChecksHttp } from './http.ts';
 
 const logger = new Logger();
@@ -25,8 +25,8 @@ const policies = new DynamoStore({ tableName, client });
 const checks = creditChecksHttp(
   {
     store: new DynamoCheckStore(client, tableName),
-    // Every decision on the one audit trail (its key and anchors).
-    audit: new DynamoTransferStore({ tableName, client, ...auditFromEnv() }),
+    // Each decision in its customer's partition; the chainer (chain-handler.ts) puts them on the trail.
+    log: new DynamoCheckLog(client, tableName),
   },
   {
     policy: async () => policyInForce(await policies.getPolicy(), DEFAULT_POLICY_DOCUMENT),

@@ -1,6 +1,6 @@
-import type { AuditEvent } from '../core/audit.ts';
 import type { IsoDate } from '../core/dates.ts';
 import type { CheckFile, OrderBook } from './decide.ts';
+import type { CheckLog } from './log.ts';
 
 /** Where a credit check reads the customer's file and keeps its reservations (`ORDERS`). */
 export interface CheckStore {
@@ -18,5 +18,9 @@ export interface CheckStore {
 
 export interface CheckDeps {
   readonly store: CheckStore;
-  readonly audit: { appendAudit(e: AuditEvent): Promise<unknown> };
+  /**
+   * Where each decision and cancel is written before the check answers: the customer's partition,
+   * chained to the audit trail in batches (functions/checks/log.ts), not the one chain itself.
+   */
+  readonly log: CheckLog;
 }

@@ -14,7 +14,14 @@ export interface MetricSpec {
   readonly name: string;
   readonly unit: MetricUnitName;
   /** The Powertools service that emits it (the `service` dimension). */
-  readonly service: 'ingest' | 'evaluate' | 'slack' | 'transfers' | 'reviews' | 'collections';
+  readonly service:
+    | 'ingest'
+    | 'evaluate'
+    | 'slack'
+    | 'transfers'
+    | 'reviews'
+    | 'collections'
+    | 'credit-checks';
   /** Dimensions beyond `service`, with the values they take. */
   readonly dimensions?: Readonly<Record<string, readonly string[]>>;
   /** What it counts or measures, for the README and the dashboard. */
@@ -118,6 +125,19 @@ export const METRICS = [
     unit: 'Seconds',
     service: 'transfers',
     description: 'how long the oldest pending approval has waited',
+  },
+  // credit checks
+  {
+    name: 'ChecksChained',
+    unit: 'Count',
+    service: 'credit-checks',
+    description: "credit checks' logged decisions put on the audit trail",
+  },
+  {
+    name: 'CheckLogLagSeconds',
+    unit: 'Seconds',
+    service: 'credit-checks',
+    description: 'how long the oldest logged decision has waited for the audit trail (0 when none waits)',
   },
   // periodic reviews
   { name: 'ReviewsRun', unit: 'Count', service: 'reviews', description: 'customers reviewed' },

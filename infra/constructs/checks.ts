@@ -1,10 +1,17 @@
-import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { type CfnFunction, type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
+import { TABLE_SCHEMA } from '../../functions/adapters/table-schema.ts';
 import { SentinelFunction } from './function-defaults.ts';
+import { schedulerRole } from './scheduler-role.ts';
+
+/** How often the chainer puts the checks' logged decisions on the audit trail. */
+export const CHAIN_RATE = Duration.minutes(1);
 
 export interface CreditChecksProps {
   readonly table: Table;
@@ -17,11 +24,15 @@ export interface CreditChecksProps {
  * with IAM auth (an order system signs with SigV4 and is granted `lambda:InvokeFunctionUrl` on
  * it), the same handler the local console mounts under /api. It reads a few items of the
  * customer's partition by key, queries three small prefixes and the FX rates, and writes the
- * customer's `ORDERS` item on its version and the audit trail: the table's item actions only.
+ * customer's `ORDERS` item on its version and logs its decision in the customer's partition: the
+ * table's item actions only. A chainer puts the logged decisions on the audit trail every minute.
  */
 export class CreditChecks extends Construct {
   public readonly fn: NodejsFunction;
   public readonly url: FunctionUrl;
+  /** Appends the logged decisions to the audit trail (every minute, one at a time). */
+  public readonly chainFunction: NodejsFunction;
+  public readonly chainSchedule: Schedule;
 
   constructor(scope: Construct, id: string, props: CreditChecksProps) {
     super(scope, id);
@@ -54,5 +65,52 @@ export class CreditChecks extends Construct {
       reason: 'X-Ray writes support no resource-level permissions; every data grant names its table.',
     });
     new CfnOutput(this, 'CreditChecksUrl', { value: this.url.url });
+
+    // The chainer: each check logs its decision in the customer's partition (no wait on the one
+    // audit chain); every minute this appends what waits to the trail in batches. One at a time.
+    const chain = new SentinelFunction(this, 'ChainFunction', {
+      entry: 'functions/checks/chain-handler.ts',
+      serviceName: 'credit-checks',
+      description: "Appends the credit checks' logged decisions to the audit trail in batches, every minute",
+      timeout: Duration.minutes(2),
+      environment: { TABLE_NAME: props.table.tableName },
+    });
+    this.chainFunction = chain.fn;
+    // One chainer at a time: two would only race for the same claims.
+    (this.chainFunction.node.defaultChild as CfnFunction).reservedConcurrentExecutions = 1;
+    this.chainFunction.addToRolePolicy(
+      new PolicyStatement({
+        // The waiting entries by the sparse index; claim and mark them; the audit trail's append.
+        actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [props.table.tableArn, `${props.table.tableArn}/index/${TABLE_SCHEMA.gsi.name}`],
+      }),
+    );
+    Validations.of(chain.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray writes support no resource-level permissions; every data grant names its table.',
+    });
+    const role = schedulerRole(
+      this,
+      'ChainSchedulerRole',
+      "Lets EventBridge Scheduler run the credit checks' chainer",
+    );
+    this.chainSchedule = new Schedule(this, 'ChainSchedule', {
+      description: "Appends the credit checks' logged decisions to the audit trail every minute",
+      schedule: ScheduleExpression.rate(CHAIN_RATE),
+      target: new LambdaInvoke(this.chainFunction, {
+        input: ScheduleTargetInput.fromObject({ type: 'checks.chain' }),
+        role,
+        // The next minute's run takes what a failed one left: no dead letters, short retries.
+        retryAttempts: 2,
+        maxEventAge: CHAIN_RATE,
+      }),
+    });
+    const fnId = Stack.of(this).getLogicalId(this.chainFunction.node.defaultChild as CfnElement);
+    Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
+      reason:
+        "CDK's grantInvoke names the function and its versions and aliases (<arn>:*); the role may invoke the " +
+        'chainer only, and only EventBridge Scheduler of this account can assume it.',
+    });
   }
 }

@@ -120,6 +120,7 @@ const GAUGES: ReadonlySet<MetricName> = new Set<MetricName>([
   'ApprovalsPending',
   'OldestApprovalAge',
   'OldestDisputeDays',
+  'CheckLogLagSeconds',
 ]);
 
 /**
@@ -220,6 +221,8 @@ export class Observability extends Construct {
   /** Every alarm, keyed by its construct id (e.g. `IngestErrors`, `UploadDeadLetters`, `ApprovalSla`). */
   public readonly alarms: ReadonlyMap<string, Alarm>;
   public readonly approvalSlaAlarm: Alarm;
+  /** The credit checks' decisions waiting too long for the audit trail (README "Credit checks"). */
+  public readonly checkLogLagAlarm: Alarm;
   public readonly rejectsRatioAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
@@ -402,6 +405,19 @@ export class Observability extends Construct {
       threshold: approvalSlaHours * 3600,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    });
+
+    // The credit checks' chainer says how long the oldest logged decision waits, every minute;
+    // no figure at all is a chainer that does not run.
+    this.checkLogLagAlarm = alarm('CheckLogLag', {
+      alarmDescription:
+        "A credit check's decision has waited more than 15 minutes to be chained to the audit trail " +
+        "(CheckLogLagSeconds, or no figure from the chainer): see the CreditChecks ChainFunction's logs.",
+      metric: catalogueMetric('CheckLogLagSeconds', { period: GAUGE_ALARM_PERIOD }),
+      threshold: 15 * 60,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.BREACHING,
     });
 
     const rejectsRatio = new MathExpression({

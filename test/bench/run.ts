@@ -424,7 +424,7 @@ async function benchCreditChecks(): Promise<void> {
   log(`credit checks: seeding ${fmt(customers)} customers into dynalite, then checks...`);
   const r = await benchChecks(customers, { log });
   details.checks = { ...r };
-  const note = `${fmt(r.customers)} customers on file (${fmt(r.items)} items, seeded in ${r.seedSeconds.toFixed(0)} s), dynalite on disk in this process; each check reads its fixed items, decides, writes its reservation and appends to the audit trail; outcomes ${Object.entries(
+  const note = `${fmt(r.customers)} customers on file (${fmt(r.items)} items, seeded in ${r.seedSeconds.toFixed(0)} s), dynalite on disk in this process; each check reads its fixed items, decides, writes its reservation and logs its decision in the customer's partition; outcomes ${Object.entries(
     r.outcomes,
   )
     .map(([k, v]) => `${k} ${fmt(v)}`)
@@ -451,7 +451,14 @@ async function benchCreditChecks(): Promise<void> {
     value: r.checksPerSec,
     unit: 'checks/s',
     target: { op: '>=', value: 500 },
-    note: `${fmt(r.auditRecords)} audit records appended in all (one per check)`,
+    note: "each decision logged in its customer's partition (no wait on the one audit chain)",
+  });
+  measure({
+    key: 'checksChainedPerSec',
+    label: "credit checks' log chained to the audit trail afterwards",
+    value: r.chainPerSec,
+    unit: 'decisions/s',
+    note: `${fmt(r.chained)} decisions in ${fmt(r.auditRecords)} audit records (batches of up to 100)`,
   });
 }
 

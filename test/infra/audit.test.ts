@@ -40,8 +40,8 @@ const appenders = () => [
   built.stack.approvals.slackDecisionFunction,
   // Promises and disputes made on the customer portal.
   built.stack.portal.fn,
-  // Credit checks' decisions.
-  built.stack.checks.fn,
+  // Credit checks' decisions, chained from the customers' partitions.
+  built.stack.checks.chainFunction,
   // The collections run's holds and hand-overs.
   built.stack.evaluation.collectionsFunction,
   built.stack.reviews.stepsFunction,

@@ -17,6 +17,7 @@ describe('Lambda bundles', () => {
   it('covers every handler entry the constructs name', () => {
     expect(lambdaEntries()).toEqual([
       'functions/alerts/slack-handler.ts',
+      'functions/checks/chain-handler.ts',
       'functions/checks/handler.ts',
       'functions/collections/handler.ts',
       'functions/collections/portal-handler.ts',

@@ -31,10 +31,11 @@ describe('credit checks', () => {
     expect(mine.map((u) => u.AuthType)).toEqual(['AWS_IAM']);
     const env = (propsOf(fn).Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env.TABLE_NAME).toEqual({ Ref: logicalId(built.stack.dataStore.table) });
-    expect(env.AUDIT_KEY_SECRET_ARN).toEqual({ Ref: logicalId(built.stack.audit.keySecret) });
+    // It logs its decisions in the customers' partitions: the trail's key is the chainer's alone.
+    expect(env.AUDIT_KEY_SECRET_ARN).toBeUndefined();
   });
 
-  it('may use the table items (no index, no scan, no delete), the audit key and anchors, its logs: nothing else', () => {
+  it('may use the table items (no index, no scan, no delete) and its logs: nothing else', () => {
     const statements = statementsOfRole(roleOf(built.stack.checks.fn));
     const table = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(table).toEqual([
@@ -50,18 +51,44 @@ describe('credit checks', () => {
         Resource: { 'Fn::GetAtt': [logicalId(built.stack.dataStore.table), 'Arn'] },
       },
     ]);
-    const secrets = statements
-      .filter((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue'))
-      .flatMap((s) => asArray(s.Resource));
-    expect(secrets).toEqual([{ Ref: logicalId(built.stack.audit.keySecret) }]);
     const other = statements
       .flatMap((s) => asArray(s.Action))
       .filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:'));
-    expect([...new Set(other)].sort()).toEqual([
-      'logs:CreateLogStream',
-      'logs:PutLogEvents',
-      's3:PutObject',
-      'secretsmanager:GetSecretValue',
+    expect([...new Set(other)].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  it("chains the logged decisions every minute, one run at a time, with the trail's key and anchors", () => {
+    const { chainFunction } = built.stack.checks;
+    expect(propsOf(chainFunction).ReservedConcurrentExecutions).toBe(1);
+    const env = (propsOf(chainFunction).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.AUDIT_KEY_SECRET_ARN).toEqual({ Ref: logicalId(built.stack.audit.keySecret) });
+    expect(env.AUDIT_ANCHOR_BUCKET).toBeDefined();
+    const schedule = propsOf(built.stack.checks.chainSchedule);
+    expect(schedule.ScheduleExpression).toBe('rate(1 minute)');
+    expect(JSON.stringify((schedule.Target as { Arn: unknown }).Arn)).toContain(logicalId(chainFunction));
+    const statements = statementsOfRole(roleOf(chainFunction));
+    const table = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(table).toHaveLength(1);
+    expect(asArray(table[0]?.Action).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
     ]);
+    expect(JSON.stringify(table[0]?.Resource)).toContain('/index/gsi1');
+  });
+
+  it('tells ops when decisions wait more than 15 minutes for the trail', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((r) => (r as { Properties: Record<string, unknown> }).Properties)
+      .filter((p) => p.MetricName === 'CheckLogLagSeconds');
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: logicalId(built.stack.observability.opsTopic) }],
+      OKActions: [{ Ref: logicalId(built.stack.observability.opsTopic) }],
+    });
   });
 });

@@ -411,7 +411,7 @@ describe('alarms', () => {
       deadLetterQueueIds().size +
       sentinelFunctions().length +
       2 * resources('AWS::StepFunctions::StateMachine').length +
-      3;
+      4;
     expect(alarms()).toHaveLength(expected);
   });
 

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoCheckLog } from '../../functions/adapters/dynamodb-check-log.ts';
 import { DynamoCheckStore } from '../../functions/adapters/dynamodb-checks.ts';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import { checkCredit } from '../../functions/checks/app.ts';
@@ -55,7 +56,10 @@ beforeAll(async () => {
       claimant: 'test',
     },
   );
-  const deps = { store: new DynamoCheckStore(env.store.client, env.store.tableName), audit };
+  const deps = {
+    store: new DynamoCheckStore(env.store.client, env.store.tableName),
+    log: new DynamoCheckLog(env.store.client, env.store.tableName),
+  };
   const ids = await env.store.listCustomerIds();
   const profiles = await env.store.getCustomers(ids);
   for (const id of ids) {

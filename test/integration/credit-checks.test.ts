@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoCheckLog } from '../../functions/adapters/dynamodb-check-log.ts';
 import { DynamoCheckStore } from '../../functions/adapters/dynamodb-checks.ts';
 import { DynamoTransferStore } from '../../functions/adapters/dynamodb-transfers.ts';
 import {
@@ -11,6 +12,7 @@ import {
   parseCheckRequest,
 } from '../../functions/checks/app.ts';
 import type { CheckOrder } from '../../functions/checks/decide.ts';
+import { chainCheckLog, checksOnTrail } from '../../functions/checks/log.ts';
 import type { CheckDeps } from '../../functions/checks/ports.ts';
 import { addDays, dateInZone } from '../../functions/core/dates.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
@@ -80,7 +82,10 @@ beforeAll(async () => {
   env = await openLocal({ dataDir: dir, inMemory: true });
   await seed(env);
   audit = new DynamoTransferStore({ client: env.store.client, tableName: env.store.tableName });
-  deps = { store: new DynamoCheckStore(env.store.client, env.store.tableName), audit };
+  deps = {
+    store: new DynamoCheckStore(env.store.client, env.store.tableName),
+    log: new DynamoCheckLog(env.store.client, env.store.tableName),
+  };
 }, 60_000);
 afterAll(async () => {
   await env?.close();
@@ -234,7 +239,7 @@ describe('reservations', () => {
 
   it('a store that cannot be read answers hold (STORE_UNAVAILABLE), never approve, and says so on the audit trail', async () => {
     const broken: CheckDeps = {
-      audit,
+      log: deps.log,
       store: {
         loadCheckFile: async () => {
           throw new Error('connect ECONNREFUSED 127.0.0.1:4567');
@@ -246,7 +251,7 @@ describe('reservations', () => {
     expect(r.decision.outcome).toBe('hold');
     expect(r.decision.reasons.map((x) => x.code)).toEqual(['STORE_UNAVAILABLE']);
     const failing: CheckDeps = {
-      audit,
+      log: deps.log,
       store: {
         loadCheckFile: deps.store.loadCheckFile.bind(deps.store),
         writeOrders: async () => Promise.reject(new Error('throttled')),
@@ -259,7 +264,11 @@ describe('reservations', () => {
       at(),
     );
     expect(w.decision.outcome).toBe('hold');
-    const trail = await audit.auditTrail();
+    await chainCheckLog(
+      { log: new DynamoCheckLog(env.store.client, env.store.tableName), audit },
+      { now: () => new Date() },
+    );
+    const trail = checksOnTrail(await audit.auditTrail());
     const decided = trail.filter((x) => x.kind === 'credit-check.decided');
     expect(decided.find((x) => (x.data as { orderId: string }).orderId === 'DOWN-1')?.data).toMatchObject({
       outcome: 'hold',

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DynamoCheckLog } from '../../../functions/adapters/dynamodb-check-log.ts';
 import { DynamoCheckStore } from '../../../functions/adapters/dynamodb-checks.ts';
 import type { CheckResult } from '../../../functions/checks/app.ts';
 import {
@@ -8,6 +9,7 @@ import {
   parseCheckRequest,
 } from '../../../functions/checks/app.ts';
 import { backtestChecks, type CheckBacktest, type Judged } from '../../../functions/checks/backtest.ts';
+import { chainCheckLog } from '../../../functions/checks/log.ts';
 import type { CheckDeps } from '../../../functions/checks/ports.ts';
 import { mapLimit } from '../../../functions/core/concurrency.ts';
 import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
@@ -18,12 +20,26 @@ import type { LocalEnv } from '../runtime/index.ts';
 import { CliFailure, dateOption, jsonText, table, today, UsageError, withStore } from './common.ts';
 import { loadPolicy, readPolicyFile } from './credit.ts';
 
-/** The credit check on this machine: the local store and the data dir's audit trail. */
-export function localChecks(env: Pick<LocalEnv, 'store' | 'dataDir'>): CheckDeps {
+/** The credit check on this machine: the local store, and its log (chained to the data dir's audit trail). */
+export function localChecks(env: Pick<LocalEnv, 'store'>): CheckDeps {
   return {
     store: new DynamoCheckStore(env.store.client, env.store.tableName),
-    audit: localAuditTrail(env.store, env.dataDir),
+    log: new DynamoCheckLog(env.store.client, env.store.tableName),
   };
+}
+
+/**
+ * Chains the checks' log to the data dir's audit trail now (what the console's chainer does every
+ * two seconds): a one-shot command's decision is on the trail when it exits.
+ */
+export async function chainLocalChecks(env: Pick<LocalEnv, 'store' | 'dataDir'>): Promise<void> {
+  await chainCheckLog(
+    {
+      log: new DynamoCheckLog(env.store.client, env.store.tableName),
+      audit: localAuditTrail(env.store, env.dataDir),
+    },
+    { now: () => new Date() },
+  );
 }
 
 const FLAGS: Record<string, string> = {
@@ -98,6 +114,7 @@ export async function cmdCreditCheck(args: string[]): Promise<number> {
     } catch (e) {
       refused(e);
     }
+    await chainLocalChecks(env);
     console.log(values.json ? jsonText(r) : checkText(r));
     return 0;
   });
@@ -156,6 +173,7 @@ async function cmdCancel(args: string[]): Promise<number> {
     } catch (e) {
       refused(e);
     }
+    await chainLocalChecks(env);
     if (values.json) console.log(jsonText({ customerId, orderId, released: released ?? null }));
     else if (!released)
       console.log(`${customerId} has no reservation for order ${orderId}: nothing to release`);

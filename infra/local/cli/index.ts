@@ -32,6 +32,7 @@ import { ProfileCatalog, yieldsReceivables } from '../../../functions/ingest/upl
 import { type CustomerLine, ReceivablesQueries } from '../../../functions/receivables/queries.ts';
 import { limitApprovals } from '../../../functions/transfers/app.ts';
 import { startConsole } from '../console/index.ts';
+import { startCheckChainer } from '../runtime/checks.ts';
 import { localAuditTrail } from '../runtime/collections.ts';
 import { demoFiles } from '../runtime/demo.ts';
 import { LocalEvaluator } from '../runtime/evaluator.ts';
@@ -600,6 +601,10 @@ async function cmdStart(args: string[]): Promise<number> {
         console.log(`reviews: ${describeRun(run).split('\n')[1]?.trim()} (as of ${run.asOf})`),
       )
       .catch((e: unknown) => console.error(`reviews: the daily review failed: ${(e as Error).message}`));
+  // Credit checks log their decisions in the customers' partitions; this chains them to the trail.
+  const chainer = startCheckChainer(env.store, transfers.store, {
+    onError: (e) => console.error(`credit checks: chaining the log to the audit trail failed: ${e.message}`),
+  });
   const web = await startConsole({
     queries,
     today,
@@ -609,7 +614,7 @@ async function cmdStart(args: string[]): Promise<number> {
       policy: () => loadPolicy(env.store),
       // Promises go on the same audit trail as the transfers (its key and anchors).
       collections: { store: env.store, audit: transfers.store },
-      checks: { ...localChecks(env), audit: transfers.store },
+      checks: localChecks(env),
     },
     transfers: consoleTransfers(transfers, env.dataDir),
     // What a reminder's link opens: the same handler as the portal Lambda, on the same audit trail.
@@ -633,6 +638,7 @@ async function cmdStart(args: string[]): Promise<number> {
       }),
   }).catch(async (e: unknown) => {
     // Taken between the check and now: the same sentence, and nothing left running.
+    await chainer.stop();
     await watcher.stop();
     await transfers.workflow.stop();
     await transfers.idle();
@@ -688,6 +694,7 @@ async function cmdStart(args: string[]): Promise<number> {
   await transfers.workflow.stop();
   await transfers.idle();
   await web.close();
+  await chainer.stop();
   await env.close();
   return 0;
 }
