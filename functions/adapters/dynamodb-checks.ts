@@ -3,6 +3,7 @@ import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -32,8 +33,8 @@ function strip<T>(item: Record<string, unknown>): T {
 
 /**
  * What a credit check reads and writes in the single table (functions/adapters/dynamodb.ts's
- * design): five fixed items of the customer's partition by key (`PROFILE`, `SUMMARY`,
- * `ASSESSMENT`, `HOLD`, `ORDERS`) in one BatchGetItem, and three small prefixes (`XFER#`,
+ * design): six fixed items of the customer's partition by key (`PROFILE`, `SUMMARY`,
+ * `ASSESSMENT`, `HOLD`, `ORDERS`, `APPLICATION`) in one BatchGetItem, and three small prefixes (`XFER#`,
  * `ALERT#`, `HANDOVER#`) by Query; never its invoices, payments or history.
  */
 export class DynamoCheckStore implements CheckStore {
@@ -47,7 +48,7 @@ export class DynamoCheckStore implements CheckStore {
     fx?: { readonly from: string; readonly to: string; readonly asOf: string },
   ): Promise<CheckFile> {
     const pk = custPk(customerId);
-    const keys = ['PROFILE', 'SUMMARY', 'ASSESSMENT', 'HOLD', ORDERS];
+    const keys = ['PROFILE', 'SUMMARY', 'ASSESSMENT', 'HOLD', ORDERS, 'APPLICATION'];
     const [items, transfers, alerts, handovers, fxRates] = await Promise.all([
       this.getFixed(pk, keys),
       this.prefix(pk, 'XFER#'),
@@ -60,6 +61,7 @@ export class DynamoCheckStore implements CheckStore {
     const assessment = items.get('ASSESSMENT');
     const hold = items.get('HOLD');
     const orders = items.get(ORDERS);
+    const application = items.get('APPLICATION');
     return {
       customer: profile ? strip<Customer>(profile) : undefined,
       summary: summary ? strip<ReceivableSummary>(summary) : undefined,
@@ -86,6 +88,32 @@ export class DynamoCheckStore implements CheckStore {
           }
         : { version: 0, reservations: {} },
       fxRates,
+      application: application
+        ? {
+            applicationId: application.applicationId as string,
+            state: application.state as string,
+            filedOn: application.filedOn as string,
+            requestedLimit: application.requestedLimit as number,
+            currency: application.currency as string,
+          }
+        : undefined,
+    };
+  }
+
+  /** The `ORDERS` item alone, strongly read (functions/checks/release.ts: an upload's retry, an invoice's release). */
+  async loadOrders(customerId: string): Promise<OrderBook> {
+    const res = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: custPk(customerId) }, sk: { S: ORDERS } },
+        ConsistentRead: true,
+      }),
+    );
+    if (!res.Item) return { version: 0, reservations: {} };
+    const orders = unmarshall(res.Item);
+    return {
+      version: orders.version as number,
+      reservations: (orders.reservations ?? {}) as OrderBook['reservations'],
     };
   }
 

@@ -168,7 +168,8 @@ export async function checkCredit(
       };
       break;
     }
-    const known = file.customer?.name ? file : undefined;
+    // A customer not on file is decided with no file, but for its pending credit application.
+    const known = file.customer?.name || file.application ? file : undefined;
     const mine = file.orders.reservations[order.orderId];
     const active = mine && reservationActive(mine, at.today) ? mine : undefined;
     if (active && (active.amount !== order.amount || active.currency !== order.currency))

@@ -49,9 +49,25 @@ export interface Reservation {
   readonly stage: Stage;
   readonly channel: string;
   readonly reservedOn: IsoDate;
-  /** It counts before this day, not from it. */
+  /** It counts before this day, not from it (an uploaded order: `NEVER_EXPIRES`). */
   readonly expiresOn: IsoDate;
+  /**
+   * Who reserved it: an approved `check` (it expires after `reserveDays`), or the ERP's open
+   * orders `upload` (it holds until a later upload closes it, an invoice names it, or a cancel;
+   * functions/checks/release.ts). Absent on items written before uploads: a check's.
+   */
+  readonly source?: ReservationSource | undefined;
+  /** An uploaded order: the run and line that last wrote it. */
+  readonly from?: { readonly runId: string; readonly line: number } | undefined;
 }
+
+export type ReservationSource = 'check' | 'upload';
+
+/** Who reserved an order; items written before the field are a check's. */
+export const reservationSource = (r: Reservation): ReservationSource => r.source ?? 'check';
+
+/** The `expiresOn` of an uploaded order: it does not expire by itself. */
+export const NEVER_EXPIRES: IsoDate = '9999-12-31';
 
 /** A customer's `ORDERS` item: its reservations by order id, and the version each write moves on. */
 export interface OrderBook {
@@ -84,10 +100,13 @@ export interface CheckFile {
   readonly orders: OrderBook;
   /** The rates between the order's currency and the credit currency, both ways (only when they differ). */
   readonly fxRates: readonly FxRate[];
+  /** The customer's latest credit application (`APPLICATION`), when one was filed. */
+  readonly application?: CheckApplication | undefined;
 }
 
 export type ReasonCode =
   | 'CREDIT_APPLICATION_NEEDED'
+  | 'APPLICATION_PENDING'
   | 'NO_CREDIT_LIMIT'
   | 'HANDED_OVER'
   | 'CREDIT_HOLD'
@@ -225,11 +244,14 @@ export function decideCredit(
       text: `The credit file could not be read (${opts.storeUnavailable}): the order is held until a check can be made.`,
     });
   const customer = file?.customer;
+  const pending = applicationPending(file, order.customerId);
   if (!file || !customer?.name)
-    return unknownDecision({
-      code: 'CREDIT_APPLICATION_NEEDED',
-      text: `${order.customerId} is not on file: credit application needed before selling on credit.`,
-    });
+    return unknownDecision(
+      pending ?? {
+        code: 'CREDIT_APPLICATION_NEEDED',
+        text: `${order.customerId} is not on file: credit application needed before selling on credit.`,
+      },
+    );
 
   const currency = customer.currency ?? file.summary?.currency ?? order.currency;
   const m = (n: number) => formatMoney(n, currency);
@@ -322,7 +344,8 @@ export function decideCredit(
         code: `ALERT_${a.rule}`,
         text: `An active ${a.severity} ${a.rule} alert: the policy holds orders while it is open.`,
       });
-  if (limit === null)
+  if (limit === null && pending) holds.push(pending);
+  else if (limit === null)
     holds.push({
       code: 'NO_CREDIT_LIMIT',
       text: `No credit limit on file for ${order.customerId}: a limit must be set before selling on credit.`,
@@ -391,5 +414,24 @@ export function decideCredit(
     order: { ...orderPart, rate },
     ordersCounted,
     ordersNotCounted,
+  };
+}
+
+/** What a check reads of a credit application (functions/applications/application.ts). */
+export interface CheckApplication {
+  readonly applicationId: string;
+  readonly state: string;
+  readonly filedOn: IsoDate;
+  readonly requestedLimit: number;
+  readonly currency: string;
+}
+
+/** The hold a pending credit application gives a customer without a limit, or undefined. */
+function applicationPending(file: CheckFile | undefined, customerId: string): Reason | undefined {
+  const a = file?.application;
+  if (a?.state !== 'pending') return undefined;
+  return {
+    code: 'APPLICATION_PENDING',
+    text: `${customerId}: credit application pending since ${a.filedOn}, asked limit ${formatMoney(a.requestedLimit, a.currency)} (${a.applicationId}): no selling on credit until it is decided.`,
   };
 }

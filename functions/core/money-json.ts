@@ -73,6 +73,10 @@ export const MONEY_FIELDS: ReadonlySet<string> = new Set([
   'headroomAfter',
   'increase',
   'decrease',
+  // credit applications (functions/applications/application.ts)
+  'requestedLimit',
+  'initialLimit',
+  'approvedLimit',
 ]);
 
 /** Objects whose every numeric field is an amount (aging buckets, a dunning's totals). */

@@ -6,9 +6,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSEvent } from 'aws-lambda';
 import { DynamoStore } from '../adapters/dynamodb.ts';
+import { DynamoCheckLog } from '../adapters/dynamodb-check-log.ts';
+import { DynamoCheckStore } from '../adapters/dynamodb-checks.ts';
 import { traced, traceHandler } from '../adapters/lambda.ts';
 import { S3ObjectStore } from '../adapters/s3.ts';
 import { SnsChangeNotifier } from '../adapters/sns.ts';
+import type { OrderBookDeps } from '../checks/release.ts';
 import type { PolicyChanges } from '../credit/ports.ts';
 import { createIngestHandler, objectsInMessage } from './app.ts';
 import { ProfileCatalog } from './uploads.ts';
@@ -51,6 +54,17 @@ const policies: PolicyChanges = {
   },
 };
 
+/**
+ * The credit checks' order book (functions/checks/release.ts): an `orders` upload reserves its
+ * open orders in the customers' `ORDERS` items, an invoice naming its order releases it; merges
+ * and releases logged in the customers' partitions, chained to the audit trail by the checks'
+ * chainer.
+ */
+const orders: OrderBookDeps = {
+  store: new DynamoCheckStore(dynamo, tableName),
+  log: new DynamoCheckLog(dynamo, tableName),
+};
+
 export const handler = traceHandler(
   createIngestHandler({
     ingest: {
@@ -58,6 +72,7 @@ export const handler = traceHandler(
       notifier: new SnsChangeNotifier(env('CHANGES_TOPIC_ARN'), traced(new SNSClient({}))),
       clock: { now: () => new Date() },
       timeZone: process.env.SENTINEL_TIME_ZONE ?? 'UTC',
+      orders,
     },
     objects: new S3ObjectStore(traced(new S3Client({}))),
     profiles: new ProfileCatalog(),

@@ -29,6 +29,7 @@ export const KINDS = [
   'guarantees',
   'insurance',
   'scores',
+  'orders',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -71,6 +72,29 @@ export interface InvoiceRow {
   readonly amount: number;
   readonly currency: string;
   readonly disputed: boolean;
+  /**
+   * The sales order the invoice bills (optional column `order_id`): when it holds a reservation
+   * in the customer's `ORDERS` item, the invoice releases it (functions/checks/release.ts).
+   */
+  readonly orderId?: string | undefined;
+}
+
+/** What an open sales order's status says of its reservation (functions/checks/release.ts). */
+export const ORDER_STATUSES = ['open', 'cancelled', 'closed', 'invoiced'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** One of the ERP's sales orders (`orders` kind): open ones are reserved against the limit. */
+export interface OrderRow {
+  readonly orderId: string;
+  readonly customerId: string;
+  /** Minor units of `currency`, as ordered. */
+  readonly amount: number;
+  readonly currency: string;
+  readonly requestedShipDate: IsoDate;
+  readonly status: OrderStatus;
+  readonly orderDate?: IsoDate | undefined;
+  /** Lowercase; `erp` when the file has none. */
+  readonly channel: string;
 }
 
 export interface PaymentRow {
@@ -95,6 +119,7 @@ export interface RowOf {
   guarantees: Guarantee;
   insurance: InsuranceCover;
   scores: ExternalScore;
+  orders: OrderRow;
 }
 
 export interface KindSpec<K extends Kind> {
@@ -388,12 +413,38 @@ function invoiceRefs(refs: string): string[] {
   return refs === '' ? [] : [...new Set(refs.split(';').map((s) => s.trim()))].filter((s) => s.length > 0);
 }
 
+/**
+ * An order id as the credit checks key their reservations (functions/checks/app.ts): 1-64
+ * letters, digits or . _ : / # -, no spaces.
+ */
+const ORDER_ID = /^[\p{L}\p{N}][\p{L}\p{N}._:/#-]{0,63}$/u;
+const ORDER_ID_REASON = 'is not an order id: 1-64 letters, digits or . _ : / # - (no spaces)';
+
+/** An optional order reference (an invoice's `order_id`): undefined when blank. */
+function orderRef(get: Getter, column: string, issues: Issues): string | undefined {
+  const raw = get(column);
+  const v = raw.trim();
+  if (v === '') return undefined;
+  if (!ORDER_ID.test(v)) issues.add(column, raw, ORDER_ID_REASON);
+  return v;
+}
+
+const STATUS_WORDS: Record<string, OrderStatus> = {
+  open: 'open',
+  cancelled: 'cancelled',
+  canceled: 'cancelled',
+  closed: 'closed',
+  invoiced: 'invoiced',
+};
+
+const CHANNEL = /^[a-z][a-z0-9._-]{0,31}$/;
+
 // ---- the kinds ----
 
 export const invoices: KindSpec<'invoices'> = {
   kind: 'invoices',
   required: ['invoice_id', 'customer_id', 'issue_date', 'due_date', 'amount', 'currency'],
-  optional: ['disputed'],
+  optional: ['disputed', 'order_id'],
   key: (r) => [r.customerId, r.invoiceId],
   validate(get, style) {
     const issues = start();
@@ -404,9 +455,10 @@ export const invoices: KindSpec<'invoices'> = {
     const ccy = currency(get, 'currency', issues);
     const amt = amount(get, 'amount', issues, style, ccy, 'positive');
     const disputed = bool(get, 'disputed', issues);
+    const orderId = orderRef(get, 'order_id', issues);
     if (issueDate && dueDate && dueDate < issueDate)
       issues.add('due_date', get('due_date'), `is before issue_date ${issueDate}`);
-    return done(issues, {
+    const row: InvoiceRow = {
       invoiceId,
       customerId,
       issueDate,
@@ -414,9 +466,11 @@ export const invoices: KindSpec<'invoices'> = {
       amount: amt ?? 0,
       currency: ccy,
       disputed,
-    });
+    };
+    // Only when given: a file without the column loads exactly as before.
+    return done(issues, orderId === undefined ? row : { ...row, orderId });
   },
-  // Columns by position: invoice_id, customer_id, issue_date, due_date, amount, currency, disputed.
+  // Columns by position: invoice_id, customer_id, issue_date, due_date, amount, currency, disputed, order_id.
   fast(l, cx) {
     const invoiceId = idAt(l, 0);
     const customerId = internedIdAt(l, 1, cx);
@@ -427,7 +481,19 @@ export const invoices: KindSpec<'invoices'> = {
     const amt = positiveAmountAt(l, 4, ccy);
     const disputed = boolAt(l, 6);
     if (amt === undefined || disputed === undefined) return undefined;
-    return { invoiceId, customerId, issueDate, dueDate, amount: amt, currency: ccy, disputed };
+    const row: InvoiceRow = {
+      invoiceId,
+      customerId,
+      issueDate,
+      dueDate,
+      amount: amt,
+      currency: ccy,
+      disputed,
+    };
+    const a = fieldStart(l, 7);
+    if (a < 0 || a === fieldEnd(l, 7)) return row;
+    const orderId = idAt(l, 7);
+    return orderId !== undefined && ORDER_ID.test(orderId) ? { ...row, orderId } : undefined;
   },
 };
 
@@ -663,6 +729,55 @@ export const scores: KindSpec<'scores'> = {
   },
 };
 
+/**
+ * The ERP's sales orders (README "Credit checks", issue 18 item 2): an open one is reserved in the
+ * customer's `ORDERS` item; cancelled, closed or invoiced releases its reservation. The amount is
+ * the order's open value (0 allowed only for an order no longer open).
+ */
+export const orders: KindSpec<'orders'> = {
+  kind: 'orders',
+  required: ['order_id', 'customer_id', 'amount', 'currency', 'requested_ship_date', 'status'],
+  optional: ['order_date', 'channel'],
+  key: (r) => [r.customerId, r.orderId],
+  validate(get, style) {
+    const issues = start();
+    const orderId = id(get, 'order_id', issues);
+    if (orderId !== '' && orderId.length <= MAX_ID && !ORDER_ID.test(orderId))
+      issues.add('order_id', get('order_id'), ORDER_ID_REASON);
+    const customerId = id(get, 'customer_id', issues);
+    const rawStatus = get('status');
+    const status = STATUS_WORDS[rawStatus.trim().toLowerCase()];
+    if (rawStatus.trim() === '') issues.add('status', rawStatus, 'is required');
+    else if (!status) issues.add('status', rawStatus, `is not an order status: ${ORDER_STATUSES.join(', ')}`);
+    const ccy = currency(get, 'currency', issues);
+    const amt = amount(get, 'amount', issues, style, ccy, 'nonNegative');
+    if (amt === 0 && (status ?? 'open') === 'open')
+      issues.add('amount', get('amount'), 'must be greater than zero for an open order');
+    const requestedShipDate = date(get, 'requested_ship_date', issues, style);
+    const orderDate = date(get, 'order_date', issues, style, false) || undefined;
+    if (orderDate && requestedShipDate && requestedShipDate < orderDate)
+      issues.add('requested_ship_date', get('requested_ship_date'), `is before order_date ${orderDate}`);
+    const rawChannel = get('channel');
+    const channel = rawChannel.trim().toLowerCase() || 'erp';
+    if (!CHANNEL.test(channel))
+      issues.add(
+        'channel',
+        rawChannel,
+        'is not a short name such as web, edi or erp (letters, digits, . _ -)',
+      );
+    return done(issues, {
+      orderId,
+      customerId,
+      amount: amt ?? 0,
+      currency: ccy,
+      requestedShipDate,
+      status: status ?? 'open',
+      ...(orderDate ? { orderDate } : {}),
+      channel,
+    });
+  },
+};
+
 export const SPECS: { [K in Kind]: KindSpec<K> } = {
   customers,
   invoices,
@@ -672,6 +787,7 @@ export const SPECS: { [K in Kind]: KindSpec<K> } = {
   guarantees,
   insurance,
   scores,
+  orders,
 };
 
 /**

@@ -1,9 +1,17 @@
 import { createHash } from 'node:crypto';
+import {
+  type InvoiceOfOrder,
+  landOrders,
+  type OrderBookDeps,
+  releaseInvoicedOrders,
+  type UploadedOrder,
+} from '../checks/release.ts';
 import { sameData } from '../core/canonical.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { crashPoint, SimulatedCrash } from '../core/crash.ts';
 import { minorDigits } from '../core/currencies.ts';
 import { dateInZone, type IsoDate } from '../core/dates.ts';
+import { formatMoney } from '../core/money.ts';
 import { allocatePayments, receivablesAsOf } from '../core/receivables.ts';
 import {
   type Customer,
@@ -16,7 +24,7 @@ import {
 import { UnreadableFileError } from './errors.ts';
 import { FingerprintSet } from './fingerprints.ts';
 import { Converter } from './fx.ts';
-import { type InvoiceRow, type Kind, type PaymentRow, type RowOf, SPECS } from './kinds.ts';
+import { type InvoiceRow, type Kind, type OrderRow, type PaymentRow, type RowOf, SPECS } from './kinds.ts';
 import type {
   ChangeNotifier,
   Clock,
@@ -59,6 +67,12 @@ export interface IngestDeps {
   readonly beatMs?: number;
   /** A run whose mark has shown no sign of life for this long is dead. @default 90 s */
   readonly silenceMs?: number;
+  /**
+   * The credit checks' order book (functions/checks/release.ts): where an `orders` upload lands
+   * its orders as reservations, and where invoices naming an order release its reservation. Without
+   * it an `orders` file is refused whole and invoices' order references release nothing (a warning).
+   */
+  readonly orders?: OrderBookDeps | undefined;
 }
 
 export interface RunOwner {
@@ -368,6 +382,41 @@ async function ingestRun(deps: IngestDeps, req: IngestRequest, life: Life): Prom
     return s;
   };
   const style = styleOf(req.profile);
+  /** The file's orders, by order id (the first line of each), landed once the rows are read. */
+  const orderLines = new Map<string, { order: UploadedOrder; out: BoundOutput }>();
+  /** Invoices stored by this run that name their order (`order_id`). */
+  const invoicesOfOrders: InvoiceOfOrder[] = [];
+  /**
+   * An order row: kept for landing after the rows. The same order id again is the same order
+   * counted once when every field is the same, else a reject (the first one is kept).
+   */
+  const noteOrder = (out: BoundOutput, row: OrderRow, src: TableRow) => {
+    const first = orderLines.get(row.orderId);
+    if (!first) {
+      orderLines.set(row.orderId, { order: { ...row, line: src.line }, out });
+      return;
+    }
+    const { line: firstLine, ...kept } = first.order;
+    if (sameJson(row, kept)) {
+      warn(`line ${src.line}: order ${row.orderId} repeats line ${firstLine}; counted once`);
+      return;
+    }
+    const what =
+      kept.customerId !== row.customerId
+        ? `customer (${kept.customerId})`
+        : kept.amount !== row.amount || kept.currency !== row.currency
+          ? `amount (${formatMoney(kept.amount, kept.currency)})`
+          : kept.status !== row.status
+            ? `status (${kept.status})`
+            : 'fields';
+    out.load(cellsOfRow(src));
+    reject({
+      line: src.line,
+      column: out.sourceOf('order_id'),
+      value: row.orderId,
+      reason: `duplicate: line ${firstLine} has the same order_id with another ${what}; the first one was kept`,
+    });
+  };
 
   /**
    * Builds the stored record of a valid row and queues it for writing; returns the record when its
@@ -380,6 +429,10 @@ async function ingestRun(deps: IngestDeps, req: IngestRequest, life: Life): Prom
     customer: Customer | null | undefined,
   ): StoredRecord | undefined => {
     const line = src.line;
+    if (out.kind === 'orders') {
+      noteOrder(out, row as OrderRow, src);
+      return undefined;
+    }
     if (rejectUnknown && isReceivable(out.kind) && !isOnFile(customer)) {
       const id = (row as InvoiceRow | PaymentRow).customerId;
       unknown.note(id, line);
@@ -409,6 +462,18 @@ async function ingestRun(deps: IngestDeps, req: IngestRequest, life: Life): Prom
     if (kind === 'fx') return;
     const customerId = (record.row as { customerId: string }).customerId;
     touched.add(customerId);
+    if (kind === 'invoices') {
+      const inv = record.row as Invoice & { orderId?: string };
+      if (inv.orderId !== undefined)
+        invoicesOfOrders.push({
+          customerId,
+          invoiceId: inv.invoiceId,
+          orderId: inv.orderId,
+          line: record.from.line,
+          amount: inv.amount,
+          currency: inv.currency,
+        });
+    }
     if (isReceivable(kind) && !isOnFile(customers.get(customerId))) warnUnknown(out, record);
     const held = fresh?.get(customerId);
     if (held === undefined || (kind !== 'invoices' && kind !== 'payments')) return;
@@ -506,6 +571,10 @@ async function ingestRun(deps: IngestDeps, req: IngestRequest, life: Life): Prom
     for await (const ev of events) {
       if (ev.type === 'columns') {
         binding = bindProfile(inReadOrder(req.profile), ev.columns, false, isJsonl(format));
+        if (!deps.orders && binding.outputs.some((o) => o.kind === 'orders'))
+          throw new UnreadableFileError(
+            "this ingest is not wired to the credit checks' order book, so orders cannot be reserved",
+          );
         checker = new RowChecker(binding, style, ev.delimiter ?? ',');
         continue;
       }
@@ -579,6 +648,42 @@ async function ingestRun(deps: IngestDeps, req: IngestRequest, life: Life): Prom
     fresh = undefined;
   }
   for (const w of recomputeWarnings) warn(w);
+  // Orders land after the rows (a check's reservation and an upload's merge over the item's
+  // version); invoices release the orders they name once they count in the summaries.
+  if (orderLines.size > 0 && deps.orders) {
+    const outOf = new Map([...orderLines.values()].map((x) => [x.order.line, x.out]));
+    const r = await landOrders(
+      deps.orders,
+      [...orderLines.values()].map((x) => x.order),
+      { asOf, now: deps.clock.now().toISOString(), runId, file: req.fileName },
+    );
+    for (const x of r.rejects) {
+      const out = outOf.get(x.line);
+      reject({ ...x, column: out ? out.sourceOf(x.column) : x.column, reason: x.reason });
+    }
+    accepted.orders = orderLines.size - r.rejects.length;
+    const c = r.counts;
+    warn(
+      `orders: ${c.reserved} reserved, ${c.updated} updated, ${c.merged} merged with a check's reservation, ${c.unchanged} unchanged, ${c.closed} released (cancelled, closed or invoiced), ${c['not-reserved']} not open and not reserved`,
+    );
+    for (const w of r.warnings) warn(w);
+  }
+  if (invoicesOfOrders.length > 0) {
+    if (deps.orders) {
+      const released = await releaseInvoicedOrders(deps.orders, invoicesOfOrders, {
+        now: deps.clock.now().toISOString(),
+        runId,
+        file: req.fileName,
+      });
+      if (released > 0)
+        warn(
+          `${released} order reservation${released > 1 ? 's' : ''} released by ${released > 1 ? 'their invoices' : 'its invoice'} (order_id)`,
+        );
+    } else
+      warn(
+        `${invoicesOfOrders.length} invoices name an order (order_id), but this ingest is not wired to the credit checks' order book: no reservation was released`,
+      );
+  }
   for (let i = 0; i < customerIds.length; i += IDS_PER_MESSAGE) {
     await deps.notifier.customersChanged({
       type: 'customers.changed',
@@ -841,5 +946,8 @@ function toRecord(
     case 'insurance':
     case 'scores':
       return { kind, row, from } as StoredRecord;
+    case 'orders':
+      // Orders are not stored rows: they land in the customer's ORDERS item (noteOrder).
+      throw new Error('an order row has no stored record');
   }
 }

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ApplicationOutcomes } from '../applications/app.ts';
+import { applicationEvidence, type CreditApplication } from '../applications/application.ts';
 import { holdOn } from '../collections/ports.ts';
 import { mapLimit } from '../core/concurrency.ts';
 import { crashPoint } from '../core/crash.ts';
@@ -52,6 +54,7 @@ import type {
 } from './ports.ts';
 import {
   byFieldOrder,
+  CREDIT_APPLICATION,
   checkTransferRequest,
   type PassedFields,
   POLICY_CHANGE,
@@ -103,6 +106,12 @@ export interface TransferDeps {
    * credit release cannot be executed. @default none
    */
   readonly limits?: { setCreditLimit(c: LimitChange): Promise<void> } | undefined;
+  /**
+   * Where a credit application's request is carried out (functions/applications/app.ts): the
+   * account opened before its limit is written, the application decided when the request ends.
+   * Without it a credit application can be neither approved nor closed. @default none
+   */
+  readonly applications?: ApplicationOutcomes | undefined;
   /**
    * Where a credit policy waits for its approval and is put in force (the credit store). Without
    * it a policy change can be neither asked nor executed. @default none
@@ -308,7 +317,11 @@ const ASKED_WAIT_MS = 2_000;
 const RETRY_START_MS = 60_000;
 
 const humanType = (t: Transfer) =>
-  t.request.type === 'limit_decrease' ? 'limit decrease' : 'credit release';
+  t.request.type === 'limit_decrease'
+    ? 'limit decrease'
+    : t.application
+      ? 'credit application'
+      : 'credit release';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -360,21 +373,28 @@ export class TransferApp {
 
   /** The request's record, from the transfer as stored (the request, the gate and resumes write it). */
   private async auditRequested(t: Transfer): Promise<void> {
-    const byReview = t.limitChange !== undefined || t.limitBatch !== undefined;
+    const byReview = (t.limitChange !== undefined && !t.application) || t.limitBatch !== undefined;
     await this.audit(
       'transfer.requested',
       t.transferId,
       byReview ? REVIEWER : t.request.requester,
-      byReview
+      t.application
         ? {
             request: t.request,
             requestedOn: t.requestedOn,
             limitChange: t.limitChange,
-            limitBatch: t.limitBatch,
+            application: t.application,
           }
-        : t.policyChange
-          ? { request: t.request, requestedOn: t.requestedOn, policyChange: t.policyChange }
-          : { request: t.request, requestedOn: t.requestedOn },
+        : byReview
+          ? {
+              request: t.request,
+              requestedOn: t.requestedOn,
+              limitChange: t.limitChange,
+              limitBatch: t.limitBatch,
+            }
+          : t.policyChange
+            ? { request: t.request, requestedOn: t.requestedOn, policyChange: t.policyChange }
+            : { request: t.request, requestedOn: t.requestedOn },
       onceKey('transfer.requested', t.transferId),
     );
   }
@@ -640,10 +660,43 @@ export class TransferApp {
     );
   }
 
+  /**
+   * Asks the approval chain for a credit application's initial limit (README "Credit
+   * applications"): a `credit_application` from the person who filed it, a first limit from none to
+   * the recommended initial limit, the application's evidence in its reason and beside it. Its id
+   * comes from the application, so asking again finds the same transfer.
+   */
+  async requestCreditApplication(a: CreditApplication): Promise<{ transferId: string }> {
+    const r = a.rating;
+    return this.startReviewTransfer(`TR-${idFrom(`application:${a.applicationId}`)}`, {
+      request: {
+        customerId: a.customerId,
+        type: CREDIT_APPLICATION,
+        amount: r.initialLimit,
+        currency: a.currency,
+        beneficiaryName: a.name,
+        beneficiaryAccount: `LIMIT-${a.customerId}`.slice(0, 64).toUpperCase(),
+        reason: applicationEvidence(a).slice(0, 500),
+        requester: a.filedBy,
+      },
+      limitChange: { from: undefined, to: r.initialLimit, reviewId: a.applicationId },
+      application: {
+        applicationId: a.applicationId,
+        requestedLimit: a.requestedLimit,
+        score: r.score,
+        rating: r.rating,
+        riskClass: r.riskClass,
+        missing: r.missing,
+        flags: r.flags,
+        basis: r.basis,
+      },
+    });
+  }
+
   /** Stores a review's transfer unless it exists, and starts its workflow unless it has one. */
   private async startReviewTransfer(
     transferId: string,
-    what: Pick<Transfer, 'request' | 'limitChange' | 'limitBatch' | 'policyChange'>,
+    what: Pick<Transfer, 'request' | 'limitChange' | 'limitBatch' | 'policyChange' | 'application'>,
     items?: readonly LimitBatchItem[],
   ): Promise<{ transferId: string }> {
     const existing = await this.deps.store.getTransfer(transferId);
@@ -1227,6 +1280,7 @@ export class TransferApp {
    */
   private async commit(t: Transfer): Promise<void> {
     if (t.policyChange) return this.putPolicyInForce(t);
+    if (t.application) return this.openAccount(t, t.application.applicationId);
     if (t.limitChange) return this.setLimits(t, [{ customerId: t.request.customerId, ...t.limitChange }]);
     if (t.limitBatch) return this.setLimits(t, await this.deps.store.batchItems(t.transferId));
     const c = commitmentOf(t);
@@ -1238,6 +1292,21 @@ export class TransferApp {
       asOf: this.deps.today(),
       customerIds: [c.customerId],
     });
+  }
+
+  /**
+   * An approved credit application: the account opened from it where the customer has no master
+   * data, the limit written as a review's first limit is, then the application approved.
+   */
+  private async openAccount(t: Transfer, applicationId: string): Promise<void> {
+    const applications = this.deps.applications;
+    if (!applications || !t.limitChange)
+      throw new Error(
+        `transfer ${t.transferId} is a credit application, and this app has no application store`,
+      );
+    await applications.openAccount(applicationId);
+    await this.setLimits(t, [{ customerId: t.request.customerId, ...t.limitChange }]);
+    await applications.decided(applicationId, t);
   }
 
   /**
@@ -1370,6 +1439,9 @@ export class TransferApp {
     await this.completeTrail(transferId);
     const voided = await store.voidPending(transferId, `transfer ${status}`);
     const t = await this.mustGet(transferId);
+    // A credit application's request that ended without approval: the application with it.
+    if (t.application && t.status !== 'approved')
+      await this.deps.applications?.decided(t.application.applicationId, t);
     await this.audit(
       'transfer.closed',
       transferId,

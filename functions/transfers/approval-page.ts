@@ -169,6 +169,23 @@ function requestSection(t: Transfer, requester: string): string {
     ['Beneficiary', escapeHtml(r.beneficiaryName)],
     ['Beneficiary account', escapeHtml(r.beneficiaryAccount)],
     ['Reason', escapeHtml(r.reason)],
+    // A credit application: what it asked, how the scorecard rated it, what it lacks.
+    ...((t.application
+      ? [
+          ['Limit asked', escapeHtml(formatMoney(t.application.requestedLimit, ccy))],
+          [
+            'Scorecard',
+            escapeHtml(
+              `${t.application.score} of 100: rating ${t.application.rating} (${t.application.riskClass} risk)`,
+            ),
+          ],
+          ['Initial limit', escapeHtml(t.application.basis.join('; '))],
+          ['Missing', escapeHtml(t.application.missing.join('; '))],
+          ...(t.application.flags.length > 0
+            ? [['For the approvers', escapeHtml(t.application.flags.join('; '))]]
+            : []),
+        ]
+      : []) as [string, string][]),
     ['Requested by', escapeHtml(requester)],
     ['Requested at', escapeHtml(when(t.requestedAt))],
     ['Status', escapeHtml(t.status)],

@@ -176,6 +176,17 @@ function evidenceOf(t: Transfer): Evidence {
     ['Requested by', r.requester],
     ['Requested at', when(t.requestedAt)],
   ];
+  // A credit application: what it asked, how the scorecard rated it, what it lacks.
+  const a = t.application;
+  if (a)
+    request.push(
+      ['Application', a.applicationId],
+      ['Limit asked', formatMoney(a.requestedLimit, one(r.currency))],
+      ['Scorecard', `${a.score} of 100: rating ${a.rating} (${a.riskClass} risk)`],
+      ['Initial limit', a.basis.join('; ')],
+      ['Missing', a.missing.join('; ')],
+      ...(a.flags.length > 0 ? [['For the approvers', a.flags.join('; ')] as [string, string]] : []),
+    );
   if (t.closedAt) request.push(['Closed at', when(t.closedAt)]);
   if (t.closedBy) request.push(['Closed by', t.closedBy]);
   if (t.outcome) request.push(['Outcome', t.outcome]);

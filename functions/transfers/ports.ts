@@ -108,6 +108,28 @@ export interface Transfer {
    * policy (`PendingPolicy`, stored under this transfer's id) in force. No money moves.
    */
   readonly policyChange?: PolicyChangeAsked | undefined;
+  /**
+   * Set on a credit application's initial limit (type `credit_application`, with `limitChange`
+   * from none): approving it opens the account from the application and sets the limit; its end
+   * decides the application (functions/applications/app.ts).
+   */
+  readonly application?: ApplicationAsked | undefined;
+}
+
+/** A credit application on the approval chain: what the approvers read beside the request. */
+export interface ApplicationAsked {
+  readonly applicationId: string;
+  /** Minor units of the request's currency. */
+  readonly requestedLimit: number;
+  readonly score: number;
+  readonly rating: string;
+  readonly riskClass: string;
+  /** What the application lacks, in words. */
+  readonly missing: readonly string[];
+  /** Open legal disputes, references that say it pays late. */
+  readonly flags: readonly string[];
+  /** How the initial limit was built. */
+  readonly basis: readonly string[];
 }
 
 /** A credit policy change on the approval chain: which policy, its hash, what it replaces. */

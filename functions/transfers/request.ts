@@ -16,6 +16,12 @@ export const TRANSFER_TYPES = [
  */
 export const REVIEW_TRANSFER_TYPES = ['limit_decrease', 'limit_batch'] as const;
 /**
+ * A new customer's initial credit limit (README "Credit applications"): asked when a credit
+ * application is filed; approving it sets the limit (and the master data from the application where
+ * the customer has none). No money moves.
+ */
+export const CREDIT_APPLICATION = 'credit_application';
+/**
  * A change of the credit policy (README "The policy"): asked when a policy is uploaded or set,
  * about no customer; approving it puts the policy in force. No money moves.
  */
@@ -25,6 +31,7 @@ export const POLICY_SUBJECT = 'credit-policy';
 export type TransferType =
   | (typeof TRANSFER_TYPES)[number]
   | (typeof REVIEW_TRANSFER_TYPES)[number]
+  | typeof CREDIT_APPLICATION
   | typeof POLICY_CHANGE;
 
 /** ISO 13616 IBAN check: country, two check digits, then mod 97 of the rearranged digits is 1. */

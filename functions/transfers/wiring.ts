@@ -12,6 +12,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { s3AuditAnchors, secretsManagerAuditKey } from '../adapters/audit-aws.ts';
 import { DynamoStore } from '../adapters/dynamodb.ts';
+import { DynamoApplicationStore } from '../adapters/dynamodb-applications.ts';
 import { DynamoReviewStore } from '../adapters/dynamodb-reviews.ts';
 import { DynamoTransferStore } from '../adapters/dynamodb-transfers.ts';
 import { traced } from '../adapters/lambda.ts';
@@ -20,6 +21,7 @@ import { SfnWorkflow } from '../adapters/sfn.ts';
 import { SnsChangeNotifier } from '../adapters/sns.ts';
 import { SnsApprovalNotifier } from '../adapters/sns-approvals.ts';
 import { SLACK_WEBHOOK_PLACEHOLDER } from '../alerts/slack.ts';
+import { applicationOutcomes } from '../applications/app.ts';
 import type { AuditKey, AuditRecord } from '../core/audit.ts';
 import { dateInZone } from '../core/dates.ts';
 import { policyInForce } from '../credit/policy.ts';
@@ -136,8 +138,9 @@ export function transferAppFromEnv(deps: {
   const timeZone = process.env.SENTINEL_TIME_ZONE ?? 'UTC';
   const approvalPolicy = approvalPolicyFromEnv();
   const changesTopic = optional('CHANGES_TOPIC_ARN');
+  const store = new DynamoTransferStore({ tableName, client: deps.client, ...auditFromEnv() });
   return new TransferApp({
-    store: new DynamoTransferStore({ tableName, client: deps.client, ...auditFromEnv() }),
+    store,
     // Only functions given STATE_MACHINE_ARN start executions; all answer task tokens.
     workflow: new SfnWorkflow(optional('STATE_MACHINE_ARN'), traced(new SFNClient({}))),
     credit: creditStore,
@@ -151,6 +154,12 @@ export function transferAppFromEnv(deps: {
     changes: changesTopic ? new SnsChangeNotifier(changesTopic, snsClient()) : undefined,
     metrics: deps.metrics,
     limits: new DynamoReviewStore({ tableName, client: deps.client, ...auditFromEnv() }),
+    // A credit application's request opens the account and decides the application.
+    applications: applicationOutcomes({
+      store: new DynamoApplicationStore(deps.client, tableName),
+      audit: store,
+      clock: { now: () => new Date() },
+    }),
     // A credit policy waits for its approval there; the execute step puts it in force.
     policies: creditStore,
   });

@@ -169,6 +169,7 @@ describe('ingestion', () => {
     'guarantees/',
     'insurance/',
     'scores/',
+    'orders/',
     'profile/',
     'policy/',
   ];

@@ -144,7 +144,7 @@ describe('sentinel CLI', () => {
     expect(gone.code).toBe(1);
     expect(gone.stderr).toBe('cannot read invoices/nope.csv: no such file\n');
     for (const args of [
-      ['ingest', 'invoices/march.csv', '--kind', 'orders'],
+      ['ingest', 'invoices/march.csv', '--kind', 'quotes'],
       ['ingest', 'march.csv'],
       ['customers', '--as-of', '2025-13-01'],
       ['ingest', 'invoices/march.csv', '--profile', 'no-such-profile'],
@@ -203,7 +203,7 @@ describe('sentinel CLI', () => {
       expect(banner).toContain(
         `  alerts    ${join(shared, 'outbox', 'alerts.jsonl')}  (at start, after every upload, daily at 05:00 UTC)`,
       );
-      expect(banner).toContain('guarantees, insurance, scores, profile/<name>');
+      expect(banner).toContain('guarantees, insurance, scores, orders, profile/<name>');
       const alertsPage = await fetch(`${url}/alerts`);
       expect(alertsPage.status).toBe(200);
       expect(await alertsPage.text()).toContain('<h1>Alerts</h1>');

@@ -107,13 +107,13 @@ describe('ingest handler fed S3 -> SQS events', () => {
   });
 
   it('an upload under an unknown prefix is recorded as unreadable with the reason', async () => {
-    await drop('orders/x.csv', 'a,b\n1,2\n');
-    await handler(s3SqsEvent('orders/x.csv', 8, 'o1'), localContext());
+    await drop('quotes/x.csv', 'a,b\n1,2\n');
+    await handler(s3SqsEvent('quotes/x.csv', 8, 'o1'), localContext());
     const runs = await new ReceivablesQueries(env.store).runs(50);
-    const run = runs.find((r) => r.file === 'orders/x.csv');
+    const run = runs.find((r) => r.file === 'quotes/x.csv');
     expect(run?.status).toBe('unreadable');
-    expect(run?.reason).toMatch(/cannot tell what "orders\/x.csv" holds/);
-    expect(await readFile(join(root, 'orders/x.rejects.csv'), 'utf8')).toMatch(/the whole file was rejected/);
+    expect(run?.reason).toMatch(/cannot tell what "quotes\/x.csv" holds/);
+    expect(await readFile(join(root, 'quotes/x.rejects.csv'), 'utf8')).toMatch(/the whole file was rejected/);
   });
 
   it('its own rejects reports and S3 test events are ignored', async () => {

@@ -37,9 +37,11 @@ describe('kinds', () => {
       'guarantees',
       'insurance',
       'scores',
+      'orders',
     ]);
     expect(isKind('invoices')).toBe(true);
-    expect(isKind('orders')).toBe(false);
+    expect(isKind('orders')).toBe(true);
+    expect(isKind('quotes')).toBe(false);
     expect(Object.keys(SPECS).sort()).toEqual([...KINDS].sort());
   });
 });
@@ -601,6 +603,14 @@ describe('rowSchema (zod)', () => {
         expiry_date: '2026-12-31',
       },
       scores: { customer_id: 'C1', agency: 'D&B', score_date: '2025-01-31', score: '72', scale_max: '100' },
+      orders: {
+        order_id: 'SO-1',
+        customer_id: 'C1',
+        amount: '1,200.00',
+        currency: 'EUR',
+        requested_ship_date: '2025-04-01',
+        status: 'open',
+      },
     };
     for (const kind of KINDS) {
       const expected = SPECS[kind].validate(getter(valid[kind]), CANONICAL_STYLE);
@@ -724,5 +734,111 @@ describe('credit file kinds', () => {
     ]);
     const bad = v('scores', { ...row, score: 'AAA', scale_max: '0' });
     expect(bad.ok ? undefined : bad.issues.map((i) => i.column)).toEqual(['scale_max', 'score']);
+  });
+});
+
+describe('orders (issue 18 item 2)', () => {
+  const order = {
+    order_id: 'SO-4711',
+    customer_id: 'C1001',
+    amount: '12,000.00',
+    currency: 'eur',
+    requested_ship_date: '2026-12-20',
+    status: 'Open',
+    order_date: '2026-12-01',
+    channel: 'EDI',
+  };
+  const v = (change: Record<string, string>) =>
+    SPECS.orders.validate(getter({ ...order, ...change }), CANONICAL_STYLE);
+  const issues = (change: Record<string, string>) => {
+    const r = v(change);
+    return r.ok ? [] : r.issues;
+  };
+
+  it('turns a valid row into a typed order in minor units', () => {
+    expect(v({})).toEqual({
+      ok: true,
+      row: {
+        orderId: 'SO-4711',
+        customerId: 'C1001',
+        amount: 1_200_000,
+        currency: 'EUR',
+        requestedShipDate: '2026-12-20',
+        status: 'open',
+        orderDate: '2026-12-01',
+        channel: 'edi',
+      },
+    });
+    // Without the optional columns: no order date, channel erp.
+    const r = v({ order_date: '', channel: '' });
+    expect(r.ok && r.row).toEqual({
+      orderId: 'SO-4711',
+      customerId: 'C1001',
+      amount: 1_200_000,
+      currency: 'EUR',
+      requestedShipDate: '2026-12-20',
+      status: 'open',
+      channel: 'erp',
+    });
+  });
+
+  it('reads the statuses, canceled as cancelled', () => {
+    for (const [raw, status] of [
+      ['open', 'open'],
+      ['CANCELLED', 'cancelled'],
+      ['canceled', 'cancelled'],
+      ['closed', 'closed'],
+      [' invoiced ', 'invoiced'],
+    ])
+      expect(v({ status: raw as string })).toMatchObject({ ok: true, row: { status } });
+  });
+
+  it('names each bad field', () => {
+    expect(issues({ amount: '-5.00' })).toEqual([
+      { column: 'amount', value: '-5.00', reason: 'must not be negative' },
+    ]);
+    expect(issues({ amount: '100.5', currency: 'JPY' })).toEqual([
+      { column: 'amount', value: '100.5', reason: 'has more than 0 decimals (JPY)' },
+    ]);
+    expect(issues({ amount: '0' })).toEqual([
+      { column: 'amount', value: '0', reason: 'must be greater than zero for an open order' },
+    ]);
+    expect(issues({ amount: '0', status: 'closed' })).toEqual([]);
+    expect(issues({ status: 'shipped' })).toEqual([
+      {
+        column: 'status',
+        value: 'shipped',
+        reason: 'is not an order status: open, cancelled, closed, invoiced',
+      },
+    ]);
+    expect(issues({ status: '' })).toEqual([{ column: 'status', value: '', reason: 'is required' }]);
+    expect(issues({ currency: 'EURO' })).toEqual([
+      { column: 'currency', value: 'EURO', reason: 'is not an ISO 4217 currency code' },
+    ]);
+    expect(issues({ requested_ship_date: '2026-11-30' })).toEqual([
+      { column: 'requested_ship_date', value: '2026-11-30', reason: 'is before order_date 2026-12-01' },
+    ]);
+    expect(issues({ order_id: 'SO 4711' })).toEqual([
+      {
+        column: 'order_id',
+        value: 'SO 4711',
+        reason: 'is not an order id: 1-64 letters, digits or . _ : / # - (no spaces)',
+      },
+    ]);
+    expect(issues({ channel: 'by phone' }).map((i) => i.column)).toEqual(['channel']);
+  });
+
+  it('an invoice may name its order; a file without the column reads as before', () => {
+    const r = SPECS.invoices.validate(getter({ ...invoice, order_id: 'SO-4711' }), CANONICAL_STYLE);
+    expect(r.ok && r.row.orderId).toBe('SO-4711');
+    const old = SPECS.invoices.validate(getter(invoice), CANONICAL_STYLE);
+    expect(old.ok && 'orderId' in old.row).toBe(false);
+    expect(invoiceIssues({ order_id: 'SO 1' })).toEqual([
+      {
+        column: 'order_id',
+        value: 'SO 1',
+        reason: 'is not an order id: 1-64 letters, digits or . _ : / # - (no spaces)',
+      },
+    ]);
   });
 });

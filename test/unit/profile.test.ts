@@ -55,7 +55,7 @@ describe('parseProfile', () => {
   it('names the origin and the path of an unknown kind', () => {
     let message = '';
     try {
-      parseProfile({ name: 'erp-x', outputs: [{ kind: 'orders', columns: {} }] }, 'profile erp-x');
+      parseProfile({ name: 'erp-x', outputs: [{ kind: 'quotes', columns: {} }] }, 'profile erp-x');
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
       message = (e as Error).message;
@@ -180,7 +180,7 @@ describe('profiles for any kind (no outputs of their own)', () => {
 
   it('the shipped eu-semicolon profile reads semicolon CSV with decimal commas and D.M.YYYY dates', () => {
     const catalog = new ProfileCatalog();
-    expect(catalog.names()).toEqual(['eu-semicolon', 'ibm-accounts-receivable']);
+    expect(catalog.names()).toEqual(['erp-open-orders', 'eu-semicolon', 'ibm-accounts-receivable']);
     expect(catalog.get('eu-semicolon')).toMatchObject({
       format: 'csv',
       encoding: 'windows-1252',
@@ -204,7 +204,7 @@ describe('profiles for any kind (no outputs of their own)', () => {
         /^profile eu-semicolon reads the canonical columns of any kind: put the file under profile\/eu-semicolon\/<kind>\/ \(customers\/, invoices\/, /,
       ),
     });
-    expect(profileForKey('profile/eu-semicolon/orders/x.csv', catalog)).toHaveProperty('error');
+    expect(profileForKey('profile/eu-semicolon/quotes/x.csv', catalog)).toHaveProperty('error');
     const ibm = profileForKey('profile/ibm-accounts-receivable/sub/ar.csv', catalog);
     expect('profile' in ibm && ibm.profile.name).toBe('ibm-accounts-receivable');
   });

@@ -110,7 +110,16 @@ describe('RowChecker: the in-place path gives what the full path gives', () => {
         // Mostly plain rows, with one field (sometimes more) swapped for a variant.
         const fields =
           kind === 'invoices'
-            ? [`INV-${n}`, `C-${n % 7}`, '2025-01-15', '2025-02-14', '1234.56', 'EUR', n % 2 ? 'yes' : '']
+            ? [
+                `INV-${n}`,
+                `C-${n % 7}`,
+                '2025-01-15',
+                '2025-02-14',
+                '1234.56',
+                'EUR',
+                n % 2 ? 'yes' : '',
+                n % 4 ? `SO-${n}` : '',
+              ]
             : [`PAY-${n}`, `C-${n % 7}`, '2025-01-15', '1234.56', 'EUR', n % 3 ? `INV-${n}` : ''];
         const swaps = r() < 0.3 ? 0 : 1 + Math.floor(r() * 2);
         for (let k = 0; k < swaps; k++) {

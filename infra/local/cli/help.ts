@@ -303,6 +303,34 @@ export const COMMANDS: readonly CommandHelp[] = [
     ],
   },
   {
+    name: 'application file',
+    args: 'FILE.json [--json]',
+    summary:
+      'file a credit application for a new customer (or one on file without a limit): rated by the scorecard with what it has, its initial limit sent to the approval chain',
+    options: [JSON_OPT],
+    example: 'sentinel application file nova.json',
+    notes: [
+      'FILE.json: customerId, name, country, currency, registrationNo, requestedLimit, filedBy; optional industry, paymentTermsDays, financials, score, tradeReferences, legalDisputes (README "Credit applications").',
+      'Needs the product running (npm start): its workflow engine runs the approvals. Exit 1 when refused (each bad field named, nothing stored).',
+    ],
+  },
+  {
+    name: 'application list',
+    args: '[--json]',
+    summary:
+      "every customer's latest credit application: state, amount asked, rating and recommended initial limit",
+    options: [JSON_OPT],
+    example: 'sentinel application list',
+  },
+  {
+    name: 'application show',
+    args: 'ID [--json]',
+    summary:
+      'one credit application: the scorecard, how the initial limit was built, what is missing, the approval',
+    options: [JSON_OPT],
+    example: 'sentinel application show APP-NOVA-1',
+  },
+  {
     name: 'collections release',
     args: 'CUSTOMER --by WHO --reason TEXT [--json]',
     summary:
@@ -492,7 +520,7 @@ export const COMMANDS: readonly CommandHelp[] = [
 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));
 /** Commands made of subcommands only: `sentinel help transfer` lists them. */
-const GROUPS = ['transfer', 'review', 'audit'];
+const GROUPS = ['transfer', 'review', 'audit', 'application'];
 const ALIASES: Record<string, string> = { 'policy show': 'policy' };
 
 /** The help topic for a command line: "transfer paid" for `transfer paid X --by`, else its first word. */
@@ -561,6 +589,9 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
       'credit-check',
       'credit-check cancel',
       'credit-check backtest',
+      'application file',
+      'application list',
+      'application show',
     ],
   ],
   [

@@ -37,13 +37,20 @@ import { localAuditTrail } from '../runtime/collections.ts';
 import { demoFiles } from '../runtime/demo.ts';
 import { LocalEvaluator } from '../runtime/evaluator.ts';
 import { FileReportSink, InboxObjectStore, OutboxNotifier } from '../runtime/files.ts';
-import { INBOX_BUCKET, type InboxEvents, InboxWatcher, localIngestHandler } from '../runtime/inbox.ts';
+import {
+  INBOX_BUCKET,
+  type InboxEvents,
+  InboxWatcher,
+  localIngestHandler,
+  localOrderBook,
+} from '../runtime/inbox.ts';
 import { LOCAL_TABLE, localRunOwner, openLocal } from '../runtime/index.ts';
 import { localMetrics } from '../runtime/metrics.ts';
 import { opsSummary } from '../runtime/ops.ts';
 import { localReviewsRuntime } from '../runtime/reviews.ts';
 import { consoleTransfers, localLinkKeys, localTransfers } from '../runtime/transfers.ts';
-import { cmdCreditCheck, localChecks } from './checks.ts';
+import { cmdApplication, localApplications } from './applications.ts';
+import { chainLocalChecks, cmdCreditCheck, localChecks } from './checks.ts';
 import { cmdCollections } from './collections.ts';
 import {
   asOfOption,
@@ -224,6 +231,7 @@ async function cmdIngest(args: string[]): Promise<number> {
             clock: { now: () => new Date() },
             timeZone: timeZone(),
             owner,
+            orders: localOrderBook(env),
           },
           {
             source: createReadStream(file, { highWaterMark: 256 * 1024 }),
@@ -262,6 +270,8 @@ async function cmdIngest(args: string[]): Promise<number> {
           );
         else console.log(humanRun(run));
       }
+      // The orders it reserved or released were logged: on the trail before the command exits.
+      await chainLocalChecks(env);
     });
   } catch (e) {
     if (e instanceof UsageError || e instanceof CliFailure) throw e;
@@ -627,6 +637,7 @@ async function cmdStart(args: string[]): Promise<number> {
       today,
     }),
     reviews: reviews.console,
+    applications: localApplications(env, transfers, async () => approvalPolicy),
     ops: () =>
       opsSummary({
         dataDir: env.dataDir,
@@ -799,6 +810,8 @@ export async function main(args: string[]): Promise<number> {
         return await cmdCollections(rest);
       case 'credit-check':
         return await cmdCreditCheck(rest);
+      case 'application':
+        return await cmdApplication(rest);
       case 'transfer':
         return await cmdTransfer(rest);
       case 'approvals':

@@ -10,6 +10,7 @@ import type { HttpRequest, HttpResponse } from '../../../functions/transfers/htt
 import type { Approval, Transfer, TransferFilter } from '../../../functions/transfers/ports.ts';
 import type { OpsSummary } from '../runtime/ops.ts';
 import type { OutboxMail } from '../runtime/transfers.ts';
+import type { ConsoleApplications } from './applications.ts';
 import type { ConsoleReviews } from './reviews.ts';
 
 /** What the console is given: the stores and applications it shows and acts through. */
@@ -23,6 +24,8 @@ export interface ConsoleOptions {
   readonly transfers?: ConsoleTransfers;
   /** Periodic reviews: the runs, a run's customers and report, the form that runs one. */
   readonly reviews?: ConsoleReviews;
+  /** Credit applications: the list, an application, the form and API that file one. @default none: 404 */
+  readonly applications?: ConsoleApplications | undefined;
   /**
    * The customer portal the reminders link to (`/portal/<token>`): the same handler the portal
    * Lambda runs. @default none: /portal/ is not found

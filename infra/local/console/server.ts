@@ -5,6 +5,12 @@ import { isoDateOrNull } from '../../../functions/core/dates.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
 import { ANSWER_PATH, alertsCsvReply, alertsReply, answerForm, doneNote, operatorOf } from './alerts.ts';
+import {
+  APPLICATIONS_API_PATH,
+  APPLICATIONS_FORM_PATH,
+  applicationsReply,
+  fileApplicationReply,
+} from './applications.ts';
 import { approvalsJson, approvalsPage, waitingApprovals } from './approvals.ts';
 import {
   ACTION_PATHS,
@@ -128,6 +134,11 @@ export async function route(
   if (a === 'reviews' && b !== undefined && rest.length === 1 && !api)
     return reviewReport(opts, b, rest[0] as string);
   if (rest.length > 0) return problem(404, 'There is no page at this address.', api);
+  if (a === 'applications') {
+    if (!opts.applications)
+      return problem(404, 'Credit applications are not available in this console.', api);
+    return applicationsReply(opts.applications, b === 'new' && !api ? undefined : b, api);
+  }
   if (a === 'reviews') {
     if (!opts.reviews) return problem(404, 'Reviews are not available in this console.', api);
     const after = afterParam(params);
@@ -392,6 +403,14 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
       const bytes = Buffer.from(r.body, 'utf8');
       res.writeHead(r.status, { ...r.headers, 'content-length': String(bytes.length) });
       res.end(bytes);
+      return;
+    }
+    if (
+      opts.applications &&
+      method === 'POST' &&
+      (rawPath === APPLICATIONS_FORM_PATH || rawPath === APPLICATIONS_API_PATH)
+    ) {
+      send(req, res, await fileApplicationReply(opts.applications, req, api));
       return;
     }
     if (opts.transfers?.proposePolicy && method === 'POST' && rawPath === '/api/policy') {

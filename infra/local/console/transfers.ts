@@ -75,6 +75,7 @@ export const TYPE_LABELS: Record<TransferType, string> = {
   bank_account_change: 'Bank account change',
   limit_decrease: 'Limit decrease',
   limit_batch: 'Limit changes (batch)',
+  credit_application: 'Credit application',
   policy_change: 'Credit policy change',
 };
 
@@ -826,10 +827,15 @@ export function transferPage(
             'Credit limit',
             html`from ${t.limitChange.from === undefined ? 'none' : money(t.limitChange.from, r.currency)} to ${money(t.limitChange.to, r.currency)} once approved (no money moves)`,
           ],
-          [
-            'Asked by review',
-            html`<a href="/reviews/${encodeURIComponent(t.limitChange.reviewId.split('/')[0] ?? '')}">${t.limitChange.reviewId}</a>`,
-          ],
+          t.application
+            ? [
+                'Credit application',
+                html`<a href="/applications/${encodeURIComponent(t.application.applicationId)}">${t.application.applicationId}</a>`,
+              ]
+            : [
+                'Asked by review',
+                html`<a href="/reviews/${encodeURIComponent(t.limitChange.reviewId.split('/')[0] ?? '')}">${t.limitChange.reviewId}</a>`,
+              ],
         ]
       : [
           ['Beneficiary', r.beneficiaryName],

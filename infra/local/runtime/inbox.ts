@@ -4,6 +4,9 @@ import { dirname, join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { DynamoCheckLog } from '../../../functions/adapters/dynamodb-check-log.ts';
+import { DynamoCheckStore } from '../../../functions/adapters/dynamodb-checks.ts';
+import type { OrderBookDeps } from '../../../functions/checks/release.ts';
 import type { PolicyChanges } from '../../../functions/credit/ports.ts';
 import { createIngestHandler } from '../../../functions/ingest/app.ts';
 import { KINDS } from '../../../functions/ingest/kinds.ts';
@@ -35,6 +38,8 @@ const ORDER = [
   'guarantees',
   'insurance',
   'scores',
+  // An open order before the invoice that releases it (functions/checks/release.ts).
+  'orders',
   'invoices',
   'payments',
   'profile',
@@ -119,6 +124,18 @@ const NO_POLICY_CHANGES: PolicyChanges = {
 };
 
 /**
+ * The credit checks' order book on this machine (functions/checks/release.ts): where an `orders`
+ * upload reserves and an invoice naming its order releases, logged in the customers' partitions
+ * (the console's chainer, or `sentinel ingest` before it exits, puts them on the trail).
+ */
+export function localOrderBook(env: Pick<LocalEnv, 'store'>): OrderBookDeps {
+  return {
+    store: new DynamoCheckStore(env.store.client, env.store.tableName),
+    log: new DynamoCheckLog(env.store.client, env.store.tableName),
+  };
+}
+
+/**
  * The ingest Lambda's handler, built with local adapters (dynalite, the inbox folder, the outbox).
  * Its metrics go to `<dataDir>/metrics.jsonl` (infra/local/runtime/metrics.ts), where the ops page reads them.
  */
@@ -141,6 +158,7 @@ export function localIngestHandler(
       clock: { now: () => new Date() },
       timeZone,
       owner: localRunOwner(),
+      orders: localOrderBook(env),
     },
     objects: inbox,
     profiles: new ProfileCatalog(),

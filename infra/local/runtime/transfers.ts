@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
+import { DynamoApplicationStore } from '../../../functions/adapters/dynamodb-applications.ts';
 import { DynamoExecutionJournal } from '../../../functions/adapters/dynamodb-executions.ts';
 import { DynamoReviewStore } from '../../../functions/adapters/dynamodb-reviews.ts';
 import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
 import { postToSlack } from '../../../functions/alerts/slack.ts';
+import { applicationOutcomes } from '../../../functions/applications/app.ts';
 import { mapLimit } from '../../../functions/core/concurrency.ts';
 import { crashPoint } from '../../../functions/core/crash.ts';
 import type { IsoDate } from '../../../functions/core/dates.ts';
@@ -357,6 +359,11 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     changes: o.changes,
     metrics: o.metrics ?? localMetrics(o.dataDir, 'transfers', { eager: true }),
     limits: new DynamoReviewStore({ client: o.client, tableName: o.tableName, ...auditOpts }),
+    applications: applicationOutcomes({
+      store: new DynamoApplicationStore(o.client, o.tableName),
+      audit: store,
+      clock: o.clock,
+    }),
     policies: o.policies,
     outcomeClaimWaitMs: o.outcomeClaimWaitMs,
     opsAlert: (t, f) =>
