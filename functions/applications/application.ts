@@ -353,23 +353,11 @@ const BEHAVIOUR = ['meanDaysLate', 'weightedDaysLate', 'sharePaidLate', 'exposur
  * have yet: min(requested limit, the policy's share of the latest annual revenue, the rating's cap
  * in the currency), 0 for a rating with no months of sales (no unsecured credit), rounded down to
  * the policy's significant digits. The cover term is 0: a new customer brings no guarantee yet.
+ * An application with neither financial statements nor an agency score gets 0: nothing it brings
+ * says it can pay.
  */
 export function rateApplication(
-  f: Pick<
-    ApplicationFiling,
-    | 'customerId'
-    | 'name'
-    | 'country'
-    | 'currency'
-    | 'registrationNo'
-    | 'industry'
-    | 'paymentTermsDays'
-    | 'requestedLimit'
-    | 'financials'
-    | 'score'
-    | 'tradeReferences'
-    | 'legalDisputes'
-  >,
+  f: Omit<ApplicationFiling, 'filedBy'>,
   asOf: IsoDate,
   policy: Policy,
 ): ApplicationRating {
@@ -456,7 +444,15 @@ export function rateApplication(
   const months = p.monthsOfSales[a.rating];
   const basis: string[] = [];
   let base = f.requestedLimit;
-  if (months <= 0) {
+  // Neither statements nor an agency score: the rating rests on neutral points and an account
+  // that owes nothing yet, which is no evidence of ability to pay (DOMAIN 客户筛选).
+  const blind = stated.length === 0 && !x.externalScore;
+  if (blind) {
+    base = 0;
+    basis.push(
+      `nothing to rate the customer on (no financial statements, no agency score): no unsecured credit until one is filed, ${m(0)}; it ships against prepayment or a guarantee`,
+    );
+  } else if (months <= 0) {
     base = 0;
     basis.push(`rating ${a.rating} allows no unsecured credit (0 months of sales): ${m(0)}`);
   } else {

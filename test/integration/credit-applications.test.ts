@@ -41,8 +41,9 @@ import { approvalPolicyWith, launchChromium, until } from './transfers-console.t
  *
  * THIN (on file from a customers upload, no limit) asks 50,000.00 EUR with nothing else: the four
  * statement factors neutral 2 + 2 + 2 + 4 = 10/24, the agency score neutral 2/5, industry unknown
- * 2/4, the rest as NOVA (5+5+4+12+8+4+0+2 = 40): 54 -> rating C (50-64), medium risk; C has 1.5
- * months, no revenue to cap, the C cap 750,000.00 does not: 50,000.00 EUR.
+ * 2/4, the rest as NOVA (5+5+4+12+8+4+0+2 = 40): 54 -> rating C (50-64), medium risk; but with
+ * neither statements nor an agency score there is nothing to rate it on: 0.00 EUR, no unsecured
+ * credit until one is filed (it ships against prepayment).
  */
 const TODAY = '2026-11-24';
 const clock = { now: () => new Date(`${TODAY}T09:00:00Z`) };
@@ -306,8 +307,11 @@ describe('a credit application', () => {
       score: 54,
       rating: 'C',
       riskClass: 'medium',
-      initialLimit: 50_000_00,
+      initialLimit: 0,
     });
+    expect(r.application.rating.basis).toEqual([
+      'nothing to rate the customer on (no financial statements, no agency score): no unsecured credit until one is filed, 0.00 EUR; it ships against prepayment or a guarantee',
+    ]);
     expect(r.application.rating.missing).toEqual([
       "no financial statements: the liquidity factors (current ratio, quick ratio, debt ratio, Altman Z'') score as unknown, neutral points (10 of 24)",
       'no agency score: the external score scores as unknown, neutral points (2 of 5)',
