@@ -112,6 +112,9 @@ const date = z
   .refine((s) => isoDateOrNull(s) !== null, 'is not a date (YYYY-MM-DD)');
 /** Decimal text in major units ("12500.00"), or a number; parsed once the currency is known. */
 const amountText = z.union([z.string(), z.number()]).transform((v) => String(v).trim());
+/** A count or score written as a JSON number or as decimal text ("72"), as the amounts may be. */
+const numeric = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema);
 
 const FIGURES = [
   'revenue',
@@ -160,20 +163,21 @@ export const applicationInput = z.strictObject({
   currency: z.string().trim().toUpperCase().refine(isCurrency, 'is not an ISO 4217 currency code'),
   registrationNo: text(64),
   industry: optionalText(64),
-  paymentTermsDays: z
-    .number({ error: 'must be a whole number of days' })
-    .int('must be a whole number of days')
-    .min(0, 'must not be negative')
-    .max(365, 'must be at most 365 days')
-    .optional(),
+  paymentTermsDays: numeric(
+    z
+      .number({ error: 'must be a whole number of days' })
+      .int('must be a whole number of days')
+      .min(0, 'must not be negative')
+      .max(365, 'must be at most 365 days'),
+  ).optional(),
   requestedLimit: amountText,
   financials: z.array(statementInput).max(10, 'at most 10 statements').default([]),
   score: z
     .strictObject({
       agency: text(64),
       date,
-      score: z.number({ error: 'must be a number' }).min(0, 'must not be negative'),
-      scaleMax: z.number({ error: 'must be a number' }).positive('must be greater than zero'),
+      score: numeric(z.number({ error: 'must be a number' }).min(0, 'must not be negative')),
+      scaleMax: numeric(z.number({ error: 'must be a number' }).positive('must be greater than zero')),
     })
     .refine((s) => s.score <= s.scaleMax, { message: 'is above scaleMax', path: ['score'] })
     .optional(),
@@ -182,7 +186,7 @@ export const applicationInput = z.strictObject({
       z.strictObject({
         name: text(140),
         contact: optionalText(140),
-        years: z.number({ error: 'must be a number' }).min(0, 'must not be negative').optional(),
+        years: numeric(z.number({ error: 'must be a number' }).min(0, 'must not be negative')).optional(),
         creditLimit: amountText.optional(),
         paysOnTime: z.boolean({ error: 'must be true or false' }).optional(),
         note: optionalText(500),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoApplicationStore } from '../../functions/adapters/dynamodb-applications.ts';
 import { DynamoCheckStore } from '../../functions/adapters/dynamodb-checks.ts';
 import { type ApplicationDeps, fileApplication } from '../../functions/applications/app.ts';
-import type { CreditApplication } from '../../functions/applications/application.ts';
+import { type CreditApplication, parseApplication } from '../../functions/applications/application.ts';
 import { checkCredit } from '../../functions/checks/app.ts';
 import { type CheckOrder, decideCredit } from '../../functions/checks/decide.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
@@ -211,6 +211,19 @@ describe('a credit application', () => {
     expect(r.issues.find((i) => i.field === 'filedBy')?.message).toContain(
       'is not a person of the approval policy',
     );
+    // Counts and scores may come as JSON numbers or as text, as the amounts do; words are named.
+    const asText = parseApplication({
+      ...NOVA,
+      paymentTermsDays: '30',
+      score: { agency: 'X', date: '2026-10-01', score: '72', scaleMax: '100' },
+    });
+    expect(asText.ok && asText.filing.score).toMatchObject({ score: 72, scaleMax: 100 });
+    expect(asText.ok && asText.filing.paymentTermsDays).toBe(30);
+    const words = parseApplication({
+      ...NOVA,
+      score: { agency: 'X', date: '2026-10-01', score: 'seventy', scaleMax: 100 },
+    });
+    expect(!words.ok && words.issues).toEqual([{ field: 'score.score', message: 'must be a number' }]);
     // With a good currency the amounts are checked too, each named.
     const r2 = await fileApplication(deps, {
       ...NOVA,
