@@ -10,15 +10,21 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CheckFile, OrderBook } from '../checks/decide.ts';
+import { type HeldOrder, heldQueueKey } from '../checks/held.ts';
 import type { CheckStore } from '../checks/ports.ts';
 import type { CreditHold, Handover } from '../collections/ports.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
 import type { Customer, FxRate, TransferCommitment } from '../core/records.ts';
 import type { Severity } from '../credit/policy.ts';
 import { MARSHALL } from './dynamodb.ts';
+import { TABLE_SCHEMA } from './table-schema.ts';
 
 /** The customer's order reservations (README "Credit checks"): `ORDERS` in its partition. */
 export const ORDERS = 'ORDERS';
+/** A held order's item in its customer's partition (functions/checks/held.ts). */
+export const HELD = 'HELD#';
+/** The hold queue in the table's index: held orders only (sparse). */
+export const HELD_QUEUE = 'HELDORDERS';
 const META = ['pk', 'sk', 'type', 'run', 'line', 'gsi1pk', 'gsi1sk'] as const;
 const custPk = (id: string) => `CUST#${id}`;
 const conditionFailed = (e: unknown) =>
@@ -46,9 +52,12 @@ export class DynamoCheckStore implements CheckStore {
   async loadCheckFile(
     customerId: string,
     fx?: { readonly from: string; readonly to: string; readonly asOf: string },
+    opts: { readonly orderId?: string | undefined } = {},
   ): Promise<CheckFile> {
     const pk = custPk(customerId);
     const keys = ['PROFILE', 'SUMMARY', 'ASSESSMENT', 'HOLD', ORDERS, 'APPLICATION'];
+    // The order's own HELD# item, in the same BatchGetItem: no extra round trip.
+    if (opts.orderId !== undefined) keys.push(`${HELD}${opts.orderId}`);
     const [items, transfers, alerts, handovers, fxRates] = await Promise.all([
       this.getFixed(pk, keys),
       this.prefix(pk, 'XFER#'),
@@ -62,7 +71,9 @@ export class DynamoCheckStore implements CheckStore {
     const hold = items.get('HOLD');
     const orders = items.get(ORDERS);
     const application = items.get('APPLICATION');
+    const held = opts.orderId !== undefined ? items.get(`${HELD}${opts.orderId}`) : undefined;
     return {
+      held: held ? strip<HeldOrder>(held) : undefined,
       customer: profile ? strip<Customer>(profile) : undefined,
       summary: summary ? strip<ReceivableSummary>(summary) : undefined,
       assessment: assessment
@@ -145,6 +156,81 @@ export class DynamoCheckStore implements CheckStore {
       if (conditionFailed(e)) return 'conflict';
       throw e;
     }
+  }
+
+  /** A held order's item, strongly read. */
+  async getHeld(customerId: string, orderId: string): Promise<HeldOrder | undefined> {
+    const res = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: custPk(customerId) }, sk: { S: `${HELD}${orderId}` } },
+        ConsistentRead: true,
+      }),
+    );
+    return res.Item ? strip<HeldOrder>(unmarshall(res.Item)) : undefined;
+  }
+
+  /**
+   * Writes a held order only over `expectedVersion` (0: none yet); listed in the hold queue (the
+   * index) while its state is `held`, out of it otherwise.
+   */
+  async writeHeld(next: HeldOrder, expectedVersion: number): Promise<'written' | 'conflict'> {
+    const queued = next.state === 'held' ? { gsi1pk: HELD_QUEUE, gsi1sk: heldQueueKey(next) } : {};
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(
+            {
+              pk: custPk(next.customerId),
+              sk: `${HELD}${next.orderId}`,
+              type: 'held-order',
+              ...next,
+              ...queued,
+            },
+            MARSHALL,
+          ),
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
+          ...(expectedVersion === 0
+            ? {}
+            : {
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } },
+              }),
+        }),
+      );
+      return 'written';
+    } catch (e) {
+      if (conditionFailed(e)) return 'conflict';
+      throw e;
+    }
+  }
+
+  /** The hold queue, oldest first: every order held now (the index), or those of the given customers. */
+  async heldOrders(customerIds?: readonly string[]): Promise<HeldOrder[]> {
+    if (customerIds) {
+      const all = await Promise.all(customerIds.map((c) => this.prefix(custPk(c), HELD)));
+      return all
+        .flat()
+        .map((h) => strip<HeldOrder>(h))
+        .filter((h) => h.state === 'held')
+        .sort((a, b) => heldQueueKey(a).localeCompare(heldQueueKey(b)));
+    }
+    const keys = await this.queryAll({
+      IndexName: TABLE_SCHEMA.gsi.name,
+      KeyConditionExpression: 'gsi1pk = :q',
+      ExpressionAttributeValues: { ':q': { S: HELD_QUEUE } },
+    });
+    // The index may lag the table: each item read again by key, kept when still held.
+    const found = await Promise.all(
+      keys.map((k) => this.getHeld(k.customerId as string, k.orderId as string)),
+    );
+    return found.filter((h): h is HeldOrder => h?.state === 'held');
+  }
+
+  /** Every held order of a customer, whatever its state (the console, the CLI). */
+  async heldOf(customerId: string): Promise<HeldOrder[]> {
+    return (await this.prefix(custPk(customerId), HELD)).map((h) => strip<HeldOrder>(h));
   }
 
   /** The fixed items by sort key, read consistently (a check right after another sees its reservation). */

@@ -13,6 +13,7 @@ import {
   STAGES,
   type Stage,
 } from './decide.ts';
+import { afterCheck, exceptionApplies, type HeldOrder, releasedByApproval } from './held.ts';
 import type { CheckDeps } from './ports.ts';
 
 /** A check refused (README "Credit checks"): each bad field named; nothing was written. */
@@ -123,6 +124,11 @@ export interface CheckResult {
    */
   readonly reservation: 'reserved' | 'kept' | 'none';
   readonly reservedUntil?: IsoDate | undefined;
+  /**
+   * Set when this check took the order out of the hold queue (README "Held orders"): the reason
+   * codes it was held for and no longer is.
+   */
+  readonly released?: readonly string[] | undefined;
 }
 
 const MAX_ATTEMPTS = 50;
@@ -144,18 +150,21 @@ export async function checkCredit(
 ): Promise<CheckResult> {
   const cc = creditCheckOf(policy);
   let result: CheckResult | undefined;
+  // This order's hold as the last read found it (functions/checks/held.ts).
+  let heldBefore: HeldOrder | undefined;
+  const mineOnly = { orderId: order.orderId };
   for (let attempt = 0; attempt < MAX_ATTEMPTS && !result; attempt++) {
     let file: Awaited<ReturnType<CheckDeps['store']['loadCheckFile']>> | undefined;
     let problem: string | undefined;
     try {
-      file = await deps.store.loadCheckFile(order.customerId);
+      file = await deps.store.loadCheckFile(order.customerId, undefined, mineOnly);
       const credit = file.customer?.currency ?? file.summary?.currency;
       if (credit && credit !== order.currency)
-        file = await deps.store.loadCheckFile(order.customerId, {
-          from: order.currency,
-          to: credit,
-          asOf: at.today,
-        });
+        file = await deps.store.loadCheckFile(
+          order.customerId,
+          { from: order.currency, to: credit, asOf: at.today },
+          mineOnly,
+        );
     } catch (e) {
       problem = (e as Error).message || (e as Error).name;
     }
@@ -179,7 +188,11 @@ export async function checkCredit(
           message: `order ${order.orderId} was checked on ${active.reservedOn} for ${formatMoney(active.amount, active.currency)}: a changed order needs a new order id, or cancel it first`,
         },
       ]);
-    const decision = decideCredit(order, known, policy, at.today);
+    heldBefore = file.held;
+    let decision = decideCredit(order, known, policy, at.today);
+    // An order release approved on the approval chain: approved until its end date.
+    if (decision.outcome === 'hold' && file.held && exceptionApplies(file.held, order, at.today))
+      decision = releasedByApproval(decision, file.held);
     if (decision.outcome !== 'approve') {
       result = { decision, reservation: 'none' };
       break;
@@ -229,11 +242,14 @@ export async function checkCredit(
       }),
       reservation: 'none',
     };
+  const actor = at.by ?? order.channel;
+  // The hold queue: a hold recorded (once per order), an approval taking it out of the queue.
+  const released = await recordHeld(deps, order, result, { ...at, by: actor }, heldBefore);
   const event = {
     at: at.now,
     kind: 'credit-check.decided',
     subject: order.customerId,
-    actor: at.by ?? order.channel,
+    actor,
     data: auditData(result),
   };
   try {
@@ -244,7 +260,56 @@ export async function checkCredit(
     // reservation and logs it.
     if (!result.decision.reasons.some((r) => r.code === 'STORE_UNAVAILABLE')) throw e;
   }
+  if (released) {
+    result = { ...result, released: released.cleared };
+    await deps.log.logCheck(order.customerId, {
+      at: at.now,
+      kind: 'credit-check.released',
+      subject: order.customerId,
+      actor,
+      data: {
+        orderId: order.orderId,
+        heldOn: released.held.heldOn,
+        had: released.held.reasons.map((x) => `${x.code}: ${x.text}`),
+        cleared: released.cleared,
+        now: result.decision.reasons.map((x) => `${x.code}: ${x.text}`),
+        exposure: result.decision.exposure.total,
+        limit: result.decision.limit,
+        headroomAfter: result.decision.headroomAfter,
+        currency: result.decision.currency,
+        reservation: result.reservation,
+        ...(result.reservedUntil ? { reservedUntil: result.reservedUntil } : {}),
+      },
+    });
+  }
   return result;
+}
+
+/**
+ * Keeps the order's `HELD#` item in step with the check (functions/checks/held.ts): a hold
+ * recorded or its reasons updated, an approval releasing it. A write over the version read; on a
+ * conflict the item is read again and the same rule applied, so two checks at once release it
+ * once. What it released (for the log), or undefined.
+ */
+async function recordHeld(
+  deps: CheckDeps,
+  order: CheckOrder,
+  result: CheckResult,
+  at: { readonly today: IsoDate; readonly now: string; readonly by: string },
+  before: HeldOrder | undefined,
+): Promise<{ held: HeldOrder; cleared: readonly string[] } | undefined> {
+  const { writeHeld, getHeld } = deps.store;
+  if (!writeHeld || !getHeld) return undefined;
+  let prev = before;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const step = afterCheck(prev, order.customerId, order, result.decision, result.reservation, at);
+    if (!step) return undefined;
+    const written = await writeHeld.call(deps.store, step.next, prev?.version ?? 0);
+    if (written === 'written')
+      return step.released && prev ? { held: prev, cleared: step.released } : undefined;
+    prev = await getHeld.call(deps.store, order.customerId, order.orderId);
+  }
+  throw new Error(`the hold of ${order.orderId} could not be written: ${MAX_ATTEMPTS} writes raced it`);
 }
 
 function auditData(r: CheckResult): Record<string, unknown> {
@@ -281,6 +346,8 @@ export async function cancelCheck(
   if (!ID.test(req.customerId)) issues.push({ field: 'customerId', message: 'is not a customer id' });
   if (!ID.test(req.orderId)) issues.push({ field: 'orderId', message: 'is not an order id' });
   if (issues.length > 0) throw new CheckRefusedError(issues);
+  // A held order cancelled leaves the hold queue (state cancelled), on the audit trail.
+  await cancelHeldOrder(deps, req, at);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const file = await deps.store.loadCheckFile(req.customerId);
     const mine = file.orders.reservations[req.orderId];
@@ -306,4 +373,46 @@ export async function cancelCheck(
     return mine;
   }
   throw new Error(`the reservation of ${req.orderId} could not be released: ${MAX_ATTEMPTS} writes raced it`);
+}
+
+/**
+ * A held (or excepted) order cancelled: its `HELD#` item leaves the queue with state `cancelled`,
+ * logged (`credit-check.hold-cancelled`). Undefined when the order is not held.
+ */
+export async function cancelHeldOrder(
+  deps: CheckDeps,
+  req: { readonly customerId: string; readonly orderId: string; readonly by: string },
+  at: { readonly today: IsoDate; readonly now: string },
+): Promise<HeldOrder | undefined> {
+  const { writeHeld, getHeld } = deps.store;
+  if (!writeHeld || !getHeld) return undefined;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const h = await getHeld.call(deps.store, req.customerId, req.orderId);
+    if (!h || (h.state !== 'held' && h.state !== 'excepted')) return undefined;
+    const next: HeldOrder = {
+      ...h,
+      state: 'cancelled',
+      version: h.version + 1,
+      closedOn: at.today,
+      closedBy: req.by,
+      closedWhy: `cancelled by ${req.by} on ${at.today}`,
+    };
+    if ((await writeHeld.call(deps.store, next, h.version)) === 'conflict') continue;
+    await deps.log.logCheck(req.customerId, {
+      at: at.now,
+      kind: 'credit-check.hold-cancelled',
+      subject: req.customerId,
+      actor: req.by,
+      data: {
+        orderId: req.orderId,
+        was: h.state,
+        heldOn: h.heldOn,
+        amount: h.order.amount,
+        currency: h.order.currency,
+        reasons: h.reasons.map((x) => `${x.code}: ${x.text}`),
+      },
+    });
+    return next;
+  }
+  throw new Error(`the hold of ${req.orderId} could not be cancelled: ${MAX_ATTEMPTS} writes raced it`);
 }

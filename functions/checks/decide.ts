@@ -13,6 +13,7 @@ import {
   SEVERITY_RANK,
   type Severity,
 } from '../credit/policy.ts';
+import type { HeldOrder } from './held.ts';
 
 /**
  * The credit check of an order (README "Credit checks", issue 18): may this order ship on credit?
@@ -102,6 +103,8 @@ export interface CheckFile {
   readonly fxRates: readonly FxRate[];
   /** The customer's latest credit application (`APPLICATION`), when one was filed. */
   readonly application?: CheckApplication | undefined;
+  /** This order's `HELD#<order>` item, when it was ever held (read with the fixed items). */
+  readonly held?: HeldOrder | undefined;
 }
 
 export type ReasonCode =
@@ -117,7 +120,8 @@ export type ReasonCode =
   | 'OVER_LIMIT'
   | 'STORE_UNAVAILABLE'
   | 'NO_FX_RATE'
-  | 'WITHIN_LIMIT';
+  | 'WITHIN_LIMIT'
+  | 'RELEASED_BY_APPROVAL';
 
 export interface Reason {
   readonly code: ReasonCode;

@@ -1,5 +1,6 @@
 import type { IsoDate } from '../core/dates.ts';
 import type { CheckFile, OrderBook } from './decide.ts';
+import type { HeldOrder } from './held.ts';
 import type { CheckLog } from './log.ts';
 
 /** Where a credit check reads the customer's file and keeps its reservations (`ORDERS`). */
@@ -11,9 +12,18 @@ export interface CheckStore {
   loadCheckFile(
     customerId: string,
     fx?: { readonly from: string; readonly to: string; readonly asOf: IsoDate },
+    /** `orderId`: also this order's `HELD#` item, in the same read. */
+    opts?: { readonly orderId?: string | undefined },
   ): Promise<CheckFile>;
   /** Writes the order book only over `expectedVersion` (0: none yet); `conflict` when someone wrote since. */
   writeOrders(customerId: string, next: OrderBook, expectedVersion: number): Promise<'written' | 'conflict'>;
+  /**
+   * Held orders (functions/checks/held.ts). A store without them (a test's) keeps no hold queue.
+   */
+  getHeld?(customerId: string, orderId: string): Promise<HeldOrder | undefined>;
+  writeHeld?(next: HeldOrder, expectedVersion: number): Promise<'written' | 'conflict'>;
+  heldOrders?(customerIds?: readonly string[]): Promise<HeldOrder[]>;
+  heldOf?(customerId: string): Promise<HeldOrder[]>;
 }
 
 export interface CheckDeps {

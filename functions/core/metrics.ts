@@ -139,6 +139,18 @@ export const METRICS = [
     service: 'credit-checks',
     description: 'how long the oldest logged decision has waited for the audit trail (0 when none waits)',
   },
+  {
+    name: 'HeldOrdersReleased',
+    unit: 'Count',
+    service: 'credit-checks',
+    description: 'held orders the 15-minute re-check released (their cause cleared)',
+  },
+  {
+    name: 'HeldOrdersExpired',
+    unit: 'Count',
+    service: 'credit-checks',
+    description: 'held orders that left the queue unreleased after holdDays',
+  },
   // periodic reviews
   { name: 'ReviewsRun', unit: 'Count', service: 'reviews', description: 'customers reviewed' },
   { name: 'ReviewsFailed', unit: 'Count', service: 'reviews', description: 'customers whose review failed' },

@@ -77,6 +77,8 @@ export const MONEY_FIELDS: ReadonlySet<string> = new Set([
   'requestedLimit',
   'initialLimit',
   'approvedLimit',
+  // held orders (functions/checks/held.ts): the order in the credit currency
+  'thisOrder',
 ]);
 
 /** Objects whose every numeric field is an amount (aging buckets, a dunning's totals). */

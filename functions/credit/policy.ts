@@ -524,6 +524,13 @@ const creditCheck = z.strictObject({
       minSeverity: z.enum(SEVERITIES),
     })
     .default({ rules: ['daysPastDue', 'overdueAmount', 'limitUse', 'brokenPromise'], minSeverity: 'high' }),
+  /**
+   * A held order not released within this many days of being held expires (leaves the hold queue;
+   * functions/checks/holds.ts). Optional, not prefaulted: a policy written before it keeps its id.
+   */
+  holdDays: z.number().int('must be a whole number of days').min(1).max(365).optional(),
+  /** An order release approved on the approval chain holds at most this many days. Optional as holdDays. */
+  releaseMaxDays: z.number().int('must be a whole number of days').min(1).max(365).optional(),
 });
 export type CreditCheckPolicy = z.infer<typeof creditCheck>;
 const CREDIT_CHECK_DEFAULTS: CreditCheckPolicy = creditCheck.parse({});
@@ -534,6 +541,22 @@ const CREDIT_CHECK_DEFAULTS: CreditCheckPolicy = creditCheck.parse({});
  */
 export const creditCheckOf = (p: Pick<PolicyDocument, 'creditCheck'>): CreditCheckPolicy =>
   p.creditCheck ?? CREDIT_CHECK_DEFAULTS;
+
+/** Held orders expire after this many days by default (`creditCheck.holdDays`). */
+export const DEFAULT_HOLD_DAYS = 30;
+/** An order release holds at most this many days by default (`creditCheck.releaseMaxDays`). */
+export const DEFAULT_RELEASE_MAX_DAYS = 30;
+/** The hold queue's days: how long an order may wait held, how long a release may hold. */
+export function holdPolicyOf(p: Pick<PolicyDocument, 'creditCheck'>): {
+  readonly holdDays: number;
+  readonly releaseMaxDays: number;
+} {
+  const cc = creditCheckOf(p);
+  return {
+    holdDays: cc.holdDays ?? DEFAULT_HOLD_DAYS,
+    releaseMaxDays: cc.releaseMaxDays ?? DEFAULT_RELEASE_MAX_DAYS,
+  };
+}
 
 export const policySchema = z
   .strictObject({

@@ -56,6 +56,7 @@ import {
   byFieldOrder,
   CREDIT_APPLICATION,
   checkTransferRequest,
+  ORDER_RELEASE,
   type PassedFields,
   POLICY_CHANGE,
   POLICY_SUBJECT,
@@ -112,6 +113,14 @@ export interface TransferDeps {
    * Without it a credit application can be neither approved nor closed. @default none
    */
   readonly applications?: ApplicationOutcomes | undefined;
+  /**
+   * Where an order release is carried out (functions/checks/holds.ts): approved, the held order is
+   * excepted until the release's end; ended otherwise, it stays held. Without it an order release
+   * can be neither approved nor closed. @default none
+   */
+  readonly orderReleases?:
+    | { excepted(t: Transfer): Promise<void>; decided(t: Transfer): Promise<void> }
+    | undefined;
   /**
    * Where a credit policy waits for its approval and is put in force (the credit store). Without
    * it a policy change can be neither asked nor executed. @default none
@@ -317,11 +326,13 @@ const ASKED_WAIT_MS = 2_000;
 const RETRY_START_MS = 60_000;
 
 const humanType = (t: Transfer) =>
-  t.request.type === 'limit_decrease'
-    ? 'limit decrease'
-    : t.application
-      ? 'credit application'
-      : 'credit release';
+  t.orderRelease
+    ? 'order release'
+    : t.request.type === 'limit_decrease'
+      ? 'limit decrease'
+      : t.application
+        ? 'credit application'
+        : 'credit release';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -385,16 +396,18 @@ export class TransferApp {
             limitChange: t.limitChange,
             application: t.application,
           }
-        : byReview
-          ? {
-              request: t.request,
-              requestedOn: t.requestedOn,
-              limitChange: t.limitChange,
-              limitBatch: t.limitBatch,
-            }
-          : t.policyChange
-            ? { request: t.request, requestedOn: t.requestedOn, policyChange: t.policyChange }
-            : { request: t.request, requestedOn: t.requestedOn },
+        : t.orderRelease
+          ? { request: t.request, requestedOn: t.requestedOn, orderRelease: t.orderRelease }
+          : byReview
+            ? {
+                request: t.request,
+                requestedOn: t.requestedOn,
+                limitChange: t.limitChange,
+                limitBatch: t.limitBatch,
+              }
+            : t.policyChange
+              ? { request: t.request, requestedOn: t.requestedOn, policyChange: t.policyChange }
+              : { request: t.request, requestedOn: t.requestedOn },
       onceKey('transfer.requested', t.transferId),
     );
   }
@@ -693,10 +706,45 @@ export class TransferApp {
     });
   }
 
+  /**
+   * Asks the approval chain to ship a held order by exception until a day (README "Held orders"):
+   * an `order_release` from the person who asked, its amount the order's (in the credit currency,
+   * so the levels by amount apply; the gate adds those by the customer's risk class), the hold's
+   * evidence in its reason and beside it. The id comes from the caller (the hold and its ask), so
+   * asking again finds the same transfer.
+   */
+  async requestOrderRelease(r: {
+    readonly transferId: string;
+    readonly customerId: string;
+    readonly name: string;
+    readonly amount: number;
+    readonly currency: string;
+    readonly reason: string;
+    readonly requester: string;
+    readonly orderRelease: NonNullable<Transfer['orderRelease']>;
+  }): Promise<{ transferId: string }> {
+    return this.startReviewTransfer(r.transferId, {
+      request: {
+        customerId: r.customerId,
+        type: ORDER_RELEASE,
+        amount: r.amount,
+        currency: r.currency,
+        beneficiaryName: r.name,
+        beneficiaryAccount: `ORDER-${r.orderRelease.orderId}`.slice(0, 64).toUpperCase(),
+        reason: r.reason.slice(0, 500),
+        requester: r.requester,
+      },
+      orderRelease: r.orderRelease,
+    });
+  }
+
   /** Stores a review's transfer unless it exists, and starts its workflow unless it has one. */
   private async startReviewTransfer(
     transferId: string,
-    what: Pick<Transfer, 'request' | 'limitChange' | 'limitBatch' | 'policyChange' | 'application'>,
+    what: Pick<
+      Transfer,
+      'request' | 'limitChange' | 'limitBatch' | 'policyChange' | 'application' | 'orderRelease'
+    >,
     items?: readonly LimitBatchItem[],
   ): Promise<{ transferId: string }> {
     const existing = await this.deps.store.getTransfer(transferId);
@@ -975,7 +1023,8 @@ export class TransferApp {
       alerts: part.alerts,
       history,
       settings: policy.gate,
-      limitIncrease: setsLimits(t),
+      // No account receives money on a limit change or an order release: no beneficiary check.
+      limitIncrease: setsLimits(t) || t.orderRelease !== undefined,
       creditHold: holdOn(part.creditHold, t.requestedOn) ? part.creditHold : undefined,
     });
     const chain = approvalChain(
@@ -1281,6 +1330,11 @@ export class TransferApp {
   private async commit(t: Transfer): Promise<void> {
     if (t.policyChange) return this.putPolicyInForce(t);
     if (t.application) return this.openAccount(t, t.application.applicationId);
+    if (t.orderRelease) {
+      if (!this.deps.orderReleases)
+        throw new Error(`transfer ${t.transferId} is an order release, and this app has no hold store`);
+      return this.deps.orderReleases.excepted(t);
+    }
     if (t.limitChange) return this.setLimits(t, [{ customerId: t.request.customerId, ...t.limitChange }]);
     if (t.limitBatch) return this.setLimits(t, await this.deps.store.batchItems(t.transferId));
     const c = commitmentOf(t);
@@ -1442,6 +1496,8 @@ export class TransferApp {
     // A credit application's request that ended without approval: the application with it.
     if (t.application && t.status !== 'approved')
       await this.deps.applications?.decided(t.application.applicationId, t);
+    // An order release that ended without approval: the order stays held, the release noted.
+    if (t.orderRelease && t.status !== 'approved') await this.deps.orderReleases?.decided(t);
     await this.audit(
       'transfer.closed',
       transferId,

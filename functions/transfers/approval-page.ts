@@ -186,6 +186,33 @@ function requestSection(t: Transfer, requester: string): string {
             : []),
         ]
       : []) as [string, string][]),
+    // An order release: the held order, why it is held, the figures, until when it would ship.
+    ...((t.orderRelease
+      ? [
+          [
+            'Held order',
+            escapeHtml(
+              `${t.orderRelease.orderId}, ${formatMoney(t.orderRelease.orderAmount, t.orderRelease.orderCurrency)}, held since ${t.orderRelease.heldOn}`,
+            ),
+          ],
+          ['Held for', escapeHtml(t.orderRelease.reasons.join(' '))],
+          [
+            'Exposure with it',
+            escapeHtml(
+              `${formatMoney(t.orderRelease.exposure, ccy)}; limit ${t.orderRelease.limit === null ? 'none' : formatMoney(t.orderRelease.limit, ccy)}; headroom after ${t.orderRelease.headroomAfter === null ? '-' : formatMoney(t.orderRelease.headroomAfter, ccy)}`,
+            ),
+          ],
+          [
+            'Rating',
+            escapeHtml(
+              t.orderRelease.rating === null
+                ? 'not rated'
+                : `${t.orderRelease.rating} (${t.orderRelease.riskClass} risk)`,
+            ),
+          ],
+          ['Ships until', escapeHtml(t.orderRelease.until)],
+        ]
+      : []) as [string, string][]),
     ['Requested by', escapeHtml(requester)],
     ['Requested at', escapeHtml(when(t.requestedAt))],
     ['Status', escapeHtml(t.status)],

@@ -8,7 +8,10 @@ import type { Transfer } from './ports.ts';
 export const setsLimits = (t: Transfer): boolean => t.limitChange !== undefined || t.limitBatch !== undefined;
 /** Nothing to pay and nothing in the exposure: a limit change, a batch of them, a bank account change. */
 export const movesNoMoney = (t: Transfer): boolean =>
-  setsLimits(t) || t.request.type === 'bank_account_change' || t.policyChange !== undefined;
+  setsLimits(t) ||
+  t.request.type === 'bank_account_change' ||
+  t.policyChange !== undefined ||
+  t.orderRelease !== undefined;
 
 /** What the customer's credit file counts of an approved transfer; undefined when it moves no money. */
 export function commitmentOf(t: Transfer): TransferCommitment | undefined {
@@ -64,6 +67,12 @@ export function exposureStanding(
     return {
       counts: false,
       words: 'A credit policy change moves no money: it never counts in the exposure.',
+    };
+  if (t.orderRelease)
+    return {
+      counts: false,
+      words:
+        'An order release moves no money: the order counts in the exposure as its reservation once it ships.',
     };
   if (setsLimits(t))
     return {

@@ -187,6 +187,21 @@ function evidenceOf(t: Transfer): Evidence {
       ['Missing', a.missing.join('; ')],
       ...(a.flags.length > 0 ? [['For the approvers', a.flags.join('; ')] as [string, string]] : []),
     );
+  // An order release: the held order, why it is held, the figures, until when it would ship.
+  const o = t.orderRelease;
+  if (o) {
+    const ccy = one(r.currency);
+    request.push(
+      ['Held order', `${o.orderId}, ${formatMoney(o.orderAmount, o.orderCurrency)}, held since ${o.heldOn}`],
+      ['Held for', o.reasons.join(' ')],
+      [
+        'Exposure with it',
+        `${formatMoney(o.exposure, ccy)}; limit ${o.limit === null ? 'none' : formatMoney(o.limit, ccy)}; headroom after ${o.headroomAfter === null ? '-' : formatMoney(o.headroomAfter, ccy)}`,
+      ],
+      ['Rating', o.rating === null ? 'not rated' : `${o.rating} (${o.riskClass} risk)`],
+      ['Ships until', o.until],
+    );
+  }
   if (t.closedAt) request.push(['Closed at', when(t.closedAt)]);
   if (t.closedBy) request.push(['Closed by', t.closedBy]);
   if (t.outcome) request.push(['Outcome', t.outcome]);

@@ -114,6 +114,30 @@ export interface Transfer {
    * decides the application (functions/applications/app.ts).
    */
   readonly application?: ApplicationAsked | undefined;
+  /**
+   * Set on an order release (type `order_release`): approving it lets the held order ship until
+   * `until` (functions/checks/holds.ts); its end without approval leaves it held. No money moves.
+   */
+  readonly orderRelease?: OrderReleaseAsked | undefined;
+}
+
+/** A held order on the approval chain: the hold's evidence the approvers read beside the request. */
+export interface OrderReleaseAsked {
+  readonly orderId: string;
+  /** The order's amount in its own currency (minor units). */
+  readonly orderAmount: number;
+  readonly orderCurrency: string;
+  /** The last day the release would hold. */
+  readonly until: string;
+  readonly heldOn: string;
+  /** The hold's reasons, code and sentence. */
+  readonly reasons: readonly string[];
+  /** In the credit currency (the request's): the exposure with the order, the limit, the headroom after. */
+  readonly exposure: number;
+  readonly limit: number | null;
+  readonly headroomAfter: number | null;
+  readonly rating: string | null;
+  readonly riskClass: string | null;
 }
 
 /** A credit application on the approval chain: what the approvers read beside the request. */

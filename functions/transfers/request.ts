@@ -26,13 +26,20 @@ export const CREDIT_APPLICATION = 'credit_application';
  * about no customer; approving it puts the policy in force. No money moves.
  */
 export const POLICY_CHANGE = 'policy_change';
+/**
+ * A held order shipped by exception (README "Held orders"): asked by a person for an order a credit
+ * check holds, with a reason and an end date; approving it lets the order ship until then
+ * (functions/checks/holds.ts). Its amount is the order's, so the levels by amount apply. No money moves.
+ */
+export const ORDER_RELEASE = 'order_release';
 /** The `customerId` a policy change is filed under (it is about no customer). */
 export const POLICY_SUBJECT = 'credit-policy';
 export type TransferType =
   | (typeof TRANSFER_TYPES)[number]
   | (typeof REVIEW_TRANSFER_TYPES)[number]
   | typeof CREDIT_APPLICATION
-  | typeof POLICY_CHANGE;
+  | typeof POLICY_CHANGE
+  | typeof ORDER_RELEASE;
 
 /** ISO 13616 IBAN check: country, two check digits, then mod 97 of the rearranged digits is 1. */
 export function ibanProblem(iban: string): string | undefined {

@@ -13,6 +13,8 @@ import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../..
 import { s3AuditAnchors, secretsManagerAuditKey } from '../adapters/audit-aws.ts';
 import { DynamoStore } from '../adapters/dynamodb.ts';
 import { DynamoApplicationStore } from '../adapters/dynamodb-applications.ts';
+import { DynamoCheckLog } from '../adapters/dynamodb-check-log.ts';
+import { DynamoCheckStore } from '../adapters/dynamodb-checks.ts';
 import { DynamoReviewStore } from '../adapters/dynamodb-reviews.ts';
 import { DynamoTransferStore } from '../adapters/dynamodb-transfers.ts';
 import { traced } from '../adapters/lambda.ts';
@@ -22,6 +24,7 @@ import { SnsChangeNotifier } from '../adapters/sns.ts';
 import { SnsApprovalNotifier } from '../adapters/sns-approvals.ts';
 import { SLACK_WEBHOOK_PLACEHOLDER } from '../alerts/slack.ts';
 import { applicationOutcomes } from '../applications/app.ts';
+import { orderReleaseOutcomes } from '../checks/holds.ts';
 import type { AuditKey, AuditRecord } from '../core/audit.ts';
 import { dateInZone } from '../core/dates.ts';
 import { policyInForce } from '../credit/policy.ts';
@@ -158,6 +161,12 @@ export function transferAppFromEnv(deps: {
     applications: applicationOutcomes({
       store: new DynamoApplicationStore(deps.client, tableName),
       audit: store,
+      clock: { now: () => new Date() },
+    }),
+    // An order release excepts the held order until its end, or leaves it held.
+    orderReleases: orderReleaseOutcomes({
+      store: new DynamoCheckStore(deps.client, tableName),
+      log: new DynamoCheckLog(deps.client, tableName),
       clock: { now: () => new Date() },
     }),
     // A credit policy waits for its approval there; the execute step puts it in force.

@@ -12,6 +12,8 @@ import { schedulerRole } from './scheduler-role.ts';
 
 /** How often the chainer puts the checks' logged decisions on the audit trail. */
 export const CHAIN_RATE = Duration.minutes(1);
+/** How often the hold queue is checked again (held orders whose cause cleared are released). */
+export const RECHECK_RATE = Duration.minutes(15);
 
 export interface CreditChecksProps {
   readonly table: Table;
@@ -33,6 +35,8 @@ export class CreditChecks extends Construct {
   /** Appends the logged decisions to the audit trail (every minute, one at a time). */
   public readonly chainFunction: NodejsFunction;
   public readonly chainSchedule: Schedule;
+  /** Runs the chain function with `{type: 'checks.recheck'}`: the hold queue checked again. */
+  public readonly recheckSchedule: Schedule;
 
   constructor(scope: Construct, id: string, props: CreditChecksProps) {
     super(scope, id);
@@ -73,7 +77,7 @@ export class CreditChecks extends Construct {
       serviceName: 'credit-checks',
       description: "Appends the credit checks' logged decisions to the audit trail in batches, every minute",
       timeout: Duration.minutes(2),
-      environment: { TABLE_NAME: props.table.tableName },
+      environment: { TABLE_NAME: props.table.tableName, SENTINEL_TIME_ZONE: props.timeZone ?? 'UTC' },
     });
     this.chainFunction = chain.fn;
     // One chainer at a time: two would only race for the same claims.
@@ -81,7 +85,15 @@ export class CreditChecks extends Construct {
     this.chainFunction.addToRolePolicy(
       new PolicyStatement({
         // The waiting entries by the sparse index; claim and mark them; the audit trail's append.
-        actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        // The hold queue's re-check: the queue by the index, each order's check (its fixed items
+        // by BatchGetItem, its reservation and hold written on their versions).
+        actions: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:Query',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+        ],
         resources: [props.table.tableArn, `${props.table.tableArn}/index/${TABLE_SCHEMA.gsi.name}`],
       }),
     );
@@ -103,6 +115,17 @@ export class CreditChecks extends Construct {
         // The next minute's run takes what a failed one left: no dead letters, short retries.
         retryAttempts: 2,
         maxEventAge: CHAIN_RATE,
+      }),
+    });
+    this.recheckSchedule = new Schedule(this, 'RecheckSchedule', {
+      description: 'Checks the held orders again every 15 minutes: those whose cause cleared are released',
+      schedule: ScheduleExpression.rate(RECHECK_RATE),
+      target: new LambdaInvoke(this.chainFunction, {
+        input: ScheduleTargetInput.fromObject({ type: 'checks.recheck' }),
+        role,
+        // One chainer at a time: a re-check throttled behind a chain run is retried, else the next one.
+        retryAttempts: 2,
+        maxEventAge: RECHECK_RATE,
       }),
     });
     const fnId = Stack.of(this).getLogicalId(this.chainFunction.node.defaultChild as CfnElement);

@@ -70,12 +70,35 @@ describe('credit checks', () => {
     const table = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(table).toHaveLength(1);
     expect(asArray(table[0]?.Action).sort()).toEqual([
+      // BatchGetItem: the hold queue's re-check reads each order's fixed items (below).
+      'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
     expect(JSON.stringify(table[0]?.Resource)).toContain('/index/gsi1');
+  });
+
+  it('checks the hold queue again every 15 minutes: the chain function with {type: checks.recheck}', () => {
+    const { chainFunction } = built.stack.checks;
+    const schedule = propsOf(built.stack.checks.recheckSchedule);
+    expect(schedule.ScheduleExpression).toBe('rate(15 minutes)');
+    const target = schedule.Target as { Arn: unknown; Input: string; RetryPolicy: Record<string, unknown> };
+    expect(JSON.stringify(target.Arn)).toContain(logicalId(chainFunction));
+    expect(JSON.parse(target.Input)).toEqual({ type: 'checks.recheck' });
+    expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 900 });
+    const env = (propsOf(chainFunction).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.SENTINEL_TIME_ZONE).toBeDefined();
+    // The same table grant as the chain: the queue by the index, the checks' items; no scan, no delete.
+    const actions = statementsOfRole(roleOf(chainFunction)).flatMap((s) => asArray(s.Action));
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
   });
 
   it('tells ops when decisions wait more than 15 minutes for the trail', () => {

@@ -2,13 +2,10 @@ import { parseArgs } from 'node:util';
 import { DynamoCheckLog } from '../../../functions/adapters/dynamodb-check-log.ts';
 import { DynamoCheckStore } from '../../../functions/adapters/dynamodb-checks.ts';
 import type { CheckResult } from '../../../functions/checks/app.ts';
-import {
-  CheckRefusedError,
-  cancelCheck,
-  checkCredit,
-  parseCheckRequest,
-} from '../../../functions/checks/app.ts';
+import { CheckRefusedError, checkCredit, parseCheckRequest } from '../../../functions/checks/app.ts';
 import { backtestChecks, type CheckBacktest, type Judged } from '../../../functions/checks/backtest.ts';
+import { type HeldOrder, heldLine } from '../../../functions/checks/held.ts';
+import { cancelAndRecheck, type RecheckReport, recheckHeld } from '../../../functions/checks/holds.ts';
 import { chainCheckLog } from '../../../functions/checks/log.ts';
 import type { CheckDeps } from '../../../functions/checks/ports.ts';
 import { mapLimit } from '../../../functions/core/concurrency.ts';
@@ -68,6 +65,8 @@ function refused(e: unknown): never {
 export async function cmdCreditCheck(args: string[]): Promise<number> {
   if (args[0] === 'cancel') return cmdCancel(args.slice(1));
   if (args[0] === 'backtest') return cmdChecksBacktest(args.slice(1));
+  if (args[0] === 'recheck') return cmdRecheck(args.slice(1));
+  if (args[0] === 'holds') return cmdHolds(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -163,10 +162,11 @@ async function cmdCancel(args: string[]): Promise<number> {
   const customerId = positionals[0] as string;
   const orderId = values.order;
   return withStore(values['data-dir'], async (env) => {
-    let released: Awaited<ReturnType<typeof cancelCheck>>;
+    let r: Awaited<ReturnType<typeof cancelAndRecheck>>;
     try {
-      released = await cancelCheck(
+      r = await cancelAndRecheck(
         localChecks(env),
+        await loadPolicy(env.store),
         { customerId, orderId, by: values.by ?? process.env.USER ?? 'cli' },
         { today: today(), now: new Date().toISOString() },
       );
@@ -174,13 +174,29 @@ async function cmdCancel(args: string[]): Promise<number> {
       refused(e);
     }
     await chainLocalChecks(env);
-    if (values.json) console.log(jsonText({ customerId, orderId, released: released ?? null }));
-    else if (!released)
-      console.log(`${customerId} has no reservation for order ${orderId}: nothing to release`);
-    else
+    const { released, held, rechecked } = r;
+    if (values.json)
       console.log(
-        `released: order ${orderId} of ${customerId}, ${formatMoney(released.amount, released.currency)} reserved on ${released.reservedOn}; a new check of it is a new check against the headroom of its day`,
+        jsonText({
+          customerId,
+          orderId,
+          released: released ?? null,
+          held: held ?? null,
+          rechecked: rechecked ?? null,
+        }),
       );
+    else {
+      if (held?.state === 'cancelled' && held.closedOn === today())
+        console.log(
+          `cancelled: held order ${orderId} of ${customerId} (held since ${held.heldOn}) leaves the hold queue`,
+        );
+      if (!released) console.log(`${customerId} has no reservation for order ${orderId}: nothing to release`);
+      else
+        console.log(
+          `released: order ${orderId} of ${customerId}, ${formatMoney(released.amount, released.currency)} reserved on ${released.reservedOn}; a new check of it is a new check against the headroom of its day`,
+        );
+      if (rechecked && rechecked.rechecked > 0) console.log(recheckText(rechecked));
+    }
     return 0;
   });
 }
@@ -282,4 +298,65 @@ export function checksBacktestText(r: CheckBacktest, withoutMaster: number): str
     '',
     `shipped on credit and then paid late or never: ${sums(r.approved.shippedOverdue)} (${grouped(r.approved.paidLate + r.approved.unpaid)} orders)`,
   ].join('\n');
+}
+
+/**
+ * `sentinel credit-check recheck [CUSTOMER...] [--json]`: every order in the hold queue (or the
+ * given customers' held orders) checked again as of today (README "Held orders"); the console
+ * does it after each evaluation run.
+ */
+async function cmdRecheck(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
+  });
+  return withStore(values['data-dir'], async (env) => {
+    const r = await recheckHeld(localChecks(env), await loadPolicy(env.store), {
+      today: today(),
+      now: new Date().toISOString(),
+      customers: positionals.length > 0 ? positionals : undefined,
+    });
+    await chainLocalChecks(env);
+    console.log(values.json ? jsonText(r) : recheckText(r));
+    return r.failed.length > 0 ? 1 : 0;
+  });
+}
+
+/** What a re-check did, as a credit controller reads it. */
+export function recheckText(r: RecheckReport): string {
+  return [
+    `re-checked ${r.rechecked} held order${r.rechecked === 1 ? '' : 's'}: ${r.released.length} released, ${r.held.length} still held, ${r.expired.length} expired${r.failed.length ? `, ${r.failed.length} failed` : ''}`,
+    ...r.released.map(
+      (x) =>
+        `  released  ${x.customerId} ${x.orderId}: ${x.cleared.length ? `${x.cleared.join(', ')} cleared` : 'approved'}`,
+    ),
+    ...r.held.map((x) => `  held      ${x.customerId} ${x.orderId}: ${x.reasons.join(', ')}`),
+    ...r.expired.map((x) => `  expired   ${x.customerId} ${x.orderId}: held since ${x.heldOn}`),
+    ...r.failed.map((x) => `  failed    ${x.customerId} ${x.orderId}: ${x.error}`),
+  ].join('\n');
+}
+
+/** `sentinel credit-check holds [--json]`: the hold queue, oldest first. */
+async function cmdHolds(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
+  });
+  if (positionals.length > 0)
+    throw new UsageError(`credit-check holds takes no arguments: ${positionals.join(' ')}`);
+  return withStore(values['data-dir'], async (env) => {
+    const queue: HeldOrder[] = (await localChecks(env).store.heldOrders?.()) ?? [];
+    if (values.json) console.log(jsonText(queue));
+    else if (queue.length === 0) console.log('the hold queue is empty');
+    else
+      console.log(
+        [
+          `${queue.length} held order${queue.length === 1 ? '' : 's'}, oldest first:`,
+          ...queue.map((h) => `  ${heldLine(h)}`),
+        ].join('\n'),
+      );
+    return 0;
+  });
 }

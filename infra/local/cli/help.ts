@@ -282,9 +282,27 @@ export const COMMANDS: readonly CommandHelp[] = [
   {
     name: 'credit-check cancel',
     args: 'CUSTOMER --order ID [--by WHO] [--json]',
-    summary: "release a cancelled order's reservation: a new check of it is a new check against the headroom",
+    summary:
+      "release a cancelled order's reservation (and its hold): a new check of it is a new check against the headroom; the customer's held orders are checked again",
     options: [['--order ID', "the order's id"], BY, JSON_OPT],
     example: 'sentinel credit-check cancel C1001 --order SO-1001 --by rita',
+  },
+  {
+    name: 'credit-check recheck',
+    args: '[CUSTOMER...] [--json]',
+    summary:
+      "check every held order again as of today (or the given customers'): approved now, reserved and released with what cleared; still held, today's reasons; held longer than creditCheck.holdDays, expired",
+    options: [JSON_OPT],
+    example: 'sentinel credit-check recheck C1002',
+    notes: ['`npm start` does it after each evaluation run. Exit 1 when a re-check failed.'],
+  },
+  {
+    name: 'credit-check holds',
+    args: '[--json]',
+    summary:
+      'the hold queue, oldest first: customer, order, amount, state, held since, reasons, exposure and limit',
+    options: [JSON_OPT],
+    example: 'sentinel credit-check holds',
   },
   {
     name: 'credit-check backtest',
@@ -588,6 +606,8 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
       'backtest',
       'credit-check',
       'credit-check cancel',
+      'credit-check recheck',
+      'credit-check holds',
       'credit-check backtest',
       'application file',
       'application list',

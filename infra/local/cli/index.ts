@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SLACK_MODES, type SlackMode } from '../../../functions/alerts/slack.ts';
+import { recheckHeld } from '../../../functions/checks/holds.ts';
 import { portalHttp } from '../../../functions/collections/portal.ts';
 import { minorDigits } from '../../../functions/core/currencies.ts';
 import {
@@ -50,7 +51,7 @@ import { opsSummary } from '../runtime/ops.ts';
 import { localReviewsRuntime } from '../runtime/reviews.ts';
 import { consoleTransfers, localLinkKeys, localTransfers } from '../runtime/transfers.ts';
 import { cmdApplication, localApplications } from './applications.ts';
-import { chainLocalChecks, cmdCreditCheck, localChecks } from './checks.ts';
+import { chainLocalChecks, cmdCreditCheck, localChecks, recheckText } from './checks.ts';
 import { cmdCollections } from './collections.ts';
 import {
   asOfOption,
@@ -540,9 +541,37 @@ async function cmdStart(args: string[]): Promise<number> {
     throw new UsageError(`SENTINEL_SLACK_ALERTS=${slackMode}: use ${SLACK_MODES.join(', ')}`);
   let consoleUrl: string | undefined;
   let reviewAfterDaily: ((asOf: string) => Promise<void>) | undefined;
+  // One re-check of the hold queue at a time; a run finishing meanwhile asks for one more.
+  let recheckRunning: Promise<void> | undefined;
+  let recheckAgain = false;
+  const recheckAfterRun = async (): Promise<void> => {
+    if (recheckRunning) {
+      recheckAgain = true;
+      return;
+    }
+    recheckRunning = (async () => {
+      do {
+        recheckAgain = false;
+        try {
+          const r = await recheckHeld(localChecks(env), await loadPolicy(env.store), {
+            today: today(),
+            now: new Date().toISOString(),
+          });
+          if (r.rechecked > 0) console.log(`credit checks: ${recheckText(r).split('\n')[0]}`);
+        } catch (e) {
+          console.error(`credit checks: re-checking the held orders failed: ${(e as Error).message}`);
+        }
+      } while (recheckAgain);
+    })().finally(() => {
+      recheckRunning = undefined;
+    });
+    await recheckRunning;
+  };
   const evaluator = new LocalEvaluator({
     onRun: (run, triggers) => {
       if (triggers.includes('daily')) void reviewAfterDaily?.(run.asOf);
+      // Held orders checked again: an upload (a payment), a raise or a new rating may clear a hold.
+      void recheckAfterRun();
     },
     store: env.store,
     dataDir: env.dataDir,
@@ -625,6 +654,15 @@ async function cmdStart(args: string[]): Promise<number> {
       // Promises go on the same audit trail as the transfers (its key and anchors).
       collections: { store: env.store, audit: transfers.store },
       checks: localChecks(env),
+      // A held order's release goes to the same approval chain as the transfers.
+      checkReleases: {
+        ...localChecks(env),
+        policy: () => loadPolicy(env.store),
+        approvalPolicy: async () => approvalPolicy,
+        approvals: transfers.app,
+        today,
+        clock: { now: () => new Date() },
+      },
     },
     transfers: consoleTransfers(transfers, env.dataDir),
     // What a reminder's link opens: the same handler as the portal Lambda, on the same audit trail.

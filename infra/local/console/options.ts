@@ -1,4 +1,5 @@
 import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
+import type { OrderReleaseDeps } from '../../../functions/checks/holds.ts';
 import type { CheckDeps } from '../../../functions/checks/ports.ts';
 import type { DisputeDeps, PromiseDeps } from '../../../functions/collections/app.ts';
 import type { CollectorBook, HoldBook } from '../../../functions/collections/ports.ts';
@@ -78,6 +79,11 @@ export interface ConsoleCredit {
    * code as `sentinel credit-check`. @default none: the API answers 404
    */
   readonly checks?: CheckDeps | undefined;
+  /**
+   * The order release of a held order (the Credit checks page's form, `POST
+   * /api/credit-checks/release`): the approval chain. @default none: no release form, 404
+   */
+  readonly checkReleases?: OrderReleaseDeps | undefined;
 }
 
 export interface ConsoleTransfers {

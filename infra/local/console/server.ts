@@ -20,6 +20,7 @@ import {
   PROMISE_PATH,
   promiseFormReply,
 } from './collections.ts';
+import { CHECK_FORM_PATHS, type ConsoleChecks, checksForm, checksPage } from './credit-checks.ts';
 import { creditView, customerPage, customersCsvReply, customersReply } from './customers.ts';
 import { CSP, html } from './layout.ts';
 import { opsPage } from './ops.ts';
@@ -134,6 +135,10 @@ export async function route(
   if (a === 'reviews' && b !== undefined && rest.length === 1 && !api)
     return reviewReport(opts, b, rest[0] as string);
   if (rest.length > 0) return problem(404, 'There is no page at this address.', api);
+  if (a === 'credit-checks' && b === undefined && !api) {
+    if (!opts.credit?.checks) return problem(404, 'Credit checks are not available in this console.', api);
+    return checksPage(consoleChecks(opts));
+  }
   if (a === 'applications') {
     if (!opts.applications)
       return problem(404, 'Credit applications are not available in this console.', api);
@@ -391,18 +396,29 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
       send(req, res, await markPaidForm(opts.transfers, paid, req));
       return;
     }
-    if (opts.credit?.checks && method === 'POST' && CHECK_PATHS.includes(rawPath)) {
-      // The same handler as the checks Lambda's function URL, mounted under /api.
+    if (
+      opts.credit?.checks &&
+      ((method === 'POST' && CHECK_PATHS.includes(rawPath)) ||
+        (method === 'GET' && rawPath === '/api/credit-checks/holds'))
+    ) {
+      // The same handler as the checks Lambda's function URL, mounted under /api (with the hold
+      // queue, and the order release when the approval chain is at hand).
       const credit = opts.credit;
       const r = await creditChecksHttp(credit.checks as NonNullable<typeof credit.checks>, {
         policy: credit.policy,
         today: opts.today,
         now: () => new Date(),
         channel: 'console',
-      })({ method, path: rawPath.slice(4), headers: {}, body: await readBody(req) });
+        queue: true,
+        releases: credit.checkReleases,
+      })({ method, path: rawPath.slice(4), headers: {}, body: method === 'GET' ? '' : await readBody(req) });
       const bytes = Buffer.from(r.body, 'utf8');
       res.writeHead(r.status, { ...r.headers, 'content-length': String(bytes.length) });
       res.end(bytes);
+      return;
+    }
+    if (opts.credit?.checks && method === 'POST' && CHECK_FORM_PATHS.includes(rawPath)) {
+      send(req, res, await checksForm(consoleChecks(opts), rawPath, req));
       return;
     }
     if (
@@ -460,7 +476,23 @@ export async function handle(opts: ConsoleOptions, req: IncomingMessage, res: Se
   }
 }
 
-const CHECK_PATHS = ['/api/credit-checks', '/api/credit-checks/cancel'];
+const CHECK_PATHS = [
+  '/api/credit-checks',
+  '/api/credit-checks/cancel',
+  '/api/credit-checks/recheck',
+  '/api/credit-checks/release',
+];
+
+/** The credit checks page's needs, from the console's options. */
+function consoleChecks(opts: ConsoleOptions): ConsoleChecks {
+  const credit = opts.credit as NonNullable<ConsoleOptions['credit']>;
+  return {
+    deps: credit.checks as NonNullable<typeof credit.checks>,
+    policy: credit.policy,
+    today: opts.today,
+    releases: credit.checkReleases,
+  };
+}
 
 /**
  * `POST /api/policy` (`sentinel policy set`): `{document, by}` puts a credit policy to the approval

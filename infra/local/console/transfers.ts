@@ -77,6 +77,7 @@ export const TYPE_LABELS: Record<TransferType, string> = {
   limit_batch: 'Limit changes (batch)',
   credit_application: 'Credit application',
   policy_change: 'Credit policy change',
+  order_release: 'Order release',
 };
 
 export const typeLabel = (type: string) => TYPE_LABELS[type as TransferType] ?? type.replace(/_/g, ' ');

@@ -6,11 +6,14 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoStore } from '../../../functions/adapters/dynamodb.ts';
 import { DynamoApplicationStore } from '../../../functions/adapters/dynamodb-applications.ts';
+import { DynamoCheckLog } from '../../../functions/adapters/dynamodb-check-log.ts';
+import { DynamoCheckStore } from '../../../functions/adapters/dynamodb-checks.ts';
 import { DynamoExecutionJournal } from '../../../functions/adapters/dynamodb-executions.ts';
 import { DynamoReviewStore } from '../../../functions/adapters/dynamodb-reviews.ts';
 import { DynamoTransferStore } from '../../../functions/adapters/dynamodb-transfers.ts';
 import { postToSlack } from '../../../functions/alerts/slack.ts';
 import { applicationOutcomes } from '../../../functions/applications/app.ts';
+import { orderReleaseOutcomes } from '../../../functions/checks/holds.ts';
 import { mapLimit } from '../../../functions/core/concurrency.ts';
 import { crashPoint } from '../../../functions/core/crash.ts';
 import type { IsoDate } from '../../../functions/core/dates.ts';
@@ -362,6 +365,12 @@ export async function localTransfers(o: LocalTransfersOptions): Promise<LocalTra
     applications: applicationOutcomes({
       store: new DynamoApplicationStore(o.client, o.tableName),
       audit: store,
+      clock: o.clock,
+    }),
+    // An order release excepts the held order until its end, or leaves it held.
+    orderReleases: orderReleaseOutcomes({
+      store: new DynamoCheckStore(o.client, o.tableName),
+      log: new DynamoCheckLog(o.client, o.tableName),
       clock: o.clock,
     }),
     policies: o.policies,
