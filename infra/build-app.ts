@@ -106,6 +106,8 @@ export const sentinelConfig = z.object({
    * the account's concurrency unreserved, so reserving N needs a quota of at least 100 + N.
    */
   webReservedConcurrency: z.coerce.number().int().min(1).optional(),
+  /** Provisioned concurrency of the credit checks function (its `live` alias). Default none. */
+  checksProvisionedConcurrency: z.coerce.number().int().min(1).optional(),
   /** The approval pages behind CloudFront and AWS WAF (README "Deploy to AWS"). */
   approvalPagesCdn: contextBoolean.default(false),
   /** An existing CloudFront WebACL (created in us-east-1) for approvalPagesCdn in another Region. */
@@ -226,6 +228,9 @@ export const buildApp = (props: AppProps = {}): SentinelApp => {
     ...(config.webReservedConcurrency === undefined
       ? {}
       : { webReservedConcurrency: config.webReservedConcurrency }),
+    ...(config.checksProvisionedConcurrency === undefined
+      ? {}
+      : { checksProvisionedConcurrency: config.checksProvisionedConcurrency }),
     approvalPagesCdn: config.approvalPagesCdn,
     ...(config.approvalPagesWebAclArn ? { approvalPagesWebAclArn: config.approvalPagesWebAclArn } : {}),
   });

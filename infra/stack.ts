@@ -73,6 +73,12 @@ export interface CreditSentinelStackProps extends StackProps {
    */
   readonly webReservedConcurrency?: number;
   /**
+   * Credit checks kept warm: provisioned concurrency on the checks function's `live` alias, which
+   * its URL then invokes (README "Credit checks", "Capacity").
+   * @default - none
+   */
+  readonly checksProvisionedConcurrency?: number;
+  /**
    * Put the approval pages behind CloudFront and AWS WAF; the links then name the distribution.
    * @default false
    */
@@ -162,6 +168,9 @@ export class CreditSentinelStack extends Stack {
     this.checks = new CreditChecks(this, 'CreditChecks', {
       table: this.dataStore.table,
       timeZone: props.timeZone ?? 'UTC',
+      ...(props.checksProvisionedConcurrency === undefined
+        ? {}
+        : { provisionedConcurrency: props.checksProvisionedConcurrency }),
     });
 
     if (props.approvalPagesCdn) {

@@ -1,3 +1,4 @@
+import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type SentinelApp } from '../../infra/build-app.ts';
@@ -113,5 +114,29 @@ describe('credit checks', () => {
       AlarmActions: [{ Ref: logicalId(built.stack.observability.opsTopic) }],
       OKActions: [{ Ref: logicalId(built.stack.observability.opsTopic) }],
     });
+  });
+
+  it('with -c checksProvisionedConcurrency=N keeps N instances warm behind the URL, and refuses nonsense', () => {
+    const warm = buildApp({
+      context: { demo: 'true', 'aws:cdk:bundling-stacks': [], checksProvisionedConcurrency: '4' },
+    });
+    const t = Template.fromStack(warm.stack);
+    t.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 4 },
+    });
+    const fnId = warm.stack.getLogicalId(warm.stack.checks.fn.node.defaultChild as CfnElement);
+    const urls = Object.values(t.findResources('AWS::Lambda::Url'))
+      .map((r) => (r as { Properties: Record<string, unknown> }).Properties)
+      .filter((u) => JSON.stringify(u.TargetFunctionArn).includes(fnId));
+    // The URL invokes the alias (its qualifier), whose instances are kept initialised.
+    expect(urls.map((u) => [u.AuthType, u.Qualifier])).toEqual([['AWS_IAM', 'live']]);
+    expect(propsOf(built.stack.checks.fn).MemorySize).toBe(1024);
+    expect(built.stack.checks.alias).toBeUndefined();
+    expect(() =>
+      buildApp({
+        context: { demo: 'true', 'aws:cdk:bundling-stacks': [], checksProvisionedConcurrency: '0' },
+      }),
+    ).toThrow(/checksProvisionedConcurrency/);
   });
 });
