@@ -8,7 +8,7 @@ import { type ApprovalPolicy, resolvePerson, unknownPerson } from '../transfers/
 import type { Transfer } from '../transfers/ports.ts';
 import { type CheckResult, cancelCheck, checkCredit } from './app.ts';
 import type { Reservation } from './decide.ts';
-import type { HeldOrder, HeldRelease } from './held.ts';
+import { type HeldOrder, type HeldRelease, heldQueueKey } from './held.ts';
 import type { CheckLog } from './log.ts';
 import type { CheckDeps, CheckStore } from './ports.ts';
 
@@ -53,7 +53,17 @@ export async function recheckHeld(
   const held: { customerId: string; orderId: string; reasons: readonly string[] }[] = [];
   const expired: { customerId: string; orderId: string; heldOn: IsoDate }[] = [];
   const failed: { customerId: string; orderId: string; error: string }[] = [];
-  await mapLimit(queue, 4, async (h) => {
+  // A customer's held orders one after another, oldest first: the headroom a payment freed goes
+  // to the order that has waited longest. Customers four at a time.
+  const byCustomer = new Map<string, HeldOrder[]>();
+  for (const h of [...queue].sort((a, b) => heldQueueKey(a).localeCompare(heldQueueKey(b))))
+    byCustomer.set(h.customerId, [...(byCustomer.get(h.customerId) ?? []), h]);
+  await mapLimit([...byCustomer.values()], 4, async (orders) => {
+    for (const h of orders) await recheckOne(h);
+  });
+  return { rechecked: queue.length, released, held, expired, failed };
+
+  async function recheckOne(h: HeldOrder): Promise<void> {
     const who = { customerId: h.customerId, orderId: h.orderId };
     try {
       if (daysBetween(h.heldOn, at.today) > holdDays) {
@@ -73,8 +83,7 @@ export async function recheckHeld(
     } catch (e) {
       failed.push({ ...who, error: (e as Error).message });
     }
-  });
-  return { rechecked: queue.length, released, held, expired, failed };
+  }
 }
 
 /** A held order out of the queue after `holdDays`; false when another writer moved it first. */

@@ -47,7 +47,7 @@ let store: DynamoCheckStore;
 let transfers: LocalTransfers;
 let releases: OrderReleaseDeps;
 
-const SMALL = ['OLD', 'CANC', 'TWIN', 'REL', 'CON', 'CLI'];
+const SMALL = ['OLD', 'CANC', 'TWIN', 'REL', 'CON', 'CLI', 'FIFO'];
 
 const order = (customerId: string, orderId: string, amount: number): CheckOrder => ({
   customerId,
@@ -212,6 +212,29 @@ describe('a held order', () => {
     const r = await recheckHeld(deps, policy, at());
     expect(r.released).toContainEqual({ customerId: 'RAISE', orderId: 'SO-R1', cleared: ['OVER_LIMIT'] });
     expect(await held('RAISE', 'SO-R1')).toMatchObject({ state: 'released' });
+  });
+
+  it("gives the headroom a raise frees to the customer's oldest held order first", async () => {
+    // FIFO: limit 10,000.00, owes 9,000.00. SO-F1 of 2,000.00 (11,000.00) is held first, SO-F2 of
+    // 1,500.00 (10,500.00) second. The limit raised to 12,000.00 leaves 3,000.00 of headroom: the
+    // older SO-F1 is re-checked first and approved (11,000.00); SO-F2 would then make 12,500.00,
+    // over by 500.00: still held. Taken newest first, SO-F2 would have been released instead.
+    await check(order('FIFO', 'SO-F1', 200_000));
+    await check(order('FIFO', 'SO-F2', 150_000));
+    expect((await held('FIFO', 'SO-F2')).state).toBe('held');
+    await ingestText(
+      env,
+      'customers/fifo.csv',
+      'customer_id,name,country,industry,currency,payment_terms_days,credit_limit\nFIFO,FIFO BV,NL,retail,EUR,30,12000.00\n',
+      new Date(),
+    );
+    const r = await recheckHeld(deps, policy, { ...at(), customers: ['FIFO'] });
+    expect(r.released).toEqual([{ customerId: 'FIFO', orderId: 'SO-F1', cleared: ['OVER_LIMIT'] }]);
+    expect(r.held).toEqual([{ customerId: 'FIFO', orderId: 'SO-F2', reasons: ['OVER_LIMIT'] }]);
+    expect((await held('FIFO', 'SO-F2')).evidence.headroomAfter).toBe(-50_000);
+    // Out of the queue, for the tests after this one.
+    await cancelCheck(deps, { customerId: 'FIFO', orderId: 'SO-F2', by: 'rita' }, at());
+    expect((await held('FIFO', 'SO-F2')).state).toBe('cancelled');
   });
 
   it('expires after holdDays (30 by default) without a check', async () => {
