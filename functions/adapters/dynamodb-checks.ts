@@ -31,6 +31,20 @@ const conditionFailed = (e: unknown) =>
   e instanceof ConditionalCheckFailedException ||
   (e instanceof Error && e.name === 'ConditionalCheckFailedException');
 
+/**
+ * Optimistic concurrency: a put only over the version read (0: only when there is no item yet);
+ * whoever wrote in between wins, and the loser reads again.
+ */
+function overVersion(expectedVersion: number) {
+  return expectedVersion === 0
+    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+    : {
+        ConditionExpression: '#v = :v',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } },
+      };
+}
+
 function strip<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) if (!(META as readonly string[]).includes(k)) out[k] = v;
@@ -141,14 +155,7 @@ export class DynamoCheckStore implements CheckStore {
             { pk: custPk(customerId), sk: ORDERS, type: 'orders', customerId, ...next },
             MARSHALL,
           ),
-          // Optimistic concurrency: only over the version read; whoever wrote in between wins.
-          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
-          ...(expectedVersion === 0
-            ? {}
-            : {
-                ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } },
-              }),
+          ...overVersion(expectedVersion),
         }),
       );
       return 'written';
@@ -190,13 +197,7 @@ export class DynamoCheckStore implements CheckStore {
             },
             MARSHALL,
           ),
-          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
-          ...(expectedVersion === 0
-            ? {}
-            : {
-                ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } },
-              }),
+          ...overVersion(expectedVersion),
         }),
       );
       return 'written';
