@@ -45,6 +45,15 @@ function overVersion(expectedVersion: number) {
       };
 }
 
+/** The `ORDERS` item as the order book (the orders it remembers closed, when it has any). */
+function orderBookOf(item: Record<string, unknown>): OrderBook {
+  return {
+    version: item.version as number,
+    reservations: (item.reservations ?? {}) as OrderBook['reservations'],
+    ...(item.closed ? { closed: item.closed as NonNullable<OrderBook['closed']> } : {}),
+  };
+}
+
 function strip<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) if (!(META as readonly string[]).includes(k)) out[k] = v;
@@ -106,12 +115,7 @@ export class DynamoCheckStore implements CheckStore {
       }),
       transfers: transfers.map((t) => strip<TransferCommitment>(t)),
       alerts: alerts.map((a) => ({ rule: a.rule as string, severity: a.severity as Severity })),
-      orders: orders
-        ? {
-            version: orders.version as number,
-            reservations: (orders.reservations ?? {}) as OrderBook['reservations'],
-          }
-        : { version: 0, reservations: {} },
+      orders: orders ? orderBookOf(orders) : { version: 0, reservations: {} },
       fxRates,
       application: application
         ? {
@@ -134,12 +138,7 @@ export class DynamoCheckStore implements CheckStore {
         ConsistentRead: true,
       }),
     );
-    if (!res.Item) return { version: 0, reservations: {} };
-    const orders = unmarshall(res.Item);
-    return {
-      version: orders.version as number,
-      reservations: (orders.reservations ?? {}) as OrderBook['reservations'],
-    };
+    return res.Item ? orderBookOf(unmarshall(res.Item)) : { version: 0, reservations: {} };
   }
 
   async writeOrders(

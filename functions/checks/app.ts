@@ -219,7 +219,8 @@ export async function checkCredit(
     for (const [id, x] of Object.entries(file.orders.reservations))
       if (reservationActive(x, at.today) || x.reservedOn > at.today) reservations[id] = x;
     reservations[order.orderId] = r;
-    const next: OrderBook = { version: file.orders.version + 1, reservations };
+    // The orders it remembers closed go along (functions/checks/release.ts).
+    const next: OrderBook = { ...file.orders, version: file.orders.version + 1, reservations };
     let written: 'written' | 'conflict';
     try {
       written = await deps.store.writeOrders(order.customerId, next, file.orders.version);
@@ -354,7 +355,8 @@ export async function cancelCheck(
     if (!mine) return undefined;
     const reservations = { ...file.orders.reservations };
     delete reservations[req.orderId];
-    const next: OrderBook = { version: file.orders.version + 1, reservations };
+    // The orders it remembers closed go along (functions/checks/release.ts).
+    const next: OrderBook = { ...file.orders, version: file.orders.version + 1, reservations };
     if ((await deps.store.writeOrders(req.customerId, next, file.orders.version)) === 'conflict') continue;
     await deps.log.logCheck(req.customerId, {
       at: at.now,

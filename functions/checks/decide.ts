@@ -60,7 +60,22 @@ export interface Reservation {
   readonly source?: ReservationSource | undefined;
   /** An uploaded order: the run and line that last wrote it. */
   readonly from?: { readonly runId: string; readonly line: number } | undefined;
+  /**
+   * Invoices that billed part of it (invoice id: minor units of `currency`), already taken off
+   * `amount`: the same invoice uploaded again takes nothing off twice (functions/checks/release.ts).
+   */
+  readonly invoiced?: Readonly<Record<string, number>> | undefined;
 }
+
+/** An order whose reservation ended by its invoice or the ERP's status, remembered a while. */
+export interface ClosedOrder {
+  readonly on: IsoDate;
+  readonly why: 'invoiced' | 'cancelled' | 'closed';
+  readonly invoiceId?: string | undefined;
+}
+
+/** How long a closed order is remembered: a stale ERP report naming it open within this is ignored. */
+export const CLOSED_DAYS = 90;
 
 export type ReservationSource = 'check' | 'upload';
 
@@ -74,6 +89,8 @@ export const NEVER_EXPIRES: IsoDate = '9999-12-31';
 export interface OrderBook {
   readonly version: number;
   readonly reservations: Readonly<Record<string, Reservation>>;
+  /** Orders released by their invoice or a closing status in the last `CLOSED_DAYS` days. */
+  readonly closed?: Readonly<Record<string, ClosedOrder>> | undefined;
 }
 
 export const EMPTY_ORDERS: OrderBook = { version: 0, reservations: {} };

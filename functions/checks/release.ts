@@ -1,11 +1,13 @@
 import { mapLimit } from '../core/concurrency.ts';
-import type { IsoDate } from '../core/dates.ts';
+import { addDays, type IsoDate } from '../core/dates.ts';
 import { convertAsOf } from '../core/fx.ts';
 import { formatMoney } from '../core/money.ts';
 import type { FxRate } from '../core/records.ts';
 import type { OrderRow } from '../ingest/kinds.ts';
 import {
   type CheckFile,
+  CLOSED_DAYS,
+  type ClosedOrder,
   NEVER_EXPIRES,
   type OrderBook,
   type Reservation,
@@ -94,7 +96,17 @@ export type OrderChange =
       readonly before: Reservation;
     }
   /** Not open, and nothing reserved: nothing to do. */
-  | { readonly kind: 'not-reserved'; readonly orderId: string; readonly line: number };
+  | { readonly kind: 'not-reserved'; readonly orderId: string; readonly line: number }
+  /**
+   * Open in the upload, but invoiced, cancelled or closed lately (the book remembers it for
+   * `CLOSED_DAYS`): a stale report, not reserved again (it would count twice beside its invoice).
+   */
+  | {
+      readonly kind: 'stale';
+      readonly orderId: string;
+      readonly line: number;
+      readonly closed: ClosedOrder;
+    };
 
 const MAX_ATTEMPTS = 50;
 
@@ -125,12 +137,14 @@ export function applyUploadedOrders(
   counted: (o: UploadedOrder) => number | undefined,
 ): {
   readonly reservations: Record<string, Reservation>;
+  readonly closed: Record<string, ClosedOrder>;
   readonly changes: OrderChange[];
   readonly rejects: OrderReject[];
 } {
   const reservations: Record<string, Reservation> = {};
   for (const [id, r] of Object.entries(book.reservations))
     if (reservationActive(r, at.asOf) || r.reservedOn > at.asOf) reservations[id] = r;
+  const closed = recentlyClosed(book, at.asOf);
   const changes: OrderChange[] = [];
   const rejects: OrderReject[] = [];
   for (const o of orders) {
@@ -138,8 +152,14 @@ export function applyUploadedOrders(
     if (o.status !== 'open') {
       if (before) {
         delete reservations[o.orderId];
+        closed[o.orderId] = { on: at.asOf, why: o.status === 'invoiced' ? 'invoiced' : o.status };
         changes.push({ kind: 'closed', orderId: o.orderId, line: o.line, status: o.status, before });
       } else changes.push({ kind: 'not-reserved', orderId: o.orderId, line: o.line });
+      continue;
+    }
+    const ended = closed[o.orderId];
+    if (!before && ended) {
+      changes.push({ kind: 'stale', orderId: o.orderId, line: o.line, closed: ended });
       continue;
     }
     const credit = at.creditCurrency ?? o.currency;
@@ -167,6 +187,8 @@ export function applyUploadedOrders(
       expiresOn: NEVER_EXPIRES,
       source: 'upload',
       from: { runId: at.runId, line: o.line },
+      // The invoices already taken off it are not taken off again.
+      ...(before?.invoiced ? { invoiced: before.invoiced } : {}),
     };
     if (!before) changes.push({ kind: 'reserved', orderId: o.orderId, line: o.line, after });
     else if (reservationSource(before) === 'check')
@@ -177,7 +199,15 @@ export function applyUploadedOrders(
     } else changes.push({ kind: 'updated', orderId: o.orderId, line: o.line, before, after });
     reservations[o.orderId] = after;
   }
-  return { reservations, changes, rejects };
+  return { reservations, closed, changes, rejects };
+}
+
+/** The orders the book remembers closed within `CLOSED_DAYS` of `asOf` (older ones forgotten). */
+export function recentlyClosed(book: OrderBook, asOf: IsoDate): Record<string, ClosedOrder> {
+  const from = addDays(asOf, -CLOSED_DAYS);
+  const out: Record<string, ClosedOrder> = {};
+  for (const [id, c] of Object.entries(book.closed ?? {})) if (c.on >= from) out[id] = c;
+  return out;
 }
 
 /** An invoice that names its order (`order_id`). */
@@ -191,23 +221,50 @@ export interface InvoiceOfOrder {
   readonly currency: string;
 }
 
-/** The reservations the invoices name, released (pure); each once, by its first invoice. */
+/**
+ * The reservations the invoices name, billed (pure). An invoice for less than what is left of the
+ * order, in its currency, takes its amount off (what it counts in the credit currency in
+ * proportion), remembered by invoice id so the same invoice again takes nothing more; one for all
+ * of it, or more, or in another currency, releases the reservation, and the book remembers the
+ * order invoiced (`closed`), so a stale report of it as open does not reserve it again.
+ */
 export function releaseInvoiced(
   book: OrderBook,
   invoices: readonly InvoiceOfOrder[],
+  asOf: IsoDate,
 ): {
   readonly reservations: Record<string, Reservation>;
-  readonly released: { readonly invoice: InvoiceOfOrder; readonly reservation: Reservation }[];
+  readonly closed: Record<string, ClosedOrder>;
+  readonly released: {
+    readonly invoice: InvoiceOfOrder;
+    readonly reservation: Reservation;
+    /** Set when the invoice billed part of the order: what is still reserved. */
+    readonly remaining?: Reservation | undefined;
+  }[];
 } {
   const reservations: Record<string, Reservation> = { ...book.reservations };
-  const released: { invoice: InvoiceOfOrder; reservation: Reservation }[] = [];
+  const closed = recentlyClosed(book, asOf);
+  const released: { invoice: InvoiceOfOrder; reservation: Reservation; remaining?: Reservation }[] = [];
   for (const invoice of invoices) {
     const r = reservations[invoice.orderId];
-    if (!r) continue;
+    if (!r || r.invoiced?.[invoice.invoiceId] !== undefined) continue;
+    if (invoice.currency === r.currency && invoice.amount < r.amount) {
+      const amount = r.amount - invoice.amount;
+      const remaining: Reservation = {
+        ...r,
+        amount,
+        counted: Number((BigInt(r.counted) * BigInt(amount) + BigInt(r.amount) / 2n) / BigInt(r.amount)),
+        invoiced: { ...r.invoiced, [invoice.invoiceId]: invoice.amount },
+      };
+      reservations[invoice.orderId] = remaining;
+      released.push({ invoice, reservation: r, remaining });
+      continue;
+    }
     delete reservations[invoice.orderId];
+    closed[invoice.orderId] = { on: asOf, why: 'invoiced', invoiceId: invoice.invoiceId };
     released.push({ invoice, reservation: r });
   }
-  return { reservations, released };
+  return { reservations, closed, released };
 }
 
 /** What an orders upload did, over all its customers. */
@@ -252,6 +309,7 @@ export async function landOrders(
     unchanged: 0,
     closed: 0,
     'not-reserved': 0,
+    stale: 0,
   };
   const rejects: OrderReject[] = [];
   const warnings: string[] = [];
@@ -292,10 +350,16 @@ export async function landOrders(
         { asOf: at.asOf, runId: at.runId, creditCurrency: credit },
         counted,
       );
-      const changed = r.changes.some((c) => c.kind !== 'unchanged' && c.kind !== 'not-reserved');
+      const changed = r.changes.some(
+        (c) => c.kind !== 'unchanged' && c.kind !== 'not-reserved' && c.kind !== 'stale',
+      );
       const pruned = Object.keys(r.reservations).length !== Object.keys(book.reservations).length;
       if (changed || pruned) {
-        const next: OrderBook = { version: book.version + 1, reservations: r.reservations };
+        const next: OrderBook = {
+          version: book.version + 1,
+          reservations: r.reservations,
+          closed: r.closed,
+        };
         if ((await deps.store.writeOrders(customerId, next, book.version)) === 'conflict') {
           await backoff(attempt);
           book = await deps.store.loadOrders(customerId);
@@ -312,6 +376,10 @@ export async function landOrders(
         )
           warnings.push(
             `line ${c.line}: order ${c.orderId} of ${customerId} was reserved by a check for ${formatMoney(c.before.amount, c.before.currency)}; the upload's ${formatMoney(c.after.amount, c.after.currency)} (the ERP's record) replaces it, counted once`,
+          );
+        if (c.kind === 'stale')
+          warnings.push(
+            `line ${c.line}: order ${c.orderId} of ${customerId} was ${c.closed.why}${c.closed.invoiceId ? ` (invoice ${c.closed.invoiceId})` : ''} on ${c.closed.on}: an open row for it is taken as a stale report and not reserved again (it would count twice)`,
           );
         if (c.kind === 'merged')
           await deps.log.logCheck(customerId, {
@@ -363,14 +431,22 @@ export async function landOrders(
  * Releases the reservations the invoices of an upload name (issue 18 item 3), customer by
  * customer, each on the audit trail (`credit-check.invoiced`: the order, what it had reserved,
  * the invoice). Run after the invoices are stored and their customers' summaries recomputed, so
- * the order counts as its invoice from then on and never as neither. Returns how many it released.
+ * the order counts as its invoice from then on and never as neither; an invoice for part of the
+ * order takes its amount off (`releaseInvoiced`). How many it released, and how many it reduced.
  */
 export async function releaseInvoicedOrders(
   deps: OrderBookDeps,
   invoices: readonly InvoiceOfOrder[],
-  at: { readonly now: string; readonly runId: string; readonly file: string },
-): Promise<number> {
-  let count = 0;
+  at: {
+    readonly now: string;
+    readonly runId: string;
+    readonly file: string;
+    /** The day the invoices landed (remembered with an order they close). @default the day of `now` */
+    readonly asOf?: IsoDate | undefined;
+  },
+): Promise<{ readonly released: number; readonly reduced: number }> {
+  let released = 0;
+  let reduced = 0;
   await mapLimit([...groupBy(invoices)], deps.concurrency ?? 8, async ([customerId, mine]) => {
     for (let attempt = 0; ; attempt++) {
       if (attempt >= MAX_ATTEMPTS)
@@ -378,15 +454,17 @@ export async function releaseInvoicedOrders(
           `the reservations invoiced for ${customerId} could not be released: ${MAX_ATTEMPTS} writes raced them`,
         );
       const book = await deps.store.loadOrders(customerId);
-      const r = releaseInvoiced(book, mine);
+      const r = releaseInvoiced(book, mine, at.asOf ?? (at.now.slice(0, 10) as IsoDate));
       if (r.released.length === 0) return;
-      const next: OrderBook = { version: book.version + 1, reservations: r.reservations };
+      const next: OrderBook = { version: book.version + 1, reservations: r.reservations, closed: r.closed };
       if ((await deps.store.writeOrders(customerId, next, book.version)) === 'conflict') {
         await backoff(attempt);
         continue;
       }
-      count += r.released.length;
-      for (const { invoice, reservation } of r.released)
+      for (const x of r.released)
+        if (x.remaining) reduced++;
+        else released++;
+      for (const { invoice, reservation, remaining } of r.released)
         await deps.log.logCheck(customerId, {
           at: at.now,
           kind: 'credit-check.invoiced',
@@ -405,6 +483,10 @@ export async function releaseInvoicedOrders(
               reservedOn: reservation.reservedOn,
               expiresOn: reservation.expiresOn,
             },
+            // Billed in part: what is still reserved; else the reservation is released.
+            ...(remaining
+              ? { partial: true, remaining: { amount: remaining.amount, counted: remaining.counted } }
+              : { partial: false }),
             file: at.file,
             runId: at.runId,
             line: invoice.line,
@@ -413,5 +495,5 @@ export async function releaseInvoicedOrders(
       return;
     }
   });
-  return count;
+  return { released, reduced };
 }

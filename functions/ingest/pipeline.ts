@@ -664,20 +664,25 @@ async function ingestRun(deps: IngestDeps, req: IngestRequest, life: Life): Prom
     accepted.orders = orderLines.size - r.rejects.length;
     const c = r.counts;
     warn(
-      `orders: ${c.reserved} reserved, ${c.updated} updated, ${c.merged} merged with a check's reservation, ${c.unchanged} unchanged, ${c.closed} released (cancelled, closed or invoiced), ${c['not-reserved']} not open and not reserved`,
+      `orders: ${c.reserved} reserved, ${c.updated} updated, ${c.merged} merged with a check's reservation, ${c.unchanged} unchanged, ${c.closed} released (cancelled, closed or invoiced), ${c['not-reserved']} not open and not reserved${c.stale ? `, ${c.stale} open but lately invoiced, cancelled or closed (stale: not reserved again)` : ''}`,
     );
     for (const w of r.warnings) warn(w);
   }
   if (invoicesOfOrders.length > 0) {
     if (deps.orders) {
-      const released = await releaseInvoicedOrders(deps.orders, invoicesOfOrders, {
+      const { released, reduced } = await releaseInvoicedOrders(deps.orders, invoicesOfOrders, {
         now: deps.clock.now().toISOString(),
         runId,
         file: req.fileName,
+        asOf,
       });
       if (released > 0)
         warn(
           `${released} order reservation${released > 1 ? 's' : ''} released by ${released > 1 ? 'their invoices' : 'its invoice'} (order_id)`,
+        );
+      if (reduced > 0)
+        warn(
+          `${reduced} order reservation${reduced > 1 ? 's' : ''} reduced by an invoice for part of the order (order_id): the rest stays reserved`,
         );
     } else
       warn(

@@ -40,7 +40,7 @@ import { ingestText } from './read-meter.ts';
  */
 const TODAY = dateInZone(new Date(), 'UTC');
 const policy = policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
-const CUSTOMERS = ['ACME', 'BETA', 'GAMMA', 'PAR', 'SEQ'];
+const CUSTOMERS = ['ACME', 'BETA', 'GAMMA', 'PAR', 'SEQ', 'DELTA'];
 let dir: string;
 let env: LocalEnv;
 let store: DynamoCheckStore;
@@ -354,6 +354,68 @@ describe('an invoice naming its order', () => {
       ].join('\n'),
     );
     expect(again.run.warnings.some((w) => w.includes('released'))).toBe(false);
+  });
+});
+
+describe('an invoice for part of an order', () => {
+  it('takes its amount off, once however often it is uploaded; the last part releases it; a stale open row does not reserve it again', async () => {
+    // DELTA owes 30,000.00 (its seed invoice). SO-4001 of 10,000.00 is open in the ERP: exposure
+    // 30,000.00 + 10,000.00. A first delivery invoiced for 4,000.00 leaves 6,000.00 of the order
+    // reserved: 34,000.00 + 6,000.00, the same 40,000.00, counted once.
+    await upload(
+      'orders/delta.csv',
+      [HEADER, `SO-4001,DELTA,10000.00,EUR,${addDays(TODAY, 5)},open,,`].join('\n'),
+    );
+    expect(await exposureOf('DELTA')).toMatchObject({ openItems: 3_000_000, openOrders: 1_000_000 });
+    const part = (id: string, amount: string) =>
+      [
+        'invoice_id,customer_id,issue_date,due_date,amount,currency,order_id',
+        `${id},DELTA,${TODAY},${addDays(TODAY, 30)},${amount},EUR,SO-4001`,
+      ].join('\n');
+    const first = await upload('invoices/delta-1.csv', part('DELTA-2', '4000.00'));
+    expect(first.run.warnings).toContain(
+      '1 order reservation reduced by an invoice for part of the order (order_id): the rest stays reserved',
+    );
+    expect(await exposureOf('DELTA')).toMatchObject({ openItems: 3_400_000, openOrders: 600_000 });
+    expect((await store.loadOrders('DELTA')).reservations['SO-4001']).toMatchObject({
+      amount: 600_000,
+      counted: 600_000,
+      invoiced: { 'DELTA-2': 400_000 },
+    });
+    // The same invoice file again: stored once, taken off once.
+    await upload('invoices/delta-1-again.csv', part('DELTA-2', '4000.00'));
+    expect(await exposureOf('DELTA')).toMatchObject({ openItems: 3_400_000, openOrders: 600_000 });
+    // The rest invoiced: released, remembered as invoiced.
+    const last = await upload('invoices/delta-2.csv', part('DELTA-3', '6000.00'));
+    expect(last.run.warnings).toContain('1 order reservation released by its invoice (order_id)');
+    expect(await exposureOf('DELTA')).toMatchObject({ openItems: 4_000_000, openOrders: 0 });
+    expect((await store.loadOrders('DELTA')).closed?.['SO-4001']).toEqual({
+      on: TODAY,
+      why: 'invoiced',
+      invoiceId: 'DELTA-3',
+    });
+    // Yesterday's ERP report still lists it open: not reserved again (it would count twice).
+    const stale = await upload(
+      'orders/delta-stale.csv',
+      [HEADER, `SO-4001,DELTA,10000.00,EUR,${addDays(TODAY, 5)},open,,`].join('\n'),
+    );
+    expect(stale.run.warnings).toContain(
+      `line 2: order SO-4001 of DELTA was invoiced (invoice DELTA-3) on ${TODAY}: an open row for it is taken as a stale report and not reserved again (it would count twice)`,
+    );
+    expect(await exposureOf('DELTA')).toMatchObject({ openItems: 4_000_000, openOrders: 0 });
+    // A check's write of the book keeps what it remembers.
+    await reserveAsCheck('DELTA', 'SO-4002', 100_000);
+    expect((await store.loadOrders('DELTA')).closed?.['SO-4001']?.why).toBe('invoiced');
+    const parts = (await trailOf('credit-check.invoiced')).filter((e) => e.customerId === 'DELTA');
+    expect(
+      parts.map((e) => [
+        (e.data as { invoiceId: string }).invoiceId,
+        (e.data as { partial: boolean }).partial,
+      ]),
+    ).toEqual([
+      ['DELTA-2', true],
+      ['DELTA-3', false],
+    ]);
   });
 });
 
