@@ -8,6 +8,16 @@ const source = z.union([
   z.string().min(1).describe('a column of the file'),
   z.object({ value: z.string() }).strict().describe('a constant'),
   z.object({ template: z.string().regex(/\{[^}]+\}/, 'needs at least one {column}') }).strict(),
+  z
+    .object({
+      column: z.string().min(1),
+      /** The ERP's codes and what each means in the canonical column (matched trimmed, any case). */
+      values: z
+        .record(z.string(), z.string())
+        .refine((v) => Object.keys(v).length > 0, 'needs at least one code'),
+    })
+    .strict()
+    .describe('a column whose ERP codes are translated (a code not listed is read as it is)'),
 ]);
 
 const output = z
@@ -198,6 +208,20 @@ export function bindProfile(
         accessors[canonical] = () => cells[i] ?? '';
         fieldOf[canonical] = i;
         if (direct) direct[canonical] = i;
+      } else if ('column' in src) {
+        const i = find(src.column);
+        sourceNames[canonical] = i === undefined ? src.column : (header[i] as string).trim();
+        if (i === undefined) {
+          if (required.has(canonical)) missing.push(src.column);
+          continue;
+        }
+        used.add(i);
+        direct = undefined;
+        const codes = new Map(Object.entries(src.values).map(([k, v]) => [k.trim().toLowerCase(), v]));
+        accessors[canonical] = () => {
+          const raw = cells[i] ?? '';
+          return codes.get(raw.trim().toLowerCase()) ?? raw;
+        };
       } else if ('value' in src) {
         direct = undefined;
         const v = src.value;

@@ -285,11 +285,20 @@ describe('an orders upload', () => {
         'Order No,Sold-To,Customer Name,Open Net Value,Currency,Requested Delivery,Order Status,Order Date,Channel,Sales Rep',
         `SO-2002,BETA,Beta SA,"1,250.00",EUR,${addDays(TODAY, 10)},OPEN,${TODAY},EDI,Rita`,
         `SO-2003,BETA,Beta SA,12.345,EUR,${addDays(TODAY, 10)},OPEN,${TODAY},EDI,Rita`,
+        // SAP's status codes, translated by the profile: A and B open, C closed, R cancelled.
+        `SO-2004,BETA,Beta SA,300.00,EUR,${addDays(TODAY, 10)},A,${TODAY},EDI,Rita`,
+        `SO-2005,BETA,Beta SA,0,EUR,${addDays(TODAY, 10)},c,${TODAY},EDI,Rita`,
+        `SO-2006,BETA,Beta SA,10.00,EUR,${addDays(TODAY, 10)},Z,${TODAY},EDI,Rita`,
       ].join('\n'),
       profile,
     );
-    expect(rejects).toEqual(['3,Open Net Value,12.345,amount has more than 2 decimals (EUR)']);
-    expect(run.accepted).toEqual({ orders: 1 });
+    expect(rejects).toEqual([
+      '3,Open Net Value,12.345,amount has more than 2 decimals (EUR)',
+      expect.stringMatching(/^6,Order Status,Z,/),
+    ]);
+    expect(run.accepted).toEqual({ orders: 3 });
+    expect((await store.loadOrders('BETA')).reservations['SO-2004']).toMatchObject({ amount: 30_000 });
+    expect((await store.loadOrders('BETA')).reservations['SO-2005']).toBeUndefined();
     expect((await store.loadOrders('BETA')).reservations['SO-2002']).toMatchObject({
       amount: 125_000,
       channel: 'edi',
