@@ -754,6 +754,21 @@ const md = (v: string | number) => escapeMrkdwn(one(v));
  * and key figures, the expiry, then Approve and Reject buttons (the value is the signed link token,
  * which the signed interaction carries back) and a link button to the evidence page.
  */
+/** The rows of a credit application's or an order release's evidence its Slack message shows. */
+const SLACK_REQUEST_ROWS = new Set([
+  'Application',
+  'Limit asked',
+  'Scorecard',
+  'Initial limit',
+  'Missing',
+  'For the approvers',
+  'Held order',
+  'Held for',
+  'Exposure with it',
+  'Rating',
+  'Ships until',
+]);
+
 export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 'remind' }): {
   text: string;
   blocks: unknown[];
@@ -833,6 +848,13 @@ export function approvalSlackMessage(n: ApprovalNotice & { kind: 'approve' | 're
     { type: 'section', text: mrkdwn(lines.join('\n'), SECTION_MAX) },
   ];
   if (fields.length > 0) blocks.push({ type: 'section', fields: fields.slice(0, 10) });
+  // A credit application or an order release: what the approver decides on, as the email shows it.
+  const asked = evidenceOf(t).request.filter(([k]) => SLACK_REQUEST_ROWS.has(k));
+  if (asked.length > 0)
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(asked.map(([k, v]) => `*${md(k)}:* ${md(v)}`).join('\n'), SECTION_MAX),
+    });
   const a = key.alerts;
   if (a && a.top.length > 0)
     blocks.push({

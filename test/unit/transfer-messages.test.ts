@@ -642,3 +642,35 @@ describe('Slack approval message', () => {
     });
   });
 });
+
+describe('the Slack message of a credit application and of an order release', () => {
+  const blocksText = (m: { blocks: unknown[] }) => JSON.stringify(m.blocks);
+  it('shows what the approver decides on, as the email does', () => {
+    const application: Transfer = {
+      ...transfer,
+      request: { ...transfer.request, type: 'credit_application', amount: 24_000_000 },
+      limitChange: { from: undefined, to: 24_000_000, reviewId: 'APP-NOVA-1' },
+      application: {
+        applicationId: 'APP-NOVA-1',
+        requestedLimit: 30_000_000,
+        score: 67,
+        rating: 'B',
+        riskClass: 'low',
+        missing: ['no payment history (a new account)'],
+        flags: ['1 closed legal dispute on record'],
+        basis: ['capped at 10% of revenue 2,400,000.00 EUR (2025-12-31) = 240,000.00 EUR'],
+      },
+    };
+    const m = blocksText(approvalSlackMessage({ ...approve, transfer: application }));
+    for (const words of [
+      '*Application:* APP-NOVA-1',
+      '*Limit asked:* 300,000.00 EUR',
+      '*Scorecard:* 67 of 100: rating B (low risk)',
+      '*Missing:* no payment history (a new account)',
+      '*For the approvers:* 1 closed legal dispute on record',
+    ])
+      expect(m).toContain(words);
+    // Any other transfer's message has no such section.
+    expect(blocksText(approvalSlackMessage(approve))).not.toContain('*Scorecard:*');
+  });
+});
