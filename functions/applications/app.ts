@@ -88,8 +88,17 @@ export async function fileApplication(deps: ApplicationDeps, input: unknown): Pr
         },
       ],
     };
-  if (current?.state === 'pending')
+  if (current?.state === 'pending') {
+    // A filing that stopped before its approval request was asked: asked now, so it is decided.
+    if (!current.transferId) {
+      const asked = await ask(deps, current.applicationId);
+      return conflict(
+        'customerId',
+        `${current.applicationId} of ${f.customerId} is ${pendingWords(current)}; its approval request had not been asked (a failure when it was filed) and is asked now: ${asked.transferId}`,
+      );
+    }
     return conflict('customerId', `${current.applicationId} of ${f.customerId} is ${pendingWords(current)}`);
+  }
   const asOf = deps.today();
   const n = (current ? Number(/-(\d+)$/.exec(current.applicationId)?.[1] ?? 0) : 0) + 1;
   const application: CreditApplication = {

@@ -699,3 +699,29 @@ describe('the CLI', () => {
     expect(help.stdout).toContain('application file');
   }, 60_000);
 });
+
+describe('a filing that stopped before its approval request', () => {
+  it('is asked when the customer files again, and the filer is told', async () => {
+    const stuck = { ...NOVA, customerId: 'STUCK', name: 'Stuck GmbH' };
+    const failing = {
+      ...deps,
+      approvals: {
+        requestCreditApplication: () => Promise.reject(new Error('the workflow engine is not running')),
+      },
+    };
+    await expect(fileApplication(failing, stuck)).rejects.toThrow('not running');
+    const left = (await store.current('STUCK')) as CreditApplication;
+    expect([left.state, left.transferId]).toEqual(['pending', undefined]);
+    const again = await fileApplication(deps, stuck);
+    expect(again).toMatchObject({ ok: false, status: 409 });
+    const asked = (await store.current('STUCK')) as CreditApplication;
+    expect(asked.transferId).toMatch(/^TR-/);
+    if (!again.ok)
+      expect(again.issues[0]?.message).toBe(
+        `APP-STUCK-1 of STUCK is credit application pending since ${TODAY}, asked limit 300,000.00 EUR; its approval request had not been asked (a failure when it was filed) and is asked now: ${asked.transferId}`,
+      );
+    expect((await transfers.app.show(asked.transferId as string))?.transfer.request.type).toBe(
+      'credit_application',
+    );
+  });
+});
