@@ -1098,6 +1098,16 @@ export class TransferApp {
             reminders: 0,
           }));
         await store.putApprovals(approvals, p.taskToken);
+        // A recall between the first read and the put found no approval to wake: read again after
+        // the put, so that either the recall sees these approvals or this step sees the recall.
+        const after = await this.mustGet(p.transferId);
+        if (after.status !== 'pending') {
+          await store.voidPending(p.transferId, `the transfer is ${after.status}`);
+          throw new WorkflowError(
+            ERROR_OF_STATUS[after.status] ?? 'TransferClosed',
+            `the transfer is ${after.status}`,
+          );
+        }
       } else {
         // The first ask run again (a step retried after it failed half-way): the same approvals
         // wait under the new token, and only the notices not sent yet go out.

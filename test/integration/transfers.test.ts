@@ -559,6 +559,32 @@ describe('the approval path', () => {
   });
 });
 
+describe('a recall racing the workflow', () => {
+  it('made while the first level is being asked (no approval to wake yet) ends the workflow instead of a wait for nobody', async () => {
+    const r = await rig();
+    const store = r.t.store as { putApprovals: (...a: never[]) => Promise<unknown> };
+    const put = store.putApprovals.bind(store);
+    let raced = false;
+    // The recall lands after the step read the transfer as pending and before its approvals exist.
+    store.putApprovals = (async (approvals: { transferId: string }[], token: string) => {
+      if (!raced) {
+        raced = true;
+        expect((await r.t.app.recall(approvals[0]?.transferId as string, 'rita')).ok).toBe(true);
+      }
+      return put(...([approvals, token] as never[]));
+    }) as never;
+    const tr = await r.request({ amount: '2950.00' });
+    await r.wait(tr.transferId);
+    expect(raced).toBe(true);
+    expect(await status(r, tr.transferId)).toBe('recalled');
+    expect((await r.t.app.show(tr.transferId))?.approvals.map((a) => a.status)).toEqual(['void', 'void']);
+    // Nobody was asked to approve a recalled transfer.
+    expect(
+      r.capture.notices.filter((n) => n.kind === 'approve' && n.transfer.transferId === tr.transferId),
+    ).toEqual([]);
+  });
+});
+
 describe('people are identities', () => {
   it('the requester is resolved by id, email or Slack id in any case, and never asked to approve', async () => {
     const r = await rig();
