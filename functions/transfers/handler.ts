@@ -7,7 +7,7 @@ import { lambdaHandler, traced } from '../adapters/lambda.ts';
 import { METRICS_NAMESPACE } from '../core/metrics.ts';
 import { decideSlack, type FunctionUrlEvent, requestId, toRequest, toResult, transferHttp } from './http.ts';
 import type { SlackInteraction } from './slack-verify.ts';
-import { env, secretText, transferAppFromEnv } from './wiring.ts';
+import { applicationsFromEnv, env, secretText, transferAppFromEnv } from './wiring.ts';
 import type { StepPayload } from './workflow.ts';
 
 const logger = new Logger();
@@ -17,7 +17,8 @@ const logger = new Logger();
  */
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'transfers' });
 
-const app = transferAppFromEnv({ client: traced(new DynamoDBClient({})), logger, metrics });
+const dynamo = traced(new DynamoDBClient({}));
+const app = transferAppFromEnv({ client: dynamo, logger, metrics });
 /** Traced, the logger given the Lambda context, the buffered metrics published at the end, failed or not. */
 const wrap = { logger, metrics };
 
@@ -55,9 +56,14 @@ export const web = lambdaHandler(async (event: FunctionUrlEvent) => toResult(awa
 const apiHttp = transferHttp(app, {
   faces: ['api'],
   clock: { now: () => new Date() },
+  // Credit applications: filed here as on the console (the initial limit goes to the state machine).
+  applications: applicationsFromEnv({ client: dynamo, app }),
 });
 
-/** POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall|retry|paid, GET /approvals (function URL, IAM auth). */
+/**
+ * POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall|retry|paid, GET /approvals,
+ * POST /applications, GET /applications[/ID] (function URL, IAM auth).
+ */
 export const api = lambdaHandler(
   async (event: FunctionUrlEvent) => toResult(await apiHttp(toRequest(event))),
   {

@@ -1,3 +1,4 @@
+import { type ApplicationsApi, applicationsJson } from '../applications/http.ts';
 import { isoDateOrNull } from '../core/dates.ts';
 import { moneyAsDecimals } from '../core/money-json.ts';
 import { BadCursorError } from '../core/paging.ts';
@@ -14,8 +15,8 @@ import { parseSlackInteraction, type SlackInteraction, verifySlackRequest } from
  * - `pages`: the approval pages approvers reach from an email or Slack (no login; the signed link
  *   is the credential) and Slack's interactivity endpoint;
  * - `api`: POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall, POST /transfers/ID/retry,
- *   POST /transfers/ID/paid
- *   (IAM-authorised on AWS).
+ *   POST /transfers/ID/paid, and with `applications` POST /applications, GET /applications[/ID]
+ *   (functions/applications/http.ts) (IAM-authorised on AWS).
  *
  * GET never changes anything (mail scanners open every link); only the page's POST decides. The
  * pages load no script, send no referrer (the link is a credential) and are never cached.
@@ -46,6 +47,11 @@ export interface TransferHttpOptions {
    */
   readonly deferSlack?: (action: SlackInteraction) => Promise<void>;
   readonly clock: { now(): Date };
+  /**
+   * Credit applications on the `api` face (README "Credit applications"): the same JSON as the
+   * console's `/api/applications`. @default none: 404
+   */
+  readonly applications?: ApplicationsApi | undefined;
 }
 
 const SECURITY_HEADERS = {
@@ -290,6 +296,12 @@ export function transferHttp(
               : await app.markPaid(b, by.trim(), on);
         return r.ok ? json(200, moneyAsDecimals(r)) : json(r.status, { error: r.message });
       }
+    }
+    if (api && opts.applications && a === 'applications' && c === undefined) {
+      const r = await applicationsJson(opts.applications, method, b, req.body);
+      if (r) return json(r.status, r.value);
+      const refused = json(405, { error: b === undefined ? 'Use GET, or POST to file one.' : 'Use GET.' });
+      return { ...refused, headers: { ...refused.headers, allow: b === undefined ? 'GET, POST' : 'GET' } };
     }
     if (api && a === 'approvals' && b === undefined && method === 'GET')
       return json(200, { approvals: await app.pendingApprovals() });

@@ -24,6 +24,7 @@ import { SnsChangeNotifier } from '../adapters/sns.ts';
 import { SnsApprovalNotifier } from '../adapters/sns-approvals.ts';
 import { SLACK_WEBHOOK_PLACEHOLDER } from '../alerts/slack.ts';
 import { applicationOutcomes } from '../applications/app.ts';
+import { type ApplicationsApi, applicationsApi } from '../applications/http.ts';
 import { orderReleaseOutcomes } from '../checks/holds.ts';
 import type { AuditKey, AuditRecord } from '../core/audit.ts';
 import { dateInZone } from '../core/dates.ts';
@@ -171,5 +172,28 @@ export function transferAppFromEnv(deps: {
     }),
     // A credit policy waits for its approval there; the execute step puts it in force.
     policies: creditStore,
+  });
+}
+
+/**
+ * Credit applications as the transfers API files and reads them (README "Credit applications"),
+ * the same code as the console's: the applications store, the transfers store's audit trail, the
+ * credit policy in force, the approval policy (the filer must be one of its people), and `app`,
+ * whose state machine asks for the initial limit. TABLE_NAME, SENTINEL_TIME_ZONE,
+ * APPROVAL_POLICY_JSON, AUDIT_KEY_SECRET_ARN, AUDIT_ANCHOR_BUCKET.
+ */
+export function applicationsFromEnv(deps: { client: DynamoDBClient; app: TransferApp }): ApplicationsApi {
+  const tableName = env('TABLE_NAME');
+  const creditStore = new DynamoStore({ tableName, client: deps.client });
+  const timeZone = process.env.SENTINEL_TIME_ZONE ?? 'UTC';
+  const approvalPolicy = approvalPolicyFromEnv();
+  return applicationsApi({
+    store: new DynamoApplicationStore(deps.client, tableName),
+    audit: new DynamoTransferStore({ tableName, client: deps.client, ...auditFromEnv() }),
+    policy: async () => policyInForce(await creditStore.getPolicy(), DEFAULT_POLICY_DOCUMENT),
+    approvalPolicy: async () => approvalPolicy,
+    approvals: deps.app,
+    clock: { now: () => new Date() },
+    today: () => dateInZone(new Date(), timeZone),
   });
 }

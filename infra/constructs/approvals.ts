@@ -275,7 +275,7 @@ export class Approvals extends Construct {
       handler: 'api',
       serviceName: 'transfers-api',
       description:
-        'POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall|paid, GET /approvals (IAM auth)',
+        'POST /transfers, GET /transfers[/ID], POST /transfers/ID/recall|retry|paid, GET /approvals, POST /applications, GET /applications[/ID] (IAM auth)',
       timeout: Duration.seconds(15),
       environment: {
         ...base,
@@ -391,7 +391,8 @@ export class Approvals extends Construct {
         id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
         reason:
           "CDK's readWriteData grants the table with its indexes (<arn>/index/*), of this table only: the transfers " +
-          "API's lists read gsi1; the steps and decisions functions keep that grant until they are narrowed too.",
+          "API's lists read gsi1 (the transfers, and the credit applications' APPLICATIONS partition); the steps and " +
+          'decisions functions keep that grant until they are narrowed too.',
       });
     const stepsId = stack.getLogicalId(this.stepsFunction.node.defaultChild as CfnElement);
     const smPolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');

@@ -133,6 +133,29 @@ describe('function URLs and grants', () => {
     expect(env(apiFunction)).toEqual({ Ref: logicalId(topic) });
   });
 
+  it('lets the transfers API file and list credit applications: items by key and gsi1 (APPLICATIONS) of this table, and the audit trail', () => {
+    const { apiFunction } = built.stack.approvals;
+    const tableId = logicalId(built.stack.dataStore.table);
+    const statements = statementsOfRole(roleOf(apiFunction));
+    const on = (resource: unknown) =>
+      statements
+        .filter((s) => asArray(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(resource)))
+        .flatMap((s) => asArray(s.Action));
+    const table = { 'Fn::GetAtt': [tableId, 'Arn'] };
+    const index = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/*']] };
+    // fileNew and update are conditional PutItems; current, byId and profile GetItems; list a Query of gsi1.
+    expect(on(table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
+    expect(on(index)).toContain('dynamodb:Query');
+    // No other table: only this one and its indexes.
+    const tables = statements
+      .filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')))
+      .flatMap((s) => asArray(s.Resource))
+      .map((r) => JSON.stringify(r));
+    for (const r of tables) expect(r).toContain(tableId);
+    // The application's filing is on the audit trail: the stack's AuditTrail.grantAppend.
+    expect(JSON.stringify(statements)).toContain(logicalId(built.stack.audit.keySecret));
+  });
+
   it('keeps the link key a generated secret, readable by the transfer functions', () => {
     const { linkKey } = built.stack.approvals;
     expect(propsOf(linkKey).GenerateSecretString).toMatchObject({

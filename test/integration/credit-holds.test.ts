@@ -14,6 +14,7 @@ import { addDays, dateInZone } from '../../functions/core/dates.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
 import { ReceivablesQueries } from '../../functions/receivables/queries.ts';
 import type { Transfer } from '../../functions/transfers/ports.ts';
+import { publishConsole } from '../../infra/local/cli/transfers.ts';
 import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/runtime/transfers.ts';
@@ -535,5 +536,100 @@ describe('the console and the CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('re-checked 1 held order: 0 released, 1 still held, 0 expired');
     expect(r.stdout).toContain('  held      CLI SO-K1: OVER_LIMIT');
+  }, 60_000);
+
+  it('sentinel credit-check release asks the order release of the running product, or says in one line why not', async () => {
+    // CLI owes 9,000.00 of 10,000.00: SO-RL1 of 2,000.00 makes 11,000.00, held OVER_LIMIT.
+    await check(order('CLI', 'SO-RL1', 200_000));
+    const until2 = addDays(TODAY, 2);
+    const stopped = join(dir, 'release-stopped');
+    const running = join(dir, 'release-running');
+    await mkdir(stopped, { recursive: true });
+    await mkdir(running, { recursive: true });
+    const unpublish = await publishConsole(running, web.url);
+    const release = (dataDir: string, ...args: string[]) =>
+      sentinel(['credit-check', 'release', 'CLI', ...args, '--data-dir', dataDir], dir);
+    const oneLine = (s: string) => expect(s.trimEnd().split('\n')).toHaveLength(1);
+    try {
+      const good = ['--order', 'SO-RL1', '--reason', 'key account, pays next week', '--until', until2];
+      const [down, missing, bad, none] = await Promise.all([
+        release(stopped, ...good, '--by', 'rita'),
+        release(running, '--order', 'SO-RL1'),
+        release(
+          running,
+          '--order',
+          'SO-RL1',
+          '--reason',
+          'x',
+          '--until',
+          addDays(TODAY, 31),
+          '--by',
+          'nobody',
+        ),
+        release(running, '--order', 'SO-NONE', '--reason', 'key account', '--until', until2, '--by', 'rita'),
+      ]);
+      expect(down.code).toBe(1);
+      oneLine(down.stderr);
+      expect(down.stderr).toContain('sentinel: credit-sentinel is not running on this data dir');
+      expect(missing).toMatchObject({
+        code: 1,
+        stderr:
+          'sentinel: release not asked, nothing stored: --reason is required; --until is required; --by is required\n',
+      });
+      expect(bad.code).toBe(1);
+      oneLine(bad.stderr);
+      expect(bad.stderr).toMatch(
+        /^sentinel: release not asked, nothing stored: --reason must say why \(at least 3 characters\); --until \S+ is more than 30 days ahead: at most \S+ \(creditCheck.releaseMaxDays\); --by "nobody" is not a person of the approval policy/,
+      );
+      expect(none).toMatchObject({
+        code: 1,
+        stderr: 'sentinel: release not asked: CLI has no held order SO-NONE\n',
+      });
+      // Nothing asked by any of them.
+      expect((await held('CLI', 'SO-RL1')).releases ?? []).toEqual([]);
+
+      const ok = await release(running, ...good, '--by', 'rita');
+      expect(ok.code, ok.stderr).toBe(0);
+      const id = /order release (TR-\S+) asked/.exec(ok.stdout)?.[1] as string;
+      expect(ok.stdout).toContain(
+        `order release ${id} asked: SO-RL1 of CLI, 2,000.00 EUR held since ${TODAY} (OVER_LIMIT), to ship until ${until2}, asked by rita`,
+      );
+      expect(ok.stdout).toContain(`the approval chain decides it: \`sentinel transfer show ${id}\``);
+      expect((await held('CLI', 'SO-RL1')).releases?.at(-1)).toMatchObject({
+        transferId: id,
+        status: 'pending',
+        until: until2,
+        requestedBy: 'rita',
+      });
+      expect((await transferOf(id)).request).toMatchObject({ type: 'order_release', amount: 200_000 });
+      // Again with the same fields: the same request; with another reason, refused while it is pending.
+      const again = await release(running, ...good, '--by', 'rita', '--json');
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({
+        transferId: id,
+        held: { orderId: 'SO-RL1', order: { amount: '2000.00', currency: 'EUR' } },
+      });
+      const other = await release(
+        running,
+        ...good.slice(0, 2),
+        '--reason',
+        'another reason',
+        '--until',
+        until2,
+        '--by',
+        'rita',
+      );
+      expect(other.code).toBe(1);
+      oneLine(other.stderr);
+      expect(other.stderr).toBe(
+        `sentinel: release not asked: an order release of SO-RL1 is pending already (${id}, asked by rita)\n`,
+      );
+      const help = await sentinel(['help', 'credit-check', 'release'], dir);
+      expect(help.stdout).toContain(
+        'Usage: sentinel credit-check release CUSTOMER --order ID --reason TEXT --until YYYY-MM-DD --by PERSON [--json]',
+      );
+    } finally {
+      await unpublish();
+    }
   }, 60_000);
 });

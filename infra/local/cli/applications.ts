@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoApplicationStore } from '../../../functions/adapters/dynamodb-applications.ts';
-import { fileApplication } from '../../../functions/applications/app.ts';
 import { type CreditApplication, pendingWords } from '../../../functions/applications/application.ts';
+import { applicationsApi } from '../../../functions/applications/http.ts';
 import { formatMoney } from '../../../functions/core/money.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import type { ApprovalPolicy } from '../../../functions/transfers/approval-policy.ts';
@@ -29,24 +29,15 @@ export function localApplications(
   transfers: Pick<LocalTransfers, 'app' | 'store'>,
   approvalPolicy: () => Promise<ApprovalPolicy>,
 ): ConsoleApplications {
-  const store = new DynamoApplicationStore(env.store.client, env.store.tableName);
-  return {
-    file: (input) =>
-      fileApplication(
-        {
-          store,
-          audit: transfers.store,
-          policy: () => loadPolicy(env.store),
-          approvalPolicy,
-          approvals: transfers.app,
-          clock: { now: () => new Date() },
-          today,
-        },
-        input,
-      ),
-    list: () => store.list(),
-    show: (id) => store.byId(id),
-  };
+  return applicationsApi({
+    store: new DynamoApplicationStore(env.store.client, env.store.tableName),
+    audit: transfers.store,
+    policy: () => loadPolicy(env.store),
+    approvalPolicy,
+    approvals: transfers.app,
+    clock: { now: () => new Date() },
+    today,
+  });
 }
 
 /** An application in a few lines: who, what was asked, the rating, the limit, what is missing. */

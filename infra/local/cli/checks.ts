@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoCheckLog } from '../../../functions/adapters/dynamodb-check-log.ts';
 import { DynamoCheckStore } from '../../../functions/adapters/dynamodb-checks.ts';
@@ -9,13 +10,14 @@ import { cancelAndRecheck, type RecheckReport, recheckHeld } from '../../../func
 import { chainCheckLog } from '../../../functions/checks/log.ts';
 import type { CheckDeps } from '../../../functions/checks/ports.ts';
 import { mapLimit } from '../../../functions/core/concurrency.ts';
-import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
+import { formatDecimalMoney, formatMinor, formatMoney } from '../../../functions/core/money.ts';
 import { grouped } from '../../../functions/core/paging.ts';
 import { creditFileOf } from '../../../functions/credit/evaluate.ts';
 import { localAuditTrail } from '../runtime/collections.ts';
 import type { LocalEnv } from '../runtime/index.ts';
 import { CliFailure, dateOption, jsonText, table, today, UsageError, withStore } from './common.ts';
 import { loadPolicy, readPolicyFile } from './credit.ts';
+import { consoleApi } from './transfers.ts';
 
 /** The credit check on this machine: the local store, and its log (chained to the data dir's audit trail). */
 export function localChecks(env: Pick<LocalEnv, 'store'>): CheckDeps {
@@ -67,6 +69,7 @@ export async function cmdCreditCheck(args: string[]): Promise<number> {
   if (args[0] === 'backtest') return cmdChecksBacktest(args.slice(1));
   if (args[0] === 'recheck') return cmdRecheck(args.slice(1));
   if (args[0] === 'holds') return cmdHolds(args.slice(1));
+  if (args[0] === 'release') return cmdRelease(args.slice(1));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -305,6 +308,98 @@ export function checksBacktestText(r: CheckBacktest, withoutMaster: number): str
  * given customers' held orders) checked again as of today (README "Held orders"); the console
  * does it after each evaluation run.
  */
+/** The order release's fields as the command line names them. */
+const RELEASE_FLAGS: Record<string, string> = {
+  customerId: 'CUSTOMER',
+  orderId: '--order',
+  reason: '--reason',
+  until: '--until',
+  requester: '--by',
+};
+
+/**
+ * `sentinel credit-check release CUSTOMER --order ID --reason TEXT --until YYYY-MM-DD --by PERSON
+ * [--json]`: asks the approval chain to ship a held order until a day (README "Held orders", Order
+ * release), through the running product's `POST /api/credit-checks/release` (its workflow engine
+ * runs the chain). Exit 1 when it is not running or the release is refused, each bad field named.
+ */
+async function cmdRelease(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      order: { type: 'string' },
+      reason: { type: 'string' },
+      until: { type: 'string' },
+      by: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1)
+    throw new UsageError(
+      'credit-check release takes one customer id: sentinel credit-check release C1001 --order SO-1 --reason TEXT --until YYYY-MM-DD --by rita',
+    );
+  const missing = (
+    [
+      ['--order', values.order],
+      ['--reason', values.reason],
+      ['--until', values.until],
+      ['--by', values.by],
+    ] as const
+  )
+    .filter(([, v]) => v === undefined || v.trim() === '')
+    .map(([flag]) => `${flag} is required`);
+  if (missing.length > 0) throw new CliFailure(`release not asked, nothing stored: ${missing.join('; ')}`);
+  const customerId = positionals[0] as string;
+  const r = await consoleApi(
+    resolve(values['data-dir'] ?? '.sentinel'),
+    'POST',
+    '/api/credit-checks/release',
+    {
+      customerId,
+      orderId: values.order,
+      reason: values.reason,
+      until: values.until,
+      requester: values.by,
+    },
+  );
+  if (r.status !== 202) {
+    if (values.json) console.log(jsonText(r.json));
+    const issues = (r.json.issues ?? []) as { field: string; message: string }[];
+    // A bad field is named by its flag; an order not held (404) or not releasable now (409) says why.
+    throw new CliFailure(
+      issues.length === 0
+        ? `release not asked: ${String(r.json.error ?? r.json.message ?? `the console answered ${r.status}`)}`
+        : r.status === 400
+          ? `release not asked, nothing stored: ${issues.map((i) => `${RELEASE_FLAGS[i.field] ?? i.field} ${i.message}`).join('; ')}`
+          : `release not asked: ${issues.map((i) => i.message).join('; ')}`,
+    );
+  }
+  const { transferId, held } = r.json as {
+    transferId: string;
+    held: {
+      orderId: string;
+      order: { amount: string; currency: string };
+      heldOn: string;
+      reasons: { code: string }[];
+      releases?: { transferId: string; until: string; requestedBy: string }[];
+    };
+  };
+  if (values.json) {
+    console.log(jsonText(r.json));
+    return 0;
+  }
+  const asked = held.releases?.find((x) => x.transferId === transferId);
+  console.log(
+    [
+      `order release ${transferId} asked: ${held.orderId} of ${customerId}, ${formatDecimalMoney(held.order.amount, held.order.currency)} held since ${held.heldOn} (${held.reasons.map((x) => x.code).join(', ')}), to ship until ${asked?.until ?? values.until}, asked by ${asked?.requestedBy ?? values.by}`,
+      `  the approval chain decides it: \`sentinel transfer show ${transferId}\``,
+    ].join('\n'),
+  );
+  return 0;
+}
+
 async function cmdRecheck(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,

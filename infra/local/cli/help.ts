@@ -305,6 +305,24 @@ export const COMMANDS: readonly CommandHelp[] = [
     example: 'sentinel credit-check holds',
   },
   {
+    name: 'credit-check release',
+    args: 'CUSTOMER --order ID --reason TEXT --until YYYY-MM-DD --by PERSON [--json]',
+    summary:
+      'ask the approval chain to ship a held order anyway, until a day: approved at every level, a check of it approves (RELEASED_BY_APPROVAL) until then',
+    options: [
+      ['--order ID', "the held order's id"],
+      ['--reason TEXT', 'why it should ship (3-300 characters), for the approvers'],
+      ['--until YYYY-MM-DD', 'the last day it may ship: from today to creditCheck.releaseMaxDays ahead'],
+      ['--by PERSON', 'who asks: a person of the approval policy (id, email or Slack id)'],
+      JSON_OPT,
+    ],
+    example:
+      'sentinel credit-check release C1002 --order SO-1001 --reason "key account, pays next week" --until 2026-12-10 --by rita',
+    notes: [
+      'Needs the product running (npm start): its workflow engine runs the approvals. Asked again with the same fields, the same request. Exit 1 when refused (each bad field named, nothing stored).',
+    ],
+  },
+  {
     name: 'credit-check backtest',
     args: '[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--policy FILE] [--json]',
     summary:
@@ -608,6 +626,7 @@ const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
       'credit-check cancel',
       'credit-check recheck',
       'credit-check holds',
+      'credit-check release',
       'credit-check backtest',
       'application file',
       'application list',

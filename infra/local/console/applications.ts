@@ -1,12 +1,15 @@
 import type { IncomingMessage } from 'node:http';
-import type { FileOutcome } from '../../../functions/applications/app.ts';
 import {
   APPLICATION_FIELDS,
   type ApplicationIssue,
   type CreditApplication,
   pendingWords,
 } from '../../../functions/applications/application.ts';
-import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
+import {
+  type ApplicationsApi,
+  applicationsJson,
+  type JsonAnswer,
+} from '../../../functions/applications/http.ts';
 import { type Html, html, kv } from './layout.ts';
 import {
   FORM_TYPE,
@@ -24,13 +27,10 @@ import {
  * Credit applications on the console (README "Credit applications"): the list with the form that
  * files one (`POST /applications/new`), an application's page, and the JSON API the CLI uses
  * (`GET /api/applications`, `GET /api/applications/ID`, `POST /api/applications`). Filing goes
- * through the same code as `sentinel application file`.
+ * through the same code as `sentinel application file`; the JSON is functions/applications/http.ts,
+ * which the transfers API on AWS serves too.
  */
-export interface ConsoleApplications {
-  readonly file: (input: unknown) => Promise<FileOutcome>;
-  readonly list: () => Promise<CreditApplication[]>;
-  readonly show: (applicationId: string) => Promise<CreditApplication | undefined>;
-}
+export type ConsoleApplications = ApplicationsApi;
 
 export const APPLICATIONS_FORM_PATH = '/applications/new';
 export const APPLICATIONS_API_PATH = '/api/applications';
@@ -248,14 +248,14 @@ export async function applicationsReply(
   id: string | undefined,
   api: boolean,
 ): Promise<Reply> {
-  if (id === undefined) {
-    const list = await apps.list();
-    if (api) return jsonReply(200, { applications: list.map((a) => moneyAsDecimals(a)) });
-    return htmlReply(200, 'Credit applications', applicationsPage(list), 'applications');
+  if (api) {
+    const r = (await applicationsJson(apps, 'GET', id, '')) as JsonAnswer;
+    return jsonReply(r.status, r.value);
   }
+  if (id === undefined)
+    return htmlReply(200, 'Credit applications', applicationsPage(await apps.list()), 'applications');
   const a = await apps.show(id);
   if (!a) return problem(404, `There is no credit application "${id}".`, api);
-  if (api) return jsonReply(200, { application: moneyAsDecimals(a) });
   return htmlReply(200, `Application ${a.applicationId}`, applicationPage(a), 'applications');
 }
 
@@ -271,16 +271,8 @@ export async function fileApplicationReply(
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   const body = await readBody(req);
   if (api) {
-    let input: unknown;
-    try {
-      input = JSON.parse(body);
-    } catch {
-      return problem(400, 'The body is not JSON: send the application as a JSON object.', true);
-    }
-    const r = await apps.file(input);
-    return r.ok
-      ? jsonReply(201, { application: moneyAsDecimals(r.application) })
-      : jsonReply(r.status, { issues: r.issues });
+    const r = (await applicationsJson(apps, 'POST', undefined, body)) as JsonAnswer;
+    return jsonReply(r.status, r.value);
   }
   if (type !== FORM_TYPE)
     return problem(
