@@ -49,6 +49,7 @@ import {
   type ParseResult,
   parseValidate,
 } from './null-store.ts';
+import { benchPredict } from './predict.ts';
 import { benchReviews } from './reviews.ts';
 import { benchTransfers, percentile } from './transfers.ts';
 
@@ -412,6 +413,80 @@ async function benchFanOutRun(): Promise<void> {
     value: r.peakRssMB,
     unit: 'MB',
     note: `before the run ${r.rssBeforeMB.toFixed(0)} MB; peak heap ${r.peakHeapMB.toFixed(0)} MB; one process: the run, the local engine and dynalite`,
+  });
+}
+
+/**
+ * Predicted payment dates over the IBM sample (test/bench/predict.ts; issue 19 item 4): not a
+ * timing. The targets are the issue's, over all 21 month ends, for the records the product holds.
+ */
+async function benchPredictions(): Promise<void> {
+  const runs = await benchPredict((m) => process.stdout.write(`${m}\n`));
+  details.predict = runs;
+  const main = runs.find((r) => r.label === 'product records' && r.dates.startsWith('all'));
+  if (!main) throw new Error('predict: no run over all the month ends');
+  const r = main.result;
+  const n = `${r.predictions} predictions at ${r.dates.length} month ends`;
+  measure({
+    key: 'predictDueMae',
+    label: 'payment date, due-date baseline MAE',
+    value: r.baselines.due.mae,
+    unit: 'days',
+    digits: 2,
+    note: n,
+  });
+  measure({
+    key: 'predictMedianMae',
+    label: "payment date, customer's median MAE",
+    value: r.baselines.median.mae,
+    unit: 'days',
+    digits: 2,
+  });
+  measure({
+    key: 'predictConditionalMae',
+    label: 'payment date, conditional median MAE',
+    value: r.baselines.conditional.mae,
+    unit: 'days',
+    digits: 2,
+  });
+  measure({
+    key: 'predictModelMae',
+    label: 'payment date, model MAE',
+    value: r.model.mae,
+    unit: 'days',
+    digits: 2,
+    target: { op: '<=', value: 5.2 },
+  });
+  measure({
+    key: 'predictCoverageLow',
+    label: 'payment date, inside P10-P90',
+    value: 100 * r.model.coverage,
+    unit: '%',
+    digits: 1,
+    target: { op: '>=', value: 75 },
+  });
+  measure({
+    key: 'predictCoverageHigh',
+    label: '  (and at most)',
+    value: 100 * r.model.coverage,
+    unit: '%',
+    digits: 1,
+    target: { op: '<=', value: 85 },
+  });
+  measure({
+    key: 'predictWeeklyDue',
+    label: 'cash-in, sum of due dates, weekly error',
+    value: r.weekly.dueDates / 100,
+    unit: 'USD',
+    digits: 2,
+  });
+  measure({
+    key: 'predictWeeklyModel',
+    label: 'cash-in, model, weekly error',
+    value: r.weekly.model / 100,
+    unit: 'USD',
+    digits: 2,
+    target: { op: '<=', value: r.weekly.dueDates / 100 },
   });
 }
 
@@ -939,6 +1014,7 @@ async function main(): Promise<void> {
     if (only.has('bundles')) await benchBundles();
     if (only.has('fanout')) await benchFanOutRun();
     if (only.has('checks')) await benchCreditChecks();
+    if (only.has('predict')) await benchPredictions();
     // Not a timing: what a first review decides on the demo book and the IBM sample, printed as a
     // credit controller reads it (README "Decision quality"), and kept in the results file.
     if (only.has('decisions'))

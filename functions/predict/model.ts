@@ -1,0 +1,285 @@
+import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
+
+/**
+ * When will an open invoice be paid? (issue 19 items 1, 5.) A model a credit controller can read:
+ * take the customer's own settled invoices, as known on the date (`knownAsOf`), that stayed open
+ * longer than this one already has ("comparable"); add the segment's (every customer's) comparable
+ * invoices, counted together as `segmentWeight` more invoices of the customer's; the weighted
+ * median of their days relative to due is the expected date, their weighted 10% and 90% quantiles
+ * the 80% interval (P10-P90). Each settlement can be weighted by how recent it is (an exponential
+ * half-life; the IBM protocol chose none, see DEFAULT_PARAMS). A customer with no comparable
+ * invoice gets the segment's alone; with no segment either, the due date (or tomorrow, once due).
+ * Nothing is ever expected before the next day.
+ *
+ * Days are counted relative to the due date (settled - due), so history on 30-day terms still
+ * speaks for an invoice on 60-day terms, and "stayed open longer than this one" reads: settled
+ * more than `asOf - due` days after its own due date. When the books say how each invoice was sent
+ * (`channel`), an invoice sent the other way is moved by the segment's measured difference between
+ * the two ways (`segmentAsOf`), before the comparison.
+ */
+
+/** One invoice as the books show it; `settledDate` when it has been settled in full. */
+export interface InvoiceRecord {
+  readonly customerId: string;
+  readonly invoiceId: string;
+  readonly issueDate: IsoDate;
+  readonly dueDate: IsoDate;
+  /** Minor units of `currency`. */
+  readonly amount: number;
+  readonly currency: string;
+  readonly settledDate?: IsoDate | undefined;
+  /**
+   * How the invoice was sent when issued (e.g. "paper", "electronic"), when the books say: known
+   * on the issue date. Invoices sent the same way are compared first.
+   */
+  readonly channel?: string | undefined;
+}
+
+/**
+ * The invoices as known on `asOf`: those issued by then, each with its settlement date only if it
+ * was settled by then. The one place the future is cut off: every prediction reads its history
+ * through this.
+ */
+export function knownAsOf(invoices: readonly InvoiceRecord[], asOf: IsoDate): InvoiceRecord[] {
+  const out: InvoiceRecord[] = [];
+  for (const inv of invoices) {
+    if (inv.issueDate > asOf) continue;
+    if (inv.settledDate === undefined || inv.settledDate <= asOf) out.push(inv);
+    else out.push({ ...inv, settledDate: undefined });
+  }
+  return out;
+}
+
+/** Open on `asOf`: issued by then and not settled by then (settled after it, or not at all). */
+export function isOpenOn(inv: InvoiceRecord, asOf: IsoDate): boolean {
+  return inv.issueDate <= asOf && (inv.settledDate === undefined || inv.settledDate > asOf);
+}
+
+export interface ModelParams {
+  /** Days after which a settlement counts half as much as one settled on the date (Infinity: all alike). */
+  readonly halfLifeDays: number;
+  /** Fewer of the customer's comparable settled invoices than this and the segment's are used. */
+  readonly minHistory: number;
+  /** The interval's weighted quantiles: 0.1 and 0.9 for P10-P90. */
+  readonly low: number;
+  readonly high: number;
+  /**
+   * The interval is read from the customer's comparable invoices together with the segment's,
+   * these counting as this many invoices in all: a customer's dozen invoices alone show far less
+   * of the spread than its next ones will have.
+   */
+  readonly segmentWeight: number;
+}
+
+/**
+ * Chosen on the first 7 month ends of the IBM protocol only (2012-03-31 .. 2012-09-30; the bench
+ * reports those and the 14 after them apart), by mean absolute error, then coverage nearest 80%:
+ * no recency weighting (every half-life tried, 15 to 365 days, did worse there); the segment only
+ * when the customer has no comparable settled invoice; the segment's comparable invoices counted
+ * as 2 more of the customer's (0 to 20 tried: 2 gave the lowest error, 5.77 days, and 80.3% of
+ * actual dates inside P10-P90; without them the interval covered 58%).
+ */
+export const DEFAULT_PARAMS: ModelParams = {
+  halfLifeDays: Number.POSITIVE_INFINITY,
+  minHistory: 1,
+  low: 0.1,
+  high: 0.9,
+  segmentWeight: 2,
+};
+
+export type Basis = 'customer' | 'segment' | 'terms';
+
+export interface Prediction {
+  readonly invoiceId: string;
+  readonly expected: IsoDate;
+  readonly p10: IsoDate;
+  readonly p90: IsoDate;
+  readonly basis: Basis;
+  /** Settled invoices the estimate rests on (0 for terms). */
+  readonly settledCount: number;
+  readonly reason: string;
+}
+
+/**
+ * Everyone's invoices as known on a date, and what the segment says about billing channels: how
+ * many days later (or sooner, negative) than its customer's usual an invoice sent that way was
+ * settled, on average over every settled invoice known. Made once per date.
+ */
+export interface Segment {
+  readonly asOf: IsoDate;
+  readonly invoices: readonly InvoiceRecord[];
+  readonly channelShift: Readonly<Record<string, number>>;
+}
+
+export function segmentAsOf(invoices: readonly InvoiceRecord[], asOf: IsoDate): Segment {
+  const known = knownAsOf(invoices, asOf);
+  const offsets = new Map<string, number[]>();
+  for (const inv of known)
+    if (inv.settledDate !== undefined) {
+      const list = offsets.get(inv.customerId) ?? [];
+      list.push(daysBetween(inv.dueDate, inv.settledDate));
+      offsets.set(inv.customerId, list);
+    }
+  const usual = new Map<string, number>();
+  for (const [c, list] of offsets) usual.set(c, plainMedian(list));
+  const sum: Record<string, number> = {};
+  const count: Record<string, number> = {};
+  for (const inv of known)
+    if (inv.settledDate !== undefined && inv.channel !== undefined) {
+      const d = daysBetween(inv.dueDate, inv.settledDate) - (usual.get(inv.customerId) ?? 0);
+      sum[inv.channel] = (sum[inv.channel] ?? 0) + d;
+      count[inv.channel] = (count[inv.channel] ?? 0) + 1;
+    }
+  const channelShift: Record<string, number> = {};
+  for (const ch of Object.keys(sum)) channelShift[ch] = (sum[ch] as number) / (count[ch] as number);
+  return { asOf, invoices: known, channelShift };
+}
+
+function plainMedian(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+interface Observation {
+  /** settled - due, days, moved to this invoice's channel */
+  readonly offset: number;
+  readonly weight: number;
+  readonly late: boolean;
+}
+
+function observations(
+  invoice: Pick<InvoiceRecord, 'channel'>,
+  history: readonly InvoiceRecord[],
+  asOf: IsoDate,
+  pastDue: number,
+  halfLifeDays: number,
+  shift: Readonly<Record<string, number>>,
+): Observation[] {
+  const out: Observation[] = [];
+  const to = invoice.channel === undefined ? 0 : (shift[invoice.channel] ?? 0);
+  for (const h of history) {
+    const settled = h.settledDate;
+    // Only what was known on the date, whatever the caller passed.
+    if (settled === undefined || settled > asOf || h.issueDate > asOf) continue;
+    const raw = daysBetween(h.dueDate, settled);
+    const from = h.channel === undefined || invoice.channel === undefined ? to : (shift[h.channel] ?? 0);
+    const offset = raw + to - from;
+    if (offset <= pastDue) continue; // paid before reaching the age this invoice already has
+    const weight = Number.isFinite(halfLifeDays) ? 0.5 ** (daysBetween(settled, asOf) / halfLifeDays) : 1;
+    out.push({ offset, weight, late: raw > 0 });
+  }
+  return out;
+}
+
+/** The smallest offset whose cumulative weight reaches `q` of the total. */
+export function weightedQuantile(obs: readonly { offset: number; weight: number }[], q: number): number {
+  const sorted = [...obs].sort((a, b) => a.offset - b.offset);
+  const total = sorted.reduce((s, o) => s + o.weight, 0);
+  let cum = 0;
+  for (const o of sorted) {
+    cum += o.weight;
+    if (cum >= q * total - 1e-9) return o.offset;
+  }
+  return sorted[sorted.length - 1]?.offset ?? 0;
+}
+
+/** The customer's observations, then the segment's scaled to weigh `total` customer invoices in all. */
+function withSegment(own: readonly Observation[], seg: readonly Observation[], total: number): Observation[] {
+  const segWeight = seg.reduce((s, o) => s + o.weight, 0);
+  if (segWeight === 0) return [...own];
+  const ownWeight = own.reduce((s, o) => s + o.weight, 0) / own.length;
+  const k = (total * ownWeight) / segWeight;
+  return [...own, ...seg.map((o) => ({ ...o, weight: o.weight * k }))];
+}
+
+function lateCount(n: number): string {
+  return n === 0 ? 'none of them late' : n === 1 ? '1 of them late' : `${n} of them late`;
+}
+
+/**
+ * The expected settlement date of `invoice`, open on `asOf`, from `history` (the customer's
+ * invoices; only what was known on the date is read) and the segment (`segmentAsOf`).
+ */
+export function predictSettlement(
+  invoice: Pick<InvoiceRecord, 'invoiceId' | 'issueDate' | 'dueDate' | 'channel'>,
+  asOf: IsoDate,
+  history: readonly InvoiceRecord[],
+  segment?: Segment,
+  params: ModelParams = DEFAULT_PARAMS,
+): Prediction {
+  const tomorrow = addDays(asOf, 1);
+  const pastDue = daysBetween(invoice.dueDate, asOf);
+  const atLeast = (d: IsoDate) => (d < tomorrow ? tomorrow : d);
+  const shift = segment?.channelShift ?? {};
+  const open = pastDue > 0 ? `${pastDue} days past due` : pastDue === 0 ? 'due today' : 'not yet due';
+  const comparable = pastDue >= 0 ? ' paid after this many days past due' : '';
+
+  const own = observations(invoice, history, asOf, pastDue, params.halfLifeDays, shift);
+  let obs = own;
+  let basis: Basis = 'customer';
+  if (own.length < params.minHistory) {
+    obs = observations(invoice, segment?.invoices ?? [], asOf, pastDue, params.halfLifeDays, shift);
+    basis = 'segment';
+  }
+  if (obs.length === 0) {
+    const expected = atLeast(invoice.dueDate);
+    return {
+      invoiceId: invoice.invoiceId,
+      expected,
+      p10: expected,
+      p90: expected,
+      basis: 'terms',
+      settledCount: 0,
+      reason: `${expected === invoice.dueDate ? 'the due date' : 'tomorrow, the due date having passed'}: no settled invoice of the customer or the segment to go by (${open})`,
+    };
+  }
+  // The customer's comparable invoices, with the segment's counted as `segmentWeight` more.
+  const pooled =
+    basis === 'customer' && params.segmentWeight > 0
+      ? withSegment(
+          obs,
+          observations(invoice, segment?.invoices ?? [], asOf, pastDue, params.halfLifeDays, shift),
+          params.segmentWeight,
+        )
+      : obs;
+  const segmentCount = pooled.length - obs.length;
+  const median = weightedQuantile(pooled, 0.5);
+  const at = (offset: number) => atLeast(addDays(invoice.dueDate, Math.round(offset)));
+  const expected = at(median);
+  const p10 = at(Math.min(median, weightedQuantile(pooled, params.low)));
+  const p90 = at(Math.max(median, weightedQuantile(pooled, params.high)));
+  const whose = basis === 'customer' ? '' : "the segment's ";
+  const channel =
+    invoice.channel !== undefined && (shift[invoice.channel] ?? 0) !== 0
+      ? `, moved to ${invoice.channel} billing (${signed(shift[invoice.channel] ?? 0)} days against the customer's usual, segment-wide)`
+      : '';
+  const pooling =
+    segmentCount > 0 ? `, with the segment's ${segmentCount} counted as ${params.segmentWeight} more` : '';
+  const weighting = Number.isFinite(params.halfLifeDays)
+    ? `, settlements weighted by a ${params.halfLifeDays}-day half-life`
+    : '';
+  return {
+    invoiceId: invoice.invoiceId,
+    expected,
+    p10,
+    p90,
+    basis,
+    settledCount: obs.length,
+    reason:
+      `median of ${whose}${obs.length} settled invoice${obs.length === 1 ? '' : 's'}${comparable}, ${lateCount(obs.filter((o) => o.late).length)}${pooling}: ${days(median)}${channel}${weighting}` +
+      (basis === 'segment' ? ` (the customer has ${own.length}; ${open})` : ` (${open})`),
+  };
+}
+
+function signed(n: number): string {
+  const r = Math.round(n * 10) / 10;
+  return r > 0 ? `+${r}` : String(r);
+}
+
+function days(offset0: number): string {
+  const offset = Math.round(offset0);
+  if (offset === 0) return 'paid on the due date';
+  const n = Math.abs(offset);
+  return `paid ${n} day${n === 1 ? '' : 's'} ${offset > 0 ? 'after' : 'before'} the due date`;
+}

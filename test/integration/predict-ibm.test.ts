@@ -1,0 +1,52 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backtestPredictions } from '../../functions/predict/backtest.ts';
+import type { InvoiceRecord } from '../../functions/predict/model.ts';
+import { ibmInvoiceRecords } from '../bench/predict.ts';
+
+/**
+ * Predicted payment dates over the IBM accounts-receivable sample (issue 19 item 4): the sample
+ * loaded through the real ingest and the shipped profile (test/bench/predict.ts), each settlement
+ * date the one the product's allocation gives it, then the leak-free month-end protocol.
+ */
+let records: InvoiceRecord[];
+
+beforeAll(async () => {
+  records = await ibmInvoiceRecords();
+}, 120_000);
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+describe('predicted payment dates on the IBM sample', () => {
+  it('loads every invoice with its settlement through the product ingest', () => {
+    expect(records).toHaveLength(2466);
+    expect(records.every((r) => r.settledDate !== undefined && r.settledDate >= r.issueDate)).toBe(true);
+    expect(records.reduce((s, r) => s + r.amount, 0)).toBe(14_770_318);
+  });
+
+  it('on a cut of 3 month ends: the baselines are computed and the model beats the due date', () => {
+    const r = backtestPredictions(records, { dates: ['2012-06-30', '2012-12-31', '2013-06-30'] });
+    expect(r.predictions).toBe(281);
+    expect(round2(r.baselines.due.mae)).toBe(8.91);
+    expect(round2(r.baselines.median.mae)).toBe(6.52);
+    expect(round2(r.baselines.conditional.mae)).toBe(6.39);
+    expect(r.model.mae).toBeLessThan(r.baselines.due.mae);
+    expect(r.model.mae).toBeLessThan(r.baselines.conditional.mae);
+    expect(round2(r.model.mae)).toBe(6.17);
+    expect(r.model.coverage).toBeGreaterThan(0.7);
+    expect(r.weekly.weeks).toBe(39);
+  });
+
+  it("over the issue's 21 month ends: its three baselines to two decimals, and the model's figures", () => {
+    const r = backtestPredictions(records);
+    expect(r.dates).toHaveLength(21);
+    expect(r.predictions).toBe(1981);
+    expect(round2(r.baselines.due.mae)).toBe(8.47);
+    expect(round2(r.baselines.median.mae)).toBe(6.09);
+    expect(round2(r.baselines.conditional.mae)).toBe(5.99);
+    // The figures README text records (/tmp/readme-predict.md); the issue's 5.2-day target is not met.
+    expect(round2(r.model.mae)).toBe(5.89);
+    expect(round2(100 * r.model.coverage)).toBe(78.24);
+    expect(r.weekly.model).toBeLessThan(r.weekly.dueDates);
+    expect([round2(r.weekly.model / 100), round2(r.weekly.dueDates / 100)]).toEqual([147.93, 169.53]);
+  });
+});
