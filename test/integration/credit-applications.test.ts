@@ -16,9 +16,9 @@ import { localChecks } from '../../infra/local/cli/checks.ts';
 import { main } from '../../infra/local/cli/index.ts';
 import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
-import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/runtime/transfers.ts';
+import { type LocalTransfers, localTransfers } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
-import { approvalPolicyWith, launchChromium, until } from './transfers-console.ts';
+import { approvalPolicyWith, decideByMail, launchChromium, levelMailOf, until } from './transfers-console.ts';
 
 /**
  * Credit applications (客户筛选, README "Credit applications") on dynalite, with the real approval
@@ -109,30 +109,9 @@ async function checkApp(customerId: string, amount: number) {
 }
 
 /** The approval emails of a level of a transfer, parsed. */
-async function levelMail(transferId: string, level: number) {
-  return until(`the level-${level} emails of ${transferId}`, async () => {
-    const mail = (await listMail(dir)).filter(
-      (m) => m.file.includes(`-approve-${transferId}-`) && m.subject.includes(`level ${level} of`),
-    );
-    return mail.length > 0 ? mail : undefined;
-  });
-}
-
-/** Posts an approval email's link as the approver's browser does. */
-async function decide(mail: { text: string; to: string }, decision: 'approve' | 'reject', comment = '') {
-  const link = /https?:\/\/\S+\/approvals\/[\w.-]+/.exec(mail.text)?.[0] as string;
-  return transfers.http({
-    method: 'POST',
-    path: new URL(link).pathname,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      decision,
-      email: /<([^>]+)>/.exec(mail.to)?.[1] ?? mail.to,
-      comment,
-    }).toString(),
-  });
-}
-
+const levelMail = (transferId: string, level: number) => levelMailOf(dir, transferId, level);
+const decide = (mail: { text: string; to: string }, decision: 'approve' | 'reject', comment = '') =>
+  decideByMail(transfers, mail, decision, comment);
 const transferOf = async (id: string) => (await transfers.app.show(id))?.transfer as Transfer;
 
 beforeAll(async () => {

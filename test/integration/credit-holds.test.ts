@@ -17,11 +17,11 @@ import type { Transfer } from '../../functions/transfers/ports.ts';
 import { publishConsole } from '../../infra/local/cli/transfers.ts';
 import { type RunningConsole, startConsole } from '../../infra/local/console/index.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
-import { type LocalTransfers, listMail, localTransfers } from '../../infra/local/runtime/transfers.ts';
+import { type LocalTransfers, localTransfers } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { sentinel } from './cli-run.ts';
 import { ingestText } from './read-meter.ts';
-import { approvalPolicyWith, launchChromium, until } from './transfers-console.ts';
+import { approvalPolicyWith, decideByMail, launchChromium, levelMailOf, until } from './transfers-console.ts';
 
 /**
  * Held orders (README "Held orders", issue 18 item 5) on dynalite with the real check, the real
@@ -278,28 +278,9 @@ describe('a held order', () => {
 });
 
 /** The approval emails of a level of a transfer. */
-async function levelMail(transferId: string, level: number) {
-  return until(`the level-${level} emails of ${transferId}`, async () => {
-    const mail = (await listMail(dir)).filter(
-      (m) => m.file.includes(`-approve-${transferId}-`) && m.subject.includes(`level ${level} of`),
-    );
-    return mail.length > 0 ? mail : undefined;
-  });
-}
-
-async function decide(mail: { text: string; to: string }, decision: 'approve' | 'reject', comment = '') {
-  const link = /https?:\/\/\S+\/approvals\/[\w.-]+/.exec(mail.text)?.[0] as string;
-  return transfers.http({
-    method: 'POST',
-    path: new URL(link).pathname,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      decision,
-      email: /<([^>]+)>/.exec(mail.to)?.[1] ?? mail.to,
-      comment,
-    }).toString(),
-  });
-}
+const levelMail = (transferId: string, level: number) => levelMailOf(dir, transferId, level);
+const decide = (mail: { text: string; to: string }, decision: 'approve' | 'reject', comment = '') =>
+  decideByMail(transfers, mail, decision, comment);
 const transferOf = async (id: string) => (await transfers.app.show(id))?.transfer as Transfer;
 
 describe('an order release on the approval chain', () => {

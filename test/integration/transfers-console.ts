@@ -8,6 +8,7 @@ import type { LocalEnv } from '../../infra/local/runtime/index.ts';
 import {
   consoleTransfers,
   type LocalTransfers,
+  listMail,
   localTransfers,
 } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_APPROVAL_POLICY_DOCUMENT, DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
@@ -97,6 +98,36 @@ const CHROMIUM = '/usr/bin/chromium';
  * Debian's Chromium, headless, driven by playwright-core (Playwright's own browser download cannot
  * be fetched here; `.ci/run` installs the package).
  */
+/** A transfer's level-`level` approval emails, once they are in `dir`'s outbox. */
+export function levelMailOf(dir: string, transferId: string, level: number) {
+  return until(`the level-${level} emails of ${transferId}`, async () => {
+    const mail = (await listMail(dir)).filter(
+      (m) => m.file.includes(`-approve-${transferId}-`) && m.subject.includes(`level ${level} of`),
+    );
+    return mail.length > 0 ? mail : undefined;
+  });
+}
+
+/** Posts an approval email's link as the approver's browser does. */
+export function decideByMail(
+  transfers: Pick<LocalTransfers, 'http'>,
+  mail: { text: string; to: string },
+  decision: 'approve' | 'reject',
+  comment = '',
+) {
+  const link = /https?:\/\/\S+\/approvals\/[\w.-]+/.exec(mail.text)?.[0] as string;
+  return transfers.http({
+    method: 'POST',
+    path: new URL(link).pathname,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      decision,
+      email: /<([^>]+)>/.exec(mail.to)?.[1] ?? mail.to,
+      comment,
+    }).toString(),
+  });
+}
+
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(
