@@ -73,6 +73,28 @@ export const COMMANDS: readonly CommandHelp[] = [
     summary: "one customer's open items and aging; --explain: its score, limit and early warnings",
     options: [AS_OF, ['--explain', 'score factors, limit reasoning, early warnings, next review'], JSON_OPT],
     example: 'sentinel customer C1004 --explain',
+    notes: [
+      "Each open invoice's expected payment date, its 80% interval (P10-P90) and reason, and the cash expected in 7, 30 and 90 days (JSON: `predictions`); the segment is every customer's history as of the day.",
+    ],
+  },
+  {
+    name: 'forecast',
+    args: '[--as-of YYYY-MM-DD] [--report CCY] [--json] [--csv FILE]',
+    summary: 'the cash-in forecast: expected receipts per week for the next 13 weeks, with its band',
+    options: [
+      AS_OF,
+      ['--report CCY', 'the reporting currency (default: the currency most customers are in)'],
+      JSON_OPT,
+      [
+        '--csv FILE',
+        'also write the weeks as CSV: week, from, to, currency, expected, low, high, at_p10, at_p90',
+      ],
+    ],
+    example: 'sentinel forecast --csv /tmp/forecast.csv',
+    notes: [
+      "Week 1 is the 7 days after the as-of date. Each open invoice's open amount counts in the week of its expected payment date; the band runs from the smallest to the largest of the expected total, the total if every invoice came on its P10 date and the total if every invoice came on its P90 date.",
+      'Other currencies are converted with the latest rate on file dated on or before the as-of date; a currency with no rate is left out of the converted figures and named.',
+    ],
   },
   {
     name: 'runs',
@@ -609,7 +631,7 @@ export function commandHelp(topic: string): string {
 
 const SECTIONS: readonly (readonly [string, readonly string[]])[] = [
   ['Run the product', ['start']],
-  ['Receivables', ['ingest', 'customers', 'customer', 'runs', 'profiles']],
+  ['Receivables', ['ingest', 'customers', 'customer', 'forecast', 'runs', 'profiles']],
   [
     'Credit risk',
     [

@@ -30,6 +30,7 @@ import {
 } from '../../../functions/ingest/profile.ts';
 import { rejectsNameFor, warningsNameFor } from '../../../functions/ingest/rejects.ts';
 import { ProfileCatalog, yieldsReceivables } from '../../../functions/ingest/uploads.ts';
+import { predictionsJson } from '../../../functions/predict/book.ts';
 import { type CustomerLine, ReceivablesQueries } from '../../../functions/receivables/queries.ts';
 import { limitApprovals } from '../../../functions/transfers/app.ts';
 import { startConsole } from '../console/index.ts';
@@ -69,6 +70,7 @@ import {
   withStore,
 } from './common.ts';
 import { cmdAlerts, cmdBacktest, cmdEvaluate, cmdPolicy, explainCustomer, loadPolicy } from './credit.ts';
+import { cmdForecast, customerPredictions, predictionsText } from './forecast.ts';
 import { commandHelp, isTopic, overview, topicOf } from './help.ts';
 import { cmdMetrics } from './ops.ts';
 import { cmdReview, describeRun } from './reviews.ts';
@@ -382,6 +384,7 @@ async function cmdCustomer(args: string[]): Promise<number> {
   return withStore(values['data-dir'], async (env) => {
     const file = await new ReceivablesQueries(env.store).customer(id, asOf);
     if (!file) throw new CliFailure(noCustomer(id));
+    const predictions = await customerPredictions(env.store, id, asOf);
     const { line, statement } = file;
     const open = statement.invoices.filter((i) => i.open > 0);
     if (values.json) {
@@ -416,6 +419,7 @@ async function cmdCustomer(args: string[]): Promise<number> {
                 : {}),
             })),
             notes: statement.notes,
+            ...(predictions ? { predictions: predictionsJson(predictions, formatMinor) } : {}),
           },
           null,
           2,
@@ -463,6 +467,7 @@ async function cmdCustomer(args: string[]): Promise<number> {
     );
     for (const n of statement.notes)
       console.log(`note: payment ${n.paymentId} names invoice ${n.invoiceId}: ${n.code}`);
+    if (predictions) console.log(`\n${predictionsText(predictions)}`);
     return 0;
   });
 }
@@ -832,6 +837,8 @@ export async function main(args: string[]): Promise<number> {
         return await cmdCustomer(rest);
       case 'runs':
         return await cmdRuns(rest);
+      case 'forecast':
+        return await cmdForecast(rest);
       case 'profiles':
         parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } } });
         console.log(profilesList(new ProfileCatalog()));

@@ -19,6 +19,7 @@ import { decisionFor, type LimitDecision } from '../../../functions/credit/decid
 import { asOfFile, creditFileOf } from '../../../functions/credit/evaluate.ts';
 import { creditHistory, monthEnds } from '../../../functions/credit/history.ts';
 import type { CustomerPartition } from '../../../functions/credit/ports.ts';
+import type { CustomerPredictions } from '../../../functions/predict/book.ts';
 import {
   type CustomerQuery,
   customersCsv,
@@ -36,6 +37,7 @@ import type { Review } from '../../../functions/reviews/review.ts';
 import { type AnswerForms, activeAlertsTable, bySeverity, words } from './alerts.ts';
 import { type CollectionsRecord, collectionsRecordOf, collectionsRecordSection } from './collections.ts';
 import { type CreditFileView, creditFileSection, limitStepsOf } from './credit-file.ts';
+import { predictionsSection } from './forecast.ts';
 import { type Html, html, kv } from './layout.ts';
 import {
   type ConsoleCredit,
@@ -347,7 +349,13 @@ function disputedCell(i: InvoiceStatus): Html | '' {
   return html`${yesNo(true)}${said.length > 0 ? html` <span class="muted">${said.join(': ')}</span>` : ''}`;
 }
 
-export function customerPage(file: CustomerFile, id: string, asOf: IsoDate, credit?: CreditView): Html {
+export function customerPage(
+  file: CustomerFile,
+  id: string,
+  asOf: IsoDate,
+  credit?: CreditView,
+  predictions?: CustomerPredictions,
+): Html {
   const c = file.customer;
   const s = file.statement.summary;
   const ccy = s.currency;
@@ -537,6 +545,7 @@ ${credit ? creditFileSection(credit.file) : ''}
 ${credit?.collections ? collectionsRecordSection(credit.collections) : ''}
 <h2>Open items (${open.length})</h2>
 ${openTable}
+${predictions ? predictionsSection(predictions, asOf) : ''}
 <h2>Settled invoices (${settled.length})</h2>
 ${settledTable}
 <h2>Payments (${apps.length})</h2>

@@ -151,6 +151,7 @@ export type Section =
   | 'collections'
   | 'outbox'
   | 'ops'
+  | 'forecast'
   | '';
 
 export const navLink = (href: string, label: string, on: boolean) =>
@@ -166,7 +167,7 @@ export function page(title: string, body: Html, active: Section = ''): string {
 </head>
 <body>
 <header><span class="brand">credit-sentinel</span>
-<nav>${navLink('/customers', 'Customers', active === 'customers')}&nbsp;· ${navLink('/alerts', 'Alerts', active === 'alerts')}&nbsp;· ${navLink('/approvals', 'Approvals', active === 'approvals')}&nbsp;· ${navLink('/runs', 'Runs', active === 'runs')}&nbsp;· ${navLink('/transfers', 'Transfers', active === 'transfers')}&nbsp;· ${navLink('/reviews', 'Reviews', active === 'reviews')}&nbsp;· ${navLink('/applications', 'Applications', active === 'applications')}&nbsp;· ${navLink('/credit-checks', 'Checks', active === 'checks')}&nbsp;· ${navLink('/collections', 'Collections', active === 'collections')}&nbsp;· ${navLink('/outbox', 'Outbox', active === 'outbox')}&nbsp;· ${navLink('/ops', 'Ops', active === 'ops')}</nav>
+<nav>${navLink('/customers', 'Customers', active === 'customers')}&nbsp;· ${navLink('/alerts', 'Alerts', active === 'alerts')}&nbsp;· ${navLink('/approvals', 'Approvals', active === 'approvals')}&nbsp;· ${navLink('/runs', 'Runs', active === 'runs')}&nbsp;· ${navLink('/transfers', 'Transfers', active === 'transfers')}&nbsp;· ${navLink('/reviews', 'Reviews', active === 'reviews')}&nbsp;· ${navLink('/applications', 'Applications', active === 'applications')}&nbsp;· ${navLink('/credit-checks', 'Checks', active === 'checks')}&nbsp;· ${navLink('/collections', 'Collections', active === 'collections')}&nbsp;· ${navLink('/forecast', 'Forecast', active === 'forecast')}&nbsp;· ${navLink('/outbox', 'Outbox', active === 'outbox')}&nbsp;· ${navLink('/ops', 'Ops', active === 'ops')}</nav>
 </header>
 <main>
 ${body}

@@ -5,6 +5,7 @@ import type { DisputeDeps, PromiseDeps } from '../../../functions/collections/ap
 import type { CollectorBook, HoldBook } from '../../../functions/collections/ports.ts';
 import type { Page, PageRequest } from '../../../functions/core/paging.ts';
 import type { Policy } from '../../../functions/credit/policy.ts';
+import type { BookPredictionsCache } from '../../../functions/predict/book.ts';
 import type { ReceivablesQueries } from '../../../functions/receivables/queries.ts';
 import type { RequestOutcome, TransferApp } from '../../../functions/transfers/app.ts';
 import type { HttpRequest, HttpResponse } from '../../../functions/transfers/http.ts';
@@ -39,6 +40,11 @@ export interface ConsoleOptions {
    * acknowledged, snoozed, resolved). @default env SENTINEL_OPERATOR, else USER, else "console"
    */
   readonly operator?: string;
+  /**
+   * Predicted payment dates and the cash-in forecast (functions/predict/book.ts). @default made over
+   * `credit.store` when there is one; without either, /forecast says it is not available
+   */
+  readonly predictions?: BookPredictionsCache | undefined;
   /** @default 8787; 0 picks a free port */
   readonly port?: number;
   /** @default 127.0.0.1 */

@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { creditChecksHttp } from '../../../functions/checks/http.ts';
 import { isoDateOrNull } from '../../../functions/core/dates.ts';
+import { formatMinor } from '../../../functions/core/money.ts';
 import { moneyAsDecimals } from '../../../functions/core/money-json.ts';
 import { BadCursorError } from '../../../functions/core/paging.ts';
+import { predictionsJson } from '../../../functions/predict/book.ts';
 import { ANSWER_PATH, alertsCsvReply, alertsReply, answerForm, doneNote, operatorOf } from './alerts.ts';
 import {
   APPLICATIONS_API_PATH,
@@ -22,6 +24,7 @@ import {
 } from './collections.ts';
 import { CHECK_FORM_PATHS, type ConsoleChecks, checksForm, checksPage } from './credit-checks.ts';
 import { creditView, customerPage, customersCsvReply, customersReply } from './customers.ts';
+import { forecastReply, predictionsOf } from './forecast.ts';
 import { CSP, html } from './layout.ts';
 import { opsPage } from './ops.ts';
 import type { ConsoleOptions, ConsoleTransfers, RunningConsole } from './options.ts';
@@ -195,6 +198,8 @@ export async function route(
       opts.reviews ? opts.reviews.customer(b) : undefined,
     ]);
     if (!file) return problem(404, `There is no customer "${b}" on file.`, api);
+    // Every customer's predictions as of the date, read once and kept (the segment is the book's).
+    const predictions = await predictionsOf(opts)?.customer(b, asOf);
     const credit = opts.credit
       ? await creditView(opts.credit, b, asOf, {
           part,
@@ -226,9 +231,10 @@ export async function route(
               }
             : {}),
           ...(reviews ? { review: { state: reviews.state, recent: reviews.reviews } } : {}),
+          ...(predictions ? { predictions: predictionsJson(predictions, formatMinor) } : {}),
         }),
       );
-    const body = html`${doneNote(params)}${collectionsDoneNote(params)}${customerPage(file, b, asOf, credit)}`;
+    const body = html`${doneNote(params)}${collectionsDoneNote(params)}${customerPage(file, b, asOf, credit, predictions)}`;
     return htmlReply(
       200,
       file.customer?.name ?? b,
@@ -291,6 +297,8 @@ export async function route(
       return jsonReply(200, { mail: mail.items, paging: pagingJson(mail, (p) => outboxHref(p, true)) });
     return htmlReply(200, 'Outbox', outboxPage(mail), 'outbox');
   }
+  if (a === 'forecast' && b === undefined) return forecastReply(opts, params, api ? 'json' : 'html');
+  if (a === 'forecast.csv' && b === undefined && !api) return forecastReply(opts, params, 'csv');
   if (a === 'ops' && b === undefined) {
     if (!opts.ops) return problem(404, 'The ops figures are not available in this console.', api);
     const summary = await opts.ops();
