@@ -704,3 +704,19 @@ describe('a filing that stopped before its approval request', () => {
     );
   });
 });
+
+describe('an application withdrawn', () => {
+  it('by recalling its approval request (sentinel transfer recall): the application is withdrawn, the customer gets no limit', async () => {
+    const r = await fileApplication(deps, { ...NOVA, customerId: 'WDRW', name: 'Withdrawn AG' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const transferId = r.application.transferId as string;
+    expect((await transfers.app.recall(transferId, 'rita')).ok).toBe(true);
+    const done = await until('WDRW withdrawn', async () => {
+      const a = await store.current('WDRW');
+      return a?.state === 'withdrawn' ? a : undefined;
+    });
+    expect(done).toMatchObject({ applicationId: 'APP-WDRW-1', state: 'withdrawn' });
+    expect((await check('WDRW', 1_00)).reasons.map((x) => x.code)).toEqual(['CREDIT_APPLICATION_NEEDED']);
+  });
+});
