@@ -146,6 +146,34 @@ const levels = z
 const enabled = z.boolean().default(true);
 const positiveInt = z.number().int().positive();
 
+const amountText = z.string().regex(/^\d+(\.\d+)?$/, 'must be a plain decimal amount such as "250000.00"');
+
+/** The predicted-late rule's settings (README "Predicted payment dates"). */
+const predictedLateRule = z
+  .strictObject({
+    enabled,
+    days: z.number().int('must be a whole number of days').min(1).max(365).default(15),
+    /** Invoices whose open amount is below this, by currency, do not count (none: every amount). */
+    minAmount: z.record(z.string(), amountText).default({}),
+    severity: z.enum(SEVERITIES).default('warning'),
+    action: z.enum(ACTIONS).default('collect'),
+  })
+  .superRefine((r, ctx) => {
+    for (const [ccy, text] of Object.entries(r.minAmount)) {
+      if (!isCurrency(ccy)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['minAmount', ccy],
+          message: `${ccy} is not an ISO 4217 currency code`,
+        });
+        continue;
+      }
+      const parsed = parseMinorUnits(text, minorDigits(ccy) ?? 2, { decimal: '.', thousands: '' });
+      if (!parsed.ok)
+        ctx.addIssue({ code: 'custom', path: ['minAmount', ccy], message: `${parsed.reason} (${ccy})` });
+    }
+  });
+
 const rules = z.strictObject({
   /** Days past due of the customer's oldest overdue item. */
   daysPastDue: z.strictObject({ enabled, levels }),
@@ -218,13 +246,18 @@ const rules = z.strictObject({
       { from: 2, severity: 'high', action: 'hold_deliveries' },
     ],
   }),
+  /**
+   * An open invoice not yet overdue whose expected settlement date (functions/predict/model.ts,
+   * from the customer's own settled history as known on the date) is more than `days` after its
+   * due date. Optional, not prefaulted: a policy written before it keeps its id and gets the
+   * defaults (`predictedLateOf`).
+   */
+  predictedLate: predictedLateRule.optional(),
 });
 
 /** The rules, in the policy's order (the schema is the one list of them). */
 export const RULES = Object.keys(rules.shape) as (keyof typeof rules.shape)[];
 export type RuleName = (typeof RULES)[number];
-
-const amountText = z.string().regex(/^\d+(\.\d+)?$/, 'must be a plain decimal amount such as "250000.00"');
 
 const months = z
   .number()
@@ -541,6 +574,24 @@ const CREDIT_CHECK_DEFAULTS: CreditCheckPolicy = creditCheck.parse({});
  */
 export const creditCheckOf = (p: Pick<PolicyDocument, 'creditCheck'>): CreditCheckPolicy =>
   p.creditCheck ?? CREDIT_CHECK_DEFAULTS;
+
+export type PredictedLatePolicy = z.infer<typeof predictedLateRule>;
+const PREDICTED_LATE_DEFAULTS: PredictedLatePolicy = predictedLateRule.parse({});
+/**
+ * The predicted-late rule's settings, or the defaults (on, 15 days, every amount, warning, collect)
+ * for a policy written before the rule: optional in the document so that no stored policy's id changes.
+ */
+export const predictedLateOf = (p: {
+  readonly rules: Pick<PolicyDocument['rules'], 'predictedLate'>;
+}): PredictedLatePolicy => p.rules.predictedLate ?? PREDICTED_LATE_DEFAULTS;
+
+/** The smallest open amount of an invoice the predicted-late rule counts, minor units of `currency` (0: every amount). */
+export function predictedLateMinAmount(r: PredictedLatePolicy, currency: string): number {
+  const text = r.minAmount[currency];
+  if (text === undefined) return 0;
+  const parsed = parseMinorUnits(text, minorDigits(currency) ?? 2, { decimal: '.', thousands: '' });
+  return parsed.ok ? parsed.value : 0;
+}
 
 /** Held orders expire after this many days by default (`creditCheck.holdDays`). */
 export const DEFAULT_HOLD_DAYS = 30;

@@ -1,7 +1,8 @@
 import { addDays, addMonths, dayNumber, daysBetween, type IsoDate, lastDateMemo } from '../core/dates.ts';
 import { formatMoney } from '../core/money.ts';
-import { receivablesAsOf } from '../core/receivables.ts';
-import type { Payment } from '../core/records.ts';
+import { type Receivables, receivablesAsOf } from '../core/receivables.ts';
+import type { Invoice, Payment } from '../core/records.ts';
+import { type InvoiceRecord, predictSettlement } from '../predict/model.ts';
 import {
   type Assessment,
   type CreditFile,
@@ -10,7 +11,15 @@ import {
   type PriorAssessment,
   promisesNotKept,
 } from './assess.ts';
-import type { Action, Policy, Rating, RuleName, Severity } from './policy.ts';
+import {
+  type Action,
+  type Policy,
+  predictedLateMinAmount,
+  predictedLateOf,
+  type Rating,
+  type RuleName,
+  type Severity,
+} from './policy.ts';
 import { atThreshold } from './thresholds.ts';
 
 /**
@@ -98,6 +107,26 @@ export interface RuleFacts {
       amount: number;
       paid: number;
       state: 'broken' | 'partial';
+    };
+  };
+  readonly predictedLate: {
+    /** The rule's threshold: expected more than this many days after due. */
+    days: number;
+    /** Open invoices not yet overdue expected more than `days` late, and their open amount. */
+    invoices: number;
+    amount: number;
+    /** The worst of them: expected the most days after its due date (then the largest, then by id). */
+    worst: {
+      invoiceId: string;
+      dueDate: IsoDate;
+      open: number;
+      expected: IsoDate;
+      p10: IsoDate;
+      p90: IsoDate;
+      /** expected - due, days. */
+      daysLate: number;
+      settledCount: number;
+      reason: string;
     };
   };
 }
@@ -301,6 +330,20 @@ const WORDS: { readonly [R in RuleName]: Explain<R> } = {
       broken: f.broken,
       partial: f.partial,
       latest: `${f.latest.promiseId}: ${formatMoney(f.latest.amount, ccy)} by ${f.latest.promisedDate}, ${formatMoney(f.latest.paid, ccy)} paid (${f.latest.state})`,
+    },
+  }),
+  predictedLate: (f, ccy) => ({
+    summary: `${f.invoices === 1 ? '1 invoice not yet overdue is' : `${f.invoices} invoices not yet overdue are`} expected more than ${f.days} days late (${formatMoney(f.amount, ccy)}); the worst: ${f.worst.invoiceId} due ${f.worst.dueDate}, expected ${f.worst.expected} (${f.worst.daysLate} days late)`,
+    evidence: {
+      invoices: f.invoices,
+      amount: formatMoney(f.amount, ccy),
+      invoice: f.worst.invoiceId,
+      open: formatMoney(f.worst.open, ccy),
+      dueDate: f.worst.dueDate,
+      expected: f.worst.expected,
+      p10ToP90: `${f.worst.p10} to ${f.worst.p90}`,
+      daysLate: f.worst.daysLate,
+      reason: f.worst.reason,
     },
   }),
   concentration: (f, ccy) => ({
@@ -635,6 +678,18 @@ export function evaluateRules(
       });
   }
 
+  const late = predictedLateOf(policy);
+  if (late.enabled) {
+    const facts = predictedLateFacts(
+      x.receivables,
+      ccy,
+      a.asOf,
+      late.days,
+      predictedLateMinAmount(late, ccy),
+    );
+    if (facts) candidate(at, 'predictedLate', late.severity, late.action, facts);
+  }
+
   if (r.concentration.enabled && portfolio) {
     const book = portfolio.openByCurrency.get(ccy);
     const c = book && concentrationCandidate(file.customerId, ccy, s.openAmount, book, a.asOf, policy);
@@ -667,4 +722,69 @@ export function concentrationCandidate(
     currency,
     facts: { openAmount: open, allOpenReceivables: book.open, share, customersInCurrency: book.customers },
   };
+}
+
+/**
+ * The predicted-late rule's finding: the customer's open invoices in `currency` not yet overdue
+ * (due on or after `asOf`), of at least `minAmount` open, whose expected settlement date is more
+ * than `days` after their due date. The expectation is the model's (functions/predict/model.ts)
+ * from the customer's own settled invoices as known on the date, never the segment: the daily
+ * evaluation works customer by customer. Undefined when none qualifies.
+ */
+export function predictedLateFacts(
+  rec: Pick<Receivables, 'invoices' | 'open' | 'settledDate' | 'daysLate'>,
+  currency: string,
+  asOf: IsoDate,
+  days: number,
+  minAmount = 0,
+): RuleFacts['predictedLate'] | undefined {
+  // No prediction goes further past due than the latest settlement on file: most customers stop here.
+  let lateMost = 0;
+  let candidates = 0;
+  for (let i = 0; i < rec.invoices.length; i++) {
+    const d = rec.daysLate[i] as number;
+    if (d > lateMost) lateMost = d;
+    const inv = rec.invoices[i] as Invoice;
+    if (rec.settledDate[i] === undefined && (rec.open[i] as number) > 0 && inv.dueDate >= asOf) candidates++;
+  }
+  if (lateMost <= days || candidates === 0) return undefined;
+  const history: InvoiceRecord[] = rec.invoices.map((inv, i) => ({
+    customerId: inv.customerId,
+    invoiceId: inv.invoiceId,
+    issueDate: inv.issueDate,
+    dueDate: inv.dueDate,
+    amount: rec.open[i] as number,
+    currency: inv.currency,
+    settledDate: rec.settledDate[i],
+  }));
+  let invoices = 0;
+  let amount = 0;
+  let worst: RuleFacts['predictedLate']['worst'] | undefined;
+  for (const inv of history) {
+    if (inv.settledDate !== undefined || inv.currency !== currency || inv.dueDate < asOf) continue;
+    if (inv.amount <= 0 || inv.amount < minAmount) continue;
+    const p = predictSettlement(inv, asOf, history);
+    const daysLate = daysBetween(inv.dueDate, p.expected);
+    if (daysLate <= days) continue;
+    invoices++;
+    amount += inv.amount;
+    if (
+      !worst ||
+      daysLate > worst.daysLate ||
+      (daysLate === worst.daysLate &&
+        (inv.amount > worst.open || (inv.amount === worst.open && inv.invoiceId < worst.invoiceId)))
+    )
+      worst = {
+        invoiceId: inv.invoiceId,
+        dueDate: inv.dueDate,
+        open: inv.amount,
+        expected: p.expected,
+        p10: p.p10,
+        p90: p.p90,
+        daysLate,
+        settledCount: p.settledCount,
+        reason: p.reason,
+      };
+  }
+  return worst && { days, invoices, amount, worst };
 }

@@ -78,6 +78,8 @@ export const MONEY_FIGURES: ReadonlySet<string> = new Set([
   'handedBack',
   'left',
   'pending',
+  'expectedCash',
+  'openAmount',
 ]);
 
 /** The open alerts a message names one by one; the page and the full evidence list every one. */

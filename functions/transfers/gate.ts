@@ -12,6 +12,8 @@ import {
 } from '../credit/assess.ts';
 import { type Rating, type RiskClass, SEVERITY_RANK } from '../credit/policy.ts';
 import { robustScorer } from '../credit/rules.ts';
+import { predictCustomer } from '../predict/book.ts';
+import type { InvoiceRecord } from '../predict/model.ts';
 import type { ApprovalPolicy, GateFlag } from './approval-policy.ts';
 import type { Transfer } from './ports.ts';
 import type { TransferRequest } from './request.ts';
@@ -33,6 +35,8 @@ export type GateCheckName =
   | 'duplicate'
   | 'limitHeadroom'
   | 'unappliedCash'
+  /** Evidence, never a flag: the customer's cash expected in the next 30 days (the payment-date model). */
+  | 'expectedCash'
   /** A review run's batch of limit changes: what it holds, and how risky its customers are. */
   | 'batch'
   | 'batchRisk'
@@ -247,6 +251,9 @@ export function riskGate(x: GateInputs): GateReport {
       },
     });
   } else checks.push({ check: 'overdueBalance', summary: 'no receivables on file', figures: {} });
+
+  // What the customer is expected to pay in the next 30 days: evidence beside the overdue balance.
+  if (f) checks.push(expectedCashCheck(req.customerId, f, x.asOf));
 
   // The amount against the customer's own approved transfers in the same currency.
   if (moves(req)) {
@@ -515,5 +522,61 @@ export function unappliedCashCheck(
     problem: above
       ? `${asked > 0 ? `with the pending ${ids(pending)} (${say(asked)}) ` : ''}is above ${cash}${why}`
       : undefined,
+  };
+}
+
+/** The days ahead the gate's expected cash looks (README "Predicted payment dates"). */
+export const GATE_CASH_DAYS = 30;
+
+/**
+ * The customer's open invoices in its credit currency expected (by the payment-date model, from
+ * the customer's own settled invoices as known on the day: no segment, the gate reads one
+ * customer) within `GATE_CASH_DAYS` days of the gate's day. Evidence only: no flag.
+ */
+export function expectedCashCheck(customerId: string, f: Figures, asOf: IsoDate): GateCheck {
+  const fc = f.currency;
+  const rec = f.receivables;
+  const open = rec.summary.openAmount;
+  if (open <= 0)
+    return {
+      check: 'expectedCash',
+      summary: `nothing open in ${fc}: no cash expected`,
+      figures: {
+        expectedCash: formatMinor(0, fc),
+        openAmount: formatMinor(0, fc),
+        currency: fc,
+        by: addDays(asOf, GATE_CASH_DAYS),
+      },
+    };
+  const records: InvoiceRecord[] = rec.invoices.map((inv, i) => ({
+    customerId,
+    invoiceId: inv.invoiceId,
+    issueDate: inv.issueDate,
+    dueDate: inv.dueDate,
+    amount: rec.open[i] as number,
+    currency: inv.currency,
+    settledDate: rec.settledDate[i],
+  }));
+  const p = predictCustomer({ customerId, currency: fc, invoices: records }, asOf);
+  const inCcy = p.invoices.filter((i) => i.currency === fc);
+  const soon = inCcy.filter((i) => daysBetween(asOf, i.expected) <= GATE_CASH_DAYS);
+  const within = soon.length;
+  const expected = soon.reduce((t, i) => t + i.open, 0);
+  const total = inCcy.reduce((t, i) => t + i.open, 0);
+  const basis =
+    inCcy.length > 0 && inCcy.every((i) => i.basis === 'terms')
+      ? 'no settled invoice of the customer to go by: each open invoice expected on its due date (tomorrow once due)'
+      : "from the customer's own settled invoices";
+  return {
+    check: 'expectedCash',
+    summary: `${formatMoney(expected, fc)} of the ${formatMoney(total, fc)} open expected by ${addDays(asOf, GATE_CASH_DAYS)} (${within} of ${inCcy.length} open invoice${inCcy.length === 1 ? '' : 's'}), ${basis}`,
+    figures: {
+      expectedCash: formatMinor(expected, fc),
+      openAmount: formatMinor(total, fc),
+      currency: fc,
+      by: addDays(asOf, GATE_CASH_DAYS),
+      invoicesExpected: within,
+      openInvoices: inCcy.length,
+    },
   };
 }

@@ -160,7 +160,10 @@ describe('the IBM sample, evaluated', () => {
       'disputedShare',
       'concentration',
       'brokenPromise',
+      'predictedLate',
     ]);
+    // Invoices not yet due expected more than 15 days late (issue 19 item 3): 12 of the 100 customers.
+    expect(bt.rules.find((r) => r.rule === 'predictedLate')).toMatchObject({ raised: 42, customers: 12 });
     const dpd = bt.rules.find((r) => r.rule === 'daysPastDue');
     expect(dpd?.raised).toBeGreaterThan(0);
     // No limits, statements or cover in the sample: those rules have nothing to say.

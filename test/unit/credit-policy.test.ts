@@ -5,6 +5,7 @@ import {
   type PolicyDocument,
   parsePolicy,
   policyId,
+  predictedLateOf,
   RULES,
 } from '../../functions/credit/policy.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
@@ -72,7 +73,8 @@ describe('the default policy', () => {
   });
 
   it('switches every rule on by default (enabled is optional and defaults to true)', () => {
-    for (const rule of RULES) expect(p.rules[rule].enabled, rule).toBe(true);
+    for (const rule of RULES)
+      expect((rule === 'predictedLate' ? predictedLateOf(p) : p.rules[rule]).enabled, rule).toBe(true);
   });
 
   it('has an id of the form <version>+<8 hex>', () => {

@@ -662,12 +662,14 @@ const BOOK: Scenario[] = [
       asked: 0,
       request: 'decrease',
       // 136 days (>= 90): critical; overdue 100,000 / 150,000 = 66.7% (>= 50%): critical; limit use
-      // 120,000 / 150,000 = 80%: warning; last payment 2026-02-23, 127 days ago, usually monthly: warning
+      // 120,000 / 150,000 = 80%: warning; last payment 2026-02-23, 127 days ago, usually monthly: warning;
+      // the June invoice, not yet due, expected 40 days late as every settled one was (> 15): warning
       alerts: [
         'daysPastDue critical',
         'overdueAmount critical',
         'limitUse warning',
         'paymentFrequency warning',
+        'predictedLate warning',
       ],
       words: ['below the exposure of 120,000.00 EUR'],
     },
@@ -700,8 +702,8 @@ const BOOK: Scenario[] = [
       outcome: 'keep',
       rule: 'NO_CREDIT',
       after: undefined,
-      // no limit: no overdue-amount or limit-use alert
-      alerts: ['daysPastDue critical', 'paymentFrequency warning'],
+      // no limit: no overdue-amount or limit-use alert; the June invoice expected 40 days late: warning
+      alerts: ['daysPastDue critical', 'paymentFrequency warning', 'predictedLate warning'],
     },
   },
   {
@@ -729,8 +731,8 @@ const BOOK: Scenario[] = [
       asked: eur(17_000),
       request: 'decrease',
       // overdue 10,000 / 20,000 = 50%: critical; limit use 100%: warning; 16 days: under 30;
-      // drift 20 - 20 = 0
-      alerts: ['overdueAmount critical', 'limitUse warning'],
+      // drift 20 - 20 = 0; the June invoice (due 07-14) expected 20 days late (> 15): warning
+      alerts: ['overdueAmount critical', 'limitUse warning', 'predictedLate warning'],
       words: [
         'it is below the exposure of 20,000.00 EUR, and a review never cuts a limit below what the customer owes',
       ],

@@ -519,6 +519,7 @@ describe('riskGate: amountHistory', () => {
       'riskClass',
       'openAlerts',
       'overdueBalance',
+      'expectedCash',
       'beneficiary',
       'duplicate',
     ]);
@@ -1040,6 +1041,7 @@ describe('riskGate: the report', () => {
       'riskClass',
       'openAlerts',
       'overdueBalance',
+      'expectedCash',
       'amountHistory',
       'beneficiary',
       'duplicate',
@@ -1058,7 +1060,7 @@ describe('riskGate: the report', () => {
     expect(new Set(report.flags).size).toBe(report.flags.length);
     expect(report.flags).toEqual(report.checks.flatMap((c) => (c.flag ? [c.flag] : [])));
     // 0.6745 * (1_000_000 - 120_000) / 10_000 = 59.356
-    expect(report.checks[3]?.figures.robustZ).toBe(59.36);
+    expect(report.checks[4]?.figures.robustZ).toBe(59.36);
   });
 
   it('a clean request raises no flag, yet every check is listed', () => {
@@ -1069,7 +1071,7 @@ describe('riskGate: the report', () => {
       }),
     );
     expect(report.flags).toEqual([]);
-    expect(report.checks).toHaveLength(7);
+    expect(report.checks).toHaveLength(8);
     expect(report.checks.every((c) => c.flag === undefined)).toBe(true);
   });
 
@@ -1277,5 +1279,46 @@ describe('a replay as of an earlier day', () => {
     expect(mustCheck(x, 'beneficiary').flag).toBe('newBeneficiary');
     expect(mustCheck(x, 'duplicate').flag).toBeUndefined();
     expect(mustCheck(x, 'amountHistory').figures).toEqual({ earlierTransfers: 0 });
+  });
+});
+
+// ---- expected cash (issue 19 item 3): evidence, never a flag ----
+
+describe('riskGate: expectedCash', () => {
+  it('no history: each open invoice expected on its due date; one due in 31 days is not within 30', () => {
+    const c = mustCheck(inputs(), 'expectedCash');
+    expect(c.flag).toBeUndefined();
+    expect(c.summary).toBe(
+      '0.00 EUR of the 4,000.00 EUR open expected by 2026-07-30 (0 of 1 open invoice), no settled invoice of the customer to go by: each open invoice expected on its due date (tomorrow once due)',
+    );
+    expect(c.figures).toEqual({
+      expectedCash: '0.00',
+      openAmount: '4000.00',
+      currency: 'EUR',
+      by: '2026-07-30',
+      invoicesExpected: 0,
+      openInvoices: 1,
+    });
+  });
+
+  it("from the customer's own history: a customer paying 20 days late moves an invoice out of the 30 days", () => {
+    // Settled: H1 due 2026-04-30 paid 2026-05-20 (20 days late). Open: N1 1,000.00 due in 5 days
+    // (expected 2026-07-25, within 30), N2 2,000.00 due in 15 days (expected 2026-08-04, beyond).
+    const f = creditFile([
+      inv('H1', '2026-03-31', '2026-04-30', 50_000),
+      openInvoice('N1', -5, 100_000),
+      openInvoice('N2', -15, 200_000),
+    ]);
+    const withPayment = { ...f, payments: [pay('P1', '2026-05-20', 50_000, ['H1'])] };
+    const c = mustCheck(inputs({ assessment: assess(withPayment, AS_OF, creditPolicy) }), 'expectedCash');
+    expect(c.flag).toBeUndefined();
+    expect(c.summary).toBe(
+      "1,000.00 EUR of the 3,000.00 EUR open expected by 2026-07-30 (1 of 2 open invoices), from the customer's own settled invoices",
+    );
+    expect(c.figures).toMatchObject({ expectedCash: '1000.00', openAmount: '3000.00', invoicesExpected: 1 });
+  });
+
+  it('not there without an assessment (no receivables on file)', () => {
+    expect(check(inputs({ assessment: undefined }), 'expectedCash')).toBeUndefined();
   });
 });

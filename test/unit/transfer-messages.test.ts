@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { GateReport } from '../../functions/transfers/gate.ts';
+import { assess, type CreditFile } from '../../functions/credit/assess.ts';
+import { policyInForce } from '../../functions/credit/policy.ts';
+import { expectedCashCheck, type GateReport } from '../../functions/transfers/gate.ts';
 import {
   approvalEmail,
   approvalSlackMessage,
@@ -12,6 +14,8 @@ import {
   toEml,
 } from '../../functions/transfers/messages.ts';
 import type { ApprovalNotice, Recipient, Transfer } from '../../functions/transfers/ports.ts';
+import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { inv, pay } from './credit-fixtures.ts';
 
 const EVIL = '<script>alert(1)</script> & "Co"';
 const TOKEN =
@@ -192,6 +196,37 @@ describe('evidence', () => {
       'Level 1 (Credit controller): 1 of 2 required: Carl Control, Dana <Deputy> (for erik)',
     );
     expect(text).toContain('Level 2 (Finance manager): 2 of 2 required: Fiona Finance, Gus Gold');
+  });
+
+  it("shows the customer's expected cash in the next 30 days as one more check, never flagged (issue 19)", () => {
+    // H1 was paid 20 days late; N1 (1,000.00, due 2025-07-05) is expected 2025-07-25, N2 (2,000.00,
+    // due 2025-07-15) 2025-08-04: after the 30 days.
+    const file: CreditFile = {
+      customerId: 'C1',
+      currency: 'EUR',
+      invoices: [
+        inv('H1', '2025-03-31', '2025-04-30', 50_000),
+        inv('N1', '2025-06-05', '2025-07-05', 100_000),
+        inv('N2', '2025-06-15', '2025-07-15', 200_000),
+      ],
+      payments: [pay('P1', '2025-05-20', 50_000, ['H1'])],
+      financials: [],
+      guarantees: [],
+      insurance: [],
+      scores: [],
+    };
+    const a = assess(file, '2025-06-30', policyInForce(undefined, DEFAULT_POLICY_DOCUMENT));
+    const cash = expectedCashCheck('C1', a.figures, '2025-06-30');
+    const t = { ...transfer, gate: { ...gate, checks: [...gate.checks, cash] } };
+    expect(evidenceText(t)).toContain(
+      "[passed] Expected cash: 1,000.00 EUR of the 3,000.00 EUR open expected by 2025-07-30 (1 of 2 open invoices), from the customer's own settled invoices",
+    );
+    expect(evidenceText(t)).toContain(
+      'Expected cash: 1,000.00 EUR; Open amount: 3,000.00 EUR; By: 2025-07-30; Invoices expected: 1; Open invoices: 2',
+    );
+    const html = evidenceHtml(t);
+    expect(html).toContain('<td class="text">Expected cash</td>');
+    expect(html).toContain('Expected cash: 1,000.00 EUR<br>Open amount: 3,000.00 EUR<br>By: 2025-07-30');
   });
 
   it('text keeps every data value on its own line: a reason cannot forge a line of the message', () => {
