@@ -2,7 +2,7 @@ import { addDays, addMonths, dayNumber, daysBetween, type IsoDate, lastDateMemo 
 import { formatMoney } from '../core/money.ts';
 import { type Receivables, receivablesAsOf } from '../core/receivables.ts';
 import type { Invoice, Payment } from '../core/records.ts';
-import { type InvoiceRecord, predictSettlement } from '../predict/model.ts';
+import { invoiceRecordsOf, predictSettlement } from '../predict/model.ts';
 import {
   type Assessment,
   type CreditFile,
@@ -748,15 +748,7 @@ export function predictedLateFacts(
     if (rec.settledDate[i] === undefined && (rec.open[i] as number) > 0 && inv.dueDate >= asOf) candidates++;
   }
   if (lateMost <= days || candidates === 0) return undefined;
-  const history: InvoiceRecord[] = rec.invoices.map((inv, i) => ({
-    customerId: inv.customerId,
-    invoiceId: inv.invoiceId,
-    issueDate: inv.issueDate,
-    dueDate: inv.dueDate,
-    amount: rec.open[i] as number,
-    currency: inv.currency,
-    settledDate: rec.settledDate[i],
-  }));
+  const history = invoiceRecordsOf(rec);
   let invoices = 0;
   let amount = 0;
   let worst: RuleFacts['predictedLate']['worst'] | undefined;

@@ -1,4 +1,5 @@
 import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
+import type { Receivables } from '../core/receivables.ts';
 
 /**
  * When will an open invoice be paid? (issue 19 items 1, 5.) A model a credit controller can read:
@@ -33,6 +34,25 @@ export interface InvoiceRecord {
    * on the issue date. Invoices sent the same way are compared first.
    */
   readonly channel?: string | undefined;
+}
+
+/**
+ * A customer's receivables as of a date (functions/core/receivables.ts) as the model's records:
+ * each invoice's open amount, and its settlement date when it was settled by then.
+ */
+export function invoiceRecordsOf(
+  rec: Pick<Receivables, 'invoices' | 'open' | 'settledDate'>,
+  customerId?: string,
+): InvoiceRecord[] {
+  return rec.invoices.map((inv, i) => ({
+    customerId: customerId ?? inv.customerId,
+    invoiceId: inv.invoiceId,
+    issueDate: inv.issueDate,
+    dueDate: inv.dueDate,
+    amount: rec.open[i] as number,
+    currency: inv.currency,
+    settledDate: rec.settledDate[i],
+  }));
 }
 
 /**

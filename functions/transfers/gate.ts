@@ -13,7 +13,7 @@ import {
 import { type Rating, type RiskClass, SEVERITY_RANK } from '../credit/policy.ts';
 import { robustScorer } from '../credit/rules.ts';
 import { predictCustomer } from '../predict/book.ts';
-import type { InvoiceRecord } from '../predict/model.ts';
+import { invoiceRecordsOf } from '../predict/model.ts';
 import type { ApprovalPolicy, GateFlag } from './approval-policy.ts';
 import type { Transfer } from './ports.ts';
 import type { TransferRequest } from './request.ts';
@@ -548,15 +548,7 @@ export function expectedCashCheck(customerId: string, f: Figures, asOf: IsoDate)
         by: addDays(asOf, GATE_CASH_DAYS),
       },
     };
-  const records: InvoiceRecord[] = rec.invoices.map((inv, i) => ({
-    customerId,
-    invoiceId: inv.invoiceId,
-    issueDate: inv.issueDate,
-    dueDate: inv.dueDate,
-    amount: rec.open[i] as number,
-    currency: inv.currency,
-    settledDate: rec.settledDate[i],
-  }));
+  const records = invoiceRecordsOf(rec, customerId);
   const p = predictCustomer({ customerId, currency: fc, invoices: records }, asOf);
   const inCcy = p.invoices.filter((i) => i.currency === fc);
   const soon = inCcy.filter((i) => daysBetween(asOf, i.expected) <= GATE_CASH_DAYS);

@@ -9,8 +9,9 @@ import { type HttpResponse, transferHttp } from '../../functions/transfers/http.
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { type LocalTransfers, localTransfers } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { NOVA } from './applications-fixture.ts';
 import { fakeContext, handlerEnv } from './lambda-handlers.ts';
-import { approvalPolicyWith } from './transfers-console.ts';
+import { approvalPolicyWith, endTransfers } from './transfers-console.ts';
 
 /**
  * Credit applications through the transfers API (README "Credit applications"): the handler the
@@ -24,34 +25,6 @@ import { approvalPolicyWith } from './transfers-console.ts';
 const TODAY = '2026-11-24';
 const clock = { now: () => new Date(`${TODAY}T09:00:00Z`) };
 const policy = policyInForce(undefined, DEFAULT_POLICY_DOCUMENT);
-
-const NOVA = {
-  customerId: 'NOVA',
-  name: 'Nova Handel GmbH',
-  country: 'DE',
-  currency: 'EUR',
-  registrationNo: 'HRB 123456',
-  industry: 'wholesale',
-  paymentTermsDays: 30,
-  requestedLimit: '300000.00',
-  financials: [
-    {
-      periodEnd: '2025-12-31',
-      revenue: '2400000.00',
-      currentAssets: '400000.00',
-      currentLiabilities: '200000.00',
-      inventory: '100000.00',
-      totalAssets: '1000000.00',
-      totalLiabilities: '500000.00',
-      retainedEarnings: '150000.00',
-      ebit: '80000.00',
-      equity: '500000.00',
-    },
-  ],
-  score: { agency: 'Creditreform', date: '2026-10-01', score: 72, scaleMax: 100 },
-  legalDisputes: [{ date: '2024-03-01', description: 'supplier claim, settled', state: 'closed' }],
-  filedBy: 'rita',
-};
 
 /** The bad application: each field the README names as refused, and an unknown one. */
 const BAD = {
@@ -110,11 +83,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const t of (await transfers?.app.list()) ?? []) {
-    if (t.status === 'pending') await transfers.app.recall(t.transferId, t.request.requester);
-    if (t.executionId) await transfers.workflow.execution(t.executionId)?.done.catch(() => undefined);
-  }
-  await transfers?.idle();
+  await endTransfers(transfers);
   await env?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

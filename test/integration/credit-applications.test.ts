@@ -18,7 +18,15 @@ import { type RunningConsole, startConsole } from '../../infra/local/console/ind
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
 import { type LocalTransfers, localTransfers } from '../../infra/local/runtime/transfers.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
-import { approvalPolicyWith, decideByMail, launchChromium, levelMailOf, until } from './transfers-console.ts';
+import { NOVA as NOVA_FILED } from './applications-fixture.ts';
+import {
+  approvalPolicyWith,
+  decideByMail,
+  endTransfers,
+  launchChromium,
+  levelMailOf,
+  until,
+} from './transfers-console.ts';
 
 /**
  * Credit applications (客户筛选, README "Credit applications") on dynalite, with the real approval
@@ -57,32 +65,9 @@ let store: DynamoApplicationStore;
 let checks: DynamoCheckStore;
 
 const NOVA = {
-  customerId: 'NOVA',
-  name: 'Nova Handel GmbH',
+  ...NOVA_FILED,
   country: 'de',
-  currency: 'EUR',
-  registrationNo: 'HRB 123456',
-  industry: 'wholesale',
-  paymentTermsDays: 30,
-  requestedLimit: '300000.00',
-  financials: [
-    {
-      periodEnd: '2025-12-31',
-      revenue: '2400000.00',
-      currentAssets: '400000.00',
-      currentLiabilities: '200000.00',
-      inventory: '100000.00',
-      totalAssets: '1000000.00',
-      totalLiabilities: '500000.00',
-      retainedEarnings: '150000.00',
-      ebit: '80000.00',
-      equity: '500000.00',
-    },
-  ],
-  score: { agency: 'Creditreform', date: '2026-10-01', score: 72, scaleMax: 100 },
   tradeReferences: [{ name: 'Kraft Logistik AG', years: 4, creditLimit: '50000.00', paysOnTime: true }],
-  legalDisputes: [{ date: '2024-03-01', description: 'supplier claim, settled', state: 'closed' }],
-  filedBy: 'rita',
 };
 
 const order = (customerId: string, amount: number, orderId = `SO-${customerId}`): CheckOrder => ({
@@ -150,11 +135,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const t of await transfers.app.list()) {
-    if (t.status === 'pending') await transfers.app.recall(t.transferId, t.request.requester);
-    if (t.executionId) await transfers.workflow.execution(t.executionId)?.done.catch(() => undefined);
-  }
-  await transfers.idle();
+  await endTransfers(transfers);
   await env.close();
   await rm(dir, { recursive: true, force: true });
 });

@@ -21,7 +21,14 @@ import { type LocalTransfers, localTransfers } from '../../infra/local/runtime/t
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { sentinel } from './cli-run.ts';
 import { ingestText } from './read-meter.ts';
-import { approvalPolicyWith, decideByMail, launchChromium, levelMailOf, until } from './transfers-console.ts';
+import {
+  approvalPolicyWith,
+  decideByMail,
+  endTransfers,
+  launchChromium,
+  levelMailOf,
+  until,
+} from './transfers-console.ts';
 
 /**
  * Held orders (README "Held orders", issue 18 item 5) on dynalite with the real check, the real
@@ -128,11 +135,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const t of (await transfers?.app.list()) ?? []) {
-    if (t.status === 'pending') await transfers.app.recall(t.transferId, t.request.requester);
-    if (t.executionId) await transfers.workflow.execution(t.executionId)?.done.catch(() => undefined);
-  }
-  await transfers?.idle();
+  await endTransfers(transfers);
   await env?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

@@ -98,6 +98,19 @@ const CHROMIUM = '/usr/bin/chromium';
  * Debian's Chromium, headless, driven by playwright-core (Playwright's own browser download cannot
  * be fetched here; `.ci/run` installs the package).
  */
+/**
+ * Ends what a test left running on the approval chain: each pending transfer recalled by its
+ * requester, each execution waited for, then the engine idle.
+ */
+export async function endTransfers(transfers: LocalTransfers | undefined): Promise<void> {
+  if (!transfers) return;
+  for (const t of await transfers.app.list()) {
+    if (t.status === 'pending') await transfers.app.recall(t.transferId, t.request.requester);
+    if (t.executionId) await transfers.workflow.execution(t.executionId)?.done.catch(() => undefined);
+  }
+  await transfers.idle();
+}
+
 /** A transfer's level-`level` approval emails, once they are in `dir`'s outbox. */
 export function levelMailOf(dir: string, transferId: string, level: number) {
   return until(`the level-${level} emails of ${transferId}`, async () => {
