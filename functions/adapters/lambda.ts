@@ -9,6 +9,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { withoutSdkLogging } from './sdk.ts';
 
 /**
  * The process's one Tracer (service: `POWERTOOLS_SERVICE_NAME`). It disables itself outside Lambda
@@ -17,8 +18,12 @@ import type { Context } from 'aws-lambda';
  */
 export const tracer = new Tracer();
 
-/** An AWS SDK v3 client whose calls become X-Ray subsegments (the client itself when tracing is off). */
-export const traced = <C>(client: C): C => tracer.captureAWSv3Client(client);
+/**
+ * An AWS SDK v3 client whose calls become X-Ray subsegments (the client itself when tracing is
+ * off), without the SDK's unused log filtering (functions/adapters/sdk.ts).
+ */
+export const traced = <C extends Parameters<typeof withoutSdkLogging>[0]>(client: C): C =>
+  tracer.captureAWSv3Client(withoutSdkLogging(client));
 
 /** The id that ties an invocation's log lines together (the S3 key, the transfer id, the run id...). */
 export type CorrelationOf<E> = (event: E) => string | undefined;

@@ -1,6 +1,6 @@
 /**
  * Credit check benchmark (issue 18 item 7; `npm run bench -- --only=checks`): a book of customers
- * seeded into the local store (dynalite on disk, in this process, as `npm start` runs it: each
+ * seeded into the local store (dynalite on disk, on its own thread of this process, as `npm start` runs it: each
  * customer's profile with its limit, its receivables summary and three invoices, so the table is a
  * real one's size), then checks through the real path (`checkCredit`: the fixed reads by key, the
  * decision, the conditional write of the reservation, the decision's log in the customer's

@@ -499,7 +499,7 @@ async function benchCreditChecks(): Promise<void> {
   log(`credit checks: seeding ${fmt(customers)} customers into dynalite, then checks...`);
   const r = await benchChecks(customers, { log });
   details.checks = { ...r };
-  const note = `${fmt(r.customers)} customers on file (${fmt(r.items)} items, seeded in ${r.seedSeconds.toFixed(0)} s), dynalite on disk in this process; each check reads its fixed items, decides, writes its reservation and logs its decision in the customer's partition; outcomes ${Object.entries(
+  const note = `${fmt(r.customers)} customers on file (${fmt(r.items)} items, seeded in ${r.seedSeconds.toFixed(0)} s), dynalite on disk on its own thread; each check reads its fixed items, decides, writes its reservation and logs its decision in the customer's partition; outcomes ${Object.entries(
     r.outcomes,
   )
     .map(([k, v]) => `${k} ${fmt(v)}`)
