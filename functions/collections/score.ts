@@ -5,6 +5,7 @@ import { formatMoney, parseMinorUnits } from '../core/money.ts';
 import type { PriorAssessment } from '../credit/assess.ts';
 import {
   type Rating,
+  scoreFactorOf,
   WORKLIST_FACTORS,
   type WorklistFactor,
   type WorklistScorePolicy,
@@ -30,6 +31,23 @@ export interface ScoreInput {
   /** Promises broken or kept only in part whose grace ended in the policy's window. */
   readonly broken: number;
   readonly partial: number;
+  /**
+   * The demanded invoices' expected wait (`expectedWaits`): each overdue item's open amount and the
+   * days from the day to its expected settlement, or no days when the customer's own settled
+   * invoices cannot place it. Absent: not computed (the factor's weight is 0).
+   */
+  readonly waits?: readonly ExpectedWait[] | undefined;
+}
+
+/** One demanded invoice's expected wait (functions/collections/worklist.ts). */
+export interface ExpectedWait {
+  readonly invoiceId: string;
+  /** Its part of the demand: the overdue item's open amount, minor units of the input's currency. */
+  readonly open: number;
+  /** Days from the day to the expected settlement (at least 1); absent when nothing places it. */
+  readonly days?: number | undefined;
+  /** The prediction's reason in one line. */
+  readonly reason: string;
 }
 
 interface FactorBase {
@@ -64,6 +82,18 @@ export type ScoreFactor = FactorBase &
         readonly ratedOn?: IsoDate | undefined;
       }
     | {
+        readonly factor: 'expectedWait';
+        readonly capDays: number;
+        /** The demanded invoices predicted. */
+        readonly invoices: number;
+        /** The longest expected wait's invoice. */
+        readonly invoiceId?: string | undefined;
+        /** Its days to the expected settlement; absent when the customer's history cannot place it. */
+        readonly days?: number | undefined;
+        /** How many of them the customer's history cannot place (each at the cap). */
+        readonly unplaced: number;
+      }
+    | {
         readonly factor: 'brokenPromises';
         readonly broken: number;
         readonly partial: number;
@@ -93,6 +123,7 @@ export const FACTOR_LABEL: Record<WorklistFactor, string> = {
   daysPastDue: 'days past due',
   rating: 'rating',
   brokenPromises: 'broken promises',
+  expectedWait: 'expected wait',
 };
 
 const round = (x: number, decimals: number) => Math.round(x * 10 ** decimals) / 10 ** decimals;
@@ -187,8 +218,9 @@ export function scoreOf(
           ? `none broken in ${policy.brokenPromises.windowDays} days`
           : `${input.broken} broken, ${input.partial} kept in part in ${policy.brokenPromises.windowDays} days, of a cap of ${policy.brokenPromises.capCount}`,
     },
+    expectedWaitFactor(input, scoreFactorOf(policy, 'expectedWait').capDays),
   ];
-  const weights = raw.map((f) => policy[f.factor].weight);
+  const weights = raw.map((f) => scoreFactorOf(policy, f.factor).weight);
   const total = weights.reduce((n, w) => n + w, 0);
   let sum = 0;
   const factors = raw.map((f, i) => {
@@ -198,6 +230,47 @@ export function scoreOf(
     return { ...f, weight, part: round(f.part, 3), points: round(points, 1) };
   });
   return { score: round(sum, 1), factors, notes };
+}
+
+/**
+ * The expected wait's part: the longest expected wait among the demanded invoices, over the cap (at
+ * most 1), as days past due reads the oldest item. An invoice the customer's own history cannot
+ * place (no settled invoice of it went this long past due) counts at the cap: a customer letting an
+ * invoice go longer than it ever has is the one to call. Amounts do not enter it, so owing more
+ * never lowers it. Nothing demanded: 0.
+ */
+function expectedWaitFactor(input: ScoreInput, capDays: number): Measured {
+  const waits = (input.waits ?? []).filter((w) => w.open > 0);
+  // The longest: an unplaced one first, then the most days; between equals the largest, then the id.
+  let longest: ExpectedWait | undefined;
+  for (const w of waits) {
+    const a = w.days ?? Number.POSITIVE_INFINITY;
+    const b = longest ? (longest.days ?? Number.POSITIVE_INFINITY) : Number.NEGATIVE_INFINITY;
+    if (
+      !longest ||
+      a > b ||
+      (a === b && (w.open > longest.open || (w.open === longest.open && w.invoiceId < longest.invoiceId)))
+    )
+      longest = w;
+  }
+  const unplaced = waits.filter((w) => w.days === undefined).length;
+  const what = longest && `${longest.invoiceId} (${formatMoney(longest.open, input.currency)})`;
+  return {
+    factor: 'expectedWait',
+    capDays,
+    invoices: waits.length,
+    days: longest?.days,
+    invoiceId: longest?.invoiceId,
+    unplaced,
+    part: !longest ? 0 : longest.days === undefined ? 1 : Math.min(1, longest.days / capDays),
+    why: !input.waits
+      ? 'not predicted: the policy does not weigh it'
+      : !longest
+        ? 'no demanded invoice to predict'
+        : longest.days === undefined
+          ? `${what}${unplaced > 1 ? ` and ${plural(unplaced - 1, 'other')} are` : ' is'} already further past due than any invoice the customer has settled: at the cap`
+          : `${what} expected in ${plural(longest.days, 'day')}, the longest wait of ${plural(waits.length, 'overdue invoice')}, of a ${capDays}-day cap`,
+  };
 }
 
 /**
@@ -261,6 +334,9 @@ export function scoreTerms(p: WorklistScorePolicy): string {
       .map(([r, x]) => `${r} ${x}`)
       .join(', '),
     brokenPromises: `cap ${p.brokenPromises.capCount} in ${p.brokenPromises.windowDays} days`,
+    expectedWait: `cap ${scoreFactorOf(p, 'expectedWait').capDays} days`,
   };
-  return WORKLIST_FACTORS.map((f) => `${FACTOR_LABEL[f]} ${p[f].weight} (${cap[f]})`).join(', ');
+  return WORKLIST_FACTORS.filter((f) => f !== 'expectedWait' || p.expectedWait)
+    .map((f) => `${FACTOR_LABEL[f]} ${scoreFactorOf(p, f).weight} (${cap[f]})`)
+    .join(', ');
 }

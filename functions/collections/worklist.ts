@@ -1,13 +1,22 @@
 import { mapLimit } from '../core/concurrency.ts';
-import type { IsoDate } from '../core/dates.ts';
+import { daysBetween, type IsoDate } from '../core/dates.ts';
 import { readRates } from '../core/fx.ts';
-import type { DunningChannel, Policy } from '../credit/policy.ts';
+import { type DunningChannel, type Policy, scoreFactorOf } from '../credit/policy.ts';
 import type { CreditStore } from '../credit/ports.ts';
 import type { IngestStore } from '../ingest/ports.ts';
-import { type Contact, type Dunning, ladderOf } from './dunning.ts';
+import { recordsAsOf } from '../predict/book.ts';
+import { type InvoiceRecord, predictSettlement } from '../predict/model.ts';
+import { type Contact, type Dunning, type DunningItem, ladderOf } from './dunning.ts';
 import { type CreditHold, holdOn } from './ports.ts';
 import { channelOf, contactsOf, dunningFor, promisesAsOf } from './run.ts';
-import { failedPromises, ratingOn, type ScoreFactor, type ScoreInput, scoreOf } from './score.ts';
+import {
+  type ExpectedWait,
+  failedPromises,
+  ratingOn,
+  type ScoreFactor,
+  type ScoreInput,
+  scoreOf,
+} from './score.ts';
 
 /** One customer of the worklist: its dunning as of the day, with its name. */
 export interface WorklistEntry extends Dunning {
@@ -48,6 +57,29 @@ export function worklistOrder(a: WorklistEntry, b: WorklistEntry): number {
     (a.currency === b.currency ? b.totals.demand - a.totals.demand : a.currency < b.currency ? -1 : 1) ||
     (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0)
   );
+}
+
+/**
+ * Each demanded item's expected wait (the expected wait factor, README "The worklist's score"): the
+ * payment-date model (functions/predict/model.ts) over the customer's own invoices as known on
+ * the day, never the segment's (the customer's own behaviour is what a collector acts on, and the
+ * list reads one customer at a time). An item no settled invoice of the customer's went as long
+ * past due has no days: the model would only say "tomorrow" for want of anything to go by.
+ */
+export function expectedWaits(
+  overdue: readonly Pick<DunningItem, 'invoiceId' | 'issueDate' | 'dueDate' | 'open'>[],
+  history: readonly InvoiceRecord[],
+  asOf: IsoDate,
+): ExpectedWait[] {
+  return overdue.map((item) => {
+    const p = predictSettlement(item, asOf, history);
+    return {
+      invoiceId: item.invoiceId,
+      open: item.open,
+      days: p.basis === 'terms' ? undefined : daysBetween(asOf, p.expected),
+      reason: p.reason,
+    };
+  });
 }
 
 /**
@@ -92,6 +124,13 @@ export async function collectionsWorklist(
       oldestDaysPastDue: d.oldestDaysPastDue,
       rating: ratingOn(part.assessment, asOf),
       ...failedPromises(promisesAsOf(part, plan, asOf), asOf, plan.score.brokenPromises.windowDays),
+      // Predicted only when the policy weighs it: it reads the customer's whole history again.
+      waits:
+        scoreFactorOf(plan.score, 'expectedWait').weight === 0
+          ? undefined
+          : d.overdue.length === 0
+            ? []
+            : expectedWaits(d.overdue, recordsAsOf(id, part.books, asOf).invoices, asOf),
     };
     return { entry, input };
   });

@@ -367,7 +367,13 @@ const dunningLevels = z
   });
 
 /** The factors of the collections worklist's score (README "Collections"), in the policy's order. */
-export const WORKLIST_FACTORS = ['amountOverdue', 'daysPastDue', 'rating', 'brokenPromises'] as const;
+export const WORKLIST_FACTORS = [
+  'amountOverdue',
+  'daysPastDue',
+  'rating',
+  'brokenPromises',
+  'expectedWait',
+] as const;
 export type WorklistFactor = (typeof WORKLIST_FACTORS)[number];
 
 const weight = finite.min(0, 'must not be negative');
@@ -432,9 +438,26 @@ const worklistScore = z
           .default(90),
       })
       .prefault({}),
+    /**
+     * How long the demand is expected to wait before it is paid, from the customer's own settled
+     * invoices (functions/predict/model.ts), over `capDays`; money the customer's history cannot
+     * place counts at the cap. Optional, and off (weight 0) when absent: a policy written before it
+     * keeps its order and its id; the shipped policy turns it on.
+     */
+    expectedWait: z
+      .strictObject({
+        weight: weight.default(15),
+        capDays: z
+          .number()
+          .int('must be a whole number of days')
+          .min(1, 'must be at least 1 day')
+          .max(3650, 'must be at most 3650 days')
+          .default(30),
+      })
+      .optional(),
   })
   .superRefine((sc, ctx) => {
-    if (WORKLIST_FACTORS.every((f) => sc[f].weight === 0))
+    if (WORKLIST_FACTORS.every((f) => scoreFactorOf(sc, f).weight === 0))
       ctx.addIssue({
         code: 'custom',
         path: [],
@@ -467,6 +490,17 @@ const worklistScore = z
   })
   .prefault({});
 export type WorklistScorePolicy = z.infer<typeof worklistScore>;
+
+/** The expected wait's settings when a policy leaves it out: off. */
+export const EXPECTED_WAIT_OFF = { weight: 0, capDays: 30 } as const;
+
+/** A factor's settings in the score, the expected wait's as `EXPECTED_WAIT_OFF` when left out. */
+export function scoreFactorOf<F extends WorklistFactor>(
+  sc: Pick<WorklistScorePolicy, WorklistFactor>,
+  f: F,
+): NonNullable<WorklistScorePolicy[F]> {
+  return (sc[f] ?? EXPECTED_WAIT_OFF) as NonNullable<WorklistScorePolicy[F]>;
+}
 
 /**
  * The collection plan (README "Collections"): when to chase an overdue customer, how and with

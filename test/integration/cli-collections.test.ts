@@ -31,15 +31,16 @@ describe('sentinel collections', () => {
     const why = lines.indexOf('why:');
     const rows = lines.slice(5, why).filter((l) => l.trim() !== '');
     // The book has no FX rate: every demand counts at the score's cap (40 points), and the days,
-    // of 180 (30 points), and not rated (15 points) tell them apart.
+    // of 180 (30 points), and not rated (15 points) tell them apart; no customer has settled an
+    // invoice, so each one's expected wait is at the cap (15). The weights add up to 115.
     expect(rows.map((l) => l.split(/\s{2,}/).slice(0, 8))).toEqual([
       // 90 days past due, never told: the final notice before any hand-over to legal, by phone
-      // (no billing address on file). 40 + 15 + 15.
-      ['OLD', 'Old Debt Ltd', '70.0', 'legal', 'final (phone)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
+      // (no billing address on file). (40 + 15 + 15 + 15) × 100/115.
+      ['OLD', 'Old Debt Ltd', '73.9', 'legal', 'final (phone)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
       [
         'CN',
         '深圳恒达物流有限公司',
-        '58.5',
+        '63.9',
         'firm',
         'firm (phone)',
         '26,700.00 CNY',
@@ -49,7 +50,7 @@ describe('sentinel collections', () => {
       [
         'LATE',
         'Late Payer GmbH',
-        '56.5',
+        '62.2',
         'friendly',
         'friendly (email)',
         '1,200.00 EUR',
@@ -68,13 +69,13 @@ describe('sentinel collections', () => {
       '  DISP: only disputed items are overdue: nothing is chased while they are disputed',
     ]);
     expect(lines[score]).toBe(
-      'score (amount overdue 40 (cap 500,000.00 USD), days past due 30 (cap 180 days), rating 15 (A 0, B 0.25, C 0.5, D 0.75, E 1, unrated 1), broken promises 15 (cap 2 in 90 days)):',
+      'score (amount overdue 40 (cap 500,000.00 USD), days past due 30 (cap 180 days), rating 15 (A 0, B 0.25, C 0.5, D 0.75, E 1, unrated 1), broken promises 15 (cap 2 in 90 days), expected wait 15 (cap 30 days)):',
     );
     expect(lines.slice(score + 1).filter((l) => l !== '')).toEqual([
-      '  OLD: 70.0 = 40.0 amount overdue (1,200.00 GBP, counted at the 500,000.00 USD cap) + 15.0 days past due (90 days of a 180-day cap) + 15.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days); no GBP/USD rate on file by 2026-03-31: the amount counts at the cap',
-      '  CN: 58.5 = 40.0 amount overdue (26,700.00 CNY, counted at the 500,000.00 USD cap) + 3.5 days past due (21 days of a 180-day cap) + 15.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days); no CNY/USD rate on file by 2026-03-31: the amount counts at the cap',
-      '  LATE: 56.5 = 40.0 amount overdue (1,200.00 EUR, counted at the 500,000.00 USD cap) + 1.5 days past due (9 days of a 180-day cap) + 15.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days); no EUR/USD rate on file by 2026-03-31: the amount counts at the cap',
-      '  DISP: 0.0 = 0.0 amount overdue (0.00 EUR of a 500,000.00 USD cap) + 0.0 days past due (0 days of a 180-day cap) + 0.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days); nothing is demanded: no points',
+      '  OLD: 73.9 = 34.8 amount overdue (1,200.00 GBP, counted at the 500,000.00 USD cap) + 13.0 days past due (90 days of a 180-day cap) + 13.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days) + 13.0 expected wait (O1 (800.00 GBP) and 1 other are already further past due than any invoice the customer has settled: at the cap); no GBP/USD rate on file by 2026-03-31: the amount counts at the cap',
+      '  CN: 63.9 = 34.8 amount overdue (26,700.00 CNY, counted at the 500,000.00 USD cap) + 3.0 days past due (21 days of a 180-day cap) + 13.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days) + 13.0 expected wait (C1 (26,700.00 CNY) is already further past due than any invoice the customer has settled: at the cap); no CNY/USD rate on file by 2026-03-31: the amount counts at the cap',
+      '  LATE: 62.2 = 34.8 amount overdue (1,200.00 EUR, counted at the 500,000.00 USD cap) + 1.3 days past due (9 days of a 180-day cap) + 13.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days) + 13.0 expected wait (L1 (1,200.00 EUR) is already further past due than any invoice the customer has settled: at the cap); no EUR/USD rate on file by 2026-03-31: the amount counts at the cap',
+      '  DISP: 0.0 = 0.0 amount overdue (0.00 EUR of a 500,000.00 USD cap) + 0.0 days past due (0 days of a 180-day cap) + 0.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days) + 0.0 expected wait (no demanded invoice to predict); nothing is demanded: no points',
     ]);
     // No line of the table is wider than a wide terminal.
     expect(Math.max(...rows.map((l) => l.length))).toBeLessThanOrEqual(120);
@@ -101,18 +102,19 @@ describe('sentinel collections', () => {
       }[];
     };
     expect(body.customers.map((c) => [c.customerId, c.score])).toEqual([
-      ['OLD', 70],
-      ['CN', 58.5],
-      ['LATE', 56.5],
+      ['OLD', 73.9],
+      ['CN', 63.9],
+      ['LATE', 62.2],
       ['DISP', 0],
       ['PAID', 0],
     ]);
     // The breakdown, its cap as a decimal in the score's currency; the missing rate said.
     expect(body.customers[0]?.scoreFactors.map((f) => [f.factor, f.points])).toEqual([
-      ['amountOverdue', 40],
-      ['daysPastDue', 15],
-      ['rating', 15],
+      ['amountOverdue', 34.8],
+      ['daysPastDue', 13],
+      ['rating', 13],
       ['brokenPromises', 0],
+      ['expectedWait', 13],
     ]);
     expect(body.customers[0]?.scoreFactors[0]).toMatchObject({
       currency: 'USD',

@@ -67,14 +67,17 @@ describe('the Collections page', () => {
       const rows = (await page.evaluate(
         `Array.from(document.querySelectorAll('tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.innerText.replace(/\\s+/g, ' ').trim()))`,
       )) as string[][];
-      // OLD: no GBP rate, so its 1,200.00 GBP counts at the cap (40), 90 of 180 days (15), not
-      // rated (15). CN: 26,700.00 CNY / 7.1 = 3,760.56 USD of 500,000.00 (0.3), 21 days (3.5), 15.
-      // LATE: 1,200.00 EUR × 1.08 = 1,296.00 USD (0.1), 9 days (1.5), 15. DISP: nothing demanded.
+      // The shipped weights add up to 115, scaled to 100. None of these customers has settled an
+      // invoice, so each one's expected wait is at the cap (15). OLD: no GBP rate, so its 1,200.00
+      // GBP counts at the cap (40), 90 of 180 days (15), not rated (15): 85 of 115 = 73.9. CN:
+      // 26,700.00 CNY / 7.1 = 3,760.56 USD of 500,000.00 (0.3), 21 days (3.5), 15, 15: 33.8 of 115 =
+      // 29.4. LATE: 1,200.00 EUR × 1.08 = 1,296.00 USD (0.1), 9 days (1.5), 15, 15: 27.5. DISP:
+      // nothing demanded.
       expect(rows.map((r) => r.slice(0, 7))).toEqual([
-        ['OLD Old Debt Ltd', '70.0', 'legal', 'final (phone)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
+        ['OLD Old Debt Ltd', '73.9', 'legal', 'final (phone)', '1,200.00 GBP', '90', 'legal on 2026-04-07'],
         [
           'CN 深圳恒达物流有限公司',
-          '18.8',
+          '29.4',
           'firm',
           'firm (phone)',
           '26,700.00 CNY',
@@ -83,7 +86,7 @@ describe('the Collections page', () => {
         ],
         [
           'LATE Late Payer GmbH',
-          '16.6',
+          '27.5',
           'friendly',
           'friendly (email)',
           '1,200.00 EUR',
@@ -96,14 +99,15 @@ describe('the Collections page', () => {
       // How a score adds up: on hover, and opened under it.
       const cn = page.locator('tbody tr').nth(1).locator('details.score');
       expect(await cn.locator('summary').getAttribute('title')).toBe(
-        '18.8 = 0.3 amount overdue (26,700.00 CNY = 3,760.56 USD (USD/CNY 7.1000 of 2026-03-30) of a 500,000.00 USD cap) + 3.5 days past due (21 days of a 180-day cap) + 15.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days)',
+        '29.4 = 0.3 amount overdue (26,700.00 CNY = 3,760.56 USD (USD/CNY 7.1000 of 2026-03-30) of a 500,000.00 USD cap) + 3.0 days past due (21 days of a 180-day cap) + 13.0 rating (not rated by 2026-03-31) + 0.0 broken promises (none broken in 90 days) + 13.0 expected wait (C1 (26,700.00 CNY) is already further past due than any invoice the customer has settled: at the cap)',
       );
       await cn.locator('summary').click();
       expect((await cn.locator('li').allInnerTexts()).map((t) => t.replace(/\s+/g, ' '))).toEqual([
         '0.3 amount overdue (0.008 of 40): 26,700.00 CNY = 3,760.56 USD (USD/CNY 7.1000 of 2026-03-30) of a 500,000.00 USD cap',
-        '3.5 days past due (0.117 of 30): 21 days of a 180-day cap',
-        '15.0 rating (1 of 15): not rated by 2026-03-31',
+        '3.0 days past due (0.117 of 30): 21 days of a 180-day cap',
+        '13.0 rating (1 of 15): not rated by 2026-03-31',
         '0.0 broken promises (0 of 15): none broken in 90 days',
+        '13.0 expected wait (1 of 15): C1 (26,700.00 CNY) is already further past due than any invoice the customer has settled: at the cap',
       ]);
       const old = page.locator('tbody tr').nth(0).locator('details.score');
       await old.locator('summary').click();
@@ -154,9 +158,9 @@ describe('the Collections page', () => {
     };
     expect(body.asOf).toBe(COLLECTIONS_AS_OF);
     expect(body.customers.map((c) => [c.customerId, c.totals.demand, c.send?.name, c.score])).toEqual([
-      ['OLD', '1200.00', 'final', 70],
-      ['CN', '26700.00', 'firm', 18.8],
-      ['LATE', '1200.00', 'friendly', 16.6],
+      ['OLD', '1200.00', 'final', 73.9],
+      ['CN', '26700.00', 'firm', 29.4],
+      ['LATE', '1200.00', 'friendly', 27.5],
       ['DISP', '0.00', undefined, 0],
       ['PAID', '0.00', undefined, 0],
     ]);
@@ -171,6 +175,18 @@ describe('the Collections page', () => {
       weight: 40,
       points: 0.3,
       why: '26,700.00 CNY = 3,760.56 USD (USD/CNY 7.1000 of 2026-03-30) of a 500,000.00 USD cap',
+    });
+    // The expected wait: the invoice it rests on, no days (nothing of the customer's to go by).
+    expect(body.customers[1]?.scoreFactors[4]).toEqual({
+      factor: 'expectedWait',
+      capDays: 30,
+      invoices: 1,
+      invoiceId: 'C1',
+      unplaced: 1,
+      part: 1,
+      weight: 15,
+      points: 13,
+      why: 'C1 (26,700.00 CNY) is already further past due than any invoice the customer has settled: at the cap',
     });
   });
 

@@ -1,6 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backtestPredictions } from '../../functions/predict/backtest.ts';
+import { backtestWorklistPriority } from '../../functions/collections/priority-backtest.ts';
+import { policyInForce } from '../../functions/credit/policy.ts';
+import {
+  backtestPredictions,
+  monthEnds,
+  PROTOCOL_FROM,
+  PROTOCOL_TO,
+} from '../../functions/predict/backtest.ts';
 import type { InvoiceRecord } from '../../functions/predict/model.ts';
+import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
 import { ibmInvoiceRecords } from '../bench/predict.ts';
 
 /**
@@ -48,5 +56,25 @@ describe('predicted payment dates on the IBM sample', () => {
     expect(round2(100 * r.model.coverage)).toBe(78.24);
     expect(r.weekly.model).toBeLessThan(r.weekly.dueDates);
     expect([round2(r.weekly.model / 100), round2(r.weekly.dueDates / 100)]).toEqual([147.93, 169.53]);
+  });
+
+  it("the worklist's priority: the expected wait puts more of the money still unpaid 14 days later in the list's first quarter", () => {
+    const plan = policyInForce(undefined, DEFAULT_POLICY_DOCUMENT).collections;
+    expect(plan?.score.expectedWait).toEqual({ weight: 15, capDays: 30 });
+    const score = plan?.score as NonNullable<typeof plan>['score'];
+    const dates = monthEnds(PROTOCOL_FROM, PROTOCOL_TO);
+    const r14 = backtestWorklistPriority(records, score, dates, { horizonDays: 14 });
+    expect(r14.dates).toBe(16);
+    // The figures the README records ("The worklist's score").
+    expect([r14.withWait, r14.withoutWait, r14.best].map((x) => round2(100 * x))).toEqual([41.43, 7.61, 100]);
+    expect(r14.withWait).toBeGreaterThan(r14.withoutWait);
+    const r7 = backtestWorklistPriority(records, score, dates, { horizonDays: 7 });
+    expect([r7.withWait, r7.withoutWait].map((x) => round2(100 * x))).toEqual([40.07, 29.97]);
+    // With the factor's weight at 0 in the policy itself, both orders are the same.
+    const off = backtestWorklistPriority(records, { ...score, expectedWait: undefined }, dates, {
+      horizonDays: 14,
+    });
+    expect(off.withWait).toBe(off.withoutWait);
+    expect(off.withoutWait).toBe(r14.withoutWait);
   });
 });

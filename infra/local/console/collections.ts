@@ -363,7 +363,7 @@ const FIELD_LABEL: Record<string, string> = {
  */
 function scoreCell(e: WorklistEntry): Html {
   return html`<td class="num"><details class="score"><summary title="${scoreWords(e)}">${e.score.toFixed(1)}</summary>
-<ul class="evidence">${e.scoreFactors.map((f) => html`<li>${f.points.toFixed(1)} <span>${FACTOR_LABEL[f.factor]}</span> (${f.part} of ${f.weight}): ${f.why}</li>`)}${e.scoreNotes.map((n) => html`<li><strong>${n}</strong></li>`)}</ul></details></td>`;
+<ul class="evidence">${e.scoreFactors.filter((f) => f.weight > 0).map((f) => html`<li>${f.points.toFixed(1)} <span>${FACTOR_LABEL[f.factor]}</span> (${f.part} of ${f.weight}): ${f.why}</li>`)}${e.scoreNotes.map((n) => html`<li><strong>${n}</strong></li>`)}</ul></details></td>`;
 }
 
 export function collectionsPage(
