@@ -13,6 +13,7 @@ import type { CheckFile, OrderBook } from '../checks/decide.ts';
 import { type HeldOrder, heldQueueKey } from '../checks/held.ts';
 import type { CheckStore } from '../checks/ports.ts';
 import type { CreditHold, Handover } from '../collections/ports.ts';
+import { PIVOTS } from '../core/fx.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
 import type { Customer, FxRate, TransferCommitment } from '../core/records.ts';
 import type { Severity } from '../credit/policy.ts';
@@ -262,7 +263,23 @@ export class DynamoCheckStore implements CheckStore {
   }
 
   /** The latest rate of each direction dated on or before the day: one item each, not the pair's history. */
+  /**
+   * The latest `a/b` and `b/a` on or before the day; with neither on file, those of the legs of a
+   * cross rate through each pivot (functions/core/fx.ts, `PIVOTS`): one more round trip, only then.
+   */
   private async rates(a: string, b: string, asOf: string): Promise<FxRate[]> {
+    const stored = await this.eachWay(a, b, asOf);
+    if (stored.length > 0) return stored;
+    const legs = await Promise.all(
+      PIVOTS.filter((p) => p !== a && p !== b).flatMap((p) => [
+        this.eachWay(a, p, asOf),
+        this.eachWay(p, b, asOf),
+      ]),
+    );
+    return legs.flat();
+  }
+
+  private async eachWay(a: string, b: string, asOf: string): Promise<FxRate[]> {
     const found = await Promise.all(
       [`FX#${a}#${b}`, `FX#${b}#${a}`].map(async (pk) => {
         const res = await this.client.send(

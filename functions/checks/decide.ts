@@ -1,6 +1,6 @@
 import type { CreditHold, Handover } from '../collections/ports.ts';
 import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
-import { convertAsOf } from '../core/fx.ts';
+import { convertAsOf, type RateUsed, rateSearchWords } from '../core/fx.ts';
 import { formatMoney } from '../core/money.ts';
 import type { ReceivableSummary } from '../core/receivables.ts';
 import type { Customer, FxRate, TransferCommitment } from '../core/records.ts';
@@ -183,7 +183,8 @@ export interface CreditDecision {
     readonly stage: Stage;
     readonly channel: string;
     readonly requestedShipDate: IsoDate;
-    readonly rate?: { readonly pair: string; readonly rate: string; readonly date: IsoDate } | undefined;
+    /** The rate the order was converted at, a cross rate with its two legs. */
+    readonly rate?: RateUsed | undefined;
   };
   /** Other reservations counted (their order ids), and those not counted with why. */
   readonly ordersCounted: readonly string[];
@@ -294,7 +295,7 @@ export function decideCredit(
       thisOrder = 0;
       holds.push({
         code: 'NO_FX_RATE',
-        text: `No ${order.currency}/${currency} rate on file dated on or before ${asOf}: the order cannot be weighed against the ${currency} limit.`,
+        text: `No ${order.currency}/${currency} rate on file dated on or before ${asOf} (${rateSearchWords(order.currency, currency)}): the order cannot be weighed against the ${currency} limit.`,
       });
     }
   }

@@ -1,6 +1,6 @@
 import { mapLimit } from '../core/concurrency.ts';
 import { addDays, type IsoDate } from '../core/dates.ts';
-import { convertAsOf } from '../core/fx.ts';
+import { convertAsOf, rateSearchWords } from '../core/fx.ts';
 import { formatMoney } from '../core/money.ts';
 import type { FxRate } from '../core/records.ts';
 import type { OrderRow } from '../ingest/kinds.ts';
@@ -169,7 +169,7 @@ export function applyUploadedOrders(
         line: o.line,
         column: 'currency',
         value: o.currency,
-        reason: `currency has no ${o.currency}/${credit} rate on file dated on or before ${at.asOf}: the order cannot be counted against the ${credit} limit (upload the rate, then the order again)`,
+        reason: `currency has no ${o.currency}/${credit} rate on file dated on or before ${at.asOf} (${rateSearchWords(o.currency, credit)}): the order cannot be counted against the ${credit} limit (upload the rate, then the order again)`,
       });
       continue;
     }

@@ -1,6 +1,6 @@
 import { minorDigits } from '../core/currencies.ts';
 import { addDays, type IsoDate } from '../core/dates.ts';
-import { convertAsOf, type RatesOf, type RateUsed } from '../core/fx.ts';
+import { convertAsOf, type RatesOf, type RateUsed, rateWords } from '../core/fx.ts';
 import { formatMoney, parseMinorUnits } from '../core/money.ts';
 import type { PriorAssessment } from '../credit/assess.ts';
 import {
@@ -142,7 +142,7 @@ export function scoreCap(policy: WorklistScorePolicy): number {
  * The customer's score as of `asOf`. Each factor's part:
  *
  * - amount overdue: the demand in the policy's currency (the latest rate on file by the day, the
- *   pair or its inverse) over the cap, at most 1. A demand in a currency with no rate on file
+ *   pair, its inverse or a cross rate through a pivot: functions/core/fx.ts) over the cap, at most 1. A demand in a currency with no rate on file
  *   counts as at the cap (1), and a note says so: a debt the book cannot measure is worked, not
  *   put at the bottom of the list;
  * - days past due: the oldest undisputed overdue item's days over `capDays`, at most 1;
@@ -182,7 +182,7 @@ export function scoreOf(
           cap,
           rate: converted.rate,
           part: cap > 0 ? Math.min(1, converted.amount / cap) : 1,
-          why: `${converted.rate ? `${own} = ${formatMoney(converted.amount, report)} (${converted.rate.pair} ${converted.rate.rate} of ${converted.rate.date})` : own} of a ${capMoney} cap`,
+          why: `${converted.rate ? `${own} = ${formatMoney(converted.amount, report)} (${rateWords(converted.rate)})` : own} of a ${capMoney} cap`,
         }
       : {
           factor: 'amountOverdue',

@@ -222,6 +222,46 @@ function divRound(numerator: bigint, denominator: bigint): bigint {
 }
 
 /**
+ * An exact conversion factor (quote per base) as a fraction: one stored rate (`units / 10^scale`),
+ * its inverse, or the product of two (a cross rate through a third currency).
+ */
+export interface Ratio {
+  readonly num: bigint;
+  readonly den: bigint;
+}
+
+/** A rate as a ratio, the other way round when `inverse`. */
+export function ratioOf(rate: Rate, inverse = false): Ratio {
+  const scale = 10n ** BigInt(rate.scale);
+  return inverse ? { num: scale, den: rate.units } : { num: rate.units, den: scale };
+}
+
+/** Two conversions one after the other (a → b, then b → c), exactly. */
+export function chainRatios(a: Ratio, b: Ratio): Ratio {
+  return { num: a.num * b.num, den: a.den * b.den };
+}
+
+/** A ratio in decimals for people to read (rounded half away from zero; never used to convert). */
+export function formatRatio(r: Ratio, decimals = 6): string {
+  return formatRate({ units: divRound(r.num * 10n ** BigInt(decimals), r.den), scale: decimals });
+}
+
+/**
+ * Converts minor units with an exact ratio (quote per base), rounding half away from zero once,
+ * at the end: a cross rate's two legs are never rounded in between.
+ */
+export function convertMinorRatio(
+  amount: number,
+  fromCurrency: string,
+  toCurrency: string,
+  ratio: Ratio,
+): number {
+  const fromDigits = BigInt(minorDigits(fromCurrency) ?? 2);
+  const toDigits = BigInt(minorDigits(toCurrency) ?? 2);
+  return Number(divRound(BigInt(amount) * ratio.num * 10n ** toDigits, ratio.den * 10n ** fromDigits));
+}
+
+/**
  * Converts minor units of one currency into another with an exact decimal rate
  * (quote per base). `inverse` uses the rate the other way round (base per quote).
  * Rounds half away from zero once, at the end.

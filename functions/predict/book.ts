@@ -1,6 +1,6 @@
 import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
-import { type RatesOf, type RateUsed, rateAsOf } from '../core/fx.ts';
-import { convertMinor } from '../core/money.ts';
+import { type RatesOf, type RateUsed, rateAsOf, readRates } from '../core/fx.ts';
+import { convertMinorRatio } from '../core/money.ts';
 import { statementAsOf } from '../core/receivables.ts';
 import type { FxRate, Invoice, Payment } from '../core/records.ts';
 import {
@@ -344,7 +344,7 @@ export function cashForecast(predictions: BookPredictions, report: string, rates
       currencies.push({ currency, converted: false, expected, invoices: a.inWeeks });
       continue;
     }
-    conv.set(currency, (n) => convertMinor(n, currency, report, r.rate, r.inverse));
+    conv.set(currency, (n) => convertMinorRatio(n, currency, report, r.ratio));
     currencies.push({ currency, rate: r.used, converted: true, expected, invoices: a.inWeeks });
   }
   const weeks: ForecastWeek[] = [];
@@ -396,13 +396,7 @@ export async function forecastRates(
 ): Promise<RatesOf> {
   const currencies = new Set<string>();
   for (const c of predictions.customers) for (const p of c.invoices) currencies.add(p.currency);
-  const got = new Map<string, readonly FxRate[]>();
-  for (const c of currencies) {
-    if (c === report) continue;
-    got.set(`${c}/${report}`, await store.getFxRates(c, report));
-    got.set(`${report}/${c}`, await store.getFxRates(report, c));
-  }
-  return (base, quote) => got.get(`${base}/${quote}`) ?? [];
+  return readRates(currencies, report, (base, quote) => store.getFxRates(base, quote));
 }
 
 /** The forecast as CSV: week, from, to, currency, expected, low, high, at P10, at P90 (decimals). */

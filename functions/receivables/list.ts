@@ -1,7 +1,7 @@
 import { minorDigits } from '../core/currencies.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { type RatesOf, type RateUsed, rateAsOf } from '../core/fx.ts';
-import { convertMinor, formatMinor } from '../core/money.ts';
+import { convertMinorRatio, formatMinor } from '../core/money.ts';
 import { AGING_BUCKETS, type AgingBucket, type ReceivableSummary } from '../core/receivables.ts';
 import type { Customer } from '../core/records.ts';
 
@@ -246,7 +246,8 @@ export interface BookTotals {
 
 /**
  * The rows' open, overdue and exposure per currency, each converted into `report` with the latest
- * rate on file dated on or before `asOf` (the direct pair, else the inverse), rounded once per
+ * rate on file dated on or before `asOf` (the direct pair, else the inverse, else a cross rate
+ * through a pivot: functions/core/fx.ts), rounded once per
  * currency. `rates(from, to)` gives the stored rates of one pair.
  */
 export function bookTotals(
@@ -286,7 +287,7 @@ export function bookTotals(
       unconverted.push(currency);
       continue;
     }
-    const conv = (n: number) => convertMinor(n, currency, report, rate.rate, rate.inverse);
+    const conv = (n: number) => convertMinorRatio(n, currency, report, rate.ratio);
     const converted = { open: conv(t.open), overdue: conv(t.overdue), exposure: conv(t.exposure) };
     total.open += converted.open;
     total.overdue += converted.overdue;

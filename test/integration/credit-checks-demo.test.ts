@@ -10,6 +10,7 @@ import type { CreditDecision } from '../../functions/checks/decide.ts';
 import type { IsoDate } from '../../functions/core/dates.ts';
 import { formatMoney } from '../../functions/core/money.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
+import { cashForecast, forecastRates, predictBook } from '../../functions/predict/book.ts';
 import { localCollectionsRun } from '../../infra/local/runtime/collections.ts';
 import { demoFiles } from '../../infra/local/runtime/demo.ts';
 import { type LocalEnv, openLocal } from '../../infra/local/runtime/index.ts';
@@ -114,6 +115,52 @@ describe('the demo book', () => {
         expect(d.headroomAfter).toBeGreaterThanOrEqual(0);
         expect(d.reasons.map((r) => r.code)).toEqual(['WITHIN_LIMIT']);
       }
+    }
+  });
+
+  it('weighs an order in another currency through USD when the pair is not on file: every demo rate is quoted against USD', async () => {
+    const deps = {
+      store: new DynamoCheckStore(env.store.client, env.store.tableName),
+      log: new DynamoCheckLog(env.store.client, env.store.tableName),
+    };
+    // 深圳恒达物流 (C1011) keeps its credit in CNY; the order is 10,000.00 EUR. No EUR/CNY rate is
+    // on file either way: USD/EUR (used inversely) then USD/CNY, each the latest by the day.
+    const r = await checkCredit(
+      deps,
+      policy,
+      {
+        customerId: 'C1011',
+        orderId: 'DEMO-EUR-1',
+        amount: 1_000_000,
+        currency: 'EUR',
+        requestedShipDate: TODAY,
+        stage: 'order',
+        channel: 'web',
+      },
+      { today: TODAY, now: `${TODAY}T10:00:00Z` },
+    );
+    const d = r.decision;
+    expect(d.reasons.map((x) => x.code)).not.toContain('NO_FX_RATE');
+    const rate = d.order.rate;
+    expect(rate?.pair).toBe('EUR/CNY');
+    expect(rate?.via?.map((l) => l.pair)).toEqual(['USD/EUR', 'USD/CNY']);
+    for (const leg of rate?.via ?? []) expect(leg.date <= TODAY).toBe(true);
+    // Worked from the two stored rates in floating point: the exact product is within half a fen.
+    const [eur, cny] = (rate?.via ?? []).map((l) => Number(l.rate)) as [number, number];
+    expect(Math.abs(d.exposure.thisOrder - (1_000_000 * cny) / eur)).toBeLessThanOrEqual(0.5);
+    expect(d.currency).toBe('CNY');
+  });
+
+  it("converts every currency of the book into EUR for the cash-in forecast, CNY, GBP and USD through USD's rates", async () => {
+    const book = await predictBook(env.store, TODAY);
+    const f = cashForecast(book, 'EUR', await forecastRates(env.store, book, 'EUR'));
+    expect(f.unconverted).toEqual([]);
+    const by = new Map(f.currencies.map((c) => [c.currency, c]));
+    expect(by.get('USD')?.rate).toMatchObject({ pair: 'USD/EUR' });
+    expect(by.get('USD')?.rate?.via).toBeUndefined();
+    for (const c of ['CNY', 'GBP']) {
+      expect(by.get(c)?.converted).toBe(true);
+      expect(by.get(c)?.rate?.via?.map((l) => l.pair)).toEqual([`USD/${c}`, 'USD/EUR']);
     }
   });
 });

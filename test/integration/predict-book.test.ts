@@ -337,7 +337,7 @@ describe('the CLI', () => {
       /\n +3 +2026-04-15 +2026-04-21 +1000\.00 +1000\.00 +2851\.85 +1300\.00 +2851\.85\n/,
     );
     expect(t.stdout).toContain(
-      'GBP: 600.00 GBP expected, left out of the EUR figures: no GBP/EUR or EUR/GBP rate on file by 2026-03-31',
+      'GBP: 600.00 GBP expected, left out of the EUR figures: no GBP/EUR rate on file by 2026-03-31 (either way, or through USD)',
     );
     expect(t.stdout).toContain('USD: 2,000.00 USD expected, converted at EUR/USD 1.0800 of 2026-03-30');
     expect(await readFile(csvFile, 'utf8')).toContain(

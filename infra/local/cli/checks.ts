@@ -10,6 +10,7 @@ import { cancelAndRecheck, type RecheckReport, recheckHeld } from '../../../func
 import { chainCheckLog } from '../../../functions/checks/log.ts';
 import type { CheckDeps } from '../../../functions/checks/ports.ts';
 import { mapLimit } from '../../../functions/core/concurrency.ts';
+import { rateWords } from '../../../functions/core/fx.ts';
 import { formatDecimalMoney, formatMinor, formatMoney } from '../../../functions/core/money.ts';
 import { grouped } from '../../../functions/core/paging.ts';
 import { creditFileOf } from '../../../functions/credit/evaluate.ts';
@@ -141,7 +142,7 @@ export function checkText(r: CheckResult): string {
     `  less unapplied cash   ${m(e.unappliedCash)}`,
     `  approved transfers    ${m(e.approvedTransfers)}`,
     `  open orders           ${m(e.openOrders)}${d.ordersCounted.length ? ` (${d.ordersCounted.join(', ')})` : ''}`,
-    `  this order            ${m(e.thisOrder)}${d.order.rate ? ` (${d.order.rate.pair} ${d.order.rate.rate} of ${d.order.rate.date})` : ''}`,
+    `  this order            ${m(e.thisOrder)}${d.order.rate ? ` (${rateWords(d.order.rate)})` : ''}`,
     `  exposure              ${m(e.total)}`,
     `  credit limit          ${d.limit === null ? 'none on file' : m(d.limit)}`,
     `  headroom after        ${d.headroomAfter === null ? '-' : m(d.headroomAfter)}`,

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { isCurrency } from '../../../functions/core/currencies.ts';
+import { rateSearchWords, rateWords } from '../../../functions/core/fx.ts';
 import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
 import {
   BookPredictionsCache,
@@ -120,8 +121,8 @@ export async function cmdForecast(args: string[]): Promise<number> {
       if (c.currency !== report)
         console.log(
           c.rate
-            ? `${c.currency}: ${formatMoney(c.expected, c.currency)} expected, converted at ${c.rate.pair} ${c.rate.rate} of ${c.rate.date}`
-            : `${c.currency}: ${formatMoney(c.expected, c.currency)} expected, left out of the ${report} figures: no ${c.currency}/${report} or ${report}/${c.currency} rate on file by ${asOf}`,
+            ? `${c.currency}: ${formatMoney(c.expected, c.currency)} expected, converted at ${rateWords(c.rate)}`
+            : `${c.currency}: ${formatMoney(c.expected, c.currency)} expected, left out of the ${report} figures: no ${c.currency}/${report} rate on file by ${asOf} (${rateSearchWords(c.currency, report)})`,
         );
     for (const l of f.later)
       console.log(

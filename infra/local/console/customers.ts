@@ -1,4 +1,5 @@
 import type { IsoDate } from '../../../functions/core/dates.ts';
+import { rateWords } from '../../../functions/core/fx.ts';
 import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
 import { grouped, type Page } from '../../../functions/core/paging.ts';
 import {
@@ -232,7 +233,7 @@ function bookSection(list: CustomerList): Html | '' {
     (
       t,
     ) => html`<tr><td>${t.currency}</td>${numCell(t.customers)}${minorCell(t.open, t.currency)}${minorCell(t.overdue, t.currency, true)}${minorCell(t.exposure, t.currency)}
-<td>${t.currency === R ? html`<span class="muted">reporting currency</span>` : t.rate ? `${t.rate.pair} ${t.rate.rate} of ${t.rate.date}` : html`<span class="late">no rate on file</span>`}</td>
+<td>${t.currency === R ? html`<span class="muted">reporting currency</span>` : t.rate ? rateWords(t.rate) : html`<span class="late">no rate on file</span>`}</td>
 ${t.converted ? html`${minorCell(t.converted.open, R)}${minorCell(t.converted.overdue, R, true)}${minorCell(t.converted.exposure, R)}` : html`<td class="num muted">—</td><td class="num muted">—</td><td class="num muted">—</td>`}</tr>`,
   );
   const apart =
