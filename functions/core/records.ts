@@ -48,6 +48,8 @@ export interface Invoice {
   readonly currency: string;
   readonly disputed: boolean;
   readonly original?: Original | undefined;
+  /** How it was sent (paper, electronic, ...), when the books say: the payment-date model reads it. */
+  readonly channel?: string | undefined;
 }
 
 export interface Payment {

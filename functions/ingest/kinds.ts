@@ -77,6 +77,11 @@ export interface InvoiceRow {
    * in the customer's `ORDERS` item, the invoice releases it (functions/checks/release.ts).
    */
   readonly orderId?: string | undefined;
+  /**
+   * How the invoice was sent (optional column `channel`, lowercase: paper, electronic, edi, ...):
+   * known on its issue date, read by the payment-date model (functions/predict/model.ts).
+   */
+  readonly channel?: string | undefined;
 }
 
 /** What an open sales order's status says of its reservation (functions/checks/release.ts). */
@@ -429,6 +434,16 @@ function orderRef(get: Getter, column: string, issues: Issues): string | undefin
   return v;
 }
 
+/** An invoice's billing channel: lowercase, a short name; blank is none. */
+function invoiceChannel(get: Getter, column: string, issues: Issues): string | undefined {
+  const raw = get(column);
+  const v = raw.trim().toLowerCase();
+  if (v === '') return undefined;
+  if (!CHANNEL.test(v))
+    issues.add(column, raw, 'is not a short name such as paper, electronic or edi (letters, digits, . _ -)');
+  return v;
+}
+
 const STATUS_WORDS: Record<string, OrderStatus> = {
   open: 'open',
   cancelled: 'cancelled',
@@ -444,7 +459,7 @@ const CHANNEL = /^[a-z][a-z0-9._-]{0,31}$/;
 export const invoices: KindSpec<'invoices'> = {
   kind: 'invoices',
   required: ['invoice_id', 'customer_id', 'issue_date', 'due_date', 'amount', 'currency'],
-  optional: ['disputed', 'order_id'],
+  optional: ['disputed', 'order_id', 'channel'],
   key: (r) => [r.customerId, r.invoiceId],
   validate(get, style) {
     const issues = start();
@@ -456,6 +471,7 @@ export const invoices: KindSpec<'invoices'> = {
     const amt = amount(get, 'amount', issues, style, ccy, 'positive');
     const disputed = bool(get, 'disputed', issues);
     const orderId = orderRef(get, 'order_id', issues);
+    const channel = invoiceChannel(get, 'channel', issues);
     if (issueDate && dueDate && dueDate < issueDate)
       issues.add('due_date', get('due_date'), `is before issue_date ${issueDate}`);
     const row: InvoiceRow = {
@@ -467,10 +483,15 @@ export const invoices: KindSpec<'invoices'> = {
       currency: ccy,
       disputed,
     };
-    // Only when given: a file without the column loads exactly as before.
-    return done(issues, orderId === undefined ? row : { ...row, orderId });
+    // Only when given: a file without the columns loads exactly as before.
+    return done(issues, {
+      ...row,
+      ...(orderId === undefined ? {} : { orderId }),
+      ...(channel === undefined ? {} : { channel }),
+    });
   },
-  // Columns by position: invoice_id, customer_id, issue_date, due_date, amount, currency, disputed, order_id.
+  // Columns by position: invoice_id, customer_id, issue_date, due_date, amount, currency, disputed,
+  // order_id, channel (a line with a channel is read by `validate`).
   fast(l, cx) {
     const invoiceId = idAt(l, 0);
     const customerId = internedIdAt(l, 1, cx);
@@ -490,6 +511,8 @@ export const invoices: KindSpec<'invoices'> = {
       currency: ccy,
       disputed,
     };
+    const c = fieldStart(l, 8);
+    if (c >= 0 && c !== fieldEnd(l, 8)) return undefined;
     const a = fieldStart(l, 7);
     if (a < 0 || a === fieldEnd(l, 7)) return row;
     const orderId = idAt(l, 7);

@@ -55,6 +55,8 @@ export function recordsAsOf(customerId: string, books: StoredBooks, asOf: IsoDat
     { customerId, currency: books.customer?.currency, invoices: books.invoices, payments: books.payments },
     asOf,
   );
+  const channels = new Map<string, string>();
+  for (const inv of books.invoices) if (inv.channel !== undefined) channels.set(inv.invoiceId, inv.channel);
   const invoices: InvoiceRecord[] = [];
   for (const s of st.invoices) {
     const settled = s.open === 0 && s.settledDate !== undefined;
@@ -67,6 +69,7 @@ export function recordsAsOf(customerId: string, books: StoredBooks, asOf: IsoDat
       amount: settled ? s.amount : s.open,
       currency: s.currency,
       settledDate: settled ? s.settledDate : undefined,
+      channel: channels.get(s.invoiceId),
     });
   }
   return { customerId, currency: st.summary.currency, invoices: knownAsOf(invoices, asOf) };

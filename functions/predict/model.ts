@@ -52,6 +52,7 @@ export function invoiceRecordsOf(
     amount: rec.open[i] as number,
     currency: inv.currency,
     settledDate: rec.settledDate[i],
+    ...(inv.channel === undefined ? {} : { channel: inv.channel }),
   }));
 }
 

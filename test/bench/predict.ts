@@ -7,10 +7,9 @@
  * "sum of due dates": on the 7 month ends the model's parameters were chosen on, the 14 after them
  * and all 21.
  *
- * The sample's billing channel (paper or electronic, from the customer's PaperlessDate: an
- * invoice issued on or after it was sent electronically) is not read by the shipped profile, so
- * the product's records do not carry it; the bench reports the model without it (what the product
- * can do today) and with it (the channel read from the same CSV as customer master data).
+ * The sample's billing channel (PaperlessBill: Paper or Electronic, how each invoice was sent) is
+ * read by the shipped profile as the invoice's `channel`; the bench reports the model with it (the
+ * product's records) and without it (the channel taken off), to show what it is worth.
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -45,8 +44,8 @@ const END_OF_BOOKS: IsoDate = '2014-12-31';
 
 /**
  * The IBM sample as plain invoice records (amounts in cents), through the product's ingest and the
- * shipped `ibm-accounts-receivable` profile; with `channel`, each invoice's billing channel at
- * issue read from the CSV's PaperlessDate (the profile leaves that column unused).
+ * shipped `ibm-accounts-receivable` profile, each with the billing channel the profile reads;
+ * `channel: false` takes it off.
  */
 export async function ibmInvoiceRecords(opts: { channel?: boolean } = {}): Promise<InvoiceRecord[]> {
   const text = await readFile(IBM_CSV, 'utf8');
@@ -66,7 +65,6 @@ export async function ibmInvoiceRecords(opts: { channel?: boolean } = {}): Promi
       },
     );
     if (run.status !== 'processed') throw new Error(`the IBM sample did not load: ${JSON.stringify(run)}`);
-    const paperless = opts.channel ? paperlessDates(text) : undefined;
     const out: InvoiceRecord[] = [];
     for (const customerId of (await env.store.listCustomerIds()).sort()) {
       const { books } = await env.store.loadCustomerPartition(customerId);
@@ -74,7 +72,7 @@ export async function ibmInvoiceRecords(opts: { channel?: boolean } = {}): Promi
         { customerId, invoices: books.invoices, payments: books.payments },
         END_OF_BOOKS,
       );
-      const since = paperless?.get(customerId);
+      const channels = new Map(books.invoices.map((i) => [i.invoiceId, i.channel]));
       for (const s of st.invoices)
         out.push({
           customerId,
@@ -84,28 +82,13 @@ export async function ibmInvoiceRecords(opts: { channel?: boolean } = {}): Promi
           amount: s.amount,
           currency: s.currency,
           settledDate: s.open === 0 ? s.settledDate : undefined,
-          channel: since === undefined ? undefined : s.issueDate >= since ? 'electronic' : 'paper',
+          channel: opts.channel === false ? undefined : channels.get(s.invoiceId),
         });
     }
     return out;
   } finally {
     await env.close();
   }
-}
-
-/** Each customer's PaperlessDate (M/D/YYYY in the CSV) as an ISO date. */
-function paperlessDates(csv: string): Map<string, IsoDate> {
-  const [header, ...rows] = csv.trim().split(/\r?\n/);
-  const cols = (header ?? '').split(',');
-  const id = cols.indexOf('customerID');
-  const date = cols.indexOf('PaperlessDate');
-  const out = new Map<string, IsoDate>();
-  for (const row of rows) {
-    const c = row.split(',');
-    const [m = '', d = '', y = ''] = (c[date] ?? '').split('/');
-    out.set(c[id] ?? '', `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`);
-  }
-  return out;
 }
 
 export interface PredictBench {
@@ -158,9 +141,9 @@ export async function benchPredict(log: (m: string) => void = console.log): Prom
     [`all ${all.length}`, all],
   ];
   const runs: PredictBench[] = [];
-  for (const channel of [false, true]) {
+  for (const channel of [true, false]) {
     const records = await ibmInvoiceRecords({ channel });
-    const label = channel ? 'with billing channel' : 'product records';
+    const label = channel ? 'product records' : 'without billing channel';
     for (const [dates, list] of cuts) {
       const { rows: _, ...result } = backtestPredictions(records, { dates: list });
       runs.push({ label, dates, result });

@@ -25,8 +25,12 @@ beforeAll(async () => {
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 describe('predicted payment dates on the IBM sample', () => {
-  it('loads every invoice with its settlement through the product ingest', () => {
+  it('loads every invoice with its settlement and billing channel through the product ingest', () => {
     expect(records).toHaveLength(2466);
+    // PaperlessBill, read by the shipped profile as the invoice's channel.
+    const channels: Record<string, number> = {};
+    for (const r of records) channels[String(r.channel)] = (channels[String(r.channel)] ?? 0) + 1;
+    expect(channels).toEqual({ paper: 1263, electronic: 1203 });
     expect(records.every((r) => r.settledDate !== undefined && r.settledDate >= r.issueDate)).toBe(true);
     expect(records.reduce((s, r) => s + r.amount, 0)).toBe(14_770_318);
   });
@@ -39,7 +43,7 @@ describe('predicted payment dates on the IBM sample', () => {
     expect(round2(r.baselines.conditional.mae)).toBe(6.39);
     expect(r.model.mae).toBeLessThan(r.baselines.due.mae);
     expect(r.model.mae).toBeLessThan(r.baselines.conditional.mae);
-    expect(round2(r.model.mae)).toBe(6.17);
+    expect(round2(r.model.mae)).toBe(6);
     expect(r.model.coverage).toBeGreaterThan(0.7);
     expect(r.weekly.weeks).toBe(39);
   });
@@ -51,11 +55,11 @@ describe('predicted payment dates on the IBM sample', () => {
     expect(round2(r.baselines.due.mae)).toBe(8.47);
     expect(round2(r.baselines.median.mae)).toBe(6.09);
     expect(round2(r.baselines.conditional.mae)).toBe(5.99);
-    // The figures README text records (/tmp/readme-predict.md); the issue's 5.2-day target is not met.
-    expect(round2(r.model.mae)).toBe(5.89);
-    expect(round2(100 * r.model.coverage)).toBe(78.24);
+    // The figures the README records ("Predicted payment dates"); the issue's 5.2-day target is not met.
+    expect(round2(r.model.mae)).toBe(5.66);
+    expect(round2(100 * r.model.coverage)).toBe(80.36);
     expect(r.weekly.model).toBeLessThan(r.weekly.dueDates);
-    expect([round2(r.weekly.model / 100), round2(r.weekly.dueDates / 100)]).toEqual([147.93, 169.53]);
+    expect([round2(r.weekly.model / 100), round2(r.weekly.dueDates / 100)]).toEqual([146.35, 169.53]);
   });
 
   it("the worklist's priority: the expected wait puts more of the money still unpaid 14 days later in the list's first quarter", () => {

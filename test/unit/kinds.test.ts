@@ -828,6 +828,20 @@ describe('orders (issue 18 item 2)', () => {
     expect(issues({ channel: 'by phone' }).map((i) => i.column)).toEqual(['channel']);
   });
 
+  it('an invoice may say how it was sent (lowercase); blank is none; a sentence is refused', () => {
+    const r = SPECS.invoices.validate(getter({ ...invoice, channel: ' Paper ' }), CANONICAL_STYLE);
+    expect(r.ok && r.row.channel).toBe('paper');
+    const blank = SPECS.invoices.validate(getter({ ...invoice, channel: '' }), CANONICAL_STYLE);
+    expect(blank.ok && 'channel' in blank.row).toBe(false);
+    expect(invoiceIssues({ channel: 'by post' })).toEqual([
+      {
+        column: 'channel',
+        value: 'by post',
+        reason: 'is not a short name such as paper, electronic or edi (letters, digits, . _ -)',
+      },
+    ]);
+  });
+
   it('an invoice may name its order; a file without the column reads as before', () => {
     const r = SPECS.invoices.validate(getter({ ...invoice, order_id: 'SO-4711' }), CANONICAL_STYLE);
     expect(r.ok && r.row.orderId).toBe('SO-4711');

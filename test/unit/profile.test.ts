@@ -273,6 +273,7 @@ describe('bindProfile', () => {
         amount: 6174,
         currency: 'USD',
         disputed: true,
+        channel: 'electronic',
       },
     });
     expect(payments.load(row)).toBe(true);
@@ -393,7 +394,6 @@ describe('bindProfile', () => {
     expect(bindProfile(noIgnore, header).ignoredColumns).toEqual([
       'countryCode',
       'PaperlessDate',
-      'PaperlessBill',
       'DaysToSettle',
       'DaysLate',
     ]);

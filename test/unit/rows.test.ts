@@ -119,6 +119,7 @@ describe('RowChecker: the in-place path gives what the full path gives', () => {
                 'EUR',
                 n % 2 ? 'yes' : '',
                 n % 4 ? `SO-${n}` : '',
+                n % 5 ? '' : pick(r, ['paper', 'Electronic', 'by post', '']),
               ]
             : [`PAY-${n}`, `C-${n % 7}`, '2025-01-15', '1234.56', 'EUR', n % 3 ? `INV-${n}` : ''];
         const swaps = r() < 0.3 ? 0 : 1 + Math.floor(r() * 2);
