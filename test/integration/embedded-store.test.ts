@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoStore } from '../../functions/adapters/dynamodb.ts';
 import { traced } from '../../functions/adapters/lambda.ts';
 import { localClient, openLocal, startDynalite } from '../../infra/local/runtime/index.ts';
 
@@ -53,6 +54,44 @@ describe('the embedded store', () => {
     await db.close();
     // Closed: nothing answers on its port any more.
     await expect(fetch(db.endpoint, { method: 'POST' })).rejects.toThrow();
+  });
+
+  it('closes while requests are being answered: each answered or refused, the store stopping cleanly', async () => {
+    // Cutting busy connections at close left requests half-answered on a closed LevelDB, which
+    // threw in the store's thread ("Database is closed") and so in this process.
+    const errors: unknown[] = [];
+    const onError = (e: unknown) => errors.push(e);
+    process.on('uncaughtException', onError);
+    try {
+      for (let round = 0; round < 12; round++) {
+        const db = await startDynalite();
+        // No retries: a request refused once the store is closing is refused, not tried for seconds.
+        const client = new DynamoDBClient({
+          endpoint: db.endpoint,
+          region: 'local',
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          maxAttempts: 1,
+        });
+        await new DynamoStore({ client, tableName: 'closing' }).ensureTable();
+        const calls = Array.from({ length: 100 }, (_, i) =>
+          client
+            .send(new GetItemCommand({ TableName: 'closing', Key: { pk: { S: `P${i}` }, sk: { S: 'x' } } }))
+            .then(
+              () => 'answered',
+              () => 'refused',
+            ),
+        );
+        await new Promise((ok) => setTimeout(ok, round % 4));
+        await db.close();
+        const outcomes = await Promise.all(calls);
+        expect(outcomes.every((o) => o === 'answered' || o === 'refused')).toBe(true);
+        client.destroy();
+      }
+      await new Promise((ok) => setTimeout(ok, 50));
+      expect(errors).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onError);
+    }
   });
 
   it("the SDK's log filtering is off on the local and the Lambda clients, and calls still answer", async () => {

@@ -43,10 +43,15 @@ server.once('error', (e) => parentPort.postMessage({ error: e.message, code: e.c
 server.listen(port, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
 parentPort.on('message', (m) => {
   if (m !== 'close') return;
-  // dynalite's close closes its LevelDB too; open keep-alive connections would hold it open.
+  // dynalite's close stops taking connections, waits for the requests being answered, then
+  // closes its LevelDB. Keep-alive connections are closed as soon as they are idle (every 5 ms):
+  // busy ones end after their answer (cutting them would leave a request half-answered on a closed
+  // database, which throws), and none waits out the keep-alive timeout.
+  const sweep = setInterval(() => server.closeIdleConnections(), 5);
   server.close(() => {
+    clearInterval(sweep);
     parentPort.postMessage('closed');
     parentPort.close();
   });
-  server.closeAllConnections?.();
+  server.closeIdleConnections();
 });
