@@ -1,3 +1,4 @@
+import { mapLimit } from '../core/concurrency.ts';
 import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
 import { type RatesOf, type RateUsed, rateAsOf, readRates } from '../core/fx.ts';
 import { convertMinorRatio } from '../core/money.ts';
@@ -175,15 +176,10 @@ export function expectedCash(predictions: readonly InvoicePrediction[], asOf: Is
   return [...acc].sort(([a], [b]) => (a < b ? -1 : 1)).map(([currency, t]) => ({ currency, ...t }));
 }
 
-/** Every customer's records as of `asOf`, read once each from the store. */
+/** Every customer's records as of `asOf`, read once each from the store, 8 at a time, in id order. */
 export async function bookRecords(store: PredictStore, asOf: IsoDate): Promise<CustomerRecords[]> {
   const ids = (await store.listCustomerIds()).sort();
-  const out: CustomerRecords[] = [];
-  for (const id of ids) {
-    const { books } = await store.loadCustomerPartition(id);
-    out.push(recordsAsOf(id, books, asOf));
-  }
-  return out;
+  return mapLimit(ids, 8, async (id) => recordsAsOf(id, (await store.loadCustomerPartition(id)).books, asOf));
 }
 
 /** The segment as of `asOf` over the book's records: every customer's history, once. */

@@ -214,6 +214,113 @@ function withSegment(own: readonly Observation[], seg: readonly Observation[], t
   return [...own, ...seg.map((o) => ({ ...o, weight: o.weight * k }))];
 }
 
+/** The settled invoices a prediction rests on: how many, how many late, and their quantiles. */
+interface Pool {
+  /** The customer's (or, on the segment's basis, the segment's) comparable settled invoices. */
+  readonly count: number;
+  readonly late: number;
+  /** The segment's comparable invoices pooled in beside the customer's (0: none). */
+  readonly segmentCount: number;
+  quantile(q: number): number;
+}
+
+/**
+ * The segment's settled invoices as seen from one billing channel (each moved as `observations`
+ * moves it), sorted by their offset from due, with how many from each position on were late: the
+ * comparable ones for an invoice `pastDue` days past due are the suffix after `pastDue`. Built once
+ * per segment and channel, so a book's predictions read the segment in O(log n) each instead of
+ * all of it (measured: 1,000 customers of 20 invoices took 44 s that way).
+ */
+interface SegmentIndex {
+  readonly offsets: Float64Array;
+  readonly lateFrom: Int32Array;
+}
+
+const SEGMENT_INDEXES = new WeakMap<Segment, Map<string, SegmentIndex>>();
+
+function segmentIndex(segment: Segment, channel: string | undefined): SegmentIndex {
+  let byChannel = SEGMENT_INDEXES.get(segment);
+  if (!byChannel) {
+    byChannel = new Map();
+    SEGMENT_INDEXES.set(segment, byChannel);
+  }
+  const key = channel === undefined ? '' : `=${channel}`;
+  const kept = byChannel.get(key);
+  if (kept) return kept;
+  const shift = segment.channelShift;
+  const to = channel === undefined ? 0 : (shift[channel] ?? 0);
+  const rows: { offset: number; late: boolean }[] = [];
+  for (const h of segment.invoices) {
+    const settled = h.settledDate;
+    if (settled === undefined || settled > segment.asOf || h.issueDate > segment.asOf) continue;
+    const raw = daysBetween(h.dueDate, settled);
+    const from = h.channel === undefined || channel === undefined ? to : (shift[h.channel] ?? 0);
+    rows.push({ offset: raw + to - from, late: raw > 0 });
+  }
+  rows.sort((a, b) => a.offset - b.offset);
+  const offsets = Float64Array.from(rows, (r) => r.offset);
+  const lateFrom = new Int32Array(rows.length + 1);
+  for (let i = rows.length - 1; i >= 0; i--)
+    lateFrom[i] = (lateFrom[i + 1] as number) + ((rows[i] as { late: boolean }).late ? 1 : 0);
+  const ix = { offsets, lateFrom };
+  byChannel.set(key, ix);
+  return ix;
+}
+
+/** The first position from `lo` whose offset is above `v` (sorted ascending). */
+function firstAbove(a: Float64Array, v: number, lo = 0): number {
+  let hi = a.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if ((a[m] as number) <= v) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+/**
+ * `weightedQuantile` over `own` together with the segment's offsets from position `from` on, each
+ * weighing `k`: the smallest offset whose weight at or below it reaches `q` of the total, found by
+ * binary search over the segment's part and a pass over the customer's.
+ */
+function quantileOf(
+  own: readonly Observation[],
+  ix: SegmentIndex,
+  from: number,
+  k: number,
+  q: number,
+): number {
+  const seg = ix.offsets;
+  const sorted = [...own].sort((a, b) => a.offset - b.offset);
+  const total = sorted.reduce((t, o) => t + o.weight, 0) + k * (seg.length - from);
+  const target = q * total - 1e-9;
+  const weightUpTo = (v: number) => {
+    let w = 0;
+    for (const o of sorted) {
+      if (o.offset > v) break;
+      w += o.weight;
+    }
+    return w + k * (firstAbove(seg, v, from) - from);
+  };
+  let best = Number.POSITIVE_INFINITY;
+  for (const o of sorted)
+    if (weightUpTo(o.offset) >= target) {
+      best = o.offset;
+      break;
+    }
+  let lo = from;
+  let hi = seg.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (weightUpTo(seg[m] as number) >= target) hi = m;
+    else lo = m + 1;
+  }
+  if (lo < seg.length) best = Math.min(best, seg[lo] as number);
+  if (best === Number.POSITIVE_INFINITY)
+    best = Math.max(sorted[sorted.length - 1]?.offset ?? Number.NEGATIVE_INFINITY, seg[seg.length - 1] ?? 0);
+  return best;
+}
+
 function lateCount(n: number): string {
   return n === 0 ? 'none of them late' : n === 1 ? '1 of them late' : `${n} of them late`;
 }
@@ -237,13 +344,52 @@ export function predictSettlement(
   const comparable = pastDue >= 0 ? ' paid after this many days past due' : '';
 
   const own = observations(invoice, history, asOf, pastDue, params.halfLifeDays, shift);
-  let obs = own;
-  let basis: Basis = 'customer';
-  if (own.length < params.minHistory) {
-    obs = observations(invoice, segment?.invoices ?? [], asOf, pastDue, params.halfLifeDays, shift);
-    basis = 'segment';
+  const basis: Basis = own.length < params.minHistory ? 'segment' : 'customer';
+  // The segment's comparable invoices: by its index (sorted once per date and channel) when every
+  // settlement weighs the same, else one by one (a half-life weighs each by its age).
+  const indexed = segment !== undefined && segment.asOf === asOf && !Number.isFinite(params.halfLifeDays);
+  let pool: Pool;
+  if (indexed) {
+    const ix = segmentIndex(segment, invoice.channel);
+    const from = firstAbove(ix.offsets, pastDue);
+    const segN = ix.offsets.length - from;
+    const late = ix.lateFrom[from] as number;
+    if (basis === 'segment')
+      pool = { count: segN, late, segmentCount: 0, quantile: (q) => quantileOf([], ix, from, 1, q) };
+    else {
+      const pooling = params.segmentWeight > 0 && segN > 0;
+      const k = pooling
+        ? (params.segmentWeight * own.reduce((t, o) => t + o.weight, 0)) / own.length / segN
+        : 0;
+      pool = {
+        count: own.length,
+        late: own.filter((o) => o.late).length,
+        segmentCount: pooling ? segN : 0,
+        quantile: (q) => (pooling ? quantileOf(own, ix, from, k, q) : weightedQuantile(own, q)),
+      };
+    }
+  } else {
+    const obs =
+      basis === 'segment'
+        ? observations(invoice, segment?.invoices ?? [], asOf, pastDue, params.halfLifeDays, shift)
+        : own;
+    // The customer's comparable invoices, with the segment's counted as `segmentWeight` more.
+    const pooled =
+      basis === 'customer' && params.segmentWeight > 0
+        ? withSegment(
+            obs,
+            observations(invoice, segment?.invoices ?? [], asOf, pastDue, params.halfLifeDays, shift),
+            params.segmentWeight,
+          )
+        : obs;
+    pool = {
+      count: obs.length,
+      late: obs.filter((o) => o.late).length,
+      segmentCount: pooled.length - obs.length,
+      quantile: (q) => weightedQuantile(pooled, q),
+    };
   }
-  if (obs.length === 0) {
+  if (pool.count === 0) {
     const expected = atLeast(invoice.dueDate);
     return {
       invoiceId: invoice.invoiceId,
@@ -255,21 +401,12 @@ export function predictSettlement(
       reason: `${expected === invoice.dueDate ? 'the due date' : 'tomorrow, the due date having passed'}: no settled invoice of the customer or the segment to go by (${open})`,
     };
   }
-  // The customer's comparable invoices, with the segment's counted as `segmentWeight` more.
-  const pooled =
-    basis === 'customer' && params.segmentWeight > 0
-      ? withSegment(
-          obs,
-          observations(invoice, segment?.invoices ?? [], asOf, pastDue, params.halfLifeDays, shift),
-          params.segmentWeight,
-        )
-      : obs;
-  const segmentCount = pooled.length - obs.length;
-  const median = weightedQuantile(pooled, 0.5);
+  const segmentCount = pool.segmentCount;
+  const median = pool.quantile(0.5);
   const at = (offset: number) => atLeast(addDays(invoice.dueDate, Math.round(offset)));
   const expected = at(median);
-  const p10 = at(Math.min(median, weightedQuantile(pooled, params.low)));
-  const p90 = at(Math.max(median, weightedQuantile(pooled, params.high)));
+  const p10 = at(Math.min(median, pool.quantile(params.low)));
+  const p90 = at(Math.max(median, pool.quantile(params.high)));
   const whose = basis === 'customer' ? '' : "the segment's ";
   const channel =
     invoice.channel !== undefined && (shift[invoice.channel] ?? 0) !== 0
@@ -286,9 +423,9 @@ export function predictSettlement(
     p10,
     p90,
     basis,
-    settledCount: obs.length,
+    settledCount: pool.count,
     reason:
-      `median of ${whose}${obs.length} settled invoice${obs.length === 1 ? '' : 's'}${comparable}, ${lateCount(obs.filter((o) => o.late).length)}${pooling}: ${days(median)}${channel}${weighting}` +
+      `median of ${whose}${pool.count} settled invoice${pool.count === 1 ? '' : 's'}${comparable}, ${lateCount(pool.late)}${pooling}: ${days(median)}${channel}${weighting}` +
       (basis === 'segment' ? ` (the customer has ${own.length}; ${open})` : ` (${open})`),
   };
 }

@@ -18,7 +18,7 @@ import {
   backtestWorklistPriority,
   type PriorityBacktest,
 } from '../../functions/collections/priority-backtest.ts';
-import type { IsoDate } from '../../functions/core/dates.ts';
+import { addDays, type IsoDate } from '../../functions/core/dates.ts';
 import { statementAsOf } from '../../functions/core/receivables.ts';
 import { policyInForce } from '../../functions/credit/policy.ts';
 import { ingest } from '../../functions/ingest/pipeline.ts';
@@ -30,9 +30,11 @@ import {
   PROTOCOL_TO,
   type PredictionBacktest,
 } from '../../functions/predict/backtest.ts';
+import { type CustomerRecords, cashForecast, predictRecords } from '../../functions/predict/book.ts';
 import { DEFAULT_PARAMS, type InvoiceRecord } from '../../functions/predict/model.ts';
 import { openLocal } from '../../infra/local/runtime/index.ts';
 import { DEFAULT_POLICY_DOCUMENT } from '../../policies/index.ts';
+import { prng } from './generate.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const IBM_CSV = join(
@@ -187,9 +189,62 @@ export async function benchPriority(log: (m: string) => void = console.log): Pro
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
+export interface PredictScaleBench {
+  readonly customers: number;
+  readonly invoices: number;
+  readonly predictions: number;
+  /** The book's predictions (the segment once, then every open invoice) and the forecast. */
+  readonly seconds: number;
+}
+
+/**
+ * Predictions on a large book (issue 19; README "Predicted payment dates"): `customers` customers
+ * of 20 invoices each over a year (each customer paying its own number of days late, give or
+ * take 5; half paper, half electronic), predicted as of one day with the segment, then the 13-week
+ * forecast; in memory, so what is timed is the model, not the store's read.
+ */
+export function benchPredictScale(customers: number): PredictScaleBench {
+  const rnd = prng(20261208);
+  const asOf: IsoDate = '2026-06-30';
+  const book: CustomerRecords[] = [];
+  let invoices = 0;
+  for (let c = 0; c < customers; c++) {
+    const late = Math.floor(rnd() * 30);
+    const list: InvoiceRecord[] = [];
+    for (let k = 0; k < 20; k++) {
+      const issueDate = addDays(asOf, -Math.floor(rnd() * 360));
+      const dueDate = addDays(issueDate, 30);
+      const settled = addDays(dueDate, late + Math.floor(rnd() * 11) - 5);
+      list.push({
+        customerId: `C${c}`,
+        invoiceId: `I${c}-${k}`,
+        issueDate,
+        dueDate,
+        amount: 100_00 + Math.floor(rnd() * 10_000_00),
+        currency: 'EUR',
+        settledDate: settled <= asOf ? settled : undefined,
+        channel: rnd() < 0.5 ? 'paper' : 'electronic',
+      });
+    }
+    invoices += list.length;
+    book.push({ customerId: `C${c}`, currency: 'EUR', invoices: list });
+  }
+  const t = performance.now();
+  const predictions = predictRecords(book, asOf);
+  cashForecast(predictions, 'EUR', () => []);
+  return {
+    customers,
+    invoices,
+    predictions: predictions.customers.reduce((n, c) => n + c.invoices.length, 0),
+    seconds: (performance.now() - t) / 1000,
+  };
+}
+
 /** Run on its own: `npx tsx test/bench/predict.ts` (or `npm run bench -- --only=predict`). */
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   await benchPredict();
   await benchPriority();
+  const scale = benchPredictScale(Number(process.env.BENCH_PREDICT_CUSTOMERS ?? 100_000));
+  console.log(JSON.stringify(scale));
   process.exit(0);
 }

@@ -49,7 +49,7 @@ import {
   type ParseResult,
   parseValidate,
 } from './null-store.ts';
-import { benchPredict, benchPriority } from './predict.ts';
+import { benchPredict, benchPredictScale, benchPriority } from './predict.ts';
 import { benchReviews } from './reviews.ts';
 import { benchTransfers, percentile } from './transfers.ts';
 
@@ -487,6 +487,18 @@ async function benchPredictions(): Promise<void> {
     unit: 'USD',
     digits: 2,
     target: { op: '<=', value: r.weekly.dueDates / 100 },
+  });
+  const customers = Number(process.env.BENCH_PREDICT_CUSTOMERS ?? 100_000);
+  log(`predictions on a generated book of ${fmt(customers)} customers...`);
+  const scale = benchPredictScale(customers);
+  details.predictScale = scale;
+  measure({
+    key: 'predictBookSeconds',
+    label: `predictions and forecast, ${fmt(scale.customers)} customers`,
+    value: scale.seconds,
+    unit: 's',
+    digits: 1,
+    note: `${fmt(scale.invoices)} invoices, ${fmt(scale.predictions)} open ones predicted with the segment, then the 13-week forecast; in memory (the store's read not timed)`,
   });
   const priority = await benchPriority((m) => process.stdout.write(`${m}\n`));
   details.priority = priority;
