@@ -68,6 +68,7 @@ export interface PredictionRow {
   readonly p10: IsoDate;
   readonly p90: IsoDate;
   readonly basis: string;
+  readonly dueDate: IsoDate;
   /** Baselines' predictions, days after asOf. */
   readonly dueDays: number;
   readonly medianDays: number;
@@ -154,6 +155,7 @@ export function backtestPredictions(
           asOf,
           customerId,
           invoiceId: inv.invoiceId,
+          dueDate: inv.dueDate,
           amount: inv.amount,
           actual: inv.settledDate,
           expected: p.expected,
@@ -180,7 +182,8 @@ export function backtestPredictions(
       if (w >= 0 && w < WEEKS) arr[w] = (arr[w] as number) + amount;
     };
     for (const r of dateRows) {
-      add(model, r.expectedDays, r.amount);
+      // As the product's forecast: an overdue invoice nothing places is in no week (`cashForecast`).
+      if (!(r.basis === 'terms' && r.dueDate < asOf)) add(model, r.expectedDays, r.amount);
       add(due, r.dueDays, r.amount);
       add(actual, r.actualDays, r.amount);
     }

@@ -269,6 +269,16 @@ export interface CashForecast {
   readonly total: WeekFigures;
   /** Open invoices expected after the 13 weeks (by their expected date), per currency: not in any week. */
   readonly later: readonly { readonly currency: string; readonly open: number; readonly invoices: number }[];
+  /**
+   * Overdue invoices nothing places (no settled invoice of the customer or the segment went as
+   * long past due: the model could only say "tomorrow"), per currency: not in any week. Money
+   * without a precedent for coming in is not counted on for next week.
+   */
+  readonly unplaced: readonly {
+    readonly currency: string;
+    readonly open: number;
+    readonly invoices: number;
+  }[];
   /** Customers and open invoices read. */
   readonly customers: number;
   readonly openInvoices: number;
@@ -293,7 +303,8 @@ const band = (expected: number, atP10: number, atP90: number): WeekFigures => ({
 /**
  * The expected receipts per week for the 13 weeks after `asOf` (week 1: days 1-7 after it), per
  * currency and in `report`: each currency's weekly figures converted once with the latest rate on
- * file dated on or before `asOf` (the pair, else its inverse); a currency with no rate is left out
+ * file dated on or before `asOf` (the pair, its inverse or a cross rate: functions/core/fx.ts); a
+ * currency with no rate is left out
  * of the converted figures and listed in `unconverted`, never guessed.
  */
 export function cashForecast(predictions: BookPredictions, report: string, rates: RatesOf): CashForecast {
@@ -301,6 +312,7 @@ export function cashForecast(predictions: BookPredictions, report: string, rates
   type Acc = { expected: number[]; atP10: number[]; atP90: number[]; inWeeks: number };
   const acc = new Map<string, Acc>();
   const later = new Map<string, { open: number; invoices: number }>();
+  const unplaced = new Map<string, { open: number; invoices: number }>();
   const put = (arr: number[], date: IsoDate, amount: number) => {
     const w = weekOf(asOf, date);
     if (w >= 0) arr[w] = (arr[w] as number) + amount;
@@ -316,6 +328,13 @@ export function cashForecast(predictions: BookPredictions, report: string, rates
         inWeeks: 0,
       };
       acc.set(p.currency, a);
+      if (p.basis === 'terms' && p.dueDate < asOf) {
+        const u = unplaced.get(p.currency) ?? { open: 0, invoices: 0 };
+        u.open += p.open;
+        u.invoices++;
+        unplaced.set(p.currency, u);
+        continue;
+      }
       put(a.expected, p.expected, p.open);
       put(a.atP10, p.p10, p.open);
       put(a.atP90, p.p90, p.open);
@@ -382,8 +401,117 @@ export function cashForecast(predictions: BookPredictions, report: string, rates
     unconverted,
     total: band(total.expected, total.atP10, total.atP90),
     later: [...later].sort(([x], [y]) => (x < y ? -1 : 1)).map(([currency, l]) => ({ currency, ...l })),
+    unplaced: [...unplaced].sort(([x], [y]) => (x < y ? -1 : 1)).map(([currency, u]) => ({ currency, ...u })),
     customers: predictions.customers.length,
     openInvoices,
+  };
+}
+
+/** One week of a past forecast beside what came in (README "The cash-in forecast", "Against what came in"). */
+export interface WeekActual {
+  readonly week: number;
+  /** The week had ended by the day the books were read: only ended weeks are compared. */
+  readonly ended: boolean;
+  /**
+   * Per currency of the forecast: the open amounts (as of the forecast's date) of the invoices
+   * settled in full within the week, and the same invoices' amounts by their due date (the "sum of
+   * due dates" forecast: each on its due date, or the day after the forecast's once due).
+   */
+  readonly byCurrency: readonly {
+    readonly currency: string;
+    readonly cameIn: number;
+    readonly byDueDate: number;
+  }[];
+  /** Both in the reporting currency, at the forecast's rates (its converted currencies only). */
+  readonly cameIn: number;
+  readonly byDueDate: number;
+}
+
+export interface ForecastActual {
+  /** The day the books were read (today): settlements after it are not known yet. */
+  readonly readOn: IsoDate;
+  readonly weeks: readonly WeekActual[];
+  /** Ended weeks compared. */
+  readonly endedWeeks: number;
+  /** Over the ended weeks, in the reporting currency: the mean absolute difference from what came in. */
+  readonly meanAbsError?: { readonly model: number; readonly dueDates: number } | undefined;
+}
+
+/**
+ * A forecast made as of a past day against what then came in (the treasurer's check on it): each
+ * invoice open on the forecast's day counts its open amount in the week it was settled in full, as
+ * the books read on `readOn` show it (`now`: every customer's records as of that day); a payment
+ * in part counts when the invoice is settled. Beside it, the same invoices by their due dates. The
+ * weeks ended by `readOn` are compared; currencies convert at the forecast's own rates (`rates`,
+ * as of its day), once per currency and week.
+ */
+export function forecastActual(
+  forecast: CashForecast,
+  predictions: BookPredictions,
+  now: readonly CustomerRecords[],
+  readOn: IsoDate,
+  rates: RatesOf,
+): ForecastActual {
+  const asOf = forecast.asOf;
+  const settled = new Map<string, Map<string, IsoDate | undefined>>();
+  for (const c of now)
+    settled.set(c.customerId, new Map(c.invoices.map((i) => [i.invoiceId, i.settledDate])));
+  const zero = () => new Array<number>(FORECAST_WEEKS).fill(0);
+  const acc = new Map<string, { cameIn: number[]; byDueDate: number[] }>();
+  for (const c of predictions.customers)
+    for (const p of c.invoices) {
+      const a = acc.get(p.currency) ?? { cameIn: zero(), byDueDate: zero() };
+      acc.set(p.currency, a);
+      const on = settled.get(c.customerId)?.get(p.invoiceId);
+      const w = on !== undefined && on <= readOn ? weekOf(asOf, on) : -1;
+      if (w >= 0) a.cameIn[w] = (a.cameIn[w] as number) + p.open;
+      // Already due on the forecast's day: the day after, week 1.
+      const d = p.dueDate <= asOf ? 0 : weekOf(asOf, p.dueDate);
+      if (d >= 0) a.byDueDate[d] = (a.byDueDate[d] as number) + p.open;
+    }
+  const conv = new Map<string, (n: number) => number>();
+  for (const currency of acc.keys()) {
+    if (currency === forecast.report) conv.set(currency, (n) => n);
+    else {
+      const r = rateAsOf(rates, currency, forecast.report, asOf);
+      if (r) conv.set(currency, (n) => convertMinorRatio(n, currency, forecast.report, r.ratio));
+    }
+  }
+  const weeks: WeekActual[] = forecast.weeks.map((fw, w) => {
+    const byCurrency = [...acc]
+      .sort(([x], [y]) => (x < y ? -1 : 1))
+      .map(([currency, a]) => ({
+        currency,
+        cameIn: a.cameIn[w] as number,
+        byDueDate: a.byDueDate[w] as number,
+      }));
+    let cameIn = 0;
+    let byDueDate = 0;
+    for (const f of byCurrency) {
+      const c = conv.get(f.currency);
+      if (!c) continue;
+      cameIn += c(f.cameIn);
+      byDueDate += c(f.byDueDate);
+    }
+    return { week: fw.week, ended: fw.to <= readOn, byCurrency, cameIn, byDueDate };
+  });
+  const ended = weeks.filter((w) => w.ended);
+  const mean = (f: (w: WeekActual) => number) => ended.reduce((t, w) => t + f(w), 0) / ended.length;
+  return {
+    readOn,
+    weeks,
+    endedWeeks: ended.length,
+    meanAbsError:
+      ended.length === 0
+        ? undefined
+        : {
+            model: Math.round(
+              mean((w) =>
+                Math.abs((forecast.weeks[w.week - 1] as ForecastWeek).converted.expected - w.cameIn),
+              ),
+            ),
+            dueDates: Math.round(mean((w) => Math.abs(w.byDueDate - w.cameIn))),
+          },
   };
 }
 
@@ -500,6 +628,37 @@ export function predictionsJson(p: CustomerPredictions, format: Decimal) {
 }
 
 /** The forecast with every amount as a decimal string beside its currency. */
+/** A forecast's comparison with what came in, amounts as decimal strings. */
+export function forecastActualJson(a: ForecastActual, report: string, format: Decimal) {
+  return {
+    readOn: a.readOn,
+    endedWeeks: a.endedWeeks,
+    ...(a.meanAbsError
+      ? {
+          meanAbsError: {
+            currency: report,
+            model: format(a.meanAbsError.model, report),
+            dueDates: format(a.meanAbsError.dueDates, report),
+          },
+        }
+      : {}),
+    weeks: a.weeks.map((w) => ({
+      week: w.week,
+      ended: w.ended,
+      byCurrency: w.byCurrency.map((c) => ({
+        currency: c.currency,
+        cameIn: format(c.cameIn, c.currency),
+        byDueDate: format(c.byDueDate, c.currency),
+      })),
+      converted: {
+        currency: report,
+        cameIn: format(w.cameIn, report),
+        byDueDate: format(w.byDueDate, report),
+      },
+    })),
+  };
+}
+
 export function forecastJson(f: CashForecast, format: Decimal) {
   const figures = (w: WeekFigures, ccy: string) => ({
     expected: format(w.expected, ccy),
@@ -531,6 +690,11 @@ export function forecastJson(f: CashForecast, format: Decimal) {
       currency: l.currency,
       open: format(l.open, l.currency),
       invoices: l.invoices,
+    })),
+    unplaced: f.unplaced.map((u) => ({
+      currency: u.currency,
+      open: format(u.open, u.currency),
+      invoices: u.invoices,
     })),
     customers: f.customers,
     openInvoices: f.openInvoices,

@@ -275,6 +275,15 @@ describe('the console', () => {
       expect(await page.getAttribute('nav a[href="/forecast"]', 'aria-current')).toBe('page');
       await fits('/forecast');
       await page.screenshot({ path: join(shots, `forecast-${name}.png`), fullPage: true });
+      // A past day's forecast beside what came in by the console's today (2026-03-31): the two
+      // weeks ended (03-16..03-22, 03-23..03-29) compared, the third not; nothing was settled then.
+      await page.goto(`${web.url}/forecast?asOf=2026-03-15`);
+      expect(await page.textContent('#forecast-table thead')).toContain('Came in');
+      expect(await page.textContent('#forecast-actual')).toContain('over the 2 weeks ended');
+      const third = await page.locator('#forecast-table tbody tr').nth(2).locator('td').allTextContents();
+      expect(third.slice(8, 10)).toEqual(['–', '–']);
+      await fits('/forecast, a past day');
+      await page.screenshot({ path: join(shots, `forecast-past-${name}.png`), fullPage: true });
       await page.goto(`${web.url}/customers/LATE?asOf=${AS_OF}`);
       const rows = await page.textContent('#expected-payments');
       expect(rows).toContain('2026-04-19');
@@ -333,8 +342,19 @@ describe('the CLI', () => {
     const t = await cli('forecast', '--as-of', AS_OF, '--csv', csvFile);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stdout).toContain('Cash-in forecast as of 2026-03-31, in EUR');
+    // A forecast of a past day, beside what came in as the books read today: PL4 settled L4
+    // (1,000.00) on 2026-04-19, in week 3; by their due dates L4 is in week 2, N3 (300.00) in
+    // week 3, L5 (500.00) in week 4, U1 (1,851.85) in week 1 (due on the day: the day after).
     expect(t.stdout).toMatch(
-      /\n +3 +2026-04-15 +2026-04-21 +1000\.00 +1000\.00 +2851\.85 +1300\.00 +2851\.85\n/,
+      /\n +3 +2026-04-15 +2026-04-21 +1000\.00 +1000\.00 +2851\.85 +1300\.00 +2851\.85 +1000\.00 +300\.00\n/,
+    );
+    expect(t.stdout).toMatch(
+      /\n +1 +2026-04-01 +2026-04-07 +0\.00 +0\.00 +0\.00 +0\.00 +0\.00 +0\.00 +1851\.85\n/,
+    );
+    // Off by 1,851.85 (W2) + 300.00 (W4) + 500.00 (W5) = 2,651.85 over 13 weeks = 203.99 a week;
+    // by due dates 1,851.85 + 1,000.00 + 700.00 + 500.00 = 4,051.85: 311.68.
+    expect(t.stdout).toContain(
+      'over the 13 weeks ended: mean weekly error 203.99 EUR, against 311.68 EUR for every invoice on its due date.',
     );
     expect(t.stdout).toContain(
       'GBP: 600.00 GBP expected, left out of the EUR figures: no GBP/EUR rate on file by 2026-03-31 (either way, or through USD)',
@@ -349,6 +369,22 @@ describe('the CLI', () => {
       reportingCurrency: 'EUR',
       total: { expected: '3651.85' },
       unconverted: ['GBP'],
+      unplaced: [],
+      actual: {
+        endedWeeks: 13,
+        meanAbsError: { currency: 'EUR', model: '203.99', dueDates: '311.68' },
+      },
+    });
+    expect(JSON.parse(j.stdout).actual.weeks[2]).toEqual({
+      week: 3,
+      ended: true,
+      byCurrency: [
+        { currency: 'EUR', cameIn: '1000.00', byDueDate: '300.00' },
+        // G1, due 2026-04-19, unpaid; GBP has no rate: in no EUR figure.
+        { currency: 'GBP', cameIn: '0.00', byDueDate: '600.00' },
+        { currency: 'USD', cameIn: '0.00', byDueDate: '0.00' },
+      ],
+      converted: { currency: 'EUR', cameIn: '1000.00', byDueDate: '300.00' },
     });
     const usd = await cli('forecast', '--as-of', AS_OF, '--report', 'usd', '--json');
     expect(JSON.parse(usd.stdout)).toMatchObject({ reportingCurrency: 'USD', unconverted: ['GBP'] });

@@ -5,15 +5,18 @@ import { rateSearchWords, rateWords } from '../../../functions/core/fx.ts';
 import { formatMinor, formatMoney } from '../../../functions/core/money.ts';
 import {
   BookPredictionsCache,
+  bookRecords,
   type CustomerPredictions,
   cashForecast,
+  forecastActual,
+  forecastActualJson,
   forecastCsv,
   forecastJson,
   forecastRates,
   type PredictStore,
   predictBook,
 } from '../../../functions/predict/book.ts';
-import { asOfOption, CliFailure, jsonText, table, UsageError, withStore } from './common.ts';
+import { asOfOption, CliFailure, jsonText, table, today, UsageError, withStore } from './common.ts';
 
 /**
  * `sentinel forecast` and the predictions block of `sentinel customer` (issue 19; README
@@ -81,7 +84,14 @@ export async function cmdForecast(args: string[]): Promise<number> {
   return withStore(values['data-dir'], async (env) => {
     const book = await predictBook(env.store, asOf);
     const report = asked ?? book.mainCurrency;
-    const f = cashForecast(book, report, await forecastRates(env.store, book, report));
+    const rates = await forecastRates(env.store, book, report);
+    const f = cashForecast(book, report, rates);
+    // A forecast of a past day, beside what came in as the books read today.
+    const readOn = today();
+    const actual =
+      asOf < readOn
+        ? forecastActual(f, book, await bookRecords(env.store, readOn), readOn, rates)
+        : undefined;
     if (values.csv !== undefined) {
       try {
         await writeFile(values.csv, forecastCsv(f, formatMinor));
@@ -90,7 +100,12 @@ export async function cmdForecast(args: string[]): Promise<number> {
       }
     }
     if (values.json) {
-      console.log(jsonText(forecastJson(f, formatMinor)));
+      console.log(
+        jsonText({
+          ...forecastJson(f, formatMinor),
+          ...(actual ? { actual: forecastActualJson(actual, report, formatMinor) } : {}),
+        }),
+      );
       return 0;
     }
     const money = (n: number) => formatMinor(n, report);
@@ -99,21 +114,41 @@ export async function cmdForecast(args: string[]): Promise<number> {
     );
     console.log(
       table(
-        ['week', 'from', 'to', 'expected', 'low', 'high', 'all at P10', 'all at P90'],
-        f.weeks.map((w) => [
-          String(w.week),
-          w.from,
-          w.to,
-          money(w.converted.expected),
-          money(w.converted.low),
-          money(w.converted.high),
-          money(w.converted.atP10),
-          money(w.converted.atP90),
-        ]),
-        new Set([0, 3, 4, 5, 6, 7]),
+        [
+          'week',
+          'from',
+          'to',
+          'expected',
+          'low',
+          'high',
+          'all at P10',
+          'all at P90',
+          ...(actual ? ['came in', 'by due dates'] : []),
+        ],
+        f.weeks.map((w, i) => {
+          const a = actual?.weeks[i];
+          return [
+            String(w.week),
+            w.from,
+            w.to,
+            money(w.converted.expected),
+            money(w.converted.low),
+            money(w.converted.high),
+            money(w.converted.atP10),
+            money(w.converted.atP90),
+            ...(a ? (a.ended ? [money(a.cameIn), money(a.byDueDate)] : ['-', '-']) : []),
+          ];
+        }),
+        new Set([0, 3, 4, 5, 6, 7, 8, 9]),
       ),
     );
     console.log(`\n13 weeks: ${formatMoney(f.total.expected, report)} expected`);
+    if (actual)
+      console.log(
+        actual.meanAbsError
+          ? `Against what came in (the books as read on ${actual.readOn}; an invoice counts in the week it was settled in full), over the ${actual.endedWeeks} weeks ended: mean weekly error ${formatMoney(actual.meanAbsError.model, report)}, against ${formatMoney(actual.meanAbsError.dueDates, report)} for every invoice on its due date.`
+          : `No week has ended by ${actual.readOn}: nothing to compare with what came in yet.`,
+      );
     console.log(
       'Band: from the smallest to the largest of the expected total, the total if every invoice came on its P10 date and the total if every invoice came on its P90 date.',
     );
@@ -127,6 +162,10 @@ export async function cmdForecast(args: string[]): Promise<number> {
     for (const l of f.later)
       console.log(
         `after the 13 weeks: ${formatMoney(l.open, l.currency)} (${l.invoices} invoice${l.invoices === 1 ? '' : 's'})`,
+      );
+    for (const u of f.unplaced)
+      console.log(
+        `not counted on: ${formatMoney(u.open, u.currency)} overdue (${u.invoices} invoice${u.invoices === 1 ? '' : 's'}) further past due than any settled invoice of the customer or the book`,
       );
     if (values.csv !== undefined) console.log(`CSV written to ${values.csv}`);
     return 0;

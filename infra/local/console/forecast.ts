@@ -4,9 +4,13 @@ import { rateWords } from '../../../functions/core/fx.ts';
 import { formatMinor, groupDigits } from '../../../functions/core/money.ts';
 import {
   BookPredictionsCache,
+  bookRecords,
   type CashForecast,
   type CustomerPredictions,
   cashForecast,
+  type ForecastActual,
+  forecastActual,
+  forecastActualJson,
   forecastCsv,
   forecastJson,
   forecastRates,
@@ -110,20 +114,26 @@ ${axis}${legend}${bars}
 </svg>`;
 }
 
-function forecastTable(f: CashForecast): Html {
+function forecastTable(f: CashForecast, actual?: ForecastActual): Html {
   const R = f.report;
   const currencies = f.currencies.map((c) => c.currency);
-  const head = html`<tr><th>Week</th><th>From</th><th>To</th><th class="num">Expected in ${R}</th><th class="num">Low</th><th class="num">High</th><th class="num">All at P10</th><th class="num">All at P90</th>${currencies.length > 1 || currencies[0] !== R ? currencies.map((c) => html`<th class="num">Expected, ${c} invoices</th>`) : ''}</tr>`;
+  const head = html`<tr><th>Week</th><th>From</th><th>To</th><th class="num">Expected in ${R}</th><th class="num">Low</th><th class="num">High</th><th class="num">All at P10</th><th class="num">All at P90</th>${actual ? html`<th class="num">Came in</th><th class="num">By due dates</th>` : ''}${currencies.length > 1 || currencies[0] !== R ? currencies.map((c) => html`<th class="num">Expected, ${c} invoices</th>`) : ''}</tr>`;
   const perCcy = currencies.length > 1 || currencies[0] !== R;
-  const rows = f.weeks.map((w) => {
+  const rows = f.weeks.map((w, i) => {
     const c = w.converted;
-    return html`<tr><td>${w.week}</td><td>${w.from}</td><td>${w.to}</td>${minorCell(c.expected, R)}${minorCell(c.low, R)}${minorCell(c.high, R)}${minorCell(c.atP10, R)}${minorCell(c.atP90, R)}${perCcy ? w.byCurrency.map((x) => minorCell(x.expected, x.currency)) : ''}</tr>`;
+    const a = actual?.weeks[i];
+    const came = a
+      ? a.ended
+        ? html`${minorCell(a.cameIn, R)}${minorCell(a.byDueDate, R)}`
+        : html`<td class="num muted">–</td><td class="num muted">–</td>`
+      : '';
+    return html`<tr><td>${w.week}</td><td>${w.from}</td><td>${w.to}</td>${minorCell(c.expected, R)}${minorCell(c.low, R)}${minorCell(c.high, R)}${minorCell(c.atP10, R)}${minorCell(c.atP90, R)}${came}${perCcy ? w.byCurrency.map((x) => minorCell(x.expected, x.currency)) : ''}</tr>`;
   });
   const t = f.total;
   return html`<div class="wrap"><table id="forecast-table">
 <thead>${head}</thead>
 <tbody>${rows}</tbody>
-<tfoot><tr><td>13 weeks</td><td></td><td></td>${minorCell(t.expected, R)}<td></td><td></td>${minorCell(t.atP10, R)}${minorCell(t.atP90, R)}${perCcy ? f.currencies.map((c) => minorCell(c.expected, c.currency)) : ''}</tr></tfoot>
+<tfoot><tr><td>13 weeks</td><td></td><td></td>${minorCell(t.expected, R)}<td></td><td></td>${minorCell(t.atP10, R)}${minorCell(t.atP90, R)}${actual ? html`<td></td><td></td>` : ''}${perCcy ? f.currencies.map((c) => minorCell(c.expected, c.currency)) : ''}</tr></tfoot>
 </table></div>`;
 }
 
@@ -137,8 +147,17 @@ function currenciesTable(f: CashForecast): Html {
   )}</tbody></table></div>`;
 }
 
-export function forecastPage(f: CashForecast): Html {
+export function forecastPage(f: CashForecast, actual?: ForecastActual): Html {
   const R = f.report;
+  const unplaced =
+    f.unplaced.length > 0
+      ? html`<p class="note">Not counted on, in no week: ${f.unplaced.map((u, i) => html`${i > 0 ? ', ' : ''}${money(u.open, u.currency)} (${u.invoices} invoice${u.invoices === 1 ? '' : 's'})`)} overdue and further past due than any settled invoice of the customer or the book: nothing says when, or whether, it comes in.</p>`
+      : '';
+  const against = !actual
+    ? ''
+    : actual.meanAbsError
+      ? html`<p class="muted" id="forecast-actual">Against what came in, as the books read on ${actual.readOn} (an invoice open on ${f.asOf} counts in the week it was settled in full): over the ${actual.endedWeeks} week${actual.endedWeeks === 1 ? '' : 's'} ended, the forecast was off by ${money(actual.meanAbsError.model, R)} a week on average; every invoice on its due date would have been off by ${money(actual.meanAbsError.dueDates, R)}.</p>`
+      : html`<p class="muted" id="forecast-actual">No week has ended by ${actual.readOn}: nothing to compare with what came in yet.</p>`;
   const csv = hrefWith('/forecast.csv', { asOf: f.asOf, report: R });
   const later =
     f.later.length > 0
@@ -156,8 +175,10 @@ export function forecastPage(f: CashForecast): Html {
 <form class="asof" method="get" action="/forecast"><label>As of <input type="date" name="asOf" value="${f.asOf}"></label><label>in <input name="report" value="${R}" size="4"></label><button>Show</button></form>
 <p class="muted">Expected receipts per week for the 13 weeks after ${f.asOf} (week 1: ${f.weeks[0]?.from} to ${f.weeks[0]?.to}), from the ${f.openInvoices} open invoice${f.openInvoices === 1 ? '' : 's'} of ${f.customers} customer${f.customers === 1 ? '' : 's'}: each open amount in the week of its expected payment date. Amounts in other currencies are converted into ${R} with the latest rate on file dated ${f.asOf} or before. The band of a week runs from the smallest to the largest of three totals: the expected one, the one if every invoice came on its P10 date, and the one if every invoice came on its P90 date. Invoices not yet issued are in no week. <a href="${csv}">Download CSV</a>.</p>
 ${missing}
+${unplaced}
+${against}
 ${forecastChart(f)}
-${forecastTable(f)}
+${forecastTable(f, actual)}
 <h2>Currencies</h2>
 ${currenciesTable(f)}
 ${later}`;
@@ -167,7 +188,7 @@ async function forecastOf(
   opts: ConsoleOptions,
   params: URLSearchParams,
   api: boolean,
-): Promise<CashForecast | Reply> {
+): Promise<{ f: CashForecast; actual?: ForecastActual | undefined } | Reply> {
   const cache = predictionsOf(opts);
   if (!cache)
     return problem(404, 'The forecast is not available: this console runs without the credit store.', api);
@@ -175,7 +196,12 @@ async function forecastOf(
   const book = await cache.asOf(asOf);
   const report = (params.get('report')?.trim().toUpperCase() || book.mainCurrency) as string;
   if (!isCurrency(report)) return problem(400, `"${report}" is not an ISO 4217 currency code.`, api);
-  return cashForecast(book, report, await forecastRates(cache.store, book, report));
+  const rates = await forecastRates(cache.store, book, report);
+  const f = cashForecast(book, report, rates);
+  // A forecast of a past day, beside what came in as the books read today.
+  const readOn = opts.today();
+  if (asOf >= readOn) return { f };
+  return { f, actual: forecastActual(f, book, await bookRecords(cache.store, readOn), readOn, rates) };
 }
 
 /** GET /forecast, /api/forecast and /forecast.csv. */
@@ -184,9 +210,14 @@ export async function forecastReply(
   params: URLSearchParams,
   as: 'html' | 'json' | 'csv',
 ): Promise<Reply> {
-  const f = await forecastOf(opts, params, as === 'json');
-  if (!('weeks' in f)) return f;
-  if (as === 'json') return jsonReply(200, forecastJson(f, formatMinor));
+  const got = await forecastOf(opts, params, as === 'json');
+  if (!('f' in got)) return got;
+  const { f, actual } = got;
+  if (as === 'json')
+    return jsonReply(200, {
+      ...forecastJson(f, formatMinor),
+      ...(actual ? { actual: forecastActualJson(actual, f.report, formatMinor) } : {}),
+    });
   if (as === 'csv')
     return {
       status: 200,
@@ -197,5 +228,5 @@ export async function forecastReply(
         'content-disposition': `attachment; filename="forecast-${f.asOf}.csv"`,
       },
     };
-  return htmlReply(200, `Forecast ${f.asOf}`, forecastPage(f), 'forecast');
+  return htmlReply(200, `Forecast ${f.asOf}`, forecastPage(f, actual), 'forecast');
 }
