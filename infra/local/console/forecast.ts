@@ -1,6 +1,6 @@
 import { isCurrency } from '../../../functions/core/currencies.ts';
 import type { IsoDate } from '../../../functions/core/dates.ts';
-import { rateWords } from '../../../functions/core/fx.ts';
+import { rateSearchWords, rateWords } from '../../../functions/core/fx.ts';
 import { formatMinor, groupDigits } from '../../../functions/core/money.ts';
 import {
   BookPredictionsCache,
@@ -143,7 +143,7 @@ function currenciesTable(f: CashForecast): Html {
 <thead><tr><th>Currency</th><th class="num">Invoices in the 13 weeks</th><th class="num">Expected (13 weeks)</th><th>Rate used</th></tr></thead>
 <tbody>${f.currencies.map(
     (c) =>
-      html`<tr><td>${c.currency}</td><td class="num">${c.invoices}</td>${minorCell(c.expected, c.currency)}<td>${c.currency === R ? html`<span class="muted">reporting currency</span>` : c.rate ? rateWords(c.rate) : html`<span class="late">no rate on file by ${f.asOf}: left out of the ${R} figures</span>`}</td></tr>`,
+      html`<tr><td>${c.currency}</td><td class="num">${c.invoices}</td>${minorCell(c.expected, c.currency)}<td>${c.currency === R ? html`<span class="muted">reporting currency</span>` : c.rate ? rateWords(c.rate) : html`<span class="late">no rate on file by ${f.asOf} (${rateSearchWords(c.currency, R)}): left out of the ${R} figures</span>`}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
