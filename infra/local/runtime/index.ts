@@ -69,7 +69,7 @@ export async function startDynalite(path?: string, port = 0): Promise<Dynalite> 
   worker.removeAllListeners('error');
   // A store that dies under the process fails it, as it did when it ran on the main thread.
   worker.once('error', (e) => {
-    throw e;
+    throw new Error(`the embedded store (dynalite, on its own thread) failed: ${e.message}`, { cause: e });
   });
   let exited = false;
   worker.once('exit', () => {
