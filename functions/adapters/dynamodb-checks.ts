@@ -262,7 +262,6 @@ export class DynamoCheckStore implements CheckStore {
     });
   }
 
-  /** The latest rate of each direction dated on or before the day: one item each, not the pair's history. */
   /**
    * The latest `a/b` and `b/a` on or before the day; with neither on file, those of the legs of a
    * cross rate through each pivot (functions/core/fx.ts, `PIVOTS`): one more round trip, only then.
@@ -279,6 +278,7 @@ export class DynamoCheckStore implements CheckStore {
     return legs.flat();
   }
 
+  /** The latest rate of each direction dated on or before the day: one item each, not the pair's history. */
   private async eachWay(a: string, b: string, asOf: string): Promise<FxRate[]> {
     const found = await Promise.all(
       [`FX#${a}#${b}`, `FX#${b}#${a}`].map(async (pk) => {
