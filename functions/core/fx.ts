@@ -15,11 +15,12 @@ export type RatesOf = (base: string, quote: string) => readonly FxRate[];
 
 /**
  * The currencies a cross rate may go through, in the order they are tried, when a pair has no rate
- * on file either way: rate tables are usually quoted against one base currency (the company's, or
- * the ECB's euro), so EUR and CNY quoted against USD give EUR/CNY. Both legs are stored rates
- * dated on or before the day; the product is exact and the amount is rounded once.
+ * on file either way: rate tables are usually quoted against one base currency (USD, the ECB's
+ * euro, or the renminbi of a company keeping its books in China, whose tables quote every currency
+ * against CNY), so EUR and CNY quoted against USD give EUR/CNY. Both legs are stored rates dated on
+ * or before the day; the product is exact and the amount is rounded once.
  */
-export const PIVOTS: readonly string[] = ['USD', 'EUR'];
+export const PIVOTS: readonly string[] = ['USD', 'EUR', 'CNY'];
 
 /** The rate a conversion used, as a person reads it ("EUR/USD 1.0850 of 2025-03-28"). */
 export interface RateUsed {
@@ -33,10 +34,11 @@ export interface RateUsed {
   readonly via?: readonly [RateUsed, RateUsed] | undefined;
 }
 
-/** Where a rate was looked for, in words: "either way, or through USD or EUR" (the pivots that apply). */
+/** Where a rate was looked for, in words: "either way, or through USD, EUR or CNY" (the pivots that apply). */
 export function rateSearchWords(from: string, to: string): string {
   const via = PIVOTS.filter((p) => p !== from && p !== to);
-  return via.length > 0 ? `either way, or through ${via.join(' or ')}` : 'either way';
+  if (via.length === 0) return 'either way';
+  return `either way, or through ${via.length === 1 ? via[0] : `${via.slice(0, -1).join(', ')} or ${via.at(-1)}`}`;
 }
 
 /** A rate in words: "EUR/USD 1.0850 of 2025-03-28", a cross rate with its two legs. */

@@ -357,7 +357,7 @@ describe('the CLI', () => {
       'over the 13 weeks ended: mean weekly error 203.99 EUR, against 311.68 EUR for every invoice on its due date.',
     );
     expect(t.stdout).toContain(
-      'GBP: 600.00 GBP expected, left out of the EUR figures: no GBP/EUR rate on file by 2026-03-31 (either way, or through USD)',
+      'GBP: 600.00 GBP expected, left out of the EUR figures: no GBP/EUR rate on file by 2026-03-31 (either way, or through USD or CNY)',
     );
     expect(t.stdout).toContain('USD: 2,000.00 USD expected, converted at EUR/USD 1.0800 of 2026-03-30');
     expect(await readFile(csvFile, 'utf8')).toContain(

@@ -91,6 +91,15 @@ describe('rates as of a day', () => {
     expect(convertAsOf(100, 'NOK', 'CNY', AS_OF, rates)).toBeUndefined();
   });
 
+  it('goes through CNY for a table quoted against it, as a company keeping its books in China has', () => {
+    const cnyTable = ratesOf([fx('2026-03-31', 'EUR', 'CNY', '7.7'), fx('2026-03-31', 'USD', 'CNY', '7.1')]);
+    // 1,000.00 EUR × 7.7 / 7.1 = 1,084.5070... USD: 1,084.51.
+    const r = convertAsOf(100_000, 'EUR', 'USD', AS_OF, cnyTable);
+    expect(r?.amount).toBe(108_451);
+    expect(r?.rate?.via?.map((l) => l.pair)).toEqual(['EUR/CNY', 'USD/CNY']);
+    expect(r?.rate?.rate).toBe('1.084507');
+  });
+
   it('reads the pairs a cross rate needs, once each, and says where it looked', () => {
     expect(ratePairs(['CNY', 'EUR', 'CNY', 'USD'], 'EUR').map(([b, q]) => `${b}/${q}`)).toEqual([
       'CNY/EUR',
@@ -101,7 +110,9 @@ describe('rates as of a day', () => {
       'EUR/USD',
     ]);
     expect(rateSearchWords('GBP', 'CNY')).toBe('either way, or through USD or EUR');
-    expect(rateSearchWords('GBP', 'EUR')).toBe('either way, or through USD');
-    expect(rateSearchWords('USD', 'EUR')).toBe('either way');
+    expect(rateSearchWords('GBP', 'JPY')).toBe('either way, or through USD, EUR or CNY');
+    expect(rateSearchWords('GBP', 'EUR')).toBe('either way, or through USD or CNY');
+    expect(rateSearchWords('USD', 'EUR')).toBe('either way, or through CNY');
+    expect(rateSearchWords('USD', 'CNY')).toBe('either way, or through EUR');
   });
 });

@@ -93,7 +93,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     example: 'sentinel forecast --csv /tmp/forecast.csv',
     notes: [
       "Week 1 is the 7 days after the as-of date. Each open invoice's open amount counts in the week of its expected payment date; the band runs from the smallest to the largest of the expected total, the total if every invoice came on its P10 date and the total if every invoice came on its P90 date.",
-      'Other currencies are converted with the latest rate on file dated on or before the as-of date (the pair, its inverse, or a cross rate through USD or EUR); a currency with no rate is left out of the converted figures and named.',
+      'Other currencies are converted with the latest rate on file dated on or before the as-of date (the pair, its inverse, or a cross rate through USD, EUR or CNY); a currency with no rate is left out of the converted figures and named.',
       'An overdue invoice further past due than any settled invoice of the customer or the book is in no week ("not counted on").',
       'An as-of date in the past adds what came in each week ended since, and every invoice on its due date, with both mean weekly errors.',
     ],
