@@ -14,7 +14,8 @@ import { POLICY } from './books.ts';
  * invoices overdue, not due and disputed, cash on account, a rating or none (some given after the
  * day), promises broken, kept in part or kept. Whatever the book: every customer is listed,
  * highest score first, in the same order whatever order the store lists them in; raising what a
- * customer owes overdue never lowers its score.
+ * customer owes overdue never lowers the points of the factors that read what is owed, nor, when
+ * no payment is on file (so its settled history stays the same), its score.
  */
 const RUNS = 300;
 const AS_OF: IsoDate = '2026-06-30';
@@ -212,7 +213,18 @@ describe('the worklist over generated books', () => {
         const before = await scoreIn(specs);
         const after = await scoreIn(raised);
         expect(after?.totals.demand).toBeGreaterThanOrEqual(before?.totals.demand ?? 0);
-        expect(after?.score).toBeGreaterThanOrEqual(before?.score ?? 0);
+        // The factors that read what is owed never give fewer points.
+        const owed = (e: typeof before) =>
+          (e?.scoreFactors ?? []).filter((f) => f.factor !== 'expectedWait').map((f) => f.points);
+        const [was, now] = [owed(before), owed(after)];
+        for (const [i, p] of was.entries()) expect(now[i]).toBeGreaterThanOrEqual(p);
+        // The expected wait reads the customer's settled history, which a raise can change: cash
+        // that settled an invoice before may no longer reach it, and the model then reads other
+        // invoices (found by this property: one cent more left a 20-day-old invoice open, and its
+        // 1-day-old neighbour's wait went from 9 days to 2). With no payment on file the history
+        // is the same either way, and then the whole score never falls.
+        if (!spec.onAccount && spec.promises.every((p) => p.paid === 0))
+          expect(after?.score).toBeGreaterThanOrEqual(before?.score ?? 0);
       }),
       { numRuns: RUNS },
     );
