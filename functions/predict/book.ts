@@ -5,10 +5,10 @@ import { convertMinorRatio } from '../core/money.ts';
 import { statementAsOf } from '../core/receivables.ts';
 import type { FxRate, Invoice, Payment } from '../core/records.ts';
 import {
-  type Basis,
   type InvoiceRecord,
   isOpenOn,
   knownAsOf,
+  type Prediction,
   predictSettlement,
   type Segment,
   segmentAsOf,
@@ -77,18 +77,11 @@ export function recordsAsOf(customerId: string, books: StoredBooks, asOf: IsoDat
 }
 
 /** One open invoice's prediction and what is expected of it. */
-export interface InvoicePrediction {
-  readonly invoiceId: string;
+export interface InvoicePrediction extends Prediction {
   readonly currency: string;
   readonly dueDate: IsoDate;
   /** What is still open: the amount expected. */
   readonly open: number;
-  readonly expected: IsoDate;
-  readonly p10: IsoDate;
-  readonly p90: IsoDate;
-  readonly basis: Basis;
-  readonly settledCount: number;
-  readonly reason: string;
 }
 
 /** Open amounts expected (by their expected date) within 7, 30 and 90 days after the date, one currency. */

@@ -1,5 +1,6 @@
 import { addDays, daysBetween, type IsoDate } from '../core/dates.ts';
 import type { Receivables } from '../core/receivables.ts';
+import type { Invoice } from '../core/records.ts';
 
 /**
  * When will an open invoice be paid? (issue 19 items 1, 5.) A model a credit controller can read:
@@ -19,21 +20,17 @@ import type { Receivables } from '../core/receivables.ts';
  * the two ways (`segmentAsOf`), before the comparison.
  */
 
-/** One invoice as the books show it; `settledDate` when it has been settled in full. */
-export interface InvoiceRecord {
-  readonly customerId: string;
-  readonly invoiceId: string;
-  readonly issueDate: IsoDate;
-  readonly dueDate: IsoDate;
-  /** Minor units of `currency`. */
-  readonly amount: number;
-  readonly currency: string;
+/**
+ * One invoice as the books show it (its `amount` what is still open, for an open one); its
+ * `channel`, how it was sent, is known on the issue date, and invoices sent the same way are
+ * compared first; `settledDate` when it has been settled in full.
+ */
+export interface InvoiceRecord
+  extends Pick<
+    Invoice,
+    'customerId' | 'invoiceId' | 'issueDate' | 'dueDate' | 'amount' | 'currency' | 'channel'
+  > {
   readonly settledDate?: IsoDate | undefined;
-  /**
-   * How the invoice was sent when issued (e.g. "paper", "electronic"), when the books say: known
-   * on the issue date. Invoices sent the same way are compared first.
-   */
-  readonly channel?: string | undefined;
 }
 
 /**
@@ -110,6 +107,7 @@ export const DEFAULT_PARAMS: ModelParams = {
 
 export type Basis = 'customer' | 'segment' | 'terms';
 
+/** A prediction of the model, for one open invoice. */
 export interface Prediction {
   readonly invoiceId: string;
   readonly expected: IsoDate;

@@ -10,6 +10,7 @@ import {
   segmentAsOf,
   weightedQuantile,
 } from '../../functions/predict/model.ts';
+import { prng as rng } from '../bench/generate.ts';
 
 /** An invoice on 30-day terms, settled `late` days after its due date (unsettled when undefined). */
 function inv(customerId: string, id: string, issue: IsoDate, late?: number, amount = 10_000): InvoiceRecord {
@@ -144,18 +145,6 @@ describe('predictSettlement on hand-worked histories', () => {
     expect(wholeDayMedian([])).toBeUndefined();
   });
 });
-
-/** A deterministic pseudo-random generator (mulberry32), so the property runs are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBook(seed: number): InvoiceRecord[] {
   const r = rng(seed);
